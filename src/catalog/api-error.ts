@@ -1,0 +1,167 @@
+import type { BuiltinRole } from './standard.js';
+import { categoryOf, isErrorStatus, retryableByDefault } from './status.js';
+
+const brand = Symbol.for('faultline.ApiError');
+
+/** One failed field of a validation error, located by an RFC 6901 JSON Pointer into the request. */
+export interface FieldError {
+  /** JSON Pointer to the field, e.g. `/items/0/email`; `''` for the whole document. */
+  readonly pointer: string;
+  /** What is wrong with it. */
+  readonly detail: string;
+}
+
+/** The fields an ApiError is made of; also its JSON form. */
+export interface ApiErrorInit<Code extends string = string, Details = unknown> {
+  code: Code;
+  status: number;
+  message: string;
+  details?: Details;
+  id?: number | undefined;
+  category?: string | undefined;
+  retryable?: boolean | undefined;
+  headers?: Readonly<Record<string, string>> | undefined;
+  correlationId?: string | undefined;
+  fieldErrors?: readonly FieldError[] | undefined;
+  /** The docs URL of the code, also its RFC 9457 `type`. */
+  type?: string | undefined;
+  /** The built-in mechanism this error stands for, so a catalog can answer with its own name for it. */
+  role?: BuiltinRole | undefined;
+}
+
+/** Options an ApiError takes besides its fields. */
+export interface ApiErrorOptions {
+  /** The underlying error; kept on the server for logs, never serialized. */
+  cause?: unknown;
+  /**
+   * Whether to capture a stack trace: about a fifth of a raw error path's CPU.
+   * @default true
+   */
+  stack?: boolean;
+}
+
+/** The JSON form of an ApiError, as `toJSON` writes it and `ApiError.fromJSON` reads it. */
+export interface ApiErrorJSON {
+  name: 'ApiError';
+  code: string;
+  status: number;
+  message: string;
+  details?: unknown;
+  id?: number;
+  category: string;
+  retryable: boolean;
+  headers?: Record<string, string>;
+  correlationId?: string;
+  fieldErrors?: FieldError[];
+  type?: string;
+}
+
+/**
+ * An error of the catalog: a stable `code`, an HTTP `status`, a human `message` and typed `details`.
+ * One identity across installed copies and realms: `instanceof` checks a `Symbol.for` brand.
+ * @example
+ * throw new ApiError({ code: 'SESSION_NOT_FOUND', status: 404, message: 'Session not found' });
+ */
+export class ApiError<Code extends string = string, Details = unknown> extends Error {
+  declare readonly [brand]: true;
+  override readonly name = 'ApiError';
+  readonly code: Code;
+  readonly status: number;
+  readonly details: Details;
+  readonly id: number | undefined;
+  readonly category: string;
+  readonly retryable: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly fieldErrors: readonly FieldError[] | undefined;
+  readonly type: string | undefined;
+  readonly role: BuiltinRole | undefined;
+  /** The correlation id of the request that failed, once known. */
+  correlationId: string | undefined;
+
+  constructor(init: ApiErrorInit<Code, Details>, options?: ApiErrorOptions) {
+    const skipStack = options?.stack === false;
+    const limit = Error.stackTraceLimit;
+    if (skipStack) Error.stackTraceLimit = 0;
+    try {
+      super(init.message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    } finally {
+      if (skipStack) Error.stackTraceLimit = limit;
+    }
+    const status = isErrorStatus(init.status) ? init.status : 500;
+    this.code = init.code;
+    this.status = status;
+    this.details = init.details as Details;
+    this.id = init.id;
+    this.category = init.category ?? categoryOf(status);
+    this.retryable = init.retryable ?? retryableByDefault(status);
+    this.headers = init.headers ?? emptyHeaders;
+    this.correlationId = init.correlationId;
+    this.fieldErrors = init.fieldErrors;
+    this.type = init.type;
+    this.role = init.role;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the prototype check; ApiError itself accepts any copy's instances.
+    if (this !== ApiError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isApiError(value);
+  }
+
+  /** The JSON form: every field but `cause` and the stack, which stay on the server. */
+  toJSON(): ApiErrorJSON {
+    const json: ApiErrorJSON = {
+      name: 'ApiError',
+      code: this.code,
+      status: this.status,
+      message: this.message,
+      category: this.category,
+      retryable: this.retryable,
+    };
+    if (this.details !== undefined) json.details = this.details;
+    if (this.id !== undefined) json.id = this.id;
+    if (this.headers !== emptyHeaders && Object.keys(this.headers).length > 0)
+      json.headers = { ...this.headers };
+    if (this.correlationId !== undefined) json.correlationId = this.correlationId;
+    if (this.fieldErrors !== undefined) json.fieldErrors = [...this.fieldErrors];
+    if (this.type !== undefined) json.type = this.type;
+    return json;
+  }
+
+  /** Rebuilds an ApiError from its JSON form (an object or a JSON string). */
+  static fromJSON(json: ApiErrorJSON | string): ApiError {
+    const data = typeof json === 'string' ? (JSON.parse(json) as ApiErrorJSON) : json;
+    return new ApiError(
+      {
+        code: String(data.code),
+        status: Number(data.status),
+        message: String(data.message),
+        details: data.details,
+        id: data.id,
+        category: data.category,
+        retryable: data.retryable,
+        headers: data.headers,
+        correlationId: data.correlationId,
+        fieldErrors: data.fieldErrors,
+        type: data.type,
+      },
+      { stack: false },
+    );
+  }
+}
+
+const emptyHeaders: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * True when `value` is an ApiError from any copy of faultline or any realm; with `code`, of that code.
+ * @example
+ * if (isApiError(err, 'RATE_LIMITED')) retryLater(err.headers['retry-after']);
+ */
+export function isApiError<Code extends string = string>(
+  value: unknown,
+  code?: Code,
+): value is ApiError<Code> {
+  if (typeof value !== 'object' || value === null) return false;
+  if ((value as { [brand]?: unknown })[brand] !== true) return false;
+  return code === undefined || (value as ApiError).code === code;
+}

@@ -1,0 +1,76 @@
+/** Where faultline's own misconfiguration errors are documented; each code is an anchor there. */
+export const configDocsBase = 'https://github.com/faultline-js/faultline/blob/main/docs/config-errors.md';
+
+/** faultline's own misconfiguration errors: raised while a catalog, format or server is set up, never on the wire. */
+export const configErrors = {
+  FAULTLINE_INVALID_CODE: {
+    message: 'Error codes must be non-empty strings without whitespace or control characters.',
+    fix: 'Name the code with letters, digits, `_`, `-`, `.` or `:`; UPPER_SNAKE_CASE is the convention.',
+  },
+  FAULTLINE_INVALID_STATUS: {
+    message: 'An error status must be an integer from 400 to 599.',
+    fix: 'Give the entry the 4xx or 5xx status the API answers with.',
+  },
+  FAULTLINE_INVALID_MESSAGE: {
+    message: 'An entry needs a non-empty `message`.',
+    fix: 'Write the human-readable text the API sends for this code.',
+  },
+  FAULTLINE_DUPLICATE_ID: {
+    message: 'Two codes share one numeric id.',
+    fix: 'Give each code its own id; ids are part of the contract and are never reused.',
+  },
+  FAULTLINE_INVALID_ID: {
+    message: 'A numeric id must be a non-negative safe integer.',
+    fix: 'Use a whole number such as 3001, or omit `id`.',
+  },
+  FAULTLINE_UNKNOWN_GROUP: {
+    message: 'An entry names a group the catalog does not declare.',
+    fix: 'Add the group to the `groups` option of defineErrors, or correct the entry.',
+  },
+  FAULTLINE_PLACEHOLDER_WITHOUT_FIELD: {
+    message: 'A message placeholder names no field of the entry details.',
+    fix: 'Add a `details` schema with that field, or remove `{field}` from the message.',
+  },
+  FAULTLINE_RETIRED_CODE: {
+    message: 'A retired code or id was reused.',
+    fix: 'Choose a new code or id: clients may still branch on the retired one.',
+  },
+  FAULTLINE_INVALID_RENAME: {
+    message: 'A rename names a code the standard catalog does not have, or a name already taken.',
+    fix: 'Rename only codes of `standardErrors`, each to a name no other entry uses.',
+  },
+  FAULTLINE_UNKNOWN_CODE: {
+    message: 'The code is not in the catalog.',
+    fix: 'Add the code to the catalog, or check its spelling.',
+  },
+  FAULTLINE_INVALID_FORMAT: {
+    message: 'An envelope declaration is invalid.',
+    fix: 'Declare the envelope as an object whose leaves are literals or `field.*` references.',
+  },
+  FAULTLINE_INVALID_OPTION: {
+    message: 'An option has a value faultline cannot use.',
+    fix: 'Check the option against its documented type and default.',
+  },
+} as const;
+
+/** A code of faultline's own misconfiguration errors. */
+export type ConfigErrorCode = keyof typeof configErrors;
+
+/** Thrown at set-up time when a catalog, format or option is wrong; names the culprit and a one-line fix. */
+export class FaultlineConfigError extends Error {
+  override readonly name = 'FaultlineConfigError';
+  /** The stable code of the misconfiguration. */
+  readonly code: ConfigErrorCode;
+  /** One line saying how to fix it. */
+  readonly fix: string;
+  /** Where the code is documented. */
+  readonly docsUrl: string;
+
+  constructor(code: ConfigErrorCode, subject: string) {
+    const entry = configErrors[code];
+    super(`${code}: ${subject} — ${entry.message} Fix: ${entry.fix}`);
+    this.code = code;
+    this.fix = entry.fix;
+    this.docsUrl = `${configDocsBase}#${code.toLowerCase().replaceAll('_', '-')}`;
+  }
+}

@@ -1,0 +1,40 @@
+export {
+  ApiError,
+  type ApiErrorInit,
+  type ApiErrorJSON,
+  type ApiErrorOptions,
+  type FieldError,
+  isApiError,
+} from './api-error.js';
+export { type ConfigErrorCode, configErrors, FaultlineConfigError } from './config-error.js';
+export { defineErrors } from './define-errors.js';
+export { compileMessage, type MessageTemplate } from './message.js';
+export { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
+export { standardErrors } from './standard-errors.js';
+export {
+  type Category,
+  categories,
+  categoryOf,
+  isErrorStatus,
+  reasonPhrase,
+  retryableByDefault,
+  statusText,
+} from './status.js';
+export type {
+  Catalog,
+  CatalogDefinitions,
+  CatalogEntry,
+  CatalogError,
+  CatalogOptions,
+  CodeOf,
+  CreateArgs,
+  CreateOptions,
+  Definitions,
+  DetailsOf,
+  ErrorDefinition,
+  ErrorOf,
+  GroupInfo,
+  Renames,
+  StackPolicy,
+  StandardSchemaV1,
+} from './types.js';

@@ -1,0 +1,208 @@
+/**
+ * The codes faultline ships: one per status of common public APIs, plus the codes the toolkit's own
+ * mechanisms raise. `role` names the mechanism, so a catalog that renames a code still receives it.
+ */
+export const standardDefinitions = {
+  BAD_REQUEST: {
+    status: 400,
+    role: 'badRequest',
+    message: 'The request is invalid.',
+    description: 'The request could not be understood as sent.',
+    fix: 'Check the request against the endpoint reference.',
+  },
+  VALIDATION_FAILED: {
+    status: 400,
+    role: 'validation',
+    message: 'The request failed validation.',
+    description: 'The body, query or parameters do not match the schema; `errors` lists each field.',
+    fix: 'Correct each field listed in `errors` and send the request again.',
+  },
+  MALFORMED_JSON: {
+    status: 400,
+    role: 'malformedJson',
+    message: 'The request body is not valid JSON.',
+    description: 'The body could not be parsed as UTF-8 JSON.',
+    fix: 'Send a valid JSON document encoded as UTF-8.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    role: 'unauthorized',
+    message: 'Authentication is required.',
+    description: 'Credentials are missing, expired or invalid.',
+    fix: 'Send valid credentials.',
+  },
+  PAYMENT_REQUIRED: {
+    status: 402,
+    role: 'paymentRequired',
+    message: 'A plan or payment is required.',
+    description: 'The account has no plan that covers this action.',
+    fix: 'Choose or upgrade a plan.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    role: 'forbidden',
+    message: 'You do not have permission for this action.',
+    description: 'The caller is authenticated but not allowed to do this.',
+    fix: 'Use credentials with the needed permission.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    role: 'notFound',
+    message: 'The requested resource does not exist.',
+    description: 'No route or resource matches the request.',
+    fix: 'Check the path and the identifiers in it.',
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    role: 'methodNotAllowed',
+    message: 'The method is not allowed for this resource.',
+    description: 'The route exists but does not take this HTTP method; `Allow` lists the ones it takes.',
+    fix: 'Use one of the methods in the `Allow` header.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    role: 'requestTimeout',
+    message: 'The request took too long.',
+    description: 'The server timed out waiting for the request.',
+    fix: 'Retry the request.',
+  },
+  CONFLICT: {
+    status: 409,
+    role: 'conflict',
+    message: 'The request conflicts with the current state of the resource.',
+    description: 'A resource with the same identifier exists, or the state changed.',
+    fix: 'Fetch the current state and retry.',
+  },
+  IDEMPOTENCY_IN_FLIGHT: {
+    status: 409,
+    role: 'idempotencyInFlight',
+    message: 'A request with this idempotency key is still being processed.',
+    description: 'The first request with this `Idempotency-Key` has not finished.',
+    fix: 'Retry after a short wait with the same key; its response will be replayed.',
+    retryable: true,
+  },
+  GONE: {
+    status: 410,
+    role: 'gone',
+    message: 'The resource has been permanently removed.',
+    description: 'The resource existed but was deleted.',
+    fix: 'Stop requesting it.',
+  },
+  PRECONDITION_FAILED: {
+    status: 412,
+    role: 'preconditionFailed',
+    message: 'A precondition of the request was not met.',
+    description: 'A conditional header or a required prior step does not hold.',
+    fix: 'Fetch the current state and meet the precondition.',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    role: 'bodyTooLarge',
+    message: 'The request body is too large.',
+    description: 'The body exceeds the size limit of this route.',
+    fix: 'Send a smaller body, or split it over several requests.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    role: 'unsupportedMediaType',
+    message: 'The request content type is not supported.',
+    description: 'The `Content-Type` or its charset is not one this route reads; `Accept` says which are.',
+    fix: 'Send the body as `application/json` (UTF-8).',
+  },
+  UNPROCESSABLE_ENTITY: {
+    status: 422,
+    role: 'unprocessable',
+    message: 'The request is well-formed but cannot be processed.',
+    description: 'The request has semantic errors.',
+    fix: 'Correct the request content.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    role: 'idempotencyMismatch',
+    message: 'This idempotency key was already used with a different request.',
+    description: 'An `Idempotency-Key` was replayed with a different body.',
+    fix: 'Mint a new idempotency key for a new request.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    role: 'rateLimited',
+    message: 'Too many requests.',
+    description: 'A rate limit was exceeded.',
+    fix: 'Wait for the time given by `Retry-After`, then retry.',
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    role: 'quotaExceeded',
+    message: 'The quota for this period is exhausted.',
+    description:
+      'A daily or monthly quota was used up; unlike a rate limit it does not clear within seconds.',
+    fix: 'Wait for the next quota window or raise the quota.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    role: 'internal',
+    message: 'An unexpected error occurred.',
+    description: 'The server failed; the correlation id identifies the failure in its logs.',
+    fix: 'Retry later; if it persists, contact support with the correlation id.',
+  },
+  NOT_IMPLEMENTED: {
+    status: 501,
+    role: 'notImplemented',
+    message: 'This functionality is not implemented.',
+    description: 'The server does not support this yet.',
+    fix: 'Do not retry; check the reference for what is available.',
+  },
+  BAD_GATEWAY: {
+    status: 502,
+    role: 'badGateway',
+    message: 'An upstream service failed.',
+    description: 'An upstream service returned an error or an invalid response.',
+    fix: 'Retry with backoff.',
+  },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    role: 'unavailable',
+    message: 'The service is temporarily unavailable.',
+    description: 'The service is overloaded or down for maintenance.',
+    fix: 'Retry after the time given by `Retry-After`.',
+  },
+  GATEWAY_TIMEOUT: {
+    status: 504,
+    role: 'gatewayTimeout',
+    message: 'An upstream service timed out.',
+    description: 'An upstream service did not answer in time.',
+    fix: 'Retry with backoff.',
+  },
+} as const;
+
+/** The definitions of the standard catalog, keyed by code. */
+export type StandardDefinitions = typeof standardDefinitions;
+
+/** A code of the standard catalog. */
+export type StandardCode = keyof StandardDefinitions;
+
+/** A built-in mechanism of faultline that raises errors of its own. */
+export type BuiltinRole = StandardDefinitions[StandardCode]['role'];
+
+/** The role that answers for a bare status (an http-errors or Boom error, a framework's own). */
+export const roleOfStatus: Readonly<Record<number, BuiltinRole>> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  402: 'paymentRequired',
+  403: 'forbidden',
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  408: 'requestTimeout',
+  409: 'conflict',
+  410: 'gone',
+  412: 'preconditionFailed',
+  413: 'bodyTooLarge',
+  415: 'unsupportedMediaType',
+  422: 'unprocessable',
+  429: 'rateLimited',
+  500: 'internal',
+  501: 'notImplemented',
+  502: 'badGateway',
+  503: 'unavailable',
+  504: 'gatewayTimeout',
+};

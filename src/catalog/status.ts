@@ -1,0 +1,108 @@
+/** Categories faultline derives from an HTTP status when an entry names none. */
+export const categories = {
+  VALIDATION: 'The request body, query or parameters failed validation.',
+  INVALID_REQUEST: 'The request is malformed or not acceptable as sent.',
+  AUTH: 'Authentication or authorization failed.',
+  PAYMENT: 'A plan, subscription or payment is required.',
+  NOT_FOUND: 'The requested resource does not exist.',
+  CONFLICT: 'The request conflicts with the current state of the resource.',
+  RATE_LIMIT: 'A rate limit or quota was exceeded.',
+  TIMEOUT: 'The request or an upstream call timed out.',
+  EXTERNAL_SERVICE: 'An upstream or third-party service failed.',
+  UNAVAILABLE: 'The service is temporarily unavailable.',
+  INTERNAL: 'An unexpected server error.',
+} as const;
+
+/** One of the categories faultline derives; catalogs may use any other string too. */
+export type Category = keyof typeof categories;
+
+/** Reason phrases of RFC 9110 for the statuses an error can carry. */
+export const statusText: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  411: 'Length Required',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  417: 'Expectation Failed',
+  421: 'Misdirected Request',
+  422: 'Unprocessable Content',
+  423: 'Locked',
+  424: 'Failed Dependency',
+  425: 'Too Early',
+  426: 'Upgrade Required',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  451: 'Unavailable For Legal Reasons',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+  507: 'Insufficient Storage',
+  508: 'Loop Detected',
+  511: 'Network Authentication Required',
+};
+
+/** True for an integer status an error response may carry (400–599). */
+export function isErrorStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
+}
+
+/** The reason phrase of a status, or a generic one for its class. */
+export function reasonPhrase(status: number): string {
+  return statusText[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}
+
+/** The category an error of this status belongs to when its entry names none. */
+export function categoryOf(status: number): Category {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'VALIDATION';
+    case 401:
+    case 403:
+    case 407:
+    case 511:
+      return 'AUTH';
+    case 402:
+      return 'PAYMENT';
+    case 404:
+    case 410:
+      return 'NOT_FOUND';
+    case 409:
+    case 412:
+    case 423:
+    case 428:
+      return 'CONFLICT';
+    case 429:
+      return 'RATE_LIMIT';
+    case 408:
+    case 504:
+      return 'TIMEOUT';
+    case 502:
+      return 'EXTERNAL_SERVICE';
+    case 503:
+      return 'UNAVAILABLE';
+    default:
+      return status >= 500 ? 'INTERNAL' : 'INVALID_REQUEST';
+  }
+}
+
+/** Whether a client may retry an error of this status when its entry does not say: 408, 429 and 5xx but 501. */
+export function retryableByDefault(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501);
+}

@@ -1,0 +1,175 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { ApiError, FieldError } from './api-error.js';
+import type { MessageTemplate } from './message.js';
+import type { BuiltinRole, StandardCode, StandardDefinitions } from './standard.js';
+import type { Category } from './status.js';
+
+export type { StandardSchemaV1 };
+
+/** One entry of a catalog, as written by its author. */
+export interface ErrorDefinition {
+  /** The HTTP status (400–599). */
+  status: number;
+  /** Human-readable text; may interpolate `{field}` from details; may change between releases. */
+  message: string;
+  /** A stable numeric id, for APIs that publish one. */
+  id?: number;
+  /** @default derived from `status` (see `categoryOf`) */
+  category?: Category | (string & {});
+  /** The section of the reference page the code is listed in. */
+  group?: string;
+  /** A short summary of the problem type (RFC 9457 `title`). @default the status reason phrase */
+  title?: string;
+  description?: string;
+  cause?: string;
+  fix?: string;
+  /** Whether a client may retry. @default true for 408, 429 and 5xx but 501 */
+  retryable?: boolean;
+  /** The schema of the details the error carries: any Standard Schema (zod, valibot, arktype). */
+  details?: StandardSchemaV1;
+  /** Response headers sent with this error. */
+  headers?: Readonly<Record<string, string>>;
+  /** Marks a code that is still emitted but should no longer be relied on; a string says what to use. */
+  deprecated?: boolean | string;
+  /** The version that introduced the code. */
+  since?: string;
+}
+
+/** A catalog's definitions, keyed by code. */
+export type Definitions = { readonly [code: string]: ErrorDefinition };
+
+/** A catalog entry with everything derived: code, category, retryable, docs URL, compiled message. */
+export interface CatalogEntry<Code extends string = string> {
+  readonly code: Code;
+  readonly status: number;
+  readonly message: string;
+  readonly id: number | undefined;
+  readonly category: string;
+  readonly group: string | undefined;
+  readonly title: string;
+  readonly description: string | undefined;
+  readonly cause: string | undefined;
+  readonly fix: string | undefined;
+  readonly retryable: boolean;
+  readonly details: StandardSchemaV1 | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deprecated: boolean | string | undefined;
+  readonly since: string | undefined;
+  /** The docs URL of the code; also its RFC 9457 `type`. */
+  readonly type: string;
+  /** The built-in mechanism the code answers for, if any. */
+  readonly role: BuiltinRole | undefined;
+  readonly template: MessageTemplate;
+}
+
+/** A group of codes, a section of the reference page. */
+export interface GroupInfo {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string | undefined;
+}
+
+/** What creating an error takes besides its details. */
+export interface CreateOptions {
+  cause?: unknown;
+  /** Headers added to the entry's own (e.g. a computed `Retry-After`). */
+  headers?: Readonly<Record<string, string>>;
+  fieldErrors?: readonly FieldError[];
+  correlationId?: string;
+  /** Replaces the catalog message for this occurrence. */
+  message?: string;
+}
+
+/** The details a code's schema takes, or `undefined` for a code without details. */
+export type DetailsOf<D> = D extends { details: infer S extends StandardSchemaV1 }
+  ? StandardSchemaV1.InferInput<S>
+  : ErrorDefinition extends D
+    ? unknown
+    : undefined;
+
+/** The arguments after the code: details required exactly when the schema requires them. */
+export type CreateArgs<D> = D extends { details: infer S extends StandardSchemaV1 }
+  ? undefined extends StandardSchemaV1.InferInput<S>
+    ? [details?: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
+    : [details: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
+  : ErrorDefinition extends D
+    ? [details?: unknown, options?: CreateOptions]
+    : [details?: undefined, options?: CreateOptions];
+
+/** The error of one code of a catalog, with its typed details. */
+export type ErrorOf<Defs, Code extends keyof Defs & string> = ApiError<Code, DetailsOf<Defs[Code]>>;
+
+/** Any error of a catalog: a union discriminated on `code`. */
+export type CatalogError<Defs> = {
+  [Code in keyof Defs & string]: ApiError<Code, DetailsOf<Defs[Code]>>;
+}[keyof Defs & string];
+
+/** A code of a catalog. */
+export type CodeOf<C> = C extends Catalog<infer Defs> ? keyof Defs & string : never;
+
+/** Renames of standard codes: `{ VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' }`. */
+export type Renames = { readonly [Code in StandardCode]?: string };
+
+type Renamed<S, R> = { [K in keyof S as K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: S[K] };
+type Merged<A, B> = { [K in keyof A | keyof B]: K extends keyof B ? B[K] : K extends keyof A ? A[K] : never };
+
+/** The definitions of a catalog built on the standard one with renames `R` and entries `E`. */
+export type CatalogDefinitions<E, R> = Merged<Renamed<StandardDefinitions, R>, E>;
+
+/** How much of a stack trace catalog errors capture. */
+export type StackPolicy = 'always' | 'never' | 'server-errors';
+
+/** Options of `defineErrors`. */
+export interface CatalogOptions<R extends Renames = Renames> {
+  /** Renames standard codes; every built-in mechanism then raises the new name. */
+  rename?: R;
+  /** The groups entries may name, in the order the reference page lists them. */
+  groups?: readonly string[] | Readonly<Record<string, { title?: string; description?: string }>>;
+  /**
+   * The docs URL of a code, also its RFC 9457 `type`: a template with `{code}` and `{id}`, or a function.
+   * @default `urn:problem-type:{code}`
+   */
+  docsUrl?: string | ((entry: { code: string; id: number | undefined }) => string);
+  /** Codes and ids retired from the contract; reusing one fails at definition. */
+  retired?: { codes?: readonly string[]; ids?: readonly number[] };
+  /**
+   * Which catalog errors capture a stack trace. 4xx errors are expected answers whose stack nobody reads.
+   * @default 'server-errors'
+   */
+  stack?: StackPolicy;
+  /** The API's name, for generated docs. */
+  name?: string;
+}
+
+/** A catalog: the single source of truth for an API's errors. */
+export interface Catalog<Defs = Definitions> {
+  /** Entries by code, with everything derived. */
+  readonly entries: { readonly [Code in keyof Defs & string]: CatalogEntry<Code> };
+  /** Every code, in definition order (standard codes first). */
+  readonly codes: readonly (keyof Defs & string)[];
+  /** The code that answers for each built-in mechanism. */
+  readonly builtins: Readonly<Record<BuiltinRole, keyof Defs & string>>;
+  readonly groups: readonly GroupInfo[];
+  readonly name: string | undefined;
+  /** The retired codes and ids, kept so that docs and diffs can show them. */
+  readonly retired: { readonly codes: readonly string[]; readonly ids: readonly number[] };
+  /**
+   * Creates the error of `code`; details are required exactly when its schema requires them.
+   * @example
+   * throw errors.create('SESSION_NOT_FOUND', { sessionId });
+   */
+  create<Code extends keyof Defs & string>(code: Code, ...args: CreateArgs<Defs[Code]>): ErrorOf<Defs, Code>;
+  /** The error this catalog raises for a built-in mechanism (validation, not found, …). */
+  builtin(role: BuiltinRole, details?: unknown, options?: CreateOptions): ApiError;
+  /** Narrows a caught value to an error of this catalog, or of one code with its details. */
+  is<Code extends keyof Defs & string>(value: unknown, code: Code): value is ErrorOf<Defs, Code>;
+  is(value: unknown): value is CatalogError<Defs>;
+  /** The entry of a code, or `undefined` for a code the catalog does not hold. */
+  get(code: string): CatalogEntry | undefined;
+  /** The entry whose message is exactly `message`, for APIs whose errors are messages only. */
+  byMessage(message: string): CatalogEntry | undefined;
+  /** Maps an error raised for a built-in role (by a guard, a reader) to this catalog's code for that role. */
+  resolve(error: ApiError): ApiError;
+  /** Type-only: the definitions, for `CodeOf` and friends. */
+  readonly '~definitions'?: Defs;
+}

@@ -1,0 +1,102 @@
+import { ApiError } from '../catalog/api-error.js';
+import { roleOfStatus, standardDefinitions } from '../catalog/standard.js';
+import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { commonFormats } from './common.js';
+import type { ErrorFormat, ParsedError } from './types.js';
+
+/** Options of `parseErrorBody`. */
+export interface ParseErrorBodyOptions {
+  /**
+   * The formats to try; on equal fit, the earlier wins.
+   * @default commonFormats
+   */
+  formats?: readonly ErrorFormat[];
+  /** The response status, used when the body does not carry one. */
+  status?: number;
+  /** The API's catalog: fills in what the body leaves out, and maps message-only bodies to codes. */
+  catalog?: Catalog<any>;
+  /** A correlation id from a response header, used when the body carries none. */
+  correlationId?: string;
+}
+
+function toBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The declared format a body is in (its best fit), or `undefined` when none fits. */
+export function detectFormat(
+  body: unknown,
+  formats: readonly ErrorFormat[] = commonFormats,
+): { format: ErrorFormat; parsed: ParsedError } | undefined {
+  const value = toBody(body);
+  let best: ErrorFormat | undefined;
+  let bestScore = 0;
+  for (const format of formats) {
+    const score = format.match(value);
+    if (score > bestScore) {
+      best = format;
+      bestScore = score;
+    }
+  }
+  if (!best) return undefined;
+  return { format: best, parsed: best.parse(value)! };
+}
+
+function codeForStatus(status: number, catalog: Catalog<any> | undefined): string {
+  const role = roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest');
+  if (catalog) return catalog.builtins[role];
+  return Object.entries(standardDefinitions).find(([, d]) => d.role === role)![0];
+}
+
+/**
+ * Reads an error body (parsed JSON or its text) in any of the given formats back into an ApiError.
+ * A body that fits no format still yields an ApiError, with a code derived from the status.
+ * @example
+ * const error = parseErrorBody(await response.json(), { status: response.status, catalog: errors });
+ */
+export function parseErrorBody(
+  body: unknown,
+  options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
+): ApiError {
+  const { formats, status, catalog, correlationId } = Array.isArray(options)
+    ? ({ formats: options } as ParseErrorBodyOptions)
+    : (options as ParseErrorBodyOptions);
+  const parsed = detectFormat(body, formats ?? commonFormats)?.parsed ?? {};
+  const givenStatus = isErrorStatus(parsed.status)
+    ? parsed.status
+    : isErrorStatus(status)
+      ? status
+      : undefined;
+  let entry: CatalogEntry | undefined;
+  if (catalog) {
+    entry =
+      parsed.code !== undefined
+        ? catalog.get(parsed.code)
+        : parsed.message !== undefined
+          ? catalog.byMessage(parsed.message)
+          : undefined;
+  }
+  const finalStatus = givenStatus ?? entry?.status ?? 500;
+  const code = parsed.code ?? entry?.code ?? codeForStatus(finalStatus, catalog);
+  return new ApiError(
+    {
+      code,
+      status: finalStatus,
+      message: parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus),
+      details: parsed.details,
+      id: parsed.id ?? entry?.id,
+      category: parsed.category ?? entry?.category,
+      retryable: parsed.retryable ?? entry?.retryable,
+      correlationId: parsed.correlationId ?? correlationId,
+      fieldErrors: parsed.fieldErrors,
+      type: parsed.type ?? entry?.type,
+    },
+    { stack: false },
+  );
+}

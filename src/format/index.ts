@@ -1,0 +1,28 @@
+export {
+  bareEnvelope,
+  codeEnvelope,
+  commonFormats,
+  errorObjectEnvelope,
+  flatEnvelope,
+  messageEnvelope,
+  nestedEnvelope,
+} from './common.js';
+export { detectFormat, type ParseErrorBodyOptions, parseErrorBody } from './detect.js';
+export { type EnvelopeOptions, envelope } from './envelope.js';
+export { dotPathToPointer, fromPointer, pointerToDotPath, quote, safeStringify, toPointer } from './json.js';
+export { problemJson } from './problem-json.js';
+export {
+  type EnvelopeNode,
+  type EnvelopeSpec,
+  type ErrorField,
+  type FieldErrorStyle,
+  type FieldRef,
+  type FirstOf,
+  field,
+  fieldErrors,
+  first,
+  type Literal,
+  literal,
+  orNull,
+} from './spec.js';
+export type { ErrorFormat, ErrorView, ParsedError } from './types.js';

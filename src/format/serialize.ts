@@ -1,0 +1,215 @@
+import { reasonPhrase } from '../catalog/status.js';
+import { quote, quoteCached, safeStringify } from './json.js';
+import { type ErrorField, isAlwaysPresent, type Node } from './spec.js';
+import type { ErrorView } from './types.js';
+
+type ObjectNode = Extract<Node, { kind: 'object' }>;
+
+// Fields whose value is fixed for a code: their JSON is computed once per code, not per response.
+const perCode: ReadonlySet<ErrorField> = new Set([
+  'code',
+  'status',
+  'id',
+  'category',
+  'retryable',
+  'type',
+  'title',
+]);
+
+function typeOf(view: ErrorView): string {
+  return view.type ?? `urn:problem-type:${encodeURIComponent(view.code)}`;
+}
+
+function fieldErrorsJson(view: ErrorView, style: string): string | undefined {
+  const errors = view.fieldErrors;
+  if (errors === undefined || errors.length === 0) return undefined;
+  let json = style === 'map' ? '{' : '[';
+  for (let i = 0; i < errors.length; i++) {
+    const e = errors[i]!;
+    if (i > 0) json += ',';
+    if (style === 'pointer') json += `{"pointer":${quote(e.pointer)},"detail":${quote(e.detail)}}`;
+    else if (style === 'path')
+      json += `{"path":${quote(pointerPath(e.pointer))},"message":${quote(e.detail)}}`;
+    else json += `${quote(pointerPath(e.pointer))}:${quote(e.detail)}`;
+  }
+  return json + (style === 'map' ? '}' : ']');
+}
+
+function pointerPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .join('.');
+}
+
+function fieldJson(view: ErrorView, name: ErrorField, style: string): string | undefined {
+  switch (name) {
+    case 'code':
+      return quoteCached(view.code);
+    case 'message':
+      return quote(view.message);
+    case 'status':
+      return String(view.status);
+    case 'id':
+      return view.id === undefined ? undefined : String(view.id);
+    case 'category':
+      return quoteCached(view.category);
+    case 'retryable':
+      return view.retryable ? 'true' : 'false';
+    case 'details':
+      return safeStringify(view.details);
+    case 'errors':
+      return fieldErrorsJson(view, style);
+    case 'correlationId':
+      return view.correlationId === undefined ? undefined : quote(view.correlationId);
+    case 'type':
+      return quoteCached(typeOf(view));
+    case 'title':
+      return quoteCached(view.title ?? reasonPhrase(view.status));
+    case 'instance':
+      return view.instance === undefined ? undefined : quote(view.instance);
+  }
+}
+
+/** The JSON of a node for one error, or `undefined` when it has no value. */
+export function nodeJson(node: Node, view: ErrorView): string | undefined {
+  switch (node.kind) {
+    case 'literal':
+      return node.json;
+    case 'field':
+      return fieldJson(view, node.field, node.style) ?? (node.missing === 'null' ? 'null' : undefined);
+    case 'first':
+      for (const alternative of node.alternatives) {
+        const json = nodeJson(alternative, view);
+        if (json !== undefined) return json;
+      }
+      return undefined;
+    case 'object': {
+      let json = '';
+      for (const member of node.members) {
+        const value = nodeJson(member.node, view);
+        if (value !== undefined) json += (json === '' ? '' : ',') + member.keyJson + value;
+      }
+      return json === '' && node.members.length > 0 ? undefined : `{${json}}`;
+    }
+  }
+}
+
+/** A step of a compiled plan: text written as is, or a node evaluated per error. */
+type Op = string | { readonly prefix: string; readonly node: Node };
+
+interface Plan {
+  readonly status: number;
+  readonly id: number | undefined;
+  readonly category: string;
+  readonly retryable: boolean;
+  readonly type: string | undefined;
+  readonly title: string | undefined;
+  readonly ops: readonly Op[];
+}
+
+function isPerCode(node: Node): boolean {
+  if (node.kind === 'literal') return true;
+  if (node.kind === 'field') return perCode.has(node.field);
+  if (node.kind === 'first') return node.alternatives.every(isPerCode);
+  return node.members.every((m) => isPerCode(m.node));
+}
+
+/**
+ * Lays an object out as text fixed for this code with per-error holes. Returns false where a comma
+ * would depend on an earlier optional member: that object is then evaluated whole, per error.
+ */
+function layout(node: ObjectNode, view: ErrorView, ops: Op[], lead: string): boolean {
+  let text = `${lead}{`;
+  let wrote = false;
+  const flush = () => {
+    if (text !== '') ops.push(text);
+    text = '';
+  };
+  for (const member of node.members) {
+    const comma = wrote ? ',' : '';
+    const child = member.node;
+    if (isPerCode(child)) {
+      const json = nodeJson(child, view);
+      if (json !== undefined) {
+        text += comma + member.keyJson + json;
+        wrote = true;
+      }
+      continue;
+    }
+    if (child.kind === 'object' && isAlwaysPresent(child)) {
+      flush();
+      const nested: Op[] = [];
+      if (layout(child, view, nested, comma + member.keyJson)) ops.push(...nested);
+      else ops.push({ prefix: comma + member.keyJson, node: child });
+      wrote = true;
+      continue;
+    }
+    if (!wrote && !isAlwaysPresent(child)) return false;
+    flush();
+    ops.push({ prefix: comma + member.keyJson, node: child });
+    wrote = true;
+  }
+  text += '}';
+  flush();
+  return true;
+}
+
+function planFor(root: Node, view: ErrorView): Plan {
+  const ops: Op[] = [];
+  if (root.kind !== 'object' || !layout(root, view, ops, ''))
+    ops.splice(0, ops.length, { prefix: '', node: root });
+  // Adjacent text is joined so that a response is as few concatenations as it can be.
+  const joined: Op[] = [];
+  for (const op of ops) {
+    const last = joined[joined.length - 1];
+    if (typeof op === 'string' && typeof last === 'string') joined[joined.length - 1] = last + op;
+    else joined.push(op);
+  }
+  return {
+    status: view.status,
+    id: view.id,
+    category: view.category,
+    retryable: view.retryable,
+    type: view.type,
+    title: view.title,
+    ops: joined,
+  };
+}
+
+const planLimit = 10_000;
+
+/** Compiles a declaration into a serializer; the per-code parts of a body are computed once per code. */
+export function compileSerializer(root: Node): (view: ErrorView) => string {
+  const plans = new Map<string, Plan>();
+  return (view) => {
+    let plan = plans.get(view.code);
+    if (
+      plan === undefined ||
+      plan.status !== view.status ||
+      plan.id !== view.id ||
+      plan.category !== view.category ||
+      plan.retryable !== view.retryable ||
+      plan.type !== view.type ||
+      plan.title !== view.title
+    ) {
+      plan = planFor(root, view);
+      if (plans.size >= planLimit) plans.clear();
+      plans.set(view.code, plan);
+    }
+    const ops = plan.ops;
+    let body = '';
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (typeof op === 'string') {
+        body += op;
+      } else {
+        const json = nodeJson(op.node, view);
+        if (json !== undefined) body += op.prefix + json;
+      }
+    }
+    return body;
+  };
+}

@@ -1,0 +1,185 @@
+import { FaultlineConfigError } from '../catalog/config-error.js';
+
+/** The fields of an error that a format can place in its body. */
+export type ErrorField =
+  | 'code'
+  | 'message'
+  | 'status'
+  | 'id'
+  | 'category'
+  | 'retryable'
+  | 'details'
+  | 'errors'
+  | 'correlationId'
+  | 'type'
+  | 'title'
+  | 'instance';
+
+/** How field errors are written: RFC 9457 `[{pointer, detail}]`, `[{path, message}]` with dotted paths, or `{ path: message }`. */
+export type FieldErrorStyle = 'pointer' | 'path' | 'map';
+
+/** A reference to a field of the error, placed in the body. Plain data: `{ "$field": "code" }`. */
+export interface FieldRef {
+  readonly $field: ErrorField;
+  /** What to write when the error has no value for the field. @default 'omit' */
+  readonly missing?: 'omit' | 'null';
+  /** For `errors`: how field errors are written. @default 'pointer' */
+  readonly style?: FieldErrorStyle;
+}
+
+/** The first alternative that has a value: `{ "$first": [...] }`. */
+export interface FirstOf {
+  readonly $first: readonly EnvelopeNode[];
+}
+
+/** A literal value written as is, for values that would otherwise read as a declaration. */
+export interface Literal {
+  readonly $literal: unknown;
+}
+
+/** A node of an envelope declaration: a literal, a field reference, an alternative or a nested object. */
+export type EnvelopeNode =
+  | string
+  | number
+  | boolean
+  | null
+  | FieldRef
+  | FirstOf
+  | Literal
+  | { readonly [key: string]: EnvelopeNode };
+
+/** An envelope declaration: an object whose leaves are literals and field references. */
+export type EnvelopeSpec = { readonly [key: string]: EnvelopeNode };
+
+/** References to the fields of an error, for envelope declarations. */
+export const field = Object.freeze({
+  code: { $field: 'code' },
+  message: { $field: 'message' },
+  status: { $field: 'status' },
+  id: { $field: 'id' },
+  category: { $field: 'category' },
+  retryable: { $field: 'retryable' },
+  details: { $field: 'details' },
+  errors: { $field: 'errors' },
+  correlationId: { $field: 'correlationId' },
+  type: { $field: 'type' },
+  title: { $field: 'title' },
+  instance: { $field: 'instance' },
+} as const satisfies Record<ErrorField, FieldRef>);
+
+/** Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`. */
+export function fieldErrors(style: FieldErrorStyle): FieldRef {
+  return { $field: 'errors', style };
+}
+
+/** Writes `null` where the error has no value for the field, instead of leaving the member out. */
+export function orNull(ref: FieldRef): FieldRef {
+  return { ...ref, missing: 'null' };
+}
+
+/** The first of several alternatives that has a value. */
+export function first(...alternatives: EnvelopeNode[]): FirstOf {
+  return { $first: alternatives };
+}
+
+/** A literal value, written as is. */
+export function literal(value: unknown): Literal {
+  return { $literal: value };
+}
+
+const fields = new Set<string>(Object.keys(field));
+
+/** Compiled form of a declaration node. */
+export type Node =
+  | { kind: 'literal'; value: unknown; json: string }
+  | { kind: 'field'; field: ErrorField; missing: 'omit' | 'null'; style: FieldErrorStyle }
+  | { kind: 'first'; alternatives: Node[] }
+  | { kind: 'object'; members: { key: string; keyJson: string; node: Node }[] };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks a declaration and turns it into nodes; a wrong declaration fails here, naming the path. */
+export function compileSpec(spec: unknown, path = '$'): Node {
+  if (spec === null || typeof spec === 'string' || typeof spec === 'number' || typeof spec === 'boolean') {
+    return { kind: 'literal', value: spec, json: JSON.stringify(spec) };
+  }
+  if (Array.isArray(spec)) {
+    const json = JSON.stringify(spec);
+    if (json.includes('"$field"') || json.includes('"$first"')) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_FORMAT',
+        `${path}: arrays cannot hold field references`,
+      );
+    }
+    return { kind: 'literal', value: spec, json };
+  }
+  if (!isPlainObject(spec))
+    throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: ${typeof spec}`);
+  if ('$literal' in spec) {
+    const json = JSON.stringify(spec.$literal);
+    if (json === undefined)
+      throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: literal has no JSON`);
+    return { kind: 'literal', value: spec.$literal, json };
+  }
+  if ('$field' in spec) {
+    const name = spec.$field;
+    if (typeof name !== 'string' || !fields.has(name)) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_FORMAT',
+        `${path}: unknown field ${JSON.stringify(name)}`,
+      );
+    }
+    const style = (spec.style ?? 'pointer') as FieldErrorStyle;
+    if (!['pointer', 'path', 'map'].includes(style)) {
+      throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: unknown style ${String(style)}`);
+    }
+    return {
+      kind: 'field',
+      field: name as ErrorField,
+      missing: spec.missing === 'null' ? 'null' : 'omit',
+      style,
+    };
+  }
+  if ('$first' in spec) {
+    if (!Array.isArray(spec.$first) || spec.$first.length === 0) {
+      throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: $first needs alternatives`);
+    }
+    return {
+      kind: 'first',
+      alternatives: spec.$first.map((alt, i) => compileSpec(alt, `${path}.$first[${i}]`)),
+    };
+  }
+  return {
+    kind: 'object',
+    members: Object.entries(spec).map(([key, value]) => ({
+      key,
+      keyJson: `${JSON.stringify(key)}:`,
+      node: compileSpec(value, `${path}.${key}`),
+    })),
+  };
+}
+
+/** Whether a node always yields a value, whatever the error holds. */
+export function isAlwaysPresent(node: Node): boolean {
+  switch (node.kind) {
+    case 'literal':
+      return true;
+    case 'field':
+      return node.missing === 'null' || requiredFields.has(node.field);
+    case 'first':
+      return node.alternatives.some(isAlwaysPresent);
+    case 'object':
+      return node.members.some((m) => isAlwaysPresent(m.node));
+  }
+}
+
+/** Fields every error has. */
+export const requiredFields: ReadonlySet<ErrorField> = new Set([
+  'code',
+  'message',
+  'status',
+  'category',
+  'retryable',
+]);

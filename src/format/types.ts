@@ -1,0 +1,53 @@
+import type { FieldError } from '../catalog/api-error.js';
+import type { EnvelopeSpec } from './spec.js';
+
+/** What a format writes: the fields of an error as the server answers it. An ApiError is one. */
+export interface ErrorView {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+  readonly id?: number | undefined;
+  readonly category: string;
+  readonly retryable: boolean;
+  readonly details?: unknown;
+  readonly fieldErrors?: readonly FieldError[] | undefined;
+  readonly correlationId?: string | undefined;
+  /** The docs URL of the code (RFC 9457 `type`). @default `urn:problem-type:<code>` */
+  readonly type?: string | undefined;
+  /** RFC 9457 `title`. @default the status reason phrase */
+  readonly title?: string | undefined;
+  /** RFC 9457 `instance`: the occurrence, usually the request path. */
+  readonly instance?: string | undefined;
+}
+
+/** What a format reads back from a body: the fields it found. */
+export interface ParsedError {
+  code?: string;
+  message?: string;
+  status?: number;
+  id?: number;
+  category?: string;
+  retryable?: boolean;
+  details?: unknown;
+  fieldErrors?: FieldError[];
+  correlationId?: string;
+  type?: string;
+  title?: string;
+  instance?: string;
+}
+
+/** A wire format of error bodies, with a serializer and a parser compiled from one declaration. */
+export interface ErrorFormat {
+  /** A name for logs and docs, e.g. `problem+json`. */
+  readonly name: string;
+  /** The `Content-Type` of its bodies. */
+  readonly contentType: string;
+  /** The declaration it was compiled from. */
+  readonly spec: EnvelopeSpec;
+  /** The body of an error, as compact JSON. */
+  serialize(error: ErrorView): string;
+  /** The fields found in a parsed body, or `undefined` when the body is not in this format. */
+  parse(body: unknown): ParsedError | undefined;
+  /** How well a parsed body fits this format: 0 for not at all, more for more members recognised. */
+  match(body: unknown): number;
+}
