@@ -46,6 +46,7 @@ export type EnvelopeNode =
   | FieldRef
   | FirstOf
   | Literal
+  | readonly (string | number | boolean | null)[]
   | { readonly [key: string]: EnvelopeNode };
 
 /** An envelope declaration: an object whose leaves are literals and field references. */

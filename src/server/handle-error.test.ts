@@ -1,0 +1,311 @@
+import Boom from '@hapi/boom';
+import { type } from 'arktype';
+import { ApiError, defineErrors } from 'faultline';
+import { envelope, field } from 'faultline/format';
+import { createErrorHandler, type ErrorEvent, handleError, toResponse, validate } from 'faultline/server';
+import createHttpError from 'http-errors';
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+
+const catalog = defineErrors(
+  {
+    SESSION_NOT_FOUND: {
+      status: 404,
+      id: 4001,
+      message: 'Session {sessionId} not found',
+      details: z.object({ sessionId: z.string() }),
+    },
+    SCHEMA_VALIDATION_FAILED: { status: 400, message: 'Request body failed schema validation.' },
+  },
+  {
+    rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' },
+    docsUrl: 'https://docs.example.com/errors#{code}',
+  },
+);
+
+const events: ErrorEvent[] = [];
+const handler = createErrorHandler({ catalog, onError: (event) => events.push(event) });
+const request = { method: 'GET', url: '/sessions/s1?x=1', headers: { 'x-request-id': 'req-123' } };
+
+function answer(thrown: unknown, req: Parameters<typeof handler.handle>[1] = request) {
+  const response = handler.handle(thrown, req);
+  return { ...response, json: JSON.parse(response.body) as Record<string, any> };
+}
+
+const schema = z.object({ email: z.string() });
+
+describe('handleError', () => {
+  it('answers a catalog error in problem+json with its details, id, instance and correlation id', () => {
+    const { status, headers, json } = answer(catalog.create('SESSION_NOT_FOUND', { sessionId: 's1' }));
+    expect(status).toBe(404);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers['x-request-id']).toBe('req-123');
+    expect(json).toEqual({
+      type: 'https://docs.example.com/errors#SESSION_NOT_FOUND',
+      title: 'Not Found',
+      status: 404,
+      detail: 'Session s1 not found',
+      instance: '/sessions/s1',
+      code: 'SESSION_NOT_FOUND',
+      id: 4001,
+      correlation_id: 'req-123',
+      details: { sessionId: 's1' },
+    });
+  });
+
+  it('sends the headers of the error, such as Retry-After', () => {
+    const { headers } = answer(
+      catalog.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } }),
+    );
+    expect(headers['retry-after']).toBe('1');
+  });
+
+  it.each([
+    ['zod 4', () => schema.parse({ email: 1 })],
+    ['valibot', () => v.parse(v.object({ email: v.string() }), { email: 1 })],
+    ['arktype', () => type({ email: 'string' }).assert({ email: 1 })],
+  ])('turns a %s failure into the validation code with field errors', (_, fail) => {
+    let thrown: unknown;
+    try {
+      fail();
+    } catch (error) {
+      thrown = error;
+    }
+    const { status, json } = answer(thrown);
+    expect(status).toBe(400);
+    expect(json.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(json.detail).toBe('Request body failed schema validation.');
+    expect(json.errors).toHaveLength(1);
+    expect(json.errors[0].pointer).toBe('/email');
+    expect(json.errors[0].detail).toEqual(expect.any(String));
+  });
+
+  it('validates with any Standard Schema and answers the renamed validation code', async () => {
+    const thrown = await validate(schema, { email: 2 }).catch((error: unknown) => error);
+    expect(answer(thrown).json).toMatchObject({
+      code: 'SCHEMA_VALIDATION_FAILED',
+      errors: [{ pointer: '/email' }],
+    });
+    await expect(validate(schema, { email: 'a@b.c' })).resolves.toEqual({ email: 'a@b.c' });
+  });
+
+  it('turns the SyntaxError of JSON parsing into the malformed-JSON code', () => {
+    let thrown: unknown;
+    try {
+      JSON.parse('{"a":');
+    } catch (error) {
+      thrown = error;
+    }
+    const { status, json } = answer(thrown);
+    expect(status).toBe(400);
+    expect(json.code).toBe('MALFORMED_JSON');
+    expect(json.detail).not.toContain('position');
+  });
+
+  it('keeps the status, exposed message and headers of http-errors', () => {
+    const { status, json, headers } = answer(createHttpError(403, 'Room belongs to a different application'));
+    expect(status).toBe(403);
+    expect(json.code).toBe('FORBIDDEN');
+    expect(json.detail).toBe('Room belongs to a different application');
+    const limited = answer(createHttpError(429, 'slow down', { headers: { 'Retry-After': '7' } }));
+    expect(limited.json.code).toBe('RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBe('7');
+  });
+
+  it('maps body-parser error types to the built-in codes', () => {
+    const parse = createHttpError(400, 'Unexpected token } in JSON', { type: 'entity.parse.failed' });
+    expect(answer(parse).json.code).toBe('MALFORMED_JSON');
+    const large = createHttpError(413, 'request entity too large', { type: 'entity.too.large' });
+    expect(answer(large).json.code).toBe('BODY_TOO_LARGE');
+    const charset = createHttpError(415, 'unsupported charset "LATIN1"', { type: 'charset.unsupported' });
+    expect(answer(charset).json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('never exposes the message of a 5xx http error', () => {
+    const { status, body } = answer(createHttpError(503, 'redis at 10.0.0.5 is down'));
+    expect(status).toBe(503);
+    expect(body).not.toContain('10.0.0.5');
+    expect(JSON.parse(body).code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('keeps the status and headers of Boom errors', () => {
+    const { status, json, headers } = answer(Boom.unauthorized('Missing API key', 'ApiKey'));
+    expect(status).toBe(401);
+    expect(json.code).toBe('UNAUTHORIZED');
+    expect(headers['www-authenticate']).toContain('ApiKey');
+  });
+
+  it('maps Fastify errors by code, including route-schema validation by JSON Pointer', () => {
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
+    expect(answer(tooLarge).json.code).toBe('BODY_TOO_LARGE');
+    const validation = Object.assign(new Error('body/email must be string'), {
+      code: 'FST_ERR_VALIDATION',
+      statusCode: 400,
+      validation: [
+        { instancePath: '/email', message: 'must be string', params: {} },
+        {
+          instancePath: '',
+          message: "must have required property 'name'",
+          params: { missingProperty: 'name' },
+        },
+      ],
+    });
+    expect(answer(validation).json.errors).toEqual([
+      { pointer: '/email', detail: 'must be string' },
+      { pointer: '/name', detail: "must have required property 'name'" },
+    ]);
+  });
+
+  it('keeps an unusual status under the generic code of its class', () => {
+    const { status, json } = answer(createHttpError(418, "I'm a teapot"));
+    expect(status).toBe(418);
+    expect(json.code).toBe('BAD_REQUEST');
+  });
+
+  it('answers 500 with a generic message for an error not in the catalog, and hands the original to onError', () => {
+    events.length = 0;
+    const secret = new Error('db-password-123', { cause: new Error('inner-secret') });
+    const { status, body, json, headers } = answer(secret);
+    expect(status).toBe(500);
+    expect(json.code).toBe('INTERNAL_ERROR');
+    expect(body).not.toContain('db-password-123');
+    expect(body).not.toContain('inner-secret');
+    expect(body).not.toContain('at ');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.thrown).toBe(secret);
+    expect(events[0]!.correlationId).toBe(headers['x-request-id']);
+  });
+
+  const cyclic: Record<string, unknown> = { message: 'cyclic' };
+  cyclic.self = cyclic;
+  const getters = Object.defineProperty({}, 'status', {
+    enumerable: true,
+    get() {
+      throw new Error('getter');
+    },
+  });
+  const hostile = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('trap');
+      },
+      getPrototypeOf() {
+        throw new Error('trap');
+      },
+      ownKeys() {
+        throw new Error('trap');
+      },
+    },
+  );
+  it.each([
+    ['a string', 'db-password-123'],
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['a cyclic object', cyclic],
+    ['an object whose getters throw', getters],
+    ['a proxy whose traps throw', hostile],
+    ['a symbol', Symbol('s')],
+  ])('answers 500 for a thrown %s and the body is a valid document', (_, thrown) => {
+    const { status, json, body } = answer(thrown);
+    expect(status).toBe(500);
+    expect(json.code).toBe('INTERNAL_ERROR');
+    expect(body).not.toContain('db-password-123');
+  });
+
+  it('survives an onError hook that throws', () => {
+    const noisy = createErrorHandler({
+      onError: () => {
+        throw new Error('logger down');
+      },
+    });
+    expect(noisy.handle(new Error('x')).status).toBe(500);
+  });
+});
+
+describe('correlation ids', () => {
+  it('echoes a safe inbound id on a configurable header', () => {
+    const custom = createErrorHandler({
+      correlation: { header: 'X-Correlation-Id', responseHeader: 'x-trace' },
+    });
+    const { headers, body } = custom.handle(new Error('x'), { headers: { 'x-correlation-id': 'abc-1' } });
+    expect(headers['x-trace']).toBe('abc-1');
+    expect(JSON.parse(body).correlation_id).toBe('abc-1');
+  });
+
+  it.each([
+    ['CR/LF', 'abc\r\nSet-Cookie: x=1'],
+    ['a space', 'a b'],
+    ['10 kB', 'a'.repeat(10_000)],
+    ['129 characters', 'a'.repeat(129)],
+    ['non-ASCII', 'ünïcode'],
+    ['an empty value', ''],
+  ])('replaces an inbound id with %s', (_, id) => {
+    const { headers } = handler.handle(new Error('x'), { headers: { 'x-request-id': id } });
+    expect(headers['x-request-id']).not.toBe(id);
+    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reads a Web Headers object', () => {
+    const { headers } = handler.handle(new Error('x'), { headers: new Headers({ 'x-request-id': 'web-1' }) });
+    expect(headers['x-request-id']).toBe('web-1');
+  });
+});
+
+describe('localised messages', () => {
+  const localized = createErrorHandler({
+    catalog,
+    locales: {
+      defaultLocale: 'en',
+      messages: {
+        fr: { SESSION_NOT_FOUND: 'Session {sessionId} introuvable' },
+        'pt-BR': { RATE_LIMITED: 'Muitas requisições.' },
+      },
+    },
+  });
+  const error = catalog.create('SESSION_NOT_FOUND', { sessionId: 's9' });
+
+  it('chooses the message table by Accept-Language and keeps the code', () => {
+    const { headers, body } = localized.handle(error, {
+      headers: { 'accept-language': 'de;q=0.5, fr-CA, en;q=0.1' },
+    });
+    expect(headers['content-language']).toBe('fr');
+    expect(JSON.parse(body)).toMatchObject({ code: 'SESSION_NOT_FOUND', detail: 'Session s9 introuvable' });
+    const br = localized.handle(catalog.create('RATE_LIMITED'), { headers: { 'accept-language': 'pt-br' } });
+    expect(JSON.parse(br.body).detail).toBe('Muitas requisições.');
+  });
+
+  it('falls back to the catalog message for an unknown Accept-Language', () => {
+    for (const accept of ['xx-YY', '*', ';;;q=abc', 'fr;q=0', 'x'.repeat(5000)]) {
+      const { headers, body } = localized.handle(error, { headers: { 'accept-language': accept } });
+      expect(headers['content-language']).toBe('en');
+      expect(JSON.parse(body).detail).toBe('Session s9 not found');
+    }
+  });
+});
+
+describe('formats and responses', () => {
+  it('answers in a declared envelope', () => {
+    const format = envelope({ success: false, code: field.code, error: field.message });
+    const { headers, body } = handleError(catalog.create('NOT_FOUND'), {}, { catalog, format });
+    expect(headers['content-type']).toBe('application/json');
+    expect(body).toBe(
+      '{"success":false,"code":"NOT_FOUND","error":"The requested resource does not exist."}',
+    );
+  });
+
+  it('answers as a Web Response', async () => {
+    const response = toResponse(new ApiError({ code: 'X', status: 409, message: 'taken' }), {
+      url: 'https://api.example.com/rooms?x=1',
+      headers: new Headers(),
+    });
+    expect(response.status).toBe(409);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ code: 'X', detail: 'taken', instance: '/rooms' });
+  });
+});

@@ -1,0 +1,163 @@
+import { ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
+import { type BuiltinRole, roleOfStatus } from '../catalog/standard.js';
+import { isErrorStatus } from '../catalog/status.js';
+import type { Catalog } from '../catalog/types.js';
+import { toPointer } from '../format/json.js';
+
+/** At most this many field errors are answered; a huge invalid array must not become a huge error body. */
+export const maxFieldErrors = 100;
+
+type Bag = Record<string, unknown>;
+
+function get(value: unknown, key: string): unknown {
+  // Getters and proxy traps of thrown values are foreign code: any of them may throw.
+  try {
+    return (value as Bag)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function issuesOf(thrown: unknown): readonly unknown[] | undefined {
+  const issues = get(thrown, 'issues');
+  if (Array.isArray(issues)) return issues;
+  const ark = get(thrown, 'arkErrors');
+  if (Array.isArray(ark)) return ark;
+  return undefined;
+}
+
+/** Field errors from Standard Schema issues (zod, valibot, arktype), or `undefined` if these are not issues. */
+export function fieldErrorsOf(issues: readonly unknown[]): FieldError[] | undefined {
+  if (issues.length === 0) return undefined;
+  const errors: FieldError[] = [];
+  for (const issue of issues.slice(0, maxFieldErrors)) {
+    const message = get(issue, 'message');
+    if (typeof message !== 'string') return undefined;
+    const path = get(issue, 'path');
+    errors.push({ pointer: Array.isArray(path) ? toPointer(path) : '', detail: message });
+  }
+  return errors;
+}
+
+// body-parser and raw-body error types, and Fastify's content-type parser codes.
+const roleOfType: Readonly<Record<string, BuiltinRole>> = {
+  'entity.parse.failed': 'malformedJson',
+  'entity.too.large': 'bodyTooLarge',
+  'parameters.too.many': 'bodyTooLarge',
+  'encoding.unsupported': 'unsupportedMediaType',
+  'charset.unsupported': 'unsupportedMediaType',
+  'request.aborted': 'badRequest',
+  'request.size.invalid': 'badRequest',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'badRequest',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformedJson',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformedJson',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupportedMediaType',
+  FST_ERR_NOT_FOUND: 'notFound',
+};
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not carry these
+const unsafeHeaderValue = /[\r\n\u0000]/;
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function headersOf(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const headers: Record<string, string> = {};
+  let keys: string[];
+  try {
+    keys = Object.keys(value);
+  } catch {
+    return undefined;
+  }
+  for (const key of keys) {
+    const v = get(value, key);
+    const text = typeof v === 'number' ? String(v) : v;
+    if (typeof text === 'string' && headerName.test(key) && !unsafeHeaderValue.test(text)) {
+      headers[key.toLowerCase()] = text;
+    }
+  }
+  return headers;
+}
+
+function statusOf(thrown: unknown): number | undefined {
+  if (get(thrown, 'isBoom') === true) {
+    const status = get(get(thrown, 'output'), 'statusCode');
+    return isErrorStatus(status) ? status : undefined;
+  }
+  const status = get(thrown, 'status') ?? get(thrown, 'statusCode');
+  return isErrorStatus(status) ? status : undefined;
+}
+
+function isJsonSyntaxError(thrown: unknown): boolean {
+  if (!(thrown instanceof SyntaxError)) return false;
+  const message = get(thrown, 'message');
+  return typeof message === 'string' && /JSON/.test(message);
+}
+
+/**
+ * Turns anything thrown into an ApiError of the catalog. Catalog errors, schema failures, JSON syntax
+ * errors and http-errors/Boom/Fastify errors keep their meaning; everything else becomes the internal
+ * error, whose message is the catalog's generic one: the original never reaches the wire.
+ */
+export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError {
+  try {
+    if (isApiError(thrown)) return catalog.resolve(thrown);
+    const issues = issuesOf(thrown);
+    const fieldErrors = issues && fieldErrorsOf(issues);
+    if (fieldErrors) return catalog.builtin('validation', undefined, { fieldErrors, cause: thrown });
+    const validation = get(thrown, 'validation');
+    if (Array.isArray(validation) && get(thrown, 'code') === 'FST_ERR_VALIDATION') {
+      return catalog.builtin('validation', undefined, {
+        fieldErrors: fastifyFieldErrors(validation),
+        cause: thrown,
+      });
+    }
+    if (isJsonSyntaxError(thrown)) return catalog.builtin('malformedJson', undefined, { cause: thrown });
+    const status = statusOf(thrown);
+    if (status !== undefined) return fromHttpError(thrown, status, catalog);
+  } catch {
+    // Falls through: an error that cannot even be inspected is an internal error.
+  }
+  return catalog.builtin('internal', undefined, { cause: thrown });
+}
+
+function fastifyFieldErrors(validation: readonly unknown[]): FieldError[] {
+  return validation.slice(0, maxFieldErrors).map((item) => {
+    const instancePath = get(item, 'instancePath');
+    const missing = get(get(item, 'params'), 'missingProperty');
+    const pointer =
+      (typeof instancePath === 'string' ? instancePath : '') +
+      (typeof missing === 'string' ? `/${missing.replaceAll('~', '~0').replaceAll('/', '~1')}` : '');
+    const message = get(item, 'message');
+    return { pointer, detail: typeof message === 'string' ? message : 'is invalid' };
+  });
+}
+
+function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): ApiError {
+  const type = get(thrown, 'type') ?? get(thrown, 'code');
+  const role = (typeof type === 'string' ? roleOfType[type] : undefined) ?? roleOfStatus[status];
+  const isBoom = get(thrown, 'isBoom') === true;
+  const headers = headersOf(isBoom ? get(get(thrown, 'output'), 'headers') : get(thrown, 'headers'));
+  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx).
+  const exposed = status < 500 && (isBoom || get(thrown, 'expose') === true);
+  const text = exposed ? get(thrown, 'message') : undefined;
+  const message = typeof text === 'string' && text !== '' && role !== 'malformedJson' ? text : undefined;
+  const options = { cause: thrown, headers, message };
+  if (role !== undefined && catalog.entries[catalog.builtins[role]]!.status === status) {
+    return catalog.builtin(role, undefined, options);
+  }
+  // A status the catalog has no code for keeps its status, under the generic code of its class.
+  const generic = catalog.entries[catalog.builtins[status >= 500 ? 'internal' : 'badRequest']]!;
+  return new ApiError(
+    {
+      code: generic.code,
+      status,
+      message: message ?? generic.message,
+      id: generic.id,
+      type: generic.type,
+      headers,
+    },
+    { cause: thrown, stack: false },
+  );
+}

@@ -1,0 +1,36 @@
+/** Request headers as frameworks hold them: a Web `Headers`, or node's lower-cased header object. */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The little faultline reads of a request: method, URL or path, and headers. */
+export interface RequestView {
+  readonly method?: string | undefined;
+  /** The request target (`/path?query`) or an absolute URL. */
+  readonly url?: string | undefined;
+  readonly headers?: HeadersLike | undefined;
+}
+
+/** One header of a request, or `undefined`; `name` must be lower case. */
+export function headerOf(headers: HeadersLike | undefined, name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  const value = (headers as Record<string, string | readonly string[] | undefined>)[name];
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** The path of a request target, without its query. */
+export function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let path = url;
+  if (!path.startsWith('/')) {
+    const scheme = path.indexOf('://');
+    if (scheme === -1) return undefined;
+    const slash = path.indexOf('/', scheme + 3);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
+}
