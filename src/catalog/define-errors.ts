@@ -241,7 +241,8 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       const role = error.role;
       if (role === undefined) return error;
       const entry = entries[builtins[role]!]!;
-      if (entry.code === error.code && entry.message === error.message) return error;
+      if (entry.code === error.code && entry.message === error.message && entry.type === error.type)
+        return error;
       // The built-in's message is replaced by the catalog's only when it was the standard text.
       const standard = (standardDefinitions as Record<string, { message: string }>)[error.code];
       const message =

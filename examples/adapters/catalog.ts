@@ -1,0 +1,21 @@
+import { defineErrors } from 'faultline';
+import * as z from 'zod';
+
+/** The catalog every example adapter serves: the conformance contract. */
+export const errors = defineErrors(
+  {
+    SESSION_NOT_FOUND: {
+      status: 404,
+      id: 4001,
+      group: 'sessions',
+      message: 'Session {sessionId} not found',
+      description: 'No active session exists with the given id.',
+      fix: 'Verify the session id; the session may have ended.',
+      details: z.object({ sessionId: z.string() }),
+    },
+  },
+  { groups: { sessions: { title: 'Sessions' } }, docsUrl: 'https://docs.example.com/errors#{code}' },
+);
+
+/** The body `POST /echo` takes. */
+export const echoBody = z.object({ email: z.string() });

@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { standardErrors } from '../../catalog/standard-errors.js';
+
+/** What a route handler receives besides the request and response. */
+export interface RouteContext {
+  /** The `:name` segments of the route, decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The request URL, parsed. */
+  readonly url: URL;
+}
+
+/** A route handler. A value it returns (other than `undefined`) is sent as a 200 JSON body. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, context: RouteContext) => unknown;
+
+interface Route {
+  readonly segments: readonly string[];
+  readonly methods: Map<string, RouteHandler>;
+}
+
+/** Raises the catalog's not-found error. */
+export function notFound(): never {
+  throw standardErrors.builtin('notFound');
+}
+
+/** Raises the catalog's 405 error with `Allow` listing the methods the resource takes. */
+export function methodNotAllowed(allowed: readonly string[]): never {
+  throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow: allowed.join(', ') } });
+}
+
+/** Sends a JSON body. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body) ?? 'null';
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function match(route: Route, segments: readonly string[]): Record<string, string> | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const pattern = route.segments[i]!;
+    const segment = segments[i]!;
+    if (pattern.startsWith(':')) {
+      if (segment === '') return undefined;
+      try {
+        params[pattern.slice(1)] = decodeURIComponent(segment);
+      } catch {
+        return undefined;
+      }
+    } else if (pattern !== segment) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** A minimal router for node:http that answers unknown paths with 404 and unknown methods with 405 + `Allow`. */
+export interface Router {
+  get(path: string, handler: RouteHandler): Router;
+  post(path: string, handler: RouteHandler): Router;
+  put(path: string, handler: RouteHandler): Router;
+  patch(path: string, handler: RouteHandler): Router;
+  delete(path: string, handler: RouteHandler): Router;
+  on(method: string, path: string, handler: RouteHandler): Router;
+  /** Routes a request; throws the catalog's errors for what it cannot route. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/**
+ * Creates a router for node:http. Pair it with `withErrors` so that its 404s and 405s are answered.
+ * @example
+ * const app = createRouter().get('/sessions/:id', (req, res, { params }) => getSession(params.id));
+ * http.createServer(withErrors(app.handle, { catalog })).listen(3000);
+ */
+export function createRouter(): Router {
+  const routes: Route[] = [];
+  const router: Router = {
+    on(method, path, handler) {
+      const segments = path.split('/').slice(1);
+      let route = routes.find((r) => r.segments.join('/') === segments.join('/'));
+      if (!route) {
+        route = { segments, methods: new Map() };
+        routes.push(route);
+      }
+      route.methods.set(method.toUpperCase(), handler);
+      return router;
+    },
+    get: (path, handler) => router.on('GET', path, handler),
+    post: (path, handler) => router.on('POST', path, handler),
+    put: (path, handler) => router.on('PUT', path, handler),
+    patch: (path, handler) => router.on('PATCH', path, handler),
+    delete: (path, handler) => router.on('DELETE', path, handler),
+    async handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const segments = url.pathname.split('/').slice(1);
+      const method = (req.method ?? 'GET').toUpperCase();
+      let allowed: string[] | undefined;
+      for (const route of routes) {
+        const params = match(route, segments);
+        if (!params) continue;
+        const handler =
+          route.methods.get(method) ?? (method === 'HEAD' ? route.methods.get('GET') : undefined);
+        if (!handler) {
+          allowed ??= [];
+          for (const m of route.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
+          continue;
+        }
+        const result = await handler(req, res, { params, url });
+        if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
+        return;
+      }
+      if (allowed) {
+        if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+        methodNotAllowed(allowed);
+      }
+      notFound();
+    },
+  };
+  return router;
+}
