@@ -104,6 +104,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses keep the prototype check; ApiError itself accepts any copy's instances.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class being tested against, possibly a subclass
     if (this !== ApiError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return isApiError(value);
   }

@@ -7,6 +7,8 @@ import type {
   Catalog,
   CatalogDefinitions,
   CatalogEntry,
+  CatalogEntryJSON,
+  CatalogJSON,
   CatalogOptions,
   CreateOptions,
   Definitions,
@@ -235,6 +237,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       if (!(value instanceof ApiError)) return false;
       return code === undefined ? value.code in entries : value.code === code;
     },
+    toJSON: () => catalogJSON(Object.values(entries), groups ?? [], options.name, retiredCodes, retiredIds),
     get: (code: string) => entries[code],
     byMessage: (message: string) => byMessage.get(message) ?? undefined,
     resolve(error: ApiError) {
@@ -267,4 +270,40 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
     },
   } satisfies Record<Exclude<keyof Catalog, '~definitions'>, unknown> as unknown as Catalog;
   return Object.freeze(catalog);
+}
+
+function catalogJSON(
+  entries: readonly CatalogEntry[],
+  groups: readonly GroupInfo[],
+  name: string | undefined,
+  retiredCodes: ReadonlySet<string>,
+  retiredIds: ReadonlySet<number>,
+): CatalogJSON {
+  const json: CatalogJSON = {
+    groups: groups.map((g) => ({ ...g })),
+    entries: entries.map((e) => {
+      const entry: CatalogEntryJSON = {
+        code: e.code,
+        status: e.status,
+        category: e.category,
+        title: e.title,
+        message: e.message,
+        retryable: e.retryable,
+        type: e.type,
+      };
+      if (e.id !== undefined) entry.id = e.id;
+      if (e.group !== undefined) entry.group = e.group;
+      if (e.description !== undefined) entry.description = e.description;
+      if (e.cause !== undefined) entry.cause = e.cause;
+      if (e.fix !== undefined) entry.fix = e.fix;
+      if (Object.keys(e.headers).length > 0) entry.headers = { ...e.headers };
+      if (e.deprecated !== undefined) entry.deprecated = e.deprecated;
+      if (e.since !== undefined) entry.since = e.since;
+      if (e.role !== undefined) entry.builtin = e.role;
+      return entry;
+    }),
+    retired: { codes: [...retiredCodes], ids: [...retiredIds] },
+  };
+  if (name !== undefined) json.name = name;
+  return json;
 }

@@ -62,6 +62,35 @@ export interface CatalogEntry<Code extends string = string> {
   readonly template: MessageTemplate;
 }
 
+/** One entry of a catalog's JSON form. */
+export interface CatalogEntryJSON {
+  code: string;
+  status: number;
+  id?: number;
+  category: string;
+  group?: string;
+  title: string;
+  message: string;
+  description?: string;
+  cause?: string;
+  fix?: string;
+  retryable: boolean;
+  headers?: Record<string, string>;
+  deprecated?: boolean | string;
+  since?: string;
+  type: string;
+  /** The built-in mechanism that raises this code, if any. */
+  builtin?: string;
+}
+
+/** The JSON form of a catalog. */
+export interface CatalogJSON {
+  name?: string;
+  groups: GroupInfo[];
+  entries: CatalogEntryJSON[];
+  retired: { codes: string[]; ids: number[] };
+}
+
 /** A group of codes, a section of the reference page. */
 export interface GroupInfo {
   readonly name: string;
@@ -170,6 +199,8 @@ export interface Catalog<Defs = Definitions> {
   byMessage(message: string): CatalogEntry | undefined;
   /** Maps an error raised for a built-in role (by a guard, a reader) to this catalog's code for that role. */
   resolve(error: ApiError): ApiError;
+  /** The catalog as plain JSON (no schemas, no functions): what `GET /errors` of an API can return. */
+  toJSON(): CatalogJSON;
   /** Type-only: the definitions, for `CodeOf` and friends. */
   readonly '~definitions'?: Defs;
 }

@@ -104,7 +104,7 @@ describe('handleError', () => {
   });
 
   it('keeps the status, exposed message and headers of http-errors', () => {
-    const { status, json, headers } = answer(createHttpError(403, 'Room belongs to a different application'));
+    const { status, json } = answer(createHttpError(403, 'Room belongs to a different application'));
     expect(status).toBe(403);
     expect(json.code).toBe('FORBIDDEN');
     expect(json.detail).toBe('Room belongs to a different application');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../examples/adapters/node.js';
 import { close, listen, rawRequest } from '../helpers/http.js';
+import { freePort, startCommand } from '../helpers/spawn.js';
 
 const server = createApp();
 let base = '';
@@ -167,4 +168,18 @@ describe('faultline/node example server', () => {
       expect(replaced.json.correlation_id).toBe(replaced.response.headers.get('x-request-id'));
     }
   });
+});
+
+describe('npx tsx examples/adapters/node.ts', () => {
+  it('starts on PORT on 127.0.0.1 and serves the conformance routes', async () => {
+    const port = await freePort();
+    const started = await startCommand('npx', ['tsx', 'examples/adapters/node.ts'], port);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/limited`);
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      started.stop();
+    }
+  }, 60_000);
 });

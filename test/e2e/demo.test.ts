@@ -1,0 +1,163 @@
+import { parseErrorBody } from 'faultline/format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemo } from '../../demo/app.js';
+import { demoFormat, errors } from '../../demo/catalog.js';
+import { close, listen } from '../helpers/http.js';
+import { freePort, startCommand } from '../helpers/spawn.js';
+
+const logged: string[] = [];
+const { server, state } = createDemo({ onError: (event) => logged.push(event.error.code) });
+let base = '';
+beforeAll(async () => {
+  base = await listen(server);
+});
+afterAll(() => close(server));
+
+const auth = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
+
+async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
+  const headers = new Headers({ ...auth, ...(init.headers as Record<string, string>) });
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const response = await fetch(base + path, { ...init, headers, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('the demo API', () => {
+  it('answers in its own envelope with its own codes and ids', async () => {
+    const { status, body, headers } = await call('/v1/sessions/nope');
+    expect(status).toBe(404);
+    expect(headers.get('content-type')).toBe('application/json');
+    expect(body).toEqual({
+      success: false,
+      code: 'SESSION_NOT_FOUND',
+      error: 'Session not found',
+      request_id: headers.get('x-request-id'),
+      details: { sessionId: 'nope' },
+    });
+  });
+
+  it('checks its header guards in order: app id, app id format, API key', async () => {
+    expect((await call('/v1/sessions/x', { headers: { 'x-app-id': '' } })).body.code).toBe('MISSING_APP_ID');
+    expect((await call('/v1/sessions/x', { headers: { 'x-app-id': 'bad app!' } })).body.code).toBe(
+      'INVALID_APP_ID',
+    );
+    expect((await call('/v1/sessions/x', { headers: { 'x-api-key': '' } })).body.code).toBe(
+      'MISSING_API_KEY',
+    );
+    const wrong = await call('/v1/sessions/x', { headers: { 'x-api-key': 'nope' } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.code).toBe('INVALID_API_KEY');
+  });
+
+  it('raises its renamed built-ins from the body reader', async () => {
+    const malformed = await call('/v1/sessions', {
+      method: 'POST',
+      body: '{',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ code: 'INVALID_REQUEST_BODY', error: 'Invalid request body' });
+    const invalid = await call('/v1/sessions', { method: 'POST', json: { from: 1 } });
+    expect(invalid.body.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(Object.keys(invalid.body.details.fieldErrors)).toEqual(['from', 'to']);
+    expect((await call('/v1/nowhere')).body.code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('runs a session through its commands', async () => {
+    const created = await call('/v1/sessions', { method: 'POST', json: { from: '+100', to: '+200' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await call(`/v1/sessions/${id}/commands/answer`, { method: 'POST' })).body.state).toBe(
+      'answered',
+    );
+    expect((await call(`/v1/sessions/${id}/commands/play`, { method: 'POST', json: {} })).body.code).toBe(
+      'URLS_REQUIRED',
+    );
+    const unknown = await call(`/v1/sessions/${id}/commands/dance`, { method: 'POST' });
+    expect(unknown.body).toMatchObject({ code: 'INVALID_COMMAND', error: 'Invalid command dance' });
+    expect(unknown.body.details.supported).toContain('answer');
+    expect((await call(`/v1/sessions/${id}/commands/hangup`, { method: 'POST' })).body.state).toBe('ended');
+    expect((await call(`/v1/sessions/${id}/commands/answer`, { method: 'POST' })).status).toBe(409);
+    const other = await call(`/v1/sessions/${id}`, {
+      headers: { 'x-app-id': 'other-app', 'x-api-key': 'other-key' },
+    });
+    expect(other.body.code).toBe('SESSION_FORBIDDEN');
+  });
+
+  it('limits command bodies to 64 KiB while other routes take 1 MiB', async () => {
+    const created = await call('/v1/sessions', {
+      method: 'POST',
+      json: { from: 'a', to: 'b', pad: 'x'.repeat(100_000) },
+    });
+    expect(created.status).toBe(201);
+    const big = await call(`/v1/sessions/${created.body.id}/commands/play`, {
+      method: 'POST',
+      json: { urls: ['https://a.example/x.wav'], pad: 'x'.repeat(100_000) },
+    });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('BODY_TOO_LARGE');
+  });
+
+  it('refuses a second conference with the same name, pointing at the first', async () => {
+    const first = await call('/v1/conferences', { method: 'POST', json: { name: 'standup' } });
+    const second = await call('/v1/conferences', { method: 'POST', json: { name: 'standup' } });
+    expect(second.status).toBe(409);
+    expect(second.body.details).toEqual({ name: 'standup', roomId: first.body.id });
+    expect((await call('/v1/conferences/none')).body.code).toBe('ROOM_NOT_FOUND');
+  });
+
+  it('answers a state store outage as its documented 500, and logs it', async () => {
+    state.available = false;
+    try {
+      const { status, body } = await call('/v1/sessions/x');
+      expect(status).toBe(500);
+      expect(body.code).toBe('STATE_STORE_UNAVAILABLE');
+      expect(logged).toContain('STATE_STORE_UNAVAILABLE');
+    } finally {
+      state.available = true;
+    }
+  });
+
+  it('serves its catalog as JSON at GET /errors', async () => {
+    const { status, body } = await call('/errors');
+    expect(status).toBe(200);
+    const codes = body.entries.map((e: { code: string }) => e.code);
+    expect(codes).toEqual([...errors.codes]);
+    expect(body.entries.find((e: { code: string }) => e.code === 'INVALID_APP_ID')).toMatchObject({
+      id: 1002,
+      status: 400,
+      group: 'request',
+      fix: expect.any(String),
+    });
+  });
+
+  it('is parsed back into the same error from its own envelope', async () => {
+    const { body, status } = await call('/v1/conferences/none');
+    const error = parseErrorBody(body, { formats: [demoFormat], status, catalog: errors });
+    expect(error).toMatchObject({
+      code: 'ROOM_NOT_FOUND',
+      id: 4001,
+      status: 404,
+      details: { roomId: 'none' },
+    });
+  });
+});
+
+describe('npm start', () => {
+  it('starts the demo on PORT, prints its URL and answers', async () => {
+    const port = await freePort();
+    const started = await startCommand('npm', ['start', '--silent'], port);
+    try {
+      expect(started.output).toContain(`http://127.0.0.1:${port}`);
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(await response.json()).toEqual({ ok: true });
+    } finally {
+      started.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>;
+};
+const subpaths = Object.keys(manifest.exports)
+  .filter((key) => key !== './package.json')
+  .map((key) => (key === '.' ? 'faultline' : `faultline/${key.slice(2)}`));
+const work = mkdtempSync(join(tmpdir(), 'faultline-pack-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the packed tarball', () => {
+  it('installs in a fresh project and every subpath imports with its named exports', () => {
+    const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], root)
+      .trim()
+      .split('\n')
+      .pop()!;
+    const project = join(work, 'project');
+    run('mkdir', ['-p', project], work);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', type: 'module', private: true }),
+    );
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], project);
+    const script = `
+      const result = {};
+      for (const name of ${JSON.stringify(subpaths)}) {
+        const module = await import(name);
+        result[name] = Object.keys(module).sort();
+      }
+      // A second copy of faultline (the repository's build) must agree on ApiError identity.
+      const installed = await import('faultline');
+      const other = await import(${JSON.stringify(`file://${join(root, 'dist/index.js')}`)});
+      const a = new installed.ApiError({ code: 'X', status: 400, message: 'x' });
+      const b = new other.ApiError({ code: 'X', status: 400, message: 'x' });
+      result.twoCopies = [installed.ApiError !== other.ApiError, a instanceof other.ApiError, b instanceof installed.ApiError, installed.isApiError(b)];
+      console.log(JSON.stringify(result));
+    `;
+    writeFileSync(join(project, 'check.mjs'), script);
+    const result = JSON.parse(run('node', ['check.mjs'], project)) as Record<string, string[] | boolean[]>;
+    for (const name of subpaths) expect(result[name]?.length, name).toBeGreaterThan(0);
+    expect(result.faultline).toEqual(
+      expect.arrayContaining(['ApiError', 'defineErrors', 'isApiError', 'standardErrors']),
+    );
+    expect(result['faultline/format']).toEqual(
+      expect.arrayContaining(['problemJson', 'envelope', 'parseErrorBody']),
+    );
+    expect(result['faultline/server']).toEqual(expect.arrayContaining(['handleError', 'toResponse']));
+    expect(result['faultline/node']).toEqual(expect.arrayContaining(['withErrors', 'readJson']));
+    expect(result.twoCopies).toEqual([true, true, true, true]);
+  }, 180_000);
+});
