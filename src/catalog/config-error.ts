@@ -71,6 +71,6 @@ export class FaultlineConfigError extends Error {
     super(`${code}: ${subject} — ${entry.message} Fix: ${entry.fix}`);
     this.code = code;
     this.fix = entry.fix;
-    this.docsUrl = `${configDocsBase}#${code.toLowerCase().replaceAll('_', '-')}`;
+    this.docsUrl = `${configDocsBase}#${code.toLowerCase()}`;
   }
 }

@@ -1,3 +1,4 @@
+import type { FieldError } from '../catalog/api-error.js';
 import { reasonPhrase } from '../catalog/status.js';
 import { quote, quoteCached, safeStringify } from './json.js';
 import { type ErrorField, isAlwaysPresent, type Node } from './spec.js';
@@ -20,85 +21,114 @@ function typeOf(view: ErrorView): string {
   return view.type ?? `urn:problem-type:${encodeURIComponent(view.code)}`;
 }
 
-function fieldErrorsJson(view: ErrorView, style: string): string | undefined {
-  const errors = view.fieldErrors;
-  if (errors === undefined || errors.length === 0) return undefined;
-  let json = style === 'map' ? '{' : '[';
-  for (let i = 0; i < errors.length; i++) {
-    const e = errors[i]!;
-    if (i > 0) json += ',';
-    if (style === 'pointer') json += `{"pointer":${quote(e.pointer)},"detail":${quote(e.detail)}}`;
-    else if (style === 'path')
-      json += `{"path":${quote(pointerPath(e.pointer))},"message":${quote(e.detail)}}`;
-    else json += `${quote(pointerPath(e.pointer))}:${quote(e.detail)}`;
-  }
-  return json + (style === 'map' ? '}' : ']');
-}
+type Writer = (view: ErrorView) => string | undefined;
 
 function pointerPath(pointer: string): string {
   if (pointer === '') return '';
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .join('.');
+  const path = pointer.slice(1).replaceAll('/', '.');
+  return path.includes('~') ? path.replaceAll('~1', '/').replaceAll('~0', '~') : path;
 }
 
-function fieldJson(view: ErrorView, name: ErrorField, style: string): string | undefined {
+function fieldErrorsWriter(style: string): Writer {
+  const item =
+    style === 'pointer'
+      ? (e: FieldError) => `{"pointer":${quote(e.pointer)},"detail":${quote(e.detail)}}`
+      : style === 'path'
+        ? (e: FieldError) => `{"path":${quote(pointerPath(e.pointer))},"message":${quote(e.detail)}}`
+        : (e: FieldError) => `${quote(pointerPath(e.pointer))}:${quote(e.detail)}`;
+  const open = style === 'map' ? '{' : '[';
+  const close = style === 'map' ? '}' : ']';
+  return (view) => {
+    const errors = view.fieldErrors;
+    if (errors === undefined || errors.length === 0) return undefined;
+    let json = open + item(errors[0]!);
+    for (let i = 1; i < errors.length; i++) json += `,${item(errors[i]!)}`;
+    return json + close;
+  };
+}
+
+function fieldWriter(name: ErrorField, style: string): Writer {
   switch (name) {
     case 'code':
-      return quoteCached(view.code);
+      return (view) => quoteCached(view.code);
     case 'message':
-      return quote(view.message);
+      return (view) => quote(view.message);
     case 'status':
-      return String(view.status);
+      return (view) => String(view.status);
     case 'id':
-      return view.id === undefined ? undefined : String(view.id);
+      return (view) => (view.id === undefined ? undefined : String(view.id));
     case 'category':
-      return quoteCached(view.category);
+      return (view) => quoteCached(view.category);
     case 'retryable':
-      return view.retryable ? 'true' : 'false';
+      return (view) => (view.retryable ? 'true' : 'false');
     case 'details':
-      return safeStringify(view.details);
+      return (view) => safeStringify(view.details);
     case 'errors':
-      return fieldErrorsJson(view, style);
+      return fieldErrorsWriter(style);
     case 'correlationId':
-      return view.correlationId === undefined ? undefined : quote(view.correlationId);
+      return (view) => (view.correlationId === undefined ? undefined : quote(view.correlationId));
     case 'type':
-      return quoteCached(typeOf(view));
+      return (view) => quoteCached(typeOf(view));
     case 'title':
-      return quoteCached(view.title ?? reasonPhrase(view.status));
+      return (view) => quoteCached(view.title ?? reasonPhrase(view.status));
     case 'instance':
-      return view.instance === undefined ? undefined : quote(view.instance);
+      return (view) => (view.instance === undefined ? undefined : quote(view.instance));
   }
+}
+
+const writers = new WeakMap<Node, Writer>();
+
+/** The writer of a node: a closure compiled once that gives its JSON for an error, or `undefined`. */
+export function writerOf(node: Node): Writer {
+  let writer = writers.get(node);
+  if (writer) return writer;
+  switch (node.kind) {
+    case 'literal': {
+      const json = node.json;
+      writer = () => json;
+      break;
+    }
+    case 'field': {
+      const write = fieldWriter(node.field, node.style);
+      writer = node.missing === 'null' ? (view) => write(view) ?? 'null' : write;
+      break;
+    }
+    case 'first': {
+      const alternatives = node.alternatives.map(writerOf);
+      writer = (view) => {
+        for (const alternative of alternatives) {
+          const json = alternative(view);
+          if (json !== undefined) return json;
+        }
+        return undefined;
+      };
+      break;
+    }
+    case 'object': {
+      const members = node.members.map((m) => ({ key: m.keyJson, write: writerOf(m.node) }));
+      const empty = members.length === 0 ? '{}' : undefined;
+      writer = (view) => {
+        let json = '';
+        for (const member of members) {
+          const value = member.write(view);
+          if (value !== undefined) json += (json === '' ? '' : ',') + member.key + value;
+        }
+        return json === '' ? empty : `{${json}}`;
+      };
+      break;
+    }
+  }
+  writers.set(node, writer);
+  return writer;
 }
 
 /** The JSON of a node for one error, or `undefined` when it has no value. */
 export function nodeJson(node: Node, view: ErrorView): string | undefined {
-  switch (node.kind) {
-    case 'literal':
-      return node.json;
-    case 'field':
-      return fieldJson(view, node.field, node.style) ?? (node.missing === 'null' ? 'null' : undefined);
-    case 'first':
-      for (const alternative of node.alternatives) {
-        const json = nodeJson(alternative, view);
-        if (json !== undefined) return json;
-      }
-      return undefined;
-    case 'object': {
-      let json = '';
-      for (const member of node.members) {
-        const value = nodeJson(member.node, view);
-        if (value !== undefined) json += (json === '' ? '' : ',') + member.keyJson + value;
-      }
-      return json === '' && node.members.length > 0 ? undefined : `{${json}}`;
-    }
-  }
+  return writerOf(node)(view);
 }
 
 /** A step of a compiled plan: text written as is, or a node evaluated per error. */
-type Op = string | { readonly prefix: string; readonly node: Node };
+type Op = string | { readonly prefix: string; readonly write: Writer };
 
 interface Plan {
   readonly status: number;
@@ -143,13 +173,13 @@ function layout(node: ObjectNode, view: ErrorView, ops: Op[], lead: string): boo
       flush();
       const nested: Op[] = [];
       if (layout(child, view, nested, comma + member.keyJson)) ops.push(...nested);
-      else ops.push({ prefix: comma + member.keyJson, node: child });
+      else ops.push({ prefix: comma + member.keyJson, write: writerOf(child) });
       wrote = true;
       continue;
     }
     if (!wrote && !isAlwaysPresent(child)) return false;
     flush();
-    ops.push({ prefix: comma + member.keyJson, node: child });
+    ops.push({ prefix: comma + member.keyJson, write: writerOf(child) });
     wrote = true;
   }
   text += '}';
@@ -160,7 +190,7 @@ function layout(node: ObjectNode, view: ErrorView, ops: Op[], lead: string): boo
 function planFor(root: Node, view: ErrorView): Plan {
   const ops: Op[] = [];
   if (root.kind !== 'object' || !layout(root, view, ops, ''))
-    ops.splice(0, ops.length, { prefix: '', node: root });
+    ops.splice(0, ops.length, { prefix: '', write: writerOf(root) });
   // Adjacent text is joined so that a response is as few concatenations as it can be.
   const joined: Op[] = [];
   for (const op of ops) {
@@ -206,7 +236,7 @@ export function compileSerializer(root: Node): (view: ErrorView) => string {
       if (typeof op === 'string') {
         body += op;
       } else {
-        const json = nodeJson(op.node, view);
+        const json = op.write(view);
         if (json !== undefined) body += op.prefix + json;
       }
     }

@@ -1,0 +1,9 @@
+import { cpus } from 'node:os';
+import { benchFormats } from './format.bench.js';
+import { benchHandleError } from './handle-error.bench.js';
+
+console.log(
+  `# faultline benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}`,
+);
+await benchFormats();
+await benchHandleError();
