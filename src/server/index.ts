@@ -1,3 +1,4 @@
+export { assertJsonBody, hasRequestBody, isJsonContentType } from './content-type.js';
 export { type CorrelationOptions, isSafeCorrelationId } from './correlation.js';
 export {
   createErrorHandler,

@@ -136,13 +136,15 @@ function fastifyFieldErrors(validation: readonly unknown[]): FieldError[] {
 
 function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): ApiError {
   const type = get(thrown, 'type') ?? get(thrown, 'code');
-  const role = (typeof type === 'string' ? roleOfType[type] : undefined) ?? roleOfStatus[status];
+  const mechanism = typeof type === 'string' ? roleOfType[type] : undefined;
+  const role = mechanism ?? roleOfStatus[status];
   const isBoom = get(thrown, 'isBoom') === true;
   const headers = headersOf(isBoom ? get(get(thrown, 'output'), 'headers') : get(thrown, 'headers'));
-  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx).
-  const exposed = status < 500 && (isBoom || get(thrown, 'expose') === true);
+  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx);
+  // a framework's own mechanism (body parser, content-type parser) answers with the catalog's text.
+  const exposed = status < 500 && mechanism === undefined && (isBoom || get(thrown, 'expose') === true);
   const text = exposed ? get(thrown, 'message') : undefined;
-  const message = typeof text === 'string' && text !== '' && role !== 'malformedJson' ? text : undefined;
+  const message = typeof text === 'string' && text !== '' ? text : undefined;
   const options = { cause: thrown, headers, message };
   if (role !== undefined && catalog.entries[catalog.builtins[role]]!.status === status) {
     return catalog.builtin(role, undefined, options);

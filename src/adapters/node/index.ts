@@ -1,9 +1,4 @@
-export {
-  hasUnreadBody,
-  isJsonContentType,
-  type ReadJsonOptions,
-  readJson,
-} from './read-json.js';
+export { hasUnreadBody, type ReadJsonOptions, readJson } from './read-json.js';
 export {
   createRouter,
   methodNotAllowed,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { standardErrors } from '../../catalog/standard-errors.js';
+import { assertJsonBody } from '../../server/content-type.js';
 import { validate } from '../../server/validate.js';
 import { parseSize } from './size.js';
 
@@ -22,7 +23,6 @@ export interface ReadJsonOptions<S extends StandardSchemaV1 | undefined = undefi
 }
 
 const defaultLimit = 1024 * 1024;
-const jsonType = /^application\/(?:[\w.+-]+\+)?json$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 // Marks a request whose body was left unread, so that the answer closes the connection.
@@ -35,18 +35,6 @@ export function hasUnreadBody(req: IncomingMessage): boolean {
 
 function markUnread(req: IncomingMessage): void {
   (req as unknown as Record<symbol, unknown>)[unread] = true;
-}
-
-/** True when the `Content-Type` is JSON (`application/json` or `+json`) in UTF-8, the only charset JSON has. */
-export function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const [type = '', ...params] = header.split(';');
-  if (!jsonType.test(type.trim().toLowerCase())) return false;
-  for (const param of params) {
-    const [name = '', value = ''] = param.split('=');
-    if (name.trim().toLowerCase() === 'charset' && !/^"?utf-8"?$/i.test(value.trim())) return false;
-  }
-  return true;
 }
 
 function depthExceeds(text: string, maxDepth: number): boolean {
@@ -66,11 +54,6 @@ function depthExceeds(text: string, maxDepth: number): boolean {
     }
   }
   return false;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -116,6 +99,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
+ * Raises the catalog's 413 when the declared `Content-Length` exceeds `limit`, before any byte of the
+ * body is read, and marks the request so that the answer closes the connection.
+ */
+export function assertDeclaredLength(req: IncomingMessage, limit: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    markUnread(req);
+    throw standardErrors.builtin('bodyTooLarge');
+  }
+}
+
+/**
  * Reads a JSON request body with a size limit, raising the catalog's built-in errors: 413 at once when
  * `Content-Length` is over the limit and while streaming otherwise, 415 for a body that is not UTF-8 JSON
  * (with `Accept` saying what is), and the malformed-JSON code for bad JSON. With `schema`, the body is
@@ -128,16 +123,12 @@ export async function readJson<S extends StandardSchemaV1 | undefined = undefine
   options: ReadJsonOptions<S> = {},
 ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown> {
   const limit = options.limit === undefined ? defaultLimit : parseSize(options.limit);
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
+  assertDeclaredLength(req, limit);
+  try {
+    assertJsonBody(req.headers);
+  } catch (error) {
     markUnread(req);
-    throw standardErrors.builtin('bodyTooLarge');
-  }
-  if (hasBody(req) && !isJsonContentType(req.headers['content-type'])) {
-    markUnread(req);
-    throw standardErrors.builtin('unsupportedMediaType', undefined, {
-      headers: { accept: 'application/json' },
-    });
+    throw error;
   }
   const buffer = await readBody(req, limit);
   let text: string;

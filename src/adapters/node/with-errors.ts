@@ -27,7 +27,8 @@ export function sendError(
     return;
   }
   headers['content-length'] = String(Buffer.byteLength(body));
-  if (hasUnreadBody(req)) headers.connection = 'close';
+  // A body left unread (refused early, or never sent as announced) must not hold the connection open.
+  if (hasUnreadBody(req) || !req.complete) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }

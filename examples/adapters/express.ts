@@ -1,0 +1,38 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import express from 'express';
+import { bodyLimit, errorHandler, methodNotAllowed, notFound, requireJson } from 'faultline/express';
+import { echoBody, errors } from './catalog.js';
+
+/** The conformance routes on Express 5: its router, `express.json()` with its limit, zod in the handler. */
+export function createApp(): Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.post('/echo', requireJson(), bodyLimit('1mb'), express.json({ limit: '1mb' }), (req, res) => {
+    res.json(echoBody.parse(req.body));
+  });
+  app.all('/echo', methodNotAllowed(['POST']));
+  app.get('/sessions/:id', (req) => {
+    throw errors.create('SESSION_NOT_FOUND', { sessionId: req.params.id! });
+  });
+  app.get('/limited', () => {
+    throw errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } });
+  });
+  app.get('/boom', async () => {
+    throw new Error('db-password-123');
+  });
+  app.get('/throw-string', () => {
+    throw 'db-password-123';
+  });
+  app.use(notFound());
+  app.use(errorHandler({ catalog: errors, correlation: { header: 'x-request-id' } }));
+  return createServer(app);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.env.PORT ?? 3002);
+  createApp().listen(port, '127.0.0.1', () =>
+    console.log(`express example listening on http://127.0.0.1:${port}`),
+  );
+}

@@ -1,0 +1,47 @@
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import Fastify from 'fastify';
+import { faultline, methodNotAllowed } from 'faultline/fastify';
+import type { ZodType } from 'zod';
+import { echoBody, errors } from './catalog.js';
+
+/** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
+export async function createApp(): Promise<Server> {
+  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  // Route schemas are zod schemas; a failure reaches the error handler as Fastify's validation error.
+  app.setValidatorCompiler<ZodType>(({ schema }) => (data) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: result.error };
+  });
+  await app.register(faultline, { catalog: errors, correlation: { header: 'x-request-id' } });
+  await app.register(async (routes) => {
+    routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
+    routes.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url: '/echo',
+      handler: methodNotAllowed(['POST']),
+    });
+    routes.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
+      throw errors.create('SESSION_NOT_FOUND', { sessionId: request.params.id });
+    });
+    routes.get('/limited', async () => {
+      throw errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } });
+    });
+    routes.get('/boom', async () => {
+      throw new Error('db-password-123');
+    });
+    routes.get('/throw-string', async () => {
+      throw 'db-password-123';
+    });
+  });
+  await app.ready();
+  return app.server;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.env.PORT ?? 3003);
+  const server = await createApp();
+  server.listen(port, '127.0.0.1', () =>
+    console.log(`fastify example listening on http://127.0.0.1:${port}`),
+  );
+}

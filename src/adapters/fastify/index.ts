@@ -1,0 +1,58 @@
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { standardErrors } from '../../catalog/standard-errors.js';
+import {
+  createErrorHandler,
+  type ErrorHandler,
+  type ErrorHandlerOptions,
+} from '../../server/handle-error.js';
+
+function send(
+  errors: ErrorHandler,
+  thrown: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { status, headers, body } = errors.handle(thrown, request.raw);
+  // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
+  // appended to the format's media type).
+  return reply.code(status).headers(headers).send(Buffer.from(body));
+}
+
+/**
+ * The Fastify plugin: installs the error and not-found handlers at the root scope (it skips
+ * encapsulation, as `fastify-plugin` does), so they apply to routes of every child plugin. Fastify's own
+ * errors — body limit, media type, invalid or empty JSON, route-schema validation — become catalog codes.
+ * @example
+ * await app.register(faultline, { catalog });
+ */
+export const faultline: FastifyPluginCallback<ErrorHandlerOptions> = Object.assign(
+  (
+    fastify: Parameters<FastifyPluginCallback<ErrorHandlerOptions>>[0],
+    options: ErrorHandlerOptions,
+    done: () => void,
+  ) => {
+    const errors = createErrorHandler(options);
+    fastify.setErrorHandler((error, request, reply) => send(errors, error, request, reply));
+    fastify.setNotFoundHandler((request, reply) =>
+      send(errors, standardErrors.builtin('notFound'), request, reply),
+    );
+    done();
+  },
+  {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'faultline',
+    [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
+  },
+);
+
+/**
+ * A route handler that answers the catalog's 405 with `Allow`, for the methods a path does not take.
+ * @example
+ * app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: '/echo', handler: methodNotAllowed(['POST']) });
+ */
+export function methodNotAllowed(allowed: readonly string[]): () => never {
+  const allow = allowed.join(', ');
+  return () => {
+    throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow } });
+  };
+}

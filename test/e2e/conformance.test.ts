@@ -1,0 +1,176 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp as express } from '../../examples/adapters/express.js';
+import { createApp as fastify } from '../../examples/adapters/fastify.js';
+import { createApp as hono } from '../../examples/adapters/hono.js';
+import { createApp as node } from '../../examples/adapters/node.js';
+import { close, listen, rawRequest } from '../helpers/http.js';
+import { freePort, startCommand } from '../helpers/spawn.js';
+
+/** The headers that matter to a client: what the suite compares across adapters. */
+const compared = ['content-type', 'retry-after', 'allow', 'x-request-id'] as const;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: Record<string, unknown>;
+}
+
+const adapters: Record<string, () => Server | Promise<Server>> = { node, express, fastify, hono };
+const servers = new Map<string, { server: Server; base: string }>();
+
+beforeAll(async () => {
+  for (const [name, create] of Object.entries(adapters)) {
+    const server = await create();
+    servers.set(name, { server, base: await listen(server) });
+  }
+});
+afterAll(async () => {
+  for (const { server } of servers.values()) await close(server);
+});
+
+function normalise(status: number, headers: Record<string, string | undefined>, text: string): Answer {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const picked: Record<string, string | undefined> = {};
+  for (const name of compared) picked[name] = headers[name];
+  // A generated correlation id differs per request; that it is echoed in the body is checked below.
+  if (body.correlation_id === picked['x-request-id'] && typeof body.correlation_id === 'string') {
+    if (!body.correlation_id.startsWith('req-')) {
+      body.correlation_id = '<generated>';
+      picked['x-request-id'] = '<generated>';
+    }
+  }
+  return { status, headers: picked, body };
+}
+
+async function viaFetch(base: string, path: string, init: RequestInit = {}): Promise<Answer> {
+  const response = await fetch(base + path, init);
+  return normalise(response.status, Object.fromEntries(response.headers), await response.text());
+}
+
+/** Sends one request to every adapter and checks that all four answers are the same. */
+async function everywhere(send: (base: string) => Promise<Answer>): Promise<Answer> {
+  const answers: Record<string, Answer> = {};
+  for (const [name, { base }] of servers) answers[name] = await send(base);
+  const reference = answers.node!;
+  for (const [name, answer] of Object.entries(answers))
+    expect(answer, `${name} differs from node`).toEqual(reference);
+  return reference;
+}
+
+const post = (body: string, type = 'application/json'): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': type },
+  body,
+});
+
+describe('every adapter answers the conformance routes identically', () => {
+  it('answers malformed JSON with 400 and the malformed-JSON code', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/echo', post('{"email":')));
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('MALFORMED_JSON');
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/echo', post('<email/>', 'application/xml')));
+    expect(answer.status).toBe(415);
+    expect(answer.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const big = `{"email":"${'a'.repeat(1024 * 1024 + 100)}"}`;
+    const answer = await everywhere((base) => viaFetch(base, '/echo', post(big)));
+    expect(answer.status).toBe(413);
+    expect(answer.body.code).toBe('BODY_TOO_LARGE');
+  });
+
+  it('answers a lying huge Content-Length with 413 without waiting for the body', async () => {
+    const answer = await everywhere(async (base) => {
+      const raw = await rawRequest(base, [
+        'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{"em',
+      ]);
+      return normalise(raw!.status, raw!.headers, raw!.body);
+    });
+    expect(answer.status).toBe(413);
+  });
+
+  it('answers an unknown route with 404 and the not-found code', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/no/such/route'));
+    expect(answer.status).toBe(404);
+    expect(answer.body.code).toBe('NOT_FOUND');
+    expect(answer.body.instance).toBe('/no/such/route');
+  });
+
+  it('answers a wrong method with 405 and Allow', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/echo', { method: 'DELETE' }));
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('POST');
+  });
+
+  it('answers a validation failure with 400 and a field error by JSON Pointer', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/echo', post('{"email":1}')));
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('VALIDATION_FAILED');
+    expect(answer.body.errors).toEqual([{ pointer: '/email', detail: expect.any(String) }]);
+  });
+
+  it('echoes a valid body', async () => {
+    for (const { base } of servers.values()) {
+      const response = await fetch(`${base}/echo`, post('{"email":"a@example.com"}'));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ email: 'a@example.com' });
+    }
+  });
+
+  it('answers a thrown catalog error with its details', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/sessions/abc'));
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ code: 'SESSION_NOT_FOUND', details: { sessionId: 'abc' } });
+  });
+
+  it('answers a thrown catalog error with its headers', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/limited'));
+    expect(answer.status).toBe(429);
+    expect(answer.headers['retry-after']).toBe('1');
+  });
+
+  it('answers a thrown string with 500', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/throw-string'));
+    expect(answer.status).toBe(500);
+    expect(JSON.stringify(answer.body)).not.toContain('db-password-123');
+  });
+
+  it('answers an internal error with 500 and never leaks its message', async () => {
+    const answer = await everywhere((base) => viaFetch(base, '/boom'));
+    expect(answer.status).toBe(500);
+    expect(answer.body.code).toBe('INTERNAL_ERROR');
+    expect(JSON.stringify(answer.body)).not.toContain('db-password-123');
+  });
+
+  it('echoes a safe correlation id and replaces an unsafe one', async () => {
+    const safe = await everywhere((base) =>
+      viaFetch(base, '/sessions/x', { headers: { 'x-request-id': 'req-7' } }),
+    );
+    expect(safe.headers['x-request-id']).toBe('req-7');
+    expect(safe.body.correlation_id).toBe('req-7');
+    const unsafe = await everywhere((base) =>
+      viaFetch(base, '/sessions/x', { headers: { 'x-request-id': 'a b' } }),
+    );
+    expect(unsafe.headers['x-request-id']).toBe('<generated>');
+  });
+});
+
+describe.each(['express', 'fastify', 'hono'])('npx tsx examples/adapters/%s.ts', (name) => {
+  it('starts on PORT on 127.0.0.1 and serves the conformance routes', async () => {
+    const port = await freePort();
+    const started = await startCommand('npx', ['tsx', `examples/adapters/${name}.ts`], port);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/limited`);
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      started.stop();
+    }
+  }, 60_000);
+});
