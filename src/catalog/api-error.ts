@@ -99,7 +99,6 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     this.fieldErrors = init.fieldErrors;
     this.type = init.type;
     this.role = init.role;
-    Object.defineProperty(this, brand, { value: true });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -150,6 +149,9 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     );
   }
 }
+
+// The brand lives on the prototype: every instance carries it at no cost, across copies and realms.
+Object.defineProperty(ApiError.prototype, brand, { value: true });
 
 const emptyHeaders: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -110,7 +110,11 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
       const error = normalizeError(thrown, catalog);
       correlationId = correlation.pick(headerOf(request.headers, correlation.header));
       error.correlationId = correlationId;
-      const headers: Record<string, string> = { ...error.headers };
+      const headers: Record<string, string> = {};
+      const own = error.headers;
+      // for…in over the error's few headers: cheaper than spreading a frozen object on every answer.
+      for (const name in own) headers[name] = own[name]!;
+      // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
       headers[correlation.responseHeader] = correlationId;
       let message = error.message;

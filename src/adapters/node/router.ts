@@ -5,8 +5,20 @@ import { standardErrors } from '../../catalog/standard-errors.js';
 export interface RouteContext {
   /** The `:name` segments of the route, decoded. */
   readonly params: Readonly<Record<string, string>>;
-  /** The request URL, parsed. */
+  /** The request URL, parsed on first access. */
   readonly url: URL;
+}
+
+class Context implements RouteContext {
+  #url: URL | undefined;
+  constructor(
+    readonly params: Readonly<Record<string, string>>,
+    private readonly target: string,
+  ) {}
+  get url(): URL {
+    this.#url ??= new URL(this.target, 'http://localhost');
+    return this.#url;
+  }
 }
 
 /** A route handler. A value it returns (other than `undefined`) is sent as a 200 JSON body. */
@@ -62,8 +74,8 @@ export interface Router {
   patch(path: string, handler: RouteHandler): Router;
   delete(path: string, handler: RouteHandler): Router;
   on(method: string, path: string, handler: RouteHandler): Router;
-  /** Routes a request; throws the catalog's errors for what it cannot route. */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Routes a request; throws the catalog's errors for what it cannot route, returns the handler's promise if any. */
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }
 
 /**
@@ -90,9 +102,10 @@ export function createRouter(): Router {
     put: (path, handler) => router.on('PUT', path, handler),
     patch: (path, handler) => router.on('PATCH', path, handler),
     delete: (path, handler) => router.on('DELETE', path, handler),
-    async handle(req, res) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const segments = url.pathname.split('/').slice(1);
+    handle(req, res) {
+      const target = req.url ?? '/';
+      const end = target.search(/[?#]/);
+      const segments = (end === -1 ? target : target.slice(0, end)).split('/').slice(1);
       const method = (req.method ?? 'GET').toUpperCase();
       let allowed: string[] | undefined;
       for (const route of routes) {
@@ -105,7 +118,12 @@ export function createRouter(): Router {
           for (const m of route.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
           continue;
         }
-        const result = await handler(req, res, { params, url });
+        const result = handler(req, res, new Context(params, target));
+        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+          return (result as Promise<unknown>).then((value) => {
+            if (value !== undefined && !res.headersSent) sendJson(res, 200, value);
+          });
+        }
         if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
         return;
       }
