@@ -190,7 +190,7 @@ if (!has('wrk') || !has('taskset')) {
     });
     console.log(`| ${kind} | ${cells.join(' | ')} |`);
   }
-  console.log('\n| faultline vs its peer | ' + routes.map((r) => r.name).join(' | ') + ' |');
+  console.log(`\n| faultline vs its peer | ${routes.map((r) => r.name).join(' | ')} |`);
   console.log(`| --- | ${routes.map(() => '---:').join(' | ')} |`);
   for (const [kind, peer] of Object.entries(peers)) {
     const cells = routes.map((r) => {

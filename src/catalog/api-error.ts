@@ -27,6 +27,12 @@ export interface ApiErrorInit<Code extends string = string, Details = unknown> {
   type?: string | undefined;
   /** The built-in mechanism this error stands for, so a catalog can answer with its own name for it. */
   role?: BuiltinRole | undefined;
+  /** Client side: the wait the server asked for, in seconds (`Retry-After` or `RateLimit` `t=`). */
+  retryAfter?: number | undefined;
+  /** Client side: how many attempts the request took. */
+  attempts?: number | undefined;
+  /** Client side: the response body as received (at most 1 MiB). */
+  rawBody?: string | undefined;
 }
 
 /** Options an ApiError takes besides its fields. */
@@ -77,6 +83,12 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
   readonly role: BuiltinRole | undefined;
   /** The correlation id of the request that failed, once known. */
   correlationId: string | undefined;
+  /** Client side: the wait the server asked for, in seconds. */
+  readonly retryAfter: number | undefined;
+  /** Client side: how many attempts the request took. */
+  readonly attempts: number | undefined;
+  /** Client side: the response body as received (at most 1 MiB), for errors no format recognised. */
+  readonly rawBody: string | undefined;
 
   constructor(init: ApiErrorInit<Code, Details>, options?: ApiErrorOptions) {
     const skipStack = options?.stack === false;
@@ -99,6 +111,9 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     this.fieldErrors = init.fieldErrors;
     this.type = init.type;
     this.role = init.role;
+    this.retryAfter = init.retryAfter;
+    this.attempts = init.attempts;
+    this.rawBody = init.rawBody;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {

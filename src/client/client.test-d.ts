@@ -1,0 +1,55 @@
+import { type ApiError, defineErrors } from 'faultline';
+import { type ClientError, createClient, type UnknownApiError } from 'faultline/client';
+import { describe, expectTypeOf, it } from 'vitest';
+import * as z from 'zod';
+
+const errors = defineErrors({
+  SESSION_NOT_FOUND: {
+    status: 404,
+    message: 'Session not found',
+    details: z.object({ sessionId: z.string() }),
+  },
+  ROOM_FULL: { status: 409, message: 'Room is full' },
+});
+const api = createClient({ baseUrl: 'http://127.0.0.1:1', catalog: errors });
+type Errors = ClientError<typeof errors>;
+
+describe('client types', () => {
+  it('narrows a caught value to one code with its details', () => {
+    const caught: unknown = null;
+    if (api.is(caught, 'SESSION_NOT_FOUND'))
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string }>();
+    // @ts-expect-error not a code of the catalog
+    api.is(caught, 'NOPE');
+  });
+
+  it('discriminates the catalog union on code once api.is has set unknown codes apart', () => {
+    const error = null as unknown as Errors;
+    if (api.is(error)) {
+      switch (error.code) {
+        case 'SESSION_NOT_FOUND':
+          expectTypeOf(error.details).toEqualTypeOf<{ sessionId: string }>();
+          expectTypeOf(error).toEqualTypeOf<ApiError<'SESSION_NOT_FOUND', { sessionId: string }>>();
+          break;
+        case 'ROOM_FULL':
+          expectTypeOf(error.details).toEqualTypeOf<undefined>();
+          break;
+      }
+    } else {
+      expectTypeOf(error).toEqualTypeOf<UnknownApiError>();
+      expectTypeOf(error.details).toEqualTypeOf<unknown>();
+    }
+    expectTypeOf<UnknownApiError>().toExtend<Errors>();
+  });
+
+  it('types result style', async () => {
+    const result = await api.safe.get<{ id: string }>('/x');
+    if (result.error === undefined) expectTypeOf(result.data).toEqualTypeOf<{ id: string }>();
+    else expectTypeOf(result.error).toEqualTypeOf<Errors | Error>();
+  });
+
+  it('resolves to the type asked for', () => {
+    expectTypeOf(api.get<{ id: string }>('/x')).toEqualTypeOf<Promise<{ id: string }>>();
+    expectTypeOf(createClient({ baseUrl: 'http://x' }).get('/x')).toEqualTypeOf<Promise<unknown>>();
+  });
+});

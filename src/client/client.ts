@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiError } from '../catalog/api-error.js';
+import { isApiError } from '../catalog/api-error.js';
+import type { Catalog } from '../catalog/types.js';
+import { parseErrorResponse, serverWait } from './parse-response.js';
+import {
+  askShouldRetry,
+  backoffDelay,
+  isRetryableError,
+  type RetryPolicy,
+  resolvePolicy,
+  sleep,
+} from './retry.js';
+import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
+
+interface Prepared {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: BodyInit | null | undefined;
+  replayable: boolean;
+  signal: AbortSignal | undefined;
+  timeout: number | false;
+  policy: RetryPolicy;
+}
+
+function isReplayable(body: BodyInit | null | undefined): boolean {
+  if (body === undefined || body === null || typeof body === 'string') return true;
+  if (body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return true;
+  // A ReadableStream or an async iterable is consumed by the first attempt.
+  return false;
+}
+
+function buildUrl(base: URL, path: string, query: RequestOptions['query']): string {
+  const url = new URL(path.replace(/^\//, ''), base);
+  if (query) {
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+    }
+  }
+  return url.href;
+}
+
+function timeoutError(ms: number): DOMException {
+  return new DOMException(`The request timed out after ${ms} ms`, 'TimeoutError');
+}
+
+async function parseSuccess(response: Response): Promise<unknown> {
+  if (response.status === 204 || response.status === 205 || response.status === 304) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const text = await response.text();
+  if (text === '') return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  return /[/+]json\b/i.test(type) ? JSON.parse(text) : text;
+}
+
+/**
+ * Creates a client whose failures are typed `ApiError`s of the catalog, and which retries 429s, 5xx and
+ * network errors by the rules of the best clients: never a POST twice without an idempotency key.
+ * @example
+ * const api = createClient({ baseUrl: 'http://127.0.0.1:3000', catalog: errors });
+ * try { await api.get('/v1/sessions/abc'); } catch (err) {
+ *   if (api.is(err, 'SESSION_NOT_FOUND')) console.log(err.details.sessionId);
+ * }
+ */
+export function createClient<C extends Catalog<any> | undefined = undefined>(
+  options: ClientOptions<C>,
+): Client<C> {
+  const base = new URL(String(options.baseUrl).replace(/\/?$/, '/'));
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const catalog = options.catalog as Catalog<any> | undefined;
+  const policy = resolvePolicy(options.retry);
+  const defaultHeaders = new Headers(options.headers);
+  if (!defaultHeaders.has('accept'))
+    defaultHeaders.set('accept', 'application/json, application/problem+json');
+  const parseOptions = {
+    ...(catalog ? { catalog } : {}),
+    ...(options.formats ? { formats: options.formats } : {}),
+    ...(options.correlationHeaders ? { correlationHeaders: options.correlationHeaders } : {}),
+    ...(options.errorBodyLimit ? { bodyLimit: options.errorBodyLimit } : {}),
+    ...(options.errorBodyTimeout ? { bodyTimeout: options.errorBodyTimeout } : {}),
+  };
+
+  function prepare(method: string, url: string, init: RequestOptions & { body?: BodyInit | null }): Prepared {
+    const headers = new Headers(defaultHeaders);
+    if (init.headers) {
+      new Headers(init.headers).forEach((value, key) => {
+        headers.set(key, value);
+      });
+    }
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    }
+    const requestPolicy = init.retry === undefined ? policy : resolvePolicy(init.retry, policy);
+    if (init.idempotencyKey !== undefined) headers.set(requestPolicy.idempotencyHeader, init.idempotencyKey);
+    else if (
+      (method === 'POST' || method === 'PATCH') &&
+      requestPolicy.idempotencyKeys &&
+      !headers.has(requestPolicy.idempotencyHeader)
+    ) {
+      // One key per logical request, reused on every attempt: the server replays instead of running it twice.
+      headers.set(requestPolicy.idempotencyHeader, randomUUID());
+    }
+    return {
+      method,
+      url,
+      headers,
+      body,
+      replayable: isReplayable(body),
+      signal: init.signal ?? undefined,
+      timeout: init.timeout ?? options.timeout ?? 30_000,
+      policy: requestPolicy,
+    };
+  }
+
+  async function attempt(request: Prepared): Promise<Response> {
+    const { timeout, signal } = request;
+    let attemptSignal = signal;
+    let timer: AbortSignal | undefined;
+    if (timeout !== false) {
+      timer = AbortSignal.timeout(timeout);
+      attemptSignal = signal ? AbortSignal.any([signal, timer]) : timer;
+    }
+    try {
+      return await doFetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body ?? null,
+        ...(attemptSignal ? { signal: attemptSignal } : {}),
+        ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (timer?.aborted) throw timeoutError(timeout as number);
+      throw error;
+    }
+  }
+
+  /** The retry loop of one logical request; resolves the 2xx response, rejects with the last error. */
+  async function send(request: Prepared): Promise<Response> {
+    const { policy: p } = request;
+    const started = Date.now();
+    const methodRetryable = p.methods.has(request.method) || request.headers.has(p.idempotencyHeader);
+    let spent = 0;
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      let failure: unknown;
+      let status: number | undefined;
+      let wait: number | undefined;
+      let retryable: boolean;
+      try {
+        const response = await attempt(request);
+        if (response.ok) {
+          p.budget?.release(spent);
+          return response;
+        }
+        status = response.status;
+        wait = serverWait(response);
+        const error = await parseErrorResponse(response, { ...parseOptions, attempts: attemptNumber });
+        failure = error;
+        retryable = isRetryableError(error, p, catalog);
+      } catch (error) {
+        if (request.signal?.aborted) throw error;
+        // A network error or a timeout: no response, retried like a 503 when the method allows it.
+        failure = error;
+        retryable = true;
+      }
+      const context = {
+        attempt: attemptNumber,
+        method: request.method,
+        url: request.url,
+        error: failure,
+        status,
+      };
+      const override = await askShouldRetry(p, context);
+      // The hook may overrule the policy's verdict, never the attempt limit or a body that cannot be replayed.
+      const allowed =
+        attemptNumber <= p.limit && request.replayable && (override ?? (retryable && methodRetryable));
+      if (!allowed) throw failure;
+      if (wait !== undefined && wait > p.maxRetryAfter) throw failure;
+      const delay = wait ?? backoffDelay(p, attemptNumber - 1);
+      if (Date.now() + delay - started > p.maxElapsed) throw failure;
+      const cost = p.budget ? p.budget.acquire(status === undefined ? 'timeout' : 'error') : 0;
+      if (cost === false) throw failure;
+      spent += cost;
+      await p.beforeRetry?.({ ...context, delay });
+      await sleep(delay, request.signal);
+    }
+  }
+
+  async function request<T>(method: string, path: string, init: RequestOptions = {}): Promise<T> {
+    const upper = method.toUpperCase();
+    const response = await send(prepare(upper, buildUrl(base, path, init.query), init));
+    return (await parseSuccess(response)) as T;
+  }
+
+  async function safe<T>(method: string, path: string, init?: RequestOptions): Promise<SafeResult<T, never>> {
+    try {
+      return { data: await request<T>(method, path, init) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  }
+
+  const verb =
+    (method: string) =>
+    <T>(path: string, init?: RequestOptions) =>
+      request<T>(method, path, init);
+  const safeVerb =
+    (method: string) =>
+    <T>(path: string, init?: RequestOptions) =>
+      safe<T>(method, path, init);
+  const client = {
+    get: verb('GET'),
+    head: verb('HEAD'),
+    post: verb('POST'),
+    put: verb('PUT'),
+    patch: verb('PATCH'),
+    delete: verb('DELETE'),
+    request,
+    safe: {
+      get: safeVerb('GET'),
+      head: safeVerb('HEAD'),
+      post: safeVerb('POST'),
+      put: safeVerb('PUT'),
+      patch: safeVerb('PATCH'),
+      delete: safeVerb('DELETE'),
+    },
+    fetch(
+      input: string | URL,
+      init: RequestInit & { retry?: RetryOptions | false; idempotencyKey?: string } = {},
+    ) {
+      const url = new URL(String(input), base).href;
+      const { retry, idempotencyKey, signal, ...rest } = init;
+      const prepared = prepare((init.method ?? 'GET').toUpperCase(), url, {
+        ...(rest.headers ? { headers: rest.headers } : {}),
+        ...(rest.body !== undefined ? { body: rest.body } : {}),
+        ...(signal ? { signal } : {}),
+        ...(retry !== undefined ? { retry } : {}),
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+      return send(prepared);
+    },
+    is: (value: unknown, code?: string) =>
+      catalog ? (code === undefined ? catalog.is(value) : catalog.is(value, code)) : isApiError(value, code),
+    budget: policy.budget,
+  };
+  return client as unknown as Client<C>;
+}
+
+export type { ApiError };

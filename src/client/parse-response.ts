@@ -1,0 +1,99 @@
+import { ApiError } from '../catalog/api-error.js';
+import type { Catalog } from '../catalog/types.js';
+import { commonFormats } from '../format/common.js';
+import { parseErrorBody } from '../format/detect.js';
+import type { ErrorFormat } from '../format/types.js';
+import { readBodyText } from './read-body.js';
+import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
+
+/** Options of `parseErrorResponse`. */
+export interface ParseErrorResponseOptions {
+  /** The API's catalog: types the error, fills in what the body leaves out. */
+  catalog?: Catalog<any>;
+  /** Formats tried before the common ones (problem+json and the envelopes public APIs use most). */
+  formats?: readonly ErrorFormat[];
+  /**
+   * Response headers that may carry the correlation id, tried in order when the body has none.
+   * @default ['x-request-id', 'x-correlation-id', 'request-id']
+   */
+  correlationHeaders?: readonly string[];
+  /**
+   * The most of an error body read, in bytes.
+   * @default 1048576
+   */
+  bodyLimit?: number;
+  /**
+   * How long reading an error body may take, in milliseconds.
+   * @default 10000
+   */
+  bodyTimeout?: number;
+  /** How many attempts the request took, recorded on the error. */
+  attempts?: number;
+}
+
+const defaultCorrelationHeaders = ['x-request-id', 'x-correlation-id', 'request-id'] as const;
+
+/** The server-given wait of a response in milliseconds: `Retry-After`, else the `RateLimit` field's `t=`. */
+export function serverWait(response: Response): number | undefined {
+  const headers = response.headers;
+  return (
+    parseRetryAfter(headers.get('retry-after'), headers.get('date')) ??
+    parseRateLimitReset(headers.get('ratelimit'), headers.get('ratelimit-reset'))
+  );
+}
+
+/**
+ * Reads a non-2xx response into an ApiError: its code, status, message, details, correlation id (from the
+ * body or a response header), `retryAfter` and raw body. Works with any HTTP client that gives a `Response`.
+ * @example
+ * const api = ky.extend({ hooks: { afterResponse: [async (_r, _o, response) => {
+ *   if (!response.ok) throw await parseErrorResponse(response, { catalog });
+ * }] } });
+ */
+export async function parseErrorResponse(
+  response: Response,
+  options: ParseErrorResponseOptions = {},
+): Promise<ApiError> {
+  const rawBody = await readBodyText(
+    response,
+    options.bodyLimit ?? 1024 * 1024,
+    options.bodyTimeout ?? 10_000,
+  );
+  let correlationId: string | undefined;
+  for (const name of options.correlationHeaders ?? defaultCorrelationHeaders) {
+    correlationId = response.headers.get(name) ?? undefined;
+    if (correlationId) break;
+  }
+  const formats = options.formats;
+  const parsed = parseErrorBody(rawBody, {
+    status: response.status,
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    ...(formats ? { formats: [...formats, ...commonFormats] } : {}),
+    ...(correlationId ? { correlationId } : {}),
+  });
+  const wait = serverWait(response);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  return new ApiError(
+    {
+      code: parsed.code,
+      status: response.status >= 400 && response.status <= 599 ? response.status : parsed.status,
+      message: parsed.message,
+      details: parsed.details,
+      id: parsed.id,
+      category: parsed.category,
+      retryable: parsed.retryable,
+      headers,
+      correlationId: parsed.correlationId,
+      fieldErrors: parsed.fieldErrors,
+      type: parsed.type,
+      role: parsed.code === undefined ? undefined : options.catalog?.get(parsed.code)?.role,
+      retryAfter: wait === undefined ? undefined : wait / 1000,
+      attempts: options.attempts,
+      rawBody,
+    },
+    { stack: false },
+  );
+}
