@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { benchClient } from './client.bench.js';
 import { benchFormats } from './format.bench.js';
 import { benchHandleError } from './handle-error.bench.js';
 
@@ -7,3 +8,4 @@ console.log(
 );
 await benchFormats();
 await benchHandleError();
+await benchClient();

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { defineErrors } from 'faultline';
+import { createClient } from 'faultline/client';
+import ky, { HTTPError } from 'ky';
+import * as z from 'zod';
+
+const errors = defineErrors({
+  SESSION_NOT_FOUND: {
+    status: 404,
+    message: 'Session not found',
+    details: z.object({ sessionId: z.string() }),
+  },
+});
+
+/** The client against a bare fetch (success) and ky's HTTPError path (errors), same server, same run. */
+export async function benchClient(): Promise<void> {
+  const port = 4500 + Math.floor(Math.random() * 400);
+  const server = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, '--import', 'tsx', 'bench/client-server.ts', String(port)],
+    {
+      cwd: resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((ready) => server.stdout!.once('data', () => ready()));
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const api = createClient({ baseUrl: base, catalog: errors, retry: false });
+    const kyApi = ky.create({ prefixUrl: base, retry: 0 });
+    let sink = 0;
+    const cases: Record<string, () => Promise<void>> = {
+      'bare fetch + json()': async () => {
+        const response = await fetch(`${base}/ok`);
+        sink += ((await response.json()) as { id: string }).id.length;
+      },
+      'faultline client get()': async () => {
+        sink += (await api.get<{ id: string }>('/ok')).id.length;
+      },
+      'ky get().json()': async () => {
+        sink += (await kyApi.get('ok').json<{ id: string }>()).id.length;
+      },
+      'ky HTTPError + body': async () => {
+        try {
+          await kyApi.get('error');
+        } catch (error) {
+          if (error instanceof HTTPError)
+            sink += ((await error.response.json()) as { code: string }).code.length;
+        }
+      },
+      'faultline parse + throw ApiError': async () => {
+        try {
+          await api.get('/error');
+        } catch (error) {
+          if (api.is(error, 'SESSION_NOT_FOUND')) sink += error.details.sessionId.length;
+        }
+      },
+    };
+    // Interleaved rounds of a fixed number of sequential requests; the median round of each case is kept,
+    // so that drift of a shared machine does not favour whichever case ran first.
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
+    const perRound = 400;
+    const times = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
+    for (const run of Object.values(cases)) for (let i = 0; i < perRound; i++) await run();
+    for (let round = 0; round < rounds; round++) {
+      const names = Object.keys(cases);
+      for (const name of round % 2 === 0 ? names : names.reverse()) {
+        const started = process.hrtime.bigint();
+        const cpuStarted = process.cpuUsage();
+        for (let i = 0; i < perRound; i++) await cases[name]!();
+        const used = process.cpuUsage(cpuStarted);
+        times.set(name, [
+          ...(times.get(name) ?? []),
+          Number(process.hrtime.bigint() - started) / 1000 / perRound,
+        ]);
+        cpu.set(name, [...(cpu.get(name) ?? []), (used.user + used.system) / perRound]);
+      }
+    }
+    const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+    const mean = (name: string) => median(times.get(name)!);
+    const cpuOf = (name: string) => median(cpu.get(name)!);
+    console.log(
+      `\n## Client (server on core 0; median of ${rounds} interleaved rounds of ${perRound} sequential requests; ratios to bare fetch, and for errors to ky's HTTPError path)\n`,
+    );
+    console.log('| case | wall time per request | ratio | client CPU per request | ratio |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    const rows: [string, string][] = [
+      ['bare fetch + json()', 'bare fetch + json()'],
+      ['faultline client get()', 'bare fetch + json()'],
+      ['ky get().json()', 'bare fetch + json()'],
+      ['ky HTTPError + body', 'ky HTTPError + body'],
+      ['faultline parse + throw ApiError', 'ky HTTPError + body'],
+    ];
+    for (const [name, baseline] of rows) {
+      console.log(
+        `| ${name} | ${mean(name).toFixed(1)} µs | ${(mean(name) / mean(baseline)).toFixed(3)}× | ${cpuOf(name).toFixed(1)} µs | ${(cpuOf(name) / cpuOf(baseline)).toFixed(3)}× |`,
+      );
+    }
+    if (sink < 0) console.log(sink);
+  } finally {
+    server.kill('SIGINT');
+  }
+}
