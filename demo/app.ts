@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { renderHtml } from 'faultline/docs';
 import { createRouter, readJson, sendJson, withErrors } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import * as z from 'zod';
@@ -27,6 +28,7 @@ function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
 /** The call-control demo API on faultline/node. */
 export function createDemo(options: DemoOptions = {}): { server: Server; state: DemoState } {
   const apps = options.apps ?? { 'demo-app': 'demo-key', 'other-app': 'other-key' };
+  const reference = renderHtml(errors, { format: demoFormat });
   const state = options.state ?? new DemoState();
 
   function authenticate(req: IncomingMessage): string {
@@ -50,6 +52,13 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
   const router = createRouter()
     .get('/health', () => ({ ok: true }))
     .get('/errors', () => errors.toJSON())
+    .get('/docs/errors', (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(reference),
+      });
+      res.end(reference);
+    })
     .post('/v1/sessions', async (req, res) => {
       const appId = authenticate(req);
       const body = await readJson(req, { schema: newSession });

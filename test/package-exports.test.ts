@@ -38,7 +38,7 @@ describe('package.json#exports', () => {
 
   it('exports every public folder of src', () => {
     const folders = readdirSync(join(root, 'src'), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && d.name !== 'catalog' && d.name !== 'adapters')
+      .filter((d) => d.isDirectory() && !['catalog', 'adapters', 'cli'].includes(d.name))
       .map((d) => `./${d.name}`);
     const adapters = readdirSync(join(root, 'src/adapters')).map((name) => `./${name}`);
     for (const key of [...folders, ...adapters]) expect(Object.keys(manifest.exports)).toContain(key);
@@ -49,5 +49,17 @@ describe('package.json#exports', () => {
       const text = readFileSync(join(root, conditions['faultline-source']!), 'utf8');
       expect(text).not.toMatch(/export \* from/);
     }
+  });
+});
+
+describe('package.json#bin', () => {
+  it('points the faultline command at the built CLI', () => {
+    const bin = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+    ).bin;
+    expect(bin).toEqual({ faultline: './dist/cli/index.js' });
+    expect(readFileSync(join(root, 'src/cli/index.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(
+      true,
+    );
   });
 });

@@ -3,7 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import express from 'express';
 import { rateLimit as expressRateLimit } from 'express-rate-limit';
 import Fastify from 'fastify';
-import { createClient } from 'faultline/client';
+import { createClient, parseErrorResponse } from 'faultline/client';
+import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import { demoFormat, errors } from '../../demo/catalog.js';
@@ -112,5 +113,35 @@ describe('the client against Express with express-rate-limit', () => {
     await api.safe.post('/limited');
     const { error } = await api.safe.post('/limited');
     expect(error).toMatchObject({ status: 429, attempts: 1 });
+  });
+});
+
+describe('parseErrorResponse as a ky afterResponse hook', () => {
+  const { server } = createDemo({ onError: () => {} });
+  let base = '';
+  beforeAll(async () => {
+    base = await listen(server);
+  });
+  afterAll(() => close(server));
+
+  it('"Any other HTTP client can use the parser, e.g. as a ky hook"', async () => {
+    const kyApi = ky.create({
+      prefixUrl: base,
+      retry: 0,
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+      hooks: {
+        afterResponse: [
+          async (_request, _options, response) => {
+            if (!response.ok)
+              throw await parseErrorResponse(response, { catalog: errors, formats: [demoFormat] });
+          },
+        ],
+      },
+    });
+    const error = await kyApi.get('v1/conferences/none').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(errors.is(error, 'ROOM_NOT_FOUND') && error.details.roomId).toBe('none');
   });
 });

@@ -18,9 +18,10 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+// The global setup has built dist/; --ignore-scripts keeps npm pack from rebuilding it under other tests.
 describe('the packed tarball', () => {
   it('installs in a fresh project and every subpath imports with its named exports', () => {
-    const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], root)
+    const tarball = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], root)
       .trim()
       .split('\n')
       .pop()!;

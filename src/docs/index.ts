@@ -1,0 +1,21 @@
+export { renderHtml } from './html.js';
+export { type LintFinding, lintCatalog } from './lint.js';
+export { markdownOf, renderMarkdown } from './markdown.js';
+export {
+  type DocEntry,
+  type DocGroup,
+  type DocModel,
+  type DocsOptions,
+  describeCatalog,
+  noDescription,
+} from './model.js';
+export { type MergeOptions, mergeOpenApi, type OpenApiOptions, renderOpenApi } from './openapi.js';
+export {
+  type Change,
+  type CodeContract,
+  diffSnapshots,
+  type Snapshot,
+  type SnapshotDiff,
+  snapshot,
+} from './snapshot.js';
+export { renderJson, renderText } from './text.js';

@@ -1,0 +1,173 @@
+import { ApiError } from '../catalog/api-error.js';
+import { standardDefinitions } from '../catalog/standard.js';
+import { reasonPhrase } from '../catalog/status.js';
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { problemJson } from '../format/problem-json.js';
+import type { ErrorFormat } from '../format/types.js';
+
+/** Options shared by the reference renderers. */
+export interface DocsOptions {
+  /**
+   * The wire format the example body is shown in.
+   * @default problemJson
+   */
+  format?: ErrorFormat;
+  /** The page title. @default the catalog's name, else "Error codes" */
+  title?: string;
+  /**
+   * The date the page says it was generated on (YYYY-MM-DD).
+   * @default today
+   */
+  date?: string;
+  /**
+   * Whether the standard codes faultline ships are listed too.
+   * @default true
+   */
+  includeStandard?: boolean;
+}
+
+/** One row of a reference table. */
+export interface DocEntry {
+  code: string;
+  id: number | undefined;
+  status: number;
+  category: string;
+  message: string;
+  description: string;
+  cause: string | undefined;
+  fix: string | undefined;
+  retryable: boolean;
+  deprecated: boolean | string | undefined;
+  since: string | undefined;
+  /** The docs URL of the code, also its RFC 9457 `type`. */
+  url: string;
+}
+
+/** A section of the reference page. */
+export interface DocGroup {
+  name: string;
+  title: string;
+  description: string | undefined;
+  entries: DocEntry[];
+  hasIds: boolean;
+  hasCauses: boolean;
+  hasFixes: boolean;
+}
+
+/** Everything a reference page shows, computed once from the catalog. */
+export interface DocModel {
+  title: string;
+  date: string;
+  codeCount: number;
+  contentType: string;
+  exampleBody: string;
+  statuses: { status: number; meaning: string; when: string }[];
+  groups: DocGroup[];
+  retryable: string[];
+}
+
+/** The text shown for a code without a description. */
+export const noDescription = 'No additional description.';
+const sampleCorrelationId = '550e8400-e29b-41d4-a716-446655440000';
+
+function toDocEntry(entry: CatalogEntry): DocEntry {
+  return {
+    code: entry.code,
+    id: entry.id,
+    status: entry.status,
+    category: entry.category,
+    message: entry.message,
+    description: entry.description ?? noDescription,
+    cause: entry.cause,
+    fix: entry.fix,
+    retryable: entry.retryable,
+    deprecated: entry.deprecated,
+    since: entry.since,
+    url: entry.type,
+  };
+}
+
+function exampleOf(catalog: Catalog<any>, format: ErrorFormat): string {
+  const entry = catalog.entries[catalog.builtins.validation] as CatalogEntry;
+  const error = new ApiError(
+    {
+      code: entry.code,
+      status: entry.status,
+      message: entry.message,
+      id: entry.id,
+      category: entry.category,
+      retryable: entry.retryable,
+      type: entry.type,
+      correlationId: sampleCorrelationId,
+      fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }],
+    },
+    { stack: false },
+  );
+  return JSON.stringify(JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title })), null, 2);
+}
+
+/** The document model of a catalog's reference page. */
+export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}): DocModel {
+  const format = options.format ?? problemJson;
+  const includeStandard = options.includeStandard ?? true;
+  const groups = new Map<string, DocGroup>();
+  for (const group of catalog.groups) {
+    if (group.name === 'http') continue;
+    groups.set(group.name, { ...group, entries: [], hasIds: false, hasCauses: false, hasFixes: false });
+  }
+  const other: DocGroup = {
+    name: 'other',
+    title: 'Other',
+    description: undefined,
+    entries: [],
+    hasIds: false,
+    hasCauses: false,
+    hasFixes: false,
+  };
+  const standard: DocGroup = {
+    name: 'http',
+    title: 'Standard errors',
+    description: 'Errors any endpoint may answer, raised by the server and its built-in mechanisms.',
+    entries: [],
+    hasIds: false,
+    hasCauses: false,
+    hasFixes: false,
+  };
+  let codeCount = 0;
+  const retryable: string[] = [];
+  for (const code of catalog.codes) {
+    const entry = catalog.entries[code] as CatalogEntry;
+    const isStandard = entry.group === 'http';
+    if (isStandard && !includeStandard) continue;
+    const group = isStandard
+      ? standard
+      : entry.group === undefined
+        ? other
+        : (groups.get(entry.group) ?? other);
+    group.entries.push(toDocEntry(entry));
+    codeCount++;
+    if (entry.retryable) retryable.push(code);
+  }
+  const ordered = [...groups.values(), other, standard].filter((g) => g.entries.length > 0);
+  for (const group of ordered) {
+    group.hasIds = group.entries.some((e) => e.id !== undefined);
+    group.hasCauses = group.entries.some((e) => e.cause !== undefined);
+    group.hasFixes = group.entries.some((e) => e.fix !== undefined);
+  }
+  const statuses = [...new Set(Object.values(standardDefinitions).map((d) => d.status))]
+    .sort((a, b) => a - b)
+    .map((status) => {
+      const definition = Object.values(standardDefinitions).find((d) => d.status === status)!;
+      return { status, meaning: reasonPhrase(status), when: definition.description };
+    });
+  return {
+    title: options.title ?? catalog.name ?? 'Error codes',
+    date: options.date ?? new Date().toISOString().slice(0, 10),
+    codeCount,
+    contentType: format.contentType,
+    exampleBody: exampleOf(catalog, format),
+    statuses,
+    groups: ordered,
+    retryable,
+  };
+}

@@ -1,0 +1,217 @@
+import { ApiError } from '../catalog/api-error.js';
+import { reasonPhrase } from '../catalog/status.js';
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { problemJson } from '../format/problem-json.js';
+import { compileSpec, type Node } from '../format/spec.js';
+import type { ErrorFormat } from '../format/types.js';
+
+/** Options of `renderOpenApi`. */
+export interface OpenApiOptions {
+  /** @default problemJson */
+  format?: ErrorFormat;
+  /** @default the catalog's name, else "API errors" */
+  title?: string;
+  /** @default '1.0.0' */
+  version?: string;
+}
+
+type Schema = Record<string, unknown>;
+type Document = Record<string, any>;
+
+const fieldSchemas: Record<string, Schema> = {
+  code: { $ref: '#/components/schemas/ErrorCode' },
+  message: { type: 'string' },
+  status: { type: 'integer', minimum: 400, maximum: 599 },
+  id: { type: 'integer' },
+  category: { type: 'string' },
+  retryable: { type: 'boolean' },
+  details: {},
+  correlationId: { type: 'string' },
+  type: { type: 'string', format: 'uri-reference' },
+  title: { type: 'string' },
+  instance: { type: 'string' },
+};
+
+function errorsSchema(style: string): Schema {
+  if (style === 'map') return { type: 'object', additionalProperties: { type: 'string' } };
+  const item =
+    style === 'path'
+      ? {
+          type: 'object',
+          properties: { path: { type: 'string' }, message: { type: 'string' } },
+          required: ['path', 'message'],
+        }
+      : {
+          type: 'object',
+          properties: { pointer: { type: 'string' }, detail: { type: 'string' } },
+          required: ['pointer', 'detail'],
+        };
+  return { type: 'array', items: item };
+}
+
+function schemaOf(node: Node): Schema {
+  switch (node.kind) {
+    case 'literal':
+      return { const: node.value };
+    case 'field': {
+      const schema = node.field === 'errors' ? errorsSchema(node.style) : fieldSchemas[node.field]!;
+      return node.missing === 'null' ? { anyOf: [schema, { type: 'null' }] } : schema;
+    }
+    case 'first':
+      return { anyOf: node.alternatives.map(schemaOf) };
+    case 'object': {
+      const required = node.members
+        .filter(
+          (m) =>
+            m.node.kind === 'literal' ||
+            (m.node.kind === 'field' &&
+              (m.node.missing === 'null' || ['code', 'message', 'status'].includes(m.node.field))),
+        )
+        .map((m) => m.key);
+      return {
+        type: 'object',
+        properties: Object.fromEntries(node.members.map((m) => [m.key, schemaOf(m.node)])),
+        ...(required.length > 0 ? { required } : {}),
+      };
+    }
+  }
+}
+
+function exampleBody(entry: CatalogEntry, format: ErrorFormat): unknown {
+  const error = new ApiError(
+    {
+      code: entry.code,
+      status: entry.status,
+      message: entry.message,
+      id: entry.id,
+      category: entry.category,
+      retryable: entry.retryable,
+      type: entry.type,
+    },
+    { stack: false },
+  );
+  return JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title }));
+}
+
+function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat): Document {
+  return {
+    description: reasonPhrase(status),
+    content: {
+      [format.contentType]: {
+        schema: { $ref: '#/components/schemas/Error' },
+        examples: Object.fromEntries(
+          entries.map((e) => [
+            e.code,
+            { summary: e.description ?? e.message, value: exampleBody(e, format) },
+          ]),
+        ),
+      },
+    },
+  };
+}
+
+/** Catalog entries by status, in ascending status order. */
+function byStatus(catalog: Catalog<any>, codes?: readonly string[]): Map<number, CatalogEntry[]> {
+  const map = new Map<number, CatalogEntry[]>();
+  for (const code of codes ?? catalog.codes) {
+    const entry = catalog.get(code);
+    if (!entry) continue;
+    map.set(entry.status, [...(map.get(entry.status) ?? []), entry]);
+  }
+  return new Map([...map].sort(([a], [b]) => a - b));
+}
+
+/** The components every generated or merged document gets: the envelope schema, the code enum, a response per status. */
+function components(catalog: Catalog<any>, format: ErrorFormat): Document {
+  return {
+    schemas: {
+      ErrorCode: { type: 'string', enum: [...catalog.codes] },
+      Error: { ...schemaOf(compileSpec(format.spec)), description: `An error in the ${format.name} format.` },
+    },
+    responses: Object.fromEntries(
+      [...byStatus(catalog)].map(([status, entries]) => [
+        `Error${status}`,
+        responseOf(entries, status, format),
+      ]),
+    ),
+  };
+}
+
+/**
+ * Renders an OpenAPI 3.1 document of a catalog: the envelope schema with the `code` enum, an example per
+ * code and a reusable response per status (`#/components/responses/Error404`, …).
+ * @example
+ * writeFileSync('openapi.errors.json', JSON.stringify(renderOpenApi(errors), null, 2));
+ */
+export function renderOpenApi(catalog: Catalog<any>, options: OpenApiOptions = {}): Document {
+  const format = options.format ?? problemJson;
+  return {
+    openapi: '3.1.0',
+    info: { title: options.title ?? catalog.name ?? 'API errors', version: options.version ?? '1.0.0' },
+    paths: {},
+    components: components(catalog, format),
+  };
+}
+
+const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Options of `mergeOpenApi`. */
+export interface MergeOptions {
+  /** @default problemJson */
+  format?: ErrorFormat;
+  /** The codes each operation (by `operationId`) can answer; an operation may also list them in `x-error-codes`. */
+  operations?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The codes an operation gets when nothing lists its own: the built-in ones any route can answer. */
+function standardSet(catalog: Catalog<any>, hasBody: boolean): string[] {
+  const b = catalog.builtins;
+  return hasBody
+    ? [
+        b.validation,
+        b.malformedJson,
+        b.bodyTooLarge,
+        b.unsupportedMediaType,
+        b.notFound,
+        b.rateLimited,
+        b.internal,
+      ]
+    : [b.validation, b.notFound, b.rateLimited, b.internal];
+}
+
+/**
+ * Adds the catalog's error responses to every operation of an existing OpenAPI document: the codes listed
+ * for the operation (`options.operations` or its `x-error-codes`), else the standard set. Responses the
+ * document already has for a status are kept.
+ */
+export function mergeOpenApi(
+  document: Document,
+  catalog: Catalog<any>,
+  options: MergeOptions = {},
+): Document {
+  const format = options.format ?? problemJson;
+  const merged: Document = structuredClone(document);
+  const generated = components(catalog, format);
+  merged.components ??= {};
+  merged.components.schemas = { ...generated.schemas, ...merged.components.schemas };
+  merged.components.responses ??= {};
+  for (const [path, item] of Object.entries<Document>(merged.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item?.[method] as Document | undefined;
+      if (!operation) continue;
+      const listed =
+        (operation.operationId && options.operations?.[operation.operationId]) ?? operation['x-error-codes'];
+      const codes: string[] = Array.isArray(listed)
+        ? listed
+        : standardSet(catalog, operation.requestBody !== undefined);
+      operation.responses ??= {};
+      for (const [status, entries] of byStatus(catalog, codes)) {
+        if (operation.responses[String(status)]) continue;
+        const name = `Error${status}_${(operation.operationId ?? `${method}${path}`).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+        merged.components.responses[name] = responseOf(entries, status, format);
+        operation.responses[String(status)] = { $ref: `#/components/responses/${name}` };
+      }
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,127 @@
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
+
+/** The contract of one code, as a snapshot records it. */
+export interface CodeContract {
+  status: number;
+  id?: number;
+  category: string;
+  retryable: boolean;
+  deprecated?: boolean | string;
+  message: string;
+  /** The details fields, when the schema can be introspected (Standard JSON Schema). */
+  details?: { properties: string[]; required: string[] } | 'opaque';
+}
+
+/** A stable JSON lock of a catalog's contract: what clients may branch on. */
+export interface Snapshot {
+  faultline: 1;
+  codes: Record<string, CodeContract>;
+  retired: { codes: string[]; ids: number[] };
+}
+
+function detailsOf(entry: CatalogEntry): CodeContract['details'] {
+  if (!entry.details) return undefined;
+  const standard = entry.details['~standard'] as {
+    jsonSchema?: { input(o: { target: string }): Record<string, unknown> };
+  };
+  try {
+    const schema = standard.jsonSchema?.input({ target: 'draft-2020-12' });
+    if (!schema) return 'opaque';
+    const properties = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {}).sort();
+    const required = [...((schema.required as string[] | undefined) ?? [])].sort();
+    return { properties, required };
+  } catch {
+    return 'opaque';
+  }
+}
+
+/**
+ * Records a catalog's contract as stable JSON (sorted codes, no volatile fields), for `diffSnapshots` in CI.
+ * @example
+ * writeFileSync('errors.lock.json', JSON.stringify(snapshot(errors), null, 2));
+ */
+export function snapshot(catalog: Catalog<any>): Snapshot {
+  const codes: Record<string, CodeContract> = {};
+  for (const code of [...catalog.codes].sort()) {
+    const entry = catalog.entries[code] as CatalogEntry;
+    const contract: CodeContract = {
+      status: entry.status,
+      category: entry.category,
+      retryable: entry.retryable,
+      message: entry.message,
+    };
+    if (entry.id !== undefined) contract.id = entry.id;
+    if (entry.deprecated !== undefined) contract.deprecated = entry.deprecated;
+    const details = detailsOf(entry);
+    if (details !== undefined) contract.details = details;
+    codes[code] = contract;
+  }
+  return {
+    faultline: 1,
+    codes,
+    retired: {
+      codes: [...catalog.retired.codes].sort(),
+      ids: [...catalog.retired.ids].sort((a, b) => a - b),
+    },
+  };
+}
+
+/** One change between two snapshots. */
+export interface Change {
+  code: string;
+  kind: 'breaking' | 'additive' | 'cosmetic';
+  change: string;
+}
+
+/** Changes sorted by kind. */
+export interface SnapshotDiff {
+  breaking: Change[];
+  additive: Change[];
+  cosmetic: Change[];
+}
+
+/**
+ * Sorts the changes between two snapshots: breaking (a code removed; status, id or category changed; a
+ * details field removed or made required), additive (codes and optional details fields added, retry or
+ * deprecation changes) and cosmetic (messages).
+ */
+export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
+  const diff: SnapshotDiff = { breaking: [], additive: [], cosmetic: [] };
+  const add = (kind: Change['kind'], code: string, change: string) => diff[kind].push({ code, kind, change });
+  for (const [code, old] of Object.entries(before.codes)) {
+    const now = after.codes[code];
+    if (!now) {
+      add('breaking', code, 'code removed');
+      continue;
+    }
+    if (old.status !== now.status) add('breaking', code, `status ${old.status} → ${now.status}`);
+    if (old.id !== now.id)
+      add(
+        old.id === undefined ? 'additive' : 'breaking',
+        code,
+        `id ${old.id ?? 'none'} → ${now.id ?? 'none'}`,
+      );
+    if (old.category !== now.category) add('breaking', code, `category ${old.category} → ${now.category}`);
+    if (old.retryable !== now.retryable)
+      add('additive', code, `retryable ${old.retryable} → ${now.retryable}`);
+    if (old.deprecated !== now.deprecated)
+      add('additive', code, `deprecated ${old.deprecated ?? false} → ${now.deprecated ?? false}`);
+    if (old.message !== now.message) add('cosmetic', code, 'message changed');
+    const was = old.details;
+    const is = now.details;
+    if (typeof was === 'object') {
+      const fields = typeof is === 'object' ? is : { properties: [], required: [] };
+      for (const field of was.properties) {
+        if (!fields.properties.includes(field)) add('breaking', code, `details.${field} removed`);
+        else if (!was.required.includes(field) && fields.required.includes(field))
+          add('breaking', code, `details.${field} made required`);
+      }
+      for (const field of fields.properties)
+        if (!was.properties.includes(field)) add('additive', code, `details.${field} added`);
+    } else if (typeof is === 'object') {
+      for (const field of is.properties) add('additive', code, `details.${field} added`);
+    }
+  }
+  for (const code of Object.keys(after.codes)) if (!before.codes[code]) add('additive', code, 'code added');
+  return diff;
+}

@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { validate } from '@readme/openapi-parser';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+const root = resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, ['dist/cli/index.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the faultline CLI', () => {
+  it('renders docs from a TypeScript catalog, in the module’s own envelope', () => {
+    const { code, stdout } = cli(
+      'docs',
+      'test/fixtures/catalog.ts',
+      '--format',
+      'md',
+      '--date',
+      '2026-01-01',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('# Fixture API');
+    expect(stdout).toContain('"success": false');
+    expect(stdout).toContain('generated 2026-01-01');
+  });
+
+  it.each(['html', 'json', 'txt'])('renders --format %s', (format) => {
+    const { code, stdout } = cli('docs', 'test/fixtures/catalog.ts', '--format', format);
+    expect(code).toBe(0);
+    expect(stdout).toContain('SESSION_NOT_FOUND');
+  });
+
+  it('--check exits 0 when the file is current and 1 on any difference', () => {
+    const out = join(work, 'errors.md');
+    expect(cli('docs', 'test/fixtures/catalog.ts', '--out', out).code).toBe(0);
+    expect(cli('docs', 'test/fixtures/catalog.ts', '--out', out, '--check').code).toBe(0);
+    writeFileSync(out, readFileSync(out, 'utf8').replace('Room is full', 'Room is fine'));
+    const stale = cli('docs', 'test/fixtures/catalog.ts', '--out', out, '--check');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('out of date');
+  });
+
+  it.each([
+    ['a missing file', ['docs', 'test/fixtures/nope.ts'], 'no such file'],
+    ['a module without a catalog', ['docs', 'test/fixtures/no-catalog.ts'], 'exports no catalog'],
+    ['a catalog that fails validation', ['lint', 'test/fixtures/invalid.ts'], 'FAULTLINE_DUPLICATE_ID'],
+    [
+      'several catalogs without --export',
+      ['snapshot', 'test/fixtures/two-catalogs.ts'],
+      'choose one with --export',
+    ],
+    ['an unknown option', ['docs', 'test/fixtures/catalog.ts', '--format', 'pdf'], ''],
+  ])('exits 2 with a one-line error for %s', (_, args, text) => {
+    const { code, stderr } = cli(...args);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(text);
+  });
+
+  it('picks a catalog with --export', () => {
+    const { code, stdout } = cli('snapshot', 'test/fixtures/two-catalogs.ts', '--export', 'b');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).codes.B.status).toBe(400);
+  });
+
+  it('lints: a terse report, exit 1 on errors', () => {
+    const bad = cli('lint', 'test/fixtures/lint-errors.ts');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('error WRONG_CATEGORY [category]');
+    expect(cli('lint', 'test/fixtures/catalog.ts').code).toBe(0);
+  });
+
+  it('diffs a snapshot against a module: exit 1 on breaking changes unless --allow-breaking', () => {
+    const lock = join(work, 'errors.lock.json');
+    expect(cli('snapshot', 'test/fixtures/catalog.ts', '--out', lock).code).toBe(0);
+    expect(cli('diff', lock, 'test/fixtures/catalog.ts').code).toBe(0);
+    const breaking = cli('diff', lock, 'test/fixtures/catalog-v2.ts');
+    expect(breaking.code).toBe(1);
+    expect(breaking.stdout).toContain('breaking ROOM_FULL: code removed');
+    expect(breaking.stdout).toContain('breaking SESSION_NOT_FOUND: status 404 → 410');
+    expect(cli('diff', lock, 'test/fixtures/catalog-v2.ts', '--allow-breaking').code).toBe(0);
+  });
+
+  it('writes OpenAPI 3.1 that a third-party validator accepts, and merges into a YAML document', async () => {
+    const generated = cli('openapi', 'test/fixtures/catalog.ts');
+    expect(generated.code).toBe(0);
+    expect((await validate(JSON.parse(generated.stdout))).valid).toBe(true);
+    const base = join(work, 'api.yaml');
+    writeFileSync(
+      base,
+      'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /rooms:\n    post:\n      operationId: createRoom\n      requestBody: {content: {application/json: {schema: {type: object}}}}\n      responses: {"201": {description: created}}\n',
+    );
+    const out = join(work, 'merged.yaml');
+    expect(cli('openapi', 'test/fixtures/catalog.ts', '--merge', base, '--out', out).code).toBe(0);
+    const merged = parseYaml(readFileSync(out, 'utf8'));
+    expect(Object.keys(merged.paths['/rooms'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '413', '415']),
+    );
+    expect((await validate(merged)).valid).toBe(true);
+  });
+});
