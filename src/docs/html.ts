@@ -9,7 +9,7 @@ const entities: Record<string, string> = {
   "'": '&#39;',
 };
 
-function escape(text: string | number | undefined): string {
+function escapeHtml(text: string | number | undefined): string {
   return text === undefined ? '' : String(text).replace(/[&<>"']/g, (c) => entities[c]!);
 }
 
@@ -17,7 +17,7 @@ const style = `
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0969da;--hit:#fff8c5;--code:#f6f8fa}
 :root[data-theme=dark]{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--accent:#4493f8;--hit:#3b2e00;--code:#161b22}
 @media (prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--accent:#4493f8;--hit:#3b2e00;--code:#161b22}}
-*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif}
+[hidden]{display:none!important}*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif}
 main{max-width:1100px;margin:0 auto;padding:16px}header{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 h1{font-size:1.6em;margin:8px 0;flex:1}h2{margin-top:28px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .meta{color:var(--muted)}input[type=search]{width:100%;padding:10px 12px;font-size:16px;border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--fg);margin:12px 0}
@@ -51,15 +51,15 @@ function row(group: DocGroup, e: DocEntry): string {
     .join(' ')
     .toLowerCase();
   const cells = [
-    `<td class="code" data-label="Code"><a href="#${escape(e.code)}"><code>${escape(e.code)}</code></a> <button type="button" data-copy="${escape(e.code)}" aria-label="Copy ${escape(e.code)}">Copy</button></td>`,
-    group.hasIds ? `<td data-label="ID">${escape(e.id)}</td>` : '',
+    `<td class="code" data-label="Code"><a href="#${escapeHtml(e.code)}"><code>${escapeHtml(e.code)}</code></a> <button type="button" data-copy="${escapeHtml(e.code)}" aria-label="Copy ${escapeHtml(e.code)}">Copy</button></td>`,
+    group.hasIds ? `<td data-label="ID">${escapeHtml(e.id)}</td>` : '',
     `<td data-label="HTTP">${e.status}</td>`,
-    `<td data-label="Message">${escape(e.message)}</td>`,
-    `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${escape(e.description)}</td>`,
-    group.hasCauses ? `<td data-label="Cause">${escape(e.cause)}</td>` : '',
-    group.hasFixes ? `<td data-label="Fix">${escape(e.fix)}</td>` : '',
+    `<td data-label="Message">${escapeHtml(e.message)}</td>`,
+    `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${escapeHtml(e.description)}</td>`,
+    group.hasCauses ? `<td data-label="Cause">${escapeHtml(e.cause)}</td>` : '',
+    group.hasFixes ? `<td data-label="Fix">${escapeHtml(e.fix)}</td>` : '',
   ];
-  return `<tr id="${escape(e.code)}" data-search="${escape(search)}">${cells.join('')}</tr>`;
+  return `<tr id="${escapeHtml(e.code)}" data-search="${escapeHtml(search)}">${cells.join('')}</tr>`;
 }
 
 function section(group: DocGroup): string {
@@ -72,7 +72,7 @@ function section(group: DocGroup): string {
     ...(group.hasCauses ? ['Cause'] : []),
     ...(group.hasFixes ? ['Fix'] : []),
   ];
-  return `<section data-group="${escape(group.name)}"><h2>${escape(group.title)}</h2>${group.description ? `<p>${escape(group.description)}</p>` : ''}
+  return `<section data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${escapeHtml(group.description)}</p>` : ''}
 <table><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
 ${group.entries.map((e) => row(group, e)).join('\n')}
 </tbody></table></section>`;
@@ -89,20 +89,20 @@ export function renderHtml(catalog: Catalog<any>, options: DocsOptions = {}): st
   const model = describeCatalog(catalog, options);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(model.title)}</title><style>${style}</style></head>
+<title>${escapeHtml(model.title)}</title><style>${style}</style></head>
 <body><main>
-<header><h1>${escape(model.title)}</h1><button type="button" id="theme" aria-label="Toggle dark mode">◐ Theme</button></header>
-<p class="meta">${model.codeCount} codes · generated ${escape(model.date)}. Clients branch on <code>code</code>, never on the message.</p>
+<header><h1>${escapeHtml(model.title)}</h1><button type="button" id="theme" aria-label="Toggle dark mode">◐ Theme</button></header>
+<p class="meta">${model.codeCount} codes · generated ${escapeHtml(model.date)}. Clients branch on <code>code</code>, never on the message.</p>
 <input type="search" id="search" placeholder="Filter codes, messages, statuses…" aria-label="Filter error codes" autocomplete="off">
 <p id="empty" class="empty">No code matches.</p>
-<section><h2>Error response format</h2><p>Errors are answered as <code>${escape(model.contentType)}</code>:</p>
-<pre><code>${escape(model.exampleBody)}</code></pre></section>
+<section><h2>Error response format</h2><p>Errors are answered as <code>${escapeHtml(model.contentType)}</code>:</p>
+<pre><code>${escapeHtml(model.exampleBody)}</code></pre></section>
 <section><h2>HTTP status codes</h2><table><thead><tr><th>Status</th><th>Meaning</th><th>When it occurs</th></tr></thead><tbody>
-${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escape(s.meaning)}</td><td>${escape(s.when)}</td></tr>`).join('\n')}
+${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escapeHtml(s.meaning)}</td><td>${escapeHtml(s.when)}</td></tr>`).join('\n')}
 </tbody></table></section>
 ${model.groups.map(section).join('\n')}
 <section><h2>Retrying</h2><p>Retry only these codes, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
-<p>${model.retryable.map((code) => `<a href="#${escape(code)}"><code>${escape(code)}</code></a>`).join(', ') || 'No code is retryable.'}</p></section>
+<p>${model.retryable.map((code) => `<a href="#${escapeHtml(code)}"><code>${escapeHtml(code)}</code></a>`).join(', ') || 'No code is retryable.'}</p></section>
 </main><script>${script}</script></body></html>
 `;
 }
