@@ -29,6 +29,7 @@ export {
   type FieldError,
   type GroupInfo,
   isApiError,
+  isCatalogStatus,
   isErrorStatus,
   type MessageTemplate,
   type Renames,

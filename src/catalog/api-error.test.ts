@@ -41,8 +41,8 @@ describe('ApiError', () => {
     expect(new SessionError(init)).toBeInstanceOf(ApiError);
   });
 
-  it('falls back to 500 for a status that is not an error status', () => {
-    expect(new ApiError({ code: 'X', status: 200, message: 'x' }).status).toBe(500);
+  it('falls back to 500 for a status no catalog entry may carry', () => {
+    expect(new ApiError({ code: 'X', status: 302, message: 'x' }).status).toBe(500);
   });
 
   it('rejects non-objects in isApiError', () => {

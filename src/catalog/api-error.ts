@@ -1,5 +1,5 @@
 import type { BuiltinRole } from './standard.js';
-import { categoryOf, isErrorStatus, retryableByDefault } from './status.js';
+import { categoryOf, isCatalogStatus, retryableByDefault } from './status.js';
 
 const brand = Symbol.for('faultline.ApiError');
 
@@ -99,7 +99,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     } finally {
       if (skipStack) Error.stackTraceLimit = limit;
     }
-    const status = isErrorStatus(init.status) ? init.status : 500;
+    const status = isCatalogStatus(init.status) ? init.status : 500;
     this.code = init.code;
     this.status = status;
     this.details = init.details as Details;

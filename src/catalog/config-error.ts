@@ -8,8 +8,8 @@ export const configErrors = {
     fix: 'Name the code with letters, digits, `_`, `-`, `.` or `:`; UPPER_SNAKE_CASE is the convention.',
   },
   FAULTLINE_INVALID_STATUS: {
-    message: 'An error status must be an integer from 400 to 599.',
-    fix: 'Give the entry the 4xx or 5xx status the API answers with.',
+    message: 'A status must be an integer from 400 to 599, or a 2xx for an outcome code.',
+    fix: 'Give the entry the status the API answers with: 4xx or 5xx for errors, 2xx only for a non-error outcome.',
   },
   FAULTLINE_INVALID_MESSAGE: {
     message: 'An entry needs a non-empty `message`.',

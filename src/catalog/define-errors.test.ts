@@ -86,12 +86,27 @@ describe('defineErrors', () => {
   });
 
   it('fails at definition on an invalid status', () => {
-    expect(configError(() => defineErrors({ WRONG: { status: 200, message: 'ok' } })).code).toBe(
-      'FAULTLINE_INVALID_STATUS',
-    );
+    for (const status of [302, 600, 99]) {
+      expect(configError(() => defineErrors({ WRONG: { status, message: 'ok' } })).code).toBe(
+        'FAULTLINE_INVALID_STATUS',
+      );
+    }
     expect(configError(() => defineErrors({ WRONG: { status: 404.5, message: 'x' } })).message).toContain(
       'WRONG',
     );
+  });
+
+  it('accepts a 2xx outcome code, with the NOTICE category', () => {
+    const outcome = defineErrors({
+      ALREADY_PUBLISHED: { status: 200, id: 6002, message: 'Already has this version' },
+    });
+    expect(outcome.entries.ALREADY_PUBLISHED).toMatchObject({
+      status: 200,
+      category: 'NOTICE',
+      retryable: false,
+      title: 'OK',
+    });
+    expect(outcome.create('ALREADY_PUBLISHED').status).toBe(200);
   });
 
   it('fails at definition on an unknown group', () => {

@@ -2,7 +2,7 @@ import { ApiError, type FieldError } from './api-error.js';
 import { FaultlineConfigError } from './config-error.js';
 import { compileMessage } from './message.js';
 import { type BuiltinRole, type StandardCode, standardDefinitions } from './standard.js';
-import { categoryOf, isErrorStatus, reasonPhrase, retryableByDefault } from './status.js';
+import { categoryOf, isCatalogStatus, reasonPhrase, retryableByDefault } from './status.js';
 import type {
   Catalog,
   CatalogDefinitions,
@@ -107,7 +107,7 @@ function placeholderFields(entry: RawEntry): Set<string> | undefined {
 function checkEntry(code: string, entry: RawEntry, groups: GroupInfo[] | undefined): void {
   if (code === '' || invalidCode.test(code))
     throw new FaultlineConfigError('FAULTLINE_INVALID_CODE', JSON.stringify(code));
-  if (!isErrorStatus(entry.status)) {
+  if (!isCatalogStatus(entry.status)) {
     throw new FaultlineConfigError('FAULTLINE_INVALID_STATUS', `${code} has status ${String(entry.status)}`);
   }
   if (typeof entry.message !== 'string' || entry.message === '') {

@@ -15,6 +15,7 @@ export {
   type Category,
   categories,
   categoryOf,
+  isCatalogStatus,
   isErrorStatus,
   reasonPhrase,
   retryableByDefault,

@@ -11,6 +11,8 @@ export const categories = {
   EXTERNAL_SERVICE: 'An upstream or third-party service failed.',
   UNAVAILABLE: 'The service is temporarily unavailable.',
   INTERNAL: 'An unexpected server error.',
+  NOTICE:
+    'A non-error outcome answered with a 2xx status that clients may branch on (e.g. an idempotent no-op).',
 } as const;
 
 /** One of the categories faultline derives; catalogs may use any other string too. */
@@ -18,6 +20,10 @@ export type Category = keyof typeof categories;
 
 /** Reason phrases of RFC 9110 for the statuses an error can carry. */
 export const statusText: Readonly<Record<number, string>> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  208: 'Already Reported',
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',
@@ -62,13 +68,28 @@ export function isErrorStatus(status: unknown): status is number {
   return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
 }
 
+/**
+ * True for a status a catalog entry may carry: an error status, or a 2xx for an outcome code that some APIs
+ * answer with a success status (an idempotent "already done").
+ */
+export function isCatalogStatus(status: unknown): status is number {
+  return (
+    typeof status === 'number' &&
+    Number.isInteger(status) &&
+    status >= 200 &&
+    status <= 599 &&
+    (status < 300 || status >= 400)
+  );
+}
+
 /** The reason phrase of a status, or a generic one for its class. */
 export function reasonPhrase(status: number): string {
-  return statusText[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+  return statusText[status] ?? (status >= 500 ? 'Server Error' : status < 300 ? 'Success' : 'Client Error');
 }
 
 /** The category an error of this status belongs to when its entry names none. */
 export function categoryOf(status: number): Category {
+  if (status < 300) return 'NOTICE';
   switch (status) {
     case 400:
     case 422:

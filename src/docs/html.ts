@@ -52,9 +52,9 @@ function row(group: DocGroup, e: DocEntry): string {
     .toLowerCase();
   const cells = [
     `<td class="code" data-label="Code"><a href="#${escapeHtml(e.code)}"><code>${escapeHtml(e.code)}</code></a> <button type="button" data-copy="${escapeHtml(e.code)}" aria-label="Copy ${escapeHtml(e.code)}">Copy</button></td>`,
-    group.hasIds ? `<td data-label="ID">${escapeHtml(e.id)}</td>` : '',
+    group.hasIds ? `<td data-label="ID">${escapeHtml(e.id ?? '—')}</td>` : '',
     `<td data-label="HTTP">${e.status}</td>`,
-    `<td data-label="Message">${escapeHtml(e.message)}</td>`,
+    group.hasMessages ? `<td data-label="Message">${escapeHtml(e.message)}</td>` : '',
     `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${escapeHtml(e.description)}</td>`,
     group.hasCauses ? `<td data-label="Cause">${escapeHtml(e.cause)}</td>` : '',
     group.hasFixes ? `<td data-label="Fix">${escapeHtml(e.fix)}</td>` : '',
@@ -67,7 +67,7 @@ function section(group: DocGroup): string {
     'Code',
     ...(group.hasIds ? ['ID'] : []),
     'HTTP',
-    'Message',
+    ...(group.hasMessages ? ['Message'] : []),
     'Description',
     ...(group.hasCauses ? ['Cause'] : []),
     ...(group.hasFixes ? ['Fix'] : []),

@@ -5,7 +5,7 @@ import type { Catalog, CatalogEntry } from '../catalog/types.js';
 /** One finding of `lintCatalog`. */
 export interface LintFinding {
   level: 'error' | 'warning';
-  rule: 'naming' | 'duplicate-id' | 'category' | 'retryable' | 'description' | 'placeholder';
+  rule: 'naming' | 'duplicate-id' | 'status' | 'category' | 'retryable' | 'description' | 'placeholder';
   code: string;
   message: string;
 }
@@ -71,6 +71,14 @@ export function lintCatalog(
           message: `shares id ${e.id} with ${other}`,
         });
       else ids.set(e.id, e.code);
+    }
+    if (e.status < 300) {
+      findings.push({
+        level: 'warning',
+        rule: 'status',
+        code: e.code,
+        message: `answered with HTTP ${e.status}: clients that only read error statuses will miss it`,
+      });
     }
     const derived = categoryOf(e.status);
     if (e.category !== derived && e.category in categories) {

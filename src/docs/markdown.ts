@@ -12,14 +12,20 @@ function table(headers: string[], rows: (string | number | undefined)[][]): stri
 }
 
 function groupTable(group: DocGroup): string {
-  const headers = ['Code', ...(group.hasIds ? ['ID'] : []), 'HTTP', 'Message', 'Description'];
+  const headers = [
+    'Code',
+    ...(group.hasIds ? ['ID'] : []),
+    'HTTP',
+    ...(group.hasMessages ? ['Message'] : []),
+    'Description',
+  ];
   if (group.hasCauses) headers.push('Cause');
   if (group.hasFixes) headers.push('Fix');
   const rows = group.entries.map((e) => [
     `<a id="${e.code}"></a>\`${e.code}\``,
-    ...(group.hasIds ? [e.id] : []),
+    ...(group.hasIds ? [e.id ?? '—'] : []),
     e.status,
-    e.message,
+    ...(group.hasMessages ? [e.message] : []),
     e.deprecated
       ? `**Deprecated**${typeof e.deprecated === 'string' ? ` (${e.deprecated})` : ''}. ${e.description}`
       : e.description,

@@ -52,6 +52,8 @@ export interface DocGroup {
   hasIds: boolean;
   hasCauses: boolean;
   hasFixes: boolean;
+  /** False when every message of the group is its description: the page then shows one of them. */
+  hasMessages: boolean;
 }
 
 /** Everything a reference page shows, computed once from the catalog. */
@@ -113,7 +115,14 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
   const groups = new Map<string, DocGroup>();
   for (const group of catalog.groups) {
     if (group.name === 'http') continue;
-    groups.set(group.name, { ...group, entries: [], hasIds: false, hasCauses: false, hasFixes: false });
+    groups.set(group.name, {
+      ...group,
+      entries: [],
+      hasIds: false,
+      hasCauses: false,
+      hasFixes: false,
+      hasMessages: true,
+    });
   }
   const other: DocGroup = {
     name: 'other',
@@ -123,6 +132,7 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
     hasIds: false,
     hasCauses: false,
     hasFixes: false,
+    hasMessages: true,
   };
   const standard: DocGroup = {
     name: 'http',
@@ -132,6 +142,7 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
     hasIds: false,
     hasCauses: false,
     hasFixes: false,
+    hasMessages: true,
   };
   let codeCount = 0;
   const retryable: string[] = [];
@@ -153,6 +164,7 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
     group.hasIds = group.entries.some((e) => e.id !== undefined);
     group.hasCauses = group.entries.some((e) => e.cause !== undefined);
     group.hasFixes = group.entries.some((e) => e.fix !== undefined);
+    group.hasMessages = group.entries.some((e) => e.message !== e.description);
   }
   const statuses = [...new Set(Object.values(standardDefinitions).map((d) => d.status))]
     .sort((a, b) => a - b)

@@ -1,0 +1,10 @@
+// Writes docs/config-errors.md from the table of faultline's own misconfiguration errors.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configErrors } from 'faultline';
+
+let page =
+  '# faultline configuration errors\n\nfaultline checks catalogs, formats and options when they are set up, and fails there with one of these codes, never at request time. Each message names the code or option at fault.\n';
+for (const [code, entry] of Object.entries(configErrors))
+  page += `\n## ${code}\n\n${entry.message}\n\nFix: ${entry.fix}\n`;
+writeFileSync(resolve(import.meta.dirname, '../docs/config-errors.md'), page);
