@@ -85,7 +85,7 @@ describe('examples/reference/001.ts', () => {
     for (const message of messages) {
       const text = message.replace('EVENT_TYPE_*', '{eventType}');
       expect(
-        errors.byMessage(text) ?? errors.codes.find((c) => errors.entries[c].message === text),
+        errors.byMessage(text) ?? errors.codes.find((c) => errors.entries[c]!.message === text),
         message,
       ).toBeDefined();
       expect(rendered).toContain(text);
@@ -128,7 +128,7 @@ describe('examples/reference/002.ts', () => {
       'INTERNAL',
     ]) {
       expect(
-        errors.codes.some((c) => errors.entries[c].category === category),
+        errors.codes.some((c) => errors.entries[c]!.category === category),
         category,
       ).toBe(true);
     }
@@ -170,11 +170,11 @@ describe('examples/reference/003.ts', () => {
     const used = new Set<string>();
     for (const row of rows) {
       const code = errors.codes.find(
-        (c) => row.startsWith(errors.entries[c].message) && row.includes(errors.entries[c].cause ?? '\u0000'),
+        (c) => row.startsWith(errors.entries[c]!.message) && row.includes(errors.entries[c]!.cause ?? '\u0000'),
       );
       expect(code, row).toBeDefined();
       used.add(code!);
-      expect(rendered).toContain(errors.entries[code!].fix!.replaceAll('|', '\\|'));
+      expect(rendered).toContain(errors.entries[code!]!.fix!.replaceAll('|', '\\|'));
     }
     expect(used.size).toBe(25);
   });
