@@ -170,7 +170,8 @@ describe('examples/reference/003.ts', () => {
     const used = new Set<string>();
     for (const row of rows) {
       const code = errors.codes.find(
-        (c) => row.startsWith(errors.entries[c]!.message) && row.includes(errors.entries[c]!.cause ?? '\u0000'),
+        (c) =>
+          row.startsWith(errors.entries[c]!.message) && row.includes(errors.entries[c]!.cause ?? '\u0000'),
       );
       expect(code, row).toBeDefined();
       used.add(code!);
