@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { benchClient } from './client.bench.js';
+import { benchDocs } from './docs.bench.js';
 import { benchFormats } from './format.bench.js';
 import { benchHandleError } from './handle-error.bench.js';
 
@@ -9,3 +10,4 @@ console.log(
 await benchFormats();
 await benchHandleError();
 await benchClient();
+benchDocs();
