@@ -34,7 +34,11 @@ export const errors = defineErrors(Object.fromEntries(codes.map(({ code, ...entr
 
 function timed(args: string[]): number {
   const started = process.hrtime.bigint();
-  execFileSync(process.execPath, ['dist/cli/index.js', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+  execFileSync(process.execPath, ['dist/cli/index.js', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    maxBuffer: 1 << 30,
+  });
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
@@ -63,8 +67,11 @@ export function benchDocs(): void {
     console.log('| codes | Markdown | HTML | OpenAPI |');
     console.log('| ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
-    const growth = (name: string) => (results.get(`${name} 100000`)! / results.get(`${name} 1000`)!).toFixed(1);
-    console.log(`\nGrowth from 1 000 to 100 000 codes (100× the codes): Markdown ${growth('Markdown')}×, HTML ${growth('HTML')}×, OpenAPI ${growth('OpenAPI')}×.`);
+    const growth = (name: string) =>
+      (results.get(`${name} 100000`)! / results.get(`${name} 1000`)!).toFixed(1);
+    console.log(
+      `\nGrowth from 1 000 to 100 000 codes (100× the codes): Markdown ${growth('Markdown')}×, HTML ${growth('HTML')}×, OpenAPI ${growth('OpenAPI')}×.`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
  * one answered with HTTP 200 (an idempotent outcome).
  */
 import { defineErrors } from 'faultline';
-import { envelope, field, orNull } from 'faultline/format';
+import { flatEnvelope } from 'faultline/format';
 
 export const errors = defineErrors(
   {
@@ -470,14 +470,7 @@ export const errors = defineErrors(
 );
 
 /** The page's envelope; `error_id` is the correlation id, `data` is always null. */
-export const format = envelope({
-  success: false,
-  error: field.message,
-  error_id: orNull(field.correlationId),
-  error_code: field.code,
-  error_message: field.message,
-  data: null,
-});
+export const format = flatEnvelope;
 
 /** The server settings the page describes: the correlation id travels in `X-PolyAI-Correlation-Id`. */
 export const server = {

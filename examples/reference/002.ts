@@ -4,7 +4,7 @@
  * requests per minute per API key on SDK routes.
  */
 import { defineErrors } from 'faultline';
-import { envelope, field, fieldErrors, first } from 'faultline/format';
+import { nestedEnvelope } from 'faultline/format';
 
 export const errors = defineErrors(
   {
@@ -212,12 +212,4 @@ export const errors = defineErrors(
 );
 
 /** The page's nested envelope; validation details are `[{ path, message }]`, other details as they are. */
-export const format = envelope({
-  error: {
-    message: field.message,
-    statusCode: field.status,
-    code: field.code,
-    category: field.category,
-    details: first(fieldErrors('path'), field.details),
-  },
-});
+export const format = nestedEnvelope;

@@ -5,7 +5,7 @@
  * per-command-group cooldowns, and a Redis outage answered as a 500.
  */
 import { defineErrors } from 'faultline';
-import { envelope, field } from 'faultline/format';
+import { messageEnvelope } from 'faultline/format';
 import * as z from 'zod';
 
 export const errors = defineErrors(
@@ -237,4 +237,4 @@ export const errors = defineErrors(
 );
 
 /** The page's minimal envelope: `{ success: false, error }`; a client maps the message back to its code. */
-export const format = envelope({ success: false, error: field.message });
+export const format = messageEnvelope;

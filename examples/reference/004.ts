@@ -7,7 +7,7 @@
  * public surface is no existence oracle.
  */
 import { defineErrors } from 'faultline';
-import { envelope, field, fieldErrors, first } from 'faultline/format';
+import { codeEnvelope } from 'faultline/format';
 import * as z from 'zod';
 
 export const errors = defineErrors(
@@ -394,9 +394,4 @@ export const errors = defineErrors(
 );
 
 /** The page's envelope: `{ success: false, code, error, details }`, field errors as `details.fieldErrors`. */
-export const format = envelope({
-  success: false,
-  code: field.code,
-  error: field.message,
-  details: first({ fieldErrors: fieldErrors('map') }, field.details),
-});
+export const format = codeEnvelope;

@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/types.js';
-import { type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
+import { columnsOf, type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
 
 const entities: Record<string, string> = {
   '&': '&amp;',
@@ -63,15 +63,7 @@ function row(group: DocGroup, e: DocEntry): string {
 }
 
 function section(group: DocGroup): string {
-  const headers = [
-    'Code',
-    ...(group.hasIds ? ['ID'] : []),
-    'HTTP',
-    ...(group.hasMessages ? ['Message'] : []),
-    'Description',
-    ...(group.hasCauses ? ['Cause'] : []),
-    ...(group.hasFixes ? ['Fix'] : []),
-  ];
+  const headers = columnsOf(group);
   return `<section data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${escapeHtml(group.description)}</p>` : ''}
 <table><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
 ${group.entries.map((e) => row(group, e)).join('\n')}

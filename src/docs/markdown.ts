@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/types.js';
-import { type DocGroup, type DocModel, type DocsOptions, describeCatalog } from './model.js';
+import { columnsOf, type DocGroup, type DocModel, type DocsOptions, describeCatalog } from './model.js';
 
 function cell(text: string | number | undefined): string {
   return text === undefined ? '' : String(text).replace(/\r?\n/g, ' ').replaceAll('|', '\\|');

@@ -1,4 +1,4 @@
-import { ApiError } from '../catalog/api-error.js';
+import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import { standardDefinitions } from '../catalog/standard.js';
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
@@ -89,8 +89,12 @@ function toDocEntry(entry: CatalogEntry): DocEntry {
   };
 }
 
-function exampleOf(catalog: Catalog<any>, format: ErrorFormat): string {
-  const entry = catalog.entries[catalog.builtins.validation] as CatalogEntry;
+/** The body a format gives an entry's error, parsed: the examples of reference pages and OpenAPI. */
+export function sampleBody(
+  entry: CatalogEntry,
+  format: ErrorFormat,
+  extra: Partial<ApiErrorInit> = {},
+): unknown {
   const error = new ApiError(
     {
       code: entry.code,
@@ -100,12 +104,33 @@ function exampleOf(catalog: Catalog<any>, format: ErrorFormat): string {
       category: entry.category,
       retryable: entry.retryable,
       type: entry.type,
-      correlationId: sampleCorrelationId,
-      fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }],
+      ...extra,
     },
     { stack: false },
   );
-  return JSON.stringify(JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title })), null, 2);
+  return JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title }));
+}
+
+/** The columns of a group's table: optional ones only where some entry fills them. */
+export function columnsOf(group: DocGroup): string[] {
+  return [
+    'Code',
+    ...(group.hasIds ? ['ID'] : []),
+    'HTTP',
+    ...(group.hasMessages ? ['Message'] : []),
+    'Description',
+    ...(group.hasCauses ? ['Cause'] : []),
+    ...(group.hasFixes ? ['Fix'] : []),
+  ];
+}
+
+function exampleOf(catalog: Catalog<any>, format: ErrorFormat): string {
+  const entry = catalog.entries[catalog.builtins.validation] as CatalogEntry;
+  const body = sampleBody(entry, format, {
+    correlationId: sampleCorrelationId,
+    fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }],
+  });
+  return JSON.stringify(body, null, 2);
 }
 
 /** The document model of a catalog's reference page. */

@@ -1,9 +1,9 @@
-import { ApiError } from '../catalog/api-error.js';
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
 import { compileSpec, type Node } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
+import { sampleBody } from './model.js';
 
 /** Options of `renderOpenApi`. */
 export interface OpenApiOptions {
@@ -77,22 +77,6 @@ function schemaOf(node: Node): Schema {
   }
 }
 
-function exampleBody(entry: CatalogEntry, format: ErrorFormat): unknown {
-  const error = new ApiError(
-    {
-      code: entry.code,
-      status: entry.status,
-      message: entry.message,
-      id: entry.id,
-      category: entry.category,
-      retryable: entry.retryable,
-      type: entry.type,
-    },
-    { stack: false },
-  );
-  return JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title }));
-}
-
 function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat): Document {
   return {
     description: reasonPhrase(status),
@@ -100,10 +84,7 @@ function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat
       [format.contentType]: {
         schema: { $ref: '#/components/schemas/Error' },
         examples: Object.fromEntries(
-          entries.map((e) => [
-            e.code,
-            { summary: e.description ?? e.message, value: exampleBody(e, format) },
-          ]),
+          entries.map((e) => [e.code, { summary: e.description ?? e.message, value: sampleBody(e, format) }]),
         ),
       },
     },
