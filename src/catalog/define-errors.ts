@@ -1,5 +1,6 @@
 import { ApiError, type FieldError } from './api-error.js';
 import { FaultlineConfigError } from './config-error.js';
+import { inputJsonSchema } from './json-schema.js';
 import { compileMessage } from './message.js';
 import { type BuiltinRole, type StandardCode, standardDefinitions } from './standard.js';
 import { categoryOf, isCatalogStatus, reasonPhrase, retryableByDefault } from './status.js';
@@ -91,17 +92,8 @@ function docsUrlOf(options: CatalogOptions<Renames>): (code: string, id: number 
 }
 
 function placeholderFields(entry: RawEntry): Set<string> | undefined {
-  const standard = entry.details?.['~standard'] as
-    | { jsonSchema?: { input(options: { target: string }): Record<string, unknown> } }
-    | undefined;
-  if (!standard?.jsonSchema) return undefined;
-  try {
-    const schema = standard.jsonSchema.input({ target: 'draft-2020-12' });
-    const properties = schema.properties;
-    return properties && typeof properties === 'object' ? new Set(Object.keys(properties)) : undefined;
-  } catch {
-    return undefined;
-  }
+  const properties = inputJsonSchema(entry.details)?.properties;
+  return properties && typeof properties === 'object' ? new Set(Object.keys(properties)) : undefined;
 }
 
 function checkEntry(code: string, entry: RawEntry, groups: GroupInfo[] | undefined): void {

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiError } from '../catalog/api-error.js';
 import { isApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
-import { parseErrorResponse, serverWait } from './parse-response.js';
-import {
-  askShouldRetry,
-  backoffDelay,
-  isRetryableError,
-  type RetryPolicy,
-  resolvePolicy,
-  sleep,
-} from './retry.js';
+import { parseErrorResponse } from './parse-response.js';
+import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
 
 interface Prepared {
@@ -182,9 +174,9 @@ export function createClient<C extends Catalog<any> | undefined = undefined>(
           return response;
         }
         status = response.status;
-        wait = serverWait(response);
         const error = await parseErrorResponse(response, { ...parseOptions, attempts: attemptNumber });
         failure = error;
+        wait = error.retryAfter === undefined ? undefined : error.retryAfter * 1000;
         retryable = isRetryableError(error, p, catalog);
       } catch (error) {
         if (request.signal?.aborted) throw error;
@@ -199,7 +191,7 @@ export function createClient<C extends Catalog<any> | undefined = undefined>(
         error: failure,
         status,
       };
-      const override = await askShouldRetry(p, context);
+      const override = p.shouldRetry ? await p.shouldRetry(context) : undefined;
       // The hook may overrule the policy's verdict, never the attempt limit or a body that cannot be replayed.
       const allowed =
         attemptNumber <= p.limit && request.replayable && (override ?? (retryable && methodRetryable));
@@ -274,5 +266,3 @@ export function createClient<C extends Catalog<any> | undefined = undefined>(
   };
   return client as unknown as Client<C>;
 }
-
-export type { ApiError };

@@ -1,7 +1,7 @@
 import { ApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { commonFormats } from '../format/common.js';
-import { parseErrorBody } from '../format/detect.js';
+import { errorInitFromBody } from '../format/detect.js';
 import type { ErrorFormat } from '../format/types.js';
 import { readBodyText } from './read-body.js';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
@@ -34,7 +34,7 @@ export interface ParseErrorResponseOptions {
 const defaultCorrelationHeaders = ['x-request-id', 'x-correlation-id', 'request-id'] as const;
 
 /** The server-given wait of a response in milliseconds: `Retry-After`, else the `RateLimit` field's `t=`. */
-export function serverWait(response: Response): number | undefined {
+function serverWait(response: Response): number | undefined {
   const headers = response.headers;
   return (
     parseRetryAfter(headers.get('retry-after'), headers.get('date')) ??
@@ -65,7 +65,7 @@ export async function parseErrorResponse(
     if (correlationId) break;
   }
   const formats = options.formats;
-  const parsed = parseErrorBody(rawBody, {
+  const init = errorInitFromBody(rawBody, {
     status: response.status,
     ...(options.catalog ? { catalog: options.catalog } : {}),
     ...(formats ? { formats: [...formats, ...commonFormats] } : {}),
@@ -76,20 +76,12 @@ export async function parseErrorResponse(
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
+  // The response's own status wins over one a body claims.
+  if (response.status >= 400 && response.status <= 599) init.status = response.status;
   return new ApiError(
     {
-      code: parsed.code,
-      status: response.status >= 400 && response.status <= 599 ? response.status : parsed.status,
-      message: parsed.message,
-      details: parsed.details,
-      id: parsed.id,
-      category: parsed.category,
-      retryable: parsed.retryable,
+      ...init,
       headers,
-      correlationId: parsed.correlationId,
-      fieldErrors: parsed.fieldErrors,
-      type: parsed.type,
-      role: parsed.code === undefined ? undefined : options.catalog?.get(parsed.code)?.role,
       retryAfter: wait === undefined ? undefined : wait / 1000,
       attempts: options.attempts,
       rawBody,

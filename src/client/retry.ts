@@ -1,7 +1,7 @@
 import type { ApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { RetryBudget } from './budget.js';
-import type { RetryContext, RetryOptions } from './types.js';
+import type { RetryOptions } from './types.js';
 
 /** A retry policy with every default filled in. */
 export interface RetryPolicy {
@@ -95,12 +95,4 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** Asks the hooks; `undefined` leaves the decision to the policy. */
-export async function askShouldRetry(
-  policy: RetryPolicy,
-  context: RetryContext,
-): Promise<boolean | undefined> {
-  return policy.shouldRetry ? await policy.shouldRetry(context) : undefined;
 }

@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { Catalog, CatalogError, Definitions } from '../catalog/types.js';
+import type { Catalog, CatalogError } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import type { RetryBudget, RetryBudgetOptions } from './budget.js';
 
@@ -163,5 +163,3 @@ export interface Client<C extends Catalog<any> | undefined = undefined> {
   /** The retry budget the client's requests share, if any. */
   readonly budget: RetryBudget | undefined;
 }
-
-export type { Definitions };

@@ -12,15 +12,7 @@ function table(headers: string[], rows: (string | number | undefined)[][]): stri
 }
 
 function groupTable(group: DocGroup): string {
-  const headers = [
-    'Code',
-    ...(group.hasIds ? ['ID'] : []),
-    'HTTP',
-    ...(group.hasMessages ? ['Message'] : []),
-    'Description',
-  ];
-  if (group.hasCauses) headers.push('Cause');
-  if (group.hasFixes) headers.push('Fix');
+  const headers = columnsOf(group);
   const rows = group.entries.map((e) => [
     `<a id="${e.code}"></a>\`${e.code}\``,
     ...(group.hasIds ? [e.id ?? '—'] : []),

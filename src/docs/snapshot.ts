@@ -1,3 +1,4 @@
+import { inputJsonSchema } from '../catalog/json-schema.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 
 /** The contract of one code, as a snapshot records it. */
@@ -21,18 +22,11 @@ export interface Snapshot {
 
 function detailsOf(entry: CatalogEntry): CodeContract['details'] {
   if (!entry.details) return undefined;
-  const standard = entry.details['~standard'] as {
-    jsonSchema?: { input(o: { target: string }): Record<string, unknown> };
-  };
-  try {
-    const schema = standard.jsonSchema?.input({ target: 'draft-2020-12' });
-    if (!schema) return 'opaque';
-    const properties = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {}).sort();
-    const required = [...((schema.required as string[] | undefined) ?? [])].sort();
-    return { properties, required };
-  } catch {
-    return 'opaque';
-  }
+  const schema = inputJsonSchema(entry.details);
+  if (!schema) return 'opaque';
+  const properties = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {}).sort();
+  const required = [...((schema.required as string[] | undefined) ?? [])].sort();
+  return { properties, required };
 }
 
 /**

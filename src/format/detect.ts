@@ -1,5 +1,6 @@
-import { ApiError } from '../catalog/api-error.js';
-import { roleOfStatus, standardDefinitions } from '../catalog/standard.js';
+import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
+import { roleOfStatus } from '../catalog/standard.js';
+import { standardErrors } from '../catalog/standard-errors.js';
 import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { commonFormats } from './common.js';
@@ -50,20 +51,14 @@ export function detectFormat(
 
 function codeForStatus(status: number, catalog: Catalog<any> | undefined): string {
   const role = roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest');
-  if (catalog) return catalog.builtins[role];
-  return Object.entries(standardDefinitions).find(([, d]) => d.role === role)![0];
+  return (catalog ?? standardErrors).builtins[role];
 }
 
-/**
- * Reads an error body (parsed JSON or its text) in any of the given formats back into an ApiError.
- * A body that fits no format still yields an ApiError, with a code derived from the status.
- * @example
- * const error = parseErrorBody(await response.json(), { status: response.status, catalog: errors });
- */
-export function parseErrorBody(
+/** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */
+export function errorInitFromBody(
   body: unknown,
   options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
-): ApiError {
+): ApiErrorInit {
   const { formats, status, catalog, correlationId } = Array.isArray(options)
     ? ({ formats: options } as ParseErrorBodyOptions)
     : (options as ParseErrorBodyOptions);
@@ -83,20 +78,30 @@ export function parseErrorBody(
           : undefined;
   }
   const finalStatus = givenStatus ?? entry?.status ?? 500;
-  const code = parsed.code ?? entry?.code ?? codeForStatus(finalStatus, catalog);
-  return new ApiError(
-    {
-      code,
-      status: finalStatus,
-      message: parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus),
-      details: parsed.details,
-      id: parsed.id ?? entry?.id,
-      category: parsed.category ?? entry?.category,
-      retryable: parsed.retryable ?? entry?.retryable,
-      correlationId: parsed.correlationId ?? correlationId,
-      fieldErrors: parsed.fieldErrors,
-      type: parsed.type ?? entry?.type,
-    },
-    { stack: false },
-  );
+  return {
+    code: parsed.code ?? entry?.code ?? codeForStatus(finalStatus, catalog),
+    status: finalStatus,
+    message: parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus),
+    details: parsed.details,
+    id: parsed.id ?? entry?.id,
+    category: parsed.category ?? entry?.category,
+    retryable: parsed.retryable ?? entry?.retryable,
+    correlationId: parsed.correlationId ?? correlationId,
+    fieldErrors: parsed.fieldErrors,
+    type: parsed.type ?? entry?.type,
+    role: entry?.role,
+  };
+}
+
+/**
+ * Reads an error body (parsed JSON or its text) in any of the given formats back into an ApiError.
+ * A body that fits no format still yields an ApiError, with a code derived from the status.
+ * @example
+ * const error = parseErrorBody(await response.json(), { status: response.status, catalog: errors });
+ */
+export function parseErrorBody(
+  body: unknown,
+  options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
+): ApiError {
+  return new ApiError(errorInitFromBody(body, options), { stack: false });
 }

@@ -57,9 +57,11 @@ export function fromPointer(pointer: string): string[] {
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-/** `events.0.type` from `/events/0/type`. */
+/** `events.0.type` from `/events/0/type`; on the error path, so without splitting in the common case. */
 export function pointerToDotPath(pointer: string): string {
-  return fromPointer(pointer).join('.');
+  if (pointer === '') return '';
+  const path = pointer.slice(pointer.startsWith('/') ? 1 : 0).replaceAll('/', '.');
+  return path.includes('~') ? path.replaceAll('~1', '/').replaceAll('~0', '~') : path;
 }
 
 /** `/events/0/type` from `events.0.type` (or from `events[0].type`). */

@@ -1,6 +1,6 @@
 import type { FieldError } from '../catalog/api-error.js';
 import { reasonPhrase } from '../catalog/status.js';
-import { quote, quoteCached, safeStringify } from './json.js';
+import { pointerToDotPath, quote, quoteCached, safeStringify } from './json.js';
 import { type ErrorField, isAlwaysPresent, type Node } from './spec.js';
 import type { ErrorView } from './types.js';
 
@@ -23,19 +23,13 @@ function typeOf(view: ErrorView): string {
 
 type Writer = (view: ErrorView) => string | undefined;
 
-function pointerPath(pointer: string): string {
-  if (pointer === '') return '';
-  const path = pointer.slice(1).replaceAll('/', '.');
-  return path.includes('~') ? path.replaceAll('~1', '/').replaceAll('~0', '~') : path;
-}
-
 function fieldErrorsWriter(style: string): Writer {
   const item =
     style === 'pointer'
       ? (e: FieldError) => `{"pointer":${quote(e.pointer)},"detail":${quote(e.detail)}}`
       : style === 'path'
-        ? (e: FieldError) => `{"path":${quote(pointerPath(e.pointer))},"message":${quote(e.detail)}}`
-        : (e: FieldError) => `${quote(pointerPath(e.pointer))}:${quote(e.detail)}`;
+        ? (e: FieldError) => `{"path":${quote(pointerToDotPath(e.pointer))},"message":${quote(e.detail)}}`
+        : (e: FieldError) => `${quote(pointerToDotPath(e.pointer))}:${quote(e.detail)}`;
   const open = style === 'map' ? '{' : '[';
   const close = style === 'map' ? '}' : ']';
   return (view) => {

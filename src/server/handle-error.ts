@@ -67,19 +67,12 @@ export interface ErrorHandler {
   readonly correlationHeader: string;
 }
 
-// The last-resort body, for when even serializing failed.
-function lastResort(format: ErrorFormat, correlationId: string): string {
+// The last-resort body, for when answering the error failed: the catalog's internal error, or bare JSON.
+function lastResort(format: ErrorFormat, error: ApiError): string {
   try {
-    return format.serialize({
-      code: 'INTERNAL_ERROR',
-      status: 500,
-      message: 'An unexpected error occurred.',
-      category: 'INTERNAL',
-      retryable: true,
-      correlationId,
-    });
+    return format.serialize(error);
   } catch {
-    return `{"status":500,"code":"INTERNAL_ERROR","correlation_id":${JSON.stringify(correlationId)}}`;
+    return JSON.stringify({ status: 500, code: error.code, correlation_id: error.correlationId });
   }
 }
 
@@ -152,7 +145,7 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
       return {
         status: 500,
         headers: { 'content-type': format.contentType, [correlation.responseHeader]: correlationId },
-        body: lastResort(format, correlationId),
+        body: lastResort(format, error),
         error,
       };
     }
@@ -170,6 +163,21 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
 const handlers = new WeakMap<ErrorHandlerOptions, ErrorHandler>();
 
 /**
+ * An error handler from what an adapter was given: a handler as it is, or options compiled on first use
+ * and remembered per options object.
+ */
+export function toErrorHandler(options: ErrorHandlerOptions | ErrorHandler = {}): ErrorHandler {
+  if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;
+  const opts = options as ErrorHandlerOptions;
+  let handler = handlers.get(opts);
+  if (!handler) {
+    handler = createErrorHandler(opts);
+    handlers.set(opts, handler);
+  }
+  return handler;
+}
+
+/**
  * Answers anything thrown while serving a request: `{ status, headers, body }` in the configured format.
  * Options are compiled on first use and remembered per options object.
  * @example
@@ -180,10 +188,5 @@ export function handleError(
   request?: RequestView,
   options: ErrorHandlerOptions = {},
 ): ErrorResponse {
-  let handler = handlers.get(options);
-  if (!handler) {
-    handler = createErrorHandler(options);
-    handlers.set(options, handler);
-  }
-  return handler.handle(thrown, request);
+  return toErrorHandler(options).handle(thrown, request);
 }

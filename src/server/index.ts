@@ -7,6 +7,7 @@ export {
   type ErrorHandlerOptions,
   type ErrorResponse,
   handleError,
+  toErrorHandler,
 } from './handle-error.js';
 export type { LocaleMessages, LocaleOptions } from './locale.js';
 export { fieldErrorsOf, maxFieldErrors, normalizeError } from './normalize.js';

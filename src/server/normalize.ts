@@ -128,7 +128,7 @@ function fastifyFieldErrors(validation: readonly unknown[]): FieldError[] {
     const missing = get(get(item, 'params'), 'missingProperty');
     const pointer =
       (typeof instancePath === 'string' ? instancePath : '') +
-      (typeof missing === 'string' ? `/${missing.replaceAll('~', '~0').replaceAll('/', '~1')}` : '');
+      (typeof missing === 'string' ? toPointer([missing]) : '');
     const message = get(item, 'message');
     return { pointer, detail: typeof message === 'string' ? message : 'is invalid' };
   });

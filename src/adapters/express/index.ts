@@ -1,20 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { standardErrors } from '../../catalog/standard-errors.js';
 import { assertJsonBody } from '../../server/content-type.js';
-import {
-  createErrorHandler,
-  type ErrorHandler,
-  type ErrorHandlerOptions,
-} from '../../server/handle-error.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { assertDeclaredLength } from '../node/read-json.js';
 import { parseSize } from '../node/size.js';
 import { sendError } from '../node/with-errors.js';
-
-function toHandler(options: ErrorHandlerOptions | ErrorHandler): ErrorHandler {
-  return typeof (options as ErrorHandler).handle === 'function'
-    ? (options as ErrorHandler)
-    : createErrorHandler(options as ErrorHandlerOptions);
-}
 
 /**
  * The error middleware: answers anything thrown or passed to `next(err)` — including Express 5's
@@ -24,7 +14,7 @@ function toHandler(options: ErrorHandlerOptions | ErrorHandler): ErrorHandler {
  * app.use(errorHandler({ catalog }));
  */
 export function errorHandler(options: ErrorHandlerOptions | ErrorHandler = {}): ErrorRequestHandler {
-  const errors = toHandler(options);
+  const errors = toErrorHandler(options);
   // Express recognises error middleware by its four parameters: `next` must stay in the signature.
   return (error, req, res, _next) => {
     sendError(errors, error, req, res);

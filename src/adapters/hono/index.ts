@@ -1,11 +1,7 @@
 import type { Context, ErrorHandler as HonoErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { standardErrors } from '../../catalog/standard-errors.js';
 import { assertJsonBody } from '../../server/content-type.js';
-import {
-  createErrorHandler,
-  type ErrorHandler,
-  type ErrorHandlerOptions,
-} from '../../server/handle-error.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
 
 type Bag = Record<string, unknown>;
@@ -71,10 +67,7 @@ export interface HonoErrors {
  * app.onError(errors.onError).notFound(errors.notFound);
  */
 export function createHonoErrors(options: ErrorHandlerOptions | ErrorHandler = {}): HonoErrors {
-  const errors =
-    typeof (options as ErrorHandler).handle === 'function'
-      ? (options as ErrorHandler)
-      : createErrorHandler(options as ErrorHandlerOptions);
+  const errors = toErrorHandler(options);
   return {
     onError: (error, c) => respond(errors, error, c),
     notFound: (c) => respond(errors, standardErrors.builtin('notFound'), c),

@@ -1,19 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasRequestBody } from '../../server/content-type.js';
-import {
-  createErrorHandler,
-  type ErrorHandler,
-  type ErrorHandlerOptions,
-} from '../../server/handle-error.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { hasUnreadBody } from './read-json.js';
 import { nodeRequestView } from './request-view.js';
 
 /** A node:http request handler, sync or async. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
-
-function isHandler(value: ErrorHandlerOptions | ErrorHandler): value is ErrorHandler {
-  return typeof (value as ErrorHandler).handle === 'function';
-}
 
 /** Sends the catalog answer for anything thrown while serving `req`. */
 export function sendError(
@@ -47,7 +39,7 @@ export function withErrors(
   handler: NodeHandler,
   options: ErrorHandlerOptions | ErrorHandler = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const errors = isHandler(options) ? options : createErrorHandler(options);
+  const errors = toErrorHandler(options);
   // Synchronous until the handler returns a promise: a sync throw is answered without a rejection.
   return (req, res) => {
     try {
