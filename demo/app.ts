@@ -3,7 +3,7 @@ import { renderHtml } from 'faultline/docs';
 import { createRouter, readJson, sendJson, withErrors } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import * as z from 'zod';
-import { demoFormat, errors } from './catalog.js';
+import { demoFormat, demoMessages, errors } from './catalog.js';
 import { DemoState } from './state.js';
 
 /** Options of the demo API. */
@@ -108,6 +108,7 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
       catalog: errors,
       format: demoFormat,
       correlation: { header: 'x-request-id' },
+      locales: { defaultLocale: 'en', messages: demoMessages },
       onError: options.onError ?? logServerErrors,
     }),
   );

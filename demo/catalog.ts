@@ -168,3 +168,14 @@ export const demoFormat = envelope({
   request_id: field.correlationId,
   details: first({ fieldErrors: fieldErrors('map') }, field.details),
 });
+
+/** Messages in French, chosen by `Accept-Language`; codes never change. */
+export const demoMessages = {
+  fr: {
+    SESSION_NOT_FOUND: 'Session introuvable',
+    ROOM_NOT_FOUND: 'Salle introuvable',
+    MISSING_API_KEY: 'Clé API manquante',
+    INVALID_API_KEY: 'Clé API invalide',
+    SCHEMA_VALIDATION_FAILED: 'Le corps de la requête ne respecte pas le schéma.',
+  },
+} as const;

@@ -123,6 +123,17 @@ describe('the demo API', () => {
     }
   });
 
+  it('answers in French for Accept-Language: fr, with the same code', async () => {
+    const { status, headers, body } = await call('/v1/sessions/nope', {
+      headers: { 'accept-language': 'fr-FR, en;q=0.5' },
+    });
+    expect(status).toBe(404);
+    expect(headers.get('content-language')).toBe('fr');
+    expect(body).toMatchObject({ code: 'SESSION_NOT_FOUND', error: 'Session introuvable' });
+    const english = await call('/v1/sessions/nope', { headers: { 'accept-language': 'de' } });
+    expect(english.body.error).toBe('Session not found');
+  });
+
   it('serves its catalog as JSON at GET /errors', async () => {
     const { status, body } = await call('/errors');
     expect(status).toBe(200);
