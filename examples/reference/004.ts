@@ -289,6 +289,7 @@ export const errors = defineErrors(
       status: 404,
       group: 'support',
       message: 'Ticket not found',
+      collapses: ['unknown-ref', 'wrong-token'],
       description:
         'No matching support ticket for the (ref) or (ref, token) lookup, OR the supplied thread token did not verify. Deliberately collapsed to a single generic code so the public surface gives NO existence oracle — an unknown ref and a wrong token return the identical 404 body.',
     },
@@ -325,6 +326,7 @@ export const errors = defineErrors(
       status: 401,
       group: 'advanced-support',
       message: 'Could not verify this ticket',
+      collapses: ['unknown-pair', 'wrong-otp'],
       description:
         'The presented (ref, email) pair did not resolve to a track session, OR the supplied OTP did not verify. Collapsed to one generic code so the public track surface gives NO existence oracle.',
     },

@@ -44,6 +44,8 @@ export interface ApiErrorOptions {
    * @default true
    */
   stack?: boolean;
+  /** The internal reason of a collapsed code; kept on the server for logs, never serialized. */
+  reason?: string;
 }
 
 /** The JSON form of an ApiError, as `toJSON` writes it and `ApiError.fromJSON` reads it. */
@@ -81,6 +83,8 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
   readonly fieldErrors: readonly FieldError[] | undefined;
   readonly type: string | undefined;
   readonly role: BuiltinRole | undefined;
+  /** Server side: the internal reason a collapsed code stands for, for logs only; never serialized. */
+  readonly reason: string | undefined;
   /** The correlation id of the request that failed, once known. */
   correlationId: string | undefined;
   /** Client side: the wait the server asked for, in seconds. */
@@ -111,6 +115,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     this.fieldErrors = init.fieldErrors;
     this.type = init.type;
     this.role = init.role;
+    this.reason = options?.reason;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts;
     this.rawBody = init.rawBody;

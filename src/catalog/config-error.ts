@@ -43,6 +43,11 @@ export const configErrors = {
     message: 'The code is not in the catalog.',
     fix: 'Add the code to the catalog, or check its spelling.',
   },
+  FAULTLINE_INVALID_COLLAPSE: {
+    message:
+      'A collapsed code must list distinct non-empty reasons and take no details or message placeholders.',
+    fix: 'Declare `collapses: [...reasons]` on an entry without `details`, and pass `{ reason }` from that list when creating it.',
+  },
   FAULTLINE_INVALID_FORMAT: {
     message: 'An envelope declaration is invalid.',
     fix: 'Declare the envelope as an object whose leaves are literals or `field.*` references.',

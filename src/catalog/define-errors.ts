@@ -131,6 +131,18 @@ function checkPlaceholders(code: string, entry: RawEntry, placeholders: readonly
   }
 }
 
+function checkCollapse(code: string, entry: RawEntry, placeholders: readonly string[]): void {
+  const reasons = entry.collapses;
+  if (reasons === undefined) return;
+  const valid =
+    Array.isArray(reasons) &&
+    reasons.length > 0 &&
+    reasons.every((r) => typeof r === 'string' && r !== '') &&
+    new Set(reasons).size === reasons.length;
+  if (!valid || entry.details !== undefined || placeholders.length > 0)
+    throw new FaultlineConfigError('FAULTLINE_INVALID_COLLAPSE', code);
+}
+
 function stackFor(policy: StackPolicy, status: number): boolean {
   return policy === 'always' || (policy === 'server-errors' && status >= 500);
 }
@@ -162,6 +174,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
     }
     const template = compileMessage(entry.message);
     checkPlaceholders(code, entry, template.placeholders);
+    checkCollapse(code, entry, template.placeholders);
     const resolved: CatalogEntry = Object.freeze({
       code,
       status: entry.status,
@@ -178,6 +191,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       headers: Object.freeze({ ...entry.headers }),
       deprecated: entry.deprecated,
       since: entry.since,
+      collapses: entry.collapses ? Object.freeze([...entry.collapses]) : undefined,
       type: docsUrl(code, entry.id),
       role: entry.role,
       template,
@@ -188,6 +202,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
   }
 
   function make(entry: CatalogEntry, details: unknown, options: CreateOptions | undefined): ApiError {
+    if (entry.collapses) return collapsed(entry, options);
     const headers = options?.headers ? { ...entry.headers, ...options.headers } : entry.headers;
     return new ApiError(
       {
@@ -207,6 +222,34 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       options?.cause === undefined
         ? { stack: stackFor(policy, entry.status) }
         : { cause: options.cause, stack: stackFor(policy, entry.status) },
+    );
+  }
+
+  // One answer for every reason: only the reason and the cause (both server side) differ between
+  // occurrences. An undeclared reason is not refused here: refusing at request time would answer a 500,
+  // itself an oracle; the types hold callers to the declared list.
+  function collapsed(entry: CatalogEntry, options: CreateOptions | undefined): ApiError {
+    const reason = options?.reason;
+    return new ApiError(
+      {
+        code: entry.code,
+        status: entry.status,
+        message: entry.message,
+        id: entry.id,
+        category: entry.category,
+        retryable: entry.retryable,
+        headers: entry.headers,
+        correlationId: options?.correlationId,
+        type: entry.type,
+        role: entry.role,
+      },
+      options?.cause === undefined
+        ? { stack: stackFor(policy, entry.status), ...(reason === undefined ? {} : { reason }) }
+        : {
+            cause: options.cause,
+            stack: stackFor(policy, entry.status),
+            ...(reason === undefined ? {} : { reason }),
+          },
     );
   }
 

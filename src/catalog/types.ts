@@ -33,6 +33,14 @@ export interface ErrorDefinition {
   deprecated?: boolean | string;
   /** The version that introduced the code. */
   since?: string;
+  /**
+   * The internal reasons this one public code stands for, deliberately collapsed so that the API is no
+   * existence oracle (an unknown id and a wrong token answer alike). Each occurrence names its reason with
+   * `create(code, undefined, { reason })`; the reason reaches `onError` (`error.reason`) and never the wire,
+   * and such a code takes no details, field errors or message of its own, so every answer is the same bytes
+   * apart from the correlation id.
+   */
+  collapses?: readonly string[];
 }
 
 /** A catalog's definitions, keyed by code. */
@@ -55,6 +63,8 @@ export interface CatalogEntry<Code extends string = string> {
   readonly headers: Readonly<Record<string, string>>;
   readonly deprecated: boolean | string | undefined;
   readonly since: string | undefined;
+  /** The internal reasons a collapsed code stands for (server side only), or `undefined`. */
+  readonly collapses: readonly string[] | undefined;
   /** The docs URL of the code; also its RFC 9457 `type`. */
   readonly type: string;
   /** The built-in mechanism the code answers for, if any. */
@@ -107,6 +117,16 @@ export interface CreateOptions {
   correlationId?: string;
   /** Replaces the catalog message for this occurrence. */
   message?: string;
+  /** The internal reason of a collapsed code (one of its `collapses`): logged, never sent. */
+  reason?: string;
+}
+
+/** The options of a collapsed code: its reason is required, nothing that could change the body is taken. */
+export interface CollapsedCreateOptions<Reason extends string> {
+  /** Which of the code's internal reasons this occurrence is: reaches `onError`, never the wire. */
+  reason: Reason;
+  cause?: unknown;
+  correlationId?: string;
 }
 
 /** The details a code's schema takes, or `undefined` for a code without details. */
@@ -117,13 +137,15 @@ export type DetailsOf<D> = D extends { details: infer S extends StandardSchemaV1
     : undefined;
 
 /** The arguments after the code: details required exactly when the schema requires them. */
-export type CreateArgs<D> = D extends { details: infer S extends StandardSchemaV1 }
-  ? undefined extends StandardSchemaV1.InferInput<S>
-    ? [details?: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
-    : [details: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
-  : ErrorDefinition extends D
-    ? [details?: unknown, options?: CreateOptions]
-    : [details?: undefined, options?: CreateOptions];
+export type CreateArgs<D> = D extends { collapses: readonly (infer Reason extends string)[] }
+  ? [details: undefined, options: CollapsedCreateOptions<Reason>]
+  : D extends { details: infer S extends StandardSchemaV1 }
+    ? undefined extends StandardSchemaV1.InferInput<S>
+      ? [details?: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
+      : [details: StandardSchemaV1.InferInput<S>, options?: CreateOptions]
+    : ErrorDefinition extends D
+      ? [details?: unknown, options?: CreateOptions]
+      : [details?: undefined, options?: CreateOptions];
 
 /** The error of one code of a catalog, with its typed details. */
 export type ErrorOf<Defs, Code extends keyof Defs & string> = ApiError<Code, DetailsOf<Defs[Code]>>;
