@@ -35,6 +35,7 @@ export {
   type Renames,
   reasonPhrase,
   retryableByDefault,
+  roleHeaders,
   roleOfStatus,
   type StackPolicy,
   type StandardCode,

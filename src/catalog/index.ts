@@ -9,7 +9,13 @@ export {
 export { type ConfigErrorCode, configErrors, FaultlineConfigError } from './config-error.js';
 export { defineErrors } from './define-errors.js';
 export { compileMessage, type MessageTemplate } from './message.js';
-export { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
+export {
+  type BuiltinRole,
+  roleHeaders,
+  roleOfStatus,
+  type StandardCode,
+  standardDefinitions,
+} from './standard.js';
 export { standardErrors } from './standard-errors.js';
 export {
   type Category,

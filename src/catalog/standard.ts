@@ -24,12 +24,68 @@ export const standardDefinitions = {
     description: 'The body could not be parsed as UTF-8 JSON.',
     fix: 'Send a valid JSON document encoded as UTF-8.',
   },
+  MISSING_HEADER: {
+    status: 400,
+    role: 'headerMissing',
+    message: 'A required header is missing.',
+    description: 'The request lacks a header this endpoint requires; `details.header` names it.',
+    fix: 'Send the header named in `details.header`.',
+  },
+  INVALID_HEADER: {
+    status: 400,
+    role: 'headerInvalid',
+    message: 'A header has an invalid value.',
+    description: 'A header does not match the format this endpoint requires; `details.header` names it.',
+    fix: 'Correct the value of the header named in `details.header`.',
+  },
+  IDEMPOTENCY_KEY_MISSING: {
+    status: 400,
+    role: 'idempotencyKeyMissing',
+    message: 'An idempotency key is required.',
+    description: 'This operation requires an `Idempotency-Key` header.',
+    fix: 'Send a unique `Idempotency-Key` (a UUID) and reuse it on every retry of the same request.',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    status: 400,
+    role: 'idempotencyKeyInvalid',
+    message: 'The idempotency key is malformed.',
+    description: 'The `Idempotency-Key` is empty, too long, or not a structured-field string.',
+    fix: 'Send a quoted string of at most 255 visible ASCII characters, such as a UUID.',
+  },
   UNAUTHORIZED: {
     status: 401,
     role: 'unauthorized',
     message: 'Authentication is required.',
     description: 'Credentials are missing, expired or invalid.',
     fix: 'Send valid credentials.',
+  },
+  API_KEY_MISSING: {
+    status: 401,
+    role: 'apiKeyMissing',
+    message: 'An API key is required.',
+    description: 'The request carries no API key.',
+    fix: 'Send your API key in the header this API documents.',
+  },
+  API_KEY_INVALID: {
+    status: 401,
+    role: 'apiKeyInvalid',
+    message: 'The API key is invalid.',
+    description: 'The API key is unknown or does not match; both answer alike.',
+    fix: 'Check the key you send against the one issued to you.',
+  },
+  ADMIN_KEY_MISSING: {
+    status: 401,
+    role: 'adminKeyMissing',
+    message: 'An admin key is required.',
+    description: 'An admin endpoint was called without the admin key.',
+    fix: 'Send the admin key in the header this API documents.',
+  },
+  ADMIN_KEY_INVALID: {
+    status: 401,
+    role: 'adminKeyInvalid',
+    message: 'The admin key is invalid.',
+    description: 'The admin key does not match.',
+    fix: 'Check the admin key configured on the server.',
   },
   PAYMENT_REQUIRED: {
     status: 402,
@@ -138,6 +194,20 @@ export const standardDefinitions = {
       'A daily or monthly quota was used up; unlike a rate limit it does not clear within seconds.',
     fix: 'Wait for the next quota window or raise the quota.',
   },
+  COOLDOWN: {
+    status: 429,
+    role: 'cooldown',
+    message: 'This action is cooling down.',
+    description: 'An action of the same group was taken too recently for this caller.',
+    fix: 'Wait for the time given by `Retry-After`, then retry.',
+  },
+  CONCURRENCY_LIMITED: {
+    status: 429,
+    role: 'concurrencyLimited',
+    message: 'Too many simultaneous requests.',
+    description: 'The caller holds as many simultaneous requests or connections as allowed.',
+    fix: 'Close unused connections or wait for running requests to finish, then retry.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     role: 'internal',
@@ -166,6 +236,13 @@ export const standardDefinitions = {
     description: 'The service is overloaded or down for maintenance.',
     fix: 'Retry after the time given by `Retry-After`.',
   },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    role: 'storeUnavailable',
+    message: 'The service is temporarily unavailable.',
+    description: 'A guard could not reach its state store and its failure policy is closed.',
+    fix: 'Retry after the time given by `Retry-After`.',
+  },
   GATEWAY_TIMEOUT: {
     status: 504,
     role: 'gatewayTimeout',
@@ -183,6 +260,26 @@ export type StandardCode = keyof StandardDefinitions;
 
 /** A built-in mechanism of faultline that raises errors of its own. */
 export type BuiltinRole = StandardDefinitions[StandardCode]['role'];
+
+const retryAfter = 'Seconds to wait before retrying (RFC 9110 delay-seconds).';
+const rateLimitPolicy =
+  'The quota policies, e.g. `"per-app";q=600;w=60` (draft-ietf-httpapi-ratelimit-headers).';
+const rateLimitState = 'The remaining quota and seconds until it resets, e.g. `"per-app";r=0;t=12`.';
+
+/** Response headers each built-in role sends, name → description: for the reference page and OpenAPI. */
+export const roleHeaders: Readonly<Partial<Record<BuiltinRole, Readonly<Record<string, string>>>>> = {
+  rateLimited: { 'Retry-After': retryAfter, 'RateLimit-Policy': rateLimitPolicy, RateLimit: rateLimitState },
+  quotaExceeded: {
+    'Retry-After': 'Seconds until the quota window resets.',
+    'RateLimit-Policy': rateLimitPolicy,
+    RateLimit: rateLimitState,
+  },
+  cooldown: { 'Retry-After': 'Seconds left in the cooldown.' },
+  concurrencyLimited: { 'Retry-After': retryAfter },
+  idempotencyInFlight: { 'Retry-After': retryAfter },
+  storeUnavailable: { 'Retry-After': retryAfter },
+  unavailable: { 'Retry-After': retryAfter },
+};
 
 /** The role that answers for a bare status (an http-errors or Boom error, a framework's own). */
 export const roleOfStatus: Readonly<Record<number, BuiltinRole>> = {
