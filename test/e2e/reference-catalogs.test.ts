@@ -1,19 +1,26 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
 import { renderHtml, renderMarkdown } from 'faultline/docs';
 import { type ErrorFormat, parseErrorBody } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
+import { extractExample, extractRows } from '../fixtures/reference/extract.js';
+import { type PageName, pageNames, type ReferenceRow, referencePage } from '../fixtures/reference/index.js';
 
-const dir = resolve(import.meta.dirname, '../../../shared/reference');
-const pageOf = (prefix: string) =>
-  readFileSync(resolve(dir, readdirSync(dir).find((f) => f.startsWith(prefix))!), 'utf8');
-const load = async (name: string) =>
+// The original pages sit beside the repository in the workspace it was built in, never in a clone.
+const shared = resolve(import.meta.dirname, '../../../shared/reference');
+const hasPages = existsSync(shared);
+
+const load = async (name: PageName) =>
   (await import(`../../examples/reference/${name}.ts`)) as { errors: Catalog<any>; format: ErrorFormat };
 
 function render(errors: Catalog<any>, format: ErrorFormat) {
   return renderMarkdown(errors, { format, date: '2026-01-01', includeStandard: false });
 }
+
+const listed = <Row extends ReferenceRow>(rows: readonly Row[]) => rows.filter((row) => row.source === undefined);
+const coded = (rows: readonly ReferenceRow[]) =>
+  rows.filter((row): row is ReferenceRow & { catalogCode: string } => row.catalogCode !== null);
 
 /** Serializes an error of the catalog as the page's example shows it, and parses it back. */
 function roundTrip(
@@ -40,37 +47,85 @@ function roundTrip(
   expect(back.fieldErrors).toEqual(error.fieldErrors);
 }
 
+describe('reference facts (test/fixtures/reference)', () => {
+  it.each(pageNames)(
+    'page %s: every row the example catalog stands for has its status, id and code',
+    async (name) => {
+      const { errors } = await load(name);
+      const page = referencePage(name);
+      for (const row of coded(page.rows)) {
+        const entry = errors.get(row.catalogCode);
+        expect(entry, row.catalogCode).toBeDefined();
+        if (row.status !== null) expect(entry!.status, row.catalogCode).toBe(row.status);
+        if (row.code !== null) {
+          expect(row.catalogCode).toBe(row.code);
+          expect(entry!.id, row.code).toBe(row.id ?? undefined);
+        }
+      }
+      // Every code the example adds beyond the standard catalog stands for a documented row.
+      const documented = new Set(coded(page.rows).map((row) => row.catalogCode));
+      const own = errors.codes.filter(
+        (code) => errors.entries[code]!.role === undefined || documented.has(code),
+      );
+      expect(own.filter((code) => !documented.has(code))).toEqual([]);
+    },
+  );
+
+  it('holds the row counts of the pages', () => {
+    const count = (name: PageName, test: (row: ReferenceRow) => boolean) =>
+      referencePage(name).rows.filter(test).length;
+    expect(count('000', (row) => row.code !== null && row.source === undefined)).toBe(63);
+    expect(count('000', (row) => row.code !== null && row.id === null && row.source === undefined)).toBe(9);
+    expect(count('000', (row) => row.group === 'Standard HTTP status codes')).toBe(16);
+    expect(count('000', (row) => row.closeCode !== undefined)).toBe(3);
+    expect(count('001', (row) => row.channel === 'ws-handshake')).toBe(4);
+    expect(count('001', (row) => row.channel === 'ws-event')).toBe(14);
+    expect(count('001', (row) => row.channel === 'http' && row.cause !== undefined)).toBe(10);
+    expect(listed(referencePage('002').rows)).toHaveLength(26);
+    expect(listed(referencePage('003').rows)).toHaveLength(25);
+    expect(count('004', (row) => row.source === undefined)).toBe(53);
+    expect(count('004', (row) => row.source === undefined && row.message === null)).toBe(11);
+  });
+});
+
+describe('the reference pages themselves', () => {
+  it.skipIf(!hasPages)(
+    `match the facts, row for row (skipped without ${shared}: the pages live beside the repository, not in it)`,
+    () => {
+      for (const name of pageNames) {
+        const page = referencePage(name);
+        const file = readdirSync(shared).find((f) => f.startsWith(name))!;
+        expect(file, name).toBe(page.file);
+        const text = readFileSync(resolve(shared, file), 'utf8');
+        const expected = listed(page.rows).map(({ catalogCode, ...row }) => row);
+        expect(extractRows(name, text, { rows: page.rows }), name).toEqual(expected);
+        expect(extractExample(text), name).toEqual(page.example);
+        for (const row of page.rows.filter((r) => r.source === 'prose')) {
+          expect(text, name).toContain(row.code ? `\`${row.code}\`` : row.message!);
+        }
+      }
+    },
+  );
+});
+
 describe('examples/reference/000.ts', () => {
   it('lists every code of page 000 with its id and status', async () => {
     const { errors, format } = await load('000');
     const rendered = render(errors, format);
-    const rows = [...pageOf('000').matchAll(/^\|\s*`([^`]+)`\s*\|\s*([^|]+?)\s*\|\s*(\d{3})\s*\|/gm)];
-    expect(rows.length).toBe(63);
-    for (const [, code, id, status] of rows) {
-      expect(errors.entries[code!], code).toMatchObject({
-        status: Number(status),
-        id: id === '—' ? undefined : Number(id),
-      });
+    const rows = referencePage('000').rows.filter((row) => row.code !== null && row.source === undefined);
+    for (const { code, id, status } of rows) {
+      expect(errors.entries[code!], code!).toMatchObject({ status, id: id ?? undefined });
       // A group whose codes have no ids shows no ID column, as a page would.
-      expect(rendered).toMatch(new RegExp(`\`${code}\` \\| (?:${id} \\| )?${status} \\|`));
+      expect(rendered).toMatch(new RegExp(`\`${code}\` \\| (?:${id ?? '—'} \\| )?${status} \\|`));
     }
   });
 
   it('serializes the page example body and reads it back', async () => {
     const { errors, format } = await load('000');
-    roundTrip(
-      errors,
-      format,
-      {
-        success: false,
-        error: 'Request body failed schema validation.',
-        error_id: '550e8400-e29b-41d4-a716-446655440000',
-        error_code: 'SCHEMA_VALIDATION_FAILED',
-        error_message: 'Request body failed schema validation.',
-        data: null,
-      },
-      { code: 'SCHEMA_VALIDATION_FAILED', correlationId: '550e8400-e29b-41d4-a716-446655440000' },
-    );
+    roundTrip(errors, format, referencePage('000').example, {
+      code: 'SCHEMA_VALIDATION_FAILED',
+      correlationId: '550e8400-e29b-41d4-a716-446655440000',
+    });
   });
 });
 
@@ -78,28 +133,20 @@ describe('examples/reference/001.ts', () => {
   it('gives a stable code to every error message of page 001', async () => {
     const { errors, format } = await load('001');
     const rendered = render(errors, format);
-    const messages = [...pageOf('001').matchAll(/^\|\s*`([^`]+)`\s*\|/gm)]
-      .map((m) => m[1]!)
-      .filter((m) => !/^\d{3}$/.test(m));
-    expect(messages.length).toBeGreaterThanOrEqual(24);
-    for (const message of messages) {
-      const text = message.replace('EVENT_TYPE_*', '{eventType}');
-      expect(
-        errors.byMessage(text) ?? errors.codes.find((c) => errors.entries[c]!.message === text),
-        message,
-      ).toBeDefined();
+    for (const row of coded(listed(referencePage('001').rows))) {
+      const text = row.message!.replace('EVENT_TYPE_*', '{eventType}');
+      expect(errors.entries[row.catalogCode]!.message, row.message!).toBe(text);
       expect(rendered).toContain(text);
     }
   });
 
   it('maps a message-only body back to its code', async () => {
     const { errors, format } = await load('001');
-    expect(
-      parseErrorBody(
-        { error: 'connection limit exceeded for session' },
-        { formats: [format], catalog: errors },
-      ).code,
-    ).toBe('WS_CONNECTION_LIMIT_EXCEEDED');
+    for (const row of coded(referencePage('001').rows).filter((r) => r.channel === 'ws-handshake')) {
+      expect(parseErrorBody({ error: row.message }, { formats: [format], catalog: errors }).code).toBe(
+        row.catalogCode,
+      );
+    }
   });
 });
 
@@ -107,17 +154,7 @@ describe('examples/reference/002.ts', () => {
   it('lists every code of page 002 in its category', async () => {
     const { errors, format } = await load('002');
     const rendered = render(errors, format);
-    const page = pageOf('002');
-    const table = page.slice(page.indexOf('Common Error Codes'), page.indexOf('Troubleshooting'));
-    // Table rows run the code into its description ("TENANT_EXISTSA company…"): match the longest code.
-    const known = [...errors.codes].sort((a, b) => b.length - a.length);
-    const rows = table.split('\n').filter((line) => /^[A-Z][A-Z]+_|^[A-Z]{5,}[A-Z][a-z]/.test(line));
-    const codes = rows.map((row) => known.find((code) => row.startsWith(code)));
-    expect(codes.every(Boolean), rows.join('\n')).toBe(true);
-    expect(codes.length).toBe(26);
-    for (const code of codes as string[]) {
-      expect(rendered).toContain(`\`${code}\``);
-    }
+    for (const { code } of referencePage('002').rows) expect(rendered).toContain(`\`${code}\``);
     for (const category of [
       'VALIDATION',
       'AUTH',
@@ -136,23 +173,10 @@ describe('examples/reference/002.ts', () => {
 
   it('serializes the page example body and reads its validation details back', async () => {
     const { errors, format } = await load('002');
-    roundTrip(
-      errors,
-      format,
-      {
-        error: {
-          message: 'Invalid request body',
-          statusCode: 400,
-          code: 'VALIDATION_ERROR',
-          category: 'VALIDATION',
-          details: [{ path: 'events.0.type', message: 'Invalid enum value' }],
-        },
-      },
-      {
-        code: 'VALIDATION_ERROR',
-        fieldErrors: [{ pointer: '/events/0/type', detail: 'Invalid enum value' }],
-      },
-    );
+    roundTrip(errors, format, referencePage('002').example, {
+      code: 'VALIDATION_ERROR',
+      fieldErrors: [{ pointer: '/events/0/type', detail: 'Invalid enum value' }],
+    });
   });
 });
 
@@ -160,35 +184,24 @@ describe('examples/reference/003.ts', () => {
   it('gives a stable code to every error message of page 003, with its cause and fix', async () => {
     const { errors, format } = await load('003');
     const rendered = render(errors, format);
-    const page = pageOf('003');
-    const rows = page
-      .split('Error messageCauseFix\n')
-      .slice(1)
-      .flatMap((section) => section.split('\n\n')[0]!.split('\n'))
-      .filter((row) => !/^\s/.test(row));
-    expect(rows.length).toBe(25);
-    const used = new Set<string>();
+    const rows = coded(referencePage('003').rows);
     for (const row of rows) {
-      const code = errors.codes.find(
-        (c) =>
-          row.startsWith(errors.entries[c]!.message) && row.includes(errors.entries[c]!.cause ?? '\u0000'),
-      );
-      expect(code, row).toBeDefined();
-      used.add(code!);
-      expect(rendered).toContain(errors.entries[code!]!.fix!.replaceAll('|', '\\|'));
+      const entry = errors.entries[row.catalogCode]!;
+      expect(entry.message, row.catalogCode).toBe(row.message);
+      expect(entry.cause, row.catalogCode).toBe(row.cause);
+      expect(rendered).toContain(entry.fix!.replaceAll('|', '\\|'));
     }
-    expect(used.size).toBe(25);
+    expect(new Set(rows.map((row) => row.catalogCode)).size).toBe(25);
   });
 
   it('serializes the page example body and maps messages back to codes', async () => {
     const { errors, format } = await load('003');
     roundTrip(errors, format, { success: false, error: 'Session not found' }, { code: 'SESSION_NOT_FOUND' });
-    expect(
-      parseErrorBody(
-        { success: false, error: 'Request body too large' },
-        { formats: [format], catalog: errors },
-      ).code,
-    ).toBe('BODY_TOO_LARGE');
+    for (const row of coded(referencePage('003').rows)) {
+      expect(
+        parseErrorBody({ success: false, error: row.message }, { formats: [format], catalog: errors }).code,
+      ).toBe(row.catalogCode);
+    }
   });
 });
 
@@ -196,46 +209,24 @@ describe('examples/reference/004.ts', () => {
   it('holds every code page 004 describes, and "No additional description." where the page has none', async () => {
     const { errors, format } = await load('004');
     const rendered = render(errors, format);
-    const lines = pageOf('004').split('\n').slice(8);
-    const described = [
-      ...lines.filter((l) => / HTTP \d{3}/.test(l)),
-      'Operator already has an active human-dialer call.',
-    ];
-    expect(described.length).toBe(41);
-    for (const line of described) {
-      const first = line.replace(/ HTTP \d{3}.*$/, '').slice(0, 60);
+    const rows = listed(referencePage('004').rows);
+    for (const row of rows.filter((r) => r.message !== null)) {
+      const first = row.message!.replace(/ HTTP \d{3}.*$/, '').slice(0, 60);
       expect(rendered.includes(first) || rendered.includes(first.replaceAll('|', '\\|')), first).toBe(true);
     }
-    const missing = lines.filter((l) => l.trim() === 'No additional description.').length;
-    expect(missing).toBe(11);
+    const missing = rows.filter((row) => row.message === null).length;
     expect(rendered.split('No additional description.').length - 1).toBeGreaterThanOrEqual(missing);
-    for (const named of [
-      'AUTH_EMAIL_NOT_VERIFIED',
-      'AUTH_INVALID_CREDENTIALS',
-      'PROVIDER_NOT_CONFIGURED',
-      'SUBSCRIPTION_REQUIRED',
-      'RATE_LIMITED',
-      'QUOTA_EXCEEDED',
-      'LICENSE_EXPIRED',
-      'LICENSE_REVOKED',
-    ]) {
-      expect(errors.get(named), named).toBeDefined();
+    for (const row of coded(referencePage('004').rows).filter((r) => r.code !== null)) {
+      expect(errors.get(row.code!), row.code!).toBeDefined();
     }
   });
 
   it('serializes the page example body and reads its field errors back', async () => {
     const { errors, format } = await load('004');
-    roundTrip(
-      errors,
-      format,
-      {
-        success: false,
-        code: 'VALIDATION_FAILED',
-        error: 'Human-readable summary',
-        details: { fieldErrors: { email: 'Already in use' } },
-      },
-      { code: 'VALIDATION_FAILED', fieldErrors: [{ pointer: '/email', detail: 'Already in use' }] },
-    );
+    roundTrip(errors, format, referencePage('004').example, {
+      code: 'VALIDATION_FAILED',
+      fieldErrors: [{ pointer: '/email', detail: 'Already in use' }],
+    });
   });
 
   it('renders an HTML page holding every code', async () => {
