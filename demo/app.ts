@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { renderHtml } from 'faultline/docs';
-import { createRouter, readJson, sendJson, withErrors } from 'faultline/node';
+import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
@@ -104,13 +104,13 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
     });
 
   const server = createServer(
-    withErrors(router.handle, {
+    createNodeErrors({
       catalog: errors,
       format: demoFormat,
       correlation: { header: 'x-request-id' },
       locales: { defaultLocale: 'en', messages: demoMessages },
       onError: options.onError ?? logServerErrors,
-    }),
+    })(router.handle),
   );
   return { server, state };
 }

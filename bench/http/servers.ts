@@ -10,10 +10,10 @@ import { sValidator } from '@hono/standard-validator';
 import express from 'express';
 import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
-import { errorHandler, notFound } from 'faultline/express';
-import { faultline } from 'faultline/fastify';
+import { createExpressErrors } from 'faultline/express';
+import { createFastifyErrors } from 'faultline/fastify';
 import { createHonoErrors, validationHook } from 'faultline/hono';
-import { createRouter, readJson, withErrors } from 'faultline/node';
+import { createNodeErrors, createRouter, readJson } from 'faultline/node';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import createHttpError from 'http-errors';
@@ -104,7 +104,7 @@ const servers: Record<string, () => Promise<void> | void> = {
       .get('/limited', () => {
         throw limited();
       });
-    createServer(withErrors(router.handle, { catalog })).listen(port, '127.0.0.1', ready);
+    createServer(createNodeErrors({ catalog })(router.handle)).listen(port, '127.0.0.1', ready);
   },
   // Express + http-errors + an error middleware, as its docs show.
   'express-native'() {
@@ -140,8 +140,9 @@ const servers: Record<string, () => Promise<void> | void> = {
     app.get('/limited', () => {
       throw limited();
     });
-    app.use(notFound());
-    app.use(errorHandler({ catalog }));
+    const errors = createExpressErrors({ catalog });
+    app.use(errors.notFound);
+    app.use(errors.handler);
     app.listen(port, '127.0.0.1', ready);
   },
   // Fastify + @fastify/error + setErrorHandler, route schemas validated by zod.
@@ -176,7 +177,7 @@ const servers: Record<string, () => Promise<void> | void> = {
       const result = s.safeParse(data);
       return result.success ? { value: result.data } : { error: result.error };
     });
-    await app.register(faultline, { catalog });
+    await app.register(createFastifyErrors({ catalog }));
     app.post('/validate', { schema: { body: schema } }, async (request) => request.body);
     app.get('/limited', async () => {
       throw limited();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
-import { bodyLimit, errorHandler, methodNotAllowed, notFound, requireJson } from 'faultline/express';
+import { bodyLimit, createExpressErrors, methodNotAllowed, requireJson } from 'faultline/express';
 import { echoBody, errors } from './catalog.js';
 
 /** The conformance routes on Express 5: its router, `express.json()` with its limit, zod in the handler. */
@@ -25,8 +25,9 @@ export function createApp(): Server {
   app.get('/throw-string', () => {
     throw 'db-password-123';
   });
-  app.use(notFound());
-  app.use(errorHandler({ catalog: errors, correlation: { header: 'x-request-id' } }));
+  const handlers = createExpressErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+  app.use(handlers.notFound);
+  app.use(handlers.handler);
   return createServer(app);
 }
 

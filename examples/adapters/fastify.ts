@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { faultline, methodNotAllowed } from 'faultline/fastify';
+import { createFastifyErrors, methodNotAllowed } from 'faultline/fastify';
 import type { ZodType } from 'zod';
 import { echoBody, errors } from './catalog.js';
 
@@ -13,7 +13,7 @@ export async function createApp(): Promise<Server> {
     const result = schema.safeParse(data);
     return result.success ? { value: result.data } : { error: result.error };
   });
-  await app.register(faultline, { catalog: errors, correlation: { header: 'x-request-id' } });
+  await app.register(createFastifyErrors({ catalog: errors, correlation: { header: 'x-request-id' } }));
   await app.register(async (routes) => {
     routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
     routes.route({

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { createRouter, readJson, withErrors } from 'faultline/node';
+import { createNodeErrors, createRouter, readJson } from 'faultline/node';
 import { echoBody, errors } from './catalog.js';
 
 /** The conformance routes on plain node:http. */
@@ -19,9 +19,8 @@ export function createApp(): Server {
     .get('/throw-string', () => {
       throw 'db-password-123';
     });
-  return createServer(
-    withErrors(router.handle, { catalog: errors, correlation: { header: 'x-request-id' } }),
-  );
+  const handle = createNodeErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+  return createServer(handle(router.handle));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 /** Options of correlation ids. */
 export interface CorrelationOptions {
   /**
@@ -42,7 +40,7 @@ export interface Correlation {
 /** Compiles correlation options once. */
 export function createCorrelation(options: CorrelationOptions = {}): Correlation {
   const header = (options.header ?? 'x-request-id').toLowerCase();
-  const generate = options.generate ?? randomUUID;
+  const generate = options.generate ?? (() => crypto.randomUUID());
   const trust = options.trustInbound ?? true;
   return {
     header,

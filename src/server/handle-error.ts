@@ -1,12 +1,14 @@
-import type { ApiError } from '../catalog/api-error.js';
+import { type ApiError, isApiError } from '../catalog/api-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import type { Catalog } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
-import type { ErrorFormat, ErrorView } from '../format/types.js';
+import type { ErrorFormat } from '../format/types.js';
 import { type CorrelationOptions, createCorrelation } from './correlation.js';
 import { createLocalizer, type LocaleOptions } from './locale.js';
+import { type ErrorLogger, logUnexpected } from './log.js';
 import { normalizeError } from './normalize.js';
-import { headerOf, pathOf, type RequestView } from './request.js';
+import { createRenderer, type RenderedError } from './render.js';
+import { pathOf, type RequestView } from './request.js';
 
 /** What the `onError` hook receives: the answer sent, the original thrown value, and the request. */
 export interface ErrorEvent {
@@ -40,27 +42,33 @@ export interface ErrorHandlerOptions {
    */
   instance?: 'path' | 'none' | ((request: RequestView) => string | undefined);
   /**
-   * Called with every error answered, for logs and metrics; its own failures are swallowed.
-   * The original thrown value, its message, stack and cause are here and nowhere on the wire.
+   * Called with every error answered, for logs and metrics; its own failures are swallowed. The original
+   * thrown value, its message, stack and cause are here and nowhere on the wire. Without it, unexpected
+   * errors (answered 5xx, not thrown as catalog errors) are logged once; `false` silences that log.
+   * @default undefined (unexpected errors logged to `logger`)
    */
-  onError?: (event: ErrorEvent) => void;
+  onError?: ((event: ErrorEvent) => void) | false;
+  /**
+   * Where unexpected errors are logged: a pino-style logger (`error(object, message)`). Given, it is
+   * used even beside an `onError` hook.
+   * @default one JSON line on stderr per unexpected error
+   */
+  logger?: ErrorLogger;
 }
 
 /** An error answer, ready for any framework to send. */
-export interface ErrorResponse {
-  readonly status: number;
-  /** Lower-case header names: content type, correlation id, the error's own headers. */
-  readonly headers: Record<string, string>;
-  readonly body: string;
+export interface ErrorResponse extends RenderedError {
   readonly error: ApiError;
 }
 
 /** An error handler compiled once from its options. */
 export interface ErrorHandler {
-  /** Answers anything thrown while serving `request`; never throws. */
+  /** Answers anything thrown while serving `request`: normalize, render, report; never throws. */
   handle(thrown: unknown, request?: RequestView): ErrorResponse;
   /** Normalises a thrown value to an ApiError of the catalog without answering it. */
   normalize(thrown: unknown): ApiError;
+  /** Renders an ApiError of the catalog for a request (status, headers, body), without reporting it. */
+  render(error: ApiError, request?: RequestView): RenderedError;
   readonly catalog: Catalog<any>;
   readonly format: ErrorFormat;
   /** The response header the correlation id is set on. */
@@ -86,67 +94,52 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
   const catalog = options.catalog ?? standardErrors;
   const format = options.format ?? problemJson;
   const correlation = createCorrelation(options.correlation);
-  const localizer = options.locales ? createLocalizer(options.locales) : undefined;
   const instanceOption = options.instance ?? 'path';
-  const instanceOf =
-    instanceOption === 'none'
-      ? () => undefined
-      : instanceOption === 'path'
-        ? (request: RequestView) => pathOf(request.url)
-        : instanceOption;
-  const onError = options.onError;
+  const renderer = createRenderer({
+    catalog,
+    format,
+    correlation,
+    localizer: options.locales ? createLocalizer(options.locales) : undefined,
+    instanceOf:
+      instanceOption === 'none'
+        ? () => undefined
+        : instanceOption === 'path'
+          ? (request: RequestView) => pathOf(request.url)
+          : instanceOption,
+  });
+  const onError = options.onError || undefined;
+  const logger = options.onError === false ? undefined : options.logger;
+  const logDefault = options.onError === undefined || logger !== undefined;
   const emptyRequest: RequestView = {};
 
+  function report(error: ApiError, thrown: unknown, request: RequestView): void {
+    if (logDefault && error.status >= 500 && !isApiError(thrown)) logUnexpected(logger, error, thrown);
+    if (onError) {
+      try {
+        onError({ error, thrown, correlationId: error.correlationId!, request });
+      } catch {
+        // A failing hook must not change the answer.
+      }
+    }
+  }
+
   function handle(thrown: unknown, request: RequestView = emptyRequest): ErrorResponse {
-    let correlationId = '';
+    let error: ApiError | undefined;
     try {
-      const error = normalizeError(thrown, catalog);
-      correlationId = correlation.pick(headerOf(request.headers, correlation.header));
-      error.correlationId = correlationId;
-      const headers: Record<string, string> = {};
-      const own = error.headers;
-      // for…in over the error's few headers: cheaper than spreading a frozen object on every answer.
-      for (const name in own) headers[name] = own[name]!;
-      // The format's media type and the correlation id are faultline's; an error's headers never replace them.
-      headers['content-type'] = format.contentType;
-      headers[correlation.responseHeader] = correlationId;
-      let message = error.message;
-      if (localizer) {
-        const locale = localizer.negotiate(headerOf(request.headers, 'accept-language'));
-        message = localizer.message(locale, error.code, error.details) ?? message;
-        headers['content-language'] = locale;
-      }
-      const view: ErrorView = {
-        code: error.code,
-        status: error.status,
-        message,
-        id: error.id,
-        category: error.category,
-        retryable: error.retryable,
-        details: error.details,
-        fieldErrors: error.fieldErrors,
-        correlationId,
-        type: error.type,
-        title: catalog.get(error.code)?.title,
-        instance: instanceOf(request),
-      };
-      const body = format.serialize(view);
-      if (onError) {
-        try {
-          onError({ error, thrown, correlationId, request });
-        } catch {
-          // A failing logger must not change the answer.
-        }
-      }
-      return { status: error.status, headers, body, error };
+      error = normalizeError(thrown, catalog);
+      // A correlation id is the request's: one carried by a rethrown error is not reused.
+      error.correlationId = undefined;
+      const rendered = renderer.render(error, request);
+      report(error, thrown, request);
+      return { status: rendered.status, headers: rendered.headers, body: rendered.body, error };
     } catch {
-      correlationId ||= correlation.pick(undefined);
-      const error = catalog.builtin('internal', undefined, { correlationId });
+      const correlationId = error?.correlationId ?? correlation.pick(undefined);
+      const internal = catalog.builtin('internal', undefined, { correlationId });
       return {
         status: 500,
         headers: { 'content-type': format.contentType, [correlation.responseHeader]: correlationId },
-        body: lastResort(format, error),
-        error,
+        body: lastResort(format, internal),
+        error: internal,
       };
     }
   }
@@ -154,6 +147,7 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
   return {
     handle,
     normalize: (thrown) => normalizeError(thrown, catalog),
+    render: (error, request = emptyRequest) => renderer.render(error, request),
     catalog,
     format,
     correlationHeader: correlation.responseHeader,
@@ -165,6 +159,8 @@ const handlers = new WeakMap<ErrorHandlerOptions, ErrorHandler>();
 /**
  * An error handler from what an adapter was given: a handler as it is, or options compiled on first use
  * and remembered per options object.
+ * @example
+ * const handler = toErrorHandler({ catalog });
  */
 export function toErrorHandler(options: ErrorHandlerOptions | ErrorHandler = {}): ErrorHandler {
   if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;

@@ -1,4 +1,3 @@
-export { assertJsonBody, hasRequestBody, isJsonContentType } from './content-type.js';
 export { type CorrelationOptions, isSafeCorrelationId } from './correlation.js';
 export {
   createErrorHandler,
@@ -10,7 +9,9 @@ export {
   toErrorHandler,
 } from './handle-error.js';
 export type { LocaleMessages, LocaleOptions } from './locale.js';
-export { fieldErrorsOf, maxFieldErrors, normalizeError } from './normalize.js';
-export { type HeadersLike, headerOf, pathOf, type RequestView } from './request.js';
+export type { ErrorLogger } from './log.js';
+export { normalizeError } from './normalize.js';
+export { type RenderedError, type Renderer, render } from './render.js';
+export type { HeadersLike, RequestView } from './request.js';
 export { toResponse } from './to-response.js';
 export { validate } from './validate.js';

@@ -3,12 +3,17 @@ export type HeadersLike =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** The little faultline reads of a request: method, URL or path, and headers. */
+/**
+ * The little faultline reads of a request: method, URL or path, headers and the peer address. Each
+ * adapter converts its framework's request into one; the built-ins and the guards read only this.
+ */
 export interface RequestView {
   readonly method?: string | undefined;
   /** The request target (`/path?query`) or an absolute URL. */
   readonly url?: string | undefined;
   readonly headers?: HeadersLike | undefined;
+  /** The peer address, for per-IP keys (the framework's view of it, proxies trusted as it is told). */
+  readonly ip?: string | undefined;
 }
 
 /** One header of a request, or `undefined`; `name` must be lower case. */

@@ -56,7 +56,7 @@ describe('the packed tarball', () => {
       expect.arrayContaining(['problemJson', 'envelope', 'parseErrorBody']),
     );
     expect(result['faultline/server']).toEqual(expect.arrayContaining(['handleError', 'toResponse']));
-    expect(result['faultline/node']).toEqual(expect.arrayContaining(['withErrors', 'readJson']));
+    expect(result['faultline/node']).toEqual(expect.arrayContaining(['createNodeErrors', 'readJson']));
     expect(result.twoCopies).toEqual([true, true, true, true]);
   }, 180_000);
 });

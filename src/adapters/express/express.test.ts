@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import express from 'express';
 import { defineErrors } from 'faultline';
-import { bodyLimit, errorHandler, methodNotAllowed, notFound, requireJson } from 'faultline/express';
+import { bodyLimit, createExpressErrors, methodNotAllowed, requireJson } from 'faultline/express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http.js';
 
@@ -22,8 +22,9 @@ app.get('/async', async () => {
   throw new Error('async secret');
 });
 app.get('/next', (_req, _res, next) => next(catalog.create('CONFLICT')));
-app.use(notFound());
-app.use(errorHandler({ catalog }));
+const errors = createExpressErrors({ catalog });
+app.use(errors.notFound);
+app.use(errors.handler);
 const server = createServer(app);
 let base = '';
 beforeAll(async () => {

@@ -3,27 +3,34 @@ import { standardErrors } from '../../catalog/standard-errors.js';
 import { assertJsonBody } from '../../server/content-type.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { assertDeclaredLength } from '../node/read-json.js';
+import { sendError } from '../node/sink.js';
 import { parseSize } from '../node/size.js';
-import { sendError } from '../node/with-errors.js';
 
-/**
- * The error middleware: answers anything thrown or passed to `next(err)` — including Express 5's
- * rejected async handlers and body-parser's errors — with the catalog response. Register it last.
- * @example
- * app.use(notFound());
- * app.use(errorHandler({ catalog }));
- */
-export function errorHandler(options: ErrorHandlerOptions | ErrorHandler = {}): ErrorRequestHandler {
-  const errors = toErrorHandler(options);
-  // Express recognises error middleware by its four parameters: `next` must stay in the signature.
-  return (error, req, res, _next) => {
-    sendError(errors, error, req, res);
-  };
+/** The Express error layer: the error middleware and the not-found middleware. */
+export interface ExpressErrors {
+  /** The error middleware: answers anything thrown or passed to `next(err)`; register it last. */
+  readonly handler: ErrorRequestHandler;
+  /** Answers every request that reached it with the not-found error; register it after the routes. */
+  readonly notFound: RequestHandler;
 }
 
-/** Answers every request that reached it with the catalog's not-found error; register it after the routes. */
-export function notFound(): RequestHandler {
-  return (_req, _res, next) => next(standardErrors.builtin('notFound'));
+/**
+ * Creates the Express error layer: anything thrown or passed to `next(err)` — including Express 5's
+ * rejected async handlers and body-parser's errors — becomes the catalog response.
+ * @example
+ * const errors = createExpressErrors({ catalog });
+ * app.use(errors.notFound);
+ * app.use(errors.handler);
+ */
+export function createExpressErrors(options: ErrorHandlerOptions | ErrorHandler = {}): ExpressErrors {
+  const errors = toErrorHandler(options);
+  return {
+    // Express recognises error middleware by its four parameters: `next` must stay in the signature.
+    handler: (error, req, res, _next) => {
+      sendError(errors, error, req, res);
+    },
+    notFound: (_req, _res, next) => next(standardErrors.builtin('notFound')),
+  };
 }
 
 /**

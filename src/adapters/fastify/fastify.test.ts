@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
-import { faultline } from 'faultline/fastify';
+import { createFastifyErrors } from 'faultline/fastify';
 import { describe, expect, it } from 'vitest';
 
 const catalog = defineErrors(
@@ -10,7 +10,7 @@ const catalog = defineErrors(
 
 async function build() {
   const app = Fastify({ bodyLimit: 1024 });
-  await app.register(faultline, { catalog });
+  await app.register(createFastifyErrors({ catalog }));
   // Routes in an encapsulated child plugin: the root handlers must still apply.
   await app.register(
     async (child) => {

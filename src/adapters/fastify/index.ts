@@ -1,10 +1,6 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { standardErrors } from '../../catalog/standard-errors.js';
-import {
-  createErrorHandler,
-  type ErrorHandler,
-  type ErrorHandlerOptions,
-} from '../../server/handle-error.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 
 function send(
   errors: ErrorHandler,
@@ -19,31 +15,29 @@ function send(
 }
 
 /**
- * The Fastify plugin: installs the error and not-found handlers at the root scope (it skips
+ * Creates the Fastify plugin: it installs the error and not-found handlers at the root scope (it skips
  * encapsulation, as `fastify-plugin` does), so they apply to routes of every child plugin. Fastify's own
  * errors — body limit, media type, invalid or empty JSON, route-schema validation — become catalog codes.
  * @example
- * await app.register(faultline, { catalog });
+ * await app.register(createFastifyErrors({ catalog }));
  */
-export const faultline: FastifyPluginCallback<ErrorHandlerOptions> = Object.assign(
-  (
-    fastify: Parameters<FastifyPluginCallback<ErrorHandlerOptions>>[0],
-    options: ErrorHandlerOptions,
-    done: () => void,
-  ) => {
-    const errors = createErrorHandler(options);
-    fastify.setErrorHandler((error, request, reply) => send(errors, error, request, reply));
-    fastify.setNotFoundHandler((request, reply) =>
-      send(errors, standardErrors.builtin('notFound'), request, reply),
-    );
-    done();
-  },
-  {
-    [Symbol.for('skip-override')]: true,
-    [Symbol.for('fastify.display-name')]: 'faultline',
-    [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
-  },
-);
+export function createFastifyErrors(options: ErrorHandlerOptions | ErrorHandler = {}): FastifyPluginCallback {
+  const errors = toErrorHandler(options);
+  return Object.assign(
+    (fastify: Parameters<FastifyPluginCallback>[0], _options: unknown, done: () => void) => {
+      fastify.setErrorHandler((error, request, reply) => send(errors, error, request, reply));
+      fastify.setNotFoundHandler((request, reply) =>
+        send(errors, standardErrors.builtin('notFound'), request, reply),
+      );
+      done();
+    },
+    {
+      [Symbol.for('skip-override')]: true,
+      [Symbol.for('fastify.display-name')]: 'faultline',
+      [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
+    },
+  );
+}
 
 /**
  * A route handler that answers the catalog's 405 with `Allow`, for the methods a path does not take.

@@ -1,0 +1,150 @@
+import type { ApiError } from '../catalog/api-error.js';
+import type { Catalog } from '../catalog/types.js';
+import type { ErrorFormat, ErrorView } from '../format/types.js';
+import type { Correlation } from './correlation.js';
+import type { Localizer } from './locale.js';
+import { headerOf, type RequestView } from './request.js';
+
+/** An error rendered for the wire: status, lower-case headers and the serialized body. */
+export interface RenderedError {
+  readonly status: number;
+  /** Lower-case header names: content type, correlation id, content language, the error's own headers. */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** What `render` needs of a handler: an `ErrorHandler` is one. */
+export interface Renderer {
+  render(error: ApiError, request?: RequestView): RenderedError;
+}
+
+/** The compiled parts a renderer is made of. */
+export interface RendererParts {
+  readonly catalog: Catalog<any>;
+  readonly format: ErrorFormat;
+  readonly correlation: Correlation;
+  readonly localizer: Localizer | undefined;
+  readonly instanceOf: (request: RequestView) => string | undefined;
+}
+
+/**
+ * Renders an ApiError of the catalog for `request` with the handler's format, locales and correlation
+ * ids; HTTP and WebSocket answers share it. An error that carries a correlation id keeps it.
+ * @example
+ * const { status, headers, body } = render(errors.create('RATE_LIMITED'), request, handler);
+ */
+export function render(error: ApiError, request: RequestView, handler: Renderer): RenderedError {
+  return handler.render(error, request);
+}
+
+// Bodies of errors without details, field errors or a replaced message depend only on the code, the
+// format, the locale, the instance and the correlation id: the rest is computed once and spliced.
+const slotC = '\u0001c\u0001';
+const slotI = '\u0001i\u0001';
+const quotedSlotC = JSON.stringify(slotC).slice(1, -1);
+const quotedSlotI = JSON.stringify(slotI).slice(1, -1);
+
+interface Template {
+  readonly parts: readonly string[];
+  /** For each slot between parts: 0 for the correlation id, 1 for the instance. */
+  readonly slots: readonly number[];
+}
+
+function quoteInner(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+function compileTemplate(format: ErrorFormat, view: ErrorView): Template | null {
+  const text = format.serialize({ ...view, correlationId: slotC, instance: slotI });
+  const parts: string[] = [];
+  const slots: number[] = [];
+  let rest = text;
+  for (;;) {
+    const c = rest.indexOf(quotedSlotC);
+    const i = rest.indexOf(quotedSlotI);
+    if (c === -1 && i === -1) break;
+    const first = c === -1 ? i : i === -1 ? c : Math.min(c, i);
+    parts.push(rest.slice(0, first));
+    slots.push(first === c ? 0 : 1);
+    rest = rest.slice(first + (first === c ? quotedSlotC.length : quotedSlotI.length));
+  }
+  parts.push(rest);
+  // A format that transforms the values (or drops the instance while it is absent) is served by its serializer.
+  if (slots.filter((s) => s === 1).length > 1 || slots.filter((s) => s === 0).length > 1) return null;
+  return { parts, slots };
+}
+
+/** Compiles a renderer once from its parts. */
+export function createRenderer(parts: RendererParts): Renderer {
+  const { catalog, format, correlation, localizer, instanceOf } = parts;
+  const templates = new Map<string, Template | null>();
+  const maxTemplates = 1024;
+
+  function plain(error: ApiError): boolean {
+    if (error.details !== undefined || error.fieldErrors !== undefined) return false;
+    const entry = catalog.get(error.code);
+    return (
+      entry !== undefined &&
+      entry.template.placeholders.length === 0 &&
+      entry.message === error.message &&
+      entry.type === error.type &&
+      entry.id === error.id
+    );
+  }
+
+  function body(view: ErrorView, key: string | undefined): string {
+    if (key === undefined || view.instance === undefined || view.correlationId === undefined)
+      return format.serialize(view);
+    let template = templates.get(key);
+    if (template === undefined) {
+      template = compileTemplate(format, view);
+      if (templates.size >= maxTemplates) templates.clear();
+      templates.set(key, template);
+    }
+    if (template === null) return format.serialize(view);
+    const { parts, slots } = template;
+    let out = parts[0]!;
+    for (let i = 0; i < slots.length; i++) {
+      out += quoteInner(slots[i] === 0 ? view.correlationId : view.instance) + parts[i + 1]!;
+    }
+    return out;
+  }
+
+  return {
+    render(error, request = {}) {
+      const correlationId =
+        error.correlationId ?? correlation.pick(headerOf(request.headers, correlation.header));
+      error.correlationId = correlationId;
+      const headers: Record<string, string> = {};
+      const own = error.headers;
+      // for…in over the error's few headers: cheaper than spreading a frozen object on every answer.
+      for (const name in own) headers[name] = own[name]!;
+      // The format's media type and the correlation id are faultline's; an error's headers never replace them.
+      headers['content-type'] = format.contentType;
+      headers[correlation.responseHeader] = correlationId;
+      let message = error.message;
+      let locale: string | undefined;
+      if (localizer) {
+        locale = localizer.negotiate(headerOf(request.headers, 'accept-language'));
+        message = localizer.message(locale, error.code, error.details) ?? message;
+        headers['content-language'] = locale;
+      }
+      const view: ErrorView = {
+        code: error.code,
+        status: error.status,
+        message,
+        id: error.id,
+        category: error.category,
+        retryable: error.retryable,
+        details: error.details,
+        fieldErrors: error.fieldErrors,
+        correlationId,
+        type: error.type,
+        title: catalog.get(error.code)?.title,
+        instance: instanceOf(request),
+      };
+      const key = plain(error) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
+      return { status: error.status, headers, body: body(view, key) };
+    },
+  };
+}
