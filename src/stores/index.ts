@@ -1,0 +1,21 @@
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory.js';
+export {
+  type CallClient,
+  type ClusterSendCommandClient,
+  ioredisSend,
+  iovalkeySend,
+  nodeRedisClusterSend,
+  nodeRedisSend,
+  type SendCommandClient,
+} from './redis/clients.js';
+export { type RedisSend, type RedisStoreOptions, redisStore } from './redis/store.js';
+export type {
+  Awaitable,
+  ClaimDecision,
+  LeaseDecision,
+  QuotaDecision,
+  QuotaInput,
+  RateDecision,
+  RateInput,
+  Store,
+} from './types.js';

@@ -1,0 +1,194 @@
+import { BoundedMap } from './bounded-map.js';
+import type {
+  ClaimDecision,
+  LeaseDecision,
+  QuotaDecision,
+  QuotaInput,
+  RateDecision,
+  RateInput,
+  Store,
+} from './types.js';
+
+/** Options of the memory store. */
+export interface MemoryStoreOptions {
+  /**
+   * The most keys each kind of state holds (rate, quota, lease, idempotency); past it, the oldest key
+   * is evicted, which forgets that caller's state.
+   * @default 100_000
+   */
+  maxKeys?: number;
+  /**
+   * How often one slice of expired keys is swept, in ms (one unref'd timer per store).
+   * @default 10_000
+   */
+  sweepInterval?: number;
+  /**
+   * How many keys one sweep visits per kind of state.
+   * @default 10_000
+   */
+  sweepBatch?: number;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/** The memory store: state of one process, bounded in size. */
+export interface MemoryStore extends Store {
+  /** Keys held, per kind of state. */
+  size(): { rate: number; quota: number; lease: number; idempotency: number };
+  /** Stops the sweep timer; the store still works, swept lazily on reads. */
+  close(): void;
+}
+
+interface QuotaEntry {
+  start: number;
+  end: number;
+  used: number;
+}
+
+interface Leases {
+  holders: Map<string, number>;
+  expires: number;
+}
+
+interface IdempotencyRecord {
+  fingerprint: string;
+  token: string;
+  response: string | undefined;
+  expires: number;
+}
+
+const epsilon = 1e-9;
+
+function pickPeriod(bounds: readonly number[], now: number): [number, number] {
+  const last = bounds.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (now >= bounds[i]! && now < bounds[i + 1]!) return [bounds[i]!, bounds[i + 1]!];
+  }
+  return now < bounds[0]! ? [bounds[0]!, bounds[1]!] : [bounds[last - 1]!, bounds[last]!];
+}
+
+/**
+ * Creates the in-process store: exact, fast, bounded (swept expiry, a key limit with eviction, no
+ * per-key timers). Each process has its own state; share state across instances with `redisStore`.
+ * @example
+ * const store = memoryStore({ maxKeys: 50_000 });
+ * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m', store })));
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const max = options.maxKeys ?? 100_000;
+  const now = options.now ?? Date.now;
+  const batch = options.sweepBatch ?? 10_000;
+  const rates = new BoundedMap<number>(max, (tat) => tat);
+  const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end);
+  const leases = new BoundedMap<Leases>(max, (entry) => entry.expires);
+  const records = new BoundedMap<IdempotencyRecord>(max, (record) => record.expires);
+
+  const timer = setInterval(() => {
+    const at = now();
+    rates.sweep(at, batch);
+    quotas.sweep(at, batch);
+    leases.sweep(at, batch);
+    records.sweep(at, batch);
+  }, options.sweepInterval ?? 10_000);
+  timer.unref();
+
+  function liveLeases(key: string, at: number): Leases | undefined {
+    const entry = leases.get(key, at);
+    if (entry === undefined) return undefined;
+    let expires = 0;
+    for (const [lease, until] of entry.holders) {
+      if (until <= at) entry.holders.delete(lease);
+      else if (until > expires) expires = until;
+    }
+    entry.expires = expires;
+    return entry;
+  }
+
+  return {
+    kind: 'memory',
+    rate(key: string, { interval, tolerance, cost }: RateInput): RateDecision {
+      const at = now();
+      const stored = rates.get(key, at);
+      const tat = stored === undefined || stored < at ? at : stored;
+      const next = tat + interval * cost;
+      if (cost < 0) {
+        if (next <= at) rates.delete(key);
+        else rates.set(key, next);
+        return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, next - at) };
+      }
+      const over = next - at - tolerance;
+      if (over > 0) return { allowed: false, remaining: 0, retryAfter: over, reset: tat - at };
+      rates.set(key, next);
+      return {
+        allowed: true,
+        remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
+        retryAfter: 0,
+        reset: next - at,
+      };
+    },
+    quota(key: string, { limit, cost, bounds }: QuotaInput): QuotaDecision {
+      const at = now();
+      const [start, end] = pickPeriod(bounds, at);
+      const stored = quotas.get(key, at);
+      const used = stored !== undefined && stored.start === start ? stored.used : 0;
+      if (used + cost > limit) return { allowed: false, used, reset: end - at };
+      quotas.set(key, { start, end, used: used + cost });
+      return { allowed: true, used: used + cost, reset: end - at };
+    },
+    acquire(key: string, lease: string, limit: number, ttl: number): LeaseDecision {
+      const at = now();
+      const entry = liveLeases(key, at) ?? { holders: new Map<string, number>(), expires: 0 };
+      const count = entry.holders.size;
+      if (!entry.holders.has(lease) && count >= limit) {
+        let oldest = Number.POSITIVE_INFINITY;
+        for (const until of entry.holders.values()) oldest = Math.min(oldest, until);
+        return { acquired: false, count, retryAfter: Math.max(0, oldest - at) };
+      }
+      entry.holders.set(lease, at + ttl);
+      entry.expires = Math.max(entry.expires, at + ttl);
+      leases.set(key, entry);
+      return { acquired: true, count: entry.holders.size, retryAfter: 0 };
+    },
+    renew(key: string, lease: string, ttl: number): boolean {
+      const at = now();
+      const entry = liveLeases(key, at);
+      if (!entry?.holders.has(lease)) return false;
+      entry.holders.set(lease, at + ttl);
+      entry.expires = Math.max(entry.expires, at + ttl);
+      return true;
+    },
+    release(key: string, lease: string): void {
+      const entry = leases.get(key, now());
+      if (entry === undefined) return;
+      entry.holders.delete(lease);
+      if (entry.holders.size === 0) leases.delete(key);
+    },
+    claim(key: string, fingerprint: string, token: string, lock: number): ClaimDecision {
+      const at = now();
+      const record = records.get(key, at);
+      if (record === undefined) {
+        records.set(key, { fingerprint, token, response: undefined, expires: at + lock });
+        return { state: 'claimed' };
+      }
+      if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
+      if (record.response === undefined) return { state: 'pending', retryAfter: record.expires - at };
+      return { state: 'done', response: record.response };
+    },
+    complete(key: string, token: string, response: string, ttl: number): void {
+      const record = records.get(key, now());
+      if (record === undefined || record.token !== token) return;
+      record.response = response;
+      record.expires = now() + ttl;
+    },
+    abandon(key: string, token: string): void {
+      const record = records.get(key, now());
+      if (record !== undefined && record.token === token && record.response === undefined)
+        records.delete(key);
+    },
+    size: () => ({ rate: rates.size, quota: quotas.size, lease: leases.size, idempotency: records.size }),
+    close: () => clearInterval(timer),
+  };
+}

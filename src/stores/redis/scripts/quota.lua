@@ -1,0 +1,27 @@
+-- A counter per calendar period; the Redis clock picks the period among the edges the caller sent.
+-- KEYS[1] the key; ARGV limit, cost, then ascending period edges (epoch ms).
+-- Returns {allowed, used, reset ms}. A denied request uses nothing.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local first, last = 3, #ARGV
+local start, stop = tonumber(ARGV[last - 1]), tonumber(ARGV[last])
+if now < tonumber(ARGV[first]) then
+  start, stop = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
+else
+  for i = first, last - 1 do
+    local a, b = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+    if now >= a and now < b then
+      start, stop = a, b
+      break
+    end
+  end
+end
+local stored = redis.call('HMGET', KEYS[1], 's', 'u')
+local used = 0
+if stored[1] and tonumber(stored[1]) == start then used = tonumber(stored[2]) end
+if used + cost > limit then return {0, used, stop - now} end
+redis.call('HSET', KEYS[1], 's', start, 'u', used + cost)
+redis.call('PEXPIREAT', KEYS[1], stop + 1000)
+return {1, used + cost, stop - now}

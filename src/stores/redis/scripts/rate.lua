@@ -1,0 +1,25 @@
+-- GCRA: one theoretical arrival time (TAT) per key, on the Redis clock.
+-- KEYS[1] the key; ARGV interval ms per unit, tolerance ms of burst, cost (negative refunds).
+-- Returns {allowed, remaining, retryAfter ms, reset ms}.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local nxt = tat + interval * cost
+if cost < 0 then
+  if nxt <= now then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now))
+  end
+  return {1, 0, 0, 0}
+end
+local over = nxt - now - tolerance
+if over > 0 then
+  return {0, 0, math.ceil(over), math.ceil(tat - now)}
+end
+redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.max(1, math.ceil(nxt - now)))
+return {1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0, math.ceil(nxt - now)}
