@@ -52,6 +52,10 @@ export const configErrors = {
     message: 'An envelope declaration is invalid.',
     fix: 'Declare the envelope as an object whose leaves are literals or `field.*` references.',
   },
+  FAULTLINE_INVALID_CLOSE_CODE: {
+    message: 'A WebSocket close code cannot be sent in a close frame.',
+    fix: 'Use 1000–1003, 1007–1014 or 3000–4999 (4000 + status for API codes); list observed-only codes (1005, 1006, 1015, below 1000) in `closeCodes`.',
+  },
   FAULTLINE_INVALID_OPTION: {
     message: 'An option has a value faultline cannot use.',
     fix: 'Check the option against its documented type and default.',

@@ -18,6 +18,7 @@ import type {
   Renames,
   StackPolicy,
 } from './types.js';
+import { checkCloseConflicts, checkWsBehaviour, resolveCloseCodes } from './ws-codes.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: codes must not hold control characters
 const invalidCode = /[\s\u0000-\u001f\u007f]/;
@@ -108,6 +109,7 @@ function checkEntry(code: string, entry: RawEntry, groups: GroupInfo[] | undefin
   if (entry.id !== undefined && !(Number.isSafeInteger(entry.id) && entry.id >= 0)) {
     throw new FaultlineConfigError('FAULTLINE_INVALID_ID', `${code} has id ${String(entry.id)}`);
   }
+  checkWsBehaviour(code, entry.ws);
   if (groups && entry.group !== undefined && !groups.some((g) => g.name === entry.group)) {
     throw new FaultlineConfigError('FAULTLINE_UNKNOWN_GROUP', `${code} is in group "${entry.group}"`);
   }
@@ -149,6 +151,15 @@ function stackFor(policy: StackPolicy, status: number): boolean {
 
 function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Renames>): Catalog {
   const groups = groupsOf(options);
+  // The WebSocket codes of `faultline/ws` bring their own group into a catalog that declares groups.
+  if (
+    groups &&
+    !groups.some((g) => g.name === 'websocket') &&
+    [...raw.values()].some((e) => e.group === 'websocket')
+  ) {
+    groups.push({ name: 'websocket', title: 'WebSocket', description: 'Errors of the WebSocket endpoints.' });
+  }
+  const closeCodes = resolveCloseCodes(options.closeCodes);
   const docsUrl = docsUrlOf(options);
   const retiredCodes = new Set(options.retired?.codes ?? []);
   const retiredIds = new Set(options.retired?.ids ?? []);
@@ -195,11 +206,13 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       type: docsUrl(code, entry.id),
       role: entry.role,
       template,
+      ws: entry.ws === undefined ? undefined : Object.freeze({ ...entry.ws }),
     });
     entries[code] = resolved;
     if (entry.role) builtins[entry.role] = code;
     byMessage.set(entry.message, byMessage.has(entry.message) ? null : resolved);
   }
+  checkCloseConflicts(Object.values(entries));
 
   function make(entry: CatalogEntry, details: unknown, options: CreateOptions | undefined): ApiError {
     if (entry.collapses) return collapsed(entry, options);
@@ -260,6 +273,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
     groups: Object.freeze(groups ?? []),
     name: options.name,
     retired: { codes: [...retiredCodes], ids: [...retiredIds] },
+    closeCodes,
     create(code: string, details?: unknown, createOptions?: CreateOptions) {
       const entry = entries[code];
       if (!entry) throw new FaultlineConfigError('FAULTLINE_UNKNOWN_CODE', code);
@@ -272,7 +286,11 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       if (!(value instanceof ApiError)) return false;
       return code === undefined ? value.code in entries : value.code === code;
     },
-    toJSON: () => catalogJSON(Object.values(entries), groups ?? [], options.name, retiredCodes, retiredIds),
+    toJSON: () => {
+      const json = catalogJSON(Object.values(entries), groups ?? [], options.name, retiredCodes, retiredIds);
+      if (closeCodes.length > 0) json.closeCodes = closeCodes.map((c) => ({ ...c }));
+      return json;
+    },
     get: (code: string) => entries[code],
     byMessage: (message: string) => byMessage.get(message) ?? undefined,
     resolve(error: ApiError) {
@@ -335,6 +353,7 @@ function catalogJSON(
       if (e.deprecated !== undefined) entry.deprecated = e.deprecated;
       if (e.since !== undefined) entry.since = e.since;
       if (e.role !== undefined) entry.builtin = e.role;
+      if (e.ws !== undefined) entry.ws = { ...e.ws };
       return entry;
     }),
     retired: { codes: [...retiredCodes], ids: [...retiredIds] },

@@ -3,6 +3,7 @@ import type { ApiError, FieldError } from './api-error.js';
 import type { MessageTemplate } from './message.js';
 import type { BuiltinRole, StandardCode, StandardDefinitions } from './standard.js';
 import type { Category } from './status.js';
+import type { CloseCodeDefinition, CloseCodeInfo, WsBehaviour } from './ws-types.js';
 
 export type { StandardSchemaV1 };
 
@@ -41,6 +42,8 @@ export interface ErrorDefinition {
    * apart from the correlation id.
    */
   collapses?: readonly string[];
+  /** How the error behaves on a WebSocket: close code, notify, reconnect advice (see `faultline/ws`). */
+  ws?: WsBehaviour;
 }
 
 /** A catalog's definitions, keyed by code. */
@@ -70,6 +73,8 @@ export interface CatalogEntry<Code extends string = string> {
   /** The built-in mechanism the code answers for, if any. */
   readonly role: BuiltinRole | undefined;
   readonly template: MessageTemplate;
+  /** The entry's WebSocket block as declared (`wsBehaviourOf` derives the rest). */
+  readonly ws: WsBehaviour | undefined;
 }
 
 /** One entry of a catalog's JSON form. */
@@ -91,6 +96,7 @@ export interface CatalogEntryJSON {
   type: string;
   /** The built-in mechanism that raises this code, if any. */
   builtin?: string;
+  ws?: WsBehaviour;
 }
 
 /** The JSON form of a catalog. */
@@ -99,6 +105,8 @@ export interface CatalogJSON {
   groups: GroupInfo[];
   entries: CatalogEntryJSON[];
   retired: { codes: string[]; ids: number[] };
+  /** Close codes clients may see that no catalog error sends. */
+  closeCodes?: CloseCodeInfo[];
 }
 
 /** A group of codes, a section of the reference page. */
@@ -190,6 +198,8 @@ export interface CatalogOptions<R extends Renames = Renames> {
   stack?: StackPolicy;
   /** The API's name, for generated docs. */
   name?: string;
+  /** WebSocket close codes clients may see that no catalog error sends (1000, 1006, a library's own). */
+  closeCodes?: Readonly<Record<number, CloseCodeDefinition>>;
 }
 
 /** A catalog: the single source of truth for an API's errors. */
@@ -204,6 +214,8 @@ export interface Catalog<Defs = Definitions> {
   readonly name: string | undefined;
   /** The retired codes and ids, kept so that docs and diffs can show them. */
   readonly retired: { readonly codes: readonly string[]; readonly ids: readonly number[] };
+  /** The documented close codes that no catalog error sends, sorted (see `closeCodes` of `defineErrors`). */
+  readonly closeCodes: readonly CloseCodeInfo[];
   /**
    * Creates the error of `code`; details are required exactly when its schema requires them.
    * @example
