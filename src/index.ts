@@ -43,4 +43,6 @@ export {
   standardDefinitions,
   standardErrors,
   statusText,
+  type ToApiErrorOptions,
+  toApiError,
 } from './catalog/index.js';

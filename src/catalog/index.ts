@@ -27,6 +27,7 @@ export {
   retryableByDefault,
   statusText,
 } from './status.js';
+export { type ToApiErrorOptions, toApiError } from './to-api-error.js';
 export type {
   Catalog,
   CatalogDefinitions,

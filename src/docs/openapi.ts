@@ -1,7 +1,8 @@
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { errorFields } from '../format/fields.js';
 import { problemJson } from '../format/problem-json.js';
-import { compileSpec, type Node } from '../format/spec.js';
+import { compileSpec, isAlwaysPresent, type Node } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
 import { sampleBody } from './model.js';
 
@@ -18,56 +19,23 @@ export interface OpenApiOptions {
 type Schema = Record<string, unknown>;
 type Document = Record<string, any>;
 
-const fieldSchemas: Record<string, Schema> = {
-  code: { $ref: '#/components/schemas/ErrorCode' },
-  message: { type: 'string' },
-  status: { type: 'integer', minimum: 400, maximum: 599 },
-  id: { type: 'integer' },
-  category: { type: 'string' },
-  retryable: { type: 'boolean' },
-  details: {},
-  correlationId: { type: 'string' },
-  type: { type: 'string', format: 'uri-reference' },
-  title: { type: 'string' },
-  instance: { type: 'string' },
-};
+// The code is the one field whose values the catalog enumerates.
+const codeSchema: Schema = { $ref: '#/components/schemas/ErrorCode' };
 
-function errorsSchema(style: string): Schema {
-  if (style === 'map') return { type: 'object', additionalProperties: { type: 'string' } };
-  const item =
-    style === 'path'
-      ? {
-          type: 'object',
-          properties: { path: { type: 'string' }, message: { type: 'string' } },
-          required: ['path', 'message'],
-        }
-      : {
-          type: 'object',
-          properties: { pointer: { type: 'string' }, detail: { type: 'string' } },
-          required: ['pointer', 'detail'],
-        };
-  return { type: 'array', items: item };
-}
-
+/** The schema of a declaration node: each field's from the field table; required where the format always writes. */
 function schemaOf(node: Node): Schema {
   switch (node.kind) {
     case 'literal':
       return { const: node.value };
     case 'field': {
-      const schema = node.field === 'errors' ? errorsSchema(node.style) : fieldSchemas[node.field]!;
-      return node.missing === 'null' ? { anyOf: [schema, { type: 'null' }] } : schema;
+      const schema = node.field === 'code' ? codeSchema : errorFields[node.field].schema(node.options);
+      const described = { ...schema, description: errorFields[node.field].description };
+      return node.missing === 'null' ? { anyOf: [described, { type: 'null' }] } : described;
     }
     case 'first':
       return { anyOf: node.alternatives.map(schemaOf) };
     case 'object': {
-      const required = node.members
-        .filter(
-          (m) =>
-            m.node.kind === 'literal' ||
-            (m.node.kind === 'field' &&
-              (m.node.missing === 'null' || ['code', 'message', 'status'].includes(m.node.field))),
-        )
-        .map((m) => m.key);
+      const required = node.members.filter((m) => isAlwaysPresent(m.node)).map((m) => m.key);
       return {
         type: 'object',
         properties: Object.fromEntries(node.members.map((m) => [m.key, schemaOf(m.node)])),

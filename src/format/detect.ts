@@ -4,6 +4,7 @@ import { standardErrors } from '../catalog/standard-errors.js';
 import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { commonFormats } from './common.js';
+import { fieldList } from './fields.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
 /** Options of `parseErrorBody`. */
@@ -78,19 +79,19 @@ export function errorInitFromBody(
           : undefined;
   }
   const finalStatus = givenStatus ?? entry?.status ?? 500;
-  return {
-    code: parsed.code ?? entry?.code ?? codeForStatus(finalStatus, catalog),
-    status: finalStatus,
-    message: parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus),
-    details: parsed.details,
-    id: parsed.id ?? entry?.id,
-    category: parsed.category ?? entry?.category,
-    retryable: parsed.retryable ?? entry?.retryable,
-    correlationId: parsed.correlationId ?? correlationId,
-    fieldErrors: parsed.fieldErrors,
-    type: parsed.type ?? entry?.type,
-    role: entry?.role,
-  };
+  // What the body holds wins; the catalog's entry fills in what it leaves out.
+  const init: Record<string, unknown> = {};
+  for (const field of fieldList) {
+    if (!field.onApiError) continue;
+    const value = (parsed as Record<string, unknown>)[field.key] ?? (entry && field.ofEntry?.(entry));
+    if (value !== undefined) init[field.key] = value;
+  }
+  init.status = finalStatus;
+  init.code ??= codeForStatus(finalStatus, catalog);
+  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus);
+  init.correlationId ??= correlationId;
+  if (entry?.role !== undefined) init.role = entry.role;
+  return init as unknown as ApiErrorInit;
 }
 
 /**

@@ -9,13 +9,20 @@ export {
 } from './common.js';
 export { detectFormat, type ParseErrorBodyOptions, parseErrorBody } from './detect.js';
 export { type EnvelopeOptions, envelope } from './envelope.js';
+export {
+  type ChangeKind,
+  type ErrorField,
+  errorFields,
+  type FieldDefinition,
+  type FieldErrorStyle,
+  type FieldOptions,
+  type JsonSchema,
+} from './fields.js';
 export { dotPathToPointer, fromPointer, pointerToDotPath, quote, safeStringify, toPointer } from './json.js';
 export { problemJson } from './problem-json.js';
 export {
   type EnvelopeNode,
   type EnvelopeSpec,
-  type ErrorField,
-  type FieldErrorStyle,
   type FieldRef,
   type FirstOf,
   field,

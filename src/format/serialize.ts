@@ -1,74 +1,9 @@
-import type { FieldError } from '../catalog/api-error.js';
-import { reasonPhrase } from '../catalog/status.js';
-import { pointerToDotPath, quote, quoteCached, safeStringify } from './json.js';
-import { type ErrorField, isAlwaysPresent, type Node } from './spec.js';
+import { errorFields, perCodeKeys } from './fields.js';
+import { isAlwaysPresent, type Node } from './spec.js';
 import type { ErrorView } from './types.js';
 
 type ObjectNode = Extract<Node, { kind: 'object' }>;
-
-// Fields whose value is fixed for a code: their JSON is computed once per code, not per response.
-const perCode: ReadonlySet<ErrorField> = new Set([
-  'code',
-  'status',
-  'id',
-  'category',
-  'retryable',
-  'type',
-  'title',
-]);
-
-function typeOf(view: ErrorView): string {
-  return view.type ?? `urn:problem-type:${encodeURIComponent(view.code)}`;
-}
-
 type Writer = (view: ErrorView) => string | undefined;
-
-function fieldErrorsWriter(style: string): Writer {
-  const item =
-    style === 'pointer'
-      ? (e: FieldError) => `{"pointer":${quote(e.pointer)},"detail":${quote(e.detail)}}`
-      : style === 'path'
-        ? (e: FieldError) => `{"path":${quote(pointerToDotPath(e.pointer))},"message":${quote(e.detail)}}`
-        : (e: FieldError) => `${quote(pointerToDotPath(e.pointer))}:${quote(e.detail)}`;
-  const open = style === 'map' ? '{' : '[';
-  const close = style === 'map' ? '}' : ']';
-  return (view) => {
-    const errors = view.fieldErrors;
-    if (errors === undefined || errors.length === 0) return undefined;
-    let json = open + item(errors[0]!);
-    for (let i = 1; i < errors.length; i++) json += `,${item(errors[i]!)}`;
-    return json + close;
-  };
-}
-
-function fieldWriter(name: ErrorField, style: string): Writer {
-  switch (name) {
-    case 'code':
-      return (view) => quoteCached(view.code);
-    case 'message':
-      return (view) => quote(view.message);
-    case 'status':
-      return (view) => String(view.status);
-    case 'id':
-      return (view) => (view.id === undefined ? undefined : String(view.id));
-    case 'category':
-      return (view) => quoteCached(view.category);
-    case 'retryable':
-      return (view) => (view.retryable ? 'true' : 'false');
-    case 'details':
-      return (view) => safeStringify(view.details);
-    case 'errors':
-      return fieldErrorsWriter(style);
-    case 'correlationId':
-      return (view) => (view.correlationId === undefined ? undefined : quote(view.correlationId));
-    case 'type':
-      return (view) => quoteCached(typeOf(view));
-    case 'title':
-      return (view) => quoteCached(view.title ?? reasonPhrase(view.status));
-    case 'instance':
-      return (view) => (view.instance === undefined ? undefined : quote(view.instance));
-  }
-}
 
 const writers = new WeakMap<Node, Writer>();
 
@@ -83,7 +18,7 @@ export function writerOf(node: Node): Writer {
       break;
     }
     case 'field': {
-      const write = fieldWriter(node.field, node.style);
+      const write = errorFields[node.field].writer(node.options);
       writer = node.missing === 'null' ? (view) => write(view) ?? 'null' : write;
       break;
     }
@@ -125,18 +60,25 @@ export function nodeJson(node: Node, view: ErrorView): string | undefined {
 type Op = string | { readonly prefix: string; readonly write: Writer };
 
 interface Plan {
-  readonly status: number;
-  readonly id: number | undefined;
-  readonly category: string;
-  readonly retryable: boolean;
-  readonly type: string | undefined;
-  readonly title: string | undefined;
+  /** The view's values of the fields fixed per code (`perCodeKeys`), when the plan was laid out. */
+  readonly values: readonly unknown[];
   readonly ops: readonly Op[];
+}
+
+type ViewRecord = Readonly<Record<string, unknown>>;
+
+/** Whether a plan still holds for a view: the same code may come with another status, type, title… */
+function holds(plan: Plan, view: ErrorView): boolean {
+  const values = plan.values;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== (view as unknown as ViewRecord)[perCodeKeys[i]!]) return false;
+  }
+  return true;
 }
 
 function isPerCode(node: Node): boolean {
   if (node.kind === 'literal') return true;
-  if (node.kind === 'field') return perCode.has(node.field);
+  if (node.kind === 'field') return errorFields[node.field].scope === 'code';
   if (node.kind === 'first') return node.alternatives.every(isPerCode);
   return node.members.every((m) => isPerCode(m.node));
 }
@@ -193,12 +135,7 @@ function planFor(root: Node, view: ErrorView): Plan {
     else joined.push(op);
   }
   return {
-    status: view.status,
-    id: view.id,
-    category: view.category,
-    retryable: view.retryable,
-    type: view.type,
-    title: view.title,
+    values: perCodeKeys.map((key) => (view as unknown as ViewRecord)[key]),
     ops: joined,
   };
 }
@@ -210,15 +147,7 @@ export function compileSerializer(root: Node): (view: ErrorView) => string {
   const plans = new Map<string, Plan>();
   return (view) => {
     let plan = plans.get(view.code);
-    if (
-      plan === undefined ||
-      plan.status !== view.status ||
-      plan.id !== view.id ||
-      plan.category !== view.category ||
-      plan.retryable !== view.retryable ||
-      plan.type !== view.type ||
-      plan.title !== view.title
-    ) {
+    if (plan === undefined || !holds(plan, view)) {
       plan = planFor(root, view);
       if (plans.size >= planLimit) plans.clear();
       plans.set(view.code, plan);

@@ -1,30 +1,15 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
-
-/** The fields of an error that a format can place in its body. */
-export type ErrorField =
-  | 'code'
-  | 'message'
-  | 'status'
-  | 'id'
-  | 'category'
-  | 'retryable'
-  | 'details'
-  | 'errors'
-  | 'correlationId'
-  | 'type'
-  | 'title'
-  | 'instance';
-
-/** How field errors are written: RFC 9457 `[{pointer, detail}]`, `[{path, message}]` with dotted paths, or `{ path: message }`. */
-export type FieldErrorStyle = 'pointer' | 'path' | 'map';
+import {
+  type ErrorField,
+  errorFields,
+  type FieldDefinition,
+  type FieldErrorStyle,
+  type FieldOptions,
+} from './fields.js';
 
 /** A reference to a field of the error, placed in the body. Plain data: `{ "$field": "code" }`. */
-export interface FieldRef {
+export interface FieldRef extends FieldOptions {
   readonly $field: ErrorField;
-  /** What to write when the error has no value for the field. @default 'omit' */
-  readonly missing?: 'omit' | 'null';
-  /** For `errors`: how field errors are written. @default 'pointer' */
-  readonly style?: FieldErrorStyle;
 }
 
 /** The first alternative that has a value: `{ "$first": [...] }`. */
@@ -52,21 +37,10 @@ export type EnvelopeNode =
 /** An envelope declaration: an object whose leaves are literals and field references. */
 export type EnvelopeSpec = { readonly [key: string]: EnvelopeNode };
 
-/** References to the fields of an error, for envelope declarations. */
-export const field = Object.freeze({
-  code: { $field: 'code' },
-  message: { $field: 'message' },
-  status: { $field: 'status' },
-  id: { $field: 'id' },
-  category: { $field: 'category' },
-  retryable: { $field: 'retryable' },
-  details: { $field: 'details' },
-  errors: { $field: 'errors' },
-  correlationId: { $field: 'correlationId' },
-  type: { $field: 'type' },
-  title: { $field: 'title' },
-  instance: { $field: 'instance' },
-} as const satisfies Record<ErrorField, FieldRef>);
+/** References to the fields of an error, for envelope declarations: one per row of the field table. */
+export const field: { readonly [F in ErrorField]: { readonly $field: F } } = Object.freeze(
+  Object.fromEntries(Object.keys(errorFields).map((name) => [name, Object.freeze({ $field: name })])),
+) as never;
 
 /** Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`. */
 export function fieldErrors(style: FieldErrorStyle): FieldRef {
@@ -88,12 +62,10 @@ export function literal(value: unknown): Literal {
   return { $literal: value };
 }
 
-const fields = new Set<string>(Object.keys(field));
-
 /** Compiled form of a declaration node. */
 export type Node =
   | { kind: 'literal'; value: unknown; json: string }
-  | { kind: 'field'; field: ErrorField; missing: 'omit' | 'null'; style: FieldErrorStyle }
+  | { kind: 'field'; field: ErrorField; missing: 'omit' | 'null'; options: FieldOptions }
   | { kind: 'first'; alternatives: Node[] }
   | { kind: 'object'; members: { key: string; keyJson: string; node: Node }[] };
 
@@ -126,21 +98,20 @@ export function compileSpec(spec: unknown, path = '$'): Node {
   }
   if ('$field' in spec) {
     const name = spec.$field;
-    if (typeof name !== 'string' || !fields.has(name)) {
+    if (typeof name !== 'string' || !Object.hasOwn(errorFields, name)) {
       throw new FaultlineConfigError(
         'FAULTLINE_INVALID_FORMAT',
         `${path}: unknown field ${JSON.stringify(name)}`,
       );
     }
-    const style = (spec.style ?? 'pointer') as FieldErrorStyle;
-    if (!['pointer', 'path', 'map'].includes(style)) {
-      throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: unknown style ${String(style)}`);
-    }
+    const { $field: _, ...options } = spec as unknown as FieldRef;
+    const definition: FieldDefinition = errorFields[name as ErrorField];
+    definition.check?.(options, path);
     return {
       kind: 'field',
       field: name as ErrorField,
-      missing: spec.missing === 'null' ? 'null' : 'omit',
-      style,
+      missing: options.missing === 'null' ? 'null' : 'omit',
+      options,
     };
   }
   if ('$first' in spec) {
@@ -168,19 +139,10 @@ export function isAlwaysPresent(node: Node): boolean {
     case 'literal':
       return true;
     case 'field':
-      return node.missing === 'null' || requiredFields.has(node.field);
+      return node.missing === 'null' || errorFields[node.field].always;
     case 'first':
       return node.alternatives.some(isAlwaysPresent);
     case 'object':
       return node.members.some((m) => isAlwaysPresent(m.node));
   }
 }
-
-/** Fields every error has. */
-export const requiredFields: ReadonlySet<ErrorField> = new Set([
-  'code',
-  'message',
-  'status',
-  'category',
-  'retryable',
-]);

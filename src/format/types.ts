@@ -1,5 +1,8 @@
 import type { FieldError } from '../catalog/api-error.js';
+import type { ParsedError } from './fields.js';
 import type { EnvelopeSpec } from './spec.js';
+
+export type { ParsedError };
 
 /** What a format writes: the fields of an error as the server answers it. An ApiError is one. */
 export interface ErrorView {
@@ -18,22 +21,6 @@ export interface ErrorView {
   readonly title?: string | undefined;
   /** RFC 9457 `instance`: the occurrence, usually the request path. */
   readonly instance?: string | undefined;
-}
-
-/** What a format reads back from a body: the fields it found. */
-export interface ParsedError {
-  code?: string;
-  message?: string;
-  status?: number;
-  id?: number;
-  category?: string;
-  retryable?: boolean;
-  details?: unknown;
-  fieldErrors?: FieldError[];
-  correlationId?: string;
-  type?: string;
-  title?: string;
-  instance?: string;
 }
 
 /** A wire format of error bodies, with a serializer and a parser compiled from one declaration. */

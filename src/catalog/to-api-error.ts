@@ -1,0 +1,50 @@
+import { ApiError, type ApiErrorOptions } from './api-error.js';
+import type { CatalogEntry, CreateOptions } from './types.js';
+
+/** Options of `toApiError`: those of `catalog.create`, plus the status and the stack. */
+export interface ToApiErrorOptions extends CreateOptions {
+  /**
+   * Answers the entry's code under another status; category and retryable then follow that status.
+   * @default the entry's status
+   */
+  status?: number;
+  /**
+   * Whether to capture a stack trace.
+   * @default true for a 5xx status, false otherwise
+   */
+  stack?: boolean;
+}
+
+/**
+ * Builds the ApiError of a catalog entry: the one place an entry's fields become an error's. Its message is
+ * the entry's template rendered over `details`; `options.headers` are merged over the entry's. A collapsed
+ * code (`collapses`) answers alike every time: only its reason and cause, both server side, vary.
+ * @example
+ * const error = toApiError(catalog.get('SESSION_NOT_FOUND')!, { sessionId: 's1' }, { correlationId });
+ */
+export function toApiError(entry: CatalogEntry, details?: unknown, options?: ToApiErrorOptions): ApiError {
+  const status = options?.status ?? entry.status;
+  const own = status === entry.status;
+  const collapsed = entry.collapses !== undefined;
+  const errorOptions: ApiErrorOptions = { stack: options?.stack ?? status >= 500 };
+  if (options?.cause !== undefined) errorOptions.cause = options.cause;
+  if (collapsed && options?.reason !== undefined) errorOptions.reason = options.reason;
+  return new ApiError(
+    {
+      code: entry.code,
+      status,
+      message: collapsed ? entry.message : (options?.message ?? entry.template.render(details)),
+      details: collapsed ? undefined : details,
+      id: entry.id,
+      category: own ? entry.category : undefined,
+      retryable: own ? entry.retryable : undefined,
+      headers: options?.headers && !collapsed ? { ...entry.headers, ...options.headers } : entry.headers,
+      correlationId: options?.correlationId,
+      fieldErrors: collapsed ? undefined : options?.fieldErrors,
+      type: entry.type,
+      // The entry's role stands for its own status only: a 502 under the internal code is not that mechanism.
+      role: own ? entry.role : undefined,
+    },
+    errorOptions,
+  );
+}
