@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { isApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
+import type { ErrorFormat } from '../format/types.js';
 import { parseErrorResponse } from './parse-response.js';
 import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
+import { randomId } from './uuid.js';
 
 interface Prepared {
   method: string;
@@ -75,9 +76,10 @@ async function parseSuccess(response: Response): Promise<unknown> {
  *   if (api.is(err, 'SESSION_NOT_FOUND')) console.log(err.details.sessionId);
  * }
  */
-export function createClient<C extends Catalog<any> | undefined = undefined>(
-  options: ClientOptions<C>,
-): Client<C> {
+export function createClient<
+  C extends Catalog<any> | undefined = undefined,
+  const F extends readonly ErrorFormat[] = readonly [],
+>(options: ClientOptions<C, F>): Client<C, F> {
   const base = new URL(String(options.baseUrl).replace(/\/?$/, '/'));
   const doFetch = options.fetch ?? globalThis.fetch;
   const catalog = options.catalog as Catalog<any> | undefined;
@@ -109,7 +111,7 @@ export function createClient<C extends Catalog<any> | undefined = undefined>(
       !(idempotencyHeader in headers)
     ) {
       // One key per logical request, reused on every attempt: the server replays instead of running it twice.
-      headers[idempotencyHeader] = randomUUID();
+      headers[idempotencyHeader] = randomId();
     }
     return {
       method,
@@ -264,5 +266,5 @@ export function createClient<C extends Catalog<any> | undefined = undefined>(
       catalog ? (code === undefined ? catalog.is(value) : catalog.is(value, code)) : isApiError(value, code),
     budget: policy.budget,
   };
-  return client as unknown as Client<C>;
+  return client as unknown as Client<C, F>;
 }

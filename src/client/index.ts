@@ -4,8 +4,13 @@ export { type ParseErrorResponseOptions, parseErrorResponse } from './parse-resp
 export { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 export type {
   Client,
+  ClientCatalogError,
   ClientError,
+  ClientErrorOf,
+  ClientIs,
   ClientOptions,
+  DetailsCarriageOf,
+  DetailsSeen,
   RequestOptions,
   RetryContext,
   RetryOptions,

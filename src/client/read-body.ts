@@ -23,5 +23,12 @@ export async function readBodyText(response: Response, limit: number, timeoutMs:
     clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
-  return new TextDecoder().decode(Buffer.concat(chunks, size));
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(joined);
 }

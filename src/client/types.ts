@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { Catalog, CatalogError } from '../catalog/types.js';
+import type { Catalog, DetailsOf } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import type { RetryBudget, RetryBudgetOptions } from './budget.js';
 
@@ -11,8 +11,47 @@ export type UnknownCode = string & { readonly [unknownCode]: true };
 /** An error whose code the catalog does not hold. */
 export type UnknownApiError = ApiError<UnknownCode, unknown>;
 
-/** The errors a client with catalog `C` rejects with: a union discriminated on `code`. */
-export type ClientError<C> = C extends Catalog<infer Defs> ? CatalogError<Defs> | UnknownApiError : ApiError;
+/**
+ * Whether the bodies of formats `F` carry details: `'always'`, `'never'` (a message-only envelope, or one
+ * without a details member) or `'maybe'` (in some alternatives or some formats only). A format that does
+ * not say is taken to carry them, as problem+json, the default, does.
+ */
+export type DetailsCarriageOf<F extends readonly ErrorFormat[]> = F[number] extends infer Format
+  ? Format extends { readonly '~details'?: infer D }
+    ? unknown extends D
+      ? 'always'
+      : Exclude<D, undefined>
+    : 'always'
+  : never;
+
+/** The details a client can see: the code's type when its formats carry them, else optional or absent. */
+export type DetailsSeen<Details, Carriage> = [Carriage] extends ['always']
+  ? Details
+  : [Carriage] extends ['never']
+    ? undefined
+    : Details | undefined;
+
+/** The error of one code of a catalog as a client with formats `F` receives it. */
+export type ClientErrorOf<
+  Defs,
+  Code extends keyof Defs & string,
+  F extends readonly ErrorFormat[] = readonly [],
+> = ApiError<Code, DetailsSeen<DetailsOf<Defs[Code]>, DetailsCarriageOf<F>>>;
+
+/** Any error of a catalog as a client with formats `F` receives it: a union discriminated on `code`. */
+export type ClientCatalogError<Defs, F extends readonly ErrorFormat[] = readonly []> = {
+  [Code in keyof Defs & string]: ClientErrorOf<Defs, Code, F>;
+}[keyof Defs & string];
+
+/** The errors a client with catalog `C` and formats `F` rejects with: a union discriminated on `code`. */
+export type ClientError<C, F extends readonly ErrorFormat[] = readonly []> =
+  C extends Catalog<infer Defs> ? ClientCatalogError<Defs, F> | UnknownApiError : ApiError;
+
+/** Narrows a caught value to an error of the catalog, or of one of its codes, typed by what the formats carry. */
+export interface ClientIs<Defs, F extends readonly ErrorFormat[]> {
+  <Code extends keyof Defs & string>(value: unknown, code: Code): value is ClientErrorOf<Defs, Code, F>;
+  (value: unknown): value is ClientCatalogError<Defs, F>;
+}
 
 /** What retry hooks receive. */
 export interface RetryContext {
@@ -83,13 +122,20 @@ export interface RetryOptions {
 }
 
 /** Options of `createClient`. */
-export interface ClientOptions<C extends Catalog<any> | undefined = undefined> {
+export interface ClientOptions<
+  C extends Catalog<any> | undefined = undefined,
+  F extends readonly ErrorFormat[] = readonly [],
+> {
   /** The API's base URL; request paths are resolved against it. */
   baseUrl: string | URL;
   /** The API's catalog: errors are typed by it. */
   catalog?: C;
-  /** Formats tried before the common ones. */
-  formats?: readonly ErrorFormat[];
+  /**
+   * The API's formats, tried before the common ones. They type `details`: optional or absent when a format
+   * cannot carry them.
+   * @default [] (problem+json and the common envelopes)
+   */
+  formats?: F;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
   /** The retry policy; `false` for none. */
@@ -133,7 +179,10 @@ type Method = <T = unknown>(path: string, options?: RequestOptions) => Promise<T
 type SafeMethod<E> = <T = unknown>(path: string, options?: RequestOptions) => Promise<SafeResult<T, E>>;
 
 /** A client that throws typed errors and retries like the best clients do. */
-export interface Client<C extends Catalog<any> | undefined = undefined> {
+export interface Client<
+  C extends Catalog<any> | undefined = undefined,
+  F extends readonly ErrorFormat[] = readonly [],
+> {
   get: Method;
   head: Method;
   post: Method;
@@ -144,12 +193,12 @@ export interface Client<C extends Catalog<any> | undefined = undefined> {
   request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>;
   /** The same methods, resolving to `{ data } | { error }` instead of rejecting. */
   safe: {
-    get: SafeMethod<ClientError<C>>;
-    head: SafeMethod<ClientError<C>>;
-    post: SafeMethod<ClientError<C>>;
-    put: SafeMethod<ClientError<C>>;
-    patch: SafeMethod<ClientError<C>>;
-    delete: SafeMethod<ClientError<C>>;
+    get: SafeMethod<ClientError<C, F>>;
+    head: SafeMethod<ClientError<C, F>>;
+    post: SafeMethod<ClientError<C, F>>;
+    put: SafeMethod<ClientError<C, F>>;
+    patch: SafeMethod<ClientError<C, F>>;
+    delete: SafeMethod<ClientError<C, F>>;
   };
   /** A `fetch` with the client's retries, which rejects with a typed ApiError for a non-2xx response. */
   fetch(
@@ -158,7 +207,7 @@ export interface Client<C extends Catalog<any> | undefined = undefined> {
   ): Promise<Response>;
   /** Narrows a caught value to an error of the catalog, or of one of its codes. */
   is: C extends Catalog<infer Defs>
-    ? Catalog<Defs>['is']
+    ? ClientIs<Defs, F>
     : (value: unknown, code?: string) => value is ApiError;
   /** The retry budget the client's requests share, if any. */
   readonly budget: RetryBudget | undefined;
