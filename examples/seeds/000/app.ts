@@ -1,0 +1,69 @@
+/**
+ * Seed 000: the voice-agent platform API of reference page 000 on node:http, with its chat over
+ * WebSocket. Its flat envelope carries the correlation id of `X-PolyAI-Correlation-Id` as `error_id`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNodeErrors } from 'faultline/node';
+import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
+import { Auth } from './auth.js';
+import { errors, settings } from './catalog.js';
+import { Platform, type PlatformOptions } from './domain.js';
+import { routes } from './routes.js';
+
+/** Options of seed 000. */
+export interface SeedOptions extends PlatformOptions {
+  /** @default the system clock */
+  clock?: Clock;
+  /** Where error log lines go. @default stderr */
+  log?: LogSink;
+  /** Where recordings are kept. @default a new temporary folder */
+  recordings?: string;
+}
+
+/** The methods the API knows; any other is answered 501 (RFC 9110 §15.6.2). */
+const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The seed's parts: the server, its domain and auth, and `drain()` for a graceful stop. */
+export interface Seed {
+  readonly server: Server;
+  readonly platform: Platform;
+  readonly auth: Auth;
+  readonly recordings: string;
+  /** Stops admitting requests: each new one is answered 503 with `Retry-After` while in-flight ones finish. */
+  drain(): void;
+}
+
+export function createSeed(options: SeedOptions = {}): Seed {
+  const clock = options.clock ?? systemClock;
+  const auth = new Auth(clock);
+  const platform = new Platform(clock, options);
+  const recordings = options.recordings ?? mkdtempSync(join(tmpdir(), 'seed-000-'));
+  const router = routes(platform, auth, { recordings });
+  const nodeErrors = createNodeErrors({ ...settings, onError: logErrors(options.log) });
+  let draining = false;
+  const server = createServer(
+    nodeErrors((req, res) => {
+      if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
+      if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
+      return router.handle(req, res);
+    }),
+  );
+  return {
+    server,
+    platform,
+    auth,
+    recordings,
+    drain: () => {
+      draining = true;
+    },
+  };
+}
+
+/** Starts seed 000 on `port` (0: a free one) and returns its URL. */
+export async function start(port = 0, options: SeedOptions = {}): Promise<Running & { seed: Seed }> {
+  const seed = createSeed(options);
+  return { ...(await listen(seed.server, port)), seed };
+}

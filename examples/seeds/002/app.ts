@@ -1,0 +1,221 @@
+/**
+ * Seed 002: the product-tour SaaS API of reference page 002 on Fastify. Its nested envelope carries a
+ * category per code and validation `details[]` of `{ path, message }`; SDK routes allow 600 requests per
+ * minute per API key.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { createFastifyErrors } from 'faultline/fastify';
+import { validate } from 'faultline/server';
+import * as z from 'zod';
+import { type Clock, type LogSink, logErrors, type Running, systemClock } from '../shared/run.js';
+import { errors, format } from './catalog.js';
+import { Tours, type ToursOptions, type User } from './domain.js';
+
+/** Options of seed 002. */
+export interface SeedOptions extends ToursOptions {
+  clock?: Clock;
+  log?: LogSink;
+  /** The AI provider that suggests tour copy. @default https://ai.invalid */
+  aiProvider?: string;
+  /** SDK requests per minute per API key. @default 600 */
+  sdkRate?: number;
+}
+
+const eventTypes = ['page_view', 'tour_started', 'tour_completed', 'step_viewed', 'survey_answered'] as const;
+const schemas = {
+  register: z.object({
+    email: z.email(),
+    password: z.string().min(8).max(200),
+    company: z.string().min(2).max(100),
+  }),
+  login: z.object({ email: z.string(), password: z.string() }),
+  google: z.object({ email: z.email() }),
+  forgot: z.object({ email: z.string() }),
+  reset: z.object({ token: z.string().min(1), password: z.string().min(8).max(200) }),
+  invite: z.object({ email: z.email(), role: z.enum(['admin', 'member']).default('member') }),
+  accept: z.object({ token: z.string().min(1) }),
+  audience: z.object({ name: z.string().min(1).max(100) }),
+  flow: z.object({ title: z.string().min(1).max(200), audienceId: z.string().optional() }),
+  suggest: z.object({ prompt: z.string().min(1).max(2000) }),
+  events: z.object({
+    events: z
+      .array(
+        z.object({
+          type: z.enum(eventTypes),
+          userId: z.string().optional(),
+          properties: z.record(z.string(), z.unknown()).optional(),
+        }),
+      )
+      .min(1)
+      .max(500),
+  }),
+};
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+const bearer = (request: FastifyRequest) => {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+};
+
+export interface Seed {
+  readonly app: FastifyInstance;
+  readonly tours: Tours;
+}
+
+export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
+  const clock = options.clock ?? systemClock;
+  const tours = new Tours(clock, options);
+  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  await app.register(createFastifyErrors({ catalog: errors, format, onError: logErrors(options.log) }));
+
+  const user = (request: FastifyRequest): User => tours.verify(cookie(request, 'token') ?? bearer(request));
+  const context = (request: FastifyRequest) => {
+    const caller = user(request);
+    const header = request.headers['x-tenant-id'];
+    return { caller, ...tours.tenantOf(caller, typeof header === 'string' ? header : undefined) };
+  };
+
+  app.get('/api/health', async () => ({ ok: true }));
+
+  app.post('/api/auth/register', async (request, reply) => {
+    const input = await validate(schemas.register, request.body);
+    const { user: created, tenant } = tours.register(input.email, input.password, input.company);
+    return reply.code(201).send({ userId: created.id, tenantId: tenant.id });
+  });
+  app.post('/api/auth/login', async (request, reply) => {
+    const input = await validate(schemas.login, request.body);
+    const tokens = tours.issue(tours.login(input.email, input.password));
+    return reply
+      .header('set-cookie', [
+        `token=${tokens.access}; HttpOnly; Path=/`,
+        `refresh=${tokens.refresh}; HttpOnly; Path=/api/auth`,
+      ])
+      .send({ token: tokens.access });
+  });
+  app.post('/api/auth/google', async (request) => {
+    const input = await validate(schemas.google, request.body);
+    return { token: tours.issue(tours.signInWithGoogle(input.email)).access };
+  });
+  app.post('/api/auth/refresh', async (request, reply) => {
+    const tokens = tours.refresh(cookie(request, 'refresh'));
+    return reply
+      .header('set-cookie', [
+        `token=${tokens.access}; HttpOnly; Path=/`,
+        `refresh=${tokens.refresh}; HttpOnly; Path=/api/auth`,
+      ])
+      .send({ token: tokens.access });
+  });
+  app.post('/api/auth/logout', async (request, reply) => {
+    const token = cookie(request, 'token') ?? bearer(request);
+    tours.verify(token);
+    tours.revoke(token!);
+    return reply.code(204).send();
+  });
+  app.post('/api/auth/forgot', async (request, reply) => {
+    tours.forgot((await validate(schemas.forgot, request.body)).email);
+    return reply.code(202).send({ sent: true });
+  });
+  app.post('/api/auth/reset', async (request, reply) => {
+    const input = await validate(schemas.reset, request.body);
+    tours.reset(input.token, input.password);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/invites', async (request, reply) => {
+    const { tenant, role } = context(request);
+    tours.requireAdmin(role);
+    const input = await validate(schemas.invite, request.body);
+    tours.invite(tenant, input.email, input.role);
+    return reply.code(202).send({ invited: input.email });
+  });
+  app.post('/api/invites/accept', async (request) => {
+    const caller = user(request);
+    const { token } = await validate(schemas.accept, request.body);
+    return { tenantId: tours.accept(caller, token).id };
+  });
+  app.get<{ Params: { id: string } }>('/api/users/:id', async (request) => {
+    const { tenant } = context(request);
+    return tours.member(tenant, request.params.id);
+  });
+  app.post('/api/audiences', async (request, reply) => {
+    const { tenant } = context(request);
+    const { name } = await validate(schemas.audience, request.body);
+    const audience = { id: `aud_${tenant.audiences.size + 1}`, name };
+    tenant.audiences.set(audience.id, audience);
+    return reply.code(201).send(audience);
+  });
+  app.delete<{ Params: { id: string } }>('/api/audiences/:id', async (request, reply) => {
+    const { tenant, role } = context(request);
+    tours.requireAdmin(role);
+    tours.deleteAudience(tenant, request.params.id);
+    return reply.code(204).send();
+  });
+  app.post('/api/flows', async (request, reply) => {
+    const { tenant } = context(request);
+    const input = await validate(schemas.flow, request.body);
+    if (input.audienceId !== undefined && !tenant.audiences.has(input.audienceId))
+      throw errors.create('CONTENT_NOT_FOUND');
+    const flow = { id: `flow_${tenant.flows.size + 1}`, ...input };
+    tenant.flows.set(flow.id, flow);
+    return reply.code(201).send(flow);
+  });
+  app.get<{ Params: { id: string } }>('/api/flows/:id', async (request) => {
+    const flow = context(request).tenant.flows.get(request.params.id);
+    if (!flow) throw errors.create('CONTENT_NOT_FOUND');
+    return flow;
+  });
+  app.post('/api/api-keys', async (request, reply) => {
+    const { tenant, role } = context(request);
+    tours.requireAdmin(role);
+    return reply.code(201).send({ key: tours.createApiKey(tenant) });
+  });
+  app.post('/api/ai/suggest', async (request) => {
+    context(request);
+    const { prompt } = await validate(schemas.suggest, request.body);
+    let answer: Response;
+    try {
+      answer = await fetch(options.aiProvider ?? 'https://ai.invalid/v1/complete', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt }),
+        signal: AbortSignal.timeout(3000),
+      });
+    } catch (cause) {
+      throw errors.create('EXTERNAL_SERVICE_ERROR', undefined, { cause });
+    }
+    if (!answer.ok) {
+      await answer.body?.cancel();
+      throw errors.create('EXTERNAL_SERVICE_ERROR', undefined, {
+        cause: new Error(`AI provider answered ${answer.status}`),
+      });
+    }
+    return { suggestion: ((await answer.json()) as { text?: string }).text ?? '' };
+  });
+
+  // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key.
+  app.post('/api/sdk/events', async (request, reply) => {
+    const key = request.headers['x-api-key'];
+    tours.tenantOfKey(typeof key === 'string' ? key : undefined);
+    const { events } = await validate(schemas.events, request.body);
+    return reply.code(202).send({ accepted: tours.ingest(events) });
+  });
+
+  return { app, tours };
+}
+
+/** Starts seed 002 on `port` (0: a free one). */
+export async function start(port = 0, options: SeedOptions = {}): Promise<Running & { seed: Seed }> {
+  const seed = await createSeed(options);
+  const address = await seed.app.listen({ port, host: '127.0.0.1' });
+  const bound = Number(new URL(address).port);
+  return { url: `http://127.0.0.1:${bound}`, port: bound, close: () => seed.app.close(), seed };
+}

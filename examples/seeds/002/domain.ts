@@ -1,0 +1,275 @@
+/**
+ * The product-tour SaaS of page 002, in memory: users (password or Google), companies (tenants) with
+ * members and roles, invites, password resets, signed access and refresh tokens, content (flows) that
+ * references audiences, SDK API keys and the event buffer they feed.
+ */
+import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../shared/run.js';
+import { errors } from './catalog.js';
+
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface User {
+  id: string;
+  email: string;
+  provider: 'password' | 'google';
+  passwordHash?: string;
+  salt?: string;
+}
+export interface Tenant {
+  id: string;
+  name: string;
+  members: Map<string, Role>;
+  audiences: Map<string, { id: string; name: string }>;
+  flows: Map<string, { id: string; title: string; audienceId?: string }>;
+  apiKeys: Set<string>;
+}
+
+const accessTtl = 15 * 60_000;
+const refreshTtl = 7 * 24 * 60 * 60_000;
+
+/** Options of the domain. */
+export interface ToursOptions {
+  /** How many companies this instance holds; registration past it fails. @default 10 000 */
+  maxTenants?: number;
+  /** How many SDK events the buffer holds before the pipeline drains it. @default 100 000 */
+  eventBuffer?: number;
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
+
+export class Tours {
+  readonly users = new Map<string, User>();
+  readonly byEmail = new Map<string, string>();
+  readonly tenants = new Map<string, Tenant>();
+  /** Mail the API would send: reset and invite tokens land here. */
+  readonly outbox: { to: string; kind: 'reset' | 'invite'; token: string }[] = [];
+  readonly events: unknown[] = [];
+  readonly #secret = randomBytes(32);
+  readonly #revoked = new Set<string>();
+  readonly #refresh = new Map<string, { user: string; expires: number }>();
+  readonly #resets = new Map<string, { user: string; expires: number }>();
+  readonly #invites = new Map<string, { tenant: string; email: string; role: Role }>();
+  readonly #maxTenants: number;
+  readonly #eventBuffer: number;
+
+  constructor(
+    private readonly clock: Clock,
+    options: ToursOptions = {},
+  ) {
+    this.#maxTenants = options.maxTenants ?? 10_000;
+    this.#eventBuffer = options.eventBuffer ?? 100_000;
+  }
+
+  // Registration and sign-in
+
+  register(email: string, password: string, company: string): { user: User; tenant: Tenant } {
+    if (this.byEmail.has(email.toLowerCase())) throw errors.create('EMAIL_EXISTS');
+    if ([...this.tenants.values()].some((t) => t.name.toLowerCase() === company.toLowerCase()))
+      throw errors.create('TENANT_EXISTS');
+    // Both rows or neither: a tenant that cannot be stored leaves no orphan user behind.
+    if (this.tenants.size >= this.#maxTenants)
+      throw errors.create('REGISTRATION_FAILED', undefined, {
+        cause: new RangeError(`tenant store full (${this.#maxTenants})`),
+      });
+    const salt = randomBytes(16).toString('hex');
+    const user = this.#addUser({
+      id: id('usr'),
+      email,
+      provider: 'password',
+      salt,
+      passwordHash: hash(password, salt),
+    });
+    const tenant = this.createTenant(company, user.id);
+    return { user, tenant };
+  }
+
+  signInWithGoogle(email: string): User {
+    const existing = this.byEmail.get(email.toLowerCase());
+    if (existing) return this.users.get(existing)!;
+    return this.#addUser({ id: id('usr'), email, provider: 'google' });
+  }
+
+  login(email: string, password: string): User {
+    const user = this.users.get(this.byEmail.get(email.toLowerCase()) ?? '');
+    if (!user) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    if (user.provider !== 'password') throw errors.create('AUTH_PROVIDER_MISMATCH');
+    const given = Buffer.from(hash(password, user.salt!), 'hex');
+    if (!timingSafeEqual(given, Buffer.from(user.passwordHash!, 'hex')))
+      throw errors.create('AUTH_INVALID_CREDENTIALS');
+    return user;
+  }
+
+  createTenant(name: string, owner: string): Tenant {
+    const tenant: Tenant = {
+      id: id('ten'),
+      name,
+      members: new Map([[owner, 'owner']]),
+      audiences: new Map(),
+      flows: new Map(),
+      apiKeys: new Set(),
+    };
+    this.tenants.set(tenant.id, tenant);
+    return tenant;
+  }
+
+  // Tokens: `base64url(json).signature`, access tokens revocable on logout.
+
+  issue(user: User): { access: string; refresh: string } {
+    const access = this.#sign({ sub: user.id, exp: this.clock.now() + accessTtl, jti: id('jti') });
+    const refresh = randomBytes(24).toString('base64url');
+    this.#refresh.set(refresh, { user: user.id, expires: this.clock.now() + refreshTtl });
+    return { access, refresh };
+  }
+
+  verify(token: string | undefined): User {
+    if (!token) throw errors.create('AUTH_NO_TOKEN');
+    const [payload, signature] = token.split('.');
+    if (!payload || !signature || !safeEqual(signature, this.#mac(payload)))
+      throw errors.create('AUTH_INVALID_TOKEN');
+    let claims: { sub: string; exp: number; jti: string };
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw errors.create('AUTH_INVALID_TOKEN');
+    }
+    if (claims.exp <= this.clock.now()) throw errors.create('AUTH_INVALID_TOKEN');
+    if (this.#revoked.has(claims.jti)) throw errors.create('AUTH_TOKEN_REVOKED');
+    const user = this.users.get(claims.sub);
+    if (!user) throw errors.create('AUTH_INVALID_TOKEN');
+    return user;
+  }
+
+  revoke(token: string): void {
+    const [payload] = token.split('.');
+    try {
+      this.#revoked.add(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')).jti);
+    } catch {
+      // A token that does not parse was never valid: nothing to revoke.
+    }
+  }
+
+  refresh(token: string | undefined): { access: string; refresh: string } {
+    if (!token) throw errors.create('AUTH_NO_REFRESH_TOKEN');
+    const entry = this.#refresh.get(token);
+    this.#refresh.delete(token);
+    if (!entry || entry.expires <= this.clock.now()) throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
+    return this.issue(this.users.get(entry.user)!);
+  }
+
+  // Password resets and invites: single-use tokens sent by mail.
+
+  forgot(email: string): void {
+    const user = this.byEmail.get(email.toLowerCase());
+    if (!user) return;
+    const token = randomBytes(24).toString('base64url');
+    this.#resets.set(token, { user, expires: this.clock.now() + 60 * 60_000 });
+    this.outbox.push({ to: email, kind: 'reset', token });
+  }
+
+  reset(token: string, password: string): void {
+    const entry = this.#resets.get(token);
+    this.#resets.delete(token);
+    if (!entry || entry.expires <= this.clock.now()) throw errors.create('INVALID_RESET_TOKEN');
+    const user = this.users.get(entry.user)!;
+    user.salt = randomBytes(16).toString('hex');
+    user.passwordHash = hash(password, user.salt);
+  }
+
+  invite(tenant: Tenant, email: string, role: Role): string {
+    const token = randomBytes(24).toString('base64url');
+    this.#invites.set(token, { tenant: tenant.id, email: email.toLowerCase(), role });
+    this.outbox.push({ to: email, kind: 'invite', token });
+    return token;
+  }
+
+  accept(user: User, token: string): Tenant {
+    const invite = this.#invites.get(token);
+    if (!invite || invite.email !== user.email.toLowerCase()) throw errors.create('INVALID_INVITE_TOKEN');
+    const tenant = this.tenants.get(invite.tenant);
+    if (!tenant) throw errors.create('TENANT_NOT_FOUND');
+    if (tenant.members.has(user.id)) throw errors.create('MEMBER_EXISTS');
+    this.#invites.delete(token);
+    tenant.members.set(user.id, invite.role);
+    return tenant;
+  }
+
+  // Company context: the `X-Tenant-ID` header, or the user's only company.
+
+  tenantOf(user: User, header: string | undefined): { tenant: Tenant; role: Role } {
+    if (header === undefined) {
+      const mine = [...this.tenants.values()].filter((t) => t.members.has(user.id));
+      if (mine.length !== 1) throw errors.create('MISSING_TENANT_ID');
+      return { tenant: mine[0]!, role: mine[0]!.members.get(user.id)! };
+    }
+    const tenant = this.tenants.get(header);
+    if (!tenant) throw errors.create('TENANT_NOT_FOUND');
+    const role = tenant.members.get(user.id);
+    if (!role) throw errors.create('FORBIDDEN');
+    return { tenant, role };
+  }
+
+  requireAdmin(role: Role): void {
+    if (role === 'member') throw errors.create('INSUFFICIENT_ROLE');
+  }
+
+  member(tenant: Tenant, userId: string): { id: string; email: string; role: Role } {
+    const role = tenant.members.get(userId);
+    const user = this.users.get(userId);
+    if (!role || !user) throw errors.create('USER_NOT_FOUND');
+    return { id: user.id, email: user.email, role };
+  }
+
+  deleteAudience(tenant: Tenant, audienceId: string): void {
+    if (!tenant.audiences.has(audienceId)) throw errors.create('CONTENT_NOT_FOUND');
+    if ([...tenant.flows.values()].some((f) => f.audienceId === audienceId))
+      throw errors.create('AUDIENCE_IN_USE');
+    tenant.audiences.delete(audienceId);
+  }
+
+  // SDK: API keys and the event buffer.
+
+  createApiKey(tenant: Tenant): string {
+    const key = `pk_${randomBytes(18).toString('hex')}`;
+    tenant.apiKeys.add(key);
+    return key;
+  }
+
+  tenantOfKey(key: string | undefined): Tenant {
+    if (key) for (const tenant of this.tenants.values()) if (tenant.apiKeys.has(key)) return tenant;
+    throw errors.create('AUTH_FAILED');
+  }
+
+  ingest(events: readonly unknown[]): number {
+    if (this.events.length + events.length > this.#eventBuffer)
+      // The buffer is sized for the pipeline's drain rate: overflowing it is a fault, not the caller's.
+      throw new RangeError(`event buffer overflow: ${this.events.length} buffered`);
+    this.events.push(...events);
+    return events.length;
+  }
+
+  #addUser(user: User): User {
+    this.users.set(user.id, user);
+    this.byEmail.set(user.email.toLowerCase(), user.id);
+    return user;
+  }
+
+  #sign(claims: object): string {
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${payload}.${this.#mac(payload)}`;
+  }
+
+  #mac(payload: string): string {
+    return createHmac('sha256', this.#secret).update(payload).digest('base64url');
+  }
+}
+
+function hash(password: string, salt: string): string {
+  return scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,87 @@
+/** What every seed server shares: listening on 127.0.0.1 and a JSON-lines log of the errors it answers. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import type { ErrorEvent } from 'faultline/server';
+
+/** A running seed: its base URL and how to stop it. */
+export interface Running {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 (`port` 0 picks a free one) and resolves once the socket is bound. */
+export function listen(server: Server, port = 0): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as AddressInfo).port;
+      resolve({
+        url: `http://127.0.0.1:${bound}`,
+        port: bound,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/** True when `moduleUrl` is the script node was started with. */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/** One line of the server log: what the client was answered, and what really happened. */
+export interface LogLine {
+  readonly level: 'warn' | 'error';
+  readonly code: string;
+  readonly status: number;
+  readonly correlationId: string;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  /** The internal reason of a collapsed code: here, never on the wire. */
+  readonly reason?: string;
+  /** What was thrown, for 5xx answers: its message and the first line of its stack. */
+  readonly thrown?: string;
+}
+
+/** Where log lines go: stderr as JSON by default; tests pass an array's `push`. */
+export type LogSink = (line: LogLine) => void;
+
+export const stderrSink: LogSink = (line) => process.stderr.write(`${JSON.stringify(line)}\n`);
+
+/** An `onError` hook that writes one log line per answered error. */
+export function logErrors(sink: LogSink = stderrSink): (event: ErrorEvent) => void {
+  return ({ error, thrown, correlationId, request }) => {
+    const line: LogLine = {
+      level: error.status >= 500 ? 'error' : 'warn',
+      code: error.code,
+      status: error.status,
+      correlationId,
+      method: request.method,
+      url: request.url,
+      ...(error.reason === undefined ? {} : { reason: error.reason }),
+      ...(error.status >= 500 && thrown !== error ? { thrown: describe(thrown) } : {}),
+    };
+    sink(line);
+  };
+}
+
+function describe(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+  } catch {
+    return 'unprintable thrown value';
+  }
+}
+
+/** A clock the domains read; tests move it instead of waiting. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

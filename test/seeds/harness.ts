@@ -1,0 +1,129 @@
+/**
+ * The conformance harness of the seeds: each documented row of a reference page (the fixture facts) gets
+ * a probe — a real request to the running seed — and the answer must carry exactly the row's status,
+ * code, id and the page's body shape. A row no request can produce is listed with the reason.
+ */
+import type { Catalog } from 'faultline';
+import { type ErrorFormat, parseErrorBody } from 'faultline/format';
+import { createErrorHandler } from 'faultline/server';
+import { expect } from 'vitest';
+import { type PageName, type ReferenceRow, referencePage } from '../fixtures/reference/index.js';
+
+/** What a probe observed: an HTTP answer (also a WebSocket handshake refusal), an event, or a close. */
+export type Observed =
+  | { kind: 'http'; status: number; headers: Headers; body: string }
+  | { kind: 'ws-event'; body: string }
+  | { kind: 'ws-close'; code: number };
+
+/** A probe: makes the request(s) that produce one row, returns what the last one observed. */
+export type Probe = () => Promise<Observed>;
+
+/** The key a row is matched by: its catalog code, else its status or close code. */
+export function rowKey(row: ReferenceRow): string {
+  if (row.catalogCode) return row.catalogCode;
+  if (row.closeCode !== undefined) return `close ${row.closeCode}`;
+  return `status ${row.status}`;
+}
+
+/** The rows of a page, each with its key; rows sharing a key (one code printed twice) keep one. */
+export function rowsOf(page: PageName): { key: string; row: ReferenceRow }[] {
+  const seen = new Set<string>();
+  const rows: { key: string; row: ReferenceRow }[] = [];
+  for (const row of referencePage(page).rows) {
+    const key = rowKey(row);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push({ key, row });
+  }
+  return rows;
+}
+
+/** All documented rows of a page, duplicates included: the denominator of reachable/total. */
+export const totalRows = (page: PageName) => referencePage(page).rows.length;
+
+const keysOf = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.length > 0
+      ? [keysOf(value[0])]
+      : []
+    : typeof value === 'object' && value !== null
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, keysOf((value as Record<string, unknown>)[k])]),
+        )
+      : typeof value;
+
+/** The shape of a JSON body: its keys and value types, recursively (arrays by their first item). */
+export const shapeOf = (body: string) => keysOf(JSON.parse(body));
+
+export interface SeedContract {
+  readonly catalog: Catalog<any>;
+  readonly format: ErrorFormat;
+  /** The response header carrying the correlation id. */
+  readonly correlationHeader: string;
+}
+
+/**
+ * Asserts that `observed` is exactly what `row` documents: status (the row's, or its code's when the page
+ * states none), code and id as parsed back by the client, the catalog message, and the body shape the
+ * format writes for that code (the page example's shape on the code it shows).
+ */
+export function expectRow(contract: SeedContract, row: ReferenceRow, observed: Observed): void {
+  const { catalog, format } = contract;
+  if (row.closeCode !== undefined) {
+    expect(observed, `close ${row.closeCode}`).toMatchObject({ kind: 'ws-close', code: row.closeCode });
+    return;
+  }
+  const entry = row.catalogCode ? catalog.get(row.catalogCode) : undefined;
+  const status = row.status ?? entry?.status;
+  if (row.channel === 'ws-event') {
+    expect(observed.kind, rowKey(row)).toBe('ws-event');
+  } else {
+    expect(observed.kind, rowKey(row)).toBe('http');
+    if (observed.kind === 'http') expect(observed.status, rowKey(row)).toBe(status);
+  }
+  if (observed.kind === 'ws-close') return;
+  const parsed = parseErrorBody(observed.body, {
+    formats: [format],
+    catalog,
+    ...(observed.kind === 'http' ? { status: observed.status } : {}),
+  });
+  if (entry) {
+    expect(parsed.code, rowKey(row)).toBe(entry.code);
+    expect(parsed.id, rowKey(row)).toBe(row.id ?? entry.id);
+    expect(parsed.message, rowKey(row)).toBe(entry.message.includes('{') ? parsed.message : entry.message);
+  } else if (status !== undefined && status !== null) {
+    expect(catalog.get(parsed.code)?.status, `${rowKey(row)}: ${parsed.code}`).toBe(status);
+  }
+  // The body is what the format writes for this code: same keys, same value types.
+  const error = catalog.create(
+    parsed.code as never,
+    parsed.details as never,
+    {
+      message: parsed.message,
+      ...(parsed.fieldErrors ? { fieldErrors: parsed.fieldErrors } : {}),
+      ...(parsed.correlationId ? { correlationId: parsed.correlationId } : {}),
+    } as never,
+  );
+  const expected = createErrorHandler({ catalog, format, onError: false }).handle(error, { url: '/' }).body;
+  expect(shapeOf(observed.body), rowKey(row)).toEqual(shapeOf(expected));
+  if (observed.kind === 'http' && contract.correlationHeader) {
+    const header = observed.headers.get(contract.correlationHeader);
+    expect(header, `${rowKey(row)}: correlation header`).toBeTruthy();
+    if (parsed.correlationId !== undefined) expect(parsed.correlationId).toBe(header);
+  }
+}
+
+/** Reads a fetch answer into an observation. */
+export async function observe(response: Response | Promise<Response>): Promise<Observed> {
+  const res = await response;
+  return { kind: 'http', status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** The reachable/total line of a seed, for the note and the test log. */
+export function summary(page: PageName, reached: number, unreachable: Record<string, string>): string {
+  const lines = [`seed ${page}: ${reached}/${totalRows(page)} documented rows produced by a real request`];
+  for (const [key, reason] of Object.entries(unreachable)) lines.push(`  not producible: ${key} — ${reason}`);
+  return lines.join('\n');
+}
