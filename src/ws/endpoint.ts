@@ -1,0 +1,295 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { ApiError } from '../catalog/api-error.js';
+import { isSafeCorrelationId } from '../server/correlation.js';
+import { toErrorHandler } from '../server/handle-error.js';
+import { headerOf, pathOf, type RequestView } from '../server/request.js';
+import { safeTerminate } from './close.js';
+import { Connection, type EndpointState } from './connection.js';
+import { wsEvent } from './event-format.js';
+import { writeHttpAnswer } from './http.js';
+import { type ConnectionLeases, createConnectionLeases, createMessageLimiter } from './limits.js';
+import { wsRoleError } from './roles.js';
+import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
+
+const defaultSessionEnd = JSON.stringify({ type: 'session_end' });
+
+function requestViewOf(request: IncomingMessage): RequestView {
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    ip: request.socket?.remoteAddress,
+  } as RequestView;
+}
+
+// `ws`'s own handshake refusals, by message: the catalog answers them in its envelope.
+function clientErrorOf(handler: ReturnType<typeof toErrorHandler>, message: string): ApiError {
+  const catalog = handler.catalog;
+  if (message === 'Invalid HTTP method') {
+    return catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
+  }
+  if (message.includes('Sec-WebSocket-Version')) {
+    return catalog.builtin('badRequest', undefined, {
+      message,
+      headers: { 'sec-websocket-version': '13, 8' },
+    });
+  }
+  // ws's messages are fixed strings naming the faulty header, never the client's input.
+  return catalog.builtin('badRequest', undefined, { message });
+}
+
+/**
+ * A WebSocket endpoint on `ws` whose errors come from the catalog: handshake refusals are the HTTP
+ * answers REST gives, errors while handling a message are error events (the connection stays open), and
+ * connection-scope errors are an event, then the entry's close code. Limits are guards keyed by session.
+ * @example
+ * const chat = createWsErrors({ errors, authenticate: (req) => ({ key: sessionOf(req) }), on: { send_message: save } });
+ * server.on('upgrade', chat.upgrade);
+ */
+export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): WsErrors<C> {
+  const handler = toErrorHandler(options.errors);
+  const catalog = handler.catalog;
+  const event = options.event ?? wsEvent;
+  const wss = options.server ?? new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const limits = options.limits ?? {};
+  const heartbeat = limits.heartbeat === false ? undefined : (limits.heartbeat ?? 30_000);
+  const messages = options.messages ?? {};
+  const rate = limits.rate;
+  const leases: ConnectionLeases | undefined = limits.connections
+    ? createConnectionLeases(limits.connections, heartbeat ?? 10_000)
+    : undefined;
+  const evictOldest = limits.connections?.onFull === 'evictOldest';
+  const state: EndpointState = {
+    catalog,
+    handler,
+    event,
+    maxBytes: messages.maxBytes ?? 64 * 1024,
+    typeField: messages.typeField ?? 'type',
+    idField: messages.idField ?? 'id',
+    schemas: messages.schemas ?? {},
+    serverOnly: new Set(messages.serverOnly ?? []),
+    on: options.on ?? {},
+    acceptBinary: messages.binary === 'accept',
+    binary: options.binary as EndpointState['binary'],
+    sessionEnd: messages.sessionEnd ? JSON.stringify(messages.sessionEnd) : defaultSessionEnd,
+    limiter: rate ? createMessageLimiter(rate) : undefined,
+    over: rate?.over ?? 'drop',
+    closeAfter: rate?.closeAfter ?? Number.POSITIVE_INFINITY,
+    exempt: new Set(rate?.exempt ?? []),
+    maxBuffered: limits.backpressure?.maxBufferedBytes ?? 1024 * 1024,
+    slowAction: limits.backpressure?.action ?? 'close',
+    idleTimeout: limits.idleTimeout,
+    maxDuration: limits.maxDuration,
+    onDrop: options.onDrop,
+    onError: options.onError as EndpointState['onError'],
+  };
+  const connections = new Set<Connection<C>>();
+  const correlationOf = new WeakMap<IncomingMessage, string>();
+  const handshakeMode = options.handshake ?? 'http';
+  const idPrefix = randomBytes(4).toString('hex');
+  let nextId = 0;
+  let shuttingDown = false;
+
+  // The correlation id of a successful handshake goes on the 101 too.
+  wss.on('headers', (headers, request) => {
+    const id = correlationOf.get(request);
+    if (id !== undefined) headers.push(`${handler.correlationHeader}: ${id}`);
+  });
+  wss.on('wsClientError', (error, socket, request) => {
+    answer(socket, request, clientErrorOf(handler, error.message));
+  });
+  wss.on('error', () => {});
+
+  function answer(socket: Duplex, request: IncomingMessage, thrown: unknown): void {
+    try {
+      const { status, headers, body } = handler.handle(thrown, requestViewOf(request));
+      writeHttpAnswer(socket, status, headers, body);
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  function correlationIdOf(request: IncomingMessage): string {
+    const inbound = headerOf(request.headers, handler.correlationHeader.toLowerCase());
+    return inbound !== undefined && isSafeCorrelationId(inbound) ? inbound : randomUUID();
+  }
+
+  const timer =
+    heartbeat === undefined
+      ? undefined
+      : setInterval(() => {
+          for (const conn of connections) {
+            if (conn.awaitingPong) {
+              conn.terminateUnresponsive();
+              continue;
+            }
+            conn.awaitingPong = true;
+            try {
+              conn.socket.ping();
+            } catch {
+              // A socket that cannot take a ping is closing already.
+            }
+            if (leases) renewLease(conn);
+          }
+        }, heartbeat);
+  timer?.unref();
+  const renewTimer =
+    leases && heartbeat === undefined
+      ? setInterval(() => {
+          for (const conn of connections) renewLease(conn);
+        }, leases.ttl / 3)
+      : undefined;
+  renewTimer?.unref();
+
+  function renewLease(conn: Connection<C>): void {
+    try {
+      const renewed = leases!.renew(conn.key, conn.id);
+      if (renewed instanceof Promise) renewed.catch(() => {});
+    } catch {
+      // The store is down: the lease expires unless a later tick renews it.
+    }
+  }
+
+  async function admit(request: IncomingMessage, view: RequestView): Promise<Admission<C>> {
+    if (options.path !== undefined && pathOf(request.url) !== options.path) {
+      throw catalog.builtin('notFound');
+    }
+    if (shuttingDown) throw wsRoleError(catalog, 'goingAway');
+    return options.authenticate ? await options.authenticate(view, request) : {};
+  }
+
+  async function acquire(key: string, id: string): Promise<boolean> {
+    const first = await leases!.acquire(key, id);
+    if (first.acquired) return true;
+    if (!evictOldest) return false;
+    const oldest = [...connections].find((c) => c.key === key && !c.closing);
+    if (!oldest) return false;
+    oldest.failRole('connectionLimit');
+    leases!.release(key, oldest.id);
+    return (await leases!.acquire(key, id)).acquired;
+  }
+
+  async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    const view = requestViewOf(request);
+    const correlationId = correlationIdOf(request);
+    const closeMode =
+      handshakeMode === 'close' || (handshakeMode === 'auto' && request.headers.origin !== undefined);
+    let admission: Admission<C>;
+    let refusal: unknown;
+    try {
+      admission = await admit(request, view);
+    } catch (thrown) {
+      if (!closeMode) {
+        answerWithId(socket, request, thrown, correlationId);
+        return;
+      }
+      refusal = thrown;
+      admission = {};
+    }
+    const key = admission.key ?? view.ip ?? 'unknown';
+    const id = `${idPrefix}-${(nextId++).toString(36)}`;
+    let leased = false;
+    if (leases && refusal === undefined) {
+      try {
+        leased = await acquire(key, id);
+      } catch (thrown) {
+        answerWithId(socket, request, thrown, correlationId);
+        return;
+      }
+      // Connection limits are refused over HTTP in every mode: accepting to refuse defeats the limit.
+      if (!leased) {
+        answerWithId(socket, request, wsRoleError(catalog, 'connectionLimit'), correlationId);
+        return;
+      }
+    }
+    if (socket.destroyed) {
+      if (leased) leases!.release(key, id);
+      return;
+    }
+    correlationOf.set(request, correlationId);
+    try {
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        ws.on('error', () => {});
+        const conn = new Connection<C>(id, key, admission.context as C, correlationId, view, ws, state);
+        connections.add(conn);
+        ws.on('pong', () => {
+          conn.awaitingPong = false;
+        });
+        ws.on('message', (data, isBinary) => conn.receive(data, isBinary));
+        ws.on('close', () => {
+          conn.dispose();
+          connections.delete(conn);
+          if (leased) leases!.release(key, id);
+        });
+        if (refusal !== undefined) {
+          conn.fail(refusal);
+          return;
+        }
+        try {
+          options.onConnection?.(conn as WsConnection<C>);
+        } catch (thrown) {
+          conn.fail(thrown);
+        }
+      });
+    } catch (thrown) {
+      if (leased) leases!.release(key, id);
+      answerWithId(socket, request, thrown, correlationId);
+    }
+  }
+
+  function answerWithId(
+    socket: Duplex,
+    request: IncomingMessage,
+    thrown: unknown,
+    correlationId: string,
+  ): void {
+    // The refusal carries the handshake's correlation id, as a REST answer carries the request's.
+    const error = handler.normalize(thrown);
+    error.correlationId ??= correlationId;
+    answer(socket, request, error);
+  }
+
+  return {
+    upgrade(request, socket, head) {
+      upgrade(request, socket, head).catch(() => safeDestroy(socket));
+    },
+    upgradeRequired: () => wsRoleError(catalog, 'upgradeRequired'),
+    connections: connections as ReadonlySet<WsConnection<C>>,
+    server: wss,
+    errors: handler,
+    event,
+    async close({ restart = false, timeout = 5_000 } = {}) {
+      shuttingDown = true;
+      if (timer) clearInterval(timer);
+      if (renewTimer) clearInterval(renewTimer);
+      const open = [...connections];
+      const closed = Promise.all(
+        open.map(
+          (conn) =>
+            new Promise<void>((resolve) => {
+              if (conn.socket.readyState === conn.socket.CLOSED) resolve();
+              else conn.socket.once('close', () => resolve());
+            }),
+        ),
+      );
+      for (const conn of open) conn.failRole(restart ? 'serviceRestart' : 'goingAway');
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((resolve) => (wait = setTimeout(resolve, timeout)))]);
+      clearTimeout(wait);
+      for (const conn of open) if (conn.socket.readyState !== conn.socket.CLOSED) safeTerminate(conn.socket);
+      await closed;
+    },
+  };
+}
+
+function safeDestroy(socket: Duplex): void {
+  try {
+    socket.destroy();
+  } catch {
+    // Already gone.
+  }
+}

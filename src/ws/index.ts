@@ -1,0 +1,24 @@
+export { closeCodeKind, type ResolvedWsBehaviour, wsBehaviourOf } from '../catalog/ws-codes.js';
+export { type WsStandardCode, wsDefinitions } from '../catalog/ws-standard.js';
+export type {
+  CloseCodeDefinition,
+  CloseCodeInfo,
+  ReconnectAdvice,
+  WsBehaviour,
+  WsRole,
+} from '../catalog/ws-types.js';
+export { safeClose, safeTerminate } from './close.js';
+export { createWsErrors } from './endpoint.js';
+export { wsEnvelope, wsEvent } from './event-format.js';
+export type { EventContext } from './events.js';
+export type { ConnectionLimitOptions, DropInfo, OverRateAction, RateLimitOptions } from './limits.js';
+export { clampReason, maxReasonBytes } from './reason.js';
+export type {
+  Admission,
+  MessageHandler,
+  MessageOptions,
+  WsConnection,
+  WsErrors,
+  WsErrorsOptions,
+  WsLimits,
+} from './types.js';

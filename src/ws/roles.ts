@@ -1,0 +1,52 @@
+import type { ApiError } from '../catalog/api-error.js';
+import { defineErrors } from '../catalog/define-errors.js';
+import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
+import { wsDefinitions } from '../catalog/ws-standard.js';
+import type { WsRole } from '../catalog/ws-types.js';
+
+// The WebSocket codes for a catalog that does not hold them: the layer still answers with a stable code.
+let fallback: Catalog<any> | undefined;
+const codesOf = new WeakMap<Catalog<any>, Partial<Record<WsRole, string>>>();
+
+function roleCodes(catalog: Catalog<any>): Partial<Record<WsRole, string>> {
+  let codes = codesOf.get(catalog);
+  if (codes) return codes;
+  codes = {};
+  for (const code of catalog.codes) {
+    const entry = catalog.entries[code] as CatalogEntry;
+    // The last entry that claims a role answers for it: a catalog's own entry overrides a spread built-in.
+    for (const role of entry.ws?.roles ?? []) codes[role] = code;
+  }
+  codesOf.set(catalog, codes);
+  return codes;
+}
+
+/** The code a catalog answers a WebSocket mechanism with: its own entry for the role, else the built-in code. */
+export function wsRoleCode(catalog: Catalog<any>, role: WsRole): { catalog: Catalog<any>; code: string } {
+  const code = roleCodes(catalog)[role];
+  if (code !== undefined) return { catalog, code };
+  fallback ??= defineErrors({ ...wsDefinitions });
+  return { catalog: fallback, code: roleCodes(fallback)[role]! };
+}
+
+/** The error a catalog raises for a WebSocket mechanism. */
+export function wsRoleError(
+  catalog: Catalog<any>,
+  role: WsRole,
+  details?: unknown,
+  options?: CreateOptions,
+): ApiError {
+  const { catalog: owner, code } = wsRoleCode(catalog, role);
+  return (owner.create as (code: string, details?: unknown, options?: CreateOptions) => ApiError)(
+    code,
+    details,
+    options,
+  );
+}
+
+/** The entry of an error's code in the catalog, or in the built-in WebSocket codes. */
+export function entryOf(catalog: Catalog<any>, code: string): CatalogEntry | undefined {
+  if (catalog.get(code)) return catalog.get(code);
+  fallback ??= defineErrors({ ...wsDefinitions });
+  return fallback.get(code);
+}

@@ -1,0 +1,163 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { ApiError } from '../catalog/api-error.js';
+import type { StandardSchemaV1 } from '../catalog/types.js';
+import type { ErrorFormat } from '../format/types.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../server/handle-error.js';
+import type { RequestView } from '../server/request.js';
+import type { ConnectionLimitOptions, DropInfo, RateLimitOptions } from './limits.js';
+
+/** Who a connection belongs to, as `authenticate` decides at the handshake. */
+export interface Admission<C = unknown> {
+  /** The limit key: a session, user or API key. Rate and connection limits are shared per key. @default the peer IP */
+  key?: string | undefined;
+  /** Anything the handlers need, as `conn.context`. */
+  context?: C;
+}
+
+/** One live WebSocket connection, as message handlers see it. */
+export interface WsConnection<C = unknown> {
+  /** A unique id of this connection. */
+  readonly id: string;
+  /** The limit key (session) the connection counts against. */
+  readonly key: string;
+  readonly context: C;
+  /** The correlation id of the handshake; error events carry it. */
+  readonly correlationId: string;
+  readonly request: RequestView;
+  /** The underlying `ws` socket. */
+  readonly socket: WebSocket;
+  /** Sends a message (an object is sent as JSON); false when dropped for backpressure or closed. */
+  send(message: unknown): boolean;
+  /** Sends an error event for `error` and keeps the connection open. */
+  notify(error: unknown, replyTo?: string | number): void;
+  /** Connection scope: the error event (unless `notify: false`), then the entry's close code. */
+  fail(error: unknown): void;
+  /** Closes normally (1000) or with a code; never throws. */
+  close(code?: number, reason?: string): void;
+}
+
+/** A handler of one message type: receives the validated message; anything it throws becomes an error event. */
+export type MessageHandler<C = unknown> = (message: any, conn: WsConnection<C>) => unknown;
+
+/** How inbound messages are read and checked. */
+export interface MessageOptions {
+  /**
+   * The soft size limit in bytes: a larger message gets the `messageTooLarge` event and the connection
+   * stays open. The hard limit is `maxPayload` (closes with 1009).
+   * @default 65536
+   */
+  maxBytes?: number;
+  /**
+   * The member holding the message type.
+   * @default 'type'
+   */
+  typeField?: string;
+  /**
+   * The member holding the client's event id, echoed as `replyTo`.
+   * @default 'id'
+   */
+  idField?: string;
+  /** A Standard Schema per message type (zod, valibot, arktype); failures answer field errors. */
+  schemas?: Readonly<Record<string, StandardSchemaV1>>;
+  /** Types only the server sends: a client sending one gets `messageTypeNotAllowed`. */
+  serverOnly?: readonly string[];
+  /**
+   * Binary messages: refused with `unsupportedMessage` (stays open), or passed to the `binary` handler.
+   * @default 'refuse'
+   */
+  binary?: 'refuse' | 'accept';
+  /** The event sent after an error whose entry has `ws.endsSession`. @default { type: 'session_end' } */
+  sessionEnd?: Readonly<Record<string, unknown>>;
+}
+
+/** Heartbeat, idle, duration and backpressure limits, besides rate and connections. */
+export interface WsLimits {
+  /** The message rate per key. */
+  rate?: RateLimitOptions;
+  /** Simultaneous connections per key, refused at the handshake with 429. */
+  connections?: ConnectionLimitOptions;
+  /**
+   * Ping interval in ms; a connection that has not answered the previous ping is terminated.
+   * `false` turns heartbeats off.
+   * @default 30000
+   */
+  heartbeat?: number | false;
+  /** Close a connection that sent no message for this long (ms), with `idleTimeout`. */
+  idleTimeout?: number;
+  /** Close every connection after this long (ms), with `sessionExpired`. */
+  maxDuration?: number;
+  /** Outbound buffering to a slow reader. */
+  backpressure?: {
+    /**
+     * Bytes buffered for one connection before the action applies; error events are sent up to twice this.
+     * @default 1048576
+     */
+    maxBufferedBytes?: number;
+    /**
+     * `drop`: `send` drops messages (error events still go out); `close`: close with `slowConsumer`.
+     * @default 'close'
+     */
+    action?: 'drop' | 'close';
+  };
+}
+
+/** Options of `createWsErrors`. */
+export interface WsErrorsOptions<C = unknown> {
+  /** The HTTP error handler (or its options): handshake refusals are exactly its answers. */
+  errors?: ErrorHandler | ErrorHandlerOptions;
+  /**
+   * The envelope of error events.
+   * @default wsEvent
+   */
+  event?: ErrorFormat;
+  /**
+   * How handshake errors are answered: an HTTP response (`http`), or accept, send the event and close
+   * (`close`, for browsers that cannot read refused handshakes); `auto` picks `close` for requests with
+   * an `Origin`. Connection limits are always answered over HTTP.
+   * @default 'http'
+   */
+  handshake?: 'http' | 'close' | 'auto';
+  /** The path the endpoint serves; other paths are answered 404. @default any path */
+  path?: string;
+  /** Decides who connects; anything it throws is the handshake's answer. */
+  authenticate?: (request: RequestView, raw: IncomingMessage) => Admission<C> | Promise<Admission<C>>;
+  /** The handlers, one per client message type. */
+  on?: Readonly<Record<string, MessageHandler<C>>>;
+  /** Called with each binary message when `messages.binary` is `accept`. */
+  binary?: (data: Buffer, conn: WsConnection<C>) => unknown;
+  /** Called when a connection opens. */
+  onConnection?: (conn: WsConnection<C>) => void;
+  messages?: MessageOptions;
+  limits?: WsLimits;
+  /**
+   * The `ws` server to upgrade with; its `maxPayload` is the hard limit.
+   * @default new WebSocketServer({ noServer: true, maxPayload: 1 MiB })
+   */
+  server?: WebSocketServer;
+  /** Called on every dropped message or send. */
+  onDrop?: (info: DropInfo) => void;
+  /** Called with every error sent as an event or close, and with socket errors; its failures are swallowed. */
+  onError?: (event: { error: ApiError; thrown: unknown; conn: WsConnection<C> | undefined }) => void;
+}
+
+/** A WebSocket endpoint with the catalog's error handling. */
+export interface WsErrors<C = unknown> {
+  /** The `'upgrade'` listener of a node HTTP server. */
+  upgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void;
+  /** The error to answer a plain HTTP request to the endpoint with: 426 and `Upgrade: websocket`. */
+  upgradeRequired(): ApiError;
+  /** Live connections of this instance. */
+  readonly connections: ReadonlySet<WsConnection<C>>;
+  /** The `ws` server. */
+  readonly server: WebSocketServer;
+  /** The error handler answering handshakes. */
+  readonly errors: ErrorHandler;
+  /** The event format. */
+  readonly event: ErrorFormat;
+  /**
+   * Graceful shutdown: refuse new connections, send every socket `goingAway` (1001) or `serviceRestart`
+   * (1012), then terminate what is still open after `timeout` ms.
+   */
+  close(options?: { restart?: boolean; timeout?: number }): Promise<void>;
+}
