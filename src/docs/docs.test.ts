@@ -145,6 +145,8 @@ describe('snapshot and diffSnapshots', () => {
       id: 3001,
       category: 'NOT_FOUND',
       retryable: false,
+      type: 'https://docs.example.com/errors#SESSION_NOT_FOUND',
+      title: 'Not Found',
       message: 'Session not found',
       details: { properties: ['sessionId'], required: ['sessionId'] },
     });
@@ -173,7 +175,11 @@ describe('snapshot and diffSnapshots', () => {
     );
     expect(diff.cosmetic).toEqual([
       { code: 'SESSION_NOT_FOUND', kind: 'cosmetic', change: 'message changed' },
+      { code: 'SESSION_NOT_FOUND', kind: 'cosmetic', change: 'title changed' },
     ]);
+    expect(diff.breaking.map((c) => c.change)).toContain(
+      'type https://docs.example.com/errors#SESSION_NOT_FOUND → urn:problem-type:SESSION_NOT_FOUND',
+    );
   });
 
   it('calls a details field made required breaking', () => {

@@ -1,8 +1,9 @@
 export { renderHtml } from './html.js';
-export { type LintFinding, lintCatalog } from './lint.js';
+export { type LintFinding, type LintOptions, type LintRule, lintCatalog, lintRules } from './lint.js';
 export { markdownOf, renderMarkdown } from './markdown.js';
 export {
   type DocEntry,
+  type DocField,
   type DocGroup,
   type DocModel,
   type DocsOptions,

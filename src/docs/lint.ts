@@ -1,13 +1,50 @@
+import { inputJsonSchema } from '../catalog/json-schema.js';
 import { compileMessage } from '../catalog/message.js';
 import { categories, categoryOf, retryableByDefault } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import type { ErrorField } from '../format/fields.js';
+import { problemJson } from '../format/problem-json.js';
+import { fieldsOf } from '../format/spec.js';
+import type { ErrorFormat } from '../format/types.js';
+
+/** The rules of `lintCatalog`, each with what it checks. */
+export const lintRules = Object.freeze({
+  naming: 'Every code follows the naming convention most codes of the catalog follow.',
+  status: 'Codes answered with a 2xx status are flagged: clients that read only error statuses miss them.',
+  category:
+    'A category at odds with the status class (INTERNAL on a 404) is an error; another mismatch, a warning.',
+  retryable: 'A retryable 4xx is flagged: the same request will fail again.',
+  description: 'Every code has a description or a cause for the reference page.',
+  placeholder:
+    'A message placeholder names a required details field; an optional one may leave `{field}` in the text.',
+  format: 'The wire format carries what the catalog declares: ids and details are not silently dropped.',
+  'ambiguous-message':
+    'In a format without codes, no two codes share a message (clients map messages back to codes).',
+} as const);
+
+/** A rule of `lintCatalog`. */
+export type LintRule = keyof typeof lintRules;
 
 /** One finding of `lintCatalog`. */
 export interface LintFinding {
   level: 'error' | 'warning';
-  rule: 'naming' | 'duplicate-id' | 'status' | 'category' | 'retryable' | 'description' | 'placeholder';
+  rule: LintRule;
   code: string;
   message: string;
+}
+
+/** Options of `lintCatalog`. */
+export interface LintOptions {
+  /**
+   * Whether the standard codes are checked too.
+   * @default false
+   */
+  includeStandard?: boolean;
+  /**
+   * The wire format the API answers in: what it carries is checked against what the catalog declares.
+   * @default problemJson
+   */
+  format?: ErrorFormat;
 }
 
 const conventions: Record<string, RegExp> = {
@@ -31,15 +68,60 @@ function conventionOf(code: string): string | undefined {
   return Object.entries(conventions).find(([, pattern]) => pattern.test(code))?.[0];
 }
 
+function optionalPlaceholder(entry: CatalogEntry): string | undefined {
+  const placeholders = compileMessage(entry.message).placeholders;
+  if (placeholders.length === 0) return undefined;
+  // Only an introspectable schema can say what is optional; defineErrors already rejects unknown fields.
+  const schema = inputJsonSchema(entry.details);
+  if (!schema) return undefined;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  return placeholders.find((p) => !required.has(p.split('.')[0]!));
+}
+
+/** What a format drops of what the catalog declares, and codes its clients cannot tell apart. */
+function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const carried = new Set(fieldsOf(format.spec).map((p) => p.field));
+  const declared: Partial<Record<ErrorField, (e: CatalogEntry) => boolean>> = {
+    id: (e) => e.id !== undefined,
+    details: (e) => e.details !== undefined,
+  };
+  for (const [field, declares] of Object.entries(declared) as [ErrorField, (e: CatalogEntry) => boolean][]) {
+    if (carried.has(field)) continue;
+    const holders = entries.filter(declares);
+    if (holders.length === 0) continue;
+    findings.push({
+      level: 'warning',
+      rule: 'format',
+      code: holders[0]!.code,
+      message: `declares ${field}${holders.length > 1 ? ` (as do ${holders.length - 1} more codes)` : ''}, but the ${format.name} format carries no ${field}: clients never see it`,
+    });
+  }
+  if (carried.has('code')) return findings;
+  const byMessage = new Map<string, string>();
+  for (const e of entries) {
+    const other = byMessage.get(e.message);
+    if (other === undefined) byMessage.set(e.message, e.code);
+    else
+      findings.push({
+        level: 'error',
+        rule: 'ambiguous-message',
+        code: e.code,
+        message: `shares its message with ${other}, and the ${format.name} format carries no code: clients cannot tell them apart`,
+      });
+  }
+  return findings;
+}
+
 /**
- * Checks a catalog for what a reviewer would flag: inconsistent naming, duplicate ids, a category at odds
- * with the status, `retryable` on a 4xx, missing descriptions, placeholders without a details field.
- * Errors fail `faultline lint`; warnings are reported.
+ * Checks a catalog for what a reviewer would flag (see `lintRules`): inconsistent naming, a category at
+ * odds with the status, `retryable` on a 4xx, missing descriptions, placeholders over optional details, and
+ * what the wire format drops. Errors fail `faultline lint`; warnings are reported. Duplicate ids, unknown
+ * placeholders and reused retired codes are not here: `defineErrors` rejects them.
+ * @example
+ * for (const f of lintCatalog(errors, { format: flatEnvelope })) console.log(`${f.level} ${f.code} [${f.rule}] ${f.message}`);
  */
-export function lintCatalog(
-  catalog: Catalog<any>,
-  options: { includeStandard?: boolean } = {},
-): LintFinding[] {
+export function lintCatalog(catalog: Catalog<any>, options: LintOptions = {}): LintFinding[] {
   const findings: LintFinding[] = [];
   const entries = catalog.codes
     .map((code) => catalog.entries[code] as CatalogEntry)
@@ -50,7 +132,6 @@ export function lintCatalog(
     counts.set(convention, (counts.get(convention) ?? 0) + 1);
   }
   const dominant = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const ids = new Map<number, string>();
   for (const e of entries) {
     const convention = conventionOf(e.code);
     if (dominant && dominant !== 'none' && convention !== dominant) {
@@ -60,17 +141,6 @@ export function lintCatalog(
         code: e.code,
         message: `is not ${dominant} like most codes`,
       });
-    }
-    if (e.id !== undefined) {
-      const other = ids.get(e.id);
-      if (other)
-        findings.push({
-          level: 'error',
-          rule: 'duplicate-id',
-          code: e.code,
-          message: `shares id ${e.id} with ${other}`,
-        });
-      else ids.set(e.id, e.code);
     }
     if (e.status < 300) {
       findings.push({
@@ -107,14 +177,16 @@ export function lintCatalog(
         message: 'has no description or cause',
       });
     }
-    if (compileMessage(e.message).placeholders.length > 0 && !e.details) {
+    const placeholder = optionalPlaceholder(e);
+    if (placeholder !== undefined) {
       findings.push({
-        level: 'error',
+        level: 'warning',
         rule: 'placeholder',
         code: e.code,
-        message: 'message has placeholders but no details schema',
+        message: `message uses {${placeholder}}, an optional details field: without it the text shows {${placeholder}}`,
       });
     }
   }
+  findings.push(...formatFindings(entries, options.format ?? problemJson));
   return findings;
 }

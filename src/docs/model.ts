@@ -1,8 +1,10 @@
-import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import { standardDefinitions } from '../catalog/standard.js';
 import { reasonPhrase } from '../catalog/status.js';
+import { type ToApiErrorOptions, toApiError } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { type ErrorField, errorFields } from '../format/fields.js';
 import { problemJson } from '../format/problem-json.js';
+import { fieldsOf } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
 
 /** Options shared by the reference renderers. */
@@ -56,6 +58,16 @@ export interface DocGroup {
   hasMessages: boolean;
 }
 
+/** One member of the error body: where the format puts a field, and what it means. */
+export interface DocField {
+  /** The member's path in the body, dotted: `error.code`. */
+  path: string;
+  field: ErrorField;
+  description: string;
+  /** Whether every error body holds the member. */
+  always: boolean;
+}
+
 /** Everything a reference page shows, computed once from the catalog. */
 export interface DocModel {
   title: string;
@@ -63,6 +75,8 @@ export interface DocModel {
   codeCount: number;
   contentType: string;
   exampleBody: string;
+  /** The members of the body, in body order, from the format's declaration and the field table. */
+  fields: DocField[];
   statuses: { status: number; meaning: string; when: string }[];
   groups: DocGroup[];
   retryable: string[];
@@ -93,22 +107,20 @@ function toDocEntry(entry: CatalogEntry): DocEntry {
 export function sampleBody(
   entry: CatalogEntry,
   format: ErrorFormat,
-  extra: Partial<ApiErrorInit> = {},
+  options: ToApiErrorOptions = {},
 ): unknown {
-  const error = new ApiError(
-    {
-      code: entry.code,
-      status: entry.status,
-      message: entry.message,
-      id: entry.id,
-      category: entry.category,
-      retryable: entry.retryable,
-      type: entry.type,
-      ...extra,
-    },
-    { stack: false },
-  );
+  const error = toApiError(entry, undefined, { ...options, stack: false });
   return JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title }));
+}
+
+/** The members of a format's body, described by the field table. */
+export function fieldsOfFormat(format: ErrorFormat): DocField[] {
+  return fieldsOf(format.spec).map((placement) => ({
+    path: placement.path.join('.'),
+    field: placement.field,
+    description: errorFields[placement.field].description,
+    always: placement.always,
+  }));
 }
 
 /** The columns of a group's table: optional ones only where some entry fills them. */
@@ -203,6 +215,7 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
     codeCount,
     contentType: format.contentType,
     exampleBody: exampleOf(catalog, format),
+    fields: fieldsOfFormat(format),
     statuses,
     groups: ordered,
     retryable,

@@ -1,17 +1,28 @@
 import { inputJsonSchema } from '../catalog/json-schema.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import { fieldList } from '../format/fields.js';
 
-/** The contract of one code, as a snapshot records it. */
+/**
+ * The contract of one code, as a snapshot records it: the per-code fields the field table marks with how
+ * a change reads to clients, then deprecation and the details fields.
+ */
 export interface CodeContract {
+  message: string;
   status: number;
   id?: number;
   category: string;
   retryable: boolean;
+  /** The docs URL (RFC 9457 `type`); absent from locks written before it was recorded. */
+  type?: string;
+  /** RFC 9457 `title`; absent from locks written before it was recorded. */
+  title?: string;
   deprecated?: boolean | string;
-  message: string;
   /** The details fields, when the schema can be introspected (Standard JSON Schema). */
   details?: { properties: string[]; required: string[] } | 'opaque';
 }
+
+/** The fields a snapshot records, from the field table: those whose change a diff can class. */
+const recorded = fieldList.filter((f) => f.change !== undefined && f.ofEntry !== undefined);
 
 /** A stable JSON lock of a catalog's contract: what clients may branch on. */
 export interface Snapshot {
@@ -38,17 +49,15 @@ export function snapshot(catalog: Catalog<any>): Snapshot {
   const codes: Record<string, CodeContract> = {};
   for (const code of [...catalog.codes].sort()) {
     const entry = catalog.entries[code] as CatalogEntry;
-    const contract: CodeContract = {
-      status: entry.status,
-      category: entry.category,
-      retryable: entry.retryable,
-      message: entry.message,
-    };
-    if (entry.id !== undefined) contract.id = entry.id;
+    const contract: Record<string, unknown> = {};
+    for (const field of recorded) {
+      const value = field.ofEntry!(entry);
+      if (value !== undefined) contract[field.key] = value;
+    }
     if (entry.deprecated !== undefined) contract.deprecated = entry.deprecated;
     const details = detailsOf(entry);
     if (details !== undefined) contract.details = details;
-    codes[code] = contract;
+    codes[code] = contract as unknown as CodeContract;
   }
   return {
     faultline: 1,
@@ -74,6 +83,10 @@ export interface SnapshotDiff {
   cosmetic: Change[];
 }
 
+function shown(value: unknown): string {
+  return value === undefined ? 'none' : String(value);
+}
+
 /**
  * Sorts the changes between two snapshots: breaking (a code removed; status, id or category changed; a
  * details field removed or made required), additive (codes and optional details fields added, retry or
@@ -88,19 +101,21 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
       add('breaking', code, 'code removed');
       continue;
     }
-    if (old.status !== now.status) add('breaking', code, `status ${old.status} → ${now.status}`);
-    if (old.id !== now.id)
+    for (const field of recorded) {
+      const was = (old as unknown as Record<string, unknown>)[field.key];
+      const is = (now as unknown as Record<string, unknown>)[field.key];
+      if (was === is) continue;
+      // A field every code has is missing only from a lock written before it was recorded: no change to report.
+      if (was === undefined && field.always) continue;
+      const kind = was === undefined ? 'additive' : field.change!;
       add(
-        old.id === undefined ? 'additive' : 'breaking',
+        kind,
         code,
-        `id ${old.id ?? 'none'} → ${now.id ?? 'none'}`,
+        kind === 'cosmetic' ? `${field.name} changed` : `${field.name} ${shown(was)} → ${shown(is)}`,
       );
-    if (old.category !== now.category) add('breaking', code, `category ${old.category} → ${now.category}`);
-    if (old.retryable !== now.retryable)
-      add('additive', code, `retryable ${old.retryable} → ${now.retryable}`);
+    }
     if (old.deprecated !== now.deprecated)
       add('additive', code, `deprecated ${old.deprecated ?? false} → ${now.deprecated ?? false}`);
-    if (old.message !== now.message) add('cosmetic', code, 'message changed');
     const was = old.details;
     const is = now.details;
     if (typeof was === 'object') {

@@ -23,10 +23,12 @@ export { problemJson } from './problem-json.js';
 export {
   type EnvelopeNode,
   type EnvelopeSpec,
+  type FieldPlacement,
   type FieldRef,
   type FirstOf,
   field,
   fieldErrors,
+  fieldsOf,
   first,
   type Literal,
   literal,

@@ -146,3 +146,42 @@ export function isAlwaysPresent(node: Node): boolean {
       return node.members.some((m) => isAlwaysPresent(m.node));
   }
 }
+
+/** One place a declaration puts a field: its path in the body, and whether the body always holds it there. */
+export interface FieldPlacement {
+  readonly field: ErrorField;
+  /** Keys from the body's root, e.g. `['error', 'code']`. */
+  readonly path: readonly string[];
+  /** The member is written for every error (a field every error has, or `orNull`) and is not an alternative. */
+  readonly always: boolean;
+  readonly options: FieldOptions;
+}
+
+/**
+ * Where a declaration places each field, in body order; a field inside `first(...)` is listed with
+ * `always: false`, since another alternative may stand in its place.
+ */
+export function fieldsOf(spec: EnvelopeSpec): FieldPlacement[] {
+  const placements: FieldPlacement[] = [];
+  const walk = (node: Node, path: string[], certain: boolean): void => {
+    switch (node.kind) {
+      case 'literal':
+        return;
+      case 'field':
+        placements.push({
+          field: node.field,
+          path,
+          always: certain && isAlwaysPresent(node),
+          options: node.options,
+        });
+        return;
+      case 'first':
+        for (const alternative of node.alternatives) walk(alternative, path, false);
+        return;
+      case 'object':
+        for (const member of node.members) walk(member.node, [...path, member.key], certain);
+    }
+  };
+  walk(compileSpec(spec), [], true);
+  return placements;
+}
