@@ -94,6 +94,28 @@ describe('createClient', () => {
     expect(await rejection(api.get('/'))).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
   });
 
+  it('never takes an HTML page from a proxy for an error of the catalog, and still retries its 502', async () => {
+    const server = await serve((n) =>
+      n === 0
+        ? { status: 502, headers: { 'content-type': 'text/html' }, body: '<html>Bad Gateway</html>' }
+        : problem(404, 'SESSION_NOT_FOUND'),
+    );
+    const api = createClient({ baseUrl: server.base, catalog, retry: { random: () => 0 } });
+    const { error } = await api.safe.get('/');
+    // The 502 was retried by its status; the retry reached the API, whose answer is typed by the catalog.
+    expect(api.is(error, 'SESSION_NOT_FOUND')).toBe(true);
+    const proxyOnly = await serve(() => ({
+      status: 502,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>Bad Gateway</html>',
+    }));
+    const direct = createClient({ baseUrl: proxyOnly.base, catalog, retry: false });
+    const html = await rejection(direct.get('/'));
+    expect(html).toMatchObject({ code: 'BAD_GATEWAY', status: 502, rawBody: '<html>Bad Gateway</html>' });
+    expect(direct.is(html)).toBe(false);
+    expect(direct.is(html, 'BAD_GATEWAY')).toBe(false);
+  });
+
   it('keeps a code the catalog does not know as it came', async () => {
     const server = await serve(() => problem(418, 'TEAPOT_OVERHEATED'));
     const api = createClient({ baseUrl: server.base, catalog });

@@ -1,7 +1,7 @@
 import { isApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
-import { parseErrorResponse } from './parse-response.js';
+import { isUnrecognised, parseErrorResponse } from './parse-response.js';
 import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
 import { randomId } from './uuid.js';
@@ -262,8 +262,11 @@ export function createClient<
       });
       return send(prepared);
     },
+    // An error read from a body in none of the API's formats is no answer of the API: never one of its codes.
     is: (value: unknown, code?: string) =>
-      catalog ? (code === undefined ? catalog.is(value) : catalog.is(value, code)) : isApiError(value, code),
+      catalog
+        ? !isUnrecognised(value) && (code === undefined ? catalog.is(value) : catalog.is(value, code))
+        : isApiError(value, code),
     budget: policy.budget,
   };
   return client as unknown as Client<C, F>;

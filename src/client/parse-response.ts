@@ -1,7 +1,7 @@
 import { ApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { commonFormats } from '../format/common.js';
-import { errorInitFromBody } from '../format/detect.js';
+import { detectFormat, errorInitFromBody } from '../format/detect.js';
 import type { ErrorFormat } from '../format/types.js';
 import { readBodyText } from './read-body.js';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
@@ -32,6 +32,17 @@ export interface ParseErrorResponseOptions {
 }
 
 const defaultCorrelationHeaders = ['x-request-id', 'x-correlation-id', 'request-id'] as const;
+
+/**
+ * Errors read from a body in no known format (an HTML page from a proxy, a truncated body): they carry the
+ * status's code for logs and retries, but no API said so, so a client never takes them for its catalog's.
+ */
+const unrecognised = new WeakSet<ApiError>();
+
+/** Whether an error was read from a body in none of the client's formats. */
+export function isUnrecognised(error: unknown): boolean {
+  return error instanceof ApiError && unrecognised.has(error);
+}
 
 /** The server-given wait of a response in milliseconds: `Retry-After`, else the `RateLimit` field's `t=`. */
 function serverWait(response: Response): number | undefined {
@@ -64,11 +75,14 @@ export async function parseErrorResponse(
     correlationId = response.headers.get(name) ?? undefined;
     if (correlationId) break;
   }
-  const formats = options.formats;
+  const formats = options.formats ? [...options.formats, ...commonFormats] : commonFormats;
+  // An empty body (a HEAD request, a bodiless answer) says nothing either way: the status speaks for the API.
+  const recognised = rawBody === '' || detectFormat(rawBody, formats) !== undefined;
   const init = errorInitFromBody(rawBody, {
     status: response.status,
-    ...(options.catalog ? { catalog: options.catalog } : {}),
-    ...(formats ? { formats: [...formats, ...commonFormats] } : {}),
+    // The catalog fills in only what the API itself answered.
+    ...(options.catalog && recognised ? { catalog: options.catalog } : {}),
+    formats,
     ...(correlationId ? { correlationId } : {}),
   });
   const wait = serverWait(response);
@@ -78,7 +92,7 @@ export async function parseErrorResponse(
   });
   // The response's own status wins over one a body claims.
   if (response.status >= 400 && response.status <= 599) init.status = response.status;
-  return new ApiError(
+  const error = new ApiError(
     {
       ...init,
       headers,
@@ -88,4 +102,6 @@ export async function parseErrorResponse(
     },
     { stack: false },
   );
+  if (!recognised) unrecognised.add(error);
+  return error;
 }
