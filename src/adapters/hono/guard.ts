@@ -1,0 +1,80 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { runGuards } from '../../guards/run.js';
+import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
+
+function viewOf(c: Context): GuardRequest {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return {
+    method: c.req.method,
+    url: c.req.url,
+    headers: c.req.raw.headers,
+    ip: incoming?.socket?.remoteAddress,
+  };
+}
+
+async function bodyOf(c: Context): Promise<unknown> {
+  if (c.req.raw.body === null) return undefined;
+  // HonoRequest caches the bytes, so that the handler still reads the body.
+  return new Uint8Array(await c.req.arrayBuffer());
+}
+
+async function captureOf(response: Response, maxBytes: number): Promise<CapturedResponse | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) return undefined;
+  const body = new Uint8Array(await response.clone().arrayBuffer());
+  if (body.byteLength > maxBytes) return undefined;
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => {
+    headers.push([name, value]);
+  });
+  return { status: response.status, headers, body };
+}
+
+/**
+ * Guards as one Hono middleware: a denial throws the catalog error (answered by `createHonoErrors`'s
+ * `onError`), admitted responses carry the guards' headers, replays are sent as stored.
+ * @example
+ * app.post('/orders', guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
+ */
+export function guard(...guards: Guard[]): MiddlewareHandler {
+  return async (c, next) => {
+    const finish: ((status: number | undefined) => void)[] = [];
+    const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
+    const context: GuardContext = {
+      request: viewOf(c),
+      headers: new Map(),
+      onFinish: (listener) => finish.push(listener),
+      body: () => bodyOf(c),
+      capture: (listener, maxBytes) => captures.push([listener, maxBytes]),
+    };
+    let status: number | undefined;
+    try {
+      const outcome = runGuards(guards, context);
+      const replay = outcome instanceof Promise ? await outcome : outcome;
+      if (replay) {
+        const { status: code, headers, body } = replay.replay;
+        const out = new Headers();
+        for (const [name, value] of headers) out.append(name, value);
+        return new Response(body as Uint8Array<ArrayBuffer>, { status: code, headers: out });
+      }
+      await next();
+      for (const [name, value] of context.headers) c.res.headers.set(name, value);
+      status = c.res.status;
+      for (const [listener, maxBytes] of captures) {
+        const captured = await captureOf(c.res, maxBytes).catch(() => undefined);
+        listener(captured);
+      }
+      captures.length = 0;
+    } finally {
+      for (const [listener] of captures) listener(undefined);
+      for (const listener of finish) {
+        try {
+          listener(status);
+        } catch {
+          // A listener's failure must not change the response.
+        }
+      }
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { LeaseDecision } from '../stores/types.js';
+import { toCount, toMs } from './duration.js';
+import { admitted, compileFailure, storeOf } from './failure.js';
+import { raise, seconds } from './raise.js';
+import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
+
+/** Options of `concurrency`. */
+export interface ConcurrencyOptions extends StoreOptions {
+  /** What the leases are counted under (a session, an API key); `undefined` skips the guard. */
+  key: KeyOf;
+  /** Leases held at once per key. */
+  limit: number;
+  /**
+   * How long a lease lives without renewal: a lease of a process that died expires after it. Held leases
+   * renew themselves every third of it.
+   * @default '1m'
+   */
+  ttl?: Duration;
+  /**
+   * The name leases are counted under, so that two guards with the same keys stay apart.
+   * @default 'concurrency'
+   */
+  name?: string;
+}
+
+/** A held lease. */
+export interface Lease {
+  /** Gives the lease back; safe to call twice; never throws or rejects. */
+  release(): void;
+}
+
+/** A concurrency guard, also usable outside HTTP (WebSocket connections). */
+export interface ConcurrencyGuard extends Guard {
+  /**
+   * Takes a lease for `request`, or throws the catalog's `CONCURRENCY_LIMITED` (429 + `Retry-After`);
+   * undefined when the key function skips the request or the failure policy admits it.
+   */
+  acquire(request: GuardRequest): Promise<Lease | undefined>;
+}
+
+/**
+ * Counts in-flight requests or open connections per key with leases: released when the response finishes
+ * or the socket closes, expired after a TTL when their process died.
+ * @example
+ * const perSession = concurrency({ key: (r) => sessionOf(r), limit: 10 });
+ * const lease = await perSession.acquire(request); // WebSocket upgrade
+ * socket.on('close', () => lease?.release());
+ */
+export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
+  const limit = toCount(options.limit, 'concurrency limit');
+  const ttl = toMs(options.ttl ?? '1m', 'concurrency ttl');
+  const name = options.name ?? 'concurrency';
+  const store = storeOf(options);
+  const decide = compileFailure(options);
+
+  function hold(key: string, id: string): Lease {
+    let released = false;
+    const swallow = (run: () => unknown) => {
+      try {
+        const result = run();
+        if (result instanceof Promise) result.catch(() => undefined);
+      } catch {
+        // The lease expires after its TTL if the store cannot hear the release.
+      }
+    };
+    const timer = setInterval(() => swallow(() => store.renew(key, id, ttl)), Math.max(10, ttl / 3));
+    timer.unref();
+    return {
+      release() {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        swallow(() => store.release(key, id));
+      },
+    };
+  }
+
+  function take(request: GuardRequest): Promise<Lease | undefined> | Lease | undefined {
+    const key = options.key(request);
+    if (key === undefined) return undefined;
+    const storeKey = `${name}:${key}`;
+    const id = randomUUID();
+    const conclude = (decision: LeaseDecision | typeof admitted) => {
+      if (decision === admitted) return undefined;
+      if (!decision.acquired) {
+        throw raise('concurrencyLimited', { limit }, { 'retry-after': String(seconds(decision.retryAfter)) });
+      }
+      return hold(storeKey, id);
+    };
+    const decision = decide(request, () => store.acquire(storeKey, id, limit, ttl));
+    return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
+  }
+
+  return {
+    kind: 'concurrency',
+    async acquire(request) {
+      return take(request);
+    },
+    check(context) {
+      const taken = take(context.request);
+      const attach = (lease: Lease | undefined) => {
+        if (lease) context.onFinish(() => lease.release());
+        return undefined;
+      };
+      return taken instanceof Promise ? taken.then(attach) : attach(taken);
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { headerOf, pathOf } from '../server/request.js';
+import type { ClaimDecision } from '../stores/types.js';
+import { toCount, toMs } from './duration.js';
+import { admitted, compileFailure, storeOf } from './failure.js';
+import { fingerprintOf } from './fingerprint.js';
+import { raise } from './raise.js';
+import { decodeResponse, encodeResponse } from './replay.js';
+import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
+
+/** Options of `idempotency`. */
+export interface IdempotencyOptions extends StoreOptions {
+  /**
+   * Whose keys these are (an account, an API key): keys are scoped by it, so that one tenant never
+   * replays another's response. Return a constant only for an API without callers to tell apart.
+   */
+  tenant: (request: GuardRequest) => string;
+  /**
+   * Whether a request without a key is refused (400) rather than run without idempotency.
+   * @default false
+   */
+  required?: boolean;
+  /**
+   * The methods the guard applies to.
+   * @default ['POST', 'PATCH']
+   */
+  methods?: readonly string[];
+  /**
+   * The header holding the key.
+   * @default 'idempotency-key'
+   */
+  header?: string;
+  /**
+   * The longest key accepted.
+   * @default 255
+   */
+  maxKeyLength?: number;
+  /**
+   * How long a completed response is replayed.
+   * @default '24h'
+   */
+  ttl?: Duration;
+  /**
+   * How long a request may run holding its key: a process that dies mid-request frees it after this.
+   * @default '1m'
+   */
+  lockTtl?: Duration;
+  /**
+   * The largest response body kept for replays, in bytes; a larger response frees the key.
+   * @default 1_048_576
+   */
+  maxResponseBytes?: number;
+  /**
+   * Which statuses are kept and replayed; others free the key so that a retry executes.
+   * @default status < 500 and not 408, 409 or 429
+   */
+  keep?: (status: number) => boolean;
+  /**
+   * The payload fingerprint.
+   * @default SHA-256 of the method, the path and the body (canonical JSON when the body is JSON)
+   */
+  fingerprint?: (request: GuardRequest, body: unknown) => string;
+}
+
+const keepByDefault = (status: number) => status < 500 && status !== 408 && status !== 409 && status !== 429;
+
+// RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare tokens are accepted too.
+const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
+const bare = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** The key of an `Idempotency-Key` field value, or undefined when it is malformed. */
+export function parseIdempotencyKey(value: string, maxLength = 255): string | undefined {
+  const trimmed = value.trim();
+  const match = quoted.exec(trimmed);
+  const key = match ? match[1]!.replace(/\\(["\\])/g, '$1') : bare.test(trimmed) ? trimmed : undefined;
+  if (key === undefined || key.length === 0 || key.length > maxLength) return undefined;
+  return key;
+}
+
+/**
+ * Makes POST and PATCH retry-safe per draft-ietf-httpapi-idempotency-key-header: the first request with a
+ * key runs and its response (status, headers, body) is kept and replayed to later requests with the same
+ * key and payload, marked `Idempotent-Replayed: true`. A key in flight answers 409, a key reused with
+ * another payload 422, a missing (when required) or malformed key 400. A 5xx response, or a process that
+ * dies mid-request, frees the key so that the retry executes.
+ * @example
+ * const once = idempotency({ tenant: (r) => headerOf(r.headers, 'x-api-key') ?? '', required: true });
+ */
+export function idempotency(options: IdempotencyOptions): Guard {
+  const methods = new Set((options.methods ?? ['POST', 'PATCH']).map((m) => m.toUpperCase()));
+  const header = (options.header ?? 'idempotency-key').toLowerCase();
+  const maxKeyLength = toCount(options.maxKeyLength ?? 255, 'idempotency maxKeyLength');
+  const ttl = toMs(options.ttl ?? '24h', 'idempotency ttl');
+  const lock = toMs(options.lockTtl ?? '1m', 'idempotency lockTtl');
+  const maxBytes = toCount(options.maxResponseBytes ?? 1_048_576, 'idempotency maxResponseBytes');
+  const keep = options.keep ?? keepByDefault;
+  const store = storeOf(options);
+  const decide = compileFailure(options);
+  if (typeof options.tenant !== 'function') throw new TypeError('idempotency needs a tenant function');
+
+  function settle(context: GuardContext, key: string, token: string): void {
+    const swallow = (run: () => unknown) => {
+      try {
+        const result = run();
+        if (result instanceof Promise) result.catch(() => undefined);
+      } catch {
+        // The lock expires after lockTtl if the store cannot hear us.
+      }
+    };
+    context.capture((response) => {
+      if (response && keep(response.status))
+        swallow(() => store.complete(key, token, encodeResponse(response), ttl));
+      else swallow(() => store.abandon(key, token));
+    }, maxBytes);
+  }
+
+  function conclude(
+    context: GuardContext,
+    key: string,
+    token: string,
+    decision: ClaimDecision | typeof admitted,
+  ): Replay | undefined {
+    if (decision === admitted) return undefined;
+    switch (decision.state) {
+      case 'claimed':
+        settle(context, key, token);
+        return undefined;
+      case 'pending':
+        throw raise('idempotencyInFlight', undefined, { 'retry-after': '1' });
+      case 'mismatch':
+        throw raise('idempotencyMismatch');
+      default: {
+        const stored = decodeResponse(decision.response);
+        if (!stored) throw raise('idempotencyMismatch');
+        return {
+          replay: { ...stored, headers: [...stored.headers, ['idempotent-replayed', 'true']] },
+        };
+      }
+    }
+  }
+
+  function claim(context: GuardContext, key: string, body: unknown) {
+    const { request } = context;
+    const method = (request.method ?? 'GET').toUpperCase();
+    let fingerprint: string;
+    try {
+      fingerprint = options.fingerprint
+        ? options.fingerprint(request, body)
+        : fingerprintOf(method, pathOf(request.url) ?? '/', body);
+    } catch {
+      throw raise('badRequest');
+    }
+    const tenant = options.tenant(request);
+    const scoped = `${tenant.length}:${tenant}:${key}`;
+    const token = randomUUID();
+    const decision = decide(request, () => store.claim(scoped, fingerprint, token, lock));
+    return decision instanceof Promise
+      ? decision.then((d) => conclude(context, scoped, token, d))
+      : conclude(context, scoped, token, decision);
+  }
+
+  return {
+    kind: 'idempotency',
+    check(context) {
+      const { request } = context;
+      if (!methods.has((request.method ?? 'GET').toUpperCase())) return undefined;
+      const value = headerOf(request.headers, header);
+      if (value === undefined) {
+        if (options.required) throw raise('idempotencyKeyMissing');
+        return undefined;
+      }
+      const key = parseIdempotencyKey(value, maxKeyLength);
+      if (key === undefined) throw raise('idempotencyKeyInvalid');
+      const body = context.body();
+      return body instanceof Promise ? body.then((b) => claim(context, key, b)) : claim(context, key, body);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+export { type ConcurrencyGuard, type ConcurrencyOptions, concurrency, type Lease } from './concurrency.js';
+export { type CooldownOptions, cooldown } from './cooldown.js';
+export { type RequireHeaderOptions, requireHeader } from './header.js';
+export { type IdempotencyOptions, idempotency, parseIdempotencyKey } from './idempotency.js';
+export { byHeader, byIp, ipPrefix } from './key-of.js';
+export { type AdminKeyOptions, type ApiKeyOptions, adminKey, apiKey } from './keys.js';
+export { type QuotaOptions, quota } from './quota.js';
+export { type RateLimitOptions, type RatePolicy, rateLimit } from './rate-limit.js';
+export { runGuards } from './run.js';
+export type {
+  CapturedResponse,
+  Duration,
+  FailurePolicy,
+  Guard,
+  GuardContext,
+  GuardRequest,
+  KeyOf,
+  Replay,
+  StoreOptions,
+} from './types.js';

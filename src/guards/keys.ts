@@ -1,0 +1,135 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { headerOf } from '../server/request.js';
+import type { Awaitable } from '../stores/types.js';
+import { admitted, compileFailure } from './failure.js';
+import { raise } from './raise.js';
+import type { FailurePolicy, Guard, GuardRequest } from './types.js';
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+// Compared when the caller is unknown, so that an unknown key costs what a wrong one does.
+const decoy = [digest(randomBytes(32).toString('hex'))];
+
+/** True when `presented` equals one of `expected`, in time independent of where they differ. */
+function matchesAny(presented: string, expected: readonly Buffer[]): boolean {
+  const hash = digest(presented);
+  let found = false;
+  for (const candidate of expected) found = timingSafeEqual(hash, candidate) || found;
+  return found;
+}
+
+function readKey(request: GuardRequest, header: string, bearer: boolean): string | undefined {
+  const value = headerOf(request.headers, header);
+  if (!bearer || value === undefined) return value === '' ? undefined : value;
+  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(value);
+  return match ? match[1] : '';
+}
+
+/** Options of `apiKey`. */
+export interface ApiKeyOptions {
+  /**
+   * The header holding the key; `authorization` reads `Authorization: Bearer <key>`.
+   * @default 'x-api-key'
+   */
+  header?: string;
+  /** The valid keys, or a lookup of the keys valid for this request (e.g. this app's key). */
+  keys: readonly string[] | ((request: GuardRequest) => Awaitable<string | readonly string[] | undefined>);
+  /**
+   * What to do when the lookup fails or times out.
+   * @default 'closed'
+   */
+  onStoreError?: FailurePolicy;
+  /**
+   * How long the lookup may take, in ms.
+   * @default 1000
+   */
+  storeTimeout?: number;
+  /** Messages replacing the catalog's, e.g. `{ missing: 'Missing API key' }`. */
+  messages?: { missing?: string; invalid?: string };
+}
+
+/**
+ * Requires an API key and compares it in constant time (SHA-256, then `timingSafeEqual`); an unknown key
+ * and a wrong key get the same answer, the catalog's `API_KEY_INVALID` (401); a missing key gets
+ * `API_KEY_MISSING` (401).
+ * @example
+ * const auth = apiKey({ keys: (r) => apps.get(headerOf(r.headers, 'x-app-id') ?? '')?.apiKey });
+ */
+export function apiKey(options: ApiKeyOptions): Guard {
+  const header = (options.header ?? 'x-api-key').toLowerCase();
+  const bearer = header === 'authorization';
+  const { keys } = options;
+  const fixed = typeof keys === 'function' ? undefined : keys.map(digest);
+  const decide = compileFailure(options);
+  const invalid = () => raise('apiKeyInvalid', undefined, undefined, options.messages?.invalid);
+
+  const compare = (presented: string, expected: string | readonly string[] | undefined | typeof admitted) => {
+    if (expected === admitted) return undefined;
+    const list = expected === undefined ? [] : typeof expected === 'string' ? [expected] : expected;
+    const hashes = list.length === 0 ? decoy : list.map(digest);
+    if (!matchesAny(presented, hashes) || list.length === 0) throw invalid();
+    return undefined;
+  };
+
+  return {
+    kind: 'apiKey',
+    check({ request }) {
+      const presented = readKey(request, header, bearer);
+      if (presented === undefined)
+        throw raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
+      if (fixed) {
+        if (!matchesAny(presented, fixed.length ? fixed : decoy) || fixed.length === 0) throw invalid();
+        return undefined;
+      }
+      const expected = decide(request, () =>
+        (keys as (r: GuardRequest) => Awaitable<string | readonly string[] | undefined>)(request),
+      );
+      return expected instanceof Promise
+        ? expected.then((e) => compare(presented, e))
+        : compare(presented, expected);
+    },
+  };
+}
+
+/** Options of `adminKey`. */
+export interface AdminKeyOptions {
+  /**
+   * The header holding the admin key.
+   * @default 'x-admin-api-key'
+   */
+  header?: string;
+  /** The admin key; when unset or empty, admin routes answer 503 (not configured) to everyone. */
+  key: string | undefined;
+  /** Messages replacing the catalog's. */
+  messages?: { missing?: string; invalid?: string; unconfigured?: string };
+}
+
+/**
+ * Guards admin routes with one key compared in constant time; answers the catalog's `ADMIN_KEY_MISSING`
+ * or `ADMIN_KEY_INVALID` (401), or `SERVICE_UNAVAILABLE` (503) when no admin key is configured.
+ * @example
+ * app.use('/admin', guard(adminKey({ key: process.env.ADMIN_API_KEY })));
+ */
+export function adminKey(options: AdminKeyOptions): Guard {
+  const header = (options.header ?? 'x-admin-api-key').toLowerCase();
+  const expected = options.key ? [digest(options.key)] : undefined;
+  const messages = options.messages ?? {};
+  return {
+    kind: 'adminKey',
+    check({ request }) {
+      if (!expected) {
+        throw raise(
+          'unavailable',
+          undefined,
+          undefined,
+          messages.unconfigured ?? 'The admin API is not configured.',
+        );
+      }
+      const presented = readKey(request, header, header === 'authorization');
+      if (presented === undefined) throw raise('adminKeyMissing', undefined, undefined, messages.missing);
+      if (!matchesAny(presented, expected))
+        throw raise('adminKeyInvalid', undefined, undefined, messages.invalid);
+      return undefined;
+    },
+  };
+}

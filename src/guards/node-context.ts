@@ -1,0 +1,137 @@
+import type { ServerResponse } from 'node:http';
+import type { CapturedResponse, GuardContext, GuardRequest } from './types.js';
+
+type Chunk = string | Uint8Array;
+type Callback = (error?: Error | null) => void;
+
+function toBytes(chunk: unknown, encoding: unknown): Uint8Array | undefined {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined;
+  if (chunk instanceof Uint8Array) return chunk;
+  return Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+}
+
+function headerPairs(headers: Record<string, unknown>): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (Array.isArray(value)) for (const item of value) pairs.push([lower, String(item)]);
+    else pairs.push([lower, String(value)]);
+  }
+  return pairs;
+}
+
+/** The guard context over a node `ServerResponse` (node, Express, Fastify's raw response). */
+export interface NodeGuardContext extends GuardContext {
+  /** Writes the admitted response's headers (`set` defaults to `res.setHeader`). */
+  apply(set?: (name: string, value: string) => void): void;
+}
+
+/** Builds the guard context of one node request; `body` yields the payload for fingerprints. */
+export function nodeContext(
+  request: GuardRequest,
+  res: ServerResponse,
+  body: () => unknown,
+): NodeGuardContext {
+  const headers = new Map<string, string>();
+  let listeners: ((status: number | undefined) => void)[] | undefined;
+
+  function onFinish(listener: (status: number | undefined) => void): void {
+    if (listeners === undefined) {
+      const all: ((status: number | undefined) => void)[] = [];
+      listeners = all;
+      let fired = false;
+      const fire = (status: number | undefined) => {
+        if (fired) return;
+        fired = true;
+        for (const each of all) {
+          try {
+            each(status);
+          } catch {
+            // A listener's failure must not break the response of others.
+          }
+        }
+      };
+      res.once('finish', () => fire(res.statusCode));
+      res.once('close', () => fire(res.writableFinished ? res.statusCode : undefined));
+    }
+    listeners.push(listener);
+  }
+
+  function capture(listener: (response: CapturedResponse | undefined) => void, maxBytes: number): void {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let overflow = false;
+    let explicit: Record<string, unknown> = {};
+    const take = (chunk: unknown, encoding: unknown) => {
+      const bytes = toBytes(chunk, encoding);
+      if (!bytes || overflow) return;
+      size += bytes.byteLength;
+      if (size > maxBytes) overflow = true;
+      else chunks.push(bytes);
+    };
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      const last = args[args.length - 1];
+      if (last && typeof last === 'object') {
+        explicit = Array.isArray(last)
+          ? Object.fromEntries(pairsOfFlat(last as string[]))
+          : { ...(last as object) };
+      }
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as typeof res.writeHead;
+    const write = res.write;
+    res.write = function (this: ServerResponse, chunk: Chunk, encoding?: unknown, callback?: Callback) {
+      take(chunk, encoding);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
+    } as typeof res.write;
+    const end = res.end;
+    res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+      take(chunk, encoding);
+      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+    } as typeof res.end;
+    onFinish((status) => {
+      if (status === undefined || overflow) return listener(undefined);
+      const all = { ...res.getHeaders(), ...explicit };
+      const body = new Uint8Array(size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        body.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      listener({ status, headers: headerPairs(all), body });
+    });
+  }
+
+  return {
+    request,
+    headers,
+    onFinish,
+    body,
+    capture,
+    apply(set) {
+      for (const [name, value] of headers) {
+        if (set) set(name, value);
+        else res.setHeader(name, value);
+      }
+    },
+  };
+}
+
+function pairsOfFlat(flat: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
+}
+
+/** Sends a stored response on a node `ServerResponse`. */
+export function sendReplay(res: ServerResponse, replay: CapturedResponse): void {
+  res.statusCode = replay.status;
+  for (const [name, value] of replay.headers) {
+    const current = res.getHeader(name);
+    if (current === undefined) res.setHeader(name, value);
+    else res.setHeader(name, [...(Array.isArray(current) ? current : [String(current)]), value]);
+  }
+  res.setHeader('content-length', replay.body.byteLength);
+  res.end(replay.body);
+}

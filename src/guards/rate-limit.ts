@@ -1,0 +1,165 @@
+import type { RateDecision } from '../stores/types.js';
+import { toCount, toMs } from './duration.js';
+import { admitted, compileFailure, storeOf } from './failure.js';
+import { addHeader, raise, seconds, sfString } from './raise.js';
+import type { Duration, Guard, GuardContext, GuardRequest, KeyOf, StoreOptions } from './types.js';
+
+/** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
+export interface RatePolicy {
+  /**
+   * The policy's name in `RateLimit-Policy` and `RateLimit`, and in the error's details.
+   * @default `${limit}-per-${period in seconds}s`
+   */
+  name?: string;
+  /** The key the policy counts under (an app id, an IP); `undefined` skips the policy. */
+  key: KeyOf;
+  /** Requests per period. */
+  limit: number;
+  /** The period: ms or `'1m'`-style. */
+  period: Duration;
+  /**
+   * How many requests may arrive at once after a quiet spell.
+   * @default limit
+   */
+  burst?: number;
+}
+
+/** Options of `rateLimit`: one policy, or several that each request must pass. */
+export interface RateLimitOptions extends StoreOptions {
+  /** The policies; a request is admitted only when every policy admits it. */
+  policies: readonly RatePolicy[];
+  /**
+   * Whether admitted responses carry `RateLimit-Policy` and `RateLimit` (denials always do).
+   * @default true
+   */
+  headers?: boolean;
+}
+
+interface Compiled {
+  name: string;
+  key: KeyOf;
+  interval: number;
+  tolerance: number;
+  policyField: string;
+}
+
+function compile(policy: RatePolicy, index: number, names: Set<string>): Compiled {
+  const limit = toCount(policy.limit, `rateLimit policy ${index} limit`);
+  const period = toMs(policy.period, `rateLimit policy ${index} period`);
+  const burst = toCount(policy.burst ?? limit, `rateLimit policy ${index} burst`);
+  const window = Math.max(1, Math.ceil(period / 1000));
+  const name = policy.name ?? `${limit}-per-${window}s`;
+  if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
+  names.add(name);
+  const interval = period / limit;
+  return {
+    name,
+    key: policy.key,
+    interval,
+    tolerance: interval * burst,
+    policyField: `${sfString(name)};q=${limit};w=${window}`,
+  };
+}
+
+/**
+ * Limits the rate of requests per key with GCRA (exact, smooth, one timestamp per key), under one or
+ * several policies; a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
+ * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too.
+ * @example
+ * const limit = rateLimit({
+ *   policies: [
+ *     { name: 'per-app', key: byHeader('x-app-id'), limit: 600, period: '1m' },
+ *     { name: 'per-ip', key: byIp, limit: 100, period: '1m', burst: 20 },
+ *   ],
+ * });
+ */
+export function rateLimit(
+  options: RateLimitOptions | (RatePolicy & Omit<RateLimitOptions, 'policies'>),
+): Guard {
+  const list = 'policies' in options ? options.policies : [options as RatePolicy];
+  if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
+  const names = new Set<string>();
+  const policies = list.map((policy, index) => compile(policy, index, names));
+  const store = storeOf(options);
+  const decide = compileFailure(options);
+  const headers = options.headers ?? true;
+
+  function conclude(
+    context: GuardContext,
+    used: Compiled[],
+    keys: string[],
+    decisions: (RateDecision | typeof admitted)[],
+  ): undefined {
+    let denied = false;
+    for (const decision of decisions) if (decision !== admitted && !decision.allowed) denied = true;
+    let policyField = '';
+    let rateField = '';
+    let wait = 0;
+    const violated: string[] = [];
+    for (let i = 0; i < used.length; i++) {
+      const decision = decisions[i]!;
+      if (decision === admitted) continue;
+      const policy = used[i]!;
+      const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
+      policyField += policyField === '' ? policy.policyField : `, ${policy.policyField}`;
+      const item = `${sfString(policy.name)};r=${decision.remaining};t=${t}`;
+      rateField += rateField === '' ? item : `, ${item}`;
+      if (!decision.allowed) {
+        violated.push(policy.name);
+        wait = Math.max(wait, decision.retryAfter);
+      } else if (denied) {
+        // Another policy denied: give this one's unit back, so a denial costs nothing.
+        refund(context.request, policy, keys[i]!);
+      }
+    }
+    if (denied) {
+      throw raise(
+        'rateLimited',
+        { policies: violated },
+        {
+          'retry-after': String(seconds(wait)),
+          'ratelimit-policy': policyField,
+          ratelimit: rateField,
+        },
+      );
+    }
+    if (headers && policyField !== '') {
+      addHeader(context.headers, 'ratelimit-policy', policyField);
+      addHeader(context.headers, 'ratelimit', rateField);
+    }
+    return undefined;
+  }
+
+  function refund(request: GuardRequest, policy: Compiled, key: string): void {
+    const back = { interval: policy.interval, tolerance: policy.tolerance, cost: -1 };
+    try {
+      const result = decide(request, () => store.rate(key, back));
+      if (result instanceof Promise) result.catch(() => undefined);
+    } catch {
+      // A failed refund only costs the caller one unit.
+    }
+  }
+
+  return {
+    kind: 'rateLimit',
+    check(context) {
+      const used: Compiled[] = [];
+      const keys: string[] = [];
+      const decisions: (RateDecision | typeof admitted | Promise<RateDecision | typeof admitted>)[] = [];
+      let async = false;
+      for (const policy of policies) {
+        const key = policy.key(context.request);
+        if (key === undefined) continue;
+        const storeKey = `${policy.name}:${key}`;
+        const input = { interval: policy.interval, tolerance: policy.tolerance, cost: 1 };
+        const decision = decide(context.request, () => store.rate(storeKey, input));
+        if (decision instanceof Promise) async = true;
+        used.push(policy);
+        keys.push(storeKey);
+        decisions.push(decision);
+      }
+      if (!async) return conclude(context, used, keys, decisions as (RateDecision | typeof admitted)[]);
+      return Promise.all(decisions).then((settled) => conclude(context, used, keys, settled));
+    },
+  };
+}

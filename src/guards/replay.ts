@@ -1,0 +1,37 @@
+import type { CapturedResponse } from './types.js';
+
+// Fields a replay must not copy: hop-by-hop, per-response ones, and the limits of the replaying request.
+const skipped = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'date',
+  'ratelimit',
+  'ratelimit-policy',
+  'retry-after',
+  'idempotent-replayed',
+]);
+
+/** A captured response as the text a store keeps. */
+export function encodeResponse(response: CapturedResponse): string {
+  const headers = response.headers.filter(([name]) => !skipped.has(name));
+  return JSON.stringify({
+    s: response.status,
+    h: headers,
+    b: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString(
+      'base64',
+    ),
+  });
+}
+
+/** The response a store kept, or undefined when the text is not one. */
+export function decodeResponse(text: string): CapturedResponse | undefined {
+  try {
+    const data = JSON.parse(text) as { s: number; h: [string, string][]; b: string };
+    if (!Number.isInteger(data.s) || !Array.isArray(data.h) || typeof data.b !== 'string') return undefined;
+    return { status: data.s, headers: data.h, body: new Uint8Array(Buffer.from(data.b, 'base64')) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import type { ApiError } from '../catalog/api-error.js';
+import type { RequestView } from '../server/request.js';
+import type { Awaitable, Store } from '../stores/types.js';
+
+/** The request a guard sees: the request view, with the peer address for per-IP keys. */
+export interface GuardRequest extends RequestView {
+  /** The peer address (after the framework's trust-proxy rules). */
+  readonly ip?: string | undefined;
+}
+
+/** A response as sent, captured for idempotent replays. */
+export interface CapturedResponse {
+  readonly status: number;
+  /** Lower-case names. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Uint8Array;
+}
+
+/** What an adapter gives the guards of one request. */
+export interface GuardContext {
+  readonly request: GuardRequest;
+  /** Headers for the admitted response; list fields (`RateLimit`) accumulate. */
+  readonly headers: Map<string, string>;
+  /** Called once when the response is sent (with its status) or the connection closes first (undefined). */
+  onFinish(listener: (status: number | undefined) => void): void;
+  /** The request payload, for fingerprints: bytes, text, or the parsed body; undefined when there is none. */
+  body(): unknown;
+  /** Asks for the response as sent; undefined when it was not captured whole (aborted, too large). */
+  capture(listener: (response: CapturedResponse | undefined) => void, maxBytes: number): void;
+}
+
+/** A stored response a guard answers instead of running the handler. */
+export interface Replay {
+  readonly replay: CapturedResponse;
+}
+
+/** A guard: admits a request, denies it by throwing a catalog error, or answers it with a replay. */
+export interface Guard {
+  /** The guard's kind, for logs: `rateLimit`, `quota`, … */
+  readonly kind: string;
+  /** Checks one request; throws (or rejects with) an ApiError to deny it. */
+  check(context: GuardContext): Awaitable<Replay | undefined>;
+}
+
+/**
+ * What a guard does when its store fails or does not answer in time: admit (`open`), deny with the
+ * catalog's `STORE_UNAVAILABLE` (`closed`), or decide per error.
+ */
+export type FailurePolicy =
+  | 'open'
+  | 'closed'
+  | ((error: unknown, request: GuardRequest) => 'open' | 'closed' | ApiError);
+
+/** Options every stateful guard takes. */
+export interface StoreOptions {
+  /**
+   * Where the guard keeps its state.
+   * @default one memoryStore() shared by the guards of the process
+   */
+  store?: Store;
+  /**
+   * What to do when the store fails or times out.
+   * @default 'closed'
+   */
+  onStoreError?: FailurePolicy;
+  /**
+   * How long a store decision may take, in ms, before the failure policy answers.
+   * @default 1000
+   */
+  storeTimeout?: number;
+  /**
+   * The `Retry-After` of the closed answer, in seconds.
+   * @default 5
+   */
+  storeRetryAfter?: number;
+}
+
+/** A function of the request giving the key state is counted under; `undefined` skips the guard. */
+export type KeyOf = (request: GuardRequest) => string | undefined;
+
+/** A duration: milliseconds, or a string such as `'30s'`, `'1m'`, `'1h'`, `'1d'`. */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
