@@ -193,7 +193,17 @@ export const errors = defineErrors(
   },
   {
     name: 'Call control gateway errors',
-    rename: { MALFORMED_JSON: 'INVALID_REQUEST_BODY' },
+    // The gateway's names for the codes faultline's own mechanisms raise (body reader, header and key guards, cooldowns).
+    rename: {
+      MALFORMED_JSON: 'INVALID_REQUEST_BODY',
+      MISSING_HEADER: 'MISSING_APP_ID',
+      INVALID_HEADER: 'INVALID_APP_ID',
+      API_KEY_MISSING: 'MISSING_API_KEY',
+      API_KEY_INVALID: 'INVALID_API_KEY',
+      ADMIN_KEY_MISSING: 'MISSING_ADMIN_API_KEY',
+      ADMIN_KEY_INVALID: 'INVALID_ADMIN_API_KEY',
+      COOLDOWN: 'COMMAND_RATE_LIMITED',
+    },
     groups: {
       'bad-request': {
         title: '400 Bad Request',

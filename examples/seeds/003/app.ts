@@ -1,0 +1,198 @@
+/**
+ * Seed 003: the call-control gateway of reference page 003 on Express. Every request names its app in
+ * `X-App-ID` and proves it with `X-API-Key`; admin routes take `X-Admin-API-Key`. Bodies are JSON, 1 MiB
+ * by default and 64 KiB on command routes; requests are rate limited per app and per IP, commands per
+ * command group. App configuration and limits live in memory, or in Redis with `REDIS_URL`; when Redis is
+ * down the gateway answers its generic 500 and stays up.
+ */
+import { createServer, type Server } from 'node:http';
+import express, { type Request } from 'express';
+import { isApiError } from 'faultline';
+import { createExpressErrors, guard } from 'faultline/express';
+import {
+  adminKey,
+  apiKey,
+  byHeader,
+  byIp,
+  cooldown,
+  type Guard,
+  rateLimit,
+  requireHeader,
+} from 'faultline/guards';
+import { memoryStore, type RedisSend, redisStore, type Store } from 'faultline/stores';
+import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
+import { type AppStore, memoryApps, redisApps } from './apps.js';
+import { errors, format } from './catalog.js';
+import { commands, Gateway, isCommand } from './domain.js';
+
+/** Options of seed 003. */
+export interface SeedOptions {
+  /** The admin key; without it admin routes answer 503. @default process.env.ADMIN_API_KEY */
+  adminApiKey?: string | undefined;
+  /** Whether the recording service is enabled. @default process.env.RECORDING_ENABLED === '1' */
+  recording?: boolean;
+  /** A Redis command function: app configuration and limits are then shared by every instance. */
+  redis?: RedisSend;
+  /** Requests per minute per IP. @default 1200 */
+  ipRate?: number;
+  /** The cooldown between two commands of one group on one session. @default 1000 ms */
+  commandCooldown?: number;
+  log?: LogSink;
+}
+
+const appIdFormat = /^[A-Za-z0-9_-]{1,64}$/;
+const appIdOf = byHeader('x-app-id');
+
+/** The app's own limit: one rate-limit guard per distinct configured limit, keyed by app. */
+function perAppLimit(apps: AppStore, store: Store, onStoreError: () => Error): Guard {
+  const limiters = new Map<number, Guard>();
+  const limiterFor = (limit: number) => {
+    let limiter = limiters.get(limit);
+    if (!limiter) {
+      limiter = rateLimit({
+        policies: [{ name: 'app', key: appIdOf, limit, period: '1m' }],
+        store,
+        onStoreError: () => onStoreError() as never,
+      });
+      limiters.set(limit, limiter);
+    }
+    return limiter;
+  };
+  return {
+    kind: 'rateLimit',
+    async check(context) {
+      const app = await apps.get(appIdOf(context.request) ?? '');
+      return limiterFor(app?.rateLimit ?? 600).check(context);
+    },
+  };
+}
+
+/** Answers the admin routes' "not configured" with the gateway's own 503 code. */
+function adminGuard(key: string | undefined): Guard {
+  const inner = adminKey({ key });
+  return {
+    kind: 'adminKey',
+    check(context) {
+      try {
+        return inner.check(context);
+      } catch (error) {
+        if (isApiError(error) && error.role === 'unavailable')
+          throw errors.create('ADMIN_API_NOT_CONFIGURED');
+        throw error;
+      }
+    },
+  };
+}
+
+export interface Seed {
+  readonly server: Server;
+  readonly gateway: Gateway;
+  readonly apps: AppStore;
+}
+
+export function createSeed(options: SeedOptions = {}): Seed {
+  const store = options.redis ? redisStore({ send: options.redis, prefix: 'gateway:' }) : memoryStore();
+  const apps = options.redis ? redisApps(options.redis) : memoryApps();
+  const gateway = new Gateway({ recording: options.recording ?? process.env.RECORDING_ENABLED === '1' });
+  const faults = createExpressErrors({ catalog: errors, format, onError: logErrors(options.log) });
+  // A store outage (Redis down) is answered with the gateway's generic 500; the app-key lookup has its own.
+  const internal = () => errors.create('INTERNAL_ERROR');
+  const app = express();
+  app.disable('x-powered-by');
+
+  const client = guard(
+    requireHeader({ name: 'X-App-ID', format: appIdFormat, maxLength: 64 }),
+    apiKey({
+      keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
+      onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
+    }),
+    perAppLimit(apps, store, internal),
+    rateLimit({
+      policies: [{ name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m' }],
+      store,
+      onStoreError: () => internal(),
+    }),
+  );
+  const commandCooldown = guard(
+    cooldown({
+      key: (request) => {
+        const uuid = /\/sessions\/([^/]+)\/commands\//.exec(request.url ?? '')?.[1];
+        return uuid && `${appIdOf(request)}:${uuid}`;
+      },
+      group: (request) => {
+        const path = /\/commands\/(.+?)(?:\?|$)/.exec(request.url ?? '')?.[1] ?? '';
+        return isCommand(path) ? commands[path] : undefined;
+      },
+      interval: options.commandCooldown ?? 1000,
+      store,
+      onStoreError: () => internal(),
+    }),
+  );
+  const appOf = (req: Request) => req.get('x-app-id')!;
+
+  app.get('/health', (_req, res) => {
+    res.json({ success: true });
+  });
+
+  app.post(
+    '/admin/apps/:app_id',
+    guard(adminGuard(options.adminApiKey ?? process.env.ADMIN_API_KEY)),
+    faults.json(),
+    async (req, res) => {
+      const body = req.body as { api_key?: unknown; rate_limit?: unknown };
+      if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
+      if (typeof body.api_key !== 'string' || body.api_key.length < 16)
+        throw errors.create('INVALID_REQUEST_BODY');
+      const rateLimit_ = typeof body.rate_limit === 'number' && body.rate_limit > 0 ? body.rate_limit : 600;
+      await apps.set(String(req.params.app_id), { apiKey: body.api_key, rateLimit: rateLimit_ });
+      res.json({ success: true, app_id: req.params.app_id });
+    },
+  );
+
+  app.use('/api/v1', client);
+  // Calls arrive from the telephony side; this route stands for it and creates the session for the app.
+  app.post('/api/v1/sessions', (req, res) => {
+    const session = gateway.receive(appOf(req));
+    res.status(201).json({ uuid: session.uuid });
+  });
+  app.get('/api/v1/sessions/:uuid', (req, res) => {
+    const { uuid, state, muted, room } = gateway.session(appOf(req), String(req.params.uuid));
+    res.json({ uuid, state, muted, room_id: room ?? null });
+  });
+  app.post(
+    '/api/v1/sessions/:uuid/commands/*command',
+    faults.json({ limit: '64kb' }),
+    commandCooldown,
+    (req, res) => {
+      const command = (req.params as unknown as { command: string[] }).command.join('/');
+      res.json(gateway.run(appOf(req), String(req.params.uuid), command, (req.body ?? {}) as object));
+    },
+  );
+  app.post('/api/v1/conferences', faults.json({ limit: '1mb' }), (req, res) => {
+    const name = (req.body as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string' || name === '') throw errors.create('INVALID_REQUEST_BODY');
+    const room = gateway.createRoom(appOf(req), name);
+    res.status(201).json({ room_id: room.id, name: room.name });
+  });
+  app.get('/api/v1/conferences/:room_id', (req, res) => {
+    const room = gateway.room(appOf(req), String(req.params.room_id));
+    res.json({ room_id: room.id, name: room.name, members: [...room.members] });
+  });
+  // An action without a body: no Content-Type is required.
+  app.post('/api/v1/conferences/:room_id/stop', (req, res) => {
+    gateway.stopRoom(appOf(req), String(req.params.room_id));
+    res.json({ success: true });
+  });
+
+  app.use(faults.notFound);
+  app.use(faults.handler);
+  const server = createServer(app);
+  server.on('clientError', faults.clientError);
+  return { server, gateway, apps };
+}
+
+/** Starts seed 003 on `port` (0: a free one). */
+export async function start(port = 0, options: SeedOptions = {}): Promise<Running & { seed: Seed }> {
+  const seed = createSeed(options);
+  return { ...(await listen(seed.server, port)), seed };
+}
