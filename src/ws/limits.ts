@@ -88,7 +88,7 @@ export function createMessageLimiter(options: RateLimitOptions): MessageLimiter 
   const window = options.window ?? 1000;
   const interval = window / options.limit;
   const burst = options.burst ?? options.limit;
-  const input = { interval, tolerance: interval * (burst - 1), cost: 1 };
+  const input = { interval, tolerance: interval * burst, cost: 1 };
   const store = options.store ?? memoryStore();
   const prefix = options.prefix ?? 'fl:ws:rate:';
   return { take: (key) => store.rate(prefix + key, input) };

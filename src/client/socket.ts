@@ -1,0 +1,271 @@
+import { ApiError } from '../catalog/api-error.js';
+import { errorInitFromBody } from '../format/detect.js';
+import type { ErrorFormat } from '../format/types.js';
+import { wsEvent } from '../ws/event-format.js';
+import { parseErrorResponse } from './parse-response.js';
+import { type CloseDecision, classifyClose } from './socket-close.js';
+import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
+
+type Listeners = { [E in keyof SocketEvents]: Set<SocketEvents[E]> };
+
+// `ws` (Node) lets a client read a refused handshake; browsers never do (they report 1006).
+interface NodeHandshake {
+  on?(
+    event: 'unexpected-response',
+    listener: (request: { destroy(): void }, response: NodeResponse) => void,
+  ): void;
+}
+interface NodeResponse extends AsyncIterable<Uint8Array | string> {
+  statusCode?: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+async function responseOf(res: NodeResponse): Promise<Response> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    size += bytes.byteLength;
+    if (size > 1024 * 1024) break;
+    chunks.push(bytes);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
+  return new Response(new Blob(chunks as BlobPart[]), { status, headers });
+}
+
+function handshakeDecision(error: ApiError): CloseDecision {
+  if (error.status === 401) return 'afterAuth';
+  return error.status === 408 || error.status === 429 || error.status >= 500 ? 'backoff' : 'never';
+}
+
+/**
+ * Connects a reconnecting WebSocket that speaks the catalog: error events become typed `ApiError`s, a close
+ * becomes an `ApiError` and a reconnect decision from the catalog's `ws` blocks, and a refused handshake is
+ * parsed like a REST error (with `ws` in Node). Backoff has full jitter and resets after `minUptime`.
+ * @example
+ * const socket = connectSocket('wss://api.example.com/v1/ws', { WebSocket, catalog, refresh: renewToken });
+ * socket.on('error', (error) => console.log(error.code));
+ */
+export function connectSocket(url: string | (() => string), options: SocketOptions): SocketClient {
+  const listeners: Listeners = {
+    open: new Set(),
+    message: new Set(),
+    error: new Set(),
+    close: new Set(),
+    reconnect: new Set(),
+  };
+  const event: ErrorFormat = options.event ?? wsEvent;
+  const catalog = options.catalog;
+  const policy = options.reconnect === false ? undefined : (options.reconnect ?? {});
+  const base = policy?.base ?? 1000;
+  const cap = policy?.cap ?? 30_000;
+  const minUptime = policy?.minUptime ?? 5000;
+  const maxAttempts = policy?.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const maxNeverOpened = policy?.maxNeverOpened ?? 8;
+  const random = policy?.random ?? Math.random;
+
+  let socket: WebSocketLike | undefined;
+  let state: SocketClient['state'] = 'connecting';
+  let attempts = 0;
+  let neverOpened = 0;
+  let refreshed = false;
+  let resumeNext = false;
+  let stopped = false;
+  let retryAfter: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let healthy: ReturnType<typeof setTimeout> | undefined;
+
+  function emit<E extends keyof SocketEvents>(name: E, ...args: Parameters<SocketEvents[E]>): void {
+    for (const listener of listeners[name]) {
+      try {
+        (listener as (...a: unknown[]) => void)(...args);
+      } catch {
+        // A failing listener must not stop the others or the socket.
+      }
+    }
+  }
+
+  function target(): string {
+    const base = typeof url === 'function' ? url() : url;
+    const cursor = resumeNext ? options.resume?.cursor() : undefined;
+    if (cursor === undefined) return base;
+    const next = new URL(base);
+    next.searchParams.set(options.resume?.param ?? 'cursor', cursor);
+    return next.toString();
+  }
+
+  function onMessage(data: unknown): void {
+    let parsed: unknown = data;
+    if (typeof data === 'string') {
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        emit('message', data);
+        return;
+      }
+    }
+    if (event.match(parsed) > 0) {
+      const fields = event.parse(parsed) as Record<string, unknown> | undefined;
+      const init = errorInitFromBody(parsed, { formats: [event], ...(catalog ? { catalog } : {}) });
+      const wait = typeof fields?.retryAfter === 'number' ? fields.retryAfter : undefined;
+      if (wait !== undefined) retryAfter = wait;
+      const error = new ApiError({ ...init, retryAfter: wait }, { stack: false });
+      if (fields?.replyTo !== undefined) (error as { replyTo?: unknown }).replyTo = fields.replyTo;
+      emit('error', error);
+      return;
+    }
+    emit('message', parsed);
+  }
+
+  function open(): void {
+    if (stopped) return;
+    state = 'connecting';
+    let opened = false;
+    let handshake: Promise<ApiError> | undefined;
+    let current: WebSocketLike;
+    try {
+      current = new options.WebSocket(target(), options.protocols);
+    } catch (thrown) {
+      emit(
+        'error',
+        new ApiError({ code: 'WS_CONNECT_FAILED', status: 400, message: String(thrown) }, { stack: false }),
+      );
+      stopped = true;
+      state = 'closed';
+      return;
+    }
+    socket = current;
+    (current as NodeHandshake).on?.('unexpected-response', (request, response) => {
+      handshake = responseOf(response)
+        .then((r) => parseErrorResponse(r, catalog ? { catalog } : {}))
+        .finally(() => {
+          try {
+            request.destroy();
+          } catch {}
+          try {
+            current.close();
+          } catch {}
+        });
+    });
+    current.addEventListener('open', () => {
+      opened = true;
+      neverOpened = 0;
+      state = 'open';
+      healthy = setTimeout(() => {
+        attempts = 0;
+        refreshed = false;
+      }, minUptime);
+      emit('open');
+    });
+    current.addEventListener('message', (e: { data: unknown }) => onMessage(e.data));
+    current.addEventListener('error', () => {});
+    current.addEventListener('close', (e: { code: number; reason: string }) => {
+      clearTimeout(healthy);
+      if (!opened) neverOpened++;
+      const info = { code: e.code, reason: e.reason };
+      if (handshake) {
+        handshake.then(
+          (error) => {
+            emit('error', error);
+            if (error.retryAfter !== undefined) retryAfter = error.retryAfter;
+            after(error, handshakeDecision(error), false, info);
+          },
+          () => after(undefined, 'backoff', false, info),
+        );
+        return;
+      }
+      const { error, reconnect, resume } = classifyClose(e.code, e.reason, catalog);
+      after(error, reconnect, resume, info);
+    });
+  }
+
+  function after(
+    error: ApiError | undefined,
+    decision: CloseDecision,
+    resume: boolean,
+    info: { code: number; reason: string },
+  ): void {
+    socket = undefined;
+    let next = decision;
+    if (stopped || policy === undefined) next = 'stop';
+    else if (next === 'afterAuth') next = refreshed || options.refresh === undefined ? 'never' : 'afterAuth';
+    if (next !== 'stop' && next !== 'never' && (attempts >= maxAttempts || neverOpened >= maxNeverOpened)) {
+      next = 'never';
+    }
+    emit('close', error, next, info);
+    if (next === 'stop' || next === 'never') {
+      stopped = true;
+      state = 'closed';
+      return;
+    }
+    resumeNext = resume && options.resume !== undefined;
+    state = 'waiting';
+    if (next === 'afterAuth') {
+      refreshed = true;
+      Promise.resolve()
+        .then(() => options.refresh!())
+        .then(
+          () => schedule(0),
+          () => {
+            stopped = true;
+            state = 'closed';
+          },
+        );
+      return;
+    }
+    // Full jitter, from the first attempt on (RFC 6455 §7.2.3), so that many clients do not come back at once.
+    const ceiling = next === 'immediate' ? Math.min(base, 1000) : Math.min(cap, base * 2 ** attempts);
+    let delay = Math.floor(random() * ceiling);
+    if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000 * (1 + random() * 0.2));
+    retryAfter = undefined;
+    schedule(Math.floor(delay));
+  }
+
+  function schedule(delay: number): void {
+    attempts++;
+    emit('reconnect', delay, attempts);
+    timer = setTimeout(open, delay);
+  }
+
+  open();
+
+  return {
+    send(message) {
+      if (socket === undefined || socket.readyState !== 1) return false;
+      try {
+        socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close(code = 1000, reason = '') {
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(healthy);
+      state = 'closed';
+      try {
+        socket?.close(code, reason);
+      } catch {
+        socket?.close();
+      }
+    },
+    on(name, listener) {
+      (listeners[name] as Set<typeof listener>).add(listener);
+      return () => {
+        (listeners[name] as Set<typeof listener>).delete(listener);
+      };
+    },
+    get attempts() {
+      return attempts;
+    },
+    get state() {
+      return state;
+    },
+  };
+}

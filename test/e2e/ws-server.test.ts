@@ -1,0 +1,391 @@
+import { memoryStore } from 'faultline/stores';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { authenticate, catalog } from './ws-fixtures.js';
+import { rawUpgrade, refusal, type Served, serve, upgradeHead, watch } from './ws-helpers.js';
+
+const opened: Served<any>[] = [];
+async function endpoint(options: Parameters<typeof serve>[0] = {}) {
+  const served = await serve({ errors: { catalog, onError: () => {} }, authenticate, ...options });
+  opened.push(served);
+  return served;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+
+const q = (session = 's1') => `/?session_id=${session}&access_token=good`;
+
+describe('handshake errors', () => {
+  it.each([
+    ['/?session_id=s1', 400, 'INVALID_CONNECTION_PARAMETERS'],
+    ['/?session_id=s1&access_token=bad', 401, 'AUTHENTICATION_FAILED'],
+    ['/?session_id=missing&access_token=good', 404, 'SESSION_NOT_FOUND'],
+  ])(
+    'answers %s with %i in the REST envelope, the correlation id and Connection: close',
+    async (path, status, code) => {
+      const { url } = await endpoint();
+      const answer = await refusal(url + path);
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toBe('application/problem+json');
+      expect(answer.headers.connection).toBe('close');
+      const body = JSON.parse(answer.body);
+      expect(body).toMatchObject({ status, code });
+      expect(body.correlation_id).toBe(answer.headers['x-request-id']);
+    },
+  );
+
+  it('keeps a safe inbound correlation id and replaces an unsafe or 10 kB one', async () => {
+    const { url, port } = await endpoint();
+    expect(
+      (await refusal(`${url}/?session_id=s1`, { 'x-request-id': 'req-42' })).headers['x-request-id'],
+    ).toBe('req-42');
+    const long = await refusal(`${url}/?session_id=s1`, { 'x-request-id': 'a'.repeat(10_000) });
+    expect(String(long.headers['x-request-id']).length).toBeLessThan(100);
+    const raw = await rawUpgrade(
+      port,
+      upgradeHead('/?session_id=%0d%0aInjected:%20yes', 'X-Request-Id: x\r\n'),
+    );
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).not.toMatch(/^Injected/im);
+  });
+
+  it("answers ws's own 405 and 400 refusals in the catalog envelope", async () => {
+    const { port } = await endpoint();
+    const post = await rawUpgrade(port, upgradeHead(q()).replace('GET', 'POST'));
+    expect(post).toMatch(/^HTTP\/1\.1 405 /);
+    expect(post).toMatch(/\r\nallow: GET\r\n/i);
+    expect(JSON.parse(post.slice(post.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 'METHOD_NOT_ALLOWED',
+    });
+    const version = await rawUpgrade(port, upgradeHead(q()).replace('Version: 13', 'Version: 99'));
+    expect(version).toMatch(/^HTTP\/1\.1 400 /);
+    expect(version).toMatch(/\r\nsec-websocket-version: 13, 8\r\n/i);
+    expect(version).toMatch(/application\/problem\+json/);
+  });
+
+  it('answers a plain request with 426 and Upgrade: websocket through the REST handler', async () => {
+    const served = await endpoint();
+    const error = served.endpoint.upgradeRequired();
+    const answer = served.endpoint.errors.handle(error, { url: '/' });
+    expect(answer.status).toBe(426);
+    expect(answer.headers.upgrade).toBe('websocket');
+  });
+
+  it('accepts, tells and closes in close mode', async () => {
+    const { url } = await endpoint({ handshake: 'close' });
+    const client = watch(`${url}/?session_id=s1&access_token=bad`);
+    expect(await client.next()).toMatchObject({ type: 'error', error: { code: 'AUTHENTICATION_FAILED' } });
+    expect(await client.closed).toEqual({ code: 4401, reason: 'AUTHENTICATION_FAILED' });
+  });
+});
+
+describe('errors while handling a message keep the connection open', () => {
+  it('answers malformed JSON, unknown and server-only types and schema failures, then still serves the socket', async () => {
+    const { url } = await endpoint({
+      messages: {
+        serverOnly: ['SESSION_END'],
+        schemas: { send: z.object({ type: z.literal('send'), id: z.string(), text: z.string().min(1) }) },
+      },
+      on: { send: (message: { text: string }, conn) => conn.send({ type: 'sent', text: message.text }) },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send('{not json');
+    expect(await client.next()).toMatchObject({ error: { code: 'INVALID_EVENT', status: 400 } });
+    client.socket.send(JSON.stringify({ type: 'nope', id: 'c1' }));
+    expect(await client.next()).toMatchObject({ error: { code: 'INVALID_EVENT' } });
+    client.socket.send(JSON.stringify({ type: 'SESSION_END', id: 'c2' }));
+    const notAllowed = await client.next();
+    expect(notAllowed.error).toMatchObject({
+      code: 'MESSAGE_TYPE_NOT_ALLOWED',
+      message: 'Message type not allowed: SESSION_END',
+    });
+    client.socket.send(JSON.stringify({ type: 'send', id: 'c3', text: '' }));
+    const invalid = await client.next();
+    expect(invalid.error.code).toBe('VALIDATION_FAILED');
+    expect(invalid.error.errors[0].pointer).toBe('/text');
+    client.socket.send(JSON.stringify({ type: 'send', id: 'c4', text: 'hello' }));
+    expect(await client.next()).toEqual({ type: 'sent', text: 'hello' });
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+
+  it('answers a soft size limit with an event and stays open; maxPayload closes with 1009', async () => {
+    const { WebSocketServer } = await import('ws');
+    const { url } = await endpoint({
+      messages: { maxBytes: 100 },
+      server: new WebSocketServer({ noServer: true, maxPayload: 1000 }),
+      on: { ping: (_m, conn) => conn.send({ type: 'pong' }) },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(200) }));
+    expect(await client.next()).toMatchObject({ error: { code: 'MESSAGE_TOO_LARGE', status: 413 } });
+    client.socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await client.next()).toEqual({ type: 'pong' });
+    client.socket.send('x'.repeat(2000));
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('refuses binary messages with an event, open', async () => {
+    const { url } = await endpoint({ on: { ping: (_m, conn) => conn.send({ type: 'pong' }) } });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send(Buffer.from([1, 2, 3]));
+    expect(await client.next()).toMatchObject({ error: { code: 'MESSAGE_UNSUPPORTED' } });
+    client.socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await client.next()).toEqual({ type: 'pong' });
+  });
+});
+
+describe('connection-scope errors: tell, then close', () => {
+  it('sends the event, the session end, then closes with the entry code and the code as reason', async () => {
+    const { url } = await endpoint({
+      on: {
+        end: () => {
+          throw catalog.create('SESSION_ENDED');
+        },
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'end', id: 'e1' }));
+    expect(await client.closed).toEqual({ code: 4410, reason: 'SESSION_ENDED' });
+    expect(client.messages[0]).toMatchObject({ type: 'error', error: { code: 'SESSION_ENDED' } });
+    expect(client.messages[1]).toEqual({ type: 'session_end' });
+    expect(client.order).toEqual(['message', 'message', 'close:4410']);
+  });
+
+  it('derives 4000 + status for conn.fail, and 1011 for an unexpected failure', async () => {
+    const { url } = await endpoint({
+      on: {
+        expire: (_m, conn) => conn.fail(catalog.create('TOKEN_EXPIRED')),
+        crash: (_m, conn) => conn.fail(new Error('database password is hunter2')),
+      },
+    });
+    const a = watch(url + q());
+    await a.opened;
+    a.socket.send(JSON.stringify({ type: 'expire' }));
+    expect(await a.closed).toEqual({ code: 4401, reason: 'TOKEN_EXPIRED' });
+    const b = watch(url + q());
+    await b.opened;
+    b.socket.send(JSON.stringify({ type: 'crash' }));
+    expect(await b.closed).toEqual({ code: 1011, reason: 'INTERNAL_ERROR' });
+    expect(JSON.stringify(b.messages)).not.toContain('hunter2');
+  });
+});
+
+describe('message rate per session', () => {
+  it('drops messages over the rate and calls the hook on every drop', async () => {
+    const drops: unknown[] = [];
+    const { url } = await endpoint({
+      limits: { rate: { limit: 3, window: 60_000, store: memoryStore() } },
+      onDrop: (info) => drops.push(info),
+      on: { m: (_m, conn) => conn.send({ type: 'ok' }) },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    for (let i = 0; i < 5; i++) client.socket.send(JSON.stringify({ type: 'm' }));
+    for (let i = 0; i < 3; i++) expect(await client.next()).toEqual({ type: 'ok' });
+    await expect(client.next()).rejects.toThrow('no message');
+    expect(drops).toHaveLength(2);
+    expect(drops[0]).toMatchObject({ reason: 'rate', key: 's1', type: 'm' });
+  });
+
+  it('answers an event with retry_after, shares the budget across sockets of a session, and exempts heartbeats', async () => {
+    const { url } = await endpoint({
+      limits: { rate: { limit: 2, window: 60_000, over: 'event', exempt: ['hb'] } },
+      on: { m: (_m, conn) => conn.send({ type: 'ok' }), hb: (_m, conn) => conn.send({ type: 'hb' }) },
+    });
+    const a = watch(url + q());
+    const b = watch(url + q());
+    await Promise.all([a.opened, b.opened]);
+    a.socket.send(JSON.stringify({ type: 'm' }));
+    expect(await a.next()).toEqual({ type: 'ok' });
+    b.socket.send(JSON.stringify({ type: 'm' }));
+    expect(await b.next()).toEqual({ type: 'ok' });
+    b.socket.send(JSON.stringify({ type: 'm' }));
+    const limited = await b.next();
+    expect(limited.error.code).toBe('MESSAGE_RATE_LIMITED');
+    expect(limited.error.retry_after ?? 1).toBeGreaterThan(0);
+    b.socket.send(JSON.stringify({ type: 'hb' }));
+    expect(await b.next()).toEqual({ type: 'hb' });
+  });
+
+  it('closes with 4429 when the action is close, and escalates after N violations', async () => {
+    const a = await endpoint({
+      limits: { rate: { limit: 1, window: 60_000, over: 'close' } },
+      on: { m: () => {} },
+    });
+    const client = watch(a.url + q());
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'm' }));
+    client.socket.send(JSON.stringify({ type: 'm' }));
+    expect(await client.closed).toEqual({ code: 4429, reason: 'MESSAGE_RATE_LIMITED' });
+    const b = await endpoint({
+      limits: { rate: { limit: 1, window: 60_000, over: 'drop', closeAfter: 3 } },
+      on: { m: () => {} },
+    });
+    const other = watch(b.url + q('s2'));
+    await other.opened;
+    for (let i = 0; i < 4; i++) other.socket.send(JSON.stringify({ type: 'm' }));
+    expect((await other.closed).code).toBe(4429);
+  });
+});
+
+describe('connection limit per session', () => {
+  it('refuses the eleventh connection with 429 and frees a slot when one closes or is terminated', async () => {
+    const { url } = await endpoint({ limits: { connections: { max: 10 } } });
+    const clients = Array.from({ length: 10 }, () => watch(url + q('lim')));
+    await Promise.all(clients.map((c) => c.opened));
+    const eleventh = await refusal(url + q('lim'));
+    expect(eleventh.status).toBe(429);
+    expect(JSON.parse(eleventh.body).code).toBe('CONNECTION_LIMIT_EXCEEDED');
+    expect((await refusal(url + q('lim'))).status).toBe(429);
+    clients[0]!.socket.terminate();
+    clients[1]!.socket.close();
+    await clients[0]!.closed;
+    let again = watch(url + q('lim'));
+    for (let i = 0; i < 50; i++) {
+      if (
+        await again.opened.then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 20));
+      again = watch(url + q('lim'));
+    }
+    await again.opened;
+    expect(again.socket.readyState).toBe(again.socket.OPEN);
+    const other = watch(url + q('another-session'));
+    await other.opened;
+  });
+
+  it('evicts the oldest connection with its event and close code when configured', async () => {
+    const { url } = await endpoint({ limits: { connections: { max: 1, onFull: 'evictOldest' } } });
+    const first = watch(url + q('ev'));
+    await first.opened;
+    const second = watch(url + q('ev'));
+    await second.opened;
+    expect(await first.closed).toEqual({ code: 4429, reason: 'CONNECTION_LIMIT_EXCEEDED' });
+    expect(first.messages[0].error.code).toBe('CONNECTION_LIMIT_EXCEEDED');
+  });
+});
+
+describe('heartbeat, idle timeout and maximum duration', () => {
+  it('terminates a client that stops answering pings', async () => {
+    const { url, endpoint: ep } = await endpoint({ limits: { heartbeat: 50 } });
+    const client = watch(url + q(), { autoPong: false });
+    await client.opened;
+    expect((await client.closed).code).toBe(1006);
+    for (let i = 0; i < 50 && ep.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ep.connections.size).toBe(0);
+  });
+
+  it('keeps a client that answers pings', async () => {
+    const { url } = await endpoint({
+      limits: { heartbeat: 30 },
+      on: { m: (_m, c) => c.send({ type: 'ok' }) },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    await new Promise((r) => setTimeout(r, 200));
+    client.socket.send(JSON.stringify({ type: 'm' }));
+    expect(await client.next()).toEqual({ type: 'ok' });
+  });
+
+  it('closes an idle connection and one past its maximum duration with their catalog codes', async () => {
+    const idle = await endpoint({ limits: { idleTimeout: 80 } });
+    const a = watch(idle.url + q());
+    expect(await a.closed).toEqual({ code: 4408, reason: 'IDLE_TIMEOUT' });
+    const long = await endpoint({ limits: { maxDuration: 80 } });
+    const b = watch(long.url + q());
+    expect(await b.closed).toEqual({ code: 4408, reason: 'SESSION_EXPIRED' });
+    expect(b.messages[0].error.code).toBe('SESSION_EXPIRED');
+  });
+});
+
+describe('backpressure', () => {
+  it('closes a reader that stops reading, with memory bounded by the limit', async () => {
+    let sent = 0;
+    let refused = 0;
+    let maxBuffered = 0;
+    const { url } = await endpoint({
+      limits: { backpressure: { maxBufferedBytes: 256 * 1024, action: 'close' } },
+      on: {
+        flood: (_m, conn) => {
+          const chunk = 'x'.repeat(64 * 1024);
+          for (let i = 0; i < 400; i++) {
+            if (conn.send(chunk)) sent++;
+            else refused++;
+            maxBuffered = Math.max(maxBuffered, conn.socket.bufferedAmount);
+          }
+        },
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.pause();
+    client.socket.send(JSON.stringify({ type: 'flood' }));
+    await new Promise((r) => setTimeout(r, 300));
+    client.socket.resume();
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    expect(refused).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 1024);
+    expect(sent).toBeLessThan(400);
+  });
+
+  it('drops sends past the limit when configured, and still sends error events', async () => {
+    const drops: unknown[] = [];
+    const { url } = await endpoint({
+      limits: { backpressure: { maxBufferedBytes: 128 * 1024, action: 'drop' } },
+      onDrop: (d) => drops.push(d),
+      on: {
+        flood: (_m, conn) => {
+          for (let i = 0; i < 100; i++) conn.send('y'.repeat(64 * 1024));
+          throw catalog.create('AGENT_BUSY');
+        },
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'flood' }));
+    let last: any;
+    for (let i = 0; i < 100; i++) {
+      last = await client.next();
+      if (typeof last === 'object') break;
+    }
+    expect(last.error.code).toBe('AGENT_BUSY');
+    expect(drops.length).toBeGreaterThan(0);
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('sends every socket 1001 (or 1012 on restart) and terminates stragglers after a bounded wait', async () => {
+    const a = await endpoint();
+    const clients = [watch(a.url + q('x')), watch(a.url + q('y'))];
+    const straggler = watch(a.url + q('z'));
+    await Promise.all([...clients, straggler].map((c) => c.opened));
+    straggler.socket.pause();
+    await a.endpoint.close({ timeout: 100 });
+    for (const c of clients) {
+      expect(await c.closed).toEqual({ code: 1001, reason: 'GOING_AWAY' });
+      expect(c.messages[0].error.code).toBe('GOING_AWAY');
+    }
+    // The straggler never answered the close: the server terminated it and holds nothing after close().
+    expect(a.endpoint.connections.size).toBe(0);
+    straggler.socket.resume();
+    expect([1001, 1006]).toContain((await straggler.closed).code);
+    expect((await refusal(a.url + q())).status).toBe(503);
+    const b = await endpoint();
+    const c = watch(b.url + q());
+    await c.opened;
+    await b.endpoint.close({ restart: true, timeout: 500 });
+    expect(await c.closed).toEqual({ code: 1012, reason: 'SERVICE_RESTART' });
+  });
+});
