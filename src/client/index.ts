@@ -2,6 +2,18 @@ export { RetryBudget, type RetryBudgetOptions } from './budget.js';
 export { createClient } from './client.js';
 export { type ParseErrorResponseOptions, parseErrorResponse } from './parse-response.js';
 export { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
+export {
+  type ClassifiedClose,
+  type CloseDecision,
+  classifyClose,
+  connectSocket,
+  type SocketClient,
+  type SocketEvents,
+  type SocketOptions,
+  type SocketReconnectOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './socket-index.js';
 export type {
   Client,
   ClientCatalogError,
