@@ -2,17 +2,17 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
-import { bodyLimit, createExpressErrors, methodNotAllowed, requireJson } from 'faultline/express';
+import { createExpressErrors } from 'faultline/express';
 import { echoBody, errors } from './catalog.js';
 
-/** The conformance routes on Express 5: its router, `express.json()` with its limit, zod in the handler. */
+/** The conformance routes on Express 5: its router, faultline's JSON reader, zod in the handler. */
 export function createApp(): Server {
+  const handlers = createExpressErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
   const app = express();
   app.disable('x-powered-by');
-  app.post('/echo', requireJson(), bodyLimit('1mb'), express.json({ limit: '1mb' }), (req, res) => {
+  app.post('/echo', handlers.json({ limit: '1mb' }), (req, res) => {
     res.json(echoBody.parse(req.body));
   });
-  app.all('/echo', methodNotAllowed(['POST']));
   app.get('/sessions/:id', (req) => {
     throw errors.create('SESSION_NOT_FOUND', { sessionId: req.params.id! });
   });
@@ -25,10 +25,9 @@ export function createApp(): Server {
   app.get('/throw-string', () => {
     throw 'db-password-123';
   });
-  const handlers = createExpressErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
   app.use(handlers.notFound);
   app.use(handlers.handler);
-  return createServer(app);
+  return createServer(app).on('clientError', handlers.clientError);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

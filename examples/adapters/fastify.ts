@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { createFastifyErrors, methodNotAllowed } from 'faultline/fastify';
+import { createFastifyErrors } from 'faultline/fastify';
 import type { ZodType } from 'zod';
 import { echoBody, errors } from './catalog.js';
 
@@ -16,11 +16,6 @@ export async function createApp(): Promise<Server> {
   await app.register(createFastifyErrors({ catalog: errors, correlation: { header: 'x-request-id' } }));
   await app.register(async (routes) => {
     routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
-    routes.route({
-      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-      url: '/echo',
-      handler: methodNotAllowed(['POST']),
-    });
     routes.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
       throw errors.create('SESSION_NOT_FOUND', { sessionId: request.params.id });
     });

@@ -2,24 +2,22 @@ import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
-import { createHonoErrors, methodNotAllowed, requireJson, validationHook } from 'faultline/hono';
+import { createHonoErrors } from 'faultline/hono';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { echoBody, errors } from './catalog.js';
 
-/** The conformance routes on Hono 4: its router, its body-limit middleware, `sValidator` with zod. */
+const handlers = createHonoErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+
+/** The conformance routes on Hono 4: its router, faultline's JSON reader, `sValidator` with zod. */
 export function createHonoApp(): Hono {
-  const handlers = createHonoErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
   const app = new Hono();
-  app.use(handlers.middleware);
+  handlers.install(app);
   app.post(
     '/echo',
-    requireJson(),
-    bodyLimit({ maxSize: 1024 * 1024 }),
-    sValidator('json', echoBody, validationHook),
+    handlers.json({ limit: '1mb' }),
+    sValidator('json', echoBody, handlers.validationHook),
     (c) => c.json(c.req.valid('json')),
   );
-  app.on(['GET', 'PUT', 'PATCH', 'DELETE'], '/echo', methodNotAllowed(['POST']));
   app.get('/sessions/:id', (c) => {
     throw errors.create('SESSION_NOT_FOUND', { sessionId: c.req.param('id') });
   });
@@ -32,14 +30,13 @@ export function createHonoApp(): Hono {
   app.get('/throw-string', () => {
     throw 'db-password-123';
   });
-  app.onError(handlers.onError);
-  app.notFound(handlers.notFound);
   return app;
 }
 
-/** The Hono app on `@hono/node-server`. */
+/** The Hono app on `@hono/node-server`; requests node's parser refuses get the catalog's 400 too. */
 export function createApp(): Server {
-  return createAdaptorServer({ fetch: createHonoApp().fetch }) as Server;
+  const server = createAdaptorServer({ fetch: createHonoApp().fetch }) as Server;
+  return server.on('clientError', handlers.clientError);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

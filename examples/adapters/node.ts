@@ -20,7 +20,7 @@ export function createApp(): Server {
       throw 'db-password-123';
     });
   const handle = createNodeErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
-  return createServer(handle(router.handle));
+  return createServer(handle(router.handle)).on('clientError', handle.clientError);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

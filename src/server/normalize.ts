@@ -1,5 +1,5 @@
 import { ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
-import { type BuiltinRole, roleOfStatus } from '../catalog/standard.js';
+import { roleOfStatus } from '../catalog/standard.js';
 import { isErrorStatus } from '../catalog/status.js';
 import type { Catalog } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
@@ -38,24 +38,6 @@ export function fieldErrorsOf(issues: readonly unknown[]): FieldError[] | undefi
   }
   return errors;
 }
-
-// body-parser and raw-body error types, and Fastify's content-type parser codes.
-const roleOfType: Readonly<Record<string, BuiltinRole>> = {
-  'entity.parse.failed': 'malformedJson',
-  'entity.too.large': 'bodyTooLarge',
-  'parameters.too.many': 'bodyTooLarge',
-  'encoding.unsupported': 'unsupportedMediaType',
-  'charset.unsupported': 'unsupportedMediaType',
-  'request.aborted': 'badRequest',
-  'request.size.invalid': 'badRequest',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'badRequest',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformedJson',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'malformedJson',
-  FST_ERR_CTP_INVALID_TYPE: 'unsupportedMediaType',
-  FST_ERR_NOT_FOUND: 'notFound',
-};
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not carry these
 const unsafeHeaderValue = /[\r\n\u0000]/;
@@ -97,7 +79,8 @@ function isJsonSyntaxError(thrown: unknown): boolean {
 
 /**
  * Turns anything thrown into an ApiError of the catalog. Catalog errors, schema failures, JSON syntax
- * errors and http-errors/Boom/Fastify errors keep their meaning; everything else becomes the internal
+ * errors and http-errors/Boom-style errors (a status, maybe headers) keep their meaning; a framework's
+ * own errors are translated by its adapter first; everything else becomes the internal
  * error, whose message is the catalog's generic one: the original never reaches the wire.
  */
 export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError {
@@ -106,13 +89,6 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
     const issues = issuesOf(thrown);
     const fieldErrors = issues && fieldErrorsOf(issues);
     if (fieldErrors) return catalog.builtin('validation', undefined, { fieldErrors, cause: thrown });
-    const validation = get(thrown, 'validation');
-    if (Array.isArray(validation) && get(thrown, 'code') === 'FST_ERR_VALIDATION') {
-      return catalog.builtin('validation', undefined, {
-        fieldErrors: fastifyFieldErrors(validation),
-        cause: thrown,
-      });
-    }
     if (isJsonSyntaxError(thrown)) return catalog.builtin('malformedJson', undefined, { cause: thrown });
     const status = statusOf(thrown);
     if (status !== undefined) return fromHttpError(thrown, status, catalog);
@@ -122,27 +98,12 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
   return catalog.builtin('internal', undefined, { cause: thrown });
 }
 
-function fastifyFieldErrors(validation: readonly unknown[]): FieldError[] {
-  return validation.slice(0, maxFieldErrors).map((item) => {
-    const instancePath = get(item, 'instancePath');
-    const missing = get(get(item, 'params'), 'missingProperty');
-    const pointer =
-      (typeof instancePath === 'string' ? instancePath : '') +
-      (typeof missing === 'string' ? toPointer([missing]) : '');
-    const message = get(item, 'message');
-    return { pointer, detail: typeof message === 'string' ? message : 'is invalid' };
-  });
-}
-
 function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): ApiError {
-  const type = get(thrown, 'type') ?? get(thrown, 'code');
-  const mechanism = typeof type === 'string' ? roleOfType[type] : undefined;
-  const role = mechanism ?? roleOfStatus[status];
+  const role = roleOfStatus[status];
   const isBoom = get(thrown, 'isBoom') === true;
   const headers = headersOf(isBoom ? get(get(thrown, 'output'), 'headers') : get(thrown, 'headers'));
-  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx);
-  // a framework's own mechanism (body parser, content-type parser) answers with the catalog's text.
-  const exposed = status < 500 && mechanism === undefined && (isBoom || get(thrown, 'expose') === true);
+  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx).
+  const exposed = status < 500 && (isBoom || get(thrown, 'expose') === true);
   const text = exposed ? get(thrown, 'message') : undefined;
   const message = typeof text === 'string' && text !== '' ? text : undefined;
   const options = { cause: thrown, headers, message };

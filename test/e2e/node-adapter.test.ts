@@ -118,10 +118,10 @@ describe('faultline/node example server', () => {
     expect((await call('/echo', json('{"email":"still"}'))).response.status).toBe(200);
   });
 
-  it('answers 405 with Allow: POST for DELETE /echo', async () => {
+  it('answers 405 with Allow: POST, OPTIONS for DELETE /echo', async () => {
     const { response, json: body } = await call('/echo', { method: 'DELETE' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.get('allow')).toBe('POST, OPTIONS');
     expect(body.code).toBe('METHOD_NOT_ALLOWED');
   });
 

@@ -1,9 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import { checkTarget } from '../../server/routing.js';
+import { clientErrorListener } from './client-error.js';
+import { type LingerOptions, toLingerBounds } from './linger.js';
+import { toRequestView } from './request.js';
 import { sendError } from './sink.js';
 
 /** A node:http request handler, sync or async. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** Options of the node:http adapter besides the error handler's. */
+export interface NodeErrorsOptions {
+  /** Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408). */
+  linger?: LingerOptions;
+}
 
 /** The node:http error layer: wraps handlers, and sends the catalog answer for anything thrown. */
 export interface NodeErrors {
@@ -11,24 +22,32 @@ export interface NodeErrors {
   (handler: NodeHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Sends the catalog answer for anything thrown while serving `req`. */
   send(thrown: unknown, req: IncomingMessage, res: ServerResponse): void;
+  /** A `clientError` listener: requests node's parser refuses get the catalog's 400. */
+  readonly clientError: (error: Error, socket: Socket) => void;
   /** The compiled error handler. */
   readonly handler: ErrorHandler;
 }
 
 /**
  * Creates the node:http error layer: a wrapper that turns any throw or rejection of a handler into the
- * catalog response.
+ * catalog response, checks the request target first (malformed percent-encoding is a 400), and closes
+ * after a refused body with a lingering close so that the client reads the answer.
  * @example
  * const errors = createNodeErrors({ catalog });
- * http.createServer(errors(router.handle)).listen(3000);
+ * const server = http.createServer(errors(router.handle)).on('clientError', errors.clientError);
  */
-export function createNodeErrors(options: ErrorHandlerOptions | ErrorHandler = {}): NodeErrors {
+export function createNodeErrors(
+  options: ErrorHandlerOptions | ErrorHandler = {},
+  nodeOptions: NodeErrorsOptions = {},
+): NodeErrors {
   const errors = toErrorHandler(options);
+  const bounds = toLingerBounds(nodeOptions.linger);
   const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) =>
-    sendError(errors, thrown, req, res);
+    sendError(errors, thrown, req, res, toRequestView(req), bounds);
   // Synchronous until the handler returns a promise: a sync throw is answered without a rejection.
   const wrap = (handler: NodeHandler) => (req: IncomingMessage, res: ServerResponse) => {
     try {
+      checkTarget(req.url);
       const result = handler(req, res);
       if (isPromise(result)) return result.then(noop, (thrown: unknown) => send(thrown, req, res));
     } catch (thrown) {
@@ -36,7 +55,7 @@ export function createNodeErrors(options: ErrorHandlerOptions | ErrorHandler = {
     }
     return resolved;
   };
-  return Object.assign(wrap, { send, handler: errors });
+  return Object.assign(wrap, { send, clientError: clientErrorListener(errors), handler: errors });
 }
 
 const resolved = Promise.resolve();

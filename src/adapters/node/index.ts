@@ -1,3 +1,10 @@
-export { createNodeErrors, type NodeErrors, type NodeHandler } from './create-node-errors.js';
+export {
+  createNodeErrors,
+  type NodeErrors,
+  type NodeErrorsOptions,
+  type NodeHandler,
+} from './create-node-errors.js';
+export { guard } from './guard.js';
+export type { LingerOptions } from './linger.js';
 export { type ReadJsonOptions, readJson } from './read-json.js';
 export { createRouter, type RouteContext, type RouteHandler, type Router, sendJson } from './router.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { standardErrors } from '../../catalog/standard-errors.js';
+import { unmatched } from '../../server/routing.js';
 
 /** What a route handler receives besides the request and response. */
 export interface RouteContext {
@@ -29,16 +29,6 @@ interface Route {
   readonly methods: Map<string, RouteHandler>;
 }
 
-/** Raises the catalog's not-found error. */
-export function notFound(): never {
-  throw standardErrors.builtin('notFound');
-}
-
-/** Raises the catalog's 405 error with `Allow` listing the methods the resource takes. */
-export function methodNotAllowed(allowed: readonly string[]): never {
-  throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow: allowed.join(', ') } });
-}
-
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body) ?? 'null';
@@ -66,7 +56,10 @@ function match(route: Route, segments: readonly string[]): Record<string, string
   return params;
 }
 
-/** A minimal router for node:http that answers unknown paths with 404 and unknown methods with 405 + `Allow`. */
+/**
+ * A minimal router for node:http: unknown paths are 404, other methods on a known path 405 with
+ * `Allow`, and OPTIONS 204 with `Allow`; HEAD runs the GET route.
+ */
 export interface Router {
   get(path: string, handler: RouteHandler): Router;
   post(path: string, handler: RouteHandler): Router;
@@ -79,10 +72,10 @@ export interface Router {
 }
 
 /**
- * Creates a router for node:http. Pair it with `withErrors` so that its 404s and 405s are answered.
+ * Creates a router for node:http. Pair it with `createNodeErrors` so that its 404s and 405s are answered.
  * @example
  * const app = createRouter().get('/sessions/:id', (req, res, { params }) => getSession(params.id));
- * http.createServer(withErrors(app.handle, { catalog })).listen(3000);
+ * http.createServer(createNodeErrors({ catalog })(app.handle)).listen(3000);
  */
 export function createRouter(): Router {
   const routes: Route[] = [];
@@ -107,14 +100,13 @@ export function createRouter(): Router {
       const end = target.search(/[?#]/);
       const segments = (end === -1 ? target : target.slice(0, end)).split('/').slice(1);
       const method = (req.method ?? 'GET').toUpperCase();
-      let allowed: string[] | undefined;
+      const allowed: string[] = [];
       for (const route of routes) {
         const params = match(route, segments);
         if (!params) continue;
         const handler =
           route.methods.get(method) ?? (method === 'HEAD' ? route.methods.get('GET') : undefined);
         if (!handler) {
-          allowed ??= [];
           for (const m of route.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
           continue;
         }
@@ -127,11 +119,8 @@ export function createRouter(): Router {
         if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
         return;
       }
-      if (allowed) {
-        if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
-        methodNotAllowed(allowed);
-      }
-      notFound();
+      const answer = unmatched(method, allowed);
+      res.writeHead(answer.status, answer.headers).end();
     },
   };
   return router;

@@ -1,4 +1,4 @@
-import { FaultlineConfigError } from '../../catalog/config-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 
 const units: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 

@@ -1,0 +1,81 @@
+import type { Socket } from 'node:net';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import { checkTarget, unmatched } from '../../server/routing.js';
+import { clientErrorListener } from '../node/client-error.js';
+import { type LingerOptions, toLingerBounds } from '../node/linger.js';
+import { readJsonBody } from '../node/read-json.js';
+import { sendError } from '../node/sink.js';
+import { toRequestView } from './request.js';
+import { methodsOf } from './routes.js';
+import { translate } from './translate.js';
+
+/** Options of the Express adapter besides the error handler's. */
+export interface ExpressErrorsOptions {
+  /** Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408). */
+  linger?: LingerOptions;
+  /** Default limits of `json()`; each route may override them. */
+  body?: BodyOptions;
+}
+
+/** The Express error layer: a JSON body reader, the not-found middleware and the error middleware. */
+export interface ExpressErrors {
+  /**
+   * Reads a JSON body into `req.body` with the same limits and answers as every adapter (413 declared
+   * and streamed, 415 with `Accept`, strict UTF-8, depth, 408); use it instead of `express.json()`.
+   */
+  json(options?: BodyOptions): RequestHandler;
+  /**
+   * After the routes: 404 for an unknown path, 405 with `Allow` for a method the path does not take,
+   * and 204 with `Allow` for OPTIONS, read from the app's own routes.
+   */
+  readonly notFound: RequestHandler;
+  /** The error middleware: answers anything thrown or passed to `next(err)`; register it last. */
+  readonly handler: ErrorRequestHandler;
+  /** A `clientError` listener for the server: requests node's parser refuses get the catalog's 400. */
+  readonly clientError: (error: Error, socket: Socket) => void;
+}
+
+/**
+ * Creates the Express error layer: anything thrown or passed to `next(err)` — Express 5's rejected
+ * async handlers, its router's and body-parser's own errors included — becomes the catalog response.
+ * @example
+ * const errors = createExpressErrors({ catalog });
+ * app.post('/echo', errors.json({ limit: '1mb' }), handler);
+ * app.use(errors.notFound);
+ * app.use(errors.handler);
+ */
+export function createExpressErrors(
+  options: ErrorHandlerOptions | ErrorHandler = {},
+  expressOptions: ExpressErrorsOptions = {},
+): ExpressErrors {
+  const errors = toErrorHandler(options);
+  const bounds = toLingerBounds(expressOptions.linger);
+  const base = toBodyLimits(expressOptions.body);
+  return {
+    json(bodyOptions) {
+      const limits: BodyLimits = bodyOptions ? toBodyLimits(bodyOptions, base) : base;
+      return (req, _res, next) => {
+        readJsonBody(req, limits).then((body) => {
+          req.body = body;
+          next();
+        }, next);
+      };
+    },
+    notFound: (req, res, next) => {
+      try {
+        checkTarget(req.url);
+        const answer = unmatched(req.method, methodsOf(req));
+        res.writeHead(answer.status, answer.headers).end();
+      } catch (error) {
+        next(error);
+      }
+    },
+    // Express recognises error middleware by its four parameters: `next` must stay in the signature.
+    handler: (error, req, res, _next) => {
+      sendError(errors, translate(error), req, res, toRequestView(req), bounds);
+    },
+    clientError: clientErrorListener(errors),
+  };
+}

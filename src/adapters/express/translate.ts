@@ -1,0 +1,49 @@
+import type { BuiltinRole } from '../../catalog/standard.js';
+import { standardErrors } from '../../catalog/standard-errors.js';
+
+type Bag = Record<string, unknown>;
+
+function read(value: unknown, key: string): unknown {
+  try {
+    return (value as Bag)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+// body-parser and raw-body error types, for apps that keep `express.json()` beside faultline's reader.
+const roleOfType: Readonly<Record<string, BuiltinRole>> = {
+  'entity.parse.failed': 'malformedJson',
+  'entity.too.large': 'bodyTooLarge',
+  'parameters.too.many': 'bodyTooLarge',
+  'encoding.unsupported': 'unsupportedMediaType',
+  'charset.unsupported': 'unsupportedMediaType',
+  'request.aborted': 'badRequest',
+  'request.size.invalid': 'badRequest',
+  'stream.encoding.set': 'internal',
+  'stream.not.readable': 'internal',
+};
+
+/**
+ * Translates Express's own errors into built-in catalog errors: body-parser's typed errors and the
+ * router's failure to decode a path parameter. Anything else is returned untouched.
+ */
+export function translate(thrown: unknown): unknown {
+  const type = read(thrown, 'type');
+  const role = typeof type === 'string' ? roleOfType[type] : undefined;
+  if (role === 'unsupportedMediaType') {
+    return standardErrors.builtin(role, undefined, {
+      headers: { accept: 'application/json' },
+      cause: thrown,
+    });
+  }
+  if (role !== undefined) return standardErrors.builtin(role, undefined, { cause: thrown });
+  // The router's `decodeURIComponent` of a parameter: a 400 whose message quotes the raw path.
+  if (thrown instanceof URIError && read(thrown, 'status') === 400) {
+    return standardErrors.builtin('badRequest', undefined, {
+      message: 'The request path is malformed.',
+      cause: thrown,
+    });
+  }
+  return thrown;
+}

@@ -1,0 +1,125 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
+import { clientErrorListener } from '../node/client-error.js';
+import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
+import { markUnread } from '../node/read-body.js';
+import { readJsonBody } from '../node/read-json.js';
+import { closeAfter } from '../node/sink.js';
+import { toRequestView } from './request.js';
+import { translate } from './translate.js';
+
+/** Options of the Fastify adapter besides the error handler's. */
+export interface FastifyErrorsOptions {
+  /** Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408). */
+  linger?: LingerOptions;
+  /**
+   * Limits of JSON bodies; the size limit is Fastify's own `bodyLimit` (of the server or the route)
+   * unless `limit` is given here.
+   */
+  body?: Omit<BodyOptions, 'limit'> & { limit?: number | string };
+  /**
+   * Whether the plugin replaces Fastify's body parsers with faultline's JSON reader (the same limits
+   * and answers as every adapter; other media types get 415 with `Accept`). Off keeps Fastify's parsers.
+   * @default true
+   */
+  parseJson?: boolean;
+}
+
+function send(
+  errors: ErrorHandler,
+  bounds: LingerBounds,
+  thrown: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const view = toRequestView(request);
+  const { status, headers, body } = errors.handle(translate(thrown), view);
+  if (!reply.sent) closeAfter(request.raw, view, headers, bounds);
+  // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
+  // appended to the format's media type).
+  return reply.code(status).headers(headers).send(Buffer.from(body));
+}
+
+function methodsOf(fastify: FastifyInstance, url: string): string[] {
+  const methods: string[] = [];
+  for (const method of [...probedMethods, 'OPTIONS']) {
+    if (fastify.findRoute({ method: method as 'GET', url })) methods.push(method);
+  }
+  return methods;
+}
+
+// The server's own request listener runs first, so that a malformed path is the catalog's 400 instead
+// of Fastify's FST_ERR_BAD_URL body (which no plugin hook can reach).
+function guardTargets(fastify: FastifyInstance, errors: ErrorHandler): void {
+  const server = fastify.server;
+  const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (listeners.length !== 1) return;
+  const fastifyListener = listeners[0]!;
+  server.removeListener('request', fastifyListener);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      checkTarget(req.url);
+    } catch (error) {
+      const { status, headers, body } = errors.handle(error, { method: req.method, url: req.url });
+      headers['content-length'] = String(Buffer.byteLength(body));
+      res.writeHead(status, headers).end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    fastifyListener.call(server, req, res);
+  });
+  server.removeAllListeners('clientError');
+  server.on('clientError', clientErrorListener(errors));
+}
+
+/**
+ * Creates the Fastify plugin: at the root scope (it skips encapsulation, as `fastify-plugin` does) it
+ * installs the error handler, the not-found handler (404, 405 with `Allow`, OPTIONS 204), faultline's
+ * JSON body reader, and the catalog's answers for malformed paths and requests node's parser refuses.
+ * Fastify's own errors — `FST_ERR_*`, route-schema validation — become catalog codes.
+ * @example
+ * await app.register(createFastifyErrors({ catalog }));
+ */
+export function createFastifyErrors(
+  options: ErrorHandlerOptions | ErrorHandler = {},
+  fastifyOptions: FastifyErrorsOptions = {},
+): FastifyPluginCallback {
+  const errors = toErrorHandler(options);
+  const bounds = toLingerBounds(fastifyOptions.linger);
+  const { limit, ...rest } = fastifyOptions.body ?? {};
+  const base = toBodyLimits({ ...rest, ...(limit === undefined ? {} : { limit }) });
+  const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
+    fastify.setErrorHandler((error, request, reply) => send(errors, bounds, error, request, reply));
+    fastify.setNotFoundHandler((request, reply) => {
+      try {
+        const answer = unmatched(request.method, methodsOf(fastify, request.url));
+        return reply.code(answer.status).headers(answer.headers).send();
+      } catch (error) {
+        return send(errors, bounds, error, request, reply);
+      }
+    });
+    if (fastifyOptions.parseJson !== false) {
+      fastify.removeAllContentTypeParsers();
+      fastify.addContentTypeParser('*', (request, payload, parsed) => {
+        const limits: BodyLimits =
+          limit === undefined ? { ...base, limit: request.routeOptions.bodyLimit ?? base.limit } : base;
+        readJsonBody(payload as IncomingMessage, limits, toRequestView(request)).then(
+          (body) => parsed(null, body),
+          (error: Error) => {
+            markUnread(request.raw);
+            parsed(error, undefined);
+          },
+        );
+      });
+    }
+    guardTargets(fastify, errors);
+    done();
+  };
+  return Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'faultline',
+    [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
+  }) as FastifyPluginCallback;
+}

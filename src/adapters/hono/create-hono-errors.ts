@@ -1,0 +1,179 @@
+import type { Socket } from 'node:net';
+import type {
+  Context,
+  Hono,
+  ErrorHandler as HonoErrorHandler,
+  MiddlewareHandler,
+  NotFoundHandler,
+} from 'hono';
+import { standardErrors } from '../../catalog/standard-errors.js';
+import {
+  type BodyLimits,
+  type BodyOptions,
+  checkJsonRequest,
+  decodeJson,
+  readWebBody,
+  toBodyLimits,
+} from '../../server/body.js';
+import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import { fieldErrorsOf } from '../../server/normalize.js';
+import { pathOf } from '../../server/request.js';
+import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
+import { clientErrorListener } from '../node/client-error.js';
+import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
+import { markUnread, readNodeBody } from '../node/read-body.js';
+import { closeAfter } from '../node/sink.js';
+import { incomingOf, toRequestView } from './request.js';
+import { translate } from './translate.js';
+
+type Bag = Record<string, unknown>;
+
+/** Options of the Hono adapter besides the error handler's. */
+export interface HonoErrorsOptions {
+  /** The peer address of a request, for per-IP keys. @default the socket's under `@hono/node-server` */
+  ip?: (c: Context) => string | undefined;
+  /** Under `@hono/node-server`: bounds of the lingering close after a refused body. */
+  linger?: LingerOptions;
+  /** Default limits of `json()`; each route may override them. */
+  body?: BodyOptions;
+}
+
+/** The Hono error layer: handlers, the JSON body reader and the validator hook. */
+export interface HonoErrors {
+  /** Installs everything on an app: `app.use(middleware)`, `onError`, `notFound` (with 405 from its routes). */
+  install(app: Hono<any, any, any>): void;
+  /** First middleware: checks the request target and answers thrown non-Errors, which Hono lets escape. */
+  readonly middleware: MiddlewareHandler;
+  readonly onError: HonoErrorHandler;
+  /** 404; 405 with `Allow` and OPTIONS 204 once `install` gave it the app's routes. */
+  readonly notFound: NotFoundHandler;
+  /**
+   * Reads a JSON body with the same limits and answers as every adapter (413 declared and streamed,
+   * 415 with `Accept`, strict UTF-8, depth, 408); `c.req.json()` and validators then read it.
+   */
+  json(options?: BodyOptions): MiddlewareHandler;
+  /** Under `@hono/node-server`, a `clientError` listener: requests node's parser refuses get the catalog's 400. */
+  readonly clientError: (error: Error, socket: Socket) => void;
+  /** A hook for `@hono/standard-validator` and `@hono/zod-validator`: the catalog's validation error. */
+  readonly validationHook: (result: { success: boolean; error?: unknown }) => void;
+}
+
+/**
+ * A hook for `@hono/standard-validator` and `@hono/zod-validator` that raises the catalog's validation
+ * error, with one field error per issue, instead of the validator's own 400 body.
+ */
+function validationHook(result: { success: boolean; error?: unknown }): void {
+  if (result.success) return;
+  const issues = Array.isArray(result.error) ? result.error : (result.error as Bag | undefined)?.issues;
+  const fieldErrors = Array.isArray(issues) ? fieldErrorsOf(issues) : undefined;
+  throw standardErrors.builtin('validation', undefined, {
+    fieldErrors: fieldErrors ?? [],
+    cause: result.error,
+  });
+}
+
+interface RouteEntry {
+  readonly method: string;
+}
+
+function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[] {
+  if (!app) return [];
+  const methods: string[] = [];
+  for (const method of [...probedMethods, 'OPTIONS']) {
+    const [handlers] = app.router.match(method, path) as unknown as [[unknown, unknown][]];
+    // Middleware (method ALL) matches every method: only routes of this method say the path takes it.
+    const routed = handlers.some(([entry]) => {
+      const route = (entry as [unknown, RouteEntry] | undefined)?.[1];
+      return route !== undefined && route.method === method;
+    });
+    if (routed) methods.push(method);
+  }
+  return methods;
+}
+
+/**
+ * Creates Hono's error layer: `HTTPException`, validator failures and anything thrown become the catalog
+ * response, on `@hono/node-server` and on any Web runtime; the built-ins (404, 405, OPTIONS, 413, 415,
+ * 408, strict UTF-8, depth) answer as on every adapter.
+ * @example
+ * const errors = createHonoErrors({ catalog });
+ * errors.install(app);
+ * app.post('/echo', errors.json({ limit: '1mb' }), sValidator('json', schema, errors.validationHook), h);
+ */
+export function createHonoErrors(
+  options: ErrorHandlerOptions | ErrorHandler = {},
+  honoOptions: HonoErrorsOptions = {},
+): HonoErrors {
+  const errors = toErrorHandler(options);
+  const bounds: LingerBounds = toLingerBounds(honoOptions.linger);
+  const base = toBodyLimits(honoOptions.body);
+  let installed: Hono<any, any, any> | undefined;
+
+  function respond(thrown: unknown, c: Context): Response {
+    const view = toRequestView(c, honoOptions.ip);
+    const { status, headers, body } = errors.handle(translate(thrown), view);
+    const incoming = incomingOf(c);
+    if (incoming) closeAfter(incoming, view, headers, bounds);
+    return new Response(c.req.method === 'HEAD' ? null : body, { status, headers });
+  }
+
+  async function readJson(c: Context, limits: BodyLimits): Promise<void> {
+    const view = toRequestView(c, honoOptions.ip);
+    const incoming = incomingOf(c);
+    const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
+    try {
+      if (
+        !checkJsonRequest(view, limits, c.req.raw.body !== null || incoming !== undefined ? undefined : false)
+      )
+        return;
+    } catch (error) {
+      if (incoming) markUnread(incoming);
+      throw error;
+    }
+    let bytes: Uint8Array;
+    if (cache.arrayBuffer) bytes = new Uint8Array((await cache.arrayBuffer) as ArrayBuffer);
+    else if (incoming && !(c.req.raw as unknown as Bag).bodyUsed)
+      bytes = await readNodeBody(incoming, limits);
+    else if (c.req.raw.body) bytes = await readWebBody(c.req.raw.body, limits);
+    else bytes = new Uint8Array(0);
+    const { text } = decodeJson(bytes, limits.maxDepth);
+    // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
+    cache.text = Promise.resolve(text);
+  }
+
+  const layer: HonoErrors = {
+    install(app) {
+      installed = app;
+      app.use(layer.middleware);
+      app.onError(layer.onError);
+      app.notFound(layer.notFound);
+    },
+    middleware: async (c, next) => {
+      try {
+        checkTarget(pathOf(c.req.url));
+        await next();
+      } catch (thrown) {
+        c.res = respond(thrown, c);
+      }
+    },
+    onError: (error, c) => respond(error, c),
+    notFound: (c) => {
+      try {
+        const answer = unmatched(c.req.method, methodsOf(installed, c.req.path));
+        return new Response(null, answer);
+      } catch (thrown) {
+        return respond(thrown, c);
+      }
+    },
+    json(bodyOptions) {
+      const limits = bodyOptions ? toBodyLimits(bodyOptions, base) : base;
+      return async (c, next) => {
+        await readJson(c, limits);
+        await next();
+      };
+    },
+    validationHook,
+    clientError: clientErrorListener(errors),
+  };
+  return layer;
+}

@@ -1,0 +1,36 @@
+import { standardErrors } from '../../catalog/standard-errors.js';
+
+type Bag = Record<string, unknown>;
+
+// Hono's validator raises this exact message when a JSON body does not parse.
+const malformedJsonMessage = 'Malformed JSON in request body';
+
+/**
+ * Translates Hono's `HTTPException` (matched by shape: the adapter imports no Hono code) into what the
+ * core reads: the validator's malformed-JSON failure becomes the built-in code, `hono/body-limit`'s 413
+ * the body-too-large code, and any other exception an http error with its status and headers, its
+ * message exposed only when it was given for the client.
+ */
+export function translate(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const exception = error as unknown as Bag;
+  if (typeof exception.getResponse !== 'function') return error;
+  const status = exception.status;
+  if (typeof status !== 'number') return error;
+  if (error.message === malformedJsonMessage)
+    return standardErrors.builtin('malformedJson', undefined, { cause: error });
+  if (status === 413) return standardErrors.builtin('bodyTooLarge', undefined, { cause: error });
+  const res = exception.res as Response | undefined;
+  const headers: Record<string, string> = {};
+  res?.headers.forEach((value, key) => {
+    if (key !== 'content-type' && key !== 'content-length') headers[key] = value;
+  });
+  // A message given to HTTPException is for the client; a prepared response is Hono's own.
+  return {
+    status,
+    message: error.message,
+    expose: res === undefined && error.message !== '',
+    headers,
+    cause: error,
+  };
+}

@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { FaultlineConfigError } from '../../catalog/config-error.js';
+
+/**
+ * Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408), as nginx's
+ * `lingering_time`/`lingering_timeout`: the rest of the body is read and discarded so that the client
+ * reads the answer instead of a reset, then the connection is closed.
+ */
+export interface LingerOptions {
+  /**
+   * The most bytes discarded; a client that sends more is cut off.
+   * @default 16 MiB
+   */
+  maxBytes?: number;
+  /**
+   * The longest time, in milliseconds, spent discarding.
+   * @default 5000
+   */
+  maxTime?: number;
+  /**
+   * The longest wait, in milliseconds, for the next bytes while discarding.
+   * @default 1000
+   */
+  idleTimeout?: number;
+}
+
+/** Linger bounds with every default applied. */
+export interface LingerBounds {
+  readonly maxBytes: number;
+  readonly maxTime: number;
+  readonly idleTimeout: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new FaultlineConfigError('FAULTLINE_INVALID_OPTION', `linger.${name} ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Applies the defaults to linger options and checks them once. */
+export function toLingerBounds(options: LingerOptions = {}): LingerBounds {
+  return {
+    maxBytes: positive('maxBytes', options.maxBytes, 16 * 1024 * 1024),
+    maxTime: positive('maxTime', options.maxTime, 5000),
+    idleTimeout: positive('idleTimeout', options.idleTimeout, 1000),
+  };
+}
+
+const lingering = Symbol.for('faultline.lingering');
+
+/**
+ * Arms a lingering close on the request's socket; call it before the answer (with `Connection: close`)
+ * is ended. Node ends such an answer with `socket.destroySoon()`, which closes as soon as the answer is
+ * flushed: bytes still arriving are then refused with a reset, which also discards the unread answer at
+ * the client. Here the socket instead half-closes (FIN after the answer) and reads and discards the body
+ * within the bounds, then closes.
+ */
+export function linger(req: IncomingMessage, bounds: LingerBounds): void {
+  const socket = req.socket as (Socket & { [lingering]?: true }) | null;
+  if (!socket || socket.destroyed || socket[lingering]) return;
+  socket[lingering] = true;
+  let bytes = 0;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  const close = () => {
+    clearTimeout(total);
+    clearTimeout(idle);
+    req.off('data', onData);
+    socket.destroy();
+  };
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(close, bounds.idleTimeout);
+  };
+  const onData = (chunk: Uint8Array) => {
+    bytes += chunk.length;
+    if (bytes > bounds.maxBytes) close();
+    else arm();
+  };
+  const total = setTimeout(close, bounds.maxTime);
+  arm();
+  // Read and discard: a listener plus resume also keeps node from dumping the body on its own.
+  req.on('data', onData);
+  req.once('end', () => setImmediate(close));
+  req.resume();
+  socket.once('close', () => {
+    clearTimeout(total);
+    clearTimeout(idle);
+  });
+  socket.destroySoon = function destroySoon(this: Socket) {
+    if (this.writable) this.end();
+  };
+}

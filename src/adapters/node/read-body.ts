@@ -1,0 +1,74 @@
+import type { IncomingMessage } from 'node:http';
+import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
+
+// Marks a request whose body was left unread, so that the answer closes the connection after a linger.
+const unread = Symbol.for('faultline.unreadBody');
+// Where a reader that consumed the body first (a guard) leaves its bytes for the next.
+const bodyBytes = Symbol.for('faultline.bodyBytes');
+
+/** True when faultline stopped reading this request's body: its answer must close the connection. */
+export function hasUnreadBody(req: IncomingMessage): boolean {
+  return (req as unknown as Record<symbol, unknown>)[unread] === true;
+}
+
+/** Marks the body of `req` as left unread. */
+export function markUnread(req: IncomingMessage): void {
+  (req as unknown as Record<symbol, unknown>)[unread] = true;
+}
+
+/**
+ * Reads a node request body under the limits: 413 past `limit` and 408 when no byte comes for
+ * `readTimeout`, each leaving the rest unread (and the request marked) so that the answer still
+ * reaches the client.
+ */
+export function readNodeBody(
+  req: IncomingMessage,
+  limits: Pick<BodyLimits, 'limit' | 'readTimeout'>,
+): Promise<Uint8Array> {
+  // Bytes a guard already read (the idempotency fingerprint) are the body.
+  const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
+  if (kept) return Promise.resolve(kept);
+  // A body already consumed (or a request already gone) would never emit 'end' again.
+  if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
+  if (req.destroyed) return Promise.reject(bodyAborted());
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (error: unknown, body?: Uint8Array) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
+      if (error) {
+        // Stop reading but keep the socket: the answer must still reach the client.
+        req.pause();
+        markUnread(req);
+        reject(error);
+      } else resolve(body!);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(readTimedOut()), limits.readTimeout);
+    };
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.length;
+      if (size > limits.limit) finish(bodyTooLarge());
+      else {
+        chunks.push(chunk);
+        arm();
+      }
+    };
+    const onEnd = () => finish(undefined, concatBytes(chunks, size));
+    const onAbort = () => finish(bodyAborted());
+    arm();
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onAbort);
+    req.once('close', onAbort);
+  });
+}

@@ -1,0 +1,203 @@
+import { FaultlineConfigError } from '../catalog/config-error.js';
+import { standardErrors } from '../catalog/standard-errors.js';
+import { isJsonContentType } from './content-type.js';
+import { headerOf, type RequestView } from './request.js';
+import { parseSize } from './size.js';
+
+/** Limits of a JSON request body, the same on every adapter. */
+export interface BodyOptions {
+  /**
+   * The largest body accepted: bytes, or a size such as `'64kb'` (1024-based). Over it: 413, at once
+   * when `Content-Length` says so, while reading otherwise.
+   * @default '1mb'
+   */
+  limit?: number | string;
+  /**
+   * The deepest nesting of arrays and objects accepted. `JSON.parse` survives any depth, but
+   * `JSON.stringify`, loggers and recursive validators overflow the stack past a few thousand levels.
+   * @default 256
+   */
+  maxDepth?: number;
+  /**
+   * The longest wait, in milliseconds, for the next bytes of a body that has started: past it the
+   * request is answered 408 with the catalog's timeout code and the connection is closed.
+   * @default 10000
+   */
+  readTimeout?: number;
+}
+
+/** Body limits with every default applied. */
+export interface BodyLimits {
+  readonly limit: number;
+  readonly maxDepth: number;
+  readonly readTimeout: number;
+}
+
+const defaults: BodyLimits = { limit: 1024 * 1024, maxDepth: 256, readTimeout: 10_000 };
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new FaultlineConfigError('FAULTLINE_INVALID_OPTION', `${name} ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Applies the defaults to body options and checks them once. */
+export function toBodyLimits(options: BodyOptions = {}, base: BodyLimits = defaults): BodyLimits {
+  return {
+    limit: options.limit === undefined ? base.limit : parseSize(options.limit),
+    maxDepth: positive('maxDepth', options.maxDepth, base.maxDepth),
+    readTimeout: positive('readTimeout', options.readTimeout, base.readTimeout),
+  };
+}
+
+/** True when the request announces a body (`Content-Length` above 0, or `Transfer-Encoding`). */
+export function announcesBody(request: RequestView): boolean {
+  const length = headerOf(request.headers, 'content-length');
+  return (
+    headerOf(request.headers, 'transfer-encoding') !== undefined || (length !== undefined && length !== '0')
+  );
+}
+
+/**
+ * Checks what can be refused before reading a JSON body: a declared `Content-Length` over the limit
+ * (413) and a body that is not UTF-8 JSON (415 with `Accept`), including a charset other than UTF-8.
+ * Returns whether there is a body to read: a request with neither a body nor a `Content-Type` has none
+ * (its body is `undefined`, for the schema to judge); a JSON type with an empty body is read, and is
+ * malformed.
+ */
+export function checkJsonRequest(
+  request: RequestView,
+  limits: BodyLimits,
+  hasBody = announcesBody(request),
+): boolean {
+  const type = headerOf(request.headers, 'content-type');
+  if (!hasBody && type === undefined) return false;
+  const declared = Number(headerOf(request.headers, 'content-length'));
+  if (declared > limits.limit) throw standardErrors.builtin('bodyTooLarge');
+  if (!isJsonContentType(type)) {
+    throw standardErrors.builtin('unsupportedMediaType', undefined, {
+      headers: { accept: 'application/json' },
+    });
+  }
+  return true;
+}
+
+/** The built-in error of a body that stalled past `readTimeout`. */
+export function readTimedOut(): Error {
+  return standardErrors.builtin('requestTimeout');
+}
+
+/** The built-in error of a body over the limit. */
+export function bodyTooLarge(): Error {
+  return standardErrors.builtin('bodyTooLarge');
+}
+
+/** The built-in error of a client that went away mid-body. */
+export function bodyAborted(): Error {
+  return standardErrors.builtin('badRequest', undefined, { message: 'The request was aborted.' });
+}
+
+function depthExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 91 || c === 123) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+// Strict: a byte sequence that is not UTF-8 is malformed JSON, never U+FFFD in the data. A leading BOM
+// is ignored, as RFC 8259 allows.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A parsed JSON body and its text. */
+export interface JsonBody {
+  readonly text: string;
+  readonly value: unknown;
+}
+
+/**
+ * Decodes and parses the bytes of a JSON body: strict UTF-8, nesting up to `maxDepth`, and an empty
+ * body is malformed. Any failure is the catalog's malformed-JSON error.
+ */
+export function decodeJson(bytes: Uint8Array, maxDepth: number): JsonBody {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw standardErrors.builtin('malformedJson');
+  }
+  if (text.trim() === '' || depthExceeds(text, maxDepth)) throw standardErrors.builtin('malformedJson');
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (error) {
+    throw standardErrors.builtin('malformedJson', undefined, { cause: error });
+  }
+}
+
+/** The value of a JSON body's bytes (see `decodeJson`). */
+export function parseJsonBytes(bytes: Uint8Array, maxDepth: number): unknown {
+  return decodeJson(bytes, maxDepth).value;
+}
+
+/** Joins chunks into one byte array. */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+/**
+ * Reads a Web `ReadableStream` body under the limits (413 past `limit`, 408 when it stalls), for
+ * runtimes without node's sockets. The stream is cancelled on refusal.
+ */
+export async function readWebBody(
+  stream: ReadableStream<Uint8Array>,
+  limits: BodyLimits,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stall: (error: unknown) => void = () => {};
+  const stalled = new Promise<never>((_, reject) => {
+    stall = reject;
+  });
+  stalled.catch(() => {});
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stall(readTimedOut()), limits.readTimeout);
+  };
+  arm();
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), stalled]);
+      if (done) return concatBytes(chunks, size);
+      size += value.length;
+      if (size > limits.limit) throw bodyTooLarge();
+      chunks.push(value);
+      arm();
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

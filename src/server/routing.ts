@@ -1,0 +1,68 @@
+import { standardErrors } from '../catalog/standard-errors.js';
+
+/** The built-in not-found error. */
+export function notFound(): Error {
+  return standardErrors.builtin('notFound');
+}
+
+/**
+ * The `Allow` value of a resource from the methods its routes take: HEAD beside GET and OPTIONS,
+ * which every adapter answers, in a stable order.
+ */
+export function allowOf(methods: Iterable<string>): string {
+  const set = new Set<string>();
+  for (const method of methods) set.add(method.toUpperCase());
+  if (set.has('GET')) set.add('HEAD');
+  set.add('OPTIONS');
+  const order = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+  const known = order.filter((m) => set.has(m));
+  const other = [...set].filter((m) => !order.includes(m)).sort();
+  return [...known, ...other].join(', ');
+}
+
+/** The methods every adapter probes when it looks for the routes of a path. */
+export const probedMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** An answer the core gives without an error: OPTIONS on a known path. */
+export interface PlainAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * Decides what a request that matched no route gets, from the methods the path takes: OPTIONS →
+ * 204 with `Allow` (returned); another method on a known path → 405 with `Allow` (thrown); an unknown
+ * path → 404 (thrown).
+ */
+export function unmatched(method: string | undefined, methods: readonly string[]): PlainAnswer {
+  if (methods.length === 0) throw notFound();
+  const allow = allowOf(methods);
+  if ((method ?? 'GET').toUpperCase() === 'OPTIONS') return { status: 204, headers: { allow } };
+  throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow } });
+}
+
+// A `%` not followed by two hex digits, or an encoded NUL: no route can mean either.
+const badEscape = /%(?![0-9a-fA-F]{2})|%00/;
+
+/**
+ * Checks a request target before routing: malformed percent-encoding or an encoded NUL in the path is
+ * the catalog's 400, on every adapter alike, instead of each router's own answer.
+ */
+export function checkTarget(url: string | undefined): void {
+  if (url === undefined) return;
+  const end = url.indexOf('?');
+  const path = end === -1 ? url : url.slice(0, end);
+  if (path.includes('%') && badEscape.test(path)) {
+    throw standardErrors.builtin('badRequest', undefined, { message: 'The request path is malformed.' });
+  }
+}
+
+/**
+ * The raw HTTP/1.1 answer to a request node's parser refused (a bare CR in a header, a broken request
+ * line): written straight on the socket, in the catalog's format, then the connection is closed.
+ */
+export function clientErrorAnswer(status: number, headers: Record<string, string>, body: string): string {
+  let head = `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return `${head}content-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
+}
