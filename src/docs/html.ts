@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/types.js';
+import { websocketHtml } from './websocket.js';
 import { columnsOf, type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
 
 const entities: Record<string, string> = {
@@ -95,6 +96,7 @@ ${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escapeHtml(s.meaning)
 ${model.groups.map(section).join('\n')}
 <section><h2>Retrying</h2><p>Retry only these codes, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
 <p>${model.retryable.map((code) => `<a href="#${escapeHtml(code)}"><code>${escapeHtml(code)}</code></a>`).join(', ') || 'No code is retryable.'}</p></section>
+${websocketHtml(catalog, options.websocket, prose)}
 </main><script>${script}</script></body></html>
 `;
 }

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/types.js';
+import { websocketMarkdown } from './websocket.js';
 import { columnsOf, type DocGroup, type DocModel, type DocsOptions, describeCatalog } from './model.js';
 
 function cell(text: string | number | undefined): string {
@@ -64,5 +65,5 @@ export function markdownOf(model: DocModel): string {
  * writeFileSync('docs/errors.md', renderMarkdown(errors, { format: myEnvelope }));
  */
 export function renderMarkdown(catalog: Catalog<any>, options: DocsOptions = {}): string {
-  return markdownOf(describeCatalog(catalog, options));
+  return markdownOf(describeCatalog(catalog, options)) + websocketMarkdown(catalog, options.websocket);
 }

@@ -6,6 +6,7 @@ import { type ErrorField, errorFields } from '../format/fields.js';
 import { problemJson } from '../format/problem-json.js';
 import { fieldsOf } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
+import type { WsDocsOptions } from './websocket.js';
 
 /** Options shared by the reference renderers. */
 export interface DocsOptions {
@@ -26,6 +27,8 @@ export interface DocsOptions {
    * @default true
    */
   includeStandard?: boolean;
+  /** The WebSocket endpoint's limits, for the limits table of the WebSocket section. */
+  websocket?: WsDocsOptions;
 }
 
 /** One row of a reference table. */
