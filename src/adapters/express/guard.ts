@@ -1,11 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
-
-function viewOf(req: Request): GuardRequest {
-  return { method: req.method, url: req.originalUrl, headers: req.headers, ip: req.ip };
-}
+import type { Guard } from '../../guards/types.js';
+import { toRequestView } from './request.js';
 
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
@@ -16,7 +13,7 @@ function viewOf(req: Request): GuardRequest {
  */
 export function guard(...guards: Guard[]): RequestHandler {
   return (req: Request, res: Response, next) => {
-    const context = nodeContext(viewOf(req), res, () => req.body as unknown);
+    const context = nodeContext(toRequestView(req), res, () => req.body as unknown);
     const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
       if (replay) return sendReplay(res, replay.replay);
       context.apply();

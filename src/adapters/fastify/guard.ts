@@ -1,11 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nodeContext } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
-
-function viewOf(request: FastifyRequest): GuardRequest {
-  return { method: request.method, url: request.url, headers: request.headers, ip: request.ip };
-}
+import type { Guard } from '../../guards/types.js';
+import { toRequestView } from './request.js';
 
 /**
  * Guards as one Fastify hook, for `onRequest` or `preHandler` (use `preHandler` when it holds
@@ -18,7 +15,7 @@ export function guard(
   ...guards: Guard[]
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   return async (request, reply) => {
-    const context = nodeContext(viewOf(request), reply.raw, () => request.body);
+    const context = nodeContext(toRequestView(request), reply.raw, () => request.body);
     const outcome = runGuards(guards, context);
     const replay = outcome instanceof Promise ? await outcome : outcome;
     if (replay) {

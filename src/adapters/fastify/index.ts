@@ -1,1 +1,2 @@
 export { createFastifyErrors, type FastifyErrorsOptions } from './create-fastify-errors.js';
+export { guard } from './guard.js';

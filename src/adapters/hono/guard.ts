@@ -1,16 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { runGuards } from '../../guards/run.js';
-import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
-
-function viewOf(c: Context): GuardRequest {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return {
-    method: c.req.method,
-    url: c.req.url,
-    headers: c.req.raw.headers,
-    ip: incoming?.socket?.remoteAddress,
-  };
-}
+import type { CapturedResponse, Guard, GuardContext } from '../../guards/types.js';
+import { toRequestView } from './request.js';
 
 async function bodyOf(c: Context): Promise<unknown> {
   if (c.req.raw.body === null) return undefined;
@@ -41,7 +32,7 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
     const finish: ((status: number | undefined) => void)[] = [];
     const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
     const context: GuardContext = {
-      request: viewOf(c),
+      request: toRequestView(c),
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
       body: () => bodyOf(c),

@@ -1,1 +1,2 @@
 export { createHonoErrors, type HonoErrors, type HonoErrorsOptions } from './create-hono-errors.js';
+export { guard } from './guard.js';
