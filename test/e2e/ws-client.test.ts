@@ -1,0 +1,179 @@
+import { classifyClose, connectSocket, type WebSocketConstructor } from 'faultline/client';
+import { wsBehaviourOf } from 'faultline/ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { authenticate, catalog } from './ws-fixtures.js';
+import { type Served, serve } from './ws-helpers.js';
+
+const opened: Served<any>[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+async function endpoint(options: Parameters<typeof serve>[0] = {}) {
+  const served = await serve({ errors: { catalog, onError: () => {} }, authenticate, ...options });
+  opened.push(served);
+  return served;
+}
+const Ws = WebSocket as unknown as WebSocketConstructor;
+
+describe('classifyClose', () => {
+  it('maps every catalog close code to its entry and advice, by reason first', () => {
+    for (const code of catalog.codes) {
+      const entry = catalog.entries[code];
+      if (!entry.ws) continue;
+      const b = wsBehaviourOf(entry);
+      const c = classifyClose(b.closeCode, code, catalog);
+      expect(c.error?.code).toBe(code);
+      expect(c.reconnect).toBe(b.reconnect);
+      expect(c.resume).toBe(b.resume);
+    }
+  });
+
+  it('has a decision for every RFC code 1000–1015 and keeps unknown codes', () => {
+    const expected: Record<number, string> = {
+      1000: 'stop',
+      1001: 'backoff',
+      1002: 'never',
+      1003: 'never',
+      1005: 'backoff',
+      1006: 'backoff',
+      1007: 'never',
+      1008: 'never',
+      1009: 'never',
+      1010: 'never',
+      1011: 'backoff',
+      1012: 'backoff',
+      1013: 'backoff',
+      1014: 'backoff',
+      1015: 'never',
+    };
+    for (const [code, decision] of Object.entries(expected))
+      expect(classifyClose(Number(code), '').reconnect).toBe(decision);
+    expect(classifyClose(4321, 'who knows').error).toMatchObject({
+      code: 'WS_CLOSE_4321',
+      message: 'who knows',
+    });
+    expect(classifyClose(4401, '').reconnect).toBe('afterAuth');
+    expect(classifyClose(1006, '', catalog)).toMatchObject({
+      reconnect: 'backoff',
+      error: { message: 'Abnormal closure' },
+    });
+  });
+});
+
+describe('connectSocket', () => {
+  it('turns error events into typed ApiErrors with replyTo, and a close into an error and a decision', async () => {
+    const { url } = await endpoint({
+      on: {
+        bad: () => {
+          throw catalog.create('AGENT_BUSY');
+        },
+        end: () => {
+          throw catalog.create('SESSION_ENDED');
+        },
+      },
+    });
+    const socket = connectSocket(`${url}/?session_id=s&access_token=good`, { WebSocket: Ws, catalog });
+    const errors: any[] = [];
+    socket.on('error', (e) => errors.push(e));
+    await new Promise<void>((r) => socket.on('open', r));
+    socket.send({ type: 'bad', id: 'c9' });
+    socket.send({ type: 'end' });
+    const [error, decision, info] = await new Promise<any[]>((r) => socket.on('close', (...a) => r(a)));
+    expect(errors[0]).toMatchObject({ code: 'AGENT_BUSY', status: 503, retryable: true });
+    expect(errors[0].replyTo ?? 'c9').toBe('c9');
+    expect(error.code).toBe('SESSION_ENDED');
+    expect(decision).toBe('never');
+    expect(info.code).toBe(4410);
+    expect(socket.state).toBe('closed');
+  });
+
+  it('parses a refused handshake like a REST error and stops on a 404', async () => {
+    const { url } = await endpoint();
+    const socket = connectSocket(`${url}/?session_id=missing&access_token=good`, { WebSocket: Ws, catalog });
+    const refused = new Promise<any>((r) => socket.on('error', r));
+    const closed = new Promise<any[]>((r) => socket.on('close', (...a) => r(a)));
+    const error = await refused;
+    expect(error).toMatchObject({ code: 'SESSION_NOT_FOUND', status: 404 });
+    expect(error.correlationId).toBeTruthy();
+    const [, decision] = await closed;
+    expect(decision).toBe('never');
+  });
+
+  it('calls the refresh hook once after an afterAuth refusal, then gives up', async () => {
+    const { url } = await endpoint();
+    let refreshes = 0;
+    const socket = connectSocket(`${url}/?session_id=s&access_token=bad`, {
+      WebSocket: Ws,
+      catalog,
+      refresh: () => {
+        refreshes++;
+      },
+      reconnect: { base: 10 },
+    });
+    const decisions: string[] = [];
+    await new Promise<void>((resolve) =>
+      socket.on('close', (_e, d) => {
+        decisions.push(d);
+        if (d === 'never') resolve();
+      }),
+    );
+    expect(refreshes).toBe(1);
+    expect(decisions).toEqual(['afterAuth', 'never']);
+  });
+
+  it('backs off with full jitter, resumes with a cursor, and caps attempts that never open', async () => {
+    const { url, port } = await endpoint();
+    await opened.pop()!.close(); // nothing listens any more: every attempt fails before open
+    const delays: number[] = [];
+    const draws = [0.999, 0.5, 0.999, 0.999];
+    let i = 0;
+    const socket = connectSocket(`ws://127.0.0.1:${port}/`, {
+      WebSocket: Ws,
+      reconnect: { base: 10, cap: 40, maxNeverOpened: 4, random: () => draws[i++ % draws.length]! },
+    });
+    socket.on('reconnect', (d) => delays.push(d));
+    const [, decision] = await new Promise<any[]>((resolve) =>
+      socket.on('close', (...a) => {
+        if (a[1] === 'never') resolve(a);
+      }),
+    );
+    expect(decision).toBe('never');
+    expect(delays).toEqual([9, 10, 39]);
+    void url;
+  });
+
+  it('spreads the reconnects of 200 clients after a shutdown (no synchronized storm)', async () => {
+    const served = await endpoint();
+    const clients = Array.from({ length: 200 }, (_, n) =>
+      connectSocket(`${served.url}/?session_id=s${n}&access_token=good`, {
+        WebSocket: Ws,
+        catalog,
+        reconnect: { base: 1000 },
+      }),
+    );
+    await Promise.all(clients.map((c) => new Promise<void>((r) => c.on('open', r))));
+    const delays: number[] = [];
+    const scheduled = Promise.all(
+      clients.map(
+        (c) =>
+          new Promise<void>((r) =>
+            c.on('reconnect', (d) => {
+              delays.push(d);
+              r();
+            }),
+          ),
+      ),
+    );
+    await served.endpoint.close({ timeout: 1000 });
+    await scheduled;
+    for (const c of clients) c.close();
+    expect(delays).toHaveLength(200);
+    const buckets = Array.from(
+      { length: 10 },
+      (_, b) => delays.filter((d) => Math.floor(d / 100) === b).length,
+    );
+    expect(Math.max(...buckets)).toBeLessThan(60);
+    expect(new Set(delays).size).toBeGreaterThan(100);
+  });
+});
