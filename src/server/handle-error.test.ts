@@ -2,10 +2,17 @@ import Boom from '@hapi/boom';
 import { type } from 'arktype';
 import { ApiError, defineErrors } from 'faultline';
 import { envelope, field } from 'faultline/format';
-import { createErrorHandler, type ErrorEvent, handleError, toResponse, validate } from 'faultline/server';
+import {
+  createErrorHandler,
+  type ErrorEvent,
+  handleError,
+  render,
+  toResponse,
+  validate,
+} from 'faultline/server';
 import createHttpError from 'http-errors';
 import * as v from 'valibot';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 
 const catalog = defineErrors(
@@ -113,15 +120,6 @@ describe('handleError', () => {
     expect(limited.headers['retry-after']).toBe('7');
   });
 
-  it('maps body-parser error types to the built-in codes', () => {
-    const parse = createHttpError(400, 'Unexpected token } in JSON', { type: 'entity.parse.failed' });
-    expect(answer(parse).json.code).toBe('MALFORMED_JSON');
-    const large = createHttpError(413, 'request entity too large', { type: 'entity.too.large' });
-    expect(answer(large).json.code).toBe('BODY_TOO_LARGE');
-    const charset = createHttpError(415, 'unsupported charset "LATIN1"', { type: 'charset.unsupported' });
-    expect(answer(charset).json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-  });
-
   it('never exposes the message of a 5xx http error', () => {
     const { status, body } = answer(createHttpError(503, 'redis at 10.0.0.5 is down'));
     expect(status).toBe(503);
@@ -134,30 +132,6 @@ describe('handleError', () => {
     expect(status).toBe(401);
     expect(json.code).toBe('UNAUTHORIZED');
     expect(headers['www-authenticate']).toContain('ApiKey');
-  });
-
-  it('maps Fastify errors by code, including route-schema validation by JSON Pointer', () => {
-    const tooLarge = Object.assign(new Error('Request body is too large'), {
-      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
-      statusCode: 413,
-    });
-    expect(answer(tooLarge).json.code).toBe('BODY_TOO_LARGE');
-    const validation = Object.assign(new Error('body/email must be string'), {
-      code: 'FST_ERR_VALIDATION',
-      statusCode: 400,
-      validation: [
-        { instancePath: '/email', message: 'must be string', params: {} },
-        {
-          instancePath: '',
-          message: "must have required property 'name'",
-          params: { missingProperty: 'name' },
-        },
-      ],
-    });
-    expect(answer(validation).json.errors).toEqual([
-      { pointer: '/email', detail: 'must be string' },
-      { pointer: '/name', detail: "must have required property 'name'" },
-    ]);
   });
 
   it('keeps an unusual status under the generic code of its class', () => {
@@ -307,5 +281,84 @@ describe('formats and responses', () => {
     expect(response.status).toBe(409);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(await response.json()).toMatchObject({ code: 'X', detail: 'taken', instance: '/rooms' });
+  });
+});
+
+describe('render', () => {
+  it('renders an ApiError without reporting it, and keeps a correlation id it already carries', () => {
+    const reported: ErrorEvent[] = [];
+    const quiet = createErrorHandler({ catalog, onError: (event) => reported.push(event) });
+    const error = catalog.create('RATE_LIMITED', undefined, { correlationId: 'ws-session-1' });
+    const { status, headers, body } = render(error, { url: '/socket' }, quiet);
+    expect(status).toBe(429);
+    expect(headers['x-request-id']).toBe('ws-session-1');
+    expect(JSON.parse(body)).toMatchObject({
+      code: 'RATE_LIMITED',
+      correlation_id: 'ws-session-1',
+      instance: '/socket',
+    });
+    expect(reported).toHaveLength(0);
+  });
+
+  it('gives the same body from a precomputed template as from the serializer', () => {
+    const plain = createErrorHandler({ catalog });
+    const quoted = 'a"b\\c';
+    for (let i = 0; i < 3; i++) {
+      const { body } = plain.handle(catalog.create('NOT_FOUND'), {
+        url: `/x/${quoted}?q`,
+        headers: { 'x-request-id': `req-${i}` },
+      });
+      expect(JSON.parse(body)).toEqual({
+        type: 'https://docs.example.com/errors#NOT_FOUND',
+        title: 'Not Found',
+        status: 404,
+        detail: 'The requested resource does not exist.',
+        instance: `/x/${quoted}`,
+        code: 'NOT_FOUND',
+        correlation_id: `req-${i}`,
+      });
+    }
+  });
+});
+
+describe('unexpected errors', () => {
+  it('logs an unexpected error once to stderr with its correlation id, code, message and stack', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const plain = createErrorHandler({ catalog });
+      const { headers, body } = plain.handle(new Error('disk full at /var/db'), {
+        headers: { 'x-request-id': 'r-1' },
+      });
+      expect(body).not.toContain('disk full');
+      expect(spy).toHaveBeenCalledTimes(1);
+      const record = JSON.parse(String(spy.mock.calls[0]![0]));
+      expect(record).toMatchObject({
+        correlationId: headers['x-request-id'],
+        code: 'INTERNAL_ERROR',
+        message: 'disk full at /var/db',
+      });
+      expect(record.stack).toContain('disk full at /var/db');
+      plain.handle(catalog.create('SESSION_NOT_FOUND', { sessionId: 's' }));
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('logs to a pino-style logger, and onError: false silences the log', () => {
+    const records: unknown[][] = [];
+    const logger = { error: (...args: unknown[]) => records.push(args) };
+    createErrorHandler({ logger }).handle(new Error('x'));
+    expect(records).toHaveLength(1);
+    expect(records[0]![0]).toMatchObject({ code: 'INTERNAL_ERROR', message: 'x', err: expect.any(Error) });
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      createErrorHandler({ onError: false }).handle(new Error('x'));
+      createErrorHandler({ onError: false, logger }).handle(new Error('x'));
+      expect(spy).not.toHaveBeenCalled();
+      expect(records).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

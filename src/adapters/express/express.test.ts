@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import express from 'express';
 import { defineErrors } from 'faultline';
-import { bodyLimit, createExpressErrors, methodNotAllowed, requireJson } from 'faultline/express';
+import { createExpressErrors } from 'faultline/express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http.js';
 
@@ -9,20 +9,19 @@ const catalog = defineErrors(
   { SCHEMA_VALIDATION_FAILED: { status: 400, message: 'Request body failed schema validation.' } },
   { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED', MALFORMED_JSON: 'INVALID_REQUEST_BODY' } },
 );
+const errors = createExpressErrors({ catalog }, { body: { limit: '1kb' } });
 const app = express();
 app.post('/json', express.json({ limit: '1kb' }), (req, res) => {
   res.json(req.body);
 });
-app.post('/strict', requireJson(), bodyLimit('1kb'), express.json({ limit: '1kb' }), (req, res) => {
+app.post('/strict', errors.json(), (req, res) => {
   res.json(req.body);
 });
-app.all('/strict', methodNotAllowed(['POST']));
 app.get('/async', async () => {
   await new Promise((resolve) => setTimeout(resolve, 1));
   throw new Error('async secret');
 });
 app.get('/next', (_req, _res, next) => next(catalog.create('CONFLICT')));
-const errors = createExpressErrors({ catalog });
 app.use(errors.notFound);
 app.use(errors.handler);
 const server = createServer(app);
@@ -87,10 +86,13 @@ describe('faultline/express', () => {
     expect((await call('/none')).body.code).toBe('NOT_FOUND');
     const wrong = await call('/strict', { method: 'PUT' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(wrong.headers.get('allow')).toBe('POST, OPTIONS');
+    const options = await fetch(`${base}/strict`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
   });
 
-  it('answers 415 for a non-JSON body where express.json() would skip it', async () => {
+  it('answers 415 for a non-JSON body where express.json() would skip it, and for another charset', async () => {
     const { status, headers } = await call('/strict', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
@@ -98,6 +100,24 @@ describe('faultline/express', () => {
     });
     expect(status).toBe(415);
     expect(headers.get('accept')).toBe('application/json');
+    const latin = await call('/strict', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body: '{}',
+    });
+    expect(latin.status).toBe(415);
+  });
+
+  it('answers malformed JSON for invalid UTF-8, deep nesting and an empty JSON body', async () => {
+    for (const body of [Buffer.from([0x7b, 0xff, 0x7d]), `${'['.repeat(300)}${']'.repeat(300)}`, '']) {
+      const { status, body: answer } = await call('/strict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(status).toBe(400);
+      expect(answer.code).toBe('INVALID_REQUEST_BODY');
+    }
   });
 
   it('answers 413 at once for a declared length over the limit and closes the connection', async () => {

@@ -2,7 +2,7 @@ import { sValidator } from '@hono/standard-validator';
 import { zValidator } from '@hono/zod-validator';
 import { defineErrors } from 'faultline';
 import { envelope, field } from 'faultline/format';
-import { createHonoErrors, requireJson, validationHook } from 'faultline/hono';
+import { createHonoErrors } from 'faultline/hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -13,11 +13,15 @@ const catalog = defineErrors({}, { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATI
 const format = envelope({ success: false, code: field.code, error: field.message, details: field.details });
 const handlers = createHonoErrors({ catalog, format });
 const schema = z.object({ email: z.string() });
+const { validationHook } = handlers;
 const app = new Hono();
-app.use(handlers.middleware);
-app.post('/standard', sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
-app.post('/zod', zValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
-app.post('/strict', requireJson(), bodyLimit({ maxSize: 16 }), (c) => c.json({ ok: true }));
+handlers.install(app);
+const json = handlers.json({ limit: 64, maxDepth: 8 });
+app.post('/standard', json, sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
+app.post('/zod', json, zValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
+app.post('/strict', json, (c) => c.json({ ok: true }));
+app.post('/hono-limit', bodyLimit({ maxSize: 16 }), (c) => c.json({ ok: true }));
+app.post('/hono-validator', sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
 app.get('/forbidden', () => {
   throw new HTTPException(403, { message: 'Room belongs to a different application' });
 });
@@ -29,8 +33,6 @@ app.get('/custom-response', () => {
 app.get('/object', () => {
   throw { not: 'an error' };
 });
-app.onError(handlers.onError);
-app.notFound(handlers.notFound);
 
 const post = (body: string, type = 'application/json') => ({
   method: 'POST',
@@ -46,10 +48,31 @@ describe('faultline/hono', () => {
     expect(body.code).toBe('SCHEMA_VALIDATION_FAILED');
   });
 
-  it('maps Hono’s malformed-JSON HTTPException to the malformed-JSON code', async () => {
-    const response = await app.request('/standard', post('{"email":'));
+  it('answers malformed JSON, invalid UTF-8 and deep nesting with the malformed-JSON code', async () => {
+    for (const body of [
+      '{"email":',
+      new Uint8Array([0x7b, 0xff, 0x7d]),
+      `${'['.repeat(20)}${']'.repeat(20)}`,
+    ]) {
+      const response = await app.request('/standard', { ...post(''), body });
+      expect(response.status).toBe(400);
+      expect((await response.json()).code).toBe('MALFORMED_JSON');
+    }
+  });
+
+  it('maps Hono’s own malformed-JSON HTTPException to the malformed-JSON code', async () => {
+    const response = await app.request('/hono-validator', post('{"email":'));
     expect(response.status).toBe(400);
     expect((await response.json()).code).toBe('MALFORMED_JSON');
+  });
+
+  it('answers 405 with Allow and OPTIONS with 204 from the app’s routes', async () => {
+    const wrong = await app.request('/strict', { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST, OPTIONS');
+    const options = await app.request('/strict', { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
   });
 
   it('maps an HTTPException by status and keeps its message for the client', async () => {
@@ -68,12 +91,21 @@ describe('faultline/hono', () => {
     expect((await response.json()).code).toBe('UNAUTHORIZED');
   });
 
-  it('maps the body-limit middleware and answers 415 for non-JSON bodies', async () => {
+  it('answers 413 over the limit and 415 with Accept for non-JSON bodies or another charset', async () => {
     const big = await app.request('/strict', post(JSON.stringify({ a: 'x'.repeat(100) })));
     expect(big.status).toBe(413);
     expect((await big.json()).code).toBe('BODY_TOO_LARGE');
-    const text = await app.request('/strict', post('x', 'text/plain'));
-    expect(text.status).toBe(415);
+    for (const type of ['text/plain', 'application/json; charset=latin1']) {
+      const refused = await app.request('/strict', post('{}', type));
+      expect(refused.status).toBe(415);
+      expect(refused.headers.get('accept')).toBe('application/json');
+    }
+  });
+
+  it('maps the 413 of hono/body-limit to the body-too-large code', async () => {
+    const big = await app.request('/hono-limit', post(JSON.stringify({ a: 'x'.repeat(100) })));
+    expect(big.status).toBe(413);
+    expect((await big.json()).code).toBe('BODY_TOO_LARGE');
   });
 
   it('answers a thrown non-Error, which Hono does not hand to onError', async () => {
