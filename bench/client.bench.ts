@@ -4,6 +4,7 @@ import { defineErrors } from 'faultline';
 import { createClient } from 'faultline/client';
 import ky, { HTTPError } from 'ky';
 import * as z from 'zod';
+import { benchClientBundle } from './client-bundle.js';
 
 const errors = defineErrors({
   SESSION_NOT_FOUND: {
@@ -102,4 +103,59 @@ export async function benchClient(): Promise<void> {
   } finally {
     server.kill('SIGINT');
   }
+  await benchClientOverhead();
+  await benchClientBundle();
+}
+
+/**
+ * What the client itself costs, without a network: the same calls over an in-memory `fetch` that answers a
+ * prebuilt response, so the per-request work of each wrapper is measured apart from the socket's noise.
+ */
+async function benchClientOverhead(): Promise<void> {
+  const body = '{"id":"s-1","state":"answered","commands":[]}';
+  const memoryFetch = async () => new Response(body, { headers: { 'content-type': 'application/json' } });
+  const base = 'http://127.0.0.1:1';
+  const api = createClient({ baseUrl: base, catalog: errors, retry: false, fetch: memoryFetch });
+  const withSignal = createClient({ baseUrl: base, catalog: errors, retry: false, fetch: memoryFetch });
+  const kyApi = ky.create({ prefixUrl: base, retry: 0, fetch: memoryFetch });
+  const controller = new AbortController();
+  let sink = 0;
+  const cases: Record<string, () => Promise<void>> = {
+    'in-memory fetch + json()': async () => {
+      sink += ((await (await memoryFetch()).json()) as { id: string }).id.length;
+    },
+    'faultline client get()': async () => {
+      sink += (await api.get<{ id: string }>('/ok')).id.length;
+    },
+    'faultline client get() with a signal': async () => {
+      sink += (await withSignal.get<{ id: string }>('/ok', { signal: controller.signal })).id.length;
+    },
+    'ky get().json()': async () => {
+      sink += (await kyApi.get('ok').json<{ id: string }>()).id.length;
+    },
+  };
+  const perRound = 5000;
+  const rounds = 7;
+  const cpu = new Map<string, number[]>();
+  for (const run of Object.values(cases)) for (let i = 0; i < perRound; i++) await run();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const started = process.cpuUsage();
+      for (let i = 0; i < perRound; i++) await run();
+      const used = process.cpuUsage(started);
+      cpu.set(name, [...(cpu.get(name) ?? []), (used.user + used.system) / perRound]);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+  const baseline = median(cpu.get('in-memory fetch + json()')!);
+  console.log(
+    `\n## Client overhead without a network (in-memory fetch; median of ${rounds} rounds of ${perRound})\n`,
+  );
+  console.log('| case | CPU per request | added over fetch + json() |');
+  console.log('| --- | ---: | ---: |');
+  for (const [name, values] of cpu) {
+    const value = median(values);
+    console.log(`| ${name} | ${value.toFixed(2)} µs | ${(value - baseline).toFixed(2)} µs |`);
+  }
+  if (sink < 0) console.log(sink);
 }
