@@ -2,6 +2,7 @@ import { ApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { commonFormats } from '../format/common.js';
 import { detectFormat, errorInitFromBody } from '../format/detect.js';
+import { errorFields } from '../format/fields.js';
 import type { ErrorFormat } from '../format/types.js';
 import { readBodyText } from './read-body.js';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
@@ -31,7 +32,8 @@ export interface ParseErrorResponseOptions {
   attempts?: number;
 }
 
-const defaultCorrelationHeaders = ['x-request-id', 'x-correlation-id', 'request-id'] as const;
+// The field table lists the response headers that may carry a correlation id.
+const defaultCorrelationHeaders = errorFields.correlationId.headers ?? [];
 
 /**
  * Errors read from a body in no known format (an HTML page from a proxy, a truncated body): they carry the
@@ -96,7 +98,8 @@ export async function parseErrorResponse(
     {
       ...init,
       headers,
-      retryAfter: wait === undefined ? undefined : wait / 1000,
+      // A header's wait wins; a body (or event) may carry one too.
+      retryAfter: wait === undefined ? init.retryAfter : wait / 1000,
       attempts: options.attempts,
       rawBody,
     },

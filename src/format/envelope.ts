@@ -1,7 +1,7 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { parseNode } from './parse.js';
 import { compileSerializer } from './serialize.js';
-import { compileSpec, type EnvelopeSpec } from './spec.js';
+import { compileSpec, type DetailsCarriageOf, type EnvelopeSpec } from './spec.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
 /** Options of a declared format. */
@@ -18,7 +18,10 @@ export interface EnvelopeOptions {
  * @example
  * const format = envelope({ success: false, code: field.code, error: field.message, details: field.details });
  */
-export function envelope(spec: EnvelopeSpec, options: EnvelopeOptions = {}): ErrorFormat {
+export function envelope<const S extends EnvelopeSpec>(
+  spec: S,
+  options: EnvelopeOptions = {},
+): ErrorFormat<DetailsCarriageOf<S>> {
   const root = compileSpec(spec);
   if (root.kind !== 'object')
     throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', 'the envelope must be an object');

@@ -2,6 +2,7 @@ import { ApiError, defineErrors } from 'faultline';
 import {
   type ErrorField,
   type ErrorView,
+  echo,
   envelope,
   errorFields,
   field,
@@ -10,6 +11,8 @@ import {
   orNull,
   parseErrorBody,
   problemJson,
+  retryAfter,
+  timestamp,
 } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 
@@ -29,7 +32,19 @@ const full: ErrorView = {
   type: 'https://docs.example.com/errors#ROOM_FULL',
   title: 'Room full',
   instance: '/rooms/r1',
+  eventId: 'evt_1',
+  replyTo: 'c1',
+  timestamp: Date.UTC(2026, 0, 2),
+  event: { type: 'join', metadata: { trace: 'abc' } },
+  retryAfter: 2,
 };
+
+/** The reference to a field; `echo` takes the path it copies. */
+const refOf = (name: ErrorField) => (name === 'echo' ? echo('metadata') : field[name]);
+
+/** What a body read back should hold for a field of `full`. */
+const expectedOf = (name: ErrorField) =>
+  name === 'echo' ? { trace: 'abc' } : full[errorFields[name].key as keyof ErrorView];
 
 /** The least an error holds. */
 const bare: ErrorView = { code: 'X', status: 400, message: 'm', category: 'VALIDATION', retryable: false };
@@ -50,18 +65,22 @@ describe('the field table', () => {
       'type',
       'title',
       'instance',
+      'eventId',
+      'replyTo',
+      'timestamp',
+      'echo',
+      'retryAfter',
     ]);
   });
 
   it.each(names)('writes %s and reads it back from the same declaration', (name) => {
-    const format = envelope({ code: field.code, message: field.message, value: field[name] });
-    const parsed = format.parse(JSON.parse(format.serialize(full)));
-    const key = errorFields[name].key as keyof ErrorView;
-    expect(parsed?.[key as keyof typeof parsed]).toEqual(full[key]);
+    const format = envelope({ code: field.code, message: field.message, value: refOf(name) });
+    const parsed = format.parse(JSON.parse(format.serialize(full))) as Record<string, unknown>;
+    expect(parsed[errorFields[name].key]).toEqual(expectedOf(name));
   });
 
   it.each(names)('writes %s for every error exactly when the table says every error has it', (name) => {
-    const body = JSON.parse(envelope({ code: field.code, value: field[name] }).serialize(bare));
+    const body = JSON.parse(envelope({ code: field.code, value: refOf(name) }).serialize(bare));
     expect('value' in body).toBe(errorFields[name].always);
   });
 
@@ -134,5 +153,93 @@ describe('ApiError as a view', () => {
     const error = new ApiError({ ...full, fieldErrors: full.fieldErrors });
     const body = JSON.parse(problemJson.serialize(error));
     expect(body).toMatchObject({ code: 'ROOM_FULL', id: 4009, correlation_id: 'req-1', status: 409 });
+  });
+});
+
+describe('the fields of WebSocket events', () => {
+  const event = { type: 'session.update', event_id: 'c1', metadata: { trace: ['a', 1] } };
+  const view: ErrorView = {
+    ...bare,
+    eventId: 'evt_1',
+    replyTo: 'c1',
+    timestamp: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+    event,
+    retryAfter: 1.5,
+  };
+
+  it('writes the event id, the client event it answers, the time, an echo and the wait, and reads them back', () => {
+    const format = envelope({
+      type: 'error',
+      event_id: field.eventId,
+      at: field.timestamp,
+      metadata: echo('metadata'),
+      error: {
+        code: field.code,
+        message: field.message,
+        reply_to: field.replyTo,
+        retry_after: field.retryAfter,
+      },
+    });
+    const body = JSON.parse(format.serialize(view));
+    expect(body).toEqual({
+      type: 'error',
+      event_id: 'evt_1',
+      at: '2026-01-02T03:04:05.678Z',
+      metadata: { trace: ['a', 1] },
+      error: { code: 'X', message: 'm', reply_to: 'c1', retry_after: 1.5 },
+    });
+    expect(format.parse(body)).toEqual({
+      eventId: 'evt_1',
+      timestamp: view.timestamp,
+      echo: { trace: ['a', 1] },
+      code: 'X',
+      message: 'm',
+      replyTo: 'c1',
+      retryAfter: 1.5,
+    });
+  });
+
+  it('writes the time and the wait in the declared units, and reads them back in ms and seconds', () => {
+    const format = envelope({
+      code: field.code,
+      ms: timestamp('ms'),
+      s: timestamp('s'),
+      wait: retryAfter('ms'),
+      id: field.replyTo,
+    });
+    const body = JSON.parse(format.serialize({ ...view, replyTo: 7 }));
+    expect(body).toEqual({
+      code: 'X',
+      ms: view.timestamp,
+      s: Math.floor(view.timestamp! / 1000),
+      wait: 1500,
+      id: 7,
+    });
+    expect(format.parse(body)).toMatchObject({ retryAfter: 1.5, replyTo: 7 });
+  });
+
+  it('leaves the event members out of bodies whose errors have none, as HTTP answers', () => {
+    const format = envelope({
+      code: field.code,
+      e: field.eventId,
+      t: field.timestamp,
+      m: echo('metadata'),
+      r: field.retryAfter,
+    });
+    expect(format.serialize(bare)).toBe('{"code":"X"}');
+    expect(format.serialize({ ...bare, event: 'not an object', timestamp: Number.NaN })).toBe('{"code":"X"}');
+  });
+
+  it('gives a client the wait of an event as the error’s retryAfter', () => {
+    const format = envelope({ code: field.code, message: field.message, retry_after: field.retryAfter });
+    expect(parseErrorBody({ code: 'SLOW_DOWN', message: 'slow', retry_after: 2 }, [format]).retryAfter).toBe(
+      2,
+    );
+  });
+
+  it('rejects an echo without a path and a unit the field does not know', () => {
+    expect(() => envelope({ m: field.echo })).toThrow(/FAULTLINE_INVALID_FORMAT.*echo needs a path/);
+    expect(() => envelope({ t: { $field: 'timestamp', unit: 'h' } } as never)).toThrow(/unit h/);
+    expect(() => envelope({ r: { $field: 'retryAfter', unit: 'iso' } })).toThrow(/unit iso/);
   });
 });

@@ -18,11 +18,12 @@ export {
   type FieldOptions,
   type JsonSchema,
 } from './fields.js';
-export { dotPathToPointer, fromPointer, pointerToDotPath, quote, safeStringify, toPointer } from './json.js';
 export { problemJson } from './problem-json.js';
 export {
+  type DetailsCarriageOf,
   type EnvelopeNode,
   type EnvelopeSpec,
+  echo,
   type FieldPlacement,
   type FieldRef,
   type FirstOf,
@@ -33,5 +34,7 @@ export {
   type Literal,
   literal,
   orNull,
+  retryAfter,
+  timestamp,
 } from './spec.js';
-export type { ErrorFormat, ErrorView, ParsedError } from './types.js';
+export type { DetailsCarriage, ErrorFormat, ErrorView, ParsedError } from './types.js';

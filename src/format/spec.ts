@@ -37,24 +37,81 @@ export type EnvelopeNode =
 /** An envelope declaration: an object whose leaves are literals and field references. */
 export type EnvelopeSpec = { readonly [key: string]: EnvelopeNode };
 
+/** Details referenced inside an alternative: another alternative may stand in their place. */
+type InAlternative<R> = R extends 'details' ? 'details?' : R;
+
+/** The fields a declaration references, as a union (every field when the declaration's type is widened). */
+type RefsOf<N> = N extends { readonly $field: infer F }
+  ? F
+  : N extends { readonly $first: infer A extends readonly unknown[] }
+    ? readonly EnvelopeNode[] extends A
+      ? ErrorField
+      : InAlternative<RefsOf<A[number]>>
+    : N extends { readonly $literal: unknown }
+      ? never
+      : N extends readonly unknown[]
+        ? never
+        : N extends object
+          ? string extends keyof N
+            ? ErrorField
+            : { [K in keyof N]: RefsOf<N[K]> }[keyof N]
+          : never;
+
+/**
+ * Whether a declaration carries details: `always` when it references them outside alternatives, `never`
+ * when nowhere, `maybe` when only in alternatives (or when its type is too wide to tell).
+ */
+export type DetailsCarriageOf<S> =
+  ErrorField extends RefsOf<S>
+    ? 'maybe'
+    : 'details' extends RefsOf<S>
+      ? 'always'
+      : 'details?' extends RefsOf<S>
+        ? 'maybe'
+        : 'never';
+
 /** References to the fields of an error, for envelope declarations: one per row of the field table. */
 export const field: { readonly [F in ErrorField]: { readonly $field: F } } = Object.freeze(
   Object.fromEntries(Object.keys(errorFields).map((name) => [name, Object.freeze({ $field: name })])),
 ) as never;
 
 /** Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`. */
-export function fieldErrors(style: FieldErrorStyle): FieldRef {
+export function fieldErrors<const S extends FieldErrorStyle>(
+  style: S,
+): { readonly $field: 'errors'; readonly style: S } {
   return { $field: 'errors', style };
 }
 
 /** Writes `null` where the error has no value for the field, instead of leaving the member out. */
-export function orNull(ref: FieldRef): FieldRef {
+export function orNull<const R extends FieldRef>(ref: R): R & { readonly missing: 'null' } {
   return { ...ref, missing: 'null' };
 }
 
 /** The first of several alternatives that has a value. */
-export function first(...alternatives: EnvelopeNode[]): FirstOf {
+export function first<const A extends readonly EnvelopeNode[]>(...alternatives: A): { readonly $first: A } {
   return { $first: alternatives };
+}
+
+/**
+ * A WebSocket event member copied from the client's event at a dotted path (`view.event`).
+ * @example
+ * envelope({ type: 'error', metadata: echo('metadata'), error: { code: field.code } });
+ */
+export function echo(path: string): { readonly $field: 'echo'; readonly path: string } {
+  return { $field: 'echo', path };
+}
+
+/** A time member in a unit: ISO 8601 text (the default), epoch milliseconds or epoch seconds. */
+export function timestamp(unit: 'iso' | 'ms' | 's'): {
+  readonly $field: 'timestamp';
+  readonly unit: typeof unit;
+} {
+  return { $field: 'timestamp', unit };
+}
+
+/** The wait before sending again, in seconds (the default) or milliseconds. */
+export function retryAfter(unit: 's' | 'ms'): { readonly $field: 'retryAfter'; readonly unit: typeof unit } {
+  return { $field: 'retryAfter', unit };
 }
 
 /** A literal value, written as is. */

@@ -21,10 +21,23 @@ export interface ErrorView {
   readonly title?: string | undefined;
   /** RFC 9457 `instance`: the occurrence, usually the request path. */
   readonly instance?: string | undefined;
+  /** WebSocket events: a fresh id of the error event. */
+  readonly eventId?: string | undefined;
+  /** WebSocket events: the id of the client event the error answers. */
+  readonly replyTo?: string | number | undefined;
+  /** WebSocket events: when the error happened, in epoch milliseconds. */
+  readonly timestamp?: number | undefined;
+  /** WebSocket events: the client's parsed event, which `echo(path)` copies from. */
+  readonly event?: unknown;
+  /** The wait before a retry, in seconds (the event form of `Retry-After`). */
+  readonly retryAfter?: number | undefined;
 }
 
+/** Whether a format's bodies carry an error's details: always, never, or in some alternatives only. */
+export type DetailsCarriage = 'always' | 'never' | 'maybe';
+
 /** A wire format of error bodies, with a serializer and a parser compiled from one declaration. */
-export interface ErrorFormat {
+export interface ErrorFormat<Details extends DetailsCarriage = DetailsCarriage> {
   /** A name for logs and docs, e.g. `problem+json`. */
   readonly name: string;
   /** The `Content-Type` of its bodies. */
@@ -37,4 +50,6 @@ export interface ErrorFormat {
   parse(body: unknown): ParsedError | undefined;
   /** How well a parsed body fits this format: 0 for not at all, more for more members recognised. */
   match(body: unknown): number;
+  /** Type only: whether the bodies carry details (the client types `details` from it). */
+  readonly '~details'?: Details;
 }

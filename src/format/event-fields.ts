@@ -1,0 +1,141 @@
+import { FaultlineConfigError } from '../catalog/config-error.js';
+import { type FieldOptions, invalid, row } from './field-definition.js';
+import { quote, safeStringify } from './json.js';
+
+function checkUnit(allowed: readonly string[]) {
+  return (options: FieldOptions, path: string): void => {
+    if (options.unit !== undefined && !allowed.includes(options.unit))
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_FORMAT',
+        `${path}: unit ${String(options.unit)} (one of ${allowed.join(', ')})`,
+      );
+  };
+}
+
+function lookup(value: unknown, path: string): unknown {
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    // The event is the client's: a getter or proxy trap in it must not break the answer.
+    try {
+      value = Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return value;
+}
+
+const number = (value: unknown): number | typeof invalid =>
+  typeof value === 'number' && Number.isFinite(value) ? value : invalid;
+
+/**
+ * The rows of WebSocket error events: values that belong to the event (its id, the client event it
+ * answers, its time, a copy of part of the client's event, the wait before sending again).
+ */
+export const eventFields = {
+  eventId: row({
+    key: 'eventId',
+    scope: 'occurrence',
+    always: false,
+    onApiError: false,
+    description: 'A fresh id of this error event.',
+    schema: () => ({ type: 'string' }),
+    writer: () => (view) => (view.eventId === undefined ? undefined : quote(view.eventId)),
+    reader: () => (value) => (typeof value === 'string' ? value : invalid),
+  }),
+  replyTo: row({
+    key: 'replyTo',
+    scope: 'occurrence',
+    always: false,
+    onApiError: false,
+    description: 'The id of the client event this error answers.',
+    schema: () => ({ type: ['string', 'number'] }),
+    writer: () => (view) => {
+      const id = view.replyTo;
+      if (typeof id === 'string') return quote(id);
+      return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
+    },
+    reader: () => (value) =>
+      typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? value : invalid,
+  }),
+  timestamp: row({
+    key: 'timestamp',
+    scope: 'occurrence',
+    always: false,
+    onApiError: false,
+    description: 'When the error happened.',
+    schema: (options) =>
+      (options.unit ?? 'iso') === 'iso' ? { type: 'string', format: 'date-time' } : { type: 'number' },
+    writer: (options) => {
+      const unit = options.unit ?? 'iso';
+      return (view) => {
+        const ms = view.timestamp;
+        if (ms === undefined || !Number.isFinite(ms)) return undefined;
+        if (unit === 'ms') return String(ms);
+        if (unit === 's') return String(Math.floor(ms / 1000));
+        const date = new Date(ms);
+        return Number.isNaN(date.getTime()) ? undefined : `"${date.toISOString()}"`;
+      };
+    },
+    // Read back as epoch milliseconds, whatever the unit on the wire.
+    reader: (options) => {
+      const unit = options.unit ?? 'iso';
+      if (unit === 'iso')
+        return (value) => {
+          const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+          return Number.isNaN(ms) ? invalid : ms;
+        };
+      const scale = unit === 's' ? 1000 : 1;
+      return (value) => {
+        const n = number(value);
+        return n === invalid ? invalid : n * scale;
+      };
+    },
+    check: checkUnit(['iso', 'ms', 's']),
+  }),
+  echo: row({
+    key: 'echo',
+    scope: 'occurrence',
+    always: false,
+    onApiError: false,
+    description: 'A part of the client event, copied back as it was sent.',
+    schema: () => ({}),
+    writer: (options) => {
+      const path = options.path!;
+      return (view) => safeStringify(lookup(view.event, path));
+    },
+    reader: () => (value: unknown) => value,
+    check(options, path) {
+      if (typeof options.path !== 'string' || options.path === '')
+        throw new FaultlineConfigError(
+          'FAULTLINE_INVALID_FORMAT',
+          `${path}: echo needs a path, e.g. echo('metadata')`,
+        );
+    },
+  }),
+  retryAfter: row({
+    key: 'retryAfter',
+    scope: 'occurrence',
+    always: false,
+    onApiError: true,
+    description: 'How long to wait before sending again (the event form of Retry-After).',
+    schema: () => ({ type: 'number', minimum: 0 }),
+    writer: (options) => {
+      const ms = options.unit === 'ms';
+      return (view) => {
+        const seconds = view.retryAfter;
+        if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return undefined;
+        return String(ms ? Math.ceil(seconds * 1000) : seconds);
+      };
+    },
+    // Read back in seconds, as `ApiError.retryAfter` holds it.
+    reader: (options) => {
+      const scale = options.unit === 'ms' ? 1 / 1000 : 1;
+      return (value) => {
+        const n = number(value);
+        return n === invalid || n < 0 ? invalid : n * scale;
+      };
+    },
+    check: checkUnit(['s', 'ms']),
+  }),
+} as const;

@@ -1,0 +1,38 @@
+import type { DetailsCarriage, DetailsCarriageOf, ErrorFormat } from 'faultline/format';
+import {
+  codeEnvelope,
+  envelope,
+  field,
+  fieldErrors,
+  first,
+  messageEnvelope,
+  orNull,
+  problemJson,
+} from 'faultline/format';
+import { describe, expectTypeOf, it } from 'vitest';
+
+describe('DetailsCarriageOf', () => {
+  it('says always when details are placed outside alternatives', () => {
+    expectTypeOf(envelope({ code: field.code, details: field.details })).toEqualTypeOf<
+      ErrorFormat<'always'>
+    >();
+    expectTypeOf(
+      envelope({ error: { code: field.code, details: orNull(field.details) } })['~details'],
+    ).toEqualTypeOf<'always' | undefined>();
+  });
+
+  it('says maybe when details are only an alternative, never when they are nowhere', () => {
+    const spec = { code: field.code, details: first(fieldErrors('map'), field.details) } as const;
+    expectTypeOf<DetailsCarriageOf<typeof spec>>().toEqualTypeOf<'maybe'>();
+    expectTypeOf(envelope({ code: field.code, message: field.message })).toEqualTypeOf<
+      ErrorFormat<'never'>
+    >();
+  });
+
+  it('says maybe for a declaration whose type is too wide to tell', () => {
+    expectTypeOf<DetailsCarriageOf<Record<string, never>>>().toEqualTypeOf<'maybe'>();
+    expectTypeOf(problemJson).toExtend<ErrorFormat<DetailsCarriage>>();
+    expectTypeOf(messageEnvelope).toExtend<ErrorFormat>();
+    expectTypeOf(codeEnvelope).toExtend<ErrorFormat>();
+  });
+});
