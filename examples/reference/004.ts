@@ -375,6 +375,8 @@ export const errors = defineErrors(
   },
   {
     name: 'Voice SaaS API errors',
+    // Unknown routes answer the API's own generic 404.
+    rename: { NOT_FOUND: 'RESOURCE_NOT_FOUND' },
     groups: {
       auth: { title: 'Auth & identity' },
       validation: { title: 'Validation' },

@@ -4,7 +4,8 @@
  * minute per API key.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createFastifyErrors } from 'faultline/fastify';
+import { createFastifyErrors, guard } from 'faultline/fastify';
+import { byHeader, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import * as z from 'zod';
 import { type Clock, type LogSink, logErrors, type Running, systemClock } from '../shared/run.js';
@@ -202,7 +203,12 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   });
 
   // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key.
-  app.post('/api/sdk/events', async (request, reply) => {
+  const sdkLimit = guard(
+    rateLimit({
+      policies: [{ name: 'sdk', key: byHeader('x-api-key'), limit: options.sdkRate ?? 600, period: '1m' }],
+    }),
+  );
+  app.post('/api/sdk/events', { preHandler: sdkLimit }, async (request, reply) => {
     const key = request.headers['x-api-key'];
     tours.tenantOfKey(typeof key === 'string' ? key : undefined);
     const { events } = await validate(schemas.events, request.body);

@@ -1,0 +1,67 @@
+/**
+ * Embeddable visitor widgets: an origin allowlist, daily caps per widget and per visitor, a credit charge
+ * per session, and visitor session tokens that expire.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../shared/run.js';
+import { errors } from './catalog.js';
+import type { Workspace } from './workspaces.js';
+
+export interface Widget {
+  id: string;
+  workspace: Workspace;
+  status: 'active' | 'paused' | 'archived';
+  origins: string[];
+  maxSessionsPerDay: number;
+  maxSessionsPerVisitorPerDay: number;
+}
+
+const sessionTtl = 60 * 60_000;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export class Widgets {
+  readonly all = new Map<string, Widget>();
+  readonly #counts = new Map<string, number>();
+  readonly #sessions = new Map<string, { widget: string; expires: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  add(widget: Omit<Widget, 'id'>): Widget {
+    const created = { id: `wid_${randomBytes(4).toString('hex')}`, ...widget };
+    this.all.set(created.id, created);
+    return created;
+  }
+
+  #widget(id: string): Widget {
+    const widget = this.all.get(id);
+    if (!widget || widget.status === 'archived') throw errors.create('WIDGET_NOT_FOUND');
+    return widget;
+  }
+
+  start(id: string, origin: string | undefined, visitor: string): { token: string } {
+    const widget = this.#widget(id);
+    if (widget.status !== 'active') throw errors.create('WIDGET_NOT_ACTIVE');
+    if (origin === undefined || !widget.origins.includes(origin))
+      throw errors.create('WIDGET_ORIGIN_NOT_ALLOWED');
+    const today = day(this.clock.now());
+    const widgetKey = `${widget.id}:${today}`;
+    const visitorKey = `${widget.id}:${visitor}:${today}`;
+    if ((this.#counts.get(widgetKey) ?? 0) >= widget.maxSessionsPerDay)
+      throw errors.create('WIDGET_DAILY_LIMIT_REACHED');
+    if ((this.#counts.get(visitorKey) ?? 0) >= widget.maxSessionsPerVisitorPerDay)
+      throw errors.create('WIDGET_VISITOR_LIMIT_REACHED');
+    if (widget.workspace.credit < 1) throw errors.create('WIDGET_INSUFFICIENT_CREDIT');
+    widget.workspace.credit -= 1;
+    this.#counts.set(widgetKey, (this.#counts.get(widgetKey) ?? 0) + 1);
+    this.#counts.set(visitorKey, (this.#counts.get(visitorKey) ?? 0) + 1);
+    const token = randomBytes(18).toString('base64url');
+    this.#sessions.set(token, { widget: widget.id, expires: this.clock.now() + sessionTtl });
+    return { token };
+  }
+
+  message(token: string | undefined, text: string): { reply: string } {
+    const session = token ? this.#sessions.get(token) : undefined;
+    if (!session || session.expires <= this.clock.now()) throw errors.create('WIDGET_SESSION_EXPIRED');
+    return { reply: `Thanks, an agent will answer: ${text.slice(0, 200)}` };
+  }
+}
