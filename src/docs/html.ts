@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/types.js';
 import { websocketHtml } from './websocket.js';
 import { columnsOf, type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
+import { contractNote } from './text.js';
 
 const entities: Record<string, string> = {
   '&': '&amp;',
@@ -12,6 +13,11 @@ const entities: Record<string, string> = {
 
 function escapeHtml(text: string | number | undefined): string {
   return text === undefined ? '' : String(text).replace(/[&<>"']/g, (c) => entities[c]!);
+}
+
+/** Escapes catalog prose and renders its Markdown inline code (`` `Allow` ``) as `<code>`. */
+function prose(text: string | undefined): string {
+  return escapeHtml(text).replace(/`([^`\n]+)`/g, '<code>$1</code>');
 }
 
 const style = `
@@ -50,22 +56,23 @@ function row(group: DocGroup, e: DocEntry): string {
   const search = [e.code, e.id, e.status, e.message, e.description, e.cause, e.fix]
     .filter((x) => x !== undefined)
     .join(' ')
+    .replaceAll('`', '')
     .toLowerCase();
   const cells = [
     `<td class="code" data-label="Code"><a href="#${escapeHtml(e.code)}"><code>${escapeHtml(e.code)}</code></a> <button type="button" data-copy="${escapeHtml(e.code)}" aria-label="Copy ${escapeHtml(e.code)}">Copy</button></td>`,
     group.hasIds ? `<td data-label="ID">${escapeHtml(e.id ?? '—')}</td>` : '',
     `<td data-label="HTTP">${e.status}</td>`,
-    group.hasMessages ? `<td data-label="Message">${escapeHtml(e.message)}</td>` : '',
-    `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${escapeHtml(e.description)}</td>`,
-    group.hasCauses ? `<td data-label="Cause">${escapeHtml(e.cause)}</td>` : '',
-    group.hasFixes ? `<td data-label="Fix">${escapeHtml(e.fix)}</td>` : '',
+    group.hasMessages ? `<td data-label="Message">${prose(e.message)}</td>` : '',
+    `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${prose(e.description)}</td>`,
+    group.hasCauses ? `<td data-label="Cause">${prose(e.cause)}</td>` : '',
+    group.hasFixes ? `<td data-label="Fix">${prose(e.fix)}</td>` : '',
   ];
   return `<tr id="${escapeHtml(e.code)}" data-search="${escapeHtml(search)}">${cells.join('')}</tr>`;
 }
 
 function section(group: DocGroup): string {
   const headers = columnsOf(group);
-  return `<section data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${escapeHtml(group.description)}</p>` : ''}
+  return `<section data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${prose(group.description)}</p>` : ''}
 <table><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
 ${group.entries.map((e) => row(group, e)).join('\n')}
 </tbody></table></section>`;
@@ -85,16 +92,16 @@ export function renderHtml(catalog: Catalog<any>, options: DocsOptions = {}): st
 <title>${escapeHtml(model.title)}</title><style>${style}</style></head>
 <body><main>
 <header><h1>${escapeHtml(model.title)}</h1><button type="button" id="theme" aria-label="Toggle dark mode">◐ Theme</button></header>
-<p class="meta">${model.codeCount} codes · generated ${escapeHtml(model.date)}. Clients branch on <code>code</code>, never on the message.</p>
+<p class="meta">${model.codeCount} codes · generated ${escapeHtml(model.date)}. ${prose(contractNote(model))}</p>
 <input type="search" id="search" placeholder="Filter codes, messages, statuses…" aria-label="Filter error codes" autocomplete="off">
 <p id="empty" class="empty">No code matches.</p>
 <section><h2>Error response format</h2><p>Errors are answered as <code>${escapeHtml(model.contentType)}</code>:</p>
 <pre><code>${escapeHtml(model.exampleBody)}</code></pre></section>
 <section><h2>HTTP status codes</h2><table><thead><tr><th>Status</th><th>Meaning</th><th>When it occurs</th></tr></thead><tbody>
-${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escapeHtml(s.meaning)}</td><td>${escapeHtml(s.when)}</td></tr>`).join('\n')}
+${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escapeHtml(s.meaning)}</td><td>${prose(s.when)}</td></tr>`).join('\n')}
 </tbody></table></section>
 ${model.groups.map(section).join('\n')}
-<section><h2>Retrying</h2><p>Retry only these codes, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
+<section><h2>Retrying</h2><p>Retry only these ${model.fields.some((member) => member.field === 'code') ? 'codes' : 'errors'}, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
 <p>${model.retryable.map((code) => `<a href="#${escapeHtml(code)}"><code>${escapeHtml(code)}</code></a>`).join(', ') || 'No code is retryable.'}</p></section>
 ${websocketHtml(catalog, options.websocket, prose)}
 </main><script>${script}</script></body></html>

@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/types.js';
 import { websocketMarkdown } from './websocket.js';
 import { columnsOf, type DocGroup, type DocModel, type DocsOptions, describeCatalog } from './model.js';
+import { contractNote } from './text.js';
 
 function cell(text: string | number | undefined): string {
   return text === undefined ? '' : String(text).replace(/\r?\n/g, ' ').replaceAll('|', '\\|');
@@ -32,7 +33,7 @@ function groupTable(group: DocGroup): string {
 export function markdownOf(model: DocModel): string {
   const parts = [
     `# ${model.title}`,
-    `${model.codeCount} codes · generated ${model.date}. Clients branch on \`code\`, never on the message: codes are stable, messages may change.`,
+    `${model.codeCount} codes · generated ${model.date}. ${contractNote(model)}`,
     '## Error response format',
     `Errors are answered as \`${model.contentType}\`:`,
     `\`\`\`json\n${model.exampleBody}\n\`\`\``,
@@ -49,7 +50,7 @@ export function markdownOf(model: DocModel): string {
   }
   parts.push(
     '## Retrying',
-    'Retry only the codes below, with exponential backoff and jitter, and honour `Retry-After` when the response has it. ' +
+    `Retry only the ${model.fields.some((member) => member.field === 'code') ? 'codes' : 'errors'} below, with exponential backoff and jitter, and honour \`Retry-After\` when the response has it. ` +
       'Retry a POST or PATCH only with the same `Idempotency-Key`.',
     model.retryable.length > 0
       ? model.retryable.map((code) => `[\`${code}\`](#${code})`).join(', ')

@@ -1,10 +1,26 @@
 import type { Catalog } from '../catalog/types.js';
-import { type DocsOptions, describeCatalog } from './model.js';
+import { type DocModel, type DocsOptions, describeCatalog } from './model.js';
+
+/**
+ * The sentence under a page's title: what clients branch on, worded for what the format carries. A
+ * message-only format sends no code, so its page cannot tell readers to branch on one.
+ */
+export function contractNote(model: DocModel): string {
+  return model.fields.some((member) => member.field === 'code')
+    ? 'Clients branch on `code`, never on the message: codes are stable, messages may change.'
+    : 'The body carries a message and no code: clients tell errors apart by HTTP status and exact message, ' +
+        'so these messages are part of the contract and stay stable (the codes below name them in these docs; ' +
+        "faultline's client maps each message back to its code).";
+}
 
 /** Renders a catalog's reference as plain text, for terminals and logs. */
 export function renderText(catalog: Catalog<any>, options: DocsOptions = {}): string {
   const model = describeCatalog(catalog, options);
-  const lines = [`${model.title} — ${model.codeCount} codes, generated ${model.date}`, ''];
+  const lines = [
+    `${model.title} — ${model.codeCount} codes, generated ${model.date}`,
+    contractNote(model),
+    '',
+  ];
   for (const group of model.groups) {
     lines.push(group.title, '-'.repeat(group.title.length));
     for (const e of group.entries) {
