@@ -4,6 +4,7 @@ import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/no
 import type { ErrorEvent } from 'faultline/server';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
+import { attachWebSocket } from './ws.js';
 import { DemoState } from './state.js';
 
 /** Options of the demo API. */
@@ -112,5 +113,6 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
       onError: options.onError ?? logServerErrors,
     })(router.handle),
   );
+  attachWebSocket(server);
   return { server, state };
 }

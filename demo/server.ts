@@ -6,6 +6,7 @@ const { server } = createDemo();
 server.listen(port, host, () => {
   console.log(`faultline demo API listening on http://${host}:${port}`);
   console.log(`  catalog:  GET http://${host}:${port}/errors`);
+  console.log(`  socket:   ws://${host}:${port}/v1/ws?session_id=demo&access_token=demo-token`);
   console.log(
     `  try:      curl -H 'x-app-id: demo-app' -H 'x-api-key: demo-key' http://${host}:${port}/v1/sessions/nope`,
   );
