@@ -1,4 +1,4 @@
-import type { RateDecision } from '../stores/types.js';
+import type { RateDecision, RateInput } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { addHeader, raise, seconds, sfString } from './raise.js';
@@ -38,8 +38,10 @@ export interface RateLimitOptions extends StoreOptions {
 interface Compiled {
   name: string;
   key: KeyOf;
-  interval: number;
-  tolerance: number;
+  prefix: string;
+  label: string;
+  input: RateInput;
+  refund: RateInput;
   policyField: string;
 }
 
@@ -52,12 +54,15 @@ function compile(policy: RatePolicy, index: number, names: Set<string>): Compile
   if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
   names.add(name);
   const interval = period / limit;
+  const label = sfString(name);
   return {
     name,
     key: policy.key,
-    interval,
-    tolerance: interval * burst,
-    policyField: `${sfString(name)};q=${limit};w=${window}`,
+    prefix: `${name}:`,
+    label,
+    input: { interval, tolerance: interval * burst, cost: 1 },
+    refund: { interval, tolerance: interval * burst, cost: -1 },
+    policyField: `${label};q=${limit};w=${window}`,
   };
 }
 
@@ -102,7 +107,7 @@ export function rateLimit(
       const policy = used[i]!;
       const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
       policyField += policyField === '' ? policy.policyField : `, ${policy.policyField}`;
-      const item = `${sfString(policy.name)};r=${decision.remaining};t=${t}`;
+      const item = `${policy.label};r=${decision.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (!decision.allowed) {
         violated.push(policy.name);
@@ -131,9 +136,8 @@ export function rateLimit(
   }
 
   function refund(request: GuardRequest, policy: Compiled, key: string): void {
-    const back = { interval: policy.interval, tolerance: policy.tolerance, cost: -1 };
     try {
-      const result = decide(request, () => store.rate(key, back));
+      const result = decide(request, () => store.rate(key, policy.refund));
       if (result instanceof Promise) result.catch(() => undefined);
     } catch {
       // A failed refund only costs the caller one unit.
@@ -150,9 +154,8 @@ export function rateLimit(
       for (const policy of policies) {
         const key = policy.key(context.request);
         if (key === undefined) continue;
-        const storeKey = `${policy.name}:${key}`;
-        const input = { interval: policy.interval, tolerance: policy.tolerance, cost: 1 };
-        const decision = decide(context.request, () => store.rate(storeKey, input));
+        const storeKey = policy.prefix + key;
+        const decision = decide(context.request, () => store.rate(storeKey, policy.input));
         if (decision instanceof Promise) async = true;
         used.push(policy);
         keys.push(storeKey);

@@ -111,7 +111,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     kind: 'memory',
     rate(key: string, { interval, tolerance, cost }: RateInput): RateDecision {
       const at = now();
-      const stored = rates.get(key, at);
+      // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
+      const stored = rates.get(key, Number.NEGATIVE_INFINITY);
       const tat = stored === undefined || stored < at ? at : stored;
       const next = tat + interval * cost;
       if (cost < 0) {
