@@ -1,9 +1,10 @@
-import { ApiError, type FieldError } from './api-error.js';
+import { ApiError } from './api-error.js';
 import { FaultlineConfigError } from './config-error.js';
 import { inputJsonSchema } from './json-schema.js';
 import { compileMessage } from './message.js';
 import { type BuiltinRole, type StandardCode, standardDefinitions } from './standard.js';
 import { categoryOf, isCatalogStatus, reasonPhrase, retryableByDefault } from './status.js';
+import { toApiError } from './to-api-error.js';
 import type {
   Catalog,
   CatalogDefinitions,
@@ -215,55 +216,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
   checkCloseConflicts(Object.values(entries));
 
   function make(entry: CatalogEntry, details: unknown, options: CreateOptions | undefined): ApiError {
-    if (entry.collapses) return collapsed(entry, options);
-    const headers = options?.headers ? { ...entry.headers, ...options.headers } : entry.headers;
-    return new ApiError(
-      {
-        code: entry.code,
-        status: entry.status,
-        message: options?.message ?? entry.template.render(details),
-        details,
-        id: entry.id,
-        category: entry.category,
-        retryable: entry.retryable,
-        headers,
-        correlationId: options?.correlationId,
-        fieldErrors: options?.fieldErrors as FieldError[] | undefined,
-        type: entry.type,
-        role: entry.role,
-      },
-      options?.cause === undefined
-        ? { stack: stackFor(policy, entry.status) }
-        : { cause: options.cause, stack: stackFor(policy, entry.status) },
-    );
-  }
-
-  // One answer for every reason: only the reason and the cause (both server side) differ between
-  // occurrences. An undeclared reason is not refused here: refusing at request time would answer a 500,
-  // itself an oracle; the types hold callers to the declared list.
-  function collapsed(entry: CatalogEntry, options: CreateOptions | undefined): ApiError {
-    const reason = options?.reason;
-    return new ApiError(
-      {
-        code: entry.code,
-        status: entry.status,
-        message: entry.message,
-        id: entry.id,
-        category: entry.category,
-        retryable: entry.retryable,
-        headers: entry.headers,
-        correlationId: options?.correlationId,
-        type: entry.type,
-        role: entry.role,
-      },
-      options?.cause === undefined
-        ? { stack: stackFor(policy, entry.status), ...(reason === undefined ? {} : { reason }) }
-        : {
-            cause: options.cause,
-            stack: stackFor(policy, entry.status),
-            ...(reason === undefined ? {} : { reason }),
-          },
-    );
+    return toApiError(entry, details, { ...options, stack: stackFor(policy, entry.status) });
   }
 
   const catalog = {
@@ -303,23 +256,15 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       const standard = (standardDefinitions as Record<string, { message: string }>)[error.code];
       const message =
         standard && standard.message !== error.message ? error.message : entry.template.render(error.details);
-      return new ApiError(
-        {
-          code: entry.code,
-          status: entry.status,
-          message,
-          details: error.details,
-          id: entry.id,
-          category: entry.category,
-          retryable: entry.retryable,
-          headers: { ...entry.headers, ...error.headers },
-          correlationId: error.correlationId,
-          fieldErrors: error.fieldErrors,
-          type: entry.type,
-          role,
-        },
-        error.cause === undefined ? { stack: false } : { cause: error.cause, stack: false },
-      );
+      return toApiError(entry, error.details, {
+        message,
+        headers: error.headers,
+        correlationId: error.correlationId,
+        fieldErrors: error.fieldErrors,
+        cause: error.cause,
+        reason: error.reason,
+        stack: false,
+      });
     },
   } satisfies Record<Exclude<keyof Catalog, '~definitions'>, unknown> as unknown as Catalog;
   return Object.freeze(catalog);

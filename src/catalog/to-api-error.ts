@@ -25,6 +25,9 @@ export interface ToApiErrorOptions extends CreateOptions {
 export function toApiError(entry: CatalogEntry, details?: unknown, options?: ToApiErrorOptions): ApiError {
   const status = options?.status ?? entry.status;
   const own = status === entry.status;
+  // A collapsed code answers alike for every reason: only the reason and the cause (both server side)
+  // differ. An undeclared reason is not refused: refusing at request time would answer a 500, itself an
+  // oracle; the types hold callers to the declared list.
   const collapsed = entry.collapses !== undefined;
   const errorOptions: ApiErrorOptions = { stack: options?.stack ?? status >= 500 };
   if (options?.cause !== undefined) errorOptions.cause = options.cause;
