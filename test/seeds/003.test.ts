@@ -36,7 +36,7 @@ function client(gateway: () => Gateway) {
       body = init.raw;
       if (init.type) headers['content-type'] = init.type;
     }
-    return fetch(`${gateway().url}${path}`, { method, headers, body });
+    return fetch(`${gateway().url}${path}`, { method, headers, body: body as BodyInit | undefined });
   };
   const call = (method: string, path: string, init?: Init): Promise<Observed> =>
     observe(request(method, path, init));

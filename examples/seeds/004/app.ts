@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
-import { idempotency, quota, rateLimit } from 'faultline/guards';
+import { type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createHonoErrors, guard } from 'faultline/hono';
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
@@ -36,8 +36,8 @@ export interface SeedOptions {
   storage?: string;
   /** Outbound calls per user of a workspace per second (burst). @default 5 */
   callBurst?: number;
-  /** Outbound calls per workspace per day (quota). @default 1000 */
-  callQuota?: number;
+  /** Outbound calls per workspace per day, by plan (quota). @default { trial: 50, active: 5000 } */
+  callQuota?: { trial: number; active: number };
   /** Whether the license-signing keypair is provisioned. @default true */
   licenseKeys?: boolean;
   /** The key Google signs its claims with (tests sign their own). */
@@ -166,6 +166,19 @@ export function createSeed(options: SeedOptions = {}): Seed {
     /\/workspaces\/([^/]+)\//.exec(request.url ?? '')?.[1];
   const callerOf = (request: { headers?: unknown }) =>
     (request.headers as Headers | undefined)?.get?.('authorization') ?? undefined;
+  // The daily call quota follows the workspace's plan: one quota guard per plan, keyed by workspace.
+  const quotas = options.callQuota ?? { trial: 50, active: 5000 };
+  const planQuota = {
+    trial: quota({ name: 'trial-calls-per-day', key: workspaceOf, limit: quotas.trial, per: 'day' }),
+    active: quota({ name: 'calls-per-day', key: workspaceOf, limit: quotas.active, per: 'day' }),
+  };
+  const quotaByPlan: Guard = {
+    kind: 'quota',
+    check(context) {
+      const plan = workspaces.all.get(workspaceOf(context.request) ?? '')?.plan;
+      return plan === 'trial' || plan === 'active' ? planQuota[plan].check(context) : undefined;
+    },
+  };
   const calls = guard(
     rateLimit({
       policies: [
@@ -180,7 +193,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
         },
       ],
     }),
-    quota({ name: 'calls-per-day', key: workspaceOf, limit: options.callQuota ?? 1000, per: 'day' }),
+    quotaByPlan,
     idempotency({ tenant: (r) => workspaceOf(r) ?? '', methods: ['POST'] }),
   );
 
