@@ -17,5 +17,11 @@ export const errors = defineErrors(
   { groups: { sessions: { title: 'Sessions' } }, docsUrl: 'https://docs.example.com/errors#{code}' },
 );
 
+/** What a test may change in an example server. */
+export interface ExampleOptions {
+  /** The idle wait for the next bytes of a body, in ms. @default 10000 */
+  readTimeout?: number;
+}
+
 /** The body `POST /echo` takes. */
 export const echoBody = z.object({ email: z.string() });

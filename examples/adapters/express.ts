@@ -3,14 +3,14 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createExpressErrors } from 'faultline/express';
-import { echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors } from './catalog.js';
 
 /** The conformance routes on Express 5: its router, faultline's JSON reader, zod in the handler. */
-export function createApp(): Server {
+export function createApp(options: ExampleOptions = {}): Server {
   const handlers = createExpressErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
   const app = express();
   app.disable('x-powered-by');
-  app.post('/echo', handlers.json({ limit: '1mb' }), (req, res) => {
+  app.post('/echo', handlers.json({ limit: '1mb', readTimeout: options.readTimeout }), (req, res) => {
     res.json(echoBody.parse(req.body));
   });
   app.get('/sessions/:id', (req) => {

@@ -3,17 +3,22 @@ import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { createFastifyErrors } from 'faultline/fastify';
 import type { ZodType } from 'zod';
-import { echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors } from './catalog.js';
 
 /** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
-export async function createApp(): Promise<Server> {
+export async function createApp(options: ExampleOptions = {}): Promise<Server> {
   const app = Fastify({ bodyLimit: 1024 * 1024 });
   // Route schemas are zod schemas; a failure reaches the error handler as Fastify's validation error.
   app.setValidatorCompiler<ZodType>(({ schema }) => (data) => {
     const result = schema.safeParse(data);
     return result.success ? { value: result.data } : { error: result.error };
   });
-  await app.register(createFastifyErrors({ catalog: errors, correlation: { header: 'x-request-id' } }));
+  await app.register(
+    createFastifyErrors(
+      { catalog: errors, correlation: { header: 'x-request-id' } },
+      { body: { readTimeout: options.readTimeout } },
+    ),
+  );
   await app.register(async (routes) => {
     routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
     routes.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {

@@ -4,17 +4,17 @@ import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
 import { createHonoErrors } from 'faultline/hono';
 import { Hono } from 'hono';
-import { echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors } from './catalog.js';
 
 const handlers = createHonoErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
 
 /** The conformance routes on Hono 4: its router, faultline's JSON reader, `sValidator` with zod. */
-export function createHonoApp(): Hono {
+export function createHonoApp(options: ExampleOptions = {}): Hono {
   const app = new Hono();
   handlers.install(app);
   app.post(
     '/echo',
-    handlers.json({ limit: '1mb' }),
+    handlers.json({ limit: '1mb', readTimeout: options.readTimeout }),
     sValidator('json', echoBody, handlers.validationHook),
     (c) => c.json(c.req.valid('json')),
   );
@@ -34,8 +34,8 @@ export function createHonoApp(): Hono {
 }
 
 /** The Hono app on `@hono/node-server`; requests node's parser refuses get the catalog's 400 too. */
-export function createApp(): Server {
-  const server = createAdaptorServer({ fetch: createHonoApp().fetch }) as Server;
+export function createApp(options: ExampleOptions = {}): Server {
+  const server = createAdaptorServer({ fetch: createHonoApp(options).fetch }) as Server;
   return server.on('clientError', handlers.clientError);
 }
 

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createNodeErrors, createRouter, readJson } from 'faultline/node';
-import { echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors } from './catalog.js';
 
 /** The conformance routes on plain node:http. */
-export function createApp(): Server {
+export function createApp(options: ExampleOptions = {}): Server {
   const router = createRouter()
-    .post('/echo', (req) => readJson(req, { limit: '1mb', schema: echoBody }))
+    .post('/echo', (req) =>
+      readJson(req, { limit: '1mb', readTimeout: options.readTimeout, schema: echoBody }),
+    )
     .get('/sessions/:id', (_req, _res, { params }) => {
       throw errors.create('SESSION_NOT_FOUND', { sessionId: params.id! });
     })

@@ -165,11 +165,13 @@ export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8A
 
 /**
  * Reads a Web `ReadableStream` body under the limits (413 past `limit`, 408 when it stalls), for
- * runtimes without node's sockets. The stream is cancelled on refusal.
+ * runtimes without node's sockets. On refusal the stream is cancelled, or with `cancel` off only
+ * released, for a server that discards the rest itself.
  */
 export async function readWebBody(
   stream: ReadableStream<Uint8Array>,
   limits: BodyLimits,
+  cancel = true,
 ): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -195,7 +197,8 @@ export async function readWebBody(
       arm();
     }
   } catch (error) {
-    reader.cancel().catch(() => {});
+    if (cancel) reader.cancel().catch(() => {});
+    else reader.releaseLock();
     throw error;
   } finally {
     clearTimeout(timer);

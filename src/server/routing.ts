@@ -41,12 +41,13 @@ export function unmatched(method: string | undefined, methods: readonly string[]
   throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow } });
 }
 
-// A `%` not followed by two hex digits, or an encoded NUL: no route can mean either.
-const badEscape = /%(?![0-9a-fA-F]{2})|%00/;
+// A `%` not followed by two hex digits, or a dot segment spelled with escapes (`%2e%2e`), which some
+// routers decode and resolve and others do not: refused alike before any router sees it.
+const badEscape = /%(?![0-9a-fA-F]{2})|(?:^|\/)(?:\.|%2e)*%2e(?:\.|%2e)*(?:\/|$)/i;
 
 /**
- * Checks a request target before routing: malformed percent-encoding or an encoded NUL in the path is
- * the catalog's 400, on every adapter alike, instead of each router's own answer.
+ * Checks a request target before routing: malformed percent-encoding or an escaped dot segment in the
+ * path is the catalog's 400, on every adapter alike, instead of each router's own answer.
  */
 export function checkTarget(url: string | undefined): void {
   if (url === undefined) return;

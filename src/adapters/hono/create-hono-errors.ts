@@ -21,7 +21,7 @@ import { pathOf } from '../../server/request.js';
 import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { markUnread, readNodeBody } from '../node/read-body.js';
+import { markUnread } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
 import { incomingOf, toRequestView } from './request.js';
 import { translate } from './translate.js';
@@ -132,10 +132,15 @@ export function createHonoErrors(
     }
     let bytes: Uint8Array;
     if (cache.arrayBuffer) bytes = new Uint8Array((await cache.arrayBuffer) as ArrayBuffer);
-    else if (incoming && !(c.req.raw as unknown as Bag).bodyUsed)
-      bytes = await readNodeBody(incoming, limits);
-    else if (c.req.raw.body) bytes = await readWebBody(c.req.raw.body, limits);
-    else bytes = new Uint8Array(0);
+    else if (c.req.raw.body) {
+      try {
+        // Under @hono/node-server a refused body stays open: the lingering close discards the rest.
+        bytes = await readWebBody(c.req.raw.body, limits, incoming === undefined);
+      } catch (error) {
+        if (incoming) markUnread(incoming);
+        throw error;
+      }
+    } else bytes = new Uint8Array(0);
     const { text } = decodeJson(bytes, limits.maxDepth);
     // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
     cache.text = Promise.resolve(text);
@@ -150,7 +155,8 @@ export function createHonoErrors(
     },
     middleware: async (c, next) => {
       try {
-        checkTarget(pathOf(c.req.url));
+        // node's raw target: a URL object would already have resolved escaped dot segments.
+        checkTarget(incomingOf(c)?.url ?? pathOf(c.req.url));
         await next();
       } catch (thrown) {
         c.res = respond(thrown, c);

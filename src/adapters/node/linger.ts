@@ -80,7 +80,9 @@ export function linger(req: IncomingMessage, bounds: LingerBounds): void {
   };
   const total = setTimeout(close, bounds.maxTime);
   arm();
-  // Read and discard: a listener plus resume also keeps node from dumping the body on its own.
+  // Read and discard: the body is abandoned, so other readers (a Web stream wrapper that would pause
+  // the request when its queue fills) let go; a listener plus resume also keeps node from dumping it.
+  req.removeAllListeners('data');
   req.on('data', onData);
   req.once('end', () => setImmediate(close));
   req.resume();

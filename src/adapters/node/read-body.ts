@@ -70,5 +70,7 @@ export function readNodeBody(
     req.once('end', onEnd);
     req.once('error', onAbort);
     req.once('close', onAbort);
+    // A stream paused by someone before (a server wrapper) would never flow to the listener.
+    req.resume();
   });
 }

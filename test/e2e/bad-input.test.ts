@@ -1,0 +1,249 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp as express } from '../../examples/adapters/express.js';
+import { createApp as fastify } from '../../examples/adapters/fastify.js';
+import { createApp as hono } from '../../examples/adapters/hono.js';
+import { createApp as node } from '../../examples/adapters/node.js';
+import { close, listen } from '../helpers/http.js';
+import { type RawAnswer, sendRaw } from '../helpers/raw.js';
+
+/** One bad-input matrix, run against the four example servers: every answer must be the same. */
+const readTimeout = 300;
+const adapters = { node, express, fastify, hono } as const;
+const servers = new Map<string, { server: Server; base: string }>();
+
+beforeAll(async () => {
+  for (const [name, create] of Object.entries(adapters)) {
+    const server = await create({ readTimeout });
+    servers.set(name, { server, base: await listen(server) });
+  }
+});
+afterAll(async () => {
+  for (const { server } of servers.values()) await close(server);
+});
+
+/** The headers a client acts on: compared across the four. */
+const compared = ['content-type', 'allow', 'accept', 'retry-after', 'connection', 'content-language'];
+const catalogCodes = new Set([
+  'BAD_REQUEST',
+  'MALFORMED_JSON',
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  'SESSION_NOT_FOUND',
+]);
+// A stack frame, a file path, a native error name, a framework's code or the examples' secret.
+const leaks =
+  /\bat .+:\d+:\d+|\/work\/|node_modules|[A-Za-z]:\\|SyntaxError|TypeError|URIError|RangeError|FST_ERR|HPE_|db-password-123/;
+
+interface Seen {
+  status: number;
+  code: string | undefined;
+  headers: Record<string, string | undefined>;
+}
+
+function inspect(answer: RawAnswer, head: boolean): Seen {
+  expect(answer.body).not.toMatch(leaks);
+  expect(JSON.stringify(answer.headers)).not.toMatch(leaks);
+  let code: string | undefined;
+  if (!head && answer.status >= 400) {
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    const body = JSON.parse(answer.body) as Record<string, unknown>;
+    code = body.code as string;
+    expect(catalogCodes.has(code), `code ${code}`).toBe(true);
+    expect(body.status).toBe(answer.status);
+    expect(body.correlation_id).toBe(answer.headers['x-request-id']);
+  }
+  // A success is the framework's own answer: only its status is compared.
+  const headers: Record<string, string | undefined> = {};
+  if (answer.status >= 300 || answer.status === 204)
+    for (const name of compared) headers[name] = answer.headers[name];
+  return { status: answer.status, code, headers };
+}
+
+/** Sends the same raw request to the four servers; all must answer alike, and keep answering. */
+async function everywhere(chunks: readonly (string | Uint8Array)[], head = false): Promise<Seen> {
+  const seen: Record<string, Seen> = {};
+  for (const [name, { base }] of servers) seen[name] = inspect(await sendRaw(base, chunks, { head }), head);
+  for (const [name, answer] of Object.entries(seen))
+    expect(answer, `${name} differs from node`).toEqual(seen.node);
+  return seen.node!;
+}
+
+const request = (
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Uint8Array,
+) => {
+  let head = `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  if (body !== undefined)
+    head += `Content-Length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
+  return body === undefined ? [`${head}\r\n`] : [`${head}\r\n`, body];
+};
+const json = { 'Content-Type': 'application/json' };
+
+describe('every adapter answers bad input the same way, in the catalog', () => {
+  it.each([
+    ['malformed JSON', '{"email":', 400, 'MALFORMED_JSON'],
+    ['truncated JSON', '{"email":"a@b', 400, 'MALFORMED_JSON'],
+    ['an empty body with a JSON type', '', 400, 'MALFORMED_JSON'],
+    ['JSON nested 100 000 deep', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 400, 'MALFORMED_JSON'],
+    ['a validation failure', '{"email":1}', 400, 'VALIDATION_FAILED'],
+  ])('answers %s', async (_, body, status, code) => {
+    const seen = await everywhere(request('POST', '/echo', json, body));
+    expect(seen).toMatchObject({ status, code });
+  });
+
+  it('answers invalid UTF-8 in a JSON body with the malformed-JSON code, never U+FFFD in the data', async () => {
+    const body = Uint8Array.from([...Buffer.from('{"email":"'), 0xff, 0xfe, ...Buffer.from('"}')]);
+    expect(await everywhere(request('POST', '/echo', json, body))).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_JSON',
+    });
+  });
+
+  it('accepts a UTF-8 BOM before the JSON', async () => {
+    const body = Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"email":"a@b.c"}')]);
+    expect((await everywhere(request('POST', '/echo', json, body))).status).toBe(200);
+  });
+
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['a charset other than UTF-8', 'application/json; charset=latin1'],
+    ['XML', 'application/xml'],
+  ])('answers 415 with Accept for %s', async (_, type) => {
+    const seen = await everywhere(request('POST', '/echo', { 'Content-Type': type }, '{"email":"a"}'));
+    expect(seen).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(seen.headers.accept).toBe('application/json');
+  });
+
+  it('answers 413 for a declared length over the limit, and for a chunked body past it', async () => {
+    const declared = await everywhere([
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{"em',
+    ]);
+    expect(declared).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
+    expect(declared.headers.connection).toBe('close');
+    const chunk = Buffer.alloc(256 * 1024, 'a');
+    const chunked: (string | Uint8Array)[] = [
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+    ];
+    for (let i = 0; i < 6; i++) chunked.push(`${chunk.length.toString(16)}\r\n`, chunk, '\r\n');
+    chunked.push('0\r\n\r\n');
+    expect(await everywhere(chunked)).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
+  });
+
+  it('answers 408 when a body stalls mid-read (a lying Content-Length), then closes', async () => {
+    const seen = await everywhere([
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
+    ]);
+    expect(seen).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+    expect(seen.headers.connection).toBe('close');
+  });
+
+  it('answers OPTIONS with 204 and Allow, and a wrong method with 405 and Allow', async () => {
+    expect(await everywhere(request('OPTIONS', '/echo'))).toMatchObject({
+      status: 204,
+      headers: { allow: 'POST, OPTIONS' },
+    });
+    expect(await everywhere(request('OPTIONS', '/sessions/a'))).toMatchObject({
+      status: 204,
+      headers: { allow: 'GET, HEAD, OPTIONS' },
+    });
+    expect(await everywhere(request('OPTIONS', '/nowhere'))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+      expect(await everywhere(request(method, '/echo'))).toMatchObject({
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        headers: { allow: 'POST, OPTIONS' },
+      });
+    }
+    expect(await everywhere(request('POST', '/limited', json, '{}'))).toMatchObject({
+      status: 405,
+      headers: { allow: 'GET, HEAD, OPTIONS' },
+    });
+  });
+
+  it('answers HEAD on every route with the headers of GET and no body', async () => {
+    for (const [path, status] of [
+      ['/echo', 405],
+      ['/sessions/a', 404],
+      ['/limited', 429],
+      ['/boom', 500],
+      ['/nowhere', 404],
+    ] as const) {
+      expect((await everywhere(request('HEAD', path), true)).status, path).toBe(status);
+    }
+  });
+
+  it.each([
+    ['a malformed escape', '/no%zz', 400, 'BAD_REQUEST'],
+    ['a malformed escape in a parameter', '/sessions/%zz', 400, 'BAD_REQUEST'],
+    ['an encoded NUL', '/sessions/a%00b', 404, 'SESSION_NOT_FOUND'],
+    ['an encoded dot-dot', '/%2e%2e/echo', 400, 'BAD_REQUEST'],
+    ['an 8 kB path', `/${'a'.repeat(8192)}`, 404, 'NOT_FOUND'],
+  ])('answers a path with %s', async (_, path, status, code) => {
+    expect(await everywhere(request('GET', path))).toMatchObject({ status, code });
+  });
+
+  it('answers a request node’s parser refuses (a bare CR in a header) in the catalog', async () => {
+    const seen = await everywhere(['GET /limited HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n']);
+    expect(seen).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+  });
+
+  it('answers a request with 200 headers', async () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) headers[`X-Filler-${i}`] = `value-${i}`;
+    expect(await everywhere(request('GET', '/limited', headers))).toMatchObject({
+      status: 429,
+      code: 'RATE_LIMITED',
+    });
+  });
+
+  it.each([
+    ['unicode', 'ünïcødé'],
+    ['10 kB', 'a'.repeat(10_000)],
+    ['a space', 'a b'],
+  ])('never echoes a correlation id with %s', async (_, id) => {
+    for (const { base } of servers.values()) {
+      const answer = await sendRaw(base, [
+        Buffer.from(`GET /limited HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Request-Id: ${id}\r\n\r\n`),
+      ]);
+      expect(answer.status).toBe(429);
+      expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(answer.body).not.toContain(id);
+    }
+  });
+
+  it('answers 100 parallel mixed bad requests, and still answers afterwards', async () => {
+    const mixed = [
+      request('POST', '/echo', json, '{"email":'),
+      request('POST', '/echo', { 'Content-Type': 'text/plain' }, 'x'),
+      request('DELETE', '/echo'),
+      request('GET', '/no%zz'),
+      request('GET', '/boom'),
+      ['POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9999999\r\n\r\n'],
+      request('POST', '/echo', json, `${'['.repeat(5000)}${']'.repeat(5000)}`),
+      ['GET /limited HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n'],
+    ];
+    for (const { base } of servers.values()) {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => sendRaw(base, mixed[i % mixed.length]!, { timeoutMs: 10_000 })),
+      );
+      for (const answer of answers) {
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        inspect(answer, false);
+      }
+      expect((await fetch(`${base}/limited`)).status).toBe(429);
+    }
+  }, 60_000);
+});

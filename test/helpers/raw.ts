@@ -1,0 +1,78 @@
+import { connect } from 'node:net';
+
+/** A response read off a raw socket, with every header lower-cased. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Options of `sendRaw`. */
+export interface SendRawOptions {
+  /** The request is HEAD: the answer has headers only. */
+  head?: boolean;
+  /** Fails after this long. @default 5000 */
+  timeoutMs?: number;
+}
+
+function parseHead(text: string): { status: number; headers: Record<string, string> } {
+  const [statusLine = '', ...lines] = text.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers };
+}
+
+/**
+ * Writes raw bytes to a server on 127.0.0.1 and reads the first answer: complete when its
+ * `Content-Length` is read, at once for 204 or HEAD, or at close. Bounded by `timeoutMs`.
+ */
+export function sendRaw(
+  baseUrl: string,
+  chunks: readonly (string | Uint8Array)[],
+  options: SendRawOptions = {},
+): Promise<RawAnswer> {
+  const { port } = new URL(baseUrl);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const settle = (error: Error | undefined, answer?: RawAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(() => settle(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const tryParse = (closed: boolean) => {
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (closed) settle(new Error(`connection closed without an answer: ${received.toString()}`));
+        return;
+      }
+      const { status, headers } = parseHead(received.subarray(0, end).toString('latin1'));
+      const body = received.subarray(end + 4);
+      const length = Number(headers['content-length']);
+      const bodiless = options.head || status === 204 || status === 304;
+      if (bodiless || (Number.isFinite(length) && body.length >= length) || closed) {
+        settle(undefined, { status, headers, body: bodiless ? '' : body.toString('utf8') });
+      }
+    };
+    socket.on('connect', () => {
+      for (const chunk of chunks) socket.write(chunk);
+    });
+    socket.on('data', (data) => {
+      received = Buffer.concat([received, data]);
+      tryParse(false);
+    });
+    socket.on('error', () => {
+      // A server that answers early and closes may reset the rest of an upload; the answer still counts.
+    });
+    socket.on('close', () => tryParse(true));
+  });
+}
