@@ -1,5 +1,6 @@
 import { type ApiError, defineErrors } from 'faultline';
 import { type ClientError, createClient, type UnknownApiError } from 'faultline/client';
+import { envelope, field, messageEnvelope, problemJson } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
 
@@ -51,5 +52,55 @@ describe('client types', () => {
   it('resolves to the type asked for', () => {
     expectTypeOf(api.get<{ id: string }>('/x')).toEqualTypeOf<Promise<{ id: string }>>();
     expectTypeOf(createClient({ baseUrl: 'http://x' }).get('/x')).toEqualTypeOf<Promise<unknown>>();
+  });
+
+  it('types details as the code requires with the default problem+json, which carries them', () => {
+    const caught: unknown = null;
+    for (const client of [
+      api,
+      createClient({ baseUrl: 'http://x', catalog: errors, formats: [problemJson] }),
+    ]) {
+      if (client.is(caught, 'SESSION_NOT_FOUND'))
+        expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string }>();
+    }
+  });
+
+  it('types details as absent with a message-only format, which cannot carry them', () => {
+    const caught: unknown = null;
+    const messageOnly = createClient({ baseUrl: 'http://x', catalog: errors, formats: [messageEnvelope] });
+    if (messageOnly.is(caught, 'SESSION_NOT_FOUND')) {
+      expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+      // @ts-expect-error the body never holds a session id to read
+      caught.details.sessionId;
+    }
+    const bare = createClient({
+      baseUrl: 'http://x',
+      catalog: errors,
+      formats: [envelope({ error: field.message })],
+    });
+    if (bare.is(caught, 'SESSION_NOT_FOUND')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+  });
+
+  it('types details as absent with an envelope that has no details member', () => {
+    const caught: unknown = null;
+    const format = envelope({ success: false, code: field.code, error: field.message });
+    const client = createClient({ baseUrl: 'http://x', catalog: errors, formats: [format] });
+    if (client.is(caught, 'SESSION_NOT_FOUND')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+    const result = null as unknown as Awaited<ReturnType<typeof client.safe.get>>;
+    if (result.error && client.is(result.error) && result.error.code === 'SESSION_NOT_FOUND')
+      expectTypeOf(result.error.details).toEqualTypeOf<undefined>();
+  });
+
+  it('types details as optional when only some of the formats carry them', () => {
+    const caught: unknown = null;
+    const client = createClient({
+      baseUrl: 'http://x',
+      catalog: errors,
+      formats: [messageEnvelope, problemJson],
+    });
+    if (client.is(caught, 'SESSION_NOT_FOUND')) {
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string } | undefined>();
+      expectTypeOf(caught.details?.sessionId).toEqualTypeOf<string | undefined>();
+    }
   });
 });

@@ -31,7 +31,7 @@ describe('the client against the demo API', () => {
       headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
     });
     const { error } = await api.safe.get('/v1/sessions/nope');
-    expect(api.is(error, 'SESSION_NOT_FOUND') && error.details.sessionId).toBe('nope');
+    expect(api.is(error, 'SESSION_NOT_FOUND') && error.details?.sessionId).toBe('nope');
     expect(error).toMatchObject({ status: 404, id: 3001, attempts: 1 });
     expect((error as { correlationId?: string }).correlationId).toMatch(/^[0-9a-f-]{36}$/);
     const created = await api.post<{ id: string }>('/v1/sessions', { json: { from: '+1', to: '+2' } });
