@@ -201,6 +201,12 @@ if (!has('wrk') || !has('taskset')) {
     console.log(`| ${kind} / ${peer} | ${cells.join(' | ')} |`);
   }
   const ceiling = results.get('raw-precomputed')!;
+  console.log(`\n| stack vs raw node:http precomputed | ${routes.map((r) => r.name).join(' | ')} |`);
+  console.log(`| --- | ${routes.map(() => '---:').join(' | ')} |`);
+  for (const [kind, byRoute] of results) {
+    const cells = routes.map((r) => `${(byRoute.get(r.name)!.rps / ceiling.get(r.name)!.rps).toFixed(2)}×`);
+    console.log(`| ${kind} | ${cells.join(' | ')} |`);
+  }
   console.log(
     `\nCeiling (raw node:http, precomputed bodies): ${routes.map((r) => `${r.name} ${Math.round(ceiling.get(r.name)!.rps).toLocaleString('en-US')} req/s`).join(', ')}.`,
   );

@@ -12,7 +12,7 @@ import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
-import { createHonoErrors, validationHook } from 'faultline/hono';
+import { createHonoErrors } from 'faultline/hono';
 import { createNodeErrors, createRouter, readJson } from 'faultline/node';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -134,13 +134,13 @@ const servers: Record<string, () => Promise<void> | void> = {
   },
   'express-faultline'() {
     const app = express();
-    app.post('/validate', express.json(), (req, res) => {
+    const errors = createExpressErrors({ catalog });
+    app.post('/validate', errors.json(), (req, res) => {
       res.json(schema.parse(req.body));
     });
     app.get('/limited', () => {
       throw limited();
     });
-    const errors = createExpressErrors({ catalog });
     app.use(errors.notFound);
     app.use(errors.handler);
     app.listen(port, '127.0.0.1', ready);
@@ -209,11 +209,13 @@ const servers: Record<string, () => Promise<void> | void> = {
   'hono-faultline'() {
     const handlers = createHonoErrors({ catalog });
     const app = new Hono();
-    app.post('/validate', sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
+    handlers.install(app);
+    app.post('/validate', handlers.json(), sValidator('json', schema, handlers.validationHook), (c) =>
+      c.json(c.req.valid('json')),
+    );
     app.get('/limited', () => {
       throw limited();
     });
-    app.onError(handlers.onError).notFound(handlers.notFound);
     serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
   },
 };
