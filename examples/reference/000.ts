@@ -466,6 +466,20 @@ export const errors = defineErrors(
       'test-suite': { title: 'Test suite' },
     },
     docsUrl: 'https://docs.example.com/api-reference/errors#{code}',
+    // The page's close codes; 408 is below the range a close frame may carry (RFC 6455 §7.4.2), so no
+    // server can send it: the docs list it as observed only.
+    closeCodes: {
+      1000: { name: 'Normal closure', description: 'Connection closed cleanly.' },
+      1006: {
+        name: 'Abnormal closure',
+        description: 'Connection dropped unexpectedly (for example, network failure).',
+      },
+      408: {
+        name: 'Pong timeout',
+        description: 'Server did not receive a pong response within the configured timeout.',
+        reconnect: 'backoff',
+      },
+    },
   },
 );
 

@@ -5,7 +5,8 @@
  * one the same failure would have over HTTP, for docs and clients that map both).
  */
 import { defineErrors } from 'faultline';
-import { envelope, field } from 'faultline/format';
+import { echo, envelope, field } from 'faultline/format';
+import { wsEnvelope } from 'faultline/ws';
 import * as z from 'zod';
 
 const wsEvent = 'Arrives as an EVENT_TYPE_SYSTEM_MESSAGE event; the connection remains open.';
@@ -98,6 +99,7 @@ export const errors = defineErrors(
       message: 'connection limit exceeded for session',
       cause: 'Too many simultaneous WebSocket connections (default 10).',
       fix: 'Close unused connections before opening new ones.',
+      ws: { roles: ['connectionLimit'] },
     },
     WS_INVALID_CONNECTION_PARAMETERS: {
       status: 400,
@@ -114,6 +116,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'JSON could not be parsed, or event type is not recognised.',
       fix: 'Check that your JSON is well-formed and `type` is a valid `EVENT_TYPE_*` value.',
+      ws: { roles: ['malformedMessage', 'unknownMessageType'] },
     },
     EVENT_TYPE_NOT_ALLOWED: {
       status: 400,
@@ -123,6 +126,7 @@ export const errors = defineErrors(
       details: z.object({ eventType: z.string() }),
       cause: 'You sent an event type that only the server can send.',
       fix: 'Only send the 5 allowed client events.',
+      ws: {},
     },
     // Agent errors
     AGENT_HIGH_LOAD: {
@@ -132,6 +136,7 @@ export const errors = defineErrors(
       description: `${wsEvent} A server-side issue; the client did nothing wrong.`,
       cause: 'Agent service is temporarily overloaded.',
       fix: 'Display the message. Retry after a few seconds.',
+      ws: {},
     },
     AGENT_START_FAILED: {
       status: 500,
@@ -140,6 +145,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'Agent failed to start a conversation.',
       fix: 'Display the message. The user can try REQUEST_POLY_AGENT_JOIN again or start a new session.',
+      ws: { endsSession: true },
     },
     AGENT_RESPONSE_FAILED: {
       status: 500,
@@ -148,6 +154,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'Agent failed to generate a response.',
       fix: 'Display the message. The user can re-send their message.',
+      ws: {},
     },
     AGENT_STREAM_FAILED: {
       status: 500,
@@ -156,6 +163,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'Error during streaming (stream interrupted or invalid data).',
       fix: 'Display the message. The user can re-send.',
+      ws: {},
     },
     // Session state
     SESSION_STATE_NOT_FOUND: {
@@ -165,6 +173,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'The session no longer exists.',
       fix: 'Start a new session.',
+      ws: { endsSession: true },
     },
     SESSION_RETRIEVAL_FAILED: {
       status: 500,
@@ -173,6 +182,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'Internal lookup error.',
       fix: 'Transient — retry. If persistent, start a new session.',
+      ws: {},
     },
     CONNECTOR_NOT_FOUND: {
       status: 500,
@@ -182,6 +192,7 @@ export const errors = defineErrors(
       cause: 'The connector is no longer valid.',
       fix: 'Contact support — indicates a configuration issue.',
       retryable: false,
+      ws: { endsSession: true },
     },
     CONVERSATION_NOT_FOUND: {
       status: 409,
@@ -190,6 +201,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'The session exists but has no active conversation.',
       fix: 'Send REQUEST_POLY_AGENT_JOIN.',
+      ws: {},
     },
     CONVERSATION_ID_MISSING: {
       status: 409,
@@ -198,6 +210,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'The conversation was not properly initialised.',
       fix: 'Send REQUEST_POLY_AGENT_JOIN. If it persists, create a new session.',
+      ws: {},
     },
     SESSION_RATE_LIMITED: {
       status: 429,
@@ -205,6 +218,7 @@ export const errors = defineErrors(
       message: 'Rate limit exceeded — check the Retry-After header for when to retry',
       cause: 'Too many HTTP requests for this session.',
       fix: 'Wait for the time given by Retry-After. Over WebSocket, messages past the limit may be dropped.',
+      ws: { roles: ['messageRateLimited'] },
     },
     // Handoff
     HANDOFF_CONNECT_FAILED: {
@@ -214,6 +228,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'Handoff provider could not create a live agent session.',
       fix: 'Display the message. The user may try again or use an alternative channel.',
+      ws: {},
     },
     HANDOFF_FORWARD_FAILED: {
       status: 502,
@@ -222,6 +237,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'A user message could not be delivered during an active handoff.',
       fix: 'Display the message. The user can re-send. If persistent, the handoff may have silently failed.',
+      ws: {},
     },
     HANDOFF_INITIATION_FAILED: {
       status: 500,
@@ -231,6 +247,7 @@ export const errors = defineErrors(
       cause: 'Handoff configuration is invalid or the system rejected the request.',
       fix: 'Display the message. Usually a configuration issue — contact support if it persists.',
       retryable: false,
+      ws: { endsSession: true },
     },
   },
   {
@@ -268,3 +285,15 @@ export const errors = defineErrors(
 
 /** Message-only errors: `{ error }`, the code resolved from the message by the catalog. */
 export const format = envelope({ error: field.message });
+
+/**
+ * The WebSocket error event: an `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` whose
+ * message is the catalog's; the client's `metadata` is echoed back.
+ */
+export const event = wsEnvelope({
+  type: 'EVENT_TYPE_SYSTEM_MESSAGE',
+  id: field.eventId,
+  timestamp: field.timestamp,
+  system_message: { level: 'SYSTEM_MESSAGE_LEVEL_ERROR', message: field.message },
+  metadata: echo('metadata'),
+});

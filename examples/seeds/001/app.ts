@@ -1,0 +1,238 @@
+/**
+ * Seed 001: the messaging API of reference page 001 on node:http, with its WebSocket. HTTP errors are
+ * message-only bodies; over the WebSocket an invalid event is answered with an `EVENT_TYPE_SYSTEM_MESSAGE`
+ * at level `SYSTEM_MESSAGE_LEVEL_ERROR` and the connection stays open; terminal errors are followed by
+ * `EVENT_TYPE_SESSION_END`. At most 10 connections per session; messages over the rate are dropped.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { byIp, rateLimit } from 'faultline/guards';
+import { createNodeErrors, createRouter, guard, readJson } from 'faultline/node';
+import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
+import * as z from 'zod';
+import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
+import { Agent, Handoff } from './agent.js';
+import { errors, event, format } from './catalog.js';
+import { Messaging, type MessagingOptions } from './domain.js';
+
+/** Options of seed 001. */
+export interface SeedOptions extends MessagingOptions {
+  clock?: Clock;
+  log?: LogSink;
+  /** The agent service. @default http://127.0.0.1:9 (nothing listens) */
+  agentUrl?: string;
+  /** The live-agent handoff provider. @default http://127.0.0.1:9 */
+  handoffUrl?: string;
+  /** HTTP requests per minute per session. @default 120 */
+  sessionRate?: number;
+  /** WebSocket messages per second per session; more are dropped. @default 10 */
+  messageRate?: number;
+  /** Simultaneous WebSocket connections per session. @default 10 */
+  connectionsPerSession?: number;
+}
+
+/** The client events a client may send; the server-only ones are answered "not allowed". */
+const clientEvents = [
+  'EVENT_TYPE_USER_MESSAGE',
+  'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN',
+  'EVENT_TYPE_REQUEST_HANDOFF',
+  'EVENT_TYPE_TYPING',
+  'EVENT_TYPE_END_SESSION',
+] as const;
+const serverEvents = [
+  'EVENT_TYPE_SYSTEM_MESSAGE',
+  'EVENT_TYPE_AGENT_MESSAGE',
+  'EVENT_TYPE_AGENT_JOINED',
+  'EVENT_TYPE_HANDOFF_STARTED',
+  'EVENT_TYPE_SESSION_END',
+] as const;
+
+const metadata = z.object({ custom: z.record(z.string(), z.unknown()).optional() }).optional();
+const schemas = {
+  EVENT_TYPE_USER_MESSAGE: z.object({
+    type: z.string(),
+    id: z.string().optional(),
+    text: z.string().min(1).max(4000),
+    metadata,
+  }),
+  EVENT_TYPE_REQUEST_POLY_AGENT_JOIN: z.object({ type: z.string(), id: z.string().optional(), metadata }),
+  EVENT_TYPE_REQUEST_HANDOFF: z.object({ type: z.string(), id: z.string().optional(), metadata }),
+};
+
+export interface Seed {
+  readonly server: Server;
+  readonly messaging: Messaging;
+  readonly ws: WsErrors<{ session: string }>;
+}
+
+const bearer = (req: IncomingMessage): string | undefined => {
+  const header = req.headers.authorization;
+  if (header === undefined) throw errors.create('ACCESS_TOKEN_MISSING');
+  const match = /^Bearer ([^\s]+)$/.exec(header);
+  if (!match) throw errors.create('MISSING_AUTH_HEADERS');
+  return match[1];
+};
+
+export function createSeed(options: SeedOptions = {}): Seed {
+  const clock = options.clock ?? systemClock;
+  const messaging = new Messaging(clock, options);
+  const agent = new Agent(options.agentUrl ?? 'http://127.0.0.1:9');
+  const handoff = new Handoff(options.handoffUrl ?? 'http://127.0.0.1:9');
+  const log = logErrors(options.log);
+  const nodeErrors = createNodeErrors({ catalog: errors, format, onError: log });
+
+  const router = createRouter()
+    .post('/api/v1/access-token', (req) => {
+      const header = (name: string) =>
+        typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
+      return messaging.accessToken(header('x-token'), header('x-host'));
+    })
+    .post('/api/v1/sessions', async (req) => {
+      const token = bearer(req);
+      const connector = token === undefined ? undefined : messaging.verify(token);
+      if (!connector) throw errors.create('ACCESS_TOKEN_INVALID');
+      // The body is optional: `{}` or `{ "streaming_enabled": true }`, or nothing at all.
+      const hasBody =
+        Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      const body = hasBody
+        ? await readJson(req, {
+            limit: '16kb',
+            schema: z.object({ streaming_enabled: z.boolean().optional() }),
+          })
+        : {};
+      const session = messaging.createSession(connector, body.streaming_enabled ?? false);
+      return { session_id: session.id };
+    })
+    .get('/api/v1/sessions/:id', (req, _res, { params }) => {
+      const token = bearer(req);
+      const session = messaging.session(params.id!);
+      if (token === undefined || messaging.verify(token)?.id !== session.connector)
+        throw errors.create('ACCESS_TOKEN_INVALID');
+      return {
+        session_id: session.id,
+        conversation: session.conversation.state,
+        handoff: session.handoff !== undefined,
+      };
+    });
+  // HTTP endpoints are rate limited per session (the session in the path), and per IP for the others.
+  const limited = guard(
+    rateLimit({
+      policies: [
+        {
+          name: 'session',
+          key: (r) => /\/sessions\/([^/?]+)/.exec(r.url ?? '')?.[1],
+          limit: options.sessionRate ?? 120,
+          period: '1m',
+        },
+        { name: 'ip', key: byIp, limit: 600, period: '1m' },
+      ],
+    }),
+  );
+  const server = createServer(nodeErrors(limited(router.handle)));
+
+  const notAllowed = (type: string) => () => {
+    throw errors.create('EVENT_TYPE_NOT_ALLOWED', { eventType: type });
+  };
+  const on: Record<string, (message: any, conn: WsConnection<{ session: string }>) => unknown> =
+    Object.fromEntries(serverEvents.map((type) => [type, notAllowed(type)]));
+  on.EVENT_TYPE_TYPING = () => undefined;
+  on.EVENT_TYPE_END_SESSION = (_message, conn) => {
+    messaging.records.delete(conn.context.session);
+    conn.send({ type: 'EVENT_TYPE_SESSION_END' });
+    conn.close(1000, 'session ended');
+  };
+  on.EVENT_TYPE_REQUEST_POLY_AGENT_JOIN = async (_message, conn) => {
+    const session = messaging.session(conn.context.session);
+    messaging.connectorOf(session);
+    const conversation = await agent.start(session.id);
+    session.conversation = { state: 'active', id: conversation };
+    messaging.save(session);
+    conn.send({ type: 'EVENT_TYPE_AGENT_JOINED', conversation_id: conversation ?? null });
+  };
+  on.EVENT_TYPE_USER_MESSAGE = async (message: { text: string; metadata?: unknown }, conn) => {
+    const session = messaging.session(conn.context.session);
+    messaging.connectorOf(session);
+    if (session.handoff !== undefined) {
+      await handoff.forward(session.handoff, message.text);
+      return;
+    }
+    if (session.conversation.state === 'none') throw errors.create('CONVERSATION_NOT_FOUND');
+    if (session.conversation.id === undefined) throw errors.create('CONVERSATION_ID_MISSING');
+    await agent.reply(session.conversation.id, message.text, (delta) =>
+      conn.send({ type: 'EVENT_TYPE_AGENT_MESSAGE', delta, metadata: message.metadata ?? null }),
+    );
+  };
+  on.EVENT_TYPE_REQUEST_HANDOFF = async (_message, conn) => {
+    const session = messaging.session(conn.context.session);
+    const connector = messaging.connectorOf(session);
+    if (!connector.handoff) throw errors.create('HANDOFF_INITIATION_FAILED');
+    session.handoff = await handoff.connect(connector.handoff.queue, session.id);
+    messaging.save(session);
+    conn.send({ type: 'EVENT_TYPE_HANDOFF_STARTED' });
+  };
+
+  const ws = createWsErrors<{ session: string }>({
+    errors: nodeErrors.handler,
+    event,
+    path: '/api/v1/ws',
+    authenticate(request) {
+      const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+      const sessionId = query.get('session_id');
+      const token = query.get('access_token');
+      if (!sessionId || !token) throw errors.create('WS_INVALID_CONNECTION_PARAMETERS');
+      const raw = messaging.records.get(sessionId);
+      if (raw === undefined) throw errors.create('WS_SESSION_NOT_FOUND');
+      const connector = messaging.verify(token);
+      if (!connector || connector.id !== (JSON.parse(raw) as { connector: string }).connector)
+        throw errors.create('WS_AUTHENTICATION_FAILED');
+      // An invalid cursor does not refuse the connection: it replays from 0.
+      const cursor = Number(query.get('cursor') ?? 0);
+      if (!Number.isSafeInteger(cursor) || cursor < 0)
+        (options.log ?? (() => {}))({
+          level: 'warn',
+          code: 'INVALID_CURSOR',
+          status: 200,
+          correlationId: '',
+          method: 'GET',
+          url: request.url,
+        });
+      return { key: sessionId, context: { session: sessionId } };
+    },
+    messages: {
+      typeField: 'type',
+      idField: 'id',
+      schemas,
+      sessionEnd: { type: 'EVENT_TYPE_SESSION_END' },
+    },
+    on,
+    limits: {
+      connections: { max: options.connectionsPerSession ?? 10 },
+      rate: { limit: options.messageRate ?? 10, window: 1000, over: 'drop' },
+    },
+    onError: ({ error, conn }) =>
+      log({
+        error,
+        thrown: error,
+        correlationId: conn?.correlationId ?? error.correlationId ?? '',
+        request: conn?.request ?? {},
+      }),
+  });
+  server.on('upgrade', ws.upgrade);
+  return { server, messaging, ws };
+}
+
+/** The client events a client may send. */
+export { clientEvents };
+
+/** Starts seed 001 on `port` (0: a free one). */
+export async function start(port = 0, options: SeedOptions = {}): Promise<Running & { seed: Seed }> {
+  const seed = createSeed(options);
+  const running = await listen(seed.server, port);
+  return {
+    ...running,
+    seed,
+    close: async () => {
+      await seed.ws.close({ timeout: 500 });
+      await running.close();
+    },
+  };
+}

@@ -1,0 +1,345 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errors, event, format } from '../../examples/reference/001.js';
+import { start } from '../../examples/seeds/001/app.js';
+import type { Connector } from '../../examples/seeds/001/domain.js';
+import type { LogLine } from '../../examples/seeds/shared/run.js';
+import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
+import { asEvent, connect, type Socket } from './ws.js';
+
+const log: LogLine[] = [];
+let seed: Awaited<ReturnType<typeof start>>;
+let upstream: Server;
+let connector: Connector;
+let handoffConnector: Connector;
+const contract = { catalog: errors, format, event, correlationHeader: 'x-request-id' };
+
+const isError = (m: { type?: string; system_message?: { level?: string } }) =>
+  m.type === 'EVENT_TYPE_SYSTEM_MESSAGE' && m.system_message?.level === 'SYSTEM_MESSAGE_LEVEL_ERROR';
+
+/** The fake agent service and handoff provider: each failure mode is chosen by the input, as real ones fail. */
+function upstreamServer(): Server {
+  return createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => {
+      raw += chunk;
+    });
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}') as { session?: string; text?: string; queue?: string };
+      const url = req.url ?? '';
+      if (url === '/agent/conversations') {
+        const mode = seed.seed.messaging.records.has(body.session ?? '')
+          ? agentModes.get(body.session!)
+          : undefined;
+        if (mode === 'overloaded') return res.writeHead(503).end();
+        if (mode === 'failing') return res.writeHead(500).end();
+        if (mode === 'no-id') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ conversation_id: `cv-${body.session}` }));
+      }
+      if (url.startsWith('/agent/conversations/')) {
+        if (body.text === 'overload') return res.writeHead(503).end();
+        if (body.text === 'fail') return res.writeHead(500).end();
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        if (body.text === 'garbage') return res.end('{"delta": "Hel\nnot json\n');
+        if (body.text === 'break') {
+          res.write('{"delta":"Hel"}\n{"del');
+          return setTimeout(() => res.socket?.destroy(), 20);
+        }
+        return res.end('{"delta":"Hello"}\n{"delta":" there"}\n');
+      }
+      if (url === '/handoff/sessions') {
+        if (body.queue === 'broken') return res.writeHead(502).end();
+        return res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"ho-1"}');
+      }
+      if (url.startsWith('/handoff/sessions/')) return res.writeHead(body.text === 'fail' ? 500 : 200).end();
+      res.writeHead(404).end();
+    });
+  });
+}
+const agentModes = new Map<string, string>();
+
+async function token(c: Connector = connector): Promise<string> {
+  const res = await fetch(`${seed.url}/api/v1/access-token`, {
+    method: 'POST',
+    headers: { 'x-token': c.token, 'x-host': `app.${c.host}` },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+async function session(c: Connector = connector): Promise<{ id: string; token: string }> {
+  const access = await token(c);
+  const res = await fetch(`${seed.url}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access}` },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { id: ((await res.json()) as { session_id: string }).session_id, token: access };
+}
+const wsUrl = (query: string) => `${seed.url.replace('http', 'ws')}/api/v1/ws?${query}`;
+async function open(c: Connector = connector): Promise<{ socket: Socket; id: string }> {
+  const s = await session(c);
+  const socket = await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}`));
+  if (!('ws' in socket)) throw new Error(`handshake refused: ${socket.status} ${socket.body}`);
+  return { socket, id: s.id };
+}
+/** Sends `message` on a fresh session and returns the error event it answers. */
+async function eventFor(
+  message: unknown,
+  prepare?: (id: string, socket: Socket) => Promise<void> | void,
+): Promise<Observed> {
+  const { socket, id } = await open();
+  try {
+    await prepare?.(id, socket);
+    socket.send(message);
+    return asEvent(await socket.next(isError));
+  } finally {
+    socket.ws.close();
+  }
+}
+const join = async (socket: Socket) => {
+  socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+  await socket.next((m) => m.type === 'EVENT_TYPE_AGENT_JOINED' || isError(m));
+};
+const post = (path: string, headers: Record<string, string>, body?: string) =>
+  observe(fetch(`${seed.url}${path}`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) }));
+
+const probes: Record<string, Probe> = {
+  SESSION_RATE_LIMITED: async () => {
+    const s = await session();
+    let last: Observed | undefined;
+    for (let i = 0; i < 4; i++)
+      last = await observe(
+        fetch(`${seed.url}/api/v1/sessions/${s.id}`, { headers: { authorization: `Bearer ${s.token}` } }),
+      );
+    return last!;
+  },
+  'status 400': async () =>
+    post(
+      '/api/v1/sessions',
+      { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
+      '{"streaming_enabled":',
+    ),
+  'status 401': () => post('/api/v1/sessions', { authorization: 'Bearer expired.token' }),
+  'status 404': async () => {
+    const s = await session();
+    seed.seed.messaging.records.delete(s.id);
+    return observe(
+      fetch(`${seed.url}/api/v1/sessions/${s.id}`, { headers: { authorization: `Bearer ${s.token}` } }),
+    );
+  },
+  'status 429': async () => (await probes.SESSION_RATE_LIMITED!)(),
+  'status 500': async () => (await probes.SESSION_CREATION_FAILED!)(),
+  MISSING_AUTH_HEADERS: () => post('/api/v1/access-token', { 'x-token': 'ct_x' }),
+  CONNECTOR_TOKEN_NOT_FOUND: () =>
+    post('/api/v1/access-token', { 'x-token': 'ct_unknown', 'x-host': 'example.com' }),
+  CONNECTOR_VALIDATION_FAILED: () =>
+    post('/api/v1/access-token', { 'x-token': connector.token, 'x-host': 'evil-example.com' }),
+  CONNECTOR_HOST_MISSING: () => {
+    const bare = seed.seed.messaging.addConnector({ host: undefined });
+    return post('/api/v1/access-token', { 'x-token': bare.token, 'x-host': 'example.com' });
+  },
+  ACCESS_TOKEN_CREATION_FAILED: () => {
+    const rotated = seed.seed.messaging.addConnector({ host: 'example.com', keyId: 'k0-rotated-out' });
+    return post('/api/v1/access-token', { 'x-token': rotated.token, 'x-host': 'example.com' });
+  },
+  ACCESS_TOKEN_MISSING: () => post('/api/v1/sessions', {}),
+  ACCESS_TOKEN_INVALID: async () => {
+    const access = await token();
+    return post('/api/v1/sessions', { authorization: `Bearer ${access.slice(0, -3)}abc` });
+  },
+  REQUEST_PARSE_ERROR: async () =>
+    post(
+      '/api/v1/sessions',
+      { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
+      '{streaming_enabled: true}',
+    ),
+  SESSION_CREATION_FAILED: async () => {
+    const full = await start(0, { log: () => {}, maxSessions: 0 });
+    try {
+      const c = full.seed.messaging.addConnector({ host: 'example.com' });
+      const issued = full.seed.messaging.accessToken(c.token, 'example.com').access_token;
+      return await observe(
+        fetch(`${full.url}/api/v1/sessions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${issued}` },
+        }),
+      );
+    } finally {
+      await full.close();
+    }
+  },
+  WS_SESSION_NOT_FOUND: async () =>
+    (await connect(
+      wsUrl(`session_id=00000000-0000-4000-8000-000000000000&access_token=${await token()}`),
+    )) as Observed,
+  WS_AUTHENTICATION_FAILED: async () => {
+    const s = await session();
+    const other = seed.seed.messaging.addConnector({ host: 'other.example' });
+    return (await connect(wsUrl(`session_id=${s.id}&access_token=${await token(other)}`))) as Observed;
+  },
+  WS_CONNECTION_LIMIT_EXCEEDED: async () => {
+    const s = await session();
+    const sockets: Socket[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const socket = await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}`));
+        expect('ws' in socket, `connection ${i + 1} of 10`).toBe(true);
+        sockets.push(socket as Socket);
+      }
+      return (await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}`))) as Observed;
+    } finally {
+      for (const socket of sockets) socket.ws.close();
+    }
+  },
+  WS_INVALID_CONNECTION_PARAMETERS: async () => (await connect(wsUrl('session_id=abc'))) as Observed,
+  INVALID_EVENT: () => eventFor('{"type": "EVENT_TYPE_USER_MESSAGE", "text": '),
+  EVENT_TYPE_NOT_ALLOWED: () => eventFor({ type: 'EVENT_TYPE_AGENT_MESSAGE', delta: 'spoofed' }),
+  AGENT_HIGH_LOAD: () =>
+    eventFor({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' }, (id) => void agentModes.set(id, 'overloaded')),
+  AGENT_START_FAILED: () =>
+    eventFor({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' }, (id) => void agentModes.set(id, 'failing')),
+  AGENT_RESPONSE_FAILED: () =>
+    eventFor({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'fail' }, (_id, socket) => join(socket)),
+  AGENT_STREAM_FAILED: () =>
+    eventFor({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'break' }, (_id, socket) => join(socket)),
+  SESSION_STATE_NOT_FOUND: () =>
+    eventFor(
+      { type: 'EVENT_TYPE_USER_MESSAGE', text: 'hi' },
+      (id) => void seed.seed.messaging.records.delete(id),
+    ),
+  SESSION_RETRIEVAL_FAILED: () =>
+    eventFor(
+      { type: 'EVENT_TYPE_USER_MESSAGE', text: 'hi' },
+      (id) => void seed.seed.messaging.records.set(id, '{"id":'),
+    ),
+  CONNECTOR_NOT_FOUND: async () => {
+    const doomed = seed.seed.messaging.addConnector({ host: 'doomed.example' });
+    const { socket } = await open(doomed);
+    try {
+      seed.seed.messaging.connectors.delete(doomed.id);
+      socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+      return asEvent(await socket.next(isError));
+    } finally {
+      socket.ws.close();
+    }
+  },
+  CONVERSATION_NOT_FOUND: () => eventFor({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'hello' }),
+  CONVERSATION_ID_MISSING: () =>
+    eventFor({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'hello' }, async (id, socket) => {
+      agentModes.set(id, 'no-id');
+      await join(socket);
+    }),
+  HANDOFF_CONNECT_FAILED: async () => {
+    const broken = seed.seed.messaging.addConnector({ host: 'broken.example', handoff: { queue: 'broken' } });
+    const { socket } = await open(broken);
+    try {
+      socket.send({ type: 'EVENT_TYPE_REQUEST_HANDOFF' });
+      return asEvent(await socket.next(isError));
+    } finally {
+      socket.ws.close();
+    }
+  },
+  HANDOFF_FORWARD_FAILED: async () => {
+    const { socket } = await open(handoffConnector);
+    try {
+      socket.send({ type: 'EVENT_TYPE_REQUEST_HANDOFF' });
+      await socket.next((m) => m.type === 'EVENT_TYPE_HANDOFF_STARTED');
+      socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'fail' });
+      return asEvent(await socket.next(isError));
+    } finally {
+      socket.ws.close();
+    }
+  },
+  HANDOFF_INITIATION_FAILED: () => eventFor({ type: 'EVENT_TYPE_REQUEST_HANDOFF' }),
+};
+
+const unreachable: Record<string, string> = {};
+
+beforeAll(async () => {
+  upstream = upstreamServer();
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  seed = await start(0, {
+    log: (line) => log.push(line),
+    agentUrl: `${base}/agent`,
+    handoffUrl: `${base}/handoff`,
+    sessionRate: 3,
+  });
+  connector = seed.seed.messaging.addConnector({ host: 'example.com' });
+  handoffConnector = seed.seed.messaging.addConnector({
+    host: 'support.example',
+    handoff: { queue: 'tier-1' },
+  });
+});
+
+afterAll(async () => {
+  await seed?.close();
+  upstream?.close();
+});
+
+describe('seed 001: the messaging API on node:http with WebSocket', () => {
+  const rows = rowsOf('001');
+  const reached = new Set<string>();
+  for (const { key, row } of rows) {
+    if (key in unreachable) continue;
+    it(`answers ${key} (${row.channel}) as the page documents`, async () => {
+      const probe = probes[key];
+      expect(probe, `no probe for ${key}`).toBeDefined();
+      expectRow(contract, row, await probe!());
+      reached.add(key);
+    });
+  }
+
+  it('keeps the connection open after an invalid event, and echoes the metadata sent', async () => {
+    const { socket } = await open();
+    socket.send({ type: 'EVENT_TYPE_NOPE', metadata: { custom: { ticket: 'T-9' } } });
+    const error = await socket.next(isError);
+    expect(error.system_message.message).toBe('Unknown event type or invalid message format');
+    expect(error.metadata).toEqual({ custom: { ticket: 'T-9' } });
+    socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+    expect(await socket.next((m) => m.type === 'EVENT_TYPE_AGENT_JOINED')).toMatchObject({
+      conversation_id: expect.any(String),
+    });
+    socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'hi' });
+    expect(await socket.next((m) => m.type === 'EVENT_TYPE_AGENT_MESSAGE')).toMatchObject({ delta: 'Hello' });
+    socket.ws.close();
+  });
+
+  it('sends EVENT_TYPE_SESSION_END after a terminal error', async () => {
+    const { socket, id } = await open();
+    seed.seed.messaging.records.delete(id);
+    socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'hi' });
+    await socket.next(isError);
+    expect(await socket.next((m) => m.type === 'EVENT_TYPE_SESSION_END')).toEqual({
+      type: 'EVENT_TYPE_SESSION_END',
+    });
+    socket.ws.close();
+  });
+
+  it('drops messages over the rate without closing the connection', async () => {
+    const { socket } = await open();
+    for (let i = 0; i < 40; i++) socket.send({ type: 'EVENT_TYPE_NOPE', id: String(i) });
+    // Every answered message is an error event; the ones over 10 per second are dropped, silently.
+    await socket.next(isError);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answered = socket.messages.filter(isError as (m: unknown) => boolean).length;
+    expect(answered).toBeGreaterThanOrEqual(1);
+    expect(answered).toBeLessThan(40);
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    socket.ws.close();
+  });
+
+  it('accepts an invalid cursor and replays from 0 instead of refusing', async () => {
+    const s = await session();
+    const socket = await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}&cursor=abc`));
+    expect('ws' in socket).toBe(true);
+    (socket as Socket).ws.close();
+  });
+
+  it('reports reachable/total', () => {
+    console.log(summary('001', reached, unreachable));
+    expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);
+  });
+});
