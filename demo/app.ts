@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { renderHtml } from 'faultline/docs';
-import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/node';
+import { byHeader, byIp, cooldown, type GuardRequest, idempotency, quota, rateLimit } from 'faultline/guards';
+import { createNodeErrors, createRouter, guard, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
+import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
-import { attachWebSocket } from './ws.js';
 import { DemoState } from './state.js';
+import { attachWebSocket } from './ws.js';
 
 /** Options of the demo API. */
 export interface DemoOptions {
@@ -14,6 +17,8 @@ export interface DemoOptions {
   /** Receives every error answered; the default logs 5xx to stderr with their correlation id. */
   onError?: (event: ErrorEvent) => void;
   state?: DemoState;
+  /** Where the guards keep their state. @default memoryStore() */
+  store?: Store;
 }
 
 const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -21,6 +26,38 @@ const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const newSession = z.object({ from: z.string().min(1), to: z.string().min(1) });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
+
+const appIdOf = byHeader('x-app-id');
+const apiKeyOf = byHeader('x-api-key');
+const mediaCommand = /^\/v1\/sessions\/([^/]+)\/commands\/(?:play|record)$/;
+
+// Replays go only to the caller presenting the same app and key (hashed: keys never reach the store).
+function tenantOf(request: GuardRequest): string {
+  return createHash('sha256')
+    .update(`${appIdOf(request)}\n${apiKeyOf(request)}`)
+    .digest('base64url');
+}
+
+/** Rate limits per app and per IP, a daily quota per app, a cooldown on media commands, idempotent POSTs. */
+function demoGuards(store: Store) {
+  return guard(
+    rateLimit({
+      store,
+      policies: [
+        { name: 'per-app', key: appIdOf, limit: 600, period: '1m' },
+        { name: 'per-ip', key: byIp, limit: 1200, period: '1m' },
+      ],
+    }),
+    quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
+    cooldown({
+      store,
+      key: (r) => mediaCommand.exec(r.url ?? '')?.[1],
+      group: 'media',
+      interval: '1s',
+    }),
+    idempotency({ store, tenant: tenantOf }),
+  );
+}
 
 function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
   if (error.status >= 500) console.error(`[${correlationId}] ${error.code}`, thrown);
@@ -111,8 +148,8 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
       correlation: { header: 'x-request-id' },
       locales: { defaultLocale: 'en', messages: demoMessages },
       onError: options.onError ?? logServerErrors,
-    })(router.handle),
+    })(demoGuards(options.store ?? memoryStore())(router.handle)),
   );
-  attachWebSocket(server);
+  attachWebSocket(server, { state, apps, ...(options.store ? { store: options.store } : {}) });
   return { server, state };
 }

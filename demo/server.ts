@@ -1,10 +1,18 @@
+import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { Redis } from 'ioredis';
 import { createDemo } from './app.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-const { server } = createDemo();
+// REDIS_URL=redis://… moves the guards' state to Redis, shared by every instance of the demo.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+const store = redis ? redisStore({ send: ioredisSend(redis), prefix: 'demo:' }) : memoryStore();
+const { server } = createDemo({ store });
 server.listen(port, host, () => {
   console.log(`faultline demo API listening on http://${host}:${port}`);
+  console.log(
+    `  guards:   ${redis ? 'Redis' : 'memory'} store (rate limits, daily quota, media cooldown, idempotent POSTs)`,
+  );
   console.log(`  catalog:  GET http://${host}:${port}/errors`);
   console.log(`  socket:   ws://${host}:${port}/v1/ws?session_id=demo&access_token=demo-token`);
   console.log(
@@ -12,5 +20,10 @@ server.listen(port, host, () => {
   );
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => server.close(() => process.exit(0)));
+  process.once(signal, () =>
+    server.close(() => {
+      redis?.disconnect();
+      process.exit(0);
+    }),
+  );
 }

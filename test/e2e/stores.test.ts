@@ -9,10 +9,10 @@ import {
   type Store,
 } from 'faultline/stores';
 import { Redis } from 'ioredis';
-import Valkey from 'iovalkey';
+import { Valkey } from 'iovalkey';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
 
 let server: RedisServer;
 const clients: { close(): unknown }[] = [];

@@ -1,0 +1,79 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemo } from '../../demo/app.js';
+import { close, listen } from '../helpers/http.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { freePort, startCommand } from '../helpers/spawn.js';
+
+const { server } = createDemo({ onError: () => {} });
+let base = '';
+let redis: RedisServer;
+beforeAll(async () => {
+  base = await listen(server);
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await close(server);
+  await redis?.stop();
+});
+
+const auth = { 'x-app-id': 'guard-app', 'x-api-key': 'guard-key' };
+
+async function post(url: string, json: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(json),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+describe('the demo guards', () => {
+  it('sends the RateLimit fields of its per-app, per-IP and daily policies', async () => {
+    const response = await fetch(`${base}/v1/sessions/none`, { headers: auth });
+    expect(response.headers.get('ratelimit-policy')).toBe(
+      '"per-app";q=600;w=60, "per-ip";q=1200;w=60, "daily";q=100000;w=86400',
+    );
+  });
+
+  it('replays a POST with the same Idempotency-Key and answers 422 for another body', async () => {
+    const demo = createDemo({ onError: () => {}, apps: { 'guard-app': 'guard-key' } });
+    const url = await listen(demo.server);
+    const first = await post(`${url}/v1/sessions`, { from: 'a', to: 'b' }, { 'idempotency-key': '"s-1"' });
+    const again = await post(`${url}/v1/sessions`, { to: 'b', from: 'a' }, { 'idempotency-key': '"s-1"' });
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(demo.state.sessions.size).toBe(1);
+    const reused = await post(`${url}/v1/sessions`, { from: 'x', to: 'b' }, { 'idempotency-key': '"s-1"' });
+    expect(reused.status).toBe(422);
+
+    // Media commands of one session cool down for a second.
+    const id = first.body.id as string;
+    const play = { urls: ['https://example.com/a.wav'] };
+    expect((await post(`${url}/v1/sessions/${id}/commands/answer`, {})).status).toBe(200);
+    expect((await post(`${url}/v1/sessions/${id}/commands/play`, play)).status).toBe(200);
+    const cooling = await post(`${url}/v1/sessions/${id}/commands/play`, play);
+    expect(cooling.status).toBe(429);
+    expect(cooling.headers.get('retry-after')).toBe('1');
+    await close(demo.server);
+  });
+
+  it('keeps its guard state in Redis when started with REDIS_URL', async () => {
+    const port = await freePort();
+    // The helper passes this process's environment on.
+    process.env.REDIS_URL = redis.url;
+    const started = await startCommand('npx', ['tsx', 'demo/server.ts'], port).finally(() => {
+      delete process.env.REDIS_URL;
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/none`, { headers: auth });
+      expect(response.headers.get('ratelimit')).toContain('"per-app";r=599');
+      const client = new Redis(redis.port, '127.0.0.1');
+      expect((await client.keys('demo:*')).length).toBeGreaterThan(0);
+      client.disconnect();
+    } finally {
+      started.stop();
+    }
+  });
+});
