@@ -17,6 +17,8 @@ const validation = new ApiError({
   fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }],
 });
 
+const encoder = new TextEncoder();
+
 // What a hand-written error path does: build the body object from the error, then JSON.stringify it.
 const byHand = {
   'problem+json': (e: ApiError) =>
@@ -79,6 +81,9 @@ export async function benchFormats(): Promise<void> {
       // A server must turn the body into bytes: a concatenated string pays for flattening there.
       { name: 'JSON.stringify + Buffer.byteLength', fn: () => consume(Buffer.byteLength(stringify())) },
       { name: 'compiled serializer + Buffer.byteLength', fn: () => consume(Buffer.byteLength(compiled())) },
+      // What a Web runtime (Hono on Workers, Deno, Bun) does with a body: encode it with TextEncoder.
+      { name: 'JSON.stringify + TextEncoder', fn: () => consume(encoder.encode(stringify())) },
+      { name: 'compiled serializer + TextEncoder', fn: () => consume(encoder.encode(compiled())) },
     ]);
     report(
       `Format ${name}: compiled serializer vs JSON.stringify`,

@@ -27,10 +27,14 @@ export type ChangeKind = 'breaking' | 'additive' | 'cosmetic';
 
 /** One row of the field table: everything faultline knows about one field of an error. */
 export interface FieldDefinition<Key extends string = string, Value = unknown> {
-  /** The property holding the value on an `ErrorView` and on a `ParsedError`. */
+  /** The property holding the value on a `ParsedError` and (but for `echo`, which copies from `event`) on an `ErrorView`. */
   readonly key: Key;
   /** `code`: fixed per catalog code (the serializer computes its JSON once per code); `occurrence`: per error. */
   readonly scope: 'code' | 'occurrence';
+  /** The field's value on a view (the property `key`, read by name: faster than a keyed load on a hot path). */
+  value(view: ErrorView): unknown;
+  /** Other fields the written value derives from when the view has none (`title` from `status`). */
+  readonly dependsOn?: readonly string[];
   /** Every error has a value: a format that places the field always writes it, and OpenAPI requires it. */
   readonly always: boolean;
   /** Whether an `ApiError` holds the field under `key` (RFC 9457 `title` and `instance` are wire-only). */

@@ -79,6 +79,12 @@ describe('the field table', () => {
     expect(parsed[errorFields[name].key]).toEqual(expectedOf(name));
   });
 
+  it.each(names)('reads %s from a view under its key', (name) => {
+    expect(errorFields[name].value(full)).toBe(
+      full[errorFields[name].key === 'echo' ? 'event' : (errorFields[name].key as keyof ErrorView)],
+    );
+  });
+
   it.each(names)('writes %s for every error exactly when the table says every error has it', (name) => {
     const body = JSON.parse(envelope({ code: field.code, value: refOf(name) }).serialize(bare));
     expect('value' in body).toBe(errorFields[name].always);

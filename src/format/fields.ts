@@ -41,6 +41,7 @@ export function defaultType(code: string): string {
 export const errorFields = Object.freeze({
   code: row({
     key: 'code',
+    value: (view) => view.code,
     scope: 'code',
     always: true,
     onApiError: true,
@@ -52,6 +53,7 @@ export const errorFields = Object.freeze({
   }),
   message: row({
     key: 'message',
+    value: (view) => view.message,
     scope: 'occurrence',
     always: true,
     onApiError: true,
@@ -64,6 +66,7 @@ export const errorFields = Object.freeze({
   }),
   status: row({
     key: 'status',
+    value: (view) => view.status,
     scope: 'code',
     always: true,
     onApiError: true,
@@ -79,6 +82,7 @@ export const errorFields = Object.freeze({
   }),
   id: row({
     key: 'id',
+    value: (view) => view.id,
     scope: 'code',
     always: false,
     onApiError: true,
@@ -94,6 +98,7 @@ export const errorFields = Object.freeze({
   }),
   category: row({
     key: 'category',
+    value: (view) => view.category,
     scope: 'code',
     always: true,
     onApiError: true,
@@ -106,6 +111,7 @@ export const errorFields = Object.freeze({
   }),
   retryable: row({
     key: 'retryable',
+    value: (view) => view.retryable,
     scope: 'code',
     always: true,
     onApiError: true,
@@ -118,6 +124,7 @@ export const errorFields = Object.freeze({
   }),
   details: row({
     key: 'details',
+    value: (view) => view.details,
     scope: 'occurrence',
     always: false,
     onApiError: true,
@@ -128,6 +135,7 @@ export const errorFields = Object.freeze({
   }),
   errors: row({
     key: 'fieldErrors',
+    value: (view) => view.fieldErrors,
     scope: 'occurrence',
     always: false,
     onApiError: true,
@@ -139,6 +147,7 @@ export const errorFields = Object.freeze({
   }),
   correlationId: row({
     key: 'correlationId',
+    value: (view) => view.correlationId,
     scope: 'occurrence',
     always: false,
     onApiError: true,
@@ -152,6 +161,8 @@ export const errorFields = Object.freeze({
   }),
   type: row({
     key: 'type',
+    value: (view) => view.type,
+    dependsOn: ['code'],
     scope: 'code',
     always: true,
     onApiError: true,
@@ -164,6 +175,8 @@ export const errorFields = Object.freeze({
   }),
   title: row({
     key: 'title',
+    value: (view) => view.title,
+    dependsOn: ['status'],
     scope: 'code',
     always: true,
     onApiError: false,
@@ -176,6 +189,7 @@ export const errorFields = Object.freeze({
   }),
   instance: row({
     key: 'instance',
+    value: (view) => view.instance,
     scope: 'occurrence',
     always: false,
     onApiError: false,
@@ -202,9 +216,4 @@ export const fieldList: readonly (FieldDefinition & { readonly name: ErrorField 
   (Object.keys(errorFields) as ErrorField[]).map((name) =>
     Object.freeze({ ...(errorFields[name] as FieldDefinition), name }),
   ),
-);
-
-/** The view properties of the fields fixed per code: a compiled body is reused while they are unchanged. */
-export const perCodeKeys: readonly string[] = Object.freeze(
-  fieldList.filter((f) => f.scope === 'code').map((f) => f.key),
 );
