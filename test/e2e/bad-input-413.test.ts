@@ -27,7 +27,7 @@ async function viaFetch(base: string, body: Uint8Array): Promise<boolean> {
     const response = await fetch(`${base}/echo`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body,
+      body: body as unknown as BodyInit,
       signal: AbortSignal.timeout(10_000),
     });
     const answer = (await response.json()) as { code?: string };
