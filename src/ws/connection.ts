@@ -4,13 +4,15 @@ import type { Catalog, StandardSchemaV1 } from '../catalog/types.js';
 import { wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import type { ErrorFormat } from '../format/types.js';
+import type { Lease } from '../guards/concurrency.js';
+import type { MessageVerdict } from '../guards/message.js';
+import type { GuardRequest } from '../guards/types.js';
 import type { ErrorHandler } from '../server/handle-error.js';
 import { fieldErrorsOf } from '../server/normalize.js';
 import type { RequestView } from '../server/request.js';
-import type { RateDecision } from '../stores/types.js';
 import { safeClose, safeTerminate } from './close.js';
 import { type EventContext, eventView } from './events.js';
-import type { DropInfo, MessageLimiter, OverRateAction } from './limits.js';
+import { type DropInfo, type MessageLimiter, type OverRateAction, waitOf } from './limits.js';
 import { entryOf, wsRoleError } from './roles.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
@@ -68,6 +70,8 @@ export class Connection<C> implements WsConnection<C> {
   /** Whether a ping is unanswered (heartbeat). */
   awaitingPong = false;
   closing = false;
+  /** The connection's lease of the connection limit, given back when it closes. */
+  lease: Lease | undefined;
   private violations = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
@@ -80,6 +84,8 @@ export class Connection<C> implements WsConnection<C> {
     readonly request: RequestView,
     readonly socket: WebSocket,
     private readonly state: EndpointState,
+    /** The request view the guards see: the handshake's, carrying the session. */
+    private readonly guardRequest: GuardRequest,
   ) {
     if (state.idleTimeout !== undefined) {
       this.idleTimer = setTimeout(() => this.failRole('idleTimeout'), state.idleTimeout);
@@ -166,46 +172,53 @@ export class Connection<C> implements WsConnection<C> {
     this.gate(type, () => this.dispatch(type, message as Record<string, unknown>, context));
   }
 
-  /** Applies the message rate, then runs `next` for a message within it. */
+  /** Runs the message guards (the rate), then `next` for a message they admit. */
   private gate(type: string | undefined, next: () => void): void {
     const limiter = this.state.limiter;
     if (limiter === undefined || (type !== undefined && this.state.exempt.has(type))) {
       next();
       return;
     }
-    let decision: RateDecision | Promise<RateDecision>;
+    let verdict: MessageVerdict | Promise<MessageVerdict>;
     try {
-      decision = limiter.take(this.key);
-    } catch {
-      next(); // A failing store lets the message through: the limit fails open.
+      verdict = limiter.check(this.guardRequest);
+    } catch (thrown) {
+      this.raise(thrown, {});
       return;
     }
-    if (decision instanceof Promise) {
-      decision.then(
-        (d) => this.decide(d, type, next),
-        () => next(),
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.decide(v, type, next),
+        (thrown) => this.raise(thrown, {}),
       );
     } else {
-      this.decide(decision, type, next);
+      this.decide(verdict, type, next);
     }
   }
 
-  private decide(decision: RateDecision, type: string | undefined, next: () => void): void {
+  private decide(verdict: MessageVerdict, type: string | undefined, next: () => void): void {
     if (this.closing) return;
-    if (decision.allowed) {
+    if (verdict.allowed) {
       this.violations = 0;
       next();
       return;
     }
     this.violations++;
-    const retryAfter = Math.max(1, Math.ceil(decision.retryAfter / 1000));
-    const escalate = this.violations >= this.state.closeAfter;
-    if (this.state.over === 'close' || escalate) {
-      this.failRole('messageRateLimited', { retryAfter });
+    const wait = waitOf(verdict.error);
+    const context: EventContext = { retryAfter: Math.max(1, Math.ceil(wait / 1000)) };
+    // Over the rate is the catalog's messageRateLimited; another guard's denial (a quota) is its own error.
+    const error =
+      verdict.error.role === 'rateLimited'
+        ? wsRoleError(this.state.catalog, 'messageRateLimited', undefined, {
+            correlationId: this.correlationId,
+          })
+        : this.toError(verdict.error);
+    if (this.state.over === 'close' || this.violations >= this.state.closeAfter) {
+      this.failWith(error, context);
       return;
     }
-    this.drop({ reason: 'rate', key: this.key, type, retryAfter: decision.retryAfter });
-    if (this.state.over === 'event') this.notifyRole('messageRateLimited', { retryAfter });
+    this.drop({ reason: 'rate', key: this.key, type, retryAfter: wait });
+    if (this.state.over === 'event') this.raise(error, context);
   }
 
   private drop(info: DropInfo): void {

@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
+import type { Lease } from '../guards/concurrency.js';
+import type { GuardRequest } from '../guards/types.js';
 import { isSafeCorrelationId } from '../server/correlation.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { headerOf, pathOf, type RequestView } from '../server/request.js';
@@ -10,7 +12,12 @@ import { safeTerminate } from './close.js';
 import { Connection, type EndpointState } from './connection.js';
 import { wsEvent } from './event-format.js';
 import { writeHttpAnswer } from './http.js';
-import { type ConnectionLeases, createConnectionLeases, createMessageLimiter } from './limits.js';
+import {
+  type ConnectionLeases,
+  connectionRequest,
+  createConnectionLeases,
+  createMessageLimiter,
+} from './limits.js';
 import { wsRoleError } from './roles.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
 
@@ -132,26 +139,9 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
             } catch {
               // A socket that cannot take a ping is closing already.
             }
-            if (leases) renewLease(conn);
           }
         }, heartbeat);
   timer?.unref();
-  const renewTimer =
-    leases && heartbeat === undefined
-      ? setInterval(() => {
-          for (const conn of connections) renewLease(conn);
-        }, leases.ttl / 3)
-      : undefined;
-  renewTimer?.unref();
-
-  function renewLease(conn: Connection<C>): void {
-    try {
-      const renewed = leases!.renew(conn.key, conn.id);
-      if (renewed instanceof Promise) renewed.catch(() => {});
-    } catch {
-      // The store is down: the lease expires unless a later tick renews it.
-    }
-  }
 
   async function admit(request: IncomingMessage, view: RequestView): Promise<Admission<C>> {
     if (options.path !== undefined && pathOf(request.url) !== options.path) {
@@ -161,15 +151,25 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     return options.authenticate ? await options.authenticate(view, request) : {};
   }
 
-  async function acquire(key: string, id: string): Promise<boolean> {
-    const first = await leases!.acquire(key, id);
-    if (first.acquired) return true;
-    if (!evictOldest) return false;
-    const oldest = [...connections].find((c) => c.key === key && !c.closing);
-    if (!oldest) return false;
-    oldest.failRole('connectionLimit');
-    leases!.release(key, oldest.id);
-    return (await leases!.acquire(key, id)).acquired;
+  /** A lease of the connection limit (undefined when the guard skips this key), or the 429 to answer. */
+  async function acquire(request: GuardRequest, key: string): Promise<Lease | undefined | ApiError> {
+    let taken = await leases!.acquire(request);
+    if (isDenied(taken) && evictOldest) {
+      const oldest = [...connections].find((c) => c.key === key && !c.closing);
+      if (oldest) {
+        oldest.failRole('connectionLimit');
+        oldest.lease?.release();
+        taken = await leases!.acquire(request);
+      }
+    }
+    if (!isDenied(taken)) return taken;
+    const wait = Math.ceil(taken.retryAfter / 1000);
+    return wsRoleError(
+      catalog,
+      'connectionLimit',
+      undefined,
+      wait > 0 ? { headers: { 'retry-after': String(wait) } } : undefined,
+    );
   }
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -192,29 +192,42 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     }
     const key = admission.key ?? view.ip ?? 'unknown';
     const id = `${idPrefix}-${(nextId++).toString(36)}`;
-    let leased = false;
+    const guardRequest = connectionRequest(view, key);
+    let lease: Lease | undefined;
     if (leases && refusal === undefined) {
+      let taken: Lease | undefined | ApiError;
       try {
-        leased = await acquire(key, id);
+        taken = await acquire(guardRequest, key);
       } catch (thrown) {
         answerWithId(socket, request, thrown, correlationId);
         return;
       }
       // Connection limits are refused over HTTP in every mode: accepting to refuse defeats the limit.
-      if (!leased) {
-        answerWithId(socket, request, wsRoleError(catalog, 'connectionLimit'), correlationId);
+      if (taken instanceof Error) {
+        answerWithId(socket, request, taken, correlationId);
         return;
       }
+      lease = taken;
     }
     if (socket.destroyed) {
-      if (leased) leases!.release(key, id);
+      lease?.release();
       return;
     }
     correlationOf.set(request, correlationId);
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {
         ws.on('error', () => {});
-        const conn = new Connection<C>(id, key, admission.context as C, correlationId, view, ws, state);
+        const conn = new Connection<C>(
+          id,
+          key,
+          admission.context as C,
+          correlationId,
+          view,
+          ws,
+          state,
+          guardRequest,
+        );
+        conn.lease = lease;
         connections.add(conn);
         ws.on('pong', () => {
           conn.awaitingPong = false;
@@ -223,7 +236,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
         ws.on('close', () => {
           conn.dispose();
           connections.delete(conn);
-          if (leased) leases!.release(key, id);
+          lease?.release();
         });
         if (refusal !== undefined) {
           conn.fail(refusal);
@@ -236,7 +249,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
         }
       });
     } catch (thrown) {
-      if (leased) leases!.release(key, id);
+      lease?.release();
       answerWithId(socket, request, thrown, correlationId);
     }
   }
@@ -265,7 +278,6 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     async close({ restart = false, timeout = 5_000 } = {}) {
       shuttingDown = true;
       if (timer) clearInterval(timer);
-      if (renewTimer) clearInterval(renewTimer);
       const open = [...connections];
       const closed = Promise.all(
         open.map(
@@ -284,6 +296,10 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       await closed;
     },
   };
+}
+
+function isDenied(taken: unknown): taken is { denied: ApiError; retryAfter: number } {
+  return typeof taken === 'object' && taken !== null && 'denied' in taken;
 }
 
 function safeDestroy(socket: Duplex): void {

@@ -11,7 +11,13 @@ export { safeClose, safeTerminate } from './close.js';
 export { createWsErrors } from './endpoint.js';
 export { wsEnvelope, wsEvent } from './event-format.js';
 export type { EventContext } from './events.js';
-export type { ConnectionLimitOptions, DropInfo, OverRateAction, RateLimitOptions } from './limits.js';
+export {
+  bySession,
+  type ConnectionLimitOptions,
+  type DropInfo,
+  type OverRateAction,
+  type RateLimitOptions,
+} from './limits.js';
 export { clampReason, maxReasonBytes } from './reason.js';
 export type {
   Admission,

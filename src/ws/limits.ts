@@ -1,5 +1,10 @@
+import { type ApiError, isApiError } from '../catalog/api-error.js';
+import { type ConcurrencyGuard, concurrency, type Lease } from '../guards/concurrency.js';
+import { checkMessage, type MessageVerdict } from '../guards/message.js';
+import { rateLimit } from '../guards/rate-limit.js';
+import type { Guard, GuardRequest, KeyOf } from '../guards/types.js';
 import { memoryStore } from '../stores/memory.js';
-import type { Awaitable, LeaseDecision, RateDecision, Store } from '../stores/types.js';
+import type { Awaitable, Store } from '../stores/types.js';
 
 /** What to do with a message over the rate: drop it, answer an error event, or close the connection. */
 export type OverRateAction = 'drop' | 'event' | 'close';
@@ -16,10 +21,13 @@ export interface DropInfo {
   readonly retryAfter?: number;
 }
 
-/** The message-rate limit of a WebSocket endpoint: GCRA on a store, keyed by session. */
+/**
+ * The message rate of a WebSocket endpoint, per session: `limit`/`window` compiled into a `rateLimit` guard
+ * of `faultline/guards`, or your own `guard` (one budget for HTTP and WebSocket when both use it).
+ */
 export interface RateLimitOptions {
-  /** Messages allowed per `window`. */
-  limit: number;
+  /** Messages allowed per `window` (unless `guard` is given). */
+  limit?: number;
   /**
    * The window in milliseconds.
    * @default 1000
@@ -31,6 +39,11 @@ export interface RateLimitOptions {
    */
   burst?: number;
   /**
+   * Guards to run on every message instead of `limit`/`window`: `rateLimit`, `cooldown` or `quota` of
+   * `faultline/guards`, keyed with `bySession` or any function of the handshake request.
+   */
+  guard?: Guard | readonly Guard[];
+  /**
    * What happens to a message over the rate.
    * @default 'drop'
    */
@@ -41,6 +54,7 @@ export interface RateLimitOptions {
   exempt?: readonly string[];
   /**
    * Where the budget lives: a `memoryStore()` per process, or a `redisStore` shared by every instance.
+   * A store that fails lets messages through.
    * @default a memoryStore of its own
    */
   store?: Store;
@@ -51,18 +65,23 @@ export interface RateLimitOptions {
   prefix?: string;
 }
 
-/** The connection limit of a WebSocket endpoint: leases per key, answered 429 at the handshake. */
+/**
+ * The connection limit of a WebSocket endpoint: a `concurrency` guard of `faultline/guards` (leases per
+ * session, answered 429 at the handshake), compiled from `max` or given as `guard`.
+ */
 export interface ConnectionLimitOptions {
-  /** Simultaneous connections per key. */
-  max: number;
+  /** Simultaneous connections per key (unless `guard` is given). */
+  max?: number;
+  /** A `concurrency` guard to take leases from instead of `max`, keyed with `bySession` or by the request. */
+  guard?: ConcurrencyGuard;
   /**
    * Where leases live; with a `redisStore`, every instance shares the limit.
    * @default a memoryStore of its own
    */
   store?: Store;
   /**
-   * How long a lease lives without renewal, in ms: a dead instance's leases expire after it.
-   * Live connections renew theirs on every heartbeat.
+   * How long a lease lives without renewal, in ms: a dead instance's leases expire after it. Held leases
+   * renew themselves every third of it.
    * @default 3 × heartbeat interval, at least 30 000
    */
   ttl?: number;
@@ -78,46 +97,92 @@ export interface ConnectionLimitOptions {
   prefix?: string;
 }
 
-/** A compiled rate limiter: one GCRA decision per message. */
+// The session of each connection's request view, as `authenticate` decided it.
+const sessions = new WeakMap<GuardRequest, string>();
+
+/**
+ * Keys a guard by the connection's session (the `key` that `authenticate` returned), for guards given to
+ * `limits.rate.guard` or `limits.connections.guard`.
+ * @example
+ * const perSession = rateLimit({ key: bySession, limit: 20, period: '1s', headers: false });
+ * createWsErrors({ authenticate, limits: { rate: { guard: perSession, over: 'event' } } });
+ */
+export const bySession: KeyOf = (request) => sessions.get(request);
+
+/** The request view guards see for one connection: the handshake's, carrying its session. */
+export function connectionRequest(view: GuardRequest, session: string): GuardRequest {
+  const request: GuardRequest = { method: view.method, url: view.url, headers: view.headers, ip: view.ip };
+  sessions.set(request, session);
+  return request;
+}
+
+function nameOf(prefix: string): string {
+  return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
+}
+
+/** A denial's `Retry-After`, in ms; 0 when it has none. */
+export function waitOf(error: ApiError): number {
+  const seconds = Number(error.headers?.['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+/** A compiled message limit: the guards' verdict for one message of a connection. */
 export interface MessageLimiter {
-  take(key: string): Awaitable<RateDecision>;
+  check(request: GuardRequest): Awaitable<MessageVerdict>;
 }
 
-/** Compiles the rate options into a limiter over its store. */
+/** Compiles the rate options into the guards every message passes. */
 export function createMessageLimiter(options: RateLimitOptions): MessageLimiter {
-  const window = options.window ?? 1000;
-  const interval = window / options.limit;
-  const burst = options.burst ?? options.limit;
-  const input = { interval, tolerance: interval * burst, cost: 1 };
-  const store = options.store ?? memoryStore();
-  const prefix = options.prefix ?? 'fl:ws:rate:';
-  return { take: (key) => store.rate(prefix + key, input) };
+  let guards: readonly Guard[];
+  if (options.guard !== undefined) {
+    guards = Array.isArray(options.guard) ? options.guard : [options.guard as Guard];
+  } else {
+    if (options.limit === undefined) throw new TypeError('limits.rate needs a limit or a guard');
+    guards = [
+      rateLimit({
+        name: nameOf(options.prefix ?? 'fl:ws:rate:'),
+        key: bySession,
+        limit: options.limit,
+        period: options.window ?? 1000,
+        burst: options.burst ?? options.limit,
+        headers: false,
+        onStoreError: 'open',
+        store: options.store ?? memoryStore(),
+      }),
+    ];
+  }
+  return { check: (request) => checkMessage(guards, request) };
 }
 
-/** Compiled connection leases: acquire at the handshake, renew on the heartbeat, release on close. */
+/** Compiled connection leases: taken at the handshake, renewed by the guard, given back on close. */
 export interface ConnectionLeases {
-  readonly ttl: number;
-  acquire(key: string, lease: string): Awaitable<LeaseDecision>;
-  renew(key: string, lease: string): Awaitable<boolean>;
-  release(key: string, lease: string): void;
+  /** A lease, `undefined` when not limited, or the denial (an ApiError with its Retry-After in ms). */
+  acquire(request: GuardRequest): Promise<Lease | undefined | { denied: ApiError; retryAfter: number }>;
 }
 
-/** Compiles the connection-limit options into leases over its store. */
+/** Compiles the connection-limit options into a `concurrency` guard. */
 export function createConnectionLeases(options: ConnectionLimitOptions, heartbeat: number): ConnectionLeases {
-  const store = options.store ?? memoryStore();
-  const prefix = options.prefix ?? 'fl:ws:conn:';
-  const ttl = options.ttl ?? Math.max(30_000, 3 * heartbeat);
+  let guard = options.guard;
+  if (guard === undefined) {
+    if (options.max === undefined) throw new TypeError('limits.connections needs max or a guard');
+    guard = concurrency({
+      name: nameOf(options.prefix ?? 'fl:ws:conn:'),
+      key: bySession,
+      limit: options.max,
+      ttl: options.ttl ?? Math.max(30_000, 3 * heartbeat),
+      store: options.store ?? memoryStore(),
+    });
+  }
+  const leases = guard;
   return {
-    ttl,
-    acquire: (key, lease) => store.acquire(prefix + key, lease, options.max, ttl),
-    renew: (key, lease) => store.renew(prefix + key, lease, ttl),
-    release(key, lease) {
-      // Releasing is best effort: a lease that cannot be given back expires after its ttl.
+    async acquire(request) {
       try {
-        const done = store.release(prefix + key, lease);
-        if (done instanceof Promise) done.catch(() => {});
-      } catch {
-        // See above.
+        return await leases.acquire(request);
+      } catch (thrown) {
+        if (isApiError(thrown) && thrown.role === 'concurrencyLimited') {
+          return { denied: thrown, retryAfter: waitOf(thrown) };
+        }
+        throw thrown;
       }
     },
   };

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { defineErrors, FaultlineConfigError } from 'faultline';
 import { renderMarkdown } from 'faultline/docs';
 import { clampReason, closeCodeKind, wsBehaviourOf } from 'faultline/ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { catalog } from './ws-fixtures.js';
 import { type Served, serve, watch } from './ws-helpers.js';
 
@@ -95,7 +95,7 @@ describe('close reasons', () => {
         const bytes = Buffer.from(reason, 'utf8');
         expect(bytes.length).toBeLessThanOrEqual(123);
         expect(new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toBe(reason);
-        expect(input.toWellFormed().startsWith(reason)).toBe(true);
+        expect((input as unknown as { toWellFormed(): string }).toWellFormed().startsWith(reason)).toBe(true);
       }),
       { numRuns: 10_000 },
     );

@@ -1,4 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { concurrency, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
+import { bySession } from 'faultline/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { authenticate, catalog } from './ws-fixtures.js';
@@ -231,6 +236,68 @@ describe('message rate per session', () => {
     await other.opened;
     for (let i = 0; i < 4; i++) other.socket.send(JSON.stringify({ type: 'm' }));
     expect((await other.closed).code).toBe(4429);
+  });
+});
+
+describe('limits are the guards of faultline/guards', () => {
+  it('takes a rateLimit guard shared with HTTP: one budget per session for requests and messages', async () => {
+    const sessionOf = (r: { url?: string | undefined }) =>
+      new URL(r.url ?? '/', 'http://x').searchParams.get('session_id') ?? undefined;
+    const perSession = rateLimit({ key: sessionOf, limit: 3, period: '1m', store: memoryStore() });
+    const http = createServer(
+      createNodeErrors({ catalog, onError: () => {} })(guard(perSession)((_req, res) => res.end('ok'))),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const { url } = await endpoint({
+        limits: { rate: { guard: perSession, over: 'event' } },
+        on: { m: (_m, conn) => conn.send({ type: 'ok' }) },
+      });
+      expect((await fetch(`${httpUrl}${q('both')}`)).status).toBe(200);
+      expect((await fetch(`${httpUrl}${q('both')}`)).status).toBe(200);
+      const client = watch(url + q('both'));
+      await client.opened;
+      client.socket.send(JSON.stringify({ type: 'm' }));
+      expect(await client.next()).toEqual({ type: 'ok' });
+      client.socket.send(JSON.stringify({ type: 'm', id: 'late' }));
+      const limited = await client.next();
+      expect(limited.error.code).toBe('MESSAGE_RATE_LIMITED');
+      expect(limited.error.retry_after).toBeGreaterThan(0);
+      expect((await fetch(`${httpUrl}${q('both')}`)).status).toBe(429);
+      expect(client.socket.readyState).toBe(client.socket.OPEN);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it('takes a concurrency guard keyed by session, answers 429 with Retry-After, and releases on close', async () => {
+    const leases = concurrency({ key: bySession, limit: 2, ttl: '1m', store: memoryStore() });
+    const { url } = await endpoint({ limits: { connections: { guard: leases } } });
+    const held = [watch(url + q('g')), watch(url + q('g'))];
+    await Promise.all(held.map((c) => c.opened));
+    const third = await refusal(url + q('g'));
+    expect(third.status).toBe(429);
+    expect(JSON.parse(third.body).code).toBe('CONNECTION_LIMIT_EXCEEDED');
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    held[0]!.socket.close();
+    await held[0]!.closed;
+    let again = watch(url + q('g'));
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await again.opened.then(
+        () => true,
+        () => false,
+      ));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+      again = watch(url + q('g'));
+    }
+    await again.opened;
+    expect((await refusal(url + q('g'))).status).toBe(429);
   });
 });
 
