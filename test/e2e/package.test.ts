@@ -31,7 +31,15 @@ describe('the packed tarball', () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'consumer', type: 'module', private: true }),
     );
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], project);
+    // `ws` is the optional peer that faultline/ws runs on: a user of that subpath installs it beside.
+    const wsVersion = (
+      JSON.parse(readFileSync(join(root, 'node_modules/ws/package.json'), 'utf8')) as { version: string }
+    ).version;
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), `ws@${wsVersion}`],
+      project,
+    );
     const script = `
       const result = {};
       for (const name of ${JSON.stringify(subpaths)}) {
