@@ -1,15 +1,39 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { standardErrors } from 'faultline';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
-// Inside the repository, so that `faultline/*` resolves by package self-reference to the built `dist/`
-// types, as it does for a user who installed the tarball.
-const work = resolve(root, 'test/.readme-blocks');
+// A scratch project outside the repository, with faultline installed as a user has it (its manifest and
+// the built `dist/`) and the repository's other dependencies linked beside it.
+const work = mkdtempSync(resolve(tmpdir(), 'faultline-readme-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function installPackage(): void {
+  const modules = resolve(work, 'node_modules');
+  mkdirSync(resolve(modules, 'faultline'), { recursive: true });
+  cpSync(resolve(root, 'package.json'), resolve(modules, 'faultline/package.json'));
+  cpSync(resolve(root, 'dist'), resolve(modules, 'faultline/dist'), { recursive: true });
+  for (const name of readdirSync(resolve(root, 'node_modules'))) {
+    if (name === 'faultline' || name.startsWith('.')) continue;
+    symlinkSync(resolve(root, 'node_modules', name), resolve(modules, name));
+  }
+  // The demo's catalog, which the client snippet imports, as a file of the scratch project.
+  mkdirSync(resolve(work, 'demo'));
+  cpSync(resolve(root, 'demo/catalog.ts'), resolve(work, 'demo/catalog.ts'));
+}
 
 /** Every fenced TypeScript block of the README, with the line it starts on. */
 function typescriptBlocks(): { line: number; code: string }[] {
@@ -29,18 +53,74 @@ export const errors = defineErrors({
 });
 `;
 
+/** The rows of the README table that follows `heading`: its cells, trimmed. */
+function tableAfter(heading: string): string[][] {
+  const start = readme.indexOf(heading);
+  expect(start, heading).toBeGreaterThanOrEqual(0);
+  const lines = readme.slice(start).split('\n').slice(1);
+  const first = lines.findIndex((line) => line.startsWith('|'));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
+  }
+  return rows;
+}
+
+const optionOf = (cell: string) => /^`([\w.]+)`$/.exec(cell)?.[1];
+
+/**
+ * Type-level checks that every option the README's tables document exists on the entry point that
+ * takes it, and (adapter table) is absent where the table leaves the cell empty.
+ */
+function optionChecks(): string {
+  const lines = [
+    "import type { createClient } from 'faultline/client';",
+    "import type { createExpressErrors } from 'faultline/express';",
+    "import type { createFastifyErrors } from 'faultline/fastify';",
+    "import type { createHonoErrors } from 'faultline/hono';",
+    "import type { createNodeErrors } from 'faultline/node';",
+    "import type { ErrorHandlerOptions } from 'faultline/server';",
+    'type Has<T, K extends keyof NonNullable<T>> = K;',
+  ];
+  const path = (type: string, option: string) => {
+    const keys = option.split('.');
+    let at = type;
+    for (const key of keys.slice(0, -1)) at = `NonNullable<${at}>['${key}']`;
+    return `Has<${at}, '${keys.at(-1)}'>`;
+  };
+  let n = 0;
+  for (const [cell] of tableAfter('The options of `handleError`')) {
+    lines.push(`type H${n++} = ${path('ErrorHandlerOptions', optionOf(cell!)!)};`);
+  }
+  const adapters = ['createNodeErrors', 'createExpressErrors', 'createFastifyErrors', 'createHonoErrors'];
+  for (const [cell, ...marks] of tableAfter('The adapter options')) {
+    adapters.forEach((adapter, i) => {
+      if (marks[i] !== '✓') lines.push('// @ts-expect-error not an option of this entry point');
+      lines.push(`type A${n++} = ${path(`Parameters<typeof ${adapter}>[1]`, optionOf(cell!)!)};`);
+    });
+  }
+  for (const [cell] of tableAfter("const { error } = await api.safe.get('/sessions/abc')")) {
+    lines.push(`type C${n++} = ${path('Parameters<typeof createClient>[0]', optionOf(cell!)!)};`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 describe('README TypeScript blocks', () => {
-  it('every block typechecks against the built package, as a user would compile it', () => {
+  it('every block typechecks against the built package, and every option its tables document exists', () => {
     const blocks = typescriptBlocks();
     expect(blocks.length).toBeGreaterThanOrEqual(10);
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
+    installPackage();
     writeFileSync(resolve(work, 'errors.ts'), errorsModule);
+    writeFileSync(resolve(work, 'options.ts'), optionChecks());
     const files = blocks.map((block) => {
       const name = `block-line-${block.line}.ts`;
-      // The demo's catalog lives at the repository's root; the blocks are two folders down.
-      const code = block.code.replaceAll("from './demo/", "from '../../demo/");
-      writeFileSync(resolve(work, name), `${code}\nexport {};\n`);
+      writeFileSync(resolve(work, name), `${block.code}\nexport {};\n`);
       return name;
     });
     writeFileSync(
@@ -56,9 +136,10 @@ describe('README TypeScript blocks', () => {
           skipLibCheck: true,
           types: ['node'],
         },
-        files: ['errors.ts', ...files],
+        files: ['errors.ts', 'options.ts', ...files],
       }),
     );
+    writeFileSync(resolve(work, 'package.json'), JSON.stringify({ name: 'readme-check', type: 'module' }));
     let output = '';
     try {
       execFileSync(resolve(root, 'node_modules/.bin/tsc'), ['-p', resolve(work, 'tsconfig.json')], {
