@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { errors, format } from '../../examples/reference/000.js';
 import { start } from '../../examples/seeds/000/app.js';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
@@ -304,6 +306,31 @@ const probes: Record<string, Probe> = {
     const connector = await created(`${P}/connectors`, { name: 'down', url: `${upstreamUrl}/fail` });
     return call('POST', `${P}/connectors/${connector.id}/test`, { key: admin() });
   },
+  'status 429': async () => {
+    const limited = await start(0, { clock, log: () => {}, rate: 2 });
+    try {
+      const key = limited.seed.auth.addUser({ id: 'u', account: 'a', role: 'admin', realtime: false });
+      let last: Observed | undefined;
+      for (let i = 0; i < 3; i++)
+        last = await observe(fetch(`${limited.url}/v1/health`, { headers: { 'x-api-key': key } }));
+      return last!;
+    } finally {
+      await limited.close();
+    }
+  },
+  'close 1000': async () => {
+    const ws = await chatSocket();
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = closeOf(ws);
+    ws.send(JSON.stringify({ type: 'message', text: 'thanks, goodbye' }));
+    return closed;
+  },
+  'close 1006': async () => {
+    // A client that stops answering pings (a dead network path) is cut off; no close frame reaches it.
+    const ws = await chatSocket({ autoPong: false });
+    await new Promise((resolve) => ws.once('open', resolve));
+    return closeOf(ws);
+  },
   'status 503': async () => {
     const other = await start(0, { clock, log: () => {} });
     other.seed.drain();
@@ -315,12 +342,57 @@ const probes: Record<string, Probe> = {
   },
 };
 
-async function slowBody(): Promise<Observed> {
-  throw new Error('read timeout not yet available');
+/** Announces a body and sends half of it, then stalls: the read timeout answers 408. */
+function slowBody(): Promise<Observed> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(seed.port, '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      raw += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = new Headers();
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      resolve({ kind: 'http', status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+    socket.write(
+      `POST /v1/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${admin()}\r\ncontent-type: application/json\r\ncontent-length: 40\r\nconnection: close\r\n\r\n{"id":`,
+    );
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
+}
+
+/** Opens the chat of a fresh draft over WebSocket. */
+async function chatSocket(options: { autoPong?: boolean } = {}) {
+  const draft = await created(`${P}/drafts`, {});
+  const chat = await created(`${P}/chats`, { draftId: draft.id });
+  const url = `${seed.url.replace('http', 'ws')}/v1/chat?project=bot&chat=${chat.id}`;
+  return new WebSocket(url, { headers: { 'x-api-key': admin() }, autoPong: options.autoPong ?? true });
+}
+
+function closeOf(ws: WebSocket): Promise<Observed> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no close within 5 s')), 5000);
+    ws.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ kind: 'ws-close', code });
+    });
+    ws.on('error', () => {});
+  });
 }
 
 /** Rows no request can produce, with the reason. */
-const unreachable: Record<string, string> = {};
+const unreachable: Record<string, string> = {
+  'close 408':
+    'a close frame cannot carry 408 (RFC 6455 §7.4.2 leaves 0–999 unused; ws refuses to send it): the pong timeout itself is produced — the server cuts the socket and the client observes 1006, the row above',
+};
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
@@ -328,7 +400,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
-  seed = await start(0, { clock, log: (line) => log.push(line) });
+  seed = await start(0, { clock, log: (line) => log.push(line), readTimeout: 300, heartbeat: 200 });
   const { platform, auth } = seed.seed;
   platform.createAccount('acme');
   platform.createProject('acme', 'bot');
@@ -401,6 +473,28 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
     expect(res.headers.get('retry-after')).toBe('5');
     expect(((await res.json()) as { error_code: string }).error_code).toBe('SERVICE_UNAVAILABLE');
     await other.close();
+  });
+
+  it('answers an error inside the chat socket as an event in the page envelope and stays open', async () => {
+    const ws = await chatSocket();
+    await new Promise((resolve) => ws.once('open', resolve));
+    const messages: unknown[] = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    ws.send('{"type": "message", "text": ');
+    ws.send(JSON.stringify({ type: 'message', text: 'hello' }));
+    await expect.poll(() => messages.length, { timeout: 3000 }).toBe(2);
+    expect(messages[0]).toMatchObject({ success: false, error_code: expect.any(String), data: null });
+    expect(messages[1]).toEqual({ type: 'reply', text: 'You said: hello' });
+    ws.close();
+  });
+
+  it('refuses the chat handshake with the REST answer: 401 without a key', async () => {
+    const res = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${seed.url.replace('http', 'ws')}/v1/chat?project=bot&chat=x`);
+      ws.on('unexpected-response', (_req, response) => resolve(response.statusCode ?? 0));
+      ws.on('error', () => {});
+    });
+    expect(res).toBe(401);
   });
 
   it('reports reachable/total', () => {

@@ -6,10 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNodeErrors } from 'faultline/node';
+import { byHeader, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard } from 'faultline/node';
+import type { WsErrors } from 'faultline/ws';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { Auth } from './auth.js';
 import { errors, settings } from './catalog.js';
+import { type ChatContext, chatSocket } from './chat-socket.js';
 import { Platform, type PlatformOptions } from './domain.js';
 import { routes } from './routes.js';
 
@@ -21,6 +24,12 @@ export interface SeedOptions extends PlatformOptions {
   log?: LogSink;
   /** Where recordings are kept. @default a new temporary folder */
   recordings?: string;
+  /** Requests per minute per API key or token. @default 600 */
+  rate?: number;
+  /** How long a request body may stall between chunks before 408, in ms. @default 10 000 */
+  readTimeout?: number;
+  /** WebSocket ping interval; a client that misses a pong is cut off. @default 30 000 */
+  heartbeat?: number;
 }
 
 /** The methods the API knows; any other is answered 501 (RFC 9110 §15.6.2). */
@@ -32,6 +41,8 @@ export interface Seed {
   readonly platform: Platform;
   readonly auth: Auth;
   readonly recordings: string;
+  /** The chat WebSocket endpoint. */
+  readonly chat: WsErrors<ChatContext>;
   /** Stops admitting requests: each new one is answered 503 with `Retry-After` while in-flight ones finish. */
   drain(): void;
 }
@@ -41,21 +52,39 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const auth = new Auth(clock);
   const platform = new Platform(clock, options);
   const recordings = options.recordings ?? mkdtempSync(join(tmpdir(), 'seed-000-'));
-  const router = routes(platform, auth, { recordings });
+  const router = routes(platform, auth, { recordings, readTimeout: options.readTimeout ?? 10_000 });
   const nodeErrors = createNodeErrors({ ...settings, onError: logErrors(options.log) });
-  let draining = false;
-  const server = createServer(
-    nodeErrors((req, res) => {
-      if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
-      if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
-      return router.handle(req, res);
+  // One budget per caller: its API key, or its bearer token.
+  const limited = guard(
+    rateLimit({
+      policies: [
+        {
+          name: 'caller',
+          key: (request) => byHeader('x-api-key')(request) ?? byHeader('authorization')(request),
+          limit: options.rate ?? 600,
+          period: '1m',
+        },
+      ],
     }),
   );
+  let draining = false;
+  const server = createServer(
+    nodeErrors(
+      limited((req, res) => {
+        if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
+        if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
+        return router.handle(req, res);
+      }),
+    ),
+  );
+  const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000);
+  server.on('upgrade', chat.upgrade);
   return {
     server,
     platform,
     auth,
     recordings,
+    chat,
     drain: () => {
       draining = true;
     },
@@ -65,5 +94,13 @@ export function createSeed(options: SeedOptions = {}): Seed {
 /** Starts seed 000 on `port` (0: a free one) and returns its URL. */
 export async function start(port = 0, options: SeedOptions = {}): Promise<Running & { seed: Seed }> {
   const seed = createSeed(options);
-  return { ...(await listen(seed.server, port)), seed };
+  const running = await listen(seed.server, port);
+  return {
+    ...running,
+    seed,
+    close: async () => {
+      await seed.chat.close({ timeout: 500 });
+      await running.close();
+    },
+  };
 }

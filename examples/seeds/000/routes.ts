@@ -13,14 +13,14 @@ import { environments, type Platform, type Project } from './domain.js';
 type Code = Parameters<typeof errors.create>[0];
 
 /** Reads a JSON body; a schema failure answers with the resource's own validation code when it has one. */
-async function body<S extends StandardSchemaV1>(
+async function readBody<S extends StandardSchemaV1>(
   req: IncomingMessage,
   schema: S,
-  code?: Code,
-  limit = '1mb',
+  code: Code | undefined,
+  readTimeout: number,
 ): Promise<StandardSchemaV1.InferOutput<S>> {
   try {
-    return await readJson(req, { schema, limit });
+    return await readJson(req, { schema, limit: '1mb', readTimeout });
   } catch (error) {
     if (code && isApiError(error) && error.role === 'validation')
       throw errors.create(code as 'CONVERSATIONS_VALIDATION_FAILED', undefined, {
@@ -76,10 +76,14 @@ const sortFields = new Set(['startedAt', '-startedAt', 'channel', '-channel']);
 export interface RouteOptions {
   /** Where recordings are stored on disk. */
   readonly recordings: string;
+  /** How long a body may stall between chunks, in ms. */
+  readonly readTimeout: number;
 }
 
 /** Builds the router of the platform API. */
 export function routes(platform: Platform, auth: Auth, options: RouteOptions): Router {
+  const body = <S extends StandardSchemaV1>(req: IncomingMessage, schema: S, code?: Code) =>
+    readBody(req, schema, code, options.readTimeout);
   const caller = (req: IncomingMessage, permission: Permission): User => {
     const user = auth.authenticate({ headers: req.headers });
     auth.authorize(user, permission);

@@ -1,0 +1,55 @@
+/**
+ * The chat over WebSocket (`/v1/chat?project=…&chat=…`, the API key in `x-api-key`): each `message` gets
+ * the agent's reply; an error while handling one is an error event in the page's envelope and the
+ * connection stays open; "goodbye" ends the chat with a normal closure (1000). A client that stops
+ * answering pings is cut off (it observes 1006).
+ */
+
+import type { ErrorHandler } from 'faultline/server';
+import { createWsErrors, type WsErrors } from 'faultline/ws';
+import * as z from 'zod';
+import type { Auth } from './auth.js';
+import { errors, format } from './catalog.js';
+import type { Platform } from './domain.js';
+
+export interface ChatContext {
+  readonly project: string;
+  readonly chat: string;
+}
+
+export function chatSocket(
+  platform: Platform,
+  auth: Auth,
+  handler: ErrorHandler,
+  heartbeat: number,
+): WsErrors<ChatContext> {
+  return createWsErrors<ChatContext>({
+    errors: handler,
+    event: format,
+    path: '/v1/chat',
+    authenticate(request) {
+      const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
+      auth.authorize(user, 'write');
+      const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+      const project = platform.projects.get(query.get('project') ?? '');
+      if (project.account !== user.account) throw errors.create('PROJECT_NOT_FOUND');
+      const chat = platform.openChat(project, query.get('chat') ?? '');
+      return { key: chat.id, context: { project: project.id, chat: chat.id } };
+    },
+    messages: {
+      schemas: { message: z.object({ type: z.literal('message'), text: z.string().min(1).max(4000) }) },
+    },
+    on: {
+      message: (message: { text: string }, conn) => {
+        const { reply, ended } = platform.say(
+          platform.projects.get(conn.context.project),
+          conn.context.chat,
+          message.text,
+        );
+        conn.send({ type: 'reply', text: reply });
+        if (ended) conn.close(1000, 'conversation ended');
+      },
+    },
+    limits: { heartbeat, connections: { max: 5 } },
+  });
+}
