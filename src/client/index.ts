@@ -7,6 +7,8 @@ export {
   type CloseDecision,
   classifyClose,
   connectSocket,
+  type MessageMatch,
+  matchMessage,
   type SocketClient,
   type SocketEvents,
   type SocketOptions,

@@ -1,9 +1,11 @@
-import { ApiError } from '../catalog/api-error.js';
+import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
+import type { Catalog } from '../catalog/types.js';
 import { errorInitFromBody } from '../format/detect.js';
 import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
 import { parseErrorResponse } from './parse-response.js';
 import { type CloseDecision, classifyClose } from './socket-close.js';
+import { matchMessage } from './socket-messages.js';
 import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
 
 type Listeners = { [E in keyof SocketEvents]: Set<SocketEvents[E]> };
@@ -36,6 +38,21 @@ async function responseOf(res: NodeResponse): Promise<Response> {
   }
   const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
   return new Response(new Blob(chunks as BlobPart[]), { status, headers });
+}
+
+// A message-only event names no code: an interpolated message is read back through the catalog's templates.
+function fromTemplate(init: ApiErrorInit, catalog: Catalog<any>, message: string, status: unknown): void {
+  const found = matchMessage(catalog, message);
+  if (found === undefined || found.details === undefined) return;
+  const entry = found.entry;
+  init.code = entry.code;
+  init.status = typeof status === 'number' ? status : entry.status;
+  init.details = init.details ?? found.details;
+  init.id = entry.id;
+  init.category = entry.category;
+  init.retryable = entry.retryable;
+  init.type = entry.type;
+  init.role = entry.role;
 }
 
 function handshakeDecision(error: ApiError): CloseDecision {
@@ -112,6 +129,9 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     if (event.match(parsed) > 0) {
       const fields = event.parse(parsed) as Record<string, unknown> | undefined;
       const init = errorInitFromBody(parsed, { formats: [event], ...(catalog ? { catalog } : {}) });
+      if (catalog && fields?.code === undefined && typeof fields?.message === 'string') {
+        fromTemplate(init, catalog, fields.message, fields.status);
+      }
       const wait = typeof fields?.retryAfter === 'number' ? fields.retryAfter : undefined;
       if (wait !== undefined) retryAfter = wait;
       const error = new ApiError({ ...init, retryAfter: wait }, { stack: false });

@@ -29,6 +29,19 @@ export function wsRoleCode(catalog: Catalog<any>, role: WsRole): { catalog: Cata
   return { catalog: fallback, code: roleCodes(fallback)[role]! };
 }
 
+/**
+ * A mechanism gives one value (`{ type }`); an entry whose message names it otherwise (`Event type not allowed:
+ * {eventType}`) gets it under that one placeholder's name.
+ */
+function detailsFor(entry: CatalogEntry | undefined, details: unknown): unknown {
+  if (entry === undefined || typeof details !== 'object' || details === null) return details;
+  const placeholders = entry.template.placeholders;
+  const keys = Object.keys(details);
+  if (placeholders.length !== 1 || keys.length !== 1 || placeholders[0] === keys[0]) return details;
+  if (placeholders[0]!.includes('.')) return details;
+  return { [placeholders[0]!]: (details as Record<string, unknown>)[keys[0]!] };
+}
+
 /** The error a catalog raises for a WebSocket mechanism. */
 export function wsRoleError(
   catalog: Catalog<any>,
@@ -39,7 +52,7 @@ export function wsRoleError(
   const { catalog: owner, code } = wsRoleCode(catalog, role);
   return (owner.create as (code: string, details?: unknown, options?: CreateOptions) => ApiError)(
     code,
-    details,
+    detailsFor(owner.get(code), details),
     options,
   );
 }

@@ -1,7 +1,10 @@
-import { classifyClose, connectSocket, type WebSocketConstructor } from 'faultline/client';
-import { wsBehaviourOf } from 'faultline/ws';
+import { defineErrors } from 'faultline';
+import { classifyClose, connectSocket, matchMessage, type WebSocketConstructor } from 'faultline/client';
+import { field } from 'faultline/format';
+import { wsBehaviourOf, wsDefinitions, wsEnvelope } from 'faultline/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { z } from 'zod';
 import { authenticate, catalog } from './ws-fixtures.js';
 import { type Served, serve } from './ws-helpers.js';
 
@@ -81,11 +84,79 @@ describe('connectSocket', () => {
     socket.send({ type: 'end' });
     const [error, decision, info] = await new Promise<any[]>((r) => socket.on('close', (...a) => r(a)));
     expect(errors[0]).toMatchObject({ code: 'AGENT_BUSY', status: 503, retryable: true });
-    expect(errors[0].replyTo ?? 'c9').toBe('c9');
+    expect(errors[0].replyTo).toBe('c9');
     expect(error.code).toBe('SESSION_ENDED');
     expect(decision).toBe('never');
     expect(info.code).toBe(4410);
     expect(socket.state).toBe('closed');
+  });
+
+  it('maps message-only events back to their codes, interpolated messages through the templates', async () => {
+    const messages = defineErrors({
+      ...wsDefinitions,
+      INVALID_EVENT: {
+        status: 400,
+        message: 'Unknown event type or invalid message format',
+        ws: { roles: ['malformedMessage', 'unknownMessageType'] },
+      },
+      EVENT_TYPE_NOT_ALLOWED: {
+        status: 400,
+        message: 'Event type not allowed: {eventType}',
+        details: z.object({ eventType: z.string() }),
+        ws: { roles: ['messageTypeNotAllowed'] },
+      },
+      ROOM_FULL: {
+        status: 409,
+        message: 'Room {room} is full ({count} of {count} seats)',
+        details: z.object({ room: z.string(), count: z.number() }),
+      },
+      ROOM_GONE: { status: 410, message: 'Room {room} is gone', details: z.object({ room: z.string() }) },
+    });
+    const systemMessage = wsEnvelope({
+      type: 'EVENT_TYPE_SYSTEM_MESSAGE',
+      level: 'SYSTEM_MESSAGE_LEVEL_ERROR',
+      message: field.message,
+    });
+    const { url } = await endpoint({
+      errors: { catalog: messages, onError: () => {} },
+      event: systemMessage,
+      messages: { serverOnly: ['EVENT_TYPE_SESSION_END'] },
+      on: {
+        full: () => {
+          throw messages.create('ROOM_FULL', { room: 'a b.c', count: 3 });
+        },
+      },
+    });
+    const socket = connectSocket(`${url}/?session_id=s&access_token=good`, {
+      WebSocket: Ws,
+      catalog: messages,
+      event: systemMessage,
+    });
+    const errors: any[] = [];
+    const texts: unknown[] = [];
+    socket.on('message', (m) => texts.push(m));
+    await new Promise<void>((r) => socket.on('open', r));
+    const three = new Promise<void>((resolve) =>
+      socket.on('error', (e) => {
+        errors.push(e);
+        if (errors.length === 3) resolve();
+      }),
+    );
+    socket.send({ type: 'EVENT_TYPE_SESSION_END' });
+    socket.send('{not json');
+    socket.send({ type: 'full' });
+    await three;
+    expect(errors.map((e) => [e.code, e.status, e.details])).toEqual([
+      ['EVENT_TYPE_NOT_ALLOWED', 400, { eventType: 'EVENT_TYPE_SESSION_END' }],
+      ['INVALID_EVENT', 400, undefined],
+      ['ROOM_FULL', 409, { room: 'a b.c', count: '3' }],
+    ]);
+    expect(errors[0].message).toBe('Event type not allowed: EVENT_TYPE_SESSION_END');
+    expect(texts).toEqual([]);
+    socket.close();
+    expect(matchMessage(messages, 'Room x is gone')).toMatchObject({ entry: { code: 'ROOM_GONE' } });
+    expect(matchMessage(messages, 'Room  is gone')).toBeUndefined();
+    expect(matchMessage(messages, 'Something else')).toBeUndefined();
   });
 
   it('parses a refused handshake like a REST error and stops on a 404', async () => {
