@@ -129,12 +129,14 @@ program
 
 program
   .command('lint')
-  .description('check a catalog: naming, ids, categories, retryable 4xx, descriptions, placeholders')
+  .description(
+    'check a catalog: naming, categories, retryable 4xx, descriptions, placeholders, what its format drops',
+  )
   .argument('<module>', 'a module exporting the catalog')
   .option('--export <name>', 'the export holding the catalog')
   .action(async (module: string, o: { export?: string }) => {
-    const { catalog } = await loadCatalog(module, o.export);
-    const findings = lintCatalog(catalog);
+    const { catalog, format } = await loadCatalog(module, o.export);
+    const findings = lintCatalog(catalog, format ? { format } : {});
     for (const f of findings) process.stdout.write(`${f.level} ${f.code} [${f.rule}] ${f.message}\n`);
     const errors = findings.filter((f) => f.level === 'error').length;
     process.stdout.write(

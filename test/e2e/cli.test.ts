@@ -81,6 +81,13 @@ describe('the faultline CLI', () => {
     expect(cli('lint', 'test/fixtures/catalog.ts').code).toBe(0);
   });
 
+  it('lints a catalog against the format its module exports', () => {
+    const { code, stdout } = cli('lint', 'test/fixtures/lint-format.ts');
+    expect(code).toBe(1);
+    expect(stdout).toContain('warning ROOM_FULL [format] declares id');
+    expect(stdout).toContain('error ROOM_CLOSED [ambiguous-message]');
+  });
+
   it('diffs a snapshot against a module: exit 1 on breaking changes unless --allow-breaking', () => {
     const lock = join(work, 'errors.lock.json');
     expect(cli('snapshot', 'test/fixtures/catalog.ts', '--out', lock).code).toBe(0);
