@@ -5,7 +5,7 @@
  * first. Needs wrk (`apt-get install wrk`) and taskset; every load is bounded in time.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const connections = 32;
 const root = resolve(import.meta.dirname, '../..');
-const kinds = [
+const allKinds = [
   'raw-precomputed',
   'raw-stringify',
   'node-faultline',
@@ -25,11 +25,16 @@ const kinds = [
   'hono-native',
   'hono-faultline',
 ] as const;
-const routes = [
+// BENCH_KINDS / BENCH_ROUTES narrow a run (comma-separated kinds, route paths); the ceiling always runs.
+const only = process.env.BENCH_KINDS?.split(',');
+const kinds = allKinds.filter((k) => !only || k === 'raw-precomputed' || only.includes(k));
+const allRoutes = [
   { name: '404 unknown route', path: '/missing', status: 404 },
   { name: '400 validation', path: '/validate', status: 400, body: '{"email":1}' },
   { name: '429 Retry-After', path: '/limited', status: 429 },
 ] as const;
+const onlyRoutes = process.env.BENCH_ROUTES?.split(',');
+const routes = allRoutes.filter((r) => !onlyRoutes || onlyRoutes.includes(r.path));
 const peers: Record<string, string> = {
   'node-faultline': 'raw-stringify',
   'express-faultline': 'express-native',
@@ -41,6 +46,14 @@ interface Result {
   rps: number;
   p99: string;
   p99Ms: number;
+  /** Server CPU (user + system) per request, in µs: steadier than req/s on a shared machine. */
+  cpu: number;
+}
+
+// utime + stime of a process, in clock ticks (Linux, 100 per second).
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 function toMs(text: string): number {
@@ -97,7 +110,12 @@ function statusOf(url: string, body: string | undefined): Promise<number | undef
   });
 }
 
-function wrk(url: string, script: string | undefined, duration: number): { output: string; result: Result } {
+function wrk(
+  url: string,
+  script: string | undefined,
+  duration: number,
+  pid: number,
+): { output: string; result: Result } {
   const args = [
     '-c',
     '1',
@@ -110,10 +128,13 @@ function wrk(url: string, script: string | undefined, duration: number): { outpu
     '5s',
   ];
   if (script) args.push('-s', script);
+  const before = cpuTicks(pid);
   const output = execFileSync('taskset', [...args, url], { encoding: 'utf8' });
+  const ticks = cpuTicks(pid) - before;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
   const p99 = /\s99%\s+(\S+)/.exec(output)?.[1] ?? '?';
-  return { output, result: { rps, p99, p99Ms: toMs(p99) } };
+  return { output, result: { rps, p99, p99Ms: toMs(p99), cpu: (ticks * 10_000) / Math.max(1, requests) } };
 }
 
 if (!has('wrk') || !has('taskset')) {
@@ -143,14 +164,15 @@ if (!has('wrk') || !has('taskset')) {
         const status = await statusOf(url, 'body' in route ? route.body : undefined);
         if (status !== route.status)
           throw new Error(`${kind} ${route.path} answered ${status}, not ${route.status}`);
-        wrk(url, scripts[route.path], 1);
+        wrk(url, scripts[route.path], 1, child.pid!);
       }
     }
     for (let round = 0; round < rounds; round++) {
       for (const route of routes) {
         for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
-          const url = `http://127.0.0.1:${servers.get(kind)!.port}${route.path}`;
-          const { output, result } = wrk(url, scripts[route.path], seconds);
+          const server = servers.get(kind)!;
+          const url = `http://127.0.0.1:${server.port}${route.path}`;
+          const { output, result } = wrk(url, scripts[route.path], seconds, server.child.pid!);
           if (/Socket errors/.test(output))
             console.error(`${kind} ${route.path}: ${/Socket errors.*/.exec(output)?.[0]}`);
           const key = `${kind} ${route.name}`;
@@ -171,6 +193,7 @@ if (!has('wrk') || !has('taskset')) {
       const p99s = runs.map((r) => r.p99Ms);
       byRoute.set(route.name, {
         rps: median(runs.map((r) => r.rps)),
+        cpu: median(runs.map((r) => r.cpu)),
         p99: `${median(p99s).toFixed(2)}ms`,
         p99Ms: median(p99s),
       });
@@ -181,33 +204,35 @@ if (!has('wrk') || !has('taskset')) {
   console.log(
     `\n## HTTP error paths (median of ${rounds} interleaved rounds of ${seconds}s per route, ${connections} connections, servers on core 0, wrk on core 1)\n`,
   );
-  console.log(`| server | ${routes.map((r) => `${r.name} req/s (p99)`).join(' | ')} |`);
+  console.log(`| server | ${routes.map((r) => `${r.name} req/s (p99) · server CPU µs/req`).join(' | ')} |`);
   console.log(`| --- | ${routes.map(() => '---:').join(' | ')} |`);
   for (const [kind, byRoute] of results) {
     const cells = routes.map((r) => {
       const x = byRoute.get(r.name)!;
-      return `${Math.round(x.rps).toLocaleString('en-US')} (${x.p99})`;
+      return `${Math.round(x.rps).toLocaleString('en-US')} (${x.p99}) · ${x.cpu.toFixed(1)}`;
     });
     console.log(`| ${kind} | ${cells.join(' | ')} |`);
   }
-  console.log(`\n| faultline vs its peer | ${routes.map((r) => r.name).join(' | ')} |`);
+  // Two ratios per cell: throughput (ours / theirs) and CPU per request (theirs / ours); above 1 is faster.
+  const ratio = (ours: Result, theirs: Result) =>
+    `${(ours.rps / theirs.rps).toFixed(2)}× · ${(theirs.cpu / ours.cpu).toFixed(2)}×`;
+  console.log(`\n| faultline vs its peer (req/s · CPU) | ${routes.map((r) => r.name).join(' | ')} |`);
   console.log(`| --- | ${routes.map(() => '---:').join(' | ')} |`);
   for (const [kind, peer] of Object.entries(peers)) {
-    const cells = routes.map((r) => {
-      const ours = results.get(kind)!.get(r.name)!.rps;
-      const theirs = results.get(peer)!.get(r.name)!.rps;
-      return `${(ours / theirs).toFixed(2)}×`;
-    });
+    if (!results.has(kind) || !results.has(peer)) continue;
+    const cells = routes.map((r) => ratio(results.get(kind)!.get(r.name)!, results.get(peer)!.get(r.name)!));
     console.log(`| ${kind} / ${peer} | ${cells.join(' | ')} |`);
   }
   const ceiling = results.get('raw-precomputed')!;
-  console.log(`\n| stack vs raw node:http precomputed | ${routes.map((r) => r.name).join(' | ')} |`);
+  console.log(
+    `\n| stack vs raw node:http precomputed (req/s · CPU) | ${routes.map((r) => r.name).join(' | ')} |`,
+  );
   console.log(`| --- | ${routes.map(() => '---:').join(' | ')} |`);
   for (const [kind, byRoute] of results) {
-    const cells = routes.map((r) => `${(byRoute.get(r.name)!.rps / ceiling.get(r.name)!.rps).toFixed(2)}×`);
+    const cells = routes.map((r) => ratio(byRoute.get(r.name)!, ceiling.get(r.name)!));
     console.log(`| ${kind} | ${cells.join(' | ')} |`);
   }
   console.log(
-    `\nCeiling (raw node:http, precomputed bodies): ${routes.map((r) => `${r.name} ${Math.round(ceiling.get(r.name)!.rps).toLocaleString('en-US')} req/s`).join(', ')}.`,
+    `\nCeiling (raw node:http, precomputed bodies): ${routes.map((r) => `${r.name} ${Math.round(ceiling.get(r.name)!.rps).toLocaleString('en-US')} req/s, ${ceiling.get(r.name)!.cpu.toFixed(1)} µs CPU/req`).join('; ')}.`,
   );
 }
