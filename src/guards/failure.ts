@@ -17,7 +17,14 @@ export function storeOf(options: StoreOptions): Store {
 }
 
 /** Compiled failure handling of one guard. */
-export type Decide = <T>(request: GuardRequest, call: () => Awaitable<T>) => Awaitable<T | typeof admitted>;
+export interface Decide {
+  /** Runs a store call under the failure policy and timeout. */
+  <T>(request: GuardRequest, call: () => Awaitable<T>): Awaitable<T | typeof admitted>;
+  /** The policy's answer to a failure: `admitted`, or a throw. */
+  fail(error: unknown, request: GuardRequest): typeof admitted;
+  /** A pending store answer under the timeout and the policy. */
+  settle<T>(pending: Promise<T>, request: GuardRequest): Promise<T | typeof admitted>;
+}
 
 /**
  * Wraps store calls in the guard's failure policy and timeout: a failure or a timeout never escapes as a
@@ -42,14 +49,7 @@ export function compileFailure(options: StoreOptions): Decide {
     throw raise('storeUnavailable', undefined, { 'retry-after': retryAfter });
   }
 
-  return <T>(request: GuardRequest, call: () => Awaitable<T>): Awaitable<T | typeof admitted> => {
-    let pending: Awaitable<T>;
-    try {
-      pending = call();
-    } catch (error) {
-      return fail(error, request);
-    }
-    if (!(pending instanceof Promise)) return pending;
+  function settle<T>(pending: Promise<T>, request: GuardRequest): Promise<T | typeof admitted> {
     return new Promise<T | typeof admitted>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -76,5 +76,16 @@ export function compileFailure(options: StoreOptions): Decide {
         },
       );
     });
+  }
+
+  const decide = <T>(request: GuardRequest, call: () => Awaitable<T>): Awaitable<T | typeof admitted> => {
+    let pending: Awaitable<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      return fail(error, request);
+    }
+    return pending instanceof Promise ? settle(pending, request) : pending;
   };
+  return Object.assign(decide, { fail, settle });
 }

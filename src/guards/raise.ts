@@ -1,6 +1,11 @@
-import type { ApiError } from '../catalog/api-error.js';
+import { ApiError } from '../catalog/api-error.js';
 import type { BuiltinRole } from '../catalog/standard.js';
 import { standardErrors } from '../catalog/standard-errors.js';
+import type { CatalogEntry } from '../catalog/types.js';
+
+// The standard entries hold no headers and no placeholders: a denial builds its error directly, without
+// the catalog's option merging, as an API under attack answers mostly these.
+const entries = new Map<BuiltinRole, CatalogEntry>();
 
 /** The error of a built-in role, which the user's catalog renames when the adapter resolves it. */
 export function raise(
@@ -9,10 +14,26 @@ export function raise(
   headers?: Record<string, string>,
   message?: string,
 ): ApiError {
-  const options: { headers?: Record<string, string>; message?: string } = {};
-  if (headers) options.headers = headers;
-  if (message !== undefined) options.message = message;
-  return standardErrors.builtin(role, details, options);
+  let entry = entries.get(role);
+  if (entry === undefined) {
+    entry = standardErrors.get(standardErrors.builtins[role])!;
+    entries.set(role, entry);
+  }
+  return new ApiError(
+    {
+      code: entry.code,
+      status: entry.status,
+      message: message ?? entry.message,
+      details,
+      id: entry.id,
+      category: entry.category,
+      retryable: entry.retryable,
+      headers: headers ?? entry.headers,
+      type: entry.type,
+      role,
+    },
+    { stack: entry.status >= 500 },
+  );
 }
 
 /** Whole seconds for `Retry-After` (RFC 9110 delay-seconds): rounded up, never below 1 for a wait. */

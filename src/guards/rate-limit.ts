@@ -144,9 +144,59 @@ export function rateLimit(
     }
   }
 
+  // One policy (the common case): no arrays, no closures per request.
+  function concludeOne(
+    context: GuardContext,
+    policy: Compiled,
+    decision: RateDecision | typeof admitted,
+  ): undefined {
+    if (decision === admitted) return undefined;
+    if (!decision.allowed) {
+      const wait = seconds(decision.retryAfter);
+      throw raise(
+        'rateLimited',
+        { policies: [policy.name] },
+        {
+          'retry-after': String(wait),
+          'ratelimit-policy': policy.policyField,
+          ratelimit: `${policy.label};r=0;t=${wait}`,
+        },
+      );
+    }
+    if (headers) {
+      addHeader(context.headers, 'ratelimit-policy', policy.policyField);
+      addHeader(
+        context.headers,
+        'ratelimit',
+        `${policy.label};r=${decision.remaining};t=${seconds(decision.reset)}`,
+      );
+    }
+    return undefined;
+  }
+
+  function checkOne(context: GuardContext, policy: Compiled) {
+    const key = policy.key(context.request);
+    if (key === undefined) return undefined;
+    let decision: RateDecision | typeof admitted | Promise<RateDecision>;
+    try {
+      decision = store.rate(policy.prefix + key, policy.input);
+    } catch (error) {
+      decision = decide.fail(error, context.request);
+    }
+    if (decision instanceof Promise) {
+      return decide
+        .settle(decision, context.request)
+        .then((settled) => concludeOne(context, policy, settled));
+    }
+    return concludeOne(context, policy, decision);
+  }
+
+  const single = policies.length === 1 ? policies[0] : undefined;
+
   return {
     kind: 'rateLimit',
     check(context) {
+      if (single) return checkOne(context, single);
       const used: Compiled[] = [];
       const keys: string[] = [];
       const decisions: (RateDecision | typeof admitted | Promise<RateDecision | typeof admitted>)[] = [];
