@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/types.js';
-import { websocketHtml } from './websocket.js';
 import { columnsOf, type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
 import { contractNote } from './text.js';
+import { websocketHtml } from './websocket.js';
 
 const entities: Record<string, string> = {
   '&': '&amp;',

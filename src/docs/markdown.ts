@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/types.js';
-import { websocketMarkdown } from './websocket.js';
 import { columnsOf, type DocGroup, type DocModel, type DocsOptions, describeCatalog } from './model.js';
 import { contractNote } from './text.js';
+import { websocketMarkdown } from './websocket.js';
 
 function cell(text: string | number | undefined): string {
   return text === undefined ? '' : String(text).replace(/\r?\n/g, ' ').replaceAll('|', '\\|');

@@ -18,7 +18,8 @@ function render(errors: Catalog<any>, format: ErrorFormat) {
   return renderMarkdown(errors, { format, date: '2026-01-01', includeStandard: false });
 }
 
-const listed = <Row extends ReferenceRow>(rows: readonly Row[]) => rows.filter((row) => row.source === undefined);
+const listed = <Row extends ReferenceRow>(rows: readonly Row[]) =>
+  rows.filter((row) => row.source === undefined);
 const coded = (rows: readonly ReferenceRow[]) =>
   rows.filter((row): row is ReferenceRow & { catalogCode: string } => row.catalogCode !== null);
 
