@@ -68,7 +68,12 @@ const keepByDefault = (status: number) => status < 500 && status !== 408 && stat
 const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 const bare = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-/** The key of an `Idempotency-Key` field value, or undefined when it is malformed. */
+/**
+ * The key of an `Idempotency-Key` field value (an RFC 8941 string, or a bare token), or undefined when it is
+ * malformed, empty or longer than `maxLength`.
+ * @example
+ * parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"') // '8e03978e-…'
+ */
 export function parseIdempotencyKey(value: string, maxLength = 255): string | undefined {
   const trimmed = value.trim();
   const match = quoted.exec(trimmed);

@@ -1,7 +1,11 @@
 import { headerOf } from '../server/request.js';
 import type { GuardRequest, KeyOf } from './types.js';
 
-/** The /64 (or given) prefix of an IPv6 address, the address itself for IPv4 (IPv4-mapped unwrapped). */
+/**
+ * The /64 (or given) prefix of an IPv6 address, the address itself for IPv4 (IPv4-mapped unwrapped).
+ * @example
+ * ipPrefix('2001:db8:1:2::9') // '2001:db8:1:2::/64'
+ */
 export function ipPrefix(ip: string, ipv6Subnet = 64): string {
   if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
   if (!ip.includes(':')) return ip;

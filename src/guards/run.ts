@@ -3,7 +3,11 @@ import type { Guard, GuardContext, Replay } from './types.js';
 
 /**
  * Runs guards in order over one request: resolves with a replay to send instead of the handler, or
- * undefined to go on; throws (rejects with) the first denial. Synchronous while every guard is.
+ * undefined to go on; throws (rejects with) the first denial. Synchronous while every guard is. Adapters
+ * call it; a custom integration builds the `GuardContext` itself.
+ * @example
+ * const replay = await runGuards([limit, once], context);
+ * if (replay) send(replay.replay); else next();
  */
 export function runGuards(
   guards: readonly Guard[],
