@@ -5,8 +5,7 @@
  * one the same failure would have over HTTP, for docs and clients that map both).
  */
 import { defineErrors } from 'faultline';
-import { echo, envelope, field } from 'faultline/format';
-import { wsEnvelope } from 'faultline/ws';
+import { envelope, field } from 'faultline/format';
 import * as z from 'zod';
 
 const wsEvent = 'Arrives as an EVENT_TYPE_SYSTEM_MESSAGE event; the connection remains open.';
@@ -285,15 +284,3 @@ export const errors = defineErrors(
 
 /** Message-only errors: `{ error }`, the code resolved from the message by the catalog. */
 export const format = envelope({ error: field.message });
-
-/**
- * The WebSocket error event: an `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` whose
- * message is the catalog's; the client's `metadata` is echoed back.
- */
-export const event = wsEnvelope({
-  type: 'EVENT_TYPE_SYSTEM_MESSAGE',
-  id: field.eventId,
-  timestamp: field.timestamp,
-  system_message: { level: 'SYSTEM_MESSAGE_LEVEL_ERROR', message: field.message },
-  metadata: echo('metadata'),
-});

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, event, format } from '../../examples/reference/001.js';
+import { errors, format } from '../../examples/reference/001.js';
 import { start } from '../../examples/seeds/001/app.js';
+import { event } from '../../examples/seeds/001/catalog.js';
 import type { Connector } from '../../examples/seeds/001/domain.js';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';

@@ -1,2 +1,17 @@
-/** The catalog, message-only envelope and WebSocket event of page 001, as the reference catalog holds them. */
-export { errors, event, format } from '../../reference/001.js';
+/** The catalog and message-only envelope of page 001, and the WebSocket error event the page describes. */
+import { echo, field } from 'faultline/format';
+import { wsEnvelope } from 'faultline/ws';
+
+export { errors, format } from '../../reference/001.js';
+
+/**
+ * The WebSocket error event: an `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` whose
+ * message is the catalog's; the client's `metadata` is echoed back.
+ */
+export const event = wsEnvelope({
+  type: 'EVENT_TYPE_SYSTEM_MESSAGE',
+  id: field.eventId,
+  timestamp: field.timestamp,
+  system_message: { level: 'SYSTEM_MESSAGE_LEVEL_ERROR', message: field.message },
+  metadata: echo('metadata'),
+});
