@@ -139,7 +139,7 @@ export class Connection<C> implements WsConnection<C> {
     safeClose(this.socket, code, reason);
   }
 
-  /** Receives one message from `ws`. */
+  /** Receives one message from `ws`. No closure is made per message on the path of a valid one. */
   receive(data: RawData, isBinary: boolean): void {
     if (this.closing) return;
     this.idleTimer?.refresh();
@@ -149,59 +149,62 @@ export class Connection<C> implements WsConnection<C> {
       return;
     }
     if (isBinary) {
-      if (state.acceptBinary && state.binary) {
-        this.run(() => state.binary!(toBuffer(data), this), {});
-      } else {
-        this.notifyRole('unsupportedMessage', {});
-      }
+      if (state.acceptBinary && state.binary) this.call(state.binary, toBuffer(data), undefined);
+      else this.notifyRole('unsupportedMessage', {});
       return;
     }
     let message: unknown;
     try {
       message = JSON.parse(toBuffer(data).toString('utf8'));
     } catch {
-      this.gate(undefined, () => this.notifyRole('malformedMessage', {}));
+      if (this.admit(undefined, undefined)) this.proceed(undefined, undefined);
       return;
     }
-    const context: EventContext = { event: message, replyTo: idOf(message, state.idField) };
     const type = isRecord(message) ? message[state.typeField] : undefined;
-    if (typeof type !== 'string') {
-      this.gate(undefined, () => this.notifyRole('malformedMessage', context));
-      return;
-    }
-    this.gate(type, () => this.dispatch(type, message as Record<string, unknown>, context));
+    const known = typeof type === 'string' ? type : undefined;
+    if (this.admit(known, message)) this.proceed(known, message);
   }
 
-  /** Runs the message guards (the rate), then `next` for a message they admit. */
-  private gate(type: string | undefined, next: () => void): void {
+  /** The context of an error answering `message`: the message itself and its id. */
+  private contextOf(message: unknown): EventContext {
+    return message === undefined ? {} : { event: message, replyTo: idOf(message, this.state.idField) };
+  }
+
+  /** After the guards: a message without a type is malformed; one with a type is dispatched. */
+  private proceed(type: string | undefined, message: unknown): void {
+    if (type === undefined) this.notifyRole('malformedMessage', this.contextOf(message));
+    else this.dispatch(type, message as Record<string, unknown>);
+  }
+
+  /**
+   * Runs the message guards (the rate): true when the message goes on now; false when it was refused or
+   * waits for a store that answers asynchronously (it then goes on by itself).
+   */
+  private admit(type: string | undefined, message: unknown): boolean {
     const limiter = this.state.limiter;
-    if (limiter === undefined || (type !== undefined && this.state.exempt.has(type))) {
-      next();
-      return;
-    }
+    if (limiter === undefined || (type !== undefined && this.state.exempt.has(type))) return true;
     let verdict: MessageVerdict | Promise<MessageVerdict>;
     try {
       verdict = limiter.check(this.guardRequest);
     } catch (thrown) {
       this.raise(thrown, {});
-      return;
+      return false;
     }
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => this.decide(v, type, next),
-        (thrown) => this.raise(thrown, {}),
-      );
-    } else {
-      this.decide(verdict, type, next);
-    }
+    if (!(verdict instanceof Promise)) return this.decide(verdict, type);
+    verdict.then(
+      (settled) => {
+        if (this.decide(settled, type)) this.proceed(type, message);
+      },
+      (thrown) => this.raise(thrown, {}),
+    );
+    return false;
   }
 
-  private decide(verdict: MessageVerdict, type: string | undefined, next: () => void): void {
-    if (this.closing) return;
+  private decide(verdict: MessageVerdict, type: string | undefined): boolean {
+    if (this.closing) return false;
     if (verdict.allowed) {
       this.violations = 0;
-      next();
-      return;
+      return true;
     }
     this.violations++;
     const wait = waitOf(verdict.error);
@@ -215,10 +218,11 @@ export class Connection<C> implements WsConnection<C> {
         : this.toError(verdict.error);
     if (this.state.over === 'close' || this.violations >= this.state.closeAfter) {
       this.failWith(error, context);
-      return;
+      return false;
     }
     this.drop({ reason: 'rate', key: this.key, type, retryAfter: wait });
     if (this.state.over === 'event') this.raise(error, context);
+    return false;
   }
 
   private drop(info: DropInfo): void {
@@ -229,49 +233,61 @@ export class Connection<C> implements WsConnection<C> {
     }
   }
 
-  private dispatch(type: string, message: Record<string, unknown>, context: EventContext): void {
+  private dispatch(type: string, message: Record<string, unknown>): void {
     const state = this.state;
     if (state.serverOnly.has(type)) {
-      this.notifyRole('messageTypeNotAllowed', context, { type });
+      this.notifyRole('messageTypeNotAllowed', this.contextOf(message), { type });
       return;
     }
     const handler = state.on[type];
     const schema = state.schemas[type];
     if (handler === undefined && schema === undefined) {
-      this.notifyRole('unknownMessageType', context, { type });
+      this.notifyRole('unknownMessageType', this.contextOf(message), { type });
       return;
     }
     if (schema === undefined) {
-      this.run(() => handler!(message, this), context);
+      this.call(handler!, message, message);
       return;
     }
     let result: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>;
     try {
       result = schema['~standard'].validate(message);
     } catch (thrown) {
-      this.raise(thrown, context);
+      this.raise(thrown, this.contextOf(message));
       return;
     }
-    const then = (r: StandardSchemaV1.Result<unknown>) => {
-      if (r.issues) {
-        const error = state.catalog.builtin('validation', undefined, {
-          fieldErrors: fieldErrorsOf(r.issues) ?? [],
-        });
-        this.raise(error, context);
-      } else if (handler) {
-        this.run(() => handler(r.value, this), context);
-      }
-    };
-    if (result instanceof Promise) result.then(then, (thrown) => this.raise(thrown, context));
-    else then(result);
+    if (result instanceof Promise) {
+      result.then(
+        (settled) => this.validated(settled, handler, message),
+        (thrown) => this.raise(thrown, this.contextOf(message)),
+      );
+    } else {
+      this.validated(result, handler, message);
+    }
   }
 
-  private run(task: () => unknown, context: EventContext): void {
+  private validated(
+    result: StandardSchemaV1.Result<unknown>,
+    handler: MessageHandler<C> | undefined,
+    message: unknown,
+  ): void {
+    if (result.issues) {
+      const error = this.state.catalog.builtin('validation', undefined, {
+        fieldErrors: fieldErrorsOf(result.issues) ?? [],
+      });
+      this.raise(error, this.contextOf(message));
+    } else if (handler) {
+      this.call(handler, result.value, message);
+    }
+  }
+
+  /** Calls a handler; anything it throws or rejects with answers `message` with an error event. */
+  private call(handler: (value: any, conn: this) => unknown, value: unknown, message: unknown): void {
     try {
-      const result = task();
-      if (result instanceof Promise) result.catch((thrown) => this.raise(thrown, context));
+      const result = handler(value, this);
+      if (result instanceof Promise) result.catch((thrown) => this.raise(thrown, this.contextOf(message)));
     } catch (thrown) {
-      this.raise(thrown, context);
+      this.raise(thrown, this.contextOf(message));
     }
   }
 
