@@ -7,7 +7,11 @@ import { problemJson } from '../format/problem-json.js';
 import { fieldsOf } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
 
-/** The rules of `lintCatalog`, each with what it checks. */
+/**
+ * The rules of `lintCatalog`, each with what it checks.
+ * @example
+ * for (const [rule, checks] of Object.entries(lintRules)) console.log(`${rule}: ${checks}`);
+ */
 export const lintRules = Object.freeze({
   naming: 'Every code follows the naming convention most codes of the catalog follow.',
   status: 'Codes answered with a 2xx status are flagged: clients that read only error statuses miss them.',

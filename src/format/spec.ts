@@ -70,24 +70,40 @@ export type DetailsCarriageOf<S> =
         ? 'maybe'
         : 'never';
 
-/** References to the fields of an error, for envelope declarations: one per row of the field table. */
+/**
+ * References to the fields of an error, for envelope declarations: one per row of the field table.
+ * @example
+ * envelope({ success: false, code: field.code, error: field.message });
+ */
 export const field: { readonly [F in ErrorField]: { readonly $field: F } } = Object.freeze(
   Object.fromEntries(Object.keys(errorFields).map((name) => [name, Object.freeze({ $field: name })])),
 ) as never;
 
-/** Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`. */
+/**
+ * Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`.
+ * @example
+ * envelope({ code: field.code, errors: fieldErrors('map') }); // { "errors": { "email": "Required" } }
+ */
 export function fieldErrors<const S extends FieldErrorStyle>(
   style: S,
 ): { readonly $field: 'errors'; readonly style: S } {
   return { $field: 'errors', style };
 }
 
-/** Writes `null` where the error has no value for the field, instead of leaving the member out. */
+/**
+ * Writes `null` where the error has no value for the field, instead of leaving the member out.
+ * @example
+ * envelope({ error_id: orNull(field.correlationId), code: field.code });
+ */
 export function orNull<const R extends FieldRef>(ref: R): R & { readonly missing: 'null' } {
   return { ...ref, missing: 'null' };
 }
 
-/** The first of several alternatives that has a value. */
+/**
+ * The first of several alternatives that has a value.
+ * @example
+ * envelope({ code: field.code, details: first(fieldErrors('path'), field.details) });
+ */
 export function first<const A extends readonly EnvelopeNode[]>(...alternatives: A): { readonly $first: A } {
   return { $first: alternatives };
 }
@@ -101,7 +117,11 @@ export function echo(path: string): { readonly $field: 'echo'; readonly path: st
   return { $field: 'echo', path };
 }
 
-/** A time member in a unit: ISO 8601 text (the default), epoch milliseconds or epoch seconds. */
+/**
+ * A time member in a unit: ISO 8601 text (the default), epoch milliseconds or epoch seconds.
+ * @example
+ * envelope({ type: 'error', at: timestamp('ms'), error: { code: field.code } });
+ */
 export function timestamp(unit: 'iso' | 'ms' | 's'): {
   readonly $field: 'timestamp';
   readonly unit: typeof unit;
@@ -109,12 +129,20 @@ export function timestamp(unit: 'iso' | 'ms' | 's'): {
   return { $field: 'timestamp', unit };
 }
 
-/** The wait before sending again, in seconds (the default) or milliseconds. */
+/**
+ * The wait before sending again, in seconds (the default) or milliseconds.
+ * @example
+ * envelope({ type: 'error', retry_after_ms: retryAfter('ms'), error: { code: field.code } });
+ */
 export function retryAfter(unit: 's' | 'ms'): { readonly $field: 'retryAfter'; readonly unit: typeof unit } {
   return { $field: 'retryAfter', unit };
 }
 
-/** A literal value, written as is. */
+/**
+ * A literal value, written as is, for values that would otherwise read as a declaration.
+ * @example
+ * envelope({ code: field.code, meta: literal({ $field: 'not a reference' }) });
+ */
 export function literal(value: unknown): Literal {
   return { $literal: value };
 }
@@ -217,6 +245,8 @@ export interface FieldPlacement {
 /**
  * Where a declaration places each field, in body order; a field inside `first(...)` is listed with
  * `always: false`, since another alternative may stand in its place.
+ * @example
+ * fieldsOf(problemJson.spec).find((p) => p.field === 'correlationId'); // { path: ['correlation_id'], always: false, … }
  */
 export function fieldsOf(spec: EnvelopeSpec): FieldPlacement[] {
   const placements: FieldPlacement[] = [];
