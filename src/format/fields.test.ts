@@ -243,6 +243,17 @@ describe('the fields of WebSocket events', () => {
     );
   });
 
+  it('writes ISO times as Date does, across seconds, before 1970 and past year 9999', () => {
+    const format = envelope({ code: field.code, at: field.timestamp });
+    const times = [0, 999, 1000, 1_700_000_000_123.9, -1, -86_400_001, Date.UTC(10_000, 0, 1, 0, 0, 0, 5)];
+    for (let i = 0; i < 200; i++) times.push(Math.floor(Math.random() * 4e12) - 1e12);
+    for (const t of times) {
+      expect(JSON.parse(format.serialize({ ...bare, timestamp: t })).at, String(t)).toBe(
+        new Date(t).toISOString(),
+      );
+    }
+  });
+
   it('rejects an echo without a path and a unit the field does not know', () => {
     expect(() => envelope({ m: field.echo })).toThrow(/FAULTLINE_INVALID_FORMAT.*echo needs a path/);
     expect(() => envelope({ t: { $field: 'timestamp', unit: 'h' } } as never)).toThrow(/unit h/);
