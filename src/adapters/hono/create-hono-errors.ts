@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type {
   Context,
@@ -10,6 +11,7 @@ import { standardErrors } from '../../catalog/standard-errors.js';
 import {
   type BodyLimits,
   type BodyOptions,
+  bodyTooLarge,
   checkJsonRequest,
   decodeJson,
   readWebBody,
@@ -21,7 +23,7 @@ import { pathOf } from '../../server/request.js';
 import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { markUnread } from '../node/read-body.js';
+import { markUnread, readNodeBody } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
 import { incomingOf, toRequestView } from './request.js';
 import { translate } from './translate.js';
@@ -91,6 +93,24 @@ function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[]
   return methods;
 }
 
+type RawBodyIncoming = IncomingMessage & { rawBody?: unknown };
+
+/**
+ * Under `@hono/node-server`, reads the body from node's request as the other adapters do (413 and 408,
+ * lingering close) instead of through a Web stream, and leaves the bytes as `incoming.rawBody`, which
+ * the server's `Request` serves to any later reader (`c.req.raw.arrayBuffer()`, `.body`).
+ */
+async function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits): Promise<Uint8Array> {
+  const kept = incoming.rawBody;
+  if (kept instanceof Uint8Array) {
+    if (kept.length > limits.limit) throw bodyTooLarge();
+    return kept;
+  }
+  const bytes = await readNodeBody(incoming, limits);
+  incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes;
+}
+
 /**
  * Creates Hono's error layer: `HTTPException`, validator failures and anything thrown become the catalog
  * response, on `@hono/node-server` and on any Web runtime; the built-ins (404, 405, OPTIONS, 413, 415,
@@ -122,8 +142,9 @@ export function createHonoErrors(
     const incoming = incomingOf(c);
     const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
     try {
+      // `c.req.raw.body` is asked only off node: there it would build a Web Request and stream.
       if (
-        !checkJsonRequest(view, limits, c.req.raw.body !== null || incoming !== undefined ? undefined : false)
+        !checkJsonRequest(view, limits, incoming !== undefined || c.req.raw.body !== null ? undefined : false)
       )
         return;
     } catch (error) {
@@ -132,15 +153,9 @@ export function createHonoErrors(
     }
     let bytes: Uint8Array;
     if (cache.arrayBuffer) bytes = new Uint8Array((await cache.arrayBuffer) as ArrayBuffer);
-    else if (c.req.raw.body) {
-      try {
-        // Under @hono/node-server a refused body stays open: the lingering close discards the rest.
-        bytes = await readWebBody(c.req.raw.body, limits, incoming === undefined);
-      } catch (error) {
-        if (incoming) markUnread(incoming);
-        throw error;
-      }
-    } else bytes = new Uint8Array(0);
+    else if (incoming) bytes = await readIncoming(incoming, limits);
+    else if (c.req.raw.body) bytes = await readWebBody(c.req.raw.body, limits);
+    else bytes = new Uint8Array(0);
     const { text } = decodeJson(bytes, limits.maxDepth);
     // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
     cache.text = Promise.resolve(text);

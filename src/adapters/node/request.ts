@@ -2,23 +2,31 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestView } from '../../server/request.js';
 
 /**
- * A request view over node's `rawHeaders`: faultline reads one or two headers per error, and node's
- * `req.headers` builds an object of all of them on first access.
+ * Headers read straight from node's `rawHeaders`: faultline reads one or two headers per error, and
+ * node's `req.headers` builds an object of all of them on first access. A class, so that a view
+ * allocates no closure per request.
  */
+export class RawHeaders {
+  constructor(private readonly raw: readonly string[]) {}
+
+  /** The first value of a header; `name` must be lower case. */
+  get(name: string): string | null {
+    const raw = this.raw;
+    const length = name.length;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length === length && (key === name || key.toLowerCase() === name)) return raw[i + 1]!;
+    }
+    return null;
+  }
+}
+
+/** A request view over node's `rawHeaders`. */
 export function toRequestView(req: IncomingMessage): RequestView {
-  const raw = req.rawHeaders;
   return {
     method: req.method,
     url: req.url,
     ip: req.socket?.remoteAddress,
-    headers: {
-      get(name: string): string | null {
-        for (let i = 0; i < raw.length; i += 2) {
-          const key = raw[i]!;
-          if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1]!;
-        }
-        return null;
-      },
-    },
+    headers: new RawHeaders(req.rawHeaders),
   };
 }
