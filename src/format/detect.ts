@@ -5,6 +5,7 @@ import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { commonFormats } from './common.js';
 import { fieldList } from './fields.js';
+import { matchMessage } from './match-message.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
 /** Options of `parseErrorBody`. */
@@ -70,13 +71,13 @@ export function errorInitFromBody(
       ? status
       : undefined;
   let entry: CatalogEntry | undefined;
-  if (catalog) {
-    entry =
-      parsed.code !== undefined
-        ? catalog.get(parsed.code)
-        : parsed.message !== undefined
-          ? catalog.byMessage(parsed.message)
-          : undefined;
+  let details: unknown;
+  if (catalog && parsed.code !== undefined) entry = catalog.get(parsed.code);
+  else if (catalog && parsed.message !== undefined) {
+    // A body without a code names its error by message: exact, or a template with its values read back.
+    const match = matchMessage(catalog, parsed.message);
+    entry = match?.entry;
+    details = match?.details;
   }
   const finalStatus = givenStatus ?? entry?.status ?? 500;
   // What the body holds wins; the catalog's entry fills in what it leaves out.
@@ -90,6 +91,7 @@ export function errorInitFromBody(
   init.code ??= codeForStatus(finalStatus, catalog);
   init.message = parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus);
   init.correlationId ??= correlationId;
+  if (init.details === undefined && details !== undefined) init.details = details;
   if (entry?.role !== undefined) init.role = entry.role;
   return init as unknown as ApiErrorInit;
 }

@@ -14,6 +14,7 @@ import {
   problemJson,
 } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 
 /** The example bodies printed in the reference pages, compacted. */
 const pages = {
@@ -243,5 +244,37 @@ describe('problemJson', () => {
     expect(JSON.parse(problemJson.serialize(a)).status).toBe(429);
     expect(JSON.parse(problemJson.serialize(b)).status).toBe(503);
     expect(JSON.parse(problemJson.serialize(a)).correlation_id).toBe('a');
+  });
+});
+
+describe('parseErrorBody with a catalog, for bodies without a code', () => {
+  const catalog = defineErrors({
+    SESSION_NOT_FOUND: {
+      status: 404,
+      message: 'Session {sessionId} not found',
+      details: z.object({ sessionId: z.string() }),
+    },
+    SESSION_ENDED: { status: 410, message: 'Session ended' },
+  });
+
+  it('maps an interpolated message back to its code, with the values its placeholders held', () => {
+    const error = parseErrorBody(
+      { success: false, error: 'Session s-1 not found' },
+      { formats: [messageEnvelope], catalog },
+    );
+    expect(error).toMatchObject({ code: 'SESSION_NOT_FOUND', status: 404, details: { sessionId: 's-1' } });
+  });
+
+  it('maps an exact message to its code and leaves an unknown one to the status', () => {
+    expect(
+      parseErrorBody({ success: false, error: 'Session ended' }, { formats: [messageEnvelope], catalog })
+        .code,
+    ).toBe('SESSION_ENDED');
+    expect(
+      parseErrorBody(
+        { success: false, error: 'Something else' },
+        { formats: [messageEnvelope], catalog, status: 409 },
+      ),
+    ).toMatchObject({ code: 'CONFLICT', status: 409 });
   });
 });

@@ -1,0 +1,90 @@
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
+
+/** A message matched back to its catalog entry, with the values its placeholders held. */
+export interface MessageMatch {
+  readonly entry: CatalogEntry;
+  /** The placeholders' values by path (`{ eventType: 'EVENT_TYPE_X' }`); undefined for a fixed message. */
+  readonly details: Record<string, unknown> | undefined;
+}
+
+interface Pattern {
+  readonly entry: CatalogEntry;
+  readonly regex: RegExp;
+  readonly paths: readonly string[];
+  /** Characters of fixed text: the most specific template wins when several match. */
+  readonly fixed: number;
+}
+
+const placeholder = /\{([A-Za-z_$][\w$]*(?:\.[\w$]+)*)\}/g;
+const special = /[.*+?^${}()|[\]\\]/g;
+const matchers = new WeakMap<Catalog<any>, (message: string) => MessageMatch | undefined>();
+
+function patternOf(entry: CatalogEntry): Pattern | undefined {
+  const paths = entry.template.placeholders;
+  if (paths.length === 0) return undefined;
+  let source = '^';
+  let fixed = 0;
+  let last = 0;
+  for (const found of entry.message.matchAll(placeholder)) {
+    const text = entry.message.slice(last, found.index);
+    source += `${text.replace(special, '\\$&')}([\\s\\S]+?)`;
+    fixed += text.length;
+    last = found.index + found[0].length;
+  }
+  const tail = entry.message.slice(last);
+  source += `${tail.replace(special, '\\$&')}$`;
+  fixed += tail.length;
+  // A template that is all placeholders would match any text: it cannot identify a code.
+  if (fixed === 0) return undefined;
+  return { entry, regex: new RegExp(source), paths, fixed };
+}
+
+function assign(details: Record<string, unknown>, path: string, value: string): void {
+  const keys = path.split('.');
+  let target = details;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i]!;
+    const next = target[key];
+    if (typeof next === 'object' && next !== null) target = next as Record<string, unknown>;
+    else target = target[key] = {};
+  }
+  target[keys[keys.length - 1]!] = value;
+}
+
+function compile(catalog: Catalog<any>): (message: string) => MessageMatch | undefined {
+  const patterns: Pattern[] = [];
+  for (const code of catalog.codes) {
+    const pattern = patternOf(catalog.entries[code] as CatalogEntry);
+    if (pattern) patterns.push(pattern);
+  }
+  patterns.sort((a, b) => b.fixed - a.fixed);
+  return (message) => {
+    const exact = catalog.byMessage(message);
+    if (exact) return { entry: exact, details: undefined };
+    for (const pattern of patterns) {
+      const found = pattern.regex.exec(message);
+      if (found === null) continue;
+      const details: Record<string, unknown> = Object.create(null);
+      for (let i = 0; i < pattern.paths.length; i++) assign(details, pattern.paths[i]!, found[i + 1]!);
+      return { entry: pattern.entry, details: { ...details } };
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Finds the catalog entry a message stands for, for formats that carry no code: an exact message first,
+ * then the message templates with their placeholders read back (`Event type not allowed: {eventType}`
+ * matches `Event type not allowed: EVENT_TYPE_X` with `details.eventType`); the template with the most
+ * fixed text wins. Compiled once per catalog.
+ * @example
+ * matchMessage(errors, 'Event type not allowed: EVENT_TYPE_X'); // { entry: EVENT_TYPE_NOT_ALLOWED, details: { eventType: 'EVENT_TYPE_X' } }
+ */
+export function matchMessage(catalog: Catalog<any>, message: string): MessageMatch | undefined {
+  let matcher = matchers.get(catalog);
+  if (matcher === undefined) {
+    matcher = compile(catalog);
+    matchers.set(catalog, matcher);
+  }
+  return matcher(message);
+}
