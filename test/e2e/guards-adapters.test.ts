@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
@@ -79,10 +80,28 @@ async function honoApp(): Promise<Fetch> {
   return async (path, init) => app.request(path, init);
 }
 
+async function honoNodeApp(): Promise<Fetch> {
+  const errors = createHonoErrors({ catalog, onError: false });
+  const app = new Hono();
+  errors.install(app);
+  app.post('/orders', errors.json(), honoGuard(...guardsOf()), async (c) => {
+    executed++;
+    await new Promise((r) => setTimeout(r, 100));
+    c.header('x-order', 'o1');
+    return c.json({ executed, body: await c.req.json() }, 201);
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  servers.push(server);
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  return (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init);
+}
+
 describe.each([
   ['Express', expressApp],
   ['Fastify', fastifyApp],
   ['Hono', honoApp],
+  ['Hono on node', honoNodeApp],
 ])('guard() on %s', (_, make) => {
   const post = (fetchIt: Fetch, key: string, body: unknown, who = 'acme') =>
     fetchIt('/orders', {
