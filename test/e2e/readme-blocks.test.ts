@@ -185,7 +185,25 @@ describe('README TypeScript blocks', () => {
     expect(readme).toContain('`npm test` is `vitest run`');
     expect(readme).toContain('It does not lint');
     expect(readme).not.toMatch(/npm test[^\n]*lint-free/);
-    expect(manifest.files).toContain('LICENSE');
     expect(readFileSync(resolve(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  });
+
+  it('"npm pack" writes the tarball the README installs, with the MIT LICENSE in it', () => {
+    const manifest = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+      license: string;
+    };
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as { filename: string; files: { path: string }[] }[];
+    expect(manifest.license).toBe('MIT');
+    expect(readme).toContain(`npm install ../faultline/${packed!.filename}`);
+    expect(packed!.filename).toBe(`${manifest.name}-${manifest.version}.tgz`);
+    expect(packed!.files.map((file) => file.path)).toEqual(expect.arrayContaining(['LICENSE', 'README.md']));
   });
 });
