@@ -1,6 +1,7 @@
-import { ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
+import { type ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
 import { roleOfStatus } from '../catalog/standard.js';
 import { isErrorStatus } from '../catalog/status.js';
+import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
 
@@ -112,15 +113,5 @@ function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): 
   }
   // A status the catalog has no code for keeps its status, under the generic code of its class.
   const generic = catalog.entries[catalog.builtins[status >= 500 ? 'internal' : 'badRequest']]!;
-  return new ApiError(
-    {
-      code: generic.code,
-      status,
-      message: message ?? generic.message,
-      id: generic.id,
-      type: generic.type,
-      headers,
-    },
-    { cause: thrown, stack: false },
-  );
+  return toApiError(generic, undefined, { status, message, headers, cause: thrown, stack: false });
 }
