@@ -138,8 +138,10 @@ export function decodeJson(bytes: Uint8Array, maxDepth: number): JsonBody {
   } catch {
     throw standardErrors.builtin('malformedJson');
   }
-  if (text.trim() === '' || depthExceeds(text, maxDepth)) throw standardErrors.builtin('malformedJson');
+  // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
+  if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw standardErrors.builtin('malformedJson');
   try {
+    // An empty or blank text does not parse either: it is malformed like any other.
     return { text, value: JSON.parse(text) };
   } catch (error) {
     throw standardErrors.builtin('malformedJson', undefined, { cause: error });

@@ -50,8 +50,12 @@ interface Template {
   readonly slots: readonly number[];
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters JSON escapes
+const needsEscape = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
+// A generated id or a plain path needs no escaping: JSON.stringify only for the rest.
 function quoteInner(value: string): string {
-  return JSON.stringify(value).slice(1, -1);
+  return needsEscape.test(value) ? JSON.stringify(value).slice(1, -1) : value;
 }
 
 function compileTemplate(format: ErrorFormat, view: ErrorView): Template | null {

@@ -29,16 +29,63 @@ export interface PlainAnswer {
   readonly headers: Record<string, string>;
 }
 
+/** What a path that matched no route takes: its `Allow` value, or `undefined` for an unknown path. */
+export interface UnmatchedPath {
+  readonly allow: string | undefined;
+}
+
+const unknownPath: UnmatchedPath = { allow: undefined };
+
+/** The unmatched-path record of the methods a path's routes take. */
+export function toUnmatchedPath(methods: readonly string[]): UnmatchedPath {
+  return methods.length === 0 ? unknownPath : { allow: allowOf(methods) };
+}
+
 /**
- * Decides what a request that matched no route gets, from the methods the path takes: OPTIONS →
- * 204 with `Allow` (returned); another method on a known path → 405 with `Allow` (thrown); an unknown
- * path → 404 (thrown).
+ * Decides what a request that matched no route gets, from what its path takes: OPTIONS on a known
+ * path → 204 with `Allow` (returned); another method on a known path → 405 with `Allow` (thrown); an
+ * unknown path → 404 (thrown).
  */
-export function unmatched(method: string | undefined, methods: readonly string[]): PlainAnswer {
-  if (methods.length === 0) throw notFound();
-  const allow = allowOf(methods);
-  if ((method ?? 'GET').toUpperCase() === 'OPTIONS') return { status: 204, headers: { allow } };
+export function answerUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer {
+  const allow = path.allow;
+  if (allow === undefined) throw notFound();
+  if (method === 'OPTIONS' || (method !== undefined && method.toUpperCase() === 'OPTIONS'))
+    return { status: 204, headers: { allow } };
   throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow } });
+}
+
+/** `answerUnmatched` from the list of methods the path's routes take. */
+export function unmatched(method: string | undefined, methods: readonly string[]): PlainAnswer {
+  return answerUnmatched(method, toUnmatchedPath(methods));
+}
+
+/**
+ * Remembers, per path, what an unmatched path takes, so that the router is asked once per path and not
+ * once per method per request. Bounded: past `size` paths it starts over (a flood of unique paths
+ * costs a lookup each, never memory). `version` names the routes' state: when it changes (a route was
+ * added), everything is forgotten.
+ */
+export function memoUnmatched(
+  lookup: (path: string) => readonly string[],
+  version: () => number = () => 0,
+  size = 1024,
+): (path: string) => UnmatchedPath {
+  const cache = new Map<string, UnmatchedPath>();
+  let seen = version();
+  return (path) => {
+    const current = version();
+    if (current !== seen) {
+      cache.clear();
+      seen = current;
+    }
+    let entry = cache.get(path);
+    if (entry === undefined) {
+      entry = toUnmatchedPath(lookup(path));
+      if (cache.size >= size) cache.clear();
+      cache.set(path, entry);
+    }
+    return entry;
+  };
 }
 
 // A `%` not followed by two hex digits, or a dot segment spelled with escapes (`%2e%2e`), which some

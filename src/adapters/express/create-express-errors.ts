@@ -2,13 +2,13 @@ import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
-import { checkTarget, unmatched } from '../../server/routing.js';
+import { answerUnmatched, checkTarget } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { readJsonBody } from '../node/read-json.js';
 import { sendError } from '../node/sink.js';
 import { toRequestView } from './request.js';
-import { methodsOf } from './routes.js';
+import { unmatchedPathOf } from './routes.js';
 import { translate } from './translate.js';
 
 /** Options of the Express adapter besides the error handler's. */
@@ -66,7 +66,7 @@ export function createExpressErrors(
     notFound: (req, res, next) => {
       try {
         checkTarget(req.url);
-        const answer = unmatched(req.method, methodsOf(req));
+        const answer = answerUnmatched(req.method, unmatchedPathOf(req));
         res.writeHead(answer.status, answer.headers).end();
       } catch (error) {
         next(error);

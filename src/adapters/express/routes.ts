@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { memoUnmatched, type UnmatchedPath } from '../../server/routing.js';
 
 interface Layer {
   route?: { methods?: Record<string, boolean> };
@@ -10,9 +11,35 @@ interface Layer {
  * matches it (or the router is not Express 5's). `app.all` counts as every method.
  */
 export function methodsOf(req: Request): string[] {
-  const stack = (req.app as unknown as { router?: { stack?: Layer[] } }).router?.stack;
-  if (!Array.isArray(stack)) return [];
-  const path = req.path;
+  return methodsOfPath(stackOf(req.app), req.path);
+}
+
+function stackOf(app: object): Layer[] | undefined {
+  const stack = (app as { router?: { stack?: Layer[] } }).router?.stack;
+  return Array.isArray(stack) ? stack : undefined;
+}
+
+const memos = new WeakMap<object, (path: string) => UnmatchedPath>();
+
+/**
+ * What the app's routes take for the path of a request that matched none, remembered per app and path
+ * (see `memoUnmatched`); a route added later makes the app's memo start over.
+ */
+export function unmatchedPathOf(req: Request): UnmatchedPath {
+  const app = req.app as object;
+  let memo = memos.get(app);
+  if (!memo) {
+    memo = memoUnmatched(
+      (path) => methodsOfPath(stackOf(app), path),
+      () => stackOf(app)?.length ?? 0,
+    );
+    memos.set(app, memo);
+  }
+  return memo(req.path);
+}
+
+function methodsOfPath(stack: Layer[] | undefined, path: string): string[] {
+  if (!stack) return [];
   const methods: string[] = [];
   for (const layer of stack) {
     const own = layer.route?.methods;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
-import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
+import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { markUnread } from '../node/read-body.js';
@@ -43,10 +43,10 @@ function send(
   return reply.code(status).headers(headers).send(Buffer.from(body));
 }
 
-function methodsOf(fastify: FastifyInstance, url: string): string[] {
+function methodsOf(fastify: FastifyInstance, path: string): string[] {
   const methods: string[] = [];
   for (const method of [...probedMethods, 'OPTIONS']) {
-    if (fastify.findRoute({ method: method as 'GET', url })) methods.push(method);
+    if (fastify.findRoute({ method: method as 'GET', url: path })) methods.push(method);
   }
   return methods;
 }
@@ -92,9 +92,13 @@ export function createFastifyErrors(
   const base = toBodyLimits({ ...rest, ...(limit === undefined ? {} : { limit }) });
   const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
     fastify.setErrorHandler((error, request, reply) => send(errors, bounds, error, request, reply));
+    // Fastify's routes are fixed once it is ready, before the first request: one lookup per path.
+    const unmatchedPath = memoUnmatched((path) => methodsOf(fastify, path));
     fastify.setNotFoundHandler((request, reply) => {
       try {
-        const answer = unmatched(request.method, methodsOf(fastify, request.url));
+        const url = request.url;
+        const end = url.indexOf('?');
+        const answer = answerUnmatched(request.method, unmatchedPath(end === -1 ? url : url.slice(0, end)));
         return reply.code(answer.status).headers(answer.headers).send();
       } catch (error) {
         return send(errors, bounds, error, request, reply);

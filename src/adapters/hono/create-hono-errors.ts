@@ -20,7 +20,7 @@ import {
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
 import { pathOf } from '../../server/request.js';
-import { checkTarget, probedMethods, unmatched } from '../../server/routing.js';
+import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { markUnread, readNodeBody } from '../node/read-body.js';
@@ -128,6 +128,11 @@ export function createHonoErrors(
   const bounds: LingerBounds = toLingerBounds(honoOptions.linger);
   const base = toBodyLimits(honoOptions.body);
   let installed: Hono<any, any, any> | undefined;
+  // One router lookup per path and method set; a route added to the app makes it start over.
+  const unmatchedPath = memoUnmatched(
+    (path) => methodsOf(installed, path),
+    () => installed?.routes.length ?? 0,
+  );
 
   function respond(thrown: unknown, c: Context): Response {
     const view = toRequestView(c, honoOptions.ip);
@@ -180,7 +185,7 @@ export function createHonoErrors(
     onError: (error, c) => respond(error, c),
     notFound: (c) => {
       try {
-        const answer = unmatched(c.req.method, methodsOf(installed, c.req.path));
+        const answer = answerUnmatched(c.req.method, unmatchedPath(c.req.path));
         return new Response(null, answer);
       } catch (thrown) {
         return respond(thrown, c);

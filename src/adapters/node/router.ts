@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { unmatched } from '../../server/routing.js';
+import { answerUnmatched, toUnmatchedPath, type UnmatchedPath } from '../../server/routing.js';
 
 /** What a route handler receives besides the request and response. */
 export interface RouteContext {
@@ -79,6 +79,14 @@ export interface Router {
  */
 export function createRouter(): Router {
   const routes: Route[] = [];
+  // Paths that matched no route for some method, with the methods their routes take: a repeated 404
+  // or 405 is answered without walking the routes. Bounded; forgotten when a route is added.
+  const misses = new Map<string, { methods: readonly string[]; answer: UnmatchedPath }>();
+  const maxMisses = 1024;
+  const unmatchedAnswer = (res: ServerResponse, method: string, answer: UnmatchedPath) => {
+    const plain = answerUnmatched(method, answer);
+    res.writeHead(plain.status, plain.headers).end();
+  };
   const router: Router = {
     on(method, path, handler) {
       const segments = path.split('/').slice(1);
@@ -88,6 +96,7 @@ export function createRouter(): Router {
         routes.push(route);
       }
       route.methods.set(method.toUpperCase(), handler);
+      misses.clear();
       return router;
     },
     get: (path, handler) => router.on('GET', path, handler),
@@ -97,9 +106,16 @@ export function createRouter(): Router {
     delete: (path, handler) => router.on('DELETE', path, handler),
     handle(req, res) {
       const target = req.url ?? '/';
-      const end = target.search(/[?#]/);
-      const segments = (end === -1 ? target : target.slice(0, end)).split('/').slice(1);
-      const method = (req.method ?? 'GET').toUpperCase();
+      let end = target.indexOf('?');
+      const hash = target.indexOf('#');
+      if (hash !== -1 && (end === -1 || hash < end)) end = hash;
+      const path = end === -1 ? target : target.slice(0, end);
+      const given = req.method ?? 'GET';
+      const method = given === 'GET' || given === 'POST' ? given : given.toUpperCase();
+      const miss = misses.get(path);
+      if (miss !== undefined && !takes(miss.methods, method))
+        return unmatchedAnswer(res, method, miss.answer);
+      const segments = path.split('/').slice(1);
       const allowed: string[] = [];
       for (const route of routes) {
         const params = match(route, segments);
@@ -119,9 +135,15 @@ export function createRouter(): Router {
         if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
         return;
       }
-      const answer = unmatched(method, allowed);
-      res.writeHead(answer.status, answer.headers).end();
+      const answer = toUnmatchedPath(allowed);
+      if (misses.size >= maxMisses) misses.clear();
+      misses.set(path, { methods: allowed, answer });
+      return unmatchedAnswer(res, method, answer);
     },
   };
   return router;
+}
+
+function takes(methods: readonly string[], method: string): boolean {
+  return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'));
 }
