@@ -205,5 +205,5 @@ describe('README TypeScript blocks', () => {
     expect(readme).toContain(`npm install ../faultline/${packed!.filename}`);
     expect(packed!.filename).toBe(`${manifest.name}-${manifest.version}.tgz`);
     expect(packed!.files.map((file) => file.path)).toEqual(expect.arrayContaining(['LICENSE', 'README.md']));
-  });
+  }, 60_000);
 });
