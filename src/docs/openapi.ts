@@ -1,3 +1,4 @@
+import { roleHeaders } from '../catalog/standard.js';
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { errorFields } from '../format/fields.js';
@@ -45,9 +46,24 @@ function schemaOf(node: Node): Schema {
   }
 }
 
+// The response headers of a status: those the built-in roles send (`roleHeaders`) and the entries' own.
+function headersOf(entries: CatalogEntry[]): Document | undefined {
+  const headers: Document = {};
+  for (const entry of entries) {
+    const documented = (entry.role && roleHeaders[entry.role]) || {};
+    for (const [name, description] of Object.entries(documented)) {
+      headers[name] ??= { description, schema: { type: name === 'Retry-After' ? 'integer' : 'string' } };
+    }
+    for (const name of Object.keys(entry.headers)) headers[name] ??= { schema: { type: 'string' } };
+  }
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
 function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat): Document {
+  const headers = headersOf(entries);
   return {
     description: reasonPhrase(status),
+    ...(headers ? { headers } : {}),
     content: {
       [format.contentType]: {
         schema: { $ref: '#/components/schemas/Error' },
