@@ -20,3 +20,4 @@ export {
   snapshot,
 } from './snapshot.js';
 export { renderJson, renderText } from './text.js';
+export { type EventOccurrence, sampleEvent, type WsDocsOptions } from './websocket.js';

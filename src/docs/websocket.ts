@@ -1,11 +1,15 @@
+import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { ReconnectAdvice } from '../catalog/ws-types.js';
+import type { ErrorFormat, ErrorView } from '../format/types.js';
 
 /** What the WebSocket section shows of an endpoint's limits (the values given to `createWsErrors`). */
 export interface WsDocsOptions {
   /** The endpoint's path, e.g. `/v1/ws`. */
   path?: string;
+  /** The envelope of the endpoint's error events (`createWsErrors({ event })`): the section shows an example. */
+  event?: ErrorFormat;
   /** Soft message size limit in bytes (answered with an event). */
   maxBytes?: number;
   /** Hard limit in bytes (`maxPayload`: closes with 1009). */
@@ -152,6 +156,92 @@ export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions):
   return tables.filter((t) => t.rows.length > 0);
 }
 
+/** The values of one error event that belong to its occurrence, not to its code. */
+export interface EventOccurrence {
+  /** @default 'evt_3f9a1c07' */
+  eventId?: string;
+  /** Epoch ms. @default 2026-01-15T09:30:00.000Z */
+  timestamp?: number;
+  /** The client event answered, for `replyTo` and `echo(path)`. @default { type: 'example', id: 'c1', metadata: { custom: 'value' } } */
+  event?: unknown;
+  /** @default the client event's `id` */
+  replyTo?: string | number;
+  /** @default the docs' sample correlation id */
+  correlationId?: string;
+  /** Values for the message's placeholders. @default each placeholder as `<name>` */
+  details?: unknown;
+  /** Seconds, for `retryAfter`. @default 1 for a rate-limit code */
+  retryAfter?: number;
+}
+
+const sampleClientEvent = { type: 'example', id: 'c1', metadata: { custom: 'value' } };
+
+function placeholderDetails(entry: CatalogEntry): Record<string, string> | undefined {
+  const names = entry.template.placeholders;
+  if (names.length === 0) return undefined;
+  const details: Record<string, string> = {};
+  for (const name of names) details[name] = `<${name}>`;
+  return details;
+}
+
+/**
+ * The error event an endpoint sends for a catalog entry, parsed: the example of the reference page, and what
+ * the runtime event equals once its occurrence (event id, time, correlation id) is given.
+ * @example
+ * sampleEvent(errors.get('SESSION_ENDED')!, wsEvent, { eventId: parsed.eventId, timestamp: parsed.timestamp });
+ */
+export function sampleEvent(
+  entry: CatalogEntry,
+  event: ErrorFormat,
+  occurrence: EventOccurrence = {},
+): unknown {
+  const client = 'event' in occurrence ? occurrence.event : sampleClientEvent;
+  const id = (client as { id?: unknown } | undefined)?.id;
+  const details = 'details' in occurrence ? occurrence.details : placeholderDetails(entry);
+  const error = toApiError(entry, details, {
+    stack: false,
+    correlationId: occurrence.correlationId ?? '550e8400-e29b-41d4-a716-446655440000',
+  });
+  const view: ErrorView = {
+    ...error.toJSON(),
+    title: entry.title,
+    eventId: occurrence.eventId ?? 'evt_3f9a1c07',
+    timestamp: occurrence.timestamp ?? Date.UTC(2026, 0, 15, 9, 30),
+    replyTo: occurrence.replyTo ?? (typeof id === 'string' || typeof id === 'number' ? id : undefined),
+    event: client,
+    retryAfter:
+      'retryAfter' in occurrence
+        ? occurrence.retryAfter
+        : entry.ws?.roles?.includes('messageRateLimited')
+          ? 1
+          : undefined,
+  } as ErrorView;
+  return JSON.parse(event.serialize(view));
+}
+
+/** The code the section's example event is shown for: the first in-session code, else validation. */
+function exampleEntry(catalog: Catalog<any>): CatalogEntry | undefined {
+  for (const code of catalog.codes) {
+    const entry = catalog.entries[code] as CatalogEntry;
+    if (entry.ws !== undefined && !isHandshake(entry)) return entry;
+  }
+  return catalog.get(catalog.builtins.validation);
+}
+
+/** The section's example error event: its code, and its JSON as the endpoint writes it. */
+export function websocketExample(
+  catalog: Catalog<any>,
+  options: WsDocsOptions | undefined,
+): { code: string; json: string } | undefined {
+  if (options?.event === undefined || websocketTables(catalog, options).length === 0) return undefined;
+  const entry = exampleEntry(catalog);
+  if (entry === undefined) return undefined;
+  return { code: entry.code, json: JSON.stringify(sampleEvent(entry, options.event), null, 2) };
+}
+
+const exampleIntro = (code: string) =>
+  `The error event for \`${code}\`, answering the client event \`c1\`. Every in-session error has this shape.`;
+
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replaceAll('|', '\\|');
 }
@@ -163,6 +253,10 @@ export function websocketMarkdown(catalog: Catalog<any>, options?: WsDocsOptions
     text += `\n## ${t.title}\n\n${t.intro ? `${t.intro}\n\n` : ''}| ${t.headers.join(' | ')} |\n| ${t.headers.map(() => '---').join(' | ')} |\n`;
     for (const row of t.rows) text += `| ${row.map(cell).join(' | ')} |\n`;
   }
+  const example = websocketExample(catalog, options);
+  if (example) {
+    text += `\n## WebSocket error event\n\n${exampleIntro(example.code)}\n\n\`\`\`json\n${example.json}\n\`\`\`\n`;
+  }
   return text;
 }
 
@@ -172,10 +266,18 @@ export function websocketHtml(
   options: WsDocsOptions | undefined,
   prose: (text: string) => string,
 ): string {
-  return websocketTables(catalog, options)
+  const example = websocketExample(catalog, options);
+  const exampleHtml = example
+    ? `\n<section data-websocket><h2>${prose('WebSocket error event')}</h2><p>${prose(exampleIntro(example.code))}</p><pre><code>${escapeCode(example.json)}</code></pre></section>`
+    : '';
+  return `${websocketTables(catalog, options)
     .map(
       (t) =>
         `<section data-websocket><h2>${prose(t.title)}</h2>${t.intro ? `<p>${prose(t.intro)}</p>` : ''}<table><thead><tr>${t.headers.map((h) => `<th>${prose(h)}</th>`).join('')}</tr></thead><tbody>\n${t.rows.map((r) => `<tr>${r.map((c, i) => `<td data-label="${prose(t.headers[i]!)}">${prose(c)}</td>`).join('')}</tr>`).join('\n')}\n</tbody></table></section>`,
     )
-    .join('\n');
+    .join('\n')}${exampleHtml}`;
+}
+
+function escapeCode(text: string): string {
+  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }

@@ -1,5 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
 import { defineErrors } from '../catalog/define-errors.js';
+import type { BuiltinRole } from '../catalog/standard.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 import { wsDefinitions } from '../catalog/ws-standard.js';
 import type { WsRole } from '../catalog/ws-types.js';
@@ -21,10 +22,28 @@ function roleCodes(catalog: Catalog<any>): Partial<Record<WsRole, string>> {
   return codes;
 }
 
-/** The code a catalog answers a WebSocket mechanism with: its own entry for the role, else the built-in code. */
+// Mechanisms answered with an event have an HTTP twin every catalog holds: a catalog without WebSocket codes
+// answers with it, so that every code a client sees is in its catalog and on its page.
+const httpTwin: Partial<Record<WsRole, BuiltinRole>> = {
+  malformedMessage: 'malformedJson',
+  unknownMessageType: 'badRequest',
+  messageTypeNotAllowed: 'badRequest',
+  messageTooLarge: 'bodyTooLarge',
+  unsupportedMessage: 'unsupportedMediaType',
+  messageRateLimited: 'rateLimited',
+  connectionLimit: 'concurrencyLimited',
+};
+
+/**
+ * The code a catalog answers a WebSocket mechanism with: its own entry for the role, else the HTTP built-in of
+ * the same meaning, else the built-in WebSocket code (closes: idle, duration, shutdown, slow reader).
+ */
 export function wsRoleCode(catalog: Catalog<any>, role: WsRole): { catalog: Catalog<any>; code: string } {
   const code = roleCodes(catalog)[role];
   if (code !== undefined) return { catalog, code };
+  const twin = httpTwin[role];
+  const twinCode = twin === undefined ? undefined : catalog.builtins[twin];
+  if (twinCode !== undefined && catalog.get(twinCode)) return { catalog, code: twinCode };
   fallback ??= defineErrors({ ...wsDefinitions });
   return { catalog: fallback, code: roleCodes(fallback)[role]! };
 }
