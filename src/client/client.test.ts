@@ -215,6 +215,31 @@ describe('createClient', () => {
     expect(error.name).toBe('TimeoutError');
   });
 
+  it('with a signal of the caller, a timeout cancels the request on the wire', async () => {
+    let closed: Promise<void> | undefined;
+    const server = await serve(() => (res) => {
+      // Never answers: the server sees the connection close when the client gives up.
+      closed = new Promise((resolve) => res.on('close', () => resolve()));
+    });
+    const api = createClient({ baseUrl: server.base, timeout: 100, retry: false });
+    const error = await rejection(api.get('/', { signal: new AbortController().signal }));
+    expect(error.name).toBe('TimeoutError');
+    await closed;
+  });
+
+  it('without a signal, a timed-out attempt rejects and its late response is discarded quietly', async () => {
+    const server = await serve((n) =>
+      n === 0
+        ? { status: 200, delayMs: 300, body: '"late"', headers: { 'content-type': 'application/json' } }
+        : { status: 200, body: '"fresh"', headers: { 'content-type': 'application/json' } },
+    );
+    const api = createClient({ baseUrl: server.base, timeout: 100, retry: false });
+    expect((await rejection(api.get('/'))).name).toBe('TimeoutError');
+    // The late answer arrives and is dropped; the next request is served normally.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await api.get('/')).toBe('fresh');
+  });
+
   it.each([
     ['0', 0],
     ['3', 3000],
