@@ -239,7 +239,7 @@ export const standardDefinitions = {
   STORE_UNAVAILABLE: {
     status: 503,
     role: 'storeUnavailable',
-    message: 'The service is temporarily unavailable.',
+    message: 'The service cannot check this request right now.',
     description: 'A guard could not reach its state store and its failure policy is closed.',
     fix: 'Retry after the time given by `Retry-After`.',
   },
