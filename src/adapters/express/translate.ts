@@ -28,7 +28,7 @@ const roleOfType: Readonly<Record<string, BuiltinRole>> = {
  * Translates Express's own errors into built-in catalog errors: body-parser's typed errors and the
  * router's failure to decode a path parameter. Anything else is returned untouched.
  */
-export function translate(thrown: unknown): unknown {
+function translateThrown(thrown: unknown): unknown {
   const type = read(thrown, 'type');
   const role = typeof type === 'string' ? roleOfType[type] : undefined;
   if (role === 'unsupportedMediaType') {
@@ -46,4 +46,16 @@ export function translate(thrown: unknown): unknown {
     });
   }
   return thrown;
+}
+
+/**
+ * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
+ * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
+ */
+export function translate(thrown: unknown): unknown {
+  try {
+    return translateThrown(thrown);
+  } catch {
+    return thrown;
+  }
 }

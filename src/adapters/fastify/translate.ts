@@ -139,7 +139,7 @@ function fieldErrors(validation: readonly unknown[]): FieldError[] {
  * anything else is returned untouched. A validation error keeps its field errors by JSON Pointer,
  * unless it wraps Standard Schema issues, which the core reads itself.
  */
-export function translate(thrown: unknown): unknown {
+function translateThrown(thrown: unknown): unknown {
   const code = read(thrown, 'code');
   if (typeof code !== 'string' || !code.startsWith('FST_')) return thrown;
   const role = fastifyCodes[code] ?? 'internal';
@@ -164,4 +164,16 @@ export function translate(thrown: unknown): unknown {
     });
   }
   return standardErrors.builtin(role, undefined, { cause: thrown });
+}
+
+/**
+ * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
+ * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
+ */
+export function translate(thrown: unknown): unknown {
+  try {
+    return translateThrown(thrown);
+  } catch {
+    return thrown;
+  }
 }

@@ -11,7 +11,7 @@ const malformedJsonMessage = 'Malformed JSON in request body';
  * the body-too-large code, and any other exception an http error with its status and headers, its
  * message exposed only when it was given for the client.
  */
-export function translate(error: unknown): unknown {
+function translateThrown(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const exception = error as unknown as Bag;
   if (typeof exception.getResponse !== 'function') return error;
@@ -33,4 +33,16 @@ export function translate(error: unknown): unknown {
     headers,
     cause: error,
   };
+}
+
+/**
+ * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
+ * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
+ */
+export function translate(error: unknown): unknown {
+  try {
+    return translateThrown(error);
+  } catch {
+    return error;
+  }
 }

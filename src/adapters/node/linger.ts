@@ -59,7 +59,8 @@ const lingering = Symbol.for('faultline.lingering');
  */
 export function linger(req: IncomingMessage, bounds: LingerBounds): void {
   const socket = req.socket as (Socket & { [lingering]?: true }) | null;
-  if (!socket || socket.destroyed || socket[lingering]) return;
+  // An injected request (Fastify's `inject`, light-my-request) has a stand-in socket with nothing to linger on.
+  if (!socket || typeof socket.destroy !== 'function' || socket.destroyed || socket[lingering]) return;
   socket[lingering] = true;
   let bytes = 0;
   let idle: ReturnType<typeof setTimeout> | undefined;
