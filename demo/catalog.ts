@@ -1,10 +1,13 @@
 import { defineErrors } from 'faultline';
 import { envelope, field, fieldErrors, first } from 'faultline/format';
+import { wsDefinitions } from 'faultline/ws';
 import * as z from 'zod';
 
 /** The call-control demo's error catalog: the single source of its responses, docs and client types. */
 export const errors = defineErrors(
   {
+    // The WebSocket endpoint's built-in codes (malformed message, connection limit, …): one catalog for both.
+    ...wsDefinitions,
     MISSING_APP_ID: {
       status: 400,
       id: 1001,
@@ -95,6 +98,8 @@ export const errors = defineErrors(
       details: z.object({ sessionId: z.string() }),
       cause: 'A command was sent to a session that was hung up.',
       fix: 'Create a new session.',
+      // Over the WebSocket the session's socket has nothing left to do: event, then close with 4409.
+      ws: { close: 4409 },
     },
     ROOM_NOT_FOUND: {
       status: 404,

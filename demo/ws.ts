@@ -1,68 +1,106 @@
 import type { Server } from 'node:http';
-import { defineErrors } from 'faultline';
-import { createWsErrors, type WsErrors, wsDefinitions } from 'faultline/ws';
+import { field, fieldErrors, first } from 'faultline/format';
+import type { RequestView } from 'faultline/server';
+import type { Store } from 'faultline/stores';
+import { createWsErrors, type WsErrors, wsEnvelope } from 'faultline/ws';
 import * as z from 'zod';
-
-/** The WebSocket errors of the demo, in the style of a messaging API. */
-export const wsErrors = defineErrors({
-  ...wsDefinitions,
-  INVALID_CONNECTION_PARAMETERS: {
-    status: 400,
-    message: 'invalid connection parameters',
-    fix: 'Include session_id and access_token.',
-  },
-  AUTHENTICATION_FAILED: {
-    status: 401,
-    message: 'authentication failed',
-    fix: 'Use the access token of the session.',
-  },
-  SESSION_NOT_FOUND: { status: 404, message: 'session not found', fix: 'Create a new session.' },
-  CONNECTION_LIMIT_EXCEEDED: {
-    status: 429,
-    message: 'connection limit exceeded for session',
-    ws: { roles: ['connectionLimit'] },
-  },
-  SESSION_ENDED: { status: 410, message: 'The session has ended.', ws: { close: 4410, endsSession: true } },
-});
+import { errors } from './catalog.js';
+import type { DemoState } from './state.js';
 
 /**
- * Serves `ws://host/v1/ws?session_id=demo&access_token=demo-token` on the demo's HTTP server: an invalid
- * message gets an error event and the connection stays open, the eleventh connection of a session gets
- * 429, and `{"type":"end_session"}` closes with 4410.
+ * The demo's error events: its REST envelope (`code`, `error`, `request_id`, `details`) with the event's
+ * own fields, declared as data like the HTTP envelope.
  */
-export function attachWebSocket(server: Server): WsErrors {
-  const endpoint = createWsErrors({
-    errors: { catalog: wsErrors, correlation: { header: 'x-request-id' } },
+export const demoEvent = wsEnvelope({
+  type: 'error',
+  event_id: field.eventId,
+  timestamp: field.timestamp,
+  reply_to: field.replyTo,
+  code: field.code,
+  error: field.message,
+  request_id: field.correlationId,
+  details: first({ fieldErrors: fieldErrors('map') }, field.details),
+  retry_after: field.retryAfter,
+});
+
+/** What the socket needs of the demo: its sessions and app keys, and where the limits keep their state. */
+export interface DemoSocketOptions {
+  state: DemoState;
+  apps: Readonly<Record<string, string>>;
+  /** The store of the connection and message limits (the demo's guards store). @default memoryStore() */
+  store?: Store;
+}
+
+const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
+const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+function parameter(request: RequestView, query: URLSearchParams, name: string, header: string) {
+  const headers = request.headers as Record<string, string | string[] | undefined> | undefined;
+  const fromHeader = headers?.[header];
+  return query.get(name) ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
+}
+
+/**
+ * Serves `ws://host/v1/ws?session_id=…&app_id=…&api_key=…` on the demo's HTTP server, with the demo's one
+ * catalog: refused handshakes are the REST answers (401, 404, 429 on the eleventh connection of a session),
+ * a bad message gets an error event and the connection stays open, and a command on an ended session
+ * closes with 4409.
+ */
+export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<{ sessionId: string }> {
+  const { state, apps } = options;
+  const store = options.store ? { store: options.store } : {};
+  const endpoint = createWsErrors<{ sessionId: string }>({
+    errors: { catalog: errors, correlation: { header: 'x-request-id' } },
+    event: demoEvent,
     path: '/v1/ws',
     authenticate(request) {
       const query = new URL(request.url ?? '/', 'http://demo').searchParams;
-      const session = query.get('session_id');
-      const token = query.get('access_token');
-      if (!session || !token) throw wsErrors.create('INVALID_CONNECTION_PARAMETERS');
-      if (session !== 'demo') throw wsErrors.create('SESSION_NOT_FOUND');
-      if (token !== 'demo-token') throw wsErrors.create('AUTHENTICATION_FAILED');
-      return { key: session };
+      // Browsers cannot set headers on a WebSocket: the credentials may come in the query.
+      const appId = parameter(request, query, 'app_id', 'x-app-id');
+      if (!appId) throw errors.create('MISSING_APP_ID');
+      if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
+      const key = parameter(request, query, 'api_key', 'x-api-key');
+      if (!key) throw errors.create('MISSING_API_KEY');
+      if (apps[appId] !== key) throw errors.create('INVALID_API_KEY');
+      if (!state.available) throw errors.create('STATE_STORE_UNAVAILABLE');
+      const sessionId = query.get('session_id') ?? '';
+      const session = state.sessions.get(sessionId);
+      if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
+      if (session.appId !== appId) throw errors.create('SESSION_FORBIDDEN');
+      return { key: session.id, context: { sessionId: session.id } };
     },
     messages: {
-      serverOnly: ['message_received'],
+      serverOnly: ['command_ok'],
       schemas: {
-        send_message: z.object({
-          type: z.literal('send_message'),
+        command: z.object({
+          type: z.literal('command'),
           id: z.string().optional(),
-          text: z.string().min(1),
+          command: z.string().min(1),
         }),
       },
     },
     on: {
-      send_message: (message: { text: string; id?: string }, conn) =>
-        conn.send({ type: 'message_received', reply_to: message.id, text: message.text }),
-      end_session: () => {
-        throw wsErrors.create('SESSION_ENDED');
+      command(message: { id?: string; command: string }, conn) {
+        const session = state.sessions.get(conn.context.sessionId);
+        if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId: conn.context.sessionId });
+        if (!(commands as readonly string[]).includes(message.command)) {
+          throw errors.create('INVALID_COMMAND', { command: message.command, supported: [...commands] });
+        }
+        if (session.state === 'ended') throw errors.create('SESSION_ENDED', { sessionId: session.id });
+        session.commands.push({ command: message.command, at: new Date().toISOString() });
+        if (message.command === 'answer') session.state = 'answered';
+        if (message.command === 'hangup') session.state = 'ended';
+        conn.send({
+          type: 'command_ok',
+          reply_to: message.id,
+          command: message.command,
+          state: session.state,
+        });
       },
     },
     limits: {
-      connections: { max: 10 },
-      rate: { limit: 20, window: 1000, over: 'drop' },
+      connections: { max: 10, ...store },
+      rate: { limit: 20, window: 1000, over: 'drop', ...store },
       idleTimeout: 600_000,
     },
   });
