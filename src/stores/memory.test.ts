@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-describe('memoryStore', () => {
+describe('memoryStore', { timeout: 60_000 }, () => {
   it('keeps 1 000 000 distinct keys under 64 MB of heap (default 100 000 keys per kind)', () => {
     const store = memoryStore();
     const input = { interval: 60, tolerance: 60_000, cost: 1 };

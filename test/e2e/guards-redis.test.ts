@@ -91,7 +91,8 @@ function tally(answers: Answer[]): Record<number, number> {
   return counts;
 }
 
-describe('exactness under concurrency', () => {
+// Heavy loads on a shared machine: each test gets two minutes, every loop inside is bounded.
+describe('exactness under concurrency', { timeout: 120_000 }, () => {
   it('admits exactly 1 000 of 10 000 concurrent requests across two processes sharing one Redis', async () => {
     const env = { STORE: 'redis', REDIS_PORT: String(redis.port), PREFIX: `x-${randomUUID()}:` };
     const [a, b] = await Promise.all([startApp(env), startApp(env)]);
@@ -113,7 +114,7 @@ describe('exactness under concurrency', () => {
   });
 });
 
-describe('idempotency across processes', () => {
+describe('idempotency across processes', { timeout: 120_000 }, () => {
   it('executes 100 concurrent duplicate POSTs once; every other answer is the replay or a 409', async () => {
     const prefix = `i-${randomUUID()}:`;
     const env = { STORE: 'redis', REDIS_PORT: String(redis.port), PREFIX: prefix };
@@ -164,9 +165,14 @@ describe('idempotency across processes', () => {
   });
 });
 
-describe('Redis outage', () => {
+describe('Redis outage', { timeout: 120_000 }, () => {
   it('answers every request by the failure policy while Redis is down, and resumes after a restart', async () => {
-    const base = { STORE: 'redis', REDIS_PORT: String(redis.port), PREFIX: `f-${randomUUID()}:` };
+    const base = {
+      STORE: 'redis',
+      REDIS_PORT: String(redis.port),
+      PREFIX: `f-${randomUUID()}:`,
+      STORE_TIMEOUT: '300',
+    };
     const [closed, open] = await Promise.all([
       startApp({ ...base, POLICY: 'closed' }),
       startApp({ ...base, POLICY: 'open' }),

@@ -1,6 +1,6 @@
 // A guarded API in its own process, for the multi-process tests: `node --import tsx
 // --conditions=faultline-source test/e2e/guards-server.ts`. Env: STORE=redis|memory, REDIS_PORT,
-// PREFIX, POLICY=open|closed. Prints its URL.
+// PREFIX, POLICY=open|closed, STORE_TIMEOUT (ms). Prints its URL.
 import { createServer } from 'node:http';
 import { idempotency, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard, sendJson } from 'faultline/node';
@@ -28,7 +28,7 @@ const limited = guard(
     period: '7d',
     store,
     onStoreError: policy,
-    storeTimeout: 300,
+    storeTimeout: Number(process.env.STORE_TIMEOUT ?? 5000),
   }),
 );
 const once = guard(idempotency({ tenant: () => 'tenant', store }));

@@ -37,7 +37,7 @@ async function exercise(store: Store, tag: string): Promise<void> {
   }
 }
 
-describe('redisStore on a 3-node Redis Cluster', () => {
+describe('redisStore on a 3-node Redis Cluster', { timeout: 60_000 }, () => {
   it('runs every decision through ioredis Cluster, with keys spread over all three masters', async () => {
     await exercise(redisStore({ send: ioredisSend(ioredis), prefix: 'cl:' }), 'io');
     const sizes = await Promise.all(ioredis.nodes('master').map((node) => node.dbsize()));
