@@ -1,4 +1,5 @@
 import { defineErrors } from 'faultline';
+import type { ErrorEvent } from 'faultline/server';
 import * as z from 'zod';
 
 /** The catalog every example adapter serves: the conformance contract. */
@@ -21,7 +22,17 @@ export const errors = defineErrors(
 export interface ExampleOptions {
   /** The idle wait for the next bytes of a body, in ms. @default 10000 */
   readTimeout?: number;
+  /** Called with every error answered. @default undefined (unexpected errors logged to stderr) */
+  onError?: (event: ErrorEvent) => void;
 }
+
+/**
+ * Another catalog's error, as a library or an older service might throw: not in the API's catalog, so
+ * it is answered as the internal error and its text stays in the log.
+ */
+export const legacy = defineErrors({
+  LEGACY_QUOTA: { status: 409, message: 'Quota of tenant acme-internal-7 exhausted' },
+});
 
 /** The body `POST /echo` takes. */
 export const echoBody = z.object({ email: z.string() });

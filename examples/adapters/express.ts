@@ -3,13 +3,18 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createExpressErrors } from 'faultline/express';
-import { type ExampleOptions, echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on Express 5: its router, faultline's JSON reader, zod in the handler. */
 export function createApp(options: ExampleOptions = {}): Server {
-  const handlers = createExpressErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+  const handlers = createExpressErrors({
+    catalog: errors,
+    correlation: { header: 'x-request-id' },
+    onError: options.onError,
+  });
   const app = express();
   app.disable('x-powered-by');
+  app.use(handlers.checkPath);
   app.post('/echo', handlers.json({ limit: '1mb', readTimeout: options.readTimeout }), (req, res) => {
     res.json(echoBody.parse(req.body));
   });
@@ -24,6 +29,9 @@ export function createApp(options: ExampleOptions = {}): Server {
   });
   app.get('/throw-string', () => {
     throw 'db-password-123';
+  });
+  app.get('/foreign', () => {
+    throw legacy.create('LEGACY_QUOTA');
   });
   app.use(handlers.notFound);
   app.use(handlers.handler);

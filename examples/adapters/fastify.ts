@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { createFastifyErrors } from 'faultline/fastify';
 import type { ZodType } from 'zod';
-import { type ExampleOptions, echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
 export async function createApp(options: ExampleOptions = {}): Promise<Server> {
@@ -15,7 +15,7 @@ export async function createApp(options: ExampleOptions = {}): Promise<Server> {
   });
   await app.register(
     createFastifyErrors(
-      { catalog: errors, correlation: { header: 'x-request-id' } },
+      { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
       { body: { readTimeout: options.readTimeout } },
     ),
   );
@@ -32,6 +32,9 @@ export async function createApp(options: ExampleOptions = {}): Promise<Server> {
     });
     routes.get('/throw-string', async () => {
       throw 'db-password-123';
+    });
+    routes.get('/foreign', async () => {
+      throw legacy.create('LEGACY_QUOTA');
     });
   });
   await app.ready();

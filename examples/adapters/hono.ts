@@ -4,12 +4,19 @@ import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
 import { createHonoErrors } from 'faultline/hono';
 import { Hono } from 'hono';
-import { type ExampleOptions, echoBody, errors } from './catalog.js';
-
-const handlers = createHonoErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on Hono 4: its router, faultline's JSON reader, `sValidator` with zod. */
 export function createHonoApp(options: ExampleOptions = {}): Hono {
+  return build(options).app;
+}
+
+function build(options: ExampleOptions) {
+  const handlers = createHonoErrors({
+    catalog: errors,
+    correlation: { header: 'x-request-id' },
+    onError: options.onError,
+  });
   const app = new Hono();
   handlers.install(app);
   app.post(
@@ -30,12 +37,16 @@ export function createHonoApp(options: ExampleOptions = {}): Hono {
   app.get('/throw-string', () => {
     throw 'db-password-123';
   });
-  return app;
+  app.get('/foreign', () => {
+    throw legacy.create('LEGACY_QUOTA');
+  });
+  return { app, handlers };
 }
 
 /** The Hono app on `@hono/node-server`; requests node's parser refuses get the catalog's 400 too. */
 export function createApp(options: ExampleOptions = {}): Server {
-  const server = createAdaptorServer({ fetch: createHonoApp(options).fetch }) as Server;
+  const { app, handlers } = build(options);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   return server.on('clientError', handlers.clientError);
 }
 

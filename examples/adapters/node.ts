@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createNodeErrors, createRouter, readJson } from 'faultline/node';
-import { type ExampleOptions, echoBody, errors } from './catalog.js';
+import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on plain node:http. */
 export function createApp(options: ExampleOptions = {}): Server {
@@ -20,8 +20,15 @@ export function createApp(options: ExampleOptions = {}): Server {
     })
     .get('/throw-string', () => {
       throw 'db-password-123';
+    })
+    .get('/foreign', () => {
+      throw legacy.create('LEGACY_QUOTA');
     });
-  const handle = createNodeErrors({ catalog: errors, correlation: { header: 'x-request-id' } });
+  const handle = createNodeErrors({
+    catalog: errors,
+    correlation: { header: 'x-request-id' },
+    onError: options.onError,
+  });
   return createServer(handle(router.handle)).on('clientError', handle.clientError);
 }
 

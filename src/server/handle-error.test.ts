@@ -274,13 +274,36 @@ describe('formats and responses', () => {
   });
 
   it('answers as a Web Response', async () => {
-    const response = toResponse(new ApiError({ code: 'X', status: 409, message: 'taken' }), {
+    const response = toResponse(new ApiError({ code: 'CONFLICT', status: 409, message: 'taken' }), {
       url: 'https://api.example.com/rooms?x=1',
       headers: new Headers(),
     });
     expect(response.status).toBe(409);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(await response.json()).toMatchObject({ code: 'X', detail: 'taken', instance: '/rooms' });
+    expect(await response.json()).toMatchObject({ code: 'CONFLICT', detail: 'taken', instance: '/rooms' });
+  });
+
+  it('answers an ApiError whose code the catalog does not know as the internal error, logged once', () => {
+    const reported: ErrorEvent[] = [];
+    const lines: Record<string, unknown>[] = [];
+    const strict = createErrorHandler({
+      catalog,
+      onError: (event) => reported.push(event),
+      logger: { error: (record) => lines.push(record) },
+    });
+    const foreign = new ApiError({ code: 'OTHER_TEAMS_CODE', status: 409, message: 'tenant t-9 is frozen' });
+    const { status, body, error } = strict.handle(foreign, request);
+    expect(status).toBe(500);
+    expect(error.code).toBe('INTERNAL_ERROR');
+    expect(body).not.toContain('OTHER_TEAMS_CODE');
+    expect(body).not.toContain('t-9');
+    expect(reported[0]!.thrown).toBe(foreign);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ code: 'INTERNAL_ERROR', message: 'tenant t-9 is frozen' });
+    // A code of the catalog, and a built-in of the standard catalog, pass as they are.
+    expect(strict.handle(catalog.create('SESSION_NOT_FOUND', { sessionId: 'a' }), request).status).toBe(404);
+    expect(strict.handle(new ApiError({ code: 'CONFLICT', status: 409, message: 'taken' })).status).toBe(409);
+    expect(lines).toHaveLength(1);
   });
 });
 

@@ -6,7 +6,7 @@ import type { ErrorFormat } from '../format/types.js';
 import { type CorrelationOptions, createCorrelation } from './correlation.js';
 import { createLocalizer, type LocaleOptions } from './locale.js';
 import { type ErrorLogger, logUnexpected } from './log.js';
-import { normalizeError } from './normalize.js';
+import { isForeignApiError, normalizeError } from './normalize.js';
 import { createRenderer, type RenderedError } from './render.js';
 import { pathOf, type RequestView } from './request.js';
 
@@ -113,7 +113,8 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
   const emptyRequest: RequestView = {};
 
   function report(error: ApiError, thrown: unknown, request: RequestView): void {
-    if (logDefault && error.status >= 500 && !isApiError(thrown)) logUnexpected(logger, error, thrown);
+    if (logDefault && error.status >= 500 && (!isApiError(thrown) || isForeignApiError(thrown, catalog)))
+      logUnexpected(logger, error, thrown);
     if (onError) {
       try {
         onError({ error, thrown, correlationId: error.correlationId!, request });

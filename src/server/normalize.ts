@@ -79,14 +79,29 @@ function isJsonSyntaxError(thrown: unknown): boolean {
 }
 
 /**
- * Turns anything thrown into an ApiError of the catalog. Catalog errors, schema failures, JSON syntax
+ * True for an ApiError the answering catalog does not know: its code is not in the catalog and it
+ * stands for no built-in role (another catalog's error, or one built by hand). It is answered as the
+ * catalog's internal error; the original reaches only `onError` and the log.
+ */
+export function isForeignApiError(thrown: unknown, catalog: Catalog<any>): boolean {
+  return isApiError(thrown) && thrown.role === undefined && catalog.get(thrown.code) === undefined;
+}
+
+/**
+ * Turns anything thrown into an ApiError of the catalog. Catalog errors (an ApiError whose code the
+ * catalog does not know is answered as the internal error), schema failures, JSON syntax
  * errors and http-errors/Boom-style errors (a status, maybe headers) keep their meaning; a framework's
  * own errors are translated by its adapter first; everything else becomes the internal
  * error, whose message is the catalog's generic one: the original never reaches the wire.
  */
 export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError {
   try {
-    if (isApiError(thrown)) return catalog.resolve(thrown);
+    if (isApiError(thrown)) {
+      // An error of another catalog is not this API's contract: a generic 500, never its own text.
+      if (isForeignApiError(thrown, catalog))
+        return catalog.builtin('internal', undefined, { cause: thrown });
+      return catalog.resolve(thrown);
+    }
     const issues = issuesOf(thrown);
     const fieldErrors = issues && fieldErrorsOf(issues);
     if (fieldErrors) return catalog.builtin('validation', undefined, { fieldErrors, cause: thrown });

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEvent } from 'faultline/server';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp as express } from '../../examples/adapters/express.js';
 import { createApp as fastify } from '../../examples/adapters/fastify.js';
 import { createApp as hono } from '../../examples/adapters/hono.js';
@@ -16,7 +17,9 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-const adapters: Record<string, () => Server | Promise<Server>> = { node, express, fastify, hono };
+type CreateApp = (options?: { onError?: (event: ErrorEvent) => void }) => Server | Promise<Server>;
+const adapters: Record<string, CreateApp> = { node, express, fastify, hono };
+const createWith = (create: CreateApp, onError: (event: ErrorEvent) => void) => create({ onError });
 const servers = new Map<string, { server: Server; base: string }>();
 
 beforeAll(async () => {
@@ -158,6 +161,47 @@ describe('every adapter answers the conformance routes identically', () => {
       viaFetch(base, '/sessions/x', { headers: { 'x-request-id': 'a b' } }),
     );
     expect(unsafe.headers['x-request-id']).toBe('<generated>');
+  });
+});
+
+describe('an ApiError of another catalog', () => {
+  it('is answered as the internal error alike on the four adapters, its text only in the log', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const answer = await everywhere((base) => viaFetch(base, '/foreign'));
+      expect(answer.status).toBe(500);
+      expect(answer.body.code).toBe('INTERNAL_ERROR');
+      const text = JSON.stringify(answer.body);
+      expect(text).not.toContain('LEGACY_QUOTA');
+      expect(text).not.toContain('acme-internal-7');
+      const lines = logged.mock.calls.map((call) => String(call[0]));
+      expect(lines).toHaveLength(servers.size);
+      for (const line of lines) {
+        expect(JSON.parse(line)).toMatchObject({
+          code: 'INTERNAL_ERROR',
+          message: 'Quota of tenant acme-internal-7 exhausted',
+        });
+      }
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it.each(Object.entries(adapters))('hands the original to onError on %s', async (_, create) => {
+    const events: ErrorEvent[] = [];
+    const server = await createWith(create, (event) => events.push(event));
+    try {
+      const base = await listen(server);
+      const response = await fetch(`${base}/foreign`);
+      expect(response.status).toBe(500);
+      expect(await response.text()).not.toContain('acme-internal-7');
+      expect(events).toHaveLength(1);
+      expect(events[0]!.error.code).toBe('INTERNAL_ERROR');
+      expect(events[0]!.thrown).toMatchObject({ code: 'LEGACY_QUOTA', status: 409 });
+      expect(events[0]!.correlationId).toBe(response.headers.get('x-request-id'));
+    } finally {
+      await close(server);
+    }
   });
 });
 
