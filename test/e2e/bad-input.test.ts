@@ -190,6 +190,8 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     ['a malformed escape in a parameter', '/sessions/%zz', 400, 'BAD_REQUEST'],
     ['an encoded NUL', '/sessions/a%00b', 404, 'SESSION_NOT_FOUND'],
     ['an encoded dot-dot', '/%2e%2e/echo', 400, 'BAD_REQUEST'],
+    ['an encoded dot-dot as a parameter', '/sessions/%2e%2e', 400, 'BAD_REQUEST'],
+    ['an encoded dot as a parameter', '/sessions/%2E', 400, 'BAD_REQUEST'],
     ['an 8 kB path', `/${'a'.repeat(8192)}`, 404, 'NOT_FOUND'],
   ])('answers a path with %s', async (_, path, status, code) => {
     expect(await everywhere(request('GET', path))).toMatchObject({ status, code });

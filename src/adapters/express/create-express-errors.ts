@@ -27,6 +27,12 @@ export interface ExpressErrors {
    */
   json(options?: BodyOptions): RequestHandler;
   /**
+   * The first middleware: a malformed percent-escape or an escaped dot segment (`%2e%2e`) in the path
+   * is the catalog's 400 before any route sees it, as on the other adapters (Express's router would
+   * hand `..` to a `:param`).
+   */
+  readonly checkPath: RequestHandler;
+  /**
    * After the routes: 404 for an unknown path, 405 with `Allow` for a method the path does not take,
    * and 204 with `Allow` for OPTIONS, read from the app's own routes.
    */
@@ -42,6 +48,7 @@ export interface ExpressErrors {
  * async handlers, its router's and body-parser's own errors included — becomes the catalog response.
  * @example
  * const errors = createExpressErrors({ catalog });
+ * app.use(errors.checkPath);
  * app.post('/echo', errors.json({ limit: '1mb' }), handler);
  * app.use(errors.notFound);
  * app.use(errors.handler);
@@ -62,6 +69,15 @@ export function createExpressErrors(
           next();
         }, next);
       };
+    },
+    checkPath: (req, _res, next) => {
+      try {
+        checkTarget(req.url);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      next();
     },
     notFound: (req, res, next) => {
       try {
