@@ -57,8 +57,9 @@ export const configErrors = {
     fix: 'Use 1000–1003, 1007–1014 or 3000–4999 (4000 + status for API codes); list observed-only codes (1005, 1006, 1015, below 1000) in `closeCodes`.',
   },
   FAULTLINE_INVALID_OPTION: {
-    message: 'An option has a value faultline cannot use.',
-    fix: 'Check the option against its documented type and default.',
+    message:
+      'An option has a value faultline cannot use; the message names the option, its value and the range it takes.',
+    fix: 'Check the option against its documented type and default. Body options (`limit`: bytes or a size such as `64kb`; `maxDepth`: levels; `readTimeout`: ms) take whole numbers above 0; linger options (`maxBytes`, `maxTime`, `idleTimeout`) take whole numbers from 0; times are at most 2147483647 ms.',
   },
 } as const;
 

@@ -35,10 +35,23 @@ export interface BodyLimits {
 
 const defaults: BodyLimits = { limit: 1024 * 1024, maxDepth: 256, readTimeout: 10_000 };
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+// Node's timers take at most 2^31 − 1 ms; a longer wait would fire at once.
+const maxTimer = 2_147_483_647;
+
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  unit: string,
+  max: number,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0)
-    throw new FaultlineConfigError('FAULTLINE_INVALID_OPTION', `${name} ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      `body option ${name} is ${JSON.stringify(value) ?? String(value)}; it takes a whole number of ${unit} from 1 to ${max} (default ${fallback})`,
+    );
+  }
   return value;
 }
 
@@ -46,8 +59,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function toBodyLimits(options: BodyOptions = {}, base: BodyLimits = defaults): BodyLimits {
   return {
     limit: options.limit === undefined ? base.limit : parseSize(options.limit),
-    maxDepth: positive('maxDepth', options.maxDepth, base.maxDepth),
-    readTimeout: positive('readTimeout', options.readTimeout, base.readTimeout),
+    maxDepth: positive('maxDepth', options.maxDepth, base.maxDepth, 'levels', 100_000),
+    readTimeout: positive('readTimeout', options.readTimeout, base.readTimeout, 'milliseconds', maxTimer),
   };
 }
 

@@ -32,19 +32,26 @@ export interface LingerBounds {
   readonly idleTimeout: number;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+// Node's timers take at most 2^31 − 1 ms; a longer wait would fire at once.
+const maxTimer = 2_147_483_647;
+
+function bound(name: string, value: number | undefined, fallback: number, unit: string, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new FaultlineConfigError('FAULTLINE_INVALID_OPTION', `linger.${name} ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      `linger option ${name} is ${JSON.stringify(value) ?? String(value)}; it takes a whole number of ${unit} from 0 to ${max} (default ${fallback})`,
+    );
+  }
   return value;
 }
 
 /** Applies the defaults to linger options and checks them once. */
 export function toLingerBounds(options: LingerOptions = {}): LingerBounds {
   return {
-    maxBytes: positive('maxBytes', options.maxBytes, 16 * 1024 * 1024),
-    maxTime: positive('maxTime', options.maxTime, 5000),
-    idleTimeout: positive('idleTimeout', options.idleTimeout, 1000),
+    maxBytes: bound('maxBytes', options.maxBytes, 16 * 1024 * 1024, 'bytes', Number.MAX_SAFE_INTEGER),
+    maxTime: bound('maxTime', options.maxTime, 5000, 'milliseconds', maxTimer),
+    idleTimeout: bound('idleTimeout', options.idleTimeout, 1000, 'milliseconds', maxTimer),
   };
 }
 
