@@ -17,10 +17,16 @@ const redis = process.env.REDIS_URL
 redis?.on('error', () => {
   // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
 });
+if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const { url, seed } = await start(Number(process.env.PORT ?? 3003), {
   ...(redis ? { redis: ioredisSend(redis) } : {}),
 });
+// A demo app, so that the gateway answers without an admin call first.
+await seed.apps.set('demo-app', { apiKey: 'demo-key-0123456789abcdef', rateLimit: 600 }).catch(() => {});
 console.log(`seed 003 (call-control gateway) listening on ${url} — state in ${redis ? 'Redis' : 'memory'}`);
+console.log(
+  `  curl -H 'X-App-ID: demo-app' -H 'X-API-Key: demo-key-0123456789abcdef' ${url}/api/v1/sessions/nope`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     seed.server.close(() => {

@@ -1,0 +1,104 @@
+/**
+ * Each seed starts as its README line says, `npx tsx examples/seeds/00N/server.ts` on `PORT`, and answers
+ * a documented error; seed 003 also runs on Redis (`REDIS_URL`) and answers its generic 500 while Redis is
+ * down.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { freePort, type Started, startCommand } from '../helpers/spawn.js';
+
+const started: Started[] = [];
+let redis: RedisServer | undefined;
+afterAll(async () => {
+  for (const s of started) s.stop();
+  await redis?.stop();
+});
+
+async function run(seed: string, env: Record<string, string> = {}): Promise<string> {
+  const port = await freePort();
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    started.push(await startCommand('npx', ['tsx', `examples/seeds/${seed}/server.ts`], port, 60_000));
+  } finally {
+    process.env = saved;
+  }
+  return `http://127.0.0.1:${port}`;
+}
+
+const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
+  [
+    '000',
+    (url) =>
+      fetch(`${url}/v1/projects/support-bot/conversations/nope`, {
+        headers: { 'x-api-key': 'demo-key', 'x-polyai-correlation-id': 'start-1' },
+      }),
+    404,
+    {
+      success: false,
+      error: 'Conversation ID does not exist.',
+      error_id: 'start-1',
+      error_code: 'CONVERSATIONS_NOT_FOUND',
+      error_message: 'Conversation ID does not exist.',
+      data: null,
+    },
+  ],
+  [
+    '001',
+    (url) => fetch(`${url}/api/v1/access-token`, { method: 'POST' }),
+    401,
+    { error: 'Missing authentication headers' },
+  ],
+  [
+    '002',
+    (url) => fetch(`${url}/api/flows/flow_1`),
+    401,
+    { error: { message: 'No token', statusCode: 401, code: 'AUTH_NO_TOKEN', category: 'AUTH' } },
+  ],
+  [
+    '003',
+    (url) => fetch(`${url}/api/v1/sessions/nope`),
+    400,
+    { success: false, error: 'Missing X-App-ID header' },
+  ],
+  [
+    '004',
+    (url) => fetch(`${url}/support/tickets/T-00000000?token=guess`),
+    404,
+    { success: false, code: 'SUPPORT_TICKET_NOT_FOUND', error: 'Ticket not found' },
+  ],
+];
+
+describe('the seed servers, started as documented', () => {
+  it.each(cases)(
+    'seed %s starts with npx tsx on PORT and answers a documented error',
+    { timeout: 90_000 },
+    async (seed, request, status, body) => {
+      const url = await run(seed);
+      const res = await request(url);
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual(body);
+    },
+  );
+
+  it('seed 003 with REDIS_URL answers its generic 500 while Redis is down, and recovers', {
+    timeout: 90_000,
+  }, async () => {
+    redis = await startRedis();
+    const url = await run('003', { REDIS_URL: redis.url });
+    const headers = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key-0123456789abcdef' };
+    expect((await fetch(`${url}/api/v1/sessions/nope`, { headers })).status).toBe(404);
+    await redis.kill();
+    const down = await fetch(`${url}/api/v1/sessions/nope`, { headers });
+    expect(down.status).toBe(500);
+    expect(await down.json()).toEqual({ success: false, error: 'Internal error validating API key' });
+    await redis.restart();
+    // Redis restarts empty: the app is configured again, as its operator would.
+    let answer = 0;
+    for (let i = 0; i < 50 && answer !== 401; i++) {
+      answer = (await fetch(`${url}/api/v1/sessions/nope`, { headers })).status;
+      if (answer !== 401) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer).toBe(401);
+  });
+});
