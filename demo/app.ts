@@ -8,7 +8,7 @@ import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
 import { DemoState } from './state.js';
-import { attachWebSocket } from './ws.js';
+import { attachWebSocket, socketDocs } from './ws.js';
 
 /** Options of the demo API. */
 export interface DemoOptions {
@@ -66,7 +66,7 @@ function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
 /** The call-control demo API on faultline/node. */
 export function createDemo(options: DemoOptions = {}): { server: Server; state: DemoState } {
   const apps = options.apps ?? { 'demo-app': 'demo-key', 'other-app': 'other-key' };
-  const reference = renderHtml(errors, { format: demoFormat });
+  const reference = renderHtml(errors, { format: demoFormat, websocket: socketDocs });
   const state = options.state ?? new DemoState();
 
   function authenticate(req: IncomingMessage): string {
@@ -141,15 +141,20 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
       return room;
     });
 
-  const server = createServer(
-    createNodeErrors({
-      catalog: errors,
-      format: demoFormat,
-      correlation: { header: 'x-request-id' },
-      locales: { defaultLocale: 'en', messages: demoMessages },
-      onError: options.onError ?? logServerErrors,
-    })(demoGuards(options.store ?? memoryStore())(router.handle)),
-  );
-  attachWebSocket(server, { state, apps, ...(options.store ? { store: options.store } : {}) });
+  const nodeErrors = createNodeErrors({
+    catalog: errors,
+    format: demoFormat,
+    correlation: { header: 'x-request-id' },
+    locales: { defaultLocale: 'en', messages: demoMessages },
+    onError: options.onError ?? logServerErrors,
+  });
+  const server = createServer(nodeErrors(demoGuards(options.store ?? memoryStore())(router.handle)));
+  // The WebSocket answers with the same handler: a refused handshake is the REST answer.
+  attachWebSocket(server, {
+    errors: nodeErrors.handler,
+    state,
+    apps,
+    ...(options.store ? { store: options.store } : {}),
+  });
   return { server, state };
 }

@@ -7,14 +7,18 @@ const host = process.env.HOST ?? '127.0.0.1';
 // REDIS_URL=redis://… moves the guards' state to Redis, shared by every instance of the demo.
 const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
 const store = redis ? redisStore({ send: ioredisSend(redis), prefix: 'demo:' }) : memoryStore();
-const { server } = createDemo({ store });
+const { server, state } = createDemo({ store });
+// One call session to try the WebSocket with (any session created with POST /v1/sessions works too).
+const session = state.createSession('demo-app', '+15550100', '+15550199');
 server.listen(port, host, () => {
   console.log(`faultline demo API listening on http://${host}:${port}`);
   console.log(
     `  guards:   ${redis ? 'Redis' : 'memory'} store (rate limits, daily quota, media cooldown, idempotent POSTs)`,
   );
   console.log(`  catalog:  GET http://${host}:${port}/errors`);
-  console.log(`  socket:   ws://${host}:${port}/v1/ws?session_id=demo&access_token=demo-token`);
+  console.log(
+    `  socket:   ws://${host}:${port}/v1/ws?session_id=${session.id}&app_id=demo-app&api_key=demo-key`,
+  );
   console.log(
     `  try:      curl -H 'x-app-id: demo-app' -H 'x-api-key: demo-key' http://${host}:${port}/v1/sessions/nope`,
   );

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
+import type { WsDocsOptions } from 'faultline/docs';
 import { field, fieldErrors, first } from 'faultline/format';
-import type { RequestView } from 'faultline/server';
+import type { ErrorHandler, RequestView } from 'faultline/server';
 import type { Store } from 'faultline/stores';
 import { createWsErrors, type WsErrors, wsEnvelope } from 'faultline/ws';
 import * as z from 'zod';
@@ -25,11 +26,23 @@ export const demoEvent = wsEnvelope({
 
 /** What the socket needs of the demo: its sessions and app keys, and where the limits keep their state. */
 export interface DemoSocketOptions {
+  /** The demo's HTTP error handler: handshake refusals are its answers (envelope, locales, request id). */
+  errors: ErrorHandler;
   state: DemoState;
   apps: Readonly<Record<string, string>>;
   /** The store of the connection and message limits (the demo's guards store). @default memoryStore() */
   store?: Store;
 }
+
+/** The socket's limits as the reference page shows them (`/docs/errors`), with its example event. */
+export const socketDocs: WsDocsOptions = {
+  path: '/v1/ws',
+  event: demoEvent,
+  rate: { limit: 20, window: 1000, over: 'drop' },
+  connections: 10,
+  heartbeat: 30_000,
+  idleTimeout: 600_000,
+};
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -50,7 +63,7 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
   const { state, apps } = options;
   const store = options.store ? { store: options.store } : {};
   const endpoint = createWsErrors<{ sessionId: string }>({
-    errors: { catalog: errors, correlation: { header: 'x-request-id' } },
+    errors: options.errors,
     event: demoEvent,
     path: '/v1/ws',
     authenticate(request) {

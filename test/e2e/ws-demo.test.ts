@@ -1,0 +1,135 @@
+/**
+ * `npm start`'s WebSocket endpoint, as a user meets it: the URL the demo prints, an error event with the
+ * connection staying open, 429 on the eleventh connection of a session, a close code, and handshake
+ * refusals that are the REST answers of the same catalog.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/spawn.js';
+import { refusal, type Seen, watch } from './ws-helpers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let child: ChildProcess;
+let socketUrl = '';
+let port = 0;
+
+beforeAll(async () => {
+  port = await freePort();
+  child = spawn('npx', ['tsx', 'demo/server.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    detached: true,
+  });
+  socketUrl = await new Promise<string>((done, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`no socket URL within 30 s: ${out}`)), 30_000);
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const found = /socket:\s+(ws:\/\/\S+)/.exec(out);
+      if (found) {
+        clearTimeout(timer);
+        done(found[1]!);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`demo exited with ${code}: ${out}`)));
+  });
+}, 40_000);
+
+afterAll(() => {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+});
+
+const send = (client: Seen, message: unknown) =>
+  client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+
+describe('the demo WebSocket (npm start)', () => {
+  it('answers a bad message with an error event and stays open', async () => {
+    expect(socketUrl).toContain(`ws://127.0.0.1:${port}/v1/ws?session_id=`);
+    const client = watch(socketUrl);
+    await client.opened;
+    send(client, '{not json');
+    const malformed = await client.next();
+    expect(malformed).toMatchObject({ type: 'error', code: 'MESSAGE_MALFORMED' });
+    expect(malformed.request_id).toBeTruthy();
+    send(client, { type: 'command', id: 'c1', command: 'fly' });
+    const invalid = await client.next();
+    expect(invalid).toMatchObject({
+      type: 'error',
+      code: 'INVALID_COMMAND',
+      error: 'Invalid command fly',
+      reply_to: 'c1',
+      details: { command: 'fly' },
+    });
+    send(client, { type: 'command', id: 'c2' });
+    const schema = await client.next();
+    expect(schema.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(Object.keys(schema.details.fieldErrors)).toContain('command');
+    send(client, { type: 'command', id: 'c3', command: 'answer' });
+    expect(await client.next()).toEqual({
+      type: 'command_ok',
+      reply_to: 'c3',
+      command: 'answer',
+      state: 'answered',
+    });
+    client.socket.close();
+    await client.closed;
+  });
+
+  it('refuses the eleventh connection of a session with 429 in the REST envelope', async () => {
+    const clients = Array.from({ length: 10 }, () => watch(socketUrl));
+    await Promise.all(clients.map((c) => c.opened));
+    const eleventh = await refusal(socketUrl);
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.headers.connection).toBe('close');
+    expect(JSON.parse(eleventh.body)).toMatchObject({ success: false, code: 'CONNECTION_LIMIT' });
+    expect(eleventh.headers['content-type']).toBe('application/json');
+    expect(eleventh.headers['x-request-id']).toBe(JSON.parse(eleventh.body).request_id);
+    for (const c of clients) c.socket.close();
+    await Promise.all(clients.map((c) => c.closed));
+  });
+
+  it('answers an unknown session and missing credentials as the REST API does', async () => {
+    const base = socketUrl.replace(/session_id=[^&]+/, 'session_id=nope');
+    const missing = await refusal(base);
+    const rest = await fetch(`http://127.0.0.1:${port}/v1/sessions/nope`, {
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+    });
+    expect(missing.status).toBe(rest.status);
+    const { request_id: _socketId, ...socketBody } = JSON.parse(missing.body);
+    const { request_id: _restId, ...restBody } = await rest.json();
+    expect(socketBody).toEqual(restBody);
+    const noKey = await refusal(socketUrl.replace(/&api_key=[^&]+/, ''));
+    expect(noKey.status).toBe(401);
+    expect(JSON.parse(noKey.body).code).toBe('MISSING_API_KEY');
+  });
+
+  it('closes with 4409 after a command on an ended session, the event first', async () => {
+    // The slots of the last test's sockets come back as the server sees them close.
+    let client = watch(socketUrl);
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await client.opened.then(
+        () => true,
+        () => false,
+      ));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+      client = watch(socketUrl);
+    }
+    await client.opened;
+    send(client, { type: 'command', id: 'h', command: 'hangup' });
+    expect((await client.next()).state).toBe('ended');
+    send(client, { type: 'command', id: 'late', command: 'answer' });
+    const ended = await client.next();
+    expect(ended).toMatchObject({ type: 'error', code: 'SESSION_ENDED', reply_to: 'late' });
+    expect(await client.closed).toEqual({ code: 4409, reason: 'SESSION_ENDED' });
+    expect(client.order).toEqual(['message', 'message', 'close:4409']);
+  });
+});
