@@ -143,3 +143,25 @@ describe.each(stores)('%s conformance', (_, make) => {
     expect(await store.claim('j', 'fp', 't3', 5000)).toEqual({ state: 'claimed' });
   });
 });
+
+describe('redisStore scripts', () => {
+  it('runs each decision as one EVALSHA, and reloads by EVAL only after NOSCRIPT', async () => {
+    const client = new Redis(server.port, '127.0.0.1');
+    const store = redisStore({ send: ioredisSend(client), prefix: `s-${randomUUID()}:` });
+    const rate = { interval: 1000, tolerance: 10_000, cost: 1 };
+    await client.script('FLUSH');
+    await client.config('RESETSTAT');
+    for (let i = 0; i < 5; i++) expect((await store.rate('k', rate)).allowed).toBe(true);
+    const stats = String(await client.info('commandstats'));
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // The first decision met NOSCRIPT (a failed EVALSHA) and ran by EVAL; the next four by EVALSHA alone.
+    expect(calls('eval')).toBe(1);
+    expect(calls('evalsha')).toBe(5);
+    expect(calls('script\\|load')).toBe(0);
+    client.disconnect();
+  });
+
+  it('refuses a prefix that would move the hash tag', () => {
+    expect(() => redisStore({ send: sends.ioredis!, prefix: 'a{b}:' })).toThrow(TypeError);
+  });
+});
