@@ -63,7 +63,10 @@ const thrownValue: fc.Arbitrary<{ make: () => unknown; exposed: boolean }> = fc.
   hostile(() => Object.freeze(Object.assign(new Error(secret), { status: 418, details: { secret } }))),
   fc
     .record({
-      status: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom('404', 'abc', 1e309, 4.5)),
+      status: fc.oneof(
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.constantFrom('404', 'abc', Number.POSITIVE_INFINITY, 4.5),
+      ),
       statusCode: fc.option(fc.integer({ min: 100, max: 700 }), { nil: undefined }),
       expose: fc.option(fc.boolean(), { nil: undefined }),
       headers: fc.option(fc.dictionary(fc.string(), fc.string()), { nil: undefined }),

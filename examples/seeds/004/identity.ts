@@ -118,7 +118,7 @@ export class Identity {
   impersonate(admin: User, targetId: string): Session {
     if (!admin.platformAdmin) throw errors.create('RESOURCE_FORBIDDEN');
     const target = this.users.get(targetId);
-    if (!target || target.status !== 'active' || target.platformAdmin || target.id === admin.id)
+    if (target?.status !== 'active' || target.platformAdmin || target.id === admin.id)
       throw errors.create('IMPERSONATION_TARGET_INVALID');
     return this.#open(target.id, admin.id);
   }
