@@ -1,5 +1,7 @@
 import { isApiError } from 'faultline';
 import {
+  checkMessage,
+  concurrency,
   type Guard,
   type GuardContext,
   ipPrefix,
@@ -132,4 +134,33 @@ describe('parseIdempotencyKey', () => {
       expect(parseIdempotencyKey(value)).toBeUndefined();
     },
   );
+});
+
+describe('checkMessage', () => {
+  it('admits, then answers a denial as a verdict with the wait in ms, without headers', async () => {
+    const perSession = rateLimit({ key: (r) => r.url, limit: 1, period: '10s', store: memoryStore() });
+    expect(await checkMessage([perSession], { url: 's1' })).toEqual({ allowed: true });
+    const denied = await checkMessage([perSession], { url: 's1' });
+    expect(denied.allowed).toBe(false);
+    if (!denied.allowed) {
+      expect(denied.error.code).toBe('RATE_LIMITED');
+      expect(denied.retryAfter).toBe(10_000);
+    }
+  });
+
+  it('releases a concurrency lease as soon as the check ends', async () => {
+    const one = concurrency({ key: () => 'k', limit: 1, store: memoryStore() });
+    expect((await checkMessage([one], {})).allowed).toBe(true);
+    expect((await checkMessage([one], {})).allowed).toBe(true);
+  });
+
+  it('rethrows what is not a catalog error', () => {
+    const broken: Guard = {
+      kind: 'broken',
+      check() {
+        throw new TypeError('bug');
+      },
+    };
+    expect(() => checkMessage([broken], {})).toThrow(TypeError);
+  });
 });

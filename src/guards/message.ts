@@ -27,37 +27,64 @@ function verdictOf(error: unknown): MessageVerdict {
  * if (!verdict.allowed) sendErrorEvent(verdict.error);
  */
 export function checkMessage(guards: readonly Guard[], request: GuardRequest): Awaitable<MessageVerdict> {
-  const finish: ((status: number | undefined) => void)[] = [];
-  const context: GuardContext = {
-    request,
-    headers: new Map(),
-    onFinish: (listener) => finish.push(listener),
-    body: () => undefined,
-    capture: (listener) => finish.push(() => listener(undefined)),
-  };
-  const done = () => {
-    for (const listener of finish) {
+  const context = new MessageContext(request);
+  try {
+    const outcome = runGuards(guards, context);
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        () => {
+          context.finish();
+          return admitted;
+        },
+        (error: unknown) => {
+          context.finish();
+          return verdictOf(error);
+        },
+      );
+    }
+    context.finish();
+    return admitted;
+  } catch (error) {
+    context.finish();
+    return verdictOf(error);
+  }
+}
+
+// A context whose methods live on the prototype: a message costs one object, not a closure per member.
+class MessageContext implements GuardContext {
+  private listeners: ((status: number | undefined) => void)[] | undefined;
+  private written: Map<string, string> | undefined;
+
+  constructor(readonly request: GuardRequest) {}
+
+  get headers(): Map<string, string> {
+    this.written ??= new Map();
+    return this.written;
+  }
+
+  onFinish(listener: (status: number | undefined) => void): void {
+    this.listeners ??= [];
+    this.listeners.push(listener);
+  }
+
+  body(): undefined {
+    return undefined;
+  }
+
+  capture(listener: (response: undefined) => void): void {
+    this.onFinish(() => listener(undefined));
+  }
+
+  /** Runs the finish listeners once the check has ended. */
+  finish(): void {
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
       try {
         listener(undefined);
       } catch {
         // A listener's failure must not change the verdict.
       }
     }
-  };
-  try {
-    const outcome = runGuards(guards, context);
-    if (outcome instanceof Promise) {
-      return outcome
-        .then(
-          () => admitted,
-          (error: unknown) => verdictOf(error),
-        )
-        .finally(done);
-    }
-    done();
-    return admitted;
-  } catch (error) {
-    done();
-    return verdictOf(error);
   }
 }
