@@ -193,10 +193,13 @@ async function throughput(): Promise<void> {
   const names = Object.keys(ports) as (keyof typeof ports)[];
   for (const name of names) await run(ports[name], 20_000);
   const seen = new Map<string, number[]>(names.map((name) => [name, []]));
-  const rounds = 7;
+  const ratios: number[] = [];
+  const rounds = 9;
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [...names].reverse() : names;
     for (const name of order) seen.get(name)!.push(await run(ports[name], 60_000));
+    // Each round's pair ran back to back: their ratio is less exposed to the machine's drift than the medians.
+    ratios.push(seen.get(names[1]!)![round]! / seen.get(names[0]!)![round]!);
   }
   const results = new Map(names.map((name) => [name, median(seen.get(name)!)]));
   table(
@@ -204,6 +207,10 @@ async function throughput(): Promise<void> {
     results,
     names[0]!,
     'msg/s',
+  );
+  const sorted = [...ratios].sort((x, y) => x - y);
+  console.log(
+    `\nper-round ratio guarded / raw: median ${median(ratios).toFixed(2)}× (range ${sorted[0]!.toFixed(2)}–${sorted[sorted.length - 1]!.toFixed(2)})`,
   );
   await worker.terminate();
   await endpoint.close({ timeout: 100 });
