@@ -76,7 +76,7 @@ afterAll(async () => {
   await Promise.all(children.map((child) => child.stop()));
 });
 
-describe.each(adapters)('a mixed bad-input load on the %s adapter', (adapter) => {
+describe.concurrent.each(adapters)('a mixed bad-input load on the %s adapter', (adapter) => {
   it(`keeps memory bounded for ${seconds} s and stays up`, { timeout: (seconds + 60) * 1000 }, async () => {
     const child = await startChild(serveScript, [adapter]);
     children.push(child);

@@ -86,7 +86,7 @@ afterAll(() => {
   for (const server of servers) server.close();
 });
 
-describe.each(adapters)('thrown values through the %s adapter', (adapter: AdapterName) => {
+describe.concurrent.each(adapters)('thrown values through the %s adapter', (adapter: AdapterName) => {
   it(`answers ${runs} arbitrary thrown values with a clean envelope and stays up`, {
     timeout: 180_000,
   }, async () => {
