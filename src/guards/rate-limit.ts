@@ -1,7 +1,8 @@
+import type { ApiError } from '../catalog/api-error.js';
 import type { RateDecision, RateInput } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
-import { addHeader, raise, seconds, sfString } from './raise.js';
+import { addHeader, denialOf, raise, seconds, sfString } from './raise.js';
 import type { Duration, Guard, GuardContext, GuardRequest, KeyOf, StoreOptions } from './types.js';
 
 /** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
@@ -43,6 +44,8 @@ interface Compiled {
   input: RateInput;
   refund: RateInput;
   policyField: string;
+  /** The denial of this policy alone, prebuilt. */
+  deny: (headers: Record<string, string>) => ApiError;
 }
 
 function compile(policy: RatePolicy, index: number, names: Set<string>): Compiled {
@@ -63,6 +66,7 @@ function compile(policy: RatePolicy, index: number, names: Set<string>): Compile
     input: { interval, tolerance: interval * burst, cost: 1 },
     refund: { interval, tolerance: interval * burst, cost: -1 },
     policyField: `${label};q=${limit};w=${window}`,
+    deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
   };
 }
 
@@ -153,15 +157,11 @@ export function rateLimit(
     if (decision === admitted) return undefined;
     if (!decision.allowed) {
       const wait = seconds(decision.retryAfter);
-      throw raise(
-        'rateLimited',
-        { policies: [policy.name] },
-        {
-          'retry-after': String(wait),
-          'ratelimit-policy': policy.policyField,
-          ratelimit: `${policy.label};r=0;t=${wait}`,
-        },
-      );
+      throw policy.deny({
+        'retry-after': String(wait),
+        'ratelimit-policy': policy.policyField,
+        ratelimit: `${policy.label};r=0;t=${wait}`,
+      });
     }
     if (headers) {
       addHeader(context.headers, 'ratelimit-policy', policy.policyField);
