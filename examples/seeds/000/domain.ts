@@ -1,102 +1,20 @@
 /**
- * The platform's in-memory state: accounts, projects and what a project holds (conversations, chats,
- * drafts, deployments, flows, functions, knowledge base, phone numbers, connectors, variants, real-time
- * configuration, SMS templates, test cases). Each rule raises the page's code for its failure.
+ * The platform's in-memory state: accounts and projects, their conversations, chats, drafts,
+ * deployments, flows and functions (the rest of a project is in content.ts). Each rule raises the
+ * page's code for its failure.
  */
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
-import { csvHeader } from './csv.js';
 import { deploymentProblems, execute, parseError } from './functions.js';
-import { schemaProblems, valueProblems } from './json-schema.js';
+import type { Chat, Conversation, Deployment, Draft, Environment, Flow, Fn, Project } from './model.js';
 import { Table } from './store.js';
 
-export const environments = ['sandbox', 'pre-release', 'live'] as const;
-export type Environment = (typeof environments)[number];
+export { type Environment, environments } from './model.js';
 
 const reservedFunctionNames = new Set(['start', 'end', 'main', 'transfer', 'hangup']);
 const reservedParameterNames = new Set(['conversation', 'state', 'context', 'env']);
 const accountId = /^[a-z0-9]{3,32}$/;
 const projectId = /^[a-z][a-z0-9-]{2,40}$/;
-const e164 = /^\+[1-9]\d{6,14}$/;
-
-export interface Conversation {
-  id: string;
-  project: string;
-  channel: string;
-  startedAt: number;
-  recording?: string;
-}
-export interface Chat {
-  id: string;
-  project: string;
-  draft: string;
-  lastActivity: number;
-  ended: boolean;
-  messages: { from: 'user' | 'agent'; text: string }[];
-}
-export interface Draft {
-  id: string;
-  project: string;
-  functions: string[];
-}
-export interface Deployment {
-  id: string;
-  project: string;
-  draft: string;
-  version: string;
-  environment: Environment;
-}
-export interface Flow {
-  id: string;
-  project: string;
-  name: string;
-  parameters: string[];
-  functions: string[];
-}
-export interface Fn {
-  id: string;
-  project: string;
-  name: string;
-  code: string;
-}
-export interface Connector {
-  id: string;
-  project: string;
-  name: string;
-  url: string;
-}
-export interface PhoneNumber {
-  id: string;
-  project: string;
-  connector: string;
-}
-export interface Variant {
-  id: string;
-  project: string;
-  name: string;
-  attributes: Record<string, string>;
-  isDefault: boolean;
-}
-
-export interface Project {
-  id: string;
-  account: string;
-  conversations: Table<Conversation>;
-  chats: Table<Chat>;
-  drafts: Table<Draft>;
-  deployments: Table<Deployment>;
-  flows: Table<Flow>;
-  functions: Table<Fn>;
-  topics: Map<string, { name: string; content: string }>;
-  connectors: Table<Connector>;
-  phoneNumbers: Table<PhoneNumber>;
-  variants: Table<Variant>;
-  /** The attribute names variants must fill, with their allowed values. */
-  variantAttributes: Record<string, readonly string[]>;
-  realtime: { schema: Record<string, unknown> | undefined; values: Partial<Record<Environment, unknown>> };
-  smsTemplates: Table<{ id: string; body: string }>;
-  testCases: Set<string>;
-}
 
 /** Options of the domain. */
 export interface PlatformOptions {
@@ -308,119 +226,5 @@ export class Platform {
     } catch (error) {
       throw errors.create('FUNCTION_EXECUTION_FAILED', undefined, { cause: error });
     }
-  }
-
-  // Knowledge base
-
-  addTopic(project: Project, name: string, content: string): { name: string } {
-    if (project.topics.has(name)) throw errors.create('KNOWLEDGE_BASE_TOPIC_ALREADY_EXISTS');
-    this.#checkRichText(project, content);
-    project.topics.set(name, { name, content });
-    return { name };
-  }
-
-  importTopics(project: Project, csv: string): { imported: number } {
-    const header = csvHeader(csv, ['topic', 'content']);
-    if ('problem' in header) {
-      if (header.problem === 'empty') throw errors.create('KNOWLEDGE_BASE_IMPORT_NO_CSV_FOUND');
-      throw errors.create('KNOWLEDGE_BASE_IMPORT_MISSING_COLUMNS');
-    }
-    const topic = header.columns.indexOf('topic');
-    const content = header.columns.indexOf('content');
-    let imported = 0;
-    for (const line of csv.split(/\r?\n/).slice(1)) {
-      const cells = line.split(',');
-      const name = cells[topic]?.trim();
-      if (!name) continue;
-      project.topics.set(name, { name, content: cells[content]?.trim() ?? '' });
-      imported++;
-    }
-    return { imported };
-  }
-
-  /** Rich text allows `<b>`, `<i>`, `<a>` balanced, and `{{topic:name}}` references to existing topics. */
-  #checkRichText(project: Project, content: string): void {
-    const open: string[] = [];
-    for (const [, closing, tag] of content.matchAll(/<(\/?)([a-z]+)[^>]*>/g)) {
-      if (!['b', 'i', 'a'].includes(tag!)) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-      if (closing === '') open.push(tag!);
-      else if (open.pop() !== tag) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-    }
-    if (open.length > 0) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-    for (const [, ref] of content.matchAll(/\{\{topic:([^}]*)\}\}/g))
-      if (!project.topics.has(ref!)) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-  }
-
-  // Connectors and phone numbers
-
-  importNumber(project: Project, number: string, connector: string): PhoneNumber {
-    if (!e164.test(number)) throw errors.create('PHONE_NUMBERS_INVALID_PHONE_NUMBER_FORMAT');
-    if (project.phoneNumbers.rows.has(number)) throw errors.create('PHONE_NUMBERS_ALREADY_EXISTS');
-    if (!project.connectors.rows.has(connector))
-      throw errors.create('PHONE_NUMBERS_CONNECTOR_DOES_NOT_EXIST');
-    return project.phoneNumbers.insert({ id: number, project: project.id, connector });
-  }
-
-  // Variants
-
-  createVariant(project: Project, name: string, attributes: Record<string, string>): Variant {
-    if (project.variants.find((v) => v.name === name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
-    for (const [key, value] of Object.entries(attributes)) {
-      const allowed = project.variantAttributes[key];
-      if (!allowed?.includes(value)) throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR');
-    }
-    const isDefault = project.variants.rows.size === 0;
-    return project.variants.insert({
-      id: project.variants.newId(),
-      project: project.id,
-      name,
-      attributes,
-      isDefault,
-    });
-  }
-
-  removeVariant(project: Project, id: string): void {
-    const variant = project.variants.get(id);
-    if (variant.isDefault) throw errors.create('VARIANTS_REMOVE_DEFAULT_ERROR');
-    project.variants.delete(id);
-  }
-
-  importVariants(_project: Project, csv: string): { imported: number } {
-    const header = csvHeader(csv, ['name']);
-    if ('problem' in header) {
-      if (header.problem === 'delimiter') throw errors.create('VariantsImportInvalidDelimiter');
-      if (header.problem === 'duplicate') throw errors.create('VariantImportDuplicateColumnsHttp');
-      throw errors.create('VariantImportMissingColumnsHttp');
-    }
-    return { imported: header.rows };
-  }
-
-  // Real-time configuration
-
-  setRealtimeSchema(project: Project, schema: unknown): void {
-    const problems = schemaProblems(schema);
-    if (problems.length > 0)
-      throw errors.create('REAL_TIME_CONFIG_INVALID_SCHEMA', undefined, {
-        cause: new Error(problems.join('; ')),
-      });
-    project.realtime.schema = schema as Record<string, unknown>;
-  }
-
-  setRealtimeValues(project: Project, environment: string | null, values: unknown): void {
-    if (!environments.includes(environment as Environment))
-      throw errors.create('REAL_TIME_CONFIG_UNKNOWN_CLIENT_ENVIRONMENT');
-    const problems = valueProblems(project.realtime.schema ?? {}, values);
-    if (problems.length > 0)
-      throw errors.create('REAL_TIME_CONFIG_INVALID_FOR_SCHEMA', undefined, { fieldErrors: problems });
-    project.realtime.values[environment as Environment] = values;
-  }
-
-  // Test suite
-
-  runTests(project: Project, ids: readonly string[] | undefined): { ran: number } {
-    if (project.testCases.size === 0) throw errors.create('NoTestCasesHttp');
-    const missing = (ids ?? []).filter((id) => !project.testCases.has(id));
-    if (missing.length > 0) throw errors.create('MissingTestCasesHttp');
-    return { ran: ids?.length ?? project.testCases.size };
   }
 }

@@ -8,7 +8,9 @@ import { createRouter, type Router, readJson } from 'faultline/node';
 import * as z from 'zod';
 import type { Auth, Permission, User } from './auth.js';
 import { errors } from './catalog.js';
-import { environments, type Platform, type Project } from './domain.js';
+import * as content from './content.js';
+import type { Platform } from './domain.js';
+import { environments, type Project } from './model.js';
 
 type Code = Parameters<typeof errors.create>[0];
 
@@ -214,11 +216,11 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
     .post(`${p}/knowledge-base/topics`, async (req, res, { params }) => {
       const found = project(req, params.project!, 'write');
       const input = await body(req, schemas.topic, 'KNOWLEDGE_BASE_TOPICS_INVALID');
-      created(res, platform.addTopic(found, input.name, input.content));
+      created(res, content.addTopic(found, input.name, input.content));
     })
     .post(`${p}/knowledge-base/import`, async (req, _res, { params }) => {
       const found = project(req, params.project!, 'write');
-      return platform.importTopics(
+      return content.importTopics(
         found,
         await csv(req, () => errors.create('KNOWLEDGE_BASE_IMPORT_INVALID_TYPE')),
       );
@@ -247,7 +249,7 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
     .post(`${p}/phone-numbers`, async (req, res, { params }) => {
       const found = project(req, params.project!, 'write');
       const input = await body(req, schemas.number);
-      created(res, platform.importNumber(found, input.number, input.connectorId));
+      created(res, content.importNumber(found, input.number, input.connectorId));
     })
     .get(`${p}/phone-numbers/:number`, (req, _res, { params }) =>
       project(req, params.project!).phoneNumbers.get(params.number!),
@@ -255,15 +257,15 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
     .post(`${p}/variants`, async (req, res, { params }) => {
       const found = project(req, params.project!, 'write');
       const input = await body(req, schemas.variant);
-      created(res, platform.createVariant(found, input.name, input.attributes));
+      created(res, content.createVariant(found, input.name, input.attributes));
     })
     .delete(`${p}/variants/:id`, (req, res, { params }) => {
-      platform.removeVariant(project(req, params.project!, 'write'), params.id!);
+      content.removeVariant(project(req, params.project!, 'write'), params.id!);
       res.writeHead(204).end();
     })
     .post(`${p}/variants/import`, async (req, _res, { params }) => {
       const found = project(req, params.project!, 'write');
-      return platform.importVariants(
+      return content.importVariants(
         found,
         await csv(req, () =>
           errors.builtin('unsupportedMediaType', undefined, { headers: { accept: 'text/csv' } }),
@@ -272,13 +274,13 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
     })
     .put(`${p}/real-time-config/schema`, async (req, _res, { params }) => {
       const found = project(req, params.project!, 'realtime');
-      platform.setRealtimeSchema(found, (await body(req, schemas.rtSchema)).schema);
+      content.setRealtimeSchema(found, (await body(req, schemas.rtSchema)).schema);
       return { ok: true };
     })
     .put(`${p}/real-time-config/values`, async (req, _res, { params, url }) => {
       const found = project(req, params.project!, 'realtime');
       const { values } = await body(req, schemas.rtValues);
-      platform.setRealtimeValues(found, url.searchParams.get('environment'), values);
+      content.setRealtimeValues(found, url.searchParams.get('environment'), values);
       return { ok: true };
     })
     .post(`${p}/sms-templates`, async (req, res, { params }) => {
@@ -297,6 +299,6 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
     })
     .post(`${p}/test-runs`, async (req, _res, { params }) => {
       const found = project(req, params.project!, 'write');
-      return platform.runTests(found, (await body(req, schemas.testRun)).testCaseIds);
+      return content.runTests(found, (await body(req, schemas.testRun)).testCaseIds);
     });
 }

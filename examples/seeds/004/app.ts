@@ -14,15 +14,17 @@ import { sValidator } from '@hono/standard-validator';
 import { type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createHonoErrors, guard } from 'faultline/hono';
 import { type Context, Hono } from 'hono';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { errors, format } from './catalog.js';
 import { Community } from './community.js';
 import { Identity, type Session, type User } from './identity.js';
 import { Licensing } from './licensing.js';
+import { httpProvider } from './provider.js';
+import { schemas } from './schemas.js';
 import { Support } from './support.js';
 import { Widgets } from './widgets.js';
-import { type Call, type Workspace, Workspaces } from './workspaces.js';
+import { type Workspace, Workspaces } from './workspaces.js';
 
 /** Options of seed 004. */
 export interface SeedOptions {
@@ -48,43 +50,6 @@ export interface SeedOptions {
 
 type Env = { Variables: { session: Session; user: User; workspace: Workspace } };
 
-const schemas = {
-  login: z.object({ email: z.string(), password: z.string() }),
-  google: z.object({ id_token: z.string() }),
-  impersonate: z.object({ target: z.string() }),
-  email: z.object({ email: z.email() }),
-  contact: z.object({ name: z.string().min(1).max(200) }),
-  transition: z.object({ to: z.enum(['draft', 'published', 'archived']) }),
-  call: z.object({
-    from: z.string().regex(/^\+\d{6,15}$/),
-    to: z.string().regex(/^\+\d{3,15}$/),
-    agent: z.string(),
-    operator: z.string().optional(),
-  }),
-  branding: z.object({ logoUrl: z.url(), primaryColor: z.string().regex(/^#[0-9a-f]{6}$/i) }),
-  thread: z.object({ title: z.string().min(1).max(200) }),
-  reaction: z.object({ emoji: z.string().min(1).max(16) }),
-  widgetSession: z.object({ visitorId: z.string().min(1).max(100) }),
-  widgetMessage: z.object({ text: z.string().min(1).max(2000) }),
-  page: z.object({
-    slug: z.string().regex(/^[a-z0-9-]+$/),
-    locale: z.string().regex(/^[a-z]{2}$/),
-    body: z.string(),
-  }),
-  ticket: z.object({ email: z.email(), subject: z.string().min(1).max(200) }),
-  status: z.object({ status: z.enum(['open', 'pending', 'resolved', 'closed']) }),
-  department: z.object({ slug: z.string().regex(/^[a-z0-9-]+$/), name: z.string().min(1) }),
-  assign: z.object({ department: z.string() }),
-  track: z.object({ ref: z.string(), email: z.string() }),
-  verify: z.object({ ref: z.string(), email: z.string(), otp: z.string() }),
-  license: z.object({
-    customer: z.string().min(1),
-    days: z.number().int().min(1),
-    seats: z.number().int().min(1),
-  }),
-  activate: z.object({ license: z.string(), instanceId: z.string().min(1) }),
-};
-
 export interface Seed {
   readonly server: Server;
   readonly app: Hono<Env>;
@@ -94,30 +59,6 @@ export interface Seed {
   readonly community: Community;
   readonly support: Support;
   readonly licensing: Licensing;
-}
-
-/** A provider adapter that places the call through the provider's HTTP API. */
-function httpProvider(baseUrl: string) {
-  return {
-    async dial(call: Call, credential: string): Promise<void> {
-      let res: Response;
-      try {
-        res = await fetch(`${baseUrl}/calls`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ from: call.from, to: call.to }),
-          signal: AbortSignal.timeout(3000),
-        });
-      } catch (cause) {
-        throw errors.create('DEPENDENCY_UNAVAILABLE', undefined, { cause });
-      }
-      await res.body?.cancel();
-      if (!res.ok)
-        throw errors.create('UPSTREAM_PROVIDER_ERROR', undefined, {
-          cause: new Error(`provider answered ${res.status}`),
-        });
-    },
-  };
 }
 
 export function createSeed(options: SeedOptions = {}): Seed {
