@@ -1,5 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { RateDecision, RateInput } from '../stores/types.js';
+import { type MemoryStore, spacedRate } from '../stores/memory.js';
+import type { Awaitable, RateDecision, RateInput, Store } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { addHeader, denialOf, raise, seconds, sfString } from './raise.js';
@@ -44,11 +45,13 @@ interface Compiled {
   input: RateInput;
   refund: RateInput;
   policyField: string;
+  /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
+  rate: (key: string, input: RateInput) => Awaitable<RateDecision>;
   /** The denial of this policy alone, prebuilt. */
   deny: (headers: Record<string, string>) => ApiError;
 }
 
-function compile(policy: RatePolicy, index: number, names: Set<string>): Compiled {
+function compile(policy: RatePolicy, index: number, names: Set<string>, store: Store): Compiled {
   const limit = toCount(policy.limit, `rateLimit policy ${index} limit`);
   const period = toMs(policy.period, `rateLimit policy ${index} period`);
   const burst = toCount(policy.burst ?? limit, `rateLimit policy ${index} burst`);
@@ -58,10 +61,15 @@ function compile(policy: RatePolicy, index: number, names: Set<string>): Compile
   names.add(name);
   const interval = period / limit;
   const label = sfString(name);
+  const prefix = `${name}:`;
+  const spaced = store.kind === 'memory' ? (store as Partial<MemoryStore>)[spacedRate] : undefined;
   return {
     name,
     key: policy.key,
-    prefix: `${name}:`,
+    prefix,
+    rate: spaced
+      ? spaced.call(store, prefix)
+      : (key: string, input: RateInput) => store.rate(prefix + key, input),
     label,
     input: { interval, tolerance: interval * burst, cost: 1 },
     refund: { interval, tolerance: interval * burst, cost: -1 },
@@ -88,8 +96,8 @@ export function rateLimit(
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
   if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
   const names = new Set<string>();
-  const policies = list.map((policy, index) => compile(policy, index, names));
   const store = storeOf(options);
+  const policies = list.map((policy, index) => compile(policy, index, names, store));
   const decide = compileFailure(options);
   const headers = options.headers ?? true;
 
@@ -141,7 +149,7 @@ export function rateLimit(
 
   function refund(request: GuardRequest, policy: Compiled, key: string): void {
     try {
-      const result = decide(request, () => store.rate(key, policy.refund));
+      const result = decide(request, () => policy.rate(key, policy.refund));
       if (result instanceof Promise) result.catch(() => undefined);
     } catch {
       // A failed refund only costs the caller one unit.
@@ -179,7 +187,7 @@ export function rateLimit(
     if (key === undefined) return undefined;
     let decision: RateDecision | typeof admitted | Promise<RateDecision>;
     try {
-      decision = store.rate(policy.prefix + key, policy.input);
+      decision = policy.rate(key, policy.input);
     } catch (error) {
       decision = decide.fail(error, context.request);
     }
@@ -204,11 +212,10 @@ export function rateLimit(
       for (const policy of policies) {
         const key = policy.key(context.request);
         if (key === undefined) continue;
-        const storeKey = policy.prefix + key;
-        const decision = decide(context.request, () => store.rate(storeKey, policy.input));
+        const decision = decide(context.request, () => policy.rate(key, policy.input));
         if (decision instanceof Promise) async = true;
         used.push(policy);
-        keys.push(storeKey);
+        keys.push(key);
         decisions.push(decision);
       }
       if (!async) return conclude(context, used, keys, decisions as (RateDecision | typeof admitted)[]);

@@ -9,11 +9,20 @@ import type {
   Store,
 } from './types.js';
 
+/**
+ * The memory store's rate decisions in one namespace (a rate-limit policy): `key` is the caller's key
+ * alone, so no prefixed key string is built and hashed per decision (most of a decision's cost).
+ */
+export const spacedRate: unique symbol = Symbol.for('faultline.memoryStore.spacedRate');
+
+/** A rate decision in one namespace of the memory store. */
+export type SpacedRate = (key: string, input: RateInput) => RateDecision;
+
 /** Options of the memory store. */
 export interface MemoryStoreOptions {
   /**
-   * The most keys each kind of state holds (rate, quota, lease, idempotency); past it, the oldest key
-   * is evicted, which forgets that caller's state.
+   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy);
+   * past it, the oldest key is evicted, which forgets that caller's state.
    * @default 100_000
    */
   maxKeys?: number;
@@ -40,6 +49,8 @@ export interface MemoryStore extends Store {
   size(): { rate: number; quota: number; lease: number; idempotency: number };
   /** Stops the sweep timer; the store still works, swept lazily on reads. */
   close(): void;
+  /** Rate decisions in one namespace, for a rate-limit policy (internal to the guards). */
+  [spacedRate](space: string): SpacedRate;
 }
 
 interface QuotaEntry {
@@ -62,6 +73,28 @@ interface IdempotencyRecord {
 
 const epsilon = 1e-9;
 
+function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInput): RateDecision {
+  const { interval, tolerance, cost } = input;
+  // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
+  const stored = rates.get(key, Number.NEGATIVE_INFINITY);
+  const tat = stored === undefined || stored < at ? at : stored;
+  const next = tat + interval * cost;
+  if (cost < 0) {
+    if (next <= at) rates.delete(key);
+    else rates.set(key, next);
+    return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, next - at) };
+  }
+  const over = next - at - tolerance;
+  if (over > 0) return { allowed: false, remaining: 0, retryAfter: over, reset: tat - at };
+  rates.set(key, next);
+  return {
+    allowed: true,
+    remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
+    retryAfter: 0,
+    reset: next - at,
+  };
+}
+
 function pickPeriod(bounds: readonly number[], now: number): [number, number] {
   const last = bounds.length - 1;
   for (let i = 0; i < last; i++) {
@@ -82,6 +115,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const batch = options.sweepBatch ?? 10_000;
   const rates = new BoundedMap<number>(max, (tat) => tat);
+  // One map per namespace (policy): each holds at most maxKeys, like the shared one.
+  const spaces = new Map<string, BoundedMap<number>>();
   const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end);
   const leases = new BoundedMap<Leases>(max, (entry) => entry.expires);
   const records = new BoundedMap<IdempotencyRecord>(max, (record) => record.expires);
@@ -89,11 +124,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const timer = setInterval(() => {
     const at = now();
     rates.sweep(at, batch);
+    for (const space of spaces.values()) space.sweep(at, batch);
     quotas.sweep(at, batch);
     leases.sweep(at, batch);
     records.sweep(at, batch);
   }, options.sweepInterval ?? 10_000);
   timer.unref();
+
+  function rateSize(): number {
+    let size = rates.size;
+    for (const space of spaces.values()) size += space.size;
+    return size;
+  }
 
   function liveLeases(key: string, at: number): Leases | undefined {
     const entry = leases.get(key, at);
@@ -109,26 +151,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   return {
     kind: 'memory',
-    rate(key: string, { interval, tolerance, cost }: RateInput): RateDecision {
-      const at = now();
-      // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
-      const stored = rates.get(key, Number.NEGATIVE_INFINITY);
-      const tat = stored === undefined || stored < at ? at : stored;
-      const next = tat + interval * cost;
-      if (cost < 0) {
-        if (next <= at) rates.delete(key);
-        else rates.set(key, next);
-        return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, next - at) };
+    rate(key: string, input: RateInput): RateDecision {
+      // A key under a policy's namespace (`name:caller`) reads and writes that policy's state.
+      for (const [space, map] of spaces) {
+        if (key.startsWith(space)) return gcra(map, key.slice(space.length), now(), input);
       }
-      const over = next - at - tolerance;
-      if (over > 0) return { allowed: false, remaining: 0, retryAfter: over, reset: tat - at };
-      rates.set(key, next);
-      return {
-        allowed: true,
-        remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
-        retryAfter: 0,
-        reset: next - at,
-      };
+      return gcra(rates, key, now(), input);
+    },
+    [spacedRate](space: string): SpacedRate {
+      let map = spaces.get(space);
+      if (map === undefined) {
+        map = new BoundedMap<number>(max, (tat) => tat);
+        spaces.set(space, map);
+      }
+      const held = map;
+      return (key, input) => gcra(held, key, now(), input);
     },
     quota(key: string, { limit, cost, bounds }: QuotaInput): QuotaDecision {
       const at = now();
@@ -189,7 +226,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (record !== undefined && record.token === token && record.response === undefined)
         records.delete(key);
     },
-    size: () => ({ rate: rates.size, quota: quotas.size, lease: leases.size, idempotency: records.size }),
+    size: () => ({ rate: rateSize(), quota: quotas.size, lease: leases.size, idempotency: records.size }),
     close: () => clearInterval(timer),
   };
 }
