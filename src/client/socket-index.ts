@@ -1,6 +1,6 @@
+export { type MessageMatch, matchMessage } from '../format/match-message.js';
 export { connectSocket } from './socket.js';
 export { type ClassifiedClose, type CloseDecision, classifyClose } from './socket-close.js';
-export { type MessageMatch, matchMessage } from './socket-messages.js';
 export type {
   SocketClient,
   SocketEvents,

@@ -1,11 +1,11 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { errorInitFromBody } from '../format/detect.js';
+import { matchMessage } from '../format/match-message.js';
 import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
 import { parseErrorResponse } from './parse-response.js';
 import { type CloseDecision, classifyClose } from './socket-close.js';
-import { matchMessage } from './socket-messages.js';
 import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
 
 type Listeners = { [E in keyof SocketEvents]: Set<SocketEvents[E]> };
