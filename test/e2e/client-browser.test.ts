@@ -3,8 +3,9 @@ import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { createNodeErrors, createRouter } from 'faultline/node';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { close, listen } from '../helpers/http.js';
 import { errors } from './browser-client/catalog.js';
 
@@ -123,19 +124,7 @@ beforeAll(async () => {
   pageScript = bundle.text;
   apiBase = await listen(api);
   pageOrigin = await listen(pages);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

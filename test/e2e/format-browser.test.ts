@@ -1,8 +1,9 @@
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -41,19 +42,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   bundle = await bundleFormat();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { authenticate, catalog } from './ws-fixtures.js';
 import { type Served, serve } from './ws-helpers.js';
 
@@ -7,19 +8,7 @@ let browser: Browser;
 let served: Served<any>;
 let closeMode: Served<any>;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const on = {
     end: () => {
       throw catalog.create('SESSION_ENDED');
