@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/001.js';
@@ -177,8 +178,7 @@ const probes: Record<string, Probe> = {
     )) as Observed,
   WS_AUTHENTICATION_FAILED: async () => {
     const s = await session();
-    const other = seed.seed.messaging.addConnector({ host: 'other.example' });
-    return (await connect(wsUrl(`session_id=${s.id}&access_token=${await token(other)}`))) as Observed;
+    return (await connect(wsUrl(`session_id=${s.id}&access_token=${s.token.slice(0, -3)}abc`))) as Observed;
   },
   WS_CONNECTION_LIMIT_EXCEEDED: async () => {
     const s = await session();
@@ -342,5 +342,75 @@ describe('seed 001: the messaging API on node:http with WebSocket', () => {
   it('reports reachable/total', () => {
     console.log(summary('001', reached, unreachable));
     expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);
+  });
+});
+
+describe('seed 001: safe to copy', () => {
+  /** `GET /api/v1/sessions/:id` with `Authorization: Bearer <bearer>`: its status and body. */
+  const read = async (id: string, bearer: string) => {
+    const res = await fetch(`${seed.url}/api/v1/sessions/${id}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    return { status: res.status, body: await res.text() };
+  };
+  const forged = (payload: string) => `${Buffer.from(payload).toString('base64url')}.c2lnbmF0dXJl`;
+  const payloads = ['null', '0', 'true', '"k1"', '[]', '{"kid":null,"con":null}', '{"kid":{}}'];
+
+  it('answers 401 "Invalid access token", never 500, to a bearer token whose payload is JSON null or not an object', async () => {
+    const before = log.length;
+    for (const payload of payloads) {
+      const created = await post('/api/v1/sessions', { authorization: `Bearer ${forged(payload)}` });
+      expect({ payload, status: created.kind === 'http' && created.status }).toEqual({
+        payload,
+        status: 401,
+      });
+      expectRow(contract, { channel: 'http', catalogCode: 'ACCESS_TOKEN_INVALID' } as never, created);
+    }
+    expect(log.slice(before).filter((line) => line.status >= 500)).toEqual([]);
+  });
+
+  it('refuses the WebSocket handshake 401 "authentication failed", never 500, for a token whose payload is JSON null', async () => {
+    const s = await session();
+    for (const payload of payloads) {
+      const answer = await connect(wsUrl(`session_id=${s.id}&access_token=${forged(payload)}`));
+      expect('ws' in answer, payload).toBe(false);
+      if ('ws' in answer) continue;
+      expect({ payload, status: answer.status }).toEqual({ payload, status: 401 });
+      expect(JSON.parse(answer.body)).toEqual({ error: 'authentication failed' });
+    }
+  });
+
+  it('authenticates before looking a session up: a garbage token gets the same 401 for an existing and an unknown id', async () => {
+    const s = await session();
+    const unknown = randomUUID();
+    for (const bad of ['garbage', forged('null'), `${s.token.slice(0, -3)}abc`]) {
+      const [existing, missing] = await Promise.all([read(s.id, bad), read(unknown, bad)]);
+      expect([existing.status, missing.status]).toEqual([401, 401]);
+      expect(existing.body).toBe(missing.body);
+      const handshakes = await Promise.all(
+        [s.id, unknown].map((id) => connect(wsUrl(`session_id=${id}&access_token=${bad}`))),
+      );
+      expect(handshakes.map((h) => ('ws' in h ? 'open' : h.status))).toEqual([401, 401]);
+    }
+  });
+
+  it("answers another connector's session exactly as an unknown one, over HTTP and at the handshake", async () => {
+    const s = await session();
+    const other = await token(seed.seed.messaging.addConnector({ host: 'tenant-b.example' }));
+    const unknown = randomUUID();
+    const [foreign, missing] = await Promise.all([read(s.id, other), read(unknown, other)]);
+    expect([foreign.status, missing.status]).toEqual([404, 404]);
+    expect(foreign.body).toBe(missing.body);
+    const handshakes = await Promise.all(
+      [s.id, unknown].map((id) => connect(wsUrl(`session_id=${id}&access_token=${other}`))),
+    );
+    expect(handshakes.map((h) => ('ws' in h ? 'open' : h.status))).toEqual([404, 404]);
+  });
+
+  it("spends a session's HTTP budget only on its authenticated owner: garbage tokens naming it cannot exhaust it", async () => {
+    const s = await session();
+    for (let i = 0; i < 8; i++) expect((await read(s.id, 'garbage')).status).toBe(401);
+    const owner = await read(s.id, s.token);
+    expect(owner.status, owner.body).toBe(200);
   });
 });

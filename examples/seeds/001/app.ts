@@ -80,6 +80,18 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const log = logErrors(options.log);
   const nodeErrors = createNodeErrors({ catalog: errors, format, onError: log });
 
+  // Every request is limited per IP in front of authentication; a session's own budget is spent only by
+  // its authenticated owner, so nobody else can exhaust it by naming the session in a path.
+  const limited = guard(rateLimit({ name: 'ip', key: byIp, limit: 600, period: '1m' }));
+  const perSession = guard(
+    rateLimit({
+      name: 'session',
+      key: (r) => /\/sessions\/([^/?]+)/.exec(r.url ?? '')?.[1],
+      limit: options.sessionRate ?? 120,
+      period: '1m',
+    }),
+  );
+
   const router = createRouter()
     .post('/api/v1/access-token', (req) => {
       const header = (name: string) =>
@@ -102,31 +114,19 @@ export function createSeed(options: SeedOptions = {}): Seed {
       const session = messaging.createSession(connector, body.streaming_enabled ?? false);
       return { session_id: session.id };
     })
-    .get('/api/v1/sessions/:id', (req, _res, { params }) => {
+    .get('/api/v1/sessions/:id', (req, res, { params }) => {
+      // Authenticate first: whether a session exists is told only to the connector that owns it.
       const token = bearer(req);
-      const session = messaging.session(params.id!);
-      if (token === undefined || messaging.verify(token)?.id !== session.connector)
-        throw errors.create('ACCESS_TOKEN_INVALID');
-      return {
+      const connector = token === undefined ? undefined : messaging.verify(token);
+      if (!connector) throw errors.create('ACCESS_TOKEN_INVALID');
+      const session = messaging.sessionOf(connector, params.id!);
+      if (!session) throw errors.create('SESSION_STATE_NOT_FOUND');
+      return perSession(() => ({
         session_id: session.id,
         conversation: session.conversation.state,
         handoff: session.handoff !== undefined,
-      };
+      }))(req, res);
     });
-  // HTTP endpoints are rate limited per session (the session in the path), and per IP for the others.
-  const limited = guard(
-    rateLimit({
-      policies: [
-        {
-          name: 'session',
-          key: (r) => /\/sessions\/([^/?]+)/.exec(r.url ?? '')?.[1],
-          limit: options.sessionRate ?? 120,
-          period: '1m',
-        },
-        { name: 'ip', key: byIp, limit: 600, period: '1m' },
-      ],
-    }),
-  );
   const server = createServer(nodeErrors(limited(router.handle)));
 
   const notAllowed = (type: string) => () => {
@@ -179,11 +179,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
       const sessionId = query.get('session_id');
       const token = query.get('access_token');
       if (!sessionId || !token) throw errors.create('WS_INVALID_CONNECTION_PARAMETERS');
-      const raw = messaging.records.get(sessionId);
-      if (raw === undefined) throw errors.create('WS_SESSION_NOT_FOUND');
+      // Authenticate first; another connector's session is answered as one that does not exist.
       const connector = messaging.verify(token);
-      if (!connector || connector.id !== (JSON.parse(raw) as { connector: string }).connector)
-        throw errors.create('WS_AUTHENTICATION_FAILED');
+      if (!connector) throw errors.create('WS_AUTHENTICATION_FAILED');
+      if (!messaging.sessionOf(connector, sessionId)) throw errors.create('WS_SESSION_NOT_FOUND');
       // An invalid cursor does not refuse the connection: it replays from 0.
       const cursor = Number(query.get('cursor') ?? 0);
       if (!Number.isSafeInteger(cursor) || cursor < 0)

@@ -90,17 +90,21 @@ export class Messaging {
   verify(token: string): Connector | undefined {
     const [payload, signature] = token.split('.');
     if (!payload || !signature) return undefined;
-    let claims: { con?: string; kid?: string; exp?: number };
+    let claims: unknown;
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
       return undefined;
     }
-    const key = this.keyring.get(String(claims.kid));
+    // Any JSON parses, `null` and numbers included: only an object can carry the claims.
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+    const { kid, con, exp } = claims as Record<string, unknown>;
+    if (typeof kid !== 'string' || typeof con !== 'string') return undefined;
+    const key = this.keyring.get(kid);
     if (!key || !safeEqual(signature, createHmac('sha256', key).update(payload).digest('base64url')))
       return undefined;
-    if (typeof claims.exp !== 'number' || claims.exp <= this.clock.now()) return undefined;
-    return this.connectors.get(String(claims.con));
+    if (typeof exp !== 'number' || exp <= this.clock.now()) return undefined;
+    return this.connectors.get(con);
   }
 
   createSession(connector: Connector, streaming: boolean): SessionRecord {
@@ -118,6 +122,22 @@ export class Messaging {
     };
     this.save(record);
     return record;
+  }
+
+  /**
+   * The session `id` as `connector` may see it: `undefined` when it does not exist or belongs to another
+   * connector, so that a caller cannot tell another tenant's session from one that never existed.
+   */
+  sessionOf(connector: Connector, id: string): SessionRecord | undefined {
+    const raw = this.records.get(id);
+    if (raw === undefined) return undefined;
+    let record: SessionRecord;
+    try {
+      record = JSON.parse(raw) as SessionRecord;
+    } catch (cause) {
+      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
+    }
+    return record.connector === connector.id ? record : undefined;
   }
 
   /** The session a live connection works on: gone, or unreadable, are the page's session-state errors. */
