@@ -1,6 +1,9 @@
+import { lookup } from 'node:dns/promises';
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readdir, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as connectTcp } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { errors, format } from '../../examples/reference/000.js';
@@ -168,6 +171,7 @@ const probes: Record<string, Probe> = {
     return call('POST', `${P}/functions/${fn.id}/check`, { key: admin() });
   },
   FUNCTION_EXECUTION_FAILED: async () => {
+    // The runner (an isolated service; here a stand-in that answers from the input) reports the failure.
     const fn = await created(`${P}/functions`, {
       name: 'div',
       code: 'function main(input) { return input.a.b; }',
@@ -238,7 +242,9 @@ const probes: Record<string, Probe> = {
     return call('POST', `${P}/variants`, { key: admin(), body: { name: 'default' } });
   },
   VARIANTS_REMOVE_DEFAULT_ERROR: async () => {
-    const first = [...seed.seed.platform.projects.get('bot').variants.rows.values()].find((v) => v.isDefault);
+    const first = [...seed.seed.platform.project('acme', 'bot').variants.rows.values()].find(
+      (v) => v.isDefault,
+    );
     const id = first?.id ?? (await created(`${P}/variants`, { name: 'base' })).id;
     return call('DELETE', `${P}/variants/${id}`, { key: admin() });
   },
@@ -298,7 +304,9 @@ const probes: Record<string, Probe> = {
     call('POST', '/v1/accounts', { key: admin(), raw: 'id=acme', type: 'application/x-www-form-urlencoded' }),
   'status 422': async () => (await probes.MissingTestCasesHttp!)(),
   'status 500': async () => {
-    const { id } = await created(`${P}/conversations`, { channel: 'voice', recording: 'lost.wav' });
+    // A recording lost from the store's folder (a disk fault, outside the process) is the server's fault.
+    const id = await recordedConversation();
+    await loseRecordings();
     return call('GET', `${P}/conversations/${id}/recording`, { key: admin() });
   },
   'status 501': () => call('PROPFIND', '/v1/health'),
@@ -341,6 +349,33 @@ const probes: Record<string, Probe> = {
     }
   },
 };
+
+/** A tiny RIFF/WAVE file: a header and one silent sample. */
+const wave = Buffer.concat([
+  Buffer.from('RIFF'),
+  Buffer.from([40, 0, 0, 0]),
+  Buffer.from('WAVEfmt '),
+  Buffer.alloc(28),
+]);
+
+/** A conversation with an uploaded recording; its id. */
+async function recordedConversation(): Promise<string> {
+  const { id } = await created(`${P}/conversations`, { channel: 'voice' });
+  const res = await fetch(`${seed.url}${P}/conversations/${id}/recording`, {
+    method: 'PUT',
+    headers: { 'x-api-key': admin(), 'content-type': 'audio/wav' },
+    body: wave,
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return id;
+}
+
+/** Removes every recording file from the store's folder. */
+async function loseRecordings(): Promise<string[]> {
+  const names = await readdir(seed.seed.recordings);
+  for (const name of names) await rm(join(seed.seed.recordings, name));
+  return names;
+}
 
 /** Announces a body and sends half of it, then stalls: the read timeout answers 408. */
 function slowBody(): Promise<Observed> {
@@ -394,13 +429,49 @@ const unreachable: Record<string, string> = {
     'a close frame cannot carry 408 (RFC 6455 §7.4.2 leaves 0–999 unused; ws refuses to send it): the pong timeout itself is produced — the server cuts the socket and the client observes 1006, the row above',
 };
 
+/**
+ * Stands in for the isolated function runner: it evaluates nothing, and answers by the job's input as
+ * a runner would for `main(input) { return input.a.b }` — the result, or the TypeError as a 422.
+ */
+function runnerStandIn(req: IncomingMessage, res: ServerResponse): void {
+  let text = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  req.on('end', () => {
+    const job = JSON.parse(text) as { entryPoint: string; input: { a?: { b?: unknown } } | null };
+    const answer =
+      job.input?.a === undefined
+        ? { status: 422, body: { error: "TypeError: Cannot read properties of undefined (reading 'b')" } }
+        : { status: 200, body: { result: job.input.a.b ?? null } };
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+  });
+}
+
 beforeAll(async () => {
   upstream = createServer((req, res) => {
-    res.writeHead(req.url === '/fail' ? 503 : 200).end();
+    const url = new URL(req.url ?? '/', 'http://upstream');
+    if (url.pathname === '/redirect')
+      res.writeHead(302, { location: url.searchParams.get('to') ?? '/' }).end();
+    else if (url.pathname === '/runner') runnerStandIn(req, res);
+    else res.writeHead(url.pathname === '/fail' ? 503 : 200).end();
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
-  seed = await start(0, { clock, log: (line) => log.push(line), readTimeout: 300, heartbeat: 200 });
+  seed = await start(0, {
+    clock,
+    log: (line: LogLine) => log.push(line),
+    readTimeout: 300,
+    heartbeat: 200,
+    upstreams: [upstreamUrl],
+    runner: { url: `${upstreamUrl}/runner`, timeoutMs: 2000 },
+    // A resolver whose answer for one test name is loopback: the check must hold after resolution.
+    resolve: async (hostname: string) =>
+      hostname === 'internal.seed.test'
+        ? [{ address: '127.0.0.1', family: 4 }]
+        : lookup(hostname, { all: true }),
+  });
   const { platform, auth } = seed.seed;
   platform.createAccount('acme');
   platform.createProject('acme', 'bot');
@@ -459,10 +530,22 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
   });
 
   it('keeps the secret of a 500 in the log, never on the wire', async () => {
-    const { id } = await created(`${P}/conversations`, { channel: 'voice', recording: 'gone.wav' });
+    const id = await recordedConversation();
+    const [file] = await loseRecordings();
     const res = await call('GET', `${P}/conversations/${id}/recording`, { key: admin() });
+    expect(res).toMatchObject({ kind: 'http', status: 500 });
     expect(res.kind === 'http' && res.body).not.toContain(seed.seed.recordings);
-    expect(log.some((line) => line.status === 500 && line.thrown?.includes('gone.wav'))).toBe(true);
+    expect(log.some((line) => line.status === 500 && line.thrown?.includes(file!))).toBe(true);
+  });
+
+  it('serves back the recording uploaded for a conversation, by the conversation only', async () => {
+    const id = await recordedConversation();
+    const res = await fetch(`${seed.url}${P}/conversations/${id}/recording`, {
+      headers: { 'x-api-key': admin() },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(wave);
   });
 
   it('answers 503 with Retry-After once draining', async () => {
@@ -502,4 +585,158 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
     console.log(text);
     expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);
   });
+});
+
+describe('seed 000: safe to copy', () => {
+  /** A server that records every request it gets: reaching it is the SSRF. */
+  async function canary() {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('internal secret');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return { hits, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  /** Creates a connector to `url` and tests it; the answer of whichever step refused, or of the test. */
+  async function connectorTest(url: string, base = seed.url, key = admin()): Promise<Observed> {
+    const create = await observe(
+      fetch(`${base}${P}/connectors`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'probe', url }),
+      }),
+    );
+    if (create.kind !== 'http' || create.status !== 201) return create;
+    const { id } = JSON.parse(create.body) as { id: string };
+    return observe(
+      fetch(`${base}${P}/connectors/${id}/test`, { method: 'POST', headers: { 'x-api-key': key } }),
+    );
+  }
+
+  const codeOf = (observed: Observed) =>
+    observed.kind === 'http' ? (JSON.parse(observed.body) as { error_code?: string }).error_code : undefined;
+
+  it('tenant function code never runs in the server: the vm escape to `process` reaches nothing (a reference system runs no tenant code)', async () => {
+    const escaping =
+      "function main() { const p = this.constructor.constructor('return globalThis.process')(); p.env.SEED_000_ESCAPED = 'yes'; return p.pid; }";
+    const fn = await created(`${P}/functions`, { name: 'escape', code: escaping });
+    const run = await call('POST', `${P}/functions/${fn.id}/run`, { key: admin(), body: { input: {} } });
+    expect(process.env.SEED_000_ESCAPED).toBeUndefined();
+    expect(run.kind === 'http' && run.body).not.toContain(String(process.pid));
+  });
+
+  it('a `main` named only in a comment or a string is no entry point: deploy checks read the parse, not the text', async () => {
+    const fn = await created(`${P}/functions`, {
+      name: 'commented',
+      code: '// function main() {}\nconst note = "function main() {}";',
+    });
+    const check = await call('POST', `${P}/functions/${fn.id}/check`, { key: admin() });
+    expect(check).toMatchObject({ kind: 'http', status: 400 });
+    expect(codeOf(check)).toBe('FUNCTIONS_DEPLOYMENT_HAS_ERRORS');
+  });
+
+  it('a recording is never read from a path given in a request: `../../../../etc/hosts` is not served', async () => {
+    const conversation = await observe(
+      fetch(`${seed.url}${P}/conversations`, {
+        method: 'POST',
+        headers: { 'x-api-key': admin(), 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'voice', recording: '../../../../etc/hosts' }),
+      }),
+    );
+    const id =
+      conversation.kind === 'http' && conversation.status === 201
+        ? (JSON.parse(conversation.body) as { id: string }).id
+        : 'conv_none';
+    const res = await call('GET', `${P}/conversations/${id}/recording`, { key: admin() });
+    expect(res).toMatchObject({ kind: 'http', status: 404 });
+    expect(res.kind === 'http' && res.body).not.toContain('localhost');
+  });
+
+  for (const [name, url] of [
+    ['127.0.0.1', (port: number) => `http://127.0.0.1:${port}/`],
+    ['localhost', (port: number) => `http://localhost:${port}/`],
+    ['[::1]', (port: number) => `http://[::1]:${port}/`],
+    ['IPv4-mapped [::ffff:127.0.0.1]', (port: number) => `http://[::ffff:127.0.0.1]:${port}/`],
+    ['127.0.0.1 written as one decimal number', (port: number) => `http://2130706433:${port}/`],
+    ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
+    ['the IPv6 metadata address', () => 'http://[fd00:ec2::254]/latest/meta-data/'],
+    ['a private 10/8 address', () => 'http://10.0.0.1/'],
+    ['a hostname that resolves to loopback', (port: number) => `http://internal.seed.test:${port}/`],
+  ] as const) {
+    it(`the connector test refuses ${name} with CONNECTORS_VALIDATION_FAILED and never connects (SSRF: loopback, private, link-local and metadata refused by default)`, async () => {
+      const target = await canary();
+      try {
+        const verdict = await connectorTest(url(target.port));
+        expect(verdict).toMatchObject({ kind: 'http', status: 400 });
+        expect(codeOf(verdict)).toBe('CONNECTORS_VALIDATION_FAILED');
+        expect(target.hits).toEqual([]);
+      } finally {
+        await target.close();
+      }
+    });
+  }
+
+  it('the connector test refuses a redirect from an allowed upstream to loopback, re-checking every hop (SSRF)', async () => {
+    const target = await canary();
+    try {
+      const verdict = await connectorTest(`${upstreamUrl}/redirect?to=http://127.0.0.1:${target.port}/admin`);
+      expect(verdict).toMatchObject({ kind: 'http', status: 400 });
+      expect(codeOf(verdict)).toBe('CONNECTORS_VALIDATION_FAILED');
+      expect(target.hits).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('an admin cannot create a project in another account, and the 409 never reveals another account’s project (tenant isolation)', async () => {
+    const { platform, auth } = seed.seed;
+    platform.createAccount('globex');
+    platform.createProject('globex', 'secret-plan');
+    const other = auth.addUser({ id: 'globex-admin', account: 'globex', role: 'admin', realtime: false });
+    const intrude = await call('POST', '/v1/accounts/globex/projects', {
+      key: admin(),
+      body: { id: 'intruder' },
+    });
+    expect(intrude).toMatchObject({ kind: 'http', status: 404 });
+    expect(codeOf(intrude)).toBe('ACCOUNT_NOT_FOUND');
+    // Project ids are the account's own: a name taken elsewhere is free here, so no 409 can tell.
+    const mine = await call('POST', '/v1/accounts/acme/projects', {
+      key: admin(),
+      body: { id: 'secret-plan' },
+    });
+    expect(mine).toMatchObject({ kind: 'http', status: 201 });
+    const theirs = await call('POST', '/v1/accounts/globex/projects', { key: other, body: { id: 'bot' } });
+    expect(theirs).toMatchObject({ kind: 'http', status: 201 });
+    const again = await call('POST', '/v1/accounts/globex/projects', { key: other, body: { id: 'bot' } });
+    expect(codeOf(again)).toBe('PROJECT_ID_ALREADY_EXISTS');
+    const read = await call('GET', '/v1/projects/intruder', { key: other });
+    expect(codeOf(read)).toBe('PROJECT_NOT_FOUND');
+  });
+
+  for (const [name, headersOf] of [
+    ['no key', () => ({})],
+    ['a new fake key on every request', (i: number) => ({ 'x-api-key': `key_fake_${i}` })],
+    [
+      'a new fake key and X-Forwarded-For on every request',
+      (i: number) => ({ 'x-api-key': `key_fake_${i}`, 'x-forwarded-for': `203.0.113.${i % 250}` }),
+    ],
+  ] as const) {
+    it(`650 requests with ${name} meet 429 from the per-IP limit in front of authentication (express-rate-limit: proxies untrusted by default)`, async () => {
+      const fresh = await start(0, { log: () => {} });
+      try {
+        let limited: Observed | undefined;
+        for (let i = 0; i < 650 && !limited; i++) {
+          const res = await observe(fetch(`${fresh.url}${P}`, { headers: headersOf(i) }));
+          if (res.kind === 'http' && res.status === 429) limited = res;
+        }
+        expect(limited, 'no 429 within 650 requests').toBeDefined();
+        expect(codeOf(limited!)).toBe(errors.builtin('rateLimited').code);
+      } finally {
+        await fresh.close();
+      }
+    });
+  }
 });

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { byHeader, rateLimit } from 'faultline/guards';
+import { byHeader, byIp, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import type { WsErrors } from 'faultline/ws';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
@@ -14,7 +14,9 @@ import { Auth } from './auth.js';
 import { errors, settings } from './catalog.js';
 import { type ChatContext, chatSocket } from './chat-socket.js';
 import { Platform, type PlatformOptions } from './domain.js';
+import { RecordingStore } from './recordings.js';
 import { routes } from './routes.js';
+import type { Resolve } from './upstream.js';
 
 /** Options of seed 000. */
 export interface SeedOptions extends PlatformOptions {
@@ -22,10 +24,27 @@ export interface SeedOptions extends PlatformOptions {
   clock?: Clock;
   /** Where error log lines go. @default stderr */
   log?: LogSink;
-  /** Where recordings are kept. @default a new temporary folder */
+  /** The folder recordings are kept in. @default a new temporary folder */
   recordings?: string;
+  /** The largest recording accepted, in bytes. @default 10 MiB */
+  recordingLimit?: number;
   /** Requests per minute per API key or token. @default 600 */
   rate?: number;
+  /**
+   * Requests per minute per client address, counted before authentication so that requests without a
+   * key, or with made-up ones, are limited too. The address is the socket's: proxies are not trusted.
+   * @default 600
+   */
+  ipRate?: number;
+  /**
+   * Origins a connector may reach whatever their address (a test or development upstream on loopback);
+   * every other connector URL must resolve to public addresses only. @default none
+   */
+  upstreams?: readonly string[];
+  /** How connector hosts are resolved. @default node's resolver */
+  resolve?: Resolve;
+  /** How long a connector test may take, redirects included, in ms. @default 2 000 */
+  connectorTimeout?: number;
   /** How long a request body may stall between chunks before 408, in ms. @default 10 000 */
   readTimeout?: number;
   /** WebSocket ping interval; a client that misses a pong is cut off. @default 30 000 */
@@ -52,12 +71,23 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const auth = new Auth(clock);
   const platform = new Platform(clock, options);
   const recordings = options.recordings ?? mkdtempSync(join(tmpdir(), 'seed-000-'));
-  const router = routes(platform, auth, { recordings, readTimeout: options.readTimeout ?? 10_000 });
+  const router = routes(platform, auth, {
+    recordings: new RecordingStore(recordings),
+    recordingLimit: options.recordingLimit ?? 10 * 1024 * 1024,
+    readTimeout: options.readTimeout ?? 10_000,
+    upstream: {
+      allow: options.upstreams ?? [],
+      timeoutMs: options.connectorTimeout ?? 2000,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    },
+  });
   const nodeErrors = createNodeErrors({ ...settings, onError: logErrors(options.log) });
-  // One budget per caller: its API key, or its bearer token.
+  // One budget per client address in front of authentication (what a caller without a valid key cannot
+  // escape by rotating keys or forging X-Forwarded-For), and one per caller: its API key, or its token.
   const limited = guard(
     rateLimit({
       policies: [
+        { name: 'address', key: byIp, limit: options.ipRate ?? 600, period: '1m' },
         {
           name: 'caller',
           key: (request) => byHeader('x-api-key')(request) ?? byHeader('authorization')(request),

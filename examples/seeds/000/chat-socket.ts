@@ -9,10 +9,11 @@ import type { ErrorHandler } from 'faultline/server';
 import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
 import type { Auth } from './auth.js';
-import { errors, format } from './catalog.js';
+import { format } from './catalog.js';
 import type { Platform } from './domain.js';
 
 export interface ChatContext {
+  readonly account: string;
   readonly project: string;
   readonly chat: string;
 }
@@ -31,10 +32,9 @@ export function chatSocket(
       const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
       auth.authorize(user, 'write');
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
-      const project = platform.projects.get(query.get('project') ?? '');
-      if (project.account !== user.account) throw errors.create('PROJECT_NOT_FOUND');
+      const project = platform.project(user.account, query.get('project') ?? '');
       const chat = platform.openChat(project, query.get('chat') ?? '');
-      return { key: chat.id, context: { project: project.id, chat: chat.id } };
+      return { key: chat.id, context: { account: user.account, project: project.id, chat: chat.id } };
     },
     messages: {
       schemas: { message: z.object({ type: z.literal('message'), text: z.string().min(1).max(4000) }) },
@@ -42,7 +42,7 @@ export function chatSocket(
     on: {
       message: (message: { text: string }, conn) => {
         const { reply, ended } = platform.say(
-          platform.projects.get(conn.context.project),
+          platform.project(conn.context.account, conn.context.project),
           conn.context.chat,
           message.text,
         );

@@ -5,8 +5,9 @@
  */
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
-import { deploymentProblems, execute, parseError } from './functions.js';
+import { deploymentProblems, entryPointName, parseFunction } from './functions.js';
 import type { Chat, Conversation, Deployment, Draft, Environment, Flow, Fn, Project } from './model.js';
+import { RunnerUnavailable, runOnRunner } from './runner.js';
 import { Table } from './store.js';
 
 export { type Environment, environments } from './model.js';
@@ -20,6 +21,11 @@ const projectId = /^[a-z][a-z0-9-]{2,40}$/;
 export interface PlatformOptions {
   /** A chat idles out after this long without a message. @default 10 minutes */
   chatTimeoutMs?: number;
+  /**
+   * The isolated service that runs functions, and how long a run may take; without it, running a
+   * function answers 501. This process never evaluates tenant code. @default none
+   */
+  runner?: { readonly url: string; readonly timeoutMs: number };
 }
 
 const similar = (a: string, b: string) => {
@@ -33,14 +39,17 @@ const similar = (a: string, b: string) => {
 
 export class Platform {
   readonly accounts = new Map<string, { id: string }>();
-  readonly projects = new Table<Project>(() => errors.create('PROJECT_NOT_FOUND'));
+  /** Each account's projects: a project id is unique within its account only. */
+  readonly #projects = new Map<string, Table<Project>>();
   readonly #chatTimeout: number;
+  readonly #runner: PlatformOptions['runner'];
 
   constructor(
     private readonly clock: Clock,
     options: PlatformOptions = {},
   ) {
     this.#chatTimeout = options.chatTimeoutMs ?? 10 * 60_000;
+    this.#runner = options.runner;
   }
 
   // Accounts and projects
@@ -51,6 +60,7 @@ export class Platform {
       throw errors.create('ACCOUNT_CREATE_INVALID_ID');
     const account = { id };
     this.accounts.set(id, account);
+    this.#projects.set(id, new Table<Project>(() => errors.create('PROJECT_NOT_FOUND')));
     return account;
   }
 
@@ -60,11 +70,19 @@ export class Platform {
     return account;
   }
 
+  /** The project `id` of `account`; another account's project is as absent as one that never was. */
+  project(account: string, id: string): Project {
+    const projects = this.#projects.get(account);
+    if (!projects) throw errors.create('PROJECT_NOT_FOUND');
+    return projects.get(id);
+  }
+
   createProject(account: string, id: string): Project {
     this.account(account);
+    const projects = this.#projects.get(account)!;
     if (!projectId.test(id)) throw errors.create('PROJECT_ID_INVALID');
-    if (this.projects.rows.has(id)) throw errors.create('PROJECT_ID_ALREADY_EXISTS');
-    return this.projects.insert({
+    if (projects.rows.has(id)) throw errors.create('PROJECT_ID_ALREADY_EXISTS');
+    return projects.insert({
       id,
       account,
       conversations: new Table(() => errors.create('CONVERSATIONS_NOT_FOUND'), 'conv_'),
@@ -86,16 +104,16 @@ export class Platform {
 
   // Conversations
 
-  recordConversation(project: Project, channel: string, recording?: string): Conversation {
+  recordConversation(project: Project, channel: string): Conversation {
     return project.conversations.insert({
       id: project.conversations.newId(),
       project: project.id,
       channel,
       startedAt: this.clock.now(),
-      ...(recording === undefined ? {} : { recording }),
     });
   }
 
+  /** The store id of a conversation's recording. */
   recording(project: Project, id: string): string {
     const conversation = project.conversations.get(id);
     if (conversation.recording === undefined) throw errors.create('CONVERSATIONS_RECORDING_NOT_FOUND');
@@ -203,9 +221,9 @@ export class Platform {
   createFunction(project: Project, name: string, code: string): Fn {
     if (reservedFunctionNames.has(name)) throw errors.create('FUNCTIONS_RESERVED_NAME');
     if (project.functions.find((f) => f.name === name)) throw errors.create('FUNCTION_NAME_ALREADY_EXISTS');
-    const syntax = parseError(code);
-    if (syntax !== undefined)
-      throw errors.create('FUNCTION_FAILED_TO_PARSE', undefined, { cause: new Error(syntax) });
+    const parsed = parseFunction(code);
+    if (!parsed.ok)
+      throw errors.create('FUNCTION_FAILED_TO_PARSE', undefined, { cause: new Error(parsed.error) });
     return project.functions.insert({ id: project.functions.newId(), project: project.id, name, code });
   }
 
@@ -219,12 +237,27 @@ export class Platform {
     return { deployable: true };
   }
 
-  runFunction(project: Project, id: string, input: unknown): unknown {
+  /**
+   * Runs a function on the configured runner: checked like a deployment first, then sent there. The
+   * runner's runtime failure is the page's execution error; no runner is a 501.
+   */
+  async runFunction(project: Project, id: string, input: unknown): Promise<{ result: unknown }> {
+    this.checkFunction(project, id);
     const fn = project.functions.get(id);
+    if (!this.#runner) throw errors.builtin('notImplemented');
+    let outcome: Awaited<ReturnType<typeof runOnRunner>>;
     try {
-      return execute(fn.code, input);
-    } catch (error) {
-      throw errors.create('FUNCTION_EXECUTION_FAILED', undefined, { cause: error });
+      outcome = await runOnRunner(this.#runner.url, this.#runner.timeoutMs, {
+        entryPoint: entryPointName,
+        source: fn.code,
+        input: input ?? null,
+      });
+    } catch (cause) {
+      if (cause instanceof RunnerUnavailable) throw errors.builtin('badGateway', undefined, { cause });
+      throw cause;
     }
+    if (!outcome.ok)
+      throw errors.create('FUNCTION_EXECUTION_FAILED', undefined, { cause: new Error(outcome.error) });
+    return { result: outcome.result };
   }
 }

@@ -9,6 +9,7 @@ export interface Conversation {
   project: string;
   channel: string;
   startedAt: number;
+  /** The id of its recording in the recording store (made by the store, never taken from a request). */
   recording?: string;
 }
 export interface Chat {
