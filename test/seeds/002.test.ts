@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/002.js';
 import { start } from '../../examples/seeds/002/app.js';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
+import { freePort, type Started, startCommand } from '../helpers/spawn.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
 const now = Date.UTC(2026, 0, 1);
@@ -16,6 +18,36 @@ let member: { token: string };
 let apiKey: string;
 
 const contract = { catalog: errors, format, correlationHeader: 'x-request-id' };
+
+/** The Google sign-in the tests configure: a key pair made here, the public half given to the seed. */
+const clientId = 'tours-web.apps.example';
+let googleKey: CryptoKey;
+let otherKey: CryptoKey;
+let publicPem: string;
+interface IdTokenInit {
+  sub?: string;
+  email?: string;
+  emailVerified?: boolean;
+  audience?: string;
+  issuer?: string;
+  /** Seconds since the epoch. */
+  issuedAt?: number;
+  expiresAt?: number;
+  key?: CryptoKey;
+}
+/** A Google ID token as Google signs one (RS256, iss, aud, sub, email, iat, exp), at the seed's clock. */
+function idToken(init: IdTokenInit = {}, at = now): Promise<string> {
+  const email = init.email ?? 'g@example.com';
+  const issuedAt = init.issuedAt ?? Math.floor(at / 1000);
+  return new SignJWT({ email, email_verified: init.emailVerified ?? true })
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+    .setIssuer(init.issuer ?? 'https://accounts.google.com')
+    .setAudience(init.audience ?? clientId)
+    .setSubject(init.sub ?? `google-${email}`)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(init.expiresAt ?? issuedAt + 3600)
+    .sign(init.key ?? googleKey);
+}
 
 interface Init {
   token?: string;
@@ -90,7 +122,8 @@ const probes: Record<string, Probe> = {
   AUTH_INVALID_CREDENTIALS: () =>
     call('POST', '/api/auth/login', { body: { email: 'owner@example.com', password: 'guess' } }),
   AUTH_PROVIDER_MISMATCH: async () => {
-    await request('POST', '/api/auth/google', { body: { email: 'g@example.com' } });
+    const signIn = await request('POST', '/api/auth/google', { body: { idToken: await idToken() } });
+    expect(signIn.status, await signIn.text()).toBe(200);
     return call('POST', '/api/auth/login', { body: { email: 'g@example.com', password: 'anything at all' } });
   },
   AUTH_NO_REFRESH_TOKEN: () => call('POST', '/api/auth/refresh'),
@@ -138,7 +171,13 @@ const probes: Record<string, Probe> = {
     return observe(denied!);
   },
   INTERNAL_ERROR: async () => {
-    const other = await start(0, { clock, log: () => {}, eventBuffer: 1 });
+    // The analytics pipeline's storage fails: a fault of the server, never of the caller.
+    const broken = {
+      append() {
+        throw new Error('event store write failed');
+      },
+    };
+    const other = await start(0, { clock, log: () => {}, eventSink: broken });
     try {
       const { tenant } = other.seed.tours.register('o@example.com', 'long enough pw', 'Buffer Co');
       const key = other.seed.tours.createApiKey(tenant);
@@ -146,7 +185,7 @@ const probes: Record<string, Probe> = {
         fetch(`${other.url}/api/sdk/events`, {
           method: 'POST',
           headers: { 'x-api-key': key, 'content-type': 'application/json' },
-          body: JSON.stringify({ events: [{ type: 'page_view' }, { type: 'page_view' }] }),
+          body: JSON.stringify({ events: [{ type: 'page_view' }] }),
         }),
       );
     } finally {
@@ -176,6 +215,7 @@ const probes: Record<string, Probe> = {
 };
 
 let second: { token: string; tenant: string };
+let publicPemKey: CryptoKey;
 
 /** Sends `count` SDK requests at once with one key: how many were admitted, and one denial. */
 async function burst(
@@ -211,10 +251,20 @@ async function newKey(): Promise<string> {
 const unreachable: Record<string, string> = {};
 
 beforeAll(async () => {
+  ({ privateKey: googleKey, publicKey: publicPemKey } = await generateKeyPair('RS256', {
+    extractable: true,
+  }));
+  publicPem = await exportSPKI(publicPemKey);
+  otherKey = (await generateKeyPair('RS256')).privateKey;
   ai = createServer((_req, res) => res.writeHead(502).end('upstream down'));
   await new Promise<void>((resolve) => ai.listen(0, '127.0.0.1', resolve));
   aiUrl = `http://127.0.0.1:${(ai.address() as { port: number }).port}`;
-  seed = await start(0, { clock, log: (line) => log.push(line), aiProvider: aiUrl });
+  seed = await start(0, {
+    clock,
+    log: (line) => log.push(line),
+    aiProvider: aiUrl,
+    google: { clientId, publicKey: publicPem },
+  });
   owner = await signUp('owner@example.com', 'Acme');
   second = await signUp('second@example.com', 'Second Co');
   await request('POST', '/api/invites', {
@@ -307,5 +357,254 @@ describe('seed 002: the product-tour API on Fastify', () => {
   it('reports reachable/total', () => {
     console.log(summary('002', reached, unreachable));
     expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);
+  });
+});
+
+describe('seed 002: safe to copy', () => {
+  const google = (body: unknown, url = seed.url) =>
+    observe(
+      fetch(`${url}/api/auth/google`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
+  const answer = (observed: Observed) => {
+    if (observed.kind !== 'http') throw new Error(`not an HTTP answer: ${observed.kind}`);
+    const body = JSON.parse(observed.body) as { token?: string; error?: { code: string } };
+    return { status: observed.status, code: body.error?.code, token: body.token };
+  };
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('signs nobody in from an email alone: {"email":"owner@example.com"} gets no token', async () => {
+    expect(answer(await google({ email: 'owner@example.com' }))).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      token: undefined,
+    });
+  });
+
+  it('refuses a forged, foreign, expired or unsigned ID token with 401 AUTH_INVALID_TOKEN', async () => {
+    const at = Math.floor(now / 1000);
+    const claims = {
+      iss: 'https://accounts.google.com',
+      aud: clientId,
+      sub: 'g-1',
+      email: 'owner@example.com',
+    };
+    const forged: Record<string, string> = {
+      'signed by another key': await idToken({ key: otherKey }),
+      'for another audience': await idToken({ audience: 'another-app.apps.example' }),
+      'from another issuer': await idToken({ issuer: 'https://accounts.evil.example' }),
+      expired: await idToken({ issuedAt: at - 7200, expiresAt: at - 3600 }),
+      'issued in the future': await idToken({ issuedAt: at + 3600, expiresAt: at + 7200 }),
+      'with an unverified email': await idToken({ emailVerified: false }),
+      'alg none': `${b64({ alg: 'none' })}.${b64({ ...claims, email_verified: true, exp: at + 60 })}.`,
+      'HS256 keyed with the public key': await new SignJWT({
+        email: 'owner@example.com',
+        email_verified: true,
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('https://accounts.google.com')
+        .setAudience(clientId)
+        .setSubject('g-1')
+        .setIssuedAt(at)
+        .setExpirationTime(at + 60)
+        .sign(new TextEncoder().encode(publicPem)),
+      'not a JWT': 'not.a.jwt',
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      const observed = await google({ idToken: token });
+      expect({ name, ...answer(observed) }).toEqual({
+        name,
+        status: 401,
+        code: 'AUTH_INVALID_TOKEN',
+        token: undefined,
+      });
+    }
+  });
+
+  it('signs in with a valid Google ID token, and the session it gets works', async () => {
+    const first = answer(
+      await google({ idToken: await idToken({ email: 'new-g@example.com', sub: 'g-42' }) }),
+    );
+    expect(first.status).toBe(200);
+    const again = answer(
+      await google({ idToken: await idToken({ email: 'new-g@example.com', sub: 'g-42' }) }),
+    );
+    expect(again.status).toBe(200);
+    // Authenticated: what is missing is a company, not a login.
+    expect(answer(await call('GET', '/api/flows/flow_1', { token: first.token! }))).toMatchObject({
+      status: 400,
+      code: 'MISSING_TENANT_ID',
+    });
+    const ids = [first.token!, again.token!].map(
+      (t) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).sub,
+    );
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it('answers AUTH_PROVIDER_MISMATCH both ways: a password account via Google, a Google account by password', async () => {
+    expect(answer(await google({ idToken: await idToken({ email: 'owner@example.com' }) }))).toEqual({
+      status: 401,
+      code: 'AUTH_PROVIDER_MISMATCH',
+      token: undefined,
+    });
+    expect(
+      answer(await google({ idToken: await idToken({ email: 'both@example.com', sub: 'g-7' }) })).status,
+    ).toBe(200);
+    expect(
+      answer(
+        await call('POST', '/api/auth/login', {
+          body: { email: 'both@example.com', password: 'a password' },
+        }),
+      ),
+    ).toMatchObject({ status: 401, code: 'AUTH_PROVIDER_MISMATCH' });
+  });
+
+  it('answers the provider error EXTERNAL_SERVICE_ERROR when no Google key is configured, even to a well-signed token', async () => {
+    const bare = await start(0, { clock, log: () => {} });
+    try {
+      for (const body of [{ email: 'owner@example.com' }, { idToken: await idToken() }])
+        expect(answer(await google(body, bare.url))).toEqual({
+          status: 500,
+          code: 'EXTERNAL_SERVICE_ERROR',
+          token: undefined,
+        });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('verifies against a JWKS URL, and answers EXTERNAL_SERVICE_ERROR while the key set cannot be fetched', async () => {
+    const jwk = { ...(await exportJWK(publicPemKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+    let up = true;
+    const jwks = createServer((_req, res) => {
+      if (!up) return res.writeHead(503).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/certs`;
+    const viaJwks = await start(0, { clock, log: () => {}, google: { clientId, jwksUrl } });
+    const down = await start(0, { clock, log: () => {}, google: { clientId, jwksUrl } });
+    try {
+      expect(
+        answer(await google({ idToken: await idToken({ email: 'jwks@example.com' }) }, viaJwks.url)).status,
+      ).toBe(200);
+      expect(answer(await google({ idToken: await idToken({ key: otherKey }) }, viaJwks.url)).code).toBe(
+        'AUTH_INVALID_TOKEN',
+      );
+      up = false;
+      expect(answer(await google({ idToken: await idToken() }, down.url))).toEqual({
+        status: 500,
+        code: 'EXTERNAL_SERVICE_ERROR',
+        token: undefined,
+      });
+    } finally {
+      await Promise.all([viaJwks.close(), down.close()]);
+      jwks.close();
+    }
+  });
+
+  it('keeps accepting SDK events past its buffer bound: the oldest are evicted, never a 500', async () => {
+    const small = await start(0, { clock, log: () => {}, eventBuffer: 20 });
+    try {
+      const send = (path: string, init: { key?: string; token?: string; body?: unknown }) =>
+        fetch(`${small.url}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(init.key ? { 'x-api-key': init.key } : {}),
+            ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+          },
+          body: JSON.stringify(init.body ?? {}),
+        });
+      await send('/api/auth/register', {
+        body: { email: 'sdk@example.com', password: 'long enough pw', company: 'SDK Co' },
+      });
+      const login = await send('/api/auth/login', {
+        body: { email: 'sdk@example.com', password: 'long enough pw' },
+      });
+      const { token } = (await login.json()) as { token: string };
+      const { key } = (await (await send('/api/api-keys', { token })).json()) as { key: string };
+      const statuses: number[] = [];
+      for (const size of [5, 5, 5, 5, 5, 5, 5, 5, 500, 1]) {
+        const res = await send('/api/sdk/events', {
+          key,
+          body: { events: Array.from({ length: size }, () => ({ type: 'page_view' })) },
+        });
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses).toEqual(Array(10).fill(202));
+    } finally {
+      await small.close();
+    }
+  });
+
+  describe('the shipped server.ts, configured by its environment', () => {
+    let running: Started | undefined;
+    let url: string;
+    afterAll(() => running?.stop());
+
+    it('verifies Google ID tokens against GOOGLE_PUBLIC_KEY and keeps accepting events past SDK_EVENT_BUFFER', {
+      timeout: 90_000,
+    }, async () => {
+      const port = await freePort();
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        GOOGLE_PUBLIC_KEY: publicPem,
+        GOOGLE_CLIENT_ID: clientId,
+        SDK_EVENT_BUFFER: '100',
+      });
+      try {
+        running = await startCommand('npx', ['tsx', 'examples/seeds/002/server.ts'], port, 60_000);
+      } finally {
+        process.env = saved;
+      }
+      url = `http://127.0.0.1:${port}`;
+      const at = Date.now();
+      // The seeded owner is a password account: neither an email nor a Google token signs in as it.
+      expect(answer(await google({ email: 'owner@example.com' }, url)).token).toBeUndefined();
+      expect(
+        answer(await google({ idToken: await idToken({ email: 'owner@example.com' }, at) }, url)),
+      ).toEqual({
+        status: 401,
+        code: 'AUTH_PROVIDER_MISMATCH',
+        token: undefined,
+      });
+      expect(
+        answer(await google({ idToken: await idToken({ email: 'env@example.com' }, at) }, url)).status,
+      ).toBe(200);
+      // Past the configured bound (100 events) several times over: every batch is accepted.
+      const headers = { 'content-type': 'application/json' };
+      await fetch(`${url}/api/auth/register`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ email: 'sdk@example.com', password: 'long enough pw', company: 'SDK Co' }),
+      }).then((r) => r.text());
+      const login = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ email: 'sdk@example.com', password: 'long enough pw' }),
+      });
+      const { token } = (await login.json()) as { token: string };
+      const made = await fetch(`${url}/api/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const { key } = (await made.json()) as { key: string };
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${url}/api/sdk/events`, {
+          method: 'POST',
+          headers: { ...headers, 'x-api-key': key },
+          body: JSON.stringify({ events: Array.from({ length: 50 }, () => ({ type: 'page_view' })) }),
+        });
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses).toEqual(Array(6).fill(202));
+    });
   });
 });

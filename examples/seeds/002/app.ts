@@ -8,6 +8,7 @@ import { createFastifyErrors, guard } from 'faultline/fastify';
 import { byHeader, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import * as z from 'zod';
+import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
 import { type Clock, type LogSink, logErrors, type Running, systemClock } from '../shared/run.js';
 import { errors, format } from './catalog.js';
 import { Tours, type ToursOptions, type User } from './domain.js';
@@ -20,6 +21,8 @@ export interface SeedOptions extends ToursOptions {
   aiProvider?: string;
   /** SDK requests per minute per API key. @default 600 */
   sdkRate?: number;
+  /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
+  google?: GoogleSignInOptions;
 }
 
 const eventTypes = ['page_view', 'tour_started', 'tour_completed', 'step_viewed', 'survey_answered'] as const;
@@ -30,7 +33,7 @@ const schemas = {
     company: z.string().min(2).max(100),
   }),
   login: z.object({ email: z.string(), password: z.string() }),
-  google: z.object({ email: z.email() }),
+  google: z.object({ idToken: z.string().min(1).max(8192) }),
   forgot: z.object({ email: z.string() }),
   reset: z.object({ token: z.string().min(1), password: z.string().min(8).max(200) }),
   invite: z.object({ email: z.email(), role: z.enum(['admin', 'member']).default('member') }),
@@ -102,9 +105,20 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
       ])
       .send({ token: tokens.access });
   });
+  // Google sign-in trusts only an ID token verified against the configured keys; unconfigured, it is off.
+  const verifier = googleSignIn(options.google);
   app.post('/api/auth/google', async (request) => {
-    const input = await validate(schemas.google, request.body);
-    return { token: tours.issue(tours.signInWithGoogle(input.email)).access };
+    if (!options.google)
+      throw errors.create('EXTERNAL_SERVICE_ERROR', undefined, {
+        cause: new Error('Google sign-in is not configured (GOOGLE_CLIENT_ID and a key)'),
+      });
+    const { idToken } = await validate(schemas.google, request.body);
+    const verdict = await verifier.verify(idToken, clock.now());
+    if (!verdict.ok) {
+      if (verdict.reason === 'invalid-token') throw errors.create('AUTH_INVALID_TOKEN');
+      throw errors.create('EXTERNAL_SERVICE_ERROR', undefined, { cause: verdict.cause ?? verdict.reason });
+    }
+    return { token: tours.issue(tours.signInWithGoogle(verdict.identity)).access };
   });
   app.post('/api/auth/refresh', async (request, reply) => {
     const tokens = tours.refresh(cookie(request, 'refresh'));

@@ -4,8 +4,10 @@
  * references audiences, SDK API keys and the event buffer they feed.
  */
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { GoogleIdentity } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
+import { EventBuffer, type EventSink } from './events.js';
 
 export type Role = 'owner' | 'admin' | 'member';
 
@@ -13,6 +15,8 @@ export interface User {
   id: string;
   email: string;
   provider: 'password' | 'google';
+  /** The Google account id of a Google user. */
+  googleSub?: string;
   passwordHash?: string;
   salt?: string;
 }
@@ -32,8 +36,10 @@ const refreshTtl = 7 * 24 * 60 * 60_000;
 export interface ToursOptions {
   /** How many companies this instance holds; registration past it fails. @default 10 000 */
   maxTenants?: number;
-  /** How many SDK events the buffer holds before the pipeline drains it. @default 100 000 */
+  /** How many SDK events the buffer holds; past it the oldest are evicted. @default 100 000 */
   eventBuffer?: number;
+  /** Where accepted SDK events go. @default an `EventBuffer` of `eventBuffer` events */
+  eventSink?: EventSink;
 }
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -44,21 +50,23 @@ export class Tours {
   readonly tenants = new Map<string, Tenant>();
   /** Mail the API would send: reset and invite tokens land here. */
   readonly outbox: { to: string; kind: 'reset' | 'invite'; token: string }[] = [];
-  readonly events: unknown[] = [];
+  /** Accepted SDK events, until the analytics pipeline drains them. */
+  readonly events: EventBuffer;
   readonly #secret = randomBytes(32);
   readonly #revoked = new Set<string>();
   readonly #refresh = new Map<string, { user: string; expires: number }>();
   readonly #resets = new Map<string, { user: string; expires: number }>();
   readonly #invites = new Map<string, { tenant: string; email: string; role: Role }>();
   readonly #maxTenants: number;
-  readonly #eventBuffer: number;
+  readonly #sink: EventSink;
 
   constructor(
     private readonly clock: Clock,
     options: ToursOptions = {},
   ) {
     this.#maxTenants = options.maxTenants ?? 10_000;
-    this.#eventBuffer = options.eventBuffer ?? 100_000;
+    this.events = new EventBuffer(options.eventBuffer ?? 100_000);
+    this.#sink = options.eventSink ?? this.events;
   }
 
   // Registration and sign-in
@@ -84,10 +92,24 @@ export class Tours {
     return { user, tenant };
   }
 
-  signInWithGoogle(email: string): User {
-    const existing = this.byEmail.get(email.toLowerCase());
-    if (existing) return this.users.get(existing)!;
-    return this.#addUser({ id: id('usr'), email, provider: 'google' });
+  /**
+   * Google sign-in with an identity whose ID token was verified: its account, created on first sign-in.
+   * An address registered with a password is refused, as a Google account is at password login.
+   */
+  signInWithGoogle(identity: GoogleIdentity): User {
+    if (!identity.emailVerified) throw errors.create('AUTH_INVALID_TOKEN');
+    const existing = this.users.get(this.byEmail.get(identity.email.toLowerCase()) ?? '');
+    if (!existing)
+      return this.#addUser({
+        id: id('usr'),
+        email: identity.email,
+        provider: 'google',
+        googleSub: identity.sub,
+      });
+    if (existing.provider !== 'google') throw errors.create('AUTH_PROVIDER_MISMATCH');
+    // The address now belongs to another Google account than the one that signed up with it.
+    if (existing.googleSub !== identity.sub) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    return existing;
   }
 
   login(email: string, password: string): User {
@@ -241,10 +263,7 @@ export class Tours {
   }
 
   ingest(events: readonly unknown[]): number {
-    if (this.events.length + events.length > this.#eventBuffer)
-      // The buffer is sized for the pipeline's drain rate: overflowing it is a fault, not the caller's.
-      throw new RangeError(`event buffer overflow: ${this.events.length} buffered`);
-    this.events.push(...events);
+    this.#sink.append(events);
     return events.length;
   }
 

@@ -1,12 +1,21 @@
 /** `PORT=3002 npx tsx examples/seeds/002/server.ts` — seed 002 on Fastify. */
+import { googleSignInFromEnv } from '../shared/google-id-token.js';
 import { start } from './app.js';
 
-const { url, seed } = await start(Number(process.env.PORT ?? 3002));
+// SDK_EVENT_BUFFER: how many SDK events are held for the pipeline (the oldest evicted past it).
+const buffer = Number(process.env.SDK_EVENT_BUFFER);
+const google = googleSignInFromEnv();
+const { url, seed } = await start(Number(process.env.PORT ?? 3002), {
+  ...(Number.isSafeInteger(buffer) && buffer > 0 ? { eventBuffer: buffer } : {}),
+  ...(google ? { google } : {}),
+});
 const { tenant } = seed.tours.register('owner@example.com', 'correct horse battery', 'Example Co');
 const key = seed.tours.createApiKey(tenant);
 console.log(`seed 002 (product tours) listening on ${url}`);
 console.log(
   `  curl -H 'x-api-key: ${key}' -H 'content-type: application/json' -d '{"events":[{"type":"nope"}]}' ${url}/api/sdk/events`,
 );
+if (!google)
+  console.log('  Google sign-in is off: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_URL (or GOOGLE_PUBLIC_KEY)');
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void seed.app.close().then(() => process.exit(0)));
