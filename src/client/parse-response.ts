@@ -46,12 +46,30 @@ export function isUnrecognised(error: unknown): boolean {
   return error instanceof ApiError && unrecognised.has(error);
 }
 
-/** The server-given wait of a response in milliseconds: `Retry-After`, else the `RateLimit` field's `t=`. */
-function serverWait(response: Response): number | undefined {
-  const headers = response.headers;
-  return (
-    parseRetryAfter(headers.get('retry-after'), headers.get('date')) ??
-    parseRateLimitReset(headers.get('ratelimit'), headers.get('ratelimit-reset'))
+// RFC 9110 §10.2.3 and §15.5.14, RFC 6585 §4: where `Retry-After` is a wait (besides any redirect).
+const retryAfterStatuses = new Set([413, 429, 503]);
+
+/**
+ * The server-given wait of a response in milliseconds. `Retry-After` on a redirect, a 413, 429 or 503,
+ * and on the idempotency in-flight 409 that faultline answers with one; else, on a 429 or 503, the
+ * `RateLimit` field's `t=` of a used-up quota. A `t=` beside quota left, or on any other status, says
+ * when a window resets, not how long to wait: such a retry takes the client's backoff.
+ */
+function serverWait(response: Response, code: string, inFlight: string): number | undefined {
+  const { status, headers } = response;
+  if (
+    (status >= 300 && status < 400) ||
+    retryAfterStatuses.has(status) ||
+    (status === 409 && code === inFlight)
+  ) {
+    const wait = parseRetryAfter(headers.get('retry-after'), headers.get('date'));
+    if (wait !== undefined) return wait;
+  }
+  if (status !== 429 && status !== 503) return undefined;
+  return parseRateLimitReset(
+    headers.get('ratelimit'),
+    headers.get('ratelimit-reset'),
+    headers.get('ratelimit-remaining'),
   );
 }
 
@@ -87,7 +105,8 @@ export async function parseErrorResponse(
     formats,
     ...(correlationId ? { correlationId } : {}),
   });
-  const wait = serverWait(response);
+  const inFlight = options.catalog ? options.catalog.builtins.idempotencyInFlight : 'IDEMPOTENCY_IN_FLIGHT';
+  const wait = serverWait(response, init.code, inFlight);
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
