@@ -1,3 +1,4 @@
+import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import { isJsonContentType } from './content-type.js';
@@ -141,10 +142,40 @@ export interface JsonBody {
 }
 
 /**
- * Decodes and parses the bytes of a JSON body: strict UTF-8, nesting up to `maxDepth`, and an empty
- * body is malformed. Any failure is the catalog's malformed-JSON error.
+ * What a JSON reader does with a prototype-poisoning key, as Fastify's `onProtoPoisoning` and
+ * `onConstructorPoisoning`: `'error'` refuses the body, `'remove'` deletes the key, `'ignore'` keeps it.
  */
-export function decodeJson(bytes: Uint8Array, maxDepth: number): JsonBody {
+export type PoisoningAction = 'error' | 'remove' | 'ignore';
+
+/** The actions on a `__proto__` key and on a `constructor` key holding a `prototype`. */
+export interface Poisoning {
+  readonly protoAction: PoisoningAction;
+  readonly constructorAction: PoisoningAction;
+}
+
+/** Fastify's default: a body with either key is refused. */
+export const refusePoisoning: Poisoning = Object.freeze({ protoAction: 'error', constructorAction: 'error' });
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decodes and parses the bytes of a JSON body: strict UTF-8, nesting up to `maxDepth`, and an empty
+ * body is malformed. A `__proto__` key, or a `constructor` key holding a `prototype`, is refused by
+ * default: `JSON.parse` keeps it as an own key, which a later merge or `Object.assign` turns into a
+ * polluted prototype. Any failure is the catalog's malformed-JSON error.
+ */
+export function decodeJson(
+  bytes: Uint8Array,
+  maxDepth: number,
+  poisoning: Poisoning = refusePoisoning,
+): JsonBody {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -155,15 +186,25 @@ export function decodeJson(bytes: Uint8Array, maxDepth: number): JsonBody {
   if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw standardErrors.builtin('malformedJson');
   try {
     // An empty or blank text does not parse either: it is malformed like any other.
-    return { text, value: JSON.parse(text) };
+    return { text, value: parsePoisonSafe(text, null, poisoning) };
   } catch (error) {
-    throw standardErrors.builtin('malformedJson', undefined, { cause: error });
+    // The parser throws a SyntaxError for both; a text that JSON itself accepts was refused for its keys.
+    throw standardErrors.builtin('malformedJson', undefined, {
+      ...(isJson(text) ? { message: forbiddenKey } : {}),
+      cause: error,
+    });
   }
 }
 
+const forbiddenKey = 'The request body contains a forbidden key (__proto__, or constructor.prototype).';
+
 /** The value of a JSON body's bytes (see `decodeJson`). */
-export function parseJsonBytes(bytes: Uint8Array, maxDepth: number): unknown {
-  return decodeJson(bytes, maxDepth).value;
+export function parseJsonBytes(
+  bytes: Uint8Array,
+  maxDepth: number,
+  poisoning: Poisoning = refusePoisoning,
+): unknown {
+  return decodeJson(bytes, maxDepth, poisoning).value;
 }
 
 /** Joins chunks into one byte array. */

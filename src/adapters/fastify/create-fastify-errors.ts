@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
+import type {
+  FastifyContentTypeParser,
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
+import { type BodyLimits, type BodyOptions, type Poisoning, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
@@ -21,8 +27,12 @@ export interface FastifyErrorsOptions {
    */
   body?: Omit<BodyOptions, 'limit'> & { limit?: number | string };
   /**
-   * Whether the plugin replaces Fastify's body parsers with faultline's JSON reader (the same limits
-   * and answers as every adapter; other media types get 415 with `Accept`). Off keeps Fastify's parsers.
+   * Whether the plugin replaces Fastify's default JSON parser with faultline's JSON reader (the same
+   * limits and answers as every adapter, for `application/json` and `+json` types), and drops its
+   * default `text/plain` parser, so that a type no parser takes gets 415 with `Accept`. Parsers you
+   * register, before or after the plugin, stay in charge of their types. Prototype-poisoning keys are
+   * handled as the server's `onProtoPoisoning` and `onConstructorPoisoning` say (refused by default).
+   * Off keeps Fastify's parsers.
    * @default true
    */
   parseJson?: boolean;
@@ -74,6 +84,29 @@ function guardTargets(fastify: FastifyInstance, errors: ErrorHandler): void {
   server.on('clientError', clientErrorListener(errors));
 }
 
+// A `+json` media type (`application/problem+json`, `application/merge-patch+json`), with or without
+// parameters, as Fastify tests a parser's RegExp against the normalized `Content-Type`.
+const jsonSuffix = /^application\/[\w.+-]+\+json(?:\s*;|$)/;
+
+/**
+ * Adds a parser unless one of the user's already serves the type: Fastify lets `add` replace its own
+ * default JSON and text parsers, and refuses with FST_ERR_CTP_ALREADY_PRESENT any other existing one.
+ * Returns whether it added.
+ */
+function addUnlessTaken(
+  fastify: FastifyInstance,
+  type: string | RegExp,
+  parser: FastifyContentTypeParser,
+): boolean {
+  try {
+    fastify.addContentTypeParser(type, parser);
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'FST_ERR_CTP_ALREADY_PRESENT') return false;
+    throw error;
+  }
+}
+
 /**
  * Creates the Fastify plugin: at the root scope (it skips encapsulation, as `fastify-plugin` does) it
  * installs the error handler, the not-found handler (404, 405 with `Allow`, OPTIONS 204), faultline's
@@ -105,18 +138,26 @@ export function createFastifyErrors(
       }
     });
     if (fastifyOptions.parseJson !== false) {
-      fastify.removeAllContentTypeParsers();
-      fastify.addContentTypeParser('*', (request, payload, parsed) => {
+      // Fastify's own defences stay: the server's settings for prototype poisoning, 'error' by default.
+      const poisoning: Poisoning = {
+        protoAction: fastify.initialConfig.onProtoPoisoning ?? 'error',
+        constructorAction: fastify.initialConfig.onConstructorPoisoning ?? 'error',
+      };
+      const parseJson: FastifyContentTypeParser = (request, payload, parsed) => {
         const limits: BodyLimits =
           limit === undefined ? { ...base, limit: request.routeOptions.bodyLimit ?? base.limit } : base;
-        readJsonBody(payload as IncomingMessage, limits, toRequestView(request)).then(
+        readJsonBody(payload as IncomingMessage, limits, toRequestView(request), poisoning).then(
           (body) => parsed(null, body),
           (error: Error) => {
             markUnread(request.raw);
             parsed(error, undefined);
           },
         );
-      });
+      };
+      addUnlessTaken(fastify, 'application/json', parseJson);
+      addUnlessTaken(fastify, jsonSuffix, parseJson);
+      // Fastify's default text parser gives way (text is not JSON: 415); a text parser of the user's stays.
+      if (addUnlessTaken(fastify, 'text/plain', parseJson)) fastify.removeContentTypeParser('text/plain');
     }
     guardTargets(fastify, errors);
     done();

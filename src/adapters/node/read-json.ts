@@ -4,7 +4,9 @@ import {
   type BodyLimits,
   type BodyOptions,
   checkJsonRequest,
+  type Poisoning,
   parseJsonBytes,
+  refusePoisoning,
   toBodyLimits,
 } from '../../server/body.js';
 import type { RequestView } from '../../server/request.js';
@@ -20,12 +22,14 @@ export interface ReadJsonOptions<S extends StandardSchemaV1 | undefined = undefi
 
 /**
  * Reads and parses the JSON body of a node request under the limits, raising the catalog's built-in
- * errors; the one reader of node, Express, Fastify and Hono on node.
+ * errors; the one reader of node, Express, Fastify and Hono on node. Prototype-poisoning keys are
+ * refused unless `poisoning` says otherwise (Fastify passes its server's settings).
  */
 export async function readJsonBody(
   req: IncomingMessage,
   limits: BodyLimits,
   view: RequestView = toRequestView(req),
+  poisoning: Poisoning = refusePoisoning,
 ): Promise<unknown> {
   let hasBody: boolean;
   try {
@@ -35,7 +39,7 @@ export async function readJsonBody(
     throw error;
   }
   if (!hasBody) return undefined;
-  return parseJsonBytes(await readNodeBody(req, limits), limits.maxDepth);
+  return parseJsonBytes(await readNodeBody(req, limits), limits.maxDepth, poisoning);
 }
 
 const compiled = new WeakMap<object, BodyLimits>();
@@ -44,9 +48,9 @@ const defaultLimits = toBodyLimits();
 /**
  * Reads a JSON request body with a size limit, raising the catalog's built-in errors: 413 at once when
  * `Content-Length` is over the limit and while reading otherwise, 415 (with `Accept`) for a body that is
- * not UTF-8 JSON, the malformed-JSON code for bad JSON, invalid UTF-8, an empty body or nesting past
- * `maxDepth`, and 408 when the body stalls past `readTimeout`. With `schema`, the body is validated and
- * the schema's output returned.
+ * not UTF-8 JSON, the malformed-JSON code for bad JSON, invalid UTF-8, an empty body, nesting past
+ * `maxDepth` or a prototype-poisoning key (`__proto__`, `constructor.prototype`), and 408 when the
+ * body stalls past `readTimeout`. With `schema`, the body is validated and the schema's output returned.
  * @example
  * const body = await readJson(req, { limit: '64kb', schema: z.object({ email: z.string() }) });
  */
