@@ -72,12 +72,6 @@ function statusOf(thrown: unknown): number | undefined {
   return isErrorStatus(status) ? status : undefined;
 }
 
-function isJsonSyntaxError(thrown: unknown): boolean {
-  if (!(thrown instanceof SyntaxError)) return false;
-  const message = get(thrown, 'message');
-  return typeof message === 'string' && /JSON/.test(message);
-}
-
 /**
  * True for an ApiError the answering catalog does not know: its code is not in the catalog and it
  * stands for no built-in role (another catalog's error, or one built by hand). It is answered as the
@@ -89,10 +83,12 @@ export function isForeignApiError(thrown: unknown, catalog: Catalog<any>): boole
 
 /**
  * Turns anything thrown into an ApiError of the catalog. Catalog errors (an ApiError whose code the
- * catalog does not know is answered as the internal error), schema failures, JSON syntax
- * errors and http-errors/Boom-style errors (a status, maybe headers) keep their meaning; a framework's
- * own errors are translated by its adapter first; everything else becomes the internal
- * error, whose message is the catalog's generic one: the original never reaches the wire.
+ * catalog does not know is answered as the internal error), schema failures and http-errors/Boom-style
+ * errors (a status, maybe headers) keep their meaning; a framework's own errors are translated by its
+ * adapter first; everything else becomes the internal error, whose message is the catalog's generic one:
+ * the original never reaches the wire. A bare `SyntaxError` is the internal error too: only a failure of
+ * a request-body parser (faultline's reader, or a framework's parser whose error says so) is the
+ * client's fault, and a server's own `JSON.parse` of a token or a stored value is not.
  */
 export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError {
   try {
@@ -105,7 +101,6 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
     const issues = issuesOf(thrown);
     const fieldErrors = issues && fieldErrorsOf(issues);
     if (fieldErrors) return catalog.builtin('validation', undefined, { fieldErrors, cause: thrown });
-    if (isJsonSyntaxError(thrown)) return catalog.builtin('malformedJson', undefined, { cause: thrown });
     const status = statusOf(thrown);
     if (status !== undefined) return fromHttpError(thrown, status, catalog);
   } catch {
