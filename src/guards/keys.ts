@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { headerOf } from '../server/request.js';
 import type { Awaitable } from '../stores/types.js';
 import { admitted, compileFailure } from './failure.js';
+import { identityHeader } from './header.js';
 import { raise } from './raise.js';
 import type { FailurePolicy, Guard, GuardRequest } from './types.js';
 
@@ -18,8 +18,9 @@ function matchesAny(presented: string, expected: readonly Buffer[]): boolean {
   return found;
 }
 
-function readKey(request: GuardRequest, header: string, bearer: boolean): string | undefined {
-  const value = headerOf(request.headers, header);
+// A key sent on two lines, or two keys on one, is refused (400) before any comparison: see identityHeader.
+function readKey(request: GuardRequest, header: string, bearer: boolean, label: string): string | undefined {
+  const value = identityHeader(request.headers, header, label);
   if (!bearer || value === undefined) return value === '' ? undefined : value;
   const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(value);
   return match ? match[1] : '';
@@ -51,12 +52,13 @@ export interface ApiKeyOptions {
 /**
  * Requires an API key and compares it in constant time (SHA-256, then `timingSafeEqual`); an unknown key
  * and a wrong key get the same answer, the catalog's `API_KEY_INVALID` (401); a missing key gets
- * `API_KEY_MISSING` (401).
+ * `API_KEY_MISSING` (401); a key header sent twice, or holding a comma, `INVALID_HEADER` (400).
  * @example
  * const auth = apiKey({ keys: (r) => apps.get(headerOf(r.headers, 'x-app-id') ?? '')?.apiKey });
  */
 export function apiKey(options: ApiKeyOptions): Guard {
-  const header = (options.header ?? 'x-api-key').toLowerCase();
+  const label = options.header ?? 'x-api-key';
+  const header = label.toLowerCase();
   const bearer = header === 'authorization';
   const { keys } = options;
   const fixed = typeof keys === 'function' ? undefined : keys.map(digest);
@@ -74,7 +76,7 @@ export function apiKey(options: ApiKeyOptions): Guard {
   return {
     kind: 'apiKey',
     check({ request }) {
-      const presented = readKey(request, header, bearer);
+      const presented = readKey(request, header, bearer, label);
       if (presented === undefined)
         throw raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
       if (fixed) {
@@ -106,12 +108,14 @@ export interface AdminKeyOptions {
 
 /**
  * Guards admin routes with one key compared in constant time; answers the catalog's `ADMIN_KEY_MISSING`
- * or `ADMIN_KEY_INVALID` (401), or `SERVICE_UNAVAILABLE` (503) when no admin key is configured.
+ * or `ADMIN_KEY_INVALID` (401), `INVALID_HEADER` (400) for a key header sent twice, or
+ * `SERVICE_UNAVAILABLE` (503) when no admin key is configured.
  * @example
  * app.use('/admin', guard(adminKey({ key: process.env.ADMIN_API_KEY })));
  */
 export function adminKey(options: AdminKeyOptions): Guard {
-  const header = (options.header ?? 'x-admin-api-key').toLowerCase();
+  const label = options.header ?? 'x-admin-api-key';
+  const header = label.toLowerCase();
   const expected = options.key ? [digest(options.key)] : undefined;
   const messages = options.messages ?? {};
   return {
@@ -125,7 +129,7 @@ export function adminKey(options: AdminKeyOptions): Guard {
           messages.unconfigured ?? 'The admin API is not configured.',
         );
       }
-      const presented = readKey(request, header, header === 'authorization');
+      const presented = readKey(request, header, header === 'authorization', label);
       if (presented === undefined) throw raise('adminKeyMissing', undefined, undefined, messages.missing);
       if (!matchesAny(presented, expected))
         throw raise('adminKeyInvalid', undefined, undefined, messages.invalid);

@@ -1,0 +1,243 @@
+/**
+ * Attacks on what guards key on: identity headers sent twice, client addresses written in every form an
+ * address may take, and a key that cannot be computed at all.
+ *
+ * Anchors: RFC 9110 §5.3 (a field that is not a list must not be sent on several lines, and a recipient
+ * may reject it); express-rate-limit (proxies untrusted by default; IPv6 keyed by subnet and IPv4-mapped
+ * addresses keyed as IPv4, CVE-2026-30827; a key it cannot compute is reported, never skipped quietly).
+ */
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { defineErrors } from 'faultline';
+import { createExpressErrors, guard as expressGuard } from 'faultline/express';
+import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
+import { adminKey, apiKey, byHeader, type Guard, rateLimit, requireHeader } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
+import { createNodeErrors, guard as nodeGuard } from 'faultline/node';
+import { memoryStore } from 'faultline/stores';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+import { sendRaw } from '../helpers/raw.js';
+
+const catalog = defineErrors({});
+const keys: Readonly<Record<string, string>> = { 'demo-app': 'demo-key', 'victim-app': 'victim-key' };
+const appIdOf = byHeader('x-app-id');
+
+/** The routes every adapter serves, each behind the guard that reads one identity header. */
+function routes(): Record<string, Guard[]> {
+  const store = memoryStore();
+  return {
+    '/app': [
+      requireHeader({ name: 'X-App-ID', format: /^[\w-]{1,64}$/ }),
+      apiKey({ keys: (r) => keys[appIdOf(r) ?? ''] }),
+    ],
+    '/key': [apiKey({ keys: ['demo-key'] })],
+    '/bearer': [apiKey({ header: 'authorization', keys: ['demo-key'] })],
+    '/admin': [adminKey({ key: 'admin-secret' })],
+    '/tenant': [
+      rateLimit({ name: 'per-tenant', key: byHeader('x-tenant'), limit: 100, period: '1m', store }),
+    ],
+  };
+}
+
+let executed = 0;
+/** What the handler read: node joins a repeated field with ", ", as Fetch's `Headers` does. */
+const seen = (read: (name: string) => unknown) => {
+  executed++;
+  return {
+    appId: read('x-app-id'),
+    key: read('x-api-key'),
+    authorization: read('authorization'),
+    tenant: read('x-tenant'),
+  };
+};
+
+type Send = (path: string, headers: [string, string][]) => Promise<{ status: number; body: any }>;
+
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const server of servers) await close(server);
+});
+
+/** Sends the header lines as written, each on its own line, over a raw socket. */
+function rawSender(base: string): Send {
+  return async (path, headers) => {
+    const lines = headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const answer = await sendRaw(base, [
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}Connection: close\r\n\r\n`,
+    ]);
+    return { status: answer.status, body: answer.body ? JSON.parse(answer.body) : undefined };
+  };
+}
+
+async function nodeApp(): Promise<Send> {
+  const errors = createNodeErrors({ catalog, onError: false });
+  const handlers = Object.entries(routes()).map(
+    ([path, guards]) =>
+      [
+        path,
+        nodeGuard(...guards)((req, res) => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(seen((name) => req.headers[name])));
+        }),
+      ] as const,
+  );
+  const server = createServer(
+    errors((req, res) => handlers.find(([path]) => path === req.url)?.[1](req, res)),
+  );
+  servers.push(server);
+  return rawSender(await listen(server));
+}
+
+async function expressApp(): Promise<Send> {
+  const errors = createExpressErrors({ catalog, onError: false });
+  const app = express();
+  for (const [path, guards] of Object.entries(routes())) {
+    app.get(path, expressGuard(...guards), (req, res) => {
+      res.json(seen((name) => req.headers[name]));
+    });
+  }
+  app.use(errors.handler);
+  const server = app.listen(0, '127.0.0.1');
+  servers.push(server);
+  return rawSender(await listen(server));
+}
+
+async function fastifyApp(): Promise<Send> {
+  const app = Fastify();
+  await app.register(createFastifyErrors({ catalog, onError: false }));
+  for (const [path, guards] of Object.entries(routes())) {
+    app.get(path, { preHandler: fastifyGuard(...guards) }, async (request) =>
+      seen((name) => request.headers[name]),
+    );
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  servers.push(app.server);
+  return rawSender(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+}
+
+function honoApp(): Hono {
+  const errors = createHonoErrors({ catalog, onError: false });
+  const app = new Hono();
+  errors.install(app);
+  for (const [path, guards] of Object.entries(routes())) {
+    app.get(path, honoGuard(...guards), (c) => c.json(seen((name) => c.req.header(name))));
+  }
+  return app;
+}
+
+async function honoNodeApp(): Promise<Send> {
+  const server = serve({ fetch: honoApp().fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return rawSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+}
+
+/** Fetch's `Headers` joins a repeated field before any code sees it: the app gets `a, b`. */
+function honoFetchApp(): Send {
+  const app = honoApp();
+  return async (path, headers) => {
+    const response = await app.request(path, { headers: new Headers(headers) });
+    return { status: response.status, body: await response.json() };
+  };
+}
+
+const adapters: [string, () => Promise<Send> | Send][] = [
+  ['node:http (raw socket)', nodeApp],
+  ['Express (raw socket)', expressApp],
+  ['Fastify (raw socket)', fastifyApp],
+  ['Hono on @hono/node-server (raw socket)', honoNodeApp],
+  ['Hono app.fetch (Fetch Headers)', honoFetchApp],
+];
+
+const senders = new Map<string, Send>();
+beforeAll(async () => {
+  for (const [name, make] of adapters) senders.set(name, await make());
+});
+
+/** Sends one attack and checks it was refused with the catalog's 400 before any handler ran. */
+async function refused(adapter: string, path: string, headers: [string, string][], header: string) {
+  const before = executed;
+  const { status, body } = await senders.get(adapter)!(path, headers);
+  expect({ status, code: body?.code, header: body?.details?.header }).toEqual({
+    status: 400,
+    code: 'INVALID_HEADER',
+    header,
+  });
+  expect(executed).toBe(before);
+}
+
+describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s', (adapter) => {
+  it('X-App-ID sent twice (demo-app, victim-app) with demo-app’s key: 400 INVALID_HEADER, no guard keys on one value while the handler reads another (RFC 9110 §5.3: a field that is not a list must not be repeated; a recipient may reject it)', async () => {
+    await refused(
+      adapter,
+      '/app',
+      [
+        ['X-App-ID', 'demo-app'],
+        ['X-App-ID', 'victim-app'],
+        ['X-API-Key', 'demo-key'],
+      ],
+      'X-App-ID',
+    );
+  });
+
+  it('X-API-Key sent twice (the right key, then a guess): 400 INVALID_HEADER, the key checked is the key the application reads (RFC 9110 §5.3)', async () => {
+    const headers: [string, string][] = [
+      ['X-App-ID', 'demo-app'],
+      ['X-API-Key', 'demo-key'],
+      ['X-API-Key', 'victim-key'],
+    ];
+    await refused(adapter, '/app', headers, 'x-api-key');
+    await refused(adapter, '/key', headers.slice(1), 'x-api-key');
+  });
+
+  it('Authorization: Bearer sent twice: 400 INVALID_HEADER, or on Fastify the one line node keeps for guard and handler alike (RFC 9110 §5.3; §11.6.2: Authorization holds one credential)', async () => {
+    const headers: [string, string][] = [
+      ['Authorization', 'Bearer demo-key'],
+      ['Authorization', 'Bearer other-key'],
+    ];
+    if (!adapter.startsWith('Fastify')) return refused(adapter, '/bearer', headers, 'authorization');
+    // node drops repeated Authorization lines from `req.headers`, the only headers Fastify gives.
+    const { status, body } = await senders.get(adapter)!('/bearer', headers);
+    expect(status).toBe(200);
+    expect(body.authorization).toBe('Bearer demo-key');
+  });
+
+  it('X-Admin-API-Key sent twice: 400 INVALID_HEADER (RFC 9110 §5.3)', async () => {
+    await refused(
+      adapter,
+      '/admin',
+      [
+        ['X-Admin-API-Key', 'admin-secret'],
+        ['X-Admin-API-Key', 'guess'],
+      ],
+      'x-admin-api-key',
+    );
+  });
+
+  it('a rate-limit key header (byHeader) sent twice to open a fresh bucket: 400 INVALID_HEADER, never a key of its own (express-rate-limit: the key is what identifies the client, not what it wrote)', async () => {
+    await refused(
+      adapter,
+      '/tenant',
+      [
+        ['X-Tenant', 't1'],
+        ['X-Tenant', 'fresh-bucket'],
+      ],
+      'x-tenant',
+    );
+  });
+
+  it('one line of each header still passes, and guard and handler read the same value', async () => {
+    const { status, body } = await senders.get(adapter)!('/app', [
+      ['X-App-ID', 'victim-app'],
+      ['X-API-Key', 'victim-key'],
+    ]);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ appId: 'victim-app', key: 'victim-key' });
+  });
+});
