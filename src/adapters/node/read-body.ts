@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
+import { headerOf } from '../../server/request.js';
+import { RawHeaders } from './request.js';
 
 // Marks a request whose body was left unread, so that the answer closes the connection after a linger.
 const unread = Symbol.for('faultline.unreadBody');
@@ -19,15 +21,15 @@ export function markUnread(req: IncomingMessage): void {
 /**
  * Reads a node request body under the limits: 413 past `limit` and 408 when no byte comes for
  * `readTimeout`, each leaving the rest unread (and the request marked) so that the answer still
- * reaches the client.
+ * reaches the client. Bytes an earlier reader kept (`readAndKeepBody`) are the body, held to `limit`
+ * again: every reader applies its own limit, whichever read first.
  */
 export function readNodeBody(
   req: IncomingMessage,
   limits: Pick<BodyLimits, 'limit' | 'readTimeout'>,
 ): Promise<Uint8Array> {
-  // Bytes a guard already read (the idempotency fingerprint) are the body.
   const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
-  if (kept) return Promise.resolve(kept);
+  if (kept) return kept.length > limits.limit ? Promise.reject(bodyTooLarge()) : Promise.resolve(kept);
   // A body already consumed (or a request already gone) would never emit 'end' again.
   if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
   if (req.destroyed) return Promise.reject(bodyAborted());
@@ -72,5 +74,26 @@ export function readNodeBody(
     req.once('close', onAbort);
     // A stream paused by someone before (a server wrapper) would never flow to the listener.
     req.resume();
+  });
+}
+
+/**
+ * Reads a body for a reader that runs before the route's (the idempotency fingerprint) and keeps the
+ * bytes for it: at most `limits.limit`, a declared length over it refused before any byte is read. The
+ * route's reader then finds the bytes and applies its own limit to them.
+ */
+export function readAndKeepBody(
+  req: IncomingMessage,
+  limits: Pick<BodyLimits, 'limit' | 'readTimeout'>,
+): Promise<Uint8Array> {
+  const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
+  if (kept) return readNodeBody(req, limits);
+  if (Number(headerOf(new RawHeaders(req.rawHeaders), 'content-length')) > limits.limit) {
+    markUnread(req);
+    return Promise.reject(bodyTooLarge());
+  }
+  return readNodeBody(req, limits).then((bytes) => {
+    (req as unknown as Record<symbol, Uint8Array>)[bodyBytes] = bytes;
+    return bytes;
   });
 }
