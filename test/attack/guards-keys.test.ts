@@ -7,7 +7,7 @@
  * addresses keyed as IPv4, CVE-2026-30827; a key it cannot compute is reported, never skipped quietly).
  */
 import type { Server } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
@@ -15,7 +15,16 @@ import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
 import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
-import { adminKey, apiKey, byHeader, type Guard, rateLimit, requireHeader } from 'faultline/guards';
+import {
+  adminKey,
+  apiKey,
+  byHeader,
+  byIp,
+  type Guard,
+  ipPrefix,
+  rateLimit,
+  requireHeader,
+} from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, guard as nodeGuard } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
@@ -239,5 +248,88 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
     ]);
     expect(status).toBe(200);
     expect(body).toMatchObject({ appId: 'victim-app', key: 'victim-key' });
+  });
+});
+
+describe('IPv4-mapped, bracketed and odd client addresses', () => {
+  it.each([
+    // IPv4-mapped IPv6: an IPv4 client, keyed as IPv4 in every spelling.
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:203.0.113.7', '203.0.113.7'],
+    ['::ffff:a00:1', '10.0.0.1'],
+    ['::FFFF:A00:2', '10.0.0.2'],
+    ['0:0:0:0:0:ffff:a00:1', '10.0.0.1'],
+    ['0000:0000:0000:0000:0000:FFFF:0A00:0003', '10.0.0.3'],
+    ['[::ffff:10.0.0.4]', '10.0.0.4'],
+    ['[::ffff:10.0.0.5]:443', '10.0.0.5'],
+    // IPv6: its /64, brackets, port and zone dropped.
+    ['[2001:db8:1:2::9]', '2001:db8:1:2::/64'],
+    ['[2001:db8:1:2::9]:8080', '2001:db8:1:2::/64'],
+    ['[3001:db8::1]', '3001:db8:0:0::/64'],
+    ['2001:DB8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    // IPv4 as itself; a port is not part of the client.
+    ['203.0.113.7', '203.0.113.7'],
+    ['203.0.113.7:51234', '203.0.113.7'],
+  ])(
+    '%s is keyed as %s (express-rate-limit: IPv4-mapped addresses are IPv4 clients; IPv6 by subnet)',
+    (ip, key) => {
+      expect(ipPrefix(ip)).toBe(key);
+      expect(byIp({ ip })).toBe(key);
+    },
+  );
+
+  it('two mapped clients never share the ::/64 bucket, nor do two bracketed IPv6 clients of different networks', () => {
+    expect(ipPrefix('::ffff:a00:1')).not.toBe(ipPrefix('::ffff:a00:2'));
+    expect(ipPrefix('::FFFF:10.0.0.1')).not.toBe(ipPrefix('::FFFF:10.0.0.2'));
+    expect(ipPrefix('[2001:db8::1]:443')).not.toBe(ipPrefix('[3001:db8::1]:443'));
+  });
+
+  it('refuses a subnet that is not a whole number from 1 to 128', () => {
+    for (const subnet of [0, 129, 1.5, Number.NaN])
+      expect(() => ipPrefix('2001:db8::1', subnet)).toThrow(RangeError);
+  });
+
+  it('two IPv4-mapped clients behind a trusted proxy get two buckets, over Express on a real socket (express-rate-limit: IPv4-mapped addresses are keyed as IPv4, never as the shared ::/64)', async () => {
+    const errors = createExpressErrors({ catalog, onError: false });
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    const limit = rateLimit({ name: 'per-ip', key: byIp, limit: 1, period: '1m', store: memoryStore() });
+    app.get('/limited', expressGuard(limit), (req, res) => {
+      res.json({ ip: req.ip });
+    });
+    app.use(errors.handler);
+    const server = app.listen(0, '127.0.0.1');
+    servers.push(server);
+    const { port } = new URL(await listen(server));
+    const from = (forwarded: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/limited',
+            headers: { 'x-forwarded-for': forwarded },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
+        req.on('error', reject);
+        req.end();
+      });
+    const statuses = [
+      await from('::ffff:a00:1'),
+      await from('::FFFF:10.0.0.2'),
+      await from('[2001:db8::1]:443'),
+      await from('[3001:db8::1]:443'),
+      await from('::ffff:10.0.0.1'),
+      await from('[2001:db8::7]'),
+    ];
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 });
