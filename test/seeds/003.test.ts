@@ -284,6 +284,47 @@ for (const backend of ['memory', 'redis'] as const) {
       expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     });
 
+    it('answers 400 "Invalid request body", never 500, to a null, empty or ill-typed admin body', async () => {
+      const key = `"${'k'.repeat(20)}"`;
+      const bodies: [string, string | undefined][] = [
+        ['null', 'application/json'],
+        ['', 'application/json'],
+        ['', undefined],
+        ['[]', 'application/json'],
+        ['"text"', 'application/json'],
+        ['1', 'application/json'],
+        ['true', 'application/json'],
+        ['{}', 'application/json'],
+        ['{"api_key":5}', 'application/json'],
+        ['{"api_key":"too-short"}', 'application/json'],
+        [`{"api_key":${key},"rate_limit":1e400}`, 'application/json'],
+        [`{"api_key":${key},"rate_limit":-1}`, 'application/json'],
+        [`{"api_key":${key},"rate_limit":0.5}`, 'application/json'],
+        [`{"api_key":${key},"rate_limit":"10"}`, 'application/json'],
+        [`{"api_key":${key},"rate_limit":null}`, 'application/json'],
+      ];
+      const before = log.length;
+      for (const [raw, type] of bodies) {
+        const res = await fetch(`${gateway.url}/admin/apps/app-fuzz`, {
+          method: 'POST',
+          headers: { 'x-admin-api-key': adminApiKey, ...(type ? { 'content-type': type } : {}) },
+          ...(raw === '' && type === undefined ? {} : { body: raw }),
+        });
+        expect({ raw, type, status: res.status, body: await res.json() }).toEqual({
+          raw,
+          type,
+          status: 400,
+          body: { success: false, error: 'Invalid request body' },
+        });
+      }
+      expect(log.slice(before).filter((line) => line.status >= 500)).toEqual([]);
+      // None of them configured the app.
+      const probe = await fetch(`${gateway.url}/api/v1/sessions/x`, {
+        headers: { 'x-app-id': 'app-fuzz', 'x-api-key': 'k'.repeat(20) },
+      });
+      expect(probe.status).toBe(401);
+    });
+
     it('reports reachable/total', () => {
       console.log(summary('003', reached, unreachable));
       expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);

@@ -15,15 +15,25 @@ afterAll(async () => {
 });
 
 async function run(seed: string, env: Record<string, string> = {}): Promise<string> {
+  return (await runWithOutput(seed, env)).url;
+}
+
+async function runWithOutput(
+  seed: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; output: string }> {
   const port = await freePort();
   const saved = { ...process.env };
   Object.assign(process.env, env);
+  let output: string;
   try {
-    started.push(await startCommand('npx', ['tsx', `examples/seeds/${seed}/server.ts`], port, 60_000));
+    const one = await startCommand('npx', ['tsx', `examples/seeds/${seed}/server.ts`], port, 60_000);
+    started.push(one);
+    output = one.output;
   } finally {
     process.env = saved;
   }
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, output };
 }
 
 const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
@@ -70,6 +80,18 @@ const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
 ];
 
 describe('the seed servers, started as documented', () => {
+  it('seed 003 accepts no key written in the repository: its demo key is made at start and printed', {
+    timeout: 90_000,
+  }, async () => {
+    const { url, output } = await runWithOutput('003');
+    const printed = /X-API-Key: ([0-9a-f]{32})'/.exec(output)?.[1];
+    expect(printed, output).toBeDefined();
+    const ask = (key: string) =>
+      fetch(`${url}/api/v1/sessions/nope`, { headers: { 'x-app-id': 'demo-app', 'x-api-key': key } });
+    expect((await ask('demo-key-0123456789abcdef')).status).toBe(401);
+    expect((await ask(printed!)).status).toBe(404);
+  });
+
   it.each(cases)(
     'seed %s starts with npx tsx on PORT and answers a documented error',
     { timeout: 90_000 },
@@ -85,8 +107,8 @@ describe('the seed servers, started as documented', () => {
     timeout: 90_000,
   }, async () => {
     redis = await startRedis();
-    const url = await run('003', { REDIS_URL: redis.url });
-    const headers = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key-0123456789abcdef' };
+    const url = await run('003', { REDIS_URL: redis.url, DEMO_API_KEY: 'demo-key-from-the-environment' });
+    const headers = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key-from-the-environment' };
     expect((await fetch(`${url}/api/v1/sessions/nope`, { headers })).status).toBe(404);
     await redis.kill();
     const down = await fetch(`${url}/api/v1/sessions/nope`, { headers });

@@ -20,6 +20,7 @@ import {
   requireHeader,
 } from 'faultline/guards';
 import { memoryStore, type RedisSend, redisStore, type Store } from 'faultline/stores';
+import * as z from 'zod';
 import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
 import { errors, format } from './catalog.js';
@@ -41,6 +42,11 @@ export interface SeedOptions {
 }
 
 const appIdFormat = /^[A-Za-z0-9_-]{1,64}$/;
+/** `POST /admin/apps/:app_id`: the app's key, and its requests per minute (600 when omitted). */
+const appConfigBody = z.strictObject({
+  api_key: z.string().min(16).max(256),
+  rate_limit: z.number().int().min(1).max(1_000_000).optional(),
+});
 const appIdOf = byHeader('x-app-id');
 
 /** The app's own limit: one rate-limit guard per distinct configured limit, keyed by app. */
@@ -139,12 +145,12 @@ export function createSeed(options: SeedOptions = {}): Seed {
     guard(adminGuard(options.adminApiKey ?? process.env.ADMIN_API_KEY)),
     faults.json(),
     async (req, res) => {
-      const body = req.body as { api_key?: unknown; rate_limit?: unknown };
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
-      if (typeof body.api_key !== 'string' || body.api_key.length < 16)
-        throw errors.create('INVALID_REQUEST_BODY');
-      const rateLimit_ = typeof body.rate_limit === 'number' && body.rate_limit > 0 ? body.rate_limit : 600;
-      await apps.set(String(req.params.app_id), { apiKey: body.api_key, rateLimit: rateLimit_ });
+      // Any JSON parses (`null`, a number, an array) and an empty body parses to nothing: check the shape.
+      const parsed = appConfigBody.safeParse(req.body);
+      if (!parsed.success) throw errors.create('INVALID_REQUEST_BODY');
+      const { api_key, rate_limit = 600 } = parsed.data;
+      await apps.set(String(req.params.app_id), { apiKey: api_key, rateLimit: rate_limit });
       res.json({ success: true, app_id: req.params.app_id });
     },
   );

@@ -1,7 +1,9 @@
 /**
  * `PORT=3003 ADMIN_API_KEY=… npx tsx examples/seeds/003/server.ts` — seed 003 on Express; with
- * `REDIS_URL=redis://127.0.0.1:6379` app configuration and limits live in Redis (memory otherwise).
+ * `REDIS_URL=redis://127.0.0.1:6379` app configuration and limits live in Redis (memory otherwise);
+ * `DEMO_API_KEY` sets the key of the demo app (one is made and printed otherwise).
  */
+import { randomBytes } from 'node:crypto';
 import { ioredisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { start } from './app.js';
@@ -21,11 +23,14 @@ if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once
 const { url, seed } = await start(Number(process.env.PORT ?? 3003), {
   ...(redis ? { redis: ioredisSend(redis) } : {}),
 });
-// A demo app, so that the gateway answers without an admin call first.
-await seed.apps.set('demo-app', { apiKey: 'demo-key-0123456789abcdef', rateLimit: 600 }).catch(() => {});
-console.log(`seed 003 (call-control gateway) listening on ${url} — state in ${redis ? 'Redis' : 'memory'}`);
+// A demo app, so that the gateway answers without an admin call first. Its key is DEMO_API_KEY, or one
+// made at start: a key written in the repository would open every copy of it.
+const demoKey = process.env.DEMO_API_KEY || randomBytes(16).toString('hex');
+await seed.apps.set('demo-app', { apiKey: demoKey, rateLimit: 600 }).catch(() => {});
+// One write, so that whoever waits for the URL also has the key.
 console.log(
-  `  curl -H 'X-App-ID: demo-app' -H 'X-API-Key: demo-key-0123456789abcdef' ${url}/api/v1/sessions/nope`,
+  `seed 003 (call-control gateway) listening on ${url} — state in ${redis ? 'Redis' : 'memory'}\n` +
+    `  curl -H 'X-App-ID: demo-app' -H 'X-API-Key: ${demoKey}' ${url}/api/v1/sessions/nope`,
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
