@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import { identityHeader } from './header.js';
 import type { GuardRequest, KeyOf } from './types.js';
 
@@ -86,11 +87,23 @@ export function ipPrefix(ip: string, ipv6Subnet = 64): string {
 }
 
 /**
- * Keys by the client address, as `ipPrefix` writes it.
+ * Keys by the client address, as `ipPrefix` writes it. A request without one is refused, never let
+ * through unlimited: the guard throws a configuration error, answered as the catalog's 500 and logged.
+ * No address means the adapter was given none (Hono on `app.fetch` needs its `ip` option; a server on a
+ * Unix socket behind a proxy needs the proxy trusted) or the connection closed before the guard ran.
  * @example
  * rateLimit({ key: byIp, limit: 100, period: '1m' })
  */
-export const byIp: KeyOf = (request: GuardRequest) => (request.ip ? ipPrefix(request.ip) : undefined);
+export const byIp: KeyOf = (request: GuardRequest) => {
+  const { ip } = request;
+  if (!ip) {
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      'byIp: the request has no client address, so the guard refuses it rather than skip its limit; give the adapter the address (Hono on app.fetch: the `ip` option) or key by something else',
+    );
+  }
+  return ipPrefix(ip);
+};
 
 /**
  * Keys by a request header (an app id, an API key); requests without it skip the guard, so put the guard

@@ -27,6 +27,7 @@ import {
 } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, guard as nodeGuard } from 'faultline/node';
+import type { ErrorEvent } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -331,5 +332,31 @@ describe('IPv4-mapped, bracketed and odd client addresses', () => {
       await from('[2001:db8::7]'),
     ];
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+});
+
+describe('a key that cannot be computed', () => {
+  it('byIp on Hono app.fetch with no client address: refused closed with the catalog 500 and logged as a configuration error, 0 of 10 admitted instead of 10 of 10 (express-rate-limit: an undefined request.ip is reported, never silently skipped)', async () => {
+    const events: ErrorEvent[] = [];
+    const errors = createHonoErrors({ catalog, onError: (event) => events.push(event) });
+    const app = new Hono();
+    errors.install(app);
+    let handled = 0;
+    const limit = rateLimit({ name: 'per-ip', key: byIp, limit: 5, period: '1m', store: memoryStore() });
+    app.get('/limited', honoGuard(limit), (c) => {
+      handled++;
+      return c.text('ok');
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await app.request('/limited')).status);
+    expect(handled).toBe(0);
+    expect(statuses).toEqual(Array(10).fill(500));
+    expect(events[0]!.error.code).toBe('INTERNAL_ERROR');
+    expect(String((events[0]!.thrown as Error).message)).toMatch(/byIp.*no client address/);
+  });
+
+  it('byIp with no address throws the configuration error wherever it runs', () => {
+    expect(() => byIp({})).toThrow(/byIp.*no client address/);
+    expect(() => byIp({ ip: '' })).toThrow(/byIp.*no client address/);
   });
 });
