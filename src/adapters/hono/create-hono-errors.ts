@@ -25,15 +25,27 @@ import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { markUnread, readNodeBody } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
-import { incomingOf, toRequestView } from './request.js';
+import { clientIpResolver, type IpSource, type TrustProxy } from './client-ip.js';
+import { type HonoSettings, incomingOf, keepSettings, toRequestView } from './request.js';
 import { translate } from './translate.js';
 
 type Bag = Record<string, unknown>;
 
 /** Options of the Hono adapter besides the error handler's. */
 export interface HonoErrorsOptions {
-  /** The peer address of a request, for per-IP keys. @default the socket's under `@hono/node-server` */
-  ip?: (c: Context) => string | undefined;
+  /**
+   * The peer address of a request, for per-IP keys: a function of the context giving the address, or the
+   * runtime's `getConnInfo` (`hono/cloudflare-workers`, `hono/bun`, …) as is. `trustProxy` applies to it.
+   * @default the socket's under `@hono/node-server`, `server.requestIP()` on Bun, `remoteAddr` on Deno
+   */
+  ip?: IpSource;
+  /**
+   * The proxies whose `X-Forwarded-For` says who the client is, as Express's `trust proxy` takes them:
+   * `true`, a number of hops, addresses and CIDR ranges (`'loopback'`, `'linklocal'`, `'uniquelocal'`),
+   * or a function of an address and its hop. Untrusted by default: the header is ignored.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
   /** Under `@hono/node-server`: bounds of the lingering close after a refused body. */
   linger?: LingerOptions;
   /** Default limits of `json()`; each route may override them. */
@@ -127,6 +139,8 @@ export function createHonoErrors(
   const errors = toErrorHandler(options);
   const bounds: LingerBounds = toLingerBounds(honoOptions.linger);
   const base = toBodyLimits(honoOptions.body);
+  const clientIp = clientIpResolver(honoOptions.ip, honoOptions.trustProxy);
+  const settings: HonoSettings = { clientIp };
   let installed: Hono<any, any, any> | undefined;
   // One router lookup per path and method set; a route added to the app makes it start over.
   const unmatchedPath = memoUnmatched(
@@ -135,7 +149,7 @@ export function createHonoErrors(
   );
 
   function respond(thrown: unknown, c: Context): Response {
-    const view = toRequestView(c, honoOptions.ip);
+    const view = toRequestView(c, clientIp);
     const { status, headers, body } = errors.handle(translate(thrown), view);
     const incoming = incomingOf(c);
     if (incoming) closeAfter(incoming, view, headers, bounds);
@@ -143,7 +157,7 @@ export function createHonoErrors(
   }
 
   async function readJson(c: Context, limits: BodyLimits): Promise<void> {
-    const view = toRequestView(c, honoOptions.ip);
+    const view = toRequestView(c, clientIp);
     const incoming = incomingOf(c);
     const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
     try {
@@ -174,6 +188,7 @@ export function createHonoErrors(
       app.notFound(layer.notFound);
     },
     middleware: async (c, next) => {
+      keepSettings(c, settings);
       try {
         // node's raw target: a URL object would already have resolved escaped dot segments.
         checkTarget(incomingOf(c)?.url ?? pathOf(c.req.url));

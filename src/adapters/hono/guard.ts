@@ -1,7 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { runGuards } from '../../guards/run.js';
 import type { CapturedResponse, Guard, GuardContext } from '../../guards/types.js';
-import { toRequestView } from './request.js';
+import { clientIpResolver } from './client-ip.js';
+import { type HonoSettings, settingsOf, toRequestView } from './request.js';
+
+// Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted.
+const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined) };
 
 async function bodyOf(c: Context): Promise<unknown> {
   if (c.req.raw.body === null) return undefined;
@@ -23,7 +27,9 @@ async function captureOf(response: Response, maxBytes: number): Promise<Captured
 
 /**
  * Guards as one Hono middleware: a denial throws the catalog error (answered by `createHonoErrors`'s
- * `onError`), admitted responses carry the guards' headers, replays are sent as stored.
+ * `onError`), admitted responses carry the guards' headers, replays are sent as stored. The guards see
+ * the client address of the `createHonoErrors` layer installed before the route (its `ip` and
+ * `trustProxy`).
  * @example
  * app.post('/orders', guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
@@ -31,8 +37,9 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
   return async (c, next) => {
     const finish: ((status: number | undefined) => void)[] = [];
     const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
+    const settings = settingsOf(c) ?? fallback;
     const context: GuardContext = {
-      request: toRequestView(c),
+      request: toRequestView(c, settings.clientIp),
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
       body: () => bodyOf(c),

@@ -9,17 +9,37 @@ export function incomingOf(c: Context): IncomingMessage | undefined {
   return incoming && typeof incoming.on === 'function' && incoming.socket ? incoming : undefined;
 }
 
+/** What the error layer tells the guards of a request: how to find the client. */
+export interface HonoSettings {
+  /** The client address, after the trust-proxy rules. */
+  readonly clientIp: (c: Context) => string | undefined;
+}
+
+// Kept on the context, so that `guard()`, a plain export, sees the options of the layer that serves the
+// request; `Symbol.for` so that two installed copies of faultline agree.
+const settingsKey = Symbol.for('faultline.honoSettings');
+
+/** Leaves the layer's settings on a request's context (the layer's middleware does, first). */
+export function keepSettings(c: Context, settings: HonoSettings): void {
+  (c as unknown as Record<symbol, HonoSettings>)[settingsKey] = settings;
+}
+
+/** The settings the layer left on this request's context, if its middleware ran. */
+export function settingsOf(c: Context): HonoSettings | undefined {
+  return (c as unknown as Record<symbol, HonoSettings | undefined>)[settingsKey];
+}
+
 /**
- * The request view of a Hono context: method, URL and headers; the peer address from `ip(c)`, or from
- * the socket under `@hono/node-server`. There the headers are read from node's raw headers: the Web
- * `Headers` of `c.req.raw` are built on first access, from all of them.
+ * The request view of a Hono context: method, URL, headers, and the client address from `clientIp`.
+ * Under `@hono/node-server` the headers are read from node's raw headers: the Web `Headers` of
+ * `c.req.raw` are built on first access, from all of them.
  */
-export function toRequestView(c: Context, ip?: (c: Context) => string | undefined): RequestView {
+export function toRequestView(c: Context, clientIp: (c: Context) => string | undefined): RequestView {
   const incoming = incomingOf(c);
   return {
     method: c.req.method,
     url: c.req.url,
     headers: incoming ? new RawHeaders(incoming.rawHeaders) : c.req.raw.headers,
-    ip: ip ? ip(c) : incoming?.socket.remoteAddress,
+    ip: clientIp(c),
   };
 }
