@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { serve } from '@hono/node-server';
 import { defineErrors } from 'faultline';
 import { idempotency } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, guard as nodeGuard, readJson, sendJson } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import { close, listen } from '../helpers/http.js';
@@ -122,6 +126,13 @@ function upload(
   });
 }
 
+async function listenHono(app: Hono): Promise<number> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
 function report(label: string, result: Upload): void {
   console.info(
     `${label}: ${result.status} ${result.code ?? ''}, ${(result.sent / MiB).toFixed(1)} MiB sent, RSS +${(result.rssGrowth / MiB).toFixed(1)} MiB`,
@@ -208,5 +219,106 @@ describe('faultline/node guard before readJson', () => {
   it('a 100 kB chunked keyed body gets the route’s 413, not a 200 from the guard’s bytes (nginx: the limit of the route that answers)', async () => {
     const result = await upload(port, '/', { 'Idempotency-Key': '"mid"' }, 100 * KiB);
     expect([result.status, result.code]).toEqual([413, 'BODY_TOO_LARGE']);
+  });
+});
+
+describe('faultline/hono: guard(idempotency) before the route’s reader', () => {
+  function honoApp(adapterLimit?: string): Hono {
+    const errors = createHonoErrors(
+      { catalog, onError: false },
+      adapterLimit ? { body: { limit: adapterLimit } } : {},
+    );
+    const app = new Hono();
+    errors.install(app);
+    const once = honoGuard(idempotency({ tenant: () => 't', store: memoryStore() }));
+    app.post('/small', once, errors.json({ limit: '1kb' }), async (c) => c.json(await c.req.json()));
+    // No reader of faultline's: the handler reads the body through Hono, or not at all.
+    app.post('/raw', once, async (c) => c.json({ length: (await c.req.text()).length }));
+    app.post('/ignored', once, (c) => c.json({ ok: true }));
+    return app;
+  }
+
+  const keyed = (key: string, body: BodyInit, extra: Record<string, string> = {}): RequestInit =>
+    ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, ...extra },
+      body,
+      duplex: 'half',
+    }) as RequestInit;
+
+  const json100k = JSON.stringify({ to: 'a'.repeat(100 * KiB) });
+
+  it('guard before json({ limit: 1kb }) on app.fetch: a 100 kB body gets 413 (nginx: the limit of the route that answers)', async () => {
+    const app = honoApp();
+    const response = await app.request('/small', keyed('k1', json100k));
+    expect(response.status).toBe(413);
+    expect((await response.json()).code).toBe('BODY_TOO_LARGE');
+    const declared = await app.request(
+      '/small',
+      keyed('k2', json100k, { 'content-length': String(json100k.length) }),
+    );
+    expect(declared.status).toBe(413);
+  });
+
+  it('guard before json({ limit: 1kb }) on @hono/node-server: a 100 kB body gets 413, chunked or declared (nginx: 413 whatever path reads it)', async () => {
+    const port = await listenHono(honoApp());
+    const chunked = await upload(port, '/small', { 'Idempotency-Key': '"n1"' }, 100 * KiB);
+    expect([chunked.status, chunked.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    const declared = await upload(port, '/small', { 'Idempotency-Key': '"n2"' }, 100 * KiB, {
+      declared: true,
+    });
+    expect([declared.status, declared.code]).toEqual([413, 'BODY_TOO_LARGE']);
+  });
+
+  it('guard before json(): a small keyed body runs once and is replayed with the same answer (IETF idempotency draft)', async () => {
+    const app = honoApp();
+    const first = await app.request('/small', keyed('ok', '{"to":"x"}'));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ to: 'x' });
+    const again = await app.request('/small', keyed('ok', '{"to":"x"}'));
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const reused = await app.request('/small', keyed('ok', '{"to":"y"}'));
+    expect(reused.status).toBe(422);
+  });
+
+  it('without json() on @hono/node-server: a 300 MB chunked keyed body gets 413 and is never buffered (nginx: never buffered past the limit)', async () => {
+    const port = await listenHono(honoApp());
+    for (const path of ['/raw', '/ignored']) {
+      const result = await upload(port, path, { 'Idempotency-Key': `"huge${path}"` }, 300 * MiB);
+      report(`hono on node ${path} 300 MB chunked, keyed`, result);
+      expect([result.status, result.code]).toEqual([413, 'BODY_TOO_LARGE']);
+      expect(result.sent).toBeLessThan(64 * MiB);
+      expect(result.rssGrowth).toBeLessThan(128 * MiB);
+    }
+  }, 120_000);
+
+  it('without json() on app.fetch: a 300 MB streamed keyed body gets 413 after at most the adapter limit is pulled (nginx: never buffered past the limit)', async () => {
+    const app = honoApp();
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * KiB).fill(0x61);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 300 * MiB) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await app.request('/raw', keyed('web-huge', stream));
+    console.info(
+      `hono app.fetch /raw 300 MB stream, keyed: ${response.status}, ${(pulled / MiB).toFixed(2)} MiB pulled`,
+    );
+    expect(response.status).toBe(413);
+    expect((await response.json()).code).toBe('BODY_TOO_LARGE');
+    expect(pulled).toBeLessThanOrEqual(MiB + 4 * chunk.length);
+  });
+
+  it('the adapter’s body limit bounds what the guard reads when no faultline reader runs (nginx: one configured limit per server)', async () => {
+    const app = honoApp('16kb');
+    const over = await app.request('/raw', keyed('a1', JSON.stringify({ to: 'a'.repeat(20 * KiB) })));
+    expect(over.status).toBe(413);
+    const under = await app.request('/raw', keyed('a2', JSON.stringify({ to: 'a'.repeat(8 * KiB) })));
+    expect(under.status).toBe(200);
+    expect((await under.json()).length).toBe(8 * KiB + 9);
   });
 });

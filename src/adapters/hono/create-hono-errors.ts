@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type {
   Context,
@@ -11,7 +10,6 @@ import { standardErrors } from '../../catalog/standard-errors.js';
 import {
   type BodyLimits,
   type BodyOptions,
-  bodyTooLarge,
   checkJsonRequest,
   decodeJson,
   readWebBody,
@@ -23,9 +21,10 @@ import { pathOf } from '../../server/request.js';
 import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
 import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { markUnread, readNodeBody } from '../node/read-body.js';
+import { markUnread } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
 import { clientIpResolver, type IpSource, type TrustProxy } from './client-ip.js';
+import { cachedBytes, readIncoming } from './read-body.js';
 import { type HonoSettings, incomingOf, keepSettings, toRequestView } from './request.js';
 import { translate } from './translate.js';
 
@@ -48,7 +47,10 @@ export interface HonoErrorsOptions {
   trustProxy?: TrustProxy;
   /** Under `@hono/node-server`: bounds of the lingering close after a refused body. */
   linger?: LingerOptions;
-  /** Default limits of `json()`; each route may override them. */
+  /**
+   * Default limits of `json()`, each route may override them; also the most a guard reads of a body (the
+   * idempotency fingerprint) before the route's reader applies its own limit.
+   */
   body?: BodyOptions;
 }
 
@@ -105,24 +107,6 @@ function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[]
   return methods;
 }
 
-type RawBodyIncoming = IncomingMessage & { rawBody?: unknown };
-
-/**
- * Under `@hono/node-server`, reads the body from node's request as the other adapters do (413 and 408,
- * lingering close) instead of through a Web stream, and leaves the bytes as `incoming.rawBody`, which
- * the server's `Request` serves to any later reader (`c.req.raw.arrayBuffer()`, `.body`).
- */
-async function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits): Promise<Uint8Array> {
-  const kept = incoming.rawBody;
-  if (kept instanceof Uint8Array) {
-    if (kept.length > limits.limit) throw bodyTooLarge();
-    return kept;
-  }
-  const bytes = await readNodeBody(incoming, limits);
-  incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return bytes;
-}
-
 /**
  * Creates Hono's error layer: `HTTPException`, validator failures and anything thrown become the catalog
  * response, on `@hono/node-server` and on any Web runtime; the built-ins (404, 405, OPTIONS, 413, 415,
@@ -140,7 +124,7 @@ export function createHonoErrors(
   const bounds: LingerBounds = toLingerBounds(honoOptions.linger);
   const base = toBodyLimits(honoOptions.body);
   const clientIp = clientIpResolver(honoOptions.ip, honoOptions.trustProxy);
-  const settings: HonoSettings = { clientIp };
+  const settings: HonoSettings = { clientIp, limits: base };
   let installed: Hono<any, any, any> | undefined;
   // One router lookup per path and method set; a route added to the app makes it start over.
   const unmatchedPath = memoUnmatched(
@@ -170,11 +154,14 @@ export function createHonoErrors(
       if (incoming) markUnread(incoming);
       throw error;
     }
-    let bytes: Uint8Array;
-    if (cache.arrayBuffer) bytes = new Uint8Array((await cache.arrayBuffer) as ArrayBuffer);
-    else if (incoming) bytes = await readIncoming(incoming, limits);
-    else if (c.req.raw.body) bytes = await readWebBody(c.req.raw.body, limits);
-    else bytes = new Uint8Array(0);
+    // Bytes a guard read first (under the adapter's limit) are held to this route's limit again.
+    const bytes =
+      (await cachedBytes(c, limits)) ??
+      (incoming
+        ? await readIncoming(incoming, limits)
+        : c.req.raw.body
+          ? await readWebBody(c.req.raw.body, limits)
+          : new Uint8Array(0));
     const { text } = decodeJson(bytes, limits.maxDepth);
     // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
     cache.text = Promise.resolve(text);

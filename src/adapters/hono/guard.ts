@@ -1,17 +1,14 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { runGuards } from '../../guards/run.js';
 import type { CapturedResponse, Guard, GuardContext } from '../../guards/types.js';
+import { toBodyLimits } from '../../server/body.js';
 import { clientIpResolver } from './client-ip.js';
+import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
 
-// Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted.
-const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined) };
-
-async function bodyOf(c: Context): Promise<unknown> {
-  if (c.req.raw.body === null) return undefined;
-  // HonoRequest caches the bytes, so that the handler still reads the body.
-  return new Uint8Array(await c.req.arrayBuffer());
-}
+// Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted, and
+// the default body limits.
+const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined), limits: toBodyLimits() };
 
 async function captureOf(response: Response, maxBytes: number): Promise<CapturedResponse | undefined> {
   const declared = Number(response.headers.get('content-length') ?? 0);
@@ -28,8 +25,9 @@ async function captureOf(response: Response, maxBytes: number): Promise<Captured
 /**
  * Guards as one Hono middleware: a denial throws the catalog error (answered by `createHonoErrors`'s
  * `onError`), admitted responses carry the guards' headers, replays are sent as stored. The guards see
- * the client address of the `createHonoErrors` layer installed before the route (its `ip` and
- * `trustProxy`).
+ * the client address and body limits of the `createHonoErrors` layer installed before the route (its
+ * `ip` and `trustProxy`); the idempotency fingerprint reads at most the layer's body limit, and the
+ * route's own reader (`json()`) applies its limit to those bytes again.
  * @example
  * app.post('/orders', guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
@@ -42,7 +40,7 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
       request: toRequestView(c, settings.clientIp),
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
-      body: () => bodyOf(c),
+      body: () => fingerprintBody(c, settings.limits),
       capture: (listener, maxBytes) => captures.push([listener, maxBytes]),
     };
     let status: number | undefined;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import type { BodyLimits } from '../../server/body.js';
 import type { RequestView } from '../../server/request.js';
 import { RawHeaders } from '../node/request.js';
 
@@ -9,10 +10,12 @@ export function incomingOf(c: Context): IncomingMessage | undefined {
   return incoming && typeof incoming.on === 'function' && incoming.socket ? incoming : undefined;
 }
 
-/** What the error layer tells the guards of a request: how to find the client. */
+/** What the error layer tells the guards of a request: how to find the client, and the body limits. */
 export interface HonoSettings {
   /** The client address, after the trust-proxy rules. */
   readonly clientIp: (c: Context) => string | undefined;
+  /** The adapter's body limits: the most any read of faultline's takes before a route's own. */
+  readonly limits: BodyLimits;
 }
 
 // Kept on the context, so that `guard()`, a plain export, sees the options of the layer that serves the

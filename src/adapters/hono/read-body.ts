@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import { announcesBody, type BodyLimits, bodyTooLarge, readWebBody } from '../../server/body.js';
+import { headerOf } from '../../server/request.js';
+import { markUnread, readNodeBody } from '../node/read-body.js';
+import { RawHeaders } from '../node/request.js';
+import { incomingOf } from './request.js';
+
+type RawBodyIncoming = IncomingMessage & { rawBody?: unknown };
+type BodyCache = Record<string, Promise<unknown> | undefined>;
+
+/**
+ * Under `@hono/node-server`, reads the body from node's request as the other adapters do (413 and 408,
+ * lingering close) instead of through a Web stream, and leaves the bytes as `incoming.rawBody`, which
+ * the server's `Request` serves to any later reader (`c.req.raw.arrayBuffer()`, `.body`). Bytes an
+ * earlier reader left there are held to `limits` too: every reader applies its own limit.
+ */
+export async function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits): Promise<Uint8Array> {
+  const kept = incoming.rawBody;
+  if (kept instanceof Uint8Array) {
+    if (kept.length > limits.limit) throw bodyTooLarge();
+    return kept;
+  }
+  const bytes = await readNodeBody(incoming, limits);
+  incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes;
+}
+
+/**
+ * The bytes of a body that a reader before this one cached in Hono's request (a guard's read), held to
+ * `limits`: the reader that answers applies its own limit, whatever read the bytes first.
+ */
+export async function cachedBytes(c: Context, limits: BodyLimits): Promise<Uint8Array | undefined> {
+  const cached = (c.req.bodyCache as BodyCache).arrayBuffer;
+  if (!cached) return undefined;
+  const bytes = new Uint8Array((await cached) as ArrayBuffer);
+  if (bytes.length > limits.limit) throw bodyTooLarge();
+  return bytes;
+}
+
+/**
+ * The payload for an idempotency fingerprint, read at most up to `limits` (the adapter's body limits):
+ * a declared length over it is refused at once and a streamed body at the first byte past it, so a guard
+ * never buffers more than the adapter allows. What a faultline reader or the app already read is taken
+ * from Hono's cache; bytes read here are cached where the route's reader finds them and applies its own
+ * (smaller) limit.
+ */
+export async function fingerprintBody(c: Context, limits: BodyLimits): Promise<unknown> {
+  const cache = c.req.bodyCache as BodyCache;
+  // `json()` ran first: its checked text, read under the route's limit.
+  if (cache.text) return cache.text;
+  // Read by the app through Hono: any cached form converts to bytes.
+  if (Object.keys(cache).some((key) => cache[key] !== undefined))
+    return new Uint8Array(await c.req.arrayBuffer());
+  const incoming = incomingOf(c);
+  if (incoming) {
+    const headers = new RawHeaders(incoming.rawHeaders);
+    if (!announcesBody({ headers })) return undefined;
+    if (Number(headerOf(headers, 'content-length')) > limits.limit) {
+      markUnread(incoming);
+      throw bodyTooLarge();
+    }
+    return readIncoming(incoming, limits);
+  }
+  const body = c.req.raw.body;
+  if (body === null) return undefined;
+  if (Number(c.req.raw.headers.get('content-length')) > limits.limit) {
+    body.cancel().catch(() => {});
+    throw bodyTooLarge();
+  }
+  const bytes = await readWebBody(body, limits);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  cache.arrayBuffer = Promise.resolve(buffer);
+  return bytes;
+}
