@@ -1,30 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { standardErrors } from '../../catalog/standard-errors.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import { clientErrorAnswer } from '../../server/routing.js';
+import { isLingering } from './linger.js';
+
+// Node's own fields on a server socket: the response in flight, and the parser with the request it reads.
+type ServerSocket = Socket & {
+  _httpMessage?: ServerResponse | null;
+  parser?: { incoming?: IncomingMessage | null } | null;
+  [framingFailed]?: true;
+};
+
+// Marks a socket whose request body could not be framed: its parser stays failed, and every later byte
+// raises the same error again.
+const framingFailed = Symbol('faultline.framingFailed');
+
+/**
+ * The request whose body node's parser failed on, when it was dispatched (its head was read) and its
+ * answer has not started: the one in flight, or one pipelined behind it, whose answer waits its turn.
+ */
+function dispatchedRequest(socket: ServerSocket): IncomingMessage | undefined {
+  const incoming = socket.parser?.incoming;
+  if (!incoming || incoming.complete || incoming.destroyed) return undefined;
+  const response = socket._httpMessage;
+  if (response?.req === incoming && response.headersSent) return undefined;
+  return incoming;
+}
+
+/**
+ * Fails the body of a dispatched request without closing its socket, which must still carry the
+ * answer: a reader sees the stream end in an error (or, when none listens, a destroyed stream, as a
+ * reader that comes later does) and never the bytes read so far as a whole body. `IncomingMessage`'s
+ * own destroy would also destroy the socket; this one only settles the stream, emitting 'error' when
+ * someone listens, as node does for an aborted request.
+ */
+function failBody(req: IncomingMessage, error: Error): void {
+  const stream = req as IncomingMessage & {
+    _destroy(error: Error | null, callback: (error?: Error | null) => void): void;
+  };
+  stream._destroy = (cause, callback) => {
+    stream.aborted = true;
+    stream.emit('aborted');
+    callback(stream.listenerCount('error') > 0 ? cause : null);
+  };
+  stream.destroy(error);
+}
 
 /**
  * A `clientError` listener for a node:http server: a request node's parser refuses (a bare CR in a
  * header, an invalid request line, headers past the size limit) gets the catalog's 400 in the API's
- * format instead of node's bare answer.
+ * format instead of node's bare answer. A body whose framing fails after its request was dispatched
+ * (a chunk size that is not hex or overflows, a `Transfer-Encoding` other than chunked) fails that
+ * request's body instead: its handler answers the catalog's 400 on its own response, with its
+ * correlation id, and the connection closes after it, as nginx does.
  */
 export function clientErrorListener(
   errors: ErrorHandler,
 ): (error: Error & { code?: string }, socket: Socket) => void {
-  return (error, socket) => {
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      socket.destroy();
-      return;
-    }
-    if (error.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
+  const answer = (socket: Socket, cause: Error) => {
     const thrown = standardErrors.builtin('badRequest', undefined, {
       message: 'The request is malformed.',
-      cause: error,
+      cause,
     });
     const { status, headers, body } = errors.handle(thrown, {});
     socket.end(clientErrorAnswer(status, headers, body));
+  };
+  return (error, given) => {
+    const socket = given as ServerSocket;
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const parseError = error.code?.startsWith('HPE_') === true;
+    if (parseError && socket[framingFailed]) {
+      // The parser repeats its error for every later byte. The answer to the failed request is pending
+      // or lingering (which discards the bytes within its bounds); with neither, the connection is done.
+      if (!socket._httpMessage && !isLingering(socket)) socket.destroy();
+      return;
+    }
+    const req = parseError ? dispatchedRequest(socket) : undefined;
+    if (req) {
+      socket[framingFailed] = true;
+      // Whatever answers, the connection closes after it: the parser cannot read a next request.
+      const response = socket._httpMessage;
+      if (response?.req === req) response.shouldKeepAlive = false;
+      failBody(
+        req,
+        standardErrors.builtin('badRequest', undefined, {
+          message: 'The request body is malformed.',
+          cause: error,
+        }),
+      );
+      return;
+    }
+    const inFlight = socket._httpMessage;
+    if (!inFlight) {
+      answer(socket, error);
+      return;
+    }
+    // The head of a pipelined request is malformed while the answer to the one before is under way:
+    // the 400 follows that answer, in order. Any other failure mid-answer leaves nothing to say.
+    if (!parseError || inFlight.req?.complete !== true) {
+      socket.destroy();
+      return;
+    }
+    socket[framingFailed] = true;
+    inFlight.once('finish', () => {
+      if (socket.writable) answer(socket, error);
+      else socket.destroy();
+    });
   };
 }

@@ -57,6 +57,11 @@ export function toLingerBounds(options: LingerOptions = {}): LingerBounds {
 
 const lingering = Symbol.for('faultline.lingering');
 
+/** True when a lingering close is under way on the socket: it discards what arrives, within its bounds. */
+export function isLingering(socket: Socket): boolean {
+  return (socket as Socket & { [lingering]?: true })[lingering] === true;
+}
+
 /**
  * Arms a lingering close on the request's socket; call it before the answer (with `Connection: close`)
  * is ended. Node ends such an answer with `socket.destroySoon()`, which closes as soon as the answer is
