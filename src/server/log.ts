@@ -5,6 +5,11 @@ export interface ErrorLogger {
   error(record: Record<string, unknown>, message?: string): void;
 }
 
+/** A pino-style logger for store outages: `error` for an outage, `info` (when it has one) for a recovery. */
+export interface StoreLogger extends ErrorLogger {
+  info?(record: Record<string, unknown>, message?: string): void;
+}
+
 type Bag = Record<string, unknown>;
 
 function read(value: unknown, key: string): unknown {
@@ -40,6 +45,44 @@ export function logUnexpected(logger: ErrorLogger | undefined, error: ApiError, 
     };
     if (logger) logger.error({ ...record, err: thrown }, 'unexpected error answered 500');
     else console.error(JSON.stringify({ level: 'error', msg: 'unexpected error answered 500', ...record }));
+  } catch {
+    // Logging must never change the answer.
+  }
+}
+
+/** The record of a store outage: the store's kind and what failed first. */
+export interface StoreOutage {
+  readonly store: string;
+  readonly cause: unknown;
+}
+
+/**
+ * Logs the start of a store outage, once per outage, with the failure that began it. Without a logger:
+ * one JSON line on stderr, like an unexpected error. A logger's own failure is swallowed.
+ */
+export function logStoreOutage(logger: StoreLogger | undefined, { store, cause }: StoreOutage): void {
+  try {
+    const isObject = typeof cause === 'object' && cause !== null;
+    const record = { store, cause: isObject ? text(read(cause, 'message')) : text(cause) };
+    const message = 'store unavailable: guards answer by their failure policy';
+    if (logger) logger.error({ ...record, err: cause }, message);
+    else console.error(JSON.stringify({ level: 'error', msg: message, ...record }));
+  } catch {
+    // Logging must never change the answer.
+  }
+}
+
+/** Logs the end of a store outage: how many decisions failed, and for how long (ms). */
+export function logStoreRecovery(
+  logger: StoreLogger | undefined,
+  record: { readonly store: string; readonly failures: number; readonly downMs: number },
+): void {
+  try {
+    const message = 'store recovered';
+    if (logger) {
+      if (typeof logger.info === 'function') logger.info({ ...record }, message);
+      else logger.error({ ...record }, message);
+    } else console.error(JSON.stringify({ level: 'info', msg: message, ...record }));
   } catch {
     // Logging must never change the answer.
   }

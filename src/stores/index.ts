@@ -1,3 +1,4 @@
+export type { StoreLogger } from '../server/log.js';
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory.js';
 export {
   type CallClient,
@@ -12,6 +13,7 @@ export { type RedisSend, type RedisStoreOptions, redisStore } from './redis/stor
 export type {
   Awaitable,
   ClaimDecision,
+  Deadline,
   LeaseDecision,
   QuotaDecision,
   QuotaInput,

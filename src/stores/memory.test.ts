@@ -36,4 +36,37 @@ describe('memoryStore', { timeout: 60_000 }, () => {
     expect(store.size().rate).toBe(0);
     store.close();
   });
+
+  it('counts the bytes of stored answers down again when they expire, are evicted or released', async () => {
+    let now = 1_000_000;
+    const store = memoryStore({ maxKeys: 3, sweepInterval: 10, now: () => now });
+    const answer = (n: number) => 'é'.repeat(n); // two UTF-8 bytes per character
+    store.claim('a', 'fp', 'ta', 1000);
+    store.complete('a', 'ta', answer(50), 10_000);
+    store.claim('b', 'fp', 'tb', 1000);
+    store.complete('b', 'tb', answer(100), 60_000);
+    expect(store.size()).toMatchObject({ idempotency: 2, idempotencyBytes: 300 });
+    // A second completion by the same request changes nothing; another request's token is ignored.
+    store.complete('b', 'tb', answer(1000), 60_000);
+    store.complete('a', 'other', answer(1000), 60_000);
+    expect(store.size().idempotencyBytes).toBe(300);
+    // Past maxKeys the oldest record goes, with its bytes.
+    store.claim('c', 'fp', 'tc', 1000);
+    store.claim('d', 'fp', 'td', 1000);
+    expect(store.size()).toMatchObject({ idempotency: 3, idempotencyBytes: 200 });
+    // A pending claim abandoned holds nothing; an expired answer is swept with its bytes.
+    store.abandon('d', 'td');
+    now += 30_000;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.size()).toMatchObject({ idempotency: 1, idempotencyBytes: 200 });
+    now += 60_000;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.size()).toMatchObject({ idempotency: 0, idempotencyBytes: 0 });
+    store.close();
+  });
+
+  it('refuses bounds that are not positive integers', () => {
+    expect(() => memoryStore({ maxRecordBytes: 0 })).toThrow(TypeError);
+    expect(() => memoryStore({ maxTotalRecordBytes: Number.NaN })).toThrow(TypeError);
+  });
 });

@@ -1,4 +1,6 @@
+import type { StoreLogger } from '../server/log.js';
 import { BoundedMap } from './bounded-map.js';
+import { RecordMap } from './records.js';
 import type {
   ClaimDecision,
   LeaseDecision,
@@ -27,6 +29,20 @@ export interface MemoryStoreOptions {
    */
   maxKeys?: number;
   /**
+   * The most bytes (UTF-8) the stored idempotent answers hold together; past it, the oldest answers are
+   * dropped, and a retry with one of their keys executes again. 64 MiB holds about 50 000 answers of
+   * 1 KiB, or 45 of the largest the idempotency guard keeps by default (a 1 MiB body is 1.4 MiB stored).
+   * @default 67_108_864 (64 MiB)
+   */
+  maxTotalRecordBytes?: number;
+  /**
+   * The largest stored idempotent answer, in bytes (UTF-8, body in base64 and headers); a larger answer
+   * is not stored and its key is released, so that a retry executes again. The default keeps every answer
+   * the idempotency guard captures by default (`maxResponseBytes`, 1 MiB of body).
+   * @default 2_097_152 (2 MiB)
+   */
+  maxRecordBytes?: number;
+  /**
    * How often one slice of expired keys is swept, in ms (one unref'd timer per store).
    * @default 10_000
    */
@@ -41,12 +57,17 @@ export interface MemoryStoreOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Where guards log outages of this store (a custom store wrapping it may fail; this one does not).
+   * @default one JSON line on stderr
+   */
+  logger?: StoreLogger;
 }
 
 /** The memory store: state of one process, bounded in size. */
 export interface MemoryStore extends Store {
-  /** Keys held, per kind of state. */
-  size(): { rate: number; quota: number; lease: number; idempotency: number };
+  /** Keys held, per kind of state, and the bytes of the stored idempotent answers. */
+  size(): { rate: number; quota: number; lease: number; idempotency: number; idempotencyBytes: number };
   /** Stops the sweep timer; the store still works, swept lazily on reads. */
   close(): void;
   /** Rate decisions in one namespace, for a rate-limit policy (internal to the guards). */
@@ -61,13 +82,6 @@ interface QuotaEntry {
 
 interface Leases {
   holders: Map<string, number>;
-  expires: number;
-}
-
-interface IdempotencyRecord {
-  fingerprint: string;
-  token: string;
-  response: string | undefined;
   expires: number;
 }
 
@@ -103,9 +117,15 @@ function pickPeriod(bounds: readonly number[], now: number): [number, number] {
   return now < bounds[0]! ? [bounds[0]!, bounds[1]!] : [bounds[last - 1]!, bounds[last]!];
 }
 
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`memoryStore ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
 /**
- * Creates the in-process store: exact, fast, bounded (swept expiry, a key limit with eviction, no
- * per-key timers). Each process has its own state; share state across instances with `redisStore`.
+ * Creates the in-process store: exact, fast, bounded (swept expiry, a key limit with eviction, a byte
+ * bound on stored idempotent answers, no per-key timers). Each process has its own state; share state across instances with `redisStore`.
  * @example
  * const store = memoryStore({ maxKeys: 50_000 });
  * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m', store })));
@@ -119,7 +139,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const spaces = new Map<string, BoundedMap<number>>();
   const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end);
   const leases = new BoundedMap<Leases>(max, (entry) => entry.expires);
-  const records = new BoundedMap<IdempotencyRecord>(max, (record) => record.expires);
+  const maxBytes = positive(options.maxTotalRecordBytes ?? 67_108_864, 'maxTotalRecordBytes');
+  const records = new RecordMap({
+    maxKeys: max,
+    maxBytes,
+    maxRecordBytes: positive(options.maxRecordBytes ?? 2_097_152, 'maxRecordBytes'),
+  });
 
   const timer = setInterval(() => {
     const at = now();
@@ -151,6 +176,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   return {
     kind: 'memory',
+    logger: options.logger,
     rate(key: string, input: RateInput): RateDecision {
       // A key under a policy's namespace (`name:caller`) reads and writes that policy's state.
       for (const [space, map] of spaces) {
@@ -205,28 +231,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (entry.holders.size === 0) leases.delete(key);
     },
     claim(key: string, fingerprint: string, token: string, lock: number): ClaimDecision {
-      const at = now();
-      const record = records.get(key, at);
-      if (record === undefined) {
-        records.set(key, { fingerprint, token, response: undefined, expires: at + lock });
-        return { state: 'claimed' };
-      }
-      if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
-      if (record.response === undefined) return { state: 'pending', retryAfter: record.expires - at };
-      return { state: 'done', response: record.response };
+      return records.claim(key, fingerprint, token, lock, now());
     },
     complete(key: string, token: string, response: string, ttl: number): void {
-      const record = records.get(key, now());
-      if (record === undefined || record.token !== token) return;
-      record.response = response;
-      record.expires = now() + ttl;
+      records.complete(key, token, response, ttl, now());
     },
     abandon(key: string, token: string): void {
-      const record = records.get(key, now());
-      if (record !== undefined && record.token === token && record.response === undefined)
-        records.delete(key);
+      records.abandon(key, token, now());
     },
-    size: () => ({ rate: rateSize(), quota: quotas.size, lease: leases.size, idempotency: records.size }),
+    size: () => ({
+      rate: rateSize(),
+      quota: quotas.size,
+      lease: leases.size,
+      idempotency: records.size,
+      idempotencyBytes: records.bytes,
+    }),
     close: () => clearInterval(timer),
   };
 }

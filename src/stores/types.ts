@@ -1,5 +1,19 @@
+import type { StoreLogger } from '../server/log.js';
+
 /** A value now, or a promise of it: the memory store answers synchronously, Redis asynchronously. */
 export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * How long a caller waits for one decision. A decision that reaches the store past `at` changes nothing;
+ * one that applied but answered after the caller gave up (`abandoned`) is undone: a request answered
+ * without the decision (503) spends no budget, holds no lease and locks no key.
+ */
+export interface Deadline {
+  /** The caller's clock (epoch ms) past which the decision must not apply. */
+  readonly at: number;
+  /** True once the caller has stopped waiting and answered without this decision. */
+  readonly abandoned: boolean;
+}
 
 /** One GCRA step: `interval` ms per unit, `tolerance` ms of burst, `cost` units (negative refunds). */
 export interface RateInput {
@@ -58,19 +72,39 @@ export type ClaimDecision =
 export interface Store {
   /** The store's kind, for logs: `memory`, `redis`. */
   readonly kind: string;
+  /**
+   * Where the guards log this store's outages and recoveries.
+   * @default one JSON line on stderr per outage and per recovery
+   */
+  readonly logger?: StoreLogger | undefined;
   /** One GCRA decision (rate limits, cooldowns). */
-  rate(key: string, input: RateInput): Awaitable<RateDecision>;
+  rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
   /** One quota decision in a calendar period; a denied request uses nothing. */
-  quota(key: string, input: QuotaInput): Awaitable<QuotaDecision>;
+  quota(key: string, input: QuotaInput, deadline?: Deadline): Awaitable<QuotaDecision>;
   /** Takes one of `limit` leases under `key` for `ttl` ms. */
-  acquire(key: string, lease: string, limit: number, ttl: number): Awaitable<LeaseDecision>;
+  acquire(
+    key: string,
+    lease: string,
+    limit: number,
+    ttl: number,
+    deadline?: Deadline,
+  ): Awaitable<LeaseDecision>;
   /** Extends a held lease; false when it had expired or was released. */
   renew(key: string, lease: string, ttl: number): Awaitable<boolean>;
   /** Gives a lease back. */
   release(key: string, lease: string): Awaitable<void>;
   /** Claims an idempotency key for one request (`token`) for `lock` ms, or reports its state. */
-  claim(key: string, fingerprint: string, token: string, lock: number): Awaitable<ClaimDecision>;
-  /** Stores the response of the claiming request for `ttl` ms. */
+  claim(
+    key: string,
+    fingerprint: string,
+    token: string,
+    lock: number,
+    deadline?: Deadline,
+  ): Awaitable<ClaimDecision>;
+  /**
+   * Stores the response of the claiming request for `ttl` ms; a response over the store's per-record cap
+   * is not stored and the claim is released instead, so that a retry executes.
+   */
   complete(key: string, token: string, response: string, ttl: number): Awaitable<void>;
   /** Releases a claim that produced nothing to replay, so that a retry executes. */
   abandon(key: string, token: string): Awaitable<void>;

@@ -11,7 +11,7 @@ import {
 import { Redis } from 'ioredis';
 import { Valkey } from 'iovalkey';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 
 let server: RedisServer;
@@ -159,6 +159,49 @@ describe('redisStore scripts', () => {
     expect(calls('evalsha')).toBe(5);
     expect(calls('script\\|load')).toBe(0);
     client.disconnect();
+  });
+
+  it.each(['ioredis', 'node-redis', 'iovalkey'])(
+    'with %s, a decision that reaches Redis past its deadline fails and changes nothing',
+    async (name) => {
+      const store = redisStore({ send: sends[name]!, prefix: `d-${randomUUID()}:` });
+      const past = { at: Date.now() - 60_000, abandoned: false };
+      const hour = 3_600_000;
+      const rate = { interval: hour, tolerance: hour, cost: 1 };
+      const quota = { limit: 1, cost: 1, bounds: [Date.now() - 1000, Date.now() + hour] };
+      await expect(store.rate('k', rate, past)).rejects.toThrow(/past its deadline/);
+      await expect(store.quota('k', quota, past)).rejects.toThrow(/past its deadline/);
+      await expect(store.acquire('k', 'a', 1, hour, past)).rejects.toThrow(/past its deadline/);
+      await expect(store.claim('k', 'fp', 't', hour, past)).rejects.toThrow(/past its deadline/);
+      expect((await store.rate('k', rate)).allowed).toBe(true);
+      expect((await store.quota('k', quota)).allowed).toBe(true);
+      expect((await store.acquire('k', 'b', 1, hour)).acquired).toBe(true);
+      expect(await store.claim('k', 'fp', 't2', hour)).toEqual({ state: 'claimed' });
+    },
+  );
+
+  it.each([
+    ['10 s behind', -10_000],
+    ['10 s ahead of', 10_000],
+  ])('with a process clock %s Redis, a decision that arrives in time is never refused', async (_, skew) => {
+    const store = redisStore({ send: sends.ioredis!, prefix: `k-${randomUUID()}:` });
+    const rate = { interval: 1000, tolerance: 100_000, cost: 1 };
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + skew });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const decision = await store.rate('k', rate, { at: Date.now() + 1000, abandoned: false });
+        expect(decision.allowed).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a reply of an unexpected shape is a store failure, never a decision', async () => {
+    const store = redisStore({ send: async () => [1, 2], prefix: 'x:' });
+    await expect(store.rate('k', { interval: 1, tolerance: 1, cost: 1 })).rejects.toThrow(/^redisStore: /);
+    const garbage = redisStore({ send: async () => ['claimed', 'x', 'y', 'z'], prefix: 'x:' });
+    await expect(garbage.claim('k', 'fp', 't', 1000)).rejects.toThrow(/^redisStore: /);
   });
 
   it('refuses a prefix that would move the hash tag', () => {

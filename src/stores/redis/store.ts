@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { StoreLogger } from '../../server/log.js';
 import type {
   ClaimDecision,
+  Deadline,
   LeaseDecision,
   QuotaDecision,
   QuotaInput,
@@ -8,6 +10,7 @@ import type {
   RateInput,
   Store,
 } from '../types.js';
+import { RedisClock } from './clock.js';
 import { luaSources } from './scripts.js';
 
 /**
@@ -25,6 +28,18 @@ export interface RedisStoreOptions {
    * @default 'faultline:'
    */
   prefix?: string;
+  /**
+   * The largest stored idempotent answer, in bytes (UTF-8, body in base64 and headers); a larger answer
+   * is not stored and its key is released, so that a retry executes again. Redis's own `maxmemory`
+   * bounds the total.
+   * @default 2_097_152 (2 MiB)
+   */
+  maxRecordBytes?: number;
+  /**
+   * Where guards log this store's outages (once per outage, with the cause) and recoveries.
+   * @default one JSON line on stderr
+   */
+  logger?: StoreLogger;
 }
 
 interface Script {
@@ -65,8 +80,19 @@ function rateArgs(input: RateInput): string[] {
   return args;
 }
 
-function toRate(reply: unknown): RateDecision {
-  const values = reply as unknown[];
+/**
+ * A script reply, checked for its shape (`length` items, any from 2 when 0): anything else is a store
+ * failure, never a decision. Its last item is the Redis time it ran at.
+ */
+function checked(reply: unknown, length: number, script: string): unknown[] {
+  if (!Array.isArray(reply) || reply.length < 2)
+    throw new TypeError(`redisStore: unexpected reply of the ${script} script`);
+  if (reply[0] !== 'late' && length !== 0 && reply.length !== length)
+    throw new TypeError(`redisStore: unexpected reply of the ${script} script`);
+  return reply;
+}
+
+function toRate(values: unknown[]): RateDecision {
   return {
     allowed: toNumber(values[0]) === 1,
     remaining: toNumber(values[1]),
@@ -76,8 +102,17 @@ function toRate(reply: unknown): RateDecision {
 }
 
 function toNumber(value: unknown): number {
-  return typeof value === 'number' ? value : Number(String(value));
+  const number = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isFinite(number)) throw new TypeError('redisStore: a script replied with a non-number');
+  return number;
 }
+
+/** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
+class LateDecisionError extends Error {
+  override readonly name = 'LateDecisionError';
+}
+
+const ignore = () => undefined;
 
 function toText(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
@@ -86,7 +121,10 @@ function toText(value: unknown): string {
 /**
  * Creates a store on Redis, Valkey or Redis Cluster: every decision is one Lua script in one round trip
  * (`EVALSHA`, reloaded by `EVAL` on `NOSCRIPT` only), timed by the Redis clock (`TIME`), on a key whose
- * hash tag holds the caller's key so that cluster slots spread by caller.
+ * hash tag holds the caller's key so that cluster slots spread by caller. A decision given a deadline
+ * changes nothing when it reaches Redis past it (a command queued behind a stalled server runs late),
+ * and is undone when it applied but answered after its caller gave up: a request answered 503 spends no
+ * budget, holds no lease and locks no idempotency key.
  * @example
  * import Redis from 'ioredis';
  * const redis = new Redis(process.env.REDIS_URL);
@@ -98,6 +136,11 @@ export function redisStore(options: RedisStoreOptions): Store {
   if (prefix.includes('{') || prefix.includes('}')) {
     throw new TypeError('redisStore: the prefix must not hold { or }, which would move the hash tag');
   }
+  const maxRecordBytes = options.maxRecordBytes ?? 2_097_152;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
+    throw new TypeError(`redisStore: maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
+  }
+  const clock = new RedisClock();
 
   // The caller's key becomes the hash tag; braces in it are escaped so that the tag stays whole.
   const keyOf = (kind: string, key: string): string =>
@@ -111,25 +154,89 @@ export function redisStore(options: RedisStoreOptions): Store {
     });
   }
 
+  /**
+   * One decision under a deadline: `length` is the size of its checked reply, `undo` gives back what it
+   * applied when the caller had stopped waiting by the time it answered.
+   */
+  function decide(
+    name: keyof typeof scripts,
+    key: string,
+    args: readonly string[],
+    length: number,
+    deadline: Deadline | undefined,
+    undo: (values: unknown[]) => Promise<unknown> | undefined,
+    again = false,
+  ): Promise<unknown[]> {
+    const sentAt = Date.now();
+    return run(scripts[name], key, [clock.arg(deadline), ...args]).then((reply) => {
+      const values = checked(reply, length, name);
+      if (values[0] === 'late') {
+        // Refused although its answer is back in time: the Redis clock moved ahead; correct and resend.
+        if (deadline && !again && !deadline.abandoned && Date.now() <= deadline.at) {
+          clock.reset(sentAt, toNumber(values[1]));
+          return decide(name, key, args, length, deadline, undo, true);
+        }
+        throw new LateDecisionError(
+          `the ${name} decision reached Redis past its deadline and changed nothing`,
+        );
+      }
+      clock.sample(sentAt, toNumber(values[values.length - 1]));
+      if (deadline?.abandoned) undo(values)?.catch(ignore);
+      return values;
+    });
+  }
+
+  function abandon(key: string, token: string): Promise<unknown> {
+    return run(scripts.abandon, key, [token]);
+  }
+
   return {
     kind: 'redis',
-    rate(key: string, input: RateInput): Promise<RateDecision> {
-      return run(scripts.rate, keyOf('r', key), rateArgs(input)).then(toRate);
+    logger: options.logger,
+    rate(key: string, input: RateInput, deadline?: Deadline): Promise<RateDecision> {
+      const stored = keyOf('r', key);
+      return decide('rate', stored, rateArgs(input), 5, deadline, (values) =>
+        toNumber(values[0]) === 1 && input.cost > 0
+          ? run(scripts.rate, stored, ['0', ...rateArgs({ ...input, cost: -input.cost })])
+          : undefined,
+      ).then(toRate);
     },
-    async quota(key: string, { limit, cost, bounds }: QuotaInput): Promise<QuotaDecision> {
-      const reply = (await run(scripts.quota, keyOf('q', key), [
-        String(limit),
-        String(cost),
-        ...bounds.map(String),
-      ])) as unknown[];
+    async quota(
+      key: string,
+      { limit, cost, bounds }: QuotaInput,
+      deadline?: Deadline,
+    ): Promise<QuotaDecision> {
+      const stored = keyOf('q', key);
+      const edges = bounds.map(String);
+      const reply = await decide(
+        'quota',
+        stored,
+        [String(limit), String(cost), ...edges],
+        4,
+        deadline,
+        (values) =>
+          toNumber(values[0]) === 1 && cost > 0
+            ? run(scripts.quota, stored, ['0', String(limit), String(-cost), ...edges])
+            : undefined,
+      );
       return { allowed: toNumber(reply[0]) === 1, used: toNumber(reply[1]), reset: toNumber(reply[2]) };
     },
-    async acquire(key: string, lease: string, limit: number, ttl: number): Promise<LeaseDecision> {
-      const reply = (await run(scripts.acquire, keyOf('c', key), [
-        lease,
-        String(limit),
-        String(ttl),
-      ])) as unknown[];
+    async acquire(
+      key: string,
+      lease: string,
+      limit: number,
+      ttl: number,
+      deadline?: Deadline,
+    ): Promise<LeaseDecision> {
+      const stored = keyOf('c', key);
+      const reply = await decide(
+        'acquire',
+        stored,
+        [lease, String(limit), String(ttl)],
+        4,
+        deadline,
+        (values) => (toNumber(values[0]) === 1 ? run(scripts.release, stored, [lease]) : undefined),
+      );
       return {
         acquired: toNumber(reply[0]) === 1,
         count: toNumber(reply[1]),
@@ -142,23 +249,32 @@ export function redisStore(options: RedisStoreOptions): Store {
     async release(key: string, lease: string): Promise<void> {
       await run(scripts.release, keyOf('c', key), [lease]);
     },
-    async claim(key: string, fingerprint: string, token: string, lock: number): Promise<ClaimDecision> {
-      const reply = (await run(scripts.claim, keyOf('i', key), [
-        fingerprint,
-        token,
-        String(lock),
-      ])) as unknown[];
+    async claim(
+      key: string,
+      fingerprint: string,
+      token: string,
+      lock: number,
+      deadline?: Deadline,
+    ): Promise<ClaimDecision> {
+      const stored = keyOf('i', key);
+      const args = [fingerprint, token, String(lock)];
+      // A reply is {state, now} or {state, value, now}: its length is checked by its state.
+      const reply = await decide('claim', stored, args, 0, deadline, (values) =>
+        values[0] === 'claimed' ? abandon(stored, token) : undefined,
+      );
       const state = toText(reply[0]);
-      if (state === 'claimed') return { state };
-      if (state === 'mismatch') return { state };
-      if (state === 'pending') return { state, retryAfter: toNumber(reply[1]) };
-      return { state: 'done', response: toText(reply[1]) };
+      if (reply.length === 2 && (state === 'claimed' || state === 'mismatch')) return { state };
+      if (reply.length === 3 && state === 'pending') return { state, retryAfter: toNumber(reply[1]) };
+      if (reply.length === 3 && state === 'done') return { state, response: toText(reply[1]) };
+      throw new TypeError('redisStore: unexpected reply of the claim script');
     },
     async complete(key: string, token: string, response: string, ttl: number): Promise<void> {
-      await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]);
+      // An answer over the cap is not kept: the claim is released, so that a retry executes.
+      if (Buffer.byteLength(response) > maxRecordBytes) await abandon(keyOf('i', key), token);
+      else await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]);
     },
     async abandon(key: string, token: string): Promise<void> {
-      await run(scripts.abandon, keyOf('i', key), [token]);
+      await abandon(keyOf('i', key), token);
     },
   };
 }

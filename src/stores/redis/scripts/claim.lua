@@ -1,12 +1,18 @@
 -- Claims an idempotency key or reports its state.
--- KEYS[1] the key; ARGV fingerprint, token, lock ms.
--- Returns {'claimed'}, {'pending', retryAfter ms}, {'mismatch'} or {'done', response}.
+-- KEYS[1] the key; ARGV deadline (Redis ms, 0 for none), fingerprint, token, lock ms.
+-- Past the deadline it changes nothing and returns {'late', now}: a claim the caller stopped waiting
+-- for must not lock the key its retry will use. Otherwise it returns {'claimed', now},
+-- {'pending', retryAfter ms, now}, {'mismatch', now} or {'done', response, now}.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local deadline = tonumber(ARGV[1])
+if deadline > 0 and now > deadline then return {'late', now} end
 local stored = redis.call('HMGET', KEYS[1], 'f', 'r')
 if not stored[1] then
-  redis.call('HSET', KEYS[1], 'f', ARGV[1], 't', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {'claimed'}
+  redis.call('HSET', KEYS[1], 'f', ARGV[2], 't', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {'claimed', now}
 end
-if stored[1] ~= ARGV[1] then return {'mismatch'} end
-if not stored[2] then return {'pending', math.max(0, redis.call('PTTL', KEYS[1]))} end
-return {'done', stored[2]}
+if stored[1] ~= ARGV[2] then return {'mismatch', now} end
+if not stored[2] then return {'pending', math.max(0, redis.call('PTTL', KEYS[1])), now} end
+return {'done', stored[2], now}

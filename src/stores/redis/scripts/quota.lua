@@ -1,11 +1,14 @@
 -- A counter per calendar period; the Redis clock picks the period among the edges the caller sent.
--- KEYS[1] the key; ARGV limit, cost, then ascending period edges (epoch ms).
--- Returns {allowed, used, reset ms}. A denied request uses nothing.
+-- KEYS[1] the key; ARGV deadline (Redis ms, 0 for none), limit, cost (negative refunds), then ascending
+-- period edges (epoch ms). Past the deadline it changes nothing and returns {'late', now}. Otherwise it
+-- returns {allowed, used, reset ms, now}. A denied request uses nothing; a refund never goes below 0.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local first, last = 3, #ARGV
+local deadline = tonumber(ARGV[1])
+if deadline > 0 and now > deadline then return {'late', now} end
+local limit = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local first, last = 4, #ARGV
 local start, stop = tonumber(ARGV[last - 1]), tonumber(ARGV[last])
 if now < tonumber(ARGV[first]) then
   start, stop = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
@@ -21,7 +24,8 @@ end
 local stored = redis.call('HMGET', KEYS[1], 's', 'u')
 local used = 0
 if stored[1] and tonumber(stored[1]) == start then used = tonumber(stored[2]) end
-if used + cost > limit then return {0, used, stop - now} end
-redis.call('HSET', KEYS[1], 's', start, 'u', used + cost)
+if used + cost > limit then return {0, used, stop - now, now} end
+used = math.max(0, used + cost)
+redis.call('HSET', KEYS[1], 's', start, 'u', used)
 redis.call('PEXPIREAT', KEYS[1], stop + 1000)
-return {1, used + cost, stop - now}
+return {1, used, stop - now, now}

@@ -1,11 +1,15 @@
 -- GCRA: one theoretical arrival time (TAT) per key, on the Redis clock.
--- KEYS[1] the key; ARGV interval ms per unit, tolerance ms of burst, cost (negative refunds).
--- Returns {allowed, remaining, retryAfter ms, reset ms}.
+-- KEYS[1] the key; ARGV deadline (Redis ms, 0 for none), interval ms per unit, tolerance ms of burst,
+-- cost (negative refunds). Past the deadline it changes nothing and returns {'late', now}: a caller
+-- that stopped waiting has answered without this decision. Otherwise it returns
+-- {allowed, remaining, retryAfter ms, reset ms, now}.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
+local deadline = tonumber(ARGV[1])
+if deadline > 0 and now > deadline then return {'late', math.floor(now)} end
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
 local nxt = tat + interval * cost
@@ -15,11 +19,11 @@ if cost < 0 then
   else
     redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now))
   end
-  return {1, 0, 0, 0}
+  return {1, 0, 0, 0, math.floor(now)}
 end
 local over = nxt - now - tolerance
 if over > 0 then
-  return {0, 0, math.ceil(over), math.ceil(tat - now)}
+  return {0, 0, math.ceil(over), math.ceil(tat - now), math.floor(now)}
 end
 redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.max(1, math.ceil(nxt - now)))
-return {1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0, math.ceil(nxt - now)}
+return {1, math.floor((tolerance - (nxt - now)) / interval + 1e-9), 0, math.ceil(nxt - now), math.floor(now)}

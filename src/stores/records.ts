@@ -1,0 +1,114 @@
+import type { ClaimDecision } from './types.js';
+
+interface IdempotencyRecord {
+  fingerprint: string;
+  token: string;
+  response: string | undefined;
+  expires: number;
+}
+
+/** The bounds of the idempotency records of one memory store. */
+export interface RecordBounds {
+  /** The most records held, pending or answered. */
+  readonly maxKeys: number;
+  /** The most bytes of stored answers, all records together. */
+  readonly maxBytes: number;
+  /** The largest answer one record keeps. */
+  readonly maxRecordBytes: number;
+}
+
+/**
+ * The idempotency records of the memory store, bounded by count and by the bytes of their stored answers.
+ * Past either bound the oldest go first: the oldest claim for the count, the oldest answer for the bytes
+ * (pending claims hold no answer, and dropping one would let a duplicate run beside its request). An
+ * answer over the per-record cap is not kept and its claim is released, so that a retry executes.
+ * Sizes are UTF-8 bytes, never fewer than V8 holds for the string.
+ */
+export class RecordMap {
+  // Insertion order is claim order; `#answered` is completion order, with each answer's size.
+  readonly #records = new Map<string, IdempotencyRecord>();
+  readonly #answered = new Map<string, number>();
+  readonly #bounds: RecordBounds;
+  #bytes = 0;
+  #cursor: MapIterator<[string, IdempotencyRecord]> | undefined;
+
+  constructor(bounds: RecordBounds) {
+    this.#bounds = bounds;
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** The bytes of all stored answers. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #live(key: string, now: number): IdempotencyRecord | undefined {
+    const record = this.#records.get(key);
+    if (record === undefined) return undefined;
+    if (record.expires > now) return record;
+    this.#drop(key);
+    return undefined;
+  }
+
+  #drop(key: string): void {
+    this.#records.delete(key);
+    const bytes = this.#answered.get(key);
+    if (bytes === undefined) return;
+    this.#answered.delete(key);
+    this.#bytes -= bytes;
+  }
+
+  claim(key: string, fingerprint: string, token: string, lock: number, now: number): ClaimDecision {
+    const record = this.#live(key, now);
+    if (record === undefined) {
+      if (this.#records.size >= this.#bounds.maxKeys) this.#drop(this.#records.keys().next().value!);
+      this.#records.set(key, { fingerprint, token, response: undefined, expires: now + lock });
+      return { state: 'claimed' };
+    }
+    if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
+    if (record.response === undefined) return { state: 'pending', retryAfter: record.expires - now };
+    return { state: 'done', response: record.response };
+  }
+
+  complete(key: string, token: string, response: string, ttl: number, now: number): void {
+    const record = this.#live(key, now);
+    if (record === undefined || record.token !== token || record.response !== undefined) return;
+    const bytes = Buffer.byteLength(response);
+    if (bytes > Math.min(this.#bounds.maxRecordBytes, this.#bounds.maxBytes)) {
+      this.#drop(key);
+      return;
+    }
+    for (const [oldest, size] of this.#answered) {
+      if (this.#bytes + bytes <= this.#bounds.maxBytes) break;
+      this.#records.delete(oldest);
+      this.#answered.delete(oldest);
+      this.#bytes -= size;
+    }
+    record.response = response;
+    record.expires = now + ttl;
+    this.#answered.set(key, bytes);
+    this.#bytes += bytes;
+  }
+
+  abandon(key: string, token: string, now: number): void {
+    const record = this.#live(key, now);
+    if (record !== undefined && record.token === token && record.response === undefined) this.#drop(key);
+  }
+
+  /** Drops expired records among the next `budget` ones, resuming where the last sweep stopped. */
+  sweep(now: number, budget: number): void {
+    let cursor = this.#cursor ?? this.#records.entries();
+    for (let seen = 0; seen < budget; seen++) {
+      const next = cursor.next();
+      if (next.done) {
+        cursor = this.#records.entries();
+        break;
+      }
+      if (next.value[1].expires <= now) this.#drop(next.value[0]);
+    }
+    this.#cursor = cursor;
+  }
+}
