@@ -52,7 +52,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const ttl = toMs(options.ttl ?? '1m', 'concurrency ttl');
   const name = options.name ?? 'concurrency';
   const store = storeOf(options);
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, store);
 
   function hold(key: string, id: string): Lease {
     let released = false;
@@ -88,7 +88,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
       }
       return hold(storeKey, id);
     };
-    const decision = decide(request, () => store.acquire(storeKey, id, limit, ttl));
+    const decision = decide(request, (deadline) => store.acquire(storeKey, id, limit, ttl, deadline));
     return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
   }
 

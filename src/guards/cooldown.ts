@@ -23,7 +23,7 @@ export function cooldown(options: CooldownOptions): Guard {
   const interval = toMs(options.interval, 'cooldown interval');
   const groupOf = typeof options.group === 'function' ? options.group : () => options.group as string;
   const store = storeOf(options);
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, store);
   const input = { interval, tolerance: interval, cost: 1 };
 
   return {
@@ -36,8 +36,8 @@ export function cooldown(options: CooldownOptions): Guard {
         if (decision === admitted || decision.allowed) return undefined;
         throw raise('cooldown', { group }, { 'retry-after': String(seconds(decision.retryAfter)) });
       };
-      const decision = decide(context.request, () =>
-        store.rate(`cooldown:${group.length}:${group}:${key}`, input),
+      const decision = decide(context.request, (deadline) =>
+        store.rate(`cooldown:${group.length}:${group}:${key}`, input, deadline),
       );
       return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
     },

@@ -1,7 +1,8 @@
 import { isApiError } from '../catalog/api-error.js';
+import { standardErrors } from '../catalog/standard-errors.js';
 import { memoryStore } from '../stores/memory.js';
-import type { Awaitable, Store } from '../stores/types.js';
-import { raise } from './raise.js';
+import { outageOf } from '../stores/outage.js';
+import type { Awaitable, Deadline, Store } from '../stores/types.js';
 import type { GuardRequest, StoreOptions } from './types.js';
 
 /** The store decision did not answer and the failure policy admits the request. */
@@ -16,26 +17,52 @@ export function storeOf(options: StoreOptions): Store {
   return shared;
 }
 
+/** The deadline of one decision, which the guard marks abandoned when it stops waiting. */
+export interface OpenDeadline extends Deadline {
+  abandoned: boolean;
+}
+
 /** Compiled failure handling of one guard. */
 export interface Decide {
-  /** Runs a store call under the failure policy and timeout. */
-  <T>(request: GuardRequest, call: () => Awaitable<T>): Awaitable<T | typeof admitted>;
+  /** Runs a store call under the failure policy and timeout; the call gets the decision's deadline. */
+  <T>(
+    request: GuardRequest,
+    call: (deadline: Deadline | undefined) => Awaitable<T>,
+  ): Awaitable<T | typeof admitted>;
   /** The policy's answer to a failure: `admitted`, or a throw. */
   fail(error: unknown, request: GuardRequest): typeof admitted;
-  /** A pending store answer under the timeout and the policy. */
-  settle<T>(pending: Promise<T>, request: GuardRequest): Promise<T | typeof admitted>;
+  /** A pending store answer under the timeout and the policy; the deadline is abandoned on timeout. */
+  settle<T>(
+    pending: Promise<T>,
+    request: GuardRequest,
+    deadline?: OpenDeadline,
+  ): Promise<T | typeof admitted>;
+  /** A deadline for one decision starting now; undefined for the memory store, which never waits. */
+  deadline(): OpenDeadline | undefined;
+  /** Notes a decision the store answered synchronously (a recovery, after an outage). */
+  answered(): void;
+}
+
+/** Why a decision failed: the store took longer than the guard's `storeTimeout`. */
+class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
 }
 
 /**
  * Wraps store calls in the guard's failure policy and timeout: a failure or a timeout never escapes as a
- * crash or an unhandled rejection; it becomes an admission or the policy's error.
+ * crash or an unhandled rejection; it becomes an admission or the policy's error, whose `cause` is the
+ * failure. A decision the guard stopped waiting for is abandoned, so that the store undoes it. The first
+ * failure of an outage and the recovery are logged once per store (the store's `logger`, else stderr).
  */
-export function compileFailure(options: StoreOptions): Decide {
+export function compileFailure(options: StoreOptions, store: Store | undefined = options.store): Decide {
   const policy = options.onStoreError ?? 'closed';
   const timeout = options.storeTimeout ?? 1000;
   const retryAfter = String(options.storeRetryAfter ?? 5);
+  const outage = outageOf(store);
+  const timed = store?.kind !== 'memory';
 
   function fail(error: unknown, request: GuardRequest): typeof admitted {
+    outage.failed(error);
     let verdict: unknown = policy;
     if (typeof policy === 'function') {
       try {
@@ -46,16 +73,29 @@ export function compileFailure(options: StoreOptions): Decide {
     }
     if (verdict === 'open') return admitted;
     if (isApiError(verdict)) throw verdict;
-    throw raise('storeUnavailable', undefined, { 'retry-after': retryAfter });
+    throw standardErrors.builtin('storeUnavailable', undefined, {
+      cause: error,
+      headers: { 'retry-after': retryAfter },
+    });
   }
 
-  function settle<T>(pending: Promise<T>, request: GuardRequest): Promise<T | typeof admitted> {
+  function deadline(): OpenDeadline | undefined {
+    return timed ? { at: Date.now() + timeout, abandoned: false } : undefined;
+  }
+
+  function settle<T>(
+    pending: Promise<T>,
+    request: GuardRequest,
+    open?: OpenDeadline,
+  ): Promise<T | typeof admitted> {
     return new Promise<T | typeof admitted>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
+        // The store undoes what this decision applies from now on: the answer is given without it.
+        if (open) open.abandoned = true;
         try {
-          resolve(fail(new Error(`store did not answer within ${timeout} ms`), request));
+          resolve(fail(new StoreTimeoutError(`store did not answer within ${timeout} ms`), request));
         } catch (error) {
           reject(error);
         }
@@ -63,6 +103,8 @@ export function compileFailure(options: StoreOptions): Decide {
       pending.then(
         (value) => {
           clearTimeout(timer);
+          if (settled) return;
+          if (outage.down) outage.answered();
           resolve(value);
         },
         (error: unknown) => {
@@ -78,14 +120,23 @@ export function compileFailure(options: StoreOptions): Decide {
     });
   }
 
-  const decide = <T>(request: GuardRequest, call: () => Awaitable<T>): Awaitable<T | typeof admitted> => {
+  const decide = <T>(
+    request: GuardRequest,
+    call: (deadline: Deadline | undefined) => Awaitable<T>,
+  ): Awaitable<T | typeof admitted> => {
+    const open = deadline();
     let pending: Awaitable<T>;
     try {
-      pending = call();
+      pending = call(open);
     } catch (error) {
       return fail(error, request);
     }
-    return pending instanceof Promise ? settle(pending, request) : pending;
+    if (pending instanceof Promise) return settle(pending, request, open);
+    if (outage.down) outage.answered();
+    return pending;
   };
-  return Object.assign(decide, { fail, settle });
+  const answered = () => {
+    if (outage.down) outage.answered();
+  };
+  return Object.assign(decide, { fail, settle, deadline, answered });
 }

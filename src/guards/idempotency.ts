@@ -4,7 +4,7 @@ import type { ClaimDecision } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { fingerprintOf } from './fingerprint.js';
-import { raise } from './raise.js';
+import { raise, seconds } from './raise.js';
 import { decodeResponse, encodeResponse } from './replay.js';
 import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
 
@@ -46,7 +46,9 @@ export interface IdempotencyOptions extends StoreOptions {
    */
   lockTtl?: Duration;
   /**
-   * The largest response body kept for replays, in bytes; a larger response frees the key.
+   * The largest response body kept for replays, in bytes; a larger response frees the key, so that a
+   * retry executes again. The store bounds what it keeps too (`maxRecordBytes`, 2 MiB by default, which
+   * holds a 1 MiB body in base64 with its headers): an answer over the store's cap frees the key alike.
    * @default 1_048_576
    */
   maxResponseBytes?: number;
@@ -85,9 +87,10 @@ export function parseIdempotencyKey(value: string, maxLength = 255): string | un
 /**
  * Makes POST and PATCH retry-safe per draft-ietf-httpapi-idempotency-key-header: the first request with a
  * key runs and its response (status, headers, body) is kept and replayed to later requests with the same
- * key and payload, marked `Idempotent-Replayed: true`. A key in flight answers 409, a key reused with
- * another payload 422, a missing (when required) or malformed key 400. A 5xx response, or a process that
- * dies mid-request, frees the key so that the retry executes.
+ * key and payload, marked `Idempotent-Replayed: true`. A key in flight answers 409 with `Retry-After` set
+ * to the lock's remaining life, a key reused with another payload 422, a missing (when required) or
+ * malformed key 400. A 5xx response, a process that dies mid-request, or a claim refused because the store
+ * failed (503) frees the key so that the retry executes.
  * @example
  * const once = idempotency({ tenant: (r) => headerOf(r.headers, 'x-api-key') ?? '', required: true });
  */
@@ -100,7 +103,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
   const maxBytes = toCount(options.maxResponseBytes ?? 1_048_576, 'idempotency maxResponseBytes');
   const keep = options.keep ?? keepByDefault;
   const store = storeOf(options);
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, store);
   if (typeof options.tenant !== 'function') throw new TypeError('idempotency needs a tenant function');
 
   function settle(context: GuardContext, key: string, token: string): void {
@@ -131,7 +134,10 @@ export function idempotency(options: IdempotencyOptions): Guard {
         settle(context, key, token);
         return undefined;
       case 'pending':
-        throw raise('idempotencyInFlight', undefined, { 'retry-after': '1' });
+        // The lock's remaining life: the first request answers by then, or its lock expires.
+        throw raise('idempotencyInFlight', undefined, {
+          'retry-after': String(Math.max(1, seconds(decision.retryAfter))),
+        });
       case 'mismatch':
         throw raise('idempotencyMismatch');
       default: {
@@ -158,7 +164,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
     const tenant = options.tenant(request);
     const scoped = `${tenant.length}:${tenant}:${key}`;
     const token = randomUUID();
-    const decision = decide(request, () => store.claim(scoped, fingerprint, token, lock));
+    const decision = decide(request, (deadline) => store.claim(scoped, fingerprint, token, lock, deadline));
     return decision instanceof Promise
       ? decision.then((d) => conclude(context, scoped, token, d))
       : conclude(context, scoped, token, decision);

@@ -1,6 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
 import { type MemoryStore, spacedRate } from '../stores/memory.js';
-import type { Awaitable, RateDecision, RateInput, Store } from '../stores/types.js';
+import type { Awaitable, Deadline, RateDecision, RateInput, Store } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { addHeader, denialOf, raise, seconds, sfString } from './raise.js';
@@ -46,7 +46,7 @@ interface Compiled {
   refund: RateInput;
   policyField: string;
   /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
-  rate: (key: string, input: RateInput) => Awaitable<RateDecision>;
+  rate: (key: string, input: RateInput, deadline?: Deadline) => Awaitable<RateDecision>;
   /** The denial of this policy alone, prebuilt. */
   deny: (headers: Record<string, string>) => ApiError;
 }
@@ -69,13 +69,18 @@ function compile(policy: RatePolicy, index: number, names: Set<string>, store: S
     prefix,
     rate: spaced
       ? spaced.call(store, prefix)
-      : (key: string, input: RateInput) => store.rate(prefix + key, input),
+      : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
     label,
     input: { interval, tolerance: interval * burst, cost: 1 },
     refund: { interval, tolerance: interval * burst, cost: -1 },
     policyField: `${label};q=${limit};w=${window}`,
     deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
   };
+}
+
+/** A policy whose store failed under a closed failure policy: its error answers, after the refunds. */
+class Refused {
+  constructor(readonly error: unknown) {}
 }
 
 /**
@@ -98,23 +103,36 @@ export function rateLimit(
   const names = new Set<string>();
   const store = storeOf(options);
   const policies = list.map((policy, index) => compile(policy, index, names, store));
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, store);
   const headers = options.headers ?? true;
 
   function conclude(
     context: GuardContext,
     used: Compiled[],
     keys: string[],
-    decisions: (RateDecision | typeof admitted)[],
+    decisions: (RateDecision | typeof admitted | Refused)[],
   ): undefined {
     let denied = false;
-    for (const decision of decisions) if (decision !== admitted && !decision.allowed) denied = true;
+    let refused: Refused | undefined;
+    for (const decision of decisions) {
+      if (decision instanceof Refused) refused ??= decision;
+      else if (decision !== admitted && !decision.allowed) denied = true;
+    }
+    if (refused) {
+      // A request answered by the failure policy spends nothing: give back what the other policies took.
+      for (let i = 0; i < used.length; i++) {
+        const decision = decisions[i]!;
+        if (decision !== admitted && !(decision instanceof Refused) && decision.allowed)
+          refund(context.request, used[i]!, keys[i]!);
+      }
+      throw refused.error;
+    }
     let policyField = '';
     let rateField = '';
     let wait = 0;
     const violated: string[] = [];
     for (let i = 0; i < used.length; i++) {
-      const decision = decisions[i]!;
+      const decision = decisions[i] as RateDecision | typeof admitted;
       if (decision === admitted) continue;
       const policy = used[i]!;
       const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
@@ -149,6 +167,7 @@ export function rateLimit(
 
   function refund(request: GuardRequest, policy: Compiled, key: string): void {
     try {
+      // No deadline: a refund that runs late still gives the unit back.
       const result = decide(request, () => policy.rate(key, policy.refund));
       if (result instanceof Promise) result.catch(() => undefined);
     } catch {
@@ -185,21 +204,24 @@ export function rateLimit(
   function checkOne(context: GuardContext, policy: Compiled) {
     const key = policy.key(context.request);
     if (key === undefined) return undefined;
+    const deadline = decide.deadline();
     let decision: RateDecision | typeof admitted | Promise<RateDecision>;
     try {
-      decision = policy.rate(key, policy.input);
+      decision = policy.rate(key, policy.input, deadline);
     } catch (error) {
       decision = decide.fail(error, context.request);
     }
     if (decision instanceof Promise) {
       return decide
-        .settle(decision, context.request)
+        .settle(decision, context.request, deadline)
         .then((settled) => concludeOne(context, policy, settled));
     }
+    if (decision !== admitted) decide.answered();
     return concludeOne(context, policy, decision);
   }
 
   const single = policies.length === 1 ? policies[0] : undefined;
+  const toRefused = (error: unknown) => new Refused(error);
 
   return {
     kind: 'rateLimit',
@@ -207,18 +229,34 @@ export function rateLimit(
       if (single) return checkOne(context, single);
       const used: Compiled[] = [];
       const keys: string[] = [];
-      const decisions: (RateDecision | typeof admitted | Promise<RateDecision | typeof admitted>)[] = [];
+      const decisions: (
+        | RateDecision
+        | typeof admitted
+        | Refused
+        | Promise<RateDecision | typeof admitted | Refused>
+      )[] = [];
       let async = false;
       for (const policy of policies) {
         const key = policy.key(context.request);
         if (key === undefined) continue;
-        const decision = decide(context.request, () => policy.rate(key, policy.input));
+        let decision:
+          | RateDecision
+          | typeof admitted
+          | Refused
+          | Promise<RateDecision | typeof admitted | Refused>;
+        try {
+          const pending = decide(context.request, (deadline) => policy.rate(key, policy.input, deadline));
+          decision = pending instanceof Promise ? pending.catch(toRefused) : pending;
+        } catch (error) {
+          decision = new Refused(error);
+        }
         if (decision instanceof Promise) async = true;
         used.push(policy);
         keys.push(key);
         decisions.push(decision);
       }
-      if (!async) return conclude(context, used, keys, decisions as (RateDecision | typeof admitted)[]);
+      if (!async)
+        return conclude(context, used, keys, decisions as (RateDecision | typeof admitted | Refused)[]);
       return Promise.all(decisions).then((settled) => conclude(context, used, keys, settled));
     },
   };
