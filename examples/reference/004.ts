@@ -326,9 +326,10 @@ export const errors = defineErrors(
       status: 401,
       group: 'advanced-support',
       message: 'Could not verify this ticket',
-      collapses: ['unknown-pair', 'wrong-otp'],
+      collapses: ['unknown-pair', 'wrong-otp', 'otp-burned'],
       description:
         'The presented (ref, email) pair did not resolve to a track session, OR the supplied OTP did not verify. Collapsed to one generic code so the public track surface gives NO existence oracle.',
+      fix: 'Request a new code. A code is burned after 5 wrong attempts, and at most 5 codes are sent per ticket and address per hour.',
     },
     SUPPORT_CHAT_STATE_INVALID: {
       status: 409,

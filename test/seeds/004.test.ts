@@ -3,17 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CryptoKey, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/004.js';
 import { start } from '../../examples/seeds/004/app.js';
 import type { Workspace } from '../../examples/seeds/004/workspaces.js';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
+import { freePort, type Started, startCommand } from '../helpers/spawn.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
 let now = Date.UTC(2026, 5, 25, 9);
 const clock = { now: () => now };
 const log: LogLine[] = [];
-const providerKey = Buffer.from('test-google-key');
+/** Google sign-in as configured for the tests: a key pair made here, the public half given to the seed. */
+const clientId = 'voice-web.apps.example';
+let googleKey: CryptoKey;
+let otherKey: CryptoKey;
+let publicPem: string;
 let seed: Awaited<ReturnType<typeof start>>;
 let upstream: Server;
 let upstreamUrl: string;
@@ -57,9 +63,34 @@ async function login(email: string): Promise<string> {
     )
   ).token;
 }
-const googleToken = (claims: object) => {
+interface IdTokenInit {
+  email?: string;
+  emailVerified?: boolean;
+  sub?: string;
+  audience?: string;
+  issuer?: string;
+  /** Seconds since the epoch. */
+  issuedAt?: number;
+  expiresAt?: number;
+  key?: CryptoKey;
+}
+/** A Google ID token as Google signs one (RS256, iss, aud, sub, email, iat, exp), at `at` (ms). */
+function idToken(init: IdTokenInit = {}, at = now): Promise<string> {
+  const email = init.email ?? 'g@example.com';
+  const issuedAt = init.issuedAt ?? Math.floor(at / 1000);
+  return new SignJWT({ email, email_verified: init.emailVerified ?? true })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(init.issuer ?? 'https://accounts.google.com')
+    .setAudience(init.audience ?? clientId)
+    .setSubject(init.sub ?? `google-${email}`)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(init.expiresAt ?? issuedAt + 3600)
+    .sign(init.key ?? googleKey);
+}
+/** The forgery the shipped server used to accept: claims HMAC-signed with the key written in its source. */
+const committedKeyToken = (claims: object) => {
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${payload}.${createHmac('sha256', providerKey).update(payload).digest('base64url')}`;
+  return `${payload}.${createHmac('sha256', 'google-signing-key').update(payload).digest('base64url')}`;
 };
 const W = () => `/workspaces/${ws.id}`;
 const dialBody = (to = '+14155550100', extra: object = {}) => ({
@@ -95,10 +126,8 @@ function workspace(init: Partial<Workspace> = {}): Workspace {
 const probes: Record<string, Probe> = {
   VALIDATION_FAILED: () =>
     call('POST', '/support/tickets', { body: { email: 'not-an-email', subject: 'Help' } }),
-  AUTH_EMAIL_NOT_VERIFIED: () =>
-    call('POST', '/auth/google', {
-      body: { id_token: googleToken({ email: 'g@example.com', email_verified: false }) },
-    }),
+  AUTH_EMAIL_NOT_VERIFIED: async () =>
+    call('POST', '/auth/google', { body: { id_token: await idToken({ emailVerified: false }) } }),
   AUTH_INVALID_CREDENTIALS: () =>
     call('POST', '/auth/login', { body: { email: 'owner@example.com', password: 'wrong' } }),
   RATE_LIMITED: async () => {
@@ -214,7 +243,7 @@ const probes: Record<string, Probe> = {
     return dial(suspended, owner, dialBody());
   },
   DEPENDENCY_UNAVAILABLE: async () => {
-    const down = await start(0, { clock, log: () => {}, providerUrl: 'http://127.0.0.1:9', providerKey });
+    const down = await start(0, { clock, log: () => {}, providerUrl: 'http://127.0.0.1:9' });
     try {
       const user = down.seed.identity.addUser('o@example.com', 'pw-long-enough');
       const target = down.seed.workspaces.create(user.id);
@@ -426,6 +455,10 @@ async function signIn(): Promise<void> {
 const unreachable: Record<string, string> = {};
 
 beforeAll(async () => {
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  googleKey = pair.privateKey;
+  publicPem = await exportSPKI(pair.publicKey);
+  otherKey = (await generateKeyPair('RS256')).privateKey;
   upstream = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
@@ -450,7 +483,9 @@ beforeAll(async () => {
     storage: join(dir, 'volume', 'recordings'),
     callBurst: 20,
     callQuota: { trial: 5, active: 1000 },
-    providerKey,
+    google: { clientId, publicKey: publicPem },
+    // The probes send bursts of hundreds from one address; the per-IP limit has its own test.
+    ipRate: 100_000,
     trainingMs: 60_000,
   });
   const { identity } = seed.seed;
@@ -498,9 +533,10 @@ describe('seed 004: the voice SaaS on Hono', () => {
     const wrong = await request('GET', `/support/tickets/${ref}?token=guess`, { headers });
     expect(wrong.status).toBe(404);
     expect(unknown.status).toBe(404);
+    // The per-IP limit's remaining count changes with every request from this address, whatever it asks.
     const strip = (res: Response) =>
       [...res.headers]
-        .filter(([name]) => name !== 'date')
+        .filter(([name]) => name !== 'date' && name !== 'ratelimit')
         .map(([name, value]) => `${name}: ${value}`)
         .join('\n');
     expect(await wrong.text()).toBe(await unknown.text());
@@ -567,5 +603,193 @@ describe('seed 004: the voice SaaS on Hono', () => {
   it('reports reachable/total', () => {
     console.log(summary('004', reached, unreachable));
     expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);
+  });
+});
+
+describe('seed 004: safe to copy', () => {
+  const google = (idTokenValue: string, url = seed.url) =>
+    fetch(`${url}/auth/google`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id_token: idTokenValue }),
+    }).then(async (res) => ({
+      status: res.status,
+      body: (await res.json()) as { token?: string; code?: string },
+    }));
+  const forgedAsOwner = committedKeyToken({ email: 'owner@example.com', email_verified: true });
+
+  it('refuses an id_token signed with the key once written in the source, and every other forgery: 401 AUTH_INVALID_CREDENTIALS', async () => {
+    const at = Math.floor(now / 1000);
+    const forged: Record<string, string> = {
+      'HMAC with "google-signing-key"': forgedAsOwner,
+      'signed by another key': await idToken({ email: 'owner@example.com', key: otherKey }),
+      'for another audience': await idToken({ audience: 'another-app.apps.example' }),
+      'from another issuer': await idToken({ issuer: 'https://accounts.evil.example' }),
+      expired: await idToken({ issuedAt: at - 7200, expiresAt: at - 3600 }),
+      'claims of JSON null': `${Buffer.from('null').toString('base64url')}.c2ln`,
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      const answer = await google(token);
+      expect({ name, status: answer.status, code: answer.body.code, token: answer.body.token }).toEqual({
+        name,
+        status: 401,
+        code: 'AUTH_INVALID_CREDENTIALS',
+        token: undefined,
+      });
+    }
+  });
+
+  it('signs a Google account in with a valid ID token, and never into a password account of the same address', async () => {
+    const first = await google(await idToken({ email: 'caller@example.com', sub: 'g-100' }));
+    expect(first.status).toBe(200);
+    const refreshed = await request('POST', '/auth/refresh', { token: first.body.token! });
+    expect(refreshed.status).toBe(200);
+    await refreshed.body?.cancel();
+    expect(await google(await idToken({ email: 'caller@example.com', sub: 'g-100' }))).toMatchObject({
+      status: 200,
+    });
+    // The address is now another Google account's: not the one that signed up.
+    expect(await google(await idToken({ email: 'caller@example.com', sub: 'g-999' }))).toMatchObject({
+      status: 401,
+      body: { code: 'AUTH_INVALID_CREDENTIALS' },
+    });
+    expect(await google(await idToken({ email: 'owner@example.com' }))).toMatchObject({
+      status: 401,
+      body: { code: 'AUTH_INVALID_CREDENTIALS' },
+    });
+  });
+
+  it('answers the provider error DEPENDENCY_UNAVAILABLE when no Google key is configured', async () => {
+    const bare = await start(0, { clock, log: () => {} });
+    try {
+      bare.seed.identity.addUser('owner@example.com', 'pw-long-enough');
+      for (const token of [forgedAsOwner, await idToken({ email: 'owner@example.com' })])
+        expect(await google(token, bare.url)).toEqual({
+          status: 503,
+          body: { success: false, code: 'DEPENDENCY_UNAVAILABLE', error: 'A dependency is unavailable' },
+        });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('caps the tracking code at 5 attempts: 5 wrong codes burn it, and the right one is then refused alike', async () => {
+    const { ref } = await ticket();
+    const pair = { ref, email: 'customer@example.com' };
+    const verify = async (otp: string) => {
+      const res = await request('POST', '/support/track/verify', { body: { ...pair, otp } });
+      return { status: res.status, body: await res.json() };
+    };
+    // Within the cap, the right code still works.
+    await request('POST', '/support/track', { body: pair }).then((r) => r.text());
+    let otp = seed.seed.support.outbox.at(-1)!.otp;
+    const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
+    for (let i = 0; i < 4; i++) expect((await verify(wrong(otp))).status).toBe(401);
+    expect(await verify(otp)).toMatchObject({ status: 200, body: { ref } });
+    // At the cap the code is burned: the right one now answers exactly as a wrong one.
+    await request('POST', '/support/track', { body: pair }).then((r) => r.text());
+    otp = seed.seed.support.outbox.at(-1)!.otp;
+    const refusals = [];
+    for (let i = 0; i < 5; i++) refusals.push(await verify(wrong(otp)));
+    const after = await verify(otp);
+    expect(after).toEqual({
+      status: 401,
+      body: { success: false, code: 'SUPPORT_TRACK_AUTH_FAILED', error: 'Could not verify this ticket' },
+    });
+    expect(refusals.every((r) => JSON.stringify(r) === JSON.stringify(after))).toBe(true);
+  });
+
+  it('issues at most 5 tracking codes per ticket and address per hour, answering 202 alike past it', async () => {
+    const { ref } = await ticket();
+    const pair = { ref, email: 'customer@example.com' };
+    const sentBefore = seed.seed.support.outbox.length;
+    for (let i = 0; i < 8; i++) {
+      const res = await request('POST', '/support/track', { body: pair });
+      expect(res.status).toBe(202);
+      await res.body?.cancel();
+    }
+    expect(seed.seed.support.outbox.length - sentBefore).toBe(5);
+    now += 60 * 60_000 + 1;
+    await request('POST', '/support/track', { body: pair }).then((r) => r.text());
+    expect(seed.seed.support.outbox.length - sentBefore).toBe(6);
+    await signIn();
+  });
+
+  it('keys the call burst on the signed-in user: "Bearer T", "bearer  T" and other spellings share one budget', async () => {
+    const burst = workspace({ plan: 'active' });
+    const spellings = (i: number) =>
+      `${['Bearer', 'bearer', 'BEARER'][i % 3]}${' '.repeat(1 + (i % 40))}${owner}`;
+    let limited: Observed | undefined;
+    let sent = 0;
+    // Batches of 20 at once until the limit (20 per second) answers; bounded in count.
+    for (let batch = 0; batch < 10 && !limited; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          call('POST', `/workspaces/${burst.id}/calls`, {
+            headers: { authorization: spellings(sent++) },
+            body: { from: 'invalid' },
+          }),
+        ),
+      );
+      limited = answers.find((a) => a.kind === 'http' && a.status === 429);
+    }
+    expect(limited, `no 429 in ${sent} requests`).toBeDefined();
+    expect(JSON.parse((limited as { body: string }).body)).toMatchObject({ code: 'RATE_LIMITED' });
+  });
+
+  it('limits each IP in front of authentication: garbage tokens get 429, not endless 401s', async () => {
+    const small = await start(0, { clock, log: () => {}, ipRate: 10 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const res = await fetch(`${small.url}/workspaces/ws_x/calls`, {
+          method: 'POST',
+          headers: { authorization: `Bearer guess-${i}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+      expect(statuses.slice(10)).toEqual(Array(5).fill(429));
+    } finally {
+      await small.close();
+    }
+  });
+
+  describe('the shipped server.ts', () => {
+    const started: Started[] = [];
+    afterAll(() => {
+      for (const s of started) s.stop();
+    });
+    const run = async (env: Record<string, string>) => {
+      const port = await freePort();
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        started.push(await startCommand('npx', ['tsx', 'examples/seeds/004/server.ts'], port, 60_000));
+      } finally {
+        process.env = saved;
+      }
+      return `http://127.0.0.1:${port}`;
+    };
+
+    it('signs nobody in with the key once written in its source, configured or not', {
+      timeout: 90_000,
+    }, async () => {
+      const bare = await run({});
+      expect(await google(forgedAsOwner, bare)).toMatchObject({
+        status: 503,
+        body: { code: 'DEPENDENCY_UNAVAILABLE' },
+      });
+      const configured = await run({ GOOGLE_CLIENT_ID: clientId, GOOGLE_PUBLIC_KEY: publicPem });
+      expect(await google(forgedAsOwner, configured)).toMatchObject({
+        status: 401,
+        body: { code: 'AUTH_INVALID_CREDENTIALS' },
+      });
+      const signedIn = await google(await idToken({ email: 'env@example.com' }, Date.now()), configured);
+      expect(signedIn.status).toBe(200);
+      expect(typeof signedIn.body.token).toBe('string');
+    });
   });
 });

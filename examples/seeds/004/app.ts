@@ -11,15 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
-import { type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
-import { createHonoErrors, guard } from 'faultline/hono';
+import { createHonoErrors } from 'faultline/hono';
+import { memoryStore } from 'faultline/stores';
 import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
+import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { errors, format } from './catalog.js';
 import { Community } from './community.js';
 import { Identity, type Session, type User } from './identity.js';
 import { Licensing } from './licensing.js';
+import { callGuards, ipLimit } from './limits.js';
 import { httpProvider } from './provider.js';
 import { schemas } from './schemas.js';
 import { Support } from './support.js';
@@ -42,8 +44,10 @@ export interface SeedOptions {
   callQuota?: { trial: number; active: number };
   /** Whether the license-signing keypair is provisioned. @default true */
   licenseKeys?: boolean;
-  /** The key Google signs its claims with (tests sign their own). */
-  providerKey?: Buffer;
+  /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
+  google?: GoogleSignInOptions;
+  /** Requests per minute per client address, before authentication. @default 600 */
+  ipRate?: number;
   /** How long an agent training run lasts. @default 2000 ms */
   trainingMs?: number;
 }
@@ -65,7 +69,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
   const provider = httpProvider(options.providerUrl ?? 'http://127.0.0.1:9');
-  const identity = new Identity(clock, options.providerKey ?? Buffer.from('google-signing-key'));
+  const identity = new Identity(clock, googleSignIn(options.google));
   // Plivo is a provider workspaces may pick, but its adapter is not wired into this build.
   const workspaces = new Workspaces(
     new Map([
@@ -85,6 +89,9 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
   const app = new Hono<Env>();
   faults.install(app);
+  // This instance's own limit state: two seeds in one process (as in tests) never share counters.
+  const limitStore = memoryStore();
+  app.use('*', ipLimit(options.ipRate ?? 600, limitStore));
 
   const bearer = (c: Context) => c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
   const signedIn = async (c: Context<Env>, next: () => Promise<void>) => {
@@ -103,39 +110,11 @@ export function createSeed(options: SeedOptions = {}): Seed {
     c.set('workspace', workspaces.of(c.req.param('ws') ?? '', c.get('user').id));
     await next();
   };
-  const workspaceOf = (request: { url?: string | undefined }) =>
-    /\/workspaces\/([^/]+)\//.exec(request.url ?? '')?.[1];
-  const callerOf = (request: { headers?: unknown }) =>
-    (request.headers as Headers | undefined)?.get?.('authorization') ?? undefined;
-  // The daily call quota follows the workspace's plan: one quota guard per plan, keyed by workspace.
-  const quotas = options.callQuota ?? { trial: 50, active: 5000 };
-  const planQuota = {
-    trial: quota({ name: 'trial-calls-per-day', key: workspaceOf, limit: quotas.trial, per: 'day' }),
-    active: quota({ name: 'calls-per-day', key: workspaceOf, limit: quotas.active, per: 'day' }),
-  };
-  const quotaByPlan: Guard = {
-    kind: 'quota',
-    check(context) {
-      const plan = workspaces.all.get(workspaceOf(context.request) ?? '')?.plan;
-      return plan === 'trial' || plan === 'active' ? planQuota[plan].check(context) : undefined;
-    },
-  };
-  const calls = guard(
-    rateLimit({
-      policies: [
-        {
-          name: 'burst',
-          key: (r) => {
-            const ws = workspaceOf(r);
-            return ws && `${ws}:${callerOf(r)}`;
-          },
-          limit: options.callBurst ?? 5,
-          period: '1s',
-        },
-      ],
-    }),
-    quotaByPlan,
-    idempotency({ tenant: (r) => workspaceOf(r) ?? '', methods: ['POST'] }),
+  const calls = callGuards(
+    identity,
+    workspaces,
+    { burst: options.callBurst ?? 5, quotas: options.callQuota ?? { trial: 50, active: 5000 } },
+    limitStore,
   );
 
   // Auth & identity
@@ -143,8 +122,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
     const { email, password } = c.req.valid('json');
     return c.json({ token: identity.login(email, password).token });
   });
-  app.post('/auth/google', faults.json(), v(schemas.google), (c) =>
-    c.json({ token: identity.google(c.req.valid('json').id_token).token }),
+  app.post('/auth/google', faults.json(), v(schemas.google), async (c) =>
+    c.json({ token: (await identity.google(c.req.valid('json').id_token)).token }),
   );
   app.post('/auth/refresh', (c) => c.json({ token: identity.refresh(bearer(c)).token }));
   app.patch('/me/email', signedIn, faults.json(), v(schemas.email), (c) => {

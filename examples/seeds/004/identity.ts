@@ -1,8 +1,10 @@
 /**
- * Users, sessions and the auth gates of page 004: password sign-in, Google sign-in (the provider's signed
- * claims), a sliding 30-minute idle window, email verification, admin impersonation and its deny-list.
+ * Users, sessions and the auth gates of page 004: password sign-in, Google sign-in (an ID token verified
+ * against the configured keys), a sliding 30-minute idle window, email verification, admin impersonation
+ * and its deny-list.
  */
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { GoogleSignIn } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 
@@ -14,6 +16,8 @@ export interface User {
   status: 'active' | 'suspended';
   salt?: string;
   hash?: string;
+  /** The Google account a Google user signs in with. */
+  googleSub?: string;
 }
 export interface Session {
   token: string;
@@ -33,8 +37,8 @@ export class Identity {
 
   constructor(
     private readonly clock: Clock,
-    /** The key the identity provider signs its claims with (Google's, in production its JWKS). */
-    private readonly providerKey: Buffer,
+    /** Verifies Google ID tokens against the configured keys. */
+    private readonly googleSignIn: GoogleSignIn,
   ) {}
 
   addUser(email: string, password: string | undefined, init: Partial<User> = {}): User {
@@ -65,26 +69,35 @@ export class Identity {
     return this.#open(user.id);
   }
 
-  /** Google sign-in: the provider's claims `base64url(json).hmac`; an unverified email is refused. */
-  google(idToken: string): Session {
-    const [payload, signature] = idToken.split('.');
-    const expected = createHmac('sha256', this.providerKey)
-      .update(payload ?? '')
-      .digest('base64url');
-    if (
-      !payload ||
-      !signature ||
-      signature.length !== expected.length ||
-      !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
-    )
-      throw errors.create('AUTH_INVALID_CREDENTIALS');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      email: string;
-      email_verified: boolean;
-    };
-    if (!claims.email_verified) throw errors.create('AUTH_EMAIL_NOT_VERIFIED');
-    const user = this.byEmail(claims.email) ?? this.addUser(claims.email, undefined);
+  /**
+   * Google sign-in. The token's signature, audience, issuer and expiry are checked first; an unverified
+   * email is refused; a Google account signs in to the user it created, never to a password account of
+   * the same address (that would hand the account to whoever holds a Google login for the address).
+   */
+  async google(idToken: string): Promise<Session> {
+    const verdict = await this.googleSignIn.verify(idToken, this.clock.now());
+    if (!verdict.ok) {
+      if (verdict.reason === 'invalid-token')
+        throw errors.create('AUTH_INVALID_CREDENTIALS', undefined, { reason: 'invalid-id-token' });
+      throw errors.create('DEPENDENCY_UNAVAILABLE', undefined, {
+        reason: `google-${verdict.reason}`,
+        ...(verdict.cause === undefined ? {} : { cause: verdict.cause }),
+      });
+    }
+    const { sub, email, emailVerified } = verdict.identity;
+    if (!emailVerified) throw errors.create('AUTH_EMAIL_NOT_VERIFIED');
+    const existing = this.byEmail(email);
+    if (existing && existing.googleSub !== sub)
+      throw errors.create('AUTH_INVALID_CREDENTIALS', undefined, {
+        reason: existing.googleSub === undefined ? 'password-account' : 'other-google-account',
+      });
+    const user = existing ?? this.addUser(email, undefined, { googleSub: sub });
     return this.#open(user.id);
+  }
+
+  /** The user a bearer token is a session of, without sliding its window: for keys of limits. */
+  principalOf(token: string | undefined): string | undefined {
+    return token ? this.sessions.get(token)?.user : undefined;
   }
 
   /** The session of a bearer token, its idle window slid forward. */

@@ -25,12 +25,19 @@ const transitions: Record<TicketStatus, TicketStatus[]> = {
 };
 const sha = (value: string) => createHash('sha256').update(value).digest();
 const decoy = sha('decoy');
+/** Wrong codes a tracking code survives: the next wrong one burns it, the right one included after. */
+const otpAttempts = 5;
+/** Tracking codes mailed per (ticket, address) per hour: past it the request is answered alike, unsent. */
+const otpIssues = 5;
+const otpIssueWindow = 60 * 60_000;
 
 export class Support {
   readonly tickets = new Map<string, Ticket>();
   readonly departments = new Map<string, { slug: string; name: string }>();
   readonly outbox: { to: string; otp: string }[] = [];
-  readonly #otps = new Map<string, { hash: Buffer; expires: number }>();
+  readonly #otps = new Map<string, { hash: Buffer; expires: number; failures: number }>();
+  /** Codes issued per pair in the current hour; a pair exists only for a real ticket and its address. */
+  readonly #issued = new Map<string, { since: number; count: number }>();
 
   constructor(
     private readonly now: () => number,
@@ -107,19 +114,39 @@ export class Support {
   requestOtp(ref: string, email: string): void {
     const ticket = this.tickets.get(ref);
     if (!ticket || ticket.email !== email) return;
+    const pair = `${ref}:${email}`;
+    const now = this.now();
+    let issued = this.#issued.get(pair);
+    if (!issued || now - issued.since >= otpIssueWindow) {
+      issued = { since: now, count: 0 };
+      this.#issued.set(pair, issued);
+    }
+    // Else a new code every request would reset the attempt cap: 5 codes of 5 attempts each per hour.
+    if (issued.count >= otpIssues) return;
+    issued.count++;
     const otp = String(randomInt(100000, 1000000));
-    this.#otps.set(`${ref}:${email}`, { hash: sha(otp), expires: this.now() + 10 * 60_000 });
+    this.#otps.set(pair, { hash: sha(otp), expires: now + 10 * 60_000, failures: 0 });
     this.outbox.push({ to: email, otp });
   }
 
-  /** Track step 2: an unknown pair and a wrong code answer alike. */
+  /**
+   * Track step 2: an unknown pair, a wrong code and a burned one answer alike. A code survives
+   * `otpAttempts` wrong guesses; the last of them burns it, so a guesser cannot go on to the right one.
+   */
   verifyOtp(ref: string, email: string, otp: string): { ref: string; status: TicketStatus } {
-    const entry = this.#otps.get(`${ref}:${email}`);
+    const pair = `${ref}:${email}`;
+    const entry = this.#otps.get(pair);
     const matches = timingSafeEqual(sha(otp), entry?.hash ?? decoy);
     if (!entry || entry.expires <= this.now())
       throw errors.create('SUPPORT_TRACK_AUTH_FAILED', undefined, { reason: 'unknown-pair' });
-    if (!matches) throw errors.create('SUPPORT_TRACK_AUTH_FAILED', undefined, { reason: 'wrong-otp' });
-    this.#otps.delete(`${ref}:${email}`);
+    if (!matches) {
+      entry.failures++;
+      if (entry.failures >= otpAttempts) this.#otps.delete(pair);
+      throw errors.create('SUPPORT_TRACK_AUTH_FAILED', undefined, {
+        reason: entry.failures >= otpAttempts ? 'otp-burned' : 'wrong-otp',
+      });
+    }
+    this.#otps.delete(pair);
     return { ref, status: this.tickets.get(ref)!.status };
   }
 
