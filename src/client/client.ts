@@ -2,6 +2,7 @@ import { isApiError } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
+import { buildUrl, isReplayable, parseSuccess, toRecord } from './request-parts.js';
 import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
 import { randomId } from './uuid.js';
@@ -18,55 +19,10 @@ interface Prepared {
   policy: RetryPolicy;
 }
 
-function isReplayable(body: BodyInit | null | undefined): boolean {
-  if (body === undefined || body === null || typeof body === 'string') return true;
-  if (body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
-  if (typeof FormData !== 'undefined' && body instanceof FormData) return true;
-  // A ReadableStream or an async iterable is consumed by the first attempt.
-  return false;
-}
-
-function buildUrl(base: URL, path: string, query: RequestOptions['query']): string {
-  // A plain path is joined as text; anything else (a query, dots, an absolute URL) goes through URL.
-  if (!query && /^\/?[\w\-~!$&'()*+,;=:@%/]*$/.test(path) && !path.includes('//')) {
-    return base.href + (path.startsWith('/') ? path.slice(1) : path);
-  }
-  const url = new URL(path.replace(/^\//, ''), base);
-  if (query) {
-    for (const [key, value] of Object.entries(query)) {
-      if (value === undefined) continue;
-      for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
-    }
-  }
-  return url.href;
-}
-
-function toRecord(init: HeadersInit | undefined): Record<string, string> {
-  const record: Record<string, string> = {};
-  if (init) {
-    new Headers(init).forEach((value, key) => {
-      record[key] = value;
-    });
-  }
-  return record;
-}
-
 const noop = () => {};
 
 function timeoutError(ms: number): DOMException {
   return new DOMException(`The request timed out after ${ms} ms`, 'TimeoutError');
-}
-
-async function parseSuccess(response: Response): Promise<unknown> {
-  if (response.status === 204 || response.status === 205 || response.status === 304) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  const text = await response.text();
-  if (text === '') return undefined;
-  const type = response.headers.get('content-type') ?? '';
-  return /[/+]json\b/i.test(type) ? JSON.parse(text) : text;
 }
 
 /**
@@ -75,7 +31,7 @@ async function parseSuccess(response: Response): Promise<unknown> {
  * @example
  * const api = createClient({ baseUrl: 'http://127.0.0.1:3000', catalog: errors });
  * try { await api.get('/v1/sessions/abc'); } catch (err) {
- *   if (api.is(err, 'SESSION_NOT_FOUND')) console.log(err.details.sessionId);
+ *   if (api.is(err, 'SESSION_NOT_FOUND')) console.log(err.details?.sessionId);
  * }
  */
 export function createClient<

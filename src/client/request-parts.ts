@@ -1,0 +1,50 @@
+import type { RequestOptions } from './types.js';
+
+/** Whether a body can be sent again on a retry. */
+export function isReplayable(body: BodyInit | null | undefined): boolean {
+  if (body === undefined || body === null || typeof body === 'string') return true;
+  if (body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return true;
+  // A ReadableStream or an async iterable is consumed by the first attempt.
+  return false;
+}
+
+/** The URL of a request: the path joined to the base, with its query. */
+export function buildUrl(base: URL, path: string, query: RequestOptions['query']): string {
+  // A plain path is joined as text; anything else (a query, dots, an absolute URL) goes through URL.
+  if (!query && /^\/?[\w\-~!$&'()*+,;=:@%/]*$/.test(path) && !path.includes('//')) {
+    return base.href + (path.startsWith('/') ? path.slice(1) : path);
+  }
+  const url = new URL(path.replace(/^\//, ''), base);
+  if (query) {
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+    }
+  }
+  return url.href;
+}
+
+/** Headers as a record of lower-case names. */
+export function toRecord(init: HeadersInit | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (init) {
+    new Headers(init).forEach((value, key) => {
+      record[key] = value;
+    });
+  }
+  return record;
+}
+
+/** The body of a 2xx response: JSON by its content type, else text; `undefined` when empty. */
+export async function parseSuccess(response: Response): Promise<unknown> {
+  if (response.status === 204 || response.status === 205 || response.status === 304) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const text = await response.text();
+  if (text === '') return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  return /[/+]json\b/i.test(type) ? JSON.parse(text) : text;
+}
