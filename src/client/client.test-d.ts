@@ -4,29 +4,34 @@ import { envelope, field, messageEnvelope, problemJson } from 'faultline/format'
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
 
+// The same catalog as test/e2e/client-details.test.ts, whose runtime cases these types mirror.
 const errors = defineErrors({
   SESSION_NOT_FOUND: {
     status: 404,
-    message: 'Session not found',
+    message: 'Session {sessionId} not found',
     details: z.object({ sessionId: z.string() }),
   },
+  PLAN_LIMIT: { status: 402, message: 'Plan limit reached', details: z.object({ limit: z.number() }) },
   ROOM_FULL: { status: 409, message: 'Room is full' },
 });
+// Without formats the client reads problem+json and the common envelopes, message-only ones included.
 const api = createClient({ baseUrl: 'http://127.0.0.1:1', catalog: errors });
+const always = createClient({ baseUrl: 'http://127.0.0.1:1', catalog: errors, formats: [problemJson] });
 type Errors = ClientError<typeof errors>;
+type Always = ClientError<typeof errors, readonly [typeof problemJson]>;
 
 describe('client types', () => {
   it('narrows a caught value to one code with its details', () => {
     const caught: unknown = null;
-    if (api.is(caught, 'SESSION_NOT_FOUND'))
+    if (always.is(caught, 'SESSION_NOT_FOUND'))
       expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string }>();
     // @ts-expect-error not a code of the catalog
     api.is(caught, 'NOPE');
   });
 
   it('discriminates the catalog union on code once api.is has set unknown codes apart', () => {
-    const error = null as unknown as Errors;
-    if (api.is(error)) {
+    const error = null as unknown as Always;
+    if (always.is(error)) {
       switch (error.code) {
         case 'SESSION_NOT_FOUND':
           expectTypeOf(error.details).toEqualTypeOf<{ sessionId: string }>();
@@ -40,6 +45,7 @@ describe('client types', () => {
       expectTypeOf(error).toEqualTypeOf<UnknownApiError>();
       expectTypeOf(error.details).toEqualTypeOf<unknown>();
     }
+    expectTypeOf<UnknownApiError>().toExtend<Always>();
     expectTypeOf<UnknownApiError>().toExtend<Errors>();
   });
 
@@ -54,23 +60,32 @@ describe('client types', () => {
     expectTypeOf(createClient({ baseUrl: 'http://x' }).get('/x')).toEqualTypeOf<Promise<unknown>>();
   });
 
-  it('types details as the code requires with the default problem+json, which carries them', () => {
+  it('types details as the code requires when every format carries them (problem+json)', () => {
     const caught: unknown = null;
-    for (const client of [
-      api,
-      createClient({ baseUrl: 'http://x', catalog: errors, formats: [problemJson] }),
-    ]) {
-      if (client.is(caught, 'SESSION_NOT_FOUND'))
-        expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string }>();
-    }
+    if (always.is(caught, 'SESSION_NOT_FOUND'))
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string }>();
+    if (always.is(caught, 'PLAN_LIMIT')) expectTypeOf(caught.details).toEqualTypeOf<{ limit: number }>();
+    if (always.is(caught, 'ROOM_FULL')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
   });
 
-  it('types details as absent with a message-only format, which cannot carry them', () => {
+  it('types details as optional without formats: the common envelopes include message-only ones', () => {
+    const caught: unknown = null;
+    if (api.is(caught, 'SESSION_NOT_FOUND')) {
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string } | undefined>();
+      // @ts-expect-error a message-only body may carry none
+      caught.details.sessionId;
+    }
+    if (api.is(caught, 'PLAN_LIMIT'))
+      expectTypeOf(caught.details).toEqualTypeOf<{ limit: number } | undefined>();
+    if (api.is(caught, 'ROOM_FULL')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+  });
+
+  it('types details as optional with a message-only format: they come back from message templates only', () => {
     const caught: unknown = null;
     const messageOnly = createClient({ baseUrl: 'http://x', catalog: errors, formats: [messageEnvelope] });
     if (messageOnly.is(caught, 'SESSION_NOT_FOUND')) {
-      expectTypeOf(caught.details).toEqualTypeOf<undefined>();
-      // @ts-expect-error the body never holds a session id to read
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string } | undefined>();
+      // @ts-expect-error a message without placeholders holds no details
       caught.details.sessionId;
     }
     const bare = createClient({
@@ -78,17 +93,20 @@ describe('client types', () => {
       catalog: errors,
       formats: [envelope({ error: field.message })],
     });
-    if (bare.is(caught, 'SESSION_NOT_FOUND')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+    if (bare.is(caught, 'PLAN_LIMIT'))
+      expectTypeOf(caught.details).toEqualTypeOf<{ limit: number } | undefined>();
+    if (bare.is(caught, 'ROOM_FULL')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
   });
 
-  it('types details as absent with an envelope that has no details member', () => {
+  it('types details as optional with an envelope that has no details member', () => {
     const caught: unknown = null;
     const format = envelope({ success: false, code: field.code, error: field.message });
     const client = createClient({ baseUrl: 'http://x', catalog: errors, formats: [format] });
-    if (client.is(caught, 'SESSION_NOT_FOUND')) expectTypeOf(caught.details).toEqualTypeOf<undefined>();
+    if (client.is(caught, 'SESSION_NOT_FOUND'))
+      expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string } | undefined>();
     const result = null as unknown as Awaited<ReturnType<typeof client.safe.get>>;
-    if (result.error && client.is(result.error) && result.error.code === 'SESSION_NOT_FOUND')
-      expectTypeOf(result.error.details).toEqualTypeOf<undefined>();
+    if (result.error && client.is(result.error) && result.error.code === 'PLAN_LIMIT')
+      expectTypeOf(result.error.details).toEqualTypeOf<{ limit: number } | undefined>();
   });
 
   it('types details as optional when only some of the formats carry them', () => {

@@ -4,6 +4,7 @@ import { commonFormats } from '../format/common.js';
 import { detectFormat, errorInitFromBody } from '../format/detect.js';
 import { errorFields } from '../format/fields.js';
 import type { ErrorFormat } from '../format/types.js';
+import { carriesDetails, requiresDetails } from './promised-details.js';
 import { readBodyText } from './read-body.js';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 
@@ -11,7 +12,11 @@ import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 export interface ParseErrorResponseOptions {
   /** The API's catalog: types the error, fills in what the body leaves out. */
   catalog?: Catalog<any>;
-  /** Formats tried before the common ones (problem+json and the envelopes public APIs use most). */
+  /**
+   * The API's formats. Only a body in one of them is an answer of the API (the catalog fills it in, a
+   * client's `is` narrows it); the common ones are still tried after them, to read what another body says.
+   * @default [] (problem+json and the envelopes public APIs use most, all taken as the API's)
+   */
   formats?: readonly ErrorFormat[];
   /**
    * Response headers that may carry the correlation id, tried in order when the body has none.
@@ -41,7 +46,7 @@ const defaultCorrelationHeaders = errorFields.correlationId.headers ?? [];
  */
 const unrecognised = new WeakSet<ApiError>();
 
-/** Whether an error was read from a body in none of the client's formats. */
+/** Whether an error was read from a body in none of the API's formats (the declared ones, else the common). */
 export function isUnrecognised(error: unknown): boolean {
   return error instanceof ApiError && unrecognised.has(error);
 }
@@ -73,6 +78,16 @@ function serverWait(response: Response, code: string, inFlight: string): number 
   );
 }
 
+/** The JSON object or array a body holds, parsed once for every format tried; else undefined. */
+function jsonOf(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads a non-2xx response into an ApiError: its code, status, message, details, correlation id (from the
  * body or a response header), `retryAfter` and raw body. Works with any HTTP client that gives a `Response`.
@@ -95,16 +110,32 @@ export async function parseErrorResponse(
     correlationId = response.headers.get(name) ?? undefined;
     if (correlationId) break;
   }
-  const formats = options.formats ? [...options.formats, ...commonFormats] : commonFormats;
+  const declared = options.formats?.length ? options.formats : undefined;
+  const own = declared ?? commonFormats;
+  const body = jsonOf(rawBody);
   // An empty body (a HEAD request, a bodiless answer) says nothing either way: the status speaks for the API.
-  const recognised = rawBody === '' || detectFormat(rawBody, formats) !== undefined;
-  const init = errorInitFromBody(rawBody, {
-    status: response.status,
-    // The catalog fills in only what the API itself answered.
-    ...(options.catalog && recognised ? { catalog: options.catalog } : {}),
-    formats,
-    ...(correlationId ? { correlationId } : {}),
-  });
+  // A body in a format the API does not speak (a proxy's, a gateway's) is none of its answers, so that the
+  // details its formats promise are never promised of it; the common formats still read what it says.
+  const detected = rawBody === '' ? undefined : detectFormat(body, own);
+  const read = (answer: boolean) =>
+    errorInitFromBody(body, {
+      status: response.status,
+      // The catalog fills in only what the API itself answered.
+      ...(options.catalog && answer ? { catalog: options.catalog } : {}),
+      formats: answer || !declared ? own : [...declared, ...commonFormats],
+      ...(correlationId ? { correlationId } : {}),
+    });
+  let recognised = rawBody === '' || detected !== undefined;
+  let init = read(recognised);
+  // Nor is a body in a format that carries details which names a code whose details are required and
+  // holds none: a client that declares such formats types those details as present.
+  if (declared && detected && init.details === undefined && carriesDetails(detected.format)) {
+    const schema = options.catalog?.get(init.code)?.details;
+    if (schema && (await requiresDetails(schema))) {
+      recognised = false;
+      init = read(false);
+    }
+  }
   const inFlight = options.catalog ? options.catalog.builtins.idempotencyInFlight : 'IDEMPOTENCY_IN_FLIGHT';
   const wait = serverWait(response, init.code, inFlight);
   const headers: Record<string, string> = {};

@@ -12,24 +12,27 @@ export type UnknownCode = string & { readonly [unknownCode]: true };
 export type UnknownApiError = ApiError<UnknownCode, unknown>;
 
 /**
- * Whether the bodies of formats `F` carry details: `'always'`, `'never'` (a message-only envelope, or one
- * without a details member) or `'maybe'` (in some alternatives or some formats only). A format that does
- * not say is taken to carry them, as problem+json, the default, does.
+ * Whether the bodies a client with formats `F` takes for answers of its API carry details: `'always'`
+ * only when every format places them outside alternatives. A message-only format gives `'never'`, yet
+ * its details come back from message templates, so a client types them as it does `'maybe'`. Without
+ * formats the client reads problem+json and the common envelopes, message-only ones among them: `'maybe'`.
+ * So is a format that does not say.
  */
-export type DetailsCarriageOf<F extends readonly ErrorFormat[]> = F[number] extends infer Format
-  ? Format extends { readonly '~details'?: infer D }
-    ? unknown extends D
-      ? 'always'
-      : Exclude<D, undefined>
-    : 'always'
-  : never;
+export type DetailsCarriageOf<F extends readonly ErrorFormat[]> = F extends readonly []
+  ? 'maybe'
+  : F[number] extends infer Format
+    ? Format extends { readonly '~details'?: infer D }
+      ? unknown extends D
+        ? 'maybe'
+        : Exclude<D, undefined>
+      : 'maybe'
+    : never;
 
-/** The details a client can see: the code's type when its formats carry them, else optional or absent. */
-export type DetailsSeen<Details, Carriage> = [Carriage] extends ['always']
-  ? Details
-  : [Carriage] extends ['never']
-    ? undefined
-    : Details | undefined;
+/**
+ * The details a client can see: the code's type when every format carries them, else possibly
+ * undefined (a body without them, or a message without placeholders to read them back from).
+ */
+export type DetailsSeen<Details, Carriage> = [Carriage] extends ['always'] ? Details : Details | undefined;
 
 /** The error of one code of a catalog as a client with formats `F` receives it. */
 export type ClientErrorOf<
@@ -131,9 +134,9 @@ export interface ClientOptions<
   /** The API's catalog: errors are typed by it. */
   catalog?: C;
   /**
-   * The API's formats, tried before the common ones. They type `details`: optional or absent when a format
-   * cannot carry them.
-   * @default [] (problem+json and the common envelopes)
+   * The API's formats: only a body in one of them is an answer of the API, which `is` narrows to a code.
+   * They type `details`: the code's details when every format carries them, else possibly undefined.
+   * @default [] (problem+json and the common envelopes, message-only ones included)
    */
   formats?: F;
   /** @default globalThis.fetch */

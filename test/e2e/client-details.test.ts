@@ -1,0 +1,115 @@
+import { defineErrors } from 'faultline';
+import { createClient } from 'faultline/client';
+import { envelope, field, messageEnvelope, problemJson } from 'faultline/format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { scriptedServer } from '../helpers/scripted.js';
+
+// The runtime half of src/client/client.test-d.ts: `details` is typed as the code's details exactly when
+// every body the client takes for an answer of the API carries them, and as possibly undefined otherwise.
+
+const errors = defineErrors({
+  SESSION_NOT_FOUND: {
+    status: 404,
+    message: 'Session {sessionId} not found',
+    details: z.object({ sessionId: z.string() }),
+  },
+  PLAN_LIMIT: { status: 402, message: 'Plan limit reached', details: z.object({ limit: z.number() }) },
+});
+
+const bodies: Record<string, { status: number; body: object }> = {
+  '/message/templated': { status: 404, body: { success: false, error: 'Session abc not found' } },
+  '/message/fixed': { status: 402, body: { success: false, error: 'Plan limit reached' } },
+  '/problem': {
+    status: 402,
+    body: { type: 'urn:problem-type:PLAN_LIMIT', status: 402, code: 'PLAN_LIMIT', details: { limit: 3 } },
+  },
+  '/problem/no-details': {
+    status: 402,
+    body: {
+      type: 'urn:problem-type:PLAN_LIMIT',
+      status: 402,
+      code: 'PLAN_LIMIT',
+      detail: 'Plan limit reached',
+    },
+  },
+  '/problem/templated': {
+    status: 404,
+    body: { type: 'about:blank', status: 404, title: 'Not Found', detail: 'Session abc not found' },
+  },
+  '/coded/no-details': {
+    status: 402,
+    body: { success: false, code: 'PLAN_LIMIT', error: 'Plan limit reached' },
+  },
+};
+
+let server: Awaited<ReturnType<typeof scriptedServer>>;
+beforeAll(async () => {
+  server = await scriptedServer((_, seen) => bodies[seen.url] ?? { status: 500 });
+});
+afterAll(() => server.close());
+
+async function caught(api: { get(path: string): Promise<unknown> }, path: string): Promise<unknown> {
+  try {
+    await api.get(path);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('client details at runtime, as the types say', () => {
+  it('without formats, details may be undefined: a message-only body carries none for a fixed message', async () => {
+    const api = createClient({ baseUrl: server.base, catalog: errors, retry: false });
+    const fixed = await caught(api, '/message/fixed');
+    expect(api.is(fixed, 'PLAN_LIMIT') && fixed.details).toBeUndefined();
+    expect(api.is(fixed, 'PLAN_LIMIT')).toBe(true);
+    const templated = await caught(api, '/message/templated');
+    expect(api.is(templated, 'SESSION_NOT_FOUND') && templated.details).toEqual({ sessionId: 'abc' });
+    const problem = await caught(api, '/problem');
+    expect(api.is(problem, 'PLAN_LIMIT') && problem.details).toEqual({ limit: 3 });
+    const bare = await caught(api, '/problem/no-details');
+    expect(api.is(bare, 'PLAN_LIMIT')).toBe(true);
+    expect(api.is(bare, 'PLAN_LIMIT') && bare.details).toBeUndefined();
+  });
+
+  it('with a message-only format, details come back from the message template, else are undefined', async () => {
+    const api = createClient({
+      baseUrl: server.base,
+      catalog: errors,
+      formats: [messageEnvelope],
+      retry: false,
+    });
+    const templated = await caught(api, '/message/templated');
+    expect(api.is(templated, 'SESSION_NOT_FOUND') && templated.details).toEqual({ sessionId: 'abc' });
+    const fixed = await caught(api, '/message/fixed');
+    expect(api.is(fixed, 'PLAN_LIMIT')).toBe(true);
+    expect(api.is(fixed, 'PLAN_LIMIT') && fixed.details).toBeUndefined();
+  });
+
+  it('with an envelope without a details member, a body that names its code carries none', async () => {
+    const format = envelope({ success: false, code: field.code, error: field.message });
+    const api = createClient({ baseUrl: server.base, catalog: errors, formats: [format], retry: false });
+    const coded = await caught(api, '/coded/no-details');
+    expect(api.is(coded, 'PLAN_LIMIT')).toBe(true);
+    expect(api.is(coded, 'PLAN_LIMIT') && coded.details).toBeUndefined();
+    // One without its code is read back through the message template, details included.
+    const templated = await caught(api, '/message/templated');
+    expect(api.is(templated, 'SESSION_NOT_FOUND') && templated.details).toEqual({ sessionId: 'abc' });
+  });
+
+  it('with formats that always carry details, only bodies in those formats are narrowed, and they hold them', async () => {
+    const api = createClient({ baseUrl: server.base, catalog: errors, formats: [problemJson], retry: false });
+    const problem = await caught(api, '/problem');
+    expect(api.is(problem, 'PLAN_LIMIT') && problem.details).toEqual({ limit: 3 });
+    const templated = await caught(api, '/problem/templated');
+    expect(api.is(templated, 'SESSION_NOT_FOUND') && templated.details).toEqual({ sessionId: 'abc' });
+    // A body in another format (a proxy's, a gateway's), or one that leaves out the details its format
+    // carries and its code requires, is no answer of this API: never narrowed to a code.
+    for (const path of ['/message/fixed', '/coded/no-details', '/problem/no-details']) {
+      const other = await caught(api, path);
+      expect(api.is(other)).toBe(false);
+      expect(other).toMatchObject({ status: 402, details: undefined });
+    }
+  });
+});
