@@ -9,19 +9,12 @@ import { isSafeCorrelationId } from '../server/correlation.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { headerOf, pathOf, type RequestView } from '../server/request.js';
 import { safeTerminate } from './close.js';
-import { Connection, type EndpointState } from './connection.js';
-import { wsEvent } from './event-format.js';
+import { Connection } from './connection.js';
 import { writeHttpAnswer } from './http.js';
-import {
-  type ConnectionLeases,
-  connectionRequest,
-  createConnectionLeases,
-  createMessageLimiter,
-} from './limits.js';
+import { type ConnectionLeases, connectionRequest, createConnectionLeases } from './limits.js';
 import { wsRoleError } from './roles.js';
+import { compileState } from './state.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
-
-const defaultSessionEnd = JSON.stringify({ type: 'session_end' });
 
 function requestViewOf(request: IncomingMessage): RequestView {
   return {
@@ -59,40 +52,14 @@ function clientErrorOf(handler: ReturnType<typeof toErrorHandler>, message: stri
 export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): WsErrors<C> {
   const handler = toErrorHandler(options.errors);
   const catalog = handler.catalog;
-  const event = options.event ?? wsEvent;
   const wss = options.server ?? new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const limits = options.limits ?? {};
   const heartbeat = limits.heartbeat === false ? undefined : (limits.heartbeat ?? 30_000);
-  const messages = options.messages ?? {};
-  const rate = limits.rate;
   const leases: ConnectionLeases | undefined = limits.connections
     ? createConnectionLeases(limits.connections, heartbeat ?? 10_000)
     : undefined;
   const evictOldest = limits.connections?.onFull === 'evictOldest';
-  const state: EndpointState = {
-    catalog,
-    handler,
-    event,
-    maxBytes: messages.maxBytes ?? 64 * 1024,
-    typeField: messages.typeField ?? 'type',
-    idField: messages.idField ?? 'id',
-    schemas: messages.schemas ?? {},
-    serverOnly: new Set(messages.serverOnly ?? []),
-    on: options.on ?? {},
-    acceptBinary: messages.binary === 'accept',
-    binary: options.binary as EndpointState['binary'],
-    sessionEnd: messages.sessionEnd ? JSON.stringify(messages.sessionEnd) : defaultSessionEnd,
-    limiter: rate ? createMessageLimiter(rate) : undefined,
-    over: rate?.over ?? 'drop',
-    closeAfter: rate?.closeAfter ?? Number.POSITIVE_INFINITY,
-    exempt: new Set(rate?.exempt ?? []),
-    maxBuffered: limits.backpressure?.maxBufferedBytes ?? 1024 * 1024,
-    slowAction: limits.backpressure?.action ?? 'close',
-    idleTimeout: limits.idleTimeout,
-    maxDuration: limits.maxDuration,
-    onDrop: options.onDrop,
-    onError: options.onError as EndpointState['onError'],
-  };
+  const state = compileState(options, handler);
   const connections = new Set<Connection<C>>();
   const correlationOf = new WeakMap<IncomingMessage, string>();
   const handshakeMode = options.handshake ?? 'http';
@@ -110,6 +77,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   });
   wss.on('error', () => {});
 
+  // A refusal is the REST answer, correlation id included: handle() chooses it as for any request.
   function answer(socket: Duplex, request: IncomingMessage, thrown: unknown): void {
     try {
       const { status, headers, body } = handler.handle(thrown, requestViewOf(request));
@@ -119,18 +87,13 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     }
   }
 
-  function correlationIdOf(request: IncomingMessage): string {
-    const inbound = headerOf(request.headers, handler.correlationHeader.toLowerCase());
-    return inbound !== undefined && isSafeCorrelationId(inbound) ? inbound : randomUUID();
-  }
-
   const timer =
     heartbeat === undefined
       ? undefined
       : setInterval(() => {
           for (const conn of connections) {
             if (conn.awaitingPong) {
-              conn.terminateUnresponsive();
+              conn.terminateRole('heartbeatTimeout');
               continue;
             }
             conn.awaitingPong = true;
@@ -175,7 +138,6 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
     const view = requestViewOf(request);
-    const correlationId = correlationIdOf(request);
     const closeMode =
       handshakeMode === 'close' || (handshakeMode === 'auto' && request.headers.origin !== undefined);
     let admission: Admission<C>;
@@ -184,7 +146,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       admission = await admit(request, view);
     } catch (thrown) {
       if (!closeMode) {
-        answerWithId(socket, request, thrown, correlationId);
+        answer(socket, request, thrown);
         return;
       }
       refusal = thrown;
@@ -199,12 +161,12 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       try {
         taken = await acquire(guardRequest, key);
       } catch (thrown) {
-        answerWithId(socket, request, thrown, correlationId);
+        answer(socket, request, thrown);
         return;
       }
       // Connection limits are refused over HTTP in every mode: accepting to refuse defeats the limit.
       if (taken instanceof Error) {
-        answerWithId(socket, request, taken, correlationId);
+        answer(socket, request, taken);
         return;
       }
       lease = taken;
@@ -213,6 +175,8 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       lease?.release();
       return;
     }
+    const inbound = headerOf(request.headers, handler.correlationHeader.toLowerCase());
+    const correlationId = inbound !== undefined && isSafeCorrelationId(inbound) ? inbound : randomUUID();
     correlationOf.set(request, correlationId);
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {
@@ -250,20 +214,8 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       });
     } catch (thrown) {
       lease?.release();
-      answerWithId(socket, request, thrown, correlationId);
+      answer(socket, request, thrown);
     }
-  }
-
-  function answerWithId(
-    socket: Duplex,
-    request: IncomingMessage,
-    thrown: unknown,
-    correlationId: string,
-  ): void {
-    // The refusal carries the handshake's correlation id, as a REST answer carries the request's.
-    const error = handler.normalize(thrown);
-    error.correlationId ??= correlationId;
-    answer(socket, request, error);
   }
 
   return {
@@ -274,7 +226,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     connections: connections as ReadonlySet<WsConnection<C>>,
     server: wss,
     errors: handler,
-    event,
+    event: state.event,
     async close({ restart = false, timeout = 5_000 } = {}) {
       shuttingDown = true;
       if (timer) clearInterval(timer);

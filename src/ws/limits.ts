@@ -6,7 +6,7 @@ import type { Guard, GuardRequest, KeyOf } from '../guards/types.js';
 import { memoryStore } from '../stores/memory.js';
 import type { Awaitable, Store } from '../stores/types.js';
 
-/** What to do with a message over the rate: drop it, answer an error event, or close the connection. */
+/** What to do with a message over the rate: drop it, answer an error event (one per wait), or close the connection. */
 export type OverRateAction = 'drop' | 'event' | 'close';
 
 /** What a drop hook receives: why a message or a send was dropped. */
@@ -44,7 +44,8 @@ export interface RateLimitOptions {
    */
   guard?: Guard | readonly Guard[];
   /**
-   * What happens to a message over the rate.
+   * What happens to a message over the rate: `event` answers the first one of a wait with
+   * `messageRateLimited` and its `retry_after`, and drops the rest of that wait without a word.
    * @default 'drop'
    */
   over?: OverRateAction;

@@ -44,7 +44,8 @@ export type MessageHandler<C = unknown> = (message: any, conn: WsConnection<C>) 
 export interface MessageOptions {
   /**
    * The soft size limit in bytes: a larger message gets the `messageTooLarge` event and the connection
-   * stays open. The hard limit is `maxPayload` (closes with 1009).
+   * stays open (it counts against the message rate like any other). The hard limit is `maxPayload`
+   * (closes with 1009).
    * @default 65536
    */
   maxBytes?: number;
@@ -63,7 +64,8 @@ export interface MessageOptions {
   /** Types only the server sends: a client sending one gets `messageTypeNotAllowed`. */
   serverOnly?: readonly string[];
   /**
-   * Binary messages: refused with `unsupportedMessage` (stays open), or passed to the `binary` handler.
+   * Binary messages: refused with `unsupportedMessage` (stays open), or passed to the `binary` handler;
+   * either way they count against the message rate.
    * @default 'refuse'
    */
   binary?: 'refuse' | 'accept';
@@ -73,7 +75,10 @@ export interface MessageOptions {
 
 /** Heartbeat, idle, duration and backpressure limits, besides rate and connections. */
 export interface WsLimits {
-  /** The message rate per key. */
+  /**
+   * The message rate per key. Every message counts, binary and too large ones too, so that no answer
+   * (event or refusal) goes out faster than it. Without it, every message is answered.
+   */
   rate?: RateLimitOptions;
   /** Simultaneous connections per key, refused at the handshake with 429. */
   connections?: ConnectionLimitOptions;
@@ -87,15 +92,21 @@ export interface WsLimits {
   idleTimeout?: number;
   /** Close every connection after this long (ms), with `sessionExpired`. */
   maxDuration?: number;
-  /** Outbound buffering to a slow reader. */
+  /**
+   * Outbound buffering to a slow reader (the socket's `bufferedAmount`). Past `maxBufferedBytes`, `send`
+   * applies `action`; error events still go out up to twice it; past twice it the socket is terminated at
+   * once (the peer sees 1006), as `ws` drops a peer that stopped answering pings: a reader that reads
+   * nothing cannot read a close frame either.
+   */
   backpressure?: {
     /**
-     * Bytes buffered for one connection before the action applies; error events are sent up to twice this.
+     * Bytes buffered for one connection before the action applies; error events are sent up to twice this,
+     * and a socket past twice this is terminated.
      * @default 1048576
      */
     maxBufferedBytes?: number;
     /**
-     * `drop`: `send` drops messages (error events still go out); `close`: close with `slowConsumer`.
+     * `drop`: `send` drops messages (error events still go out); `close`: close with `slowConsumer` (1008).
      * @default 'close'
      */
     action?: 'drop' | 'close';

@@ -1,0 +1,26 @@
+import type { RawData } from 'ws';
+
+/** True for a JSON object (not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The byte length of a message as `ws` delivers it. */
+export function sizeOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return (data as Buffer | ArrayBuffer).byteLength;
+}
+
+/** A message as one Buffer. */
+export function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data as ArrayBuffer);
+}
+
+/** The client's event id of a message, echoed as `replyTo`: a string or a finite number. */
+export function idOf(message: unknown, field: string): string | number | undefined {
+  if (!isRecord(message)) return undefined;
+  const id = message[field];
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
+}
