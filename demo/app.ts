@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { isApiError } from 'faultline';
 import { renderHtml } from 'faultline/docs';
-import { byHeader, byIp, cooldown, type GuardRequest, idempotency, quota, rateLimit } from 'faultline/guards';
+import {
+  apiKey,
+  byHeader,
+  byIp,
+  cooldown,
+  type Guard,
+  type GuardRequest,
+  idempotency,
+  quota,
+  rateLimit,
+} from 'faultline/guards';
 import { createNodeErrors, createRouter, guard, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
@@ -27,9 +38,11 @@ const newSession = z.object({ from: z.string().min(1), to: z.string().min(1) });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
 
-const appIdOf = byHeader('x-app-id');
-const apiKeyOf = byHeader('x-api-key');
+// byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
+const appIdOf = byHeader('X-App-ID');
+const apiKeyOf = byHeader('X-API-Key');
 const mediaCommand = /^\/v1\/sessions\/([^/]+)\/commands\/(?:play|record)$/;
+const apiPath = /^\/v1(?:[/?#]|$)/;
 
 // Replays go only to the caller presenting the same app and key (hashed: keys never reach the store).
 function tenantOf(request: GuardRequest): string {
@@ -38,25 +51,62 @@ function tenantOf(request: GuardRequest): string {
     .digest('base64url');
 }
 
-/** Rate limits per app and per IP, a daily quota per app, a cooldown on media commands, idempotent POSTs. */
-function demoGuards(store: Store) {
-  return guard(
-    rateLimit({
-      store,
-      policies: [
-        { name: 'per-app', key: appIdOf, limit: 600, period: '1m' },
-        { name: 'per-ip', key: byIp, limit: 1200, period: '1m' },
-      ],
-    }),
-    quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
-    cooldown({
-      store,
-      key: (r) => mediaCommand.exec(r.url ?? '')?.[1],
-      group: 'media',
-      interval: '1s',
-    }),
-    idempotency({ store, tenant: tenantOf }),
-  );
+/**
+ * Authenticates a request as one app: its X-App-ID, then its X-API-Key, compared by faultline's `apiKey`
+ * (hashed, constant time; an unknown app costs what a wrong key does), answered with the demo's own codes.
+ */
+function authentication(apps: Readonly<Record<string, string>>): Guard {
+  const keys = new Map(Object.entries(apps));
+  const key = apiKey({ keys: (request) => keys.get(appIdOf(request) ?? '') });
+  const ownCode = (error: unknown) => {
+    if (isApiError(error) && error.role === 'apiKeyMissing') return errors.create('MISSING_API_KEY');
+    if (isApiError(error) && error.role === 'apiKeyInvalid') return errors.create('INVALID_API_KEY');
+    return error;
+  };
+  return {
+    kind: 'authentication',
+    check(context) {
+      const appId = appIdOf(context.request);
+      if (appId === undefined) throw errors.create('MISSING_APP_ID');
+      if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
+      try {
+        const outcome = key.check(context);
+        return outcome instanceof Promise
+          ? outcome.catch((error: unknown) => {
+              throw ownCode(error);
+            })
+          : outcome;
+      } catch (error) {
+        throw ownCode(error);
+      }
+    },
+  };
+}
+
+/**
+ * The guards of the demo, in the order that keeps each limit on what its caller cannot forge: the per-IP
+ * limit first, as it is all that bounds guessing at keys; then authentication; then the app's own limits,
+ * which only a request that proved it is the app may spend; idempotency last, so a refused request never
+ * claims a key. Public routes get the per-IP limit alone.
+ */
+function demoGuards(store: Store, apps: Readonly<Record<string, string>>) {
+  const perIp = rateLimit({ store, name: 'per-ip', key: byIp, limit: 1200, period: '1m' });
+  return {
+    open: guard(perIp),
+    api: guard(
+      perIp,
+      authentication(apps),
+      rateLimit({ store, name: 'per-app', key: appIdOf, limit: 600, period: '1m' }),
+      quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
+      cooldown({
+        store,
+        key: (r) => mediaCommand.exec(r.url ?? '')?.[1],
+        group: 'media',
+        interval: '1s',
+      }),
+      idempotency({ store, tenant: tenantOf }),
+    ),
+  };
 }
 
 function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
@@ -69,15 +119,10 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
   const reference = renderHtml(errors, { format: demoFormat, websocket: socketDocs });
   const state = options.state ?? new DemoState();
 
-  function authenticate(req: IncomingMessage): string {
-    const appId = req.headers['x-app-id'];
-    if (typeof appId !== 'string' || appId === '') throw errors.create('MISSING_APP_ID');
-    if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
-    const key = req.headers['x-api-key'];
-    if (typeof key !== 'string' || key === '') throw errors.create('MISSING_API_KEY');
-    if (apps[appId] !== key) throw errors.create('INVALID_API_KEY');
+  // The app the guards authenticated: its X-App-ID came once and its key matched.
+  function appOf(req: IncomingMessage): string {
     if (!state.available) throw errors.create('STATE_STORE_UNAVAILABLE');
-    return appId;
+    return req.headers['x-app-id'] as string;
   }
 
   function ownSession(appId: string, sessionId: string) {
@@ -87,7 +132,7 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
     return session;
   }
 
-  const router = createRouter()
+  const open = createRouter()
     .get('/health', () => ({ ok: true }))
     .get('/errors', () => errors.toJSON())
     .get('/docs/errors', (_req, res) => {
@@ -96,20 +141,23 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
         'content-length': Buffer.byteLength(reference),
       });
       res.end(reference);
-    })
+    });
+  // Every /v1 route, known or not, is behind authentication: an unknown route answers 401 as a known
+  // one does, so that probing without a key learns nothing.
+  const api = createRouter()
     .post('/v1/sessions', async (req, res) => {
-      const appId = authenticate(req);
+      const appId = appOf(req);
       const body = await readJson(req, { schema: newSession });
       sendJson(res, 201, state.createSession(appId, body.from, body.to));
     })
-    .get('/v1/sessions/:id', (req, _res, { params }) => ownSession(authenticate(req), params.id!))
+    .get('/v1/sessions/:id', (req, _res, { params }) => ownSession(appOf(req), params.id!))
     .delete('/v1/sessions/:id', (req, res, { params }) => {
-      const session = ownSession(authenticate(req), params.id!);
+      const session = ownSession(appOf(req), params.id!);
       session.state = 'ended';
       res.writeHead(204).end();
     })
     .post('/v1/sessions/:id/commands/:command', async (req, _res, { params }) => {
-      const session = ownSession(authenticate(req), params.id!);
+      const session = ownSession(appOf(req), params.id!);
       const command = params.command!;
       if (!(commands as readonly string[]).includes(command)) {
         throw errors.create('INVALID_COMMAND', { command, supported: [...commands] });
@@ -127,14 +175,14 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
       return { session_id: session.id, command, state: session.state };
     })
     .post('/v1/conferences', async (req, res) => {
-      const appId = authenticate(req);
+      const appId = appOf(req);
       const { name } = await readJson(req, { schema: newRoom });
       const existing = state.roomByName(appId, name);
       if (existing) throw errors.create('CONFERENCE_NAME_TAKEN', { name, roomId: existing.id });
       sendJson(res, 201, state.createRoom(appId, name));
     })
     .get('/v1/conferences/:id', (req, _res, { params }) => {
-      const appId = authenticate(req);
+      const appId = appOf(req);
       const room = state.rooms.get(params.id!);
       if (!room) throw errors.create('ROOM_NOT_FOUND', { roomId: params.id! });
       if (room.appId !== appId) throw errors.create('ROOM_FORBIDDEN');
@@ -148,7 +196,12 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
     locales: { defaultLocale: 'en', messages: demoMessages },
     onError: options.onError ?? logServerErrors,
   });
-  const server = createServer(nodeErrors(demoGuards(options.store ?? memoryStore())(router.handle)));
+  const guarded = demoGuards(options.store ?? memoryStore(), apps);
+  const openHandler = guarded.open(open.handle);
+  const apiHandler = guarded.api(api.handle);
+  const server = createServer(
+    nodeErrors((req, res) => (apiPath.test(req.url ?? '') ? apiHandler : openHandler)(req, res)),
+  );
   // The WebSocket answers with the same handler: a refused handshake is the REST answer.
   attachWebSocket(server, {
     errors: nodeErrors.handler,

@@ -18,6 +18,8 @@ afterAll(async () => {
 });
 
 const auth = { 'x-app-id': 'guard-app', 'x-api-key': 'guard-key' };
+// An app of the default demo (`npm start`): limits count only requests that authenticated.
+const known = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
 
 async function post(url: string, json: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -29,11 +31,17 @@ async function post(url: string, json: unknown, headers: Record<string, string> 
 }
 
 describe('the demo guards', () => {
-  it('sends the RateLimit fields of its per-app, per-IP and daily policies', async () => {
-    const response = await fetch(`${base}/v1/sessions/none`, { headers: auth });
+  it('sends the RateLimit fields of its per-IP, per-app and daily policies, in the order they run', async () => {
+    const response = await fetch(`${base}/v1/sessions/none`, { headers: known });
     expect(response.headers.get('ratelimit-policy')).toBe(
-      '"per-app";q=600;w=60, "per-ip";q=1200;w=60, "daily";q=100000;w=86400',
+      '"per-ip";q=1200;w=60, "per-app";q=600;w=60, "daily";q=100000;w=86400',
     );
+    // A request that did not authenticate spent the per-IP limit alone, and carries no app's fields.
+    const refused = await fetch(`${base}/v1/sessions/none`, { headers: auth });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('ratelimit')).toBeNull();
+    const health = await fetch(`${base}/health`);
+    expect(health.headers.get('ratelimit-policy')).toBe('"per-ip";q=1200;w=60');
   });
 
   it('replays a POST with the same Idempotency-Key and answers 422 for another body', async () => {
@@ -67,7 +75,7 @@ describe('the demo guards', () => {
       delete process.env.REDIS_URL;
     });
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/none`, { headers: auth });
+      const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/none`, { headers: known });
       expect(response.headers.get('ratelimit')).toContain('"per-app";r=599');
       const client = new Redis(redis.port, '127.0.0.1');
       expect((await client.keys('demo:*')).length).toBeGreaterThan(0);
