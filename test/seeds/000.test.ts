@@ -1,62 +1,78 @@
+import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as connectTcp } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { errors, format } from '../../examples/reference/000.js';
 import { start } from '../../examples/seeds/000/app.js';
-import type { LogLine } from '../../examples/seeds/shared/run.js';
+import { type SeedProcess, startSeedProcess } from './000-server.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
-let now = Date.UTC(2026, 0, 1);
-const clock = { now: () => now };
-const log: LogLine[] = [];
-let seed: Awaited<ReturnType<typeof start>>;
+/**
+ * The conformance run starts the shipped `server.ts` in its own process, configured by environment
+ * only, and reaches every row over HTTP and WebSocket: the demo admin's key is the one it is given, every
+ * other user, project and account is made through the API.
+ */
+const chatTimeout = 3000;
+const recordingsDir = mkdtempSync(join(tmpdir(), 'seed-000-test-'));
+const newKey = () => `key_${randomBytes(24).toString('base64url')}`;
+let server: SeedProcess;
+let limited: SeedProcess;
+const limitedKey = newKey();
 let upstream: Server;
 let upstreamUrl: string;
-const keys: Record<string, string> = {};
+const keys: Record<string, string> = { admin: newKey() };
 
 const contract = { catalog: errors, format, correlationHeader: 'x-polyai-correlation-id' };
 
-function call(
-  method: string,
-  path: string,
-  init: {
-    key?: string;
-    token?: string;
-    body?: unknown;
-    raw?: string;
-    type?: string;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<Observed> {
+interface CallInit {
+  key?: string;
+  token?: string;
+  body?: unknown;
+  raw?: string | Buffer;
+  type?: string;
+  headers?: Record<string, string>;
+  /** The server's base URL. @default the conformance server */
+  base?: string;
+}
+
+function call(method: string, path: string, init: CallInit = {}): Promise<Observed> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.key) headers['x-api-key'] = init.key;
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  let body: string | undefined;
+  let body: string | Blob | undefined;
   if (init.body !== undefined) {
     body = JSON.stringify(init.body);
     headers['content-type'] = 'application/json';
   }
   if (init.raw !== undefined) {
-    body = init.raw;
+    body = typeof init.raw === 'string' ? init.raw : new Blob([new Uint8Array(init.raw)]);
     headers['content-type'] = init.type ?? 'text/plain';
   }
-  return observe(fetch(`${seed.url}${path}`, { method, headers, body }));
+  return observe(fetch(`${init.base ?? server.url}${path}`, { method, headers, body }));
 }
 
-async function created(path: string, body: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${seed.url}${path}`, {
-    method: 'POST',
-    headers: { 'x-api-key': keys.admin!, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
-  return (await res.json()) as { id: string };
+/** A 201 answer's body; fails the test on any other answer. */
+async function created(
+  path: string,
+  body: unknown,
+  key = keys.admin!,
+  base = server.url,
+): Promise<{ id: string }> {
+  const res = await call('POST', path, { key, body, base });
+  expect(res.kind === 'http' && res.status, `${path}: ${res.kind === 'http' ? res.body : ''}`).toBe(201);
+  return JSON.parse(res.kind === 'http' ? res.body : '{}') as { id: string };
 }
+
+const json = <T>(observed: Observed): T => JSON.parse(observed.kind === 'http' ? observed.body : 'null') as T;
+const codeOf = (observed: Observed) =>
+  observed.kind === 'http' ? (JSON.parse(observed.body) as { error_code?: string }).error_code : undefined;
 
 const P = '/v1/projects/bot';
 const admin = () => keys.admin!;
@@ -66,13 +82,8 @@ const probes: Record<string, Probe> = {
   AUTH_USER_NOT_FOUND: () => call('GET', P, { key: keys.removed! }),
   AUTH_USER_UNAUTHORISED: () => call('GET', P, { key: 'key_unknown' }),
   AUTH_USER_INVALID_TOKEN: async () => {
-    const res = await fetch(`${seed.url}/v1/auth/tokens`, {
-      method: 'POST',
-      headers: { 'x-api-key': admin(), 'content-type': 'application/json' },
-      body: JSON.stringify({ ttlSeconds: 60 }),
-    });
-    const { token } = (await res.json()) as { token: string };
-    now += 61_000;
+    const { token } = (await created('/v1/auth/tokens', { ttlSeconds: 60 })) as unknown as { token: string };
+    await call('DELETE', '/v1/auth/tokens/current', { token });
     return call('GET', P, { token });
   },
   USER_ACCESS_FORBIDDEN: () => call('POST', `${P}/flows`, { key: keys.viewer!, body: { name: 'x' } }),
@@ -82,7 +93,7 @@ const probes: Record<string, Probe> = {
       body: { draftId: 'd', version: '1.0.0' },
     }),
   ACCOUNT_INSUFFICIENT_PERMISSIONS: () =>
-    call('POST', '/v1/accounts/acme/projects', { key: keys.editor!, body: { id: 'other' } }),
+    call('POST', '/v1/accounts/demo/projects', { key: keys.editor!, body: { id: 'other' } }),
   CONVERSATIONS_NOT_FOUND: () => call('GET', `${P}/conversations/conv_nope`, { key: admin() }),
   CONVERSATIONS_VALIDATION_FAILED: () =>
     call('POST', `${P}/conversations`, { key: admin(), body: { channel: 'fax' } }),
@@ -98,7 +109,7 @@ const probes: Record<string, Probe> = {
   CHAT_TIMEOUT: async () => {
     const draft = await created(`${P}/drafts`, {});
     const chat = await created(`${P}/chats`, { draftId: draft.id });
-    now += 11 * 60_000;
+    await sleep(chatTimeout + 300);
     return call('POST', `${P}/chats/${chat.id}/messages`, { key: admin(), body: { text: 'still there?' } });
   },
   CHAT_DRAFT_DEPLOYMENT_FAILED: async () => {
@@ -242,10 +253,11 @@ const probes: Record<string, Probe> = {
     return call('POST', `${P}/variants`, { key: admin(), body: { name: 'default' } });
   },
   VARIANTS_REMOVE_DEFAULT_ERROR: async () => {
-    const first = [...seed.seed.platform.project('acme', 'bot').variants.rows.values()].find(
-      (v) => v.isDefault,
-    );
-    const id = first?.id ?? (await created(`${P}/variants`, { name: 'base' })).id;
+    const listed = await call('GET', `${P}/variants`, { key: admin() });
+    const { variants } = JSON.parse(listed.kind === 'http' ? listed.body : '{}') as {
+      variants: { id: string; isDefault: boolean }[];
+    };
+    const id = variants.find((v) => v.isDefault)?.id ?? (await created(`${P}/variants`, { name: 'base' })).id;
     return call('DELETE', `${P}/variants/${id}`, { key: admin() });
   },
   VariantsImportInvalidDelimiter: () =>
@@ -281,13 +293,13 @@ const probes: Record<string, Probe> = {
   ACCOUNT_CREATE_EXISTING_ID: () => call('POST', '/v1/accounts', { key: admin(), body: { id: 'acme' } }),
   PROJECT_NOT_FOUND: () => call('GET', '/v1/projects/nope', { key: admin() }),
   PROJECT_ID_ALREADY_EXISTS: () =>
-    call('POST', '/v1/accounts/acme/projects', { key: admin(), body: { id: 'bot' } }),
+    call('POST', '/v1/accounts/demo/projects', { key: admin(), body: { id: 'bot' } }),
   PROJECT_ID_INVALID: () =>
-    call('POST', '/v1/accounts/acme/projects', { key: admin(), body: { id: '1 bot' } }),
+    call('POST', '/v1/accounts/demo/projects', { key: admin(), body: { id: '1 bot' } }),
   SMS_TEMPLATE_NOT_FOUND: () => call('GET', `${P}/sms-templates/sms_nope`, { key: admin() }),
   NoTestCasesHttp: () => call('POST', '/v1/projects/empty/test-runs', { key: admin(), body: {} }),
   MissingTestCasesHttp: async () => {
-    await created(`${P}/test-cases`, { id: 'greets' });
+    await created(`${P}/test-cases`, { id: 'greets', say: 'hello', expect: 'hello' });
     return call('POST', `${P}/test-runs`, { key: admin(), body: { testCaseIds: ['greets', 'refunds'] } });
   },
   // The standard status table: each status from the mechanism that raises it.
@@ -315,16 +327,11 @@ const probes: Record<string, Probe> = {
     return call('POST', `${P}/connectors/${connector.id}/test`, { key: admin() });
   },
   'status 429': async () => {
-    const limited = await start(0, { clock, log: () => {}, rate: 2 });
-    try {
-      const key = limited.seed.auth.addUser({ id: 'u', account: 'a', role: 'admin', realtime: false });
-      let last: Observed | undefined;
-      for (let i = 0; i < 3; i++)
-        last = await observe(fetch(`${limited.url}/v1/health`, { headers: { 'x-api-key': key } }));
-      return last!;
-    } finally {
-      await limited.close();
-    }
+    // The second server allows 2 requests a minute per key.
+    let last: Observed | undefined;
+    for (let i = 0; i < 3; i++)
+      last = await observe(fetch(`${limited.url}/v1/health`, { headers: { 'x-api-key': limitedKey } }));
+    return last!;
   },
   'close 1000': async () => {
     const ws = await chatSocket();
@@ -339,16 +346,21 @@ const probes: Record<string, Probe> = {
     await new Promise((resolve) => ws.once('open', resolve));
     return closeOf(ws);
   },
-  'status 503': async () => {
-    const other = await start(0, { clock, log: () => {} });
-    other.seed.drain();
-    try {
-      return await observe(fetch(`${other.url}/v1/health`));
-    } finally {
-      await other.close();
-    }
-  },
+  'status 503': () => draining(),
 };
+
+/** SIGTERM (once) to the second server, then requests until it answers 503 (its drain grace is long). */
+let terminated = false;
+async function draining(): Promise<Observed> {
+  if (!terminated) limited.signal('SIGTERM');
+  terminated = true;
+  for (let i = 0; i < 50; i++) {
+    const res = await observe(fetch(`${limited.url}/v1/health`));
+    if (res.kind === 'http' && res.status === 503) return res;
+    await sleep(100);
+  }
+  throw new Error('the server did not start draining within 50 tries');
+}
 
 /** A tiny RIFF/WAVE file: a header and one silent sample. */
 const wave = Buffer.concat([
@@ -361,26 +373,26 @@ const wave = Buffer.concat([
 /** A conversation with an uploaded recording; its id. */
 async function recordedConversation(): Promise<string> {
   const { id } = await created(`${P}/conversations`, { channel: 'voice' });
-  const res = await fetch(`${seed.url}${P}/conversations/${id}/recording`, {
-    method: 'PUT',
-    headers: { 'x-api-key': admin(), 'content-type': 'audio/wav' },
-    body: wave,
+  const res = await call('PUT', `${P}/conversations/${id}/recording`, {
+    key: admin(),
+    raw: wave,
+    type: 'audio/wav',
   });
-  expect(res.status, await res.clone().text()).toBe(200);
+  expect(res).toMatchObject({ kind: 'http', status: 200 });
   return id;
 }
 
-/** Removes every recording file from the store's folder. */
+/** Removes every recording file from the store's folder: a disk fault, outside the server process. */
 async function loseRecordings(): Promise<string[]> {
-  const names = await readdir(seed.seed.recordings);
-  for (const name of names) await rm(join(seed.seed.recordings, name));
+  const names = await readdir(recordingsDir);
+  for (const name of names) await rm(join(recordingsDir, name));
   return names;
 }
 
 /** Announces a body and sends half of it, then stalls: the read timeout answers 408. */
 function slowBody(): Promise<Observed> {
   return new Promise((resolve, reject) => {
-    const socket = connectTcp(seed.port, '127.0.0.1');
+    const socket = connectTcp(server.port, '127.0.0.1');
     let raw = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -408,7 +420,7 @@ function slowBody(): Promise<Observed> {
 async function chatSocket(options: { autoPong?: boolean } = {}) {
   const draft = await created(`${P}/drafts`, {});
   const chat = await created(`${P}/chats`, { draftId: draft.id });
-  const url = `${seed.url.replace('http', 'ws')}/v1/chat?project=bot&chat=${chat.id}`;
+  const url = `${server.url.replace('http', 'ws')}/v1/chat?project=bot&chat=${chat.id}`;
   return new WebSocket(url, { headers: { 'x-api-key': admin() }, autoPong: options.autoPong ?? true });
 }
 
@@ -449,6 +461,14 @@ function runnerStandIn(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** Adds a user of the demo account with `role` through the API; its key. */
+async function addUser(role: string, realtime = false): Promise<{ id: string; key: string }> {
+  return (await created('/v1/accounts/demo/users', { role, realtime })) as unknown as {
+    id: string;
+    key: string;
+  };
+}
+
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
@@ -459,38 +479,45 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
-  seed = await start(0, {
-    clock,
-    log: (line: LogLine) => log.push(line),
-    readTimeout: 300,
-    heartbeat: 200,
-    upstreams: [upstreamUrl],
-    runner: { url: `${upstreamUrl}/runner`, timeoutMs: 2000 },
-    // A resolver whose answer for one test name is loopback: the check must hold after resolution.
-    resolve: async (hostname: string) =>
-      hostname === 'internal.seed.test'
-        ? [{ address: '127.0.0.1', family: 4 }]
-        : lookup(hostname, { all: true }),
+  [server, limited] = await Promise.all([
+    startSeedProcess({
+      SEED_000_ADMIN_KEY: admin(),
+      SEED_000_UPSTREAMS: upstreamUrl,
+      SEED_000_FUNCTION_RUNNER_URL: `${upstreamUrl}/runner`,
+      SEED_000_READ_TIMEOUT_MS: '300',
+      SEED_000_HEARTBEAT_MS: '200',
+      SEED_000_CHAT_TIMEOUT_MS: String(chatTimeout),
+      SEED_000_RATE_PER_IP: '100000',
+      SEED_000_RATE_PER_KEY: '100000',
+      SEED_000_RECORDINGS_DIR: recordingsDir,
+    }),
+    startSeedProcess({
+      SEED_000_ADMIN_KEY: limitedKey,
+      SEED_000_RATE_PER_KEY: '2',
+      SEED_000_DRAIN_GRACE_MS: '60000',
+    }),
+  ]);
+  // Everything else through the API: projects, users of each role, a second account.
+  await created('/v1/accounts/demo/projects', { id: 'bot' });
+  await created('/v1/accounts/demo/projects', { id: 'empty' });
+  keys.editor = (await addUser('editor')).key;
+  keys.viewer = (await addUser('viewer')).key;
+  keys.external = (await addUser('external')).key;
+  const removed = await addUser('editor');
+  keys.removed = removed.key;
+  expect(await call('DELETE', `/v1/accounts/demo/users/${removed.id}`, { key: admin() })).toMatchObject({
+    status: 204,
   });
-  const { platform, auth } = seed.seed;
-  platform.createAccount('acme');
-  platform.createProject('acme', 'bot');
-  platform.createProject('acme', 'empty');
-  keys.admin = auth.addUser({ id: 'admin', account: 'acme', role: 'admin', realtime: true });
-  keys.editor = auth.addUser({ id: 'editor', account: 'acme', role: 'editor', realtime: false });
-  keys.viewer = auth.addUser({ id: 'viewer', account: 'acme', role: 'viewer', realtime: false });
-  keys.external = auth.addUser({ id: 'external', account: 'acme', role: 'external', realtime: false });
-  keys.removed = auth.addUser({ id: 'removed', account: 'acme', role: 'editor', realtime: false });
-  auth.removeUser('removed');
-});
+  await created('/v1/accounts', { id: 'acme' });
+}, 60_000);
 
 afterAll(async () => {
-  await seed?.close();
+  await Promise.all([server?.stop(), limited?.stop()]);
   upstream?.close();
-  if (seed) rmSync(seed.seed.recordings, { recursive: true, force: true });
+  rmSync(recordingsDir, { recursive: true, force: true });
 });
 
-describe('seed 000: the voice-agent platform API on node:http', () => {
+describe('seed 000: the voice-agent platform API, as server.ts ships it, over HTTP only', () => {
   const rows = rowsOf('000');
   const reached = new Set<string>();
 
@@ -505,7 +532,7 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
   }
 
   it('carries the inbound X-PolyAI-Correlation-Id into error_id and the response header', async () => {
-    const res = await fetch(`${seed.url}/v1/projects/bot`, {
+    const res = await fetch(`${server.url}/v1/projects/bot`, {
       headers: { 'x-polyai-correlation-id': 'req-7f3a' },
     });
     const body = (await res.json()) as Record<string, unknown>;
@@ -521,7 +548,7 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
   });
 
   it('replaces an unsafe inbound correlation id instead of echoing it', async () => {
-    const res = await fetch(`${seed.url}/v1/projects/bot`, {
+    const res = await fetch(`${server.url}/v1/projects/bot`, {
       headers: { 'x-polyai-correlation-id': 'a b<script>' },
     });
     const body = (await res.json()) as { error_id: string };
@@ -534,28 +561,18 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
     const [file] = await loseRecordings();
     const res = await call('GET', `${P}/conversations/${id}/recording`, { key: admin() });
     expect(res).toMatchObject({ kind: 'http', status: 500 });
-    expect(res.kind === 'http' && res.body).not.toContain(seed.seed.recordings);
-    expect(log.some((line) => line.status === 500 && line.thrown?.includes(file!))).toBe(true);
-  });
-
-  it('serves back the recording uploaded for a conversation, by the conversation only', async () => {
-    const id = await recordedConversation();
-    const res = await fetch(`${seed.url}${P}/conversations/${id}/recording`, {
-      headers: { 'x-api-key': admin() },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('audio/wav');
-    expect(Buffer.from(await res.arrayBuffer())).toEqual(wave);
+    expect(res.kind === 'http' && res.body).not.toContain(recordingsDir);
+    await expect
+      .poll(() => server.log.some((line) => line.status === 500 && line.thrown?.includes(file!)), {
+        timeout: 3000,
+      })
+      .toBe(true);
   });
 
   it('answers 503 with Retry-After once draining', async () => {
-    const other = await start(0, { clock, log: () => {} });
-    other.seed.drain();
-    const res = await fetch(`${other.url}/v1/health`);
-    expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBe('5');
-    expect(((await res.json()) as { error_code: string }).error_code).toBe('SERVICE_UNAVAILABLE');
-    await other.close();
+    const res = await draining();
+    expect(res.kind === 'http' && res.headers.get('retry-after')).toBe('5');
+    expect(codeOf(res)).toBe('SERVICE_UNAVAILABLE');
   });
 
   it('answers an error inside the chat socket as an event in the page envelope and stays open', async () => {
@@ -573,11 +590,16 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
 
   it('refuses the chat handshake with the REST answer: 401 without a key', async () => {
     const res = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${seed.url.replace('http', 'ws')}/v1/chat?project=bot&chat=x`);
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/chat?project=bot&chat=x`);
       ws.on('unexpected-response', (_req, response) => resolve(response.statusCode ?? 0));
       ws.on('error', () => {});
     });
     expect(res).toBe(401);
+  });
+
+  it('prints no key it was given, and needs none from the repository', () => {
+    expect(server.stdout()).toContain('(from SEED_000_ADMIN_KEY)');
+    expect(server.stdout()).not.toContain(admin());
   });
 
   it('reports reachable/total', () => {
@@ -587,7 +609,182 @@ describe('seed 000: the voice-agent platform API on node:http', () => {
   });
 });
 
+describe('seed 000: the page’s behaviours, not only its rows', () => {
+  it('filter and sort really filter and sort: channel:eq:sms lists only SMS conversations', async () => {
+    await created('/v1/accounts/demo/projects', { id: 'listing' });
+    const L = '/v1/projects/listing';
+    for (const channel of ['voice', 'sms', 'chat', 'sms']) {
+      await created(`${L}/conversations`, { channel });
+      await sleep(5);
+    }
+    type Listed = { conversations: { id: string; channel: string; startedAt: number }[] };
+    const sms = json<Listed>(await call('GET', `${L}/conversations?filter=channel:eq:sms`, { key: admin() }));
+    expect(sms.conversations.map((c) => c.channel)).toEqual(['sms', 'sms']);
+    const all = json<Listed>(await call('GET', `${L}/conversations?sort=-startedAt`, { key: admin() }));
+    const times = all.conversations.map((c) => c.startedAt);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(times[0]).toBeGreaterThan(times[3]!);
+    const byChannel = json<Listed>(await call('GET', `${L}/conversations?sort=channel`, { key: admin() }));
+    expect(byChannel.conversations.map((c) => c.channel)).toEqual(['chat', 'sms', 'sms', 'voice']);
+    const later = json<Listed>(
+      await call('GET', `${L}/conversations?filter=startedAt:gt:${times[2]},channel:eq:sms`, {
+        key: admin(),
+      }),
+    );
+    expect(later.conversations).toHaveLength(1);
+    const refused = await call('GET', `${L}/conversations?filter=channel:gt:sms`, { key: admin() });
+    expect(codeOf(refused)).toBe('GET_CONVERSATIONS_FILTER_PARSE_ERROR');
+  });
+
+  it('a draft whose function has no main is refused by deployments with FUNCTIONS_DEPLOYMENT_HAS_ERRORS', async () => {
+    const fn = await created(`${P}/functions`, { name: 'no-entry', code: 'const answer = 42;' });
+    const draft = await created(`${P}/drafts`, { functions: [fn.id] });
+    for (const environment of ['sandbox', 'pre-release']) {
+      const res = await call('POST', `${P}/deployments?environment=${environment}`, {
+        key: admin(),
+        body: { draftId: draft.id, version: '1.0.0' },
+      });
+      expect(res).toMatchObject({ kind: 'http', status: 400 });
+      expect(codeOf(res)).toBe('FUNCTIONS_DEPLOYMENT_HAS_ERRORS');
+    }
+  });
+
+  it('variant import stores the variants of the CSV, and a CSV with one bad row stores none', async () => {
+    await created('/v1/accounts/demo/projects', { id: 'variants' });
+    const V = '/v1/projects/variants';
+    const csv = 'name,language,tone\nfrench,fr,formal\n"german, casual",de,casual\nplain,,\n';
+    const res = await call('POST', `${V}/variants/import`, { key: admin(), raw: csv, type: 'text/csv' });
+    expect(res).toMatchObject({ kind: 'http', status: 200 });
+    type Listed = { variants: { name: string; attributes: Record<string, string>; isDefault: boolean }[] };
+    const listed = json<Listed>(await call('GET', `${V}/variants`, { key: admin() }));
+    expect(
+      listed.variants.map(({ name, attributes, isDefault }) => ({ name, attributes, isDefault })),
+    ).toEqual([
+      { name: 'french', attributes: { language: 'fr', tone: 'formal' }, isDefault: true },
+      { name: 'german, casual', attributes: { language: 'de', tone: 'casual' }, isDefault: false },
+      { name: 'plain', attributes: {}, isDefault: false },
+    ]);
+    const bad = 'name,language\nspanish,es\nklingon,tlh\n';
+    const refused = await call('POST', `${V}/variants/import`, { key: admin(), raw: bad, type: 'text/csv' });
+    expect(codeOf(refused)).toBe('VARIANTS_BAD_ATTRIBUTES_ERROR');
+    expect(json<Listed>(await call('GET', `${V}/variants`, { key: admin() })).variants).toHaveLength(3);
+  });
+
+  it('test runs run each case against the draft and report what passed and failed', async () => {
+    await created('/v1/accounts/demo/projects', { id: 'suite' });
+    const S = '/v1/projects/suite';
+    await created(`${S}/test-cases`, {
+      id: 'echo',
+      say: 'opening hours?',
+      expect: 'You said: opening hours?',
+    });
+    await created(`${S}/test-cases`, { id: 'farewell', say: 'goodbye', expect: 'See you soon' });
+    const draft = await created(`${S}/drafts`, {});
+    const res = await call('POST', `${S}/test-runs`, { key: admin(), body: { draftId: draft.id } });
+    expect(res).toMatchObject({ kind: 'http', status: 200 });
+    expect(json(res)).toEqual({
+      ran: 2,
+      passed: 1,
+      failed: 1,
+      draftId: draft.id,
+      results: [
+        { id: 'echo', passed: true, reply: 'You said: opening hours?' },
+        { id: 'farewell', passed: false, reply: 'Goodbye!' },
+      ],
+    });
+  });
+
+  it('a missing variant is the standard 404, and deploying an unknown draft fails validation, not the chat code', async () => {
+    const variant = await call('DELETE', `${P}/variants/var_nope`, { key: admin() });
+    expect(variant).toMatchObject({ kind: 'http', status: 404 });
+    expect(codeOf(variant)).toBe(errors.builtin('notFound').code);
+    const deploy = await call('POST', `${P}/deployments?environment=sandbox`, {
+      key: admin(),
+      body: { draftId: 'draft_nope', version: '1.0.0' },
+    });
+    expect(codeOf(deploy)).toBe('DEPLOYMENTS_VALIDATION_FAILED');
+  });
+
+  it('every response carries X-PolyAI-Correlation-Id, 2xx included ("Every API response includes" it)', async () => {
+    const health = await fetch(`${server.url}/v1/health`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-polyai-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const echoed = await fetch(`${server.url}/v1/health`, {
+      headers: { 'x-polyai-correlation-id': 'trace-42' },
+    });
+    expect(echoed.headers.get('x-polyai-correlation-id')).toBe('trace-42');
+    const made = await fetch(`${server.url}${P}/conversations`, {
+      method: 'POST',
+      headers: { 'x-api-key': admin(), 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'chat' }),
+    });
+    expect(made.status).toBe(201);
+    expect(made.headers.get('x-polyai-correlation-id')).toBeTruthy();
+  });
+
+  it('a rotated key answers 403 ("403 after key rotation: old key revoked"), the new key works, old tokens are revoked', async () => {
+    const user = await addUser('editor');
+    const { token } = (await created('/v1/auth/tokens', { ttlSeconds: 600 }, user.key)) as unknown as {
+      token: string;
+    };
+    const { key } = (await created('/v1/auth/keys', {}, user.key)) as unknown as { key: string };
+    const old = await call('GET', P, { key: user.key });
+    expect(old).toMatchObject({ kind: 'http', status: 403 });
+    expect(codeOf(old)).toBe('USER_ACCESS_FORBIDDEN');
+    expect(await call('GET', P, { key })).toMatchObject({ kind: 'http', status: 200 });
+    expect(codeOf(await call('GET', P, { token }))).toBe('AUTH_USER_INVALID_TOKEN');
+    // An admin rotates, then revokes, a user's key.
+    const { key: third } = (await created(`/v1/accounts/demo/users/${user.id}/keys`, {})) as unknown as {
+      key: string;
+    };
+    expect(codeOf(await call('GET', P, { key }))).toBe('USER_ACCESS_FORBIDDEN');
+    expect(await call('DELETE', `/v1/accounts/demo/users/${user.id}/keys`, { key: admin() })).toMatchObject({
+      status: 204,
+    });
+    expect(codeOf(await call('GET', P, { key: third }))).toBe('USER_ACCESS_FORBIDDEN');
+    expect(codeOf(await call('GET', P, { key: 'key_never_issued' }))).toBe('AUTH_USER_UNAUTHORISED');
+  });
+
+  it('only an admin of the account manages its users; another account’s admin gets the absent account', async () => {
+    const other = json<{ admin: { key: string } }>(
+      await call('POST', '/v1/accounts', { key: admin(), body: { id: 'initech' } }),
+    );
+    const user = await addUser('viewer');
+    const foreign = await call('DELETE', `/v1/accounts/demo/users/${user.id}`, { key: other.admin.key });
+    expect(codeOf(foreign)).toBe('ACCOUNT_NOT_FOUND');
+    const editor = await call('POST', '/v1/accounts/demo/users', {
+      key: keys.editor!,
+      body: { role: 'admin' },
+    });
+    expect(codeOf(editor)).toBe('ACCOUNT_INSUFFICIENT_PERMISSIONS');
+    expect(await call('GET', P, { key: user.key })).toMatchObject({ kind: 'http', status: 200 });
+  });
+});
+
 describe('seed 000: safe to copy', () => {
+  /** An in-process seed for what needs a resolver of its own (a name that resolves to loopback). */
+  let local: Awaited<ReturnType<typeof start>>;
+  let localKey: string;
+  beforeAll(async () => {
+    local = await start(0, {
+      log: () => {},
+      upstreams: [upstreamUrl],
+      // A resolver whose answer for one test name is loopback: the check must hold after resolution.
+      resolve: async (hostname: string) =>
+        hostname === 'internal.seed.test'
+          ? [{ address: '127.0.0.1', family: 4 }]
+          : lookup(hostname, { all: true }),
+    });
+    // The seed data server.ts makes at start: an account, its admin and a project.
+    local.seed.platform.createAccount('demo');
+    local.seed.platform.createProject('demo', 'bot');
+    localKey = local.seed.auth.addUser({ account: 'demo', role: 'admin', realtime: true }).key;
+  });
+  afterAll(async () => {
+    await local?.close();
+    if (local) rmSync(local.seed.recordings, { recursive: true, force: true });
+  });
+
   /** A server that records every request it gets: reaching it is the SSRF. */
   async function canary() {
     const hits: string[] = [];
@@ -601,7 +798,7 @@ describe('seed 000: safe to copy', () => {
   }
 
   /** Creates a connector to `url` and tests it; the answer of whichever step refused, or of the test. */
-  async function connectorTest(url: string, base = seed.url, key = admin()): Promise<Observed> {
+  async function connectorTest(url: string, base = local.url, key = localKey): Promise<Observed> {
     const create = await observe(
       fetch(`${base}${P}/connectors`, {
         method: 'POST',
@@ -616,16 +813,37 @@ describe('seed 000: safe to copy', () => {
     );
   }
 
-  const codeOf = (observed: Observed) =>
-    observed.kind === 'http' ? (JSON.parse(observed.body) as { error_code?: string }).error_code : undefined;
-
   it('tenant function code never runs in the server: the vm escape to `process` reaches nothing (a reference system runs no tenant code)', async () => {
-    const escaping =
-      "function main() { const p = this.constructor.constructor('return globalThis.process')(); p.env.SEED_000_ESCAPED = 'yes'; return p.pid; }";
+    const marker = join(recordingsDir, '..', `seed-000-escaped-${randomBytes(6).toString('hex')}`);
+    const escaping = `function main() { const p = this.constructor.constructor('return globalThis.process')(); p.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'escaped'); return p.pid; }`;
     const fn = await created(`${P}/functions`, { name: 'escape', code: escaping });
-    const run = await call('POST', `${P}/functions/${fn.id}/run`, { key: admin(), body: { input: {} } });
-    expect(process.env.SEED_000_ESCAPED).toBeUndefined();
-    expect(run.kind === 'http' && run.body).not.toContain(String(process.pid));
+    for (const step of ['check', 'run'])
+      await call('POST', `${P}/functions/${fn.id}/${step}`, {
+        key: admin(),
+        body: { input: { a: { b: 1 } } },
+      });
+    const draft = await created(`${P}/drafts`, { functions: [fn.id] });
+    await call('POST', `${P}/chats`, { key: admin(), body: { draftId: draft.id } });
+    await call('POST', `${P}/deployments?environment=sandbox`, {
+      key: admin(),
+      body: { draftId: draft.id, version: '9.9.9' },
+    });
+    expect(existsSync(marker), 'the function wrote its marker file from inside the server').toBe(false);
+  });
+
+  it('running a function with no runner configured is 501, never an evaluation here', async () => {
+    const fn = await created(
+      `${P}/functions`,
+      { name: 'plain', code: 'function main() { return 1; }' },
+      localKey,
+      local.url,
+    );
+    const run = await call('POST', `${P}/functions/${fn.id}/run`, {
+      key: localKey,
+      body: {},
+      base: local.url,
+    });
+    expect(run).toMatchObject({ kind: 'http', status: 501 });
   });
 
   it('a `main` named only in a comment or a string is no entry point: deploy checks read the parse, not the text', async () => {
@@ -640,7 +858,7 @@ describe('seed 000: safe to copy', () => {
 
   it('a recording is never read from a path given in a request: `../../../../etc/hosts` is not served', async () => {
     const conversation = await observe(
-      fetch(`${seed.url}${P}/conversations`, {
+      fetch(`${server.url}${P}/conversations`, {
         method: 'POST',
         headers: { 'x-api-key': admin(), 'content-type': 'application/json' },
         body: JSON.stringify({ channel: 'voice', recording: '../../../../etc/hosts' }),
@@ -692,10 +910,11 @@ describe('seed 000: safe to copy', () => {
   });
 
   it('an admin cannot create a project in another account, and the 409 never reveals another account’s project (tenant isolation)', async () => {
-    const { platform, auth } = seed.seed;
-    platform.createAccount('globex');
-    platform.createProject('globex', 'secret-plan');
-    const other = auth.addUser({ id: 'globex-admin', account: 'globex', role: 'admin', realtime: false });
+    const globex = json<{ admin: { key: string } }>(
+      await call('POST', '/v1/accounts', { key: admin(), body: { id: 'globex' } }),
+    );
+    const other = globex.admin.key;
+    await created('/v1/accounts/globex/projects', { id: 'secret-plan' }, other);
     const intrude = await call('POST', '/v1/accounts/globex/projects', {
       key: admin(),
       body: { id: 'intruder' },
@@ -703,7 +922,7 @@ describe('seed 000: safe to copy', () => {
     expect(intrude).toMatchObject({ kind: 'http', status: 404 });
     expect(codeOf(intrude)).toBe('ACCOUNT_NOT_FOUND');
     // Project ids are the account's own: a name taken elsewhere is free here, so no 409 can tell.
-    const mine = await call('POST', '/v1/accounts/acme/projects', {
+    const mine = await call('POST', '/v1/accounts/demo/projects', {
       key: admin(),
       body: { id: 'secret-plan' },
     });
@@ -712,8 +931,8 @@ describe('seed 000: safe to copy', () => {
     expect(theirs).toMatchObject({ kind: 'http', status: 201 });
     const again = await call('POST', '/v1/accounts/globex/projects', { key: other, body: { id: 'bot' } });
     expect(codeOf(again)).toBe('PROJECT_ID_ALREADY_EXISTS');
-    const read = await call('GET', '/v1/projects/intruder', { key: other });
-    expect(codeOf(read)).toBe('PROJECT_NOT_FOUND');
+    expect(codeOf(await call('GET', '/v1/projects/intruder', { key: other }))).toBe('PROJECT_NOT_FOUND');
+    expect(codeOf(await call('GET', '/v1/accounts/globex', { key: admin() }))).toBe('ACCOUNT_NOT_FOUND');
   });
 
   for (const [name, headersOf] of [
@@ -727,16 +946,39 @@ describe('seed 000: safe to copy', () => {
     it(`650 requests with ${name} meet 429 from the per-IP limit in front of authentication (express-rate-limit: proxies untrusted by default)`, async () => {
       const fresh = await start(0, { log: () => {} });
       try {
-        let limited: Observed | undefined;
-        for (let i = 0; i < 650 && !limited; i++) {
+        let denied: Observed | undefined;
+        for (let i = 0; i < 650 && !denied; i++) {
           const res = await observe(fetch(`${fresh.url}${P}`, { headers: headersOf(i) }));
-          if (res.kind === 'http' && res.status === 429) limited = res;
+          if (res.kind === 'http' && res.status === 429) denied = res;
         }
-        expect(limited, 'no 429 within 650 requests').toBeDefined();
-        expect(codeOf(limited!)).toBe(errors.builtin('rateLimited').code);
+        expect(denied, 'no 429 within 650 requests').toBeDefined();
+        expect(codeOf(denied!)).toBe(errors.builtin('rateLimited').code);
       } finally {
         await fresh.close();
+        rmSync(fresh.seed.recordings, { recursive: true, force: true });
       }
     });
   }
+
+  it('the chat handshake spends from the same per-address budget: made-up keys meet 429 at the upgrade', async () => {
+    const fresh = await start(0, { log: () => {}, ipRate: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          await new Promise<number>((resolve) => {
+            const ws = new WebSocket(`${fresh.url.replace('http', 'ws')}/v1/chat?project=bot&chat=x`, {
+              headers: { 'x-api-key': `key_fake_${i}` },
+            });
+            ws.on('unexpected-response', (_req, response) => resolve(response.statusCode ?? 0));
+            ws.on('open', () => resolve(101));
+            ws.on('error', () => resolve(0));
+          }),
+        );
+      expect(statuses).toContain(429);
+    } finally {
+      await fresh.close();
+      rmSync(fresh.seed.recordings, { recursive: true, force: true });
+    }
+  });
 });

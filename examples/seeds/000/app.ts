@@ -2,12 +2,15 @@
  * Seed 000: the voice-agent platform API of reference page 000 on node:http, with its chat over
  * WebSocket. Its flat envelope carries the correlation id of `X-PolyAI-Correlation-Id` as `error_id`.
  */
+
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { byHeader, byIp, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
+import { isSafeCorrelationId } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { Auth } from './auth.js';
@@ -66,6 +69,23 @@ export interface Seed {
   drain(): void;
 }
 
+const correlationHeader = 'x-polyai-correlation-id';
+
+/**
+ * Every response carries `X-PolyAI-Correlation-Id`, 2xx included (the page: "Every API response
+ * includes" it): the caller's when it is safe to echo, else a new one. The error layer reads it back from
+ * the request, so an error's `error_id` is the same id.
+ */
+function correlate(handler: (req: IncomingMessage, res: ServerResponse) => unknown) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const inbound = req.headers[correlationHeader];
+    const id = isSafeCorrelationId(inbound) ? inbound : randomUUID();
+    req.headers[correlationHeader] = id;
+    res.setHeader(correlationHeader, id);
+    return handler(req, res);
+  };
+}
+
 export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;
   const auth = new Auth(clock);
@@ -84,30 +104,31 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const nodeErrors = createNodeErrors({ ...settings, onError: logErrors(options.log) });
   // One budget per client address in front of authentication (what a caller without a valid key cannot
   // escape by rotating keys or forging X-Forwarded-For), and one per caller: its API key, or its token.
-  const limited = guard(
-    rateLimit({
-      policies: [
-        { name: 'address', key: byIp, limit: options.ipRate ?? 600, period: '1m' },
-        {
-          name: 'caller',
-          key: (request) => byHeader('x-api-key')(request) ?? byHeader('authorization')(request),
-          limit: options.rate ?? 600,
-          period: '1m',
-        },
-      ],
-    }),
-  );
+  const limiter = rateLimit({
+    policies: [
+      { name: 'address', key: byIp, limit: options.ipRate ?? 600, period: '1m' },
+      {
+        name: 'caller',
+        key: (request) => byHeader('x-api-key')(request) ?? byHeader('authorization')(request),
+        limit: options.rate ?? 600,
+        period: '1m',
+      },
+    ],
+  });
+  const limited = guard(limiter);
   let draining = false;
   const server = createServer(
-    nodeErrors(
-      limited((req, res) => {
-        if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
-        if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
-        return router.handle(req, res);
-      }),
+    correlate(
+      nodeErrors(
+        limited((req, res) => {
+          if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
+          if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
+          return router.handle(req, res);
+        }),
+      ),
     ),
-  );
-  const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000);
+  ).on('clientError', nodeErrors.clientError);
+  const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000, limiter);
   server.on('upgrade', chat.upgrade);
   return {
     server,

@@ -1,12 +1,14 @@
 /**
- * Who is calling: an `x-api-key` of a user, or a short-lived bearer token signed by the server. Users
- * carry a role; the routes ask for the permission they need.
+ * Who is calling: an `x-api-key` of a user, or a short-lived bearer token signed by the server. Keys are
+ * kept as SHA-256 digests; rotating a user's key revokes the old one (the page's "403 after key
+ * rotation") and every token issued before. Users carry a role; routes ask for the permission they need.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 
-export type Role = 'admin' | 'editor' | 'viewer' | 'external';
+export const roles = ['admin', 'editor', 'viewer', 'external'] as const;
+export type Role = (typeof roles)[number];
 
 export interface User {
   readonly id: string;
@@ -15,50 +17,84 @@ export interface User {
   /** May read and write the real-time configuration. */
   readonly realtime: boolean;
   deleted: boolean;
+  /** Bumped by each rotation or revocation: tokens of an older generation are revoked. */
+  generation: number;
 }
 
 /** What a route may ask of its caller. */
 export type Permission = 'read' | 'write' | 'deploy-live' | 'account' | 'realtime';
 
+const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
+const newKey = () => `key_${randomBytes(24).toString('base64url')}`;
+
 export class Auth {
   readonly #users = new Map<string, User>();
-  readonly #keys = new Map<string, string>();
-  readonly #revoked = new Set<string>();
+  /** Key digest → its user, and whether it was revoked (kept so that an old key answers 403, not 401). */
+  readonly #keys = new Map<string, { user: string; revoked: boolean }>();
+  readonly #revokedTokens = new Set<string>();
   readonly #secret = randomBytes(32);
 
   constructor(private readonly clock: Clock) {}
 
-  /** Adds a user with an API key; returns the key. */
-  addUser(user: Omit<User, 'deleted'>, key = `key_${randomBytes(12).toString('hex')}`): string {
-    this.#users.set(user.id, { ...user, deleted: false });
-    this.#keys.set(key, user.id);
-    return key;
+  /** Adds a user with a new API key (or `key`, from configuration); returns the user and the key. */
+  addUser(user: Omit<User, 'deleted' | 'generation' | 'id'>, key = newKey()): { user: User; key: string } {
+    const id = `usr_${randomBytes(6).toString('hex')}`;
+    const added: User = { ...user, id, deleted: false, generation: 0 };
+    this.#users.set(id, added);
+    this.#keys.set(digest(key), { user: id, revoked: false });
+    return { user: added, key };
   }
 
-  removeUser(id: string): void {
+  /** The user `id` of `account`; another account's user is as absent as one that never was. */
+  user(account: string, id: string): User {
     const user = this.#users.get(id);
-    if (user) user.deleted = true;
+    if (!user || user.deleted || user.account !== account) throw errors.builtin('notFound');
+    return user;
+  }
+
+  removeUser(user: User): void {
+    user.deleted = true;
+    this.revokeKeys(user);
+  }
+
+  /** Revokes every key and token of `user`; its old keys answer 403 from now on. */
+  revokeKeys(user: User): void {
+    for (const entry of this.#keys.values()) if (entry.user === user.id) entry.revoked = true;
+    user.generation++;
+  }
+
+  /** Revokes `user`'s keys and tokens and returns its new key. */
+  rotateKey(user: User): string {
+    this.revokeKeys(user);
+    const key = newKey();
+    this.#keys.set(digest(key), { user: user.id, revoked: false });
+    return key;
   }
 
   /** A bearer token for the key's user, valid `ttlMs`. */
   issueToken(user: User, ttlMs: number): string {
-    const payload = `${user.id}.${this.clock.now() + ttlMs}`;
+    const payload = `${user.id}.${user.generation}.${this.clock.now() + ttlMs}`;
     return `${payload}.${this.#sign(payload)}`;
   }
 
   revoke(token: string): void {
-    this.#revoked.add(token);
+    this.#revokedTokens.add(token);
   }
 
-  /** The caller of a request, or the page's 401 for why there is none. */
+  /** The caller of a request, or the page's 401 (or 403 for a revoked key) for why there is none. */
   authenticate(request: { headers: Readonly<Record<string, string | string[] | undefined>> }): User {
     const bearer = request.headers.authorization;
     if (typeof bearer === 'string' && bearer.startsWith('Bearer ')) return this.#fromToken(bearer.slice(7));
     const key = request.headers['x-api-key'];
     if (typeof key !== 'string' || key === '') throw errors.create('AUTH_USER_UNAUTHORISED');
-    const id = this.#keys.get(key);
-    if (id === undefined) throw errors.create('AUTH_USER_UNAUTHORISED');
-    return this.#live(id);
+    const entry = this.#keys.get(digest(key));
+    if (entry === undefined) throw errors.create('AUTH_USER_UNAUTHORISED');
+    const user = this.#live(entry.user);
+    if (entry.revoked)
+      throw errors.create('USER_ACCESS_FORBIDDEN', undefined, {
+        reason: 'the API key was revoked or rotated',
+      });
+    return user;
   }
 
   /** Raises the page's 403 when `user` lacks `permission`. */
@@ -84,16 +120,18 @@ export class Auth {
   }
 
   #fromToken(token: string): User {
-    const [id, expires, signature] = token.split('.');
-    if (id === undefined || expires === undefined || signature === undefined)
+    const [id, generation, expires, signature] = token.split('.');
+    if (id === undefined || generation === undefined || expires === undefined || signature === undefined)
       throw errors.create('AUTH_USER_INVALID_TOKEN');
-    const expected = Buffer.from(this.#sign(`${id}.${expires}`));
+    const expected = Buffer.from(this.#sign(`${id}.${generation}.${expires}`));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       throw errors.create('AUTH_USER_INVALID_TOKEN');
-    if (Number(expires) <= this.clock.now() || this.#revoked.has(token))
+    if (Number(expires) <= this.clock.now() || this.#revokedTokens.has(token))
       throw errors.create('AUTH_USER_INVALID_TOKEN');
-    return this.#live(id);
+    const user = this.#live(id);
+    if (Number(generation) !== user.generation) throw errors.create('AUTH_USER_INVALID_TOKEN');
+    return user;
   }
 
   #sign(payload: string): string {

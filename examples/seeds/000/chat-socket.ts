@@ -5,6 +5,7 @@
  * answering pings is cut off (it observes 1006).
  */
 
+import type { Guard } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
 import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
@@ -23,12 +24,21 @@ export function chatSocket(
   auth: Auth,
   handler: ErrorHandler,
   heartbeat: number,
+  limiter: Guard,
 ): WsErrors<ChatContext> {
   return createWsErrors<ChatContext>({
     errors: handler,
     event: format,
     path: '/v1/chat',
-    authenticate(request) {
+    async authenticate(request, raw) {
+      // The handshake spends from the same per-address and per-caller budgets as HTTP requests.
+      await limiter.check({
+        request: { ...request, ip: raw.socket.remoteAddress },
+        headers: new Map(),
+        onFinish: () => {},
+        body: () => undefined,
+        capture: () => {},
+      });
       const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
       auth.authorize(user, 'write');
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;

@@ -3,9 +3,18 @@
  * text, CSV imports), connectors' phone numbers, variants, the real-time configuration and test runs.
  */
 import { errors } from './catalog.js';
-import { csvHeader } from './csv.js';
+import { csvTable } from './csv.js';
+import { agentReply } from './domain.js';
 import { schemaProblems, valueProblems } from './json-schema.js';
-import { type Environment, environments, type PhoneNumber, type Project, type Variant } from './model.js';
+import {
+  type Draft,
+  type Environment,
+  environments,
+  type PhoneNumber,
+  type Project,
+  type TestCase,
+  type Variant,
+} from './model.js';
 
 const e164 = /^\+[1-9]\d{6,14}$/;
 
@@ -19,16 +28,15 @@ export function addTopic(project: Project, name: string, content: string): { nam
 }
 
 export function importTopics(project: Project, csv: string): { imported: number } {
-  const header = csvHeader(csv, ['topic', 'content']);
-  if ('problem' in header) {
-    if (header.problem === 'empty') throw errors.create('KNOWLEDGE_BASE_IMPORT_NO_CSV_FOUND');
+  const table = csvTable(csv, ['topic', 'content']);
+  if ('problem' in table) {
+    if (table.problem === 'empty') throw errors.create('KNOWLEDGE_BASE_IMPORT_NO_CSV_FOUND');
     throw errors.create('KNOWLEDGE_BASE_IMPORT_MISSING_COLUMNS');
   }
-  const topic = header.columns.indexOf('topic');
-  const content = header.columns.indexOf('content');
+  const topic = table.columns.indexOf('topic');
+  const content = table.columns.indexOf('content');
   let imported = 0;
-  for (const line of csv.split(/\r?\n/).slice(1)) {
-    const cells = line.split(',');
+  for (const cells of table.rows) {
     const name = cells[topic]?.trim();
     if (!name) continue;
     project.topics.set(name, { name, content: cells[content]?.trim() ?? '' });
@@ -61,19 +69,25 @@ export function importNumber(project: Project, number: string, connector: string
 
 // Variants
 
+/** Why `attributes` do not fit the project's attribute schema, or `undefined` when they do. */
+function attributeProblem(project: Project, attributes: Record<string, string>): string | undefined {
+  for (const [key, value] of Object.entries(attributes)) {
+    if (!Object.hasOwn(project.variantAttributes, key)) return `\`${key}\` is not a variant attribute`;
+    if (!project.variantAttributes[key]!.includes(value)) return `\`${value}\` is not a value of \`${key}\``;
+  }
+  return undefined;
+}
+
 export function createVariant(project: Project, name: string, attributes: Record<string, string>): Variant {
   if (project.variants.find((v) => v.name === name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
-  for (const [key, value] of Object.entries(attributes)) {
-    const allowed = project.variantAttributes[key];
-    if (!allowed?.includes(value)) throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR');
-  }
-  const isDefault = project.variants.rows.size === 0;
+  const problem = attributeProblem(project, attributes);
+  if (problem) throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, { cause: new Error(problem) });
   return project.variants.insert({
     id: project.variants.newId(),
     project: project.id,
     name,
     attributes,
-    isDefault,
+    isDefault: project.variants.rows.size === 0,
   });
 }
 
@@ -83,14 +97,44 @@ export function removeVariant(project: Project, id: string): void {
   project.variants.delete(id);
 }
 
-export function importVariants(_project: Project, csv: string): { imported: number } {
-  const header = csvHeader(csv, ['name']);
-  if ('problem' in header) {
-    if (header.problem === 'delimiter') throw errors.create('VariantsImportInvalidDelimiter');
-    if (header.problem === 'duplicate') throw errors.create('VariantImportDuplicateColumnsHttp');
+/**
+ * Imports variants from a CSV with a `name` column and one column per attribute (an empty cell leaves
+ * the attribute unset). All rows are checked before any is stored: one bad row stores nothing.
+ */
+export function importVariants(project: Project, csv: string): { imported: number; variants: Variant[] } {
+  const table = csvTable(csv, ['name']);
+  if ('problem' in table) {
+    if (table.problem === 'delimiter') throw errors.create('VariantsImportInvalidDelimiter');
+    if (table.problem === 'duplicate') throw errors.create('VariantImportDuplicateColumnsHttp');
     throw errors.create('VariantImportMissingColumnsHttp');
   }
-  return { imported: header.rows };
+  if (table.rows.length > 1000)
+    throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, {
+      cause: new Error('more than 1000 rows'),
+    });
+  const names = new Set(project.variants.list().map((v) => v.name));
+  const rows: { name: string; attributes: Record<string, string> }[] = [];
+  table.rows.forEach((cells, index) => {
+    const name = cells[table.columns.indexOf('name')]?.trim() ?? '';
+    const attributes: Record<string, string> = {};
+    table.columns.forEach((column, i) => {
+      const value = cells[i]?.trim() ?? '';
+      if (column !== 'name' && value !== '') attributes[column] = value;
+    });
+    const problem =
+      name === '' || name.length > 100
+        ? 'a variant needs a name of 1 to 100 characters'
+        : attributeProblem(project, attributes);
+    if (problem)
+      throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, {
+        cause: new Error(`row ${index + 2}: ${problem}`),
+      });
+    if (names.has(name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
+    names.add(name);
+    rows.push({ name, attributes });
+  });
+  const variants = rows.map(({ name, attributes }) => createVariant(project, name, attributes));
+  return { imported: variants.length, variants };
 }
 
 // Real-time configuration
@@ -115,9 +159,39 @@ export function setRealtimeValues(project: Project, environment: string | null, 
 
 // Test suite
 
-export function runTests(project: Project, ids: readonly string[] | undefined): { ran: number } {
+/** Adds or replaces a test case. */
+export function addTestCase(project: Project, testCase: TestCase): TestCase {
+  project.testCases.set(testCase.id, { ...testCase });
+  return testCase;
+}
+
+/** One test case's outcome: the agent's reply, and whether it contains what the case expects. */
+export interface TestResult {
+  readonly id: string;
+  readonly passed: boolean;
+  readonly reply: string;
+}
+
+/**
+ * Runs test cases (all, or those named) against a draft, as a chat would run it: the draft must
+ * auto-deploy, and each case's message gets the agent's reply.
+ */
+export function runTests(
+  project: Project,
+  ids: readonly string[] | undefined,
+  draft: (project: Project) => Draft,
+): { ran: number; passed: number; failed: number; draftId: string; results: TestResult[] } {
   if (project.testCases.size === 0) throw errors.create('NoTestCasesHttp');
   const missing = (ids ?? []).filter((id) => !project.testCases.has(id));
   if (missing.length > 0) throw errors.create('MissingTestCasesHttp');
-  return { ran: ids?.length ?? project.testCases.size };
+  const cases = ids
+    ? [...new Set(ids)].map((id) => project.testCases.get(id)!)
+    : [...project.testCases.values()];
+  const { id: draftId } = draft(project);
+  const results = cases.map(({ id, say, expect }) => {
+    const { reply } = agentReply(say);
+    return { id, passed: reply.includes(expect), reply };
+  });
+  const passed = results.filter((r) => r.passed).length;
+  return { ran: results.length, passed, failed: results.length - passed, draftId, results };
 }

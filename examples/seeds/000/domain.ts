@@ -37,6 +37,12 @@ const similar = (a: string, b: string) => {
   return a.slice(i + 1) === b.slice(i + 1) || a.slice(i) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i);
 };
 
+/** The agent's answer to one user message: an echo, and a goodbye ends the conversation. */
+export function agentReply(text: string): { reply: string; ended: boolean } {
+  const ended = /\b(bye|goodbye)\b/i.test(text);
+  return { reply: ended ? 'Goodbye!' : `You said: ${text}`, ended };
+}
+
 export class Platform {
   readonly accounts = new Map<string, { id: string }>();
   /** Each account's projects: a project id is unique within its account only. */
@@ -94,11 +100,12 @@ export class Platform {
       topics: new Map(),
       connectors: new Table(() => errors.create('CONNECTORS_NOT_FOUND'), 'con_'),
       phoneNumbers: new Table(() => errors.create('PHONE_NUMBERS_NOT_FOUND')),
-      variants: new Table(() => errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR'), 'var_'),
+      // The page has no code of its own for a missing variant: the standard 404.
+      variants: new Table(() => errors.builtin('notFound'), 'var_'),
       variantAttributes: { language: ['en', 'fr', 'de'], tone: ['formal', 'casual'] },
       realtime: { schema: undefined, values: {} },
       smsTemplates: new Table(() => errors.create('SMS_TEMPLATE_NOT_FOUND'), 'sms_'),
-      testCases: new Set(),
+      testCases: new Map(),
     });
   }
 
@@ -131,15 +138,29 @@ export class Platform {
     });
   }
 
-  startChat(project: Project, draftId: string): Chat {
-    const draft = project.drafts.get(draftId);
+  /** What keeps a draft from deploying: the problems of each of its functions. */
+  draftProblems(project: Project, draft: Draft): string[] {
+    const problems: string[] = [];
     for (const fnId of draft.functions) {
       const fn = project.functions.get(fnId);
-      if (deploymentProblems(fn.code).length > 0)
-        throw errors.create('CHAT_DRAFT_DEPLOYMENT_FAILED', undefined, {
-          cause: new Error(`function ${fn.name}: ${deploymentProblems(fn.code).join('; ')}`),
-        });
+      for (const problem of deploymentProblems(fn.code)) problems.push(`function ${fn.name}: ${problem}`);
     }
+    return problems;
+  }
+
+  /** Checks `draftId` deploys to the sandbox, as a chat does before it starts. */
+  autoDeploy(project: Project, draftId: string): Draft {
+    const draft = project.drafts.get(draftId);
+    const problems = this.draftProblems(project, draft);
+    if (problems.length > 0)
+      throw errors.create('CHAT_DRAFT_DEPLOYMENT_FAILED', undefined, {
+        cause: new Error(problems.join('; ')),
+      });
+    return draft;
+  }
+
+  startChat(project: Project, draftId: string): Chat {
+    const draft = this.autoDeploy(project, draftId);
     return project.chats.insert({
       id: project.chats.newId(),
       project: project.id,
@@ -166,8 +187,7 @@ export class Platform {
     const chat = this.openChat(project, id);
     chat.lastActivity = this.clock.now();
     chat.messages.push({ from: 'user', text });
-    const ended = /\b(bye|goodbye)\b/i.test(text);
-    const reply = ended ? 'Goodbye!' : `You said: ${text}`;
+    const { reply, ended } = agentReply(text);
     chat.messages.push({ from: 'agent', text: reply });
     if (ended) chat.ended = true;
     return { reply, ended };
@@ -176,7 +196,16 @@ export class Platform {
   // Deployments: sandbox → pre-release → live, one version per environment.
 
   deploy(project: Project, environment: Environment, draftId: string, version: string): Deployment {
-    project.drafts.get(draftId);
+    const draft = project.drafts.rows.get(draftId);
+    if (!draft)
+      throw errors.create('DEPLOYMENTS_VALIDATION_FAILED', undefined, {
+        fieldErrors: [{ pointer: '/draftId', detail: 'No draft of this project has this id.' }],
+      });
+    const problems = this.draftProblems(project, draft);
+    if (problems.length > 0)
+      throw errors.create('FUNCTIONS_DEPLOYMENT_HAS_ERRORS', undefined, {
+        cause: new Error(problems.join('; ')),
+      });
     const current = project.deployments.find((d) => d.environment === environment && d.draft === draftId);
     if (current && current.version === version)
       throw errors.create('DEPLOYMENTS_ENVIRONMENT_ALREADY_PUBLISHED');

@@ -64,9 +64,10 @@ export function valueProblems(
   if (actual === 'object') {
     const object = value as Record<string, unknown>;
     for (const name of schema.required ?? [])
-      if (!(name in object)) problems.push({ pointer: `${pointer}/${name}`, detail: 'Required' });
+      if (!Object.hasOwn(object, name)) problems.push({ pointer: `${pointer}/${name}`, detail: 'Required' });
     for (const [name, sub] of Object.entries(schema.properties ?? {}))
-      if (name in object) problems.push(...valueProblems(sub, object[name], `${pointer}/${name}`));
+      if (Object.hasOwn(object, name))
+        problems.push(...valueProblems(sub, object[name], `${pointer}/${name}`));
   }
   if (actual === 'array' && schema.items)
     (value as unknown[]).forEach((item, i) => {

@@ -64,6 +64,13 @@ export interface Variant {
   isDefault: boolean;
 }
 
+/** A test case: what the user says, and what the agent's reply must contain. */
+export interface TestCase {
+  id: string;
+  say: string;
+  expect: string;
+}
+
 export interface Project {
   id: string;
   account: string;
@@ -81,5 +88,5 @@ export interface Project {
   variantAttributes: Record<string, readonly string[]>;
   realtime: { schema: Record<string, unknown> | undefined; values: Partial<Record<Environment, unknown>> };
   smsTemplates: Table<{ id: string; body: string }>;
-  testCases: Set<string>;
+  testCases: Map<string, TestCase>;
 }

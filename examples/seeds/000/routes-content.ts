@@ -15,7 +15,7 @@ const refusedUrl = (cause: Error) =>
     cause,
   });
 
-export function contentRoutes(router: Router, { project, body, csv, options }: Kit): Router {
+export function contentRoutes(router: Router, { platform, project, body, csv, options }: Kit): Router {
   const p = '/v1/projects/:project';
   return router
     .post(`${p}/knowledge-base/topics`, async (req, res, { params }) => {
@@ -66,6 +66,9 @@ export function contentRoutes(router: Router, { project, body, csv, options }: K
       const input = await body(req, schemas.variant);
       created(res, content.createVariant(found, input.name, input.attributes));
     })
+    .get(`${p}/variants`, (req, _res, { params }) => ({
+      variants: project(req, params.project!).variants.list(),
+    }))
     .delete(`${p}/variants/:id`, (req, res, { params }) => {
       content.removeVariant(project(req, params.project!, 'write'), params.id!);
       res.writeHead(204).end();
@@ -100,12 +103,16 @@ export function contentRoutes(router: Router, { project, body, csv, options }: K
     )
     .post(`${p}/test-cases`, async (req, res, { params }) => {
       const found = project(req, params.project!, 'write');
-      const { id } = await body(req, schemas.testCase);
-      found.testCases.add(id);
-      created(res, { id });
+      created(res, content.addTestCase(found, await body(req, schemas.testCase)));
     })
     .post(`${p}/test-runs`, async (req, _res, { params }) => {
       const found = project(req, params.project!, 'write');
-      return content.runTests(found, (await body(req, schemas.testRun)).testCaseIds);
+      const { testCaseIds, draftId } = await body(req, schemas.testRun);
+      return content.runTests(found, testCaseIds, (p) => {
+        // The draft named, else the newest one: it must deploy, as a chat's must.
+        const id = draftId ?? p.drafts.list().at(-1)?.id;
+        if (id === undefined) throw errors.create('CHAT_DRAFT_NOT_EXIST');
+        return platform.autoDeploy(p, id);
+      });
     });
 }

@@ -2,68 +2,40 @@
 import { createRouter, type Router } from 'faultline/node';
 import type { Auth } from './auth.js';
 import { errors } from './catalog.js';
+import { listConversations } from './conversations.js';
 import type { Platform } from './domain.js';
 import { created, expectType, readBytes } from './http.js';
 import { kit, type RouteOptions } from './kit.js';
 import { environments } from './model.js';
 import { isWave } from './recordings.js';
+import { accountRoutes } from './routes-accounts.js';
 import { contentRoutes } from './routes-content.js';
 import { schemas } from './schemas.js';
 
 export type { RouteOptions } from './kit.js';
 
-const filterField = /^(channel|startedAt):(eq|gt|lt):[\w.-]+$/;
-const sortFields = new Set(['startedAt', '-startedAt', 'channel', '-channel']);
-
 /** Builds the router of the platform API. */
 export function routes(platform: Platform, auth: Auth, options: RouteOptions): Router {
   const k = kit(platform, auth, options);
-  const { caller, project, body } = k;
+  const { project, body } = k;
   const p = '/v1/projects/:project';
 
-  const router = createRouter()
-    .get('/v1/health', () => ({ ok: true }))
-    .post('/v1/auth/tokens', async (req, res) => {
-      const user = caller(req, 'read');
-      const { ttlSeconds } = await body(req, schemas.token);
-      created(res, { token: auth.issueToken(user, ttlSeconds * 1000), expiresIn: ttlSeconds });
-    })
-    .delete('/v1/auth/tokens/current', (req, res) => {
-      caller(req, 'read');
-      auth.revoke(String(req.headers.authorization ?? '').slice(7));
-      res.writeHead(204).end();
-    })
-    .post('/v1/accounts', async (req, res) => {
-      caller(req, 'account');
-      created(res, platform.createAccount((await body(req, schemas.account)).id));
-    })
-    .get('/v1/accounts/:account', (req, _res, { params }) => {
-      // Another account is as absent as one that does not exist: no answer tells them apart.
-      const user = caller(req, 'read');
-      if (params.account !== user.account) throw errors.create('ACCOUNT_NOT_FOUND');
-      return platform.account(params.account);
-    })
-    .post('/v1/accounts/:account/projects', async (req, res, { params }) => {
-      const user = caller(req, 'read');
-      if (params.account !== user.account) throw errors.create('ACCOUNT_NOT_FOUND');
-      auth.authorize(user, 'account');
-      const { id } = await body(req, schemas.project);
-      const made = platform.createProject(user.account, id);
-      created(res, { id: made.id, account: made.account });
-    })
+  const router = accountRoutes(
+    createRouter().get('/v1/health', () => ({ ok: true })),
+    k,
+  )
     .get(p, (req, _res, { params }) => {
       const found = project(req, params.project!);
       return { id: found.id, account: found.account };
     })
     .get(`${p}/conversations`, (req, _res, { params, url }) => {
       const found = project(req, params.project!);
-      const filter = url.searchParams.get('filter');
-      const sort = url.searchParams.get('sort');
-      if (filter !== null && !filter.split(',').every((part) => filterField.test(part)))
-        throw errors.create('GET_CONVERSATIONS_FILTER_PARSE_ERROR');
-      if (sort !== null && !sortFields.has(sort))
-        throw errors.create('GET_CONVERSATIONS_INVALID_SORT_PARAMETER');
-      return { conversations: found.conversations.list().map(({ id, channel }) => ({ id, channel })) };
+      const listed = listConversations(
+        found.conversations.list(),
+        url.searchParams.get('filter'),
+        url.searchParams.get('sort'),
+      );
+      return { conversations: listed.map(({ id, channel, startedAt }) => ({ id, channel, startedAt })) };
     })
     .post(`${p}/conversations`, async (req, res, { params }) => {
       const found = project(req, params.project!, 'write');

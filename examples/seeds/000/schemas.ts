@@ -1,5 +1,6 @@
 /** The request bodies of the platform API. */
 import * as z from 'zod';
+import { roles } from './auth.js';
 
 const name = z.string().min(1).max(100);
 
@@ -7,6 +8,7 @@ export const schemas = {
   token: z.object({ ttlSeconds: z.number().int().min(1).max(86_400).default(3600) }),
   account: z.object({ id: z.string().min(1).max(64) }),
   project: z.object({ id: z.string().min(1).max(64) }),
+  user: z.object({ role: z.enum(roles), realtime: z.boolean().default(false) }),
   conversation: z.object({ channel: z.enum(['voice', 'chat', 'sms']) }),
   draft: z.object({ functions: z.array(z.string()).max(100).default([]) }),
   chat: z.object({ draftId: z.string().min(1) }),
@@ -23,6 +25,9 @@ export const schemas = {
   rtSchema: z.object({ schema: z.unknown() }),
   rtValues: z.object({ values: z.unknown() }),
   sms: z.object({ body: z.string().min(1).max(1600) }),
-  testCase: z.object({ id: name }),
-  testRun: z.object({ testCaseIds: z.array(z.string()).max(1000).optional() }),
+  testCase: z.object({ id: name, say: z.string().min(1).max(4000), expect: z.string().max(4000) }),
+  testRun: z.object({
+    testCaseIds: z.array(z.string()).max(1000).optional(),
+    draftId: z.string().min(1).optional(),
+  }),
 };

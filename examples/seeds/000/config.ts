@@ -1,0 +1,74 @@
+/**
+ * Seed 000 configured from the environment, as `server.ts` starts it. Every timeout the page states has
+ * the page's value by default and can be shortened, so that a test reaches it in seconds.
+ */
+import type { SeedOptions } from './app.js';
+
+/** The environment variables seed 000 reads, with what each sets. */
+export const variables = {
+  PORT: 'the port (0: a free one) @default 3000',
+  SEED_000_ADMIN_KEY: 'the demo admin’s API key @default generated at start and printed',
+  SEED_000_UPSTREAMS: 'comma-separated origins a connector may reach whatever their address @default none',
+  SEED_000_FUNCTION_RUNNER_URL: 'the isolated service that runs functions @default none: run answers 501',
+  SEED_000_FUNCTION_TIMEOUT_MS: 'how long a function run may take @default 5000',
+  SEED_000_CONNECTOR_TIMEOUT_MS: 'how long a connector test may take @default 2000',
+  SEED_000_CHAT_TIMEOUT_MS: 'idle time after which a chat times out @default 600000 (10 minutes)',
+  SEED_000_READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
+  SEED_000_HEARTBEAT_MS: 'the chat WebSocket ping interval; a missed pong cuts the client off @default 30000',
+  SEED_000_RATE_PER_KEY: 'requests per minute per API key or token @default 600',
+  SEED_000_RATE_PER_IP: 'requests per minute per client address, before authentication @default 600',
+  SEED_000_RECORDINGS_DIR: 'the folder recordings are kept in @default a new temporary folder',
+  SEED_000_DRAIN_GRACE_MS:
+    'after SIGTERM, how long requests are answered 503 before the server closes @default 5000',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function count(env: Env, name: keyof typeof variables): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer, not "${text}"`);
+  return value;
+}
+
+function url(env: Env, name: keyof typeof variables): URL | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  try {
+    const parsed = new URL(text);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed;
+  } catch {}
+  throw new TypeError(`${name} must be an http(s) URL, not "${text}"`);
+}
+
+/** The options of seed 000 from `env`; throws on a value it cannot use, naming the variable. */
+export function optionsFromEnv(env: Env): SeedOptions & { port: number; drainGrace: number } {
+  const upstreams = (env.SEED_000_UPSTREAMS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => url({ SEED_000_UPSTREAMS: origin }, 'SEED_000_UPSTREAMS')!.origin);
+  const runner = url(env, 'SEED_000_FUNCTION_RUNNER_URL');
+  const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError(`PORT must be a port, not "${env.PORT}"`);
+  const set = <K extends keyof SeedOptions>(key: K, value: SeedOptions[K] | undefined) =>
+    value === undefined ? {} : { [key]: value };
+  return {
+    port,
+    drainGrace: count(env, 'SEED_000_DRAIN_GRACE_MS') ?? 5000,
+    upstreams,
+    ...(runner
+      ? { runner: { url: runner.href, timeoutMs: count(env, 'SEED_000_FUNCTION_TIMEOUT_MS') ?? 5000 } }
+      : {}),
+    ...set('connectorTimeout', count(env, 'SEED_000_CONNECTOR_TIMEOUT_MS')),
+    ...set('chatTimeoutMs', count(env, 'SEED_000_CHAT_TIMEOUT_MS')),
+    ...set('readTimeout', count(env, 'SEED_000_READ_TIMEOUT_MS')),
+    ...set('heartbeat', count(env, 'SEED_000_HEARTBEAT_MS')),
+    ...set('rate', count(env, 'SEED_000_RATE_PER_KEY')),
+    ...set('ipRate', count(env, 'SEED_000_RATE_PER_IP')),
+    ...set('recordings', env.SEED_000_RECORDINGS_DIR || undefined),
+  };
+}
