@@ -41,8 +41,28 @@ const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string()
 // byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
 const appIdOf = byHeader('X-App-ID');
 const apiKeyOf = byHeader('X-API-Key');
-const mediaCommand = /^\/v1\/sessions\/([^/]+)\/commands\/(?:play|record)$/;
 const apiPath = /^\/v1(?:[/?#]|$)/;
+
+/**
+ * The session of a media command (play, record), its segments decoded as the router decodes them: a
+ * percent-encoded `pl%61y` or a query string is the same command, and cools down alike.
+ */
+function mediaSessionOf(url: string | undefined): string | undefined {
+  const segments = (url ?? '').replace(/[?#].*$/s, '').split('/');
+  if (
+    segments.length !== 6 ||
+    segments[1] !== 'v1' ||
+    segments[2] !== 'sessions' ||
+    segments[4] !== 'commands'
+  )
+    return undefined;
+  try {
+    const command = decodeURIComponent(segments[5]!);
+    return command === 'play' || command === 'record' ? decodeURIComponent(segments[3]!) : undefined;
+  } catch {
+    return undefined; // Not a route the router matches: it answers 404.
+  }
+}
 
 // Replays go only to the caller presenting the same app and key (hashed: keys never reach the store).
 function tenantOf(request: GuardRequest): string {
@@ -100,7 +120,11 @@ function demoGuards(store: Store, apps: Readonly<Record<string, string>>) {
       quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
       cooldown({
         store,
-        key: (r) => mediaCommand.exec(r.url ?? '')?.[1],
+        // Per app and session: one app's commands never cool down another's.
+        key: (r) => {
+          const session = mediaSessionOf(r.url);
+          return session === undefined ? undefined : `${appIdOf(r)}:${session}`;
+        },
         group: 'media',
         interval: '1s',
       }),

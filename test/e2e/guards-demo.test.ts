@@ -64,6 +64,9 @@ describe('the demo guards', () => {
     const cooling = await post(`${url}/v1/sessions/${id}/commands/play`, play);
     expect(cooling.status).toBe(429);
     expect(cooling.headers.get('retry-after')).toBe('1');
+    // A query string or a percent-encoded segment names the same command: neither skips the cooldown.
+    expect((await post(`${url}/v1/sessions/${id}/commands/play?again=1`, play)).status).toBe(429);
+    expect((await post(`${url}/v1/sessions/${id}/commands/pl%61y`, play)).status).toBe(429);
     await close(demo.server);
   });
 
