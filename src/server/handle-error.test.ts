@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Boom from '@hapi/boom';
 import { type } from 'arktype';
 import { ApiError, defineErrors } from 'faultline';
 import { envelope, field } from 'faultline/format';
+import { createNodeErrors } from 'faultline/node';
 import {
   createErrorHandler,
   type ErrorEvent,
@@ -368,7 +371,7 @@ describe('unexpected errors', () => {
     }
   });
 
-  it('logs to a pino-style logger, and onError: false silences the log', () => {
+  it('logs to a pino-style logger, and logger: false silences the log', () => {
     const records: unknown[][] = [];
     const logger = { error: (...args: unknown[]) => records.push(args) };
     createErrorHandler({ logger }).handle(new Error('x'));
@@ -376,12 +379,77 @@ describe('unexpected errors', () => {
     expect(records[0]![0]).toMatchObject({ code: 'INTERNAL_ERROR', message: 'x', err: expect.any(Error) });
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      createErrorHandler({ onError: false }).handle(new Error('x'));
-      createErrorHandler({ onError: false, logger }).handle(new Error('x'));
+      createErrorHandler({ logger: false }).handle(new Error('x'));
       expect(spy).not.toHaveBeenCalled();
       expect(records).toHaveLength(1);
     } finally {
       spy.mockRestore();
+    }
+  });
+});
+
+describe('onError and the log', () => {
+  const unexpected = () => new Error('disk full');
+
+  function logged(options: Parameters<typeof createErrorHandler>[0]) {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      createErrorHandler({ catalog, ...options }).handle(unexpected());
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('an onError hook is called and the default log still writes its line (they are independent)', () => {
+    const seen: ErrorEvent[] = [];
+    expect(logged({ onError: (event) => seen.push(event) })).toBe(1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.thrown).toBeInstanceOf(Error);
+  });
+
+  it('logger: false silences the log and leaves the hook', () => {
+    const seen: ErrorEvent[] = [];
+    expect(logged({ onError: (event) => seen.push(event), logger: false })).toBe(0);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a logger receives the record whether or not there is a hook', () => {
+    for (const onError of [undefined, () => {}, false as const]) {
+      const records: unknown[] = [];
+      const logger = { error: (record: unknown) => records.push(record) };
+      expect(logged({ logger, ...(onError === undefined ? {} : { onError }) })).toBe(0);
+      expect(records).toHaveLength(1);
+    }
+  });
+
+  it('onError: false, as in earlier releases, still silences the default log when no logger is given', () => {
+    expect(logged({ onError: false })).toBe(0);
+  });
+
+  it('through faultline/node: a hook and the stderr line for one unexpected error', async () => {
+    const seen: ErrorEvent[] = [];
+    const wrap = createNodeErrors({ catalog, onError: (event) => seen.push(event) });
+    const server = createServer(
+      wrap(() => {
+        throw unexpected();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/boom`);
+      expect(response.status).toBe(500);
+      expect(await response.text()).not.toContain('disk full');
+      expect(seen).toHaveLength(1);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const line = JSON.parse(String(spy.mock.calls[0]![0]));
+      expect(line).toMatchObject({ message: 'disk full', correlationId: seen[0]!.correlationId });
+    } finally {
+      spy.mockRestore();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

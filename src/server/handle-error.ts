@@ -43,17 +43,18 @@ export interface ErrorHandlerOptions {
   instance?: 'path' | 'none' | ((request: RequestView) => string | undefined);
   /**
    * Called with every error answered, for logs and metrics; its own failures are swallowed. The original
-   * thrown value, its message, stack and cause are here and nowhere on the wire. Without it, unexpected
-   * errors (answered 5xx, not thrown as catalog errors) are logged once; `false` silences that log.
-   * @default undefined (unexpected errors logged to `logger`)
+   * thrown value, its message, stack and cause are here and nowhere on the wire. A hook does not change
+   * the log of unexpected errors (see `logger`). `false`, from earlier releases, is no hook and, without a
+   * `logger`, no log: prefer `logger: false`.
+   * @default undefined (no hook)
    */
   onError?: ((event: ErrorEvent) => void) | false;
   /**
-   * Where unexpected errors are logged: a pino-style logger (`error(object, message)`). Given, it is
-   * used even beside an `onError` hook.
+   * Where unexpected errors (answered 5xx, not thrown as catalog errors) are logged, once each: a
+   * pino-style logger (`error(object, message)`), or `false` for no log. Independent of `onError`.
    * @default one JSON line on stderr per unexpected error
    */
-  logger?: ErrorLogger;
+  logger?: ErrorLogger | false;
 }
 
 /** An error answer, ready for any framework to send. */
@@ -108,8 +109,10 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
           : instanceOption,
   });
   const onError = options.onError || undefined;
-  const logger = options.onError === false ? undefined : options.logger;
-  const logDefault = options.onError === undefined || logger !== undefined;
+  // A given logger always logs; without one, stderr does, unless the log is off (`logger: false`, or the
+  // `onError: false` of earlier releases).
+  const logger = options.logger || undefined;
+  const logDefault = logger !== undefined || (options.logger === undefined && options.onError !== false);
   const emptyRequest: RequestView = {};
 
   function report(error: ApiError, thrown: unknown, request: RequestView): void {
