@@ -36,12 +36,16 @@ async function runWithOutput(
   return { url: `http://127.0.0.1:${port}`, output };
 }
 
+/** Seed 000's admin key, given by its environment: the seed makes one at start without it. */
+const adminKey000 = 'start-test-admin-key-000';
+const envOf: Record<string, Record<string, string>> = { '000': { SEED_000_ADMIN_KEY: adminKey000 } };
+
 const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
   [
     '000',
     (url) =>
       fetch(`${url}/v1/projects/support-bot/conversations/nope`, {
-        headers: { 'x-api-key': 'demo-key', 'x-polyai-correlation-id': 'start-1' },
+        headers: { 'x-api-key': adminKey000, 'x-polyai-correlation-id': 'start-1' },
       }),
     404,
     {
@@ -80,6 +84,44 @@ const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
 ];
 
 describe('the seed servers, started as documented', () => {
+  it('seed 001 accepts no connector token written in the repository: its demo token is made at start and printed', {
+    timeout: 90_000,
+  }, async () => {
+    const { url, output } = await runWithOutput('001');
+    const printed = /X-Token: (ct_[0-9a-f]{32})'/.exec(output)?.[1];
+    expect(printed, output).toBeDefined();
+    const ask = (token: string) =>
+      fetch(`${url}/api/v1/access-token`, {
+        method: 'POST',
+        headers: { 'x-token': token, 'x-host': 'app.example.com' },
+      });
+    expect((await ask('ct_demo_connector_token')).status).toBe(401);
+    expect((await ask(printed!)).status).toBe(200);
+  });
+
+  it.each([
+    ['002', '/api/auth/login'],
+    ['004', '/auth/login'],
+  ])(
+    'seed %s accepts no owner password written in the repository: it is made at start and printed',
+    {
+      timeout: 90_000,
+    },
+    async (seed, path) => {
+      const { url, output } = await runWithOutput(seed);
+      const printed = /owner@example\.com signs in with password (\S+)/.exec(output)?.[1];
+      expect(printed, output).toBeDefined();
+      const login = (password: string) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'owner@example.com', password }),
+        });
+      expect((await login('correct horse battery')).status).toBe(401);
+      expect((await login(printed!)).status).toBe(200);
+    },
+  );
+
   it('seed 003 accepts no key written in the repository: its demo key is made at start and printed', {
     timeout: 90_000,
   }, async () => {
@@ -96,7 +138,7 @@ describe('the seed servers, started as documented', () => {
     'seed %s starts with npx tsx on PORT and answers a documented error',
     { timeout: 90_000 },
     async (seed, request, status, body) => {
-      const url = await run(seed);
+      const url = await run(seed, envOf[seed]);
       const res = await request(url);
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual(body);
