@@ -5,6 +5,7 @@ import { createApp as express } from '../../examples/adapters/express.js';
 import { createApp as fastify } from '../../examples/adapters/fastify.js';
 import { createApp as hono } from '../../examples/adapters/hono.js';
 import { createApp as node } from '../../examples/adapters/node.js';
+import { bodyApps } from '../helpers/body-apps.js';
 import { close, listen } from '../helpers/http.js';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
 import { freePort, type Started, startCommand } from '../helpers/spawn.js';
@@ -67,6 +68,28 @@ describe('framing attack: malformed chunked framing after a request was dispatch
       }
     },
   );
+});
+
+describe("framing attack: broken framing under the frameworks' own body parsers", () => {
+  it('body-parser, Fastify and Hono parsers: the request still gets the catalog 400 (nginx: nothing is dropped without an answer while the socket can carry one)', async () => {
+    const chunks = [head().replace('/echo', '/native'), firstChunk, 'zz\r\n'];
+    for (const [name, make] of Object.entries(bodyApps)) {
+      const app = await make();
+      const base = await listen(app.native);
+      try {
+        const answer = await sendRaw(base, chunks).catch((error: Error) => {
+          throw new Error(`${name}: ${error.message}`);
+        });
+        expect({ name, status: answer.status }).toEqual({ name, status: 400 });
+        expect(answer.headers['content-type'], name).toBe('application/problem+json');
+        expect(answer.headers.connection, name).toBe('close');
+        expect(app.seen, `${name}: the handler ran`).toEqual([]);
+      } finally {
+        await close(app.native);
+        if (app.server !== app.native) await close(app.server);
+      }
+    }
+  });
 });
 
 /** Every status line the server writes on one connection, until it closes it; bounded by `timeoutMs`. */

@@ -4,6 +4,7 @@ import { standardErrors } from '../../catalog/standard-errors.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import { clientErrorAnswer } from '../../server/routing.js';
 import { isLingering } from './linger.js';
+import { sendError } from './sink.js';
 
 // Node's own fields on a server socket: the response in flight, and the parser with the request it reads.
 type ServerSocket = Socket & {
@@ -11,6 +12,11 @@ type ServerSocket = Socket & {
   parser?: { incoming?: IncomingMessage | null } | null;
   [framingFailed]?: true;
 };
+
+// How long the handler of a request whose body failed has to answer before the 400 is sent for it. A
+// reader answers at once; some wait for the request to finish first (body-parser's `express.json()`
+// waits for the connection to close), and the answer must not wait for a client that will not close.
+const answerGrace = 1000;
 
 // Marks a socket whose request body could not be framed: its parser stays failed, and every later byte
 // raises the same error again.
@@ -84,14 +90,19 @@ export function clientErrorListener(
       socket[framingFailed] = true;
       // Whatever answers, the connection closes after it: the parser cannot read a next request.
       const response = socket._httpMessage;
-      if (response?.req === req) response.shouldKeepAlive = false;
-      failBody(
-        req,
-        standardErrors.builtin('badRequest', undefined, {
-          message: 'The request body is malformed.',
-          cause: error,
-        }),
-      );
+      const malformed = standardErrors.builtin('badRequest', undefined, {
+        message: 'The request body is malformed.',
+        cause: error,
+      });
+      failBody(req, malformed);
+      if (response?.req === req) {
+        response.shouldKeepAlive = false;
+        const timer = setTimeout(() => {
+          if (!response.headersSent && !response.destroyed) sendError(errors, malformed, req, response);
+        }, answerGrace);
+        timer.unref();
+        response.once('close', () => clearTimeout(timer));
+      }
       return;
     }
     const inFlight = socket._httpMessage;
