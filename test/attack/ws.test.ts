@@ -13,6 +13,18 @@ import { isSendableCloseCode, type RawClient, rawConnect } from '../helpers/ws-r
 const MiB = 1024 * 1024;
 const tiny = Buffer.from([1, 2]);
 
+/** Ends a raw client politely and waits (10 s at most) for the TCP connection to close. */
+async function finish(client: RawClient): Promise<void> {
+  client.socket.resume();
+  client.closeFrame();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.ended, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
+  client.socket.destroy();
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 describe('slow readers', () => {
   it('slow-reader flood of 2-byte binary frames: the process lives and the socket is terminated (ws: a socket past its send bound is closed, never buffered without end)', async () => {
     const target = await startTarget('default');
@@ -54,6 +66,29 @@ describe('slow readers', () => {
       expect(demo.alive(), demo.stderr()).toBe(true);
     } finally {
       demo.stop();
+    }
+  }, 60_000);
+});
+
+describe('a store that does not answer', () => {
+  it('verdicts pending on a stalled store pause reading instead of holding every message (ws: a receiver that cannot keep up stops reading)', async () => {
+    const target = await startTarget('stalled');
+    try {
+      const before = await target.stats();
+      const client = await rawConnect(target.port, '/?key=stalled');
+      // 64 MiB of valid messages: more than the kernel buffers of a loopback socket hold.
+      const message = Buffer.from(JSON.stringify({ type: 'note', pad: 'x'.repeat(32 * 1024) }));
+      for (let i = 0; i < 2000; i++) client.send(1, message);
+      // Until the client has written everything, or has been held back for 5 s.
+      for (let i = 0; i < 250 && client.socket.writableLength > 0; i++) await sleep(20);
+      const held = await target.stats();
+      expect(held.heapUsed - before.heapUsed).toBeLessThan(16 * MiB);
+      const { released } = JSON.parse(await target.ask('release'));
+      expect(released).toBeGreaterThan(0);
+      await finish(client);
+      expect(target.alive(), target.stderr()).toBe(true);
+    } finally {
+      target.stop();
     }
   }, 60_000);
 });
@@ -106,18 +141,6 @@ describe('amplification: error events obey the message rate', () => {
     }
   }, 60_000);
 });
-
-/** Ends a raw client politely and waits (10 s at most) for the TCP connection to close. */
-async function finish(client: RawClient): Promise<void> {
-  client.socket.resume();
-  client.closeFrame();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([client.ended, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-  clearTimeout(timer);
-  client.socket.destroy();
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('frames and close codes', () => {
   let fuzz: Target;

@@ -1,11 +1,12 @@
 // A WebSocket endpoint in a process of its own, for attacks that may crash it: the parent watches it
 // live or die. argv[2] names a preset. It prints `{"port":…}` once listening, then answers each `stats`
 // line on stdin with one JSON line: frames and bytes handed to `ws`, open connections, the largest send
-// buffer seen, and memory after a collection.
+// buffer seen, and memory after a collection; `release` lets the `stalled` preset's store answer.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { defineErrors } from 'faultline';
+import type { Guard } from 'faultline/guards';
 import type { RequestView } from 'faultline/server';
 import { createWsErrors, type WsErrorsOptions, wsDefinitions } from 'faultline/ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -21,6 +22,17 @@ const catalog = defineErrors({
 const byQueryKey = (request: RequestView) => ({
   key: new URL(request.url ?? '/', 'http://x').searchParams.get('key') ?? undefined,
 });
+
+// Verdicts waiting for `release`: after it, every check answers at once.
+let waiting: (() => void)[] | undefined = [];
+const stalledStore: Guard = {
+  kind: 'stalled',
+  check: () =>
+    new Promise<undefined>((resolve) => {
+      if (waiting) waiting.push(() => resolve(undefined));
+      else resolve(undefined);
+    }),
+};
 
 const kilobyte = JSON.stringify({ type: 'fill', data: 'x'.repeat(1000) });
 
@@ -44,6 +56,13 @@ const presets: Record<string, () => WsErrorsOptions<unknown>> = {
     const open = fuzzOpen();
     return { ...open, limits: { ...open.limits, rate: { limit: 200, over: 'event', closeAfter: 400 } } };
   },
+  // A rate whose store never answers until the parent says `release`: every verdict is pending.
+  stalled: () => ({
+    errors: { catalog, onError: () => {} },
+    authenticate: byQueryKey,
+    on: { note: () => {} },
+    limits: { heartbeat: false, rate: { guard: stalledStore, over: 'drop' } },
+  }),
   // The fuzz endpoint with no message rate: only the send bounds stand between a flood and memory.
   'fuzz-open': () => fuzzOpen(),
 };
@@ -124,6 +143,13 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === 'release') {
+    const released = waiting ?? [];
+    waiting = undefined;
+    for (const resolve of released) resolve();
+    process.stdout.write(`${JSON.stringify({ released: released.length })}\n`);
+    return;
+  }
   if (line.trim() !== 'stats') return;
   (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
