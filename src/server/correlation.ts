@@ -1,3 +1,6 @@
+import type { ErrorHandler } from './handle-error.js';
+import type { RequestView } from './request.js';
+
 /** Options of correlation ids. */
 export interface CorrelationOptions {
   /**
@@ -47,4 +50,18 @@ export function createCorrelation(options: CorrelationOptions = {}): Correlation
     responseHeader: (options.responseHeader ?? header).toLowerCase(),
     pick: (inbound) => (trust && isSafeCorrelationId(inbound) ? inbound : generate()),
   };
+}
+
+/**
+ * The correlation id an error handler gives `request`, by the rule of its HTTP answers (inbound header,
+ * `trustInbound`, `generate`): what a WebSocket handshake's 101 and its events carry, so that HTTP and
+ * WebSocket cannot choose differently.
+ * @example
+ * const id = correlationIdFor(errors, { headers: request.headers });
+ */
+export function correlationIdFor(handler: ErrorHandler, request: RequestView): string {
+  // The handler's renderer is the one place the choice is made; a probe error asks it without a copy.
+  const probe = handler.catalog.builtin('internal');
+  const rendered = handler.render(probe, request);
+  return rendered.headers[handler.correlationHeader] ?? probe.correlationId!;
 }

@@ -1,13 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import type { Lease } from '../guards/concurrency.js';
 import type { GuardRequest } from '../guards/types.js';
-import { isSafeCorrelationId } from '../server/correlation.js';
+import { correlationIdFor } from '../server/correlation.js';
 import { toErrorHandler } from '../server/handle-error.js';
-import { headerOf, pathOf, type RequestView } from '../server/request.js';
+import { pathOf, type RequestView } from '../server/request.js';
 import { safeTerminate } from './close.js';
 import { Connection } from './connection.js';
 import { writeHttpAnswer } from './http.js';
@@ -175,8 +175,8 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       lease?.release();
       return;
     }
-    const inbound = headerOf(request.headers, handler.correlationHeader.toLowerCase());
-    const correlationId = inbound !== undefined && isSafeCorrelationId(inbound) ? inbound : randomUUID();
+    // The id HTTP would answer this request with: on the 101, on every event and close of the connection.
+    const correlationId = correlationIdFor(handler, view);
     correlationOf.set(request, correlationId);
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {
