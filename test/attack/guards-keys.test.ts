@@ -338,7 +338,12 @@ describe('IPv4-mapped, bracketed and odd client addresses', () => {
 describe('a key that cannot be computed', () => {
   it('byIp on Hono app.fetch with no client address: refused closed with the catalog 500 and logged as a configuration error, 0 of 10 admitted instead of 10 of 10 (express-rate-limit: an undefined request.ip is reported, never silently skipped)', async () => {
     const events: ErrorEvent[] = [];
-    const errors = createHonoErrors({ catalog, onError: (event) => events.push(event) });
+    const logged: string[] = [];
+    const errors = createHonoErrors({
+      catalog,
+      onError: (event) => events.push(event),
+      logger: { error: (record: { message?: string }) => logged.push(String(record.message)) },
+    });
     const app = new Hono();
     errors.install(app);
     let handled = 0;
@@ -353,6 +358,8 @@ describe('a key that cannot be computed', () => {
     expect(statuses).toEqual(Array(10).fill(500));
     expect(events[0]!.error.code).toBe('INTERNAL_ERROR');
     expect(String((events[0]!.thrown as Error).message)).toMatch(/byIp.*no client address/);
+    expect(logged.length).toBe(10);
+    expect(logged[0]).toMatch(/FAULTLINE_INVALID_OPTION: byIp.*no client address/);
   });
 
   it('byIp with no address throws the configuration error wherever it runs', () => {
