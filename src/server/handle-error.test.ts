@@ -100,7 +100,7 @@ describe('handleError', () => {
     await expect(validate(schema, { email: 'a@b.c' })).resolves.toEqual({ email: 'a@b.c' });
   });
 
-  it('turns the SyntaxError of JSON parsing into the malformed-JSON code', () => {
+  it("answers the server's own JSON.parse failure as the internal error, not the client's malformed JSON", () => {
     let thrown: unknown;
     try {
       JSON.parse('{"a":');
@@ -108,9 +108,9 @@ describe('handleError', () => {
       thrown = error;
     }
     const { status, json } = answer(thrown);
-    expect(status).toBe(400);
-    expect(json.code).toBe('MALFORMED_JSON');
-    expect(json.detail).not.toContain('position');
+    expect(status).toBe(500);
+    expect(json.code).toBe('INTERNAL_ERROR');
+    expect(JSON.stringify(json)).not.toContain('JSON');
   });
 
   it('keeps the status, exposed message and headers of http-errors', () => {

@@ -26,7 +26,7 @@ const scenarios = {
           narrowed: true,
           code: error.code,
           status: error.status,
-          sessionId: error.details.sessionId,
+          sessionId: error.details?.sessionId,
           correlationId: error.correlationId,
           message: error.message,
         };
