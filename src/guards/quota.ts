@@ -45,7 +45,7 @@ export function quota(options: QuotaOptions): Guard {
   checkTimeZone(timeZone);
   const name = options.name ?? `${limit}-per-${options.per}`;
   const store = storeOf(options);
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, store);
   const headers = options.headers ?? true;
   const label = sfString(name);
   let cached: { edges: number[]; until: number } | undefined;
@@ -88,7 +88,7 @@ export function quota(options: QuotaOptions): Guard {
         }
         return undefined;
       };
-      const decision = decide(context.request, () => store.quota(`${name}:${key}`, input));
+      const decision = decide(context.request, (deadline) => store.quota(`${name}:${key}`, input, deadline));
       return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
     },
   };

@@ -15,6 +15,7 @@ import {
   cooldown,
   type Guard,
   idempotency,
+  quota,
   rateLimit,
   type StoreOptions,
 } from 'faultline/guards';
@@ -134,6 +135,24 @@ describe('stores under faults: a refused request leaves nothing behind', { timeo
     const after: number[] = [];
     for (let i = 0; i <= limit; i++) after.push(...(await statuses([hit(`${app.url}/`)])));
     // Before: the 20 late scripts had spent the whole budget, every later request got 429.
+    expect(after).toEqual([...Array(limit).fill(200), 429]);
+    expect(app.executed()).toBe(limit);
+  });
+
+  it('Redis frozen while 20 requests are refused 503: once resumed, the daily quota is untouched (rate-limit-redis: a refused request spends nothing)', async () => {
+    const limit = 5;
+    const app = await serve([
+      quota({ key: () => 'victim', limit, per: 'day', store: freshStore(), ...fast }),
+    ]);
+    const refused = await whileFrozen(redis, () =>
+      statuses(Array.from({ length: 20 }, () => hit(`${app.url}/`))),
+    );
+    expect(refused).toEqual(Array(20).fill(503));
+    await drained();
+
+    const after: number[] = [];
+    for (let i = 0; i <= limit; i++) after.push(...(await statuses([hit(`${app.url}/`)])));
+    // Before: the late scripts counted the refused requests against the day, every later one got 429.
     expect(after).toEqual([...Array(limit).fill(200), 429]);
     expect(app.executed()).toBe(limit);
   });
