@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errors, format } from '../../examples/reference/001.js';
 import { start } from '../../examples/seeds/001/app.js';
 import { event } from '../../examples/seeds/001/catalog.js';
@@ -412,5 +412,149 @@ describe('seed 001: safe to copy', () => {
     for (let i = 0; i < 8; i++) expect((await read(s.id, 'garbage')).status).toBe(401);
     const owner = await read(s.id, s.token);
     expect(owner.status, owner.body).toBe(200);
+  });
+});
+
+describe("seed 001: the page's prose", () => {
+  /** A seed on a clock the test moves, with its own connector; tokens are minted at the moved time. */
+  async function onClock() {
+    let at = Date.UTC(2026, 0, 1);
+    const lines: LogLine[] = [];
+    const running = await start(0, { clock: { now: () => at }, log: (line) => lines.push(line) });
+    const c = running.seed.messaging.addConnector({ host: 'example.com' });
+    const mint = async () => {
+      const res = await fetch(`${running.url}/api/v1/access-token`, {
+        method: 'POST',
+        headers: { 'x-token': c.token, 'x-host': 'example.com' },
+      });
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    return {
+      running,
+      lines,
+      mint,
+      advance: (ms: number) => {
+        at += ms;
+      },
+    };
+  }
+
+  it('expires a session after 10 minutes without activity; activity keeps it alive', async () => {
+    const { running, mint, advance } = await onClock();
+    try {
+      const created = await fetch(`${running.url}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await mint()}` },
+      });
+      const { session_id } = (await created.json()) as { session_id: string };
+      const read = async () =>
+        (
+          await fetch(`${running.url}/api/v1/sessions/${session_id}`, {
+            headers: { authorization: `Bearer ${await mint()}` },
+          })
+        ).status;
+      advance(9 * 60_000);
+      expect(await read()).toBe(200);
+      advance(9 * 60_000);
+      expect(await read()).toBe(200);
+      advance(10 * 60_000 + 1);
+      expect(await read()).toBe(404);
+      const handshake = await connect(
+        `${running.url.replace('http', 'ws')}/api/v1/ws?session_id=${session_id}&access_token=${await mint()}`,
+      );
+      expect('ws' in handshake ? 'open' : handshake.status).toBe(404);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('replays the events after the cursor on a reconnect, and everything from an invalid cursor', async () => {
+    const { socket, id } = await open();
+    const s = { id, token: await token() };
+    socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+    const joined = await socket.next((m) => m.type === 'EVENT_TYPE_AGENT_JOINED');
+    socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'hi' });
+    await socket.next((m) => m.type === 'EVENT_TYPE_AGENT_MESSAGE' && m.delta === ' there');
+    socket.ws.close();
+    expect(joined.cursor).toEqual(expect.any(Number));
+
+    const again = await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}&cursor=${joined.cursor}`));
+    if (!('ws' in again)) throw new Error(`refused: ${again.status}`);
+    const replayed = [await again.next(), await again.next(), await again.next()];
+    expect(replayed.map((m) => [m.type, m.text ?? m.delta])).toEqual([
+      ['EVENT_TYPE_USER_MESSAGE', 'hi'],
+      ['EVENT_TYPE_AGENT_MESSAGE', 'Hello'],
+      ['EVENT_TYPE_AGENT_MESSAGE', ' there'],
+    ]);
+    expect(replayed.every((m) => m.cursor > joined.cursor)).toBe(true);
+    again.ws.close();
+
+    const all = await connect(wsUrl(`session_id=${s.id}&access_token=${s.token}&cursor=abc`));
+    if (!('ws' in all)) throw new Error(`refused: ${all.status}`);
+    expect(await all.next()).toMatchObject({ type: 'EVENT_TYPE_AGENT_JOINED', cursor: joined.cursor });
+    all.ws.close();
+  });
+
+  it('ends the session on EVENT_TYPE_END_SESSION: every socket of it closes, and a reconnect is refused 404', async () => {
+    const s = await session();
+    const url = wsUrl(`session_id=${s.id}&access_token=${s.token}`);
+    const [a, b] = (await Promise.all([connect(url), connect(url)])) as Socket[];
+    a!.send({ type: 'EVENT_TYPE_END_SESSION' });
+    for (const socket of [a!, b!]) {
+      expect(await socket.next((m) => m.type === 'EVENT_TYPE_SESSION_END')).toMatchObject({
+        type: 'EVENT_TYPE_SESSION_END',
+      });
+      expect(await socket.closed()).toBe(1000);
+    }
+    const refused = await connect(url);
+    expect('ws' in refused ? 'open' : refused.status).toBe(404);
+    const read = await fetch(`${seed.url}/api/v1/sessions/${s.id}`, {
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    expect(read.status).toBe(404);
+  });
+
+  it('logs an invalid cursor as a warning by default, without the access token', async () => {
+    const running = await start(0);
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const c = running.seed.messaging.addConnector({ host: 'example.com' });
+      const access = running.seed.messaging.accessToken(c.token, 'example.com').access_token;
+      const created = await fetch(`${running.url}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access}` },
+      });
+      const { session_id } = (await created.json()) as { session_id: string };
+      const socket = await connect(
+        `${running.url.replace('http', 'ws')}/api/v1/ws?session_id=${session_id}&access_token=${access}&cursor=abc`,
+      );
+      expect('ws' in socket).toBe(true);
+      if ('ws' in socket) socket.ws.close();
+    } finally {
+      spy.mockRestore();
+      await running.close();
+    }
+    const warnings = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('INVALID_CURSOR'))
+      .map((line) => JSON.parse(line) as LogLine);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 'warn', code: 'INVALID_CURSOR' });
+    expect(warnings[0]!.url).toContain('access_token=%5Bredacted%5D');
+    expect(written.join('')).not.toContain('access_token=ey');
+  });
+
+  it('never writes an access token into a log line, for a refused handshake either', async () => {
+    const s = await session();
+    const before = log.length;
+    const refused = await connect(wsUrl(`session_id=${randomUUID()}&access_token=${s.token}`));
+    expect('ws' in refused ? 'open' : refused.status).toBe(404);
+    const lines = log.slice(before);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain(s.token);
   });
 });

@@ -99,6 +99,22 @@ describe('the seed servers, started as documented', () => {
     expect((await ask(printed!)).status).toBe(200);
   });
 
+  it('seed 001 expires an idle session after SESSION_IDLE_MS', { timeout: 90_000 }, async () => {
+    const { url, output } = await runWithOutput('001', { SESSION_IDLE_MS: '300' });
+    const connector = /X-Token: (ct_[0-9a-f]{32})'/.exec(output)![1]!;
+    const minted = await fetch(`${url}/api/v1/access-token`, {
+      method: 'POST',
+      headers: { 'x-token': connector, 'x-host': 'example.com' },
+    });
+    const { access_token } = (await minted.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${access_token}` };
+    const created = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers });
+    const { session_id } = (await created.json()) as { session_id: string };
+    // Three idle windows without a request: the session is gone.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect((await fetch(`${url}/api/v1/sessions/${session_id}`, { headers })).status).toBe(404);
+  });
+
   it.each([
     ['002', '/api/auth/login'],
     ['004', '/auth/login'],

@@ -9,7 +9,16 @@ import { byIp, rateLimit } from 'faultline/guards';
 import { createNodeErrors, createRouter, guard, readJson } from 'faultline/node';
 import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
-import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
+import {
+  type Clock,
+  type LogSink,
+  listen,
+  logErrors,
+  type Running,
+  redactUrl,
+  stderrSink,
+  systemClock,
+} from '../shared/run.js';
 import { Agent, Handoff } from './agent.js';
 import { errors, event, format } from './catalog.js';
 import { Messaging, type MessagingOptions } from './domain.js';
@@ -58,10 +67,17 @@ const schemas = {
   EVENT_TYPE_REQUEST_HANDOFF: z.object({ type: z.string(), id: z.string().optional(), metadata }),
 };
 
+/** What a connection carries: its session, and the cursor it resumes after. */
+interface Context {
+  session: string;
+  cursor: number;
+}
+type Conn = WsConnection<Context>;
+
 export interface Seed {
   readonly server: Server;
   readonly messaging: Messaging;
-  readonly ws: WsErrors<{ session: string }>;
+  readonly ws: WsErrors<Context>;
 }
 
 const bearer = (req: IncomingMessage): string | undefined => {
@@ -132,13 +148,22 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const notAllowed = (type: string) => () => {
     throw errors.create('EVENT_TYPE_NOT_ALLOWED', { eventType: type });
   };
-  const on: Record<string, (message: any, conn: WsConnection<{ session: string }>) => unknown> =
-    Object.fromEntries(serverEvents.map((type) => [type, notAllowed(type)]));
+  const on: Record<string, (message: any, conn: Conn) => unknown> = Object.fromEntries(
+    serverEvents.map((type) => [type, notAllowed(type)]),
+  );
   on.EVENT_TYPE_TYPING = () => undefined;
+  // Conversation events carry a cursor and are kept, so that a reconnect can resume after the last seen.
+  const emit = (conn: Conn, event: Record<string, unknown>) =>
+    conn.send(messaging.record(conn.context.session, event));
   on.EVENT_TYPE_END_SESSION = (_message, conn) => {
-    messaging.records.delete(conn.context.session);
-    conn.send({ type: 'EVENT_TYPE_SESSION_END' });
-    conn.close(1000, 'session ended');
+    const id = conn.context.session;
+    messaging.end(id);
+    // Every socket of the session ends with it, not only the one that asked.
+    for (const other of ws.connections)
+      if (other.context.session === id) {
+        other.send({ type: 'EVENT_TYPE_SESSION_END' });
+        other.close(1000, 'session ended');
+      }
   };
   on.EVENT_TYPE_REQUEST_POLY_AGENT_JOIN = async (_message, conn) => {
     const session = messaging.session(conn.context.session);
@@ -146,11 +171,17 @@ export function createSeed(options: SeedOptions = {}): Seed {
     const conversation = await agent.start(session.id);
     session.conversation = { state: 'active', id: conversation };
     messaging.save(session);
-    conn.send({ type: 'EVENT_TYPE_AGENT_JOINED', conversation_id: conversation ?? null });
+    emit(conn, { type: 'EVENT_TYPE_AGENT_JOINED', conversation_id: conversation ?? null });
   };
-  on.EVENT_TYPE_USER_MESSAGE = async (message: { text: string; metadata?: unknown }, conn) => {
+  on.EVENT_TYPE_USER_MESSAGE = async (message: { id?: string; text: string; metadata?: unknown }, conn) => {
     const session = messaging.session(conn.context.session);
     messaging.connectorOf(session);
+    // The client's own message is part of the history a reconnect replays.
+    messaging.record(session.id, {
+      type: 'EVENT_TYPE_USER_MESSAGE',
+      ...(message.id === undefined ? {} : { id: message.id }),
+      text: message.text,
+    });
     if (session.handoff !== undefined) {
       await handoff.forward(session.handoff, message.text);
       return;
@@ -158,7 +189,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     if (session.conversation.state === 'none') throw errors.create('CONVERSATION_NOT_FOUND');
     if (session.conversation.id === undefined) throw errors.create('CONVERSATION_ID_MISSING');
     await agent.reply(session.conversation.id, message.text, (delta) =>
-      conn.send({ type: 'EVENT_TYPE_AGENT_MESSAGE', delta, metadata: message.metadata ?? null }),
+      emit(conn, { type: 'EVENT_TYPE_AGENT_MESSAGE', delta, metadata: message.metadata ?? null }),
     );
   };
   on.EVENT_TYPE_REQUEST_HANDOFF = async (_message, conn) => {
@@ -167,10 +198,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
     if (!connector.handoff) throw errors.create('HANDOFF_INITIATION_FAILED');
     session.handoff = await handoff.connect(connector.handoff.queue, session.id);
     messaging.save(session);
-    conn.send({ type: 'EVENT_TYPE_HANDOFF_STARTED' });
+    emit(conn, { type: 'EVENT_TYPE_HANDOFF_STARTED' });
   };
 
-  const ws = createWsErrors<{ session: string }>({
+  const ws = createWsErrors<Context>({
     errors: nodeErrors.handler,
     event,
     path: '/api/v1/ws',
@@ -183,18 +214,24 @@ export function createSeed(options: SeedOptions = {}): Seed {
       const connector = messaging.verify(token);
       if (!connector) throw errors.create('WS_AUTHENTICATION_FAILED');
       if (!messaging.sessionOf(connector, sessionId)) throw errors.create('WS_SESSION_NOT_FOUND');
-      // An invalid cursor does not refuse the connection: it replays from 0.
-      const cursor = Number(query.get('cursor') ?? 0);
-      if (!Number.isSafeInteger(cursor) || cursor < 0)
-        (options.log ?? (() => {}))({
+      // An invalid cursor does not refuse the connection: it is logged and replays from 0.
+      const given = query.get('cursor');
+      let cursor = given === null ? 0 : Number(given);
+      if (given !== null && (!/^\d+$/.test(given) || !Number.isSafeInteger(cursor))) {
+        (options.log ?? stderrSink)({
           level: 'warn',
           code: 'INVALID_CURSOR',
           status: 200,
           correlationId: '',
           method: 'GET',
-          url: request.url,
+          url: redactUrl(request.url),
         });
-      return { key: sessionId, context: { session: sessionId } };
+        cursor = 0;
+      }
+      return { key: sessionId, context: { session: sessionId, cursor } };
+    },
+    onConnection(conn) {
+      for (const event of messaging.replay(conn.context.session, conn.context.cursor)) conn.send(event);
     },
     messages: {
       typeField: 'type',

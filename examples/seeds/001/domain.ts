@@ -1,7 +1,8 @@
 /**
  * The messaging platform of page 001, in memory: connectors (token, host domain, signing key, agent and
  * handoff settings), signed access tokens, and sessions kept as serialized records (as a shared store
- * would hold them) with their conversation and handoff state.
+ * would hold them) with their conversation and handoff state. A session expires after 10 minutes without
+ * activity; its events are numbered by a cursor and kept (the newest `historyLimit`) for replay.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/run.js';
@@ -23,6 +24,8 @@ export interface SessionRecord {
   connector: string;
   streaming: boolean;
   createdAt: number;
+  /** The last request or message on the session: it expires `sessionIdleMs` after. */
+  lastActivity?: number;
   conversation: { state: 'none' } | { state: 'active'; id: string | undefined };
   handoff: string | undefined;
 }
@@ -33,7 +36,14 @@ const tokenTtl = 15 * 60_000;
 export interface MessagingOptions {
   /** Sessions this instance can hold. @default 100 000 */
   maxSessions?: number;
+  /** How long a session lives without activity, in ms. @default 600 000 (the page's ~10 minutes) */
+  sessionIdleMs?: number;
+  /** Events kept per session for replay; older ones are dropped. @default 500 */
+  historyLimit?: number;
 }
+
+/** A conversation event as sent to the client, numbered by its cursor. */
+export type CursorEvent = Record<string, unknown> & { cursor: number };
 
 export class Messaging {
   readonly connectors = new Map<string, Connector>();
@@ -42,12 +52,17 @@ export class Messaging {
   /** Serialized session records, as a shared store holds them. */
   readonly records = new Map<string, string>();
   readonly #maxSessions: number;
+  readonly #idleMs: number;
+  readonly #historyLimit: number;
+  readonly #history = new Map<string, { last: number; events: CursorEvent[] }>();
 
   constructor(
     private readonly clock: Clock,
     options: MessagingOptions = {},
   ) {
     this.#maxSessions = options.maxSessions ?? 100_000;
+    this.#idleMs = options.sessionIdleMs ?? 10 * 60_000;
+    this.#historyLimit = options.historyLimit ?? 500;
   }
 
   addConnector(init: Partial<Connector> & { host: string | undefined }): Connector {
@@ -108,6 +123,8 @@ export class Messaging {
   }
 
   createSession(connector: Connector, streaming: boolean): SessionRecord {
+    // Expired sessions nobody asked for again still hold their place: clear them before refusing.
+    if (this.records.size >= this.#maxSessions) for (const id of [...this.records.keys()]) this.#expired(id);
     if (this.records.size >= this.#maxSessions)
       throw errors.create('SESSION_CREATION_FAILED', undefined, {
         cause: new RangeError('session store full'),
@@ -117,6 +134,7 @@ export class Messaging {
       connector: connector.id,
       streaming,
       createdAt: this.clock.now(),
+      lastActivity: this.clock.now(),
       conversation: { state: 'none' },
       handoff: undefined,
     };
@@ -129,6 +147,46 @@ export class Messaging {
    * connector, so that a caller cannot tell another tenant's session from one that never existed.
    */
   sessionOf(connector: Connector, id: string): SessionRecord | undefined {
+    const record = this.#live(id);
+    if (record?.connector !== connector.id) return undefined;
+    this.#touch(record);
+    return record;
+  }
+
+  /** The session a live connection works on: gone, expired or unreadable are the page's session-state errors. */
+  session(id: string): SessionRecord {
+    const record = this.#live(id);
+    if (!record) throw errors.create('SESSION_STATE_NOT_FOUND');
+    this.#touch(record);
+    return record;
+  }
+
+  /** Ends a session: its record and its history go; a reconnect is refused as "session not found". */
+  end(id: string): void {
+    this.records.delete(id);
+    this.#history.delete(id);
+  }
+
+  /** Numbers `event` with the session's next cursor and keeps it for replay; returns it as sent. */
+  record(id: string, event: Record<string, unknown>): CursorEvent {
+    let history = this.#history.get(id);
+    if (!history) {
+      history = { last: 0, events: [] };
+      this.#history.set(id, history);
+    }
+    const numbered = { ...event, cursor: ++history.last };
+    history.events.push(numbered);
+    if (history.events.length > this.#historyLimit) history.events.shift();
+    return numbered;
+  }
+
+  /** The kept events after `cursor` (0: all of them), oldest first. */
+  replay(id: string, cursor: number): CursorEvent[] {
+    return (this.#history.get(id)?.events ?? []).filter((event) => event.cursor > cursor);
+  }
+
+  /** The stored record, or undefined when there is none or it has been idle too long (then it goes). */
+  #live(id: string): SessionRecord | undefined {
     const raw = this.records.get(id);
     if (raw === undefined) return undefined;
     let record: SessionRecord;
@@ -137,18 +195,24 @@ export class Messaging {
     } catch (cause) {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
-    return record.connector === connector.id ? record : undefined;
+    if (this.clock.now() - (record.lastActivity ?? record.createdAt) > this.#idleMs) {
+      this.end(id);
+      return undefined;
+    }
+    return record;
   }
 
-  /** The session a live connection works on: gone, or unreadable, are the page's session-state errors. */
-  session(id: string): SessionRecord {
-    const raw = this.records.get(id);
-    if (raw === undefined) throw errors.create('SESSION_STATE_NOT_FOUND');
+  #expired(id: string): void {
     try {
-      return JSON.parse(raw) as SessionRecord;
-    } catch (cause) {
-      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
+      this.#live(id);
+    } catch {
+      // An unreadable record stays, answered as the page's retrieval error when asked for.
     }
+  }
+
+  #touch(record: SessionRecord): void {
+    record.lastActivity = this.clock.now();
+    this.save(record);
   }
 
   connectorOf(session: SessionRecord): Connector {

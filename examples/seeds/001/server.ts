@@ -2,7 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { start } from './app.js';
 
+// SESSION_IDLE_MS: how long a session lives without activity (the page's ~10 minutes by default).
+const idle = Number(process.env.SESSION_IDLE_MS);
 const { url, seed } = await start(Number(process.env.PORT ?? 3001), {
+  ...(Number.isSafeInteger(idle) && idle > 0 ? { sessionIdleMs: idle } : {}),
   ...(process.env.AGENT_URL ? { agentUrl: process.env.AGENT_URL } : {}),
   ...(process.env.HANDOFF_URL ? { handoffUrl: process.env.HANDOFF_URL } : {}),
 });

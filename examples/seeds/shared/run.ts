@@ -54,7 +54,34 @@ export type LogSink = (line: LogLine) => void;
 
 export const stderrSink: LogSink = (line) => process.stderr.write(`${JSON.stringify(line)}\n`);
 
-/** An `onError` hook that writes one log line per answered error. */
+// Query parameters that carry a credential (WebSocket handshakes and links take them in the URL).
+const secretParams = /^(access_token|id_token|token|api_key|apikey|key|password|otp|code|secret)$/i;
+
+/** A request target with the values of credential-carrying query parameters replaced: fit for a log. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const hash = url.indexOf('#', query);
+  const end = hash === -1 ? url.length : hash;
+  const params = url
+    .slice(query + 1, end)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // An undecodable name is logged as it came.
+      }
+      return eq !== -1 && secretParams.test(decoded) ? `${name}=%5Bredacted%5D` : pair;
+    });
+  return `${url.slice(0, query)}?${params.join('&')}`;
+}
+
+/** An `onError` hook that writes one log line per answered error; credentials in the URL are redacted. */
 export function logErrors(sink: LogSink = stderrSink): (event: ErrorEvent) => void {
   return ({ error, thrown, correlationId, request }) => {
     const line: LogLine = {
@@ -63,7 +90,7 @@ export function logErrors(sink: LogSink = stderrSink): (event: ErrorEvent) => vo
       status: error.status,
       correlationId,
       method: request.method,
-      url: request.url,
+      url: redactUrl(request.url),
       ...(error.reason === undefined ? {} : { reason: error.reason }),
       ...(error.status >= 500 && thrown !== error ? { thrown: describe(thrown) } : {}),
     };
