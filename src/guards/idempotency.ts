@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { headerOf, pathOf } from '../server/request.js';
+import { pathOf } from '../server/request.js';
 import type { ClaimDecision } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { fingerprintOf } from './fingerprint.js';
+import { singleHeader } from './header.js';
 import { raise, seconds } from './raise.js';
 import { decodeResponse, encodeResponse } from './replay.js';
 import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
@@ -175,7 +176,8 @@ export function idempotency(options: IdempotencyOptions): Guard {
     check(context) {
       const { request } = context;
       if (!methods.has((request.method ?? 'GET').toUpperCase())) return undefined;
-      const value = headerOf(request.headers, header);
+      // A key sent on two lines names two requests: refuse it rather than pick one (RFC 9110 §5.3).
+      const value = singleHeader(request.headers, header, 'idempotencyKeyInvalid');
       if (value === undefined) {
         if (options.required) throw raise('idempotencyKeyMissing');
         return undefined;

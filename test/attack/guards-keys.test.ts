@@ -21,6 +21,7 @@ import {
   byHeader,
   byIp,
   type Guard,
+  idempotency,
   ipPrefix,
   rateLimit,
   requireHeader,
@@ -52,6 +53,8 @@ function routes(): Record<string, Guard[]> {
     '/tenant': [
       rateLimit({ name: 'per-tenant', key: byHeader('x-tenant'), limit: 100, period: '1m', store }),
     ],
+    // GET is idempotent already; the guard applies to it here so that every sender can reach it.
+    '/order': [idempotency({ store, methods: ['GET'], tenant: () => 'tenant' })],
   };
 }
 
@@ -240,6 +243,16 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
       ],
       'x-tenant',
     );
+  });
+
+  it('Idempotency-Key sent twice (two keys for one request): 400 IDEMPOTENCY_KEY_INVALID, no key is claimed for a request that names two (IETF idempotency-key draft: one key per request; RFC 9110 §5.3)', async () => {
+    const before = executed;
+    const { status, body } = await senders.get(adapter)!('/order', [
+      ['Idempotency-Key', '"k-1"'],
+      ['Idempotency-Key', '"k-2"'],
+    ]);
+    expect({ status, code: body?.code }).toEqual({ status: 400, code: 'IDEMPOTENCY_KEY_INVALID' });
+    expect(executed).toBe(before);
   });
 
   it('one line of each header still passes, and guard and handler read the same value', async () => {
