@@ -64,6 +64,8 @@ describe('framing attack: malformed chunked framing after a request was dispatch
         // The answer belongs to the request that was dispatched: it carries that request's correlation id.
         expect(answer.headers['x-request-id'], name).toBe('framing-1');
         expect(answer.headers.connection, name).toBe('close');
+        // The client learns what was wrong with its request, not that it went away.
+        expect(JSON.parse(answer.body).detail, name).toBe('The request body is malformed.');
         expect((await fetch(`${base}/limited`)).status, `${name} still answers`).toBe(429);
       }
     },

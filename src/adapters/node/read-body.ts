@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isApiError } from '../../catalog/api-error.js';
 import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
 import { headerOf } from '../../server/request.js';
 import { RawHeaders } from './request.js';
@@ -32,7 +33,7 @@ export function readNodeBody(
   if (kept) return kept.length > limits.limit ? Promise.reject(bodyTooLarge()) : Promise.resolve(kept);
   // A body already consumed (or a request already gone) would never emit 'end' again.
   if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
-  if (req.destroyed) return Promise.reject(bodyAborted());
+  if (req.destroyed) return Promise.reject(isApiError(req.errored) ? req.errored : bodyAborted());
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -66,7 +67,8 @@ export function readNodeBody(
       }
     };
     const onEnd = () => finish(undefined, concatBytes(chunks, size));
-    const onAbort = () => finish(bodyAborted());
+    // A body failed by the framing check carries its own catalog error; anything else is an abort.
+    const onAbort = (error?: unknown) => finish(isApiError(error) ? error : bodyAborted());
     arm();
     req.on('data', onData);
     req.once('end', onEnd);
