@@ -3,11 +3,42 @@
  * category, details } }` whose validation details are `[{ path, message }]`; seven categories; 600
  * requests per minute per API key on SDK routes.
  */
-import { defineErrors } from 'faultline';
+import { categoryOf, defineErrors, standardDefinitions } from 'faultline';
 import { nestedEnvelope } from 'faultline/format';
+
+/** The page's seven categories: every answer carries one of them. */
+export const categories = [
+  'VALIDATION',
+  'AUTH',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMIT',
+  'EXTERNAL_SERVICE',
+  'INTERNAL',
+] as const;
+
+/** The page's category for a status no entry of the page names (faultline's built-in codes). */
+function pageCategory(status: number): (typeof categories)[number] {
+  if (status === 401 || status === 402 || status === 403 || status === 407) return 'AUTH';
+  if (status === 404 || status === 410) return 'NOT_FOUND';
+  if (status === 409 || status === 412) return 'CONFLICT';
+  if (status === 429) return 'RATE_LIMIT';
+  if (status < 500) return 'VALIDATION';
+  return status === 502 || status === 504 ? 'EXTERNAL_SERVICE' : 'INTERNAL';
+}
+
+// faultline's built-in codes (405, 413, 415, 503, ...) derive categories the page does not have, such as
+// INVALID_REQUEST; each is restated with the page's category for its status. Computed from the standard
+// table, so that a built-in added later is covered too.
+const builtinCategories = Object.fromEntries(
+  Object.entries(standardDefinitions)
+    .filter(([, entry]) => !(categories as readonly string[]).includes(categoryOf(entry.status)))
+    .map(([code, entry]) => [code, { ...entry, category: pageCategory(entry.status) }]),
+) as Record<never, never>;
 
 export const errors = defineErrors(
   {
+    ...builtinCategories,
     VALIDATION_ERROR: {
       status: 400,
       group: 'validation',

@@ -180,7 +180,7 @@ const probes: Record<string, Probe> = {
     const other = await start(0, { clock, log: () => {}, eventSink: broken });
     try {
       const { tenant } = other.seed.tours.register('o@example.com', 'long enough pw', 'Buffer Co');
-      const key = other.seed.tours.createApiKey(tenant);
+      const { key } = other.seed.tours.createApiKey(tenant);
       return await observe(
         fetch(`${other.url}/api/sdk/events`, {
           method: 'POST',
@@ -542,6 +542,25 @@ describe('seed 002: safe to copy', () => {
     }
   });
 
+  it('limits SDK requests per IP before the key is looked up: rotating made-up keys ends in 429', async () => {
+    const small = await start(0, { clock, log: () => {}, sdkIpRate: 10 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const res = await fetch(`${small.url}/api/sdk/events`, {
+          method: 'POST',
+          headers: { 'x-api-key': `pk_made_up_${i}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: [{ type: 'page_view' }] }),
+        });
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      expect(statuses).toEqual([...Array(10).fill(401), ...Array(5).fill(429)]);
+    } finally {
+      await small.close();
+    }
+  });
+
   describe('the shipped server.ts, configured by its environment', () => {
     let running: Started | undefined;
     let url: string;
@@ -606,5 +625,170 @@ describe('seed 002: safe to copy', () => {
       }
       expect(statuses).toEqual(Array(6).fill(202));
     });
+  });
+});
+
+describe("seed 002: the page's prose", () => {
+  const seven = ['VALIDATION', 'AUTH', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMIT', 'EXTERNAL_SERVICE', 'INTERNAL'];
+
+  it('gives every code of its catalog one of the seven categories of the page', () => {
+    const outside = errors.codes
+      .map((code) => [code, errors.entries[code].category] as const)
+      .filter(([, category]) => !seven.includes(category));
+    expect(outside).toEqual([]);
+  });
+
+  it('answers 405, 413 and 415 with a category of the page, never INVALID_REQUEST', async () => {
+    const answers = [
+      await request('PUT', '/api/health'),
+      await fetch(`${seed.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x', password: 'y'.repeat(1024 * 1024 + 1) }),
+      }),
+      await fetch(`${seed.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'email=x',
+      }),
+    ];
+    const seen = await Promise.all(
+      answers.map(async (res) => [
+        res.status,
+        ((await res.json()) as { error: { category: string } }).error.category,
+      ]),
+    );
+    expect(seen.map(([status]) => status)).toEqual([405, 413, 415]);
+    for (const [, category] of seen) expect(seven).toContain(category);
+  });
+
+  /** A seed on a clock the test moves, with an owner signed in. */
+  async function onClock() {
+    let at = Date.UTC(2026, 0, 1);
+    const running = await start(0, { clock: { now: () => at }, log: () => {} });
+    const send = (
+      method: string,
+      path: string,
+      init: { token?: string; key?: string; body?: unknown } = {},
+    ) =>
+      fetch(`${running.url}${path}`, {
+        method,
+        headers: {
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+          ...(init.key ? { 'x-api-key': init.key } : {}),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    const signUp = async (email: string, company: string) => {
+      await send('POST', '/api/auth/register', { body: { email, password: 'long enough pw', company } });
+      const login = await send('POST', '/api/auth/login', { body: { email, password: 'long enough pw' } });
+      return ((await login.json()) as { token: string }).token;
+    };
+    return {
+      running,
+      send,
+      signUp,
+      advance: (ms: number) => {
+        at += ms;
+      },
+    };
+  }
+  const events = { events: [{ type: 'page_view' }] };
+  const codeOf = async (res: Response) => ({
+    status: res.status,
+    code: ((await res.json().catch(() => ({}))) as { error?: { code: string } }).error?.code,
+  });
+
+  it('revokes an API key: it then answers 401 AUTH_FAILED, and other keys go on', async () => {
+    const { running, send, signUp } = await onClock();
+    try {
+      const token = await signUp('keys@example.com', 'Keys Co');
+      const made = (await (await send('POST', '/api/api-keys', { token })).json()) as {
+        id: string;
+        key: string;
+      };
+      const other = (await (await send('POST', '/api/api-keys', { token })).json()) as { key: string };
+      expect((await send('POST', '/api/sdk/events', { key: made.key, body: events })).status).toBe(202);
+      const listed = (await (await send('GET', '/api/api-keys', { token })).json()) as {
+        keys: { id: string }[];
+      };
+      expect(listed.keys.map((k) => k.id)).toContain(made.id);
+      expect(JSON.stringify(listed)).not.toContain(made.key);
+      expect((await send('DELETE', `/api/api-keys/${made.id}`, { token })).status).toBe(204);
+      expect(await codeOf(await send('POST', '/api/sdk/events', { key: made.key, body: events }))).toEqual({
+        status: 401,
+        code: 'AUTH_FAILED',
+      });
+      expect((await send('POST', '/api/sdk/events', { key: other.key, body: events })).status).toBe(202);
+      // Another company's admin cannot revoke it, nor learn that it exists.
+      const stranger = await signUp('stranger@example.com', 'Stranger Co');
+      const theirs = await codeOf(await send('DELETE', `/api/api-keys/${made.id}`, { token: stranger }));
+      const none = await codeOf(await send('DELETE', '/api/api-keys/key_nope', { token: stranger }));
+      expect(theirs).toEqual(none);
+      expect(none.status).toBe(404);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('expires an API key after its lifetime: 401 AUTH_FAILED', async () => {
+    const { running, send, signUp, advance } = await onClock();
+    try {
+      const token = await signUp('expiry@example.com', 'Expiry Co');
+      const made = (await (
+        await send('POST', '/api/api-keys', { token, body: { expiresInDays: 30 } })
+      ).json()) as {
+        key: string;
+        expiresAt: string;
+      };
+      expect(made.expiresAt).toBe(new Date(Date.UTC(2026, 0, 31)).toISOString());
+      advance(29 * 86_400_000);
+      expect((await send('POST', '/api/sdk/events', { key: made.key, body: events })).status).toBe(202);
+      advance(86_400_000);
+      expect(await codeOf(await send('POST', '/api/sdk/events', { key: made.key, body: events }))).toEqual({
+        status: 401,
+        code: 'AUTH_FAILED',
+      });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('expires an invite after 7 days: 400 INVALID_INVITE_TOKEN', async () => {
+    const { running, send, signUp, advance } = await onClock();
+    const signInAs = async (email: string) => {
+      const login = await send('POST', '/api/auth/login', { body: { email, password: 'long enough pw' } });
+      return ((await login.json()) as { token: string }).token;
+    };
+    try {
+      await signUp('boss@example.com', 'Invite Co');
+      await signUp('guest@example.com', 'Guest Co');
+      const tenantId = (running.seed.tours.tenants.values().next().value as { id: string }).id;
+      const invite = async () => {
+        const sent = await fetch(`${running.url}/api/invites`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${await signInAs('boss@example.com')}`,
+            'content-type': 'application/json',
+            'x-tenant-id': tenantId,
+          },
+          body: JSON.stringify({ email: 'guest@example.com' }),
+        });
+        expect(sent.status).toBe(202);
+        await sent.body?.cancel();
+        return running.seed.tours.outbox.at(-1)!.token;
+      };
+      const accept = async (token: string) =>
+        send('POST', '/api/invites/accept', { token: await signInAs('guest@example.com'), body: { token } });
+      const stale = await invite();
+      advance(7 * 86_400_000 + 1);
+      expect(await codeOf(await accept(stale))).toEqual({ status: 400, code: 'INVALID_INVITE_TOKEN' });
+      const fresh = await invite();
+      advance(6 * 86_400_000);
+      expect((await accept(fresh)).status).toBe(200);
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -5,13 +5,14 @@
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createFastifyErrors, guard } from 'faultline/fastify';
-import { byHeader, rateLimit } from 'faultline/guards';
+import { byHeader, byIp, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
+import { memoryStore } from 'faultline/stores';
 import * as z from 'zod';
 import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
 import { type Clock, type LogSink, logErrors, type Running, systemClock } from '../shared/run.js';
 import { errors, format } from './catalog.js';
-import { Tours, type ToursOptions, type User } from './domain.js';
+import { type ApiKey, apiKeyDays, Tours, type ToursOptions, type User } from './domain.js';
 
 /** Options of seed 002. */
 export interface SeedOptions extends ToursOptions {
@@ -21,6 +22,8 @@ export interface SeedOptions extends ToursOptions {
   aiProvider?: string;
   /** SDK requests per minute per API key. @default 600 */
   sdkRate?: number;
+  /** SDK requests per minute per client address, before the key is looked up. @default 6000 */
+  sdkIpRate?: number;
   /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
   google?: GoogleSignInOptions;
 }
@@ -41,6 +44,9 @@ const schemas = {
   audience: z.object({ name: z.string().min(1).max(100) }),
   flow: z.object({ title: z.string().min(1).max(200), audienceId: z.string().optional() }),
   suggest: z.object({ prompt: z.string().min(1).max(2000) }),
+  apiKey: z.object({
+    expiresInDays: z.number().int().min(1).max(apiKeyDays.max).default(apiKeyDays.default),
+  }),
   events: z.object({
     events: z
       .array(
@@ -79,6 +85,8 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   const clock = options.clock ?? systemClock;
   const tours = new Tours(clock, options);
   const app = Fastify({ bodyLimit: 1024 * 1024 });
+  // This instance's own limit state: two seeds in one process (as in tests) never share counters.
+  const limits = memoryStore();
   await app.register(createFastifyErrors({ catalog: errors, format, onError: logErrors(options.log) }));
 
   const user = (request: FastifyRequest): User => tours.verify(cookie(request, 'token') ?? bearer(request));
@@ -188,10 +196,29 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     if (!flow) throw errors.create('CONTENT_NOT_FOUND');
     return flow;
   });
+  const keyView = (k: ApiKey) => ({
+    id: k.id,
+    prefix: k.prefix,
+    createdAt: new Date(k.createdAt).toISOString(),
+    expiresAt: new Date(k.expiresAt).toISOString(),
+  });
   app.post('/api/api-keys', async (request, reply) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
-    return reply.code(201).send({ key: tours.createApiKey(tenant) });
+    const { expiresInDays } = await validate(schemas.apiKey, request.body ?? {});
+    const made = tours.createApiKey(tenant, expiresInDays);
+    return reply.code(201).send({ key: made.key, ...keyView(made) });
+  });
+  app.get('/api/api-keys', async (request) => {
+    const { tenant, role } = context(request);
+    tours.requireAdmin(role);
+    return { keys: [...tenant.apiKeys.values()].map(keyView) };
+  });
+  app.delete<{ Params: { id: string } }>('/api/api-keys/:id', async (request, reply) => {
+    const { tenant, role } = context(request);
+    tours.requireAdmin(role);
+    tours.revokeApiKey(tenant, request.params.id);
+    return reply.code(204).send();
   });
   app.post('/api/ai/suggest', async (request) => {
     context(request);
@@ -216,15 +243,32 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     return { suggestion: ((await answer.json()) as { text?: string }).text ?? '' };
   });
 
-  // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key.
-  const sdkLimit = guard(
-    rateLimit({
-      policies: [{ name: 'sdk', key: byHeader('x-api-key'), limit: options.sdkRate ?? 600, period: '1m' }],
-    }),
+  // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key. The key's
+  // budget is counted once the key is known to be real, so made-up keys spend none of it; a per-IP
+  // limit in front of the lookup bounds those.
+  const sdkIp = guard(
+    rateLimit({ name: 'sdk-ip', key: byIp, limit: options.sdkIpRate ?? 6000, period: '1m', store: limits }),
   );
-  app.post('/api/sdk/events', { preHandler: sdkLimit }, async (request, reply) => {
+  const authenticated = async (request: FastifyRequest) => {
     const key = request.headers['x-api-key'];
     tours.tenantOfKey(typeof key === 'string' ? key : undefined);
+  };
+  const apiKeyOf = byHeader('x-api-key');
+  const sdkLimit = guard(
+    rateLimit({
+      policies: [
+        {
+          name: 'sdk',
+          // The key's id, not its spelling: it runs after `authenticated`, so the key is a real one.
+          key: (r) => tours.keyIdOf(apiKeyOf(r)),
+          limit: options.sdkRate ?? 600,
+          period: '1m',
+        },
+      ],
+      store: limits,
+    }),
+  );
+  app.post('/api/sdk/events', { preHandler: [sdkIp, authenticated, sdkLimit] }, async (request, reply) => {
     const { events } = await validate(schemas.events, request.body);
     return reply.code(202).send({ accepted: tours.ingest(events) });
   });

@@ -3,7 +3,7 @@
  * members and roles, invites, password resets, signed access and refresh tokens, content (flows) that
  * references audiences, SDK API keys and the event buffer they feed.
  */
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { GoogleIdentity } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
@@ -26,11 +26,25 @@ export interface Tenant {
   members: Map<string, Role>;
   audiences: Map<string, { id: string; name: string }>;
   flows: Map<string, { id: string; title: string; audienceId?: string }>;
-  apiKeys: Set<string>;
+  /** The company's SDK keys by id; the key itself is shown once, at creation, and kept only hashed. */
+  apiKeys: Map<string, ApiKey>;
 }
 
+export interface ApiKey {
+  id: string;
+  /** The first characters of the key, to tell keys apart in a list. */
+  prefix: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+const day = 24 * 60 * 60_000;
 const accessTtl = 15 * 60_000;
-const refreshTtl = 7 * 24 * 60 * 60_000;
+const refreshTtl = 7 * day;
+const inviteTtl = 7 * day;
+/** An SDK key's lifetime unless asked otherwise, and the longest one may be asked for. */
+export const apiKeyDays = { default: 90, max: 365 };
+const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
 
 /** Options of the domain. */
 export interface ToursOptions {
@@ -56,7 +70,9 @@ export class Tours {
   readonly #revoked = new Set<string>();
   readonly #refresh = new Map<string, { user: string; expires: number }>();
   readonly #resets = new Map<string, { user: string; expires: number }>();
-  readonly #invites = new Map<string, { tenant: string; email: string; role: Role }>();
+  readonly #invites = new Map<string, { tenant: string; email: string; role: Role; expires: number }>();
+  /** SDK keys by the hash of the key: a lookup never walks the companies. */
+  readonly #keys = new Map<string, { tenant: string; id: string }>();
   readonly #maxTenants: number;
   readonly #sink: EventSink;
 
@@ -129,7 +145,7 @@ export class Tours {
       members: new Map([[owner, 'owner']]),
       audiences: new Map(),
       flows: new Map(),
-      apiKeys: new Set(),
+      apiKeys: new Map(),
     };
     this.tenants.set(tenant.id, tenant);
     return tenant;
@@ -200,14 +216,21 @@ export class Tours {
 
   invite(tenant: Tenant, email: string, role: Role): string {
     const token = randomBytes(24).toString('base64url');
-    this.#invites.set(token, { tenant: tenant.id, email: email.toLowerCase(), role });
+    this.#invites.set(token, {
+      tenant: tenant.id,
+      email: email.toLowerCase(),
+      role,
+      expires: this.clock.now() + inviteTtl,
+    });
     this.outbox.push({ to: email, kind: 'invite', token });
     return token;
   }
 
   accept(user: User, token: string): Tenant {
     const invite = this.#invites.get(token);
-    if (!invite || invite.email !== user.email.toLowerCase()) throw errors.create('INVALID_INVITE_TOKEN');
+    if (invite && invite.expires <= this.clock.now()) this.#invites.delete(token);
+    if (!invite || invite.expires <= this.clock.now() || invite.email !== user.email.toLowerCase())
+      throw errors.create('INVALID_INVITE_TOKEN');
     const tenant = this.tenants.get(invite.tenant);
     if (!tenant) throw errors.create('TENANT_NOT_FOUND');
     if (tenant.members.has(user.id)) throw errors.create('MEMBER_EXISTS');
@@ -251,15 +274,39 @@ export class Tours {
 
   // SDK: API keys and the event buffer.
 
-  createApiKey(tenant: Tenant): string {
+  /** A new SDK key of `tenant`, valid for `days`: the key is returned this once. */
+  createApiKey(tenant: Tenant, days = apiKeyDays.default): { key: string } & ApiKey {
     const key = `pk_${randomBytes(18).toString('hex')}`;
-    tenant.apiKeys.add(key);
-    return key;
+    const record: ApiKey = {
+      id: id('key'),
+      prefix: key.slice(0, 7),
+      createdAt: this.clock.now(),
+      expiresAt: this.clock.now() + days * day,
+    };
+    tenant.apiKeys.set(record.id, record);
+    this.#keys.set(digest(key), { tenant: tenant.id, id: record.id });
+    return { key, ...record };
   }
 
-  tenantOfKey(key: string | undefined): Tenant {
-    if (key) for (const tenant of this.tenants.values()) if (tenant.apiKeys.has(key)) return tenant;
-    throw errors.create('AUTH_FAILED');
+  /** Revokes a key of `tenant`; another company's key id is answered as one that does not exist. */
+  revokeApiKey(tenant: Tenant, keyId: string): void {
+    if (!tenant.apiKeys.delete(keyId)) throw errors.create('NOT_FOUND');
+    for (const [hash, entry] of this.#keys) if (entry.id === keyId) this.#keys.delete(hash);
+  }
+
+  /** The id of a live SDK key, for keying its limit; the key itself otherwise (it is refused next). */
+  keyIdOf(key: string | undefined): string | undefined {
+    if (!key) return undefined;
+    return this.#keys.get(digest(key))?.id ?? `unknown:${digest(key)}`;
+  }
+
+  /** The company and key id an SDK key belongs to; missing, unknown, revoked and expired keys alike fail. */
+  tenantOfKey(key: string | undefined): { tenant: Tenant; keyId: string } {
+    const entry = key ? this.#keys.get(digest(key)) : undefined;
+    const tenant = entry && this.tenants.get(entry.tenant);
+    const record = entry && tenant?.apiKeys.get(entry.id);
+    if (!tenant || !record || record.expiresAt <= this.clock.now()) throw errors.create('AUTH_FAILED');
+    return { tenant, keyId: record.id };
   }
 
   ingest(events: readonly unknown[]): number {

@@ -14,7 +14,7 @@ const { url, seed } = await start(Number(process.env.PORT ?? 3002), {
 // would open every copy of it.
 const password = process.env.OWNER_PASSWORD || randomBytes(12).toString('base64url');
 const { tenant } = seed.tours.register('owner@example.com', password, 'Example Co');
-const key = seed.tours.createApiKey(tenant);
+const { key } = seed.tours.createApiKey(tenant);
 // One write, so that whoever waits for the URL also has the credentials.
 console.log(
   [
