@@ -1,5 +1,4 @@
-import type { ErrorHandler } from './handle-error.js';
-import type { RequestView } from './request.js';
+import { headerOf, type RequestView } from './request.js';
 
 /** Options of correlation ids. */
 export interface CorrelationOptions {
@@ -37,7 +36,10 @@ export function isSafeCorrelationId(value: unknown): value is string {
 export interface Correlation {
   readonly header: string;
   readonly responseHeader: string;
+  /** The inbound id when it is safe and trusted, else a new one. */
   pick(inbound: string | undefined): string;
+  /** The id of a request: `pick` of its inbound header. */
+  of(request: RequestView): string;
 }
 
 /** Compiles correlation options once. */
@@ -45,23 +47,12 @@ export function createCorrelation(options: CorrelationOptions = {}): Correlation
   const header = (options.header ?? 'x-request-id').toLowerCase();
   const generate = options.generate ?? (() => crypto.randomUUID());
   const trust = options.trustInbound ?? true;
+  const pick = (inbound: string | undefined) =>
+    trust && isSafeCorrelationId(inbound) ? inbound : generate();
   return {
     header,
     responseHeader: (options.responseHeader ?? header).toLowerCase(),
-    pick: (inbound) => (trust && isSafeCorrelationId(inbound) ? inbound : generate()),
+    pick,
+    of: (request) => pick(headerOf(request.headers, header)),
   };
-}
-
-/**
- * The correlation id an error handler gives `request`, by the rule of its HTTP answers (inbound header,
- * `trustInbound`, `generate`): what a WebSocket handshake's 101 and its events carry, so that HTTP and
- * WebSocket cannot choose differently.
- * @example
- * const id = correlationIdFor(errors, { headers: request.headers });
- */
-export function correlationIdFor(handler: ErrorHandler, request: RequestView): string {
-  // The handler's renderer is the one place the choice is made; a probe error asks it without a copy.
-  const probe = handler.catalog.builtin('internal');
-  const rendered = handler.render(probe, request);
-  return rendered.headers[handler.correlationHeader] ?? probe.correlationId!;
 }

@@ -74,6 +74,11 @@ export interface ErrorHandler {
   readonly format: ErrorFormat;
   /** The response header the correlation id is set on. */
   readonly correlationHeader: string;
+  /**
+   * The correlation id this handler's answer to `request` would carry (its inbound header, `trustInbound`,
+   * `generate`), chosen without answering anything: a WebSocket handshake's 101 and events carry it.
+   */
+  correlationId(request?: RequestView): string;
 }
 
 // The last-resort body, for when answering the error failed: the catalog's internal error, or bare JSON.
@@ -155,6 +160,7 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
     catalog,
     format,
     correlationHeader: correlation.responseHeader,
+    correlationId: (request = emptyRequest) => correlation.of(request),
   };
 }
 

@@ -5,7 +5,6 @@ import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import type { Lease } from '../guards/concurrency.js';
 import type { GuardRequest } from '../guards/types.js';
-import { correlationIdFor } from '../server/correlation.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { pathOf, type RequestView } from '../server/request.js';
 import { safeTerminate } from './close.js';
@@ -176,7 +175,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       return;
     }
     // The id HTTP would answer this request with: on the 101, on every event and close of the connection.
-    const correlationId = correlationIdFor(handler, view);
+    const correlationId = handler.correlationId(view);
     correlationOf.set(request, correlationId);
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {

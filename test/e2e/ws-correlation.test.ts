@@ -3,7 +3,7 @@
  * handler: the inbound header, `trustInbound` and `generate` of `correlation`. The 101, every event of the
  * connection and every refusal carry that id, and never an inbound id HTTP would not have kept.
  */
-import type { CorrelationOptions } from 'faultline/server';
+import { type CorrelationOptions, createErrorHandler } from 'faultline/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { authenticate, catalog } from './ws-fixtures.js';
@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function endpoint(correlation: CorrelationOptions, handshake: 'http' | 'close' = 'http') {
   const served = await serve({
-    errors: { catalog, correlation, onError: () => {} },
+    errors: { catalog, correlation, logger: false },
     authenticate,
     handshake,
   });
@@ -104,5 +104,24 @@ describe('WebSocket correlation ids follow the HTTP rule', () => {
     const fresh = await connectAndErr(url + good, { 'x-trace-id': clientId });
     expect(fresh.upgrade['x-trace-id']).toMatch(/^made-\d+$/);
     expect(fresh.event.error.correlation_id).toBe(fresh.upgrade['x-trace-id']);
+  });
+
+  it('the handler says the id it gives a request, the one its HTTP answer carries, without answering an error', () => {
+    let made = 0;
+    let reported = 0;
+    const handler = createErrorHandler({
+      catalog,
+      correlation: { header: 'x-correlation-id', generate: () => `made-${++made}` },
+      onError: () => reported++,
+      logger: false,
+    });
+    expect(handler.correlationId({ headers: { 'x-correlation-id': clientId } })).toBe(clientId);
+    expect(handler.correlationId({ headers: { 'x-correlation-id': 'two words' } })).toBe('made-1');
+    expect(handler.correlationId()).toBe('made-2');
+    expect(reported).toBe(0);
+    const answered = handler.handle(new Error('x'), { headers: { 'x-correlation-id': clientId } });
+    expect(answered.headers['x-correlation-id']).toBe(clientId);
+    const untrusted = createErrorHandler({ catalog, correlation: { trustInbound: false }, logger: false });
+    expect(untrusted.correlationId({ headers: { 'x-request-id': clientId } })).not.toBe(clientId);
   });
 });
