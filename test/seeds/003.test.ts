@@ -331,3 +331,105 @@ for (const backend of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe("seed 003: the page's prose", () => {
+  it('does not start a command group cooldown for a command refused 400', async () => {
+    const gateway = await start(0, { adminApiKey, commandCooldown: 60_000, log: () => {} });
+    try {
+      await configure(gateway, 'app-a', 'key-of-app-a-0123456789');
+      const { request, session } = client(() => gateway);
+      const uuid = await session();
+      const command = (path: string, body: unknown) =>
+        request('POST', `/api/v1/sessions/${uuid}/commands/${path}`, { body }).then(async (res) => ({
+          status: res.status,
+          error: ((await res.json()) as { error?: string }).error,
+        }));
+      expect(await command('playback/start', { urls: [] })).toEqual({
+        status: 400,
+        error: 'urls is required',
+      });
+      expect(await command('playback/stop', { command_uid: 'bad uid!' })).toEqual({
+        status: 400,
+        error: 'Invalid command_uid format',
+      });
+      // The media group is still free: the refused commands spent nothing.
+      expect((await command('playback/start', { urls: ['https://example.com/a.wav'] })).status).toBe(200);
+      expect(await command('playback/stop', {})).toEqual({ status: 429, error: 'Command rate limited' });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  describe('with REDIS_URL, sessions and rooms are shared by every instance', () => {
+    let redis: RedisServer;
+    const connections: Redis[] = [];
+    const gateways: Gateway[] = [];
+    beforeAll(async () => {
+      redis = await startRedis();
+      for (let i = 0; i < 2; i++) {
+        const connection = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+        await new Promise((resolve) => connection.once('ready', resolve));
+        connections.push(connection);
+        gateways.push(
+          await start(0, { adminApiKey, redis: ioredisSend(connection), commandCooldown: 10, log: () => {} }),
+        );
+      }
+      await configure(gateways[0]!, 'app-a', 'key-of-app-a-0123456789');
+    });
+    afterAll(async () => {
+      for (const gateway of gateways) await gateway.close();
+      for (const connection of connections) connection.disconnect();
+      await redis?.stop();
+    });
+
+    it('answers on one instance for a session created on the other', async () => {
+      const [a, b] = gateways.map((g) => client(() => g));
+      const uuid = await a!.session();
+      const read = await b!.request('GET', `/api/v1/sessions/${uuid}`);
+      expect(read.status, await read.clone().text()).toBe(200);
+      const answered = await b!.request('POST', `/api/v1/sessions/${uuid}/commands/answer`, { body: {} });
+      expect(answered.status).toBe(200);
+      expect(await (await a!.request('GET', `/api/v1/sessions/${uuid}`)).json()).toMatchObject({
+        state: 'answered',
+      });
+    });
+
+    it('refuses a conference name taken on the other instance, and shares the room', async () => {
+      const [a, b] = gateways.map((g) => client(() => g));
+      const made = await a!.request('POST', '/api/v1/conferences', { body: { name: 'all-hands' } });
+      expect(made.status).toBe(201);
+      const { room_id } = (await made.json()) as { room_id: string };
+      const again = await b!.request('POST', '/api/v1/conferences', { body: { name: 'all-hands' } });
+      expect(again.status).toBe(409);
+      expect(await again.json()).toEqual({ success: false, error: 'Conference name already taken' });
+      const uuid = await b!.session();
+      expect(
+        (await b!.request('POST', `/api/v1/sessions/${uuid}/commands/conference/join`, { body: { room_id } }))
+          .status,
+      ).toBe(200);
+      expect(await (await a!.request('GET', `/api/v1/conferences/${room_id}`)).json()).toMatchObject({
+        room_id,
+        members: [uuid],
+      });
+      expect((await b!.request('POST', `/api/v1/conferences/${room_id}/stop`)).status).toBe(200);
+      expect((await a!.request('GET', `/api/v1/conferences/${room_id}`)).status).toBe(404);
+      expect(await (await a!.request('GET', `/api/v1/sessions/${uuid}`)).json()).toMatchObject({
+        room_id: null,
+      });
+      // The name is free again once the room is gone.
+      expect((await a!.request('POST', '/api/v1/conferences', { body: { name: 'all-hands' } })).status).toBe(
+        201,
+      );
+    });
+
+    it('creates one room when two instances are asked for the same name at once', async () => {
+      const [a, b] = gateways.map((g) => client(() => g));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? a! : b!).request('POST', '/api/v1/conferences', { body: { name: 'race' } }),
+        ),
+      );
+      expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+    });
+  });
+});

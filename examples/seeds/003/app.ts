@@ -23,8 +23,9 @@ import { memoryStore, type RedisSend, redisStore, type Store } from 'faultline/s
 import * as z from 'zod';
 import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
+import { memoryCalls, redisCalls } from './calls.js';
 import { errors, format } from './catalog.js';
-import { commands, Gateway, isCommand } from './domain.js';
+import { type CommandBody, checkCommand, commands, Gateway, isCommand } from './domain.js';
 
 /** Options of seed 003. */
 export interface SeedOptions {
@@ -99,7 +100,10 @@ export interface Seed {
 export function createSeed(options: SeedOptions = {}): Seed {
   const store = options.redis ? redisStore({ send: options.redis, prefix: 'gateway:' }) : memoryStore();
   const apps = options.redis ? redisApps(options.redis) : memoryApps();
-  const gateway = new Gateway({ recording: options.recording ?? process.env.RECORDING_ENABLED === '1' });
+  const gateway = new Gateway(
+    { recording: options.recording ?? process.env.RECORDING_ENABLED === '1' },
+    options.redis ? redisCalls(options.redis) : memoryCalls(),
+  );
   const faults = createExpressErrors({ catalog: errors, format, onError: logErrors(options.log) });
   // A store outage (Redis down) is answered with the gateway's generic 500; the app-key lookup has its own.
   const internal = () => errors.create('INTERNAL_ERROR');
@@ -157,36 +161,44 @@ export function createSeed(options: SeedOptions = {}): Seed {
 
   app.use('/api/v1', client);
   // Calls arrive from the telephony side; this route stands for it and creates the session for the app.
-  app.post('/api/v1/sessions', (req, res) => {
-    const session = gateway.receive(appOf(req));
+  app.post('/api/v1/sessions', async (req, res) => {
+    const session = await gateway.receive(appOf(req));
     res.status(201).json({ uuid: session.uuid });
   });
-  app.get('/api/v1/sessions/:uuid', (req, res) => {
-    const { uuid, state, muted, room } = gateway.session(appOf(req), String(req.params.uuid));
+  app.get('/api/v1/sessions/:uuid', async (req, res) => {
+    const { uuid, state, muted, room } = await gateway.session(appOf(req), String(req.params.uuid));
     res.json({ uuid, state, muted, room_id: room ?? null });
   });
+  const commandOf = (req: Request) => (req.params as unknown as { command: string[] }).command.join('/');
+  const bodyOf = (req: Request): CommandBody =>
+    typeof req.body === 'object' && req.body !== null ? (req.body as CommandBody) : {};
   app.post(
     '/api/v1/sessions/:uuid/commands/*command',
     faults.json({ limit: '64kb' }),
+    // What the request alone decides is refused before the cooldown, which then spends on real commands.
+    (req, _res, next) => {
+      checkCommand(commandOf(req), bodyOf(req), gateway.options);
+      next();
+    },
     commandCooldown,
-    (req, res) => {
-      const command = (req.params as unknown as { command: string[] }).command.join('/');
-      res.json(gateway.run(appOf(req), String(req.params.uuid), command, (req.body ?? {}) as object));
+    async (req, res) => {
+      const command = checkCommand(commandOf(req), bodyOf(req), gateway.options);
+      res.json(await gateway.run(appOf(req), String(req.params.uuid), command, bodyOf(req)));
     },
   );
-  app.post('/api/v1/conferences', faults.json({ limit: '1mb' }), (req, res) => {
+  app.post('/api/v1/conferences', faults.json({ limit: '1mb' }), async (req, res) => {
     const name = (req.body as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string' || name === '') throw errors.create('INVALID_REQUEST_BODY');
-    const room = gateway.createRoom(appOf(req), name);
+    const room = await gateway.createRoom(appOf(req), name);
     res.status(201).json({ room_id: room.id, name: room.name });
   });
-  app.get('/api/v1/conferences/:room_id', (req, res) => {
-    const room = gateway.room(appOf(req), String(req.params.room_id));
-    res.json({ room_id: room.id, name: room.name, members: [...room.members] });
+  app.get('/api/v1/conferences/:room_id', async (req, res) => {
+    const room = await gateway.room(appOf(req), String(req.params.room_id));
+    res.json({ room_id: room.id, name: room.name, members: room.members });
   });
   // An action without a body: no Content-Type is required.
-  app.post('/api/v1/conferences/:room_id/stop', (req, res) => {
-    gateway.stopRoom(appOf(req), String(req.params.room_id));
+  app.post('/api/v1/conferences/:room_id/stop', async (req, res) => {
+    await gateway.stopRoom(appOf(req), String(req.params.room_id));
     res.json({ success: true });
   });
 

@@ -1,25 +1,13 @@
 /**
  * The calls of the gateway: sessions (call legs) owned by the app that received them, and conference rooms
  * owned by the app that created them. Commands change a session's state; each refusal is the page's code.
+ * The state lives in a `CallStore` (memory, or Redis shared by every instance).
  */
 import { randomUUID } from 'node:crypto';
+import type { CallStore, Room, Session } from './calls.js';
 import { errors } from './catalog.js';
 
-export interface Session {
-  readonly uuid: string;
-  readonly app: string;
-  state: 'ringing' | 'answered' | 'ended';
-  muted: boolean;
-  room: string | undefined;
-  playing: string[];
-  recording: boolean;
-}
-export interface Room {
-  readonly id: string;
-  readonly app: string;
-  readonly name: string;
-  members: Set<string>;
-}
+export type { Room, Session };
 
 /** The commands the gateway knows, by URL path, with the rate group each belongs to. */
 export const commands = {
@@ -49,14 +37,40 @@ export interface CommandBody {
   room_id?: unknown;
 }
 
-export class Gateway {
-  readonly sessions = new Map<string, Session>();
-  readonly rooms = new Map<string, Room>();
+/**
+ * The refusals of a command that depend on nothing but the request: an unknown command, a malformed
+ * `command_uid`, missing `urls`, recording switched off. They are checked before the command group's
+ * cooldown, so a refused command does not start it.
+ */
+export function checkCommand(command: string, body: CommandBody, options: { recording: boolean }): Command {
+  if (!isCommand(command)) throw errors.create('INVALID_COMMAND');
+  if (
+    body.command_uid !== undefined &&
+    !(typeof body.command_uid === 'string' && commandUid.test(body.command_uid))
+  )
+    throw errors.create('INVALID_COMMAND_UID');
+  if (command === 'playback/start' || command === 'play_and_get_digits') {
+    const urls = body.urls ?? body.prompt_files;
+    if (
+      !Array.isArray(urls) ||
+      urls.length === 0 ||
+      !urls.every((u) => typeof u === 'string' && httpUrl.test(u))
+    )
+      throw errors.create('URLS_REQUIRED');
+  }
+  if ((command === 'record/start' || command === 'record/stop') && !options.recording)
+    throw errors.create('RECORDING_NOT_AVAILABLE');
+  return command;
+}
 
-  constructor(readonly options: { recording: boolean }) {}
+export class Gateway {
+  constructor(
+    readonly options: { recording: boolean },
+    private readonly calls: CallStore,
+  ) {}
 
   /** A call arriving for `app`: in production the telephony side creates it. */
-  receive(app: string): Session {
+  async receive(app: string): Promise<Session> {
     const session: Session = {
       uuid: randomUUID(),
       app,
@@ -66,80 +80,68 @@ export class Gateway {
       playing: [],
       recording: false,
     };
-    this.sessions.set(session.uuid, session);
+    await this.calls.putSession(session);
     return session;
   }
 
-  session(app: string, uuid: string): Session {
-    const session = this.sessions.get(uuid);
-    if (!session || session.state === 'ended') throw errors.create('SESSION_NOT_FOUND');
+  async session(app: string, uuid: string): Promise<Session> {
+    const session = await this.calls.getSession(uuid);
+    if (!session) throw errors.create('SESSION_NOT_FOUND');
     if (session.app !== app) throw errors.create('SESSION_FORBIDDEN');
     return session;
   }
 
-  room(app: string, id: string): Room {
-    const room = this.rooms.get(id);
+  async room(app: string, id: string): Promise<Room & { members: string[] }> {
+    const room = await this.calls.getRoom(id);
     if (!room) throw errors.create('ROOM_NOT_FOUND');
     if (room.app !== app) throw errors.create('ROOM_FORBIDDEN');
+    return { ...room, members: await this.calls.members(room.id) };
+  }
+
+  async createRoom(app: string, name: string): Promise<Room> {
+    const room: Room = { id: randomUUID(), app, name };
+    const claimed = await this.calls.claimRoom(room);
+    if (claimed) throw errors.create('CONFERENCE_NAME_TAKEN', { room_id: claimed.taken });
     return room;
   }
 
-  createRoom(app: string, name: string): Room {
-    for (const room of this.rooms.values())
-      if (room.app === app && room.name === name)
-        throw errors.create('CONFERENCE_NAME_TAKEN', { room_id: room.id });
-    const room: Room = { id: randomUUID(), app, name, members: new Set() };
-    this.rooms.set(room.id, room);
-    return room;
-  }
-
-  stopRoom(app: string, id: string): void {
-    const room = this.room(app, id);
+  async stopRoom(app: string, id: string): Promise<void> {
+    const room = await this.room(app, id);
     for (const uuid of room.members) {
-      const session = this.sessions.get(uuid);
-      if (session) session.room = undefined;
+      const session = await this.calls.getSession(uuid);
+      if (session?.room === room.id) {
+        session.room = undefined;
+        await this.calls.putSession(session);
+      }
     }
-    this.rooms.delete(room.id);
+    await this.calls.deleteRoom(room);
   }
 
-  run(
+  async run(
     app: string,
     uuid: string,
-    command: string,
+    command: Command,
     body: CommandBody,
-  ): { session: string; command: Command; state: Session['state'] } {
-    if (!isCommand(command)) throw errors.create('INVALID_COMMAND');
-    if (
-      body.command_uid !== undefined &&
-      !(typeof body.command_uid === 'string' && commandUid.test(body.command_uid))
-    )
-      throw errors.create('INVALID_COMMAND_UID');
-    const session = this.session(app, uuid);
+  ): Promise<{ session: string; command: Command; state: Session['state'] | 'ended' }> {
+    const session = await this.session(app, uuid);
     switch (command) {
       case 'answer':
         session.state = 'answered';
         break;
       case 'hangup':
-        session.state = 'ended';
-        break;
+        // An ended call is gone: later commands on it answer "Session not found".
+        if (session.room !== undefined) await this.calls.removeMember(session.room, session.uuid);
+        await this.calls.deleteSession(session.uuid);
+        return { session: session.uuid, command, state: 'ended' };
       case 'playback/start':
-      case 'play_and_get_digits': {
-        const urls = body.urls ?? body.prompt_files;
-        if (
-          !Array.isArray(urls) ||
-          urls.length === 0 ||
-          !urls.every((u) => typeof u === 'string' && httpUrl.test(u))
-        )
-          throw errors.create('URLS_REQUIRED');
-        session.playing = urls as string[];
+      case 'play_and_get_digits':
+        session.playing = (body.urls ?? body.prompt_files) as string[];
         break;
-      }
       case 'playback/stop':
         session.playing = [];
         break;
       case 'record/start':
       case 'record/stop':
-        if (!this.options.recording) throw errors.create('RECORDING_NOT_AVAILABLE');
         session.recording = command === 'record/start';
         break;
       case 'mute':
@@ -148,18 +150,19 @@ export class Gateway {
         session.muted = command === 'mute';
         break;
       case 'conference/join': {
-        const room = this.room(app, String(body.room_id ?? ''));
+        const room = await this.room(app, String(body.room_id ?? ''));
         if (session.room !== undefined && session.room !== room.id)
           throw errors.create('SESSION_IN_OTHER_ROOM');
         session.room = room.id;
-        room.members.add(session.uuid);
+        await this.calls.addMember(room.id, session.uuid);
         break;
       }
       case 'conference/leave':
-        if (session.room !== undefined) this.rooms.get(session.room)?.members.delete(session.uuid);
+        if (session.room !== undefined) await this.calls.removeMember(session.room, session.uuid);
         session.room = undefined;
         break;
     }
+    await this.calls.putSession(session);
     return { session: session.uuid, command, state: session.state };
   }
 }
