@@ -27,6 +27,11 @@ export interface ApiErrorInit<Code extends string = string, Details = unknown> {
   type?: string | undefined;
   /** The built-in mechanism this error stands for, so a catalog can answer with its own name for it. */
   role?: BuiltinRole | undefined;
+  /**
+   * Members the code adds at the top level of its body (`members` of its catalog entry), from its details;
+   * client side, those the body held.
+   */
+  members?: Readonly<Record<string, unknown>> | undefined;
   /** Client side: the wait the server asked for, in seconds (`Retry-After` or `RateLimit` `t=`). */
   retryAfter?: number | undefined;
   /** Client side: how many attempts the request took. */
@@ -62,6 +67,7 @@ export interface ApiErrorJSON {
   correlationId?: string;
   fieldErrors?: FieldError[];
   type?: string;
+  members?: Record<string, unknown>;
 }
 
 /**
@@ -70,7 +76,13 @@ export interface ApiErrorJSON {
  * @example
  * throw new ApiError({ code: 'SESSION_NOT_FOUND', status: 404, message: 'Session not found' });
  */
-export class ApiError<Code extends string = string, Details = unknown> extends Error {
+export class ApiError<
+  Code extends string = string,
+  Details = unknown,
+  Members extends Readonly<Record<string, unknown>> | undefined =
+    | Readonly<Record<string, unknown>>
+    | undefined,
+> extends Error {
   declare readonly [brand]: true;
   override readonly name = 'ApiError';
   readonly code: Code;
@@ -83,6 +95,8 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
   readonly fieldErrors: readonly FieldError[] | undefined;
   readonly type: string | undefined;
   readonly role: BuiltinRole | undefined;
+  /** The members the code adds at the top level of its body, from its details (see `members` of an entry). */
+  readonly members: Members;
   /** Server side: the internal reason a collapsed code stands for, for logs only; never serialized. */
   readonly reason: string | undefined;
   /** The correlation id of the request that failed, once known. */
@@ -115,6 +129,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     this.fieldErrors = init.fieldErrors;
     this.type = init.type;
     this.role = init.role;
+    this.members = init.members as Members;
     this.reason = options?.reason;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts;
@@ -145,6 +160,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
     if (this.correlationId !== undefined) json.correlationId = this.correlationId;
     if (this.fieldErrors !== undefined) json.fieldErrors = [...this.fieldErrors];
     if (this.type !== undefined) json.type = this.type;
+    if (this.members !== undefined) json.members = { ...this.members };
     return json;
   }
 
@@ -164,6 +180,7 @@ export class ApiError<Code extends string = string, Details = unknown> extends E
         correlationId: data.correlationId,
         fieldErrors: data.fieldErrors,
         type: data.type,
+        members: data.members,
       },
       { stack: false },
     );

@@ -36,8 +36,19 @@ export const configErrors = {
     fix: 'Choose a new code or id: clients may still branch on the retired one.',
   },
   FAULTLINE_INVALID_RENAME: {
-    message: 'A rename names a code the standard catalog does not have, or a name already taken.',
-    fix: 'Rename only codes of `standardErrors`, each to a name no other entry uses.',
+    message:
+      'A rename names a code the standard catalog does not have, gives an invalid name, or gives one name to built-in codes of different statuses; the message names the codes, their roles and statuses.',
+    fix: 'Rename only codes of `standardErrors`; give one name to several of them only when they answer with the same status.',
+  },
+  FAULTLINE_INVALID_OMIT: {
+    message:
+      'An omitted code is not a standard code, is renamed or defined by the catalog, or is one the server core raises for every API.',
+    fix: 'Omit only standard codes of mechanisms the API does not use (guards, statuses it never sends); the core codes (bad request, validation, malformed JSON, not found, 405, 408, 413, 415, internal) stay.',
+  },
+  FAULTLINE_INVALID_MEMBERS: {
+    message:
+      "An entry's `members` must name fields of its details schema, each under a distinct non-empty member name.",
+    fix: "Give the entry a `details` schema and list its fields: `members: ['room_id']`, or `{ roomId: 'room_id' }` to name a member apart from its field.",
   },
   FAULTLINE_UNKNOWN_CODE: {
     message: 'The code is not in the catalog.',

@@ -1,33 +1,27 @@
 import { ApiError } from './api-error.js';
+import { catalogJSON } from './catalog-json.js';
+import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './check-entry.js';
 import { FaultlineConfigError } from './config-error.js';
-import { inputJsonSchema } from './json-schema.js';
 import { compileMessage } from './message.js';
-import { type BuiltinRole, type StandardCode, standardDefinitions } from './standard.js';
-import { categoryOf, isCatalogStatus, reasonPhrase, retryableByDefault } from './status.js';
-import { toApiError } from './to-api-error.js';
+import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
+import { type RawEntry, standardEntries, standardGroup } from './standard-entries.js';
+import { categoryOf, reasonPhrase, retryableByDefault } from './status.js';
+import { type ToApiErrorOptions, toApiError } from './to-api-error.js';
 import type {
   Catalog,
   CatalogDefinitions,
   CatalogEntry,
-  CatalogEntryJSON,
-  CatalogJSON,
   CatalogOptions,
+  CheckedMembers,
   CreateOptions,
   Definitions,
-  ErrorDefinition,
   GroupInfo,
   Renames,
   StackPolicy,
 } from './types.js';
-import { checkCloseConflicts, checkWsBehaviour, resolveCloseCodes } from './ws-codes.js';
+import { checkCloseConflicts, resolveCloseCodes } from './ws-codes.js';
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: codes must not hold control characters
-const invalidCode = /[\s\u0000-\u001f\u007f]/;
-const standardGroup = 'http';
-
-interface RawEntry extends ErrorDefinition {
-  role?: BuiltinRole;
-}
+type Options = CatalogOptions<Renames, readonly StandardCode[]>;
 
 /**
  * Defines an API's error catalog on top of the standard one, and checks it: a wrong catalog fails here,
@@ -37,35 +31,27 @@ interface RawEntry extends ErrorDefinition {
  *   SESSION_NOT_FOUND: { status: 404, id: 4001, message: 'Session {sessionId} not found', details: z.object({ sessionId: z.string() }) },
  * }, { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' } });
  */
-export function defineErrors<const E extends Definitions, const R extends Renames = {}>(
-  entries: E,
-  options: CatalogOptions<R> = {},
-): Catalog<CatalogDefinitions<E, R>> {
-  const raw = new Map<string, RawEntry>();
-  const renames: Record<string, string> = { ...(options.rename as Record<string, string> | undefined) };
-  const renamedTo = new Set(Object.values(renames));
-  for (const [from, to] of Object.entries(renames)) {
-    if (!(from in standardDefinitions) || typeof to !== 'string' || invalidCode.test(to) || to === '') {
-      throw new FaultlineConfigError('FAULTLINE_INVALID_RENAME', `${from} → ${String(to)}`);
+export function defineErrors<
+  const E extends Definitions,
+  const R extends Renames = {},
+  const O extends readonly StandardCode[] = [],
+>(entries: E & CheckedMembers<E>, options: CatalogOptions<R, O> = {}): Catalog<CatalogDefinitions<E, R, O>> {
+  const raw = standardEntries(options.rename as Record<string, string> | undefined, options.omit);
+  const omitted = new Set<string>(options.omit ?? []);
+  for (const [code, { roles: _, ...definition }] of Object.entries(entries as Record<string, RawEntry>)) {
+    if (omitted.has(code)) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_OMIT',
+        `${code} is omitted, yet the catalog defines it`,
+      );
     }
-    if (to in standardDefinitions && !(to in renames) && to !== from) {
-      throw new FaultlineConfigError('FAULTLINE_INVALID_RENAME', `${from} → ${to} (already a standard code)`);
-    }
-  }
-  if (renamedTo.size !== Object.keys(renames).length) {
-    throw new FaultlineConfigError('FAULTLINE_INVALID_RENAME', 'two standard codes renamed to one name');
-  }
-  for (const [code, definition] of Object.entries(standardDefinitions) as [StandardCode, RawEntry][]) {
-    raw.set(renames[code] ?? code, { ...definition, group: standardGroup });
-  }
-  for (const [code, definition] of Object.entries(entries)) {
     const base = raw.get(code);
-    raw.set(code, base ? { ...base, ...definition, role: base.role } : { ...definition });
+    raw.set(code, base ? { ...base, ...definition, roles: base.roles } : definition);
   }
-  return buildCatalog(raw, options) as unknown as Catalog<CatalogDefinitions<E, R>>;
+  return buildCatalog(raw, options as Options) as unknown as Catalog<CatalogDefinitions<E, R, O>>;
 }
 
-function groupsOf(options: CatalogOptions<Renames>): GroupInfo[] | undefined {
+function groupsOf(options: Options): GroupInfo[] | undefined {
   const { groups } = options;
   if (groups === undefined) return undefined;
   const list: GroupInfo[] = Array.isArray(groups)
@@ -81,7 +67,7 @@ function groupsOf(options: CatalogOptions<Renames>): GroupInfo[] | undefined {
   return list;
 }
 
-function docsUrlOf(options: CatalogOptions<Renames>): (code: string, id: number | undefined) => string {
+function docsUrlOf(options: Options): (code: string, id: number | undefined) => string {
   const { docsUrl } = options;
   if (typeof docsUrl === 'function') return (code, id) => docsUrl({ code, id });
   if (typeof docsUrl === 'string') {
@@ -93,64 +79,34 @@ function docsUrlOf(options: CatalogOptions<Renames>): (code: string, id: number 
   return (code) => `urn:problem-type:${encodeURIComponent(code)}`;
 }
 
-function placeholderFields(entry: RawEntry): Set<string> | undefined {
-  const properties = inputJsonSchema(entry.details)?.properties;
-  return properties && typeof properties === 'object' ? new Set(Object.keys(properties)) : undefined;
-}
-
-function checkEntry(code: string, entry: RawEntry, groups: GroupInfo[] | undefined): void {
-  if (code === '' || invalidCode.test(code))
-    throw new FaultlineConfigError('FAULTLINE_INVALID_CODE', JSON.stringify(code));
-  if (!isCatalogStatus(entry.status)) {
-    throw new FaultlineConfigError('FAULTLINE_INVALID_STATUS', `${code} has status ${String(entry.status)}`);
-  }
-  if (typeof entry.message !== 'string' || entry.message === '') {
-    throw new FaultlineConfigError('FAULTLINE_INVALID_MESSAGE', code);
-  }
-  if (entry.id !== undefined && !(Number.isSafeInteger(entry.id) && entry.id >= 0)) {
-    throw new FaultlineConfigError('FAULTLINE_INVALID_ID', `${code} has id ${String(entry.id)}`);
-  }
-  checkWsBehaviour(code, entry.ws);
-  if (groups && entry.group !== undefined && !groups.some((g) => g.name === entry.group)) {
-    throw new FaultlineConfigError('FAULTLINE_UNKNOWN_GROUP', `${code} is in group "${entry.group}"`);
-  }
-}
-
-function checkPlaceholders(code: string, entry: RawEntry, placeholders: readonly string[]): void {
-  if (placeholders.length === 0) return;
-  if (!entry.details) {
-    throw new FaultlineConfigError(
-      'FAULTLINE_PLACEHOLDER_WITHOUT_FIELD',
-      `${code} uses {${placeholders[0]}}`,
-    );
-  }
-  const fields = placeholderFields(entry);
-  if (!fields) return;
-  for (const placeholder of placeholders) {
-    const field = placeholder.split('.')[0]!;
-    if (!fields.has(field)) {
-      throw new FaultlineConfigError('FAULTLINE_PLACEHOLDER_WITHOUT_FIELD', `${code} uses {${placeholder}}`);
+/**
+ * Gives each role whose code the catalog omits the code that answers for it: that of its status's generic
+ * role when the catalog holds it, else its class's (bad request or internal). Returns the status each such
+ * role keeps, for the class codes, as faultline answers any status the catalog has no code for.
+ */
+function answerOmittedRoles(
+  builtins: Partial<Record<BuiltinRole, string>>,
+  entries: Readonly<Record<string, CatalogEntry>>,
+): Map<BuiltinRole, number> {
+  const kept = new Map<BuiltinRole, number>();
+  for (const { role, status } of Object.values(standardDefinitions)) {
+    if (builtins[role] !== undefined) continue;
+    const generic = builtins[roleOfStatus[status]!];
+    if (generic !== undefined && entries[generic]!.status === status) {
+      builtins[role] = generic;
+      continue;
     }
+    builtins[role] = builtins[status >= 500 ? 'internal' : 'badRequest'];
+    kept.set(role, status);
   }
-}
-
-function checkCollapse(code: string, entry: RawEntry, placeholders: readonly string[]): void {
-  const reasons = entry.collapses;
-  if (reasons === undefined) return;
-  const valid =
-    Array.isArray(reasons) &&
-    reasons.length > 0 &&
-    reasons.every((r) => typeof r === 'string' && r !== '') &&
-    new Set(reasons).size === reasons.length;
-  if (!valid || entry.details !== undefined || placeholders.length > 0)
-    throw new FaultlineConfigError('FAULTLINE_INVALID_COLLAPSE', code);
+  return kept;
 }
 
 function stackFor(policy: StackPolicy, status: number): boolean {
   return policy === 'always' || (policy === 'server-errors' && status >= 500);
 }
 
-function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Renames>): Catalog {
+function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
   const groups = groupsOf(options);
   // The WebSocket codes of `faultline/ws` bring their own group into a catalog that declares groups.
   if (
@@ -187,6 +143,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
     const template = compileMessage(entry.message);
     checkPlaceholders(code, entry, template.placeholders);
     checkCollapse(code, entry, template.placeholders);
+    const roles = Object.freeze([...(entry.roles ?? [])]);
     const resolved: CatalogEntry = Object.freeze({
       code,
       status: entry.status,
@@ -205,18 +162,24 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       since: entry.since,
       collapses: entry.collapses ? Object.freeze([...entry.collapses]) : undefined,
       type: docsUrl(code, entry.id),
-      role: entry.role,
+      role: roles[0],
+      roles,
+      members: membersOfEntry(code, entry),
       template,
       ws: entry.ws === undefined ? undefined : Object.freeze({ ...entry.ws }),
     });
     entries[code] = resolved;
-    if (entry.role) builtins[entry.role] = code;
+    for (const role of roles) builtins[role] = code;
     byMessage.set(entry.message, byMessage.has(entry.message) ? null : resolved);
   }
   checkCloseConflicts(Object.values(entries));
+  const kept = answerOmittedRoles(builtins, entries);
 
-  function make(entry: CatalogEntry, details: unknown, options: CreateOptions | undefined): ApiError {
-    return toApiError(entry, details, { ...options, stack: stackFor(policy, entry.status) });
+  function make(entry: CatalogEntry, details: unknown, options: ToApiErrorOptions | undefined): ApiError {
+    return toApiError(entry, details, {
+      ...options,
+      stack: stackFor(policy, options?.status ?? entry.status),
+    });
   }
 
   const catalog = {
@@ -233,7 +196,12 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       return make(entry, details, createOptions);
     },
     builtin(role: BuiltinRole, details?: unknown, createOptions?: CreateOptions) {
-      return make(entries[builtins[role]!]!, details, createOptions);
+      const status = kept.get(role);
+      return make(
+        entries[builtins[role]!]!,
+        details,
+        status === undefined ? createOptions : { ...createOptions, status },
+      );
     },
     is(value: unknown, code?: string): boolean {
       if (!(value instanceof ApiError)) return false;
@@ -250,13 +218,19 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
       const role = error.role;
       if (role === undefined) return error;
       const entry = entries[builtins[role]!]!;
-      if (entry.code === error.code && entry.message === error.message && entry.type === error.type)
+      if (
+        entry.code === error.code &&
+        entry.message === error.message &&
+        entry.type === error.type &&
+        (entry.members === undefined || error.members !== undefined)
+      )
         return error;
       // The built-in's message is replaced by the catalog's only when it was the standard text.
       const standard = (standardDefinitions as Record<string, { message: string }>)[error.code];
       const message =
         standard && standard.message !== error.message ? error.message : entry.template.render(error.details);
       return toApiError(entry, error.details, {
+        status: kept.get(role),
         message,
         headers: error.headers,
         correlationId: error.correlationId,
@@ -268,41 +242,4 @@ function buildCatalog(raw: Map<string, RawEntry>, options: CatalogOptions<Rename
     },
   } satisfies Record<Exclude<keyof Catalog, '~definitions'>, unknown> as unknown as Catalog;
   return Object.freeze(catalog);
-}
-
-function catalogJSON(
-  entries: readonly CatalogEntry[],
-  groups: readonly GroupInfo[],
-  name: string | undefined,
-  retiredCodes: ReadonlySet<string>,
-  retiredIds: ReadonlySet<number>,
-): CatalogJSON {
-  const json: CatalogJSON = {
-    groups: groups.map((g) => ({ ...g })),
-    entries: entries.map((e) => {
-      const entry: CatalogEntryJSON = {
-        code: e.code,
-        status: e.status,
-        category: e.category,
-        title: e.title,
-        message: e.message,
-        retryable: e.retryable,
-        type: e.type,
-      };
-      if (e.id !== undefined) entry.id = e.id;
-      if (e.group !== undefined) entry.group = e.group;
-      if (e.description !== undefined) entry.description = e.description;
-      if (e.cause !== undefined) entry.cause = e.cause;
-      if (e.fix !== undefined) entry.fix = e.fix;
-      if (Object.keys(e.headers).length > 0) entry.headers = { ...e.headers };
-      if (e.deprecated !== undefined) entry.deprecated = e.deprecated;
-      if (e.since !== undefined) entry.since = e.since;
-      if (e.role !== undefined) entry.builtin = e.role;
-      if (e.ws !== undefined) entry.ws = { ...e.ws };
-      return entry;
-    }),
-    retired: { codes: [...retiredCodes], ids: [...retiredIds] },
-  };
-  if (name !== undefined) json.name = name;
-  return json;
 }

@@ -243,6 +243,14 @@ export const standardDefinitions = {
     description: 'A guard could not reach its state store and its failure policy is closed.',
     fix: 'Retry after the time given by `Retry-After`.',
   },
+  ADMIN_KEY_NOT_CONFIGURED: {
+    status: 503,
+    role: 'adminKeyNotConfigured',
+    message: 'The admin API is not configured.',
+    description: 'No admin key is configured on the server, so its admin endpoints answer no one.',
+    fix: 'The operator must configure the admin key; retrying does not help until then.',
+    retryable: false,
+  },
   GATEWAY_TIMEOUT: {
     status: 504,
     role: 'gatewayTimeout',
@@ -261,45 +269,4 @@ export type StandardCode = keyof StandardDefinitions;
 /** A built-in mechanism of faultline that raises errors of its own. */
 export type BuiltinRole = StandardDefinitions[StandardCode]['role'];
 
-const retryAfter = 'Seconds to wait before retrying (RFC 9110 delay-seconds).';
-const rateLimitPolicy =
-  'The quota policies, e.g. `"per-app";q=600;w=60` (draft-ietf-httpapi-ratelimit-headers).';
-const rateLimitState = 'The remaining quota and seconds until it resets, e.g. `"per-app";r=0;t=12`.';
-
-/** Response headers each built-in role sends, name → description: for the reference page and OpenAPI. */
-export const roleHeaders: Readonly<Partial<Record<BuiltinRole, Readonly<Record<string, string>>>>> = {
-  rateLimited: { 'Retry-After': retryAfter, 'RateLimit-Policy': rateLimitPolicy, RateLimit: rateLimitState },
-  quotaExceeded: {
-    'Retry-After': 'Seconds until the quota window resets.',
-    'RateLimit-Policy': rateLimitPolicy,
-    RateLimit: rateLimitState,
-  },
-  cooldown: { 'Retry-After': 'Seconds left in the cooldown.' },
-  concurrencyLimited: { 'Retry-After': retryAfter },
-  idempotencyInFlight: { 'Retry-After': retryAfter },
-  storeUnavailable: { 'Retry-After': retryAfter },
-  unavailable: { 'Retry-After': retryAfter },
-};
-
-/** The role that answers for a bare status (an http-errors or Boom error, a framework's own). */
-export const roleOfStatus: Readonly<Record<number, BuiltinRole>> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  402: 'paymentRequired',
-  403: 'forbidden',
-  404: 'notFound',
-  405: 'methodNotAllowed',
-  408: 'requestTimeout',
-  409: 'conflict',
-  410: 'gone',
-  412: 'preconditionFailed',
-  413: 'bodyTooLarge',
-  415: 'unsupportedMediaType',
-  422: 'unprocessable',
-  429: 'rateLimited',
-  500: 'internal',
-  501: 'notImplemented',
-  502: 'badGateway',
-  503: 'unavailable',
-  504: 'gatewayTimeout',
-};
+export { roleHeaders, roleOfStatus } from './role-tables.js';

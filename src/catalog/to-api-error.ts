@@ -47,7 +47,24 @@ export function toApiError(entry: CatalogEntry, details?: unknown, options?: ToA
       type: entry.type,
       // The entry's role stands for its own status only: a 502 under the internal code is not that mechanism.
       role: own ? entry.role : undefined,
+      members: collapsed || entry.members === undefined ? undefined : membersOf(entry.members, details),
     },
     errorOptions,
   );
+}
+
+/** The members an entry lifts out of its details, or `undefined` when the details hold none of them. */
+export function membersOf(
+  members: Readonly<Record<string, string>>,
+  details: unknown,
+): Readonly<Record<string, unknown>> | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  let values: Record<string, unknown> | undefined;
+  for (const name in members) {
+    const value = (details as Record<string, unknown>)[members[name]!];
+    if (value === undefined) continue;
+    values ??= {};
+    values[name] = value;
+  }
+  return values;
 }

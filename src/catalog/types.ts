@@ -1,10 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ApiError, FieldError } from './api-error.js';
+import type { MembersOf } from './member-types.js';
 import type { MessageTemplate } from './message.js';
 import type { BuiltinRole, StandardCode, StandardDefinitions } from './standard.js';
 import type { Category } from './status.js';
 import type { CloseCodeDefinition, CloseCodeInfo, WsBehaviour } from './ws-types.js';
 
+export type { CheckedMembers, MembersOf } from './member-types.js';
 export type { StandardSchemaV1 };
 
 /** One entry of a catalog, as written by its author. */
@@ -30,6 +32,12 @@ export interface ErrorDefinition {
   details?: StandardSchemaV1;
   /** Response headers sent with this error. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Members the code adds at the top level of its body, each a field of its details: `['room_id']`, or
+   * `{ roomId: 'room_id' }` to name a member apart from its field. Every format writes them beside its own
+   * members (never over one); the reference page and OpenAPI list them; the client reads them back.
+   */
+  members?: readonly string[] | Readonly<Record<string, string>>;
   /** Marks a code that is still emitted but should no longer be relied on; a string says what to use. */
   deprecated?: boolean | string;
   /** The version that introduced the code. */
@@ -70,8 +78,12 @@ export interface CatalogEntry<Code extends string = string> {
   readonly collapses: readonly string[] | undefined;
   /** The docs URL of the code; also its RFC 9457 `type`. */
   readonly type: string;
-  /** The built-in mechanism the code answers for, if any. */
+  /** The built-in mechanism the code answers for, if any (the first, when it answers for several). */
   readonly role: BuiltinRole | undefined;
+  /** Every built-in mechanism the code answers for: several when renames give them one code. */
+  readonly roles: readonly BuiltinRole[];
+  /** The members the code adds at the top level of its body: member name → details field. */
+  readonly members: Readonly<Record<string, string>> | undefined;
   readonly template: MessageTemplate;
   /** The entry's WebSocket block as declared (`wsBehaviourOf` derives the rest). */
   readonly ws: WsBehaviour | undefined;
@@ -94,8 +106,12 @@ export interface CatalogEntryJSON {
   deprecated?: boolean | string;
   since?: string;
   type: string;
-  /** The built-in mechanism that raises this code, if any. */
+  /** The built-in mechanism that raises this code, if any (the first, when several do). */
   builtin?: string;
+  /** Every built-in mechanism that raises this code, when there are several. */
+  builtins?: string[];
+  /** The members the code adds at the top level of its body: member name → details field. */
+  members?: Record<string, string>;
   ws?: WsBehaviour;
 }
 
@@ -155,12 +171,14 @@ export type CreateArgs<D> = D extends { collapses: readonly (infer Reason extend
       ? [details?: unknown, options?: CreateOptions]
       : [details?: undefined, options?: CreateOptions];
 
-/** The error of one code of a catalog, with its typed details. */
-export type ErrorOf<Defs, Code extends keyof Defs & string> = ApiError<Code, DetailsOf<Defs[Code]>>;
+/** The error of one code of a catalog, with its typed details (and members, for a code that declares them). */
+export type ErrorOf<Defs, Code extends keyof Defs & string> = Defs[Code] extends { members: unknown }
+  ? ApiError<Code, DetailsOf<Defs[Code]>, MembersOf<Defs[Code]>>
+  : ApiError<Code, DetailsOf<Defs[Code]>>;
 
 /** Any error of a catalog: a union discriminated on `code`. */
 export type CatalogError<Defs> = {
-  [Code in keyof Defs & string]: ApiError<Code, DetailsOf<Defs[Code]>>;
+  [Code in keyof Defs & string]: ErrorOf<Defs, Code>;
 }[keyof Defs & string];
 
 /** A code of a catalog. */
@@ -169,19 +187,38 @@ export type CodeOf<C> = C extends Catalog<infer Defs> ? keyof Defs & string : ne
 /** Renames of standard codes: `{ VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' }`. */
 export type Renames = { readonly [Code in StandardCode]?: string };
 
-type Renamed<S, R> = { [K in keyof S as K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: S[K] };
+type Renamed<S, R, O> = {
+  [K in keyof S as K extends O ? never : K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: S[K];
+};
 type Merged<A, B> = { [K in keyof A | keyof B]: K extends keyof B ? B[K] : K extends keyof A ? A[K] : never };
 
-/** The definitions of a catalog built on the standard one with renames `R` and entries `E`. */
-export type CatalogDefinitions<E, R> = Merged<Renamed<StandardDefinitions, R>, E>;
+/** The definitions of a catalog built on the standard one with renames `R`, omitted codes `O` and entries `E`. */
+export type CatalogDefinitions<E, R, O extends readonly string[] = []> = Merged<
+  Renamed<StandardDefinitions, R, O[number]>,
+  E
+>;
 
 /** How much of a stack trace catalog errors capture. */
 export type StackPolicy = 'always' | 'never' | 'server-errors';
 
 /** Options of `defineErrors`. */
-export interface CatalogOptions<R extends Renames = Renames> {
-  /** Renames standard codes; every built-in mechanism then raises the new name. */
+export interface CatalogOptions<R extends Renames = Renames, O extends readonly StandardCode[] = []> {
+  /**
+   * Renames standard codes; every built-in mechanism then raises the new name. Several codes of one status
+   * may take one name (`{ MALFORMED_JSON: 'INVALID_BODY', VALIDATION_FAILED: 'INVALID_BODY' }`): that code
+   * then answers for each of their mechanisms.
+   */
   rename?: R;
+  /**
+   * Standard codes the API never sends: the catalog does not hold them, so the reference page, OpenAPI and
+   * the count leave them out. The server core's own codes (bad request, validation, malformed JSON, not
+   * found, 405, 408, 413, 415, internal) cannot be omitted. A mechanism that raises an omitted role anyway
+   * (a guard the API mounts, an http-errors status) is answered with the code of its status's generic role,
+   * or, when that is omitted too, with the catalog's bad-request or internal code.
+   * @example
+   * defineErrors(entries, { omit: ['GONE', 'PAYMENT_REQUIRED'] });
+   */
+  omit?: O;
   /** The groups entries may name, in the order the reference page lists them. */
   groups?: readonly string[] | Readonly<Record<string, { title?: string; description?: string }>>;
   /**

@@ -147,8 +147,8 @@ export function wsBehaviourOf(entry: CatalogEntry): ResolvedWsBehaviour {
   const roles = ws.roles ?? [];
   let closeCode = typeof ws.close === 'number' ? ws.close : undefined;
   if (closeCode === undefined) {
-    for (const role of [...roles, entry.role]) {
-      const rfc = role === undefined ? undefined : rfcCodeOfRole[role as WsRole | 'internal'];
+    for (const role of [...roles, ...entry.roles]) {
+      const rfc = rfcCodeOfRole[role as WsRole | 'internal'];
       if (rfc !== undefined) {
         closeCode = rfc;
         break;

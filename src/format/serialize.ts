@@ -1,4 +1,5 @@
 import { type ErrorField, errorFields } from './fields.js';
+import { quote, safeStringify } from './json.js';
 import { isAlwaysPresent, type Node } from './spec.js';
 import type { ErrorView } from './types.js';
 
@@ -183,11 +184,34 @@ function holdsOf(readers: readonly Read[]): (plan: Plan, view: ErrorView) => boo
 
 const planLimit = 10_000;
 
+/** The members a code adds to the body, as JSON text after a comma; none that the format declares itself. */
+function membersJson(members: Readonly<Record<string, unknown>>, declared: ReadonlySet<string>): string {
+  let json = '';
+  for (const name of Object.keys(members)) {
+    if (declared.has(name)) continue;
+    const value = safeStringify(members[name]);
+    if (value !== undefined) json += `,${quote(name)}:${value}`;
+  }
+  return json;
+}
+
+/** Adds a code's own members at the top level of a body the declaration wrote. */
+function withMembers(
+  body: string,
+  members: Readonly<Record<string, unknown>>,
+  declared: ReadonlySet<string>,
+) {
+  const json = membersJson(members, declared);
+  if (json === '') return body;
+  return body === '' || body === '{}' ? `{${json.slice(1)}}` : `${body.slice(0, -1)}${json}}`;
+}
+
 /** Compiles a declaration into a serializer; the per-code parts of a body are computed once per code. */
 export function compileSerializer(root: Node): (view: ErrorView) => string {
   const plans = new Map<string, Plan>();
   const readers = perCodeReaders(root);
   const holds = holdsOf(readers);
+  const declared = new Set(root.kind === 'object' ? root.members.map((m) => m.key) : []);
   return (view) => {
     let plan = plans.get(view.code);
     if (plan === undefined || !holds(plan, view)) {
@@ -206,6 +230,6 @@ export function compileSerializer(root: Node): (view: ErrorView) => string {
         if (json !== undefined) body += op.prefix + json;
       }
     }
-    return body;
+    return view.members === undefined ? body : withMembers(body, view.members, declared);
   };
 }

@@ -31,6 +31,11 @@ export interface ErrorView {
   readonly event?: unknown;
   /** The wait before a retry, in seconds (the event form of `Retry-After`). */
   readonly retryAfter?: number | undefined;
+  /**
+   * Members the code adds at the top level of the body (`members` of its catalog entry): every format
+   * writes them after its own members, and never over one of them.
+   */
+  readonly members?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Whether a format's bodies carry an error's details: always, never, or in some alternatives only. */
