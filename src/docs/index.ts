@@ -5,6 +5,7 @@ export {
   type DocEntry,
   type DocField,
   type DocGroup,
+  type DocMember,
   type DocModel,
   type DocsOptions,
   describeCatalog,

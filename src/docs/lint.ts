@@ -88,7 +88,8 @@ function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): 
   const carried = new Set(fieldsOf(format.spec).map((p) => p.field));
   const declared: Partial<Record<ErrorField, (e: CatalogEntry) => boolean>> = {
     id: (e) => e.id !== undefined,
-    details: (e) => e.details !== undefined,
+    // Members carry details to every format: a code whose members are written keeps them.
+    details: (e) => e.details !== undefined && e.members === undefined,
   };
   for (const [field, declares] of Object.entries(declared) as [ErrorField, (e: CatalogEntry) => boolean][]) {
     if (carried.has(field)) continue;
@@ -100,6 +101,17 @@ function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): 
       code: holders[0]!.code,
       message: `declares ${field}${holders.length > 1 ? ` (as do ${holders.length - 1} more codes)` : ''}, but the ${format.name} format carries no ${field}: clients never see it`,
     });
+  }
+  for (const e of entries) {
+    for (const name of Object.keys(e.members ?? {})) {
+      if (!Object.hasOwn(format.spec, name)) continue;
+      findings.push({
+        level: 'warning',
+        rule: 'format',
+        code: e.code,
+        message: `adds the member ${name}, which the ${format.name} format writes itself: the format's own is sent, never the member`,
+      });
+    }
   }
   if (carried.has('code')) return findings;
   const byMessage = new Map<string, string>();

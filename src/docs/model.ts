@@ -1,3 +1,5 @@
+import type { ProsePaths } from '../catalog/builtin-prose.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import { standardDefinitions } from '../catalog/standard.js';
 import { reasonPhrase } from '../catalog/status.js';
 import { type ToApiErrorOptions, toApiError } from '../catalog/to-api-error.js';
@@ -6,7 +8,17 @@ import { type ErrorField, errorFields } from '../format/fields.js';
 import { problemJson } from '../format/problem-json.js';
 import { fieldsOf } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
+import {
+  type DocMember,
+  docMembers,
+  entryProse,
+  membersSentence,
+  prosePathsOf,
+  sampleValue,
+} from './entry-prose.js';
 import type { WsDocsOptions } from './websocket.js';
+
+export type { DocMember };
 
 /** Options shared by the reference renderers. */
 export interface DocsOptions {
@@ -27,6 +39,11 @@ export interface DocsOptions {
    * @default true
    */
   includeStandard?: boolean;
+  /**
+   * The code whose body the page shows as its example.
+   * @default the code of the validation role when the page lists it, else the page's first code
+   */
+  example?: string;
   /** The WebSocket endpoint's limits, for the limits table of the WebSocket section. */
   websocket?: WsDocsOptions;
 }
@@ -46,6 +63,8 @@ export interface DocEntry {
   since: string | undefined;
   /** The docs URL of the code, also its RFC 9457 `type`. */
   url: string;
+  /** The members the code adds at the top level of its body. */
+  members: DocMember[];
 }
 
 /** A section of the reference page. */
@@ -89,20 +108,29 @@ export interface DocModel {
 export const noDescription = 'No additional description.';
 const sampleCorrelationId = '550e8400-e29b-41d4-a716-446655440000';
 
-function toDocEntry(entry: CatalogEntry): DocEntry {
+function toDocEntry(entry: CatalogEntry, format: ErrorFormat, paths: ProsePaths): DocEntry {
+  const prose = entryProse(entry, paths);
+  const members = docMembers(entry, format);
+  const carried = membersSentence(members);
   return {
     code: entry.code,
     id: entry.id,
     status: entry.status,
     category: entry.category,
     message: entry.message,
-    description: entry.description ?? noDescription,
+    description:
+      prose.description === undefined
+        ? (carried ?? noDescription)
+        : carried === undefined
+          ? prose.description
+          : `${prose.description} ${carried}`,
     cause: entry.cause,
-    fix: entry.fix,
+    fix: prose.fix,
     retryable: entry.retryable,
     deprecated: entry.deprecated,
     since: entry.since,
     url: entry.type,
+    members,
   };
 }
 
@@ -113,7 +141,16 @@ export function sampleBody(
   options: ToApiErrorOptions = {},
 ): unknown {
   const error = toApiError(entry, undefined, { ...options, stack: false });
-  return JSON.parse(format.serialize({ ...error.toJSON(), title: entry.title }));
+  const members = docMembers(entry, format);
+  return JSON.parse(
+    format.serialize({
+      ...error.toJSON(),
+      title: entry.title,
+      ...(members.length > 0
+        ? { members: Object.fromEntries(members.map((m) => [m.name, sampleValue(m.schema, m.name)])) }
+        : {}),
+    }),
+  );
 }
 
 /** The members of a format's body, described by the field table. */
@@ -139,18 +176,46 @@ export function columnsOf(group: DocGroup): string[] {
   ];
 }
 
-function exampleOf(catalog: Catalog<any>, format: ErrorFormat): string {
-  const entry = catalog.entries[catalog.builtins.validation] as CatalogEntry;
+/**
+ * The example body of a page: of the code asked for, else of the validation code when the page lists it,
+ * else of the page's first code, so that the example is always an answer the API gives.
+ */
+function exampleOf(
+  catalog: Catalog<any>,
+  format: ErrorFormat,
+  listed: readonly string[],
+  chosen: string | undefined,
+): string {
+  if (chosen !== undefined && catalog.get(chosen) === undefined)
+    throw new FaultlineConfigError('FAULTLINE_UNKNOWN_CODE', `example ${chosen}`);
+  const validation: string = catalog.builtins.validation;
+  const code = chosen ?? (listed.includes(validation) || listed.length === 0 ? validation : listed[0]!);
+  const entry = catalog.get(code)!;
   const body = sampleBody(entry, format, {
     correlationId: sampleCorrelationId,
-    fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }],
+    ...(entry.roles.includes('validation')
+      ? { fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }] }
+      : {}),
   });
   return JSON.stringify(body, null, 2);
+}
+
+/** The statuses the API answers with, each with the standard meaning of its status. */
+function statusesOf(catalog: Catalog<any>): DocModel['statuses'] {
+  const answered = new Set(catalog.codes.map((code) => (catalog.entries[code] as CatalogEntry).status));
+  const statuses: DocModel['statuses'] = [];
+  for (const definition of Object.values(standardDefinitions)) {
+    const { status } = definition;
+    if (!answered.has(status) || statuses.some((s) => s.status === status)) continue;
+    statuses.push({ status, meaning: reasonPhrase(status), when: definition.description });
+  }
+  return statuses.sort((a, b) => a.status - b.status);
 }
 
 /** The document model of a catalog's reference page. */
 export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}): DocModel {
   const format = options.format ?? problemJson;
+  const paths = prosePathsOf(format);
   const includeStandard = options.includeStandard ?? true;
   const groups = new Map<string, DocGroup>();
   for (const group of catalog.groups) {
@@ -195,7 +260,7 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
       : entry.group === undefined
         ? other
         : (groups.get(entry.group) ?? other);
-    group.entries.push(toDocEntry(entry));
+    group.entries.push(toDocEntry(entry, format, paths));
     codeCount++;
     if (entry.retryable) retryable.push(code);
   }
@@ -206,20 +271,15 @@ export function describeCatalog(catalog: Catalog<any>, options: DocsOptions = {}
     group.hasFixes = group.entries.some((e) => e.fix !== undefined);
     group.hasMessages = group.entries.some((e) => e.message !== e.description);
   }
-  const statuses = [...new Set(Object.values(standardDefinitions).map((d) => d.status))]
-    .sort((a, b) => a - b)
-    .map((status) => {
-      const definition = Object.values(standardDefinitions).find((d) => d.status === status)!;
-      return { status, meaning: reasonPhrase(status), when: definition.description };
-    });
+  const listed = ordered.flatMap((group) => group.entries.map((e) => e.code));
   return {
     title: options.title ?? catalog.name ?? 'Error codes',
     date: options.date ?? new Date().toISOString().slice(0, 10),
     codeCount,
     contentType: format.contentType,
-    exampleBody: exampleOf(catalog, format),
+    exampleBody: exampleOf(catalog, format, listed, options.example),
     fields: fieldsOfFormat(format),
-    statuses,
+    statuses: statusesOf(catalog),
     groups: ordered,
     retryable,
   };

@@ -5,6 +5,7 @@ import { errorFields } from '../format/fields.js';
 import { problemJson } from '../format/problem-json.js';
 import { compileSpec, isAlwaysPresent, type Node } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
+import { docMembers, entryProse, prosePathsOf } from './entry-prose.js';
 import { sampleBody } from './model.js';
 
 /** Options of `renderOpenApi`. */
@@ -59,16 +60,57 @@ function headersOf(entries: CatalogEntry[]): Document | undefined {
   return Object.keys(headers).length > 0 ? headers : undefined;
 }
 
+/** The name of the schema of a code's body, for a code that adds members to it. */
+function memberSchemaName(code: string): string {
+  return `Error_${code.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/** The schema of a code's body: the envelope's, plus the members the code adds. */
+function memberSchemaOf(entry: CatalogEntry, format: ErrorFormat): Schema {
+  const members = docMembers(entry, format);
+  const required = members.filter((m) => m.required).map((m) => m.name);
+  return {
+    description: `An error ${entry.code} in the ${format.name} format, with the members it adds.`,
+    allOf: [
+      { $ref: '#/components/schemas/Error' },
+      {
+        type: 'object',
+        properties: Object.fromEntries(
+          members.map((m) => [
+            m.name,
+            { description: `\`${m.field}\` of the error's details.`, ...m.schema },
+          ]),
+        ),
+        ...(required.length > 0 ? { required } : {}),
+      },
+    ],
+  };
+}
+
+/** The schema of a status's bodies: the envelope's, or any of those of its codes that add members. */
+function bodySchemaOf(entries: CatalogEntry[], format: ErrorFormat): Schema {
+  const withMembers = entries.filter((e) => docMembers(e, format).length > 0);
+  if (withMembers.length === 0) return { $ref: '#/components/schemas/Error' };
+  const refs = withMembers.map((e) => ({ $ref: `#/components/schemas/${memberSchemaName(e.code)}` }));
+  return {
+    anyOf: withMembers.length === entries.length ? refs : [...refs, { $ref: '#/components/schemas/Error' }],
+  };
+}
+
 function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat): Document {
   const headers = headersOf(entries);
+  const paths = prosePathsOf(format);
   return {
     description: reasonPhrase(status),
     ...(headers ? { headers } : {}),
     content: {
       [format.contentType]: {
-        schema: { $ref: '#/components/schemas/Error' },
+        schema: bodySchemaOf(entries, format),
         examples: Object.fromEntries(
-          entries.map((e) => [e.code, { summary: e.description ?? e.message, value: sampleBody(e, format) }]),
+          entries.map((e) => [
+            e.code,
+            { summary: entryProse(e, paths).description ?? e.message, value: sampleBody(e, format) },
+          ]),
         ),
       },
     },
@@ -92,6 +134,12 @@ function components(catalog: Catalog<any>, format: ErrorFormat): Document {
     schemas: {
       ErrorCode: { type: 'string', enum: [...catalog.codes] },
       Error: { ...schemaOf(compileSpec(format.spec)), description: `An error in the ${format.name} format.` },
+      ...Object.fromEntries(
+        catalog.codes
+          .map((code) => catalog.entries[code] as CatalogEntry)
+          .filter((e) => docMembers(e, format).length > 0)
+          .map((e) => [memberSchemaName(e.code), memberSchemaOf(e, format)]),
+      ),
     },
     responses: Object.fromEntries(
       [...byStatus(catalog)].map(([status, entries]) => [

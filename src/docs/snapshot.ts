@@ -19,6 +19,8 @@ export interface CodeContract {
   deprecated?: boolean | string;
   /** The details fields, when the schema can be introspected (Standard JSON Schema). */
   details?: { properties: string[]; required: string[] } | 'opaque';
+  /** The members the code adds at the top level of its body, sorted. */
+  members?: string[];
 }
 
 /** The fields a snapshot records, from the field table: those whose change a diff can class. */
@@ -57,6 +59,7 @@ export function snapshot(catalog: Catalog<any>): Snapshot {
     if (entry.deprecated !== undefined) contract.deprecated = entry.deprecated;
     const details = detailsOf(entry);
     if (details !== undefined) contract.details = details;
+    if (entry.members !== undefined) contract.members = Object.keys(entry.members).sort();
     codes[code] = contract as unknown as CodeContract;
   }
   return {
@@ -89,8 +92,8 @@ function shown(value: unknown): string {
 
 /**
  * Sorts the changes between two snapshots: breaking (a code removed; status, id or category changed; a
- * details field removed or made required), additive (codes and optional details fields added, retry or
- * deprecation changes) and cosmetic (messages).
+ * details field or a member removed, a details field made required), additive (codes, members and optional
+ * details fields added, retry or deprecation changes) and cosmetic (messages).
  */
 export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   const diff: SnapshotDiff = { breaking: [], additive: [], cosmetic: [] };
@@ -130,6 +133,10 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
     } else if (typeof is === 'object') {
       for (const field of is.properties) add('additive', code, `details.${field} added`);
     }
+    for (const member of old.members ?? [])
+      if (!now.members?.includes(member)) add('breaking', code, `member ${member} removed`);
+    for (const member of now.members ?? [])
+      if (!old.members?.includes(member)) add('additive', code, `member ${member} added`);
   }
   for (const code of Object.keys(after.codes)) if (!before.codes[code]) add('additive', code, 'code added');
   return diff;
