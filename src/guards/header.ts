@@ -8,17 +8,11 @@ import type { Guard } from './types.js';
  * `req.headers` join repeated lines with ", ").
  */
 function linesOf(headers: HeadersLike | undefined, name: string): string | readonly string[] | undefined {
-  // node's view of `rawHeaders` (src/adapters/node/request.ts) keeps the list it reads as `raw`.
-  const raw = (headers as { raw?: unknown } | undefined)?.raw;
-  if (Array.isArray(raw)) {
-    let found: string | string[] | undefined;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const key = raw[i] as string;
-      if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
-      const value = raw[i + 1] as string;
-      found = found === undefined ? value : typeof found === 'string' ? [found, value] : [...found, value];
-    }
-    return found;
+  // node's view of `rawHeaders` (src/adapters/node/request.ts) gives each line of a header apart.
+  const lines = (headers as { lines?: unknown } | undefined)?.lines;
+  if (typeof lines === 'function') {
+    const found = (lines as (name: string) => string[]).call(headers, name);
+    return found.length > 1 ? found : found[0];
   }
   const value = (headers as Record<string, unknown> | undefined)?.[name];
   return Array.isArray(value) ? (value as string[]) : headerOf(headers, name);

@@ -1,4 +1,4 @@
-import { FaultlineConfigError } from '../../catalog/config-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 
 // Addresses as 16 bytes: an IPv4 address is its IPv4-mapped IPv6 form, so that one comparison serves
 // both families and `::ffff:127.0.0.1` (node's dual-stack peer) is loopback like 127.0.0.1.

@@ -15,6 +15,7 @@ import {
   readWebBody,
   toBodyLimits,
 } from '../../server/body.js';
+import type { TrustProxy } from '../../server/client-ip.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
 import { pathOf } from '../../server/request.js';
@@ -23,7 +24,7 @@ import { clientErrorListener } from '../node/client-error.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { markUnread } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
-import { clientIpResolver, type IpSource, type TrustProxy } from './client-ip.js';
+import { clientIpResolver, type IpSource } from './client-ip.js';
 import { cachedBytes, readIncoming } from './read-body.js';
 import { type HonoSettings, incomingOf, keepSettings, toRequestView } from './request.js';
 import { translate } from './translate.js';

@@ -1,3 +1,4 @@
-export type { IpSource, TrustProxy } from './client-ip.js';
+export type { TrustProxy } from '../../server/client-ip.js';
+export type { IpSource } from './client-ip.js';
 export { createHonoErrors, type HonoErrors, type HonoErrorsOptions } from './create-hono-errors.js';
 export { guard } from './guard.js';

@@ -19,6 +19,21 @@ export class RawHeaders {
     }
     return null;
   }
+
+  /**
+   * Every line of a header, in the order received (empty when absent); `name` must be lower case. What
+   * `req.headers` would join with ", ", or keep only the first of, stays apart here.
+   */
+  lines(name: string): string[] {
+    const raw = this.raw;
+    const length = name.length;
+    const found: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length === length && (key === name || key.toLowerCase() === name)) found.push(raw[i + 1]!);
+    }
+    return found;
+  }
 }
 
 /** A request view over node's `rawHeaders`. */
