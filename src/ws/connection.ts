@@ -9,6 +9,7 @@ import type { GuardRequest } from '../guards/types.js';
 import { fieldErrorsOf } from '../server/normalize.js';
 import type { RequestView } from '../server/request.js';
 import { safeClose } from './close.js';
+import { ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
 import { idOf, isRecord, sizeOf, toBuffer } from './inbound.js';
 import { waitOf } from './limits.js';
@@ -38,6 +39,8 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   private quietUntil = 0;
   private pending = 0;
   private paused = false;
+  /** The connection's budget of error events, when the endpoint has one. */
+  private readonly budget: ErrorBudget | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
 
@@ -53,6 +56,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     private readonly guardRequest: GuardRequest,
   ) {
     super(correlationId, socket, state);
+    this.budget = state.errorBudget && new ErrorBudget(state.errorBudget);
     if (state.idleTimeout !== undefined) {
       this.idleTimer = setTimeout(() => this.failRole('idleTimeout'), state.idleTimeout);
       this.idleTimer.unref();
@@ -261,7 +265,14 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     const error = this.toError(thrown);
     const entry = entryOf(this.state.catalog, error.code);
     if (entry && wsBehaviourOf(entry).closesOnRaise) this.failWith(error, context, thrown);
-    else this.sendError(error, context, thrown);
+    else if (this.budget === undefined || this.budget.take()) this.sendError(error, context, thrown);
+    else this.overBudget(error);
+  }
+
+  /** Past the budget: dropped without a word; a client that keeps on is closed (never for a 5xx). */
+  private overBudget(error: ApiError): void {
+    this.drop({ reason: 'errorEvents', key: this.key });
+    if (error.status < 500 && this.budget!.exhausted()) this.closeForPolicy('messageRateLimited');
   }
 
   /** The catalog error for anything thrown; unexpected values are reported once and answered generically. */

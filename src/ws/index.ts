@@ -9,6 +9,7 @@ export type {
 } from '../catalog/ws-types.js';
 export { safeClose, safeTerminate } from './close.js';
 export { createWsErrors } from './endpoint.js';
+export type { ErrorEventOptions } from './error-budget.js';
 export { wsEnvelope, wsEvent } from './event-format.js';
 export type { EventContext } from './events.js';
 export {

@@ -11,8 +11,11 @@ export type OverRateAction = 'drop' | 'event' | 'close';
 
 /** What a drop hook receives: why a message or a send was dropped. */
 export interface DropInfo {
-  /** `rate`: an inbound message over the rate; `backpressure`: an outbound send to a slow reader. */
-  readonly reason: 'rate' | 'backpressure';
+  /**
+   * `rate`: an inbound message over the rate; `backpressure`: an outbound send to a slow reader;
+   * `errorEvents`: an error event past the connection's budget of them.
+   */
+  readonly reason: 'rate' | 'backpressure' | 'errorEvents';
   /** The limiter key (session) or connection id. */
   readonly key: string;
   /** The message type, when known. */

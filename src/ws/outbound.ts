@@ -124,6 +124,17 @@ export abstract class Outbound {
   }
 
   /**
+   * Closes with 1008 (policy violation) and no event, the reason naming the role's code: for a peer that
+   * spent its answers and keeps sending what is refused.
+   */
+  closeForPolicy(role: WsRole): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.reportRole(role);
+    safeClose(this.socket, 1008, this.roleError(role).code);
+  }
+
+  /**
    * Drops the connection at once, with no event and no close frame (the peer sees 1006): a peer that
    * stopped reading or answering is reported, never written to again.
    */

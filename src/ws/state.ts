@@ -2,6 +2,7 @@ import type { ApiError } from '../catalog/api-error.js';
 import type { Catalog, StandardSchemaV1 } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import type { ErrorHandler } from '../server/handle-error.js';
+import { compileErrorBudget, type ErrorBudgetSettings } from './error-budget.js';
 import { wsEvent } from './event-format.js';
 import { createMessageLimiter, type DropInfo, type MessageLimiter, type OverRateAction } from './limits.js';
 import type { MessageHandler, WsConnection, WsErrorsOptions } from './types.js';
@@ -24,6 +25,8 @@ export interface EndpointState {
   readonly over: OverRateAction;
   readonly closeAfter: number;
   readonly exempt: ReadonlySet<string>;
+  /** The budget of error events per connection; undefined when the rate bounds them or it is off. */
+  readonly errorBudget: ErrorBudgetSettings | undefined;
   /** The soft bound of a send buffer: application messages stop here. */
   readonly maxBuffered: number;
   /** The hard bound: error events stop here, and a socket past it is terminated. */
@@ -62,6 +65,7 @@ export function compileState<C>(options: WsErrorsOptions<C>, handler: ErrorHandl
     over: rate?.over ?? 'drop',
     closeAfter: rate?.closeAfter ?? Number.POSITIVE_INFINITY,
     exempt: new Set(rate?.exempt ?? []),
+    errorBudget: compileErrorBudget(limits.errorEvents, rate !== undefined),
     maxBuffered,
     hardBuffered: 2 * maxBuffered,
     slowAction: limits.backpressure?.action ?? 'close',

@@ -5,6 +5,7 @@ import type { StandardSchemaV1 } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../server/handle-error.js';
 import type { RequestView } from '../server/request.js';
+import type { ErrorEventOptions } from './error-budget.js';
 import type { ConnectionLimitOptions, DropInfo, RateLimitOptions } from './limits.js';
 
 /** Who a connection belongs to, as `authenticate` decides at the handshake. */
@@ -77,9 +78,18 @@ export interface MessageOptions {
 export interface WsLimits {
   /**
    * The message rate per key. Every message counts, binary and too large ones too, so that no answer
-   * (event or refusal) goes out faster than it. Without it, every message is answered.
+   * (event or refusal) goes out faster than it. Without it, `errorEvents` bounds the answers.
    */
   rate?: RateLimitOptions;
+  /**
+   * The budget of error events answering a connection's messages (refusals, and what handlers throw),
+   * per connection: past it they are dropped without a word, and a client that keeps sending refused
+   * messages is closed with 1008. It bounds what a flood of bad frames gets back by time, not by the
+   * flood (5 000 two-byte frames: 20 events, not 5 000). `conn.notify` is not counted. `'off'` answers
+   * every message, bounded only by `backpressure`.
+   * @default { rate: 10, burst: 20, closeAfter: 100 } without `rate`; none with it (the rate bounds events)
+   */
+  errorEvents?: ErrorEventOptions | 'off';
   /** Simultaneous connections per key, refused at the handshake with 429. */
   connections?: ConnectionLimitOptions;
   /**

@@ -26,8 +26,8 @@ async function finish(client: RawClient): Promise<void> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('slow readers', () => {
-  it('slow-reader flood of 2-byte binary frames: the process lives and the socket is terminated (ws: a socket past its send bound is closed, never buffered without end)', async () => {
-    const target = await startTarget('default');
+  it('slow-reader flood of 2-byte binary frames with the error budget off: the process lives and the socket is terminated (ws: a socket past its send bound is closed, never buffered without end)', async () => {
+    const target = await startTarget('unbudgeted');
     try {
       const before = await target.stats();
       const flood = await slowReaderFlood(`${target.url}/`, tiny, {
@@ -45,6 +45,25 @@ describe('slow readers', () => {
       expect(after.heapUsed - before.heapUsed).toBeLessThan(32 * MiB);
       // And it still serves: a new client gets its error event.
       expect((await burst(`${target.url}/`, '{', 1)).events).toBe(1);
+    } finally {
+      target.stop();
+    }
+  }, 60_000);
+
+  it('the same flood on an endpoint with no option at all: the default error budget closes it with 1008 long before the send bound (ws: a peer that breaks policy is closed with 1008)', async () => {
+    const target = await startTarget('default');
+    try {
+      const flood = await slowReaderFlood(`${target.url}/`, tiny, {
+        max: 50_000,
+        ms: 20_000,
+        alive: target.alive,
+      });
+      expect(target.alive(), target.stderr()).toBe(true);
+      expect(await flood.drain()).toBe(1008);
+      const after = await target.stats();
+      // 20 events of a few hundred bytes, not the 2 MiB a flood answered one for one reaches.
+      expect(after.maxBuffered).toBeLessThan(64 * 1024);
+      expect(after.frames).toBeLessThanOrEqual(20 + 10 * 20);
     } finally {
       target.stop();
     }
@@ -140,6 +159,51 @@ describe('amplification: error events obey the message rate', () => {
       demo.stop();
     }
   }, 60_000);
+});
+
+describe('amplification with no message rate: a default budget of error events per connection', () => {
+  let open: Target;
+  beforeAll(async () => {
+    open = await startTarget('default');
+  }, 45_000);
+  afterAll(() => open?.stop());
+  // The default budget: a burst of 20 events, refilled 10 a second.
+  const budget = (elapsed: number) => 20 + 10 * Math.ceil(elapsed / 1000);
+
+  it('5 000 two-byte binary frames on an endpoint with no rate get at most the burst plus the rate over the run in events, then a 1008 close (was 5 000 events, ~1.2 MB out for 40 kB in) (ws: a peer that breaks policy is closed with 1008)', async () => {
+    const started = Date.now();
+    const client = await rawConnect(open.port, '/');
+    for (let i = 0; i < 5000; i++) client.send(2, tiny);
+    await finish(client);
+    const elapsed = Date.now() - started;
+    expect(client.seen.frames).toBeGreaterThan(0);
+    expect(client.seen.frames).toBeLessThanOrEqual(budget(elapsed));
+    for (const code of client.seen.closeCodes) {
+      expect(code !== null && isSendableCloseCode(code), `close code ${code}`).toBe(true);
+    }
+    expect(client.seen.closeCodes).toEqual([1008]);
+    expect(client.seen.afterClose).toBe(0);
+    expect(open.alive(), open.stderr()).toBe(true);
+  }, 30_000);
+
+  it('5 000 malformed text messages the same: the budget, then 1008, and nothing after the close frame', async () => {
+    const started = Date.now();
+    const client = await rawConnect(open.port, '/');
+    for (let i = 0; i < 5000; i++) client.send(1, Buffer.from('{'));
+    await finish(client);
+    expect(client.seen.frames).toBeLessThanOrEqual(budget(Date.now() - started));
+    expect(client.seen.closeCodes).toEqual([1008]);
+    expect(client.seen.afterClose).toBe(0);
+  }, 30_000);
+
+  it('a client that makes a few mistakes gets an event for each and stays open: 20 malformed messages, 20 events, its own close', async () => {
+    const client = await rawConnect(open.port, '/');
+    for (let i = 0; i < 20; i++) client.send(1, Buffer.from('{'));
+    for (let i = 0; i < 250 && client.seen.frames < 20; i++) await sleep(20);
+    await finish(client);
+    expect(client.seen.frames).toBe(20);
+    expect(client.seen.closeCodes).toEqual([1000]);
+  }, 30_000);
 });
 
 describe('frames and close codes', () => {
@@ -267,7 +331,8 @@ function play(client: RawClient, s: Step): void | Promise<void> {
 
 describe.each([
   ['with a message rate', 'fuzz'],
-  ['with no message rate', 'fuzz-open'],
+  ['with no message rate (the default budget of error events)', 'fuzz-open'],
+  ['with no message rate and the budget of error events off', 'fuzz-off'],
 ])('random frame sequences on a real connection, %s (fast-check)', (_name, preset) => {
   let fuzz: Target;
   beforeAll(async () => {

@@ -37,18 +37,20 @@ const stalledStore: Guard = {
 const kilobyte = JSON.stringify({ type: 'fill', data: 'x'.repeat(1000) });
 
 const presets: Record<string, () => WsErrorsOptions<unknown>> = {
-  // createWsErrors as a user first writes it: no option at all.
-  default: () => ({ errors: { catalog, onError: () => {} } }),
+  // createWsErrors as a user first writes it: no option at all (the log off, to keep the test quiet).
+  default: () => ({ errors: { catalog, logger: false } }),
+  // The same with the budget of error events turned off: only the send bounds stand behind a flood.
+  unbudgeted: () => ({ errors: { catalog, logger: false }, limits: { errorEvents: 'off' } }),
   // A budget of 20 messages, the rest dropped; it refills one every 3 s, so a burst of a few seconds
   // meets it whatever the speed of the machine.
   rated: () => ({
-    errors: { catalog, onError: () => {} },
+    errors: { catalog, logger: false },
     authenticate: byQueryKey,
     limits: { heartbeat: false, rate: { limit: 20, window: 60_000, over: 'drop' } },
   }),
   // The same budget, every message over it answered with an event.
   'rated-event': () => ({
-    errors: { catalog, onError: () => {} },
+    errors: { catalog, logger: false },
     authenticate: byQueryKey,
     limits: { heartbeat: false, rate: { limit: 20, window: 60_000, over: 'event' } },
   }),
@@ -58,18 +60,23 @@ const presets: Record<string, () => WsErrorsOptions<unknown>> = {
   },
   // A rate whose store never answers until the parent says `release`: every verdict is pending.
   stalled: () => ({
-    errors: { catalog, onError: () => {} },
+    errors: { catalog, logger: false },
     authenticate: byQueryKey,
     on: { note: () => {} },
     limits: { heartbeat: false, rate: { guard: stalledStore, over: 'drop' } },
   }),
-  // The fuzz endpoint with no message rate: only the send bounds stand between a flood and memory.
+  // The fuzz endpoint with no message rate: the default budget of error events bounds the answers.
   'fuzz-open': () => fuzzOpen(),
+  // No rate and no budget: only the send bounds stand between a flood and memory.
+  'fuzz-off': () => {
+    const open = fuzzOpen();
+    return { ...open, limits: { ...open.limits, errorEvents: 'off' } };
+  },
 };
 
 function fuzzOpen(): WsErrorsOptions<unknown> {
   return {
-    errors: { catalog, onError: () => {} },
+    errors: { catalog, logger: false },
     authenticate: byQueryKey,
     server: new WebSocketServer({ noServer: true, maxPayload: fuzzLimits.maxPayload }),
     messages: { maxBytes: fuzzLimits.maxBytes },
