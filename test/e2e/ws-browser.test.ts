@@ -17,8 +17,8 @@ beforeAll(async () => {
       throw catalog.create('AGENT_BUSY');
     },
   };
-  served = await serve({ errors: { catalog, onError: () => {} }, authenticate, on });
-  closeMode = await serve({ errors: { catalog, onError: () => {} }, authenticate, handshake: 'auto', on });
+  served = await serve({ errors: { catalog, logger: false }, authenticate, on });
+  closeMode = await serve({ errors: { catalog, logger: false }, authenticate, handshake: 'auto', on });
 }, 30_000);
 afterAll(async () => {
   await browser?.close();

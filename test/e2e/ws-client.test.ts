@@ -13,7 +13,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((s) => s.close()));
 });
 async function endpoint(options: Parameters<typeof serve>[0] = {}) {
-  const served = await serve({ errors: { catalog, onError: () => {} }, authenticate, ...options });
+  const served = await serve({ errors: { catalog, logger: false }, authenticate, ...options });
   opened.push(served);
   return served;
 }
@@ -118,7 +118,7 @@ describe('connectSocket', () => {
       message: field.message,
     });
     const { url } = await endpoint({
-      errors: { catalog: messages, onError: () => {} },
+      errors: { catalog: messages, logger: false },
       event: systemMessage,
       messages: { serverOnly: ['EVENT_TYPE_SESSION_END'] },
       on: {

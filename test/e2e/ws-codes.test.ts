@@ -105,7 +105,7 @@ describe('close reasons', () => {
     const long = 'É'.repeat(200);
     const fuzz = defineErrors({ [`${long}_X`]: { status: 409, message: 'x', ws: { close: 4409 } } });
     const served: Served = await serve({
-      errors: { catalog: fuzz, onError: () => {} },
+      errors: { catalog: fuzz, logger: false },
       on: {
         go: () => {
           throw fuzz.create(`${long}_X` as never);

@@ -57,7 +57,7 @@ afterAll(async () => {
 
 async function endpointFor(contract: Contract, extra: Record<string, unknown> = {}) {
   const s = await serve({
-    errors: { catalog: contract.catalog, onError: () => {} },
+    errors: { catalog: contract.catalog, logger: false },
     event: contract.event,
     messages: { serverOnly: ['server_only'], maxBytes: 4096 },
     on: {

@@ -62,7 +62,7 @@ describe('limits across two server instances on one redis-server', () => {
     const shared = store();
     const prefix = `p${randomUUID().slice(0, 6)}:`;
     const options = {
-      errors: { catalog, onError: () => {} },
+      errors: { catalog, logger: false as const },
       authenticate,
       limits: {
         heartbeat: 40,
@@ -123,7 +123,7 @@ describe('limits across two server instances on one redis-server', () => {
 
       // A second instance in this process shares the store: the killed instance's leases count there too.
       const b = await serve({
-        errors: { catalog, onError: () => {} },
+        errors: { catalog, logger: false },
         authenticate,
         limits: { connections: { max: 2, ttl, store: store(prefix) } },
       });

@@ -11,7 +11,7 @@ import { rawUpgrade, refusal, type Served, serve, upgradeHead, watch } from './w
 
 const opened: Served<any>[] = [];
 async function endpoint(options: Parameters<typeof serve>[0] = {}) {
-  const served = await serve({ errors: { catalog, onError: () => {} }, authenticate, ...options });
+  const served = await serve({ errors: { catalog, logger: false }, authenticate, ...options });
   opened.push(served);
   return served;
 }
@@ -245,7 +245,7 @@ describe('limits are the guards of faultline/guards', () => {
       new URL(r.url ?? '/', 'http://x').searchParams.get('session_id') ?? undefined;
     const perSession = rateLimit({ key: sessionOf, limit: 3, period: '1m', store: memoryStore() });
     const http = createServer(
-      createNodeErrors({ catalog, onError: () => {} })(guard(perSession)((_req, res) => res.end('ok'))),
+      createNodeErrors({ catalog, logger: false })(guard(perSession)((_req, res) => res.end('ok'))),
     );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
