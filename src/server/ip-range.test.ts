@@ -3,6 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRanges, parseIp } from './ip-range.js';
 
+function mapped(text: string): boolean {
+  const bytes = parseIp(text)!;
+  return bytes.subarray(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
 // node's own address parser and BlockList are the oracle: a trusted-proxy range must match exactly the
 // addresses node's would.
 describe('trusted-proxy ranges', () => {
@@ -40,6 +45,11 @@ describe('trusted-proxy ranges', () => {
     fc.assert(
       fc.property(fc.oneof(v4, v6), ([network, address, prefix]) => {
         const family = isIP(network) === 4 ? 'ipv4' : 'ipv6';
+        // BlockList compares IPv6 bytes alone; across families (an IPv4-mapped address against a native
+        // IPv6 range, or the reverse) proxy-addr is the oracle, in client-ip.test.ts.
+        fc.pre(
+          family === 'ipv4' || (mapped(network) === mapped(address) && !(mapped(network) && prefix < 96)),
+        );
         const oracle = new BlockList();
         oracle.addSubnet(network, prefix, family);
         expect(compileRanges([`${network}/${prefix}`])(address)).toBe(oracle.check(address, family));

@@ -95,6 +95,14 @@ export function addressText(text: string): string {
 interface Range {
   readonly bytes: Bytes;
   readonly bits: number;
+  /** Written as IPv6: it holds IPv4 clients only as an IPv4-mapped range of at least 96 bits. */
+  readonly v6: boolean;
+}
+
+/** Whether 16 address bytes are an IPv4 address (`::ffff:a.b.c.d`). */
+function isMapped(bytes: Bytes): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 const presets: Record<string, readonly string[]> = {
@@ -116,10 +124,14 @@ function parseRange(text: string): Range {
       `trustProxy entry ${JSON.stringify(text)} is not an IP address or a CIDR range; use an address ('10.0.0.1'), a range ('10.0.0.0/8', 'fd00::/8') or 'loopback', 'linklocal', 'uniquelocal'`,
     );
   }
-  return { bytes, bits: max === 32 ? bits + 96 : bits };
+  return { bytes, bits: max === 32 ? bits + 96 : bits, v6: max === 128 };
 }
 
 function inRange(address: Bytes, range: Range): boolean {
+  // As proxy-addr 2.0.8: an IPv6 range such as `::/0` holds no IPv4 client, an IPv4-mapped range holds
+  // no native IPv6 one, and a mapped range shorter than the `::ffff:` marker holds neither.
+  if (range.v6 && (isMapped(address) !== isMapped(range.bytes) || (isMapped(range.bytes) && range.bits < 96)))
+    return false;
   const whole = range.bits >> 3;
   for (let i = 0; i < whole; i++) if (address[i] !== range.bytes[i]) return false;
   const rest = range.bits & 7;

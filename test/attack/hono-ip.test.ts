@@ -181,6 +181,19 @@ describe('Hono: the client address reaches every guard', () => {
     }
   });
 
+  it('an IPv6 range trusts no IPv4 peer: trusting ::/0 does not let every IPv4 client write its key (proxy-addr 2.0.8: an IPv6 subnet spans IPv4 only as an IPv4-mapped one)', async () => {
+    for (const peer of ['198.51.100.30', '::ffff:198.51.100.30']) {
+      const app = limitedApp({ ip: () => peer, trustProxy: ['::/0', '::ffff:0:0/64'] }, 2);
+      const ok = await admitted(6, async (i) => {
+        const request = new Request('http://api.test/limited', {
+          headers: { 'x-forwarded-for': `203.0.113.${i}` },
+        });
+        return (await app.fetch(request)).status;
+      });
+      expect(ok).toBe(2);
+    }
+  });
+
   it('refuses a trustProxy entry that is not an address or a range (express: an invalid address throws at setup)', () => {
     expect(() => createHonoErrors({ catalog }, { trustProxy: ['10.0.0.0/33'] })).toThrow(/trustProxy/);
     expect(() => createHonoErrors({ catalog }, { trustProxy: ['example.com'] })).toThrow(/trustProxy/);
