@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { compileTrust, type TrustProxy } from '../../server/client-ip.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { checkTarget } from '../../server/routing.js';
 import { clientErrorListener } from './client-error.js';
 import { type LingerOptions, toLingerBounds } from './linger.js';
-import { toRequestView } from './request.js';
+import { keepTrust, toRequestView } from './request.js';
 import { sendError } from './sink.js';
 
 /** A node:http request handler, sync or async. */
@@ -14,6 +15,15 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 export interface NodeErrorsOptions {
   /** Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408). */
   linger?: LingerOptions;
+  /**
+   * The proxies whose `X-Forwarded-For` says who the client is, as Express's `trust proxy` takes them:
+   * `true`, a number of hops, addresses and CIDR ranges (`'loopback'`, `'linklocal'`, `'uniquelocal'`),
+   * or a function of an address and its hop (0 is the socket's peer). `guard()` keys `byIp` on that
+   * client when the wrapper of this layer serves the request. Untrusted by default: the header is
+   * ignored and the key is the socket's address. A malformed value throws `FAULTLINE_INVALID_OPTION` here.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
 }
 
 /** The node:http error layer: wraps handlers, and sends the catalog answer for anything thrown. */
@@ -42,10 +52,14 @@ export function createNodeErrors(
 ): NodeErrors {
   const errors = toErrorHandler(options);
   const bounds = toLingerBounds(nodeOptions.linger);
-  const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) =>
+  const trust = compileTrust(nodeOptions.trustProxy);
+  const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) => {
+    keepTrust(req, trust);
     sendError(errors, thrown, req, res, toRequestView(req), bounds);
+  };
   // Synchronous until the handler returns a promise: a sync throw is answered without a rejection.
   const wrap = (handler: NodeHandler) => (req: IncomingMessage, res: ServerResponse) => {
+    keepTrust(req, trust);
     try {
       checkTarget(req.url);
       const result = handler(req, res);

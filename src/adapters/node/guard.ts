@@ -14,6 +14,8 @@ const limits = toBodyLimits();
 /**
  * Wraps a node:http handler in guards: a denial throws the catalog error (answered by
  * `createNodeErrors`), admitted responses carry the guards' headers, replays are sent as stored.
+ * `byIp` keys on the client that the layer's `trustProxy` names, when the layer's wrapper runs first
+ * (as below), else on the socket's address.
  * The idempotency fingerprint reads at most 1 MiB of the body (a declared length over it is refused at
  * once); the route's `readJson` applies its own limit to those bytes again.
  * @example

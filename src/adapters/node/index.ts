@@ -1,3 +1,4 @@
+export type { TrustProxy } from '../../server/client-ip.js';
 export {
   createNodeErrors,
   type NodeErrors,

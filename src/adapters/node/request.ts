@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { clientAddress, type ProxyTrust } from '../../server/client-ip.js';
 import type { RequestView } from '../../server/request.js';
 
 /**
@@ -36,12 +37,29 @@ export class RawHeaders {
   }
 }
 
-/** A request view over node's `rawHeaders`. */
+// The proxies `createNodeErrors` trusts, left on each request it serves, so that `guard()`, a plain
+// export, keys on the same client; `Symbol.for` so that two installed copies of faultline agree.
+const trustKey = Symbol.for('faultline.nodeTrustProxy');
+
+/** Leaves the layer's compiled `trustProxy` on a request (nothing when it trusts no proxy). */
+export function keepTrust(req: IncomingMessage, trust: ProxyTrust | undefined): void {
+  if (trust !== undefined) (req as unknown as Record<symbol, ProxyTrust>)[trustKey] = trust;
+}
+
+/** The client address of a node request: the socket's peer, or who a trusted proxy says it forwards. */
+export function clientIpOf(req: IncomingMessage): string | undefined {
+  const peer = req.socket?.remoteAddress;
+  const trust = (req as unknown as Record<symbol, ProxyTrust | undefined>)[trustKey];
+  if (trust === undefined) return peer;
+  return clientAddress(peer, trust, () => new RawHeaders(req.rawHeaders).lines('x-forwarded-for'));
+}
+
+/** A request view over node's `rawHeaders`, with the client address under the layer's `trustProxy`. */
 export function toRequestView(req: IncomingMessage): RequestView {
   return {
     method: req.method,
     url: req.url,
-    ip: req.socket?.remoteAddress,
+    ip: clientIpOf(req),
     headers: new RawHeaders(req.rawHeaders),
   };
 }
