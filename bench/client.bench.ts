@@ -57,7 +57,7 @@ export async function benchClient(): Promise<void> {
         try {
           await api.get('/error');
         } catch (error) {
-          if (api.is(error, 'SESSION_NOT_FOUND')) sink += error.details?.sessionId.length;
+          if (api.is(error, 'SESSION_NOT_FOUND')) sink += error.details?.sessionId.length ?? 0;
         }
       },
     };

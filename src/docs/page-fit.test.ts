@@ -71,7 +71,7 @@ describe('per-code members in docs and OpenAPI', () => {
       error: 'Conference name already taken',
       room_id: '<room_id>',
     });
-    await expect(validate(structuredClone(document))).resolves.toMatchObject({ valid: true });
+    await expect(validate(structuredClone(document) as never)).resolves.toMatchObject({ valid: true });
   });
 
   it('records members in the snapshot: a removed member is breaking', () => {
