@@ -109,7 +109,7 @@ export interface AdminKeyOptions {
 /**
  * Guards admin routes with one key compared in constant time; answers the catalog's `ADMIN_KEY_MISSING`
  * or `ADMIN_KEY_INVALID` (401), `INVALID_HEADER` (400) for a key header sent twice, or
- * `SERVICE_UNAVAILABLE` (503) when no admin key is configured.
+ * `ADMIN_KEY_NOT_CONFIGURED` (503) when no admin key is configured.
  * @example
  * app.use('/admin', guard(adminKey({ key: process.env.ADMIN_API_KEY })));
  */
@@ -123,7 +123,7 @@ export function adminKey(options: AdminKeyOptions): Guard {
     check({ request }) {
       if (!expected) {
         throw raise(
-          'unavailable',
+          'adminKeyNotConfigured',
           undefined,
           undefined,
           messages.unconfigured ?? 'The admin API is not configured.',

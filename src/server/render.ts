@@ -146,6 +146,7 @@ export function createRenderer(parts: RendererParts): Renderer {
         type: error.type,
         title: catalog.get(error.code)?.title,
         instance: instanceOf(request),
+        members: error.members,
       };
       const key = plain(error) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
       return { status: error.status, headers, body: body(view, key) };

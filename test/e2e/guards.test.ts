@@ -312,13 +312,15 @@ describe('header and key guards', () => {
     expect((await call(url, { headers: { authorization: 'Basic k2' } })).status).toBe(401);
   });
 
-  it('guards admin routes, and answers 503 when no admin key is configured', async () => {
+  it('guards admin routes, and answers 503 ADMIN_KEY_NOT_CONFIGURED when no admin key is configured', async () => {
     const url = await serve([adminKey({ key: 'admin-secret' })]);
     expect((await call(url)).json.code).toBe('ADMIN_KEY_MISSING');
     expect((await call(url, { headers: { 'x-admin-api-key': 'x' } })).json.code).toBe('ADMIN_KEY_INVALID');
     expect((await call(url, { headers: { 'x-admin-api-key': 'admin-secret' } })).status).toBe(200);
     const unconfigured = await serve([adminKey({ key: undefined })]);
-    expect((await call(unconfigured)).status).toBe(503);
+    const refused = await call(unconfigured);
+    expect(refused.status).toBe(503);
+    expect(refused.json.code).toBe('ADMIN_KEY_NOT_CONFIGURED');
   });
 });
 
