@@ -1,23 +1,11 @@
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isApiError } from 'faultline';
 import { renderHtml } from 'faultline/docs';
-import {
-  apiKey,
-  byHeader,
-  byIp,
-  cooldown,
-  type Guard,
-  type GuardRequest,
-  idempotency,
-  quota,
-  rateLimit,
-} from 'faultline/guards';
-import { createNodeErrors, createRouter, guard, readJson, sendJson } from 'faultline/node';
+import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
+import { demoGuards } from './guards.js';
 import { DemoState } from './state.js';
 import { attachWebSocket, socketDocs } from './ws.js';
 
@@ -32,106 +20,11 @@ export interface DemoOptions {
   store?: Store;
 }
 
-const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const newSession = z.object({ from: z.string().min(1), to: z.string().min(1) });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
-
-// byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
-const appIdOf = byHeader('X-App-ID');
-const apiKeyOf = byHeader('X-API-Key');
 const apiPath = /^\/v1(?:[/?#]|$)/;
-
-/**
- * The session of a media command (play, record), its segments decoded as the router decodes them: a
- * percent-encoded `pl%61y` or a query string is the same command, and cools down alike.
- */
-function mediaSessionOf(url: string | undefined): string | undefined {
-  const segments = (url ?? '').replace(/[?#].*$/s, '').split('/');
-  if (
-    segments.length !== 6 ||
-    segments[1] !== 'v1' ||
-    segments[2] !== 'sessions' ||
-    segments[4] !== 'commands'
-  )
-    return undefined;
-  try {
-    const command = decodeURIComponent(segments[5]!);
-    return command === 'play' || command === 'record' ? decodeURIComponent(segments[3]!) : undefined;
-  } catch {
-    return undefined; // Not a route the router matches: it answers 404.
-  }
-}
-
-// Replays go only to the caller presenting the same app and key (hashed: keys never reach the store).
-function tenantOf(request: GuardRequest): string {
-  return createHash('sha256')
-    .update(`${appIdOf(request)}\n${apiKeyOf(request)}`)
-    .digest('base64url');
-}
-
-/**
- * Authenticates a request as one app: its X-App-ID, then its X-API-Key, compared by faultline's `apiKey`
- * (hashed, constant time; an unknown app costs what a wrong key does), answered with the demo's own codes.
- */
-function authentication(apps: Readonly<Record<string, string>>): Guard {
-  const keys = new Map(Object.entries(apps));
-  const key = apiKey({ keys: (request) => keys.get(appIdOf(request) ?? '') });
-  const ownCode = (error: unknown) => {
-    if (isApiError(error) && error.role === 'apiKeyMissing') return errors.create('MISSING_API_KEY');
-    if (isApiError(error) && error.role === 'apiKeyInvalid') return errors.create('INVALID_API_KEY');
-    return error;
-  };
-  return {
-    kind: 'authentication',
-    check(context) {
-      const appId = appIdOf(context.request);
-      if (appId === undefined) throw errors.create('MISSING_APP_ID');
-      if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
-      try {
-        const outcome = key.check(context);
-        return outcome instanceof Promise
-          ? outcome.catch((error: unknown) => {
-              throw ownCode(error);
-            })
-          : outcome;
-      } catch (error) {
-        throw ownCode(error);
-      }
-    },
-  };
-}
-
-/**
- * The guards of the demo, in the order that keeps each limit on what its caller cannot forge: the per-IP
- * limit first, as it is all that bounds guessing at keys; then authentication; then the app's own limits,
- * which only a request that proved it is the app may spend; idempotency last, so a refused request never
- * claims a key. Public routes get the per-IP limit alone.
- */
-function demoGuards(store: Store, apps: Readonly<Record<string, string>>) {
-  const perIp = rateLimit({ store, name: 'per-ip', key: byIp, limit: 1200, period: '1m' });
-  return {
-    open: guard(perIp),
-    api: guard(
-      perIp,
-      authentication(apps),
-      rateLimit({ store, name: 'per-app', key: appIdOf, limit: 600, period: '1m' }),
-      quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
-      cooldown({
-        store,
-        // Per app and session: one app's commands never cool down another's.
-        key: (r) => {
-          const session = mediaSessionOf(r.url);
-          return session === undefined ? undefined : `${appIdOf(r)}:${session}`;
-        },
-        group: 'media',
-        interval: '1s',
-      }),
-      idempotency({ store, tenant: tenantOf }),
-    ),
-  };
-}
 
 function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
   if (error.status >= 500) console.error(`[${correlationId}] ${error.code}`, thrown);
@@ -230,7 +123,7 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
   attachWebSocket(server, {
     errors: nodeErrors.handler,
     state,
-    apps,
+    guards: guarded.handshake,
     ...(options.store ? { store: options.store } : {}),
   });
   return { server, state };

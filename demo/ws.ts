@@ -1,11 +1,13 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { WsDocsOptions } from 'faultline/docs';
 import { field, fieldErrors, first } from 'faultline/format';
-import type { ErrorHandler, RequestView } from 'faultline/server';
+import { checkMessage, type Guard, type GuardRequest } from 'faultline/guards';
+import type { ErrorHandler } from 'faultline/server';
 import type { Store } from 'faultline/stores';
 import { createWsErrors, type WsErrors, wsEnvelope } from 'faultline/ws';
 import * as z from 'zod';
 import { errors } from './catalog.js';
+import { appIdOf } from './guards.js';
 import type { DemoState } from './state.js';
 
 /**
@@ -24,12 +26,16 @@ export const demoEvent = wsEnvelope({
   retry_after: field.retryAfter,
 });
 
-/** What the socket needs of the demo: its sessions and app keys, and where the limits keep their state. */
+/** What the socket needs of the demo: its sessions, its guards, and where the limits keep their state. */
 export interface DemoSocketOptions {
   /** The demo's HTTP error handler: handshake refusals are its answers (envelope, locales, request id). */
   errors: ErrorHandler;
   state: DemoState;
-  apps: Readonly<Record<string, string>>;
+  /**
+   * The guards every handshake passes first, the HTTP API's own: the per-IP limit (one budget per address
+   * for HTTP and WebSocket), then the app's key.
+   */
+  guards: readonly Guard[];
   /** The store of the connection and message limits (the demo's guards store). @default memoryStore() */
   store?: Store;
 }
@@ -45,36 +51,51 @@ export const socketDocs: WsDocsOptions = {
 };
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
-const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-function parameter(request: RequestView, query: URLSearchParams, name: string, header: string) {
-  const headers = request.headers as Record<string, string | string[] | undefined> | undefined;
-  const fromHeader = headers?.[header];
-  return query.get(name) ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
+/**
+ * A credential of the query (browsers cannot set headers on a WebSocket), else of its header: every value
+ * the query holds, so that one sent twice is refused as a header sent twice is.
+ */
+function credential(query: URLSearchParams, name: string, raw: IncomingMessage, header: string) {
+  const values = query.getAll(name);
+  if (values.length === 0) return raw.headers[header];
+  return values.length === 1 ? values[0] : values;
+}
+
+/** The handshake as the HTTP guards read a request: its address, and its credentials as headers. */
+function guardRequestOf(raw: IncomingMessage, query: URLSearchParams): GuardRequest {
+  return {
+    method: raw.method,
+    url: raw.url,
+    ip: raw.socket?.remoteAddress,
+    headers: {
+      'x-app-id': credential(query, 'app_id', raw, 'x-app-id'),
+      'x-api-key': credential(query, 'api_key', raw, 'x-api-key'),
+    },
+  };
 }
 
 /**
  * Serves `ws://host/v1/ws?session_id=…&app_id=…&api_key=…` on the demo's HTTP server, with the demo's one
- * catalog: refused handshakes are the REST answers (401, 404, 429 on the eleventh connection of a session),
- * a bad message gets an error event and the connection stays open, and a command on an ended session
- * closes with 4409.
+ * catalog: a handshake passes the HTTP API's per-IP limit and key check first, refused handshakes are the
+ * REST answers (401, 404, 429 past the per-IP limit or on the eleventh connection of a session), a bad
+ * message gets an error event and the connection stays open, and a command on an ended session closes
+ * with 4409.
  */
 export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<{ sessionId: string }> {
-  const { state, apps } = options;
+  const { state, guards } = options;
   const store = options.store ? { store: options.store } : {};
   const endpoint = createWsErrors<{ sessionId: string }>({
     errors: options.errors,
     event: demoEvent,
     path: '/v1/ws',
-    authenticate(request) {
+    async authenticate(request, raw) {
       const query = new URL(request.url ?? '/', 'http://demo').searchParams;
-      // Browsers cannot set headers on a WebSocket: the credentials may come in the query.
-      const appId = parameter(request, query, 'app_id', 'x-app-id');
-      if (!appId) throw errors.create('MISSING_APP_ID');
-      if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
-      const key = parameter(request, query, 'api_key', 'x-api-key');
-      if (!key) throw errors.create('MISSING_API_KEY');
-      if (apps[appId] !== key) throw errors.create('INVALID_API_KEY');
+      // The HTTP API's guards, in its order: the per-IP limit, then the app's key (constant time).
+      const credentials = guardRequestOf(raw, query);
+      const verdict = await checkMessage(guards, credentials);
+      if (!verdict.allowed) throw verdict.error;
+      const appId = appIdOf(credentials)!;
       if (!state.available) throw errors.create('STATE_STORE_UNAVAILABLE');
       const sessionId = query.get('session_id') ?? '';
       const session = state.sessions.get(sessionId);

@@ -6,9 +6,11 @@
  * keys on what the caller cannot forge); a tenant's budget is spent only by requests that proved they are
  * the tenant, and a per-IP limit bounds guessing at the authentication itself.
  */
+import { randomBytes } from 'node:crypto';
 import { Agent, request, type Server } from 'node:http';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createDemo } from '../../demo/app.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
@@ -22,11 +24,15 @@ afterAll(async () => {
 
 /** A demo on 127.0.0.1; `frozen` stops its guards' clock, so that no budget refills during a test. */
 async function demo(frozen = false): Promise<string> {
+  return (await demoWithState(frozen)).base;
+}
+
+async function demoWithState(frozen = false) {
   const at = Date.now();
   const store = frozen ? memoryStore({ now: () => at }) : memoryStore();
-  const { server } = createDemo({ onError: () => {}, store });
+  const { server, state } = createDemo({ onError: () => {}, store });
   servers.push(server);
-  return listen(server);
+  return { base: await listen(server), state };
 }
 
 interface Answer {
@@ -147,5 +153,120 @@ describe('the demo: limits around authentication', () => {
       const answer = await probe(base, '/v1/sessions/none', { 'x-app-id': appId, 'x-api-key': 'x' });
       expect([appId, answer.status, answer.body.code]).toEqual([appId, 401, 'INVALID_API_KEY']);
     }
+  });
+});
+
+/** A WebSocket handshake from `address` on a connection of its own: the refusal's status and body, or 101. */
+function handshake(base: string, path: string, address: string): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const { port } = new URL(base);
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      localAddress: address,
+      agent: false,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+      },
+    });
+    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: undefined });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text ? JSON.parse(text) : undefined,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A `ws` client from 127.0.0.1 that sends one command and resolves with the answer (10 s at most). */
+function command(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { localAddress: '127.0.0.1' });
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error('no answer within 10 s'));
+    }, 10_000);
+    socket.on('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'command', id: 'c1', command: 'answer' })));
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(JSON.parse(String(data)));
+    });
+  });
+}
+
+describe('the demo WebSocket handshake: the same guards as HTTP', () => {
+  const socketPath = (sessionId: string, appId: string, key: string) =>
+    `/v1/ws?session_id=${sessionId}&app_id=${encodeURIComponent(appId)}&api_key=${encodeURIComponent(key)}`;
+
+  it('app ids that name object properties (__proto__, constructor, toString) are unknown apps at the handshake: 401 (no lookup reaches the prototype)', async () => {
+    const { base, state } = await demoWithState();
+    const session = state.createSession('demo-app', '+15550100', '+15550199');
+    for (const appId of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const answer = await handshake(base, socketPath(session.id, appId, 'x'), '127.0.0.6');
+      expect([appId, answer.status, answer.body?.code]).toEqual([appId, 401, 'INVALID_API_KEY']);
+    }
+  });
+
+  it('brute-forcing a known app’s key over handshakes from one address hits the per-IP limit: 429 at the handshake, even for the right key, and the real app still connects (express-rate-limit: a client is its address; a per-IP limit bounds guessing at the authentication itself)', async () => {
+    const { base, state } = await demoWithState(true);
+    const session = state.createSession('demo-app', '+15550100', '+15550199');
+    const answers: Answer[] = [];
+    const deadline = Date.now() + 60_000;
+    while (answers.length < 1500 && Date.now() < deadline) {
+      const answer = await handshake(
+        base,
+        socketPath(session.id, 'demo-app', `guess-${answers.length}`),
+        '127.0.0.7',
+      );
+      answers.push(answer);
+      if (answer.status === 429) break;
+    }
+    const last = answers.at(-1)!;
+    expect(last.status).toBe(429);
+    expect(last.body.details).toEqual({ policies: ['per-ip'] });
+    expect(last.headers['retry-after']).toBeDefined();
+    expect(answers.length).toBe(1201);
+    expect(answers.slice(0, 1200).every((a) => a.status === 401 && a.body.code === 'INVALID_API_KEY')).toBe(
+      true,
+    );
+    // Past the limit, the right key from that address is not checked either, over WebSocket or HTTP.
+    expect((await handshake(base, socketPath(session.id, 'demo-app', 'demo-key'), '127.0.0.7')).status).toBe(
+      429,
+    );
+    const attacker = clientAt('127.0.0.7');
+    expect((await attacker(base, '/v1/sessions/none', real)).status).toBe(429);
+    // The real app, from its own address, connects and is served.
+    const url = `${base.replace('http', 'ws')}${socketPath(session.id, 'demo-app', 'demo-key')}`;
+    expect(await command(url)).toMatchObject({ type: 'command_ok', reply_to: 'c1', command: 'answer' });
+  }, 90_000);
+
+  it('an app id sent twice in the query is refused 400 before any key is compared (one identity for guard and handler)', async () => {
+    const { base, state } = await demoWithState();
+    const session = state.createSession('demo-app', '+15550100', '+15550199');
+    const path = `${socketPath(session.id, 'other-app', 'other-key')}&app_id=demo-app`;
+    const answer = await handshake(base, path, '127.0.0.8');
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('INVALID_HEADER');
   });
 });

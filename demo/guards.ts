@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { isApiError } from 'faultline';
+import {
+  apiKey,
+  byHeader,
+  byIp,
+  cooldown,
+  type Guard,
+  type GuardRequest,
+  idempotency,
+  quota,
+  rateLimit,
+} from 'faultline/guards';
+import { guard } from 'faultline/node';
+import type { Store } from 'faultline/stores';
+import { errors } from './catalog.js';
+
+const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+// byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
+/** The app id of a request, as the guards checked it. */
+export const appIdOf = byHeader('X-App-ID');
+const apiKeyOf = byHeader('X-API-Key');
+
+/**
+ * The session of a media command (play, record), its segments decoded as the router decodes them: a
+ * percent-encoded `pl%61y` or a query string is the same command, and cools down alike.
+ */
+function mediaSessionOf(url: string | undefined): string | undefined {
+  const segments = (url ?? '').replace(/[?#].*$/s, '').split('/');
+  if (
+    segments.length !== 6 ||
+    segments[1] !== 'v1' ||
+    segments[2] !== 'sessions' ||
+    segments[4] !== 'commands'
+  )
+    return undefined;
+  try {
+    const command = decodeURIComponent(segments[5]!);
+    return command === 'play' || command === 'record' ? decodeURIComponent(segments[3]!) : undefined;
+  } catch {
+    return undefined; // Not a route the router matches: it answers 404.
+  }
+}
+
+// Replays go only to the caller presenting the same app and key (hashed: keys never reach the store).
+function tenantOf(request: GuardRequest): string {
+  return createHash('sha256')
+    .update(`${appIdOf(request)}\n${apiKeyOf(request)}`)
+    .digest('base64url');
+}
+
+/**
+ * Authenticates a request as one app: its X-App-ID, then its X-API-Key, compared by faultline's `apiKey`
+ * (hashed, constant time; an unknown app costs what a wrong key does), answered with the demo's own codes.
+ */
+function authentication(apps: Readonly<Record<string, string>>): Guard {
+  // A Map, not the object: an app id such as `constructor` finds no key on a prototype.
+  const keys = new Map(Object.entries(apps));
+  const key = apiKey({ keys: (request) => keys.get(appIdOf(request) ?? '') });
+  const ownCode = (error: unknown) => {
+    if (isApiError(error) && error.role === 'apiKeyMissing') return errors.create('MISSING_API_KEY');
+    if (isApiError(error) && error.role === 'apiKeyInvalid') return errors.create('INVALID_API_KEY');
+    return error;
+  };
+  return {
+    kind: 'authentication',
+    check(context) {
+      const appId = appIdOf(context.request);
+      if (appId === undefined) throw errors.create('MISSING_APP_ID');
+      if (!appIdPattern.test(appId)) throw errors.create('INVALID_APP_ID');
+      try {
+        const outcome = key.check(context);
+        return outcome instanceof Promise
+          ? outcome.catch((error: unknown) => {
+              throw ownCode(error);
+            })
+          : outcome;
+      } catch (error) {
+        throw ownCode(error);
+      }
+    },
+  };
+}
+
+/**
+ * The guards of the demo, in the order that keeps each limit on what its caller cannot forge: the per-IP
+ * limit first, as it is all that bounds guessing at keys; then authentication; then the app's own limits,
+ * which only a request that proved it is the app may spend; idempotency last, so a refused request never
+ * claims a key. Public routes get the per-IP limit alone; a WebSocket handshake passes the same per-IP
+ * limit (one budget per address for HTTP and WebSocket) and the same authentication.
+ */
+export function demoGuards(store: Store, apps: Readonly<Record<string, string>>) {
+  const perIp = rateLimit({ store, name: 'per-ip', key: byIp, limit: 1200, period: '1m' });
+  const authenticated = authentication(apps);
+  return {
+    open: guard(perIp),
+    api: guard(
+      perIp,
+      authenticated,
+      rateLimit({ store, name: 'per-app', key: appIdOf, limit: 600, period: '1m' }),
+      quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
+      cooldown({
+        store,
+        // Per app and session: one app's commands never cool down another's.
+        key: (r) => {
+          const session = mediaSessionOf(r.url);
+          return session === undefined ? undefined : `${appIdOf(r)}:${session}`;
+        },
+        group: 'media',
+        interval: '1s',
+      }),
+      idempotency({ store, tenant: tenantOf }),
+    ),
+    handshake: [perIp, authenticated] as const,
+  };
+}
