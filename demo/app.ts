@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { isApiError } from 'faultline';
 import { renderHtml } from 'faultline/docs';
-import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/node';
-import type { ErrorEvent } from 'faultline/server';
+import { createNodeErrors, createRouter, type NodeErrors, readJson, sendJson } from 'faultline/node';
+import type { ErrorEvent, ErrorLogger } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
@@ -13,8 +14,16 @@ import { attachWebSocket, socketDocs } from './ws.js';
 export interface DemoOptions {
   /** API keys by app id. @default { 'demo-app': 'demo-key', 'other-app': 'other-key' } */
   apps?: Readonly<Record<string, string>>;
-  /** Receives every error answered; the default logs 5xx to stderr with their correlation id. */
+  /**
+   * Receives every error answered, for metrics or audit. The log of unexpected errors does not depend on
+   * it; the default also logs the 5xx the demo answers on purpose (a state store outage), through `logger`.
+   */
   onError?: (event: ErrorEvent) => void;
+  /**
+   * Where unexpected errors are logged, once each, with their correlation id; `false` for no log.
+   * @default one JSON line on stderr per unexpected error
+   */
+  logger?: ErrorLogger | false;
   state?: DemoState;
   /** Where the guards keep their state. @default memoryStore() */
   store?: Store;
@@ -26,12 +35,29 @@ const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
 
-function logServerErrors({ error, thrown, correlationId }: ErrorEvent): void {
-  if (error.status >= 500) console.error(`[${correlationId}] ${error.code}`, thrown);
+/** The demo: its HTTP server, its state, and its node error layer (whose `clientError` the server wires). */
+export interface Demo {
+  server: Server;
+  state: DemoState;
+  nodeErrors: NodeErrors;
+}
+
+/**
+ * Logs the 5xx the demo answers on purpose from its catalog (a state store outage), which the handler's log
+ * of unexpected errors leaves out as expected answers: every server error is logged once, by one of them.
+ */
+function logOwnServerErrors(logger: ErrorLogger | false | undefined): (event: ErrorEvent) => void {
+  return ({ error, thrown, correlationId }) => {
+    // Answered as itself: the catalog's own error, thrown on purpose. Anything else is unexpected.
+    if (logger === false || error.status < 500 || !isApiError(thrown) || thrown.code !== error.code) return;
+    const record = { correlationId, code: error.code, status: error.status };
+    if (logger) logger.error(record, 'server error answered');
+    else console.error(JSON.stringify({ level: 'error', msg: 'server error answered', ...record }));
+  };
 }
 
 /** The call-control demo API on faultline/node. */
-export function createDemo(options: DemoOptions = {}): { server: Server; state: DemoState } {
+export function createDemo(options: DemoOptions = {}): Demo {
   const apps = options.apps ?? { 'demo-app': 'demo-key', 'other-app': 'other-key' };
   const reference = renderHtml(errors, { format: demoFormat, websocket: socketDocs });
   const state = options.state ?? new DemoState();
@@ -111,7 +137,9 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
     format: demoFormat,
     correlation: { header: 'x-request-id' },
     locales: { defaultLocale: 'en', messages: demoMessages },
-    onError: options.onError ?? logServerErrors,
+    // Unexpected errors are logged once by the handler itself, whatever onError does.
+    onError: options.onError ?? logOwnServerErrors(options.logger),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   const guarded = demoGuards(options.store ?? memoryStore(), apps);
   const openHandler = guarded.open(open.handle);
@@ -126,5 +154,5 @@ export function createDemo(options: DemoOptions = {}): { server: Server; state: 
     guards: guarded.handshake,
     ...(options.store ? { store: options.store } : {}),
   });
-  return { server, state };
+  return { server, state, nodeErrors };
 }

@@ -1,23 +1,16 @@
-import { createNodeErrors } from 'faultline/node';
 import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { createDemo } from './app.js';
-import { demoFormat, demoMessages, errors } from './catalog.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 // REDIS_URL=redis://… moves the guards' state to Redis, shared by every instance of the demo.
 const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
 const store = redis ? redisStore({ send: ioredisSend(redis), prefix: 'demo:' }) : memoryStore();
-const { server, state } = createDemo({ store });
+const { server, state, nodeErrors } = createDemo({ store });
 // A request node's parser refuses (a bad request line, a bare CR or a control character in a header, a
-// body that cannot be framed) gets the catalog's 400 in the demo's format, not node's bare answer.
-const parserErrors = createNodeErrors({
-  catalog: errors,
-  format: demoFormat,
-  locales: { defaultLocale: 'en', messages: demoMessages },
-});
-server.on('clientError', parserErrors.clientError);
+// body that cannot be framed) gets the catalog's 400 in the demo's format, from the demo's own handler.
+server.on('clientError', nodeErrors.clientError);
 // One call session to try the WebSocket with (any session created with POST /v1/sessions works too).
 const session = state.createSession('demo-app', '+15550100', '+15550199');
 server.listen(port, host, () => {

@@ -1,7 +1,8 @@
 import { parseErrorBody } from 'faultline/format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import { demoFormat, errors } from '../../demo/catalog.js';
+import { DemoState } from '../../demo/state.js';
 import { close, listen } from '../helpers/http.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
@@ -156,6 +157,52 @@ describe('the demo API', () => {
       status: 404,
       details: { roomId: 'none' },
     });
+  });
+});
+
+describe('the demo log', () => {
+  /** Runs one request against a demo with the default log, and returns what it wrote with console.error. */
+  async function logged(state: DemoState, path: string, init: RequestInit = {}) {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(' '));
+    });
+    const { server } = createDemo({ state });
+    try {
+      const base = await listen(server);
+      const response = await fetch(base + path, { ...init, headers: { ...auth, ...init.headers } });
+      await response.arrayBuffer();
+      return { status: response.status, id: response.headers.get('x-request-id')!, lines };
+    } finally {
+      spy.mockRestore();
+      await close(server);
+    }
+  }
+
+  it('logs an unexpected error once, with its correlation id (was twice: the onError hook and the default log)', async () => {
+    const state = new DemoState();
+    state.createSession = () => {
+      throw new Error('disk full');
+    };
+    const answer = await logged(state, '/v1/sessions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'a', to: 'b' }),
+    });
+    expect(answer.status).toBe(500);
+    expect(answer.lines).toHaveLength(1);
+    expect(answer.lines[0]).toContain(answer.id);
+    expect(answer.lines[0]).toContain('disk full');
+  });
+
+  it('logs a 5xx it answers on purpose (a state store outage) once too', async () => {
+    const state = new DemoState();
+    state.available = false;
+    const answer = await logged(state, '/v1/sessions/x');
+    expect(answer.status).toBe(500);
+    expect(answer.lines).toHaveLength(1);
+    expect(answer.lines[0]).toContain(answer.id);
+    expect(answer.lines[0]).toContain('STATE_STORE_UNAVAILABLE');
   });
 });
 
