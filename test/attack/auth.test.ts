@@ -30,7 +30,7 @@ async function demo(frozen = false): Promise<string> {
 async function demoWithState(frozen = false) {
   const at = Date.now();
   const store = frozen ? memoryStore({ now: () => at }) : memoryStore();
-  const { server, state } = createDemo({ onError: () => {}, store });
+  const { server, state } = createDemo({ logger: false, store });
   servers.push(server);
   return { base: await listen(server), state };
 }

@@ -5,7 +5,7 @@ import { close, listen } from '../helpers/http.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
-const { server } = createDemo({ onError: () => {} });
+const { server } = createDemo({ logger: false });
 let base = '';
 let redis: RedisServer;
 beforeAll(async () => {
@@ -45,7 +45,7 @@ describe('the demo guards', () => {
   });
 
   it('replays a POST with the same Idempotency-Key and answers 422 for another body', async () => {
-    const demo = createDemo({ onError: () => {}, apps: { 'guard-app': 'guard-key' } });
+    const demo = createDemo({ logger: false, apps: { 'guard-app': 'guard-key' } });
     const url = await listen(demo.server);
     const first = await post(`${url}/v1/sessions`, { from: 'a', to: 'b' }, { 'idempotency-key': '"s-1"' });
     const again = await post(`${url}/v1/sessions`, { to: 'b', from: 'a' }, { 'idempotency-key': '"s-1"' });

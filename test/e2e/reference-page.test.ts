@@ -6,7 +6,7 @@ import { createDemo } from '../../demo/app.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { close, listen } from '../helpers/http.js';
 
-const { server } = createDemo({ onError: () => {} });
+const { server } = createDemo({ logger: false });
 let base = '';
 let browser: Browser;
 const requests: string[] = [];
