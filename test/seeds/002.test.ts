@@ -261,6 +261,7 @@ beforeAll(async () => {
   aiUrl = `http://127.0.0.1:${(ai.address() as { port: number }).port}`;
   seed = await start(0, {
     clock,
+    authIpRate: 100_000,
     log: (line) => log.push(line),
     aiProvider: aiUrl,
     google: { clientId, publicKey: publicPem },
@@ -375,6 +376,106 @@ describe('seed 002: safe to copy', () => {
     return { status: observed.status, code: body.error?.code, token: body.token };
   };
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  describe('password guessing', () => {
+    /** A seed on a clock the test moves, with two password accounts. */
+    async function guarded(options: { authIpRate?: number; loginFailures?: { limit: number } }) {
+      let at = Date.UTC(2026, 0, 1);
+      const running = await start(0, { clock: { now: () => at }, log: () => {}, ...options });
+      running.seed.tours.register('victim@example.com', 'the right password', 'Victim Co');
+      running.seed.tours.register('bystander@example.com', 'the right password', 'Bystander Co');
+      const login = async (email: string, password: string) => {
+        const res = await fetch(`${running.url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password }),
+        });
+        const body = (await res.json()) as { token?: string; error?: { code: string } };
+        return { status: res.status, code: body.error?.code, retryAfter: res.headers.get('retry-after') };
+      };
+      return {
+        running,
+        login,
+        advance: (ms: number) => {
+          at += ms;
+        },
+      };
+    }
+
+    it('limits /api/auth/* per client address in front of authentication: guesses at many accounts end in 429 RATE_LIMITED (express-rate-limit: a limit keyed on what the caller cannot forge)', async () => {
+      const { running, login } = await guarded({ authIpRate: 5 });
+      try {
+        const seen: (string | undefined)[] = [];
+        for (let i = 0; i < 5; i++) seen.push((await login(`user${i}@example.com`, 'guess')).code);
+        expect(seen).toEqual(Array(5).fill('AUTH_INVALID_CREDENTIALS'));
+        const limited = await login('victim@example.com', 'the right password');
+        expect(limited).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+        expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+        // Google sign-in spends from the same budget: it is no way around it.
+        const google = await fetch(`${running.url}/api/auth/google`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ idToken: 'not.a.jwt' }),
+        });
+        expect(google.status).toBe(429);
+        await google.body?.cancel();
+      } finally {
+        await running.close();
+      }
+    });
+
+    it('locks an account after its failed logins: even the right password answers 429 until the window passes, and other accounts go on', async () => {
+      const { running, login, advance } = await guarded({ loginFailures: { limit: 3 } });
+      try {
+        for (let i = 0; i < 3; i++)
+          expect((await login('victim@example.com', `guess ${i}`)).code).toBe('AUTH_INVALID_CREDENTIALS');
+        for (const email of ['victim@example.com', 'VICTIM@Example.com']) {
+          const locked = await login(email, 'the right password');
+          expect(locked).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+          expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+        }
+        expect((await login('bystander@example.com', 'the right password')).status).toBe(200);
+        advance(15 * 60_000);
+        expect((await login('victim@example.com', 'the right password')).status).toBe(200);
+      } finally {
+        await running.close();
+      }
+    });
+
+    it('verifies at most the limit of concurrent guesses at one account; the rest are refused unchecked', async () => {
+      const { running, login } = await guarded({ loginFailures: { limit: 3 } });
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => login('victim@example.com', `guess ${i}`)),
+        );
+        expect(answers.filter((a) => a.code === 'AUTH_INVALID_CREDENTIALS')).toHaveLength(3);
+        expect(answers.filter((a) => a.code === 'RATE_LIMITED')).toHaveLength(17);
+      } finally {
+        await running.close();
+      }
+    });
+
+    it('locks an unknown address exactly as a real one, so the lock tells nothing of who has an account', async () => {
+      const { running, login } = await guarded({ loginFailures: { limit: 3 } });
+      try {
+        const trace = async (email: string) => {
+          const codes: (string | undefined)[] = [];
+          for (let i = 0; i < 5; i++) codes.push((await login(email, `guess ${i}`)).code);
+          return codes;
+        };
+        expect(await trace('nobody@example.com')).toEqual(await trace('bystander@example.com'));
+        expect(await trace('nobody-else@example.com')).toEqual([
+          'AUTH_INVALID_CREDENTIALS',
+          'AUTH_INVALID_CREDENTIALS',
+          'AUTH_INVALID_CREDENTIALS',
+          'RATE_LIMITED',
+          'RATE_LIMITED',
+        ]);
+      } finally {
+        await running.close();
+      }
+    });
+  });
 
   it('signs nobody in from an email alone: {"email":"owner@example.com"} gets no token', async () => {
     expect(answer(await google({ email: 'owner@example.com' }))).toEqual({

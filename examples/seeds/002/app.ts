@@ -9,6 +9,7 @@ import { byHeader, byIp, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import * as z from 'zod';
+import { type FailedAttemptsOptions, failedAttempts } from '../shared/failed-attempts.js';
 import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
 import { type Clock, type LogSink, logErrors, type Running, systemClock } from '../shared/run.js';
 import { errors, format } from './catalog.js';
@@ -26,6 +27,10 @@ export interface SeedOptions extends ToursOptions {
   sdkIpRate?: number;
   /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
   google?: GoogleSignInOptions;
+  /** Requests per minute per client address on every `/api/auth/*` route. @default 30 */
+  authIpRate?: number;
+  /** Failed password logins per account before it is locked for a while. @default 10 per 15 minutes */
+  loginFailures?: FailedAttemptsOptions;
 }
 
 const eventTypes = ['page_view', 'tour_started', 'tour_completed', 'step_viewed', 'survey_answered'] as const;
@@ -35,7 +40,7 @@ const schemas = {
     password: z.string().min(8).max(200),
     company: z.string().min(2).max(100),
   }),
-  login: z.object({ email: z.string(), password: z.string() }),
+  login: z.object({ email: z.string().max(320), password: z.string().max(1024) }),
   google: z.object({ idToken: z.string().min(1).max(8192) }),
   forgot: z.object({ email: z.string() }),
   reset: z.object({ token: z.string().min(1), password: z.string().min(8).max(200) }),
@@ -86,8 +91,21 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   const tours = new Tours(clock, options);
   const app = Fastify({ bodyLimit: 1024 * 1024 });
   // This instance's own limit state: two seeds in one process (as in tests) never share counters.
-  const limits = memoryStore();
+  const limits = memoryStore({ now: () => clock.now() });
+  app.addHook('onClose', async () => limits.close());
   await app.register(createFastifyErrors({ catalog: errors, format, onError: logErrors(options.log) }));
+
+  // Sign-in is limited twice, in front of any check: per client address on every auth route (a spray of
+  // guesses at many accounts), and per account on failed passwords (many addresses guessing at one).
+  const authIp = guard(
+    rateLimit({ name: 'auth-ip', key: byIp, limit: options.authIpRate ?? 30, period: '1m', store: limits }),
+  );
+  const onAuth = { onRequest: authIp };
+  const failures = failedAttempts(limits, options.loginFailures);
+  const locked = (wait: number) =>
+    errors.create('RATE_LIMITED', undefined, {
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+    });
 
   const user = (request: FastifyRequest): User => tours.verify(cookie(request, 'token') ?? bearer(request));
   const context = (request: FastifyRequest) => {
@@ -98,14 +116,21 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
 
   app.get('/api/health', async () => ({ ok: true }));
 
-  app.post('/api/auth/register', async (request, reply) => {
+  app.post('/api/auth/register', onAuth, async (request, reply) => {
     const input = await validate(schemas.register, request.body);
     const { user: created, tenant } = tours.register(input.email, input.password, input.company);
     return reply.code(201).send({ userId: created.id, tenantId: tenant.id });
   });
-  app.post('/api/auth/login', async (request, reply) => {
+  app.post('/api/auth/login', onAuth, async (request, reply) => {
     const input = await validate(schemas.login, request.body);
-    const tokens = tours.issue(tours.login(input.email, input.password));
+    // The account as the lookup finds it: spellings that reach one account spend one budget, and an
+    // address nobody registered is counted as a real one is, so a lock tells nothing of who exists.
+    const account = input.email.toLowerCase();
+    const wait = await failures.take(account);
+    if (wait !== undefined) throw locked(wait);
+    const signedIn = tours.login(input.email, input.password);
+    await failures.succeeded(account);
+    const tokens = tours.issue(signedIn);
     return reply
       .header('set-cookie', [
         `token=${tokens.access}; HttpOnly; Path=/`,
@@ -115,7 +140,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   });
   // Google sign-in trusts only an ID token verified against the configured keys; unconfigured, it is off.
   const verifier = googleSignIn(options.google);
-  app.post('/api/auth/google', async (request) => {
+  app.post('/api/auth/google', onAuth, async (request) => {
     if (!options.google)
       throw errors.create('EXTERNAL_SERVICE_ERROR', undefined, {
         cause: new Error('Google sign-in is not configured (GOOGLE_CLIENT_ID and a key)'),
@@ -128,7 +153,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     }
     return { token: tours.issue(tours.signInWithGoogle(verdict.identity)).access };
   });
-  app.post('/api/auth/refresh', async (request, reply) => {
+  app.post('/api/auth/refresh', onAuth, async (request, reply) => {
     const tokens = tours.refresh(cookie(request, 'refresh'));
     return reply
       .header('set-cookie', [
@@ -137,17 +162,17 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
       ])
       .send({ token: tokens.access });
   });
-  app.post('/api/auth/logout', async (request, reply) => {
+  app.post('/api/auth/logout', onAuth, async (request, reply) => {
     const token = cookie(request, 'token') ?? bearer(request);
     tours.verify(token);
     tours.revoke(token!);
     return reply.code(204).send();
   });
-  app.post('/api/auth/forgot', async (request, reply) => {
+  app.post('/api/auth/forgot', onAuth, async (request, reply) => {
     tours.forgot((await validate(schemas.forgot, request.body)).email);
     return reply.code(202).send({ sent: true });
   });
-  app.post('/api/auth/reset', async (request, reply) => {
+  app.post('/api/auth/reset', onAuth, async (request, reply) => {
     const input = await validate(schemas.reset, request.body);
     tours.reset(input.token, input.password);
     return reply.code(204).send();
@@ -268,10 +293,14 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
       store: limits,
     }),
   );
-  app.post('/api/sdk/events', { preHandler: [sdkIp, authenticated, sdkLimit] }, async (request, reply) => {
-    const { events } = await validate(schemas.events, request.body);
-    return reply.code(202).send({ accepted: tours.ingest(events) });
-  });
+  app.post(
+    '/api/sdk/events',
+    { onRequest: sdkIp, preHandler: [authenticated, sdkLimit] },
+    async (request, reply) => {
+      const { events } = await validate(schemas.events, request.body);
+      return reply.code(202).send({ accepted: tours.ingest(events) });
+    },
+  );
 
   return { app, tours };
 }
