@@ -52,9 +52,11 @@ export const errors = defineErrors(
     VALIDATION_FAILED: {
       status: 400,
       group: 'validation',
-      message: 'Human-readable summary',
+      // The page's example shows a placeholder ("Human-readable summary") where the message goes.
+      message: 'One or more fields are invalid.',
       description:
-        'The body, query or parameters do not match the schema; `details.fieldErrors` maps each field to its problem.',
+        'The body, query or parameters do not match the schema, or a field holds a value the API refuses (an address already in use); `details.fieldErrors` maps each field to its problem.',
+      fix: 'Correct each field named in `details.fieldErrors` and send the request again.',
     },
     IDEMPOTENCY_KEY_REUSED: {
       status: 422,
@@ -376,8 +378,36 @@ export const errors = defineErrors(
   },
   {
     name: 'Voice SaaS API errors',
-    // Unknown routes answer the API's own generic 404.
-    rename: { NOT_FOUND: 'RESOURCE_NOT_FOUND' },
+    // Unknown routes answer the API's own generic 404; a malformed Idempotency-Key is a bad request like
+    // any other.
+    rename: { NOT_FOUND: 'RESOURCE_NOT_FOUND', IDEMPOTENCY_KEY_INVALID: 'BAD_REQUEST' },
+    // Standard codes this API never sends. The page counts 66 codes: its own 57 and the nine built-ins the
+    // API does send (bad request, malformed JSON, unauthenticated, 405, 408, idempotency in flight, 413,
+    // 415, internal). Renaming the generic 402/403/409/412/503 to the page's codes of those statuses would
+    // give them the built-ins' prose, where the page has "No additional description.".
+    omit: [
+      'MISSING_HEADER',
+      'INVALID_HEADER',
+      'IDEMPOTENCY_KEY_MISSING',
+      'API_KEY_MISSING',
+      'API_KEY_INVALID',
+      'ADMIN_KEY_MISSING',
+      'ADMIN_KEY_INVALID',
+      'ADMIN_KEY_NOT_CONFIGURED',
+      'PAYMENT_REQUIRED',
+      'FORBIDDEN',
+      'CONFLICT',
+      'GONE',
+      'PRECONDITION_FAILED',
+      'UNPROCESSABLE_ENTITY',
+      'COOLDOWN',
+      'CONCURRENCY_LIMITED',
+      'NOT_IMPLEMENTED',
+      'BAD_GATEWAY',
+      'SERVICE_UNAVAILABLE',
+      'STORE_UNAVAILABLE',
+      'GATEWAY_TIMEOUT',
+    ],
     groups: {
       auth: { title: 'Auth & identity' },
       validation: { title: 'Validation' },

@@ -1,12 +1,14 @@
 /**
- * Users, sessions and the auth gates of page 004: password sign-in, Google sign-in (an ID token verified
- * against the configured keys), a sliding 30-minute idle window, email verification, admin impersonation
- * and its deny-list.
+ * Users, sessions and the auth gates of page 004: sign-up with a mailed verification link, password
+ * sign-in, Google sign-in (an ID token verified against the configured keys), a sliding idle window
+ * (30 minutes by default), email verification, admin-made users and roles, admin impersonation and its
+ * deny-list.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
+import type { Mailer } from './mail.js';
 
 export interface User {
   id: string;
@@ -27,18 +29,42 @@ export interface Session {
   impersonator?: string;
 }
 
+/** The page's IDLE_TIMEOUT. */
 export const idleTimeout = 30 * 60_000;
+/** How long a mailed verification link works. */
+const verificationTtl = 24 * 60 * 60_000;
 
 const hash = (password: string, salt: string) => scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
+const sha = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** What a user may see of a user: never the password hash. */
+export const userView = ({ id, email, verified, platformAdmin, status }: User) => ({
+  id,
+  email,
+  verified,
+  platformAdmin,
+  status,
+});
+
+/** The field error of an address another user holds: the page's own example. */
+const emailInUse = () =>
+  errors.create('VALIDATION_FAILED', undefined, {
+    fieldErrors: [{ pointer: '/email', detail: 'Already in use' }],
+  });
 
 export class Identity {
   readonly users = new Map<string, User>();
   readonly sessions = new Map<string, Session>();
+  /** Verification links by the hash of their token: the token itself is only in the mail. */
+  readonly #verifications = new Map<string, { user: string; email: string; expires: number }>();
 
   constructor(
     private readonly clock: Clock,
     /** Verifies Google ID tokens against the configured keys. */
     private readonly googleSignIn: GoogleSignIn,
+    private readonly mail: Mailer,
+    /** The sliding idle window of a session. */
+    private readonly idleMs = idleTimeout,
   ) {}
 
   addUser(email: string, password: string | undefined, init: Partial<User> = {}): User {
@@ -57,8 +83,72 @@ export class Identity {
   }
 
   byEmail(email: string): User | undefined {
-    for (const user of this.users.values()) if (user.email === email) return user;
+    const wanted = email.toLowerCase();
+    for (const user of this.users.values()) if (user.email.toLowerCase() === wanted) return user;
     return undefined;
+  }
+
+  /**
+   * Public sign-up: a new address gets an unverified user and a verification link; a taken one gets a
+   * mail saying someone tried. The caller is answered alike either way: sign-up is no address oracle.
+   */
+  signUp(email: string, password: string): void {
+    const existing = this.byEmail(email);
+    if (existing) {
+      this.mail({
+        to: existing.email,
+        subject: 'Someone tried to sign up with your address',
+        text: 'You already have an account. If this was you, sign in or reset your password.',
+      });
+      return;
+    }
+    const user = this.addUser(email, password, { verified: false });
+    this.#sendVerification(user);
+  }
+
+  /** Redeems a mailed verification link: the address it was sent to is now the user's, verified. */
+  verifyEmail(token: string): User {
+    const key = sha(token);
+    const pending = this.#verifications.get(key);
+    const user = pending && this.users.get(pending.user);
+    if (!pending || !user || pending.expires <= this.clock.now() || user.email !== pending.email)
+      throw errors.create('VALIDATION_FAILED', undefined, {
+        fieldErrors: [{ pointer: '/token', detail: 'Invalid or expired' }],
+      });
+    this.#verifications.delete(key);
+    user.verified = true;
+    return user;
+  }
+
+  /** A new address must be verified again; one another user holds is refused with the page's example. */
+  changeEmail(user: User, email: string): User {
+    const holder = this.byEmail(email);
+    if (holder && holder.id !== user.id) throw emailInUse();
+    if (holder) return user;
+    user.email = email;
+    user.verified = false;
+    this.#sendVerification(user);
+    return user;
+  }
+
+  /** A user made by a platform admin, with its role: verified, since the platform vouches for it. */
+  create(email: string, password: string, platformAdmin: boolean): User {
+    if (this.byEmail(email)) throw emailInUse();
+    return this.addUser(email, password, { platformAdmin });
+  }
+
+  #sendVerification(user: User): void {
+    const token = randomBytes(24).toString('base64url');
+    this.#verifications.set(sha(token), {
+      user: user.id,
+      email: user.email,
+      expires: this.clock.now() + verificationTtl,
+    });
+    this.mail({
+      to: user.email,
+      subject: 'Verify your email address',
+      text: `Your verification token: ${token}`,
+    });
   }
 
   login(email: string, password: string): Session {
@@ -104,7 +194,7 @@ export class Identity {
   session(token: string | undefined): { session: Session; user: User } {
     const session = token ? this.sessions.get(token) : undefined;
     if (!session) throw errors.builtin('unauthorized');
-    if (this.clock.now() - session.lastActivity > idleTimeout) {
+    if (this.clock.now() - session.lastActivity > this.idleMs) {
       this.sessions.delete(session.token);
       throw errors.create('AUTH_SESSION_IDLE_EXPIRED');
     }

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { errors } from './catalog.js';
+import type { Mailer } from './mail.js';
 
 export type TicketStatus = 'open' | 'pending' | 'resolved' | 'closed';
 export interface Ticket {
@@ -34,7 +35,6 @@ const otpIssueWindow = 60 * 60_000;
 export class Support {
   readonly tickets = new Map<string, Ticket>();
   readonly departments = new Map<string, { slug: string; name: string }>();
-  readonly outbox: { to: string; otp: string }[] = [];
   readonly #otps = new Map<string, { hash: Buffer; expires: number; failures: number }>();
   /** Codes issued per pair in the current hour; a pair exists only for a real ticket and its address. */
   readonly #issued = new Map<string, { since: number; count: number }>();
@@ -42,6 +42,7 @@ export class Support {
   constructor(
     private readonly now: () => number,
     private readonly draftService: string | undefined,
+    private readonly mail: Mailer,
   ) {}
 
   open(email: string, subject: string): { ref: string; token: string } {
@@ -126,7 +127,7 @@ export class Support {
     issued.count++;
     const otp = String(randomInt(100000, 1000000));
     this.#otps.set(pair, { hash: sha(otp), expires: now + 10 * 60_000, failures: 0 });
-    this.outbox.push({ to: email, otp });
+    this.mail({ to: email, subject: `Your code for ticket ${ref}`, text: `Your tracking code: ${otp}` });
   }
 
   /**

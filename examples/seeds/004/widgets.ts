@@ -16,7 +16,8 @@ export interface Widget {
   maxSessionsPerVisitorPerDay: number;
 }
 
-const sessionTtl = 60 * 60_000;
+/** How long a visitor's session lasts by default. */
+export const sessionTtl = 60 * 60_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class Widgets {
@@ -24,12 +25,27 @@ export class Widgets {
   readonly #counts = new Map<string, number>();
   readonly #sessions = new Map<string, { widget: string; expires: number }>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly ttlMs = sessionTtl,
+  ) {}
 
   add(widget: Omit<Widget, 'id'>): Widget {
     const created = { id: `wid_${randomBytes(4).toString('hex')}`, ...widget };
     this.all.set(created.id, created);
     return created;
+  }
+
+  /** A widget of `workspace`, for its members: another workspace's answers as unknown. */
+  of(workspace: Workspace, id: string): Widget {
+    const widget = this.all.get(id);
+    if (!widget || widget.workspace !== workspace) throw errors.create('RESOURCE_NOT_FOUND');
+    return widget;
+  }
+
+  /** What a member sees of a widget. */
+  static view({ workspace: _, ...widget }: Widget) {
+    return widget;
   }
 
   #widget(id: string): Widget {
@@ -55,8 +71,14 @@ export class Widgets {
     this.#counts.set(widgetKey, (this.#counts.get(widgetKey) ?? 0) + 1);
     this.#counts.set(visitorKey, (this.#counts.get(visitorKey) ?? 0) + 1);
     const token = randomBytes(18).toString('base64url');
-    this.#sessions.set(token, { widget: widget.id, expires: this.clock.now() + sessionTtl });
+    if (this.#sessions.size >= 10_000) this.#purge();
+    this.#sessions.set(token, { widget: widget.id, expires: this.clock.now() + this.ttlMs });
     return { token };
+  }
+
+  #purge(): void {
+    const now = this.clock.now();
+    for (const [token, session] of this.#sessions) if (session.expires <= now) this.#sessions.delete(token);
   }
 
   message(token: string | undefined, text: string): { reply: string } {

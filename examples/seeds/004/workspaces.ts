@@ -1,15 +1,22 @@
 /**
  * Workspaces and what they own: members, subscription and entitlements, telephony provider and
- * credentials, numbers, agents, contacts, calls and live-call listeners. The gates of page 004 are here:
- * subscription and entitlement (402), lifecycle suspensions, guardrails (DNC, hard-block, countries).
+ * credentials, numbers, agents, contacts, calls, widgets' credit. The lifecycle of page 004 is here: a
+ * platform admin suspends a workspace, and the suspension cascades to its numbers and agents; a number or
+ * an agent can also be suspended on its own, and stays so when its workspace is resumed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { errors } from './catalog.js';
 
 export type Plan = 'none' | 'trial' | 'active' | 'canceled';
-export interface Agent {
-  id: string;
+/** Who suspended a number or an agent: its workspace's suspension (a cascade), or an admin directly. */
+export type SuspendedBy = 'workspace' | 'admin';
+export interface Lifecycle {
   status: 'active' | 'suspended';
+  suspendedBy?: SuspendedBy;
+}
+export interface Agent extends Lifecycle {
+  id: string;
+  name: string;
   state: 'draft' | 'published' | 'archived';
   voice: string | undefined;
   training: boolean;
@@ -26,6 +33,7 @@ export interface Call {
 }
 export interface Workspace {
   id: string;
+  name: string;
   status: 'active' | 'suspended';
   plan: Plan;
   entitlements: Set<string>;
@@ -33,46 +41,64 @@ export interface Workspace {
   provider: { id: string; credential: string | undefined };
   countries: Set<string>;
   dnc: Set<string>;
-  numbers: Map<string, { status: 'active' | 'suspended' }>;
+  numbers: Map<string, Lifecycle>;
   agents: Map<string, Agent>;
   contacts: Map<string, { id: string; name: string; version: number }>;
   calls: Map<string, Call>;
   credit: number;
 }
 
-/** Telephony adapters wired into this build; a workspace may name a provider that is not (yet). */
+/** Telephony adapters a workspace may pick; not every one is wired into every build. */
 export const providerIds = ['twilio', 'telnyx', 'plivo'] as const;
-/** Emergency and system numbers no outbound call may reach. */
-const hardBlock = new Set(['+1911', '+112', '+44999', '+44112']);
-/** Dialling prefixes to ISO-3166 alpha-2, longest first. */
-const prefixes: [string, string][] = [
-  ['+44', 'GB'],
-  ['+33', 'FR'],
-  ['+49', 'DE'],
-  ['+61', 'AU'],
-  ['+1', 'US'],
-];
+/** Features a plan may include. */
+export const entitlementNames = ['branding', 'enterprise_analytics'] as const;
 
-export function countryOf(number: string): string {
-  return prefixes.find(([prefix]) => number.startsWith(prefix))?.[1] ?? 'ZZ';
+/** What a member sees of a workspace: never the provider credential. */
+export function workspaceView(workspace: Workspace) {
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    status: workspace.status,
+    plan: workspace.plan,
+    entitlements: [...workspace.entitlements],
+    credit: workspace.credit,
+    provider: { id: workspace.provider.id, configured: workspace.provider.credential !== undefined },
+    countries: [...workspace.countries],
+    numbers: [...workspace.numbers].map(([number, lifecycle]) => ({ number, ...lifecycle })),
+    agents: [...workspace.agents.values()].map(({ training: _, ...agent }) => agent),
+  };
+}
+
+function suspend(item: Lifecycle, by: SuspendedBy): void {
+  // An admin's suspension outlives the workspace's; a cascade never overrides an admin's.
+  if (item.status === 'suspended' && (item.suspendedBy === 'admin' || by === 'workspace')) return;
+  item.status = 'suspended';
+  item.suspendedBy = by;
+}
+
+function resume(item: Lifecycle, by: SuspendedBy, workspace: Workspace): void {
+  if (item.status !== 'suspended' || item.suspendedBy !== by) return;
+  // Lifting an admin's suspension inside a suspended workspace leaves the cascade's in place.
+  if (by === 'admin' && workspace.status === 'suspended') {
+    item.suspendedBy = 'workspace';
+    return;
+  }
+  item.status = 'active';
+  delete item.suspendedBy;
 }
 
 export class Workspaces {
   readonly all = new Map<string, Workspace>();
 
-  constructor(
-    /** The provider adapters registered in this process, by id. */
-    readonly registry: ReadonlyMap<string, { dial(call: Call, credential: string): Promise<void> }>,
-  ) {}
-
   create(owner: string, init: Partial<Workspace> = {}): Workspace {
     const workspace: Workspace = {
-      id: `ws_${randomUUID().slice(0, 8)}`,
+      id: `ws_${randomBytes(4).toString('hex')}`,
+      name: 'Workspace',
       status: 'active',
       plan: 'trial',
       entitlements: new Set(),
       members: new Map([[owner, 'owner']]),
-      provider: { id: 'twilio', credential: 'AC-test-credential' },
+      provider: { id: 'twilio', credential: undefined },
       countries: new Set(['US', 'GB']),
       dnc: new Set(),
       numbers: new Map(),
@@ -86,11 +112,23 @@ export class Workspaces {
     return workspace;
   }
 
+  /** The workspaces a user is a member of. */
+  of(user: string): Workspace[] {
+    return [...this.all.values()].filter((workspace) => workspace.members.has(user));
+  }
+
   /** The workspace of a URL, for one of its members. */
-  of(id: string, user: string): Workspace {
+  forMember(id: string, user: string): Workspace {
     const workspace = this.all.get(id);
     if (!workspace) throw errors.create('RESOURCE_NOT_FOUND');
     if (!workspace.members.has(user)) throw errors.create('RESOURCE_FORBIDDEN');
+    return workspace;
+  }
+
+  /** The workspace of an admin URL. */
+  get(id: string): Workspace {
+    const workspace = this.all.get(id);
+    if (!workspace) throw errors.create('RESOURCE_NOT_FOUND');
     return workspace;
   }
 
@@ -105,6 +143,64 @@ export class Workspaces {
     this.requireSubscription(workspace);
     if (!workspace.entitlements.has(entitlement))
       throw errors.create('ENTITLEMENT_REQUIRED', { entitlement });
+  }
+
+  /** Settings are refused while the workspace is suspended: the lifecycle gate. */
+  requireActive(workspace: Workspace): void {
+    if (workspace.status === 'suspended') throw errors.create('WORKSPACE_SUSPENDED');
+  }
+
+  // Lifecycle: platform-admin suspensions, cascading from the workspace.
+
+  suspend(workspace: Workspace): void {
+    workspace.status = 'suspended';
+    for (const number of workspace.numbers.values()) suspend(number, 'workspace');
+    for (const agent of workspace.agents.values()) suspend(agent, 'workspace');
+  }
+
+  resume(workspace: Workspace): void {
+    workspace.status = 'active';
+    for (const number of workspace.numbers.values()) resume(number, 'workspace', workspace);
+    for (const agent of workspace.agents.values()) resume(agent, 'workspace', workspace);
+  }
+
+  setNumber(workspace: Workspace, number: string, suspended: boolean): Lifecycle {
+    const item = workspace.numbers.get(number);
+    if (!item) throw errors.create('RESOURCE_NOT_FOUND');
+    if (suspended) suspend(item, 'admin');
+    else resume(item, 'admin', workspace);
+    return item;
+  }
+
+  setAgent(workspace: Workspace, id: string, suspended: boolean): Agent {
+    const agent = this.agent(workspace, id);
+    if (suspended) suspend(agent, 'admin');
+    else resume(agent, 'admin', workspace);
+    return agent;
+  }
+
+  // Telephony settings.
+
+  addNumber(workspace: Workspace, number: string): { number: string } & Lifecycle {
+    this.requireActive(workspace);
+    if (workspace.numbers.has(number)) throw errors.create('RESOURCE_CONFLICT');
+    const item: Lifecycle = { status: 'active' };
+    workspace.numbers.set(number, item);
+    return { number, ...item };
+  }
+
+  addAgent(workspace: Workspace, name: string, voice: string | undefined): Agent {
+    this.requireActive(workspace);
+    const agent: Agent = {
+      id: `agt_${workspace.agents.size + 1}`,
+      name,
+      status: 'active',
+      state: 'draft',
+      voice,
+      training: false,
+    };
+    workspace.agents.set(agent.id, agent);
+    return agent;
   }
 
   // Contacts: optimistic concurrency with versions (If-Match).
@@ -148,76 +244,5 @@ export class Workspaces {
       agent.training = false;
     }, ms).unref();
     return agent;
-  }
-
-  // Outbound calls: every gate of the page, in the order production checks them.
-
-  async dial(
-    workspace: Workspace,
-    input: { from: string; to: string; agent: string; operator?: string },
-  ): Promise<Call> {
-    this.requireSubscription(workspace);
-    if (workspace.status === 'suspended') throw errors.create('WORKSPACE_SUSPENDED');
-    const number = workspace.numbers.get(input.from);
-    if (!number) throw errors.create('RESOURCE_NOT_FOUND');
-    if (number.status === 'suspended') throw errors.create('NUMBER_SUSPENDED');
-    if (this.agent(workspace, input.agent).status === 'suspended') throw errors.create('AGENT_SUSPENDED');
-    if (hardBlock.has(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'hard_block' });
-    if (workspace.dnc.has(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'dnc' });
-    const country = countryOf(input.to);
-    if (!workspace.countries.has(country))
-      throw errors.create('DESTINATION_COUNTRY_NOT_ENABLED', { countryCode: country });
-    if (input.operator !== undefined)
-      for (const call of workspace.calls.values())
-        if (call.operator === input.operator && call.status !== 'completed')
-          throw errors.create('OPERATOR_CALL_ACTIVE');
-    const adapter = this.registry.get(workspace.provider.id);
-    if (!adapter)
-      throw errors.create('PROVIDER_NOT_REGISTERED', undefined, {
-        cause: new Error(`no telephony adapter registered for "${workspace.provider.id}"`),
-      });
-    if (!workspace.provider.credential) throw errors.create('PROVIDER_NOT_CONFIGURED');
-    const call: Call = {
-      id: `call_${randomUUID().slice(0, 8)}`,
-      workspace: workspace.id,
-      from: input.from,
-      to: input.to,
-      agent: input.agent,
-      operator: input.operator,
-      status: 'queued',
-      listeners: new Set(),
-    };
-    await adapter.dial(call, workspace.provider.credential);
-    call.status = 'in_progress';
-    workspace.calls.set(call.id, call);
-    return call;
-  }
-
-  hangup(workspace: Workspace, id: string): Call {
-    const call = workspace.calls.get(id);
-    if (!call) throw errors.create('RESOURCE_NOT_FOUND');
-    if (call.status !== 'in_progress') throw errors.create('CALL_NOT_ACTIVE');
-    call.status = 'completed';
-    return call;
-  }
-
-  // Live-call listener: the URL's workspace must own the call.
-
-  attach(workspace: Workspace, callId: string, user: string): { call: string; listener: string } {
-    const call = this.#anyCall(callId);
-    if (!call) throw errors.create('RESOURCE_NOT_FOUND');
-    if (call.workspace !== workspace.id) throw errors.create('LISTENER_CALL_FORBIDDEN');
-    if (call.status !== 'in_progress') throw errors.create('LISTENER_CALL_NOT_LIVE');
-    if (call.listeners.has(user)) throw errors.create('LISTENER_ALREADY_ATTACHED');
-    call.listeners.add(user);
-    return { call: call.id, listener: user };
-  }
-
-  #anyCall(id: string): Call | undefined {
-    for (const workspace of this.all.values()) {
-      const call = workspace.calls.get(id);
-      if (call) return call;
-    }
-    return undefined;
   }
 }

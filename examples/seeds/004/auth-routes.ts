@@ -1,0 +1,34 @@
+/** Auth & identity routes: sign-up and its mailed verification, sign-in, refresh, the caller's own account. */
+import { sValidator } from '@hono/standard-validator';
+import type * as z from 'zod';
+import { bearer, type Kit } from './http.js';
+import { userView } from './identity.js';
+import { schemas } from './schemas.js';
+
+export function authRoutes({ app, faults, identity, signedIn }: Kit): void {
+  const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
+
+  // Answered alike for a new address and a taken one: the mail says which, to the address's owner.
+  app.post('/auth/signup', faults.json(), v(schemas.signup), (c) => {
+    const { email, password } = c.req.valid('json');
+    identity.signUp(email, password);
+    return c.json({ sent: true }, 202);
+  });
+  app.post('/auth/verify-email', faults.json(), v(schemas.verifyEmail), (c) =>
+    c.json(userView(identity.verifyEmail(c.req.valid('json').token))),
+  );
+  app.post('/auth/login', faults.json(), v(schemas.login), (c) => {
+    const { email, password } = c.req.valid('json');
+    return c.json({ token: identity.login(email, password).token });
+  });
+  app.post('/auth/google', faults.json(), v(schemas.google), async (c) =>
+    c.json({ token: (await identity.google(c.req.valid('json').id_token)).token }),
+  );
+  app.post('/auth/refresh', (c) => c.json({ token: identity.refresh(bearer(c)).token }));
+
+  app.get('/me', signedIn, (c) => c.json(userView(c.get('user'))));
+  app.patch('/me/email', signedIn, faults.json(), v(schemas.email), (c) => {
+    identity.denyImpersonation(c.get('session'));
+    return c.json(userView(identity.changeEmail(c.get('user'), c.req.valid('json').email)));
+  });
+}

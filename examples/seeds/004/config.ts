@@ -1,0 +1,110 @@
+/**
+ * Seed 004 configured from the environment, as `server.ts` starts it. Every timeout the page states has the
+ * page's value by default (the idle window: 30 minutes) and can be shortened, so that a test reaches it in
+ * seconds. Upstreams (the telephony provider, the reply-draft service, the mail relay) are URLs. No
+ * credential has a default: passwords are made at start, and what has no key stays off.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { googleSignInFromEnv } from '../shared/google-id-token.js';
+import type { SeedOptions } from './app.js';
+
+/** The environment variables seed 004 reads, with what each sets. */
+export const variables = {
+  PORT: 'the port (0: a free one) @default 3004',
+  OWNER_PASSWORD: 'the password of owner@example.com @default generated at start and printed',
+  ADMIN_PASSWORD:
+    'the password of the platform admin admin@example.com @default generated at start and printed',
+  PROVIDER_URL: 'the telephony provider’s API base URL @default http://127.0.0.1:9 (nothing listens)',
+  PROVIDER_CREDENTIAL: 'the demo workspace’s provider credential @default none: set it with PUT …/provider',
+  DRAFT_SERVICE_URL: 'the AI reply-draft service @default none: drafts answer SUPPORT_DRAFT_UNAVAILABLE',
+  MAIL_URL: 'the mail relay mails are POSTed to as JSON { to, subject, text } @default none: no mail is sent',
+  RECORDINGS_DIR: 'the folder call recordings are written to @default a folder under the OS temp dir',
+  LICENSE_SIGNING_KEY:
+    'the Ed25519 license-signing private key, PEM (PKCS#8) @default none: issuing answers LICENSE_SIGNING_KEY_MISSING',
+  LICENSE_GRACE_MS:
+    'the offline grace of a deployed instance whose license is revoked or expired @default 604800000 (7 days)',
+  IDLE_TIMEOUT_MS: 'the sliding idle window of a session @default 1800000 (30 minutes)',
+  WIDGET_SESSION_TTL_MS: 'how long a visitor’s widget session lasts @default 3600000 (1 hour)',
+  TRAINING_MS: 'how long an agent training run lasts @default 2000',
+  CALL_BURST: 'outbound calls per second per user of a workspace @default 5',
+  CALL_QUOTA_TRIAL_DAY: 'outbound calls per day of a trial workspace @default 50',
+  CALL_QUOTA_TRIAL_MONTH: 'outbound calls per month of a trial workspace @default 500',
+  CALL_QUOTA_ACTIVE_DAY: 'outbound calls per day of a workspace on a paid plan @default 5000',
+  CALL_QUOTA_ACTIVE_MONTH: 'outbound calls per month of a workspace on a paid plan @default 100000',
+  IP_RATE: 'requests per minute per client address, before authentication @default 600',
+  READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
+  GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
+  GOOGLE_JWKS_URL: 'the keys Google ID tokens are checked against (or GOOGLE_PUBLIC_KEY, one PEM key)',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Name = keyof typeof variables;
+
+function count(env: Env, name: Name): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer, not "${text}"`);
+  return value;
+}
+
+function url(env: Env, name: Name): string | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  try {
+    const parsed = new URL(text);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed.href.replace(/\/$/, '');
+  } catch {}
+  throw new TypeError(`${name} must be an http(s) URL, not "${text}"`);
+}
+
+function signingKey(env: Env): KeyObject | undefined {
+  const pem = env.LICENSE_SIGNING_KEY?.trim();
+  if (!pem) return undefined;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new TypeError('LICENSE_SIGNING_KEY must be a PEM private key');
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new TypeError(`LICENSE_SIGNING_KEY must be an Ed25519 key, not ${key.asymmetricKeyType}`);
+  return key;
+}
+
+/** The options of seed 004 from `env`; throws on a value it cannot use, naming the variable. */
+export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
+  const port = env.PORT === undefined || env.PORT === '' ? 3004 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError(`PORT must be a port, not "${env.PORT}"`);
+  const set = <K extends keyof SeedOptions>(key: K, value: SeedOptions[K] | undefined) =>
+    value === undefined ? {} : { [key]: value };
+  const google = googleSignInFromEnv(env);
+  return {
+    port,
+    callQuota: {
+      trial: {
+        day: count(env, 'CALL_QUOTA_TRIAL_DAY') ?? 50,
+        month: count(env, 'CALL_QUOTA_TRIAL_MONTH') ?? 500,
+      },
+      active: {
+        day: count(env, 'CALL_QUOTA_ACTIVE_DAY') ?? 5000,
+        month: count(env, 'CALL_QUOTA_ACTIVE_MONTH') ?? 100_000,
+      },
+    },
+    ...set('google', google),
+    ...set('providerUrl', url(env, 'PROVIDER_URL')),
+    ...set('draftService', url(env, 'DRAFT_SERVICE_URL')),
+    ...set('mailUrl', url(env, 'MAIL_URL')),
+    ...set('storage', env.RECORDINGS_DIR || undefined),
+    ...set('licenseSigningKey', signingKey(env)),
+    ...set('licenseGraceMs', count(env, 'LICENSE_GRACE_MS')),
+    ...set('idleTimeoutMs', count(env, 'IDLE_TIMEOUT_MS')),
+    ...set('widgetSessionTtlMs', count(env, 'WIDGET_SESSION_TTL_MS')),
+    ...set('trainingMs', count(env, 'TRAINING_MS')),
+    ...set('callBurst', count(env, 'CALL_BURST')),
+    ...set('ipRate', count(env, 'IP_RATE')),
+    ...set('readTimeoutMs', count(env, 'READ_TIMEOUT_MS')),
+  };
+}

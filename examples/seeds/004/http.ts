@@ -1,0 +1,61 @@
+/**
+ * What the routes of seed 004 share: the request context, the domains, and the three gates every route
+ * passes in this order — signed in, then (admin routes) a platform admin, or (workspace routes) a verified
+ * member of the URL's workspace. Whether a workspace exists is told to signed-in callers only.
+ */
+import type { HonoErrors } from 'faultline/hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Calls } from './calls.js';
+import { errors } from './catalog.js';
+import type { Community } from './community.js';
+import type { Identity, Session, User } from './identity.js';
+import type { Licensing } from './licensing.js';
+import type { Support } from './support.js';
+import type { Widgets } from './widgets.js';
+import type { Workspace, Workspaces } from './workspaces.js';
+
+export type Env = { Variables: { session: Session; user: User; workspace: Workspace } };
+
+/** The app, its error layer, its gates and its domains, as each group of routes receives them. */
+export interface Kit {
+  readonly app: Hono<Env>;
+  readonly faults: HonoErrors;
+  readonly signedIn: MiddlewareHandler<Env>;
+  readonly admin: MiddlewareHandler<Env>;
+  readonly member: MiddlewareHandler<Env>;
+  readonly identity: Identity;
+  readonly workspaces: Workspaces;
+  readonly calls: Calls;
+  readonly widgets: Widgets;
+  readonly community: Community;
+  readonly support: Support;
+  readonly licensing: Licensing;
+  readonly now: () => number;
+}
+
+/** The bearer token of a request, whatever the scheme's spelling. */
+export const bearer = (c: Context) => c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
+
+/** A path parameter that the route declares. */
+export const param = (c: Context, name: string) => String(c.req.param(name));
+
+export function middlewares(identity: Identity, workspaces: Workspaces) {
+  const signedIn: MiddlewareHandler<Env> = async (c, next) => {
+    const { session, user } = identity.session(bearer(c));
+    c.set('session', session);
+    c.set('user', user);
+    await next();
+  };
+  // Runs after `signedIn`: an impersonating admin acts as the target, who is no admin.
+  const admin: MiddlewareHandler<Env> = async (c, next) => {
+    if (!c.get('user').platformAdmin) throw errors.create('RESOURCE_FORBIDDEN');
+    await next();
+  };
+  // Workspace-scoped endpoints: verified users only (`VerifiedUserGuard`), members of the URL's workspace.
+  const member: MiddlewareHandler<Env> = async (c, next) => {
+    identity.requireVerified(c.get('user'));
+    c.set('workspace', workspaces.forMember(c.req.param('ws') ?? '', c.get('user').id));
+    await next();
+  };
+  return { signedIn, admin, member };
+}
