@@ -1,7 +1,18 @@
+import type { RateDecision, RateInput } from '../stores/types.js';
 import { toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
+import { durationOf, quietly, refundOnFailure, valueFor } from './per-request.js';
 import { raise, seconds } from './raise.js';
-import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
+import type {
+  Count,
+  Duration,
+  Guard,
+  GuardContext,
+  GuardRequest,
+  KeyOf,
+  PerRequest,
+  StoreOptions,
+} from './types.js';
 
 /** Options of `cooldown`. */
 export interface CooldownOptions extends StoreOptions {
@@ -9,22 +20,68 @@ export interface CooldownOptions extends StoreOptions {
   key: KeyOf;
   /** The command group: a name, or a function of the request (`undefined` skips the guard). */
   group: string | ((request: GuardRequest) => string | undefined);
-  /** The time between two calls of the group. */
-  interval: Duration;
+  /**
+   * The time between two calls of the group, or a function of the request giving it (checked on each
+   * call: one that is not a duration answers the catalog's 500 and logs a configuration error). A changed
+   * interval applies from the next call that starts the cooldown; a running one ends when it was due.
+   */
+  interval: PerRequest<Duration>;
+  /**
+   * Which calls start the cooldown: only those whose response succeeded (status below 400), or every
+   * admitted one. With `'succeeded'`, a call the handler refuses (400 on validation, 404) or a later guard
+   * denies gives its cooldown back when its response is sent; one whose connection closes before the
+   * answer keeps it, as its command may have run.
+   * @default 'succeeded'
+   */
+  count?: Count;
 }
 
 /**
  * One call per interval per key and command group; a call too soon answers the catalog's `COOLDOWN`
- * (429) with the time left in `Retry-After`.
+ * (429) with the time left in `Retry-After`. It spends at admission and, by default, gives the cooldown
+ * back when the call's response fails (as express-rate-limit's `skipFailedRequests`), so it may sit
+ * before the route's validation: a refused command does not make the caller wait.
  * @example
  * const commands = cooldown({ key: byHeader('x-app-id'), group: (r) => groupOf(r.url), interval: '2s' });
  */
 export function cooldown(options: CooldownOptions): Guard {
-  const interval = toMs(options.interval, 'cooldown interval');
+  const fixed =
+    typeof options.interval === 'function' ? undefined : toMs(options.interval, 'cooldown interval');
   const groupOf = typeof options.group === 'function' ? options.group : () => options.group as string;
+  const count = options.count ?? 'succeeded';
+  if (count !== 'succeeded' && count !== 'all') {
+    throw new TypeError(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
+  }
   const store = storeOf(options);
   const decide = compileFailure(options, store);
-  const input = { interval, tolerance: interval, cost: 1 };
+  const fixedInput = fixed === undefined ? undefined : { interval: fixed, tolerance: fixed, cost: 1 };
+
+  function run(context: GuardContext, key: string, group: string, input: RateInput) {
+    const storeKey = `cooldown:${group.length}:${group}:${key}`;
+    const started = Date.now();
+    const conclude = (decision: RateDecision | typeof admitted) => {
+      if (decision === admitted) return undefined;
+      if (!decision.allowed) {
+        throw raise('cooldown', { group }, { 'retry-after': String(seconds(decision.retryAfter)) });
+      }
+      if (count === 'succeeded') {
+        refundOnFailure(context, () => {
+          // A cooldown already over needs nothing back; giving it back then would shorten a later one.
+          if (Date.now() - started >= input.interval) return;
+          const refund = { interval: input.interval, tolerance: input.tolerance, cost: -1 };
+          quietly(() => decide(context.request, () => store.rate(storeKey, refund)));
+        });
+      }
+      return undefined;
+    };
+    const decision = decide(context.request, (deadline) => store.rate(storeKey, input, deadline));
+    return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
+  }
+
+  const inputOf = (interval: unknown): RateInput => {
+    const ms = durationOf(interval, 'cooldown interval(request)');
+    return { interval: ms, tolerance: ms, cost: 1 };
+  };
 
   return {
     kind: 'cooldown',
@@ -32,14 +89,10 @@ export function cooldown(options: CooldownOptions): Guard {
       const key = options.key(context.request);
       const group = key === undefined ? undefined : groupOf(context.request);
       if (key === undefined || group === undefined) return undefined;
-      const conclude = (decision: Awaited<ReturnType<typeof store.rate>> | typeof admitted) => {
-        if (decision === admitted || decision.allowed) return undefined;
-        throw raise('cooldown', { group }, { 'retry-after': String(seconds(decision.retryAfter)) });
-      };
-      const decision = decide(context.request, (deadline) =>
-        store.rate(`cooldown:${group.length}:${group}:${key}`, input, deadline),
-      );
-      return decision instanceof Promise ? decision.then(conclude) : conclude(decision);
+      if (fixedInput) return run(context, key, group, fixedInput);
+      const interval = valueFor(options.interval, context.request);
+      if (interval instanceof Promise) return interval.then((ms) => run(context, key, group, inputOf(ms)));
+      return run(context, key, group, inputOf(interval));
     },
   };
 }

@@ -10,12 +10,14 @@ export { type RateLimitOptions, type RatePolicy, rateLimit } from './rate-limit.
 export { runGuards } from './run.js';
 export type {
   CapturedResponse,
+  Count,
   Duration,
   FailurePolicy,
   Guard,
   GuardContext,
   GuardRequest,
   KeyOf,
+  PerRequest,
   Replay,
   StoreOptions,
 } from './types.js';

@@ -1,30 +1,11 @@
-import type { ApiError } from '../catalog/api-error.js';
-import { type MemoryStore, spacedRate } from '../stores/memory.js';
-import type { Awaitable, Deadline, RateDecision, RateInput, Store } from '../stores/types.js';
-import { toCount, toMs } from './duration.js';
+import type { RateDecision } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
-import { addHeader, denialOf, raise, seconds, sfString } from './raise.js';
-import type { Duration, Guard, GuardContext, GuardRequest, KeyOf, StoreOptions } from './types.js';
+import { quietly } from './per-request.js';
+import { addHeader, raise, seconds } from './raise.js';
+import { type Compiled, compile, type RatePolicy, type Shape } from './rate-policy.js';
+import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js';
 
-/** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
-export interface RatePolicy {
-  /**
-   * The policy's name in `RateLimit-Policy` and `RateLimit`, and in the error's details.
-   * @default `${limit}-per-${period in seconds}s`
-   */
-  name?: string;
-  /** The key the policy counts under (an app id, an IP); `undefined` skips the policy. */
-  key: KeyOf;
-  /** Requests per period. */
-  limit: number;
-  /** The period: ms or `'1m'`-style. */
-  period: Duration;
-  /**
-   * How many requests may arrive at once after a quiet spell.
-   * @default limit
-   */
-  burst?: number;
-}
+export type { RatePolicy } from './rate-policy.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
 export interface RateLimitOptions extends StoreOptions {
@@ -37,47 +18,6 @@ export interface RateLimitOptions extends StoreOptions {
   headers?: boolean;
 }
 
-interface Compiled {
-  name: string;
-  key: KeyOf;
-  prefix: string;
-  label: string;
-  input: RateInput;
-  refund: RateInput;
-  policyField: string;
-  /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
-  rate: (key: string, input: RateInput, deadline?: Deadline) => Awaitable<RateDecision>;
-  /** The denial of this policy alone, prebuilt. */
-  deny: (headers: Record<string, string>) => ApiError;
-}
-
-function compile(policy: RatePolicy, index: number, names: Set<string>, store: Store): Compiled {
-  const limit = toCount(policy.limit, `rateLimit policy ${index} limit`);
-  const period = toMs(policy.period, `rateLimit policy ${index} period`);
-  const burst = toCount(policy.burst ?? limit, `rateLimit policy ${index} burst`);
-  const window = Math.max(1, Math.ceil(period / 1000));
-  const name = policy.name ?? `${limit}-per-${window}s`;
-  if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
-  names.add(name);
-  const interval = period / limit;
-  const label = sfString(name);
-  const prefix = `${name}:`;
-  const spaced = store.kind === 'memory' ? (store as Partial<MemoryStore>)[spacedRate] : undefined;
-  return {
-    name,
-    key: policy.key,
-    prefix,
-    rate: spaced
-      ? spaced.call(store, prefix)
-      : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
-    label,
-    input: { interval, tolerance: interval * burst, cost: 1 },
-    refund: { interval, tolerance: interval * burst, cost: -1 },
-    policyField: `${label};q=${limit};w=${window}`,
-    deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
-  };
-}
-
 /** A policy whose store failed under a closed failure policy: its error answers, after the refunds. */
 class Refused {
   constructor(readonly error: unknown) {}
@@ -86,11 +26,14 @@ class Refused {
 /**
  * Limits the rate of requests per key with GCRA (exact, smooth, one timestamp per key), under one or
  * several policies; a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
- * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too.
+ * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too, showing the limit that
+ * applied. A policy's `limit` and `period` may be functions of the request (a tenant's own limit).
+ * It spends at admission: an admitted request counts whatever its response (as express-rate-limit by
+ * default); a denied one, or one another policy denies, costs nothing.
  * @example
  * const limit = rateLimit({
  *   policies: [
- *     { name: 'per-app', key: byHeader('x-app-id'), limit: 600, period: '1m' },
+ *     { name: 'per-app', key: byHeader('x-app-id'), limit: (r) => planOf(r).perMinute, period: '1m' },
  *     { name: 'per-ip', key: byIp, limit: 100, period: '1m', burst: 20 },
  *   ],
  * });
@@ -110,6 +53,7 @@ export function rateLimit(
     context: GuardContext,
     used: Compiled[],
     keys: string[],
+    shapes: Shape[],
     decisions: (RateDecision | typeof admitted | Refused)[],
   ): undefined {
     let denied = false;
@@ -123,7 +67,7 @@ export function rateLimit(
       for (let i = 0; i < used.length; i++) {
         const decision = decisions[i]!;
         if (decision !== admitted && !(decision instanceof Refused) && decision.allowed)
-          refund(context.request, used[i]!, keys[i]!);
+          refund(context.request, used[i]!, keys[i]!, shapes[i]!);
       }
       throw refused.error;
     }
@@ -136,15 +80,15 @@ export function rateLimit(
       if (decision === admitted) continue;
       const policy = used[i]!;
       const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
-      policyField += policyField === '' ? policy.policyField : `, ${policy.policyField}`;
+      policyField += policyField === '' ? shapes[i]!.policyField : `, ${shapes[i]!.policyField}`;
       const item = `${policy.label};r=${decision.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (!decision.allowed) {
         violated.push(policy.name);
         wait = Math.max(wait, decision.retryAfter);
       } else if (denied) {
-        // Another policy denied: give this one's unit back, so a denial costs nothing.
-        refund(context.request, policy, keys[i]!);
+        // Another policy denied: give this one's unit back, at the limit it was taken under.
+        refund(context.request, policy, keys[i]!, shapes[i]!);
       }
     }
     if (denied) {
@@ -165,20 +109,16 @@ export function rateLimit(
     return undefined;
   }
 
-  function refund(request: GuardRequest, policy: Compiled, key: string): void {
-    try {
-      // No deadline: a refund that runs late still gives the unit back.
-      const result = decide(request, () => policy.rate(key, policy.refund));
-      if (result instanceof Promise) result.catch(() => undefined);
-    } catch {
-      // A failed refund only costs the caller one unit.
-    }
+  function refund(request: GuardRequest, policy: Compiled, key: string, shape: Shape): void {
+    // No deadline: a refund that runs late still gives the unit back.
+    quietly(() => decide(request, () => policy.rate(key, shape.refund)));
   }
 
   // One policy (the common case): no arrays, no closures per request.
   function concludeOne(
     context: GuardContext,
     policy: Compiled,
+    shape: Shape,
     decision: RateDecision | typeof admitted,
   ): undefined {
     if (decision === admitted) return undefined;
@@ -186,12 +126,12 @@ export function rateLimit(
       const wait = seconds(decision.retryAfter);
       throw policy.deny({
         'retry-after': String(wait),
-        'ratelimit-policy': policy.policyField,
+        'ratelimit-policy': shape.policyField,
         ratelimit: `${policy.label};r=0;t=${wait}`,
       });
     }
     if (headers) {
-      addHeader(context.headers, 'ratelimit-policy', policy.policyField);
+      addHeader(context.headers, 'ratelimit-policy', shape.policyField);
       addHeader(
         context.headers,
         'ratelimit',
@@ -201,63 +141,84 @@ export function rateLimit(
     return undefined;
   }
 
-  function checkOne(context: GuardContext, policy: Compiled) {
-    const key = policy.key(context.request);
-    if (key === undefined) return undefined;
+  function decideOne(context: GuardContext, policy: Compiled, key: string, shape: Shape) {
     const deadline = decide.deadline();
     let decision: RateDecision | typeof admitted | Promise<RateDecision>;
     try {
-      decision = policy.rate(key, policy.input, deadline);
+      decision = policy.rate(key, shape.input, deadline);
     } catch (error) {
       decision = decide.fail(error, context.request);
     }
     if (decision instanceof Promise) {
       return decide
         .settle(decision, context.request, deadline)
-        .then((settled) => concludeOne(context, policy, settled));
+        .then((settled) => concludeOne(context, policy, shape, settled));
     }
     if (decision !== admitted) decide.answered();
-    return concludeOne(context, policy, decision);
+    return concludeOne(context, policy, shape, decision);
+  }
+
+  function checkOne(context: GuardContext, policy: Compiled) {
+    const key = policy.key(context.request);
+    if (key === undefined) return undefined;
+    const fixed = policy.fixed;
+    if (fixed !== undefined) return decideOne(context, policy, key, fixed);
+    const shape = policy.shapeOf(context.request);
+    if (shape instanceof Promise) return shape.then((settled) => decideOne(context, policy, key, settled));
+    return decideOne(context, policy, key, shape);
+  }
+
+  const toRefused = (error: unknown) => new Refused(error);
+
+  function decideAll(context: GuardContext, used: Compiled[], keys: string[], shapes: Shape[]) {
+    const decisions: (
+      | RateDecision
+      | typeof admitted
+      | Refused
+      | Promise<RateDecision | typeof admitted | Refused>
+    )[] = [];
+    let async = false;
+    for (let i = 0; i < used.length; i++) {
+      const policy = used[i]!;
+      const key = keys[i]!;
+      const input = shapes[i]!.input;
+      let decision: (typeof decisions)[number];
+      try {
+        const pending = decide(context.request, (deadline) => policy.rate(key, input, deadline));
+        decision = pending instanceof Promise ? pending.catch(toRefused) : pending;
+      } catch (error) {
+        decision = new Refused(error);
+      }
+      if (decision instanceof Promise) async = true;
+      decisions.push(decision);
+    }
+    if (!async)
+      return conclude(context, used, keys, shapes, decisions as (RateDecision | typeof admitted | Refused)[]);
+    return Promise.all(decisions).then((settled) => conclude(context, used, keys, shapes, settled));
   }
 
   const single = policies.length === 1 ? policies[0] : undefined;
-  const toRefused = (error: unknown) => new Refused(error);
 
   return {
     kind: 'rateLimit',
     check(context) {
       if (single) return checkOne(context, single);
+      // Every key and limit first: a limit that fails to resolve answers before any policy spends.
       const used: Compiled[] = [];
       const keys: string[] = [];
-      const decisions: (
-        | RateDecision
-        | typeof admitted
-        | Refused
-        | Promise<RateDecision | typeof admitted | Refused>
-      )[] = [];
-      let async = false;
+      const shapes: (Shape | Promise<Shape>)[] = [];
+      let pending = false;
       for (const policy of policies) {
         const key = policy.key(context.request);
         if (key === undefined) continue;
-        let decision:
-          | RateDecision
-          | typeof admitted
-          | Refused
-          | Promise<RateDecision | typeof admitted | Refused>;
-        try {
-          const pending = decide(context.request, (deadline) => policy.rate(key, policy.input, deadline));
-          decision = pending instanceof Promise ? pending.catch(toRefused) : pending;
-        } catch (error) {
-          decision = new Refused(error);
-        }
-        if (decision instanceof Promise) async = true;
+        const shape = policy.fixed ?? policy.shapeOf(context.request);
+        if (shape instanceof Promise) pending = true;
         used.push(policy);
         keys.push(key);
-        decisions.push(decision);
+        shapes.push(shape);
       }
-      if (!async)
-        return conclude(context, used, keys, decisions as (RateDecision | typeof admitted | Refused)[]);
-      return Promise.all(decisions).then((settled) => conclude(context, used, keys, settled));
+      if (!pending) return decideAll(context, used, keys, shapes as Shape[]);
+      return Promise.all(shapes).then((settled) => decideAll(context, used, keys, settled));
     },
   };
 }

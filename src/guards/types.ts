@@ -6,6 +6,13 @@ import type { Awaitable, Store } from '../stores/types.js';
 export interface GuardRequest extends RequestView {
   /** The peer address (after the framework's trust-proxy rules). */
   readonly ip?: string | undefined;
+  /**
+   * The route's parameters (`/items/:id` → `{ id }`), where the guard runs after routing: Express route
+   * middleware (`req.params`), Fastify hooks (`request.params`), Hono route middleware (`c.req.param()`),
+   * and the node router's routes. Undefined where no route has matched yet (a guard over the whole app).
+   * A parameter is whatever the caller put in the URL: key on it together with who the caller is.
+   */
+  readonly params?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** A response as sent, captured for idempotent replays. */
@@ -80,3 +87,13 @@ export type KeyOf = (request: GuardRequest) => string | undefined;
 
 /** A duration: milliseconds, or a string such as `'30s'`, `'1m'`, `'1h'`, `'1d'`. */
 export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+
+/**
+ * An option fixed for the guard, or a function of the request giving it per request (a tenant's own
+ * limit). The function may return a promise (a lookup), which makes that check asynchronous; a value it
+ * gives that the option does not take answers the catalog's 500 and logs a configuration error.
+ */
+export type PerRequest<T> = T | ((request: GuardRequest) => T | Promise<T>);
+
+/** Which admitted requests a guard spends on: all of them, or only those whose response succeeded. */
+export type Count = 'all' | 'succeeded';

@@ -1,19 +1,39 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
-import type { Guard } from '../../guards/types.js';
+import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toRequestView } from './request.js';
+
+/**
+ * The route's parameters as the guards see them: Express 5 gives a wildcard (`/*path`) as an array of
+ * segments, which the guards read joined with `/`, as the path they came from.
+ */
+function paramsOf(req: Request): GuardRequest['params'] {
+  const params = req.params as Record<string, unknown> | undefined;
+  if (params === undefined || params === null) return undefined;
+  let flat: Record<string, string | undefined> | undefined;
+  for (const name in params) {
+    const value = params[name];
+    if (typeof value === 'string') continue;
+    flat ??= { ...(params as Record<string, string>) };
+    flat[name] = Array.isArray(value) ? value.join('/') : undefined;
+  }
+  return flat ?? (params as Record<string, string>);
+}
 
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
  * answers it), admitted responses carry the guards' headers, replays are sent as stored. Mount it after
- * the body parser when it holds `idempotency` (the fingerprint reads `req.body`).
+ * the body parser when it holds `idempotency` (the fingerprint reads `req.body`). As route middleware
+ * (`app.get('/items/:id', guard(...), handler)`) the guards see `req.params` as `request.params`;
+ * mounted with `app.use`, no route has matched yet and they see none.
  * @example
  * app.post('/orders', errors.json(), guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
 export function guard(...guards: Guard[]): RequestHandler {
   return (req: Request, res: Response, next) => {
-    const context = nodeContext(toRequestView(req), res, () => req.body as unknown);
+    const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
+    const context = nodeContext(view, res, () => req.body as unknown);
     const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
       if (replay) return sendReplay(res, replay.replay);
       context.apply();

@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nodeContext } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
-import type { Guard } from '../../guards/types.js';
+import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toRequestView } from './request.js';
 
 /**
  * Guards as one Fastify hook, for `onRequest` or `preHandler` (use `preHandler` when it holds
  * `idempotency`: the fingerprint reads the parsed body). A denial throws the catalog error (answered by
- * `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as stored.
+ * `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as stored. The
+ * guards see the route's parameters (`request.params`) as `request.params`.
  * @example
  * app.post('/orders', { preHandler: guard(idempotency({ tenant: byApiKey })) }, createOrder);
  */
@@ -15,7 +16,9 @@ export function guard(
   ...guards: Guard[]
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   return async (request, reply) => {
-    const context = nodeContext(toRequestView(request), reply.raw, () => request.body);
+    const params = request.params as GuardRequest['params'];
+    const view: GuardRequest = { ...toRequestView(request), params };
+    const context = nodeContext(view, reply.raw, () => request.body);
     const outcome = runGuards(guards, context);
     const replay = outcome instanceof Promise ? await outcome : outcome;
     if (replay) {

@@ -1,6 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { isApiError } from '../../catalog/api-error.js';
 import { runGuards } from '../../guards/run.js';
-import type { CapturedResponse, Guard, GuardContext } from '../../guards/types.js';
+import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
@@ -22,12 +23,25 @@ async function captureOf(response: Response, maxBytes: number): Promise<Captured
   return { status: response.status, headers, body };
 }
 
+/** The request view of the guards: the adapter's, with the route's parameters read on first use. */
+function guardView(c: Context, settings: HonoSettings): GuardRequest {
+  let params: Record<string, string> | undefined;
+  return {
+    ...toRequestView(c, settings.clientIp),
+    get params() {
+      params ??= c.req.param() as Record<string, string>;
+      return params;
+    },
+  };
+}
+
 /**
  * Guards as one Hono middleware: a denial throws the catalog error (answered by `createHonoErrors`'s
  * `onError`), admitted responses carry the guards' headers, replays are sent as stored. The guards see
  * the client address and body limits of the `createHonoErrors` layer installed before the route (its
  * `ip` and `trustProxy`); the idempotency fingerprint reads at most the layer's body limit, and the
- * route's own reader (`json()`) applies its limit to those bytes again.
+ * route's own reader (`json()`) applies its limit to those bytes again. As route middleware
+ * (`app.post('/items/:id', guard(...), handler)`) the guards see `c.req.param()` as `request.params`.
  * @example
  * app.post('/orders', guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
@@ -37,7 +51,7 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
     const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
     const settings = settingsOf(c) ?? fallback;
     const context: GuardContext = {
-      request: toRequestView(c, settings.clientIp),
+      request: guardView(c, settings),
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
       body: () => fingerprintBody(c, settings.limits),
@@ -49,6 +63,7 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
       const replay = outcome instanceof Promise ? await outcome : outcome;
       if (replay) {
         const { status: code, headers, body } = replay.replay;
+        status = code;
         const out = new Headers();
         for (const [name, value] of headers) out.append(name, value);
         return new Response(body as Uint8Array<ArrayBuffer>, { status: code, headers: out });
@@ -61,6 +76,11 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
         listener(captured);
       }
       captures.length = 0;
+    } catch (error) {
+      // A denial (of a later guard, after one that spent) is answered by the layer's onError: its status
+      // is the response's, so that the guards that spend only on success give back.
+      status = isApiError(error) ? error.status : 500;
+      throw error;
     } finally {
       for (const [listener] of captures) listener(undefined);
       for (const listener of finish) {

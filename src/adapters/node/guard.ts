@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
-import type { Guard } from '../../guards/types.js';
+import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
-import type { NodeHandler } from './create-node-errors.js';
 import { readAndKeepBody } from './read-body.js';
 import { toRequestView } from './request.js';
+import { routeParamsOf } from './router.js';
 
 // The fingerprint is read before the route says its limit: at most the default of `readJson` (1 MiB),
 // and `readJson` applies the route's own limit to the kept bytes (413 whichever read first).
@@ -18,19 +18,30 @@ const limits = toBodyLimits();
  * (as below), else on the socket's address.
  * The idempotency fingerprint reads at most 1 MiB of the body (a declared length over it is refused at
  * once); the route's `readJson` applies its own limit to those bytes again.
+ * Wrapping a route handler of `createRouter`, the guards see the route's parameters (`request.params`);
+ * wrapping the whole router, they run before routing and see none.
  * @example
  * const limited = guard(rateLimit({ key: byIp, limit: 100, period: '1m' }));
  * http.createServer(errors(limited(router.handle)));
+ * const join = cooldown({ key: (r) => `${appOf(r)}:${r.params?.id}`, group: 'join', interval: '5s' });
+ * router.post('/rooms/:id/join', guard(join)(joinRoom));
  */
-export function guard(...guards: Guard[]): (handler: NodeHandler) => NodeHandler {
-  return (handler) => (req: IncomingMessage, res: ServerResponse) => {
-    const context = nodeContext(toRequestView(req), res, () => readAndKeepBody(req, limits));
-    const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
-      if (replay) return sendReplay(res, replay.replay);
-      context.apply();
-      return handler(req, res);
+export function guard(
+  ...guards: Guard[]
+): <Rest extends unknown[]>(
+  handler: (req: IncomingMessage, res: ServerResponse, ...rest: Rest) => unknown,
+) => (req: IncomingMessage, res: ServerResponse, ...rest: Rest) => unknown {
+  return (handler) =>
+    (req, res, ...rest) => {
+      const params = routeParamsOf(req);
+      const view: GuardRequest = params ? { ...toRequestView(req), params } : toRequestView(req);
+      const context = nodeContext(view, res, () => readAndKeepBody(req, limits));
+      const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
+        if (replay) return sendReplay(res, replay.replay);
+        context.apply();
+        return handler(req, res, ...rest);
+      };
+      const outcome = runGuards(guards, context);
+      return outcome instanceof Promise ? outcome.then(proceed) : proceed(outcome);
     };
-    const outcome = runGuards(guards, context);
-    return outcome instanceof Promise ? outcome.then(proceed) : proceed(outcome);
-  };
 }

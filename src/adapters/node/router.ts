@@ -21,6 +21,15 @@ class Context implements RouteContext {
   }
 }
 
+// The matched route's parameters, left on the request for the guards of the route (`guard()` of
+// faultline/node wrapping a route handler); `Symbol.for` so that two installed copies agree.
+const paramsKey = Symbol.for('faultline.nodeRouteParams');
+
+/** The parameters of the route the router matched for this request; undefined before routing. */
+export function routeParamsOf(req: IncomingMessage): Readonly<Record<string, string>> | undefined {
+  return (req as unknown as Record<symbol, Readonly<Record<string, string>> | undefined>)[paramsKey];
+}
+
 /** A route handler. A value it returns (other than `undefined`) is sent as a 200 JSON body. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, context: RouteContext) => unknown;
 
@@ -126,6 +135,7 @@ export function createRouter(): Router {
           for (const m of route.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
           continue;
         }
+        (req as unknown as Record<symbol, Readonly<Record<string, string>>>)[paramsKey] = params;
         const result = handler(req, res, new Context(params, target));
         if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
           return (result as Promise<unknown>).then((value) => {

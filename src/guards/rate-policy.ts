@@ -1,0 +1,133 @@
+import type { ApiError } from '../catalog/api-error.js';
+import { type MemoryStore, spacedRate } from '../stores/memory.js';
+import type { Awaitable, Deadline, RateDecision, RateInput, Store } from '../stores/types.js';
+import { toCount, toMs } from './duration.js';
+import { countOf, durationOf, valueFor } from './per-request.js';
+import { denialOf, sfString } from './raise.js';
+import type { Duration, GuardRequest, KeyOf, PerRequest } from './types.js';
+
+/** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
+export interface RatePolicy {
+  /**
+   * The policy's name in `RateLimit-Policy` and `RateLimit`, and in the error's details; its state is
+   * kept under it. Required when `limit` or `period` is a function.
+   * @default `${limit}-per-${period in seconds}s`
+   */
+  name?: string;
+  /** The key the policy counts under (an app id, an IP); `undefined` skips the policy. */
+  key: KeyOf;
+  /**
+   * Requests per period, or a function of the request giving them (a tenant's own limit, called after
+   * `key`, on every request the policy counts). Each answer is checked: one that is not a whole number
+   * above 0 answers the catalog's 500 and logs a configuration error. A limit that changes for a key
+   * applies from its next decision; the key's state (GCRA's theoretical arrival time) is read under the
+   * new limit, so the share of the window already used carries over: after half of 4 per hour, a limit
+   * raised to 8 leaves 4, and one lowered to 2 leaves 1.
+   * @example limit: (request) => appsById.get(appIdOf(request))?.rateLimit ?? 600
+   */
+  limit: PerRequest<number>;
+  /** The period: ms or `'1m'`-style, or a function of the request giving it (checked like `limit`). */
+  period: PerRequest<Duration>;
+  /**
+   * How many requests may arrive at once after a quiet spell.
+   * @default limit (the limit that applies to the request)
+   */
+  burst?: number;
+}
+
+/** What a policy's limit and period make of one decision: its GCRA steps and its `RateLimit-Policy` item. */
+export interface Shape {
+  readonly input: RateInput;
+  readonly refund: RateInput;
+  readonly policyField: string;
+}
+
+/** One policy, compiled. */
+export interface Compiled {
+  readonly name: string;
+  readonly key: KeyOf;
+  readonly label: string;
+  /** The shape of a policy with a fixed limit and period; undefined when they are given per request. */
+  readonly fixed: Shape | undefined;
+  /** The shape for one request (dynamic policies). */
+  shapeOf(request: GuardRequest): Awaitable<Shape>;
+  /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
+  rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
+  /** The denial of this policy alone, prebuilt. */
+  deny(headers: Record<string, string>): ApiError;
+}
+
+function shapeFor(label: string, limit: number, period: number, burst: number | undefined): Shape {
+  const window = Math.max(1, Math.ceil(period / 1000));
+  const interval = period / limit;
+  const tolerance = interval * (burst ?? limit);
+  return {
+    input: { interval, tolerance, cost: 1 },
+    refund: { interval, tolerance, cost: -1 },
+    policyField: `${label};q=${limit};w=${window}`,
+  };
+}
+
+// Tenants share a few limits: their shapes are kept, up to a bound, instead of built per request.
+const maxShapes = 256;
+
+export function compile(policy: RatePolicy, index: number, names: Set<string>, store: Store): Compiled {
+  const what = `rateLimit policy ${index}`;
+  const dynamic = typeof policy.limit === 'function' || typeof policy.period === 'function';
+  if (dynamic && policy.name === undefined) {
+    throw new TypeError(
+      `${what} needs a name when its limit or period is a function: its state is kept under the name`,
+    );
+  }
+  const burst = policy.burst === undefined ? undefined : toCount(policy.burst, `${what} burst`);
+  let fixed: Shape | undefined;
+  let name: string;
+  if (dynamic) {
+    name = policy.name!;
+  } else {
+    const limit = toCount(policy.limit as number, `${what} limit`);
+    const period = toMs(policy.period as Duration, `${what} period`);
+    name = policy.name ?? `${limit}-per-${Math.max(1, Math.ceil(period / 1000))}s`;
+  }
+  if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
+  names.add(name);
+  const label = sfString(name);
+  if (!dynamic) fixed = shapeFor(label, policy.limit as number, toMs(policy.period as Duration, what), burst);
+
+  const shapes = new Map<string, Shape>();
+  const limitWhat = `rateLimit policy "${name}": limit(request)`;
+  const periodWhat = `rateLimit policy "${name}": period(request)`;
+  const build = (given: unknown, span: unknown): Shape => {
+    const limit = countOf(given, limitWhat);
+    const period = durationOf(span, periodWhat);
+    const id = `${limit} ${period}`;
+    let shape = shapes.get(id);
+    if (shape === undefined) {
+      if (shapes.size >= maxShapes) shapes.clear();
+      shape = shapeFor(label, limit, period, burst);
+      shapes.set(id, shape);
+    }
+    return shape;
+  };
+
+  const prefix = `${name}:`;
+  const spaced = store.kind === 'memory' ? (store as Partial<MemoryStore>)[spacedRate] : undefined;
+  return {
+    name,
+    key: policy.key,
+    label,
+    fixed,
+    shapeOf(request) {
+      const limit = valueFor(policy.limit, request);
+      const period = valueFor(policy.period, request);
+      if (limit instanceof Promise || period instanceof Promise) {
+        return Promise.all([limit, period]).then(([l, p]) => build(l, p));
+      }
+      return build(limit, period);
+    },
+    rate: spaced
+      ? spaced.call(store, prefix)
+      : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
+    deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
+  };
+}
