@@ -1,0 +1,207 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
+import { defineErrors } from 'faultline';
+import { createExpressErrors, guard as expressGuard } from 'faultline/express';
+import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
+import { byHeader, cooldown, type Guard, quota, rateLimit, requireHeader } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
+import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
+import { memoryStore } from 'faultline/stores';
+import { Hono } from 'hono';
+import { afterAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+
+const catalog = defineErrors({ BAD_COMMAND: { status: 400, message: 'Invalid command' } });
+const app = byHeader('x-app');
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const server of servers) await close(server);
+});
+
+/**
+ * The routes of every adapter: each runs its guards, then a handler that refuses with the catalog's 400
+ * unless the query says `ok=1` (the route's own validation).
+ */
+function routesOf(): [string, Guard[]][] {
+  const store = memoryStore();
+  const command = (count?: 'all') =>
+    cooldown({ key: app, group: 'command', interval: '1h', store, ...(count ? { count } : {}) });
+  return [
+    ['/validated', [command()]],
+    ['/later-guard', [command(), requireHeader({ name: 'x-token' })]],
+    ['/cooldown-all', [command('all')]],
+    ['/quota-succeeded', [quota({ name: 'ok', key: app, limit: 2, per: 'day', count: 'succeeded', store })]],
+    ['/quota-all', [quota({ name: 'all', key: app, limit: 2, per: 'day', store })]],
+    ['/rate', [rateLimit({ name: 'rate', key: app, limit: 2, period: '1h', store })]],
+  ];
+}
+
+type Call = (path: string, ok: boolean, headers?: Record<string, string>) => Promise<number>;
+const validate = (ok: unknown) => {
+  if (ok !== '1') throw catalog.create('BAD_COMMAND');
+  return { done: true };
+};
+const query = (path: string, ok: boolean) => `${path}?ok=${ok ? 1 : 0}`;
+
+async function viaFetch(server: Server): Promise<Call> {
+  servers.push(server);
+  const url = await listen(server);
+  return async (path, ok, headers = {}) =>
+    (await fetch(url + query(path, ok), { method: 'POST', headers: { 'x-app': 'acme', ...headers } })).status;
+}
+
+async function expressCall(): Promise<Call> {
+  const errors = createExpressErrors({ catalog, onError: false });
+  const server = express();
+  for (const [path, guards] of routesOf()) {
+    server.post(path, expressGuard(...guards), (req, res) => {
+      res.json(validate(req.query.ok));
+    });
+  }
+  server.use(errors.handler);
+  return viaFetch(createServer(server));
+}
+
+async function fastifyCall(): Promise<Call> {
+  const server = Fastify();
+  await server.register(createFastifyErrors({ catalog, onError: false }));
+  for (const [path, guards] of routesOf()) {
+    server.post(path, { preHandler: fastifyGuard(...guards) }, async (request) =>
+      validate((request.query as { ok?: string }).ok),
+    );
+  }
+  await server.ready();
+  return async (path, ok, headers = {}) =>
+    (await server.inject({ method: 'POST', url: query(path, ok), headers: { 'x-app': 'acme', ...headers } }))
+      .statusCode;
+}
+
+async function honoCall(): Promise<Call> {
+  const errors = createHonoErrors({ catalog, onError: false });
+  const server = new Hono();
+  errors.install(server);
+  for (const [path, guards] of routesOf()) {
+    server.post(path, honoGuard(...guards), (c) => c.json(validate(c.req.query('ok'))));
+  }
+  return async (path, ok, headers = {}) =>
+    (await server.request(query(path, ok), { method: 'POST', headers: { 'x-app': 'acme', ...headers } }))
+      .status;
+}
+
+async function nodeCall(): Promise<Call> {
+  const errors = createNodeErrors({ catalog, onError: false });
+  const router = createRouter();
+  for (const [path, guards] of routesOf()) {
+    router.post(
+      path,
+      nodeGuard(...guards)((_req, _res, { url }) => validate(url.searchParams.get('ok'))),
+    );
+  }
+  return viaFetch(createServer(errors(router.handle)));
+}
+
+describe.each([
+  ['Express', expressCall],
+  ['Fastify', fastifyCall],
+  ['Hono', honoCall],
+  ['node router', nodeCall],
+])('when guards spend, on %s', (_, make) => {
+  it('a command refused 400 by the route’s validation does not start its cooldown; a succeeded one does', async () => {
+    const call = await make();
+    const statuses = [
+      await call('/validated', false),
+      await call('/validated', false),
+      await call('/validated', true),
+      await call('/validated', true),
+      await call('/validated', false),
+    ];
+    expect(statuses).toEqual([400, 400, 200, 429, 429]);
+  });
+
+  it('a command a later guard refuses does not start the cooldown', async () => {
+    const call = await make();
+    const statuses = [
+      await call('/later-guard', true),
+      await call('/later-guard', true, { 'x-token': 't' }),
+      await call('/later-guard', true, { 'x-token': 't' }),
+    ];
+    expect(statuses).toEqual([400, 200, 429]);
+  });
+
+  it("cooldown count: 'all' starts on every admitted call, refused or not", async () => {
+    const call = await make();
+    expect([await call('/cooldown-all', false), await call('/cooldown-all', true)]).toEqual([400, 429]);
+  });
+
+  it("quota count: 'succeeded' gives a refused request's unit back; the default counts every admitted one", async () => {
+    const call = await make();
+    const succeeded = [];
+    for (const ok of [false, false, false, true, true, true])
+      succeeded.push(await call('/quota-succeeded', ok));
+    expect(succeeded).toEqual([400, 400, 400, 200, 200, 429]);
+    const all = [];
+    for (const ok of [false, false, true]) all.push(await call('/quota-all', ok));
+    expect(all).toEqual([400, 400, 429]);
+  });
+
+  it('a rate limit spends at admission, whatever the response', async () => {
+    const call = await make();
+    expect([await call('/rate', false), await call('/rate', false), await call('/rate', true)]).toEqual([
+      400, 400, 429,
+    ]);
+  });
+});
+
+describe('a cooldown whose caller hangs up', () => {
+  it('keeps the cooldown when the connection closes before the answer: the command may have run', async () => {
+    const errors = createNodeErrors({ catalog, onError: false });
+    let entered: () => void = () => undefined;
+    let closed: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const gone = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const guard = nodeGuard(cooldown({ key: app, group: 'slow', interval: '1h', store: memoryStore() }));
+    let calls = 0;
+    const router = createRouter().post(
+      '/slow',
+      guard(async (_req, res) => {
+        calls++;
+        if (calls > 1) return { done: true };
+        res.once('close', closed);
+        entered();
+        await gone;
+        return undefined;
+      }),
+    );
+    const server = createServer(errors(router.handle));
+    servers.push(server);
+    const url = new URL(await listen(server));
+    const aborted = httpRequest({
+      host: '127.0.0.1',
+      port: url.port,
+      path: '/slow',
+      method: 'POST',
+      headers: { 'x-app': 'acme' },
+    });
+    aborted.on('error', () => undefined);
+    aborted.end();
+    await withTimeout(inside, 'the handler was not reached');
+    aborted.destroy();
+    await withTimeout(gone, 'the server did not see the close');
+    const next = await fetch(`${url.origin}/slow`, { method: 'POST', headers: { 'x-app': 'acme' } });
+    expect(next.status).toBe(429);
+    expect(calls).toBe(1);
+  });
+});
+
+function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), 5000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
