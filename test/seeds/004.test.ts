@@ -908,6 +908,23 @@ describe('seed 004: setup over HTTP', () => {
     expect(await call('PUT', `/workspaces/${at}/branding`, { token: t.owner, body })).toMatchObject({
       status: 200,
     });
+    expect(await json(request('GET', `/workspaces/${at}`, { token: t.owner }), 200)).toMatchObject({
+      branding: body,
+    });
+  });
+
+  it('detaches a listener, after which the same user may attach again', async () => {
+    const id = await liveCall();
+    const at = `${W()}/calls/${id}/listeners`;
+    await json(request('POST', at, { token: t.owner }));
+    const detached = await request('DELETE', at, { token: t.owner });
+    expect(detached.status).toBe(204);
+    await json(request('POST', at, { token: t.owner }));
+    expect(
+      bodyOf(await call('DELETE', `${W()}/calls/call_nope/listeners`, { token: t.owner })),
+    ).toMatchObject({
+      code: 'RESOURCE_NOT_FOUND',
+    });
   });
 });
 

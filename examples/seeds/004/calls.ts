@@ -97,6 +97,13 @@ export class Calls {
     return { call: call.id, listener: user };
   }
 
+  /** Ends the caller's listener session on a call of the URL's workspace; detaching twice is no error. */
+  detach(workspace: Workspace, callId: string, user: string): void {
+    const call = workspace.calls.get(callId);
+    if (!call) throw errors.create('RESOURCE_NOT_FOUND');
+    call.listeners.delete(user);
+  }
+
   #anyCall(id: string): Call | undefined {
     for (const workspace of this.workspaces.all.values()) {
       const call = workspace.calls.get(id);

@@ -133,11 +133,17 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
   app.post(`${ws}/calls/:id/listeners`, (c) =>
     c.json(calls.attach(c.get('workspace'), param(c, 'id'), c.get('user').id), 201),
   );
+  app.delete(`${ws}/calls/:id/listeners`, (c) => {
+    calls.detach(c.get('workspace'), param(c, 'id'), c.get('user').id);
+    return c.body(null, 204);
+  });
 
   // Branding (an entitlement) and widgets
   app.put(`${ws}/branding`, faults.json(), v(schemas.branding), (c) => {
-    workspaces.requireEntitlement(c.get('workspace'), 'branding');
-    return c.json(c.req.valid('json'));
+    const workspace = c.get('workspace');
+    workspaces.requireEntitlement(workspace, 'branding');
+    workspace.branding = c.req.valid('json');
+    return c.json(workspace.branding);
   });
   app.post(`${ws}/widgets`, faults.json(), v(schemas.widget), (c) => {
     const { origins, ...caps } = c.req.valid('json');

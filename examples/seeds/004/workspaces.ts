@@ -46,6 +46,8 @@ export interface Workspace {
   contacts: Map<string, { id: string; name: string; version: number }>;
   calls: Map<string, Call>;
   credit: number;
+  /** White-label branding, for plans with the `branding` entitlement. */
+  branding: { logoUrl: string; primaryColor: string } | undefined;
 }
 
 /** Telephony adapters a workspace may pick; not every one is wired into every build. */
@@ -62,6 +64,7 @@ export function workspaceView(workspace: Workspace) {
     plan: workspace.plan,
     entitlements: [...workspace.entitlements],
     credit: workspace.credit,
+    branding: workspace.branding ?? null,
     provider: { id: workspace.provider.id, configured: workspace.provider.credential !== undefined },
     countries: [...workspace.countries],
     numbers: [...workspace.numbers].map(([number, lifecycle]) => ({ number, ...lifecycle })),
@@ -106,6 +109,7 @@ export class Workspaces {
       contacts: new Map(),
       calls: new Map(),
       credit: 10,
+      branding: undefined,
       ...init,
     };
     this.all.set(workspace.id, workspace);
