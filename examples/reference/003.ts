@@ -113,6 +113,8 @@ export const errors = defineErrors(
       group: 'conflict',
       message: 'Conference name already taken',
       details: z.object({ room_id: z.string() }),
+      // The page: "The response includes the existing room_id", beside `error` in the body.
+      members: ['room_id'],
       cause:
         'A conference with the same name already exists for your app. The response includes the existing room_id.',
       fix: 'Use a different name or use the returned room_id.',
@@ -193,9 +195,11 @@ export const errors = defineErrors(
   },
   {
     name: 'Call control gateway errors',
-    // The gateway's names for the codes faultline's own mechanisms raise (body reader, header and key guards, cooldowns).
+    // The gateway's names for the codes faultline's own mechanisms raise (body reader, header and key guards,
+    // cooldowns). "Invalid request body" answers both a body that is not JSON and one of the wrong shape.
     rename: {
       MALFORMED_JSON: 'INVALID_REQUEST_BODY',
+      VALIDATION_FAILED: 'INVALID_REQUEST_BODY',
       MISSING_HEADER: 'MISSING_APP_ID',
       INVALID_HEADER: 'INVALID_APP_ID',
       API_KEY_MISSING: 'MISSING_API_KEY',
@@ -203,7 +207,30 @@ export const errors = defineErrors(
       ADMIN_KEY_MISSING: 'MISSING_ADMIN_API_KEY',
       ADMIN_KEY_INVALID: 'INVALID_ADMIN_API_KEY',
       COOLDOWN: 'COMMAND_RATE_LIMITED',
+      ADMIN_KEY_NOT_CONFIGURED: 'ADMIN_API_NOT_CONFIGURED',
     },
+    // Standard codes the gateway never sends: no guard or route of it raises them, so its page leaves them
+    // out. The server core's own (400, 404 of an unknown route, 405, 408) cannot be omitted and stay listed.
+    omit: [
+      'IDEMPOTENCY_KEY_MISSING',
+      'IDEMPOTENCY_KEY_INVALID',
+      'UNAUTHORIZED',
+      'PAYMENT_REQUIRED',
+      'FORBIDDEN',
+      'CONFLICT',
+      'IDEMPOTENCY_IN_FLIGHT',
+      'GONE',
+      'PRECONDITION_FAILED',
+      'UNPROCESSABLE_ENTITY',
+      'IDEMPOTENCY_KEY_REUSED',
+      'QUOTA_EXCEEDED',
+      'CONCURRENCY_LIMITED',
+      'NOT_IMPLEMENTED',
+      'BAD_GATEWAY',
+      'SERVICE_UNAVAILABLE',
+      'STORE_UNAVAILABLE',
+      'GATEWAY_TIMEOUT',
+    ],
     groups: {
       'bad-request': {
         title: '400 Bad Request',

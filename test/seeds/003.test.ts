@@ -1,16 +1,29 @@
+/**
+ * Seed 003, the call-control gateway of reference page 003.
+ *
+ * The conformance run starts the shipped `examples/seeds/003/server.ts` in its own process, configured by
+ * environment only, and reaches every row of the page over HTTP: apps are made with the documented admin
+ * route `POST /admin/apps/:app_id`, calls with `POST /api/v1/sessions` (which stands for the telephony
+ * side), rooms with `POST /api/v1/conferences`. Run against memory state, the admin and demo keys are the
+ * ones the server made and printed; against Redis, the ones given in `ADMIN_API_KEY` and `DEMO_API_KEY`.
+ * "Admin API not configured" comes from a server started with `ADMIN_API_KEY` set empty; "Internal error
+ * validating API key" and "Internal server error" from one on `REDIS_URL` whose Redis is then killed.
+ *
+ * Rows that cannot be reached over HTTP: none.
+ */
+import { randomBytes } from 'node:crypto';
 import { ioredisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/003.js';
 import { type SeedOptions, start } from '../../examples/seeds/003/app.js';
-import type { LogLine } from '../../examples/seeds/shared/run.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { type GatewayProcess, runGateway, startGateway } from './003-server.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
 const contract = { catalog: errors, format, correlationHeader: 'x-request-id' };
-const adminApiKey = 'admin-key-0123456789abcdef';
-
-type Gateway = Awaited<ReturnType<typeof start>>;
+const newKey = () => randomBytes(24).toString('base64url');
+const appKeys = { 'app-a': newKey(), 'app-b': newKey(), 'app-slow': newKey() };
 
 interface Init {
   app?: string | null;
@@ -21,11 +34,13 @@ interface Init {
   type?: string;
 }
 
-function client(gateway: () => Gateway) {
+function client(base: () => string) {
   const request = (method: string, path: string, init: Init = {}): Promise<Response> => {
     const headers: Record<string, string> = {};
-    if (init.app !== null) headers['x-app-id'] = init.app ?? 'app-a';
-    if (init.key !== null) headers['x-api-key'] = init.key ?? 'key-of-app-a-0123456789';
+    const app = init.app === undefined ? 'app-a' : init.app;
+    if (app !== null) headers['x-app-id'] = app;
+    if (init.key !== null)
+      headers['x-api-key'] = init.key ?? appKeys[app as keyof typeof appKeys] ?? 'no-key-for-this-app';
     if (init.admin) headers['x-admin-api-key'] = init.admin;
     let body: string | Buffer | undefined;
     if (init.body !== undefined) {
@@ -36,51 +51,80 @@ function client(gateway: () => Gateway) {
       body = init.raw;
       if (init.type) headers['content-type'] = init.type;
     }
-    return fetch(`${gateway().url}${path}`, { method, headers, body: body as BodyInit | undefined });
+    return fetch(`${base()}${path}`, { method, headers, body: body as BodyInit | undefined });
   };
   const call = (method: string, path: string, init?: Init): Promise<Observed> =>
     observe(request(method, path, init));
-  const session = async (app = 'app-a', key = 'key-of-app-a-0123456789'): Promise<string> => {
-    const res = await request('POST', '/api/v1/sessions', { app, key });
+  const session = async (app = 'app-a'): Promise<string> => {
+    const res = await request('POST', '/api/v1/sessions', { app });
     expect(res.status, await res.clone().text()).toBe(201);
     return ((await res.json()) as { uuid: string }).uuid;
   };
-  return { request, call, session };
+  /** A command sent again while its group cools down: at most 50 tries, 100 ms apart. */
+  const command = async (uuid: string, path: string, body: unknown = {}): Promise<Observed> => {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await call('POST', `/api/v1/sessions/${uuid}/commands/${path}`, { body });
+      if (answer.kind !== 'http' || answer.status !== 429 || attempt === 50) return answer;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const room = async (name: string, app = 'app-a'): Promise<string> => {
+    const res = await request('POST', '/api/v1/conferences', { app, body: { name } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return ((await res.json()) as { room_id: string }).room_id;
+  };
+  return { request, call, session, command, room };
 }
 
-async function configure(gateway: Gateway, app: string, key: string, rateLimit = 600): Promise<void> {
-  const res = await fetch(`${gateway.url}/admin/apps/${app}`, {
+/** Makes (or re-keys) an app through the documented admin route. */
+async function configure(base: string, adminKey: string, app: string, key: string, rateLimit = 600) {
+  const res = await fetch(`${base}/admin/apps/${app}`, {
     method: 'POST',
-    headers: { 'x-admin-api-key': adminApiKey, 'content-type': 'application/json' },
+    headers: { 'x-admin-api-key': adminKey, 'content-type': 'application/json' },
     body: JSON.stringify({ api_key: key, rate_limit: rateLimit }),
   });
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-/** A gateway on a Redis that then dies: its answers while Redis is down. */
-async function withDeadRedis(run: (c: ReturnType<typeof client>) => Promise<Observed>): Promise<Observed> {
-  const redis = await startRedis();
-  const connection = new Redis(redis.url, {
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => 200,
-  });
-  connection.on('error', () => {});
-  await new Promise((resolve) => connection.once('ready', resolve));
-  const gateway = await start(0, { adminApiKey, redis: ioredisSend(connection), log: () => {} });
-  try {
-    await configure(gateway, 'app-a', 'key-of-app-a-0123456789');
-    await redis.kill();
-    return await run(client(() => gateway));
-  } finally {
-    await gateway.close();
-    connection.disconnect();
-    await redis.stop().catch(() => {});
-  }
+/** Starts once, on first use; stopped after the file. */
+function lazily<T extends { stop(): Promise<void> }>(make: () => Promise<T>) {
+  let made: Promise<T> | undefined;
+  return {
+    get: () => {
+      made ??= make();
+      return made;
+    },
+    stop: async () => {
+      await (await made)?.stop();
+    },
+  };
 }
 
-function probesFor(gateway: () => Gateway, log: LogLine[]): Record<string, Probe> {
-  const { call, session, request } = client(gateway);
+/** A gateway on `REDIS_URL` whose Redis is killed once app-a is configured. */
+const deadRedis = lazily(async () => {
+  const redis = await startRedis();
+  const adminKey = newKey();
+  const gateway = await startGateway({ REDIS_URL: redis.url, ADMIN_API_KEY: adminKey });
+  await configure(gateway.url, adminKey, 'app-a', appKeys['app-a']);
+  await redis.kill();
+  return {
+    gateway,
+    adminKey,
+    stop: async () => {
+      await gateway.stop();
+      await redis.stop().catch(() => {});
+    },
+  };
+});
+/** A gateway started with `ADMIN_API_KEY` set empty: its admin API is not configured. */
+const unconfigured = lazily(() => startGateway({ ADMIN_API_KEY: '' }));
+afterAll(async () => {
+  await deadRedis.stop();
+  await unconfigured.stop();
+});
+
+function probesFor(base: () => string): Record<string, Probe> {
+  const { call, session, command, room } = client(base);
   return {
     MISSING_APP_ID: () => call('GET', '/api/v1/sessions/x', { app: null }),
     INVALID_APP_ID: () => call('GET', '/api/v1/sessions/x', { app: 'app id with spaces' }),
@@ -99,47 +143,29 @@ function probesFor(gateway: () => Gateway, log: LogLine[]): Record<string, Probe
       }),
     MISSING_API_KEY: () => call('GET', '/api/v1/sessions/x', { key: null }),
     INVALID_API_KEY: () => call('GET', '/api/v1/sessions/x', { key: 'not-the-key-of-app-a' }),
-    MISSING_ADMIN_API_KEY: () => call('POST', '/admin/apps/app-z', { body: { api_key: 'x'.repeat(20) } }),
+    MISSING_ADMIN_API_KEY: () => call('POST', '/admin/apps/app-z', { body: { api_key: newKey() } }),
     INVALID_ADMIN_API_KEY: () =>
-      call('POST', '/admin/apps/app-z', { admin: 'wrong-admin-key', body: { api_key: 'x'.repeat(20) } }),
-    SESSION_FORBIDDEN: async () =>
-      call('GET', `/api/v1/sessions/${await session('app-b', 'key-of-app-b-0123456789')}`),
-    ROOM_FORBIDDEN: async () => {
-      const res = await request('POST', '/api/v1/conferences', {
-        app: 'app-b',
-        key: 'key-of-app-b-0123456789',
-        body: { name: 'standup' },
-      });
-      const { room_id } = (await res.json()) as { room_id: string };
-      return call('GET', `/api/v1/conferences/${room_id}`);
-    },
+      call('POST', '/admin/apps/app-z', { admin: 'wrong-admin-key', body: { api_key: newKey() } }),
+    SESSION_FORBIDDEN: async () => call('GET', `/api/v1/sessions/${await session('app-b')}`),
+    ROOM_FORBIDDEN: async () => call('GET', `/api/v1/conferences/${await room('standup', 'app-b')}`),
     SESSION_NOT_FOUND: () => call('GET', '/api/v1/sessions/00000000-0000-4000-8000-000000000000'),
     ROOM_NOT_FOUND: () => call('POST', '/api/v1/conferences/00000000-0000-4000-8000-000000000000/stop'),
     CONFERENCE_NAME_TAKEN: async () => {
-      await request('POST', '/api/v1/conferences', { body: { name: 'sales' } });
+      await room('sales');
       return call('POST', '/api/v1/conferences', { body: { name: 'sales' } });
     },
     SESSION_IN_OTHER_ROOM: async () => {
       const uuid = await session();
-      const rooms: string[] = [];
-      for (const name of ['room-1', 'room-2']) {
-        const res = await request('POST', '/api/v1/conferences', { body: { name } });
-        rooms.push(((await res.json()) as { room_id: string }).room_id);
-      }
-      await request('POST', `/api/v1/sessions/${uuid}/commands/conference/join`, {
-        body: { room_id: rooms[0] },
-      });
-      // A second join inside the cooldown of the conference group would be refused first: wait it out.
-      await new Promise((resolve) => setTimeout(resolve, 120));
-      return call('POST', `/api/v1/sessions/${uuid}/commands/conference/join`, {
-        body: { room_id: rooms[1] },
-      });
+      const first = await room('room-1');
+      const second = await room('room-2');
+      expect(await command(uuid, 'conference/join', { room_id: first })).toMatchObject({ status: 200 });
+      // The second join waits out the conference group's cooldown.
+      return command(uuid, 'conference/join', { room_id: second });
     },
     MUTE_STATE_UNCHANGED: async () => {
       const uuid = await session();
-      await request('POST', `/api/v1/sessions/${uuid}/commands/mute`, { body: {} });
-      await new Promise((resolve) => setTimeout(resolve, 120));
-      return call('POST', `/api/v1/sessions/${uuid}/commands/mute`, { body: {} });
+      expect(await command(uuid, 'mute')).toMatchObject({ status: 200 });
+      return command(uuid, 'mute');
     },
     BODY_TOO_LARGE: async () =>
       call('POST', `/api/v1/sessions/${await session()}/commands/playback/start`, {
@@ -152,41 +178,34 @@ function probesFor(gateway: () => Gateway, log: LogLine[]): Record<string, Probe
       }),
     RATE_LIMITED: async () => {
       let last: Observed | undefined;
-      for (let i = 0; i < 4; i++)
-        last = await call('GET', '/api/v1/sessions/x', {
-          app: 'app-slow',
-          key: 'key-of-app-slow-0123456789',
-        });
+      for (let i = 0; i < 4; i++) last = await call('GET', '/api/v1/sessions/x', { app: 'app-slow' });
       return last!;
     },
     COMMAND_RATE_LIMITED: async () => {
       const uuid = await session();
-      await request('POST', `/api/v1/sessions/${uuid}/commands/playback/start`, {
+      await call('POST', `/api/v1/sessions/${uuid}/commands/playback/start`, {
         body: { urls: ['https://example.com/a.wav'] },
       });
       return call('POST', `/api/v1/sessions/${uuid}/commands/playback/stop`, { body: {} });
     },
-    API_KEY_LOOKUP_FAILED: () => withDeadRedis(({ call: callDead }) => callDead('GET', '/api/v1/sessions/x')),
-    INTERNAL_ERROR: () =>
-      withDeadRedis(async ({ call: callDead }) => {
-        // Storing an app's configuration on a dead Redis fails unexpectedly: the generic 500.
-        return callDead('POST', '/admin/apps/app-c', {
-          admin: adminApiKey,
-          body: { api_key: 'k'.repeat(20) },
-        });
-      }),
+    API_KEY_LOOKUP_FAILED: async () => {
+      const { gateway } = await deadRedis.get();
+      return client(() => gateway.url).call('GET', '/api/v1/sessions/x');
+    },
+    INTERNAL_ERROR: async () => {
+      // Storing an app's configuration on a dead Redis fails unexpectedly: the generic 500.
+      const { gateway, adminKey } = await deadRedis.get();
+      return client(() => gateway.url).call('POST', '/admin/apps/app-c', {
+        admin: adminKey,
+        body: { api_key: newKey() },
+      });
+    },
     ADMIN_API_NOT_CONFIGURED: async () => {
-      const bare = await start(0, { adminApiKey: '', log: (line) => log.push(line) });
-      try {
-        return await observe(
-          fetch(`${bare.url}/admin/apps/app-a`, {
-            method: 'POST',
-            headers: { 'x-admin-api-key': adminApiKey },
-          }),
-        );
-      } finally {
-        await bare.close();
-      }
+      const { url } = await unconfigured.get();
+      return client(() => url).call('POST', '/admin/apps/app-a', {
+        admin: newKey(),
+        body: { api_key: newKey() },
+      });
     },
     RECORDING_NOT_AVAILABLE: async () =>
       call('POST', `/api/v1/sessions/${await session()}/commands/record/start`, { body: {} }),
@@ -196,37 +215,40 @@ function probesFor(gateway: () => Gateway, log: LogLine[]): Record<string, Probe
 const unreachable: Record<string, string> = {};
 
 for (const backend of ['memory', 'redis'] as const) {
-  describe(`seed 003: the call-control gateway on Express (${backend} state)`, () => {
-    let gateway: Gateway;
+  describe(`seed 003 as shipped: every row of the page over HTTP (${backend} state)`, () => {
+    let gateway: GatewayProcess;
     let redis: RedisServer | undefined;
-    let connection: Redis | undefined;
-    const log: LogLine[] = [];
-    const probes = probesFor(() => gateway, log);
+    let adminKey: string;
+    let demoKey: string;
+    const probes = probesFor(() => gateway.url);
     const rows = rowsOf('003');
     const reached = new Set<string>();
 
     beforeAll(async () => {
-      const options: SeedOptions = {
-        adminApiKey,
-        recording: false,
-        commandCooldown: 100,
-        log: (line) => log.push(line),
-      };
-      if (backend === 'redis') {
+      if (backend === 'memory') {
+        // No key in the environment: the server makes both and prints them.
+        gateway = await startGateway();
+        adminKey = gateway.adminKey!;
+        demoKey = gateway.demoKey!;
+      } else {
         redis = await startRedis();
-        connection = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
-        await new Promise((resolve) => connection!.once('ready', resolve));
-        options.redis = ioredisSend(connection);
+        adminKey = newKey();
+        demoKey = newKey();
+        gateway = await startGateway({
+          REDIS_URL: redis.url,
+          ADMIN_API_KEY: adminKey,
+          DEMO_API_KEY: demoKey,
+        });
+        expect(gateway.adminKey).toBeUndefined();
       }
-      gateway = await start(0, options);
-      await configure(gateway, 'app-a', 'key-of-app-a-0123456789');
-      await configure(gateway, 'app-b', 'key-of-app-b-0123456789');
-      await configure(gateway, 'app-slow', 'key-of-app-slow-0123456789', 3);
+      expect(adminKey).toMatch(/^[\w-]{16,}$/);
+      await configure(gateway.url, adminKey, 'app-a', appKeys['app-a']);
+      await configure(gateway.url, adminKey, 'app-b', appKeys['app-b']);
+      await configure(gateway.url, adminKey, 'app-slow', appKeys['app-slow'], 3);
     });
 
     afterAll(async () => {
-      await gateway?.close();
-      connection?.disconnect();
+      await gateway?.stop();
       await redis?.stop();
     });
 
@@ -240,8 +262,32 @@ for (const backend of ['memory', 'redis'] as const) {
       });
     }
 
+    it('serves the seeded app demo-app with the key it printed or was given', async () => {
+      const { request } = client(() => gateway.url);
+      const res = await request('POST', '/api/v1/sessions', { app: 'demo-app', key: demoKey });
+      expect(res.status).toBe(201);
+      expect((await request('GET', '/api/v1/sessions/x', { app: 'demo-app', key: newKey() })).status).toBe(
+        401,
+      );
+    });
+
+    it('answers "Conference name already taken" with the existing room_id, as the page says', async () => {
+      const { request, room } = client(() => gateway.url);
+      const room_id = await room('weekly-sync');
+      const again = await request('POST', '/api/v1/conferences', { body: { name: 'weekly-sync' } });
+      expect(again.status).toBe(409);
+      expect(await again.json()).toEqual({ success: false, error: 'Conference name already taken', room_id });
+      // Another app's room of the same name is its own, and never revealed.
+      const other = await request('POST', '/api/v1/conferences', {
+        app: 'app-b',
+        body: { name: 'weekly-sync' },
+      });
+      expect(other.status).toBe(201);
+      expect(((await other.json()) as { room_id: string }).room_id).not.toBe(room_id);
+    });
+
     it('answers exactly { success: false, error } and nothing else', async () => {
-      const res = await client(() => gateway).call('GET', '/api/v1/sessions/x', { app: null });
+      const res = await client(() => gateway.url).call('GET', '/api/v1/sessions/x', { app: null });
       expect(JSON.parse((res as { body: string }).body)).toEqual({
         success: false,
         error: 'Missing X-App-ID header',
@@ -249,7 +295,7 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('accepts application/json with a charset, and takes no Content-Type on body-less actions', async () => {
-      const { request } = client(() => gateway);
+      const { request } = client(() => gateway.url);
       const res = await request('POST', '/api/v1/conferences', {
         raw: JSON.stringify({ name: 'charset-room' }),
         type: 'application/json; charset=utf-8',
@@ -260,7 +306,7 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('allows 1 MiB bodies on ordinary routes and 64 KiB on command routes', async () => {
-      const { request } = client(() => gateway);
+      const { request } = client(() => gateway.url);
       const big = { name: `big-${'x'.repeat(200 * 1024)}` };
       expect((await request('POST', '/api/v1/conferences', { body: big })).status).toBe(201);
       expect(
@@ -270,7 +316,7 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('counts cooldowns per command group: another group is not delayed', async () => {
-      const { request, session } = client(() => gateway);
+      const { request, session } = client(() => gateway.url);
       const uuid = await session();
       expect((await request('POST', `/api/v1/sessions/${uuid}/commands/answer`, { body: {} })).status).toBe(
         200,
@@ -284,8 +330,8 @@ for (const backend of ['memory', 'redis'] as const) {
       expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     });
 
-    it('answers 400 "Invalid request body", never 500, to a null, empty or ill-typed admin body', async () => {
-      const key = `"${'k'.repeat(20)}"`;
+    it('answers 400 "Invalid request body", never 500, to a null, empty or ill-typed body', async () => {
+      const key = `"${newKey()}"`;
       const bodies: [string, string | undefined][] = [
         ['null', 'application/json'],
         ['', 'application/json'],
@@ -303,11 +349,11 @@ for (const backend of ['memory', 'redis'] as const) {
         [`{"api_key":${key},"rate_limit":"10"}`, 'application/json'],
         [`{"api_key":${key},"rate_limit":null}`, 'application/json'],
       ];
-      const before = log.length;
+      const before = gateway.log.length;
       for (const [raw, type] of bodies) {
         const res = await fetch(`${gateway.url}/admin/apps/app-fuzz`, {
           method: 'POST',
-          headers: { 'x-admin-api-key': adminApiKey, ...(type ? { 'content-type': type } : {}) },
+          headers: { 'x-admin-api-key': adminKey, ...(type ? { 'content-type': type } : {}) },
           ...(raw === '' && type === undefined ? {} : { body: raw }),
         });
         expect({ raw, type, status: res.status, body: await res.json() }).toEqual({
@@ -317,10 +363,20 @@ for (const backend of ['memory', 'redis'] as const) {
           body: { success: false, error: 'Invalid request body' },
         });
       }
-      expect(log.slice(before).filter((line) => line.status >= 500)).toEqual([]);
+      for (const raw of ['null', '{}', '{"name":""}', '{"name":5}']) {
+        const res = await client(() => gateway.url).call('POST', '/api/v1/conferences', {
+          raw,
+          type: 'application/json',
+        });
+        expect({ raw, res }).toMatchObject({
+          raw,
+          res: { status: 400, body: '{"success":false,"error":"Invalid request body"}' },
+        });
+      }
+      expect(gateway.log.slice(before).filter((line) => line.status >= 500)).toEqual([]);
       // None of them configured the app.
       const probe = await fetch(`${gateway.url}/api/v1/sessions/x`, {
-        headers: { 'x-app-id': 'app-fuzz', 'x-api-key': 'k'.repeat(20) },
+        headers: { 'x-app-id': 'app-fuzz', 'x-api-key': key.slice(1, -1) },
       });
       expect(probe.status).toBe(401);
     });
@@ -332,15 +388,61 @@ for (const backend of ['memory', 'redis'] as const) {
   });
 }
 
+describe('seed 003 server.ts: configuration by environment', () => {
+  it('refuses to start with an admin key under 16 characters or a malformed number', async () => {
+    const envs: Record<string, string>[] = [
+      { ADMIN_API_KEY: 'short' },
+      { DEMO_API_KEY: 'short' },
+      { SESSION_IDLE_TIMEOUT_MS: '10s' },
+      { MAX_SESSIONS_PER_APP: '0' },
+      { COMMAND_COOLDOWN_MS: '-1' },
+    ];
+    for (const env of envs) {
+      const { code, output } = await runGateway(env);
+      expect({ env, code }).toEqual({ env, code: 1 });
+      expect(output).toMatch(/^seed 003: /m);
+      expect(output).not.toContain('listening');
+    }
+  });
+});
+
+type InProcess = Awaited<ReturnType<typeof start>>;
+const adminApiKey = newKey();
+
+/** An in-process gateway with `app-a` and `app-b` configured, on memory or on a fresh Redis. */
+async function inProcess(backend: 'memory' | 'redis', options: SeedOptions = {}) {
+  let redis: RedisServer | undefined;
+  let connection: Redis | undefined;
+  if (backend === 'redis') {
+    redis = await startRedis();
+    connection = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    await new Promise((resolve) => connection!.once('ready', resolve));
+  }
+  const gateway: InProcess = await start(0, {
+    adminApiKey,
+    log: () => {},
+    ...options,
+    ...(connection ? { redis: ioredisSend(connection) } : {}),
+  });
+  await configure(gateway.url, adminApiKey, 'app-a', appKeys['app-a']);
+  await configure(gateway.url, adminApiKey, 'app-b', appKeys['app-b']);
+  return {
+    ...client(() => gateway.url),
+    async stop() {
+      await gateway.close();
+      connection?.disconnect();
+      await redis?.stop();
+    },
+  };
+}
+
 describe("seed 003: the page's prose", () => {
   it('does not start a command group cooldown for a command refused 400', async () => {
-    const gateway = await start(0, { adminApiKey, commandCooldown: 60_000, log: () => {} });
+    const gateway = await inProcess('memory', { commandCooldown: 60_000 });
     try {
-      await configure(gateway, 'app-a', 'key-of-app-a-0123456789');
-      const { request, session } = client(() => gateway);
-      const uuid = await session();
+      const uuid = await gateway.session();
       const command = (path: string, body: unknown) =>
-        request('POST', `/api/v1/sessions/${uuid}/commands/${path}`, { body }).then(async (res) => ({
+        gateway.request('POST', `/api/v1/sessions/${uuid}/commands/${path}`, { body }).then(async (res) => ({
           status: res.status,
           error: ((await res.json()) as { error?: string }).error,
         }));
@@ -356,14 +458,14 @@ describe("seed 003: the page's prose", () => {
       expect((await command('playback/start', { urls: ['https://example.com/a.wav'] })).status).toBe(200);
       expect(await command('playback/stop', {})).toEqual({ status: 429, error: 'Command rate limited' });
     } finally {
-      await gateway.close();
+      await gateway.stop();
     }
   });
 
   describe('with REDIS_URL, sessions and rooms are shared by every instance', () => {
     let redis: RedisServer;
     const connections: Redis[] = [];
-    const gateways: Gateway[] = [];
+    const gateways: InProcess[] = [];
     beforeAll(async () => {
       redis = await startRedis();
       for (let i = 0; i < 2; i++) {
@@ -374,7 +476,7 @@ describe("seed 003: the page's prose", () => {
           await start(0, { adminApiKey, redis: ioredisSend(connection), commandCooldown: 10, log: () => {} }),
         );
       }
-      await configure(gateways[0]!, 'app-a', 'key-of-app-a-0123456789');
+      await configure(gateways[0]!.url, adminApiKey, 'app-a', appKeys['app-a']);
     });
     afterAll(async () => {
       for (const gateway of gateways) await gateway.close();
@@ -383,7 +485,7 @@ describe("seed 003: the page's prose", () => {
     });
 
     it('answers on one instance for a session created on the other', async () => {
-      const [a, b] = gateways.map((g) => client(() => g));
+      const [a, b] = gateways.map((g) => client(() => g.url));
       const uuid = await a!.session();
       const read = await b!.request('GET', `/api/v1/sessions/${uuid}`);
       expect(read.status, await read.clone().text()).toBe(200);
@@ -394,14 +496,12 @@ describe("seed 003: the page's prose", () => {
       });
     });
 
-    it('refuses a conference name taken on the other instance, and shares the room', async () => {
-      const [a, b] = gateways.map((g) => client(() => g));
-      const made = await a!.request('POST', '/api/v1/conferences', { body: { name: 'all-hands' } });
-      expect(made.status).toBe(201);
-      const { room_id } = (await made.json()) as { room_id: string };
+    it('refuses a conference name taken on the other instance with its room_id, and shares the room', async () => {
+      const [a, b] = gateways.map((g) => client(() => g.url));
+      const room_id = await a!.room('all-hands');
       const again = await b!.request('POST', '/api/v1/conferences', { body: { name: 'all-hands' } });
       expect(again.status).toBe(409);
-      expect(await again.json()).toEqual({ success: false, error: 'Conference name already taken' });
+      expect(await again.json()).toEqual({ success: false, error: 'Conference name already taken', room_id });
       const uuid = await b!.session();
       expect(
         (await b!.request('POST', `/api/v1/sessions/${uuid}/commands/conference/join`, { body: { room_id } }))
@@ -423,7 +523,7 @@ describe("seed 003: the page's prose", () => {
     });
 
     it('creates one room when two instances are asked for the same name at once', async () => {
-      const [a, b] = gateways.map((g) => client(() => g));
+      const [a, b] = gateways.map((g) => client(() => g.url));
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           (i % 2 ? a! : b!).request('POST', '/api/v1/conferences', { body: { name: 'race' } }),
@@ -433,3 +533,65 @@ describe("seed 003: the page's prose", () => {
     });
   });
 });
+
+for (const backend of ['memory', 'redis'] as const) {
+  describe(`seed 003: live sessions are bounded (${backend} state)`, () => {
+    it('keeps at most maxPerApp sessions per app: a new one ends the least recently used', async () => {
+      const gateway = await inProcess(backend, { sessions: { maxPerApp: 3 }, commandCooldown: 10 });
+      try {
+        const other = await gateway.session('app-b');
+        const made: string[] = [];
+        for (let i = 0; i < 50; i++) made.push(await gateway.session());
+        const status = async (uuid: string, app = 'app-a') =>
+          (await gateway.request('GET', `/api/v1/sessions/${uuid}`, { app })).status;
+        const kept = made.slice(-3);
+        expect(await Promise.all(made.map((uuid) => status(uuid)))).toEqual([
+          ...Array(47).fill(404),
+          200,
+          200,
+          200,
+        ]);
+        // A command is a use: the session it touched outlives a newer one.
+        expect(await gateway.command(kept[0]!, 'answer')).toMatchObject({ status: 200 });
+        const newest = await gateway.session();
+        expect(await Promise.all([...kept, newest].map((uuid) => status(uuid)))).toEqual([
+          200, 404, 200, 200,
+        ]);
+        const gone = await gateway.call('GET', `/api/v1/sessions/${kept[1]}`);
+        expect(gone).toMatchObject({ status: 404, body: '{"success":false,"error":"Session not found"}' });
+        // Another app's sessions count against its own bound only.
+        expect(await status(other, 'app-b')).toBe(200);
+      } finally {
+        await gateway.stop();
+      }
+    });
+
+    it('ends a session idle past its timeout: it answers "Session not found"', async () => {
+      const gateway = await inProcess(backend, { sessions: { idleTimeout: 200 } });
+      try {
+        const uuid = await gateway.session();
+        let last: Observed | undefined;
+        for (let attempt = 0; attempt < 50; attempt++) {
+          last = await gateway.call('GET', `/api/v1/sessions/${uuid}`);
+          if (last.kind === 'http' && last.status === 404) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(last).toMatchObject({ status: 404, body: '{"success":false,"error":"Session not found"}' });
+        expect(await gateway.command(uuid, 'answer')).toMatchObject({ status: 404 });
+      } finally {
+        await gateway.stop();
+      }
+    });
+
+    it('forgets a hung-up session at once', async () => {
+      const gateway = await inProcess(backend, { commandCooldown: 10 });
+      try {
+        const uuid = await gateway.session();
+        expect(await gateway.command(uuid, 'hangup')).toMatchObject({ status: 200 });
+        expect(await gateway.call('GET', `/api/v1/sessions/${uuid}`)).toMatchObject({ status: 404 });
+      } finally {
+        await gateway.stop();
+      }
+    });
+  });
+}

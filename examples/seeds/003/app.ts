@@ -7,7 +7,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import express, { type Request } from 'express';
-import { isApiError } from 'faultline';
 import { createExpressErrors, guard } from 'faultline/express';
 import {
   adminKey,
@@ -19,17 +18,18 @@ import {
   rateLimit,
   requireHeader,
 } from 'faultline/guards';
+import { validate } from 'faultline/server';
 import { memoryStore, type RedisSend, redisStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
-import { memoryCalls, redisCalls } from './calls.js';
+import { memoryCalls, redisCalls, type SessionBounds } from './calls.js';
 import { errors, format } from './catalog.js';
 import { type CommandBody, checkCommand, commands, Gateway, isCommand } from './domain.js';
 
 /** Options of seed 003. */
 export interface SeedOptions {
-  /** The admin key; without it admin routes answer 503. @default process.env.ADMIN_API_KEY */
+  /** The admin key; when unset or empty, admin routes answer 503. @default process.env.ADMIN_API_KEY */
   adminApiKey?: string | undefined;
   /** Whether the recording service is enabled. @default process.env.RECORDING_ENABLED === '1' */
   recording?: boolean;
@@ -39,6 +39,8 @@ export interface SeedOptions {
   ipRate?: number;
   /** The cooldown between two commands of one group on one session. @default 1000 ms */
   commandCooldown?: number;
+  /** How many sessions are kept, and how long an idle one lives. @default 1000 per app, 1 hour idle */
+  sessions?: SessionBounds;
   log?: LogSink;
 }
 
@@ -48,6 +50,8 @@ const appConfigBody = z.strictObject({
   api_key: z.string().min(16).max(256),
   rate_limit: z.number().int().min(1).max(1_000_000).optional(),
 });
+/** `POST /api/v1/conferences`: the room's name, unique per app. */
+const conferenceBody = z.object({ name: z.string().min(1) });
 const appIdOf = byHeader('x-app-id');
 
 /** The app's own limit: one rate-limit guard per distinct configured limit, keyed by app. */
@@ -74,23 +78,6 @@ function perAppLimit(apps: AppStore, store: Store, onStoreError: () => Error): G
   };
 }
 
-/** Answers the admin routes' "not configured" with the gateway's own 503 code. */
-function adminGuard(key: string | undefined): Guard {
-  const inner = adminKey({ key });
-  return {
-    kind: 'adminKey',
-    check(context) {
-      try {
-        return inner.check(context);
-      } catch (error) {
-        if (isApiError(error) && error.role === 'unavailable')
-          throw errors.create('ADMIN_API_NOT_CONFIGURED');
-        throw error;
-      }
-    },
-  };
-}
-
 export interface Seed {
   readonly server: Server;
   readonly gateway: Gateway;
@@ -102,7 +89,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const apps = options.redis ? redisApps(options.redis) : memoryApps();
   const gateway = new Gateway(
     { recording: options.recording ?? process.env.RECORDING_ENABLED === '1' },
-    options.redis ? redisCalls(options.redis) : memoryCalls(),
+    options.redis ? redisCalls(options.redis, 'gateway:', options.sessions) : memoryCalls(options.sessions),
   );
   const faults = createExpressErrors({ catalog: errors, format, onError: logErrors(options.log) });
   // A store outage (Redis down) is answered with the gateway's generic 500; the app-key lookup has its own.
@@ -146,14 +133,13 @@ export function createSeed(options: SeedOptions = {}): Seed {
 
   app.post(
     '/admin/apps/:app_id',
-    guard(adminGuard(options.adminApiKey ?? process.env.ADMIN_API_KEY)),
+    guard(adminKey({ key: options.adminApiKey ?? process.env.ADMIN_API_KEY })),
     faults.json(),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
       // Any JSON parses (`null`, a number, an array) and an empty body parses to nothing: check the shape.
-      const parsed = appConfigBody.safeParse(req.body);
-      if (!parsed.success) throw errors.create('INVALID_REQUEST_BODY');
-      const { api_key, rate_limit = 600 } = parsed.data;
+      // A failed check raises the validation role, which this catalog answers as "Invalid request body".
+      const { api_key, rate_limit = 600 } = await validate(appConfigBody, req.body);
       await apps.set(String(req.params.app_id), { apiKey: api_key, rateLimit: rate_limit });
       res.json({ success: true, app_id: req.params.app_id });
     },
@@ -187,8 +173,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     },
   );
   app.post('/api/v1/conferences', faults.json({ limit: '1mb' }), async (req, res) => {
-    const name = (req.body as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string' || name === '') throw errors.create('INVALID_REQUEST_BODY');
+    const { name } = await validate(conferenceBody, req.body);
     const room = await gateway.createRoom(appOf(req), name);
     res.status(201).json({ room_id: room.id, name: room.name });
   });

@@ -23,7 +23,7 @@ export interface Room {
 export interface CallStore {
   getSession(uuid: string): Promise<Session | undefined>;
   putSession(session: Session): Promise<void>;
-  deleteSession(uuid: string): Promise<void>;
+  deleteSession(session: Session): Promise<void>;
   getRoom(id: string): Promise<Room | undefined>;
   /** Stores `room` unless its app has a room of that name: then the existing room's id. */
   claimRoom(room: Room): Promise<{ taken: string } | undefined>;
@@ -33,22 +33,77 @@ export interface CallStore {
   removeMember(roomId: string, uuid: string): Promise<void>;
 }
 
-/** Calls in Maps of this process. */
-export function memoryCalls(): CallStore {
-  const sessions = new Map<string, Session>();
+/** How many sessions the gateway keeps, and for how long one nobody touches lives. */
+export interface SessionBounds {
+  /** A session with no command for this long has ended: it answers "Session not found". @default 1 hour */
+  idleTimeout?: number;
+  /** Live sessions per app; a new one past it ends the app's least recently used. @default 1000 */
+  maxPerApp?: number;
+}
+
+export const defaultBounds = { idleTimeout: 60 * 60 * 1000, maxPerApp: 1000 } as const;
+
+/**
+ * Calls in Maps of this process, bounded: an ended session is deleted, an idle one expires, and each app
+ * keeps at most `maxPerApp` sessions (a new one ends its least recently used). Apps exist only through the
+ * admin API, so the sessions held are at most apps × `maxPerApp`. No timer per session: expired sessions
+ * are dropped when read, and the least recently used ones when any session is written.
+ */
+export function memoryCalls(bounds: SessionBounds = {}, now: () => number = Date.now): CallStore {
+  const idleTimeout = bounds.idleTimeout ?? defaultBounds.idleTimeout;
+  const maxPerApp = bounds.maxPerApp ?? defaultBounds.maxPerApp;
+  // Both Maps are in order of last use: the first entry is the least recently used.
+  const sessions = new Map<string, { session: Session; touched: number }>();
+  const byApp = new Map<string, Map<string, true>>();
   const rooms = new Map<string, Room & { members: Set<string> }>();
   const names = new Map<string, string>();
   const nameKey = (room: Room) => `${room.app}\n${room.name}`;
+  const drop = (uuid: string) => {
+    const held = sessions.get(uuid);
+    if (!held) return;
+    sessions.delete(uuid);
+    const app = byApp.get(held.session.app);
+    app?.delete(uuid);
+    if (app?.size === 0) byApp.delete(held.session.app);
+    if (held.session.room !== undefined) rooms.get(held.session.room)?.members.delete(uuid);
+  };
+  const expired = (touched: number) => now() - touched >= idleTimeout;
+  const sweep = () => {
+    for (const [uuid, held] of sessions) {
+      if (!expired(held.touched)) break;
+      drop(uuid);
+    }
+  };
   return {
     getSession: async (uuid) => {
-      const session = sessions.get(uuid);
-      return session && structuredClone(session);
+      const held = sessions.get(uuid);
+      if (!held) return undefined;
+      if (expired(held.touched)) {
+        drop(uuid);
+        return undefined;
+      }
+      return structuredClone(held.session);
     },
     putSession: async (session) => {
-      sessions.set(session.uuid, structuredClone(session));
+      sweep();
+      let app = byApp.get(session.app);
+      if (!app) {
+        app = new Map();
+        byApp.set(session.app, app);
+      }
+      if (!app.has(session.uuid)) {
+        for (const uuid of app.keys()) {
+          if (app.size < maxPerApp) break;
+          drop(uuid);
+        }
+      }
+      sessions.delete(session.uuid);
+      sessions.set(session.uuid, { session: structuredClone(session), touched: now() });
+      app.delete(session.uuid);
+      app.set(session.uuid, true);
     },
-    deleteSession: async (uuid) => {
-      sessions.delete(uuid);
+    deleteSession: async (session) => {
+      drop(session.uuid);
     },
     getRoom: async (id) => {
       const room = rooms.get(id);
@@ -65,7 +120,7 @@ export function memoryCalls(): CallStore {
       rooms.delete(room.id);
       if (names.get(nameKey(room)) === room.id) names.delete(nameKey(room));
     },
-    members: async (roomId) => [...(rooms.get(roomId)?.members ?? [])],
+    members: async (roomId) => [...(rooms.get(roomId)?.members ?? [])].filter((uuid) => sessions.has(uuid)),
     addMember: async (roomId, uuid) => {
       rooms.get(roomId)?.members.add(uuid);
     },
@@ -75,12 +130,19 @@ export function memoryCalls(): CallStore {
   };
 }
 
-/** How long Redis keeps a call or a room nobody touches: a day, as no call lasts longer. */
+/** How long Redis keeps a room nobody touches: a day, as no call lasts longer. */
 const ttlSeconds = String(24 * 60 * 60);
 
-/** Calls in Redis under `prefix`: a JSON string per session and room, a set of members, a name hash. */
-export function redisCalls(send: RedisSend, prefix = 'gateway:'): CallStore {
+/**
+ * Calls in Redis under `prefix`: a JSON string per session and room, a set of members, a name hash. A
+ * session expires with its idle timeout (Redis drops it), and each app's sessions are indexed in a sorted
+ * set by last use, so that past `maxPerApp` the least recently used are ended.
+ */
+export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: SessionBounds = {}): CallStore {
+  const idleTimeout = bounds.idleTimeout ?? defaultBounds.idleTimeout;
+  const maxPerApp = bounds.maxPerApp ?? defaultBounds.maxPerApp;
   const sessionKey = (uuid: string) => `${prefix}call:${uuid}`;
+  const appSessionsKey = (app: string) => `${prefix}calls:${app}`;
   const roomKey = (id: string) => `${prefix}room:${id}`;
   const membersKey = (id: string) => `${prefix}room:${id}:members`;
   const namesKey = (app: string) => `${prefix}rooms:${app}`;
@@ -92,10 +154,22 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:'): CallStore {
     },
     async putSession(session) {
       const key = sessionKey(session.uuid);
-      await send(['SET', key, JSON.stringify(session), 'EX', ttlSeconds], key);
+      const index = appSessionsKey(session.app);
+      const now = Date.now();
+      await send(['SET', key, JSON.stringify(session), 'PX', String(idleTimeout)], key);
+      await send(['ZADD', index, String(now), session.uuid], index);
+      await send(['ZREMRANGEBYSCORE', index, '-inf', `(${now - idleTimeout}`], index);
+      const held = Number(await send(['ZCARD', index], index));
+      if (held > maxPerApp) {
+        const popped = await send(['ZPOPMIN', index, String(held - maxPerApp)], index);
+        const uuids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
+        for (const uuid of uuids) await send(['DEL', sessionKey(uuid)], sessionKey(uuid));
+      }
+      await send(['PEXPIRE', index, String(idleTimeout)], index);
     },
-    async deleteSession(uuid) {
-      await send(['DEL', sessionKey(uuid)], sessionKey(uuid));
+    async deleteSession(session) {
+      await send(['DEL', sessionKey(session.uuid)], sessionKey(session.uuid));
+      await send(['ZREM', appSessionsKey(session.app), session.uuid], appSessionsKey(session.app));
     },
     async getRoom(id) {
       return json<Room>(await send(['GET', roomKey(id)], roomKey(id)));

@@ -131,7 +131,7 @@ export class Gateway {
       case 'hangup':
         // An ended call is gone: later commands on it answer "Session not found".
         if (session.room !== undefined) await this.calls.removeMember(session.room, session.uuid);
-        await this.calls.deleteSession(session.uuid);
+        await this.calls.deleteSession(session);
         return { session: session.uuid, command, state: 'ended' };
       case 'playback/start':
       case 'play_and_get_digits':
