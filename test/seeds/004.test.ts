@@ -663,8 +663,8 @@ describe("seed 004: the page's prose", () => {
     const first = await request('POST', `/workspaces/${trial}/calls`, { token: t.owner, body: dialBody() });
     expect(first.status).toBe(201);
     const policies = first.headers.get('ratelimit-policy') ?? '';
-    expect(policies).toContain('"trial-calls-per-day";q=5;w=86400');
-    expect(policies).toMatch(/"trial-calls-per-month";q=500;w=\d+/);
+    expect(policies).toContain('"calls-per-day";q=5;w=86400');
+    expect(policies).toMatch(/"calls-per-month";q=500;w=\d+/);
     // Aux: a monthly cap of 3 under a daily budget of 50.
     const owner = await login('owner@example.com', passwords.owner, aux.url);
     const admin = await login('admin@example.com', passwords.admin, aux.url);
@@ -681,7 +681,26 @@ describe("seed 004: the page's prose", () => {
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 429]);
     const refused = answers[3]!;
     expect(await refused.json()).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    expect(refused.headers.get('ratelimit-policy')).toMatch(/^"trial-calls-per-month";q=3;w=\d+$/);
+    expect(refused.headers.get('ratelimit-policy')).toMatch(/^"calls-per-month";q=3;w=\d+$/);
+  });
+
+  it('a call refused after the quota admitted it (blocked, unknown number, provider failing) spends none of it', async () => {
+    const trial = await workspace();
+    // Five refusals past the quota guard: a hard-blocked destination, an unknown number, a provider error.
+    const refused = [
+      dialBody('+1911'),
+      dialBody('+1911'),
+      { ...dialBody(), from: '+14155559999' },
+      dialBody('+14155550500'),
+      dialBody('+14155550503'),
+    ];
+    for (const body of refused) {
+      const answer = (await dial(trial, body)) as { status: number };
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+    }
+    const placed: number[] = [];
+    for (let i = 0; i < 6; i++) placed.push(((await dial(trial, dialBody())) as { status: number }).status);
+    expect(placed).toEqual([201, 201, 201, 201, 201, 429]);
   });
 
   it('suspension cascades from a workspace to its numbers and agents; resuming lifts the cascade, not an admin’s own suspension', async () => {

@@ -2,7 +2,7 @@
  * The limits of seed 004: a per-IP rate limit in front of authentication, and on outbound calls a burst
  * limit per signed-in user of a workspace, the plan's quotas per day and per month, and `Idempotency-Key`.
  */
-import { byIp, type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
+import { byIp, type GuardRequest, idempotency, quota, rateLimit } from 'faultline/guards';
 import { guard } from 'faultline/hono';
 import type { Store } from 'faultline/stores';
 import type { Identity } from './identity.js';
@@ -17,9 +17,12 @@ export function ipLimit(perMinute: number, store: Store) {
   return guard(rateLimit({ name: 'ip', key: byIp, limit: perMinute, period: '1m', store, headers: false }));
 }
 
-const workspaceOf = (request: { url?: string | undefined }) =>
-  /\/workspaces\/([^/]+)\//.exec(request.url ?? '')?.[1];
-const tokenOf = (request: { headers?: unknown }) =>
+/**
+ * The workspace of `/workspaces/:ws/…`: the URL's, which the member gate before these guards has checked
+ * the caller belongs to.
+ */
+const workspaceOf = (request: GuardRequest) => request.params?.ws;
+const tokenOf = (request: GuardRequest) =>
   (request.headers as Headers | undefined)?.get?.('authorization')?.replace(/^Bearer\s+/i, '');
 
 /** A plan's quotas: the per-day budget and the per-month plan cap. */
@@ -37,29 +40,23 @@ export interface CallLimits {
 
 /** The guards of `POST /workspaces/:ws/calls`; they run after the caller is signed in. */
 export function callGuards(identity: Identity, workspaces: Workspaces, limits: CallLimits, store: Store) {
-  const plans = ['trial', 'active'] as const;
-  // One pair of quota guards per plan, keyed by workspace: the day's budget, then the month's cap.
-  const planQuota = Object.fromEntries(
-    plans.map((plan) => {
-      const prefix = plan === 'trial' ? 'trial-calls' : 'calls';
-      const per = (period: 'day' | 'month') =>
-        quota({
-          name: `${prefix}-per-${period}`,
-          key: workspaceOf,
-          limit: limits.quotas[plan][period],
-          per: period,
-          store,
-        });
-      return [plan, [per('day'), per('month')]];
-    }),
-  ) as Record<(typeof plans)[number], Guard[]>;
-  const byPlan = (index: number): Guard => ({
-    kind: 'quota',
-    check(context) {
-      const plan = workspaces.all.get(workspaceOf(context.request) ?? '')?.plan;
-      return plan === 'trial' || plan === 'active' ? planQuota[plan][index]!.check(context) : undefined;
-    },
-  });
+  const planOf = (request: GuardRequest) => {
+    const plan = workspaces.all.get(workspaceOf(request) ?? '')?.plan;
+    return plan === 'trial' || plan === 'active' ? plan : undefined;
+  };
+  // One counter per workspace and period, its limit the plan's: an upgrade raises the limit of what the
+  // period has used. A workspace without a plan skips the quotas (`SubscriptionGuard` refuses the call).
+  // Only placed calls count: a call refused past the guards (blocked, suspended, provider failing) gives
+  // its unit back.
+  const perPlan = (per: 'day' | 'month') =>
+    quota({
+      name: `calls-per-${per}`,
+      key: (request) => (planOf(request) ? workspaceOf(request) : undefined),
+      limit: (request) => limits.quotas[planOf(request) ?? 'trial'][per],
+      per,
+      count: 'succeeded',
+      store,
+    });
   return guard(
     rateLimit({
       policies: [
@@ -67,9 +64,9 @@ export function callGuards(identity: Identity, workspaces: Workspaces, limits: C
           name: 'burst',
           // The user the session belongs to, not the header's spelling: "Bearer T" and "bearer  T" are
           // one caller. Authentication ran first, so a request here always has a user.
-          key: (r) => {
-            const ws = workspaceOf(r);
-            return ws && `${ws}:${identity.principalOf(tokenOf(r)) ?? 'unauthenticated'}`;
+          key: (request) => {
+            const ws = workspaceOf(request);
+            return ws && `${ws}:${identity.principalOf(tokenOf(request)) ?? 'unauthenticated'}`;
           },
           limit: limits.burst,
           period: '1s',
@@ -77,8 +74,8 @@ export function callGuards(identity: Identity, workspaces: Workspaces, limits: C
       ],
       store,
     }),
-    byPlan(0),
-    byPlan(1),
-    idempotency({ tenant: (r) => workspaceOf(r) ?? '', methods: ['POST'], store }),
+    perPlan('day'),
+    perPlan('month'),
+    idempotency({ tenant: (request) => workspaceOf(request) ?? '', methods: ['POST'], store }),
   );
 }
