@@ -932,6 +932,23 @@ describe('seed 004: setup over HTTP', () => {
     });
   });
 
+  it("delivers a visitor's widget messages to the workspace's members, and to no one else", async () => {
+    const { id } = await addWidget();
+    const { token } = bodyOf(await widgetStart(id, 'visitor-7')) as { token: string };
+    await json(
+      request('POST', '/widget-sessions/messages', { token, body: { text: 'Do you ship to Lyon?' } }),
+      200,
+    );
+    expect(
+      await json(request('GET', `${W()}/widgets/${id}/messages`, { token: t.owner }), 200),
+    ).toMatchObject([{ visitor: 'visitor-7', text: 'Do you ship to Lyon?' }]);
+    expect(
+      bodyOf(await call('GET', `/workspaces/${other}/widgets/${id}/messages`, { token: t.outsider })),
+    ).toMatchObject({
+      code: 'RESOURCE_NOT_FOUND',
+    });
+  });
+
   it('detaches a listener, after which the same user may attach again', async () => {
     const id = await liveCall();
     const at = `${W()}/calls/${id}/listeners`;

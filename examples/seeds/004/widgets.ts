@@ -18,12 +18,15 @@ export interface Widget {
 
 /** How long a visitor's session lasts by default. */
 export const sessionTtl = 60 * 60_000;
+const inboxSize = 500;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class Widgets {
   readonly all = new Map<string, Widget>();
   readonly #counts = new Map<string, number>();
-  readonly #sessions = new Map<string, { widget: string; expires: number }>();
+  readonly #sessions = new Map<string, { widget: string; visitor: string; expires: number }>();
+  /** What visitors wrote, per widget, for the workspace's members; the latest `inboxSize` kept. */
+  readonly #inbox = new Map<string, { visitor: string; text: string; at: string }[]>();
 
   constructor(
     private readonly clock: Clock,
@@ -72,7 +75,7 @@ export class Widgets {
     this.#counts.set(visitorKey, (this.#counts.get(visitorKey) ?? 0) + 1);
     const token = randomBytes(18).toString('base64url');
     if (this.#sessions.size >= 10_000) this.#purge();
-    this.#sessions.set(token, { widget: widget.id, expires: this.clock.now() + this.ttlMs });
+    this.#sessions.set(token, { widget: widget.id, visitor, expires: this.clock.now() + this.ttlMs });
     return { token };
   }
 
@@ -81,9 +84,18 @@ export class Widgets {
     for (const [token, session] of this.#sessions) if (session.expires <= now) this.#sessions.delete(token);
   }
 
-  message(token: string | undefined, text: string): { reply: string } {
+  message(token: string | undefined, text: string): { received: true } {
     const session = token ? this.#sessions.get(token) : undefined;
     if (!session || session.expires <= this.clock.now()) throw errors.create('WIDGET_SESSION_EXPIRED');
-    return { reply: `Thanks, an agent will answer: ${text.slice(0, 200)}` };
+    const inbox = this.#inbox.get(session.widget) ?? [];
+    inbox.push({ visitor: session.visitor, text, at: new Date(this.clock.now()).toISOString() });
+    if (inbox.length > inboxSize) inbox.splice(0, inbox.length - inboxSize);
+    this.#inbox.set(session.widget, inbox);
+    return { received: true };
+  }
+
+  /** The messages visitors sent through a widget of `workspace`. */
+  messages(workspace: Workspace, id: string) {
+    return this.#inbox.get(this.of(workspace, id).id) ?? [];
   }
 }

@@ -155,6 +155,7 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
     });
     return c.json(Widgets.view(widget), 201);
   });
+  app.get(`${ws}/widgets/:id/messages`, (c) => c.json(widgets.messages(c.get('workspace'), param(c, 'id'))));
   app.patch(`${ws}/widgets/:id`, faults.json(), v(schemas.widgetStatus), (c) => {
     const widget = widgets.of(c.get('workspace'), param(c, 'id'));
     widget.status = c.req.valid('json').status;
