@@ -40,8 +40,9 @@ export interface ConcurrencyGuard extends Guard {
 }
 
 /**
- * Counts in-flight requests or open connections per key with leases: released when the response finishes
- * or the socket closes, expired after a TTL when their process died.
+ * Counts in-flight requests or open connections per key with leases: taken at admission, released when
+ * the response finishes or the socket closes (whatever its status), expired after a TTL when their
+ * process died.
  * @example
  * const perSession = concurrency({ key: (r) => sessionOf(r), limit: 10 });
  * const lease = await perSession.acquire(request); // WebSocket upgrade

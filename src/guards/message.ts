@@ -20,8 +20,9 @@ function verdictOf(error: unknown): MessageVerdict {
 /**
  * Runs guards over one unit of work that has no HTTP response (a WebSocket message): headers are not
  * written and nothing is captured; a denial is a verdict, not a throw. Rate limits, cooldowns and quotas
- * apply as on HTTP; a concurrency lease is released as soon as the check ends, so hold leases for
- * connections with `concurrency(...).acquire` instead.
+ * apply as on HTTP, and spend at admission: a message has no response status, so a cooldown or quota
+ * that counts only succeeded requests keeps what an admitted message spent. A concurrency lease is
+ * released as soon as the check ends, so hold leases for connections with `concurrency(...).acquire`.
  * @example
  * const verdict = await checkMessage([perSessionRate], view);
  * if (!verdict.allowed) sendErrorEvent(verdict.error);

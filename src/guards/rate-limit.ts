@@ -53,7 +53,7 @@ export function rateLimit(
     context: GuardContext,
     used: Compiled[],
     keys: string[],
-    shapes: Shape[],
+    shapes: Shape[] | undefined,
     decisions: (RateDecision | typeof admitted | Refused)[],
   ): undefined {
     let denied = false;
@@ -67,7 +67,7 @@ export function rateLimit(
       for (let i = 0; i < used.length; i++) {
         const decision = decisions[i]!;
         if (decision !== admitted && !(decision instanceof Refused) && decision.allowed)
-          refund(context.request, used[i]!, keys[i]!, shapes[i]!);
+          refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
       }
       throw refused.error;
     }
@@ -79,8 +79,9 @@ export function rateLimit(
       const decision = decisions[i] as RateDecision | typeof admitted;
       if (decision === admitted) continue;
       const policy = used[i]!;
+      const shape = shapes?.[i] ?? policy.fixed!;
       const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
-      policyField += policyField === '' ? shapes[i]!.policyField : `, ${shapes[i]!.policyField}`;
+      policyField += policyField === '' ? shape.policyField : `, ${shape.policyField}`;
       const item = `${policy.label};r=${decision.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (!decision.allowed) {
@@ -88,7 +89,7 @@ export function rateLimit(
         wait = Math.max(wait, decision.retryAfter);
       } else if (denied) {
         // Another policy denied: give this one's unit back, at the limit it was taken under.
-        refund(context.request, policy, keys[i]!, shapes[i]!);
+        refund(context.request, policy, keys[i]!, shape);
       }
     }
     if (denied) {
@@ -170,7 +171,8 @@ export function rateLimit(
 
   const toRefused = (error: unknown) => new Refused(error);
 
-  function decideAll(context: GuardContext, used: Compiled[], keys: string[], shapes: Shape[]) {
+  // `shapes` is undefined when every policy has a fixed limit: each uses its own.
+  function decideAll(context: GuardContext, used: Compiled[], keys: string[], shapes: Shape[] | undefined) {
     const decisions: (
       | RateDecision
       | typeof admitted
@@ -181,7 +183,7 @@ export function rateLimit(
     for (let i = 0; i < used.length; i++) {
       const policy = used[i]!;
       const key = keys[i]!;
-      const input = shapes[i]!.input;
+      const input = (shapes?.[i] ?? policy.fixed!).input;
       let decision: (typeof decisions)[number];
       try {
         const pending = decide(context.request, (deadline) => policy.rate(key, input, deadline));
@@ -198,11 +200,23 @@ export function rateLimit(
   }
 
   const single = policies.length === 1 ? policies[0] : undefined;
+  const allFixed = policies.every((policy) => policy.fixed !== undefined);
 
   return {
     kind: 'rateLimit',
     check(context) {
       if (single) return checkOne(context, single);
+      if (allFixed) {
+        const used: Compiled[] = [];
+        const keys: string[] = [];
+        for (const policy of policies) {
+          const key = policy.key(context.request);
+          if (key === undefined) continue;
+          used.push(policy);
+          keys.push(key);
+        }
+        return decideAll(context, used, keys, undefined);
+      }
       // Every key and limit first: a limit that fails to resolve answers before any policy spends.
       const used: Compiled[] = [];
       const keys: string[] = [];

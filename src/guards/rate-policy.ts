@@ -80,32 +80,40 @@ export function compile(policy: RatePolicy, index: number, names: Set<string>, s
     );
   }
   const burst = policy.burst === undefined ? undefined : toCount(policy.burst, `${what} burst`);
-  let fixed: Shape | undefined;
-  let name: string;
-  if (dynamic) {
-    name = policy.name!;
-  } else {
-    const limit = toCount(policy.limit as number, `${what} limit`);
-    const period = toMs(policy.period as Duration, `${what} period`);
-    name = policy.name ?? `${limit}-per-${Math.max(1, Math.ceil(period / 1000))}s`;
-  }
+  // A fixed limit or period is checked once, here; one given per request is checked on every request.
+  const fixedLimit = typeof policy.limit === 'function' ? undefined : toCount(policy.limit, `${what} limit`);
+  const fixedPeriod = typeof policy.period === 'function' ? undefined : toMs(policy.period, `${what} period`);
+  const name = policy.name ?? `${fixedLimit}-per-${Math.max(1, Math.ceil((fixedPeriod ?? 0) / 1000))}s`;
   if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
   names.add(name);
   const label = sfString(name);
-  if (!dynamic) fixed = shapeFor(label, policy.limit as number, toMs(policy.period as Duration, what), burst);
-
-  const shapes = new Map<string, Shape>();
+  const fixed =
+    fixedLimit !== undefined && fixedPeriod !== undefined
+      ? shapeFor(label, fixedLimit, fixedPeriod, burst)
+      : undefined;
   const limitWhat = `rateLimit policy "${name}": limit(request)`;
   const periodWhat = `rateLimit policy "${name}": period(request)`;
+  // period → limit → shape, without a string key built per request.
+  const shapes = new Map<number, Map<number, Shape>>();
+  let kept = 0;
   const build = (given: unknown, span: unknown): Shape => {
-    const limit = countOf(given, limitWhat);
-    const period = durationOf(span, periodWhat);
-    const id = `${limit} ${period}`;
-    let shape = shapes.get(id);
+    const limit = fixedLimit ?? countOf(given, limitWhat);
+    const period = fixedPeriod ?? durationOf(span, periodWhat);
+    let byLimit = shapes.get(period);
+    let shape = byLimit?.get(limit);
     if (shape === undefined) {
-      if (shapes.size >= maxShapes) shapes.clear();
+      if (kept >= maxShapes) {
+        shapes.clear();
+        kept = 0;
+        byLimit = undefined;
+      }
+      if (byLimit === undefined) {
+        byLimit = new Map();
+        shapes.set(period, byLimit);
+      }
       shape = shapeFor(label, limit, period, burst);
-      shapes.set(id, shape);
+      byLimit.set(limit, shape);
+      kept++;
     }
     return shape;
   };
@@ -118,8 +126,8 @@ export function compile(policy: RatePolicy, index: number, names: Set<string>, s
     label,
     fixed,
     shapeOf(request) {
-      const limit = valueFor(policy.limit, request);
-      const period = valueFor(policy.period, request);
+      const limit = fixedLimit ?? valueFor(policy.limit, request);
+      const period = fixedPeriod ?? valueFor(policy.period, request);
       if (limit instanceof Promise || period instanceof Promise) {
         return Promise.all([limit, period]).then(([l, p]) => build(l, p));
       }
