@@ -16,6 +16,11 @@ export interface WsDocsOptions {
   maxPayload?: number;
   /** Messages per window per key, and what happens over it. */
   rate?: { limit: number; window?: number; over?: 'drop' | 'event' | 'close' };
+  /**
+   * The error-event budget per connection (`limits.errorEvents`), shown as given; pass it when the
+   * endpoint has no message rate, since the budget then bounds every answer.
+   */
+  errorEvents?: { rate?: number; burst?: number; closeAfter?: number } | 'off';
   /** Simultaneous connections per key. */
   connections?: number;
   heartbeat?: number;
@@ -143,6 +148,18 @@ export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions):
       limits.push([
         'Message rate per session',
         `${options.rate.limit} per ${ms(options.rate.window ?? 1000)}; over it messages are ${over === 'drop' ? 'dropped' : over === 'event' ? 'answered with an error event' : 'refused and the connection closes'}`,
+      ]);
+    }
+    if (options.errorEvents === 'off')
+      limits.push(['Error events per connection', 'every message is answered']);
+    else if (options.errorEvents) {
+      const { rate = 10, burst = 20, closeAfter = 100 } = options.errorEvents;
+      const close = Number.isFinite(closeAfter)
+        ? `; after ${closeAfter} unanswered refusals the connection closes with 1008`
+        : '';
+      limits.push([
+        'Error events per connection',
+        `${burst} at once, then ${rate} per second; past it refused messages go unanswered${close}`,
       ]);
     }
     if (options.connections)

@@ -116,8 +116,7 @@ export function createRenderer(parts: RendererParts): Renderer {
 
   return {
     render(error, request = {}) {
-      const correlationId =
-        error.correlationId ?? correlation.pick(headerOf(request.headers, correlation.header));
+      const correlationId = error.correlationId ?? correlation.of(request);
       error.correlationId = correlationId;
       const headers: Record<string, string> = {};
       const own = error.headers;

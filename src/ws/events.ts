@@ -37,6 +37,7 @@ export function eventView(
     retryable: error.retryable,
     details: error.details,
     fieldErrors: error.fieldErrors,
+    members: error.members,
     correlationId: error.correlationId ?? correlationId,
     type: error.type,
     eventId: nextEventId(),

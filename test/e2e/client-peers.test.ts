@@ -16,7 +16,7 @@ function recorder() {
 }
 
 describe('the client against the demo API', () => {
-  const { server } = createDemo({ onError: () => {} });
+  const { server } = createDemo({ logger: false });
   let base = '';
   beforeAll(async () => {
     base = await listen(server);
@@ -117,7 +117,7 @@ describe('the client against Express with express-rate-limit', () => {
 });
 
 describe('parseErrorResponse as a ky afterResponse hook', () => {
-  const { server } = createDemo({ onError: () => {} });
+  const { server } = createDemo({ logger: false });
   let base = '';
   beforeAll(async () => {
     base = await listen(server);

@@ -11,7 +11,7 @@ const [url, prefix, max, ttl] = process.argv.slice(2);
 const client = new Redis(url!, { maxRetriesPerRequest: 1 });
 const store = redisStore({ send: ioredisSend(client), prefix: prefix! });
 const endpoint = createWsErrors({
-  errors: { catalog, onError: () => {} },
+  errors: { catalog, logger: false },
   authenticate,
   limits: { heartbeat: 200, connections: { max: Number(max), ttl: Number(ttl), store } },
 });
