@@ -6,7 +6,9 @@
  * seeds at start (owner, platform admin, a workspace, a ticket) and the routes it documents; every other
  * user, workspace, widget, ban, plan, suspension and license is made through the API.
  *
- * Rows not reached over HTTP: none.
+ * Rows not reached over HTTP: none. Of the nine standard codes the catalog keeps beside the page's rows
+ * (the page counts 66 codes), INTERNAL_ERROR alone is not produced: it answers a failure no route
+ * expects, and the seed has no request that fails unexpectedly.
  *
  * A second process (`aux`) has what one process cannot have at once with the first: a 2-second idle
  * window (AUTH_SESSION_IDLE_EXPIRED), no license-signing key (LICENSE_SIGNING_KEY_MISSING), no Google

@@ -34,7 +34,10 @@ export const variables = {
   IP_RATE: 'requests per minute per client address, before authentication @default 600',
   READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
   GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
-  GOOGLE_JWKS_URL: 'the keys Google ID tokens are checked against (or GOOGLE_PUBLIC_KEY, one PEM key)',
+  GOOGLE_JWKS_URL: 'the JWKS URL Google ID tokens are checked against',
+  GOOGLE_PUBLIC_KEY: 'or one PEM (SPKI) public key they are checked against, instead of GOOGLE_JWKS_URL',
+  GOOGLE_ISSUER:
+    'the accepted issuers, comma-separated @default https://accounts.google.com, accounts.google.com',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
