@@ -3,11 +3,14 @@
  * a probe — a real request to the running seed — and the answer must carry exactly the row's status,
  * code, id and the page's body shape. A row no request can produce is listed with the reason.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
 import { matchMessage } from 'faultline/client';
 import { type ErrorFormat, parseErrorBody } from 'faultline/format';
 import { createErrorHandler } from 'faultline/server';
 import { expect } from 'vitest';
+import type { LogLine } from '../../examples/seeds/shared/run.js';
 import { type PageName, type ReferenceRow, referencePage } from '../fixtures/reference/index.js';
 
 /** What a probe observed: an HTTP answer (also a WebSocket handshake refusal), an event, or a close. */
@@ -143,4 +146,78 @@ export function summary(
   const lines = [`seed ${page}: ${rows}/${totalRows(page)} documented rows produced by a real request`];
   for (const [key, reason] of Object.entries(unreachable)) lines.push(`  not producible: ${key} — ${reason}`);
   return lines.join('\n');
+}
+
+/** A shipped seed server in its own process, as `npx tsx examples/seeds/00N/server.ts` starts it. */
+export interface SeedProcess {
+  readonly url: string;
+  /** `ws://…` of the same server. */
+  readonly wsUrl: string;
+  /** The JSON log lines the server wrote to stderr. */
+  readonly log: LogLine[];
+  /** Everything it printed on stdout. */
+  readonly stdout: () => string;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** Kills the process (SIGKILL) and resolves when it is gone. */
+  stop(): Promise<void>;
+}
+
+const root = resolve(import.meta.dirname, '../..');
+
+/**
+ * Starts `examples/seeds/<page>/server.ts` with `env` (and `PORT=0`) in its own process; resolves once it
+ * prints `listening on <url>` and rejects if it exits first or does not listen within 30 s.
+ */
+export function startSeed(page: PageName, env: Record<string, string>): Promise<SeedProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', `examples/seeds/${page}/server.ts`],
+    { cwd: root, env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log: LogLine[] = [];
+  let out = '';
+  let err = '';
+  let rest = '';
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        log.push(JSON.parse(line) as LogLine);
+      } catch {
+        // Not a log line (a warning of node itself).
+      }
+    }
+  });
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`seed ${page} did not listen within 30 s:\n${out}${err}`));
+    }, 30_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`seed ${page} exited with ${code} before listening:\n${out}${err}`));
+    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (!match) return;
+      clearTimeout(timer);
+      resolveStart({
+        url: match[1]!,
+        wsUrl: match[1]!.replace('http', 'ws'),
+        log,
+        stdout: () => out,
+        exited,
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGKILL');
+          await exited;
+        },
+      });
+    });
+  });
 }

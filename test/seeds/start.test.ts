@@ -97,6 +97,13 @@ describe('the seed servers, started as documented', () => {
       });
     expect((await ask('ct_demo_connector_token')).status).toBe(401);
     expect((await ask(printed!)).status).toBe(200);
+    // The admin key too: made at start, printed once, and the only key the admin routes take.
+    const adminKey = /admin key (\S+):/.exec(output)?.[1];
+    expect(adminKey, output).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const admin = (key: string) =>
+      fetch(`${url}/admin/signing-keys`, { method: 'POST', headers: { 'x-admin-api-key': key } });
+    expect((await admin('admin-key-written-in-a-readme')).status).toBe(401);
+    expect((await admin(adminKey!)).status).toBe(201);
   });
 
   it('seed 001 expires an idle session after SESSION_IDLE_MS', { timeout: 90_000 }, async () => {

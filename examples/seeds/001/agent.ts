@@ -13,6 +13,14 @@ async function post(url: string, body: unknown): Promise<Response> {
   });
 }
 
+/** The longest NDJSON line of a reply stream, in characters. */
+const maxLine = 64 * 1024;
+
+/** A failure of the delivery of a chunk (the session's store), carried past the stream's own catch. */
+class Delivery {
+  constructor(readonly error: unknown) {}
+}
+
 export class Agent {
   constructor(private readonly baseUrl: string) {}
 
@@ -38,8 +46,12 @@ export class Agent {
     return typeof body.conversation_id === 'string' ? body.conversation_id : undefined;
   }
 
-  /** Streams the reply to `text`, calling `chunk` per piece; a broken or invalid stream is a stream failure. */
-  async reply(conversation: string, text: string, chunk: (text: string) => void): Promise<void> {
+  /** Streams the reply to `text`, awaiting `chunk` per piece in order; a broken or invalid stream is a stream failure. */
+  async reply(
+    conversation: string,
+    text: string,
+    chunk: (text: string) => Promise<void> | void,
+  ): Promise<void> {
     let res: Response;
     try {
       res = await post(`${this.baseUrl}/conversations/${encodeURIComponent(conversation)}/reply`, { text });
@@ -56,8 +68,16 @@ export class Agent {
         cause: new Error(`agent service ${res.status}`),
       });
     }
+    const deliver = async (delta: string) => {
+      try {
+        await chunk(delta);
+      } catch (error) {
+        throw new Delivery(error);
+      }
+    };
     const decoder = new TextDecoder();
     let buffered = '';
+    const deltas: string[] = [];
     try {
       for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
         buffered += decoder.decode(bytes, { stream: true });
@@ -65,12 +85,17 @@ export class Agent {
         while (newline !== -1) {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
-          if (line !== '') chunk(String((JSON.parse(line) as { delta: unknown }).delta));
+          if (line !== '') deltas.push(String((JSON.parse(line) as { delta: unknown }).delta));
           newline = buffered.indexOf('\n');
         }
+        // One line of NDJSON is one chunk: a line past the bound is not one the agent sends.
+        if (buffered.length > maxLine) throw new Error('chunk too long');
+        // Sent outside the catch below: a failure to deliver is not a broken stream.
+        while (deltas.length > 0) await deliver(deltas.shift()!);
       }
       if (buffered.trim() !== '') throw new Error('stream ended inside a chunk');
     } catch (cause) {
+      if (cause instanceof Delivery) throw cause.error;
       throw errors.create('AGENT_STREAM_FAILED', undefined, { cause });
     }
   }

@@ -1,16 +1,21 @@
 /**
- * The messaging platform of page 001, in memory: connectors (token, host domain, signing key, agent and
- * handoff settings), signed access tokens, and sessions kept as serialized records (as a shared store
- * would hold them) with their conversation and handoff state. A session expires after 10 minutes without
- * activity; its events are numbered by a cursor and kept (the newest `historyLimit`) for replay.
+ * The messaging platform of page 001: connectors (a token kept as its digest, a host domain, the signing
+ * key their access tokens use, handoff settings), the keyring, signed access tokens, and sessions with
+ * their conversation and handoff state, kept in a `SessionStore`. A session expires after 10 minutes
+ * without activity; its events are numbered by a cursor and kept for replay.
  */
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
+import {
+  type CursorEvent,
+  type MemorySessionsOptions,
+  memorySessions,
+  type SessionStore,
+} from './sessions.js';
 
 export interface Connector {
   id: string;
-  token: string;
   /** The registered host domain or app namespace; subdomains match. */
   host: string | undefined;
   /** The key id access tokens of this connector are signed with. */
@@ -24,57 +29,83 @@ export interface SessionRecord {
   connector: string;
   streaming: boolean;
   createdAt: number;
-  /** The last request or message on the session: it expires `sessionIdleMs` after. */
-  lastActivity?: number;
   conversation: { state: 'none' } | { state: 'active'; id: string | undefined };
   handoff: string | undefined;
 }
 
 const tokenTtl = 15 * 60_000;
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /** Options of the platform. */
-export interface MessagingOptions {
-  /** Sessions this instance can hold. @default 100 000 */
-  maxSessions?: number;
+export interface MessagingOptions extends Omit<MemorySessionsOptions, 'now'> {
   /** How long a session lives without activity, in ms. @default 600 000 (the page's ~10 minutes) */
   sessionIdleMs?: number;
-  /** Events kept per session for replay; older ones are dropped. @default 500 */
-  historyLimit?: number;
+  /** Where sessions live. @default a memory store bounded by `maxSessions`, `historyLimit`, `maxHistoryBytes` */
+  sessions?: SessionStore;
 }
 
-/** A conversation event as sent to the client, numbered by its cursor. */
-export type CursorEvent = Record<string, unknown> & { cursor: number };
+export type { CursorEvent };
 
 export class Messaging {
   readonly connectors = new Map<string, Connector>();
-  /** Signing keys by id; a connector naming a key that was rotated out cannot get tokens. */
+  /** Signing keys by id; a connector naming a key that was retired cannot get tokens. */
   readonly keyring = new Map<string, Buffer>([['k1', randomBytes(32)]]);
-  /** Serialized session records, as a shared store holds them. */
-  readonly records = new Map<string, string>();
-  readonly #maxSessions: number;
+  readonly #tokens = new Map<string, string>();
   readonly #idleMs: number;
-  readonly #historyLimit: number;
-  readonly #history = new Map<string, { last: number; events: CursorEvent[] }>();
+  readonly #store: SessionStore;
 
   constructor(
     private readonly clock: Clock,
     options: MessagingOptions = {},
   ) {
-    this.#maxSessions = options.maxSessions ?? 100_000;
     this.#idleMs = options.sessionIdleMs ?? 10 * 60_000;
-    this.#historyLimit = options.historyLimit ?? 500;
+    this.#store =
+      options.sessions ??
+      memorySessions({
+        ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+        ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
+        ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
+        now: () => clock.now(),
+      });
   }
 
-  addConnector(init: Partial<Connector> & { host: string | undefined }): Connector {
+  // Connectors and signing keys, as the admin routes configure them.
+
+  /** Adds a connector; its token is returned this once and kept only as a digest. */
+  addConnector(init: Partial<Omit<Connector, 'id'>> & { host: string | undefined; token?: string }): {
+    connector: Connector;
+    token: string;
+  } {
+    const token = init.token ?? `ct_${randomBytes(16).toString('hex')}`;
+    if (this.#tokens.has(digest(token))) throw new RangeError('connector token already in use');
     const connector: Connector = {
-      id: `con_${randomBytes(4).toString('hex')}`,
-      token: `ct_${randomBytes(12).toString('hex')}`,
-      keyId: 'k1',
-      handoff: undefined,
-      ...init,
+      id: `con_${randomBytes(6).toString('hex')}`,
+      host: init.host,
+      keyId: init.keyId ?? 'k1',
+      handoff: init.handoff,
     };
     this.connectors.set(connector.id, connector);
-    return connector;
+    this.#tokens.set(digest(token), connector.id);
+    return { connector, token };
+  }
+
+  /** Removes a connector: its token and access tokens stop working; its sessions answer "Connector not found". */
+  removeConnector(id: string): boolean {
+    if (!this.connectors.delete(id)) return false;
+    for (const [hash, owner] of this.#tokens) if (owner === id) this.#tokens.delete(hash);
+    return true;
+  }
+
+  /** A new signing key; its id is returned. */
+  addKey(): string {
+    const id = `k_${randomBytes(6).toString('hex')}`;
+    this.keyring.set(id, randomBytes(32));
+    return id;
+  }
+
+  /** Retires a key at once (as after a leak): tokens it signed stop verifying, connectors naming it get none. */
+  retireKey(id: string): boolean {
+    return this.keyring.delete(id);
   }
 
   /** `POST /api/v1/access-token`: the connector token and host, checked in the page's order. */
@@ -83,7 +114,7 @@ export class Messaging {
     host: string | undefined,
   ): { access_token: string; expires_in: number } {
     if (!token || !host) throw errors.create('MISSING_AUTH_HEADERS');
-    const connector = [...this.connectors.values()].find((c) => safeEqual(c.token, token));
+    const connector = this.connectors.get(this.#tokens.get(digest(token)) ?? '');
     if (!connector) throw errors.create('CONNECTOR_TOKEN_NOT_FOUND');
     if (!connector.host) throw errors.create('CONNECTOR_HOST_MISSING');
     const wanted = host.toLowerCase();
@@ -122,97 +153,70 @@ export class Messaging {
     return this.connectors.get(con);
   }
 
-  createSession(connector: Connector, streaming: boolean): SessionRecord {
-    // Expired sessions nobody asked for again still hold their place: clear them before refusing.
-    if (this.records.size >= this.#maxSessions) for (const id of [...this.records.keys()]) this.#expired(id);
-    if (this.records.size >= this.#maxSessions)
-      throw errors.create('SESSION_CREATION_FAILED', undefined, {
-        cause: new RangeError('session store full'),
-      });
+  // Sessions
+
+  async createSession(connector: Connector, streaming: boolean): Promise<SessionRecord> {
     const record: SessionRecord = {
       id: randomUUID(),
       connector: connector.id,
       streaming,
       createdAt: this.clock.now(),
-      lastActivity: this.clock.now(),
       conversation: { state: 'none' },
       handoff: undefined,
     };
-    this.save(record);
+    let stored: boolean;
+    try {
+      stored = await this.#store.create(record.id, JSON.stringify(record), this.#idleMs);
+    } catch (cause) {
+      throw errors.create('SESSION_CREATION_FAILED', undefined, { cause });
+    }
+    if (!stored)
+      throw errors.create('SESSION_CREATION_FAILED', undefined, {
+        cause: new RangeError('session store full'),
+      });
     return record;
   }
 
   /**
-   * The session `id` as `connector` may see it: `undefined` when it does not exist or belongs to another
-   * connector, so that a caller cannot tell another tenant's session from one that never existed.
+   * The session `id` as `connector` may see it: `undefined` when it does not exist, expired or belongs to
+   * another connector, so that a caller cannot tell another tenant's session from one that never existed.
    */
-  sessionOf(connector: Connector, id: string): SessionRecord | undefined {
-    const record = this.#live(id);
+  async sessionOf(connector: Connector, id: string): Promise<SessionRecord | undefined> {
+    const record = await this.#read(id);
     if (record?.connector !== connector.id) return undefined;
-    this.#touch(record);
+    await this.save(record);
     return record;
   }
 
   /** The session a live connection works on: gone, expired or unreadable are the page's session-state errors. */
-  session(id: string): SessionRecord {
-    const record = this.#live(id);
+  async session(id: string): Promise<SessionRecord> {
+    const record = await this.#read(id);
     if (!record) throw errors.create('SESSION_STATE_NOT_FOUND');
-    this.#touch(record);
+    await this.save(record);
     return record;
   }
 
   /** Ends a session: its record and its history go; a reconnect is refused as "session not found". */
-  end(id: string): void {
-    this.records.delete(id);
-    this.#history.delete(id);
+  async end(id: string): Promise<void> {
+    await this.#store.delete(id);
   }
 
-  /** Numbers `event` with the session's next cursor and keeps it for replay; returns it as sent. */
-  record(id: string, event: Record<string, unknown>): CursorEvent {
-    let history = this.#history.get(id);
-    if (!history) {
-      history = { last: 0, events: [] };
-      this.#history.set(id, history);
-    }
-    const numbered = { ...event, cursor: ++history.last };
-    history.events.push(numbered);
-    if (history.events.length > this.#historyLimit) history.events.shift();
-    return numbered;
-  }
-
-  /** The kept events after `cursor` (0: all of them), oldest first. */
-  replay(id: string, cursor: number): CursorEvent[] {
-    return (this.#history.get(id)?.events ?? []).filter((event) => event.cursor > cursor);
-  }
-
-  /** The stored record, or undefined when there is none or it has been idle too long (then it goes). */
-  #live(id: string): SessionRecord | undefined {
-    const raw = this.records.get(id);
-    if (raw === undefined) return undefined;
-    let record: SessionRecord;
+  /** Numbers `event` with the session's next cursor and keeps it for replay; undefined once the session is gone. */
+  async record(id: string, event: Record<string, unknown>): Promise<CursorEvent | undefined> {
     try {
-      record = JSON.parse(raw) as SessionRecord;
+      return await this.#store.append(id, event, this.#idleMs);
     } catch (cause) {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
-    if (this.clock.now() - (record.lastActivity ?? record.createdAt) > this.#idleMs) {
-      this.end(id);
-      return undefined;
-    }
-    return record;
   }
 
-  #expired(id: string): void {
+  /** The kept events after `cursor` (0: all of them), oldest first. */
+  async replay(id: string, cursor: number): Promise<CursorEvent[]> {
     try {
-      this.#live(id);
-    } catch {
-      // An unreadable record stays, answered as the page's retrieval error when asked for.
+      return await this.#store.replay(id, cursor);
+    } catch (cause) {
+      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
-  }
-
-  #touch(record: SessionRecord): void {
-    record.lastActivity = this.clock.now();
-    this.save(record);
   }
 
   connectorOf(session: SessionRecord): Connector {
@@ -221,8 +225,23 @@ export class Messaging {
     return connector;
   }
 
-  save(record: SessionRecord): void {
-    this.records.set(record.id, JSON.stringify(record));
+  /** Stores `record` and gives the session its idle time again. */
+  async save(record: SessionRecord): Promise<void> {
+    try {
+      await this.#store.put(record.id, JSON.stringify(record), this.#idleMs);
+    } catch (cause) {
+      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
+    }
+  }
+
+  /** The stored record, or undefined when there is none or it has expired; a failed read is the page's 500. */
+  async #read(id: string): Promise<SessionRecord | undefined> {
+    try {
+      const raw = await this.#store.get(id);
+      return raw === undefined ? undefined : (JSON.parse(raw) as SessionRecord);
+    } catch (cause) {
+      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
+    }
   }
 }
 

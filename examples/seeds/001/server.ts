@@ -1,31 +1,54 @@
-/** `PORT=3001 npx tsx examples/seeds/001/server.ts` — seed 001 on node:http with its WebSocket at /api/v1/ws. */
+/**
+ * `PORT=3001 npx tsx examples/seeds/001/server.ts` — seed 001 on node:http with its WebSocket at
+ * /api/v1/ws, configured by the variables of `config.ts`. It starts with one connector (host
+ * example.com); the admin routes add, change and remove others and manage the signing keys. The admin
+ * key and the demo connector's token come from the environment or are made at start and printed: a
+ * secret written in the repository would open every copy of it.
+ */
 import { randomBytes } from 'node:crypto';
+import { ioredisSend } from 'faultline/stores';
+import { Redis } from 'ioredis';
 import { start } from './app.js';
+import { optionsFromEnv } from './config.js';
+import { redisSessions } from './sessions.js';
 
-// SESSION_IDLE_MS: how long a session lives without activity (the page's ~10 minutes by default).
-const idle = Number(process.env.SESSION_IDLE_MS);
-const { url, seed } = await start(Number(process.env.PORT ?? 3001), {
-  ...(Number.isSafeInteger(idle) && idle > 0 ? { sessionIdleMs: idle } : {}),
-  ...(process.env.AGENT_URL ? { agentUrl: process.env.AGENT_URL } : {}),
-  ...(process.env.HANDOFF_URL ? { handoffUrl: process.env.HANDOFF_URL } : {}),
+const { port, redisUrl, demoToken, ...options } = optionsFromEnv(process.env);
+const redis = redisUrl
+  ? // Commands fail fast while Redis is down, and the session routes answer the page's 500s.
+    new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  : undefined;
+redis?.on('error', () => {
+  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
 });
-// The demo connector's token is DEMO_CONNECTOR_TOKEN, or one made at start: a token written in the
-// repository would open every copy of it.
-const connector = seed.messaging.addConnector({
+if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+const adminKey = options.adminKey ?? randomBytes(24).toString('base64url');
+const { url, seed } = await start(port, {
+  ...options,
+  adminKey,
+  ...(redis ? { sessions: redisSessions(ioredisSend(redis)) } : {}),
+});
+const { connector, token } = seed.messaging.addConnector({
   host: 'example.com',
-  token: process.env.DEMO_CONNECTOR_TOKEN || `ct_${randomBytes(16).toString('hex')}`,
+  token: demoToken ?? `ct_${randomBytes(16).toString('hex')}`,
 });
-// One write, so that whoever waits for the URL also has the token.
+const ws = `ws://127.0.0.1:${new URL(url).port}/api/v1/ws`;
+// One write, so that whoever waits for the URL also has the credentials.
 console.log(
   [
-    `seed 001 (messaging) listening on ${url}`,
-    `  curl -X POST -H 'X-Token: ${connector.token}' -H 'X-Host: app.example.com' ${url}/api/v1/access-token`,
+    `seed 001 (messaging) listening on ${url} — sessions in ${redis ? 'Redis' : 'memory'}`,
+    `  demo connector ${connector.id} (host example.com):`,
+    `  curl -X POST -H 'X-Token: ${token}' -H 'X-Host: app.example.com' ${url}/api/v1/access-token`,
     `  then POST ${url}/api/v1/sessions with Authorization: Bearer <access_token>,`,
-    `  and connect ws://127.0.0.1:${new URL(url).port}/api/v1/ws?session_id=…&access_token=…`,
+    `  and connect ${ws}?session_id=…&access_token=…`,
+    `  admin key ${options.adminKey ? '(from ADMIN_API_KEY)' : adminKey}: X-Admin-API-Key on /admin/connectors and /admin/signing-keys`,
   ].join('\n'),
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(
-    signal,
-    () => void seed.ws.close({ timeout: 1000 }).then(() => seed.server.close(() => process.exit(0))),
-  );
+  process.once(signal, () => {
+    void seed.ws.close({ timeout: 1000 }).then(() =>
+      seed.server.close(() => {
+        redis?.disconnect();
+        process.exit(0);
+      }),
+    );
+  });

@@ -1,0 +1,46 @@
+/**
+ * Seed 001 configured from the environment, as `server.ts` starts it. The page's values are the
+ * defaults; each can be changed, the session expiry shortened so that a test reaches it in seconds.
+ */
+import { count, type Env, httpUrl, port, secret, url } from '../shared/env.js';
+import type { SeedOptions } from './app.js';
+
+/** The environment variables seed 001 reads, with what each sets. */
+export const variables = {
+  PORT: 'the port (0: a free one) @default 3001',
+  ADMIN_API_KEY:
+    'the key of the admin routes, sent as X-Admin-API-Key @default generated at start and printed',
+  DEMO_CONNECTOR_TOKEN:
+    'the token of the demo connector (host example.com) @default generated at start and printed',
+  AGENT_URL: 'the agent service @default none: joining answers the agent errors',
+  HANDOFF_URL: 'the live-agent handoff provider @default none: handoffs answer the handoff errors',
+  SESSION_IDLE_MS: 'how long a session lives without activity @default 600000 (the page’s ~10 minutes)',
+  REDIS_URL: 'keep sessions and their replay history in Redis @default in memory',
+  MAX_SESSIONS: 'sessions held in memory at once; past it a new one answers 500 @default 10000',
+  MAX_HISTORY_BYTES: 'bytes of replay history held in memory across all sessions @default 67108864 (64 MiB)',
+  SESSION_RATE: 'HTTP requests per minute per session @default 120',
+  MESSAGE_RATE: 'WebSocket messages per second per session; more are dropped @default 10',
+  IP_RATE: 'HTTP requests per minute per client address, before authentication @default 600',
+} as const;
+
+/** The options of seed 001 from `env`, and where it listens; throws naming a variable it cannot use. */
+export function optionsFromEnv(
+  env: Env,
+): SeedOptions & { port: number; redisUrl?: string; demoToken?: string } {
+  const set = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  return {
+    port: port(env, 3001),
+    ...set('adminKey', secret(env, 'ADMIN_API_KEY')),
+    ...set('demoToken', secret(env, 'DEMO_CONNECTOR_TOKEN')),
+    ...set('agentUrl', httpUrl(env, 'AGENT_URL')),
+    ...set('handoffUrl', httpUrl(env, 'HANDOFF_URL')),
+    ...set('sessionIdleMs', count(env, 'SESSION_IDLE_MS')),
+    ...set('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
+    ...set('maxSessions', count(env, 'MAX_SESSIONS')),
+    ...set('maxHistoryBytes', count(env, 'MAX_HISTORY_BYTES')),
+    ...set('sessionRate', count(env, 'SESSION_RATE')),
+    ...set('messageRate', count(env, 'MESSAGE_RATE')),
+    ...set('ipRate', count(env, 'IP_RATE')),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The WebSocket of seed 001 at `/api/v1/ws`: an invalid event is answered with an
+ * `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` and the connection stays open;
+ * terminal errors are followed by `EVENT_TYPE_SESSION_END`. At most 10 connections per session; messages
+ * over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
+ */
+import type { ApiError } from 'faultline';
+import type { ErrorHandler } from 'faultline/server';
+import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
+import * as z from 'zod';
+import { type LogSink, redactUrl } from '../shared/run.js';
+import type { Agent, Handoff } from './agent.js';
+import { errors, event } from './catalog.js';
+import type { CursorEvent, Messaging } from './domain.js';
+
+/** The client events a client may send; the server-only ones are answered "not allowed". */
+export const clientEvents = [
+  'EVENT_TYPE_USER_MESSAGE',
+  'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN',
+  'EVENT_TYPE_REQUEST_HANDOFF',
+  'EVENT_TYPE_TYPING',
+  'EVENT_TYPE_END_SESSION',
+] as const;
+const serverEvents = [
+  'EVENT_TYPE_SYSTEM_MESSAGE',
+  'EVENT_TYPE_AGENT_MESSAGE',
+  'EVENT_TYPE_AGENT_JOINED',
+  'EVENT_TYPE_HANDOFF_STARTED',
+  'EVENT_TYPE_SESSION_END',
+] as const;
+
+const metadata = z.object({ custom: z.record(z.string(), z.unknown()).optional() }).optional();
+const schemas = {
+  EVENT_TYPE_USER_MESSAGE: z.object({
+    type: z.string(),
+    id: z.string().optional(),
+    text: z.string().min(1).max(4000),
+    metadata,
+  }),
+  EVENT_TYPE_REQUEST_POLY_AGENT_JOIN: z.object({ type: z.string(), id: z.string().optional(), metadata }),
+  EVENT_TYPE_REQUEST_HANDOFF: z.object({ type: z.string(), id: z.string().optional(), metadata }),
+};
+
+/** What a connection carries: its session, and the events after its cursor, sent once it opens. */
+export interface Context {
+  session: string;
+  backlog: readonly CursorEvent[];
+}
+type Conn = WsConnection<Context>;
+
+/** What the endpoint needs. */
+export interface SocketParts {
+  messaging: Messaging;
+  agent: Agent;
+  handoff: Handoff;
+  handler: ErrorHandler;
+  /** Where the errors answered on a connection are logged. */
+  logError: (event: { error: ApiError; conn: Conn | undefined }) => void;
+  /** Where warnings go (an invalid cursor). */
+  warn: LogSink;
+  /** WebSocket messages per second per session; more are dropped. @default 10 */
+  messageRate?: number | undefined;
+  /** Simultaneous WebSocket connections per session. @default 10 */
+  connectionsPerSession?: number | undefined;
+}
+
+export function messagingSocket(parts: SocketParts): WsErrors<Context> {
+  const { messaging, agent, handoff } = parts;
+  const notAllowed = (type: string) => () => {
+    throw errors.create('EVENT_TYPE_NOT_ALLOWED', { eventType: type });
+  };
+  const on: Record<string, (message: any, conn: Conn) => unknown> = Object.fromEntries(
+    serverEvents.map((type) => [type, notAllowed(type)]),
+  );
+  on.EVENT_TYPE_TYPING = () => undefined;
+  // Conversation events carry a cursor and are kept, so that a reconnect can resume after the last seen;
+  // one produced after its session ended is neither kept nor sent.
+  const emit = async (conn: Conn, event: Record<string, unknown>) => {
+    const numbered = await messaging.record(conn.context.session, event);
+    if (numbered) conn.send(numbered);
+  };
+  on.EVENT_TYPE_END_SESSION = async (_message, conn) => {
+    const id = conn.context.session;
+    await messaging.end(id);
+    // Every socket of the session ends with it, not only the one that asked.
+    for (const other of ws.connections)
+      if (other.context.session === id) {
+        other.send({ type: 'EVENT_TYPE_SESSION_END' });
+        other.close(1000, 'session ended');
+      }
+  };
+  on.EVENT_TYPE_REQUEST_POLY_AGENT_JOIN = async (_message, conn) => {
+    const session = await messaging.session(conn.context.session);
+    messaging.connectorOf(session);
+    const conversation = await agent.start(session.id);
+    session.conversation = { state: 'active', id: conversation };
+    await messaging.save(session);
+    await emit(conn, { type: 'EVENT_TYPE_AGENT_JOINED', conversation_id: conversation ?? null });
+  };
+  on.EVENT_TYPE_USER_MESSAGE = async (message: { id?: string; text: string; metadata?: unknown }, conn) => {
+    const session = await messaging.session(conn.context.session);
+    messaging.connectorOf(session);
+    // The client's own message is part of the history a reconnect replays.
+    await messaging.record(session.id, {
+      type: 'EVENT_TYPE_USER_MESSAGE',
+      ...(message.id === undefined ? {} : { id: message.id }),
+      text: message.text,
+    });
+    if (session.handoff !== undefined) {
+      await handoff.forward(session.handoff, message.text);
+      return;
+    }
+    if (session.conversation.state === 'none') throw errors.create('CONVERSATION_NOT_FOUND');
+    if (session.conversation.id === undefined) throw errors.create('CONVERSATION_ID_MISSING');
+    await agent.reply(session.conversation.id, message.text, (delta) =>
+      emit(conn, { type: 'EVENT_TYPE_AGENT_MESSAGE', delta, metadata: message.metadata ?? null }),
+    );
+  };
+  on.EVENT_TYPE_REQUEST_HANDOFF = async (_message, conn) => {
+    const session = await messaging.session(conn.context.session);
+    const connector = messaging.connectorOf(session);
+    if (!connector.handoff) throw errors.create('HANDOFF_INITIATION_FAILED');
+    session.handoff = await handoff.connect(connector.handoff.queue, session.id);
+    await messaging.save(session);
+    await emit(conn, { type: 'EVENT_TYPE_HANDOFF_STARTED' });
+  };
+
+  const ws: WsErrors<Context> = createWsErrors<Context>({
+    errors: parts.handler,
+    event,
+    path: '/api/v1/ws',
+    async authenticate(request) {
+      const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+      const sessionId = query.get('session_id');
+      const token = query.get('access_token');
+      if (!sessionId || !token) throw errors.create('WS_INVALID_CONNECTION_PARAMETERS');
+      // Authenticate first; another connector's session is answered as one that does not exist.
+      const connector = messaging.verify(token);
+      if (!connector) throw errors.create('WS_AUTHENTICATION_FAILED');
+      if (!(await messaging.sessionOf(connector, sessionId))) throw errors.create('WS_SESSION_NOT_FOUND');
+      // An invalid cursor does not refuse the connection: it is logged and replays from 0.
+      const given = query.get('cursor');
+      let cursor = given === null ? 0 : Number(given);
+      if (given !== null && (!/^\d+$/.test(given) || !Number.isSafeInteger(cursor))) {
+        parts.warn({
+          level: 'warn',
+          code: 'INVALID_CURSOR',
+          status: 200,
+          correlationId: '',
+          method: 'GET',
+          url: redactUrl(request.url),
+        });
+        cursor = 0;
+      }
+      // Read before the socket opens, so that the replay goes out before any new event of the session.
+      const backlog = await messaging.replay(sessionId, cursor);
+      return { key: sessionId, context: { session: sessionId, backlog } };
+    },
+    onConnection(conn) {
+      for (const event of conn.context.backlog) conn.send(event);
+      conn.context.backlog = [];
+    },
+    messages: {
+      typeField: 'type',
+      idField: 'id',
+      schemas,
+      sessionEnd: { type: 'EVENT_TYPE_SESSION_END' },
+    },
+    on,
+    limits: {
+      connections: { max: parts.connectionsPerSession ?? 10 },
+      rate: { limit: parts.messageRate ?? 10, window: 1000, over: 'drop' },
+    },
+    onError: ({ error, conn }) => parts.logError({ error, conn }),
+  });
+  return ws;
+}
