@@ -381,6 +381,28 @@ for (const backend of ['memory', 'redis'] as const) {
       expect(probe.status).toBe(401);
     });
 
+    it('limits each app at its own rate_limit, counted only for the app whose key the caller proved', async () => {
+      const { request } = client(() => gateway.url);
+      const key = newKey();
+      await configure(gateway.url, adminKey, 'app-five', key, 5);
+      // Requests naming the app without its key are refused 401 before any limit: they spend nothing.
+      for (let i = 0; i < 10; i++)
+        expect((await request('GET', '/api/v1/sessions/x', { app: 'app-five', key: newKey() })).status).toBe(
+          401,
+        );
+      const statuses: number[] = [];
+      let policy: string | null = null;
+      for (let i = 0; i < 8; i++) {
+        const res = await request('GET', '/api/v1/sessions/x', { app: 'app-five', key });
+        statuses.push(res.status);
+        policy ??= res.headers.get('ratelimit-policy');
+      }
+      expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429, 429]);
+      expect(policy).toContain('"app";q=5;w=60');
+      // Another app keeps its own, larger limit.
+      expect((await request('GET', '/api/v1/sessions/x')).status).toBe(404);
+    });
+
     it('reports reachable/total', () => {
       console.log(summary('003', reached, unreachable));
       expect(reached.size + Object.keys(unreachable).length).toBe(rows.length);

@@ -14,12 +14,11 @@ import {
   byHeader,
   byIp,
   cooldown,
-  type Guard,
   rateLimit,
   requireHeader,
 } from 'faultline/guards';
 import { validate } from 'faultline/server';
-import { memoryStore, type RedisSend, redisStore, type Store } from 'faultline/stores';
+import { memoryStore, type RedisSend, redisStore } from 'faultline/stores';
 import * as z from 'zod';
 import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
@@ -44,6 +43,8 @@ export interface SeedOptions {
   log?: LogSink;
 }
 
+/** An app's requests per minute when its configuration names none. */
+const defaultAppRate = 600;
 const appIdFormat = /^[A-Za-z0-9_-]{1,64}$/;
 /** `POST /admin/apps/:app_id`: the app's key, and its requests per minute (600 when omitted). */
 const appConfigBody = z.strictObject({
@@ -53,30 +54,6 @@ const appConfigBody = z.strictObject({
 /** `POST /api/v1/conferences`: the room's name, unique per app. */
 const conferenceBody = z.object({ name: z.string().min(1) });
 const appIdOf = byHeader('x-app-id');
-
-/** The app's own limit: one rate-limit guard per distinct configured limit, keyed by app. */
-function perAppLimit(apps: AppStore, store: Store, onStoreError: () => Error): Guard {
-  const limiters = new Map<number, Guard>();
-  const limiterFor = (limit: number) => {
-    let limiter = limiters.get(limit);
-    if (!limiter) {
-      limiter = rateLimit({
-        policies: [{ name: 'app', key: appIdOf, limit, period: '1m' }],
-        store,
-        onStoreError: () => onStoreError() as never,
-      });
-      limiters.set(limit, limiter);
-    }
-    return limiter;
-  };
-  return {
-    kind: 'rateLimit',
-    async check(context) {
-      const app = await apps.get(appIdOf(context.request) ?? '');
-      return limiterFor(app?.rateLimit ?? 600).check(context);
-    },
-  };
-}
 
 export interface Seed {
   readonly server: Server;
@@ -103,21 +80,31 @@ export function createSeed(options: SeedOptions = {}): Seed {
       keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
     }),
-    perAppLimit(apps, store, internal),
+    // Limits come after the key check: the app they count for is one the caller proved, never a name it
+    // sent. Each app's own rate_limit (set by the admin route) is read per request.
     rateLimit({
-      policies: [{ name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m' }],
+      policies: [
+        {
+          name: 'app',
+          key: appIdOf,
+          limit: async (request) => (await apps.get(appIdOf(request) ?? ''))?.rateLimit ?? defaultAppRate,
+          period: '1m',
+        },
+        { name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m' },
+      ],
       store,
       onStoreError: () => internal(),
     }),
   );
   const commandCooldown = guard(
     cooldown({
+      // Route middleware: the guard reads the session and the command from the route's parameters.
       key: (request) => {
-        const uuid = /\/sessions\/([^/]+)\/commands\//.exec(request.url ?? '')?.[1];
+        const uuid = request.params?.uuid;
         return uuid && `${appIdOf(request)}:${uuid}`;
       },
       group: (request) => {
-        const path = /\/commands\/(.+?)(?:\?|$)/.exec(request.url ?? '')?.[1] ?? '';
+        const path = request.params?.command ?? '';
         return isCommand(path) ? commands[path] : undefined;
       },
       interval: options.commandCooldown ?? 1000,
@@ -139,7 +126,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
       // Any JSON parses (`null`, a number, an array) and an empty body parses to nothing: check the shape.
       // A failed check raises the validation role, which this catalog answers as "Invalid request body".
-      const { api_key, rate_limit = 600 } = await validate(appConfigBody, req.body);
+      const { api_key, rate_limit = defaultAppRate } = await validate(appConfigBody, req.body);
       await apps.set(String(req.params.app_id), { apiKey: api_key, rateLimit: rate_limit });
       res.json({ success: true, app_id: req.params.app_id });
     },
@@ -161,7 +148,9 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.post(
     '/api/v1/sessions/:uuid/commands/*command',
     faults.json({ limit: '64kb' }),
-    // What the request alone decides is refused before the cooldown, which then spends on real commands.
+    // What the request alone decides is refused before the cooldown. The cooldown also gives its spend back
+    // when the command then fails (409, 404), once that answer is sent; a 400 is refused before it spends,
+    // so the next command never races that give-back.
     (req, _res, next) => {
       checkCommand(commandOf(req), bodyOf(req), gateway.options);
       next();

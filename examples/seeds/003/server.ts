@@ -33,7 +33,7 @@ function positive(name: string, fallback: number): number {
 /** A key from the environment (16 characters or more), or one made now. */
 function keyFrom(name: string): { key: string; made: boolean } {
   const given = process.env[name];
-  if (given === undefined) return { key: randomBytes(24).toString('base64url'), made: true };
+  if (given === undefined) return { key: randomBytes(16).toString('hex'), made: true };
   if (given !== '' && given.length < 16) fail(`${name} must be 16 characters or more`);
   return { key: given, made: false };
 }
@@ -77,7 +77,7 @@ console.log(
     `seed 003 (call-control gateway) listening on ${url} — state in ${redis ? 'Redis' : 'memory'}`,
     `  admin key:        ${admin.key === '' ? 'none: the admin API is not configured' : shown(admin.made, admin.key)}`,
     `  app demo-app key: ${shown(demo.made, demo.key)}`,
-    `  curl -X POST -H 'X-App-ID: demo-app' -H 'X-API-Key: <key>' ${url}/api/v1/sessions`,
+    `  curl -X POST -H 'X-App-ID: demo-app' -H 'X-API-Key: ${demo.made ? demo.key : '<DEMO_API_KEY>'}' ${url}/api/v1/sessions`,
   ].join('\n'),
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
