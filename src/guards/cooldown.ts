@@ -54,6 +54,8 @@ export function cooldown(options: CooldownOptions): Guard {
   }
   const store = storeOf(options);
   const decide = compileFailure(options, store);
+  // An async limit is a lookup of the application's: its failures are not the store's outage.
+  const lookup = compileFailure(options, undefined);
   const fixedInput = fixed === undefined ? undefined : { interval: fixed, tolerance: fixed, cost: 1 };
 
   function run(context: GuardContext, key: string, group: string, input: RateInput) {
@@ -91,7 +93,11 @@ export function cooldown(options: CooldownOptions): Guard {
       if (key === undefined || group === undefined) return undefined;
       if (fixedInput) return run(context, key, group, fixedInput);
       const interval = valueFor(options.interval, context.request);
-      if (interval instanceof Promise) return interval.then((ms) => run(context, key, group, inputOf(ms)));
+      if (interval instanceof Promise) {
+        return lookup
+          .settle(interval, context.request)
+          .then((ms) => (ms === admitted ? undefined : run(context, key, group, inputOf(ms))));
+      }
       return run(context, key, group, inputOf(interval));
     },
   };

@@ -69,6 +69,8 @@ export function quota(options: QuotaOptions): Guard {
   const name = options.name ?? `${fixed}-per-${options.per}`;
   const store = storeOf(options);
   const decide = compileFailure(options, store);
+  // An async limit is a lookup of the application's: its failures are not the store's outage.
+  const lookup = compileFailure(options, undefined);
   const headers = options.headers ?? true;
   const label = sfString(name);
   const what = `quota "${name}": limit(request)`;
@@ -128,7 +130,11 @@ export function quota(options: QuotaOptions): Guard {
       if (key === undefined) return undefined;
       if (fixed !== undefined) return run(context, key, fixed);
       const limit = valueFor(options.limit, context.request);
-      if (limit instanceof Promise) return limit.then((given) => run(context, key, countOf(given, what)));
+      if (limit instanceof Promise) {
+        return lookup
+          .settle(limit, context.request)
+          .then((given) => (given === admitted ? undefined : run(context, key, countOf(given, what))));
+      }
       return run(context, key, countOf(limit, what));
     },
   };

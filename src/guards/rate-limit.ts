@@ -45,8 +45,10 @@ export function rateLimit(
   if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
   const names = new Set<string>();
   const store = storeOf(options);
-  const policies = list.map((policy, index) => compile(policy, index, names, store));
   const decide = compileFailure(options, store);
+  // An async limit is a lookup of the application's: its failures are not the store's outage.
+  const lookup = compileFailure(options, undefined);
+  const policies = list.map((policy, index) => compile(policy, index, names, store, lookup));
   const headers = options.headers ?? true;
 
   function conclude(
@@ -165,7 +167,11 @@ export function rateLimit(
     const fixed = policy.fixed;
     if (fixed !== undefined) return decideOne(context, policy, key, fixed);
     const shape = policy.shapeOf(context.request);
-    if (shape instanceof Promise) return shape.then((settled) => decideOne(context, policy, key, settled));
+    if (shape instanceof Promise) {
+      return shape.then((settled) =>
+        settled === admitted ? undefined : decideOne(context, policy, key, settled),
+      );
+    }
     return decideOne(context, policy, key, shape);
   }
 
@@ -220,7 +226,7 @@ export function rateLimit(
       // Every key and limit first: a limit that fails to resolve answers before any policy spends.
       const used: Compiled[] = [];
       const keys: string[] = [];
-      const shapes: (Shape | Promise<Shape>)[] = [];
+      const shapes: (Shape | Promise<Shape | typeof admitted>)[] = [];
       let pending = false;
       for (const policy of policies) {
         const key = policy.key(context.request);
@@ -232,7 +238,17 @@ export function rateLimit(
         shapes.push(shape);
       }
       if (!pending) return decideAll(context, used, keys, shapes as Shape[]);
-      return Promise.all(shapes).then((settled) => decideAll(context, used, keys, settled));
+      return Promise.all(shapes).then((settled) => {
+        // A policy whose limit lookup failed open is skipped, as one whose key is undefined.
+        if (!settled.includes(admitted)) return decideAll(context, used, keys, settled as Shape[]);
+        const kept = settled.flatMap((shape, i) => (shape === admitted ? [] : [i]));
+        return decideAll(
+          context,
+          kept.map((i) => used[i]!),
+          kept.map((i) => keys[i]!),
+          kept.map((i) => settled[i] as Shape),
+        );
+      });
     },
   };
 }

@@ -2,6 +2,8 @@ import type { ApiError } from '../catalog/api-error.js';
 import { type MemoryStore, spacedRate } from '../stores/memory.js';
 import type { Awaitable, Deadline, RateDecision, RateInput, Store } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
+import type { Decide } from './failure.js';
+import { admitted } from './failure.js';
 import { countOf, durationOf, valueFor } from './per-request.js';
 import { denialOf, sfString } from './raise.js';
 import type { Duration, GuardRequest, KeyOf, PerRequest } from './types.js';
@@ -49,8 +51,11 @@ export interface Compiled {
   readonly label: string;
   /** The shape of a policy with a fixed limit and period; undefined when they are given per request. */
   readonly fixed: Shape | undefined;
-  /** The shape for one request (dynamic policies). */
-  shapeOf(request: GuardRequest): Awaitable<Shape>;
+  /**
+   * The shape for one request (dynamic policies); `admitted` when an async limit failed and the failure
+   * policy admits the request without this policy.
+   */
+  shapeOf(request: GuardRequest): Awaitable<Shape> | Promise<Shape | typeof admitted>;
   /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
   rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
   /** The denial of this policy alone, prebuilt. */
@@ -71,7 +76,17 @@ function shapeFor(label: string, limit: number, period: number, burst: number | 
 // Tenants share a few limits: their shapes are kept, up to a bound, instead of built per request.
 const maxShapes = 256;
 
-export function compile(policy: RatePolicy, index: number, names: Set<string>, store: Store): Compiled {
+/**
+ * Compiles one policy; `lookup` answers an async limit or period that rejects or outlasts the guard's
+ * `storeTimeout` under its `onStoreError`, as a key lookup of `apiKey` is.
+ */
+export function compile(
+  policy: RatePolicy,
+  index: number,
+  names: Set<string>,
+  store: Store,
+  lookup: Decide,
+): Compiled {
   const what = `rateLimit policy ${index}`;
   const dynamic = typeof policy.limit === 'function' || typeof policy.period === 'function';
   if (dynamic && policy.name === undefined) {
@@ -129,7 +144,9 @@ export function compile(policy: RatePolicy, index: number, names: Set<string>, s
       const limit = fixedLimit ?? valueFor(policy.limit, request);
       const period = fixedPeriod ?? valueFor(policy.period, request);
       if (limit instanceof Promise || period instanceof Promise) {
-        return Promise.all([limit, period]).then(([l, p]) => build(l, p));
+        return lookup
+          .settle(Promise.all([limit, period]), request)
+          .then((given) => (given === admitted ? admitted : build(given[0], given[1])));
       }
       return build(limit, period);
     },

@@ -90,8 +90,10 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
 /**
  * An option fixed for the guard, or a function of the request giving it per request (a tenant's own
- * limit). The function may return a promise (a lookup), which makes that check asynchronous; a value it
- * gives that the option does not take answers the catalog's 500 and logs a configuration error.
+ * limit). A value it gives that the option does not take answers the catalog's 500 and logs a
+ * configuration error, never an admission. It may return a promise (a lookup), which makes that check
+ * asynchronous: a lookup that rejects or outlasts the guard's `storeTimeout` is answered by its
+ * `onStoreError`, as `apiKey`'s key lookup is. A constant keeps the check synchronous on the memory store.
  */
 export type PerRequest<T> = T | ((request: GuardRequest) => T | Promise<T>);
 

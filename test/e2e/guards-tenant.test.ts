@@ -227,6 +227,31 @@ describe('a limit per request that is not a limit', () => {
     },
   );
 
+  it('an async limit that rejects or never settles is answered by the failure policy: closed 503, open admitted', async () => {
+    const failing = () => Promise.reject(new Error('plans table unreachable'));
+    const hanging = () => new Promise<number>(() => undefined);
+    const acme = { headers: { 'x-app': 'acme' } };
+    for (const limit of [failing, hanging]) {
+      const guards = (onStoreError: 'open' | 'closed') => {
+        const common = { store: memoryStore(), onStoreError, storeTimeout: 50 };
+        return [
+          rateLimit({ name: 'app', key: app, limit, period: '1m', ...common }),
+          rateLimit({
+            policies: [
+              { name: 'app', key: app, limit, period: '1m' },
+              { name: 'all', key: () => 'all', limit: 100, period: '1h' },
+            ],
+            ...common,
+          }),
+          quota({ name: 'day', key: app, limit, per: 'day', ...common }),
+          cooldown({ key: app, group: 'g', interval: limit, ...common }),
+        ];
+      };
+      for (const guard of guards('closed')) expect((await attempt(guard, acme)).status).toBe(503);
+      for (const guard of guards('open')) expect(await admittedOf(guard, acme, 2)).toBe(2);
+    }
+  });
+
   it('a policy whose limit is a function needs a name, as its state is kept under it', () => {
     expect(() => rateLimit({ key: app, limit: () => 5, period: '1m' })).toThrow(/needs a name/);
   });
