@@ -7,10 +7,12 @@ import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import { byHeader, cooldown, type Guard, quota, rateLimit, requireHeader } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
-import { memoryStore } from 'faultline/stores';
+import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
 import { Hono } from 'hono';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
+import { startRedis } from '../helpers/redis.js';
 
 const catalog = defineErrors({ BAD_COMMAND: { status: 400, message: 'Invalid command' } });
 const app = byHeader('x-app');
@@ -150,6 +152,33 @@ describe.each([
     expect([await call('/rate', false), await call('/rate', false), await call('/rate', true)]).toEqual([
       400, 400, 429,
     ]);
+  });
+});
+
+describe('a cooldown on Redis', () => {
+  it('gives back the cooldown of a refused command on the shared store too', async () => {
+    const redis = await startRedis();
+    const client = new Redis(redis.port, '127.0.0.1');
+    try {
+      const store = redisStore({ send: ioredisSend(client), prefix: `placement-${Date.now()}:` });
+      const errors = createExpressErrors({ catalog, onError: false });
+      const server = express();
+      const command = cooldown({ key: app, group: 'command', interval: '1h', store });
+      server.post('/validated', expressGuard(command), (req, res) => {
+        res.json(validate(req.query.ok));
+      });
+      server.use(errors.handler);
+      const call = await viaFetch(createServer(server));
+      const statuses = [
+        await call('/validated', false),
+        await call('/validated', true),
+        await call('/validated', true),
+      ];
+      expect(statuses).toEqual([400, 200, 429]);
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
   });
 });
 
