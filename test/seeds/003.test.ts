@@ -307,11 +307,14 @@ for (const backend of ['memory', 'redis'] as const) {
 
     it('allows 1 MiB bodies on ordinary routes and 64 KiB on command routes', async () => {
       const { request } = client(() => gateway.url);
-      const big = { name: `big-${'x'.repeat(200 * 1024)}` };
+      const big = { name: 'big', padding: 'x'.repeat(1000 * 1024) };
       expect((await request('POST', '/api/v1/conferences', { body: big })).status).toBe(201);
       expect(
-        (await request('POST', '/api/v1/conferences', { body: { name: 'y'.repeat(1024 * 1024 + 1) } }))
-          .status,
+        (
+          await request('POST', '/api/v1/conferences', {
+            body: { name: 'y', padding: 'y'.repeat(1024 * 1024) },
+          })
+        ).status,
       ).toBe(413);
     });
 
@@ -363,7 +366,7 @@ for (const backend of ['memory', 'redis'] as const) {
           body: { success: false, error: 'Invalid request body' },
         });
       }
-      for (const raw of ['null', '{}', '{"name":""}', '{"name":5}']) {
+      for (const raw of ['null', '{}', '{"name":""}', '{"name":5}', `{"name":"${'n'.repeat(257)}"}`]) {
         const res = await client(() => gateway.url).call('POST', '/api/v1/conferences', {
           raw,
           type: 'application/json',
@@ -559,7 +562,7 @@ describe("seed 003: the page's prose", () => {
 for (const backend of ['memory', 'redis'] as const) {
   describe(`seed 003: live sessions are bounded (${backend} state)`, () => {
     it('keeps at most maxPerApp sessions per app: a new one ends the least recently used', async () => {
-      const gateway = await inProcess(backend, { sessions: { maxPerApp: 3 }, commandCooldown: 10 });
+      const gateway = await inProcess(backend, { bounds: { maxSessionsPerApp: 3 }, commandCooldown: 10 });
       try {
         const other = await gateway.session('app-b');
         const made: string[] = [];
@@ -589,7 +592,7 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('ends a session idle past its timeout: it answers "Session not found"', async () => {
-      const gateway = await inProcess(backend, { sessions: { idleTimeout: 200 } });
+      const gateway = await inProcess(backend, { bounds: { idleTimeout: 200 } });
       try {
         const uuid = await gateway.session();
         let last: Observed | undefined;
@@ -600,6 +603,34 @@ for (const backend of ['memory', 'redis'] as const) {
         }
         expect(last).toMatchObject({ status: 404, body: '{"success":false,"error":"Session not found"}' });
         expect(await gateway.command(uuid, 'answer')).toMatchObject({ status: 404 });
+      } finally {
+        await gateway.stop();
+      }
+    });
+
+    it('keeps at most maxRoomsPerApp rooms per app: a new one destroys the oldest, leaving its members in none', async () => {
+      const gateway = await inProcess(backend, { bounds: { maxRoomsPerApp: 2 }, commandCooldown: 10 });
+      try {
+        const theirs = await gateway.room('theirs', 'app-b');
+        const first = await gateway.room('first');
+        const second = await gateway.room('second');
+        const uuid = await gateway.session();
+        expect(await gateway.command(uuid, 'conference/join', { room_id: first })).toMatchObject({
+          status: 200,
+        });
+        const third = await gateway.room('third');
+        const status = async (id: string, app = 'app-a') =>
+          (await gateway.request('GET', `/api/v1/conferences/${id}`, { app })).status;
+        expect(await Promise.all([first, second, third].map((id) => status(id)))).toEqual([404, 200, 200]);
+        expect(await (await gateway.request('GET', `/api/v1/sessions/${uuid}`)).json()).toMatchObject({
+          room_id: null,
+        });
+        // The session may join another room, and the destroyed room's name is free again.
+        expect(await gateway.command(uuid, 'conference/join', { room_id: third })).toMatchObject({
+          status: 200,
+        });
+        expect(await status(await gateway.room('first'))).toBe(200);
+        expect(await status(theirs, 'app-b')).toBe(200);
       } finally {
         await gateway.stop();
       }

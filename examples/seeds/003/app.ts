@@ -8,21 +8,13 @@
 import { createServer, type Server } from 'node:http';
 import express, { type Request } from 'express';
 import { createExpressErrors, guard } from 'faultline/express';
-import {
-  adminKey,
-  apiKey,
-  byHeader,
-  byIp,
-  cooldown,
-  rateLimit,
-  requireHeader,
-} from 'faultline/guards';
+import { adminKey, apiKey, byHeader, byIp, cooldown, rateLimit, requireHeader } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import { memoryStore, type RedisSend, redisStore } from 'faultline/stores';
 import * as z from 'zod';
 import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
-import { memoryCalls, redisCalls, type SessionBounds } from './calls.js';
+import { type CallBounds, memoryCalls, redisCalls } from './calls.js';
 import { errors, format } from './catalog.js';
 import { type CommandBody, checkCommand, commands, Gateway, isCommand } from './domain.js';
 
@@ -38,8 +30,8 @@ export interface SeedOptions {
   ipRate?: number;
   /** The cooldown between two commands of one group on one session. @default 1000 ms */
   commandCooldown?: number;
-  /** How many sessions are kept, and how long an idle one lives. @default 1000 per app, 1 hour idle */
-  sessions?: SessionBounds;
+  /** How many sessions and rooms are kept, and how long an idle session lives. @default 1000 each per app, 1 hour idle */
+  bounds?: CallBounds;
   log?: LogSink;
 }
 
@@ -51,8 +43,8 @@ const appConfigBody = z.strictObject({
   api_key: z.string().min(16).max(256),
   rate_limit: z.number().int().min(1).max(1_000_000).optional(),
 });
-/** `POST /api/v1/conferences`: the room's name, unique per app. */
-const conferenceBody = z.object({ name: z.string().min(1) });
+/** `POST /api/v1/conferences`: the room's name, unique per app (256 characters at most: it is kept). */
+const conferenceBody = z.object({ name: z.string().min(1).max(256) });
 const appIdOf = byHeader('x-app-id');
 
 export interface Seed {
@@ -66,7 +58,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const apps = options.redis ? redisApps(options.redis) : memoryApps();
   const gateway = new Gateway(
     { recording: options.recording ?? process.env.RECORDING_ENABLED === '1' },
-    options.redis ? redisCalls(options.redis, 'gateway:', options.sessions) : memoryCalls(options.sessions),
+    options.redis ? redisCalls(options.redis, 'gateway:', options.bounds) : memoryCalls(options.bounds),
   );
   const faults = createExpressErrors({ catalog: errors, format, onError: logErrors(options.log) });
   // A store outage (Redis down) is answered with the gateway's generic 500; the app-key lookup has its own.

@@ -33,25 +33,35 @@ export interface CallStore {
   removeMember(roomId: string, uuid: string): Promise<void>;
 }
 
-/** How many sessions the gateway keeps, and for how long one nobody touches lives. */
-export interface SessionBounds {
+/** How many sessions and rooms the gateway keeps, and for how long a session nobody touches lives. */
+export interface CallBounds {
   /** A session with no command for this long has ended: it answers "Session not found". @default 1 hour */
   idleTimeout?: number;
   /** Live sessions per app; a new one past it ends the app's least recently used. @default 1000 */
-  maxPerApp?: number;
+  maxSessionsPerApp?: number;
+  /** Conference rooms per app; a new one past it destroys the app's oldest. @default 1000 */
+  maxRoomsPerApp?: number;
 }
 
-export const defaultBounds = { idleTimeout: 60 * 60 * 1000, maxPerApp: 1000 } as const;
+export const defaultBounds = {
+  idleTimeout: 60 * 60 * 1000,
+  maxSessionsPerApp: 1000,
+  maxRoomsPerApp: 1000,
+} as const;
 
 /**
  * Calls in Maps of this process, bounded: an ended session is deleted, an idle one expires, and each app
- * keeps at most `maxPerApp` sessions (a new one ends its least recently used). Apps exist only through the
- * admin API, so the sessions held are at most apps × `maxPerApp`. No timer per session: expired sessions
- * are dropped when read, and the least recently used ones when any session is written.
+ * keeps at most `maxSessionsPerApp` sessions (a new one ends its least recently used) and
+ * `maxRoomsPerApp` rooms (a new one destroys its oldest). Apps exist only through the admin API, so what
+ * is held is at most apps × those bounds. No timer per session: expired sessions are dropped when read,
+ * and the least recently used ones when any session is written.
  */
-export function memoryCalls(bounds: SessionBounds = {}, now: () => number = Date.now): CallStore {
+export function memoryCalls(bounds: CallBounds = {}, now: () => number = Date.now): CallStore {
   const idleTimeout = bounds.idleTimeout ?? defaultBounds.idleTimeout;
-  const maxPerApp = bounds.maxPerApp ?? defaultBounds.maxPerApp;
+  const maxPerApp = bounds.maxSessionsPerApp ?? defaultBounds.maxSessionsPerApp;
+  const maxRooms = bounds.maxRoomsPerApp ?? defaultBounds.maxRoomsPerApp;
+  // Each app's rooms in order of creation: the first is the oldest.
+  const roomsByApp = new Map<string, Map<string, true>>();
   // Both Maps are in order of last use: the first entry is the least recently used.
   const sessions = new Map<string, { session: Session; touched: number }>();
   const byApp = new Map<string, Map<string, true>>();
@@ -66,6 +76,17 @@ export function memoryCalls(bounds: SessionBounds = {}, now: () => number = Date
     app?.delete(uuid);
     if (app?.size === 0) byApp.delete(held.session.app);
     if (held.session.room !== undefined) rooms.get(held.session.room)?.members.delete(uuid);
+  };
+  const destroyRoom = (room: Room & { members: Set<string> }) => {
+    for (const uuid of room.members) {
+      const held = sessions.get(uuid);
+      if (held?.session.room === room.id) held.session.room = undefined;
+    }
+    rooms.delete(room.id);
+    if (names.get(nameKey(room)) === room.id) names.delete(nameKey(room));
+    const owned = roomsByApp.get(room.app);
+    owned?.delete(room.id);
+    if (owned?.size === 0) roomsByApp.delete(room.app);
   };
   const expired = (touched: number) => now() - touched >= idleTimeout;
   const sweep = () => {
@@ -112,13 +133,25 @@ export function memoryCalls(bounds: SessionBounds = {}, now: () => number = Date
     claimRoom: async (room) => {
       const taken = names.get(nameKey(room));
       if (taken !== undefined) return { taken };
+      let owned = roomsByApp.get(room.app);
+      if (!owned) {
+        owned = new Map();
+        roomsByApp.set(room.app, owned);
+      }
+      for (const id of owned.keys()) {
+        if (owned.size < maxRooms) break;
+        const oldest = rooms.get(id);
+        if (oldest) destroyRoom(oldest);
+        else owned.delete(id);
+      }
       names.set(nameKey(room), room.id);
       rooms.set(room.id, { ...room, members: new Set() });
+      owned.set(room.id, true);
       return undefined;
     },
     deleteRoom: async (room) => {
-      rooms.delete(room.id);
-      if (names.get(nameKey(room)) === room.id) names.delete(nameKey(room));
+      const held = rooms.get(room.id);
+      if (held) destroyRoom(held);
     },
     members: async (roomId) => [...(rooms.get(roomId)?.members ?? [])].filter((uuid) => sessions.has(uuid)),
     addMember: async (roomId, uuid) => {
@@ -136,11 +169,14 @@ const ttlSeconds = String(24 * 60 * 60);
 /**
  * Calls in Redis under `prefix`: a JSON string per session and room, a set of members, a name hash. A
  * session expires with its idle timeout (Redis drops it), and each app's sessions are indexed in a sorted
- * set by last use, so that past `maxPerApp` the least recently used are ended.
+ * set by last use, so that past `maxSessionsPerApp` the least recently used are ended; its rooms are
+ * indexed by creation, so that past `maxRoomsPerApp` the oldest is destroyed.
  */
-export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: SessionBounds = {}): CallStore {
+export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBounds = {}): CallStore {
   const idleTimeout = bounds.idleTimeout ?? defaultBounds.idleTimeout;
-  const maxPerApp = bounds.maxPerApp ?? defaultBounds.maxPerApp;
+  const maxPerApp = bounds.maxSessionsPerApp ?? defaultBounds.maxSessionsPerApp;
+  const maxRooms = bounds.maxRoomsPerApp ?? defaultBounds.maxRoomsPerApp;
+  const appRoomsKey = (app: string) => `${prefix}rooms-by-age:${app}`;
   const sessionKey = (uuid: string) => `${prefix}call:${uuid}`;
   const appSessionsKey = (app: string) => `${prefix}calls:${app}`;
   const roomKey = (id: string) => `${prefix}room:${id}`;
@@ -148,7 +184,7 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: Session
   const namesKey = (app: string) => `${prefix}rooms:${app}`;
   const json = <T>(reply: unknown): T | undefined =>
     typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
-  return {
+  const store: CallStore = {
     async getSession(uuid) {
       return json<Session>(await send(['GET', sessionKey(uuid)], sessionKey(uuid)));
     },
@@ -187,11 +223,24 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: Session
         await send(['HDEL', names, room.name], names).catch(() => {});
         throw error;
       }
+      const index = appRoomsKey(room.app);
+      await send(['ZADD', index, String(Date.now()), room.id], index);
+      await send(['EXPIRE', index, ttlSeconds], index);
+      const held = Number(await send(['ZCARD', index], index));
+      if (held > maxRooms) {
+        const popped = await send(['ZPOPMIN', index, String(held - maxRooms)], index);
+        const ids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
+        for (const id of ids) {
+          const oldest = await store.getRoom(id);
+          if (oldest) await store.deleteRoom(oldest);
+        }
+      }
       return undefined;
     },
     async deleteRoom(room) {
       await send(['DEL', roomKey(room.id)], roomKey(room.id));
       await send(['DEL', membersKey(room.id)], membersKey(room.id));
+      await send(['ZREM', appRoomsKey(room.app), room.id], appRoomsKey(room.app));
       const names = namesKey(room.app);
       if ((await send(['HGET', names, room.name], names)) === room.id)
         await send(['HDEL', names, room.name], names);
@@ -208,4 +257,5 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: Session
       await send(['SREM', membersKey(roomId), uuid], membersKey(roomId));
     },
   };
+  return store;
 }

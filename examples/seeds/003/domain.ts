@@ -88,6 +88,8 @@ export class Gateway {
     const session = await this.calls.getSession(uuid);
     if (!session) throw errors.create('SESSION_NOT_FOUND');
     if (session.app !== app) throw errors.create('SESSION_FORBIDDEN');
+    // A room destroyed past its app's bound leaves its members in no room.
+    if (session.room !== undefined && !(await this.calls.getRoom(session.room))) session.room = undefined;
     return session;
   }
 

@@ -7,7 +7,7 @@
  * - `REDIS_URL=redis://127.0.0.1:6379`: apps, limits, sessions and rooms live in Redis (memory otherwise).
  * - `RECORDING_ENABLED=1`: the recording service is on (off by default: record commands answer 503).
  * - `COMMAND_COOLDOWN_MS` (1000), `IP_RATE_LIMIT` per minute (1200), `SESSION_IDLE_TIMEOUT_MS` (3 600 000)
- *   and `MAX_SESSIONS_PER_APP` (1000).
+ *   `MAX_SESSIONS_PER_APP` (1000) and `MAX_ROOMS_PER_APP` (1000).
  *
  * No key is written in the repository: a key written here would open every copy of it.
  */
@@ -46,9 +46,10 @@ const options = {
   recording: process.env.RECORDING_ENABLED === '1',
   commandCooldown: positive('COMMAND_COOLDOWN_MS', 1000),
   ipRate: positive('IP_RATE_LIMIT', 1200),
-  sessions: {
+  bounds: {
     idleTimeout: positive('SESSION_IDLE_TIMEOUT_MS', 60 * 60 * 1000),
-    maxPerApp: positive('MAX_SESSIONS_PER_APP', 1000),
+    maxSessionsPerApp: positive('MAX_SESSIONS_PER_APP', 1000),
+    maxRoomsPerApp: positive('MAX_ROOMS_PER_APP', 1000),
   },
 };
 
