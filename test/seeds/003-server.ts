@@ -19,6 +19,7 @@ const seedVariables = [
   'IP_RATE_LIMIT',
   'SESSION_IDLE_TIMEOUT_MS',
   'MAX_SESSIONS_PER_APP',
+  'MAX_ROOMS_PER_APP',
 ];
 
 export interface GatewayProcess {

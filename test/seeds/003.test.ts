@@ -421,6 +421,7 @@ describe('seed 003 server.ts: configuration by environment', () => {
       { SESSION_IDLE_TIMEOUT_MS: '10s' },
       { MAX_SESSIONS_PER_APP: '0' },
       { COMMAND_COOLDOWN_MS: '-1' },
+      { MAX_ROOMS_PER_APP: '1e3' },
     ];
     for (const env of envs) {
       const { code, output } = await runGateway(env);

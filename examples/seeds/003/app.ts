@@ -1,9 +1,10 @@
 /**
  * Seed 003: the call-control gateway of reference page 003 on Express. Every request names its app in
  * `X-App-ID` and proves it with `X-API-Key`; admin routes take `X-Admin-API-Key`. Bodies are JSON, 1 MiB
- * by default and 64 KiB on command routes; requests are rate limited per app and per IP, commands per
- * command group. App configuration and limits live in memory, or in Redis with `REDIS_URL`; when Redis is
- * down the gateway answers its generic 500 and stays up.
+ * by default and 64 KiB on command routes; requests are rate limited per app (its own `rate_limit`) and
+ * per IP, commands per command group. Apps, limits, sessions and rooms live in memory, or in Redis with
+ * `REDIS_URL`; when Redis is down the gateway answers its generic 500 and stays up. Sessions and rooms
+ * are bounded per app, and an idle session ends (`CallBounds`).
  */
 import { createServer, type Server } from 'node:http';
 import express, { type Request } from 'express';
