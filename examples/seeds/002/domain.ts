@@ -62,14 +62,14 @@ export class Tours {
   readonly users = new Map<string, User>();
   readonly byEmail = new Map<string, string>();
   readonly tenants = new Map<string, Tenant>();
-  /** Mail the API would send: reset and invite tokens land here. */
-  readonly outbox: { to: string; kind: 'reset' | 'invite'; token: string }[] = [];
   /** Accepted SDK events, until the analytics pipeline drains them. */
   readonly events: EventBuffer;
   readonly #secret = randomBytes(32);
   readonly #revoked = new Set<string>();
   readonly #refresh = new Map<string, { user: string; expires: number }>();
   readonly #resets = new Map<string, { user: string; expires: number }>();
+  /** The one reset token each user may hold: a new one replaces it, so resets stay one per user. */
+  readonly #resetOf = new Map<string, string>();
   readonly #invites = new Map<string, { tenant: string; email: string; role: Role; expires: number }>();
   /** SDK keys by the hash of the key: a lookup never walks the companies. */
   readonly #keys = new Map<string, { tenant: string; id: string }>();
@@ -197,17 +197,22 @@ export class Tours {
 
   // Password resets and invites: single-use tokens sent by mail.
 
-  forgot(email: string): void {
+  /** A reset token for the account of `email` and its address, or undefined when there is none. */
+  forgot(email: string): { token: string; to: string } | undefined {
     const user = this.byEmail.get(email.toLowerCase());
-    if (!user) return;
+    if (!user) return undefined;
+    const previous = this.#resetOf.get(user);
+    if (previous !== undefined) this.#resets.delete(previous);
     const token = randomBytes(24).toString('base64url');
     this.#resets.set(token, { user, expires: this.clock.now() + 60 * 60_000 });
-    this.outbox.push({ to: email, kind: 'reset', token });
+    this.#resetOf.set(user, token);
+    return { token, to: this.users.get(user)!.email };
   }
 
   reset(token: string, password: string): void {
     const entry = this.#resets.get(token);
     this.#resets.delete(token);
+    if (entry && this.#resetOf.get(entry.user) === token) this.#resetOf.delete(entry.user);
     if (!entry || entry.expires <= this.clock.now()) throw errors.create('INVALID_RESET_TOKEN');
     const user = this.users.get(entry.user)!;
     user.salt = randomBytes(16).toString('hex');
@@ -222,8 +227,12 @@ export class Tours {
       role,
       expires: this.clock.now() + inviteTtl,
     });
-    this.outbox.push({ to: email, kind: 'invite', token });
     return token;
+  }
+
+  /** Withdraws an invite whose mail could not be sent. */
+  withdraw(token: string): void {
+    this.#invites.delete(token);
   }
 
   accept(user: User, token: string): Tenant {
@@ -309,9 +318,19 @@ export class Tours {
     return { tenant, keyId: record.id };
   }
 
-  ingest(events: readonly unknown[]): number {
-    this.#sink.append(events);
+  async ingest(events: readonly unknown[]): Promise<number> {
+    await this.#sink.append(events);
     return events.length;
+  }
+
+  /** The companies `user` belongs to, with the role in each. */
+  tenantsOf(user: User): { id: string; name: string; role: Role }[] {
+    const mine: { id: string; name: string; role: Role }[] = [];
+    for (const tenant of this.tenants.values()) {
+      const role = tenant.members.get(user.id);
+      if (role) mine.push({ id: tenant.id, name: tenant.name, role });
+    }
+    return mine;
   }
 
   #addUser(user: User): User {

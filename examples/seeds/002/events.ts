@@ -1,11 +1,25 @@
 /**
- * The SDK event buffer the analytics pipeline drains: a ring of the newest `capacity` events. Past it the
- * oldest are evicted and counted, so memory stays bounded and ingestion never fails for having run long.
+ * Where accepted SDK events wait for the analytics pipeline: in memory, a ring of the newest `capacity`
+ * events (past it the oldest are evicted and counted, so memory stays bounded and ingestion never fails
+ * for having run long); with `REDIS_URL`, a Redis stream trimmed to about `capacity` entries.
  */
+import type { RedisSend } from 'faultline/stores';
 
 /** Where accepted SDK events go. A failure here is the server's fault: it answers INTERNAL_ERROR. */
 export interface EventSink {
-  append(events: readonly unknown[]): void;
+  append(events: readonly unknown[]): void | Promise<void>;
+}
+
+/**
+ * A Redis stream under `key`: one entry per accepted request, holding its events as JSON, trimmed to about
+ * `capacity` entries (`MAXLEN ~`, which Redis applies in whole nodes: cheap, and never below the bound).
+ */
+export function redisEvents(send: RedisSend, key: string, capacity: number): EventSink {
+  return {
+    async append(events) {
+      await send(['XADD', key, 'MAXLEN', '~', String(capacity), '*', 'events', JSON.stringify(events)], key);
+    },
+  };
 }
 
 export class EventBuffer implements EventSink {

@@ -1,30 +1,57 @@
-/** `PORT=3002 npx tsx examples/seeds/002/server.ts` — seed 002 on Fastify. */
+/**
+ * `PORT=3002 npx tsx examples/seeds/002/server.ts` — seed 002 on Fastify, configured by the variables of
+ * `config.ts`. It starts with owner@example.com, owner of "Example Co", and one SDK key of that company;
+ * everything else is made through the API. The owner's password comes from OWNER_PASSWORD or is made at
+ * start and printed: a password written in the repository would open every copy of it.
+ */
 import { randomBytes } from 'node:crypto';
-import { googleSignInFromEnv } from '../shared/google-id-token.js';
+import { ioredisSend } from 'faultline/stores';
+import { Redis } from 'ioredis';
 import { start } from './app.js';
+import { optionsFromEnv } from './config.js';
+import { redisEvents } from './events.js';
+import { httpMailer } from './mail.js';
 
-// SDK_EVENT_BUFFER: how many SDK events are held for the pipeline (the oldest evicted past it).
-const buffer = Number(process.env.SDK_EVENT_BUFFER);
-const google = googleSignInFromEnv();
-const { url, seed } = await start(Number(process.env.PORT ?? 3002), {
-  ...(Number.isSafeInteger(buffer) && buffer > 0 ? { eventBuffer: buffer } : {}),
-  ...(google ? { google } : {}),
+const { port, ownerPassword, mailUrl, redisUrl, ...options } = optionsFromEnv(process.env);
+const redis = redisUrl
+  ? // Commands fail fast while Redis is down: SDK events are answered 500 then, never queued in memory.
+    new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  : undefined;
+redis?.on('error', () => {
+  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
 });
-// The owner's password is OWNER_PASSWORD, or one made at start: a password written in the repository
-// would open every copy of it.
-const password = process.env.OWNER_PASSWORD || randomBytes(12).toString('base64url');
+if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+const { url, seed } = await start(port, {
+  ...options,
+  ...(mailUrl ? { mailer: httpMailer(mailUrl) } : {}),
+  ...(redis
+    ? { eventSink: redisEvents(ioredisSend(redis), 'tours:sdk-events', options.eventBuffer ?? 100_000) }
+    : {}),
+});
+const password = ownerPassword ?? randomBytes(12).toString('base64url');
 const { tenant } = seed.tours.register('owner@example.com', password, 'Example Co');
 const { key } = seed.tours.createApiKey(tenant);
+const off = (what: string, variables: string) => `  ${what} is off: set ${variables}`;
 // One write, so that whoever waits for the URL also has the credentials.
 console.log(
   [
-    `seed 002 (product tours) listening on ${url}`,
-    `  owner@example.com signs in with password ${password}`,
+    `seed 002 (product tours) listening on ${url} — SDK events in ${redis ? 'Redis' : 'memory'}`,
+    `  owner@example.com signs in with password ${ownerPassword ? '(from OWNER_PASSWORD)' : password}`,
+    `  company Example Co (${tenant.id}), SDK key:`,
     `  curl -H 'x-api-key: ${key}' -H 'content-type: application/json' -d '{"events":[{"type":"nope"}]}' ${url}/api/sdk/events`,
-    ...(google
+    ...(options.google
       ? []
-      : ['  Google sign-in is off: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_URL (or GOOGLE_PUBLIC_KEY)']),
+      : [off('Google sign-in', 'GOOGLE_CLIENT_ID and GOOGLE_JWKS_URL (or GOOGLE_PUBLIC_KEY)')]),
+    ...(mailUrl ? [] : [off('Mail (invites, password resets)', 'MAIL_URL')]),
+    ...(options.aiProvider ? [] : [off('The AI provider', 'AI_PROVIDER_URL')]),
   ].join('\n'),
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => void seed.app.close().then(() => process.exit(0)));
+  process.once(
+    signal,
+    () =>
+      void seed.app.close().then(() => {
+        redis?.disconnect();
+        process.exit(0);
+      }),
+  );

@@ -1,0 +1,53 @@
+/**
+ * Seed 002 configured from the environment, as `server.ts` starts it: the page's values are the defaults,
+ * and every upstream (Google's keys, the AI provider, the mail provider, Redis) is a URL.
+ */
+import { count, type Env, httpUrl, port, secret, url } from '../shared/env.js';
+import { googleSignInFromEnv } from '../shared/google-id-token.js';
+import type { SeedOptions } from './app.js';
+
+/** The environment variables seed 002 reads, with what each sets. */
+export const variables = {
+  PORT: 'the port (0: a free one) @default 3002',
+  OWNER_PASSWORD: 'the password of owner@example.com @default generated at start and printed',
+  GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
+  GOOGLE_JWKS_URL: 'Google’s key set, https://www.googleapis.com/oauth2/v3/certs in production',
+  GOOGLE_PUBLIC_KEY: 'or one PEM public key that signs ID tokens',
+  GOOGLE_ISSUER: 'accepted issuers, comma-separated @default https://accounts.google.com,accounts.google.com',
+  AI_PROVIDER_URL:
+    'the AI provider’s completion endpoint @default none: suggestions answer EXTERNAL_SERVICE_ERROR',
+  MAIL_URL: 'the mail provider (a JSON POST per mail) @default none: invites answer EXTERNAL_SERVICE_ERROR',
+  REDIS_URL: 'keep accepted SDK events in a Redis stream @default in memory',
+  SDK_EVENT_BUFFER: 'SDK events held for the pipeline; the oldest go past it @default 100000',
+  MAX_TENANTS: 'companies this instance holds; past it registration answers 500 @default 10000',
+  SDK_RATE: 'SDK requests per minute per API key @default 600 (the page’s)',
+  SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
+  AUTH_IP_RATE: 'requests per minute per client address on /api/auth/* @default 30',
+  LOGIN_FAILURES: 'failed password logins per account in 15 minutes before it is locked @default 10',
+} as const;
+
+/** The options of seed 002 from `env`, and where it listens; throws naming a variable it cannot use. */
+export function optionsFromEnv(env: Env): SeedOptions & {
+  port: number;
+  ownerPassword?: string;
+  mailUrl?: string;
+  redisUrl?: string;
+} {
+  const set = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  const failures = count(env, 'LOGIN_FAILURES');
+  return {
+    port: port(env, 3002),
+    ...set('ownerPassword', secret(env, 'OWNER_PASSWORD', 8)),
+    ...set('google', googleSignInFromEnv(env)),
+    ...set('aiProvider', httpUrl(env, 'AI_PROVIDER_URL')),
+    ...set('mailUrl', httpUrl(env, 'MAIL_URL')),
+    ...set('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
+    ...set('eventBuffer', count(env, 'SDK_EVENT_BUFFER')),
+    ...set('maxTenants', count(env, 'MAX_TENANTS')),
+    ...set('sdkRate', count(env, 'SDK_RATE')),
+    ...set('sdkIpRate', count(env, 'SDK_IP_RATE')),
+    ...set('authIpRate', count(env, 'AUTH_IP_RATE')),
+    ...(failures === undefined ? {} : { loginFailures: { limit: failures } }),
+  };
+}

@@ -1,0 +1,43 @@
+/** What the route modules of seed 002 share: the Fastify app and how a request names its caller. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Role, Tenant, Tours, User } from './domain.js';
+
+export interface SeedApp {
+  readonly app: FastifyInstance;
+  /** A cookie of the request, decoded. */
+  cookie(request: FastifyRequest, name: string): string | undefined;
+  /** The token of `Authorization: Bearer <token>`. */
+  bearer(request: FastifyRequest): string | undefined;
+  /** The signed-in user: the `token` cookie or the bearer token. */
+  user(request: FastifyRequest): User;
+  /** The signed-in user, and the company the request works in (`X-Tenant-ID`, or the user's only one). */
+  context(request: FastifyRequest): { caller: User; tenant: Tenant; role: Role };
+}
+
+export function seedApp(app: FastifyInstance, tours: Tours): SeedApp {
+  const cookie = (request: FastifyRequest, name: string) => {
+    const header = request.headers.cookie;
+    if (!header) return undefined;
+    for (const part of header.split(';')) {
+      const [key, ...value] = part.trim().split('=');
+      if (key !== name) continue;
+      try {
+        return decodeURIComponent(value.join('='));
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+  const bearer = (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+  };
+  const user = (request: FastifyRequest) => tours.verify(cookie(request, 'token') ?? bearer(request));
+  const context = (request: FastifyRequest) => {
+    const caller = user(request);
+    const header = request.headers['x-tenant-id'];
+    return { caller, ...tours.tenantOf(caller, typeof header === 'string' ? header : undefined) };
+  };
+  return { app, cookie, bearer, user, context };
+}
