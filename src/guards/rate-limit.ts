@@ -208,47 +208,52 @@ export function rateLimit(
   const single = policies.length === 1 ? policies[0] : undefined;
   const allFixed = policies.every((policy) => policy.fixed !== undefined);
 
+  // Several policies, apart from check(): a small check stays cheap to inline for the single policy.
+  function checkAll(context: GuardContext) {
+    if (allFixed) {
+      const used: Compiled[] = [];
+      const keys: string[] = [];
+      for (const policy of policies) {
+        const key = policy.key(context.request);
+        if (key === undefined) continue;
+        used.push(policy);
+        keys.push(key);
+      }
+      return decideAll(context, used, keys, undefined);
+    }
+    // Every key and limit first: a limit that fails to resolve answers before any policy spends.
+    const used: Compiled[] = [];
+    const keys: string[] = [];
+    const shapes: (Shape | Promise<Shape | typeof admitted>)[] = [];
+    let pending = false;
+    for (const policy of policies) {
+      const key = policy.key(context.request);
+      if (key === undefined) continue;
+      const shape = policy.fixed ?? policy.shapeOf(context.request);
+      if (shape instanceof Promise) pending = true;
+      used.push(policy);
+      keys.push(key);
+      shapes.push(shape);
+    }
+    if (!pending) return decideAll(context, used, keys, shapes as Shape[]);
+    return Promise.all(shapes).then((settled) => {
+      // A policy whose limit lookup failed open is skipped, as one whose key is undefined.
+      if (!settled.includes(admitted)) return decideAll(context, used, keys, settled as Shape[]);
+      const kept = settled.flatMap((shape, i) => (shape === admitted ? [] : [i]));
+      return decideAll(
+        context,
+        kept.map((i) => used[i]!),
+        kept.map((i) => keys[i]!),
+        kept.map((i) => settled[i] as Shape),
+      );
+    });
+  }
+
   return {
     kind: 'rateLimit',
     check(context) {
       if (single) return checkOne(context, single);
-      if (allFixed) {
-        const used: Compiled[] = [];
-        const keys: string[] = [];
-        for (const policy of policies) {
-          const key = policy.key(context.request);
-          if (key === undefined) continue;
-          used.push(policy);
-          keys.push(key);
-        }
-        return decideAll(context, used, keys, undefined);
-      }
-      // Every key and limit first: a limit that fails to resolve answers before any policy spends.
-      const used: Compiled[] = [];
-      const keys: string[] = [];
-      const shapes: (Shape | Promise<Shape | typeof admitted>)[] = [];
-      let pending = false;
-      for (const policy of policies) {
-        const key = policy.key(context.request);
-        if (key === undefined) continue;
-        const shape = policy.fixed ?? policy.shapeOf(context.request);
-        if (shape instanceof Promise) pending = true;
-        used.push(policy);
-        keys.push(key);
-        shapes.push(shape);
-      }
-      if (!pending) return decideAll(context, used, keys, shapes as Shape[]);
-      return Promise.all(shapes).then((settled) => {
-        // A policy whose limit lookup failed open is skipped, as one whose key is undefined.
-        if (!settled.includes(admitted)) return decideAll(context, used, keys, settled as Shape[]);
-        const kept = settled.flatMap((shape, i) => (shape === admitted ? [] : [i]));
-        return decideAll(
-          context,
-          kept.map((i) => used[i]!),
-          kept.map((i) => keys[i]!),
-          kept.map((i) => settled[i] as Shape),
-        );
-      });
+      return checkAll(context);
     },
   };
 }
