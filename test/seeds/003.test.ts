@@ -585,6 +585,16 @@ for (const backend of ['memory', 'redis'] as const) {
         ]);
         const gone = await gateway.call('GET', `/api/v1/sessions/${kept[1]}`);
         expect(gone).toMatchObject({ status: 404, body: '{"success":false,"error":"Session not found"}' });
+        // A session ended past the bound leaves its room.
+        const room_id = await gateway.room('bounded');
+        expect(await gateway.command(kept[2]!, 'conference/join', { room_id })).toMatchObject({
+          status: 200,
+        });
+        for (let i = 0; i < 3; i++) await gateway.session();
+        expect(await status(kept[2]!)).toBe(404);
+        expect(await (await gateway.request('GET', `/api/v1/conferences/${room_id}`)).json()).toMatchObject({
+          members: [],
+        });
         // Another app's sessions count against its own bound only.
         expect(await status(other, 'app-b')).toBe(200);
       } finally {

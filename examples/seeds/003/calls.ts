@@ -247,7 +247,14 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
     },
     async members(roomId) {
       const reply = await send(['SMEMBERS', membersKey(roomId)], membersKey(roomId));
-      return Array.isArray(reply) ? reply.map(String) : [];
+      const listed = Array.isArray(reply) ? reply.map(String) : [];
+      // A member whose session expired or was ended past its app's bound has left the room.
+      const live: string[] = [];
+      for (const uuid of listed) {
+        if (Number(await send(['EXISTS', sessionKey(uuid)], sessionKey(uuid))) === 1) live.push(uuid);
+        else await send(['SREM', membersKey(roomId), uuid], membersKey(roomId));
+      }
+      return live;
     },
     async addMember(roomId, uuid) {
       await send(['SADD', membersKey(roomId), uuid], membersKey(roomId));
