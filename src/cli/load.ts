@@ -3,16 +3,7 @@ import { resolve } from 'node:path';
 import { createJiti } from 'jiti';
 import type { Catalog } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
-
-/** A failure the CLI reports in one line, with its exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
+import { CliError } from './errors.js';
 
 /** True for a catalog made by `defineErrors` (from any copy of faultline). */
 export function isCatalog(value: unknown): value is Catalog<any> {

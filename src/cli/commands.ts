@@ -1,0 +1,148 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { renderHtml } from '../docs/html.js';
+import { lintCatalog } from '../docs/lint.js';
+import { renderMarkdown } from '../docs/markdown.js';
+import { mergeOpenApi, renderOpenApi } from '../docs/openapi.js';
+import { diffSnapshots, type Snapshot, snapshot } from '../docs/snapshot.js';
+import { renderJson, renderText } from '../docs/text.js';
+import { CliError } from './errors.js';
+import { diffReport, lintReport } from './json.js';
+import { loadCatalog } from './load.js';
+
+// The commands' work, imported by the CLI only once a command runs: `--help` and `--version` never load
+// jiti, yaml or the renderers.
+
+const renderers = { md: renderMarkdown, html: renderHtml, json: renderJson, txt: renderText } as const;
+
+/** The formats of `faultline docs`. */
+export type DocsFormat = keyof typeof renderers;
+
+function output(text: string, out: string | undefined): void {
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
+async function loadSnapshot(file: string, exportName?: string): Promise<Snapshot> {
+  if (file.endsWith('.json')) {
+    if (!existsSync(file)) throw new CliError(`${file}: no such file`);
+    try {
+      const value = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+      if (value.faultline !== 1 || typeof value.codes !== 'object')
+        throw new Error('not a faultline snapshot');
+      return value;
+    } catch (error) {
+      throw new CliError(`${file}: ${(error as Error).message}`);
+    }
+  }
+  return snapshot((await loadCatalog(file, exportName)).catalog);
+}
+
+export interface DocsOptions {
+  format: DocsFormat;
+  out?: string;
+  check?: boolean;
+  export?: string;
+  date?: string;
+  standard: boolean;
+}
+
+export async function docs(module: string, o: DocsOptions): Promise<void> {
+  const { catalog, format } = await loadCatalog(module, o.export);
+  let date = o.date;
+  if (o.check) {
+    if (!o.out) throw new CliError('--check needs --out FILE: the file to compare with');
+    if (!existsSync(o.out)) throw new CliError(`${o.out}: missing; generate it without --check`, 1);
+    date ??= /generated (\d{4}-\d{2}-\d{2})/.exec(readFileSync(o.out, 'utf8'))?.[1];
+  }
+  const text = renderers[o.format](catalog, {
+    ...(format ? { format } : {}),
+    ...(date ? { date } : {}),
+    includeStandard: o.standard,
+  });
+  if (o.check) {
+    if (readFileSync(o.out!, 'utf8') !== text) {
+      throw new CliError(
+        `${o.out}: out of date with ${module}; regenerate it with: faultline docs ${module} --format ${o.format} --out ${o.out}`,
+        1,
+      );
+    }
+    process.stdout.write(`${o.out}: up to date\n`);
+    return;
+  }
+  output(text, o.out);
+}
+
+export interface OpenApiOptions {
+  merge?: string;
+  out?: string;
+  export?: string;
+  title?: string;
+  apiVersion: string;
+}
+
+export async function openapi(module: string, o: OpenApiOptions): Promise<void> {
+  const { catalog, format } = await loadCatalog(module, o.export);
+  let document: Record<string, unknown>;
+  if (o.merge) {
+    if (!existsSync(o.merge)) throw new CliError(`${o.merge}: no such file`);
+    let base: Record<string, unknown>;
+    try {
+      const text = readFileSync(o.merge, 'utf8');
+      base = (/\.ya?ml$/i.test(o.merge) ? parseYaml(text) : JSON.parse(text)) as Record<string, unknown>;
+    } catch (error) {
+      throw new CliError(`${o.merge}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (typeof base !== 'object' || base === null || typeof base.openapi !== 'string')
+      throw new CliError(`${o.merge}: not an OpenAPI document`);
+    document = mergeOpenApi(base, catalog, format ? { format } : {});
+  } else {
+    document = renderOpenApi(catalog, {
+      ...(format ? { format } : {}),
+      ...(o.title ? { title: o.title } : {}),
+      version: o.apiVersion,
+    });
+  }
+  output(
+    o.out && /\.ya?ml$/i.test(o.out) ? stringifyYaml(document) : `${JSON.stringify(document, null, 2)}\n`,
+    o.out,
+  );
+}
+
+export async function lint(module: string, o: { export?: string; json?: boolean }): Promise<void> {
+  const { catalog, format } = await loadCatalog(module, o.export);
+  const findings = lintCatalog(catalog, format ? { format } : {});
+  const report = lintReport(findings, catalog.codes.length);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const f of findings) process.stdout.write(`${f.level} ${f.code} [${f.rule}] ${f.message}\n`);
+    process.stdout.write(
+      `${report.errors} error(s), ${report.warnings} warning(s) in ${report.codes} codes\n`,
+    );
+  }
+  if (report.errors > 0) process.exitCode = 1;
+}
+
+export async function snapshotCommand(module: string, o: { out?: string; export?: string }): Promise<void> {
+  output(`${JSON.stringify(snapshot((await loadCatalog(module, o.export)).catalog), null, 2)}\n`, o.out);
+}
+
+export async function diff(
+  old: string,
+  next: string,
+  o: { allowBreaking?: boolean; export?: string; json?: boolean },
+): Promise<void> {
+  const changes = diffSnapshots(await loadSnapshot(old), await loadSnapshot(next, o.export));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(diffReport(changes), null, 2)}\n`);
+  } else {
+    for (const kind of ['breaking', 'additive', 'cosmetic'] as const) {
+      for (const c of changes[kind]) process.stdout.write(`${kind} ${c.code}: ${c.change}\n`);
+    }
+    process.stdout.write(
+      `${changes.breaking.length} breaking, ${changes.additive.length} additive, ${changes.cosmetic.length} cosmetic\n`,
+    );
+  }
+  if (changes.breaking.length > 0 && !o.allowBreaking) process.exitCode = 1;
+}
