@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { validate } from '@readme/openapi-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -11,7 +12,11 @@ const work = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ['dist/cli/index.js', ...args], {
+  return node('dist/cli/index.js', ...args);
+}
+
+function node(...args: string[]) {
+  const result = spawnSync(process.execPath, args, {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
@@ -115,5 +120,94 @@ describe('the faultline CLI', () => {
       expect.arrayContaining(['201', '400', '413', '415']),
     );
     expect((await validate(merged)).valid).toBe(true);
+  });
+
+  it('--version prints the version of package.json', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = cli(flag);
+      expect(code).toBe(0);
+      expect(stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it('lint --json prints one document of the documented shape, with the same exit code', () => {
+    const bad = cli('lint', 'test/fixtures/lint-errors.ts', '--json');
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout);
+    expect(Object.keys(report)).toEqual(['faultline', 'codes', 'errors', 'warnings', 'findings']);
+    expect(report.faultline).toBe(1);
+    expect(report.errors).toBe(report.findings.filter((f: { level: string }) => f.level === 'error').length);
+    expect(report.warnings).toBe(report.findings.length - report.errors);
+    expect(report.findings).toContainEqual({
+      level: 'error',
+      code: 'WRONG_CATEGORY',
+      rule: 'category',
+      message: expect.any(String),
+    });
+    for (const finding of report.findings)
+      expect(Object.keys(finding)).toEqual(['level', 'code', 'rule', 'message']);
+    const clean = cli('lint', 'test/fixtures/catalog.ts', '--json');
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ faultline: 1, errors: 0 });
+    expect(cli('lint', '--help').stdout).toContain('"findings": [{ "level"');
+  });
+
+  it('diff --json prints the changes by kind, with the same exit code', () => {
+    const lock = join(work, 'json.lock.json');
+    expect(cli('snapshot', 'test/fixtures/catalog.ts', '--out', lock).code).toBe(0);
+    const same = cli('diff', lock, 'test/fixtures/catalog.ts', '--json');
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout)).toEqual({ faultline: 1, breaking: [], additive: [], cosmetic: [] });
+    const breaking = cli('diff', lock, 'test/fixtures/catalog-v2.ts', '--json');
+    expect(breaking.code).toBe(1);
+    const report = JSON.parse(breaking.stdout);
+    expect(Object.keys(report)).toEqual(['faultline', 'breaking', 'additive', 'cosmetic']);
+    expect(report.breaking).toContainEqual({ code: 'ROOM_FULL', change: 'code removed' });
+    expect(report.breaking).toContainEqual({ code: 'SESSION_NOT_FOUND', change: 'status 404 → 410' });
+    expect(cli('diff', lock, 'test/fixtures/catalog-v2.ts', '--json', '--allow-breaking').code).toBe(0);
+    expect(cli('diff', '--help').stdout).toContain('"breaking": [{ "code"');
+  });
+
+  // Every module node resolves for the ESM graph goes through a resolve hook that appends its URL to a file.
+  let traces = 0;
+  function loaded(...args: string[]): string[] {
+    const trace = join(work, `trace-${++traces}.txt`);
+    writeFileSync(trace, '');
+    const hooks = join(work, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(${JSON.stringify(trace)}, result.url + '\\n');
+  return result;
+}`,
+    );
+    const preload = join(work, 'register.mjs');
+    writeFileSync(
+      preload,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
+    const { code } = node('--import', pathToFileURL(preload).href, 'dist/cli/index.js', ...args);
+    expect(code).toBe(0);
+    return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+  }
+
+  const heavy = /\/node_modules\/(jiti|yaml)\/|\/dist\/docs\//;
+
+  it.each([['--help'], ['--version'], ['lint', '--help']])(
+    '%s loads neither jiti, yaml nor the docs renderers',
+    (...args) => {
+      const urls = loaded(...args);
+      expect(urls.some((url) => url.endsWith('/dist/cli/index.js'))).toBe(true);
+      expect(urls.filter((url) => heavy.test(url))).toEqual([]);
+    },
+  );
+
+  it('a command still loads them: the trace sees what --help is spared', () => {
+    const urls = loaded('lint', 'test/fixtures/catalog.ts');
+    expect(urls.some((url) => /\/node_modules\/jiti\//.test(url))).toBe(true);
+    expect(urls.some((url) => /\/dist\/docs\/lint\.js$/.test(url))).toBe(true);
   });
 });
