@@ -351,3 +351,27 @@ describe.each([
     ]).toEqual([200, 429, 200, 429]);
   });
 });
+
+describe('route parameters on Express 5', () => {
+  it('a wildcard parameter reads as the path it matched, joined with /', async () => {
+    const seen: (string | undefined)[] = [];
+    const errors = createExpressErrors({ catalog, onError: false });
+    const server = express();
+    const record: Guard = {
+      kind: 'record',
+      check({ request }) {
+        seen.push(request.params?.path);
+        return undefined;
+      },
+    };
+    server.get('/files/*path', expressGuard(record), (_req, res) => {
+      res.send('ok');
+    });
+    server.use(errors.handler);
+    const http = server.listen(0, '127.0.0.1');
+    servers.push(http);
+    const url = await listen(http);
+    expect((await fetch(`${url}/files/a/b.txt`)).status).toBe(200);
+    expect(seen).toEqual(['a/b.txt']);
+  });
+});
