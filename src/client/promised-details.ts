@@ -1,28 +1,26 @@
 import type { StandardSchemaV1 } from '../catalog/types.js';
-import { compileSpec, type Node } from '../format/spec.js';
 import type { ErrorFormat } from '../format/types.js';
 
-const placing = new WeakMap<ErrorFormat, boolean>();
+const placing = new WeakMap<Pick<ErrorFormat, 'spec'>, boolean>();
 const requiring = new WeakMap<StandardSchemaV1, boolean>();
 
-function placesDetails(node: Node): boolean {
-  if (node.kind === 'field') return node.field === 'details';
-  // Details inside alternatives (`first`) are carried by some bodies only.
-  return node.kind === 'object' && node.members.some((member) => placesDetails(member.node));
+/** Whether a declaration references details outside alternatives (`$first`), walked as the data it is. */
+function placesDetails(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return false;
+  if ('$field' in node) return node.$field === 'details';
+  // Details inside alternatives are carried by some bodies only; a literal carries nothing.
+  if ('$first' in node || '$literal' in node) return false;
+  return Object.values(node).some(placesDetails);
 }
 
 /**
  * Whether a format places details outside alternatives: the runtime side of `DetailsCarriageOf`'s
  * `'always'`, under which a client types a code's details as its schema does.
  */
-export function carriesDetails(format: ErrorFormat): boolean {
+export function carriesDetails(format: Pick<ErrorFormat, 'spec'>): boolean {
   let known = placing.get(format);
   if (known === undefined) {
-    try {
-      known = placesDetails(compileSpec(format.spec));
-    } catch {
-      known = false;
-    }
+    known = placesDetails(format.spec);
     placing.set(format, known);
   }
   return known;

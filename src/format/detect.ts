@@ -1,12 +1,7 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
-import { inputJsonSchema } from '../catalog/json-schema.js';
-import { roleOfStatus } from '../catalog/standard.js';
-import { standardErrors } from '../catalog/standard-errors.js';
-import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
-import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import type { Catalog } from '../catalog/types.js';
 import { commonFormats } from './common.js';
-import { fieldList } from './fields.js';
-import { matchMessage } from './match-message.js';
+import { bestFit, readErrorInit, toBody } from './error-init.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
 /** Options of `parseErrorBody`. */
@@ -24,33 +19,6 @@ export interface ParseErrorBodyOptions {
   correlationId?: string;
 }
 
-function toBody(body: unknown): unknown {
-  if (typeof body !== 'string') return body;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The declared format a parsed body is in (its best fit), or `undefined` when none fits. */
-function bestFit(
-  value: unknown,
-  formats: readonly ErrorFormat[],
-): { format: ErrorFormat; parsed: ParsedError } | undefined {
-  let best: ErrorFormat | undefined;
-  let bestScore = 0;
-  for (const format of formats) {
-    const score = format.match(value);
-    if (score > bestScore) {
-      best = format;
-      bestScore = score;
-    }
-  }
-  if (!best) return undefined;
-  return { format: best, parsed: best.parse(value)! };
-}
-
 /** The declared format a body is in (its best fit), or `undefined` when none fits. */
 export function detectFormat(
   body: unknown,
@@ -59,93 +27,15 @@ export function detectFormat(
   return bestFit(toBody(body), formats);
 }
 
-/**
- * The members of a body beyond its format's own: those the catalog entry declares, or, for a code that
- * declares none (or without a catalog), every top-level member the format does not declare (RFC 9457
- * extension members).
- */
-function membersOfBody(
-  body: unknown,
-  format: ErrorFormat,
-  entry: CatalogEntry | undefined,
-): Record<string, unknown> | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const names = entry?.members
-    ? Object.keys(entry.members)
-    : Object.keys(body).filter((name) => !Object.hasOwn(format.spec, name));
-  const pairs = names
-    .filter((name) => !Object.hasOwn(format.spec, name) && Object.hasOwn(body, name))
-    .map((name) => [name, (body as Record<string, unknown>)[name]] as const)
-    .filter(([, value]) => value !== undefined);
-  // fromEntries defines own properties: a member named `__proto__` stays data, never a prototype.
-  return pairs.length > 0 ? Object.fromEntries(pairs) : undefined;
-}
-
-/**
- * The details an entry's members stand for, when its body carries no details of its own and the members
- * hold every required field of its details schema (so that the details the client types are whole).
- */
-function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>): unknown {
-  if (entry.members === undefined) return undefined;
-  const pairs = Object.entries(entry.members)
-    .filter(([name]) => Object.hasOwn(members, name))
-    .map(([name, field]) => [field, members[name]] as const);
-  const details: Record<string, unknown> = Object.fromEntries(pairs);
-  const schema = inputJsonSchema(entry.details);
-  const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
-  return pairs.length > 0 && required.every((field) => Object.hasOwn(details, field)) ? details : undefined;
-}
-
-function codeForStatus(status: number, catalog: Catalog<any> | undefined): string {
-  const role = roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest');
-  return (catalog ?? standardErrors).builtins[role];
-}
-
 /** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */
 export function errorInitFromBody(
   body: unknown,
   options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
 ): ApiErrorInit {
-  const { formats, status, catalog, correlationId } = Array.isArray(options)
+  const { formats, ...rest } = Array.isArray(options)
     ? ({ formats: options } as ParseErrorBodyOptions)
     : (options as ParseErrorBodyOptions);
-  const value = toBody(body);
-  const detected = bestFit(value, formats ?? commonFormats);
-  const parsed = detected?.parsed ?? {};
-  const givenStatus = isErrorStatus(parsed.status)
-    ? parsed.status
-    : isErrorStatus(status)
-      ? status
-      : undefined;
-  let entry: CatalogEntry | undefined;
-  let details: unknown;
-  if (catalog && parsed.code !== undefined) entry = catalog.get(parsed.code);
-  else if (catalog && parsed.message !== undefined) {
-    // A body without a code names its error by message: exact, or a template with its values read back.
-    const match = matchMessage(catalog, parsed.message);
-    entry = match?.entry;
-    details = match?.details;
-  }
-  const finalStatus = givenStatus ?? entry?.status ?? 500;
-  // What the body holds wins; the catalog's entry fills in what it leaves out.
-  const init: Record<string, unknown> = {};
-  for (const field of fieldList) {
-    if (!field.onApiError) continue;
-    const value = (parsed as Record<string, unknown>)[field.key] ?? (entry && field.ofEntry?.(entry));
-    if (value !== undefined) init[field.key] = value;
-  }
-  init.status = finalStatus;
-  init.code ??= codeForStatus(finalStatus, catalog);
-  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus);
-  init.correlationId ??= correlationId;
-  if (init.details === undefined && details !== undefined) init.details = details;
-  const members = detected && membersOfBody(value, detected.format, entry);
-  if (members !== undefined) {
-    init.members = members;
-    if (init.details === undefined && entry !== undefined) init.details = detailsOfMembers(entry, members);
-  }
-  if (entry?.role !== undefined) init.role = entry.role;
-  return init as unknown as ApiErrorInit;
+  return readErrorInit(body, { ...rest, formats: formats ?? commonFormats });
 }
 
 /**

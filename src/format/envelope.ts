@@ -1,8 +1,12 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { parseNode } from './parse.js';
+import { eventFieldReaders, fieldReaders } from './field-readers.js';
+import { readerOf } from './read-format.js';
 import { compileSerializer } from './serialize.js';
 import { compileSpec, type DetailsCarriageOf, type EnvelopeSpec } from './spec.js';
-import type { ErrorFormat, ParsedError } from './types.js';
+import type { ErrorFormat } from './types.js';
+
+// A declared format reads every field, those of WebSocket events too.
+const readers = { ...fieldReaders, ...eventFieldReaders };
 
 /** Options of a declared format. */
 export interface EnvelopeOptions {
@@ -26,27 +30,11 @@ export function envelope<const S extends EnvelopeSpec>(
   if (root.kind !== 'object')
     throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', 'the envelope must be an object');
   const serialize = compileSerializer(root);
-  const read = (body: unknown): { score: number; parsed: ParsedError } => {
-    const parsed: ParsedError = {};
-    const score = parseNode(root, body, parsed);
-    // A body fits only if it holds a code, a message or a title where the declaration puts them.
-    if (
-      score <= 0 ||
-      (parsed.code === undefined && parsed.message === undefined && parsed.title === undefined)
-    ) {
-      return { score: 0, parsed };
-    }
-    return { score, parsed };
-  };
   return Object.freeze({
     name: options.name ?? 'envelope',
     contentType: options.contentType ?? 'application/json',
     spec,
     serialize,
-    parse(body: unknown) {
-      const { score, parsed } = read(body);
-      return score > 0 ? parsed : undefined;
-    },
-    match: (body: unknown) => read(body).score,
+    ...readerOf(root, readers),
   });
 }

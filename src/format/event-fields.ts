@@ -1,5 +1,6 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { type FieldOptions, invalid, row } from './field-definition.js';
+import { type FieldOptions, row } from './field-definition.js';
+import { eventFieldReaders } from './field-readers.js';
 import { quote, safeStringify } from './json.js';
 
 function checkUnit(allowed: readonly string[]) {
@@ -47,9 +48,6 @@ function isoJson(ms: number): string | undefined {
   return isoPrefix + millis[rest]!;
 }
 
-const number = (value: unknown): number | typeof invalid =>
-  typeof value === 'number' && Number.isFinite(value) ? value : invalid;
-
 /**
  * The rows of WebSocket error events: values that belong to the event (its id, the client event it
  * answers, its time, a copy of part of the client's event, the wait before sending again).
@@ -64,7 +62,7 @@ export const eventFields = {
     description: 'A fresh id of this error event.',
     schema: () => ({ type: 'string' }),
     writer: () => (view) => (view.eventId === undefined ? undefined : quote(view.eventId)),
-    reader: () => (value) => (typeof value === 'string' ? value : invalid),
+    reader: eventFieldReaders.eventId,
   }),
   replyTo: row({
     key: 'replyTo',
@@ -79,8 +77,7 @@ export const eventFields = {
       if (typeof id === 'string') return quote(id);
       return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
     },
-    reader: () => (value) =>
-      typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? value : invalid,
+    reader: eventFieldReaders.replyTo,
   }),
   timestamp: row({
     key: 'timestamp',
@@ -101,20 +98,7 @@ export const eventFields = {
         return isoJson(ms);
       };
     },
-    // Read back as epoch milliseconds, whatever the unit on the wire.
-    reader: (options) => {
-      const unit = options.unit ?? 'iso';
-      if (unit === 'iso')
-        return (value) => {
-          const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-          return Number.isNaN(ms) ? invalid : ms;
-        };
-      const scale = unit === 's' ? 1000 : 1;
-      return (value) => {
-        const n = number(value);
-        return n === invalid ? invalid : n * scale;
-      };
-    },
+    reader: eventFieldReaders.timestamp,
     check: checkUnit(['iso', 'ms', 's']),
   }),
   echo: row({
@@ -129,7 +113,7 @@ export const eventFields = {
       const path = options.path!;
       return (view) => safeStringify(lookup(view.event, path));
     },
-    reader: () => (value: unknown) => value,
+    reader: eventFieldReaders.echo,
     check(options, path) {
       if (typeof options.path !== 'string' || options.path === '')
         throw new FaultlineConfigError(
@@ -154,14 +138,7 @@ export const eventFields = {
         return String(ms ? Math.ceil(seconds * 1000) : seconds);
       };
     },
-    // Read back in seconds, as `ApiError.retryAfter` holds it.
-    reader: (options) => {
-      const scale = options.unit === 'ms' ? 1 / 1000 : 1;
-      return (value) => {
-        const n = number(value);
-        return n === invalid || n < 0 ? invalid : n * scale;
-      };
-    },
+    reader: eventFieldReaders.retryAfter,
     check: checkUnit(['s', 'ms']),
   }),
 } as const;

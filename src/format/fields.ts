@@ -1,7 +1,8 @@
 import { reasonPhrase } from '../catalog/status.js';
 import { eventFields } from './event-fields.js';
-import { type FieldDefinition, invalid, type JsonSchema, row } from './field-definition.js';
-import { checkStyle, fieldErrorsSchema, fieldErrorsWriter, readFieldErrors } from './field-errors.js';
+import { type FieldDefinition, type invalid, type JsonSchema, row } from './field-definition.js';
+import { checkStyle, fieldErrorsSchema, fieldErrorsWriter } from './field-errors.js';
+import { correlationHeaders, fieldReaders } from './field-readers.js';
 import { quote, quoteCached, safeStringify } from './json.js';
 import type { ErrorView } from './types.js';
 
@@ -14,7 +15,6 @@ export {
   type JsonSchema,
 } from './field-definition.js';
 
-const string = (value: unknown): string | typeof invalid => (typeof value === 'string' ? value : invalid);
 const stringSchema = (): JsonSchema => ({ type: 'string' });
 /** A writer of an optional string the view holds under `key`. */
 const optionalString =
@@ -48,7 +48,7 @@ export const errorFields = Object.freeze({
     description: 'The stable, machine-readable error code clients branch on.',
     schema: stringSchema,
     writer: () => (view) => quoteCached(view.code),
-    reader: () => string,
+    reader: fieldReaders.code,
     ofEntry: (entry) => entry.code,
   }),
   message: row({
@@ -60,7 +60,7 @@ export const errorFields = Object.freeze({
     description: 'Human-readable text; may change between releases and per locale.',
     schema: stringSchema,
     writer: () => (view) => quote(view.message),
-    reader: () => string,
+    reader: fieldReaders.message,
     ofEntry: (entry) => entry.message,
     change: 'cosmetic',
   }),
@@ -73,10 +73,7 @@ export const errorFields = Object.freeze({
     description: 'The HTTP status of the response.',
     schema: () => ({ type: 'integer', minimum: 200, maximum: 599 }),
     writer: () => (view) => String(view.status),
-    reader: () => (value) => {
-      const status = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : value;
-      return typeof status === 'number' && Number.isInteger(status) ? status : invalid;
-    },
+    reader: fieldReaders.status,
     ofEntry: (entry) => entry.status,
     change: 'breaking',
   }),
@@ -89,10 +86,7 @@ export const errorFields = Object.freeze({
     description: 'The stable numeric id of the code, for APIs that publish one.',
     schema: () => ({ type: 'integer', minimum: 0 }),
     writer: () => (view) => (view.id === undefined ? undefined : String(view.id)),
-    reader: () => (value) => {
-      const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-      return typeof id === 'number' && Number.isSafeInteger(id) ? id : invalid;
-    },
+    reader: fieldReaders.id,
     ofEntry: (entry) => entry.id,
     change: 'breaking',
   }),
@@ -105,7 +99,7 @@ export const errorFields = Object.freeze({
     description: 'The broad kind of error (VALIDATION, AUTH, RATE_LIMIT, …).',
     schema: stringSchema,
     writer: () => (view) => quoteCached(view.category),
-    reader: () => string,
+    reader: fieldReaders.category,
     ofEntry: (entry) => entry.category,
     change: 'breaking',
   }),
@@ -118,7 +112,7 @@ export const errorFields = Object.freeze({
     description: 'Whether the same request may succeed if sent again later.',
     schema: () => ({ type: 'boolean' }),
     writer: () => (view) => (view.retryable ? 'true' : 'false'),
-    reader: () => (value) => (typeof value === 'boolean' ? value : invalid),
+    reader: fieldReaders.retryable,
     ofEntry: (entry) => entry.retryable,
     change: 'additive',
   }),
@@ -131,7 +125,7 @@ export const errorFields = Object.freeze({
     description: 'Structured data of this occurrence, shaped by the code’s details schema.',
     schema: () => ({}),
     writer: () => (view) => safeStringify(view.details),
-    reader: () => (value: unknown) => value,
+    reader: fieldReaders.details,
   }),
   errors: row({
     key: 'fieldErrors',
@@ -142,7 +136,7 @@ export const errorFields = Object.freeze({
     description: 'The fields of the request that failed validation, each with what is wrong with it.',
     schema: (options) => fieldErrorsSchema(options.style ?? 'pointer'),
     writer: (options) => fieldErrorsWriter(options.style ?? 'pointer'),
-    reader: (options) => (value) => readFieldErrors(value, options.style ?? 'pointer'),
+    reader: fieldReaders.errors,
     check: checkStyle,
   }),
   correlationId: row({
@@ -154,10 +148,8 @@ export const errorFields = Object.freeze({
     description: 'The id of the failed request, to quote to support and find in the server’s logs.',
     schema: stringSchema,
     writer: optionalString('correlationId'),
-    // Some APIs number their requests.
-    reader: () => (value) =>
-      typeof value === 'string' ? value : typeof value === 'number' ? String(value) : invalid,
-    headers: ['x-request-id', 'x-correlation-id', 'request-id'],
+    reader: fieldReaders.correlationId,
+    headers: correlationHeaders,
   }),
   type: row({
     key: 'type',
@@ -169,7 +161,7 @@ export const errorFields = Object.freeze({
     description: 'The docs URL of the code (RFC 9457 `type`), or a stable URI built from it.',
     schema: () => ({ type: 'string', format: 'uri-reference' }),
     writer: () => (view) => quoteCached(view.type ?? defaultType(view.code)),
-    reader: () => string,
+    reader: fieldReaders.type,
     ofEntry: (entry) => entry.type,
     change: 'breaking',
   }),
@@ -183,7 +175,7 @@ export const errorFields = Object.freeze({
     description: 'A short summary of the problem type (RFC 9457 `title`).',
     schema: stringSchema,
     writer: () => (view) => quoteCached(view.title ?? reasonPhrase(view.status)),
-    reader: () => string,
+    reader: fieldReaders.title,
     ofEntry: (entry) => entry.title,
     change: 'cosmetic',
   }),
@@ -196,7 +188,7 @@ export const errorFields = Object.freeze({
     description: 'The occurrence (RFC 9457 `instance`), usually the request path.',
     schema: () => ({ type: 'string', format: 'uri-reference' }),
     writer: optionalString('instance'),
-    reader: () => string,
+    reader: fieldReaders.instance,
   }),
   // The fields of WebSocket error events: values that travel with the event, not with the error.
   ...eventFields,

@@ -1,4 +1,5 @@
-import type { Catalog, CatalogEntry } from '../catalog/types.js';
+import type { ReadableCatalog } from '../catalog/readable.js';
+import type { CatalogEntry } from '../catalog/types.js';
 
 /** A message matched back to its catalog entry, with the values its placeholders held. */
 export interface MessageMatch {
@@ -17,7 +18,7 @@ interface Pattern {
 
 const placeholder = /\{([A-Za-z_$][\w$]*(?:\.[\w$]+)*)\}/g;
 const special = /[.*+?^${}()|[\]\\]/g;
-const matchers = new WeakMap<Catalog<any>, (message: string) => MessageMatch | undefined>();
+const matchers = new WeakMap<ReadableCatalog, (message: string) => MessageMatch | undefined>();
 
 function patternOf(entry: CatalogEntry): Pattern | undefined {
   const paths = entry.template.placeholders;
@@ -51,7 +52,7 @@ function assign(details: Record<string, unknown>, path: string, value: string): 
   target[keys[keys.length - 1]!] = value;
 }
 
-function compile(catalog: Catalog<any>): (message: string) => MessageMatch | undefined {
+function compile(catalog: ReadableCatalog): (message: string) => MessageMatch | undefined {
   const patterns: Pattern[] = [];
   for (const code of catalog.codes) {
     const pattern = patternOf(catalog.entries[code] as CatalogEntry);
@@ -80,7 +81,7 @@ function compile(catalog: Catalog<any>): (message: string) => MessageMatch | und
  * @example
  * matchMessage(errors, 'Event type not allowed: EVENT_TYPE_X'); // { entry: EVENT_TYPE_NOT_ALLOWED, details: { eventType: 'EVENT_TYPE_X' } }
  */
-export function matchMessage(catalog: Catalog<any>, message: string): MessageMatch | undefined {
+export function matchMessage(catalog: ReadableCatalog, message: string): MessageMatch | undefined {
   let matcher = matchers.get(catalog);
   if (matcher === undefined) {
     matcher = compile(catalog);

@@ -6,6 +6,7 @@ import {
   type FieldErrorStyle,
   type FieldOptions,
 } from './fields.js';
+import { type Node, specNode } from './spec-node.js';
 
 /** A reference to a field of the error, placed in the body. Plain data: `{ "$field": "code" }`. */
 export interface FieldRef extends FieldOptions {
@@ -147,22 +148,16 @@ export function literal(value: unknown): Literal {
   return { $literal: value };
 }
 
-/** Compiled form of a declaration node. */
-export type Node =
-  | { kind: 'literal'; value: unknown; json: string }
-  | { kind: 'field'; field: ErrorField; missing: 'omit' | 'null'; options: FieldOptions }
-  | { kind: 'first'; alternatives: Node[] }
-  | { kind: 'object'; members: { key: string; keyJson: string; node: Node }[] };
+export type { Node } from './spec-node.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Checks a declaration and turns it into nodes; a wrong declaration fails here, naming the path. */
-export function compileSpec(spec: unknown, path = '$'): Node {
-  if (spec === null || typeof spec === 'string' || typeof spec === 'number' || typeof spec === 'boolean') {
-    return { kind: 'literal', value: spec, json: JSON.stringify(spec) };
-  }
+/** Checks a declaration; a wrong one fails here, naming the path. */
+function checkSpec(spec: unknown, path: string): void {
+  if (spec === null || typeof spec === 'string' || typeof spec === 'number' || typeof spec === 'boolean')
+    return;
   if (Array.isArray(spec)) {
     const json = JSON.stringify(spec);
     if (json.includes('"$field"') || json.includes('"$first"')) {
@@ -171,15 +166,14 @@ export function compileSpec(spec: unknown, path = '$'): Node {
         `${path}: arrays cannot hold field references`,
       );
     }
-    return { kind: 'literal', value: spec, json };
+    return;
   }
   if (!isPlainObject(spec))
     throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: ${typeof spec}`);
   if ('$literal' in spec) {
-    const json = JSON.stringify(spec.$literal);
-    if (json === undefined)
+    if (JSON.stringify(spec.$literal) === undefined)
       throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: literal has no JSON`);
-    return { kind: 'literal', value: spec.$literal, json };
+    return;
   }
   if ('$field' in spec) {
     const name = spec.$field;
@@ -192,30 +186,22 @@ export function compileSpec(spec: unknown, path = '$'): Node {
     const { $field: _, ...options } = spec as unknown as FieldRef;
     const definition: FieldDefinition = errorFields[name as ErrorField];
     definition.check?.(options, path);
-    return {
-      kind: 'field',
-      field: name as ErrorField,
-      missing: options.missing === 'null' ? 'null' : 'omit',
-      options,
-    };
+    return;
   }
   if ('$first' in spec) {
     if (!Array.isArray(spec.$first) || spec.$first.length === 0) {
       throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: $first needs alternatives`);
     }
-    return {
-      kind: 'first',
-      alternatives: spec.$first.map((alt, i) => compileSpec(alt, `${path}.$first[${i}]`)),
-    };
+    for (const [i, alt] of spec.$first.entries()) checkSpec(alt, `${path}.$first[${i}]`);
+    return;
   }
-  return {
-    kind: 'object',
-    members: Object.entries(spec).map(([key, value]) => ({
-      key,
-      keyJson: `${JSON.stringify(key)}:`,
-      node: compileSpec(value, `${path}.${key}`),
-    })),
-  };
+  for (const [key, value] of Object.entries(spec)) checkSpec(value, `${path}.${key}`);
+}
+
+/** Checks a declaration and turns it into nodes; a wrong declaration fails here, naming the path. */
+export function compileSpec(spec: unknown, path = '$'): Node {
+  checkSpec(spec, path);
+  return specNode(spec);
 }
 
 /** Whether a node always yields a value, whatever the error holds. */

@@ -1,0 +1,133 @@
+import type { ApiErrorInit } from '../catalog/api-error.js';
+import { inputJsonSchema } from '../catalog/json-schema.js';
+import type { ReadableCatalog } from '../catalog/readable.js';
+import { roleOfStatus } from '../catalog/role-tables.js';
+import { standardCodeOfStatus } from '../catalog/standard-codes.js';
+import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
+import type { CatalogEntry } from '../catalog/types.js';
+import { apiErrorFields } from './field-readers.js';
+import { matchMessage } from './match-message.js';
+import type { FormatReader } from './read-format.js';
+import type { ParsedError } from './types.js';
+
+/** What reading a body takes besides the body: the formats to try (the earlier wins on equal fit), and more. */
+export interface ReadBodyOptions {
+  formats: readonly FormatReader[];
+  /** The response status, used when the body does not carry one. */
+  status?: number | undefined;
+  /** The API's catalog: fills in what the body leaves out, and maps message-only bodies to codes. */
+  catalog?: ReadableCatalog | undefined;
+  /** A correlation id from a response header, used when the body carries none. */
+  correlationId?: string | undefined;
+}
+
+/** A body as parsed JSON: text is parsed (`undefined` when it is no JSON), anything else taken as parsed. */
+export function toBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The declared format a parsed body is in (its best fit), or `undefined` when none fits. */
+export function bestFit<F extends FormatReader>(
+  value: unknown,
+  formats: readonly F[],
+): { format: F; parsed: ParsedError } | undefined {
+  let best: F | undefined;
+  let bestScore = 0;
+  for (const format of formats) {
+    const score = format.match(value);
+    if (score > bestScore) {
+      best = format;
+      bestScore = score;
+    }
+  }
+  if (!best) return undefined;
+  return { format: best, parsed: best.parse(value)! };
+}
+
+/**
+ * The members of a body beyond its format's own: those the catalog entry declares, or, for a code that
+ * declares none (or without a catalog), every top-level member the format does not declare (RFC 9457
+ * extension members).
+ */
+function membersOfBody(
+  body: unknown,
+  format: FormatReader,
+  entry: CatalogEntry | undefined,
+): Record<string, unknown> | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const names = entry?.members
+    ? Object.keys(entry.members)
+    : Object.keys(body).filter((name) => !Object.hasOwn(format.spec, name));
+  const pairs = names
+    .filter((name) => !Object.hasOwn(format.spec, name) && Object.hasOwn(body, name))
+    .map((name) => [name, (body as Record<string, unknown>)[name]] as const)
+    .filter(([, value]) => value !== undefined);
+  // fromEntries defines own properties: a member named `__proto__` stays data, never a prototype.
+  return pairs.length > 0 ? Object.fromEntries(pairs) : undefined;
+}
+
+/**
+ * The details an entry's members stand for, when its body carries no details of its own and the members
+ * hold every required field of its details schema (so that the details the client types are whole).
+ */
+function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>): unknown {
+  if (entry.members === undefined) return undefined;
+  const pairs = Object.entries(entry.members)
+    .filter(([name]) => Object.hasOwn(members, name))
+    .map(([name, field]) => [field, members[name]] as const);
+  const details: Record<string, unknown> = Object.fromEntries(pairs);
+  const schema = inputJsonSchema(entry.details);
+  const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
+  return pairs.length > 0 && required.every((field) => Object.hasOwn(details, field)) ? details : undefined;
+}
+
+function codeForStatus(status: number, catalog: ReadableCatalog | undefined): string {
+  if (!catalog) return standardCodeOfStatus(status);
+  return catalog.builtins[roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest')];
+}
+
+/** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */
+export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiErrorInit {
+  const { formats, status, catalog, correlationId } = options;
+  const value = toBody(body);
+  const detected = bestFit(value, formats);
+  const parsed = detected?.parsed ?? {};
+  const givenStatus = isErrorStatus(parsed.status)
+    ? parsed.status
+    : isErrorStatus(status)
+      ? status
+      : undefined;
+  let entry: CatalogEntry | undefined;
+  let details: unknown;
+  if (catalog && parsed.code !== undefined) entry = catalog.get(parsed.code);
+  else if (catalog && parsed.message !== undefined) {
+    // A body without a code names its error by message: exact, or a template with its values read back.
+    const match = matchMessage(catalog, parsed.message);
+    entry = match?.entry;
+    details = match?.details;
+  }
+  const finalStatus = givenStatus ?? entry?.status ?? 500;
+  // What the body holds wins; the catalog's entry fills in what it leaves out.
+  const init: Record<string, unknown> = {};
+  for (const [key, ofEntry] of apiErrorFields) {
+    const value = (parsed as Record<string, unknown>)[key] ?? (entry && ofEntry?.(entry));
+    if (value !== undefined) init[key] = value;
+  }
+  init.status = finalStatus;
+  init.code ??= codeForStatus(finalStatus, catalog);
+  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus);
+  init.correlationId ??= correlationId;
+  if (init.details === undefined && details !== undefined) init.details = details;
+  const members = detected && membersOfBody(value, detected.format, entry);
+  if (members !== undefined) {
+    init.members = members;
+    if (init.details === undefined && entry !== undefined) init.details = detailsOfMembers(entry, members);
+  }
+  if (entry?.role !== undefined) init.role = entry.role;
+  return init as unknown as ApiErrorInit;
+}

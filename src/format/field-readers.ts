@@ -1,0 +1,129 @@
+import type { FieldError } from '../catalog/api-error.js';
+import type { CatalogEntry } from '../catalog/types.js';
+import { type FieldErrorStyle, type FieldOptions, invalid } from './field-definition.js';
+import { dotPathToPointer } from './json.js';
+
+/**
+ * The reading half of the field table: how each field of a body is read back, and what a catalog entry
+ * gives it. A client imports this, never the writers, schemas and prose of `errorFields`, which reads its
+ * readers from here: one definition of how a field reads.
+ */
+
+type Reader<V> = (value: unknown) => V | typeof invalid;
+
+const string: Reader<string> = (value) => (typeof value === 'string' ? value : invalid);
+const number: Reader<number> = (value) =>
+  typeof value === 'number' && Number.isFinite(value) ? value : invalid;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Field errors of a body member in one style, or `invalid` when the member is not in that style. */
+export function readFieldErrors(value: unknown, style: FieldErrorStyle): FieldError[] | typeof invalid {
+  const errors: FieldError[] = [];
+  if (style === 'map') {
+    if (!isRecord(value)) return invalid;
+    for (const [path, message] of Object.entries(value)) {
+      const detail = Array.isArray(message) ? message[0] : message;
+      if (typeof detail !== 'string') return invalid;
+      errors.push({ pointer: dotPathToPointer(path), detail });
+    }
+    return errors;
+  }
+  if (!Array.isArray(value)) return invalid;
+  for (const item of value) {
+    if (!isRecord(item)) return invalid;
+    if (style === 'pointer') {
+      const pointer = item.pointer ?? '';
+      if (typeof pointer !== 'string' || typeof item.detail !== 'string') return invalid;
+      errors.push({ pointer, detail: item.detail });
+    } else {
+      const path = Array.isArray(item.path) ? item.path.join('.') : item.path;
+      if (typeof path !== 'string' || typeof item.message !== 'string') return invalid;
+      errors.push({ pointer: dotPathToPointer(path), detail: item.message });
+    }
+  }
+  return errors;
+}
+
+/** Compilers of the reader of each field, by field name (a reader returns `invalid` for a wrong type). */
+export const fieldReaders = {
+  code: () => string,
+  message: () => string,
+  status: () => (value: unknown) => {
+    const status = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : value;
+    return typeof status === 'number' && Number.isInteger(status) ? status : invalid;
+  },
+  id: () => (value: unknown) => {
+    const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    return typeof id === 'number' && Number.isSafeInteger(id) ? id : invalid;
+  },
+  category: () => string,
+  retryable: () => (value: unknown) => (typeof value === 'boolean' ? value : invalid),
+  details: () => (value: unknown) => value,
+  errors: (options: FieldOptions) => (value: unknown) => readFieldErrors(value, options.style ?? 'pointer'),
+  // Some APIs number their requests.
+  correlationId: () => (value: unknown) =>
+    typeof value === 'string' ? value : typeof value === 'number' ? String(value) : invalid,
+  type: () => string,
+  title: () => string,
+  instance: () => string,
+} as const;
+
+/** Compilers of the readers of the fields of WebSocket error events. */
+export const eventFieldReaders = {
+  eventId: () => string,
+  replyTo: () => (value: unknown) =>
+    typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? value : invalid,
+  // Read back as epoch milliseconds, whatever the unit on the wire.
+  timestamp: (options: FieldOptions): Reader<number> => {
+    const unit = options.unit ?? 'iso';
+    if (unit === 'iso')
+      return (value) => {
+        const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+        return Number.isNaN(ms) ? invalid : ms;
+      };
+    const scale = unit === 's' ? 1000 : 1;
+    return (value) => {
+      const n = number(value);
+      return n === invalid ? invalid : n * scale;
+    };
+  },
+  echo: () => (value: unknown) => value,
+  // Read back in seconds, as `ApiError.retryAfter` holds it.
+  retryAfter: (options: FieldOptions): Reader<number> => {
+    const scale = options.unit === 'ms' ? 1 / 1000 : 1;
+    return (value) => {
+      const n = number(value);
+      return n === invalid || n < 0 ? invalid : n * scale;
+    };
+  },
+} as const;
+
+/** Compiles the reader of a field of a declaration, from one of the tables above. */
+export type ReaderTable = Readonly<Record<string, (options: FieldOptions) => (value: unknown) => unknown>>;
+
+/** The property of a `ParsedError` (and of an `ErrorView`) each field reads into, where it differs from its name. */
+export const fieldKeys: Readonly<Record<string, string>> = {
+  errors: 'fieldErrors',
+};
+
+/** The fields an `ApiError` holds, each with what a catalog entry gives it when a body leaves it out. */
+export const apiErrorFields: readonly (readonly [key: string, ofEntry?: (entry: CatalogEntry) => unknown])[] =
+  [
+    ['code', (entry) => entry.code],
+    ['message', (entry) => entry.message],
+    ['status', (entry) => entry.status],
+    ['id', (entry) => entry.id],
+    ['category', (entry) => entry.category],
+    ['retryable', (entry) => entry.retryable],
+    ['details'],
+    ['fieldErrors'],
+    ['correlationId'],
+    ['type', (entry) => entry.type],
+    ['retryAfter'],
+  ];
+
+/** Response headers that may carry the correlation id, tried in order when the body has none. */
+export const correlationHeaders: readonly string[] = ['x-request-id', 'x-correlation-id', 'request-id'];
