@@ -20,6 +20,16 @@ describe('memoryStore', { timeout: 60_000 }, () => {
     store.close();
   });
 
+  it('never counts a quota below zero: a refund for a key it no longer holds grants no extra unit', () => {
+    const now = 1_000_000;
+    const store = memoryStore({ now: () => now });
+    const bounds = [now - 1000, now + 60_000];
+    store.quota('q', { limit: 1, cost: -1, bounds });
+    expect(store.quota('q', { limit: 1, cost: 1, bounds })).toMatchObject({ allowed: true, used: 1 });
+    expect(store.quota('q', { limit: 1, cost: 1, bounds })).toMatchObject({ allowed: false });
+    store.close();
+  });
+
   it('evicts the oldest key past maxKeys and sweeps expired keys without a timer per key', async () => {
     let now = 1_000_000;
     const store = memoryStore({ maxKeys: 4, sweepInterval: 10, now: () => now });

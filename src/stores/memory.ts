@@ -199,8 +199,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const stored = quotas.get(key, at);
       const used = stored !== undefined && stored.start === start ? stored.used : 0;
       if (used + cost > limit) return { allowed: false, used, reset: end - at };
-      quotas.set(key, { start, end, used: used + cost });
-      return { allowed: true, used: used + cost, reset: end - at };
+      // A refund (negative cost) never takes the count below zero, as the Redis script does: a refund for a
+      // key evicted meanwhile must not grant an extra unit.
+      const next = Math.max(0, used + cost);
+      quotas.set(key, { start, end, used: next });
+      return { allowed: true, used: next, reset: end - at };
     },
     acquire(key: string, lease: string, limit: number, ttl: number): LeaseDecision {
       const at = now();
