@@ -7,6 +7,8 @@ import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
 
+const listValued = new Set(['ratelimit', 'ratelimit-policy']);
+
 // Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted, and
 // the default body limits.
 const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined), limits: toBodyLimits() };
@@ -69,7 +71,12 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
         return new Response(body as Uint8Array<ArrayBuffer>, { status: code, headers: out });
       }
       await next();
-      for (const [name, value] of context.headers) c.res.headers.set(name, value);
+      // RateLimit and RateLimit-Policy are lists (RFC 9651): an outer guard adds its policies to an inner
+      // guard's instead of replacing them.
+      for (const [name, value] of context.headers) {
+        if (listValued.has(name) && c.res.headers.has(name)) c.res.headers.append(name, value);
+        else c.res.headers.set(name, value);
+      }
       status = c.res.status;
       for (const [listener, maxBytes] of captures) {
         const captured = await captureOf(c.res, maxBytes).catch(() => undefined);
