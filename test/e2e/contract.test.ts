@@ -50,7 +50,12 @@ function serverFor(contract: Contract): Server {
   return createServer(
     errors((req) => {
       const code = decodeURIComponent((req.url ?? '/').slice(1));
-      throw (contract.catalog.create as (code: string) => Error)(code);
+      // A code with members carries them from its details; the page's example shows each as `<field>`.
+      const members = contract.catalog.get(code)?.members;
+      const details = members
+        ? Object.fromEntries(Object.values(members).map((field) => [field, `<${field}>`]))
+        : undefined;
+      throw (contract.catalog.create as (code: string, details?: unknown) => Error)(code, details);
     }),
   );
 }
