@@ -198,7 +198,11 @@ export class Messaging {
 
   /** Ends a session: its record and its history go; a reconnect is refused as "session not found". */
   async end(id: string): Promise<void> {
-    await this.#store.delete(id);
+    try {
+      await this.#store.delete(id);
+    } catch (cause) {
+      throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
+    }
   }
 
   /** Numbers `event` with the session's next cursor and keeps it for replay; undefined once the session is gone. */
