@@ -1,6 +1,9 @@
 export { RetryBudget, type RetryBudgetOptions } from './budget.js';
 export { createClient } from './client.js';
+export { type KyApiErrorOptions, kyApiErrors } from './ky.js';
+export { ofetchApiErrors } from './ofetch.js';
 export { type ParseErrorResponseOptions, parseErrorResponse } from './parse-response.js';
+export { type ErrorResponseParts, parseErrorParts } from './read-parts.js';
 export { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 export {
   type ClassifiedClose,

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import express from 'express';
 import { rateLimit as expressRateLimit } from 'express-rate-limit';
 import Fastify from 'fastify';
-import { createClient, parseErrorResponse } from 'faultline/client';
+import { createClient, kyApiErrors } from 'faultline/client';
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemo } from '../../demo/app.js';
@@ -116,7 +116,7 @@ describe('the client against Express with express-rate-limit', () => {
   });
 });
 
-describe('parseErrorResponse as a ky afterResponse hook', () => {
+describe('kyApiErrors: ky 2 against the demo API', () => {
   const { server } = createDemo({ logger: false });
   let base = '';
   beforeAll(async () => {
@@ -124,24 +124,17 @@ describe('parseErrorResponse as a ky afterResponse hook', () => {
   });
   afterAll(() => close(server));
 
-  it('"Any other HTTP client can use the parser, e.g. as a ky hook"', async () => {
+  it('rejects with the demo catalog’s typed error, read from its own envelope', async () => {
     const kyApi = ky.create({
-      prefixUrl: base,
-      retry: 0,
+      baseUrl: base,
       headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
-      hooks: {
-        afterResponse: [
-          async (_request, _options, response) => {
-            if (!response.ok)
-              throw await parseErrorResponse(response, { catalog: errors, formats: [demoFormat] });
-          },
-        ],
-      },
+      ...kyApiErrors({ catalog: errors, formats: [demoFormat] }),
     });
     const error = await kyApi.get('v1/conferences/none').then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(errors.is(error, 'ROOM_NOT_FOUND') && error.details.roomId).toBe('none');
+    expect(error).toMatchObject({ status: 404, attempts: 1 });
   });
 });
