@@ -1,7 +1,9 @@
 import type { Catalog } from '../catalog/types.js';
-import { columnsOf, type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
+import { pageScript, pageStyle } from './html-assets.js';
+import { cellOf, type HtmlRow, renderTable } from './html-table.js';
+import { type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
 import { contractNote } from './text.js';
-import { websocketHtml } from './websocket.js';
+import { websocketExample, websocketTables } from './websocket.js';
 
 const entities: Record<string, string> = {
   '&': '&amp;',
@@ -20,90 +22,138 @@ function prose(text: string | undefined): string {
   return escapeHtml(text).replace(/`([^`\n]+)`/g, '<code>$1</code>');
 }
 
-const style = `
-:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0969da;--hit:#fff8c5;--code:#f6f8fa}
-:root[data-theme=dark]{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--accent:#4493f8;--hit:#3b2e00;--code:#161b22}
-@media (prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--accent:#4493f8;--hit:#3b2e00;--code:#161b22}}
-[hidden]{display:none!important}*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif}
-main{max-width:1100px;margin:0 auto;padding:16px}header{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
-h1{font-size:1.6em;margin:8px 0;flex:1}h2{margin-top:28px;border-bottom:1px solid var(--line);padding-bottom:4px}
-.meta{color:var(--muted)}input[type=search]{width:100%;padding:10px 12px;font-size:16px;border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--fg);margin:12px 0}
-button{font:inherit;border:1px solid var(--line);background:var(--code);color:var(--fg);border-radius:6px;padding:2px 8px;cursor:pointer}
-pre{background:var(--code);padding:12px;border-radius:8px;overflow:auto}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
-th{color:var(--muted);font-weight:600}tr:target{background:var(--hit)}a{color:var(--accent)}.code a{text-decoration:none}
-.empty{color:var(--muted);display:none}.deprecated{color:var(--muted)}
-@media (max-width:700px){thead{display:none}table,tbody,tr,td{display:block;width:100%}tr{border:1px solid var(--line);border-radius:8px;margin:8px 0;padding:6px}
-td{border:0;padding:2px 4px}td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-weight:600}}
-`;
+/** Escapes a JSON example for `<pre>`: its quotes stay as they are on the wire. */
+function escapeCode(text: string): string {
+  return text.replace(/[&<>]/g, (c) => entities[c]!);
+}
 
-const script = `
-const input=document.getElementById('search');const rows=[...document.querySelectorAll('tr[data-search]')];
-function filter(){const q=input.value.trim().toLowerCase();for(const row of rows){row.hidden=q!==''&&!row.dataset.search.includes(q);}
-for(const section of document.querySelectorAll('section[data-group]')){const visible=section.querySelectorAll('tr[data-search]:not([hidden])').length;section.hidden=visible===0;}
-document.getElementById('empty').style.display=rows.some(r=>!r.hidden)?'none':'block';}
-input.addEventListener('input',filter);
-document.addEventListener('click',async e=>{const b=e.target.closest('button[data-copy]');if(!b)return;const text=b.dataset.copy;
-try{await navigator.clipboard.writeText(text);}catch{const t=document.createElement('textarea');t.value=text;document.body.append(t);t.select();document.execCommand('copy');t.remove();}
-b.textContent='Copied';setTimeout(()=>{b.textContent='Copy';},1200);});
-const root=document.documentElement;const saved=localStorage.getItem('theme');if(saved)root.dataset.theme=saved;
-document.getElementById('theme').addEventListener('click',()=>{const dark=root.dataset.theme?root.dataset.theme==='dark':matchMedia('(prefers-color-scheme: dark)').matches;
-root.dataset.theme=dark?'light':'dark';localStorage.setItem('theme',root.dataset.theme);});
-if(location.hash){const row=document.getElementById(decodeURIComponent(location.hash.slice(1)));if(row)row.scrollIntoView();}
-`;
+/** One entry of the contents: a section's anchor, its title, and for a group its number of codes. */
+interface TocEntry {
+  id: string;
+  title: string;
+  count?: number;
+}
 
-function row(group: DocGroup, e: DocEntry): string {
+const groupHeaders = ['Code', 'ID', 'HTTP', 'Message', 'Description', 'Cause', 'Fix'];
+
+function row(group: DocGroup, e: DocEntry): HtmlRow {
   const search = [e.code, e.id, e.status, e.message, e.description, e.cause, e.fix]
     .filter((x) => x !== undefined)
     .join(' ')
     .replaceAll('`', '')
     .toLowerCase();
-  const cells = [
-    `<td class="code" data-label="Code"><a href="#${escapeHtml(e.code)}"><code>${escapeHtml(e.code)}</code></a> <button type="button" data-copy="${escapeHtml(e.code)}" aria-label="Copy ${escapeHtml(e.code)}">Copy</button></td>`,
-    group.hasIds ? `<td data-label="ID">${escapeHtml(e.id ?? '—')}</td>` : '',
-    `<td data-label="HTTP">${e.status}</td>`,
-    group.hasMessages ? `<td data-label="Message">${prose(e.message)}</td>` : '',
-    `<td data-label="Description"${e.deprecated ? ' class="deprecated"' : ''}>${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${prose(e.description)}</td>`,
-    group.hasCauses ? `<td data-label="Cause">${prose(e.cause)}</td>` : '',
-    group.hasFixes ? `<td data-label="Fix">${prose(e.fix)}</td>` : '',
-  ];
-  return `<tr id="${escapeHtml(e.code)}" data-search="${escapeHtml(search)}">${cells.join('')}</tr>`;
+  const code = escapeHtml(e.code);
+  return {
+    attrs: ` id="${code}" data-search="${escapeHtml(search)}"`,
+    cells: [
+      cellOf(
+        `<a href="#${code}"><code>${code}</code></a> <button type="button" data-copy="${code}" aria-label="Copy ${code}">Copy</button>`,
+        ' class="code"',
+      ),
+      cellOf(escapeHtml(e.id ?? '—')),
+      cellOf(String(e.status)),
+      // A group whose messages are its descriptions shows them once, as descriptions.
+      group.hasMessages ? cellOf(prose(e.message)) : { html: '', empty: true },
+      {
+        ...cellOf(`${e.deprecated ? '<strong>Deprecated.</strong> ' : ''}${prose(e.description)}`),
+        ...(e.deprecated ? { attrs: ' class="deprecated"' } : {}),
+      },
+      cellOf(prose(e.cause)),
+      cellOf(prose(e.fix)),
+    ],
+  };
 }
 
-function section(group: DocGroup): string {
-  const headers = columnsOf(group);
-  return `<section data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${prose(group.description)}</p>` : ''}
-<table><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${group.entries.map((e) => row(group, e)).join('\n')}
-</tbody></table></section>`;
+function section(group: DocGroup, id: string): string {
+  return `<section id="${id}" data-group="${escapeHtml(group.name)}"><h2>${escapeHtml(group.title)}</h2>${group.description ? `<p>${prose(group.description)}</p>` : ''}
+${renderTable(
+  groupHeaders,
+  group.entries.map((e) => row(group, e)),
+)}</section>`;
+}
+
+/** Anchors for the group sections: distinct from each other and from the fixed sections. */
+function groupIds(groups: readonly DocGroup[]): string[] {
+  const taken = new Set<string>();
+  return groups.map((group) => {
+    const base = `group-${group.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+    let id = base;
+    for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+    taken.add(id);
+    return id;
+  });
+}
+
+function websocketSections(catalog: Catalog<any>, options: DocsOptions, toc: TocEntry[]): string {
+  const parts = websocketTables(catalog, options.websocket).map((t, i) => {
+    const id = `websocket-${i + 1}`;
+    toc.push({ id, title: t.title.replaceAll('`', '') });
+    const headers = t.headers.map((h) => escapeHtml(h.replaceAll('`', '')));
+    const rows = t.rows.map((r) => ({ cells: r.map((c) => cellOf(prose(c))) }));
+    return `<section id="${id}" data-websocket><h2>${prose(t.title)}</h2>${t.intro ? `<p>${prose(t.intro)}</p>` : ''}${renderTable(headers, rows)}</section>`;
+  });
+  const example = websocketExample(catalog, options.websocket);
+  if (example) {
+    toc.push({ id: 'websocket-event', title: 'WebSocket error event' });
+    parts.push(
+      `<section id="websocket-event" data-websocket><h2>WebSocket error event</h2><p>${prose(`The error event for \`${example.code}\`, answering the client event \`c1\`. Every in-session error has this shape.`)}</p><pre><code>${escapeCode(example.json)}</code></pre></section>`,
+    );
+  }
+  return parts.join('\n');
+}
+
+function contents(toc: readonly TocEntry[]): string {
+  const items = toc.map(
+    (t) =>
+      `<li${t.count === undefined ? ' class="fixed"' : ''}><a href="#${t.id}"><span>${escapeHtml(t.title)}</span>${t.count === undefined ? '' : `<span class="n">${t.count}</span>`}</a></li>`,
+  );
+  return `<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>\n${items.join('\n')}\n</ol></nav>`;
 }
 
 /**
- * Renders a catalog's reference as one self-contained HTML page (no network requests): a search box that
- * filters codes as you type, a deep link per code (the row's id is the code), copy buttons, dark mode,
- * and a layout that reads on a phone.
+ * Renders a catalog's reference as one self-contained HTML page (no network requests): contents with the
+ * number of codes per group, a search box that filters codes as you type and says how many match, a deep
+ * link per code (the row's id is the code), copy buttons, dark mode, no column left empty, and a layout
+ * that reads on a phone.
  * @example
  * app.get('/docs/errors', () => new Response(renderHtml(errors), { headers: { 'content-type': 'text/html' } }));
  */
 export function renderHtml(catalog: Catalog<any>, options: DocsOptions = {}): string {
   const model = describeCatalog(catalog, options);
+  const ids = groupIds(model.groups);
+  const rows = model.groups.reduce((n, g) => n + g.entries.length, 0);
+  const toc: TocEntry[] = [
+    { id: 'format', title: 'Error response format' },
+    { id: 'statuses', title: 'HTTP status codes' },
+    ...model.groups.map((g, i) => ({ id: ids[i]!, title: g.title, count: g.entries.length })),
+    { id: 'retrying', title: 'Retrying' },
+  ];
+  const websocket = websocketSections(catalog, options, toc);
+  const statuses = renderTable(
+    ['Status', 'Meaning', 'When it occurs'],
+    model.statuses.map((s) => ({
+      cells: [cellOf(String(s.status)), cellOf(escapeHtml(s.meaning)), cellOf(prose(s.when))],
+    })),
+  );
+  const retryable = model.fields.some((member) => member.field === 'code') ? 'codes' : 'errors';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(model.title)}</title><style>${style}</style></head>
-<body><main>
-<header><h1>${escapeHtml(model.title)}</h1><button type="button" id="theme" aria-label="Toggle dark mode">◐ Theme</button></header>
-<p class="meta">${model.codeCount} codes · generated ${escapeHtml(model.date)}. ${prose(contractNote(model))}</p>
-<input type="search" id="search" placeholder="Filter codes, messages, statuses…" aria-label="Filter error codes" autocomplete="off">
+<title>${escapeHtml(model.title)}</title><style>${pageStyle}</style></head>
+<body><div class="layout">
+<header><div class="title"><h1>${escapeHtml(model.title)}</h1><button type="button" id="theme" aria-label="Toggle dark mode">◐ Theme</button></div>
+<p class="meta">${model.codeCount} codes · generated ${escapeHtml(model.date)}. ${prose(contractNote(model))}</p></header>
+${contents(toc)}
+<main>
+<div class="find"><input type="search" id="search" placeholder="Filter codes, messages, statuses…" aria-label="Filter error codes" aria-describedby="count" autocomplete="off">
+<p id="count" role="status" aria-live="polite">${rows} ${rows === 1 ? 'code' : 'codes'}</p></div>
 <p id="empty" class="empty">No code matches.</p>
-<section><h2>Error response format</h2><p>Errors are answered as <code>${escapeHtml(model.contentType)}</code>:</p>
+<section id="format"><h2>Error response format</h2><p>Errors are answered as <code>${escapeHtml(model.contentType)}</code>:</p>
 <pre><code>${escapeHtml(model.exampleBody)}</code></pre></section>
-<section><h2>HTTP status codes</h2><table><thead><tr><th>Status</th><th>Meaning</th><th>When it occurs</th></tr></thead><tbody>
-${model.statuses.map((s) => `<tr><td>${s.status}</td><td>${escapeHtml(s.meaning)}</td><td>${prose(s.when)}</td></tr>`).join('\n')}
-</tbody></table></section>
-${model.groups.map(section).join('\n')}
-<section><h2>Retrying</h2><p>Retry only these ${model.fields.some((member) => member.field === 'code') ? 'codes' : 'errors'}, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
+<section id="statuses"><h2>HTTP status codes</h2>${statuses}</section>
+${model.groups.map((g, i) => section(g, ids[i]!)).join('\n')}
+<section id="retrying"><h2>Retrying</h2><p>Retry only these ${retryable}, with exponential backoff and jitter; honour <code>Retry-After</code>. Retry a POST or PATCH only with the same <code>Idempotency-Key</code>.</p>
 <p>${model.retryable.map((code) => `<a href="#${escapeHtml(code)}"><code>${escapeHtml(code)}</code></a>`).join(', ') || 'No code is retryable.'}</p></section>
-${websocketHtml(catalog, options.websocket, prose)}
-</main><script>${script}</script></body></html>
+${websocket}
+</main></div><script>${pageScript}</script></body></html>
 `;
 }
