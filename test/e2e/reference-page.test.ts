@@ -63,6 +63,58 @@ describe('the HTML reference page in a real browser', () => {
     await page.close();
   });
 
+  it('says how many codes match as you type, and the contents follow the filter', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/docs/errors`);
+    const total = await page.locator('tr[data-search]').count();
+    const count = page.locator('#count');
+    expect(await count.textContent()).toBe(`${total} codes`);
+    const search = page.locator('input[type="search"]');
+    await search.pressSequentially('already taken');
+    expect(await count.textContent()).toBe(`1 of ${total} codes matches`);
+    await search.fill('room');
+    const shown = await page.locator('tr[data-search]:visible').count();
+    expect(shown).toBeGreaterThan(1);
+    expect(await count.textContent()).toBe(`${shown} of ${total} codes match`);
+    const listed = await page
+      .locator('.toc a:visible')
+      .evaluateAll((links) => links.map((a) => [a.getAttribute('href'), a.querySelector('.n')?.textContent]));
+    const groups = await page
+      .locator('section[data-group]:visible')
+      .evaluateAll((sections) =>
+        sections.map((s) => [`#${s.id}`, String(s.querySelectorAll('tr[data-search]:not([hidden])').length)]),
+      );
+    expect(listed).toEqual(groups);
+    await search.fill('no such code at all');
+    expect(await count.textContent()).toBe(`0 of ${total} codes match`);
+    await search.fill('');
+    expect(await count.textContent()).toBe(`${total} codes`);
+    await page.close();
+  });
+
+  it('has contents beside the page that reach every section', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/docs/errors`);
+    const links = page.locator('.toc a');
+    expect(await links.count()).toBeGreaterThan(8);
+    const standard = page.locator('.toc a', { hasText: 'Standard errors' });
+    await standard.click();
+    const heading = page.locator('#group-http h2');
+    const box = await heading.boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y).toBeLessThan(900);
+    // The contents stay in view while the page scrolls.
+    const nav = await page.locator('.toc').boundingBox();
+    expect(nav!.y).toBeGreaterThanOrEqual(0);
+    expect(nav!.x + nav!.width).toBeLessThanOrEqual(box!.x);
+    await page.goto(`${base}/docs/errors`);
+    await page.locator('input[type="search"]').fill('room');
+    await page.screenshot({
+      path: resolve(import.meta.dirname, '../../.artifacts/reference-page-search.png'),
+    });
+    await page.close();
+  });
+
   it('switches to dark mode and keeps the choice', async () => {
     const page = await browser.newPage({ colorScheme: 'light' });
     await page.goto(`${base}/docs/errors`);
