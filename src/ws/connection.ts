@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ApiError } from '../catalog/api-error.js';
+import type { ApiError } from '../catalog/api-error.js';
 import type { StandardSchemaV1 } from '../catalog/types.js';
 import { wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { WsRole } from '../catalog/ws-types.js';
@@ -12,9 +12,10 @@ import { safeClose } from './close.js';
 import { ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
 import { idOf, isRecord, sizeOf, toBuffer } from './inbound.js';
+import { Lifetime } from './lifetime.js';
 import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
-import { entryOf } from './roles.js';
+import { catalogError, entryOf } from './roles.js';
 import type { EndpointState } from './state.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
@@ -41,8 +42,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   private paused = false;
   /** The connection's budget of error events, when the endpoint has one. */
   private readonly budget: ErrorBudget | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private durationTimer: NodeJS.Timeout | undefined;
+  private readonly lifetime: Lifetime;
 
   constructor(
     readonly id: string,
@@ -57,21 +57,25 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   ) {
     super(correlationId, socket, state);
     this.budget = state.errorBudget && new ErrorBudget(state.errorBudget);
-    if (state.idleTimeout !== undefined) {
-      this.idleTimer = setTimeout(() => this.failRole('idleTimeout'), state.idleTimeout);
-      this.idleTimer.unref();
-    }
-    if (state.maxDuration !== undefined) {
-      this.durationTimer = setTimeout(() => this.failRole('sessionExpired'), state.maxDuration);
-      this.durationTimer.unref();
-    }
+    this.lifetime = new Lifetime(state.idleTimeout, state.maxDuration, (role) => this.failRole(role));
+  }
+
+  get openedAt(): number {
+    return this.lifetime.openedAt;
+  }
+
+  get lastMessageAt(): number {
+    return this.lifetime.lastMessageAt;
+  }
+
+  endsAt(): number | undefined {
+    return this.lifetime.endsAt();
   }
 
   /** Stops the connection's timers; called once it is closed. */
   dispose(): void {
     this.closing = true;
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.durationTimer);
+    this.lifetime.dispose();
   }
 
   notify(thrown: unknown, replyTo?: string | number): void {
@@ -95,7 +99,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
    */
   receive(data: RawData, isBinary: boolean): void {
     if (this.closing) return;
-    this.idleTimer?.refresh();
+    this.lifetime.touch();
     const state = this.state;
     if (sizeOf(data) > state.maxBytes) {
       if (this.admit(undefined, undefined, tooLarge)) this.proceed(undefined, undefined, tooLarge);
@@ -277,17 +281,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
 
   /** The catalog error for anything thrown; unexpected values are reported once and answered generically. */
   toError(thrown: unknown): ApiError {
-    if (thrown instanceof ApiError && entryOf(this.state.catalog, thrown.code)) {
-      const error = thrown.role === undefined ? thrown : this.state.catalog.resolve(thrown);
-      error.correlationId ??= this.correlationId;
-      return error;
-    }
-    // handle() normalizes, gives an unexpected failure its own correlation id and logs it once.
-    try {
-      return this.state.handler.handle(thrown, { method: 'GET', url: this.request.url }).error;
-    } catch {
-      return this.state.catalog.builtin('internal', undefined, { correlationId: this.correlationId });
-    }
+    return catalogError(this.state.catalog, this.state.handler, thrown, this.correlationId, this.request.url);
   }
 
   private notifyRole(role: WsRole, context: EventContext, details?: unknown): void {

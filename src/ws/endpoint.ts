@@ -125,13 +125,29 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       }
     }
     if (!isDenied(taken)) return taken;
-    const wait = Math.ceil(taken.retryAfter / 1000);
-    return wsRoleError(
-      catalog,
-      'connectionLimit',
-      undefined,
-      wait > 0 ? { headers: { 'retry-after': String(wait) } } : undefined,
-    );
+    const wait = Math.min(slotFreesIn(key) ?? taken.retryAfter, taken.retryAfter);
+    const headers = { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) };
+    return wsRoleError(catalog, 'connectionLimit', undefined, { headers });
+  }
+
+  /**
+   * Milliseconds until a connection of `key` on this instance ends by itself: the soonest deadline (idle,
+   * duration); two heartbeats when none has one, the time a dead peer takes to be dropped. Undefined when
+   * no holder is here (another instance holds the slots): the lease's expiry is then all there is to
+   * tell. Live holders renew their leases, so the lease alone says nothing about when a slot frees.
+   */
+  function slotFreesIn(key: string): number | undefined {
+    let soonest: number | undefined;
+    let held = false;
+    for (const conn of connections) {
+      if (conn.key !== key || conn.closing) continue;
+      held = true;
+      const end = conn.endsAt();
+      if (end !== undefined && (soonest === undefined || end < soonest)) soonest = end;
+    }
+    if (soonest !== undefined) return soonest - Date.now();
+    // Without heartbeats, nothing but the lease bounds a holder: the caller takes the lease's answer.
+    return held && heartbeat !== undefined ? 2 * heartbeat : undefined;
   }
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

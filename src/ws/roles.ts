@@ -1,9 +1,10 @@
-import type { ApiError } from '../catalog/api-error.js';
+import { ApiError } from '../catalog/api-error.js';
 import { defineErrors } from '../catalog/define-errors.js';
 import type { BuiltinRole } from '../catalog/standard.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 import { wsDefinitions } from '../catalog/ws-standard.js';
 import type { WsRole } from '../catalog/ws-types.js';
+import type { ErrorHandler } from '../server/handle-error.js';
 
 // The WebSocket codes for a catalog that does not hold them: the layer still answers with a stable code.
 let fallback: Catalog<any> | undefined;
@@ -81,4 +82,28 @@ export function entryOf(catalog: Catalog<any>, code: string): CatalogEntry | und
   if (catalog.get(code)) return catalog.get(code);
   fallback ??= defineErrors({ ...wsDefinitions });
   return fallback.get(code);
+}
+
+/**
+ * The catalog error for anything thrown on a connection: a catalog error keeps its identity (a role is
+ * resolved to the catalog's code) and gets the connection's correlation id; anything else goes through
+ * `handle()`, which normalizes it, gives an unexpected failure its own correlation id and logs it once.
+ */
+export function catalogError(
+  catalog: Catalog<any>,
+  handler: ErrorHandler,
+  thrown: unknown,
+  correlationId: string,
+  url: string | undefined,
+): ApiError {
+  if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) {
+    const error = thrown.role === undefined ? thrown : catalog.resolve(thrown);
+    error.correlationId ??= correlationId;
+    return error;
+  }
+  try {
+    return handler.handle(thrown, { method: 'GET', url }).error;
+  } catch {
+    return catalog.builtin('internal', undefined, { correlationId });
+  }
 }

@@ -28,6 +28,15 @@ export interface WsConnection<C = unknown> {
   readonly request: RequestView;
   /** The underlying `ws` socket. */
   readonly socket: WebSocket;
+  /** When the connection opened (ms since the epoch). */
+  readonly openedAt: number;
+  /** When its last message arrived (ms since the epoch); `openedAt` until the first one. */
+  readonly lastMessageAt: number;
+  /**
+   * When the connection ends by itself (ms since the epoch): the sooner of `lastMessageAt + idleTimeout`
+   * and `openedAt + maxDuration`; undefined when neither limit is set.
+   */
+  endsAt(): number | undefined;
   /** Sends a message (an object is sent as JSON); false when dropped for backpressure or closed. */
   send(message: unknown): boolean;
   /** Sends an error event for `error` and keeps the connection open. */
@@ -90,7 +99,11 @@ export interface WsLimits {
    * @default { rate: 10, burst: 20, closeAfter: 100 } without `rate`; none with it (the rate bounds events)
    */
   errorEvents?: ErrorEventOptions | 'off';
-  /** Simultaneous connections per key, refused at the handshake with 429. */
+  /**
+   * Simultaneous connections per key, refused at the handshake with 429. Its `Retry-After` says when a
+   * slot frees: the soonest `endsAt()` of the key's connections on this instance (two heartbeats when
+   * they have no deadline); the lease's expiry when they all live on other instances.
+   */
   connections?: ConnectionLimitOptions;
   /**
    * Ping interval in ms; a connection that has not answered the previous ping is terminated.
