@@ -524,6 +524,28 @@ describe('seed 001: behaviour the page describes', () => {
     expect((await m.read(id, token)).status).toBe(404);
   });
 
+  it('answers a connection over the limit 429 with a Retry-After that reflects when a slot frees, not the lease', async () => {
+    const { id, token } = await m.session();
+    const url = m.wsUrl(`session_id=${id}&access_token=${token}`);
+    const sockets: Socket[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const socket = await connect(url);
+        expect('ws' in socket, `connection ${i + 1} of 10`).toBe(true);
+        sockets.push(socket as Socket);
+      }
+      const refused = await connect(url);
+      if ('ws' in refused) throw new Error('the eleventh connection was admitted');
+      expect(refused.status).toBe(429);
+      // No connection of this seed ends by itself (no idle or duration limit): a slot frees when a client
+      // closes one, or when a dead one is dropped, within two 30 s heartbeats; the lease lives 90 s.
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    } finally {
+      for (const socket of sockets) socket.ws.close();
+    }
+  });
+
   it('logs an invalid cursor as a warning by default, without the access token', async () => {
     const { id, token } = await m.session();
     const before = main.log.length;
