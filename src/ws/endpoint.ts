@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import type { Lease } from '../guards/concurrency.js';
 import type { GuardRequest } from '../guards/types.js';
+import { clientAddress, compileTrust, type ProxyTrust } from '../server/client-ip.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { pathOf, type RequestView } from '../server/request.js';
 import { safeTerminate } from './close.js';
@@ -15,12 +16,23 @@ import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
 
-function requestViewOf(request: IncomingMessage): RequestView {
+/** The `X-Forwarded-For` lines of a request, in the order received: a proxy may append a line of its own. */
+function forwardedLines(request: IncomingMessage): string[] {
+  const raw = request.rawHeaders;
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'x-forwarded-for') lines.push(raw[i + 1]!);
+  }
+  return lines;
+}
+
+/** The handshake as guards see it, the client address under `trustProxy` as the node adapter takes it. */
+function requestViewOf(request: IncomingMessage, trust: ProxyTrust | undefined): RequestView {
   return {
     method: request.method,
     url: request.url,
     headers: request.headers,
-    ip: request.socket?.remoteAddress,
+    ip: clientAddress(request.socket?.remoteAddress, trust, () => forwardedLines(request)),
   } as RequestView;
 }
 
@@ -49,6 +61,8 @@ function clientErrorOf(handler: ReturnType<typeof toErrorHandler>, message: stri
  * server.on('upgrade', chat.upgrade);
  */
 export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): WsErrors<C> {
+  // A malformed trustProxy throws here, at setup, as the node adapter's does.
+  const trust = compileTrust(options.trustProxy);
   const handler = toErrorHandler(options.errors);
   const catalog = handler.catalog;
   const wss = options.server ?? new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -79,7 +93,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   // A refusal is the REST answer, correlation id included: handle() chooses it as for any request.
   function answer(socket: Duplex, request: IncomingMessage, thrown: unknown): void {
     try {
-      const { status, headers, body } = handler.handle(thrown, requestViewOf(request));
+      const { status, headers, body } = handler.handle(thrown, requestViewOf(request, trust));
       writeHttpAnswer(socket, status, headers, body);
     } catch {
       socket.destroy();
@@ -152,7 +166,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
-    const view = requestViewOf(request);
+    const view = requestViewOf(request, trust);
     const closeMode =
       handshakeMode === 'close' || (handshakeMode === 'auto' && request.headers.origin !== undefined);
     let admission: Admission<C>;

@@ -7,6 +7,7 @@ export type {
   WsBehaviour,
   WsRole,
 } from '../catalog/ws-types.js';
+export type { TrustProxy } from '../server/client-ip.js';
 export { safeClose, safeTerminate } from './close.js';
 export { createWsErrors } from './endpoint.js';
 export type { ErrorEventOptions } from './error-budget.js';

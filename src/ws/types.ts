@@ -3,6 +3,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import type { StandardSchemaV1 } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
+import type { TrustProxy } from '../server/client-ip.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../server/handle-error.js';
 import type { RequestView } from '../server/request.js';
 import type { ErrorEventOptions } from './error-budget.js';
@@ -154,6 +155,16 @@ export interface WsErrorsOptions<C = unknown> {
   handshake?: 'http' | 'close' | 'auto';
   /** The path the endpoint serves; other paths are answered 404. @default any path */
   path?: string;
+  /**
+   * The proxies whose `X-Forwarded-For` says who the client is, as Express's `trust proxy` and the node
+   * adapter take them: `true`, a number of hops, addresses and CIDR ranges (`'loopback'`, `'linklocal'`,
+   * `'uniquelocal'`), or a function of an address and its hop (0 is the socket's peer). The handshake's
+   * `request.ip` is that client: `authenticate` sees it, and the limits key on it by default and with
+   * `byIp`. Untrusted by default: the header is ignored and the address is the socket's. A malformed value
+   * throws `FAULTLINE_INVALID_OPTION` when the endpoint is created.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
   /** Decides who connects; anything it throws is the handshake's answer. */
   authenticate?: (request: RequestView, raw: IncomingMessage) => Admission<C> | Promise<Admission<C>>;
   /** The handlers, one per client message type. */
