@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import type { Lease } from '../guards/concurrency.js';
+import { ipPrefix } from '../guards/key-of.js';
 import type { GuardRequest } from '../guards/types.js';
 import { clientAddress, compileTrust, type ProxyTrust } from '../server/client-ip.js';
 import { toErrorHandler } from '../server/handle-error.js';
@@ -181,7 +182,8 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       refusal = thrown;
       admission = {};
     }
-    const key = admission.key ?? view.ip ?? 'unknown';
+    // Without a session, the client address as byIp keys it: an IPv6 client's /64, not each address in it.
+    const key = admission.key ?? (view.ip === undefined ? 'unknown' : ipPrefix(view.ip));
     const id = `${idPrefix}-${(nextId++).toString(36)}`;
     const guardRequest = connectionRequest(view, key);
     let lease: Lease | undefined;

@@ -11,7 +11,10 @@ import type { ConnectionLimitOptions, DropInfo, RateLimitOptions } from './limit
 
 /** Who a connection belongs to, as `authenticate` decides at the handshake. */
 export interface Admission<C = unknown> {
-  /** The limit key: a session, user or API key. Rate and connection limits are shared per key. @default the peer IP */
+  /**
+   * The limit key: a session, user or API key. Rate and connection limits are shared per key.
+   * @default the client address as `byIp` keys it (an IPv6 client's /64)
+   */
   key?: string | undefined;
   /** Anything the handlers need, as `conn.context`. */
   context?: C;

@@ -110,6 +110,14 @@ describe('ws: the client address of the handshake behind a proxy', () => {
     expect(await admitted(4, (i) => handshake(untrusted, { 'x-forwarded-for': `203.0.113.${i}` }))).toBe(1);
   });
 
+  it('an IPv6 client rotating addresses within its /64 stays in one bucket by default, as byIp keys it (express-rate-limit: IPv6 is keyed by its /64 subnet)', async () => {
+    const url = await limitedEndpoint({ trustProxy: 'loopback' });
+    expect(await handshake(url, { 'x-forwarded-for': '2001:db8:1:2::1' })).toBe(101);
+    expect(await handshake(url, { 'x-forwarded-for': '2001:db8:1:2::2' })).toBe(429);
+    expect(await handshake(url, { 'x-forwarded-for': '2001:db8:1:2:ffff::9' })).toBe(429);
+    expect(await handshake(url, { 'x-forwarded-for': '2001:db8:1:3::1' })).toBe(101);
+  });
+
   it('a malformed trustProxy is a configuration error when the endpoint is created, not a limit quietly off (express: an invalid address throws at setup)', () => {
     const bad: unknown[] = ['10.0.0.0/33', ['example.com'], '', -1, 1.5, Number.NaN, {}, [10], null];
     for (const trustProxy of bad) {
