@@ -151,8 +151,24 @@ function check(answer: Answer | undefined, c: Case): void {
   if (c.body !== undefined) expect(body).toEqual(c.body);
 }
 
+/** Runs npm in the project; a failure (no registry, a timeout) throws with npm's last words. */
 function run(command: string, args: string[], timeout: number): void {
-  execFileSync(command, args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
+  try {
+    execFileSync(command, args, {
+      cwd: project,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout,
+    });
+  } catch (error) {
+    const { stderr, code } = error as { stderr?: string; code?: string };
+    const tail = String(stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-5)
+      .join('\n');
+    throw new Error(`${command} ${args[0]} of the peer floors failed (${code ?? 'exit'}): ${tail}`);
+  }
 }
 
 let started: { ports: Record<string, number>; versions: Record<string, string>; web: Record<string, Answer> };
@@ -180,6 +196,7 @@ beforeAll(async () => {
       '--save-exact',
       '--fetch-retries=1',
       '--fetch-timeout=30000',
+      '--fetch-retry-maxtimeout=10000',
       join(work, tarball),
       ...Object.entries(floors).map(([name, version]) => `${name}@${version}`),
     ],
