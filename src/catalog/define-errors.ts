@@ -1,3 +1,4 @@
+import { matchMessage } from '../format/match-message.js';
 import { ApiError } from './api-error.js';
 import { catalogJSON } from './catalog-json.js';
 import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './check-entry.js';
@@ -214,6 +215,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
     },
     get: (code: string) => entries[code],
     byMessage: (message: string) => byMessage.get(message) ?? undefined,
+    match: (message: string) => matchMessage(catalog as unknown as Catalog, message),
     resolve(error: ApiError) {
       const role = error.role;
       if (role === undefined) return error;

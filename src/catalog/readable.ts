@@ -7,5 +7,5 @@ import type { Catalog } from './types.js';
  */
 export type ReadableCatalog<Defs = any> = Pick<
   Catalog<Defs>,
-  'entries' | 'codes' | 'builtins' | 'is' | 'get' | 'byMessage' | '~definitions'
+  'entries' | 'codes' | 'builtins' | 'is' | 'get' | 'byMessage' | 'match' | '~definitions'
 >;

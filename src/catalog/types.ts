@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { MessageMatch } from '../format/match-message.js';
 import type { ApiError, FieldError } from './api-error.js';
 import type { MembersOf } from './member-types.js';
 import type { MessageTemplate } from './message.js';
@@ -268,6 +269,11 @@ export interface Catalog<Defs = Definitions> {
   get(code: string): CatalogEntry | undefined;
   /** The entry whose message is exactly `message`, for APIs whose errors are messages only. */
   byMessage(message: string): CatalogEntry | undefined;
+  /**
+   * The entry a message stands for, with the values its placeholders held: an exact message first, then
+   * the templates (`Session {id} not found` matches `Session abc not found` with `details.id`).
+   */
+  match(message: string): MessageMatch | undefined;
   /** Maps an error raised for a built-in role (by a guard, a reader) to this catalog's code for that role. */
   resolve(error: ApiError): ApiError;
   /** The catalog as plain JSON (no schemas, no functions): what `GET /errors` of an API can return. */

@@ -44,7 +44,12 @@ export function kyApiErrors(options: ParseErrorResponseOptions = {}): KyApiError
           if (!isHttpError(error)) return error;
           const { response } = error;
           return parseErrorParts(
-            { status: response.status, headers: response.headers, body: texts.get(response) ?? error.data },
+            {
+              status: response.status,
+              statusText: response.statusText,
+              headers: response.headers,
+              body: texts.get(response) ?? error.data,
+            },
             { ...options, attempts: retryCount + 1 },
           );
         },

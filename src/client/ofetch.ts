@@ -34,7 +34,12 @@ export function ofetchApiErrors<F extends OfetchLike>(
     const response = responseOf(error);
     if (!response) throw error;
     throw await parseErrorParts(
-      { status: response.status, headers: response.headers, body: response._data },
+      {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+        body: response._data,
+      },
       options,
     );
   };

@@ -21,5 +21,5 @@ export async function parseErrorResponse(
     options.bodyLimit ?? 1024 * 1024,
     options.bodyTimeout ?? 10_000,
   );
-  return readErrorText(response.status, response.headers, rawBody, options);
+  return readErrorText(response, rawBody, options);
 }

@@ -86,11 +86,11 @@ function jsonOf(text: string): object | undefined {
 
 /**
  * The ApiError of an error response whose body was read as text (at most the body limit): the one reading
- * of `parseErrorResponse` and of the hooks for other clients.
+ * of `parseErrorResponse` and of the hooks for other clients. An error that neither its body nor its entry
+ * names a message for takes the response's reason phrase, else `HTTP <status>`.
  */
 export async function readErrorText(
-  status: number,
-  headers: Headers,
+  { status, statusText, headers }: Pick<Response, 'status' | 'statusText' | 'headers'>,
   rawBody: string,
   options: ParseErrorResponseOptions,
 ): Promise<ApiError> {
@@ -114,6 +114,8 @@ export async function readErrorText(
       catalog: answer ? catalog : undefined,
       formats: answer || !declared ? own : [...declared, ...commonReaders],
       correlationId,
+      // Without the standard reason phrases, which a client need not ship: the server's own, when it sent one.
+      reason: (code) => statusText || `HTTP ${code}`,
     });
   let recognised = rawBody === '' || detected !== undefined;
   let init = read(recognised);

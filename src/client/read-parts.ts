@@ -4,6 +4,8 @@ import { type ParseErrorResponseOptions, readErrorText } from './read-error.js';
 /** An error response as another HTTP client hands it over: its status, headers and body as it read it. */
 export interface ErrorResponseParts {
   readonly status: number;
+  /** The reason phrase, the message of an error whose body names none. @default `HTTP <status>` */
+  readonly statusText?: string | undefined;
   readonly headers: HeadersInit;
   /**
    * The body as the client read it: its text, its parsed JSON, a Blob or bytes; `undefined` or `null`
@@ -54,5 +56,5 @@ export async function parseErrorParts(
 ): Promise<ApiError> {
   const headers = parts.headers instanceof Headers ? parts.headers : new Headers(parts.headers);
   const text = await textOf(parts.body, options.bodyLimit ?? defaultLimit);
-  return readErrorText(parts.status, headers, text, options);
+  return readErrorText({ status: parts.status, statusText: parts.statusText ?? '', headers }, text, options);
 }

@@ -1,6 +1,5 @@
 import { fieldReaders } from './field-readers.js';
 import { type FormatReader, readerOf } from './read-format.js';
-import { specNode } from './spec-node.js';
 
 /**
  * The declarations of RFC 9457 and of the common envelopes, as plain data: `common.ts` compiles them into
@@ -70,4 +69,4 @@ export const commonReaders: readonly FormatReader[] = (
     ['error-object', errorObjectSpec],
     ['bare', bareSpec],
   ] as const
-).map(([name, spec]) => ({ name, spec, ...readerOf(specNode(spec), fieldReaders) }));
+).map(([name, spec]) => ({ name, spec, ...readerOf(spec, fieldReaders) }));

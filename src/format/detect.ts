@@ -1,4 +1,5 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
+import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog } from '../catalog/types.js';
 import { commonFormats } from './common.js';
 import { bestFit, readErrorInit, toBody } from './error-init.js';
@@ -35,7 +36,7 @@ export function errorInitFromBody(
   const { formats, ...rest } = Array.isArray(options)
     ? ({ formats: options } as ParseErrorBodyOptions)
     : (options as ParseErrorBodyOptions);
-  return readErrorInit(body, { ...rest, formats: formats ?? commonFormats });
+  return readErrorInit(body, { ...rest, formats: formats ?? commonFormats, reason: reasonPhrase });
 }
 
 /**

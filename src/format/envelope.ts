@@ -35,6 +35,6 @@ export function envelope<const S extends EnvelopeSpec>(
     contentType: options.contentType ?? 'application/json',
     spec,
     serialize,
-    ...readerOf(root, readers),
+    ...readerOf(spec, readers),
   });
 }

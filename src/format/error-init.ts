@@ -3,10 +3,9 @@ import { inputJsonSchema } from '../catalog/json-schema.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import { roleOfStatus } from '../catalog/role-tables.js';
 import { standardCodeOfStatus } from '../catalog/standard-codes.js';
-import { isErrorStatus, reasonPhrase } from '../catalog/status.js';
+import { isErrorStatus } from '../catalog/status.js';
 import type { CatalogEntry } from '../catalog/types.js';
 import { apiErrorFields } from './field-readers.js';
-import { matchMessage } from './match-message.js';
 import type { FormatReader } from './read-format.js';
 import type { ParsedError } from './types.js';
 
@@ -19,6 +18,8 @@ export interface ReadBodyOptions {
   catalog?: ReadableCatalog | undefined;
   /** A correlation id from a response header, used when the body carries none. */
   correlationId?: string | undefined;
+  /** The message of an error whose body and entry say none, from its status. */
+  reason: (status: number) => string;
 }
 
 /** A body as parsed JSON: text is parsed (`undefined` when it is no JSON), anything else taken as parsed. */
@@ -93,7 +94,7 @@ function codeForStatus(status: number, catalog: ReadableCatalog | undefined): st
 
 /** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */
 export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiErrorInit {
-  const { formats, status, catalog, correlationId } = options;
+  const { formats, status, catalog, correlationId, reason } = options;
   const value = toBody(body);
   const detected = bestFit(value, formats);
   const parsed = detected?.parsed ?? {};
@@ -107,7 +108,7 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
   if (catalog && parsed.code !== undefined) entry = catalog.get(parsed.code);
   else if (catalog && parsed.message !== undefined) {
     // A body without a code names its error by message: exact, or a template with its values read back.
-    const match = matchMessage(catalog, parsed.message);
+    const match = catalog.match(parsed.message);
     entry = match?.entry;
     details = match?.details;
   }
@@ -120,7 +121,7 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
   }
   init.status = finalStatus;
   init.code ??= codeForStatus(finalStatus, catalog);
-  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reasonPhrase(finalStatus);
+  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reason(finalStatus);
   init.correlationId ??= correlationId;
   if (init.details === undefined && details !== undefined) init.details = details;
   const members = detected && membersOfBody(value, detected.format, entry);

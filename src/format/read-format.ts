@@ -1,22 +1,21 @@
 import type { ReaderTable } from './field-readers.js';
 import { parseNode } from './parse.js';
-import type { Node } from './spec-node.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
 /** The reading half of a format: what a client needs to recognise and read its bodies. */
 export type FormatReader = Pick<ErrorFormat, 'name' | 'spec' | 'parse' | 'match'>;
 
 /**
- * How well a body fits a compiled declaration, and what it holds: a body fits only if it holds a code,
+ * How well a body fits a declaration, and what it holds: a body fits only if it holds a code,
  * a message or a title where the declaration puts them.
  */
 export function readNode(
-  root: Node,
+  spec: unknown,
   body: unknown,
   readers: ReaderTable,
 ): { score: number; parsed: ParsedError } {
   const parsed: ParsedError = {};
-  const score = parseNode(root, body, parsed, readers);
+  const score = parseNode(spec, body, parsed, readers);
   if (
     score <= 0 ||
     (parsed.code === undefined && parsed.message === undefined && parsed.title === undefined)
@@ -26,13 +25,13 @@ export function readNode(
   return { score, parsed };
 }
 
-/** The `parse` and `match` of a format, from its compiled declaration. */
-export function readerOf(root: Node, readers: ReaderTable): Pick<ErrorFormat, 'parse' | 'match'> {
+/** The `parse` and `match` of a format, from its declaration. */
+export function readerOf(spec: unknown, readers: ReaderTable): Pick<ErrorFormat, 'parse' | 'match'> {
   return {
     parse(body: unknown) {
-      const { score, parsed } = readNode(root, body, readers);
+      const { score, parsed } = readNode(spec, body, readers);
       return score > 0 ? parsed : undefined;
     },
-    match: (body: unknown) => readNode(root, body, readers).score,
+    match: (body: unknown) => readNode(spec, body, readers).score,
   };
 }
