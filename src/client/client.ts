@@ -1,5 +1,5 @@
 import { isApiError } from '../catalog/api-error.js';
-import type { Catalog } from '../catalog/types.js';
+import type { ReadableCatalog } from '../catalog/readable.js';
 import type { ErrorFormat } from '../format/types.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
 import { buildUrl, isReplayable, parseSuccess, toRecord } from './request-parts.js';
@@ -35,12 +35,12 @@ function timeoutError(ms: number): DOMException {
  * }
  */
 export function createClient<
-  C extends Catalog<any> | undefined = undefined,
+  C extends ReadableCatalog<any> | undefined = undefined,
   const F extends readonly ErrorFormat[] = readonly [],
 >(options: ClientOptions<C, F>): Client<C, F> {
   const base = new URL(String(options.baseUrl).replace(/\/?$/, '/'));
   const doFetch = options.fetch ?? globalThis.fetch;
-  const catalog = options.catalog as Catalog<any> | undefined;
+  const catalog = options.catalog as ReadableCatalog<any> | undefined;
   const policy = resolvePolicy(options.retry);
   const defaultHeaders = toRecord(options.headers);
   defaultHeaders.accept ??= 'application/json, application/problem+json';

@@ -1,4 +1,6 @@
+export { type WsStandardCode, wsDefinitions } from '../catalog/ws-standard.js';
 export { RetryBudget, type RetryBudgetOptions } from './budget.js';
+export { clientCatalog, clientCatalogJSON } from './catalog.js';
 export { createClient } from './client.js';
 export { type KyApiErrorOptions, kyApiErrors } from './ky.js';
 export { ofetchApiErrors } from './ofetch.js';

@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { Catalog } from '../catalog/types.js';
+import type { ReadableCatalog } from '../catalog/readable.js';
 import { RetryBudget } from './budget.js';
 import type { RetryOptions } from './types.js';
 
@@ -66,7 +66,7 @@ export function backoffDelay(policy: RetryPolicy, retry: number): number {
 export function isRetryableError(
   error: ApiError,
   policy: RetryPolicy,
-  catalog: Catalog<any> | undefined,
+  catalog: ReadableCatalog<any> | undefined,
 ): boolean {
   // 409 only for the idempotency in-flight code, 413 only when the server says when to come back.
   if (error.status === 409) {

@@ -1,5 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { Catalog, DetailsOf } from '../catalog/types.js';
+import type { ReadableCatalog } from '../catalog/readable.js';
+import type { DetailsOf } from '../catalog/types.js';
 import type { ErrorFormat } from '../format/types.js';
 import type { RetryBudget, RetryBudgetOptions } from './budget.js';
 
@@ -48,7 +49,7 @@ export type ClientCatalogError<Defs, F extends readonly ErrorFormat[] = readonly
 
 /** The errors a client with catalog `C` and formats `F` rejects with: a union discriminated on `code`. */
 export type ClientError<C, F extends readonly ErrorFormat[] = readonly []> =
-  C extends Catalog<infer Defs> ? ClientCatalogError<Defs, F> | UnknownApiError : ApiError;
+  C extends ReadableCatalog<infer Defs> ? ClientCatalogError<Defs, F> | UnknownApiError : ApiError;
 
 /** Narrows a caught value to an error of the catalog, or of one of its codes, typed by what the formats carry. */
 export interface ClientIs<Defs, F extends readonly ErrorFormat[]> {
@@ -126,7 +127,7 @@ export interface RetryOptions {
 
 /** Options of `createClient`. */
 export interface ClientOptions<
-  C extends Catalog<any> | undefined = undefined,
+  C extends ReadableCatalog<any> | undefined = undefined,
   F extends readonly ErrorFormat[] = readonly [],
 > {
   /** The API's base URL; request paths are resolved against it. */
@@ -183,7 +184,7 @@ type SafeMethod<E> = <T = unknown>(path: string, options?: RequestOptions) => Pr
 
 /** A client that throws typed errors and retries like the best clients do. */
 export interface Client<
-  C extends Catalog<any> | undefined = undefined,
+  C extends ReadableCatalog<any> | undefined = undefined,
   F extends readonly ErrorFormat[] = readonly [],
 > {
   get: Method;
@@ -209,7 +210,7 @@ export interface Client<
     init?: RequestInit & { retry?: RetryOptions | false; idempotencyKey?: string },
   ): Promise<Response>;
   /** Narrows a caught value to an error of the catalog, or of one of its codes. */
-  is: C extends Catalog<infer Defs>
+  is: C extends ReadableCatalog<infer Defs>
     ? ClientIs<Defs, F>
     : (value: unknown, code?: string) => value is ApiError;
   /** The retry budget the client's requests share, if any. */
