@@ -50,3 +50,4 @@ export type {
   StackPolicy,
   StandardSchemaV1,
 } from './types.js';
+export { type WsStandardCode, wsDefinitions } from './ws-standard.js';
