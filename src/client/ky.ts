@@ -24,7 +24,8 @@ function isHttpError(error: Error): error is Error & { response: Response; data?
  * ky's: its `beforeError` hook runs once ky has given up (a 404 is never retried; a 503 is, after its
  * `Retry-After`), so the error carries ky's attempts. ky reads an error body (up to 10 MiB, its own
  * bound) before the hook runs; the hook reads at most `bodyLimit` of it, and a longer body, cut there, is
- * read as no answer of the API. ky's network errors and timeouts pass through unchanged.
+ * read as no answer of the API. ky's network errors and timeouts pass through unchanged. With hooks of
+ * your own, add these with `.extend(kyApiErrors(…))`, which appends hooks where a spread would replace them.
  * @example
  * const api = ky.create({ baseUrl: 'https://api.example.com', ...kyApiErrors({ catalog: errors }) });
  * try { await api.get('sessions/abc').json(); } catch (err) { if (errors.is(err, 'SESSION_NOT_FOUND')) … }

@@ -126,6 +126,19 @@ describe('kyApiErrors: ky 2 rejects with typed ApiErrors, and keeps its own retr
     expect(hits.proxy).toBe(2);
   });
 
+  it('added with extend, beside hooks of the app’s own, which still run', async () => {
+    const seen: number[] = [];
+    const withOwn = ky
+      .create({
+        baseUrl: base,
+        hooks: { afterResponse: [({ response }) => void seen.push(response.status)] },
+      })
+      .extend(kyApiErrors({ catalog: errors }));
+    const error = await caught(withOwn.get('sessions/xyz').json());
+    expect(errors.is(error, 'SESSION_NOT_FOUND') && error.details.sessionId).toBe('xyz');
+    expect(seen).toEqual([404]);
+  });
+
   it('a network error passes through as ky’s own', async () => {
     const error = await caught(
       ky.get('http://127.0.0.1:9/none', { retry: 0, ...kyApiErrors({ catalog: errors }) }).json(),
