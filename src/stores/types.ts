@@ -65,23 +65,51 @@ export type ClaimDecision =
   | { readonly state: 'mismatch' }
   | { readonly state: 'done'; readonly response: string };
 
-/**
- * Where guards keep their state: a few atomic decisions. "Denied" is a result, never a rejection; a
- * rejection means the store failed, and the guard's failure policy answers.
- */
-export interface Store {
-  /** The store's kind, for logs: `memory`, `redis`. */
+/** What every store has: a name for logs, where its outages are logged, and `close()`. */
+export interface StoreBase {
+  /** The store's name, for logs only (`memory`, `redis`, `dynamodb`): no guard behaves by it. */
   readonly kind: string;
   /**
    * Where the guards log this store's outages and recoveries.
    * @default one JSON line on stderr per outage and per recovery
    */
   readonly logger?: StoreLogger | undefined;
-  /** One GCRA decision (rate limits, cooldowns). */
+  /**
+   * Optional: true when every decision answers synchronously and cannot reach the store late (an
+   * in-process store). Guards then pass no deadline and start no timer. An optimization only.
+   */
+  readonly synchronous?: boolean;
+  /** Releases what the store holds of its own (timers); a client passed in stays the caller's to close. */
+  close(): Awaitable<void>;
+}
+
+/**
+ * A store of GCRA rate decisions (`rateLimit`, `cooldown`). "Denied" is a result, never a rejection;
+ * a rejection means the store failed, and the guard's failure policy answers.
+ */
+export interface RateStore extends StoreBase {
+  /**
+   * One GCRA decision under `key`. Durations are whole milliseconds (rounded up); a refund (negative
+   * cost) never leaves credit beyond a full burst. Past `deadline` it changes nothing and rejects.
+   */
   rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
-  /** One quota decision in a calendar period; a denied request uses nothing. */
+  /**
+   * Optional: synchronous decisions in one namespace (a rate-limit policy), keyed by the caller's key
+   * alone, sharing no state with `rate` or other namespaces. `rateLimit` uses it when present, so that no
+   * prefixed key is built per decision. An optimization only: without it, `rate(space + key, …)` is used.
+   */
+  rateIn?(space: string): (key: string, input: RateInput) => RateDecision;
+}
+
+/** A store of calendar quotas (`quota`). */
+export interface QuotaStore extends StoreBase {
+  /** One quota decision in a calendar period; a denied request uses nothing, a refund never goes below 0. */
   quota(key: string, input: QuotaInput, deadline?: Deadline): Awaitable<QuotaDecision>;
-  /** Takes one of `limit` leases under `key` for `ttl` ms. */
+}
+
+/** A store of expiring leases (`concurrency`). */
+export interface LeaseStore extends StoreBase {
+  /** Takes one of `limit` leases under `key` for `ttl` ms; a held lease is taken again (renewed). */
   acquire(
     key: string,
     lease: string,
@@ -93,6 +121,10 @@ export interface Store {
   renew(key: string, lease: string, ttl: number): Awaitable<boolean>;
   /** Gives a lease back. */
   release(key: string, lease: string): Awaitable<void>;
+}
+
+/** A store of idempotency records (`idempotency`). */
+export interface IdempotencyStore extends StoreBase {
   /** Claims an idempotency key for one request (`token`) for `lock` ms, or reports its state. */
   claim(
     key: string,
@@ -103,9 +135,20 @@ export interface Store {
   ): Awaitable<ClaimDecision>;
   /**
    * Stores the response of the claiming request for `ttl` ms; a response over the store's per-record cap
-   * is not stored and the claim is released instead, so that a retry executes.
+   * is not stored and the claim is released instead, so that a retry executes. Another token changes nothing.
    */
   complete(key: string, token: string, response: string, ttl: number): Awaitable<void>;
   /** Releases a claim that produced nothing to replay, so that a retry executes. */
   abandon(key: string, token: string): Awaitable<void>;
 }
+
+/** The methods each capability needs, for checks at a guard's definition. */
+export const capabilityMethods = {
+  RateStore: ['rate'],
+  QuotaStore: ['quota'],
+  LeaseStore: ['acquire', 'renew', 'release'],
+  IdempotencyStore: ['claim', 'complete', 'abandon'],
+} as const;
+
+/** A store of every capability, as `memoryStore` and `redisStore` are: any guard takes it. */
+export type Store = RateStore & QuotaStore & LeaseStore & IdempotencyStore;

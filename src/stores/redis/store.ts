@@ -276,5 +276,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async abandon(key: string, token: string): Promise<void> {
       await abandon(keyOf('i', key), token);
     },
+    // The client is the caller's: it is closed by whoever created it.
+    close: ignore,
   };
 }

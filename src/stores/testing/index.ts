@@ -1,0 +1,85 @@
+import type { IdempotencyStore, LeaseStore, QuotaStore, RateStore, StoreBase } from '../types.js';
+import { idempotencyCases } from './idempotency.js';
+import { leaseCases } from './leases.js';
+import { quotaCases } from './quota.js';
+import { rateCases } from './rate.js';
+import { type Capability, type Case, type Clock, realClock, settledClock } from './support.js';
+
+export type { Capability, Clock } from './support.js';
+
+/**
+ * The test functions of the runner: vitest's or `node:test`'s `describe` and `it`. The suite asserts
+ * with `node:assert`, so that it depends on no runner.
+ */
+export interface TestFunctions {
+  describe(name: string, body: () => void): unknown;
+  it(name: string, body: () => Promise<void>): unknown;
+}
+
+/** How the suite runs a store. */
+export interface DescribeStoreOptions {
+  /**
+   * Which capabilities the store has, and so which parts of the suite run.
+   * @default ['rate', 'quota', 'lease', 'idempotency']
+   */
+  capabilities?: readonly Capability[];
+  /**
+   * `injected`: the store reads the clock `makeStore` is given (as `memoryStore({ now })`), and the suite
+   * moves it. `real`: the store keeps its own time (Redis's `TIME`), and the suite waits for real, a few
+   * hundred milliseconds per case that needs time to pass.
+   * @default 'real'
+   */
+  clock?: 'injected' | 'real';
+}
+
+/** What `makeStore` returns: a store with the capabilities the suite runs. */
+export type AnyStore = StoreBase & Partial<RateStore & QuotaStore & LeaseStore & IdempotencyStore>;
+
+const all: readonly Capability[] = ['rate', 'quota', 'lease', 'idempotency'];
+const cases: Record<Capability, readonly Case[]> = {
+  rate: rateCases,
+  quota: quotaCases,
+  lease: leaseCases,
+  idempotency: idempotencyCases,
+};
+
+/**
+ * Runs the store conformance suite: the semantics every faultline store keeps (GCRA admission, burst,
+ * retry-after and refunds; calendar quotas; leases; idempotency claims and replays; deadlines), so that a
+ * store of your own behaves as `memoryStore` and `redisStore` do. `makeStore` is called once per case
+ * and should return a fresh store (or an empty key space: a new Redis prefix); the suite closes it.
+ * @example
+ * import { describe, it } from 'node:test';
+ * import { describeStore } from 'faultline/stores/testing';
+ * describeStore('dynamoRateStore', () => dynamoRateStore({ table }), { describe, it }, {
+ *   capabilities: ['rate'],
+ * });
+ */
+export function describeStore<S extends AnyStore>(
+  name: string,
+  makeStore: (clock: Clock) => S | Promise<S>,
+  test: TestFunctions,
+  options: DescribeStoreOptions = {},
+): void {
+  const capabilities = options.capabilities ?? all;
+  const injected = options.clock === 'injected';
+  test.describe(`${name} (faultline store conformance)`, () => {
+    for (const capability of capabilities) {
+      const list = cases[capability];
+      if (list === undefined) throw new TypeError(`describeStore: unknown capability "${capability}"`);
+      test.describe(capability, () => {
+        for (const { title, run } of list) {
+          test.it(title, async () => {
+            const clock = injected ? settledClock() : realClock();
+            const store = await makeStore(clock);
+            try {
+              await run(store as never, clock);
+            } finally {
+              await store.close();
+            }
+          });
+        }
+      });
+    }
+  });
+}

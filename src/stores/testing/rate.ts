@@ -1,0 +1,131 @@
+import type { RateDecision, RateStore } from '../types.js';
+import {
+  abandonedDeadline,
+  assert,
+  type Case,
+  type Clock,
+  countsDown,
+  pastDeadline,
+  rejects,
+  settle,
+} from './support.js';
+
+// 3 per 300 ms: one unit every 100 ms, a burst of 3.
+const interval = 100;
+const rate = { interval, tolerance: 3 * interval, cost: 1 };
+const refund = { ...rate, cost: -1 };
+
+async function spend(store: RateStore, key: string, count: number): Promise<RateDecision[]> {
+  const decisions: RateDecision[] = [];
+  for (let i = 0; i < count; i++) decisions.push(await store.rate(key, rate));
+  return decisions;
+}
+
+async function remainingOf(store: RateStore, key: string): Promise<number> {
+  const decision = await store.rate(key, rate);
+  assert.ok(decision.allowed, 'a unit is available');
+  return decision.remaining;
+}
+
+export const rateCases: readonly Case[] = [
+  {
+    title: 'admits a burst, then denies with the time until the next unit; a denial uses nothing',
+    async run(store: RateStore, clock: Clock) {
+      const since = clock.now();
+      const decisions = await spend(store, 'k', 4);
+      assert.deepEqual(
+        decisions.map((d) => [d.allowed, d.remaining]),
+        [
+          [true, 2],
+          [true, 1],
+          [true, 0],
+          [false, 0],
+        ],
+      );
+      for (const [i, d] of decisions.slice(0, 3).entries()) {
+        assert.equal(d.retryAfter, 0, 'an admission waits for nothing');
+        countsDown(clock, d.reset, (i + 1) * interval, since, `reset after ${i + 1} units`);
+      }
+      const denied = decisions[3]!;
+      countsDown(clock, denied.retryAfter, interval, since, 'retryAfter of a denial');
+      countsDown(clock, denied.reset, 3 * interval, since, 'reset of a denial');
+      const again = await store.rate('k', rate);
+      assert.equal(again.allowed, false);
+      assert.ok(again.retryAfter <= denied.retryAfter, 'a denial does not push the next unit back');
+      assert.equal(await remainingOf(store, 'other'), 2, 'another key is independent');
+    },
+  },
+  {
+    title: 'admits again once retryAfter has passed',
+    async run(store: RateStore, clock: Clock) {
+      await spend(store, 'k', 3);
+      const denied = await store.rate('k', rate);
+      assert.equal(denied.allowed, false);
+      await clock.advance(denied.retryAfter);
+      const next = await store.rate('k', rate);
+      assert.equal(next.allowed, true);
+      assert.equal(next.remaining, 0);
+    },
+  },
+  {
+    title: 'answers whole milliseconds, rounded up, when the interval is not whole',
+    async run(store: RateStore, clock: Clock) {
+      // 3 per 100 ms: 33.3 ms per unit.
+      const third = { interval: 100 / 3, tolerance: 100, cost: 1 };
+      const since = clock.now();
+      const decisions: RateDecision[] = [];
+      for (let i = 0; i < 4; i++) decisions.push(await store.rate('k', third));
+      assert.deepEqual(
+        decisions.map((d) => d.remaining),
+        [2, 1, 0, 0],
+      );
+      countsDown(clock, decisions[0]!.reset, 34, since, 'reset of 33.3 ms');
+      countsDown(clock, decisions[1]!.reset, 67, since, 'reset of 66.7 ms');
+      countsDown(clock, decisions[3]!.retryAfter, 34, since, 'retryAfter of 33.3 ms');
+    },
+  },
+  {
+    title: 'a refund gives one unit back and answers the time until the whole burst is back',
+    async run(store: RateStore, clock: Clock) {
+      const since = clock.now();
+      await spend(store, 'k', 3);
+      const back = await store.rate('k', refund);
+      assert.equal(back.allowed, true);
+      assert.equal(back.retryAfter, 0);
+      countsDown(clock, back.reset, 2 * interval, since, 'reset after a refund');
+      const decisions = await spend(store, 'k', 2);
+      assert.deepEqual(
+        decisions.map((d) => d.allowed),
+        [true, false],
+      );
+    },
+  },
+  {
+    title: 'a refund never leaves more than a full burst (a refund of units never spent is lost)',
+    async run(store: RateStore) {
+      for (let i = 0; i < 5; i++) {
+        const back = await store.rate('k', refund);
+        assert.equal(back.reset, 0, 'nothing is spent after a refund on an empty key');
+      }
+      const decisions = await spend(store, 'k', 4);
+      assert.deepEqual(
+        decisions.map((d) => d.allowed),
+        [true, true, true, false],
+      );
+    },
+  },
+  {
+    title: 'a decision past its deadline rejects and changes nothing',
+    async run(store: RateStore, clock: Clock) {
+      await rejects(() => store.rate('k', rate, pastDeadline(clock)), 'rate past its deadline');
+      assert.equal(await remainingOf(store, 'k'), 2);
+    },
+  },
+  {
+    title: 'a decision its caller abandoned leaves no unit spent',
+    async run(store: RateStore, clock: Clock) {
+      await settle(() => store.rate('k', rate, abandonedDeadline(clock)));
+      assert.equal(await remainingOf(store, 'k'), 2);
+    },
+  },
+];
