@@ -32,7 +32,7 @@ export async function benchClient(): Promise<void> {
   try {
     const base = `http://127.0.0.1:${port}`;
     const api = createClient({ baseUrl: base, catalog: errors, retry: false });
-    const kyApi = ky.create({ prefixUrl: base, retry: 0 });
+    const kyApi = ky.create({ prefix: base, retry: 0 });
     let sink = 0;
     const cases: Record<string, () => Promise<void>> = {
       'bare fetch + json()': async () => {
@@ -122,7 +122,7 @@ async function benchClientOverhead(): Promise<void> {
   const base = 'http://127.0.0.1:1';
   const api = createClient({ baseUrl: base, catalog: errors, retry: false, fetch: memoryFetch });
   const withSignal = createClient({ baseUrl: base, catalog: errors, retry: false, fetch: memoryFetch });
-  const kyApi = ky.create({ prefixUrl: base, retry: 0, fetch: memoryFetch });
+  const kyApi = ky.create({ prefix: base, retry: 0, fetch: memoryFetch });
   const controller = new AbortController();
   let sink = 0;
   const cases: Record<string, () => Promise<void>> = {
