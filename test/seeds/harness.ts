@@ -157,10 +157,20 @@ export interface SeedProcess {
   readonly log: LogLine[];
   /** Everything it printed on stdout. */
   readonly stdout: () => string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** Sends `signal` to the server process. */
+  signal(signal: NodeJS.Signals): void;
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>;
   /** Kills the process (SIGKILL) and resolves when it is gone. */
   stop(): Promise<void>;
+}
+
+/** How a seed process is started beside its `env`. */
+export interface SeedStartOptions {
+  /** Variables of this process's environment that configure the seed, left out so that none leak in. */
+  readonly isolate?: RegExp;
 }
 
 const root = resolve(import.meta.dirname, '../..');
@@ -169,11 +179,18 @@ const root = resolve(import.meta.dirname, '../..');
  * Starts `examples/seeds/<page>/server.ts` with `env` (and `PORT=0`) in its own process; resolves once it
  * prints `listening on <url>` and rejects if it exits first or does not listen within 30 s.
  */
-export function startSeed(page: PageName, env: Record<string, string>): Promise<SeedProcess> {
+export function startSeed(
+  page: PageName,
+  env: Record<string, string>,
+  options: SeedStartOptions = {},
+): Promise<SeedProcess> {
+  const inherited = { ...process.env };
+  if (options.isolate)
+    for (const name of Object.keys(inherited)) if (options.isolate.test(name)) delete inherited[name];
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', `examples/seeds/${page}/server.ts`],
-    { cwd: root, env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...inherited, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log: LogLine[] = [];
   let out = '';
@@ -203,14 +220,17 @@ export function startSeed(page: PageName, env: Record<string, string>): Promise<
     });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const match = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      // The banner is one write: once the URL is in, so is whatever the seed prints beside it.
       if (!match) return;
       clearTimeout(timer);
       resolveStart({
         url: match[1]!,
         wsUrl: match[1]!.replace('http', 'ws'),
+        port: Number(match[2]),
         log,
         stdout: () => out,
+        signal: (signal) => child.kill(signal),
         exited,
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return;
