@@ -4,7 +4,7 @@ import { defineErrors } from 'faultline';
 import { createClient } from 'faultline/client';
 import ky, { HTTPError } from 'ky';
 import * as z from 'zod';
-import { benchClientBundle } from './client-bundle.js';
+import { benchSizes } from './size.js';
 
 const errors = defineErrors({
   SESSION_NOT_FOUND: {
@@ -109,7 +109,7 @@ export async function benchClient(): Promise<void> {
     server.kill('SIGINT');
   }
   await benchClientOverhead();
-  await benchClientBundle();
+  await benchSizes();
 }
 
 /**
