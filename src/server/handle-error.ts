@@ -10,18 +10,26 @@ import { isForeignApiError, normalizeError } from './normalize.js';
 import { createRenderer, type RenderedError } from './render.js';
 import { pathOf, type RequestView } from './request.js';
 
-/** What the `onError` hook receives: the answer sent, the original thrown value, and the request. */
-export interface ErrorEvent {
+/**
+ * What the `onError` hook receives: the answer sent, the original thrown value, and the request. `Raw` is
+ * the framework's own objects of the request, as each adapter gives them in `raw`.
+ */
+export interface ErrorEvent<Raw = unknown> {
   /** The error as answered. */
   readonly error: ApiError;
   /** What was thrown, untouched: for logs only. */
   readonly thrown: unknown;
   readonly correlationId: string;
   readonly request: RequestView;
+  /**
+   * The framework's objects: `{ request, reply }` on Fastify, `{ req, res }` on Express and node:http,
+   * `{ context }` on Hono; `undefined` when the error was not answered through an adapter.
+   */
+  readonly raw?: Raw | undefined;
 }
 
-/** Options of the error handler. */
-export interface ErrorHandlerOptions {
+/** Options of the error handler; `Raw` types `event.raw` of `onError` (each adapter sets it). */
+export interface ErrorHandlerOptions<Raw = unknown> {
   /**
    * The API's catalog.
    * @default standardErrors
@@ -48,11 +56,11 @@ export interface ErrorHandlerOptions {
    * `logger`, no log: prefer `logger: false`.
    * @default undefined (no hook)
    */
-  onError?: ((event: ErrorEvent) => void) | false;
+  onError?: ((event: ErrorEvent<Raw>) => void) | false;
   /**
    * Where unexpected errors (answered 5xx, not thrown as catalog errors) are logged, once each: a
    * pino-style logger (`error(object, message)`), or `false` for no log. Independent of `onError`.
-   * @default one JSON line on stderr per unexpected error
+   * @default the framework's logger of the request (Fastify's `request.log`), else one JSON line on stderr
    */
   logger?: ErrorLogger | false;
 }
@@ -81,6 +89,15 @@ export interface ErrorHandler {
   correlationId(request?: RequestView): string;
 }
 
+// The framework's logger of a request, when it is pino-style.
+function frameworkLogger(request: RequestView): ErrorLogger | undefined {
+  try {
+    return typeof request.log?.error === 'function' ? request.log : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // The last-resort body, for when answering the error failed: the catalog's internal error, or bare JSON.
 function lastResort(format: ErrorFormat, error: ApiError): string {
   try {
@@ -96,7 +113,7 @@ function lastResort(format: ErrorFormat, error: ApiError): string {
  * const errors = createErrorHandler({ catalog, correlation: { header: 'x-request-id' } });
  * const { status, headers, body } = errors.handle(thrown, request);
  */
-export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
+export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<Raw> = {}): ErrorHandler {
   const catalog = options.catalog ?? standardErrors;
   const format = options.format ?? problemJson;
   const correlation = createCorrelation(options.correlation);
@@ -122,10 +139,16 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
 
   function report(error: ApiError, thrown: unknown, request: RequestView): void {
     if (logDefault && error.status >= 500 && (!isApiError(thrown) || isForeignApiError(thrown, catalog)))
-      logUnexpected(logger, error, thrown);
+      logUnexpected(logger ?? frameworkLogger(request), error, thrown);
     if (onError) {
       try {
-        onError({ error, thrown, correlationId: error.correlationId!, request });
+        onError({
+          error,
+          thrown,
+          correlationId: error.correlationId!,
+          request,
+          raw: request.raw as Raw | undefined,
+        });
       } catch {
         // A failing hook must not change the answer.
       }
@@ -164,7 +187,7 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
   };
 }
 
-const handlers = new WeakMap<ErrorHandlerOptions, ErrorHandler>();
+const handlers = new WeakMap<ErrorHandlerOptions<any>, ErrorHandler>();
 
 /**
  * An error handler from what an adapter was given: a handler as it is, or options compiled on first use
@@ -172,9 +195,11 @@ const handlers = new WeakMap<ErrorHandlerOptions, ErrorHandler>();
  * @example
  * const handler = toErrorHandler({ catalog });
  */
-export function toErrorHandler(options: ErrorHandlerOptions | ErrorHandler = {}): ErrorHandler {
+export function toErrorHandler<Raw = unknown>(
+  options: ErrorHandlerOptions<Raw> | ErrorHandler = {},
+): ErrorHandler {
   if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;
-  const opts = options as ErrorHandlerOptions;
+  const opts = options as ErrorHandlerOptions<Raw>;
   let handler = handlers.get(opts);
   if (!handler) {
     handler = createErrorHandler(opts);

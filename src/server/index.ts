@@ -1,4 +1,4 @@
-export { type CorrelationOptions, isSafeCorrelationId } from './correlation.js';
+export { type CorrelationOptions, type CorrelationSource, isSafeCorrelationId } from './correlation.js';
 export {
   createErrorHandler,
   type ErrorEvent,

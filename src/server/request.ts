@@ -1,3 +1,5 @@
+import type { ErrorLogger } from './log.js';
+
 /** Request headers as frameworks hold them: a Web `Headers`, or node's lower-cased header object. */
 export type HeadersLike =
   | { get(name: string): string | null }
@@ -14,6 +16,12 @@ export interface RequestView {
   readonly headers?: HeadersLike | undefined;
   /** The peer address, for per-IP keys (the framework's view of it, proxies trusted as it is told). */
   readonly ip?: string | undefined;
+  /** The framework's own id of the request (Fastify's `request.id`, pino-http's `req.id`, Hono's `requestId`). */
+  readonly requestId?: unknown;
+  /** The framework's logger of the request (Fastify's `request.log`), used when no `logger` option is given. */
+  readonly log?: ErrorLogger | undefined;
+  /** The framework's own objects of the request, given to `onError` as `event.raw`. */
+  readonly raw?: unknown;
 }
 
 /** One header of a request, or `undefined`; `name` must be lower case. */

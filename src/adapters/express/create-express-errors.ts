@@ -7,9 +7,11 @@ import { clientErrorListener } from '../node/client-error.js';
 import { type LingerOptions, toLingerBounds } from '../node/linger.js';
 import { readJsonBody } from '../node/read-json.js';
 import { sendError } from '../node/sink.js';
-import { toRequestView } from './request.js';
+import { type ExpressRaw, toAnswerView } from './request.js';
 import { unmatchedPathOf } from './routes.js';
 import { translate } from './translate.js';
+
+export type { ExpressRaw } from './request.js';
 
 /** Options of the Express adapter besides the error handler's. */
 export interface ExpressErrorsOptions {
@@ -54,7 +56,7 @@ export interface ExpressErrors {
  * app.use(errors.handler);
  */
 export function createExpressErrors(
-  options: ErrorHandlerOptions | ErrorHandler = {},
+  options: ErrorHandlerOptions<ExpressRaw> | ErrorHandler = {},
   expressOptions: ExpressErrorsOptions = {},
 ): ExpressErrors {
   const errors = toErrorHandler(options);
@@ -90,7 +92,7 @@ export function createExpressErrors(
     },
     // Express recognises error middleware by its four parameters: `next` must stay in the signature.
     handler: (error, req, res, _next) => {
-      sendError(errors, translate(error), req, res, toRequestView(req), bounds);
+      sendError(errors, translate(error), req, res, toAnswerView(req, res), bounds);
     },
     clientError: clientErrorListener(errors),
   };

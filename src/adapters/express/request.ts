@@ -1,6 +1,12 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { RequestView } from '../../server/request.js';
-import { toRequestView as toNodeView } from '../node/request.js';
+import { requestLogOf, toRequestView as toNodeView } from '../node/request.js';
+
+/** What `onError` gets as `event.raw` on Express. */
+export interface ExpressRaw {
+  readonly req: Request;
+  readonly res: Response;
+}
 
 /** The request view of an Express request: node's, with Express's `req.ip` (which honours `trust proxy`). */
 export function toRequestView(req: Request): RequestView {
@@ -11,5 +17,17 @@ export function toRequestView(req: Request): RequestView {
   } catch {
     ip = view.ip;
   }
-  return { method: view.method, url: req.originalUrl ?? view.url, headers: view.headers, ip: ip ?? view.ip };
+  return {
+    method: view.method,
+    url: req.originalUrl ?? view.url,
+    headers: view.headers,
+    ip: ip ?? view.ip,
+    requestId: view.requestId,
+  };
+}
+
+/** The view of a request being answered: with pino-http's `req.log`, and `{ req, res }` for `onError`. */
+export function toAnswerView(req: Request, res: Response): RequestView {
+  const raw: ExpressRaw = { req, res };
+  return { ...toRequestView(req), log: requestLogOf(req), raw };
 }

@@ -14,8 +14,10 @@ import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/l
 import { markUnread } from '../node/read-body.js';
 import { readJsonBody } from '../node/read-json.js';
 import { closeAfter } from '../node/sink.js';
-import { toRequestView } from './request.js';
+import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
+
+export type { FastifyRaw } from './request.js';
 
 /** Options of the Fastify adapter besides the error handler's. */
 export interface FastifyErrorsOptions {
@@ -45,7 +47,7 @@ function send(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const view = toRequestView(request);
+  const view = toAnswerView(request, reply);
   const { status, headers, body } = errors.handle(translate(thrown), view);
   if (!reply.sent) closeAfter(request.raw, view, headers, bounds);
   // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
@@ -116,7 +118,7 @@ function addUnlessTaken(
  * await app.register(createFastifyErrors({ catalog }));
  */
 export function createFastifyErrors(
-  options: ErrorHandlerOptions | ErrorHandler = {},
+  options: ErrorHandlerOptions<FastifyRaw> | ErrorHandler = {},
   fastifyOptions: FastifyErrorsOptions = {},
 ): FastifyPluginCallback {
   const errors = toErrorHandler(options);

@@ -26,8 +26,17 @@ import { markUnread } from '../node/read-body.js';
 import { closeAfter } from '../node/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { cachedBytes, readIncoming } from './read-body.js';
-import { type HonoSettings, incomingOf, keepSettings, toRequestView } from './request.js';
+import {
+  type HonoRaw,
+  type HonoSettings,
+  incomingOf,
+  keepSettings,
+  toAnswerView,
+  toRequestView,
+} from './request.js';
 import { translate } from './translate.js';
+
+export type { HonoRaw } from './request.js';
 
 type Bag = Record<string, unknown>;
 
@@ -118,7 +127,7 @@ function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[]
  * app.post('/echo', errors.json({ limit: '1mb' }), sValidator('json', schema, errors.validationHook), h);
  */
 export function createHonoErrors(
-  options: ErrorHandlerOptions | ErrorHandler = {},
+  options: ErrorHandlerOptions<HonoRaw> | ErrorHandler = {},
   honoOptions: HonoErrorsOptions = {},
 ): HonoErrors {
   const errors = toErrorHandler(options);
@@ -134,7 +143,7 @@ export function createHonoErrors(
   );
 
   function respond(thrown: unknown, c: Context): Response {
-    const view = toRequestView(c, clientIp);
+    const view = toAnswerView(c, clientIp);
     const { status, headers, body } = errors.handle(translate(thrown), view);
     const incoming = incomingOf(c);
     if (incoming) closeAfter(incoming, view, headers, bounds);

@@ -32,8 +32,30 @@ export function settingsOf(c: Context): HonoSettings | undefined {
   return (c as unknown as Record<symbol, HonoSettings | undefined>)[settingsKey];
 }
 
+/** What `onError` gets as `event.raw` on Hono. */
+export interface HonoRaw {
+  readonly context: Context;
+}
+
+// Hono's `requestId` middleware keeps its id in the context's variables; `c.get` of an unset key is
+// `undefined`.
+function requestIdOf(c: Context): unknown {
+  try {
+    return (c as unknown as { get(key: string): unknown }).get('requestId');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The view of a request being answered: with the context for `onError`. */
+export function toAnswerView(c: Context, clientIp: (c: Context) => string | undefined): RequestView {
+  const raw: HonoRaw = { context: c };
+  return { ...toRequestView(c, clientIp), raw };
+}
+
 /**
- * The request view of a Hono context: method, URL, headers, and the client address from `clientIp`.
+ * The request view of a Hono context: method, URL, headers, the client address from `clientIp`, and the
+ * id of Hono's `requestId` middleware.
  * Under `@hono/node-server` the headers are read from node's raw headers: the Web `Headers` of
  * `c.req.raw` are built on first access, from all of them.
  */
@@ -44,5 +66,6 @@ export function toRequestView(c: Context, clientIp: (c: Context) => string | und
     url: c.req.url,
     headers: incoming ? new RawHeaders(incoming.rawHeaders) : c.req.raw.headers,
     ip: clientIp(c),
+    requestId: requestIdOf(c),
   };
 }

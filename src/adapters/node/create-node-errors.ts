@@ -5,8 +5,10 @@ import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../
 import { checkTarget } from '../../server/routing.js';
 import { clientErrorListener } from './client-error.js';
 import { type LingerOptions, toLingerBounds } from './linger.js';
-import { keepTrust, toRequestView } from './request.js';
+import { keepTrust, type NodeRaw, toAnswerView } from './request.js';
 import { sendError } from './sink.js';
+
+export type { NodeRaw } from './request.js';
 
 /** A node:http request handler, sync or async. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -47,7 +49,7 @@ export interface NodeErrors {
  * const server = http.createServer(errors(router.handle)).on('clientError', errors.clientError);
  */
 export function createNodeErrors(
-  options: ErrorHandlerOptions | ErrorHandler = {},
+  options: ErrorHandlerOptions<NodeRaw> | ErrorHandler = {},
   nodeOptions: NodeErrorsOptions = {},
 ): NodeErrors {
   const errors = toErrorHandler(options);
@@ -55,7 +57,7 @@ export function createNodeErrors(
   const trust = compileTrust(nodeOptions.trustProxy);
   const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) => {
     keepTrust(req, trust);
-    sendError(errors, thrown, req, res, toRequestView(req), bounds);
+    sendError(errors, thrown, req, res, toAnswerView(req, res), bounds);
   };
   // Synchronous until the handler returns a promise: a sync throw is answered without a rejection.
   const wrap = (handler: NodeHandler) => (req: IncomingMessage, res: ServerResponse) => {

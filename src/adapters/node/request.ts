@@ -1,6 +1,13 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, type ProxyTrust } from '../../server/client-ip.js';
+import type { ErrorLogger } from '../../server/log.js';
 import type { RequestView } from '../../server/request.js';
+
+/** What `onError` gets as `event.raw` on node:http. */
+export interface NodeRaw {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
 
 /**
  * Headers read straight from node's `rawHeaders`: faultline reads one or two headers per error, and
@@ -54,12 +61,34 @@ export function clientIpOf(req: IncomingMessage): string | undefined {
   return clientAddress(peer, trust, () => new RawHeaders(req.rawHeaders).lines('x-forwarded-for'));
 }
 
-/** A request view over node's `rawHeaders`, with the client address under the layer's `trustProxy`. */
+type Logged = IncomingMessage & { id?: unknown; log?: ErrorLogger & { level?: unknown } };
+
+/**
+ * A request view over node's `rawHeaders`, with the client address under the layer's `trustProxy`, and
+ * the id pino-http (or any middleware) left on `req.id`.
+ */
 export function toRequestView(req: IncomingMessage): RequestView {
   return {
     method: req.method,
     url: req.url,
     ip: clientIpOf(req),
     headers: new RawHeaders(req.rawHeaders),
+    requestId: (req as Logged).id,
   };
+}
+
+/** pino-http's `req.log`, when a request has one: a logger with a level and `error`. */
+export function requestLogOf(req: IncomingMessage): ErrorLogger | undefined {
+  const log = (req as Logged).log;
+  return typeof log?.level === 'string' && typeof log.error === 'function' ? log : undefined;
+}
+
+/** The view of a request being answered: with pino-http's `req.log`, and `{ req, res }` for `onError`. */
+export function toAnswerView(
+  req: IncomingMessage,
+  res: ServerResponse,
+  view = toRequestView(req),
+): RequestView {
+  const raw: NodeRaw = { req, res };
+  return { ...view, log: requestLogOf(req), raw };
 }
