@@ -7,6 +7,7 @@ import { type CorrelationOptions, createCorrelation } from './correlation.js';
 import { createLocalizer, type LocaleOptions } from './locale.js';
 import { type ErrorLogger, logUnexpected } from './log.js';
 import { isForeignApiError, normalizeError } from './normalize.js';
+import { createRecorder, type OtelOptions } from './otel.js';
 import { createRenderer, type RenderedError } from './render.js';
 import { pathOf, type RequestView } from './request.js';
 
@@ -63,6 +64,14 @@ export interface ErrorHandlerOptions<Raw = unknown> {
    * @default the framework's logger of the request (Fastify's `request.log`), else one JSON line on stderr
    */
   logger?: ErrorLogger | false;
+  /**
+   * OpenTelemetry: `{ api }` with `import * as api from '@opentelemetry/api'` (and an optional `meter`).
+   * Every answered error sets `error.type` on the active span, a 5xx sets its status to ERROR and records
+   * the exception; the counter `faultline.errors` counts answers by `error.type` and
+   * `http.response.status_code`.
+   * @default undefined (no telemetry)
+   */
+  otel?: OtelOptions;
 }
 
 /** An error answer, ready for any framework to send. */
@@ -135,11 +144,13 @@ export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<R
   // `onError: false` of earlier releases).
   const logger = options.logger || undefined;
   const logDefault = logger !== undefined || (options.logger === undefined && options.onError !== false);
+  const record = createRecorder(options.otel);
   const emptyRequest: RequestView = {};
 
   function report(error: ApiError, thrown: unknown, request: RequestView): void {
     if (logDefault && error.status >= 500 && (!isApiError(thrown) || isForeignApiError(thrown, catalog)))
       logUnexpected(logger ?? frameworkLogger(request), error, thrown);
+    if (record) record(error, thrown);
     if (onError) {
       try {
         onError({

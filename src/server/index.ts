@@ -11,6 +11,7 @@ export {
 export type { LocaleMessages, LocaleOptions } from './locale.js';
 export type { ErrorLogger } from './log.js';
 export { normalizeError } from './normalize.js';
+export type { OtelApi, OtelMeter, OtelOptions, OtelSpan } from './otel.js';
 export { type RenderedError, type Renderer, render } from './render.js';
 export type { HeadersLike, RequestView } from './request.js';
 export { toResponse } from './to-response.js';
