@@ -3,6 +3,7 @@ import { BoundedMap } from './bounded-map.js';
 import { RecordMap } from './records.js';
 import type {
   ClaimDecision,
+  Deadline,
   LeaseDecision,
   QuotaDecision,
   QuotaInput,
@@ -10,15 +11,6 @@ import type {
   RateInput,
   Store,
 } from './types.js';
-
-/**
- * The memory store's rate decisions in one namespace (a rate-limit policy): `key` is the caller's key
- * alone, so no prefixed key string is built and hashed per decision (most of a decision's cost).
- */
-export const spacedRate: unique symbol = Symbol.for('faultline.memoryStore.spacedRate');
-
-/** A rate decision in one namespace of the memory store. */
-export type SpacedRate = (key: string, input: RateInput) => RateDecision;
 
 /** Options of the memory store. */
 export interface MemoryStoreOptions {
@@ -70,8 +62,20 @@ export interface MemoryStore extends Store {
   size(): { rate: number; quota: number; lease: number; idempotency: number; idempotencyBytes: number };
   /** Stops the sweep timer; the store still works, swept lazily on reads. */
   close(): void;
-  /** Rate decisions in one namespace, for a rate-limit policy (internal to the guards). */
-  [spacedRate](space: string): SpacedRate;
+  /** Every decision answers synchronously. */
+  readonly synchronous: true;
+  /** Rate decisions in one namespace (a rate-limit policy), without a prefixed key built per decision. */
+  rateIn(space: string): (key: string, input: RateInput) => RateDecision;
+}
+
+/** Why a decision failed: its deadline had passed, or its caller had stopped waiting; it changed nothing. */
+class LateDecisionError extends Error {
+  override readonly name = 'LateDecisionError';
+}
+
+function onTime(deadline: Deadline | undefined, at: number, what: string): void {
+  if (deadline !== undefined && (deadline.abandoned || at > deadline.at))
+    throw new LateDecisionError(`the ${what} decision came past its deadline and changed nothing`);
 }
 
 interface QuotaEntry {
@@ -96,16 +100,18 @@ function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInp
   if (cost < 0) {
     if (next <= at) rates.delete(key);
     else rates.set(key, next);
-    return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, next - at) };
+    return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, Math.ceil(next - at)) };
   }
+  // Durations are whole milliseconds, rounded up, as the Redis script answers them.
   const over = next - at - tolerance;
-  if (over > 0) return { allowed: false, remaining: 0, retryAfter: over, reset: tat - at };
+  if (over > 0)
+    return { allowed: false, remaining: 0, retryAfter: Math.ceil(over), reset: Math.ceil(tat - at) };
   rates.set(key, next);
   return {
     allowed: true,
     remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
     retryAfter: 0,
-    reset: next - at,
+    reset: Math.ceil(next - at),
   };
 }
 
@@ -174,39 +180,44 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return entry;
   }
 
-  return {
+  function rateIn(space: string): (key: string, input: RateInput) => RateDecision {
+    let map = spaces.get(space);
+    if (map === undefined) {
+      map = new BoundedMap<number>(max, (tat) => tat);
+      spaces.set(space, map);
+    }
+    const held = map;
+    return (key, input) => gcra(held, key, now(), input);
+  }
+
+  const store = {
     kind: 'memory',
     logger: options.logger,
-    rate(key: string, input: RateInput): RateDecision {
+    rate(key: string, input: RateInput, deadline?: Deadline): RateDecision {
+      const at = now();
+      onTime(deadline, at, 'rate');
       // A key under a policy's namespace (`name:caller`) reads and writes that policy's state.
       for (const [space, map] of spaces) {
-        if (key.startsWith(space)) return gcra(map, key.slice(space.length), now(), input);
+        if (key.startsWith(space)) return gcra(map, key.slice(space.length), at, input);
       }
-      return gcra(rates, key, now(), input);
+      return gcra(rates, key, at, input);
     },
-    [spacedRate](space: string): SpacedRate {
-      let map = spaces.get(space);
-      if (map === undefined) {
-        map = new BoundedMap<number>(max, (tat) => tat);
-        spaces.set(space, map);
-      }
-      const held = map;
-      return (key, input) => gcra(held, key, now(), input);
-    },
-    quota(key: string, { limit, cost, bounds }: QuotaInput): QuotaDecision {
+    quota(key: string, { limit, cost, bounds }: QuotaInput, deadline?: Deadline): QuotaDecision {
       const at = now();
+      onTime(deadline, at, 'quota');
       const [start, end] = pickPeriod(bounds, at);
       const stored = quotas.get(key, at);
       const used = stored !== undefined && stored.start === start ? stored.used : 0;
-      if (used + cost > limit) return { allowed: false, used, reset: end - at };
+      if (used + cost > limit) return { allowed: false, used, reset: Math.max(0, end - at) };
       // A refund (negative cost) never takes the count below zero, as the Redis script does: a refund for a
       // key evicted meanwhile must not grant an extra unit.
       const next = Math.max(0, used + cost);
       quotas.set(key, { start, end, used: next });
-      return { allowed: true, used: next, reset: end - at };
+      return { allowed: true, used: next, reset: Math.max(0, end - at) };
     },
-    acquire(key: string, lease: string, limit: number, ttl: number): LeaseDecision {
+    acquire(key: string, lease: string, limit: number, ttl: number, deadline?: Deadline): LeaseDecision {
       const at = now();
+      onTime(deadline, at, 'acquire');
       const entry = liveLeases(key, at) ?? { holders: new Map<string, number>(), expires: 0 };
       const count = entry.holders.size;
       if (!entry.holders.has(lease) && count >= limit) {
@@ -233,8 +244,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       entry.holders.delete(lease);
       if (entry.holders.size === 0) leases.delete(key);
     },
-    claim(key: string, fingerprint: string, token: string, lock: number): ClaimDecision {
-      return records.claim(key, fingerprint, token, lock, now());
+    claim(key: string, fingerprint: string, token: string, lock: number, deadline?: Deadline): ClaimDecision {
+      const at = now();
+      onTime(deadline, at, 'claim');
+      return records.claim(key, fingerprint, token, lock, at);
     },
     complete(key: string, token: string, response: string, ttl: number): void {
       records.complete(key, token, response, ttl, now());
@@ -251,4 +264,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     }),
     close: () => clearInterval(timer),
   };
+  // Not enumerable: a wrapper that spreads this store (`{ ...memory, rate }`) keeps its own `rate`, as
+  // guards then call it instead of these synchronous shortcuts.
+  return Object.defineProperties(store, {
+    synchronous: { value: true, configurable: true },
+    rateIn: { value: rateIn, configurable: true },
+  }) as MemoryStore;
 }

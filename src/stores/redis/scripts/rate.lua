@@ -2,7 +2,8 @@
 -- KEYS[1] the key; ARGV deadline (Redis ms, 0 for none), interval ms per unit, tolerance ms of burst,
 -- cost (negative refunds). Past the deadline it changes nothing and returns {'late', now}: a caller
 -- that stopped waiting has answered without this decision. Otherwise it returns
--- {allowed, remaining, retryAfter ms, reset ms, now}.
+-- {allowed, remaining, retryAfter ms, reset ms, now}; durations are whole ms, rounded up. A refund
+-- answers the time until the whole burst is back.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local deadline = tonumber(ARGV[1])
@@ -19,7 +20,7 @@ if cost < 0 then
   else
     redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now))
   end
-  return {1, 0, 0, 0, math.floor(now)}
+  return {1, 0, 0, math.max(0, math.ceil(nxt - now)), math.floor(now)}
 end
 local over = nxt - now - tolerance
 if over > 0 then
