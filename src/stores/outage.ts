@@ -1,5 +1,5 @@
 import { logStoreOutage, logStoreRecovery, type StoreLogger } from '../server/log.js';
-import type { Store } from './types.js';
+import type { StoreBase } from './types.js';
 
 // A store is back once it answers a second after its last failure: a store that fails one call in two
 // (one shard of a cluster down) stays one outage, not two log lines per request.
@@ -46,13 +46,13 @@ export class Outage {
   }
 }
 
-const outages = new WeakMap<Store, Outage>();
+const outages = new WeakMap<StoreBase, Outage>();
 
 /**
  * The outage state of a store, shared by every guard that uses it: an outage is the store's, logged
  * once however many guards see it. Without a store (a guard's own lookup), a state of its own.
  */
-export function outageOf(store: Store | undefined): Outage {
+export function outageOf(store: StoreBase | undefined): Outage {
   if (store === undefined) return new Outage('lookup', undefined);
   let outage = outages.get(store);
   if (outage === undefined) {

@@ -94,17 +94,39 @@ function checked(reply: unknown, length: number, script: string): unknown[] {
 
 function toRate(values: unknown[]): RateDecision {
   return {
-    allowed: toNumber(values[0]) === 1,
-    remaining: toNumber(values[1]),
-    retryAfter: toNumber(values[2]),
-    reset: toNumber(values[3]),
+    allowed: toFlag(values[0]),
+    remaining: toCount(values[1]),
+    retryAfter: toCount(values[2]),
+    reset: toCount(values[3]),
   };
 }
 
 function toNumber(value: unknown): number {
-  const number = typeof value === 'number' ? value : Number(String(value));
+  // Integer replies come as numbers, bulk replies as strings; nothing else is a number.
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value !== ''
+        ? Number(value)
+        : Number.NaN;
   if (!Number.isFinite(number)) throw new TypeError('redisStore: a script replied with a non-number');
   return number;
+}
+
+/** A count or a duration: a whole number from 0; anything else is a store failure. */
+function toCount(value: unknown): number {
+  const number = toNumber(value);
+  if (!Number.isSafeInteger(number) || number < 0)
+    throw new TypeError('redisStore: a script replied with a count that is not a whole number from 0');
+  return number;
+}
+
+/** A yes or no: 1 or 0; anything else is a store failure. */
+function toFlag(value: unknown): boolean {
+  const number = toNumber(value);
+  if (number !== 0 && number !== 1)
+    throw new TypeError('redisStore: a script replied with a flag other than 0 or 1');
+  return number === 1;
 }
 
 /** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
@@ -196,7 +218,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     rate(key: string, input: RateInput, deadline?: Deadline): Promise<RateDecision> {
       const stored = keyOf('r', key);
       return decide('rate', stored, rateArgs(input), 5, deadline, (values) =>
-        toNumber(values[0]) === 1 && input.cost > 0
+        toFlag(values[0]) && input.cost > 0
           ? run(scripts.rate, stored, ['0', ...rateArgs({ ...input, cost: -input.cost })])
           : undefined,
       ).then(toRate);
@@ -215,11 +237,12 @@ export function redisStore(options: RedisStoreOptions): Store {
         4,
         deadline,
         (values) =>
-          toNumber(values[0]) === 1 && cost > 0
+          toFlag(values[0]) && cost > 0
             ? run(scripts.quota, stored, ['0', String(limit), String(-cost), ...edges])
             : undefined,
       );
-      return { allowed: toNumber(reply[0]) === 1, used: toNumber(reply[1]), reset: toNumber(reply[2]) };
+      // A clock past the last edge the guard sent answers a period already over: nothing left to wait.
+      return { allowed: toFlag(reply[0]), used: toCount(reply[1]), reset: Math.max(0, toNumber(reply[2])) };
     },
     async acquire(
       key: string,
@@ -235,19 +258,15 @@ export function redisStore(options: RedisStoreOptions): Store {
         [lease, String(limit), String(ttl)],
         4,
         deadline,
-        (values) => (toNumber(values[0]) === 1 ? run(scripts.release, stored, [lease]) : undefined),
+        (values) => (toFlag(values[0]) ? run(scripts.release, stored, [lease]) : undefined),
       );
-      return {
-        acquired: toNumber(reply[0]) === 1,
-        count: toNumber(reply[1]),
-        retryAfter: toNumber(reply[2]),
-      };
+      return { acquired: toFlag(reply[0]), count: toCount(reply[1]), retryAfter: toCount(reply[2]) };
     },
     async renew(key: string, lease: string, ttl: number): Promise<boolean> {
-      return toNumber(await run(scripts.renew, keyOf('c', key), [lease, String(ttl)])) === 1;
+      return toFlag(await run(scripts.renew, keyOf('c', key), [lease, String(ttl)]));
     },
     async release(key: string, lease: string): Promise<void> {
-      await run(scripts.release, keyOf('c', key), [lease]);
+      toFlag(await run(scripts.release, keyOf('c', key), [lease]));
     },
     async claim(
       key: string,
@@ -264,17 +283,17 @@ export function redisStore(options: RedisStoreOptions): Store {
       );
       const state = toText(reply[0]);
       if (reply.length === 2 && (state === 'claimed' || state === 'mismatch')) return { state };
-      if (reply.length === 3 && state === 'pending') return { state, retryAfter: toNumber(reply[1]) };
+      if (reply.length === 3 && state === 'pending') return { state, retryAfter: toCount(reply[1]) };
       if (reply.length === 3 && state === 'done') return { state, response: toText(reply[1]) };
       throw new TypeError('redisStore: unexpected reply of the claim script');
     },
     async complete(key: string, token: string, response: string, ttl: number): Promise<void> {
       // An answer over the cap is not kept: the claim is released, so that a retry executes.
-      if (Buffer.byteLength(response) > maxRecordBytes) await abandon(keyOf('i', key), token);
-      else await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]);
+      if (Buffer.byteLength(response) > maxRecordBytes) toFlag(await abandon(keyOf('i', key), token));
+      else toFlag(await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]));
     },
     async abandon(key: string, token: string): Promise<void> {
-      await abandon(keyOf('i', key), token);
+      toFlag(await abandon(keyOf('i', key), token));
     },
     // The client is the caller's: it is closed by whoever created it.
     close: ignore,
