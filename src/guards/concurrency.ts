@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { LeaseDecision } from '../stores/types.js';
+import type { LeaseDecision, LeaseStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { raise, seconds } from './raise.js';
 import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
 
 /** Options of `concurrency`. */
-export interface ConcurrencyOptions extends StoreOptions {
+export interface ConcurrencyOptions extends StoreOptions<LeaseStore> {
   /** What the leases are counted under (a session, an API key); `undefined` skips the guard. */
   key: KeyOf;
   /** Leases held at once per key. */
@@ -52,7 +52,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const limit = toCount(options.limit, 'concurrency limit');
   const ttl = toMs(options.ttl ?? '1m', 'concurrency ttl');
   const name = options.name ?? 'concurrency';
-  const store = storeOf(options);
+  const store = storeOf(options, 'concurrency', 'LeaseStore');
   const decide = compileFailure(options, store);
 
   function hold(key: string, id: string): Lease {

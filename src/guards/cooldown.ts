@@ -1,4 +1,4 @@
-import type { RateDecision, RateInput } from '../stores/types.js';
+import type { RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { durationOf, quietly, refundOnFailure, valueFor } from './per-request.js';
@@ -15,7 +15,7 @@ import type {
 } from './types.js';
 
 /** Options of `cooldown`. */
-export interface CooldownOptions extends StoreOptions {
+export interface CooldownOptions extends StoreOptions<RateStore> {
   /** Whose cooldown it is (a session, an app); `undefined` skips the guard. */
   key: KeyOf;
   /** The command group: a name, or a function of the request (`undefined` skips the guard). */
@@ -52,7 +52,7 @@ export function cooldown(options: CooldownOptions): Guard {
   if (count !== 'succeeded' && count !== 'all') {
     throw new TypeError(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
   }
-  const store = storeOf(options);
+  const store = storeOf(options, 'cooldown', 'RateStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);

@@ -1,8 +1,15 @@
 import { isApiError } from '../catalog/api-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import { memoryStore } from '../stores/memory.js';
 import { outageOf } from '../stores/outage.js';
-import type { Awaitable, Deadline, Store } from '../stores/types.js';
+import {
+  type Awaitable,
+  capabilityMethods,
+  type Deadline,
+  type Store,
+  type StoreBase,
+} from '../stores/types.js';
 import type { GuardRequest, StoreOptions } from './types.js';
 
 /** The store decision did not answer and the failure policy admits the request. */
@@ -10,11 +17,31 @@ export const admitted: unique symbol = Symbol('admitted');
 
 let shared: Store | undefined;
 
-/** The store a guard uses: its own, or one memory store shared by the process. */
-export function storeOf(options: StoreOptions): Store {
-  if (options.store) return options.store;
-  shared ??= memoryStore();
-  return shared;
+/** A capability a guard needs of its store. */
+export type Capability = keyof typeof capabilityMethods;
+
+/**
+ * The store a guard uses: its own, or one memory store shared by the process. A store lacking a method
+ * of the capability the guard needs is refused here, when the guard is created, not on its first request.
+ */
+export function storeOf<S extends StoreBase>(options: StoreOptions<S>, guard: string, needs: Capability): S {
+  const store = options.store;
+  if (store === undefined || store === null) {
+    shared ??= memoryStore();
+    return shared as unknown as S;
+  }
+  const missing = capabilityMethods[needs].filter(
+    (method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function',
+  );
+  if (typeof store !== 'object' || missing.length > 0) {
+    const lacking =
+      typeof store !== 'object' ? 'is not an object' : `lacks ${missing.map((m) => `${m}()`).join(', ')}`;
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      `${guard}({ store }): the store ${lacking}; ${guard} needs a ${needs} (${capabilityMethods[needs].join(', ')})`,
+    );
+  }
+  return store;
 }
 
 /** The deadline of one decision, which the guard marks abandoned when it stops waiting. */
@@ -37,7 +64,7 @@ export interface Decide {
     request: GuardRequest,
     deadline?: OpenDeadline,
   ): Promise<T | typeof admitted>;
-  /** A deadline for one decision starting now; undefined for the memory store, which never waits. */
+  /** A deadline for one decision starting now; undefined for a synchronous store, which never waits. */
   deadline(): OpenDeadline | undefined;
   /** Notes a decision the store answered synchronously (a recovery, after an outage). */
   answered(): void;
@@ -54,12 +81,16 @@ class StoreTimeoutError extends Error {
  * failure. A decision the guard stopped waiting for is abandoned, so that the store undoes it. The first
  * failure of an outage and the recovery are logged once per store (the store's `logger`, else stderr).
  */
-export function compileFailure(options: StoreOptions, store: Store | undefined = options.store): Decide {
+export function compileFailure(
+  options: StoreOptions<StoreBase>,
+  store: StoreBase | undefined = options.store,
+): Decide {
   const policy = options.onStoreError ?? 'closed';
   const timeout = options.storeTimeout ?? 1000;
   const retryAfter = String(options.storeRetryAfter ?? 5);
   const outage = outageOf(store);
-  const timed = store?.kind !== 'memory';
+  // A store whose decisions all answer synchronously cannot answer late: no deadline to carry.
+  const timed = store?.synchronous !== true;
 
   function fail(error: unknown, request: GuardRequest): typeof admitted {
     outage.failed(error);

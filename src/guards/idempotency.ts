@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pathOf } from '../server/request.js';
-import type { ClaimDecision } from '../stores/types.js';
+import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { fingerprintOf } from './fingerprint.js';
@@ -10,7 +10,7 @@ import { decodeResponse, encodeResponse } from './replay.js';
 import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
 
 /** Options of `idempotency`. */
-export interface IdempotencyOptions extends StoreOptions {
+export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
   /**
    * Whose keys these are (an account, an API key): keys are scoped by it, so that one tenant never
    * replays another's response. Return a constant only for an API without callers to tell apart.
@@ -103,7 +103,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
   const lock = toMs(options.lockTtl ?? '1m', 'idempotency lockTtl');
   const maxBytes = toCount(options.maxResponseBytes ?? 1_048_576, 'idempotency maxResponseBytes');
   const keep = options.keep ?? keepByDefault;
-  const store = storeOf(options);
+  const store = storeOf(options, 'idempotency', 'IdempotencyStore');
   const decide = compileFailure(options, store);
   if (typeof options.tenant !== 'function') throw new TypeError('idempotency needs a tenant function');
 

@@ -1,4 +1,4 @@
-import type { QuotaDecision } from '../stores/types.js';
+import type { QuotaDecision, QuotaStore } from '../stores/types.js';
 import { checkTimeZone, type Period, periodEdges } from './calendar.js';
 import { toCount } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -7,7 +7,7 @@ import { addHeader, raise, seconds, sfString } from './raise.js';
 import type { Count, Guard, GuardContext, KeyOf, PerRequest, StoreOptions } from './types.js';
 
 /** Options of `quota`. */
-export interface QuotaOptions extends StoreOptions {
+export interface QuotaOptions extends StoreOptions<QuotaStore> {
   /**
    * The policy's name in `RateLimit-Policy` and `RateLimit`; the quota's state is kept under it.
    * Required when `limit` is a function.
@@ -67,7 +67,7 @@ export function quota(options: QuotaOptions): Guard {
   const timeZone = options.timeZone ?? 'UTC';
   checkTimeZone(timeZone);
   const name = options.name ?? `${fixed}-per-${options.per}`;
-  const store = storeOf(options);
+  const store = storeOf(options, 'quota', 'QuotaStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);

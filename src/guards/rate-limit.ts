@@ -1,4 +1,4 @@
-import type { RateDecision } from '../stores/types.js';
+import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { quietly } from './per-request.js';
 import { addHeader, raise, seconds } from './raise.js';
@@ -8,7 +8,7 @@ import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js
 export type { RatePolicy } from './rate-policy.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
-export interface RateLimitOptions extends StoreOptions {
+export interface RateLimitOptions extends StoreOptions<RateStore> {
   /** The policies; a request is admitted only when every policy admits it. */
   policies: readonly RatePolicy[];
   /**
@@ -44,7 +44,7 @@ export function rateLimit(
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
   if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
   const names = new Set<string>();
-  const store = storeOf(options);
+  const store = storeOf(options, 'rateLimit', 'RateStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);

@@ -1,6 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import { type MemoryStore, spacedRate } from '../stores/memory.js';
-import type { Awaitable, Deadline, RateDecision, RateInput, Store } from '../stores/types.js';
+import type { Awaitable, Deadline, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import type { Decide } from './failure.js';
 import { admitted } from './failure.js';
@@ -84,7 +83,7 @@ export function compile(
   policy: RatePolicy,
   index: number,
   names: Set<string>,
-  store: Store,
+  store: RateStore,
   lookup: Decide,
 ): Compiled {
   const what = `rateLimit policy ${index}`;
@@ -134,7 +133,9 @@ export function compile(
   };
 
   const prefix = `${name}:`;
-  const spaced = store.kind === 'memory' ? (store as Partial<MemoryStore>)[spacedRate] : undefined;
+  // A synchronous store may offer decisions in the policy's own namespace: no prefixed key per decision.
+  const spaced =
+    store.synchronous === true && typeof store.rateIn === 'function' ? store.rateIn(prefix) : undefined;
   return {
     name,
     key: policy.key,
@@ -151,7 +152,7 @@ export function compile(
       return build(limit, period);
     },
     rate: spaced
-      ? spaced.call(store, prefix)
+      ? spaced
       : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
     deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
   };

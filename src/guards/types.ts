@@ -1,6 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
 import type { RequestView } from '../server/request.js';
-import type { Awaitable, Store } from '../stores/types.js';
+import type { Awaitable, Store, StoreBase } from '../stores/types.js';
 
 /** The request a guard sees: the request view, with the peer address for per-IP keys. */
 export interface GuardRequest extends RequestView {
@@ -58,13 +58,17 @@ export type FailurePolicy =
   | 'closed'
   | ((error: unknown, request: GuardRequest) => 'open' | 'closed' | ApiError);
 
-/** Options every stateful guard takes. */
-export interface StoreOptions {
+/**
+ * Options every stateful guard takes; `S` is the capability its store needs (`RateStore` for
+ * `rateLimit`), so that a store of that capability alone fits.
+ */
+export interface StoreOptions<S extends StoreBase = Store> {
   /**
-   * Where the guard keeps its state.
+   * Where the guard keeps its state: a store with the capability the guard uses, checked when the guard
+   * is created.
    * @default one memoryStore() shared by the guards of the process
    */
-  store?: Store;
+  store?: S;
   /**
    * What to do when the store fails or times out.
    * @default 'closed'
