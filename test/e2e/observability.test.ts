@@ -7,6 +7,7 @@ import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
 import { createHonoErrors } from 'faultline/hono';
 import { createNodeErrors } from 'faultline/node';
+import { problemJson } from 'faultline/format';
 import type { ErrorEvent } from 'faultline/server';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
@@ -101,6 +102,21 @@ describe('Fastify: the framework request id, logger and objects', () => {
     const { fastify } = await app({ catalog }, { genReqId: () => 'y'.repeat(300) });
     const response = await fastify.inject({ url: '/missing', headers: { 'x-request-id': 'from-client' } });
     expect(response.json().correlation_id).toBe('from-client');
+    await fastify.close();
+  });
+
+  it('the last-resort answer, when the format itself throws, still carries the request id', async () => {
+    const broken = {
+      ...problemJson,
+      serialize: () => {
+        throw new Error('format broke');
+      },
+    };
+    const { fastify } = await app({ catalog, format: broken, logger: false });
+    const response = await fastify.inject({ url: '/boom' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().correlation_id).toBe('fst-1');
+    expect(response.headers['x-request-id']).toBe('fst-1');
     await fastify.close();
   });
 
