@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
@@ -7,7 +8,13 @@ import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
 export async function createApp(options: ExampleOptions = {}): Promise<Server> {
-  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  // The request id is the correlation id faultline answers with: keep a gateway's X-Request-Id (faultline
+  // refuses an unsafe one) and make the others unique across instances, not Fastify's per-process req-N.
+  const app = Fastify({
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
   // Route schemas are zod schemas; a failure reaches the error handler as Fastify's validation error.
   app.setValidatorCompiler<ZodType>(({ schema }) => (data) => {
     const result = schema.safeParse(data);

@@ -2,5 +2,6 @@ export {
   createExpressErrors,
   type ExpressErrors,
   type ExpressErrorsOptions,
+  type ExpressRaw,
 } from './create-express-errors.js';
 export { guard } from './guard.js';

@@ -1,2 +1,6 @@
-export { createFastifyErrors, type FastifyErrorsOptions } from './create-fastify-errors.js';
+export {
+  createFastifyErrors,
+  type FastifyErrorsOptions,
+  type FastifyRaw,
+} from './create-fastify-errors.js';
 export { guard } from './guard.js';

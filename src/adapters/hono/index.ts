@@ -1,4 +1,9 @@
 export type { TrustProxy } from '../../server/client-ip.js';
 export type { IpSource } from './client-ip.js';
-export { createHonoErrors, type HonoErrors, type HonoErrorsOptions } from './create-hono-errors.js';
+export {
+  createHonoErrors,
+  type HonoErrors,
+  type HonoErrorsOptions,
+  type HonoRaw,
+} from './create-hono-errors.js';
 export { guard } from './guard.js';

@@ -4,6 +4,7 @@ export {
   type NodeErrors,
   type NodeErrorsOptions,
   type NodeHandler,
+  type NodeRaw,
 } from './create-node-errors.js';
 export { guard } from './guard.js';
 export type { LingerOptions } from './linger.js';
