@@ -5,9 +5,9 @@ import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOpti
 import { defineErrors } from 'faultline';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
+import { problemJson } from 'faultline/format';
 import { createHonoErrors } from 'faultline/hono';
 import { createNodeErrors } from 'faultline/node';
-import { problemJson } from 'faultline/format';
 import type { ErrorEvent } from 'faultline/server';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
