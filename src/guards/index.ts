@@ -6,7 +6,13 @@ export { byHeader, byIp, ipPrefix } from './key-of.js';
 export { type AdminKeyOptions, type ApiKeyOptions, adminKey, apiKey } from './keys.js';
 export { checkMessage, type MessageVerdict } from './message.js';
 export { type QuotaOptions, quota } from './quota.js';
-export { type RateLimitOptions, type RatePolicy, rateLimit } from './rate-limit.js';
+export {
+  type RateDenial,
+  type RateHeaders,
+  type RateLimitOptions,
+  type RatePolicy,
+  rateLimit,
+} from './rate-limit.js';
 export { runGuards } from './run.js';
 export type {
   CapturedResponse,

@@ -1,10 +1,21 @@
 import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
-import { quietly } from './per-request.js';
-import { addHeader, raise, seconds } from './raise.js';
-import { type Compiled, compile, type RatePolicy, type Shape } from './rate-policy.js';
+import { addHeader, seconds } from './raise.js';
+import {
+  costOf,
+  formatOf,
+  notify,
+  type RateDenial,
+  type RateHeaders,
+  setTrio,
+  skipping,
+  trioOf,
+} from './rate-options.js';
+import { type Compiled, compile, type RatePolicy, type Shape, weigh } from './rate-policy.js';
+import { checkSeveral } from './rate-several.js';
 import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js';
 
+export type { RateDenial, RateHeaders } from './rate-options.js';
 export type { RatePolicy } from './rate-policy.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
@@ -12,15 +23,33 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
   /** The policies; a request is admitted only when every policy admits it. */
   policies: readonly RatePolicy[];
   /**
-   * Whether admitted responses carry `RateLimit-Policy` and `RateLimit` (denials always do).
-   * @default true
+   * The fields that show the limit: the IETF draft's `RateLimit` and `RateLimit-Policy` (`'draft-10'`,
+   * or `true`), the older drafts' `RateLimit-Limit` / `-Remaining` / `-Reset` with `RateLimit-Policy`
+   * (`'draft-6'`), `X-RateLimit-Limit` / `-Remaining` / `-Reset` (`'legacy'`, reset in seconds from
+   * now), or none on admitted responses (`false`; denials then carry the draft's fields). A trio shows one
+   * policy: the one with the fewest units left (on a denial, the one whose wait answered).
+   * @default 'draft-10'
    */
-  headers?: boolean;
-}
-
-/** A policy whose store failed under a closed failure policy: its error answers, after the refunds. */
-class Refused {
-  constructor(readonly error: unknown) {}
+  headers?: RateHeaders;
+  /**
+   * Requests not to count, e.g. health checks: `true` admits the request untouched (nothing spent, no
+   * fields). It may return a promise: one that rejects or outlasts `storeTimeout` is answered by
+   * `onStoreError`. An answer that is not a boolean answers the catalog's 500 and logs a configuration error.
+   */
+  skip?: (request: GuardRequest) => boolean | Promise<boolean>;
+  /**
+   * The units a request spends under every policy (a weighted request, as rate-limiter-flexible's
+   * `consume(key, points)`), or a function of the request giving them. A whole number above 0: a function's
+   * other answer is a configuration error (500, logged), never an admission. A denied request spends
+   * nothing; a cost above a policy's burst is always denied.
+   * @default 1
+   */
+  cost?: number | ((request: GuardRequest) => number);
+  /**
+   * Called once per denied request (for logs, metrics or a ban list of one's own), after the decision:
+   * what it throws or rejects with is ignored and never changes the answer.
+   */
+  onDenied?: (request: GuardRequest, denial: RateDenial) => unknown;
 }
 
 /**
@@ -48,85 +77,34 @@ export function rateLimit(
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);
-  const policies = list.map((policy, index) => compile(policy, index, names, store, lookup));
-  const headers = options.headers ?? true;
-
-  function conclude(
-    context: GuardContext,
-    used: Compiled[],
-    keys: string[],
-    shapes: Shape[] | undefined,
-    decisions: (RateDecision | typeof admitted | Refused)[],
-  ): undefined {
-    let denied = false;
-    let refused: Refused | undefined;
-    for (const decision of decisions) {
-      if (decision instanceof Refused) refused ??= decision;
-      else if (decision !== admitted && !decision.allowed) denied = true;
-    }
-    if (refused) {
-      // A request answered by the failure policy spends nothing: give back what the other policies took.
-      for (let i = 0; i < used.length; i++) {
-        const decision = decisions[i]!;
-        if (decision !== admitted && !(decision instanceof Refused) && decision.allowed)
-          refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
-      }
-      throw refused.error;
-    }
-    let policyField = '';
-    let rateField = '';
-    let wait = 0;
-    const violated: string[] = [];
-    for (let i = 0; i < used.length; i++) {
-      const decision = decisions[i] as RateDecision | typeof admitted;
-      if (decision === admitted) continue;
-      const policy = used[i]!;
-      const shape = shapes?.[i] ?? policy.fixed!;
-      const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
-      policyField += policyField === '' ? shape.policyField : `, ${shape.policyField}`;
-      const item = `${policy.label};r=${decision.remaining};t=${t}`;
-      rateField += rateField === '' ? item : `, ${item}`;
-      if (!decision.allowed) {
-        violated.push(policy.name);
-        wait = Math.max(wait, decision.retryAfter);
-      } else if (denied) {
-        // Another policy denied: give this one's unit back, at the limit it was taken under.
-        refund(context.request, policy, keys[i]!, shape);
-      }
-    }
-    if (denied) {
-      throw raise(
-        'rateLimited',
-        { policies: violated },
-        {
-          'retry-after': String(seconds(wait)),
-          'ratelimit-policy': policyField,
-          ratelimit: rateField,
-        },
-      );
-    }
-    if (headers && policyField !== '') {
-      addHeader(context.headers, 'ratelimit-policy', policyField);
-      addHeader(context.headers, 'ratelimit', rateField);
-    }
-    return undefined;
-  }
-
-  function refund(request: GuardRequest, policy: Compiled, key: string, shape: Shape): void {
-    // No deadline: a refund that runs late still gives the unit back.
-    quietly(() => decide(request, () => policy.rate(key, shape.refund)));
-  }
+  const format = formatOf(options.headers);
+  const headers = format === 'draft-10';
+  // The trio formats build their own fields; the draft's are built on the fast path.
+  const trio = format === 'draft-6' || format === 'legacy' ? format : undefined;
+  const cost = costOf(options.cost);
+  const costFn = typeof cost === 'function' ? cost : undefined;
+  const { onDenied } = options;
+  const fixedCost = typeof cost === 'number' ? cost : 1;
+  const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost));
 
   // One policy (the common case): no arrays, no closures per request.
   function concludeOne(
     context: GuardContext,
     policy: Compiled,
+    key: string,
     shape: Shape,
     decision: RateDecision | typeof admitted,
   ): undefined {
     if (decision === admitted) return undefined;
     if (!decision.allowed) {
       const wait = seconds(decision.retryAfter);
+      if (onDenied !== undefined) {
+        const denial = { policy: policy.name, policies: [policy.name], key, retryAfter: wait };
+        notify(onDenied, context.request, denial);
+      }
+      if (trio) {
+        throw policy.deny(trioOf(trio, shape.limit, shape.window, 0, wait, { 'retry-after': String(wait) }));
+      }
       throw policy.deny({
         'retry-after': String(wait),
         'ratelimit-policy': shape.policyField,
@@ -140,11 +118,15 @@ export function rateLimit(
         'ratelimit',
         `${policy.label};r=${decision.remaining};t=${seconds(decision.reset)}`,
       );
+    } else if (trio) {
+      const t = seconds(decision.reset);
+      setTrio(context.headers, trioOf(trio, shape.limit, shape.window, decision.remaining, t));
     }
     return undefined;
   }
 
-  function decideOne(context: GuardContext, policy: Compiled, key: string, shape: Shape) {
+  function decideOne(context: GuardContext, policy: Compiled, key: string, given: Shape) {
+    const shape = costFn === undefined ? given : weigh(given, costFn(context.request));
     const deadline = decide.deadline();
     let decision: RateDecision | typeof admitted | Promise<RateDecision>;
     try {
@@ -155,10 +137,10 @@ export function rateLimit(
     if (decision instanceof Promise) {
       return decide
         .settle(decision, context.request, deadline)
-        .then((settled) => concludeOne(context, policy, shape, settled));
+        .then((settled) => concludeOne(context, policy, key, shape, settled));
     }
     if (decision !== admitted) decide.answered();
-    return concludeOne(context, policy, shape, decision);
+    return concludeOne(context, policy, key, shape, decision);
   }
 
   function checkOne(context: GuardContext, policy: Compiled) {
@@ -175,85 +157,10 @@ export function rateLimit(
     return decideOne(context, policy, key, shape);
   }
 
-  const toRefused = (error: unknown) => new Refused(error);
-
-  // `shapes` is undefined when every policy has a fixed limit: each uses its own.
-  function decideAll(context: GuardContext, used: Compiled[], keys: string[], shapes: Shape[] | undefined) {
-    const decisions: (
-      | RateDecision
-      | typeof admitted
-      | Refused
-      | Promise<RateDecision | typeof admitted | Refused>
-    )[] = [];
-    let async = false;
-    for (let i = 0; i < used.length; i++) {
-      const policy = used[i]!;
-      const key = keys[i]!;
-      const input = (shapes?.[i] ?? policy.fixed!).input;
-      let decision: (typeof decisions)[number];
-      try {
-        const pending = decide(context.request, (deadline) => policy.rate(key, input, deadline));
-        decision = pending instanceof Promise ? pending.catch(toRefused) : pending;
-      } catch (error) {
-        decision = new Refused(error);
-      }
-      if (decision instanceof Promise) async = true;
-      decisions.push(decision);
-    }
-    if (!async)
-      return conclude(context, used, keys, shapes, decisions as (RateDecision | typeof admitted | Refused)[]);
-    return Promise.all(decisions).then((settled) => conclude(context, used, keys, shapes, settled));
-  }
-
   const single = policies.length === 1 ? policies[0] : undefined;
-  const allFixed = policies.every((policy) => policy.fixed !== undefined);
-
-  // Several policies, apart from check(): a small check stays cheap to inline for the single policy.
-  function checkAll(context: GuardContext) {
-    if (allFixed) {
-      const used: Compiled[] = [];
-      const keys: string[] = [];
-      for (const policy of policies) {
-        const key = policy.key(context.request);
-        if (key === undefined) continue;
-        used.push(policy);
-        keys.push(key);
-      }
-      return decideAll(context, used, keys, undefined);
-    }
-    // Every key and limit first: a limit that fails to resolve answers before any policy spends.
-    const used: Compiled[] = [];
-    const keys: string[] = [];
-    const shapes: (Shape | Promise<Shape | typeof admitted>)[] = [];
-    let pending = false;
-    for (const policy of policies) {
-      const key = policy.key(context.request);
-      if (key === undefined) continue;
-      const shape = policy.fixed ?? policy.shapeOf(context.request);
-      if (shape instanceof Promise) pending = true;
-      used.push(policy);
-      keys.push(key);
-      shapes.push(shape);
-    }
-    if (!pending) return decideAll(context, used, keys, shapes as Shape[]);
-    return Promise.all(shapes).then((settled) => {
-      // A policy whose limit lookup failed open is skipped, as one whose key is undefined.
-      if (!settled.includes(admitted)) return decideAll(context, used, keys, settled as Shape[]);
-      const kept = settled.flatMap((shape, i) => (shape === admitted ? [] : [i]));
-      return decideAll(
-        context,
-        kept.map((i) => used[i]!),
-        kept.map((i) => keys[i]!),
-        kept.map((i) => settled[i] as Shape),
-      );
-    });
-  }
-
-  return {
-    kind: 'rateLimit',
-    check(context) {
-      if (single) return checkOne(context, single);
-      return checkAll(context);
-    },
-  };
+  const checkAll = single ? undefined : checkSeveral({ policies, decide, headers, trio, costFn, onDenied });
+  const check = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
+  if (options.skip === undefined) return { kind: 'rateLimit', check };
+  if (typeof options.skip !== 'function') throw new TypeError('rateLimit skip must be a function');
+  return { kind: 'rateLimit', check: skipping(options.skip, lookup, check) };
 }

@@ -1,4 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import type { Awaitable, Deadline, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import type { Decide } from './failure.js';
@@ -34,10 +35,21 @@ export interface RatePolicy {
    * @default limit (the limit that applies to the request)
    */
   burst?: number;
+  /**
+   * Keys this policy never counts: a list (an internal monitor's app id), or a function of the key and
+   * the request answering `true` to exempt it. An exempt key skips the policy, as an undefined key does:
+   * it spends nothing and the policy adds no RateLimit field. Kept per policy, so that an allowlisted IP
+   * never exempts an app id a caller could send with the same value.
+   * @example allow: ['10.0.0.7']
+   */
+  allow?: readonly string[] | ((key: string, request: GuardRequest) => boolean);
 }
 
 /** What a policy's limit and period make of one decision: its GCRA steps and its `RateLimit-Policy` item. */
 export interface Shape {
+  readonly limit: number;
+  /** The period in whole seconds, as `w=` shows it. */
+  readonly window: number;
   readonly input: RateInput;
   readonly refund: RateInput;
   readonly policyField: string;
@@ -61,14 +73,59 @@ export interface Compiled {
   deny(headers: Record<string, string>): ApiError;
 }
 
-function shapeFor(label: string, limit: number, period: number, burst: number | undefined): Shape {
+function shapeFor(
+  label: string,
+  limit: number,
+  period: number,
+  burst: number | undefined,
+  cost: number,
+): Shape {
   const window = Math.max(1, Math.ceil(period / 1000));
   const interval = period / limit;
   const tolerance = interval * (burst ?? limit);
   return {
-    input: { interval, tolerance, cost: 1 },
-    refund: { interval, tolerance, cost: -1 },
+    limit,
+    window,
+    input: { interval, tolerance, cost },
+    refund: { interval, tolerance, cost: -cost },
     policyField: `${label};q=${limit};w=${window}`,
+  };
+}
+
+/** The shape of one request of weight `cost` (a cost given per request). */
+export function weigh(shape: Shape, cost: number): Shape {
+  const { interval, tolerance } = shape.input;
+  return {
+    ...shape,
+    input: { interval, tolerance, cost },
+    refund: { interval, tolerance, cost: -cost },
+  };
+}
+
+/** The key function of a policy with an allowlist: an allowed key reads as undefined (the policy skips). */
+function allowing(key: KeyOf, allow: RatePolicy['allow'], what: string): KeyOf {
+  if (allow === undefined) return key;
+  if (typeof allow === 'function') {
+    return (request) => {
+      const found = key(request);
+      if (found === undefined) return undefined;
+      const verdict = allow(found, request);
+      if (typeof verdict !== 'boolean') {
+        throw new FaultlineConfigError(
+          'FAULTLINE_INVALID_OPTION',
+          `${what} allow(key, request) gave ${typeof verdict}; it takes true or false`,
+        );
+      }
+      return verdict ? undefined : found;
+    };
+  }
+  if (!Array.isArray(allow) || allow.some((item) => typeof item !== 'string')) {
+    throw new TypeError(`${what} allow must be a list of keys or a function`);
+  }
+  const allowed = new Set(allow);
+  return (request) => {
+    const found = key(request);
+    return found === undefined || allowed.has(found) ? undefined : found;
   };
 }
 
@@ -85,6 +142,7 @@ export function compile(
   names: Set<string>,
   store: RateStore,
   lookup: Decide,
+  cost = 1,
 ): Compiled {
   const what = `rateLimit policy ${index}`;
   const dynamic = typeof policy.limit === 'function' || typeof policy.period === 'function';
@@ -103,7 +161,7 @@ export function compile(
   const label = sfString(name);
   const fixed =
     fixedLimit !== undefined && fixedPeriod !== undefined
-      ? shapeFor(label, fixedLimit, fixedPeriod, burst)
+      ? shapeFor(label, fixedLimit, fixedPeriod, burst, cost)
       : undefined;
   const limitWhat = `rateLimit policy "${name}": limit(request)`;
   const periodWhat = `rateLimit policy "${name}": period(request)`;
@@ -125,7 +183,7 @@ export function compile(
         byLimit = new Map();
         shapes.set(period, byLimit);
       }
-      shape = shapeFor(label, limit, period, burst);
+      shape = shapeFor(label, limit, period, burst, cost);
       byLimit.set(limit, shape);
       kept++;
     }
@@ -138,7 +196,7 @@ export function compile(
     store.synchronous === true && typeof store.rateIn === 'function' ? store.rateIn(prefix) : undefined;
   return {
     name,
-    key: policy.key,
+    key: allowing(policy.key, policy.allow, what),
     label,
     fixed,
     shapeOf(request) {
