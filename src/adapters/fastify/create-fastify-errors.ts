@@ -14,6 +14,7 @@ import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/l
 import { markUnread } from '../node/read-body.js';
 import { readJsonBody } from '../node/read-json.js';
 import { closeAfter } from '../node/sink.js';
+import { decorate } from './decorators.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
 
@@ -110,8 +111,9 @@ function addUnlessTaken(
 }
 
 /**
- * Creates the Fastify plugin: at the root scope (it skips encapsulation, as `fastify-plugin` does) it
- * installs the error handler, the not-found handler (404, 405 with `Allow`, OPTIONS 204), faultline's
+ * Creates the Fastify plugin `faultline` (for Fastify 5.x): at the root scope (it skips encapsulation, as
+ * `fastify-plugin` does) it decorates the instance with `errors` and the reply with `apiError`, installs the
+ * error handler, the not-found handler (404, 405 with `Allow`, OPTIONS 204), faultline's
  * JSON body reader, and the catalog's answers for malformed paths and requests node's parser refuses.
  * Fastify's own errors — `FST_ERR_*`, route-schema validation — become catalog codes.
  * @example
@@ -127,6 +129,7 @@ export function createFastifyErrors(
   const base = toBodyLimits({ ...rest, ...(limit === undefined ? {} : { limit }) });
   const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
     fastify.setErrorHandler((error, request, reply) => send(errors, bounds, error, request, reply));
+    decorate(fastify, errors, (thrown, reply) => send(errors, bounds, thrown, reply.request, reply));
     // Fastify's routes are fixed once it is ready, before the first request: one lookup per path.
     const unmatchedPath = memoUnmatched((path) => methodsOf(fastify, path));
     fastify.setNotFoundHandler((request, reply) => {
@@ -164,6 +167,10 @@ export function createFastifyErrors(
     guardTargets(fastify, errors);
     done();
   };
+  // The metadata `fastify-plugin` would set, by hand: that package is not a dependency of Fastify, and as
+  // one of faultline it would be installed for every user of every other framework. Fastify reads these
+  // three symbols at `register`: it skips encapsulation, names the plugin (`hasPlugin('faultline')`,
+  // `printPlugins()`) and refuses a Fastify outside `5.x` with FST_ERR_PLUGIN_VERSION_MISMATCH.
   return Object.assign(plugin, {
     [Symbol.for('skip-override')]: true,
     [Symbol.for('fastify.display-name')]: 'faultline',

@@ -3,4 +3,10 @@ export {
   type FastifyErrorsOptions,
   type FastifyRaw,
 } from './create-fastify-errors.js';
+export type {
+  ApiErrorReply,
+  FastifyErrorsRegister,
+  RegisteredDefinitions,
+  ReplyApiError,
+} from './decorators.js';
 export { guard } from './guard.js';

@@ -1,0 +1,83 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { defineErrors } from 'faultline';
+import { createFastifyErrors, type FastifyRaw } from 'faultline/fastify';
+import type { ErrorEvent } from 'faultline/server';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+
+const catalog = defineErrors({
+  ROOM_FULL: { status: 409, message: 'Room is full', headers: { 'retry-after': '30' } },
+  SEAT_TAKEN: { status: 409, message: 'Seat {seat} is taken', details: z.object({ seat: z.string() }) },
+});
+
+async function build(events: ErrorEvent<FastifyRaw>[] = []): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(createFastifyErrors({ catalog, onError: (event) => events.push(event) }));
+  // The decorators reach routes of encapsulated child plugins too.
+  await app.register(
+    async (child) => {
+      child.get('/full', async (_request, reply) => reply.apiError('ROOM_FULL'));
+      child.get<{ Params: { seat: string } }>('/seats/:seat', async (request, reply) =>
+        reply.apiError('SEAT_TAKEN', { seat: request.params.seat }),
+      );
+      child.get('/same-catalog', async () => ({ same: child.errors.catalog === catalog }));
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+describe('faultline/fastify as a Fastify plugin', () => {
+  it('registers under the name faultline (Fastify: a plugin’s metadata names it for hasPlugin and printPlugins)', async () => {
+    const app = await build();
+    await app.ready();
+    expect(app.hasPlugin('faultline')).toBe(true);
+    expect(app.printPlugins()).toContain('faultline');
+  });
+
+  it.each(['4.29.1', '6.0.0'])(
+    'is refused by a Fastify %s (Fastify: a plugin whose metadata says fastify 5.x fails register on any other version)',
+    async (version) => {
+      const app = Fastify();
+      // Fastify checks the metadata against the registering instance's `version`: a child scope shadows it.
+      app.register(async (child) => {
+        Object.defineProperty(child, 'version', { value: version });
+        child.register(createFastifyErrors({ catalog }));
+      });
+      const refused = await app.ready().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect((refused as { code?: string } | undefined)?.code).toBe('FST_ERR_PLUGIN_VERSION_MISMATCH');
+      expect(String((refused as Error).message)).toContain('faultline');
+      await app.close();
+    },
+  );
+
+  it('reply.apiError answers a catalog error as if it had been thrown: status, headers, format and onError', async () => {
+    const events: ErrorEvent<FastifyRaw>[] = [];
+    const app = await build(events);
+    const response = await app.inject({ method: 'GET', url: '/v1/full' });
+    expect(response.statusCode).toBe(409);
+    expect(response.headers['retry-after']).toBe('30');
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(response.json()).toMatchObject({ code: 'ROOM_FULL', status: 409 });
+    expect(events.map((event) => event.error.code)).toEqual(['ROOM_FULL']);
+    expect(events[0]?.raw?.request.url).toBe('/v1/full');
+  });
+
+  it('reply.apiError renders the details of a code with a schema', async () => {
+    const app = await build();
+    const response = await app.inject({ method: 'GET', url: '/v1/seats/A7' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({ code: 'SEAT_TAKEN', detail: 'Seat A7 is taken' });
+  });
+
+  it('decorates the instance with errors, the handler compiled from the plugin’s options', async () => {
+    const app = await build();
+    expect((await app.inject({ method: 'GET', url: '/v1/same-catalog' })).json()).toEqual({ same: true });
+    expect(app.errors.catalog).toBe(catalog);
+    const { status } = app.errors.handle(catalog.create('ROOM_FULL'));
+    expect(status).toBe(409);
+  });
+});
