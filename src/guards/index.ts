@@ -7,6 +7,7 @@ export { type AdminKeyOptions, type ApiKeyOptions, adminKey, apiKey } from './ke
 export { checkMessage, type MessageVerdict } from './message.js';
 export { type QuotaOptions, quota } from './quota.js';
 export {
+  type RateBan,
   type RateDenial,
   type RateHeaders,
   type RateLimitOptions,

@@ -1,6 +1,7 @@
 import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { addHeader, seconds } from './raise.js';
+import { banning, type RateBan } from './rate-ban.js';
 import {
   costOf,
   formatOf,
@@ -15,6 +16,7 @@ import { type Compiled, compile, type RatePolicy, type Shape, weigh } from './ra
 import { checkSeveral } from './rate-several.js';
 import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js';
 
+export type { RateBan } from './rate-ban.js';
 export type { RateDenial, RateHeaders } from './rate-options.js';
 export type { RatePolicy } from './rate-policy.js';
 
@@ -50,6 +52,13 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
    * what it throws or rejects with is ignored and never changes the answer.
    */
   onDenied?: (request: GuardRequest, denial: RateDenial) => unknown;
+  /**
+   * Refuses a key for `for` after `after` denials under one policy within `within` (default `for`),
+   * without consulting the policy: 429 with `Retry-After` to the end of the ban, nothing spent. Its state
+   * is two more GCRA keys per policy and key, on the guard's store; each request reads the ban first.
+   * @example ban: { after: 5, for: '15m' }
+   */
+  ban?: RateBan;
 }
 
 /**
@@ -159,7 +168,9 @@ export function rateLimit(
 
   const single = policies.length === 1 ? policies[0] : undefined;
   const checkAll = single ? undefined : checkSeveral({ policies, decide, headers, trio, costFn, onDenied });
-  const check = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
+  const plain = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
+  const check =
+    options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain);
   if (options.skip === undefined) return { kind: 'rateLimit', check };
   if (typeof options.skip !== 'function') throw new TypeError('rateLimit skip must be a function');
   return { kind: 'rateLimit', check: skipping(options.skip, lookup, check) };

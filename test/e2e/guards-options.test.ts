@@ -390,3 +390,59 @@ describe('rateLimit options on Redis', () => {
     expect((await api.get('/', acme)).headers.get('ratelimit-remaining')).toBe('1');
   });
 });
+
+describe('rateLimit ban', () => {
+  const banned = (store: Parameters<typeof rateLimit>[0]['store'], denials: RateDenial[]) =>
+    rateLimit({
+      key: app,
+      limit: 2,
+      period: '1m',
+      store,
+      ban: { after: 2, for: '1h' },
+      onDenied: (_request, denial) => denials.push(denial),
+    });
+
+  it.each([
+    ['memoryStore', () => memoryStore()],
+    ['redisStore', () => redisStore({ send: ioredisSend(client), prefix: `ban-${randomUUID()}:` })],
+  ])(
+    '%s: after 2 denials the key is refused for the ban, without the policy; other keys are not',
+    async (_, make) => {
+      const denials: RateDenial[] = [];
+      const api = await nodeApp(banned(make(), denials));
+      expect((await api.get('/', acme)).status).toBe(200);
+      expect((await api.get('/', acme)).status).toBe(200);
+      const first = await api.get('/', acme);
+      expect(first.status).toBe(429);
+      expect(first.headers.get('retry-after')).toBe('30');
+      expect((await api.get('/', acme)).headers.get('retry-after')).toBe('30');
+      // The second denial started the ban: the policy's 30 s no longer answer.
+      const ban = await api.get('/', acme);
+      expect(ban.status).toBe(429);
+      expect(ban.headers.get('retry-after')).toBe('3600');
+      expect(ban.headers.get('ratelimit')).toBe('"2-per-60s";r=0;t=3600');
+      expect(denials.map((d) => d.retryAfter)).toEqual([30, 30, 3600]);
+      expect(api.handled()).toBe(2);
+      const other = await api.get('/', { 'x-app': 'other' });
+      expect(other.status).toBe(200);
+      expect(other.headers.get('ratelimit')).toBe('"2-per-60s";r=1;t=30');
+    },
+  );
+
+  it('after: 1 bans on the first denial (rate-limiter-flexible blockDuration)', async () => {
+    const api = await nodeApp(
+      rateLimit({ key: app, limit: 1, period: '1m', store: memoryStore(), ban: { after: 1, for: '10m' } }),
+    );
+    expect((await api.get('/', acme)).status).toBe(200);
+    expect((await api.get('/', acme)).headers.get('retry-after')).toBe('60');
+    expect((await api.get('/', acme)).headers.get('retry-after')).toBe('600');
+  });
+
+  it('a ban that is not { after, for } is refused when the guard is created', () => {
+    const make = (ban: unknown) => () =>
+      rateLimit({ key: app, limit: 1, period: '1m', ban: ban as { after: number; for: '1m' } });
+    expect(make({ after: 0, for: '1m' })).toThrow(/ban.after/);
+    expect(make({ after: 2, for: 'soon' })).toThrow(/ban.for/);
+    expect(make(null)).toThrow(/rateLimit ban/);
+  });
+});

@@ -1,0 +1,121 @@
+import { isApiError } from '../catalog/api-error.js';
+import type { Awaitable, RateDecision, RateInput, RateStore } from '../stores/types.js';
+import { toCount, toMs } from './duration.js';
+import { admitted, type Decide } from './failure.js';
+import { raise, seconds } from './raise.js';
+import { notify, type RateDenial } from './rate-options.js';
+import type { Compiled } from './rate-policy.js';
+import type { Duration, GuardContext, GuardRequest } from './types.js';
+
+/** A temporary ban after repeated denials (@fastify/rate-limit's `ban`, rate-limiter-flexible's `blockDuration`). */
+export interface RateBan {
+  /** The denials under one policy and key that start the ban. */
+  after: number;
+  /** How long the key is refused, without consulting the policy. */
+  for: Duration;
+  /**
+   * The window the denials are counted in: `after` denials faster than `after` per `within` ban the key.
+   * @default the ban's duration (`for`)
+   */
+  within?: Duration;
+}
+
+const spaces = ['rateLimit-ban:', 'rateLimit-strikes:'];
+
+/**
+ * A check behind a ban, on the guard's RateStore alone (two GCRA keys per policy and key): each denial
+ * spends one unit of a strike budget of `after` per `within`; the denial that empties it starts the ban,
+ * a GCRA state of one unit of `for`. Every request first reads the ban with a zero-interval refund, which
+ * changes nothing and answers the time left. A banned key is answered 429 with `Retry-After` to the end of
+ * the ban; no policy decides, nothing is spent.
+ */
+export function banning(
+  ban: RateBan,
+  policies: readonly Compiled[],
+  store: RateStore,
+  decide: Decide,
+  onDenied: ((request: GuardRequest, denial: RateDenial) => unknown) | undefined,
+  check: (context: GuardContext) => Awaitable<undefined>,
+): (context: GuardContext) => Awaitable<undefined> {
+  if (typeof ban !== 'object' || ban === null) throw new TypeError('rateLimit ban must be { after, for }');
+  const after = toCount(ban.after, 'rateLimit ban.after');
+  const span = toMs(ban.for, 'rateLimit ban.for');
+  const within = ban.within === undefined ? span : toMs(ban.within, 'rateLimit ban.within');
+  for (const policy of policies) {
+    if (spaces.some((space) => `${policy.name}:`.startsWith(space) || space.startsWith(`${policy.name}:`))) {
+      throw new TypeError(`rateLimit policy "${policy.name}": the name is kept for the ban's state`);
+    }
+  }
+  const read: RateInput = { interval: 0, tolerance: 0, cost: -1 };
+  const start: RateInput = { interval: span, tolerance: span, cost: 1 };
+  const strike: RateInput = { interval: within / after, tolerance: within, cost: 1 };
+  const banKey = (policy: Compiled, key: string) => `rateLimit-ban:${policy.name}:${key}`;
+
+  function banned(request: GuardRequest, policy: Compiled, key: string, left: number): never {
+    const retryAfter = seconds(left);
+    notify(onDenied, request, { policy: policy.name, policies: [policy.name], key, retryAfter });
+    throw raise(
+      'rateLimited',
+      { policies: [policy.name] },
+      { 'retry-after': String(retryAfter), ratelimit: `${policy.label};r=0;t=${retryAfter}` },
+    );
+  }
+
+  // A denial counts one strike per policy that denied; the strike that empties the budget starts the ban.
+  // The denial is answered once both are written, so that the caller's next request meets the ban.
+  function struck(request: GuardRequest, error: unknown): Awaitable<never> {
+    const details = isApiError(error) && error.role === 'rateLimited' ? error.details : undefined;
+    const denied = (details as { policies?: unknown } | undefined)?.policies;
+    if (!Array.isArray(denied)) throw error;
+    const pending: Promise<unknown>[] = [];
+    for (const policy of policies) {
+      if (!denied.includes(policy.name)) continue;
+      const key = policy.key(request);
+      if (key === undefined) continue;
+      const strikes = `rateLimit-strikes:${policy.name}:${key}`;
+      try {
+        const decision = decide(request, (deadline) => store.rate(strikes, strike, deadline));
+        const conclude = (answer: RateDecision | typeof admitted) =>
+          answer !== admitted && (!answer.allowed || answer.remaining === 0)
+            ? decide(request, (deadline) => store.rate(banKey(policy, key), start, deadline))
+            : undefined;
+        const done = decision instanceof Promise ? decision.then(conclude) : conclude(decision);
+        if (done instanceof Promise) pending.push(done.catch(() => undefined));
+      } catch {
+        // A strike the store could not count only spares the caller a ban; the denial stands.
+      }
+    }
+    if (pending.length === 0) throw error;
+    return Promise.all(pending).then(() => {
+      throw error;
+    });
+  }
+
+  function checked(context: GuardContext): Awaitable<undefined> {
+    try {
+      const answer = check(context);
+      return answer instanceof Promise ? answer.catch((error) => struck(context.request, error)) : answer;
+    } catch (error) {
+      return struck(context.request, error);
+    }
+  }
+
+  return (context) => {
+    const { request } = context;
+    const reads: Promise<void>[] = [];
+    for (const policy of policies) {
+      const key = policy.key(request);
+      if (key === undefined) continue;
+      const left = decide(request, (deadline) => store.rate(banKey(policy, key), read, deadline));
+      if (left instanceof Promise) {
+        reads.push(
+          left.then((answer) => {
+            if (answer !== admitted && answer.reset > 0) banned(request, policy, key, answer.reset);
+          }),
+        );
+      } else if (left !== admitted && left.reset > 0) banned(request, policy, key, left.reset);
+    }
+    if (reads.length === 0) return checked(context);
+    return Promise.all(reads).then(() => checked(context));
+  };
+}
