@@ -67,7 +67,9 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       const item = `${policy.label};r=${decision.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (
-        (denied ? !decision.allowed && decision.retryAfter > wait : decision.remaining < shownRemaining) ||
+        (denied
+          ? !decision.allowed && (shown < 0 || decision.retryAfter > wait)
+          : decision.remaining < shownRemaining) ||
         (!denied && decision.remaining === shownRemaining && t > shownT)
       ) {
         shown = i;

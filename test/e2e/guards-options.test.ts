@@ -270,6 +270,30 @@ describe('rateLimit onDenied', () => {
     expect(denials.length).toBe(2);
   });
 
+  it('a store of its own that denies with no wait (retryAfter 0) still answers 429 and calls the hook once', async () => {
+    const denials: RateDenial[] = [];
+    const store = {
+      kind: 'custom',
+      close: () => undefined,
+      rate: () => ({ allowed: false, remaining: 0, retryAfter: 0, reset: 0 }),
+    };
+    const api = await nodeApp(
+      rateLimit({
+        policies: [
+          { name: 'a', key: app, limit: 1, period: '1m' },
+          { name: 'b', key: app, limit: 1, period: '1m' },
+        ],
+        store,
+        headers: 'legacy',
+        onDenied: (_request, denial) => denials.push(denial),
+      }),
+    );
+    const denied = await api.get('/', acme);
+    expect(denied.status).toBe(429);
+    expect(denied.headers.get('x-ratelimit-limit')).toBe('1');
+    expect(denials).toEqual([{ policy: 'a', policies: ['a', 'b'], key: 'acme', retryAfter: 0 }]);
+  });
+
   it('a single policy: an async hook that rejects leaves the 429 as it was', async () => {
     const denials: RateDenial[] = [];
     const api = await expressApp(
