@@ -80,4 +80,42 @@ describe('faultline/fastify as a Fastify plugin', () => {
     const { status } = app.errors.handle(catalog.create('ROOM_FULL'));
     expect(status).toBe(409);
   });
+
+  it.each(['/v1/%zz', '/v1/seats/%E0%A4%A'])(
+    'with frameworkErrors, inject answers the malformed path %s as the wire does, in the catalog (Fastify: frameworkErrors answers what the router refuses)',
+    async (url) => {
+      const faultline = createFastifyErrors({ catalog, onError: false });
+      const app = Fastify({ frameworkErrors: faultline.frameworkErrors });
+      await app.register(faultline);
+      app.get('/v1/seats/:seat', async () => 'free');
+      const injected = await app.inject({ method: 'GET', url });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const { port } = app.server.address() as { port: number };
+        const wire = await fetch(`http://127.0.0.1:${port}${url}`);
+        expect(injected.statusCode).toBe(400);
+        expect(injected.headers['content-type']).toBe('application/problem+json');
+        const body = injected.json();
+        expect(body).toMatchObject({ code: 'BAD_REQUEST', detail: 'The request path is malformed.' });
+        expect(injected.body).not.toContain('FST_ERR');
+        expect(wire.status).toBe(400);
+        const { correlation_id: _wireId, ...wireBody } = await wire.json();
+        const { correlation_id: _injectedId, ...injectedBody } = body;
+        expect(injectedBody).toEqual(wireBody);
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
+  it('with frameworkErrors, a parameter over maxParamLength is the catalog’s 400, not Fastify’s body', async () => {
+    const faultline = createFastifyErrors({ catalog, onError: false });
+    const app = Fastify({ frameworkErrors: faultline.frameworkErrors, maxParamLength: 8 });
+    await app.register(faultline);
+    app.get('/v1/seats/:seat', async () => 'free');
+    const response = await app.inject({ method: 'GET', url: `/v1/seats/${'x'.repeat(9)}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('BAD_REQUEST');
+    expect(response.body).not.toContain('FST_ERR');
+  });
 });

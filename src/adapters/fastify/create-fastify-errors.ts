@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   FastifyContentTypeParser,
+  FastifyError,
   FastifyInstance,
   FastifyPluginCallback,
   FastifyReply,
   FastifyRequest,
+  FastifyServerOptions,
 } from 'fastify';
 import { type BodyLimits, type BodyOptions, type Poisoning, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
@@ -110,6 +112,15 @@ function addUnlessTaken(
   }
 }
 
+/** The plugin, and its `frameworkErrors` for the Fastify constructor. */
+export type FastifyErrorsPlugin = FastifyPluginCallback & {
+  /**
+   * Answers in the catalog what Fastify's router refuses before any hook (a malformed path, a parameter
+   * over `maxParamLength`): pass it as `Fastify({ frameworkErrors })`, so that `inject` answers as the wire.
+   */
+  readonly frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']>;
+};
+
 /**
  * Creates the Fastify plugin `faultline` (for Fastify 5.x): at the root scope (it skips encapsulation, as
  * `fastify-plugin` does) it decorates the instance with `errors` and the reply with `apiError`, installs the
@@ -117,12 +128,14 @@ function addUnlessTaken(
  * JSON body reader, and the catalog's answers for malformed paths and requests node's parser refuses.
  * Fastify's own errors — `FST_ERR_*`, route-schema validation — become catalog codes.
  * @example
- * await app.register(createFastifyErrors({ catalog }));
+ * const faultline = createFastifyErrors({ catalog });
+ * const app = Fastify({ frameworkErrors: faultline.frameworkErrors });
+ * await app.register(faultline);
  */
 export function createFastifyErrors(
   options: ErrorHandlerOptions<FastifyRaw> | ErrorHandler = {},
   fastifyOptions: FastifyErrorsOptions = {},
-): FastifyPluginCallback {
+): FastifyErrorsPlugin {
   const errors = toErrorHandler(options);
   const bounds = toLingerBounds(fastifyOptions.linger);
   const { limit, ...rest } = fastifyOptions.body ?? {};
@@ -171,9 +184,22 @@ export function createFastifyErrors(
   // one of faultline it would be installed for every user of every other framework. Fastify reads these
   // three symbols at `register`: it skips encapsulation, names the plugin (`hasPlugin('faultline')`,
   // `printPlugins()`) and refuses a Fastify outside `5.x` with FST_ERR_PLUGIN_VERSION_MISMATCH.
+  const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    let thrown: unknown = error;
+    // The same answer as the server's listener gives a malformed path on the wire.
+    if (error.code === 'FST_ERR_BAD_URL') {
+      try {
+        checkTarget(request.url);
+      } catch (malformed) {
+        thrown = malformed;
+      }
+    }
+    send(errors, bounds, thrown, request, reply);
+  };
   return Object.assign(plugin, {
     [Symbol.for('skip-override')]: true,
     [Symbol.for('fastify.display-name')]: 'faultline',
     [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
-  }) as FastifyPluginCallback;
+    frameworkErrors: frameworkErrors as FastifyErrorsPlugin['frameworkErrors'],
+  }) as FastifyErrorsPlugin;
 }

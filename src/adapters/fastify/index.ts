@@ -1,6 +1,7 @@
 export {
   createFastifyErrors,
   type FastifyErrorsOptions,
+  type FastifyErrorsPlugin,
   type FastifyRaw,
 } from './create-fastify-errors.js';
 export type {
