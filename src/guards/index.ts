@@ -8,6 +8,7 @@ export { checkMessage, type MessageVerdict } from './message.js';
 export { type QuotaOptions, quota } from './quota.js';
 export {
   type RateBan,
+  type RateCount,
   type RateDenial,
   type RateHeaders,
   type RateLimitOptions,

@@ -1,13 +1,17 @@
 import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
+import { quietly } from './per-request.js';
 import { addHeader, seconds } from './raise.js';
 import { banning, type RateBan } from './rate-ban.js';
 import {
   costOf,
+  countingOf,
   formatOf,
   notify,
+  type RateCount,
   type RateDenial,
   type RateHeaders,
+  refundUnless,
   setTrio,
   skipping,
   trioOf,
@@ -17,7 +21,7 @@ import { checkSeveral } from './rate-several.js';
 import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js';
 
 export type { RateBan } from './rate-ban.js';
-export type { RateDenial, RateHeaders } from './rate-options.js';
+export type { RateCount, RateDenial, RateHeaders } from './rate-options.js';
 export type { RatePolicy } from './rate-policy.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
@@ -59,6 +63,14 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
    * @example ban: { after: 5, for: '15m' }
    */
   ban?: RateBan;
+  /**
+   * Which admitted requests spend: `'all'`, only those whose response succeeded (`'succeeded'`, status
+   * below 400), or only those that failed (`'failed'`, status 400 and above: failed logins). The others
+   * give their units back when their response is sent; a request whose connection closes before the
+   * answer keeps them spent.
+   * @default 'all'
+   */
+  count?: RateCount;
 }
 
 /**
@@ -93,6 +105,7 @@ export function rateLimit(
   const cost = costOf(options.cost);
   const costFn = typeof cost === 'function' ? cost : undefined;
   const { onDenied } = options;
+  const counting = countingOf(options.count);
   const fixedCost = typeof cost === 'number' ? cost : 1;
   const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost));
 
@@ -119,6 +132,12 @@ export function rateLimit(
         'ratelimit-policy': shape.policyField,
         ratelimit: `${policy.label};r=0;t=${wait}`,
       });
+    }
+    if (counting !== undefined) {
+      // No deadline: a refund that runs late still gives the units back.
+      refundUnless(context, counting, () =>
+        quietly(() => decide(context.request, () => policy.rate(key, shape.refund))),
+      );
     }
     if (headers) {
       addHeader(context.headers, 'ratelimit-policy', shape.policyField);
@@ -167,7 +186,9 @@ export function rateLimit(
   }
 
   const single = policies.length === 1 ? policies[0] : undefined;
-  const checkAll = single ? undefined : checkSeveral({ policies, decide, headers, trio, costFn, onDenied });
+  const checkAll = single
+    ? undefined
+    : checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting });
   const plain = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
   const check =
     options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain);

@@ -117,3 +117,30 @@ export function skipping(
     return decideBy(context, verdict);
   };
 }
+
+/**
+ * Which admitted requests spend: all (the default), only those whose response succeeded (status below
+ * 400, express-rate-limit's `skipFailedRequests`), or only those that failed (`skipSuccessfulRequests`,
+ * e.g. failed logins). The others give their units back when their response is sent; one whose
+ * connection closes before an answer keeps them spent, as its handler may have run.
+ */
+export type RateCount = 'all' | 'succeeded' | 'failed';
+
+/** The counting rule, checked when the guard is created; undefined for `'all'` (the fast path). */
+export function countingOf(option: RateCount | undefined): 'succeeded' | 'failed' | undefined {
+  if (option === undefined || option === 'all') return undefined;
+  if (option === 'succeeded' || option === 'failed') return option;
+  throw new TypeError(`rateLimit count must be 'all', 'succeeded' or 'failed', got ${String(option)}`);
+}
+
+/** Gives an admission's units back when its response is of the kind that does not count. */
+export function refundUnless(
+  context: GuardContext,
+  counting: 'succeeded' | 'failed',
+  refund: () => void,
+): void {
+  context.onFinish((status) => {
+    if (status === undefined) return;
+    if (counting === 'succeeded' ? status >= 400 : status < 400) refund();
+  });
+}

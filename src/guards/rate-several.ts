@@ -2,7 +2,7 @@ import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
 import { addHeader, raise, seconds } from './raise.js';
-import { notify, type RateDenial, setTrio, trioOf } from './rate-options.js';
+import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import { type Compiled, type Shape, weigh } from './rate-policy.js';
 import type { GuardContext, GuardRequest } from './types.js';
 
@@ -15,6 +15,8 @@ export interface Several {
   readonly trio: 'draft-6' | 'legacy' | undefined;
   readonly costFn: ((request: GuardRequest) => number) | undefined;
   readonly onDenied: ((request: GuardRequest, denial: RateDenial) => unknown) | undefined;
+  /** Which admitted requests keep their spend; undefined for all. */
+  readonly counting: 'succeeded' | 'failed' | undefined;
 }
 
 /** A policy whose store failed under a closed failure policy: its error answers, after the refunds. */
@@ -26,7 +28,7 @@ class Refused {
  * The check of `rateLimit` under several policies: every key and limit first, then one decision per
  * policy; a denial by one gives back what the others took.
  */
-export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied }: Several) {
+export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting }: Several) {
   function conclude(
     context: GuardContext,
     used: Compiled[],
@@ -100,6 +102,15 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
         retryAfter,
       });
       throw raise('rateLimited', { policies: violated }, fields);
+    }
+    if (counting !== undefined) {
+      refundUnless(context, counting, () => {
+        for (let i = 0; i < used.length; i++) {
+          const decision = decisions[i]!;
+          if (decision !== admitted && !(decision instanceof Refused))
+            refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
+        }
+      });
     }
     if (headers && policyField !== '') {
       addHeader(context.headers, 'ratelimit-policy', policyField);

@@ -44,9 +44,10 @@ async function nodeApp(...guards: Guard[]): Promise<Served> {
     logger: { error: (record: { message?: string }) => logged.push(String(record.message)) },
   });
   let handled = 0;
-  const guarded = nodeGuard(...guards)((_req, res) => {
+  // A path under /fail answers 401, as a failed login does.
+  const guarded = nodeGuard(...guards)((req, res) => {
     handled++;
-    sendJson(res, 200, { ok: true });
+    sendJson(res, req.url?.startsWith('/fail') ? 401 : 200, { ok: true });
   });
   const server = createServer(errors(guarded));
   servers.push(server);
@@ -412,6 +413,51 @@ describe('rateLimit options on Redis', () => {
       { policy: '10-per-3600s', policies: ['10-per-3600s'], key: 'acme', retryAfter: 720 },
     ]);
     expect((await api.get('/', acme)).headers.get('ratelimit-remaining')).toBe('1');
+  });
+});
+
+describe('rateLimit count', () => {
+  it("'failed' counts only failed responses: successful logins never run out, failed ones do", async () => {
+    const api = await nodeApp(
+      rateLimit({ key: app, limit: 2, period: '1h', count: 'failed', store: memoryStore() }),
+      rateLimit({
+        policies: [
+          { name: 'a', key: app, limit: 2, period: '1h' },
+          { name: 'b', key: app, limit: 3, period: '1h' },
+        ],
+        count: 'failed',
+        store: memoryStore(),
+      }),
+    );
+    for (let i = 0; i < 5; i++) expect((await api.get('/ok', acme)).status).toBe(200);
+    expect((await api.get('/fail', acme)).status).toBe(401);
+    expect((await api.get('/fail', acme)).status).toBe(401);
+    expect((await api.get('/fail', acme)).status).toBe(429);
+    expect((await api.get('/ok', acme)).status).toBe(429);
+  });
+
+  it("'succeeded' counts only successful responses: refused requests give their unit back", async () => {
+    const api = await nodeApp(
+      rateLimit({ key: app, limit: 2, period: '1h', count: 'succeeded', store: memoryStore() }),
+      rateLimit({
+        policies: [
+          { name: 'a', key: app, limit: 2, period: '1h' },
+          { name: 'b', key: app, limit: 3, period: '1h' },
+        ],
+        count: 'succeeded',
+        store: memoryStore(),
+      }),
+    );
+    for (let i = 0; i < 5; i++) expect((await api.get('/fail', acme)).status).toBe(401);
+    expect((await api.get('/ok', acme)).status).toBe(200);
+    expect((await api.get('/ok', acme)).status).toBe(200);
+    expect((await api.get('/ok', acme)).status).toBe(429);
+  });
+
+  it('an unknown count is refused when the guard is created', () => {
+    expect(() => rateLimit({ key: app, limit: 1, period: '1m', count: 'some' as never })).toThrow(
+      /rateLimit count must be/,
+    );
   });
 });
 
