@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { defineErrors } from 'faultline';
 import { createFastifyErrors, type FastifyRaw } from 'faultline/fastify';
@@ -118,4 +119,56 @@ describe('faultline/fastify as a Fastify plugin', () => {
     expect(response.json().code).toBe('BAD_REQUEST');
     expect(response.body).not.toContain('FST_ERR');
   });
+
+  it('with frameworkErrors and requestListener: false, the server keeps Fastify’s request listener and the wire still gets the catalog’s answers', async () => {
+    const faultline = createFastifyErrors({ catalog, onError: false }, { requestListener: false });
+    const app = Fastify({ frameworkErrors: faultline.frameworkErrors });
+    const [fastifyListener] = app.server.listeners('request');
+    await app.register(faultline);
+    app.post('/v1/seats/:seat', async () => 'taken');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      expect(app.server.listeners('request')).toEqual([fastifyListener]);
+      const { port } = app.server.address() as { port: number };
+      const malformed = await fetch(`http://127.0.0.1:${port}/v1/seats/%zz`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers.get('content-type')).toBe('application/problem+json');
+      expect(await malformed.json()).toMatchObject({
+        code: 'BAD_REQUEST',
+        detail: 'The request path is malformed.',
+      });
+      // A request node's parser refuses (a bare CR in a header value) is still the catalog's 400.
+      const raw = await rawRequest(port, 'GET /v1/seats/a HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n');
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toContain('"code":"BAD_REQUEST"');
+      expect(raw).not.toContain('FST_ERR');
+    } finally {
+      await app.close();
+    }
+  });
 });
+
+/** Writes `head` on a fresh socket and reads until the server closes it (bounded by 5 s). */
+function rawRequest(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(head));
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 5 s; received ${JSON.stringify(received)}`));
+    }, 5000);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}

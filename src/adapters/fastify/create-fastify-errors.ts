@@ -41,6 +41,14 @@ export interface FastifyErrorsOptions {
    * @default true
    */
   parseJson?: boolean;
+  /**
+   * Whether the plugin answers malformed paths from a listener it puts in front of Fastify's on the
+   * server's `request` event. Set `false` when the server was made with
+   * `Fastify({ frameworkErrors: plugin.frameworkErrors })`: Fastify's router then hands those paths to
+   * faultline itself, and the server keeps Fastify's own listener.
+   * @default true
+   */
+  requestListener?: boolean;
 }
 
 function send(
@@ -66,13 +74,26 @@ function methodsOf(fastify: FastifyInstance, path: string): string[] {
   return methods;
 }
 
-// The server's own request listener runs first, so that a malformed path is the catalog's 400 instead
-// of Fastify's FST_ERR_BAD_URL body (which no plugin hook can reach).
-function guardTargets(fastify: FastifyInstance, errors: ErrorHandler): void {
+// Requests node's parser refuses are answered in the catalog; so are malformed paths, by a listener in
+// front of Fastify's unless the server's `frameworkErrors` is the plugin's.
+function guardTargets(fastify: FastifyInstance, errors: ErrorHandler, requestListener: boolean): void {
   const server = fastify.server;
-  const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  if (listeners.length !== 1) return;
-  const fastifyListener = listeners[0]!;
+  if (requestListener) {
+    const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    if (listeners.length !== 1) return;
+    guardListener(server, listeners[0]!, errors);
+  }
+  server.removeAllListeners('clientError');
+  server.on('clientError', clientErrorListener(errors));
+}
+
+// This listener runs before Fastify's, so that a malformed path is the catalog's 400 instead of Fastify's
+// FST_ERR_BAD_URL body (which no plugin hook can reach; only the server option `frameworkErrors` can).
+function guardListener(
+  server: FastifyInstance['server'],
+  fastifyListener: (req: IncomingMessage, res: ServerResponse) => void,
+  errors: ErrorHandler,
+): void {
   server.removeListener('request', fastifyListener);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     try {
@@ -85,8 +106,6 @@ function guardTargets(fastify: FastifyInstance, errors: ErrorHandler): void {
     }
     fastifyListener.call(server, req, res);
   });
-  server.removeAllListeners('clientError');
-  server.on('clientError', clientErrorListener(errors));
 }
 
 // A `+json` media type (`application/problem+json`, `application/merge-patch+json`), with or without
@@ -177,7 +196,7 @@ export function createFastifyErrors(
       // Fastify's default text parser gives way (text is not JSON: 415); a text parser of the user's stays.
       if (addUnlessTaken(fastify, 'text/plain', parseJson)) fastify.removeContentTypeParser('text/plain');
     }
-    guardTargets(fastify, errors);
+    guardTargets(fastify, errors, fastifyOptions.requestListener !== false);
     done();
   };
   // The metadata `fastify-plugin` would set, by hand: that package is not a dependency of Fastify, and as
