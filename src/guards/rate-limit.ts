@@ -79,7 +79,10 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
  * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too, showing the limit that
  * applied. A policy's `limit` and `period` may be functions of the request (a tenant's own limit).
  * It spends at admission: an admitted request counts whatever its response (as express-rate-limit by
- * default); a denied one, or one another policy denies, costs nothing.
+ * default; `count` keeps only successes or only failures); a denied one, or one another policy denies,
+ * costs nothing. `skip`, a policy's `allow`, `cost`, `onDenied`, `headers` and `ban` are the options
+ * users of express-rate-limit, @fastify/rate-limit and rate-limiter-flexible set; with none of them,
+ * a request does no more work.
  * @example
  * const limit = rateLimit({
  *   policies: [
