@@ -90,7 +90,9 @@ export interface StoreBase {
 export interface RateStore extends StoreBase {
   /**
    * One GCRA decision under `key`. Durations are whole milliseconds (rounded up); a refund (negative
-   * cost) never leaves credit beyond a full burst. Past `deadline` it changes nothing and rejects.
+   * cost) never leaves credit beyond a full burst. Past `deadline` it changes nothing and rejects. A refund
+   * with `interval: 0` reads the time left on a key (`reset`) and changes nothing: `rateLimit`'s `ban`
+   * reads its ban key that way.
    */
   rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
   /**

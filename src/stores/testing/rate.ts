@@ -115,6 +115,22 @@ export const rateCases: readonly Case[] = [
     },
   },
   {
+    title:
+      'a zero-interval refund reads the time left on a key and changes nothing (how rateLimit bans read)',
+    async run(store: RateStore, clock: Clock) {
+      // One unit lasting 300 ms, as a ban holds its key.
+      const hold = { interval: 300, tolerance: 300, cost: 1 };
+      const read = { interval: 0, tolerance: 0, cost: -1 };
+      const since = clock.now();
+      const fresh = await store.rate('ban', read);
+      assert.equal(fresh.reset, 0, 'an unheld key has nothing left');
+      assert.equal((await store.rate('ban', hold)).allowed, true);
+      const held = await store.rate('ban', read);
+      countsDown(clock, held.reset, 300, since, 'time left on a held key');
+      assert.equal((await store.rate('ban', hold)).allowed, false, 'the read gave nothing back');
+    },
+  },
+  {
     title: 'a decision past its deadline rejects and changes nothing',
     async run(store: RateStore, clock: Clock) {
       await rejects(() => store.rate('k', rate, pastDeadline(clock)), 'rate past its deadline');
