@@ -121,41 +121,35 @@ async function drained(): Promise<void> {
 }
 
 describe('stores under faults: a refused request leaves nothing behind', { timeout: 60_000 }, () => {
-  it('Redis frozen while 20 requests are refused 503: once resumed, their late scripts spent none of the budget (rate-limit-redis: only a checked script reply counts, so a refused request spends nothing)', async () => {
-    const limit = 5;
-    const app = await serve([
-      rateLimit({ key: () => 'victim', limit, period: '1h', store: freshStore(), ...fast }),
-    ]);
-    const refused = await whileFrozen(redis, () =>
-      statuses(Array.from({ length: 20 }, () => hit(`${app.url}/`))),
-    );
-    expect(refused).toEqual(Array(20).fill(503));
-    await drained();
+  const budgets: [string, (limit: number) => Guard][] = [
+    [
+      'the rate budget',
+      (limit) => rateLimit({ key: () => 'victim', limit, period: '1h', store: freshStore(), ...fast }),
+    ],
+    [
+      'the daily quota',
+      (limit) => quota({ key: () => 'victim', limit, per: 'day', store: freshStore(), ...fast }),
+    ],
+  ];
 
-    const after: number[] = [];
-    for (let i = 0; i <= limit; i++) after.push(...(await statuses([hit(`${app.url}/`)])));
-    // Before: the 20 late scripts had spent the whole budget, every later request got 429.
-    expect(after).toEqual([...Array(limit).fill(200), 429]);
-    expect(app.executed()).toBe(limit);
-  });
+  it.each(budgets)(
+    'Redis frozen while 20 requests are refused 503: once resumed, their late scripts spent none of %s (rate-limit-redis: only a checked script reply counts, so a refused request spends nothing)',
+    async (_, guardOf) => {
+      const limit = 5;
+      const app = await serve([guardOf(limit)]);
+      const refused = await whileFrozen(redis, () =>
+        statuses(Array.from({ length: 20 }, () => hit(`${app.url}/`))),
+      );
+      expect(refused).toEqual(Array(20).fill(503));
+      await drained();
 
-  it('Redis frozen while 20 requests are refused 503: once resumed, the daily quota is untouched (rate-limit-redis: a refused request spends nothing)', async () => {
-    const limit = 5;
-    const app = await serve([
-      quota({ key: () => 'victim', limit, per: 'day', store: freshStore(), ...fast }),
-    ]);
-    const refused = await whileFrozen(redis, () =>
-      statuses(Array.from({ length: 20 }, () => hit(`${app.url}/`))),
-    );
-    expect(refused).toEqual(Array(20).fill(503));
-    await drained();
-
-    const after: number[] = [];
-    for (let i = 0; i <= limit; i++) after.push(...(await statuses([hit(`${app.url}/`)])));
-    // Before: the late scripts counted the refused requests against the day, every later one got 429.
-    expect(after).toEqual([...Array(limit).fill(200), 429]);
-    expect(app.executed()).toBe(limit);
-  });
+      const after: number[] = [];
+      for (let i = 0; i <= limit; i++) after.push(...(await statuses([hit(`${app.url}/`)])));
+      // Before: the 20 late scripts had spent the whole budget, every later request got 429.
+      expect(after).toEqual([...Array(limit).fill(200), 429]);
+      expect(app.executed()).toBe(limit);
+    },
+  );
 
   it('one policy of two hangs while 5 requests are refused 503: the unit the other policy took is given back (rate-limit-redis: a refused request spends nothing)', async () => {
     const memory = memoryStore();
