@@ -115,7 +115,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'JSON could not be parsed, or event type is not recognised.',
       fix: 'Check that your JSON is well-formed and `type` is a valid `EVENT_TYPE_*` value.',
-      ws: { roles: ['malformedMessage', 'unknownMessageType'] },
+      ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
     },
     EVENT_TYPE_NOT_ALLOWED: {
       status: 400,

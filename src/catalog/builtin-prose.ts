@@ -20,7 +20,7 @@ type Prose = (paths: ProsePaths) => string;
 // headers (`Allow`, `Retry-After`), which every format answers with. A test holds the problem+json
 // wording to the standard table.
 const named: Partial<Record<BuiltinRole, { readonly description: Prose; readonly fix: Prose }>> = {
-  validation: {
+  validationFailed: {
     description: (p) =>
       `The body, query or parameters do not match the schema${p.errors ? `; \`${p.errors}\` lists each field` : ''}.`,
     fix: (p) =>
@@ -28,7 +28,7 @@ const named: Partial<Record<BuiltinRole, { readonly description: Prose; readonly
         ? `Correct each field listed in \`${p.errors}\` and send the request again.`
         : 'Correct the request to match the endpoint reference and send it again.',
   },
-  headerMissing: {
+  missingHeader: {
     description: (p) =>
       `The request lacks a header this endpoint requires${p.details ? `; \`${p.details}.header\` names it` : ''}.`,
     fix: (p) =>
@@ -36,7 +36,7 @@ const named: Partial<Record<BuiltinRole, { readonly description: Prose; readonly
         ? `Send the header named in \`${p.details}.header\`.`
         : 'Send every header this endpoint requires.',
   },
-  headerInvalid: {
+  invalidHeader: {
     description: (p) =>
       `A header does not match the format this endpoint requires${p.details ? `; \`${p.details}.header\` names it` : ''}.`,
     fix: (p) =>
@@ -65,7 +65,7 @@ const counts = ['', 'one', 'two', 'three', 'four', 'five', 'six'];
  * The description and fix faultline gives a code that answers for `roles`, worded for a format that puts
  * its members at `paths`. A code that answers for several roles says so and describes each.
  * @example
- * builtinProse(['validation'], {}).description; // 'The body, query or parameters do not match the schema.'
+ * builtinProse(['validationFailed'], {}).description; // 'The body, query or parameters do not match the schema.'
  */
 export function builtinProse(
   roles: readonly BuiltinRole[],

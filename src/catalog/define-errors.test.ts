@@ -63,13 +63,13 @@ describe('defineErrors', () => {
   });
 
   it('raises the renamed code with the catalog message from every built-in mechanism', () => {
-    const standard = standardErrors.builtin('validation');
+    const standard = standardErrors.builtin('validationFailed');
     expect(standard.code).toBe('VALIDATION_FAILED');
     const resolved = errors.resolve(standard);
     expect(resolved.code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(resolved.message).toBe('Request body failed schema validation.');
     expect(resolved.id).toBe(1);
-    expect(errors.builtin('validation').code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(errors.builtin('validationFailed').code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(errors.get('VALIDATION_FAILED')).toBeUndefined();
   });
 

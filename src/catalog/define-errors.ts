@@ -97,7 +97,7 @@ function answerOmittedRoles(
       builtins[role] = generic;
       continue;
     }
-    builtins[role] = builtins[status >= 500 ? 'internal' : 'badRequest'];
+    builtins[role] = builtins[status >= 500 ? 'internalError' : 'badRequest'];
     kept.set(role, status);
   }
   return kept;

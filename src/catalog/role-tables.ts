@@ -17,7 +17,7 @@ export const roleHeaders: Readonly<Partial<Record<BuiltinRole, Readonly<Record<s
   concurrencyLimited: { 'Retry-After': retryAfter },
   idempotencyInFlight: { 'Retry-After': retryAfter },
   storeUnavailable: { 'Retry-After': retryAfter },
-  unavailable: { 'Retry-After': retryAfter },
+  serviceUnavailable: { 'Retry-After': retryAfter },
 };
 
 /** The role that answers for a bare status (an http-errors or Boom error, a framework's own). */
@@ -34,11 +34,11 @@ export const roleOfStatus: Readonly<Record<number, BuiltinRole>> = {
   412: 'preconditionFailed',
   413: 'bodyTooLarge',
   415: 'unsupportedMediaType',
-  422: 'unprocessable',
+  422: 'unprocessableEntity',
   429: 'rateLimited',
-  500: 'internal',
+  500: 'internalError',
   501: 'notImplemented',
   502: 'badGateway',
-  503: 'unavailable',
+  503: 'serviceUnavailable',
   504: 'gatewayTimeout',
 };

@@ -21,8 +21,8 @@ const errors = defineErrors(
 describe('one public code for several built-in roles', () => {
   it('answers for every role renamed to it', () => {
     expect(errors.builtins.malformedJson).toBe('INVALID_REQUEST_BODY');
-    expect(errors.builtins.validation).toBe('INVALID_REQUEST_BODY');
-    expect(errors.entries.INVALID_REQUEST_BODY.roles).toEqual(['validation', 'malformedJson']);
+    expect(errors.builtins.validationFailed).toBe('INVALID_REQUEST_BODY');
+    expect(errors.entries.INVALID_REQUEST_BODY.roles).toEqual(['validationFailed', 'malformedJson']);
     expect(errors.get('MALFORMED_JSON')).toBeUndefined();
     expect(errors.get('VALIDATION_FAILED')).toBeUndefined();
     expect(errors.codes.filter((code) => code === 'INVALID_REQUEST_BODY')).toHaveLength(1);
@@ -30,7 +30,7 @@ describe('one public code for several built-in roles', () => {
 
   it('turns what either mechanism raises into the one code, on the server', () => {
     const handler = createErrorHandler({ catalog: errors });
-    for (const role of ['malformedJson', 'validation'] as const) {
+    for (const role of ['malformedJson', 'validationFailed'] as const) {
       const { status, body } = handler.handle(standardErrors.builtin(role));
       expect(status).toBe(400);
       expect(JSON.parse(body)).toMatchObject({
@@ -44,13 +44,13 @@ describe('one public code for several built-in roles', () => {
   it('merges a role into a standard code kept under its own name', () => {
     const merged = defineErrors({}, { rename: { MALFORMED_JSON: 'VALIDATION_FAILED' } });
     expect(merged.builtins.malformedJson).toBe('VALIDATION_FAILED');
-    expect(merged.entries.VALIDATION_FAILED.roles).toEqual(['validation', 'malformedJson']);
+    expect(merged.entries.VALIDATION_FAILED.roles).toEqual(['validationFailed', 'malformedJson']);
     expect(merged.entries.VALIDATION_FAILED.description).toMatch(/^Raised by two built-in checks\./);
   });
 
   it('lists every role in the catalog JSON', () => {
     const json = errors.toJSON().entries.find((e) => e.code === 'INVALID_REQUEST_BODY');
-    expect(json).toMatchObject({ builtin: 'validation', builtins: ['validation', 'malformedJson'] });
+    expect(json).toMatchObject({ builtin: 'validationFailed', builtins: ['validationFailed', 'malformedJson'] });
   });
 
   it('refuses roles of different statuses under one code, naming the roles and their statuses', () => {

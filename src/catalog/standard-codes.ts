@@ -3,9 +3,9 @@ import type { BuiltinRole } from './standard.js';
 
 // The standard codes that are not their role's name in upper snake case.
 const renamed: Partial<Record<BuiltinRole, string>> = {
-  unprocessable: 'UNPROCESSABLE_ENTITY',
-  internal: 'INTERNAL_ERROR',
-  unavailable: 'SERVICE_UNAVAILABLE',
+  unprocessableEntity: 'UNPROCESSABLE_ENTITY',
+  internalError: 'INTERNAL_ERROR',
+  serviceUnavailable: 'SERVICE_UNAVAILABLE',
 };
 
 /**
@@ -15,7 +15,7 @@ const renamed: Partial<Record<BuiltinRole, string>> = {
  * `standardErrors.builtins[roleOfStatus[status]]`.
  */
 export function standardCodeOfStatus(status: number): string {
-  const role = roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest');
+  const role = roleOfStatus[status] ?? (status >= 500 ? 'internalError' : 'badRequest');
   return renamed[role] ?? role.replace(/[A-Z]/g, '_$&').toUpperCase();
 }
 

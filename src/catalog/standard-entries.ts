@@ -18,14 +18,14 @@ export const standardGroup = 'http';
  */
 export const coreRoles: ReadonlySet<BuiltinRole> = new Set<BuiltinRole>([
   'badRequest',
-  'validation',
+  'validationFailed',
   'malformedJson',
   'notFound',
   'methodNotAllowed',
   'requestTimeout',
   'bodyTooLarge',
   'unsupportedMediaType',
-  'internal',
+  'internalError',
 ]);
 
 type StandardDefinition = (typeof standardDefinitions)[StandardCode] & { retryable?: boolean };

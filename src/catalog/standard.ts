@@ -12,7 +12,7 @@ export const standardDefinitions = {
   },
   VALIDATION_FAILED: {
     status: 400,
-    role: 'validation',
+    role: 'validationFailed',
     message: 'The request failed validation.',
     description: 'The body, query or parameters do not match the schema; `errors` lists each field.',
     fix: 'Correct each field listed in `errors` and send the request again.',
@@ -26,14 +26,14 @@ export const standardDefinitions = {
   },
   MISSING_HEADER: {
     status: 400,
-    role: 'headerMissing',
+    role: 'missingHeader',
     message: 'A required header is missing.',
     description: 'The request lacks a header this endpoint requires; `details.header` names it.',
     fix: 'Send the header named in `details.header`.',
   },
   INVALID_HEADER: {
     status: 400,
-    role: 'headerInvalid',
+    role: 'invalidHeader',
     message: 'A header has an invalid value.',
     description: 'A header does not match the format this endpoint requires; `details.header` names it.',
     fix: 'Correct the value of the header named in `details.header`.',
@@ -167,14 +167,14 @@ export const standardDefinitions = {
   },
   UNPROCESSABLE_ENTITY: {
     status: 422,
-    role: 'unprocessable',
+    role: 'unprocessableEntity',
     message: 'The request is well-formed but cannot be processed.',
     description: 'The request has semantic errors.',
     fix: 'Correct the request content.',
   },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
-    role: 'idempotencyMismatch',
+    role: 'idempotencyKeyReused',
     message: 'This idempotency key was already used with a different request.',
     description: 'An `Idempotency-Key` was replayed with a different body.',
     fix: 'Mint a new idempotency key for a new request.',
@@ -210,7 +210,7 @@ export const standardDefinitions = {
   },
   INTERNAL_ERROR: {
     status: 500,
-    role: 'internal',
+    role: 'internalError',
     message: 'An unexpected error occurred.',
     description: 'The server failed; the correlation id identifies the failure in its logs.',
     fix: 'Retry later; if it persists, contact support with the correlation id.',
@@ -231,7 +231,7 @@ export const standardDefinitions = {
   },
   SERVICE_UNAVAILABLE: {
     status: 503,
-    role: 'unavailable',
+    role: 'serviceUnavailable',
     message: 'The service is temporarily unavailable.',
     description: 'The service is overloaded or down for maintenance.',
     fix: 'Retry after the time given by `Retry-After`.',

@@ -45,7 +45,7 @@ describe('toApiError', () => {
   });
 
   it('keeps the code under another status, with the category and retryable of that status and no role', () => {
-    const internal = catalog.get(catalog.builtins.internal)!;
+    const internal = catalog.get(catalog.builtins.internalError)!;
     const error = toApiError(internal, undefined, { status: 502, message: 'Bad gateway' });
     expect(error).toMatchObject({
       code: internal.code,
@@ -54,11 +54,11 @@ describe('toApiError', () => {
       retryable: true,
     });
     expect(error.role).toBeUndefined();
-    expect(toApiError(internal).role).toBe('internal');
+    expect(toApiError(internal).role).toBe('internalError');
   });
 
   it('takes a stack trace for 5xx only, unless told', () => {
-    const internal = catalog.get(catalog.builtins.internal)!;
+    const internal = catalog.get(catalog.builtins.internalError)!;
     expect(toApiError(internal).stack).toMatch(/at /);
     expect(toApiError(catalog.get('ROOM_FULL')!, { roomId: 'r' }).stack).not.toMatch(/at /);
     expect(toApiError(internal, undefined, { stack: false }).stack).not.toMatch(/at /);

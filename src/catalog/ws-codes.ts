@@ -20,12 +20,12 @@ export function closeCodeKind(code: number): 'sendable' | 'observed' | 'invalid'
 const reconnects: ReadonlySet<string> = new Set(['never', 'backoff', 'afterAuth', 'immediate']);
 
 // The RFC close code of a mechanism, where one fits better than 4000 + status.
-const rfcCodeOfRole: Partial<Record<WsRole | 'internal', number>> = {
+const rfcCodeOfRole: Partial<Record<WsRole | 'internalError', number>> = {
   messageTooLarge: 1009,
-  unsupportedMessage: 1003,
+  messageUnsupported: 1003,
   goingAway: 1001,
   serviceRestart: 1012,
-  internal: 1011,
+  internalError: 1011,
 };
 
 function invalidClose(code: string, close: unknown): never {
@@ -148,7 +148,7 @@ export function wsBehaviourOf(entry: CatalogEntry): ResolvedWsBehaviour {
   let closeCode = typeof ws.close === 'number' ? ws.close : undefined;
   if (closeCode === undefined) {
     for (const role of [...roles, ...entry.roles]) {
-      const rfc = rfcCodeOfRole[role as WsRole | 'internal'];
+      const rfc = rfcCodeOfRole[role as WsRole | 'internalError'];
       if (rfc !== undefined) {
         closeCode = rfc;
         break;

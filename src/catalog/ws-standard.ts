@@ -27,7 +27,7 @@ export const wsDefinitions = {
     message: 'The message is not valid JSON or has no type.',
     description: 'A text message could not be parsed as a JSON object with a string type field.',
     fix: 'Send one JSON object per message, with its type field set.',
-    ws: { roles: ['malformedMessage'] },
+    ws: { roles: ['messageMalformed'] },
   },
   MESSAGE_TYPE_UNKNOWN: {
     status: 400,
@@ -35,7 +35,7 @@ export const wsDefinitions = {
     message: 'The message type is not recognised.',
     description: 'The type field names no message type of this endpoint.',
     fix: 'Check the type against the list of client message types.',
-    ws: { roles: ['unknownMessageType'] },
+    ws: { roles: ['messageTypeUnknown'] },
   },
   MESSAGE_TYPE_NOT_ALLOWED: {
     status: 400,
@@ -61,7 +61,7 @@ export const wsDefinitions = {
     message: 'Binary messages are not supported.',
     description: 'The endpoint reads text messages only.',
     fix: 'Send JSON as a text message.',
-    ws: { roles: ['unsupportedMessage'] },
+    ws: { roles: ['messageUnsupported'] },
   },
   MESSAGE_RATE_LIMITED: {
     status: 429,

@@ -1,10 +1,10 @@
 /** A WebSocket mechanism of faultline that raises errors of its own; a catalog code answers for it. */
 export type WsRole =
-  | 'malformedMessage'
-  | 'unknownMessageType'
+  | 'messageMalformed'
+  | 'messageTypeUnknown'
   | 'messageTypeNotAllowed'
   | 'messageTooLarge'
-  | 'unsupportedMessage'
+  | 'messageUnsupported'
   | 'messageRateLimited'
   | 'connectionLimit'
   | 'upgradeRequired'

@@ -77,10 +77,10 @@ export function clientCatalog<C = ReadableCatalog>(json: CatalogJSON): ReadableC
     byMessage.set(entry.message, byMessage.has(entry.message) ? null : entry);
   }
   // A role no entry answers falls to the code of its status's role, as `defineErrors` answers it.
-  builtins.internal ??= 'INTERNAL_ERROR';
+  builtins.internalError ??= 'INTERNAL_ERROR';
   builtins.badRequest ??= 'BAD_REQUEST';
   for (const [status, role] of Object.entries(roleOfStatus)) {
-    builtins[role] ??= builtins[Number(status) >= 500 ? 'internal' : 'badRequest'];
+    builtins[role] ??= builtins[Number(status) >= 500 ? 'internalError' : 'badRequest'];
   }
   builtins.idempotencyInFlight ??= builtins.conflict;
   const catalog: ReadableCatalog = {

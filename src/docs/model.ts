@@ -188,12 +188,12 @@ function exampleOf(
 ): string {
   if (chosen !== undefined && catalog.get(chosen) === undefined)
     throw new FaultlineConfigError('FAULTLINE_UNKNOWN_CODE', `example ${chosen}`);
-  const validation: string = catalog.builtins.validation;
+  const validation: string = catalog.builtins.validationFailed;
   const code = chosen ?? (listed.includes(validation) || listed.length === 0 ? validation : listed[0]!);
   const entry = catalog.get(code)!;
   const body = sampleBody(entry, format, {
     correlationId: sampleCorrelationId,
-    ...(entry.roles.includes('validation')
+    ...(entry.roles.includes('validationFailed')
       ? { fieldErrors: [{ pointer: '/email', detail: 'Invalid email address' }] }
       : {}),
   });

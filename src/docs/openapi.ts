@@ -181,15 +181,15 @@ function standardSet(catalog: Catalog<any>, hasBody: boolean): string[] {
   const b = catalog.builtins;
   return hasBody
     ? [
-        b.validation,
+        b.validationFailed,
         b.malformedJson,
         b.bodyTooLarge,
         b.unsupportedMediaType,
         b.notFound,
         b.rateLimited,
-        b.internal,
+        b.internalError,
       ]
-    : [b.validation, b.notFound, b.rateLimited, b.internal];
+    : [b.validationFailed, b.notFound, b.rateLimited, b.internalError];
 }
 
 /**

@@ -72,7 +72,7 @@ export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions):
   const wsEntries = entries.filter((e) => e.ws !== undefined);
   if (wsEntries.length === 0 && catalog.closeCodes.length === 0 && options === undefined) return [];
   const handshake = entries.filter(isHandshake);
-  const internal = entries.filter((e) => e.role === 'internal' || e.role === 'validation');
+  const internal = entries.filter((e) => e.role === 'internalError' || e.role === 'validationFailed');
   const inSession = [...wsEntries.filter((e) => !isHandshake(e)), ...internal];
   const tables: WsDocTable[] = [];
   tables.push({
@@ -242,7 +242,7 @@ function exampleEntry(catalog: Catalog<any>): CatalogEntry | undefined {
     const entry = catalog.entries[code] as CatalogEntry;
     if (entry.ws !== undefined && !isHandshake(entry)) return entry;
   }
-  return catalog.get(catalog.builtins.validation);
+  return catalog.get(catalog.builtins.validationFailed);
 }
 
 /** The section's example error event: its code, and its JSON as the endpoint writes it. */

@@ -89,7 +89,7 @@ function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>)
 
 function codeForStatus(status: number, catalog: ReadableCatalog | undefined): string {
   if (!catalog) return standardCodeOfStatus(status);
-  return catalog.builtins[roleOfStatus[status] ?? (status >= 500 ? 'internal' : 'badRequest')];
+  return catalog.builtins[roleOfStatus[status] ?? (status >= 500 ? 'internalError' : 'badRequest')];
 }
 
 /** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */

@@ -28,12 +28,12 @@ function linesOf(headers: HeadersLike | undefined, name: string): string | reado
 export function singleHeader(
   headers: HeadersLike | undefined,
   name: string,
-  role: 'headerInvalid' | 'idempotencyKeyInvalid' = 'headerInvalid',
+  role: 'invalidHeader' | 'idempotencyKeyInvalid' = 'invalidHeader',
   label: string = name,
 ): string | undefined {
   const lines = linesOf(headers, name);
   if (typeof lines !== 'object') return lines;
-  throw role === 'headerInvalid' ? raise(role, { header: label }) : raise(role);
+  throw role === 'invalidHeader' ? raise(role, { header: label }) : raise(role);
 }
 
 /**
@@ -46,8 +46,8 @@ export function identityHeader(
   name: string,
   label: string = name,
 ): string | undefined {
-  const value = singleHeader(headers, name, 'headerInvalid', label);
-  if (value?.includes(',')) throw raise('headerInvalid', { header: label });
+  const value = singleHeader(headers, name, 'invalidHeader', label);
+  if (value?.includes(',')) throw raise('invalidHeader', { header: label });
   return value;
 }
 
@@ -89,7 +89,7 @@ export function requireHeader(options: RequireHeaderOptions): Guard {
         ? format
         : (value: string) => format.test(value);
   const details = { header: options.name };
-  const invalid = () => raise('headerInvalid', details, undefined, options.messages?.invalid);
+  const invalid = () => raise('invalidHeader', details, undefined, options.messages?.invalid);
   return {
     kind: 'requireHeader',
     check({ request }) {
@@ -97,7 +97,7 @@ export function requireHeader(options: RequireHeaderOptions): Guard {
       if (typeof lines === 'object' && !options.list) throw invalid();
       const value = typeof lines === 'object' ? lines.join(', ') : lines;
       if (value === undefined || value === '') {
-        throw raise('headerMissing', details, undefined, options.messages?.missing);
+        throw raise('missingHeader', details, undefined, options.messages?.missing);
       }
       if (value.length > maxLength || !matches(value)) throw invalid();
       return undefined;

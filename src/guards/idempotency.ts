@@ -140,10 +140,10 @@ export function idempotency(options: IdempotencyOptions): Guard {
           'retry-after': String(Math.max(1, seconds(decision.retryAfter))),
         });
       case 'mismatch':
-        throw raise('idempotencyMismatch');
+        throw raise('idempotencyKeyReused');
       default: {
         const stored = decodeResponse(decision.response);
-        if (!stored) throw raise('idempotencyMismatch');
+        if (!stored) throw raise('idempotencyKeyReused');
         return {
           replay: { ...stored, headers: [...stored.headers, ['idempotent-replayed', 'true']] },
         };

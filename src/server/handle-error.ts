@@ -177,7 +177,7 @@ export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<R
       return { status: rendered.status, headers: rendered.headers, body: rendered.body, error };
     } catch {
       const correlationId = error?.correlationId ?? correlation.pick(undefined);
-      const internal = catalog.builtin('internal', undefined, { correlationId });
+      const internal = catalog.builtin('internalError', undefined, { correlationId });
       return {
         status: 500,
         headers: { 'content-type': format.contentType, [correlation.responseHeader]: correlationId },

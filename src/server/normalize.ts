@@ -95,18 +95,18 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
     if (isApiError(thrown)) {
       // An error of another catalog is not this API's contract: a generic 500, never its own text.
       if (isForeignApiError(thrown, catalog))
-        return catalog.builtin('internal', undefined, { cause: thrown });
+        return catalog.builtin('internalError', undefined, { cause: thrown });
       return catalog.resolve(thrown);
     }
     const issues = issuesOf(thrown);
     const fieldErrors = issues && fieldErrorsOf(issues);
-    if (fieldErrors) return catalog.builtin('validation', undefined, { fieldErrors, cause: thrown });
+    if (fieldErrors) return catalog.builtin('validationFailed', undefined, { fieldErrors, cause: thrown });
     const status = statusOf(thrown);
     if (status !== undefined) return fromHttpError(thrown, status, catalog);
   } catch {
     // Falls through: an error that cannot even be inspected is an internal error.
   }
-  return catalog.builtin('internal', undefined, { cause: thrown });
+  return catalog.builtin('internalError', undefined, { cause: thrown });
 }
 
 function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): ApiError {
@@ -122,6 +122,6 @@ function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): 
     return catalog.builtin(role, undefined, options);
   }
   // A status the catalog has no code for keeps its status, under the generic code of its class.
-  const generic = catalog.entries[catalog.builtins[status >= 500 ? 'internal' : 'badRequest']]!;
+  const generic = catalog.entries[catalog.builtins[status >= 500 ? 'internalError' : 'badRequest']]!;
   return toApiError(generic, undefined, { status, message, headers, cause: thrown, stack: false });
 }

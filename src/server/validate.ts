@@ -15,7 +15,7 @@ export async function validate<S extends StandardSchemaV1>(
   let result = schema['~standard'].validate(value);
   if (result instanceof Promise) result = await result;
   if (result.issues) {
-    throw standardErrors.builtin('validation', undefined, {
+    throw standardErrors.builtin('validationFailed', undefined, {
       fieldErrors: fieldErrorsOf(result.issues) ?? [],
     });
   }

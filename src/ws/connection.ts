@@ -132,8 +132,8 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     else if (kind === binary) {
       const handle = this.state.acceptBinary ? this.state.binary : undefined;
       if (handle) this.call(handle, toBuffer(message as RawData), undefined);
-      else this.notifyRole('unsupportedMessage', {});
-    } else if (type === undefined) this.notifyRole('malformedMessage', this.contextOf(message));
+      else this.notifyRole('messageUnsupported', {});
+    } else if (type === undefined) this.notifyRole('messageMalformed', this.contextOf(message));
     else this.dispatch(type, message as Record<string, unknown>);
   }
 
@@ -215,7 +215,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     const handler = state.on[type];
     const schema = state.schemas[type];
     if (handler === undefined && schema === undefined) {
-      this.notifyRole('unknownMessageType', this.contextOf(message), { type });
+      this.notifyRole('messageTypeUnknown', this.contextOf(message), { type });
       return;
     }
     if (schema === undefined) {
@@ -245,7 +245,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     message: unknown,
   ): void {
     if (result.issues) {
-      const error = this.state.catalog.builtin('validation', undefined, {
+      const error = this.state.catalog.builtin('validationFailed', undefined, {
         fieldErrors: fieldErrorsOf(result.issues) ?? [],
       });
       this.raise(error, this.contextOf(message));

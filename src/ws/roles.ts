@@ -26,11 +26,11 @@ function roleCodes(catalog: Catalog<any>): Partial<Record<WsRole, string>> {
 // Mechanisms answered with an event have an HTTP twin every catalog holds: a catalog without WebSocket codes
 // answers with it, so that every code a client sees is in its catalog and on its page.
 const httpTwin: Partial<Record<WsRole, BuiltinRole>> = {
-  malformedMessage: 'malformedJson',
-  unknownMessageType: 'badRequest',
+  messageMalformed: 'malformedJson',
+  messageTypeUnknown: 'badRequest',
   messageTypeNotAllowed: 'badRequest',
   messageTooLarge: 'bodyTooLarge',
-  unsupportedMessage: 'unsupportedMediaType',
+  messageUnsupported: 'unsupportedMediaType',
   messageRateLimited: 'rateLimited',
   connectionLimit: 'concurrencyLimited',
 };
@@ -104,6 +104,6 @@ export function catalogError(
   try {
     return handler.handle(thrown, { method: 'GET', url }).error;
   } catch {
-    return catalog.builtin('internal', undefined, { correlationId });
+    return catalog.builtin('internalError', undefined, { correlationId });
   }
 }

@@ -78,7 +78,7 @@ export interface MessageOptions {
   /** Types only the server sends: a client sending one gets `messageTypeNotAllowed`. */
   serverOnly?: readonly string[];
   /**
-   * Binary messages: refused with `unsupportedMessage` (stays open), or passed to the `binary` handler;
+   * Binary messages: refused with `messageUnsupported` (stays open), or passed to the `binary` handler;
    * either way they count against the message rate.
    * @default 'refuse'
    */

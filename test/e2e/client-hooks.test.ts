@@ -25,12 +25,12 @@ const routes = createRouter()
   })
   .get('/busy', () => {
     hits.busy = (hits.busy ?? 0) + 1;
-    if (hits.busy === 1) throw errors.builtin('unavailable', undefined, { headers: { 'Retry-After': '1' } });
+    if (hits.busy === 1) throw errors.builtin('serviceUnavailable', undefined, { headers: { 'Retry-After': '1' } });
     return { ok: true, attempt: hits.busy };
   })
   .get('/down', () => {
     hits.down = (hits.down ?? 0) + 1;
-    throw errors.builtin('unavailable', undefined, { headers: { 'Retry-After': '1' } });
+    throw errors.builtin('serviceUnavailable', undefined, { headers: { 'Retry-After': '1' } });
   });
 const handle = createNodeErrors({ catalog: errors, onError: false })(routes.handle);
 // A catalog answer padded past the clients' errorBodyLimit below.

@@ -152,7 +152,7 @@ describe.each(contracts)('contract of $name', (contract) => {
     expect(example).toBeDefined();
     const shown = JSON.parse(example!);
     const parsed = parseErrorBody(example!, { formats: [format], catalog });
-    const validation = catalog.builtins.validation;
+    const validation = catalog.builtins.validationFailed;
     expect(parsed.code === validation || catalog.byMessage(parsed.message)?.code === validation).toBe(true);
     const error = (catalog.create as (code: string, d: undefined, o: object) => never)(
       validation,

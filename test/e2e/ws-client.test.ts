@@ -97,7 +97,7 @@ describe('connectSocket', () => {
       INVALID_EVENT: {
         status: 400,
         message: 'Unknown event type or invalid message format',
-        ws: { roles: ['malformedMessage', 'unknownMessageType'] },
+        ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
       },
       EVENT_TYPE_NOT_ALLOWED: {
         status: 400,

@@ -40,8 +40,8 @@ function eventCodes(catalog: Catalog<any>): string[] {
     if (entry.ws === undefined || entry.ws.roles?.some((r) => handshakeRoles.includes(r))) continue;
     codes.add(code);
   }
-  codes.add(catalog.builtins.validation);
-  codes.add(catalog.builtins.internal);
+  codes.add(catalog.builtins.validationFailed);
+  codes.add(catalog.builtins.internalError);
   return [...codes];
 }
 
@@ -177,7 +177,7 @@ describe.each(contracts)('$name over WebSocket', (contract) => {
     ];
     const seen = await exchange(url, contract, sent, (s) => s.errors.length >= sent.length);
     expect(seen.errors).toHaveLength(sent.length);
-    const roles = ['malformedMessage', 'unknownMessageType', 'messageTypeNotAllowed', 'messageTooLarge'];
+    const roles = ['messageMalformed', 'messageTypeUnknown', 'messageTypeNotAllowed', 'messageTooLarge'];
     seen.errors.forEach((error, i) => {
       const expected = catalog.codes.find((c) =>
         (catalog.entries[c] as CatalogEntry).ws?.roles?.includes(roles[i] as never),

@@ -17,7 +17,7 @@ export const catalog = defineErrors(
     INVALID_EVENT: {
       status: 400,
       message: 'Unknown event type or invalid message format',
-      ws: { roles: ['malformedMessage', 'unknownMessageType'] },
+      ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
     },
     SESSION_ENDED: { status: 410, message: 'The session has ended.', ws: { close: 4410, endsSession: true } },
     TOKEN_EXPIRED: { status: 401, message: 'The access token expired.' },

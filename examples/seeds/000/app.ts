@@ -121,7 +121,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     correlate(
       nodeErrors(
         limited((req, res) => {
-          if (draining) throw errors.builtin('unavailable', undefined, { headers: { 'retry-after': '5' } });
+          if (draining) throw errors.builtin('serviceUnavailable', undefined, { headers: { 'retry-after': '5' } });
           if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
           return router.handle(req, res);
         }),

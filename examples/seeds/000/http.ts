@@ -17,7 +17,7 @@ export async function readBody<S extends StandardSchemaV1>(
   try {
     return await readJson(req, { schema, limit: '1mb', readTimeout });
   } catch (error) {
-    if (code && isApiError(error) && error.role === 'validation')
+    if (code && isApiError(error) && error.role === 'validationFailed')
       throw errors.create(code as 'CONVERSATIONS_VALIDATION_FAILED', undefined, {
         fieldErrors: error.fieldErrors ?? [],
       });

@@ -20,8 +20,8 @@ const roleOfType: Readonly<Record<string, BuiltinRole>> = {
   'charset.unsupported': 'unsupportedMediaType',
   'request.aborted': 'badRequest',
   'request.size.invalid': 'badRequest',
-  'stream.encoding.set': 'internal',
-  'stream.not.readable': 'internal',
+  'stream.encoding.set': 'internalError',
+  'stream.not.readable': 'internalError',
 };
 
 /**

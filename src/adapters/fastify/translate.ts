@@ -17,7 +17,7 @@ function read(value: unknown, key: string): unknown {
 // Errors a request can meet, by the role that answers them.
 const requestCodes: Readonly<Record<string, BuiltinRole>> = {
   FST_ERR_NOT_FOUND: 'notFound',
-  FST_ERR_VALIDATION: 'validation',
+  FST_ERR_VALIDATION: 'validationFailed',
   FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'badRequest',
@@ -26,7 +26,7 @@ const requestCodes: Readonly<Record<string, BuiltinRole>> = {
   FST_ERR_BAD_URL: 'badRequest',
   FST_ERR_INVALID_URL: 'badRequest',
   FST_ERR_MAX_PARAM_LENGTH: 'badRequest',
-  FST_ERR_HANDLER_TIMEOUT: 'unavailable',
+  FST_ERR_HANDLER_TIMEOUT: 'serviceUnavailable',
 };
 
 // Errors of a server's own making (setup, hooks, replies, serialization): a 500 with nothing exposed.
@@ -119,7 +119,7 @@ const serverCodes: readonly string[] = [
 /** Every `FST_ERR_*` code Fastify 5 exports, with the role that answers it. A new code must be added. */
 export const fastifyCodes: Readonly<Record<string, BuiltinRole>> = Object.freeze({
   ...requestCodes,
-  ...Object.fromEntries(serverCodes.map((code) => [code, 'internal' as const])),
+  ...Object.fromEntries(serverCodes.map((code) => [code, 'internalError' as const])),
 });
 
 function fieldErrors(validation: readonly unknown[]): FieldError[] {
@@ -142,11 +142,11 @@ function fieldErrors(validation: readonly unknown[]): FieldError[] {
 function translateThrown(thrown: unknown): unknown {
   const code = read(thrown, 'code');
   if (typeof code !== 'string' || !code.startsWith('FST_')) return thrown;
-  const role = fastifyCodes[code] ?? 'internal';
-  if (role === 'validation') {
+  const role = fastifyCodes[code] ?? 'internalError';
+  if (role === 'validationFailed') {
     const validation = read(thrown, 'validation');
     if (!Array.isArray(validation)) return thrown;
-    return standardErrors.builtin('validation', undefined, {
+    return standardErrors.builtin('validationFailed', undefined, {
       fieldErrors: fieldErrors(validation),
       cause: thrown,
     });

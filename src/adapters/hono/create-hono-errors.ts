@@ -92,7 +92,7 @@ function validationHook(result: { success: boolean; error?: unknown }): void {
   if (result.success) return;
   const issues = Array.isArray(result.error) ? result.error : (result.error as Bag | undefined)?.issues;
   const fieldErrors = Array.isArray(issues) ? fieldErrorsOf(issues) : undefined;
-  throw standardErrors.builtin('validation', undefined, {
+  throw standardErrors.builtin('validationFailed', undefined, {
     fieldErrors: fieldErrors ?? [],
     cause: result.error,
   });
