@@ -1,21 +1,21 @@
 /** The text of a response body, read up to `limit` bytes and for at most `timeoutMs`; the rest is discarded. */
 export async function readBodyText(response: Response, limit: number, timeoutMs: number): Promise<string> {
-  const body = response.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  // Decoded as it streams: a character split between chunks is joined, one cut at the limit becomes U+FFFD.
+  const decoder = new TextDecoder();
+  let text = '';
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => resolve(), timeoutMs);
   });
   try {
-    while (size < limit) {
+    while (limit > 0) {
       const next = await Promise.race([reader.read(), timeout]);
-      if (next === 'timeout' || next.done) break;
-      const room = limit - size;
-      chunks.push(next.value.byteLength > room ? next.value.subarray(0, room) : next.value);
-      size += Math.min(next.value.byteLength, room);
+      if (!next || next.done) break;
+      const chunk = next.value.subarray(0, limit);
+      limit -= chunk.byteLength;
+      text += decoder.decode(chunk, { stream: true });
     }
   } catch {
     // A body cut off mid-read still yields what arrived.
@@ -23,12 +23,5 @@ export async function readBodyText(response: Response, limit: number, timeoutMs:
     clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(joined);
+  return text + decoder.decode();
 }

@@ -24,64 +24,32 @@ export function parseRetryAfter(
   return Math.max(0, wait);
 }
 
-/** Where a quoted string that starts at `i` ends (after its closing quote), or -1 when it does not. */
-function skipString(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    if (text[j] === '\\') j++;
-    else if (text[j] === '"') return j + 1;
-  }
-  return -1;
-}
-
-/** Where a bare item (a string, or anything up to a delimiter) that starts at `i` ends; -1 if malformed. */
-function skipItem(text: string, i: number): number {
-  if (text[i] === '"') return skipString(text, i);
-  let j = i;
-  while (j < text.length && !';, \t'.includes(text[j]!)) j++;
-  return j === i ? -1 : j;
-}
-
-const parameterKey = /[a-z*][a-z0-9_.*-]*/y;
-
-const skipSpace = (text: string, i: number) => {
-  while (text[i] === ' ' || text[i] === '\t') i++;
-  return i;
-};
+// A bare item of a Structured Field (RFC 9651 §3.3): a string, or a token, number, … up to a delimiter.
+const item = String.raw`(?:"(?:[^"\\]|\\[^])*"|[^"; ,\t][^;, \t]*)`;
+const key = '[a-z*][a-z0-9_.*-]*';
+const parameter = new RegExp(String.raw`;[ \t]*(${key})(?:=(${item}))?`, 'g');
+// One member of a list (RFC 9651 §3.1): an item, its parameters, then a comma or the end of the field.
+const member = new RegExp(String.raw`[ \t]*${item}((?:;[ \t]*${key}(?:=${item})?)*)[ \t]*(,|$)`, 'y');
 
 /**
- * The parameters of each member of a Structured Field list, as `RateLimit` carries one member per policy
- * (`"name";r=0;t=30, "other";r=9;t=2`); `undefined` when the field is malformed, so it is ignored whole.
+ * The longest `t=` among the members of a `RateLimit` field (`"name";r=0;t=30, "other";r=9;t=2`, one
+ * member per policy) whose `r=` is 0; `undefined` when there is none, or when the field is malformed, so
+ * that it is ignored whole. Every pattern is linear: a hostile field costs its length, once.
  */
-function listParameters(field: string): Map<string, string>[] | undefined {
-  const members: Map<string, string>[] = [];
-  let i = skipSpace(field, 0);
-  while (i < field.length) {
-    i = skipItem(field, i);
-    if (i < 0) return undefined;
-    const parameters = new Map<string, string>();
-    while (field[i] === ';') {
-      i = skipSpace(field, i + 1);
-      parameterKey.lastIndex = i;
-      const key = parameterKey.exec(field)?.[0];
-      if (key === undefined) return undefined;
-      i += key.length;
-      let value = '?1';
-      if (field[i] === '=') {
-        const end = skipItem(field, i + 1);
-        if (end < 0) return undefined;
-        value = field.slice(i + 1, end);
-        i = end;
-      }
-      parameters.set(key, value);
+function usedUpWait(field: string): number | undefined {
+  let wait: number | undefined;
+  member.lastIndex = 0;
+  for (let match = member.exec(field); match; match = member.exec(field)) {
+    let r = '';
+    let t = '';
+    for (const [, key, value = ''] of match[1]!.matchAll(parameter)) {
+      if (key === 'r') r = value;
+      else if (key === 't') t = value;
     }
-    members.push(parameters);
-    i = skipSpace(field, i);
-    if (i === field.length) break;
-    if (field[i] !== ',') return undefined;
-    i = skipSpace(field, i + 1);
-    if (i === field.length) return undefined;
+    if (count.test(r) && count.test(t) && Number(r) === 0) wait = Math.max(wait ?? 0, Number(t) * 1000);
+    if (!match[2]) return wait;
   }
-  return members;
+  return undefined;
 }
 
 /**
@@ -97,13 +65,7 @@ export function parseRateLimitReset(
   reset?: string | null,
   remaining?: string | null,
 ): number | undefined {
-  let wait: number | undefined;
-  for (const parameters of (rateLimit && listParameters(rateLimit)) || []) {
-    const r = parameters.get('r');
-    const t = parameters.get('t');
-    if (r === undefined || t === undefined || !count.test(r) || !count.test(t) || Number(r) !== 0) continue;
-    wait = Math.max(wait ?? 0, Number(t) * 1000);
-  }
+  const wait = rateLimit ? usedUpWait(rateLimit) : undefined;
   if (wait !== undefined || !reset || !remaining) return wait;
   const left = remaining.trim();
   const at = reset.trim();
