@@ -2,7 +2,7 @@ import { ApiError } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import { standardInFlightCode } from '../catalog/standard-codes.js';
 import { commonReaders } from '../format/common-specs.js';
-import { bestFit, readErrorInit } from '../format/error-init.js';
+import { bestFit, readErrorInit, toBody } from '../format/error-init.js';
 import { correlationHeaders } from '../format/field-readers.js';
 import type { ErrorFormat } from '../format/types.js';
 import { carriesDetails, requiresDetails } from './promised-details.js';
@@ -48,9 +48,6 @@ export function isUnrecognised(error: unknown): boolean {
   return error instanceof ApiError && unrecognised.has(error);
 }
 
-// RFC 9110 §10.2.3 and §15.5.14, RFC 6585 §4: where `Retry-After` is a wait (besides any redirect).
-const retryAfterStatuses = new Set([413, 429, 503]);
-
 /**
  * The server-given wait of a response in milliseconds. `Retry-After` on a redirect, a 413, 429 or 503,
  * and on the idempotency in-flight 409 that faultline answers with one; else, on a 429 or 503, the
@@ -59,8 +56,9 @@ const retryAfterStatuses = new Set([413, 429, 503]);
  */
 function serverWait(status: number, headers: Headers, code: string, inFlight: string): number | undefined {
   if (
+    // RFC 9110 §10.2.3 and §15.5.14, RFC 6585 §4: where `Retry-After` is a wait (besides any redirect).
     (status >= 300 && status < 400) ||
-    retryAfterStatuses.has(status) ||
+    [413, 429, 503].includes(status) ||
     (status === 409 && code === inFlight)
   ) {
     const wait = parseRetryAfter(headers.get('retry-after'), headers.get('date'));
@@ -72,16 +70,6 @@ function serverWait(status: number, headers: Headers, code: string, inFlight: st
     headers.get('ratelimit-reset'),
     headers.get('ratelimit-remaining'),
   );
-}
-
-/** The JSON object or array a body holds, parsed once for every format tried; else undefined. */
-function jsonOf(text: string): object | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -102,11 +90,13 @@ export async function readErrorText(
   }
   const declared = options.formats?.length ? options.formats : undefined;
   const own = declared ?? commonReaders;
-  const body = jsonOf(rawBody);
+  // Parsed once for every format tried; a JSON string is a value, never a body to parse again.
+  const parsed = toBody(rawBody);
+  const body = typeof parsed === 'object' ? parsed : undefined;
   // An empty body (a HEAD request, a bodiless answer) says nothing either way: the status speaks for the API.
   // A body in a format the API does not speak (a proxy's, a gateway's) is none of its answers, so that the
   // details its formats promise are never promised of it; the common formats still read what it says.
-  const detected = rawBody === '' || body === undefined ? undefined : bestFit(body, own);
+  const detected = bestFit(body, own);
   const read = (answer: boolean) =>
     readErrorInit(body, {
       status,
@@ -134,16 +124,12 @@ export async function readErrorText(
     init.code,
     catalog ? catalog.builtins.idempotencyInFlight : standardInFlightCode,
   );
-  const record: Record<string, string> = {};
-  headers.forEach((value, key) => {
-    record[key] = value;
-  });
   // The response's own status wins over one a body claims.
   if (status >= 400 && status <= 599) init.status = status;
   const error = new ApiError(
     {
       ...init,
-      headers: record,
+      headers: Object.fromEntries(headers),
       // A header's wait wins; a body (or event) may carry one too.
       retryAfter: wait === undefined ? init.retryAfter : wait / 1000,
       attempts: options.attempts,
