@@ -7,13 +7,17 @@ import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
 import { demoGuards } from './guards.js';
+import { assertKey } from './keys.js';
 import { DemoState } from './state.js';
 import { attachWebSocket, socketDocs } from './ws.js';
 
 /** Options of the demo API. */
 export interface DemoOptions {
-  /** API keys by app id. @default { 'demo-app': 'demo-key', 'other-app': 'other-key' } */
-  apps?: Readonly<Record<string, string>>;
+  /**
+   * API keys by app id, each 16 characters or more. Required: no key is written in the repository, where it
+   * would open every deployed copy of the demo (demo/server.ts takes `DEMO_API_KEY` or makes one).
+   */
+  apps: Readonly<Record<string, string>>;
   /**
    * Receives every error answered, for metrics or audit. The log of unexpected errors does not depend on
    * it; the default also logs the 5xx the demo answers on purpose (a state store outage), through `logger`.
@@ -57,8 +61,9 @@ function logOwnServerErrors(logger: ErrorLogger | false | undefined): (event: Er
 }
 
 /** The call-control demo API on faultline/node. */
-export function createDemo(options: DemoOptions = {}): Demo {
-  const apps = options.apps ?? { 'demo-app': 'demo-key', 'other-app': 'other-key' };
+export function createDemo(options: DemoOptions): Demo {
+  const { apps } = options;
+  for (const [app, key] of Object.entries(apps)) assertKey(`the key of app ${JSON.stringify(app)}`, key);
   const reference = renderHtml(errors, { format: demoFormat, websocket: socketDocs });
   const state = options.state ?? new DemoState();
 

@@ -15,6 +15,10 @@ import { createDemo } from '../../demo/app.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
 
+// The apps' keys, made per run: the demo takes no key written in the repository.
+const demoKey = randomBytes(24).toString('base64url');
+const otherKey = randomBytes(24).toString('base64url');
+const apps = { 'demo-app': demoKey, 'other-app': otherKey };
 const servers: Server[] = [];
 const agents: Agent[] = [];
 afterAll(async () => {
@@ -30,7 +34,7 @@ async function demo(frozen = false): Promise<string> {
 async function demoWithState(frozen = false) {
   const at = Date.now();
   const store = frozen ? memoryStore({ now: () => at }) : memoryStore();
-  const { server, state } = createDemo({ logger: false, store });
+  const { server, state } = createDemo({ logger: false, store, apps });
   servers.push(server);
   return { base: await listen(server), state };
 }
@@ -69,7 +73,7 @@ function clientAt(address: string) {
 }
 
 const realApp = clientAt('127.0.0.1');
-const real = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
+const real = { 'x-app-id': 'demo-app', 'x-api-key': demoKey };
 
 /** Sends up to `max` requests until one is answered 429; returns the answers. */
 async function until429(send: () => Promise<Answer>, max: number): Promise<Answer[]> {
@@ -127,7 +131,8 @@ describe('the demo: limits around authentication', () => {
     const base = await demo();
     const answer = await sendRaw(base, [
       'POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-App-ID: other-app\r\nX-App-ID: demo-app\r\n' +
-        'X-API-Key: other-key\r\nContent-Type: application/json\r\nContent-Length: 23\r\n' +
+        `X-API-Key: ${otherKey}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 23\r\n' +
         'Connection: close\r\n\r\n{"from":"a","to":"b"}  ',
     ]);
     expect(answer.status).toBe(400);
@@ -251,20 +256,20 @@ describe('the demo WebSocket handshake: the same guards as HTTP', () => {
       true,
     );
     // Past the limit, the right key from that address is not checked either, over WebSocket or HTTP.
-    expect((await handshake(base, socketPath(session.id, 'demo-app', 'demo-key'), '127.0.0.7')).status).toBe(
+    expect((await handshake(base, socketPath(session.id, 'demo-app', demoKey), '127.0.0.7')).status).toBe(
       429,
     );
     const attacker = clientAt('127.0.0.7');
     expect((await attacker(base, '/v1/sessions/none', real)).status).toBe(429);
     // The real app, from its own address, connects and is served.
-    const url = `${base.replace('http', 'ws')}${socketPath(session.id, 'demo-app', 'demo-key')}`;
+    const url = `${base.replace('http', 'ws')}${socketPath(session.id, 'demo-app', demoKey)}`;
     expect(await command(url)).toMatchObject({ type: 'command_ok', reply_to: 'c1', command: 'answer' });
   }, 90_000);
 
   it('an app id sent twice in the query is refused 400 before any key is compared (one identity for guard and handler)', async () => {
     const { base, state } = await demoWithState();
     const session = state.createSession('demo-app', '+15550100', '+15550199');
-    const path = `${socketPath(session.id, 'other-app', 'other-key')}&app_id=demo-app`;
+    const path = `${socketPath(session.id, 'other-app', otherKey)}&app_id=demo-app`;
     const answer = await handshake(base, path, '127.0.0.8');
     expect(answer.status).toBe(400);
     expect(answer.body.code).toBe('INVALID_HEADER');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -140,8 +141,10 @@ function report(label: string, result: Upload): void {
 }
 
 describe('the demo (faultline/node): the 64 KiB command route', () => {
-  const { server } = createDemo({ store: memoryStore() });
-  const auth = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
+  // A key made per run: the demo takes no key written in the repository.
+  const demoKey = randomBytes(24).toString('base64url');
+  const { server } = createDemo({ store: memoryStore(), apps: { 'demo-app': demoKey } });
+  const auth = { 'x-app-id': 'demo-app', 'x-api-key': demoKey };
   let port = 0;
   let session = '';
   beforeAll(async () => {

@@ -6,6 +6,7 @@
  * may reject it); express-rate-limit (proxies untrusted by default; IPv6 keyed by subnet and IPv4-mapped
  * addresses keyed as IPv4, CVE-2026-30827; a key it cannot compute is reported, never skipped quietly).
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +37,13 @@ import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
 
 const catalog = defineErrors({});
-const keys: Readonly<Record<string, string>> = { 'demo-app': 'demo-key', 'victim-app': 'victim-key' };
+// Keys made per run: no test writes a credential in the repository.
+const newKey = () => randomBytes(24).toString('base64url');
+const demoKey = newKey();
+const victimKey = newKey();
+const otherKey = newKey();
+const adminSecret = newKey();
+const keys: Readonly<Record<string, string>> = { 'demo-app': demoKey, 'victim-app': victimKey };
 const appIdOf = byHeader('x-app-id');
 
 /** The routes every adapter serves, each behind the guard that reads one identity header. */
@@ -47,9 +54,9 @@ function routes(): Record<string, Guard[]> {
       requireHeader({ name: 'X-App-ID', format: /^[\w-]{1,64}$/ }),
       apiKey({ keys: (r) => keys[appIdOf(r) ?? ''] }),
     ],
-    '/key': [apiKey({ keys: ['demo-key'] })],
-    '/bearer': [apiKey({ header: 'authorization', keys: ['demo-key'] })],
-    '/admin': [adminKey({ key: 'admin-secret' })],
+    '/key': [apiKey({ keys: [demoKey] })],
+    '/bearer': [apiKey({ header: 'authorization', keys: [demoKey] })],
+    '/admin': [adminKey({ key: adminSecret })],
     '/tenant': [
       rateLimit({ name: 'per-tenant', key: byHeader('x-tenant'), limit: 100, period: '1m', store }),
     ],
@@ -193,7 +200,7 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
       [
         ['X-App-ID', 'demo-app'],
         ['X-App-ID', 'victim-app'],
-        ['X-API-Key', 'demo-key'],
+        ['X-API-Key', demoKey],
       ],
       'X-App-ID',
     );
@@ -202,8 +209,8 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
   it('X-API-Key sent twice (the right key, then a guess): 400 INVALID_HEADER, the key checked is the key the application reads (RFC 9110 §5.3)', async () => {
     const headers: [string, string][] = [
       ['X-App-ID', 'demo-app'],
-      ['X-API-Key', 'demo-key'],
-      ['X-API-Key', 'victim-key'],
+      ['X-API-Key', demoKey],
+      ['X-API-Key', victimKey],
     ];
     await refused(adapter, '/app', headers, 'x-api-key');
     await refused(adapter, '/key', headers.slice(1), 'x-api-key');
@@ -211,14 +218,14 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
 
   it('Authorization: Bearer sent twice: 400 INVALID_HEADER, or on Fastify the one line node keeps for guard and handler alike (RFC 9110 §5.3; §11.6.2: Authorization holds one credential)', async () => {
     const headers: [string, string][] = [
-      ['Authorization', 'Bearer demo-key'],
-      ['Authorization', 'Bearer other-key'],
+      ['Authorization', `Bearer ${demoKey}`],
+      ['Authorization', `Bearer ${otherKey}`],
     ];
     if (!adapter.startsWith('Fastify')) return refused(adapter, '/bearer', headers, 'authorization');
     // node drops repeated Authorization lines from `req.headers`, the only headers Fastify gives.
     const { status, body } = await senders.get(adapter)!('/bearer', headers);
     expect(status).toBe(200);
-    expect(body.authorization).toBe('Bearer demo-key');
+    expect(body.authorization).toBe(`Bearer ${demoKey}`);
   });
 
   it('X-Admin-API-Key sent twice: 400 INVALID_HEADER (RFC 9110 §5.3)', async () => {
@@ -226,7 +233,7 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
       adapter,
       '/admin',
       [
-        ['X-Admin-API-Key', 'admin-secret'],
+        ['X-Admin-API-Key', adminSecret],
         ['X-Admin-API-Key', 'guess'],
       ],
       'x-admin-api-key',
@@ -258,10 +265,10 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
   it('one line of each header still passes, and guard and handler read the same value', async () => {
     const { status, body } = await senders.get(adapter)!('/app', [
       ['X-App-ID', 'victim-app'],
-      ['X-API-Key', 'victim-key'],
+      ['X-API-Key', victimKey],
     ]);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ appId: 'victim-app', key: 'victim-key' });
+    expect(body).toMatchObject({ appId: 'victim-app', key: victimKey });
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import express from 'express';
@@ -10,13 +11,17 @@ import { createDemo } from '../../demo/app.js';
 import { demoFormat, errors } from '../../demo/catalog.js';
 import { close, listen } from '../helpers/http.js';
 
+// The demo app's key, made per run: the demo takes no key written in the repository.
+const demoKey = randomBytes(24).toString('base64url');
+const apps = { 'demo-app': demoKey };
+
 function recorder() {
   const delays: number[] = [];
   return { delays, beforeRetry: ({ delay }: { delay: number }) => void delays.push(delay) };
 }
 
 describe('the client against the demo API', () => {
-  const { server } = createDemo({ logger: false });
+  const { server } = createDemo({ logger: false, apps });
   let base = '';
   beforeAll(async () => {
     base = await listen(server);
@@ -28,7 +33,7 @@ describe('the client against the demo API', () => {
       baseUrl: base,
       catalog: errors,
       formats: [demoFormat],
-      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': demoKey },
     });
     const { error } = await api.safe.get('/v1/sessions/nope');
     expect(api.is(error, 'SESSION_NOT_FOUND') && error.details?.sessionId).toBe('nope');
@@ -43,7 +48,7 @@ describe('the client against the demo API', () => {
       baseUrl: base,
       catalog: errors,
       formats: [demoFormat],
-      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': demoKey },
     });
     const { error } = await api.safe.post('/v1/sessions', { json: { from: 1 } });
     if (!api.is(error, 'SCHEMA_VALIDATION_FAILED')) throw new Error('expected SCHEMA_VALIDATION_FAILED');
@@ -117,7 +122,7 @@ describe('the client against Express with express-rate-limit', () => {
 });
 
 describe('kyApiErrors: ky 2 against the demo API', () => {
-  const { server } = createDemo({ logger: false });
+  const { server } = createDemo({ logger: false, apps });
   let base = '';
   beforeAll(async () => {
     base = await listen(server);
@@ -127,7 +132,7 @@ describe('kyApiErrors: ky 2 against the demo API', () => {
   it('rejects with the demo catalog’s typed error, read from its own envelope', async () => {
     const kyApi = ky.create({
       baseUrl: base,
-      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': demoKey },
       ...kyApiErrors({ catalog: errors, formats: [demoFormat] }),
     });
     const error = await kyApi.get('v1/conferences/none').then(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseErrorBody } from 'faultline/format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDemo } from '../../demo/app.js';
@@ -6,15 +7,19 @@ import { DemoState } from '../../demo/state.js';
 import { close, listen } from '../helpers/http.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
+// The apps' keys, made per run: the demo takes no key written in the repository.
+const demoKey = randomBytes(24).toString('base64url');
+const otherKey = randomBytes(24).toString('base64url');
+const apps = { 'demo-app': demoKey, 'other-app': otherKey };
 const logged: string[] = [];
-const { server, state } = createDemo({ onError: (event) => logged.push(event.error.code) });
+const { server, state } = createDemo({ apps, onError: (event) => logged.push(event.error.code) });
 let base = '';
 beforeAll(async () => {
   base = await listen(server);
 });
 afterAll(() => close(server));
 
-const auth = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
+const auth = { 'x-app-id': 'demo-app', 'x-api-key': demoKey };
 
 async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
   const headers = new Headers({ ...auth, ...(init.headers as Record<string, string>) });
@@ -85,7 +90,7 @@ describe('the demo API', () => {
     expect((await call(`/v1/sessions/${id}/commands/hangup`, { method: 'POST' })).body.state).toBe('ended');
     expect((await call(`/v1/sessions/${id}/commands/answer`, { method: 'POST' })).status).toBe(409);
     const other = await call(`/v1/sessions/${id}`, {
-      headers: { 'x-app-id': 'other-app', 'x-api-key': 'other-key' },
+      headers: { 'x-app-id': 'other-app', 'x-api-key': otherKey },
     });
     expect(other.body.code).toBe('SESSION_FORBIDDEN');
   });
@@ -167,7 +172,7 @@ describe('the demo log', () => {
     const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
       lines.push(args.map(String).join(' '));
     });
-    const { server } = createDemo({ state });
+    const { server } = createDemo({ apps, state });
     try {
       const base = await listen(server);
       const response = await fetch(base + path, { ...init, headers: { ...auth, ...init.headers } });

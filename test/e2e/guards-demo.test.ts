@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemo } from '../../demo/app.js';
@@ -5,7 +6,10 @@ import { close, listen } from '../helpers/http.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
-const { server } = createDemo({ logger: false });
+// The apps' keys, made per run: the demo takes no key written in the repository.
+const demoKey = randomBytes(24).toString('base64url');
+const guardKey = randomBytes(24).toString('base64url');
+const { server } = createDemo({ logger: false, apps: { 'demo-app': demoKey } });
 let base = '';
 let redis: RedisServer;
 beforeAll(async () => {
@@ -17,9 +21,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const auth = { 'x-app-id': 'guard-app', 'x-api-key': 'guard-key' };
-// An app of the default demo (`npm start`): limits count only requests that authenticated.
-const known = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' };
+const auth = { 'x-app-id': 'guard-app', 'x-api-key': guardKey };
+// The app of `npm start`'s demo: limits count only requests that authenticated.
+const known = { 'x-app-id': 'demo-app', 'x-api-key': demoKey };
 
 async function post(url: string, json: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -45,7 +49,7 @@ describe('the demo guards', () => {
   });
 
   it('replays a POST with the same Idempotency-Key and answers 422 for another body', async () => {
-    const demo = createDemo({ logger: false, apps: { 'guard-app': 'guard-key' } });
+    const demo = createDemo({ logger: false, apps: { 'guard-app': guardKey } });
     const url = await listen(demo.server);
     const first = await post(`${url}/v1/sessions`, { from: 'a', to: 'b' }, { 'idempotency-key': '"s-1"' });
     const again = await post(`${url}/v1/sessions`, { to: 'b', from: 'a' }, { 'idempotency-key': '"s-1"' });
@@ -73,9 +77,10 @@ describe('the demo guards', () => {
   it('keeps its guard state in Redis when started with REDIS_URL', async () => {
     const port = await freePort();
     // The helper passes this process's environment on.
-    process.env.REDIS_URL = redis.url;
+    const saved = { ...process.env };
+    Object.assign(process.env, { REDIS_URL: redis.url, DEMO_API_KEY: demoKey });
     const started = await startCommand('npx', ['tsx', 'demo/server.ts'], port).finally(() => {
-      delete process.env.REDIS_URL;
+      process.env = saved;
     });
     try {
       const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/none`, { headers: known });

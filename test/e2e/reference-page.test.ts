@@ -6,7 +6,7 @@ import { createDemo } from '../../demo/app.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { close, listen } from '../helpers/http.js';
 
-const { server } = createDemo({ logger: false });
+const { server } = createDemo({ logger: false, apps: { 'demo-app': crypto.randomUUID() } });
 let base = '';
 let browser: Browser;
 const requests: string[] = [];

@@ -16,9 +16,11 @@ let port = 0;
 
 beforeAll(async () => {
   port = await freePort();
+  // Without DEMO_API_KEY, the demo makes its key at start and prints it in the socket URL.
+  const { DEMO_API_KEY: _unset, ...env } = process.env;
   child = spawn('npx', ['tsx', 'demo/server.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...env, PORT: String(port) },
     detached: true,
   });
   socketUrl = await new Promise<string>((done, fail) => {
@@ -97,7 +99,7 @@ describe('the demo WebSocket (npm start)', () => {
     const base = socketUrl.replace(/session_id=[^&]+/, 'session_id=nope');
     const missing = await refusal(base);
     const rest = await fetch(`http://127.0.0.1:${port}/v1/sessions/nope`, {
-      headers: { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key' },
+      headers: { 'x-app-id': 'demo-app', 'x-api-key': new URL(socketUrl).searchParams.get('api_key')! },
     });
     expect(missing.status).toBe(rest.status);
     const { request_id: _socketId, ...socketBody } = JSON.parse(missing.body);

@@ -3,6 +3,7 @@
  * a documented error; seed 003 also runs on Redis (`REDIS_URL`) and answers its generic 500 while Redis is
  * down.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { freePort, type Started, startCommand } from '../helpers/spawn.js';
@@ -37,7 +38,7 @@ async function runWithOutput(
 }
 
 /** Seed 000's admin key, given by its environment: the seed makes one at start without it. */
-const adminKey000 = 'start-test-admin-key-000';
+const adminKey000 = randomBytes(24).toString('base64url');
 const envOf: Record<string, Record<string, string>> = { '000': { SEED_000_ADMIN_KEY: adminKey000 } };
 
 const cases: [string, (url: string) => Promise<Response>, number, unknown][] = [
@@ -172,8 +173,10 @@ describe('the seed servers, started as documented', () => {
     timeout: 90_000,
   }, async () => {
     redis = await startRedis();
-    const url = await run('003', { REDIS_URL: redis.url, DEMO_API_KEY: 'demo-key-from-the-environment' });
-    const headers = { 'x-app-id': 'demo-app', 'x-api-key': 'demo-key-from-the-environment' };
+    // A key made per run, given as an operator would: no test writes a working key in the repository.
+    const key = randomBytes(24).toString('base64url');
+    const url = await run('003', { REDIS_URL: redis.url, DEMO_API_KEY: key });
+    const headers = { 'x-app-id': 'demo-app', 'x-api-key': key };
     expect((await fetch(`${url}/api/v1/sessions/nope`, { headers })).status).toBe(404);
     await redis.kill();
     const down = await fetch(`${url}/api/v1/sessions/nope`, { headers });
