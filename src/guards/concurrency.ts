@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { LeaseDecision, LeaseStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { raise, seconds } from './raise.js';
 import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
+import { randomId } from './web-crypto.js';
 
 /** Options of `concurrency`. */
 export interface ConcurrencyOptions extends StoreOptions<LeaseStore> {
@@ -81,7 +81,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
     const key = options.key(request);
     if (key === undefined) return undefined;
     const storeKey = `${name}:${key}`;
-    const id = randomUUID();
+    const id = randomId();
     const conclude = (decision: LeaseDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
       if (!decision.acquired) {

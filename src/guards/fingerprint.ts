@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256, toBase64Url } from './web-crypto.js';
 
 const maxDepth = 64;
 
@@ -15,20 +15,26 @@ function canonical(value: unknown, depth: number): string {
   return `{${parts.join(',')}}`;
 }
 
+/** The text a body is fingerprinted by: its canonical JSON when it is JSON, else its text. */
+function textOf(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  // isView, not instanceof Uint8Array: bytes from another realm (a runtime's stream) are bytes too.
+  if (ArrayBuffer.isView(body)) {
+    // Bytes that are JSON fingerprint like the parsed body would; others by their UTF-8 text, as before.
+    const text = new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    return jsonCanonical(text) ?? text;
+  }
+  if (typeof body === 'string') return jsonCanonical(body) ?? body;
+  return canonical(body, 0);
+}
+
 /**
  * The fingerprint of a request payload: SHA-256 over the method, the path, and the body (its bytes, its
- * text, or the canonical JSON of a parsed body, so that key order and spacing do not matter).
+ * text, or the canonical JSON of a parsed body, so that key order and spacing do not matter), in
+ * base64url. Asynchronous, as Web Crypto is; the value is the one earlier versions stored.
  */
-export function fingerprintOf(method: string, path: string, body: unknown): string {
-  const hash = createHash('sha256').update(`${method} ${path}\n`);
-  if (body === undefined || body === null) hash.update('');
-  else if (body instanceof Uint8Array) {
-    // Bytes that are JSON fingerprint like the parsed body would.
-    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    hash.update(jsonCanonical(text) ?? text);
-  } else if (typeof body === 'string') hash.update(jsonCanonical(body) ?? body);
-  else hash.update(canonical(body, 0));
-  return hash.digest('base64url');
+export async function fingerprintOf(method: string, path: string, body: unknown): Promise<string> {
+  return toBase64Url(await sha256(`${method} ${path}\n${textOf(body)}`));
 }
 
 function jsonCanonical(text: string): string | undefined {

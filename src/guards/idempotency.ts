@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { pathOf } from '../server/request.js';
 import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
@@ -8,6 +7,7 @@ import { singleHeader } from './header.js';
 import { raise, seconds } from './raise.js';
 import { decodeResponse, encodeResponse } from './replay.js';
 import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
+import { randomId } from './web-crypto.js';
 
 /** Options of `idempotency`. */
 export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
@@ -62,7 +62,7 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
    * The payload fingerprint.
    * @default SHA-256 of the method, the path and the body (canonical JSON when the body is JSON)
    */
-  fingerprint?: (request: GuardRequest, body: unknown) => string;
+  fingerprint?: (request: GuardRequest, body: unknown) => string | Promise<string>;
 }
 
 const keepByDefault = (status: number) => status < 500 && status !== 408 && status !== 409 && status !== 429;
@@ -151,20 +151,21 @@ export function idempotency(options: IdempotencyOptions): Guard {
     }
   }
 
-  function claim(context: GuardContext, key: string, body: unknown) {
+  // Async: the default fingerprint is a Web Crypto digest, which only resolves.
+  async function claim(context: GuardContext, key: string, body: unknown): Promise<Replay | undefined> {
     const { request } = context;
     const method = (request.method ?? 'GET').toUpperCase();
     let fingerprint: string;
     try {
-      fingerprint = options.fingerprint
+      fingerprint = await (options.fingerprint
         ? options.fingerprint(request, body)
-        : fingerprintOf(method, pathOf(request.url) ?? '/', body);
+        : fingerprintOf(method, pathOf(request.url) ?? '/', body));
     } catch {
       throw raise('badRequest');
     }
     const tenant = options.tenant(request);
     const scoped = `${tenant.length}:${tenant}:${key}`;
-    const token = randomUUID();
+    const token = randomId();
     const decision = decide(request, (deadline) => store.claim(scoped, fingerprint, token, lock, deadline));
     return decision instanceof Promise
       ? decision.then((d) => conclude(context, scoped, token, d))

@@ -1,21 +1,37 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Awaitable } from '../stores/types.js';
 import { admitted, compileFailure } from './failure.js';
 import { identityHeader } from './header.js';
 import { raise } from './raise.js';
 import type { FailurePolicy, Guard, GuardRequest } from './types.js';
+import { equalBytes, randomBytes, sha256 } from './web-crypto.js';
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+type Digests = Promise<readonly Uint8Array[]>;
 
-// Compared when the caller is unknown, so that an unknown key costs what a wrong one does.
-const decoy = [digest(randomBytes(32).toString('hex'))];
+/** The SHA-256 digests of `keys`, computed on first use (Workers allow no crypto at module load), then kept. */
+function digestsOf(keys: readonly string[]): () => Digests {
+  let digests: Digests | undefined;
+  return () => {
+    digests ??= Promise.all(keys.map(sha256));
+    return digests;
+  };
+}
 
-/** True when `presented` equals one of `expected`, in time independent of where they differ. */
-function matchesAny(presented: string, expected: readonly Buffer[]): boolean {
-  const hash = digest(presented);
+// Compared when no key is valid, so that an unknown key costs what a wrong one does: 32 random bytes, no
+// key's digest. Drawn on first use: Workers allow no randomness at module load.
+let decoy: readonly Uint8Array[] | undefined;
+
+/**
+ * True when `presented` equals one of `expected`. Both sides are SHA-256 digests, so every comparison reads
+ * 32 bytes whatever the keys' lengths, with no early exit (`equalBytes`); a caller cannot steer a digest's
+ * bytes one at a time, which would take SHA-256 preimages.
+ */
+async function matchesAny(presented: string, expected: Digests): Promise<boolean> {
+  const [hash, candidates] = await Promise.all([sha256(presented), expected]);
+  decoy ??= [randomBytes(32)];
   let found = false;
-  for (const candidate of expected) found = timingSafeEqual(hash, candidate) || found;
-  return found;
+  for (const candidate of candidates.length ? candidates : decoy)
+    found = equalBytes(hash, candidate) || found;
+  return found && candidates.length > 0;
 }
 
 // A key sent on two lines, or two keys on one, is refused (400) before any comparison: see identityHeader.
@@ -50,7 +66,8 @@ export interface ApiKeyOptions {
 }
 
 /**
- * Requires an API key and compares it in constant time (SHA-256, then `timingSafeEqual`); an unknown key
+ * Requires an API key and compares it in constant time (SHA-256 digests, compared byte by byte with no early
+ * exit, by Web Crypto, so that it runs on every edge runtime); an unknown key
  * and a wrong key get the same answer, the catalog's `API_KEY_INVALID` (401); a missing key gets
  * `API_KEY_MISSING` (401); a key header sent twice, or holding a comma, `INVALID_HEADER` (400).
  * @example
@@ -61,16 +78,18 @@ export function apiKey(options: ApiKeyOptions): Guard {
   const header = label.toLowerCase();
   const bearer = header === 'authorization';
   const { keys } = options;
-  const fixed = typeof keys === 'function' ? undefined : keys.map(digest);
+  const fixed = typeof keys === 'function' ? undefined : digestsOf(keys);
   const decide = compileFailure(options);
   const invalid = () => raise('apiKeyInvalid', undefined, undefined, options.messages?.invalid);
 
+  const verify = async (presented: string, digests: Digests): Promise<undefined> => {
+    if (!(await matchesAny(presented, digests))) throw invalid();
+    return undefined;
+  };
   const compare = (presented: string, expected: string | readonly string[] | undefined | typeof admitted) => {
     if (expected === admitted) return undefined;
     const list = expected === undefined ? [] : typeof expected === 'string' ? [expected] : expected;
-    const hashes = list.length === 0 ? decoy : list.map(digest);
-    if (!matchesAny(presented, hashes) || list.length === 0) throw invalid();
-    return undefined;
+    return verify(presented, Promise.all(list.map(sha256)));
   };
 
   return {
@@ -79,10 +98,7 @@ export function apiKey(options: ApiKeyOptions): Guard {
       const presented = readKey(request, header, bearer, label);
       if (presented === undefined)
         throw raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
-      if (fixed) {
-        if (!matchesAny(presented, fixed.length ? fixed : decoy) || fixed.length === 0) throw invalid();
-        return undefined;
-      }
+      if (fixed) return verify(presented, fixed());
       const expected = decide(request, () =>
         (keys as (r: GuardRequest) => Awaitable<string | readonly string[] | undefined>)(request),
       );
@@ -116,7 +132,7 @@ export interface AdminKeyOptions {
 export function adminKey(options: AdminKeyOptions): Guard {
   const label = options.header ?? 'x-admin-api-key';
   const header = label.toLowerCase();
-  const expected = options.key ? [digest(options.key)] : undefined;
+  const expected = options.key ? digestsOf([options.key]) : undefined;
   const messages = options.messages ?? {};
   return {
     kind: 'adminKey',
@@ -131,9 +147,10 @@ export function adminKey(options: AdminKeyOptions): Guard {
       }
       const presented = readKey(request, header, header === 'authorization', label);
       if (presented === undefined) throw raise('adminKeyMissing', undefined, undefined, messages.missing);
-      if (!matchesAny(presented, expected))
-        throw raise('adminKeyInvalid', undefined, undefined, messages.invalid);
-      return undefined;
+      return matchesAny(presented, expected()).then((match) => {
+        if (!match) throw raise('adminKeyInvalid', undefined, undefined, messages.invalid);
+        return undefined;
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { CapturedResponse } from './types.js';
+import { fromBase64, toBase64 } from './web-crypto.js';
 
 // Fields a replay must not copy: hop-by-hop, per-response ones, and the limits of the replaying request.
 const skipped = new Set([
@@ -19,9 +20,7 @@ export function encodeResponse(response: CapturedResponse): string {
   return JSON.stringify({
     s: response.status,
     h: headers,
-    b: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString(
-      'base64',
-    ),
+    b: toBase64(response.body),
   });
 }
 
@@ -30,7 +29,7 @@ export function decodeResponse(text: string): CapturedResponse | undefined {
   try {
     const data = JSON.parse(text) as { s: number; h: [string, string][]; b: string };
     if (!Number.isInteger(data.s) || !Array.isArray(data.h) || typeof data.b !== 'string') return undefined;
-    return { status: data.s, headers: data.h, body: new Uint8Array(Buffer.from(data.b, 'base64')) };
+    return { status: data.s, headers: data.h, body: fromBase64(data.b) };
   } catch {
     return undefined;
   }
