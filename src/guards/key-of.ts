@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { identityHeader } from './header.js';
+import { isIP } from './is-ip.js';
 import type { GuardRequest, KeyOf } from './types.js';
 
 const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
