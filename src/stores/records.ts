@@ -1,5 +1,23 @@
 import type { ClaimDecision } from './types.js';
 
+/**
+ * The UTF-8 length of `text`, as `Buffer.byteLength` counts it (a lone surrogate as the 3 bytes of U+FFFD),
+ * without encoding it: `Buffer` is node's, and a stored answer may be megabytes.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit < 0xdc00 && unit >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 interface IdempotencyRecord {
   fingerprint: string;
   token: string;
@@ -76,7 +94,7 @@ export class RecordMap {
   complete(key: string, token: string, response: string, ttl: number, now: number): void {
     const record = this.#live(key, now);
     if (record === undefined || record.token !== token || record.response !== undefined) return;
-    const bytes = Buffer.byteLength(response);
+    const bytes = utf8Length(response);
     if (bytes > Math.min(this.#bounds.maxRecordBytes, this.#bounds.maxBytes)) {
       this.#drop(key);
       return;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { StoreLogger } from '../../server/log.js';
+import { utf8Length } from '../records.js';
 import type {
   ClaimDecision,
   Deadline,
@@ -13,6 +13,7 @@ import type {
 import { RedisClock } from './clock.js';
 import { checked, toCount, toFlag, toNumber, toRate, toText } from './replies.js';
 import { luaSources } from './scripts.js';
+import { sha1Hex } from './sha1.js';
 
 /**
  * Sends one raw Redis command and resolves with its reply. `key` is the command's key, for cluster
@@ -49,7 +50,7 @@ interface Script {
 }
 
 function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
+  return { source, sha: sha1Hex(source) };
 }
 
 const scripts = {
@@ -237,7 +238,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async complete(key: string, token: string, response: string, ttl: number): Promise<void> {
       // An answer over the cap is not kept: the claim is released, so that a retry executes.
-      if (Buffer.byteLength(response) > maxRecordBytes) toFlag(await abandon(keyOf('i', key), token));
+      if (utf8Length(response) > maxRecordBytes) toFlag(await abandon(keyOf('i', key), token));
       else toFlag(await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]));
     },
     async abandon(key: string, token: string): Promise<void> {
