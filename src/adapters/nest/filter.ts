@@ -1,0 +1,162 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import {
+  createErrorHandler,
+  type ErrorHandler,
+  type ErrorHandlerOptions,
+  type ErrorLogger,
+} from '../../server/index.js';
+import { createExpressErrors, type ExpressErrorsOptions, type ExpressRaw } from '../express/index.js';
+import {
+  createFastifyErrors,
+  type FastifyErrorsOptions,
+  type FastifyErrorsPlugin,
+  type FastifyRaw,
+} from '../fastify/index.js';
+import { nestFastifyPlugin } from './fastify-body.js';
+import { isFastifyReply } from './platform.js';
+import { isUnmatchedRoute, NestHttpError, translate } from './translate.js';
+import { fastifyAllow } from './unmatched.js';
+
+/** What `onError` gets as `event.raw` under Nest: Express's `{ req, res }` or Fastify's `{ request, reply }`. */
+export type NestRaw = ExpressRaw | FastifyRaw;
+
+/** Options of the Nest adapter besides the error handler's: those of the platform's faultline adapter. */
+export interface NestErrorsOptions {
+  /** For `@nestjs/platform-express`: the lingering close, and the limits of `json()`. */
+  express?: ExpressErrorsOptions;
+  /** For `@nestjs/platform-fastify`: the lingering close, and the limits and parsers of `fastify`. */
+  fastify?: FastifyErrorsOptions;
+}
+
+/** The Nest error layer of one catalog. */
+export interface NestErrors {
+  /** The global exception filter: `app.useGlobalFilters(errors.filter)`. */
+  readonly filter: FaultlineFilter;
+  /** The error handler the filter answers with (catalog, format, correlation ids, hooks). */
+  readonly handler: ErrorHandler;
+  /**
+   * faultline's JSON body reader for Nest on Express, made with `bodyParser: false`: 415 with `Accept`
+   * for another media type, 413 declared and streamed, strict UTF-8, depth. `app.use(errors.json())`.
+   */
+  readonly json: ReturnType<typeof createExpressErrors>['json'];
+  /**
+   * faultline's Fastify plugin for Nest on Fastify, made with `bodyParser: false`:
+   * `await app.register(errors.fastify)` puts faultline's JSON reader in Fastify's place, with the same
+   * answers as `json()` on Express; prototype-poisoning keys stay refused.
+   */
+  readonly fastify: FastifyErrorsPlugin;
+}
+
+function nestLogger(): ErrorLogger {
+  const logger = new Logger('faultline');
+  return {
+    error(record, message) {
+      const text = typeof record.message === 'string' ? `: ${record.message}` : '';
+      const where = `(code ${String(record.code)}, correlation id ${String(record.correlationId)})`;
+      logger.error(`${message ?? 'error'}${text} ${where}`, record.stack);
+    },
+  };
+}
+
+function toHandler(options: ErrorHandlerOptions<NestRaw> | ErrorHandler): ErrorHandler {
+  if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;
+  return createErrorHandler({ logger: nestLogger(), ...(options as ErrorHandlerOptions<NestRaw>) });
+}
+
+const ignore = () => {};
+
+/**
+ * The global exception filter: every error of an HTTP request — Nest's `HttpException` family, a
+ * `ValidationPipe` 400, Nest's own 404, its platform's body-parser and `FST_ERR_*` errors, anything a
+ * controller, guard or pipe throws — is answered in the catalog's format by faultline's Express or
+ * Fastify adapter, with the correlation id, headers and log of every adapter.
+ * @example
+ * app.useGlobalFilters(new FaultlineFilter({ catalog }));
+ */
+export class FaultlineFilter implements ExceptionFilter {
+  readonly handler: ErrorHandler;
+  readonly #express: ReturnType<typeof createExpressErrors>;
+  readonly #fastify: FastifyErrorsPlugin;
+
+  constructor(
+    options: ErrorHandlerOptions<NestRaw> | ErrorHandler = {},
+    nestOptions: NestErrorsOptions = {},
+  ) {
+    this.handler = toHandler(options);
+    this.#express = createExpressErrors(this.handler, nestOptions.express);
+    this.#fastify = createFastifyErrors(this.handler, nestOptions.fastify);
+  }
+
+  /** The Express error layer the filter answers with (its `json()` reader). */
+  get express(): ReturnType<typeof createExpressErrors> {
+    return this.#express;
+  }
+
+  /** The Fastify plugin the filter answers with. */
+  get fastify(): FastifyErrorsPlugin {
+    return this.#fastify;
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    // WebSocket and microservice contexts have their own filters; this one answers HTTP only.
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const request = http.getRequest<Record<string, unknown>>();
+    const response = http.getResponse<Record<string, unknown>>();
+    if (isFastifyReply(response)) this.#answerFastify(exception, request, response);
+    else this.#answerExpress(exception, request, response);
+  }
+
+  #answerExpress(exception: unknown, req: Record<string, unknown>, res: Record<string, unknown>): void {
+    const express = this.#express;
+    const answer = (error: unknown) => express.handler(error, req as never, res as never, ignore);
+    if (isUnmatchedRoute(exception, req.method, [req.originalUrl, req.url])) {
+      // 404 for an unknown path, 405 with `Allow` for a method it does not take, 204 for OPTIONS.
+      express.notFound(req as never, res as never, answer);
+      return;
+    }
+    answer(translate(exception));
+  }
+
+  #answerFastify(exception: unknown, request: Record<string, unknown>, reply: Record<string, unknown>): void {
+    const raw = reply.raw as { headersSent?: boolean; writableEnded?: boolean; destroy(): void };
+    if (reply.sent === true || raw.headersSent === true) {
+      // A response already under way cannot become an error answer: end it so the client sees a failure.
+      if (raw.writableEnded !== true) raw.destroy();
+      return;
+    }
+    let thrown: unknown;
+    if (isUnmatchedRoute(exception, request.method, [request.url, (request.raw as { url?: unknown })?.url])) {
+      const allow = fastifyAllow(reply, String(request.url));
+      if (allow !== undefined && request.method === 'OPTIONS') {
+        (reply as unknown as FastifyRaw['reply']).code(204).header('allow', allow).send();
+        return;
+      }
+      thrown =
+        allow === undefined
+          ? new NestHttpError(404, undefined, exception)
+          : new NestHttpError(405, undefined, exception, { allow });
+    } else {
+      thrown = translate(exception);
+    }
+    this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
+  }
+}
+Catch()(FaultlineFilter);
+
+/**
+ * Creates the Nest error layer of a catalog: the global exception filter, and faultline's JSON reader
+ * for either platform.
+ * @example
+ * const errors = createNestErrors({ catalog });
+ * const app = await NestFactory.create(AppModule);
+ * app.useGlobalFilters(errors.filter);
+ */
+export function createNestErrors(
+  options: ErrorHandlerOptions<NestRaw> | ErrorHandler = {},
+  nestOptions: NestErrorsOptions = {},
+): NestErrors {
+  const filter = new FaultlineFilter(options, nestOptions);
+  const fastify = nestFastifyPlugin(filter.fastify);
+  return { filter, handler: filter.handler, json: filter.express.json, fastify };
+}
