@@ -8,24 +8,25 @@ import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
 /** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
 export async function createApp(options: ExampleOptions = {}): Promise<Server> {
+  const faultline = createFastifyErrors(
+    { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
+    { body: { readTimeout: options.readTimeout } },
+  );
   // The request id is the correlation id faultline answers with: keep a gateway's X-Request-Id (faultline
   // refuses an unsafe one) and make the others unique across instances, not Fastify's per-process req-N.
+  // `frameworkErrors` hands what Fastify's router refuses (a malformed path) to faultline.
   const app = Fastify({
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    frameworkErrors: faultline.frameworkErrors,
   });
   // Route schemas are zod schemas; a failure reaches the error handler as Fastify's validation error.
   app.setValidatorCompiler<ZodType>(({ schema }) => (data) => {
     const result = schema.safeParse(data);
     return result.success ? { value: result.data } : { error: result.error };
   });
-  await app.register(
-    createFastifyErrors(
-      { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
-      { body: { readTimeout: options.readTimeout } },
-    ),
-  );
+  await app.register(faultline);
   await app.register(async (routes) => {
     routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
     routes.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {

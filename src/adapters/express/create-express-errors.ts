@@ -1,28 +1,24 @@
-import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
-import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import type { BodyOptions } from '../../server/body.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { answerUnmatched, checkTarget } from '../../server/routing.js';
-import { clientErrorListener } from '../node/client-error.js';
-import { type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { readJsonBody } from '../node/read-json.js';
-import { sendError } from '../node/sink.js';
+import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
+import { readJsonBody } from '../kit/read-json.js';
+import { sendError } from '../kit/sink.js';
 import { type ExpressRaw, toAnswerView } from './request.js';
 import { unmatchedPathOf } from './routes.js';
 import { translate } from './translate.js';
 
 export type { ExpressRaw } from './request.js';
 
-/** Options of the Express adapter besides the error handler's. */
-export interface ExpressErrorsOptions {
-  /** Bounds of the lingering close after an answer that leaves a body unread (413, 415, 408). */
-  linger?: LingerOptions;
-  /** Default limits of `json()`; each route may override them. */
-  body?: BodyOptions;
-}
+/**
+ * Options of the Express adapter besides the error handler's: the lingering close, and the default
+ * limits of `json()` (each route may override them).
+ */
+export type ExpressErrorsOptions = KitOptions;
 
-/** The Express error layer: a JSON body reader, the not-found middleware and the error middleware. */
-export interface ExpressErrors {
+/** The Express parts of the adapter: a JSON body reader, the not-found middleware and the error middleware. */
+export interface ExpressParts {
   /**
    * Reads a JSON body into `req.body` with the same limits and answers as every adapter (413 declared
    * and streamed, 415 with `Accept`, strict UTF-8, depth, 408); use it instead of `express.json()`.
@@ -41,9 +37,10 @@ export interface ExpressErrors {
   readonly notFound: RequestHandler;
   /** The error middleware: answers anything thrown or passed to `next(err)`; register it last. */
   readonly handler: ErrorRequestHandler;
-  /** A `clientError` listener for the server: requests node's parser refuses get the catalog's 400. */
-  readonly clientError: (error: Error, socket: Socket) => void;
 }
+
+/** The Express error layer: a JSON body reader, the not-found middleware and the error middleware. */
+export type ExpressErrors = Adapter<ExpressParts>;
 
 /**
  * Creates the Express error layer: anything thrown or passed to `next(err)` — Express 5's rejected
@@ -59,12 +56,12 @@ export function createExpressErrors(
   options: ErrorHandlerOptions<ExpressRaw> | ErrorHandler = {},
   expressOptions: ExpressErrorsOptions = {},
 ): ExpressErrors {
-  const errors = toErrorHandler(options);
-  const bounds = toLingerBounds(expressOptions.linger);
-  const base = toBodyLimits(expressOptions.body);
+  const kit = createKit(options, expressOptions);
+  const { errors, bounds } = kit;
   return {
+    ...coreOf(kit),
     json(bodyOptions) {
-      const limits: BodyLimits = bodyOptions ? toBodyLimits(bodyOptions, base) : base;
+      const limits = kit.limitsOf(bodyOptions);
       return (req, _res, next) => {
         readJsonBody(req, limits).then((body) => {
           req.body = body;
@@ -94,6 +91,5 @@ export function createExpressErrors(
     handler: (error, req, res, _next) => {
       sendError(errors, translate(error), req, res, toAnswerView(req, res), bounds);
     },
-    clientError: clientErrorListener(errors),
   };
 }

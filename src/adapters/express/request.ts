@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { RequestView } from '../../server/request.js';
-import { requestLogOf, toRequestView as toNodeView } from '../node/request.js';
+import { requestLogOf, toRequestView as toNodeView } from '../kit/node-request.js';
 
 /** What `onError` gets as `event.raw` on Express. */
 export interface ExpressRaw {

@@ -1,23 +1,6 @@
 import type { Request } from 'express';
 import { memoUnmatched, type UnmatchedPath } from '../../server/routing.js';
-
-interface Layer {
-  route?: { methods?: Record<string, boolean> };
-  match?(path: string): boolean;
-}
-
-/**
- * The methods the app's own routes take for a path, read from Express 5's router; empty when no route
- * matches it (or the router is not Express 5's). `app.all` counts as every method.
- */
-export function methodsOf(req: Request): string[] {
-  return methodsOfPath(stackOf(req.app), req.path);
-}
-
-function stackOf(app: object): Layer[] | undefined {
-  const stack = (app as { router?: { stack?: Layer[] } }).router?.stack;
-  return Array.isArray(stack) ? stack : undefined;
-}
+import { routeTableOf } from './internals.js';
 
 const memos = new WeakMap<object, (path: string) => UnmatchedPath>();
 
@@ -29,32 +12,12 @@ export function unmatchedPathOf(req: Request): UnmatchedPath {
   const app = req.app as object;
   let memo = memos.get(app);
   if (!memo) {
+    const table = routeTableOf(app);
     memo = memoUnmatched(
-      (path) => methodsOfPath(stackOf(app), path),
-      () => stackOf(app)?.length ?? 0,
+      (path) => table.methods(path),
+      () => table.size,
     );
     memos.set(app, memo);
   }
   return memo(req.path);
-}
-
-function methodsOfPath(stack: Layer[] | undefined, path: string): string[] {
-  if (!stack) return [];
-  const methods: string[] = [];
-  for (const layer of stack) {
-    const own = layer.route?.methods;
-    if (!own || typeof layer.match !== 'function') continue;
-    let matches = false;
-    try {
-      matches = layer.match(path);
-    } catch {
-      matches = false;
-    }
-    if (!matches) continue;
-    for (const name of Object.keys(own)) {
-      if (name === '_all') return ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-      if (own[name]) methods.push(name.toUpperCase());
-    }
-  }
-  return methods;
 }

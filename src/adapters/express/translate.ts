@@ -1,15 +1,6 @@
 import type { BuiltinRole } from '../../catalog/standard.js';
 import { standardErrors } from '../../catalog/standard-errors.js';
-
-type Bag = Record<string, unknown>;
-
-function read(value: unknown, key: string): unknown {
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
-}
+import { read, safely } from '../kit/safe.js';
 
 // body-parser and raw-body error types, for apps that keep `express.json()` beside faultline's reader.
 const roleOfType: Readonly<Record<string, BuiltinRole>> = {
@@ -48,14 +39,5 @@ function translateThrown(thrown: unknown): unknown {
   return thrown;
 }
 
-/**
- * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
- * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
- */
-export function translate(thrown: unknown): unknown {
-  try {
-    return translateThrown(thrown);
-  } catch {
-    return thrown;
-  }
-}
+/** Translates a thrown value, never throwing itself (see `safely`). */
+export const translate = safely(translateThrown);

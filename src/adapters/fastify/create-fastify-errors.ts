@@ -8,14 +8,15 @@ import type {
   FastifyRequest,
   FastifyServerOptions,
 } from 'fastify';
-import { type BodyLimits, type BodyOptions, type Poisoning, toBodyLimits } from '../../server/body.js';
-import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
-import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
-import { clientErrorListener } from '../node/client-error.js';
-import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { markUnread } from '../node/read-body.js';
-import { readJsonBody } from '../node/read-json.js';
-import { closeAfter } from '../node/sink.js';
+import type { BodyLimits, BodyOptions, Poisoning } from '../../server/body.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
+import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routing.js';
+import { type Adapter, coreOf, createKit, type Kit } from '../kit/adapter.js';
+import type { LingerOptions } from '../kit/linger.js';
+import { answerBody, probeMethods } from '../kit/methods.js';
+import { markUnread } from '../kit/read-body.js';
+import { readJsonBody } from '../kit/read-json.js';
+import { closeAfter } from '../kit/sink.js';
 import { decorate } from './decorators.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
@@ -42,18 +43,18 @@ export interface FastifyErrorsOptions {
    */
   parseJson?: boolean;
   /**
-   * Whether the plugin answers malformed paths from a listener it puts in front of Fastify's on the
-   * server's `request` event. Set `false` when the server was made with
-   * `Fastify({ frameworkErrors: plugin.frameworkErrors })`: Fastify's router then hands those paths to
-   * faultline itself, and the server keeps Fastify's own listener.
-   * @default true
+   * Whether the plugin puts a listener in front of Fastify's on the server's `request` event, which
+   * answers a malformed path (`/%zz`) in the catalog before Fastify sees it. Off, the server keeps
+   * Fastify's own listener and a malformed path is answered in the catalog only when the server was made
+   * with `Fastify({ frameworkErrors: plugin.frameworkErrors })` (else Fastify answers it with its own
+   * body). Turn it on for a server whose constructor options you do not control.
+   * @default false
    */
   requestListener?: boolean;
 }
 
 function send(
-  errors: ErrorHandler,
-  bounds: LingerBounds,
+  { errors, bounds }: Kit,
   thrown: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -67,24 +68,19 @@ function send(
 }
 
 function methodsOf(fastify: FastifyInstance, path: string): string[] {
-  const methods: string[] = [];
-  for (const method of [...probedMethods, 'OPTIONS']) {
-    if (fastify.findRoute({ method: method as 'GET', url: path })) methods.push(method);
-  }
-  return methods;
+  return probeMethods((method) => fastify.findRoute({ method: method as 'GET', url: path }) !== null);
 }
 
-// Requests node's parser refuses are answered in the catalog; so are malformed paths, by a listener in
-// front of Fastify's unless the server's `frameworkErrors` is the plugin's.
-function guardTargets(fastify: FastifyInstance, errors: ErrorHandler, requestListener: boolean): void {
+// Requests node's parser refuses are answered in the catalog; so are malformed paths: by Fastify's
+// `frameworkErrors` when the server has the plugin's, by a listener in front of Fastify's on request.
+function guardTargets(fastify: FastifyInstance, kit: Kit, requestListener: boolean): void {
   const server = fastify.server;
   if (requestListener) {
     const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-    if (listeners.length !== 1) return;
-    guardListener(server, listeners[0]!, errors);
+    if (listeners.length === 1) guardListener(server, listeners[0]!, kit.errors);
   }
   server.removeAllListeners('clientError');
-  server.on('clientError', clientErrorListener(errors));
+  server.on('clientError', kit.clientError);
 }
 
 // This listener runs before Fastify's, so that a malformed path is the catalog's 400 instead of Fastify's
@@ -101,7 +97,7 @@ function guardListener(
     } catch (error) {
       const { status, headers, body } = errors.handle(error, { method: req.method, url: req.url });
       headers['content-length'] = String(Buffer.byteLength(body));
-      res.writeHead(status, headers).end(req.method === 'HEAD' ? undefined : body);
+      res.writeHead(status, headers).end(answerBody(req.method, body));
       return;
     }
     fastifyListener.call(server, req, res);
@@ -131,14 +127,17 @@ function addUnlessTaken(
   }
 }
 
-/** The plugin, and its `frameworkErrors` for the Fastify constructor. */
-export type FastifyErrorsPlugin = FastifyPluginCallback & {
+/** The Fastify parts of the adapter: the plugin itself, and its `frameworkErrors` for the constructor. */
+export type FastifyParts = FastifyPluginCallback & {
   /**
    * Answers in the catalog what Fastify's router refuses before any hook (a malformed path, a parameter
    * over `maxParamLength`): pass it as `Fastify({ frameworkErrors })`, so that `inject` answers as the wire.
    */
   readonly frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']>;
 };
+
+/** The Fastify error layer: a plugin, with the catalog, the compiled handler and `clientError`. */
+export type FastifyErrorsPlugin = Adapter<FastifyParts>;
 
 /**
  * Creates the Fastify plugin `faultline` (for Fastify 5.x): at the root scope (it skips encapsulation, as
@@ -155,13 +154,15 @@ export function createFastifyErrors(
   options: ErrorHandlerOptions<FastifyRaw> | ErrorHandler = {},
   fastifyOptions: FastifyErrorsOptions = {},
 ): FastifyErrorsPlugin {
-  const errors = toErrorHandler(options);
-  const bounds = toLingerBounds(fastifyOptions.linger);
   const { limit, ...rest } = fastifyOptions.body ?? {};
-  const base = toBodyLimits({ ...rest, ...(limit === undefined ? {} : { limit }) });
+  const kit = createKit(options, {
+    linger: fastifyOptions.linger,
+    body: { ...rest, ...(limit === undefined ? {} : { limit }) },
+  });
+  const { errors, limits: base } = kit;
   const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
-    fastify.setErrorHandler((error, request, reply) => send(errors, bounds, error, request, reply));
-    decorate(fastify, errors, (thrown, reply) => send(errors, bounds, thrown, reply.request, reply));
+    fastify.setErrorHandler((error, request, reply) => send(kit, error, request, reply));
+    decorate(fastify, errors, (thrown, reply) => send(kit, thrown, reply.request, reply));
     // Fastify's routes are fixed once it is ready, before the first request: one lookup per path.
     const unmatchedPath = memoUnmatched((path) => methodsOf(fastify, path));
     fastify.setNotFoundHandler((request, reply) => {
@@ -171,7 +172,7 @@ export function createFastifyErrors(
         const answer = answerUnmatched(request.method, unmatchedPath(end === -1 ? url : url.slice(0, end)));
         return reply.code(answer.status).headers(answer.headers).send();
       } catch (error) {
-        return send(errors, bounds, error, request, reply);
+        return send(kit, error, request, reply);
       }
     });
     if (fastifyOptions.parseJson !== false) {
@@ -196,7 +197,21 @@ export function createFastifyErrors(
       // Fastify's default text parser gives way (text is not JSON: 415); a text parser of the user's stays.
       if (addUnlessTaken(fastify, 'text/plain', parseJson)) fastify.removeContentTypeParser('text/plain');
     }
-    guardTargets(fastify, errors, fastifyOptions.requestListener !== false);
+    const requestListener = fastifyOptions.requestListener === true;
+    if (!requestListener) {
+      // An escaped dot segment (`/%2e%2e/`) is a path Fastify's router takes: refused here, before any
+      // route, as every adapter does. Malformed escapes never get this far (Fastify's `frameworkErrors`).
+      fastify.addHook('onRequest', (request, _reply, next) => {
+        try {
+          checkTarget(request.raw.url);
+        } catch (error) {
+          next(error as Error);
+          return;
+        }
+        next();
+      });
+    }
+    guardTargets(fastify, kit, requestListener);
     done();
   };
   // The metadata `fastify-plugin` would set, by hand: that package is not a dependency of Fastify, and as
@@ -213,9 +228,10 @@ export function createFastifyErrors(
         thrown = malformed;
       }
     }
-    send(errors, bounds, thrown, request, reply);
+    send(kit, thrown, request, reply);
   };
   return Object.assign(plugin, {
+    ...coreOf(kit),
     [Symbol.for('skip-override')]: true,
     [Symbol.for('fastify.display-name')]: 'faultline',
     [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },

@@ -3,16 +3,7 @@ import type { BuiltinRole } from '../../catalog/standard.js';
 import { standardErrors } from '../../catalog/standard-errors.js';
 import { toPointer } from '../../format/json.js';
 import { maxFieldErrors } from '../../server/normalize.js';
-
-type Bag = Record<string, unknown>;
-
-function read(value: unknown, key: string): unknown {
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
-}
+import { read, safely } from '../kit/safe.js';
 
 // Errors a request can meet, by the role that answers them.
 const requestCodes: Readonly<Record<string, BuiltinRole>> = {
@@ -157,7 +148,12 @@ function translateThrown(thrown: unknown): unknown {
       cause: thrown,
     });
   }
-  if (role === 'badRequest' && /URL|PARAM/.test(code)) {
+  // Fastify's own answer to a path parameter over `maxParamLength` is 414. The standard catalog has no
+  // 414 code: as an http error, it keeps its status under the catalog's generic 4xx code.
+  if (code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return { status: 414, message: 'The request path is too long.', expose: true, cause: thrown };
+  }
+  if (role === 'badRequest' && /URL/.test(code)) {
     return standardErrors.builtin(role, undefined, {
       message: 'The request path is malformed.',
       cause: thrown,
@@ -166,14 +162,5 @@ function translateThrown(thrown: unknown): unknown {
   return standardErrors.builtin(role, undefined, { cause: thrown });
 }
 
-/**
- * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
- * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
- */
-export function translate(thrown: unknown): unknown {
-  try {
-    return translateThrown(thrown);
-  } catch {
-    return thrown;
-  }
-}
+/** Translates a thrown value, never throwing itself (see `safely`). */
+export const translate = safely(translateThrown);

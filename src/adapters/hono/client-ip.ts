@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { clientAddress, compileTrust, type TrustProxy } from '../../server/client-ip.js';
 import { headerOf } from '../../server/request.js';
-import { RawHeaders } from '../node/request.js';
+import { RawHeaders } from '../kit/node-request.js';
 import { incomingOf } from './request.js';
 
 /** The runtime's connection info, as `getConnInfo` of `hono/bun`, `hono/deno`, … returns it. */

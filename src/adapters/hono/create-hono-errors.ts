@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type {
   Context,
   Hono,
@@ -13,18 +12,18 @@ import {
   checkJsonRequest,
   decodeJson,
   readWebBody,
-  toBodyLimits,
 } from '../../server/body.js';
 import type { TrustProxy } from '../../server/client-ip.js';
-import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
 import { pathOf } from '../../server/request.js';
-import { answerUnmatched, checkTarget, memoUnmatched, probedMethods } from '../../server/routing.js';
-import { clientErrorListener } from '../node/client-error.js';
-import { type LingerBounds, type LingerOptions, toLingerBounds } from '../node/linger.js';
-import { markUnread } from '../node/read-body.js';
-import { closeAfter } from '../node/sink.js';
+import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routing.js';
+import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
+import { answerBody, probeMethods } from '../kit/methods.js';
+import { markUnread } from '../kit/read-body.js';
+import { closeAfter } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
+import { hasRoute } from './internals.js';
 import { cachedBytes, readIncoming } from './read-body.js';
 import {
   type HonoRaw,
@@ -41,7 +40,7 @@ export type { HonoRaw } from './request.js';
 type Bag = Record<string, unknown>;
 
 /** Options of the Hono adapter besides the error handler's. */
-export interface HonoErrorsOptions {
+export interface HonoErrorsOptions extends KitOptions {
   /**
    * The peer address of a request, for per-IP keys: a function of the context giving the address, or the
    * runtime's `getConnInfo` (`hono/cloudflare-workers`, `hono/bun`, …) as is. `trustProxy` applies to it.
@@ -55,17 +54,14 @@ export interface HonoErrorsOptions {
    * @default false
    */
   trustProxy?: TrustProxy;
-  /** Under `@hono/node-server`: bounds of the lingering close after a refused body. */
-  linger?: LingerOptions;
-  /**
-   * Default limits of `json()`, each route may override them; also the most a guard reads of a body (the
-   * idempotency fingerprint) before the route's reader applies its own limit.
-   */
-  body?: BodyOptions;
 }
 
-/** The Hono error layer: handlers, the JSON body reader and the validator hook. */
-export interface HonoErrors {
+/**
+ * The Hono parts of the adapter: handlers, the JSON body reader and the validator hook. The lingering
+ * close applies under `@hono/node-server`; the body limits are also the most a guard reads of a body
+ * (the idempotency fingerprint) before the route's reader applies its own limit.
+ */
+export interface HonoParts {
   /** Installs everything on an app: `app.use(middleware)`, `onError`, `notFound` (with 405 from its routes). */
   install(app: Hono<any, any, any>): void;
   /** First middleware: checks the request target and answers thrown non-Errors, which Hono lets escape. */
@@ -78,11 +74,12 @@ export interface HonoErrors {
    * 415 with `Accept`, strict UTF-8, depth, 408); `c.req.json()` and validators then read it.
    */
   json(options?: BodyOptions): MiddlewareHandler;
-  /** Under `@hono/node-server`, a `clientError` listener: requests node's parser refuses get the catalog's 400. */
-  readonly clientError: (error: Error, socket: Socket) => void;
   /** A hook for `@hono/standard-validator` and `@hono/zod-validator`: the catalog's validation error. */
   readonly validationHook: (result: { success: boolean; error?: unknown }) => void;
 }
+
+/** The Hono error layer; its `clientError` listener serves under `@hono/node-server`. */
+export type HonoErrors = Adapter<HonoParts>;
 
 /**
  * A hook for `@hono/standard-validator` and `@hono/zod-validator` that raises the catalog's validation
@@ -98,23 +95,8 @@ function validationHook(result: { success: boolean; error?: unknown }): void {
   });
 }
 
-interface RouteEntry {
-  readonly method: string;
-}
-
 function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[] {
-  if (!app) return [];
-  const methods: string[] = [];
-  for (const method of [...probedMethods, 'OPTIONS']) {
-    const [handlers] = app.router.match(method, path) as unknown as [[unknown, unknown][]];
-    // Middleware (method ALL) matches every method: only routes of this method say the path takes it.
-    const routed = handlers.some(([entry]) => {
-      const route = (entry as [unknown, RouteEntry] | undefined)?.[1];
-      return route !== undefined && route.method === method;
-    });
-    if (routed) methods.push(method);
-  }
-  return methods;
+  return app ? probeMethods((method) => hasRoute(app, method, path)) : [];
 }
 
 /**
@@ -130,9 +112,8 @@ export function createHonoErrors(
   options: ErrorHandlerOptions<HonoRaw> | ErrorHandler = {},
   honoOptions: HonoErrorsOptions = {},
 ): HonoErrors {
-  const errors = toErrorHandler(options);
-  const bounds: LingerBounds = toLingerBounds(honoOptions.linger);
-  const base = toBodyLimits(honoOptions.body);
+  const kit = createKit(options, honoOptions);
+  const { errors, bounds, limits: base } = kit;
   const clientIp = clientIpResolver(honoOptions.ip, honoOptions.trustProxy);
   const settings: HonoSettings = { clientIp, limits: base };
   let installed: Hono<any, any, any> | undefined;
@@ -147,7 +128,7 @@ export function createHonoErrors(
     const { status, headers, body } = errors.handle(translate(thrown), view);
     const incoming = incomingOf(c);
     if (incoming) closeAfter(incoming, view, headers, bounds);
-    return new Response(c.req.method === 'HEAD' ? null : body, { status, headers });
+    return new Response(answerBody(c.req.method, body), { status, headers });
   }
 
   async function readJson(c: Context, limits: BodyLimits): Promise<void> {
@@ -178,6 +159,7 @@ export function createHonoErrors(
   }
 
   const layer: HonoErrors = {
+    ...coreOf(kit),
     install(app) {
       installed = app;
       app.use(layer.middleware);
@@ -204,14 +186,13 @@ export function createHonoErrors(
       }
     },
     json(bodyOptions) {
-      const limits = bodyOptions ? toBodyLimits(bodyOptions, base) : base;
+      const limits = kit.limitsOf(bodyOptions);
       return async (c, next) => {
         await readJson(c, limits);
         await next();
       };
     },
     validationHook,
-    clientError: clientErrorListener(errors),
   };
   return layer;
 }

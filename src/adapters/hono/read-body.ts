@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { announcesBody, type BodyLimits, bodyTooLarge, readWebBody } from '../../server/body.js';
 import { headerOf } from '../../server/request.js';
-import { markUnread, readNodeBody } from '../node/read-body.js';
-import { RawHeaders } from '../node/request.js';
+import { RawHeaders } from '../kit/node-request.js';
+import { markUnread, readNodeBody } from '../kit/read-body.js';
 import { incomingOf } from './request.js';
 
 type RawBodyIncoming = IncomingMessage & { rawBody?: unknown };

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { BodyLimits } from '../../server/body.js';
 import type { RequestView } from '../../server/request.js';
-import { RawHeaders } from '../node/request.js';
+import { RawHeaders } from '../kit/node-request.js';
 
 /** The node request under `@hono/node-server` (its `c.env.incoming`), when the app runs there. */
 export function incomingOf(c: Context): IncomingMessage | undefined {

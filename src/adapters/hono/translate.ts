@@ -1,6 +1,5 @@
 import { standardErrors } from '../../catalog/standard-errors.js';
-
-type Bag = Record<string, unknown>;
+import { read, safely } from '../kit/safe.js';
 
 // Hono's validator raises this exact message when a JSON body does not parse.
 const malformedJsonMessage = 'Malformed JSON in request body';
@@ -13,14 +12,13 @@ const malformedJsonMessage = 'Malformed JSON in request body';
  */
 function translateThrown(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const exception = error as unknown as Bag;
-  if (typeof exception.getResponse !== 'function') return error;
-  const status = exception.status;
+  if (typeof read(error, 'getResponse') !== 'function') return error;
+  const status = read(error, 'status');
   if (typeof status !== 'number') return error;
   if (error.message === malformedJsonMessage)
     return standardErrors.builtin('malformedJson', undefined, { cause: error });
   if (status === 413) return standardErrors.builtin('bodyTooLarge', undefined, { cause: error });
-  const res = exception.res as Response | undefined;
+  const res = read(error, 'res') as Response | undefined;
   const headers: Record<string, string> = {};
   res?.headers.forEach((value, key) => {
     if (key !== 'content-type' && key !== 'content-length') headers[key] = value;
@@ -35,14 +33,5 @@ function translateThrown(error: unknown): unknown {
   };
 }
 
-/**
- * Translates a thrown value, never throwing itself: a thrown value is foreign code whose getters, proxy
- * traps or prototype may throw, and such a value is left to `normalize`, which answers it safely.
- */
-export function translate(error: unknown): unknown {
-  try {
-    return translateThrown(error);
-  } catch {
-    return error;
-  }
-}
+/** Translates a thrown value, never throwing itself (see `safely`). */
+export const translate = safely(translateThrown);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isApiError } from '../../catalog/api-error.js';
 import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
 import { headerOf } from '../../server/request.js';
-import { RawHeaders } from './request.js';
+import { RawHeaders } from './node-request.js';
 
 // Marks a request whose body was left unread, so that the answer closes the connection after a linger.
 const unread = Symbol.for('faultline.unreadBody');

@@ -3,8 +3,9 @@ import { announcesBody } from '../../server/body.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import type { RequestView } from '../../server/request.js';
 import { type LingerBounds, linger, toLingerBounds } from './linger.js';
+import { answerBody } from './methods.js';
+import { toRequestView } from './node-request.js';
 import { hasUnreadBody } from './read-body.js';
-import { toRequestView } from './request.js';
 
 const defaultLinger = toLingerBounds();
 
@@ -49,7 +50,7 @@ export function writeAnswer(
   }
   headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
-  res.end(req.method === 'HEAD' ? undefined : body);
+  res.end(answerBody(req.method, body));
 }
 
 /** Sends the catalog answer for anything thrown while serving `req` on a node:http response. */

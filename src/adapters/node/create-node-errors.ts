@@ -1,14 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { compileTrust, type TrustProxy } from '../../server/client-ip.js';
-import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { checkTarget } from '../../server/routing.js';
-import { clientErrorListener } from './client-error.js';
-import { type LingerOptions, toLingerBounds } from './linger.js';
-import { keepTrust, type NodeRaw, toAnswerView } from './request.js';
-import { sendError } from './sink.js';
+import { type Adapter, coreOf, createKit } from '../kit/adapter.js';
+import type { LingerOptions } from '../kit/linger.js';
+import { keepTrust, type NodeRaw, toAnswerView } from '../kit/node-request.js';
+import { sendError } from '../kit/sink.js';
 
-export type { NodeRaw } from './request.js';
+export type { NodeRaw } from '../kit/node-request.js';
 
 /** A node:http request handler, sync or async. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -28,17 +27,18 @@ export interface NodeErrorsOptions {
   trustProxy?: TrustProxy;
 }
 
-/** The node:http error layer: wraps handlers, and sends the catalog answer for anything thrown. */
-export interface NodeErrors {
+/** The node:http parts of the adapter: the wrapper itself, and `send`. */
+export interface NodeParts {
   /** Wraps a node:http handler so that any throw or rejection becomes the catalog response. */
   (handler: NodeHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Sends the catalog answer for anything thrown while serving `req`. */
   send(thrown: unknown, req: IncomingMessage, res: ServerResponse): void;
-  /** A `clientError` listener: requests node's parser refuses get the catalog's 400. */
-  readonly clientError: (error: Error, socket: Socket) => void;
-  /** The compiled error handler. */
+  /** The compiled error handler (the same as `errors`). */
   readonly handler: ErrorHandler;
 }
+
+/** The node:http error layer: wraps handlers, and sends the catalog answer for anything thrown. */
+export type NodeErrors = Adapter<NodeParts>;
 
 /**
  * Creates the node:http error layer: a wrapper that turns any throw or rejection of a handler into the
@@ -52,8 +52,8 @@ export function createNodeErrors(
   options: ErrorHandlerOptions<NodeRaw> | ErrorHandler = {},
   nodeOptions: NodeErrorsOptions = {},
 ): NodeErrors {
-  const errors = toErrorHandler(options);
-  const bounds = toLingerBounds(nodeOptions.linger);
+  const kit = createKit(options, { linger: nodeOptions.linger });
+  const { errors, bounds } = kit;
   const trust = compileTrust(nodeOptions.trustProxy);
   const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) => {
     keepTrust(req, trust);
@@ -71,7 +71,7 @@ export function createNodeErrors(
     }
     return resolved;
   };
-  return Object.assign(wrap, { send, clientError: clientErrorListener(errors), handler: errors });
+  return Object.assign(wrap, { ...coreOf(kit), send, handler: errors });
 }
 
 const resolved = Promise.resolve();

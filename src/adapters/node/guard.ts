@@ -3,8 +3,8 @@ import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
-import { readAndKeepBody } from './read-body.js';
-import { toRequestView } from './request.js';
+import { toRequestView } from '../kit/node-request.js';
+import { readAndKeepBody } from '../kit/read-body.js';
 import { routeParamsOf } from './router.js';
 
 // The fingerprint is read before the route says its limit: at most the default of `readJson` (1 MiB),

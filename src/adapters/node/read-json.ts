@@ -1,45 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import {
-  type BodyLimits,
-  type BodyOptions,
-  checkJsonRequest,
-  type Poisoning,
-  parseJsonBytes,
-  refusePoisoning,
-  toBodyLimits,
-} from '../../server/body.js';
-import type { RequestView } from '../../server/request.js';
+import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { validate } from '../../server/validate.js';
-import { markUnread, readNodeBody } from './read-body.js';
-import { toRequestView } from './request.js';
+import { readJsonBody } from '../kit/read-json.js';
 
 /** Options of `readJson`: the body limits, and a schema. */
 export interface ReadJsonOptions<S extends StandardSchemaV1 | undefined = undefined> extends BodyOptions {
   /** A Standard Schema the body must match; its output is returned. */
   schema?: S;
-}
-
-/**
- * Reads and parses the JSON body of a node request under the limits, raising the catalog's built-in
- * errors; the one reader of node, Express, Fastify and Hono on node. Prototype-poisoning keys are
- * refused unless `poisoning` says otherwise (Fastify passes its server's settings).
- */
-export async function readJsonBody(
-  req: IncomingMessage,
-  limits: BodyLimits,
-  view: RequestView = toRequestView(req),
-  poisoning: Poisoning = refusePoisoning,
-): Promise<unknown> {
-  let hasBody: boolean;
-  try {
-    hasBody = checkJsonRequest(view, limits);
-  } catch (error) {
-    markUnread(req);
-    throw error;
-  }
-  if (!hasBody) return undefined;
-  return parseJsonBytes(await readNodeBody(req, limits), limits.maxDepth, poisoning);
 }
 
 const compiled = new WeakMap<object, BodyLimits>();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerUnmatched, toUnmatchedPath, type UnmatchedPath } from '../../server/routing.js';
+import { takesMethod } from '../kit/methods.js';
 
 /** What a route handler receives besides the request and response. */
 export interface RouteContext {
@@ -122,7 +123,7 @@ export function createRouter(): Router {
       const given = req.method ?? 'GET';
       const method = given === 'GET' || given === 'POST' ? given : given.toUpperCase();
       const miss = misses.get(path);
-      if (miss !== undefined && !takes(miss.methods, method))
+      if (miss !== undefined && !takesMethod(miss.methods, method))
         return unmatchedAnswer(res, method, miss.answer);
       const segments = path.split('/').slice(1);
       const allowed: string[] = [];
@@ -152,8 +153,4 @@ export function createRouter(): Router {
     },
   };
   return router;
-}
-
-function takes(methods: readonly string[], method: string): boolean {
-  return methods.includes(method) || (method === 'HEAD' && methods.includes('GET'));
 }
