@@ -12,6 +12,8 @@ import { getConnInfo } from 'hono/cloudflare-workers';
 export interface EdgeEnv {
   readonly remoteAddr?: { readonly hostname: string };
   readonly requestIP?: (request: Request) => { address: string } | null;
+  /** Called by the /orders handler when it starts, when set. */
+  readonly entered?: () => void;
   /** Awaited by the /orders handler before it answers, when set: holds a request in flight. */
   readonly gate?: Promise<void>;
 }
@@ -40,6 +42,7 @@ export function edgeApp(runtime: 'workers' | 'env'): {
     ),
     errors.json(),
     async (c) => {
+      c.env?.entered?.();
       await c.env?.gate;
       executed++;
       return c.json({ executed, order: await c.req.json() }, 201);

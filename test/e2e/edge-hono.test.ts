@@ -236,17 +236,17 @@ describe.each([
       const gate = new Promise<void>((resolve) => {
         open = resolve;
       });
-      const first = app.fetch(order('k-3', '{"a":1}'), { gate });
-      // Bounded: the first request claims the key within a few turns of the event loop.
-      let inFlight: Response | undefined;
-      for (let i = 0; i < 50 && inFlight?.status !== 409; i++) {
-        await new Promise((r) => setTimeout(r, 5));
-        inFlight = await app.fetch(order('k-3', '{"a":1}'), { gate });
-        if (inFlight.status !== 409) break;
-      }
-      expect(inFlight?.status).toBe(409);
-      expect(Number(inFlight?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect((await problemOf(inFlight!)).code).toBe('IDEMPOTENCY_IN_FLIGHT');
+      let entered = () => {};
+      const running = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const first = app.fetch(order('k-3', '{"a":1}'), { gate, entered });
+      // The first request holds the key from its claim until it answers; its handler has started.
+      await running;
+      const inFlight = await app.fetch(order('k-3', '{"a":1}'));
+      expect(inFlight.status).toBe(409);
+      expect(Number(inFlight.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await problemOf(inFlight)).code).toBe('IDEMPOTENCY_IN_FLIGHT');
       open();
       expect((await first).status).toBe(201);
       const replay = await app.fetch(order('k-3', '{"a":1}'));
