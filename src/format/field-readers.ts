@@ -21,28 +21,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Field errors of a body member in one style, or `invalid` when the member is not in that style. */
 export function readFieldErrors(value: unknown, style: FieldErrorStyle): FieldError[] | typeof invalid {
+  const map = style === 'map';
+  if (map ? !isRecord(value) : !Array.isArray(value)) return invalid;
   const errors: FieldError[] = [];
-  if (style === 'map') {
-    if (!isRecord(value)) return invalid;
-    for (const [path, message] of Object.entries(value)) {
-      const detail = Array.isArray(message) ? message[0] : message;
-      if (typeof detail !== 'string') return invalid;
-      errors.push({ pointer: dotPathToPointer(path), detail });
-    }
-    return errors;
-  }
-  if (!Array.isArray(value)) return invalid;
-  for (const item of value) {
-    if (!isRecord(item)) return invalid;
-    if (style === 'pointer') {
-      const pointer = item.pointer ?? '';
-      if (typeof pointer !== 'string' || typeof item.detail !== 'string') return invalid;
-      errors.push({ pointer, detail: item.detail });
-    } else {
-      const path = Array.isArray(item.path) ? item.path.join('.') : item.path;
-      if (typeof path !== 'string' || typeof item.message !== 'string') return invalid;
-      errors.push({ pointer: dotPathToPointer(path), detail: item.message });
-    }
+  for (const item of map ? Object.entries(value as object) : (value as unknown[])) {
+    // A map's message may be a list of messages: its first is read.
+    let [path, detail]: unknown[] = map
+      ? (item as [string, unknown])
+      : isRecord(item)
+        ? style === 'pointer'
+          ? [item.pointer ?? '', item.detail]
+          : [Array.isArray(item.path) ? item.path.join('.') : item.path, item.message]
+        : [];
+    if (map && Array.isArray(detail)) detail = detail[0];
+    if (typeof path !== 'string' || typeof detail !== 'string') return invalid;
+    errors.push({ pointer: style === 'pointer' ? path : dotPathToPointer(path), detail });
   }
   return errors;
 }

@@ -66,11 +66,11 @@ export function pointerToDotPath(pointer: string): string {
 
 /** `/events/0/type` from `events.0.type` (or from `events[0].type`). */
 export function dotPathToPointer(path: string): string {
-  if (path === '') return '';
-  return toPointer(
-    path
-      .replace(/\[(\d+)\]/g, '.$1')
-      .split('.')
-      .filter((s) => s !== ''),
-  );
+  // Without toPointer, which a client need not ship: its segments here are strings.
+  return path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter((s) => s !== '')
+    .map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+    .join('');
 }

@@ -16,13 +16,10 @@ export function readNode(
 ): { score: number; parsed: ParsedError } {
   const parsed: ParsedError = {};
   const score = parseNode(spec, body, parsed, readers);
-  if (
-    score <= 0 ||
-    (parsed.code === undefined && parsed.message === undefined && parsed.title === undefined)
-  ) {
-    return { score: 0, parsed };
-  }
-  return { score, parsed };
+  return {
+    score: score > 0 && (parsed.code ?? parsed.message ?? parsed.title) !== undefined ? score : 0,
+    parsed,
+  };
 }
 
 /** The `parse` and `match` of a format, from its declaration. */
