@@ -85,28 +85,29 @@ export class ApiError<
 > extends Error {
   declare readonly [brand]: true;
   override readonly name = 'ApiError';
-  readonly code: Code;
-  readonly status: number;
-  readonly details: Details;
-  readonly id: number | undefined;
-  readonly category: string;
-  readonly retryable: boolean;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly fieldErrors: readonly FieldError[] | undefined;
-  readonly type: string | undefined;
-  readonly role: BuiltinRole | undefined;
+  // Declared, not defined: the constructor sets each, in this order, and a bundle skips the definitions.
+  declare readonly code: Code;
+  declare readonly status: number;
+  declare readonly details: Details;
+  declare readonly id: number | undefined;
+  declare readonly category: string;
+  declare readonly retryable: boolean;
+  declare readonly headers: Readonly<Record<string, string>>;
+  declare readonly fieldErrors: readonly FieldError[] | undefined;
+  declare readonly type: string | undefined;
+  declare readonly role: BuiltinRole | undefined;
   /** The members the code adds at the top level of its body, from its details (see `members` of an entry). */
-  readonly members: Members;
+  declare readonly members: Members;
   /** Server side: the internal reason a collapsed code stands for, for logs only; never serialized. */
-  readonly reason: string | undefined;
+  declare readonly reason: string | undefined;
   /** The correlation id of the request that failed, once known. */
-  correlationId: string | undefined;
+  declare correlationId: string | undefined;
   /** Client side: the wait the server asked for, in seconds. */
-  readonly retryAfter: number | undefined;
+  declare readonly retryAfter: number | undefined;
   /** Client side: how many attempts the request took. */
-  readonly attempts: number | undefined;
+  declare readonly attempts: number | undefined;
   /** Client side: the response body as received (at most 1 MiB), for errors no format recognised. */
-  readonly rawBody: string | undefined;
+  declare readonly rawBody: string | undefined;
 
   constructor(init: ApiErrorInit<Code, Details>, options?: ApiErrorOptions) {
     const skipStack = options?.stack === false;
@@ -125,12 +126,12 @@ export class ApiError<
     this.category = init.category ?? categoryOf(status);
     this.retryable = init.retryable ?? retryableByDefault(status);
     this.headers = init.headers ?? emptyHeaders;
-    this.correlationId = init.correlationId;
     this.fieldErrors = init.fieldErrors;
     this.type = init.type;
     this.role = init.role;
     this.members = init.members as Members;
     this.reason = options?.reason;
+    this.correlationId = init.correlationId;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts;
     this.rawBody = init.rawBody;
