@@ -5,7 +5,7 @@ import { roleOfStatus } from '../catalog/role-tables.js';
 import { standardCodeOfStatus } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
 import type { CatalogEntry } from '../catalog/types.js';
-import { apiErrorFields } from './field-readers.js';
+import { apiErrorFields, isRecord } from './field-readers.js';
 import type { FormatReader } from './read-format.js';
 import type { ParsedError } from './types.js';
 
@@ -60,14 +60,12 @@ function membersOfBody(
   format: FormatReader,
   entry: CatalogEntry | undefined,
 ): Record<string, unknown> | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const names = entry?.members
-    ? Object.keys(entry.members)
-    : Object.keys(body).filter((name) => !Object.hasOwn(format.spec, name));
-  const pairs = names
-    .filter((name) => !Object.hasOwn(format.spec, name) && Object.hasOwn(body, name))
-    .map((name) => [name, (body as Record<string, unknown>)[name]] as const)
-    .filter(([, value]) => value !== undefined);
+  if (!isRecord(body)) return undefined;
+  const pairs = Object.keys(entry?.members ?? body)
+    .filter(
+      (name) => !Object.hasOwn(format.spec, name) && Object.hasOwn(body, name) && body[name] !== undefined,
+    )
+    .map((name) => [name, body[name]] as const);
   // fromEntries defines own properties: a member named `__proto__` stays data, never a prototype.
   return pairs.length > 0 ? Object.fromEntries(pairs) : undefined;
 }

@@ -15,7 +15,8 @@ const string: Reader<string> = (value) => (typeof value === 'string' ? value : i
 const number: Reader<number> = (value) =>
   typeof value === 'number' && Number.isFinite(value) ? value : invalid;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** Whether a value is a JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,18 +1,9 @@
 import { invalid } from './field-definition.js';
-import { fieldKeys, type ReaderTable } from './field-readers.js';
+import { fieldKeys, isRecord, type ReaderTable } from './field-readers.js';
 import type { ParsedError } from './fields.js';
 
 type Reader = (value: unknown) => unknown;
 type Declared = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Whether a node of a declaration is a literal: a JSON value, or `literal(...)`. */
-function isLiteral(node: unknown): boolean {
-  return !isRecord(node) || '$literal' in node;
-}
 
 const compiled = new WeakMap<Declared, Reader>();
 
@@ -37,18 +28,15 @@ function readField(ref: Declared, value: unknown, out: ParsedError, readers: Rea
  * fields with `readers`; returns how many members it recognised, or -1 when it does not fit.
  */
 export function parseNode(node: unknown, value: unknown, out: ParsedError, readers: ReaderTable): number {
-  if (isLiteral(node)) {
+  // A literal: a JSON value, or `literal(...)`; an absent member never equals one.
+  if (!isRecord(node) || '$literal' in node) {
     const literal = isRecord(node) ? node.$literal : node;
     return JSON.stringify(value) === JSON.stringify(literal) ? 2 : -1;
   }
-  const declared = node as Declared;
-  if ('$field' in declared) {
-    if (value === undefined) return 0;
-    return readField(declared, value, out, readers) ? 1 : -1;
-  }
-  if ('$first' in declared) {
-    if (value === undefined) return 0;
-    for (const alternative of declared.$first as unknown[]) {
+  if (value === undefined) return 0;
+  if ('$field' in node) return readField(node, value, out, readers) ? 1 : -1;
+  if ('$first' in node) {
+    for (const alternative of node.$first as unknown[]) {
       const scratch: ParsedError = {};
       const score = parseNode(alternative, value, scratch, readers);
       if (score > 0) {
@@ -58,18 +46,13 @@ export function parseNode(node: unknown, value: unknown, out: ParsedError, reade
     }
     return -1;
   }
-  if (!isRecord(value)) return value === undefined ? 0 : -1;
+  if (!isRecord(value)) return -1;
   // On equal recognition, the declaration with fewer members absent from the body fits better.
   let score = 0;
   let absent = 0;
-  for (const key of Object.keys(declared)) {
-    const member = declared[key];
-    const child = value[key];
-    if (child === undefined) {
-      if (isLiteral(member)) return -1;
-      absent++;
-    }
-    const s = parseNode(member, child, out, readers);
+  for (const key of Object.keys(node)) {
+    if (value[key] === undefined) absent++;
+    const s = parseNode(node[key], value[key], out, readers);
     if (s === -1) return -1;
     score += s;
   }
