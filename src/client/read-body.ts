@@ -2,17 +2,15 @@
 export async function readBodyText(response: Response, limit: number, timeoutMs: number): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return '';
+  // Cancelling a stream ends the read pending on it (WHATWG Streams, ReadableStreamCancel): a body that
+  // stalls past the timeout stops there, with what arrived.
+  const stop = () => reader.cancel().catch(() => {});
+  const timer = setTimeout(stop, timeoutMs);
   // Decoded as it streams: a character split between chunks is joined, one cut at the limit becomes U+FFFD.
   const decoder = new TextDecoder();
   let text = '';
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => resolve(), timeoutMs);
-  });
   try {
-    while (limit > 0) {
-      const next = await Promise.race([reader.read(), timeout]);
-      if (!next || next.done) break;
+    for (let next; limit > 0 && !(next = await reader.read()).done; ) {
       const chunk = next.value.subarray(0, limit);
       limit -= chunk.byteLength;
       text += decoder.decode(chunk, { stream: true });
@@ -21,7 +19,7 @@ export async function readBodyText(response: Response, limit: number, timeoutMs:
     // A body cut off mid-read still yields what arrived.
   } finally {
     clearTimeout(timer);
-    reader.cancel().catch(() => {});
+    stop();
   }
   return text + decoder.decode();
 }
