@@ -1,12 +1,4 @@
 import { roleOfStatus } from './role-tables.js';
-import type { BuiltinRole } from './standard.js';
-
-// The standard codes that are not their role's name in upper snake case.
-const renamed: Partial<Record<BuiltinRole, string>> = {
-  unprocessableEntity: 'UNPROCESSABLE_ENTITY',
-  internalError: 'INTERNAL_ERROR',
-  serviceUnavailable: 'SERVICE_UNAVAILABLE',
-};
 
 /**
  * The standard catalog's code for a bare status: the code of the status's role (`notFound` → `NOT_FOUND`),
@@ -16,7 +8,8 @@ const renamed: Partial<Record<BuiltinRole, string>> = {
  */
 export function standardCodeOfStatus(status: number): string {
   const role = roleOfStatus[status] ?? (status >= 500 ? 'internalError' : 'badRequest');
-  return renamed[role] ?? role.replace(/[A-Z]/g, '_$&').toUpperCase();
+  // Every built-in role is named after its standard code, in camel case.
+  return role.replace(/[A-Z]/g, '_$&').toUpperCase();
 }
 
 /** The standard catalog's code for the idempotency in-flight conflict, the one 409 a client retries. */
