@@ -26,6 +26,7 @@ import {
   createNestErrors,
   FaultlineGuard,
   FaultlineModule,
+  nestLogger,
   validationExceptionFactory,
 } from 'faultline/nest';
 import type { ErrorHandlerOptions } from 'faultline/server';
@@ -153,6 +154,9 @@ function globalGuards(): Guard[] {
   ];
 }
 
+/** What the apps' Nest logger received: the log lines of unexpected errors. */
+export const logged: string[] = [];
+
 export type Platform = 'express' | 'fastify';
 
 export interface NestAppOptions {
@@ -177,7 +181,12 @@ export interface NestApp {
 
 /** Starts a Nest app with faultline on `platform`, listening on 127.0.0.1. */
 export async function startNestApp(platform: Platform, options: NestAppOptions = {}): Promise<NestApp> {
-  const handlerOptions = { catalog: options.catalog ?? catalog, ...options.handler };
+  const logger = nestLogger({
+    log() {},
+    warn() {},
+    error: (message: unknown) => logged.push(String(message)),
+  });
+  const handlerOptions = { catalog: options.catalog ?? catalog, logger, ...options.handler };
   // The module route (`FaultlineModule.forRoot`) by default; `strictJson` shows `createNestErrors`.
   const errors = options.strictJson ? createNestErrors(handlerOptions) : undefined;
   class AppModule {}

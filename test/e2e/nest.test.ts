@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
-import { type NestApp, type Platform, startNestApp } from './nest-app.js';
+import { logged, type NestApp, type Platform, startNestApp } from './nest-app.js';
 
 const platforms: Platform[] = ['express', 'fastify'];
 // A stack frame, a file path, a native error name, a framework's code or the apps' secret.
@@ -211,9 +211,14 @@ describe.each(platforms)('faultline/nest on platform-%s', (platform) => {
 
     it('drops the message of a 5xx HttpException and of any other error', async () => {
       for (const path of ['/nest-500', '/boom']) {
+        const before = logged.length;
         const answer = await send(request('GET', path));
         expect(answer.status).toBe(500);
-        expect(problem(answer).code).toBe('INTERNAL_ERROR');
+        const { code, correlation_id } = problem(answer);
+        expect(code).toBe('INTERNAL_ERROR');
+        // Logged once, to the Nest logger given as `nestLogger(...)`, with the id the client got.
+        const lines = logged.slice(before);
+        expect(lines.filter((line) => line.includes(`correlation id ${correlation_id})`))).toHaveLength(1);
       }
     });
 

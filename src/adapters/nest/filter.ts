@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter, LoggerService } from '@nestjs/common';
 import {
   createErrorHandler,
   type ErrorHandler,
@@ -47,8 +47,14 @@ export interface NestErrors {
   readonly fastify: FastifyErrorsPlugin;
 }
 
-function nestLogger(): ErrorLogger {
-  const logger = new Logger('faultline');
+/**
+ * A Nest logger as the error handler's `logger`: unexpected errors (answered 5xx) go to it, once each,
+ * with the code, the correlation id and the stack. Without it, the platform's logger of the request
+ * logs them (Fastify's `request.log` when its logger is on), else one JSON line on stderr.
+ * @example
+ * FaultlineModule.forRoot({ catalog, logger: nestLogger(new Logger('faultline')) });
+ */
+export function nestLogger(logger: LoggerService): ErrorLogger {
   return {
     error(record, message) {
       const text = typeof record.message === 'string' ? `: ${record.message}` : '';
@@ -60,7 +66,7 @@ function nestLogger(): ErrorLogger {
 
 function toHandler(options: ErrorHandlerOptions<NestRaw> | ErrorHandler): ErrorHandler {
   if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;
-  return createErrorHandler({ logger: nestLogger(), ...(options as ErrorHandlerOptions<NestRaw>) });
+  return createErrorHandler(options as ErrorHandlerOptions<NestRaw>);
 }
 
 const ignore = () => {};
@@ -142,7 +148,8 @@ export class FaultlineFilter implements ExceptionFilter {
     this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
   }
 }
-Catch()(FaultlineFilter);
+// No `@Catch()`: a filter without its metadata catches everything, as `@Catch()` does, and the adapter
+// needs no runtime import of `@nestjs/common` (an optional peer).
 
 /**
  * Creates the Nest error layer of a catalog: the global exception filter, and faultline's JSON reader

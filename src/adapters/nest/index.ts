@@ -4,6 +4,7 @@ export {
   type NestErrors,
   type NestErrorsOptions,
   type NestRaw,
+  nestLogger,
 } from './filter.js';
 export { FaultlineGuard } from './guard.js';
 export { FAULTLINE_ERRORS, FaultlineModule, type FaultlineModuleOptions } from './module.js';

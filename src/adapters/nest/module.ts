@@ -1,9 +1,13 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { DynamicModule } from '@nestjs/common';
 import type { Guard } from '../../guards/index.js';
 import type { ErrorHandlerOptions } from '../../server/index.js';
 import { createNestErrors, type NestErrorsOptions, type NestRaw } from './filter.js';
 import { FaultlineGuard } from './guard.js';
+
+// The tokens of `@nestjs/core` (`APP_FILTER`, `APP_GUARD`) are these strings: the adapter imports Nest as
+// types only, so that `faultline/nest` loads where Nest is not installed.
+const appFilter = 'APP_FILTER';
+const appGuard = 'APP_GUARD';
 
 /** The injection token of the module's `NestErrors`: `@Inject(FAULTLINE_ERRORS) errors: NestErrors`. */
 export const FAULTLINE_ERRORS: unique symbol = Symbol.for('faultline.nest.errors');
@@ -36,11 +40,10 @@ export class FaultlineModule {
     });
     const providers: NonNullable<DynamicModule['providers']> = [
       { provide: FAULTLINE_ERRORS, useValue: errors },
-      { provide: APP_FILTER, useValue: errors.filter },
+      { provide: appFilter, useValue: errors.filter },
     ];
     if (guards !== undefined && guards.length > 0)
-      providers.push({ provide: APP_GUARD, useValue: FaultlineGuard(...guards) });
+      providers.push({ provide: appGuard, useValue: FaultlineGuard(...guards) });
     return { module: FaultlineModule, global: true, providers, exports: [FAULTLINE_ERRORS] };
   }
 }
-Module({})(FaultlineModule);
