@@ -1,0 +1,101 @@
+import type { Context, Middleware } from 'koa';
+import { standardErrors } from '../../catalog/standard-errors.js';
+import type { BodyOptions } from '../../server/body.js';
+import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
+import { allowOf, checkTarget, notFound } from '../../server/routing.js';
+import { type Adapter, coreOf, createKit, type Kit, type KitOptions } from '../kit/adapter.js';
+import { readJsonBody } from '../kit/read-json.js';
+import { closeAfter } from '../kit/sink.js';
+import { type KoaRaw, toAnswerView, toRequestView } from './request.js';
+
+export type { KoaRaw } from './request.js';
+
+/**
+ * Options of the Koa adapter besides the error handler's: the lingering close, and the default limits
+ * of `json()` (each route may override them).
+ */
+export type KoaErrorsOptions = KitOptions;
+
+/** The Koa parts of the adapter: the error middleware and the JSON body reader. */
+export interface KoaParts {
+  /**
+   * The first middleware of the app: checks the request target, answers anything thrown below it
+   * (`ctx.throw`, http-errors, catalog errors, anything) in the catalog, and turns a response the app
+   * left without a body and with an error status into the catalog's answer: Koa's own 404 for a path no
+   * middleware answered, a router's 405 (with its `Allow`, as `@koa/router`'s `allowedMethods()` sets it).
+   */
+  readonly middleware: Middleware;
+  /**
+   * Reads a JSON body into `ctx.request.body` with the same limits and answers as every adapter (413
+   * declared and streamed, 415 with `Accept`, strict UTF-8, depth, 408, prototype-poisoning keys refused).
+   */
+  json(options?: BodyOptions): Middleware;
+}
+
+/** The Koa error layer: its middleware and JSON reader, the catalog, the compiled handler and `clientError`. */
+export type KoaErrors = Adapter<KoaParts>;
+
+function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context): void {
+  const res = ctx.res;
+  if (res.headersSent || res.writableEnded) {
+    // Too late for an error answer: cutting the connection is the only honest signal left.
+    res.destroy();
+    return;
+  }
+  const view = toAnswerView(ctx);
+  const { status, headers, body } = errors.handle(thrown, view);
+  closeAfter(ctx.req, view, headers, bounds);
+  ctx.status = status;
+  ctx.set(headers);
+  // Koa sends the length of this text, and for HEAD the headers only.
+  ctx.body = body;
+}
+
+/** What a bodyless error status the app left means: Koa's unmatched 404, a router's 405, or its status. */
+function unanswered(ctx: Context): unknown {
+  const status = ctx.status;
+  if (status === 404) return notFound();
+  if (status === 405) {
+    const allow = ctx.response.get('allow');
+    const headers = allow === '' ? undefined : { allow: allowOf(allow.split(',').map((m) => m.trim())) };
+    return standardErrors.builtin('methodNotAllowed', undefined, headers ? { headers } : undefined);
+  }
+  return { status, expose: false };
+}
+
+/**
+ * Creates the Koa error layer (for Koa 3.x): mount its middleware first, and anything thrown below it
+ * becomes the catalog response; Koa's own 404 and a router's 405 are answered in the catalog too.
+ * @example
+ * const errors = createKoaErrors({ catalog });
+ * app.use(errors.middleware);
+ * app.use(errors.json({ limit: '64kb' }));
+ * app.listen(3000).on('clientError', errors.clientError);
+ */
+export function createKoaErrors(
+  options: ErrorHandlerOptions<KoaRaw> | ErrorHandler = {},
+  koaOptions: KoaErrorsOptions = {},
+): KoaErrors {
+  const kit = createKit(options, koaOptions);
+  const middleware: Middleware = async (ctx, next) => {
+    try {
+      checkTarget(ctx.req.url);
+      await next();
+      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent) answer(kit, unanswered(ctx), ctx);
+    } catch (thrown) {
+      answer(kit, thrown, ctx);
+    }
+  };
+  return {
+    ...coreOf(kit),
+    middleware,
+    json(bodyOptions) {
+      const limits = kit.limitsOf(bodyOptions);
+      return async (ctx, next) => {
+        const body = await readJsonBody(ctx.req, limits, toRequestView(ctx));
+        (ctx.request as { body?: unknown }).body = body;
+        await next();
+      };
+    },
+  };
+}

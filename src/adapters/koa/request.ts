@@ -1,0 +1,41 @@
+import type { Context } from 'koa';
+import type { RequestView } from '../../server/request.js';
+import { RawHeaders, requestLogOf } from '../kit/node-request.js';
+
+/** What `onError` gets as `event.raw` on Koa. */
+export interface KoaRaw {
+  readonly ctx: Context;
+}
+
+// Koa's `ctx.ip`: the socket's peer, or the first `X-Forwarded-For` entry only when the app says it sits
+// behind a proxy (`app.proxy`, bounded by `app.maxIpsCount`). Koa's rule, never a weaker one.
+function ipOf(ctx: Context): string | undefined {
+  try {
+    return ctx.ip === '' ? undefined : ctx.ip;
+  } catch {
+    return ctx.req.socket?.remoteAddress;
+  }
+}
+
+// A request id left by a middleware before (koa-requestid and others keep it in `ctx.state`).
+function requestIdOf(ctx: Context): unknown {
+  const state = ctx.state as { requestId?: unknown; id?: unknown } | undefined;
+  return state?.requestId ?? state?.id;
+}
+
+/** The request view of a Koa context: node's raw headers, Koa's `ctx.ip` and `ctx.originalUrl`. */
+export function toRequestView(ctx: Context): RequestView {
+  return {
+    method: ctx.method,
+    url: ctx.originalUrl,
+    headers: new RawHeaders(ctx.req.rawHeaders),
+    ip: ipOf(ctx),
+    requestId: requestIdOf(ctx),
+  };
+}
+
+/** The view of a request being answered: with pino-http's `req.log`, and `{ ctx }` for `onError`. */
+export function toAnswerView(ctx: Context): RequestView {
+  const raw: KoaRaw = { ctx };
+  return { ...toRequestView(ctx), log: requestLogOf(ctx.req), raw };
+}
