@@ -1,6 +1,8 @@
 import { ApiError, defineErrors, FaultlineConfigError, isApiError, standardErrors } from 'faultline';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { createErrorHandler } from '../server/handle-error.js';
+import { raise } from './role-error.js';
 
 const errors = defineErrors(
   {
@@ -63,12 +65,15 @@ describe('defineErrors', () => {
   });
 
   it('raises the renamed code with the catalog message from every built-in mechanism', () => {
+    const handler = createErrorHandler({ catalog: errors });
+    const fromRole = handler.normalize(raise('validationFailed'));
+    expect(fromRole.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(fromRole.message).toBe('Request body failed schema validation.');
+    expect(fromRole.id).toBe(1);
+    // The standard catalog's error of the same mechanism is answered alike.
     const standard = standardErrors.builtin('validationFailed');
     expect(standard.code).toBe('VALIDATION_FAILED');
-    const resolved = errors.resolve(standard);
-    expect(resolved.code).toBe('SCHEMA_VALIDATION_FAILED');
-    expect(resolved.message).toBe('Request body failed schema validation.');
-    expect(resolved.id).toBe(1);
+    expect(handler.normalize(standard)).toMatchObject({ code: 'SCHEMA_VALIDATION_FAILED', id: 1 });
     expect(errors.builtin('validationFailed').code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(errors.get('VALIDATION_FAILED')).toBeUndefined();
   });

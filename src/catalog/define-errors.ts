@@ -216,32 +216,6 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
     get: (code: string) => entries[code],
     byMessage: (message: string) => byMessage.get(message) ?? undefined,
     match: (message: string) => matchMessage(catalog as unknown as Catalog, message),
-    resolve(error: ApiError) {
-      const role = error.role;
-      if (role === undefined) return error;
-      const entry = entries[builtins[role]!]!;
-      if (
-        entry.code === error.code &&
-        entry.message === error.message &&
-        entry.type === error.type &&
-        (entry.members === undefined || error.members !== undefined)
-      )
-        return error;
-      // The built-in's message is replaced by the catalog's only when it was the standard text.
-      const standard = (standardDefinitions as Record<string, { message: string }>)[error.code];
-      const message =
-        standard && standard.message !== error.message ? error.message : entry.template.render(error.details);
-      return toApiError(entry, error.details, {
-        status: kept.get(role),
-        message,
-        headers: error.headers,
-        correlationId: error.correlationId,
-        fieldErrors: error.fieldErrors,
-        cause: error.cause,
-        reason: error.reason,
-        stack: false,
-      });
-    },
   } satisfies Record<Exclude<keyof Catalog, '~definitions'>, unknown> as unknown as Catalog;
   return Object.freeze(catalog);
 }

@@ -9,6 +9,7 @@ export {
 export { type ConfigErrorCode, configErrors, FaultlineConfigError } from './config-error.js';
 export { defineErrors } from './define-errors.js';
 export { compileMessage, type MessageTemplate } from './message.js';
+export { RoleError, type RoleErrorInit, raise } from './role-error.js';
 export {
   type BuiltinRole,
   roleHeaders,

@@ -274,8 +274,6 @@ export interface Catalog<Defs = Definitions> {
    * the templates (`Session {id} not found` matches `Session abc not found` with `details.id`).
    */
   match(message: string): MessageMatch | undefined;
-  /** Maps an error raised for a built-in role (by a guard, a reader) to this catalog's code for that role. */
-  resolve(error: ApiError): ApiError;
   /** The catalog as plain JSON (no schemas, no functions): what `GET /errors` of an API can return. */
   toJSON(): CatalogJSON;
   /** Type-only: the definitions, for `CodeOf` and friends. */

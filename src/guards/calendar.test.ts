@@ -1,6 +1,7 @@
 import { Temporal } from '@js-temporal/polyfill';
 import { isApiError } from 'faultline';
 import { type GuardContext, quota, runGuards } from 'faultline/guards';
+import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { periodEdges } from './calendar.js';
@@ -69,7 +70,8 @@ describe('quota across a DST gap at midnight', () => {
     try {
       runGuards([guard], context());
       return 'admitted';
-    } catch (error) {
+    } catch (thrown) {
+      const error = createErrorHandler({ logger: false }).normalize(thrown);
       if (isApiError(error)) return `${error.code} retry-after=${error.headers['retry-after']}`;
       throw error;
     }

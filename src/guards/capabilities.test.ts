@@ -8,6 +8,7 @@ import {
   rateLimit,
   runGuards,
 } from 'faultline/guards';
+import { createErrorHandler } from 'faultline/server';
 import { memoryStore, type RateDecision, type RateInput, type RateStore, redisStore } from 'faultline/stores';
 import { describe, expect, it } from 'vitest';
 
@@ -52,7 +53,9 @@ describe('a guard asks its store for one capability', () => {
     } catch (error) {
       denied = error;
     }
-    expect(isApiError(denied) && denied.status).toBe(429);
+    const answered = createErrorHandler({ logger: false }).normalize(denied);
+    expect(isApiError(denied)).toBe(false);
+    expect(answered.status).toBe(429);
     expect(store.calls).toBe(2);
   });
 

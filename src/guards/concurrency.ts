@@ -1,12 +1,20 @@
+import { RoleError } from '../catalog/role-error.js';
 import type { LeaseDecision, LeaseStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
-import { raise, seconds } from './raise.js';
+import { errorCodeOf, type GuardError } from './guard-error.js';
+import { seconds } from './raise.js';
 import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
 import { randomId } from './web-crypto.js';
 
 /** Options of `concurrency`. */
 export interface ConcurrencyOptions extends StoreOptions<LeaseStore> {
+  /**
+   * The catalog error a denial answers instead of `CONCURRENCY_LIMITED`: the catalog's entry, checked now (an error
+   * status; its message names only `{limit}`), or its code, checked when the handler answers.
+   * @example error: errors.get('PLAN_CONCURRENCY_LIMITED')
+   */
+  error?: GuardError;
   /** What the leases are counted under (a session, an API key); `undefined` skips the guard. */
   key: KeyOf;
   /** Leases held at once per key. */
@@ -53,6 +61,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const ttl = toMs(options.ttl ?? '1m', 'concurrency ttl');
   const name = options.name ?? 'concurrency';
   const store = storeOf(options, 'concurrency', 'LeaseStore');
+  const code = errorCodeOf(options.error, 'concurrency', ['limit']);
   const decide = compileFailure(options, store);
 
   function hold(key: string, id: string): Lease {
@@ -85,7 +94,11 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
     const conclude = (decision: LeaseDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
       if (!decision.acquired) {
-        throw raise('concurrencyLimited', { limit }, { 'retry-after': String(seconds(decision.retryAfter)) });
+        throw new RoleError('concurrencyLimited', {
+          details: { limit },
+          headers: { 'retry-after': String(seconds(decision.retryAfter)) },
+          code,
+        });
       }
       return hold(storeKey, id);
     };

@@ -1,8 +1,10 @@
+import { RoleError } from '../catalog/role-error.js';
 import type { RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
+import { errorCodeOf, type GuardError } from './guard-error.js';
 import { durationOf, quietly, refundOnFailure, valueFor } from './per-request.js';
-import { raise, seconds } from './raise.js';
+import { seconds } from './raise.js';
 import type {
   Count,
   Duration,
@@ -16,6 +18,12 @@ import type {
 
 /** Options of `cooldown`. */
 export interface CooldownOptions extends StoreOptions<RateStore> {
+  /**
+   * The catalog error a denial answers instead of `COOLDOWN`: the catalog's entry, checked now (an error
+   * status; its message names only `{group}`), or its code, checked when the handler answers.
+   * @example error: errors.get('PLAN_COOLDOWN')
+   */
+  error?: GuardError;
   /** Whose cooldown it is (a session, an app); `undefined` skips the guard. */
   key: KeyOf;
   /** The command group: a name, or a function of the request (`undefined` skips the guard). */
@@ -53,6 +61,7 @@ export function cooldown(options: CooldownOptions): Guard {
     throw new TypeError(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
   }
   const store = storeOf(options, 'cooldown', 'RateStore');
+  const code = errorCodeOf(options.error, 'cooldown', ['group']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);
@@ -64,7 +73,11 @@ export function cooldown(options: CooldownOptions): Guard {
     const conclude = (decision: RateDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
       if (!decision.allowed) {
-        throw raise('cooldown', { group }, { 'retry-after': String(seconds(decision.retryAfter)) });
+        throw new RoleError('cooldown', {
+          details: { group },
+          headers: { 'retry-after': String(seconds(decision.retryAfter)) },
+          code,
+        });
       }
       if (count === 'succeeded') {
         refundOnFailure(context, () => {

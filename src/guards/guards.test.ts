@@ -10,6 +10,7 @@ import {
   rateLimit,
   runGuards,
 } from 'faultline/guards';
+import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -23,10 +24,15 @@ function contextOf(): GuardContext {
   };
 }
 
+// What the standard catalog's handler answers for a guard's denial.
+const handler = createErrorHandler({ logger: false });
+const answer = (thrown: unknown) => handler.normalize(thrown);
+
 function denial(guard: Guard): { headers: Record<string, string>; code: string } {
   try {
     runGuards([guard], contextOf());
-  } catch (error) {
+  } catch (thrown) {
+    const error = answer(thrown);
     if (isApiError(error)) return { headers: { ...error.headers }, code: error.code };
     throw error;
   }
@@ -143,7 +149,7 @@ describe('checkMessage', () => {
     const denied = await checkMessage([perSession], { url: 's1' });
     expect(denied.allowed).toBe(false);
     if (!denied.allowed) {
-      expect(denied.error.code).toBe('RATE_LIMITED');
+      expect(answer(denied.error).code).toBe('RATE_LIMITED');
       expect(denied.retryAfter).toBe(10_000);
     }
   });

@@ -1,5 +1,6 @@
 export { type ConcurrencyGuard, type ConcurrencyOptions, concurrency, type Lease } from './concurrency.js';
 export { type CooldownOptions, cooldown } from './cooldown.js';
+export type { GuardError } from './guard-error.js';
 export { type RequireHeaderOptions, requireHeader } from './header.js';
 export { type IdempotencyOptions, idempotency, parseIdempotencyKey } from './idempotency.js';
 export { byHeader, byIp, ipPrefix } from './key-of.js';

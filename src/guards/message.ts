@@ -1,5 +1,6 @@
 import type { ApiError } from '../catalog/api-error.js';
 import { isApiError } from '../catalog/api-error.js';
+import { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
 import { runGuards } from './run.js';
 import type { Guard, GuardContext, GuardRequest } from './types.js';
@@ -7,13 +8,13 @@ import type { Guard, GuardContext, GuardRequest } from './types.js';
 /** The answer of guards over one message: admitted, or the error to send and the wait it asks for. */
 export type MessageVerdict =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly error: ApiError; readonly retryAfter: number };
+  | { readonly allowed: false; readonly error: ApiError | RoleError; readonly retryAfter: number };
 
 const admitted: MessageVerdict = Object.freeze({ allowed: true });
 
 function verdictOf(error: unknown): MessageVerdict {
-  if (!isApiError(error)) throw error;
-  const seconds = Number(error.headers['retry-after']);
+  if (!(error instanceof RoleError) && !isApiError(error)) throw error;
+  const seconds = Number(error.headers?.['retry-after']);
   return { allowed: false, error, retryAfter: Number.isFinite(seconds) ? seconds * 1000 : 0 };
 }
 

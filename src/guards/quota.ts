@@ -1,13 +1,21 @@
+import { RoleError } from '../catalog/role-error.js';
 import type { QuotaDecision, QuotaStore } from '../stores/types.js';
 import { checkTimeZone, type Period, periodEdges } from './calendar.js';
 import { toCount } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
+import { errorCodeOf, type GuardError } from './guard-error.js';
 import { countOf, quietly, refundOnFailure, valueFor } from './per-request.js';
-import { addHeader, raise, seconds, sfString } from './raise.js';
+import { addHeader, seconds, sfString } from './raise.js';
 import type { Count, Guard, GuardContext, KeyOf, PerRequest, StoreOptions } from './types.js';
 
 /** Options of `quota`. */
 export interface QuotaOptions extends StoreOptions<QuotaStore> {
+  /**
+   * The catalog error a denial answers instead of `QUOTA_EXCEEDED`: the catalog's entry, checked now (an error
+   * status; its message names only `{policies}`), or its code, checked when the handler answers.
+   * @example error: errors.get('PLAN_QUOTA_EXCEEDED')
+   */
+  error?: GuardError;
   /**
    * The policy's name in `RateLimit-Policy` and `RateLimit`; the quota's state is kept under it.
    * Required when `limit` is a function.
@@ -68,6 +76,7 @@ export function quota(options: QuotaOptions): Guard {
   checkTimeZone(timeZone);
   const name = options.name ?? `${fixed}-per-${options.per}`;
   const store = storeOf(options, 'quota', 'QuotaStore');
+  const code = errorCodeOf(options.error, 'quota', ['policies']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);
@@ -95,15 +104,15 @@ export function quota(options: QuotaOptions): Guard {
       const policyField = `${label};q=${limit};w=${window}`;
       const rateField = `${label};r=${Math.max(0, limit - decision.used)};t=${seconds(decision.reset)}`;
       if (!decision.allowed) {
-        throw raise(
-          'quotaExceeded',
-          { policies: [name] },
-          {
+        throw new RoleError('quotaExceeded', {
+          details: { policies: [name] },
+          headers: {
             'retry-after': String(seconds(decision.reset)),
             'ratelimit-policy': policyField,
             ratelimit: rateField,
           },
-        );
+          code,
+        });
       }
       if (count === 'succeeded') {
         refundOnFailure(context, () => {

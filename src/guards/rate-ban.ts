@@ -1,8 +1,8 @@
-import { isApiError } from '../catalog/api-error.js';
+import { RoleError } from '../catalog/role-error.js';
 import type { Awaitable, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, type Decide } from './failure.js';
-import { raise, seconds } from './raise.js';
+import { seconds } from './raise.js';
 import { notify, type RateDenial } from './rate-options.js';
 import type { Compiled } from './rate-policy.js';
 import type { Duration, GuardContext, GuardRequest } from './types.js';
@@ -36,6 +36,7 @@ export function banning(
   decide: Decide,
   onDenied: ((request: GuardRequest, denial: RateDenial) => unknown) | undefined,
   check: (context: GuardContext) => Awaitable<undefined>,
+  code?: string,
 ): (context: GuardContext) => Awaitable<undefined> {
   if (typeof ban !== 'object' || ban === null) throw new TypeError('rateLimit ban must be { after, for }');
   const after = toCount(ban.after, 'rateLimit ban.after');
@@ -54,17 +55,17 @@ export function banning(
   function banned(request: GuardRequest, policy: Compiled, key: string, left: number): never {
     const retryAfter = seconds(left);
     notify(onDenied, request, { policy: policy.name, policies: [policy.name], key, retryAfter });
-    throw raise(
-      'rateLimited',
-      { policies: [policy.name] },
-      { 'retry-after': String(retryAfter), ratelimit: `${policy.label};r=0;t=${retryAfter}` },
-    );
+    throw new RoleError('rateLimited', {
+      details: { policies: [policy.name] },
+      headers: { 'retry-after': String(retryAfter), ratelimit: `${policy.label};r=0;t=${retryAfter}` },
+      code,
+    });
   }
 
   // A denial counts one strike per policy that denied; the strike that empties the budget starts the ban.
   // The denial is answered once both are written, so that the caller's next request meets the ban.
   function struck(request: GuardRequest, error: unknown): Awaitable<never> {
-    const details = isApiError(error) && error.role === 'rateLimited' ? error.details : undefined;
+    const details = error instanceof RoleError && error.role === 'rateLimited' ? error.details : undefined;
     const denied = (details as { policies?: unknown } | undefined)?.policies;
     if (!Array.isArray(denied)) throw error;
     const pending: Promise<unknown>[] = [];

@@ -1,5 +1,6 @@
 import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
+import { errorCodeOf, type GuardError } from './guard-error.js';
 import { quietly } from './per-request.js';
 import { addHeader, seconds } from './raise.js';
 import { banning, type RateBan } from './rate-ban.js';
@@ -71,6 +72,13 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
    * @default 'all'
    */
   count?: RateCount;
+  /**
+   * The catalog error a denial answers instead of `RATE_LIMITED` (a plan's own code): the catalog's entry,
+   * checked now (an error status; its message names only `{policies}`), or its code. Its details are
+   * `{ policies }` and its headers the limit's fields, as for the built-in code.
+   * @example error: errors.get('PLAN_RATE_LIMITED')
+   */
+  error?: GuardError;
 }
 
 /**
@@ -110,7 +118,8 @@ export function rateLimit(
   const { onDenied } = options;
   const counting = countingOf(options.count);
   const fixedCost = typeof cost === 'number' ? cost : 1;
-  const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost));
+  const code = errorCodeOf(options.error, 'rateLimit', ['policies']);
+  const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost, code));
 
   // One policy (the common case): no arrays, no closures per request.
   function concludeOne(
@@ -191,10 +200,10 @@ export function rateLimit(
   const single = policies.length === 1 ? policies[0] : undefined;
   const checkAll = single
     ? undefined
-    : checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting });
+    : checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting, code });
   const plain = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
   const check =
-    options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain);
+    options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain, code);
   if (options.skip === undefined) return { kind: 'rateLimit', check };
   if (typeof options.skip !== 'function') throw new TypeError('rateLimit skip must be a function');
   return { kind: 'rateLimit', check: skipping(options.skip, lookup, check) };

@@ -1,5 +1,5 @@
-import type { ApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
+import type { RoleError } from '../catalog/role-error.js';
 import type { Awaitable, Deadline, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import type { Decide } from './failure.js';
@@ -70,7 +70,7 @@ export interface Compiled {
   /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
   rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
   /** The denial of this policy alone, prebuilt. */
-  deny(headers: Record<string, string>): ApiError;
+  deny(headers: Record<string, string>): RoleError;
 }
 
 function shapeFor(
@@ -143,6 +143,7 @@ export function compile(
   store: RateStore,
   lookup: Decide,
   cost = 1,
+  code?: string,
 ): Compiled {
   const what = `rateLimit policy ${index}`;
   const dynamic = typeof policy.limit === 'function' || typeof policy.period === 'function';
@@ -212,6 +213,6 @@ export function compile(
     rate: spaced
       ? spaced
       : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
-    deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) })),
+    deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) }), code),
   };
 }

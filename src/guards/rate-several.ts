@@ -1,7 +1,8 @@
+import { RoleError } from '../catalog/role-error.js';
 import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
-import { addHeader, raise, seconds } from './raise.js';
+import { addHeader, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import { type Compiled, type Shape, weigh } from './rate-policy.js';
 import type { GuardContext, GuardRequest } from './types.js';
@@ -17,6 +18,8 @@ export interface Several {
   readonly onDenied: ((request: GuardRequest, denial: RateDenial) => unknown) | undefined;
   /** Which admitted requests keep their spend; undefined for all. */
   readonly counting: 'succeeded' | 'failed' | undefined;
+  /** The catalog code a denial answers instead of the role's (`error`). */
+  readonly code: string | undefined;
 }
 
 /** A policy whose store failed under a closed failure policy: its error answers, after the refunds. */
@@ -28,7 +31,7 @@ class Refused {
  * The check of `rateLimit` under several policies: every key and limit first, then one decision per
  * policy; a denial by one gives back what the others took.
  */
-export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting }: Several) {
+export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting, code }: Several) {
   function conclude(
     context: GuardContext,
     used: Compiled[],
@@ -101,7 +104,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
         key: keys[shown]!,
         retryAfter,
       });
-      throw raise('rateLimited', { policies: violated }, fields);
+      throw new RoleError('rateLimited', { details: { policies: violated }, headers: fields, code });
     }
     if (counting !== undefined) {
       refundUnless(context, counting, () => {

@@ -1,6 +1,6 @@
 import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { standardErrors } from '../catalog/standard-errors.js';
+import { RoleError, raise } from '../catalog/role-error.js';
 import { isJsonContentType } from './content-type.js';
 import { headerOf, type RequestView } from './request.js';
 import { parseSize } from './size.js';
@@ -88,28 +88,26 @@ export function checkJsonRequest(
   const type = headerOf(request.headers, 'content-type');
   if (!hasBody && type === undefined) return false;
   const declared = Number(headerOf(request.headers, 'content-length'));
-  if (declared > limits.limit) throw standardErrors.builtin('bodyTooLarge');
+  if (declared > limits.limit) throw raise('bodyTooLarge');
   if (!isJsonContentType(type)) {
-    throw standardErrors.builtin('unsupportedMediaType', undefined, {
-      headers: { accept: 'application/json' },
-    });
+    throw raise('unsupportedMediaType', undefined, { accept: 'application/json' });
   }
   return true;
 }
 
 /** The built-in error of a body that stalled past `readTimeout`. */
 export function readTimedOut(): Error {
-  return standardErrors.builtin('requestTimeout');
+  return raise('requestTimeout');
 }
 
 /** The built-in error of a body over the limit. */
 export function bodyTooLarge(): Error {
-  return standardErrors.builtin('bodyTooLarge');
+  return raise('bodyTooLarge');
 }
 
 /** The built-in error of a client that went away mid-body. */
 export function bodyAborted(): Error {
-  return standardErrors.builtin('badRequest', undefined, { message: 'The request was aborted.' });
+  return raise('badRequest', undefined, undefined, 'The request was aborted.');
 }
 
 function depthExceeds(text: string, maxDepth: number): boolean {
@@ -180,19 +178,16 @@ export function decodeJson(
   try {
     text = decoder.decode(bytes);
   } catch {
-    throw standardErrors.builtin('malformedJson');
+    throw raise('malformedJson');
   }
   // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
-  if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw standardErrors.builtin('malformedJson');
+  if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw raise('malformedJson');
   try {
     // An empty or blank text does not parse either: it is malformed like any other.
     return { text, value: parsePoisonSafe(text, null, poisoning) };
   } catch (error) {
     // The parser throws a SyntaxError for both; a text that JSON itself accepts was refused for its keys.
-    throw standardErrors.builtin('malformedJson', undefined, {
-      ...(isJson(text) ? { message: forbiddenKey } : {}),
-      cause: error,
-    });
+    throw new RoleError('malformedJson', { message: isJson(text) ? forbiddenKey : undefined, cause: error });
   }
 }
 

@@ -1,4 +1,4 @@
-import { standardErrors } from '../catalog/standard-errors.js';
+import { raise } from '../catalog/role-error.js';
 import { type HeadersLike, headerOf } from './request.js';
 
 const jsonType = /^application\/(?:[\w.+-]+\+)?json$/;
@@ -30,8 +30,6 @@ export function hasRequestBody(headers: HeadersLike | undefined): boolean {
  */
 export function assertJsonBody(headers: HeadersLike | undefined, hasBody = hasRequestBody(headers)): void {
   if (hasBody && !isJsonContentType(headerOf(headers, 'content-type'))) {
-    throw standardErrors.builtin('unsupportedMediaType', undefined, {
-      headers: { accept: 'application/json' },
-    });
+    throw raise('unsupportedMediaType', undefined, { accept: 'application/json' });
   }
 }

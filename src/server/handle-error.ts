@@ -1,4 +1,5 @@
-import { type ApiError, isApiError } from '../catalog/api-error.js';
+import type { ApiError } from '../catalog/api-error.js';
+import { RoleError } from '../catalog/role-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import type { Catalog } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
@@ -6,7 +7,7 @@ import type { ErrorFormat } from '../format/types.js';
 import { type CorrelationOptions, createCorrelation } from './correlation.js';
 import { createLocalizer, type LocaleOptions } from './locale.js';
 import { type ErrorLogger, logUnexpected } from './log.js';
-import { isForeignApiError, normalizeError } from './normalize.js';
+import { isUnexpected, normalizeError } from './normalize.js';
 import { createRecorder, type OtelOptions } from './otel.js';
 import { createRenderer, type RenderedError } from './render.js';
 import { pathOf, type RequestView } from './request.js';
@@ -148,8 +149,11 @@ export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<R
   const emptyRequest: RequestView = {};
 
   function report(error: ApiError, thrown: unknown, request: RequestView): void {
-    if (logDefault && error.status >= 500 && (!isApiError(thrown) || isForeignApiError(thrown, catalog)))
-      logUnexpected(logger ?? frameworkLogger(request), error, thrown);
+    if (logDefault && error.status >= 500 && isUnexpected(thrown, error, catalog)) {
+      // A descriptor the catalog could not answer is logged for why (its configuration error).
+      const logged = thrown instanceof RoleError ? error.cause : thrown;
+      logUnexpected(logger ?? frameworkLogger(request), error, logged);
+    }
     if (record) record(error, thrown);
     if (onError) {
       try {

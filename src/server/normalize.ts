@@ -1,9 +1,12 @@
 import { type ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
-import { roleOfStatus } from '../catalog/standard.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
+import { RoleError } from '../catalog/role-error.js';
+import { roleOfStatus, standardDefinitions } from '../catalog/standard.js';
 import { isErrorStatus } from '../catalog/status.js';
 import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
+import { fromRole } from './from-role.js';
 
 /** At most this many field errors are answered; a huge invalid array must not become a huge error body. */
 export const maxFieldErrors = 100;
@@ -73,12 +76,27 @@ function statusOf(thrown: unknown): number | undefined {
 }
 
 /**
- * True for an ApiError the answering catalog does not know: its code is not in the catalog and it
- * stands for no built-in role (another catalog's error, or one built by hand). It is answered as the
- * catalog's internal error; the original reaches only `onError` and the log.
+ * True when an answered 5xx comes from something the API did not raise on purpose, to be logged: a thrown
+ * value that is no catalog error, an error of another catalog that stands for no role, or a mechanism's
+ * descriptor the catalog could not answer (a guard naming a code the catalog does not hold).
  */
-export function isForeignApiError(thrown: unknown, catalog: Catalog<any>): boolean {
-  return isApiError(thrown) && thrown.role === undefined && catalog.get(thrown.code) === undefined;
+export function isUnexpected(thrown: unknown, error: ApiError, catalog: Catalog<any>): boolean {
+  if (thrown instanceof RoleError) return error.cause instanceof FaultlineConfigError;
+  if (isApiError(thrown)) return thrown.role === undefined && catalog.get(thrown.code) === undefined;
+  return true;
+}
+
+// An ApiError of another catalog that stands for a role: its facts, under the role, with its message only
+// when it was not the standard text of its code (someone chose it).
+function asRoleError(error: ApiError): RoleError {
+  const standard = (standardDefinitions as Record<string, { message: string } | undefined>)[error.code];
+  return new RoleError(error.role!, {
+    details: error.details,
+    headers: error.headers,
+    fieldErrors: error.fieldErrors,
+    message: standard !== undefined && standard.message === error.message ? undefined : error.message,
+    cause: error,
+  });
 }
 
 /**
@@ -92,11 +110,21 @@ export function isForeignApiError(thrown: unknown, catalog: Catalog<any>): boole
  */
 export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError {
   try {
+    if (thrown instanceof RoleError) {
+      try {
+        return fromRole(catalog, thrown);
+      } catch (failure) {
+        return catalog.builtin('internalError', undefined, { cause: failure });
+      }
+    }
     if (isApiError(thrown)) {
+      const entry = catalog.get(thrown.code);
+      if (entry !== undefined && (thrown.role === undefined || entry.type === thrown.type)) return thrown;
+      // Another catalog's error of a mechanism (the standard one's) is answered by the code that claims
+      // its role here, with this catalog's text and docs URL.
+      if (thrown.role !== undefined) return fromRole(catalog, asRoleError(thrown));
       // An error of another catalog is not this API's contract: a generic 500, never its own text.
-      if (isForeignApiError(thrown, catalog))
-        return catalog.builtin('internalError', undefined, { cause: thrown });
-      return catalog.resolve(thrown);
+      return catalog.builtin('internalError', undefined, { cause: thrown });
     }
     const issues = issuesOf(thrown);
     const fieldErrors = issues && fieldErrorsOf(issues);

@@ -1,8 +1,8 @@
-import { standardErrors } from '../catalog/standard-errors.js';
+import { raise } from '../catalog/role-error.js';
 
 /** The built-in not-found error. */
 export function notFound(): Error {
-  return standardErrors.builtin('notFound');
+  return raise('notFound');
 }
 
 /**
@@ -51,7 +51,7 @@ export function answerUnmatched(method: string | undefined, path: UnmatchedPath)
   if (allow === undefined) throw notFound();
   if (method === 'OPTIONS' || (method !== undefined && method.toUpperCase() === 'OPTIONS'))
     return { status: 204, headers: { allow } };
-  throw standardErrors.builtin('methodNotAllowed', undefined, { headers: { allow } });
+  throw raise('methodNotAllowed', undefined, { allow });
 }
 
 /** `answerUnmatched` from the list of methods the path's routes take. */
@@ -101,7 +101,7 @@ export function checkTarget(url: string | undefined): void {
   const end = url.indexOf('?');
   const path = end === -1 ? url : url.slice(0, end);
   if (path.includes('%') && badEscape.test(path)) {
-    throw standardErrors.builtin('badRequest', undefined, { message: 'The request path is malformed.' });
+    throw raise('badRequest', undefined, undefined, 'The request path is malformed.');
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
+import type { RoleError } from '../catalog/role-error.js';
 import type { Lease } from '../guards/concurrency.js';
 import { ipPrefix } from '../guards/key-of.js';
 import type { GuardRequest } from '../guards/types.js';
@@ -281,7 +282,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   };
 }
 
-function isDenied(taken: unknown): taken is { denied: ApiError; retryAfter: number } {
+function isDenied(taken: unknown): taken is { denied: ApiError | RoleError; retryAfter: number } {
   return typeof taken === 'object' && taken !== null && 'denied' in taken;
 }
 

@@ -1,4 +1,5 @@
 import { type ApiError, isApiError } from '../catalog/api-error.js';
+import { RoleError } from '../catalog/role-error.js';
 import { type ConcurrencyGuard, concurrency, type Lease } from '../guards/concurrency.js';
 import { checkMessage, type MessageVerdict } from '../guards/message.js';
 import { rateLimit } from '../guards/rate-limit.js';
@@ -125,7 +126,7 @@ function nameOf(prefix: string): string {
 }
 
 /** A denial's `Retry-After`, in ms; 0 when it has none. */
-export function waitOf(error: ApiError): number {
+export function waitOf(error: { readonly headers?: Readonly<Record<string, string>> | undefined }): number {
   const seconds = Number(error.headers?.['retry-after']);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
@@ -161,7 +162,9 @@ export function createMessageLimiter(options: RateLimitOptions): MessageLimiter 
 /** Compiled connection leases: taken at the handshake, renewed by the guard, given back on close. */
 export interface ConnectionLeases {
   /** A lease, `undefined` when not limited, or the denial (an ApiError with its Retry-After in ms). */
-  acquire(request: GuardRequest): Promise<Lease | undefined | { denied: ApiError; retryAfter: number }>;
+  acquire(
+    request: GuardRequest,
+  ): Promise<Lease | undefined | { denied: ApiError | RoleError; retryAfter: number }>;
 }
 
 /** Compiles the connection-limit options into a `concurrency` guard. */
@@ -183,7 +186,7 @@ export function createConnectionLeases(options: ConnectionLimitOptions, heartbea
       try {
         return await leases.acquire(request);
       } catch (thrown) {
-        if (isApiError(thrown) && thrown.role === 'concurrencyLimited') {
+        if ((thrown instanceof RoleError || isApiError(thrown)) && thrown.role === 'concurrencyLimited') {
           return { denied: thrown, retryAfter: waitOf(thrown) };
         }
         throw thrown;

@@ -1,5 +1,6 @@
 import { ApiError } from '../catalog/api-error.js';
 import { defineErrors } from '../catalog/define-errors.js';
+import { RoleError } from '../catalog/role-error.js';
 import type { BuiltinRole } from '../catalog/standard.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 import { wsDefinitions } from '../catalog/ws-standard.js';
@@ -97,7 +98,12 @@ export function catalogError(
   url: string | undefined,
 ): ApiError {
   if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) {
-    const error = thrown.role === undefined ? thrown : catalog.resolve(thrown);
+    thrown.correlationId ??= correlationId;
+    return thrown;
+  }
+  if (thrown instanceof RoleError) {
+    // A guard's denial of a message: the catalog's error for its role, without answering an HTTP request.
+    const error = handler.normalize(thrown);
     error.correlationId ??= correlationId;
     return error;
   }

@@ -16,6 +16,7 @@ import {
 } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
+import { createErrorHandler } from 'faultline/server';
 import { ioredisSend, memoryStore, redisStore, type Store } from 'faultline/stores';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
@@ -55,6 +56,8 @@ function contextOf(request: GuardRequest): GuardContext & { finish(status?: numb
 }
 
 /** Runs one request through a guard: its status (200 admitted, else the error's) and headers. */
+const answer = createErrorHandler({ logger: false });
+
 async function attempt(
   guard: Guard,
   request: GuardRequest,
@@ -63,9 +66,10 @@ async function attempt(
   try {
     await guard.check(context);
     return { status: 200, headers: Object.fromEntries(context.headers) };
-  } catch (error) {
-    const { status, headers } = error as { status: number; headers: Record<string, string> };
-    return { status, headers };
+  } catch (thrown) {
+    // The status and headers the standard catalog's handler answers the denial with.
+    const { status, headers } = answer.normalize(thrown);
+    return { status, headers: { ...headers } };
   }
 }
 

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { defineErrors, isApiError } from 'faultline';
+import { defineErrors, isApiError, RoleError } from 'faultline';
 import {
   adminKey,
   apiKey,
@@ -15,6 +15,7 @@ import {
   requireHeader,
 } from 'faultline/guards';
 import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
+import { createErrorHandler } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -180,8 +181,11 @@ describe('concurrency', () => {
     const perSession = concurrency({ key: (r) => r.url, limit: 1, ttl: '30s', store: memoryStore() });
     const lease = await perSession.acquire({ url: '/s1' });
     const refused = await perSession.acquire({ url: '/s1' }).catch((error: unknown) => error);
-    expect(isApiError(refused, 'CONCURRENCY_LIMITED')).toBe(true);
-    expect((refused as { headers: Record<string, string> }).headers['retry-after']).toBe('30');
+    // The refusal is the role's descriptor; the catalog answering the handshake names its code.
+    expect(refused).toBeInstanceOf(RoleError);
+    expect((refused as RoleError).role).toBe('concurrencyLimited');
+    expect(isApiError(createErrorHandler().normalize(refused), 'CONCURRENCY_LIMITED')).toBe(true);
+    expect((refused as RoleError).headers?.['retry-after']).toBe('30');
     lease!.release();
     lease!.release();
     expect(await perSession.acquire({ url: '/s1' })).toBeDefined();

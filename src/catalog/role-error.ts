@@ -1,0 +1,93 @@
+import type { FieldError } from './api-error.js';
+import type { BuiltinRole } from './standard.js';
+
+const brand = Symbol.for('faultline.RoleError');
+
+/** What a mechanism raises, besides its role: the request's facts, never the catalog's text. */
+export interface RoleErrorInit {
+  /** Details for the answering entry's message and body. */
+  readonly details?: unknown;
+  /** Response headers of this answer (`Retry-After`, `RateLimit`), merged over the entry's. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** A message the API set for this mechanism (a guard's `messages`); else the entry's template. */
+  readonly message?: string | undefined;
+  /** One error per failed field (validation). */
+  readonly fieldErrors?: readonly FieldError[] | undefined;
+  /** The failure underneath (a store's error), for logs only. */
+  readonly cause?: unknown;
+  /**
+   * The catalog code that answers instead of the role's own (a guard's `error` option). A catalog that
+   * does not hold it answers its internal error, and logs why.
+   */
+  readonly code?: string | undefined;
+}
+
+/**
+ * What faultline's mechanisms (guards, body readers, route checks, framework translators) throw: a role
+ * and its facts, in no catalog yet. The error handler answering the request turns it into one `ApiError`
+ * of its own catalog, under the code that claims the role, as it does for an http-errors or Boom error.
+ * It is an `Error` so that every framework passes it to its error hook; its stack is never captured, as
+ * a denial under attack must cost no more than its answer.
+ */
+export class RoleError extends Error {
+  declare readonly [brand]: true;
+  override readonly name = 'RoleError';
+  readonly role: BuiltinRole;
+  readonly details: unknown;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly fieldErrors: readonly FieldError[] | undefined;
+  readonly code: string | undefined;
+  /** Whether `message` was set by the API, rather than derived from the role. */
+  readonly custom: boolean;
+
+  constructor(role: BuiltinRole, init: RoleErrorInit = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(init.message ?? role, 'cause' in init ? { cause: init.cause } : undefined);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.role = role;
+    this.details = init.details;
+    this.headers = init.headers;
+    this.fieldErrors = init.fieldErrors;
+    this.code = init.code;
+    this.custom = init.message !== undefined;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
+  }
+
+  /**
+   * This error with other headers, sharing everything else: a guard prebuilds one per policy and each
+   * denial costs one small object, no Error constructor. The handler recognises the shared template and
+   * answers from its own prebuilt `ApiError`.
+   */
+  withHeaders(headers: Readonly<Record<string, string>>): RoleError {
+    const error = Object.create(this) as { headers: Readonly<Record<string, string>> };
+    error.headers = headers;
+    return error as RoleError;
+  }
+}
+Object.defineProperty(RoleError.prototype, brand, { value: true });
+
+/**
+ * The role descriptor of a mechanism: what guards, body readers and framework translators throw.
+ * @example
+ * throw raise('invalidHeader', { header: 'X-App-ID' });
+ */
+export function raise(
+  role: BuiltinRole,
+  details?: unknown,
+  headers?: Readonly<Record<string, string>>,
+  message?: string,
+): RoleError {
+  return new RoleError(role, { details, headers, message });
+}
+
+/** True for a role descriptor (of any installed copy of faultline). */
+export function isRoleError(value: unknown): value is RoleError {
+  return value instanceof RoleError;
+}
