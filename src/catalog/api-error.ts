@@ -146,7 +146,7 @@ export class ApiError<
 
   /** The JSON form: every field but `cause` and the stack, which stay on the server. */
   toJSON(): ApiErrorJSON {
-    const json: ApiErrorJSON = {
+    const json: Record<string, unknown> = {
       name: 'ApiError',
       code: this.code,
       status: this.status,
@@ -154,39 +154,37 @@ export class ApiError<
       category: this.category,
       retryable: this.retryable,
     };
-    if (this.details !== undefined) json.details = this.details;
-    if (this.id !== undefined) json.id = this.id;
-    if (this.headers !== emptyHeaders && Object.keys(this.headers).length > 0)
-      json.headers = { ...this.headers };
-    if (this.correlationId !== undefined) json.correlationId = this.correlationId;
-    if (this.fieldErrors !== undefined) json.fieldErrors = [...this.fieldErrors];
-    if (this.type !== undefined) json.type = this.type;
-    if (this.members !== undefined) json.members = { ...this.members };
-    return json;
+    for (const key of optionalJSON) {
+      const value: unknown = this[key];
+      if (value === undefined || (key === 'headers' && Object.keys(value as object).length === 0)) continue;
+      // Headers, field errors and members are copied: the JSON form never shares the error's own.
+      json[key] =
+        key === 'details' || typeof value !== 'object'
+          ? value
+          : Array.isArray(value)
+            ? [...value]
+            : { ...value };
+    }
+    return json as unknown as ApiErrorJSON;
   }
 
   /** Rebuilds an ApiError from its JSON form (an object or a JSON string). */
   static fromJSON(json: ApiErrorJSON | string): ApiError {
     const data = typeof json === 'string' ? (JSON.parse(json) as ApiErrorJSON) : json;
-    return new ApiError(
-      {
-        code: String(data.code),
-        status: Number(data.status),
-        message: String(data.message),
-        details: data.details,
-        id: data.id,
-        category: data.category,
-        retryable: data.retryable,
-        headers: data.headers,
-        correlationId: data.correlationId,
-        fieldErrors: data.fieldErrors,
-        type: data.type,
-        members: data.members,
-      },
-      { stack: false },
-    );
+    const init: Record<string, unknown> = {
+      code: String(data.code),
+      status: Number(data.status),
+      message: String(data.message),
+      category: data.category,
+      retryable: data.retryable,
+    };
+    for (const key of optionalJSON) init[key] = data[key];
+    return new ApiError(init as unknown as ApiErrorInit, { stack: false });
   }
 }
+
+/** The members of the JSON form written only when the error has them, in their order there. */
+const optionalJSON = ['details', 'id', 'headers', 'correlationId', 'fieldErrors', 'type', 'members'] as const;
 
 // The brand lives on the prototype: every instance carries it at no cost, across copies and realms.
 Object.defineProperty(ApiError.prototype, brand, { value: true });

@@ -73,12 +73,12 @@ export function isErrorStatus(status: unknown): status is number {
  * answer with a success status (an idempotent "already done").
  */
 export function isCatalogStatus(status: unknown): status is number {
+  // Number.isInteger is false for anything but a number.
   return (
-    typeof status === 'number' &&
     Number.isInteger(status) &&
-    status >= 200 &&
-    status <= 599 &&
-    (status < 300 || status >= 400)
+    (status as number) >= 200 &&
+    (status as number) <= 599 &&
+    ((status as number) < 300 || (status as number) >= 400)
   );
 }
 
