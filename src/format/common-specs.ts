@@ -58,15 +58,16 @@ export const bareSpec = {
   details: { $field: 'details' },
 } as const;
 
-/** The readers of `commonFormats`, in their order: what a client recognises without configuration. */
-export const commonReaders: readonly FormatReader[] = (
-  [
-    ['problem+json', problemSpec],
-    ['flat', flatSpec],
-    ['nested', nestedSpec],
-    ['code', codeSpec],
-    ['message', messageSpec],
-    ['error-object', errorObjectSpec],
-    ['bare', bareSpec],
-  ] as const
-).map(([name, spec]) => ({ name, spec, ...readerOf(spec, fieldReaders) }));
+/**
+ * The readers of `commonFormats`, in their order: what a client recognises without configuration. Nameless:
+ * a client never says which format it read, and a browser bundle skips the names.
+ */
+export const commonReaders: readonly FormatReader[] = [
+  problemSpec,
+  flatSpec,
+  nestedSpec,
+  codeSpec,
+  messageSpec,
+  errorObjectSpec,
+  bareSpec,
+].map((spec) => ({ spec, ...readerOf(spec, fieldReaders) }));

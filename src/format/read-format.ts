@@ -2,8 +2,8 @@ import type { ReaderTable } from './field-readers.js';
 import { parseNode } from './parse.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
-/** The reading half of a format: what a client needs to recognise and read its bodies. */
-export type FormatReader = Pick<ErrorFormat, 'name' | 'spec' | 'parse' | 'match'>;
+/** The reading half of a format: what a client needs to recognise and read its bodies (its name aside). */
+export type FormatReader = Pick<ErrorFormat, 'spec' | 'parse' | 'match'>;
 
 /**
  * How well a body fits a declaration, and what it holds: a body fits only if it holds a code,
