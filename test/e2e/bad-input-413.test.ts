@@ -1,19 +1,16 @@
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp as express } from '../../examples/adapters/express.js';
-import { createApp as fastify } from '../../examples/adapters/fastify.js';
-import { createApp as hono } from '../../examples/adapters/hono.js';
-import { createApp as node } from '../../examples/adapters/node.js';
+import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 
 /** Every 413 is seen: POSTs over the 1 MiB limit of /echo, counted per adapter. */
-const adapters = { node, express, fastify, hono } as const;
+const examples = Object.fromEntries(adapters.map((adapter) => [adapter.name, adapter.example]));
 const servers = new Map<string, { server: Server; base: string }>();
 const tries = 100;
 
 beforeAll(async () => {
-  for (const [name, create] of Object.entries(adapters)) {
+  for (const [name, create] of Object.entries(examples)) {
     const server = await create();
     servers.set(name, { server, base: await listen(server) });
   }
@@ -69,7 +66,7 @@ function eagerWriter(base: string, body: Uint8Array): Promise<boolean> {
 const twoMiB = new Uint8Array(2 * 1024 * 1024).fill(0x61);
 const tenMB = new Uint8Array(10_000_000).fill(0x61);
 
-describe.each(Object.keys(adapters))('%s: every 413 reaches the client', (name) => {
+describe.each(Object.keys(examples))('%s: every 413 reaches the client', (name) => {
   const base = () => servers.get(name)!.base;
 
   it(`fetch posting 2 MiB to a 1 MiB route sees the 413 in ${tries} of ${tries}`, async () => {

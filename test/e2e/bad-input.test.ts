@@ -1,19 +1,16 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp as express } from '../../examples/adapters/express.js';
-import { createApp as fastify } from '../../examples/adapters/fastify.js';
-import { createApp as hono } from '../../examples/adapters/hono.js';
-import { createApp as node } from '../../examples/adapters/node.js';
+import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
 
-/** One bad-input matrix, run against the four example servers: every answer must be the same. */
+/** One bad-input matrix, run against every adapter's example server: every answer must be the same. */
 const readTimeout = 300;
-const adapters = { node, express, fastify, hono } as const;
+const examples = Object.fromEntries(adapters.map((adapter) => [adapter.name, adapter.example]));
 const servers = new Map<string, { server: Server; base: string }>();
 
 beforeAll(async () => {
-  for (const [name, create] of Object.entries(adapters)) {
+  for (const [name, create] of Object.entries(examples)) {
     const server = await create({ readTimeout });
     servers.set(name, { server, base: await listen(server) });
   }
@@ -22,7 +19,7 @@ afterAll(async () => {
   for (const { server } of servers.values()) await close(server);
 });
 
-/** The headers a client acts on: compared across the four. */
+/** The headers a client acts on: compared across the adapters. */
 const compared = ['content-type', 'allow', 'accept', 'retry-after', 'connection', 'content-language'];
 const catalogCodes = new Set([
   'BAD_REQUEST',
@@ -66,7 +63,7 @@ function inspect(answer: RawAnswer, head: boolean): Seen {
   return { status: answer.status, code, headers };
 }
 
-/** Sends the same raw request to the four servers; all must answer alike, and keep answering. */
+/** Sends the same raw request to every adapter's server; all must answer alike, and keep answering. */
 async function everywhere(chunks: readonly (string | Uint8Array)[], head = false): Promise<Seen> {
   const seen: Record<string, Seen> = {};
   for (const [name, { base }] of servers) seen[name] = inspect(await sendRaw(base, chunks, { head }), head);

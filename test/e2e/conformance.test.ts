@@ -1,10 +1,7 @@
 import type { Server } from 'node:http';
 import type { ErrorEvent } from 'faultline/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp as express } from '../../examples/adapters/express.js';
-import { createApp as fastify } from '../../examples/adapters/fastify.js';
-import { createApp as hono } from '../../examples/adapters/hono.js';
-import { createApp as node } from '../../examples/adapters/node.js';
+import { adapters } from '../helpers/adapters.js';
 import { close, listen, rawRequest } from '../helpers/http.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
@@ -18,12 +15,14 @@ interface Answer {
 }
 
 type CreateApp = (options?: { onError?: (event: ErrorEvent) => void }) => Server | Promise<Server>;
-const adapters: Record<string, CreateApp> = { node, express, fastify, hono };
+const examples: Record<string, CreateApp> = Object.fromEntries(
+  adapters.map((adapter) => [adapter.name, adapter.example]),
+);
 const createWith = (create: CreateApp, onError: (event: ErrorEvent) => void) => create({ onError });
 const servers = new Map<string, { server: Server; base: string }>();
 
 beforeAll(async () => {
-  for (const [name, create] of Object.entries(adapters)) {
+  for (const [name, create] of Object.entries(examples)) {
     const server = await create();
     servers.set(name, { server, base: await listen(server) });
   }
@@ -51,7 +50,7 @@ async function viaFetch(base: string, path: string, init: RequestInit = {}): Pro
   return normalise(response.status, Object.fromEntries(response.headers), await response.text());
 }
 
-/** Sends one request to every adapter and checks that all four answers are the same. */
+/** Sends one request to every adapter and checks that all answers are the same. */
 async function everywhere(send: (base: string) => Promise<Answer>): Promise<Answer> {
   const answers: Record<string, Answer> = {};
   for (const [name, { base }] of servers) answers[name] = await send(base);
@@ -165,7 +164,7 @@ describe('every adapter answers the conformance routes identically', () => {
 });
 
 describe('an ApiError of another catalog', () => {
-  it('is answered as the internal error alike on the four adapters, its text only in the log', async () => {
+  it('is answered as the internal error alike on every adapter, its text only in the log', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const answer = await everywhere((base) => viaFetch(base, '/foreign'));
@@ -187,7 +186,7 @@ describe('an ApiError of another catalog', () => {
     }
   });
 
-  it.each(Object.entries(adapters))('hands the original to onError on %s', async (_, create) => {
+  it.each(Object.entries(examples))('hands the original to onError on %s', async (_, create) => {
     const events: ErrorEvent[] = [];
     const server = await createWith(create, (event) => events.push(event));
     try {
@@ -205,16 +204,19 @@ describe('an ApiError of another catalog', () => {
   });
 });
 
-describe.each(['express', 'fastify', 'hono'])('npx tsx examples/adapters/%s.ts', (name) => {
-  it('starts on PORT on 127.0.0.1 and serves the conformance routes', async () => {
-    const port = await freePort();
-    const started = await startCommand('npx', ['tsx', `examples/adapters/${name}.ts`], port);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/limited`);
-      expect(response.status).toBe(429);
-      expect(response.headers.get('retry-after')).toBe('1');
-    } finally {
-      started.stop();
-    }
-  }, 60_000);
-});
+describe.each(adapters.map((adapter) => adapter.name).filter((name) => name !== 'node'))(
+  'npx tsx examples/adapters/%s.ts',
+  (name) => {
+    it('starts on PORT on 127.0.0.1 and serves the conformance routes', async () => {
+      const port = await freePort();
+      const started = await startCommand('npx', ['tsx', `examples/adapters/${name}.ts`], port);
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/limited`);
+        expect(response.status).toBe(429);
+        expect(response.headers.get('retry-after')).toBe('1');
+      } finally {
+        started.stop();
+      }
+    }, 60_000);
+  },
+);

@@ -1,15 +1,11 @@
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
-import express from 'express';
-import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
-import { createExpressErrors, guard as expressGuard } from 'faultline/express';
-import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import { byHeader, concurrency, type Guard, idempotency, rateLimit } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type AdapterEntry, adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 
 const catalog = defineErrors(
@@ -37,34 +33,27 @@ afterAll(async () => {
 
 type Fetch = (path: string, init?: RequestInit) => Promise<Response>;
 
-async function expressApp(): Promise<Fetch> {
-  const errors = createExpressErrors({ catalog, onError: false });
-  const app = express();
-  app.post('/orders', errors.json(), expressGuard(...guardsOf()), async (req, res) => {
-    executed++;
-    await new Promise((r) => setTimeout(r, 100));
-    res.status(201).set('x-order', 'o1').json({ executed, body: req.body });
+/** The app on an adapter of the list, on 127.0.0.1. */
+async function onAdapter(adapter: AdapterEntry): Promise<Fetch> {
+  const server = await adapter.build({
+    options: { catalog, onError: false },
+    routes: [
+      {
+        method: 'POST',
+        path: '/orders',
+        json: true,
+        guards: guardsOf(),
+        handle: async ({ body }) => {
+          executed++;
+          await new Promise((r) => setTimeout(r, 100));
+          return { status: 201, headers: { 'x-order': 'o1' }, body: { executed, body } };
+        },
+      },
+    ],
   });
-  app.use(errors.handler);
-  const server = app.listen(0, '127.0.0.1');
   servers.push(server);
   const url = await listen(server);
   return (path, init) => fetch(`${url}${path}`, init);
-}
-
-async function fastifyApp(): Promise<Fetch> {
-  const app = Fastify();
-  await app.register(createFastifyErrors({ catalog, onError: false }));
-  app.post('/orders', { preHandler: fastifyGuard(...guardsOf()) }, async (request, reply) => {
-    executed++;
-    await new Promise((r) => setTimeout(r, 100));
-    reply.code(201).header('x-order', 'o1');
-    return { executed, body: request.body };
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  servers.push(app.server);
-  const { port } = app.server.address() as { port: number };
-  return (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init);
 }
 
 async function honoApp(): Promise<Fetch> {
@@ -80,28 +69,9 @@ async function honoApp(): Promise<Fetch> {
   return async (path, init) => app.request(path, init);
 }
 
-async function honoNodeApp(): Promise<Fetch> {
-  const errors = createHonoErrors({ catalog, onError: false });
-  const app = new Hono();
-  errors.install(app);
-  app.post('/orders', errors.json(), honoGuard(...guardsOf()), async (c) => {
-    executed++;
-    await new Promise((r) => setTimeout(r, 100));
-    c.header('x-order', 'o1');
-    return c.json({ executed, body: await c.req.json() }, 201);
-  });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  servers.push(server);
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  return (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init);
-}
-
 describe.each([
-  ['Express', expressApp],
-  ['Fastify', fastifyApp],
-  ['Hono', honoApp],
-  ['Hono on node', honoNodeApp],
+  ...adapters.map((adapter) => [adapter.name, () => onAdapter(adapter)] as const),
+  ['hono in process (app.request)', honoApp] as const,
 ])('guard() on %s', (_, make) => {
   const post = (fetchIt: Fetch, key: string, body: unknown, who = 'acme') =>
     fetchIt('/orders', {

@@ -7,9 +7,12 @@ import { defineErrors } from 'faultline';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
 import { createHonoErrors } from 'faultline/hono';
+import { createKoaErrors } from 'faultline/koa';
 import { createNodeErrors, createRouter, readJson, sendJson } from 'faultline/node';
 import { Hono } from 'hono';
+import Koa from 'koa';
 import * as z from 'zod';
+import type { AdapterName } from './adapters.js';
 
 /** The catalog of the body apps: the standard codes only. */
 export const bodyCatalog = defineErrors({});
@@ -52,10 +55,11 @@ const anyBody = z.unknown();
 
 /**
  * The routes, on each adapter: `POST /echo` reads the body with faultline's reader, `POST /native` with
- * the framework's own JSON parser (body-parser, Fastify's, Hono's validator; node has none and uses
- * faultline's), and `GET /token` parses a token payload that is not JSON in the server's own code.
+ * the framework's own JSON parser (body-parser, Fastify's, Hono's validator; node and Koa have none and
+ * use faultline's), and `GET /token` parses a token payload that is not JSON in the server's own code.
+ * One entry per adapter of the list in `adapters.ts`.
  */
-export const bodyApps: Record<'node' | 'express' | 'fastify' | 'hono', () => Promise<BodyApp>> = {
+export const bodyApps: Record<AdapterName, () => Promise<BodyApp>> = {
   async node() {
     const seen: Seen[] = [];
     const router = createRouter()
@@ -110,6 +114,29 @@ export const bodyApps: Record<'node' | 'express' | 'fastify' | 'hono', () => Pro
     app.get('/token', (c) => c.json(tokenPayload() as object));
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     server.on('clientError', errors.clientError);
+    return { server, native: server, seen };
+  },
+  async koa() {
+    const seen: Seen[] = [];
+    const errors = createKoaErrors({ catalog: bodyCatalog });
+    const app = new Koa();
+    app.use(errors.middleware);
+    const json = errors.json();
+    app.use(async (ctx, next) => {
+      const route = `${ctx.method} ${ctx.path}`;
+      if (route === 'POST /echo' || route === 'POST /native') {
+        const name = ctx.path.slice(1);
+        return json(ctx, async () => {
+          ctx.body = see(seen, name, (ctx.request as { body?: unknown }).body);
+        });
+      }
+      if (route === 'GET /token') {
+        ctx.body = tokenPayload();
+        return;
+      }
+      await next();
+    });
+    const server = createServer(app.callback()).on('clientError', errors.clientError);
     return { server, native: server, seen };
   },
 };

@@ -1,0 +1,205 @@
+/**
+ * The one list of adapters the suites that compare adapters read: each entry names an adapter, builds
+ * its conformance example, and builds an app from a catalog, routes and guards. A new adapter is its
+ * folder under src/adapters plus one entry here.
+ */
+import { createServer, type Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import express, { type RequestHandler } from 'express';
+import Fastify from 'fastify';
+import { createExpressErrors, guard as expressGuard } from 'faultline/express';
+import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
+import type { Guard } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
+import { createKoaErrors, guard as koaGuard } from 'faultline/koa';
+import { createNodeErrors, createRouter, guard as nodeGuard, readJson } from 'faultline/node';
+import type { ErrorHandlerOptions } from 'faultline/server';
+import type { MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import Koa, { type Middleware } from 'koa';
+import type { ExampleOptions } from '../../examples/adapters/catalog.js';
+import { createApp as expressExample } from '../../examples/adapters/express.js';
+import { createApp as fastifyExample } from '../../examples/adapters/fastify.js';
+import { createApp as honoExample } from '../../examples/adapters/hono.js';
+import { type KoaRoute, createApp as koaExample, routes as koaRoutes } from '../../examples/adapters/koa.js';
+import { createApp as nodeExample } from '../../examples/adapters/node.js';
+
+/** What a route handler sees of a request. */
+export interface AppRequest {
+  readonly params: Readonly<Record<string, string>>;
+  /** The JSON body, when the route reads one (`json`). */
+  readonly body: unknown;
+}
+
+/** What a route handler answers: a JSON body, with a status (200) and headers. */
+export interface Reply {
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+/** One route of an app: `:name` segments are parameters. */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  /** Reads the JSON body with the adapter's reader (`true`: its default limits). */
+  readonly json?: { limit?: string | number; readTimeout?: number } | true;
+  /** Guards of the route, after the body reader. */
+  readonly guards?: readonly Guard[];
+  handle(request: AppRequest): Reply | Promise<Reply>;
+}
+
+/** An app: the error handler's options (the catalog), its routes, and the adapter's body limits. */
+export interface AppSpec {
+  readonly options: ErrorHandlerOptions<any>;
+  readonly routes: readonly RouteSpec[];
+  readonly body?: { limit?: string | number; readTimeout?: number };
+}
+
+export type AdapterName = 'node' | 'express' | 'fastify' | 'hono' | 'koa';
+
+export interface AdapterEntry {
+  readonly name: AdapterName;
+  /** The adapter's conformance example (examples/adapters/<name>.ts), not yet listening. */
+  example(options?: ExampleOptions): Promise<Server>;
+  /** An app of `spec` on a node:http server, not yet listening; `clientError` is the adapter's. */
+  build(spec: AppSpec): Promise<Server>;
+}
+
+const jsonOf = (route: RouteSpec) => (route.json === true ? {} : route.json);
+const statusOf = (reply: Reply) => reply.status ?? 200;
+
+const node: AdapterEntry = {
+  name: 'node',
+  example: async (options) => nodeExample(options),
+  async build(spec) {
+    const errors = createNodeErrors(spec.options);
+    const router = createRouter();
+    for (const route of spec.routes) {
+      const json = jsonOf(route);
+      const handler = async (
+        req: Parameters<typeof readJson>[0],
+        res: import('node:http').ServerResponse,
+        params: Record<string, string>,
+      ) => {
+        const body = json ? await readJson(req, { ...spec.body, ...json }) : undefined;
+        const reply = await route.handle({ params, body });
+        res.writeHead(statusOf(reply), { 'content-type': 'application/json', ...reply.headers });
+        res.end(JSON.stringify(reply.body ?? null));
+      };
+      const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
+      router.on(route.method, route.path, (req, res, { params }) => guarded(req, res, { ...params }));
+    }
+    return createServer(errors(router.handle)).on('clientError', errors.clientError);
+  },
+};
+
+const expressAdapter: AdapterEntry = {
+  name: 'express',
+  example: async (options) => expressExample(options),
+  async build(spec) {
+    const errors = createExpressErrors(spec.options, { body: spec.body });
+    const app = express();
+    for (const route of spec.routes) {
+      const json = jsonOf(route);
+      const before: RequestHandler[] = [];
+      if (json) before.push(errors.json(json));
+      if (route.guards) before.push(expressGuard(...route.guards));
+      app[route.method.toLowerCase() as 'get'](route.path, ...before, async (req, res) => {
+        const reply = await route.handle({ params: req.params as Record<string, string>, body: req.body });
+        res
+          .status(statusOf(reply))
+          .set(reply.headers ?? {})
+          .json(reply.body ?? null);
+      });
+    }
+    app.use(errors.notFound);
+    app.use(errors.handler);
+    return createServer(app).on('clientError', errors.clientError);
+  },
+};
+
+const fastify: AdapterEntry = {
+  name: 'fastify',
+  example: (options) => fastifyExample(options),
+  async build(spec) {
+    const { limit, readTimeout } = spec.body ?? {};
+    const faultline = createFastifyErrors(spec.options, { body: { limit, readTimeout } });
+    const app = Fastify({ frameworkErrors: faultline.frameworkErrors });
+    await app.register(faultline);
+    for (const route of spec.routes) {
+      const guards = route.guards ? { preHandler: fastifyGuard(...route.guards) } : {};
+      app.route({
+        method: route.method,
+        url: route.path,
+        ...guards,
+        handler: async (request, reply) => {
+          const answer = await route.handle({
+            params: request.params as Record<string, string>,
+            body: request.body,
+          });
+          reply.code(statusOf(answer)).headers(answer.headers ?? {});
+          return answer.body ?? null;
+        },
+      });
+    }
+    await app.ready();
+    return app.server;
+  },
+};
+
+const hono: AdapterEntry = {
+  name: 'hono',
+  example: async (options) => honoExample(options),
+  async build(spec) {
+    const errors = createHonoErrors(spec.options, { body: spec.body });
+    const app = new Hono();
+    errors.install(app);
+    for (const route of spec.routes) {
+      const json = jsonOf(route);
+      const before: MiddlewareHandler[] = [];
+      if (json) before.push(errors.json(json));
+      if (route.guards) before.push(honoGuard(...route.guards));
+      const handler: MiddlewareHandler = async (c) => {
+        const body = json ? await c.req.json() : undefined;
+        const reply = await route.handle({ params: c.req.param() as Record<string, string>, body });
+        return c.json(reply.body ?? null, statusOf(reply) as 200, reply.headers as Record<string, string>);
+      };
+      app.on(route.method, [route.path], ...before, handler);
+    }
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    return server.on('clientError', errors.clientError);
+  },
+};
+
+const koa: AdapterEntry = {
+  name: 'koa',
+  example: async (options) => koaExample(options),
+  async build(spec) {
+    const errors = createKoaErrors(spec.options, { body: spec.body });
+    const app = new Koa();
+    app.use(errors.middleware);
+    const table: Record<string, Record<string, KoaRoute>> = {};
+    for (const route of spec.routes) {
+      const json = jsonOf(route);
+      const before: Middleware[] = [];
+      if (json) before.push(errors.json(json));
+      if (route.guards) before.push(koaGuard(...route.guards));
+      table[route.path] ??= {};
+      table[route.path]![route.method] = [
+        ...before,
+        async (ctx, params) => {
+          const reply = await route.handle({ params, body: (ctx.request as { body?: unknown }).body });
+          ctx.status = statusOf(reply);
+          ctx.set(reply.headers ?? {});
+          return reply.body ?? null;
+        },
+      ];
+    }
+    app.use(koaRoutes(table));
+    return createServer(app.callback()).on('clientError', errors.clientError);
+  },
+};
+
+/** Every adapter, in the order the suites report them; node is the reference the others must match. */
+export const adapters: readonly AdapterEntry[] = [node, expressAdapter, fastify, hono, koa];
