@@ -1,6 +1,7 @@
 import { ApiError } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import { standardInFlightCode } from '../catalog/standard-codes.js';
+import { isErrorStatus } from '../catalog/status.js';
 import { commonReaders } from '../format/common-specs.js';
 import { bestFit, readErrorInit, toBody } from '../format/error-init.js';
 import { correlationHeaders } from '../format/field-readers.js';
@@ -111,7 +112,7 @@ export async function readErrorText(
   let init = read(recognised);
   // Nor is a body in a format that carries details which names a code whose details are required and
   // holds none: a client that declares such formats types those details as present.
-  if (declared && detected && init.details === undefined && carriesDetails(detected.format)) {
+  if (declared && detected && init.details === undefined && carriesDetails(detected.format.spec)) {
     const schema = catalog?.get(init.code)?.details;
     if (schema && (await requiresDetails(schema))) {
       recognised = false;
@@ -125,7 +126,7 @@ export async function readErrorText(
     catalog ? catalog.builtins.idempotencyInFlight : standardInFlightCode,
   );
   // The response's own status wins over one a body claims.
-  if (status >= 400 && status <= 599) init.status = status;
+  if (isErrorStatus(status)) init.status = status;
   const error = new ApiError(
     {
       ...init,

@@ -21,32 +21,33 @@ export function parseRetryAfter(
   return Number.isNaN(wait) ? undefined : Math.max(0, wait);
 }
 
-// A parameter of a Structured Field (RFC 9651 §3.1.2), its value a bare item (§3.3): a string, or a token,
-// number, … up to a delimiter. Literal patterns: their repeats cost a bundle next to nothing.
-const parameter = /;[ \t]*([a-z*][a-z0-9_.*-]*)(?:=("(?:[^"\\]|\\.)*"|[^"; ,\t][^;, \t]*))?/g;
-// One member of a list (RFC 9651 §3.1): an item, its parameters, then a comma or the end of the field.
-const member =
-  /[ \t]*(?:"(?:[^"\\]|\\.)*"|[^"; ,\t][^;, \t]*)((?:;[ \t]*[a-z*][a-z0-9_.*-]*(?:=(?:"(?:[^"\\]|\\.)*"|[^"; ,\t][^;, \t]*))?)*)[ \t]*(,|$)/y;
+// A string of a Structured Field (RFC 9651 §3.3.3): it holds nothing read here, so it is blanked first.
+const string = /"(?:[^"\\]|\\.)*"/g;
+// A list (§3.1) once its strings are blanked: members, each an item then its parameters (§3.1.2).
+const list =
+  /^[ \t]*[^"; ,\t]+(?:;[ \t]*[a-z*][a-z0-9_.*-]*(?:=[^"; ,\t]+)?)*[ \t]*(?:,[ \t]*[^"; ,\t]+(?:;[ \t]*[a-z*][a-z0-9_.*-]*(?:=[^"; ,\t]+)?)*[ \t]*)*$/;
+const parameter = /;[ \t]*([a-z*][a-z0-9_.*-]*)(?:=([^"; ,\t]+))?/g;
 
 /**
  * The longest `t=` among the members of a `RateLimit` field (`"name";r=0;t=30, "other";r=9;t=2`, one
  * member per policy) whose `r=` is 0; `undefined` when there is none, or when the field is malformed, so
- * that it is ignored whole. Every pattern is linear: a hostile field costs its length, once.
+ * that it is ignored whole. Every pattern is linear: a hostile field costs its length, a few times.
  */
 function usedUpWait(field: string): number | undefined {
+  // A blanked string is a token: its , ; and = split nothing, and an unterminated one leaves a quote.
+  const bare = field.replace(string, 's');
+  if (!list.test(bare)) return undefined;
   let wait: number | undefined;
-  member.lastIndex = 0;
-  for (let match = member.exec(field); match; match = member.exec(field)) {
+  for (const member of bare.split(',')) {
     let r = '';
     let t = '';
-    for (const [, key, value = ''] of match[1]!.matchAll(parameter)) {
+    for (const [, key, value = ''] of member.matchAll(parameter)) {
       if (key === 'r') r = value;
       else if (key === 't') t = value;
     }
     if (count.test(r) && count.test(t) && Number(r) === 0) wait = Math.max(wait ?? 0, Number(t) * 1000);
-    if (!match[2]) return wait;
   }
-  return undefined;
+  return wait;
 }
 
 /**
