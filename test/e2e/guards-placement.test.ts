@@ -1,16 +1,13 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import express from 'express';
-import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
-import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import { byHeader, cooldown, type Guard, quota, rateLimit, requireHeader } from 'faultline/guards';
-import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
 import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
-import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type AdapterEntry, adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { startRedis } from '../helpers/redis.js';
 
@@ -53,107 +50,69 @@ async function viaFetch(server: Server): Promise<Call> {
     (await fetch(url + query(path, ok), { method: 'POST', headers: { 'x-app': 'acme', ...headers } })).status;
 }
 
-async function expressCall(): Promise<Call> {
-  const errors = createExpressErrors({ catalog, onError: false });
-  const server = express();
-  for (const [path, guards] of routesOf()) {
-    server.post(path, expressGuard(...guards), (req, res) => {
-      res.json(validate(req.query.ok));
-    });
-  }
-  server.use(errors.handler);
-  return viaFetch(createServer(server));
-}
-
-async function fastifyCall(): Promise<Call> {
-  const server = Fastify();
-  await server.register(createFastifyErrors({ catalog, onError: false }));
-  for (const [path, guards] of routesOf()) {
-    server.post(path, { preHandler: fastifyGuard(...guards) }, async (request) =>
-      validate((request.query as { ok?: string }).ok),
-    );
-  }
-  await server.ready();
-  return async (path, ok, headers = {}) =>
-    (await server.inject({ method: 'POST', url: query(path, ok), headers: { 'x-app': 'acme', ...headers } }))
-      .statusCode;
-}
-
-async function honoCall(): Promise<Call> {
-  const errors = createHonoErrors({ catalog, onError: false });
-  const server = new Hono();
-  errors.install(server);
-  for (const [path, guards] of routesOf()) {
-    server.post(path, honoGuard(...guards), (c) => c.json(validate(c.req.query('ok'))));
-  }
-  return async (path, ok, headers = {}) =>
-    (await server.request(query(path, ok), { method: 'POST', headers: { 'x-app': 'acme', ...headers } }))
-      .status;
-}
-
-async function nodeCall(): Promise<Call> {
-  const errors = createNodeErrors({ catalog, onError: false });
-  const router = createRouter();
-  for (const [path, guards] of routesOf()) {
-    router.post(
+/** The routes on an adapter of the list, on 127.0.0.1. */
+async function onAdapter(adapter: AdapterEntry): Promise<Call> {
+  const server = await adapter.build({
+    options: { catalog, onError: false },
+    routes: routesOf().map(([path, guards]) => ({
+      method: 'POST' as const,
       path,
-      nodeGuard(...guards)((_req, _res, { url }) => validate(url.searchParams.get('ok'))),
-    );
-  }
-  return viaFetch(createServer(errors(router.handle)));
+      guards,
+      handle: ({ query: param }) => ({ body: validate(param('ok')) }),
+    })),
+  });
+  return viaFetch(server);
 }
 
-describe.each([
-  ['Express', expressCall],
-  ['Fastify', fastifyCall],
-  ['Hono', honoCall],
-  ['node router', nodeCall],
-])('when guards spend, on %s', (_, make) => {
-  it('a command refused 400 by the route’s validation does not start its cooldown; a succeeded one does', async () => {
-    const call = await make();
-    const statuses = [
-      await call('/validated', false),
-      await call('/validated', false),
-      await call('/validated', true),
-      await call('/validated', true),
-      await call('/validated', false),
-    ];
-    expect(statuses).toEqual([400, 400, 200, 429, 429]);
-  });
+describe.each(adapters.map((adapter) => [adapter.name, () => onAdapter(adapter)] as const))(
+  'when guards spend, on %s',
+  (_, make) => {
+    it('a command refused 400 by the route’s validation does not start its cooldown; a succeeded one does', async () => {
+      const call = await make();
+      const statuses = [
+        await call('/validated', false),
+        await call('/validated', false),
+        await call('/validated', true),
+        await call('/validated', true),
+        await call('/validated', false),
+      ];
+      expect(statuses).toEqual([400, 400, 200, 429, 429]);
+    });
 
-  it('a command a later guard refuses does not start the cooldown', async () => {
-    const call = await make();
-    const statuses = [
-      await call('/later-guard', true),
-      await call('/later-guard', true, { 'x-token': 't' }),
-      await call('/later-guard', true, { 'x-token': 't' }),
-    ];
-    expect(statuses).toEqual([400, 200, 429]);
-  });
+    it('a command a later guard refuses does not start the cooldown', async () => {
+      const call = await make();
+      const statuses = [
+        await call('/later-guard', true),
+        await call('/later-guard', true, { 'x-token': 't' }),
+        await call('/later-guard', true, { 'x-token': 't' }),
+      ];
+      expect(statuses).toEqual([400, 200, 429]);
+    });
 
-  it("cooldown count: 'all' starts on every admitted call, refused or not", async () => {
-    const call = await make();
-    expect([await call('/cooldown-all', false), await call('/cooldown-all', true)]).toEqual([400, 429]);
-  });
+    it("cooldown count: 'all' starts on every admitted call, refused or not", async () => {
+      const call = await make();
+      expect([await call('/cooldown-all', false), await call('/cooldown-all', true)]).toEqual([400, 429]);
+    });
 
-  it("quota count: 'succeeded' gives a refused request's unit back; the default counts every admitted one", async () => {
-    const call = await make();
-    const succeeded = [];
-    for (const ok of [false, false, false, true, true, true])
-      succeeded.push(await call('/quota-succeeded', ok));
-    expect(succeeded).toEqual([400, 400, 400, 200, 200, 429]);
-    const all = [];
-    for (const ok of [false, false, true]) all.push(await call('/quota-all', ok));
-    expect(all).toEqual([400, 400, 429]);
-  });
+    it("quota count: 'succeeded' gives a refused request's unit back; the default counts every admitted one", async () => {
+      const call = await make();
+      const succeeded = [];
+      for (const ok of [false, false, false, true, true, true])
+        succeeded.push(await call('/quota-succeeded', ok));
+      expect(succeeded).toEqual([400, 400, 400, 200, 200, 429]);
+      const all = [];
+      for (const ok of [false, false, true]) all.push(await call('/quota-all', ok));
+      expect(all).toEqual([400, 400, 429]);
+    });
 
-  it('a rate limit spends at admission, whatever the response', async () => {
-    const call = await make();
-    expect([await call('/rate', false), await call('/rate', false), await call('/rate', true)]).toEqual([
-      400, 400, 429,
-    ]);
-  });
-});
+    it('a rate limit spends at admission, whatever the response', async () => {
+      const call = await make();
+      expect([await call('/rate', false), await call('/rate', false), await call('/rate', true)]).toEqual([
+        400, 400, 429,
+      ]);
+    });
+  },
+);
 
 describe('a cooldown on Redis', () => {
   it('gives back the cooldown of a refused command on the shared store too', async () => {

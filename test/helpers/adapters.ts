@@ -3,7 +3,7 @@
  * its conformance example, and builds an app from a catalog, routes and guards. A new adapter is its
  * folder under src/adapters plus one entry here.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
@@ -12,7 +12,13 @@ import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import type { Guard } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createKoaErrors, guard as koaGuard } from 'faultline/koa';
-import { createNodeErrors, createRouter, guard as nodeGuard, readJson } from 'faultline/node';
+import {
+  createNodeErrors,
+  createRouter,
+  guard as nodeGuard,
+  type RouteContext,
+  readJson,
+} from 'faultline/node';
 import type { ErrorHandlerOptions } from 'faultline/server';
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
@@ -29,6 +35,8 @@ export interface AppRequest {
   readonly params: Readonly<Record<string, string>>;
   /** The JSON body, when the route reads one (`json`). */
   readonly body: unknown;
+  /** A query parameter, as the framework reads it. */
+  query(name: string): string | undefined;
 }
 
 /** What a route handler answers: a JSON body, with a status (200) and headers. */
@@ -66,6 +74,7 @@ export interface AdapterEntry {
   build(spec: AppSpec): Promise<Server>;
 }
 
+const stringOf = (value: unknown) => (typeof value === 'string' ? value : undefined);
 const jsonOf = (route: RouteSpec) => (route.json === true ? {} : route.json);
 const statusOf = (reply: Reply) => reply.status ?? 200;
 
@@ -77,18 +86,16 @@ const node: AdapterEntry = {
     const router = createRouter();
     for (const route of spec.routes) {
       const json = jsonOf(route);
-      const handler = async (
-        req: Parameters<typeof readJson>[0],
-        res: import('node:http').ServerResponse,
-        params: Record<string, string>,
-      ) => {
+      const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
         const body = json ? await readJson(req, { ...spec.body, ...json }) : undefined;
-        const reply = await route.handle({ params, body });
+        const { params, url } = context;
+        const query = (name: string) => url.searchParams.get(name) ?? undefined;
+        const reply = await route.handle({ params, body, query });
         res.writeHead(statusOf(reply), { 'content-type': 'application/json', ...reply.headers });
         res.end(JSON.stringify(reply.body ?? null));
       };
       const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
-      router.on(route.method, route.path, (req, res, { params }) => guarded(req, res, { ...params }));
+      router.on(route.method, route.path, guarded);
     }
     return createServer(errors(router.handle)).on('clientError', errors.clientError);
   },
@@ -106,7 +113,11 @@ const expressAdapter: AdapterEntry = {
       if (json) before.push(errors.json(json));
       if (route.guards) before.push(expressGuard(...route.guards));
       app[route.method.toLowerCase() as 'get'](route.path, ...before, async (req, res) => {
-        const reply = await route.handle({ params: req.params as Record<string, string>, body: req.body });
+        const reply = await route.handle({
+          params: req.params as Record<string, string>,
+          body: req.body,
+          query: (name) => stringOf(req.query[name]),
+        });
         res
           .status(statusOf(reply))
           .set(reply.headers ?? {})
@@ -137,6 +148,7 @@ const fastify: AdapterEntry = {
           const answer = await route.handle({
             params: request.params as Record<string, string>,
             body: request.body,
+            query: (name) => stringOf((request.query as Record<string, unknown>)[name]),
           });
           reply.code(statusOf(answer)).headers(answer.headers ?? {});
           return answer.body ?? null;
@@ -162,7 +174,11 @@ const hono: AdapterEntry = {
       if (route.guards) before.push(honoGuard(...route.guards));
       const handler: MiddlewareHandler = async (c) => {
         const body = json ? await c.req.json() : undefined;
-        const reply = await route.handle({ params: c.req.param() as Record<string, string>, body });
+        const reply = await route.handle({
+          params: c.req.param() as Record<string, string>,
+          body,
+          query: (name) => c.req.query(name),
+        });
         return c.json(reply.body ?? null, statusOf(reply) as 200, reply.headers as Record<string, string>);
       };
       app.on(route.method, [route.path], ...before, handler);
@@ -189,7 +205,11 @@ const koa: AdapterEntry = {
       table[route.path]![route.method] = [
         ...before,
         async (ctx, params) => {
-          const reply = await route.handle({ params, body: (ctx.request as { body?: unknown }).body });
+          const reply = await route.handle({
+            params,
+            body: (ctx.request as { body?: unknown }).body,
+            query: (name) => stringOf(ctx.query[name]),
+          });
           ctx.status = statusOf(reply);
           ctx.set(reply.headers ?? {});
           return reply.body ?? null;
