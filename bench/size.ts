@@ -31,6 +31,10 @@ const cases: [string, string][] = [
     'faultline parse-only (parseErrorResponse)',
     `import { parseErrorResponse } from 'faultline/client'; globalThis.x = parseErrorResponse;`,
   ],
+  [
+    'faultline parse-only (parseErrorParts)',
+    `import { parseErrorParts } from 'faultline/client'; globalThis.x = parseErrorParts;`,
+  ],
   ['faultline createClient', `import { createClient } from 'faultline/client'; globalThis.x = createClient;`],
   [
     'faultline createClient + the demo catalog (clientCatalog of its clientCatalogJSON)',
