@@ -35,6 +35,8 @@ export function routes(table: Record<string, Record<string, KoaRoute>>): Middlew
         return;
       }
       const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+      // Where `@koa/router` leaves them: faultline's guard() reads `ctx.params`.
+      (ctx as { params?: Record<string, string> }).params = params;
       const chain = typeof route === 'function' ? [route] : route;
       const handler = chain[chain.length - 1] as Handler;
       const run = async (i: number): Promise<void> => {

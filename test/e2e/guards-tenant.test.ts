@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import express from 'express';
-import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
-import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import {
   byHeader,
   cooldown,
@@ -15,12 +13,12 @@ import {
   rateLimit,
 } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
-import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import { ioredisSend, memoryStore, redisStore, type Store } from 'faultline/stores';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdapterEntry, adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 
@@ -298,63 +296,38 @@ type Get = (path: string) => Promise<number>;
 const perId = () =>
   rateLimit({ name: 'per-id', key: (r) => r.params?.id, limit: 1, period: '1h', store: memoryStore() });
 
-async function expressGet(): Promise<Get> {
-  const errors = createExpressErrors({ catalog, onError: false });
-  const server = express();
-  server.get('/items/:id', expressGuard(perId()), (_req, res) => {
-    res.send('ok');
+/** The route on an adapter of the list, on 127.0.0.1. */
+async function onAdapter(adapter: AdapterEntry): Promise<Get> {
+  const server = await adapter.build({
+    options: { catalog, onError: false },
+    routes: [
+      {
+        method: 'GET',
+        path: '/items/:id',
+        guards: [perId()],
+        handle: ({ params }) => ({ body: { id: params.id } }),
+      },
+    ],
   });
-  server.use(errors.handler);
-  const http = server.listen(0, '127.0.0.1');
-  servers.push(http);
-  const url = await listen(http);
+  servers.push(server);
+  const url = await listen(server);
   return async (path) => (await fetch(url + path)).status;
 }
 
-async function fastifyGet(): Promise<Get> {
-  const server = Fastify();
-  await server.register(createFastifyErrors({ catalog, onError: false }));
-  server.get('/items/:id', { onRequest: fastifyGuard(perId()) }, async () => 'ok');
-  await server.ready();
-  return async (path) => (await server.inject({ method: 'GET', url: path })).statusCode;
-}
-
-async function honoGet(): Promise<Get> {
-  const errors = createHonoErrors({ catalog, onError: false });
-  const server = new Hono();
-  errors.install(server);
-  server.get('/items/:id', honoGuard(perId()), (c) => c.text('ok'));
-  return async (path) => (await server.request(path)).status;
-}
-
-async function nodeGet(): Promise<Get> {
-  const errors = createNodeErrors({ catalog, onError: false });
-  const router = createRouter().get(
-    '/items/:id',
-    nodeGuard(perId())((_req, _res, { params }) => ({ id: params.id })),
-  );
-  const http = createServer(errors(router.handle));
-  servers.push(http);
-  const url = await listen(http);
-  return async (path) => (await fetch(url + path)).status;
-}
-
-describe.each([
-  ['Express', expressGet],
-  ['Fastify', fastifyGet],
-  ['Hono', honoGet],
-  ['node router', nodeGet],
-])('a guard key on the route parameters on %s', (_, make) => {
-  it('key: (r) => r.params?.id separates two ids', async () => {
-    const get = await make();
-    expect([
-      await get('/items/a'),
-      await get('/items/a'),
-      await get('/items/b'),
-      await get('/items/b'),
-    ]).toEqual([200, 429, 200, 429]);
-  });
-});
+describe.each(adapters.map((adapter) => [adapter.name, () => onAdapter(adapter)] as const))(
+  'a guard key on the route parameters on %s',
+  (_, make) => {
+    it('key: (r) => r.params?.id separates two ids', async () => {
+      const get = await make();
+      expect([
+        await get('/items/a'),
+        await get('/items/a'),
+        await get('/items/b'),
+        await get('/items/b'),
+      ]).toEqual([200, 429, 200, 429]);
+    });
+  },
+);
 
 describe('route parameters on Express 5', () => {
   it('a wildcard parameter reads as the path it matched, joined with /', async () => {
