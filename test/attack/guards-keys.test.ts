@@ -8,14 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { request as httpRequest } from 'node:http';
 import express from 'express';
-import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
-import { createFastifyErrors, guard as fastifyGuard } from 'faultline/fastify';
 import {
   adminKey,
   apiKey,
@@ -28,11 +24,11 @@ import {
   requireHeader,
 } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
-import { createNodeErrors, guard as nodeGuard } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdapterEntry, adapters as list } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
 
@@ -95,50 +91,19 @@ function rawSender(base: string): Send {
   };
 }
 
-async function nodeApp(): Promise<Send> {
-  const errors = createNodeErrors({ catalog, onError: false });
-  const handlers = Object.entries(routes()).map(
-    ([path, guards]) =>
-      [
-        path,
-        nodeGuard(...guards)((req, res) => {
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify(seen((name) => req.headers[name])));
-        }),
-      ] as const,
-  );
-  const server = createServer(
-    errors((req, res) => handlers.find(([path]) => path === req.url)?.[1](req, res)),
-  );
+/** The routes on an adapter of the list, on 127.0.0.1, reached over a raw socket. */
+async function onAdapter(adapter: AdapterEntry): Promise<Send> {
+  const server = await adapter.build({
+    options: { catalog, onError: false },
+    routes: Object.entries(routes()).map(([path, guards]) => ({
+      method: 'GET' as const,
+      path,
+      guards,
+      handle: ({ header }) => ({ body: seen(header) }),
+    })),
+  });
   servers.push(server);
   return rawSender(await listen(server));
-}
-
-async function expressApp(): Promise<Send> {
-  const errors = createExpressErrors({ catalog, onError: false });
-  const app = express();
-  for (const [path, guards] of Object.entries(routes())) {
-    app.get(path, expressGuard(...guards), (req, res) => {
-      res.json(seen((name) => req.headers[name]));
-    });
-  }
-  app.use(errors.handler);
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  return rawSender(await listen(server));
-}
-
-async function fastifyApp(): Promise<Send> {
-  const app = Fastify();
-  await app.register(createFastifyErrors({ catalog, onError: false }));
-  for (const [path, guards] of Object.entries(routes())) {
-    app.get(path, { preHandler: fastifyGuard(...guards) }, async (request) =>
-      seen((name) => request.headers[name]),
-    );
-  }
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  servers.push(app.server);
-  return rawSender(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
 }
 
 function honoApp(): Hono {
@@ -151,13 +116,6 @@ function honoApp(): Hono {
   return app;
 }
 
-async function honoNodeApp(): Promise<Send> {
-  const server = serve({ fetch: honoApp().fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return rawSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-}
-
 /** Fetch's `Headers` joins a repeated field before any code sees it: the app gets `a, b`. */
 function honoFetchApp(): Send {
   const app = honoApp();
@@ -168,11 +126,10 @@ function honoFetchApp(): Send {
 }
 
 const adapters: [string, () => Promise<Send> | Send][] = [
-  ['node:http (raw socket)', nodeApp],
-  ['Express (raw socket)', expressApp],
-  ['Fastify (raw socket)', fastifyApp],
-  ['Hono on @hono/node-server (raw socket)', honoNodeApp],
-  ['Hono app.fetch (Fetch Headers)', honoFetchApp],
+  ...list.map(
+    (adapter) => [`${adapter.name} (raw socket)`, () => onAdapter(adapter)] as [string, () => Promise<Send>],
+  ),
+  ['hono app.fetch (Fetch Headers)', honoFetchApp],
 ];
 
 const senders = new Map<string, Send>();
@@ -221,7 +178,7 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
       ['Authorization', `Bearer ${demoKey}`],
       ['Authorization', `Bearer ${otherKey}`],
     ];
-    if (!adapter.startsWith('Fastify')) return refused(adapter, '/bearer', headers, 'authorization');
+    if (!adapter.startsWith('fastify')) return refused(adapter, '/bearer', headers, 'authorization');
     // node drops repeated Authorization lines from `req.headers`, the only headers Fastify gives.
     const { status, body } = await senders.get(adapter)!('/bearer', headers);
     expect(status).toBe(200);

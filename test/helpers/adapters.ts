@@ -37,6 +37,8 @@ export interface AppRequest {
   readonly body: unknown;
   /** A query parameter, as the framework reads it. */
   query(name: string): string | undefined;
+  /** A request header, as the framework reads it (`name` lower case). */
+  header(name: string): unknown;
 }
 
 /** What a route handler answers: a JSON body, with a status (200) and headers. */
@@ -90,9 +92,15 @@ const node: AdapterEntry = {
         const body = json ? await readJson(req, { ...spec.body, ...json }) : undefined;
         const { params, url } = context;
         const query = (name: string) => url.searchParams.get(name) ?? undefined;
-        const reply = await route.handle({ params, body, query });
-        res.writeHead(statusOf(reply), { 'content-type': 'application/json', ...reply.headers });
-        res.end(JSON.stringify(reply.body ?? null));
+        const reply = await route.handle({ params, body, query, header: (name) => req.headers[name] });
+        const text = JSON.stringify(reply.body ?? null);
+        const length = String(Buffer.byteLength(text));
+        res.writeHead(statusOf(reply), {
+          'content-type': 'application/json',
+          'content-length': length,
+          ...reply.headers,
+        });
+        res.end(text);
       };
       const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
       router.on(route.method, route.path, guarded);
@@ -117,6 +125,7 @@ const expressAdapter: AdapterEntry = {
           params: req.params as Record<string, string>,
           body: req.body,
           query: (name) => stringOf(req.query[name]),
+          header: (name) => req.headers[name],
         });
         res
           .status(statusOf(reply))
@@ -149,6 +158,7 @@ const fastify: AdapterEntry = {
             params: request.params as Record<string, string>,
             body: request.body,
             query: (name) => stringOf((request.query as Record<string, unknown>)[name]),
+            header: (name) => request.headers[name],
           });
           reply.code(statusOf(answer)).headers(answer.headers ?? {});
           return answer.body ?? null;
@@ -178,6 +188,7 @@ const hono: AdapterEntry = {
           params: c.req.param() as Record<string, string>,
           body,
           query: (name) => c.req.query(name),
+          header: (name) => c.req.header(name),
         });
         return c.json(reply.body ?? null, statusOf(reply) as 200, reply.headers as Record<string, string>);
       };
@@ -209,6 +220,7 @@ const koa: AdapterEntry = {
             params,
             body: (ctx.request as { body?: unknown }).body,
             query: (name) => stringOf(ctx.query[name]),
+            header: (name) => ctx.req.headers[name],
           });
           ctx.status = statusOf(reply);
           ctx.set(reply.headers ?? {});
