@@ -149,6 +149,9 @@ export const errors = defineErrors(
       MALFORMED_JSON: 'INVALID_REQUEST_BODY',
       VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED',
       NOT_FOUND: 'ROUTE_NOT_FOUND',
+      // The apiKey guard answers with the demo's own codes, whose entries below give their ids and text.
+      API_KEY_MISSING: 'MISSING_API_KEY',
+      API_KEY_INVALID: 'INVALID_API_KEY',
     },
     groups: {
       request: { title: 'Request', description: 'The request is malformed or contains invalid parameters.' },

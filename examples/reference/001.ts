@@ -98,7 +98,7 @@ export const errors = defineErrors(
       message: 'connection limit exceeded for session',
       cause: 'Too many simultaneous WebSocket connections (default 10).',
       fix: 'Close unused connections before opening new ones.',
-      ws: { roles: ['connectionLimit'] },
+      roles: ['connectionLimit'],
     },
     WS_INVALID_CONNECTION_PARAMETERS: {
       status: 400,
@@ -115,7 +115,7 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'JSON could not be parsed, or event type is not recognised.',
       fix: 'Check that your JSON is well-formed and `type` is a valid `EVENT_TYPE_*` value.',
-      ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
+      roles: ['messageMalformed', 'messageTypeUnknown'],
     },
     EVENT_TYPE_NOT_ALLOWED: {
       status: 400,
@@ -217,7 +217,7 @@ export const errors = defineErrors(
       message: 'Rate limit exceeded — check the Retry-After header for when to retry',
       cause: 'Too many HTTP requests for this session.',
       fix: 'Wait for the time given by Retry-After. Over WebSocket, messages past the limit may be dropped.',
-      ws: { roles: ['messageRateLimited'] },
+      roles: ['messageRateLimited'],
     },
     // Handoff
     HANDOFF_CONNECT_FAILED: {

@@ -59,6 +59,11 @@ export function standardCodeOf(role: BuiltinRole): StandardCode {
   )!;
 }
 
+/** True for a role faultline words the description and fix of (the HTTP ones). */
+export function hasBuiltinProse(role: BuiltinRole): boolean {
+  return named[role] !== undefined || byRole.has(role);
+}
+
 const counts = ['', 'one', 'two', 'three', 'four', 'five', 'six'];
 
 /**

@@ -35,6 +35,11 @@ export const configErrors = {
     message: 'A retired code or id was reused.',
     fix: 'Choose a new code or id: clients may still branch on the retired one.',
   },
+  FAULTLINE_UNKNOWN_ROLE: {
+    message:
+      'An entry claims a role that is no mechanism of faultline; the message names the entry and the role.',
+    fix: 'Claim roles by their names in the README role table (`rateLimited`, `messageMalformed`, …), as a list.',
+  },
   FAULTLINE_INVALID_RENAME: {
     message:
       'A rename names a code the standard catalog does not have, gives an invalid name, or gives one name to built-in codes of different statuses; the message names the codes, their roles and statuses.',

@@ -4,6 +4,7 @@ import { catalogJSON } from './catalog-json.js';
 import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './check-entry.js';
 import { FaultlineConfigError } from './config-error.js';
 import { compileMessage } from './message.js';
+import { checkRoles, wsRoles, wsTwins } from './roles.js';
 import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
 import { type RawEntry, standardEntries, standardGroup } from './standard-entries.js';
 import { categoryOf, reasonPhrase, retryableByDefault } from './status.js';
@@ -39,15 +40,23 @@ export function defineErrors<
 >(entries: E & CheckedMembers<E>, options: CatalogOptions<R, O> = {}): Catalog<CatalogDefinitions<E, R, O>> {
   const raw = standardEntries(options.rename as Record<string, string> | undefined, options.omit);
   const omitted = new Set<string>(options.omit ?? []);
-  for (const [code, { roles: _, ...definition }] of Object.entries(entries as Record<string, RawEntry>)) {
+  for (const [code, { roles, ...definition }] of Object.entries(entries as Record<string, RawEntry>)) {
     if (omitted.has(code)) {
       throw new FaultlineConfigError(
         'FAULTLINE_INVALID_OMIT',
         `${code} is omitted, yet the catalog defines it`,
       );
     }
+    const claimed = roles === undefined ? [] : checkRoles(code, roles);
+    // A claim takes the role from the entry that had it: one code answers for each role.
+    for (const [other, entry] of raw) {
+      if (other !== code && entry.roles?.some((role) => claimed.includes(role))) {
+        raw.set(other, { ...entry, roles: entry.roles.filter((role) => !claimed.includes(role)) });
+      }
+    }
     const base = raw.get(code);
-    raw.set(code, base ? { ...base, ...definition, roles: base.roles } : definition);
+    const own = [...(base?.roles ?? []), ...claimed.filter((role) => !base?.roles?.includes(role))];
+    raw.set(code, base ? { ...base, ...definition, roles: own } : { ...definition, roles: own });
   }
   return buildCatalog(raw, options as Options) as unknown as Catalog<CatalogDefinitions<E, R, O>>;
 }
@@ -175,6 +184,13 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
   }
   checkCloseConflicts(Object.values(entries));
   const kept = answerOmittedRoles(builtins, entries);
+  // A WebSocket mechanism no entry claims is answered by its HTTP twin, a code the catalog holds.
+  for (const role of wsRoles) {
+    if (builtins[role] !== undefined) continue;
+    builtins[role] = builtins[wsTwins[role]];
+    const status = kept.get(wsTwins[role]);
+    if (status !== undefined) kept.set(role, status);
+  }
 
   function make(entry: CatalogEntry, details: unknown, options: ToApiErrorOptions | undefined): ApiError {
     return toApiError(entry, details, {

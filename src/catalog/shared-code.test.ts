@@ -50,7 +50,10 @@ describe('one public code for several built-in roles', () => {
 
   it('lists every role in the catalog JSON', () => {
     const json = errors.toJSON().entries.find((e) => e.code === 'INVALID_REQUEST_BODY');
-    expect(json).toMatchObject({ builtin: 'validationFailed', builtins: ['validationFailed', 'malformedJson'] });
+    expect(json).toMatchObject({
+      builtin: 'validationFailed',
+      builtins: ['validationFailed', 'malformedJson'],
+    });
   });
 
   it('refuses roles of different statuses under one code, naming the roles and their statuses', () => {

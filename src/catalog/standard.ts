@@ -1,3 +1,4 @@
+import type { WsRole } from './ws-types.js';
 /**
  * The codes faultline ships: one per status of common public APIs, plus the codes the toolkit's own
  * mechanisms raise. `role` names the mechanism, so a catalog that renames a code still receives it.
@@ -266,7 +267,13 @@ export type StandardDefinitions = typeof standardDefinitions;
 /** A code of the standard catalog. */
 export type StandardCode = keyof StandardDefinitions;
 
-/** A built-in mechanism of faultline that raises errors of its own. */
-export type BuiltinRole = StandardDefinitions[StandardCode]['role'];
+/** An HTTP mechanism of faultline: a guard, a body reader, a route check. */
+export type HttpRole = StandardDefinitions[StandardCode]['role'];
+
+/**
+ * A mechanism of faultline that raises errors of its own, on HTTP or on a WebSocket: one table, named
+ * after the codes (`rateLimited` for `RATE_LIMITED`). Any entry of a catalog may claim roles.
+ */
+export type BuiltinRole = HttpRole | WsRole;
 
 export { roleHeaders, roleOfStatus } from './role-tables.js';

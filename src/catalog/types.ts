@@ -53,6 +53,11 @@ export interface ErrorDefinition {
   collapses?: readonly string[];
   /** How the error behaves on a WebSocket: close code, notify, reconnect advice (see `faultline/ws`). */
   ws?: WsBehaviour;
+  /**
+   * The mechanisms this code answers for, HTTP or WebSocket (`['rateLimited']`, `['messageMalformed']`):
+   * a claim takes the role from the code that had it, and the last entry to claim a role answers for it.
+   */
+  roles?: readonly BuiltinRole[];
 }
 
 /** A catalog's definitions, keyed by code. */

@@ -1,5 +1,6 @@
 import { FaultlineConfigError } from './config-error.js';
 import type { CatalogEntry } from './types.js';
+import { wsRoles } from './ws-roles.js';
 import type { CloseCodeDefinition, CloseCodeInfo, ReconnectAdvice, WsBehaviour, WsRole } from './ws-types.js';
 
 /**
@@ -134,6 +135,22 @@ export interface ResolvedWsBehaviour {
 
 const resolved = new WeakMap<CatalogEntry, ResolvedWsBehaviour>();
 
+/** True for a code of the WebSocket layer: it has a `ws` block or answers for a WebSocket mechanism. */
+export function isWsEntry(entry: CatalogEntry): boolean {
+  return entry.ws !== undefined || entry.roles.some((role) => (wsRoles as readonly string[]).includes(role));
+}
+
+/**
+ * The close code of a mechanism's error: the RFC code of the mechanism (1001 going away, 1012 restart, 1009
+ * too large) when the entry that answers for it is its HTTP twin and sets no close of its own, else the
+ * entry's.
+ */
+export function closeCodeOfRole(entry: CatalogEntry, role: WsRole): number {
+  const behaviour = wsBehaviourOf(entry);
+  if (typeof entry.ws?.close === 'number' || behaviour.roles.includes(role)) return behaviour.closeCode;
+  return rfcCodeOfRole[role] ?? behaviour.closeCode;
+}
+
 /**
  * An entry's WebSocket behaviour with defaults derived: its close code (the RFC code of its role, else
  * 4000 + status), whether a message-scope raise closes, and the reconnect advice.
@@ -144,10 +161,10 @@ export function wsBehaviourOf(entry: CatalogEntry): ResolvedWsBehaviour {
   let behaviour = resolved.get(entry);
   if (behaviour) return behaviour;
   const ws = entry.ws ?? {};
-  const roles = ws.roles ?? [];
+  const roles = entry.roles.filter((role): role is WsRole => (wsRoles as readonly string[]).includes(role));
   let closeCode = typeof ws.close === 'number' ? ws.close : undefined;
   if (closeCode === undefined) {
-    for (const role of [...roles, ...entry.roles]) {
+    for (const role of entry.roles) {
       const rfc = rfcCodeOfRole[role as WsRole | 'internalError'];
       if (rfc !== undefined) {
         closeCode = rfc;

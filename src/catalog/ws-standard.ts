@@ -15,7 +15,7 @@ const typeDetails: StandardSchemaV1<{ type: string }> = Object.freeze({
 });
 
 /**
- * The codes faultline's WebSocket layer raises, one per mechanism (`ws.roles`). A catalog opts in by
+ * The codes faultline's WebSocket layer raises, one per mechanism (`roles`). A catalog opts in by
  * spreading them; an entry of its own that lists a role answers for it instead.
  * @example
  * const errors = defineErrors({ ...wsDefinitions, SESSION_NOT_FOUND: { status: 404, message: 'session not found' } });
@@ -27,7 +27,7 @@ export const wsDefinitions = {
     message: 'The message is not valid JSON or has no type.',
     description: 'A text message could not be parsed as a JSON object with a string type field.',
     fix: 'Send one JSON object per message, with its type field set.',
-    ws: { roles: ['messageMalformed'] },
+    roles: ['messageMalformed'],
   },
   MESSAGE_TYPE_UNKNOWN: {
     status: 400,
@@ -35,7 +35,7 @@ export const wsDefinitions = {
     message: 'The message type is not recognised.',
     description: 'The type field names no message type of this endpoint.',
     fix: 'Check the type against the list of client message types.',
-    ws: { roles: ['messageTypeUnknown'] },
+    roles: ['messageTypeUnknown'],
   },
   MESSAGE_TYPE_NOT_ALLOWED: {
     status: 400,
@@ -44,7 +44,7 @@ export const wsDefinitions = {
     description: 'The type is one only the server sends.',
     fix: 'Send only client message types.',
     details: typeDetails,
-    ws: { roles: ['messageTypeNotAllowed'] },
+    roles: ['messageTypeNotAllowed'],
   },
   MESSAGE_TOO_LARGE: {
     status: 413,
@@ -53,7 +53,7 @@ export const wsDefinitions = {
     description:
       'Over the soft limit the message is refused and the connection stays open; over the hard limit it closes with 1009.',
     fix: 'Send smaller messages, or split the content over several.',
-    ws: { roles: ['messageTooLarge'] },
+    roles: ['messageTooLarge'],
   },
   MESSAGE_UNSUPPORTED: {
     status: 415,
@@ -61,7 +61,7 @@ export const wsDefinitions = {
     message: 'Binary messages are not supported.',
     description: 'The endpoint reads text messages only.',
     fix: 'Send JSON as a text message.',
-    ws: { roles: ['messageUnsupported'] },
+    roles: ['messageUnsupported'],
   },
   MESSAGE_RATE_LIMITED: {
     status: 429,
@@ -69,7 +69,8 @@ export const wsDefinitions = {
     message: 'Too many messages.',
     description: 'The session sent messages faster than its rate limit.',
     fix: 'Wait for the time given by retry_after, then send again.',
-    ws: { roles: ['messageRateLimited'], resume: true },
+    roles: ['messageRateLimited'],
+    ws: { resume: true },
   },
   CONNECTION_LIMIT: {
     status: 429,
@@ -78,7 +79,7 @@ export const wsDefinitions = {
     description:
       'The session already holds the most simultaneous connections allowed; answered at the handshake.',
     fix: 'Close connections you no longer use before opening another.',
-    ws: { roles: ['connectionLimit'] },
+    roles: ['connectionLimit'],
   },
   UPGRADE_REQUIRED: {
     status: 426,
@@ -88,7 +89,7 @@ export const wsDefinitions = {
     fix: 'Connect with a WebSocket client.',
     headers: { upgrade: 'websocket' },
     retryable: false,
-    ws: { roles: ['upgradeRequired'] },
+    roles: ['upgradeRequired'],
   },
   IDLE_TIMEOUT: {
     status: 408,
@@ -96,7 +97,8 @@ export const wsDefinitions = {
     message: 'The connection was idle for too long.',
     description: 'No message arrived within the idle timeout.',
     fix: 'Reconnect when there is something to send, or send a message before the timeout.',
-    ws: { roles: ['idleTimeout'], resume: true },
+    roles: ['idleTimeout'],
+    ws: { resume: true },
   },
   HEARTBEAT_TIMEOUT: {
     status: 408,
@@ -105,7 +107,8 @@ export const wsDefinitions = {
     description:
       'A ping went unanswered for a whole heartbeat interval; the connection is dropped without a close frame (1006).',
     fix: 'Let the WebSocket library answer pings; reconnect and resume.',
-    ws: { roles: ['heartbeatTimeout'], notify: false, resume: true },
+    roles: ['heartbeatTimeout'],
+    ws: { notify: false, resume: true },
   },
   SESSION_EXPIRED: {
     status: 408,
@@ -113,7 +116,8 @@ export const wsDefinitions = {
     message: 'The connection reached its maximum duration.',
     description: 'Connections are recycled after the maximum duration; the session itself continues.',
     fix: 'Reconnect at once and resume with the last cursor.',
-    ws: { roles: ['sessionExpired'], reconnect: 'immediate', resume: true },
+    roles: ['sessionExpired'],
+    ws: { reconnect: 'immediate', resume: true },
   },
   SLOW_CONSUMER: {
     status: 429,
@@ -121,7 +125,8 @@ export const wsDefinitions = {
     message: 'The client reads too slowly.',
     description: 'Data waiting to be sent to the client passed the buffer limit.',
     fix: 'Read messages as they arrive; reconnect and resume.',
-    ws: { roles: ['slowConsumer'], close: 1008, reconnect: 'backoff', resume: true },
+    roles: ['slowConsumer'],
+    ws: { close: 1008, reconnect: 'backoff', resume: true },
   },
   GOING_AWAY: {
     status: 503,
@@ -129,7 +134,8 @@ export const wsDefinitions = {
     message: 'The server is shutting down.',
     description: 'The server closes every connection before it stops.',
     fix: 'Reconnect with backoff and resume.',
-    ws: { roles: ['goingAway'], resume: true },
+    roles: ['goingAway'],
+    ws: { resume: true },
   },
   SERVICE_RESTART: {
     status: 503,
@@ -137,7 +143,8 @@ export const wsDefinitions = {
     message: 'The service is restarting.',
     description: 'The server closes every connection before a restart.',
     fix: 'Reconnect with backoff and resume.',
-    ws: { roles: ['serviceRestart'], resume: true },
+    roles: ['serviceRestart'],
+    ws: { resume: true },
   },
 } as const;
 

@@ -34,8 +34,6 @@ export interface WsBehaviour {
   resume?: boolean;
   /** The error ends the session: a client starts a new one instead of resuming. @default false */
   endsSession?: boolean;
-  /** The WebSocket mechanisms this code answers for; several roles may share one code. */
-  roles?: readonly WsRole[];
 }
 
 /** A close code clients may see that no catalog error sends (1000, 1006, a client library's own codes). */

@@ -4,6 +4,7 @@ import type { ReadableCatalog } from '../catalog/readable.js';
 import { roleOfStatus } from '../catalog/role-tables.js';
 import type { BuiltinRole } from '../catalog/standard.js';
 import type { CatalogEntry, CatalogJSON, Definitions } from '../catalog/types.js';
+import { wsRoles, wsTwins } from '../catalog/ws-roles.js';
 import { matchMessage } from '../format/match-message.js';
 
 /** The definitions of a catalog type, for `clientCatalog<typeof errors>(json)`. */
@@ -83,6 +84,8 @@ export function clientCatalog<C = ReadableCatalog>(json: CatalogJSON): ReadableC
     builtins[role] ??= builtins[Number(status) >= 500 ? 'internalError' : 'badRequest'];
   }
   builtins.idempotencyInFlight ??= builtins.conflict;
+  // A WebSocket mechanism no entry claims is answered by its HTTP twin.
+  for (const role of wsRoles) builtins[role] ??= builtins[wsTwins[role]];
   const catalog: ReadableCatalog = {
     entries,
     codes: Object.freeze(Object.keys(entries)),

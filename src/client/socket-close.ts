@@ -1,7 +1,7 @@
 import { ApiError } from '../catalog/api-error.js';
 import { roleOfStatus } from '../catalog/standard.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
-import { wsBehaviourOf } from '../catalog/ws-codes.js';
+import { isWsEntry, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { ReconnectAdvice } from '../catalog/ws-types.js';
 
 /** What a client does after a close: `stop` after a normal close, else the catalog's advice. */
@@ -59,8 +59,7 @@ function entryForCode(catalog: Catalog<any>, code: number): CatalogEntry | undef
   for (const name of catalog.codes) {
     const entry = catalog.entries[name] as CatalogEntry;
     if (entry.ws?.close === code) return entry;
-    if (derived === undefined && entry.ws !== undefined && wsBehaviourOf(entry).closeCode === code)
-      derived = entry;
+    if (derived === undefined && isWsEntry(entry) && wsBehaviourOf(entry).closeCode === code) derived = entry;
   }
   if (derived) return derived;
   if (code >= 4400 && code <= 4599) {

@@ -1,4 +1,9 @@
-import { builtinProse, type ProsePaths, problemJsonPaths } from '../catalog/builtin-prose.js';
+import {
+  builtinProse,
+  hasBuiltinProse,
+  type ProsePaths,
+  problemJsonPaths,
+} from '../catalog/builtin-prose.js';
 import { inputJsonSchema } from '../catalog/json-schema.js';
 import type { CatalogEntry } from '../catalog/types.js';
 import { fieldsOf } from '../format/spec.js';
@@ -20,9 +25,10 @@ export function entryProse(
   entry: CatalogEntry,
   paths: ProsePaths,
 ): { description: string | undefined; fix: string | undefined } {
-  if (entry.roles.length === 0) return { description: entry.description, fix: entry.fix };
-  const standard = builtinProse(entry.roles, problemJsonPaths);
-  const adapted = builtinProse(entry.roles, paths);
+  const roles = entry.roles.filter(hasBuiltinProse);
+  if (roles.length === 0) return { description: entry.description, fix: entry.fix };
+  const standard = builtinProse(roles, problemJsonPaths);
+  const adapted = builtinProse(roles, paths);
   return {
     description: entry.description === standard.description ? adapted.description : entry.description,
     fix: entry.fix === standard.fix ? adapted.fix : entry.fix,

@@ -1,6 +1,6 @@
 import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
-import { wsBehaviourOf } from '../catalog/ws-codes.js';
+import { isWsEntry, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { ReconnectAdvice } from '../catalog/ws-types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
 
@@ -46,10 +46,9 @@ const advice: Record<ReconnectAdvice, string> = {
 const handshakeRoles = new Set(['connectionLimit', 'upgradeRequired']);
 
 function isHandshake(entry: CatalogEntry): boolean {
-  const roles = entry.ws?.roles ?? [];
-  if (roles.some((r) => handshakeRoles.has(r))) return true;
+  if (entry.roles.some((r) => handshakeRoles.has(r))) return true;
   // Authentication, parameter and lookup errors without a close of their own are answered at the handshake.
-  return entry.ws === undefined && [400, 401, 403, 404].includes(entry.status) && entry.group !== 'http';
+  return !isWsEntry(entry) && [400, 401, 403, 404].includes(entry.status) && entry.group !== 'http';
 }
 
 function ms(value: number): string {
@@ -69,7 +68,7 @@ function ms(value: number): string {
  */
 export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions): WsDocTable[] {
   const entries = catalog.codes.map((c) => catalog.entries[c] as CatalogEntry);
-  const wsEntries = entries.filter((e) => e.ws !== undefined);
+  const wsEntries = entries.filter(isWsEntry);
   if (wsEntries.length === 0 && catalog.closeCodes.length === 0 && options === undefined) return [];
   const handshake = entries.filter(isHandshake);
   const internal = entries.filter((e) => e.role === 'internalError' || e.role === 'validationFailed');
@@ -229,7 +228,7 @@ export function sampleEvent(
     retryAfter:
       'retryAfter' in occurrence
         ? occurrence.retryAfter
-        : entry.ws?.roles?.includes('messageRateLimited')
+        : entry.roles.includes('messageRateLimited')
           ? 1
           : undefined,
   } as ErrorView;
@@ -240,7 +239,7 @@ export function sampleEvent(
 function exampleEntry(catalog: Catalog<any>): CatalogEntry | undefined {
   for (const code of catalog.codes) {
     const entry = catalog.entries[code] as CatalogEntry;
-    if (entry.ws !== undefined && !isHandshake(entry)) return entry;
+    if (isWsEntry(entry) && !isHandshake(entry)) return entry;
   }
   return catalog.get(catalog.builtins.validationFailed);
 }

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
-import { wsBehaviourOf } from '../catalog/ws-codes.js';
+import { closeCodeOfRole, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import { safeClose, safeTerminate } from './close.js';
 import { type EventContext, eventView } from './events.js';
@@ -87,7 +87,7 @@ export abstract class Outbound {
   }
 
   /** Connection scope: the event (unless the entry says not to notify), then the entry's close code. */
-  protected failWith(error: ApiError, context: EventContext, thrown: unknown = error): void {
+  protected failWith(error: ApiError, context: EventContext, thrown: unknown = error, role?: WsRole): void {
     if (this.closing) return;
     this.closing = true;
     this.report(error, thrown);
@@ -103,7 +103,8 @@ export abstract class Outbound {
     // The reason carries the code; the event carries everything else.
     safeClose(
       this.socket,
-      behaviour?.closeCode ?? (error.status >= 500 ? 1011 : 4000 + error.status),
+      (role !== undefined && entry !== undefined ? closeCodeOfRole(entry, role) : behaviour?.closeCode) ??
+        (error.status >= 500 ? 1011 : 4000 + error.status),
       error.code,
     );
   }
@@ -120,7 +121,8 @@ export abstract class Outbound {
   /** Connection scope, for a mechanism: idle, duration, slow reader, rate escalation, shutdown. */
   failRole(role: WsRole, context: EventContext = {}): void {
     if (this.closing) return;
-    this.failWith(this.roleError(role), context);
+    const error = this.roleError(role);
+    this.failWith(error, context, error, role);
   }
 
   /**

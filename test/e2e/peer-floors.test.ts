@@ -49,7 +49,7 @@ import { WebSocketServer } from 'ws';
 
 const catalog = defineErrors({
   ...wsDefinitions,
-  INVALID_EVENT: { status: 400, message: 'Invalid event', ws: { roles: ['messageMalformed', 'messageTypeUnknown'] } },
+  INVALID_EVENT: { status: 400, message: 'Invalid event', roles: ['messageMalformed', 'messageTypeUnknown'] },
   ROOM_FULL: { status: 409, message: 'The room is full.' },
 });
 const full = () => { throw catalog.create('ROOM_FULL'); };

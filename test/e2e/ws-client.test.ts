@@ -97,13 +97,13 @@ describe('connectSocket', () => {
       INVALID_EVENT: {
         status: 400,
         message: 'Unknown event type or invalid message format',
-        ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
+        roles: ['messageMalformed', 'messageTypeUnknown'],
       },
       EVENT_TYPE_NOT_ALLOWED: {
         status: 400,
         message: 'Event type not allowed: {eventType}',
         details: z.object({ eventType: z.string() }),
-        ws: { roles: ['messageTypeNotAllowed'] },
+        roles: ['messageTypeNotAllowed'],
       },
       ROOM_FULL: {
         status: 409,

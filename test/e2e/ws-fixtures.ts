@@ -12,12 +12,12 @@ export const catalog = defineErrors(
     CONNECTION_LIMIT_EXCEEDED: {
       status: 429,
       message: 'connection limit exceeded for session',
-      ws: { roles: ['connectionLimit'] },
+      roles: ['connectionLimit'],
     },
     INVALID_EVENT: {
       status: 400,
       message: 'Unknown event type or invalid message format',
-      ws: { roles: ['messageMalformed', 'messageTypeUnknown'] },
+      roles: ['messageMalformed', 'messageTypeUnknown'],
     },
     SESSION_ENDED: { status: 410, message: 'The session has ended.', ws: { close: 4410, endsSession: true } },
     TOKEN_EXPIRED: { status: 401, message: 'The access token expired.' },

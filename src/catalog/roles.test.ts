@@ -1,0 +1,55 @@
+import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
+import { wsDefinitions } from 'faultline/client';
+import { describe, expect, it } from 'vitest';
+
+// One role table for HTTP and WebSocket: any entry may claim roles, the last claim wins.
+describe('roles', () => {
+  it('an entry claims an HTTP role from the standard code that had it', () => {
+    const errors = defineErrors({
+      PLAN_LIMITED: { status: 429, message: 'Plan limit.', roles: ['rateLimited'] },
+    });
+    expect(errors.builtins.rateLimited).toBe('PLAN_LIMITED');
+    expect(errors.get('PLAN_LIMITED')!.roles).toEqual(['rateLimited']);
+    // The standard code stays in the catalog (the API may throw it) but answers for no mechanism.
+    expect(errors.get('RATE_LIMITED')!.roles).toEqual([]);
+    expect(errors.builtin('rateLimited').code).toBe('PLAN_LIMITED');
+  });
+
+  it('an entry claims WebSocket roles, over a spread built-in', () => {
+    const errors = defineErrors({
+      ...wsDefinitions,
+      BAD_EVENT: { status: 400, message: 'Bad event.', roles: ['messageMalformed', 'messageTypeUnknown'] },
+    });
+    expect(errors.builtins.messageMalformed).toBe('BAD_EVENT');
+    expect(errors.builtins.messageTypeUnknown).toBe('BAD_EVENT');
+    expect(errors.get('MESSAGE_MALFORMED')!.roles).toEqual([]);
+    expect(errors.builtins.messageTooLarge).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('answers an unclaimed WebSocket role with its HTTP twin, a code of the catalog', () => {
+    expect(standardErrors.builtins.messageMalformed).toBe('MALFORMED_JSON');
+    expect(standardErrors.builtins.goingAway).toBe('SERVICE_UNAVAILABLE');
+    expect(standardErrors.builtins.idleTimeout).toBe('REQUEST_TIMEOUT');
+    expect(standardErrors.builtins.connectionLimit).toBe('CONCURRENCY_LIMITED');
+    for (const code of Object.values(standardErrors.builtins)) expect(standardErrors.get(code)).toBeDefined();
+  });
+
+  it('refuses a role that is no mechanism, or roles that are not a list', () => {
+    for (const roles of [['rateLimit'], ['__proto__'], [''], [42], 'rateLimited', null]) {
+      expect(() => defineErrors({ X: { status: 400, message: 'x', roles: roles as never } })).toThrow(
+        FaultlineConfigError,
+      );
+    }
+    try {
+      defineErrors({ X: { status: 400, message: 'x', roles: ['rateLimit' as never] } });
+    } catch (error) {
+      expect((error as FaultlineConfigError).code).toBe('FAULTLINE_UNKNOWN_ROLE');
+      expect((error as Error).message).toContain('"rateLimit"');
+    }
+  });
+
+  it('a claim repeated in one entry counts once', () => {
+    const errors = defineErrors({ X: { status: 429, message: 'x', roles: ['cooldown', 'cooldown'] } });
+    expect(errors.get('X')!.roles).toEqual(['cooldown']);
+  });
+});

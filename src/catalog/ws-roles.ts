@@ -1,0 +1,42 @@
+import type { HttpRole } from './standard.js';
+import type { WsRole } from './ws-types.js';
+
+/** The WebSocket layer's mechanisms, in the order the reference page lists them. */
+export const wsRoles: readonly WsRole[] = Object.freeze([
+  'messageMalformed',
+  'messageTypeUnknown',
+  'messageTypeNotAllowed',
+  'messageTooLarge',
+  'messageUnsupported',
+  'messageRateLimited',
+  'connectionLimit',
+  'upgradeRequired',
+  'idleTimeout',
+  'heartbeatTimeout',
+  'sessionExpired',
+  'slowConsumer',
+  'goingAway',
+  'serviceRestart',
+] as const);
+
+/**
+ * The HTTP role of the same meaning that answers a WebSocket mechanism no entry of the catalog claims, so
+ * that every code a client sees is in its catalog and on its page. Close codes still follow the
+ * mechanism (1001 going away, 1012 restart, 1009 too large), not the twin.
+ */
+export const wsTwins: Readonly<Record<WsRole, HttpRole>> = Object.freeze({
+  messageMalformed: 'malformedJson',
+  messageTypeUnknown: 'badRequest',
+  messageTypeNotAllowed: 'badRequest',
+  messageTooLarge: 'bodyTooLarge',
+  messageUnsupported: 'unsupportedMediaType',
+  messageRateLimited: 'rateLimited',
+  connectionLimit: 'concurrencyLimited',
+  upgradeRequired: 'badRequest',
+  idleTimeout: 'requestTimeout',
+  heartbeatTimeout: 'requestTimeout',
+  sessionExpired: 'unauthorized',
+  slowConsumer: 'serviceUnavailable',
+  goingAway: 'serviceUnavailable',
+  serviceRestart: 'serviceUnavailable',
+});
