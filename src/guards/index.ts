@@ -12,7 +12,10 @@ export {
   type RateCount,
   type RateDenial,
   type RateHeaders,
+  type RateKeyOptions,
+  type RateLimitGuard,
   type RateLimitOptions,
+  type RateLimitState,
   type RatePolicy,
   rateLimit,
 } from './rate-limit.js';

@@ -22,6 +22,22 @@ export interface RateBan {
 
 const spaces = ['rateLimit-ban:', 'rateLimit-strikes:'];
 
+/** The store keys of a ban's state for one policy and caller: the ban itself and its strike budget. */
+export function banKeys(policy: string, key: string): { readonly ban: string; readonly strikes: string } {
+  return { ban: `${spaces[0]}${policy}:${key}`, strikes: `${spaces[1]}${policy}:${key}` };
+}
+
+/** The refunds that forget a ban's state (a full budget back, and then some: the store clamps at empty). */
+export function banResets(ban: RateBan): { readonly ban: RateInput; readonly strikes: RateInput } {
+  const after = toCount(ban.after, 'rateLimit ban.after');
+  const span = toMs(ban.for, 'rateLimit ban.for');
+  const within = ban.within === undefined ? span : toMs(ban.within, 'rateLimit ban.within');
+  return {
+    ban: { interval: span, tolerance: span, cost: -2 },
+    strikes: { interval: within / after, tolerance: within, cost: -(after + 1) },
+  };
+}
+
 /**
  * A check behind a ban, on the guard's RateStore alone (two GCRA keys per policy and key): each denial
  * spends one unit of a strike budget of `after` per `within`; the denial that empties it starts the ban,
@@ -50,7 +66,7 @@ export function banning(
   const read: RateInput = { interval: 0, tolerance: 0, cost: -1 };
   const start: RateInput = { interval: span, tolerance: span, cost: 1 };
   const strike: RateInput = { interval: within / after, tolerance: within, cost: 1 };
-  const banKey = (policy: Compiled, key: string) => `rateLimit-ban:${policy.name}:${key}`;
+  const banKey = (policy: Compiled, key: string) => banKeys(policy.name, key).ban;
 
   function banned(request: GuardRequest, policy: Compiled, key: string, left: number): never {
     const retryAfter = seconds(left);
@@ -73,7 +89,7 @@ export function banning(
       if (!denied.includes(policy.name)) continue;
       const key = policy.key(request);
       if (key === undefined) continue;
-      const strikes = `rateLimit-strikes:${policy.name}:${key}`;
+      const strikes = banKeys(policy.name, key).strikes;
       try {
         const decision = decide(request, (deadline) => store.rate(strikes, strike, deadline));
         const conclude = (answer: RateDecision | typeof admitted) =>

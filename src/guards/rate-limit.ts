@@ -19,11 +19,13 @@ import {
 } from './rate-options.js';
 import { type Compiled, compile, type RatePolicy, type Shape, weigh } from './rate-policy.js';
 import { checkSeveral } from './rate-several.js';
-import type { Guard, GuardContext, GuardRequest, StoreOptions } from './types.js';
+import { type RateLimitGuard, withState } from './rate-state.js';
+import type { GuardContext, GuardRequest, StoreOptions } from './types.js';
 
 export type { RateBan } from './rate-ban.js';
 export type { RateCount, RateDenial, RateHeaders } from './rate-options.js';
 export type { RatePolicy } from './rate-policy.js';
+export type { RateKeyOptions, RateLimitGuard, RateLimitState } from './rate-state.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
 export interface RateLimitOptions extends StoreOptions<RateStore> {
@@ -101,7 +103,7 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
  */
 export function rateLimit(
   options: RateLimitOptions | (RatePolicy & Omit<RateLimitOptions, 'policies'>),
-): Guard {
+): RateLimitGuard {
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
   if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
   const names = new Set<string>();
@@ -204,7 +206,9 @@ export function rateLimit(
   const plain = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
   const check =
     options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain, code);
-  if (options.skip === undefined) return { kind: 'rateLimit', check };
-  if (typeof options.skip !== 'function') throw new TypeError('rateLimit skip must be a function');
-  return { kind: 'rateLimit', check: skipping(options.skip, lookup, check) };
+  if (options.skip !== undefined && typeof options.skip !== 'function') {
+    throw new TypeError('rateLimit skip must be a function');
+  }
+  const guard = { kind: 'rateLimit', check: options.skip ? skipping(options.skip, lookup, check) : check };
+  return withState(guard, policies, store, options.ban);
 }

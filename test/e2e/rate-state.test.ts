@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { type GuardContext, type GuardRequest, rateLimit } from 'faultline/guards';
+import { ioredisSend, memoryStore, type RateStore, redisStore } from 'faultline/stores';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
+
+// Reading and resetting a key's state (express-rate-limit's getKey / resetKey, rate-limiter-flexible's
+// get / delete), on the memory store and on a real redis-server.
+let redis: RedisServer;
+let client: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.port, '127.0.0.1');
+});
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+const byApp = (r: GuardRequest) => (r.headers?.['x-app'] as string | undefined) ?? undefined;
+const request = (app: string): GuardRequest => ({ url: '/', headers: { 'x-app': app } });
+
+function contextOf(req: GuardRequest): GuardContext {
+  const headers = new Map<string, string>();
+  return {
+    request: req,
+    headers,
+    onFinish: () => undefined,
+    body: () => undefined,
+    capture: () => undefined,
+  };
+}
+
+async function admitted(guard: ReturnType<typeof rateLimit>, app: string): Promise<boolean> {
+  try {
+    await guard.check(contextOf(request(app)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const stores: [string, () => RateStore][] = [
+  ['memoryStore', () => memoryStore()],
+  ['redisStore', () => redisStore({ send: ioredisSend(client), prefix: `state-${randomUUID()}:` })],
+];
+
+describe.each(stores)('%s', (_name, make) => {
+  it('reads a key without spending, and resets it to the whole burst', async () => {
+    const store = make();
+    const limit = rateLimit({ name: 'per-app', key: byApp, limit: 3, period: '1h', store });
+    expect(await limit.get('a1')).toEqual([
+      { policy: 'per-app', limit: 3, remaining: 3, reset: 0, banned: 0 },
+    ]);
+    for (let i = 0; i < 2; i++) expect(await admitted(limit, 'a1')).toBe(true);
+    const [state] = await limit.get('a1');
+    expect(state).toMatchObject({ policy: 'per-app', limit: 3, remaining: 1 });
+    expect(state!.reset).toBeGreaterThan(0);
+    // Reading is free: as many reads as one likes leave the remaining unit.
+    for (let i = 0; i < 5; i++) await limit.get('a1');
+    expect(await admitted(limit, 'a1')).toBe(true);
+    expect(await admitted(limit, 'a1')).toBe(false);
+    await limit.reset('a1');
+    expect((await limit.get('a1'))[0]).toMatchObject({ remaining: 3, reset: 0 });
+    for (let i = 0; i < 3; i++) expect(await admitted(limit, 'a1')).toBe(true);
+    // Other keys are untouched by a read or a reset.
+    expect((await limit.get('a2'))[0]!.remaining).toBe(3);
+    await store.close();
+  });
+
+  it('resets a ban with the key, and reports it while it lasts', async () => {
+    const store = make();
+    const limit = rateLimit({
+      name: 'login',
+      key: byApp,
+      limit: 1,
+      period: '1h',
+      ban: { after: 2, for: '1h' },
+      store,
+    });
+    await admitted(limit, 'b1');
+    await admitted(limit, 'b1');
+    await admitted(limit, 'b1');
+    expect((await limit.get('b1'))[0]!.banned).toBeGreaterThan(0);
+    expect(await admitted(limit, 'b1')).toBe(false);
+    await limit.reset('b1');
+    expect((await limit.get('b1'))[0]).toMatchObject({ remaining: 1, banned: 0 });
+    expect(await admitted(limit, 'b1')).toBe(true);
+    await store.close();
+  });
+
+  it('reads one policy of several, and a limit that is a function of the request', async () => {
+    const store = make();
+    const limit = rateLimit({
+      store,
+      policies: [
+        {
+          name: 'per-app',
+          key: byApp,
+          limit: (r) => (r.headers?.['x-app'] === 'big' ? 10 : 2),
+          period: '1m',
+        },
+        { name: 'per-app-daily', key: byApp, limit: 100, period: '1d' },
+      ],
+    });
+    await admitted(limit, 'big');
+    expect(await limit.get('big', { policy: 'per-app', request: request('big') })).toEqual([
+      expect.objectContaining({ policy: 'per-app', limit: 10, remaining: 9 }),
+    ]);
+    await expect(limit.get('big')).rejects.toThrow(/limit per request/);
+    expect((await limit.get('big', { policy: 'per-app-daily' }))[0]!.remaining).toBe(99);
+    await store.close();
+  });
+
+  it('refuses an unknown policy and a key that is no string, without touching the store', async () => {
+    const store = make();
+    const limit = rateLimit({ name: 'p', key: byApp, limit: 1, period: '1m', store });
+    await expect(limit.get('k', { policy: 'nope' })).rejects.toThrow(TypeError);
+    for (const key of ['', 42, null, undefined, { toString: () => 'x' }]) {
+      await expect(limit.get(key as string)).rejects.toThrow(TypeError);
+      await expect(limit.reset(key as string)).rejects.toThrow(TypeError);
+    }
+    await store.close();
+  });
+});
+
+it('a store that fails rejects the read and the reset', async () => {
+  const failing: RateStore = {
+    kind: 'failing',
+    close: () => undefined,
+    rate: () => Promise.reject(new Error('store down')),
+  };
+  const limit = rateLimit({ name: 'p', key: byApp, limit: 1, period: '1m', store: failing });
+  await expect(limit.get('k')).rejects.toThrow('store down');
+  await expect(limit.reset('k')).rejects.toThrow('store down');
+});
