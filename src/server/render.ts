@@ -5,6 +5,10 @@ import type { Correlation } from './correlation.js';
 import type { Localizer } from './locale.js';
 import { headerOf, type RequestView } from './request.js';
 
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The characters node refuses in a header value.
+const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** An error rendered for the wire: status, lower-case headers and the serialized body. */
 export interface RenderedError {
   readonly status: number;
@@ -120,8 +124,13 @@ export function createRenderer(parts: RendererParts): Renderer {
       error.correlationId = correlationId;
       const headers: Record<string, string> = {};
       const own = error.headers;
-      // for…in over the error's few headers: cheaper than spreading a frozen object on every answer.
-      for (const name in own) headers[name] = own[name]!;
+      // for…in over the error's few headers: cheaper than spreading a frozen object on every answer. One a
+      // node response would refuse (a CR or LF that splits it, a name that is no token) is dropped.
+      for (const name in own) {
+        const value = own[name];
+        if (typeof value === 'string' && headerName.test(name) && !unsafeValue.test(value))
+          headers[name] = value;
+      }
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
       headers[correlation.responseHeader] = correlationId;
