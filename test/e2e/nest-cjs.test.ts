@@ -9,7 +9,12 @@ const work = mkdtempSync(join(tmpdir(), 'faultline-nest-cjs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
 }
 
 // What `nest new` writes: CommonJS, decorators with metadata, and TypeScript's default (node10) resolution.
