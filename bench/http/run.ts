@@ -24,6 +24,8 @@ const allKinds = [
   'fastify-faultline',
   'hono-native',
   'hono-faultline',
+  'koa-native',
+  'koa-faultline',
 ] as const;
 // BENCH_KINDS / BENCH_ROUTES narrow a run (comma-separated kinds, route paths); the ceiling always runs.
 const only = process.env.BENCH_KINDS?.split(',');
@@ -40,6 +42,7 @@ const peers: Record<string, string> = {
   'express-faultline': 'express-native',
   'fastify-faultline': 'fastify-native',
   'hono-faultline': 'hono-native',
+  'koa-faultline': 'koa-native',
 };
 
 interface Result {

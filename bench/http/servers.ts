@@ -1,5 +1,6 @@
 /**
- * One server per process for the HTTP benchmark: `tsx bench/http/servers.ts <kind> <port>`.
+ * One server per process for the HTTP benchmark: `tsx bench/http/servers.ts <kind> <port>`. Each
+ * framework's own error path (`<framework>-native`) beside faultline on each adapter of the one list.
  * Every kind serves the same three error routes: GET /missing (404, unknown route), POST /validate
  * (400, a parsed JSON body that fails validation), GET /limited (429 with Retry-After).
  */
@@ -10,14 +11,13 @@ import { sValidator } from '@hono/standard-validator';
 import express from 'express';
 import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
-import { createExpressErrors } from 'faultline/express';
-import { createFastifyErrors } from 'faultline/fastify';
-import { createHonoErrors } from 'faultline/hono';
-import { createNodeErrors, createRouter, readJson } from 'faultline/node';
+import { validate } from 'faultline/server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import createHttpError from 'http-errors';
+import Koa from 'koa';
 import * as z from 'zod';
+import { type AppSpec, adapters } from '../../test/helpers/adapters.js';
 
 const [kind = '', portText = '0'] = process.argv.slice(2);
 const port = Number(portText);
@@ -98,14 +98,6 @@ const servers: Record<string, () => Promise<void> | void> = {
       send(res, 404, { status: 404, code: 'NOT_FOUND', message: 'Not found' });
     }).listen(port, '127.0.0.1', ready);
   },
-  'node-faultline'() {
-    const router = createRouter()
-      .post('/validate', (req) => readJson(req, { schema }))
-      .get('/limited', () => {
-        throw limited();
-      });
-    createServer(createNodeErrors({ catalog })(router.handle)).listen(port, '127.0.0.1', ready);
-  },
   // Express + http-errors + an error middleware, as its docs show.
   'express-native'() {
     const app = express();
@@ -130,19 +122,6 @@ const servers: Record<string, () => Promise<void> | void> = {
         res.status(err.status ?? 500).json({ status: err.status, message: err.message, errors: err.errors });
       },
     );
-    app.listen(port, '127.0.0.1', ready);
-  },
-  'express-faultline'() {
-    const app = express();
-    const errors = createExpressErrors({ catalog });
-    app.post('/validate', errors.json(), (req, res) => {
-      res.json(schema.parse(req.body));
-    });
-    app.get('/limited', () => {
-      throw limited();
-    });
-    app.use(errors.notFound);
-    app.use(errors.handler);
     app.listen(port, '127.0.0.1', ready);
   },
   // Fastify + @fastify/error + setErrorHandler, route schemas validated by zod.
@@ -171,20 +150,6 @@ const servers: Record<string, () => Promise<void> | void> = {
     await app.listen({ port, host: '127.0.0.1' });
     ready();
   },
-  async 'fastify-faultline'() {
-    const app = Fastify();
-    app.setValidatorCompiler<z.ZodType>(({ schema: s }) => (data) => {
-      const result = s.safeParse(data);
-      return result.success ? { value: result.data } : { error: result.error };
-    });
-    await app.register(createFastifyErrors({ catalog }));
-    app.post('/validate', { schema: { body: schema } }, async (request) => request.body);
-    app.get('/limited', async () => {
-      throw limited();
-    });
-    await app.listen({ port, host: '127.0.0.1' });
-    ready();
-  },
   // Hono + HTTPException + onError.
   'hono-native'() {
     const app = new Hono();
@@ -206,19 +171,58 @@ const servers: Record<string, () => Promise<void> | void> = {
     });
     serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
   },
-  'hono-faultline'() {
-    const handlers = createHonoErrors({ catalog });
-    const app = new Hono();
-    handlers.install(app);
-    app.post('/validate', handlers.json(), sValidator('json', schema, handlers.validationHook), (c) =>
-      c.json(c.req.valid('json')),
-    );
-    app.get('/limited', () => {
-      throw limited();
+  // Koa + http-errors (`ctx.throw`) + an error-handling middleware, as its docs show.
+  'koa-native'() {
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+        if (ctx.status === 404 && ctx.body == null) ctx.throw(404, 'Not found');
+      } catch (thrown) {
+        const err = thrown as createHttpError.HttpError;
+        ctx.status = err.status ?? 500;
+        if (err.headers) ctx.set(err.headers);
+        ctx.body = { status: ctx.status, message: err.message, errors: err.errors };
+      }
     });
-    serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/validate' && ctx.method === 'POST') {
+        const result = schema.safeParse(JSON.parse(await readBody(ctx.req)));
+        if (!result.success) ctx.throw(400, 'Invalid body', { errors: issuesOf(result.error) });
+        ctx.body = result.data;
+        return;
+      }
+      if (ctx.path === '/limited') ctx.throw(429, 'Too many requests', { headers: { 'Retry-After': '1' } });
+      await next();
+    });
+    app.listen(port, '127.0.0.1', ready);
   },
 };
+
+// faultline on each adapter of the one list (test/helpers/adapters.ts): `<adapter>-faultline`.
+const faultlineApp: AppSpec = {
+  options: { catalog },
+  routes: [
+    {
+      method: 'POST',
+      path: '/validate',
+      json: true,
+      handle: async ({ body }) => ({ body: await validate(schema, body) }),
+    },
+    {
+      method: 'GET',
+      path: '/limited',
+      handle: () => {
+        throw limited();
+      },
+    },
+  ],
+};
+for (const adapter of adapters) {
+  servers[`${adapter.name}-faultline`] = async () => {
+    (await adapter.build(faultlineApp)).listen(port, '127.0.0.1', ready);
+  };
+}
 
 const start = servers[kind];
 if (!start) {

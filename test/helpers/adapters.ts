@@ -88,8 +88,10 @@ const node: AdapterEntry = {
     const router = createRouter();
     for (const route of spec.routes) {
       const json = jsonOf(route);
+      // One options object per route: readJson compiles its limits once per object.
+      const limits = json ? { ...spec.body, ...json } : undefined;
       const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
-        const body = json ? await readJson(req, { ...spec.body, ...json }) : undefined;
+        const body = limits ? await readJson(req, limits) : undefined;
         const { params, url } = context;
         const query = (name: string) => url.searchParams.get(name) ?? undefined;
         const reply = await route.handle({ params, body, query, header: (name) => req.headers[name] });
