@@ -21,6 +21,7 @@ import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routin
 import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { markUnread } from '../kit/read-body.js';
+import { read } from '../kit/safe.js';
 import { closeAfter } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { hasRoute } from './internals.js';
@@ -36,8 +37,6 @@ import {
 import { translate } from './translate.js';
 
 export type { HonoRaw } from './request.js';
-
-type Bag = Record<string, unknown>;
 
 /** Options of the Hono adapter besides the error handler's. */
 export interface HonoErrorsOptions extends KitOptions {
@@ -87,7 +86,7 @@ export type HonoErrors = Adapter<HonoParts>;
  */
 function validationHook(result: { success: boolean; error?: unknown }): void {
   if (result.success) return;
-  const issues = Array.isArray(result.error) ? result.error : (result.error as Bag | undefined)?.issues;
+  const issues = Array.isArray(result.error) ? result.error : read(result.error, 'issues');
   const fieldErrors = Array.isArray(issues) ? fieldErrorsOf(issues) : undefined;
   throw standardErrors.builtin('validationFailed', undefined, {
     fieldErrors: fieldErrors ?? [],
