@@ -1,10 +1,7 @@
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp as express } from '../../examples/adapters/express.js';
-import { createApp as fastify } from '../../examples/adapters/fastify.js';
-import { createApp as hono } from '../../examples/adapters/hono.js';
-import { createApp as node } from '../../examples/adapters/node.js';
+import { adapters } from '../helpers/adapters.js';
 import { bodyApps } from '../helpers/body-apps.js';
 import { close, listen } from '../helpers/http.js';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
@@ -17,9 +14,10 @@ import { freePort, type Started, startCommand } from '../helpers/spawn.js';
 const servers = new Map<string, { server: Server; base: string }>();
 
 beforeAll(async () => {
-  const created = { node: node(), express: express(), fastify: await fastify(), hono: hono() };
-  for (const [name, server] of Object.entries(created))
+  for (const { name, example } of adapters) {
+    const server = await example();
     servers.set(name, { server, base: await listen(server) });
+  }
 });
 afterAll(async () => {
   for (const { server } of servers.values()) await close(server);
