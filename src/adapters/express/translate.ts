@@ -1,5 +1,5 @@
+import { RoleError } from '../../catalog/role-error.js';
 import type { BuiltinRole } from '../../catalog/standard.js';
-import { standardErrors } from '../../catalog/standard-errors.js';
 import { read, safely } from '../kit/safe.js';
 
 // body-parser and raw-body error types, for apps that keep `express.json()` beside faultline's reader.
@@ -23,15 +23,15 @@ function translateThrown(thrown: unknown): unknown {
   const type = read(thrown, 'type');
   const role = typeof type === 'string' ? roleOfType[type] : undefined;
   if (role === 'unsupportedMediaType') {
-    return standardErrors.builtin(role, undefined, {
+    return new RoleError(role, {
       headers: { accept: 'application/json' },
       cause: thrown,
     });
   }
-  if (role !== undefined) return standardErrors.builtin(role, undefined, { cause: thrown });
+  if (role !== undefined) return new RoleError(role, { cause: thrown });
   // The router's `decodeURIComponent` of a parameter: a 400 whose message quotes the raw path.
   if (thrown instanceof URIError && read(thrown, 'status') === 400) {
-    return standardErrors.builtin('badRequest', undefined, {
+    return new RoleError('badRequest', {
       message: 'The request path is malformed.',
       cause: thrown,
     });

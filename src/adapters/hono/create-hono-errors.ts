@@ -5,7 +5,7 @@ import type {
   MiddlewareHandler,
   NotFoundHandler,
 } from 'hono';
-import { standardErrors } from '../../catalog/standard-errors.js';
+import { RoleError } from '../../catalog/role-error.js';
 import {
   type BodyLimits,
   type BodyOptions,
@@ -88,7 +88,7 @@ function validationHook(result: { success: boolean; error?: unknown }): void {
   if (result.success) return;
   const issues = Array.isArray(result.error) ? result.error : read(result.error, 'issues');
   const fieldErrors = Array.isArray(issues) ? fieldErrorsOf(issues) : undefined;
-  throw standardErrors.builtin('validationFailed', undefined, {
+  throw new RoleError('validationFailed', {
     fieldErrors: fieldErrors ?? [],
     cause: result.error,
   });

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiError } from '../../catalog/api-error.js';
+import { RoleError } from '../../catalog/role-error.js';
 import { runGuards } from '../../guards/run.js';
 import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
@@ -85,8 +86,9 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
       captures.length = 0;
     } catch (error) {
       // A denial (of a later guard, after one that spent) is answered by the layer's onError: its status
-      // is the response's, so that the guards that spend only on success give back.
-      status = isApiError(error) ? error.status : 500;
+      // is the response's, so that the guards that spend only on success give back. A role descriptor has
+      // no status until the catalog answers it; every role is an error, so any 4xx tells a failure.
+      status = isApiError(error) ? error.status : error instanceof RoleError ? 400 : 500;
       throw error;
     } finally {
       for (const [listener] of captures) listener(undefined);

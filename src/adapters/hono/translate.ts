@@ -1,4 +1,4 @@
-import { standardErrors } from '../../catalog/standard-errors.js';
+import { RoleError } from '../../catalog/role-error.js';
 import { read, safely } from '../kit/safe.js';
 
 // Hono's validator raises this exact message when a JSON body does not parse.
@@ -15,9 +15,8 @@ function translateThrown(error: unknown): unknown {
   if (typeof read(error, 'getResponse') !== 'function') return error;
   const status = read(error, 'status');
   if (typeof status !== 'number') return error;
-  if (error.message === malformedJsonMessage)
-    return standardErrors.builtin('malformedJson', undefined, { cause: error });
-  if (status === 413) return standardErrors.builtin('bodyTooLarge', undefined, { cause: error });
+  if (error.message === malformedJsonMessage) return new RoleError('malformedJson', { cause: error });
+  if (status === 413) return new RoleError('bodyTooLarge', { cause: error });
   const res = read(error, 'res') as Response | undefined;
   const headers: Record<string, string> = {};
   res?.headers.forEach((value, key) => {

@@ -1,5 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { isApiError } from '../../catalog/api-error.js';
+import { RoleError } from '../../catalog/role-error.js';
+
+// The error a request was destroyed with, when it is one to answer (a framing failure's 400).
+const answerable = (error: unknown): error is Error => isApiError(error) || error instanceof RoleError;
+
 import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
 import { headerOf } from '../../server/request.js';
 import { RawHeaders } from './node-request.js';
@@ -33,7 +38,7 @@ export function readNodeBody(
   if (kept) return kept.length > limits.limit ? Promise.reject(bodyTooLarge()) : Promise.resolve(kept);
   // A body already consumed (or a request already gone) would never emit 'end' again.
   if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
-  if (req.destroyed) return Promise.reject(isApiError(req.errored) ? req.errored : bodyAborted());
+  if (req.destroyed) return Promise.reject(answerable(req.errored) ? req.errored : bodyAborted());
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -68,7 +73,7 @@ export function readNodeBody(
     };
     const onEnd = () => finish(undefined, concatBytes(chunks, size));
     // A body failed by the framing check carries its own catalog error; anything else is an abort.
-    const onAbort = (error?: unknown) => finish(isApiError(error) ? error : bodyAborted());
+    const onAbort = (error?: unknown) => finish(answerable(error) ? error : bodyAborted());
     arm();
     req.on('data', onData);
     req.once('end', onEnd);
