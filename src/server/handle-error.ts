@@ -4,12 +4,12 @@ import { standardErrors } from '../catalog/standard-errors.js';
 import type { Catalog } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
 import type { ErrorFormat } from '../format/types.js';
-import { type CorrelationOptions, createCorrelation } from './correlation.js';
+import { type Correlation, type CorrelationOptions, createCorrelation } from './correlation.js';
 import { createLocalizer, type LocaleOptions } from './locale.js';
 import { type ErrorLogger, logUnexpected } from './log.js';
 import { isUnexpected, normalizeError } from './normalize.js';
-import { createRecorder, type OtelOptions } from './otel.js';
-import { createRenderer, type RenderedError } from './render.js';
+import { createRecorder, type ErrorRecorder, type OtelOptions } from './otel.js';
+import { createRenderer, type RenderedError, type Renderer } from './render.js';
 import { pathOf, type RequestView } from './request.js';
 
 /**
@@ -118,12 +118,19 @@ function lastResort(format: ErrorFormat, error: ApiError): string {
 }
 
 /**
- * Compiles the error handling of a server: the catalog, the format, correlation ids, locales and hooks.
- * @example
- * const errors = createErrorHandler({ catalog, correlation: { header: 'x-request-id' } });
- * const { status, headers, body } = errors.handle(thrown, request);
+ * What a handler compiles from its options: the catalog, the format, correlation ids and the renderer
+ * (locales, `instance`). The hooks (`onError`, `logger`, `otel`) stay apart, so that `handleError` can keep
+ * the compiled part for options written inline while each call brings its own hooks.
  */
-export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<Raw> = {}): ErrorHandler {
+export interface HandlerCore {
+  readonly catalog: Catalog<any>;
+  readonly format: ErrorFormat;
+  readonly correlation: Correlation;
+  readonly renderer: Renderer;
+}
+
+/** Compiles the part of a handler that its hooks do not change. */
+export function compileCore(options: ErrorHandlerOptions<any>): HandlerCore {
   const catalog = options.catalog ?? standardErrors;
   const format = options.format ?? problemJson;
   const correlation = createCorrelation(options.correlation);
@@ -140,15 +147,24 @@ export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<R
           ? (request: RequestView) => pathOf(request.url)
           : instanceOption,
   });
+  return { catalog, format, correlation, renderer };
+}
+
+/** Reports one answered error: the log of unexpected errors, telemetry, then `onError`. */
+export type Reporter = (error: ApiError, thrown: unknown, request: RequestView) => void;
+
+/** The reporter of a handler's hooks; `record` is the compiled `otel` option. */
+export function reporterOf<Raw>(
+  options: ErrorHandlerOptions<Raw>,
+  catalog: Catalog<any>,
+  record: ErrorRecorder | undefined,
+): Reporter {
   const onError = options.onError || undefined;
   // A given logger always logs; without one, stderr does, unless the log is off (`logger: false`, or the
   // `onError: false` of earlier releases).
   const logger = options.logger || undefined;
   const logDefault = logger !== undefined || (options.logger === undefined && options.onError !== false);
-  const record = createRecorder(options.otel);
-  const emptyRequest: RequestView = {};
-
-  function report(error: ApiError, thrown: unknown, request: RequestView): void {
+  return (error, thrown, request) => {
     if (logDefault && error.status >= 500 && isUnexpected(thrown, error, catalog)) {
       // A descriptor the catalog could not answer is logged for why (its configuration error).
       const logged = thrown instanceof RoleError ? error.cause : thrown;
@@ -168,31 +184,51 @@ export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<R
         // A failing hook must not change the answer.
       }
     }
-  }
+  };
+}
 
-  function handle(thrown: unknown, request: RequestView = emptyRequest): ErrorResponse {
-    let error: ApiError | undefined;
-    try {
-      error = normalizeError(thrown, catalog);
-      // A correlation id is the request's: one carried by a rethrown error is not reused.
-      error.correlationId = undefined;
-      const rendered = renderer.render(error, request);
-      report(error, thrown, request);
-      return { status: rendered.status, headers: rendered.headers, body: rendered.body, error };
-    } catch {
-      const correlationId = error?.correlationId ?? correlation.pick(undefined);
-      const internal = catalog.builtin('internalError', undefined, { correlationId });
-      return {
-        status: 500,
-        headers: { 'content-type': format.contentType, [correlation.responseHeader]: correlationId },
-        body: lastResort(format, internal),
-        error: internal,
-      };
-    }
-  }
+const emptyRequest: RequestView = {};
 
+/** Answers anything thrown while serving `request` with a compiled core and a reporter; never throws. */
+export function answer(
+  core: HandlerCore,
+  report: Reporter,
+  thrown: unknown,
+  request: RequestView = emptyRequest,
+): ErrorResponse {
+  const { catalog, format, correlation, renderer } = core;
+  let error: ApiError | undefined;
+  try {
+    error = normalizeError(thrown, catalog);
+    // A correlation id is the request's: one carried by a rethrown error is not reused.
+    error.correlationId = undefined;
+    const rendered = renderer.render(error, request);
+    report(error, thrown, request);
+    return { status: rendered.status, headers: rendered.headers, body: rendered.body, error };
+  } catch {
+    const correlationId = error?.correlationId ?? correlation.pick(undefined);
+    const internal = catalog.builtin('internalError', undefined, { correlationId });
+    return {
+      status: 500,
+      headers: { 'content-type': format.contentType, [correlation.responseHeader]: correlationId },
+      body: lastResort(format, internal),
+      error: internal,
+    };
+  }
+}
+
+/**
+ * Compiles the error handling of a server: the catalog, the format, correlation ids, locales and hooks.
+ * @example
+ * const errors = createErrorHandler({ catalog, correlation: { header: 'x-request-id' } });
+ * const { status, headers, body } = errors.handle(thrown, request);
+ */
+export function createErrorHandler<Raw = unknown>(options: ErrorHandlerOptions<Raw> = {}): ErrorHandler {
+  const core = compileCore(options);
+  const { catalog, format, correlation, renderer } = core;
+  const report = reporterOf(options, catalog, createRecorder(options.otel));
   return {
-    handle,
+    handle: (thrown, request) => answer(core, report, thrown, request),
     normalize: (thrown) => normalizeError(thrown, catalog),
     render: (error, request = emptyRequest) => renderer.render(error, request),
     catalog,
@@ -221,18 +257,4 @@ export function toErrorHandler<Raw = unknown>(
     handlers.set(opts, handler);
   }
   return handler;
-}
-
-/**
- * Answers anything thrown while serving a request: `{ status, headers, body }` in the configured format.
- * Options are compiled on first use and remembered per options object.
- * @example
- * const { status, headers, body } = handleError(err, { url: req.url, headers: req.headers }, { catalog });
- */
-export function handleError(
-  thrown: unknown,
-  request?: RequestView,
-  options: ErrorHandlerOptions = {},
-): ErrorResponse {
-  return toErrorHandler(options).handle(thrown, request);
 }

@@ -5,9 +5,9 @@ export {
   type ErrorHandler,
   type ErrorHandlerOptions,
   type ErrorResponse,
-  handleError,
   toErrorHandler,
 } from './handle-error.js';
+export { handleError } from './handle-inline.js';
 export type { LocaleMessages, LocaleOptions } from './locale.js';
 export type { ErrorLogger } from './log.js';
 export { normalizeError } from './normalize.js';

@@ -1,4 +1,5 @@
-import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from './handle-error.js';
+import type { ErrorHandler, ErrorHandlerOptions } from './handle-error.js';
+import { handleError } from './handle-inline.js';
 import type { RequestView } from './request.js';
 
 /**
@@ -11,6 +12,9 @@ export function toResponse(
   request?: RequestView,
   options: ErrorHandlerOptions | ErrorHandler = {},
 ): Response {
-  const { status, headers, body } = toErrorHandler(options).handle(thrown, request);
+  const { status, headers, body } =
+    typeof (options as ErrorHandler).handle === 'function'
+      ? (options as ErrorHandler).handle(thrown, request)
+      : handleError(thrown, request, options as ErrorHandlerOptions);
   return new Response(body, { status, headers });
 }

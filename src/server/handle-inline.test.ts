@@ -1,0 +1,105 @@
+import { defineErrors } from 'faultline';
+import { type ErrorFormat, problemJson } from 'faultline/format';
+import { type ErrorEvent, handleError, type OtelMeter, toResponse } from 'faultline/server';
+import { describe, expect, it } from 'vitest';
+
+const catalog = defineErrors({ RATE_LIMITED: { status: 429, message: 'Too many requests.' } });
+const request = { method: 'GET', url: '/v1/x', headers: { 'x-request-id': 'req-1' } };
+
+// A format that counts its serializations. A compiled handler serializes an error without details once,
+// then splices the correlation id and instance into that body: one call per compiled handler and code.
+function countingFormat(): { format: ErrorFormat; calls: () => number } {
+  let calls = 0;
+  const format: ErrorFormat = {
+    ...problemJson,
+    serialize: (view) => {
+      calls++;
+      return problemJson.serialize(view);
+    },
+  };
+  return { format, calls: () => calls };
+}
+
+describe('handleError with options written inline', () => {
+  it('compiles the handler once for 1 000 calls, each with a fresh options object', () => {
+    const { format, calls } = countingFormat();
+    const error = catalog.create('RATE_LIMITED');
+    const bodies = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const { status, body } = handleError(error, request, { catalog, format });
+      expect(status).toBe(429);
+      bodies.add(body);
+    }
+    expect(calls()).toBe(1);
+    expect(bodies.size).toBe(1);
+    expect(JSON.parse([...bodies][0]!)).toMatchObject({ code: 'RATE_LIMITED', correlation_id: 'req-1' });
+  });
+
+  it('does so through toResponse too', async () => {
+    const { format, calls } = countingFormat();
+    for (let i = 0; i < 1000; i++) {
+      const response = toResponse(catalog.create('RATE_LIMITED'), request, { catalog, format });
+      expect(response.status).toBe(429);
+    }
+    expect(calls()).toBe(1);
+  });
+
+  it("runs each call's own onError, not the first call's", () => {
+    const seen: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      handleError(catalog.create('RATE_LIMITED'), request, {
+        catalog,
+        onError: (event: ErrorEvent) => seen.push(`${name}:${event.error.code}`),
+      });
+    }
+    expect(seen).toEqual(['a:RATE_LIMITED', 'b:RATE_LIMITED', 'c:RATE_LIMITED']);
+  });
+
+  it('makes one OpenTelemetry counter for 1 000 calls with fresh { otel: { api, meter } } objects', () => {
+    let counters = 0;
+    let added = 0;
+    const meter: OtelMeter = {
+      createCounter: () => {
+        counters++;
+        return { add: () => void added++ };
+      },
+    };
+    const api = { trace: { getActiveSpan: () => undefined } };
+    for (let i = 0; i < 1000; i++) {
+      handleError(catalog.create('RATE_LIMITED'), request, { catalog, otel: { api, meter } });
+    }
+    expect(counters).toBe(1);
+    expect(added).toBe(1000);
+  });
+
+  it('keeps options of different values apart: each correlation header is the one answered with', () => {
+    for (const header of ['x-a', 'x-b', 'x-a']) {
+      const { headers } = handleError(catalog.create('RATE_LIMITED'), request, {
+        catalog,
+        correlation: { header },
+      });
+      expect(Object.keys(headers)).toContain(header);
+    }
+  });
+
+  it('stays correct past its bound when every call brings a fresh generate function', () => {
+    const { format, calls } = countingFormat();
+    const unknownRequest = { method: 'GET', url: '/v1/x' };
+    for (let i = 0; i < 300; i++) {
+      const { headers } = handleError(catalog.create('RATE_LIMITED'), unknownRequest, {
+        catalog,
+        format,
+        correlation: { generate: () => `id-${i}` },
+      });
+      expect(headers['x-request-id']).toBe(`id-${i}`);
+    }
+    // Compared by identity, a fresh function is a fresh handler each time: correct, at the compiled cost.
+    expect(calls()).toBe(300);
+  });
+
+  it('still refuses invalid options on every call, not only the first', () => {
+    const bad = { catalog, correlation: { from: ['nowhere'] as never } };
+    expect(() => handleError(new Error('x'), request, bad)).toThrow(/correlation\.from/);
+    expect(() => handleError(new Error('x'), request, { ...bad })).toThrow(/correlation\.from/);
+  });
+});
