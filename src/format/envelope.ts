@@ -2,7 +2,7 @@ import { FaultlineConfigError } from '../catalog/config-error.js';
 import { eventFieldReaders, fieldReaders } from './field-readers.js';
 import { readerOf } from './read-format.js';
 import { compileSerializer } from './serialize.js';
-import { compileSpec, type DetailsCarriageOf, type EnvelopeSpec } from './spec.js';
+import { compileSpec, type EnvelopeSpec, type SpecCarriageOf } from './spec.js';
 import type { ErrorFormat } from './types.js';
 
 // A declared format reads every field, those of WebSocket events too.
@@ -25,7 +25,7 @@ export interface EnvelopeOptions {
 export function envelope<const S extends EnvelopeSpec>(
   spec: S,
   options: EnvelopeOptions = {},
-): ErrorFormat<DetailsCarriageOf<S>> {
+): ErrorFormat<SpecCarriageOf<S>> {
   const root = compileSpec(spec);
   if (root.kind !== 'object')
     throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', 'the envelope must be an object');

@@ -1,4 +1,4 @@
-import type { DetailsCarriage, DetailsCarriageOf, ErrorFormat } from 'faultline/format';
+import type { DetailsCarriage, ErrorFormat } from 'faultline/format';
 import {
   codeEnvelope,
   envelope,
@@ -10,8 +10,9 @@ import {
   problemJson,
 } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { SpecCarriageOf } from './spec.js';
 
-describe('DetailsCarriageOf', () => {
+describe('SpecCarriageOf', () => {
   it('says always when details are placed outside alternatives', () => {
     expectTypeOf(envelope({ code: field.code, details: field.details })).toEqualTypeOf<
       ErrorFormat<'always'>
@@ -23,14 +24,14 @@ describe('DetailsCarriageOf', () => {
 
   it('says maybe when details are only an alternative, never when they are nowhere', () => {
     const spec = { code: field.code, details: first(fieldErrors('map'), field.details) } as const;
-    expectTypeOf<DetailsCarriageOf<typeof spec>>().toEqualTypeOf<'maybe'>();
+    expectTypeOf<SpecCarriageOf<typeof spec>>().toEqualTypeOf<'maybe'>();
     expectTypeOf(envelope({ code: field.code, message: field.message })).toEqualTypeOf<
       ErrorFormat<'never'>
     >();
   });
 
   it('says maybe for a declaration whose type is too wide to tell', () => {
-    expectTypeOf<DetailsCarriageOf<Record<string, never>>>().toEqualTypeOf<'maybe'>();
+    expectTypeOf<SpecCarriageOf<Record<string, never>>>().toEqualTypeOf<'maybe'>();
     expectTypeOf(problemJson).toExtend<ErrorFormat<DetailsCarriage>>();
     expectTypeOf(messageEnvelope).toExtend<ErrorFormat>();
     expectTypeOf(codeEnvelope).toExtend<ErrorFormat>();

@@ -20,7 +20,6 @@ export {
 } from './fields.js';
 export { problemJson } from './problem-json.js';
 export {
-  type DetailsCarriageOf,
   type EnvelopeNode,
   type EnvelopeSpec,
   echo,

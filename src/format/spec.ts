@@ -62,7 +62,7 @@ type RefsOf<N> = N extends { readonly $field: infer F }
  * Whether a declaration carries details: `always` when it references them outside alternatives, `never`
  * when nowhere, `maybe` when only in alternatives (or when its type is too wide to tell).
  */
-export type DetailsCarriageOf<S> =
+export type SpecCarriageOf<S> =
   ErrorField extends RefsOf<S>
     ? 'maybe'
     : 'details' extends RefsOf<S>

@@ -34,9 +34,9 @@ function rateOnlyStore(): RateStore & { calls: number } {
       const tat = Math.max(tats.get(key) ?? now, now);
       const next = tat + interval * cost;
       if (next - now > tolerance)
-        return { allowed: false, remaining: 0, retryAfter: Math.ceil(next - now - tolerance), reset: 0 };
+        return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(next - now - tolerance), reset: 0 };
       tats.set(key, next);
-      return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.ceil(next - now) };
+      return { allowed: true, remaining: 0, retryAfterMs: 0, reset: Math.ceil(next - now) };
     },
     close() {},
   };

@@ -96,7 +96,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
       if (!decision.acquired) {
         throw new RoleError('concurrencyLimited', {
           details: { limit },
-          headers: { 'retry-after': String(seconds(decision.retryAfter)) },
+          headers: { 'retry-after': String(seconds(decision.retryAfterMs)) },
           code,
         });
       }

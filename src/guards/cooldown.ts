@@ -75,7 +75,7 @@ export function cooldown(options: CooldownOptions): Guard {
       if (!decision.allowed) {
         throw new RoleError('cooldown', {
           details: { group },
-          headers: { 'retry-after': String(seconds(decision.retryAfter)) },
+          headers: { 'retry-after': String(seconds(decision.retryAfterMs)) },
           code,
         });
       }

@@ -150,7 +150,7 @@ describe('checkMessage', () => {
     expect(denied.allowed).toBe(false);
     if (!denied.allowed) {
       expect(answer(denied.error).code).toBe('RATE_LIMITED');
-      expect(denied.retryAfter).toBe(10_000);
+      expect(denied.retryAfterMs).toBe(10_000);
     }
   });
 

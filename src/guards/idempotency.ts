@@ -137,7 +137,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
       case 'pending':
         // The lock's remaining life: the first request answers by then, or its lock expires.
         throw raise('idempotencyInFlight', undefined, {
-          'retry-after': String(Math.max(1, seconds(decision.retryAfter))),
+          'retry-after': String(Math.max(1, seconds(decision.retryAfterMs))),
         });
       case 'mismatch':
         throw raise('idempotencyKeyReused');

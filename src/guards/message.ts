@@ -8,14 +8,14 @@ import type { Guard, GuardContext, GuardRequest } from './types.js';
 /** The answer of guards over one message: admitted, or the error to send and the wait it asks for. */
 export type MessageVerdict =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly error: ApiError | RoleError; readonly retryAfter: number };
+  | { readonly allowed: false; readonly error: ApiError | RoleError; readonly retryAfterMs: number };
 
 const admitted: MessageVerdict = Object.freeze({ allowed: true });
 
 function verdictOf(error: unknown): MessageVerdict {
   if (!(error instanceof RoleError) && !isApiError(error)) throw error;
   const seconds = Number(error.headers?.['retry-after']);
-  return { allowed: false, error, retryAfter: Number.isFinite(seconds) ? seconds * 1000 : 0 };
+  return { allowed: false, error, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : 0 };
 }
 
 /**

@@ -133,7 +133,7 @@ export function rateLimit(
   ): undefined {
     if (decision === admitted) return undefined;
     if (!decision.allowed) {
-      const wait = seconds(decision.retryAfter);
+      const wait = seconds(decision.retryAfterMs);
       if (onDenied !== undefined) {
         const denial = { policy: policy.name, policies: [policy.name], key, retryAfter: wait };
         notify(onDenied, context.request, denial);

@@ -67,13 +67,13 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       if (decision === admitted) continue;
       const policy = used[i]!;
       const shape = shapes?.[i] ?? policy.fixed!;
-      const t = seconds(decision.allowed ? decision.reset : decision.retryAfter);
+      const t = seconds(decision.allowed ? decision.reset : decision.retryAfterMs);
       policyField += policyField === '' ? shape.policyField : `, ${shape.policyField}`;
       const item = `${policy.label};r=${decision.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (
         (denied
-          ? !decision.allowed && (shown < 0 || decision.retryAfter > wait)
+          ? !decision.allowed && (shown < 0 || decision.retryAfterMs > wait)
           : decision.remaining < shownRemaining) ||
         (!denied && decision.remaining === shownRemaining && t > shownT)
       ) {
@@ -83,7 +83,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       }
       if (!decision.allowed) {
         violated.push(policy.name);
-        wait = Math.max(wait, decision.retryAfter);
+        wait = Math.max(wait, decision.retryAfterMs);
       } else if (denied) {
         // Another policy denied: give this one's unit back, at the limit it was taken under.
         refund(context.request, policy, keys[i]!, shape);

@@ -4,7 +4,6 @@ export {
   type CallClient,
   type ClusterSendCommandClient,
   ioredisSend,
-  iovalkeySend,
   nodeRedisClusterSend,
   nodeRedisSend,
   type SendCommandClient,

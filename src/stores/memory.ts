@@ -100,17 +100,17 @@ function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInp
   if (cost < 0) {
     if (next <= at) rates.delete(key);
     else rates.set(key, next);
-    return { allowed: true, remaining: 0, retryAfter: 0, reset: Math.max(0, Math.ceil(next - at)) };
+    return { allowed: true, remaining: 0, retryAfterMs: 0, reset: Math.max(0, Math.ceil(next - at)) };
   }
   // Durations are whole milliseconds, rounded up, as the Redis script answers them.
   const over = next - at - tolerance;
   if (over > 0)
-    return { allowed: false, remaining: 0, retryAfter: Math.ceil(over), reset: Math.ceil(tat - at) };
+    return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(over), reset: Math.ceil(tat - at) };
   rates.set(key, next);
   return {
     allowed: true,
     remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
-    retryAfter: 0,
+    retryAfterMs: 0,
     reset: Math.ceil(next - at),
   };
 }
@@ -223,12 +223,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (!entry.holders.has(lease) && count >= limit) {
         let oldest = Number.POSITIVE_INFINITY;
         for (const until of entry.holders.values()) oldest = Math.min(oldest, until);
-        return { acquired: false, count, retryAfter: Math.max(0, oldest - at) };
+        return { acquired: false, count, retryAfterMs: Math.max(0, oldest - at) };
       }
       entry.holders.set(lease, at + ttl);
       entry.expires = Math.max(entry.expires, at + ttl);
       leases.set(key, entry);
-      return { acquired: true, count: entry.holders.size, retryAfter: 0 };
+      return { acquired: true, count: entry.holders.size, retryAfterMs: 0 };
     },
     renew(key: string, lease: string, ttl: number): boolean {
       const at = now();

@@ -87,7 +87,7 @@ export class RecordMap {
       return { state: 'claimed' };
     }
     if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
-    if (record.response === undefined) return { state: 'pending', retryAfter: record.expires - now };
+    if (record.response === undefined) return { state: 'pending', retryAfterMs: record.expires - now };
     return { state: 'done', response: record.response };
   }
 

@@ -28,7 +28,7 @@ export interface RateDecision {
   /** Units still available after this decision. */
   readonly remaining: number;
   /** How long until one more unit is available; 0 when allowed. */
-  readonly retryAfter: number;
+  readonly retryAfterMs: number;
   /** How long until the whole burst is available again. */
   readonly reset: number;
 }
@@ -55,13 +55,13 @@ export interface LeaseDecision {
   /** Leases held under the key, this one included when acquired. */
   readonly count: number;
   /** When refused: milliseconds until the oldest lease expires. */
-  readonly retryAfter: number;
+  readonly retryAfterMs: number;
 }
 
 /** The state of an idempotency key when a request claims it. */
 export type ClaimDecision =
   | { readonly state: 'claimed' }
-  | { readonly state: 'pending'; readonly retryAfter: number }
+  | { readonly state: 'pending'; readonly retryAfterMs: number }
   | { readonly state: 'mismatch' }
   | { readonly state: 'done'; readonly response: string };
 

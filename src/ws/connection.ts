@@ -195,7 +195,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
       this.failWith(error, context);
       return false;
     }
-    this.drop({ reason: 'rate', key: this.key, type, retryAfter: wait });
+    this.drop({ reason: 'rate', key: this.key, type, retryAfterMs: wait });
     if (this.state.over !== 'event') return false;
     // The notice says how long to wait; repeating it to every message of the wait would answer a flood
     // with a flood.

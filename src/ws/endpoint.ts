@@ -141,7 +141,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       }
     }
     if (!isDenied(taken)) return taken;
-    const wait = Math.min(slotFreesIn(key) ?? taken.retryAfter, taken.retryAfter);
+    const wait = Math.min(slotFreesIn(key) ?? taken.retryAfterMs, taken.retryAfterMs);
     const headers = { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) };
     return wsRoleError(catalog, 'connectionLimit', undefined, { headers });
   }
@@ -282,7 +282,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   };
 }
 
-function isDenied(taken: unknown): taken is { denied: ApiError | RoleError; retryAfter: number } {
+function isDenied(taken: unknown): taken is { denied: ApiError | RoleError; retryAfterMs: number } {
   return typeof taken === 'object' && taken !== null && 'denied' in taken;
 }
 

@@ -17,8 +17,8 @@ export {
   bySession,
   type ConnectionLimitOptions,
   type DropInfo,
+  type MessageRateOptions,
   type OverRateAction,
-  type RateLimitOptions,
 } from './limits.js';
 export { clampReason, maxReasonBytes } from './reason.js';
 export type {

@@ -22,14 +22,14 @@ export interface DropInfo {
   /** The message type, when known. */
   readonly type?: string | undefined;
   /** Milliseconds until the next message is allowed (rate drops). */
-  readonly retryAfter?: number;
+  readonly retryAfterMs?: number;
 }
 
 /**
  * The message rate of a WebSocket endpoint, per session: `limit`/`window` compiled into a `rateLimit` guard
  * of `faultline/guards`, or your own `guard` (one budget for HTTP and WebSocket when both use it).
  */
-export interface RateLimitOptions {
+export interface MessageRateOptions {
   /** Messages allowed per `window` (unless `guard` is given). */
   limit?: number;
   /**
@@ -137,7 +137,7 @@ export interface MessageLimiter {
 }
 
 /** Compiles the rate options into the guards every message passes. */
-export function createMessageLimiter(options: RateLimitOptions): MessageLimiter {
+export function createMessageLimiter(options: MessageRateOptions): MessageLimiter {
   let guards: readonly Guard[];
   if (options.guard !== undefined) {
     guards = Array.isArray(options.guard) ? options.guard : [options.guard as Guard];
@@ -164,7 +164,7 @@ export interface ConnectionLeases {
   /** A lease, `undefined` when not limited, or the denial (an ApiError with its Retry-After in ms). */
   acquire(
     request: GuardRequest,
-  ): Promise<Lease | undefined | { denied: ApiError | RoleError; retryAfter: number }>;
+  ): Promise<Lease | undefined | { denied: ApiError | RoleError; retryAfterMs: number }>;
 }
 
 /** Compiles the connection-limit options into a `concurrency` guard. */
@@ -187,7 +187,7 @@ export function createConnectionLeases(options: ConnectionLimitOptions, heartbea
         return await leases.acquire(request);
       } catch (thrown) {
         if ((thrown instanceof RoleError || isApiError(thrown)) && thrown.role === 'concurrencyLimited') {
-          return { denied: thrown, retryAfter: waitOf(thrown) };
+          return { denied: thrown, retryAfterMs: waitOf(thrown) };
         }
         throw thrown;
       }

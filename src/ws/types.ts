@@ -7,7 +7,7 @@ import type { TrustProxy } from '../server/client-ip.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../server/handle-error.js';
 import type { RequestView } from '../server/request.js';
 import type { ErrorEventOptions } from './error-budget.js';
-import type { ConnectionLimitOptions, DropInfo, RateLimitOptions } from './limits.js';
+import type { ConnectionLimitOptions, DropInfo, MessageRateOptions } from './limits.js';
 
 /** Who a connection belongs to, as `authenticate` decides at the handshake. */
 export interface Admission<C = unknown> {
@@ -93,7 +93,7 @@ export interface WsLimits {
    * The message rate per key. Every message counts, binary and too large ones too, so that no answer
    * (event or refusal) goes out faster than it. Without it, `errorEvents` bounds the answers.
    */
-  rate?: RateLimitOptions;
+  rate?: MessageRateOptions;
   /**
    * The budget of error events answering a connection's messages (refusals, and what handlers throw),
    * per connection: past it they are dropped without a word, and a client that keeps sending refused

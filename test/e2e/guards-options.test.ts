@@ -271,12 +271,12 @@ describe('rateLimit onDenied', () => {
     expect(denials.length).toBe(2);
   });
 
-  it('a store of its own that denies with no wait (retryAfter 0) still answers 429 and calls the hook once', async () => {
+  it('a store of its own that denies with no wait (retryAfterMs 0) still answers 429 and calls the hook once', async () => {
     const denials: RateDenial[] = [];
     const store = {
       kind: 'custom',
       close: () => undefined,
-      rate: () => ({ allowed: false, remaining: 0, retryAfter: 0, reset: 0 }),
+      rate: () => ({ allowed: false, remaining: 0, retryAfterMs: 0, reset: 0 }),
     };
     const api = await nodeApp(
       rateLimit({

@@ -37,7 +37,7 @@ export function failedAttempts(
   return {
     async take(account) {
       const decision = await store.rate(prefix + account, input(1));
-      return decision.allowed ? undefined : decision.retryAfter;
+      return decision.allowed ? undefined : decision.retryAfterMs;
     },
     async succeeded(account) {
       await store.rate(prefix + account, input(-1));

@@ -16,21 +16,13 @@ export interface ClusterSendCommandClient {
 }
 
 /**
- * The command function of an ioredis client or Cluster.
+ * The command function of an ioredis or iovalkey (Valkey) client or Cluster: both expose `call(command,
+ * ...args)`, so one function serves either.
  * @example
  * redisStore({ send: ioredisSend(new Redis(url)) })
+ * redisStore({ send: ioredisSend(new Valkey(url)) }) // iovalkey
  */
 export const ioredisSend =
-  (client: CallClient): RedisSend =>
-  (args) =>
-    client.call(args[0]!, ...args.slice(1));
-
-/**
- * The command function of an iovalkey (Valkey) client or Cluster.
- * @example
- * redisStore({ send: iovalkeySend(new Valkey(url)) })
- */
-export const iovalkeySend =
   (client: CallClient): RedisSend =>
   (args) =>
     client.call(args[0]!, ...args.slice(1));

@@ -18,7 +18,7 @@ export function toRate(values: unknown[]): RateDecision {
   return {
     allowed: toFlag(values[0]),
     remaining: toCount(values[1]),
-    retryAfter: toCount(values[2]),
+    retryAfterMs: toCount(values[2]),
     reset: toCount(values[3]),
   };
 }

@@ -23,7 +23,7 @@ export type RedisSend = (args: string[], key: string) => Promise<unknown>;
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
-  /** The command function; see `ioredisSend`, `nodeRedisSend`, `iovalkeySend`. */
+  /** The command function; see `ioredisSend` (ioredis and iovalkey), `nodeRedisSend`, `nodeRedisClusterSend`. */
   send: RedisSend;
   /**
    * Prefixed to every key, before its hash tag.
@@ -209,7 +209,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         deadline,
         (values) => (toFlag(values[0]) ? run(scripts.release, stored, [lease]) : undefined),
       );
-      return { acquired: toFlag(reply[0]), count: toCount(reply[1]), retryAfter: toCount(reply[2]) };
+      return { acquired: toFlag(reply[0]), count: toCount(reply[1]), retryAfterMs: toCount(reply[2]) };
     },
     async renew(key: string, lease: string, ttl: number): Promise<boolean> {
       return toFlag(await run(scripts.renew, keyOf('c', key), [lease, String(ttl)]));
@@ -232,7 +232,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       );
       const state = toText(reply[0]);
       if (reply.length === 2 && (state === 'claimed' || state === 'mismatch')) return { state };
-      if (reply.length === 3 && state === 'pending') return { state, retryAfter: toCount(reply[1]) };
+      if (reply.length === 3 && state === 'pending') return { state, retryAfterMs: toCount(reply[1]) };
       if (reply.length === 3 && state === 'done') return { state, response: toText(reply[1]) };
       throw new TypeError('redisStore: unexpected reply of the claim script');
     },

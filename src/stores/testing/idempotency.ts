@@ -21,7 +21,7 @@ export const idempotencyCases: readonly Case[] = [
       assert.deepEqual(await store.claim('k', 'fp', 't1', lock), { state: 'claimed' });
       const pending = await store.claim('k', 'fp', 't2', lock);
       assert.equal(pending.state, 'pending');
-      if (pending.state === 'pending') countsDown(clock, pending.retryAfter, lock, since, 'retryAfter');
+      if (pending.state === 'pending') countsDown(clock, pending.retryAfterMs, lock, since, 'retryAfterMs');
       assert.deepEqual(await store.claim('k', 'other', 't3', lock), { state: 'mismatch' });
       assert.deepEqual(await store.claim('k2', 'fp', 't4', lock), { state: 'claimed' });
     },

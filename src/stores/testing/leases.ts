@@ -18,12 +18,12 @@ export const leaseCases: readonly Case[] = [
     async run(store: LeaseStore, clock: Clock) {
       const since = clock.now();
       const first = await store.acquire('k', 'a', 2, ttl);
-      assert.deepEqual(first, { acquired: true, count: 1, retryAfter: 0 });
+      assert.deepEqual(first, { acquired: true, count: 1, retryAfterMs: 0 });
       await clock.advance(10);
-      assert.deepEqual(await store.acquire('k', 'b', 2, ttl), { acquired: true, count: 2, retryAfter: 0 });
+      assert.deepEqual(await store.acquire('k', 'b', 2, ttl), { acquired: true, count: 2, retryAfterMs: 0 });
       const refused = await store.acquire('k', 'c', 2, ttl);
       assert.deepEqual([refused.acquired, refused.count], [false, 2]);
-      countsDown(clock, refused.retryAfter, ttl - 10, since, 'retryAfter of a refusal');
+      countsDown(clock, refused.retryAfterMs, ttl - 10, since, 'retryAfterMs of a refusal');
       const again = await store.acquire('k', 'a', 2, ttl);
       assert.deepEqual([again.acquired, again.count], [true, 2], 'a held lease is taken again');
       assert.equal((await store.acquire('other', 'c', 2, ttl)).acquired, true, 'another key is independent');
@@ -37,7 +37,7 @@ export const leaseCases: readonly Case[] = [
       await store.release('nothing', 'a');
       assert.equal((await store.acquire('k', 'b', 1, ttl)).acquired, false);
       await store.release('k', 'a');
-      assert.deepEqual(await store.acquire('k', 'b', 1, ttl), { acquired: true, count: 1, retryAfter: 0 });
+      assert.deepEqual(await store.acquire('k', 'b', 1, ttl), { acquired: true, count: 1, retryAfterMs: 0 });
     },
   },
   {

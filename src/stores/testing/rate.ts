@@ -43,25 +43,25 @@ export const rateCases: readonly Case[] = [
         ],
       );
       for (const [i, d] of decisions.slice(0, 3).entries()) {
-        assert.equal(d.retryAfter, 0, 'an admission waits for nothing');
+        assert.equal(d.retryAfterMs, 0, 'an admission waits for nothing');
         countsDown(clock, d.reset, (i + 1) * interval, since, `reset after ${i + 1} units`);
       }
       const denied = decisions[3]!;
-      countsDown(clock, denied.retryAfter, interval, since, 'retryAfter of a denial');
+      countsDown(clock, denied.retryAfterMs, interval, since, 'retryAfterMs of a denial');
       countsDown(clock, denied.reset, 3 * interval, since, 'reset of a denial');
       const again = await store.rate('k', rate);
       assert.equal(again.allowed, false);
-      assert.ok(again.retryAfter <= denied.retryAfter, 'a denial does not push the next unit back');
+      assert.ok(again.retryAfterMs <= denied.retryAfterMs, 'a denial does not push the next unit back');
       assert.equal(await remainingOf(store, 'other'), 2, 'another key is independent');
     },
   },
   {
-    title: 'admits again once retryAfter has passed',
+    title: 'admits again once retryAfterMs has passed',
     async run(store: RateStore, clock: Clock) {
       await spend(store, 'k', 3);
       const denied = await store.rate('k', rate);
       assert.equal(denied.allowed, false);
-      await clock.advance(denied.retryAfter);
+      await clock.advance(denied.retryAfterMs);
       const next = await store.rate('k', rate);
       assert.equal(next.allowed, true);
       assert.equal(next.remaining, 0);
@@ -81,7 +81,7 @@ export const rateCases: readonly Case[] = [
       );
       countsDown(clock, decisions[0]!.reset, 34, since, 'reset of 33.3 ms');
       countsDown(clock, decisions[1]!.reset, 67, since, 'reset of 66.7 ms');
-      countsDown(clock, decisions[3]!.retryAfter, 34, since, 'retryAfter of 33.3 ms');
+      countsDown(clock, decisions[3]!.retryAfterMs, 34, since, 'retryAfterMs of 33.3 ms');
     },
   },
   {
@@ -91,7 +91,7 @@ export const rateCases: readonly Case[] = [
       await spend(store, 'k', 3);
       const back = await store.rate('k', refund);
       assert.equal(back.allowed, true);
-      assert.equal(back.retryAfter, 0);
+      assert.equal(back.retryAfterMs, 0);
       countsDown(clock, back.reset, 2 * interval, since, 'reset after a refund');
       const decisions = await spend(store, 'k', 2);
       assert.deepEqual(
