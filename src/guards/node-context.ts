@@ -25,6 +25,11 @@ function headerPairs(headers: Record<string, unknown>): [string, string][] {
 export interface NodeGuardContext extends GuardContext {
   /** Writes the admitted response's headers (`set` defaults to `res.setHeader`). */
   apply(set?: (name: string, value: string) => void): void;
+  /**
+   * The answer a framework made but will not write, its client having hung up (Koa skips `res.end`):
+   * settles what `capture` waits for, as the written answer would have. `undefined` for a failure.
+   */
+  unsent(status: number | undefined, body?: Uint8Array): void;
 }
 
 /** Builds the guard context of one node request; `body` yields the payload for fingerprints. */
@@ -34,6 +39,7 @@ export function nodeContext(
   body: () => unknown,
 ): NodeGuardContext {
   const headers = new Map<string, string>();
+  let settleUnsent: ((status: number | undefined, body?: Uint8Array) => void) | undefined;
   let listeners: ((status: number | undefined) => void)[] | undefined;
 
   function onFinish(listener: (status: number | undefined) => void): void {
@@ -85,12 +91,15 @@ export function nodeContext(
       take(chunk, encoding);
       return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
     } as typeof res.write;
-    const end = res.end;
-    res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
-      take(chunk, encoding);
-      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
-    } as typeof res.end;
-    onFinish((status) => {
+    // The handler's answer is known when it ends the response, even after its client hung up: a request
+    // whose caller went away keeps running, and its outcome (not the hang-up) settles the capture. A
+    // handler that never answers leaves it unsettled, and the store's own expiry (a lock's TTL) ends it.
+    let ended = false;
+    let hungUp = false;
+    let delivered = false;
+    const deliver = (status: number | undefined) => {
+      if (delivered) return;
+      delivered = true;
       if (status === undefined || overflow) return listener(undefined);
       const all = { ...res.getHeaders(), ...explicit };
       const body = new Uint8Array(size);
@@ -100,7 +109,24 @@ export function nodeContext(
         offset += chunk.byteLength;
       }
       listener({ status, headers: headerPairs(all), body });
+    };
+    const end = res.end;
+    res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+      take(chunk, encoding);
+      ended = true;
+      const result = (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+      if (hungUp) deliver(this.statusCode);
+      return result;
+    } as typeof res.end;
+    onFinish((status) => {
+      if (status !== undefined || ended) return deliver(status ?? res.statusCode);
+      hungUp = true;
     });
+    settleUnsent = (status, bytes) => {
+      if (ended) return;
+      if (bytes !== undefined) take(bytes, undefined);
+      deliver(status);
+    };
   }
 
   return {
@@ -114,6 +140,9 @@ export function nodeContext(
         if (set) set(name, value);
         else res.setHeader(name, value);
       }
+    },
+    unsent(status, bytes) {
+      settleUnsent?.(status, bytes);
     },
   };
 }

@@ -30,6 +30,27 @@ export function guard(...guards: Guard[]): Middleware {
       return;
     }
     context.apply((name, value) => ctx.set(name, value));
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      if (!ctx.writable) context.unsent(undefined);
+      throw error;
+    }
+    // Koa writes nothing for a client that hung up: the answer it made still settles an idempotent request.
+    if (!ctx.writable && !ctx.res.writableEnded) context.unsent(ctx.status, bytesOf(ctx.body));
   };
+}
+
+// The bytes Koa would have sent for a body: a buffer or text as it is, an object as JSON; a stream is not
+// kept (undefined settles as a failure, freeing an idempotency key).
+function bytesOf(body: unknown): Uint8Array | undefined {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return undefined;
+  try {
+    return new TextEncoder().encode(JSON.stringify(body));
+  } catch {
+    return undefined;
+  }
 }
