@@ -14,6 +14,7 @@ const floors = {
   express: '5.0.0',
   fastify: '5.0.0',
   hono: '4.2.0',
+  koa: '3.0.0',
   ws: '8.21.0',
   '@hono/node-server': '1.19.19',
 } as const;
@@ -39,12 +40,14 @@ import { createServer } from 'node:http';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
 import { createHonoErrors } from 'faultline/hono';
-import { createWsErrors, wsDefinitions } from 'faultline/ws';
+import { createKoaErrors } from 'faultline/koa';
+import { createWsErrors } from 'faultline/ws';
 import { Hono } from 'hono';
+import Koa from 'koa';
 import { WebSocketServer } from 'ws';
 
 const catalog = defineErrors({
@@ -80,6 +83,28 @@ const honoServer = serve({ fetch: happ.fetch, port: 0, hostname: '127.0.0.1' });
 await new Promise((done) => honoServer.once('listening', done));
 honoServer.on('clientError', hx.clientError);
 
+// Koa has no router: a bodyless 405 with Allow is what a router answers, and faultline's middleware
+// answers it in the catalog.
+const kx = createKoaErrors({ catalog, logger: false });
+const kapp = new Koa();
+kapp.use(kx.middleware);
+const kjson = kx.json({ limit });
+kapp.use(async (ctx, next) => {
+  if (ctx.path === '/echo') {
+    if (ctx.method !== 'POST') {
+      ctx.set('allow', 'POST');
+      ctx.status = 405;
+      return;
+    }
+    return kjson(ctx, async () => {
+      ctx.body = ctx.request.body;
+    });
+  }
+  if (ctx.path === '/full') return full();
+  return next();
+});
+const koaPort = await listen(createServer(kapp.callback()).on('clientError', kx.clientError));
+
 const wsErrors = createWsErrors({
   errors: { catalog, logger: false },
   path: '/ws',
@@ -97,9 +122,9 @@ for (const c of JSON.parse(readFileSync('cases.json', 'utf8'))) {
   web[c.name] = { status: response.status, allow: response.headers.get('allow'), text: await response.text() };
 }
 const versions = {};
-for (const name of ['express', 'fastify', 'hono', 'ws', '@hono/node-server'])
+for (const name of ['express', 'fastify', 'hono', 'koa', 'ws', '@hono/node-server'])
   versions[name] = JSON.parse(readFileSync('node_modules/' + name + '/package.json', 'utf8')).version;
-const ports = { express: expressPort, fastify: fastifyPort, hono: honoServer.address().port, ws: wsPort };
+const ports = { express: expressPort, fastify: fastifyPort, hono: honoServer.address().port, koa: koaPort, ws: wsPort };
 process.stdout.write(JSON.stringify({ ports, versions, web }) + '\n');
 `;
 
@@ -235,15 +260,21 @@ describe('the peer floors of package.json', () => {
   );
 });
 
-describe.each(['express', 'fastify', 'hono'])('%s at its floor, through the packed package', (name) => {
-  it.each(cases.map((c) => [c.name, c] as const))('answers %s', async (_, c) => {
-    const response = await fetch(`http://127.0.0.1:${started.ports[name]}${c.path}`, {
-      ...c.init,
-      signal: AbortSignal.timeout(10_000),
+describe.each(['express', 'fastify', 'hono', 'koa'])(
+  '%s at its floor, through the packed package',
+  (name) => {
+    it.each(cases.map((c) => [c.name, c] as const))('answers %s', async (_, c) => {
+      const response = await fetch(`http://127.0.0.1:${started.ports[name]}${c.path}`, {
+        ...c.init,
+        signal: AbortSignal.timeout(10_000),
+      });
+      check(
+        { status: response.status, allow: response.headers.get('allow'), text: await response.text() },
+        c,
+      );
     });
-    check({ status: response.status, allow: response.headers.get('allow'), text: await response.text() }, c);
-  });
-});
+  },
+);
 
 describe(`hono ${floors.hono} in process (app.request, the Web runtimes' path)`, () => {
   it.each(cases.map((c) => [c.name, c] as const))('answers %s', (_, c) => {
