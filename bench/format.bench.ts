@@ -1,5 +1,5 @@
 import { ApiError, defineErrors } from 'faultline';
-import { codeEnvelope, flatEnvelope, nestedEnvelope, problemJson } from 'faultline/format';
+import { commonFormats, problemJson } from 'faultline/format';
 import { consume, measure, report } from './harness.js';
 
 const catalog = defineErrors(
@@ -70,9 +70,9 @@ export async function benchFormats(): Promise<void> {
   const view = { ...error.toJSON(), instance: '/v1/sessions/abc' };
   const cases = [
     ['problem+json', () => problemJson.serialize(view), () => byHand['problem+json'](error)],
-    ['flat (page 000)', () => flatEnvelope.serialize(error), () => byHand.flat(error)],
-    ['nested (page 002)', () => nestedEnvelope.serialize(validation), () => byHand.nested(validation)],
-    ['code (page 004)', () => codeEnvelope.serialize(validation), () => byHand.code(validation)],
+    ['flat (page 000)', () => commonFormats.flat.serialize(error), () => byHand.flat(error)],
+    ['nested (page 002)', () => commonFormats.nested.serialize(validation), () => byHand.nested(validation)],
+    ['code (page 004)', () => commonFormats.code.serialize(validation), () => byHand.code(validation)],
   ] as const;
   for (const [name, compiled, stringify] of cases) {
     const results = await measure([

@@ -7,10 +7,10 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import { checkMessage, rateLimit } from 'faultline/guards';
 import { memoryStore } from 'faultline/stores';
-import { createWsErrors, wsDefinitions, wsEvent } from 'faultline/ws';
+import { createWsErrors, wsEvent } from 'faultline/ws';
 import { WebSocketServer } from 'ws';
 import { consume } from './harness.js';
 

@@ -1,6 +1,5 @@
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import { envelope, field, fieldErrors, first } from 'faultline/format';
-import { wsDefinitions } from 'faultline/ws';
 import * as z from 'zod';
 
 /** The call-control demo's error catalog: the single source of its responses, docs and client types. */

@@ -1,7 +1,8 @@
 // Writes docs/config-errors.md from the table of faultline's own misconfiguration errors.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { configErrors } from 'faultline';
+// The table is faultline's own, not a public export: the script reads it where it lives.
+import { configErrors } from '../src/catalog/config-error.js';
 
 let page =
   '# faultline configuration errors\n\nfaultline checks catalogs, formats and options when they are set up, and fails there with one of these codes, never at request time. Each message names the code or option at fault.\n';

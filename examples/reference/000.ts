@@ -5,7 +5,7 @@
  * one answered with HTTP 200 (an idempotent outcome).
  */
 import { defineErrors } from 'faultline';
-import { flatEnvelope } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 
 export const errors = defineErrors(
   {
@@ -484,7 +484,7 @@ export const errors = defineErrors(
 );
 
 /** The page's envelope; `error_id` is the correlation id, `data` is always null. */
-export const format = flatEnvelope;
+export const format = commonFormats.flat;
 
 /** The server settings the page describes: the correlation id travels in `X-PolyAI-Correlation-Id`. */
 export const server = {

@@ -3,8 +3,8 @@
  * category, details } }` whose validation details are `[{ path, message }]`; seven categories; 600
  * requests per minute per API key on SDK routes.
  */
-import { categoryOf, defineErrors, standardDefinitions } from 'faultline';
-import { nestedEnvelope } from 'faultline/format';
+import { defineErrors, type ErrorDefinition, standardErrors } from 'faultline';
+import { commonFormats } from 'faultline/format';
 
 /** The page's seven categories: every answer carries one of them. */
 export const categories = [
@@ -31,9 +31,17 @@ function pageCategory(status: number): (typeof categories)[number] {
 // INVALID_REQUEST; each is restated with the page's category for its status. Computed from the standard
 // table, so that a built-in added later is covered too.
 const builtinCategories = Object.fromEntries(
-  Object.entries(standardDefinitions)
-    .filter(([, entry]) => !(categories as readonly string[]).includes(categoryOf(entry.status)))
-    .map(([code, entry]) => [code, { ...entry, category: pageCategory(entry.status) }]),
+  Object.values(standardErrors.entries)
+    .filter((entry) => !(categories as readonly string[]).includes(entry.category))
+    .map((entry) => {
+      const { status, message, description, cause, fix, retryable, headers, roles, ws } = entry;
+      const definition: ErrorDefinition = { status, message, retryable, headers, roles };
+      if (description !== undefined) definition.description = description;
+      if (cause !== undefined) definition.cause = cause;
+      if (fix !== undefined) definition.fix = fix;
+      if (ws !== undefined) definition.ws = ws;
+      return [entry.code, { ...definition, category: pageCategory(status) }];
+    }),
 ) as Record<never, never>;
 
 export const errors = defineErrors(
@@ -243,4 +251,4 @@ export const errors = defineErrors(
 );
 
 /** The page's nested envelope; validation details are `[{ path, message }]`, other details as they are. */
-export const format = nestedEnvelope;
+export const format = commonFormats.nested;

@@ -5,7 +5,7 @@
  * per-command-group cooldowns, and a Redis outage answered as a 500.
  */
 import { defineErrors } from 'faultline';
-import { messageEnvelope } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import * as z from 'zod';
 
 export const errors = defineErrors(
@@ -274,4 +274,4 @@ export const errors = defineErrors(
 );
 
 /** The page's minimal envelope: `{ success: false, error }`; a client maps the message back to its code. */
-export const format = messageEnvelope;
+export const format = commonFormats.message;

@@ -7,7 +7,7 @@
  * public surface is no existence oracle.
  */
 import { defineErrors } from 'faultline';
-import { codeEnvelope } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import * as z from 'zod';
 
 export const errors = defineErrors(
@@ -429,4 +429,4 @@ export const errors = defineErrors(
 );
 
 /** The page's envelope: `{ success: false, code, error, details }`, field errors as `details.fieldErrors`. */
-export const format = codeEnvelope;
+export const format = commonFormats.code;

@@ -1,8 +1,9 @@
 import { defineErrors, FaultlineConfigError } from 'faultline';
-import { codeEnvelope } from 'faultline/format';
+
 import { createErrorHandler, type ErrorEvent } from 'faultline/server';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { codeEnvelope } from '../format/common.js';
 
 const errors = defineErrors({
   TICKET_NOT_FOUND: {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { configErrors, FaultlineConfigError } from 'faultline';
+import { FaultlineConfigError } from 'faultline';
 import { describe, expect, it } from 'vitest';
+import { configErrors } from './config-error.js';
 
 const page = readFileSync(resolve(import.meta.dirname, '../../docs/config-errors.md'), 'utf8');
 

@@ -1,3 +1,5 @@
+// The catalog's internal entry: what the root entry (src/index.ts) publishes, and nothing else. Code in
+// src/ that needs more of the catalog imports the module that holds it.
 export {
   ApiError,
   type ApiErrorInit,
@@ -6,29 +8,12 @@ export {
   type FieldError,
   isApiError,
 } from './api-error.js';
-export { type ConfigErrorCode, configErrors, FaultlineConfigError } from './config-error.js';
+export { type ConfigErrorCode, FaultlineConfigError } from './config-error.js';
 export { defineErrors } from './define-errors.js';
-export { compileMessage, type MessageTemplate } from './message.js';
 export { RoleError, type RoleErrorInit, raise } from './role-error.js';
-export {
-  type BuiltinRole,
-  roleHeaders,
-  roleOfStatus,
-  type StandardCode,
-  standardDefinitions,
-} from './standard.js';
+export type { BuiltinRole, StandardCode } from './standard.js';
 export { standardErrors } from './standard-errors.js';
-export {
-  type Category,
-  categories,
-  categoryOf,
-  isCatalogStatus,
-  isErrorStatus,
-  reasonPhrase,
-  retryableByDefault,
-  statusText,
-} from './status.js';
-export { type ToApiErrorOptions, toApiError } from './to-api-error.js';
+export { type Category, statusText } from './status.js';
 export type {
   Catalog,
   CatalogDefinitions,
@@ -37,9 +22,7 @@ export type {
   CatalogError,
   CatalogJSON,
   CatalogOptions,
-  CheckedMembers,
   CodeOf,
-  CreateArgs,
   CreateOptions,
   Definitions,
   DetailsOf,

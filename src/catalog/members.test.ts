@@ -1,7 +1,8 @@
 import { ApiError, defineErrors, FaultlineConfigError } from 'faultline';
-import { codeEnvelope, messageEnvelope, nestedEnvelope, parseErrorBody, problemJson } from 'faultline/format';
+import { parseErrorBody, problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { codeEnvelope, messageEnvelope, nestedEnvelope } from '../format/common.js';
 
 const errors = defineErrors({
   CONFERENCE_NAME_TAKEN: {

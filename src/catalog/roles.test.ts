@@ -1,5 +1,4 @@
-import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
-import { wsDefinitions } from 'faultline/client';
+import { defineErrors, FaultlineConfigError, standardErrors, wsDefinitions } from 'faultline';
 import { describe, expect, it } from 'vitest';
 
 // One role table for HTTP and WebSocket: any entry may claim roles, the last claim wins.

@@ -1,6 +1,7 @@
-import { defineErrors, isApiError, toApiError } from 'faultline';
+import { defineErrors, isApiError } from 'faultline';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { toApiError } from './to-api-error.js';
 
 const catalog = defineErrors(
   {

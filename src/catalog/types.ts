@@ -18,7 +18,7 @@ export interface ErrorDefinition {
   message: string;
   /** A stable numeric id, for APIs that publish one. */
   id?: number;
-  /** @default derived from `status` (see `categoryOf`) */
+  /** @default derived from `status` (400 VALIDATION, 401 AUTH, 404 NOT_FOUND, 429 RATE_LIMIT, …) */
   category?: Category | (string & {});
   /** The section of the reference page the code is listed in. */
   group?: string;

@@ -1,8 +1,9 @@
 import { type ApiError, defineErrors } from 'faultline';
 import { type ClientError, createClient, type UnknownApiError } from 'faultline/client';
-import { envelope, field, messageEnvelope, problemJson } from 'faultline/format';
+import { envelope, field, problemJson } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
+import { messageEnvelope } from '../format/common.js';
 
 // The same catalog as test/e2e/client-details.test.ts, whose runtime cases these types mirror.
 const errors = defineErrors({

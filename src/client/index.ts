@@ -1,4 +1,4 @@
-export { type WsStandardCode, wsDefinitions } from '../catalog/ws-standard.js';
+// RetryBudget stays public: `retry.budget` takes an instance, the one way to share a budget between clients.
 export { RetryBudget, type RetryBudgetOptions } from './budget.js';
 export { clientCatalog, clientCatalogJSON } from './catalog.js';
 export { createClient } from './client.js';
@@ -6,14 +6,9 @@ export { type KyApiErrorOptions, kyApiErrors } from './ky.js';
 export { ofetchApiErrors } from './ofetch.js';
 export { type ParseErrorResponseOptions, parseErrorResponse } from './parse-response.js';
 export { type ErrorResponseParts, parseErrorParts } from './read-parts.js';
-export { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 export {
-  type ClassifiedClose,
   type CloseDecision,
-  classifyClose,
   connectSocket,
-  type MessageMatch,
-  matchMessage,
   type SocketClient,
   type SocketEvents,
   type SocketOptions,

@@ -1,6 +1,7 @@
 import { ApiError, isApiError } from 'faultline';
-import { parseErrorParts, parseErrorResponse, parseRateLimitReset, parseRetryAfter } from 'faultline/client';
+import { parseErrorParts, parseErrorResponse } from 'faultline/client';
 import { describe, expect, it } from 'vitest';
+import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });

@@ -1,19 +1,20 @@
 import { validate } from '@readme/openapi-parser';
 import { defineErrors } from 'faultline';
 import {
-  describeCatalog,
   diffSnapshots,
   lintCatalog,
   mergeOpenApi,
   renderHtml,
   renderMarkdown,
   renderOpenApi,
-  renderText,
   snapshot,
 } from 'faultline/docs';
-import { codeEnvelope } from 'faultline/format';
+
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { codeEnvelope } from '../format/common.js';
+import { describeCatalog } from './model.js';
+import { renderText } from './text.js';
 
 const catalog = defineErrors(
   {

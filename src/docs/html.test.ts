@@ -1,6 +1,5 @@
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import { renderHtml } from 'faultline/docs';
-import { wsDefinitions } from 'faultline/ws';
 import { describe, expect, it } from 'vitest';
 
 const catalog = defineErrors(

@@ -1,8 +1,10 @@
 import { defineErrors } from 'faultline';
-import { type LintFinding, type LintRule, lintCatalog, lintRules } from 'faultline/docs';
-import { flatEnvelope, messageEnvelope } from 'faultline/format';
+import { type LintFinding, type LintRule, lintCatalog } from 'faultline/docs';
+
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { flatEnvelope, messageEnvelope } from '../format/common.js';
+import { lintRules } from './lint.js';
 
 const described = { description: 'd' };
 

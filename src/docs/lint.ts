@@ -130,12 +130,12 @@ function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): 
 }
 
 /**
- * Checks a catalog for what a reviewer would flag (see `lintRules`): inconsistent naming, a category at
- * odds with the status, `retryable` on a 4xx, missing descriptions, placeholders over optional details, and
- * what the wire format drops. Errors fail `faultline lint`; warnings are reported. Duplicate ids, unknown
+ * Checks a catalog for what a reviewer would flag (each finding names its rule): inconsistent naming, a
+ * category at odds with the status, `retryable` on a 4xx, missing descriptions, placeholders over optional
+ * details, and what the wire format drops. Errors fail `faultline lint`; warnings are reported. Duplicate ids, unknown
  * placeholders and reused retired codes are not here: `defineErrors` rejects them.
  * @example
- * for (const f of lintCatalog(errors, { format: flatEnvelope })) console.log(`${f.level} ${f.code} [${f.rule}] ${f.message}`);
+ * for (const f of lintCatalog(errors, { format: commonFormats.flat })) console.log(`${f.level} ${f.code} [${f.rule}] ${f.message}`);
  */
 export function lintCatalog(catalog: Catalog<any>, options: LintOptions = {}): LintFinding[] {
   const findings: LintFinding[] = [];

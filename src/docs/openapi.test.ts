@@ -1,18 +1,18 @@
 import { ApiError, defineErrors } from 'faultline';
-import { describeCatalog, diffSnapshots, renderOpenApi, snapshot } from 'faultline/docs';
+import { diffSnapshots, renderOpenApi, snapshot } from 'faultline/docs';
 import {
   commonFormats,
   type ErrorFormat,
   envelope,
-  errorFields,
   field,
   first,
-  flatEnvelope,
-  nestedEnvelope,
   orNull,
   problemJson,
 } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
+import { flatEnvelope, nestedEnvelope } from '../format/common.js';
+import { errorFields } from '../format/fields.js';
+import { describeCatalog } from './model.js';
 
 const catalog = defineErrors({ ROOM_FULL: { status: 409, message: 'Room full' } });
 
@@ -43,7 +43,7 @@ function requiredBy(schema: Record<string, any>, path = ''): string[] {
 }
 
 describe('renderOpenApi: required members come from the format', () => {
-  it.each(commonFormats.map((f) => [f.name, f] as const))(
+  it.each(Object.values(commonFormats).map((f) => [f.name, f] as const))(
     'requires exactly what the %s format writes for every error',
     (_name, format) => {
       const schema = renderOpenApi(catalog, { format }).components.schemas.Error;

@@ -1,18 +1,19 @@
 import { validate } from '@readme/openapi-parser';
 import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
 import {
-  describeCatalog,
   diffSnapshots,
   lintCatalog,
   renderHtml,
   renderMarkdown,
   renderOpenApi,
-  renderText,
   snapshot,
 } from 'faultline/docs';
-import { messageEnvelope, nestedEnvelope, problemJson } from 'faultline/format';
+import { problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { messageEnvelope, nestedEnvelope } from '../format/common.js';
+import { describeCatalog } from './model.js';
+import { renderText } from './text.js';
 
 const date = '2026-01-01';
 

@@ -1,7 +1,9 @@
 import { defineErrors } from 'faultline';
-import { renderHtml, renderMarkdown, renderText } from 'faultline/docs';
-import { envelope, field, messageEnvelope } from 'faultline/format';
+import { renderHtml, renderMarkdown } from 'faultline/docs';
+import { envelope, field } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
+import { messageEnvelope } from '../format/common.js';
+import { renderText } from './text.js';
 
 const errors = defineErrors({
   ROOM_CLOSED: {

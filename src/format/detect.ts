@@ -1,7 +1,7 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog } from '../catalog/types.js';
-import { commonFormats } from './common.js';
+import { commonFormatList } from './common.js';
 import { bestFit, readErrorInit, toBody } from './error-init.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
@@ -9,7 +9,7 @@ import type { ErrorFormat, ParsedError } from './types.js';
 export interface ParseErrorBodyOptions {
   /**
    * The formats to try; on equal fit, the earlier wins.
-   * @default commonFormats
+   * @default every format of commonFormats
    */
   formats?: readonly ErrorFormat[];
   /** The response status, used when the body does not carry one. */
@@ -23,7 +23,7 @@ export interface ParseErrorBodyOptions {
 /** The declared format a body is in (its best fit), or `undefined` when none fits. */
 export function detectFormat(
   body: unknown,
-  formats: readonly ErrorFormat[] = commonFormats,
+  formats: readonly ErrorFormat[] = commonFormatList,
 ): { format: ErrorFormat; parsed: ParsedError } | undefined {
   return bestFit(toBody(body), formats);
 }
@@ -36,7 +36,7 @@ export function errorInitFromBody(
   const { formats, ...rest } = Array.isArray(options)
     ? ({ formats: options } as ParseErrorBodyOptions)
     : (options as ParseErrorBodyOptions);
-  return readErrorInit(body, { ...rest, formats: formats ?? commonFormats, reason: reasonPhrase });
+  return readErrorInit(body, { ...rest, formats: formats ?? commonFormatList, reason: reasonPhrase });
 }
 
 /**

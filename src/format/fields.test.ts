@@ -4,10 +4,8 @@ import {
   type ErrorView,
   echo,
   envelope,
-  errorFields,
   field,
   fieldErrors,
-  fieldsOf,
   orNull,
   parseErrorBody,
   problemJson,
@@ -15,6 +13,8 @@ import {
   timestamp,
 } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
+import { errorFields } from './fields.js';
+import { fieldsOf } from './spec.js';
 
 const names = Object.keys(errorFields) as ErrorField[];
 

@@ -1,14 +1,5 @@
 import type { DetailsCarriage, ErrorFormat } from 'faultline/format';
-import {
-  codeEnvelope,
-  envelope,
-  field,
-  fieldErrors,
-  first,
-  messageEnvelope,
-  orNull,
-  problemJson,
-} from 'faultline/format';
+import { commonFormats, envelope, field, fieldErrors, first, orNull, problemJson } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { SpecCarriageOf } from './spec.js';
 
@@ -33,7 +24,7 @@ describe('SpecCarriageOf', () => {
   it('says maybe for a declaration whose type is too wide to tell', () => {
     expectTypeOf<SpecCarriageOf<Record<string, never>>>().toEqualTypeOf<'maybe'>();
     expectTypeOf(problemJson).toExtend<ErrorFormat<DetailsCarriage>>();
-    expectTypeOf(messageEnvelope).toExtend<ErrorFormat>();
-    expectTypeOf(codeEnvelope).toExtend<ErrorFormat>();
+    expectTypeOf(commonFormats.message).toExtend<ErrorFormat>();
+    expectTypeOf(commonFormats.code).toExtend<ErrorFormat>();
   });
 });

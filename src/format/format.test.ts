@@ -1,20 +1,9 @@
 import { ApiError, defineErrors } from 'faultline';
-import {
-  codeEnvelope,
-  detectFormat,
-  envelope,
-  field,
-  fieldErrors,
-  first,
-  flatEnvelope,
-  messageEnvelope,
-  nestedEnvelope,
-  orNull,
-  parseErrorBody,
-  problemJson,
-} from 'faultline/format';
+import { envelope, field, fieldErrors, first, orNull, parseErrorBody, problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { codeEnvelope, flatEnvelope, messageEnvelope, nestedEnvelope } from './common.js';
+import { detectFormat } from './detect.js';
 
 /** The example bodies printed in the reference pages, compacted. */
 const pages = {

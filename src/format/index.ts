@@ -1,23 +1,7 @@
-export {
-  bareEnvelope,
-  codeEnvelope,
-  commonFormats,
-  errorObjectEnvelope,
-  flatEnvelope,
-  messageEnvelope,
-  nestedEnvelope,
-} from './common.js';
-export { detectFormat, type ParseErrorBodyOptions, parseErrorBody } from './detect.js';
+export { commonFormats } from './common.js';
+export { type ParseErrorBodyOptions, parseErrorBody } from './detect.js';
 export { type EnvelopeOptions, envelope } from './envelope.js';
-export {
-  type ChangeKind,
-  type ErrorField,
-  errorFields,
-  type FieldDefinition,
-  type FieldErrorStyle,
-  type FieldOptions,
-  type JsonSchema,
-} from './fields.js';
+export type { ErrorField, FieldErrorStyle, FieldOptions } from './fields.js';
 export { problemJson } from './problem-json.js';
 export {
   type EnvelopeNode,
@@ -28,7 +12,6 @@ export {
   type FirstOf,
   field,
   fieldErrors,
-  fieldsOf,
   first,
   type Literal,
   literal,

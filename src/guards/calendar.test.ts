@@ -1,10 +1,11 @@
 import { Temporal } from '@js-temporal/polyfill';
 import { isApiError } from 'faultline';
-import { type GuardContext, quota, runGuards } from 'faultline/guards';
+import { type GuardContext, quota } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { periodEdges } from './calendar.js';
+import { runGuards } from './run.js';
 
 // Temporal is the oracle: `PlainDate#toZonedDateTime(zone)` is the zone's start of that day, which where
 // midnight falls in a gap is the first instant after the gap.

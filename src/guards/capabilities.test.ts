@@ -1,16 +1,9 @@
 import { FaultlineConfigError, isApiError } from 'faultline';
-import {
-  concurrency,
-  cooldown,
-  type GuardContext,
-  idempotency,
-  quota,
-  rateLimit,
-  runGuards,
-} from 'faultline/guards';
+import { concurrency, cooldown, type GuardContext, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore, type RateDecision, type RateInput, type RateStore, redisStore } from 'faultline/stores';
 import { describe, expect, it } from 'vitest';
+import { runGuards } from './run.js';
 
 function contextOf(): GuardContext {
   return {

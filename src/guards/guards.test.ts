@@ -1,18 +1,11 @@
 import { isApiError } from 'faultline';
-import {
-  checkMessage,
-  concurrency,
-  type Guard,
-  type GuardContext,
-  ipPrefix,
-  parseIdempotencyKey,
-  quota,
-  rateLimit,
-  runGuards,
-} from 'faultline/guards';
+import { checkMessage, concurrency, type Guard, type GuardContext, quota, rateLimit } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseIdempotencyKey } from './idempotency.js';
+import { ipPrefix } from './key-of.js';
+import { runGuards } from './run.js';
 
 function contextOf(): GuardContext {
   return {
@@ -121,6 +114,11 @@ describe('ipPrefix', () => {
 
   it('keeps a narrower subnet on request', () => {
     expect(ipPrefix('2001:db8:abcd:12ff::1', 56)).toBe('2001:db8:abcd:1200::/56');
+  });
+
+  it('refuses a subnet that is not a whole number from 1 to 128', () => {
+    for (const subnet of [0, 129, 1.5, Number.NaN])
+      expect(() => ipPrefix('2001:db8::1', subnet)).toThrow(RangeError);
   });
 });
 

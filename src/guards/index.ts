@@ -2,8 +2,8 @@ export { type ConcurrencyGuard, type ConcurrencyOptions, concurrency, type Lease
 export { type CooldownOptions, cooldown } from './cooldown.js';
 export type { GuardError } from './guard-error.js';
 export { type RequireHeaderOptions, requireHeader } from './header.js';
-export { type IdempotencyOptions, idempotency, parseIdempotencyKey } from './idempotency.js';
-export { byHeader, byIp, ipPrefix } from './key-of.js';
+export { type IdempotencyOptions, idempotency } from './idempotency.js';
+export { byHeader, byIp } from './key-of.js';
 export { type AdminKeyOptions, type ApiKeyOptions, adminKey, apiKey } from './keys.js';
 export { checkMessage, type MessageVerdict } from './message.js';
 export { type QuotaOptions, quota } from './quota.js';
@@ -19,7 +19,6 @@ export {
   type RatePolicy,
   rateLimit,
 } from './rate-limit.js';
-export { runGuards } from './run.js';
 export type {
   CapturedResponse,
   Count,

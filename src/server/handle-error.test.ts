@@ -5,18 +5,12 @@ import { type } from 'arktype';
 import { ApiError, defineErrors } from 'faultline';
 import { envelope, field } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
-import {
-  createErrorHandler,
-  type ErrorEvent,
-  handleError,
-  render,
-  toResponse,
-  validate,
-} from 'faultline/server';
+import { createErrorHandler, type ErrorEvent, handleError, toResponse, validate } from 'faultline/server';
 import createHttpError from 'http-errors';
 import * as v from 'valibot';
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
+import { render } from './render.js';
 
 const catalog = defineErrors(
   {

@@ -1,18 +1,16 @@
-export { type CorrelationOptions, type CorrelationSource, isSafeCorrelationId } from './correlation.js';
+export type { CorrelationOptions, CorrelationSource } from './correlation.js';
 export {
   createErrorHandler,
   type ErrorEvent,
   type ErrorHandler,
   type ErrorHandlerOptions,
   type ErrorResponse,
-  toErrorHandler,
 } from './handle-error.js';
 export { handleError } from './handle-inline.js';
 export type { LocaleMessages, LocaleOptions } from './locale.js';
 export type { ErrorLogger } from './log.js';
-export { normalizeError } from './normalize.js';
 export type { OtelApi, OtelMeter, OtelOptions, OtelSpan } from './otel.js';
-export { type RenderedError, type Renderer, render } from './render.js';
+export type { RenderedError } from './render.js';
 export type { HeadersLike, RequestView } from './request.js';
 export { toResponse } from './to-response.js';
 export { validate } from './validate.js';

@@ -1,5 +1,6 @@
-export { closeCodeKind, type ResolvedWsBehaviour, wsBehaviourOf } from '../catalog/ws-codes.js';
-export { type WsStandardCode, wsDefinitions } from '../catalog/ws-standard.js';
+// wsBehaviourOf stays public: it is how code outside the endpoint (a contract test, a client in another
+// language's generator) learns the close code and advice an entry gets once defaults are derived.
+export { type ResolvedWsBehaviour, wsBehaviourOf } from '../catalog/ws-codes.js';
 export type {
   CloseCodeDefinition,
   CloseCodeInfo,
@@ -8,11 +9,9 @@ export type {
   WsRole,
 } from '../catalog/ws-types.js';
 export type { TrustProxy } from '../server/client-ip.js';
-export { safeClose, safeTerminate } from './close.js';
 export { createWsErrors } from './endpoint.js';
 export type { ErrorEventOptions } from './error-budget.js';
 export { wsEnvelope, wsEvent } from './event-format.js';
-export type { EventContext } from './events.js';
 export {
   bySession,
   type ConnectionLimitOptions,
@@ -20,7 +19,6 @@ export {
   type MessageRateOptions,
   type OverRateAction,
 } from './limits.js';
-export { clampReason, maxReasonBytes } from './reason.js';
 export type {
   Admission,
   MessageHandler,

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { defineErrors } from 'faultline';
 import { clientCatalog, clientCatalogJSON, createClient, parseErrorParts } from 'faultline/client';
-import { messageEnvelope } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import { createNodeErrors, createRouter } from 'faultline/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -55,7 +55,7 @@ describe('clientCatalog: the catalog a browser gets from its JSON, without schem
   it('maps a message-only body to its code, with the template’s values read back', async () => {
     const error = await parseErrorParts(
       { status: 404, headers: {}, body: { success: false, error: 'Session xyz not found' } },
-      { catalog, formats: [messageEnvelope] },
+      { catalog, formats: [commonFormats.message] },
     );
     expect(catalog.is(error, 'SESSION_NOT_FOUND') && error.details).toEqual({ sessionId: 'xyz' });
   });

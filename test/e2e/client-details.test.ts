@@ -1,6 +1,6 @@
 import { defineErrors } from 'faultline';
 import { createClient } from 'faultline/client';
-import { envelope, field, messageEnvelope, problemJson } from 'faultline/format';
+import { commonFormats, envelope, field, problemJson } from 'faultline/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { scriptedServer } from '../helpers/scripted.js';
@@ -77,7 +77,7 @@ describe('client details at runtime, as the types say', () => {
     const api = createClient({
       baseUrl: server.base,
       catalog: errors,
-      formats: [messageEnvelope],
+      formats: [commonFormats.message],
       retry: false,
     });
     const templated = await caught(api, '/message/templated');

@@ -55,8 +55,8 @@ describe('what the browser downloads for faultline/client (esbuild, minified, gz
 
   it('a catalog module that spreads wsDefinitions bundles without node:crypto', async () => {
     const { builtins } = await bundleSource(
-      `import { defineErrors } from 'faultline';
-       import { createClient, wsDefinitions } from 'faultline/client';
+      `import { defineErrors, wsDefinitions } from 'faultline';
+       import { createClient } from 'faultline/client';
        const errors = defineErrors({ ...wsDefinitions, ROOM_FULL: { status: 409, message: 'Room full' } });
        globalThis.x = createClient({ baseUrl: 'https://api.example.com', catalog: errors });`,
     );

@@ -77,7 +77,7 @@ describe('faultline/format on Web globals only', () => {
       type Result = { name: string; body: string; bytes: number; parsed: unknown };
       const inBrowser: Result[] = await page.evaluate((v) => {
         const f = (globalThis as any).faultlineFormat;
-        return f.commonFormats.map((format: any) => {
+        return Object.values(f.commonFormats).map((format: any) => {
           const body = format.serialize(v);
           return {
             name: format.name,
@@ -88,9 +88,10 @@ describe('faultline/format on Web globals only', () => {
         });
       }, view);
       const format = await import('faultline/format');
-      expect(inBrowser.map((r) => r.name)).toEqual(format.commonFormats.map((f) => f.name));
+      const formats = Object.values(format.commonFormats);
+      expect(inBrowser.map((r) => r.name)).toEqual(formats.map((f) => f.name));
       for (const result of inBrowser) {
-        const here = format.commonFormats.find((f) => f.name === result.name)!;
+        const here = formats.find((f) => f.name === result.name)!;
         const body = here.serialize(view);
         expect(result.body, result.name).toBe(body);
         expect(result.bytes, result.name).toBe(new TextEncoder().encode(body).length);

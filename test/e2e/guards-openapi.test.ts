@@ -1,5 +1,5 @@
 import { validate } from '@readme/openapi-parser';
-import { defineErrors, roleHeaders } from 'faultline';
+import { defineErrors } from 'faultline';
 import { renderOpenApi } from 'faultline/docs';
 import { describe, expect, it } from 'vitest';
 
@@ -19,7 +19,7 @@ describe('the codes guards raise in OpenAPI', () => {
     expect(limited.headers['Retry-After'].schema.type).toBe('integer');
     expect(document.components.responses.Error503.headers['Retry-After']).toBeDefined();
     expect(document.components.responses.Error409.headers['Retry-After'].description).toBe(
-      roleHeaders.idempotencyInFlight!['Retry-After'],
+      'Seconds to wait before retrying (RFC 9110 delay-seconds).',
     );
     const result = await validate(structuredClone(document) as never);
     expect(result.valid, JSON.stringify('errors' in result ? result.errors : [])).toBe(true);

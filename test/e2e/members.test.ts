@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { defineErrors } from 'faultline';
 import { parseErrorResponse } from 'faultline/client';
-import { messageEnvelope, problemJson } from 'faultline/format';
+import { commonFormats, problemJson } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const errors = defineErrors({
 describe('per-code envelope members on the wire', () => {
   it.each([
     ['problem+json', problemJson],
-    ['a message-only envelope', messageEnvelope],
+    ['a message-only envelope', commonFormats.message],
   ])('the server writes a declared member at the top level of %s', (_, format) => {
     const handler = createErrorHandler({ catalog: errors, format, logger: false });
     const answer = handler.handle(errors.create('CONFERENCE_NAME_TAKEN', { room_id: 'r1' }), {
@@ -37,7 +37,7 @@ describe('per-code envelope members on the wire', () => {
   });
 
   it('a real node server sends the member, and the client reads it back typed', async () => {
-    const handle = createNodeErrors({ catalog: errors, format: messageEnvelope, logger: false });
+    const handle = createNodeErrors({ catalog: errors, format: commonFormats.message, logger: false });
     const server = createServer(
       handle(() => {
         throw errors.create('CONFERENCE_NAME_TAKEN', { room_id: 'room-7' });
@@ -45,7 +45,7 @@ describe('per-code envelope members on the wire', () => {
     );
     servers.push(server);
     const response = await fetch(`${await listen(server)}/rooms`, { method: 'POST' });
-    const error = await parseErrorResponse(response, { catalog: errors, formats: [messageEnvelope] });
+    const error = await parseErrorResponse(response, { catalog: errors, formats: [commonFormats.message] });
     expect(error.status).toBe(409);
     expect(error.code).toBe('CONFERENCE_NAME_TAKEN');
     expect(error.members).toEqual({ room_id: 'room-7' });

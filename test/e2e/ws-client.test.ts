@@ -1,7 +1,7 @@
-import { defineErrors } from 'faultline';
-import { classifyClose, connectSocket, matchMessage, type WebSocketConstructor } from 'faultline/client';
+import { defineErrors, wsDefinitions } from 'faultline';
+import { connectSocket, type WebSocketConstructor } from 'faultline/client';
 import { field } from 'faultline/format';
-import { wsBehaviourOf, wsDefinitions, wsEnvelope } from 'faultline/ws';
+import { wsEnvelope } from 'faultline/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -18,51 +18,6 @@ async function endpoint(options: Parameters<typeof serve>[0] = {}) {
   return served;
 }
 const Ws = WebSocket as unknown as WebSocketConstructor;
-
-describe('classifyClose', () => {
-  it('maps every catalog close code to its entry and advice, by reason first', () => {
-    for (const code of catalog.codes) {
-      const entry = catalog.entries[code];
-      if (!entry.ws) continue;
-      const b = wsBehaviourOf(entry);
-      const c = classifyClose(b.closeCode, code, catalog);
-      expect(c.error?.code).toBe(code);
-      expect(c.reconnect).toBe(b.reconnect);
-      expect(c.resume).toBe(b.resume);
-    }
-  });
-
-  it('has a decision for every RFC code 1000–1015 and keeps unknown codes', () => {
-    const expected: Record<number, string> = {
-      1000: 'stop',
-      1001: 'backoff',
-      1002: 'never',
-      1003: 'never',
-      1005: 'backoff',
-      1006: 'backoff',
-      1007: 'never',
-      1008: 'never',
-      1009: 'never',
-      1010: 'never',
-      1011: 'backoff',
-      1012: 'backoff',
-      1013: 'backoff',
-      1014: 'backoff',
-      1015: 'never',
-    };
-    for (const [code, decision] of Object.entries(expected))
-      expect(classifyClose(Number(code), '').reconnect).toBe(decision);
-    expect(classifyClose(4321, 'who knows').error).toMatchObject({
-      code: 'WS_CLOSE_4321',
-      message: 'who knows',
-    });
-    expect(classifyClose(4401, '').reconnect).toBe('afterAuth');
-    expect(classifyClose(1006, '', catalog)).toMatchObject({
-      reconnect: 'backoff',
-      error: { message: 'Abnormal closure' },
-    });
-  });
-});
 
 describe('connectSocket', () => {
   it('turns error events into typed ApiErrors with replyTo, and a close into an error and a decision', async () => {
@@ -154,9 +109,9 @@ describe('connectSocket', () => {
     expect(errors[0].message).toBe('Event type not allowed: EVENT_TYPE_SESSION_END');
     expect(texts).toEqual([]);
     socket.close();
-    expect(matchMessage(messages, 'Room x is gone')).toMatchObject({ entry: { code: 'ROOM_GONE' } });
-    expect(matchMessage(messages, 'Room  is gone')).toBeUndefined();
-    expect(matchMessage(messages, 'Something else')).toBeUndefined();
+    expect(messages.match('Room x is gone')).toMatchObject({ entry: { code: 'ROOM_GONE' } });
+    expect(messages.match('Room  is gone')).toBeUndefined();
+    expect(messages.match('Something else')).toBeUndefined();
   });
 
   it('parses a refused handshake like a REST error and stops on a 404', async () => {

@@ -1,6 +1,5 @@
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import type { RequestView } from 'faultline/server';
-import { wsDefinitions } from 'faultline/ws';
 
 /** A catalog in the style of a messaging API: handshake errors, in-session events, closing codes. */
 export const catalog = defineErrors(

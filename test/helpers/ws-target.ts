@@ -5,10 +5,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { defineErrors } from 'faultline';
+import { defineErrors, wsDefinitions } from 'faultline';
 import type { Guard } from 'faultline/guards';
 import type { RequestView } from 'faultline/server';
-import { createWsErrors, type WsErrorsOptions, wsDefinitions } from 'faultline/ws';
+import { createWsErrors, type WsErrorsOptions } from 'faultline/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { fuzzLimits } from './ws-process.js';
 

@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
-import { matchMessage } from 'faultline/client';
 import { type ErrorFormat, parseErrorBody } from 'faultline/format';
 import { createErrorHandler } from 'faultline/server';
 import { expect } from 'vitest';
@@ -98,7 +97,7 @@ export function expectRow(contract: SeedContract, row: ReferenceRow, observed: O
   });
   // Events of a message-only envelope: the WebSocket client reads the code back from the message templates.
   if (observed.kind === 'ws-event' && parsed.message !== undefined && !catalog.byMessage(parsed.message)) {
-    const match = matchMessage(catalog, parsed.message);
+    const match = catalog.match(parsed.message);
     if (match) Object.assign(parsed, { code: match.entry.code, details: match.details ?? parsed.details });
   }
   if (entry) {

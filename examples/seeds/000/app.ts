@@ -3,14 +3,13 @@
  * WebSocket. Its flat envelope carries the correlation id of `X-PolyAI-Correlation-Id` as `error_id`.
  */
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { byHeader, byIp, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
-import { isSafeCorrelationId } from 'faultline/server';
+import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { Auth } from './auth.js';
@@ -69,7 +68,9 @@ export interface Seed {
   drain(): void;
 }
 
-const correlationHeader = 'x-polyai-correlation-id';
+const correlationHeader = settings.correlation.header;
+// The error layer's own choice of id (the caller's when safe to echo, else a new one), made for every response.
+const correlation = createErrorHandler(settings);
 
 /**
  * Every response carries `X-PolyAI-Correlation-Id`, 2xx included (the page: "Every API response
@@ -78,8 +79,7 @@ const correlationHeader = 'x-polyai-correlation-id';
  */
 function correlate(handler: (req: IncomingMessage, res: ServerResponse) => unknown) {
   return (req: IncomingMessage, res: ServerResponse) => {
-    const inbound = req.headers[correlationHeader];
-    const id = isSafeCorrelationId(inbound) ? inbound : randomUUID();
+    const id = correlation.correlationId({ headers: req.headers });
     req.headers[correlationHeader] = id;
     res.setHeader(correlationHeader, id);
     return handler(req, res);
@@ -121,7 +121,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
     correlate(
       nodeErrors(
         limited((req, res) => {
-          if (draining) throw errors.builtin('serviceUnavailable', undefined, { headers: { 'retry-after': '5' } });
+          if (draining)
+            throw errors.builtin('serviceUnavailable', undefined, { headers: { 'retry-after': '5' } });
           if (!knownMethods.has(req.method ?? '')) throw errors.builtin('notImplemented');
           return router.handle(req, res);
         }),
