@@ -7,7 +7,6 @@ export {
   type EnvelopeNode,
   type EnvelopeSpec,
   echo,
-  type FieldPlacement,
   type FieldRef,
   type FirstOf,
   field,
