@@ -97,6 +97,18 @@ describe('handleError with options written inline', () => {
     expect(calls()).toBe(300);
   });
 
+  it('logs unexpected errors of calls without hooks, and not those of a call with logger: false', () => {
+    const logged: string[] = [];
+    const withLog = {
+      ...request,
+      log: { error: (_object: unknown, message?: string) => logged.push(String(message)) },
+    };
+    for (let i = 0; i < 3; i++)
+      expect(handleError(new Error('db down'), withLog, { catalog }).status).toBe(500);
+    expect(handleError(new Error('db down'), withLog, { catalog, logger: false }).status).toBe(500);
+    expect(logged).toHaveLength(3);
+  });
+
   it('still refuses invalid options on every call, not only the first', () => {
     const bad = { catalog, correlation: { from: ['nowhere'] as never } };
     expect(() => handleError(new Error('x'), request, bad)).toThrow(/correlation\.from/);

@@ -8,6 +8,7 @@ import {
   type ErrorHandlerOptions,
   type ErrorResponse,
   type HandlerCore,
+  type Reporter,
   reporterOf,
 } from './handle-error.js';
 import { createRecorder, type ErrorRecorder, type OtelApi, type OtelOptions } from './otel.js';
@@ -44,6 +45,8 @@ function part(value: unknown): string {
 
 function keyOf(options: ErrorHandlerOptions<any>): string {
   const c = options.correlation;
+  // The common inline form, `{ catalog }` or `{ catalog, format }`, skips building a key.
+  if (c === undefined && options.locales === undefined && options.instance === undefined) return '';
   return [
     part(c?.header),
     part(c?.responseHeader),
@@ -106,5 +109,23 @@ export function handleError(
   options: ErrorHandlerOptions = {},
 ): ErrorResponse {
   const core = coreOf(options);
-  return answer(core, reporterOf(options, core.catalog, recorderOf(options.otel)), thrown, request);
+  const hooked = options.onError !== undefined || options.logger !== undefined || options.otel !== undefined;
+  return answer(
+    core,
+    hooked ? reporterOf(options, core.catalog, recorderOf(options.otel)) : plainReporter(core),
+    thrown,
+    request,
+  );
+}
+
+// The reporter of a call without hooks (the default log of unexpected errors only), kept per core.
+const plainReporters = new WeakMap<HandlerCore, Reporter>();
+
+function plainReporter(core: HandlerCore): Reporter {
+  let report = plainReporters.get(core);
+  if (!report) {
+    report = reporterOf({}, core.catalog, undefined);
+    plainReporters.set(core, report);
+  }
+  return report;
 }
