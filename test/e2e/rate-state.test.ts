@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type GuardContext, type GuardRequest, rateLimit } from 'faultline/guards';
+import { byHeader, type GuardContext, type GuardRequest, rateLimit } from 'faultline/guards';
 import { ioredisSend, memoryStore, type RateStore, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const byApp = (r: GuardRequest) => (r.headers?.['x-app'] as string | undefined) ?? undefined;
+const byApp = byHeader('x-app');
 const request = (app: string): GuardRequest => ({ url: '/', headers: { 'x-app': app } });
 
 function contextOf(req: GuardRequest): GuardContext {
@@ -98,7 +98,7 @@ describe.each(stores)('%s', (_name, make) => {
         {
           name: 'per-app',
           key: byApp,
-          limit: (r) => (r.headers?.['x-app'] === 'big' ? 10 : 2),
+          limit: (r) => (byApp(r) === 'big' ? 10 : 2),
           period: '1m',
         },
         { name: 'per-app-daily', key: byApp, limit: 100, period: '1d' },

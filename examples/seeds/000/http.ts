@@ -1,7 +1,7 @@
 /** Reading request bodies of the platform API: JSON by schema, CSV uploads and audio, each bounded. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { isApiError } from 'faultline';
+import { RoleError } from 'faultline';
 import { readJson } from 'faultline/node';
 import { errors } from './catalog.js';
 
@@ -17,7 +17,8 @@ export async function readBody<S extends StandardSchemaV1>(
   try {
     return await readJson(req, { schema, limit: '1mb', readTimeout });
   } catch (error) {
-    if (code && isApiError(error) && error.role === 'validationFailed')
+    // The reader raises the validation role; this resource answers it with its own code.
+    if (code && error instanceof RoleError && error.role === 'validationFailed')
       throw errors.create(code as 'CONVERSATIONS_VALIDATION_FAILED', undefined, {
         fieldErrors: error.fieldErrors ?? [],
       });
