@@ -35,7 +35,6 @@ export {
   standardErrors,
   // Kept only while faultline/nest imports it from here; it is the adapter's, not a user's, and leaves
   // this entry when that import moves to ./catalog/status.js.
-  statusText,
   type WsStandardCode,
   wsDefinitions,
 } from './catalog/index.js';

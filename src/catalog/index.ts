@@ -13,7 +13,7 @@ export { defineErrors } from './define-errors.js';
 export { RoleError, type RoleErrorInit, raise } from './role-error.js';
 export type { BuiltinRole, StandardCode } from './standard.js';
 export { standardErrors } from './standard-errors.js';
-export { type Category, statusText } from './status.js';
+export type { Category } from './status.js';
 export type {
   Catalog,
   CatalogDefinitions,

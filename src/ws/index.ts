@@ -8,7 +8,6 @@ export type {
   WsBehaviour,
   WsRole,
 } from '../catalog/ws-types.js';
-export type { TrustProxy } from '../server/client-ip.js';
 export { createWsErrors } from './endpoint.js';
 export type { ErrorEventOptions } from './error-budget.js';
 export { wsEnvelope, wsEvent } from './event-format.js';

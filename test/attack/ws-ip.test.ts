@@ -10,7 +10,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defineErrors, FaultlineConfigError } from 'faultline';
-import { createWsErrors, type TrustProxy, type WsErrors, type WsErrorsOptions } from 'faultline/ws';
+import type { TrustProxy } from 'faultline/server';
+import { createWsErrors, type WsErrors, type WsErrorsOptions } from 'faultline/ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { close } from '../helpers/http.js';

@@ -8,6 +8,5 @@ export type {
   ApiErrorReply,
   FastifyErrorsRegister,
   RegisteredDefinitions,
-  ReplyApiError,
 } from './decorators.js';
 export { guard } from './guard.js';

@@ -1,4 +1,3 @@
-export type { TrustProxy } from '../../server/client-ip.js';
 export type { IpSource } from './client-ip.js';
 export {
   createHonoErrors,

@@ -1,4 +1,4 @@
-import { statusText } from '../../index.js';
+import { statusText } from '../../catalog/status.js';
 import { issuesOfMessages, NestValidationError } from './validation.js';
 
 type Bag = Record<string, unknown>;
