@@ -138,12 +138,8 @@ export function adminKey(options: AdminKeyOptions): Guard {
     kind: 'adminKey',
     check({ request }) {
       if (!expected) {
-        throw raise(
-          'adminKeyNotConfigured',
-          undefined,
-          undefined,
-          messages.unconfigured ?? 'The admin API is not configured.',
-        );
+        // The catalog's text, unless the API set its own for this guard.
+        throw raise('adminKeyNotConfigured', undefined, undefined, messages.unconfigured);
       }
       const presented = readKey(request, header, header === 'authorization', label);
       if (presented === undefined) throw raise('adminKeyMissing', undefined, undefined, messages.missing);
