@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const connections = 32;
+const connections = 50;
 const root = resolve(import.meta.dirname, '../..');
 const allKinds = [
   'raw-precomputed',

@@ -73,6 +73,39 @@ export class RoleError extends Error {
 }
 Object.defineProperty(RoleError.prototype, brand, { value: true });
 
+// One constructed descriptor per role (and named code): each raise is a small object over it, with no
+// Error constructor per request, and the handler answers it from one prebuilt error of its catalog.
+const bases = new Map<string, RoleError>();
+
+function baseOf(role: BuiltinRole, code: string | undefined): RoleError {
+  const key = code === undefined ? role : `${role} ${code}`;
+  let base = bases.get(key);
+  if (base === undefined) {
+    base = new RoleError(role, { code });
+    bases.set(key, base);
+  }
+  return base;
+}
+
+/**
+ * A role descriptor with its facts: what guards, body readers and framework translators throw per
+ * request. Only the facts given are its own; the rest is the role's shared descriptor.
+ * @example
+ * throw roleError('validationFailed', { fieldErrors });
+ */
+export function roleError(role: BuiltinRole, init: RoleErrorInit = {}): RoleError {
+  const error = Object.create(baseOf(role, init.code)) as Record<string, unknown>;
+  if (init.details !== undefined) error.details = init.details;
+  if (init.headers !== undefined) error.headers = init.headers;
+  if (init.fieldErrors !== undefined) error.fieldErrors = init.fieldErrors;
+  if (init.message !== undefined) {
+    error.message = init.message;
+    error.custom = true;
+  }
+  if (init.cause !== undefined) error.cause = init.cause;
+  return error as unknown as RoleError;
+}
+
 /**
  * The role descriptor of a mechanism: what guards, body readers and framework translators throw.
  * @example
@@ -84,7 +117,7 @@ export function raise(
   headers?: Readonly<Record<string, string>>,
   message?: string,
 ): RoleError {
-  return new RoleError(role, { details, headers, message });
+  return roleError(role, { details, headers, message });
 }
 
 /** True for a role descriptor (of any installed copy of faultline). */

@@ -10,7 +10,9 @@ export async function readBodyText(response: Response, limit: number, timeoutMs:
   const decoder = new TextDecoder();
   let text = '';
   try {
-    for (let next; limit > 0 && !(next = await reader.read()).done; ) {
+    while (limit > 0) {
+      const next = await reader.read();
+      if (next.done) break;
       const chunk = next.value.subarray(0, limit);
       limit -= chunk.byteLength;
       text += decoder.decode(chunk, { stream: true });

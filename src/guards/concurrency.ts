@@ -1,4 +1,4 @@
-import { RoleError } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import type { LeaseDecision, LeaseStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -94,7 +94,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
     const conclude = (decision: LeaseDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
       if (!decision.acquired) {
-        throw new RoleError('concurrencyLimited', {
+        throw roleError('concurrencyLimited', {
           details: { limit },
           headers: { 'retry-after': String(seconds(decision.retryAfterMs)) },
           code,

@@ -1,4 +1,4 @@
-import { RoleError } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import type { RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -73,7 +73,7 @@ export function cooldown(options: CooldownOptions): Guard {
     const conclude = (decision: RateDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
       if (!decision.allowed) {
-        throw new RoleError('cooldown', {
+        throw roleError('cooldown', {
           details: { group },
           headers: { 'retry-after': String(seconds(decision.retryAfterMs)) },
           code,

@@ -1,4 +1,4 @@
-import { RoleError } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import type { QuotaDecision, QuotaStore } from '../stores/types.js';
 import { checkTimeZone, type Period, periodEdges } from './calendar.js';
 import { toCount } from './duration.js';
@@ -104,7 +104,7 @@ export function quota(options: QuotaOptions): Guard {
       const policyField = `${label};q=${limit};w=${window}`;
       const rateField = `${label};r=${Math.max(0, limit - decision.used)};t=${seconds(decision.reset)}`;
       if (!decision.allowed) {
-        throw new RoleError('quotaExceeded', {
+        throw roleError('quotaExceeded', {
           details: { policies: [name] },
           headers: {
             'retry-after': String(seconds(decision.reset)),

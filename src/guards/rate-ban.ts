@@ -1,4 +1,4 @@
-import { RoleError } from '../catalog/role-error.js';
+import { RoleError, roleError } from '../catalog/role-error.js';
 import type { Awaitable, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, type Decide } from './failure.js';
@@ -71,7 +71,7 @@ export function banning(
   function banned(request: GuardRequest, policy: Compiled, key: string, left: number): never {
     const retryAfter = seconds(left);
     notify(onDenied, request, { policy: policy.name, policies: [policy.name], key, retryAfter });
-    throw new RoleError('rateLimited', {
+    throw roleError('rateLimited', {
       details: { policies: [policy.name] },
       headers: { 'retry-after': String(retryAfter), ratelimit: `${policy.label};r=0;t=${retryAfter}` },
       code,

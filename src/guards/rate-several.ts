@@ -1,4 +1,4 @@
-import { RoleError } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
@@ -104,7 +104,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
         key: keys[shown]!,
         retryAfter,
       });
-      throw new RoleError('rateLimited', { details: { policies: violated }, headers: fields, code });
+      throw roleError('rateLimited', { details: { policies: violated }, headers: fields, code });
     }
     if (counting !== undefined) {
       refundUnless(context, counting, () => {

@@ -1,6 +1,6 @@
 import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { RoleError, raise } from '../catalog/role-error.js';
+import { raise, roleError } from '../catalog/role-error.js';
 import { isJsonContentType } from './content-type.js';
 import { headerOf, type RequestView } from './request.js';
 import { parseSize } from './size.js';
@@ -187,7 +187,7 @@ export function decodeJson(
     return { text, value: parsePoisonSafe(text, null, poisoning) };
   } catch (error) {
     // The parser throws a SyntaxError for both; a text that JSON itself accepts was refused for its keys.
-    throw new RoleError('malformedJson', { message: isJson(text) ? forbiddenKey : undefined, cause: error });
+    throw roleError('malformedJson', { message: isJson(text) ? forbiddenKey : undefined, cause: error });
   }
 }
 

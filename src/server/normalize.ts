@@ -1,6 +1,6 @@
 import { type ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { RoleError } from '../catalog/role-error.js';
+import { RoleError, roleError } from '../catalog/role-error.js';
 import { roleOfStatus, standardDefinitions } from '../catalog/standard.js';
 import { isErrorStatus } from '../catalog/status.js';
 import { toApiError } from '../catalog/to-api-error.js';
@@ -90,7 +90,7 @@ export function isUnexpected(thrown: unknown, error: ApiError, catalog: Catalog<
 // when it was not the standard text of its code (someone chose it).
 function asRoleError(error: ApiError): RoleError {
   const standard = (standardDefinitions as Record<string, { message: string } | undefined>)[error.code];
-  return new RoleError(error.role!, {
+  return roleError(error.role!, {
     details: error.details,
     headers: error.headers,
     fieldErrors: error.fieldErrors,

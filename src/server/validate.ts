@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { RoleError } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import { fieldErrorsOf } from './normalize.js';
 
 /**
@@ -15,7 +15,7 @@ export async function validate<S extends StandardSchemaV1>(
   let result = schema['~standard'].validate(value);
   if (result instanceof Promise) result = await result;
   if (result.issues) {
-    throw new RoleError('validationFailed', { fieldErrors: fieldErrorsOf(result.issues) ?? [] });
+    throw roleError('validationFailed', { fieldErrors: fieldErrorsOf(result.issues) ?? [] });
   }
   return result.value as StandardSchemaV1.InferOutput<S>;
 }

@@ -325,8 +325,14 @@ describe('idempotency: Retry-After of a key in flight', { timeout: 30_000 }, () 
       const gate = new Promise<void>((resolve) => {
         open = resolve;
       });
-      const slow = await serveSlow(make, gate);
+      let running!: () => void;
+      const claimed = new Promise<void>((resolve) => {
+        running = resolve;
+      });
+      const slow = await serveSlow(make, gate, running);
       const first = post(`${slow}/orders`, 'k1');
+      // The duplicates come once the first holds the key: one sent alongside could claim it first.
+      await claimed;
       let conflict: Response | undefined;
       for (let attempt = 0; attempt < 50; attempt++) {
         const res = await post(`${slow}/orders`, 'k1');
@@ -349,12 +355,13 @@ describe('idempotency: Retry-After of a key in flight', { timeout: 30_000 }, () 
 });
 
 /** A server whose idempotent handler holds every request until `gate` opens. */
-async function serveSlow(make: () => Store, gate: Promise<void>): Promise<string> {
+async function serveSlow(make: () => Store, gate: Promise<void>, entered = () => {}): Promise<string> {
   const errors = createNodeErrors({ onError: false });
   const server = createServer(
     errors(
       guard(idempotency({ tenant: () => 'shop', store: make(), lockTtl: '30s' }))(async (req, res) => {
         await readJson(req);
+        entered();
         await gate;
         sendJson(res, 201, { ok: true });
       }),

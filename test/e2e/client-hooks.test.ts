@@ -25,7 +25,8 @@ const routes = createRouter()
   })
   .get('/busy', () => {
     hits.busy = (hits.busy ?? 0) + 1;
-    if (hits.busy === 1) throw errors.builtin('serviceUnavailable', undefined, { headers: { 'Retry-After': '1' } });
+    if (hits.busy === 1)
+      throw errors.builtin('serviceUnavailable', undefined, { headers: { 'Retry-After': '1' } });
     return { ok: true, attempt: hits.busy };
   })
   .get('/down', () => {

@@ -1,4 +1,4 @@
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import type { BuiltinRole } from '../../catalog/standard.js';
 import { read, safely } from '../kit/safe.js';
 
@@ -23,15 +23,15 @@ function translateThrown(thrown: unknown): unknown {
   const type = read(thrown, 'type');
   const role = typeof type === 'string' ? roleOfType[type] : undefined;
   if (role === 'unsupportedMediaType') {
-    return new RoleError(role, {
+    return roleError(role, {
       headers: { accept: 'application/json' },
       cause: thrown,
     });
   }
-  if (role !== undefined) return new RoleError(role, { cause: thrown });
+  if (role !== undefined) return roleError(role, { cause: thrown });
   // The router's `decodeURIComponent` of a parameter: a 400 whose message quotes the raw path.
   if (thrown instanceof URIError && read(thrown, 'status') === 400) {
-    return new RoleError('badRequest', {
+    return roleError('badRequest', {
       message: 'The request path is malformed.',
       cause: thrown,
     });

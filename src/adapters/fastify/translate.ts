@@ -1,5 +1,5 @@
 import type { FieldError } from '../../catalog/api-error.js';
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import type { BuiltinRole } from '../../catalog/standard.js';
 import { toPointer } from '../../format/json.js';
 import { maxFieldErrors } from '../../server/normalize.js';
@@ -137,13 +137,13 @@ function translateThrown(thrown: unknown): unknown {
   if (role === 'validationFailed') {
     const validation = read(thrown, 'validation');
     if (!Array.isArray(validation)) return thrown;
-    return new RoleError('validationFailed', {
+    return roleError('validationFailed', {
       fieldErrors: fieldErrors(validation),
       cause: thrown,
     });
   }
   if (role === 'unsupportedMediaType') {
-    return new RoleError(role, {
+    return roleError(role, {
       headers: { accept: 'application/json' },
       cause: thrown,
     });
@@ -154,12 +154,12 @@ function translateThrown(thrown: unknown): unknown {
     return { status: 414, message: 'The request path is too long.', expose: true, cause: thrown };
   }
   if (role === 'badRequest' && /URL/.test(code)) {
-    return new RoleError(role, {
+    return roleError(role, {
       message: 'The request path is malformed.',
       cause: thrown,
     });
   }
-  return new RoleError(role, { cause: thrown });
+  return roleError(role, { cause: thrown });
 }
 
 /** Translates a thrown value, never throwing itself (see `safely`). */

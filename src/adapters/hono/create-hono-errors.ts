@@ -5,7 +5,7 @@ import type {
   MiddlewareHandler,
   NotFoundHandler,
 } from 'hono';
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import {
   type BodyLimits,
   type BodyOptions,
@@ -88,7 +88,7 @@ function validationHook(result: { success: boolean; error?: unknown }): void {
   if (result.success) return;
   const issues = Array.isArray(result.error) ? result.error : read(result.error, 'issues');
   const fieldErrors = Array.isArray(issues) ? fieldErrorsOf(issues) : undefined;
-  throw new RoleError('validationFailed', {
+  throw roleError('validationFailed', {
     fieldErrors: fieldErrors ?? [],
     cause: result.error,
   });

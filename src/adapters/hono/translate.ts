@@ -1,4 +1,4 @@
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import { read, safely } from '../kit/safe.js';
 
 // Hono's validator raises this exact message when a JSON body does not parse.
@@ -15,8 +15,8 @@ function translateThrown(error: unknown): unknown {
   if (typeof read(error, 'getResponse') !== 'function') return error;
   const status = read(error, 'status');
   if (typeof status !== 'number') return error;
-  if (error.message === malformedJsonMessage) return new RoleError('malformedJson', { cause: error });
-  if (status === 413) return new RoleError('bodyTooLarge', { cause: error });
+  if (error.message === malformedJsonMessage) return roleError('malformedJson', { cause: error });
+  if (status === 413) return roleError('bodyTooLarge', { cause: error });
   const res = read(error, 'res') as Response | undefined;
   const headers: Record<string, string> = {};
   res?.headers.forEach((value, key) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import { clientErrorAnswer } from '../../server/routing.js';
 import { isLingering } from './linger.js';
@@ -65,7 +65,7 @@ export function clientErrorListener(
   errors: ErrorHandler,
 ): (error: Error & { code?: string }, socket: Socket) => void {
   const answer = (socket: Socket, cause: Error) => {
-    const thrown = new RoleError('badRequest', {
+    const thrown = roleError('badRequest', {
       message: 'The request is malformed.',
       cause,
     });
@@ -90,7 +90,7 @@ export function clientErrorListener(
       socket[framingFailed] = true;
       // Whatever answers, the connection closes after it: the parser cannot read a next request.
       const response = socket._httpMessage;
-      const malformed = new RoleError('badRequest', {
+      const malformed = roleError('badRequest', {
         message: 'The request body is malformed.',
         cause: error,
       });

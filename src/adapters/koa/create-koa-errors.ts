@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { RoleError } from '../../catalog/role-error.js';
+import { roleError } from '../../catalog/role-error.js';
 import type { BodyOptions } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { allowOf, checkTarget, notFound } from '../../server/routing.js';
@@ -58,7 +58,7 @@ function unanswered(ctx: Context): unknown {
   if (status === 405) {
     const allow = ctx.response.get('allow');
     const headers = allow === '' ? undefined : { allow: allowOf(allow.split(',').map((m) => m.trim())) };
-    return new RoleError('methodNotAllowed', { headers });
+    return roleError('methodNotAllowed', { headers });
   }
   return { status, expose: false };
 }

@@ -1,0 +1,62 @@
+import { defineErrors, isApiError, raise } from 'faultline';
+import { createErrorHandler } from 'faultline/server';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+// Descriptors of one role share one prebuilt answer per catalog: each answer must carry its own facts only.
+const errors = defineErrors(
+  {
+    HEADER_REQUIRED: {
+      status: 400,
+      message: 'Send the {header} header.',
+      details: z.object({ header: z.string() }),
+      members: ['header'],
+      headers: { 'x-docs': 'https://example.com/headers' },
+    },
+    KEY_REFUSED: { status: 401, message: 'Refused.', collapses: ['missing', 'invalid'] },
+  },
+  { rename: { MISSING_HEADER: 'HEADER_REQUIRED', API_KEY_INVALID: 'KEY_REFUSED' } },
+);
+const handler = createErrorHandler({ catalog: errors, logger: false });
+
+describe('the answer of a role descriptor', () => {
+  it('renders each descriptor over its own details, members and headers, never another one’s', () => {
+    const a = handler.normalize(raise('missingHeader', { header: 'X-App' }, { 'retry-after': '1' }));
+    const b = handler.normalize(raise('missingHeader', { header: 'X-Key' }));
+    expect(a).toMatchObject({ code: 'HEADER_REQUIRED', status: 400, message: 'Send the X-App header.' });
+    expect(a.members).toEqual({ header: 'X-App' });
+    expect(a.headers).toEqual({ 'x-docs': 'https://example.com/headers', 'retry-after': '1' });
+    expect(b).toMatchObject({ message: 'Send the X-Key header.', details: { header: 'X-Key' } });
+    expect(b.headers).toEqual({ 'x-docs': 'https://example.com/headers' });
+    // Setting what the handler sets per request on one answer leaves the others alone.
+    a.correlationId = 'one';
+    expect(b.correlationId).toBeUndefined();
+    expect(isApiError(a) && a instanceof Error).toBe(true);
+  });
+
+  it('keeps a message the mechanism was given, and its field errors and cause', () => {
+    const cause = new Error('underneath');
+    const error = handler.normalize(
+      raise('badRequest', undefined, undefined, 'The request path is malformed.'),
+    );
+    expect(error.message).toBe('The request path is malformed.');
+    const failed = handler.normalize(raise('badRequest'));
+    expect(failed.message).toBe(errors.get('BAD_REQUEST')!.message);
+    const validation = createErrorHandler({ catalog: errors }).normalize(
+      Object.assign(raise('validationFailed'), {}),
+    );
+    expect(validation.code).toBe('VALIDATION_FAILED');
+    expect((handler.normalize(Object.assign(raise('badRequest'), { cause })) as Error).cause).toBe(cause);
+  });
+
+  it('a collapsed code answers alike whatever the facts', () => {
+    const one = handler.normalize(
+      raise('apiKeyInvalid', { leaked: 'k-123' }, undefined, 'key k-123 unknown'),
+    );
+    expect(one).toMatchObject({ code: 'KEY_REFUSED', message: 'Refused.' });
+    expect(one.details).toBeUndefined();
+    expect(JSON.stringify(handler.handle(raise('apiKeyInvalid', { leaked: 'k-123' })).body)).not.toContain(
+      'k-123',
+    );
+  });
+});
