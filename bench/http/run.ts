@@ -82,6 +82,8 @@ async function startServer(kind: string, port: number): Promise<ChildProcess> {
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
+      // faultline as users run it: the built dist/ (`npm run build` first), not src/ through tsx.
+      env: { ...process.env, TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' },
     },
   );
   await new Promise<void>((resolvePromise, reject) => {

@@ -84,11 +84,15 @@ export function requestLogOf(req: IncomingMessage): ErrorLogger | undefined {
 }
 
 /** The view of a request being answered: with pino-http's `req.log`, and `{ req, res }` for `onError`. */
-export function toAnswerView(
-  req: IncomingMessage,
-  res: ServerResponse,
-  view = toRequestView(req),
-): RequestView {
-  const raw: NodeRaw = { req, res };
-  return { ...view, log: requestLogOf(req), raw };
+export function toAnswerView(req: IncomingMessage, res: ServerResponse): RequestView {
+  // One object with every field, rather than a view spread into another: this runs for every error answer.
+  return {
+    method: req.method,
+    url: req.url,
+    ip: clientIpOf(req),
+    headers: new RawHeaders(req.rawHeaders),
+    requestId: (req as Logged).id,
+    log: requestLogOf(req),
+    raw: { req, res } satisfies NodeRaw,
+  };
 }
