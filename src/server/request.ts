@@ -24,6 +24,9 @@ export interface RequestView {
   readonly raw?: unknown;
 }
 
+/** A request view an adapter is still filling in, for one answer, before it hands it on. */
+export type WritableView = { -readonly [K in keyof RequestView]: RequestView[K] };
+
 /** One header of a request, or `undefined`; `name` must be lower case. */
 export function headerOf(headers: HeadersLike | undefined, name: string): string | undefined {
   if (headers === undefined) return undefined;

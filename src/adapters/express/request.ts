@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import type { RequestView } from '../../server/request.js';
+import type { RequestView, WritableView } from '../../server/request.js';
+
 import { requestLogOf, toRequestView as toNodeView } from '../kit/node-request.js';
 
 /** What `onError` gets as `event.raw` on Express. */
@@ -28,6 +29,9 @@ export function toRequestView(req: Request): RequestView {
 
 /** The view of a request being answered: with pino-http's `req.log`, and `{ req, res }` for `onError`. */
 export function toAnswerView(req: Request, res: Response): RequestView {
-  const raw: ExpressRaw = { req, res };
-  return { ...toRequestView(req), log: requestLogOf(req), raw };
+  // Fields set on the fresh view, not spread into another object: this runs for every error answer.
+  const view: WritableView = toRequestView(req);
+  view.log = requestLogOf(req);
+  view.raw = { req, res } satisfies ExpressRaw;
+  return view;
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorLogger } from '../../server/log.js';
-import type { RequestView } from '../../server/request.js';
+import type { RequestView, WritableView } from '../../server/request.js';
 
 /** What `onError` gets as `event.raw` on Fastify. */
 export interface FastifyRaw {
@@ -25,6 +25,9 @@ export function toRequestView(request: FastifyRequest): RequestView {
  */
 export function toAnswerView(request: FastifyRequest, reply: FastifyReply): RequestView {
   const log = request.log as ErrorLogger & { level?: unknown };
-  const raw: FastifyRaw = { request, reply };
-  return { ...toRequestView(request), log: typeof log.level === 'string' ? log : undefined, raw };
+  // Fields set on the fresh view, not spread into another object: this runs for every error answer.
+  const view: WritableView = toRequestView(request);
+  view.log = typeof log.level === 'string' ? log : undefined;
+  view.raw = { request, reply } satisfies FastifyRaw;
+  return view;
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { BodyLimits } from '../../server/body.js';
-import type { RequestView } from '../../server/request.js';
+import type { RequestView, WritableView } from '../../server/request.js';
+
 import { RawHeaders } from '../kit/node-request.js';
 
 /** The node request under `@hono/node-server` (its `c.env.incoming`), when the app runs there. */
@@ -49,8 +50,10 @@ function requestIdOf(c: Context): unknown {
 
 /** The view of a request being answered: with the context for `onError`. */
 export function toAnswerView(c: Context, clientIp: (c: Context) => string | undefined): RequestView {
-  const raw: HonoRaw = { context: c };
-  return { ...toRequestView(c, clientIp), raw };
+  // A field set on the fresh view, not spread into another object: this runs for every error answer.
+  const view: WritableView = toRequestView(c, clientIp);
+  view.raw = { context: c } satisfies HonoRaw;
+  return view;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import type { RequestView } from '../../server/request.js';
+import type { RequestView, WritableView } from '../../server/request.js';
+
 import { RawHeaders, requestLogOf } from '../kit/node-request.js';
 
 /** What `onError` gets as `event.raw` on Koa. */
@@ -36,6 +37,9 @@ export function toRequestView(ctx: Context): RequestView {
 
 /** The view of a request being answered: with pino-http's `req.log`, and `{ ctx }` for `onError`. */
 export function toAnswerView(ctx: Context): RequestView {
-  const raw: KoaRaw = { ctx };
-  return { ...toRequestView(ctx), log: requestLogOf(ctx.req), raw };
+  // Fields set on the fresh view, not spread into another object: this runs for every error answer.
+  const view: WritableView = toRequestView(ctx);
+  view.log = requestLogOf(ctx.req);
+  view.raw = { ctx } satisfies KoaRaw;
+  return view;
 }
