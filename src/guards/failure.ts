@@ -1,6 +1,6 @@
 import { isApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { standardErrors } from '../catalog/standard-errors.js';
+import { RoleError, roleError } from '../catalog/role-error.js';
 import { memoryStore } from '../stores/memory.js';
 import { outageOf } from '../stores/outage.js';
 import {
@@ -103,11 +103,8 @@ export function compileFailure(
       }
     }
     if (verdict === 'open') return admitted;
-    if (isApiError(verdict)) throw verdict;
-    throw standardErrors.builtin('storeUnavailable', undefined, {
-      cause: error,
-      headers: { 'retry-after': retryAfter },
-    });
+    if (isApiError(verdict) || verdict instanceof RoleError) throw verdict;
+    throw roleError('storeUnavailable', { cause: error, headers: { 'retry-after': retryAfter } });
   }
 
   function deadline(): OpenDeadline | undefined {

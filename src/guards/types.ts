@@ -1,4 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
+import type { RoleError } from '../catalog/role-error.js';
 import type { RequestView } from '../server/request.js';
 import type { Awaitable, Store, StoreBase } from '../stores/types.js';
 
@@ -56,7 +57,7 @@ export interface Guard {
 export type FailurePolicy =
   | 'open'
   | 'closed'
-  | ((error: unknown, request: GuardRequest) => 'open' | 'closed' | ApiError);
+  | ((error: unknown, request: GuardRequest) => 'open' | 'closed' | ApiError | RoleError);
 
 /**
  * Options every stateful guard takes; `S` is the capability its store needs (`RateStore` for
