@@ -4,7 +4,7 @@
  * what `faultline/client` parses back agree; the built-in mechanisms answer with the catalog's own codes;
  * page 000's close codes are classified as its page says, and 1000 and 1006 are what a client really sees.
  */
-import type { ApiError, Catalog, CatalogEntry } from 'faultline';
+import { type ApiError, type Catalog, type CatalogEntry, wsDefinitions } from 'faultline';
 import { connectSocket, type WebSocketConstructor } from 'faultline/client';
 import { renderHtml, renderMarkdown, sampleEvent } from 'faultline/docs';
 import type { ErrorFormat } from 'faultline/format';
@@ -31,23 +31,8 @@ const contracts: Contract[] = [
 ];
 
 const handshakeRoles = ['connectionLimit', 'upgradeRequired'];
-// The WebSocket mechanisms of the one role table (the README lists them).
-const wsRoleNames: string[] = [
-  'messageMalformed',
-  'messageTypeUnknown',
-  'messageTypeNotAllowed',
-  'messageTooLarge',
-  'messageUnsupported',
-  'messageRateLimited',
-  'connectionLimit',
-  'upgradeRequired',
-  'idleTimeout',
-  'heartbeatTimeout',
-  'sessionExpired',
-  'slowConsumer',
-  'goingAway',
-  'serviceRestart',
-];
+// The WebSocket mechanisms of the one role table: each `wsDefinitions` code claims its own.
+const wsRoleNames: string[] = Object.values(wsDefinitions).flatMap((entry) => [...entry.roles]);
 
 /** The codes that can arrive as an error event: entries with a `ws` block raised in a session, validation, internal. */
 function eventCodes(catalog: Catalog<any>): string[] {
