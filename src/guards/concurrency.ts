@@ -61,7 +61,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const ttl = toMs(options.ttl ?? '1m', 'concurrency ttl');
   const name = options.name ?? 'concurrency';
   const store = storeOf(options, 'concurrency', 'LeaseStore');
-  const code = errorCodeOf(options.error, 'concurrency', ['limit']);
+  const code = errorCodeOf(options, 'concurrency', ['limit']);
   const decide = compileFailure(options, store);
 
   function hold(key: string, id: string): Lease {

@@ -61,7 +61,7 @@ export function cooldown(options: CooldownOptions): Guard {
     throw new TypeError(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
   }
   const store = storeOf(options, 'cooldown', 'RateStore');
-  const code = errorCodeOf(options.error, 'cooldown', ['group']);
+  const code = errorCodeOf(options, 'cooldown', ['group']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);

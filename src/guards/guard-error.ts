@@ -15,11 +15,21 @@ const codeShape = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
  * may name only details the guard gives (`fields`), since a placeholder with no value would render empty.
  */
 export function errorCodeOf(
-  option: GuardError | undefined,
+  options: { readonly error?: GuardError | undefined },
   guard: string,
   fields: readonly string[],
 ): string | undefined {
-  if (option === undefined) return undefined;
+  const option = options.error;
+  if (option === undefined) {
+    // `error: errors.get('PLAN_RATE_LIMITD')` is a typo, not a wish for the built-in code.
+    if (Object.hasOwn(options, 'error')) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_OPTION',
+        `${guard} error is undefined: the catalog has no entry of that name`,
+      );
+    }
+    return undefined;
+  }
   if (typeof option === 'string') {
     if (codeShape.test(option)) return option;
   } else if (typeof option === 'object' && option !== null && typeof option.code === 'string') {

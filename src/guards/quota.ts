@@ -76,7 +76,7 @@ export function quota(options: QuotaOptions): Guard {
   checkTimeZone(timeZone);
   const name = options.name ?? `${fixed}-per-${options.per}`;
   const store = storeOf(options, 'quota', 'QuotaStore');
-  const code = errorCodeOf(options.error, 'quota', ['policies']);
+  const code = errorCodeOf(options, 'quota', ['policies']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);

@@ -120,7 +120,7 @@ export function rateLimit(
   const { onDenied } = options;
   const counting = countingOf(options.count);
   const fixedCost = typeof cost === 'number' ? cost : 1;
-  const code = errorCodeOf(options.error, 'rateLimit', ['policies']);
+  const code = errorCodeOf(options, 'rateLimit', ['policies']);
   const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost, code));
 
   // One policy (the common case): no arrays, no closures per request.

@@ -131,6 +131,8 @@ describe('a guard names its error', () => {
     expect(make('')).toThrow(FaultlineConfigError);
     expect(make('__proto__')).toThrow(FaultlineConfigError);
     expect(make({ code: 1 })).toThrow(FaultlineConfigError);
+    // A misspelt code gives `undefined`: refused, not taken for the built-in one.
+    expect(make(errors.get('PLAN_RATE_LIMITD'))).toThrow(/no entry/);
   });
 
   it('a named code the answering catalog lacks answers its 500 and logs why, never the code', async () => {
