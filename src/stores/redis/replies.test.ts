@@ -1,5 +1,5 @@
-import { isApiError } from 'faultline';
 import { type GuardContext, rateLimit } from 'faultline/guards';
+import { createErrorHandler } from 'faultline/server';
 import { redisStore } from 'faultline/stores';
 import { describe, expect, it } from 'vitest';
 
@@ -72,6 +72,8 @@ describe('redisStore replies', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isApiError(error) && error.status).toBe(503);
+    // The guard raises the store-failure role; the handler answers it as the catalog's 503.
+    expect(error).toMatchObject({ role: 'storeUnavailable' });
+    expect(createErrorHandler({ logger: false }).normalize(error).status).toBe(503);
   });
 });
