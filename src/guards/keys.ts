@@ -1,3 +1,4 @@
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import type { Awaitable } from '../stores/types.js';
 import { admitted, compileFailure } from './failure.js';
 import { identityHeader } from './header.js';
@@ -11,27 +12,34 @@ type Digests = Promise<readonly Uint8Array[]>;
 function digestsOf(keys: readonly string[]): () => Digests {
   let digests: Digests | undefined;
   return () => {
-    digests ??= Promise.all(keys.map(sha256));
+    // A digest that failed is not kept: the next request computes it again.
+    digests ??= Promise.all(keys.map(sha256)).catch((error: unknown) => {
+      digests = undefined;
+      throw error;
+    });
     return digests;
   };
 }
 
-// Compared when no key is valid, so that an unknown key costs what a wrong one does: 32 random bytes, no
-// key's digest. Drawn on first use: Workers allow no randomness at module load.
-let decoy: readonly Uint8Array[] | undefined;
+// Hashed and compared when no key is valid (an unknown app), so that it costs what a wrong key of a known
+// app does, one digest and one comparison: a random text no caller knows. Drawn on first use: Workers allow
+// no randomness at module load.
+let decoy: string | undefined;
+const decoyKey = () => {
+  decoy ??= Array.from(randomBytes(32), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return decoy;
+};
 
 /**
- * True when `presented` equals one of `expected`. Both sides are SHA-256 digests, so every comparison reads
- * 32 bytes whatever the keys' lengths, with no early exit (`equalBytes`); a caller cannot steer a digest's
- * bytes one at a time, which would take SHA-256 preimages.
+ * True when `presented` equals one of `expected` (`valid` false: the decoy stands in for none). Both sides
+ * are SHA-256 digests, so every comparison reads 32 bytes whatever the keys' lengths, with no early exit
+ * (`equalBytes`); a caller cannot steer a digest's bytes one at a time, which would take SHA-256 preimages.
  */
-async function matchesAny(presented: string, expected: Digests): Promise<boolean> {
+async function matchesAny(presented: string, expected: Digests, valid = true): Promise<boolean> {
   const [hash, candidates] = await Promise.all([sha256(presented), expected]);
-  decoy ??= [randomBytes(32)];
   let found = false;
-  for (const candidate of candidates.length ? candidates : decoy)
-    found = equalBytes(hash, candidate) || found;
-  return found && candidates.length > 0;
+  for (const candidate of candidates) found = equalBytes(hash, candidate) || found;
+  return found && valid;
 }
 
 // A key sent on two lines, or two keys on one, is refused (400) before any comparison: see identityHeader.
@@ -52,7 +60,8 @@ export interface ApiKeyOptions {
   /** The valid keys, or a lookup of the keys valid for this request (e.g. this app's key). */
   keys: readonly string[] | ((request: GuardRequest) => Awaitable<string | readonly string[] | undefined>);
   /**
-   * What to do when the lookup fails or times out.
+   * What to do when the lookup fails or times out: `closed` answers 503. A key that could not be checked
+   * is never admitted: `'open'` is refused here, and a policy function's `'open'` answers `API_KEY_INVALID`.
    * @default 'closed'
    */
   onStoreError?: FailurePolicy;
@@ -78,18 +87,30 @@ export function apiKey(options: ApiKeyOptions): Guard {
   const header = label.toLowerCase();
   const bearer = header === 'authorization';
   const { keys } = options;
-  const fixed = typeof keys === 'function' ? undefined : digestsOf(keys);
+  const fixed = typeof keys === 'function' ? undefined : digestsOf(keys.length > 0 ? keys : [decoyKey()]);
+  if (options.onStoreError === 'open') {
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      "apiKey onStoreError 'open' would admit any key while the lookup fails: use 'closed' or a function",
+    );
+  }
   const decide = compileFailure(options);
   const invalid = () => raise('apiKeyInvalid', undefined, undefined, options.messages?.invalid);
 
-  const verify = async (presented: string, digests: Digests): Promise<undefined> => {
-    if (!(await matchesAny(presented, digests))) throw invalid();
+  const verify = async (presented: string, digests: Digests, valid = true): Promise<undefined> => {
+    if (!(await matchesAny(presented, digests, valid))) throw invalid();
     return undefined;
   };
   const compare = (presented: string, expected: string | readonly string[] | undefined | typeof admitted) => {
-    if (expected === admitted) return undefined;
-    const list = expected === undefined ? [] : typeof expected === 'string' ? [expected] : expected;
-    return verify(presented, Promise.all(list.map(sha256)));
+    // A lookup the failure policy let through gives no key to check against: the key is not admitted.
+    const list =
+      expected === undefined || expected === admitted
+        ? []
+        : typeof expected === 'string'
+          ? [expected]
+          : expected;
+    const valid = list.length > 0;
+    return verify(presented, Promise.all((valid ? list : [decoyKey()]).map(sha256)), valid);
   };
 
   return {
@@ -98,7 +119,7 @@ export function apiKey(options: ApiKeyOptions): Guard {
       const presented = readKey(request, header, bearer, label);
       if (presented === undefined)
         throw raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
-      if (fixed) return verify(presented, fixed());
+      if (fixed) return verify(presented, fixed(), keys.length > 0);
       const expected = decide(request, () =>
         (keys as (r: GuardRequest) => Awaitable<string | readonly string[] | undefined>)(request),
       );
