@@ -80,9 +80,9 @@ export function nodeContext(
     res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
       const last = args[args.length - 1];
       if (last && typeof last === 'object') {
-        explicit = Array.isArray(last)
-          ? Object.fromEntries(pairsOfFlat(last as string[]))
-          : { ...(last as object) };
+        // Lower case, as `getHeaders()` names them: a `Content-Type` given here replaces, never doubles, one set before.
+        const given = Array.isArray(last) ? pairsOfFlat(last as string[]) : Object.entries(last as object);
+        explicit = Object.fromEntries(given.map(([name, value]) => [String(name).toLowerCase(), value]));
       }
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as typeof res.writeHead;
