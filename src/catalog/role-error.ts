@@ -119,8 +119,3 @@ export function raise(
 ): RoleError {
   return roleError(role, { details, headers, message });
 }
-
-/** True for a role descriptor (of any installed copy of faultline). */
-export function isRoleError(value: unknown): value is RoleError {
-  return value instanceof RoleError;
-}

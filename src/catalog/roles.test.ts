@@ -39,12 +39,12 @@ describe('roles', () => {
         FaultlineConfigError,
       );
     }
-    try {
-      defineErrors({ X: { status: 400, message: 'x', roles: ['rateLimit' as never] } });
-    } catch (error) {
-      expect((error as FaultlineConfigError).code).toBe('FAULTLINE_UNKNOWN_ROLE');
-      expect((error as Error).message).toContain('"rateLimit"');
-    }
+    expect(() => defineErrors({ X: { status: 400, message: 'x', roles: ['rateLimit' as never] } })).toThrow(
+      expect.objectContaining({
+        code: 'FAULTLINE_UNKNOWN_ROLE',
+        message: expect.stringContaining('"rateLimit"'),
+      }),
+    );
   });
 
   it('a claim repeated in one entry counts once', () => {
