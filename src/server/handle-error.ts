@@ -25,7 +25,7 @@ export interface ErrorEvent<Raw = unknown> {
   readonly request: RequestView;
   /**
    * The framework's objects: `{ request, reply }` on Fastify, `{ req, res }` on Express and node:http,
-   * `{ context }` on Hono; `undefined` when the error was not answered through an adapter.
+   * `{ context }` on Hono, `{ ctx }` on Koa; `undefined` when the error was not answered through an adapter.
    */
   readonly raw?: Raw | undefined;
 }
