@@ -3,6 +3,7 @@ import { ApiError } from './api-error.js';
 import { catalogJSON } from './catalog-json.js';
 import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './check-entry.js';
 import { FaultlineConfigError } from './config-error.js';
+import { requiredDetailsOf } from './json-schema.js';
 import { compileMessage } from './message.js';
 import { checkRoles, wsRoles, wsTwins } from './roles.js';
 import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
@@ -175,6 +176,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       role: roles[0],
       roles,
       members: membersOfEntry(code, entry),
+      requiredDetails: requiredDetailsOf(entry.details),
       template,
       ws: entry.ws === undefined ? undefined : Object.freeze({ ...entry.ws }),
     });

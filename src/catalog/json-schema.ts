@@ -14,3 +14,25 @@ export function inputJsonSchema(schema: StandardSchemaV1 | undefined): Record<st
     return undefined;
   }
 }
+
+/**
+ * The `requiredDetails` of an entry: `undefined` when its schema takes `undefined` (details may be left out),
+ * else the fields its JSON Schema requires. A schema that validates asynchronously cannot tell at definition,
+ * and counts as taking `undefined`.
+ */
+export function requiredDetailsOf(schema: StandardSchemaV1 | undefined): readonly string[] | undefined {
+  if (!schema) return undefined;
+  let result: ReturnType<StandardSchemaV1['~standard']['validate']>;
+  try {
+    result = schema['~standard'].validate(undefined);
+  } catch {
+    return undefined;
+  }
+  if (result instanceof Promise) {
+    result.catch(() => undefined);
+    return undefined;
+  }
+  if (result.issues === undefined) return undefined;
+  const required = inputJsonSchema(schema)?.required;
+  return Object.freeze(Array.isArray(required) ? required.filter((f) => typeof f === 'string') : []);
+}

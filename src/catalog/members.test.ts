@@ -88,6 +88,28 @@ describe('per-code envelope members', () => {
     });
   });
 
+  it('works out once, at definition, which details fields every error of a code carries', () => {
+    expect(errors.get('SEAT_TAKEN')?.requiredDetails).toEqual(['seat']);
+    expect(errors.get('CONFERENCE_NAME_TAKEN')?.requiredDetails).toEqual(['room_id']);
+    const loose = defineErrors({
+      MAYBE: { status: 409, message: 'Maybe', details: z.object({ a: z.string() }).optional() },
+      NONE: { status: 409, message: 'None' },
+    });
+    expect(loose.get('MAYBE')?.requiredDetails).toBeUndefined();
+    expect(loose.get('NONE')?.requiredDetails).toBeUndefined();
+  });
+
+  it('rebuilds details from members only when they hold every required field', () => {
+    const read = (body: object) =>
+      parseErrorBody(body, { formats: [codeEnvelope], catalog: errors, status: 409 });
+    const seat = { success: false, code: 'SEAT_TAKEN', error: 'Seat is taken' };
+    expect(read({ ...seat, seatId: '4A', heldBy: 'u1' }).details).toEqual({ seat: '4A', holder: 'u1' });
+    expect(read({ ...seat, seatId: '4A' }).details).toEqual({ seat: '4A' });
+    const partial = read({ ...seat, heldBy: 'u1' });
+    expect(partial.members).toEqual({ heldBy: 'u1' });
+    expect(partial.details).toBeUndefined();
+  });
+
   it('reads only declared members for a known code, and RFC 9457 extension members otherwise', () => {
     const body = { success: false, error: 'Conference name already taken', room_id: 'r1', noise: 1 };
     expect(parseErrorBody(body, { formats: [messageEnvelope], catalog: errors }).members).toEqual({

@@ -90,6 +90,12 @@ export interface CatalogEntry<Code extends string = string> {
   readonly roles: readonly BuiltinRole[];
   /** The members the code adds at the top level of its body: member name → details field. */
   readonly members: Readonly<Record<string, string>> | undefined;
+  /**
+   * What every error of the code carries as details: the fields its schema requires (empty when the schema
+   * cannot tell), or `undefined` when its details may be left out. Worked out once, at definition, so that
+   * reading an error never runs a schema.
+   */
+  readonly requiredDetails: readonly string[] | undefined;
   readonly template: MessageTemplate;
   /** The entry's WebSocket block as declared (`wsBehaviourOf` derives the rest). */
   readonly ws: WsBehaviour | undefined;

@@ -34,6 +34,7 @@ function entryOf(json: CatalogJSON['entries'][number]): CatalogEntry {
     role: roles[0],
     roles,
     members: json.members,
+    requiredDetails: undefined,
     template: compileMessage(json.message),
     ws: json.ws,
   };

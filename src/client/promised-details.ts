@@ -1,5 +1,3 @@
-import type { StandardSchemaV1 } from '../catalog/types.js';
-
 /**
  * Whether a format's declaration places details outside alternatives (`$first`): the runtime side of
  * `DetailsCarriageOf`'s `'always'`, under which a client types a code's details as its schema does. The
@@ -11,13 +9,4 @@ export function carriesDetails(node: unknown): boolean {
   // Details inside alternatives are carried by some bodies only; a literal carries nothing.
   if ('$first' in node || '$literal' in node) return false;
   return Object.values(node).some(carriesDetails);
-}
-
-/** Whether a details schema refuses `undefined`: a code whose every error carries details. */
-export async function requiresDetails(schema: StandardSchemaV1): Promise<boolean> {
-  try {
-    return (await schema['~standard'].validate(undefined)).issues !== undefined;
-  } catch {
-    return false;
-  }
 }

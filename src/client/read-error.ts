@@ -6,7 +6,7 @@ import { commonReaders } from '../format/common-specs.js';
 import { bestFit, readErrorInit, toBody } from '../format/error-init.js';
 import { correlationHeaders } from '../format/field-readers.js';
 import type { ErrorFormat } from '../format/types.js';
-import { carriesDetails, requiresDetails } from './promised-details.js';
+import { carriesDetails } from './promised-details.js';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
 
 /** Options of `parseErrorResponse`, and of the hooks for other clients. */
@@ -78,11 +78,11 @@ function serverWait(status: number, headers: Headers, code: string, inFlight: st
  * of `parseErrorResponse` and of the hooks for other clients. An error that neither its body nor its entry
  * names a message for takes the response's reason phrase, else `HTTP <status>`.
  */
-export async function readErrorText(
+export function readErrorText(
   { status, statusText, headers }: Pick<Response, 'status' | 'statusText' | 'headers'>,
   rawBody: string,
   options: ParseErrorResponseOptions,
-): Promise<ApiError> {
+): ApiError {
   const { catalog } = options;
   let correlationId: string | undefined;
   for (const name of options.correlationHeaders ?? correlationHeaders) {
@@ -112,12 +112,15 @@ export async function readErrorText(
   let init = read(recognised);
   // Nor is a body in a format that carries details which names a code whose details are required and
   // holds none: a client that declares such formats types those details as present.
-  if (declared && detected && init.details === undefined && carriesDetails(detected.format.spec)) {
-    const schema = catalog?.get(init.code)?.details;
-    if (schema && (await requiresDetails(schema))) {
-      recognised = false;
-      init = read(false);
-    }
+  if (
+    declared &&
+    detected &&
+    init.details === undefined &&
+    catalog?.get(init.code)?.requiredDetails &&
+    carriesDetails(detected.format.spec)
+  ) {
+    recognised = false;
+    init = read(false);
   }
   const wait = serverWait(
     status,

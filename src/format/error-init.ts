@@ -1,11 +1,10 @@
 import type { ApiErrorInit } from '../catalog/api-error.js';
-import { inputJsonSchema } from '../catalog/json-schema.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import { roleOfStatus } from '../catalog/role-tables.js';
 import { standardCodeOfStatus } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
 import type { CatalogEntry } from '../catalog/types.js';
-import { apiErrorFields, isRecord } from './field-readers.js';
+import { bodyFields, entryFields, isRecord } from './field-readers.js';
 import type { FormatReader } from './read-format.js';
 import type { ParsedError } from './types.js';
 
@@ -72,7 +71,7 @@ function membersOfBody(
 
 /**
  * The details an entry's members stand for, when its body carries no details of its own and the members
- * hold every required field of its details schema (so that the details the client types are whole).
+ * hold every field its details require (so that the details the client types are whole).
  */
 function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>): unknown {
   if (entry.members === undefined) return undefined;
@@ -80,9 +79,8 @@ function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>)
     .filter(([name]) => Object.hasOwn(members, name))
     .map(([name, field]) => [field, members[name]] as const);
   const details: Record<string, unknown> = Object.fromEntries(pairs);
-  const schema = inputJsonSchema(entry.details);
-  const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
-  return pairs.length > 0 && required.every((field) => Object.hasOwn(details, field)) ? details : undefined;
+  const whole = (entry.requiredDetails ?? []).every((field) => Object.hasOwn(details, field));
+  return pairs.length > 0 && whole ? details : undefined;
 }
 
 function codeForStatus(status: number, catalog: ReadableCatalog | undefined): string {
@@ -113,10 +111,8 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
   const finalStatus = givenStatus ?? entry?.status ?? 500;
   // What the body holds wins; the catalog's entry fills in what it leaves out.
   const init: Record<string, unknown> = {};
-  for (const [key, ofEntry] of apiErrorFields) {
-    const value = (parsed as Record<string, unknown>)[key] ?? (entry && ofEntry?.(entry));
-    if (value !== undefined) init[key] = value;
-  }
+  for (const key of entryFields) init[key] = parsed[key] ?? entry?.[key];
+  for (const key of bodyFields) init[key] = parsed[key];
   init.status = finalStatus;
   init.code ??= codeForStatus(finalStatus, catalog);
   init.message = parsed.message ?? parsed.title ?? entry?.message ?? reason(finalStatus);

@@ -1,5 +1,4 @@
 import type { FieldError } from '../catalog/api-error.js';
-import type { CatalogEntry } from '../catalog/types.js';
 import { type FieldErrorStyle, type FieldOptions, invalid } from './field-definition.js';
 import { dotPathToPointer } from './json.js';
 
@@ -103,21 +102,11 @@ export const fieldKeys: Readonly<Record<string, string>> = {
   errors: 'fieldErrors',
 };
 
-/** The fields an `ApiError` holds, each with what a catalog entry gives it when a body leaves it out. */
-export const apiErrorFields: readonly (readonly [key: string, ofEntry?: (entry: CatalogEntry) => unknown])[] =
-  [
-    ['code', (entry) => entry.code],
-    ['message', (entry) => entry.message],
-    ['status', (entry) => entry.status],
-    ['id', (entry) => entry.id],
-    ['category', (entry) => entry.category],
-    ['retryable', (entry) => entry.retryable],
-    ['details'],
-    ['fieldErrors'],
-    ['correlationId'],
-    ['type', (entry) => entry.type],
-    ['retryAfter'],
-  ];
+/** The fields of an `ApiError` that a catalog entry gives when a body leaves them out. */
+export const entryFields = ['code', 'message', 'status', 'id', 'category', 'retryable', 'type'] as const;
+
+/** The fields of an `ApiError` that only a body (or a header) gives. */
+export const bodyFields = ['details', 'fieldErrors', 'correlationId', 'retryAfter'] as const;
 
 /** Response headers that may carry the correlation id, tried in order when the body has none. */
 export const correlationHeaders: readonly string[] = ['x-request-id', 'x-correlation-id', 'request-id'];
