@@ -194,11 +194,13 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
     if (status !== undefined) kept.set(role, status);
   }
 
-  function make(entry: CatalogEntry, details: unknown, options: ToApiErrorOptions | undefined): ApiError {
-    return toApiError(entry, details, {
-      ...options,
-      stack: stackFor(policy, options?.status ?? entry.status),
-    });
+  function make(
+    entry: CatalogEntry,
+    details: unknown,
+    options: ToApiErrorOptions | undefined,
+    status: number = options?.status ?? entry.status,
+  ): ApiError {
+    return toApiError(entry, details, options, status, stackFor(policy, status));
   }
 
   const catalog = {
@@ -215,12 +217,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       return make(entry, details, createOptions);
     },
     builtin(role: BuiltinRole, details?: unknown, createOptions?: CreateOptions) {
-      const status = kept.get(role);
-      return make(
-        entries[builtins[role]!]!,
-        details,
-        status === undefined ? createOptions : { ...createOptions, status },
-      );
+      return make(entries[builtins[role]!]!, details, createOptions, kept.get(role));
     },
     is(value: unknown, code?: string): boolean {
       if (!(value instanceof ApiError)) return false;

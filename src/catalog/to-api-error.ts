@@ -17,19 +17,26 @@ export interface ToApiErrorOptions extends CreateOptions {
 
 /**
  * Builds the ApiError of a catalog entry: the one place an entry's fields become an error's. Its message is
- * the entry's template rendered over `details`; `options.headers` are merged over the entry's. A collapsed
+ * the entry's template rendered over `details`; `options.headers` are merged over the entry's. `status` and
+ * `stack`, when given, win over those of `options`. A collapsed
  * code (`collapses`) answers alike every time: only its reason and cause, both server side, vary.
  * @example
  * const error = toApiError(catalog.get('SESSION_NOT_FOUND')!, { sessionId: 's1' }, { correlationId });
  */
-export function toApiError(entry: CatalogEntry, details?: unknown, options?: ToApiErrorOptions): ApiError {
-  const status = options?.status ?? entry.status;
+export function toApiError(
+  entry: CatalogEntry,
+  details?: unknown,
+  options?: ToApiErrorOptions,
+  // Apart from `options`, so that a caller never spreads them into a new object (a slow shape) per error.
+  status: number = options?.status ?? entry.status,
+  stack: boolean = options?.stack ?? status >= 500,
+): ApiError {
   const own = status === entry.status;
   // A collapsed code answers alike for every reason: only the reason and the cause (both server side)
   // differ. An undeclared reason is not refused: refusing at request time would answer a 500, itself an
   // oracle; the types hold callers to the declared list.
   const collapsed = entry.collapses !== undefined;
-  const errorOptions: ApiErrorOptions = { stack: options?.stack ?? status >= 500 };
+  const errorOptions: ApiErrorOptions = { stack };
   if (options?.cause !== undefined) errorOptions.cause = options.cause;
   if (collapsed && options?.reason !== undefined) errorOptions.reason = options.reason;
   return new ApiError(
