@@ -92,9 +92,14 @@ const node: AdapterEntry = {
       const limits = json ? { ...spec.body, ...json } : undefined;
       const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
         const body = limits ? await readJson(req, limits) : undefined;
-        const { params, url } = context;
-        const query = (name: string) => url.searchParams.get(name) ?? undefined;
-        const reply = await route.handle({ params, body, query, header: (name) => req.headers[name] });
+        // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
+        const query = (name: string) => context.url.searchParams.get(name) ?? undefined;
+        const reply = await route.handle({
+          params: context.params,
+          body,
+          query,
+          header: (name) => req.headers[name],
+        });
         const text = JSON.stringify(reply.body ?? null);
         const length = String(Buffer.byteLength(text));
         res.writeHead(statusOf(reply), {
