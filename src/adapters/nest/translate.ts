@@ -1,21 +1,13 @@
 import { statusText } from '../../catalog/status.js';
+import { read, safely } from '../kit/safe.js';
 import { issuesOfMessages, NestValidationError } from './validation.js';
-
-type Bag = Record<string, unknown>;
-
-function read(value: unknown, key: string): unknown {
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
-}
 
 /** Calls a method of a thrown value, which is foreign code: any failure reads as `undefined`. */
 function call(value: unknown, key: string): unknown {
+  const method = read(value, key);
+  if (typeof method !== 'function') return undefined;
   try {
-    const method = read(value, key);
-    return typeof method === 'function' ? (method as () => unknown).call(value) : undefined;
+    return (method as () => unknown).call(value);
   } catch {
     return undefined;
   }
@@ -76,28 +68,26 @@ export function isUnmatchedRoute(thrown: unknown, method: unknown, urls: readonl
   return urls.some((url) => typeof url === 'string' && message === `Cannot ${method} ${url}`);
 }
 
+function translateThrown(thrown: unknown): unknown {
+  if (!isHttpException(thrown)) return thrown;
+  const cause = read(thrown, 'cause');
+  if (isFrameworkError(cause)) return cause;
+  const status = call(thrown, 'getStatus');
+  if (typeof status !== 'number') return thrown;
+  if (status === 400) {
+    const issues = issuesOfMessages(read(call(thrown, 'getResponse'), 'message'));
+    if (issues) return new NestValidationError(issues, thrown);
+  }
+  return new NestHttpError(status, exposedMessage(thrown, status), thrown);
+}
+
 /**
  * Translates Nest's `HttpException` family into what the core answers by status: the catalog's code
  * for that status (`NotFoundException` → the not-found code), the exception's own message kept on a
  * 4xx and dropped on a 5xx, and a `ValidationPipe` 400 (`message: string[]`) as field errors. A
  * framework error Nest's adapter wrapped is unwrapped for faultline's Express or Fastify adapter.
- * Anything else is returned untouched. Never throws.
+ * Anything else is returned untouched. Never throws (see `safely`).
  */
-export function translate(thrown: unknown): unknown {
-  try {
-    if (!isHttpException(thrown)) return thrown;
-    const cause = read(thrown, 'cause');
-    if (isFrameworkError(cause)) return cause;
-    const status = call(thrown, 'getStatus');
-    if (typeof status !== 'number') return thrown;
-    if (status === 400) {
-      const issues = issuesOfMessages(read(call(thrown, 'getResponse'), 'message'));
-      if (issues) return new NestValidationError(issues, thrown);
-    }
-    return new NestHttpError(status, exposedMessage(thrown, status), thrown);
-  } catch {
-    return thrown;
-  }
-}
+export const translate = safely(translateThrown);
 
 export { NestHttpError };
