@@ -73,10 +73,11 @@ export function createDemo(options: DemoOptions): Demo {
     return req.headers['x-app-id'] as string;
   }
 
+  // Another app's session or room is answered as a missing one (same status, code and body): a key
+  // holder must not learn which ids exist in another tenant.
   function ownSession(appId: string, sessionId: string) {
-    const session = state.sessions.get(sessionId);
+    const session = state.sessionOf(appId, sessionId);
     if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
-    if (session.appId !== appId) throw errors.create('SESSION_FORBIDDEN');
     return session;
   }
 
@@ -130,10 +131,8 @@ export function createDemo(options: DemoOptions): Demo {
       sendJson(res, 201, state.createRoom(appId, name));
     })
     .get('/v1/conferences/:id', (req, _res, { params }) => {
-      const appId = appOf(req);
-      const room = state.rooms.get(params.id!);
+      const room = state.roomOf(appOf(req), params.id!);
       if (!room) throw errors.create('ROOM_NOT_FOUND', { roomId: params.id! });
-      if (room.appId !== appId) throw errors.create('ROOM_FORBIDDEN');
       return room;
     });
 

@@ -72,21 +72,13 @@ export const errors = defineErrors(
       cause: 'The API key does not match the key configured for this app.',
       fix: 'Use the key issued for the app named in X-App-ID.',
     },
-    SESSION_FORBIDDEN: {
-      status: 403,
-      id: 2003,
-      group: 'sessions',
-      message: 'Session belongs to a different application',
-      cause: 'Your app id does not match the app that owns the session.',
-      fix: 'Sessions are bound to the app that created them; control only your own.',
-    },
     SESSION_NOT_FOUND: {
       status: 404,
       id: 3001,
       group: 'sessions',
       message: 'Session not found',
       details: z.object({ sessionId: z.string() }),
-      cause: 'No active session exists with the given id.',
+      cause: 'Your app has no active session with the given id; the sessions of other apps are not visible.',
       fix: 'Verify the session id; the session may have already ended.',
     },
     SESSION_ENDED: {
@@ -106,16 +98,8 @@ export const errors = defineErrors(
       group: 'conferences',
       message: 'Room not found',
       details: z.object({ roomId: z.string() }),
-      cause: 'No conference room exists with the given id.',
+      cause: 'Your app has no conference room with the given id; the rooms of other apps are not visible.',
       fix: 'Verify the room id; the room may have been destroyed.',
-    },
-    ROOM_FORBIDDEN: {
-      status: 403,
-      id: 4002,
-      group: 'conferences',
-      message: 'Room belongs to a different application',
-      cause: 'Your app id does not match the app that created the room.',
-      fix: 'Conference rooms are scoped to the app that created them.',
     },
     CONFERENCE_NAME_TAKEN: {
       status: 409,
@@ -144,6 +128,9 @@ export const errors = defineErrors(
   },
   {
     name: 'Call control API',
+    // Another app's session or room is answered as a missing one (404), never as forbidden: a 403 told a key
+    // holder which ids exist in another app. A demo key has no scopes, so nothing else could raise them.
+    retired: { codes: ['SESSION_FORBIDDEN', 'ROOM_FORBIDDEN'], ids: [2003, 4002] },
     rename: {
       MALFORMED_JSON: 'INVALID_REQUEST_BODY',
       VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED',

@@ -37,6 +37,21 @@ export class DemoState {
     return room;
   }
 
+  /**
+   * The session `id` of app `appId`, or undefined: another app's session is as absent as a missing one, so
+   * that no app learns which ids exist in another.
+   */
+  sessionOf(appId: string, id: string): Session | undefined {
+    const session = this.sessions.get(id);
+    return session?.appId === appId ? session : undefined;
+  }
+
+  /** The room `id` of app `appId`, or undefined: another app's room is as absent as a missing one. */
+  roomOf(appId: string, id: string): Room | undefined {
+    const room = this.rooms.get(id);
+    return room?.appId === appId ? room : undefined;
+  }
+
   roomByName(appId: string, name: string): Room | undefined {
     for (const room of this.rooms.values()) if (room.appId === appId && room.name === name) return room;
     return undefined;

@@ -98,9 +98,9 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       const appId = appIdOf(credentials)!;
       if (!state.available) throw errors.create('STATE_STORE_UNAVAILABLE');
       const sessionId = query.get('session_id') ?? '';
-      const session = state.sessions.get(sessionId);
+      // Another app's session is refused as a missing one: the handshake reveals no other tenant's ids.
+      const session = state.sessionOf(appId, sessionId);
       if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
-      if (session.appId !== appId) throw errors.create('SESSION_FORBIDDEN');
       return { key: session.id, context: { sessionId: session.id } };
     },
     messages: {
