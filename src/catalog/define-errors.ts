@@ -185,7 +185,13 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
     byMessage.set(entry.message, byMessage.has(entry.message) ? null : resolved);
   }
   checkCloseConflicts(Object.values(entries));
+  const claimed = new Set(Object.keys(builtins));
   const kept = answerOmittedRoles(builtins, entries);
+  // The HTTP mechanisms answered by another code because their own was omitted: the JSON form lists them
+  // on that code (a client derives the WebSocket twins itself).
+  const fallbacks = Object.fromEntries(
+    Object.entries(builtins).filter(([role]) => !claimed.has(role)),
+  ) as Partial<Record<BuiltinRole, string>>;
   // A WebSocket mechanism no entry claims is answered by its HTTP twin, a code the catalog holds.
   for (const role of wsRoles) {
     if (builtins[role] !== undefined) continue;
@@ -224,7 +230,14 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       return code === undefined ? value.code in entries : value.code === code;
     },
     toJSON: () => {
-      const json = catalogJSON(Object.values(entries), groups ?? [], options.name, retiredCodes, retiredIds);
+      const json = catalogJSON(
+        Object.values(entries),
+        fallbacks,
+        groups ?? [],
+        options.name,
+        retiredCodes,
+        retiredIds,
+      );
       if (closeCodes.length > 0) json.closeCodes = closeCodes.map((c) => ({ ...c }));
       return json;
     },

@@ -32,6 +32,16 @@ beforeAll(async () => {
 afterAll(() => close(server));
 
 describe('clientCatalog: the catalog a browser gets from its JSON, without schemas or prose', () => {
+  it.each([
+    ['renamed codes', errors],
+    ['omitted codes', defineErrors({}, { omit: ['API_KEY_MISSING', 'IDEMPOTENCY_KEY_REUSED', 'GONE'] })],
+    ['omitted generic codes', defineErrors({}, { omit: ['UNPROCESSABLE_ENTITY', 'PAYMENT_REQUIRED'] })],
+    ['WebSocket codes', defineErrors({}, { rename: { BAD_REQUEST: 'INVALID' } })],
+  ])('names the same code for every built-in mechanism as the catalog itself (%s)', (_, source) => {
+    const client = clientCatalog(JSON.parse(JSON.stringify(clientCatalogJSON(source.toJSON()))));
+    expect(client.builtins).toEqual(source.builtins);
+  });
+
   const json = clientCatalogJSON(errors.toJSON());
   const catalog = clientCatalog<typeof errors>(JSON.parse(JSON.stringify(json)));
 
