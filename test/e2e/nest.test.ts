@@ -1,3 +1,5 @@
+import { RoleError } from 'faultline';
+import type { ErrorEvent } from 'faultline/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
 import { logged, type NestApp, type Platform, startNestApp } from './nest-app.js';
@@ -145,6 +147,30 @@ describe.each(platforms)('faultline/nest on platform-%s', (platform) => {
       const options = await send(request('OPTIONS', '/sessions/a'));
       expect(options.status).toBe(204);
       expect(options.headers.allow).toBe('GET, HEAD, OPTIONS');
+    });
+
+    it('answers a repeated unknown path or wrong method from one prebuilt error, as every adapter does', async () => {
+      const events: ErrorEvent[] = [];
+      const app = await startNestApp(platform, { handler: { onError: (event) => events.push(event) } });
+      try {
+        for (let i = 0; i < 3; i++) expect((await send(request('GET', '/nowhere'), app)).status).toBe(404);
+        for (let i = 0; i < 2; i++) expect((await send(request('DELETE', '/echo'), app)).status).toBe(405);
+      } finally {
+        await app.app.close();
+      }
+      expect(events).toHaveLength(5);
+      const [first, ...repeated] = events.slice(0, 3);
+      // The role descriptor the core raises, and the catalog's answer built once for it: no Error per 404.
+      expect(first!.thrown).toBeInstanceOf(RoleError);
+      expect((first!.thrown as RoleError).role).toBe('notFound');
+      for (const event of repeated) {
+        expect(Object.getPrototypeOf(event.thrown)).toBe(Object.getPrototypeOf(first!.thrown));
+        expect(Object.getPrototypeOf(event.error)).toBe(Object.getPrototypeOf(first!.error));
+      }
+      for (const { thrown } of events.slice(3)) {
+        expect(thrown).toBeInstanceOf(RoleError);
+        expect(thrown).toMatchObject({ role: 'methodNotAllowed', headers: { allow: 'POST, OPTIONS' } });
+      }
     });
 
     it('answers a malformed path with the catalog’s 400', async () => {

@@ -5,6 +5,7 @@ import {
   type ErrorHandlerOptions,
   type ErrorLogger,
 } from '../../server/index.js';
+import { answerUnmatched } from '../../server/routing.js';
 import { createExpressErrors, type ExpressErrorsOptions, type ExpressRaw } from '../express/index.js';
 import {
   createFastifyErrors,
@@ -14,8 +15,8 @@ import {
 } from '../fastify/index.js';
 import { nestFastifyPlugin } from './fastify-body.js';
 import { isFastifyReply } from './platform.js';
-import { isUnmatchedRoute, NestHttpError, translate } from './translate.js';
-import { fastifyAllow } from './unmatched.js';
+import { isUnmatchedRoute, translate } from './translate.js';
+import { fastifyUnmatchedPath } from './unmatched.js';
 
 /** What `onError` gets as `event.raw` under Nest: Express's `{ req, res }` or Fastify's `{ request, reply }`. */
 export type NestRaw = ExpressRaw | FastifyRaw;
@@ -133,15 +134,18 @@ export class FaultlineFilter implements ExceptionFilter {
     }
     let thrown: unknown;
     if (isUnmatchedRoute(exception, request.method, [request.url, (request.raw as { url?: unknown })?.url])) {
-      const allow = fastifyAllow(reply, String(request.url));
-      if (allow !== undefined && request.method === 'OPTIONS') {
-        (reply as unknown as FastifyRaw['reply']).code(204).header('allow', allow).send();
+      // 404 for an unknown path, 405 with `Allow` for a method it does not take, 204 for OPTIONS: the
+      // same rule, memo and prebuilt errors as Fastify's own not-found handler, never a new Error.
+      try {
+        const answer = answerUnmatched(
+          request.method as string | undefined,
+          fastifyUnmatchedPath(reply, String(request.url)),
+        );
+        (reply as unknown as FastifyRaw['reply']).code(answer.status).headers(answer.headers).send();
         return;
+      } catch (unmatched) {
+        thrown = unmatched;
       }
-      thrown =
-        allow === undefined
-          ? new NestHttpError(404, undefined, exception)
-          : new NestHttpError(405, undefined, exception, { allow });
     } else {
       thrown = translate(exception);
     }

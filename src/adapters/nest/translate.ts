@@ -41,13 +41,11 @@ function isFrameworkError(cause: unknown): boolean {
 class NestHttpError extends Error {
   readonly status: number;
   readonly expose: boolean;
-  readonly headers: Record<string, string> | undefined;
-  constructor(status: number, message: string | undefined, cause: unknown, headers?: Record<string, string>) {
+  constructor(status: number, message: string | undefined, cause: unknown) {
     super(message ?? '', { cause });
     this.name = 'NestHttpError';
     this.status = status;
     this.expose = message !== undefined && status < 500;
-    this.headers = headers;
   }
 }
 
@@ -89,5 +87,3 @@ function translateThrown(thrown: unknown): unknown {
  * Anything else is returned untouched. Never throws (see `safely`).
  */
 export const translate = safely(translateThrown);
-
-export { NestHttpError };

@@ -1,49 +1,35 @@
-type Bag = Record<string, unknown>;
+import { memoUnmatched, toUnmatchedPath, type UnmatchedPath } from '../../server/routing.js';
+import { probeMethods } from '../kit/methods.js';
+import { read } from '../kit/safe.js';
 
 interface RouteFinder {
   findRoute(options: { method: string; url: string }): unknown;
 }
 
-const probed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const order = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const memos = new WeakMap<object, (path: string) => UnmatchedPath>();
 
-/** The `Allow` value of the methods a path's routes take, as every faultline adapter writes it. */
-function allowOf(methods: readonly string[]): string | undefined {
-  if (methods.length === 0) return undefined;
-  const set = new Set(methods);
-  if (set.has('GET')) set.add('HEAD');
-  set.add('OPTIONS');
-  return order.filter((method) => set.has(method)).join(', ');
+/** Whether a route of `server` takes `method` on `path`; a path its router cannot look up takes none. */
+function hasRoute(server: RouteFinder, method: string, path: string): boolean {
+  try {
+    return Boolean(server.findRoute({ method, url: path }));
+  } catch {
+    return false;
+  }
 }
 
-const memos = new WeakMap<object, Map<string, string | undefined>>();
-
 /**
- * The `Allow` value of a path on the Fastify instance Nest runs on, or `undefined` when no route takes
- * the path. Fastify's routes are fixed once it listens: one lookup per path, remembered per instance and
- * bounded (a flood of unique paths costs a lookup each, never memory).
+ * What the routes of the Fastify instance Nest runs on take for the path of a request that matched
+ * none (see `memoUnmatched`): Fastify's routes are fixed once it listens, so the router is asked once per
+ * path and instance, and the memo is bounded. An instance that cannot be asked has no routes to offer.
  */
-export function fastifyAllow(reply: unknown, url: string): string | undefined {
-  const server = (reply as Bag).server as RouteFinder | undefined;
-  if (!server || typeof server.findRoute !== 'function') return undefined;
-  const end = url.indexOf('?');
-  const path = end === -1 ? url : url.slice(0, end);
+export function fastifyUnmatchedPath(reply: unknown, url: string): UnmatchedPath {
+  const server = read(reply, 'server') as RouteFinder | undefined;
+  if (typeof server?.findRoute !== 'function') return toUnmatchedPath([]);
   let memo = memos.get(server);
   if (!memo) {
-    memo = new Map();
+    memo = memoUnmatched((path) => probeMethods((method) => hasRoute(server, method, path)));
     memos.set(server, memo);
   }
-  if (memo.has(path)) return memo.get(path);
-  const methods: string[] = [];
-  for (const method of [...probed, 'OPTIONS']) {
-    try {
-      if (server.findRoute({ method, url: path })) methods.push(method);
-    } catch {
-      // A path Fastify's router cannot even look up is an unknown path.
-    }
-  }
-  const allow = allowOf(methods);
-  if (memo.size >= 1024) memo.clear();
-  memo.set(path, allow);
-  return allow;
+  const end = url.indexOf('?');
+  return memo(end === -1 ? url : url.slice(0, end));
 }
