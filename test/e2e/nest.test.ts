@@ -1,8 +1,11 @@
 import { RoleError } from 'faultline';
+import { createExpressErrors } from 'faultline/express';
+import { createFastifyErrors } from 'faultline/fastify';
+import { createNestErrors } from 'faultline/nest';
 import type { ErrorEvent } from 'faultline/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawAnswer, sendRaw } from '../helpers/raw.js';
-import { logged, type NestApp, type Platform, startNestApp } from './nest-app.js';
+import { catalog, logged, type NestApp, type Platform, startNestApp } from './nest-app.js';
 
 const platforms: Platform[] = ['express', 'fastify'];
 // A stack frame, a file path, a native error name, a framework's code or the apps' secret.
@@ -320,5 +323,16 @@ describe.each(platforms)('faultline/nest on platform-%s', (platform) => {
       expect(problem(wrong).code).toBe('API_KEY_INVALID');
       expect((await send(request('GET', '/keys/me', { 'X-Api-Key': 'key-1' }))).status).toBe(200);
     });
+  });
+});
+
+describe('createNestErrors', () => {
+  it('compiles one error handler per options object, shared with every adapter given the same options', () => {
+    const options = { catalog };
+    const nest = createNestErrors(options);
+    expect(createNestErrors(options).handler).toBe(nest.handler);
+    expect(createExpressErrors(options).errors).toBe(nest.handler);
+    expect(createFastifyErrors(options).errors).toBe(nest.handler);
+    expect(createNestErrors({ catalog }).handler).not.toBe(nest.handler);
   });
 });

@@ -1,10 +1,6 @@
 import type { ArgumentsHost, ExceptionFilter, LoggerService } from '@nestjs/common';
-import {
-  createErrorHandler,
-  type ErrorHandler,
-  type ErrorHandlerOptions,
-  type ErrorLogger,
-} from '../../server/index.js';
+import { toErrorHandler } from '../../server/handle-error.js';
+import type { ErrorHandler, ErrorHandlerOptions, ErrorLogger } from '../../server/index.js';
 import { answerUnmatched } from '../../server/routing.js';
 import { createExpressErrors, type ExpressErrorsOptions, type ExpressRaw } from '../express/index.js';
 import {
@@ -65,11 +61,6 @@ export function nestLogger(logger: LoggerService): ErrorLogger {
   };
 }
 
-function toHandler(options: ErrorHandlerOptions<NestRaw> | ErrorHandler): ErrorHandler {
-  if (typeof (options as ErrorHandler).handle === 'function') return options as ErrorHandler;
-  return createErrorHandler(options as ErrorHandlerOptions<NestRaw>);
-}
-
 const ignore = () => {};
 
 /**
@@ -89,7 +80,7 @@ export class FaultlineFilter implements ExceptionFilter {
     options: ErrorHandlerOptions<NestRaw> | ErrorHandler = {},
     nestOptions: NestErrorsOptions = {},
   ) {
-    this.handler = toHandler(options);
+    this.handler = toErrorHandler(options);
     this.#express = createExpressErrors(this.handler, nestOptions.express);
     this.#fastify = createFastifyErrors(this.handler, nestOptions.fastify);
   }
