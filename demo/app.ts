@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isApiError } from 'faultline';
+import { ApiError } from 'faultline';
 import { renderHtml } from 'faultline/docs';
 import { createNodeErrors, createRouter, type NodeErrors, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent, ErrorLogger } from 'faultline/server';
@@ -53,7 +53,8 @@ export interface Demo {
 function logOwnServerErrors(logger: ErrorLogger | false | undefined): (event: ErrorEvent) => void {
   return ({ error, thrown, correlationId }) => {
     // Answered as itself: the catalog's own error, thrown on purpose. Anything else is unexpected.
-    if (logger === false || error.status < 500 || !isApiError(thrown) || thrown.code !== error.code) return;
+    if (logger === false || error.status < 500 || !(thrown instanceof ApiError) || thrown.code !== error.code)
+      return;
     const record = { correlationId, code: error.code, status: error.status };
     if (logger) logger.error(record, 'server error answered');
     else console.error(JSON.stringify({ level: 'error', msg: 'server error answered', ...record }));

@@ -23,7 +23,6 @@ export {
   FaultlineConfigError,
   type FieldError,
   type GroupInfo,
-  isApiError,
   type MembersOf,
   type Renames,
   RoleError,
@@ -32,7 +31,6 @@ export {
   type StackPolicy,
   type StandardCode,
   type StandardSchemaV1,
-  standardErrors,
   // Kept only while faultline/nest imports it from here; it is the adapter's, not a user's, and leaves
   // this entry when that import moves to ./catalog/status.js.
   type WsStandardCode,

@@ -3,8 +3,11 @@
  * category, details } }` whose validation details are `[{ path, message }]`; seven categories; 600
  * requests per minute per API key on SDK routes.
  */
-import { defineErrors, type ErrorDefinition, standardErrors } from 'faultline';
+import { defineErrors, type ErrorDefinition } from 'faultline';
 import { commonFormats } from 'faultline/format';
+
+// The standard catalog: every built-in code, as `defineErrors({})` makes it.
+const standardErrors = defineErrors({});
 
 /** The page's seven categories: every answer carries one of them. */
 export const categories = [

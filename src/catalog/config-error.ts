@@ -43,7 +43,7 @@ export const configErrors = {
   FAULTLINE_INVALID_RENAME: {
     message:
       'A rename names a code the standard catalog does not have, gives an invalid name, or gives one name to built-in codes of different statuses; the message names the codes, their roles and statuses.',
-    fix: 'Rename only codes of `standardErrors`; give one name to several of them only when they answer with the same status.',
+    fix: 'Rename only the standard codes (those of `defineErrors({})`); give one name to several of them only when they answer with the same status.',
   },
   FAULTLINE_INVALID_OMIT: {
     message:

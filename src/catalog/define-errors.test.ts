@@ -1,8 +1,10 @@
-import { ApiError, defineErrors, FaultlineConfigError, isApiError, standardErrors } from 'faultline';
+import { ApiError, defineErrors, FaultlineConfigError } from 'faultline';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createErrorHandler } from '../server/handle-error.js';
 import { raise } from './role-error.js';
+
+const standardErrors = defineErrors({});
 
 const errors = defineErrors(
   {
@@ -175,7 +177,7 @@ describe('defineErrors', () => {
     const error = errors.create('INTERNAL_ERROR', undefined, { cause });
     expect(error.cause).toBe(cause);
     expect(JSON.stringify(error)).not.toContain('root');
-    expect(isApiError(error, 'INTERNAL_ERROR')).toBe(true);
+    expect(error instanceof ApiError && error.code === 'INTERNAL_ERROR').toBe(true);
     expect(error).toBeInstanceOf(ApiError);
   });
 });

@@ -1,7 +1,9 @@
-import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
+import { defineErrors, FaultlineConfigError } from 'faultline';
 import { createErrorHandler } from 'faultline/server';
 import createHttpError from 'http-errors';
 import { describe, expect, it } from 'vitest';
+
+const standardErrors = defineErrors({});
 
 function configError(fn: () => unknown): FaultlineConfigError {
   try {

@@ -1,5 +1,7 @@
-import { defineErrors, FaultlineConfigError, standardErrors, wsDefinitions } from 'faultline';
+import { defineErrors, FaultlineConfigError, wsDefinitions } from 'faultline';
 import { describe, expect, it } from 'vitest';
+
+const standardErrors = defineErrors({});
 
 // One role table for HTTP and WebSocket: any entry may claim roles, the last claim wins.
 describe('roles', () => {

@@ -1,6 +1,8 @@
-import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
+import { defineErrors, FaultlineConfigError } from 'faultline';
 import { createErrorHandler } from 'faultline/server';
 import { describe, expect, it } from 'vitest';
+
+const standardErrors = defineErrors({});
 
 function configError(fn: () => unknown): FaultlineConfigError {
   try {

@@ -4,7 +4,7 @@ import { roleOfStatus } from './role-tables.js';
  * The standard catalog's code for a bare status: the code of the status's role (`notFound` → `NOT_FOUND`),
  * else the internal or bad-request code of its class. What a client calls an error whose body names no
  * code, without loading the standard catalog and its prose; a test holds it equal to
- * `standardErrors.builtins[roleOfStatus[status]]`.
+ * `defineErrors({}).builtins[roleOfStatus[status]]`.
  */
 export function standardCodeOfStatus(status: number): string {
   const role = roleOfStatus[status] ?? (status >= 500 ? 'internalError' : 'badRequest');

@@ -1,4 +1,4 @@
-import { defineErrors, isApiError } from 'faultline';
+import { ApiError, defineErrors } from 'faultline';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { toApiError } from './to-api-error.js';
@@ -24,7 +24,7 @@ describe('toApiError', () => {
       { roomId: 'r1' },
       { correlationId: 'c1', headers: { 'retry-after': '3' } },
     );
-    expect(isApiError(error, 'ROOM_FULL')).toBe(true);
+    expect(error instanceof ApiError && error.code === 'ROOM_FULL').toBe(true);
     expect(error.toJSON()).toEqual({
       name: 'ApiError',
       code: 'ROOM_FULL',

@@ -1,4 +1,4 @@
-import { ApiError, isApiError } from 'faultline';
+import { ApiError } from 'faultline';
 import { parseErrorParts, parseErrorResponse } from 'faultline/client';
 import { describe, expect, it } from 'vitest';
 import { parseRateLimitReset, parseRetryAfter } from './retry-after.js';
@@ -39,7 +39,7 @@ describe('parseErrorResponse', () => {
       { attempts: 2 },
     );
     expect(error).toBeInstanceOf(ApiError);
-    expect(isApiError(error, 'SESSION_NOT_FOUND')).toBe(true);
+    expect((error instanceof ApiError && error.code === 'SESSION_NOT_FOUND')).toBe(true);
     expect(error).toMatchObject({
       code: 'SESSION_NOT_FOUND',
       status: 404,

@@ -1,5 +1,5 @@
 import { validate } from '@readme/openapi-parser';
-import { defineErrors, FaultlineConfigError, standardErrors } from 'faultline';
+import { defineErrors, FaultlineConfigError } from 'faultline';
 import {
   diffSnapshots,
   lintCatalog,
@@ -14,6 +14,8 @@ import * as z from 'zod';
 import { messageEnvelope, nestedEnvelope } from '../format/common.js';
 import { describeCatalog } from './model.js';
 import { renderText } from './text.js';
+
+const standardErrors = defineErrors({});
 
 const date = '2026-01-01';
 

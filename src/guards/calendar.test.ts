@@ -1,5 +1,5 @@
 import { Temporal } from '@js-temporal/polyfill';
-import { isApiError } from 'faultline';
+import { ApiError } from 'faultline';
 import { type GuardContext, quota } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
@@ -73,7 +73,7 @@ describe('quota across a DST gap at midnight', () => {
       return 'admitted';
     } catch (thrown) {
       const error = createErrorHandler({ logger: false }).normalize(thrown);
-      if (isApiError(error)) return `${error.code} retry-after=${error.headers['retry-after']}`;
+      if (error instanceof ApiError) return `${error.code} retry-after=${error.headers['retry-after']}`;
       throw error;
     }
   };

@@ -1,4 +1,4 @@
-import { FaultlineConfigError, isApiError } from 'faultline';
+import { ApiError, FaultlineConfigError } from 'faultline';
 import { concurrency, cooldown, type GuardContext, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore, type RateDecision, type RateInput, type RateStore, redisStore } from 'faultline/stores';
@@ -47,7 +47,7 @@ describe('a guard asks its store for one capability', () => {
       denied = error;
     }
     const answered = createErrorHandler({ logger: false }).normalize(denied);
-    expect(isApiError(denied)).toBe(false);
+    expect(denied instanceof ApiError).toBe(false);
     expect(answered.status).toBe(429);
     expect(store.calls).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { isApiError } from 'faultline';
+import { ApiError } from 'faultline';
 import { checkMessage, concurrency, type Guard, type GuardContext, quota, rateLimit } from 'faultline/guards';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore } from 'faultline/stores';
@@ -26,7 +26,7 @@ function denial(guard: Guard): { headers: Record<string, string>; code: string }
     runGuards([guard], contextOf());
   } catch (thrown) {
     const error = answer(thrown);
-    if (isApiError(error)) return { headers: { ...error.headers }, code: error.code };
+    if (error instanceof ApiError) return { headers: { ...error.headers }, code: error.code };
     throw error;
   }
   throw new Error('admitted');

@@ -1,4 +1,4 @@
-import { defineErrors, isApiError, raise } from 'faultline';
+import { ApiError, defineErrors, raise } from 'faultline';
 import { createErrorHandler } from 'faultline/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -31,7 +31,7 @@ describe('the answer of a role descriptor', () => {
     // Setting what the handler sets per request on one answer leaves the others alone.
     a.correlationId = 'one';
     expect(b.correlationId).toBeUndefined();
-    expect(isApiError(a) && a instanceof Error).toBe(true);
+    expect(a instanceof ApiError && a instanceof Error).toBe(true);
   });
 
   it('keeps a message the mechanism was given, and its field errors and cause', () => {

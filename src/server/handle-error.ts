@@ -34,7 +34,7 @@ export interface ErrorEvent<Raw = unknown> {
 export interface ErrorHandlerOptions<Raw = unknown> {
   /**
    * The API's catalog.
-   * @default standardErrors
+   * @default the standard codes, `defineErrors({})`
    */
   catalog?: Catalog<any>;
   /**

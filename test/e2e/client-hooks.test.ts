@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { defineErrors, isApiError } from 'faultline';
+import { ApiError, defineErrors } from 'faultline';
 import { kyApiErrors, ofetchApiErrors, parseErrorParts } from 'faultline/client';
 import { createNodeErrors, createRouter } from 'faultline/node';
 import ky from 'ky';
@@ -101,7 +101,7 @@ describe('kyApiErrors: ky 2 rejects with typed ApiErrors, and keeps its own retr
 
   it('a body over bodyLimit is cut there and read as no answer of the API', async () => {
     const error = await caught(api().get('big').json());
-    expect(isApiError(error)).toBe(true);
+    expect(error instanceof ApiError).toBe(true);
     expect(errors.is(error)).toBe(true); // NOT_FOUND, the standard code every catalog holds
     expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     expect((error as { rawBody: string }).rawBody).toBe(bigBody.slice(0, 1024));
@@ -144,7 +144,7 @@ describe('kyApiErrors: ky 2 rejects with typed ApiErrors, and keeps its own retr
     const error = await caught(
       ky.get('http://127.0.0.1:9/none', { retry: 0, ...kyApiErrors({ catalog: errors }) }).json(),
     );
-    expect(isApiError(error)).toBe(false);
+    expect(error instanceof ApiError).toBe(false);
     expect((error as Error).name).toBe('NetworkError');
   });
 });
@@ -191,7 +191,7 @@ describe('ofetchApiErrors: ofetch 1 rejects with typed ApiErrors, and keeps its 
 
   it('a network error passes through as ofetch’s own', async () => {
     const error = await caught(api()('http://127.0.0.1:9/none', { retry: 0 }));
-    expect(isApiError(error)).toBe(false);
+    expect(error instanceof ApiError).toBe(false);
     expect((error as Error).name).toBe('FetchError');
   });
 });

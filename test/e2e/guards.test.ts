@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { defineErrors, isApiError, RoleError } from 'faultline';
+import { ApiError, defineErrors, RoleError } from 'faultline';
 import {
   adminKey,
   apiKey,
@@ -184,7 +184,8 @@ describe('concurrency', () => {
     // The refusal is the role's descriptor; the catalog answering the handshake names its code.
     expect(refused).toBeInstanceOf(RoleError);
     expect((refused as RoleError).role).toBe('concurrencyLimited');
-    expect(isApiError(createErrorHandler().normalize(refused), 'CONCURRENCY_LIMITED')).toBe(true);
+    const normalized = createErrorHandler().normalize(refused);
+    expect(normalized instanceof ApiError && normalized.code === 'CONCURRENCY_LIMITED').toBe(true);
     expect((refused as RoleError).headers?.['retry-after']).toBe('30');
     lease!.release();
     lease!.release();

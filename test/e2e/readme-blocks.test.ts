@@ -11,8 +11,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { standardErrors } from 'faultline';
+import { defineErrors } from 'faultline';
 import { afterAll, describe, expect, it } from 'vitest';
+
+const standardErrors = defineErrors({});
 
 const root = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
