@@ -56,6 +56,8 @@ export interface RouteSpec {
   readonly json?: { limit?: string | number; readTimeout?: number } | true;
   /** Guards of the route, after the body reader. */
   readonly guards?: readonly Guard[];
+  /** Headers the route sets on its response, the framework's way, before `handle` runs (and may throw). */
+  readonly headersBeforeThrow?: Readonly<Record<string, string>>;
   handle(request: AppRequest): Reply | Promise<Reply>;
 }
 
@@ -92,6 +94,8 @@ const node: AdapterEntry = {
       const limits = json ? { ...spec.body, ...json } : undefined;
       const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
         const body = limits ? await readJson(req, limits) : undefined;
+        for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {}))
+          res.setHeader(name, value);
         // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
         const query = (name: string) => context.url.searchParams.get(name) ?? undefined;
         const reply = await route.handle({
@@ -128,6 +132,7 @@ const expressAdapter: AdapterEntry = {
       if (json) before.push(errors.json(json));
       if (route.guards) before.push(expressGuard(...route.guards));
       app[route.method.toLowerCase() as 'get'](route.path, ...before, async (req, res) => {
+        res.set(route.headersBeforeThrow ?? {});
         const reply = await route.handle({
           params: req.params as Record<string, string>,
           body: req.body,
@@ -161,6 +166,7 @@ const fastify: AdapterEntry = {
         url: route.path,
         ...guards,
         handler: async (request, reply) => {
+          reply.headers(route.headersBeforeThrow ?? {});
           const answer = await route.handle({
             params: request.params as Record<string, string>,
             body: request.body,
@@ -191,6 +197,7 @@ const hono: AdapterEntry = {
       if (route.guards) before.push(honoGuard(...route.guards));
       const handler: MiddlewareHandler = async (c) => {
         const body = json ? await c.req.json() : undefined;
+        for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {})) c.header(name, value);
         const reply = await route.handle({
           params: c.req.param() as Record<string, string>,
           body,
@@ -223,6 +230,7 @@ const koa: AdapterEntry = {
       table[route.path]![route.method] = [
         ...before,
         async (ctx, params) => {
+          ctx.set(route.headersBeforeThrow ?? {});
           const reply = await route.handle({
             params,
             body: (ctx.request as { body?: unknown }).body,

@@ -16,7 +16,7 @@ import type { LingerOptions } from '../kit/linger.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { markUnread } from '../kit/read-body.js';
 import { readJsonBody } from '../kit/read-json.js';
-import { closeAfter } from '../kit/sink.js';
+import { closeAfter, keptOnError } from '../kit/sink.js';
 import { decorate } from './decorators.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
@@ -61,7 +61,12 @@ function send(
 ): FastifyReply {
   const view = toAnswerView(request, reply);
   const { status, headers, body } = errors.handle(translate(thrown), view);
-  if (!reply.sent) closeAfter(request.raw, view, headers, bounds);
+  if (!reply.sent) {
+    closeAfter(request.raw, view, headers, bounds);
+    // Of the headers set before the error (on the reply or its raw response), only the kept ones stay.
+    const before = reply.getHeaders();
+    for (const name in before) if (!keptOnError(name)) reply.removeHeader(name);
+  }
   // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
   // appended to the format's media type).
   return reply.code(status).headers(headers).send(Buffer.from(body));

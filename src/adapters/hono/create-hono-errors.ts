@@ -22,7 +22,7 @@ import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { markUnread } from '../kit/read-body.js';
 import { read } from '../kit/safe.js';
-import { closeAfter } from '../kit/sink.js';
+import { closeAfter, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { hasRoute } from './internals.js';
 import { cachedBytes, readIncoming } from './read-body.js';
@@ -94,6 +94,29 @@ function validationHook(result: { success: boolean; error?: unknown }): void {
   });
 }
 
+/**
+ * The headers of an error answer on `c`: of those the app set before it threw, only the ones `keptOnError`
+ * keeps, then the answer's own over them. The response the app was building is let go: Hono copies the
+ * response it replaces onto the next one, which would put `Content-Encoding` or `Set-Cookie` back.
+ */
+function answerHeaders(c: Context, headers: Record<string, string>): Headers | Record<string, string> {
+  // Hono has no cheaper probe: `c.res` makes an empty response when the app set no header.
+  const before = c.res.headers;
+  let out: Headers | undefined;
+  before.forEach((value, name) => {
+    if (!keptOnError(name)) return;
+    out ??= new Headers();
+    out.set(name, value);
+  });
+  const finalized = c.finalized;
+  c.res = undefined;
+  // Unsetting the response marks the context finalized; Hono would then ignore a not-found handler's answer.
+  c.finalized = finalized;
+  if (out === undefined) return headers;
+  for (const name in headers) out.set(name, headers[name]!);
+  return out;
+}
+
 function methodsOf(app: Hono<any, any, any> | undefined, path: string): string[] {
   return app ? probeMethods((method) => hasRoute(app, method, path)) : [];
 }
@@ -127,7 +150,7 @@ export function createHonoErrors(
     const { status, headers, body } = errors.handle(translate(thrown), view);
     const incoming = incomingOf(c);
     if (incoming) closeAfter(incoming, view, headers, bounds);
-    return new Response(answerBody(c.req.method, body), { status, headers });
+    return new Response(answerBody(c.req.method, body), { status, headers: answerHeaders(c, headers) });
   }
 
   async function readJson(c: Context, limits: BodyLimits): Promise<void> {

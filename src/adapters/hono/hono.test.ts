@@ -5,6 +5,7 @@ import { envelope, field } from 'faultline/format';
 import { createHonoErrors } from 'faultline/hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -32,6 +33,24 @@ app.get('/custom-response', () => {
 });
 app.get('/object', () => {
   throw { not: 'an error' };
+});
+// hono/cors sets its headers on `c.res` before the route runs: Hono then copies that response onto onError's.
+const corsApp = new Hono();
+createHonoErrors({ catalog, logger: false }).install(corsApp);
+corsApp.use(cors({ origin: 'https://app.example' }));
+corsApp.get('/export', (c) => {
+  c.header('content-encoding', 'gzip');
+  c.header('set-cookie', 'session=half-done');
+  throw new Error('the export failed');
+});
+corsApp.get('/object', (c) => {
+  c.header('etag', '"v1"');
+  throw { not: 'an error' };
+});
+corsApp.get('/immutable', (c) => {
+  // A response whose headers are immutable, as a proxied fetch() gives.
+  c.res = Response.redirect('https://elsewhere.example/', 302);
+  throw new Error('the proxy failed');
 });
 
 const post = (body: string, type = 'application/json') => ({
@@ -112,6 +131,22 @@ describe('faultline/hono', () => {
     const response = await app.request('/object');
     expect(response.status).toBe(500);
     expect((await response.json()).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('an error answer drops the headers the app set before it threw, and keeps CORS', async () => {
+    const origin = { headers: { origin: 'https://app.example' } };
+    for (const path of ['/export', '/object']) {
+      const response = await corsApp.request(path, origin);
+      expect(response.status).toBe(500);
+      expect((await response.json()).code).toBe('INTERNAL_ERROR');
+      expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      for (const name of ['content-encoding', 'set-cookie', 'etag'])
+        expect(response.headers.get(name)).toBeNull();
+    }
+    const proxied = await corsApp.request('/immutable', origin);
+    expect(proxied.status).toBe(500);
+    expect(proxied.headers.get('location')).toBeNull();
+    expect((await proxied.json()).code).toBe('INTERNAL_ERROR');
   });
 
   it('answers unknown routes in the declared envelope', async () => {

@@ -35,7 +35,54 @@ export function closeAfter(
   return true;
 }
 
-/** Writes a rendered answer on a node:http response; HEAD gets the headers only. */
+// Headers that describe the connection or a policy of the server, not the representation that failed: an
+// error answer keeps them when the app set them before it threw. Express's finalhandler and Koa's onerror
+// drop every header, CORS and security headers with them, and a browser then hides the error from the page.
+const keptNames = new Set([
+  'vary',
+  'connection',
+  'strict-transport-security',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+  'permissions-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-embedder-policy',
+  'cross-origin-resource-policy',
+  // What the guards set before the handler ran (draft-ietf-httpapi-ratelimit-headers; `X-RateLimit-*` below).
+  'ratelimit',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+]);
+
+/**
+ * Whether an error answer keeps a header (`name` lower case) the app set before it threw: CORS
+ * (`access-control-*`), `Vary`, `Connection`, the security policies and the rate-limit headers. Every
+ * other one described the representation that failed (`Content-Encoding`, `Set-Cookie`, `Cache-Control`,
+ * `ETag`, ...) and is dropped; the error's own headers and faultline's are then set over what is kept.
+ */
+export function keptOnError(name: string): boolean {
+  return keptNames.has(name) || name.startsWith('access-control-') || name.startsWith('x-ratelimit-');
+}
+
+/** Removes from a node:http response, before an error answer, every header `keptOnError` does not keep. */
+export function dropStaleHeaders(res: ServerResponse): void {
+  // The common case, no header set before, costs one empty array: no header store exists to walk.
+  const names = res.getHeaderNames();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!keptOnError(name)) res.removeHeader(name);
+  }
+}
+
+/**
+ * Writes a rendered answer on a node:http response; HEAD gets the headers only. Headers set on `res`
+ * before are dropped but for those `keptOnError` keeps.
+ */
 export function writeAnswer(
   req: IncomingMessage,
   res: ServerResponse,
@@ -48,6 +95,7 @@ export function writeAnswer(
     res.destroy();
     return;
   }
+  dropStaleHeaders(res);
   headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(answerBody(req.method, body));

@@ -5,7 +5,7 @@ import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-erro
 import { allowOf, checkTarget, notFound } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type Kit, type KitOptions } from '../kit/adapter.js';
 import { readJsonBody } from '../kit/read-json.js';
-import { closeAfter } from '../kit/sink.js';
+import { closeAfter, dropStaleHeaders } from '../kit/sink.js';
 import { type KoaRaw, toAnswerView, toRequestView } from './request.js';
 
 export type { KoaRaw } from './request.js';
@@ -35,7 +35,7 @@ export interface KoaParts {
 /** The Koa error layer: its middleware and JSON reader, the catalog, the compiled handler and `clientError`. */
 export type KoaErrors = Adapter<KoaParts>;
 
-function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context): void {
+function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context, stale = true): void {
   const res = ctx.res;
   if (res.headersSent || res.writableEnded) {
     // Too late for an error answer: cutting the connection is the only honest signal left.
@@ -45,6 +45,7 @@ function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context): void {
   const view = toAnswerView(ctx);
   const { status, headers, body } = errors.handle(thrown, view);
   closeAfter(ctx.req, view, headers, bounds);
+  if (stale) dropStaleHeaders(res);
   ctx.status = status;
   ctx.set(headers);
   // Koa sends the length of this text, and for HEAD the headers only.
@@ -81,7 +82,8 @@ export function createKoaErrors(
     try {
       checkTarget(ctx.req.url);
       await next();
-      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent) answer(kit, unanswered(ctx), ctx);
+      // The app chose this status and its headers (a 401's `WWW-Authenticate`): only the body is the catalog's.
+      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent) answer(kit, unanswered(ctx), ctx, false);
     } catch (thrown) {
       answer(kit, thrown, ctx);
     }
