@@ -30,7 +30,8 @@ export interface RateKeyOptions {
 export interface RateLimitGuard extends Guard {
   /**
    * Each policy's state for `key` (the value its `key` function gives, e.g. an app id), read from the
-   * store without spending: for a support tool or an account page. A store failure rejects.
+   * store without spending or writing (an unknown key creates no state): for a support tool or an
+   * account page. A store failure rejects.
    * @example const [perApp] = await limit.get('app_123');
    */
   get(key: string, options?: RateKeyOptions): Promise<RateLimitState[]>;
@@ -79,7 +80,8 @@ export function withState(
       const states: RateLimitState[] = [];
       for (const policy of chosen(policies, options)) {
         const shape = await shapeOf(policy, options?.request);
-        // A decision of no units spends nothing and answers what one would find.
+        // A decision of no units only reads (RateStore.rate): it answers what a request would find, and the
+        // store writes nothing, so that reading unknown keys (a monitor, an admin endpoint) creates none.
         const now = await policy.rate(key, { ...shape.input, cost: 0 });
         const left = resets ? (await store.rate(banKeys(policy.name, key).ban, read)).reset : 0;
         states.push({

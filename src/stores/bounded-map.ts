@@ -39,6 +39,12 @@ export class BoundedMap<V> {
     return value;
   }
 
+  /** The live value of `key` at `now`, or undefined, changing nothing: no move, no delete (a read-only peek). */
+  peek(key: string, now: number): V | undefined {
+    const value = this.#current.get(key) ?? this.#previous.get(key);
+    return value === undefined || this.#expiry(value) <= now ? undefined : value;
+  }
+
   set(key: string, value: V): void {
     if (this.#current.has(key)) this.#current.set(key, value);
     else {

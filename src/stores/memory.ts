@@ -93,20 +93,25 @@ const epsilon = 1e-9;
 
 function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInput): RateDecision {
   const { interval, tolerance, cost } = input;
+  // A decision of no units, or a zero-interval refund, only reads: it never creates, rewrites, moves or
+  // drops an entry, so that a monitor reading attacker-chosen keys allocates nothing.
+  const reads = cost === 0 || (cost < 0 && interval === 0);
   // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
-  const stored = rates.get(key, Number.NEGATIVE_INFINITY);
+  const stored = reads ? rates.peek(key, at) : rates.get(key, Number.NEGATIVE_INFINITY);
   const tat = stored === undefined || stored < at ? at : stored;
   const next = tat + interval * cost;
   if (cost < 0) {
-    if (next <= at) rates.delete(key);
-    else rates.set(key, next);
+    if (!reads) {
+      if (next <= at) rates.delete(key);
+      else rates.set(key, next);
+    }
     return { allowed: true, remaining: 0, retryAfterMs: 0, reset: Math.max(0, Math.ceil(next - at)) };
   }
   // Durations are whole milliseconds, rounded up, as the Redis script answers them.
   const over = next - at - tolerance;
   if (over > 0)
     return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(over), reset: Math.ceil(tat - at) };
-  rates.set(key, next);
+  if (!reads) rates.set(key, next);
   return {
     allowed: true,
     remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),

@@ -90,9 +90,11 @@ export interface StoreBase {
 export interface RateStore extends StoreBase {
   /**
    * One GCRA decision under `key`. Durations are whole milliseconds (rounded up); a refund (negative
-   * cost) never leaves credit beyond a full burst. Past `deadline` it changes nothing and rejects. A refund
-   * with `interval: 0` reads the time left on a key (`reset`) and changes nothing: `rateLimit`'s `ban`
-   * reads its ban key that way.
+   * cost) never leaves credit beyond a full burst. Past `deadline` it changes nothing and rejects. Two
+   * inputs only read, and must write nothing (no key created for an unknown caller, no TTL extended, no
+   * entry moved): a decision of no units (`cost: 0`) answers what a request would find (`rateLimit`'s
+   * `get`), and a refund with `interval: 0` answers the time left on a key (`reset`), as `rateLimit`'s
+   * `ban` reads its ban key.
    */
   rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
   /**

@@ -125,6 +125,53 @@ describe.each(stores)('%s', (_name, make) => {
   });
 });
 
+describe('limit.get reads and never writes', () => {
+  // Keys an admin endpoint might be asked about by anyone: none of them has state.
+  const probes = Array.from({ length: 100 }, (_, i) => `probe-${i}-${randomUUID()}`);
+  const guarded = (store: RateStore) =>
+    rateLimit({ name: 'per-app', key: byApp, limit: 3, period: '1h', ban: { after: 2, for: '1h' }, store });
+  const unknown = { policy: 'per-app', limit: 3, remaining: 3, reset: 0, banned: 0 };
+
+  it('allocates no memory-store entry for unknown keys, and leaves the known ones as they were', async () => {
+    const store = memoryStore();
+    const limit = guarded(store);
+    await admitted(limit, 'a1');
+    // Three admitted, two denied: the second strike bans b1.
+    for (let i = 0; i < 5; i++) await admitted(limit, 'b1');
+    const before = store.size();
+    for (const key of probes) expect(await limit.get(key)).toEqual([unknown]);
+    for (let i = 0; i < 5; i++) {
+      expect((await limit.get('a1'))[0]).toMatchObject({ remaining: 2, banned: 0 });
+      expect((await limit.get('b1'))[0]!.banned).toBeGreaterThan(0);
+    }
+    expect(store.size()).toEqual(before);
+    store.close();
+  });
+
+  it('creates no Redis key, extends no TTL and writes nothing (the change counter stands still)', async () => {
+    const prefix = `read-${randomUUID()}:`;
+    const limit = guarded(redisStore({ send: ioredisSend(client), prefix }));
+    await admitted(limit, 'a1');
+    // Three admitted, two denied: the second strike bans b1.
+    for (let i = 0; i < 5; i++) await admitted(limit, 'b1');
+    const keys = await client.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(1);
+    const ttls = await Promise.all(keys.map((key) => client.pttl(key)));
+    const changes = async () =>
+      /rdb_changes_since_last_save:(\d+)/.exec(await client.info('persistence'))?.[1];
+    const before = { size: await client.dbsize(), changes: await changes() };
+    for (const key of probes) expect(await limit.get(key)).toEqual([unknown]);
+    for (let i = 0; i < 5; i++) {
+      expect((await limit.get('a1'))[0]).toMatchObject({ remaining: 2, banned: 0 });
+      expect((await limit.get('b1'))[0]!.banned).toBeGreaterThan(0);
+    }
+    expect({ size: await client.dbsize(), changes: await changes() }).toEqual(before);
+    expect((await client.keys(`${prefix}*`)).sort()).toEqual([...keys].sort());
+    const after = await Promise.all(keys.map((key) => client.pttl(key)));
+    for (const [i, ttl] of after.entries()) expect(ttl, keys[i]).toBeLessThanOrEqual(ttls[i]!);
+  });
+});
+
 it('a store that fails rejects the read and the reset', async () => {
   const failing: RateStore = {
     kind: 'failing',

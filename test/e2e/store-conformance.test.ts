@@ -31,8 +31,35 @@ afterAll(async () => {
   await server?.stop();
 });
 
+// Each case's key prefix, by store: the reads that must change nothing are checked against the case's own
+// live keys (SCAN skips expired ones) and the server's change counter, which any write moves.
+const prefixes = new WeakMap<object, string>();
+
+async function liveKeys(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  for (let i = 0; i < 1000; i++) {
+    const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    keys.push(...found);
+    cursor = next;
+    if (cursor === '0') return keys.sort();
+  }
+  throw new Error('SCAN did not finish within 1000 pages');
+}
+
 describeStore(
   'redisStore',
-  () => redisStore({ send: ioredisSend(client), prefix: `conformance-${randomUUID()}:` }),
+  () => {
+    const prefix = `conformance-${randomUUID()}:`;
+    const store = redisStore({ send: ioredisSend(client), prefix });
+    prefixes.set(store, prefix);
+    return store;
+  },
   { describe, it },
+  {
+    footprint: async (store) => ({
+      keys: await liveKeys(prefixes.get(store)!),
+      changes: /rdb_changes_since_last_save:(\d+)/.exec(await client.info('persistence'))?.[1],
+    }),
+  },
 );

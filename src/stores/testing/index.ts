@@ -3,7 +3,14 @@ import { idempotencyCases } from './idempotency.js';
 import { leaseCases } from './leases.js';
 import { quotaCases } from './quota.js';
 import { rateCases } from './rate.js';
-import { type Capability, type Case, type Clock, realClock, settledClock } from './support.js';
+import {
+  type Capability,
+  type Case,
+  type Clock,
+  type Footprint,
+  realClock,
+  settledClock,
+} from './support.js';
 
 export type { Capability, Clock } from './support.js';
 
@@ -17,7 +24,7 @@ export interface TestFunctions {
 }
 
 /** How the suite runs a store. */
-export interface DescribeStoreOptions {
+export interface DescribeStoreOptions<S = AnyStore> {
   /**
    * Which capabilities the store has, and so which parts of the suite run.
    * @default ['rate', 'quota', 'lease', 'idempotency']
@@ -30,6 +37,15 @@ export interface DescribeStoreOptions {
    * @default 'real'
    */
   clock?: 'injected' | 'real';
+  /**
+   * What the store holds or has written, read before and after the reads that must change nothing (a
+   * decision of no units, a zero-interval refund), and compared with `deepEqual`: e.g. a memory store's
+   * `size()`, or a Redis server's `DBSIZE` and change counter (`rdb_changes_since_last_save`).
+   * @default the store's own `size()` when it has one, else nothing: those cases then check answers only
+   * @example
+   * footprint: async () => [await redis.dbsize(), /rdb_changes_since_last_save:(\d+)/.exec(await redis.info())?.[1]]
+   */
+  footprint?: (store: S) => unknown;
 }
 
 /** What `makeStore` returns: a store with the capabilities the suite runs. */
@@ -59,10 +75,15 @@ export function describeStore<S extends AnyStore>(
   name: string,
   makeStore: (clock: Clock) => S | Promise<S>,
   test: TestFunctions,
-  options: DescribeStoreOptions = {},
+  options: DescribeStoreOptions<S> = {},
 ): void {
   const capabilities = options.capabilities ?? all;
   const injected = options.clock === 'injected';
+  const footprintOf = (store: S): Footprint => {
+    const { size } = store as { size?: unknown };
+    const read = options.footprint ?? (typeof size === 'function' ? () => size.call(store) : undefined);
+    return async () => (read ? await read(store) : undefined);
+  };
   test.describe(`${name} (faultline store conformance)`, () => {
     for (const capability of capabilities) {
       const list = cases[capability];
@@ -73,7 +94,7 @@ export function describeStore<S extends AnyStore>(
             const clock = injected ? settledClock() : realClock();
             const store = await makeStore(clock);
             try {
-              await run(store as never, clock);
+              await run(store as never, clock, footprintOf(store));
             } finally {
               await store.close();
             }

@@ -5,6 +5,7 @@ import {
   type Case,
   type Clock,
   countsDown,
+  type Footprint,
   pastDeadline,
   rejects,
   settle,
@@ -14,6 +15,9 @@ import {
 const interval = 100;
 const rate = { interval, tolerance: 3 * interval, cost: 1 };
 const refund = { ...rate, cost: -1 };
+// What rateLimit's get() sends: a decision of no units; and how a ban reads its key: a zero-interval refund.
+const peek = { ...rate, cost: 0 };
+const read = { interval: 0, tolerance: 0, cost: -1 };
 
 async function spend(store: RateStore, key: string, count: number): Promise<RateDecision[]> {
   const decisions: RateDecision[] = [];
@@ -117,17 +121,76 @@ export const rateCases: readonly Case[] = [
   {
     title:
       'a zero-interval refund reads the time left on a key and changes nothing (how rateLimit bans read)',
-    async run(store: RateStore, clock: Clock) {
+    async run(store: RateStore, clock: Clock, footprint: Footprint) {
       // One unit lasting 300 ms, as a ban holds its key.
       const hold = { interval: 300, tolerance: 300, cost: 1 };
-      const read = { interval: 0, tolerance: 0, cost: -1 };
       const since = clock.now();
+      const empty = await footprint();
       const fresh = await store.rate('ban', read);
       assert.equal(fresh.reset, 0, 'an unheld key has nothing left');
+      assert.deepEqual(await footprint(), empty, 'reading an unheld key creates nothing');
       assert.equal((await store.rate('ban', hold)).allowed, true);
+      const before = await footprint();
       const held = await store.rate('ban', read);
       countsDown(clock, held.reset, 300, since, 'time left on a held key');
+      assert.deepEqual(await footprint(), before, 'reading a held key rewrites nothing, nor extends it');
       assert.equal((await store.rate('ban', hold)).allowed, false, 'the read gave nothing back');
+    },
+  },
+  {
+    title: 'a decision of no units reads: it answers what a request would find, spends and writes nothing',
+    async run(store: RateStore, clock: Clock, footprint: Footprint) {
+      const since = clock.now();
+      const empty = await footprint();
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await store.rate(`unknown-${i}`, peek), {
+          allowed: true,
+          remaining: 3,
+          retryAfterMs: 0,
+          reset: 0,
+        });
+      }
+      assert.deepEqual(await footprint(), empty, 'peeking at unknown keys creates nothing');
+      await spend(store, 'k', 2);
+      const before = await footprint();
+      for (let i = 0; i < 3; i++) {
+        const seen = await store.rate('k', peek);
+        assert.equal(seen.allowed, true);
+        assert.equal(seen.remaining, 1, 'the units a request could spend now');
+        assert.equal(seen.retryAfterMs, 0);
+        countsDown(clock, seen.reset, 2 * interval, since, 'reset of a peek');
+      }
+      assert.deepEqual(await footprint(), before, 'peeking at a key rewrites nothing, nor extends it');
+      assert.deepEqual(
+        (await spend(store, 'k', 2)).map((d) => d.allowed),
+        [true, false],
+        'the peeks spent nothing',
+      );
+      const full = await store.rate('k', peek);
+      assert.equal(full.allowed, true, 'a decision of no units is never denied on a full key');
+      assert.equal(full.remaining, 0);
+    },
+  },
+  {
+    title: 'a decision of no units on an expired key reads it as empty and writes nothing',
+    async run(store: RateStore, clock: Clock, footprint: Footprint) {
+      const brief = { interval: 20, tolerance: 20, cost: 1 };
+      assert.equal((await store.rate('k', brief)).allowed, true);
+      await clock.advance(60);
+      const before = await footprint();
+      assert.deepEqual(await store.rate('k', { ...brief, cost: 0 }), {
+        allowed: true,
+        remaining: 1,
+        retryAfterMs: 0,
+        reset: 0,
+      });
+      assert.deepEqual(await store.rate('k', read), {
+        allowed: true,
+        remaining: 0,
+        retryAfterMs: 0,
+        reset: 0,
+      });
+      assert.deepEqual(await footprint(), before, 'reading an expired key rewrites nothing');
     },
   },
   {

@@ -14,10 +14,16 @@ export interface Clock {
   readonly injected: boolean;
 }
 
+/**
+ * What the store holds or has written, read before and after the reads that must change nothing; equal
+ * snapshots (`deepEqual`) mean nothing was created, rewritten or extended.
+ */
+export type Footprint = () => Promise<unknown>;
+
 /** One case of the suite, for one capability. */
 export interface Case {
   readonly title: string;
-  run(store: any, clock: Clock): Promise<void>;
+  run(store: any, clock: Clock, footprint: Footprint): Promise<void>;
 }
 
 /** A clock the suite moves: time stands still between its steps. */
