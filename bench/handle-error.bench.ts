@@ -17,7 +17,7 @@ function heapPerCall(fn: () => void, calls: number): number {
   return (after - before) / calls;
 }
 
-/** handleError for a catalog error: speed, allocation, and the cost of capturing stacks. */
+/** An error handler for a catalog error: speed, allocation, and the cost of capturing stacks. */
 export async function benchHandleError(): Promise<void> {
   const withStacks = defineErrors(
     { RATE_LIMITED: { status: 429, message: 'Too many requests.' } },
@@ -38,13 +38,13 @@ export async function benchHandleError(): Promise<void> {
     },
     { name: 'new Error() alone', fn: () => consume(new Error('x')) },
   ]);
-  report('handleError (catalog error, 429)', results, 'create + handle, stack captured');
+  report('handle (catalog error, 429)', results, 'create + handle, stack captured');
 
   const calls = 20_000;
   const body = handler.handle(prebuilt, request).body;
   const total = heapPerCall(() => handler.handle(prebuilt, request), calls);
   console.log(
-    `\nheap retained per handleError call (result kept alive): ${Number.isNaN(total) ? 'run with --expose-gc' : `${Math.round(total)} bytes`}` +
+    `\nheap retained per handle call (result kept alive): ${Number.isNaN(total) ? 'run with --expose-gc' : `${Math.round(total)} bytes`}` +
       `; of which the body string is ~${body.length + 16} bytes (${body.length} one-byte characters + header).` +
       '\nPer call faultline allocates: the view object it serializes, the headers object, the result object,' +
       ' the correlation id string when one is generated, and the body.',

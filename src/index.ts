@@ -27,12 +27,8 @@ export {
   type Renames,
   RoleError,
   type RoleErrorInit,
-  raise,
   type StackPolicy,
   type StandardCode,
   type StandardSchemaV1,
-  // Kept only while faultline/nest imports it from here; it is the adapter's, not a user's, and leaves
-  // this entry when that import moves to ./catalog/status.js.
-  type WsStandardCode,
   wsDefinitions,
 } from './catalog/index.js';

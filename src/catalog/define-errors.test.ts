@@ -1,8 +1,7 @@
-import { ApiError, defineErrors, FaultlineConfigError } from 'faultline';
+import { ApiError, defineErrors, FaultlineConfigError, RoleError } from 'faultline';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createErrorHandler } from '../server/handle-error.js';
-import { raise } from './role-error.js';
 
 const standardErrors = defineErrors({});
 
@@ -68,7 +67,7 @@ describe('defineErrors', () => {
 
   it('raises the renamed code with the catalog message from every built-in mechanism', () => {
     const handler = createErrorHandler({ catalog: errors });
-    const fromRole = handler.normalize(raise('validationFailed'));
+    const fromRole = handler.normalize(new RoleError('validationFailed'));
     expect(fromRole.code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(fromRole.message).toBe('Request body failed schema validation.');
     expect(fromRole.id).toBe(1);

@@ -3,7 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { renderHtml } from '../docs/html.js';
 import { lintCatalog } from '../docs/lint.js';
 import { renderMarkdown } from '../docs/markdown.js';
-import { mergeOpenApi, renderOpenApi } from '../docs/openapi.js';
+import { renderOpenApi } from '../docs/openapi.js';
 import { diffSnapshots, type Snapshot, snapshot } from '../docs/snapshot.js';
 import { renderJson, renderText } from '../docs/text.js';
 import { CliError } from './errors.js';
@@ -95,7 +95,7 @@ export async function openapi(module: string, o: OpenApiOptions): Promise<void> 
     }
     if (typeof base !== 'object' || base === null || typeof base.openapi !== 'string')
       throw new CliError(`${o.merge}: not an OpenAPI document`);
-    document = mergeOpenApi(base, catalog, format ? { format } : {});
+    document = renderOpenApi(catalog, format ? { format, into: base } : { into: base });
   } else {
     document = renderOpenApi(catalog, {
       ...(format ? { format } : {}),

@@ -3,7 +3,6 @@ import { defineErrors } from 'faultline';
 import {
   diffSnapshots,
   lintCatalog,
-  mergeOpenApi,
   renderHtml,
   renderMarkdown,
   renderOpenApi,
@@ -125,7 +124,9 @@ describe('renderOpenApi', () => {
         },
       },
     };
-    const merged = mergeOpenApi(base, catalog);
+    const before = structuredClone(base);
+    const merged = renderOpenApi(catalog, { into: base });
+    expect(base).toEqual(before);
     const result = await validate(structuredClone(merged) as never);
     expect(result.valid, JSON.stringify('errors' in result ? result.errors : [])).toBe(true);
     expect(Object.keys(merged.paths['/sessions/{id}'].get.responses)).toEqual(['200', '404']);

@@ -2,7 +2,7 @@ export { renderHtml } from './html.js';
 export { type LintFinding, type LintOptions, type LintRule, lintCatalog } from './lint.js';
 export { renderMarkdown } from './markdown.js';
 export type { DocsOptions } from './model.js';
-export { type MergeOptions, mergeOpenApi, type OpenApiOptions, renderOpenApi } from './openapi.js';
+export { type OpenApiOptions, renderOpenApi } from './openapi.js';
 export {
   type Change,
   type CodeContract,

@@ -12,10 +12,18 @@ import { sampleBody } from './model.js';
 export interface OpenApiOptions {
   /** @default problemJson */
   format?: ErrorFormat;
-  /** @default the catalog's name, else "API errors" */
+  /** The title of a new document (not of one given as `into`). @default the catalog's name, else "API errors" */
   title?: string;
-  /** @default '1.0.0' */
+  /** The version of a new document (not of one given as `into`). @default '1.0.0' */
   version?: string;
+  /**
+   * An existing OpenAPI document to add the catalog's error responses to, rather than a new one: each
+   * operation gets the codes listed for it (`operations` or its `x-error-codes`), else the standard set.
+   * Responses the document already has for a status are kept. The document itself is not changed.
+   */
+  into?: Readonly<Record<string, unknown>>;
+  /** With `into`: the codes each operation (by `operationId`) can answer. */
+  operations?: Readonly<Record<string, readonly string[]>>;
 }
 
 type Schema = Record<string, unknown>;
@@ -152,12 +160,15 @@ function components(catalog: Catalog<any>, format: ErrorFormat): Document {
 
 /**
  * Renders an OpenAPI 3.1 document of a catalog: the envelope schema with the `code` enum, an example per
- * code and a reusable response per status (`#/components/responses/Error404`, …).
+ * code and a reusable response per status (`#/components/responses/Error404`, …). With `into`, adds
+ * them to the operations of an existing document instead.
  * @example
  * writeFileSync('openapi.errors.json', JSON.stringify(renderOpenApi(errors), null, 2));
+ * const api = renderOpenApi(errors, { into: myOpenApi, operations: { getSession: ['SESSION_NOT_FOUND'] } });
  */
 export function renderOpenApi(catalog: Catalog<any>, options: OpenApiOptions = {}): Document {
   const format = options.format ?? problemJson;
+  if (options.into) return mergeInto(options.into, catalog, format, options.operations);
   return {
     openapi: '3.1.0',
     info: { title: options.title ?? catalog.name ?? 'API errors', version: options.version ?? '1.0.0' },
@@ -167,14 +178,6 @@ export function renderOpenApi(catalog: Catalog<any>, options: OpenApiOptions = {
 }
 
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-
-/** Options of `mergeOpenApi`. */
-export interface MergeOptions {
-  /** @default problemJson */
-  format?: ErrorFormat;
-  /** The codes each operation (by `operationId`) can answer; an operation may also list them in `x-error-codes`. */
-  operations?: Readonly<Record<string, readonly string[]>>;
-}
 
 /** The codes an operation gets when nothing lists its own: the built-in ones any route can answer. */
 function standardSet(catalog: Catalog<any>, hasBody: boolean): string[] {
@@ -192,17 +195,13 @@ function standardSet(catalog: Catalog<any>, hasBody: boolean): string[] {
     : [b.validationFailed, b.notFound, b.rateLimited, b.internalError];
 }
 
-/**
- * Adds the catalog's error responses to every operation of an existing OpenAPI document: the codes listed
- * for the operation (`options.operations` or its `x-error-codes`), else the standard set. Responses the
- * document already has for a status are kept.
- */
-export function mergeOpenApi(
-  document: Document,
+/** A copy of `document` with the catalog's error responses added to every operation (`renderOpenApi`'s `into`). */
+function mergeInto(
+  document: Readonly<Record<string, unknown>>,
   catalog: Catalog<any>,
-  options: MergeOptions = {},
+  format: ErrorFormat,
+  operations: OpenApiOptions['operations'],
 ): Document {
-  const format = options.format ?? problemJson;
   const merged: Document = structuredClone(document);
   const generated = components(catalog, format);
   merged.components ??= {};
@@ -213,7 +212,7 @@ export function mergeOpenApi(
       const operation = item?.[method] as Document | undefined;
       if (!operation) continue;
       const listed =
-        (operation.operationId && options.operations?.[operation.operationId]) ?? operation['x-error-codes'];
+        (operation.operationId && operations?.[operation.operationId]) ?? operation['x-error-codes'];
       const codes: string[] = Array.isArray(listed)
         ? listed
         : standardSet(catalog, operation.requestBody !== undefined);

@@ -46,7 +46,7 @@ export interface Replay {
 export interface Guard {
   /** The guard's kind, for logs: `rateLimit`, `quota`, … */
   readonly kind: string;
-  /** Checks one request; throws (or rejects with) a role descriptor (`raise`) or an ApiError to deny it. */
+  /** Checks one request; throws (or rejects with) a `RoleError` or an ApiError to deny it. */
   check(context: GuardContext): Awaitable<Replay | undefined>;
 }
 

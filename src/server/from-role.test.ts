@@ -1,4 +1,4 @@
-import { ApiError, defineErrors, raise } from 'faultline';
+import { ApiError, defineErrors, RoleError } from 'faultline';
 import { createErrorHandler } from 'faultline/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -21,8 +21,10 @@ const handler = createErrorHandler({ catalog: errors, logger: false });
 
 describe('the answer of a role descriptor', () => {
   it('renders each descriptor over its own details, members and headers, never another one’s', () => {
-    const a = handler.normalize(raise('missingHeader', { header: 'X-App' }, { 'retry-after': '1' }));
-    const b = handler.normalize(raise('missingHeader', { header: 'X-Key' }));
+    const a = handler.normalize(
+      new RoleError('missingHeader', { details: { header: 'X-App' }, headers: { 'retry-after': '1' } }),
+    );
+    const b = handler.normalize(new RoleError('missingHeader', { details: { header: 'X-Key' } }));
     expect(a).toMatchObject({ code: 'HEADER_REQUIRED', status: 400, message: 'Send the X-App header.' });
     expect(a.members).toEqual({ header: 'X-App' });
     expect(a.headers).toEqual({ 'x-docs': 'https://example.com/headers', 'retry-after': '1' });
@@ -37,26 +39,28 @@ describe('the answer of a role descriptor', () => {
   it('keeps a message the mechanism was given, and its field errors and cause', () => {
     const cause = new Error('underneath');
     const error = handler.normalize(
-      raise('badRequest', undefined, undefined, 'The request path is malformed.'),
+      new RoleError('badRequest', { message: 'The request path is malformed.' }),
     );
     expect(error.message).toBe('The request path is malformed.');
-    const failed = handler.normalize(raise('badRequest'));
+    const failed = handler.normalize(new RoleError('badRequest'));
     expect(failed.message).toBe(errors.get('BAD_REQUEST')!.message);
     const validation = createErrorHandler({ catalog: errors }).normalize(
-      Object.assign(raise('validationFailed'), {}),
+      Object.assign(new RoleError('validationFailed'), {}),
     );
     expect(validation.code).toBe('VALIDATION_FAILED');
-    expect((handler.normalize(Object.assign(raise('badRequest'), { cause })) as Error).cause).toBe(cause);
+    expect((handler.normalize(Object.assign(new RoleError('badRequest'), { cause })) as Error).cause).toBe(
+      cause,
+    );
   });
 
   it('a collapsed code answers alike whatever the facts', () => {
     const one = handler.normalize(
-      raise('apiKeyInvalid', { leaked: 'k-123' }, undefined, 'key k-123 unknown'),
+      new RoleError('apiKeyInvalid', { details: { leaked: 'k-123' }, message: 'key k-123 unknown' }),
     );
     expect(one).toMatchObject({ code: 'KEY_REFUSED', message: 'Refused.' });
     expect(one.details).toBeUndefined();
-    expect(JSON.stringify(handler.handle(raise('apiKeyInvalid', { leaked: 'k-123' })).body)).not.toContain(
-      'k-123',
-    );
+    expect(
+      JSON.stringify(handler.handle(new RoleError('apiKeyInvalid', { details: { leaked: 'k-123' } })).body),
+    ).not.toContain('k-123');
   });
 });

@@ -5,7 +5,7 @@ import { type } from 'arktype';
 import { ApiError, defineErrors } from 'faultline';
 import { envelope, field } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
-import { createErrorHandler, type ErrorEvent, handleError, toResponse, validate } from 'faultline/server';
+import { createErrorHandler, type ErrorEvent, toResponse, validate } from 'faultline/server';
 import createHttpError from 'http-errors';
 import * as v from 'valibot';
 import { describe, expect, it, vi } from 'vitest';
@@ -39,7 +39,7 @@ function answer(thrown: unknown, req: Parameters<typeof handler.handle>[1] = req
 
 const schema = z.object({ email: z.string() });
 
-describe('handleError', () => {
+describe('an error handler', () => {
   it('answers a catalog error in problem+json with its details, id, instance and correlation id', () => {
     const { status, headers, json } = answer(catalog.create('SESSION_NOT_FOUND', { sessionId: 's1' }));
     expect(status).toBe(404);
@@ -263,7 +263,7 @@ describe('localised messages', () => {
 describe('formats and responses', () => {
   it('answers in a declared envelope', () => {
     const format = envelope({ success: false, code: field.code, error: field.message });
-    const { headers, body } = handleError(catalog.create('NOT_FOUND'), {}, { catalog, format });
+    const { headers, body } = createErrorHandler({ catalog, format }).handle(catalog.create('NOT_FOUND'), {});
     expect(headers['content-type']).toBe('application/json');
     expect(body).toBe(
       '{"success":false,"code":"NOT_FOUND","error":"The requested resource does not exist."}',

@@ -119,7 +119,7 @@ function lastResort(format: ErrorFormat, error: ApiError): string {
 
 /**
  * What a handler compiles from its options: the catalog, the format, correlation ids and the renderer
- * (locales, `instance`). The hooks (`onError`, `logger`, `otel`) stay apart, so that `handleError` can keep
+ * (locales, `instance`). The hooks (`onError`, `logger`, `otel`) stay apart, so that `toResponse` can keep
  * the compiled part for options written inline while each call brings its own hooks.
  */
 export interface HandlerCore {

@@ -10,7 +10,6 @@ export {
   type ErrorHandlerOptions,
   type ErrorResponse,
 } from './handle-error.js';
-export { handleError } from './handle-inline.js';
 export type { LocaleMessages, LocaleOptions } from './locale.js';
 export type { ErrorLogger } from './log.js';
 export type { OtelApi, OtelMeter, OtelOptions, OtelSpan } from './otel.js';

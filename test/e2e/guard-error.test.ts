@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { defineErrors, FaultlineConfigError, raise } from 'faultline';
+import { defineErrors, FaultlineConfigError, RoleError } from 'faultline';
 import { byHeader, concurrency, cooldown, type Guard, quota, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard, sendJson } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
@@ -75,7 +75,7 @@ describe('a role is answered by the catalog that answers the request', () => {
     const { get } = await serve({
       kind: 'custom',
       check() {
-        throw raise('missingHeader', { header: 'X-Plan' });
+        throw new RoleError('missingHeader', { details: { header: 'X-Plan' } });
       },
     });
     const denied = await get();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { connect } from 'node:net';
 import { BadRequestException, Controller, Get, HttpException, Param, Res, UseGuards } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
-import { raise } from 'faultline';
+import { RoleError } from 'faultline';
 import type { Guard } from 'faultline/guards';
 import { FaultlineGuard, validationExceptionFactory } from 'faultline/nest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +97,9 @@ const faultlineThrower: Guard = {
 const splitter: Guard = {
   kind: 'splitter',
   check() {
-    throw raise('rateLimited', undefined, { 'Retry-After': '1\r\nSet-Cookie: pwn=1', 'X-Evil\r\nA': 'b' });
+    throw new RoleError('rateLimited', {
+      headers: { 'Retry-After': '1\r\nSet-Cookie: pwn=1', 'X-Evil\r\nA': 'b' },
+    });
   },
 };
 

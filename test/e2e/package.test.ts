@@ -58,12 +58,12 @@ describe('the packed tarball', () => {
     const result = JSON.parse(run('node', ['check.mjs'], project)) as Record<string, string[] | boolean[]>;
     for (const name of subpaths) expect(result[name]?.length, name).toBeGreaterThan(0);
     expect(result.faultline).toEqual(
-      expect.arrayContaining(['ApiError', 'defineErrors', 'RoleError', 'raise']),
+      expect.arrayContaining(['ApiError', 'defineErrors', 'RoleError', 'wsDefinitions']),
     );
     expect(result['faultline/format']).toEqual(
       expect.arrayContaining(['problemJson', 'envelope', 'parseErrorBody']),
     );
-    expect(result['faultline/server']).toEqual(expect.arrayContaining(['handleError', 'toResponse']));
+    expect(result['faultline/server']).toEqual(expect.arrayContaining(['createErrorHandler', 'toResponse']));
     expect(result['faultline/node']).toEqual(expect.arrayContaining(['createNodeErrors', 'readJson']));
     expect(result.twoCopies).toEqual([true, true, true]);
   }, 180_000);

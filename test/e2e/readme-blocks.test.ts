@@ -97,7 +97,7 @@ function optionChecks(): string {
     return `Has<${at}, '${keys.at(-1)}'>`;
   };
   let n = 0;
-  for (const [cell] of tableAfter('The options of `handleError`')) {
+  for (const [cell] of tableAfter('The options of `createErrorHandler`')) {
     lines.push(`type H${n++} = ${path('ErrorHandlerOptions', optionOf(cell!)!)};`);
   }
   const adapters = ['createNodeErrors', 'createExpressErrors', 'createFastifyErrors', 'createHonoErrors'];

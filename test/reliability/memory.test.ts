@@ -1,5 +1,5 @@
 /**
- * Memory: 1 000 000 errors of every kind through `handleError`, in a child process run with
+ * Memory: 1 000 000 errors of every kind through an error handler, in a child process run with
  * `--expose-gc`; the heap after GC at the end stays within 2 MiB of the heap after GC once warmed up
  * (a leak of two bytes per error would break it).
  */
@@ -12,7 +12,7 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const bound = 2 * 1024 * 1024;
 
-describe('handleError memory', () => {
+describe('error handler memory', () => {
   it('answers 1 000 000 errors with the heap after GC growing less than 2 MiB', {
     timeout: 180_000,
   }, async () => {
@@ -30,7 +30,7 @@ describe('handleError memory', () => {
     );
     const result = JSON.parse(stdout) as { count: number; growth: number; reported: number };
     console.log(
-      `handleError memory: ${result.count} errors, heap growth after GC ${result.growth} bytes (bound ${bound})`,
+      `error handler memory: ${result.count} errors, heap growth after GC ${result.growth} bytes (bound ${bound})`,
     );
     expect(result.count).toBe(1_000_000);
     expect(result.reported).toBe(1_000_000);
