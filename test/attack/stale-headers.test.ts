@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { defineErrors } from 'faultline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../helpers/adapters.js';
@@ -39,11 +40,12 @@ afterAll(async () => {
   for (const server of servers) await close(server);
 });
 
-describe.each(adapters.map((a) => [a.name, a] as const))('stale headers on %s', (_name, adapter) => {
+describe.each(adapters.map((a) => [a.name, a] as const))('error answers on %s', (_name, adapter) => {
   let base = '';
   beforeAll(async () => {
     const server = await adapter.build({
       options: { catalog, logger: false },
+      body: { limit: 64 },
       routes: [
         {
           method: 'GET',
@@ -63,6 +65,8 @@ describe.each(adapters.map((a) => [a.name, a] as const))('stale headers on %s', 
             });
           },
         },
+        { method: 'POST', path: '/echo', json: true, handle: ({ body }) => ({ body }) },
+        { method: 'GET', path: '/ok', handle: () => ({ body: { ok: true } }) },
       ],
     });
     servers.push(server);
@@ -102,4 +106,124 @@ describe.each(adapters.map((a) => [a.name, a] as const))('stale headers on %s', 
     expect(response.headers.get('access-control-allow-origin')).toBe(policy['access-control-allow-origin']);
     expect(response.headers.get('etag')).toBeNull();
   });
+
+  it('a malformed JSON body read whole keeps the connection alive; a body too large closes it', async () => {
+    const client = await KeepAlive.open(base);
+    try {
+      const bad = '{"email":';
+      const first = await client.send(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${bad.length}\r\n\r\n${bad}`,
+      );
+      expect(first.status).toBe(400);
+      expect(JSON.parse(first.body)).toMatchObject({ code: 'MALFORMED_JSON' });
+      expect(first.headers.connection).not.toBe('close');
+      const second = await client.send('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect({ status: second.status, body: second.body, closed: client.closed }).toEqual({
+        status: 200,
+        body: '{"ok":true}',
+        closed: false,
+      });
+      const large = `{"email":"${'a'.repeat(100)}"}`;
+      const third = await client.send(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${large.length}\r\n\r\n${large}`,
+      );
+      expect(third.status).toBe(413);
+      expect(third.headers.connection).toBe('close');
+      await client.whenClosed();
+    } finally {
+      client.destroy();
+    }
+  });
 });
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One raw keep-alive connection: each `send` writes a request and reads one answer framed by its length. */
+class KeepAlive {
+  closed = false;
+  private buffer = '';
+  private waiting: (() => void) | undefined;
+  private readonly ended: Promise<void>;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => {
+      this.buffer += data;
+      this.waiting?.();
+    });
+    socket.on('error', () => {
+      // A reset after a refused body still ends the connection; `closed` records it.
+    });
+    this.ended = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.closed = true;
+        this.waiting?.();
+        resolve();
+      });
+    });
+  }
+
+  static open(base: string): Promise<KeepAlive> {
+    const { port } = new URL(base);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => resolve(new KeepAlive(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes `request` and resolves with the next whole answer; bounded by 5 s. */
+  send(request: string): Promise<Answer> {
+    this.socket.write(request);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error('no whole answer within 5000 ms'));
+      }, 5_000);
+      const check = () => {
+        const end = this.buffer.indexOf('\r\n\r\n');
+        if (end !== -1) {
+          const [statusLine = '', ...lines] = this.buffer.slice(0, end).split('\r\n');
+          const headers: Record<string, string> = {};
+          for (const line of lines) {
+            const at = line.indexOf(':');
+            headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+          }
+          const length = Number(headers['content-length'] ?? 0);
+          if (this.buffer.length - end - 4 >= length) {
+            const body = this.buffer.slice(end + 4, end + 4 + length);
+            this.buffer = this.buffer.slice(end + 4 + length);
+            clearTimeout(timer);
+            this.waiting = undefined;
+            resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+            return;
+          }
+        }
+        if (this.closed) {
+          clearTimeout(timer);
+          this.waiting = undefined;
+          reject(new Error('the connection closed before a whole answer'));
+        }
+      };
+      this.waiting = check;
+      check();
+    });
+  }
+
+  /** Resolves once the server closed the connection; bounded by 5 s. */
+  whenClosed(): Promise<void> {
+    return Promise.race([
+      this.ended,
+      new Promise<void>((_, reject) =>
+        setTimeout(() => reject(new Error('the connection stayed open')), 5_000).unref(),
+      ),
+    ]);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

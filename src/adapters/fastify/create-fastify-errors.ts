@@ -14,7 +14,7 @@ import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routin
 import { type Adapter, coreOf, createKit, type Kit } from '../kit/adapter.js';
 import type { LingerOptions } from '../kit/linger.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
-import { markUnread } from '../kit/read-body.js';
+import { hasUnreadBody, markUnread } from '../kit/read-body.js';
 import { readJsonBody } from '../kit/read-json.js';
 import { closeAfter, keptOnError } from '../kit/sink.js';
 import { decorate } from './decorators.js';
@@ -165,8 +165,19 @@ export function createFastifyErrors(
     body: { ...rest, ...(limit === undefined ? {} : { limit }) },
   });
   const { errors, limits: base } = kit;
+  // Requests whose JSON body the reader read whole before refusing it (malformed, too deep, poisoned).
+  const readWhole = new WeakSet<FastifyRequest>();
   const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
-    fastify.setErrorHandler((error, request, reply) => send(kit, error, request, reply));
+    fastify.setErrorHandler((error, request, reply) => {
+      if (readWhole.has(request)) {
+        // Fastify sets `Connection: close` after any parser error, for a body it may have left unread; one
+        // read whole leaves nothing. Without it node keeps the connection unless the client asked to close,
+        // but writes no `Connection` header then: `close` is written for a client that asked.
+        reply.removeHeader('connection');
+        if (!reply.raw.shouldKeepAlive) reply.header('connection', 'close');
+      }
+      return send(kit, error, request, reply);
+    });
     decorate(fastify, errors, (thrown, reply) => send(kit, thrown, reply.request, reply));
     // Fastify's routes are fixed once it is ready, before the first request: one lookup per path.
     const unmatchedPath = memoUnmatched((path) => methodsOf(fastify, path));
@@ -192,7 +203,11 @@ export function createFastifyErrors(
         readJsonBody(payload as IncomingMessage, limits, toRequestView(request), poisoning).then(
           (body) => parsed(null, body),
           (error: Error) => {
-            markUnread(request.raw);
+            // The reader marks the stream it left unread (too large, timed out, aborted, refused before
+            // reading): the raw request, or the stream a preParsing hook gave in its place. A body read whole
+            // that is malformed JSON leaves the connection open for the next request.
+            if (hasUnreadBody(payload as IncomingMessage)) markUnread(request.raw);
+            else readWhole.add(request);
             parsed(error, undefined);
           },
         );
