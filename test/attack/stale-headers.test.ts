@@ -35,6 +35,7 @@ const policy = {
   ratelimit: '"default";r=5;t=60',
 } as const;
 
+const stale = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const servers: Server[] = [];
 afterAll(async () => {
   for (const server of servers) await close(server);
@@ -51,6 +52,14 @@ describe.each(adapters.map((a) => [a.name, a] as const))('error answers on %s', 
           method: 'GET',
           path: '/export',
           headersBeforeThrow: { ...representation, ...policy },
+          handle() {
+            throw new Error('the export failed half-way');
+          },
+        },
+        {
+          method: 'GET',
+          path: '/dated',
+          headersBeforeThrow: { date: stale },
           handle() {
             throw new Error('the export failed half-way');
           },
@@ -94,6 +103,15 @@ describe.each(adapters.map((a) => [a.name, a] as const))('error answers on %s', 
     for (const [name, value] of Object.entries(policy)) {
       expect({ name, value: response.headers.get(name) }).toEqual({ name, value });
     }
+  });
+
+  it("an app's Date is dropped, and the server's own still dates the answer", async () => {
+    const response = await fetch(`${base}/dated`, { signal: AbortSignal.timeout(5_000) });
+    await response.arrayBuffer();
+    expect(response.status).toBe(500);
+    const date = response.headers.get('date');
+    expect(date).not.toBeNull();
+    expect(date).not.toBe(stale);
   });
 
   it("the error's own headers are set over the kept ones, and over the app's", async () => {

@@ -65,7 +65,10 @@ function send(
     closeAfter(request.raw, view, headers, bounds);
     // Of the headers set before the error (on the reply or its raw response), only the kept ones stay.
     const before = reply.getHeaders();
+    // Removing `Date` turns node's own off: the answer is dated by the server still.
+    const sendDate = reply.raw.sendDate;
     for (const name in before) if (!keptOnError(name)) reply.removeHeader(name);
+    reply.raw.sendDate = sendDate;
   }
   // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
   // appended to the format's media type).

@@ -73,10 +73,14 @@ export function keptOnError(name: string): boolean {
 export function dropStaleHeaders(res: ServerResponse): void {
   // The common case, no header set before, costs one empty array: no header store exists to walk.
   const names = res.getHeaderNames();
+  if (names.length === 0) return;
+  // Removing `Date` turns node's own off: the answer is dated by the server still.
+  const sendDate = res.sendDate;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (!keptOnError(name)) res.removeHeader(name);
   }
+  res.sendDate = sendDate;
 }
 
 /**
