@@ -5,7 +5,7 @@
  * all on one ioredis client, in interleaved rounds (median). Run: `node --conditions=faultline-source --import tsx bench/stores.bench.ts`.
  */
 
-import { ioredisSend, redisStore } from 'faultline/stores';
+import { redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -17,7 +17,7 @@ const total = Number(process.env.BENCH_DECISIONS ?? 20_000);
 const inFlight = 64;
 const keys = Array.from({ length: 1000 }, (_, i) => `caller-${i}`);
 
-const ours = redisStore({ send: ioredisSend(client), prefix: 'fl:' });
+const ours = redisStore({ send: redisSend(client), prefix: 'fl:' });
 const input = { interval: 3.6, tolerance: 3_600_000, cost: 1 };
 const flexible = new RateLimiterRedis({
   storeClient: client,

@@ -1,4 +1,4 @@
-import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { createDemo } from './app.js';
 import { demoKeyFrom } from './keys.js';
@@ -17,7 +17,7 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 // REDIS_URL=redis://… moves the guards' state to Redis, shared by every instance of the demo.
 const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
-const store = redis ? redisStore({ send: ioredisSend(redis), prefix: 'demo:' }) : memoryStore();
+const store = redis ? redisStore({ send: redisSend(redis), prefix: 'demo:' }) : memoryStore();
 const { server, state, nodeErrors } = createDemo({ store, apps: { 'demo-app': demo.key } });
 // A request node's parser refuses (a bad request line, a bare CR or a control character in a header, a
 // body that cannot be framed) gets the catalog's 400 in the demo's format, from the demo's own handler.

@@ -3,9 +3,7 @@ export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory
 export {
   type CallClient,
   type ClusterSendCommandClient,
-  ioredisSend,
-  nodeRedisClusterSend,
-  nodeRedisSend,
+  redisSend,
   type SendCommandClient,
 } from './redis/clients.js';
 export { type RedisSend, type RedisStoreOptions, redisStore } from './redis/store.js';

@@ -20,7 +20,7 @@ import {
 } from 'faultline/guards';
 import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
-import { ioredisSend, type MemoryStore, memoryStore, redisStore, type Store } from 'faultline/stores';
+import { type MemoryStore, memoryStore, redisSend, redisStore, type Store } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -63,7 +63,7 @@ function recordingLogger() {
 }
 
 function freshStore(logger?: ReturnType<typeof recordingLogger>) {
-  return redisStore({ send: ioredisSend(client), prefix: `atk-${randomUUID()}:`, logger });
+  return redisStore({ send: redisSend(client), prefix: `atk-${randomUUID()}:`, logger });
 }
 
 // Every store call of these guards gives up after 150 ms and answers 503 (the `closed` default).

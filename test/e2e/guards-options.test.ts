@@ -5,7 +5,7 @@ import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
 import { byHeader, type Guard, type RateDenial, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard as nodeGuard, sendJson } from 'faultline/node';
-import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -389,7 +389,7 @@ describe('rateLimit headers', () => {
 describe('rateLimit options on Redis', () => {
   it('skip, allow, cost, onDenied and draft-6 fields on redisStore', async () => {
     const denials: RateDenial[] = [];
-    const store = redisStore({ send: ioredisSend(client), prefix: `options-${randomUUID()}:` });
+    const store = redisStore({ send: redisSend(client), prefix: `options-${randomUUID()}:` });
     const api = await nodeApp(
       rateLimit({
         key: app,
@@ -474,7 +474,7 @@ describe('rateLimit ban', () => {
 
   it.each([
     ['memoryStore', () => memoryStore()],
-    ['redisStore', () => redisStore({ send: ioredisSend(client), prefix: `ban-${randomUUID()}:` })],
+    ['redisStore', () => redisStore({ send: redisSend(client), prefix: `ban-${randomUUID()}:` })],
   ])(
     '%s: after 2 denials the key is refused for the ban, without the policy; other keys are not',
     async (_, make) => {

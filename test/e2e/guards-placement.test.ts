@@ -4,7 +4,7 @@ import { defineErrors } from 'faultline';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
 import { byHeader, cooldown, type Guard, quota, rateLimit, requireHeader } from 'faultline/guards';
 import { createNodeErrors, createRouter, guard as nodeGuard } from 'faultline/node';
-import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AdapterEntry, adapters } from '../helpers/adapters.js';
@@ -119,7 +119,7 @@ describe('a cooldown on Redis', () => {
     const redis = await startRedis();
     const client = new Redis(redis.port, '127.0.0.1');
     try {
-      const store = redisStore({ send: ioredisSend(client), prefix: `placement-${Date.now()}:` });
+      const store = redisStore({ send: redisSend(client), prefix: `placement-${Date.now()}:` });
       const errors = createExpressErrors({ catalog, onError: false });
       const server = express();
       const command = cooldown({ key: app, group: 'command', interval: '1h', store });

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { idempotency, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard, sendJson } from 'faultline/node';
-import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 
 const useRedis = process.env.STORE === 'redis';
@@ -18,7 +18,7 @@ redis?.on('error', () => {
   // Reconnects on its own; the guards' failure policy answers meanwhile.
 });
 const prefix = process.env.PREFIX ?? 'e2e:';
-const store = redis ? redisStore({ send: ioredisSend(redis), prefix }) : memoryStore();
+const store = redis ? redisStore({ send: redisSend(redis), prefix }) : memoryStore();
 const policy = process.env.POLICY === 'open' ? 'open' : 'closed';
 
 const limited = guard(

@@ -14,7 +14,7 @@ import {
 } from 'faultline/guards';
 import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createErrorHandler } from 'faultline/server';
-import { ioredisSend, memoryStore, redisStore, type Store } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore, type Store } from 'faultline/stores';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ async function admittedOf(guard: Guard, request: GuardRequest, tries: number): P
 
 const stores: [string, () => Store][] = [
   ['memoryStore', () => memoryStore()],
-  ['redisStore', () => redisStore({ send: ioredisSend(client), prefix: `tenant-${randomUUID()}:` })],
+  ['redisStore', () => redisStore({ send: redisSend(client), prefix: `tenant-${randomUUID()}:` })],
 ];
 
 describe.each(stores)('a rate limit per tenant on %s', (_, make) => {

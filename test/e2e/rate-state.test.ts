@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { byHeader, type GuardContext, type GuardRequest, rateLimit } from 'faultline/guards';
-import { ioredisSend, memoryStore, type RateStore, redisStore } from 'faultline/stores';
+import { memoryStore, type RateStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
@@ -43,7 +43,7 @@ async function admitted(guard: ReturnType<typeof rateLimit>, app: string): Promi
 
 const stores: [string, () => RateStore][] = [
   ['memoryStore', () => memoryStore()],
-  ['redisStore', () => redisStore({ send: ioredisSend(client), prefix: `state-${randomUUID()}:` })],
+  ['redisStore', () => redisStore({ send: redisSend(client), prefix: `state-${randomUUID()}:` })],
 ];
 
 describe.each(stores)('%s', (_name, make) => {
@@ -150,7 +150,7 @@ describe('limit.get reads and never writes', () => {
 
   it('creates no Redis key, extends no TTL and writes nothing (the change counter stands still)', async () => {
     const prefix = `read-${randomUUID()}:`;
-    const limit = guarded(redisStore({ send: ioredisSend(client), prefix }));
+    const limit = guarded(redisStore({ send: redisSend(client), prefix }));
     await admitted(limit, 'a1');
     // Three admitted, two denied: the second strike bans b1.
     for (let i = 0; i < 5; i++) await admitted(limit, 'b1');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ioredisSend, memoryStore, redisStore } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { describeStore } from 'faultline/stores/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -51,7 +51,7 @@ describeStore(
   'redisStore',
   () => {
     const prefix = `conformance-${randomUUID()}:`;
-    const store = redisStore({ send: ioredisSend(client), prefix });
+    const store = redisStore({ send: redisSend(client), prefix });
     prefixes.set(store, prefix);
     return store;
   },

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ioredisSend,
-  memoryStore,
-  nodeRedisSend,
-  type RedisSend,
-  redisStore,
-  type Store,
-} from 'faultline/stores';
+import { memoryStore, type RedisSend, redisSend, redisStore, type Store } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { Valkey } from 'iovalkey';
 import { createClient } from 'redis';
@@ -27,10 +20,10 @@ beforeAll(async () => {
     { close: () => valkey.disconnect() },
     { close: () => nodeRedis.destroy() },
   );
-  sends.ioredis = ioredisSend(ioredis);
+  sends.ioredis = redisSend(ioredis);
   // One function serves ioredis and iovalkey: both expose `call(command, ...args)`.
-  sends.iovalkey = ioredisSend(valkey);
-  sends['node-redis'] = nodeRedisSend(nodeRedis);
+  sends.iovalkey = redisSend(valkey);
+  sends['node-redis'] = redisSend(nodeRedis);
 });
 
 afterAll(async () => {
@@ -147,7 +140,7 @@ describe.each(stores)('%s conformance', (_, make) => {
 describe('redisStore scripts', () => {
   it('runs each decision as one EVALSHA, and reloads by EVAL only after NOSCRIPT', async () => {
     const client = new Redis(server.port, '127.0.0.1');
-    const store = redisStore({ send: ioredisSend(client), prefix: `s-${randomUUID()}:` });
+    const store = redisStore({ send: redisSend(client), prefix: `s-${randomUUID()}:` });
     const rate = { interval: 1000, tolerance: 10_000, cost: 1 };
     await client.script('FLUSH');
     await client.config('RESETSTAT');

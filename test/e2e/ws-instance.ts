@@ -2,14 +2,14 @@
 // leases live on the redis-server given in argv, keyed by the `session_id` of the query. Prints its port.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ioredisSend, redisStore } from 'faultline/stores';
+import { redisSend, redisStore } from 'faultline/stores';
 import { createWsErrors } from 'faultline/ws';
 import { Redis } from 'ioredis';
 import { authenticate, catalog } from './ws-fixtures.js';
 
 const [url, prefix, max, ttl] = process.argv.slice(2);
 const client = new Redis(url!, { maxRetriesPerRequest: 1 });
-const store = redisStore({ send: ioredisSend(client), prefix: prefix! });
+const store = redisStore({ send: redisSend(client), prefix: prefix! });
 const endpoint = createWsErrors({
   errors: { catalog, logger: false },
   authenticate,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ioredisSend, redisStore } from 'faultline/stores';
+import { redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
@@ -54,7 +54,7 @@ function instance(args: string[]): Promise<{ child: ChildProcess; port: number }
 function store(prefix = `t${randomUUID().slice(0, 8)}:`) {
   const client = new Redis(redis.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   clients.push(client);
-  return redisStore({ send: ioredisSend(client), prefix });
+  return redisStore({ send: redisSend(client), prefix });
 }
 
 describe('limits across two server instances on one redis-server', () => {

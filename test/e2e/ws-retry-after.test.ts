@@ -5,7 +5,7 @@
  * the holders are on another instance, whose deadlines this one cannot see.
  */
 import { randomUUID } from 'node:crypto';
-import { ioredisSend, redisStore } from 'faultline/stores';
+import { redisSend, redisStore } from 'faultline/stores';
 import type { WsErrorsOptions } from 'faultline/ws';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +103,7 @@ describe('ws: Retry-After of a connection limit shared on Redis', () => {
   });
 
   it('the holder on another instance: this one cannot see its deadlines and answers the lease’s expiry', async () => {
-    const store = redisStore({ send: ioredisSend(client), prefix: `t${randomUUID().slice(0, 8)}:` });
+    const store = redisStore({ send: redisSend(client), prefix: `t${randomUUID().slice(0, 8)}:` });
     const limits = { idleTimeout: 5_000, connections: { max: 1, ttl: 30_000, store } };
     const a = await endpoint(limits);
     const b = await endpoint(limits);

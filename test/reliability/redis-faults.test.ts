@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import { idempotency } from 'faultline/guards';
 import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
-import { ioredisSend, redisStore } from 'faultline/stores';
+import { redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -52,7 +52,7 @@ async function inProcess(server: RedisServer): Promise<{ instances: Instance[]; 
     });
     client.on('error', () => {});
     clients.push(client);
-    const store = redisStore({ send: ioredisSend(client), prefix: 'orders:', logger: { error: () => {} } });
+    const store = redisStore({ send: redisSend(client), prefix: 'orders:', logger: { error: () => {} } });
     const errors = createNodeErrors({ onError: false });
     const once = guard(idempotency({ tenant: () => 'shop', required: true, store, storeTimeout: 500 }));
     const app = createServer(

@@ -12,7 +12,7 @@
  * Rows that cannot be reached over HTTP: none.
  */
 import { randomBytes } from 'node:crypto';
-import { ioredisSend } from 'faultline/stores';
+import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/003.js';
@@ -448,7 +448,7 @@ async function inProcess(backend: 'memory' | 'redis', options: SeedOptions = {})
     adminApiKey,
     log: () => {},
     ...options,
-    ...(connection ? { redis: ioredisSend(connection) } : {}),
+    ...(connection ? { redis: redisSend(connection) } : {}),
   });
   await configure(gateway.url, adminApiKey, 'app-a', appKeys['app-a']);
   await configure(gateway.url, adminApiKey, 'app-b', appKeys['app-b']);
@@ -499,7 +499,7 @@ describe("seed 003: the page's prose", () => {
         await new Promise((resolve) => connection.once('ready', resolve));
         connections.push(connection);
         gateways.push(
-          await start(0, { adminApiKey, redis: ioredisSend(connection), commandCooldown: 10, log: () => {} }),
+          await start(0, { adminApiKey, redis: redisSend(connection), commandCooldown: 10, log: () => {} }),
         );
       }
       await configure(gateways[0]!.url, adminApiKey, 'app-a', appKeys['app-a']);

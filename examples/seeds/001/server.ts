@@ -6,7 +6,7 @@
  * secret written in the repository would open every copy of it.
  */
 import { randomBytes } from 'node:crypto';
-import { ioredisSend } from 'faultline/stores';
+import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { start } from './app.js';
 import { optionsFromEnv } from './config.js';
@@ -25,7 +25,7 @@ const adminKey = options.adminKey ?? randomBytes(24).toString('base64url');
 const { url, seed } = await start(port, {
   ...options,
   adminKey,
-  ...(redis ? { sessions: redisSessions(ioredisSend(redis)) } : {}),
+  ...(redis ? { sessions: redisSessions(redisSend(redis)) } : {}),
 });
 const { connector, token } = seed.messaging.addConnector({
   host: 'example.com',

@@ -5,7 +5,7 @@
  * start and printed: a password written in the repository would open every copy of it.
  */
 import { randomBytes } from 'node:crypto';
-import { ioredisSend } from 'faultline/stores';
+import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { start } from './app.js';
 import { optionsFromEnv } from './config.js';
@@ -25,7 +25,7 @@ const { url, seed } = await start(port, {
   ...options,
   ...(mailUrl ? { mailer: httpMailer(mailUrl) } : {}),
   ...(redis
-    ? { eventSink: redisEvents(ioredisSend(redis), 'tours:sdk-events', options.eventBuffer ?? 100_000) }
+    ? { eventSink: redisEvents(redisSend(redis), 'tours:sdk-events', options.eventBuffer ?? 100_000) }
     : {}),
 });
 const password = ownerPassword ?? randomBytes(12).toString('base64url');

@@ -12,7 +12,7 @@
  * No key is written in the repository: a key written here would open every copy of it.
  */
 import { randomBytes } from 'node:crypto';
-import { ioredisSend } from 'faultline/stores';
+import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { start } from './app.js';
 
@@ -67,7 +67,7 @@ redis?.on('error', () => {
 if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const { url, seed } = await start(Number(process.env.PORT ?? 3003), {
   ...options,
-  ...(redis ? { redis: ioredisSend(redis) } : {}),
+  ...(redis ? { redis: redisSend(redis) } : {}),
 });
 // The seeded app, so that the gateway answers without an admin call first.
 await seed.apps.set('demo-app', { apiKey: demo.key, rateLimit: 600 });

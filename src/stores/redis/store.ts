@@ -23,7 +23,7 @@ export type RedisSend = (args: string[], key: string) => Promise<unknown>;
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
-  /** The command function; see `ioredisSend` (ioredis and iovalkey), `nodeRedisSend`, `nodeRedisClusterSend`. */
+  /** The command function: `redisSend(client)` of an ioredis, iovalkey or node-redis client or cluster. */
   send: RedisSend;
   /**
    * Prefixed to every key, before its hash tag.
@@ -100,7 +100,7 @@ const ignore = () => undefined;
  * @example
  * import Redis from 'ioredis';
  * const redis = new Redis(process.env.REDIS_URL);
- * const store = redisStore({ send: ioredisSend(redis), prefix: 'api:' });
+ * const store = redisStore({ send: redisSend(redis), prefix: 'api:' });
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { send } = options;
