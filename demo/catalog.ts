@@ -1,5 +1,5 @@
 import { defineErrors, wsDefinitions } from 'faultline';
-import { envelope, field, fieldErrors, first } from 'faultline/format';
+import { envelope, field } from 'faultline/format';
 import * as z from 'zod';
 
 /** The call-control demo's error catalog: the single source of its responses, docs and client types. */
@@ -160,7 +160,7 @@ export const demoFormat = envelope({
   code: field.code,
   error: field.message,
   request_id: field.correlationId,
-  details: first({ fieldErrors: fieldErrors('map') }, field.details),
+  details: { $first: [{ fieldErrors: field('errors', { style: 'map' }) }, field.details] },
 });
 
 /** Messages in French, chosen by `Accept-Language`; codes never change. */

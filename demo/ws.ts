@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { WsDocsOptions } from 'faultline/docs';
-import { field, fieldErrors, first } from 'faultline/format';
+import { field } from 'faultline/format';
 import { checkMessage, type Guard, type GuardRequest } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
 import type { Store } from 'faultline/stores';
@@ -22,7 +22,7 @@ export const demoEvent = wsEnvelope({
   code: field.code,
   error: field.message,
   request_id: field.correlationId,
-  details: first({ fieldErrors: fieldErrors('map') }, field.details),
+  details: { $first: [{ fieldErrors: field('errors', { style: 'map' }) }, field.details] },
   retry_after: field.retryAfter,
 });
 

@@ -1,14 +1,6 @@
 import { ApiError, defineErrors } from 'faultline';
 import { diffSnapshots, renderOpenApi, snapshot } from 'faultline/docs';
-import {
-  commonFormats,
-  type ErrorFormat,
-  envelope,
-  field,
-  first,
-  orNull,
-  problemJson,
-} from 'faultline/format';
+import { commonFormats, type ErrorFormat, envelope, field, problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import { flatEnvelope, nestedEnvelope } from '../format/common.js';
 import { errorFields } from '../format/fields.js';
@@ -71,12 +63,12 @@ describe('renderOpenApi: required members come from the format', () => {
 
   it('requires an alternative only when one of them is always written', () => {
     const format = envelope({
-      a: first(field.details, field.code),
-      b: first(field.details, orNull(field.id)),
+      a: { $first: [field.details, field.code] },
+      b: { $first: [field.details, field('id', { missing: 'null' })] },
     });
     const schema = renderOpenApi(catalog, { format }).components.schemas.Error;
     expect(schema.required).toEqual(['a', 'b']);
-    const optional = envelope({ code: field.code, a: first(field.details, field.instance) });
+    const optional = envelope({ code: field.code, a: { $first: [field.details, field.instance] } });
     expect(renderOpenApi(catalog, { format: optional }).components.schemas.Error.required).toEqual(['code']);
   });
 });

@@ -118,7 +118,7 @@ export const eventFields = {
       if (typeof options.path !== 'string' || options.path === '')
         throw new FaultlineConfigError(
           'FAULTLINE_INVALID_FORMAT',
-          `${path}: echo needs a path, e.g. echo('metadata')`,
+          `${path}: echo needs a path, e.g. field('echo', { path: 'metadata' })`,
         );
     },
   }),

@@ -2,15 +2,10 @@ import { ApiError, defineErrors } from 'faultline';
 import {
   type ErrorField,
   type ErrorView,
-  echo,
   envelope,
   field,
-  fieldErrors,
-  orNull,
   parseErrorBody,
   problemJson,
-  retryAfter,
-  timestamp,
 } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import { errorFields } from './fields.js';
@@ -40,7 +35,7 @@ const full: ErrorView = {
 };
 
 /** The reference to a field; `echo` takes the path it copies. */
-const refOf = (name: ErrorField) => (name === 'echo' ? echo('metadata') : field[name]);
+const refOf = (name: ErrorField) => (name === 'echo' ? field('echo', { path: 'metadata' }) : field[name]);
 
 /** What a body read back should hold for a field of `full`. */
 const expectedOf = (name: ErrorField) =>
@@ -91,7 +86,7 @@ describe('the field table', () => {
   });
 
   it.each(['pointer', 'path', 'map'] as const)('writes and reads field errors in the %s style', (style) => {
-    const format = envelope({ code: field.code, errors: fieldErrors(style) });
+    const format = envelope({ code: field.code, errors: field('errors', { style: style }) });
     expect(format.parse(JSON.parse(format.serialize(full)))?.fieldErrors).toEqual(full.fieldErrors);
   });
 
@@ -128,7 +123,12 @@ describe('the field table', () => {
   });
 
   it('reuses a compiled body per code only while every per-code field is unchanged', () => {
-    const format = envelope({ code: field.code, title: field.title, type: field.type, id: orNull(field.id) });
+    const format = envelope({
+      code: field.code,
+      title: field.title,
+      type: field.type,
+      id: field('id', { missing: 'null' }),
+    });
     const first = JSON.parse(format.serialize({ ...bare, title: 'A' }));
     expect(first).toEqual({ code: 'X', title: 'A', type: 'urn:problem-type:X', id: null });
     expect(JSON.parse(format.serialize({ ...bare, title: 'B', id: 3 }))).toMatchObject({ title: 'B', id: 3 });
@@ -178,7 +178,7 @@ describe('the fields of WebSocket events', () => {
       type: 'error',
       event_id: field.eventId,
       at: field.timestamp,
-      metadata: echo('metadata'),
+      metadata: field('echo', { path: 'metadata' }),
       error: {
         code: field.code,
         message: field.message,
@@ -208,9 +208,9 @@ describe('the fields of WebSocket events', () => {
   it('writes the time and the wait in the declared units, and reads them back in ms and seconds', () => {
     const format = envelope({
       code: field.code,
-      ms: timestamp('ms'),
-      s: timestamp('s'),
-      wait: retryAfter('ms'),
+      ms: field('timestamp', { unit: 'ms' }),
+      s: field('timestamp', { unit: 's' }),
+      wait: field('retryAfter', { unit: 'ms' }),
       id: field.replyTo,
     });
     const body = JSON.parse(format.serialize({ ...view, replyTo: 7 }));
@@ -229,7 +229,7 @@ describe('the fields of WebSocket events', () => {
       code: field.code,
       e: field.eventId,
       t: field.timestamp,
-      m: echo('metadata'),
+      m: field('echo', { path: 'metadata' }),
       r: field.retryAfter,
     });
     expect(format.serialize(bare)).toBe('{"code":"X"}');

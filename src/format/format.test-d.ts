@@ -1,5 +1,5 @@
 import type { DetailsCarriage, ErrorFormat } from 'faultline/format';
-import { commonFormats, envelope, field, fieldErrors, first, orNull, problemJson } from 'faultline/format';
+import { commonFormats, envelope, field, problemJson } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { SpecCarriageOf } from './spec.js';
 
@@ -9,12 +9,15 @@ describe('SpecCarriageOf', () => {
       ErrorFormat<'always'>
     >();
     expectTypeOf(
-      envelope({ error: { code: field.code, details: orNull(field.details) } })['~details'],
+      envelope({ error: { code: field.code, details: field('details', { missing: 'null' }) } })['~details'],
     ).toEqualTypeOf<'always' | undefined>();
   });
 
   it('says maybe when details are only an alternative, never when they are nowhere', () => {
-    const spec = { code: field.code, details: first(fieldErrors('map'), field.details) } as const;
+    const spec = {
+      code: field.code,
+      details: { $first: [field('errors', { style: 'map' }), field.details] },
+    } as const;
     expectTypeOf<SpecCarriageOf<typeof spec>>().toEqualTypeOf<'maybe'>();
     expectTypeOf(envelope({ code: field.code, message: field.message })).toEqualTypeOf<
       ErrorFormat<'never'>

@@ -1,5 +1,5 @@
 import { ApiError, defineErrors } from 'faultline';
-import { envelope, field, fieldErrors, first, orNull, parseErrorBody, problemJson } from 'faultline/format';
+import { envelope, field, parseErrorBody, problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { codeEnvelope, flatEnvelope, messageEnvelope, nestedEnvelope } from './common.js';
@@ -142,7 +142,7 @@ describe('envelope formats', () => {
       id: field.id,
       cid: field.correlationId,
       code: field.code,
-      extra: orNull(field.details),
+      extra: field('details', { missing: 'null' }),
     });
     expect(format.serialize(new ApiError({ code: 'C', status: 400, message: 'm' }))).toBe(
       '{"code":"C","extra":null}',
@@ -179,7 +179,7 @@ describe('envelope formats', () => {
   });
 
   it('prefers the first alternative that has a value', () => {
-    const format = envelope({ d: first(fieldErrors('map'), field.details, 'none') });
+    const format = envelope({ d: { $first: [field('errors', { style: 'map' }), field.details, 'none'] } });
     expect(format.serialize(new ApiError({ code: 'C', status: 400, message: 'm' }))).toBe('{"d":"none"}');
   });
 });

@@ -6,16 +6,10 @@ export { problemJson } from './problem-json.js';
 export {
   type EnvelopeNode,
   type EnvelopeSpec,
-  echo,
+  type Field,
   type FieldRef,
   type FirstOf,
   field,
-  fieldErrors,
-  first,
   type Literal,
-  literal,
-  orNull,
-  retryAfter,
-  timestamp,
 } from './spec.js';
 export type { DetailsCarriage, ErrorFormat, ErrorView, ParsedError } from './types.js';

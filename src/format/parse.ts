@@ -28,7 +28,7 @@ function readField(ref: Declared, value: unknown, out: ParsedError, readers: Rea
  * fields with `readers`; returns how many members it recognised, or -1 when it does not fit.
  */
 export function parseNode(node: unknown, value: unknown, out: ParsedError, readers: ReaderTable): number {
-  // A literal: a JSON value, or `literal(...)`; an absent member never equals one.
+  // A literal: a JSON value, or `{ $literal: ... }`; an absent member never equals one.
   if (!isRecord(node) || '$literal' in node) {
     const literal = isRecord(node) ? node.$literal : node;
     return JSON.stringify(value) === JSON.stringify(literal) ? 2 : -1;

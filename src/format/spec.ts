@@ -3,7 +3,6 @@ import {
   type ErrorField,
   errorFields,
   type FieldDefinition,
-  type FieldErrorStyle,
   type FieldOptions,
 } from './fields.js';
 import { type Node, specNode } from './spec-node.js';
@@ -71,82 +70,33 @@ export type SpecCarriageOf<S> =
         ? 'maybe'
         : 'never';
 
+/** `field.code`, `field.message`, …: a reference to each field of the field table, without options. */
+type FieldShorthands = { readonly [F in ErrorField]: { readonly $field: F } };
+
 /**
- * References to the fields of an error, for envelope declarations: one per row of the field table.
+ * References to the fields of an error, for envelope declarations: `field.code` for a field as it is,
+ * `field(name, options)` for one with options. A declaration is plain data, so the same can be written
+ * as JSON: `{ "$field": "errors", "style": "path" }`, alternatives as `{ "$first": [...] }`, and a value
+ * that would read as a declaration as `{ "$literal": ... }`.
  * @example
  * envelope({ success: false, code: field.code, error: field.message });
+ * envelope({ error_id: field('correlationId', { missing: 'null' }), code: field.code }); // null when absent
+ * envelope({ code: field.code, details: { $first: [field('errors', { style: 'path' }), field.details] } });
+ * envelope({ type: 'error', at: field('timestamp', { unit: 'ms' }), meta: field('echo', { path: 'metadata' }) });
  */
-export const field: { readonly [F in ErrorField]: { readonly $field: F } } = Object.freeze(
-  Object.fromEntries(Object.keys(errorFields).map((name) => [name, Object.freeze({ $field: name })])),
+export interface Field extends FieldShorthands {
+  <const F extends ErrorField, const O extends FieldOptions = {}>(
+    name: F,
+    options?: O,
+  ): { readonly $field: F } & O;
+}
+
+export const field: Field = Object.freeze(
+  Object.assign(
+    (name: ErrorField, options?: FieldOptions) => ({ ...options, $field: name }),
+    Object.fromEntries(Object.keys(errorFields).map((name) => [name, Object.freeze({ $field: name })])),
+  ),
 ) as never;
-
-/**
- * Field errors written in another style: `fieldErrors('path')` → `[{ path: 'a.0.b', message }]`.
- * @example
- * envelope({ code: field.code, errors: fieldErrors('map') }); // { "errors": { "email": "Required" } }
- */
-export function fieldErrors<const S extends FieldErrorStyle>(
-  style: S,
-): { readonly $field: 'errors'; readonly style: S } {
-  return { $field: 'errors', style };
-}
-
-/**
- * Writes `null` where the error has no value for the field, instead of leaving the member out.
- * @example
- * envelope({ error_id: orNull(field.correlationId), code: field.code });
- */
-export function orNull<const R extends FieldRef>(ref: R): R & { readonly missing: 'null' } {
-  return { ...ref, missing: 'null' };
-}
-
-/**
- * The first of several alternatives that has a value.
- * @example
- * envelope({ code: field.code, details: first(fieldErrors('path'), field.details) });
- */
-export function first<const A extends readonly EnvelopeNode[]>(...alternatives: A): { readonly $first: A } {
-  return { $first: alternatives };
-}
-
-/**
- * A WebSocket event member copied from the client's event at a dotted path (`view.event`).
- * @example
- * envelope({ type: 'error', metadata: echo('metadata'), error: { code: field.code } });
- */
-export function echo(path: string): { readonly $field: 'echo'; readonly path: string } {
-  return { $field: 'echo', path };
-}
-
-/**
- * A time member in a unit: ISO 8601 text (the default), epoch milliseconds or epoch seconds.
- * @example
- * envelope({ type: 'error', at: timestamp('ms'), error: { code: field.code } });
- */
-export function timestamp(unit: 'iso' | 'ms' | 's'): {
-  readonly $field: 'timestamp';
-  readonly unit: typeof unit;
-} {
-  return { $field: 'timestamp', unit };
-}
-
-/**
- * The wait before sending again, in seconds (the default) or milliseconds.
- * @example
- * envelope({ type: 'error', retry_after_ms: retryAfter('ms'), error: { code: field.code } });
- */
-export function retryAfter(unit: 's' | 'ms'): { readonly $field: 'retryAfter'; readonly unit: typeof unit } {
-  return { $field: 'retryAfter', unit };
-}
-
-/**
- * A literal value, written as is, for values that would otherwise read as a declaration.
- * @example
- * envelope({ code: field.code, meta: literal({ $field: 'not a reference' }) });
- */
-export function literal(value: unknown): Literal {
-  return { $literal: value };
-}
 
 export type { Node } from './spec-node.js';
 
@@ -223,13 +173,13 @@ export interface FieldPlacement {
   readonly field: ErrorField;
   /** Keys from the body's root, e.g. `['error', 'code']`. */
   readonly path: readonly string[];
-  /** The member is written for every error (a field every error has, or `orNull`) and is not an alternative. */
+  /** The member is written for every error (a field every error has, or one declared `missing: 'null'`) and is not an alternative. */
   readonly always: boolean;
   readonly options: FieldOptions;
 }
 
 /**
- * Where a declaration places each field, in body order; a field inside `first(...)` is listed with
+ * Where a declaration places each field, in body order; a field inside `{ $first: [...] }` is listed with
  * `always: false`, since another alternative may stand in its place.
  * @example
  * fieldsOf(problemJson.spec).find((p) => p.field === 'correlationId'); // { path: ['correlation_id'], always: false, … }

@@ -1,5 +1,5 @@
 /** The catalog and message-only envelope of page 001, and the WebSocket error event the page describes. */
-import { echo, field } from 'faultline/format';
+import { field } from 'faultline/format';
 import { wsEnvelope } from 'faultline/ws';
 
 export { errors, format } from '../../reference/001.js';
@@ -13,5 +13,5 @@ export const event = wsEnvelope({
   id: field.eventId,
   timestamp: field.timestamp,
   system_message: { level: 'SYSTEM_MESSAGE_LEVEL_ERROR', message: field.message },
-  metadata: echo('metadata'),
+  metadata: field('echo', { path: 'metadata' }),
 });
