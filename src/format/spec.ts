@@ -1,10 +1,5 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import {
-  type ErrorField,
-  errorFields,
-  type FieldDefinition,
-  type FieldOptions,
-} from './fields.js';
+import { type ErrorField, errorFields, type FieldDefinition, type FieldOptions } from './fields.js';
 import { type Node, specNode } from './spec-node.js';
 
 /** A reference to a field of the error, placed in the body. Plain data: `{ "$field": "code" }`. */
