@@ -39,7 +39,7 @@ describe('parseErrorResponse', () => {
       { attempts: 2 },
     );
     expect(error).toBeInstanceOf(ApiError);
-    expect((error instanceof ApiError && error.code === 'SESSION_NOT_FOUND')).toBe(true);
+    expect(error instanceof ApiError && error.code === 'SESSION_NOT_FOUND').toBe(true);
     expect(error).toMatchObject({
       code: 'SESSION_NOT_FOUND',
       status: 404,
