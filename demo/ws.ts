@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { WsDocsOptions } from 'faultline/docs';
-import { field } from 'faultline/format';
+import { envelope, field } from 'faultline/format';
 import { checkMessage, type Guard, type GuardRequest } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
 import type { Store } from 'faultline/stores';
-import { createWsErrors, type WsErrors, wsEnvelope } from 'faultline/ws';
+import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
 import { errors } from './catalog.js';
 import { appIdOf } from './guards.js';
@@ -14,7 +14,7 @@ import type { DemoState } from './state.js';
  * The demo's error events: its REST envelope (`code`, `error`, `request_id`, `details`) with the event's
  * own fields, declared as data like the HTTP envelope.
  */
-export const demoEvent = wsEnvelope({
+export const demoEvent = envelope({
   type: 'error',
   event_id: field.eventId,
   timestamp: field.timestamp,

@@ -10,35 +10,27 @@ function member(key: string, name: string): Record<string, unknown> {
 }
 
 /**
- * Declares the envelope of WebSocket error events: `envelope(spec)` whose spec may also reference the
- * event fields `eventId`, `replyTo`, `timestamp`, `echo(path)` and `retryAfter`. Its parser (for the
- * client) is compiled from the same declaration; a literal discriminator such as `type: 'error'` tells
- * error events from the others.
- * @example
- * const event = wsEnvelope({ type: 'error', event_id: field.eventId, error: { code: field.code, message: field.message } });
- */
-export function wsEnvelope(spec: EnvelopeSpec, name = 'ws-event'): ErrorFormat {
-  return envelope(spec, { name });
-}
-
-/**
- * The default error event: `{ type: 'error', event_id, error: { code, message, status, details, errors,
+ * The default error event (declare another with `envelope` of faultline/format, whose declarations may
+ * also reference the event fields `eventId`, `replyTo`, `timestamp`, `echo` and `retryAfter`): `{ type: 'error', event_id, error: { code, message, status, details, errors,
  * correlation_id, reply_to, retry_after } }` (OpenAI Realtime's shape, with the catalog's fields).
  * @example
  * createWsErrors({ errors, event: wsEvent });
  */
-export const wsEvent: ErrorFormat = wsEnvelope({
-  type: 'error',
-  ...member('event_id', 'eventId'),
-  ...member('timestamp', 'timestamp'),
-  error: {
-    code: field.code,
-    message: field.message,
-    status: field.status,
-    details: field.details,
-    errors: field.errors,
-    correlation_id: field.correlationId,
-    ...member('reply_to', 'replyTo'),
-    ...member('retry_after', 'retryAfter'),
-  },
-} as EnvelopeSpec);
+export const wsEvent: ErrorFormat = envelope(
+  {
+    type: 'error',
+    ...member('event_id', 'eventId'),
+    ...member('timestamp', 'timestamp'),
+    error: {
+      code: field.code,
+      message: field.message,
+      status: field.status,
+      details: field.details,
+      errors: field.errors,
+      correlation_id: field.correlationId,
+      ...member('reply_to', 'replyTo'),
+      ...member('retry_after', 'retryAfter'),
+    },
+  } as EnvelopeSpec,
+  { name: 'ws-event' },
+);

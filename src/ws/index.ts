@@ -10,7 +10,7 @@ export type {
 } from '../catalog/ws-types.js';
 export { createWsErrors } from './endpoint.js';
 export type { ErrorEventOptions } from './error-budget.js';
-export { wsEnvelope, wsEvent } from './event-format.js';
+export { wsEvent } from './event-format.js';
 export {
   bySession,
   type ConnectionLimitOptions,

@@ -1,7 +1,6 @@
 import { defineErrors, wsDefinitions } from 'faultline';
 import { connectSocket, type WebSocketConstructor } from 'faultline/client';
-import { field } from 'faultline/format';
-import { wsEnvelope } from 'faultline/ws';
+import { envelope, field } from 'faultline/format';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -67,7 +66,7 @@ describe('connectSocket', () => {
       },
       ROOM_GONE: { status: 410, message: 'Room {room} is gone', details: z.object({ room: z.string() }) },
     });
-    const systemMessage = wsEnvelope({
+    const systemMessage = envelope({
       type: 'EVENT_TYPE_SYSTEM_MESSAGE',
       level: 'SYSTEM_MESSAGE_LEVEL_ERROR',
       message: field.message,
