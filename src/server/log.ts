@@ -1,4 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
+import { read } from './safe-read.js';
 
 /** A pino-style logger: `error(object, message)`; pino, bunyan-compatible loggers and `console` fit. */
 export interface ErrorLogger {
@@ -8,16 +9,6 @@ export interface ErrorLogger {
 /** A pino-style logger for store outages: `error` for an outage, `info` (when it has one) for a recovery. */
 export interface StoreLogger extends ErrorLogger {
   info?(record: Record<string, unknown>, message?: string): void;
-}
-
-type Bag = Record<string, unknown>;
-
-function read(value: unknown, key: string): unknown {
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
 }
 
 function text(value: unknown): string | undefined {

@@ -7,25 +7,15 @@ import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
 import { fromRole } from './from-role.js';
+import { read } from './safe-read.js';
 
 /** At most this many field errors are answered; a huge invalid array must not become a huge error body. */
 export const maxFieldErrors = 100;
 
-type Bag = Record<string, unknown>;
-
-function get(value: unknown, key: string): unknown {
-  // Getters and proxy traps of thrown values are foreign code: any of them may throw.
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
-}
-
 function issuesOf(thrown: unknown): readonly unknown[] | undefined {
-  const issues = get(thrown, 'issues');
+  const issues = read(thrown, 'issues');
   if (Array.isArray(issues)) return issues;
-  const ark = get(thrown, 'arkErrors');
+  const ark = read(thrown, 'arkErrors');
   if (Array.isArray(ark)) return ark;
   return undefined;
 }
@@ -35,9 +25,9 @@ export function fieldErrorsOf(issues: readonly unknown[]): FieldError[] | undefi
   if (issues.length === 0) return undefined;
   const errors: FieldError[] = [];
   for (const issue of issues.slice(0, maxFieldErrors)) {
-    const message = get(issue, 'message');
+    const message = read(issue, 'message');
     if (typeof message !== 'string') return undefined;
-    const path = get(issue, 'path');
+    const path = read(issue, 'path');
     errors.push({ pointer: Array.isArray(path) ? toPointer(path) : '', detail: message });
   }
   return errors;
@@ -57,7 +47,7 @@ function headersOf(value: unknown): Record<string, string> | undefined {
     return undefined;
   }
   for (const key of keys) {
-    const v = get(value, key);
+    const v = read(value, key);
     const text = typeof v === 'number' ? String(v) : v;
     if (typeof text === 'string' && headerName.test(key) && !unsafeHeaderValue.test(text)) {
       headers[key.toLowerCase()] = text;
@@ -67,11 +57,11 @@ function headersOf(value: unknown): Record<string, string> | undefined {
 }
 
 function statusOf(thrown: unknown): number | undefined {
-  if (get(thrown, 'isBoom') === true) {
-    const status = get(get(thrown, 'output'), 'statusCode');
+  if (read(thrown, 'isBoom') === true) {
+    const status = read(read(thrown, 'output'), 'statusCode');
     return isErrorStatus(status) ? status : undefined;
   }
-  const status = get(thrown, 'status') ?? get(thrown, 'statusCode');
+  const status = read(thrown, 'status') ?? read(thrown, 'statusCode');
   return isErrorStatus(status) ? status : undefined;
 }
 
@@ -139,11 +129,11 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
 
 function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): ApiError {
   const role = roleOfStatus[status];
-  const isBoom = get(thrown, 'isBoom') === true;
-  const headers = headersOf(isBoom ? get(get(thrown, 'output'), 'headers') : get(thrown, 'headers'));
+  const isBoom = read(thrown, 'isBoom') === true;
+  const headers = headersOf(isBoom ? read(read(thrown, 'output'), 'headers') : read(thrown, 'headers'));
   // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx).
-  const exposed = status < 500 && (isBoom || get(thrown, 'expose') === true);
-  const text = exposed ? get(thrown, 'message') : undefined;
+  const exposed = status < 500 && (isBoom || read(thrown, 'expose') === true);
+  const text = exposed ? read(thrown, 'message') : undefined;
   const message = typeof text === 'string' && text !== '' ? text : undefined;
   const options = { cause: thrown, headers, message };
   if (role !== undefined && catalog.entries[catalog.builtins[role]]!.status === status) {

@@ -1,16 +1,4 @@
-type Bag = Record<string, unknown>;
-
-/**
- * Reads one property of a thrown value, never throwing: a thrown value is foreign code whose getters,
- * proxy traps or prototype may throw, and a value that cannot be read is `undefined`.
- */
-export function read(value: unknown, key: string): unknown {
-  try {
-    return (value as Bag)[key];
-  } catch {
-    return undefined;
-  }
-}
+export { read } from '../../server/safe-read.js';
 
 /**
  * Wraps an adapter's translation of its framework's own errors so that it never throws: a value it
