@@ -207,19 +207,29 @@ function mergeInto(
   merged.components ??= {};
   merged.components.schemas = { ...generated.schemas, ...merged.components.schemas };
   merged.components.responses ??= {};
+  // Names of responses already in the document or given out here: two operations whose ids or paths
+  // sanitize alike (`/a/b`, `/a_b`) each get their own, and none of the user's is replaced.
+  const taken = new Set(Object.keys(merged.components.responses));
   for (const [path, item] of Object.entries<Document>(merged.paths ?? {})) {
     for (const method of methods) {
       const operation = item?.[method] as Document | undefined;
       if (!operation) continue;
-      const listed =
-        (operation.operationId && operations?.[operation.operationId]) ?? operation['x-error-codes'];
+      const id = typeof operation.operationId === 'string' ? operation.operationId : undefined;
+      // Own keys only: an operation named `toString` has no entry in `operations` but its x-error-codes.
+      const own =
+        id !== undefined && operations && Object.hasOwn(operations, id) ? operations[id] : undefined;
+      const listed = own ?? operation['x-error-codes'];
       const codes: string[] = Array.isArray(listed)
         ? listed
         : standardSet(catalog, operation.requestBody !== undefined);
-      operation.responses ??= {};
+      // A copy: operations built in code often share one `responses` object, which the clone keeps shared.
+      operation.responses = { ...operation.responses };
       for (const [status, entries] of byStatus(catalog, codes)) {
         if (operation.responses[String(status)]) continue;
-        const name = `Error${status}_${(operation.operationId ?? `${method}${path}`).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+        const base = `Error${status}_${(id ?? `${method}${path}`).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+        let name = base;
+        for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+        taken.add(name);
         merged.components.responses[name] = responseOf(entries, status, format);
         operation.responses[String(status)] = { $ref: `#/components/responses/${name}` };
       }
