@@ -1,6 +1,13 @@
+import { createServer, request, type Server } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { renderOpenApi } from 'faultline/docs';
-import { describe, expect, it } from 'vitest';
+import { createExpressErrors } from 'faultline/express';
+import { createFastifyErrors } from 'faultline/fastify';
+import { createNodeErrors } from 'faultline/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
 
 // Attack: `renderOpenApi(catalog, { into })` takes a document the user wrote, with paths and operation ids
 // of any spelling. Each operation must be documented with its own codes, whatever its path or id is.
@@ -85,5 +92,72 @@ describe('renderOpenApi into an existing document', () => {
       },
     });
     expect(codesOf(merged, '/orders', '404')).toEqual(['ORDER_GONE']);
+  });
+});
+
+// Attack: a handler sets the reason phrase of the answer it meant to send (`res.statusMessage`), then throws.
+// Like the headers it set, the phrase belongs to the failed answer: the error answer is not `500 All Good`.
+describe("an error answer's status line", () => {
+  const quiet = defineErrors({});
+  const servers: Server[] = [];
+  afterAll(async () => {
+    for (const server of servers) await close(server);
+  });
+
+  const apps: [string, () => Promise<Server>][] = [
+    [
+      'node',
+      async () => {
+        const errors = createNodeErrors({ catalog: quiet, logger: false });
+        return createServer(
+          errors((_req, res) => {
+            res.statusMessage = 'All Good';
+            throw new Error('failed after choosing its reason phrase');
+          }),
+        );
+      },
+    ],
+    [
+      'express',
+      async () => {
+        const errors = createExpressErrors({ catalog: quiet, logger: false });
+        const app = express();
+        app.get('/x', (_req, res) => {
+          res.statusMessage = 'All Good';
+          throw new Error('failed after choosing its reason phrase');
+        });
+        app.use(errors.handler);
+        return createServer(app);
+      },
+    ],
+    [
+      'fastify',
+      async () => {
+        const app = Fastify();
+        await app.register(createFastifyErrors({ catalog: quiet, logger: false }));
+        app.get('/x', async (_request, reply) => {
+          reply.raw.statusMessage = 'All Good';
+          throw new Error('failed after choosing its reason phrase');
+        });
+        await app.ready();
+        return app.server;
+      },
+    ],
+  ];
+
+  it.each(apps)('on %s drops the reason phrase the app set before it threw', async (_name, build) => {
+    const server = await build();
+    servers.push(server);
+    const base = await listen(server);
+    const line = await new Promise<string>((resolve, reject) => {
+      const req = request(`${base}/x`, { timeout: 5_000 }, (res) => {
+        res.resume();
+        resolve(`${res.statusCode} ${res.statusMessage}`);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 5000 ms')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(line).toBe('500 Internal Server Error');
   });
 });

@@ -69,6 +69,8 @@ function send(
     const sendDate = reply.raw.sendDate;
     for (const name in before) if (!keptOnError(name)) reply.removeHeader(name);
     reply.raw.sendDate = sendDate;
+    // So does a reason phrase set on the raw response: node fills in the status's own when empty.
+    reply.raw.statusMessage = '';
   }
   // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
   // appended to the format's media type).

@@ -100,6 +100,8 @@ export function writeAnswer(
     return;
   }
   dropStaleHeaders(res);
+  // A reason phrase the app set belongs to the answer that failed; node fills in the status's own when empty.
+  res.statusMessage = '';
   headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(answerBody(req.method, body));
