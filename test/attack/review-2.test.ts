@@ -1,11 +1,16 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { defineErrors } from 'faultline';
 import { renderOpenApi } from 'faultline/docs';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
+import { createHonoErrors } from 'faultline/hono';
+import { createKoaErrors } from 'faultline/koa';
 import { createNodeErrors } from 'faultline/node';
+import { Hono } from 'hono';
+import Koa from 'koa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
 
@@ -159,5 +164,62 @@ describe("an error answer's status line", () => {
       req.end();
     });
     expect(line).toBe('500 Internal Server Error');
+  });
+});
+
+// Attack: headers of the representation reach the error answer by a way round each adapter's own header
+// store: on Hono, set on node's response under `@hono/node-server`; on Koa, set by a middleware before Koa's
+// own 404, which no app chose. Express's and node's not-found answers drop them; these must too.
+describe('headers set before an error answer, by other ways', () => {
+  const quiet = defineErrors({});
+  const servers: Server[] = [];
+  afterAll(async () => {
+    for (const server of servers) await close(server);
+  });
+  const start = async (server: Server) => {
+    servers.push(server);
+    return listen(server);
+  };
+  const stale = { 'set-cookie': 'session=half-done; Path=/', 'cache-control': 'public, max-age=3600' };
+
+  it("on Hono drops the headers the app set on node's response before it threw", async () => {
+    const errors = createHonoErrors({ catalog: quiet, logger: false });
+    const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
+    errors.install(app);
+    app.get('/export', (c) => {
+      for (const [name, value] of Object.entries(stale)) c.env.outgoing.setHeader(name, value);
+      c.env.outgoing.setHeader('access-control-allow-origin', 'https://app.example');
+      throw new Error('the export failed half-way');
+    });
+    const base = await start(createAdaptorServer({ fetch: app.fetch }) as Server);
+    const response = await fetch(`${base}/export`, { signal: AbortSignal.timeout(5_000) });
+    expect(await response.json()).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get('cache-control')).toBeNull();
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it("on Koa drops a middleware's headers before Koa's own 404, and keeps those of a status the app set", async () => {
+    const errors = createKoaErrors({ catalog: quiet, logger: false });
+    const app = new Koa();
+    app.use(errors.middleware);
+    app.use(async (ctx, next) => {
+      ctx.set(stale);
+      if (ctx.path === '/private') {
+        ctx.status = 401;
+        ctx.set('www-authenticate', 'Bearer');
+        return;
+      }
+      await next();
+    });
+    const base = await start(createServer(app.callback()));
+    const missing = await fetch(`${base}/nope`, { signal: AbortSignal.timeout(5_000) });
+    expect(await missing.json()).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(missing.headers.getSetCookie()).toEqual([]);
+    expect(missing.headers.get('cache-control')).toBeNull();
+    const chosen = await fetch(`${base}/private`, { signal: AbortSignal.timeout(5_000) });
+    await chosen.arrayBuffer();
+    expect(chosen.status).toBe(401);
+    expect(chosen.headers.get('www-authenticate')).toBe('Bearer');
   });
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type {
   Context,
   Hono,
@@ -22,7 +23,7 @@ import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { markUnread } from '../kit/read-body.js';
 import { read } from '../kit/safe.js';
-import { closeAfter, keptOnError } from '../kit/sink.js';
+import { closeAfter, dropStaleHeaders, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { hasRoute } from './internals.js';
 import { cachedBytes, readIncoming } from './read-body.js';
@@ -150,6 +151,10 @@ export function createHonoErrors(
     const { status, headers, body } = errors.handle(translate(thrown), view);
     const incoming = incomingOf(c);
     if (incoming) closeAfter(incoming, view, headers, bounds);
+    // Under `@hono/node-server`, node writes the headers set on its response under the Response's own.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (incoming && typeof outgoing?.getHeaderNames === 'function' && !outgoing.headersSent)
+      dropStaleHeaders(outgoing);
     return new Response(answerBody(c.req.method, body), { status, headers: answerHeaders(c, headers) });
   }
 

@@ -83,7 +83,10 @@ export function createKoaErrors(
       checkTarget(ctx.req.url);
       await next();
       // The app chose this status and its headers (a 401's `WWW-Authenticate`): only the body is the catalog's.
-      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent) answer(kit, unanswered(ctx), ctx, false);
+      // Koa's own 404, a status no one set (Koa's `_explicitStatus`), drops them as Express's not-found does.
+      const chosen = (ctx.response as { _explicitStatus?: boolean })._explicitStatus === true;
+      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent)
+        answer(kit, unanswered(ctx), ctx, !chosen);
     } catch (thrown) {
       answer(kit, thrown, ctx);
     }
