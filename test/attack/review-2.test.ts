@@ -1,4 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
@@ -9,10 +15,13 @@ import { createFastifyErrors } from 'faultline/fastify';
 import { createHonoErrors } from 'faultline/hono';
 import { createKoaErrors } from 'faultline/koa';
 import { createNodeErrors } from 'faultline/node';
+import { redisSend, redisStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import Koa from 'koa';
+import { createSentinel } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
 
 // Attack: `renderOpenApi(catalog, { into })` takes a document the user wrote, with paths and operation ids
 // of any spelling. Each operation must be documented with its own codes, whatever its path or id is.
@@ -221,5 +230,90 @@ describe('headers set before an error answer, by other ways', () => {
     await chosen.arrayBuffer();
     expect(chosen.status).toBe(401);
     expect(chosen.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+/** A free port of 127.0.0.1. */
+function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  return new Promise((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real Redis Sentinel (redis-server --sentinel) watching `master` as `mymaster`; ready within 10 s. */
+async function startSentinel(master: RedisServer): Promise<{ port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-sentinel-'));
+  const port = await freePort();
+  const config = join(dir, 'sentinel.conf');
+  writeFileSync(
+    config,
+    `port ${port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 ${master.port} 1\n`,
+  );
+  const child: ChildProcess = spawn('/usr/bin/redis-server', [config, '--sentinel'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`sentinel not ready within 10000 ms: ${out}`)), 10_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      if (out.includes('+monitor master mymaster')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sentinel exited with ${code}: ${out}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { port, stop };
+}
+
+// Attack: redisSend promises that a client it takes works and that anything else is refused at once. A
+// node-redis sentinel (`createSentinel`) has sendCommand(isReadonly, args), which read the command as a flag.
+describe('redisSend of a node-redis sentinel', () => {
+  let master: RedisServer | undefined;
+  let sentinel: Awaited<ReturnType<typeof startSentinel>> | undefined;
+  afterAll(async () => {
+    await sentinel?.stop();
+    await master?.stop();
+  });
+
+  it('decides through the master the sentinel names', async () => {
+    master = await startRedis();
+    sentinel = await startSentinel(master);
+    const client = await createSentinel({
+      name: 'mymaster',
+      sentinelRootNodes: [{ host: '127.0.0.1', port: sentinel.port }],
+    }).connect();
+    try {
+      const store = redisStore({ send: redisSend(client), prefix: `t-${randomUUID()}:` });
+      const rate = { interval: 1_000, tolerance: 2_000, cost: 1 }; // a burst of 2
+      const first = await store.rate('k', rate);
+      const second = await store.rate('k', rate);
+      const third = await store.rate('k', rate);
+      expect([first.allowed, second.allowed, third.allowed]).toEqual([true, true, false]);
+    } finally {
+      await client.close();
+    }
   });
 });
