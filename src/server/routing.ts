@@ -7,7 +7,7 @@ const wrongMethod = new RoleError('methodNotAllowed');
 const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
 
 /** The built-in not-found error. */
-export function notFound(): Error {
+export function notFound(): RoleError {
   return missing.withHeaders(noHeaders);
 }
 
@@ -49,20 +49,24 @@ export function toUnmatchedPath(methods: readonly string[]): UnmatchedPath {
 
 /**
  * Decides what a request that matched no route gets, from what its path takes: OPTIONS on a known
- * path → 204 with `Allow` (returned); another method on a known path → 405 with `Allow` (thrown); an
- * unknown path → 404 (thrown).
+ * path → 204 with `Allow`; another method on a known path → the prebuilt 405 with `Allow`; an unknown
+ * path → the prebuilt 404. The errors are returned, not thrown: an adapter that can answer them passes
+ * them to its handler without the cost of unwinding a throw (about a microsecond in V8, on every 404 of
+ * a scan).
  */
-export function answerUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer {
+export function resolveUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer | RoleError {
   const allow = path.allow;
-  if (allow === undefined) throw notFound();
+  if (allow === undefined) return notFound();
   if (method === 'OPTIONS' || (method !== undefined && method.toUpperCase() === 'OPTIONS'))
     return { status: 204, headers: { allow } };
-  throw wrongMethod.withHeaders({ allow });
+  return wrongMethod.withHeaders({ allow });
 }
 
-/** `answerUnmatched` from the list of methods the path's routes take. */
-export function unmatched(method: string | undefined, methods: readonly string[]): PlainAnswer {
-  return answerUnmatched(method, toUnmatchedPath(methods));
+/** `resolveUnmatched` for a caller that cannot answer an error itself: the 404 or 405 is thrown. */
+export function answerUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer {
+  const answer = resolveUnmatched(method, path);
+  if (answer instanceof RoleError) throw answer;
+  return answer;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { RoleError } from '../../catalog/role-error.js';
 import type { BodyOptions } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
-import { answerUnmatched, checkTarget } from '../../server/routing.js';
+import { checkTarget, resolveUnmatched } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
 import { readJsonBody } from '../kit/read-json.js';
 import { sendError } from '../kit/sink.js';
@@ -81,11 +82,13 @@ export function createExpressErrors(
     notFound: (req, res, next) => {
       try {
         checkTarget(req.url);
-        const answer = answerUnmatched(req.method, unmatchedPathOf(req));
-        res.writeHead(answer.status, answer.headers).end();
       } catch (error) {
         next(error);
+        return;
       }
+      const answer = resolveUnmatched(req.method, unmatchedPathOf(req));
+      if (answer instanceof RoleError) next(answer);
+      else res.writeHead(answer.status, answer.headers).end();
     },
     // Express recognises error middleware by its four parameters: `next` must stay in the signature.
     handler: (error, req, res, _next) => {

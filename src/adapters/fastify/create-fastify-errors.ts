@@ -8,9 +8,10 @@ import type {
   FastifyRequest,
   FastifyServerOptions,
 } from 'fastify';
+import { RoleError } from '../../catalog/role-error.js';
 import type { BodyLimits, BodyOptions, Poisoning } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
-import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routing.js';
+import { checkTarget, memoUnmatched, resolveUnmatched } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type Kit } from '../kit/adapter.js';
 import type { LingerOptions } from '../kit/linger.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
@@ -187,14 +188,11 @@ export function createFastifyErrors(
     // Fastify's routes are fixed once it is ready, before the first request: one lookup per path.
     const unmatchedPath = memoUnmatched((path) => methodsOf(fastify, path));
     fastify.setNotFoundHandler((request, reply) => {
-      try {
-        const url = request.url;
-        const end = url.indexOf('?');
-        const answer = answerUnmatched(request.method, unmatchedPath(end === -1 ? url : url.slice(0, end)));
-        return reply.code(answer.status).headers(answer.headers).send();
-      } catch (error) {
-        return send(kit, error, request, reply);
-      }
+      const url = request.url;
+      const end = url.indexOf('?');
+      const answer = resolveUnmatched(request.method, unmatchedPath(end === -1 ? url : url.slice(0, end)));
+      if (answer instanceof RoleError) return send(kit, answer, request, reply);
+      return reply.code(answer.status).headers(answer.headers).send();
     });
     if (fastifyOptions.parseJson !== false) {
       // Fastify's own defences stay: the server's settings for prototype poisoning, 'error' by default.

@@ -6,7 +6,7 @@ import type {
   MiddlewareHandler,
   NotFoundHandler,
 } from 'hono';
-import { roleError } from '../../catalog/role-error.js';
+import { RoleError, roleError } from '../../catalog/role-error.js';
 import {
   type BodyLimits,
   type BodyOptions,
@@ -18,7 +18,7 @@ import type { TrustProxy } from '../../server/client-ip.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
 import { pathOf } from '../../server/request.js';
-import { answerUnmatched, checkTarget, memoUnmatched } from '../../server/routing.js';
+import { checkTarget, memoUnmatched, resolveUnmatched } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { markUnread } from '../kit/read-body.js';
@@ -205,12 +205,8 @@ export function createHonoErrors(
     },
     onError: (error, c) => respond(error, c),
     notFound: (c) => {
-      try {
-        const answer = answerUnmatched(c.req.method, unmatchedPath(c.req.path));
-        return new Response(null, answer);
-      } catch (thrown) {
-        return respond(thrown, c);
-      }
+      const answer = resolveUnmatched(c.req.method, unmatchedPath(c.req.path));
+      return answer instanceof RoleError ? respond(answer, c) : new Response(null, answer);
     },
     json(bodyOptions) {
       const limits = kit.limitsOf(bodyOptions);

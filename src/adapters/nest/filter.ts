@@ -1,7 +1,8 @@
 import type { ArgumentsHost, ExceptionFilter, LoggerService } from '@nestjs/common';
+import { RoleError } from '../../catalog/role-error.js';
 import { toErrorHandler } from '../../server/handle-error.js';
 import type { ErrorHandler, ErrorHandlerOptions, ErrorLogger } from '../../server/index.js';
-import { answerUnmatched } from '../../server/routing.js';
+import { resolveUnmatched } from '../../server/routing.js';
 import { createExpressErrors, type ExpressErrorsOptions, type ExpressRaw } from '../express/index.js';
 import {
   createFastifyErrors,
@@ -127,16 +128,15 @@ export class FaultlineFilter implements ExceptionFilter {
     if (isUnmatchedRoute(exception, request.method, [request.url, (request.raw as { url?: unknown })?.url])) {
       // 404 for an unknown path, 405 with `Allow` for a method it does not take, 204 for OPTIONS: the
       // same rule, memo and prebuilt errors as Fastify's own not-found handler, never a new Error.
-      try {
-        const answer = answerUnmatched(
-          request.method as string | undefined,
-          fastifyUnmatchedPath(reply, String(request.url)),
-        );
+      const answer = resolveUnmatched(
+        request.method as string | undefined,
+        fastifyUnmatchedPath(reply, String(request.url)),
+      );
+      if (!(answer instanceof RoleError)) {
         (reply as unknown as FastifyRaw['reply']).code(answer.status).headers(answer.headers).send();
         return;
-      } catch (unmatched) {
-        thrown = unmatched;
       }
+      thrown = answer;
     } else {
       thrown = translate(exception);
     }
