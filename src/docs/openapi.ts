@@ -128,10 +128,13 @@ function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat
 /** Catalog entries by status, in ascending status order. */
 function byStatus(catalog: Catalog<any>, codes?: readonly string[]): Map<number, CatalogEntry[]> {
   const map = new Map<number, CatalogEntry[]>();
-  for (const code of codes ?? catalog.codes) {
+  // A code listed twice is documented once, and each list grows in place: a long list stays linear.
+  for (const code of new Set(codes ?? catalog.codes)) {
     const entry = catalog.get(code);
     if (!entry) continue;
-    map.set(entry.status, [...(map.get(entry.status) ?? []), entry]);
+    const same = map.get(entry.status);
+    if (same) same.push(entry);
+    else map.set(entry.status, [entry]);
   }
   return new Map([...map].sort(([a], [b]) => a - b));
 }

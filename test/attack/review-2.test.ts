@@ -99,6 +99,16 @@ describe('renderOpenApi into an existing document', () => {
     expect(codesOf(merged, '/b', '404')).toEqual(['INVOICE_GONE']);
   });
 
+  it('documents a code listed many times once, without going quadratic', () => {
+    // 200 000 entries: quadratic work over them would not end within the test's timeout.
+    const listed = [...Array.from({ length: 100_000 }, () => 'ORDER_GONE'), 'INVOICE_GONE'];
+    listed.push(...Array.from({ length: 100_000 }, () => 'INVOICE_GONE'));
+    const merged = renderOpenApi(catalog, {
+      into: { paths: { '/orders/{id}': { get: { responses: ok(), 'x-error-codes': listed } } } },
+    });
+    expect(codesOf(merged, '/orders/{id}', '404')).toEqual(['ORDER_GONE', 'INVOICE_GONE']);
+  });
+
   it('takes an operation whose operationId is not a string as one without an id', () => {
     const merged = renderOpenApi(catalog, {
       into: {
