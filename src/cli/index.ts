@@ -99,3 +99,7 @@ try {
     process.exitCode = 2;
   }
 }
+
+// The command has answered: end now, even when the module it imported keeps the event loop alive (a
+// server file pointed at by mistake). Both streams are flushed first, so that a piped output is whole.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()));

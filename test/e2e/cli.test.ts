@@ -46,6 +46,29 @@ describe('the faultline CLI', () => {
     expect(stdout).toContain('SESSION_NOT_FOUND');
   });
 
+  it('exits once it has answered, even when the module it read keeps a server open', () => {
+    // A user points the CLI at the server file: importing it starts a server. The command still ends.
+    const module = join(work, 'server.mjs');
+    writeFileSync(
+      module,
+      `import { createServer } from 'node:http';
+       import { defineErrors } from ${JSON.stringify(pathToFileURL(join(root, 'dist/index.js')).href)};
+       createServer(() => {}).listen(0, '127.0.0.1');
+       export const errors = defineErrors({ ROOM_FULL: { status: 409, message: 'Room is full' } });`,
+    );
+    const linted = cli('lint', module);
+    expect(linted.code).toBe(0);
+    const noCatalog = join(work, 'server-only.mjs');
+    writeFileSync(
+      noCatalog,
+      "import { createServer } from 'node:http'; createServer(() => {}).listen(0, '127.0.0.1');",
+    );
+    const refused = cli('lint', noCatalog);
+    expect(refused.code).not.toBe(0);
+    expect(refused.code).not.toBeNull();
+    expect(refused.stderr).toContain('no catalog');
+  });
+
   it('--check exits 0 when the file is current and 1 on any difference', () => {
     const out = join(work, 'errors.md');
     expect(cli('docs', 'test/fixtures/catalog.ts', '--out', out).code).toBe(0);
