@@ -5,6 +5,7 @@ export {
   type ClusterSendCommandClient,
   redisSend,
   type SendCommandClient,
+  type SentinelSendCommandClient,
 } from './redis/clients.js';
 export { type RedisSend, type RedisStoreOptions, redisStore } from './redis/store.js';
 export type {
