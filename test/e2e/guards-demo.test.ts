@@ -40,10 +40,12 @@ describe('the demo guards', () => {
     expect(response.headers.get('ratelimit-policy')).toBe(
       '"per-ip";q=1200;w=60, "per-app";q=600;w=60, "daily";q=100000;w=86400',
     );
-    // A request that did not authenticate spent the per-IP limit alone, and carries no app's fields.
+    // A request that did not authenticate spent the per-IP limit alone: its refusal says so, and carries
+    // no app's fields.
     const refused = await fetch(`${base}/v1/sessions/none`, { headers: auth });
     expect(refused.status).toBe(401);
-    expect(refused.headers.get('ratelimit')).toBeNull();
+    expect(refused.headers.get('ratelimit')).toMatch(/^"per-ip";r=\d+;t=\d+$/);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"per-ip";q=1200;w=60');
     const health = await fetch(`${base}/health`);
     expect(health.headers.get('ratelimit-policy')).toBe('"per-ip";q=1200;w=60');
   });

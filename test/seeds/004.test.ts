@@ -683,7 +683,11 @@ describe("seed 004: the page's prose", () => {
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 429]);
     const refused = answers[3]!;
     expect(await refused.json()).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    expect(refused.headers.get('ratelimit-policy')).toMatch(/^"calls-per-month";q=3;w=\d+$/);
+    // The policies the guards before it admitted, then the one that refused, which says when to retry.
+    expect(refused.headers.get('ratelimit-policy')).toMatch(
+      /"calls-per-day";q=50;w=86400, "calls-per-month";q=3;w=\d+$/,
+    );
+    expect(refused.headers.get('ratelimit')).toMatch(/"calls-per-month";r=0;t=\d+$/);
   });
 
   it('a call refused after the quota admitted it (blocked, unknown number, provider failing) spends none of it', async () => {
