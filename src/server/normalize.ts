@@ -7,6 +7,7 @@ import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
 import { fromRole } from './from-role.js';
+import { isSendableHeader } from './render.js';
 import { read } from './safe-read.js';
 
 /** At most this many field errors are answered; a huge invalid array must not become a huge error body. */
@@ -33,10 +34,6 @@ export function fieldErrorsOf(issues: readonly unknown[]): FieldError[] | undefi
   return errors;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not carry these
-const unsafeHeaderValue = /[\r\n\u0000]/;
-const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 function headersOf(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const headers: Record<string, string> = {};
@@ -49,9 +46,7 @@ function headersOf(value: unknown): Record<string, string> | undefined {
   for (const key of keys) {
     const v = read(value, key);
     const text = typeof v === 'number' ? String(v) : v;
-    if (typeof text === 'string' && headerName.test(key) && !unsafeHeaderValue.test(text)) {
-      headers[key.toLowerCase()] = text;
-    }
+    if (isSendableHeader(key, text)) headers[key.toLowerCase()] = text;
   }
   return headers;
 }

@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import type { Catalog } from '../catalog/types.js';
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
 import type { Correlation } from './correlation.js';
 import type { Localizer } from './locale.js';
@@ -8,6 +8,14 @@ import { headerOf, type RequestView } from './request.js';
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // The characters node refuses in a header value.
 const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Whether a header can go on the wire as it is: its name a token, its value free of what node refuses (a
+ * CR or LF that would split it, other control characters). The one rule for every header an error carries.
+ */
+export function isSendableHeader(name: string, value: unknown): value is string {
+  return typeof value === 'string' && headerName.test(name) && !unsafeValue.test(value);
+}
 
 /** An error rendered for the wire: status, lower-case headers and the serialized body. */
 export interface RenderedError {
@@ -88,9 +96,8 @@ export function createRenderer(parts: RendererParts): Renderer {
   const templates = new Map<string, Template | null>();
   const maxTemplates = 1024;
 
-  function plain(error: ApiError): boolean {
+  function plain(error: ApiError, entry: CatalogEntry | undefined): boolean {
     if (error.details !== undefined || error.fieldErrors !== undefined) return false;
-    const entry = catalog.get(error.code);
     return (
       entry !== undefined &&
       entry.template.placeholders.length === 0 &&
@@ -128,8 +135,7 @@ export function createRenderer(parts: RendererParts): Renderer {
       // node response would refuse (a CR or LF that splits it, a name that is no token) is dropped.
       for (const name in own) {
         const value = own[name];
-        if (typeof value === 'string' && headerName.test(name) && !unsafeValue.test(value))
-          headers[name] = value;
+        if (isSendableHeader(name, value)) headers[name] = value;
       }
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
@@ -141,6 +147,7 @@ export function createRenderer(parts: RendererParts): Renderer {
         message = localizer.message(locale, error.code, error.details) ?? message;
         headers['content-language'] = locale;
       }
+      const entry = catalog.get(error.code);
       const view: ErrorView = {
         code: error.code,
         status: error.status,
@@ -152,11 +159,11 @@ export function createRenderer(parts: RendererParts): Renderer {
         fieldErrors: error.fieldErrors,
         correlationId,
         type: error.type,
-        title: catalog.get(error.code)?.title,
+        title: entry?.title,
         instance: instanceOf(request),
         members: error.members,
       };
-      const key = plain(error) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
+      const key = plain(error, entry) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
       return { status: error.status, headers, body: body(view, key) };
     },
   };
