@@ -259,4 +259,24 @@ describe('the fields of WebSocket events', () => {
     expect(() => envelope({ t: { $field: 'timestamp', unit: 'h' } } as never)).toThrow(/unit h/);
     expect(() => envelope({ r: { $field: 'retryAfter', unit: 'iso' } })).toThrow(/unit iso/);
   });
+
+  it('refuses, as a config error, an unknown missing, a declaration too deep or refering to itself, and no JSON', () => {
+    expect(() => envelope({ m: field('message', { missing: 'bogus' as never }) })).toThrow(
+      /FAULTLINE_INVALID_FORMAT.*missing must be 'omit' or 'null'/,
+    );
+    let deep: Record<string, unknown> = { code: field.code };
+    for (let i = 0; i < 10_000; i++) deep = { e: deep };
+    expect(() => envelope(deep as never)).toThrow(/FAULTLINE_INVALID_FORMAT.*nested deeper than 32/);
+    const cyclic: Record<string, unknown> = { code: field.code };
+    cyclic.self = cyclic;
+    expect(() => envelope(cyclic as never)).toThrow(/FAULTLINE_INVALID_FORMAT/);
+    const loop: unknown[] = [];
+    loop.push(loop);
+    expect(() => envelope({ code: field.code, list: loop } as never)).toThrow(
+      /FAULTLINE_INVALID_FORMAT.*no JSON/,
+    );
+    expect(() => envelope({ code: field.code, big: { $literal: 1n } })).toThrow(
+      /FAULTLINE_INVALID_FORMAT.*no JSON/,
+    );
+  });
 });

@@ -100,11 +100,31 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Checks a declaration; a wrong one fails here, naming the path. */
-function checkSpec(spec: unknown, path: string): void {
+// The JSON of a value, or `undefined` for one that has none (a function, a cycle, a BigInt).
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+// Deeper than any envelope an API writes; a declaration past it (or one that refers to itself) is refused
+// here rather than overflowing the stack.
+const maxDepth = 32;
+
+function checkSpec(spec: unknown, path: string, depth = 0): void {
   if (spec === null || typeof spec === 'string' || typeof spec === 'number' || typeof spec === 'boolean')
     return;
+  if (depth > maxDepth)
+    throw new FaultlineConfigError(
+      'FAULTLINE_INVALID_FORMAT',
+      `${path.slice(0, 200)}: nested deeper than ${maxDepth}`,
+    );
   if (Array.isArray(spec)) {
-    const json = JSON.stringify(spec);
+    const json = jsonOf(spec);
+    if (json === undefined)
+      throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: an array that has no JSON`);
     if (json.includes('"$field"') || json.includes('"$first"')) {
       throw new FaultlineConfigError(
         'FAULTLINE_INVALID_FORMAT',
@@ -116,7 +136,7 @@ function checkSpec(spec: unknown, path: string): void {
   if (!isPlainObject(spec))
     throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: ${typeof spec}`);
   if ('$literal' in spec) {
-    if (JSON.stringify(spec.$literal) === undefined)
+    if (jsonOf(spec.$literal) === undefined)
       throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: literal has no JSON`);
     return;
   }
@@ -129,6 +149,12 @@ function checkSpec(spec: unknown, path: string): void {
       );
     }
     const { $field: _, ...options } = spec as unknown as FieldRef;
+    if (options.missing !== undefined && options.missing !== 'omit' && options.missing !== 'null') {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_FORMAT',
+        `${path}: missing must be 'omit' or 'null', not ${JSON.stringify(options.missing)}`,
+      );
+    }
     const definition: FieldDefinition = errorFields[name as ErrorField];
     definition.check?.(options, path);
     return;
@@ -137,10 +163,10 @@ function checkSpec(spec: unknown, path: string): void {
     if (!Array.isArray(spec.$first) || spec.$first.length === 0) {
       throw new FaultlineConfigError('FAULTLINE_INVALID_FORMAT', `${path}: $first needs alternatives`);
     }
-    for (const [i, alt] of spec.$first.entries()) checkSpec(alt, `${path}.$first[${i}]`);
+    for (const [i, alt] of spec.$first.entries()) checkSpec(alt, `${path}.$first[${i}]`, depth + 1);
     return;
   }
-  for (const [key, value] of Object.entries(spec)) checkSpec(value, `${path}.${key}`);
+  for (const [key, value] of Object.entries(spec)) checkSpec(value, `${path}.${key}`, depth + 1);
 }
 
 /** Checks a declaration and turns it into nodes; a wrong declaration fails here, naming the path. */
