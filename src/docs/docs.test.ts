@@ -136,6 +136,19 @@ describe('renderOpenApi', () => {
     );
     expect(base.paths['/sessions/{id}'].get.responses).toEqual({ '200': { description: 'ok' } });
   });
+
+  it('refuses, naming what it wants, an `into` that is no OpenAPI document', () => {
+    for (const into of [
+      { openapi: '3.1.0', components: 'x' },
+      { openapi: '3.1.0', paths: [] },
+      { openapi: '3.1.0', components: { schemas: 'ab' } },
+      { openapi: '3.1.0', components: { responses: null } },
+    ]) {
+      expect(() => renderOpenApi(catalog, { into: into as never })).toThrow(
+        /`into` must be an OpenAPI document/,
+      );
+    }
+  });
 });
 
 describe('snapshot and diffSnapshots', () => {

@@ -205,6 +205,14 @@ function mergeInto(
   format: ErrorFormat,
   operations: OpenApiOptions['operations'],
 ): Document {
+  const object = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const parts = [document.paths, (document.components as Document | undefined)?.schemas];
+  parts.push(document.components, (document.components as Document | undefined)?.responses);
+  if (!object(document) || parts.some((part) => part !== undefined && !object(part))) {
+    throw new TypeError(
+      'renderOpenApi: `into` must be an OpenAPI document whose paths, components, schemas and responses are objects',
+    );
+  }
   const merged: Document = structuredClone(document);
   const generated = components(catalog, format);
   merged.components ??= {};
