@@ -27,7 +27,8 @@ export interface SentinelSendCommandClient {
 /**
  * The command function of a Redis client: an ioredis or iovalkey (Valkey) client or Cluster (their
  * `call`), a connected node-redis client (`sendCommand(args)`), a connected node-redis cluster, whose
- * commands are routed by the decision's key, or a connected node-redis sentinel (to its master). Anything else is refused here, not at the first command.
+ * commands are routed by the decision's key, or a connected node-redis sentinel (to its master).
+ * Anything else is refused here, not at the first command.
  * @example
  * redisStore({ send: redisSend(new Redis(url)) }) // ioredis; the same for iovalkey
  * redisStore({ send: redisSend(await createClient({ url }).connect()) }) // node-redis
@@ -57,6 +58,6 @@ export function redisSend(
     return (args) => one.sendCommand(args);
   }
   throw new TypeError(
-    'redisSend: expected an ioredis or iovalkey client (call), or a node-redis client or cluster (sendCommand)',
+    'redisSend: expected an ioredis or iovalkey client (call), or a node-redis client, cluster or sentinel (sendCommand)',
   );
 }
