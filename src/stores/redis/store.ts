@@ -55,7 +55,6 @@ function script(source: string): Script {
 
 const scripts = {
   rate: script(luaSources.rate),
-  peek: script(luaSources.peek),
   quota: script(luaSources.quota),
   acquire: script(luaSources.acquire),
   renew: script(luaSources.renew),
@@ -167,9 +166,8 @@ export function redisStore(options: RedisStoreOptions): Store {
     logger: options.logger,
     rate(key: string, input: RateInput, deadline?: Deadline): Promise<RateDecision> {
       const stored = keyOf('r', key);
-      // A decision of no units, or a zero-interval refund, only reads: a script that writes nothing.
-      const reads = input.cost === 0 || (input.cost < 0 && input.interval === 0);
-      return decide(reads ? 'peek' : 'rate', stored, rateArgs(input), 5, deadline, (values) =>
+      // A decision of no units, or a zero-interval refund, only reads: the script writes nothing for it.
+      return decide('rate', stored, rateArgs(input), 5, deadline, (values) =>
         toFlag(values[0]) && input.cost > 0
           ? run(scripts.rate, stored, ['0', ...rateArgs({ ...input, cost: -input.cost })])
           : undefined,
