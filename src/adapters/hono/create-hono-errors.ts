@@ -111,6 +111,9 @@ function answerHeaders(c: Context, headers: Record<string, string>): Headers | R
   });
   const finalized = c.finalized;
   c.res = undefined;
+  // A context the app had already answered stays finalized, so it needs a response for `c.header()` of
+  // an onError that wraps this one: an empty one, whose headers Hono then puts on the error answer.
+  if (finalized) c.res = new Response(null);
   // Unsetting the response marks the context finalized; Hono would then ignore a not-found handler's answer.
   c.finalized = finalized;
   if (out === undefined) return headers;

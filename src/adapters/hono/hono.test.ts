@@ -53,6 +53,25 @@ corsApp.get('/immutable', (c) => {
   throw new Error('the proxy failed');
 });
 
+// An app whose own onError wraps the layer's and adds a header, where the error comes after the handler
+// answered (the context is finalized by then).
+const wrappedLayer = createHonoErrors({ catalog, logger: false });
+const wrapped = new Hono();
+wrapped.use(wrappedLayer.middleware);
+wrapped.onError((error, c) => {
+  const answer = wrappedLayer.onError(error, c);
+  c.header('x-wrapped', 'yes');
+  return answer;
+});
+wrapped.use(async (_c, next) => {
+  await next();
+  throw new Error('after the handler answered');
+});
+wrapped.get('/late', (c) => {
+  c.header('cache-control', 'public, max-age=60');
+  return c.json({ ok: true });
+});
+
 const post = (body: string, type = 'application/json') => ({
   method: 'POST',
   headers: { 'content-type': type },
@@ -147,6 +166,14 @@ describe('faultline/hono', () => {
     expect(proxied.status).toBe(500);
     expect(proxied.headers.get('location')).toBeNull();
     expect((await proxied.json()).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('leaves the context usable for an onError of the app that wraps the layer’s', async () => {
+    const response = await wrapped.request('/late');
+    expect(response.status).toBe(500);
+    expect((await response.json()).code).toBe('INTERNAL_ERROR');
+    expect(response.headers.get('x-wrapped')).toBe('yes');
+    expect(response.headers.get('cache-control')).toBeNull();
   });
 
   it('answers unknown routes in the declared envelope', async () => {
