@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, type ProxyTrust } from '../../server/client-ip.js';
 import type { ErrorLogger } from '../../server/log.js';
-import type { RequestView } from '../../server/request.js';
+import type { RequestView, WritableView } from '../../server/request.js';
 
 /** What `onError` gets as `event.raw` on node:http. */
 export interface NodeRaw {
@@ -85,14 +85,9 @@ export function requestLogOf(req: IncomingMessage): ErrorLogger | undefined {
 
 /** The view of a request being answered: with pino-http's `req.log`, and `{ req, res }` for `onError`. */
 export function toAnswerView(req: IncomingMessage, res: ServerResponse): RequestView {
-  // One object with every field, rather than a view spread into another: this runs for every error answer.
-  return {
-    method: req.method,
-    url: req.url,
-    ip: clientIpOf(req),
-    headers: new RawHeaders(req.rawHeaders),
-    requestId: (req as Logged).id,
-    log: requestLogOf(req),
-    raw: { req, res } satisfies NodeRaw,
-  };
+  // Fields set on the fresh view, not spread into another object: this runs for every error answer.
+  const view: WritableView = toRequestView(req);
+  view.log = requestLogOf(req);
+  view.raw = { req, res } satisfies NodeRaw;
+  return view;
 }
