@@ -22,14 +22,17 @@ const handler = createErrorHandler({ logger: false });
 const answer = (thrown: unknown) => handler.normalize(thrown);
 
 function denial(guard: Guard): { headers: Record<string, string>; code: string } {
+  let refused: unknown;
   try {
-    runGuards([guard], contextOf());
+    // A guard returns its denial (the rate limit) or throws it (the others).
+    refused = runGuards([guard], contextOf());
   } catch (thrown) {
-    const error = answer(thrown);
-    if (error instanceof ApiError) return { headers: { ...error.headers }, code: error.code };
-    throw error;
+    refused = thrown;
   }
-  throw new Error('admitted');
+  if (refused === undefined) throw new Error('admitted');
+  const error = answer(refused);
+  if (error instanceof ApiError) return { headers: { ...error.headers }, code: error.code };
+  throw error;
 }
 
 afterEach(() => {

@@ -2,7 +2,7 @@ import type { ApiError } from '../catalog/api-error.js';
 import { isApiError } from '../catalog/api-error.js';
 import { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
-import { runGuards } from './run.js';
+import { isDenial, runGuards } from './run.js';
 import type { Guard, GuardContext, GuardRequest } from './types.js';
 
 /** The answer of guards over one message: admitted, or the error to send and the wait it asks for. */
@@ -34,9 +34,9 @@ export function checkMessage(guards: readonly Guard[], request: GuardRequest): A
     const outcome = runGuards(guards, context);
     if (outcome instanceof Promise) {
       return outcome.then(
-        () => {
+        (result) => {
           context.finish();
-          return admitted;
+          return result !== undefined && isDenial(result) ? verdictOf(result) : admitted;
         },
         (error: unknown) => {
           context.finish();
@@ -45,7 +45,7 @@ export function checkMessage(guards: readonly Guard[], request: GuardRequest): A
       );
     }
     context.finish();
-    return admitted;
+    return outcome !== undefined && isDenial(outcome) ? verdictOf(outcome) : admitted;
   } catch (error) {
     context.finish();
     return verdictOf(error);

@@ -51,9 +51,9 @@ export function banning(
   store: RateStore,
   decide: Decide,
   onDenied: ((request: GuardRequest, denial: RateDenial) => unknown) | undefined,
-  check: (context: GuardContext) => Awaitable<undefined>,
+  check: (context: GuardContext) => Awaitable<RoleError | undefined>,
   code?: string,
-): (context: GuardContext) => Awaitable<undefined> {
+): (context: GuardContext) => Awaitable<RoleError | undefined> {
   if (typeof ban !== 'object' || ban === null) throw new TypeError('rateLimit ban must be { after, for }');
   const after = toCount(ban.after, 'rateLimit ban.after');
   const span = toMs(ban.for, 'rateLimit ban.for');
@@ -68,10 +68,10 @@ export function banning(
   const strike: RateInput = { interval: within / after, tolerance: within, cost: 1 };
   const banKey = (policy: Compiled, key: string) => banKeys(policy.name, key).ban;
 
-  function banned(request: GuardRequest, policy: Compiled, key: string, left: number): never {
+  function banned(request: GuardRequest, policy: Compiled, key: string, left: number): RoleError {
     const retryAfter = seconds(left);
     notify(onDenied, request, { policy: policy.name, policies: [policy.name], key, retryAfter });
-    throw roleError('rateLimited', {
+    return roleError('rateLimited', {
       details: { policies: [policy.name] },
       headers: { 'retry-after': String(retryAfter), ratelimit: `${policy.label};r=0;t=${retryAfter}` },
       code,
@@ -79,8 +79,9 @@ export function banning(
   }
 
   // A denial counts one strike per policy that denied; the strike that empties the budget starts the ban.
-  // The denial is answered once both are written, so that the caller's next request meets the ban.
-  function struck(request: GuardRequest, error: unknown): Awaitable<never> {
+  // The denial is answered once both are written, so that the caller's next request meets the ban. What
+  // is no denial of the policies (a store failure answered closed) is thrown on as it came.
+  function struck(request: GuardRequest, error: unknown): Awaitable<RoleError> {
     const details = error instanceof RoleError && error.role === 'rateLimited' ? error.details : undefined;
     const denied = (details as { policies?: unknown } | undefined)?.policies;
     if (!Array.isArray(denied)) throw error;
@@ -102,16 +103,19 @@ export function banning(
         // A strike the store could not count only spares the caller a ban; the denial stands.
       }
     }
-    if (pending.length === 0) throw error;
-    return Promise.all(pending).then(() => {
-      throw error;
-    });
+    const denial = error as RoleError;
+    if (pending.length === 0) return denial;
+    return Promise.all(pending).then(() => denial);
   }
 
-  function checked(context: GuardContext): Awaitable<undefined> {
+  function checked(context: GuardContext): Awaitable<RoleError | undefined> {
+    const strike = (denial: RoleError | undefined) =>
+      denial === undefined ? denial : struck(context.request, denial);
     try {
       const answer = check(context);
-      return answer instanceof Promise ? answer.catch((error) => struck(context.request, error)) : answer;
+      return answer instanceof Promise
+        ? answer.then(strike, (error: unknown) => struck(context.request, error))
+        : strike(answer);
     } catch (error) {
       return struck(context.request, error);
     }
@@ -119,20 +123,20 @@ export function banning(
 
   return (context) => {
     const { request } = context;
-    const reads: Promise<void>[] = [];
+    const reads: Promise<RoleError | undefined>[] = [];
     for (const policy of policies) {
       const key = policy.key(request);
       if (key === undefined) continue;
       const left = decide(request, (deadline) => store.rate(banKey(policy, key), read, deadline));
       if (left instanceof Promise) {
         reads.push(
-          left.then((answer) => {
-            if (answer !== admitted && answer.reset > 0) banned(request, policy, key, answer.reset);
-          }),
+          left.then((answer) =>
+            answer !== admitted && answer.reset > 0 ? banned(request, policy, key, answer.reset) : undefined,
+          ),
         );
-      } else if (left !== admitted && left.reset > 0) banned(request, policy, key, left.reset);
+      } else if (left !== admitted && left.reset > 0) return banned(request, policy, key, left.reset);
     }
     if (reads.length === 0) return checked(context);
-    return Promise.all(reads).then(() => checked(context));
+    return Promise.all(reads).then((bans) => bans.find((ban) => ban !== undefined) ?? checked(context));
   };
 }

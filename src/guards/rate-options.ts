@@ -1,4 +1,5 @@
 import { FaultlineConfigError } from '../catalog/config-error.js';
+import type { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { countOf, quietly } from './per-request.js';
@@ -99,8 +100,8 @@ export function notify(
 export function skipping(
   skip: (request: GuardRequest) => boolean | Promise<boolean>,
   lookup: Decide,
-  check: (context: GuardContext) => Awaitable<undefined>,
-): (context: GuardContext) => Awaitable<undefined> {
+  check: (context: GuardContext) => Awaitable<RoleError | undefined>,
+): (context: GuardContext) => Awaitable<RoleError | undefined> {
   const decideBy = (context: GuardContext, verdict: unknown) => {
     if (verdict === false) return check(context);
     if (verdict === true || verdict === admitted) return undefined;

@@ -1,4 +1,4 @@
-import { roleError } from '../catalog/role-error.js';
+import { type RoleError, roleError } from '../catalog/role-error.js';
 import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
@@ -38,7 +38,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
     keys: string[],
     shapes: Shape[] | undefined,
     decisions: (RateDecision | typeof admitted | Refused)[],
-  ): undefined {
+  ): RoleError | undefined {
     let denied = false;
     let refused: Refused | undefined;
     for (const decision of decisions) {
@@ -104,7 +104,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
         key: keys[shown]!,
         retryAfter,
       });
-      throw roleError('rateLimited', { details: { policies: violated }, headers: fields, code });
+      return roleError('rateLimited', { details: { policies: violated }, headers: fields, code });
     }
     if (counting !== undefined) {
       refundUnless(context, counting, () => {

@@ -1,7 +1,7 @@
 import { isApiError } from '../catalog/api-error.js';
 import { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
-import type { Guard, GuardContext, Replay } from './types.js';
+import type { Denial, Guard, GuardContext, Replay } from './types.js';
 
 // The list headers several policies each add a member to (draft-ietf-httpapi-ratelimit-headers).
 const lists = new Set(['ratelimit', 'ratelimit-policy']);
@@ -28,6 +28,11 @@ function withPending(denial: unknown, pending: ReadonlyMap<string, string>): unk
   return error;
 }
 
+/** Whether a guard's result refuses the request (any other result is a replay to send). */
+export function isDenial(result: Replay | Denial): result is Denial {
+  return result instanceof RoleError || isApiError(result);
+}
+
 function check(guard: Guard, context: GuardContext, pending: boolean): ReturnType<Guard['check']> {
   if (!pending) return guard.check(context);
   let result: ReturnType<Guard['check']>;
@@ -36,24 +41,32 @@ function check(guard: Guard, context: GuardContext, pending: boolean): ReturnTyp
   } catch (denial) {
     throw withPending(denial, context.headers);
   }
-  return result instanceof Promise
-    ? result.catch((denial: unknown) => Promise.reject(withPending(denial, context.headers)))
-    : result;
+  if (result instanceof Promise) {
+    return result.then(
+      (settled) =>
+        settled === undefined ? settled : (withPending(settled, context.headers) as typeof settled),
+      (denial: unknown) => Promise.reject(withPending(denial, context.headers)),
+    );
+  }
+  return result === undefined ? result : (withPending(result, context.headers) as typeof result);
 }
 
 /**
- * Runs guards in order over one request: resolves with a replay to send instead of the handler, or
- * undefined to go on; throws (rejects with) the first denial, with the headers the guards before it set.
- * Synchronous while every guard is. Adapters call it; a custom integration builds the `GuardContext` itself.
+ * Runs guards in order over one request: resolves with undefined to go on, a replay to send instead of
+ * the handler, or the first denial, with the headers the guards before it set. A guard that throws (or
+ * rejects) has its denial thrown on, amended alike. Synchronous while every guard is. Adapters call it; a
+ * custom integration builds the `GuardContext` itself.
  * @example
- * const replay = await runGuards([limit, once], context);
- * if (replay) send(replay.replay); else next();
+ * const result = await runGuards([limit, once], context);
+ * if (result === undefined) next();
+ * else if (isDenial(result)) answerError(result);
+ * else send(result.replay);
  */
 export function runGuards(
   guards: readonly Guard[],
   context: GuardContext,
   from = 0,
-): Awaitable<Replay | undefined> {
+): Awaitable<Replay | Denial | undefined> {
   for (let i = from; i < guards.length; i++) {
     // Only a guard after one that set headers needs its denial amended: the common first guard runs bare.
     const result = check(guards[i]!, context, context.headers.size > 0);

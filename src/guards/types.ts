@@ -42,12 +42,21 @@ export interface Replay {
   readonly replay: CapturedResponse;
 }
 
-/** A guard: admits a request, denies it by throwing a catalog error, or answers it with a replay. */
+/** A guard's refusal: the role the catalog answers (`rateLimited`), or an error of the catalog. */
+export type Denial = RoleError | ApiError;
+
+/**
+ * A guard: admits a request (`undefined`), denies it, or answers it with a replay. A denial is a result,
+ * as a store's is: `check` returns it. A guard that throws or rejects with a `RoleError` or an ApiError is
+ * answered alike, but a throw costs more than the rest of a denial; the built-in rate limit returns.
+ * Run guards through an adapter's `guard(...)` or `checkMessage`, which answer both; a caller of `check`
+ * itself must look at what it returns.
+ */
 export interface Guard {
   /** The guard's kind, for logs: `rateLimit`, `quota`, … */
   readonly kind: string;
-  /** Checks one request; throws (or rejects with) a `RoleError` or an ApiError to deny it. */
-  check(context: GuardContext): Awaitable<Replay | undefined>;
+  /** Checks one request: `undefined` admits it, a `Denial` refuses it, a `Replay` answers it. */
+  check(context: GuardContext): Awaitable<Replay | Denial | undefined>;
 }
 
 /**

@@ -61,14 +61,17 @@ async function attempt(
   request: GuardRequest,
 ): Promise<{ status: number; headers: Record<string, string> }> {
   const context = contextOf(request);
+  let denial: unknown;
   try {
-    await guard.check(context);
-    return { status: 200, headers: Object.fromEntries(context.headers) };
+    // A guard returns its denial (the rate limit) or throws it (the others): both are answered.
+    denial = await guard.check(context);
   } catch (thrown) {
-    // The status and headers the standard catalog's handler answers the denial with.
-    const { status, headers } = answer.normalize(thrown);
-    return { status, headers: { ...headers } };
+    denial = thrown;
   }
+  if (denial === undefined) return { status: 200, headers: Object.fromEntries(context.headers) };
+  // The status and headers the standard catalog's handler answers the denial with.
+  const { status, headers } = answer.normalize(denial);
+  return { status, headers: { ...headers } };
 }
 
 async function admittedOf(guard: Guard, request: GuardRequest, tries: number): Promise<number> {

@@ -34,8 +34,8 @@ function contextOf(req: GuardRequest): GuardContext {
 
 async function admitted(guard: ReturnType<typeof rateLimit>, app: string): Promise<boolean> {
   try {
-    await guard.check(contextOf(request(app)));
-    return true;
+    // The rate limit returns its denial; anything else it answers is admitted.
+    return (await guard.check(contextOf(request(app)))) === undefined;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
  * answering pings is cut off (it observes 1006).
  */
 
-import type { Guard } from 'faultline/guards';
+import { checkMessage, type Guard } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
 import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
@@ -32,13 +32,8 @@ export function chatSocket(
     path: '/v1/chat',
     async authenticate(request, raw) {
       // The handshake spends from the same per-address and per-caller budgets as HTTP requests.
-      await limiter.check({
-        request: { ...request, ip: raw.socket.remoteAddress },
-        headers: new Map(),
-        onFinish: () => {},
-        body: () => undefined,
-        capture: () => {},
-      });
+      const verdict = await checkMessage([limiter], { ...request, ip: raw.socket.remoteAddress });
+      if (!verdict.allowed) throw verdict.error;
       const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
       auth.authorize(user, 'write');
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;

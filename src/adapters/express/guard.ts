@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
-import { runGuards } from '../../guards/run.js';
+import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toRequestView } from './request.js';
 
@@ -34,10 +34,12 @@ export function guard(...guards: Guard[]): RequestHandler {
   return (req: Request, res: Response, next) => {
     const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
     const context = nodeContext(view, res, () => req.body as unknown);
-    const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
-      if (replay) return sendReplay(res, replay.replay);
-      context.apply();
-      next();
+    const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
+      if (result === undefined) {
+        context.apply();
+        next();
+      } else if (isDenial(result)) next(result);
+      else sendReplay(res, result.replay);
     };
     try {
       const outcome = runGuards(guards, context);

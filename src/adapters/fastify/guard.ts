@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nodeContext } from '../../guards/node-context.js';
-import { runGuards } from '../../guards/run.js';
+import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toRequestView } from './request.js';
 
@@ -20,9 +20,11 @@ export function guard(
     const view: GuardRequest = { ...toRequestView(request), params };
     const context = nodeContext(view, reply.raw, () => request.body);
     const outcome = runGuards(guards, context);
-    const replay = outcome instanceof Promise ? await outcome : outcome;
-    if (replay) {
-      const { status, headers, body } = replay.replay;
+    const result = outcome instanceof Promise ? await outcome : outcome;
+    if (result !== undefined) {
+      // Thrown here, in the hook's own frame, for the layer's error handler to answer.
+      if (isDenial(result)) throw result;
+      const { status, headers, body } = result.replay;
       reply.code(status);
       for (const [name, value] of headers) reply.header(name, value);
       return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));

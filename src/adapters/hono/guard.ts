@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiError } from '../../catalog/api-error.js';
 import { RoleError } from '../../catalog/role-error.js';
-import { runGuards } from '../../guards/run.js';
+import { isDenial, runGuards } from '../../guards/run.js';
 import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
 import { clientIpResolver } from './client-ip.js';
@@ -63,9 +63,11 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
     let status: number | undefined;
     try {
       const outcome = runGuards(guards, context);
-      const replay = outcome instanceof Promise ? await outcome : outcome;
-      if (replay) {
-        const { status: code, headers, body } = replay.replay;
+      const result = outcome instanceof Promise ? await outcome : outcome;
+      if (result !== undefined) {
+        // Thrown here, in the middleware's own frame, for the layer's onError to answer.
+        if (isDenial(result)) throw result;
+        const { status: code, headers, body } = result.replay;
         status = code;
         const out = new Headers();
         for (const [name, value] of headers) out.append(name, value);

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { nodeContext } from '../../guards/node-context.js';
-import { runGuards } from '../../guards/run.js';
+import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toRequestView } from './request.js';
 
@@ -21,9 +21,11 @@ export function guard(...guards: Guard[]): Middleware {
     };
     const context = nodeContext(view, ctx.res, () => (ctx.request as { body?: unknown }).body);
     const outcome = runGuards(guards, context);
-    const replay = outcome instanceof Promise ? await outcome : outcome;
-    if (replay) {
-      const { status, headers, body } = replay.replay;
+    const result = outcome instanceof Promise ? await outcome : outcome;
+    if (result !== undefined) {
+      // Thrown here, in the middleware's own frame, for the layer's middleware to answer.
+      if (isDenial(result)) throw result;
+      const { status, headers, body } = result.replay;
       ctx.status = status;
       for (const [name, value] of headers) ctx.append(name, value);
       ctx.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

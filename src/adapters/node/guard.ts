@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
-import { runGuards } from '../../guards/run.js';
+import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
 import { toBodyLimits } from '../../server/body.js';
 import { toRequestView } from '../kit/node-request.js';
@@ -12,7 +12,7 @@ import { routeParamsOf } from './router.js';
 const limits = toBodyLimits();
 
 /**
- * Wraps a node:http handler in guards: a denial throws the catalog error (answered by
+ * Wraps a node:http handler in guards: a denial rejects with the catalog error (answered by
  * `createNodeErrors`), admitted responses carry the guards' headers, replays are sent as stored.
  * `byIp` keys on the client that the layer's `trustProxy` names, when the layer's wrapper runs first
  * (as below), else on the socket's address.
@@ -36,10 +36,14 @@ export function guard(
       const params = routeParamsOf(req);
       const view: GuardRequest = params ? { ...toRequestView(req), params } : toRequestView(req);
       const context = nodeContext(view, res, () => readAndKeepBody(req, limits));
-      const proceed = (replay: Awaited<ReturnType<typeof runGuards>>) => {
-        if (replay) return sendReplay(res, replay.replay);
-        context.apply();
-        return handler(req, res, ...rest);
+      const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
+        if (result === undefined) {
+          context.apply();
+          return handler(req, res, ...rest);
+        }
+        // A rejection reaches the wrapper of `createNodeErrors` without unwinding a throw through the router.
+        if (isDenial(result)) return Promise.reject(result);
+        return sendReplay(res, result.replay);
       };
       const outcome = runGuards(guards, context);
       return outcome instanceof Promise ? outcome.then(proceed) : proceed(outcome);

@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import { defineErrors, RoleError } from 'faultline';
+import { checkMessage, type Guard } from 'faultline/guards';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adapters } from '../helpers/adapters.js';
+import { close, listen } from '../helpers/http.js';
+
+// A guard denies by returning its denial; one that throws or rejects (a third party's) is answered alike.
+const catalog = defineErrors({
+  PLAN_EXHAUSTED: { status: 402, message: 'The plan is exhausted' },
+});
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const server of servers) await close(server);
+});
+
+const roleDenial = () =>
+  new RoleError('rateLimited', { details: { policies: ['p'] }, headers: { 'retry-after': '7' } });
+const ways: [string, Guard][] = [
+  ['returns a role', { kind: 'returns-role', check: () => roleDenial() }],
+  ['returns a catalog error', { kind: 'returns-error', check: () => catalog.create('PLAN_EXHAUSTED') }],
+  ['resolves with a role', { kind: 'resolves-role', check: () => Promise.resolve(roleDenial()) }],
+  [
+    'throws a role',
+    {
+      kind: 'throws-role',
+      check: () => {
+        throw roleDenial();
+      },
+    },
+  ],
+  [
+    'rejects with a catalog error',
+    { kind: 'rejects-error', check: () => Promise.reject(catalog.create('PLAN_EXHAUSTED')) },
+  ],
+];
+const statusOf = (kind: string) => (kind.endsWith('error') ? 402 : 429);
+
+describe.each(adapters)('a guard denies however it hands its denial over, on $name', (adapter) => {
+  it('answers each way with the catalog error, and the handler never runs', async () => {
+    let ran = 0;
+    const server = await adapter.build({
+      options: { catalog, onError: false },
+      routes: ways.map(([, guard]) => ({
+        method: 'GET' as const,
+        path: `/${guard.kind}`,
+        guards: [guard],
+        handle: () => {
+          ran++;
+          return { body: { ok: true } };
+        },
+      })),
+    });
+    servers.push(server);
+    const base = await listen(server);
+    for (const [, guard] of ways) {
+      const response = await fetch(`${base}/${guard.kind}`);
+      expect(response.status, guard.kind).toBe(statusOf(guard.kind));
+      const body = (await response.json()) as { code: string };
+      expect(body.code).toBe(guard.kind.endsWith('error') ? 'PLAN_EXHAUSTED' : 'RATE_LIMITED');
+      if (!guard.kind.endsWith('error')) expect(response.headers.get('retry-after')).toBe('7');
+    }
+    expect(ran).toBe(0);
+  });
+});
+
+describe('checkMessage turns each way into a verdict', () => {
+  it.each(ways)('a guard that %s is refused with its error and wait', async (_, guard) => {
+    const verdict = await checkMessage([guard], { method: 'GET', url: '/', headers: {} });
+    expect(verdict.allowed).toBe(false);
+    if (verdict.allowed) return;
+    const role = verdict.error instanceof RoleError;
+    expect(role).toBe(!guard.kind.endsWith('error'));
+    expect(verdict.retryAfterMs).toBe(role ? 7000 : 0);
+  });
+
+  it('admits when every guard returns undefined', async () => {
+    const verdict = await checkMessage([{ kind: 'open', check: () => undefined }], {
+      method: 'GET',
+      url: '/',
+      headers: {},
+    });
+    expect(verdict).toEqual({ allowed: true });
+  });
+});
