@@ -1,5 +1,5 @@
 import { ApiError, defineErrors } from 'faultline';
-import { commonFormats, problemJson } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import { consume, measure, report } from './harness.js';
 
 const catalog = defineErrors(
@@ -69,7 +69,7 @@ const byHand = {
 export async function benchFormats(): Promise<void> {
   const view = { ...error.toJSON(), instance: '/v1/sessions/abc' };
   const cases = [
-    ['problem+json', () => problemJson.serialize(view), () => byHand['problem+json'](error)],
+    ['problem+json', () => commonFormats.problemJson.serialize(view), () => byHand['problem+json'](error)],
     ['flat (page 000)', () => commonFormats.flat.serialize(error), () => byHand.flat(error)],
     ['nested (page 002)', () => commonFormats.nested.serialize(validation), () => byHand.nested(validation)],
     ['code (page 004)', () => commonFormats.code.serialize(validation), () => byHand.code(validation)],

@@ -1,5 +1,6 @@
 import { ApiError, defineErrors, FaultlineConfigError } from 'faultline';
-import { parseErrorBody, problemJson } from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
+import { commonFormats } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { codeEnvelope, messageEnvelope, nestedEnvelope } from '../format/common.js';
@@ -41,7 +42,9 @@ describe('per-code envelope members', () => {
   });
 
   it('writes the members at the top level of a problem+json body, after its own members', () => {
-    const body = JSON.parse(problemJson.serialize(errors.create('CONFERENCE_NAME_TAKEN', { room_id: 'r1' })));
+    const body = JSON.parse(
+      commonFormats.problemJson.serialize(errors.create('CONFERENCE_NAME_TAKEN', { room_id: 'r1' })),
+    );
     expect(body).toMatchObject({ status: 409, code: 'CONFERENCE_NAME_TAKEN', room_id: 'r1' });
     expect(Object.keys(body).at(-1)).toBe('room_id');
   });
@@ -73,14 +76,13 @@ describe('per-code envelope members', () => {
     expect(JSON.parse(codeEnvelope.serialize(clash.create('CLASH', { error: 'mine' }))).error).toBe('Clash');
   });
 
-  it('round-trips through JSON and the client parser, which rebuilds details a format does not carry', () => {
+  it('round-trips through JSON and the client parser, which rebuilds details a format does not carry', async () => {
     const error = errors.create('CONFERENCE_NAME_TAKEN', { room_id: 'r1' });
     expect(ApiError.fromJSON(JSON.stringify(error)).members).toEqual({ room_id: 'r1' });
-    const back = parseErrorBody(messageEnvelope.serialize(error), {
-      formats: [messageEnvelope],
-      catalog: errors,
-      status: 409,
-    });
+    const back = await parseErrorParts(
+      { status: 409, headers: {}, body: messageEnvelope.serialize(error) },
+      { formats: [messageEnvelope], catalog: errors },
+    );
     expect(back).toMatchObject({
       code: 'CONFERENCE_NAME_TAKEN',
       members: { room_id: 'r1' },
@@ -99,27 +101,32 @@ describe('per-code envelope members', () => {
     expect(loose.get('NONE')?.requiredDetails).toBeUndefined();
   });
 
-  it('rebuilds details from members only when they hold every required field', () => {
+  it('rebuilds details from members only when they hold every required field', async () => {
     const read = (body: object) =>
-      parseErrorBody(body, { formats: [codeEnvelope], catalog: errors, status: 409 });
+      parseErrorParts({ status: 409, headers: {}, body }, { formats: [codeEnvelope], catalog: errors });
     const seat = { success: false, code: 'SEAT_TAKEN', error: 'Seat is taken' };
-    expect(read({ ...seat, seatId: '4A', heldBy: 'u1' }).details).toEqual({ seat: '4A', holder: 'u1' });
-    expect(read({ ...seat, seatId: '4A' }).details).toEqual({ seat: '4A' });
-    const partial = read({ ...seat, heldBy: 'u1' });
+    expect((await read({ ...seat, seatId: '4A', heldBy: 'u1' })).details).toEqual({
+      seat: '4A',
+      holder: 'u1',
+    });
+    expect((await read({ ...seat, seatId: '4A' })).details).toEqual({ seat: '4A' });
+    const partial = await read({ ...seat, heldBy: 'u1' });
     expect(partial.members).toEqual({ heldBy: 'u1' });
     expect(partial.details).toBeUndefined();
   });
 
-  it('reads only declared members for a known code, and RFC 9457 extension members otherwise', () => {
+  it('reads only declared members for a known code, and RFC 9457 extension members otherwise', async () => {
+    const read = (body: unknown, options: Parameters<typeof parseErrorParts>[1]) =>
+      parseErrorParts({ status: 409, headers: {}, body }, options);
     const body = { success: false, error: 'Conference name already taken', room_id: 'r1', noise: 1 };
-    expect(parseErrorBody(body, { formats: [messageEnvelope], catalog: errors }).members).toEqual({
+    expect((await read(body, { formats: [messageEnvelope], catalog: errors })).members).toEqual({
       room_id: 'r1',
     });
     const foreign = { type: 'about:blank', title: 'Conflict', status: 409, balance: 30, __proto__x: 1 };
-    const parsed = parseErrorBody(JSON.stringify(foreign), { formats: [problemJson] });
+    const parsed = await read(JSON.stringify(foreign), { formats: [commonFormats.problemJson] });
     expect(parsed.members).toEqual({ balance: 30, __proto__x: 1 });
-    const poisoned = parseErrorBody('{"title":"Conflict","status":409,"__proto__":{"polluted":true}}', {
-      formats: [problemJson],
+    const poisoned = await read('{"title":"Conflict","status":409,"__proto__":{"polluted":true}}', {
+      formats: [commonFormats.problemJson],
     });
     expect(Object.getPrototypeOf(poisoned.members)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

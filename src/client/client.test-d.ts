@@ -1,6 +1,6 @@
 import { type ApiError, defineErrors } from 'faultline';
 import { type ClientError, createClient, type UnknownApiError } from 'faultline/client';
-import { envelope, field, problemJson } from 'faultline/format';
+import { commonFormats, envelope, field } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
 import { messageEnvelope } from '../format/common.js';
@@ -17,9 +17,13 @@ const errors = defineErrors({
 });
 // Without formats the client reads problem+json and the common envelopes, message-only ones included.
 const api = createClient({ baseUrl: 'http://127.0.0.1:1', catalog: errors });
-const always = createClient({ baseUrl: 'http://127.0.0.1:1', catalog: errors, formats: [problemJson] });
+const always = createClient({
+  baseUrl: 'http://127.0.0.1:1',
+  catalog: errors,
+  formats: [commonFormats.problemJson],
+});
 type Errors = ClientError<typeof errors>;
-type Always = ClientError<typeof errors, readonly [typeof problemJson]>;
+type Always = ClientError<typeof errors, readonly [typeof commonFormats.problemJson]>;
 
 describe('client types', () => {
   it('narrows a caught value to one code with its details', () => {
@@ -115,7 +119,7 @@ describe('client types', () => {
     const client = createClient({
       baseUrl: 'http://x',
       catalog: errors,
-      formats: [messageEnvelope, problemJson],
+      formats: [messageEnvelope, commonFormats.problemJson],
     });
     if (client.is(caught, 'SESSION_NOT_FOUND')) {
       expectTypeOf(caught.details).toEqualTypeOf<{ sessionId: string } | undefined>();

@@ -1,6 +1,6 @@
 import { ApiError, defineErrors } from 'faultline';
 import { diffSnapshots, renderOpenApi, snapshot } from 'faultline/docs';
-import { commonFormats, type ErrorFormat, envelope, field, problemJson } from 'faultline/format';
+import { commonFormats, type ErrorFormat, envelope, field } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import { flatEnvelope, nestedEnvelope } from '../format/common.js';
 import { errorFields } from '../format/fields.js';
@@ -118,5 +118,5 @@ describe('snapshot: the recorded fields come from the field table', () => {
 });
 
 it('keeps problemJson the default format of the docs', () => {
-  expect(describeCatalog(catalog).contentType).toBe(problemJson.contentType);
+  expect(describeCatalog(catalog).contentType).toBe(commonFormats.problemJson.contentType);
 });

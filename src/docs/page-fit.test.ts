@@ -8,7 +8,6 @@ import {
   renderOpenApi,
   snapshot,
 } from 'faultline/docs';
-import { problemJson } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { messageEnvelope, nestedEnvelope } from '../format/common.js';
@@ -155,7 +154,7 @@ describe('pages that fit the catalog’s format', () => {
     expect(own.groups.flatMap((g) => g.entries.map((e) => e.message))).toContain(
       JSON.parse(own.exampleBody).error,
     );
-    const chosen = describeCatalog(gateway, { format: problemJson, example: 'CONFERENCE_NAME_TAKEN' });
+    const chosen = describeCatalog(gateway, { example: 'CONFERENCE_NAME_TAKEN' });
     expect(JSON.parse(chosen.exampleBody)).toMatchObject({
       code: 'CONFERENCE_NAME_TAKEN',
       room_id: '<room_id>',

@@ -1,12 +1,12 @@
-import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
+import type { ApiErrorInit } from '../catalog/api-error.js';
 import { reasonPhrase } from '../catalog/status.js';
 import type { Catalog } from '../catalog/types.js';
 import { commonFormatList } from './common.js';
 import { bestFit, readErrorInit, toBody } from './error-init.js';
 import type { ErrorFormat, ParsedError } from './types.js';
 
-/** Options of `parseErrorBody`. */
-export interface ParseErrorBodyOptions {
+/** Options of `errorInitFromBody`. */
+export interface ErrorInitFromBodyOptions {
   /**
    * The formats to try; on equal fit, the earlier wins.
    * @default every format of commonFormats
@@ -31,23 +31,10 @@ export function detectFormat(
 /** The fields of the error a body holds, filled in from the catalog and the status where it is silent. */
 export function errorInitFromBody(
   body: unknown,
-  options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
+  options: ErrorInitFromBodyOptions | readonly ErrorFormat[] = {},
 ): ApiErrorInit {
   const { formats, ...rest } = Array.isArray(options)
-    ? ({ formats: options } as ParseErrorBodyOptions)
-    : (options as ParseErrorBodyOptions);
+    ? ({ formats: options } as ErrorInitFromBodyOptions)
+    : (options as ErrorInitFromBodyOptions);
   return readErrorInit(body, { ...rest, formats: formats ?? commonFormatList, reason: reasonPhrase });
-}
-
-/**
- * Reads an error body (parsed JSON or its text) in any of the given formats back into an ApiError.
- * A body that fits no format still yields an ApiError, with a code derived from the status.
- * @example
- * const error = parseErrorBody(await response.json(), { status: response.status, catalog: errors });
- */
-export function parseErrorBody(
-  body: unknown,
-  options: ParseErrorBodyOptions | readonly ErrorFormat[] = {},
-): ApiError {
-  return new ApiError(errorInitFromBody(body, options), { stack: false });
 }

@@ -1,12 +1,6 @@
 import { ApiError, defineErrors } from 'faultline';
-import {
-  type ErrorField,
-  type ErrorView,
-  envelope,
-  field,
-  parseErrorBody,
-  problemJson,
-} from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
+import { commonFormats, type ErrorField, type ErrorView, envelope, field } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import { errorFields } from './fields.js';
 import { fieldsOf } from './spec.js';
@@ -110,10 +104,13 @@ describe('the field table', () => {
     expect(format.parse({ code: 'X', status: '404' })).toEqual({ code: 'X', status: 404 });
   });
 
-  it('reads a numeric correlation id as text', () => {
-    expect(parseErrorBody({ code: 'X', correlation_id: 42, status: 400 }, [problemJson]).correlationId).toBe(
-      '42',
+  it('reads a numeric correlation id as text', async () => {
+    const body = { code: 'X', correlation_id: 42, status: 400 };
+    const error = await parseErrorParts(
+      { status: 400, headers: {}, body },
+      { formats: [commonFormats.problemJson] },
     );
+    expect(error.correlationId).toBe('42');
   });
 
   it('rejects an unknown field-error style when the format is declared', () => {
@@ -139,7 +136,9 @@ describe('the field table', () => {
 
 describe('fieldsOf', () => {
   it('lists where a declaration puts each field, and whether every body holds it', () => {
-    expect(fieldsOf(problemJson.spec).map((p) => `${p.path.join('.')}:${p.field}:${p.always}`)).toEqual([
+    expect(
+      fieldsOf(commonFormats.problemJson.spec).map((p) => `${p.path.join('.')}:${p.field}:${p.always}`),
+    ).toEqual([
       'type:type:true',
       'title:title:true',
       'status:status:true',
@@ -157,7 +156,7 @@ describe('fieldsOf', () => {
 describe('ApiError as a view', () => {
   it('serializes an ApiError directly: every field a format reads is on the error', () => {
     const error = new ApiError({ ...full, fieldErrors: full.fieldErrors });
-    const body = JSON.parse(problemJson.serialize(error));
+    const body = JSON.parse(commonFormats.problemJson.serialize(error));
     expect(body).toMatchObject({ code: 'ROOM_FULL', id: 4009, correlation_id: 'req-1', status: 409 });
   });
 });
@@ -236,11 +235,12 @@ describe('the fields of WebSocket events', () => {
     expect(format.serialize({ ...bare, event: 'not an object', timestamp: Number.NaN })).toBe('{"code":"X"}');
   });
 
-  it('gives a client the wait of an event as the error’s retryAfter', () => {
+  it('gives a client the wait of an event as the error’s retryAfter', async () => {
     const format = envelope({ code: field.code, message: field.message, retry_after: field.retryAfter });
-    expect(parseErrorBody({ code: 'SLOW_DOWN', message: 'slow', retry_after: 2 }, [format]).retryAfter).toBe(
-      2,
-    );
+    const body = { code: 'SLOW_DOWN', message: 'slow', retry_after: 2 };
+    expect(
+      (await parseErrorParts({ status: 400, headers: {}, body }, { formats: [format] })).retryAfter,
+    ).toBe(2);
   });
 
   it('writes ISO times as Date does, across seconds, before 1970 and past year 9999', () => {

@@ -1,5 +1,5 @@
 import type { DetailsCarriage, ErrorFormat } from 'faultline/format';
-import { commonFormats, envelope, field, problemJson } from 'faultline/format';
+import { commonFormats, envelope, field } from 'faultline/format';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { SpecCarriageOf } from './spec.js';
 
@@ -26,7 +26,7 @@ describe('SpecCarriageOf', () => {
 
   it('says maybe for a declaration whose type is too wide to tell', () => {
     expectTypeOf<SpecCarriageOf<Record<string, never>>>().toEqualTypeOf<'maybe'>();
-    expectTypeOf(problemJson).toExtend<ErrorFormat<DetailsCarriage>>();
+    expectTypeOf(commonFormats.problemJson).toExtend<ErrorFormat<DetailsCarriage>>();
     expectTypeOf(commonFormats.message).toExtend<ErrorFormat>();
     expectTypeOf(commonFormats.code).toExtend<ErrorFormat>();
   });

@@ -1,5 +1,6 @@
 import { ApiError, defineErrors } from 'faultline';
-import { envelope, field, parseErrorBody, problemJson } from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
+import { commonFormats, envelope, field } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { codeEnvelope, flatEnvelope, messageEnvelope, nestedEnvelope } from './common.js';
@@ -34,7 +35,7 @@ const pages = {
 };
 
 describe('envelope formats', () => {
-  it('serializes the body of reference page 000 member for member', () => {
+  it('serializes the body of reference page 000 member for member', async () => {
     const error = new ApiError({
       code: 'SCHEMA_VALIDATION_FAILED',
       status: 400,
@@ -43,7 +44,7 @@ describe('envelope formats', () => {
     });
     const body = flatEnvelope.serialize(error);
     expect(body).toBe(JSON.stringify(pages['000']));
-    const back = parseErrorBody(body, [flatEnvelope]);
+    const back = await parseErrorParts({ status: 400, headers: {}, body }, { formats: [flatEnvelope] });
     expect(back.code).toBe('SCHEMA_VALIDATION_FAILED');
     expect(back.message).toBe(error.message);
     expect(back.correlationId).toBe(error.correlationId);
@@ -54,7 +55,7 @@ describe('envelope formats', () => {
     expect(JSON.parse(body).error_id).toBeNull();
   });
 
-  it('serializes the body of reference page 002 with validation details as paths', () => {
+  it('serializes the body of reference page 002 with validation details as paths', async () => {
     const error = new ApiError({
       code: 'VALIDATION_ERROR',
       status: 400,
@@ -63,7 +64,7 @@ describe('envelope formats', () => {
     });
     const body = nestedEnvelope.serialize(error);
     expect(body).toBe(JSON.stringify(pages['002']));
-    const back = parseErrorBody(body, [nestedEnvelope]);
+    const back = await parseErrorParts({ status: 400, headers: {}, body }, { formats: [nestedEnvelope] });
     expect(back.toJSON()).toMatchObject({ code: 'VALIDATION_ERROR', status: 400, category: 'VALIDATION' });
     expect(back.fieldErrors).toEqual(error.fieldErrors);
   });
@@ -78,25 +79,21 @@ describe('envelope formats', () => {
     expect(JSON.parse(nestedEnvelope.serialize(error)).error.details).toEqual({ audienceId: 'a1' });
   });
 
-  it('serializes the body of reference page 003 and maps the message back to its code', () => {
+  it('serializes the body of reference page 003 and maps the message back to its code', async () => {
     const catalog = defineErrors({ SESSION_NOT_FOUND: { status: 404, message: 'Session not found' } });
     const body = messageEnvelope.serialize(
       new ApiError({ code: 'X', status: 400, message: pages['003'].error }),
     );
     expect(body).toBe(JSON.stringify(pages['003']));
-    const back = parseErrorBody(
-      { success: false, error: 'Session not found' },
-      {
-        formats: [messageEnvelope],
-        status: 404,
-        catalog,
-      },
+    const back = await parseErrorParts(
+      { status: 404, headers: {}, body: { success: false, error: 'Session not found' } },
+      { formats: [messageEnvelope], catalog },
     );
     expect(back.code).toBe('SESSION_NOT_FOUND');
     expect(back.status).toBe(404);
   });
 
-  it('serializes the body of reference page 004 with field errors as a map', () => {
+  it('serializes the body of reference page 004 with field errors as a map', async () => {
     const error = new ApiError({
       code: 'VALIDATION_FAILED',
       status: 400,
@@ -105,24 +102,30 @@ describe('envelope formats', () => {
     });
     const body = codeEnvelope.serialize(error);
     expect(body).toBe(JSON.stringify(pages['004']));
-    expect(parseErrorBody(body, [codeEnvelope]).fieldErrors).toEqual(error.fieldErrors);
+    const back = await parseErrorParts({ status: 400, headers: {}, body }, { formats: [codeEnvelope] });
+    expect(back.fieldErrors).toEqual(error.fieldErrors);
   });
 
   it('tells which declared format a body is in', () => {
-    const formats = [problemJson, flatEnvelope, nestedEnvelope, codeEnvelope, messageEnvelope];
+    const formats = [commonFormats.problemJson, flatEnvelope, nestedEnvelope, codeEnvelope, messageEnvelope];
     expect(detectFormat(pages['000'], formats)?.format).toBe(flatEnvelope);
     expect(detectFormat(pages['002'], formats)?.format).toBe(nestedEnvelope);
     expect(detectFormat(pages['003'], formats)?.format).toBe(messageEnvelope);
     expect(detectFormat(pages['004'], formats)?.format).toBe(codeEnvelope);
     expect(detectFormat({ type: 'about:blank', title: 'Not Found', status: 404 }, formats)?.format).toBe(
-      problemJson,
+      commonFormats.problemJson,
     );
     expect(detectFormat('<html>502</html>', formats)).toBeUndefined();
     expect(detectFormat({ unrelated: true }, formats)).toBeUndefined();
   });
 
-  it('derives a code from the status when nothing fits', () => {
-    const error = parseErrorBody('<html>Bad gateway</html>', { status: 502 });
+  it('derives a code from the status when nothing fits', async () => {
+    const error = await parseErrorParts({
+      status: 502,
+      statusText: 'Bad Gateway',
+      headers: {},
+      body: '<html>Bad gateway</html>',
+    });
     expect(error).toMatchObject({ code: 'BAD_GATEWAY', status: 502, message: 'Bad Gateway' });
   });
 
@@ -162,14 +165,16 @@ describe('envelope formats', () => {
       },
     });
     for (const details of [cyclic, throwing, 10n, () => 1]) {
-      const body = problemJson.serialize(new ApiError({ code: 'C', status: 400, message: 'm', details }));
+      const body = commonFormats.problemJson.serialize(
+        new ApiError({ code: 'C', status: 400, message: 'm', details }),
+      );
       expect(JSON.parse(body)).toMatchObject({ code: 'C', status: 400 });
     }
   });
 
   it('escapes control characters, quotes and lone surrogates', () => {
     const message = 'a"b\\c\n\u0000\ud800';
-    const body = problemJson.serialize(new ApiError({ code: 'C', status: 400, message }));
+    const body = commonFormats.problemJson.serialize(new ApiError({ code: 'C', status: 400, message }));
     expect(JSON.parse(body).detail).toBe(JSON.parse(JSON.stringify(message)));
   });
 
@@ -184,7 +189,7 @@ describe('envelope formats', () => {
   });
 });
 
-describe('problemJson', () => {
+describe('commonFormats.problemJson', () => {
   it('writes RFC 9457 members then the extensions, in order', () => {
     const error = new ApiError({
       code: 'SESSION_NOT_FOUND',
@@ -195,7 +200,9 @@ describe('problemJson', () => {
       correlationId: 'req-1',
       type: 'https://api.example.com/errors#SESSION_NOT_FOUND',
     });
-    expect(JSON.parse(problemJson.serialize({ ...error.toJSON(), instance: '/sessions/s1' }))).toEqual({
+    expect(
+      JSON.parse(commonFormats.problemJson.serialize({ ...error.toJSON(), instance: '/sessions/s1' })),
+    ).toEqual({
       type: 'https://api.example.com/errors#SESSION_NOT_FOUND',
       title: 'Not Found',
       status: 404,
@@ -206,17 +213,18 @@ describe('problemJson', () => {
       correlation_id: 'req-1',
       details: { sessionId: 's1' },
     });
-    expect(problemJson.contentType).toBe('application/problem+json');
+    expect(commonFormats.problemJson.contentType).toBe('application/problem+json');
   });
 
   it('builds a stable type URI from the code when there is no docs URL', () => {
     expect(
-      JSON.parse(problemJson.serialize(new ApiError({ code: 'X', status: 400, message: 'm' }))).type,
+      JSON.parse(commonFormats.problemJson.serialize(new ApiError({ code: 'X', status: 400, message: 'm' })))
+        .type,
     ).toBe('urn:problem-type:X');
   });
 
   it('writes field errors as pointer and detail', () => {
-    const body = problemJson.serialize(
+    const body = commonFormats.problemJson.serialize(
       new ApiError({
         code: 'V',
         status: 400,
@@ -230,13 +238,13 @@ describe('problemJson', () => {
   it('gives the same body for the same error twice (per-code plans are reused)', () => {
     const a = new ApiError({ code: 'R', status: 429, message: 'slow', correlationId: 'a' });
     const b = new ApiError({ code: 'R', status: 503, message: 'slow', correlationId: 'b' });
-    expect(JSON.parse(problemJson.serialize(a)).status).toBe(429);
-    expect(JSON.parse(problemJson.serialize(b)).status).toBe(503);
-    expect(JSON.parse(problemJson.serialize(a)).correlation_id).toBe('a');
+    expect(JSON.parse(commonFormats.problemJson.serialize(a)).status).toBe(429);
+    expect(JSON.parse(commonFormats.problemJson.serialize(b)).status).toBe(503);
+    expect(JSON.parse(commonFormats.problemJson.serialize(a)).correlation_id).toBe('a');
   });
 });
 
-describe('parseErrorBody with a catalog, for bodies without a code', () => {
+describe('parseErrorParts with a catalog, for bodies without a code', () => {
   const catalog = defineErrors({
     SESSION_NOT_FOUND: {
       status: 404,
@@ -246,24 +254,21 @@ describe('parseErrorBody with a catalog, for bodies without a code', () => {
     SESSION_ENDED: { status: 410, message: 'Session ended' },
   });
 
-  it('maps an interpolated message back to its code, with the values its placeholders held', () => {
-    const error = parseErrorBody(
-      { success: false, error: 'Session s-1 not found' },
+  it('maps an interpolated message back to its code, with the values its placeholders held', async () => {
+    const error = await parseErrorParts(
+      { status: 404, headers: {}, body: { success: false, error: 'Session s-1 not found' } },
       { formats: [messageEnvelope], catalog },
     );
     expect(error).toMatchObject({ code: 'SESSION_NOT_FOUND', status: 404, details: { sessionId: 's-1' } });
   });
 
-  it('maps an exact message to its code and leaves an unknown one to the status', () => {
-    expect(
-      parseErrorBody({ success: false, error: 'Session ended' }, { formats: [messageEnvelope], catalog })
-        .code,
-    ).toBe('SESSION_ENDED');
-    expect(
-      parseErrorBody(
-        { success: false, error: 'Something else' },
-        { formats: [messageEnvelope], catalog, status: 409 },
-      ),
-    ).toMatchObject({ code: 'CONFLICT', status: 409 });
+  it('maps an exact message to its code and leaves an unknown one to the status', async () => {
+    const read = (status: number, error: string) =>
+      parseErrorParts(
+        { status, headers: {}, body: { success: false, error } },
+        { formats: [messageEnvelope], catalog },
+      );
+    expect((await read(410, 'Session ended')).code).toBe('SESSION_ENDED');
+    expect(await read(409, 'Something else')).toMatchObject({ code: 'CONFLICT', status: 409 });
   });
 });

@@ -1,8 +1,6 @@
 export { commonFormats } from './common.js';
-export { type ParseErrorBodyOptions, parseErrorBody } from './detect.js';
 export { type EnvelopeOptions, envelope } from './envelope.js';
 export type { ErrorField, FieldErrorStyle, FieldOptions } from './fields.js';
-export { problemJson } from './problem-json.js';
 export {
   type EnvelopeNode,
   type EnvelopeSpec,

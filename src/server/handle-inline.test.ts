@@ -1,5 +1,5 @@
 import { defineErrors } from 'faultline';
-import { type ErrorFormat, problemJson } from 'faultline/format';
+import { commonFormats, type ErrorFormat } from 'faultline/format';
 import { type ErrorEvent, type ErrorHandlerOptions, type OtelMeter, toResponse } from 'faultline/server';
 import { describe, expect, it } from 'vitest';
 
@@ -21,10 +21,10 @@ function inline(thrown: unknown, request: object, options: ErrorHandlerOptions) 
 function countingFormat(): { format: ErrorFormat; calls: () => number } {
   let calls = 0;
   const format: ErrorFormat = {
-    ...problemJson,
+    ...commonFormats.problemJson,
     serialize: (view) => {
       calls++;
-      return problemJson.serialize(view);
+      return commonFormats.problemJson.serialize(view);
     },
   };
   return { format, calls: () => calls };

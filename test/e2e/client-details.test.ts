@@ -1,6 +1,6 @@
 import { defineErrors } from 'faultline';
 import { createClient } from 'faultline/client';
-import { commonFormats, envelope, field, problemJson } from 'faultline/format';
+import { commonFormats, envelope, field } from 'faultline/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { scriptedServer } from '../helpers/scripted.js';
@@ -99,7 +99,12 @@ describe('client details at runtime, as the types say', () => {
   });
 
   it('with formats that always carry details, only bodies in those formats are narrowed, and they hold them', async () => {
-    const api = createClient({ baseUrl: server.base, catalog: errors, formats: [problemJson], retry: false });
+    const api = createClient({
+      baseUrl: server.base,
+      catalog: errors,
+      formats: [commonFormats.problemJson],
+      retry: false,
+    });
     const problem = await caught(api, '/problem');
     expect(api.is(problem, 'PLAN_LIMIT') && problem.details).toEqual({ limit: 3 });
     const templated = await caught(api, '/problem/templated');

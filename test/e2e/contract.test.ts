@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
-import { parseErrorResponse } from 'faultline/client';
+import { parseErrorParts, parseErrorResponse } from 'faultline/client';
 import { renderMarkdown, renderOpenApi } from 'faultline/docs';
-import { type ErrorFormat, parseErrorBody } from 'faultline/format';
+import type { ErrorFormat } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors as demoErrors, demoFormat } from '../../demo/catalog.js';
@@ -147,12 +147,16 @@ describe.each(contracts)('contract of $name', (contract) => {
     },
   );
 
-  it('shows the example body the server sends for its validation code', () => {
+  it('shows the example body the server sends for its validation code', async () => {
     const example = /```json\n([\s\S]*?)\n```/.exec(markdown)?.[1];
     expect(example).toBeDefined();
     const shown = JSON.parse(example!);
-    const parsed = parseErrorBody(example!, { formats: [format], catalog });
     const validation = catalog.builtins.validationFailed;
+    const status = catalog.get(validation)!.status;
+    const parsed = await parseErrorParts(
+      { status, headers: {}, body: example! },
+      { formats: [format], catalog },
+    );
     expect(parsed.code === validation || catalog.byMessage(parsed.message)?.code === validation).toBe(true);
     const error = (catalog.create as (code: string, d: undefined, o: object) => never)(
       validation,

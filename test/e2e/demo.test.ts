@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseErrorBody } from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import { demoFormat, errors } from '../../demo/catalog.js';
@@ -157,7 +157,10 @@ describe('the demo API', () => {
 
   it('is parsed back into the same error from its own envelope', async () => {
     const { body, status } = await call('/v1/conferences/none');
-    const error = parseErrorBody(body, { formats: [demoFormat], status, catalog: errors });
+    const error = await parseErrorParts(
+      { status, headers: {}, body },
+      { formats: [demoFormat], catalog: errors },
+    );
     expect(error).toMatchObject({
       code: 'ROOM_NOT_FOUND',
       id: 4001,

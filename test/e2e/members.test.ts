@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { defineErrors } from 'faultline';
 import { parseErrorResponse } from 'faultline/client';
-import { commonFormats, problemJson } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ const errors = defineErrors({
 
 describe('per-code envelope members on the wire', () => {
   it.each([
-    ['problem+json', problemJson],
+    ['problem+json', commonFormats.problemJson],
     ['a message-only envelope', commonFormats.message],
   ])('the server writes a declared member at the top level of %s', (_, format) => {
     const handler = createErrorHandler({ catalog: errors, format, logger: false });

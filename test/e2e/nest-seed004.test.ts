@@ -10,10 +10,10 @@ const platforms: Platform[] = ['express', 'fastify'];
 const contract = { catalog: errors, format, correlationHeader: 'x-request-id' };
 const rows = new Map(rowsOf('004').map(({ key, row }) => [key, row]));
 /** Asserts that an answer is the page's row for `code`: status, code, message and the envelope's shape. */
-function expectPageRow(code: string, observed: Observed): Record<string, unknown> {
+async function expectPageRow(code: string, observed: Observed): Promise<Record<string, unknown>> {
   const row = rows.get(code);
   expect(row, code).toBeDefined();
-  expectRow(contract, row!, observed);
+  await expectRow(contract, row!, observed);
   return JSON.parse(observed.kind === 'http' ? observed.body : 'null') as Record<string, unknown>;
 }
 
@@ -61,7 +61,7 @@ describe.each(platforms)("seed 004's gates and idempotency in Nest on platform-%
       for (const path of ['/workspaces', '/workspaces/ws_active/calls']) {
         const answer = await observe(call('POST', path, 'tok-unverified', { name: 'x', to: '+1' }));
         expect(answer.kind === 'http' && answer.status).toBe(403);
-        expect(expectPageRow('EMAIL_VERIFICATION_REQUIRED', answer)).toEqual({
+        expect(await expectPageRow('EMAIL_VERIFICATION_REQUIRED', answer)).toEqual({
           success: false,
           code: 'EMAIL_VERIFICATION_REQUIRED',
           error: 'Verify your email address to continue',
@@ -72,7 +72,7 @@ describe.each(platforms)("seed 004's gates and idempotency in Nest on platform-%
     it('answers a workspace without a trial or active plan with 402 SUBSCRIPTION_REQUIRED', async () => {
       const answer = await observe(dial('ws_canceled', { to: '+14155550100' }));
       expect(answer.kind === 'http' && answer.status).toBe(402);
-      expect(expectPageRow('SUBSCRIPTION_REQUIRED', answer)).toEqual({
+      expect(await expectPageRow('SUBSCRIPTION_REQUIRED', answer)).toEqual({
         success: false,
         code: 'SUBSCRIPTION_REQUIRED',
         error: 'Choose a plan to continue',
@@ -81,7 +81,9 @@ describe.each(platforms)("seed 004's gates and idempotency in Nest on platform-%
 
     it('runs VerifiedUserGuard before SubscriptionGuard: an unverified user of a canceled workspace gets 403', async () => {
       const answer = await observe(dial('ws_canceled', { to: '+1' }, undefined, 'tok-unverified'));
-      expect(expectPageRow('EMAIL_VERIFICATION_REQUIRED', answer).code).toBe('EMAIL_VERIFICATION_REQUIRED');
+      expect((await expectPageRow('EMAIL_VERIFICATION_REQUIRED', answer)).code).toBe(
+        'EMAIL_VERIFICATION_REQUIRED',
+      );
     });
 
     it('admits a verified user of a trial or active workspace', async () => {
@@ -95,7 +97,7 @@ describe.each(platforms)("seed 004's gates and idempotency in Nest on platform-%
 
     it('answers EntitlementGuard, a Nest guard throwing the catalog error, with 402 and its details', async () => {
       const denied = await observe(call('PUT', '/workspaces/ws_trial/branding', 'tok-verified'));
-      expect(expectPageRow('ENTITLEMENT_REQUIRED', denied)).toEqual({
+      expect(await expectPageRow('ENTITLEMENT_REQUIRED', denied)).toEqual({
         success: false,
         code: 'ENTITLEMENT_REQUIRED',
         error: 'Upgrade to unlock this feature',
@@ -164,7 +166,7 @@ describe.each(platforms)("seed 004's gates and idempotency in Nest on platform-%
       expect((await dial('ws_active', { to: '+14155550111' }, key('reused'))).status).toBe(201);
       const reused = await observe(dial('ws_active', { to: '+14155550122' }, key('reused')));
       expect(reused.kind === 'http' && reused.status).toBe(422);
-      expect(expectPageRow('IDEMPOTENCY_KEY_REUSED', reused)).toEqual({
+      expect(await expectPageRow('IDEMPOTENCY_KEY_REUSED', reused)).toEqual({
         success: false,
         code: 'IDEMPOTENCY_KEY_REUSED',
         error: 'This idempotency key was already used with a different request body',

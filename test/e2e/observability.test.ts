@@ -5,7 +5,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOpti
 import { defineErrors } from 'faultline';
 import { createExpressErrors } from 'faultline/express';
 import { createFastifyErrors } from 'faultline/fastify';
-import { problemJson } from 'faultline/format';
+import { commonFormats } from 'faultline/format';
 import { createHonoErrors } from 'faultline/hono';
 import { createNodeErrors } from 'faultline/node';
 import type { ErrorEvent } from 'faultline/server';
@@ -107,7 +107,7 @@ describe('Fastify: the framework request id, logger and objects', () => {
 
   it('the last-resort answer, when the format itself throws, still carries the request id', async () => {
     const broken = {
-      ...problemJson,
+      ...commonFormats.problemJson,
       serialize: () => {
         throw new Error('format broke');
       },

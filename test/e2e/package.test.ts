@@ -61,7 +61,7 @@ describe('the packed tarball', () => {
       expect.arrayContaining(['ApiError', 'defineErrors', 'RoleError', 'wsDefinitions']),
     );
     expect(result['faultline/format']).toEqual(
-      expect.arrayContaining(['problemJson', 'envelope', 'parseErrorBody']),
+      expect.arrayContaining(['commonFormats', 'envelope', 'field']),
     );
     expect(result['faultline/server']).toEqual(expect.arrayContaining(['createErrorHandler', 'toResponse']));
     expect(result['faultline/node']).toEqual(expect.arrayContaining(['createNodeErrors', 'readJson']));

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
+import { parseErrorParts } from 'faultline/client';
 import { renderHtml, renderMarkdown } from 'faultline/docs';
-import { type ErrorFormat, parseErrorBody } from 'faultline/format';
+import type { ErrorFormat } from 'faultline/format';
 import { describe, expect, it } from 'vitest';
 import { extractExample, extractRows } from '../fixtures/reference/extract.js';
 import { type PageName, pageNames, type ReferenceRow, referencePage } from '../fixtures/reference/index.js';
@@ -24,7 +25,7 @@ const coded = (rows: readonly ReferenceRow[]) =>
   rows.filter((row): row is ReferenceRow & { catalogCode: string } => row.catalogCode !== null);
 
 /** Serializes an error of the catalog as the page's example shows it, and parses it back. */
-function roundTrip(
+async function roundTrip(
   errors: Catalog<any>,
   format: ErrorFormat,
   body: unknown,
@@ -42,7 +43,10 @@ function roundTrip(
   });
   const serialized = format.serialize(error);
   expect(serialized).toBe(JSON.stringify(body));
-  const back = parseErrorBody(serialized, { formats: [format], catalog: errors, status: error.status });
+  const back = await parseErrorParts(
+    { status: error.status, headers: {}, body: serialized },
+    { formats: [format], catalog: errors },
+  );
   expect(back.code).toBe(init.code);
   expect(back.message).toBe(error.message);
   expect(back.fieldErrors).toEqual(error.fieldErrors);
@@ -120,7 +124,7 @@ describe('examples/reference/000.ts', () => {
 
   it('serializes the page example body and reads it back', async () => {
     const { errors, format } = await load('000');
-    roundTrip(errors, format, referencePage('000').example, {
+    await roundTrip(errors, format, referencePage('000').example, {
       code: 'SCHEMA_VALIDATION_FAILED',
       correlationId: '550e8400-e29b-41d4-a716-446655440000',
     });
@@ -141,9 +145,12 @@ describe('examples/reference/001.ts', () => {
   it('maps a message-only body back to its code', async () => {
     const { errors, format } = await load('001');
     for (const row of coded(referencePage('001').rows).filter((r) => r.channel === 'ws-handshake')) {
-      expect(parseErrorBody({ error: row.message }, { formats: [format], catalog: errors }).code).toBe(
-        row.catalogCode,
+      const status = errors.get(row.catalogCode)!.status;
+      const back = await parseErrorParts(
+        { status, headers: {}, body: { error: row.message } },
+        { formats: [format], catalog: errors },
       );
+      expect(back.code).toBe(row.catalogCode);
     }
   });
 });
@@ -171,7 +178,7 @@ describe('examples/reference/002.ts', () => {
 
   it('serializes the page example body and reads its validation details back', async () => {
     const { errors, format } = await load('002');
-    roundTrip(errors, format, referencePage('002').example, {
+    await roundTrip(errors, format, referencePage('002').example, {
       code: 'VALIDATION_ERROR',
       fieldErrors: [{ pointer: '/events/0/type', detail: 'Invalid enum value' }],
     });
@@ -194,11 +201,19 @@ describe('examples/reference/003.ts', () => {
 
   it('serializes the page example body and maps messages back to codes', async () => {
     const { errors, format } = await load('003');
-    roundTrip(errors, format, { success: false, error: 'Session not found' }, { code: 'SESSION_NOT_FOUND' });
+    await roundTrip(
+      errors,
+      format,
+      { success: false, error: 'Session not found' },
+      { code: 'SESSION_NOT_FOUND' },
+    );
     for (const row of coded(referencePage('003').rows)) {
-      expect(
-        parseErrorBody({ success: false, error: row.message }, { formats: [format], catalog: errors }).code,
-      ).toBe(row.catalogCode);
+      const status = errors.get(row.catalogCode)!.status;
+      const back = await parseErrorParts(
+        { status, headers: {}, body: { success: false, error: row.message } },
+        { formats: [format], catalog: errors },
+      );
+      expect(back.code).toBe(row.catalogCode);
     }
   });
 });
@@ -222,7 +237,7 @@ describe('examples/reference/004.ts', () => {
   it('serializes the page example body and reads its field errors back', async () => {
     const { errors, format } = await load('004');
     // The page's example keeps its placeholder text; the catalog's own message is a real sentence.
-    roundTrip(errors, format, referencePage('004').example, {
+    await roundTrip(errors, format, referencePage('004').example, {
       code: 'VALIDATION_FAILED',
       message: 'Human-readable summary',
       fieldErrors: [{ pointer: '/email', detail: 'Already in use' }],

@@ -8,7 +8,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { parseErrorBody, problemJson } from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
+import { commonFormats } from 'faultline/format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AdapterName, adapters, createApp, type Thrown } from './fixtures/apps.js';
 
@@ -107,8 +108,11 @@ describe.concurrent.each(adapters)('thrown values through the %s adapter', (adap
         thrown.delete(id);
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThanOrEqual(599);
-        expect(res.headers.get('content-type')).toBe(problemJson.contentType);
-        const parsed = parseErrorBody(body, { formats: [problemJson], status: res.status });
+        expect(res.headers.get('content-type')).toBe(commonFormats.problemJson.contentType);
+        const parsed = await parseErrorParts(
+          { status: res.status, headers: {}, body },
+          { formats: [commonFormats.problemJson] },
+        );
         expect(parsed.status).toBe(res.status);
         expect(parsed.correlationId).toBe(res.headers.get('x-request-id'));
         if (!exposed && body.includes(secret)) leaks++;

@@ -526,7 +526,7 @@ describe('seed 000: the voice-agent platform API, as server.ts ships it, over HT
     it(`answers ${key} (${row.group}) as the page documents`, async () => {
       const probe = probes[key];
       expect(probe, `no probe for ${key}`).toBeDefined();
-      expectRow(contract, row, await probe!());
+      await expectRow(contract, row, await probe!());
       reached.add(key);
     });
   }

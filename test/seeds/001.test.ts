@@ -383,7 +383,7 @@ describe('seed 001: every row of the page over HTTP and WebSocket, from the ship
     it(`answers ${key} (${row.channel}) as the page documents`, { timeout: 30_000 }, async () => {
       const probe = probes[key];
       expect(probe, `no probe for ${key}`).toBeDefined();
-      expectRow(contract, row, await probe!());
+      await expectRow(contract, row, await probe!());
       reached.add(key);
     });
   }
@@ -687,7 +687,7 @@ describe('seed 001: safe to copy', () => {
         payload,
         status: 401,
       });
-      expectRow(contract, { channel: 'http', catalogCode: 'ACCESS_TOKEN_INVALID' } as never, created);
+      await expectRow(contract, { channel: 'http', catalogCode: 'ACCESS_TOKEN_INVALID' } as never, created);
     }
     expect(main.log.slice(before).filter((line) => line.status >= 500)).toEqual([]);
   });

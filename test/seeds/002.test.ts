@@ -337,7 +337,7 @@ describe('seed 002: every row of the page over HTTP, from the shipped server', (
     it(`answers ${key} (${row.group}) as the page documents`, { timeout: 30_000 }, async () => {
       const probe = probes[key];
       expect(probe, `no probe for ${key}`).toBeDefined();
-      expectRow(contract, row, await probe!());
+      await expectRow(contract, row, await probe!());
       reached.add(key);
     });
   }

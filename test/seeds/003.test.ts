@@ -257,7 +257,7 @@ for (const backend of ['memory', 'redis'] as const) {
       it(`answers ${key} (${row.status}) as the page documents`, async () => {
         const probe = probes[key];
         expect(probe, `no probe for ${key}`).toBeDefined();
-        expectRow(contract, row, await probe!());
+        await expectRow(contract, row, await probe!());
         reached.add(key);
       });
     }

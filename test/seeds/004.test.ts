@@ -574,7 +574,7 @@ describe('seed 004: the voice SaaS on Hono, every row over HTTP from the shipped
     it(`answers ${key} (${row.group}) as the page documents`, async () => {
       const probe = probes[key];
       expect(probe, `no probe for ${key}`).toBeDefined();
-      expectRow(contract, row, await probe!());
+      await expectRow(contract, row, await probe!());
       reached.add(key);
     });
   }

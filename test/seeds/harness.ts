@@ -6,7 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
-import { type ErrorFormat, parseErrorBody } from 'faultline/format';
+import { parseErrorParts } from 'faultline/client';
+import type { ErrorFormat } from 'faultline/format';
 import { createErrorHandler } from 'faultline/server';
 import { expect } from 'vitest';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
@@ -74,7 +75,11 @@ export interface SeedContract {
  * states none), code and id as parsed back by the client, the catalog message, and the body shape the
  * format writes for that code (the page example's shape on the code it shows).
  */
-export function expectRow(contract: SeedContract, row: ReferenceRow, observed: Observed): void {
+export async function expectRow(
+  contract: SeedContract,
+  row: ReferenceRow,
+  observed: Observed,
+): Promise<void> {
   const { catalog } = contract;
   const format = row.channel === 'ws-event' && contract.event ? contract.event : contract.format;
   if (row.closeCode !== undefined) {
@@ -90,11 +95,11 @@ export function expectRow(contract: SeedContract, row: ReferenceRow, observed: O
     if (observed.kind === 'http') expect(observed.status, rowKey(row)).toBe(status);
   }
   if (observed.kind === 'ws-close') return;
-  const parsed = parseErrorBody(observed.body, {
-    formats: [format],
-    catalog,
-    ...(observed.kind === 'http' ? { status: observed.status } : {}),
-  });
+  // An event has no HTTP status: 0, as a Response without one has, leaves the status to its body and code.
+  const parsed = await parseErrorParts(
+    { status: observed.kind === 'http' ? observed.status : 0, headers: {}, body: observed.body },
+    { formats: [format], catalog },
+  );
   // Events of a message-only envelope: the WebSocket client reads the code back from the message templates.
   if (observed.kind === 'ws-event' && parsed.message !== undefined && !catalog.byMessage(parsed.message)) {
     const match = catalog.match(parsed.message);
