@@ -5,7 +5,7 @@ import { toCount } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { countOf, quietly, refundOnFailure, valueFor } from './per-request.js';
-import { addHeader, seconds, sfString } from './raise.js';
+import { addRateFields, seconds, sfString } from './raise.js';
 import type { Count, Guard, GuardContext, KeyOf, PerRequest, StoreOptions } from './types.js';
 
 /** Options of `quota`. */
@@ -123,8 +123,7 @@ export function quota(options: QuotaOptions): Guard {
         });
       }
       if (headers) {
-        addHeader(context.headers, 'ratelimit-policy', policyField);
-        addHeader(context.headers, 'ratelimit', rateField);
+        addRateFields(context.headers, policyField, rateField);
       }
       return undefined;
     };

@@ -28,6 +28,18 @@ export function addHeader(headers: Map<string, string>, name: string, value: str
   headers.set(name, current === undefined ? value : `${current}, ${value}`);
 }
 
+/** Adds a limit's `RateLimit-Policy` and `RateLimit` items to the admitted response's fields. */
+export function addRateFields(headers: Map<string, string>, policy: string, rate: string): void {
+  // The first guard of a request meets no fields: nothing to look up or join.
+  if (headers.size === 0) {
+    headers.set('ratelimit-policy', policy);
+    headers.set('ratelimit', rate);
+    return;
+  }
+  addHeader(headers, 'ratelimit-policy', policy);
+  addHeader(headers, 'ratelimit', rate);
+}
+
 /** A policy name as an RFC 8941 sf-string. */
 export function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&')}"`;

@@ -3,7 +3,7 @@ import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { quietly } from './per-request.js';
-import { addHeader, seconds } from './raise.js';
+import { addRateFields, seconds } from './raise.js';
 import { banning, type RateBan } from './rate-ban.js';
 import {
   costOf,
@@ -156,12 +156,8 @@ export function rateLimit(
       );
     }
     if (headers) {
-      addHeader(context.headers, 'ratelimit-policy', shape.policyField);
-      addHeader(
-        context.headers,
-        'ratelimit',
-        `${policy.label};r=${decision.remaining};t=${seconds(decision.reset)}`,
-      );
+      const rate = `${policy.label};r=${decision.remaining};t=${seconds(decision.reset)}`;
+      addRateFields(context.headers, shape.policyField, rate);
     } else if (trio) {
       const t = seconds(decision.reset);
       setTrio(context.headers, trioOf(trio, shape.limit, shape.window, decision.remaining, t));

@@ -2,7 +2,7 @@ import { type RoleError, roleError } from '../catalog/role-error.js';
 import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
-import { addHeader, seconds } from './raise.js';
+import { addRateFields, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import { type Compiled, type Shape, weigh } from './rate-policy.js';
 import type { GuardContext, GuardRequest } from './types.js';
@@ -116,8 +116,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       });
     }
     if (headers && policyField !== '') {
-      addHeader(context.headers, 'ratelimit-policy', policyField);
-      addHeader(context.headers, 'ratelimit', rateField);
+      addRateFields(context.headers, policyField, rateField);
     } else if (trio && shownShape !== undefined) {
       setTrio(context.headers, trioOf(trio, shownShape.limit, shownShape.window, shownRemaining, shownT));
     }

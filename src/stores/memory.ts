@@ -91,19 +91,30 @@ interface Leases {
 
 const epsilon = 1e-9;
 
-function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInput): RateDecision {
+/**
+ * A key's theoretical arrival time, in an object so that a decision updates it in place: no second
+ * lookup to write it back, and no number boxed anew per decision.
+ */
+interface Tat {
+  at: number;
+}
+
+const tatOf = (tat: Tat) => tat.at;
+
+function gcra(rates: BoundedMap<Tat>, key: string, at: number, input: RateInput): RateDecision {
   const { interval, tolerance, cost } = input;
   // A decision of no units, or a zero-interval refund, only reads: it never creates, rewrites, moves or
   // drops an entry, so that a monitor reading attacker-chosen keys allocates nothing.
   const reads = cost === 0 || (cost < 0 && interval === 0);
   // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
-  const stored = reads ? rates.peek(key, at) : rates.get(key, Number.NEGATIVE_INFINITY);
-  const tat = stored === undefined || stored < at ? at : stored;
+  const entry = reads ? rates.peek(key, at) : rates.get(key, Number.NEGATIVE_INFINITY);
+  const tat = entry === undefined || entry.at < at ? at : entry.at;
   const next = tat + interval * cost;
   if (cost < 0) {
     if (!reads) {
       if (next <= at) rates.delete(key);
-      else rates.set(key, next);
+      else if (entry !== undefined) entry.at = next;
+      else rates.set(key, { at: next });
     }
     return { allowed: true, remaining: 0, retryAfterMs: 0, reset: Math.max(0, Math.ceil(next - at)) };
   }
@@ -111,7 +122,10 @@ function gcra(rates: BoundedMap<number>, key: string, at: number, input: RateInp
   const over = next - at - tolerance;
   if (over > 0)
     return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(over), reset: Math.ceil(tat - at) };
-  if (!reads) rates.set(key, next);
+  if (!reads) {
+    if (entry !== undefined) entry.at = next;
+    else rates.set(key, { at: next });
+  }
   return {
     allowed: true,
     remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
@@ -145,9 +159,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const max = options.maxKeys ?? 100_000;
   const now = options.now ?? Date.now;
   const batch = options.sweepBatch ?? 10_000;
-  const rates = new BoundedMap<number>(max, (tat) => tat);
+  const rates = new BoundedMap<Tat>(max, tatOf);
   // One map per namespace (policy): each holds at most maxKeys, like the shared one.
-  const spaces = new Map<string, BoundedMap<number>>();
+  const spaces = new Map<string, BoundedMap<Tat>>();
   const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end);
   const leases = new BoundedMap<Leases>(max, (entry) => entry.expires);
   const maxBytes = positive(options.maxTotalRecordBytes ?? 67_108_864, 'maxTotalRecordBytes');
@@ -188,7 +202,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   function rateIn(space: string): (key: string, input: RateInput) => RateDecision {
     let map = spaces.get(space);
     if (map === undefined) {
-      map = new BoundedMap<number>(max, (tat) => tat);
+      map = new BoundedMap<Tat>(max, tatOf);
       spaces.set(space, map);
     }
     const held = map;
