@@ -46,7 +46,7 @@ export interface LintOptions {
   includeStandard?: boolean;
   /**
    * The wire format the API answers in: what it carries is checked against what the catalog declares.
-   * @default problemJson
+   * @default commonFormats.problemJson (RFC 9457)
    */
   format?: ErrorFormat;
 }

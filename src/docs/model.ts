@@ -24,7 +24,7 @@ export type { DocMember };
 export interface DocsOptions {
   /**
    * The wire format the example body is shown in.
-   * @default problemJson
+   * @default commonFormats.problemJson (RFC 9457)
    */
   format?: ErrorFormat;
   /** The page title. @default the catalog's name, else "Error codes" */

@@ -10,7 +10,7 @@ import { sampleBody } from './model.js';
 
 /** Options of `renderOpenApi`. */
 export interface OpenApiOptions {
-  /** @default problemJson */
+  /** @default commonFormats.problemJson (RFC 9457) */
   format?: ErrorFormat;
   /** The title of a new document (not of one given as `into`). @default the catalog's name, else "API errors" */
   title?: string;

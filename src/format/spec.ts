@@ -203,7 +203,7 @@ export interface FieldPlacement {
  * Where a declaration places each field, in body order; a field inside `{ $first: [...] }` is listed with
  * `always: false`, since another alternative may stand in its place.
  * @example
- * fieldsOf(problemJson.spec).find((p) => p.field === 'correlationId'); // { path: ['correlation_id'], always: false, … }
+ * fieldsOf(commonFormats.problemJson.spec).find((p) => p.field === 'correlationId'); // { path: ['correlation_id'], always: false, … }
  */
 export function fieldsOf(spec: EnvelopeSpec): FieldPlacement[] {
   const placements: FieldPlacement[] = [];

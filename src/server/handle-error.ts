@@ -39,7 +39,7 @@ export interface ErrorHandlerOptions<Raw = unknown> {
   catalog?: Catalog<any>;
   /**
    * The wire format of error bodies.
-   * @default problemJson
+   * @default commonFormats.problemJson (RFC 9457)
    */
   format?: ErrorFormat;
   /** Correlation ids: the inbound and response header, and how new ids are made. */
