@@ -62,13 +62,6 @@ export function resolveUnmatched(method: string | undefined, path: UnmatchedPath
   return wrongMethod.withHeaders({ allow });
 }
 
-/** `resolveUnmatched` for a caller that cannot answer an error itself: the 404 or 405 is thrown. */
-export function answerUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer {
-  const answer = resolveUnmatched(method, path);
-  if (answer instanceof RoleError) throw answer;
-  return answer;
-}
-
 /**
  * Remembers, per path, what an unmatched path takes, so that the router is asked once per path and not
  * once per method per request. Bounded: past `size` paths it starts over (a flood of unique paths
