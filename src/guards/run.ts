@@ -1,4 +1,5 @@
 import { isApiError } from '../catalog/api-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
 import type { Denial, Guard, GuardContext, Replay } from './types.js';
@@ -33,11 +34,37 @@ export function isDenial(result: Replay | Denial): result is Denial {
   return result instanceof RoleError || isApiError(result);
 }
 
+function isReplay(value: object): boolean {
+  const replay = (value as { replay?: Partial<Replay['replay']> | null }).replay;
+  return (
+    typeof replay === 'object' &&
+    replay !== null &&
+    typeof replay.status === 'number' &&
+    Array.isArray(replay.headers) &&
+    replay.body instanceof Uint8Array
+  );
+}
+
+/**
+ * A guard's result as the contract has it. Anything else (`false` meant as a denial, `null` meant as an
+ * admission, a malformed replay) is a configuration error, answered as the catalog's 500 and logged:
+ * never an admission, and never a crash of the adapter that would send it.
+ */
+function contracted(guard: Guard, result: unknown): Replay | Denial | undefined {
+  if (result === undefined) return result;
+  if (typeof result === 'object' && result !== null && (isDenial(result as Denial) || isReplay(result)))
+    return result as Replay | Denial;
+  throw new FaultlineConfigError(
+    'FAULTLINE_INVALID_OPTION',
+    `guard "${String(guard.kind)}" answered ${result === null ? 'null' : typeof result}: check(context) returns undefined to admit, a RoleError or ApiError to deny, or a replay`,
+  );
+}
+
 function check(guard: Guard, context: GuardContext, pending: boolean): ReturnType<Guard['check']> {
-  if (!pending) return guard.check(context);
+  if (!pending) return settle(guard, guard.check(context));
   let result: ReturnType<Guard['check']>;
   try {
-    result = guard.check(context);
+    result = settle(guard, guard.check(context));
   } catch (denial) {
     throw withPending(denial, context.headers);
   }
@@ -49,6 +76,13 @@ function check(guard: Guard, context: GuardContext, pending: boolean): ReturnTyp
     );
   }
   return result === undefined ? result : (withPending(result, context.headers) as typeof result);
+}
+
+function settle(guard: Guard, result: ReturnType<Guard['check']>): ReturnType<Guard['check']> {
+  if (result === undefined) return result;
+  return result instanceof Promise
+    ? result.then((settled) => contracted(guard, settled))
+    : contracted(guard, result);
 }
 
 /**

@@ -64,6 +64,51 @@ describe.each(adapters)('a guard denies however it hands its denial over, on $na
   });
 });
 
+// What a guard's author may hand back by mistake: `false` meant as "deny", `null` as "admit", a shape.
+const bogus: [string, unknown][] = [
+  ['false', false],
+  ['null', null],
+  ['true', true],
+  ['a string', 'deny'],
+  ['an empty object', {}],
+  ['a replay without a response', { replay: {} }],
+  ['a replay whose body is text', { replay: { status: 200, headers: [], body: 'ok' } }],
+];
+
+describe.each(adapters)('a guard that answers something else, on $name', (adapter) => {
+  it('is a 500 (a configuration error, logged), never an admission and never a crash', async () => {
+    let ran = 0;
+    const logged: unknown[] = [];
+    const routes = bogus.flatMap(([, value], index) =>
+      [false, true].map((later) => ({
+        method: 'GET' as const,
+        path: `/${index}/${later ? 'async' : 'sync'}`,
+        guards: [
+          { kind: 'bogus', check: () => (later ? Promise.resolve(value) : value) } as unknown as Guard,
+        ],
+        handle: () => {
+          ran++;
+          return { body: { ok: true } };
+        },
+      })),
+    );
+    const server = await adapter.build({
+      options: { catalog, onError: false, logger: { error: (entry: unknown) => logged.push(entry) } },
+      routes,
+    });
+    servers.push(server);
+    const base = await listen(server);
+    for (const route of routes) {
+      const response = await fetch(`${base}${route.path}`);
+      expect(response.status, route.path).toBe(500);
+      expect(((await response.json()) as { code: string }).code).toBe('INTERNAL_ERROR');
+    }
+    expect(ran).toBe(0);
+    expect(logged.length).toBeGreaterThanOrEqual(routes.length);
+    expect(JSON.stringify(logged[0])).toContain('FAULTLINE_INVALID_OPTION');
+  });
+});
+
 describe('checkMessage turns each way into a verdict', () => {
   it.each(ways)('a guard that %s is refused with its error and wait', async (_, guard) => {
     const verdict = await checkMessage([guard], { method: 'GET', url: '/', headers: {} });
