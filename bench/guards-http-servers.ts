@@ -1,6 +1,6 @@
 // Servers for bench/guards-http.ts: a rate-limited route (1 per hour per IP, so every measured request
 // is a 429) with faultline's guard and with each framework's own rate limiter.
-// Usage: node --import tsx bench/guards-http-servers.ts <kind> <port>
+// Usage (bundled by bench/guards-http.ts): node bench/.built/guards-http-servers.mjs <kind> <port>
 import rateLimitPlugin from '@fastify/rate-limit';
 import express from 'express';
 import { rateLimit as expressRateLimit } from 'express-rate-limit';

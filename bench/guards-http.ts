@@ -2,15 +2,18 @@
  * HTTP benchmark of a rate-limited route answering 429: faultline's guard against @fastify/rate-limit on
  * Fastify and express-rate-limit on Express. Each server runs in its own process pinned to core 0, wrk on
  * core 1; interleaved rounds (BENCH_ROUNDS of BENCH_SECONDS), median reported. Needs wrk and taskset.
- * Run: `node --import tsx bench/guards-http.ts`.
+ * Run: `npm run build && node --import tsx bench/guards-http.ts`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
+import { bundleServers } from './bundle.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const root = resolve(import.meta.dirname, '..');
+// The servers as users deploy them: bundled, on plain node, importing the built dist/ (`npm run build` first).
+const serversFile = await bundleServers('bench/guards-http-servers.ts', 'guards-http-servers');
 const pairs = [
   ['fastify-faultline', 'fastify-rate-limit'],
   ['express-faultline', 'express-rate-limit'],
@@ -27,14 +30,10 @@ function has(command: string): boolean {
 }
 
 async function start(kind: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'taskset',
-    ['-c', '0', process.execPath, '--import', 'tsx', 'bench/guards-http-servers.ts', kind, String(port)],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn('taskset', ['-c', '0', process.execPath, serversFile, kind, String(port)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${kind} did not start in 20 s`)), 20_000);
     child.stdout!.on('data', (data: Buffer) => {

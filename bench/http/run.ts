@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { bundleServers } from '../bundle.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -76,24 +76,7 @@ function has(command: string): boolean {
   }
 }
 
-// Every server as users deploy it: compiled JavaScript on plain node, importing faultline's built dist/
-// (`npm run build` first) and each framework from node_modules. Not through tsx, whose loader and kept
-// function names would cost every server's per-request closures alike.
-const serversFile = join(root, 'bench/.built/servers.mjs');
-await build({
-  entryPoints: [join(root, 'bench/http/servers.ts')],
-  outfile: serversFile,
-  bundle: true,
-  packages: 'external',
-  // No paths to src/: `faultline/*` stays an import of the package, resolved by node to dist/.
-  tsconfig: join(root, 'bench/tsconfig.dist.json'),
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // The examples bundled in start their own server only when run as the main module: here they never are.
-  define: { 'import.meta.url': JSON.stringify('bench:servers') },
-  logLevel: 'error',
-});
+const serversFile = await bundleServers('bench/http/servers.ts', 'servers');
 
 async function startServer(kind: string, port: number): Promise<ChildProcess> {
   const child = spawn('taskset', ['-c', '0', process.execPath, serversFile, kind, String(port)], {

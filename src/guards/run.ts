@@ -60,14 +60,28 @@ function contracted(guard: Guard, result: unknown): Replay | Denial | undefined 
   );
 }
 
+/**
+ * What a guard threw or rejected with, as something every adapter hands on as an error: `null`,
+ * `undefined` or another falsy value would read as "no error" to Express's `next` and Fastify's `done`,
+ * and admit the request. Such a value is a configuration error (the catalog's 500, logged).
+ */
+function thrownBy(guard: Guard, thrown: unknown): unknown {
+  if (thrown) return thrown;
+  return new FaultlineConfigError(
+    'FAULTLINE_INVALID_OPTION',
+    `guard "${String(guard.kind)}" threw ${String(thrown)}: deny with a RoleError or ApiError`,
+  );
+}
+
 function check(guard: Guard, context: GuardContext, pending: boolean): ReturnType<Guard['check']> {
-  if (!pending) return settle(guard, guard.check(context));
   let result: ReturnType<Guard['check']>;
   try {
     result = settle(guard, guard.check(context));
-  } catch (denial) {
-    throw withPending(denial, context.headers);
+  } catch (thrown) {
+    const error = thrownBy(guard, thrown);
+    throw pending ? withPending(error, context.headers) : error;
   }
+  if (!pending) return result;
   if (result instanceof Promise) {
     return result.then(
       (settled) =>
@@ -81,7 +95,10 @@ function check(guard: Guard, context: GuardContext, pending: boolean): ReturnTyp
 function settle(guard: Guard, result: ReturnType<Guard['check']>): ReturnType<Guard['check']> {
   if (result === undefined) return result;
   return result instanceof Promise
-    ? result.then((settled) => contracted(guard, settled))
+    ? result.then(
+        (settled) => contracted(guard, settled),
+        (thrown: unknown) => Promise.reject(thrownBy(guard, thrown)),
+      )
     : contracted(guard, result);
 }
 

@@ -107,6 +107,39 @@ describe.each(adapters)('a guard that answers something else, on $name', (adapte
     expect(logged.length).toBeGreaterThanOrEqual(routes.length);
     expect(JSON.stringify(logged[0])).toContain('FAULTLINE_INVALID_OPTION');
   });
+
+  // `next(null)` and `done(undefined)` mean "go on" to Express and Fastify: a falsy throw must not admit.
+  it.each([null, undefined, 0, false, ''])(
+    'is a 500 when a guard throws or rejects with %s',
+    async (value) => {
+      let ran = 0;
+      const routes = ['sync', 'async'].map((way) => ({
+        method: 'GET' as const,
+        path: `/${way}`,
+        guards: [
+          {
+            kind: 'falsy',
+            check: () => {
+              if (way === 'async') return Promise.reject(value);
+              throw value;
+            },
+          } as Guard,
+        ],
+        handle: () => {
+          ran++;
+          return { body: { ok: true } };
+        },
+      }));
+      const server = await adapter.build({ options: { catalog, onError: false, logger: false }, routes });
+      servers.push(server);
+      const base = await listen(server);
+      for (const route of routes) {
+        const response = await fetch(`${base}${route.path}`);
+        expect(response.status, route.path).toBe(500);
+      }
+      expect(ran).toBe(0);
+    },
+  );
 });
 
 describe('checkMessage turns each way into a verdict', () => {

@@ -1,35 +1,71 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
+import type { Denial, Guard, GuardContext, GuardRequest, Replay } from '../../guards/types.js';
 import { toRequestView } from './request.js';
+
+/** A Fastify hook in callback style: `done()` goes on, `done(error)` answers the error. */
+export type FastifyGuardHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+) => void;
+
+/**
+ * Applies what the guards decided: their headers on an admitted reply, or the replay sent as stored.
+ * Returns the denial to pass to `done`, `undefined` to go on, or `null` when the reply is sent.
+ */
+function conclude(
+  result: Replay | Denial | undefined,
+  reply: FastifyReply,
+  context: ReturnType<typeof nodeContext>,
+): Denial | undefined | null {
+  if (result === undefined) {
+    context.apply((name, value) => reply.header(name, value));
+    return undefined;
+  }
+  if (isDenial(result)) return result;
+  const { status, headers, body } = result.replay;
+  reply.code(status);
+  for (const [name, value] of headers) reply.header(name, value);
+  reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  return null;
+}
 
 /**
  * Guards as one Fastify hook, for `onRequest` or `preHandler` (use `preHandler` when it holds
- * `idempotency`: the fingerprint reads the parsed body). A denial throws the catalog error (answered by
- * `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as stored. The
- * guards see the route's parameters (`request.params`) as `request.params`.
+ * `idempotency`: the fingerprint reads the parsed body). A denial goes to the hook's `done(error)`
+ * (answered by `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as
+ * stored. The guards see the route's parameters (`request.params`) as `request.params`. The hook is in
+ * callback style: a denial is handed over without a thrown error or a rejected promise, each of which
+ * costs V8 more than the rest of the decision.
  * @example
  * app.post('/orders', { preHandler: guard(idempotency({ tenant: byApiKey })) }, createOrder);
  */
-export function guard(
-  ...guards: Guard[]
-): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  return async (request, reply) => {
+export function guard(...guards: Guard[]): FastifyGuardHook {
+  return (request, reply, done) => {
     const params = request.params as GuardRequest['params'];
     const view: GuardRequest = { ...toRequestView(request), params };
     const context = nodeContext(view, reply.raw, () => request.body);
-    const outcome = runGuards(guards, context);
-    const result = outcome instanceof Promise ? await outcome : outcome;
-    if (result !== undefined) {
-      // Thrown here, in the hook's own frame, for the layer's error handler to answer.
-      if (isDenial(result)) throw result;
-      const { status, headers, body } = result.replay;
-      reply.code(status);
-      for (const [name, value] of headers) reply.header(name, value);
-      return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    const settle = (result: Replay | Denial | undefined) => {
+      let next: Denial | undefined | null;
+      try {
+        next = conclude(result, reply, context);
+      } catch (error) {
+        next = error as Denial;
+      }
+      // `done` runs the rest of the request: called once, outside the try, so that nothing it throws is
+      // taken for the guards' own failure.
+      if (next !== null) done(next as Error | undefined);
+    };
+    let outcome: ReturnType<typeof runGuards>;
+    try {
+      outcome = runGuards(guards, context as GuardContext);
+    } catch (error) {
+      done(error as Error);
+      return;
     }
-    context.apply((name, value) => reply.header(name, value));
-    return undefined;
+    if (outcome instanceof Promise) outcome.then(settle, (error: unknown) => done(error as Error));
+    else settle(outcome);
   };
 }

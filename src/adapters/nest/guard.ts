@@ -11,22 +11,28 @@ interface NodeResponse {
 }
 
 /**
- * Runs faultline's Express middleware of the guards as a promise: true when admitted, a rejection with
- * the denial, false when a guard answered itself (an idempotent replay) and the response is sent.
+ * Runs faultline's guards, as the Express middleware or the Fastify hook (both `(req, res, next)`), as a
+ * promise: true when admitted, a rejection with the denial, false when a guard answered itself (an
+ * idempotent replay) and the response is sent.
  */
-function onExpress(run: ReturnType<typeof expressGuard>, req: unknown, res: NodeResponse): Promise<boolean> {
+function settled<Req, Res>(
+  run: (req: Req, res: Res, next: (error?: unknown) => void) => void,
+  req: Req,
+  res: Res,
+  raw: NodeResponse,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const sent = () => settle(false);
     const settle = (admitted: boolean, error?: unknown) => {
-      res.off('finish', sent);
-      res.off('close', sent);
+      raw.off('finish', sent);
+      raw.off('close', sent);
       if (error === undefined) resolve(admitted);
       else reject(error);
     };
-    res.once('finish', sent);
-    res.once('close', sent);
+    raw.once('finish', sent);
+    raw.once('close', sent);
     try {
-      run(req as never, res as never, (error?: unknown) =>
+      run(req, res, (error?: unknown) =>
         error === undefined || error === null ? settle(true) : settle(false, error),
       );
     } catch (error) {
@@ -56,10 +62,10 @@ export function FaultlineGuard(...guards: Guard[]): CanActivate {
       const request = http.getRequest<unknown>();
       const response = http.getResponse<{ sent?: boolean }>();
       if (isFastifyReply(response)) {
-        // A replay is sent by the guard: Nest's ForbiddenException for `false` then meets a sent reply.
-        return fastify(request as never, response as never).then(() => response.sent !== true);
+        const reply = response as unknown as { raw: NodeResponse };
+        return settled(fastify, request as never, response as never, reply.raw);
       }
-      return onExpress(express, request, response as unknown as NodeResponse);
+      return settled(express, request as never, response as never, response as unknown as NodeResponse);
     },
   };
 }
