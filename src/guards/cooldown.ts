@@ -72,8 +72,9 @@ export function cooldown(options: CooldownOptions): Guard {
     const started = Date.now();
     const conclude = (decision: RateDecision | typeof admitted) => {
       if (decision === admitted) return undefined;
+      // The denial is returned, as `rateLimit`'s is: a result, not a throw.
       if (!decision.allowed) {
-        throw roleError('cooldown', {
+        return roleError('cooldown', {
           details: { group },
           headers: { 'retry-after': String(seconds(decision.retryAfterMs)) },
           code,

@@ -103,8 +103,9 @@ export function quota(options: QuotaOptions): Guard {
       const window = Math.max(1, Math.round((bounds[2]! - bounds[1]!) / 1000));
       const policyField = `${label};q=${limit};w=${window}`;
       const rateField = `${label};r=${Math.max(0, limit - decision.used)};t=${seconds(decision.reset)}`;
+      // The denial is returned, as `rateLimit`'s is: a result, not a throw.
       if (!decision.allowed) {
-        throw roleError('quotaExceeded', {
+        return roleError('quotaExceeded', {
           details: { policies: [name] },
           headers: {
             'retry-after': String(seconds(decision.reset)),
