@@ -66,10 +66,28 @@ export class RoleError extends Error {
    * answers from its own prebuilt `ApiError`.
    */
   withHeaders(headers: Readonly<Record<string, string>>): RoleError {
-    const error = Object.create(this) as { headers: Readonly<Record<string, string>> };
-    error.headers = headers;
-    return error as RoleError;
+    return overHeaders(this, headers);
   }
+}
+
+/**
+ * An object over `base` (a denial) whose own headers are `headers`, sharing everything else. Assigned on
+ * the fast path; defined when `base` holds read-only headers (a frozen error, which an assignment to an
+ * object over it would refuse).
+ */
+export function overHeaders<T extends object>(base: T, headers: Readonly<Record<string, string>>): T {
+  const error = Object.create(base) as { headers: Readonly<Record<string, string>> };
+  try {
+    error.headers = headers;
+  } catch {
+    Object.defineProperty(error, 'headers', {
+      value: headers,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return error as T;
 }
 Object.defineProperty(RoleError.prototype, brand, { value: true });
 

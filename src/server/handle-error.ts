@@ -189,6 +189,22 @@ export function reporterOf<Raw>(
 
 const emptyRequest: RequestView = {};
 
+/**
+ * The error with no correlation id yet, for the answer to give it this request's. A frozen error (a
+ * prebuilt one, or a denial over one) refuses the write: the answer is then an object over it that
+ * takes the id, and the error itself is left as it was thrown.
+ */
+function withoutCorrelation(error: ApiError): ApiError {
+  try {
+    error.correlationId = undefined;
+    return error;
+  } catch {
+    return Object.create(error, {
+      correlationId: { value: undefined, writable: true, enumerable: true, configurable: true },
+    }) as ApiError;
+  }
+}
+
 /** Answers anything thrown while serving `request` with a compiled core and a reporter; never throws. */
 export function answer(
   core: HandlerCore,
@@ -199,9 +215,8 @@ export function answer(
   const { catalog, format, correlation, renderer } = core;
   let error: ApiError | undefined;
   try {
-    error = normalizeError(thrown, catalog);
     // A correlation id is the request's: one carried by a rethrown error is not reused.
-    error.correlationId = undefined;
+    error = withoutCorrelation(normalizeError(thrown, catalog));
     const rendered = renderer.render(error, request);
     report(error, thrown, request);
     return { status: rendered.status, headers: rendered.headers, body: rendered.body, error };

@@ -128,7 +128,11 @@ export function createRenderer(parts: RendererParts): Renderer {
   return {
     render(error, request = {}) {
       const correlationId = error.correlationId ?? correlation.of(request);
-      error.correlationId = correlationId;
+      try {
+        error.correlationId = correlationId;
+      } catch {
+        // A frozen error keeps none; `handle` answers it over an object that takes the id.
+      }
       const headers: Record<string, string> = {};
       const own = error.headers;
       // for…in over the error's few headers: cheaper than spreading a frozen object on every answer. One a

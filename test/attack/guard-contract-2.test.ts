@@ -452,3 +452,82 @@ describe.each(adapters)('a guard that denies after its client hung up, on $name'
     expect(ran).toBe(0);
   });
 });
+
+// A prebuilt denial may be frozen: merging the earlier limit's fields must not write into it.
+describe.each(adapters)('a frozen denial after a guard that set headers, on $name', (adapter) => {
+  const frozenError = Object.freeze(catalog.create('PLAN_EXHAUSTED'));
+  const frozenRole = Object.freeze(
+    new RoleError('rateLimited', { details: { policies: ['p'] }, headers: { 'retry-after': '7' } }),
+  );
+  it('answers the frozen catalog error and role with their status, never a 500', async () => {
+    let ran = 0;
+    const routes = (
+      [
+        ['error', () => frozenError],
+        ['role', () => frozenRole],
+      ] as const
+    ).map(([name, check]) => ({
+      method: 'GET' as const,
+      path: `/${name}`,
+      guards: [spend(), { kind: `frozen-${name}`, check } as Guard],
+      handle: () => {
+        ran++;
+        return { body: { ok: true } };
+      },
+    }));
+    const server = await adapter.build({ options: { catalog, onError: false, logger: false }, routes });
+    servers.push(server);
+    const base = await listen(server);
+    const error = await fetch(`${base}/error`);
+    expect(error.status).toBe(402);
+    expect(error.headers.get('ratelimit')).toContain('"spend"');
+    const role = await fetch(`${base}/role`);
+    expect(role.status).toBe(429);
+    expect(role.headers.get('retry-after')).toBe('7');
+    expect(role.headers.get('ratelimit')).toContain('"spend"');
+    expect(ran).toBe(0);
+  });
+});
+
+describe('checkMessage with a frozen denial after a limit that set headers', () => {
+  it('is a verdict, not a throw', async () => {
+    const frozen = Object.freeze(catalog.create('PLAN_EXHAUSTED'));
+    const verdict = await checkMessage([spend(), { kind: 'frozen', check: () => frozen }], {
+      method: 'GET',
+      url: '/',
+      headers: {},
+    });
+    expect(verdict.allowed).toBe(false);
+  });
+});
+
+// A handler may throw one prebuilt, frozen error on every request: each answer is its own.
+describe.each(adapters)('a frozen catalog error thrown by a handler, on $name', (adapter) => {
+  it('is answered with its status and a fresh correlation id each time, the error left untouched', async () => {
+    const frozen = Object.freeze(catalog.create('PLAN_EXHAUSTED'));
+    const server = await adapter.build({
+      options: { catalog, onError: false, logger: false },
+      routes: [
+        {
+          method: 'GET',
+          path: '/frozen',
+          handle: () => {
+            throw frozen;
+          },
+        },
+      ],
+    });
+    servers.push(server);
+    const base = await listen(server);
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${base}/frozen`);
+      expect(response.status).toBe(402);
+      const body = (await response.json()) as { code: string; correlation_id?: string };
+      expect(body.code).toBe('PLAN_EXHAUSTED');
+      ids.add(response.headers.get('x-request-id') ?? '');
+    }
+    expect(ids.size).toBe(3);
+    expect(frozen.correlationId).toBeUndefined();
+  });
+});
