@@ -6,7 +6,7 @@ import { byHeader, checkMessage, type Guard, idempotency, rateLimit } from 'faul
 import { createNodeErrors, createRouter } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adapters } from '../helpers/adapters.js';
+import { adapters, guardedRoute } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 
 // Hostile results through the guard contract (a denial is returned), on real servers on 127.0.0.1.
@@ -170,18 +170,16 @@ describe('hostile results that are not what the contract names', () => {
   ];
   it.each(results)('%s is refused, never admitted, on every adapter', async (_, result) => {
     for (const adapter of adapters) {
-      let ran = 0;
+      const runs = { count: 0 };
       const server = await adapter.build({
         options: { catalog, onError: false, logger: false },
-        routes: [false, true].map((after) => ({
-          method: 'GET' as const,
-          path: `/${after}`,
-          guards: [...(after ? [spend()] : []), { kind: 'hostile', check: result } as Guard],
-          handle: () => {
-            ran++;
-            return { body: { ok: true } };
-          },
-        })),
+        routes: [false, true].map((after) =>
+          guardedRoute(
+            `/${after}`,
+            [...(after ? [spend()] : []), { kind: 'hostile', check: result } as Guard],
+            runs,
+          ),
+        ),
       });
       servers.push(server);
       const base = await listen(server);
@@ -189,7 +187,7 @@ describe('hostile results that are not what the contract names', () => {
         const response = await fetch(`${base}/${after}`);
         expect(response.status, `${adapter.name} ${after}`).toBe(500);
       }
-      expect(ran, adapter.name).toBe(0);
+      expect(runs.count, adapter.name).toBe(0);
     }
     const verdict = await Promise.resolve()
       .then(() => checkMessage([{ kind: 'hostile', check: result } as Guard], view))
@@ -223,7 +221,7 @@ describe('hostile results that are not what the contract names', () => {
 
 describe('rateLimit denials under hostile load, on every adapter', () => {
   it.each(adapters)('$name: concurrent requests over one key admit exactly the limit', async (adapter) => {
-    let ran = 0;
+    const runs = { count: 0 };
     const variants = {
       plain: rateLimit({ name: 'plain', key: () => 'k', limit: 3, period: '1h', store: memoryStore() }),
       several: rateLimit({
@@ -260,20 +258,12 @@ describe('rateLimit denials under hostile load, on every adapter', () => {
     };
     const server = await adapter.build({
       options: { catalog, onError: false, logger: false },
-      routes: Object.entries(variants).map(([name, limit]) => ({
-        method: 'GET' as const,
-        path: `/${name}`,
-        guards: [limit],
-        handle: () => {
-          ran++;
-          return { body: { ok: true } };
-        },
-      })),
+      routes: Object.entries(variants).map(([name, limit]) => guardedRoute(`/${name}`, [limit], runs)),
     });
     servers.push(server);
     const base = await listen(server);
     for (const name of Object.keys(variants)) {
-      ran = 0;
+      runs.count = 0;
       const responses = await Promise.all(Array.from({ length: 24 }, () => fetch(`${base}/${name}`)));
       const statuses = responses.map((response) => response.status);
       expect(statuses.filter((status) => status === 200).length, name).toBe(3);
@@ -283,7 +273,7 @@ describe('rateLimit denials under hostile load, on every adapter', () => {
           expect(Number(response.headers.get('retry-after')), name).toBeGreaterThan(0);
         await response.arrayBuffer();
       }
-      expect(ran, name).toBe(3);
+      expect(runs.count, name).toBe(3);
     }
     // Skipped requests pass untouched; the others stay denied.
     expect((await fetch(`${base}/skip`, { headers: { 'x-skip': 'yes' } })).status).toBe(200);
@@ -460,21 +450,15 @@ describe.each(adapters)('a frozen denial after a guard that set headers, on $nam
     new RoleError('rateLimited', { details: { policies: ['p'] }, headers: { 'retry-after': '7' } }),
   );
   it('answers the frozen catalog error and role with their status, never a 500', async () => {
-    let ran = 0;
+    const runs = { count: 0 };
     const routes = (
       [
         ['error', () => frozenError],
         ['role', () => frozenRole],
       ] as const
-    ).map(([name, check]) => ({
-      method: 'GET' as const,
-      path: `/${name}`,
-      guards: [spend(), { kind: `frozen-${name}`, check } as Guard],
-      handle: () => {
-        ran++;
-        return { body: { ok: true } };
-      },
-    }));
+    ).map(([name, check]) =>
+      guardedRoute(`/${name}`, [spend(), { kind: `frozen-${name}`, check } as Guard], runs),
+    );
     const server = await adapter.build({ options: { catalog, onError: false, logger: false }, routes });
     servers.push(server);
     const base = await listen(server);
@@ -485,7 +469,7 @@ describe.each(adapters)('a frozen denial after a guard that set headers, on $nam
     expect(role.status).toBe(429);
     expect(role.headers.get('retry-after')).toBe('7');
     expect(role.headers.get('ratelimit')).toContain('"spend"');
-    expect(ran).toBe(0);
+    expect(runs.count).toBe(0);
   });
 });
 

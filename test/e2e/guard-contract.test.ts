@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { defineErrors, RoleError } from 'faultline';
 import { checkMessage, type Guard } from 'faultline/guards';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adapters } from '../helpers/adapters.js';
+import { adapters, guardedRoute } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 
 // A guard denies by returning its denial; one that throws or rejects (a third party's) is answered alike.
@@ -38,18 +38,10 @@ const statusOf = (kind: string) => (kind.endsWith('error') ? 402 : 429);
 
 describe.each(adapters)('a guard denies however it hands its denial over, on $name', (adapter) => {
   it('answers each way with the catalog error, and the handler never runs', async () => {
-    let ran = 0;
+    const runs = { count: 0 };
     const server = await adapter.build({
       options: { catalog, onError: false },
-      routes: ways.map(([, guard]) => ({
-        method: 'GET' as const,
-        path: `/${guard.kind}`,
-        guards: [guard],
-        handle: () => {
-          ran++;
-          return { body: { ok: true } };
-        },
-      })),
+      routes: ways.map(([, guard]) => guardedRoute(`/${guard.kind}`, [guard], runs)),
     });
     servers.push(server);
     const base = await listen(server);
@@ -60,7 +52,7 @@ describe.each(adapters)('a guard denies however it hands its denial over, on $na
       expect(body.code).toBe(guard.kind.endsWith('error') ? 'PLAN_EXHAUSTED' : 'RATE_LIMITED');
       if (!guard.kind.endsWith('error')) expect(response.headers.get('retry-after')).toBe('7');
     }
-    expect(ran).toBe(0);
+    expect(runs.count).toBe(0);
   });
 });
 
@@ -77,20 +69,16 @@ const bogus: [string, unknown][] = [
 
 describe.each(adapters)('a guard that answers something else, on $name', (adapter) => {
   it('is a 500 (a configuration error, logged), never an admission and never a crash', async () => {
-    let ran = 0;
+    const runs = { count: 0 };
     const logged: unknown[] = [];
     const routes = bogus.flatMap(([, value], index) =>
-      [false, true].map((later) => ({
-        method: 'GET' as const,
-        path: `/${index}/${later ? 'async' : 'sync'}`,
-        guards: [
-          { kind: 'bogus', check: () => (later ? Promise.resolve(value) : value) } as unknown as Guard,
-        ],
-        handle: () => {
-          ran++;
-          return { body: { ok: true } };
-        },
-      })),
+      [false, true].map((later) =>
+        guardedRoute(
+          `/${index}/${later ? 'async' : 'sync'}`,
+          [{ kind: 'bogus', check: () => (later ? Promise.resolve(value) : value) } as unknown as Guard],
+          runs,
+        ),
+      ),
     );
     const server = await adapter.build({
       options: { catalog, onError: false, logger: { error: (entry: unknown) => logged.push(entry) } },
@@ -103,7 +91,7 @@ describe.each(adapters)('a guard that answers something else, on $name', (adapte
       expect(response.status, route.path).toBe(500);
       expect(((await response.json()) as { code: string }).code).toBe('INTERNAL_ERROR');
     }
-    expect(ran).toBe(0);
+    expect(runs.count).toBe(0);
     expect(logged.length).toBeGreaterThanOrEqual(routes.length);
     expect(JSON.stringify(logged[0])).toContain('FAULTLINE_INVALID_OPTION');
   });
@@ -112,24 +100,22 @@ describe.each(adapters)('a guard that answers something else, on $name', (adapte
   it.each([null, undefined, 0, false, ''])(
     'is a 500 when a guard throws or rejects with %s',
     async (value) => {
-      let ran = 0;
-      const routes = ['sync', 'async'].map((way) => ({
-        method: 'GET' as const,
-        path: `/${way}`,
-        guards: [
-          {
-            kind: 'falsy',
-            check: () => {
-              if (way === 'async') return Promise.reject(value);
-              throw value;
-            },
-          } as Guard,
-        ],
-        handle: () => {
-          ran++;
-          return { body: { ok: true } };
-        },
-      }));
+      const runs = { count: 0 };
+      const routes = ['sync', 'async'].map((way) =>
+        guardedRoute(
+          `/${way}`,
+          [
+            {
+              kind: 'falsy',
+              check: () => {
+                if (way === 'async') return Promise.reject(value);
+                throw value;
+              },
+            } as Guard,
+          ],
+          runs,
+        ),
+      );
       const server = await adapter.build({ options: { catalog, onError: false, logger: false }, routes });
       servers.push(server);
       const base = await listen(server);
@@ -137,7 +123,7 @@ describe.each(adapters)('a guard that answers something else, on $name', (adapte
         const response = await fetch(`${base}${route.path}`);
         expect(response.status, route.path).toBe(500);
       }
-      expect(ran).toBe(0);
+      expect(runs.count).toBe(0);
     },
   );
 });

@@ -61,6 +61,22 @@ export interface RouteSpec {
   handle(request: AppRequest): Reply | Promise<Reply>;
 }
 
+/**
+ * A GET route at `path` behind `guards` that answers `{ ok: true }` and counts its runs in `runs.count`:
+ * what a guard test needs to see that a refused request never reached the handler.
+ */
+export function guardedRoute(path: string, guards: readonly Guard[], runs: { count: number }): RouteSpec {
+  return {
+    method: 'GET',
+    path,
+    guards,
+    handle: () => {
+      runs.count++;
+      return { body: { ok: true } };
+    },
+  };
+}
+
 /** An app: the error handler's options (the catalog), its routes, and the adapter's body limits. */
 export interface AppSpec {
   readonly options: ErrorHandlerOptions<any>;
