@@ -94,12 +94,13 @@ export function requireHeader(options: RequireHeaderOptions): Guard {
     kind: 'requireHeader',
     check({ request }) {
       const lines = linesOf(request.headers, name);
-      if (typeof lines === 'object' && !options.list) throw invalid();
+      // Denials are returned, as `rateLimit`'s are.
+      if (typeof lines === 'object' && !options.list) return invalid();
       const value = typeof lines === 'object' ? lines.join(', ') : lines;
       if (value === undefined || value === '') {
-        throw raise('missingHeader', details, undefined, options.messages?.missing);
+        return raise('missingHeader', details, undefined, options.messages?.missing);
       }
-      if (value.length > maxLength || !matches(value)) throw invalid();
+      if (value.length > maxLength || !matches(value)) return invalid();
       return undefined;
     },
   };

@@ -97,10 +97,9 @@ export function apiKey(options: ApiKeyOptions): Guard {
   const decide = compileFailure(options);
   const invalid = () => raise('apiKeyInvalid', undefined, undefined, options.messages?.invalid);
 
-  const verify = async (presented: string, digests: Digests, valid = true): Promise<undefined> => {
-    if (!(await matchesAny(presented, digests, valid))) throw invalid();
-    return undefined;
-  };
+  // A wrong key is a denial returned, not thrown: a flood of guessed keys costs no rejection each.
+  const verify = async (presented: string, digests: Digests, valid = true) =>
+    (await matchesAny(presented, digests, valid)) ? undefined : invalid();
   const compare = (presented: string, expected: string | readonly string[] | undefined | typeof admitted) => {
     // A lookup the failure policy let through gives no key to check against: the key is not admitted.
     const list =
@@ -118,7 +117,7 @@ export function apiKey(options: ApiKeyOptions): Guard {
     check({ request }) {
       const presented = readKey(request, header, bearer, label);
       if (presented === undefined)
-        throw raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
+        return raise('apiKeyMissing', undefined, undefined, options.messages?.missing);
       if (fixed) return verify(presented, fixed(), keys.length > 0);
       const expected = decide(request, () =>
         (keys as (r: GuardRequest) => Awaitable<string | readonly string[] | undefined>)(request),
@@ -160,14 +159,13 @@ export function adminKey(options: AdminKeyOptions): Guard {
     check({ request }) {
       if (!expected) {
         // The catalog's text, unless the API set its own for this guard.
-        throw raise('adminKeyNotConfigured', undefined, undefined, messages.unconfigured);
+        return raise('adminKeyNotConfigured', undefined, undefined, messages.unconfigured);
       }
       const presented = readKey(request, header, header === 'authorization', label);
-      if (presented === undefined) throw raise('adminKeyMissing', undefined, undefined, messages.missing);
-      return matchesAny(presented, expected()).then((match) => {
-        if (!match) throw raise('adminKeyInvalid', undefined, undefined, messages.invalid);
-        return undefined;
-      });
+      if (presented === undefined) return raise('adminKeyMissing', undefined, undefined, messages.missing);
+      return matchesAny(presented, expected()).then((match) =>
+        match ? undefined : raise('adminKeyInvalid', undefined, undefined, messages.invalid),
+      );
     },
   };
 }

@@ -13,10 +13,11 @@ const contextOf = (key: string, app = 'a1'): GuardContext => ({
   body: () => undefined,
   capture() {},
 });
+// The guard returns its denial (a wrong or missing key) or throws it (a lookup that failed closed).
 const answer = async (run: () => unknown) => {
   try {
-    await run();
-    return 200;
+    const denial = await run();
+    return denial === undefined ? 200 : handler.normalize(denial).status;
   } catch (thrown) {
     return handler.normalize(thrown).status;
   }
