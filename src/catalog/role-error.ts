@@ -66,26 +66,21 @@ export class RoleError extends Error {
    * answers from its own prebuilt `ApiError`.
    */
   withHeaders(headers: Readonly<Record<string, string>>): RoleError {
-    return overHeaders(this, headers);
+    return over(this, 'headers', headers);
   }
 }
 
 /**
- * An object over `base` (a denial) whose own headers are `headers`, sharing everything else. Assigned on
- * the fast path; defined when `base` holds read-only headers (a frozen error, which an assignment to an
+ * An object over `base` (an error) whose own `field` is `value`, sharing everything else. Assigned on the
+ * fast path; defined when `base` holds the field read-only (a frozen error, which an assignment to an
  * object over it would refuse).
  */
-export function overHeaders<T extends object>(base: T, headers: Readonly<Record<string, string>>): T {
-  const error = Object.create(base) as { headers: Readonly<Record<string, string>> };
+export function over<T extends object>(base: T, field: string, value: unknown): T {
+  const error = Object.create(base) as Record<string, unknown>;
   try {
-    error.headers = headers;
+    error[field] = value;
   } catch {
-    Object.defineProperty(error, 'headers', {
-      value: headers,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
+    Object.defineProperty(error, field, { value, writable: true, enumerable: true, configurable: true });
   }
   return error as T;
 }

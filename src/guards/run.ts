@@ -1,6 +1,6 @@
 import { isApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { overHeaders, RoleError } from '../catalog/role-error.js';
+import { over, RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
 import type { Denial, Guard, GuardContext, Replay } from './types.js';
 
@@ -24,7 +24,7 @@ function withPending(denial: unknown, pending: ReadonlyMap<string, string>): unk
   }
   if (role) return (denial as RoleError).withHeaders(merged);
   // An ApiError keeps its identity, code and cause underneath; only its headers are this answer's.
-  return overHeaders(denial as object, merged);
+  return over(denial as object, 'headers', merged);
 }
 
 /** Whether a guard's result refuses the request (any other result is a replay to send). */

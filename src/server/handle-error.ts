@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import { RoleError } from '../catalog/role-error.js';
+import { over, RoleError } from '../catalog/role-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import type { Catalog } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
@@ -199,9 +199,7 @@ function withoutCorrelation(error: ApiError): ApiError {
     error.correlationId = undefined;
     return error;
   } catch {
-    return Object.create(error, {
-      correlationId: { value: undefined, writable: true, enumerable: true, configurable: true },
-    }) as ApiError;
+    return over(error, 'correlationId', undefined);
   }
 }
 
