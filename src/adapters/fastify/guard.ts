@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { Denial, Guard, GuardContext, GuardRequest, Replay } from '../../guards/types.js';
+import type { Denial, Guard, GuardRequest, Replay } from '../../guards/types.js';
 import { toRequestView } from './request.js';
 
 /** A Fastify hook in callback style: `done()` goes on, `done(error)` answers the error. */
@@ -60,7 +60,7 @@ export function guard(...guards: Guard[]): FastifyGuardHook {
     };
     let outcome: ReturnType<typeof runGuards>;
     try {
-      outcome = runGuards(guards, context as GuardContext);
+      outcome = runGuards(guards, context);
     } catch (error) {
       done(error as Error);
       return;
