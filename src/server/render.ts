@@ -1,4 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
+import { categoryOf, retryableByDefault } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
 import type { Correlation } from './correlation.js';
@@ -93,21 +94,29 @@ function compileTemplate(format: ErrorFormat, view: ErrorView): Template | null 
 /** Compiles a renderer once from its parts. */
 export function createRenderer(parts: RendererParts): Renderer {
   const { catalog, format, correlation, localizer, instanceOf } = parts;
-  const templates = new Map<string, Template | null>();
+  // Keyed by the entry itself in the common case (no locale, the entry's own status): no key is built.
+  const templates = new Map<CatalogEntry | string, Template | null>();
   const maxTemplates = 1024;
 
-  function plain(error: ApiError, entry: CatalogEntry | undefined): boolean {
-    if (error.details !== undefined || error.fieldErrors !== undefined) return false;
-    return (
-      entry !== undefined &&
-      entry.template.placeholders.length === 0 &&
-      entry.message === error.message &&
-      entry.type === error.type &&
-      entry.id === error.id
-    );
+  // Whether every field of the body but the correlation id and the instance is the entry's (under the
+  // error's status): a hand-built error of the code with its own category or members is not.
+  function plain(error: ApiError, entry: CatalogEntry | undefined): entry is CatalogEntry {
+    if (error.details !== undefined || error.fieldErrors !== undefined || error.members !== undefined)
+      return false;
+    if (
+      entry === undefined ||
+      entry.template.placeholders.length !== 0 ||
+      entry.message !== error.message ||
+      entry.type !== error.type ||
+      entry.id !== error.id
+    )
+      return false;
+    return error.status === entry.status
+      ? error.category === entry.category && error.retryable === entry.retryable
+      : error.category === categoryOf(error.status) && error.retryable === retryableByDefault(error.status);
   }
 
-  function body(view: ErrorView, key: string | undefined): string {
+  function body(view: ErrorView, key: CatalogEntry | string | undefined): string {
     if (key === undefined || view.instance === undefined || view.correlationId === undefined)
       return format.serialize(view);
     let template = templates.get(key);
@@ -167,7 +176,11 @@ export function createRenderer(parts: RendererParts): Renderer {
         instance: instanceOf(request),
         members: error.members,
       };
-      const key = plain(error, entry) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
+      const key = !plain(error, entry)
+        ? undefined
+        : locale === undefined && error.status === entry.status
+          ? entry
+          : `${error.code}\u0000${locale ?? ''}\u0000${error.status}`;
       return { status: error.status, headers, body: body(view, key) };
     },
   };
