@@ -6,6 +6,7 @@ import { type Adapter, coreOf, createKit } from '../kit/adapter.js';
 import type { LingerOptions } from '../kit/linger.js';
 import { keepTrust, type NodeRaw, toAnswerView } from '../kit/node-request.js';
 import { sendError } from '../kit/sink.js';
+import { directRouteOf } from './router.js';
 
 export type { NodeRaw } from '../kit/node-request.js';
 
@@ -59,17 +60,21 @@ export function createNodeErrors(
     keepTrust(req, trust);
     sendError(errors, thrown, req, res, toAnswerView(req, res), bounds);
   };
-  // Synchronous until the handler returns a promise: a sync throw is answered without a rejection.
-  const wrap = (handler: NodeHandler) => (req: IncomingMessage, res: ServerResponse) => {
-    keepTrust(req, trust);
-    try {
-      checkTarget(req.url);
-      const result = handler(req, res);
-      if (isPromise(result)) return result.then(noop, (thrown: unknown) => send(thrown, req, res));
-    } catch (thrown) {
-      send(thrown, req, res);
-    }
-    return resolved;
+  // Synchronous until the handler returns a promise: a sync throw is answered without a rejection. Given a
+  // router's `handle` itself, the router answers its 404, 405 and its handlers' rejections through `send`.
+  const wrap = (handler: NodeHandler) => {
+    const direct = directRouteOf(handler);
+    return (req: IncomingMessage, res: ServerResponse) => {
+      keepTrust(req, trust);
+      try {
+        checkTarget(req.url);
+        const result = direct === undefined ? handler(req, res) : direct(req, res, send);
+        if (isPromise(result)) return result.then(noop, (thrown: unknown) => send(thrown, req, res));
+      } catch (thrown) {
+        send(thrown, req, res);
+      }
+      return resolved;
+    };
   };
   return Object.assign(wrap, { ...coreOf(kit), send, handler: errors });
 }

@@ -32,6 +32,28 @@ export function routeParamsOf(req: IncomingMessage): Readonly<Record<string, str
   return (req as unknown as Record<symbol, Readonly<Record<string, string>> | undefined>)[paramsKey];
 }
 
+/** What answers a request's error when the router runs under `createNodeErrors`' own wrapper. */
+export type RouteFailure = (thrown: unknown, req: IncomingMessage, res: ServerResponse) => void;
+
+/** The router's handle with a failure callback, for the wrapper that is given `router.handle` itself. */
+export type DirectRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  fail: RouteFailure | undefined,
+) => void | Promise<void>;
+
+// Set on each router's `handle`: a wrapper given that very function answers the router's 404 and 405, and
+// its handlers' rejections, through `fail`, without a rejected promise in between. A wrapper of the user's
+// in between sees the rejections, as documented. Module-local: another installed copy falls back to those.
+const directKey = Symbol('faultline.directRoute');
+
+/** The direct form of `handler` when it is a router's `handle`, else `undefined`. */
+export function directRouteOf(handler: unknown): DirectRoute | undefined {
+  return typeof handler === 'function'
+    ? (handler as unknown as Record<symbol, DirectRoute | undefined>)[directKey]
+    : undefined;
+}
+
 /** A route handler. A value it returns (other than `undefined`) is sent as a 200 JSON body. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, context: RouteContext) => unknown;
 
@@ -97,14 +119,65 @@ export function createRouter(): Router {
   // or 405 is answered without walking the routes. Bounded; forgotten when a route is added.
   const misses = new Map<string, { methods: readonly string[]; answer: UnmatchedPath }>();
   const maxMisses = 1024;
-  // The 404 and 405 reach the wrapper of `createNodeErrors` as a rejection, not a throw: unwinding a
-  // throw out of the router costs more than the rest of the answer (about a microsecond in V8).
-  const unmatchedAnswer = (res: ServerResponse, method: string, answer: UnmatchedPath) => {
+  // The 404 and 405 reach the wrapper of `createNodeErrors` through `fail`, or else as a rejection, never
+  // a throw: unwinding a throw out of the router costs more than the rest of the answer (about a
+  // microsecond in V8), and a rejection about half of one.
+  const unmatchedAnswer = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    answer: UnmatchedPath,
+    fail: RouteFailure | undefined,
+  ) => {
     const resolved = resolveUnmatched(method, answer);
-    if (resolved instanceof RoleError) return Promise.reject(resolved);
-    res.writeHead(resolved.status, resolved.headers).end();
+    if (!(resolved instanceof RoleError)) {
+      res.writeHead(resolved.status, resolved.headers).end();
+      return undefined;
+    }
+    if (fail === undefined) return Promise.reject(resolved);
+    fail(resolved, req, res);
     return undefined;
   };
+  const dispatch: DirectRoute = (req, res, fail) => {
+    const target = req.url ?? '/';
+    let end = target.indexOf('?');
+    const hash = target.indexOf('#');
+    if (hash !== -1 && (end === -1 || hash < end)) end = hash;
+    const path = end === -1 ? target : target.slice(0, end);
+    const given = req.method ?? 'GET';
+    const method = given === 'GET' || given === 'POST' ? given : given.toUpperCase();
+    const miss = misses.get(path);
+    if (miss !== undefined && !takesMethod(miss.methods, method))
+      return unmatchedAnswer(req, res, method, miss.answer, fail);
+    const segments = path.split('/').slice(1);
+    const allowed: string[] = [];
+    for (const candidate of routes) {
+      const params = match(candidate, segments);
+      if (!params) continue;
+      const handler =
+        candidate.methods.get(method) ?? (method === 'HEAD' ? candidate.methods.get('GET') : undefined);
+      if (!handler) {
+        for (const m of candidate.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
+        continue;
+      }
+      (req as unknown as Record<symbol, Readonly<Record<string, string>>>)[paramsKey] = params;
+      const result = handler(req, res, new Context(params, target));
+      if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+        const sent = (value: unknown) => {
+          if (value !== undefined && !res.headersSent) sendJson(res, 200, value);
+        };
+        return (result as Promise<unknown>).then(sent, fail && ((thrown: unknown) => fail(thrown, req, res)));
+      }
+      if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
+      return;
+    }
+    const answer = toUnmatchedPath(allowed);
+    if (misses.size >= maxMisses) misses.clear();
+    misses.set(path, { methods: allowed, answer });
+    return unmatchedAnswer(req, res, method, answer, fail);
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => dispatch(req, res, undefined);
+  Object.defineProperty(handle, directKey, { value: dispatch });
   const router: Router = {
     on(method, path, handler) {
       const segments = path.split('/').slice(1);
@@ -122,43 +195,7 @@ export function createRouter(): Router {
     put: (path, handler) => router.on('PUT', path, handler),
     patch: (path, handler) => router.on('PATCH', path, handler),
     delete: (path, handler) => router.on('DELETE', path, handler),
-    handle(req, res) {
-      const target = req.url ?? '/';
-      let end = target.indexOf('?');
-      const hash = target.indexOf('#');
-      if (hash !== -1 && (end === -1 || hash < end)) end = hash;
-      const path = end === -1 ? target : target.slice(0, end);
-      const given = req.method ?? 'GET';
-      const method = given === 'GET' || given === 'POST' ? given : given.toUpperCase();
-      const miss = misses.get(path);
-      if (miss !== undefined && !takesMethod(miss.methods, method))
-        return unmatchedAnswer(res, method, miss.answer);
-      const segments = path.split('/').slice(1);
-      const allowed: string[] = [];
-      for (const route of routes) {
-        const params = match(route, segments);
-        if (!params) continue;
-        const handler =
-          route.methods.get(method) ?? (method === 'HEAD' ? route.methods.get('GET') : undefined);
-        if (!handler) {
-          for (const m of route.methods.keys()) if (!allowed.includes(m)) allowed.push(m);
-          continue;
-        }
-        (req as unknown as Record<symbol, Readonly<Record<string, string>>>)[paramsKey] = params;
-        const result = handler(req, res, new Context(params, target));
-        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
-          return (result as Promise<unknown>).then((value) => {
-            if (value !== undefined && !res.headersSent) sendJson(res, 200, value);
-          });
-        }
-        if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
-        return;
-      }
-      const answer = toUnmatchedPath(allowed);
-      if (misses.size >= maxMisses) misses.clear();
-      misses.set(path, { methods: allowed, answer });
-      return unmatchedAnswer(res, method, answer);
-    },
+    handle,
   };
   return router;
 }
