@@ -53,17 +53,19 @@ export function catalogError(
   correlationId: string,
   url: string | undefined,
 ): ApiError {
-  if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) {
-    thrown.correlationId ??= correlationId;
-    return thrown;
-  }
-  if (thrown instanceof RoleError) {
-    // A guard's denial of a message: the catalog's error for its role, without answering an HTTP request.
-    const error = handler.normalize(thrown);
-    error.correlationId ??= correlationId;
-    return error;
-  }
+  // Even the identity checks read the thrown value: a revoked Proxy or a throwing trap fails them, and
+  // a throw out of here would escape the socket's 'data' listener and end the process.
   try {
+    if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) {
+      thrown.correlationId ??= correlationId;
+      return thrown;
+    }
+    if (thrown instanceof RoleError) {
+      // A guard's denial of a message: the catalog's error for its role, without answering an HTTP request.
+      const error = handler.normalize(thrown);
+      error.correlationId ??= correlationId;
+      return error;
+    }
     return handler.handle(thrown, { method: 'GET', url }).error;
   } catch {
     return catalog.builtin('internalError', undefined, { correlationId });
