@@ -212,8 +212,9 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
       this.notifyRole('messageTypeNotAllowed', this.contextOf(message), { type });
       return;
     }
-    const handler = state.on[type];
-    const schema = state.schemas[type];
+    // Own entries only: a type of `constructor` or `__proto__` must not find a member of Object.prototype.
+    const handler = Object.hasOwn(state.on, type) ? state.on[type] : undefined;
+    const schema = Object.hasOwn(state.schemas, type) ? state.schemas[type] : undefined;
     if (handler === undefined && schema === undefined) {
       this.notifyRole('messageTypeUnknown', this.contextOf(message), { type });
       return;

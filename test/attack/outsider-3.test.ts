@@ -14,6 +14,7 @@ import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import { redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
@@ -617,4 +618,123 @@ describe('WebSocket handlers that throw hostile values', () => {
     },
     45_000,
   );
+});
+
+describe.each(adapters.map((a) => [a.name, a] as const))(
+  'HTTP handlers that throw hostile values on the %s adapter',
+  (_name, adapter) => {
+    const revoked = () => {
+      const r = Proxy.revocable({}, {});
+      r.revoke();
+      return r.proxy;
+    };
+    const fail = (what: string) => () => {
+      throw new Error(`${what} trap`);
+    };
+    const trapping = () =>
+      new Proxy(new Error('x'), {
+        get: fail('get'),
+        has: fail('has'),
+        getPrototypeOf: fail('prototype'),
+        ownKeys: fail('keys'),
+        getOwnPropertyDescriptor: fail('descriptor'),
+      });
+    let server: Server | undefined;
+    afterAll(async () => {
+      if (server) await close(server);
+    });
+
+    it('a handler throwing a revoked Proxy, or rejecting with one whose traps throw, gets the catalog 500 and nothing of the value (as a WebSocket handler does)', async () => {
+      server = await adapter.build({
+        options: { catalog: defineErrors({}), logger: false },
+        routes: [
+          {
+            method: 'GET',
+            path: '/sync',
+            handle: () => {
+              throw revoked();
+            },
+          },
+          {
+            method: 'GET',
+            path: '/async',
+            handle: async () => {
+              throw trapping();
+            },
+          },
+        ],
+      });
+      const base = await listen(server);
+      for (const path of ['/sync', '/async']) {
+        const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(5_000) });
+        const text = await res.text();
+        expect([path, res.status, res.headers.get('content-type')]).toEqual([
+          path,
+          500,
+          'application/problem+json',
+        ]);
+        expect(JSON.parse(text).code).toBe('INTERNAL_ERROR');
+        expect(text).not.toMatch(/trap|Proxy/);
+      }
+    });
+  },
+);
+
+/** Sends one text message per entry on one connection and collects the error code of each answer (10 s at most). */
+async function codesOf(url: string, messages: readonly string[]): Promise<(string | undefined)[]> {
+  const client = new WebSocket(url);
+  client.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    client.once('open', () => resolve());
+    client.once('close', () => reject(new Error('closed before open')));
+  });
+  const codes: (string | undefined)[] = [];
+  const done = new Promise<void>((resolve) => {
+    client.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString('utf8')) as { error?: { code?: string } };
+      codes.push(event.error?.code);
+      if (codes.length === messages.length) resolve();
+    });
+    client.once('close', () => resolve());
+  });
+  for (const message of messages) client.send(message);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
+  client.terminate();
+  return codes;
+}
+
+describe('WebSocket message types that name properties of every object', () => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await startTarget('default');
+  }, 45_000);
+  afterAll(() => target?.stop());
+
+  it('a type of __proto__, constructor, toString, valueOf or hasOwnProperty is an unknown type (a 4xx event), never a handler found on Object.prototype nor a 500', async () => {
+    const [unknown] = await codesOf(`${target.url}/`, [JSON.stringify({ type: 'no_such_type' })]);
+    expect(unknown).toBeDefined();
+    const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+    const codes = await codesOf(
+      `${target.url}/`,
+      names.map((type) => JSON.stringify({ type })),
+    );
+    expect(Object.fromEntries(names.map((name, i) => [name, codes[i]]))).toEqual(
+      Object.fromEntries(names.map((name) => [name, unknown])),
+    );
+    expect(target.alive(), target.stderr()).toBe(true);
+  });
+
+  it('a flood of {"type":"valueOf"} is a client error like any unknown type: the budget of events, then 1008 (was an internal error per message, logged each time, which the budget never closes on)', async () => {
+    const client = await rawConnect(target.port, '/');
+    const message = Buffer.from('{"type":"valueOf"}');
+    for (let i = 0; i < 2000; i++) client.send(1, message);
+    for (let i = 0; i < 250 && client.seen.closeCodes.length === 0; i++) await sleep(20);
+    client.closeFrame();
+    await ended(client);
+    expect(client.seen.closeCodes).toEqual([1008]);
+    expect(client.seen.frames).toBeLessThan(2000);
+    expect(target.alive(), target.stderr()).toBe(true);
+  });
 });
