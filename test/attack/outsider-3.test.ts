@@ -12,9 +12,11 @@ import { defineErrors } from 'faultline';
 import { concurrency, type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import { redisSend, redisStore } from 'faultline/stores';
+import { createWsErrors } from 'faultline/ws';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { type NestApp, startNestApp } from '../e2e/nest-app.js';
 import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
@@ -522,6 +524,48 @@ describe('guards on a real Redis that freezes or dies mid-request', { timeout: 6
     expect(app.executed()).toBe(2);
   });
 
+  it('WebSocket connection leases on a frozen Redis: the handshake gets 503 over HTTP, and once Redis resumes no lease of a refused or closed connection holds the slot (a lease lives as long as its connection)', async () => {
+    const { client, store } = storeOn();
+    const endpoint = createWsErrors({
+      errors: { logger: false },
+      limits: { heartbeat: false, connections: { max: 1, store } },
+    });
+    const server = createServer((_req, res) => res.end());
+    server.on('upgrade', endpoint.upgrade);
+    servers.push(server);
+    const port = Number(new URL(await listen(server)).port);
+    const lines = () => [
+      'GET / HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+    ];
+    try {
+      freeze(redis);
+      const refused = await Promise.all([handshake(port, lines()), handshake(port, lines())]);
+      thaw(redis);
+      expect(refused.map((answer) => answer.status)).toEqual([503, 503]);
+      expect(await client.ping()).toBe('PONG');
+      // The slot is free: one connection is admitted, a second is over the limit.
+      const first = await rawConnect(port, '/');
+      expect((await handshake(port, lines())).status).toBe(429);
+      // Closed while Redis is frozen: the release runs once it resumes.
+      freeze(redis);
+      first.closeFrame();
+      await ended(first);
+      thaw(redis);
+      expect(await client.ping()).toBe('PONG');
+      const second = await rawConnect(port, '/');
+      second.closeFrame();
+      await ended(second);
+    } finally {
+      thaw(redis);
+      await endpoint.close({ timeout: 1_000 });
+    }
+  });
+
   it('Redis killed by pid mid-request and restarted: the requests in flight get 503 with Retry-After, the server stays up, an idempotent POST refused meanwhile runs once on retry (ioredis defaults: offline queue, resent commands)', async () => {
     const { store } = storeOn();
     const limit = rateLimit({ key: () => 'kill', limit: 1000, period: '1h', store, storeTimeout: 300 });
@@ -736,5 +780,38 @@ describe('WebSocket message types that name properties of every object', () => {
     expect(client.seen.closeCodes).toEqual([1008]);
     expect(client.seen.frames).toBeLessThan(2000);
     expect(target.alive(), target.stderr()).toBe(true);
+  });
+});
+
+describe.each([
+  ['express', false],
+  ['express', true],
+  ['fastify', false],
+  ['fastify', true],
+] as const)('HTTP bodies on Nest (platform-%s, faultline reader: %s)', (platform, strictJson) => {
+  let nest: NestApp | undefined;
+  beforeAll(async () => {
+    nest = await startNestApp(platform, { strictJson });
+  }, 30_000);
+  afterAll(async () => {
+    await nest?.app.close();
+  });
+
+  it('a gzip bomb of 64 MiB of JSON is never inflated past a limit: a 4xx in the catalog, the server still answers', async () => {
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"email":"'), Buffer.alloc(64 * MiB, 0x61), Buffer.from('"}')]),
+    );
+    const before = process.memoryUsage().rss;
+    const answer = await sendRaw(nest!.base, [
+      `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\n\r\n`,
+      bomb,
+    ]);
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(process.memoryUsage().rss - before).toBeLessThan(48 * MiB);
+    const after = await fetch(`${nest!.base}/conflict`);
+    await after.arrayBuffer();
+    expect(after.status).toBe(409);
   });
 });
