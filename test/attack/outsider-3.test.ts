@@ -265,6 +265,33 @@ describe('WebSocket handshakes with hostile headers', () => {
   );
 });
 
+/**
+ * Writes a request head without its body and reads every status line answered (interim and final) until
+ * a final answer's head and body are in, or the connection closes, or 5 s pass.
+ */
+function finalStatuses(baseUrl: string, requestHead: string): Promise<number[]> {
+  const { port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let text = '';
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1])));
+    };
+    const timer = setTimeout(done, 5_000);
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      const final = /HTTP\/1\.1 [2-5]\d\d[\s\S]*?\r\n\r\n/.exec(text);
+      const length = final && /content-length: *(\d+)/i.exec(final[0]);
+      if (final && length && text.length >= final.index + final[0].length + Number(length[1])) done();
+    });
+    socket.on('close', done);
+    socket.write(requestHead);
+  });
+}
+
 describe.each(adapters.map((a) => [a.name, a] as const))(
   'HTTP bodies on the %s adapter',
   (_name, adapter) => {
@@ -325,19 +352,13 @@ describe.each(adapters.map((a) => [a.name, a] as const))(
       expect(runs.count).toBe(before);
     });
 
-    it('Expect: 100-continue with a declared length over the limit gets 413 without the body being sent (RFC 9110 §10.1.1: a server may answer the final status instead of 100)', async () => {
-      const answer = await sendRaw(base, [
+    it('Expect: 100-continue with a declared length over the limit gets a final 413 in the catalog, without the body ever being sent (RFC 9110 §10.1.1: a server may answer the final status instead of 100)', async () => {
+      const statuses = await finalStatuses(
+        base,
         head(['Content-Type: application/json', 'Expect: 100-continue', `Content-Length: ${64 * MiB}`]),
-      ]);
-      // A 100 Continue may come first; the answer that counts is the final one.
-      const final =
-        answer.status === 100
-          ? await sendRaw(base, [
-              head(['Content-Type: application/json', 'Expect: 100-continue', `Content-Length: ${64 * MiB}`]),
-            ])
-          : answer;
-      expect([100, 413]).toContain(final.status);
-      if (final.status === 413) expect(final.headers['content-type']).toBe('application/problem+json');
+      );
+      // At most an interim 100 before it; the answer that counts is the final one.
+      expect(statuses.filter((status) => status !== 100)).toEqual([413]);
     });
 
     it('a JSON body of one 60 000-digit number, one of 4 000 keys, 1e999999 and -0, each under the limit: answered, never a 5xx', async () => {
