@@ -11,7 +11,7 @@ import type { RequestView } from '../server/request.js';
 import { safeClose } from './close.js';
 import { ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
-import { idOf, isRecord, sizeOf, toBuffer } from './inbound.js';
+import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
 import { Lifetime } from './lifetime.js';
 import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
@@ -111,7 +111,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     }
     let message: unknown;
     try {
-      message = JSON.parse(toBuffer(data).toString('utf8'));
+      message = parseMessage(data);
     } catch {
       if (this.admit(undefined, undefined, json)) this.proceed(undefined, undefined, json);
       return;

@@ -1,4 +1,8 @@
 import type { RawData } from 'ws';
+import { parseJsonBytes, toBodyLimits } from '../server/body.js';
+
+// The HTTP readers' default nesting bound: past it, serializers and recursive validators overflow the stack.
+const maxDepth = toBodyLimits().maxDepth;
 
 /** True for a JSON object (not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -23,4 +27,12 @@ export function idOf(message: unknown, field: string): string | number | undefin
   if (!isRecord(message)) return undefined;
   const id = message[field];
   return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
+}
+
+/**
+ * A text message's JSON value, read as the HTTP readers read a body: nesting past their default bound and
+ * a `__proto__` key or a `constructor.prototype` are refused (it throws, as for JSON that does not parse).
+ */
+export function parseMessage(data: RawData): unknown {
+  return parseJsonBytes(toBuffer(data), maxDepth);
 }

@@ -836,3 +836,33 @@ describe.each([
     expect(after.status).toBe(409);
   });
 });
+
+describe('WebSocket messages held to what the HTTP JSON readers refuse', () => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await startTarget('fuzz-open');
+  }, 45_000);
+  afterAll(() => target?.stop());
+
+  it('a message nested 8 000 deep (16 KiB) is malformed like a body past maxDepth, never a 500 from a handler that serializes it (faultline HTTP readers: nesting past 256 is refused)', async () => {
+    const [malformed] = await codesOf(`${target.url}/?key=depth`, ['{']);
+    expect(malformed).toBeDefined();
+    const deep = `{"type":"echo","x":${'['.repeat(8000)}${']'.repeat(8000)}}`;
+    expect(await codesOf(`${target.url}/?key=depth`, [deep])).toEqual([malformed]);
+    expect(target.alive(), target.stderr()).toBe(true);
+  });
+
+  it('a message with a __proto__ key or a constructor.prototype never reaches a handler: malformed, as a body is (Fastify: prototype-poisoning keys are refused by default)', async () => {
+    const [malformed] = await codesOf(`${target.url}/?key=poison`, ['{']);
+    const poisoned = [
+      '{"type":"echo","__proto__":{"admin":true}}',
+      '{"type":"echo","a":{"\\u005f_proto__":{"admin":true}}}',
+      '{"type":"echo","constructor":{"prototype":{"admin":true}}}',
+    ];
+    expect(await codesOf(`${target.url}/?key=poison`, poisoned)).toEqual(poisoned.map(() => malformed));
+    // Keys that only look alike pass: the echo comes back, which has no error code.
+    expect(
+      await codesOf(`${target.url}/?key=poison`, ['{"type":"echo","proto":1,"constructor":"x"}']),
+    ).toEqual([undefined]);
+  });
+});
