@@ -115,7 +115,9 @@ export const errors = defineErrors(
       description: wsEvent,
       cause: 'JSON could not be parsed, or event type is not recognised.',
       fix: 'Check that your JSON is well-formed and `type` is a valid `EVENT_TYPE_*` value.',
-      roles: ['messageMalformed', 'messageTypeUnknown'],
+      // A binary frame and a frame over the soft size limit are invalid events too: the page names no other
+      // message for them, so they get this one rather than the HTTP 415 and 413 texts.
+      roles: ['messageMalformed', 'messageTypeUnknown', 'messageUnsupported', 'messageTooLarge'],
     },
     EVENT_TYPE_NOT_ALLOWED: {
       status: 400,

@@ -1,0 +1,119 @@
+/**
+ * Probes a third party could write from the five public error pages alone (docs/seeds/00N.md as found in
+ * the reference set): each promise a page makes, tried against the shipped seed server over real HTTP and
+ * WebSocket, with the hostile input the page does not mention (duplicated headers, binary frames).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SeedProcess, startSeed } from './harness.js';
+import { connect, type Socket } from './ws.js';
+
+const secret = () => randomBytes(24).toString('base64url');
+
+describe("page 001: invalid events are answered with the page's message, and the connection stays open", () => {
+  const adminKey = secret();
+  const demoToken = `ct_${randomBytes(16).toString('hex')}`;
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed('001', { ADMIN_API_KEY: adminKey, DEMO_CONNECTOR_TOKEN: demoToken });
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  async function open(): Promise<Socket> {
+    const token = await fetch(`${seed.url}/api/v1/access-token`, {
+      method: 'POST',
+      headers: { 'x-token': demoToken, 'x-host': 'app.example.com' },
+    });
+    const { access_token } = (await token.json()) as { access_token: string };
+    const session = await fetch(`${seed.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    const { session_id } = (await session.json()) as { session_id: string };
+    const socket = await connect(
+      `${seed.wsUrl}/api/v1/ws?session_id=${session_id}&access_token=${access_token}`,
+    );
+    if ('kind' in socket) throw new Error(`handshake refused: ${socket.status} ${socket.body}`);
+    return socket;
+  }
+  const isError = (m: { type?: string; system_message?: { level?: string } }) =>
+    m.type === 'EVENT_TYPE_SYSTEM_MESSAGE' && m.system_message?.level === 'SYSTEM_MESSAGE_LEVEL_ERROR';
+
+  it('answers a binary frame "Unknown event type or invalid message format", never a message off the page', async () => {
+    const socket = await open();
+    socket.ws.send(Buffer.from([0xff, 0xfe, 0x00]), { binary: true });
+    const error = await socket.next(isError);
+    expect(error.system_message.message).toBe('Unknown event type or invalid message format');
+    socket.send({ type: 'EVENT_TYPE_NOPE' });
+    expect((await socket.next(isError)).system_message.message).toBe(
+      'Unknown event type or invalid message format',
+    );
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    socket.ws.close();
+  });
+
+  it('answers a text frame over the soft size limit with a message of the page, and stays open', async () => {
+    const socket = await open();
+    socket.send(JSON.stringify({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'x'.repeat(100_000) }));
+    const error = await socket.next(isError);
+    expect(error.system_message.message).toBe('Unknown event type or invalid message format');
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    socket.ws.close();
+  });
+});
+
+describe('page 003: a duplicated key header is refused as a key problem, never as "Invalid X-App-ID format"', () => {
+  const adminKey = secret();
+  const demoKey = secret();
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed(
+      '003',
+      { ADMIN_API_KEY: adminKey, DEMO_API_KEY: demoKey },
+      { isolate: /^(ADMIN_API_KEY|DEMO_API_KEY|REDIS_URL|RECORDING_ENABLED)$/ },
+    );
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  const post = (path: string, headers: [string, string][]) =>
+    fetch(`${seed.url}${path}`, { method: 'POST', headers }).then(async (res) => ({
+      status: res.status,
+      body: await res.json(),
+    }));
+
+  it('answers X-API-Key sent twice 401 "Invalid API key"', async () => {
+    const answer = await post('/api/v1/sessions', [
+      ['x-app-id', 'demo-app'],
+      ['x-api-key', demoKey],
+      ['x-api-key', demoKey],
+    ]);
+    expect(answer).toEqual({ status: 401, body: { success: false, error: 'Invalid API key' } });
+  });
+
+  it('answers X-API-Key holding two keys 401 "Invalid API key"', async () => {
+    const answer = await post('/api/v1/sessions', [
+      ['x-app-id', 'demo-app'],
+      ['x-api-key', `${demoKey}, ${demoKey}`],
+    ]);
+    expect(answer).toEqual({ status: 401, body: { success: false, error: 'Invalid API key' } });
+  });
+
+  it('answers X-Admin-API-Key sent twice 401 "Invalid admin API key"', async () => {
+    const answer = await post('/admin/apps/other-app', [
+      ['x-admin-api-key', adminKey],
+      ['x-admin-api-key', adminKey],
+    ]);
+    expect(answer).toEqual({ status: 401, body: { success: false, error: 'Invalid admin API key' } });
+  });
+
+  it('still answers X-App-ID sent twice 400 "Invalid X-App-ID format"', async () => {
+    const answer = await post('/api/v1/sessions', [
+      ['x-app-id', 'demo-app'],
+      ['x-app-id', 'other-app'],
+      ['x-api-key', demoKey],
+    ]);
+    expect(answer).toEqual({ status: 400, body: { success: false, error: 'Invalid X-App-ID format' } });
+  });
+});
