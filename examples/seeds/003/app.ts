@@ -7,7 +7,7 @@
  * are bounded per app, and an idle session ends (`CallBounds`).
  */
 import { createServer, type Server } from 'node:http';
-import express, { type Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { createExpressErrors, guard } from 'faultline/express';
 import { adminKey, apiKey, byHeader, byIp, cooldown, rateLimit, requireHeader } from 'faultline/guards';
 import { validate } from 'faultline/server';
@@ -48,6 +48,19 @@ const appConfigBody = z.strictObject({
 const conferenceBody = z.object({ name: z.string().min(1).max(256) });
 const appIdOf = byHeader('x-app-id');
 
+/**
+ * A key header sent twice, or holding two keys (what a framework makes of two lines), is a key that does not
+ * match: the page's 401 for that key. The guards would refuse it as an invalid header, which this catalog
+ * answers "Invalid X-App-ID format" and so names the wrong header.
+ */
+const oneKey =
+  (header: string, code: 'INVALID_API_KEY' | 'INVALID_ADMIN_API_KEY'): RequestHandler =>
+  (req, _res, next) => {
+    const lines = req.headersDistinct[header];
+    if (lines && (lines.length > 1 || lines.some((line) => line.includes(',')))) throw errors.create(code);
+    next();
+  };
+
 export interface Seed {
   readonly server: Server;
   readonly gateway: Gateway;
@@ -67,8 +80,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const app = express();
   app.disable('x-powered-by');
 
+  const appId = guard(requireHeader({ name: 'X-App-ID', format: appIdFormat, maxLength: 64 }));
   const client = guard(
-    requireHeader({ name: 'X-App-ID', format: appIdFormat, maxLength: 64 }),
     apiKey({
       keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
@@ -111,9 +124,12 @@ export function createSeed(options: SeedOptions = {}): Seed {
     res.json({ success: true });
   });
 
+  const adminApiKey = options.adminApiKey ?? process.env.ADMIN_API_KEY;
   app.post(
     '/admin/apps/:app_id',
-    guard(adminKey({ key: options.adminApiKey ?? process.env.ADMIN_API_KEY })),
+    // Unconfigured, the admin API answers its 503 whatever key is sent.
+    ...(adminApiKey ? [oneKey('x-admin-api-key', 'INVALID_ADMIN_API_KEY')] : []),
+    guard(adminKey({ key: adminApiKey })),
     faults.json(),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
@@ -125,7 +141,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     },
   );
 
-  app.use('/api/v1', client);
+  app.use('/api/v1', appId, oneKey('x-api-key', 'INVALID_API_KEY'), client);
   // Calls arrive from the telephony side; this route stands for it and creates the session for the app.
   app.post('/api/v1/sessions', async (req, res) => {
     const session = await gateway.receive(appOf(req));
