@@ -4,11 +4,32 @@
  * WebSocket, with the hostile input the page does not mention (duplicated headers, binary frames).
  */
 import { randomBytes } from 'node:crypto';
+import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeedProcess, startSeed } from './harness.js';
 import { connect, type Socket } from './ws.js';
 
 const secret = () => randomBytes(24).toString('base64url');
+
+/** Writes `raw` on a new TCP connection and reads until the server closes it (5 s at most). */
+function rawRequest(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcp(port, '127.0.0.1', () => socket.write(raw));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 5 s; got ${JSON.stringify(answer)}`));
+    }, 5000);
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => {});
+  });
+}
 
 describe("page 001: invalid events are answered with the page's message, and the connection stays open", () => {
   const adminKey = secret();
@@ -51,6 +72,14 @@ describe("page 001: invalid events are answered with the page's message, and the
     );
     expect(socket.ws.readyState).toBe(socket.ws.OPEN);
     socket.ws.close();
+  });
+
+  it("answers a malformed request line 400 in the page's `{ error }` envelope, with a correlation id", async () => {
+    const answer = await rawRequest(seed.port, 'GET /\u0001 HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toMatch(/\r\nx-request-id: \S+/i);
+    expect(Object.keys(JSON.parse(body ?? ''))).toEqual(['error']);
   });
 
   it('answers a text frame over the soft size limit with a message of the page, and stays open', async () => {
@@ -116,4 +145,31 @@ describe('page 003: a duplicated key header is refused as a key problem, never a
     ]);
     expect(answer).toEqual({ status: 400, body: { success: false, error: 'Invalid X-App-ID format' } });
   });
+});
+
+describe('page 002: SDK routes authenticate before they read the body', () => {
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed('002', { OWNER_PASSWORD: secret() });
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  it.each([
+    ['malformed JSON', 'application/json', '{"events":['],
+    ['a body that is not JSON', 'text/plain', 'events'],
+  ])(
+    'answers %s without an API key 401 AUTH_FAILED, as the page says of SDK routes',
+    async (_, type, body) => {
+      const res = await fetch(`${seed.url}/api/sdk/events`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'AUTH_FAILED', statusCode: 401, category: 'AUTH' },
+      });
+    },
+  );
 });

@@ -182,7 +182,8 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
   );
   app.post(
     '/api/sdk/events',
-    { onRequest: sdkIp, preHandler: [authenticated, sdkLimit] },
+    // Before the body is parsed: a caller without a key gets 401, never a parse error.
+    { onRequest: [sdkIp, authenticated, sdkLimit] },
     async (request, reply) => {
       const { events } = await validate(schemas.events, request.body);
       return reply.code(202).send({ accepted: await tours.ingest(events) });
