@@ -94,8 +94,7 @@ function compileTemplate(format: ErrorFormat, view: ErrorView): Template | null 
 /** Compiles a renderer once from its parts. */
 export function createRenderer(parts: RendererParts): Renderer {
   const { catalog, format, correlation, localizer, instanceOf } = parts;
-  // Keyed by the entry itself in the common case (no locale, the entry's own status): no key is built.
-  const templates = new Map<CatalogEntry | string, Template | null>();
+  const templates = new Map<string, Template | null>();
   const maxTemplates = 1024;
 
   // Whether every field of the body but the correlation id and the instance is the entry's (under the
@@ -116,7 +115,7 @@ export function createRenderer(parts: RendererParts): Renderer {
       : error.category === categoryOf(error.status) && error.retryable === retryableByDefault(error.status);
   }
 
-  function body(view: ErrorView, key: CatalogEntry | string | undefined): string {
+  function body(view: ErrorView, key: string | undefined): string {
     if (key === undefined || view.instance === undefined || view.correlationId === undefined)
       return format.serialize(view);
     let template = templates.get(key);
@@ -176,11 +175,7 @@ export function createRenderer(parts: RendererParts): Renderer {
         instance: instanceOf(request),
         members: error.members,
       };
-      const key = !plain(error, entry)
-        ? undefined
-        : locale === undefined && error.status === entry.status
-          ? entry
-          : `${error.code}\u0000${locale ?? ''}\u0000${error.status}`;
+      const key = plain(error, entry) ? `${error.code}\u0000${locale ?? ''}\u0000${error.status}` : undefined;
       return { status: error.status, headers, body: body(view, key) };
     },
   };
