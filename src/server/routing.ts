@@ -95,15 +95,27 @@ export function memoUnmatched(
 // routers decode and resolve and others do not: refused alike before any router sees it.
 const badEscape = /%(?![0-9a-fA-F]{2})|(?:^|\/)(?:\.|%2e)*%2e(?:\.|%2e)*(?:\/|$)/i;
 
+// Whether the escapes of a path decode to UTF-8: `%ff` or an overlong `%c0%af` do not, and routers part
+// ways on them (Express and Fastify refuse, others hand the raw text to a parameter or answer 404).
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Checks a request target before routing: malformed percent-encoding or an escaped dot segment in the
- * path is the catalog's 400, on every adapter alike, instead of each router's own answer.
+ * Checks a request target before routing: malformed percent-encoding (an escape that is not two hex
+ * digits, or escapes that decode to no UTF-8) or an escaped dot segment in the path is the catalog's 400,
+ * on every adapter alike, instead of each router's own answer.
  */
 export function checkTarget(url: string | undefined): void {
   if (url === undefined) return;
   const end = url.indexOf('?');
   const path = end === -1 ? url : url.slice(0, end);
-  if (path.includes('%') && badEscape.test(path)) {
+  if (path.includes('%') && (badEscape.test(path) || !decodes(path))) {
     throw raise('badRequest', undefined, undefined, 'The request path is malformed.');
   }
 }

@@ -185,6 +185,10 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
   it.each([
     ['a malformed escape', '/no%zz', 400, 'BAD_REQUEST'],
     ['a malformed escape in a parameter', '/sessions/%zz', 400, 'BAD_REQUEST'],
+    ['an escape that is no UTF-8 in a parameter', '/sessions/%ff', 400, 'BAD_REQUEST'],
+    ['an overlong UTF-8 slash in a parameter', '/sessions/%c0%af', 400, 'BAD_REQUEST'],
+    ['an escape that is no UTF-8 in an unknown path', '/no%e2%82', 400, 'BAD_REQUEST'],
+    ['an escaped UTF-8 character in a parameter', '/sessions/%C3%A9', 404, 'SESSION_NOT_FOUND'],
     ['an encoded NUL', '/sessions/a%00b', 404, 'SESSION_NOT_FOUND'],
     ['an encoded dot-dot', '/%2e%2e/echo', 400, 'BAD_REQUEST'],
     ['an encoded dot-dot as a parameter', '/sessions/%2e%2e', 400, 'BAD_REQUEST'],
