@@ -10,6 +10,16 @@ import { type KoaRaw, toAnswerView, toRequestView } from './request.js';
 
 export type { KoaRaw } from './request.js';
 
+declare module 'koa' {
+  interface Request {
+    /**
+     * The JSON body `json()` of faultline/koa read (strictly, within its limits). Typed `any`, as
+     * `@koa/bodyparser` and `koa-body` declare it, so that an app may use them beside faultline.
+     */
+    body?: any;
+  }
+}
+
 /**
  * Options of the Koa adapter besides the error handler's: the lingering close, and the default limits
  * of `json()` (each route may override them).
@@ -98,7 +108,7 @@ export function createKoaErrors(
       const limits = kit.limitsOf(bodyOptions);
       return async (ctx, next) => {
         const body = await readJsonBody(ctx.req, limits, toRequestView(ctx));
-        (ctx.request as { body?: unknown }).body = body;
+        ctx.request.body = body;
         await next();
       };
     },

@@ -19,7 +19,7 @@ export function guard(...guards: Guard[]): Middleware {
       ...toRequestView(ctx),
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
-    const context = nodeContext(view, ctx.res, () => (ctx.request as { body?: unknown }).body);
+    const context = nodeContext(view, ctx.res, () => ctx.request.body);
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
     if (result !== undefined) {
