@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import type { Awaitable, Deadline } from '../types.js';
 
 /** A capability of a store, and a part of the conformance suite. */
