@@ -180,15 +180,41 @@ export function decodeJson(
   } catch {
     throw raise('malformedJson');
   }
+  return { text, value: parseJsonText(text, maxDepth, poisoning) };
+}
+
+/**
+ * The value of a JSON text already decoded (a WebSocket text frame, whose UTF-8 `ws` has checked): nesting
+ * up to `maxDepth`, the poisoning keys as `poisoning` says, blank text malformed (see `decodeJson`).
+ */
+export function parseJsonText(
+  text: string,
+  maxDepth: number,
+  poisoning: Poisoning = refusePoisoning,
+): unknown {
   // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
   if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw raise('malformedJson');
   try {
-    // An empty or blank text does not parse either: it is malformed like any other.
-    return { text, value: parsePoisonSafe(text, null, poisoning) };
+    // An empty or blank text does not parse either: it is malformed like any other. A text that spells
+    // neither key, even with escapes, and has no BOM to strip, is read by JSON.parse alone: the poisoning
+    // scan costs two more passes over it.
+    if (mayHoldPoison(text)) return parsePoisonSafe(text, null, poisoning);
+    return JSON.parse(text);
   } catch (error) {
     // The parser throws a SyntaxError for both; a text that JSON itself accepts was refused for its keys.
     throw roleError('malformedJson', { message: isJson(text) ? forbiddenKey : undefined, cause: error });
   }
+}
+
+// Every spelling of `__proto__` holds `proto` or a `\u` escape, every spelling of `constructor` holds
+// `constructor` or one; a leading BOM is secure-json-parse's to strip.
+function mayHoldPoison(text: string): boolean {
+  return (
+    text.charCodeAt(0) === 0xfeff ||
+    text.includes('\\u') ||
+    text.includes('proto') ||
+    text.includes('constructor')
+  );
 }
 
 const forbiddenKey = 'The request body contains a forbidden key (__proto__, or constructor.prototype).';

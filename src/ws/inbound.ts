@@ -1,5 +1,5 @@
 import type { RawData } from 'ws';
-import { parseJsonBytes, toBodyLimits } from '../server/body.js';
+import { parseJsonText, toBodyLimits } from '../server/body.js';
 
 // The HTTP readers' default nesting bound: past it, serializers and recursive validators overflow the stack.
 const maxDepth = toBodyLimits().maxDepth;
@@ -32,7 +32,8 @@ export function idOf(message: unknown, field: string): string | number | undefin
 /**
  * A text message's JSON value, read as the HTTP readers read a body: nesting past their default bound and
  * a `__proto__` key or a `constructor.prototype` are refused (it throws, as for JSON that does not parse).
+ * `ws` has checked the UTF-8 of a text frame already: no second, strict decoding.
  */
 export function parseMessage(data: RawData): unknown {
-  return parseJsonBytes(toBuffer(data), maxDepth);
+  return parseJsonText(toBuffer(data).toString('utf8'), maxDepth);
 }

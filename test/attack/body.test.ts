@@ -52,6 +52,9 @@ const poisoned = [
   ['a __proto__ key inside an array', '[{"__proto__":{"isAdmin":true}}]'],
   ['a constructor.prototype shape', '{"constructor":{"prototype":{"isAdmin":true}}}'],
   ['a nested constructor.prototype shape', '{"a":[{"constructor":{"prototype":{"isAdmin":true}}}]}'],
+  ['a constructor key written with escapes', '{"\\u0063onstructor":{"prototype":{"isAdmin":true}}}'],
+  ['a prototype key written with escapes', '{"constructor":{"\\u0070rototype":{"isAdmin":true}}}'],
+  ['a __proto__ key after a byte-order mark', '\uFEFF{"__proto__":{"isAdmin":true}}'],
 ] as const;
 
 describe('body attack: prototype poisoning', () => {
