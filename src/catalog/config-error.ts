@@ -1,4 +1,7 @@
-/** Where faultline's own misconfiguration errors are documented; each code is an anchor there. */
+/**
+ * Where faultline's own misconfiguration errors are documented; each code is an anchor there. The page
+ * also ships in the package, as `faultline/docs/config-errors.md`.
+ */
 export const configDocsBase = 'https://github.com/faultline-js/faultline/blob/main/docs/config-errors.md';
 
 /** faultline's own misconfiguration errors: raised while a catalog, format or server is set up, never on the wire. */

@@ -66,5 +66,8 @@ describe('the packed tarball', () => {
     expect(result['faultline/server']).toEqual(expect.arrayContaining(['createErrorHandler', 'toResponse']));
     expect(result['faultline/node']).toEqual(expect.arrayContaining(['createNodeErrors', 'readJson']));
     expect(result.twoCopies).toEqual([true, true, true]);
+    // A configuration error names its page: it ships with the package, for a reader offline.
+    const page = readFileSync(join(project, 'node_modules/faultline/docs/config-errors.md'), 'utf8');
+    expect(page).toContain('FAULTLINE_INVALID_CODE');
   }, 180_000);
 });
