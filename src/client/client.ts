@@ -2,7 +2,7 @@ import { isApiError } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import type { ErrorFormat } from '../format/types.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
-import { buildUrl, isReplayable, parseSuccess, toRecord } from './request-parts.js';
+import { buildUrl, isReplayable, parseSuccess, timeoutError, toRecord } from './request-parts.js';
 import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
 import { randomId } from './uuid.js';
@@ -20,10 +20,6 @@ interface Prepared {
 }
 
 const noop = () => {};
-
-function timeoutError(ms: number): DOMException {
-  return new DOMException(`The request timed out after ${ms} ms`, 'TimeoutError');
-}
 
 /**
  * Creates a client whose failures are typed `ApiError`s of the catalog, and which retries 429s, 5xx and
@@ -195,8 +191,10 @@ export function createClient<
 
   async function request<T>(method: string, path: string, init: RequestOptions = {}): Promise<T> {
     const upper = method.toUpperCase();
-    const response = await send(prepare(upper, buildUrl(base, path, init.query), init));
-    return (await parseSuccess(response)) as T;
+    const prepared = prepare(upper, buildUrl(base, path, init.query), init);
+    const response = await send(prepared);
+    // The timeout bounds the body of the answer too, from its headers on.
+    return (await parseSuccess(response, prepared.timeout)) as T;
   }
 
   async function safe<T>(method: string, path: string, init?: RequestOptions): Promise<SafeResult<T, never>> {

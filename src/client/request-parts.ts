@@ -37,13 +37,46 @@ export function toRecord(init: HeadersInit | undefined): Record<string, string> 
   return record;
 }
 
+/** The error a request rejects with when it runs past its timeout. */
+export function timeoutError(ms: number): DOMException {
+  return new DOMException(`The request timed out after ${ms} ms`, 'TimeoutError');
+}
+
+/** A body's text, read for at most `timeout` ms: a server that stalls or trickles it must not hang the caller. */
+async function readText(response: Response, timeout: number | false): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  let timedOut = false;
+  // Cancelling the stream ends the read pending on it (WHATWG Streams, ReadableStreamCancel).
+  const timer =
+    timeout === false
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          reader.cancel().catch(() => {});
+        }, timeout);
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) throw timeoutError(timeout as number);
+  return text + decoder.decode();
+}
+
 /** The body of a 2xx response: JSON by its content type, else text; `undefined` when empty. */
-export async function parseSuccess(response: Response): Promise<unknown> {
+export async function parseSuccess(response: Response, timeout: number | false): Promise<unknown> {
   if (response.status === 204 || response.status === 205 || response.status === 304) {
     await response.body?.cancel();
     return undefined;
   }
-  const text = await response.text();
+  const text = await readText(response, timeout);
   if (text === '') return undefined;
   const type = response.headers.get('content-type') ?? '';
   return /[/+]json\b/i.test(type) ? JSON.parse(text) : text;
