@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { ApiError } from 'faultline';
 import { renderHtml } from 'faultline/docs';
 import { createNodeErrors, createRouter, type NodeErrors, readJson, sendJson } from 'faultline/node';
@@ -34,7 +35,10 @@ export interface DemoOptions {
 }
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
-const newSession = z.object({ from: z.string().min(1), to: z.string().min(1) });
+// Bounded like a room's name: sessions stay in memory, and a 1 MiB `from` would let one app fill the memory
+// every app shares (600 sessions a minute).
+const party = z.string().min(1).max(128);
+const newSession = z.object({ from: party, to: party });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
@@ -151,6 +155,11 @@ export function createDemo(options: DemoOptions): Demo {
   const apiHandler = guarded.api(api.handle);
   const server = createServer(
     nodeErrors((req, res) => (apiPath.test(req.url ?? '') ? apiHandler : openHandler)(req, res)),
+  );
+  // node gives a CONNECT to 'connect' listeners only, and without one closes the socket without a word: the
+  // demo is no proxy, so CONNECT gets the catalog's 400 that any other method node refuses gets.
+  server.on('connect', (_req, socket) =>
+    nodeErrors.clientError(new Error('CONNECT is not served'), socket as Socket),
   );
   // The WebSocket answers with the same handler: a refused handshake is the REST answer.
   attachWebSocket(server, {
