@@ -75,6 +75,11 @@ export const configErrors = {
     message: 'A WebSocket close code cannot be sent in a close frame.',
     fix: 'Use 1000–1003, 1007–1014 or 3000–4999 (4000 + status for API codes); list observed-only codes (1005, 1006, 1015, below 1000) in `closeCodes`.',
   },
+  FAULTLINE_BODY_NOT_PARSED: {
+    message:
+      'A guard that fingerprints the body (idempotency) ran where the request announces a body that no parser has read yet.',
+    fix: 'Run the guard after the body parser: on Fastify as a `preHandler` hook, not `onRequest`. The Express and Koa guards read and keep the body themselves when no parser ran before them.',
+  },
   FAULTLINE_INVALID_OPTION: {
     message:
       'An option has a value faultline cannot use; the message names the option, its value and the range it takes.',

@@ -2,7 +2,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
+import { announcesBody, toBodyLimits } from '../../server/body.js';
+import { parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
+
+// Read when no parser ran before the guard: at most the default limit of `json()` (1 MiB), which the
+// route's reader then applies its own limit to.
+const limits = toBodyLimits();
 
 /**
  * The route's parameters as the guards see them: Express 5 gives a wildcard (`/*path`) as an array of
@@ -23,8 +29,9 @@ function paramsOf(req: Request): GuardRequest['params'] {
 
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
- * answers it), admitted responses carry the guards' headers, replays are sent as stored. Mount it after
- * the body parser when it holds `idempotency` (the fingerprint reads `req.body`). As route middleware
+ * answers it), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
+ * fingerprint reads `req.body`; mounted before any body parser, the guard reads the body itself (at most
+ * 1 MiB) and keeps it for `errors.json()`. As route middleware
  * (`app.get('/items/:id', guard(...), handler)`) the guards see `req.params` as `request.params`;
  * mounted with `app.use`, no route has matched yet and they see none.
  * @example
@@ -33,7 +40,9 @@ function paramsOf(req: Request): GuardRequest['params'] {
 export function guard(...guards: Guard[]): RequestHandler {
   return (req: Request, res: Response, next) => {
     const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
-    const context = nodeContext(view, res, () => req.body as unknown);
+    const context = nodeContext(view, res, () =>
+      parsedOrKeptBody(req, announcesBody(view), req.body, limits),
+    );
     const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
       if (result === undefined) {
         context.apply();

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FaultlineConfigError } from '../../catalog/config-error.js';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Denial, Guard, GuardRequest, Replay } from '../../guards/types.js';
+import { announcesBody } from '../../server/body.js';
 import { toRequestView } from './request.js';
 
 /** A Fastify hook in callback style: `done()` goes on, `done(error)` answers the error. */
@@ -33,6 +35,22 @@ function conclude(
 }
 
 /**
+ * The parsed body for the idempotency fingerprint. In an `onRequest` hook no parser has run: a request
+ * that announces a body is then a configuration error, never the fingerprint of no body (which would
+ * replay one request's answer to another with the same key and a different body). Reading the stream
+ * here would leave Fastify's own parsers waiting for a body already consumed.
+ */
+function parsedBody(view: GuardRequest, body: unknown): unknown {
+  if (body === undefined && announcesBody(view)) {
+    throw new FaultlineConfigError(
+      'FAULTLINE_BODY_NOT_PARSED',
+      'an idempotency guard ran as a Fastify onRequest hook, before the body parser',
+    );
+  }
+  return body;
+}
+
+/**
  * Guards as one Fastify hook, for `onRequest` or `preHandler` (use `preHandler` when it holds
  * `idempotency`: the fingerprint reads the parsed body). A denial goes to the hook's `done(error)`
  * (answered by `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as
@@ -46,7 +64,7 @@ export function guard(...guards: Guard[]): FastifyGuardHook {
   return (request, reply, done) => {
     const params = request.params as GuardRequest['params'];
     const view: GuardRequest = { ...toRequestView(request), params };
-    const context = nodeContext(view, reply.raw, () => request.body);
+    const context = nodeContext(view, reply.raw, () => parsedBody(view, request.body));
     const settle = (result: Replay | Denial | undefined) => {
       let next: Denial | undefined | null;
       try {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isApiError } from '../../catalog/api-error.js';
+import { FaultlineConfigError } from '../../catalog/config-error.js';
 import { RoleError } from '../../catalog/role-error.js';
 
 // The error a request was destroyed with, when it is one to answer (a framing failure's 400).
@@ -103,4 +104,29 @@ export function readAndKeepBody(
     (req as unknown as Record<symbol, Uint8Array>)[bodyBytes] = bytes;
     return bytes;
   });
+}
+
+/**
+ * The body an idempotency fingerprint reads where a framework's parser leaves it on the request (Express
+ * `req.body`, Koa `ctx.request.body`): the parsed value; or, when the request announces a body that no
+ * parser has read (a guard mounted before the body reader), its bytes, read under `limits` and kept for the
+ * route's reader. Never "no body" for a body not read yet: that fingerprint would replay one request's
+ * answer to another with the same key and a different body.
+ */
+export function parsedOrKeptBody(
+  req: IncomingMessage,
+  announced: boolean,
+  parsed: unknown,
+  limits: Pick<BodyLimits, 'limit' | 'readTimeout'>,
+): unknown {
+  if (parsed !== undefined || !announced) return parsed;
+  const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
+  // A stream another reader consumed without leaving a value or bytes cannot be read again.
+  if (kept === undefined && req.readableDidRead) {
+    throw new FaultlineConfigError(
+      'FAULTLINE_BODY_NOT_PARSED',
+      'the body was read by a parser that left no value on the request',
+    );
+  }
+  return readAndKeepBody(req, limits);
 }

@@ -2,12 +2,19 @@ import type { Middleware } from 'koa';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
+import { announcesBody, toBodyLimits } from '../../server/body.js';
+import { parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
+
+// Read when no `json()` ran before the guard: at most its default limit (1 MiB), which the route's
+// reader then applies its own limit to.
+const limits = toBodyLimits();
 
 /**
  * Guards as one Koa middleware: a denial throws the catalog error (answered by `createKoaErrors`'s
- * middleware), admitted responses carry the guards' headers, replays are sent as stored. Mount it after
- * `json()` when it holds `idempotency` (the fingerprint reads `ctx.request.body`). The guards see a
+ * middleware), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
+ * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads the body itself (at most
+ * 1 MiB) and keeps it for `json()`. The guards see a
  * router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
  * @example
  * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m' })));
@@ -19,7 +26,9 @@ export function guard(...guards: Guard[]): Middleware {
       ...toRequestView(ctx),
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
-    const context = nodeContext(view, ctx.res, () => ctx.request.body);
+    const context = nodeContext(view, ctx.res, () =>
+      parsedOrKeptBody(ctx.req, announcesBody(view), ctx.request.body, limits),
+    );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
     if (result !== undefined) {
