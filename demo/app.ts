@@ -40,7 +40,10 @@ const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const party = z.string().min(1).max(128);
 const newSession = z.object({ from: party, to: party });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
-const commandBody = z.object({ urls: z.array(z.url()).optional(), to: z.string().optional() }).optional();
+// HTTP or HTTPS only, as URLS_REQUIRED's fix says: `z.url()` alone takes file:, javascript: or gopher: URLs,
+// which a copy of the demo that fetches its media would follow.
+const mediaUrl = z.url({ protocol: /^https?$/ });
+const commandBody = z.object({ urls: z.array(mediaUrl).optional(), to: z.string().optional() }).optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
 
 /** The demo: its HTTP server, its state, and its node error layer (whose `clientError` the server wires). */

@@ -123,6 +123,25 @@ describe('the demo, its bodies', () => {
     }
   });
 
+  it('refuses a play URL that is not HTTP or HTTPS (file:, javascript:, gopher:, data:) with 400, as its catalog entry says, and records no command', async () => {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'gopher://127.0.0.1:6379/_FLUSHALL',
+      'data:text/plain,hi',
+      'ftp://example.com/a.wav',
+    ]) {
+      const created = JSON.parse((await createSession(demo.base, asA)).body);
+      const answer = await call(demo.base, `/v1/sessions/${created.id}/commands/play`, {
+        method: 'POST',
+        headers: { ...asA, ...json },
+        body: JSON.stringify({ urls: ['https://example.com/a.wav', url] }),
+      });
+      expectCatalog(answer, 400, 'SCHEMA_VALIDATION_FAILED');
+      expect(demo.state.sessions.get(created.id)!.commands).toEqual([]);
+    }
+  });
+
   it('answers a body past 1 MiB (64 KiB on a command) with 413, declared or chunked', async () => {
     const created = JSON.parse((await createSession(demo.base, asA)).body);
     const big = (n: number) => JSON.stringify({ from: 'a', to: 'b', pad: 'x'.repeat(n) });
