@@ -22,22 +22,32 @@ interface NodeResponse extends AsyncIterable<Uint8Array | string> {
   headers: Record<string, string | string[] | undefined>;
 }
 
-async function responseOf(res: NodeResponse): Promise<Response> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-    size += bytes.byteLength;
-    if (size > 1024 * 1024) break;
-    chunks.push(bytes);
-  }
+/**
+ * A refused handshake's response, its body streamed: `parseErrorResponse` reads it to its limit and for at
+ * most its body timeout, so a body that stalls or trickles cannot hold the client in `connecting`.
+ */
+function responseOf(res: NodeResponse): Response {
+  const chunks = res[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else
+        controller.enqueue(
+          typeof next.value === 'string' ? new TextEncoder().encode(next.value) : next.value,
+        );
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  });
   const headers = new Headers();
   for (const [name, value] of Object.entries(res.headers)) {
     if (typeof value === 'string') headers.set(name, value);
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
   const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
-  return new Response(new Blob(chunks as BlobPart[]), { status, headers });
+  return new Response(body, { status, headers });
 }
 
 // A message-only event names no code: an interpolated message is read back through the catalog's templates.
@@ -161,8 +171,8 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     }
     socket = current;
     (current as NodeHandshake).on?.('unexpected-response', (request, response) => {
-      handshake = responseOf(response)
-        .then((r) => parseErrorResponse(r, catalog ? { catalog } : {}))
+      handshake = Promise.resolve()
+        .then(() => parseErrorResponse(responseOf(response), catalog ? { catalog } : {}))
         .finally(() => {
           try {
             request.destroy();
@@ -243,7 +253,8 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     let delay = Math.floor(random() * ceiling);
     if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000 * (1 + random() * 0.2));
     retryAfter = undefined;
-    schedule(Math.floor(delay));
+    // Node and browsers fire a timer past 2^31 - 1 ms at once: a server's huge wait would be a reconnect storm.
+    schedule(Math.min(Math.floor(delay), 2 ** 31 - 1));
   }
 
   function schedule(delay: number): void {

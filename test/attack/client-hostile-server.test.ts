@@ -8,9 +8,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ApiError } from 'faultline';
-import { createClient, ofetchApiErrors, parseErrorResponse } from 'faultline/client';
+import {
+  connectSocket,
+  createClient,
+  ofetchApiErrors,
+  parseErrorResponse,
+  type SocketClient,
+  type WebSocketConstructor,
+} from 'faultline/client';
 import { ofetch } from 'ofetch';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -23,7 +31,11 @@ interface Hostile {
 
 const servers: Server[] = [];
 const timers = new Set<NodeJS.Timeout>();
+/** Upgraded sockets leave their server's books: closeAllConnections no longer sees them. */
+const upgraded = new Set<import('node:stream').Duplex>();
 afterEach(async () => {
+  for (const socket of upgraded) socket.destroy();
+  upgraded.clear();
   for (const timer of timers) clearInterval(timer);
   timers.clear();
   await Promise.all(
@@ -420,4 +432,212 @@ describe('the hooks for other clients', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(({} as any).retryAfter).toBeUndefined();
   });
+});
+
+const Ws = WebSocket as unknown as WebSocketConstructor;
+const sockets: SocketClient[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.close();
+});
+
+/** A WebSocket server on 127.0.0.1 that runs `onConnection` for each connection; counts them. */
+async function hostileSocket(onConnection: (ws: WebSocket, n: number) => void) {
+  const server = await hostile((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  let connections = 0;
+  const http = servers[servers.length - 1]!;
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, connections++));
+  });
+  http.on('close', () => wss.close());
+  return { url: server.url.replace('http', 'ws'), connections: () => connections };
+}
+
+/** A server whose handshakes get `raw` written to their socket, as it is. */
+async function rawHandshake(raw: (socket: import('node:stream').Duplex) => void) {
+  const server = await hostile((_req, res) => res.end());
+  servers[servers.length - 1]!.on('upgrade', (_req, socket) => {
+    socket.on('error', () => {});
+    upgraded.add(socket);
+    raw(socket);
+  });
+  return server.url.replace('http', 'ws');
+}
+
+function connect(url: string, options: Partial<Parameters<typeof connectSocket>[1]> = {}) {
+  const socket = connectSocket(url, { WebSocket: Ws, reconnect: false, ...options });
+  sockets.push(socket);
+  const errors: any[] = [];
+  const reconnects: number[] = [];
+  socket.on('error', (error) => errors.push(error));
+  socket.on('reconnect', (delay) => reconnects.push(delay));
+  /** The next close whose decision ends the client. */
+  const ended = new Promise<any[]>((resolve) =>
+    socket.on('close', (...args) => {
+      if (args[1] === 'never' || args[1] === 'stop') resolve(args);
+    }),
+  );
+  const closed = new Promise<any[]>((resolve) => socket.on('close', (...args) => resolve(args)));
+  return { socket, errors, reconnects, ended, closed };
+}
+
+const errorEvent = (error: Record<string, unknown>) => JSON.stringify({ type: 'error', error });
+
+describe('connectSocket against a hostile server', () => {
+  it('types a 1 MB error event as one ApiError and stays up', async () => {
+    const { url } = await hostileSocket((ws) => {
+      ws.send(errorEvent({ code: 'BIG', status: 400, message: 'm'.repeat(MiB) }));
+      ws.close(1000);
+    });
+    const client = connect(url);
+    await client.ended;
+    expect(client.errors).toHaveLength(1);
+    expect(client.errors[0]).toBeInstanceOf(ApiError);
+    expect(client.errors[0].code).toBe('BIG');
+  });
+
+  it('types a flood of 5 000 error events one by one, then stops on a normal close', async () => {
+    const { url } = await hostileSocket((ws) => {
+      for (let i = 0; i < 5000; i++) ws.send(errorEvent({ code: 'FLOOD', status: 429, retry_after: 1 }));
+      ws.close(1000);
+    });
+    const client = connect(url, { reconnect: { base: 1, cap: 2 } });
+    const [, decision] = await client.ended;
+    expect(decision).toBe('stop');
+    expect(client.errors).toHaveLength(5000);
+    expect(client.errors.every((e) => e instanceof ApiError && e.code === 'FLOOD')).toBe(true);
+  });
+
+  it('types error events whose fields are hostile (proto keys, wrong types, deep nesting) without throwing', async () => {
+    const depth = 50_000;
+    const events = [
+      '{"type":"error","error":{"code":123,"status":"x","message":{}}}',
+      '{"type":"error","__proto__":{"polluted":1},"error":{"__proto__":{"polluted":1},"code":"P"}}',
+      `{"type":"error","error":{"code":"D","details":${'['.repeat(depth)}${']'.repeat(depth)}}}`,
+      '{"type":"error","error":{"code":"R","retry_after":-5}}',
+      '{"type":"error","error":null}',
+      '"just a string"',
+    ];
+    const { url } = await hostileSocket((ws) => {
+      for (const event of events) ws.send(event);
+      ws.close(1000);
+    });
+    const client = connect(url);
+    const messages: unknown[] = [];
+    client.socket.on('message', (m) => messages.push(m));
+    await client.ended;
+    expect(client.errors.length + messages.length).toBe(events.length);
+    for (const error of client.errors) {
+      expect(error).toBeInstanceOf(ApiError);
+      expect(typeof error.code).toBe('string');
+    }
+    expect(({} as any).polluted).toBeUndefined();
+  });
+
+  for (const code of [999, 1004, 1005, 1006, 1016, 2999, 5000, 65535]) {
+    it(`takes a close frame with the invalid code ${code} as a close, and ends under reconnect: false`, async () => {
+      const { url } = await hostileSocket((ws) => {
+        const frame = Buffer.from([0x88, 2, code >> 8, code & 0xff]);
+        (ws as unknown as { _socket: import('node:net').Socket })._socket.write(frame);
+      });
+      const client = connect(url);
+      const [error, decision, info] = await client.ended;
+      expect(decision).toBe('stop');
+      expect(error === undefined || error instanceof ApiError).toBe(true);
+      expect(typeof info.code).toBe('number');
+    });
+  }
+
+  it('bounds a reconnect storm: every wait jittered under the cap, and no more than maxAttempts', async () => {
+    const server = await hostileSocket((ws) => ws.close(1011, 'boom'));
+    const client = connect(server.url, { reconnect: { base: 1, cap: 8, maxAttempts: 30 } });
+    const [, decision] = await client.ended;
+    expect(decision).toBe('never');
+    expect(client.reconnects).toHaveLength(30);
+    expect(server.connections()).toBe(31);
+    for (const delay of client.reconnects) {
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(8);
+    }
+    expect(new Set(client.reconnects).size).toBeGreaterThan(1);
+  });
+
+  it('gives up on a server that keeps refusing handshakes after maxNeverOpened attempts', async () => {
+    const url = await rawHandshake((socket) =>
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n'),
+    );
+    const client = connect(url, { reconnect: { base: 1, cap: 2 } });
+    const [error, decision] = await client.ended;
+    expect(decision).toBe('never');
+    expect(error).toBeInstanceOf(ApiError);
+    expect(client.reconnects.length).toBeLessThanOrEqual(8);
+  });
+
+  const hugeWaits: [string, string][] = [
+    ['an error event with retry_after 1e10', errorEvent({ code: 'SLOW', status: 429, retry_after: 1e10 })],
+    ['an error event with retry_after 1e300', '{"type":"error","error":{"code":"S","retry_after":1e300}}'],
+  ];
+  for (const [name, event] of hugeWaits) {
+    it(`never turns ${name} into an immediate reconnect: the wait stays one a timer can hold`, async () => {
+      const server = await hostileSocket((ws) => {
+        ws.send(event);
+        ws.close(1013);
+      });
+      const client = connect(server.url, { reconnect: { base: 1, cap: 2 } });
+      await client.closed;
+      expect(client.reconnects).toHaveLength(1);
+      // Node and browsers fire a timer past 2^31 - 1 ms at once: a larger wait would be a reconnect storm.
+      expect(client.reconnects[0]).toBeLessThanOrEqual(2 ** 31 - 1);
+      expect(client.reconnects[0]).toBeGreaterThan(2);
+    });
+  }
+
+  it('never turns a refused handshake’s Retry-After: 99999999 into an immediate reconnect', async () => {
+    const url = await rawHandshake((socket) =>
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 99999999\r\ncontent-length: 0\r\n\r\n'),
+    );
+    const client = connect(url, { reconnect: { base: 1, cap: 2 } });
+    await client.closed;
+    expect(client.reconnects).toHaveLength(1);
+    expect(client.reconnects[0]).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it('cuts a refused handshake’s 100 MB body at 1 MiB', async () => {
+    const url = await rawHandshake((socket) => {
+      socket.write('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n');
+      socket.write(`content-length: ${100 * MiB}\r\n\r\n`);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let left = 100 * MiB;
+      const pump = () => {
+        while (left > 0 && !socket.destroyed) {
+          left -= chunk.byteLength;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const client = connect(url);
+    const [error] = await client.ended;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(503);
+    expect(Buffer.byteLength(error.rawBody)).toBeLessThanOrEqual(MiB);
+  });
+
+  it('ends a refused handshake whose body stalls after its headers at the error body timeout', async () => {
+    const url = await rawHandshake((socket) =>
+      socket.write(
+        'HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n' +
+          'content-length: 1000\r\n\r\n{"code":"DOWN"',
+      ),
+    );
+    const client = connect(url);
+    const [error, decision] = await client.ended;
+    expect(decision).toBe('stop');
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(503);
+    expect(error.rawBody).toBe('{"code":"DOWN"');
+  }, 30_000);
 });
