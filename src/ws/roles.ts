@@ -1,5 +1,5 @@
 import { ApiError } from '../catalog/api-error.js';
-import { RoleError } from '../catalog/role-error.js';
+import { over, RoleError } from '../catalog/role-error.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import type { ErrorHandler } from '../server/handle-error.js';
@@ -56,18 +56,25 @@ export function catalogError(
   // Even the identity checks read the thrown value: a revoked Proxy or a throwing trap fails them, and
   // a throw out of here would escape the socket's 'data' listener and end the process.
   try {
-    if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) {
-      thrown.correlationId ??= correlationId;
-      return thrown;
-    }
+    if (thrown instanceof ApiError && entryOf(catalog, thrown.code)) return withId(thrown, correlationId);
     if (thrown instanceof RoleError) {
       // A guard's denial of a message: the catalog's error for its role, without answering an HTTP request.
-      const error = handler.normalize(thrown);
-      error.correlationId ??= correlationId;
-      return error;
+      return withId(handler.normalize(thrown), correlationId);
     }
-    return handler.handle(thrown, { method: 'GET', url }).error;
   } catch {
-    return catalog.builtin('internalError', undefined, { correlationId });
+    // Falls through: `handle` answers what cannot even be inspected, and logs it.
+  }
+  return handler.handle(thrown, { method: 'GET', url }).error;
+}
+
+// The error with the connection's correlation id, unless it carries one. A frozen error (a prebuilt one)
+// refuses the write: the id then goes on an object over it, and the error stays as it was thrown.
+function withId(error: ApiError, correlationId: string): ApiError {
+  if (error.correlationId !== undefined) return error;
+  try {
+    error.correlationId = correlationId;
+    return error;
+  } catch {
+    return over(error, 'correlationId', correlationId);
   }
 }

@@ -116,6 +116,27 @@ describe('errors while handling a message keep the connection open', () => {
     expect(client.socket.readyState).toBe(client.socket.OPEN);
   });
 
+  it('answers a frozen catalog error (a prebuilt one) with its own code, the same error each time', async () => {
+    const busy = Object.freeze(catalog.create('TOKEN_EXPIRED'));
+    const { url } = await endpoint({
+      on: {
+        refresh: () => {
+          throw busy;
+        },
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    for (const id of ['c1', 'c2']) {
+      client.socket.send(JSON.stringify({ type: 'refresh', id }));
+      const event = await client.next();
+      expect(event.error).toMatchObject({ code: 'TOKEN_EXPIRED', status: 401 });
+      expect(event.error.correlation_id ?? event.error.correlationId).toEqual(expect.any(String));
+    }
+    expect(busy.correlationId).toBeUndefined();
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+
   it('answers a soft size limit with an event and stays open; maxPayload closes with 1009', async () => {
     const { WebSocketServer } = await import('ws');
     const { url } = await endpoint({
