@@ -206,15 +206,11 @@ export function parseJsonText(
   }
 }
 
-// Every spelling of `__proto__` holds `proto` or a `\u` escape, every spelling of `constructor` holds
-// `constructor` or one; a leading BOM is secure-json-parse's to strip.
+// A JSON key spells a letter only as itself or as a `\u` escape: every spelling of `__proto__`, and of the
+// `prototype` a poisoning `constructor` key must hold, has `proto` or `\u` in it. A leading BOM is
+// secure-json-parse's to strip.
 function mayHoldPoison(text: string): boolean {
-  return (
-    text.charCodeAt(0) === 0xfeff ||
-    text.includes('\\u') ||
-    text.includes('proto') ||
-    text.includes('constructor')
-  );
+  return text.charCodeAt(0) === 0xfeff || text.includes('\\u') || text.includes('proto');
 }
 
 const forbiddenKey = 'The request body contains a forbidden key (__proto__, or constructor.prototype).';

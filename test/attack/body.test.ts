@@ -54,6 +54,8 @@ const poisoned = [
   ['a nested constructor.prototype shape', '{"a":[{"constructor":{"prototype":{"isAdmin":true}}}]}'],
   ['a constructor key written with escapes', '{"\\u0063onstructor":{"prototype":{"isAdmin":true}}}'],
   ['a prototype key written with escapes', '{"constructor":{"\\u0070rototype":{"isAdmin":true}}}'],
+  ['a __proto__ key with one escape inside', '{"__pr\\u006fto__":{"isAdmin":true}}'],
+  ['both keys with escapes inside', '{"\\u0063onstructor":{"pr\\u006ftotype":{"isAdmin":true}}}'],
   ['a __proto__ key after a byte-order mark', '\uFEFF{"__proto__":{"isAdmin":true}}'],
 ] as const;
 
