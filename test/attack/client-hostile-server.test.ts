@@ -414,6 +414,41 @@ describe('waits a server asks for', () => {
   });
 });
 
+describe('waits and timeouts a user widened', () => {
+  it('sleeps a Retry-After past 2^31 - 1 ms under maxRetryAfter: Infinity, never retrying at once', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(503, { 'retry-after': '99999999' });
+      res.end();
+    });
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const api = createClient({
+      baseUrl: server.url,
+      retry: {
+        maxRetryAfter: Number.POSITIVE_INFINITY,
+        maxElapsed: Number.POSITIVE_INFINITY,
+        // The wait is ended by the caller; a timer that overflowed would have retried long before.
+        beforeRetry: () => {
+          timer = setTimeout(() => controller.abort(), 300);
+        },
+      },
+    });
+    const error = await rejection(api.get('/', { signal: controller.signal }));
+    clearTimeout(timer);
+    expect(error.name).toBe('AbortError');
+    expect(server.hits()).toBe(1);
+  });
+
+  it('ends a server that never answers at the timeout of each attempt, retried at most the limit', async () => {
+    const server = await hostile(() => {});
+    const error = await rejection(
+      createClient({ baseUrl: server.url, timeout: 100, retry: { backoff: { base: 1, cap: 2 } } }).get('/'),
+    );
+    expect(error.name).toBe('TimeoutError');
+    expect(server.hits()).toBe(3);
+  });
+});
+
 describe('the hooks for other clients', () => {
   it('ofetchApiErrors types a 100 MB error body ofetch read, keeping bodyLimit of it', async () => {
     const server = await hostile((_req, res) => {
