@@ -22,20 +22,14 @@ interface NodeResponse extends AsyncIterable<Uint8Array | string> {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/**
- * A refused handshake's response, its body streamed: `parseErrorResponse` reads it to its limit and for at
- * most its body timeout, so a body that stalls or trickles cannot hold the client in `connecting`.
- */
+// A refused handshake's body is streamed: parseErrorResponse stops it at its limit and body timeout.
 function responseOf(res: NodeResponse): Response {
   const chunks = res[Symbol.asyncIterator]();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await chunks.next();
-      if (next.done) controller.close();
-      else
-        controller.enqueue(
-          typeof next.value === 'string' ? new TextEncoder().encode(next.value) : next.value,
-        );
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(typeof value === 'string' ? new TextEncoder().encode(value) : value);
     },
     async cancel() {
       await chunks.return?.();
@@ -249,7 +243,9 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
       return;
     }
     // Full jitter, from the first attempt on (RFC 6455 §7.2.3), so that many clients do not come back at once.
-    const ceiling = next === 'immediate' ? Math.min(base, 1000) : Math.min(cap, base * 2 ** attempts);
+    // `immediate` only after a healthy connection: a server that closes every socket at once gets backoff.
+    const soon = next === 'immediate' && attempts === 0;
+    const ceiling = soon ? Math.min(base, 1000) : Math.min(cap, base * 2 ** attempts);
     let delay = Math.floor(random() * ceiling);
     if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000 * (1 + random() * 0.2));
     retryAfter = undefined;

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { ApiError } from 'faultline';
+import { ApiError, defineErrors, wsDefinitions } from 'faultline';
 import {
   connectSocket,
   createClient,
@@ -598,6 +598,20 @@ describe('connectSocket against a hostile server', () => {
       expect(delay).toBeLessThanOrEqual(8);
     }
     expect(new Set(client.reconnects).size).toBeGreaterThan(1);
+  });
+
+  it('reconnects at once after a healthy connection only: a server that closes every socket at once for SESSION_EXPIRED gets backoff', async () => {
+    const catalog = defineErrors({ ...wsDefinitions });
+    const server = await hostileSocket((ws) => ws.close(4408, 'SESSION_EXPIRED'));
+    const client = connect(server.url, {
+      catalog,
+      reconnect: { base: 4, cap: 64, maxAttempts: 5, random: () => 0.99 },
+    });
+    const [error, decision] = await client.ended;
+    expect(error.code).toBe('SESSION_EXPIRED');
+    expect(decision).toBe('never');
+    // The first wait is the immediate one (under base); the ones after it grow as backoff does.
+    expect(client.reconnects).toEqual([3, 7, 15, 31, 63]);
   });
 
   it('gives up on a server that keeps refusing handshakes after maxNeverOpened attempts', async () => {
