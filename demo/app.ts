@@ -7,7 +7,7 @@ import type { ErrorEvent, ErrorLogger } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
-import { demoGuards } from './guards.js';
+import { demoGuards, mediaUrl } from './guards.js';
 import { assertKey } from './keys.js';
 import { DemoState } from './state.js';
 import { attachWebSocket, socketDocs } from './ws.js';
@@ -40,9 +40,6 @@ const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const party = z.string().min(1).max(128);
 const newSession = z.object({ from: party, to: party });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
-// HTTP or HTTPS only, as URLS_REQUIRED's fix says: `z.url()` alone takes file:, javascript: or gopher: URLs,
-// which a copy of the demo that fetches its media would follow.
-const mediaUrl = z.url({ protocol: /^https?$/ });
 const commandBody = z.object({ urls: z.array(mediaUrl).optional(), to: z.string().optional() }).optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
 
@@ -169,6 +166,7 @@ export function createDemo(options: DemoOptions): Demo {
     errors: nodeErrors.handler,
     state,
     guards: guarded.handshake,
+    commandGuards: guarded.command,
     ...(options.store ? { store: options.store } : {}),
   });
   return { server, state, nodeErrors };

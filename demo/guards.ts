@@ -12,9 +12,16 @@ import {
 } from 'faultline/guards';
 import { guard } from 'faultline/node';
 import type { Store } from 'faultline/stores';
+import * as z from 'zod';
 import { errors } from './catalog.js';
 
 const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A media URL of a play command, over HTTP or on the socket: HTTP or HTTPS only, as URLS_REQUIRED's fix says
+ * (`z.url()` alone takes file:, javascript: or gopher: URLs, which a copy that fetches its media would follow).
+ */
+export const mediaUrl = z.url({ protocol: /^https?$/ });
 
 // byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
 /** The app id of a request, as the guards checked it. */
@@ -74,30 +81,31 @@ function authentication(apps: Readonly<Record<string, string>>): Guard {
  * limit first, as it is all that bounds guessing at keys; then authentication; then the app's own limits,
  * which only a request that proved it is the app may spend; idempotency last, so a refused request never
  * claims a key. Public routes get the per-IP limit alone; a WebSocket handshake passes the same per-IP
- * limit (one budget per address for HTTP and WebSocket) and the same authentication.
+ * limit (one budget per address for HTTP and WebSocket) and the same authentication, and a command sent on
+ * the socket spends the app's limits as the same command over HTTP does (one cooldown per session).
  */
 export function demoGuards(store: Store, apps: Readonly<Record<string, string>>) {
   const perIp = rateLimit({ store, name: 'per-ip', key: byIp, limit: 1200, period: '1m' });
   const authenticated = authentication(apps);
+  const appLimits = [
+    rateLimit({ store, name: 'per-app', key: appIdOf, limit: 600, period: '1m' }),
+    quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
+    cooldown({
+      store,
+      // Per app and session: one app's commands never cool down another's.
+      key: (r) => {
+        const session = mediaSessionOf(r.url);
+        return session === undefined ? undefined : `${appIdOf(r)}:${session}`;
+      },
+      group: 'media',
+      interval: '1s',
+    }),
+  ] as const;
   return {
     open: guard(perIp),
-    api: guard(
-      perIp,
-      authenticated,
-      rateLimit({ store, name: 'per-app', key: appIdOf, limit: 600, period: '1m' }),
-      quota({ store, name: 'daily', key: appIdOf, limit: 100_000, per: 'day' }),
-      cooldown({
-        store,
-        // Per app and session: one app's commands never cool down another's.
-        key: (r) => {
-          const session = mediaSessionOf(r.url);
-          return session === undefined ? undefined : `${appIdOf(r)}:${session}`;
-        },
-        group: 'media',
-        interval: '1s',
-      }),
-      idempotency({ store, tenant: tenantOf }),
-    ),
+    api: guard(perIp, authenticated, ...appLimits, idempotency({ store, tenant: tenantOf })),
     handshake: [perIp, authenticated] as const,
+    /** What a command on the socket passes, read as `POST /v1/sessions/:id/commands/:command` of its app. */
+    command: appLimits,
   };
 }

@@ -7,7 +7,7 @@ import type { Store } from 'faultline/stores';
 import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
 import { errors } from './catalog.js';
-import { appIdOf } from './guards.js';
+import { appIdOf, mediaUrl } from './guards.js';
 import type { DemoState } from './state.js';
 
 /**
@@ -36,6 +36,11 @@ export interface DemoSocketOptions {
    * for HTTP and WebSocket), then the app's key.
    */
   guards: readonly Guard[];
+  /**
+   * The app's limits every command on the socket passes, as the same command over HTTP does: the per-app
+   * rate, the daily quota and the media cooldown of the session (one budget for HTTP and WebSocket).
+   */
+  commandGuards: readonly Guard[];
   /** The store of the connection and message limits (the demo's guards store). @default memoryStore() */
   store?: Store;
 }
@@ -51,6 +56,13 @@ export const socketDocs: WsDocsOptions = {
 };
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
+
+/** What a connection knows of its handshake: its session, the app that proved its key, and its address. */
+interface SocketContext {
+  sessionId: string;
+  appId: string;
+  ip: string | undefined;
+}
 
 /**
  * A credential of the query (browsers cannot set headers on a WebSocket), else of its header: every value
@@ -82,10 +94,10 @@ function guardRequestOf(raw: IncomingMessage, query: URLSearchParams): GuardRequ
  * message gets an error event and the connection stays open, and a command on an ended session closes
  * with 4409.
  */
-export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<{ sessionId: string }> {
-  const { state, guards } = options;
+export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<SocketContext> {
+  const { state, guards, commandGuards } = options;
   const store = options.store ? { store: options.store } : {};
-  const endpoint = createWsErrors<{ sessionId: string }>({
+  const endpoint = createWsErrors<SocketContext>({
     errors: options.errors,
     event: demoEvent,
     path: '/v1/ws',
@@ -101,7 +113,7 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       // Another app's session is refused as a missing one: the handshake reveals no other tenant's ids.
       const session = state.sessionOf(appId, sessionId);
       if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
-      return { key: session.id, context: { sessionId: session.id } };
+      return { key: session.id, context: { sessionId: session.id, appId, ip: credentials.ip } };
     },
     messages: {
       serverOnly: ['command_ok'],
@@ -110,17 +122,29 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
           type: z.literal('command'),
           id: z.string().optional(),
           command: z.string().min(1),
+          urls: z.array(mediaUrl).optional(),
         }),
       },
     },
     on: {
-      command(message: { id?: string; command: string }, conn) {
-        const session = state.sessions.get(conn.context.sessionId);
+      async command(message: { id?: string; command: string; urls?: string[] }, conn) {
+        const { sessionId, appId, ip } = conn.context;
+        // The HTTP route's own limits, keyed as that route keys them: a socket is no way around them.
+        const path = `/v1/sessions/${encodeURIComponent(sessionId)}/commands/${encodeURIComponent(message.command)}`;
+        const verdict = await checkMessage(commandGuards, {
+          method: 'POST',
+          url: path,
+          ip,
+          headers: { 'x-app-id': appId },
+        });
+        if (!verdict.allowed) throw verdict.error;
+        const session = state.sessions.get(sessionId);
         if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId: conn.context.sessionId });
         if (!(commands as readonly string[]).includes(message.command)) {
           throw errors.create('INVALID_COMMAND', { command: message.command, supported: [...commands] });
         }
         if (session.state === 'ended') throw errors.create('SESSION_ENDED', { sessionId: session.id });
+        if (message.command === 'play' && !message.urls?.length) throw errors.create('URLS_REQUIRED');
         session.commands.push({ command: message.command, at: new Date().toISOString() });
         if (message.command === 'answer') session.state = 'answered';
         if (message.command === 'hangup') session.state = 'ended';

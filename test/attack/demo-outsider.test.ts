@@ -5,7 +5,7 @@
  * demo/server.ts wires it (its `clientError` included).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import type { DemoState } from '../../demo/state.js';
 import { refusal, watch } from '../e2e/ws-helpers.js';
@@ -477,6 +477,49 @@ describe('the demo WebSocket, from outside', () => {
       const answer = await refusal(`${ws}/v1/ws?session_id=${session}${query}`, headers);
       expectCatalog(answer, 400);
     }
+  });
+
+  it('holds a command over the socket to the REST rules: play needs urls, media commands cool down per session, and the daily quota is spent', async () => {
+    const open = async () => {
+      const id: string = JSON.parse((await createSession(demo.base, asA)).body).id;
+      const client = watch(`${ws}/v1/ws?session_id=${id}&app_id=app-a&api_key=${keyA}`);
+      onTestFinished(() => client.socket.terminate());
+      await client.opened;
+      return { id, client };
+    };
+    const daily = async () =>
+      remaining((await call(demo.base, '/v1/sessions/nope', { headers: asA })).headers, 'daily');
+    const before = await daily();
+    const other = await open();
+    other.client.socket.send(JSON.stringify({ type: 'command', id: 'bare', command: 'play' }));
+    expect(await other.client.next()).toMatchObject({
+      type: 'error',
+      code: 'URLS_REQUIRED',
+      reply_to: 'bare',
+    });
+    const { id, client } = await open();
+    const play = (n: string, url = 'https://example.com/a.wav') =>
+      client.socket.send(JSON.stringify({ type: 'command', id: n, command: 'play', urls: [url] }));
+    play('file', 'file:///etc/passwd');
+    expect(await client.next()).toMatchObject({ type: 'error', reply_to: 'file' });
+    play('1');
+    play('2');
+    play('3');
+    const answers = [await client.next(), await client.next(), await client.next()];
+    expect(answers.filter((m) => m.type === 'command_ok')).toHaveLength(1);
+    expect(answers.filter((m) => m.code === 'COOLDOWN')).toHaveLength(2);
+    // One socket, REST and the socket share one cooldown: REST's play is refused within the same second.
+    const rest = await call(demo.base, `/v1/sessions/${id}/commands/play`, {
+      method: 'POST',
+      headers: { ...asA, ...json },
+      body: JSON.stringify({ urls: ['https://example.com/b.wav'] }),
+    });
+    expectCatalog(rest, 429, 'COOLDOWN');
+    expect(demo.state.sessions.get(id)!.commands).toHaveLength(1);
+    // The socket's commands spend the app's daily quota, as the same commands over REST do.
+    expect(await daily()).toBeLessThan(before - 1);
+    client.socket.close();
+    await client.closed;
   });
 
   it('answers a message flood, a huge message and junk frames with bounded events, and the session lives on', async () => {
