@@ -12,6 +12,7 @@ import {
   connectSocket,
   createClient,
   ofetchApiErrors,
+  parseErrorParts,
   parseErrorResponse,
   type SocketClient,
   type WebSocketConstructor,
@@ -459,6 +460,45 @@ describe('the hooks for other clients', () => {
     const error = await rejection(api('/'));
     expect(error).toBeInstanceOf(ApiError);
     expect(error.rawBody.length).toBeLessThanOrEqual(1000);
+  });
+
+  it('ofetchApiErrors types an error body nested 100 000 levels deep that ofetch parsed', async () => {
+    const depth = 100_000;
+    const server = await hostile((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(`{"code":"DEEP","details":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    });
+    const api = ofetchApiErrors(ofetch.create({ baseURL: server.url, retry: 0 }));
+    const error = await rejection(api('/'));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(400);
+  });
+
+  it('parseErrorParts reads a body another client hands over that cannot be serialised as an unknown body', async () => {
+    const cyclic: Record<string, unknown> = { code: 'X' };
+    cyclic.self = cyclic;
+    const bodies = [
+      cyclic,
+      {
+        code: 'Y',
+        toJSON: () => {
+          throw new Error('no');
+        },
+      },
+      { code: 'Z', big: 10n },
+      Object.defineProperty({}, 'code', {
+        enumerable: true,
+        get: () => {
+          throw new Error('no');
+        },
+      }),
+    ];
+    for (const body of bodies) {
+      const error = await parseErrorParts({ status: 500, headers: {}, body });
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error.status).toBe(500);
+      expect(error.rawBody).toBe('');
+    }
   });
 
   it('parseErrorResponse reads __proto__ in a header-less 429 without polluting', async () => {
