@@ -106,11 +106,14 @@ describe('page 003: a duplicated key header is refused as a key problem, never a
   }, 60_000);
   afterAll(() => seed?.stop());
 
-  const post = (path: string, headers: [string, string][]) =>
-    fetch(`${seed.url}${path}`, { method: 'POST', headers }).then(async (res) => ({
-      status: res.status,
-      body: await res.json(),
-    }));
+  // On the wire, one line per header given: fetch would join a repeated header into one `a, b` line.
+  const post = async (path: string, headers: [string, string][]) => {
+    const lines = headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const raw = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n${lines}\r\n`;
+    const answer = await rawRequest(seed.port, raw);
+    const split = answer.indexOf('\r\n\r\n');
+    return { status: Number(answer.split(' ')[1]), body: JSON.parse(answer.slice(split + 4)) };
+  };
 
   it('answers X-API-Key sent twice 401 "Invalid API key"', async () => {
     const answer = await post('/api/v1/sessions', [
