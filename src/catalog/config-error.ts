@@ -1,6 +1,6 @@
 /**
  * Where faultline's own misconfiguration errors are documented; each code is an anchor there. The page
- * also ships in the package, as `faultline/docs/config-errors.md`.
+ * also ships in the package: `node_modules/faultline/docs/config-errors.md`.
  */
 export const configDocsBase = 'https://github.com/faultline-js/faultline/blob/main/docs/config-errors.md';
 
