@@ -339,32 +339,32 @@ describe('render', () => {
       });
     }
   });
-});
 
-it('never answers a hand-built error of a code with the body cached for the catalog-built one', () => {
-  const nested = createErrorHandler({ catalog, format: commonFormats.nested });
-  const request = { url: '/x', headers: { 'x-request-id': 'req-1' } };
-  const built = JSON.parse(nested.handle(catalog.create('NOT_FOUND'), request).body);
-  expect(built.error.category).toBe('NOT_FOUND');
-  const entry = catalog.get('NOT_FOUND')!;
-  const own = new ApiError({
-    code: 'NOT_FOUND',
-    status: 404,
-    message: entry.message,
-    type: entry.type,
-    category: 'GONE',
+  it('never answers a hand-built error of a code with the body cached for the catalog-built one', () => {
+    const nested = createErrorHandler({ catalog, format: commonFormats.nested });
+    const request = { url: '/x', headers: { 'x-request-id': 'req-1' } };
+    const built = JSON.parse(nested.handle(catalog.create('NOT_FOUND'), request).body);
+    expect(built.error.category).toBe('NOT_FOUND');
+    const entry = catalog.get('NOT_FOUND')!;
+    const own = new ApiError({
+      code: 'NOT_FOUND',
+      status: 404,
+      message: entry.message,
+      type: entry.type,
+      category: 'GONE',
+    });
+    expect(JSON.parse(nested.handle(own, request).body).error.category).toBe('GONE');
+    const members = new ApiError({
+      code: 'NOT_FOUND',
+      status: 404,
+      message: entry.message,
+      type: entry.type,
+      members: { hint: 'h' },
+    });
+    const problem = createErrorHandler({ catalog });
+    problem.handle(catalog.create('NOT_FOUND'), request);
+    expect(JSON.parse(problem.handle(members, request).body).hint).toBe('h');
   });
-  expect(JSON.parse(nested.handle(own, request).body).error.category).toBe('GONE');
-  const members = new ApiError({
-    code: 'NOT_FOUND',
-    status: 404,
-    message: entry.message,
-    type: entry.type,
-    members: { hint: 'h' },
-  });
-  const problem = createErrorHandler({ catalog });
-  problem.handle(catalog.create('NOT_FOUND'), request);
-  expect(JSON.parse(problem.handle(members, request).body).hint).toBe('h');
 });
 
 describe('unexpected errors', () => {
