@@ -57,6 +57,11 @@ export interface SocketOptions {
    */
   event?: ErrorFormat;
   protocols?: string | string[];
+  /**
+   * How long a handshake may take, in milliseconds; past it the attempt is closed, as a 1006.
+   * @default 30000
+   */
+  connectTimeout?: number;
   /** Reconnection; `false` never reconnects. */
   reconnect?: SocketReconnectOptions | false;
   /** Refreshes credentials after an `afterAuth` close; called once, then the client gives up if it fails again. */

@@ -6,43 +6,10 @@ import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
 import { parseErrorResponse } from './parse-response.js';
 import { type CloseDecision, classifyClose } from './socket-close.js';
+import { type NodeHandshake, responseOf } from './socket-handshake.js';
 import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
 
 type Listeners = { [E in keyof SocketEvents]: Set<SocketEvents[E]> };
-
-// `ws` (Node) lets a client read a refused handshake; browsers never do (they report 1006).
-interface NodeHandshake {
-  on?(
-    event: 'unexpected-response',
-    listener: (request: { destroy(): void }, response: NodeResponse) => void,
-  ): void;
-}
-interface NodeResponse extends AsyncIterable<Uint8Array | string> {
-  statusCode?: number;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-// A refused handshake's body is streamed: parseErrorResponse stops it at its limit and body timeout.
-function responseOf(res: NodeResponse): Response {
-  const chunks = res[Symbol.asyncIterator]();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await chunks.next();
-      if (done) controller.close();
-      else controller.enqueue(typeof value === 'string' ? new TextEncoder().encode(value) : value);
-    },
-    async cancel() {
-      await chunks.return?.();
-    },
-  });
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-  }
-  const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
-  return new Response(body, { status, headers });
-}
 
 // A message-only event names no code: an interpolated message is read back through the catalog's templates.
 function fromTemplate(init: ApiErrorInit, catalog: Catalog<any>, message: string, status: unknown): void {
@@ -89,6 +56,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   const maxAttempts = policy?.maxAttempts ?? Number.POSITIVE_INFINITY;
   const maxNeverOpened = policy?.maxNeverOpened ?? 8;
   const random = policy?.random ?? Math.random;
+  const connectTimeout = options.connectTimeout ?? 30_000;
 
   let socket: WebSocketLike | undefined;
   let state: SocketClient['state'] = 'connecting';
@@ -100,6 +68,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   let retryAfter: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let healthy: ReturnType<typeof setTimeout> | undefined;
+  let connecting: ReturnType<typeof setTimeout> | undefined;
 
   function emit<E extends keyof SocketEvents>(name: E, ...args: Parameters<SocketEvents[E]>): void {
     for (const listener of listeners[name]) {
@@ -164,6 +133,8 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
       return;
     }
     socket = current;
+    // A handshake the server never answers would hold `connecting` forever (`ws` sets no deadline of its own).
+    connecting = setTimeout(() => current.close(), connectTimeout);
     (current as NodeHandshake).on?.('unexpected-response', (request, response) => {
       handshake = Promise.resolve()
         .then(() => parseErrorResponse(responseOf(response), catalog ? { catalog } : {}))
@@ -178,6 +149,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     });
     current.addEventListener('open', () => {
       opened = true;
+      clearTimeout(connecting);
       neverOpened = 0;
       state = 'open';
       healthy = setTimeout(() => {
@@ -190,6 +162,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     current.addEventListener('error', () => {});
     current.addEventListener('close', (e: { code: number; reason: string }) => {
       clearTimeout(healthy);
+      clearTimeout(connecting);
       if (!opened) neverOpened++;
       const info = { code: e.code, reason: e.reason };
       if (handshake) {
@@ -275,6 +248,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
       stopped = true;
       clearTimeout(timer);
       clearTimeout(healthy);
+      clearTimeout(connecting);
       state = 'closed';
       try {
         socket?.close(code, reason);

@@ -715,6 +715,16 @@ describe('connectSocket against a hostile server', () => {
     expect(Buffer.byteLength(error.rawBody)).toBeLessThanOrEqual(MiB);
   });
 
+  it('gives up on a handshake the server never answers at connectTimeout, as a 1006 close', async () => {
+    const url = await rawHandshake(() => {});
+    const client = connect(url, { connectTimeout: 200 });
+    const [error, decision, info] = await client.ended;
+    expect(decision).toBe('stop');
+    expect(info.code).toBe(1006);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(client.socket.state).toBe('closed');
+  });
+
   it('ends a refused handshake whose body stalls after its headers at the error body timeout', async () => {
     const url = await rawHandshake((socket) =>
       socket.write(
