@@ -364,6 +364,19 @@ describe('waits a server asks for', () => {
     expect(server.hits()).toBe(102);
   });
 
+  it('bounds 50 concurrent requests against a 503 forever by the one budget the client shares', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(503, { 'retry-after': '0' });
+      res.end();
+    });
+    const api = createClient({ baseUrl: server.url, retry: { limit: 1000 } });
+    const results = await Promise.all(Array.from({ length: 50 }, () => api.safe.get('/')));
+    expect(results.every((r) => r.error instanceof ApiError)).toBe(true);
+    // 50 first attempts, then at most 100 retries (500 tokens at 5 each) between them all.
+    expect(server.hits()).toBeLessThanOrEqual(150);
+    expect(api.budget?.available).toBeLessThan(5);
+  });
+
   it('stops a 503 with Retry-After: 0 in a tight loop at maxElapsed when the budget is off', async () => {
     const server = await hostile((_req, res) => {
       res.writeHead(503, { 'retry-after': '0' });
