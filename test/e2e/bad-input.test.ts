@@ -203,6 +203,13 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     expect(seen).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
   });
 
+  it('answers a head over node’s header limit 431, as node’s own answer says, in the catalog', async () => {
+    const seen = await everywhere([
+      `GET /limited HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ]);
+    expect(seen).toMatchObject({ status: 431, code: 'BAD_REQUEST' });
+  });
+
   it('answers a request with 200 headers', async () => {
     const headers: Record<string, string> = {};
     for (let i = 0; i < 200; i++) headers[`X-Filler-${i}`] = `value-${i}`;

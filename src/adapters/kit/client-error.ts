@@ -64,11 +64,13 @@ function failBody(req: IncomingMessage, error: Error): void {
 export function clientErrorListener(
   errors: ErrorHandler,
 ): (error: Error & { code?: string }, socket: Socket) => void {
-  const answer = (socket: Socket, cause: Error) => {
-    const thrown = roleError('badRequest', {
-      message: 'The request is malformed.',
-      cause,
-    });
+  const answer = (socket: Socket, cause: Error & { code?: string }) => {
+    // A head over node's limit keeps the status node's own answer gives it, 431, under the catalog's code
+    // for a bad request (as any status the catalog has no code for).
+    const thrown =
+      cause.code === 'HPE_HEADER_OVERFLOW'
+        ? { status: 431, expose: true, message: 'The request header fields are too large.', cause }
+        : roleError('badRequest', { message: 'The request is malformed.', cause });
     const { status, headers, body } = errors.handle(thrown, {});
     socket.end(clientErrorAnswer(status, headers, body));
   };
