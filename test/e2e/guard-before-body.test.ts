@@ -56,8 +56,19 @@ function koaApp(): Server {
   return app.listen(0, '127.0.0.1');
 }
 
+// The guard before express.json(): body-parser finds the request read and leaves the guard's value.
+function expressJsonApp(): Server {
+  const errors = createExpressErrors({ logger: false });
+  const app = express();
+  app.use(expressGuard(idempotency({ store: memoryStore(), tenant: () => 'app-1' })), express.json());
+  app.post('/orders', (req, res) => void res.status(201).json({ got: req.body }));
+  app.use(errors.handler);
+  return app.listen(0, '127.0.0.1');
+}
+
 describe.each([
   ['Express', expressApp],
+  ['Express with express.json()', expressJsonApp],
   ['Koa', koaApp],
 ])('an idempotency guard before the body reader on %s', (_, build) => {
   it('fingerprints the body it read: a new body under a used key is 422, the same one a replay', async () => {
@@ -81,6 +92,27 @@ describe.each([
     const malformed = await post(base, 'k-bad', '{"amount":');
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).code).toBe('MALFORMED_JSON');
+  });
+});
+
+describe('an idempotency guard before the parser of a body that is not JSON', () => {
+  it('leaves the body to its parser: the handler still gets the form', async () => {
+    const errors = createExpressErrors({ logger: false });
+    const app = express();
+    app.use(
+      expressGuard(idempotency({ store: memoryStore(), tenant: () => 'app-1' })),
+      express.urlencoded({ extended: false }),
+    );
+    app.post('/orders', (req, res) => void res.status(201).json({ got: req.body }));
+    app.use(errors.handler);
+    const base = await serve(app.listen(0, '127.0.0.1'));
+    const answer = await fetch(`${base}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k-1' },
+      body: 'amount=1',
+    });
+    expect(answer.status).toBe(201);
+    expect(await answer.json()).toEqual({ got: { amount: '1' } });
   });
 });
 

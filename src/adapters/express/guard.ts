@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
-import { announcesBody, toBodyLimits } from '../../server/body.js';
+import { toBodyLimits } from '../../server/body.js';
 import { parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
 
@@ -30,8 +30,9 @@ function paramsOf(req: Request): GuardRequest['params'] {
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
  * answers it), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
- * fingerprint reads `req.body`; mounted before any body parser, the guard reads the body itself (at most
- * 1 MiB) and keeps it for `errors.json()`. As route middleware
+ * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself (at most
+ * 1 MiB) and sets `req.body`, which `errors.json()` and `express.json()` then leave as it is. Mount it after
+ * the parser of any other type. As route middleware
  * (`app.get('/items/:id', guard(...), handler)`) the guards see `req.params` as `request.params`;
  * mounted with `app.use`, no route has matched yet and they see none.
  * @example
@@ -41,7 +42,9 @@ export function guard(...guards: Guard[]): RequestHandler {
   return (req: Request, res: Response, next) => {
     const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
     const context = nodeContext(view, res, () =>
-      parsedOrKeptBody(req, announcesBody(view), req.body, limits),
+      parsedOrKeptBody(req, view, req.body, limits, (value) => {
+        req.body = value;
+      }),
     );
     const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
       if (result === undefined) {

@@ -41,7 +41,8 @@ function conclude(
  * here would leave Fastify's own parsers waiting for a body already consumed.
  */
 function parsedBody(view: GuardRequest, body: unknown): unknown {
-  if (body === undefined && announcesBody(view)) {
+  // Fastify parses no body of a GET or a HEAD, in any hook: such a body is no part of the request there.
+  if (body === undefined && view.method !== 'GET' && view.method !== 'HEAD' && announcesBody(view)) {
     throw new FaultlineConfigError(
       'FAULTLINE_BODY_NOT_PARSED',
       'an idempotency guard ran as a Fastify onRequest hook, before the body parser',

@@ -6,8 +6,17 @@ import { RoleError } from '../../catalog/role-error.js';
 // The error a request was destroyed with, when it is one to answer (a framing failure's 400).
 const answerable = (error: unknown): error is Error => isApiError(error) || error instanceof RoleError;
 
-import { type BodyLimits, bodyAborted, bodyTooLarge, concatBytes, readTimedOut } from '../../server/body.js';
-import { headerOf } from '../../server/request.js';
+import {
+  announcesBody,
+  type BodyLimits,
+  bodyAborted,
+  bodyTooLarge,
+  concatBytes,
+  parseJsonBytes,
+  readTimedOut,
+} from '../../server/body.js';
+import { isJsonContentType } from '../../server/content-type.js';
+import { headerOf, type RequestView } from '../../server/request.js';
 import { RawHeaders } from './node-request.js';
 
 // Marks a request whose body was left unread, so that the answer closes the connection after a linger.
@@ -108,18 +117,20 @@ export function readAndKeepBody(
 
 /**
  * The body an idempotency fingerprint reads where a framework's parser leaves it on the request (Express
- * `req.body`, Koa `ctx.request.body`): the parsed value; or, when the request announces a body that no
- * parser has read (a guard mounted before the body reader), its bytes, read under `limits` and kept for the
- * route's reader. Never "no body" for a body not read yet: that fingerprint would replay one request's
- * answer to another with the same key and a different body.
+ * `req.body`, Koa `ctx.request.body`): the parsed value. A JSON body that no parser has read yet (a guard
+ * mounted before the body reader) is read here by faultline's reader, under `limits`, and its value is put
+ * where the parser would put it (`assign`): a later parser finds the request read (body-parser) or its body
+ * set (`@koa/bodyparser`) and leaves it, and faultline's reader reads the kept bytes. A body of another type
+ * is its parser's to read: it is fingerprinted as that parser leaves it, so put the guard after it.
  */
 export function parsedOrKeptBody(
   req: IncomingMessage,
-  announced: boolean,
+  view: RequestView,
   parsed: unknown,
-  limits: Pick<BodyLimits, 'limit' | 'readTimeout'>,
+  limits: BodyLimits,
+  assign: (value: unknown) => void,
 ): unknown {
-  if (parsed !== undefined || !announced) return parsed;
+  if (parsed !== undefined || !announcesBody(view)) return parsed;
   const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
   // A stream another reader consumed without leaving a value or bytes cannot be read again.
   if (kept === undefined && req.readableDidRead) {
@@ -128,5 +139,10 @@ export function parsedOrKeptBody(
       'the body was read by a parser that left no value on the request',
     );
   }
-  return readAndKeepBody(req, limits);
+  if (!isJsonContentType(headerOf(view.headers, 'content-type'))) return parsed;
+  return readAndKeepBody(req, limits).then((bytes) => {
+    const value = parseJsonBytes(bytes, limits.maxDepth);
+    assign(value);
+    return value;
+  });
 }

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Guard, GuardRequest } from '../../guards/types.js';
-import { announcesBody, toBodyLimits } from '../../server/body.js';
+import { toBodyLimits } from '../../server/body.js';
 import { parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
 
@@ -13,8 +13,8 @@ const limits = toBodyLimits();
 /**
  * Guards as one Koa middleware: a denial throws the catalog error (answered by `createKoaErrors`'s
  * middleware), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
- * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads the body itself (at most
- * 1 MiB) and keeps it for `json()`. The guards see a
+ * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads a JSON body itself (at
+ * most 1 MiB) and sets `ctx.request.body`. Mount it after the parser of any other type. The guards see a
  * router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
  * @example
  * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m' })));
@@ -27,7 +27,9 @@ export function guard(...guards: Guard[]): Middleware {
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
     const context = nodeContext(view, ctx.res, () =>
-      parsedOrKeptBody(ctx.req, announcesBody(view), ctx.request.body, limits),
+      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
+        ctx.request.body = value;
+      }),
     );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
