@@ -5,6 +5,7 @@
  * demo/server.ts wires it (its `clientError` included).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import type { DemoState } from '../../demo/state.js';
@@ -328,6 +329,37 @@ describe('the demo, its paths and methods', () => {
     }
     expect((await call(demo.base, '/health')).status).toBe(200);
   });
+
+  it('lives through clients that reset after the CONNECT answer, and lets go of one that never closes', async () => {
+    const own = createDemo({ logger: false, apps: { 'app-a': keyA } });
+    own.server.on('clientError', own.nodeErrors.clientError);
+    const base = await listen(own.server);
+    onTestFinished(() => close(own.server));
+    const port = Number(new URL(base).port);
+    const head = 'CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n';
+    for (let i = 0; i < 3; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(head);
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.resetAndDestroy();
+    }
+    // A client that reads the answer and never closes its side of the connection.
+    const holder = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    holder.on('error', () => {});
+    onTestFinished(() => void holder.destroy());
+    holder.write(head);
+    holder.resume();
+    await new Promise((resolve) => holder.once('end', resolve));
+    const open = () => new Promise<number>((resolve) => own.server.getConnections((_, n) => resolve(n)));
+    let count = await open();
+    for (let i = 0; i < 100 && count > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      count = await open();
+    }
+    expect(count).toBe(0);
+    expect((await call(base, '/health')).status).toBe(200);
+  }, 30_000);
 
   it('answers TRACE, OPTIONS and HEAD under /v1 without a key with the key refusal, not with which methods exist', async () => {
     const raw = (method: string, path: string, extra = '') =>

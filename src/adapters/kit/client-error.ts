@@ -53,6 +53,9 @@ function failBody(req: IncomingMessage, error: Error): void {
   stream.destroy(error);
 }
 
+// How long a socket answered here is kept for its peer to read the answer and close.
+const answeredGrace = 2000;
+
 /**
  * A `clientError` listener for a node:http server: a request node's parser refuses (a bare CR in a
  * header, an invalid request line, headers past the size limit) gets the catalog's 400 in the API's
@@ -72,7 +75,14 @@ export function clientErrorListener(
         ? { status: 431, expose: true, message: 'The request header fields are too large.', cause }
         : roleError('badRequest', { message: 'The request is malformed.', cause });
     const { status, headers, body } = errors.handle(thrown, {});
+    // A socket handed over by 'connect' or 'upgrade' has no 'error' listener of node's: a peer's reset
+    // must not become an unhandled 'error' that ends the process.
+    socket.on('error', () => socket.destroy());
     socket.end(clientErrorAnswer(status, headers, body));
+    // No HTTP timeout watches such a socket either: a peer that never closes its side is let go.
+    const timer = setTimeout(() => socket.destroy(), answeredGrace);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   };
   return (error, given) => {
     const socket = given as ServerSocket;
