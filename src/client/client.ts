@@ -3,7 +3,14 @@ import type { ReadableCatalog } from '../catalog/readable.js';
 import type { ErrorFormat } from '../format/types.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
 import { buildUrl, isReplayable, parseSuccess, timeoutError, toRecord } from './request-parts.js';
-import { backoffDelay, isRetryableError, type RetryPolicy, resolvePolicy, sleep } from './retry.js';
+import {
+  backoffDelay,
+  isRetryableError,
+  type RetryPolicy,
+  resolvePolicy,
+  sleep,
+  timerDelay,
+} from './retry.js';
 import type { Client, ClientOptions, RequestOptions, RetryOptions, SafeResult } from './types.js';
 import { randomId } from './uuid.js';
 
@@ -104,7 +111,7 @@ export function createClient<
       const timer = setTimeout(() => {
         timedOut = true;
         reject(timeoutError(timeout));
-      }, timeout);
+      }, timerDelay(timeout));
       fetchOnce(request, undefined).then(
         (response) => {
           clearTimeout(timer);
@@ -125,7 +132,7 @@ export function createClient<
     timeout: number,
   ): Promise<Response> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(timeoutError(timeout)), timeout);
+    const timer = setTimeout(() => controller.abort(timeoutError(timeout)), timerDelay(timeout));
     try {
       return await fetchOnce(request, AbortSignal.any([signal, controller.signal]));
     } catch (error) {

@@ -1,3 +1,4 @@
+import { timerDelay } from './retry.js';
 import type { RequestOptions } from './types.js';
 
 /** Whether a body can be sent again on a retry. */
@@ -54,7 +55,7 @@ async function readText(response: Response, timeout: number | false): Promise<st
       : setTimeout(() => {
           timedOut = true;
           reader.cancel().catch(() => {});
-        }, timeout);
+        }, timerDelay(timeout));
   const decoder = new TextDecoder();
   let text = '';
   try {

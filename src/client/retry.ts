@@ -78,6 +78,14 @@ export function isRetryableError(
   return policy.statuses.has(error.status);
 }
 
+/**
+ * A delay a timer holds: Node and browsers fire a timer past 2^31 - 1 ms (about 24.8 days) at once, so a
+ * longer wait, `Infinity` included, waits that long instead.
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, 2 ** 31 - 1);
+}
+
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -89,14 +97,10 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
       clearTimeout(timer);
       reject(signal!.reason);
     };
-    // A timer past 2^31 - 1 ms fires at once (Node and browsers): a wait that long is a wait, never a retry now.
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.min(ms, 2 ** 31 - 1),
-    );
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, timerDelay(ms));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

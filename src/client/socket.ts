@@ -5,6 +5,7 @@ import { matchMessage } from '../format/match-message.js';
 import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
 import { parseErrorResponse } from './parse-response.js';
+import { timerDelay } from './retry.js';
 import { type CloseDecision, classifyClose } from './socket-close.js';
 import { type NodeHandshake, responseOf } from './socket-handshake.js';
 import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
@@ -134,7 +135,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     }
     socket = current;
     // A handshake the server never answers would hold `connecting` forever (`ws` sets no deadline of its own).
-    connecting = setTimeout(() => current.close(), connectTimeout);
+    connecting = setTimeout(() => current.close(), timerDelay(connectTimeout));
     (current as NodeHandshake).on?.('unexpected-response', (request, response) => {
       handshake = Promise.resolve()
         .then(() => parseErrorResponse(responseOf(response), catalog ? { catalog } : {}))
@@ -223,7 +224,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000 * (1 + random() * 0.2));
     retryAfter = undefined;
     // Node and browsers fire a timer past 2^31 - 1 ms at once: a server's huge wait would be a reconnect storm.
-    schedule(Math.min(Math.floor(delay), 2 ** 31 - 1));
+    schedule(timerDelay(Math.floor(delay)));
   }
 
   function schedule(delay: number): void {

@@ -728,6 +728,20 @@ describe('connectSocket against a hostile server', () => {
     expect(Buffer.byteLength(error.rawBody)).toBeLessThanOrEqual(MiB);
   });
 
+  it.each([Number.POSITIVE_INFINITY, 2 ** 31])(
+    'takes a connectTimeout of %s as a long wait, never as an overflowed timer that fires at once',
+    async (connectTimeout) => {
+      const { url } = await hostileSocket((ws) => {
+        setTimeout(() => ws.close(1000), 50);
+      });
+      const client = connect(url, { connectTimeout });
+      const opened = new Promise<void>((resolve) => client.socket.on('open', () => resolve()));
+      await opened;
+      const [, , info] = await client.ended;
+      expect(info.code).toBe(1000);
+    },
+  );
+
   it('gives up on a handshake the server never answers at connectTimeout, as a 1006 close', async () => {
     const url = await rawHandshake(() => {});
     const client = connect(url, { connectTimeout: 200 });
