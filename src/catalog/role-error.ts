@@ -84,6 +84,19 @@ export function over<T extends object>(base: T, field: string, value: unknown): 
   }
   return error as T;
 }
+
+/**
+ * `error` with its own `field` set to `value`: in place when it takes the write, else (a frozen error, a
+ * prebuilt one) an object over it, leaving the error as it was thrown.
+ */
+export function withField<T extends object>(error: T, field: string, value: unknown): T {
+  try {
+    (error as Record<string, unknown>)[field] = value;
+    return error;
+  } catch {
+    return over(error, field, value);
+  }
+}
 Object.defineProperty(RoleError.prototype, brand, { value: true });
 
 // One constructed descriptor per role (and named code): each raise is a small object over it, with no

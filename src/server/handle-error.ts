@@ -1,5 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
-import { over, RoleError } from '../catalog/role-error.js';
+import { RoleError, withField } from '../catalog/role-error.js';
 import { standardErrors } from '../catalog/standard-errors.js';
 import type { Catalog } from '../catalog/types.js';
 import { problemJson } from '../format/problem-json.js';
@@ -195,12 +195,7 @@ const emptyRequest: RequestView = {};
  * takes the id, and the error itself is left as it was thrown.
  */
 function withoutCorrelation(error: ApiError): ApiError {
-  try {
-    error.correlationId = undefined;
-    return error;
-  } catch {
-    return over(error, 'correlationId', undefined);
-  }
+  return withField(error, 'correlationId', undefined);
 }
 
 /** Answers anything thrown while serving `request` with a compiled core and a reporter; never throws. */

@@ -1,5 +1,5 @@
 import { ApiError } from '../catalog/api-error.js';
-import { over, RoleError } from '../catalog/role-error.js';
+import { RoleError, withField } from '../catalog/role-error.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import type { ErrorHandler } from '../server/handle-error.js';
@@ -70,11 +70,5 @@ export function catalogError(
 // The error with the connection's correlation id, unless it carries one. A frozen error (a prebuilt one)
 // refuses the write: the id then goes on an object over it, and the error stays as it was thrown.
 function withId(error: ApiError, correlationId: string): ApiError {
-  if (error.correlationId !== undefined) return error;
-  try {
-    error.correlationId = correlationId;
-    return error;
-  } catch {
-    return over(error, 'correlationId', correlationId);
-  }
+  return error.correlationId === undefined ? withField(error, 'correlationId', correlationId) : error;
 }
