@@ -56,22 +56,25 @@ export function createNodeErrors(
   const kit = createKit(options, { linger: nodeOptions.linger });
   const { errors, bounds } = kit;
   const trust = compileTrust(nodeOptions.trustProxy);
+  // Inside the wrapper the request already holds the layer's trust; `send`, public, may come first.
+  const answer = (thrown: unknown, req: IncomingMessage, res: ServerResponse) =>
+    sendError(errors, thrown, req, res, toAnswerView(req, res), bounds);
   const send = (thrown: unknown, req: IncomingMessage, res: ServerResponse) => {
     keepTrust(req, trust);
-    sendError(errors, thrown, req, res, toAnswerView(req, res), bounds);
+    answer(thrown, req, res);
   };
   // Synchronous until the handler returns a promise: a sync throw is answered without a rejection. Given a
-  // router's `handle` itself, the router answers its 404, 405 and its handlers' rejections through `send`.
+  // router's `handle` itself, the router answers its 404, 405 and its handlers' rejections through `answer`.
   const wrap = (handler: NodeHandler) => {
     const direct = directRouteOf(handler);
     return (req: IncomingMessage, res: ServerResponse) => {
       keepTrust(req, trust);
       try {
         checkTarget(req.url);
-        const result = direct === undefined ? handler(req, res) : direct(req, res, send);
-        if (isPromise(result)) return result.then(noop, (thrown: unknown) => send(thrown, req, res));
+        const result = direct === undefined ? handler(req, res) : direct(req, res, answer);
+        if (isPromise(result)) return result.then(noop, (thrown: unknown) => answer(thrown, req, res));
       } catch (thrown) {
-        send(thrown, req, res);
+        answer(thrown, req, res);
       }
       return resolved;
     };
