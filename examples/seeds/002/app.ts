@@ -3,6 +3,7 @@
  * category per code and validation `details[]` of `{ path, message }`; SDK routes allow 600 requests per
  * minute per API key.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createFastifyErrors } from 'faultline/fastify';
 import { memoryStore } from 'faultline/stores';
@@ -44,11 +45,19 @@ export interface Seed {
 export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   const clock = options.clock ?? systemClock;
   const tours = new Tours(clock, options);
-  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  const faultline = createFastifyErrors({ catalog: errors, format, onError: logErrors(options.log) });
+  // A path Fastify's router refuses (`/%ZZ`) reaches faultline through `frameworkErrors`, else Fastify
+  // answers it with its own body. Request ids are UUIDs: Fastify's own `req-1`, `req-2`, … count the
+  // requests a process has seen and repeat after each restart.
+  const app = Fastify({
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID(),
+    frameworkErrors: faultline.frameworkErrors,
+  });
   // This instance's own limit state: two seeds in one process (as in tests) never share counters.
   const limits = memoryStore({ now: () => clock.now() });
   app.addHook('onClose', async () => limits.close());
-  await app.register(createFastifyErrors({ catalog: errors, format, onError: logErrors(options.log) }));
+  await app.register(faultline);
   app.get('/api/health', async () => ({ ok: true }));
 
   const http = seedApp(app, tours);

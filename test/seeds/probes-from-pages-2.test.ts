@@ -1,0 +1,76 @@
+/**
+ * A second round of probes an outside tester writes from the five public error pages alone: each page's
+ * promise (quoted below as a fixture, never read from elsewhere) against the shipped seed server over
+ * real HTTP, with the inputs the page implies but does not spell out (malformed paths, client-chosen
+ * request ids, retried keys, bodies of the wrong shape).
+ */
+import { randomBytes } from 'node:crypto';
+import { connect as tcp } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SeedProcess, startSeed } from './harness.js';
+
+const secret = () => randomBytes(24).toString('base64url');
+
+/** Writes `raw` on a new TCP connection and reads until the server closes it (5 s at most). */
+function rawRequest(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcp(port, '127.0.0.1', () => socket.write(raw));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 5 s; got ${JSON.stringify(answer)}`));
+    }, 5000);
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => {});
+  });
+}
+
+/** The head and the JSON body of a raw HTTP/1.1 answer. */
+function parseRaw(answer: string): { status: number; head: string; body: unknown } {
+  const split = answer.indexOf('\r\n\r\n');
+  return {
+    status: Number(answer.split(' ')[1]),
+    head: answer.slice(0, split),
+    body: JSON.parse(answer.slice(split + 4)),
+  };
+}
+
+describe("page 002: every error is the page's nested envelope, a malformed path included", () => {
+  // Page 002, "Error Format": { error: { message, statusCode, code, category, details } }.
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed('002', { OWNER_PASSWORD: secret() });
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  it.each(['/%ZZ', '/api/sdk/%E0%A4%A', '/api/%'])(
+    "answers the malformed path %s 400 in the page's envelope, with a request id",
+    async (path) => {
+      const answer = parseRaw(
+        await rawRequest(seed.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ error: { statusCode: 400, category: 'VALIDATION' } });
+      expect(Object.keys(answer.body as object)).toEqual(['error']);
+      expect(answer.head).toMatch(/\r\nx-request-id: \S+/i);
+    },
+  );
+
+  it('gives request ids that do not count the requests a server has seen', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${seed.url}/api/nope`);
+      await res.body?.cancel();
+      ids.push(res.headers.get('x-request-id') ?? '');
+    }
+    for (const id of ids) expect(id).not.toMatch(/^req-\d+$/);
+    expect(new Set(ids).size).toBe(3);
+  });
+});
