@@ -68,7 +68,14 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-const braces = /[{}%]/g;
+// Braces would move the hash tag, `%` starts an escape, and a lone surrogate would be sent as U+FFFD,
+// merging two callers' keys (as `\ud800` and `\udc00` would be): each is escaped, so that keys stay apart.
+const unsafe = /[{}%]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function escaped(c: string): string {
+  const unit = c.charCodeAt(0);
+  return unit >= 0xd800 ? `%u${unit.toString(16)}` : encodeURIComponent(c);
+}
 
 // A guard passes the same input object on every decision: its arguments are formatted once.
 const formatted = new WeakMap<RateInput, string[]>();
@@ -114,8 +121,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const clock = new RedisClock();
 
   // The caller's key becomes the hash tag; braces in it are escaped so that the tag stays whole.
-  const keyOf = (kind: string, key: string): string =>
-    `${prefix}${kind}:{${key.replace(braces, (c) => encodeURIComponent(c))}}`;
+  const keyOf = (kind: string, key: string): string => `${prefix}${kind}:{${key.replace(unsafe, escaped)}}`;
 
   // Promise chains rather than async functions: one decision costs as few microtask hops as it can.
   function run(which: Script, key: string, args: string[]): Promise<unknown> {

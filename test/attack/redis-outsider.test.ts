@@ -1,0 +1,229 @@
+/**
+ * An outsider against the guards on Redis: real apps (node adapter, Express) on 127.0.0.1 and real
+ * redis-servers, hung (SIGSTOP) and resumed mid-request, killed (SIGKILL) and restarted, slowed by a
+ * proxy that holds every reply, filled to `maxmemory` under `noeviction`, given keys of hostile content
+ * and keys of another type, raced by two instances, and driven with clocks that disagree. For each: the
+ * client sees a catalog error with its status (never a crash, a stack or a hang past the store timeout),
+ * and nothing is spent, locked or held once the answer is out. Anchors: rate-limit-redis (a decision
+ * counts only through a checked script reply), the IETF idempotency-key draft and Stripe (one execution
+ * per key; a key is locked only while its request runs), RFC 9457 (problem details, no internals).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import express from 'express';
+import { createExpressErrors, guard as expressGuard } from 'faultline/express';
+import { concurrency, type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
+import { redisSend, redisStore, type Store } from 'faultline/stores';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { freeze, thaw } from '../helpers/redis-faults.js';
+
+let redis: RedisServer;
+const servers: Server[] = [];
+const clients: Redis[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(() => {
+  // A failed case must not leave the shared server frozen for the next one.
+  thaw(redis);
+});
+afterAll(async () => {
+  for (const server of servers) await close(server);
+  for (const client of clients) client.disconnect();
+  for (const cleanup of cleanups) await cleanup();
+  await redis?.stop();
+});
+
+const quiet = { error: () => {}, info: () => {} };
+
+function clientOf(port: number, options: RedisOptions = {}): Redis {
+  const client = new Redis(port, '127.0.0.1', options);
+  client.on('error', () => {});
+  clients.push(client);
+  return client;
+}
+
+function storeOn(client: Redis, prefix = `out-${randomUUID()}:`): Store {
+  return redisStore({ send: redisSend(client), prefix, logger: quiet });
+}
+
+/** A gate a handler waits on, and a signal that a request has reached the handler. */
+function gate() {
+  let open!: () => void;
+  let entered!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const reached = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  return { open, entered, opened, reached };
+}
+
+interface App {
+  url: string;
+  executed: () => number;
+  /** The most handlers that ran at once. */
+  peak: () => number;
+}
+
+type Hold = (req: IncomingMessage) => Promise<void> | undefined;
+
+/** A node-adapter app running `guards`, then a handler that counts, optionally waits, and answers JSON. */
+async function serve(guards: Guard[], hold?: Hold, maxHeaderSize?: number): Promise<App> {
+  let executed = 0;
+  let running = 0;
+  let peak = 0;
+  const errors = createNodeErrors({ onError: false });
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    executed++;
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      if (req.method === 'POST') await readJson(req);
+      await hold?.(req);
+      sendJson(res, req.method === 'POST' ? 201 : 200, { n: executed });
+    } finally {
+      running--;
+    }
+  };
+  const server = createServer({ maxHeaderSize }, errors(guard(...guards)(handler)));
+  servers.push(server);
+  return { url: await listen(server), executed: () => executed, peak: () => peak };
+}
+
+function hit(url: string, init: RequestInit = {}): Promise<Response> {
+  // Bounded: a guard that hangs past its store timeout fails the test instead of stalling it.
+  return fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+}
+
+function post(url: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
+  return hit(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, ...headers },
+    body: JSON.stringify({ item: 'x' }),
+  });
+}
+
+async function statuses(responses: Promise<Response>[]): Promise<number[]> {
+  return Promise.all(
+    responses.map(async (pending) => {
+      const res = await pending;
+      await res.arrayBuffer();
+      return res.status;
+    }),
+  );
+}
+
+async function inTurn(count: number, send: () => Promise<Response>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(...(await statuses([send()])));
+  return out;
+}
+
+/** Checks a refusal as the outsider sees it: the catalog's 503, a problem document, no internals. */
+async function expectUnavailable(res: Response, hidden: readonly string[] = []): Promise<void> {
+  const text = await res.text();
+  expect(res.status, text).toBe(503);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE' });
+  for (const secret of ['    at ', 'Error:', 'ReplyError', 'EVALSHA', ...hidden])
+    expect(text).not.toContain(secret);
+}
+
+/** A header value carrying any string as JSON with every non-ASCII unit escaped (as a claims header). */
+function claims(sub: string): string {
+  return JSON.stringify({ sub }).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function subOf(request: { headers?: unknown }): string | undefined {
+  const headers = request.headers as { get?: (name: string) => string | null } & Record<string, unknown>;
+  const value = typeof headers?.get === 'function' ? headers.get('x-claims') : headers?.['x-claims'];
+  return typeof value === 'string' ? (JSON.parse(value) as { sub: string }).sub : undefined;
+}
+
+describe('keys of hostile content', { timeout: 60_000 }, () => {
+  // Distinct callers whose keys an encoding could merge: hash-tag braces and their escapes, control
+  // characters, two normal forms, lone surrogates of two values and the replacement character, and a
+  // megabyte. Each is its own caller: a budget of one unit each, spent by its first request only.
+  const keys = [
+    '{victim}',
+    '%7Bvictim%7D',
+    'victim',
+    '}victim{',
+    '%',
+    '%25',
+    'vic\ntim',
+    'vic\r\ntim',
+    'vic\0tim',
+    'vic\u2028tim',
+    'caf\u00e9',
+    'cafe\u0301',
+    '\ud800',
+    '\udbff',
+    '\udc00',
+    '\ufffd',
+    '%ud800',
+    'a\ud83d\ude00',
+    'x'.repeat(1_000_000),
+  ];
+
+  it('each key of 19 hostile ones (braces, escapes, CR LF, NUL, two normal forms, lone surrogates, 1 MB) is its own caller on Redis, as on the memory store (rate-limit-redis: one key, one budget)', async () => {
+    const app = await serve(
+      [
+        rateLimit({
+          key: subOf,
+          limit: 1,
+          period: '1h',
+          store: storeOn(clientOf(redis.port)),
+          storeTimeout: 2000,
+        }),
+      ],
+      undefined,
+      4 * 1024 * 1024,
+    );
+    const first: number[] = [];
+    for (const key of keys)
+      first.push(...(await statuses([hit(app.url, { headers: { 'x-claims': claims(key) } })])));
+    const second: number[] = [];
+    for (const key of keys)
+      second.push(...(await statuses([hit(app.url, { headers: { 'x-claims': claims(key) } })])));
+    // Before: '\udbff' and '\udc00' met the unit '\ud800' had spent (all three are U+FFFD in UTF-8).
+    expect(first).toEqual(keys.map(() => 200));
+    expect(second).toEqual(keys.map(() => 429));
+  });
+
+  it("an idempotency tenant of a lone surrogate never replays another tenant's answer (IETF idempotency-key draft: keys are scoped to their client)", async () => {
+    const store = storeOn(clientOf(redis.port));
+    let served = 0;
+    const errors = createNodeErrors({ onError: false });
+    const server = createServer(
+      errors(
+        guard(idempotency({ tenant: (r) => subOf(r) ?? '', store, storeTimeout: 2000 }))(async (req, res) => {
+          await readJson(req);
+          sendJson(res, 201, { tenant: subOf(req), n: ++served });
+        }),
+      ),
+    );
+    servers.push(server);
+    const url = await listen(server);
+    const a = await post(url, 'same', { 'x-claims': claims('\ud800') });
+    const b = await post(url, 'same', { 'x-claims': claims('\udc00') });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    // Before: the second tenant got the first one's answer, replayed.
+    expect(b.headers.get('idempotent-replayed')).toBeNull();
+    expect(((await b.json()) as { n: number }).n).toBe(2);
+    expect(((await a.json()) as { n: number }).n).toBe(1);
+  });
+});
