@@ -5,6 +5,7 @@
  * request ids, retried keys, bodies of the wrong shape).
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeedProcess, startSeed } from './harness.js';
@@ -72,5 +73,79 @@ describe("page 002: every error is the page's nested envelope, a malformed path 
     }
     for (const id of ids) expect(id).not.toMatch(/^req-\d+$/);
     expect(new Set(ids).size).toBe(3);
+  });
+});
+
+describe('page 004: a retried Idempotency-Key replays the call, and only placed calls spend the quota', () => {
+  // Page 004: QUOTA_EXCEEDED is "The workspace, API key, or per-resource quota has been exhausted for the
+  // current window"; IDEMPOTENCY_KEY_REUSED is a key "replayed with a different request body" (so the
+  // same body replays).
+  const owner = secret();
+  let provider: Server;
+  let placed = 0;
+  let seed: SeedProcess;
+  let token: string;
+  let workspace: string;
+
+  beforeAll(async () => {
+    provider = createServer((req, res) => {
+      req.resume().on('end', () => {
+        placed++;
+        res.writeHead(201).end('{}');
+      });
+    });
+    await new Promise<void>((done) => provider.listen(0, '127.0.0.1', done));
+    const { port } = provider.address() as { port: number };
+    seed = await startSeed(
+      '004',
+      {
+        OWNER_PASSWORD: owner,
+        ADMIN_PASSWORD: secret(),
+        PROVIDER_URL: `http://127.0.0.1:${port}`,
+        PROVIDER_CREDENTIAL: secret(),
+        CALL_QUOTA_ACTIVE_DAY: '2',
+      },
+      { isolate: /^(OWNER_|ADMIN_|PROVIDER_|CALL_|IP_RATE|MAIL_|GOOGLE_)/ },
+    );
+    workspace = /workspace (ws_\w+)/.exec(seed.stdout())![1]!;
+    const login = await fetch(`${seed.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@example.com', password: owner }),
+    });
+    token = ((await login.json()) as { token: string }).token;
+  }, 60_000);
+  afterAll(async () => {
+    await seed?.stop();
+    await new Promise((done) => provider?.close(done));
+  });
+
+  const dial = (key: string, to = '+14155550100') =>
+    fetch(`${seed.url}/workspaces/${workspace}/calls`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body: JSON.stringify({ from: '+14155550001', to, agent: 'agt_1' }),
+    });
+
+  it('replays one placed call to every retry, with a daily quota of 2 left unspent by them', async () => {
+    const first = await dial('retry-me');
+    expect(first.status).toBe(201);
+    const placedBody = await first.text();
+    for (let i = 0; i < 3; i++) {
+      const again = await dial('retry-me');
+      expect(again.status, await again.clone().text()).toBe(201);
+      expect(await again.text()).toBe(placedBody);
+    }
+    expect(placed).toBe(1);
+    // The quota holds two calls: the second distinct one is placed, the third is refused.
+    expect((await dial('second', '+14155550101')).status).toBe(201);
+    const third = await dial('third', '+14155550102');
+    expect(third.status).toBe(429);
+    expect(await third.json()).toMatchObject({ success: false, code: 'QUOTA_EXCEEDED' });
+    expect(placed).toBe(2);
   });
 });

@@ -58,6 +58,9 @@ export function callGuards(identity: Identity, workspaces: Workspaces, limits: C
       store,
     });
   return guard(
+    // The key first: a retry of a call already placed is answered its replay, and spends neither the
+    // burst nor the quotas the call it repeats has spent once (a 429 is not kept, so its retry runs).
+    idempotency({ tenant: (request) => workspaceOf(request) ?? '', methods: ['POST'], store }),
     rateLimit({
       policies: [
         {
@@ -76,6 +79,5 @@ export function callGuards(identity: Identity, workspaces: Workspaces, limits: C
     }),
     perPlan('day'),
     perPlan('month'),
-    idempotency({ tenant: (request) => workspaceOf(request) ?? '', methods: ['POST'], store }),
   );
 }
