@@ -227,3 +227,64 @@ describe('keys of hostile content', { timeout: 60_000 }, () => {
     expect(((await a.json()) as { n: number }).n).toBe(1);
   });
 });
+
+describe('clocks that disagree with Redis', { timeout: 60_000 }, () => {
+  const day = 86_400_000;
+  const realNow = Date.now.bind(Date);
+  let skew = 0;
+  beforeAll(() => {
+    // This process's clock as a host whose clock is off would have it; Redis keeps its own.
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+  });
+  afterAll(() => {
+    vi.restoreAllMocks();
+  });
+  afterEach(() => {
+    skew = 0;
+  });
+
+  it.each([
+    ['3 days behind', -3 * day],
+    ['3 days ahead', 3 * day],
+    ['10 minutes behind', -600_000],
+  ])(
+    'an instance whose clock is %s never admits more than its daily quota of 3, nor more than its hourly rate of 3 (rate-limit-redis: the store clock decides)',
+    async (_, by) => {
+      skew = by;
+      const store = storeOn(clientOf(redis.port));
+      const perDay = await serve([
+        quota({ key: () => 'victim', limit: 3, per: 'day', store, storeTimeout: 2000 }),
+      ]);
+      const perHour = await serve([
+        rateLimit({ key: () => 'victim', limit: 3, period: '1h', store, storeTimeout: 2000 }),
+      ]);
+      const daily = await inTurn(8, () => hit(perDay.url));
+      // Before, 3 days behind: the period Redis picked had ended, its counter expired at once, all 8 got 200.
+      expect(daily.filter((status) => status === 200).length).toBeLessThanOrEqual(3);
+      expect(daily.every((status) => status === 200 || status === 429 || status === 503)).toBe(true);
+      expect(await inTurn(5, () => hit(perHour.url))).toEqual([200, 200, 200, 429, 429]);
+    },
+  );
+
+  it('two instances, one of them 3 days ahead, share a daily quota of 3: together they admit at most 3 (a quota is one count, whoever counts)', async () => {
+    // Two stores (each keeps its own view of the Redis clock), two guards, one key.
+    const guards = [0, 1].map(() =>
+      quota({
+        key: () => 'shared',
+        limit: 3,
+        per: 'day',
+        store: storeOn(clientOf(redis.port), 'skewed:'),
+        storeTimeout: 2000,
+      }),
+    );
+    const apps = [await serve([guards[0]!]), await serve([guards[1]!])];
+    const seen: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      skew = i % 2 === 0 ? 0 : 3 * day;
+      seen.push(...(await statuses([hit(apps[i % 2]!.url)])));
+    }
+    // Before: each instance counted in a period of its own and reset the other's count: all 10 got 200.
+    expect(seen.filter((status) => status === 200).length).toBeLessThanOrEqual(3);
+    expect(seen.every((status) => status === 200 || status === 429 || status === 503)).toBe(true);
+  });
+});

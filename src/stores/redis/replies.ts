@@ -3,13 +3,13 @@ import type { RateDecision } from '../types.js';
 // Script replies are checked, never cast: a reply of another shape is a store failure, not a decision.
 
 /**
- * A script reply, checked for its shape (`length` items, any from 2 when 0): anything else is a store
- * failure, never a decision. Its last item is the Redis time it ran at.
+ * A script reply, checked for its shape (`length` items, any from 2 when 0; a refusal, `late` or `skew`,
+ * has 2): anything else is a store failure, never a decision. Its last item is the Redis time it ran at.
  */
 export function checked(reply: unknown, length: number, script: string): unknown[] {
   if (!Array.isArray(reply) || reply.length < 2)
     throw new TypeError(`redisStore: unexpected reply of the ${script} script`);
-  if (reply[0] !== 'late' && length !== 0 && reply.length !== length)
+  if (reply[0] !== 'late' && reply[0] !== 'skew' && length !== 0 && reply.length !== length)
     throw new TypeError(`redisStore: unexpected reply of the ${script} script`);
   return reply;
 }

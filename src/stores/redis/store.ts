@@ -94,6 +94,11 @@ class LateDecisionError extends Error {
   override readonly name = 'LateDecisionError';
 }
 
+/** Why a quota decision failed: this process's clock and Redis's disagree by more than a period. */
+class ClockSkewError extends Error {
+  override readonly name = 'ClockSkewError';
+}
+
 const ignore = () => undefined;
 
 /**
@@ -147,6 +152,11 @@ export function redisStore(options: RedisStoreOptions): Store {
     const sentAt = Date.now();
     return run(scripts[name], key, [clock.arg(deadline), ...args]).then((reply) => {
       const values = checked(reply, length, name);
+      if (values[0] === 'skew') {
+        throw new ClockSkewError(
+          `the Redis clock (${toNumber(values[1])}) is outside the periods of the ${name} decision: this process's clock is off by more than a period`,
+        );
+      }
       if (values[0] === 'late') {
         // Refused although its answer is back in time: the Redis clock moved ahead; correct and resend.
         if (deadline && !again && !deadline.abandoned && Date.now() <= deadline.at) {

@@ -1,7 +1,10 @@
 -- A counter per calendar period; the Redis clock picks the period among the edges the caller sent.
 -- KEYS[1] the key; ARGV deadline (Redis ms, 0 for none), limit, cost (negative refunds), then ascending
--- period edges (epoch ms). Past the deadline it changes nothing and returns {'late', now}. Otherwise it
--- returns {allowed, used, reset ms, now}. A denied request uses nothing; a refund never goes below 0.
+-- period edges (epoch ms). Past the deadline it changes nothing and returns {'late', now}. A Redis clock
+-- outside the edges (the caller's clock is off by more than a period) changes nothing and returns
+-- {'skew', now}: a count kept in a period that has ended expires at once, and one kept in a period of
+-- the caller's own resets the count of every instance whose clock is right. Otherwise it returns
+-- {allowed, used, reset ms, now}. A denied request uses nothing; a refund never goes below 0.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local deadline = tonumber(ARGV[1])
@@ -9,18 +12,15 @@ if deadline > 0 and now > deadline then return {'late', now} end
 local limit = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local first, last = 4, #ARGV
-local start, stop = tonumber(ARGV[last - 1]), tonumber(ARGV[last])
-if now < tonumber(ARGV[first]) then
-  start, stop = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
-else
-  for i = first, last - 1 do
-    local a, b = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-    if now >= a and now < b then
-      start, stop = a, b
-      break
-    end
+local start, stop
+for i = first, last - 1 do
+  local a, b = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  if now >= a and now < b then
+    start, stop = a, b
+    break
   end
 end
+if not start then return {'skew', now} end
 local stored = redis.call('HMGET', KEYS[1], 's', 'u')
 local used = 0
 if stored[1] and tonumber(stored[1]) == start then used = tonumber(stored[2]) end
