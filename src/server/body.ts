@@ -1,7 +1,7 @@
 import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { raise, roleError } from '../catalog/role-error.js';
-import { isJsonContentType } from './content-type.js';
+import { isJsonContentType, refuseContentCoding } from './content-type.js';
 import { headerOf, type RequestView } from './request.js';
 import { parseSize } from './size.js';
 
@@ -75,8 +75,8 @@ export function announcesBody(request: RequestView): boolean {
 
 /**
  * Checks what can be refused before reading a JSON body: a declared `Content-Length` over the limit
- * (413) and a body that is not UTF-8 JSON (415 with `Accept`), including a charset other than UTF-8.
- * Returns whether there is a body to read: a request with neither a body nor a `Content-Type` has none
+ * (413), a body that is not UTF-8 JSON (415 with `Accept`), including a charset other than UTF-8, and one
+ * sent in a content coding (415 with `Accept-Encoding: identity`). Returns whether there is a body to read: a request with neither a body nor a `Content-Type` has none
  * (its body is `undefined`, for the schema to judge); a JSON type with an empty body is read, and is
  * malformed.
  */
@@ -89,6 +89,7 @@ export function checkJsonRequest(
   if (!hasBody && type === undefined) return false;
   const declared = Number(headerOf(request.headers, 'content-length'));
   if (declared > limits.limit) throw raise('bodyTooLarge');
+  refuseContentCoding(request.headers);
   if (!isJsonContentType(type)) {
     throw raise('unsupportedMediaType', undefined, { accept: 'application/json' });
   }

@@ -15,21 +15,20 @@ export function isJsonContentType(header: string | null | undefined): boolean {
   return true;
 }
 
-/** True when the request announces a body (`Content-Length` above 0, or `Transfer-Encoding`). */
-export function hasRequestBody(headers: HeadersLike | undefined): boolean {
-  const length = headerOf(headers, 'content-length');
-  return headerOf(headers, 'transfer-encoding') !== undefined || (length !== undefined && length !== '0');
-}
-
 /**
- * Raises the catalog's 415 (with `Accept: application/json`) when a request has a body that is not
- * UTF-8 JSON; a request without a body passes. `hasBody` defaults to what the headers announce; a Web
- * `Request` knows better (`request.body !== null`).
- * @example
- * assertJsonBody(request.headers);
+ * Refuses a body sent in a content coding (`Content-Encoding` other than `identity`): 415 with
+ * `Accept-Encoding: identity`, as RFC 9110 §15.5.16 says. faultline decodes none: read as it came, a
+ * gzip body would be "malformed", and a coding named over plain bytes would be taken for them.
  */
-export function assertJsonBody(headers: HeadersLike | undefined, hasBody = hasRequestBody(headers)): void {
-  if (hasBody && !isJsonContentType(headerOf(headers, 'content-type'))) {
-    throw raise('unsupportedMediaType', undefined, { accept: 'application/json' });
-  }
+export function refuseContentCoding(headers: HeadersLike | undefined): void {
+  const coding = headerOf(headers, 'content-encoding');
+  if (coding === undefined) return;
+  const name = coding.trim().toLowerCase();
+  if (name === '' || name === 'identity') return;
+  throw raise(
+    'unsupportedMediaType',
+    undefined,
+    { 'accept-encoding': 'identity' },
+    'The request content encoding is not supported.',
+  );
 }

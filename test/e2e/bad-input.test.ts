@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
@@ -20,7 +21,15 @@ afterAll(async () => {
 });
 
 /** The headers a client acts on: compared across the adapters. */
-const compared = ['content-type', 'allow', 'accept', 'retry-after', 'connection', 'content-language'];
+const compared = [
+  'content-type',
+  'allow',
+  'accept',
+  'accept-encoding',
+  'retry-after',
+  'connection',
+  'content-language',
+];
 const catalogCodes = new Set([
   'BAD_REQUEST',
   'MALFORMED_JSON',
@@ -119,6 +128,25 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     const seen = await everywhere(request('POST', '/echo', { 'Content-Type': type }, '{"email":"a"}'));
     expect(seen).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(seen.headers.accept).toBe('application/json');
+  });
+
+  // A coded body read as if it were plain would be misread (a gzip body "malformed"), or worse, a `br` label
+  // on plain bytes accepted: no coding is decoded, each is refused as RFC 9110 §15.5.16 says.
+  it.each([
+    ['gzip', 'gzip', gzipSync('{"email":"a@b.c"}')],
+    ['a coding over plain JSON', 'br', '{"email":"a@b.c"}'],
+    ['an unknown coding', 'x-unknown', '{"email":"a@b.c"}'],
+    ['two codings', 'identity, gzip', gzipSync('{"email":"a@b.c"}')],
+  ])('answers 415 with Accept-Encoding: identity for a body in %s', async (_, coding, body) => {
+    const headers = { ...json, 'Content-Encoding': coding };
+    const seen = await everywhere(request('POST', '/echo', headers, body));
+    expect(seen).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(seen.headers['accept-encoding']).toBe('identity');
+  });
+
+  it('reads a body whose coding is identity', async () => {
+    const headers = { ...json, 'Content-Encoding': 'Identity' };
+    expect((await everywhere(request('POST', '/echo', headers, '{"email":"a@b.c"}'))).status).toBe(200);
   });
 
   it('answers 413 for a declared length over the limit, and for a chunked body past it', async () => {

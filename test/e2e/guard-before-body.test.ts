@@ -5,6 +5,7 @@
  * `onRequest` runs before any parser, where the guard refuses to guess (the catalog's 500, logged).
  */
 import type { Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import Fastify from 'fastify';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
@@ -85,6 +86,18 @@ describe.each([
     const malformed = await post(base, 'k-bad', '{"amount":');
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).code).toBe('MALFORMED_JSON');
+  });
+
+  it('refuses a body in a content coding, as the route reader does: 415, not "malformed"', async () => {
+    const base = await serve(build());
+    const coded = await fetch(`${base}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'idempotency-key': 'k-gz' },
+      body: gzipSync('{"amount":1}'),
+    });
+    expect(coded.status).toBe(415);
+    expect(coded.headers.get('accept-encoding')).toBe('identity');
+    expect((await coded.json()).code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 });
 

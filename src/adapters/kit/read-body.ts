@@ -15,7 +15,7 @@ import {
   parseJsonBytes,
   readTimedOut,
 } from '../../server/body.js';
-import { isJsonContentType } from '../../server/content-type.js';
+import { isJsonContentType, refuseContentCoding } from '../../server/content-type.js';
 import { headerOf, type RequestView } from '../../server/request.js';
 import { RawHeaders } from './node-request.js';
 
@@ -121,7 +121,8 @@ export function readAndKeepBody(
  * mounted before the body reader) is read here by faultline's reader, under `limits`, and its value is put
  * where the parser would put it (`assign`): a later parser finds the request read (body-parser) or its body
  * set (`@koa/bodyparser`) and leaves it, and faultline's reader reads the kept bytes. A body of another type
- * is its parser's to read: it is fingerprinted as that parser leaves it, so put the guard after it.
+ * is its parser's to read: it is fingerprinted as that parser leaves it, so put the guard after it. A JSON
+ * body in a content coding is refused (415), as faultline's reader refuses it.
  */
 export function parsedOrKeptBody(
   req: IncomingMessage,
@@ -140,6 +141,8 @@ export function parsedOrKeptBody(
     );
   }
   if (!isJsonContentType(headerOf(view.headers, 'content-type'))) return parsed;
+  // Read here, a coded body is refused as the route's reader refuses it; a parser that decodes is after us.
+  refuseContentCoding(view.headers);
   return readAndKeepBody(req, limits).then((bytes) => {
     const value = parseJsonBytes(bytes, limits.maxDepth);
     assign(value);

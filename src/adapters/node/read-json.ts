@@ -16,7 +16,7 @@ const defaultLimits = toBodyLimits();
 /**
  * Reads a JSON request body with a size limit, raising the catalog's built-in errors: 413 at once when
  * `Content-Length` is over the limit and while reading otherwise, 415 (with `Accept`) for a body that is
- * not UTF-8 JSON, the malformed-JSON code for bad JSON, invalid UTF-8, an empty body, nesting past
+ * not UTF-8 JSON or (with `Accept-Encoding: identity`) is sent in a content coding, the malformed-JSON code for bad JSON, invalid UTF-8, an empty body, nesting past
  * `maxDepth` or a prototype-poisoning key (`__proto__`, `constructor.prototype`), and 408 when the
  * body stalls past `readTimeout`. With `schema`, the body is validated and the schema's output returned.
  * @example
