@@ -288,3 +288,46 @@ describe('clocks that disagree with Redis', { timeout: 60_000 }, () => {
     expect(seen.every((status) => status === 200 || status === 429 || status === 503)).toBe(true);
   });
 });
+
+describe('keys of another type under the same name', { timeout: 60_000 }, () => {
+  it("a string, hash or list where each guard keeps another type: the catalog's 503 without internals, other callers unharmed, the outage logged with its cause (RFC 9457: a problem, no stack)", async () => {
+    const admin = clientOf(redis.port);
+    const prefix = `typed-${randomUUID()}:`;
+    const errors: unknown[] = [];
+    const store = redisStore({
+      send: redisSend(clientOf(redis.port)),
+      prefix,
+      logger: { error: (record) => errors.push(record.cause), info: () => {} },
+    });
+    const of = (r: { url?: string }) =>
+      new URL(r.url ?? '/', 'http://x').searchParams.get('who') ?? undefined;
+    const apps = {
+      rate: await serve([rateLimit({ key: of, limit: 5, period: '1h', store })]),
+      quota: await serve([quota({ key: of, limit: 5, per: 'day', store })]),
+      lease: await serve([concurrency({ key: of, limit: 2, store })]),
+      once: await serve([idempotency({ tenant: of as (r: unknown) => string, store })]),
+    };
+    const send = (app: App, who: string) =>
+      app === apps.once ? post(`${app.url}/?who=${who}`, `k-${who}`) : hit(`${app.url}/?who=${who}`);
+    // Where each guard keeps the probe's state, then the victim's under the same shape of name (the
+    // names are as long, as the tenant's length is part of an idempotency key).
+    for (const app of Object.values(apps))
+      expect((await statuses([send(app, 'probe')]))[0]).toBeLessThan(300);
+    // A released lease leaves no key: the lease's name is the prefix, `c:` and the guard's name.
+    const names = [...(await admin.keys(`${prefix}*`)), `${prefix}c:{concurrency:probe}`];
+    expect(names).toHaveLength(4);
+    for (const name of names) {
+      const victim = name.replaceAll('probe', 'vctim');
+      const type = await admin.type(name);
+      if (type === 'string') await admin.hset(victim, 'x', '1');
+      else if (type === 'hash') await admin.set(victim, 'not a hash');
+      else await admin.set(victim, 'not a sorted set');
+    }
+    for (const app of Object.values(apps))
+      await expectUnavailable(await send(app, 'vctim'), [prefix, 'WRONGTYPE']);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(String(errors[0])).toMatch(/WRONGTYPE/);
+    for (const app of Object.values(apps))
+      expect((await statuses([send(app, 'other')]))[0]).toBeLessThan(300);
+  });
+});
