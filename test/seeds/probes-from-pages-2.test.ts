@@ -149,3 +149,43 @@ describe('page 004: a retried Idempotency-Key replays the call, and only placed 
     expect(placed).toBe(2);
   });
 });
+
+describe('page 001: POST /api/v1/sessions answers a body it cannot use "Error parsing request"', () => {
+  // Page 001, "Session creation errors": `Error parsing request` | 400 | Request body contains invalid JSON |
+  // Send valid JSON (e.g. `{}` or `{"streaming_enabled": true}`). The body is optional.
+  const demoToken = `ct_${randomBytes(16).toString('hex')}`;
+  let seed: SeedProcess;
+  let accessToken: string;
+
+  beforeAll(async () => {
+    seed = await startSeed('001', { ADMIN_API_KEY: secret(), DEMO_CONNECTOR_TOKEN: demoToken });
+    const res = await fetch(`${seed.url}/api/v1/access-token`, {
+      method: 'POST',
+      headers: { 'x-token': demoToken, 'x-host': 'app.example.com' },
+    });
+    accessToken = ((await res.json()) as { access_token: string }).access_token;
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  const create = (body: string) =>
+    fetch(`${seed.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body,
+    });
+
+  it.each(['{"streaming_enabled":"yes"}', '{"streaming_enabled":1}', '[]', '"x"', '42'])(
+    'answers %s 400 "Error parsing request", a message of the page',
+    async (body) => {
+      const res = await create(body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'Error parsing request' });
+    },
+  );
+
+  it.each(['{}', '{"streaming_enabled":true}'])('still creates a session for %s', async (body) => {
+    const res = await create(body);
+    expect(res.ok).toBe(true);
+    expect(await res.json()).toMatchObject({ session_id: expect.any(String) });
+  });
+});

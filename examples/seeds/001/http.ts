@@ -44,6 +44,8 @@ const connectorInput = z.strictObject({
   key_id: z.string().min(1).max(64).optional(),
 });
 
+const sessionInput = z.object({ streaming_enabled: z.boolean().optional() });
+
 const view = (c: Connector) => ({
   id: c.id,
   host: c.host ?? null,
@@ -99,13 +101,10 @@ export function httpRoutes(messaging: Messaging, options: HttpOptions): NodeHand
       // The body is optional: `{}` or `{ "streaming_enabled": true }`, or nothing at all.
       const hasBody =
         Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      const body = hasBody
-        ? await readJson(req, {
-            limit: '16kb',
-            schema: z.object({ streaming_enabled: z.boolean().optional() }),
-          })
-        : {};
-      const session = await messaging.createSession(connector, body.streaming_enabled ?? false);
+      const body = hasBody ? sessionInput.safeParse(await readJson(req, { limit: '16kb' })) : undefined;
+      // A body of the wrong shape is, as for the page's server, one it could not parse into its request.
+      if (body?.success === false) throw errors.create('REQUEST_PARSE_ERROR');
+      const session = await messaging.createSession(connector, body?.data.streaming_enabled ?? false);
       return { session_id: session.id };
     })
     .get('/api/v1/sessions/:id', async (req, res, { params }) => {
