@@ -331,3 +331,99 @@ describe('keys of another type under the same name', { timeout: 60_000 }, () => 
       expect((await statuses([send(app, 'other')]))[0]).toBeLessThan(300);
   });
 });
+
+/** An Express app running `guards` before a handler that counts and waits on `hold`. */
+async function serveExpress(guards: Guard[], hold: Hold): Promise<App> {
+  let executed = 0;
+  let running = 0;
+  let peak = 0;
+  const errors = createExpressErrors({ onError: false });
+  const app = express();
+  app.use(express.json());
+  app.all('/{*path}', expressGuard(...guards), async (req, res, next) => {
+    executed++;
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      await hold(req);
+      res.status(req.method === 'POST' ? 201 : 200).json({ n: executed });
+    } catch (error) {
+      next(error);
+    } finally {
+      running--;
+    }
+  });
+  app.use(errors.handler);
+  const server = createServer(app);
+  servers.push(server);
+  return { url: await listen(server), executed: () => executed, peak: () => peak };
+}
+
+/** Whether `url` answers 200 within 20 tries 50 ms apart. */
+async function eventually200(url: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if ((await statuses([hit(url)]))[0] === 200) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+describe('two instances on one Redis racing', { timeout: 60_000 }, () => {
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 150));
+
+  it('30 POSTs with one idempotency key across a node and an Express instance: one execution, the rest 409 or the replay, and the key replays after (Stripe: one execution per key)', async () => {
+    const prefix = `race-${randomUUID()}:`;
+    const once = () =>
+      idempotency({ tenant: () => 'shop', store: storeOn(clientOf(redis.port), prefix), storeTimeout: 2000 });
+    const apps = [await serve([once()], pause), await serveExpress([once()], pause)];
+    const seen = await statuses(Array.from({ length: 30 }, (_, i) => post(apps[i % 2]!.url, 'pay-1')));
+    expect(apps[0]!.executed() + apps[1]!.executed()).toBe(1);
+    expect(seen.filter((status) => status === 201).length).toBeGreaterThanOrEqual(1);
+    expect(seen.every((status) => status === 201 || status === 409)).toBe(true);
+    for (const app of apps) {
+      const replay = await post(app.url, 'pay-1');
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      await replay.arrayBuffer();
+    }
+  });
+
+  it('30 requests for one concurrency slot across a node and an Express instance: never two at once, the rest 429, and the slot is free after (a lease is held only while its request runs)', async () => {
+    const prefix = `slot-${randomUUID()}:`;
+    const slot = () =>
+      concurrency({
+        key: () => 'one',
+        limit: 1,
+        store: storeOn(clientOf(redis.port), prefix),
+        storeTimeout: 2000,
+      });
+    let running = 0;
+    let peak = 0;
+    const counted: Hold = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await pause();
+      running--;
+    };
+    const apps = [await serve([slot()], counted), await serveExpress([slot()], counted)];
+    const seen = await statuses(Array.from({ length: 30 }, (_, i) => hit(apps[i % 2]!.url)));
+    expect(peak).toBe(1);
+    expect(seen.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(seen.every((status) => status === 200 || status === 429)).toBe(true);
+    // The winner's lease goes back when its response has finished, which the client may see first: an
+    // instance of the two can answer 429 for a moment, never for long.
+    for (const app of apps) expect(await eventually200(app.url)).toBe(true);
+  });
+
+  it('a client that waits for each answer before the next request never meets its own slot, on node or Express (a lease is held only while its request runs)', async () => {
+    for (const make of [serve, serveExpress]) {
+      const store = storeOn(clientOf(redis.port));
+      const app = await make(
+        [concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 2000 })],
+        async () => {},
+      );
+      // Before: the lease went back to Redis after the answer, so the next request could find it held.
+      expect(await inTurn(100, () => hit(app.url))).toEqual(Array(100).fill(200));
+    }
+  });
+});
