@@ -427,3 +427,75 @@ describe('two instances on one Redis racing', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('Redis hung or killed in the middle of a request', { timeout: 60_000 }, () => {
+  it('hung (SIGSTOP) while a POST holds its lease and key: its 201 goes out, others get 503, and once resumed the key replays and the slot is free (Stripe: one execution per key)', async () => {
+    const client = clientOf(redis.port);
+    const store = storeOn(client);
+    const held = gate();
+    const app = await serve(
+      [
+        concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 300 }),
+        idempotency({ tenant: () => 'shop', store, storeTimeout: 300 }),
+      ],
+      (req) => (req.headers['idempotency-key'] === '"mid-1"' ? (held.entered(), held.opened) : undefined),
+    );
+    const first = post(app.url, 'mid-1');
+    await held.reached;
+    freeze(redis);
+    try {
+      held.open();
+      const answered = await first;
+      expect(answered.status).toBe(201);
+      await answered.arrayBuffer();
+      await expectUnavailable(await post(app.url, 'mid-2'));
+    } finally {
+      thaw(redis);
+    }
+    expect(await client.ping()).toBe('PONG');
+    const replay = await post(app.url, 'mid-1');
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    await replay.arrayBuffer();
+    expect(await statuses([post(app.url, 'mid-2')])).toEqual([201]);
+    expect(app.executed()).toBe(2);
+  });
+
+  it('killed (SIGKILL) while a POST holds its lease and key, then restarted empty: its 201 goes out, requests meanwhile get 503 within the store timeout, and none of them spent the rate budget once it is back (rate-limit-redis: a refused request spends nothing)', async () => {
+    const crash = await startRedis();
+    cleanups.push(() => crash.stop());
+    // ioredis as most apps leave it: commands queue while disconnected and are resent on reconnect.
+    const store = storeOn(clientOf(crash.port));
+    const held = gate();
+    const limited = await serve([
+      rateLimit({ key: () => 'me', limit: 3, period: '1h', store, storeTimeout: 300 }),
+    ]);
+    const app = await serve(
+      [
+        concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 300 }),
+        idempotency({ tenant: () => 'shop', store, storeTimeout: 300 }),
+      ],
+      (req) => (req.headers['idempotency-key'] === '"dead-1"' ? (held.entered(), held.opened) : undefined),
+    );
+    const first = post(app.url, 'dead-1');
+    await held.reached;
+    await crash.kill();
+    held.open();
+    const answered = await first;
+    expect(answered.status).toBe(201);
+    await answered.arrayBuffer();
+    for (let i = 0; i < 5; i++) await expectUnavailable(await hit(limited.url));
+    await expectUnavailable(await post(app.url, 'dead-2'));
+    await crash.restart();
+    let back = 503;
+    for (let attempt = 0; attempt < 50 && back === 503; attempt++) {
+      back = (await statuses([post(app.url, 'dead-2')]))[0]!;
+      if (back === 503) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(back).toBe(201);
+    // The five refused GETs were queued by the client and ran on the new server: late, they spent nothing.
+    expect(await inTurn(4, () => hit(limited.url))).toEqual([200, 200, 200, 429]);
+    // The record of dead-1 died with the server (no persistence): its retry runs, it is not locked out.
+    expect(await statuses([post(app.url, 'dead-1')])).toEqual([201]);
+  });
+});
