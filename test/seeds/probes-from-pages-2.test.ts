@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeedProcess, startSeed } from './harness.js';
+import { connect } from './ws.js';
 
 const secret = () => randomBytes(24).toString('base64url');
 
@@ -182,6 +183,29 @@ describe('page 001: POST /api/v1/sessions answers a body it cannot use "Error pa
       expect(await res.json()).toEqual({ error: 'Error parsing request' });
     },
   );
+
+  // Page 001, "Invalid event errors": `Unknown event type or invalid message format` | JSON could not be
+  // parsed, or event type is not recognised; "Your WebSocket connection remains open".
+  it.each([
+    ['a user message whose text is a number', { type: 'EVENT_TYPE_USER_MESSAGE', text: 5 }],
+    ['a user message without text', { type: 'EVENT_TYPE_USER_MESSAGE' }],
+    ['a handoff request whose metadata is a string', { type: 'EVENT_TYPE_REQUEST_HANDOFF', metadata: 'x' }],
+  ])("answers %s with the page's invalid-event message, and stays open", async (_, event) => {
+    const created = await create('{}');
+    const { session_id } = (await created.json()) as { session_id: string };
+    const socket = await connect(
+      `${seed.wsUrl}/api/v1/ws?session_id=${session_id}&access_token=${accessToken}`,
+    );
+    if ('kind' in socket) throw new Error(`handshake refused: ${socket.status} ${socket.body}`);
+    socket.send(event);
+    const error = await socket.next((m) => m.type === 'EVENT_TYPE_SYSTEM_MESSAGE');
+    expect(error.system_message).toEqual({
+      level: 'SYSTEM_MESSAGE_LEVEL_ERROR',
+      message: 'Unknown event type or invalid message format',
+    });
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    socket.ws.close();
+  });
 
   it.each(['{}', '{"streaming_enabled":true}'])('still creates a session for %s', async (body) => {
     const res = await create(body);
