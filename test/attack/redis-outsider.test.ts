@@ -64,7 +64,13 @@ function gate() {
   const reached = new Promise<void>((resolve) => {
     entered = resolve;
   });
-  return { open, entered, opened, reached };
+  /** Holds the request with idempotency key `key` until `open`, and signals that it has arrived. */
+  const hold = (req: IncomingMessage, key: string) => {
+    if (req.headers['idempotency-key'] !== `"${key}"`) return undefined;
+    entered();
+    return opened;
+  };
+  return { open, reached, hold };
 }
 
 interface App {
@@ -438,7 +444,7 @@ describe('Redis hung or killed in the middle of a request', { timeout: 60_000 },
         concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 300 }),
         idempotency({ tenant: () => 'shop', store, storeTimeout: 300 }),
       ],
-      (req) => (req.headers['idempotency-key'] === '"mid-1"' ? (held.entered(), held.opened) : undefined),
+      (req) => held.hold(req, 'mid-1'),
     );
     const first = post(app.url, 'mid-1');
     await held.reached;
@@ -475,7 +481,7 @@ describe('Redis hung or killed in the middle of a request', { timeout: 60_000 },
         concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 300 }),
         idempotency({ tenant: () => 'shop', store, storeTimeout: 300 }),
       ],
-      (req) => (req.headers['idempotency-key'] === '"dead-1"' ? (held.entered(), held.opened) : undefined),
+      (req) => held.hold(req, 'dead-1'),
     );
     const first = post(app.url, 'dead-1');
     await held.reached;
@@ -497,5 +503,102 @@ describe('Redis hung or killed in the middle of a request', { timeout: 60_000 },
     expect(await inTurn(4, () => hit(limited.url))).toEqual([200, 200, 200, 429]);
     // The record of dead-1 died with the server (no persistence): its retry runs, it is not locked out.
     expect(await statuses([post(app.url, 'dead-1')])).toEqual([201]);
+  });
+});
+
+/** A TCP proxy to Redis that holds every reply `delay` ms, in order: a slow server, or a slow link. */
+async function slowProxy(port: number) {
+  let pending = 0;
+  const sockets = new Set<Socket>();
+  const proxy: TcpServer = createTcpServer((downstream) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(downstream).add(upstream);
+    let last = 0;
+    downstream.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      pending++;
+      const at = Math.max(last, Date.now() + state.delay);
+      last = at;
+      setTimeout(() => {
+        pending--;
+        if (!downstream.destroyed) downstream.write(chunk);
+      }, at - Date.now());
+    });
+    const end = () => {
+      upstream.destroy();
+      downstream.destroy();
+    };
+    upstream.on('error', end).on('close', end);
+    downstream.on('error', end).on('close', end);
+  });
+  const state = { delay: 0, port: 0, pending: () => pending };
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  state.port = (proxy.address() as { port: number }).port;
+  cleanups.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  });
+  return state;
+}
+
+describe('a Redis that answers slowly', { timeout: 60_000 }, () => {
+  it('replies held 400 ms against a store timeout of 150 ms: every guard answers 503 in time, and what the late replies applied is undone: budgets full, the slot free, the key free (rate-limit-redis: a refused request spends nothing)', async () => {
+    const proxy = await slowProxy(redis.port);
+    const client = clientOf(proxy.port);
+    const store = storeOn(client);
+    const options = { store, storeTimeout: 150 };
+    const apps = {
+      rate: await serve([rateLimit({ key: () => 'me', limit: 3, period: '1h', ...options })]),
+      quota: await serve([quota({ key: () => 'me', limit: 3, per: 'day', ...options })]),
+      slot: await serve([concurrency({ key: () => 'me', limit: 1, ...options })]),
+      once: await serve([idempotency({ tenant: () => 'shop', ...options })]),
+    };
+    expect(await client.ping()).toBe('PONG');
+    proxy.delay = 400;
+    for (const app of [apps.rate, apps.quota, apps.slot]) {
+      for (const res of await Promise.all(Array.from({ length: 4 }, () => hit(app.url))))
+        await expectUnavailable(res);
+    }
+    await expectUnavailable(await post(apps.once.url, 'slow-1'));
+    proxy.delay = 0;
+    // Every late reply is in and its undo sent; a PING after them answers after the undos ran.
+    for (let round = 0; round < 2; round++) {
+      for (let wait = 0; wait < 200 && proxy.pending() > 0; wait++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await client.ping()).toBe('PONG');
+    }
+    expect(await inTurn(4, () => hit(apps.rate.url))).toEqual([200, 200, 200, 429]);
+    expect(await inTurn(4, () => hit(apps.quota.url))).toEqual([200, 200, 200, 429]);
+    expect(await inTurn(2, () => hit(apps.slot.url))).toEqual([200, 200]);
+    expect(await statuses([post(apps.once.url, 'slow-1')])).toEqual([201]);
+    expect(apps.once.executed()).toBe(1);
+  });
+
+  it('after the script cache is emptied (a restart, a failover, SCRIPT FLUSH) behind a 2 ms link: a client that waits for each answer meets neither its own slot nor its own key in flight (IETF idempotency-key draft: a completed request replays)', async () => {
+    const proxy = await slowProxy(redis.port);
+    const client = clientOf(proxy.port);
+    const store = storeOn(client);
+    const slot = await serve([concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 2000 })]);
+    const once = await serve([idempotency({ tenant: () => 'shop', store, storeTimeout: 2000 })]);
+    proxy.delay = 2;
+    const seen: number[] = [];
+    const replays: (string | null)[] = [];
+    for (let round = 0; round < 5; round++) {
+      await clientOf(redis.port).script('FLUSH');
+      seen.push(...(await inTurn(2, () => hit(slot.url))));
+      await statuses([post(once.url, `flushed-${round}`)]);
+      const again = await post(once.url, `flushed-${round}`);
+      await again.arrayBuffer();
+      seen.push(again.status);
+      replays.push(again.headers.get('idempotent-replayed'));
+    }
+    // Before: the release (and the completion) found no script, and was sent again by EVAL one round trip
+    // later, after the client's next request had met the lease (429) or the key still in flight (409).
+    expect(seen).toEqual(
+      Array(15)
+        .fill(201)
+        .map((_, i) => (i % 3 === 2 ? 201 : 200)),
+    );
+    expect(replays).toEqual(Array(5).fill('true'));
   });
 });

@@ -128,10 +128,27 @@ export function redisStore(options: RedisStoreOptions): Store {
   // The caller's key becomes the hash tag; braces in it are escaped so that the tag stays whole.
   const keyOf = (kind: string, key: string): string => `${prefix}${kind}:{${key.replace(unsafe, escaped)}}`;
 
+  // One script missing means the cache was emptied (a restart, a failover, SCRIPT FLUSH): every script is
+  // loaded again at once. Otherwise the release or completion a request sends once answered would find no
+  // script and be sent again a round trip later, after the client's next request had met its lease or key.
+  let reloading = false;
+  function reload(missing: Script, key: string): void {
+    // Requests that meet NOSCRIPT together load the scripts once.
+    if (reloading) return;
+    reloading = true;
+    const others = Object.values(scripts).filter((each) => each !== missing);
+    Promise.all(others.map((each) => send(['SCRIPT', 'LOAD', each.source], key).catch(ignore))).finally(
+      () => {
+        reloading = false;
+      },
+    );
+  }
+
   // Promise chains rather than async functions: one decision costs as few microtask hops as it can.
   function run(which: Script, key: string, args: string[]): Promise<unknown> {
     return send(['EVALSHA', which.sha, '1', key, ...args], key).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
+      reload(which, key);
       return send(['EVAL', which.source, '1', key, ...args], key);
     });
   }
