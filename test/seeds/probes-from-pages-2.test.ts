@@ -184,6 +184,34 @@ describe('page 001: POST /api/v1/sessions answers a body it cannot use "Error pa
     },
   );
 
+  // Page 001, "HTTP errors": its statuses are 400, 401, 404, 429 and 500; a body it cannot read is "400 Bad
+  // request — missing required headers or malformed body".
+  it.each([
+    ['text/plain', '{}'],
+    ['application/x-www-form-urlencoded', '{}'],
+    ['application/json; charset=latin1', '{}'],
+  ])(
+    'answers a body sent as %s 400 "Error parsing request", never a status off the page',
+    async (type, body) => {
+      const res = await fetch(`${seed.url}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': type },
+        body,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'Error parsing request' });
+    },
+  );
+
+  it('still reads a body sent as application/json; charset=UTF-8', async () => {
+    const res = await fetch(`${seed.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=UTF-8' },
+      body: '{"streaming_enabled":true}',
+    });
+    expect(res.ok).toBe(true);
+  });
+
   // Page 001, "Invalid event errors": `Unknown event type or invalid message format` | JSON could not be
   // parsed, or event type is not recognised; "Your WebSocket connection remains open".
   it.each([

@@ -44,6 +44,10 @@ const connectorInput = z.strictObject({
   key_id: z.string().min(1).max(64).optional(),
 });
 
+/** Whether a Content-Type is JSON in UTF-8: `application/json`, with at most a `charset=utf-8`. */
+const isJson = (type: string | undefined) =>
+  type !== undefined && /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(type.trim());
+
 const sessionInput = z.object({ streaming_enabled: z.boolean().optional() });
 
 const view = (c: Connector) => ({
@@ -101,6 +105,9 @@ export function httpRoutes(messaging: Messaging, options: HttpOptions): NodeHand
       // The body is optional: `{}` or `{ "streaming_enabled": true }`, or nothing at all.
       const hasBody =
         Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      // The page's statuses are 400, 401, 404, 429 and 500: a body not sent as UTF-8 JSON is one the API
+      // could not parse, not the 415 of the admin routes.
+      if (hasBody && !isJson(req.headers['content-type'])) throw errors.create('REQUEST_PARSE_ERROR');
       const body = hasBody ? sessionInput.safeParse(await readJson(req, { limit: '16kb' })) : undefined;
       // A body of the wrong shape is, as for the page's server, one it could not parse into its request.
       if (body?.success === false) throw errors.create('REQUEST_PARSE_ERROR');
