@@ -64,9 +64,9 @@ function gate() {
   const reached = new Promise<void>((resolve) => {
     entered = resolve;
   });
-  /** Holds the request with idempotency key `key` until `open`, and signals that it has arrived. */
-  const hold = (req: IncomingMessage, key: string) => {
-    if (req.headers['idempotency-key'] !== `"${key}"`) return undefined;
+  /** Holds the request (with idempotency key `key`, if given) until `open`, and signals its arrival. */
+  const hold = (req: IncomingMessage, key?: string) => {
+    if (key !== undefined && req.headers['idempotency-key'] !== `"${key}"`) return undefined;
     entered();
     return opened;
   };
@@ -600,5 +600,88 @@ describe('a Redis that answers slowly', { timeout: 60_000 }, () => {
         .map((_, i) => (i % 3 === 2 ? 201 : 200)),
     );
     expect(replays).toEqual(Array(5).fill('true'));
+  });
+});
+
+/**
+ * Fills a Redis under `maxmemory` until even a small write is refused (OOM): large values first, then
+ * smaller ones, since a large one is refused while its own bytes sit in the query buffer.
+ */
+async function fill(admin: Redis): Promise<boolean> {
+  let n = 0;
+  let refused = false;
+  for (const size of [65_536, 4096, 256, 16]) {
+    const value = 'x'.repeat(size);
+    refused = false;
+    for (let i = 0; i < 2000 && !refused; i++) {
+      refused = await admin.set(`fill:${n++}`, value).then(
+        () => false,
+        (error: unknown) => /OOM/.test(String(error)),
+      );
+    }
+  }
+  return refused;
+}
+
+describe('a full Redis (maxmemory, noeviction)', { timeout: 60_000 }, () => {
+  it('refuses every write: each guard answers 503 and spends nothing, a lease taken before is given back, and once there is room the budgets are whole (rate-limit-redis: a refused request spends nothing)', async () => {
+    const full = await startRedis(['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
+    cleanups.push(() => full.stop());
+    const admin = clientOf(full.port);
+    const store = storeOn(clientOf(full.port));
+    const held = gate();
+    const options = { store, storeTimeout: 2000 };
+    const apps = {
+      rate: await serve([rateLimit({ key: () => 'me', limit: 3, period: '1h', ...options })]),
+      quota: await serve([quota({ key: () => 'me', limit: 3, per: 'day', ...options })]),
+      slot: await serve([concurrency({ key: () => 'me', limit: 1, ...options })], (req) =>
+        req.headers['x-hold'] ? held.hold(req) : undefined,
+      ),
+      once: await serve([idempotency({ tenant: () => 'shop', ...options })]),
+    };
+    // A request holds the only slot while Redis fills up.
+    const holder = hit(apps.slot.url, { headers: { 'x-hold': '1' } });
+    await held.reached;
+    expect(await fill(admin)).toBe(true);
+    for (const app of [apps.rate, apps.quota])
+      await expectUnavailable(await hit(app.url), ['OOM', 'maxmemory']);
+    await expectUnavailable(await post(apps.once.url, 'full-1'), ['OOM', 'maxmemory']);
+    // The slot is held: the outsider is refused 429 (reading needs no room), not let in.
+    expect(await statuses([hit(apps.slot.url)])).toEqual([429]);
+    held.open();
+    expect((await statuses([holder]))[0]).toBe(200);
+    // Giving a lease back frees memory, which a full Redis allows: the slot is free although Redis is full.
+    expect(await admin.ping()).toBe('PONG');
+    expect(await admin.exists('fill:0')).toBe(1);
+    const keys = await admin.keys('out-*');
+    expect(keys.filter((key) => key.includes(':c:'))).toEqual([]);
+    await admin.del(...(await admin.keys('fill:*')));
+    expect(await inTurn(4, () => hit(apps.rate.url))).toEqual([200, 200, 200, 429]);
+    expect(await inTurn(4, () => hit(apps.quota.url))).toEqual([200, 200, 200, 429]);
+    expect(await statuses([post(apps.once.url, 'full-1')])).toEqual([201]);
+    expect(apps.once.executed()).toBe(1);
+  });
+
+  it('a POST whose answer cannot be stored because Redis filled up meanwhile: its retry waits (409), it never runs twice while the lock lasts (Stripe: one execution per key)', async () => {
+    const full = await startRedis(['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
+    cleanups.push(() => full.stop());
+    const admin = clientOf(full.port);
+    const store = storeOn(clientOf(full.port));
+    const held = gate();
+    const app = await serve(
+      [idempotency({ tenant: () => 'shop', store, storeTimeout: 2000, lockTtl: '30s' })],
+      (req) => held.hold(req, 'fill-1'),
+    );
+    const first = post(app.url, 'fill-1');
+    await held.reached;
+    expect(await fill(admin)).toBe(true);
+    held.open();
+    expect((await statuses([first]))[0]).toBe(201);
+    expect(await admin.ping()).toBe('PONG');
+    const retry = await post(app.url, 'fill-1');
+    expect(retry.status).toBe(409);
+    expect(Number(retry.headers.get('retry-after'))).toBeGreaterThan(0);
+    await retry.arrayBuffer();
+    expect(app.executed()).toBe(1);
   });
 });
