@@ -43,6 +43,52 @@ function parseRaw(answer: string): { status: number; head: string; body: unknown
   };
 }
 
+describe('page 000: a malformed x-api-key is a 401, as the troubleshooting table says', () => {
+  // Page 000, "Common patterns": 401 on every request | API key missing or malformed | Verify the
+  // `x-api-key` header is present and correctly formatted. Its 400 is "The request body or query
+  // parameters failed validation".
+  const adminKey = secret();
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed('000', { SEED_000_ADMIN_KEY: adminKey }, { isolate: /^SEED_000_/ });
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  // On the wire, one line per header given: fetch would join a repeated header into one `a, b` line.
+  const get = async (headers: [string, string][]) => {
+    const lines = headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const raw = `GET /v1/projects/support-bot/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${lines}\r\n`;
+    return parseRaw(await rawRequest(seed.port, raw));
+  };
+
+  it.each([
+    [
+      'the key sent twice',
+      [
+        ['x-api-key', 'KEY'],
+        ['x-api-key', 'KEY'],
+      ],
+    ],
+    ['two keys in one header', [['x-api-key', 'KEY, KEY']]],
+    [
+      'two wrong keys',
+      [
+        ['x-api-key', 'a'],
+        ['x-api-key', 'b'],
+      ],
+    ],
+  ] as [string, [string, string][]][])('answers %s 401 AUTH_USER_UNAUTHORISED', async (_, headers) => {
+    const answer = await get(headers.map(([name, value]) => [name, value.replaceAll('KEY', adminKey)]));
+    expect(answer.status).toBe(401);
+    expect(answer.body).toMatchObject({ success: false, error_code: 'AUTH_USER_UNAUTHORISED', data: null });
+  });
+
+  it('still admits the key sent once', async () => {
+    expect((await get([['x-api-key', adminKey]])).status).toBe(200);
+  });
+});
+
 describe("page 002: every error is the page's nested envelope, a malformed path included", () => {
   // Page 002, "Error Format": { error: { message, statusCode, code, category, details } }.
   let seed: SeedProcess;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { byHeader, byIp, rateLimit } from 'faultline/guards';
+import { byHeader, byIp, type GuardRequest, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
@@ -69,6 +69,19 @@ export interface Seed {
 }
 
 const correlationHeader = settings.correlation.header;
+
+/**
+ * The caller's budget: its API key, or its token. A key header sent twice or holding two keys has no
+ * budget of its own (the address's still counts), so that authentication answers it the page's 401 for a
+ * malformed key rather than `byHeader`'s 400.
+ */
+const callerKey = (request: GuardRequest): string | undefined => {
+  try {
+    return byHeader('x-api-key')(request) ?? byHeader('authorization')(request);
+  } catch {
+    return undefined;
+  }
+};
 // The error layer's own choice of id (the caller's when safe to echo, else a new one), made for every response.
 const correlation = createErrorHandler(settings);
 
@@ -109,7 +122,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
       { name: 'address', key: byIp, limit: options.ipRate ?? 600, period: '1m' },
       {
         name: 'caller',
-        key: (request) => byHeader('x-api-key')(request) ?? byHeader('authorization')(request),
+        key: callerKey,
         limit: options.rate ?? 600,
         period: '1m',
       },
