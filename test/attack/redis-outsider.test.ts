@@ -685,3 +685,46 @@ describe('a full Redis (maxmemory, noeviction)', { timeout: 60_000 }, () => {
     expect(app.executed()).toBe(1);
   });
 });
+
+describe('state no decision writes, left under the prefix', { timeout: 60_000 }, () => {
+  it('an in-flight idempotency record without a TTL (restored by a migration that dropped TTLs) locks its key for lockTtl, not forever (IETF idempotency-key draft: a key is locked only while its request runs)', async () => {
+    const admin = clientOf(redis.port);
+    const prefix = `ghost-${randomUUID()}:`;
+    const store = storeOn(clientOf(redis.port), prefix);
+    const app = await serve([
+      idempotency({
+        tenant: () => 'shop',
+        store,
+        lockTtl: '1s',
+        fingerprint: () => 'fp',
+        storeTimeout: 2000,
+      }),
+    ]);
+    await admin.hset(`${prefix}i:{4:shop:ghost-1}`, 'f', 'fp', 't', 'a-request-long-gone');
+    const first = await post(app.url, 'ghost-1');
+    expect(first.status).toBe(409);
+    await first.arrayBuffer();
+    let status = 409;
+    for (let attempt = 0; attempt < 40 && status === 409; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await statuses([post(app.url, 'ghost-1')]))[0]!;
+    }
+    // Before: 409 with Retry-After: 1 on every attempt, for as long as the record stays.
+    expect(status).toBe(201);
+    expect(app.executed()).toBe(1);
+  });
+
+  it("a rate key holding a value no decision writes (inf, nan, with no TTL) is read as empty, not refused forever (rate-limit-redis: a caller's budget is its own)", async () => {
+    const admin = clientOf(redis.port);
+    const prefix = `inf-${randomUUID()}:`;
+    const store = storeOn(clientOf(redis.port), prefix);
+    const app = await serve([
+      rateLimit({ name: 'p', key: () => 'me', limit: 2, period: '1h', store, storeTimeout: 2000 }),
+    ]);
+    for (const value of ['inf', 'nan', '-inf']) {
+      await admin.set(`${prefix}r:{p:me}`, value);
+      // Before: inf and nan made every decision reply numbers out of range: 503 for as long as the key stayed.
+      expect(await inTurn(3, () => hit(app.url))).toEqual([200, 200, 429]);
+    }
+  });
+});

@@ -14,5 +14,13 @@ if not stored[1] then
   return {'claimed', now}
 end
 if stored[1] ~= ARGV[2] then return {'mismatch', now} end
-if not stored[2] then return {'pending', math.max(0, redis.call('PTTL', KEYS[1])), now} end
+if not stored[2] then
+  -- A lock no claim wrote (restored without its TTL) would lock the key forever: it gets a lock's life.
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    left = tonumber(ARGV[4])
+  end
+  return {'pending', left, now}
+end
 return {'done', stored[2], now}

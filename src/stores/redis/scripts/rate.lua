@@ -16,7 +16,8 @@ local tolerance = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
 local reads = cost == 0 or (cost < 0 and interval == 0)
 local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat or tat < now then tat = now end
+-- A value no decision writes (inf, nan) is read as an empty key, not as a wait without end.
+if not tat or tat ~= tat or tat == math.huge or tat < now then tat = now end
 local nxt = tat + interval * cost
 if cost < 0 then
   if reads then
