@@ -287,3 +287,38 @@ describe('page 001: POST /api/v1/sessions answers a body it cannot use "Error pa
     expect(await res.json()).toMatchObject({ session_id: expect.any(String) });
   });
 });
+
+describe("page 004: a request target or Host the server cannot read is answered in the page's envelope", () => {
+  // Page 004: "The API returns errors in a stable, machine-readable envelope" { success, code, error, details }.
+  let seed: SeedProcess;
+
+  beforeAll(async () => {
+    seed = await startSeed(
+      '004',
+      { OWNER_PASSWORD: secret(), ADMIN_PASSWORD: secret() },
+      { isolate: /^(OWNER_|ADMIN_|PROVIDER_|CALL_|IP_RATE|MAIL_|GOOGLE_)/ },
+    );
+  }, 60_000);
+  afterAll(() => seed?.stop());
+
+  it.each([
+    ['an HTTP/1.0 request without Host', 'GET / HTTP/1.0\r\n\r\n'],
+    ['the asterisk target', 'GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+    ['a Host holding userinfo', 'GET / HTTP/1.1\r\nHost: a@b\r\nConnection: close\r\n\r\n'],
+    ['a Host holding a space', 'GET /a HTTP/1.1\r\nHost: x y\r\nConnection: close\r\n\r\n'],
+    ['an unclosed IPv6 Host', 'GET /x HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n'],
+  ])('answers %s 400 BAD_REQUEST with a request id', async (_, raw) => {
+    const answer = parseRaw(await rawRequest(seed.port, raw));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ success: false, code: 'BAD_REQUEST', error: expect.any(String) });
+    expect(answer.head).toMatch(/\r\nx-request-id: \S+/i);
+  });
+
+  it('still serves a request with an ordinary Host', async () => {
+    const answer = await rawRequest(seed.port, 'GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(parseRaw(answer)).toMatchObject({
+      status: 404,
+      body: { success: false, code: 'RESOURCE_NOT_FOUND' },
+    });
+  });
+});

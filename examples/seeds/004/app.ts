@@ -6,10 +6,10 @@
  * answer is the same for an unknown ref and a wrong token, the log line says which.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createHonoErrors } from 'faultline/hono';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
@@ -153,7 +153,18 @@ export function createSeed(options: SeedOptions = {}): Seed {
   adminRoutes(kit);
   publicRoutes(kit);
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // `@hono/node-server` answers a request it cannot make a URL of (HTTP/1.0 without Host, the `*` target,
+  // a Host with userinfo or a space) with a bare 400 and no body unless it is given an error handler.
+  const server = createServer(
+    getRequestListener(app.fetch, {
+      errorHandler: (error) => {
+        const thrown =
+          error instanceof Error && error.name === 'RequestError' ? errors.builtin('badRequest') : error;
+        const { status, headers, body } = faults.errors.handle(thrown, {});
+        return new Response(body, { status, headers });
+      },
+    }),
+  );
   server.on('clientError', faults.clientError);
   return { server, app, identity, workspaces, calls, widgets, community, support, licensing };
 }
