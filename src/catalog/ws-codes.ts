@@ -18,6 +18,35 @@ export function closeCodeKind(code: number): 'sendable' | 'observed' | 'invalid'
   return 'invalid';
 }
 
+// The names of the IANA WebSocket Close Code Number Registry (RFC 6455 §11.7 and later registrations).
+const registeredNames: Readonly<Record<number, string>> = {
+  1000: 'Normal Closure',
+  1001: 'Going Away',
+  1002: 'Protocol Error',
+  1003: 'Unsupported Data',
+  1005: 'No Status Received',
+  1006: 'Abnormal Closure',
+  1007: 'Invalid Frame Payload Data',
+  1008: 'Policy Violation',
+  1009: 'Message Too Big',
+  1010: 'Mandatory Extension',
+  1011: 'Internal Error',
+  1012: 'Service Restart',
+  1013: 'Try Again Later',
+  1014: 'Bad Gateway',
+  1015: 'TLS Handshake',
+};
+
+/**
+ * The registered name of a close code below 3000 (`1003` is "Unsupported Data"), for the tables that name
+ * each code; `undefined` for the codes an API or library defines (3000–4999).
+ * @example
+ * registeredCloseName(1011); // 'Internal Error'
+ */
+export function registeredCloseName(code: number): string | undefined {
+  return registeredNames[code];
+}
+
 const reconnects: ReadonlySet<string> = new Set(['never', 'backoff', 'afterAuth', 'immediate']);
 
 // The RFC close code of a mechanism, where one fits better than 4000 + status.

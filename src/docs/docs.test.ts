@@ -228,3 +228,18 @@ describe('lintCatalog', () => {
     expect(by('description')).toEqual(['warning UNDESCRIBED']);
   });
 });
+
+describe('the WebSocket close-code table', () => {
+  it('names a registered close code by the registry, and an API code by its entry', () => {
+    const ws = defineErrors({
+      EVENT_UNREADABLE: { status: 400, message: 'Unreadable event', ws: { close: 1003 } },
+      ROOM_CLOSED: { status: 410, message: 'Room closed', ws: { close: 4410 } },
+    });
+    const page = renderMarkdown(ws);
+    const rows = page.slice(page.indexOf('## WebSocket close codes')).split('\n');
+    const row = (code: number) => rows.find((line) => line.startsWith(`| ${code} |`));
+    expect(row(1003)).toMatch(/^\| 1003 \| Unsupported Data \| `EVENT_UNREADABLE` \|/);
+    expect(row(1011)).toMatch(/^\| 1011 \| Internal Error \| `INTERNAL_ERROR` \|/);
+    expect(row(4410)).toMatch(/^\| 4410 \| Gone \| `ROOM_CLOSED` \|/);
+  });
+});

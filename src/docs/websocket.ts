@@ -1,6 +1,6 @@
 import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
-import { isWsEntry, wsBehaviourOf } from '../catalog/ws-codes.js';
+import { isWsEntry, registeredCloseName, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { ReconnectAdvice } from '../catalog/ws-types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
 
@@ -108,7 +108,7 @@ export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions):
     if (b.roles.includes('heartbeatTimeout') || handshake.includes(e)) continue;
     closeRows.push([
       String(b.closeCode),
-      e.title,
+      registeredCloseName(b.closeCode) ?? e.title,
       `\`${e.code}\``,
       'server',
       advice[b.reconnect],
