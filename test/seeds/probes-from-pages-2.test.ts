@@ -87,6 +87,16 @@ describe('page 000: a malformed x-api-key is a 401, as the troubleshooting table
   it('still admits the key sent once', async () => {
     expect((await get([['x-api-key', adminKey]])).status).toBe(200);
   });
+
+  it('answers a chat handshake with the key sent twice 401, before it looks the chat up', async () => {
+    const raw =
+      'GET /v1/chat?project=support-bot&chat=nope HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n' +
+      'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+      `x-api-key: ${adminKey}\r\nx-api-key: ${adminKey}\r\n\r\n`;
+    const answer = parseRaw(await rawRequest(seed.port, raw));
+    expect(answer.status).toBe(401);
+    expect(answer.body).toMatchObject({ success: false, error_code: 'AUTH_USER_UNAUTHORISED' });
+  });
 });
 
 describe("page 002: every error is the page's nested envelope, a malformed path included", () => {
