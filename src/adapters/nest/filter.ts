@@ -10,10 +10,24 @@ import {
   type FastifyErrorsPlugin,
   type FastifyRaw,
 } from '../fastify/index.js';
+import type { ClientErrorListener } from '../kit/adapter.js';
+import { type LingerBounds, toLingerBounds } from '../kit/linger.js';
 import { nestFastifyPlugin } from './fastify-body.js';
+import { sendOnFastify, takesCode } from './fastify-send.js';
 import { isFastifyReply } from './platform.js';
 import { isUnmatchedRoute, translate } from './translate.js';
 import { fastifyUnmatchedPath } from './unmatched.js';
+
+type Middleware = ReturnType<ReturnType<typeof createExpressErrors>['json']>;
+
+/**
+ * The JSON reader behind the path check: under Nest, `app.use(errors.json())` is the one middleware before
+ * the routes, and Express's router would hand an escaped dot segment (`/%2e%2e`) to a `:param`.
+ */
+function checkedPath(checkPath: Middleware, json: Middleware): Middleware {
+  return (req, res, next) =>
+    checkPath(req, res, (error?: unknown) => (error ? next(error) : json(req, res, next)));
+}
 
 /** What `onError` gets as `event.raw` under Nest: Express's `{ req, res }` or Fastify's `{ request, reply }`. */
 export type NestRaw = ExpressRaw | FastifyRaw;
@@ -43,6 +57,12 @@ export interface NestErrors {
    * answers as `json()` on Express; prototype-poisoning keys stay refused.
    */
   readonly fastify: FastifyErrorsPlugin;
+  /**
+   * The `clientError` listener for the node:http server under Nest on Express: a request node's parser
+   * refuses (a bare CR, a head over its limit) never reaches Nest, and gets the catalog's 400 or 431 from
+   * it. `app.getHttpServer().on('clientError', errors.clientError)`; the Fastify plugin installs its own.
+   */
+  readonly clientError: ClientErrorListener;
 }
 
 /**
@@ -76,6 +96,7 @@ export class FaultlineFilter implements ExceptionFilter {
   readonly handler: ErrorHandler;
   readonly #express: ReturnType<typeof createExpressErrors>;
   readonly #fastify: FastifyErrorsPlugin;
+  readonly #linger: LingerBounds;
 
   constructor(
     options: ErrorHandlerOptions<NestRaw> | ErrorHandler = {},
@@ -84,6 +105,7 @@ export class FaultlineFilter implements ExceptionFilter {
     this.handler = toErrorHandler(options);
     this.#express = createExpressErrors(this.handler, nestOptions.express);
     this.#fastify = createFastifyErrors(this.handler, nestOptions.fastify);
+    this.#linger = toLingerBounds(nestOptions.fastify?.linger);
   }
 
   /** The Express error layer the filter answers with (its `json()` reader). */
@@ -140,7 +162,8 @@ export class FaultlineFilter implements ExceptionFilter {
     } else {
       thrown = translate(exception);
     }
-    this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
+    if (takesCode(thrown)) this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
+    else sendOnFastify(this.handler, this.#linger, thrown, request as never, reply as never);
   }
 }
 // No `@Catch()`: a filter without its metadata catches everything, as `@Catch()` does, and the adapter
@@ -160,5 +183,12 @@ export function createNestErrors(
 ): NestErrors {
   const filter = new FaultlineFilter(options, nestOptions);
   const fastify = nestFastifyPlugin(filter.fastify);
-  return { filter, handler: filter.handler, json: filter.express.json, fastify };
+  const express = filter.express;
+  return {
+    filter,
+    handler: filter.handler,
+    json: (bodyOptions) => checkedPath(express.checkPath, express.json(bodyOptions)),
+    fastify,
+    clientError: express.clientError,
+  };
 }

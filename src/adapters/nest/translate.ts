@@ -59,9 +59,16 @@ function exposedMessage(exception: unknown, status: number): string | undefined 
   return defaults.includes(message) ? undefined : message;
 }
 
-/** The message of Nest's own 404 for a path no route takes: `Cannot GET /path`. */
+/**
+ * The message of Nest's own 404 for a path no route takes: `Cannot GET /path`. Never throws: a thrown
+ * value that cannot be asked (a revoked Proxy fails even `instanceof`) is no such 404.
+ */
 export function isUnmatchedRoute(thrown: unknown, method: unknown, urls: readonly unknown[]): boolean {
-  if (!isHttpException(thrown) || call(thrown, 'getStatus') !== 404) return false;
+  try {
+    if (!isHttpException(thrown) || call(thrown, 'getStatus') !== 404) return false;
+  } catch {
+    return false;
+  }
   const message = read(thrown, 'message');
   return urls.some((url) => typeof url === 'string' && message === `Cannot ${method} ${url}`);
 }
