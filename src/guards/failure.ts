@@ -44,9 +44,33 @@ export function storeOf<S extends StoreBase>(options: StoreOptions<S>, guard: st
   return store;
 }
 
-/** The deadline of one decision, which the guard marks abandoned when it stops waiting. */
-export interface OpenDeadline extends Deadline {
-  abandoned: boolean;
+/** The deadline of one decision, which the guard abandons when it stops waiting. */
+export class OpenDeadline implements Deadline {
+  abandoned = false;
+  private undos: (() => void)[] | undefined;
+
+  constructor(readonly at: number) {}
+
+  onAbandon(undo: () => void): void {
+    if (this.abandoned) run(undo);
+    else (this.undos ??= []).push(undo);
+  }
+
+  /** Marks the decision abandoned and runs the store's undos, before the answer without it is written. */
+  abandon(): void {
+    this.abandoned = true;
+    const undos = this.undos;
+    this.undos = undefined;
+    if (undos) for (const undo of undos) run(undo);
+  }
+}
+
+function run(undo: () => void): void {
+  try {
+    undo();
+  } catch {
+    // A store's undo that throws leaves the decision to its late reply, or to its TTL.
+  }
 }
 
 /** Compiled failure handling of one guard. */
@@ -108,7 +132,7 @@ export function compileFailure(
   }
 
   function deadline(): OpenDeadline | undefined {
-    return timed ? { at: Date.now() + timeout, abandoned: false } : undefined;
+    return timed ? new OpenDeadline(Date.now() + timeout) : undefined;
   }
 
   function settle<T>(
@@ -121,7 +145,7 @@ export function compileFailure(
       const timer = setTimeout(() => {
         settled = true;
         // The store undoes what this decision applies from now on: the answer is given without it.
-        if (open) open.abandoned = true;
+        open?.abandon();
         try {
           resolve(fail(new StoreTimeoutError(`store did not answer within ${timeout} ms`), request));
         } catch (error) {

@@ -574,6 +574,32 @@ describe('a Redis that answers slowly', { timeout: 60_000 }, () => {
     expect(apps.once.executed()).toBe(1);
   });
 
+  it('a client that retries a 503 at once on another instance finds neither the slot nor the key the slow decision took: each is undone when the guard gives up, not when the late reply comes (IETF idempotency-key draft: a request answered without its key never locks it)', async () => {
+    const proxy = await slowProxy(redis.port);
+    const prefix = `out-${randomUUID()}:`;
+    const slow = storeOn(clientOf(proxy.port), prefix);
+    const direct = storeOn(clientOf(redis.port), prefix);
+    const slotOn = (store: Store) =>
+      serve([concurrency({ key: () => 'me', limit: 1, store, storeTimeout: 150 })]);
+    const onceOn = (store: Store) => serve([idempotency({ tenant: () => 'shop', store, storeTimeout: 150 })]);
+    const [slotA, slotB, onceA, onceB] = [
+      await slotOn(slow),
+      await slotOn(direct),
+      await onceOn(slow),
+      await onceOn(direct),
+    ];
+    // Scripts loaded first: a NOSCRIPT reply held by the link would leave nothing applied to undo.
+    expect(await statuses([hit(slotA.url), post(onceA.url, 'warm')])).toEqual([200, 201]);
+    proxy.delay = 1000;
+    await expectUnavailable(await hit(slotA.url));
+    // Before: the lease and the claim held until the late reply, a second on: 429 and 409 with Retry-After.
+    expect(await statuses([hit(slotB.url)])).toEqual([200]);
+    await expectUnavailable(await post(onceA.url, 'retry-1'));
+    expect(await statuses([post(onceB.url, 'retry-1')])).toEqual([201]);
+    expect(onceA.executed() + onceB.executed()).toBe(2);
+    proxy.delay = 0;
+  });
+
   it('after the script cache is emptied (a restart, a failover, SCRIPT FLUSH) behind a 2 ms link: a client that waits for each answer meets neither its own slot nor its own key in flight (IETF idempotency-key draft: a completed request replays)', async () => {
     const proxy = await slowProxy(redis.port);
     const client = clientOf(proxy.port);

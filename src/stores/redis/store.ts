@@ -235,6 +235,8 @@ export function redisStore(options: RedisStoreOptions): Store {
       deadline?: Deadline,
     ): Promise<LeaseDecision> {
       const stored = keyOf('c', key);
+      // Released as soon as the guard gives up, not when the late reply comes: a retry finds the slot free.
+      deadline?.onAbandon?.(() => void run(scripts.release, stored, [lease]).catch(ignore));
       const reply = await decide(
         'acquire',
         stored,
@@ -260,6 +262,8 @@ export function redisStore(options: RedisStoreOptions): Store {
     ): Promise<ClaimDecision> {
       const stored = keyOf('i', key);
       const args = [fingerprint, token, String(lock)];
+      // Abandoned (by its token) as soon as the guard gives up: a retry finds the key free, not in flight.
+      deadline?.onAbandon?.(() => void abandon(stored, token).catch(ignore));
       // A reply is {state, now} or {state, value, now}: its length is checked by its state.
       const reply = await decide('claim', stored, args, 0, deadline, (values) =>
         values[0] === 'claimed' ? abandon(stored, token) : undefined,
