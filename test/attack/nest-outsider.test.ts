@@ -294,13 +294,12 @@ describe.each(['express', 'fastify'] as const)(
         '{"email":"a@b.co","\\u0063onstructor":{"\\u0070rototype":{"polluted":1}}}',
       ],
       ['a nested __proto__', '{"email":"a@b.co","a":[{"__pro\\u0074o__":{"polluted":1}}]}'],
-    ])('refuses a %s key whenever Nest does, and never pollutes', async (what, text) => {
+    ])('refuses a %s key, as Nest on Fastify does, and never pollutes', async (what, text) => {
       const answer = await sendRaw(guarded.base, post(text));
-      const nest = await statusOf(plain.base, post(text));
-      if (nest !== undefined && nest >= 400) {
-        expect(answer.status, `Nest answers ${nest}`).toBe(400);
-        expect(problem(answer, what).code).toBe('MALFORMED_JSON');
-      } else expect(JSON.parse(answer.body).polluted).toBeUndefined();
+      expect(answer.status, what).toBe(400);
+      expect(problem(answer, what).code).toBe('MALFORMED_JSON');
+      // Fastify refuses every spelling itself; body-parser's JSON.parse keeps the key as plain data.
+      if (platform === 'fastify') expect(await statusOf(plain.base, post(text))).toBe(400);
       expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
     });
 
