@@ -53,7 +53,8 @@ export class OpenDeadline implements Deadline {
 
   onAbandon(undo: () => void): void {
     if (this.abandoned) run(undo);
-    else (this.undos ??= []).push(undo);
+    else if (this.undos === undefined) this.undos = [undo];
+    else this.undos.push(undo);
   }
 
   /** Marks the decision abandoned and runs the store's undos, before the answer without it is written. */
