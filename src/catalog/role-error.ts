@@ -11,6 +11,12 @@ export interface RoleErrorInit {
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** A message the API set for this mechanism (a guard's `messages`); else the entry's template. */
   readonly message?: string | undefined;
+  /**
+   * The mechanism's own, more precise text for this occurrence (a malformed path, an aborted body),
+   * answered only while the answering entry keeps its role's standard message: a catalog's own message
+   * wins, since an API whose errors are told apart by their messages documents only its own.
+   */
+  readonly specific?: string | undefined;
   /** One error per failed field (validation). */
   readonly fieldErrors?: readonly FieldError[] | undefined;
   /** The failure underneath (a store's error), for logs only. */
@@ -39,12 +45,14 @@ export class RoleError extends Error {
   readonly code: string | undefined;
   /** Whether `message` was set by the API, rather than derived from the role. */
   readonly custom: boolean;
+  /** Whether `message` is the mechanism's `specific` text, which a catalog's own message overrides. */
+  readonly specific: boolean;
 
   constructor(role: BuiltinRole, init: RoleErrorInit = {}) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      super(init.message ?? role, 'cause' in init ? { cause: init.cause } : undefined);
+      super(init.message ?? init.specific ?? role, 'cause' in init ? { cause: init.cause } : undefined);
     } finally {
       Error.stackTraceLimit = limit;
     }
@@ -54,6 +62,7 @@ export class RoleError extends Error {
     this.fieldErrors = init.fieldErrors;
     this.code = init.code;
     this.custom = init.message !== undefined;
+    this.specific = !this.custom && init.specific !== undefined;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -127,6 +136,9 @@ export function roleError(role: BuiltinRole, init: RoleErrorInit = {}): RoleErro
   if (init.message !== undefined) {
     error.message = init.message;
     error.custom = true;
+  } else if (init.specific !== undefined) {
+    error.message = init.specific;
+    error.specific = true;
   }
   if (init.cause !== undefined) error.cause = init.cause;
   return error as unknown as RoleError;

@@ -76,9 +76,10 @@ export function announcesBody(request: RequestView): boolean {
 /**
  * Checks what can be refused before reading a JSON body: a declared `Content-Length` over the limit
  * (413), a body that is not UTF-8 JSON (415 with `Accept`), including a charset other than UTF-8, and one
- * sent in a content coding (415 with `Accept-Encoding: identity`). Returns whether there is a body to read: a request with neither a body nor a `Content-Type` has none
- * (its body is `undefined`, for the schema to judge); a JSON type with an empty body is read, and is
- * malformed.
+ * sent in a content coding (415 with `Accept-Encoding: identity`). Returns whether there is a body to
+ * read: a request with neither a body nor a `Content-Type` has none (its body is `undefined`, for the
+ * schema to judge); a JSON type with an empty body is read, and is malformed. A type that is not JSON is
+ * refused even without a body, as Fastify's router refuses it, so that every adapter answers alike.
  */
 export function checkJsonRequest(
   request: RequestView,
@@ -108,7 +109,7 @@ export function bodyTooLarge(): Error {
 
 /** The built-in error of a client that went away mid-body. */
 export function bodyAborted(): Error {
-  return raise('badRequest', undefined, undefined, 'The request was aborted.');
+  return roleError('badRequest', { specific: 'The request was aborted.' });
 }
 
 function depthExceeds(text: string, maxDepth: number): boolean {
@@ -203,7 +204,7 @@ export function parseJsonText(
     return JSON.parse(text);
   } catch (error) {
     // The parser throws a SyntaxError for both; a text that JSON itself accepts was refused for its keys.
-    throw roleError('malformedJson', { message: isJson(text) ? forbiddenKey : undefined, cause: error });
+    throw roleError('malformedJson', { specific: isJson(text) ? forbiddenKey : undefined, cause: error });
   }
 }
 

@@ -1,4 +1,4 @@
-import { raise } from '../catalog/role-error.js';
+import { roleError } from '../catalog/role-error.js';
 import { type HeadersLike, headerOf } from './request.js';
 
 const jsonType = /^application\/(?:[\w.+-]+\+)?json$/;
@@ -25,10 +25,8 @@ export function refuseContentCoding(headers: HeadersLike | undefined): void {
   if (coding === undefined) return;
   const name = coding.trim().toLowerCase();
   if (name === '' || name === 'identity') return;
-  throw raise(
-    'unsupportedMediaType',
-    undefined,
-    { 'accept-encoding': 'identity' },
-    'The request content encoding is not supported.',
-  );
+  throw roleError('unsupportedMediaType', {
+    headers: { 'accept-encoding': 'identity' },
+    specific: 'The request content encoding is not supported.',
+  });
 }

@@ -18,6 +18,8 @@ const errors = defineErrors(
   { rename: { MISSING_HEADER: 'HEADER_REQUIRED', API_KEY_INVALID: 'KEY_REFUSED' } },
 );
 const handler = createErrorHandler({ catalog: errors, logger: false });
+// A descriptor over a constructed one, as a mechanism raises it per request.
+const roleErrorOver = (base: RoleError): RoleError => Object.create(base) as RoleError;
 
 describe('the answer of a role descriptor', () => {
   it('renders each descriptor over its own details, members and headers, never another one’s', () => {
@@ -50,6 +52,21 @@ describe('the answer of a role descriptor', () => {
     expect(validation.code).toBe('VALIDATION_FAILED');
     expect((handler.normalize(Object.assign(new RoleError('badRequest'), { cause })) as Error).cause).toBe(
       cause,
+    );
+  });
+
+  it("answers a mechanism's specific text only over its role's standard message, never over the catalog's own", () => {
+    const specific = () => new RoleError('badRequest', { specific: 'The request path is malformed.' });
+    expect(handler.normalize(specific()).message).toBe('The request path is malformed.');
+    expect(handler.normalize(roleErrorOver(specific())).message).toBe('The request path is malformed.');
+    // An API whose errors are told apart by their messages documents its own text for the code.
+    const own = defineErrors({ BAD_REQUEST: { status: 400, message: 'Invalid request.' } });
+    const answering = createErrorHandler({ catalog: own, logger: false });
+    expect(answering.normalize(specific()).message).toBe('Invalid request.');
+    expect(answering.normalize(roleErrorOver(specific())).message).toBe('Invalid request.');
+    // A message the API set (a guard's `messages`) is its own choice, and wins.
+    expect(answering.normalize(new RoleError('badRequest', { message: 'Set by the API.' })).message).toBe(
+      'Set by the API.',
     );
   });
 

@@ -1,6 +1,7 @@
 import type { ApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
+import { standardDefinitions } from '../catalog/standard.js';
 import { membersOf } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 
@@ -10,14 +11,27 @@ import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
 // or documents.
 const prebuilt = new WeakMap<Catalog<any>, WeakMap<RoleError, ApiError>>();
 
+// The standard message of each role: a mechanism's specific text refines only that one.
+const standardMessages = new Map<string, string>(
+  Object.values(standardDefinitions).map((definition) => [definition.role, definition.message]),
+);
+
+/** The message a descriptor answers with, over its entry's: the API's own, or a refinement of the standard one. */
+function ownMessage(raised: RoleError, entry: CatalogEntry | undefined): string | undefined {
+  if (raised.custom) return raised.message;
+  if (raised.specific && entry?.message === standardMessages.get(raised.role)) return raised.message;
+  return undefined;
+}
+
 function build(
   catalog: Catalog<any>,
   raised: RoleError,
   headers: Readonly<Record<string, string>> | undefined,
 ) {
+  const entry = catalog.get(raised.code ?? catalog.builtins[raised.role]);
   const options: CreateOptions = {
     headers,
-    message: raised.custom ? raised.message : undefined,
+    message: ownMessage(raised, entry),
     fieldErrors: raised.fieldErrors,
     cause: raised.cause,
   };
@@ -66,7 +80,10 @@ function overlay(answer: ApiError, entry: CatalogEntry | undefined, raised: Role
     error.message = entry.template.render(raised.details);
     if (entry.members !== undefined) error.members = membersOf(entry.members, raised.details);
   }
-  if (raised.custom && Object.hasOwn(raised, 'message')) error.message = raised.message;
+  if (Object.hasOwn(raised, 'message')) {
+    const message = ownMessage(raised, entry);
+    if (message !== undefined) error.message = message;
+  }
   if (Object.hasOwn(raised, 'fieldErrors')) error.fieldErrors = raised.fieldErrors;
   return error as ApiError;
 }

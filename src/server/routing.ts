@@ -1,4 +1,4 @@
-import { RoleError, raise } from '../catalog/role-error.js';
+import { RoleError, roleError } from '../catalog/role-error.js';
 
 // The most answered errors of an API under a scan: prebuilt, so that each costs one small object and the
 // handler answers it from its own prebuilt error.
@@ -116,7 +116,7 @@ export function checkTarget(url: string | undefined): void {
   const end = url.indexOf('?');
   const path = end === -1 ? url : url.slice(0, end);
   if (path.includes('%') && (badEscape.test(path) || !decodes(path))) {
-    throw raise('badRequest', undefined, undefined, 'The request path is malformed.');
+    throw roleError('badRequest', { specific: 'The request path is malformed.' });
   }
 }
 

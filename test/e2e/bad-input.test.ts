@@ -144,6 +144,15 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     expect(seen.headers['accept-encoding']).toBe('identity');
   });
 
+  // Fastify's router refuses a type it has no parser for even without a body; every adapter answers alike.
+  it('answers a bodiless request that names a type other than JSON 415, as one with a body', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const named = await everywhere(request('POST', '/echo', { 'Content-Type': type }, ''));
+      expect(named).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+    expect(await everywhere(request('POST', '/echo', {}, ''))).toMatchObject({ status: 400 });
+  });
+
   it('reads a body whose coding is identity', async () => {
     const headers = { ...json, 'Content-Encoding': 'Identity' };
     expect((await everywhere(request('POST', '/echo', headers, '{"email":"a@b.c"}'))).status).toBe(200);

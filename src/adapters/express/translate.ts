@@ -32,7 +32,7 @@ function translateThrown(thrown: unknown): unknown {
   // The router's `decodeURIComponent` of a parameter: a 400 whose message quotes the raw path.
   if (thrown instanceof URIError && read(thrown, 'status') === 400) {
     return roleError('badRequest', {
-      message: 'The request path is malformed.',
+      specific: 'The request path is malformed.',
       cause: thrown,
     });
   }

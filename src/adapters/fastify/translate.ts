@@ -155,7 +155,7 @@ function translateThrown(thrown: unknown): unknown {
   }
   if (role === 'badRequest' && /URL/.test(code)) {
     return roleError(role, {
-      message: 'The request path is malformed.',
+      specific: 'The request path is malformed.',
       cause: thrown,
     });
   }

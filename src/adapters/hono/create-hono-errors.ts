@@ -166,10 +166,9 @@ export function createHonoErrors(
     const incoming = incomingOf(c);
     const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
     try {
-      // `c.req.raw.body` is asked only off node: there it would build a Web Request and stream.
-      if (
-        !checkJsonRequest(view, limits, incoming !== undefined || c.req.raw.body !== null ? undefined : false)
-      )
+      // `c.req.raw.body` is asked only off node (on node it would build a Web Request and stream), where
+      // the Request knows whether it has a body better than its headers, which may name no length.
+      if (!checkJsonRequest(view, limits, incoming === undefined ? c.req.raw.body !== null : undefined))
         return;
     } catch (error) {
       if (incoming) markUnread(incoming);

@@ -73,7 +73,7 @@ export function clientErrorListener(
     const thrown =
       cause.code === 'HPE_HEADER_OVERFLOW'
         ? { status: 431, expose: true, message: 'The request header fields are too large.', cause }
-        : roleError('badRequest', { message: 'The request is malformed.', cause });
+        : roleError('badRequest', { specific: 'The request is malformed.', cause });
     const { status, headers, body } = errors.handle(thrown, {});
     // A socket handed over by 'connect' or 'upgrade' has no 'error' listener of node's: a peer's reset
     // must not become an unhandled 'error' that ends the process.
