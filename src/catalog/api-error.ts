@@ -201,6 +201,11 @@ export function isApiError<Code extends string = string>(
   code?: Code,
 ): value is ApiError<Code> {
   if (typeof value !== 'object' || value === null) return false;
-  if ((value as { [brand]?: unknown })[brand] !== true) return false;
-  return code === undefined || (value as ApiError).code === code;
+  try {
+    if ((value as { [brand]?: unknown })[brand] !== true) return false;
+    return code === undefined || (value as ApiError).code === code;
+  } catch {
+    // A value whose reads throw (a revoked Proxy) is no error of the catalog: never a throw from a check.
+    return false;
+  }
 }

@@ -66,7 +66,13 @@ export class RoleError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
+    if (typeof value !== 'object' || value === null) return false;
+    try {
+      return (value as { [brand]?: unknown })[brand] === true;
+    } catch {
+      // A value whose reads throw (a revoked Proxy) is no descriptor: never a throw from a check.
+      return false;
+    }
   }
 
   /**

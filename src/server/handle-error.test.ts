@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Boom from '@hapi/boom';
 import { type } from 'arktype';
-import { ApiError, defineErrors } from 'faultline';
+import { ApiError, defineErrors, RoleError } from 'faultline';
 import { commonFormats, envelope, field } from 'faultline/format';
 import { createNodeErrors } from 'faultline/node';
 import { createErrorHandler, type ErrorEvent, toResponse, validate } from 'faultline/server';
@@ -471,5 +471,29 @@ describe('onError and the log', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('a thrown value whose every property read throws (a revoked Proxy)', () => {
+  it('is answered 500, reported to onError and logged once, as the value thrown', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const seen: ErrorEvent[] = [];
+    const lines: unknown[] = [];
+    const logger = { error: (...args: unknown[]) => lines.push(args), warn: () => {}, info: () => {} };
+    const guarded = createErrorHandler({ catalog, logger, onError: (event) => seen.push(event) });
+    const response = guarded.handle(proxy, request);
+    expect(response.status).toBe(500);
+    expect(JSON.parse(response.body).code).toBe('INTERNAL_ERROR');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.thrown).toBe(proxy);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('is neither an ApiError nor a RoleError to instanceof, which never throws', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(proxy instanceof ApiError).toBe(false);
+    expect(proxy instanceof RoleError).toBe(false);
   });
 });

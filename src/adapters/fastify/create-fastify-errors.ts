@@ -17,6 +17,7 @@ import type { LingerOptions } from '../kit/linger.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
 import { hasUnreadBody, markUnread } from '../kit/read-body.js';
 import { readJsonBody } from '../kit/read-json.js';
+import { read } from '../kit/safe.js';
 import { closeAfter, keptOnError } from '../kit/sink.js';
 import { decorate } from './decorators.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
@@ -243,8 +244,9 @@ export function createFastifyErrors(
   // `printPlugins()`) and refuses a Fastify outside `5.x` with FST_ERR_PLUGIN_VERSION_MISMATCH.
   const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     let thrown: unknown = error;
-    // The same answer as the server's listener gives a malformed path on the wire.
-    if (error.code === 'FST_ERR_BAD_URL') {
+    // The same answer as the server's listener gives a malformed path on the wire. Read safely: a caller
+    // (Nest's filter) may hand on any thrown value, one whose reads throw included.
+    if (read(error, 'code') === 'FST_ERR_BAD_URL') {
       try {
         checkTarget(request.url);
       } catch (malformed) {

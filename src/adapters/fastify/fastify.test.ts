@@ -110,3 +110,26 @@ describe('faultline/fastify', () => {
     expect(response.body).not.toContain('fastify secret');
   });
 });
+
+describe('frameworkErrors given a value whose reads throw (a revoked Proxy)', () => {
+  it('answers the catalog 500 and reports the value thrown, never a throw of its own', async () => {
+    const thrown: unknown[] = [];
+    const faultline = createFastifyErrors({
+      catalog,
+      logger: false,
+      onError: (event) => thrown.push(event.thrown),
+    });
+    const app = Fastify();
+    await app.register(faultline);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    app.get('/hostile', (request, reply) => {
+      faultline.frameworkErrors(proxy as never, request, reply);
+    });
+    const response = await app.inject({ method: 'GET', url: '/hostile' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(thrown.length).toBe(1);
+    expect(thrown[0] === proxy).toBe(true);
+  });
+});
