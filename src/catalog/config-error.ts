@@ -51,7 +51,7 @@ export const configErrors = {
   FAULTLINE_INVALID_OMIT: {
     message:
       'An omitted code is not a standard code, is renamed or defined by the catalog, or is one the server core raises for every API.',
-    fix: 'Omit only standard codes of mechanisms the API does not use (guards, statuses it never sends); the core codes (bad request, validation, malformed JSON, not found, 405, 408, 413, 415, internal) stay.',
+    fix: 'Omit only standard codes of mechanisms the API does not use (guards, statuses it never sends); the core codes (bad request, validation, malformed JSON, not found, 405, 408, 413, 415, internal) stay, unless an entry of the API claims their role (`roles`) and answers for it.',
   },
   FAULTLINE_INVALID_MEMBERS: {
     message:

@@ -39,7 +39,12 @@ export function defineErrors<
   const R extends Renames = {},
   const O extends readonly StandardCode[] = [],
 >(entries: E & CheckedMembers<E>, options: CatalogOptions<R, O> = {}): Catalog<CatalogDefinitions<E, R, O>> {
-  const raw = standardEntries(options.rename as Record<string, string> | undefined, options.omit);
+  // Roles the API's entries claim: their standard codes may be omitted, the API's own answering for them.
+  const claimed = new Set<string>();
+  for (const definition of Object.values(entries as Record<string, RawEntry>)) {
+    if (Array.isArray(definition?.roles)) for (const role of definition.roles) claimed.add(role);
+  }
+  const raw = standardEntries(options.rename as Record<string, string> | undefined, options.omit, claimed);
   const omitted = new Set<string>(options.omit ?? []);
   for (const [code, { roles, ...definition }] of Object.entries(entries as Record<string, RawEntry>)) {
     if (omitted.has(code)) {

@@ -60,6 +60,26 @@ describe('omit: standard codes the API never sends', () => {
     }
   });
 
+  it("omits a core code whose role an entry of the API claims: the API's own code answers for it", () => {
+    const own = defineErrors(
+      { INVALID_BODY: { status: 400, message: 'Error parsing request', roles: ['unsupportedMediaType'] } },
+      { omit: ['UNSUPPORTED_MEDIA_TYPE'] },
+    );
+    expect(own.get('UNSUPPORTED_MEDIA_TYPE')).toBeUndefined();
+    expect(own.builtins.unsupportedMediaType).toBe('INVALID_BODY');
+    const answer = createErrorHandler({ catalog: own }).handle(standardErrors.builtin('unsupportedMediaType'));
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'INVALID_BODY', detail: 'Error parsing request' });
+    // Claimed for another role only, the core role would be left without a code: still refused.
+    const error = configError(() =>
+      defineErrors(
+        { INVALID_BODY: { status: 400, message: 'x', roles: ['badRequest'] } },
+        { omit: ['UNSUPPORTED_MEDIA_TYPE'] },
+      ),
+    );
+    expect(error.message).toContain('the server core raises for every API');
+  });
+
   it('refuses to omit an unknown, renamed or defined code', () => {
     expect(configError(() => defineErrors({}, { omit: ['NOPE' as never] })).message).toContain(
       'NOPE is not a standard code',

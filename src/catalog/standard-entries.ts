@@ -14,7 +14,7 @@ export const standardGroup = 'http';
 
 /**
  * The roles the server core raises for every API, whatever it mounts: a catalog cannot omit their codes,
- * since every request could be answered with one.
+ * since every request could be answered with one, unless an entry of its own claims the role.
  */
 export const coreRoles: ReadonlySet<BuiltinRole> = new Set<BuiltinRole>([
   'badRequest',
@@ -43,7 +43,11 @@ function checkRenames(renames: Readonly<Record<string, unknown>>): void {
   }
 }
 
-function checkOmit(omit: readonly unknown[], renames: Readonly<Record<string, string>>): Set<string> {
+function checkOmit(
+  omit: readonly unknown[],
+  renames: Readonly<Record<string, string>>,
+  claimed: ReadonlySet<string>,
+): Set<string> {
   const targets = new Set(Object.values(renames));
   for (const code of omit) {
     if (typeof code !== 'string' || !Object.hasOwn(standardDefinitions, code)) {
@@ -53,7 +57,8 @@ function checkOmit(omit: readonly unknown[], renames: Readonly<Record<string, st
       throw new FaultlineConfigError('FAULTLINE_INVALID_OMIT', `${code} is renamed, so the API sends it`);
     }
     const role = standardDefinitions[code as StandardCode].role;
-    if (coreRoles.has(role)) {
+    // A core role an entry of the API claims is answered by that entry: its standard code may go.
+    if (coreRoles.has(role) && !claimed.has(role)) {
       throw new FaultlineConfigError(
         'FAULTLINE_INVALID_OMIT',
         `${code} answers for ${role}, which the server core raises for every API`,
@@ -70,10 +75,11 @@ function checkOmit(omit: readonly unknown[], renames: Readonly<Record<string, st
 export function standardEntries(
   rename: Readonly<Record<string, string>> | undefined,
   omit: readonly unknown[] | undefined,
+  claimed: ReadonlySet<string> = new Set(),
 ): Map<string, RawEntry> {
   const renames: Record<string, string> = { ...rename };
   checkRenames(renames);
-  const omitted = checkOmit(omit ?? [], renames);
+  const omitted = checkOmit(omit ?? [], renames, claimed);
   const raw = new Map<string, RawEntry>();
   const sources = new Map<string, StandardCode[]>();
   for (const [code, definition] of Object.entries(standardDefinitions) as [
