@@ -207,11 +207,17 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       lease?.release();
       return;
     }
+    // ws destroys a socket it cannot upgrade (half-closed by the peer) without calling back: its lease
+    // goes back when the socket closes before it is a connection, or renewals would hold it for ever.
+    let upgraded = false;
+    const held = lease;
+    if (held) socket.once('close', () => upgraded || held.release());
     // The id HTTP would answer this request with: on the 101, on every event and close of the connection.
     const correlationId = handler.correlationId(view);
     correlationOf.set(request, correlationId);
     try {
       wss.handleUpgrade(request, socket, head, (ws) => {
+        upgraded = true;
         ws.on('error', () => {});
         const conn = new Connection<C>(
           id,
@@ -289,7 +295,5 @@ function isDenied(taken: unknown): taken is { denied: ApiError | RoleError; retr
 function safeDestroy(socket: Duplex): void {
   try {
     socket.destroy();
-  } catch {
-    // Already gone.
-  }
+  } catch {}
 }
