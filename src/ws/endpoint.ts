@@ -7,52 +7,17 @@ import type { RoleError } from '../catalog/role-error.js';
 import type { Lease } from '../guards/concurrency.js';
 import { ipPrefix } from '../guards/key-of.js';
 import type { GuardRequest } from '../guards/types.js';
-import { clientAddress, compileTrust, type ProxyTrust } from '../server/client-ip.js';
+import { compileTrust } from '../server/client-ip.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { pathOf, type RequestView } from '../server/request.js';
 import { safeTerminate } from './close.js';
 import { Connection } from './connection.js';
+import { clientErrorOf, compileOrigins, requestViewOf } from './handshake.js';
 import { writeHttpAnswer } from './http.js';
 import { type ConnectionLeases, connectionRequest, createConnectionLeases } from './limits.js';
 import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
-
-/** The `X-Forwarded-For` lines of a request, in the order received: a proxy may append a line of its own. */
-function forwardedLines(request: IncomingMessage): string[] {
-  const raw = request.rawHeaders;
-  const lines: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'x-forwarded-for') lines.push(raw[i + 1]!);
-  }
-  return lines;
-}
-
-/** The handshake as guards see it, the client address under `trustProxy` as the node adapter takes it. */
-function requestViewOf(request: IncomingMessage, trust: ProxyTrust | undefined): RequestView {
-  return {
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    ip: clientAddress(request.socket?.remoteAddress, trust, () => forwardedLines(request)),
-  } as RequestView;
-}
-
-// `ws`'s own handshake refusals, by message: the catalog answers them in its envelope.
-function clientErrorOf(handler: ReturnType<typeof toErrorHandler>, message: string): ApiError {
-  const catalog = handler.catalog;
-  if (message === 'Invalid HTTP method') {
-    return catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
-  }
-  if (message.includes('Sec-WebSocket-Version')) {
-    return catalog.builtin('badRequest', undefined, {
-      message,
-      headers: { 'sec-websocket-version': '13, 8' },
-    });
-  }
-  // ws's messages are fixed strings naming the faulty header, never the client's input.
-  return catalog.builtin('badRequest', undefined, { message });
-}
 
 /**
  * A WebSocket endpoint on `ws` whose errors come from the catalog: handshake refusals are the HTTP
@@ -65,6 +30,7 @@ function clientErrorOf(handler: ReturnType<typeof toErrorHandler>, message: stri
 export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): WsErrors<C> {
   // A malformed trustProxy throws here, at setup, as the node adapter's does.
   const trust = compileTrust(options.trustProxy);
+  const originAllowed = compileOrigins(options.origins);
   const handler = toErrorHandler(options.errors);
   const catalog = handler.catalog;
   const wss = options.server ?? new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -168,6 +134,11 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
+    // Over HTTP in every mode, before authenticate: accepting would open the socket to the foreign page.
+    if (originAllowed && !originAllowed(request)) {
+      answer(socket, request, catalog.builtin('forbidden'));
+      return;
+    }
     const view = requestViewOf(request, trust);
     const closeMode =
       handshakeMode === 'close' || (handshakeMode === 'auto' && request.headers.origin !== undefined);

@@ -156,6 +156,15 @@ export interface WsErrorsOptions<C = unknown> {
    * @default 'http'
    */
   handshake?: 'http' | 'close' | 'auto';
+  /**
+   * The pages that may open a socket, for an endpoint that authenticates by what a browser attaches by
+   * itself (cookies, HTTP auth): their origins (`['https://app.example.com']`), or a function of the
+   * `Origin` header. A handshake from any other page (`null`, a look-alike, the header sent twice) is
+   * refused 403 over HTTP before `authenticate` runs, whatever `handshake` says; one without the header
+   * (a client that is no browser) passes. A malformed list throws `FAULTLINE_INVALID_OPTION` at setup.
+   * @default every origin (ws leaves the check to the app)
+   */
+  origins?: readonly string[] | ((origin: string) => boolean);
   /** The path the endpoint serves; other paths are answered 404. @default any path */
   path?: string;
   /**

@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+import type { ApiError } from '../catalog/api-error.js';
+import { FaultlineConfigError } from '../catalog/config-error.js';
+import { clientAddress, type ProxyTrust } from '../server/client-ip.js';
+import type { ErrorHandler } from '../server/handle-error.js';
+import type { RequestView } from '../server/request.js';
+
+/** The `X-Forwarded-For` lines of a request, in the order received: a proxy may append a line of its own. */
+function forwardedLines(request: IncomingMessage): string[] {
+  const raw = request.rawHeaders;
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'x-forwarded-for') lines.push(raw[i + 1]!);
+  }
+  return lines;
+}
+
+/** The handshake as guards see it, the client address under `trustProxy` as the node adapter takes it. */
+export function requestViewOf(request: IncomingMessage, trust: ProxyTrust | undefined): RequestView {
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    ip: clientAddress(request.socket?.remoteAddress, trust, () => forwardedLines(request)),
+  } as RequestView;
+}
+
+/** `ws`'s own handshake refusals, by message: the catalog answers them in its envelope. */
+export function clientErrorOf(handler: ErrorHandler, message: string): ApiError {
+  const catalog = handler.catalog;
+  if (message === 'Invalid HTTP method') {
+    return catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
+  }
+  if (message.includes('Sec-WebSocket-Version')) {
+    return catalog.builtin('badRequest', undefined, {
+      message,
+      headers: { 'sec-websocket-version': '13, 8' },
+    });
+  }
+  // ws's messages are fixed strings naming the faulty header, never the client's input.
+  return catalog.builtin('badRequest', undefined, { message });
+}
+
+/** The pages that may open a socket: a list of origins, or a function of the `Origin` header. */
+export type OriginOption = readonly string[] | ((origin: string) => boolean);
+
+/** The origin a URL names (`https://host[:port]`, lower case, default port left out); undefined if none. */
+function originOf(text: unknown, exact = false): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const url = new URL(text);
+    if (exact && (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== ''))
+      return;
+    return url.origin === 'null' ? undefined : url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compiles `origins` once, refusing a malformed one at setup (an entry with a path, a bare string). The
+ * check passes a handshake without an origin (a client that is no browser), and refuses one whose origin
+ * is not listed, is `null`, is sent twice, or makes the function throw.
+ */
+export function compileOrigins(option: unknown): ((request: IncomingMessage) => boolean) | undefined {
+  if (option === undefined) return undefined;
+  let allowed = option as (origin: string) => boolean;
+  if (typeof option !== 'function') {
+    const list: unknown[] = Array.isArray(option) ? option : [undefined];
+    const origins = new Set(list.map((entry) => originOf(entry, true)));
+    if (origins.has(undefined)) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_OPTION',
+        `origins is ${JSON.stringify(option) ?? typeof option}; give a list of origins such as ['https://app.example.com'], or a function of the Origin header`,
+      );
+    }
+    allowed = (origin) => origins.has(originOf(origin));
+  }
+  return (request) => {
+    // hybi-08 (version 8, which ws still accepts) names the page in Sec-WebSocket-Origin.
+    const name = request.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin';
+    const raw = request.rawHeaders;
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
+    if (count === 0) return true;
+    const value = request.headers[name];
+    if (count > 1 || typeof value !== 'string') return false;
+    try {
+      return allowed(value) === true;
+    } catch {
+      return false;
+    }
+  };
+}
