@@ -116,8 +116,15 @@ export const errors = defineErrors(
       cause: 'JSON could not be parsed, or event type is not recognised.',
       fix: 'Check that your JSON is well-formed and `type` is a valid `EVENT_TYPE_*` value.',
       // A binary frame and a frame over the soft size limit are invalid events too: the page names no other
-      // message for them, so they get this one rather than the HTTP 415 and 413 texts.
-      roles: ['messageMalformed', 'messageTypeUnknown', 'messageUnsupported', 'messageTooLarge'],
+      // message for them, so they get this one rather than the HTTP 415 and 413 texts; so does an event whose
+      // fields its type's schema refuses (a numeric text, a missing one), rather than the validation text.
+      roles: [
+        'messageMalformed',
+        'messageTypeUnknown',
+        'messageUnsupported',
+        'messageTooLarge',
+        'messageInvalid',
+      ],
     },
     EVENT_TYPE_NOT_ALLOWED: {
       status: 400,

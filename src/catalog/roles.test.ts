@@ -32,6 +32,11 @@ describe('roles', () => {
     expect(standardErrors.builtins.goingAway).toBe('SERVICE_UNAVAILABLE');
     expect(standardErrors.builtins.idleTimeout).toBe('REQUEST_TIMEOUT');
     expect(standardErrors.builtins.connectionLimit).toBe('CONCURRENCY_LIMITED');
+    // A message its type's schema refuses: the validation code, renamed or not, until a code claims it.
+    expect(standardErrors.builtins.messageInvalid).toBe('VALIDATION_FAILED');
+    const renamed = defineErrors({}, { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' } });
+    expect(renamed.builtins.messageInvalid).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(defineErrors({ ...wsDefinitions }).builtins.messageInvalid).toBe('MESSAGE_INVALID');
     for (const code of Object.values(standardErrors.builtins)) expect(standardErrors.get(code)).toBeDefined();
   });
 

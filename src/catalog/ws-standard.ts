@@ -46,6 +46,14 @@ export const wsDefinitions = {
     details: typeDetails,
     roles: ['messageTypeNotAllowed'],
   },
+  MESSAGE_INVALID: {
+    status: 400,
+    group: 'websocket',
+    message: 'The message failed validation.',
+    description: 'The message does not match the schema of its type; `errors` lists each field.',
+    fix: 'Correct the fields listed in `errors`, then send the message again.',
+    roles: ['messageInvalid'],
+  },
   MESSAGE_TOO_LARGE: {
     status: 413,
     group: 'websocket',

@@ -3,6 +3,7 @@ export type WsRole =
   | 'messageMalformed'
   | 'messageTypeUnknown'
   | 'messageTypeNotAllowed'
+  | 'messageInvalid'
   | 'messageTooLarge'
   | 'messageUnsupported'
   | 'messageRateLimited'

@@ -15,7 +15,7 @@ import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
 import { Lifetime } from './lifetime.js';
 import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
-import { catalogError, entryOf } from './roles.js';
+import { catalogError, entryOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
@@ -246,7 +246,9 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     message: unknown,
   ): void {
     if (result.issues) {
-      const error = this.state.catalog.builtin('validationFailed', undefined, {
+      // Its own role: a catalog may answer an event of the wrong shape apart from an HTTP validation failure.
+      const error = wsRoleError(this.state.catalog, 'messageInvalid', undefined, {
+        correlationId: this.correlationId,
         fieldErrors: fieldErrorsOf(result.issues) ?? [],
       });
       this.raise(error, this.contextOf(message));

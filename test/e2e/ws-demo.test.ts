@@ -69,7 +69,7 @@ describe('the demo WebSocket (npm start)', () => {
     });
     send(client, { type: 'command', id: 'c2' });
     const schema = await client.next();
-    expect(schema.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(schema.code).toBe('MESSAGE_INVALID');
     expect(Object.keys(schema.details.fieldErrors)).toContain('command');
     send(client, { type: 'command', id: 'c3', command: 'answer' });
     expect(await client.next()).toEqual({

@@ -109,7 +109,7 @@ describe('errors while handling a message keep the connection open', () => {
     });
     client.socket.send(JSON.stringify({ type: 'send', id: 'c3', text: '' }));
     const invalid = await client.next();
-    expect(invalid.error.code).toBe('VALIDATION_FAILED');
+    expect(invalid.error.code).toBe('MESSAGE_INVALID');
     expect(invalid.error.errors[0].pointer).toBe('/text');
     client.socket.send(JSON.stringify({ type: 'send', id: 'c4', text: 'hello' }));
     expect(await client.next()).toEqual({ type: 'sent', text: 'hello' });

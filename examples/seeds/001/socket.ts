@@ -4,7 +4,6 @@
  * terminal errors are followed by `EVENT_TYPE_SESSION_END`. At most 10 connections per session; messages
  * over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
  */
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ApiError } from 'faultline';
 import type { ErrorHandler } from 'faultline/server';
 import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
@@ -30,41 +29,17 @@ const serverEvents = [
   'EVENT_TYPE_SESSION_END',
 ] as const;
 
-/**
- * A client event's schema whose failure is the page's one message for an event the server cannot use,
- * "Unknown event type or invalid message format", rather than the HTTP validation error, whose message
- * the page does not have. Thrown, it is answered as an error event and the connection stays open.
- */
-function clientEvent<T>(schema: z.ZodType<T>): StandardSchemaV1<unknown, T> {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: 'seed-001',
-      validate(value) {
-        const result = schema.safeParse(value);
-        if (!result.success) throw errors.create('INVALID_EVENT');
-        return { value: result.data };
-      },
-    },
-  };
-}
-
 const metadata = z.object({ custom: z.record(z.string(), z.unknown()).optional() }).optional();
 const schemas = {
-  EVENT_TYPE_USER_MESSAGE: clientEvent(
-    z.object({
-      type: z.string(),
-      id: z.string().optional(),
-      text: z.string().min(1).max(4000),
-      metadata,
-    }),
-  ),
-  EVENT_TYPE_REQUEST_POLY_AGENT_JOIN: clientEvent(
-    z.object({ type: z.string(), id: z.string().optional(), metadata }),
-  ),
-  EVENT_TYPE_REQUEST_HANDOFF: clientEvent(
-    z.object({ type: z.string(), id: z.string().optional(), metadata }),
-  ),
+  // An event its schema refuses is the page's invalid event: `INVALID_EVENT` claims `messageInvalid`.
+  EVENT_TYPE_USER_MESSAGE: z.object({
+    type: z.string(),
+    id: z.string().optional(),
+    text: z.string().min(1).max(4000),
+    metadata,
+  }),
+  EVENT_TYPE_REQUEST_POLY_AGENT_JOIN: z.object({ type: z.string(), id: z.string().optional(), metadata }),
+  EVENT_TYPE_REQUEST_HANDOFF: z.object({ type: z.string(), id: z.string().optional(), metadata }),
 };
 
 /** What a connection carries: its session, and the events after its cursor, sent once it opens. */
