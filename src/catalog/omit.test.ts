@@ -67,7 +67,9 @@ describe('omit: standard codes the API never sends', () => {
     );
     expect(own.get('UNSUPPORTED_MEDIA_TYPE')).toBeUndefined();
     expect(own.builtins.unsupportedMediaType).toBe('INVALID_BODY');
-    const answer = createErrorHandler({ catalog: own }).handle(standardErrors.builtin('unsupportedMediaType'));
+    const answer = createErrorHandler({ catalog: own }).handle(
+      standardErrors.builtin('unsupportedMediaType'),
+    );
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'INVALID_BODY', detail: 'Error parsing request' });
     // Claimed for another role only, the core role would be left without a code: still refused.
