@@ -35,7 +35,7 @@ async function loadSnapshot(file: string, exportName?: string): Promise<Snapshot
       throw new CliError(`${file}: ${(error as Error).message}`);
     }
   }
-  return snapshot((await loadCatalog(file, exportName)).catalog);
+  return snapshot((await loadCatalog(file, exportName, false)).catalog);
 }
 
 export interface DocsOptions {
@@ -43,12 +43,13 @@ export interface DocsOptions {
   out?: string;
   check?: boolean;
   export?: string;
+  envelope?: string;
   date?: string;
   standard: boolean;
 }
 
 export async function docs(module: string, o: DocsOptions): Promise<void> {
-  const { catalog, format } = await loadCatalog(module, o.export);
+  const { catalog, format } = await loadCatalog(module, o.export, o.envelope);
   let date = o.date;
   if (o.check) {
     if (!o.out) throw new CliError('--check needs --out FILE: the file to compare with');
@@ -63,7 +64,7 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
   if (o.check) {
     if (readFileSync(o.out!, 'utf8') !== text) {
       throw new CliError(
-        `${o.out}: out of date with ${module}; regenerate it with: faultline docs ${module} --format ${o.format} --out ${o.out}`,
+        `${o.out}: out of date with ${module}; regenerate it with: faultline docs ${module} --format ${o.format}${o.envelope ? ` --envelope ${o.envelope}` : ''} --out ${o.out}`,
         1,
       );
     }
@@ -74,6 +75,7 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
 }
 
 export interface OpenApiOptions {
+  envelope?: string;
   merge?: string;
   out?: string;
   export?: string;
@@ -82,7 +84,7 @@ export interface OpenApiOptions {
 }
 
 export async function openapi(module: string, o: OpenApiOptions): Promise<void> {
-  const { catalog, format } = await loadCatalog(module, o.export);
+  const { catalog, format } = await loadCatalog(module, o.export, o.envelope);
   let document: Record<string, unknown>;
   if (o.merge) {
     if (!existsSync(o.merge)) throw new CliError(`${o.merge}: no such file`);
@@ -109,8 +111,11 @@ export async function openapi(module: string, o: OpenApiOptions): Promise<void> 
   );
 }
 
-export async function lint(module: string, o: { export?: string; json?: boolean }): Promise<void> {
-  const { catalog, format } = await loadCatalog(module, o.export);
+export async function lint(
+  module: string,
+  o: { export?: string; envelope?: string; json?: boolean },
+): Promise<void> {
+  const { catalog, format } = await loadCatalog(module, o.export, o.envelope);
   const findings = lintCatalog(catalog, format ? { format } : {});
   const report = lintReport(findings, catalog.codes.length);
   if (o.json) {
@@ -125,7 +130,10 @@ export async function lint(module: string, o: { export?: string; json?: boolean 
 }
 
 export async function snapshotCommand(module: string, o: { out?: string; export?: string }): Promise<void> {
-  output(`${JSON.stringify(snapshot((await loadCatalog(module, o.export)).catalog), null, 2)}\n`, o.out);
+  output(
+    `${JSON.stringify(snapshot((await loadCatalog(module, o.export, false)).catalog), null, 2)}\n`,
+    o.out,
+  );
 }
 
 export async function diff(

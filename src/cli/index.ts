@@ -39,6 +39,7 @@ program
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--check', 'regenerate and exit 1 if the file given by --out differs')
   .option('--export <name>', 'the export holding the catalog')
+  .option('--envelope <name>', 'the export holding the wire format, when the module exports several')
   .option('--date <yyyy-mm-dd>', 'the date the page says it was generated on')
   .option('--no-standard', 'leave out the standard codes faultline ships')
   .action(async (module, o) => (await commands()).docs(module, o));
@@ -50,6 +51,7 @@ program
   .option('--merge <file>', 'an OpenAPI document (.json, .yaml or .yml) to add error responses to')
   .option('--out <file>', 'write to a file instead of stdout (.yaml or .yml writes YAML)')
   .option('--export <name>', 'the export holding the catalog')
+  .option('--envelope <name>', 'the export holding the wire format, when the module exports several')
   .option('--title <title>', 'info.title of a generated document')
   .option('--api-version <version>', 'info.version of a generated document', '1.0.0')
   .action(async (module, o) => (await commands()).openapi(module, o));
@@ -61,6 +63,7 @@ program
   )
   .argument('<module>', 'a module exporting the catalog')
   .option('--export <name>', 'the export holding the catalog')
+  .option('--envelope <name>', 'the export holding the wire format, when the module exports several')
   .option('--json', 'print the findings as one JSON document')
   .addHelpText('after', lintJson)
   .action(async (module, o) => (await commands()).lint(module, o));

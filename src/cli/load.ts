@@ -28,7 +28,7 @@ function isFormat(value: unknown): value is ErrorFormat {
   );
 }
 
-/** What a catalog module holds: its catalog and, if it exports exactly one, its wire format. */
+/** What a catalog module holds: its catalog and its wire format (the one it exports, or the one named). */
 export interface Loaded {
   catalog: Catalog<any>;
   format: ErrorFormat | undefined;
@@ -36,9 +36,15 @@ export interface Loaded {
 
 /**
  * Loads a catalog from a TypeScript or JavaScript module (jiti compiles TypeScript on the fly): the
- * export named `exportName`, or the module's only catalog export.
+ * export named `exportName`, or the module's only catalog export; with it the wire format named
+ * `envelopeName`, or the module's only format export (none: problem+json; `false`: not read). Several of
+ * either, and none named, is an error: a page rendered in a format picked by chance documents the wrong wire.
  */
-export async function loadCatalog(file: string, exportName?: string): Promise<Loaded> {
+export async function loadCatalog(
+  file: string,
+  exportName?: string,
+  envelopeName?: string | false,
+): Promise<Loaded> {
   const path = resolve(file);
   if (!existsSync(path)) throw new CliError(`${file}: no such file`);
   let module: Record<string, unknown>;
@@ -49,8 +55,8 @@ export async function loadCatalog(file: string, exportName?: string): Promise<Lo
     const text = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new CliError(`${file}: ${text}`);
   }
-  const formats = Object.values(module).filter(isFormat);
-  const format = formats.length === 1 ? formats[0] : undefined;
+  // `false`: a command that writes no wire format (snapshot, diff) reads none.
+  const format = envelopeName === false ? undefined : formatOf(file, module, envelopeName);
   if (exportName !== undefined) {
     const value = module[exportName];
     if (!isCatalog(value))
@@ -66,4 +72,25 @@ export async function loadCatalog(file: string, exportName?: string): Promise<Lo
     );
   }
   return { catalog: catalogs[0]![1] as Catalog<any>, format };
+}
+
+function formatOf(
+  file: string,
+  module: Record<string, unknown>,
+  envelopeName: string | undefined,
+): ErrorFormat | undefined {
+  if (envelopeName !== undefined) {
+    const value = module[envelopeName];
+    if (!isFormat(value))
+      throw new CliError(`${file}: export "${envelopeName}" is not an error format (envelope() or a format)`);
+    return value;
+  }
+  const formats = Object.entries(module).filter(([, value]) => isFormat(value));
+  const unique = new Set(formats.map(([, value]) => value));
+  if (unique.size > 1) {
+    throw new CliError(
+      `${file}: the module exports several error formats (${formats.map(([name]) => name).join(', ')}); choose one with --envelope`,
+    );
+  }
+  return formats[0]?.[1] as ErrorFormat | undefined;
 }

@@ -102,6 +102,21 @@ describe('the faultline CLI', () => {
     expect(JSON.parse(stdout).codes.B.status).toBe(400);
   });
 
+  it('refuses to pick one of two exported formats by chance, and renders the one --envelope names', () => {
+    const refused = cli('docs', 'test/fixtures/two-formats.ts');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('several error formats (event, rest); choose one with --envelope');
+    const page = cli('docs', 'test/fixtures/two-formats.ts', '--envelope', 'event');
+    expect(page.code).toBe(0);
+    expect(page.stdout).toContain('"reason"');
+    expect(page.stdout).not.toContain('"title"');
+    const wrong = cli('openapi', 'test/fixtures/two-formats.ts', '--envelope', 'errors');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('export "errors" is not an error format');
+    // A snapshot writes no wire format: it reads none.
+    expect(cli('snapshot', 'test/fixtures/two-formats.ts').code).toBe(0);
+  });
+
   it('lints: a terse report, exit 1 on errors', () => {
     const bad = cli('lint', 'test/fixtures/lint-errors.ts');
     expect(bad.code).toBe(1);
