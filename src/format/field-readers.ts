@@ -84,12 +84,13 @@ export const eventFieldReaders = {
     };
   },
   echo: () => (value: unknown) => value,
-  // Read back in seconds, as `ApiError.retryAfter` holds it.
-  retryAfter: (options: FieldOptions): Reader<number> => {
+  // Read back in seconds, as `ApiError.retryAfter` holds it. A wait the client cannot use (negative, a
+  // string, an object) is advice dropped, never the error it came with: the event is still an error.
+  retryAfter: (options: FieldOptions): Reader<number | undefined> => {
     const scale = options.unit === 'ms' ? 1 / 1000 : 1;
     return (value) => {
       const n = number(value);
-      return n === invalid || n < 0 ? invalid : n * scale;
+      return n === invalid || n < 0 ? undefined : n * scale;
     };
   },
 } as const;
