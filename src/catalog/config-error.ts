@@ -108,3 +108,13 @@ export class FaultlineConfigError extends Error {
     this.docsUrl = `${configDocsBase}#${code.toLowerCase()}`;
   }
 }
+
+/**
+ * The configuration error of an option faultline cannot use (`FAULTLINE_INVALID_OPTION`), thrown where the
+ * guard, store or endpoint is made: `subject` names the option, its value and what it takes.
+ * @example
+ * throw invalidOption(`quota per must be 'day' or 'month', got ${String(per)}`);
+ */
+export function invalidOption(subject: string): FaultlineConfigError {
+  return new FaultlineConfigError('FAULTLINE_INVALID_OPTION', subject);
+}

@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import { roleError } from '../catalog/role-error.js';
 import type { RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toMs } from './duration.js';
@@ -58,7 +59,7 @@ export function cooldown(options: CooldownOptions): Guard {
   const groupOf = typeof options.group === 'function' ? options.group : () => options.group as string;
   const count = options.count ?? 'succeeded';
   if (count !== 'succeeded' && count !== 'all') {
-    throw new TypeError(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
+    throw invalidOption(`cooldown count must be 'succeeded' or 'all', got ${String(count)}`);
   }
   const store = storeOf(options, 'cooldown', 'RateStore');
   const code = errorCodeOf(options, 'cooldown', ['group']);

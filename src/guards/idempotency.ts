@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import { pathOf } from '../server/request.js';
 import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
@@ -105,7 +106,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
   const keep = options.keep ?? keepByDefault;
   const store = storeOf(options, 'idempotency', 'IdempotencyStore');
   const decide = compileFailure(options, store);
-  if (typeof options.tenant !== 'function') throw new TypeError('idempotency needs a tenant function');
+  if (typeof options.tenant !== 'function') throw invalidOption('idempotency needs a tenant function');
 
   function settle(context: GuardContext, key: string, token: string): void {
     const swallow = (run: () => unknown) => {

@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import { roleError } from '../catalog/role-error.js';
 import type { QuotaDecision, QuotaStore } from '../stores/types.js';
 import { checkTimeZone, type Period, periodEdges } from './calendar.js';
@@ -63,14 +64,14 @@ export function quota(options: QuotaOptions): Guard {
   const dynamic = typeof options.limit === 'function';
   const fixed = dynamic ? undefined : toCount(options.limit as number, 'quota limit');
   if (options.per !== 'day' && options.per !== 'month') {
-    throw new TypeError(`quota per must be 'day' or 'month', got ${String(options.per)}`);
+    throw invalidOption(`quota per must be 'day' or 'month', got ${String(options.per)}`);
   }
   if (dynamic && options.name === undefined) {
-    throw new TypeError('quota needs a name when its limit is a function: its state is kept under the name');
+    throw invalidOption('quota needs a name when its limit is a function: its state is kept under the name');
   }
   const count = options.count ?? 'all';
   if (count !== 'succeeded' && count !== 'all') {
-    throw new TypeError(`quota count must be 'succeeded' or 'all', got ${String(count)}`);
+    throw invalidOption(`quota count must be 'succeeded' or 'all', got ${String(count)}`);
   }
   const timeZone = options.timeZone ?? 'UTC';
   checkTimeZone(timeZone);

@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import { RoleError, roleError } from '../catalog/role-error.js';
 import type { Awaitable, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
@@ -54,13 +55,13 @@ export function banning(
   check: (context: GuardContext) => Awaitable<RoleError | undefined>,
   code?: string,
 ): (context: GuardContext) => Awaitable<RoleError | undefined> {
-  if (typeof ban !== 'object' || ban === null) throw new TypeError('rateLimit ban must be { after, for }');
+  if (typeof ban !== 'object' || ban === null) throw invalidOption('rateLimit ban must be { after, for }');
   const after = toCount(ban.after, 'rateLimit ban.after');
   const span = toMs(ban.for, 'rateLimit ban.for');
   const within = ban.within === undefined ? span : toMs(ban.within, 'rateLimit ban.within');
   for (const policy of policies) {
     if (spaces.some((space) => `${policy.name}:`.startsWith(space) || space.startsWith(`${policy.name}:`))) {
-      throw new TypeError(`rateLimit policy "${policy.name}": the name is kept for the ban's state`);
+      throw invalidOption(`rateLimit policy "${policy.name}": the name is kept for the ban's state`);
     }
   }
   const read: RateInput = { interval: 0, tolerance: 0, cost: -1 };

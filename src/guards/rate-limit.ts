@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
 import type { RateDecision, RateStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -106,7 +107,7 @@ export function rateLimit(
   options: RateLimitOptions | (RatePolicy & Omit<RateLimitOptions, 'policies'>),
 ): RateLimitGuard {
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
-  if (list.length === 0) throw new TypeError('rateLimit needs at least one policy');
+  if (list.length === 0) throw invalidOption('rateLimit needs at least one policy');
   const names = new Set<string>();
   const store = storeOf(options, 'rateLimit', 'RateStore');
   const decide = compileFailure(options, store);
@@ -205,7 +206,7 @@ export function rateLimit(
   const check =
     options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain, code);
   if (options.skip !== undefined && typeof options.skip !== 'function') {
-    throw new TypeError('rateLimit skip must be a function');
+    throw invalidOption('rateLimit skip must be a function');
   }
   const guard = { kind: 'rateLimit', check: options.skip ? skipping(options.skip, lookup, check) : check };
   return withState(guard, policies, store, options.ban);

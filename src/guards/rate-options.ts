@@ -1,4 +1,4 @@
-import { FaultlineConfigError } from '../catalog/config-error.js';
+import { FaultlineConfigError, invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
 import type { Awaitable } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
@@ -29,7 +29,7 @@ export interface RateDenial {
 export function formatOf(option: RateHeaders | undefined): 'draft-10' | 'draft-6' | 'legacy' | false {
   if (option === undefined || option === true || option === 'draft-10') return 'draft-10';
   if (option === false || option === 'draft-6' || option === 'legacy') return option;
-  throw new TypeError(
+  throw invalidOption(
     `rateLimit headers must be 'draft-10', 'draft-6', 'legacy' or false, got ${String(option)}`,
   );
 }
@@ -131,7 +131,7 @@ export type RateCount = 'all' | 'succeeded' | 'failed';
 export function countingOf(option: RateCount | undefined): 'succeeded' | 'failed' | undefined {
   if (option === undefined || option === 'all') return undefined;
   if (option === 'succeeded' || option === 'failed') return option;
-  throw new TypeError(`rateLimit count must be 'all', 'succeeded' or 'failed', got ${String(option)}`);
+  throw invalidOption(`rateLimit count must be 'all', 'succeeded' or 'failed', got ${String(option)}`);
 }
 
 /** Gives an admission's units back when its response is of the kind that does not count. */

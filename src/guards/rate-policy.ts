@@ -1,4 +1,4 @@
-import { FaultlineConfigError } from '../catalog/config-error.js';
+import { FaultlineConfigError, invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
 import type { Awaitable, Deadline, RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
@@ -120,7 +120,7 @@ function allowing(key: KeyOf, allow: RatePolicy['allow'], what: string): KeyOf {
     };
   }
   if (!Array.isArray(allow) || allow.some((item) => typeof item !== 'string')) {
-    throw new TypeError(`${what} allow must be a list of keys or a function`);
+    throw invalidOption(`${what} allow must be a list of keys or a function`);
   }
   const allowed = new Set(allow);
   return (request) => {
@@ -148,7 +148,7 @@ export function compile(
   const what = `rateLimit policy ${index}`;
   const dynamic = typeof policy.limit === 'function' || typeof policy.period === 'function';
   if (dynamic && policy.name === undefined) {
-    throw new TypeError(
+    throw invalidOption(
       `${what} needs a name when its limit or period is a function: its state is kept under the name`,
     );
   }
@@ -157,7 +157,7 @@ export function compile(
   const fixedLimit = typeof policy.limit === 'function' ? undefined : toCount(policy.limit, `${what} limit`);
   const fixedPeriod = typeof policy.period === 'function' ? undefined : toMs(policy.period, `${what} period`);
   const name = policy.name ?? `${fixedLimit}-per-${Math.max(1, Math.ceil((fixedPeriod ?? 0) / 1000))}s`;
-  if (names.has(name)) throw new TypeError(`rateLimit: two policies are named "${name}"`);
+  if (names.has(name)) throw invalidOption(`rateLimit: two policies are named "${name}"`);
   names.add(name);
   const label = sfString(name);
   const fixed =

@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import type { RateStore } from '../stores/types.js';
 import { admitted } from './failure.js';
 import { banKeys, banResets, type RateBan } from './rate-ban.js';
@@ -46,14 +47,14 @@ function chosen(policies: readonly Compiled[], options: RateKeyOptions | undefin
   if (options?.policy === undefined) return policies;
   const found = policies.filter((p) => p.name === options.policy);
   if (found.length === 0)
-    throw new TypeError(`rateLimit has no policy named ${JSON.stringify(options.policy)}`);
+    throw invalidOption(`rateLimit has no policy named ${JSON.stringify(options.policy)}`);
   return found;
 }
 
 async function shapeOf(policy: Compiled, request: GuardRequest | undefined): Promise<Shape> {
   if (policy.fixed !== undefined) return policy.fixed;
   if (request === undefined) {
-    throw new TypeError(`rateLimit policy "${policy.name}" has a limit per request: pass { request }`);
+    throw invalidOption(`rateLimit policy "${policy.name}" has a limit per request: pass { request }`);
   }
   const shape = await policy.shapeOf(request);
   if (shape === admitted) throw new Error(`rateLimit policy "${policy.name}": its limit could not be read`);
@@ -61,7 +62,7 @@ async function shapeOf(policy: Compiled, request: GuardRequest | undefined): Pro
 }
 
 function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key === '') throw new TypeError('rateLimit key must be a non-empty string');
+  if (typeof key !== 'string' || key === '') throw invalidOption('rateLimit key must be a non-empty string');
 }
 
 /** Adds `get` and `reset` to a rateLimit guard. */

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { FaultlineConfigError } from 'faultline';
 import { memoryStore } from 'faultline/stores';
 import { describe, expect, it } from 'vitest';
 
@@ -76,7 +77,7 @@ describe('memoryStore', { timeout: 60_000 }, () => {
   });
 
   it('refuses bounds that are not positive integers', () => {
-    expect(() => memoryStore({ maxRecordBytes: 0 })).toThrow(TypeError);
-    expect(() => memoryStore({ maxTotalRecordBytes: Number.NaN })).toThrow(TypeError);
+    expect(() => memoryStore({ maxRecordBytes: 0 })).toThrow(FaultlineConfigError);
+    expect(() => memoryStore({ maxTotalRecordBytes: Number.NaN })).toThrow(FaultlineConfigError);
   });
 });

@@ -1,3 +1,4 @@
+import { invalidOption } from '../catalog/config-error.js';
 import type { StoreLogger } from '../server/log.js';
 import { BoundedMap } from './bounded-map.js';
 import { RecordMap } from './records.js';
@@ -144,7 +145,7 @@ function pickPeriod(bounds: readonly number[], now: number): [number, number] {
 
 function positive(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`memoryStore ${name} must be a positive integer, got ${String(value)}`);
+    throw invalidOption(`memoryStore ${name} must be a positive integer, got ${String(value)}`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { type ApiError, isApiError } from '../catalog/api-error.js';
+import { invalidOption } from '../catalog/config-error.js';
 import { RoleError } from '../catalog/role-error.js';
 import { type ConcurrencyGuard, concurrency, type Lease } from '../guards/concurrency.js';
 import { checkMessage, type MessageVerdict } from '../guards/message.js';
@@ -142,7 +143,7 @@ export function createMessageLimiter(options: MessageRateOptions): MessageLimite
   if (options.guard !== undefined) {
     guards = Array.isArray(options.guard) ? options.guard : [options.guard as Guard];
   } else {
-    if (options.limit === undefined) throw new TypeError('limits.rate needs a limit or a guard');
+    if (options.limit === undefined) throw invalidOption('limits.rate needs a limit or a guard');
     guards = [
       rateLimit({
         name: nameOf(options.prefix ?? 'fl:ws:rate:'),
@@ -171,7 +172,7 @@ export interface ConnectionLeases {
 export function createConnectionLeases(options: ConnectionLimitOptions, heartbeat: number): ConnectionLeases {
   let guard = options.guard;
   if (guard === undefined) {
-    if (options.max === undefined) throw new TypeError('limits.connections needs max or a guard');
+    if (options.max === undefined) throw invalidOption('limits.connections needs max or a guard');
     guard = concurrency({
       name: nameOf(options.prefix ?? 'fl:ws:conn:'),
       key: bySession,

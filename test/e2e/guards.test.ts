@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { ApiError, defineErrors, RoleError } from 'faultline';
+import { ApiError, defineErrors, FaultlineConfigError, RoleError } from 'faultline';
 import {
   adminKey,
   apiKey,
@@ -108,8 +108,10 @@ describe('rateLimit', () => {
   });
 
   it('refuses a wrong configuration when defined', () => {
-    expect(() => rateLimit({ key: byIp, limit: 0, period: '1m' })).toThrow(TypeError);
-    expect(() => rateLimit({ key: byIp, limit: 1, period: '1 minute' as never })).toThrow(TypeError);
+    expect(() => rateLimit({ key: byIp, limit: 0, period: '1m' })).toThrow(FaultlineConfigError);
+    expect(() => rateLimit({ key: byIp, limit: 1, period: '1 minute' as never })).toThrow(
+      FaultlineConfigError,
+    );
     expect(() => quota({ key: byIp, limit: 1, per: 'day', timeZone: 'Mars/Olympus' })).toThrow(RangeError);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FaultlineConfigError } from 'faultline';
 import { byHeader, type GuardContext, type GuardRequest, rateLimit } from 'faultline/guards';
 import { memoryStore, type RateStore, redisSend, redisStore } from 'faultline/stores';
 import { Redis } from 'ioredis';
@@ -116,10 +117,10 @@ describe.each(stores)('%s', (_name, make) => {
   it('refuses an unknown policy and a key that is no string, without touching the store', async () => {
     const store = make();
     const limit = rateLimit({ name: 'p', key: byApp, limit: 1, period: '1m', store });
-    await expect(limit.get('k', { policy: 'nope' })).rejects.toThrow(TypeError);
+    await expect(limit.get('k', { policy: 'nope' })).rejects.toThrow(FaultlineConfigError);
     for (const key of ['', 42, null, undefined, { toString: () => 'x' }]) {
-      await expect(limit.get(key as string)).rejects.toThrow(TypeError);
-      await expect(limit.reset(key as string)).rejects.toThrow(TypeError);
+      await expect(limit.get(key as string)).rejects.toThrow(FaultlineConfigError);
+      await expect(limit.reset(key as string)).rejects.toThrow(FaultlineConfigError);
     }
     await store.close();
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FaultlineConfigError } from 'faultline';
 import { memoryStore, type RedisSend, redisSend, redisStore, type Store } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { Valkey } from 'iovalkey';
@@ -199,6 +200,6 @@ describe('redisStore scripts', () => {
   });
 
   it('refuses a prefix that would move the hash tag', () => {
-    expect(() => redisStore({ send: sends.ioredis!, prefix: 'a{b}:' })).toThrow(TypeError);
+    expect(() => redisStore({ send: sends.ioredis!, prefix: 'a{b}:' })).toThrow(FaultlineConfigError);
   });
 });

@@ -1,3 +1,4 @@
+import { invalidOption } from '../../catalog/config-error.js';
 import type { StoreLogger } from '../../server/log.js';
 import { utf8Length } from '../records.js';
 import type {
@@ -117,11 +118,11 @@ export function redisStore(options: RedisStoreOptions): Store {
   const { send } = options;
   const prefix = options.prefix ?? 'faultline:';
   if (prefix.includes('{') || prefix.includes('}')) {
-    throw new TypeError('redisStore: the prefix must not hold { or }, which would move the hash tag');
+    throw invalidOption('redisStore: the prefix must not hold { or }, which would move the hash tag');
   }
   const maxRecordBytes = options.maxRecordBytes ?? 2_097_152;
   if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
-    throw new TypeError(`redisStore: maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
+    throw invalidOption(`redisStore: maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
   }
   const clock = new RedisClock();
 
