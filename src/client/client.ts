@@ -19,7 +19,7 @@ interface Prepared {
   url: string;
   /** Lower-case names: a plain record costs fetch less than a Headers object. */
   headers: Record<string, string>;
-  body: BodyInit | null | undefined;
+  body: RequestInit['body'] | undefined;
   replayable: boolean;
   signal: AbortSignal | undefined;
   timeout: number | false;
@@ -55,7 +55,7 @@ export function createClient<
     ...(options.errorBodyTimeout ? { bodyTimeout: options.errorBodyTimeout } : {}),
   };
 
-  function prepare(method: string, url: string, init: RequestOptions & { body?: BodyInit | null }): Prepared {
+  function prepare(method: string, url: string, init: RequestOptions & { body?: RequestInit['body'] }): Prepared {
     const headers = init.headers ? { ...defaultHeaders, ...toRecord(init.headers) } : { ...defaultHeaders };
     let body = init.body;
     if (init.json !== undefined) {

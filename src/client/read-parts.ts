@@ -6,7 +6,7 @@ export interface ErrorResponseParts {
   readonly status: number;
   /** The reason phrase, the message of an error whose body names none. @default `HTTP <status>` */
   readonly statusText?: string | undefined;
-  readonly headers: HeadersInit;
+  readonly headers: NonNullable<RequestInit['headers']>;
   /**
    * The body as the client read it: its text, its parsed JSON, a Blob or bytes; `undefined` or `null`
    * for none.

@@ -2,7 +2,7 @@ import { timerDelay } from './retry.js';
 import type { RequestOptions } from './types.js';
 
 /** Whether a body can be sent again on a retry. */
-export function isReplayable(body: BodyInit | null | undefined): boolean {
+export function isReplayable(body: RequestInit['body'] | undefined): boolean {
   if (body === undefined || body === null || typeof body === 'string') return true;
   if (body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
   if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
@@ -28,7 +28,7 @@ export function buildUrl(base: URL, path: string, query: RequestOptions['query']
 }
 
 /** Headers as a record of lower-case names. */
-export function toRecord(init: HeadersInit | undefined): Record<string, string> {
+export function toRecord(init: RequestInit['headers'] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
   if (init) {
     new Headers(init).forEach((value, key) => {

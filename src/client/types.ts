@@ -150,7 +150,7 @@ export interface ClientOptions<
    */
   timeout?: number | false;
   /** Headers sent with every request. */
-  headers?: HeadersInit;
+  headers?: RequestInit['headers'];
   /** Response headers that may carry the correlation id. @default ['x-request-id', 'x-correlation-id', 'request-id'] */
   correlationHeaders?: readonly string[];
   /** @default 1048576 */
@@ -164,8 +164,8 @@ export interface RequestOptions {
   /** A value sent as a JSON body. */
   json?: unknown;
   /** A raw body; a stream cannot be replayed, so a request with one is never retried. */
-  body?: BodyInit | null;
-  headers?: HeadersInit;
+  body?: RequestInit['body'];
+  headers?: RequestInit['headers'];
   query?: Record<string, string | number | boolean | readonly (string | number | boolean)[] | undefined>;
   signal?: AbortSignal;
   /** The idempotency key of this logical request, sent on every attempt. */

@@ -12,7 +12,7 @@ export interface ConcurrencyOptions extends StoreOptions<LeaseStore> {
   /**
    * The catalog error a denial answers instead of `CONCURRENCY_LIMITED`: the catalog's entry, checked now (an error
    * status; its message names only `{limit}`), or its code, checked when the handler answers.
-   * @example error: errors.get('PLAN_CONCURRENCY_LIMITED')
+   * @example error: errors.entries.PLAN_CONCURRENCY_LIMITED
    */
   error?: GuardError;
   /** What the leases are counted under (a session, an API key); `undefined` skips the guard. */

@@ -22,7 +22,7 @@ export interface CooldownOptions extends StoreOptions<RateStore> {
   /**
    * The catalog error a denial answers instead of `COOLDOWN`: the catalog's entry, checked now (an error
    * status; its message names only `{group}`), or its code, checked when the handler answers.
-   * @example error: errors.get('PLAN_COOLDOWN')
+   * @example error: errors.entries.PLAN_COOLDOWN
    */
   error?: GuardError;
   /** Whose cooldown it is (a session, an app); `undefined` skips the guard. */

@@ -3,7 +3,7 @@ import type { CatalogEntry } from '../catalog/types.js';
 
 /**
  * The catalog error a guard raises instead of its role's code: the catalog's entry
- * (`errors.get('PLAN_RATE_LIMITED')`, checked when the guard is created) or its code (checked when the
+ * (`errors.entries.PLAN_RATE_LIMITED`, checked when the guard is created) or its code (checked when the
  * handler answers: a catalog without it answers its 500 and logs a configuration error).
  */
 export type GuardError = string | CatalogEntry;

@@ -14,7 +14,7 @@ export interface QuotaOptions extends StoreOptions<QuotaStore> {
   /**
    * The catalog error a denial answers instead of `QUOTA_EXCEEDED`: the catalog's entry, checked now (an error
    * status; its message names only `{policies}`), or its code, checked when the handler answers.
-   * @example error: errors.get('PLAN_QUOTA_EXCEEDED')
+   * @example error: errors.entries.PLAN_QUOTA_EXCEEDED
    */
   error?: GuardError;
   /**

@@ -80,7 +80,7 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
    * The catalog error a denial answers instead of `RATE_LIMITED` (a plan's own code): the catalog's entry,
    * checked now (an error status; its message names only `{policies}`), or its code. Its details are
    * `{ policies }` and its headers the limit's fields, as for the built-in code.
-   * @example error: errors.get('PLAN_RATE_LIMITED')
+   * @example error: errors.entries.PLAN_RATE_LIMITED
    */
   error?: GuardError;
 }
