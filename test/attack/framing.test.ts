@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { defineErrors } from 'faultline';
+import { createNodeErrors, createRouter, readJson } from 'faultline/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../helpers/adapters.js';
 import { bodyApps } from '../helpers/body-apps.js';
@@ -163,4 +165,26 @@ describe('framing attack: requests the HTTP parser refuses, on the demo (npm sta
       expect((await fetch(`${base}/health`)).status).toBe(200);
     },
   );
+});
+
+describe("framing attack: a catalog's own message for a bad request", () => {
+  it("answers broken framing and a head node refuses with the catalog's own text, not faultline's", async () => {
+    const own = defineErrors({ BAD_REQUEST: { status: 400, message: 'Invalid request.' } });
+    const handle = createNodeErrors({ catalog: own });
+    const app = createRouter().post('/echo', async (req) => (await readJson(req)) ?? null);
+    const server = createServer(handle(app.handle)).on('clientError', handle.clientError);
+    const base = await listen(server);
+    try {
+      const framed = await sendRaw(base, [head(), firstChunk, 'zz\r\nab\r\n0\r\n\r\n'], { timeoutMs: 5000 });
+      expect(framed.status).toBe(400);
+      expect(JSON.parse(framed.body)).toMatchObject({ code: 'BAD_REQUEST', detail: 'Invalid request.' });
+      const refused = await sendRaw(base, ['GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n'], {
+        timeoutMs: 5000,
+      });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'BAD_REQUEST', detail: 'Invalid request.' });
+    } finally {
+      await close(server);
+    }
+  });
 });

@@ -103,7 +103,7 @@ export function clientErrorListener(
       // Whatever answers, the connection closes after it: the parser cannot read a next request.
       const response = socket._httpMessage;
       const malformed = roleError('badRequest', {
-        message: 'The request body is malformed.',
+        specific: 'The request body is malformed.',
         cause: error,
       });
       failBody(req, malformed);
