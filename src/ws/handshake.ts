@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
+import { type RoleError, roleError } from '../catalog/role-error.js';
 import { clientAddress, type ProxyTrust } from '../server/client-ip.js';
 import type { ErrorHandler } from '../server/handle-error.js';
 import type { RequestView } from '../server/request.js';
@@ -25,20 +26,19 @@ export function requestViewOf(request: IncomingMessage, trust: ProxyTrust | unde
   } as RequestView;
 }
 
-/** `ws`'s own handshake refusals, by message: the catalog answers them in its envelope. */
-export function clientErrorOf(handler: ErrorHandler, message: string): ApiError {
-  const catalog = handler.catalog;
+/**
+ * `ws`'s own handshake refusals, by message: the catalog answers them in its envelope, ws's text refining
+ * only the standard bad-request message (a catalog's own message wins, as for every mechanism's text).
+ */
+export function clientErrorOf(handler: ErrorHandler, message: string): ApiError | RoleError {
   if (message === 'Invalid HTTP method') {
-    return catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
+    return handler.catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
   }
   if (message.includes('Sec-WebSocket-Version')) {
-    return catalog.builtin('badRequest', undefined, {
-      message,
-      headers: { 'sec-websocket-version': '13, 8' },
-    });
+    return roleError('badRequest', { specific: message, headers: { 'sec-websocket-version': '13, 8' } });
   }
   // ws's messages are fixed strings naming the faulty header, never the client's input.
-  return catalog.builtin('badRequest', undefined, { message });
+  return roleError('badRequest', { specific: message });
 }
 
 /** The pages that may open a socket: a list of origins, or a function of the `Origin` header. */

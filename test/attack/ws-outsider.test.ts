@@ -219,6 +219,21 @@ describe('handshake heads an outsider writes by hand', () => {
     },
   );
 
+  it("a head ws refuses gets the catalog's own bad-request text, not ws's, when the catalog has one", async () => {
+    const own = defineErrors({ ...wsDefinitions, BAD_REQUEST: { status: 400, message: 'Invalid request.' } });
+    const { port } = await serve({ errors: { catalog: own, logger: false }, limits: { heartbeat: false } });
+    // No key; then a key and a version ws does not speak.
+    for (const version of ['13', '99']) {
+      const key = version === '99' ? [`Sec-WebSocket-Key: ${wsKey()}`] : [];
+      const text = [...base, ...key, `Sec-WebSocket-Version: ${version}`].join('\r\n');
+      const answer = await exchange(port, `${text}\r\n\r\n`, { ms: 1_000 });
+      expect(answer.status).toBe(400);
+      const body = JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4));
+      expect(body).toMatchObject({ code: 'BAD_REQUEST', detail: 'Invalid request.' });
+      if (version === '99') expect(answer.text.toLowerCase()).toContain('sec-websocket-version: 13, 8');
+    }
+  });
+
   it('a handshake with a body (Content-Length: 12): the 101, then the body read as frames, which are no frames: a 1002 close, never a message', async () => {
     let messages = 0;
     const { port } = await serve({
