@@ -28,6 +28,8 @@ describe('redisSend', () => {
 
   it('refuses anything else when called, not at the first command', () => {
     for (const value of [{}, { call: 'x' }, null, 'redis://x'])
-      expect(() => redisSend(value as never)).toThrow(TypeError);
+      expect(() => redisSend(value as never)).toThrow(
+        expect.objectContaining({ code: 'FAULTLINE_INVALID_OPTION' }),
+      );
   });
 });

@@ -1,3 +1,4 @@
+import { invalidOption } from '../../catalog/config-error.js';
 import type { RedisSend } from './store.js';
 
 /** The part of an ioredis or iovalkey client (or Cluster) the store uses. */
@@ -57,7 +58,7 @@ export function redisSend(
     const one = client as SendCommandClient;
     return (args) => one.sendCommand(args);
   }
-  throw new TypeError(
+  throw invalidOption(
     'redisSend: expected an ioredis or iovalkey client (call), or a node-redis client, cluster or sentinel (sendCommand)',
   );
 }
