@@ -63,8 +63,14 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
   });
   if (o.check) {
     if (readFileSync(o.out!, 'utf8') !== text) {
+      // Every option that shapes the page, so that the command printed makes it current.
+      const given = [
+        o.export ? ` --export ${o.export}` : '',
+        o.envelope ? ` --envelope ${o.envelope}` : '',
+        o.standard ? '' : ' --no-standard',
+      ].join('');
       throw new CliError(
-        `${o.out}: out of date with ${module}; regenerate it with: faultline docs ${module} --format ${o.format}${o.envelope ? ` --envelope ${o.envelope}` : ''} --out ${o.out}`,
+        `${o.out}: out of date with ${module}; regenerate it with: faultline docs ${module} --format ${o.format}${given} --out ${o.out}`,
         1,
       );
     }

@@ -79,6 +79,19 @@ describe('the faultline CLI', () => {
     expect(stale.stderr).toContain('out of date');
   });
 
+  it('--check prints a regenerate command that keeps --export and --no-standard, so running it makes the page current', () => {
+    const out = join(work, 'b.md');
+    const given = ['test/fixtures/two-catalogs.ts', '--export', 'b', '--no-standard', '--out', out];
+    expect(cli('docs', ...given).code).toBe(0);
+    writeFileSync(out, `${readFileSync(out, 'utf8')}\nstale\n`);
+    const stale = cli('docs', ...given, '--check');
+    expect(stale.code).toBe(1);
+    const command = /regenerate it with: faultline (.+)$/m.exec(stale.stderr)?.[1]?.split(' ') ?? [];
+    expect(command).toEqual(expect.arrayContaining(['--export', 'b', '--no-standard']));
+    expect(cli(...command).code).toBe(0);
+    expect(cli('docs', ...given, '--check').code).toBe(0);
+  });
+
   it.each([
     ['a missing file', ['docs', 'test/fixtures/nope.ts'], 'no such file'],
     ['a module without a catalog', ['docs', 'test/fixtures/no-catalog.ts'], 'exports no catalog'],
