@@ -11,9 +11,7 @@ import {
   type FastifyRaw,
 } from '../fastify/index.js';
 import type { ClientErrorListener } from '../kit/adapter.js';
-import { type LingerBounds, toLingerBounds } from '../kit/linger.js';
 import { nestFastifyPlugin } from './fastify-body.js';
-import { sendOnFastify, takesCode } from './fastify-send.js';
 import { isFastifyReply } from './platform.js';
 import { isUnmatchedRoute, translate } from './translate.js';
 import { fastifyUnmatchedPath } from './unmatched.js';
@@ -96,7 +94,6 @@ export class FaultlineFilter implements ExceptionFilter {
   readonly handler: ErrorHandler;
   readonly #express: ReturnType<typeof createExpressErrors>;
   readonly #fastify: FastifyErrorsPlugin;
-  readonly #linger: LingerBounds;
 
   constructor(
     options: ErrorHandlerOptions<NestRaw> | ErrorHandler = {},
@@ -105,7 +102,6 @@ export class FaultlineFilter implements ExceptionFilter {
     this.handler = toErrorHandler(options);
     this.#express = createExpressErrors(this.handler, nestOptions.express);
     this.#fastify = createFastifyErrors(this.handler, nestOptions.fastify);
-    this.#linger = toLingerBounds(nestOptions.fastify?.linger);
   }
 
   /** The Express error layer the filter answers with (its `json()` reader). */
@@ -162,8 +158,8 @@ export class FaultlineFilter implements ExceptionFilter {
     } else {
       thrown = translate(exception);
     }
-    if (takesCode(thrown)) this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
-    else sendOnFastify(this.handler, this.#linger, thrown, request as never, reply as never);
+    // The plugin's answer, which reads any thrown value safely (null, a revoked Proxy).
+    this.#fastify.frameworkErrors(thrown as never, request as never, reply as never);
   }
 }
 // No `@Catch()`: a filter without its metadata catches everything, as `@Catch()` does, and the adapter
