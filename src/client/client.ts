@@ -55,7 +55,11 @@ export function createClient<
     ...(options.errorBodyTimeout ? { bodyTimeout: options.errorBodyTimeout } : {}),
   };
 
-  function prepare(method: string, url: string, init: RequestOptions & { body?: RequestInit['body'] }): Prepared {
+  function prepare(
+    method: string,
+    url: string,
+    init: RequestOptions & { body?: RequestInit['body'] },
+  ): Prepared {
     const headers = init.headers ? { ...defaultHeaders, ...toRecord(init.headers) } : { ...defaultHeaders };
     let body = init.body;
     if (init.json !== undefined) {
