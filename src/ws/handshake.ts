@@ -68,7 +68,8 @@ export function compileOrigins(option: unknown): ((request: IncomingMessage) => 
   if (typeof option !== 'function') {
     const list: unknown[] = Array.isArray(option) ? option : [undefined];
     const origins = new Set(list.map((entry) => originOf(entry, true)));
-    if (origins.has(undefined)) {
+    // An empty list would refuse every browser: leaving the option out is how to allow any page.
+    if (list.length === 0 || origins.has(undefined)) {
       throw new FaultlineConfigError(
         'FAULTLINE_INVALID_OPTION',
         `origins is ${JSON.stringify(option) ?? typeof option}; give a list of origins such as ['https://app.example.com'], or a function of the Origin header`,
@@ -76,9 +77,9 @@ export function compileOrigins(option: unknown): ((request: IncomingMessage) => 
     }
     allowed = (origin) => origins.has(originOf(origin));
   }
-  return (request) => {
-    // hybi-08 (version 8, which ws still accepts) names the page in Sec-WebSocket-Origin.
-    const name = request.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin';
+  // Each header that names the page must name an allowed one: `Origin`, and `Sec-WebSocket-Origin`, where
+  // hybi-08 (version 8, which ws still accepts) names it.
+  const passes = (request: IncomingMessage, name: 'origin' | 'sec-websocket-origin'): boolean => {
     const raw = request.rawHeaders;
     let count = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
@@ -91,4 +92,5 @@ export function compileOrigins(option: unknown): ((request: IncomingMessage) => 
       return false;
     }
   };
+  return (request) => passes(request, 'origin') && passes(request, 'sec-websocket-origin');
 }
