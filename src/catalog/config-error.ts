@@ -111,7 +111,8 @@ export class FaultlineConfigError extends Error {
 
 /**
  * The configuration error of an option faultline cannot use (`FAULTLINE_INVALID_OPTION`), thrown where the
- * guard, store or endpoint is made: `subject` names the option, its value and what it takes.
+ * guard, store or endpoint is made, or where a guard's state method (`rateLimit.get`, `reset`) is given an
+ * argument it cannot use: `subject` names the option, its value and what it takes.
  * @example
  * throw invalidOption(`quota per must be 'day' or 'month', got ${String(per)}`);
  */

@@ -14,11 +14,11 @@ export interface Deadline {
   /** True once the caller has stopped waiting and answered without this decision. */
   readonly abandoned: boolean;
   /**
-   * Calls `undo` once, when the caller stops waiting (at once if it has): the place for an undo that is
-   * right whether or not the decision applied (a lease released by its id, a claim abandoned by its
-   * token). Sent on the decision's connection, it runs after the decision and before the caller's answer
-   * is written, so that a retry never meets what the decision held. A store without one undoes when the
-   * late reply comes. Absent on deadlines made by hand.
+   * Calls `undo` once, when the caller stops waiting (at once if it has), before the caller's answer is
+   * written: the place for an undo that is right whether or not the decision applied (a lease released by
+   * its id, a claim abandoned by its token). On a client that sends one key's commands in order on one
+   * connection, it runs after the decision, so that a retry does not meet what the decision held; on one
+   * that may reorder them, the late reply's undo still clears it. Absent on deadlines made by hand.
    */
   onAbandon?(undo: () => void): void;
 }

@@ -138,11 +138,13 @@ export function redisStore(options: RedisStoreOptions): Store {
     if (reloading) return;
     reloading = true;
     const others = Object.values(scripts).filter((each) => each !== missing);
-    Promise.all(others.map((each) => send(['SCRIPT', 'LOAD', each.source], key).catch(ignore))).finally(
-      () => {
+    // Inside a promise: a `send` that throws at once must not leave the flag set for good.
+    Promise.resolve()
+      .then(() => Promise.all(others.map((each) => send(['SCRIPT', 'LOAD', each.source], key).catch(ignore))))
+      .catch(ignore)
+      .finally(() => {
         reloading = false;
-      },
-    );
+      });
   }
 
   // Promise chains rather than async functions: one decision costs as few microtask hops as it can.
