@@ -103,7 +103,10 @@ export function demoGuards(store: Store, apps: Readonly<Record<string, string>>)
   ] as const;
   return {
     open: guard(perIp),
-    api: guard(perIp, authenticated, ...appLimits, idempotency({ store, tenant: tenantOf })),
+    // The key before the app's limits: a retry of a command already answered gets its replay, and spends
+    // neither the rate, the quota nor the cooldown a second time; one a limit refuses frees its key (a 429
+    // is never kept), so its retry runs.
+    api: guard(perIp, authenticated, idempotency({ store, tenant: tenantOf }), ...appLimits),
     handshake: [perIp, authenticated] as const,
     /** What a command on the socket passes, read as `POST /v1/sessions/:id/commands/:command` of its app. */
     command: appLimits,

@@ -76,6 +76,31 @@ describe('the demo guards', () => {
     await close(demo.server);
   });
 
+  it('replays the retry of a command inside its cooldown, and lets the retry of a refused one run', async () => {
+    const demo = createDemo({ logger: false, apps: { 'guard-app': guardKey } });
+    const url = await listen(demo.server);
+    const session = await post(`${url}/v1/sessions`, { from: 'a', to: 'b' });
+    const id = session.body.id as string;
+    expect((await post(`${url}/v1/sessions/${id}/commands/answer`, {})).status).toBe(200);
+    const play = { urls: ['https://example.com/a.wav'] };
+    const key = { 'idempotency-key': '"play-1"' };
+    const first = await post(`${url}/v1/sessions/${id}/commands/play`, play, key);
+    expect(first.status).toBe(200);
+    // A client that lost the answer retries at once, inside the second the media group cools down for.
+    const retry = await post(`${url}/v1/sessions/${id}/commands/play`, play, key);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    // A command the cooldown refuses leaves its key free: its retry is refused again, never replayed a 429.
+    const other = { 'idempotency-key': '"play-2"' };
+    const cooling = await post(`${url}/v1/sessions/${id}/commands/play`, play, other);
+    expect(cooling.status).toBe(429);
+    const again = await post(`${url}/v1/sessions/${id}/commands/play`, play, other);
+    expect(again.status).toBe(429);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    await close(demo.server);
+  });
+
   it('keeps its guard state in Redis when started with REDIS_URL', async () => {
     const port = await freePort();
     // The helper passes this process's environment on.
