@@ -78,9 +78,9 @@ function authentication(apps: Readonly<Record<string, string>>): Guard {
 
 /**
  * The guards of the demo, in the order that keeps each limit on what its caller cannot forge: the per-IP
- * limit first, as it is all that bounds guessing at keys; then authentication; then the app's own limits,
- * which only a request that proved it is the app may spend; idempotency last, so a refused request never
- * claims a key. Public routes get the per-IP limit alone; a WebSocket handshake passes the same per-IP
+ * limit first, as it is all that bounds guessing at keys; then authentication; then the idempotency key,
+ * so that a retry is its replay and spends nothing twice; then the app's own limits, which only a request
+ * that proved it is the app may spend (one they refuse frees its key). Public routes get the per-IP limit alone; a WebSocket handshake passes the same per-IP
  * limit (one budget per address for HTTP and WebSocket) and the same authentication, and a command sent on
  * the socket spends the app's limits as the same command over HTTP does (one cooldown per session).
  */
