@@ -55,8 +55,11 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
    */
   maxResponseBytes?: number;
   /**
-   * Which statuses are kept and replayed; others free the key so that a retry executes.
-   * @default status < 500 and not 408, 409 or 429
+   * Which statuses are kept and replayed; others free the key so that a retry executes. By default a
+   * request refused as sent (400, 413, 415, 422: its body or parameters failed, nothing ran) is not kept,
+   * as Stripe keeps no result for a request that failed validation: the corrected request runs under the
+   * same key, and the same one sent again is refused again.
+   * @default status < 500 and not 400, 408, 409, 413, 415, 422 or 429
    */
   keep?: (status: number) => boolean;
   /**
@@ -66,7 +69,9 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
   fingerprint?: (request: GuardRequest, body: unknown) => string | Promise<string>;
 }
 
-const keepByDefault = (status: number) => status < 500 && status !== 408 && status !== 409 && status !== 429;
+// What is not kept: a failure (5xx), a wait (408, 409, 429), or a request refused as it was sent.
+const notKept = new Set([400, 408, 409, 413, 415, 422, 429]);
+const keepByDefault = (status: number) => status < 500 && !notKept.has(status);
 
 // RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare tokens are accepted too.
 const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
@@ -91,8 +96,9 @@ export function parseIdempotencyKey(value: string, maxLength = 255): string | un
  * key runs and its response (status, headers, body) is kept and replayed to later requests with the same
  * key and payload, marked `Idempotent-Replayed: true`. A key in flight answers 409 with `Retry-After` set
  * to the lock's remaining life, a key reused with another payload 422, a missing (when required) or
- * malformed key 400. A 5xx response, a process that dies mid-request, or a claim refused because the store
- * failed (503) frees the key so that the retry executes.
+ * malformed key 400. A 5xx response, a request refused as it was sent (400, 413, 415, 422), a process that
+ * dies mid-request, or a claim refused because the store failed (503) frees the key so that the retry
+ * executes.
  * @example
  * const once = idempotency({ tenant: (r) => headerOf(r.headers, 'x-api-key') ?? '', required: true });
  */

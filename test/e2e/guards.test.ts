@@ -18,6 +18,7 @@ import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { close, listen } from '../helpers/http.js';
 
 const catalog = defineErrors(
@@ -221,6 +222,35 @@ describe('idempotency', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.headers.get('x-handler')).toBe('yes');
     expect(first.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('keeps no answer for a request refused as sent: the corrected one runs under the same key (Stripe: no result is saved for a request that failed validation)', async () => {
+    const once = idempotency({ tenant, store });
+    const server = createServer(
+      errors(
+        guard(once)(async (req, res) => {
+          const body = await readJson(req, { schema: z.object({ amount: z.number() }) });
+          sendJson(res, 201, { charged: body.amount });
+        }),
+      ),
+    );
+    servers.push(server);
+    const url = await listen(server);
+    const refused = await post(url, '"k-valid"', { amount: 'ten' });
+    expect(refused.status).toBe(400);
+    expect(refused.json.code).toBe('VALIDATION_FAILED');
+    const malformed = await call(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant': 't1', 'idempotency-key': '"k-valid"' },
+      body: '{"amount":',
+    });
+    expect(malformed.status).toBe(400);
+    const fixed = await post(url, '"k-valid"', { amount: 10 });
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers.get('idempotent-replayed')).toBeNull();
+    const again = await post(url, '"k-valid"', { amount: 10 });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json).toEqual({ charged: 10 });
   });
 
   it('scopes keys per tenant: another tenant with the same key executes', async () => {
