@@ -1,20 +1,34 @@
+/** The characters of keys a map holds per key of its bound, on average: attacker-chosen keys are long. */
+export const keyCharsPerKey = 128;
+
 /**
  * A Map with a size bound and expiry, without a timer per key. Two generations hold the keys: when the
- * current one is half the bound, it becomes the previous one and the old previous one is dropped whole
- * (O(1), no per-key eviction scan); a key read from the previous generation moves back to the current
- * one, so active keys survive. Reads drop expired entries; `sweep` visits a bounded slice per call.
+ * current one is half the bound (in keys, or in key characters: `keyCharsPerKey` per key), it becomes the
+ * previous one and the old previous one is dropped whole (no per-key eviction scan); a key read from the
+ * previous generation moves back to the current one, so active keys survive. Before a rotation, expired
+ * entries of both generations are dropped (amortized O(1): at most once per quarter of the bound of
+ * inserts), so that keys that have expired never push out live ones: a caller's spent budget is evicted
+ * only once half the bound holds live keys, never by a flood of short-lived keys. Reads drop expired
+ * entries; `sweep` visits a bounded slice per call.
  */
 export class BoundedMap<V> {
   #current = new Map<string, V>();
   #previous = new Map<string, V>();
   readonly #half: number;
+  readonly #halfChars: number;
+  /** The key characters inserted into the current generation since it was last counted (never fewer). */
+  #chars = 0;
   readonly #expiry: (value: V) => number;
+  readonly #now: () => number;
   #cursor: MapIterator<[string, V]> | undefined;
   #cursorOf: Map<string, V> | undefined;
 
-  constructor(max: number, expiry: (value: V) => number) {
+  /** `now` tells expired entries apart at a rotation; without it, none is dropped then. */
+  constructor(max: number, expiry: (value: V) => number, now: () => number = () => Number.NEGATIVE_INFINITY) {
     this.#half = Math.max(1, Math.floor(max / 2));
+    this.#halfChars = this.#half * keyCharsPerKey;
     this.#expiry = expiry;
+    this.#now = now;
   }
 
   get size(): number {
@@ -54,11 +68,38 @@ export class BoundedMap<V> {
   }
 
   #insert(key: string, value: V): void {
-    if (this.#current.size >= this.#half) {
-      this.#previous = this.#current;
-      this.#current = new Map();
-    }
+    if (this.#current.size >= this.#half || this.#chars >= this.#halfChars) this.#rotate();
     this.#current.set(key, value);
+    this.#chars += key.length;
+  }
+
+  /** Drops the expired entries of `map`, and answers the characters of the keys left. */
+  #purge(map: Map<string, V>, now: number): number {
+    let chars = 0;
+    for (const [key, value] of map) {
+      if (this.#expiry(value) <= now) map.delete(key);
+      else chars += key.length;
+    }
+    return chars;
+  }
+
+  #rotate(): void {
+    const now = this.#now();
+    const previousChars = this.#purge(this.#previous, now);
+    this.#chars = this.#purge(this.#current, now);
+    const quarter = this.#half / 2;
+    const quarterChars = this.#halfChars / 2;
+    // Room for a quarter of the bound once expired keys are gone: no rotation, no live key lost.
+    if (this.#current.size < quarter && this.#chars < quarterChars) return;
+    const survivors = this.#previous;
+    this.#previous = this.#current;
+    this.#current = new Map();
+    this.#chars = 0;
+    // The previous generation's live keys are kept when few: they are dropped only under live pressure.
+    if (survivors.size < quarter && previousChars < quarterChars) {
+      for (const [key, value] of survivors) this.#current.set(key, value);
+      this.#chars = previousChars;
+    }
   }
 
   delete(key: string): void {

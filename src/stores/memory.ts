@@ -16,8 +16,9 @@ import type {
 /** Options of the memory store. */
 export interface MemoryStoreOptions {
   /**
-   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy);
-   * past it, the oldest key is evicted, which forgets that caller's state.
+   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy),
+   * and 128 characters of keys per key on average (keys are callers' values: a URL segment, a header);
+   * past it, expired keys go first, then the oldest keys, which forgets those callers' state.
    * @default 100_000
    */
   maxKeys?: number;
@@ -160,11 +161,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const max = options.maxKeys ?? 100_000;
   const now = options.now ?? Date.now;
   const batch = options.sweepBatch ?? 10_000;
-  const rates = new BoundedMap<Tat>(max, tatOf);
+  const rates = new BoundedMap<Tat>(max, tatOf, now);
   // One map per namespace (policy): each holds at most maxKeys, like the shared one.
   const spaces = new Map<string, BoundedMap<Tat>>();
-  const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end);
-  const leases = new BoundedMap<Leases>(max, (entry) => entry.expires);
+  const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end, now);
+  const leases = new BoundedMap<Leases>(max, (entry) => entry.expires, now);
   const maxBytes = positive(options.maxTotalRecordBytes ?? 67_108_864, 'maxTotalRecordBytes');
   const records = new RecordMap({
     maxKeys: max,
@@ -203,7 +204,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   function rateIn(space: string): (key: string, input: RateInput) => RateDecision {
     let map = spaces.get(space);
     if (map === undefined) {
-      map = new BoundedMap<Tat>(max, tatOf);
+      map = new BoundedMap<Tat>(max, tatOf, now);
       spaces.set(space, map);
     }
     const held = map;

@@ -1,0 +1,169 @@
+/**
+ * An outsider against the memory store (`memoryStore`), through real node:http apps on 127.0.0.1 wired as
+ * the README wires them: key rotation to evict a spent budget, long attacker-chosen keys to fill the heap,
+ * leases of clients that abort. The peers keep a counter until its window ends (express-rate-limit's
+ * MemoryStore, rate-limiter-flexible's RateLimiterMemory: no key bound at all, so no eviction to abuse);
+ * a bounded store must not give a spent budget back to a caller who floods it with keys that expire.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { byHeader, byIp, concurrency, cooldown, type Guard, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard, sendJson } from 'faultline/node';
+import { memoryStore } from 'faultline/stores';
+import { afterAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const server of servers) await close(server);
+});
+
+async function serve(guards: Guard[], handler?: (res: import('node:http').ServerResponse) => void) {
+  const errors = createNodeErrors();
+  const server = createServer(
+    errors(
+      guard(...guards)(async (_req, res) => {
+        if (handler) handler(res);
+        else sendJson(res, 200, { ok: true });
+      }),
+    ),
+  );
+  servers.push(server);
+  return listen(server);
+}
+
+/** One GET on its own connection from `from` (any 127.0.0.0/8 address is this host's): its status. */
+function get(url: string, from = '127.0.0.1', headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = request(url, { localAddress: from, agent: false, headers, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+describe('memoryStore: evicting keys', { timeout: 60_000 }, () => {
+  it('300 one-request callers from fresh addresses, each expired a minute later, do not give a spent per-IP budget back (express-rate-limit MemoryStore: a counter lives until its window ends)', async () => {
+    let clock = 1_000_000_000;
+    const store = memoryStore({ maxKeys: 200, now: () => clock });
+    // 60 per hour: one unit is 60 s, so a caller of one request is forgotten after a minute.
+    const url = await serve([
+      rateLimit({ store, policies: [{ name: 'per-ip', key: byIp, limit: 60, period: '1h' }] }),
+    ]);
+    const attacker = '127.0.0.2';
+    for (let i = 0; i < 60; i++) expect(await get(url, attacker)).toBe(200);
+    expect(await get(url, attacker)).toBe(429);
+    // 300 fresh addresses, one every 2 s of the store's clock: at most 30 hold a live key at once.
+    for (let i = 0; i < 300; i++) {
+      clock += 2000;
+      expect(await get(url, `127.1.${i >> 7}.${(i & 127) + 1}`)).toBe(200);
+    }
+    // Ten minutes later the attacker has earned ten requests back, not sixty. Before: his key had been
+    // evicted, and he had a full budget of sixty again.
+    let admitted = 0;
+    while (admitted <= 60 && (await get(url, attacker)) === 200) admitted++;
+    expect(admitted).toBe(10);
+    expect(store.size().rate).toBeLessThanOrEqual(200);
+    store.close();
+  });
+
+  it('a cooldown group of 8 000 characters per request (the README keys it by URL): the store holds at most maxKeys × 128 characters of keys', async () => {
+    const clock = 1_000_000_000;
+    const store = memoryStore({ maxKeys: 1000, now: () => clock });
+    const url = await serve([
+      cooldown({ store, key: byHeader('x-app-id'), group: (r) => r.url?.split(/[/?]/)[2], interval: '2s' }),
+    ]);
+    const long = 'g'.repeat(8000);
+    for (let i = 0; i < 200; i++) {
+      expect(await get(`${url}/v1/${long}${i}`, '127.0.0.1', { 'x-app-id': 'app_1' })).toBe(200);
+    }
+    // Before: all 200 keys held (1.6 MB of keys here; 100 000 × 16 kB = 1.6 GB with the defaults).
+    expect(store.size().rate * 8000).toBeLessThanOrEqual(1000 * 128 + 2 * 8010);
+    // The newest group is still cooling down.
+    expect(await get(`${url}/v1/${long}199`, '127.0.0.1', { 'x-app-id': 'app_1' })).toBe(429);
+    store.close();
+  });
+});
+
+/** Runs `count` rate and quota decisions on distinct keys of `length` characters in a child process. */
+async function heapGrowth(count: number, length: number) {
+  const worker = `
+    import { memoryStore } from 'faultline/stores';
+    const store = memoryStore();
+    const input = { interval: 60, tolerance: 60_000, cost: 1 };
+    const pad = 'k'.repeat(${length} - 7);
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < ${count}; i++) {
+      // A flat string, as a parsed header or URL is (a concatenation would share the padding).
+      const key = Buffer.from(pad + String(i).padStart(7, '0')).toString('latin1');
+      store.rate(key, input);
+      store.quota(key, { limit: 10, cost: 1, bounds: [0, 9e15] });
+    }
+    globalThis.gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    console.log(JSON.stringify({ grown, size: store.size() }));
+    store.close();
+  `;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', '--conditions=faultline-source', '--import', 'tsx', '--input-type=module', '-e', worker],
+    { cwd: resolve(import.meta.dirname, '../..'), timeout: 110_000 },
+  );
+  const result = JSON.parse(stdout) as { grown: number; size: { rate: number; quota: number } };
+  console.log(
+    `memory store: ${count} keys of ${length} characters, rate and quota: heap grew ${result.grown} bytes`,
+    result.size,
+  );
+  return result;
+}
+
+describe('memoryStore: memory under 1 000 000 distinct keys', { timeout: 120_000 }, () => {
+  it('1 000 000 keys of 32 characters through the default store, rate and quota: the heap after GC grows less than 64 MiB', async () => {
+    const { grown, size } = await heapGrowth(1_000_000, 32);
+    expect(size.rate).toBeLessThanOrEqual(100_000);
+    expect(size.quota).toBeLessThanOrEqual(100_000);
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('300 000 keys of 2 000 characters (a long URL segment or header): the heap after GC grows less than 64 MiB, not 100 000 × 2 kB', async () => {
+    const { grown } = await heapGrowth(300_000, 2000);
+    // Before: 221 MB (100 000 keys of 2 kB, one string shared by the rate and quota maps).
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('memoryStore: leases of clients that go away', { timeout: 30_000 }, () => {
+  it('a client that aborts while the body streams gives its concurrency lease back (the lease is released when the socket closes)', async () => {
+    const store = memoryStore();
+    const url = await serve([concurrency({ store, key: () => 'one', limit: 1 })], (res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(1024));
+      // The body never ends: only the client's abort closes it.
+    });
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((done, fail) => {
+        const req = request(url, { agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            done();
+          });
+        });
+        req.on('error', (error) => (req.destroyed ? done() : fail(error)));
+        req.end();
+      });
+      let held = 1;
+      for (let wait = 0; wait < 100 && held > 0; wait++) {
+        await new Promise((r) => setTimeout(r, 10));
+        held = store.size().lease;
+      }
+      expect(held).toBe(0);
+    }
+    store.close();
+  });
+});
