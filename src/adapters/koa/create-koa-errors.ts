@@ -60,6 +60,34 @@ function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context, stale = 
   ctx.set(headers);
   // Koa sends the length of this text, and for HEAD the headers only.
   ctx.body = body;
+  // An app that opted out of Koa's response (`ctx.respond = false`) and then threw has written nothing:
+  // the error answer is Koa's to send, or the client would wait forever.
+  ctx.respond = true;
+}
+
+/**
+ * Koa's own `ctx.onerror` hears what fails after every middleware returned: `respond()` serializing a
+ * body (a BigInt, a cycle) or a body stream. Koa would answer the first in plain text; the catalog
+ * answers it here, written at once since Koa's `respond()` has already run. When the answer had begun,
+ * Koa's handler keeps its part (the app's `error` event) and the connection is cut.
+ */
+function catalogOnerror(kit: Kit, ctx: Context): Context['onerror'] {
+  const koaOnerror = ctx.onerror;
+  return (thrown) => {
+    if (thrown == null) return;
+    const res = ctx.res;
+    if (res.headersSent || !ctx.writable) {
+      koaOnerror.call(ctx, thrown);
+      res.destroy();
+      return;
+    }
+    try {
+      answer(kit, thrown, ctx);
+      res.end(ctx.method === 'HEAD' ? undefined : ctx.body);
+    } catch {
+      res.destroy();
+    }
+  };
 }
 
 /** What a bodyless error status the app left means: Koa's unmatched 404, a router's 405, or its status. */
@@ -89,6 +117,7 @@ export function createKoaErrors(
 ): KoaErrors {
   const kit = createKit(options, koaOptions);
   const middleware: Middleware = async (ctx, next) => {
+    ctx.onerror = catalogOnerror(kit, ctx);
     try {
       checkTarget(ctx.req.url);
       await next();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Context } from 'koa';
 import type { RequestView, WritableView } from '../../server/request.js';
 
@@ -9,13 +10,18 @@ export interface KoaRaw {
 }
 
 // Koa's `ctx.ip`: the socket's peer, or the first `X-Forwarded-For` entry only when the app says it sits
-// behind a proxy (`app.proxy`, bounded by `app.maxIpsCount`). Koa's rule, never a weaker one.
+// behind a proxy (`app.proxy`, bounded by `app.maxIpsCount`). Koa's rule, never a weaker one: an entry that
+// is no address (Koa takes any text) is the peer's, so that a client cannot open a bucket per made-up name.
 function ipOf(ctx: Context): string | undefined {
+  let ip: string | undefined;
   try {
-    return ctx.ip === '' ? undefined : ctx.ip;
+    ip = ctx.ip;
   } catch {
-    return ctx.req.socket?.remoteAddress;
+    // Koa's getter reads the socket, which may be gone.
   }
+  if (ip !== undefined && isIP(ip) !== 0) return ip;
+  const peer = ctx.req.socket?.remoteAddress;
+  return peer === undefined || peer === '' ? undefined : peer;
 }
 
 // A request id left by a middleware before (koa-requestid and others keep it in `ctx.state`).
