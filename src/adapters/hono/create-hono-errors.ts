@@ -7,13 +7,7 @@ import type {
   NotFoundHandler,
 } from 'hono';
 import { RoleError, roleError } from '../../catalog/role-error.js';
-import {
-  type BodyLimits,
-  type BodyOptions,
-  checkJsonRequest,
-  decodeJson,
-  readWebBody,
-} from '../../server/body.js';
+import { type BodyLimits, type BodyOptions, checkJsonRequest, decodeJson } from '../../server/body.js';
 import type { TrustProxy } from '../../server/client-ip.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
@@ -26,7 +20,7 @@ import { read } from '../kit/safe.js';
 import { closeAfter, dropStaleHeaders, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { hasRoute } from './internals.js';
-import { cachedBytes, readIncoming } from './read-body.js';
+import { cachedBytes, readNodeRequest, readStream } from './read-body.js';
 import {
   type HonoRaw,
   type HonoSettings,
@@ -178,9 +172,9 @@ export function createHonoErrors(
     const bytes =
       (await cachedBytes(c, limits)) ??
       (incoming
-        ? await readIncoming(incoming, limits)
+        ? await readNodeRequest(c, incoming, limits)
         : c.req.raw.body
-          ? await readWebBody(c.req.raw.body, limits)
+          ? await readStream(c.req.raw.body, limits)
           : new Uint8Array(0));
     const { text } = decodeJson(bytes, limits.maxDepth);
     // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.

@@ -14,15 +14,36 @@ const listValued = new Set(['ratelimit', 'ratelimit-policy']);
 // the default body limits.
 const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined), limits: toBodyLimits() };
 
+/**
+ * The response as sent, read from a clone a chunk at a time: past `maxBytes` the clone is let go (a large
+ * or endless stream is never held whole), and the response itself is sent meanwhile.
+ */
 async function captureOf(response: Response, maxBytes: number): Promise<CapturedResponse | undefined> {
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) return undefined;
-  const body = new Uint8Array(await response.clone().arrayBuffer());
-  if (body.byteLength > maxBytes) return undefined;
   const headers: [string, string][] = [];
   response.headers.forEach((value, name) => {
     headers.push([name, value]);
   });
+  const reader = response.clone().body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const read = reader ? await reader.read() : { done: true as const };
+    if (read.done) break;
+    size += read.value.byteLength;
+    if (size > maxBytes) {
+      reader?.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(read.value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
   return { status: response.status, headers, body };
 }
 
@@ -81,10 +102,11 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
         else c.res.headers.set(name, value);
       }
       status = c.res.status;
-      for (const [listener, maxBytes] of captures) {
-        const captured = await captureOf(c.res, maxBytes).catch(() => undefined);
-        listener(captured);
-      }
+      // Not awaited: a streamed answer (SSE, a download) reaches its client while the copy is read.
+      for (const [listener, maxBytes] of captures)
+        captureOf(c.res, maxBytes)
+          .then(listener, () => listener(undefined))
+          .catch(() => {});
       captures.length = 0;
     } catch (error) {
       // A denial (of a later guard, after one that spent) is answered by the layer's onError: its status

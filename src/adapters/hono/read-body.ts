@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { announcesBody, type BodyLimits, bodyTooLarge, readWebBody } from '../../server/body.js';
+import { RoleError } from '../../catalog/role-error.js';
+import { announcesBody, type BodyLimits, bodyAborted, bodyTooLarge, readWebBody } from '../../server/body.js';
 import { headerOf } from '../../server/request.js';
 import { RawHeaders } from '../kit/node-request.js';
 import { markUnread, readNodeBody } from '../kit/read-body.js';
@@ -23,6 +24,39 @@ export async function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits
   }
   const bytes = await readNodeBody(incoming, limits);
   incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes;
+}
+
+/**
+ * A Web request body read under `limits`. A stream that fails midway (its client went away, an upstream
+ * reset) is the aborted request node's reader answers, not the server's fault.
+ */
+export async function readStream(body: ReadableStream<Uint8Array>, limits: BodyLimits): Promise<Uint8Array> {
+  try {
+    return await readWebBody(body, limits);
+  } catch (error) {
+    throw error instanceof RoleError ? error : bodyAborted();
+  }
+}
+
+/**
+ * The body of a request under `@hono/node-server`: from node's request, unless a Web reader before this
+ * one (`hono/body-limit`) drained it through `c.req.raw` and left its bytes in the `Request` it put there
+ * instead; those are read, under `limits`, and cached where the next reader finds them.
+ */
+export async function readNodeRequest(
+  c: Context,
+  incoming: RawBodyIncoming,
+  limits: BodyLimits,
+): Promise<Uint8Array> {
+  // `c.req.raw.body` is asked only then: asking builds the Web stream, which starts draining node's request.
+  if (incoming.rawBody instanceof Uint8Array || !incoming.readableDidRead)
+    return readIncoming(incoming, limits);
+  const body = c.req.raw.body;
+  if (body === null) return readIncoming(incoming, limits);
+  const bytes = await readStream(body, limits);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  (c.req.bodyCache as BodyCache).arrayBuffer = Promise.resolve(buffer);
   return bytes;
 }
 
@@ -60,7 +94,7 @@ export async function fingerprintBody(c: Context, limits: BodyLimits): Promise<u
       markUnread(incoming);
       throw bodyTooLarge();
     }
-    return readIncoming(incoming, limits);
+    return readNodeRequest(c, incoming, limits);
   }
   const body = c.req.raw.body;
   if (body === null) return undefined;
@@ -68,7 +102,7 @@ export async function fingerprintBody(c: Context, limits: BodyLimits): Promise<u
     body.cancel().catch(() => {});
     throw bodyTooLarge();
   }
-  const bytes = await readWebBody(body, limits);
+  const bytes = await readStream(body, limits);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   cache.arrayBuffer = Promise.resolve(buffer);
   return bytes;

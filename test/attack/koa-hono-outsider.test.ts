@@ -1,0 +1,295 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { serve } from '@hono/node-server';
+import { defineErrors } from 'faultline';
+import { byIp, idempotency, rateLimit } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
+import { createKoaErrors, type KoaErrors, guard as koaGuard } from 'faultline/koa';
+import { memoryStore } from 'faultline/stores';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import Koa from 'koa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+
+// An outsider against real Koa 3 and Hono apps on 127.0.0.1, past the shared bad-input matrix: every
+// answer is a catalog problem with a correct status, or a cut connection once the answer had begun.
+const catalog = defineErrors({});
+const leaks = /\bat .+:\d+:\d+|\/work\/|node_modules|TypeError|RangeError/;
+type Outcome = { status: number; headers: Record<string, unknown>; body: string } | 'cut' | 'hang';
+interface Send {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Hang up at the first byte of the answer. */
+  firstByte?: boolean;
+}
+
+/** One request on its own connection, bounded by 3 s: the answer, 'cut' if the connection died, or 'hang'. */
+function send(base: string, path: string, init: Send = {}): Promise<Outcome> {
+  const { port } = new URL(base);
+  return new Promise((resolve) => {
+    const done = (outcome: Outcome) => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve(outcome);
+    };
+    const options = { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers };
+    const req = httpRequest({ ...options, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      const answer = () => ({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        body: `${Buffer.concat(chunks)}`,
+      });
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (init.firstByte) done(answer());
+      });
+      res.on('end', () => done(answer()));
+      res.on('error', () => done('cut'));
+    });
+    const timer = setTimeout(() => done('hang'), 3000);
+    req.on('error', () => done('cut'));
+    req.end(init.body);
+  });
+}
+
+/** The catalog problem of an answer: its status, type and fields checked, no leak on the wire. */
+function problem(outcome: Outcome, status: number): Record<string, unknown> {
+  expect(outcome).not.toBe('hang');
+  expect(outcome).not.toBe('cut');
+  const answer = outcome as Exclude<Outcome, string>;
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/problem+json');
+  expect(answer.body).not.toMatch(leaks);
+  const body = JSON.parse(answer.body) as Record<string, unknown>;
+  expect(body.status).toBe(status);
+  return body;
+}
+
+const servers: Server[] = [];
+async function onKoa(app: Koa, errors: Pick<KoaErrors, 'clientError'>): Promise<string> {
+  const server = createServer(app.callback()).on('clientError', errors.clientError);
+  servers.push(server);
+  return listen(server);
+}
+async function onHono(app: Hono): Promise<string> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+afterAll(async () => {
+  for (const server of servers) await close(server);
+});
+
+/** A Node stream that pushes `chunks` pieces, then fails (or ends when `fail` is false). */
+function pieces(chunks: number, fail = true): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent++ < chunks) this.push('chunk ');
+      else if (fail) this.destroy(new Error('ENOENT /srv/secret'));
+      else this.push(null);
+    },
+  });
+}
+
+describe('Koa 3 under an outsider', () => {
+  let base = '';
+  let proxied = '';
+  beforeAll(async () => {
+    const errors = createKoaErrors({ catalog, logger: false });
+    const app = new Koa();
+    app.on('error', () => {});
+    app.use(errors.middleware);
+    app.use(async (ctx, next) => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      const routes: Record<string, () => unknown> = {
+        '/bigint': () => (ctx.body = { n: 10n }),
+        '/cycle': () => (ctx.body = cycle),
+        '/respond-false': () => {
+          ctx.respond = false;
+          throw new Error('after opting out of respond');
+        },
+        '/hidden': () => ctx.throw(400, 'table users_v2 is missing', { expose: false }),
+        '/stream-fails': () => (ctx.body = pieces(3)),
+        '/stream-fails-at-once': () => (ctx.body = pieces(0)),
+        '/web-stream-fails': () =>
+          (ctx.body = new ReadableStream({ pull: (controller) => controller.error(new Error('reset')) })),
+        '/download': () => (ctx.body = pieces(100_000, false)),
+      };
+      const route = routes[ctx.path];
+      if (route) return void route();
+      await next();
+    });
+    base = await onKoa(app, errors);
+    const proxy = new Koa({ proxy: true, maxIpsCount: 1 });
+    proxy.use(errors.middleware);
+    proxy.use(koaGuard(rateLimit({ key: byIp, limit: 2, period: '1m', store: memoryStore() })));
+    proxy.use((ctx) => {
+      ctx.body = { ip: ctx.ip };
+    });
+    proxied = await onKoa(proxy, errors);
+  });
+
+  it.each(['/bigint', '/cycle'])(
+    'answers a body Koa cannot serialize (%s) in the catalog, not Koa’s text',
+    async (path) => {
+      expect(problem(await send(base, path), 500).code).toBe('INTERNAL_ERROR');
+      const head = await send(base, path, { method: 'HEAD' });
+      expect(head).toMatchObject({ status: 500, body: '' });
+    },
+  );
+
+  it('answers an error thrown after ctx.respond = false, instead of leaving the client waiting', async () => {
+    expect(problem(await send(base, '/respond-false'), 500).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('keeps ctx.throw’s expose: false out of the answer', async () => {
+    expect(JSON.stringify(problem(await send(base, '/hidden'), 400))).not.toContain('users_v2');
+  });
+
+  it('cuts the connection for a body stream that fails, before or after its first byte, and answers after', async () => {
+    for (const path of ['/stream-fails', '/stream-fails-at-once', '/web-stream-fails'])
+      expect(await send(base, path), path).toBe('cut');
+    expect(problem(await send(base, '/nowhere'), 404).code).toBe('NOT_FOUND');
+  });
+
+  it('answers HEAD on a streamed route with headers only, and survives a client leaving a download', async () => {
+    expect(await send(base, '/download', { method: 'HEAD' })).toMatchObject({ status: 200, body: '' });
+    for (let i = 0; i < 5; i++)
+      expect(await send(base, '/download', { firstByte: true })).toMatchObject({ status: 200 });
+    expect(problem(await send(base, '/nowhere'), 404).code).toBe('NOT_FOUND');
+  });
+
+  it('under app.proxy with maxIpsCount 1, a forged leftmost X-Forwarded-For or a non-address gains no bucket', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const forged = await send(proxied, '/', { headers: { 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` } });
+      statuses.push((forged as { status: number }).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    const garbage: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const forged = await send(proxied, '/', { headers: { 'x-forwarded-for': `${'x'.repeat(500)}${i}` } });
+      garbage.push((forged as { status: number }).status);
+    }
+    expect(garbage).toEqual([200, 200, 429]);
+  });
+});
+
+describe('Hono under an outsider', () => {
+  let base = '';
+  let app: Hono;
+  beforeAll(async () => {
+    const errors = createHonoErrors({ catalog, logger: false }, { body: { limit: 64 } });
+    app = new Hono();
+    errors.install(app);
+    const echo = async (c: { req: { json(): Promise<unknown> }; json(v: unknown): Response }) =>
+      c.json(await c.req.json());
+    app.post('/limited-json', bodyLimit({ maxSize: 16 }), errors.json(), echo);
+    app.post(
+      '/limited-guard',
+      bodyLimit({ maxSize: 32 }),
+      honoGuard(idempotency({ tenant: () => 't', store: memoryStore() })),
+      errors.json(),
+      echo,
+    );
+    app.post('/json', errors.json(), echo);
+    const store = memoryStore();
+    const endless = () => {
+      let n = 0;
+      return new Response(
+        new ReadableStream({
+          pull: (controller) =>
+            n++ < 1_000_000 ? controller.enqueue(new Uint8Array(1024)) : controller.close(),
+        }),
+      );
+    };
+    app.post('/idem-stream', honoGuard(idempotency({ tenant: () => 't', store })), endless);
+    let runs = 0;
+    app.post('/idem-small', honoGuard(idempotency({ tenant: () => 't', store })), () => {
+      runs++;
+      return new Response(Readable.toWeb(pieces(3, false)) as ReadableStream, {
+        headers: { 'x-run': `${runs}` },
+      });
+    });
+    base = await onHono(app);
+  });
+
+  const chunked = (body: string, key?: string): Send => ({
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body,
+  });
+
+  it('reads through hono/body-limit before json(): a chunked body within both limits is the app’s, one over is 413', async () => {
+    expect(await send(base, '/limited-json', chunked('{"a":1}'))).toMatchObject({
+      status: 200,
+      body: '{"a":1}',
+    });
+    expect(
+      problem(await send(base, '/limited-json', chunked(JSON.stringify({ a: 'x'.repeat(40) }))), 413).code,
+    ).toBe('BODY_TOO_LARGE');
+    const guarded = await send(base, '/limited-guard', chunked('{"a":2}', 'k-limit'));
+    expect(guarded).toMatchObject({ status: 200, body: '{"a":2}' });
+  });
+
+  it('sends a streamed response under an idempotency guard at once, never holding a large stream whole', async () => {
+    const first = await send(base, '/idem-stream', {
+      method: 'POST',
+      headers: { 'idempotency-key': 'k-big' },
+      firstByte: true,
+    });
+    expect(first).toMatchObject({ status: 200 });
+  });
+
+  it('replays a small streamed response whole under the same key', async () => {
+    const init = { method: 'POST', headers: { 'idempotency-key': 'k-small' } };
+    const first = await send(base, '/idem-small', init);
+    expect(first).toMatchObject({ status: 200, body: 'chunk chunk chunk ' });
+    let again: Outcome = 'hang';
+    for (let i = 0; i < 20; i++) {
+      again = await send(base, '/idem-small', init);
+      if (typeof again !== 'string' && again.status !== 409) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(again).toMatchObject({ status: 200, body: 'chunk chunk chunk ', headers: { 'x-run': '1' } });
+  });
+
+  it('off node: a body without Content-Length past the limit is 413, one that fails midway is a catalog error', async () => {
+    const stream = (fail: boolean, chunks = 5) => {
+      let n = 0;
+      return new ReadableStream({
+        pull: (controller) => {
+          if (n++ < chunks) controller.enqueue(new TextEncoder().encode('[1,1,1,1,1,1,1,1,1,1,'));
+          else if (fail) controller.error(new Error('socket reset'));
+          else controller.close();
+        },
+      });
+    };
+    const init = (fail: boolean) =>
+      ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream(fail),
+        duplex: 'half',
+      }) as RequestInit;
+    const big = await app.request('/json', init(false));
+    expect(big.status).toBe(413);
+    expect((await big.json()).code).toBe('BODY_TOO_LARGE');
+    // A stream that fails before the limit: the aborted request node's reader answers, not a server fault.
+    const failed = await app.request('/json', { ...init(true), body: stream(true, 2) } as RequestInit);
+    expect(failed.status).toBe(400);
+    expect(failed.headers.get('content-type')).toBe('application/problem+json');
+    expect(await failed.json()).toMatchObject({ code: 'BAD_REQUEST', detail: 'The request was aborted.' });
+  });
+});
