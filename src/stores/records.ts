@@ -22,7 +22,15 @@ interface IdempotencyRecord {
   fingerprint: string;
   token: string;
   response: string | undefined;
+  /** The UTF-8 bytes of `response`. */
+  bytes: number;
   expires: number;
+}
+
+/** The stored answers of one tenant, in completion order, and their bytes. */
+interface Held {
+  readonly answered: Set<string>;
+  bytes: number;
 }
 
 /** The bounds of the idempotency records of one memory store. */
@@ -36,16 +44,29 @@ export interface RecordBounds {
 }
 
 /**
+ * Whose answer a key stores: the tenant of a key as the idempotency guard scopes it (`<length>:<tenant>:`),
+ * or one shared owner for any other key.
+ */
+export function ownerOf(key: string): string {
+  const colon = key.indexOf(':');
+  if (colon < 1 || colon > 6) return '';
+  const length = Number(key.slice(0, colon));
+  const end = colon + 1 + length;
+  return Number.isSafeInteger(length) && key.charCodeAt(end) === 58 ? key.slice(0, end) : '';
+}
+
+/**
  * The idempotency records of the memory store, bounded by count and by the bytes of their stored answers.
- * Past either bound the oldest go first: the oldest claim for the count, the oldest answer for the bytes
- * (pending claims hold no answer, and dropping one would let a duplicate run beside its request). An
- * answer over the per-record cap is not kept and its claim is released, so that a retry executes.
- * Sizes are UTF-8 bytes, never fewer than V8 holds for the string.
+ * Past the count the oldest claim goes. Past the bytes, answers go oldest first from the tenant that holds
+ * the most bytes: one tenant's large answers drop its own, never a smaller tenant's, whose retry would
+ * otherwise execute twice. Pending claims hold no answer, and dropping one would let a duplicate run
+ * beside its request. An answer over the per-record cap is not kept and its claim is released, so that a
+ * retry executes. Sizes are UTF-8 bytes, never fewer than V8 holds for the string.
  */
 export class RecordMap {
-  // Insertion order is claim order; `#answered` is completion order, with each answer's size.
+  // Insertion order is claim order; each tenant's `answered` is its completion order.
   readonly #records = new Map<string, IdempotencyRecord>();
-  readonly #answered = new Map<string, number>();
+  readonly #held = new Map<string, Held>();
   readonly #bounds: RecordBounds;
   #bytes = 0;
   #cursor: MapIterator<[string, IdempotencyRecord]> | undefined;
@@ -72,18 +93,37 @@ export class RecordMap {
   }
 
   #drop(key: string): void {
+    const record = this.#records.get(key);
+    if (record === undefined) return;
     this.#records.delete(key);
-    const bytes = this.#answered.get(key);
-    if (bytes === undefined) return;
-    this.#answered.delete(key);
-    this.#bytes -= bytes;
+    if (record.response === undefined) return;
+    const owner = ownerOf(key);
+    const held = this.#held.get(owner)!;
+    held.answered.delete(key);
+    held.bytes -= record.bytes;
+    if (held.answered.size === 0) this.#held.delete(owner);
+    this.#bytes -= record.bytes;
+  }
+
+  /** The tenant holding the most bytes, counting `adding` bytes for `owner`; undefined when none holds any. */
+  #largest(owner: string, adding: number): Held | undefined {
+    let largest: Held | undefined;
+    let most = -1;
+    for (const [name, held] of this.#held) {
+      const bytes = held.bytes + (name === owner ? adding : 0);
+      if (bytes > most) {
+        most = bytes;
+        largest = held;
+      }
+    }
+    return largest;
   }
 
   claim(key: string, fingerprint: string, token: string, lock: number, now: number): ClaimDecision {
     const record = this.#live(key, now);
     if (record === undefined) {
       if (this.#records.size >= this.#bounds.maxKeys) this.#drop(this.#records.keys().next().value!);
-      this.#records.set(key, { fingerprint, token, response: undefined, expires: now + lock });
+      this.#records.set(key, { fingerprint, token, response: undefined, bytes: 0, expires: now + lock });
       return { state: 'claimed' };
     }
     if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
@@ -99,15 +139,22 @@ export class RecordMap {
       this.#drop(key);
       return;
     }
-    for (const [oldest, size] of this.#answered) {
-      if (this.#bytes + bytes <= this.#bounds.maxBytes) break;
-      this.#records.delete(oldest);
-      this.#answered.delete(oldest);
-      this.#bytes -= size;
+    const owner = ownerOf(key);
+    while (this.#bytes + bytes > this.#bounds.maxBytes) {
+      const largest = this.#largest(owner, bytes);
+      if (largest === undefined) break;
+      this.#drop(largest.answered.values().next().value!);
     }
     record.response = response;
+    record.bytes = bytes;
     record.expires = now + ttl;
-    this.#answered.set(key, bytes);
+    let held = this.#held.get(owner);
+    if (held === undefined) {
+      held = { answered: new Set(), bytes: 0 };
+      this.#held.set(owner, held);
+    }
+    held.answered.add(key);
+    held.bytes += bytes;
     this.#bytes += bytes;
   }
 

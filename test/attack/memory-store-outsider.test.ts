@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { byHeader, byIp, concurrency, cooldown, type Guard, rateLimit } from 'faultline/guards';
-import { createNodeErrors, guard, sendJson } from 'faultline/node';
+import { byHeader, byIp, concurrency, cooldown, type Guard, idempotency, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -164,6 +164,52 @@ describe('memoryStore: leases of clients that go away', { timeout: 30_000 }, () 
       }
       expect(held).toBe(0);
     }
+    store.close();
+  });
+});
+
+describe("memoryStore: one tenant's idempotent answers against another's", { timeout: 60_000 }, () => {
+  it("a tenant storing 12 answers of 900 kB does not drop another tenant's stored answer: its retry is replayed, not executed twice (Stripe: a key is kept for 24 hours)", async () => {
+    const store = memoryStore({ maxTotalRecordBytes: 4 * 1024 * 1024 });
+    const executed: Record<string, number> = {};
+    const errors = createNodeErrors();
+    const server = createServer(
+      errors(
+        guard(idempotency({ store, tenant: (r) => byHeader('x-app-id')(r) ?? '' }))(async (req, res) => {
+          const app = String(req.headers['x-app-id']);
+          executed[app] = (executed[app] ?? 0) + 1;
+          const body = (await readJson(req)) as { size: number };
+          sendJson(res, 201, { blob: 'x'.repeat(body.size), n: executed[app] });
+        }),
+      ),
+    );
+    servers.push(server);
+    const url = await listen(server);
+    const post = (app: string, key: string, size: number) =>
+      fetch(`${url}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, 'x-app-id': app },
+        body: JSON.stringify({ size }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const paid = await post('victim', 'pay-1', 100);
+    expect(paid.status).toBe(201);
+    await paid.arrayBuffer();
+    for (let i = 0; i < 12; i++) {
+      const res = await post('attacker', `fill-${i}`, 900_000);
+      expect(res.status).toBe(201);
+      await res.arrayBuffer();
+    }
+    expect(store.size().idempotencyBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    // Before: the victim's answer was the oldest, dropped for the attacker's, and the payment ran twice.
+    const retry = await post('victim', 'pay-1', 100);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await retry.json()) as { n: number }).n).toBe(1);
+    expect(executed.victim).toBe(1);
+    // The attacker's own newest answer is kept; his oldest went to make room.
+    const newest = await post('attacker', 'fill-11', 900_000);
+    expect(newest.headers.get('idempotent-replayed')).toBe('true');
+    await newest.arrayBuffer();
     store.close();
   });
 });
