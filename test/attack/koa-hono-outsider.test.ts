@@ -292,4 +292,24 @@ describe('Hono under an outsider', () => {
     expect(failed.headers.get('content-type')).toBe('application/problem+json');
     expect(await failed.json()).toMatchObject({ code: 'BAD_REQUEST', detail: 'The request was aborted.' });
   });
+
+  it('answers 405 with Allow for every app one layer was installed on, a parent and its app.route() sub-app', async () => {
+    const errors = createHonoErrors({ catalog, logger: false });
+    const parent = new Hono();
+    errors.install(parent);
+    parent.get('/top', (c) => c.text('top'));
+    const sub = new Hono();
+    errors.install(sub);
+    sub.post('/items', (c) => c.json({}));
+    parent.route('/v2', sub);
+    for (const [path, allow] of [
+      ['/top', 'GET, HEAD, OPTIONS'],
+      ['/v2/items', 'POST, OPTIONS'],
+    ]) {
+      const wrong = await parent.request(path!, { method: 'DELETE' });
+      expect(wrong.status, path).toBe(405);
+      expect(wrong.headers.get('allow')).toBe(allow);
+    }
+    expect((await sub.request('/items', { method: 'PUT' })).status).toBe(405);
+  });
 });

@@ -138,10 +138,17 @@ export function createHonoErrors(
   const settings: HonoSettings = { clientIp, limits: base };
   let installed: Hono<any, any, any> | undefined;
   // One router lookup per path and method set; a route added to the app makes it start over.
-  const unmatchedPath = memoUnmatched(
-    (path) => methodsOf(installed, path),
-    () => installed?.routes.length ?? 0,
-  );
+  const unmatchedOf = (app: () => Hono<any, any, any> | undefined) =>
+    memoUnmatched(
+      (path) => methodsOf(app(), path),
+      () => app()?.routes.length ?? 0,
+    );
+  const notFoundOf =
+    (unmatchedPath: ReturnType<typeof unmatchedOf>): NotFoundHandler =>
+    (c) => {
+      const answer = resolveUnmatched(c.req.method, unmatchedPath(c.req.path));
+      return answer instanceof RoleError ? respond(answer, c) : new Response(null, answer);
+    };
 
   function respond(thrown: unknown, c: Context): Response {
     const view = toAnswerView(c, clientIp);
@@ -187,7 +194,9 @@ export function createHonoErrors(
       installed = app;
       app.use(layer.middleware);
       app.onError(layer.onError);
-      app.notFound(layer.notFound);
+      // Hono answers a miss with the not-found handler of the app that serves the request: each app
+      // installed (a parent and its `app.route()` sub-app) says 405 from its own routes.
+      app.notFound(notFoundOf(unmatchedOf(() => app)));
     },
     middleware: async (c, next) => {
       keepSettings(c, settings);
@@ -200,10 +209,7 @@ export function createHonoErrors(
       }
     },
     onError: (error, c) => respond(error, c),
-    notFound: (c) => {
-      const answer = resolveUnmatched(c.req.method, unmatchedPath(c.req.path));
-      return answer instanceof RoleError ? respond(answer, c) : new Response(null, answer);
-    },
+    notFound: notFoundOf(unmatchedOf(() => installed)),
     json(bodyOptions) {
       const limits = kit.limitsOf(bodyOptions);
       return async (c, next) => {
