@@ -227,8 +227,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     quota(key: string, { limit, cost, bounds }: QuotaInput, deadline?: Deadline): QuotaDecision {
       const at = now();
       onTime(deadline, at, 'quota');
-      const [start, end] = pickPeriod(bounds, at);
+      let [start, end] = pickPeriod(bounds, at);
       const stored = quotas.get(key, at);
+      // A clock stepped back (NTP, a resumed VM) keeps counting in the key's later period: an earlier one
+      // would start from 0 and, once the clock is right again, so would the later one.
+      if (stored !== undefined && stored.start > start) [start, end] = [stored.start, stored.end];
       const used = stored !== undefined && stored.start === start ? stored.used : 0;
       if (used + cost > limit) return { allowed: false, used, reset: Math.max(0, end - at) };
       // A refund (negative cost) never takes the count below zero, as the Redis script does: a refund for a

@@ -9,7 +9,16 @@ import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { byHeader, byIp, concurrency, cooldown, type Guard, idempotency, rateLimit } from 'faultline/guards';
+import {
+  byHeader,
+  byIp,
+  concurrency,
+  cooldown,
+  type Guard,
+  idempotency,
+  quota,
+  rateLimit,
+} from 'faultline/guards';
 import { createNodeErrors, guard, readJson, sendJson } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -210,6 +219,31 @@ describe("memoryStore: one tenant's idempotent answers against another's", { tim
     const newest = await post('attacker', 'fill-11', 900_000);
     expect(newest.headers.get('idempotent-replayed')).toBe('true');
     await newest.arrayBuffer();
+    store.close();
+  });
+});
+
+describe('memoryStore: the wall clock stepping back', { timeout: 30_000 }, () => {
+  it('a clock stepped back across midnight and forward again gives a spent daily quota back neither time (a period, once a key has counted in it, never goes back)', async () => {
+    let offset = 0;
+    const store = memoryStore({ now: () => Date.now() + offset });
+    const url = await serve([
+      quota({ store, key: byHeader('x-app-id'), limit: 3, per: 'day', timeZone: 'UTC' }),
+    ]);
+    const headers = { 'x-app-id': 'app_1' };
+    const spend = async () => {
+      const got: number[] = [];
+      for (let i = 0; i < 4; i++) got.push(await get(url, '127.0.0.1', headers));
+      return got;
+    };
+    expect(await spend()).toEqual([200, 200, 200, 429]);
+    // The store's clock steps back to a minute before today's midnight (NTP, a resumed VM), then forward.
+    const midnight = new Date().setUTCHours(0, 0, 0, 0);
+    offset = midnight - 60_000 - Date.now();
+    // Before: yesterday's period was fresh (3 more), and once the clock was back, today's again (3 more).
+    expect(await spend()).toEqual([429, 429, 429, 429]);
+    offset = 0;
+    expect(await spend()).toEqual([429, 429, 429, 429]);
     store.close();
   });
 });
