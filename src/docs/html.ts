@@ -1,21 +1,10 @@
 import type { Catalog } from '../catalog/types.js';
+import { escapeHtml, visible } from './escape.js';
 import { pageScript, pageStyle } from './html-assets.js';
 import { cellOf, type HtmlRow, renderTable } from './html-table.js';
 import { type DocEntry, type DocGroup, type DocsOptions, describeCatalog } from './model.js';
 import { contractNote } from './text.js';
 import { websocketExample, websocketTables } from './websocket.js';
-
-const entities: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string | number | undefined): string {
-  return text === undefined ? '' : String(text).replace(/[&<>"']/g, (c) => entities[c]!);
-}
 
 /** Escapes catalog prose and renders its Markdown inline code (`` `Allow` ``) as `<code>`. */
 function prose(text: string | undefined): string {
@@ -24,7 +13,7 @@ function prose(text: string | undefined): string {
 
 /** Escapes a JSON example for `<pre>`: its quotes stay as they are on the wire. */
 function escapeCode(text: string): string {
-  return text.replace(/[&<>]/g, (c) => entities[c]!);
+  return visible(text).replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
 /** One entry of the contents: a section's anchor, its title, and for a group its number of codes. */

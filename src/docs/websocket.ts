@@ -3,6 +3,7 @@ import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { isWsEntry, registeredCloseName, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { ReconnectAdvice } from '../catalog/ws-types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
+import { mdInline, visible } from './escape.js';
 
 /** What the WebSocket section shows of an endpoint's limits (the values given to `createWsErrors`). */
 export interface WsDocsOptions {
@@ -258,9 +259,7 @@ export function websocketExample(
 const exampleIntro = (code: string) =>
   `The error event for \`${code}\`, answering the client event \`c1\`. Every in-session error has this shape.`;
 
-function cell(text: string): string {
-  return text.replace(/\r?\n/g, ' ').replaceAll('|', '\\|');
-}
+const cell = (text: string) => mdInline(text, true);
 
 /** The WebSocket section as Markdown (empty for an HTTP-only catalog). */
 export function websocketMarkdown(catalog: Catalog<any>, options?: WsDocsOptions): string {
@@ -271,7 +270,7 @@ export function websocketMarkdown(catalog: Catalog<any>, options?: WsDocsOptions
   }
   const example = websocketExample(catalog, options);
   if (example) {
-    text += `\n## WebSocket error event\n\n${exampleIntro(example.code)}\n\n\`\`\`json\n${example.json}\n\`\`\`\n`;
+    text += `\n## WebSocket error event\n\n${mdInline(exampleIntro(example.code))}\n\n\`\`\`json\n${visible(example.json)}\n\`\`\`\n`;
   }
   return text;
 }
