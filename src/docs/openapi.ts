@@ -68,9 +68,36 @@ function headersOf(entries: CatalogEntry[]): Document | undefined {
   return Object.keys(headers).length > 0 ? headers : undefined;
 }
 
-/** The name of the schema of a code's body, for a code that adds members to it. */
-function memberSchemaName(code: string): string {
-  return `Error_${code.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+/** Names of the body schemas of the codes that add members: `Error_<code>`, each distinct. */
+type SchemaNames = ReadonlyMap<string, string>;
+
+/**
+ * The name of each member-adding code's body schema. A component name takes only `A-Za-z0-9_.-`, so two
+ * codes can sanitize alike (`R<F`, `R>F`): the second gets a suffix rather than the first's schema.
+ */
+function memberSchemaNames(catalog: Catalog<any>, format: ErrorFormat): SchemaNames {
+  const names = new Map<string, string>();
+  const taken = new Set(['Error', 'ErrorCode']);
+  const codes = catalog.codes.filter(
+    (c) => docMembers(catalog.entries[c] as CatalogEntry, format).length > 0,
+  );
+  // Codes already valid as names claim theirs first, so a hostile code cannot move a legitimate one's.
+  const clean = (code: string) => /^[A-Za-z0-9_.-]+$/.test(code);
+  for (const code of [...codes.filter(clean), ...codes.filter((c) => !clean(c))]) {
+    const base = `Error_${code.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    taken.add(name);
+    names.set(code, name);
+  }
+  return names;
+}
+
+/** True when a value holds a `$ref` member at any depth: tools would resolve it, though it is an example. */
+function holdsRef(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (!Array.isArray(value) && Object.hasOwn(value, '$ref')) return true;
+  return Object.values(value).some((v) => holdsRef(v, depth + 1));
 }
 
 /** The schema of a code's body: the envelope's, plus the members the code adds. */
@@ -96,30 +123,35 @@ function memberSchemaOf(entry: CatalogEntry, format: ErrorFormat): Schema {
 }
 
 /** The schema of a status's bodies: the envelope's, or any of those of its codes that add members. */
-function bodySchemaOf(entries: CatalogEntry[], format: ErrorFormat): Schema {
-  const withMembers = entries.filter((e) => docMembers(e, format).length > 0);
+function bodySchemaOf(entries: CatalogEntry[], names: SchemaNames): Schema {
+  const withMembers = entries.filter((e) => names.has(e.code));
   if (withMembers.length === 0) return { $ref: '#/components/schemas/Error' };
-  const refs = withMembers.map((e) => ({ $ref: `#/components/schemas/${memberSchemaName(e.code)}` }));
+  const refs = withMembers.map((e) => ({ $ref: `#/components/schemas/${names.get(e.code)}` }));
   return {
     anyOf: withMembers.length === entries.length ? refs : [...refs, { $ref: '#/components/schemas/Error' }],
   };
 }
 
-function responseOf(entries: CatalogEntry[], status: number, format: ErrorFormat): Document {
+function responseOf(
+  entries: CatalogEntry[],
+  status: number,
+  format: ErrorFormat,
+  names: SchemaNames,
+): Document {
   const headers = headersOf(entries);
   const paths = prosePathsOf(format);
+  const example = (e: CatalogEntry) => {
+    const value = sampleBody(e, format);
+    // A body with a member named `$ref` (or an example value holding one) would be read as a reference.
+    return { summary: entryProse(e, paths).description ?? e.message, ...(holdsRef(value) ? {} : { value }) };
+  };
   return {
     description: reasonPhrase(status),
     ...(headers ? { headers } : {}),
     content: {
       [format.contentType]: {
-        schema: bodySchemaOf(entries, format),
-        examples: Object.fromEntries(
-          entries.map((e) => [
-            e.code,
-            { summary: entryProse(e, paths).description ?? e.message, value: sampleBody(e, format) },
-          ]),
-        ),
+        schema: bodySchemaOf(entries, names),
+        examples: Object.fromEntries(entries.map((e) => [e.code, example(e)])),
       },
     },
   };
@@ -140,22 +172,22 @@ function byStatus(catalog: Catalog<any>, codes?: readonly string[]): Map<number,
 }
 
 /** The components every generated or merged document gets: the envelope schema, the code enum, a response per status. */
-function components(catalog: Catalog<any>, format: ErrorFormat): Document {
+function components(catalog: Catalog<any>, format: ErrorFormat, names: SchemaNames): Document {
   return {
     schemas: {
       ErrorCode: { type: 'string', enum: [...catalog.codes] },
       Error: { ...schemaOf(compileSpec(format.spec)), description: `An error in the ${format.name} format.` },
       ...Object.fromEntries(
-        catalog.codes
-          .map((code) => catalog.entries[code] as CatalogEntry)
-          .filter((e) => docMembers(e, format).length > 0)
-          .map((e) => [memberSchemaName(e.code), memberSchemaOf(e, format)]),
+        [...names].map(([code, name]) => [
+          name,
+          memberSchemaOf(catalog.entries[code] as CatalogEntry, format),
+        ]),
       ),
     },
     responses: Object.fromEntries(
       [...byStatus(catalog)].map(([status, entries]) => [
         `Error${status}`,
-        responseOf(entries, status, format),
+        responseOf(entries, status, format, names),
       ]),
     ),
   };
@@ -176,7 +208,7 @@ export function renderOpenApi(catalog: Catalog<any>, options: OpenApiOptions = {
     openapi: '3.1.0',
     info: { title: options.title ?? catalog.name ?? 'API errors', version: options.version ?? '1.0.0' },
     paths: {},
-    components: components(catalog, format),
+    components: components(catalog, format, memberSchemaNames(catalog, format)),
   };
 }
 
@@ -214,7 +246,8 @@ function mergeInto(
     );
   }
   const merged: Document = structuredClone(document);
-  const generated = components(catalog, format);
+  const names = memberSchemaNames(catalog, format);
+  const generated = components(catalog, format, names);
   merged.components ??= {};
   merged.components.schemas = { ...generated.schemas, ...merged.components.schemas };
   merged.components.responses ??= {};
@@ -241,7 +274,7 @@ function mergeInto(
         let name = base;
         for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
         taken.add(name);
-        merged.components.responses[name] = responseOf(entries, status, format);
+        merged.components.responses[name] = responseOf(entries, status, format, names);
         operation.responses[String(status)] = { $ref: `#/components/responses/${name}` };
       }
     }
