@@ -31,7 +31,8 @@ td{border:0;padding:2px 4px}td[data-label]::before{content:attr(data-label) ": "
 
 /**
  * The page's script: the filter (rows, sections, the contents' counts and the match count), copy buttons,
- * the theme switch and the deep link of the address.
+ * the theme switch and the deep link of the address. A page without storage (a sandboxed frame) or with a
+ * malformed address still filters, copies and switches theme.
  */
 export const pageScript = `
 const input=document.getElementById('search');const rows=[...document.querySelectorAll('tr[data-search]')];
@@ -46,8 +47,9 @@ input.addEventListener('input',filter);
 document.addEventListener('click',async e=>{const b=e.target.closest('button[data-copy]');if(!b)return;const text=b.dataset.copy;
 try{await navigator.clipboard.writeText(text);}catch{const t=document.createElement('textarea');t.value=text;document.body.append(t);t.select();document.execCommand('copy');t.remove();}
 b.textContent='Copied';setTimeout(()=>{b.textContent='Copy';},1200);});
-const root=document.documentElement;const saved=localStorage.getItem('theme');if(saved)root.dataset.theme=saved;
+const root=document.documentElement;const store={get(){try{return localStorage.getItem('theme');}catch{return null;}},set(v){try{localStorage.setItem('theme',v);}catch{}}};
+const saved=store.get();if(saved==='dark'||saved==='light')root.dataset.theme=saved;
 document.getElementById('theme').addEventListener('click',()=>{const dark=root.dataset.theme?root.dataset.theme==='dark':matchMedia('(prefers-color-scheme: dark)').matches;
-root.dataset.theme=dark?'light':'dark';localStorage.setItem('theme',root.dataset.theme);});
-if(location.hash){const row=document.getElementById(decodeURIComponent(location.hash.slice(1)));if(row)row.scrollIntoView();}
+root.dataset.theme=dark?'light':'dark';store.set(root.dataset.theme);});
+if(location.hash){let id=location.hash.slice(1);try{id=decodeURIComponent(id);}catch{}const row=document.getElementById(id);if(row)row.scrollIntoView();}
 `;
