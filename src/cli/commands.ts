@@ -9,6 +9,7 @@ import { renderJson, renderText } from '../docs/text.js';
 import { CliError } from './errors.js';
 import { diffReport, lintReport } from './json.js';
 import { loadCatalog } from './load.js';
+import { terminalLine as line } from './terminal.js';
 
 // The commands' work, imported by the CLI only once a command runs: `--help` and `--version` never load
 // jiti, yaml or the renderers.
@@ -74,7 +75,7 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
         1,
       );
     }
-    process.stdout.write(`${o.out}: up to date\n`);
+    process.stdout.write(`${line(o.out!)}: up to date\n`);
     return;
   }
   output(text, o.out);
@@ -127,7 +128,9 @@ export async function lint(
   if (o.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    for (const f of findings) process.stdout.write(`${f.level} ${f.code} [${f.rule}] ${f.message}\n`);
+    // Catalog text reaches a terminal: one line per finding, its control characters written out.
+    for (const f of findings)
+      process.stdout.write(`${f.level} ${line(f.code)} [${f.rule}] ${line(f.message)}\n`);
     process.stdout.write(
       `${report.errors} error(s), ${report.warnings} warning(s) in ${report.codes} codes\n`,
     );
@@ -152,7 +155,7 @@ export async function diff(
     process.stdout.write(`${JSON.stringify(diffReport(changes), null, 2)}\n`);
   } else {
     for (const kind of ['breaking', 'additive', 'cosmetic'] as const) {
-      for (const c of changes[kind]) process.stdout.write(`${kind} ${c.code}: ${c.change}\n`);
+      for (const c of changes[kind]) process.stdout.write(`${kind} ${line(c.code)}: ${line(c.change)}\n`);
     }
     process.stdout.write(
       `${changes.breaking.length} breaking, ${changes.additive.length} additive, ${changes.cosmetic.length} cosmetic\n`,

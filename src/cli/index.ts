@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './errors.js';
+import { terminalLine, visible } from './terminal.js';
 
 // This module loads commander and nothing heavy: each command imports its work (jiti, yaml, the
 // renderers) when it runs, so `--help` and `--version` answer in the time node takes to start.
@@ -27,7 +28,7 @@ const program = new Command('faultline')
   .description('Reference pages, OpenAPI, lint and compatibility checks from a faultline error catalog.')
   .version(version, '-v, --version', 'print the version of faultline')
   .exitOverride()
-  .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  .configureOutput({ writeErr: (text) => process.stderr.write(visible(text)) });
 
 program
   .command('docs')
@@ -93,11 +94,12 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if (error instanceof CliError) {
-    process.stderr.write(`faultline: ${error.message}\n`);
+    // A path, an option or a module's own error text may hold escapes a terminal would act on.
+    process.stderr.write(`faultline: ${terminalLine(error.message)}\n`);
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(
-      `faultline: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+      `faultline: ${terminalLine(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}\n`,
     );
     process.exitCode = 2;
   }

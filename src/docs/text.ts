@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/types.js';
+import { terminalLine as line } from './escape.js';
 import { type DocModel, type DocsOptions, describeCatalog } from './model.js';
 
 /**
@@ -17,21 +18,25 @@ export function contractNote(model: DocModel): string {
 export function renderText(catalog: Catalog<any>, options: DocsOptions = {}): string {
   const model = describeCatalog(catalog, options);
   const lines = [
-    `${model.title} — ${model.codeCount} codes, generated ${model.date}`,
+    `${line(model.title)} — ${model.codeCount} codes, generated ${line(model.date)}`,
     contractNote(model),
     '',
   ];
   for (const group of model.groups) {
-    lines.push(group.title, '-'.repeat(group.title.length));
+    // Catalog text reaches a terminal: each string one line, its control characters written out.
+    const title = line(group.title);
+    lines.push(title, '-'.repeat(title.length));
     for (const e of group.entries) {
-      lines.push(`${e.code}${e.id === undefined ? '' : ` (${e.id})`}  HTTP ${e.status}  ${e.message}`);
-      lines.push(`    ${e.description}`);
-      if (e.cause) lines.push(`    Cause: ${e.cause}`);
-      if (e.fix) lines.push(`    Fix: ${e.fix}`);
+      lines.push(
+        `${line(e.code)}${e.id === undefined ? '' : ` (${e.id})`}  HTTP ${e.status}  ${line(e.message)}`,
+      );
+      lines.push(`    ${line(e.description)}`);
+      if (e.cause) lines.push(`    Cause: ${line(e.cause)}`);
+      if (e.fix) lines.push(`    Fix: ${line(e.fix)}`);
     }
     lines.push('');
   }
-  lines.push(`Retryable: ${model.retryable.join(', ') || 'none'}`);
+  lines.push(`Retryable: ${model.retryable.map(line).join(', ') || 'none'}`);
   return `${lines.join('\n')}\n`;
 }
 
