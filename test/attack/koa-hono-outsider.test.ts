@@ -100,6 +100,8 @@ function pieces(chunks: number, fail = true): Readable {
 describe('Koa 3 under an outsider', () => {
   let base = '';
   let proxied = '';
+  let idempotent = '';
+  let koaRuns = 0;
   beforeAll(async () => {
     const errors = createKoaErrors({ catalog, logger: false });
     const app = new Koa();
@@ -134,6 +136,15 @@ describe('Koa 3 under an outsider', () => {
       ctx.body = { ip: ctx.ip };
     });
     proxied = await onKoa(proxy, errors);
+    const keyed = new Koa();
+    keyed.on('error', () => {});
+    keyed.use(errors.middleware);
+    keyed.use(koaGuard(idempotency({ tenant: () => 't', store: memoryStore() })));
+    keyed.use((ctx) => {
+      koaRuns++;
+      ctx.body = pieces(3, ctx.path !== '/whole');
+    });
+    idempotent = await onKoa(keyed, errors);
   });
 
   it.each(['/bigint', '/cycle'])(
@@ -166,6 +177,16 @@ describe('Koa 3 under an outsider', () => {
     expect(problem(await send(base, '/nowhere'), 404).code).toBe('NOT_FOUND');
   });
 
+  it('under an idempotency guard, a body stream that fails is run again, a whole one replayed', async () => {
+    koaRuns = 0;
+    expect(await keyedTwice(idempotent, '/cut', 'k-cut')).toEqual(['cut', 'cut']);
+    expect(koaRuns).toBe(2);
+    const [first, again] = await keyedTwice(idempotent, '/whole', 'k-whole');
+    expect(first).toMatchObject({ status: 200, body: 'chunk chunk chunk ' });
+    expect(again).toMatchObject({ status: 200, body: 'chunk chunk chunk ' });
+    expect(koaRuns).toBe(3);
+  });
+
   it('under app.proxy with maxIpsCount 1, a forged leftmost X-Forwarded-For or a non-address gains no bucket', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -181,6 +202,19 @@ describe('Koa 3 under an outsider', () => {
     expect(garbage).toEqual([200, 200, 429]);
   });
 });
+
+/** Sends the same keyed POST twice: a failed first answer must run again, never be replayed cut short. */
+async function keyedTwice(base: string, path: string, key: string): Promise<[Outcome, Outcome]> {
+  const init = { method: 'POST', headers: { 'idempotency-key': key } };
+  const first = await send(base, path, init);
+  let again: Outcome = 'hang';
+  for (let i = 0; i < 20; i++) {
+    again = await send(base, path, init);
+    if (typeof again === 'string' || again.status !== 409) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return [first, again];
+}
 
 describe('Hono under an outsider', () => {
   let base = '';

@@ -49,8 +49,15 @@ export function guard(...guards: Guard[]): Middleware {
       if (!ctx.writable) context.unsent(undefined);
       throw error;
     }
+    const res = ctx.res;
     // Koa writes nothing for a client that hung up: the answer it made still settles an idempotent request.
-    if (!ctx.writable && !ctx.res.writableEnded) context.unsent(ctx.status, bytesOf(ctx.body));
+    if (!ctx.writable && !res.writableEnded) context.unsent(ctx.status, bytesOf(ctx.body));
+    // A body stream that fails (or is cut) after this returned ends in a closed, unended response: no
+    // answer was made, and the idempotency key is freed at once instead of locked until its lockTtl.
+    else if (!res.writableEnded)
+      res.once('close', () => {
+        if (!res.writableEnded) context.unsent(undefined);
+      });
   };
 }
 
