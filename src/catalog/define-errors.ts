@@ -55,7 +55,8 @@ export function defineErrors<
     }
     const claimed = roles === undefined ? [] : checkRoles(code, roles);
     // A claim takes the role from the entry that had it: one code answers for each role.
-    for (const [other, entry] of raw) {
+    // Only an entry with roles scans the others: without the guard, n entries cost n² steps.
+    for (const [other, entry] of claimed.length > 0 ? raw : []) {
       if (other !== code && entry.roles?.some((role) => claimed.includes(role))) {
         raw.set(other, { ...entry, roles: entry.roles.filter((role) => !claimed.includes(role)) });
       }
