@@ -23,9 +23,9 @@ export interface MemoryStoreOptions {
    */
   maxKeys?: number;
   /**
-   * The most bytes (UTF-8) the stored idempotent answers hold together; past it, the oldest answers of
-   * the tenant holding the most bytes are dropped (so one tenant's answers never push out a smaller
-   * tenant's), and a retry with one of their keys executes again. 64 MiB holds about 50 000 answers of
+   * The most bytes (UTF-8) the stored idempotent answers hold together; past it, the oldest answers are
+   * dropped (the storing tenant's own first when it holds more than the oldest's tenant, as for maxKeys),
+   * and a retry with one of their keys executes again. 64 MiB holds about 50 000 answers of
    * 1 KiB, or 45 of the largest the idempotency guard keeps by default (a 1 MiB body is 1.4 MiB stored).
    * @default 67_108_864 (64 MiB)
    */

@@ -27,8 +27,9 @@ interface IdempotencyRecord {
   expires: number;
 }
 
-/** The stored answers of one tenant, in completion order, and their bytes. */
+/** The records of one tenant: its keys in claim order, its answered keys in completion order, their bytes. */
 interface Held {
+  readonly keys: Set<string>;
   readonly answered: Set<string>;
   bytes: number;
 }
@@ -55,17 +56,22 @@ export function ownerOf(key: string): string {
   return Number.isSafeInteger(length) && key.charCodeAt(end) === 58 ? key.slice(0, end) : '';
 }
 
+const count = (held: Held) => held.keys.size;
+const answeredBytes = (held: Held) => held.bytes;
+
 /**
  * The idempotency records of the memory store, bounded by count and by the bytes of their stored answers.
- * Past the count the oldest claim goes. Past the bytes, answers go oldest first from the tenant that holds
- * the most bytes: one tenant's large answers drop its own, never a smaller tenant's, whose retry would
- * otherwise execute twice. Pending claims hold no answer, and dropping one would let a duplicate run
- * beside its request. An answer over the per-record cap is not kept and its claim is released, so that a
+ * Past either bound the oldest record (claim or answer) goes, unless the tenant adding one holds more
+ * (records or bytes) than that record's tenant: then its own oldest goes. One tenant's flood of keys or
+ * of large answers drops its own, never a smaller tenant's record, whose retry would then execute twice
+ * (two candidates per eviction, not a scan of every tenant). Pending claims hold no answer, and dropping
+ * one would let a duplicate run beside its request. An answer over the per-record cap is not kept and its claim is released, so that a
  * retry executes. Sizes are UTF-8 bytes, never fewer than V8 holds for the string.
  */
 export class RecordMap {
-  // Insertion order is claim order; each tenant's `answered` is its completion order.
+  // Insertion order is claim order; `#answered` is completion order.
   readonly #records = new Map<string, IdempotencyRecord>();
+  readonly #answered = new Set<string>();
   readonly #held = new Map<string, Held>();
   readonly #bounds: RecordBounds;
   #bytes = 0;
@@ -96,34 +102,40 @@ export class RecordMap {
     const record = this.#records.get(key);
     if (record === undefined) return;
     this.#records.delete(key);
-    if (record.response === undefined) return;
     const owner = ownerOf(key);
     const held = this.#held.get(owner)!;
+    held.keys.delete(key);
+    if (held.keys.size === 0) this.#held.delete(owner);
+    if (record.response === undefined) return;
+    this.#answered.delete(key);
     held.answered.delete(key);
     held.bytes -= record.bytes;
-    if (held.answered.size === 0) this.#held.delete(owner);
     this.#bytes -= record.bytes;
   }
 
-  /** The tenant holding the most bytes, counting `adding` bytes for `owner`; undefined when none holds any. */
-  #largest(owner: string, adding: number): Held | undefined {
-    let largest: Held | undefined;
-    let most = -1;
-    for (const [name, held] of this.#held) {
-      const bytes = held.bytes + (name === owner ? adding : 0);
-      if (bytes > most) {
-        most = bytes;
-        largest = held;
-      }
-    }
-    return largest;
+  /** The key to drop: the oldest of all, or `own`'s oldest when `own` holds more than the oldest's tenant. */
+  #victim(oldest: string, own: Held | undefined, measure: (held: Held) => number, adding: number): string {
+    if (own === undefined) return oldest;
+    const theirs = this.#held.get(ownerOf(oldest))!;
+    if (theirs === own || measure(own) + adding <= measure(theirs)) return oldest;
+    const first = measure === count ? own.keys : own.answered;
+    return first.values().next().value ?? oldest;
   }
 
   claim(key: string, fingerprint: string, token: string, lock: number, now: number): ClaimDecision {
     const record = this.#live(key, now);
     if (record === undefined) {
-      if (this.#records.size >= this.#bounds.maxKeys) this.#drop(this.#records.keys().next().value!);
+      const owner = ownerOf(key);
+      if (this.#records.size >= this.#bounds.maxKeys) {
+        this.#drop(this.#victim(this.#records.keys().next().value!, this.#held.get(owner), count, 1));
+      }
       this.#records.set(key, { fingerprint, token, response: undefined, bytes: 0, expires: now + lock });
+      let held = this.#held.get(owner);
+      if (held === undefined) {
+        held = { keys: new Set(), answered: new Set(), bytes: 0 };
+        this.#held.set(owner, held);
+      }
+      held.keys.add(key);
       return { state: 'claimed' };
     }
     if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
@@ -139,20 +151,16 @@ export class RecordMap {
       this.#drop(key);
       return;
     }
-    const owner = ownerOf(key);
+    const held = this.#held.get(ownerOf(key))!;
     while (this.#bytes + bytes > this.#bounds.maxBytes) {
-      const largest = this.#largest(owner, bytes);
-      if (largest === undefined) break;
-      this.#drop(largest.answered.values().next().value!);
+      const oldest = this.#answered.values().next().value;
+      if (oldest === undefined) break;
+      this.#drop(this.#victim(oldest, held, answeredBytes, bytes));
     }
     record.response = response;
     record.bytes = bytes;
     record.expires = now + ttl;
-    let held = this.#held.get(owner);
-    if (held === undefined) {
-      held = { answered: new Set(), bytes: 0 };
-      this.#held.set(owner, held);
-    }
+    this.#answered.add(key);
     held.answered.add(key);
     held.bytes += bytes;
     this.#bytes += bytes;

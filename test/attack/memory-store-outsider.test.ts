@@ -223,6 +223,32 @@ describe("memoryStore: one tenant's idempotent answers against another's", { tim
   });
 });
 
+describe("memoryStore: one tenant's idempotency keys against another's", { timeout: 60_000 }, () => {
+  it("a tenant claiming 60 fresh keys in a store of 50 does not drop another tenant's record: its retry is replayed, not executed twice (IETF idempotency-key draft: a key is kept for its expiry)", async () => {
+    const store = memoryStore({ maxKeys: 50 });
+    let executed = 0;
+    const url = await serve([idempotency({ store, tenant: (r) => byHeader('x-app-id')(r) ?? '' })], (res) =>
+      sendJson(res, 201, { n: ++executed }),
+    );
+    const post = (app: string, key: string) =>
+      fetch(`${url}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, 'x-app-id': app },
+        body: '{}',
+        signal: AbortSignal.timeout(10_000),
+      });
+    expect(((await (await post('victim', 'pay-1')).json()) as { n: number }).n).toBe(1);
+    for (let i = 0; i < 60; i++) await (await post('attacker', `fill-${i}`)).arrayBuffer();
+    expect(store.size().idempotency).toBeLessThanOrEqual(50);
+    // Before: the victim's record was the oldest, dropped for the attacker's 51st key.
+    const retry = await post('victim', 'pay-1');
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await retry.json()) as { n: number }).n).toBe(1);
+    expect(executed).toBe(61);
+    store.close();
+  });
+});
+
 describe('memoryStore: the wall clock stepping back', { timeout: 30_000 }, () => {
   it('a clock stepped back across midnight and forward again gives a spent daily quota back neither time (a period, once a key has counted in it, never goes back)', async () => {
     let offset = 0;
