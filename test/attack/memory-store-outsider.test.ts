@@ -148,6 +148,32 @@ describe('memoryStore: memory under 1 000 000 distinct keys', { timeout: 120_000
 });
 
 describe('memoryStore: leases of clients that go away', { timeout: 30_000 }, () => {
+  it('a response the server destroys mid-body gives its concurrency lease back', async () => {
+    const store = memoryStore();
+    const url = await serve([concurrency({ store, key: () => 'one', limit: 1 })], (res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(1024), () => res.destroy());
+    });
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((done) => {
+        const req = request(url, { agent: false }, (res) => {
+          res.on('error', () => done());
+          res.on('close', () => done());
+          res.resume();
+        });
+        req.on('error', () => done());
+        req.end();
+      });
+      let held = 1;
+      for (let wait = 0; wait < 100 && held > 0; wait++) {
+        await new Promise((r) => setTimeout(r, 10));
+        held = store.size().lease;
+      }
+      expect(held).toBe(0);
+    }
+    store.close();
+  });
+
   it('a client that aborts while the body streams gives its concurrency lease back (the lease is released when the socket closes)', async () => {
     const store = memoryStore();
     const url = await serve([concurrency({ store, key: () => 'one', limit: 1 })], (res) => {
@@ -271,5 +297,24 @@ describe('memoryStore: the wall clock stepping back', { timeout: 30_000 }, () =>
     offset = 0;
     expect(await spend()).toEqual([429, 429, 429, 429]);
     store.close();
+  });
+});
+
+describe('memoryStore: timers', { timeout: 30_000 }, () => {
+  it("a process that used a store and holds a lease, never closing either, still exits (one unref'd timer per store, none per key)", async () => {
+    const worker = `
+      import { memoryStore } from 'faultline/stores';
+      const store = memoryStore({ sweepInterval: 5 });
+      for (let i = 0; i < 1000; i++) store.rate('k' + i, { interval: 1e6, tolerance: 1e6, cost: 1 });
+      store.acquire('lease', 'id', 1, 1e9);
+      store.claim('claim', 'fp', 'token', 1e9);
+      console.log('done');
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=faultline-source', '--import', 'tsx', '--input-type=module', '-e', worker],
+      { cwd: resolve(import.meta.dirname, '../..'), timeout: 20_000 },
+    );
+    expect(stdout.trim()).toBe('done');
   });
 });
