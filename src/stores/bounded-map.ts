@@ -3,13 +3,14 @@ export const keyCharsPerKey = 128;
 
 /**
  * A Map with a size bound and expiry, without a timer per key. Two generations hold the keys: when the
- * current one is half the bound (in keys, or in key characters: `keyCharsPerKey` per key), it becomes the
- * previous one and the old previous one is dropped whole (no per-key eviction scan); a key read from the
- * previous generation moves back to the current one, so active keys survive. Before a rotation, expired
- * entries of both generations are dropped (amortized O(1): at most once per quarter of the bound of
- * inserts), so that keys that have expired never push out live ones: a caller's spent budget is evicted
- * only once half the bound holds live keys, never by a flood of short-lived keys. Reads drop expired
- * entries; `sweep` visits a bounded slice per call.
+ * current one is half the bound (in keys, or in key characters: `keyCharsPerKey` per key), its expired
+ * entries and the previous one's are dropped (a pass over both, at most once per quarter of the bound of
+ * inserts: amortized O(1)). If a quarter of the bound is still live in the current one, it becomes the
+ * previous one, and the old previous one is dropped whole, unless under a quarter of it is live: those
+ * keys move to the new current one. So expired keys never push out live ones, and a caller's spent
+ * budget is evicted only while half the bound holds live keys, never by a flood of short-lived keys. A key
+ * read from the previous generation moves back to the current one, so active keys survive. Reads drop
+ * expired entries; `sweep` visits a bounded slice per call.
  */
 export class BoundedMap<V> {
   #current = new Map<string, V>();
