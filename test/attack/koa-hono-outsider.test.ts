@@ -102,6 +102,7 @@ describe('Koa 3 under an outsider', () => {
   let base = '';
   let proxied = '';
   let idempotent = '';
+  let readTwice = '';
   let koaRuns = 0;
   beforeAll(async () => {
     const errors = createKoaErrors({ catalog, logger: false });
@@ -130,6 +131,15 @@ describe('Koa 3 under an outsider', () => {
       await next();
     });
     base = await onKoa(app, errors);
+    // A JSON reader for the app and a stricter one on a route, as an app with one upload route mounts them.
+    const twice = new Koa();
+    twice.use(errors.middleware);
+    twice.use(errors.json({ limit: '1kb' }));
+    twice.use(errors.json({ limit: 16 }));
+    twice.use((ctx) => {
+      ctx.body = { got: ctx.request.body };
+    });
+    readTwice = await onKoa(twice, errors);
     const proxy = new Koa({ proxy: true, maxIpsCount: 1 });
     proxy.use(errors.middleware);
     proxy.use(koaGuard(rateLimit({ key: byIp, limit: 2, period: '1m', store: memoryStore() })));
@@ -176,6 +186,21 @@ describe('Koa 3 under an outsider', () => {
     for (let i = 0; i < 5; i++)
       expect(await send(base, '/download', { firstByte: true })).toMatchObject({ status: 200 });
     expect(problem(await send(base, '/nowhere'), 404).code).toBe('NOT_FOUND');
+  });
+
+  it('reads a body twice, each json() under its own limit: a small body is the app’s, a chunked one over the second is 413', async () => {
+    const post = (body: string): Send => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body,
+    });
+    expect(await send(readTwice, '/', post('{"a":1}'))).toMatchObject({
+      status: 200,
+      body: '{"got":{"a":1}}',
+    });
+    expect(problem(await send(readTwice, '/', post(JSON.stringify({ a: 'x'.repeat(40) }))), 413).code).toBe(
+      'BODY_TOO_LARGE',
+    );
   });
 
   it('under an idempotency guard, a body stream that fails is run again, a whole one replayed', async () => {
