@@ -59,11 +59,7 @@ export function banning(
   const after = toCount(ban.after, 'rateLimit ban.after');
   const span = toMs(ban.for, 'rateLimit ban.for');
   const within = ban.within === undefined ? span : toMs(ban.within, 'rateLimit ban.within');
-  for (const policy of policies) {
-    if (spaces.some((space) => `${policy.name}:`.startsWith(space) || space.startsWith(`${policy.name}:`))) {
-      throw invalidOption(`rateLimit policy "${policy.name}": the name is kept for the ban's state`);
-    }
-  }
+  // A policy named into the ban's spaces is refused when it is compiled, with or without a ban.
   const read: RateInput = { interval: 0, tolerance: 0, cost: -1 };
   const start: RateInput = { interval: span, tolerance: span, cost: 1 };
   const strike: RateInput = { interval: within / after, tolerance: within, cost: 1 };

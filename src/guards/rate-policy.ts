@@ -132,6 +132,10 @@ function allowing(key: KeyOf, allow: RatePolicy['allow'], what: string): KeyOf {
 // Tenants share a few limits: their shapes are kept, up to a bound, instead of built per request.
 const maxShapes = 256;
 
+// The spaces of the state other guards keep on a RateStore (a cooldown's, a ban's): a policy keeps its own
+// under `name:`, which must neither begin nor be begun by one of them, or a caller's key could reach it.
+const reservedSpaces = ['cooldown:', 'rateLimit-ban:', 'rateLimit-strikes:'];
+
 /**
  * Compiles one policy; `lookup` answers an async limit or period that rejects or outlasts the guard's
  * `storeTimeout` under its `onStoreError`, as a key lookup of `apiKey` is.
@@ -158,6 +162,11 @@ export function compile(
   const fixedPeriod = typeof policy.period === 'function' ? undefined : toMs(policy.period, `${what} period`);
   const name = policy.name ?? `${fixedLimit}-per-${Math.max(1, Math.ceil((fixedPeriod ?? 0) / 1000))}s`;
   if (names.has(name)) throw invalidOption(`rateLimit: two policies are named "${name}"`);
+  if (reservedSpaces.some((space) => `${name}:`.startsWith(space) || space.startsWith(`${name}:`))) {
+    throw invalidOption(
+      `rateLimit policy "${name}": the name is kept for another guard's state on the store`,
+    );
+  }
   names.add(name);
   const label = sfString(name);
   const fixed =

@@ -515,4 +515,14 @@ describe('rateLimit ban', () => {
     expect(make({ after: 2, for: 'soon' })).toThrow(/ban.for/);
     expect(make(null)).toThrow(/rateLimit ban/);
   });
+
+  it("refuses a policy named into another guard's state on the store, with or without a ban", () => {
+    for (const name of ['cooldown', 'rateLimit-ban', 'rateLimit-strikes', 'cooldown:x']) {
+      expect(() => rateLimit({ name, key: app, limit: 1, period: '1m' }), name).toThrow(
+        expect.objectContaining({ code: 'FAULTLINE_INVALID_OPTION' }),
+      );
+    }
+    // Its key `cooldown:` + the caller's value would be the cooldown of the group that value spells.
+    expect(() => rateLimit({ name: 'cool', key: app, limit: 1, period: '1m' })).not.toThrow();
+  });
 });
