@@ -351,4 +351,24 @@ describe('Hono under an outsider', () => {
     }
     expect((await sub.request('/items', { method: 'PUT' })).status).toBe(405);
   });
+
+  it('reads a body twice, an app-wide json() then a route’s stricter one, on node and off it', async () => {
+    const errors = createHonoErrors({ catalog, logger: false });
+    const twice = new Hono();
+    errors.install(twice);
+    twice.use(errors.json({ limit: '1kb' }));
+    twice.post('/', errors.json({ limit: 16 }), async (c) => c.json(await c.req.json()));
+    const onNode = await onHono(twice);
+    const big = JSON.stringify({ a: 'x'.repeat(40) });
+    const post = (body: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(await send(onNode, '/', post('{"a":1}'))).toMatchObject({ status: 200, body: '{"a":1}' });
+    expect(problem(await send(onNode, '/', post(big)), 413).code).toBe('BODY_TOO_LARGE');
+    const small = await twice.request('/', post('{"a":1}'));
+    expect([small.status, await small.text()]).toEqual([200, '{"a":1}']);
+    expect((await twice.request('/', post(big))).status).toBe(413);
+  });
 });

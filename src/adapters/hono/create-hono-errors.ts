@@ -186,6 +186,10 @@ export function createHonoErrors(
     const { text } = decodeJson(bytes, limits.maxDepth);
     // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
     cache.text = Promise.resolve(text);
+    // A second reader (an app-wide json(), then a route's) finds the bytes and applies its own limit.
+    cache.arrayBuffer ??= Promise.resolve(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
   }
 
   const layer: HonoErrors = {
