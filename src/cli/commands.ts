@@ -9,7 +9,7 @@ import { renderJson, renderText } from '../docs/text.js';
 import { CliError } from './errors.js';
 import { diffReport, lintReport } from './json.js';
 import { loadCatalog } from './load.js';
-import { terminalLine as line } from './terminal.js';
+import { terminalLine as line, terminalJson, visible } from './terminal.js';
 
 // The commands' work, imported by the CLI only once a command runs: `--help` and `--version` never load
 // jiti, yaml or the renderers.
@@ -57,11 +57,13 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
     if (!existsSync(o.out)) throw new CliError(`${o.out}: missing; generate it without --check`, 1);
     date ??= /generated (\d{4}-\d{2}-\d{2})/.exec(readFileSync(o.out, 'utf8'))?.[1];
   }
-  const text = renderers[o.format](catalog, {
+  const rendered = renderers[o.format](catalog, {
     ...(format ? { format } : {}),
     ...(date ? { date } : {}),
     includeStandard: o.standard,
   });
+  // JSON leaves C1 controls and bidirectional overrides raw; escaped, it reads back the same.
+  const text = o.format === 'json' ? visible(rendered) : rendered;
   if (o.check) {
     if (readFileSync(o.out!, 'utf8') !== text) {
       // Every option that shapes the page, so that the command printed makes it current.
@@ -112,10 +114,7 @@ export async function openapi(module: string, o: OpenApiOptions): Promise<void> 
       version: o.apiVersion,
     });
   }
-  output(
-    o.out && /\.ya?ml$/i.test(o.out) ? stringifyYaml(document) : `${JSON.stringify(document, null, 2)}\n`,
-    o.out,
-  );
+  output(o.out && /\.ya?ml$/i.test(o.out) ? stringifyYaml(document) : terminalJson(document), o.out);
 }
 
 export async function lint(
@@ -126,7 +125,7 @@ export async function lint(
   const findings = lintCatalog(catalog, format ? { format } : {});
   const report = lintReport(findings, catalog.codes.length);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(terminalJson(report));
   } else {
     // Catalog text reaches a terminal: one line per finding, its control characters written out.
     for (const f of findings)
@@ -139,10 +138,7 @@ export async function lint(
 }
 
 export async function snapshotCommand(module: string, o: { out?: string; export?: string }): Promise<void> {
-  output(
-    `${JSON.stringify(snapshot((await loadCatalog(module, o.export, false)).catalog), null, 2)}\n`,
-    o.out,
-  );
+  output(terminalJson(snapshot((await loadCatalog(module, o.export, false)).catalog)), o.out);
 }
 
 export async function diff(
@@ -152,7 +148,7 @@ export async function diff(
 ): Promise<void> {
   const changes = diffSnapshots(await loadSnapshot(old), await loadSnapshot(next, o.export));
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(diffReport(changes), null, 2)}\n`);
+    process.stdout.write(terminalJson(diffReport(changes)));
   } else {
     for (const kind of ['breaking', 'additive', 'cosmetic'] as const) {
       for (const c of changes[kind]) process.stdout.write(`${kind} ${line(c.code)}: ${line(c.change)}\n`);

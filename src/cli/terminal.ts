@@ -16,3 +16,11 @@ export function visible(text: string): string {
 export function terminalLine(text: string): string {
   return visible(text).replace(/[\t\n\r\u2028\u2029]/g, written);
 }
+
+/**
+ * A value as the CLI prints JSON: what `JSON.stringify` leaves raw (C1 controls, bidirectional overrides)
+ * is written as a `\uXXXX` escape too, which JSON reads back as the same string.
+ */
+export function terminalJson(value: unknown): string {
+  return `${visible(JSON.stringify(value, null, 2))}\n`;
+}

@@ -24,6 +24,7 @@ const terminalControls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\
 
 // Each payload sets a global the page checks: none may run.
 const evil = [
+  '\u202eevil\u2066',
   '<script>window.__pwned="script"</script>',
   '<img src=x onerror="window.__pwned=\'img\'">',
   "' onmouseover='window.__pwned=1' x='",
@@ -181,7 +182,8 @@ describe('renderMarkdown with hostile catalog text', () => {
   });
 
   it('writes control characters out rather than sending them to a terminal', () => {
-    expect(md).not.toMatch(terminalControls);
+    // Bidirectional marks stay in a page: translations into right-to-left languages use them.
+    expect(md.replace(/[\u202a-\u202e\u2066-\u2069]/g, '')).not.toMatch(terminalControls);
     expect(md).toContain('\\\\u001b\\[31mred');
   });
 });
@@ -280,6 +282,18 @@ describe('the CLI with hostile paths, options and catalog text', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('ROOM_FULL');
     expect(text.stdout).not.toMatch(terminalControls);
+
+    // JSON printed to a terminal: the same strings, with C1 controls and overrides as JSON escapes.
+    for (const args of [
+      ['docs', module, '--format', 'json'],
+      ['openapi', module],
+      ['snapshot', module],
+    ]) {
+      const json = cli(...args);
+      expect(json.code).toBe(0);
+      expect(json.stdout).not.toMatch(terminalControls);
+      expect(JSON.stringify(JSON.parse(json.stdout))).toContain(JSON.stringify(evil).slice(1, -1));
+    }
 
     const old = join(work, 'old.json');
     writeFileSync(
