@@ -103,15 +103,16 @@ describe('Koa 3 under an outsider', () => {
   let proxied = '';
   let idempotent = '';
   let readTwice = '';
+  let listenerFails = '';
   let koaRuns = 0;
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
   beforeAll(async () => {
     const errors = createKoaErrors({ catalog, logger: false });
     const app = new Koa();
     app.on('error', () => {});
     app.use(errors.middleware);
     app.use(async (ctx, next) => {
-      const cycle: Record<string, unknown> = {};
-      cycle.self = cycle;
       const routes: Record<string, () => unknown> = {
         '/bigint': () => (ctx.body = { n: 10n }),
         '/cycle': () => (ctx.body = cycle),
@@ -140,6 +141,16 @@ describe('Koa 3 under an outsider', () => {
       ctx.body = { got: ctx.request.body };
     });
     readTwice = await onKoa(twice, errors);
+    // An app whose own error listener fails (its logger is down).
+    const failing = new Koa();
+    failing.on('error', () => {
+      throw new Error('the logger is down');
+    });
+    failing.use(errors.middleware);
+    failing.use((ctx) => {
+      ctx.body = ctx.path === '/cycle' ? cycle : pieces(3);
+    });
+    listenerFails = await onKoa(failing, errors);
     const proxy = new Koa({ proxy: true, maxIpsCount: 1 });
     proxy.use(errors.middleware);
     proxy.use(koaGuard(rateLimit({ key: byIp, limit: 2, period: '1m', store: memoryStore() })));
@@ -179,6 +190,11 @@ describe('Koa 3 under an outsider', () => {
     for (const path of ['/stream-fails', '/stream-fails-at-once', '/web-stream-fails'])
       expect(await send(base, path), path).toBe('cut');
     expect(problem(await send(base, '/nowhere'), 404).code).toBe('NOT_FOUND');
+  });
+
+  it('cuts a failed stream and answers in the catalog when the app’s own error listener throws', async () => {
+    expect(await send(listenerFails, '/stream')).toBe('cut');
+    expect(problem(await send(listenerFails, '/cycle'), 500).code).toBe('INTERNAL_ERROR');
   });
 
   it('answers HEAD on a streamed route with headers only, and survives a client leaving a download', async () => {

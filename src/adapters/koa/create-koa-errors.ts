@@ -83,7 +83,11 @@ function catalogOnerror(kit: Kit, ctx: Context): Context['onerror'] {
     if (thrown == null) return;
     const res = ctx.res;
     if (res.headersSent || !ctx.writable) {
-      koaOnerror.call(ctx, thrown);
+      try {
+        koaOnerror.call(ctx, thrown);
+      } catch {
+        // The app's `error` listener threw: out of a stream's callback that would end the process.
+      }
       res.destroy();
       return;
     }
