@@ -1,102 +1,23 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { serve } from '@hono/node-server';
-import { defineErrors } from 'faultline';
 import { byIp, idempotency, rateLimit } from 'faultline/guards';
-import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
-import { createKoaErrors, type KoaErrors, guard as koaGuard } from 'faultline/koa';
+import { createKoaErrors, guard as koaGuard } from 'faultline/koa';
 import { memoryStore } from 'faultline/stores';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { close, listen } from '../helpers/http.js';
+import {
+  type Answer,
+  catalog,
+  closeAll,
+  keyedTwice,
+  onKoa,
+  pieces,
+  problem,
+  type Send,
+  send,
+} from './koa-hono-outsider.js';
 
-// An outsider against real Koa 3 and Hono apps on 127.0.0.1, past the shared bad-input matrix: every
-// answer is a catalog problem with a correct status, or a cut connection once the answer had begun.
-const catalog = defineErrors({});
-const leaks = /\bat .+:\d+:\d+|\/work\/|node_modules|TypeError|RangeError/;
-type Answer = { status: number; headers: Record<string, unknown>; body: string };
-type Outcome = Answer | 'cut' | 'hang';
-interface Send {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Hang up at the first byte of the answer. */
-  firstByte?: boolean;
-}
-
-/** One request on its own connection, bounded by 3 s: the answer, 'cut' if the connection died, or 'hang'. */
-function send(base: string, path: string, init: Send = {}): Promise<Outcome> {
-  const { port } = new URL(base);
-  return new Promise((resolve) => {
-    const done = (outcome: Outcome) => {
-      clearTimeout(timer);
-      req.destroy();
-      resolve(outcome);
-    };
-    const options = { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers };
-    const req = httpRequest({ ...options, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      const answer = () => ({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        body: `${Buffer.concat(chunks)}`,
-      });
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        if (init.firstByte) done(answer());
-      });
-      res.on('end', () => done(answer()));
-      res.on('error', () => done('cut'));
-    });
-    const timer = setTimeout(() => done('hang'), 3000);
-    req.on('error', () => done('cut'));
-    req.end(init.body);
-  });
-}
-
-/** The catalog problem of an answer: its status, type and fields checked, no leak on the wire. */
-function problem(outcome: Outcome, status: number): Record<string, unknown> {
-  expect(outcome).not.toBe('hang');
-  expect(outcome).not.toBe('cut');
-  const answer = outcome as Answer;
-  expect(answer.status).toBe(status);
-  expect(answer.headers['content-type']).toBe('application/problem+json');
-  expect(answer.body).not.toMatch(leaks);
-  const body = JSON.parse(answer.body) as Record<string, unknown>;
-  expect(body.status).toBe(status);
-  return body;
-}
-
-const servers: Server[] = [];
-async function onKoa(app: Koa, errors: Pick<KoaErrors, 'clientError'>): Promise<string> {
-  const server = createServer(app.callback()).on('clientError', errors.clientError);
-  servers.push(server);
-  return listen(server);
-}
-async function onHono(app: Hono): Promise<string> {
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-afterAll(async () => {
-  for (const server of servers) await close(server);
-});
-
-/** A Node stream that pushes `chunks` pieces, then fails (or ends when `fail` is false). */
-function pieces(chunks: number, fail = true): Readable {
-  let sent = 0;
-  return new Readable({
-    read() {
-      if (sent++ < chunks) this.push('chunk ');
-      else if (fail) this.destroy(new Error('ENOENT /srv/secret'));
-      else this.push(null);
-    },
-  });
-}
+// An outsider against real Koa 3 apps on 127.0.0.1, past the shared bad-input matrix: every answer is a
+// catalog problem with a correct status, or a cut connection once the answer had begun.
+afterAll(closeAll);
 
 describe('Koa 3 under an outsider', () => {
   let base = '';
@@ -240,151 +161,5 @@ describe('Koa 3 under an outsider', () => {
     };
     expect(await statuses((i) => `10.0.0.${i}, 203.0.113.7`)).toEqual([200, 200, 429]);
     expect(await statuses((i) => `${'x'.repeat(500)}${i}`)).toEqual([200, 200, 429]);
-  });
-});
-
-/** Sends the same keyed POST twice: a failed first answer must run again, never be replayed cut short. */
-async function keyedTwice(base: string, path: string, key: string): Promise<[Outcome, Outcome]> {
-  const init = { method: 'POST', headers: { 'idempotency-key': key } };
-  const first = await send(base, path, init);
-  let again: Outcome = 'hang';
-  for (let i = 0; i < 20; i++) {
-    again = await send(base, path, init);
-    if (typeof again === 'string' || again.status !== 409) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return [first, again];
-}
-
-describe('Hono under an outsider', () => {
-  let base = '';
-  let honoRuns = 0;
-  let app: Hono;
-  beforeAll(async () => {
-    const errors = createHonoErrors({ catalog, logger: false }, { body: { limit: 64 } });
-    app = new Hono();
-    errors.install(app);
-    const echo = async (c: { req: { json(): Promise<unknown> }; json(v: unknown): Response }) =>
-      c.json(await c.req.json());
-    app.post('/limited-json', bodyLimit({ maxSize: 16 }), errors.json(), echo);
-    app.post(
-      '/limited-guard',
-      bodyLimit({ maxSize: 32 }),
-      honoGuard(idempotency({ tenant: () => 't', store: memoryStore() })),
-      errors.json(),
-      echo,
-    );
-    app.post('/json', errors.json(), echo);
-    // A 1 GB download, a stream that fails, and a whole one, each under an idempotency guard.
-    const keyed = honoGuard(idempotency({ tenant: () => 't', store: memoryStore() }));
-    app.post(
-      '/idem-stream',
-      keyed,
-      () => new Response(Readable.toWeb(pieces(1 << 20, false)) as ReadableStream),
-    );
-    app.post('/idem/:kind', keyed, (c) => {
-      honoRuns++;
-      return new Response(Readable.toWeb(pieces(3, c.req.param('kind') === 'cut')) as ReadableStream);
-    });
-    base = await onHono(app);
-  });
-
-  const chunked = (body: string, key?: string): Send => ({
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'transfer-encoding': 'chunked',
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body,
-  });
-
-  it('reads through hono/body-limit before json(): a chunked body within both limits is the app’s, one over is 413', async () => {
-    expect(await send(base, '/limited-json', chunked('{"a":1}'))).toMatchObject({
-      status: 200,
-      body: '{"a":1}',
-    });
-    expect(
-      problem(await send(base, '/limited-json', chunked(JSON.stringify({ a: 'x'.repeat(40) }))), 413).code,
-    ).toBe('BODY_TOO_LARGE');
-    const guarded = await send(base, '/limited-guard', chunked('{"a":2}', 'k-limit'));
-    expect(guarded).toMatchObject({ status: 200, body: '{"a":2}' });
-  });
-
-  it('sends a streamed response under an idempotency guard at once, never holding a large stream whole', async () => {
-    const first = await send(base, '/idem-stream', {
-      method: 'POST',
-      headers: { 'idempotency-key': 'k-big' },
-      firstByte: true,
-    });
-    expect(first).toMatchObject({ status: 200 });
-  });
-
-  it('under an idempotency guard, a response stream that fails is run again, a whole one replayed', async () => {
-    expect(await keyedTwice(base, '/idem/cut', 'k-cut')).toEqual(['cut', 'cut']);
-    expect(honoRuns).toBe(2);
-    const [first, again] = await keyedTwice(base, '/idem/whole', 'k-whole');
-    expect(first).toMatchObject({ status: 200, body: 'chunk chunk chunk ' });
-    expect(again).toMatchObject({ status: 200, body: 'chunk chunk chunk ' });
-    expect(honoRuns).toBe(3);
-  });
-
-  it('off node: a body without Content-Length past the limit is 413, one that fails midway is a catalog error', async () => {
-    // 'chunk ' pieces: 12 of them pass the 64-byte limit; 3 and a failure are an aborted upload.
-    const init = (chunks: number, fail: boolean) =>
-      ({
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: Readable.toWeb(pieces(chunks, fail)),
-        duplex: 'half',
-      }) as RequestInit;
-    const big = await app.request('/json', init(12, false));
-    expect(big.status).toBe(413);
-    expect((await big.json()).code).toBe('BODY_TOO_LARGE');
-    // The aborted request node's reader answers, not a server fault.
-    const failed = await app.request('/json', init(3, true));
-    expect(failed.status).toBe(400);
-    expect(failed.headers.get('content-type')).toBe('application/problem+json');
-    expect(await failed.json()).toMatchObject({ code: 'BAD_REQUEST', detail: 'The request was aborted.' });
-  });
-
-  it('answers 405 with Allow for every app one layer was installed on, a parent and its app.route() sub-app', async () => {
-    const errors = createHonoErrors({ catalog, logger: false });
-    const parent = new Hono();
-    errors.install(parent);
-    parent.get('/top', (c) => c.text('top'));
-    const sub = new Hono();
-    errors.install(sub);
-    sub.post('/items', (c) => c.json({}));
-    parent.route('/v2', sub);
-    for (const [path, allow] of [
-      ['/top', 'GET, HEAD, OPTIONS'],
-      ['/v2/items', 'POST, OPTIONS'],
-    ]) {
-      const wrong = await parent.request(path!, { method: 'DELETE' });
-      expect(wrong.status, path).toBe(405);
-      expect(wrong.headers.get('allow')).toBe(allow);
-    }
-    expect((await sub.request('/items', { method: 'PUT' })).status).toBe(405);
-  });
-
-  it('reads a body twice, an app-wide json() then a route’s stricter one, on node and off it', async () => {
-    const errors = createHonoErrors({ catalog, logger: false });
-    const twice = new Hono();
-    errors.install(twice);
-    twice.use(errors.json({ limit: '1kb' }));
-    twice.post('/', errors.json({ limit: 16 }), async (c) => c.json(await c.req.json()));
-    const onNode = await onHono(twice);
-    const big = JSON.stringify({ a: 'x'.repeat(40) });
-    const post = (body: string) => ({
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    expect(await send(onNode, '/', post('{"a":1}'))).toMatchObject({ status: 200, body: '{"a":1}' });
-    expect(problem(await send(onNode, '/', post(big)), 413).code).toBe('BODY_TOO_LARGE');
-    const small = await twice.request('/', post('{"a":1}'));
-    expect([small.status, await small.text()]).toEqual([200, '{"a":1}']);
-    expect((await twice.request('/', post(big))).status).toBe(413);
   });
 });
