@@ -1,3 +1,7 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import { createExpressErrors } from 'faultline/express';
+import { createNodeErrors, readJson, sendJson } from 'faultline/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../examples/adapters/node.js';
 import { close, listen, rawRequest } from '../helpers/http.js';
@@ -182,4 +186,40 @@ describe('npx tsx examples/adapters/node.ts', () => {
       started.stop();
     }
   }, 60_000);
+});
+
+describe('a JSON body read twice (an app-wide reader, then a route’s stricter one)', () => {
+  it('reads the kept bytes under each reader’s own limit, on node and on Express', async () => {
+    const errors = createNodeErrors({ logger: false });
+    const node = createServer(
+      errors(async (req, res) => {
+        const wide = await readJson(req, { limit: '1kb' });
+        const strict = await readJson(req, { limit: 16 });
+        sendJson(res, 200, { wide, strict });
+      }),
+    );
+    const layer = createExpressErrors({ logger: false });
+    const app = express();
+    app.use(layer.json({ limit: '1kb' }));
+    app.post('/', layer.json({ limit: 16 }), (req, res) => void res.json({ strict: req.body }));
+    app.use(layer.handler);
+    const chunked = (url: string, body: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // A stream: no Content-Length, so only the read itself can hold the body to each limit.
+        body: new Blob([body]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+    for (const server of [node, createServer(app)]) {
+      const url = await listen(server);
+      const small = await chunked(url, '{"a":1}');
+      expect(small.status).toBe(200);
+      expect((await small.json()).strict).toEqual({ a: 1 });
+      const large = await chunked(url, `{"a":"${'x'.repeat(40)}"}`);
+      expect(large.status).toBe(413);
+      expect((await large.json()).code).toBe('BODY_TOO_LARGE');
+      await close(server);
+    }
+  });
 });

@@ -8,7 +8,7 @@ import {
 } from '../../server/body.js';
 import type { RequestView } from '../../server/request.js';
 import { toRequestView } from './node-request.js';
-import { markUnread, readNodeBody } from './read-body.js';
+import { markUnread, readAndKeepBody } from './read-body.js';
 
 /**
  * Reads and parses the JSON body of a node request under the limits, raising the catalog's built-in
@@ -29,5 +29,7 @@ export async function readJsonBody(
     throw error;
   }
   if (!hasBody) return undefined;
-  return parseJsonBytes(await readNodeBody(req, limits), limits.maxDepth, poisoning);
+  // The bytes are kept on the request: a second reader (an app-wide `json()`, then a route's) reads them
+  // under its own limit instead of a drained stream.
+  return parseJsonBytes(await readAndKeepBody(req, limits), limits.maxDepth, poisoning);
 }
