@@ -41,6 +41,11 @@ describe('Koa 3 under an outsider', () => {
           ctx.respond = false;
           throw new Error('after opting out of respond');
         },
+        // A proxy's pattern: Koa's response opted out, the app's own written once the upstream answers.
+        '/respond-false-later': () => {
+          ctx.respond = false;
+          setTimeout(() => ctx.res.writeHead(200).end('proxied'), 10);
+        },
         '/hidden': () => ctx.throw(400, 'table users_v2 is missing', { expose: false }),
         '/stream-fails': () => (ctx.body = pieces(3)),
         '/stream-fails-at-once': () => (ctx.body = pieces(0)),
@@ -101,6 +106,10 @@ describe('Koa 3 under an outsider', () => {
 
   it('answers an error thrown after ctx.respond = false, instead of leaving the client waiting', async () => {
     expect(problem(await send(base, '/respond-false'), 500).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('leaves the answer an app writes itself, later, after ctx.respond = false', async () => {
+    expect(await send(base, '/respond-false-later')).toMatchObject({ status: 200, body: 'proxied' });
   });
 
   it('keeps ctx.throw’s expose: false out of the answer', async () => {

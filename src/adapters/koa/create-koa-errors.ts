@@ -150,8 +150,9 @@ export function createKoaErrors(
       await next();
       // The app chose this status and its headers (a 401's `WWW-Authenticate`): only the body is the catalog's.
       // Koa's own 404, a status no one set (Koa's `_explicitStatus`), drops them as Express's not-found does.
+      // An app that opted out of Koa's response (`ctx.respond = false`: a proxy, an upgrade) writes it later.
       const chosen = (ctx.response as { _explicitStatus?: boolean })._explicitStatus === true;
-      if (ctx.status >= 400 && ctx.body == null && !ctx.headerSent)
+      if (ctx.respond !== false && ctx.status >= 400 && ctx.body == null && !ctx.headerSent)
         answer(kit, unanswered(ctx), ctx, !chosen);
     } catch (thrown) {
       answer(kit, thrown, ctx);
