@@ -28,6 +28,7 @@ function* gigabyte(): Generator<Buffer> {
 describe('Hono under an outsider', () => {
   let base = '';
   let honoRuns = 0;
+  let endlessCancelled = false;
   let app: Hono;
   beforeAll(async () => {
     const errors = createHonoErrors({ catalog, logger: false }, { body: { limit: 64 } });
@@ -50,6 +51,23 @@ describe('Hono under an outsider', () => {
       '/idem-stream',
       keyed,
       () => new Response(Readable.toWeb(Readable.from(gigabyte())) as ReadableStream),
+    );
+    // An endless stream (SSE's pattern): a tick at a time, cancelled when no one reads it any more.
+    app.post(
+      '/idem-endless',
+      keyed,
+      () =>
+        new Response(
+          new ReadableStream({
+            pull: async (controller) => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              controller.enqueue(new TextEncoder().encode('data: tick\n\n'));
+            },
+            cancel: () => {
+              endlessCancelled = true;
+            },
+          }),
+        ),
     );
     app.post('/idem/:kind', keyed, (c) => {
       honoRuns++;
@@ -87,6 +105,13 @@ describe('Hono under an outsider', () => {
       firstByte: true,
     });
     expect(first).toMatchObject({ status: 200 });
+  });
+
+  it('under an idempotency guard, stops an endless response stream once its client has left', async () => {
+    const init = { method: 'POST', headers: { 'idempotency-key': 'k-endless' }, firstByte: true };
+    expect(await send(base, '/idem-endless', init)).toMatchObject({ status: 200 });
+    for (let i = 0; i < 80 && !endlessCancelled; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(endlessCancelled).toBe(true);
   });
 
   it('under an idempotency guard, a response stream that fails is run again, a whole one replayed', async () => {

@@ -16,9 +16,15 @@ const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined
 
 /**
  * The response as sent, read from a clone a chunk at a time: past `maxBytes` the clone is let go (a large
- * or endless stream is never held whole), and the response itself is sent meanwhile.
+ * or endless stream is never held whole), and the response itself is sent meanwhile. When the client
+ * leaves (`signal`), the clone is let go too: a tee's source is cancelled only once both copies are, and
+ * an endless stream (SSE) would otherwise run for a client long gone.
  */
-async function captureOf(response: Response, maxBytes: number): Promise<CapturedResponse | undefined> {
+async function captureOf(
+  response: Response,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<CapturedResponse | undefined> {
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) return undefined;
   const headers: [string, string][] = [];
@@ -26,18 +32,27 @@ async function captureOf(response: Response, maxBytes: number): Promise<Captured
     headers.push([name, value]);
   });
   const reader = response.clone().body?.getReader();
+  const leave = () => reader?.cancel().catch(() => {});
+  if (signal.aborted) leave();
+  else signal.addEventListener('abort', leave, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const read = reader ? await reader.read() : { done: true as const };
-    if (read.done) break;
-    size += read.value.byteLength;
-    if (size > maxBytes) {
-      reader?.cancel().catch(() => {});
-      return undefined;
+  try {
+    for (;;) {
+      const read = reader ? await reader.read() : { done: true as const };
+      if (read.done) break;
+      size += read.value.byteLength;
+      if (size > maxBytes) {
+        leave();
+        return undefined;
+      }
+      chunks.push(read.value);
     }
-    chunks.push(read.value);
+  } finally {
+    signal.removeEventListener('abort', leave);
   }
+  // Cancelled when its client left: what was read is not the whole answer.
+  if (signal.aborted) return undefined;
   const body = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -104,7 +119,7 @@ export function guard(...guards: Guard[]): MiddlewareHandler {
       status = c.res.status;
       // Not awaited: a streamed answer (SSE, a download) reaches its client while the copy is read.
       for (const [listener, maxBytes] of captures)
-        captureOf(c.res, maxBytes)
+        captureOf(c.res, maxBytes, c.req.raw.signal)
           .then(listener, () => listener(undefined))
           .catch(() => {});
       captures.length = 0;
