@@ -1,16 +1,10 @@
 import type { Context, Middleware } from 'koa';
 import { roleError } from '../../catalog/role-error.js';
-import {
-  type BodyLimits,
-  type BodyOptions,
-  checkJsonRequest,
-  parseJsonBytes,
-  refusePoisoning,
-} from '../../server/body.js';
+import type { BodyOptions } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { allowOf, checkTarget, notFound } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type Kit, type KitOptions } from '../kit/adapter.js';
-import { markUnread, readAndKeepBody } from '../kit/read-body.js';
+import { readJsonBody } from '../kit/read-json.js';
 import { closeAfter, dropStaleHeaders } from '../kit/sink.js';
 import { type KoaRaw, toAnswerView, toRequestView } from './request.js';
 
@@ -100,23 +94,6 @@ function catalogOnerror(kit: Kit, ctx: Context): Context['onerror'] {
   };
 }
 
-/**
- * The JSON body of a Koa request under `limits`, its bytes kept on the request: a second `json()` (an
- * app-wide one, then a route's stricter one) or a guard reads them again under its own limit, where
- * node's drained request would give it nothing.
- */
-async function readJson(ctx: Context, limits: BodyLimits): Promise<unknown> {
-  let hasBody: boolean;
-  try {
-    hasBody = checkJsonRequest(toRequestView(ctx), limits);
-  } catch (error) {
-    markUnread(ctx.req);
-    throw error;
-  }
-  if (!hasBody) return undefined;
-  return parseJsonBytes(await readAndKeepBody(ctx.req, limits), limits.maxDepth, refusePoisoning);
-}
-
 /** What a bodyless error status the app left means: Koa's unmatched 404, a router's 405, or its status. */
 function unanswered(ctx: Context): unknown {
   const status = ctx.status;
@@ -164,7 +141,9 @@ export function createKoaErrors(
     json(bodyOptions) {
       const limits = kit.limitsOf(bodyOptions);
       return async (ctx, next) => {
-        ctx.request.body = await readJson(ctx, limits);
+        // The bytes are kept on the request: a second json() (an app-wide one, then a route's stricter
+        // one) or a guard reads them again under its own limit.
+        ctx.request.body = await readJsonBody(ctx.req, limits, toRequestView(ctx));
         await next();
       };
     },
