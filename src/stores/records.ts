@@ -61,12 +61,13 @@ const answeredBytes = (held: Held) => held.bytes;
 
 /**
  * The idempotency records of the memory store, bounded by count and by the bytes of their stored answers.
- * Past either bound the oldest record (claim or answer) goes, unless the tenant adding one holds more
- * (records or bytes) than that record's tenant: then its own oldest goes. One tenant's flood of keys or
- * of large answers drops its own, never a smaller tenant's record, whose retry would then execute twice
- * (two candidates per eviction, not a scan of every tenant). Pending claims hold no answer, and dropping
- * one would let a duplicate run beside its request. An answer over the per-record cap is not kept and its claim is released, so that a
- * retry executes. Sizes are UTF-8 bytes, never fewer than V8 holds for the string.
+ * Past the count the oldest record goes, answered or still pending (a pending one dropped lets a duplicate
+ * run beside its request); past the bytes, the oldest answer (a pending claim holds none). Either way, when
+ * the tenant adding one holds more (records or bytes) than that record's tenant, its own oldest goes
+ * instead. One tenant's flood of keys or of large answers drops its own, never a smaller tenant's record,
+ * whose retry would then execute twice (two candidates per eviction, not a scan of every tenant). An answer
+ * over the per-record cap is not kept and its claim is released, so that a retry executes. Sizes are UTF-8
+ * bytes, never fewer than V8 holds for the string.
  */
 export class RecordMap {
   // Insertion order is claim order; `#answered` is completion order.
