@@ -36,3 +36,20 @@ describe('BoundedMap.peek', () => {
     expect(read.peek('a', 50)).toBe(100);
   });
 });
+
+describe('BoundedMap under a flood of long keys', () => {
+  it("rotates out long keys only: every short caller's state survives, and the long keys stay bounded", () => {
+    const map = new BoundedMap<number>(
+      1000,
+      (until) => until,
+      () => 0,
+    );
+    for (let i = 0; i < 400; i++) map.set(`10.0.${i >> 8}.${i & 255}`, 100);
+    // 2 000 keys of 8 000 characters: before, about 800 of them dropped every short key.
+    const long = 'x'.repeat(8000);
+    for (let i = 0; i < 2000; i++) map.set(`${i}:${long}`, 100);
+    for (let i = 0; i < 400; i++) expect(map.peek(`10.0.${i >> 8}.${i & 255}`, 50)).toBe(100);
+    // At most the long keys' share of characters: 1 000 × 128 over two generations.
+    expect(map.size - 400).toBeLessThanOrEqual(Math.ceil((1000 * 128) / 8000) + 2);
+  });
+});

@@ -2,8 +2,8 @@
 export const keyCharsPerKey = 128;
 
 /**
- * A Map with a size bound and expiry, without a timer per key. Two generations hold the keys: when the
- * current one is half the bound (in keys, or in key characters: `keyCharsPerKey` per key), its expired
+ * Two generations of keys with a bound in keys and in key characters: when the
+ * current one is half the bound (in keys, or in key characters), its expired
  * entries and the previous one's are dropped (a pass over both, at most once per quarter of the bound of
  * inserts: amortized O(1)). If a quarter of the bound is still live in the current one, it becomes the
  * previous one, and the old previous one is dropped whole, unless under a quarter of it is live: those
@@ -12,7 +12,7 @@ export const keyCharsPerKey = 128;
  * read from the previous generation moves back to the current one, so active keys survive. Reads drop
  * expired entries; `sweep` visits a bounded slice per call.
  */
-export class BoundedMap<V> {
+class Generations<V> {
   #current = new Map<string, V>();
   #previous = new Map<string, V>();
   readonly #half: number;
@@ -24,10 +24,9 @@ export class BoundedMap<V> {
   #cursor: MapIterator<[string, V]> | undefined;
   #cursorOf: Map<string, V> | undefined;
 
-  /** `now` tells expired entries apart at a rotation; without it, none is dropped then. */
-  constructor(max: number, expiry: (value: V) => number, now: () => number = () => Number.NEGATIVE_INFINITY) {
-    this.#half = Math.max(1, Math.floor(max / 2));
-    this.#halfChars = this.#half * keyCharsPerKey;
+  constructor(half: number, halfChars: number, expiry: (value: V) => number, now: () => number) {
+    this.#half = half;
+    this.#halfChars = halfChars;
     this.#expiry = expiry;
     this.#now = now;
   }
@@ -96,6 +95,11 @@ export class BoundedMap<V> {
     this.#previous = this.#current;
     this.#current = new Map();
     this.#chars = 0;
+    // A sweep's cursor into the generation dropped would keep it alive until the next sweep.
+    if (this.#cursorOf === survivors) {
+      this.#cursor = undefined;
+      this.#cursorOf = undefined;
+    }
     // The previous generation's live keys are kept when few: they are dropped only under live pressure.
     if (survivors.size < quarter && previousChars < quarterChars) {
       for (const [key, value] of survivors) this.#current.set(key, value);
@@ -127,5 +131,56 @@ export class BoundedMap<V> {
         if (seen === budget) return;
       }
     }
+  }
+}
+
+/**
+ * A Map with a size bound and expiry, without a timer per key. Keys of at most `keyCharsPerKey` characters
+ * (an address, an app id) and longer ones (a caller's URL segment) are kept apart, each in two generations
+ * (see above) bounded by `max` keys and `max × keyCharsPerKey` characters: a flood of long keys rotates out
+ * long keys only, never the short keys of every other caller, and no flood holds more than its share.
+ */
+export class BoundedMap<V> {
+  readonly #short: Generations<V>;
+  readonly #long: Generations<V>;
+
+  /** `now` tells expired entries apart at a rotation; without it, none is dropped then. */
+  constructor(max: number, expiry: (value: V) => number, now: () => number = () => Number.NEGATIVE_INFINITY) {
+    const half = Math.max(1, Math.floor(max / 2));
+    // Short keys are bounded in characters by their count; long ones by their characters.
+    this.#short = new Generations(half, Number.POSITIVE_INFINITY, expiry, now);
+    this.#long = new Generations(half, half * keyCharsPerKey, expiry, now);
+  }
+
+  #of(key: string): Generations<V> {
+    return key.length > keyCharsPerKey ? this.#long : this.#short;
+  }
+
+  get size(): number {
+    return this.#short.size + this.#long.size;
+  }
+
+  /** The live value of `key` at `now`, or undefined. */
+  get(key: string, now: number): V | undefined {
+    return this.#of(key).get(key, now);
+  }
+
+  /** The live value of `key` at `now`, or undefined, changing nothing: no move, no delete (a read-only peek). */
+  peek(key: string, now: number): V | undefined {
+    return this.#of(key).peek(key, now);
+  }
+
+  set(key: string, value: V): void {
+    this.#of(key).set(key, value);
+  }
+
+  delete(key: string): void {
+    this.#of(key).delete(key);
+  }
+
+  /** Drops expired entries among the next `budget` ones of each generation, resuming where it stopped. */
+  sweep(now: number, budget: number): void {
+    this.#short.sweep(now, budget);
+    this.#long.sweep(now, budget);
   }
 }

@@ -16,9 +16,10 @@ import type {
 /** Options of the memory store. */
 export interface MemoryStoreOptions {
   /**
-   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy),
-   * and 128 characters of keys per key on average (keys are callers' values: a URL segment, a header);
-   * past it, expired keys go first, then the oldest keys, which forgets those callers' state.
+   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy).
+   * Rate, quota and lease keys over 128 characters (keys are callers' values: a URL segment, a header)
+   * are kept apart, in `maxKeys × 128` characters, so that a flood of them evicts only its own kind.
+   * Past a bound, expired keys go first, then the oldest keys, which forgets those callers' state.
    * @default 100_000
    */
   maxKeys?: number;
