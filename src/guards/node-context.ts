@@ -156,8 +156,13 @@ function pairsOfFlat(flat: string[]): [string, string][] {
 /** Sends a stored response on a node `ServerResponse`. */
 export function sendReplay(res: ServerResponse, replay: CapturedResponse): void {
   res.statusCode = replay.status;
+  // A stored header replaces what a middleware before the guard set on this request (the first answer
+  // holds it already): sent twice, an Access-Control-Allow-Origin is refused by every browser. Only the
+  // stored lines of one name (two Set-Cookie) are sent together.
+  const replaced = new Set<string>();
   for (const [name, value] of replay.headers) {
-    const current = res.getHeader(name);
+    const current = replaced.has(name) ? res.getHeader(name) : undefined;
+    replaced.add(name);
     if (current === undefined) res.setHeader(name, value);
     else res.setHeader(name, [...(Array.isArray(current) ? current : [String(current)]), value]);
   }

@@ -38,7 +38,14 @@ export function guard(...guards: Guard[]): Middleware {
       if (isDenial(result)) throw result;
       const { status, headers, body } = result.replay;
       ctx.status = status;
-      for (const [name, value] of headers) ctx.append(name, value);
+      // A stored header replaces what a middleware before the guard set on this request; only the stored
+      // lines of one name (two Set-Cookie) are sent together.
+      const replaced = new Set<string>();
+      for (const [name, value] of headers) {
+        if (replaced.has(name)) ctx.append(name, value);
+        else ctx.set(name, value);
+        replaced.add(name);
+      }
       ctx.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       return;
     }
