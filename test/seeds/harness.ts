@@ -4,6 +4,8 @@
  * code, id and the page's body shape. A row no request can produce is listed with the reason.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect as tcp } from 'node:net';
 import { resolve } from 'node:path';
 import type { Catalog } from 'faultline';
 import { parseErrorParts } from 'faultline/client';
@@ -243,5 +245,28 @@ export function startSeed(
         },
       });
     });
+  });
+}
+
+/** A key made for one run: a seed takes no key written in the repository. */
+export const secret = () => randomBytes(24).toString('base64url');
+
+/** Writes `raw` on a new TCP connection and reads until the server closes it (5 s at most). */
+export function rawRequest(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcp(port, '127.0.0.1', () => socket.write(raw));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within 5 s; got ${JSON.stringify(answer)}`));
+    }, 5000);
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => {});
   });
 }

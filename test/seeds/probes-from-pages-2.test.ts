@@ -6,32 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SeedProcess, startSeed } from './harness.js';
+import { rawRequest, type SeedProcess, secret, startSeed } from './harness.js';
 import { connect } from './ws.js';
-
-const secret = () => randomBytes(24).toString('base64url');
-
-/** Writes `raw` on a new TCP connection and reads until the server closes it (5 s at most). */
-function rawRequest(port: number, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tcp(port, '127.0.0.1', () => socket.write(raw));
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within 5 s; got ${JSON.stringify(answer)}`));
-    }, 5000);
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => {});
-  });
-}
 
 /** The head and the JSON body of a raw HTTP/1.1 answer. */
 function parseRaw(answer: string): { status: number; head: string; body: unknown } {

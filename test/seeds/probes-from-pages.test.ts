@@ -4,32 +4,9 @@
  * WebSocket, with the hostile input the page does not mention (duplicated headers, binary frames).
  */
 import { randomBytes } from 'node:crypto';
-import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SeedProcess, startSeed } from './harness.js';
+import { rawRequest, type SeedProcess, secret, startSeed } from './harness.js';
 import { connect, type Socket } from './ws.js';
-
-const secret = () => randomBytes(24).toString('base64url');
-
-/** Writes `raw` on a new TCP connection and reads until the server closes it (5 s at most). */
-function rawRequest(port: number, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tcp(port, '127.0.0.1', () => socket.write(raw));
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within 5 s; got ${JSON.stringify(answer)}`));
-    }, 5000);
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => {});
-  });
-}
 
 describe("page 001: invalid events are answered with the page's message, and the connection stays open", () => {
   const adminKey = secret();
