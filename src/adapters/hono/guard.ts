@@ -18,7 +18,8 @@ const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined
  * The response as sent, read from a clone a chunk at a time: past `maxBytes` the clone is let go (a large
  * or endless stream is never held whole), and the response itself is sent meanwhile. When the client
  * leaves (`signal`), the clone is let go too: a tee's source is cancelled only once both copies are, and
- * an endless stream (SSE) would otherwise run for a client long gone.
+ * an endless stream (SSE) would otherwise run for a client long gone. An answer made whole after its
+ * client left (a JSON body) is still kept: the operation ran, and its retry is replayed, as on node.
  */
 async function captureOf(
   response: Response,
@@ -32,9 +33,15 @@ async function captureOf(
     headers.push([name, value]);
   });
   const reader = response.clone().body?.getReader();
-  const leave = () => reader?.cancel().catch(() => {});
-  if (signal.aborted) leave();
-  else signal.addEventListener('abort', leave, { once: true });
+  let left = false;
+  const leave = () => {
+    left = true;
+    reader?.cancel().catch(() => {});
+  };
+  // A client gone before the copy starts: a body already whole is read within microtasks, before a timer
+  // fires; a stream still running is let go then.
+  const late = signal.aborted ? setTimeout(leave, 0) : undefined;
+  if (late === undefined) signal.addEventListener('abort', leave, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -50,9 +57,10 @@ async function captureOf(
     }
   } finally {
     signal.removeEventListener('abort', leave);
+    clearTimeout(late);
   }
   // Cancelled when its client left: what was read is not the whole answer.
-  if (signal.aborted) return undefined;
+  if (left) return undefined;
   const body = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
