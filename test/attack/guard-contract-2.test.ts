@@ -285,15 +285,26 @@ describe('rateLimit denials under hostile load, on every adapter', () => {
   });
 });
 
-// The memory store's decisions, against the arrival times kept as plain numbers (before the in-place update).
+// The memory store's decisions, against the arrival times kept as plain numbers (before the in-place update),
+// evicted as the store evicts: at a full generation, expired keys go first, and live ones only under pressure.
 function referenceStore(maxKeys: number) {
   const half = Math.max(1, Math.floor(maxKeys / 2));
   let current = new Map<string, number>();
   let previous = new Map<string, number>();
+  let now = 0;
+  const purge = (map: Map<string, number>) => {
+    for (const [key, tat] of map) if (tat <= now) map.delete(key);
+  };
   const insert = (key: string, value: number) => {
     if (current.size >= half) {
-      previous = current;
-      current = new Map();
+      purge(previous);
+      purge(current);
+      if (current.size >= half / 2) {
+        const survivors = previous;
+        previous = current;
+        current = new Map();
+        if (survivors.size < half / 2) for (const [k, v] of survivors) current.set(k, v);
+      }
     }
     current.set(key, value);
   };
@@ -320,6 +331,7 @@ function referenceStore(maxKeys: number) {
   return {
     size: () => current.size + previous.size,
     rate(key: string, at: number, input: { interval: number; tolerance: number; cost: number }) {
+      now = at;
       const { interval, tolerance, cost } = input;
       const reads = cost === 0 || (cost < 0 && interval === 0);
       const stored = reads ? peek(key, at) : get(key);
