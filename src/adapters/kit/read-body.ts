@@ -109,10 +109,13 @@ export function readAndKeepBody(
     markUnread(req);
     return Promise.reject(bodyTooLarge());
   }
-  return readNodeBody(req, limits).then((bytes) => {
-    (req as unknown as Record<symbol, Uint8Array>)[bodyBytes] = bytes;
-    return bytes;
-  });
+  return readNodeBody(req, limits).then((bytes) => keepBytes(req, bytes));
+}
+
+/** Keeps the bytes read of `req`'s body on it, for a later reader to hold to its own limit; returns them. */
+export function keepBytes(req: IncomingMessage, bytes: Uint8Array): Uint8Array {
+  (req as unknown as Record<symbol, Uint8Array>)[bodyBytes] = bytes;
+  return bytes;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '../../server/body.js';
 import type { RequestView } from '../../server/request.js';
 import { toRequestView } from './node-request.js';
-import { markUnread, readAndKeepBody } from './read-body.js';
+import { keepBytes, markUnread, readNodeBody } from './read-body.js';
 
 /**
  * Reads and parses the JSON body of a node request under the limits, raising the catalog's built-in
@@ -30,6 +30,7 @@ export async function readJsonBody(
   }
   if (!hasBody) return undefined;
   // The bytes are kept on the request: a second reader (an app-wide `json()`, then a route's) reads them
-  // under its own limit instead of a drained stream.
-  return parseJsonBytes(await readAndKeepBody(req, limits), limits.maxDepth, poisoning);
+  // under its own limit instead of a drained stream. The declared length was checked above.
+  const bytes = keepBytes(req, await readNodeBody(req, limits));
+  return parseJsonBytes(bytes, limits.maxDepth, poisoning);
 }
