@@ -81,3 +81,22 @@ describe('memoryStore', { timeout: 60_000 }, () => {
     expect(() => memoryStore({ maxTotalRecordBytes: Number.NaN })).toThrow(FaultlineConfigError);
   });
 });
+
+describe('memoryStore idempotency records at the key bound', () => {
+  it('drops an answered record before a pending one: a request still running keeps its claim', () => {
+    const store = memoryStore({ maxKeys: 3 });
+    const lock = 60_000;
+    // One tenant's keys, as the idempotency guard scopes them.
+    const key = (name: string) => `4:shop:${name}`;
+    expect(store.claim(key('running'), 'f', 't0', lock)).toEqual({ state: 'claimed' });
+    for (const name of ['a', 'b']) {
+      store.claim(key(name), 'f', `t-${name}`, lock);
+      store.complete(key(name), `t-${name}`, 'answer', 60_000);
+    }
+    expect(store.claim(key('new'), 'f', 't-new', lock)).toEqual({ state: 'claimed' });
+    // Before: the oldest record went, the pending one, and its retry was claimed and ran a second time.
+    expect(store.claim(key('running'), 'f', 't-retry', lock)).toMatchObject({ state: 'pending' });
+    expect(store.claim(key('a'), 'f', 't-again', lock)).toEqual({ state: 'claimed' });
+    store.close();
+  });
+});

@@ -61,8 +61,9 @@ const answeredBytes = (held: Held) => held.bytes;
 
 /**
  * The idempotency records of the memory store, bounded by count and by the bytes of their stored answers.
- * Past the count the oldest record goes, answered or still pending (a pending one dropped lets a duplicate
- * run beside its request); past the bytes, the oldest answer (a pending claim holds none). Either way, when
+ * Past the count the oldest answered record goes, and a pending one only when none is answered (a pending
+ * claim dropped lets a retry run beside its request); past the bytes, the oldest answer (a pending claim
+ * holds none). Either way, when
  * the tenant adding one holds more (records or bytes) than that record's tenant, its own oldest goes
  * instead. One tenant's flood of keys or of large answers drops its own, never a smaller tenant's record,
  * whose retry would then execute twice (two candidates per eviction, not a scan of every tenant). An answer
@@ -119,8 +120,8 @@ export class RecordMap {
     if (own === undefined) return oldest;
     const theirs = this.#held.get(ownerOf(oldest))!;
     if (theirs === own || measure(own) + adding <= measure(theirs)) return oldest;
-    const first = measure === count ? own.keys : own.answered;
-    return first.values().next().value ?? oldest;
+    // Its oldest answer first: by count, a pending claim of its own goes only when it has no answer.
+    return own.answered.values().next().value ?? own.keys.values().next().value ?? oldest;
   }
 
   claim(key: string, fingerprint: string, token: string, lock: number, now: number): ClaimDecision {
@@ -128,7 +129,9 @@ export class RecordMap {
     if (record === undefined) {
       const owner = ownerOf(key);
       if (this.#records.size >= this.#bounds.maxKeys) {
-        this.#drop(this.#victim(this.#records.keys().next().value!, this.#held.get(owner), count, 1));
+        // An answered record goes before a pending one, whose request still runs.
+        const oldest = this.#answered.values().next().value ?? this.#records.keys().next().value!;
+        this.#drop(this.#victim(oldest, this.#held.get(owner), count, 1));
       }
       this.#records.set(key, { fingerprint, token, response: undefined, bytes: 0, expires: now + lock });
       let held = this.#held.get(owner);
