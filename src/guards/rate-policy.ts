@@ -162,6 +162,11 @@ export function compile(
   const fixedPeriod = typeof policy.period === 'function' ? undefined : toMs(policy.period, `${what} period`);
   const name = policy.name ?? `${fixedLimit}-per-${Math.max(1, Math.ceil((fixedPeriod ?? 0) / 1000))}s`;
   if (names.has(name)) throw invalidOption(`rateLimit: two policies are named "${name}"`);
+  // `a` and `a:b` would meet on the store: "a:" + "b:x" is "a:b:" + "x".
+  for (const other of names) {
+    if (other.startsWith(`${name}:`) || name.startsWith(`${other}:`))
+      throw invalidOption(`rateLimit: policies "${other}" and "${name}" would share keys on the store`);
+  }
   if (reservedSpaces.some((space) => `${name}:`.startsWith(space) || space.startsWith(`${name}:`))) {
     throw invalidOption(
       `rateLimit policy "${name}": the name is kept for another guard's state on the store`,

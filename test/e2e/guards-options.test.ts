@@ -524,5 +524,14 @@ describe('rateLimit ban', () => {
     }
     // Its key `cooldown:` + the caller's value would be the cooldown of the group that value spells.
     expect(() => rateLimit({ name: 'cool', key: app, limit: 1, period: '1m' })).not.toThrow();
+    // Two policies of one guard whose keys would meet: "a:" + "b:x" is "a:b:" + "x".
+    const both = () =>
+      rateLimit({
+        policies: [
+          { name: 'a', key: app, limit: 1, period: '1m' },
+          { name: 'a:b', key: app, limit: 1, period: '1m' },
+        ],
+      });
+    expect(both).toThrow(expect.objectContaining({ code: 'FAULTLINE_INVALID_OPTION' }));
   });
 });
