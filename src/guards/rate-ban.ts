@@ -21,11 +21,12 @@ export interface RateBan {
   within?: Duration;
 }
 
-const spaces = ['rateLimit-ban:', 'rateLimit-strikes:'];
+/** The store key spaces of a ban's state: no rate policy may be named into them (see `compile`). */
+export const banSpaces: readonly string[] = ['rateLimit-ban:', 'rateLimit-strikes:'];
 
 /** The store keys of a ban's state for one policy and caller: the ban itself and its strike budget. */
 export function banKeys(policy: string, key: string): { readonly ban: string; readonly strikes: string } {
-  return { ban: `${spaces[0]}${policy}:${key}`, strikes: `${spaces[1]}${policy}:${key}` };
+  return { ban: `${banSpaces[0]}${policy}:${key}`, strikes: `${banSpaces[1]}${policy}:${key}` };
 }
 
 /** The refunds that forget a ban's state (a full budget back, and then some: the store clamps at empty). */

@@ -6,6 +6,7 @@ import type { Decide } from './failure.js';
 import { admitted } from './failure.js';
 import { countOf, durationOf, valueFor } from './per-request.js';
 import { denialOf, sfString } from './raise.js';
+import { banSpaces } from './rate-ban.js';
 import type { Duration, GuardRequest, KeyOf, PerRequest } from './types.js';
 
 /** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
@@ -134,7 +135,7 @@ const maxShapes = 256;
 
 // The spaces of the state other guards keep on a RateStore (a cooldown's, a ban's): a policy keeps its own
 // under `name:`, which must neither begin nor be begun by one of them, or a caller's key could reach it.
-const reservedSpaces = ['cooldown:', 'rateLimit-ban:', 'rateLimit-strikes:'];
+const reservedSpaces = ['cooldown:', ...banSpaces];
 
 /**
  * Compiles one policy; `lookup` answers an async limit or period that rejects or outlasts the guard's
