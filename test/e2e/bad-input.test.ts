@@ -181,6 +181,16 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     expect(seen.headers.connection).toBe('close');
   });
 
+  it('reads a body that arrives slowly but never stalls for readTimeout, past readTimeout in all', async () => {
+    // Five parts a third of readTimeout apart: the wait is for the next bytes, not for the whole body.
+    const parts = ['{"em', 'ail"', ':', '1', '}'];
+    const head = `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n`;
+    for (const [name, { base }] of servers) {
+      const answer = inspect(await sendRaw(base, [head, ...parts], { gapMs: readTimeout / 3 }), false);
+      expect(answer, name).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    }
+  });
+
   it('answers OPTIONS with 204 and Allow, and a wrong method with 405 and Allow', async () => {
     expect(await everywhere(request('OPTIONS', '/echo'))).toMatchObject({
       status: 204,

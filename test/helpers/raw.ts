@@ -13,6 +13,8 @@ export interface SendRawOptions {
   head?: boolean;
   /** Fails after this long. @default 5000 */
   timeoutMs?: number;
+  /** Waits this long between chunks (a client that sends its body slowly). @default 0 */
+  gapMs?: number;
 }
 
 function parseHead(text: string): { status: number; headers: Record<string, string> } {
@@ -63,9 +65,14 @@ export function sendRaw(
         settle(undefined, { status, headers, body: bodiless ? '' : body.toString('utf8') });
       }
     };
-    socket.on('connect', () => {
-      for (const chunk of chunks) socket.write(chunk);
-    });
+    let next = 0;
+    const writeNext = () => {
+      if (settled || next >= chunks.length) return;
+      socket.write(chunks[next++]!);
+      if (options.gapMs) setTimeout(writeNext, options.gapMs);
+      else writeNext();
+    };
+    socket.on('connect', writeNext);
     socket.on('data', (data) => {
       received = Buffer.concat([received, data]);
       tryParse(false);
