@@ -83,6 +83,20 @@ export const quotaCases: readonly Case[] = [
     },
   },
   {
+    title: 'a clock stepped back across a period edge keeps counting in the later period',
+    async run(store: QuotaStore, clock: Clock) {
+      // The same calendar, read by a clock two minutes behind: the edges move ahead of the clock.
+      const now = clock.now();
+      const ahead = [now - 2 * hour, now - 60_000, now + hour];
+      const behind = ahead.map((edge) => edge + 120_000);
+      assert.equal((await store.quota('k', { limit: 2, cost: 1, bounds: ahead })).used, 1);
+      const back = await store.quota('k', { limit: 2, cost: 1, bounds: behind });
+      assert.equal(back.used, 2, 'the count of the later period goes on');
+      const over = await store.quota('k', { limit: 2, cost: 1, bounds: behind });
+      assert.equal(over.allowed, false, 'an earlier period must not start from 0');
+    },
+  },
+  {
     title: 'a decision past its deadline rejects and changes nothing',
     async run(store: QuotaStore, clock: Clock) {
       const input = { limit: 3, cost: 1, bounds: periods(clock) };

@@ -21,11 +21,15 @@ for i = first, last - 1 do
   end
 end
 if not start then return {'skew', now} end
-local stored = redis.call('HMGET', KEYS[1], 's', 'u')
+local stored = redis.call('HMGET', KEYS[1], 's', 'u', 'e')
+local kept, keptStop = tonumber(stored[1]), tonumber(stored[3])
+-- A Redis clock stepped back (a failover to a replica behind, NTP) keeps counting in the key's later
+-- period: an earlier one would start from 0 and, once the clock is right again, so would the later one.
+if kept and keptStop and kept > start then start, stop = kept, keptStop end
 local used = 0
-if stored[1] and tonumber(stored[1]) == start then used = tonumber(stored[2]) end
+if kept == start then used = tonumber(stored[2]) end
 if used + cost > limit then return {0, used, stop - now, now} end
 used = math.max(0, used + cost)
-redis.call('HSET', KEYS[1], 's', start, 'u', used)
+redis.call('HSET', KEYS[1], 's', start, 'u', used, 'e', stop)
 redis.call('PEXPIREAT', KEYS[1], stop + 1000)
 return {1, used, stop - now, now}
