@@ -9,7 +9,7 @@ import { renderJson, renderText } from '../docs/text.js';
 import { CliError } from './errors.js';
 import { diffReport, lintReport } from './json.js';
 import { loadCatalog } from './load.js';
-import { terminalLine as line, terminalJson, visible } from './terminal.js';
+import { terminalValue as line, terminalJson, terminalText } from './terminal.js';
 
 // The commands' work, imported by the CLI only once a command runs: `--help` and `--version` never load
 // jiti, yaml or the renderers.
@@ -63,7 +63,7 @@ export async function docs(module: string, o: DocsOptions): Promise<void> {
     includeStandard: o.standard,
   });
   // JSON leaves C1 controls and bidirectional overrides raw; escaped, it reads back the same.
-  const text = o.format === 'json' ? visible(rendered) : rendered;
+  const text = o.format === 'json' ? terminalText(rendered) : rendered;
   if (o.check) {
     if (readFileSync(o.out!, 'utf8') !== text) {
       // Every option that shapes the page, so that the command printed makes it current.

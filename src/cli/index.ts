@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './errors.js';
-import { terminalLine, visible } from './terminal.js';
+import { terminalText, terminalValue } from './terminal.js';
 
 // This module loads commander and nothing heavy: each command imports its work (jiti, yaml, the
 // renderers) when it runs, so `--help` and `--version` answer in the time node takes to start.
@@ -28,7 +28,7 @@ const program = new Command('faultline')
   .description('Reference pages, OpenAPI, lint and compatibility checks from a faultline error catalog.')
   .version(version, '-v, --version', 'print the version of faultline')
   .exitOverride()
-  .configureOutput({ writeErr: (text) => process.stderr.write(visible(text)) });
+  .configureOutput({ writeErr: (text) => process.stderr.write(terminalText(text)) });
 
 program
   .command('docs')
@@ -95,11 +95,11 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if (error instanceof CliError) {
     // A path, an option or a module's own error text may hold escapes a terminal would act on.
-    process.stderr.write(`faultline: ${terminalLine(error.message)}\n`);
+    process.stderr.write(`faultline: ${terminalValue(error.message)}\n`);
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(
-      `faultline: ${terminalLine(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}\n`,
+      `faultline: ${terminalValue(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}\n`,
     );
     process.exitCode = 2;
   }

@@ -1,16 +1,11 @@
 // Catalog text comes from many hands (translators, other teams, a CMS): every renderer treats it as text,
 // never as markup, and never writes a control character a terminal would act on.
+import { terminalText, visible } from '../text/terminal.js';
 
-// C0 and C1 controls and DEL; tab and line breaks are the caller's to handle.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters a terminal acts on
-const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+export { visible } from '../text/terminal.js';
+
 // Line breaks (CommonMark's three, and JavaScript's two) and tab: one line of text each time.
 const breaks = /\r\n|[\r\n\t\u2028\u2029]/g;
-
-/** The text with each control character written as `\uXXXX`, so that a terminal shows it and acts on none. */
-export function visible(text: string): string {
-  return text.replace(controls, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** One line of visible text: line breaks and tabs become spaces, controls are written out. */
 export function oneLine(text: string): string {
@@ -68,10 +63,7 @@ export function fragment(id: string): string {
   return `#${encodeURIComponent(id).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
-/**
- * One line for a terminal: as `oneLine`, and the bidirectional overrides that could make a line read
- * other than it is written out too.
- */
+/** Prose on one terminal line: as `oneLine`, and the bidirectional controls written out too. */
 export function terminalLine(text: string): string {
-  return oneLine(text).replace(/[\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return terminalText(text.replace(breaks, ' '));
 }
