@@ -172,3 +172,47 @@ function rawRequest(port: number, head: string): Promise<string> {
     });
   });
 }
+
+describe('an idempotent replay on Fastify', () => {
+  it('sends every line of a header the first answer sent twice, and no header twice that a hook set before', async () => {
+    const { guard } = await import('faultline/fastify');
+    const { idempotency } = await import('faultline/guards');
+    const { memoryStore } = await import('faultline/stores');
+    const app = Fastify();
+    await app.register(createFastifyErrors({ catalog, onError: false }));
+    let runs = 0;
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('access-control-allow-origin', 'https://app.example');
+    });
+    app.post(
+      '/orders',
+      { preHandler: guard(idempotency({ tenant: () => 'acme', store: memoryStore() })) },
+      async (_request, reply) => {
+        runs++;
+        reply.header('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+        reply.header('link', ['</a>; rel="next"', '</b>; rel="prev"']);
+        return reply.code(201).send({ runs });
+      },
+    );
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const send = () =>
+        fetch(`${url}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': '"k1"' },
+          body: '{"item":1}',
+        });
+      const first = await send();
+      const replay = await send();
+      expect(runs).toBe(1);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.getSetCookie()).toEqual(first.headers.getSetCookie());
+      expect(replay.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      expect(replay.headers.get('link')).toBe(first.headers.get('link'));
+      expect(replay.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(await replay.json()).toEqual(await first.json());
+    } finally {
+      await app.close();
+    }
+  });
+});

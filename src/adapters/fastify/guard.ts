@@ -29,7 +29,19 @@ function conclude(
   if (isDenial(result)) return result;
   const { status, headers, body } = result.replay;
   reply.code(status);
-  for (const [name, value] of headers) reply.header(name, value);
+  // Fastify's `header` keeps the last value of a name (but Set-Cookie's): the stored lines of one name go
+  // as one list, and replace what a hook before the guard set (the first answer holds it already).
+  const lines = new Map<string, string[]>();
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    const seen = lines.get(key);
+    if (seen === undefined) lines.set(key, [value]);
+    else seen.push(value);
+  }
+  for (const [name, values] of lines) {
+    reply.removeHeader(name);
+    reply.header(name, values.length === 1 ? values[0] : values);
+  }
   reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   return null;
 }
