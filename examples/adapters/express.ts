@@ -35,7 +35,9 @@ export function createApp(options: ExampleOptions = {}): Server {
   });
   app.use(handlers.notFound);
   app.use(handlers.handler);
-  return createServer(app).on('clientError', handlers.clientError);
+  return createServer(app)
+    .on('clientError', handlers.clientError)
+    .on('checkContinue', handlers.checkContinue);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -55,6 +55,7 @@ export function routes(table: Record<string, Record<string, KoaRoute>>): Middlew
 export function createKoaApp(options: ExampleOptions = {}): {
   app: Koa;
   clientError: KoaErrors['clientError'];
+  checkContinue: KoaErrors['checkContinue'];
 } {
   const handle = createKoaErrors(
     { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
@@ -94,13 +95,13 @@ export function createKoaApp(options: ExampleOptions = {}): {
       },
     }),
   );
-  return { app, clientError: handle.clientError };
+  return { app, clientError: handle.clientError, checkContinue: handle.checkContinue };
 }
 
 /** The Koa app on a node:http server; requests node's parser refuses get the catalog's 400 too. */
 export function createApp(options: ExampleOptions = {}): Server {
-  const { app, clientError } = createKoaApp(options);
-  return createServer(app.callback()).on('clientError', clientError);
+  const { app, clientError, checkContinue } = createKoaApp(options);
+  return createServer(app.callback()).on('clientError', clientError).on('checkContinue', checkContinue);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

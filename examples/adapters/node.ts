@@ -29,7 +29,9 @@ export function createApp(options: ExampleOptions = {}): Server {
     correlation: { header: 'x-request-id' },
     onError: options.onError,
   });
-  return createServer(handle(router.handle)).on('clientError', handle.clientError);
+  return createServer(handle(router.handle))
+    .on('clientError', handle.clientError)
+    .on('checkContinue', handle.checkContinue);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

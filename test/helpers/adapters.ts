@@ -90,7 +90,7 @@ export interface AdapterEntry {
   readonly name: AdapterName;
   /** The adapter's conformance example (examples/adapters/<name>.ts), not yet listening. */
   example(options?: ExampleOptions): Promise<Server>;
-  /** An app of `spec` on a node:http server, not yet listening; `clientError` is the adapter's. */
+  /** An app of `spec` on a node:http server, not yet listening; `clientError` and `checkContinue` are the adapter's. */
   build(spec: AppSpec): Promise<Server>;
 }
 
@@ -132,7 +132,9 @@ const node: AdapterEntry = {
       const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
       router.on(route.method, route.path, guarded);
     }
-    return createServer(errors(router.handle)).on('clientError', errors.clientError);
+    return createServer(errors(router.handle))
+      .on('clientError', errors.clientError)
+      .on('checkContinue', errors.checkContinue);
   },
 };
 
@@ -163,7 +165,7 @@ const expressAdapter: AdapterEntry = {
     }
     app.use(errors.notFound);
     app.use(errors.handler);
-    return createServer(app).on('clientError', errors.clientError);
+    return createServer(app).on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
   },
 };
 
@@ -225,7 +227,7 @@ const hono: AdapterEntry = {
       app.on(route.method, [route.path], ...before, handler);
     }
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-    return server.on('clientError', errors.clientError);
+    return server.on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
   },
 };
 
@@ -260,7 +262,9 @@ const koa: AdapterEntry = {
       ];
     }
     app.use(koaRoutes(table));
-    return createServer(app.callback()).on('clientError', errors.clientError);
+    return createServer(app.callback())
+      .on('clientError', errors.clientError)
+      .on('checkContinue', errors.checkContinue);
   },
 };
 

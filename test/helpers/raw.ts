@@ -5,6 +5,8 @@ export interface RawAnswer {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** With `expectContinue`: whether the server sent `100 Continue` before its answer. */
+  continued?: boolean;
 }
 
 /** Options of `sendRaw`. */
@@ -15,6 +17,11 @@ export interface SendRawOptions {
   timeoutMs?: number;
   /** Waits this long between chunks (a client that sends its body slowly). @default 0 */
   gapMs?: number;
+  /**
+   * The first chunk is a head with `Expect: 100-continue`: the rest is sent only after the server's
+   * `100 Continue`, as curl does for a large upload (never, when the server answers first).
+   */
+  expectContinue?: boolean;
 }
 
 function parseHead(text: string): { status: number; headers: Record<string, string> } {
@@ -51,7 +58,15 @@ export function sendRaw(
       else resolve(answer!);
     };
     const timer = setTimeout(() => settle(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    let continued = false;
     const tryParse = (closed: boolean) => {
+      if (options.expectContinue && !continued && /^HTTP\/1\.1 100 /.test(received.toString('latin1'))) {
+        const interim = received.indexOf('\r\n\r\n');
+        if (interim === -1) return;
+        continued = true;
+        received = received.subarray(interim + 4);
+        writeNext();
+      }
       const end = received.indexOf('\r\n\r\n');
       if (end === -1) {
         if (closed) settle(new Error(`connection closed without an answer: ${received.toString()}`));
@@ -62,13 +77,17 @@ export function sendRaw(
       const length = Number(headers['content-length']);
       const bodiless = options.head || status === 204 || status === 304;
       if (bodiless || (Number.isFinite(length) && body.length >= length) || closed) {
-        settle(undefined, { status, headers, body: bodiless ? '' : body.toString('utf8') });
+        const answer: RawAnswer = { status, headers, body: bodiless ? '' : body.toString('utf8') };
+        if (options.expectContinue) answer.continued = continued;
+        settle(undefined, answer);
       }
     };
     let next = 0;
     const writeNext = () => {
       if (settled || next >= chunks.length) return;
       socket.write(chunks[next++]!);
+      // With `expectContinue`, the body waits for the server's 100.
+      if (options.expectContinue && !continued) return;
       if (options.gapMs) setTimeout(writeNext, options.gapMs);
       else writeNext();
     };

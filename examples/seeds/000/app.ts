@@ -141,7 +141,9 @@ export function createSeed(options: SeedOptions = {}): Seed {
         }),
       ),
     ),
-  ).on('clientError', nodeErrors.clientError);
+  )
+    .on('clientError', nodeErrors.clientError)
+    .on('checkContinue', nodeErrors.checkContinue);
   const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000, limiter);
   server.on('upgrade', chat.upgrade);
   return {

@@ -48,10 +48,9 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const log = logErrors(options.log);
   const nodeErrors = createNodeErrors({ catalog: errors, format, onError: log });
   // A request node cannot parse (a bad request line, headers too large) gets the page's envelope too.
-  const server = createServer(nodeErrors(httpRoutes(messaging, options))).on(
-    'clientError',
-    nodeErrors.clientError,
-  );
+  const server = createServer(nodeErrors(httpRoutes(messaging, options)))
+    .on('clientError', nodeErrors.clientError)
+    .on('checkContinue', nodeErrors.checkContinue);
   const ws = messagingSocket({
     messaging,
     agent: new Agent(options.agentUrl ?? 'http://127.0.0.1:9'),

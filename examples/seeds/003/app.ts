@@ -188,7 +188,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.use(faults.notFound);
   app.use(faults.handler);
   const server = createServer(app);
-  server.on('clientError', faults.clientError);
+  server.on('clientError', faults.clientError).on('checkContinue', faults.checkContinue);
   return { server, gateway, apps };
 }
 

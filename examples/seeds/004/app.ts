@@ -165,7 +165,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
       },
     }),
   );
-  server.on('clientError', faults.clientError);
+  server.on('clientError', faults.clientError).on('checkContinue', faults.checkContinue);
   return { server, app, identity, workspaces, calls, widgets, community, support, licensing };
 }
 

@@ -93,6 +93,9 @@ function guardTargets(fastify: FastifyInstance, kit: Kit, requestListener: boole
   }
   server.removeAllListeners('clientError');
   server.on('clientError', kit.clientError);
+  // `100 Continue` when the body is read, not before the route runs: a body Fastify refuses by its declared
+  // length is never uploaded. A listener of the app's own stays.
+  if (server.listenerCount('checkContinue') === 0) server.on('checkContinue', kit.checkContinue);
 }
 
 // This listener runs before Fastify's, so that a malformed path is the catalog's 400 instead of Fastify's

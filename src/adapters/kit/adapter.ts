@@ -3,18 +3,21 @@ import type { Catalog } from '../../catalog/types.js';
 import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { clientErrorListener } from './client-error.js';
+import { type CheckContinueListener, checkContinue } from './continue.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from './linger.js';
 
 /** A `clientError` listener for a node:http server: requests node's parser refuses get the catalog's 400. */
 export type ClientErrorListener = (error: Error, socket: Socket) => void;
 
+export type { CheckContinueListener } from './continue.js';
+
 /**
  * What every adapter returns, whatever its framework: the catalog that answers, the compiled error
- * handler (`handle`, `normalize`, `render`), and the `clientError` listener for the node:http server
- * under it. `Parts` are the framework's own pieces (middlewares, a plugin, a wrapper), typed per adapter.
+ * handler (`handle`, `normalize`, `render`), and the `clientError` and `checkContinue` listeners for the
+ * node:http server under it. `Parts` are the framework's own pieces (middlewares, a plugin, a wrapper), typed per adapter.
  * @example
  * const errors: Adapter<{ readonly handler: ErrorRequestHandler }> = createExpressErrors({ catalog });
- * server.on('clientError', errors.clientError);
+ * server.on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
  */
 export type Adapter<Parts extends object = object> = AdapterCore & Parts;
 
@@ -26,6 +29,12 @@ export interface AdapterCore {
   readonly errors: ErrorHandler;
   /** A `clientError` listener for the node:http server: requests node's parser refuses get the catalog's 400. */
   readonly clientError: ClientErrorListener;
+  /**
+   * A `checkContinue` listener for the node:http server: `Expect: 100-continue` is answered `100 Continue`
+   * when the body is first read, so that a body refused before it is read (413 for a declared length) is
+   * never uploaded. Without it, node sends `100 Continue` before any route runs.
+   */
+  readonly checkContinue: CheckContinueListener;
 }
 
 /** The options every adapter takes besides the error handler's. */
@@ -59,11 +68,17 @@ export function createKit<Raw>(options: ErrorHandlerOptions<Raw> | ErrorHandler,
     limits,
     bounds: toLingerBounds(kit.linger),
     clientError: clientErrorListener(errors),
+    checkContinue,
     limitsOf: (given) => (given ? toBodyLimits(given, limits) : limits),
   };
 }
 
 /** The shared part of an adapter's shape, from its kit. */
 export function coreOf(kit: Kit): AdapterCore {
-  return { catalog: kit.catalog, errors: kit.errors, clientError: kit.clientError };
+  return {
+    catalog: kit.catalog,
+    errors: kit.errors,
+    clientError: kit.clientError,
+    checkContinue: kit.checkContinue,
+  };
 }

@@ -10,7 +10,7 @@ import {
   type FastifyErrorsPlugin,
   type FastifyRaw,
 } from '../fastify/index.js';
-import type { ClientErrorListener } from '../kit/adapter.js';
+import type { CheckContinueListener, ClientErrorListener } from '../kit/adapter.js';
 import { nestFastifyPlugin } from './fastify-body.js';
 import { isFastifyReply } from './platform.js';
 import { isUnmatchedRoute, translate } from './translate.js';
@@ -61,6 +61,12 @@ export interface NestErrors {
    * it. `app.getHttpServer().on('clientError', errors.clientError)`; the Fastify plugin installs its own.
    */
   readonly clientError: ClientErrorListener;
+  /**
+   * The `checkContinue` listener for the node:http server under Nest on Express: `Expect: 100-continue` is
+   * answered when the body is read, so a body refused by its declared length is never uploaded.
+   * `app.getHttpServer().on('checkContinue', errors.checkContinue)`; the Fastify plugin installs its own.
+   */
+  readonly checkContinue: CheckContinueListener;
 }
 
 /**
@@ -186,5 +192,6 @@ export function createNestErrors(
     json: (bodyOptions) => checkedPath(express.checkPath, express.json(bodyOptions)),
     fastify,
     clientError: express.clientError,
+    checkContinue: express.checkContinue,
   };
 }
