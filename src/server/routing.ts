@@ -1,4 +1,5 @@
 import { RoleError, roleError } from '../catalog/role-error.js';
+import { reasonPhrase } from '../catalog/status.js';
 
 // The most answered errors of an API under a scan: prebuilt, so that each costs one small object and the
 // handler answers it from its own prebuilt error.
@@ -125,7 +126,7 @@ export function checkTarget(url: string | undefined): void {
  * line): written straight on the socket, in the catalog's format, then the connection is closed.
  */
 export function clientErrorAnswer(status: number, headers: Record<string, string>, body: string): string {
-  let head = `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   return `${head}content-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
 }

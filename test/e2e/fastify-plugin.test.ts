@@ -109,14 +109,18 @@ describe('faultline/fastify as a Fastify plugin', () => {
     },
   );
 
-  it('with frameworkErrors, a parameter over maxParamLength is the catalog’s 414, as Fastify answers it, not Fastify’s body', async () => {
+  it('with frameworkErrors, a parameter over maxParamLength is the catalog’s 400, the status its code documents, not Fastify’s 414 body', async () => {
     const faultline = createFastifyErrors({ catalog, onError: false });
     const app = Fastify({ frameworkErrors: faultline.frameworkErrors, maxParamLength: 8 });
     await app.register(faultline);
     app.get('/v1/seats/:seat', async () => 'free');
     const response = await app.inject({ method: 'GET', url: `/v1/seats/${'x'.repeat(9)}` });
-    expect(response.statusCode).toBe(414);
-    expect(response.json()).toMatchObject({ status: 414, detail: 'The request path is too long.' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      status: 400,
+      code: 'BAD_REQUEST',
+      detail: 'The request path is too long.',
+    });
     expect(response.body).not.toContain('FST_ERR');
   });
 

@@ -148,10 +148,10 @@ function translateThrown(thrown: unknown): unknown {
       cause: thrown,
     });
   }
-  // Fastify's own answer to a path parameter over `maxParamLength` is 414. The standard catalog has no
-  // 414 code: as an http error, it keeps its status under the catalog's generic 4xx code.
+  // A path parameter over `maxParamLength` (Fastify's own answer is 414) is the catalog's bad request, with
+  // the status the catalog documents for it, as nginx answers a head over its buffers 400.
   if (code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return { status: 414, message: 'The request path is too long.', expose: true, cause: thrown };
+    return roleError('badRequest', { specific: 'The request path is too long.', cause: thrown });
   }
   if (role === 'badRequest' && /URL/.test(code)) {
     return roleError(role, {

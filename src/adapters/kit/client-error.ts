@@ -68,12 +68,13 @@ export function clientErrorListener(
   errors: ErrorHandler,
 ): (error: Error & { code?: string }, socket: Socket) => void {
   const answer = (socket: Socket, cause: Error & { code?: string }) => {
-    // A head over node's limit keeps the status node's own answer gives it, 431, under the catalog's code
-    // for a bad request (as any status the catalog has no code for).
-    const thrown =
+    // A head over node's limit (node's own answer is 431) is the catalog's bad request, with the status the
+    // catalog documents for it, as nginx answers 400 "Request Header Or Cookie Too Large".
+    const specific =
       cause.code === 'HPE_HEADER_OVERFLOW'
-        ? { status: 431, expose: true, message: 'The request header fields are too large.', cause }
-        : roleError('badRequest', { specific: 'The request is malformed.', cause });
+        ? 'The request header fields are too large.'
+        : 'The request is malformed.';
+    const thrown = roleError('badRequest', { specific, cause });
     const { status, headers, body } = errors.handle(thrown, {});
     // A socket handed over by 'connect' or 'upgrade' has no 'error' listener of node's: a peer's reset
     // must not become an unhandled 'error' that ends the process.

@@ -57,7 +57,7 @@ export interface NestErrors {
   readonly fastify: FastifyErrorsPlugin;
   /**
    * The `clientError` listener for the node:http server under Nest on Express: a request node's parser
-   * refuses (a bare CR, a head over its limit) never reaches Nest, and gets the catalog's 400 or 431 from
+   * refuses (a bare CR, a head over its limit) never reaches Nest, and gets the catalog's 400 from
    * it. `app.getHttpServer().on('clientError', errors.clientError)`; the Fastify plugin installs its own.
    */
   readonly clientError: ClientErrorListener;
