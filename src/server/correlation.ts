@@ -42,10 +42,16 @@ export interface CorrelationOptions {
   from?: readonly CorrelationSource[];
 }
 
-// Visible ASCII only: no spaces, no control characters (CR/LF would split a header or a log line).
-const safeId = /^[\x21-\x7e]{1,128}$/;
+// The characters of ids that gateways and tracers make (UUIDs, ULIDs, base64, `Root=…;Parent=…`): visible
+// ASCII without markup, quotes, backslashes, brackets or the comma of a header list, so that an id echoed
+// into a body, a header, a log line or a page is never more than text. No spaces or controls (CR/LF would
+// split a header or a log line).
+const safeId = /^[A-Za-z0-9!#$%*+\-./:;=?@^_|~]{1,128}$/;
 
-/** True for an inbound id safe to echo: 1–128 visible ASCII characters. */
+/**
+ * True for an inbound id safe to echo: 1–128 characters of letters, digits and `! # $ % * + - . / : ; = ?
+ * @ ^ _ | ~`.
+ */
 export function isSafeCorrelationId(value: unknown): value is string {
   return typeof value === 'string' && safeId.test(value);
 }
