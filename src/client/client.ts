@@ -3,6 +3,7 @@ import type { ReadableCatalog } from '../catalog/readable.js';
 import type { ErrorFormat } from '../format/types.js';
 import { linkSignals } from './abort.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
+import { RedirectionError } from './redirection.js';
 import { buildUrl, isReplayable, parseSuccess, timeoutError, toRecord } from './request-parts.js';
 import {
   backoffDelay,
@@ -31,7 +32,9 @@ interface Prepared {
 
 /**
  * Creates a client whose failures are typed `ApiError`s of the catalog, and which retries 429s, 5xx and
- * network errors by the rules of the best clients: never a POST twice without an idempotency key.
+ * network errors by the rules of the best clients: never a POST twice without an idempotency key. A 3xx that
+ * fetch hands back (a 304 to the caller's own `If-None-Match`, a redirect without `Location`) rejects with a
+ * `RedirectionError` of that status, read from no body and never retried.
  * @example
  * const api = createClient({ baseUrl: 'http://127.0.0.1:3000', catalog: errors });
  * try { await api.get('/v1/sessions/abc'); } catch (err) {
@@ -150,13 +153,18 @@ export function createClient<
           p.budget?.release(spent);
           return response;
         }
+        if (response.status >= 300 && response.status < 400) {
+          // Fetch follows a redirect itself: a 3xx it hands back is no answer of the API, nor worth a retry.
+          response.body?.cancel().catch(() => {});
+          throw new RedirectionError(response, attemptNumber);
+        }
         status = response.status;
         const error = await parseErrorResponse(response, { ...parseOptions, attempts: attemptNumber });
         failure = error;
         wait = error.retryAfter === undefined ? undefined : error.retryAfter * 1000;
         retryable = isRetryableError(error, p, catalog);
       } catch (error) {
-        if (request.signal?.aborted) throw error;
+        if (request.signal?.aborted || error instanceof RedirectionError) throw error;
         // A network error or a timeout: no response, retried like a 503 when the method allows it.
         failure = error;
         retryable = true;

@@ -6,6 +6,7 @@ export { type KyApiErrorOptions, kyApiErrors } from './ky.js';
 export { ofetchApiErrors } from './ofetch.js';
 export { type ParseErrorResponseOptions, parseErrorResponse } from './parse-response.js';
 export { type ErrorResponseParts, parseErrorParts } from './read-parts.js';
+export { RedirectionError } from './redirection.js';
 export {
   type CloseDecision,
   connectSocket,

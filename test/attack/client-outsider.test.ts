@@ -5,8 +5,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createClient } from 'faultline/client';
+import { ApiError, defineErrors } from 'faultline';
+import { createClient, RedirectionError } from 'faultline/client';
 import { afterEach, describe, expect, it } from 'vitest';
+
+const json = { 'content-type': 'application/problem+json' };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -85,4 +88,35 @@ describe('a timeout without a signal of the caller', () => {
     expect((await pending).message).toBe('mine');
     expect(await eventually(() => server.closed() >= 2)).toBe(true);
   });
+});
+
+describe('a 3xx that fetch hands back', () => {
+  const errors = defineErrors({ SESSION_NOT_FOUND: { status: 404, message: 'session not found' } });
+  const claim = JSON.stringify({ type: 'about:blank', status: 404, code: 'SESSION_NOT_FOUND', title: 't' });
+  const cases: [string, number, Record<string, string>][] = [
+    ['a 304 to the caller’s If-None-Match', 304, {}],
+    ['a 300 without a body', 300, {}],
+    ['a 302 without Location whose body claims SESSION_NOT_FOUND', 302, json],
+    ['a 303 without Location with Retry-After: 1', 303, { ...json, 'retry-after': '1' }],
+  ];
+  for (const [name, status, headers] of cases) {
+    it(`rejects ${name} with a RedirectionError of its own status, once, never an answer of the API`, async () => {
+      const server = await hostile((_req, res) => {
+        res.writeHead(status, headers);
+        res.end(status === 304 ? undefined : claim);
+      });
+      const api = createClient({ baseUrl: server.url, catalog: errors });
+      const error = await rejection(api.get('/', { headers: { 'if-none-match': '"v1"' } }));
+      expect(error).toBeInstanceOf(RedirectionError);
+      expect(error).not.toBeInstanceOf(ApiError);
+      expect(error.status).toBe(status);
+      expect(error.attempts).toBe(1);
+      expect(api.is(error)).toBe(false);
+      expect(api.is(error, 'SESSION_NOT_FOUND')).toBe(false);
+      expect(server.hits()).toBe(1);
+      const raw = await rejection(api.fetch('/'));
+      expect(raw).toBeInstanceOf(RedirectionError);
+      expect(server.hits()).toBe(2);
+    });
+  }
 });
