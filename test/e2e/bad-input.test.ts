@@ -50,6 +50,8 @@ const leaks =
 interface Seen {
   status: number;
   code: string | undefined;
+  /** The path the answer names (`instance`): the request's own, on every adapter. */
+  instance?: unknown;
   headers: Record<string, string | undefined>;
 }
 
@@ -57,10 +59,12 @@ function inspect(answer: RawAnswer, head: boolean): Seen {
   expect(answer.body).not.toMatch(leaks);
   expect(JSON.stringify(answer.headers)).not.toMatch(leaks);
   let code: string | undefined;
+  let instance: unknown;
   if (!head && answer.status >= 400) {
     expect(answer.headers['content-type']).toBe('application/problem+json');
     const body = JSON.parse(answer.body) as Record<string, unknown>;
     code = body.code as string;
+    instance = body.instance;
     expect(catalogCodes.has(code), `code ${code}`).toBe(true);
     expect(body.status).toBe(answer.status);
     expect(body.correlation_id).toBe(answer.headers['x-request-id']);
@@ -69,7 +73,9 @@ function inspect(answer: RawAnswer, head: boolean): Seen {
   const headers: Record<string, string | undefined> = {};
   if (answer.status >= 300 || answer.status === 204)
     for (const name of compared) headers[name] = answer.headers[name];
-  return { status: answer.status, code, headers };
+  return instance === undefined
+    ? { status: answer.status, code, headers }
+    : { status: answer.status, code, instance, headers };
 }
 
 /** Sends the same raw request to every adapter's server; all must answer alike, and keep answering. */

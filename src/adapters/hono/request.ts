@@ -66,9 +66,18 @@ export function toRequestView(c: Context, clientIp: (c: Context) => string | und
   const incoming = incomingOf(c);
   return {
     method: c.req.method,
-    url: c.req.url,
+    // The request target, as on every adapter: node's own as sent (a `URL` drops an escaped `..` from the
+    // path the answer names), else the target of the absolute URL a Web request holds.
+    url: incoming?.url ?? targetOf(c.req.url),
     headers: incoming ? new RawHeaders(incoming.rawHeaders) : c.req.raw.headers,
     ip: clientIp(c),
     requestId: requestIdOf(c),
   };
+}
+
+/** The request target (`/path?query`) of an absolute URL. */
+function targetOf(url: string): string {
+  const scheme = url.indexOf('://');
+  const slash = scheme === -1 ? -1 : url.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : url.slice(slash);
 }
