@@ -160,6 +160,8 @@ export function createClient<
         }
         status = response.status;
         const error = await parseErrorResponse(response, { ...parseOptions, attempts: attemptNumber });
+        // An abort ends the body's read with part of it: the abort is the answer, as at every other stage.
+        if (request.signal?.aborted) throw request.signal.reason;
         failure = error;
         wait = error.retryAfter === undefined ? undefined : error.retryAfter * 1000;
         retryable = isRetryableError(error, p, catalog);

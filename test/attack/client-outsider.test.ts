@@ -120,3 +120,29 @@ describe('a 3xx that fetch hands back', () => {
     });
   }
 });
+
+describe('an error body the client cannot read whole', () => {
+  const errors = defineErrors({ SESSION_NOT_FOUND: { status: 404, message: 'session not found' } });
+  const claim = JSON.stringify({ type: 'about:blank', status: 404, code: 'SESSION_NOT_FOUND', title: 'gone' });
+
+  it('rejects with the signal’s reason when the caller aborts while an error body is read', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(404, json);
+      res.write(claim.slice(0, -1));
+    });
+    const controller = new AbortController();
+    const api = createClient({
+      baseUrl: server.url,
+      catalog: errors,
+      // The real fetch; the abort comes once its headers are in, while the body is being read.
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        setTimeout(() => controller.abort(new Error('mine')), 20);
+        return response;
+      },
+    });
+    const error = await rejection(api.get('/', { signal: controller.signal }));
+    expect(error).not.toBeInstanceOf(ApiError);
+    expect(error.message).toBe('mine');
+  });
+});
