@@ -237,7 +237,7 @@ const probes: Record<string, Probe> = {
     return dial(ws, dialBody('+14155550122'), headers);
   },
   RESOURCE_NOT_FOUND: () => call('GET', '/nowhere'),
-  RESOURCE_FORBIDDEN: () => call('POST', `${W()}/contacts`, { token: t.outsider, body: { name: 'x' } }),
+  RESOURCE_FORBIDDEN: () => call('POST', '/admin/forum/bans', { token: t.owner, body: { user: t.ownerId } }),
   RESOURCE_CONFLICT: async () => {
     const contact = await json<{ id: string }>(
       request('POST', `${W()}/contacts`, { token: t.owner, body: { name: 'Ada' } }),
@@ -897,6 +897,21 @@ describe('seed 004: setup over HTTP', () => {
       expect(bodyOf(await call(method, path, { ...init, token: t.owner })), path).toMatchObject({
         code: 'RESOURCE_FORBIDDEN',
       });
+    }
+  });
+
+  it("answers a signed-in outsider the same 404 for another's workspace as for one that does not exist", async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', ''],
+      ['POST', '/contacts', { name: 'x' }],
+    ];
+    for (const [method, rest, body] of routes) {
+      const init = body === undefined ? { token: t.outsider } : { token: t.outsider, body };
+      const real = await call(method, `/workspaces/${ws}${rest}`, init);
+      const none = await call(method, `/workspaces/ws_unknown${rest}`, init);
+      expect(real.kind === 'http' && real.status, rest).toBe(404);
+      expect(bodyOf(real), rest).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+      expect(bodyOf(none), rest).toEqual(bodyOf(real));
     }
   });
 

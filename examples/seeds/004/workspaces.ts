@@ -121,11 +121,13 @@ export class Workspaces {
     return [...this.all.values()].filter((workspace) => workspace.members.has(user));
   }
 
-  /** The workspace of a URL, for one of its members. */
+  /**
+   * The workspace of a URL, for one of its members. To anyone else a workspace that exists is as unknown as
+   * one that does not (the same 404): an id is no oracle of which workspaces exist.
+   */
   forMember(id: string, user: string): Workspace {
     const workspace = this.all.get(id);
-    if (!workspace) throw errors.create('RESOURCE_NOT_FOUND');
-    if (!workspace.members.has(user)) throw errors.create('RESOURCE_FORBIDDEN');
+    if (!workspace?.members.has(user)) throw errors.create('RESOURCE_NOT_FOUND');
     return workspace;
   }
 
