@@ -16,10 +16,10 @@ export async function parseErrorResponse(
   response: Response,
   options: ParseErrorResponseOptions = {},
 ): Promise<ApiError> {
-  const rawBody = await readBodyText(
+  const { text, complete } = await readBodyText(
     response,
     options.bodyLimit ?? 1024 * 1024,
     options.bodyTimeout ?? 10_000,
   );
-  return readErrorText(response, rawBody, options);
+  return readErrorText(response, text, options, complete);
 }

@@ -76,12 +76,14 @@ function serverWait(status: number, headers: Headers, code: string, inFlight: st
 /**
  * The ApiError of an error response whose body was read as text (at most the body limit): the one reading
  * of `parseErrorResponse` and of the hooks for other clients. An error that neither its body nor its entry
- * names a message for takes the response's reason phrase, else `HTTP <status>`.
+ * names a message for takes the response's reason phrase, else `HTTP <status>`. A body read only in part (cut
+ * at the limit, by the timeout, a reset or an error) is no answer of the API: only its status speaks.
  */
 export function readErrorText(
   { status, statusText, headers }: Pick<Response, 'status' | 'statusText' | 'headers'>,
   rawBody: string,
   options: ParseErrorResponseOptions,
+  complete = true,
 ): ApiError {
   const { catalog } = options;
   let correlationId: string | undefined;
@@ -92,7 +94,8 @@ export function readErrorText(
   const declared = options.formats?.length ? options.formats : undefined;
   const own = declared ?? commonReaders;
   // Parsed once for every format tried; a JSON string is a value, never a body to parse again.
-  const parsed = toBody(rawBody);
+  // Whatever the start of a cut body says, the rest may contradict it: it is read as no body.
+  const parsed = complete ? toBody(rawBody) : undefined;
   const body = typeof parsed === 'object' ? parsed : undefined;
   // An empty body (a HEAD request, a bodiless answer) says nothing either way: the status speaks for the API.
   // A body in a format the API does not speak (a proxy's, a gateway's) is none of its answers, so that the
@@ -108,7 +111,7 @@ export function readErrorText(
       // Without the standard reason phrases, which a client need not ship: the server's own, when it sent one.
       reason: (code) => statusText || `HTTP ${code}`,
     });
-  let recognised = rawBody === '' || detected !== undefined;
+  let recognised = complete && (rawBody === '' || detected !== undefined);
   let init = read(recognised);
   // Nor is a body in a format that carries details which names a code whose details are required and
   // holds none: a client that declares such formats types those details as present.

@@ -1,4 +1,5 @@
 import type { ApiError } from '../catalog/api-error.js';
+import type { BodyText } from './read-body.js';
 import { type ParseErrorResponseOptions, readErrorText } from './read-error.js';
 
 /** An error response as another HTTP client hands it over: its status, headers and body as it read it. */
@@ -17,29 +18,34 @@ export interface ErrorResponseParts {
 const defaultLimit = 1024 * 1024;
 
 /** The first `limit` bytes of a text, as UTF-8 (a character cut in two becomes U+FFFD, as a cut stream does). */
-function cut(text: string, limit: number): string {
-  if (text.length * 3 <= limit) return text;
+function cut(text: string, limit: number): BodyText {
+  if (text.length * 3 <= limit) return { text, complete: true };
   const bytes = new TextEncoder().encode(text);
-  return bytes.byteLength <= limit ? text : new TextDecoder().decode(bytes.subarray(0, limit));
+  return bytes.byteLength <= limit
+    ? { text, complete: true }
+    : { text: new TextDecoder().decode(bytes.subarray(0, limit)), complete: false };
 }
 
 /** The text of a body another client read, at most `limit` bytes of it. */
-async function textOf(body: unknown, limit: number): Promise<string> {
-  if (body === undefined || body === null) return '';
+async function textOf(body: unknown, limit: number): Promise<BodyText> {
+  if (body === undefined || body === null) return { text: '', complete: true };
   if (typeof body === 'string') return cut(body, limit);
-  if (typeof Blob !== 'undefined' && body instanceof Blob)
-    return cut(await body.slice(0, limit).text(), limit);
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    const { text } = cut(await body.slice(0, limit).text(), limit);
+    return { text, complete: body.size <= limit };
+  }
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
     const bytes =
       body instanceof ArrayBuffer
         ? new Uint8Array(body)
         : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    return new TextDecoder().decode(bytes.subarray(0, limit));
+    return { text: new TextDecoder().decode(bytes.subarray(0, limit)), complete: bytes.byteLength <= limit };
   }
   try {
     return cut(JSON.stringify(body) ?? '', limit);
   } catch {
-    return '';
+    // A body that cannot be serialised (cyclic, a BigInt, a throwing getter) cannot be read whole.
+    return { text: '', complete: false };
   }
 }
 
@@ -55,6 +61,7 @@ export async function parseErrorParts(
   options: ParseErrorResponseOptions = {},
 ): Promise<ApiError> {
   const headers = parts.headers instanceof Headers ? parts.headers : new Headers(parts.headers);
-  const text = await textOf(parts.body, options.bodyLimit ?? defaultLimit);
-  return readErrorText({ status: parts.status, statusText: parts.statusText ?? '', headers }, text, options);
+  const { text, complete } = await textOf(parts.body, options.bodyLimit ?? defaultLimit);
+  const response = { status: parts.status, statusText: parts.statusText ?? '', headers };
+  return readErrorText(response, text, options, complete);
 }

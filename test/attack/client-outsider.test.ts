@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiError, defineErrors } from 'faultline';
-import { createClient, RedirectionError } from 'faultline/client';
+import { createClient, parseErrorParts, RedirectionError } from 'faultline/client';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const json = { 'content-type': 'application/problem+json' };
@@ -123,7 +123,12 @@ describe('a 3xx that fetch hands back', () => {
 
 describe('an error body the client cannot read whole', () => {
   const errors = defineErrors({ SESSION_NOT_FOUND: { status: 404, message: 'session not found' } });
-  const claim = JSON.stringify({ type: 'about:blank', status: 404, code: 'SESSION_NOT_FOUND', title: 'gone' });
+  const claim = JSON.stringify({
+    type: 'about:blank',
+    status: 404,
+    code: 'SESSION_NOT_FOUND',
+    title: 'gone',
+  });
 
   it('rejects with the signal’s reason when the caller aborts while an error body is read', async () => {
     const server = await hostile((_req, res) => {
@@ -144,5 +149,54 @@ describe('an error body the client cannot read whole', () => {
     const error = await rejection(api.get('/', { signal: controller.signal }));
     expect(error).not.toBeInstanceOf(ApiError);
     expect(error.message).toBe('mine');
+  });
+
+  it('reads a body cut at errorBodyLimit as no answer of the API, though its start is a whole problem', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(404, json);
+      res.end(claim + ' '.repeat(64 * 1024));
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors, errorBodyLimit: 4096 });
+    const error = await rejection(api.get('/'));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(404);
+    expect(error.code).toBe('NOT_FOUND');
+    expect(api.is(error, 'SESSION_NOT_FOUND')).toBe(false);
+    expect(error.rawBody.length).toBe(4096);
+  });
+
+  it('reads a body the server resets mid-way as no answer of the API, though what came is a whole problem', async () => {
+    const server = await hostile((req, res) => {
+      res.writeHead(404, { ...json, 'content-length': '1000' });
+      res.write(claim, () => setTimeout(() => req.socket.destroy(), 20));
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors });
+    const error = await rejection(api.get('/'));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.code).toBe('NOT_FOUND');
+    expect(api.is(error)).toBe(false);
+    expect(error.rawBody).toBe(claim);
+  });
+
+  it('reads a body that stalls past errorBodyTimeout as no answer of the API', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(404, json);
+      res.write(claim);
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors, errorBodyTimeout: 100 });
+    const error = await rejection(api.get('/'));
+    expect(error.code).toBe('NOT_FOUND');
+    expect(api.is(error)).toBe(false);
+  });
+
+  it('parseErrorParts reads a body over bodyLimit as no answer of the API', async () => {
+    const body = claim + ' '.repeat(4096);
+    const error = await parseErrorParts(
+      { status: 404, headers: json, body },
+      { catalog: errors, bodyLimit: 1024 },
+    );
+    expect(error.code).toBe('NOT_FOUND');
+    const whole = await parseErrorParts({ status: 404, headers: json, body: claim }, { catalog: errors });
+    expect(whole.code).toBe('SESSION_NOT_FOUND');
   });
 });
