@@ -152,8 +152,9 @@ export const errors = defineErrors(
       message: "Sorry, I'm unable to start a conversation right now. Please try again later.",
       description: wsEvent,
       cause: 'Agent failed to start a conversation.',
+      // Not the session's end: the page's fix is to send REQUEST_POLY_AGENT_JOIN again on the same session.
       fix: 'Display the message. The user can try REQUEST_POLY_AGENT_JOIN again or start a new session.',
-      ws: { endsSession: true },
+      ws: {},
     },
     AGENT_RESPONSE_FAILED: {
       status: 500,

@@ -508,6 +508,20 @@ describe('seed 001: behaviour the page describes', () => {
     all.ws.close();
   });
 
+  it('keeps the session after an agent that failed to start: no SESSION_END, and a second JOIN is answered', async () => {
+    // The page: "The user can try REQUEST_POLY_AGENT_JOIN again or start a new session."
+    const { socket, id } = await m.open();
+    agentModes.set(id, 'failing');
+    socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+    const failed = await socket.next((msg) => isError(msg) || msg.type === 'EVENT_TYPE_SESSION_END');
+    expect(failed).toMatchObject({ system_message: { message: expect.stringContaining('unable to start') } });
+    agentModes.delete(id);
+    socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
+    const next = await socket.next((msg) => msg.type === 'EVENT_TYPE_AGENT_JOINED' || msg.type === 'EVENT_TYPE_SESSION_END');
+    expect(next).toMatchObject({ type: 'EVENT_TYPE_AGENT_JOINED' });
+    socket.ws.close();
+  });
+
   it('ends the session on EVENT_TYPE_END_SESSION: every socket of it closes, and a reconnect is refused 404', async () => {
     const { id, token } = await m.session();
     const url = m.wsUrl(`session_id=${id}&access_token=${token}`);
