@@ -1,11 +1,29 @@
 const deltaSeconds = /^\d+$/;
+// RFC 9110 §5.6.7: an HTTP-date is an IMF-fixdate, or one of the two obsolete forms (RFC 850, asctime).
+const month = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const time = '\\d{2}:\\d{2}:\\d{2}';
+const imfFixdate = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} ${month} \\d{4} ${time} GMT$`);
+const rfc850 = new RegExp(`^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${month}-\\d{2} ${time} GMT$`);
+const asctime = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${month} (?: \\d|\\d{2}) ${time} \\d{4}$`);
+
+/**
+ * The instant of an HTTP-date, in milliseconds; NaN for anything else. Only a value the strict forms match
+ * reaches `Date.parse`, which alone reads "a 1" or "x 2030" as dates.
+ */
+function parseHttpDate(value: string | null | undefined): number {
+  const text = value?.trim() ?? '';
+  if (imfFixdate.test(text) || rfc850.test(text)) return Date.parse(text);
+  // asctime carries no zone, and is GMT: Date.parse would read it in local time.
+  return asctime.test(text) ? Date.parse(`${text} GMT`) : Number.NaN;
+}
 // A Structured Field integer (RFC 9651 §3.3.1) that cannot be negative here.
 const count = /^\d{1,15}$/;
 
 /**
  * The wait a `Retry-After` value asks for, in milliseconds: delta-seconds, or an HTTP-date in any of its
  * three forms (IMF-fixdate, RFC 850, asctime) taken relative to the response's `Date` when it has one.
- * `undefined` for a missing or malformed value (negative, junk): the caller falls back to backoff.
+ * `undefined` for a missing or malformed value (negative, junk, a date in no strict form): the caller
+ * falls back to backoff.
  */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -14,9 +32,8 @@ export function parseRetryAfter(
 ): number | undefined {
   const text = value?.trim() ?? '';
   if (deltaSeconds.test(text)) return Number(text) * 1000;
-  // Date.parse reads all three HTTP-date forms; anything else (including "-5" or "soon") is NaN.
-  const at = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
-  const reference = Date.parse(date ?? '');
+  const at = parseHttpDate(text);
+  const reference = parseHttpDate(date);
   const wait = at - (Number.isNaN(reference) ? now : reference);
   return Number.isNaN(wait) ? undefined : Math.max(0, wait);
 }

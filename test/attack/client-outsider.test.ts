@@ -200,3 +200,41 @@ describe('an error body the client cannot read whole', () => {
     expect(whole.code).toBe('SESSION_NOT_FOUND');
   });
 });
+
+describe('a Retry-After that is neither delta-seconds nor an HTTP-date', () => {
+  /** The waits a client computes for a 503 with `headers`: it never sleeps them (the first is ended). */
+  async function waits(headers: Record<string, string>): Promise<number[]> {
+    const server = await hostile((_req, res) => {
+      res.writeHead(503, { ...json, ...headers });
+      res.end('{"status":503}');
+    });
+    const delays: number[] = [];
+    const controller = new AbortController();
+    const beforeRetry = ({ delay }: { delay: number }) => {
+      delays.push(delay);
+      controller.abort();
+    };
+    const api = createClient({ baseUrl: server.url, retry: { random: () => 0.5, beforeRetry } });
+    await rejection(api.get('/', { signal: controller.signal }));
+    return delays;
+  }
+
+  for (const junk of ['a 1', 'x 2030', '5 6', 'soon 2031', 'Mon, 2030', '2030-01-01', 'Sun, 06 Nov 2094']) {
+    it(`takes Retry-After: ${JSON.stringify(junk)} as none, and backs off`, async () => {
+      // Full jitter at 0.5 of the 100 ms base: 50 ms.
+      expect(await waits({ 'retry-after': junk })).toEqual([50]);
+    });
+  }
+
+  const date = 'Sun, 06 Nov 1994 08:49:07 GMT';
+  const forms: [string, string][] = [
+    ['IMF-fixdate', 'Sun, 06 Nov 1994 08:49:37 GMT'],
+    ['RFC 850', 'Sunday, 06-Nov-94 08:49:37 GMT'],
+    ['asctime', 'Sun Nov  6 08:49:37 1994'],
+  ];
+  for (const [name, value] of forms) {
+    it(`waits an HTTP-date in the ${name} form, relative to the response’s Date`, async () => {
+      expect(await waits({ 'retry-after': value, date })).toEqual([30_000]);
+    });
+  }
+});
