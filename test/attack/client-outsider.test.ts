@@ -238,3 +238,22 @@ describe('a Retry-After that is neither delta-seconds nor an HTTP-date', () => {
     });
   }
 });
+
+describe('the media type of a 2xx body', () => {
+  const cases: [string, string, string, unknown][] = [
+    ['text/html with a parameter that holds /json', 'text/html; x=/json', '<p>', '<p>'],
+    ['text/plain; profile=+json', 'text/plain; profile="a+json"', '{x', '{x'],
+    ['upper-case application/JSON with a charset', 'Application/JSON; charset=utf-8', '{"a":1}', { a: 1 }],
+    ['a +json structured suffix', 'application/vnd.api+json', '{"a":1}', { a: 1 }],
+    ['application/jsonl, no JSON', 'application/jsonl', '{"a":1}\n{"a":2}', '{"a":1}\n{"a":2}'],
+  ];
+  for (const [name, type, body, data] of cases) {
+    it(`reads a body of ${name} by its media type only`, async () => {
+      const server = await hostile((_req, res) => {
+        res.writeHead(200, { 'content-type': type });
+        res.end(body);
+      });
+      expect(await createClient({ baseUrl: server.url }).get('/')).toEqual(data);
+    });
+  }
+});
