@@ -73,3 +73,32 @@ describe('catalog types', () => {
     expectTypeOf(errors.create('PLAIN').details).toEqualTypeOf<undefined>();
   });
 });
+
+describe('builtins', () => {
+  it('names the code of each mechanism: renamed, claimed, standard, or the HTTP twin of a WebSocket one', () => {
+    expectTypeOf(errors.builtins.validationFailed).toEqualTypeOf<'SCHEMA_VALIDATION_FAILED'>();
+    expectTypeOf(errors.builtins.notFound).toEqualTypeOf<'NOT_FOUND'>();
+    expectTypeOf(errors.builtins.messageInvalid).toEqualTypeOf<'SCHEMA_VALIDATION_FAILED'>();
+    expectTypeOf(errors.builtins.messageMalformed).toEqualTypeOf<'MALFORMED_JSON'>();
+    const claimed = defineErrors(
+      {
+        PLAN_RATE_LIMITED: {
+          status: 429,
+          message: 'Plan limit',
+          roles: ['rateLimited', 'messageRateLimited'],
+        },
+        FRAME_INVALID: { status: 400, message: 'Frame invalid', roles: ['messageMalformed'] },
+      },
+      { omit: ['PAYMENT_REQUIRED'] },
+    );
+    expectTypeOf(claimed.builtins.rateLimited).toEqualTypeOf<'PLAN_RATE_LIMITED'>();
+    expectTypeOf(claimed.builtins.messageRateLimited).toEqualTypeOf<'PLAN_RATE_LIMITED'>();
+    expectTypeOf(claimed.builtins.messageMalformed).toEqualTypeOf<'FRAME_INVALID'>();
+    expectTypeOf(claimed.builtins.malformedJson).toEqualTypeOf<'MALFORMED_JSON'>();
+    // An omitted code's mechanism is answered by a code chosen at definition: one of the catalog's.
+    expectTypeOf(claimed.builtins.paymentRequired).toEqualTypeOf<(typeof claimed.codes)[number]>();
+    // @ts-expect-error the code of a mechanism is that code only
+    const wrong: 'NOT_FOUND' = errors.builtins.validationFailed;
+    void wrong;
+  });
+});

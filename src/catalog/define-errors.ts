@@ -1,5 +1,6 @@
 import { matchMessage } from '../format/match-message.js';
 import { ApiError } from './api-error.js';
+import type { BuiltinCodes } from './builtin-codes.js';
 import { catalogJSON } from './catalog-json.js';
 import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './check-entry.js';
 import { FaultlineConfigError } from './config-error.js';
@@ -38,7 +39,13 @@ export function defineErrors<
   const E extends Definitions,
   const R extends Renames = {},
   const O extends readonly StandardCode[] = [],
->(entries: E & CheckedMembers<E>, options: CatalogOptions<R, O> = {}): Catalog<CatalogDefinitions<E, R, O>> {
+>(
+  entries: E & CheckedMembers<E>,
+  options: CatalogOptions<R, O> = {},
+): Catalog<
+  CatalogDefinitions<E, R, O>,
+  BuiltinCodes<E, R, O[number], keyof CatalogDefinitions<E, R, O> & string>
+> {
   // Roles the API's entries claim: their standard codes may be omitted, the API's own answering for them.
   const claimed = new Set<string>();
   for (const definition of Object.values(entries as Record<string, RawEntry>)) {
@@ -65,7 +72,10 @@ export function defineErrors<
     const own = [...(base?.roles ?? []), ...claimed.filter((role) => !base?.roles?.includes(role))];
     raw.set(code, base ? { ...base, ...definition, roles: own } : { ...definition, roles: own });
   }
-  return buildCatalog(raw, options as Options) as unknown as Catalog<CatalogDefinitions<E, R, O>>;
+  return buildCatalog(raw, options as Options) as unknown as Catalog<
+    CatalogDefinitions<E, R, O>,
+    BuiltinCodes<E, R, O[number], keyof CatalogDefinitions<E, R, O> & string>
+  >;
 }
 
 function groupsOf(options: Options): GroupInfo[] | undefined {

@@ -252,13 +252,18 @@ export interface CatalogOptions<R extends Renames = Renames, O extends readonly 
 }
 
 /** A catalog: the single source of truth for an API's errors. */
-export interface Catalog<Defs = Definitions> {
+export interface Catalog<
+  Defs = Definitions,
+  Builtins extends Readonly<Record<BuiltinRole, keyof Defs & string>> = Readonly<
+    Record<BuiltinRole, keyof Defs & string>
+  >,
+> {
   /** Entries by code, with everything derived. */
   readonly entries: { readonly [Code in keyof Defs & string]: CatalogEntry<Code> };
   /** Every code, in definition order (standard codes first). */
   readonly codes: readonly (keyof Defs & string)[];
-  /** The code that answers for each built-in mechanism. */
-  readonly builtins: Readonly<Record<BuiltinRole, keyof Defs & string>>;
+  /** The code that answers for each built-in mechanism (`builtins.validationFailed`: a renamed code's new name). */
+  readonly builtins: Builtins;
   readonly groups: readonly GroupInfo[];
   readonly name: string | undefined;
   /** The retired codes and ids, kept so that docs and diffs can show them. */

@@ -25,7 +25,7 @@ export const wsRoles: readonly WsRole[] = Object.freeze([
  * that every code a client sees is in its catalog and on its page. Close codes still follow the
  * mechanism (1001 going away, 1012 restart, 1009 too large), not the twin.
  */
-export const wsTwins: Readonly<Record<WsRole, HttpRole>> = Object.freeze({
+export const wsTwins = Object.freeze({
   messageMalformed: 'malformedJson',
   messageTypeUnknown: 'badRequest',
   messageTypeNotAllowed: 'badRequest',
@@ -41,4 +41,7 @@ export const wsTwins: Readonly<Record<WsRole, HttpRole>> = Object.freeze({
   slowConsumer: 'serviceUnavailable',
   goingAway: 'serviceUnavailable',
   serviceRestart: 'serviceUnavailable',
-});
+} as const satisfies Record<WsRole, HttpRole>);
+
+/** The HTTP role that answers each WebSocket mechanism no entry claims, as a type. */
+export type WsTwins = typeof wsTwins;
