@@ -41,6 +41,14 @@ export interface SocketReconnectOptions {
    * @default 8
    */
   maxNeverOpened?: number;
+  /**
+   * The longest server-given wait honoured, in ms: a refused handshake's `Retry-After`, or the `retry_after`
+   * of the error event a close's reason names. Past it the client stops (the close's decision is `never`;
+   * the error that asked for it carries `retryAfter`) rather than sleeping it. As the HTTP client's
+   * `retry.maxRetryAfter`.
+   * @default 60000
+   */
+  maxRetryAfter?: number;
   /** Random source in [0, 1), for tests. @default Math.random */
   random?: () => number;
 }

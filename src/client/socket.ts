@@ -57,6 +57,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   const maxAttempts = policy?.maxAttempts ?? Number.POSITIVE_INFINITY;
   const maxNeverOpened = policy?.maxNeverOpened ?? 8;
   const random = policy?.random ?? Math.random;
+  const maxRetryAfter = policy?.maxRetryAfter ?? 60_000;
   const connectTimeout = options.connectTimeout ?? 30_000;
 
   let socket: WebSocketLike | undefined;
@@ -66,7 +67,10 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   let refreshed = false;
   let resumeNext = false;
   let stopped = false;
+  /** The wait, in seconds, that what ended the connection asked for: its close, or the refused handshake. */
   let retryAfter: number | undefined;
+  /** The last error event of this connection: a close whose reason names its code takes its wait. */
+  let announced: { code: string; wait: number | undefined } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let healthy: ReturnType<typeof setTimeout> | undefined;
   let connecting: ReturnType<typeof setTimeout> | undefined;
@@ -107,7 +111,9 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
         fromTemplate(init, catalog, fields.message, fields.status);
       }
       const wait = typeof fields?.retryAfter === 'number' ? fields.retryAfter : undefined;
-      if (wait !== undefined) retryAfter = wait;
+      // An in-session event's wait is advice about one message; it becomes the reconnect's wait only if
+      // the close that follows names its code (faultline's connection-scope error: the event, then the close).
+      announced = { code: init.code, wait };
       const error = new ApiError({ ...init, retryAfter: wait }, { stack: false });
       if (fields?.replyTo !== undefined) (error as { replyTo?: unknown }).replyTo = fields.replyTo;
       emit('error', error);
@@ -150,6 +156,8 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     });
     current.addEventListener('open', () => {
       opened = true;
+      retryAfter = undefined;
+      announced = undefined;
       clearTimeout(connecting);
       neverOpened = 0;
       state = 'open';
@@ -170,7 +178,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
         handshake.then(
           (error) => {
             emit('error', error);
-            if (error.retryAfter !== undefined) retryAfter = error.retryAfter;
+            retryAfter = error.retryAfter;
             after(error, handshakeDecision(error), false, info);
           },
           () => after(undefined, 'backoff', false, info),
@@ -178,6 +186,8 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
         return;
       }
       const { error, reconnect, resume } = classifyClose(e.code, e.reason, catalog);
+      retryAfter = e.reason !== '' && announced?.code === e.reason ? announced.wait : undefined;
+      announced = undefined;
       after(error, reconnect, resume, info);
     });
   }
@@ -192,7 +202,16 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     let next = decision;
     if (stopped || policy === undefined) next = 'stop';
     else if (next === 'afterAuth') next = refreshed || options.refresh === undefined ? 'never' : 'afterAuth';
-    if (next !== 'stop' && next !== 'never' && (attempts >= maxAttempts || neverOpened >= maxNeverOpened)) {
+    const wait = retryAfter === undefined ? undefined : retryAfter * 1000;
+    retryAfter = undefined;
+    if (
+      next !== 'stop' &&
+      next !== 'never' &&
+      // A wait past maxRetryAfter is reported (the error that asked for it carries it), never slept.
+      (attempts >= maxAttempts ||
+        neverOpened >= maxNeverOpened ||
+        (wait !== undefined && wait > maxRetryAfter))
+    ) {
       next = 'never';
     }
     emit('close', error, next, info);
@@ -221,8 +240,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     const soon = next === 'immediate' && attempts === 0;
     const ceiling = soon ? Math.min(base, 1000) : Math.min(cap, base * 2 ** attempts);
     let delay = Math.floor(random() * ceiling);
-    if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000 * (1 + random() * 0.2));
-    retryAfter = undefined;
+    if (wait !== undefined) delay = Math.max(delay, wait * (1 + random() * 0.2));
     // Node and browsers fire a timer past 2^31 - 1 ms at once: a server's huge wait would be a reconnect storm.
     schedule(timerDelay(Math.floor(delay)));
   }

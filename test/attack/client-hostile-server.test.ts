@@ -680,15 +680,29 @@ describe('connectSocket against a hostile server', () => {
 
   const hugeWaits: [string, string][] = [
     ['an error event with retry_after 1e10', errorEvent({ code: 'SLOW', status: 429, retry_after: 1e10 })],
-    ['an error event with retry_after 1e300', '{"type":"error","error":{"code":"S","retry_after":1e300}}'],
+    ['an error event with retry_after 1e300', '{"type":"error","error":{"code":"SLOW","retry_after":1e300}}'],
   ];
   for (const [name, event] of hugeWaits) {
-    it(`never turns ${name} into an immediate reconnect: the wait stays one a timer can hold`, async () => {
+    it(`stops on a close announced by ${name} (past maxRetryAfter), never sleeping it`, async () => {
       const server = await hostileSocket((ws) => {
         ws.send(event);
-        ws.close(1013);
+        ws.close(1013, 'SLOW');
       });
       const client = connect(server.url, { reconnect: { base: 1, cap: 2 } });
+      const [error, decision] = await client.ended;
+      expect(decision).toBe('never');
+      expect(error).toBeInstanceOf(ApiError);
+      expect(client.reconnects).toHaveLength(0);
+    });
+
+    it(`never turns ${name} into an immediate reconnect under maxRetryAfter: Infinity`, async () => {
+      const server = await hostileSocket((ws) => {
+        ws.send(event);
+        ws.close(1013, 'SLOW');
+      });
+      const client = connect(server.url, {
+        reconnect: { base: 1, cap: 2, maxRetryAfter: Number.POSITIVE_INFINITY },
+      });
       await client.closed;
       expect(client.reconnects).toHaveLength(1);
       // Node and browsers fire a timer past 2^31 - 1 ms at once: a larger wait would be a reconnect storm.
@@ -697,14 +711,21 @@ describe('connectSocket against a hostile server', () => {
     });
   }
 
-  it('never turns a refused handshake’s Retry-After: 99999999 into an immediate reconnect', async () => {
+  it('stops on a refused handshake’s Retry-After: 99999999, and never turns it into an immediate reconnect', async () => {
     const url = await rawHandshake((socket) =>
       socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 99999999\r\ncontent-length: 0\r\n\r\n'),
     );
     const client = connect(url, { reconnect: { base: 1, cap: 2 } });
-    await client.closed;
-    expect(client.reconnects).toHaveLength(1);
-    expect(client.reconnects[0]).toBeLessThanOrEqual(2 ** 31 - 1);
+    const [error, decision] = await client.ended;
+    expect(decision).toBe('never');
+    expect(error.retryAfter).toBe(99999999);
+    expect(client.reconnects).toHaveLength(0);
+    const unbounded = connect(url, {
+      reconnect: { base: 1, cap: 2, maxRetryAfter: Number.POSITIVE_INFINITY },
+    });
+    await unbounded.closed;
+    expect(unbounded.reconnects).toHaveLength(1);
+    expect(unbounded.reconnects[0]).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
   it('cuts a refused handshake’s 100 MB body at 1 MiB', async () => {
