@@ -1,10 +1,8 @@
 const deltaSeconds = /^\d+$/;
-// RFC 9110 §5.6.7: an HTTP-date is an IMF-fixdate, or one of the two obsolete forms (RFC 850, asctime).
-const month = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const time = '\\d{2}:\\d{2}:\\d{2}';
-const imfFixdate = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} ${month} \\d{4} ${time} GMT$`);
-const rfc850 = new RegExp(`^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${month}-\\d{2} ${time} GMT$`);
-const asctime = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${month} (?: \\d|\\d{2}) ${time} \\d{4}$`);
+// RFC 9110 §5.6.7: an HTTP-date is an IMF-fixdate, or one of the two obsolete forms (RFC 850, asctime). The
+// shapes are checked here, the month's name by Date.parse (a wrong one is NaN); the day's name is redundant.
+const httpDate =
+  /^(?:[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT|[A-Z][a-z]{5,8}, \d\d-[A-Z][a-z]{2}-\d\d \d\d:\d\d:\d\d GMT|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})$/;
 
 /**
  * The instant of an HTTP-date, in milliseconds; NaN for anything else. Only a value the strict forms match
@@ -12,10 +10,10 @@ const asctime = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${month} (?: \\d|\\
  */
 function parseHttpDate(value: string | null | undefined): number {
   const text = value?.trim() ?? '';
-  if (imfFixdate.test(text) || rfc850.test(text)) return Date.parse(text);
   // asctime carries no zone, and is GMT: Date.parse would read it in local time.
-  return asctime.test(text) ? Date.parse(`${text} GMT`) : Number.NaN;
+  return httpDate.test(text) ? Date.parse(text.endsWith('T') ? text : `${text} GMT`) : Number.NaN;
 }
+
 // A Structured Field integer (RFC 9651 §3.3.1) that cannot be negative here.
 const count = /^\d{1,15}$/;
 
