@@ -50,6 +50,8 @@ export function createClient<
   const catalog = options.catalog as ReadableCatalog<any> | undefined;
   const policy = resolvePolicy(options.retry);
   const defaultHeaders = toRecord(options.headers);
+  // Fetch's 'error' would reject with a TypeError, retried as a network error: 'manual' hands the 3xx back.
+  const redirect = options.redirect === 'error' ? { redirect: 'manual' as const } : {};
   defaultHeaders.accept ??= 'application/json, application/problem+json';
   const parseOptions = {
     ...(catalog ? { catalog } : {}),
@@ -101,6 +103,7 @@ export function createClient<
       headers: request.headers,
       body: request.body ?? null,
       ...(signal ? { signal } : {}),
+      ...redirect,
       ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
   }
@@ -153,7 +156,8 @@ export function createClient<
           p.budget?.release(spent);
           return response;
         }
-        if (response.status >= 300 && response.status < 400) {
+        // A browser hides a redirect that fetch does not follow behind an opaque response of status 0.
+        if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
           // Fetch follows a redirect itself: a 3xx it hands back is no answer of the API, nor worth a retry.
           response.body?.cancel().catch(() => {});
           throw new RedirectionError(response, attemptNumber);

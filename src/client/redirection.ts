@@ -1,7 +1,7 @@
 /**
  * A 3xx answer that `fetch` handed back instead of following: a 304 to the caller's own `If-None-Match` or
- * `If-Modified-Since`, or a 300, 301, 302, 303, 307 or 308 without a `Location`. It is no error of the API,
- * so never an `ApiError`, never one of its codes, never retried; its body is not read.
+ * `If-Modified-Since`, a 300, a redirect without a `Location`, or any redirect under `redirect: 'error'`. It
+ * is no error of the API, so never an `ApiError`, never one of its codes, never retried; its body is not read.
  * @example
  * try { await api.get('/v1/sessions/abc', { headers: { 'if-none-match': etag } }); } catch (err) {
  *   if (err instanceof RedirectionError && err.status === 304) console.log('not modified');
@@ -9,7 +9,7 @@
  */
 export class RedirectionError extends Error {
   override readonly name = 'RedirectionError';
-  /** The 3xx status, as received. */
+  /** The 3xx status, as received; 0 for a redirect a browser hid (`redirect: 'error'`). */
   readonly status: number;
   /** The response's headers, lower-case names (`etag`, `location` when present, `retry-after`). */
   readonly headers: Readonly<Record<string, string>>;

@@ -151,6 +151,13 @@ export interface ClientOptions<
   timeout?: number | false;
   /** Headers sent with every request. */
   headers?: RequestInit['headers'];
+  /**
+   * `'follow'` lets fetch follow redirects, which forwards every header but `Authorization` to whatever
+   * origin a redirect names (an `x-api-key` too). `'error'` follows none: a redirect rejects with a
+   * `RedirectionError` of its status and `Location` (status 0 in a browser, which hides both from a page).
+   * @default 'follow'
+   */
+  redirect?: 'follow' | 'error';
   /** Response headers that may carry the correlation id. @default ['x-request-id', 'x-correlation-id', 'request-id'] */
   correlationHeaders?: readonly string[];
   /** @default 1048576 */

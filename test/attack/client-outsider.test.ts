@@ -257,3 +257,40 @@ describe('the media type of a 2xx body', () => {
     });
   }
 });
+
+describe('a redirect to another origin', () => {
+  async function pair() {
+    const target = await hostile((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ apiKey: req.headers['x-api-key'] ?? null }));
+    });
+    // localhost and 127.0.0.1 are two origins.
+    const elsewhere = target.url.replace('127.0.0.1', 'localhost');
+    const origin = await hostile((_req, res) => {
+      res.writeHead(302, { location: `${elsewhere}/echo` });
+      res.end();
+    });
+    return { origin, target };
+  }
+  const headers = { 'x-api-key': 'SECRET' };
+
+  it('follows by default, and fetch forwards every header but Authorization to the other origin', async () => {
+    const { origin, target } = await pair();
+    const data = await createClient({ baseUrl: origin.url, headers }).get<any>('/');
+    expect(data.apiKey).toBe('SECRET');
+    expect(target.hits()).toBe(1);
+  });
+
+  it('with redirect: "error", rejects the redirect with a RedirectionError: no header reaches the other origin', async () => {
+    const { origin, target } = await pair();
+    const api = createClient({ baseUrl: origin.url, headers, redirect: 'error' });
+    const error = await rejection(api.get('/'));
+    expect(error).toBeInstanceOf(RedirectionError);
+    expect(error.status).toBe(302);
+    expect(error.headers.location).toMatch(/^http:\/\/localhost:\d+\/echo$/);
+    expect(origin.hits()).toBe(1);
+    expect(target.hits()).toBe(0);
+    await rejection(api.post('/', { json: {} }));
+    expect(target.hits()).toBe(0);
+  });
+});
