@@ -9,7 +9,7 @@ import type { GuardRequest } from '../guards/types.js';
 import { fieldErrorsOf } from '../server/normalize.js';
 import type { RequestView } from '../server/request.js';
 import { safeClose } from './close.js';
-import { ErrorBudget } from './error-budget.js';
+import { budgetHolds, ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
 import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
 import { Lifetime } from './lifetime.js';
@@ -17,6 +17,7 @@ import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
 import { catalogError, entryOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
+import { asPromise } from './thenable.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
 // What a message turned out to be before the guards ran: its answer waits for their verdict.
@@ -151,12 +152,13 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
       this.raise(thrown, {});
       return false;
     }
-    if (!(verdict instanceof Promise)) return this.decide(verdict, type);
+    const later = asPromise(verdict);
+    if (later === undefined) return this.decide(verdict as MessageVerdict, type);
     if (++this.pending >= maxPending && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
-    verdict.then(
+    later.then(
       (settled) => {
         this.settled();
         if (this.decide(settled, type)) this.proceed(type, message, kind);
@@ -230,13 +232,15 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
       this.raise(thrown, this.contextOf(message));
       return;
     }
-    if (result instanceof Promise) {
-      result.then(
+    // A schema of another realm or library may answer with its own promise: any thenable is waited for.
+    const later = asPromise(result);
+    if (later !== undefined) {
+      later.then(
         (settled) => this.validated(settled, handler, message),
         (thrown) => this.raise(thrown, this.contextOf(message)),
       );
     } else {
-      this.validated(result, handler, message);
+      this.validated(result as StandardSchemaV1.Result<unknown>, handler, message);
     }
   }
 
@@ -260,8 +264,9 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   /** Calls a handler; anything it throws or rejects with answers `message` with an error event. */
   private call(handler: (value: any, conn: this) => unknown, value: unknown, message: unknown): void {
     try {
-      const result = handler(value, this);
-      if (result instanceof Promise) result.catch((thrown) => this.raise(thrown, this.contextOf(message)));
+      asPromise(handler(value, this))?.then(undefined, (thrown) =>
+        this.raise(thrown, this.contextOf(message)),
+      );
     } catch (thrown) {
       this.raise(thrown, this.contextOf(message));
     }
@@ -272,7 +277,8 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     const error = this.toError(thrown);
     const entry = entryOf(this.state.catalog, error.code);
     if (entry && wsBehaviourOf(entry).closesOnRaise) this.failWith(error, context, thrown);
-    else if (this.budget === undefined || this.budget.take()) this.sendError(error, context, thrown);
+    else if (!this.budget || !budgetHolds(this.state, context.event) || this.budget.take())
+      this.sendError(error, context, thrown);
     else this.overBudget(error);
   }
 

@@ -17,6 +17,7 @@ import { writeHttpAnswer } from './http.js';
 import { type ConnectionLeases, connectionRequest, createConnectionLeases } from './limits.js';
 import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
+import { asPromise } from './thenable.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
 
 /**
@@ -178,6 +179,12 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
       lease?.release();
       return;
     }
+    // A close that began while authenticate or the lease ran: no socket opens on an endpoint going away.
+    if (shuttingDown && refusal === undefined) {
+      lease?.release();
+      answer(socket, request, wsRoleError(catalog, 'goingAway'));
+      return;
+    }
     // ws destroys a socket it cannot upgrade (half-closed by the peer) without calling back: its lease
     // goes back when the socket closes before it is a connection, or renewals would hold it for ever.
     let upgraded = false;
@@ -215,8 +222,16 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
           conn.fail(refusal);
           return;
         }
+        // A close that began during the handshake: the connection it let through goes away as the others did.
+        if (shuttingDown) {
+          conn.failRole('goingAway');
+          return;
+        }
         try {
-          options.onConnection?.(conn as WsConnection<C>);
+          // An async hook's rejection fails the connection as a throw does.
+          asPromise(options.onConnection?.(conn as WsConnection<C>))?.then(undefined, (thrown) =>
+            conn.fail(thrown),
+          );
         } catch (thrown) {
           conn.fail(thrown);
         }

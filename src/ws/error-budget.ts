@@ -88,3 +88,20 @@ export class ErrorBudget {
     return ++this.unanswered >= this.settings.closeAfter;
   }
 }
+
+/**
+ * Whether the error-event budget holds for the message `event` answers: for every message, or, when the
+ * endpoint has a rate, only for messages of the types the rate never counts (`exempt`).
+ */
+export function budgetHolds(
+  state: {
+    readonly budgetExemptOnly: boolean;
+    readonly exempt: ReadonlySet<string>;
+    readonly typeField: string;
+  },
+  event: unknown,
+): boolean {
+  if (!state.budgetExemptOnly) return true;
+  const type = (event as Record<string, unknown> | undefined)?.[state.typeField];
+  return typeof type === 'string' && state.exempt.has(type);
+}

@@ -7,6 +7,7 @@ import { type EventContext, eventView } from './events.js';
 import type { DropInfo } from './limits.js';
 import { entryOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
+import { quiet } from './thenable.js';
 import type { WsConnection } from './types.js';
 
 /**
@@ -48,7 +49,7 @@ export abstract class Outbound {
 
   protected drop(info: DropInfo): void {
     try {
-      this.state.onDrop?.(info);
+      quiet(this.state.onDrop?.(info));
     } catch {
       // A failing hook must not change what the connection does.
     }
@@ -56,7 +57,7 @@ export abstract class Outbound {
 
   protected report(error: ApiError, thrown: unknown): void {
     try {
-      this.state.onError?.({ error, thrown, conn: this as unknown as WsConnection<unknown> });
+      quiet(this.state.onError?.({ error, thrown, conn: this as unknown as WsConnection<unknown> }));
     } catch {
       // A failing logger must not change the answer.
     }

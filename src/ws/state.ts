@@ -27,6 +27,8 @@ export interface EndpointState {
   readonly exempt: ReadonlySet<string>;
   /** The budget of error events per connection; undefined when the rate bounds them or it is off. */
   readonly errorBudget: ErrorBudgetSettings | undefined;
+  /** The budget holds only for messages of exempt types: the rate bounds the events of every other. */
+  readonly budgetExemptOnly: boolean;
   /** The soft bound of a send buffer: application messages stop here. */
   readonly maxBuffered: number;
   /** The hard bound: error events stop here, and a socket past it is terminated. */
@@ -34,9 +36,9 @@ export interface EndpointState {
   readonly slowAction: 'drop' | 'close';
   readonly idleTimeout: number | undefined;
   readonly maxDuration: number | undefined;
-  readonly onDrop: ((info: DropInfo) => void) | undefined;
+  readonly onDrop: ((info: DropInfo) => unknown) | undefined;
   readonly onError:
-    | ((event: { error: ApiError; thrown: unknown; conn: WsConnection<any> | undefined }) => void)
+    | ((event: { error: ApiError; thrown: unknown; conn: WsConnection<any> | undefined }) => unknown)
     | undefined;
 }
 
@@ -65,7 +67,9 @@ export function compileState<C>(options: WsErrorsOptions<C>, handler: ErrorHandl
     over: rate?.over ?? 'drop',
     closeAfter: rate?.closeAfter ?? Number.POSITIVE_INFINITY,
     exempt: new Set(rate?.exempt ?? []),
-    errorBudget: compileErrorBudget(limits.errorEvents, rate !== undefined),
+    // The rate bounds the events of the messages it counts; those of types it never counts keep a budget.
+    errorBudget: compileErrorBudget(limits.errorEvents, rate !== undefined && !rate.exempt?.length),
+    budgetExemptOnly: rate !== undefined && limits.errorEvents === undefined,
     maxBuffered,
     hardBuffered: 2 * maxBuffered,
     slowAction: limits.backpressure?.action ?? 'close',

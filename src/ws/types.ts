@@ -183,8 +183,8 @@ export interface WsErrorsOptions<C = unknown> {
   on?: Readonly<Record<string, MessageHandler<C>>>;
   /** Called with each binary message when `messages.binary` is `accept`. */
   binary?: (data: Buffer, conn: WsConnection<C>) => unknown;
-  /** Called when a connection opens. */
-  onConnection?: (conn: WsConnection<C>) => void;
+  /** Called when a connection opens; a throw or a rejection of an async one fails the connection (1011). */
+  onConnection?: (conn: WsConnection<C>) => unknown;
   messages?: MessageOptions;
   limits?: WsLimits;
   /**
@@ -192,10 +192,13 @@ export interface WsErrorsOptions<C = unknown> {
    * @default new WebSocketServer({ noServer: true, maxPayload: 1 MiB })
    */
   server?: WebSocketServer;
-  /** Called on every dropped message or send. */
-  onDrop?: (info: DropInfo) => void;
-  /** Called with every error sent as an event or close, and with socket errors; its failures are swallowed. */
-  onError?: (event: { error: ApiError; thrown: unknown; conn: WsConnection<C> | undefined }) => void;
+  /** Called on every dropped message or send; its failures (a throw, a rejection) are swallowed. */
+  onDrop?: (info: DropInfo) => unknown;
+  /**
+   * Called with every error sent as an event or close, and with socket errors; its failures (a throw, a
+   * rejection of an async one) are swallowed.
+   */
+  onError?: (event: { error: ApiError; thrown: unknown; conn: WsConnection<C> | undefined }) => unknown;
 }
 
 /** A WebSocket endpoint with the catalog's error handling. */
