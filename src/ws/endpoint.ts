@@ -20,6 +20,9 @@ import { compileState } from './state.js';
 import { asPromise } from './thenable.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
 
+// How long a handshake refused over the socket is kept for its peer to read the close and answer it.
+const refusedGrace = 2000;
+
 /**
  * A WebSocket endpoint on `ws` whose errors come from the catalog: handshake refusals are the HTTP
  * answers REST gives, errors while handling a message are error events (the connection stays open), and
@@ -220,6 +223,11 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
         });
         if (refusal !== undefined) {
           conn.fail(refusal);
+          // A refused peer holds no slot: one that never answers the close frame is let go long before
+          // ws's own 30 s close timeout, as clientError lets go of an answered socket.
+          const grace = setTimeout(() => safeTerminate(ws), refusedGrace);
+          grace.unref();
+          ws.once('close', () => clearTimeout(grace));
           return;
         }
         // A close that began during the handshake: the connection it let through goes away as the others did.

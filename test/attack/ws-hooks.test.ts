@@ -10,6 +10,7 @@ import type { WsErrorsOptions } from 'faultline/ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { rawUpgrade, type Served, serve, watch } from '../e2e/ws-helpers.js';
+import { rawConnect } from '../helpers/ws-raw.js';
 
 const catalog = defineErrors({ ...wsDefinitions });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -208,4 +209,22 @@ describe('origins', () => {
     await client.opened;
     client.socket.close();
   });
+});
+
+describe('a handshake refused over the socket (handshake: close)', () => {
+  it('lets go of a peer that never answers the close frame, long before ws’s 30 s close timeout', async () => {
+    const one = await endpoint({
+      handshake: 'close',
+      authenticate: () => {
+        throw catalog.create('UNAUTHORIZED');
+      },
+    });
+    const client = await rawConnect(one.port);
+    const outcome = await Promise.race([
+      client.ended.then(() => 'let go'),
+      sleep(10_000).then(() => 'held'),
+    ]);
+    expect(client.seen.closeCodes).toEqual([4401]);
+    expect(outcome).toBe('let go');
+  }, 15_000);
 });
