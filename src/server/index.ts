@@ -1,5 +1,10 @@
 // The contract every adapter returns, and the options they share: one place for all five adapters.
-export type { Adapter, AdapterCore, CheckContinueListener, ClientErrorListener } from '../adapters/kit/adapter.js';
+export type {
+  Adapter,
+  AdapterCore,
+  CheckContinueListener,
+  ClientErrorListener,
+} from '../adapters/kit/adapter.js';
 export type { LingerOptions } from '../adapters/kit/linger.js';
 export type { TrustProxy } from './client-ip.js';
 export type { CorrelationOptions, CorrelationSource } from './correlation.js';

@@ -210,7 +210,12 @@ const matrix: [string, (string | Uint8Array)[], number, string?][] = [
   ['an encoded dot-dot', request('GET', '/%2e%2e/echo'), 400, 'BAD_REQUEST'],
   ['an encoded dot-dot parameter', request('GET', '/sessions/%2e%2e'), 400, 'BAD_REQUEST'],
   ['a bare CR in a header', ['GET /guarded HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n'], 400, 'BAD_REQUEST'],
-  ['a head over node’s limit', [`GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`], 400, 'BAD_REQUEST'],
+  [
+    'a head over node’s limit',
+    [`GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    400,
+    'BAD_REQUEST',
+  ],
   ['200 headers', request('GET', '/raise/string', fillers), 500, 'INTERNAL_ERROR'],
   ['an unknown method', request('PROPFIND', '/echo'), 405, 'METHOD_NOT_ALLOWED'],
   ['a wrong method', request('DELETE', '/echo'), 405, 'METHOD_NOT_ALLOWED'],

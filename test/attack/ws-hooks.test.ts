@@ -220,10 +220,7 @@ describe('a handshake refused over the socket (handshake: close)', () => {
       },
     });
     const client = await rawConnect(one.port);
-    const outcome = await Promise.race([
-      client.ended.then(() => 'let go'),
-      sleep(10_000).then(() => 'held'),
-    ]);
+    const outcome = await Promise.race([client.ended.then(() => 'let go'), sleep(10_000).then(() => 'held')]);
     expect(client.seen.closeCodes).toEqual([4401]);
     expect(outcome).toBe('let go');
   }, 15_000);

@@ -164,7 +164,9 @@ describe('every adapter answers the conformance routes identically', () => {
     // and list separators are never reflected into a body, a header or a log line.
     // (Ids compared here start with `req-`: any other the normaliser above takes for a generated one.)
     const aws = 'req-Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-    const kept = await everywhere((base) => viaFetch(base, '/sessions/x', { headers: { 'x-request-id': aws } }));
+    const kept = await everywhere((base) =>
+      viaFetch(base, '/sessions/x', { headers: { 'x-request-id': aws } }),
+    );
     expect(kept.body.correlation_id).toBe(aws);
     for (const hostile of ['<script>alert(1)</script>', '"quoted"', 'a,b', "x'y", 'a\\b', '{id}']) {
       const answer = await everywhere((base) =>

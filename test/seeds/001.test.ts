@@ -517,7 +517,9 @@ describe('seed 001: behaviour the page describes', () => {
     expect(failed).toMatchObject({ system_message: { message: expect.stringContaining('unable to start') } });
     agentModes.delete(id);
     socket.send({ type: 'EVENT_TYPE_REQUEST_POLY_AGENT_JOIN' });
-    const next = await socket.next((msg) => msg.type === 'EVENT_TYPE_AGENT_JOINED' || msg.type === 'EVENT_TYPE_SESSION_END');
+    const next = await socket.next(
+      (msg) => msg.type === 'EVENT_TYPE_AGENT_JOINED' || msg.type === 'EVENT_TYPE_SESSION_END',
+    );
     expect(next).toMatchObject({ type: 'EVENT_TYPE_AGENT_JOINED' });
     socket.ws.close();
   });
