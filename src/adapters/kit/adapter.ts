@@ -3,7 +3,7 @@ import type { Catalog } from '../../catalog/types.js';
 import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { clientErrorListener } from './client-error.js';
-import { type CheckContinueListener, checkContinue } from './continue.js';
+import { type CheckContinueListener, checkContinueListener } from './continue.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from './linger.js';
 
 /** A `clientError` listener for a node:http server: requests node's parser refuses get the catalog's 400. */
@@ -62,13 +62,14 @@ export interface Kit extends AdapterCore {
 export function createKit<Raw>(options: ErrorHandlerOptions<Raw> | ErrorHandler, kit: KitOptions = {}): Kit {
   const errors = toErrorHandler(options);
   const limits = toBodyLimits(kit.body);
+  const bounds = toLingerBounds(kit.linger);
   return {
     catalog: errors.catalog,
     errors,
     limits,
-    bounds: toLingerBounds(kit.linger),
+    bounds,
     clientError: clientErrorListener(errors),
-    checkContinue,
+    checkContinue: checkContinueListener(bounds),
     limitsOf: (given) => (given ? toBodyLimits(given, limits) : limits),
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isLingering } from './linger.js';
+import { isLingering, type LingerBounds, linger } from './linger.js';
 import { hasUnreadBody } from './read-body.js';
 
 /** A `checkContinue` listener for a node:http server. */
@@ -11,26 +11,45 @@ type Consumed = { _read?: (this: IncomingMessage, size: number) => void };
 /**
  * A `checkContinue` listener for a node:http server: a request with `Expect: 100-continue` gets its
  * `100 Continue` when its body is first read, as nginx sends it, instead of before any route runs (node's
- * default). A body refused before it is read (a declared `Content-Length` over the limit, an unknown path,
- * a missing key) is then refused before the client sends it: the answer is final, node closes the
- * connection after it, and the client has spent nothing on the upload. Any reader counts (faultline's,
- * body-parser, a Web stream over the request); an answer already sent, or a body left unread, sends no
- * `100` after it. The request is then served by the server's `request` listeners, as any other.
+ * default). A body faultline's readers refuse before reading it (a declared `Content-Length` over the
+ * limit) or that no route reads (an unknown path, a missing key) is then never uploaded: the answer is
+ * final, and the connection closes after it with a lingering close, so that a client that sent its body
+ * without waiting still reads the answer. Any reader counts (faultline's, body-parser, a Web stream over
+ * the request); an answer already sent, or a body left unread, sends no `100` after it. The request is then
+ * served by the server's `request` listeners, as any other. It may be called as a method or on its own.
  */
-export const checkContinue: CheckContinueListener = function checkContinue(
-  this: Server | undefined,
-  req: IncomingMessage,
-  res: ServerResponse,
-): void {
-  const request = req as unknown as Consumed;
-  // The stream asks for bytes on its first read (a 'data' listener, resume, read): the body is wanted now.
-  request._read = function firstRead(this: IncomingMessage, size: number) {
-    delete request._read;
-    if (!res.headersSent && !res.writableEnded && !hasUnreadBody(req) && !isLingering(req.socket)) {
-      res.writeContinue();
+export function checkContinueListener(bounds: LingerBounds): CheckContinueListener {
+  return function checkContinue(this: unknown, req, res) {
+    const request = req as unknown as Consumed;
+    let continued = false;
+    // The stream asks for bytes on its first read (a 'data' listener, resume, read): the body is wanted now.
+    request._read = function firstRead(this: IncomingMessage, size: number) {
+      delete request._read;
+      if (!res.headersSent && !res.writableEnded && !hasUnreadBody(req) && !isLingering(req.socket)) {
+        continued = true;
+        res.writeContinue();
+      }
+      this._read(size);
+    };
+    // An answer the app wrote without the body (no 100 asked for it): node closes after it, and a client
+    // that sent the body anyway must not meet a reset before it reads the answer.
+    res.once('prefinish', () => {
+      if (!continued && !req.complete && !isLingering(req.socket)) linger(req, bounds);
+    });
+    // The server that accepted the socket; else the emitter that called this listener (a connection handed
+    // to the server by `emit('connection')` has no `server`). Called as a method, `this` is no server.
+    const server = (req.socket as { server?: Server } | null)?.server ?? serverOf(this);
+    if (server !== undefined) {
+      server.emit('request', req, res);
+      return;
     }
-    this._read(size);
+    res.writeHead(500, { connection: 'close' }).end();
   };
-  const server = this ?? (req.socket as { server?: Server }).server;
-  server?.emit('request', req, res);
-};
+}
+
+function serverOf(value: unknown): Server | undefined {
+  const emitter = value as Partial<Server> | null | undefined;
+  return typeof emitter?.emit === 'function' && typeof emitter.listenerCount === 'function'
+    ? (emitter as Server)
+    : undefined;
+}
