@@ -53,7 +53,6 @@ export function readNodeBody(
     const chunks: Uint8Array[] = [];
     let size = 0;
     let done = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (error: unknown, body?: Uint8Array) => {
       if (done) return;
       done = true;
@@ -75,17 +74,13 @@ export function readNodeBody(
       else {
         chunks.push(chunk);
         // Each chunk restarts the wait for the next; the timer is moved, not made anew.
-        timer?.refresh();
+        timer.refresh();
       }
     };
     const onEnd = () => finish(undefined, concatBytes(chunks, size));
     // A body failed by the framing check carries its own catalog error; anything else is an abort.
     const onAbort = (error?: unknown) => finish(answerable(error) ? error : bodyAborted());
-    // A body that came with its head (most bodies) has ended before the microtasks of this callback
-    // run: the idle timer is armed only for a body still arriving then, which saves a timer per request.
-    queueMicrotask(() => {
-      if (!done) timer = setTimeout(() => finish(readTimedOut()), limits.readTimeout);
-    });
+    const timer = setTimeout(() => finish(readTimedOut()), limits.readTimeout);
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onAbort);
