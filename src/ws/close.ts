@@ -29,3 +29,17 @@ export function safeTerminate(socket: WebSocket): void {
     // Nothing left to do: the socket is gone either way.
   }
 }
+
+// How long a socket closed without a slot is kept for its peer to read the close and answer it.
+const letGoAfter = 2000;
+
+/**
+ * A socket closed without a slot of its own (refused over the socket, or let through while the endpoint
+ * closes): a peer that never answers the close frame is let go long before ws's own 30 s close timeout, as
+ * clientError lets go of an answered socket.
+ */
+export function letGo(ws: WebSocket): void {
+  const grace = setTimeout(() => safeTerminate(ws), letGoAfter);
+  grace.unref();
+  ws.once('close', () => clearTimeout(grace));
+}

@@ -10,7 +10,7 @@ import type { GuardRequest } from '../guards/types.js';
 import { compileTrust } from '../server/client-ip.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { pathOf, type RequestView } from '../server/request.js';
-import { safeTerminate } from './close.js';
+import { letGo, safeTerminate } from './close.js';
 import { Connection } from './connection.js';
 import { clientErrorOf, compileOrigins, requestViewOf } from './handshake.js';
 import { writeHttpAnswer } from './http.js';
@@ -19,9 +19,6 @@ import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
 import { asPromise } from './thenable.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
-
-// How long a handshake refused over the socket is kept for its peer to read the close and answer it.
-const refusedGrace = 2000;
 
 /**
  * A WebSocket endpoint on `ws` whose errors come from the catalog: handshake refusals are the HTTP
@@ -51,6 +48,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   const idPrefix = randomBytes(4).toString('hex');
   let nextId = 0;
   let shuttingDown = false;
+  let closingRole: 'goingAway' | 'serviceRestart' = 'goingAway';
 
   // The correlation id of a successful handshake goes on the 101 too.
   wss.on('headers', (headers, request) => {
@@ -223,16 +221,14 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
         });
         if (refusal !== undefined) {
           conn.fail(refusal);
-          // A refused peer holds no slot: one that never answers the close frame is let go long before
-          // ws's own 30 s close timeout, as clientError lets go of an answered socket.
-          const grace = setTimeout(() => safeTerminate(ws), refusedGrace);
-          grace.unref();
-          ws.once('close', () => clearTimeout(grace));
+          letGo(ws);
           return;
         }
-        // A close that began during the handshake: the connection it let through goes away as the others did.
+        // A close that began during the handshake: the connection it let through goes away as the others
+        // did, and is let go of as a refused one is, since close() no longer waits for it.
         if (shuttingDown) {
-          conn.failRole('goingAway');
+          conn.failRole(closingRole);
+          letGo(ws);
           return;
         }
         try {
@@ -261,6 +257,7 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
     event: state.event,
     async close({ restart = false, timeout = 5_000 } = {}) {
       shuttingDown = true;
+      closingRole = restart ? 'serviceRestart' : 'goingAway';
       if (timer) clearInterval(timer);
       const open = [...connections];
       const closed = Promise.all(

@@ -75,9 +75,9 @@ export function compileOrigins(option: unknown): ((request: IncomingMessage) => 
         `origins is ${JSON.stringify(option) ?? typeof option}; give a list of origins such as ['https://app.example.com'], or a function of the Origin header`,
       );
     }
-    // Browsers send the origin serialised (RFC 6454 §6.1: lower case, no default port, no path or user):
-    // any other form of an allowed origin comes from no browser, and is refused rather than normalised.
-    allowed = (origin) => originOf(origin) === origin && origins.has(origin);
+    // The list holds serialised origins, as browsers send them (RFC 6454 §6.1: lower case, no default port,
+    // no path or user): an exact match refuses every other form of them, which comes from no browser.
+    allowed = (origin) => origins.has(origin);
   }
   // Each header that names the page must name an allowed one: `Origin`, and `Sec-WebSocket-Origin`, where
   // hybi-08 (version 8, which ws still accepts) names it.
