@@ -1,3 +1,5 @@
+const brand = Symbol.for('faultline.RedirectionError');
+
 /**
  * A 3xx answer that `fetch` handed back instead of following: a 304 to the caller's own `If-None-Match` or
  * `If-Modified-Since`, a 300, a redirect without a `Location`, or any redirect under `redirect: 'error'`. It
@@ -13,7 +15,7 @@ export class RedirectionError extends Error {
   readonly status: number;
   /** The response's headers, lower-case names (`etag`, `location` when present, `retry-after`). */
   readonly headers: Readonly<Record<string, string>>;
-  /** How many attempts the request took: always 1, since a 3xx is never retried. */
+  /** The attempt that received it (a 3xx is never retried, but may answer the retry of a 503). */
   readonly attempts: number;
 
   constructor(response: Pick<Response, 'status' | 'statusText' | 'headers'>, attempts = 1) {
@@ -22,4 +24,19 @@ export class RedirectionError extends Error {
     this.headers = Object.fromEntries(response.headers);
     this.attempts = attempts;
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // One identity across installed copies and realms, as ApiError's: a `Symbol.for` brand.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class being tested against, possibly a subclass
+    if (this !== RedirectionError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    if (typeof value !== 'object' || value === null) return false;
+    try {
+      return (value as { [brand]?: unknown })[brand] === true;
+    } catch {
+      return false;
+    }
+  }
 }
+
+// The brand lives on the prototype: every instance carries it, across copies and realms.
+Object.defineProperty(RedirectionError.prototype, brand, { value: true });

@@ -44,9 +44,10 @@ export interface SocketReconnectOptions {
   /**
    * The longest server-given wait honoured, in ms: a refused handshake's `Retry-After`, or the `retry_after`
    * of the error event a close's reason names. Past it the client stops (the close's decision is `never`;
-   * the error that asked for it carries `retryAfter`) rather than sleeping it. As the HTTP client's
-   * `retry.maxRetryAfter`.
-   * @default 60000
+   * the error that asked for it carries `retryAfter`) rather than sleeping it. Longer than the HTTP client's
+   * `retry.maxRetryAfter` (60 s): a WebSocket server's connection limit answers with the life of a slot's
+   * lease, 90 s by faultline's defaults (three heartbeats of 30 s), which a client must wait out.
+   * @default 300000
    */
   maxRetryAfter?: number;
   /** Random source in [0, 1), for tests. @default Math.random */

@@ -57,7 +57,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   const maxAttempts = policy?.maxAttempts ?? Number.POSITIVE_INFINITY;
   const maxNeverOpened = policy?.maxNeverOpened ?? 8;
   const random = policy?.random ?? Math.random;
-  const maxRetryAfter = policy?.maxRetryAfter ?? 60_000;
+  const maxRetryAfter = policy?.maxRetryAfter ?? 300_000;
   const connectTimeout = options.connectTimeout ?? 30_000;
 
   let socket: WebSocketLike | undefined;

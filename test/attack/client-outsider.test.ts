@@ -119,6 +119,27 @@ describe('a 3xx that fetch hands back', () => {
       expect(server.hits()).toBe(2);
     });
   }
+
+  it('names the attempt that received it: a 304 answering the retry of a 503 is attempt 2', async () => {
+    let hits = 0;
+    const server = await hostile((_req, res) => {
+      hits++;
+      if (hits === 1) res.writeHead(503, { 'retry-after': '0' }).end();
+      else res.writeHead(304).end();
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors });
+    const error = await rejection(api.get('/'));
+    expect(error).toBeInstanceOf(RedirectionError);
+    expect(error.attempts).toBe(2);
+  });
+
+  it('is known by its brand across installed copies, as ApiError is', () => {
+    const fromAnotherCopy = Object.create(Error.prototype, {
+      [Symbol.for('faultline.RedirectionError')]: { value: true },
+    });
+    expect(fromAnotherCopy).toBeInstanceOf(RedirectionError);
+    expect({ status: 304 }).not.toBeInstanceOf(RedirectionError);
+  });
 });
 
 describe('an error body the client cannot read whole', () => {

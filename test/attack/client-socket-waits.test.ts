@@ -121,6 +121,15 @@ describe('connectSocket’s reconnect wait', () => {
     expect(error?.retryAfter).toBe(1_000_000_000);
   });
 
+  it('waits out the 90 s a faultline connection limit asks for by default, under the default maxRetryAfter', async () => {
+    const url = await serve((_wss, _req, socket) =>
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nretry-after: 90\r\ncontent-length: 0\r\n\r\n'),
+    );
+    const { decision, delay } = await firstDecision(url).decision;
+    expect(decision).not.toBe('never');
+    expect(delay).toBeGreaterThanOrEqual(90_000);
+  });
+
   it('waits a refused handshake’s Retry-After within maxRetryAfter', async () => {
     const url = await serve((_wss, _req, socket) =>
       socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 2\r\ncontent-length: 0\r\n\r\n'),
