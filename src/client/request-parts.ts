@@ -1,3 +1,4 @@
+import { isJsonMediaType } from '../format/media-type.js';
 import { timerDelay } from './retry.js';
 import type { RequestOptions } from './types.js';
 
@@ -71,14 +72,6 @@ async function readText(response: Response, timeout: number | false): Promise<st
   return text + decoder.decode();
 }
 
-// RFC 6838 §4.2: a type/subtype of restricted-name characters; JSON is application/json or a +json suffix.
-const jsonType = /^(?:application\/json|[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*\+json)$/;
-
-/** Whether a Content-Type names JSON by its media type alone: its parameters are never read. */
-function isJsonType(type: string | null): boolean {
-  return jsonType.test((type ?? '').split(';', 1)[0]!.trim().toLowerCase());
-}
-
 /** The body of a 2xx response: JSON by its content type, else text; `undefined` when empty. */
 export async function parseSuccess(response: Response, timeout: number | false): Promise<unknown> {
   if (response.status === 204 || response.status === 205 || response.status === 304) {
@@ -87,5 +80,5 @@ export async function parseSuccess(response: Response, timeout: number | false):
   }
   const text = await readText(response, timeout);
   if (text === '') return undefined;
-  return isJsonType(response.headers.get('content-type')) ? JSON.parse(text) : text;
+  return isJsonMediaType(response.headers.get('content-type')) ? JSON.parse(text) : text;
 }

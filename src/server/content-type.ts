@@ -1,13 +1,11 @@
 import { roleError } from '../catalog/role-error.js';
+import { isJsonMediaType } from '../format/media-type.js';
 import { type HeadersLike, headerOf } from './request.js';
-
-const jsonType = /^application\/(?:[\w.+-]+\+)?json$/;
 
 /** True when the `Content-Type` is JSON (`application/json` or `+json`) in UTF-8, the only charset JSON has. */
 export function isJsonContentType(header: string | null | undefined): boolean {
-  if (!header) return false;
-  const [type = '', ...params] = header.split(';');
-  if (!jsonType.test(type.trim().toLowerCase())) return false;
+  if (!isJsonMediaType(header)) return false;
+  const [, ...params] = header!.split(';');
   for (const param of params) {
     const [name = '', value = ''] = param.split('=');
     if (name.trim().toLowerCase() === 'charset' && !/^"?utf-8"?$/i.test(value.trim())) return false;

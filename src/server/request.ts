@@ -37,16 +37,19 @@ export function headerOf(headers: HeadersLike | undefined, name: string): string
   return typeof value === 'string' ? value : value?.[0];
 }
 
+/** The request target (`/path?query`) of a target or an absolute URL; `undefined` for anything else. */
+export function targetOf(url: string): string | undefined {
+  if (url.startsWith('/')) return url;
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return undefined;
+  const slash = url.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : url.slice(slash);
+}
+
 /** The path of a request target, without its query. */
 export function pathOf(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  let path = url;
-  if (!path.startsWith('/')) {
-    const scheme = path.indexOf('://');
-    if (scheme === -1) return undefined;
-    const slash = path.indexOf('/', scheme + 3);
-    path = slash === -1 ? '/' : path.slice(slash);
-  }
+  const path = url === undefined ? undefined : targetOf(url);
+  if (path === undefined) return undefined;
   const end = path.search(/[?#]/);
   return end === -1 ? path : path.slice(0, end);
 }

@@ -11,7 +11,6 @@ import { type BodyLimits, type BodyOptions, checkJsonRequest, decodeJson } from 
 import type { TrustProxy } from '../../server/client-ip.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { fieldErrorsOf } from '../../server/normalize.js';
-import { pathOf } from '../../server/request.js';
 import { checkTarget, memoUnmatched, resolveUnmatched } from '../../server/routing.js';
 import { type Adapter, coreOf, createKit, type KitOptions } from '../kit/adapter.js';
 import { answerBody, probeMethods } from '../kit/methods.js';
@@ -24,6 +23,7 @@ import { cachedBytes, readNodeRequest, readStream } from './read-body.js';
 import {
   type HonoRaw,
   type HonoSettings,
+  honoTarget,
   incomingOf,
   keepSettings,
   toAnswerView,
@@ -205,8 +205,7 @@ export function createHonoErrors(
     middleware: async (c, next) => {
       keepSettings(c, settings);
       try {
-        // node's raw target: a URL object would already have resolved escaped dot segments.
-        checkTarget(incomingOf(c)?.url ?? pathOf(c.req.url));
+        checkTarget(honoTarget(c));
         await next();
       } catch (thrown) {
         c.res = respond(thrown, c);

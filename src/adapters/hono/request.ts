@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { BodyLimits } from '../../server/body.js';
-import type { RequestView, WritableView } from '../../server/request.js';
+import { type RequestView, targetOf, type WritableView } from '../../server/request.js';
 
 import { RawHeaders } from '../kit/node-request.js';
 
@@ -66,18 +66,17 @@ export function toRequestView(c: Context, clientIp: (c: Context) => string | und
   const incoming = incomingOf(c);
   return {
     method: c.req.method,
-    // The request target, as on every adapter: node's own as sent (a `URL` drops an escaped `..` from the
-    // path the answer names), else the target of the absolute URL a Web request holds.
-    url: incoming?.url ?? targetOf(c.req.url),
+    url: honoTarget(c),
     headers: incoming ? new RawHeaders(incoming.rawHeaders) : c.req.raw.headers,
     ip: clientIp(c),
     requestId: requestIdOf(c),
   };
 }
 
-/** The request target (`/path?query`) of an absolute URL. */
-function targetOf(url: string): string {
-  const scheme = url.indexOf('://');
-  const slash = scheme === -1 ? -1 : url.indexOf('/', scheme + 3);
-  return slash === -1 ? '/' : url.slice(slash);
+/**
+ * The request target, as on every adapter: node's own as sent (a `URL` has already resolved an escaped
+ * `..`), else the target of the absolute URL a Web request holds.
+ */
+export function honoTarget(c: Context): string {
+  return incomingOf(c)?.url ?? targetOf(c.req.url) ?? c.req.url;
 }
