@@ -49,8 +49,11 @@ export async function benchClient(): Promise<void> {
         try {
           await kyApi.get('error');
         } catch (error) {
-          if (error instanceof HTTPError)
-            sink += ((await error.response.json()) as { code: string }).code.length;
+          // ky 2 reads the body into `data` itself (the response's body is then used); ky 1 leaves it.
+          if (error instanceof HTTPError) {
+            const body = 'data' in error ? error.data : await error.response.json();
+            sink += (body as { code: string }).code.length;
+          }
         }
       },
       'faultline parse + throw ApiError': async () => {
