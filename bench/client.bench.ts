@@ -51,7 +51,7 @@ export async function benchClient(): Promise<void> {
         } catch (error) {
           // ky 2 reads the body into `data` itself (the response's body is then used); ky 1 leaves it.
           if (error instanceof HTTPError) {
-            const body = 'data' in error ? error.data : await error.response.json();
+            const body = (error as { data?: unknown }).data ?? (await error.response.json());
             sink += (body as { code: string }).code.length;
           }
         }
