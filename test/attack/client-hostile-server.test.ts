@@ -20,6 +20,7 @@ import {
 import { ofetch } from 'ofetch';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { rejection } from '../helpers/http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -96,15 +97,6 @@ function trickle(res: ServerResponse, ms: number): void {
     else res.write('a');
   }, ms);
   timers.add(timer);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const MiB = 1024 * 1024;

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { ApiError, defineErrors } from 'faultline';
 import { createClient, parseErrorParts, RedirectionError } from 'faultline/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { close, rejection } from '../helpers/http.js';
 
 const json = { 'content-type': 'application/problem+json' };
 
@@ -15,15 +16,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
+  await Promise.all(servers.splice(0).map(close));
 });
 
 /** A server that counts its requests, and the sockets that carried one and then closed. */
@@ -49,15 +42,6 @@ async function hostile(handler: Handler) {
     /** Sockets that carried a request and are closed since. */
     closed: () => closed,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Waits until `done()` holds, polling every 20 ms for at most 5 s; returns whether it came to hold. */

@@ -1,5 +1,6 @@
 import { createClient, parseErrorResponse } from 'faultline/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/http.js';
 import { type Reply, scriptedServer } from '../helpers/scripted.js';
 
 // The IETF RateLimit fields say how much quota is left (`r`) and when it is restored (`t`): that is a
@@ -24,15 +25,6 @@ const problem = (status: number, code: string, headers: Record<string, string>) 
   headers,
   body: { status, code, detail: code },
 });
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A client that records every wait it computes and ends the first one it is asked to make. */
 function recording(base: string, random = () => 0.5) {
