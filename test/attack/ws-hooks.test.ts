@@ -7,24 +7,16 @@
 import { runInNewContext } from 'node:vm';
 import { defineErrors, wsDefinitions } from 'faultline';
 import type { WsErrorsOptions } from 'faultline/ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { rawUpgrade, type Served, serve, watch } from '../e2e/ws-helpers.js';
+import { watchCrashes } from '../helpers/crashes.js';
 import { rawConnect } from '../helpers/ws-raw.js';
 
 const catalog = defineErrors({ ...wsDefinitions });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const crashes: unknown[] = [];
-const onCrash = (error: unknown) => crashes.push(error);
-beforeAll(() => {
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-});
-afterAll(() => {
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
-});
+const crashes = watchCrashes();
 
 const served: Served<any>[] = [];
 afterEach(async () => {

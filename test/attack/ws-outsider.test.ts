@@ -12,8 +12,9 @@ import { deflateRawSync } from 'node:zlib';
 import { ApiError, defineErrors, wsDefinitions } from 'faultline';
 import { connectSocket, type WebSocketConstructor } from 'faultline/client';
 import { createWsErrors, type WsErrors, type WsErrorsOptions } from 'faultline/ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { watchCrashes } from '../helpers/crashes.js';
 import { startDemo, startTarget } from '../helpers/ws-process.js';
 import { clientFrame, rawConnect } from '../helpers/ws-raw.js';
 import { startSeed } from '../seeds/harness.js';
@@ -21,16 +22,7 @@ import { startSeed } from '../seeds/harness.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const catalog = defineErrors({ ...wsDefinitions });
 
-const crashes: unknown[] = [];
-const onCrash = (error: unknown) => crashes.push(error);
-beforeAll(() => {
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-});
-afterAll(() => {
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
-});
+const crashes = watchCrashes();
 afterEach(() => expect(crashes).toEqual([]));
 
 interface Endpoint {
