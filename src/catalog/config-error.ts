@@ -83,7 +83,7 @@ export const configErrors = {
   FAULTLINE_INVALID_OPTION: {
     message:
       'An option has a value faultline cannot use; the message names the option, its value and the range it takes.',
-    fix: 'Check the option against its documented type and default. Body options (`limit`: bytes or a size such as `64kb`; `maxDepth`: levels; `readTimeout`: ms) take whole numbers above 0; linger options (`maxBytes`, `maxTime`, `idleTimeout`) take whole numbers from 0; times are at most 2147483647 ms.',
+    fix: 'Give the option a value of its documented type and range: the message names the option, the value given and what it takes. Counts and durations are whole numbers (a size may be written `64kb`, a period `1m`); a timer takes at most 2147483647 ms.',
   },
 } as const;
 
