@@ -50,6 +50,7 @@ export function createClient<
   const catalog = options.catalog as ReadableCatalog<any> | undefined;
   const policy = resolvePolicy(options.retry);
   const defaultHeaders = toRecord(options.headers);
+  const bodyLimit = options.bodyLimit ?? Number.POSITIVE_INFINITY;
   // Fetch's 'error' would reject with a TypeError, retried as a network error: 'manual' hands the 3xx back.
   const redirect = options.redirect === 'error' ? { redirect: 'manual' as const } : {};
   defaultHeaders.accept ??= 'application/json, application/problem+json';
@@ -204,7 +205,7 @@ export function createClient<
     try {
       const response = await send(prepared);
       // The timeout bounds the body of the answer too, from its headers on.
-      return (await parseSuccess(response, prepared.timeout)) as T;
+      return (await parseSuccess(response, prepared.timeout, bodyLimit)) as T;
     } finally {
       release(prepared);
     }

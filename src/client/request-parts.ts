@@ -44,8 +44,11 @@ export function timeoutError(ms: number): DOMException {
   return new DOMException(`The request timed out after ${ms} ms`, 'TimeoutError');
 }
 
-/** A body's text, read for at most `timeout` ms: a server that stalls or trickles it must not hang the caller. */
-async function readText(response: Response, timeout: number | false): Promise<string> {
+/**
+ * A body's text, read for at most `timeout` ms and `limit` bytes: a server that stalls, trickles or floods it
+ * must not hang the caller or fill its memory.
+ */
+async function readText(response: Response, timeout: number | false, limit: number): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return '';
   let timedOut = false;
@@ -59,10 +62,16 @@ async function readText(response: Response, timeout: number | false): Promise<st
         }, timerDelay(timeout));
   const decoder = new TextDecoder();
   let text = '';
+  let bytes = 0;
   try {
     for (;;) {
       const next = await reader.read();
       if (next.done) break;
+      bytes += next.value.byteLength;
+      if (bytes > limit) {
+        reader.cancel().catch(() => {});
+        throw new RangeError(`The response body is over bodyLimit (${limit} bytes)`);
+      }
       text += decoder.decode(next.value, { stream: true });
     }
   } finally {
@@ -73,12 +82,16 @@ async function readText(response: Response, timeout: number | false): Promise<st
 }
 
 /** The body of a 2xx response: JSON by its content type, else text; `undefined` when empty. */
-export async function parseSuccess(response: Response, timeout: number | false): Promise<unknown> {
+export async function parseSuccess(
+  response: Response,
+  timeout: number | false,
+  limit: number,
+): Promise<unknown> {
   if (response.status === 204 || response.status === 205 || response.status === 304) {
     await response.body?.cancel();
     return undefined;
   }
-  const text = await readText(response, timeout);
+  const text = await readText(response, timeout, limit);
   if (text === '') return undefined;
   return isJsonMediaType(response.headers.get('content-type')) ? JSON.parse(text) : text;
 }

@@ -160,6 +160,13 @@ export interface ClientOptions<
   redirect?: 'follow' | 'error';
   /** Response headers that may carry the correlation id. @default ['x-request-id', 'x-correlation-id', 'request-id'] */
   correlationHeaders?: readonly string[];
+  /**
+   * The most bytes of a 2xx body read: past it the read stops and the request rejects with a `RangeError`,
+   * the body unparsed (an endless or inflated body of a broken or hostile server). `fetch` and ky read any
+   * size, as this does by default.
+   * @default Infinity
+   */
+  bodyLimit?: number;
   /** @default 1048576 */
   errorBodyLimit?: number;
   /** @default 10000 */

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { ApiError, defineErrors } from 'faultline';
 import { createClient, parseErrorParts, RedirectionError } from 'faultline/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -297,5 +298,44 @@ describe('a redirect to another origin', () => {
     expect(target.hits()).toBe(0);
     await rejection(api.post('/', { json: {} }));
     expect(target.hits()).toBe(0);
+  });
+});
+
+describe('a 2xx body past bodyLimit', () => {
+  const mib = 1024 * 1024;
+
+  it('rejects an endless body with a RangeError once past the limit, and lets go of the connection', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      // An endless body, bounded here by the socket's life: it stops when the client goes away.
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const api = createClient({ baseUrl: server.url, bodyLimit: mib, retry: false });
+    const error = await rejection(api.get('/'));
+    expect(error).toBeInstanceOf(RangeError);
+    expect(await eventually(() => server.closed() >= 1)).toBe(true);
+  });
+
+  it('counts the bytes fetch decoded: a gzip bomb is refused past the limit, never inflated whole', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * mib, 0x20));
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    const api = createClient({ baseUrl: server.url, bodyLimit: mib, retry: false });
+    expect(await rejection(api.get('/'))).toBeInstanceOf(RangeError);
+  });
+
+  it('reads a body within the limit as before', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"s1"}');
+    });
+    const api = createClient({ baseUrl: server.url, bodyLimit: 11 });
+    expect(await api.get('/')).toEqual({ id: 's1' });
   });
 });
