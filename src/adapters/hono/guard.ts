@@ -3,7 +3,7 @@ import { isApiError } from '../../catalog/api-error.js';
 import { RoleError } from '../../catalog/role-error.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
-import { toBodyLimits } from '../../server/body.js';
+import { concatBytes, toBodyLimits } from '../../server/body.js';
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
@@ -61,13 +61,7 @@ async function captureOf(
   }
   // Cancelled when its client left: what was read is not the whole answer.
   if (left) return undefined;
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { status: response.status, headers, body };
+  return { status: response.status, headers, body: concatBytes(chunks, size) };
 }
 
 /** The request view of the guards: the adapter's, with the route's parameters read on first use. */
