@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runInNewContext } from 'node:vm';
 import Boom from '@hapi/boom';
 import { type } from 'arktype';
 import { ApiError, defineErrors, RoleError } from 'faultline';
@@ -92,6 +93,34 @@ describe('an error handler', () => {
       errors: [{ pointer: '/email' }],
     });
     await expect(validate(schema, { email: 'a@b.c' })).resolves.toEqual({ email: 'a@b.c' });
+  });
+
+  it("awaits a schema's promise of another realm, and rejects with what a schema throws", async () => {
+    // A promise of another realm: `instanceof Promise` does not see it.
+    const foreign = (value: unknown) => runInNewContext('Promise.resolve(value)', { value });
+    const schemaOf = (validate: (value: unknown) => unknown) =>
+      ({ '~standard': { version: 1, vendor: 'test', validate } }) as unknown as typeof schema;
+    const failing = schemaOf(() => foreign({ issues: [{ message: 'Expected a string', path: ['email'] }] }));
+    const thrown = await validate(failing, { email: 2 }).catch((error: unknown) => error);
+    expect(answer(thrown).json).toMatchObject({
+      code: 'SCHEMA_VALIDATION_FAILED',
+      errors: [{ pointer: '/email', detail: 'Expected a string' }],
+    });
+    await expect(
+      validate(
+        schemaOf(() => foreign({ value: 'ok' })),
+        1,
+      ),
+    ).resolves.toBe('ok');
+    const broken = new Error('schema bug');
+    await expect(
+      validate(
+        schemaOf(() => {
+          throw broken;
+        }),
+        1,
+      ),
+    ).rejects.toBe(broken);
   });
 
   it("answers the server's own JSON.parse failure as the internal error, not the client's malformed JSON", () => {

@@ -1,21 +1,39 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { roleError } from '../catalog/role-error.js';
 import { fieldErrorsOf } from './normalize.js';
+import { isThenable } from './thenable.js';
+
+type Result = StandardSchemaV1.Result<unknown>;
 
 /**
  * Validates a value with any Standard Schema (zod, valibot, arktype) and returns its output; on failure
- * throws the validation error with one field error per issue, which the catalog answers under its own code.
+ * rejects with the validation error, one field error per issue, which the catalog answers under its own
+ * code. A schema that throws rejects with what it threw.
  * @example
  * const body = await validate(z.object({ email: z.email() }), await readJson(req));
  */
-export async function validate<S extends StandardSchemaV1>(
+export function validate<S extends StandardSchemaV1>(
   schema: S,
   value: unknown,
 ): Promise<StandardSchemaV1.InferOutput<S>> {
-  let result = schema['~standard'].validate(value);
-  if (result instanceof Promise) result = await result;
-  if (result.issues) {
-    throw roleError('validationFailed', { fieldErrors: fieldErrorsOf(result.issues) ?? [] });
+  try {
+    const result: Result | PromiseLike<Result> = schema['~standard'].validate(value);
+    // Any thenable is awaited: a schema's promise of another realm or library has no `issues` of its own.
+    if (isThenable(result))
+      return Promise.resolve(result).then(outcome) as Promise<StandardSchemaV1.InferOutput<S>>;
+    // A failure is a rejected promise, not a throw: unwinding a throw costs more than the rest of the
+    // validation (about a microsecond in V8).
+    return result.issues ? Promise.reject(failure(result.issues)) : Promise.resolve(result.value);
+  } catch (thrown) {
+    return Promise.reject(thrown);
   }
-  return result.value as StandardSchemaV1.InferOutput<S>;
+}
+
+function failure(issues: readonly StandardSchemaV1.Issue[]) {
+  return roleError('validationFailed', { fieldErrors: fieldErrorsOf(issues) ?? [] });
+}
+
+function outcome(result: Result): unknown {
+  if (result.issues) throw failure(result.issues);
+  return result.value;
 }

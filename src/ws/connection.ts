@@ -8,6 +8,7 @@ import type { MessageVerdict } from '../guards/message.js';
 import type { GuardRequest } from '../guards/types.js';
 import { fieldErrorsOf } from '../server/normalize.js';
 import type { RequestView } from '../server/request.js';
+import { asPromise } from '../server/thenable.js';
 import { safeClose } from './close.js';
 import { budgetHolds, ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
@@ -17,7 +18,6 @@ import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
 import { catalogError, entryOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
-import { asPromise } from './thenable.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
 // What a message turned out to be before the guards ran: its answer waits for their verdict.

@@ -10,6 +10,7 @@ import type { GuardRequest } from '../guards/types.js';
 import { compileTrust } from '../server/client-ip.js';
 import { toErrorHandler } from '../server/handle-error.js';
 import { pathOf, type RequestView } from '../server/request.js';
+import { asPromise } from '../server/thenable.js';
 import { letGo, safeTerminate } from './close.js';
 import { Connection } from './connection.js';
 import { clientErrorOf, compileOrigins, requestViewOf } from './handshake.js';
@@ -17,7 +18,6 @@ import { writeHttpAnswer } from './http.js';
 import { type ConnectionLeases, connectionRequest, createConnectionLeases } from './limits.js';
 import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
-import { asPromise } from './thenable.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
 
 /**

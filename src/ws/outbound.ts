@@ -2,12 +2,12 @@ import type { WebSocket } from 'ws';
 import type { ApiError } from '../catalog/api-error.js';
 import { closeCodeOfRole, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { WsRole } from '../catalog/ws-types.js';
+import { quiet } from '../server/thenable.js';
 import { safeClose, safeTerminate } from './close.js';
 import { type EventContext, eventView } from './events.js';
 import type { DropInfo } from './limits.js';
 import { entryOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
-import { quiet } from './thenable.js';
 import type { WsConnection } from './types.js';
 
 /**
