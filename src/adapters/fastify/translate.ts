@@ -1,5 +1,5 @@
 import type { FieldError } from '../../catalog/api-error.js';
-import { roleError } from '../../catalog/role-error.js';
+import { RoleError, roleError, withField } from '../../catalog/role-error.js';
 import type { BuiltinRole } from '../../catalog/standard.js';
 import { toPointer } from '../../format/json.js';
 import { maxFieldErrors } from '../../server/normalize.js';
@@ -132,6 +132,10 @@ function fieldErrors(validation: readonly unknown[]): FieldError[] {
  */
 function translateThrown(thrown: unknown): unknown {
   const code = read(thrown, 'code');
+  // A descriptor of faultline's `validatorCompiler`, which Fastify's validation stamps with its own code.
+  if (thrown instanceof RoleError) {
+    return code === 'FST_ERR_VALIDATION' ? withField(thrown, 'code', undefined) : thrown;
+  }
   if (typeof code !== 'string' || !code.startsWith('FST_')) return thrown;
   const role = fastifyCodes[code] ?? 'internalError';
   if (role === 'validationFailed') {
