@@ -22,6 +22,7 @@ import { closeAfter, keptOnError } from '../kit/sink.js';
 import { decorate } from './decorators.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
+import { validatorCompiler } from './validator.js';
 
 export type { FastifyRaw } from './request.js';
 
@@ -74,10 +75,12 @@ function send(
     // So does a reason phrase set on the raw response: node fills in the status's own when empty.
     reply.raw.statusMessage = '';
   }
-  // The body is already serialized; as bytes, Fastify sends it untouched (a string would get `; charset=utf-8`
-  // appended to the format's media type).
-  return reply.code(status).headers(headers).send(Buffer.from(body));
+  // The body is already serialized. Through a serializer of its own, Fastify sends a string as it is: without
+  // one, it would append `; charset=utf-8` to the format's media type.
+  return reply.code(status).headers(headers).serializer(asIs).send(body);
 }
+
+const asIs = (body: string) => body;
 
 function methodsOf(fastify: FastifyInstance, path: string): string[] {
   return probeMethods((method) => fastify.findRoute({ method: method as 'GET', url: path }) !== null);
@@ -149,6 +152,11 @@ export type FastifyParts = FastifyPluginCallback & {
    * over `maxParamLength`): pass it as `Fastify({ frameworkErrors })`, so that `inject` answers as the wire.
    */
   readonly frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']>;
+  /**
+   * Validates route schemas that are Standard Schemas (zod, valibot, arktype): a failure is the catalog's
+   * validation error, with a field error per issue. Set it as `app.setValidatorCompiler(validatorCompiler)`.
+   */
+  readonly validatorCompiler: typeof validatorCompiler;
 };
 
 /** The Fastify error layer: a plugin, with the catalog, the compiled handler and `clientError`. */
@@ -264,5 +272,6 @@ export function createFastifyErrors(
     [Symbol.for('fastify.display-name')]: 'faultline',
     [Symbol.for('plugin-meta')]: { name: 'faultline', fastify: '5.x' },
     frameworkErrors: frameworkErrors as FastifyErrorsPlugin['frameworkErrors'],
+    validatorCompiler,
   }) as FastifyErrorsPlugin;
 }
