@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
 import { createExpressErrors, guard as expressGuard } from 'faultline/express';
@@ -19,7 +20,7 @@ import {
   type RouteContext,
   readJson,
 } from 'faultline/node';
-import type { ErrorHandlerOptions } from 'faultline/server';
+import { type ErrorHandlerOptions, validate } from 'faultline/server';
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import Koa, { type Middleware } from 'koa';
@@ -54,6 +55,11 @@ export interface RouteSpec {
   readonly path: string;
   /** Reads the JSON body with the adapter's reader (`true`: its default limits). */
   readonly json?: { limit?: string | number; readTimeout?: number } | true;
+  /**
+   * The JSON body's schema, validated the framework's way before `handle`, which gets its output: a route
+   * schema on Fastify (the plugin's `validatorCompiler`), `validate()` in the handler elsewhere.
+   */
+  readonly schema?: StandardSchemaV1;
   /** Guards of the route, after the body reader. */
   readonly guards?: readonly Guard[];
   /** Headers the route sets on its response, the framework's way, before `handle` runs (and may throw). */
@@ -109,7 +115,8 @@ const node: AdapterEntry = {
       // One options object per route: readJson compiles its limits once per object.
       const limits = json ? { ...spec.body, ...json } : undefined;
       const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
-        const body = limits ? await readJson(req, limits) : undefined;
+        const raw = limits ? await readJson(req, limits) : undefined;
+        const body = route.schema ? await validate(route.schema, raw) : raw;
         for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {}))
           res.setHeader(name, value);
         // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
@@ -150,10 +157,11 @@ const expressAdapter: AdapterEntry = {
       if (json) before.push(errors.json(json));
       if (route.guards) before.push(expressGuard(...route.guards));
       app[route.method.toLowerCase() as 'get'](route.path, ...before, async (req, res) => {
+        const body = route.schema ? await validate(route.schema, req.body) : req.body;
         res.set(route.headersBeforeThrow ?? {});
         const reply = await route.handle({
           params: req.params as Record<string, string>,
-          body: req.body,
+          body,
           query: (name) => stringOf(req.query[name]),
           header: (name) => req.headers[name],
         });
@@ -177,11 +185,13 @@ const fastify: AdapterEntry = {
     const faultline = createFastifyErrors(spec.options, { body: { limit, readTimeout } });
     const app = Fastify({ frameworkErrors: faultline.frameworkErrors });
     await app.register(faultline);
+    if (spec.routes.some((route) => route.schema)) app.setValidatorCompiler(faultline.validatorCompiler);
     for (const route of spec.routes) {
       const guards = route.guards ? { preHandler: fastifyGuard(...route.guards) } : {};
       app.route({
         method: route.method,
         url: route.path,
+        ...(route.schema ? { schema: { body: route.schema } } : {}),
         ...guards,
         handler: async (request, reply) => {
           reply.headers(route.headersBeforeThrow ?? {});
@@ -214,7 +224,8 @@ const hono: AdapterEntry = {
       if (json) before.push(errors.json(json));
       if (route.guards) before.push(honoGuard(...route.guards));
       const handler: MiddlewareHandler = async (c) => {
-        const body = json ? await c.req.json() : undefined;
+        const raw = json ? await c.req.json() : undefined;
+        const body = route.schema ? await validate(route.schema, raw) : raw;
         for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {})) c.header(name, value);
         const reply = await route.handle({
           params: c.req.param() as Record<string, string>,
@@ -248,10 +259,12 @@ const koa: AdapterEntry = {
       table[route.path]![route.method] = [
         ...before,
         async (ctx, params) => {
+          const raw = (ctx.request as { body?: unknown }).body;
+          const body = route.schema ? await validate(route.schema, raw) : raw;
           ctx.set(route.headersBeforeThrow ?? {});
           const reply = await route.handle({
             params,
-            body: (ctx.request as { body?: unknown }).body,
+            body,
             query: (name) => stringOf(ctx.query[name]),
             header: (name) => ctx.req.headers[name],
           });
