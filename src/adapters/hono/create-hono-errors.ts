@@ -19,7 +19,7 @@ import { read } from '../kit/safe.js';
 import { closeAfter, dropStaleHeaders, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
 import { hasRoute } from './internals.js';
-import { cachedBytes, readNodeRequest, readStream } from './read-body.js';
+import { cachedBytes, copyOf, readNodeRequest, readStream } from './read-body.js';
 import {
   type HonoRaw,
   type HonoSettings,
@@ -162,7 +162,9 @@ export function createHonoErrors(
     return new Response(answerBody(c.req.method, body), { status, headers: answerHeaders(c, headers) });
   }
 
-  async function readJson(c: Context, limits: BodyLimits): Promise<void> {
+  // Resolves once the checked text is in Hono's cache; undefined when there is no body to read. No async
+  // layer of its own: each would cost a promise and a turn of the microtask queue per request.
+  function readJson(c: Context, limits: BodyLimits): Promise<void> | undefined {
     const view = toRequestView(c, clientIp);
     const incoming = incomingOf(c);
     const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
@@ -170,26 +172,29 @@ export function createHonoErrors(
       // `c.req.raw.body` is asked only off node (on node it would build a Web Request and stream), where
       // the Request knows whether it has a body better than its headers, which may name no length.
       if (!checkJsonRequest(view, limits, incoming === undefined ? c.req.raw.body !== null : undefined))
-        return;
+        return undefined;
     } catch (error) {
       if (incoming) markUnread(incoming);
-      throw error;
+      return Promise.reject(error);
     }
     // Bytes a guard read first (under the adapter's limit) are held to this route's limit again.
-    const bytes =
-      (await cachedBytes(c, limits)) ??
-      (incoming
-        ? await readNodeRequest(c, incoming, limits)
-        : c.req.raw.body
-          ? await readStream(c.req.raw.body, limits)
-          : new Uint8Array(0));
-    const { text } = decodeJson(bytes, limits.maxDepth);
-    // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
-    cache.text = Promise.resolve(text);
-    // A second reader (an app-wide json(), then a route's) finds the bytes and applies its own limit.
-    cache.arrayBuffer ??= Promise.resolve(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    );
+    const cached = cache.arrayBuffer;
+    const body = incoming === undefined ? c.req.raw.body : null;
+    const bytes = cached
+      ? cachedBytes(cached, limits)
+      : incoming
+        ? readNodeRequest(c, incoming, limits)
+        : body
+          ? readStream(body, limits)
+          : Promise.resolve(new Uint8Array(0));
+    return bytes.then((read) => {
+      const { text } = decodeJson(read, limits.maxDepth);
+      // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.
+      cache.text = Promise.resolve(text);
+      // A second reader (an app-wide json(), then a route's) finds the bytes and applies its own limit; the
+      // app's `c.req.arrayBuffer()` gets them as sent (a signature check needs the bytes, BOM included).
+      cache.arrayBuffer ??= Promise.resolve(copyOf(read));
+    });
   }
 
   const layer: HonoErrors = {
@@ -216,7 +221,8 @@ export function createHonoErrors(
     json(bodyOptions) {
       const limits = kit.limitsOf(bodyOptions);
       return async (c, next) => {
-        await readJson(c, limits);
+        const read = readJson(c, limits);
+        if (read !== undefined) await read;
         await next();
       };
     },

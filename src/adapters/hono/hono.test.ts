@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
 import { zValidator } from '@hono/zod-validator';
 import { defineErrors } from 'faultline';
@@ -21,6 +23,11 @@ const json = handlers.json({ limit: 64, maxDepth: 8 });
 app.post('/standard', json, sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
 app.post('/zod', json, zValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
 app.post('/strict', json, (c) => c.json({ ok: true }));
+// After the reader, the app reads the bytes as sent (a webhook's signature covers them) and the parsed body.
+app.post('/raw', json, async (c) => {
+  const bytes = [...new Uint8Array(await c.req.arrayBuffer())];
+  return c.json({ bytes, body: await c.req.json() });
+});
 app.post('/hono-limit', bodyLimit({ maxSize: 16 }), (c) => c.json({ ok: true }));
 app.post('/hono-validator', sValidator('json', schema, validationHook), (c) => c.json(c.req.valid('json')));
 app.get('/forbidden', () => {
@@ -84,6 +91,21 @@ describe('faultline/hono', () => {
     expect(response.status).toBe(400);
     const body = await response.json();
     expect(body.code).toBe('SCHEMA_VALIDATION_FAILED');
+  });
+
+  it('leaves the bytes as sent, a BOM included, to the app after reading them, on the Web and on node', async () => {
+    const sent = [0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')];
+    const web = await app.request('/raw', { ...post(''), body: new Uint8Array(sent) });
+    expect(await web.json()).toEqual({ bytes: sent, body: { a: 1 } });
+    const server = createAdaptorServer({ fetch: app.fetch });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const wire = await fetch(`http://127.0.0.1:${port}/raw`, { ...post(''), body: new Uint8Array(sent) });
+      expect(await wire.json()).toEqual({ bytes: sent, body: { a: 1 } });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers malformed JSON, invalid UTF-8 and deep nesting with the malformed-JSON code', async () => {

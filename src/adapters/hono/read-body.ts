@@ -16,15 +16,15 @@ type BodyCache = Record<string, Promise<unknown> | undefined>;
  * the server's `Request` serves to any later reader (`c.req.raw.arrayBuffer()`, `.body`). Bytes an
  * earlier reader left there are held to `limits` too: every reader applies its own limit.
  */
-export async function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits): Promise<Uint8Array> {
+export function readIncoming(incoming: RawBodyIncoming, limits: BodyLimits): Promise<Uint8Array> {
   const kept = incoming.rawBody;
-  if (kept instanceof Uint8Array) {
-    if (kept.length > limits.limit) throw bodyTooLarge();
-    return kept;
-  }
-  const bytes = await readNodeBody(incoming, limits);
-  incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return bytes;
+  if (kept instanceof Uint8Array)
+    return kept.length > limits.limit ? Promise.reject(bodyTooLarge()) : Promise.resolve(kept);
+  // No async layer of its own: each costs a promise and a turn of the microtask queue per request.
+  return readNodeBody(incoming, limits).then((bytes) => {
+    incoming.rawBody = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return bytes;
+  });
 }
 
 /**
@@ -44,7 +44,7 @@ export async function readStream(body: ReadableStream<Uint8Array>, limits: BodyL
  * one (`hono/body-limit`) drained it through `c.req.raw` and left its bytes in the `Request` it put there
  * instead; those are read, under `limits`, and cached where the next reader finds them.
  */
-export async function readNodeRequest(
+export function readNodeRequest(
   c: Context,
   incoming: RawBodyIncoming,
   limits: BodyLimits,
@@ -54,19 +54,23 @@ export async function readNodeRequest(
     return readIncoming(incoming, limits);
   const body = c.req.raw.body;
   if (body === null) return readIncoming(incoming, limits);
-  const bytes = await readStream(body, limits);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  (c.req.bodyCache as BodyCache).arrayBuffer = Promise.resolve(buffer);
-  return bytes;
+  return readStream(body, limits).then((bytes) => {
+    (c.req.bodyCache as BodyCache).arrayBuffer = Promise.resolve(copyOf(bytes));
+    return bytes;
+  });
+}
+
+/** The bytes as an ArrayBuffer of their own, as Hono's body cache holds them. */
+export function copyOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 /**
- * The bytes of a body that a reader before this one cached in Hono's request (a guard's read), held to
- * `limits`: the reader that answers applies its own limit, whatever read the bytes first.
+ * The bytes of a body that a reader before this one cached in Hono's request (a guard's read: `cached` is
+ * its `arrayBuffer` entry), held to `limits`: the reader that answers applies its own limit, whatever read
+ * the bytes first.
  */
-export async function cachedBytes(c: Context, limits: BodyLimits): Promise<Uint8Array | undefined> {
-  const cached = (c.req.bodyCache as BodyCache).arrayBuffer;
-  if (!cached) return undefined;
+export async function cachedBytes(cached: Promise<unknown>, limits: BodyLimits): Promise<Uint8Array> {
   const bytes = new Uint8Array((await cached) as ArrayBuffer);
   if (bytes.length > limits.limit) throw bodyTooLarge();
   return bytes;
@@ -103,7 +107,6 @@ export async function fingerprintBody(c: Context, limits: BodyLimits): Promise<u
     throw bodyTooLarge();
   }
   const bytes = await readStream(body, limits);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  cache.arrayBuffer = Promise.resolve(buffer);
+  cache.arrayBuffer = Promise.resolve(copyOf(bytes));
   return bytes;
 }
