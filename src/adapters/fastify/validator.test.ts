@@ -8,6 +8,8 @@ import * as z from 'zod';
 
 const catalog = defineErrors({}, { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' } });
 const json = { 'content-type': 'application/json' };
+const post = (app: { inject: ReturnType<typeof Fastify>['inject'] }, url: string, payload: string) =>
+  app.inject({ method: 'POST', url, headers: json, payload });
 
 async function appWith(register: (app: ReturnType<typeof Fastify>) => void, logged: unknown[] = []) {
   const faultline = createFastifyErrors({
@@ -34,12 +36,7 @@ describe('faultline/fastify validatorCompiler', () => {
       const app = await appWith((a) =>
         a.post('/users', { schema: { body: schema } }, async (r: FastifyRequest) => r.body),
       );
-      const response = await app.inject({
-        method: 'POST',
-        url: '/users',
-        headers: json,
-        payload: '{"email":1,"tags":["a",2]}',
-      });
+      const response = await post(app, '/users', '{"email":1,"tags":["a",2]}');
       expect(response.statusCode).toBe(400);
       const body = response.json();
       expect(body.code).toBe('SCHEMA_VALIDATION_FAILED');
@@ -61,20 +58,10 @@ describe('faultline/fastify validatorCompiler', () => {
         async (request: FastifyRequest) => ({ body: request.body, query: request.query }),
       ),
     );
-    const ok = await app.inject({
-      method: 'POST',
-      url: '/users?page=2',
-      headers: json,
-      payload: '{"email":"  A@B.C "}',
-    });
+    const ok = await post(app, '/users?page=2', '{"email":"  A@B.C "}');
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ body: { email: 'a@b.c' }, query: { page: 2 } });
-    const bad = await app.inject({
-      method: 'POST',
-      url: '/users?page=0',
-      headers: json,
-      payload: '{"email":"a"}',
-    });
+    const bad = await post(app, '/users?page=0', '{"email":"a"}');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors).toEqual([{ pointer: '/page', detail: expect.any(String) }]);
   });
@@ -87,23 +74,13 @@ describe('faultline/fastify validatorCompiler', () => {
     const app = await appWith((a) =>
       a.post('/names', { schema: { body: taken } }, async (r: FastifyRequest) => r.body),
     );
-    const refused = await app.inject({
-      method: 'POST',
-      url: '/names',
-      headers: json,
-      payload: '{"name":"taken"}',
-    });
+    const refused = await post(app, '/names', '{"name":"taken"}');
     expect(refused.statusCode).toBe(400);
     expect(refused.json()).toMatchObject({
       code: 'SCHEMA_VALIDATION_FAILED',
       errors: [{ pointer: '/name', detail: 'Name is taken' }],
     });
-    const free = await app.inject({
-      method: 'POST',
-      url: '/names',
-      headers: json,
-      payload: '{"name":"free"}',
-    });
+    const free = await post(app, '/names', '{"name":"free"}');
     expect(free.statusCode).toBe(200);
     expect(free.json()).toEqual({ name: 'free' });
   });
@@ -124,7 +101,7 @@ describe('faultline/fastify validatorCompiler', () => {
         (a) => a.post('/x', { schema: { body: broken } }, async () => 'never'),
         logged,
       );
-      const response = await app.inject({ method: 'POST', url: '/x', headers: json, payload: '{"n":1}' });
+      const response = await post(app, '/x', '{"n":1}');
       expect(response.statusCode).toBe(500);
       expect(response.json().code).toBe('INTERNAL_ERROR');
       expect(response.body).not.toContain('schema secret');
@@ -148,7 +125,7 @@ describe('faultline/fastify validatorCompiler', () => {
       a.post('/items', { schema: { body: z.array(z.string()) } }, async (r: FastifyRequest) => r.body),
     );
     const payload = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => i));
-    const response = await app.inject({ method: 'POST', url: '/items', headers: json, payload });
+    const response = await post(app, '/items', payload);
     expect(response.statusCode).toBe(400);
     expect(response.json().errors).toHaveLength(100);
     expect(response.json().errors[99].pointer).toBe('/99');
