@@ -177,16 +177,15 @@ export function createHonoErrors(
       if (incoming) markUnread(incoming);
       return Promise.reject(error);
     }
-    // Bytes a guard read first (under the adapter's limit) are held to this route's limit again.
-    const cached = cache.arrayBuffer;
+    // Bytes a guard or the app read first are held to this route's limit again.
     const body = incoming === undefined ? c.req.raw.body : null;
-    const bytes = cached
-      ? cachedBytes(cached, limits)
-      : incoming
+    const bytes =
+      cachedBytes(c, limits) ??
+      (incoming
         ? readNodeRequest(c, incoming, limits)
         : body
           ? readStream(body, limits)
-          : Promise.resolve(new Uint8Array(0));
+          : Promise.resolve(new Uint8Array(0)));
     return bytes.then((read) => {
       const { text } = decodeJson(read, limits.maxDepth);
       // Hono's `c.req.json()` and its validators read the cached text: they see what was checked here.

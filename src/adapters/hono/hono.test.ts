@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { sValidator } from '@hono/standard-validator';
 import { zValidator } from '@hono/zod-validator';
@@ -104,6 +105,79 @@ describe('faultline/hono', () => {
       const wire = await fetch(`http://127.0.0.1:${port}/raw`, { ...post(''), body: new Uint8Array(sent) });
       expect(await wire.json()).toEqual({ bytes: sent, body: { a: 1 } });
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it.each(['text', 'json', 'blob', 'arrayBuffer'] as const)(
+    'reads a body the app read first with c.req.%s(), as Hono serves any later read',
+    async (form) => {
+      const early = new Hono();
+      const layer = createHonoErrors({ catalog, logger: false });
+      layer.install(early);
+      early.post(
+        '/audited',
+        async (c, next) => {
+          await c.req[form]();
+          await next();
+        },
+        layer.json({ limit: 64 }),
+        async (c) => c.json(await c.req.json()),
+      );
+      const ok = await early.request('/audited', post('{"a":1}'));
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ a: 1 });
+      const large = await early.request('/audited', post(JSON.stringify({ a: 'x'.repeat(100) })));
+      expect(large.status).toBe(413);
+    },
+  );
+
+  it('answers a client gone mid-body as the aborted request, when the app read the body first', async () => {
+    const answered: number[] = [];
+    let done: () => void;
+    const seen = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    let began: () => void;
+    const reading = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const layer = createHonoErrors({
+      catalog,
+      logger: false,
+      onError: (event) => {
+        answered.push(event.error.status);
+        done();
+      },
+    });
+    const early = new Hono();
+    layer.install(early);
+    early.post(
+      '/audited',
+      async (c, next) => {
+        const reading = c.req.arrayBuffer().catch(() => undefined);
+        began();
+        await reading;
+        await next();
+      },
+      layer.json({ limit: 1000 }),
+      (c) => c.json({ ok: true }),
+    );
+    const server = createAdaptorServer({ fetch: early.fetch }) as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('POST /audited HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n');
+      socket.write('Content-Length: 500\r\n\r\n{"a":');
+      // The client goes away mid-body, once the app's read has begun.
+      await reading;
+      socket.destroy();
+      await seen;
+      expect(answered).toEqual([400]);
+    } finally {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });

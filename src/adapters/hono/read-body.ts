@@ -66,14 +66,32 @@ export function copyOf(bytes: Uint8Array): ArrayBuffer {
 }
 
 /**
- * The bytes of a body that a reader before this one cached in Hono's request (a guard's read: `cached` is
- * its `arrayBuffer` entry), held to `limits`: the reader that answers applies its own limit, whatever read
- * the bytes first.
+ * The bytes that a reader before this one left in Hono's body cache (a guard, or the app's own
+ * `c.req.text()`, `json()`, `blob()`: any cached form converts), held to `limits`: the reader that answers
+ * applies its own limit, whatever read the bytes first. Undefined when nothing read the body yet. A read
+ * that failed (the client went away mid-body) is the aborted request, as `readStream` answers it.
  */
-export async function cachedBytes(cached: Promise<unknown>, limits: BodyLimits): Promise<Uint8Array> {
-  const bytes = new Uint8Array((await cached) as ArrayBuffer);
-  if (bytes.length > limits.limit) throw bodyTooLarge();
-  return bytes;
+export function cachedBytes(c: Context, limits: BodyLimits): Promise<Uint8Array> | undefined {
+  const cache = c.req.bodyCache as BodyCache;
+  let cached = cache.arrayBuffer;
+  if (cached === undefined) {
+    for (const key in cache) {
+      if (cache[key] !== undefined) {
+        cached = c.req.arrayBuffer();
+        break;
+      }
+    }
+  }
+  return cached?.then(
+    (buffer) => {
+      const bytes = new Uint8Array(buffer as ArrayBuffer);
+      if (bytes.length > limits.limit) throw bodyTooLarge();
+      return bytes;
+    },
+    (error: unknown) => {
+      throw error instanceof RoleError ? error : bodyAborted();
+    },
+  );
 }
 
 /**
@@ -88,8 +106,8 @@ export async function fingerprintBody(c: Context, limits: BodyLimits): Promise<u
   // `json()` ran first: its checked text, read under the route's limit.
   if (cache.text) return cache.text;
   // Read by the app through Hono: any cached form converts to bytes.
-  if (Object.keys(cache).some((key) => cache[key] !== undefined))
-    return new Uint8Array(await c.req.arrayBuffer());
+  const cached = cachedBytes(c, limits);
+  if (cached !== undefined) return cached;
   const incoming = incomingOf(c);
   if (incoming) {
     const headers = new RawHeaders(incoming.rawHeaders);
