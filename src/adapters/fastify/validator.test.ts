@@ -110,6 +110,59 @@ describe('faultline/fastify validatorCompiler', () => {
     },
   );
 
+  // A hand-written Standard Schema, as a library other than zod, valibot and arktype may give.
+  const standardSchema = (validate: (this: { name: string }, value: unknown) => unknown) => ({
+    '~standard': { version: 1, vendor: 'test', name: 'hand-written', validate },
+  });
+  it.each([
+    // `async validate(v) { check(v) }`, its `return` forgotten: the outcome is undefined.
+    ['an asynchronous outcome that is no result', standardSchema(async () => undefined)],
+    [
+      'an asynchronous outcome whose issues cannot be read',
+      standardSchema(async () => ({
+        get issues(): never {
+          throw null;
+        },
+      })),
+    ],
+    [
+      'a synchronous outcome whose issues cannot be read',
+      standardSchema(() => ({
+        get issues(): never {
+          throw 0;
+        },
+      })),
+    ],
+  ])("answers %s as the schema's fault, a logged 500, and never runs the handler", async (_, broken) => {
+    const logged: unknown[] = [];
+    let ran = false;
+    const app = await appWith(
+      (a) =>
+        a.post('/x', { schema: { body: broken } }, async () => {
+          ran = true;
+          return 'ran';
+        }),
+      logged,
+    );
+    const response = await post(app, '/x', '{"n":1}');
+    expect(response.statusCode).toBe(500);
+    expect(response.json().code).toBe('INTERNAL_ERROR');
+    expect(ran).toBe(false);
+    expect(logged).toHaveLength(1);
+  });
+
+  it("calls a schema's validate as a method of its Standard Schema object", async () => {
+    const named = standardSchema(function (this: { name: string }, value) {
+      return this.name === 'hand-written' ? { value } : { issues: [{ message: 'lost its this' }] };
+    });
+    const app = await appWith((a) =>
+      a.post('/x', { schema: { body: named } }, async (r: FastifyRequest) => r.body),
+    );
+    const response = await post(app, '/x', '{"n":1}');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ n: 1 });
+  });
+
   it('refuses, when the route is compiled, a schema that is no Standard Schema', async () => {
     const ready = appWith((a) =>
       a.post('/json-schema', { schema: { body: { type: 'object' } } }, async (r: FastifyRequest) => r.body),

@@ -16,6 +16,11 @@ function failure(issues: readonly StandardSchemaV1.Issue[]) {
   return roleError('validationFailed', { fieldErrors: fieldErrorsOf(issues) ?? [] });
 }
 
+// What Fastify takes from a synchronous validator: the failure, or the output that replaces the part.
+function answer(result: Result): { error: Error } | { value: unknown } {
+  return result.issues ? { error: failure(result.issues) } : { value: result.value };
+}
+
 /**
  * A schema that threw (or rejected) while validating: the server's fault, the catalog's 500, logged with what
  * it threw as the cause. Its own status and code, so that Fastify's validation keeps them (it would answer
@@ -42,27 +47,34 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, meth
       `validatorCompiler takes Standard Schemas (zod, valibot, arktype); the ${String(httpPart)} schema of ${method} ${url} is not one`,
     );
   }
-  const validate = schema['~standard'].validate;
+  const standard = schema['~standard'];
   return (data: unknown) => {
     let result: Result | PromiseLike<Result>;
     try {
-      result = validate(data);
+      // Called as a method: a schema's `validate` may read its own `this`.
+      result = standard.validate(data);
+      if (!isThenable(result)) return answer(result);
     } catch (thrown) {
       return { error: schemaThrew(thrown) };
     }
-    if (isThenable(result)) {
-      // Fastify handles the rejection itself (it catches and answers it); its type asks for a branded promise.
-      const settled = Promise.resolve(result).then(
-        (outcome) => {
-          if (outcome.issues) throw failure(outcome.issues);
-          return true;
-        },
-        (thrown: unknown) => {
+    // Fastify handles the rejection itself (it catches and answers it); its type asks for a branded promise.
+    // Whatever goes wrong in reading the outcome is the schema's fault, as it is in the synchronous path:
+    // Fastify would answer an Error without a status as the client's 400, and a falsy one as a pass.
+    const settled = Promise.resolve(result).then(
+      (outcome) => {
+        let answered: ReturnType<typeof answer>;
+        try {
+          answered = answer(outcome);
+        } catch (thrown) {
           throw schemaThrew(thrown);
-        },
-      );
-      return settled as unknown as SafePromiseLike<boolean>;
-    }
-    return result.issues ? { error: failure(result.issues) } : { value: result.value };
+        }
+        if ('error' in answered) throw answered.error;
+        return true;
+      },
+      (thrown: unknown) => {
+        throw schemaThrew(thrown);
+      },
+    );
+    return settled as unknown as SafePromiseLike<boolean>;
   };
 };
