@@ -488,6 +488,24 @@ describe("seed 003: the page's prose", () => {
     }
   });
 
+  it("counts a wrong key's guesses against the client address's limit, before the key is checked", async () => {
+    const gateway = await inProcess('memory', { ipRate: 10 });
+    try {
+      const guess = () =>
+        gateway.request('GET', '/api/v1/sessions/unknown', { key: 'a-guess' }).then((res) => res.status);
+      const statuses: number[] = [];
+      for (let n = 0; n < 15; n++) statuses.push(await guess());
+      // The admin calls that set the apps up came from this address too: they spent part of the limit.
+      const refused = statuses.indexOf(429);
+      expect(refused).toBeGreaterThan(0);
+      expect(statuses).toEqual([...Array(refused).fill(401), ...Array(15 - refused).fill(429)]);
+      // The right key from the same address waits too: the limit is the address's, whatever it sends.
+      expect((await gateway.request('POST', '/api/v1/sessions')).status).toBe(429);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   describe('with REDIS_URL, sessions and rooms are shared by every instance', () => {
     let redis: RedisServer;
     const connections: Redis[] = [];

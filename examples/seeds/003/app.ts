@@ -81,23 +81,29 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.disable('x-powered-by');
 
   const appId = guard(requireHeader({ name: 'X-App-ID', format: appIdFormat, maxLength: 64 }));
+  // Each client address first, before any key is looked up: a wrong key's guesses count, as every request does.
+  const perAddress = rateLimit({
+    name: 'ip',
+    key: byIp,
+    limit: options.ipRate ?? 1200,
+    period: '1m',
+    store,
+    // In a store outage it gives way: the key lookup after it answers the page's own 500 for that.
+    onStoreError: 'open',
+  });
   const client = guard(
+    perAddress,
     apiKey({
       keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
     }),
-    // Limits come after the key check: the app they count for is one the caller proved, never a name it
-    // sent. Each app's own rate_limit (set by the admin route) is read per request.
+    // The app's limit comes after the key check: the app it counts for is one the caller proved, never a
+    // name it sent. Each app's own rate_limit (set by the admin route) is read per request.
     rateLimit({
-      policies: [
-        {
-          name: 'app',
-          key: appIdOf,
-          limit: async (request) => (await apps.get(appIdOf(request) ?? ''))?.rateLimit ?? defaultAppRate,
-          period: '1m',
-        },
-        { name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m' },
-      ],
+      name: 'app',
+      key: appIdOf,
+      limit: async (request) => (await apps.get(appIdOf(request) ?? ''))?.rateLimit ?? defaultAppRate,
+      period: '1m',
       store,
       onStoreError: () => internal(),
     }),
@@ -129,7 +135,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     '/admin/apps/:app_id',
     // Unconfigured, the admin API answers its 503 whatever key is sent.
     ...(adminApiKey ? [oneKey('x-admin-api-key', 'INVALID_ADMIN_API_KEY')] : []),
-    guard(adminKey({ key: adminApiKey })),
+    guard(perAddress, adminKey({ key: adminApiKey })),
     faults.json(),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
