@@ -733,17 +733,20 @@ describe('seed 001: safe to copy', () => {
     }
   });
 
-  it("answers another connector's session exactly as an unknown one, over HTTP and at the handshake", async () => {
+  it("answers another connector's session as an unknown one over HTTP, and 401 at the handshake as the page says", async () => {
     const { id } = await m.session();
     const other = await m.token(await m.connector({ host: 'tenant-b.example' }));
     const unknown = randomUUID();
     const [foreign, missing] = await Promise.all([m.read(id, other), m.read(unknown, other)]);
     expect([foreign.status, missing.status]).toEqual([404, 404]);
     expect(foreign.body).toBe(missing.body);
+    // "authentication failed | 401 | The access_token is invalid, expired, or doesn't match the session".
     const handshakes = await Promise.all(
       [id, unknown].map((sid) => connect(m.wsUrl(`session_id=${sid}&access_token=${other}`))),
     );
-    expect(handshakes.map((h) => ('ws' in h ? 'open' : h.status))).toEqual([404, 404]);
+    expect(handshakes.map((h) => ('ws' in h ? 'open' : h.status))).toEqual([401, 404]);
+    const refused = handshakes[0]!;
+    expect('body' in refused && refused.body).toContain('authentication failed');
   });
 
   it("spends a session's HTTP budget only on its authenticated owner: garbage tokens naming it cannot exhaust it", async () => {

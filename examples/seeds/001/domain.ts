@@ -188,6 +188,19 @@ export class Messaging {
     return record;
   }
 
+  /**
+   * Whether the session `id` belongs to `connector`, at the handshake: `'missing'` when it does not exist or
+   * expired, `'foreign'` when it is another connector's (the page's "doesn't match the session", 401). The
+   * caller proved its connector first, and session ids are random: no one learns of an id it did not hold.
+   */
+  async matchOf(connector: Connector, id: string): Promise<'own' | 'missing' | 'foreign'> {
+    const record = await this.#read(id);
+    if (!record) return 'missing';
+    if (record.connector !== connector.id) return 'foreign';
+    await this.save(record);
+    return 'own';
+  }
+
   /** The session a live connection works on: gone, expired or unreadable are the page's session-state errors. */
   async session(id: string): Promise<SessionRecord> {
     const record = await this.#read(id);

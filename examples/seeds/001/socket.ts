@@ -135,10 +135,12 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
       const sessionId = query.get('session_id');
       const token = query.get('access_token');
       if (!sessionId || !token) throw errors.create('WS_INVALID_CONNECTION_PARAMETERS');
-      // Authenticate first; another connector's session is answered as one that does not exist.
+      // Authenticate first; a token that does not match the session (another connector's) is the page's 401.
       const connector = messaging.verify(token);
       if (!connector) throw errors.create('WS_AUTHENTICATION_FAILED');
-      if (!(await messaging.sessionOf(connector, sessionId))) throw errors.create('WS_SESSION_NOT_FOUND');
+      const match = await messaging.matchOf(connector, sessionId);
+      if (match === 'missing') throw errors.create('WS_SESSION_NOT_FOUND');
+      if (match === 'foreign') throw errors.create('WS_AUTHENTICATION_FAILED');
       // An invalid cursor does not refuse the connection: it is logged and replays from 0.
       const given = query.get('cursor');
       let cursor = given === null ? 0 : Number(given);
