@@ -531,6 +531,14 @@ describe('seed 000: the voice-agent platform API, as server.ts ships it, over HT
     });
   }
 
+  it('takes the Bearer scheme in any case, as HTTP authentication schemes are', async () => {
+    const { token } = (await created('/v1/auth/tokens', { ttlSeconds: 60 })) as unknown as { token: string };
+    for (const scheme of ['bearer', 'BEARER']) {
+      const answered = await call('GET', P, { headers: { authorization: `${scheme} ${token}` } });
+      expect(answered.kind === 'http' && answered.status).toBe(200);
+    }
+  });
+
   it('carries the inbound X-PolyAI-Correlation-Id into error_id and the response header', async () => {
     const res = await fetch(`${server.url}/v1/projects/bot`, {
       headers: { 'x-polyai-correlation-id': 'req-7f3a' },

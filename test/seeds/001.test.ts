@@ -756,6 +756,16 @@ describe('seed 001: safe to copy', () => {
     expect(owner.status, owner.body).toBe(200);
   });
 
+  it('takes the Bearer scheme in any case, as HTTP authentication schemes are', async () => {
+    const access = await m.token(await m.connector({ host: 'scheme.example' }));
+    for (const scheme of ['bearer', 'BEARER']) {
+      const created = await m.post('/api/v1/sessions', { authorization: `${scheme} ${access}` });
+      expect(created.kind === 'http' && created.status).toBe(200);
+    }
+    const basic = await m.post('/api/v1/sessions', { authorization: `Basic ${access}` });
+    expect(basic.kind === 'http' && basic.status).toBe(401);
+  });
+
   it('stops a deleted connector: its token and the access tokens it got answer 401', async () => {
     const c = await m.connector({ host: 'gone.example' });
     const access = await m.token(c);

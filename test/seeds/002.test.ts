@@ -584,9 +584,21 @@ describe('seed 002: safe to copy', () => {
     }
   });
 
-  it('answers a malformed cookie with 401, never 500', async () => {
+  it('answers a malformed cookie as the malformed token it is, 401, never 500', async () => {
+    // "AUTH_INVALID_TOKEN — JWT token is malformed or expired": the cookie is there, its value cannot be read.
     const res = await call('GET', '/api/flows/flow_1', { cookie: 'token=%E0%A4%A' });
-    expect(answer(res)).toMatchObject({ status: 401, code: 'AUTH_NO_TOKEN' });
+    expect(answer(res)).toMatchObject({ status: 401, code: 'AUTH_INVALID_TOKEN' });
+  });
+
+  it('takes the Bearer scheme in any case, as HTTP authentication schemes are', async () => {
+    const token = await login('owner@example.com', ownerPassword);
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await fetch(`${main.url}/api/me`, { headers: { authorization: `${scheme} ${token}` } });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const basic = await fetch(`${main.url}/api/me`, { headers: { authorization: `Basic ${token}` } });
+    const body = (await basic.json()) as { error: { code: string } };
+    expect([basic.status, body.error.code]).toEqual([401, 'AUTH_NO_TOKEN']);
   });
 
   it('signs nobody in from an email alone: {"email":"owner@example.com"} gets no token', async () => {

@@ -4,6 +4,7 @@
  * rotation") and every token issued before. Users carry a role; routes ask for the permission they need.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { bearerToken } from '../shared/bearer.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 
@@ -84,7 +85,8 @@ export class Auth {
   /** The caller of a request, or the page's 401 (or 403 for a revoked key) for why there is none. */
   authenticate(request: { headers: Readonly<Record<string, string | string[] | undefined>> }): User {
     const bearer = request.headers.authorization;
-    if (typeof bearer === 'string' && bearer.startsWith('Bearer ')) return this.#fromToken(bearer.slice(7));
+    const token = bearerToken(typeof bearer === 'string' ? bearer : undefined);
+    if (token !== undefined) return this.#fromToken(token);
     const key = request.headers['x-api-key'];
     if (typeof key !== 'string' || key === '') throw errors.create('AUTH_USER_UNAUTHORISED');
     const entry = this.#keys.get(digest(key));

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { adminKey, byIp, rateLimit } from 'faultline/guards';
 import { createRouter, guard, type NodeHandler, type RouteHandler, readJson, sendJson } from 'faultline/node';
 import * as z from 'zod';
+import { bearerToken } from '../shared/bearer.js';
 import { errors } from './catalog.js';
 import type { Connector, Messaging } from './domain.js';
 
@@ -24,9 +25,9 @@ export interface HttpOptions {
 const bearer = (req: IncomingMessage): string | undefined => {
   const header = req.headers.authorization;
   if (header === undefined) throw errors.create('ACCESS_TOKEN_MISSING');
-  const match = /^Bearer ([^\s]+)$/.exec(header);
-  if (!match) throw errors.create('MISSING_AUTH_HEADERS');
-  return match[1];
+  const token = bearerToken(header);
+  if (token === undefined) throw errors.create('MISSING_AUTH_HEADERS');
+  return token;
 };
 
 const host = z

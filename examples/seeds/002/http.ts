@@ -1,5 +1,6 @@
 /** What the route modules of seed 002 share: the Fastify app and how a request names its caller. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bearerToken } from '../shared/bearer.js';
 import type { Role, Tenant, Tours, User } from './domain.js';
 
 export interface SeedApp {
@@ -24,15 +25,13 @@ export function seedApp(app: FastifyInstance, tours: Tours): SeedApp {
       try {
         return decodeURIComponent(value.join('='));
       } catch {
-        return undefined;
+        // A cookie that is there but cannot be decoded is a malformed token, not a missing one.
+        return value.join('=');
       }
     }
     return undefined;
   };
-  const bearer = (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-  };
+  const bearer = (request: FastifyRequest) => bearerToken(request.headers.authorization);
   const user = (request: FastifyRequest) => tours.verify(cookie(request, 'token') ?? bearer(request));
   const context = (request: FastifyRequest) => {
     const caller = user(request);
