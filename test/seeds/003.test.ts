@@ -303,6 +303,15 @@ for (const backend of ['memory', 'redis'] as const) {
       expect(res.status).toBe(201);
       const { room_id } = (await res.json()) as { room_id: string };
       expect((await request('POST', `/api/v1/conferences/${room_id}/stop`)).status).toBe(200);
+      // A client that sets the JSON type on every POST sends it with an empty body too.
+      const uuid = await client(() => gateway.url).session();
+      for (const command of ['conference/leave', 'mute', 'hangup']) {
+        const res = await request('POST', `/api/v1/sessions/${uuid}/commands/${command}`, {
+          raw: '',
+          type: 'application/json',
+        });
+        expect({ command, status: res.status }).toEqual({ command, status: 200 });
+      }
     });
 
     it('allows 1 MiB bodies on ordinary routes and 64 KiB on command routes', async () => {

@@ -160,9 +160,14 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const commandOf = (req: Request) => (req.params as unknown as { command: string[] }).command.join('/');
   const bodyOf = (req: Request): CommandBody =>
     typeof req.body === 'object' && req.body !== null ? (req.body as CommandBody) : {};
+  // An empty body is no body, whatever its type: a command that takes none (conference/leave, hangup) comes
+  // from clients that set the JSON type on every POST. A command that needs fields then answers their 400.
+  const commandJson = faults.json({ limit: '64kb' });
+  const commandBody: RequestHandler = (req, res, next) =>
+    req.headers['content-length'] === '0' ? next() : commandJson(req, res, next);
   app.post(
     '/api/v1/sessions/:uuid/commands/*command',
-    faults.json({ limit: '64kb' }),
+    commandBody,
     // What the request alone decides is refused before the cooldown. The cooldown also gives its spend back
     // when the command then fails (409, 404), once that answer is sent; a 400 is refused before it spends,
     // so the next command never races that give-back.
