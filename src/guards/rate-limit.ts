@@ -157,7 +157,7 @@ export function rateLimit(
       );
     }
     if (headers) {
-      const rate = `${policy.label};r=${decision.remaining};t=${seconds(decision.reset)}`;
+      const rate = `${policy.remainingPrefix}${decision.remaining};t=${seconds(decision.reset)}`;
       addRateFields(context.headers, shape.policyField, rate);
     } else if (trio) {
       const t = seconds(decision.reset);

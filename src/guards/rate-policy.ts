@@ -61,6 +61,8 @@ export interface Compiled {
   readonly name: string;
   readonly key: KeyOf;
   readonly label: string;
+  /** `label;r=`, the start of this policy's `RateLimit` item: one concatenation fewer per decision. */
+  readonly remainingPrefix: string;
   /** The shape of a policy with a fixed limit and period; undefined when they are given per request. */
   readonly fixed: Shape | undefined;
   /**
@@ -214,6 +216,7 @@ export function compile(
     name,
     key: allowing(policy.key, policy.allow, what),
     label,
+    remainingPrefix: `${label};r=`,
     fixed,
     shapeOf(request) {
       const limit = fixedLimit ?? valueFor(policy.limit, request);
