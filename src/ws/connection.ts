@@ -16,7 +16,7 @@ import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
 import { Lifetime } from './lifetime.js';
 import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
-import { catalogError, entryOf, wsRoleError } from './roles.js';
+import { catalogError, entryOf, specificOf, wsRoleError } from './roles.js';
 import type { EndpointState } from './state.js';
 import type { MessageHandler, WsConnection } from './types.js';
 
@@ -294,6 +294,6 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   }
 
   private notifyRole(role: WsRole, context: EventContext, details?: unknown): void {
-    this.raise(this.roleError(role, details), context);
+    this.raise(this.roleError(role, details, specificOf(role, context, this.state.typeField)), context);
   }
 }

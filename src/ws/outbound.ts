@@ -110,8 +110,8 @@ export abstract class Outbound {
     );
   }
 
-  protected roleError(role: WsRole, details?: unknown): ApiError {
-    return wsRoleError(this.state.catalog, role, details, { correlationId: this.correlationId });
+  protected roleError(role: WsRole, details?: unknown, specific?: string): ApiError {
+    return wsRoleError(this.state.catalog, role, details, { correlationId: this.correlationId }, specific);
   }
 
   private reportRole(role: WsRole): void {

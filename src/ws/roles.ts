@@ -1,8 +1,11 @@
 import { ApiError } from '../catalog/api-error.js';
 import { RoleError, withField } from '../catalog/role-error.js';
+import { standardDefinitions } from '../catalog/standard.js';
 import type { Catalog, CatalogEntry, CreateOptions } from '../catalog/types.js';
+import { wsDefinitions } from '../catalog/ws-standard.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import type { ErrorHandler } from '../server/handle-error.js';
+import type { EventContext } from './events.js';
 
 /**
  * The code a catalog answers a WebSocket mechanism with: the entry that claims the role, else the HTTP
@@ -25,15 +28,35 @@ function detailsFor(entry: CatalogEntry | undefined, details: unknown): unknown 
   return { [placeholders[0]!]: (details as Record<string, unknown>)[keys[0]!] };
 }
 
-/** The error a catalog raises for a WebSocket mechanism. */
+// The messages faultline ships with its codes: a mechanism's more precise text replaces only these, never a
+// catalog's own.
+const shippedMessages = new Set<string>(
+  [...Object.values(standardDefinitions), ...Object.values(wsDefinitions)].map((entry) => entry.message),
+);
+
+/**
+ * A mechanism's more precise text for a refused message, or undefined: JSON that is no object with a string
+ * type field is told apart from text that is no JSON (a refused message with no `event` in its context).
+ */
+export function specificOf(role: WsRole, context: EventContext, typeField: string): string | undefined {
+  if (role !== 'messageMalformed' || context.event === undefined) return undefined;
+  return `The message is not a JSON object with a string ${JSON.stringify(typeField)} field.`;
+}
+
+/**
+ * The error a catalog raises for a WebSocket mechanism. `specific`, the mechanism's more precise text for this
+ * occurrence, is answered only while the answering entry keeps the message faultline ships for it.
+ */
 export function wsRoleError(
   catalog: Catalog<any>,
   role: WsRole,
   details?: unknown,
   options?: CreateOptions,
+  specific?: string,
 ): ApiError {
-  const code = wsRoleCode(catalog, role);
-  return catalog.builtin(role, detailsFor(catalog.get(code), details), options);
+  const entry = catalog.get(wsRoleCode(catalog, role));
+  const own = specific !== undefined && entry !== undefined && shippedMessages.has(entry.message);
+  return catalog.builtin(role, detailsFor(entry, details), own ? { ...options, message: specific } : options);
 }
 
 /** The entry of an error's code in the catalog. */
