@@ -539,6 +539,23 @@ describe('seed 000: the voice-agent platform API, as server.ts ships it, over HT
     }
   });
 
+  it('revokes a token at logout whatever its spelling, and takes no other spelling of it after', async () => {
+    const { token } = (await created('/v1/auth/tokens', { ttlSeconds: 60 })) as unknown as { token: string };
+    const as = (authorization: string) => call('GET', P, { headers: { authorization } });
+    // A spelling with two spaces authenticates: the logout it sends revokes the token itself.
+    const out = await call('DELETE', '/v1/auth/tokens/current', {
+      headers: { authorization: `Bearer  ${token}` },
+    });
+    expect(out.kind === 'http' && out.status).toBe(204);
+    for (const spelling of [`Bearer ${token}`, `Bearer  ${token}`, `Bearer ${token}.x`, `Bearer ${token}.`]) {
+      const answered = await as(spelling);
+      expect({ spelling, status: answered.kind === 'http' && answered.status }).toEqual({
+        spelling,
+        status: 401,
+      });
+    }
+  });
+
   it('carries the inbound X-PolyAI-Correlation-Id into error_id and the response header', async () => {
     const res = await fetch(`${server.url}/v1/projects/bot`, {
       headers: { 'x-polyai-correlation-id': 'req-7f3a' },

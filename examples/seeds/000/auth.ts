@@ -32,7 +32,8 @@ export class Auth {
   readonly #users = new Map<string, User>();
   /** Key digest → its user, and whether it was revoked (kept so that an old key answers 403, not 401). */
   readonly #keys = new Map<string, { user: string; revoked: boolean }>();
-  readonly #revokedTokens = new Set<string>();
+  /** Revoked tokens: signature → when the token expires. */
+  readonly #revokedTokens = new Map<string, number>();
   readonly #secret = randomBytes(32);
 
   constructor(private readonly clock: Clock) {}
@@ -78,8 +79,22 @@ export class Auth {
     return `${payload}.${this.#sign(payload)}`;
   }
 
-  revoke(token: string): void {
-    this.#revokedTokens.add(token);
+  /**
+   * Revokes the bearer token of an `Authorization` header, as it authenticates: by its signature, so that no
+   * other spelling of the same token (more spaces, a suffix) escapes the revocation. Anything else in the
+   * header is no token and revokes nothing. Revocations are kept until their token would have expired.
+   */
+  revokeBearer(header: string | undefined): void {
+    const parts = bearerToken(header)?.split('.');
+    if (parts?.length !== 4) return;
+    const now = this.clock.now();
+    // A few expired revocations go with each new one: the set stays bounded by the tokens still live.
+    let pruned = 0;
+    for (const [signature, expires] of this.#revokedTokens) {
+      if (pruned++ >= 8) break;
+      if (expires <= now) this.#revokedTokens.delete(signature);
+    }
+    this.#revokedTokens.set(parts[3]!, Number(parts[2]));
   }
 
   /** The caller of a request, or the page's 401 (or 403 for a revoked key) for why there is none. */
@@ -122,14 +137,15 @@ export class Auth {
   }
 
   #fromToken(token: string): User {
-    const [id, generation, expires, signature] = token.split('.');
-    if (id === undefined || generation === undefined || expires === undefined || signature === undefined)
-      throw errors.create('AUTH_USER_INVALID_TOKEN');
+    const parts = token.split('.');
+    // Exactly the four parts a token is made of: a suffix is another token, never the same one.
+    if (parts.length !== 4) throw errors.create('AUTH_USER_INVALID_TOKEN');
+    const [id, generation, expires, signature] = parts as [string, string, string, string];
     const expected = Buffer.from(this.#sign(`${id}.${generation}.${expires}`));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       throw errors.create('AUTH_USER_INVALID_TOKEN');
-    if (Number(expires) <= this.clock.now() || this.#revokedTokens.has(token))
+    if (Number(expires) <= this.clock.now() || this.#revokedTokens.has(signature))
       throw errors.create('AUTH_USER_INVALID_TOKEN');
     const user = this.#live(id);
     if (Number(generation) !== user.generation) throw errors.create('AUTH_USER_INVALID_TOKEN');

@@ -33,7 +33,7 @@ export function accountRoutes(router: Router, { platform, auth, caller, body }: 
     })
     .delete('/v1/auth/tokens/current', (req, res) => {
       caller(req, 'read');
-      auth.revoke(String(req.headers.authorization ?? '').slice(7));
+      auth.revokeBearer(req.headers.authorization);
       res.writeHead(204).end();
     })
     .post('/v1/auth/keys', (req, res) => {
