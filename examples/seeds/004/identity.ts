@@ -90,11 +90,14 @@ export class Identity {
 
   /**
    * Public sign-up: a new address gets an unverified user and a verification link; a taken one gets a
-   * mail saying someone tried. The caller is answered alike either way: sign-up is no address oracle.
+   * mail saying someone tried. The caller is answered alike either way, in bytes and in time (the hash is the
+   * slow part of both): sign-up is no address oracle.
    */
   signUp(email: string, password: string): void {
     const existing = this.byEmail(email);
     if (existing) {
+      // The password is hashed as for a new user, and thrown away: the answer's time tells nothing either.
+      hash(password, randomBytes(8).toString('hex'));
       this.mail({
         to: existing.email,
         subject: 'Someone tried to sign up with your address',
