@@ -556,6 +556,32 @@ describe('seed 000: the voice-agent platform API, as server.ts ships it, over HT
     }
   });
 
+  it("limits a chat socket's messages as its HTTP route is limited: a flood gets the page's 429 once, then silence", async () => {
+    const ws = await chatSocket();
+    await new Promise((resolve) => ws.once('open', resolve));
+    const seen: Record<string, unknown>[] = [];
+    const limited = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no rate-limit event within 5 s')), 5000);
+      ws.on('message', (data) => {
+        const event = JSON.parse(String(data)) as Record<string, unknown>;
+        seen.push(event);
+        if (event.error_code !== undefined) {
+          clearTimeout(timer);
+          resolve(event);
+        }
+      });
+    });
+    for (let i = 0; i < 40; i++) ws.send(JSON.stringify({ type: 'message', text: `hello ${i}` }));
+    const event = await limited;
+    expect(event).toMatchObject({ success: false, error_code: 'RATE_LIMITED', data: null });
+    // The burst of 10 was answered before the first message over the rate; the socket stays open.
+    const replies = seen.filter((m) => m.type === 'reply').length;
+    expect(replies).toBeGreaterThanOrEqual(10);
+    expect(replies).toBeLessThanOrEqual(12);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  });
+
   it('carries the inbound X-PolyAI-Correlation-Id into error_id and the response header', async () => {
     const res = await fetch(`${server.url}/v1/projects/bot`, {
       headers: { 'x-polyai-correlation-id': 'req-7f3a' },

@@ -55,6 +55,8 @@ export function chatSocket(
         if (ended) conn.close(1000, 'conversation ended');
       },
     },
-    limits: { heartbeat, connections: { max: 5 } },
+    // The rate of the HTTP chat route (600 a minute), per chat: the socket is no way around it. The first
+    // message over it gets the page's 429 as an error event; the rest of that wait are dropped.
+    limits: { heartbeat, connections: { max: 5 }, rate: { limit: 10, window: 1000, over: 'event' } },
   });
 }

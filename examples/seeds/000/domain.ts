@@ -16,6 +16,8 @@ const reservedFunctionNames = new Set(['start', 'end', 'main', 'transfer', 'hang
 const reservedParameterNames = new Set(['conversation', 'state', 'context', 'env']);
 const accountId = /^[a-z0-9]{3,32}$/;
 const projectId = /^[a-z][a-z0-9-]{2,40}$/;
+/** The messages a chat keeps, its latest: both sides of the last 100 turns. */
+const maxChatMessages = 200;
 
 /** Options of the domain. */
 export interface PlatformOptions {
@@ -189,6 +191,9 @@ export class Platform {
     chat.messages.push({ from: 'user', text });
     const { reply, ended } = agentReply(text);
     chat.messages.push({ from: 'agent', text: reply });
+    // A chat keeps its latest messages only: a long one never grows the process without bound.
+    if (chat.messages.length > maxChatMessages)
+      chat.messages.splice(0, chat.messages.length - maxChatMessages);
     if (ended) chat.ended = true;
     return { reply, ended };
   }
