@@ -3,10 +3,9 @@ import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { createFastifyErrors } from 'faultline/fastify';
-import type { ZodType } from 'zod';
 import { type ExampleOptions, echoBody, errors, legacy } from './catalog.js';
 
-/** The conformance routes on Fastify 5: its router, its body limit, route schemas validated by zod. */
+/** The conformance routes on Fastify 5: its router, its body limit, zod route schemas through faultline's compiler. */
 export async function createApp(options: ExampleOptions = {}): Promise<Server> {
   const faultline = createFastifyErrors(
     { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
@@ -21,12 +20,9 @@ export async function createApp(options: ExampleOptions = {}): Promise<Server> {
     genReqId: () => randomUUID(),
     frameworkErrors: faultline.frameworkErrors,
   });
-  // Route schemas are zod schemas; a failure reaches the error handler as Fastify's validation error.
-  app.setValidatorCompiler<ZodType>(({ schema }) => (data) => {
-    const result = schema.safeParse(data);
-    return result.success ? { value: result.data } : { error: result.error };
-  });
   await app.register(faultline);
+  // Route schemas are zod schemas (any Standard Schema): a failure is the catalog's validation error.
+  app.setValidatorCompiler(faultline.validatorCompiler);
   await app.register(async (routes) => {
     routes.post('/echo', { schema: { body: echoBody } }, async (request) => request.body);
     routes.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
