@@ -690,6 +690,19 @@ describe("seed 004: the page's prose", () => {
     expect(refused.headers.get('ratelimit')).toMatch(/"calls-per-month";r=0;t=\d+$/);
   });
 
+  it('answers a recording upload that stalls with 408 after READ_TIMEOUT_MS, as a JSON body is answered', async () => {
+    const owner = await login('owner@example.com', passwords.owner, aux.url);
+    const admin = await login('admin@example.com', passwords.admin, aux.url);
+    const at = await workspace(undefined, aux.url, owner, admin);
+    const call = await json<{ id: string }>(
+      request('POST', `/workspaces/${at}/calls`, { token: owner, body: dialBody(), base: aux.url }),
+    );
+    const head = `PUT /workspaces/${at}/calls/${call.id}/recording HTTP/1.1\r\nauthorization: Bearer ${owner}\r\ncontent-type: audio/wav`;
+    const answered = await stalledBody(aux.url, head);
+    expect(answered).toMatchObject({ kind: 'http', status: 408 });
+    expect(answered.kind === 'http' && JSON.parse(answered.body)).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+  });
+
   it('a call refused after the quota admitted it (blocked, unknown number, provider failing) spends none of it', async () => {
     const trial = await workspace();
     // Five refusals past the quota guard: a hard-blocked destination, an unknown number, a provider error.
@@ -822,13 +835,14 @@ describe("seed 004: the page's 66 codes", () => {
 });
 
 /** A request whose body stops after 5 of its 50 declared bytes: answered when the read times out. */
-function stalledBody(base: string): Promise<Observed> {
+function stalledBody(
+  base: string,
+  head = 'POST /auth/login HTTP/1.1\r\ncontent-type: application/json',
+): Promise<Observed> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(
-        `POST /auth/login HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 50\r\n\r\n{"ema`,
-      );
+      socket.write(`${head}\r\nhost: ${hostname}\r\ncontent-length: 50\r\n\r\n{"ema`);
     });
     let raw = '';
     socket.setEncoding('utf8');

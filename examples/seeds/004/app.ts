@@ -137,6 +137,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   workspaceRoutes(kit, {
     storage: options.storage ?? join(tmpdir(), 'seed-004-recordings'),
     trainingMs: options.trainingMs ?? 2000,
+    readTimeout: options.readTimeoutMs ?? 10_000,
     callGuards: callGuards(
       identity,
       workspaces,

@@ -59,3 +59,33 @@ export function middlewares(identity: Identity, workspaces: Workspaces) {
   };
   return { signedIn, admin, member };
 }
+
+/**
+ * The bytes of a request body that is no JSON (a recording), bounded in time as the JSON reader is: a body
+ * that stops for `readTimeout` ms is the catalog's 408, and the connection closes after the answer. The size
+ * bound is the route's own (`hono/body-limit` before it).
+ */
+export async function readBytes(
+  body: ReadableStream<Uint8Array> | null,
+  readTimeout: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    for (;;) {
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(errors.builtin('requestTimeout')), readTimeout);
+      });
+      const { done, value } = await Promise.race([reader.read(), stalled]);
+      clearTimeout(timer);
+      if (done) return Buffer.concat(chunks);
+      chunks.push(value);
+    }
+  } catch (error) {
+    clearTimeout(timer);
+    reader.cancel().catch(() => undefined);
+    throw error;
+  }
+}

@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type * as z from 'zod';
 import { errors } from './catalog.js';
-import { type Env, type Kit, param } from './http.js';
+import { type Env, type Kit, param, readBytes } from './http.js';
 import { schemas } from './schemas.js';
 import { Widgets } from './widgets.js';
 import { workspaceView } from './workspaces.js';
@@ -22,6 +22,8 @@ export interface WorkspaceRouteOptions {
   trainingMs: number;
   /** The limits of `POST …/calls`. */
   callGuards: MiddlewareHandler<Env>;
+  /** How long a request body may stall, in ms, before 408. */
+  readTimeout: number;
 }
 
 export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void {
@@ -121,7 +123,7 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
   app.put(`${ws}/calls/:id/recording`, recordingLimit, async (c) => {
     const call = c.get('workspace').calls.get(param(c, 'id'));
     if (!call) throw errors.create('RESOURCE_NOT_FOUND');
-    const audio = new Uint8Array(await c.req.arrayBuffer());
+    const audio = await readBytes(c.req.raw.body, options.readTimeout);
     try {
       await mkdir(join(options.storage, call.workspace), { recursive: true });
       await writeFile(join(options.storage, call.workspace, `${call.id}.wav`), audio);
