@@ -182,11 +182,16 @@ describe('snapshot and diffSnapshots', () => {
     );
     const diff = diffSnapshots(before, after);
     expect(diff.breaking.map((c) => c.change)).toEqual(
-      expect.arrayContaining(['status 404 → 410', 'details.sessionId removed', 'code removed']),
+      expect.arrayContaining([
+        'status 404 → 410',
+        'details.sessionId removed',
+        'details.roomId added as required',
+        'code removed',
+      ]),
     );
     expect(diff.breaking.some((c) => c.code === 'ROOM_FULL' && c.change === 'code removed')).toBe(true);
     expect(diff.additive.map((c) => `${c.code} ${c.change}`)).toEqual(
-      expect.arrayContaining(['NEW_CODE code added', 'SESSION_NOT_FOUND details.roomId added']),
+      expect.arrayContaining(['NEW_CODE code added', 'SESSION_NOT_FOUND details.note added']),
     );
     expect(diff.cosmetic).toEqual([
       { code: 'SESSION_NOT_FOUND', kind: 'cosmetic', change: 'message changed' },
@@ -207,6 +212,18 @@ describe('snapshot and diffSnapshots', () => {
     expect(diffSnapshots(a, b).breaking).toEqual([
       { code: 'X', kind: 'breaking', change: 'details.f made required' },
     ]);
+  });
+
+  it('calls a details field added as required breaking, as making one required is', () => {
+    const a = snapshot(defineErrors({ X: { status: 400, message: 'x' } }));
+    const b = snapshot(
+      defineErrors({
+        X: { status: 400, message: 'x', details: z.object({ f: z.string(), g: z.number().optional() }) },
+      }),
+    );
+    const diff = diffSnapshots(a, b);
+    expect(diff.breaking).toEqual([{ code: 'X', kind: 'breaking', change: 'details.f added as required' }]);
+    expect(diff.additive).toEqual([{ code: 'X', kind: 'additive', change: 'details.g added' }]);
   });
 });
 

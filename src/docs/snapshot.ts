@@ -92,12 +92,17 @@ function shown(value: unknown): string {
 
 /**
  * Sorts the changes between two snapshots: breaking (a code removed; status, id or category changed; a
- * details field or a member removed, a details field made required), additive (codes, members and optional
- * details fields added, retry or deprecation changes) and cosmetic (messages).
+ * details field or a member removed, a details field made required or added as required), additive (codes,
+ * members and optional details fields added, retry or deprecation changes) and cosmetic (messages).
  */
 export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   const diff: SnapshotDiff = { breaking: [], additive: [], cosmetic: [] };
   const add = (kind: Change['kind'], code: string, change: string) => diff[kind].push({ code, kind, change });
+  // A field added as required breaks every raise that did not give it, as making one required does.
+  const added = (code: string, field: string, fields: { required: string[] }) =>
+    fields.required.includes(field)
+      ? add('breaking', code, `details.${field} added as required`)
+      : add('additive', code, `details.${field} added`);
   for (const [code, old] of Object.entries(before.codes)) {
     const now = after.codes[code];
     if (!now) {
@@ -128,9 +133,11 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
         else if (!was.required.includes(field) && fields.required.includes(field))
           add('breaking', code, `details.${field} made required`);
       }
-      for (const field of fields.properties)
-        if (!was.properties.includes(field)) add('additive', code, `details.${field} added`);
+      for (const field of fields.properties) if (!was.properties.includes(field)) added(code, field, fields);
+    } else if (typeof is === 'object' && was === undefined) {
+      for (const field of is.properties) added(code, field, is);
     } else if (typeof is === 'object') {
+      // Opaque before: which fields it had is unknown, so none is called breaking.
       for (const field of is.properties) add('additive', code, `details.${field} added`);
     }
     for (const member of old.members ?? [])
