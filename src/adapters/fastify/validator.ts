@@ -1,9 +1,8 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { FastifySchemaCompiler, SafePromiseLike } from 'fastify';
 import { invalidOption } from '../../catalog/config-error.js';
-import { roleError } from '../../catalog/role-error.js';
-import { fieldErrorsOf } from '../../server/normalize.js';
 import { isThenable } from '../../server/thenable.js';
+import { validationFailure } from '../../server/validate.js';
 
 type Result = StandardSchemaV1.Result<unknown>;
 
@@ -12,13 +11,9 @@ function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
   return typeof standard?.validate === 'function';
 }
 
-function failure(issues: readonly StandardSchemaV1.Issue[]) {
-  return roleError('validationFailed', { fieldErrors: fieldErrorsOf(issues) ?? [] });
-}
-
 // What Fastify takes from a synchronous validator: the failure, or the output that replaces the part.
 function answer(result: Result): { error: Error } | { value: unknown } {
-  return result.issues ? { error: failure(result.issues) } : { value: result.value };
+  return result.issues ? { error: validationFailure(result.issues) } : { value: result.value };
 }
 
 /**
