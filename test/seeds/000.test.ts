@@ -539,6 +539,27 @@ describe('seed 000: the voice-agent platform API, as server.ts ships it, over HT
     }
   });
 
+  it("spends one token's budget whatever the spelling of its scheme: respelling opens no new one", async () => {
+    const key = newKey();
+    const own = await startSeedProcess({ SEED_000_ADMIN_KEY: key, SEED_000_RATE_PER_KEY: '3' });
+    try {
+      const issued = await fetch(`${own.url}/v1/auth/tokens`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ ttlSeconds: 60 }),
+      });
+      const { token } = (await issued.json()) as { token: string };
+      const statuses: number[] = [];
+      for (const scheme of ['Bearer ', 'bearer ', 'BEARER ', 'Bearer  ', 'bEaReR   ']) {
+        const res = await fetch(`${own.url}/v1/health`, { headers: { authorization: `${scheme}${token}` } });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('revokes a token at logout whatever its spelling, and takes no other spelling of it after', async () => {
     const { token } = (await created('/v1/auth/tokens', { ttlSeconds: 60 })) as unknown as { token: string };
     const as = (authorization: string) => call('GET', P, { headers: { authorization } });

@@ -11,6 +11,7 @@ import { byHeader, byIp, type GuardRequest, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
+import { bearerToken } from '../shared/bearer.js';
 import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
 import { Auth } from './auth.js';
 import { errors, settings } from './catalog.js';
@@ -71,13 +72,15 @@ export interface Seed {
 const correlationHeader = settings.correlation.header;
 
 /**
- * The caller's budget: its API key, or its token. A key header sent twice or holding two keys has no
- * budget of its own (the address's still counts), so that authentication answers it the page's 401 for a
- * malformed key rather than `byHeader`'s 400.
+ * The caller's budget, read as authentication reads the caller: its bearer token (in whatever spelling of the
+ * scheme, so that respelling it opens no new budget), else its API key. A header sent twice or holding two
+ * values has no budget of its own (the address's still counts), so that authentication answers it the
+ * page's 401 rather than `byHeader`'s 400.
  */
 const callerKey = (request: GuardRequest): string | undefined => {
   try {
-    return byHeader('x-api-key')(request) ?? byHeader('authorization')(request);
+    const token = bearerToken(byHeader('authorization')(request));
+    return token === undefined ? byHeader('x-api-key')(request) : `token:${token}`;
   } catch {
     return undefined;
   }

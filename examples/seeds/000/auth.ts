@@ -34,6 +34,8 @@ export class Auth {
   readonly #keys = new Map<string, { user: string; revoked: boolean }>();
   /** Revoked tokens: signature → when the token expires. */
   readonly #revokedTokens = new Map<string, number>();
+  /** The size of `#revokedTokens` at which its expired entries are swept next. */
+  #sweepAt = 1024;
   readonly #secret = randomBytes(32);
 
   constructor(private readonly clock: Clock) {}
@@ -87,12 +89,13 @@ export class Auth {
   revokeBearer(header: string | undefined): void {
     const parts = bearerToken(header)?.split('.');
     if (parts?.length !== 4) return;
-    const now = this.clock.now();
-    // A few expired revocations go with each new one: the set stays bounded by the tokens still live.
-    let pruned = 0;
-    for (const [signature, expires] of this.#revokedTokens) {
-      if (pruned++ >= 8) break;
-      if (expires <= now) this.#revokedTokens.delete(signature);
+    // Each time the set has doubled, the expired revocations go: it stays bounded by twice the tokens still
+    // live, at an amortized constant cost per revocation (lifetimes differ, so the oldest is not the first due).
+    if (this.#revokedTokens.size >= this.#sweepAt) {
+      const now = this.clock.now();
+      for (const [signature, expires] of this.#revokedTokens)
+        if (expires <= now) this.#revokedTokens.delete(signature);
+      this.#sweepAt = Math.max(1024, 2 * this.#revokedTokens.size);
     }
     this.#revokedTokens.set(parts[3]!, Number(parts[2]));
   }
