@@ -698,9 +698,17 @@ describe("seed 004: the page's prose", () => {
       request('POST', `/workspaces/${at}/calls`, { token: owner, body: dialBody(), base: aux.url }),
     );
     const head = `PUT /workspaces/${at}/calls/${call.id}/recording HTTP/1.1\r\nauthorization: Bearer ${owner}\r\ncontent-type: audio/wav`;
-    const answered = await stalledBody(aux.url, head);
-    expect(answered).toMatchObject({ kind: 'http', status: 408 });
-    expect(answered.kind === 'http' && JSON.parse(answered.body)).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+    // A declared length, and a chunked body that a reader buffering it whole would wait on without bound.
+    for (const framing of [
+      'content-length: 50\r\n\r\nRIFF',
+      'transfer-encoding: chunked\r\n\r\n4\r\nRIFF\r\n',
+    ]) {
+      const answered = await stalledBody(aux.url, head, framing);
+      expect(answered).toMatchObject({ kind: 'http', status: 408 });
+      expect(answered.kind === 'http' && JSON.parse(answered.body)).toMatchObject({
+        code: 'REQUEST_TIMEOUT',
+      });
+    }
   });
 
   it('a call refused after the quota admitted it (blocked, unknown number, provider failing) spends none of it', async () => {
@@ -838,11 +846,12 @@ describe("seed 004: the page's 66 codes", () => {
 function stalledBody(
   base: string,
   head = 'POST /auth/login HTTP/1.1\r\ncontent-type: application/json',
+  framing = 'content-length: 50\r\n\r\n{"ema',
 ): Promise<Observed> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(`${head}\r\nhost: ${hostname}\r\ncontent-length: 50\r\n\r\n{"ema`);
+      socket.write(`${head}\r\nhost: ${hostname}\r\n${framing}`);
     });
     let raw = '';
     socket.setEncoding('utf8');

@@ -61,17 +61,19 @@ export function middlewares(identity: Identity, workspaces: Workspaces) {
 }
 
 /**
- * The bytes of a request body that is no JSON (a recording), bounded in time as the JSON reader is: a body
- * that stops for `readTimeout` ms is the catalog's 408, and the connection closes after the answer. The size
- * bound is the route's own (`hono/body-limit` before it).
+ * The bytes of a request body that is no JSON (a recording), bounded as the JSON reader bounds one: a
+ * declared length over `limit` is the catalog's 413 before any byte is read, a streamed one at the first chunk
+ * past it, and a body that stops for `readTimeout` ms is its 408; the connection closes after the answer.
  */
 export async function readBytes(
-  body: ReadableStream<Uint8Array> | null,
-  readTimeout: number,
+  request: Request,
+  { limit, readTimeout }: { limit: number; readTimeout: number },
 ): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
+  if (Number(request.headers.get('content-length')) > limit) throw errors.builtin('bodyTooLarge');
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
+  let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     for (;;) {
@@ -80,7 +82,9 @@ export async function readBytes(
       });
       const { done, value } = await Promise.race([reader.read(), stalled]);
       clearTimeout(timer);
-      if (done) return Buffer.concat(chunks);
+      if (done) return Buffer.concat(chunks, size);
+      size += value.length;
+      if (size > limit) throw errors.builtin('bodyTooLarge');
       chunks.push(value);
     }
   } catch (error) {

@@ -7,7 +7,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sValidator } from '@hono/standard-validator';
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type * as z from 'zod';
 import { errors } from './catalog.js';
 import { type Env, type Kit, param, readBytes } from './http.js';
@@ -113,17 +112,12 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
     const call = calls.hangup(c.get('workspace'), param(c, 'id'));
     return c.json({ id: call.id, status: call.status });
   });
-  // Recordings are addressed by the call's own ids, never by a path from the request; 10 MB at most.
-  const recordingLimit = bodyLimit({
-    maxSize: 10 * 1024 * 1024,
-    onError: () => {
-      throw errors.builtin('bodyTooLarge');
-    },
-  });
-  app.put(`${ws}/calls/:id/recording`, recordingLimit, async (c) => {
+  // Recordings are addressed by the call's own ids, never by a path from the request; 10 MB at most, read only
+  // once the call is known, under the same bounds in size and time as a JSON body.
+  app.put(`${ws}/calls/:id/recording`, async (c) => {
     const call = c.get('workspace').calls.get(param(c, 'id'));
     if (!call) throw errors.create('RESOURCE_NOT_FOUND');
-    const audio = await readBytes(c.req.raw.body, options.readTimeout);
+    const audio = await readBytes(c.req.raw, { limit: 10 * 1024 * 1024, readTimeout: options.readTimeout });
     try {
       await mkdir(join(options.storage, call.workspace), { recursive: true });
       await writeFile(join(options.storage, call.workspace, `${call.id}.wav`), audio);
