@@ -497,6 +497,15 @@ describe("seed 003: the page's prose", () => {
     }
   });
 
+  it('refuses admin-key guesses while the store is down, where the address limit cannot count them', async () => {
+    const { gateway } = await deadRedis.get();
+    const res = await client(() => gateway.url).call('POST', '/admin/apps/app-c', {
+      admin: newKey(),
+      body: { api_key: newKey() },
+    });
+    expect(res).toMatchObject({ status: 500, body: '{"success":false,"error":"Internal server error"}' });
+  });
+
   it("counts a wrong key's guesses against the client address's limit, before the key is checked", async () => {
     const gateway = await inProcess('memory', { ipRate: 10 });
     try {

@@ -9,7 +9,16 @@
 import { createServer, type Server } from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import { createExpressErrors, guard } from 'faultline/express';
-import { adminKey, apiKey, byHeader, byIp, cooldown, rateLimit, requireHeader } from 'faultline/guards';
+import {
+  adminKey,
+  apiKey,
+  byHeader,
+  byIp,
+  cooldown,
+  type FailurePolicy,
+  rateLimit,
+  requireHeader,
+} from 'faultline/guards';
 import { validate } from 'faultline/server';
 import { memoryStore, type RedisSend, redisStore } from 'faultline/stores';
 import * as z from 'zod';
@@ -82,17 +91,12 @@ export function createSeed(options: SeedOptions = {}): Seed {
 
   const appId = guard(requireHeader({ name: 'X-App-ID', format: appIdFormat, maxLength: 64 }));
   // Each client address first, before any key is looked up: a wrong key's guesses count, as every request does.
-  const perAddress = rateLimit({
-    name: 'ip',
-    key: byIp,
-    limit: options.ipRate ?? 1200,
-    period: '1m',
-    store,
-    // In a store outage it gives way: the key lookup after it answers the page's own 500 for that.
-    onStoreError: 'open',
-  });
+  // One budget for the API and the admin routes (one policy name on one store).
+  const perAddress = (onStoreError: FailurePolicy) =>
+    rateLimit({ name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m', store, onStoreError });
   const client = guard(
-    perAddress,
+    // In a store outage it gives way: the key lookup after it answers the page's own 500 for that.
+    perAddress('open'),
     apiKey({
       keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
@@ -135,7 +139,11 @@ export function createSeed(options: SeedOptions = {}): Seed {
     '/admin/apps/:app_id',
     // Unconfigured, the admin API answers its 503 whatever key is sent.
     ...(adminApiKey ? [oneKey('x-admin-api-key', 'INVALID_ADMIN_API_KEY')] : []),
-    guard(perAddress, adminKey({ key: adminApiKey })),
+    // The admin key is compared without the store: in an outage the address limit refuses, never gives way.
+    guard(
+      perAddress(() => internal()),
+      adminKey({ key: adminApiKey }),
+    ),
     faults.json(),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
