@@ -690,7 +690,7 @@ describe("seed 004: the page's prose", () => {
     expect(refused.headers.get('ratelimit')).toMatch(/"calls-per-month";r=0;t=\d+$/);
   });
 
-  it('answers a recording upload that stalls with 408 after READ_TIMEOUT_MS, as a JSON body is answered', async () => {
+  it('answers a recording upload that stalls with 408 after READ_TIMEOUT_MS, one declared too large with 413', async () => {
     const owner = await login('owner@example.com', passwords.owner, aux.url);
     const admin = await login('admin@example.com', passwords.admin, aux.url);
     const at = await workspace(undefined, aux.url, owner, admin);
@@ -709,6 +709,10 @@ describe("seed 004: the page's prose", () => {
         code: 'REQUEST_TIMEOUT',
       });
     }
+    // A declared length over the route's 10 MB is refused before any byte of it is read.
+    const large = await stalledBody(aux.url, head, 'content-length: 20971520\r\n\r\nRIFF');
+    expect(large).toMatchObject({ kind: 'http', status: 413 });
+    expect(large.kind === 'http' && JSON.parse(large.body)).toMatchObject({ code: 'BODY_TOO_LARGE' });
   });
 
   it('a call refused after the quota admitted it (blocked, unknown number, provider failing) spends none of it', async () => {
