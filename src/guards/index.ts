@@ -8,6 +8,7 @@ export { type AdminKeyOptions, type ApiKeyOptions, adminKey, apiKey } from './ke
 export { checkMessage, type MessageVerdict } from './message.js';
 export { type QuotaOptions, quota } from './quota.js';
 export {
+  type RateAlgorithm,
   type RateBan,
   type RateCount,
   type RateDenial,

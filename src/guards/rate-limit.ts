@@ -1,6 +1,6 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
-import type { RateDecision, RateStore } from '../stores/types.js';
+import type { RateDecision, RateStore, WindowStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { quietly } from './per-request.js';
@@ -19,18 +19,19 @@ import {
   skipping,
   trioOf,
 } from './rate-options.js';
-import { type Compiled, compile, type RatePolicy, type Shape, weigh } from './rate-policy.js';
+import { type Compiled, compile, type RatePolicy } from './rate-policy.js';
 import { checkSeveral } from './rate-several.js';
+import { refundable, type Shape, weigh } from './rate-shape.js';
 import { type RateLimitGuard, withState } from './rate-state.js';
 import type { GuardContext, GuardRequest, StoreOptions } from './types.js';
 
 export type { RateBan } from './rate-ban.js';
 export type { RateCount, RateDenial, RateHeaders } from './rate-options.js';
-export type { RatePolicy } from './rate-policy.js';
+export type { RateAlgorithm, RatePolicy } from './rate-policy.js';
 export type { RateKeyOptions, RateLimitGuard, RateLimitState } from './rate-state.js';
 
 /** Options of `rateLimit`: one policy, or several that each request must pass. */
-export interface RateLimitOptions extends StoreOptions<RateStore> {
+export interface RateLimitOptions extends StoreOptions<RateStore | WindowStore> {
   /** The policies; a request is admitted only when every policy admits it. */
   policies: readonly RatePolicy[];
   /**
@@ -86,8 +87,8 @@ export interface RateLimitOptions extends StoreOptions<RateStore> {
 }
 
 /**
- * Limits the rate of requests per key with GCRA (exact, smooth, one timestamp per key), under one or
- * several policies; a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
+ * Limits the rate of requests per key with GCRA (exact, smooth, one timestamp per key) or, per policy, a
+ * fixed window (`algorithm: 'fixed-window'`: at most `limit` per window), under one or several policies; a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
  * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too, showing the limit that
  * applied. A policy's `limit` and `period` may be functions of the request (a tenant's own limit).
  * It spends at admission: an admitted request counts whatever its response (as express-rate-limit by
@@ -109,7 +110,11 @@ export function rateLimit(
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
   if (list.length === 0) throw invalidOption('rateLimit needs at least one policy');
   const names = new Set<string>();
-  const store = storeOf(options, 'rateLimit', 'RateStore');
+  // GCRA policies and a ban keep GCRA state; fixed-window policies, windows: the store must have what is used.
+  const windows = list.some((policy) => policy.algorithm === 'fixed-window');
+  const rates = options.ban !== undefined || list.some((policy) => policy.algorithm !== 'fixed-window');
+  const store = storeOf(options, 'rateLimit', rates ? 'RateStore' : 'WindowStore');
+  if (windows && rates) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);
@@ -152,9 +157,10 @@ export function rateLimit(
     }
     if (counting !== undefined) {
       // No deadline: a refund that runs late still gives the units back.
-      refundUnless(context, counting, () =>
-        quietly(() => decide(context.request, () => policy.rate(key, shape.refund))),
-      );
+      refundUnless(context, counting, () => {
+        if (refundable(decision))
+          quietly(() => decide(context.request, () => policy.rate(key, shape.refund)));
+      });
     }
     if (headers) {
       const rate = `${policy.remainingPrefix}${decision.remaining};t=${seconds(decision.reset)}`;
@@ -203,11 +209,15 @@ export function rateLimit(
     ? undefined
     : checkSeveral({ policies, decide, headers, trio, costFn, onDenied, counting, code });
   const plain = (context: GuardContext) => (single ? checkOne(context, single) : checkAll!(context));
+  // A ban's state is GCRA's: with a ban, the store was checked as a RateStore.
+  const banStore = store as RateStore;
   const check =
-    options.ban === undefined ? plain : banning(options.ban, policies, store, decide, onDenied, plain, code);
+    options.ban === undefined
+      ? plain
+      : banning(options.ban, policies, banStore, decide, onDenied, plain, code);
   if (options.skip !== undefined && typeof options.skip !== 'function') {
     throw invalidOption('rateLimit skip must be a function');
   }
   const guard = { kind: 'rateLimit', check: options.skip ? skipping(options.skip, lookup, check) : check };
-  return withState(guard, policies, store, options.ban);
+  return withState(guard, policies, banStore, options.ban);
 }

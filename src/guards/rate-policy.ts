@@ -1,13 +1,21 @@
 import { FaultlineConfigError, invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
-import type { Awaitable, Deadline, RateDecision, RateInput, RateStore } from '../stores/types.js';
+import type { Awaitable, RateStore, WindowStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import type { Decide } from './failure.js';
 import { admitted } from './failure.js';
 import { countOf, durationOf, valueFor } from './per-request.js';
 import { denialOf, sfString } from './raise.js';
 import { banSpaces } from './rate-ban.js';
+import { decisionsOf, type PolicyRate, type Shape, shapeFor } from './rate-shape.js';
 import type { Duration, GuardRequest, KeyOf, PerRequest } from './types.js';
+
+/**
+ * How a policy counts: GCRA (`'gcra'`: smooth, one request per `period / limit` once a burst is spent), or a
+ * fixed window (`'fixed-window'`: `limit` requests per window of `period`, which starts at the key's first
+ * counted request).
+ */
+export type RateAlgorithm = 'gcra' | 'fixed-window';
 
 /** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
 export interface RatePolicy {
@@ -32,10 +40,21 @@ export interface RatePolicy {
   /** The period: ms or `'1m'`-style, or a function of the request giving it (checked like `limit`). */
   period: PerRequest<Duration>;
   /**
-   * How many requests may arrive at once after a quiet spell.
+   * How many requests may arrive at once after a quiet spell (GCRA only).
    * @default limit (the limit that applies to the request)
    */
   burst?: number;
+  /**
+   * How the policy counts. GCRA (the default) spreads the limit evenly: after a burst of `burst` it admits
+   * one request per `period / limit`, so any span of one period may admit up to `burst + limit`. A fixed
+   * window admits `limit` requests in each window of `period` that starts at the key's first counted
+   * request, then denies until the window ends: what an API documenting "600 requests per minute" promises
+   * for the minute after a caller's first request (express-rate-limit's and @fastify/rate-limit's windows).
+   * Two windows in a row may still admit `2 × limit` around their edge. It needs a store with `window()`
+   * (a `WindowStore`: `memoryStore` and `redisStore` have it).
+   * @default 'gcra'
+   */
+  algorithm?: RateAlgorithm;
   /**
    * Keys this policy never counts: a list (an internal monitor's app id), or a function of the key and
    * the request answering `true` to exempt it. An exempt key skips the policy, as an undefined key does:
@@ -44,16 +63,6 @@ export interface RatePolicy {
    * @example allow: ['10.0.0.7']
    */
   allow?: readonly string[] | ((key: string, request: GuardRequest) => boolean);
-}
-
-/** What a policy's limit and period make of one decision: its GCRA steps and its `RateLimit-Policy` item. */
-export interface Shape {
-  readonly limit: number;
-  /** The period in whole seconds, as `w=` shows it. */
-  readonly window: number;
-  readonly input: RateInput;
-  readonly refund: RateInput;
-  readonly policyField: string;
 }
 
 /** One policy, compiled. */
@@ -71,38 +80,9 @@ export interface Compiled {
    */
   shapeOf(request: GuardRequest): Awaitable<Shape> | Promise<Shape | typeof admitted>;
   /** One decision under the caller's key (unprefixed): the memory store's namespace, or the prefixed key. */
-  rate(key: string, input: RateInput, deadline?: Deadline): Awaitable<RateDecision>;
+  readonly rate: PolicyRate;
   /** The denial of this policy alone, prebuilt. */
   deny(headers: Record<string, string>): RoleError;
-}
-
-function shapeFor(
-  label: string,
-  limit: number,
-  period: number,
-  burst: number | undefined,
-  cost: number,
-): Shape {
-  const window = Math.max(1, Math.ceil(period / 1000));
-  const interval = period / limit;
-  const tolerance = interval * (burst ?? limit);
-  return {
-    limit,
-    window,
-    input: { interval, tolerance, cost },
-    refund: { interval, tolerance, cost: -cost },
-    policyField: `${label};q=${limit};w=${window}`,
-  };
-}
-
-/** The shape of one request of weight `cost` (a cost given per request). */
-export function weigh(shape: Shape, cost: number): Shape {
-  const { interval, tolerance } = shape.input;
-  return {
-    ...shape,
-    input: { interval, tolerance, cost },
-    refund: { interval, tolerance, cost: -cost },
-  };
 }
 
 /** The key function of a policy with an allowlist: an allowed key reads as undefined (the policy skips). */
@@ -147,7 +127,7 @@ export function compile(
   policy: RatePolicy,
   index: number,
   names: Set<string>,
-  store: RateStore,
+  store: Partial<RateStore & WindowStore>,
   lookup: Decide,
   cost = 1,
   code?: string,
@@ -158,6 +138,14 @@ export function compile(
     throw invalidOption(
       `${what} needs a name when its limit or period is a function: its state is kept under the name`,
     );
+  }
+  const algorithm = policy.algorithm ?? 'gcra';
+  if (algorithm !== 'gcra' && algorithm !== 'fixed-window') {
+    throw invalidOption(`${what} algorithm must be 'gcra' or 'fixed-window', got ${String(algorithm)}`);
+  }
+  const windowed = algorithm === 'fixed-window';
+  if (windowed && policy.burst !== undefined) {
+    throw invalidOption(`${what}: burst applies to GCRA only; a fixed window admits its whole limit at once`);
   }
   const burst = policy.burst === undefined ? undefined : toCount(policy.burst, `${what} burst`);
   // A fixed limit or period is checked once, here; one given per request is checked on every request.
@@ -179,7 +167,7 @@ export function compile(
   const label = sfString(name);
   const fixed =
     fixedLimit !== undefined && fixedPeriod !== undefined
-      ? shapeFor(label, fixedLimit, fixedPeriod, burst, cost)
+      ? shapeFor(label, fixedLimit, fixedPeriod, burst, cost, windowed)
       : undefined;
   const limitWhat = `rateLimit policy "${name}": limit(request)`;
   const periodWhat = `rateLimit policy "${name}": period(request)`;
@@ -201,17 +189,13 @@ export function compile(
         byLimit = new Map();
         shapes.set(period, byLimit);
       }
-      shape = shapeFor(label, limit, period, burst, cost);
+      shape = shapeFor(label, limit, period, burst, cost, windowed);
       byLimit.set(limit, shape);
       kept++;
     }
     return shape;
   };
 
-  const prefix = `${name}:`;
-  // A synchronous store may offer decisions in the policy's own namespace: no prefixed key per decision.
-  const spaced =
-    store.synchronous === true && typeof store.rateIn === 'function' ? store.rateIn(prefix) : undefined;
   return {
     name,
     key: allowing(policy.key, policy.allow, what),
@@ -228,9 +212,7 @@ export function compile(
       }
       return build(limit, period);
     },
-    rate: spaced
-      ? spaced
-      : (key: string, input: RateInput, deadline?: Deadline) => store.rate(prefix + key, input, deadline),
+    rate: decisionsOf(store, `${name}:`, windowed),
     deny: denialOf('rateLimited', Object.freeze({ policies: Object.freeze([name]) }), code),
   };
 }

@@ -4,7 +4,8 @@ import { admitted, type Decide } from './failure.js';
 import { quietly } from './per-request.js';
 import { addRateFields, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
-import { type Compiled, type Shape, weigh } from './rate-policy.js';
+import type { Compiled } from './rate-policy.js';
+import { refundable, type Shape, weigh } from './rate-shape.js';
 import type { GuardContext, GuardRequest } from './types.js';
 
 /** What the check of several policies shares with the guard. */
@@ -110,7 +111,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       refundUnless(context, counting, () => {
         for (let i = 0; i < used.length; i++) {
           const decision = decisions[i]!;
-          if (decision !== admitted && !(decision instanceof Refused))
+          if (decision !== admitted && !(decision instanceof Refused) && refundable(decision))
             refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
         }
       });

@@ -2,7 +2,8 @@ import { invalidOption } from '../catalog/config-error.js';
 import type { RateStore } from '../stores/types.js';
 import { admitted } from './failure.js';
 import { banKeys, banResets, type RateBan } from './rate-ban.js';
-import type { Compiled, Shape } from './rate-policy.js';
+import type { Compiled } from './rate-policy.js';
+import type { Shape } from './rate-shape.js';
 import type { Guard, GuardRequest } from './types.js';
 
 /** One policy's state for a key, read without spending anything. */
@@ -98,10 +99,7 @@ export function withState(
     async reset(key, options) {
       checkKey(key);
       for (const policy of chosen(policies, options)) {
-        const { input } = await shapeOf(policy, options?.request);
-        // A refund of more than a full burst: the store clamps it at an empty state.
-        const burst = Math.ceil(input.tolerance / input.interval) + 1;
-        await policy.rate(key, { ...input, cost: -burst });
+        await policy.rate(key, (await shapeOf(policy, options?.request)).clear);
         if (resets) {
           const keys = banKeys(policy.name, key);
           await store.rate(keys.ban, resets.ban);

@@ -23,4 +23,6 @@ export type {
   RateStore,
   Store,
   StoreBase,
+  WindowInput,
+  WindowStore,
 } from './types.js';

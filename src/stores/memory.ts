@@ -1,6 +1,15 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { StoreLogger } from '../server/log.js';
 import { BoundedMap } from './bounded-map.js';
+import {
+  gcra,
+  type QuotaEntry,
+  quotaDecision,
+  type Tat,
+  tatOf,
+  type WindowEntry,
+  windowDecision,
+} from './memory-decisions.js';
 import { RecordMap } from './records.js';
 import type {
   ClaimDecision,
@@ -11,12 +20,14 @@ import type {
   RateDecision,
   RateInput,
   Store,
+  WindowInput,
 } from './types.js';
 
 /** Options of the memory store. */
 export interface MemoryStoreOptions {
   /**
-   * The most keys each kind of state holds (rate, quota, lease, idempotency; rate limits: per policy).
+   * The most keys each kind of state holds (rate, quota, window, lease, idempotency; rate limits: per
+   * policy).
    * Rate, quota and lease keys over 128 characters (keys are callers' values: a URL segment, a header)
    * are kept apart, in `maxKeys × 128` characters, so that a flood of them evicts only its own kind.
    * Past a bound, expired keys go first, then the oldest keys, which forgets those callers' state.
@@ -63,7 +74,14 @@ export interface MemoryStoreOptions {
 /** The memory store: state of one process, bounded in size. */
 export interface MemoryStore extends Store {
   /** Keys held, per kind of state, and the bytes of the stored idempotent answers. */
-  size(): { rate: number; quota: number; lease: number; idempotency: number; idempotencyBytes: number };
+  size(): {
+    rate: number;
+    quota: number;
+    window: number;
+    lease: number;
+    idempotency: number;
+    idempotencyBytes: number;
+  };
   /** Stops the sweep timer; the store still works, swept lazily on reads. */
   close(): void;
   /** Every decision answers synchronously. */
@@ -82,68 +100,9 @@ function onTime(deadline: Deadline | undefined, at: number, what: string): void 
     throw new LateDecisionError(`the ${what} decision came past its deadline and changed nothing`);
 }
 
-interface QuotaEntry {
-  start: number;
-  end: number;
-  used: number;
-}
-
 interface Leases {
   holders: Map<string, number>;
   expires: number;
-}
-
-const epsilon = 1e-9;
-
-/**
- * A key's theoretical arrival time, in an object so that a decision updates it in place: no second
- * lookup to write it back, and no number boxed anew per decision.
- */
-interface Tat {
-  at: number;
-}
-
-const tatOf = (tat: Tat) => tat.at;
-
-function gcra(rates: BoundedMap<Tat>, key: string, at: number, input: RateInput): RateDecision {
-  const { interval, tolerance, cost } = input;
-  // A decision of no units, or a zero-interval refund, only reads: it never creates, rewrites, moves or
-  // drops an entry, so that a monitor reading attacker-chosen keys allocates nothing.
-  const reads = cost === 0 || (cost < 0 && interval === 0);
-  // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
-  const entry = reads ? rates.peek(key, at) : rates.get(key, Number.NEGATIVE_INFINITY);
-  const tat = entry === undefined || entry.at < at ? at : entry.at;
-  const next = tat + interval * cost;
-  if (cost < 0) {
-    if (!reads) {
-      if (next <= at) rates.delete(key);
-      else if (entry !== undefined) entry.at = next;
-      else rates.set(key, { at: next });
-    }
-    return { allowed: true, remaining: 0, retryAfterMs: 0, reset: Math.max(0, Math.ceil(next - at)) };
-  }
-  // Durations are whole milliseconds, rounded up, as the Redis script answers them.
-  const over = next - at - tolerance;
-  if (over > 0)
-    return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(over), reset: Math.ceil(tat - at) };
-  if (!reads) {
-    if (entry !== undefined) entry.at = next;
-    else rates.set(key, { at: next });
-  }
-  return {
-    allowed: true,
-    remaining: Math.floor((tolerance - (next - at)) / interval + epsilon),
-    retryAfterMs: 0,
-    reset: Math.ceil(next - at),
-  };
-}
-
-function pickPeriod(bounds: readonly number[], now: number): [number, number] {
-  const last = bounds.length - 1;
-  for (let i = 0; i < last; i++) {
-    if (now >= bounds[i]! && now < bounds[i + 1]!) return [bounds[i]!, bounds[i + 1]!];
-  }
-  return now < bounds[0]! ? [bounds[0]!, bounds[1]!] : [bounds[last - 1]!, bounds[last]!];
 }
 
 function positive(value: number, name: string): number {
@@ -167,6 +126,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // One map per namespace (policy): each holds at most maxKeys, like the shared one.
   const spaces = new Map<string, BoundedMap<Tat>>();
   const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end, now);
+  const windows = new BoundedMap<WindowEntry>(max, (entry) => entry.end, now);
   const leases = new BoundedMap<Leases>(max, (entry) => entry.expires, now);
   const maxBytes = positive(options.maxTotalRecordBytes ?? 67_108_864, 'maxTotalRecordBytes');
   const records = new RecordMap({
@@ -180,6 +140,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     rates.sweep(at, batch);
     for (const space of spaces.values()) space.sweep(at, batch);
     quotas.sweep(at, batch);
+    windows.sweep(at, batch);
     leases.sweep(at, batch);
     records.sweep(at, batch);
   }, options.sweepInterval ?? 10_000);
@@ -225,21 +186,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
       return gcra(rates, key, at, input);
     },
-    quota(key: string, { limit, cost, bounds }: QuotaInput, deadline?: Deadline): QuotaDecision {
+    quota(key: string, input: QuotaInput, deadline?: Deadline): QuotaDecision {
       const at = now();
       onTime(deadline, at, 'quota');
-      let [start, end] = pickPeriod(bounds, at);
-      const stored = quotas.get(key, at);
-      // A clock stepped back (NTP, a resumed VM) keeps counting in the key's later period: an earlier one
-      // would start from 0 and, once the clock is right again, so would the later one.
-      if (stored !== undefined && stored.start > start) [start, end] = [stored.start, stored.end];
-      const used = stored !== undefined && stored.start === start ? stored.used : 0;
-      if (used + cost > limit) return { allowed: false, used, reset: Math.max(0, end - at) };
-      // A refund (negative cost) never takes the count below zero, as the Redis script does: a refund for a
-      // key evicted meanwhile must not grant an extra unit.
-      const next = Math.max(0, used + cost);
-      quotas.set(key, { start, end, used: next });
-      return { allowed: true, used: next, reset: Math.max(0, end - at) };
+      return quotaDecision(quotas, key, at, input);
+    },
+    window(key: string, input: WindowInput, deadline?: Deadline): QuotaDecision {
+      const at = now();
+      onTime(deadline, at, 'window');
+      return windowDecision(windows, key, at, input);
     },
     acquire(key: string, lease: string, limit: number, ttl: number, deadline?: Deadline): LeaseDecision {
       const at = now();
@@ -284,6 +239,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     size: () => ({
       rate: rateSize(),
       quota: quotas.size,
+      window: windows.size,
       lease: leases.size,
       idempotency: records.size,
       idempotencyBytes: records.bytes,

@@ -48,7 +48,17 @@ export interface QuotaInput {
   readonly bounds: readonly number[];
 }
 
-/** The answer of one quota decision. */
+/**
+ * One fixed-window step: at most `limit` units per window of `period` ms, a window starting at the first
+ * unit a key spends; `cost` units (negative refunds, within the running window).
+ */
+export interface WindowInput {
+  readonly limit: number;
+  readonly period: number;
+  readonly cost: number;
+}
+
+/** The answer of one quota or window decision. */
 export interface QuotaDecision {
   readonly allowed: boolean;
   /** Units used in the current period, this decision included when allowed. */
@@ -119,6 +129,17 @@ export interface QuotaStore extends StoreBase {
   quota(key: string, input: QuotaInput, deadline?: Deadline): Awaitable<QuotaDecision>;
 }
 
+/** A store of fixed windows (`rateLimit` policies with `algorithm: 'fixed-window'`). */
+export interface WindowStore extends StoreBase {
+  /**
+   * One decision in the key's window; `reset` is the time left of it, 0 when none runs. A request that
+   * spends starts a window when none runs; a denied one uses nothing and starts none; a refund never goes
+   * below 0 and starts none; a decision of no units (`cost: 0`) only reads, and writes nothing. Past
+   * `deadline` it changes nothing and rejects.
+   */
+  window(key: string, input: WindowInput, deadline?: Deadline): Awaitable<QuotaDecision>;
+}
+
 /** A store of expiring leases (`concurrency`). */
 export interface LeaseStore extends StoreBase {
   /** Takes one of `limit` leases under `key` for `ttl` ms; a held lease is taken again (renewed). */
@@ -158,9 +179,10 @@ export interface IdempotencyStore extends StoreBase {
 export const capabilityMethods = {
   RateStore: ['rate'],
   QuotaStore: ['quota'],
+  WindowStore: ['window'],
   LeaseStore: ['acquire', 'renew', 'release'],
   IdempotencyStore: ['claim', 'complete', 'abandon'],
 } as const;
 
 /** A store of every capability, as `memoryStore` and `redisStore` are: any guard takes it. */
-export type Store = RateStore & QuotaStore & LeaseStore & IdempotencyStore;
+export type Store = RateStore & QuotaStore & WindowStore & LeaseStore & IdempotencyStore;

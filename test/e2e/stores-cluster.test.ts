@@ -32,6 +32,9 @@ async function exercise(store: Store, tag: string): Promise<void> {
     expect((await store.quota(key, { limit: 1, cost: 1, bounds: [now - 1000, now + 60_000] })).allowed).toBe(
       true,
     );
+    const window = { limit: 1, period: 60_000, cost: 1 };
+    expect((await store.window(key, window)).allowed).toBe(true);
+    expect((await store.window(key, window)).allowed).toBe(false);
     expect((await store.acquire(key, 'lease', 1, 10_000)).acquired).toBe(true);
     expect(await store.claim(key, 'fp', 'token', 10_000)).toEqual({ state: 'claimed' });
   }
@@ -49,9 +52,10 @@ describe('redisStore on a 3-node Redis Cluster', { timeout: 60_000 }, () => {
     const store = redisStore({ send: redisSend(ioredis), prefix: 'slot:' });
     await store.rate('{odd}caller', { interval: 1000, tolerance: 1000, cost: 1 });
     await store.quota('{odd}caller', { limit: 5, cost: 1, bounds: [Date.now() - 1000, Date.now() + 60_000] });
+    await store.window('{odd}caller', { limit: 5, period: 60_000, cost: 1 });
     const keys: string[] = [];
     for (const node of ioredis.nodes('master')) keys.push(...(await node.keys('slot:*')));
-    expect(keys).toHaveLength(2);
+    expect(keys).toHaveLength(3);
     const slots = await Promise.all(keys.map((key) => ioredis.cluster('KEYSLOT', key)));
     expect(new Set(slots).size).toBe(1);
   });

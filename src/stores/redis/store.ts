@@ -10,8 +10,10 @@ import type {
   RateDecision,
   RateInput,
   Store,
+  WindowInput,
 } from '../types.js';
 import { RedisClock } from './clock.js';
+import { hashTagged } from './keys.js';
 import { checked, toCount, toFlag, toNumber, toRate, toText } from './replies.js';
 import { luaSources } from './scripts.js';
 import { sha1Hex } from './sha1.js';
@@ -57,6 +59,7 @@ function script(source: string): Script {
 const scripts = {
   rate: script(luaSources.rate),
   quota: script(luaSources.quota),
+  window: script(luaSources.window),
   acquire: script(luaSources.acquire),
   renew: script(luaSources.renew),
   release: script(luaSources.release),
@@ -67,15 +70,6 @@ const scripts = {
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
-// Braces would move the hash tag, `%` starts an escape, and a lone surrogate would be sent as U+FFFD,
-// merging two callers' keys (as `\ud800` and `\udc00` would be): each is escaped, so that keys stay apart.
-const unsafe = /[{}%]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function escaped(c: string): string {
-  const unit = c.charCodeAt(0);
-  return unit >= 0xd800 ? `%u${unit.toString(16)}` : encodeURIComponent(c);
 }
 
 // A guard passes the same input object on every decision: its arguments are formatted once.
@@ -126,8 +120,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   }
   const clock = new RedisClock();
 
-  // The caller's key becomes the hash tag; braces in it are escaped so that the tag stays whole.
-  const keyOf = (kind: string, key: string): string => `${prefix}${kind}:{${key.replace(unsafe, escaped)}}`;
+  const keyOf = (kind: string, key: string): string => hashTagged(prefix, kind, key);
 
   // One script missing means the cache was emptied (a restart, a failover, SCRIPT FLUSH): every script is
   // loaded again at once. Otherwise the release or completion a request sends once answered would find no
@@ -229,6 +222,20 @@ export function redisStore(options: RedisStoreOptions): Store {
       );
       // A clock past the last edge the guard sent answers a period already over: nothing left to wait.
       return { allowed: toFlag(reply[0]), used: toCount(reply[1]), reset: Math.max(0, toNumber(reply[2])) };
+    },
+    async window(
+      key: string,
+      { limit, period, cost }: WindowInput,
+      deadline?: Deadline,
+    ): Promise<QuotaDecision> {
+      const stored = keyOf('w', key);
+      const args = [String(limit), String(period), String(cost)];
+      const reply = await decide('window', stored, args, 4, deadline, (values) =>
+        toFlag(values[0]) && cost > 0
+          ? run(scripts.window, stored, ['0', String(limit), String(period), String(-cost)])
+          : undefined,
+      );
+      return { allowed: toFlag(reply[0]), used: toCount(reply[1]), reset: toCount(reply[2]) };
     },
     async acquire(
       key: string,

@@ -1,4 +1,11 @@
-import type { IdempotencyStore, LeaseStore, QuotaStore, RateStore, StoreBase } from '../types.js';
+import type {
+  IdempotencyStore,
+  LeaseStore,
+  QuotaStore,
+  RateStore,
+  StoreBase,
+  WindowStore,
+} from '../types.js';
 import { idempotencyCases } from './idempotency.js';
 import { leaseCases } from './leases.js';
 import { quotaCases } from './quota.js';
@@ -11,6 +18,7 @@ import {
   realClock,
   settledClock,
 } from './support.js';
+import { windowCases } from './window.js';
 
 export type { Capability, Clock } from './support.js';
 
@@ -27,7 +35,7 @@ export interface TestFunctions {
 export interface DescribeStoreOptions<S = AnyStore> {
   /**
    * Which capabilities the store has, and so which parts of the suite run.
-   * @default ['rate', 'quota', 'lease', 'idempotency']
+   * @default ['rate', 'quota', 'window', 'lease', 'idempotency']
    */
   capabilities?: readonly Capability[];
   /**
@@ -49,19 +57,21 @@ export interface DescribeStoreOptions<S = AnyStore> {
 }
 
 /** What `makeStore` returns: a store with the capabilities the suite runs. */
-export type AnyStore = StoreBase & Partial<RateStore & QuotaStore & LeaseStore & IdempotencyStore>;
+export type AnyStore = StoreBase &
+  Partial<RateStore & QuotaStore & WindowStore & LeaseStore & IdempotencyStore>;
 
-const all: readonly Capability[] = ['rate', 'quota', 'lease', 'idempotency'];
+const all: readonly Capability[] = ['rate', 'quota', 'window', 'lease', 'idempotency'];
 const cases: Record<Capability, readonly Case[]> = {
   rate: rateCases,
   quota: quotaCases,
+  window: windowCases,
   lease: leaseCases,
   idempotency: idempotencyCases,
 };
 
 /**
  * Runs the store conformance suite: the semantics every faultline store keeps (GCRA admission, burst,
- * retry-after and refunds; calendar quotas; leases; idempotency claims and replays; deadlines), so that a
+ * retry-after and refunds; calendar quotas; fixed windows; leases; idempotency claims and replays; deadlines), so that a
  * store of your own behaves as `memoryStore` and `redisStore` do. `makeStore` is called once per case
  * and should return a fresh store (or an empty key space: a new Redis prefix); the suite closes it.
  * @example

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { Awaitable, Deadline } from '../types.js';
 
 /** A capability of a store, and a part of the conformance suite. */
-export type Capability = 'rate' | 'quota' | 'lease' | 'idempotency';
+export type Capability = 'rate' | 'quota' | 'window' | 'lease' | 'idempotency';
 
 /** The suite's clock: the store reads `now` when the clock is injected; `advance` lets time pass. */
 export interface Clock {
