@@ -110,7 +110,7 @@ describe('memoryStore: evicting keys', { timeout: 60_000 }, () => {
   });
 });
 
-/** Runs `count` rate and quota decisions on distinct keys of `length` characters in a child process. */
+/** Runs `count` rate, quota and window decisions on distinct keys of `length` characters in a child process. */
 async function heapGrowth(count: number, length: number) {
   const worker = `
     import { memoryStore } from 'faultline/stores';
@@ -124,6 +124,7 @@ async function heapGrowth(count: number, length: number) {
       const key = Buffer.from(pad + String(i).padStart(7, '0')).toString('latin1');
       store.rate(key, input);
       store.quota(key, { limit: 10, cost: 1, bounds: [0, 9e15] });
+      store.window(key, { limit: 10, period: 60_000, cost: 1 });
     }
     globalThis.gc();
     const grown = process.memoryUsage().heapUsed - before;
@@ -135,19 +136,23 @@ async function heapGrowth(count: number, length: number) {
     ['--expose-gc', '--conditions=faultline-source', '--import', 'tsx', '--input-type=module', '-e', worker],
     { cwd: resolve(import.meta.dirname, '../..'), timeout: 110_000 },
   );
-  const result = JSON.parse(stdout) as { grown: number; size: { rate: number; quota: number } };
+  const result = JSON.parse(stdout) as {
+    grown: number;
+    size: { rate: number; quota: number; window: number };
+  };
   console.log(
-    `memory store: ${count} keys of ${length} characters, rate and quota: heap grew ${result.grown} bytes`,
+    `memory store: ${count} keys of ${length} characters, rate, quota and window: heap grew ${result.grown} bytes`,
     result.size,
   );
   return result;
 }
 
 describe('memoryStore: memory under 1 000 000 distinct keys', { timeout: 120_000 }, () => {
-  it('1 000 000 keys of 32 characters through the default store, rate and quota: the heap after GC grows less than 64 MiB', async () => {
+  it('1 000 000 keys of 32 characters through the default store, rate, quota and window: the heap after GC grows less than 64 MiB', async () => {
     const { grown, size } = await heapGrowth(1_000_000, 32);
     expect(size.rate).toBeLessThanOrEqual(100_000);
     expect(size.quota).toBeLessThanOrEqual(100_000);
+    expect(size.window).toBeLessThanOrEqual(100_000);
     expect(grown).toBeLessThan(64 * 1024 * 1024);
   });
 

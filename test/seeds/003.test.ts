@@ -404,13 +404,18 @@ for (const backend of ['memory', 'redis'] as const) {
         );
       const statuses: number[] = [];
       let policy: string | null = null;
+      let denied: Response | undefined;
       for (let i = 0; i < 8; i++) {
         const res = await request('GET', '/api/v1/sessions/x', { app: 'app-five', key });
         statuses.push(res.status);
         policy ??= res.headers.get('ratelimit-policy');
+        if (res.status === 429) denied ??= res;
       }
       expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429, 429]);
       expect(policy).toContain('"app";q=5;w=60');
+      // The rate window is the minute from the app's first request: no unit comes back before it ends (one
+      // would every 12 s under GCRA).
+      expect(Number(denied!.headers.get('retry-after'))).toBeGreaterThanOrEqual(40);
       // Another app keeps its own, larger limit.
       expect((await request('GET', '/api/v1/sessions/x')).status).toBe(404);
     });

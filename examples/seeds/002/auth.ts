@@ -57,6 +57,7 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
         key: byIp,
         limit: parts.authIpRate ?? 30,
         period: '1m',
+        algorithm: 'fixed-window',
         store: parts.limits,
       }),
     ),

@@ -155,11 +155,19 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
     return { suggestion: typeof body.text === 'string' ? body.text : '' };
   });
 
-  // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key. The key's
-  // budget is counted once the key is known to be real, so made-up keys spend none of it; a per-IP
-  // limit in front of the lookup bounds those.
+  // SDK routes: the API key in X-API-Key (never Authorization), 600 requests per minute per key: a fixed
+  // window from the key's first request, so that no minute admits more (GCRA would admit its burst and then
+  // refill). The key's budget is counted once the key is known to be real, so made-up keys spend none of it;
+  // a per-IP limit in front of the lookup bounds those.
   const sdkIp = guard(
-    rateLimit({ name: 'sdk-ip', key: byIp, limit: parts.sdkIpRate, period: '1m', store: parts.limits }),
+    rateLimit({
+      name: 'sdk-ip',
+      key: byIp,
+      limit: parts.sdkIpRate,
+      period: '1m',
+      algorithm: 'fixed-window',
+      store: parts.limits,
+    }),
   );
   const authenticated = async (request: { headers: Record<string, unknown> }) => {
     const key = request.headers['x-api-key'];
@@ -175,6 +183,7 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
           key: (r) => tours.keyIdOf(apiKeyOf(r)),
           limit: parts.sdkRate,
           period: '1m',
+          algorithm: 'fixed-window',
         },
       ],
       store: parts.limits,

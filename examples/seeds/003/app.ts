@@ -93,7 +93,15 @@ export function createSeed(options: SeedOptions = {}): Seed {
   // Each client address first, before any key is looked up: a wrong key's guesses count, as every request does.
   // One budget for the API and the admin routes (one policy name on one store).
   const perAddress = (onStoreError: FailurePolicy) =>
-    rateLimit({ name: 'ip', key: byIp, limit: options.ipRate ?? 1200, period: '1m', store, onStoreError });
+    rateLimit({
+      name: 'ip',
+      key: byIp,
+      limit: options.ipRate ?? 1200,
+      period: '1m',
+      algorithm: 'fixed-window',
+      store,
+      onStoreError,
+    });
   const client = guard(
     // In a store outage it gives way: the key lookup after it answers the page's own 500 for that.
     perAddress('open'),
@@ -102,12 +110,14 @@ export function createSeed(options: SeedOptions = {}): Seed {
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
     }),
     // The app's limit comes after the key check: the app it counts for is one the caller proved, never a
-    // name it sent. Each app's own rate_limit (set by the admin route) is read per request.
+    // name it sent. Each app's own rate_limit (set by the admin route) is read per request, and counted in
+    // a fixed window of a minute from the app's first request: the page's "rate window".
     rateLimit({
       name: 'app',
       key: appIdOf,
       limit: async (request) => (await apps.get(appIdOf(request) ?? ''))?.rateLimit ?? defaultAppRate,
       period: '1m',
+      algorithm: 'fixed-window',
       store,
       onStoreError: () => internal(),
     }),
