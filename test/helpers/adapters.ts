@@ -114,28 +114,36 @@ const node: AdapterEntry = {
       const json = jsonOf(route);
       // One options object per route: readJson compiles its limits once per object.
       const limits = json ? { ...spec.body, ...json } : undefined;
-      const handler = async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
-        const raw = limits ? await readJson(req, limits) : undefined;
-        const body = route.schema ? await validate(route.schema, raw) : raw;
-        for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {}))
-          res.setHeader(name, value);
-        // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
-        const query = (name: string) => context.url.searchParams.get(name) ?? undefined;
-        const reply = await route.handle({
-          params: context.params,
-          body,
-          query,
-          header: (name) => req.headers[name],
-        });
+      const before = Object.entries(route.headersBeforeThrow ?? {});
+      const respond = (res: ServerResponse, reply: Reply) => {
         const text = JSON.stringify(reply.body ?? null);
-        const length = String(Buffer.byteLength(text));
         res.writeHead(statusOf(reply), {
           'content-type': 'application/json',
-          'content-length': length,
+          'content-length': String(Buffer.byteLength(text)),
           ...reply.headers,
         });
         res.end(text);
       };
+      const run = (req: IncomingMessage, res: ServerResponse, context: RouteContext, body: unknown) => {
+        for (const [name, value] of before) res.setHeader(name, value);
+        // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
+        const query = (name: string) => context.url.searchParams.get(name) ?? undefined;
+        const header = (name: string) => req.headers[name];
+        const reply = route.handle({ params: context.params, body, query, header });
+        return reply instanceof Promise
+          ? reply.then((settled) => respond(res, settled))
+          : respond(res, reply);
+      };
+      // A route that reads no body is synchronous, as one written by hand is: the router answers its throw
+      // without a rejection. One that reads a body awaits it.
+      const handler =
+        limits || route.schema
+          ? async (req: IncomingMessage, res: ServerResponse, context: RouteContext) => {
+              const raw = limits ? await readJson(req, limits) : undefined;
+              await run(req, res, context, route.schema ? await validate(route.schema, raw) : raw);
+            }
+          : (req: IncomingMessage, res: ServerResponse, context: RouteContext) =>
+              run(req, res, context, undefined);
       const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
       router.on(route.method, route.path, guarded);
     }
