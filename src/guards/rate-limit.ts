@@ -19,9 +19,9 @@ import {
   skipping,
   trioOf,
 } from './rate-options.js';
-import { type Compiled, compile, type RatePolicy } from './rate-policy.js';
+import { algorithmOf, type Compiled, compile, type RatePolicy } from './rate-policy.js';
 import { checkSeveral } from './rate-several.js';
-import { refundable, type Shape, weigh } from './rate-shape.js';
+import { refundOf, type Shape, weigh } from './rate-shape.js';
 import { type RateLimitGuard, withState } from './rate-state.js';
 import type { GuardContext, GuardRequest, StoreOptions } from './types.js';
 
@@ -53,7 +53,7 @@ export interface RateLimitOptions extends StoreOptions<RateStore | WindowStore> 
    * The units a request spends under every policy (a weighted request, as rate-limiter-flexible's
    * `consume(key, points)`), or a function of the request giving them. A whole number above 0: a function's
    * other answer is a configuration error (500, logged), never an admission. A denied request spends
-   * nothing; a cost above a policy's burst is always denied.
+   * nothing; a cost above a policy's burst (GCRA) or limit (fixed window) is always denied.
    * @default 1
    */
   cost?: number | ((request: GuardRequest) => number);
@@ -88,7 +88,8 @@ export interface RateLimitOptions extends StoreOptions<RateStore | WindowStore> 
 
 /**
  * Limits the rate of requests per key with GCRA (exact, smooth, one timestamp per key) or, per policy, a
- * fixed window (`algorithm: 'fixed-window'`: at most `limit` per window), under one or several policies; a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
+ * fixed window (`algorithm: 'fixed-window'`: at most `limit` per window), under one or several policies;
+ * a denial answers the catalog's `RATE_LIMITED` (429) with `Retry-After` and the IETF
  * `RateLimit-Policy` / `RateLimit` fields, which admitted responses carry too, showing the limit that
  * applied. A policy's `limit` and `period` may be functions of the request (a tenant's own limit).
  * It spends at admission: an admitted request counts whatever its response (as express-rate-limit by
@@ -110,11 +111,13 @@ export function rateLimit(
   const list = 'policies' in options ? options.policies : [options as RatePolicy];
   if (list.length === 0) throw invalidOption('rateLimit needs at least one policy');
   const names = new Set<string>();
-  // GCRA policies and a ban keep GCRA state; fixed-window policies, windows: the store must have what is used.
-  const windows = list.some((policy) => policy.algorithm === 'fixed-window');
-  const rates = options.ban !== undefined || list.some((policy) => policy.algorithm !== 'fixed-window');
-  const store = storeOf(options, 'rateLimit', rates ? 'RateStore' : 'WindowStore');
-  if (windows && rates) storeOf(options, 'rateLimit', 'WindowStore');
+  // A store is refused when the guard is made, not on the first request that meets a missing method: GCRA
+  // policies and a ban keep their state with rate(), fixed-window policies with window().
+  const algorithms = list.map(algorithmOf);
+  const needsWindows = algorithms.includes('fixed-window');
+  const needsRates = options.ban !== undefined || algorithms.includes('gcra');
+  const store = storeOf(options, 'rateLimit', needsRates ? 'RateStore' : 'WindowStore');
+  if (needsWindows && needsRates) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, undefined);
@@ -156,11 +159,11 @@ export function rateLimit(
       });
     }
     if (counting !== undefined) {
-      // No deadline: a refund that runs late still gives the units back.
-      refundUnless(context, counting, () => {
-        if (refundable(decision))
-          quietly(() => decide(context.request, () => policy.rate(key, shape.refund)));
-      });
+      // No deadline: a refund that runs late still gives the units back (to the window they were spent in).
+      const refund = refundOf(shape, decision);
+      refundUnless(context, counting, () =>
+        quietly(() => decide(context.request, () => policy.rate(key, refund))),
+      );
     }
     if (headers) {
       const rate = `${policy.remainingPrefix}${decision.remaining};t=${seconds(decision.reset)}`;

@@ -17,7 +17,10 @@ import type { Duration, GuardRequest, KeyOf, PerRequest } from './types.js';
  */
 export type RateAlgorithm = 'gcra' | 'fixed-window';
 
-/** One rate-limit policy: `limit` requests per `period` for each key, with bursts up to `burst`. */
+/**
+ * One rate-limit policy: `limit` requests per `period` for each key, with GCRA's bursts up to `burst`, or in
+ * fixed windows (`algorithm`).
+ */
 export interface RatePolicy {
   /**
    * The policy's name in `RateLimit-Policy` and `RateLimit`, and in the error's details; its state is
@@ -37,7 +40,11 @@ export interface RatePolicy {
    * @example limit: (request) => appsById.get(appIdOf(request))?.rateLimit ?? 600
    */
   limit: PerRequest<number>;
-  /** The period: ms or `'1m'`-style, or a function of the request giving it (checked like `limit`). */
+  /**
+   * The period: ms or `'1m'`-style, or a function of the request giving it (checked like `limit`). A fixed
+   * window's is rounded up to whole milliseconds; a period that changes ends a running window sooner, or
+   * lengthens it from the next request it counts.
+   */
   period: PerRequest<Duration>;
   /**
    * How many requests may arrive at once after a quiet spell (GCRA only).
@@ -83,6 +90,17 @@ export interface Compiled {
   readonly rate: PolicyRate;
   /** The denial of this policy alone, prebuilt. */
   deny(headers: Record<string, string>): RoleError;
+}
+
+/** The policy's algorithm, checked. */
+export function algorithmOf(policy: RatePolicy, index: number): RateAlgorithm {
+  const algorithm = policy.algorithm ?? 'gcra';
+  if (algorithm !== 'gcra' && algorithm !== 'fixed-window') {
+    throw invalidOption(
+      `rateLimit policy ${index} algorithm must be 'gcra' or 'fixed-window', got ${String(algorithm)}`,
+    );
+  }
+  return algorithm;
 }
 
 /** The key function of a policy with an allowlist: an allowed key reads as undefined (the policy skips). */
@@ -139,11 +157,7 @@ export function compile(
       `${what} needs a name when its limit or period is a function: its state is kept under the name`,
     );
   }
-  const algorithm = policy.algorithm ?? 'gcra';
-  if (algorithm !== 'gcra' && algorithm !== 'fixed-window') {
-    throw invalidOption(`${what} algorithm must be 'gcra' or 'fixed-window', got ${String(algorithm)}`);
-  }
-  const windowed = algorithm === 'fixed-window';
+  const windowed = algorithmOf(policy, index) === 'fixed-window';
   if (windowed && policy.burst !== undefined) {
     throw invalidOption(`${what}: burst applies to GCRA only; a fixed window admits its whole limit at once`);
   }

@@ -5,7 +5,7 @@ import { quietly } from './per-request.js';
 import { addRateFields, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import type { Compiled } from './rate-policy.js';
-import { refundable, type Shape, weigh } from './rate-shape.js';
+import { refundOf, type Shape, weigh } from './rate-shape.js';
 import type { GuardContext, GuardRequest } from './types.js';
 
 /** What the check of several policies shares with the guard. */
@@ -51,7 +51,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       for (let i = 0; i < used.length; i++) {
         const decision = decisions[i]!;
         if (decision !== admitted && !(decision instanceof Refused) && decision.allowed)
-          refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
+          refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!, decision);
       }
       throw refused.error;
     }
@@ -87,7 +87,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
         wait = Math.max(wait, decision.retryAfterMs);
       } else if (denied) {
         // Another policy denied: give this one's unit back, at the limit it was taken under.
-        refund(context.request, policy, keys[i]!, shape);
+        refund(context.request, policy, keys[i]!, shape, decision);
       }
     }
     const shownShape = shown < 0 ? undefined : (shapes?.[shown] ?? used[shown]!.fixed!);
@@ -111,8 +111,8 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       refundUnless(context, counting, () => {
         for (let i = 0; i < used.length; i++) {
           const decision = decisions[i]!;
-          if (decision !== admitted && !(decision instanceof Refused) && refundable(decision))
-            refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!);
+          if (decision !== admitted && !(decision instanceof Refused))
+            refund(context.request, used[i]!, keys[i]!, shapes?.[i] ?? used[i]!.fixed!, decision);
         }
       });
     }
@@ -124,9 +124,16 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
     return undefined;
   }
 
-  function refund(request: GuardRequest, policy: Compiled, key: string, shape: Shape): void {
-    // No deadline: a refund that runs late still gives the unit back.
-    quietly(() => decide(request, () => policy.rate(key, shape.refund)));
+  function refund(
+    request: GuardRequest,
+    policy: Compiled,
+    key: string,
+    shape: Shape,
+    decision: RateDecision,
+  ): void {
+    // No deadline: a refund that runs late still gives the unit back (to the window it was spent in).
+    const input = refundOf(shape, decision);
+    quietly(() => decide(request, () => policy.rate(key, input)));
   }
 
   const toRefused = (error: unknown) => new Refused(error);

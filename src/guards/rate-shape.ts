@@ -1,11 +1,12 @@
 /** What a rate-limit policy sends its store, and how a fixed window's answer reads as a rate decision. */
+import { FaultlineConfigError } from '../catalog/config-error.js';
 import type {
   Awaitable,
   Deadline,
-  QuotaDecision,
   RateDecision,
   RateInput,
   RateStore,
+  WindowDecision,
   WindowInput,
   WindowStore,
 } from '../stores/types.js';
@@ -25,30 +26,29 @@ export interface Shape {
   readonly policyField: string;
 }
 
-/** A fixed window's decision, with the end of its window on this process's clock. */
+/** A fixed window's decision, with the start of its window on the store's clock. */
 interface WindowRateDecision extends RateDecision {
-  readonly until: number;
+  readonly start: number;
 }
 
 /**
- * Whether an admission's units may still be given back: always under GCRA; under a fixed window, until
- * the window it spent in ends, so that a late refund never gives a unit of one window to the next.
+ * What gives back an admission's units: GCRA's refund, or a fixed window's refund bound to the window they
+ * were spent in, so that a refund that comes late (a slow response, a slow link to the store) never gives a
+ * unit of one window to the next.
  */
-export function refundable(decision: RateDecision): boolean {
-  const { until } = decision as Partial<WindowRateDecision>;
-  return until === undefined || Date.now() < until;
+export function refundOf(shape: Shape, decision: RateDecision): PolicyInput {
+  const { start } = decision as Partial<WindowRateDecision>;
+  return start === undefined ? shape.refund : { ...(shape.refund as WindowInput), start };
 }
 
-function fromWindow(limit: number, decision: QuotaDecision): WindowRateDecision {
-  const { allowed, used, reset } = decision;
-  return {
-    allowed,
-    remaining: Math.max(0, limit - used),
-    retryAfterMs: allowed ? 0 : reset,
-    reset,
-    until: Date.now() + reset,
-  };
+function fromWindow(limit: number, decision: WindowDecision): WindowRateDecision {
+  const { allowed, used, reset, start } = decision;
+  // A denial shows no units left, as GCRA's does, though a smaller request might still fit.
+  const remaining = allowed ? Math.max(0, limit - used) : 0;
+  return { allowed, remaining, retryAfterMs: allowed ? 0 : reset, reset, start };
 }
+
+const maxWindow = 2 ** 40;
 
 /** The store steps and `RateLimit-Policy` item of `limit` per `period` (ms), under GCRA or a fixed window. */
 export function shapeFor(
@@ -62,12 +62,21 @@ export function shapeFor(
   const window = Math.max(1, Math.ceil(period / 1000));
   const policyField = `${label};q=${limit};w=${window}`;
   if (windowed) {
+    // Whole milliseconds, as a store keeps a window's end; a window of more than about 34 years is a mistake.
+    const span = Math.ceil(period);
+    if (span > maxWindow) {
+      throw new FaultlineConfigError(
+        'FAULTLINE_INVALID_OPTION',
+        `a fixed-window period must be at most ${maxWindow} ms, got ${period}`,
+      );
+    }
     return {
       limit,
       window,
-      input: { limit, period, cost },
-      refund: { limit, period, cost: -cost },
-      clear: { limit, period, cost: -limit },
+      input: { limit, period: span, cost },
+      refund: { limit, period: span, cost: -cost },
+      // Whatever the limit it was spent under: the store clamps the count at 0, which ends the window.
+      clear: { limit, period: span, cost: -Number.MAX_SAFE_INTEGER },
       policyField,
     };
   }
@@ -99,9 +108,14 @@ export function decisionsOf(
   windowed: boolean,
 ): PolicyRate {
   if (windowed) {
+    // A synchronous store may keep each policy's windows apart, as `rateIn` keeps its GCRA state.
+    const spaced =
+      store.synchronous === true && typeof store.windowIn === 'function' ? store.windowIn(prefix) : undefined;
     return (key, input, deadline) => {
       const { limit } = input as WindowInput;
-      const decision = store.window!(prefix + key, input as WindowInput, deadline);
+      const decision = spaced
+        ? spaced(key, input as WindowInput)
+        : store.window!(prefix + key, input as WindowInput, deadline);
       return decision instanceof Promise
         ? decision.then((settled) => fromWindow(limit, settled))
         : fromWindow(limit, decision);

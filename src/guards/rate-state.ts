@@ -14,7 +14,10 @@ export interface RateLimitState {
   readonly limit: number;
   /** Units a request could spend now. */
   readonly remaining: number;
-  /** Milliseconds until the whole burst is available again (0 for a key with no state). */
+  /**
+   * Milliseconds until the whole limit is available again: GCRA's burst refilled, or a fixed window ended
+   * (0 for a key with no state).
+   */
   readonly reset: number;
   /** Milliseconds left of a ban (`ban` option), 0 when the key is not banned. */
   readonly banned: number;
@@ -38,8 +41,8 @@ export interface RateLimitGuard extends Guard {
    */
   get(key: string, options?: RateKeyOptions): Promise<RateLimitState[]>;
   /**
-   * Forgets `key` under each policy, and its ban: its next request has the whole burst (an operator
-   * lifting a limit, a test resetting state). A store failure rejects.
+   * Forgets `key` under each policy, and its ban: its next request has the whole burst, or starts a new
+   * window (an operator lifting a limit, a test resetting state). A store failure rejects.
    */
   reset(key: string, options?: RateKeyOptions): Promise<void>;
 }

@@ -23,6 +23,7 @@ export type {
   RateStore,
   Store,
   StoreBase,
+  WindowDecision,
   WindowInput,
   WindowStore,
 } from './types.js';

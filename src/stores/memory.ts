@@ -1,15 +1,9 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { StoreLogger } from '../server/log.js';
 import { BoundedMap } from './bounded-map.js';
-import {
-  gcra,
-  type QuotaEntry,
-  quotaDecision,
-  type Tat,
-  tatOf,
-  type WindowEntry,
-  windowDecision,
-} from './memory-decisions.js';
+import { type QuotaEntry, quotaDecision } from './memory-quota.js';
+import { gcra, type Tat, tatOf } from './memory-rate.js';
+import { type WindowEntry, windowDecision, windowEnd } from './memory-window.js';
 import { RecordMap } from './records.js';
 import type {
   ClaimDecision,
@@ -20,6 +14,7 @@ import type {
   RateDecision,
   RateInput,
   Store,
+  WindowDecision,
   WindowInput,
 } from './types.js';
 
@@ -28,7 +23,7 @@ export interface MemoryStoreOptions {
   /**
    * The most keys each kind of state holds (rate, quota, window, lease, idempotency; rate limits: per
    * policy).
-   * Rate, quota and lease keys over 128 characters (keys are callers' values: a URL segment, a header)
+   * Rate, quota, window and lease keys over 128 characters (keys are callers' values: a URL segment, a header)
    * are kept apart, in `maxKeys × 128` characters, so that a flood of them evicts only its own kind.
    * Past a bound, expired keys go first, then the oldest keys, which forgets those callers' state.
    * @default 100_000
@@ -88,6 +83,8 @@ export interface MemoryStore extends Store {
   readonly synchronous: true;
   /** Rate decisions in one namespace (a rate-limit policy), without a prefixed key built per decision. */
   rateIn(space: string): (key: string, input: RateInput) => RateDecision;
+  /** Window decisions in one namespace (a rate-limit policy), as `rateIn`. */
+  windowIn(space: string): (key: string, input: WindowInput) => WindowDecision;
 }
 
 /** Why a decision failed: its deadline had passed, or its caller had stopped waiting; it changed nothing. */
@@ -98,6 +95,12 @@ class LateDecisionError extends Error {
 function onTime(deadline: Deadline | undefined, at: number, what: string): void {
   if (deadline !== undefined && (deadline.abandoned || at > deadline.at))
     throw new LateDecisionError(`the ${what} decision came past its deadline and changed nothing`);
+}
+
+function sizeOf<V>(shared: BoundedMap<V>, spaces: Map<string, BoundedMap<V>>): number {
+  let size = shared.size;
+  for (const space of spaces.values()) size += space.size;
+  return size;
 }
 
 interface Leases {
@@ -126,7 +129,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // One map per namespace (policy): each holds at most maxKeys, like the shared one.
   const spaces = new Map<string, BoundedMap<Tat>>();
   const quotas = new BoundedMap<QuotaEntry>(max, (entry) => entry.end, now);
-  const windows = new BoundedMap<WindowEntry>(max, (entry) => entry.end, now);
+  const windows = new BoundedMap<WindowEntry>(max, windowEnd, now);
+  const windowSpaces = new Map<string, BoundedMap<WindowEntry>>();
   const leases = new BoundedMap<Leases>(max, (entry) => entry.expires, now);
   const maxBytes = positive(options.maxTotalRecordBytes ?? 67_108_864, 'maxTotalRecordBytes');
   const records = new RecordMap({
@@ -141,16 +145,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     for (const space of spaces.values()) space.sweep(at, batch);
     quotas.sweep(at, batch);
     windows.sweep(at, batch);
+    for (const space of windowSpaces.values()) space.sweep(at, batch);
     leases.sweep(at, batch);
     records.sweep(at, batch);
   }, options.sweepInterval ?? 10_000);
   timer.unref();
-
-  function rateSize(): number {
-    let size = rates.size;
-    for (const space of spaces.values()) size += space.size;
-    return size;
-  }
 
   function liveLeases(key: string, at: number): Leases | undefined {
     const entry = leases.get(key, at);
@@ -165,13 +164,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   function rateIn(space: string): (key: string, input: RateInput) => RateDecision {
-    let map = spaces.get(space);
-    if (map === undefined) {
-      map = new BoundedMap<Tat>(max, tatOf, now);
-      spaces.set(space, map);
-    }
-    const held = map;
+    const held = spaceOf(spaces, space, tatOf);
     return (key, input) => gcra(held, key, now(), input);
+  }
+
+  function windowIn(space: string): (key: string, input: WindowInput) => WindowDecision {
+    const held = spaceOf(windowSpaces, space, windowEnd);
+    return (key, input) => windowDecision(held, key, now(), input);
+  }
+
+  // One map per namespace (policy), each bounded as the shared one: a flood under one policy evicts its own.
+  function spaceOf<V>(maps: Map<string, BoundedMap<V>>, space: string, expiry: (value: V) => number) {
+    let map = maps.get(space);
+    if (map === undefined) {
+      map = new BoundedMap<V>(max, expiry, now);
+      maps.set(space, map);
+    }
+    return map;
   }
 
   const store = {
@@ -191,9 +200,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       onTime(deadline, at, 'quota');
       return quotaDecision(quotas, key, at, input);
     },
-    window(key: string, input: WindowInput, deadline?: Deadline): QuotaDecision {
+    window(key: string, input: WindowInput, deadline?: Deadline): WindowDecision {
       const at = now();
       onTime(deadline, at, 'window');
+      for (const [space, map] of windowSpaces) {
+        if (key.startsWith(space)) return windowDecision(map, key.slice(space.length), at, input);
+      }
       return windowDecision(windows, key, at, input);
     },
     acquire(key: string, lease: string, limit: number, ttl: number, deadline?: Deadline): LeaseDecision {
@@ -237,9 +249,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       records.abandon(key, token, now());
     },
     size: () => ({
-      rate: rateSize(),
+      rate: sizeOf(rates, spaces),
       quota: quotas.size,
-      window: windows.size,
+      window: sizeOf(windows, windowSpaces),
       lease: leases.size,
       idempotency: records.size,
       idempotencyBytes: records.bytes,
@@ -251,5 +263,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return Object.defineProperties(store, {
     synchronous: { value: true, configurable: true },
     rateIn: { value: rateIn, configurable: true },
+    windowIn: { value: windowIn, configurable: true },
   }) as MemoryStore;
 }

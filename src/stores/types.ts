@@ -50,15 +50,31 @@ export interface QuotaInput {
 
 /**
  * One fixed-window step: at most `limit` units per window of `period` ms, a window starting at the first
- * unit a key spends; `cost` units (negative refunds, within the running window).
+ * unit a key spends; `cost` units (negative refunds).
  */
 export interface WindowInput {
   readonly limit: number;
   readonly period: number;
   readonly cost: number;
+  /**
+   * For a refund: the start of the window its units were spent in (`WindowDecision.start`); a refund for
+   * a window that has ended changes nothing. A refund without it applies to the running window (a reset).
+   */
+  readonly start?: number;
 }
 
-/** The answer of one quota or window decision. */
+/** The answer of one window decision. */
+export interface WindowDecision {
+  readonly allowed: boolean;
+  /** Units used in the running window, this decision included when allowed. */
+  readonly used: number;
+  /** Milliseconds until the running window ends; 0 when none runs. */
+  readonly reset: number;
+  /** When the running window started, on the store's clock (epoch ms); 0 when none runs. */
+  readonly start: number;
+}
+
+/** The answer of one quota decision. */
 export interface QuotaDecision {
   readonly allowed: boolean;
   /** Units used in the current period, this decision included when allowed. */
@@ -132,12 +148,18 @@ export interface QuotaStore extends StoreBase {
 /** A store of fixed windows (`rateLimit` policies with `algorithm: 'fixed-window'`). */
 export interface WindowStore extends StoreBase {
   /**
-   * One decision in the key's window; `reset` is the time left of it, 0 when none runs. A request that
-   * spends starts a window when none runs; a denied one uses nothing and starts none; a refund never goes
-   * below 0 and starts none; a decision of no units (`cost: 0`) only reads, and writes nothing. Past
-   * `deadline` it changes nothing and rejects.
+   * One decision in the key's window, which runs from its `start` for the `period` of each decision. A
+   * request that spends starts a window when none runs; a denied one uses nothing and starts none; a
+   * refund never goes below 0, and one that takes the count to 0 ends the window (nothing counted in
+   * it); a decision of no units (`cost: 0`) only reads, and writes nothing. Past `deadline` it changes
+   * nothing and rejects.
    */
-  window(key: string, input: WindowInput, deadline?: Deadline): Awaitable<QuotaDecision>;
+  window(key: string, input: WindowInput, deadline?: Deadline): Awaitable<WindowDecision>;
+  /**
+   * Optional: synchronous decisions in one namespace (a rate-limit policy), keyed by the caller's key alone,
+   * as `RateStore.rateIn`: a flood of keys under one policy then evicts only that policy's windows.
+   */
+  windowIn?(space: string): (key: string, input: WindowInput) => WindowDecision;
 }
 
 /** A store of expiring leases (`concurrency`). */

@@ -222,7 +222,8 @@ describe('a fixed window on a redis-server that hangs', () => {
     // The reply of a spend is held until `slow` settles, as behind a link that stalls after the write.
     const send: RedisSend = async (args, key) => {
       const reply = await raw(args, key);
-      const spends = args[0] === 'EVALSHA' || args[0] === 'EVAL' ? Number(args.at(-1)) > 0 : false;
+      // The window script's arguments end with the cost and, for a refund, the window's start.
+      const spends = args[0] === 'EVALSHA' || args[0] === 'EVAL' ? Number(args.at(-2)) > 0 : false;
       if (spends && slow) await slow;
       return reply;
     };
@@ -451,5 +452,145 @@ describe('a fixed-window policy is checked when it is defined', () => {
     expect(Number(heavy.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(store.size().window).toBe(0);
     expect(await statuses(() => send({ 'x-app': 'a1', 'x-cost': '1' }), 3)).toEqual([200, 200, 429]);
+  });
+});
+
+describe('a unit given back reaches only the window it was spent in', () => {
+  it('a refund that reaches Redis after its window ended gives nothing to the next window', async () => {
+    const prefix = `rw-${randomUUID()}:`;
+    const raw = redisSend(client);
+    const link = gate();
+    let refundSent!: () => void;
+    const refundQueued = new Promise<void>((resolve) => {
+      refundSent = resolve;
+    });
+    let refundLanded!: () => void;
+    const landed = new Promise<void>((resolve) => {
+      refundLanded = resolve;
+    });
+    // A refund (a negative cost, before the window's start) held on a slow link until the test opens it.
+    const slowRefunds: RedisSend = async (args, key) => {
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && Number(args.at(-2)) < 0) {
+        refundSent();
+        await link.opened;
+        const reply = await raw(args, key);
+        refundLanded();
+        return reply;
+      }
+      return raw(args, key);
+    };
+    const policy = { name: 'w', key: byApp, limit: 2, period: 1000, algorithm: window } as const;
+    const a = await serve([
+      rateLimit({ ...policy, count: 'succeeded', store: redisOn(prefix, slowRefunds) }),
+    ]);
+    const limitB = rateLimit({ ...policy, count: 'succeeded', store: redisOn(prefix) });
+    const b = await serve([limitB]);
+    expect((await a(undefined, '/fail')).status).toBe(500);
+    await refundQueued;
+    await until(
+      () => limitB.get('a1'),
+      ([state]) => state!.reset === 0,
+    );
+    expect(await statuses(() => b(), 3)).toEqual([200, 200, 429]);
+    link.open();
+    await landed;
+    expect((await b()).status).toBe(429);
+  });
+
+  it('a memory store on its own clock: a late refund gives nothing to the next window', async () => {
+    let now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
+    const held = gate();
+    const limit = rateLimit({
+      name: 'w',
+      key: byApp,
+      limit: 2,
+      period: '1m',
+      algorithm: window,
+      count: 'succeeded',
+      store,
+    });
+    const send = await serve([limit], held.opened);
+    const failing = send(undefined, '/hold');
+    await until(
+      () => limit.get('a1'),
+      ([state]) => state!.remaining === 1,
+    );
+    now += 60_000;
+    expect(await statuses(() => send(), 3)).toEqual([200, 200, 429]);
+    held.open();
+    expect((await failing).status).toBe(500);
+    expect((await send()).status).toBe(429);
+  });
+});
+
+describe('the state of a window policy', () => {
+  it.each(['memory', 'redis'])(
+    'reset(key) on %s forgets a window spent under a higher limit',
+    async (kind) => {
+      const store = kind === 'memory' ? memoryStore() : redisOn(`rw-${randomUUID()}:`);
+      const limit = rateLimit({
+        name: 'tenant',
+        key: byApp,
+        limit: (request) => Number(limitHeader(request) ?? 5),
+        period: '1h',
+        algorithm: window,
+        store,
+      });
+      const send = await serve([limit]);
+      expect(await statuses(() => send({ 'x-app': 'a1', 'x-limit': '5' }), 5)).toEqual([
+        200, 200, 200, 200, 200,
+      ]);
+      await limit.reset('a1', { request: { headers: { 'x-limit': '2' } } });
+      expect(await statuses(() => send({ 'x-app': 'a1', 'x-limit': '2' }), 3)).toEqual([200, 200, 429]);
+    },
+  );
+
+  it("a flood of keys under one window policy does not evict another policy's spent window (memory)", async () => {
+    const store = memoryStore({ maxKeys: 64 });
+    const policies = (algorithm: 'gcra' | typeof window): RatePolicy[] => [
+      { name: `app-${algorithm}`, key: byApp, limit: 2, period: '1h', algorithm },
+      { name: `user-${algorithm}`, key: byUser, limit: 1000, period: '1h', algorithm },
+    ];
+    for (const algorithm of ['gcra', window] as const) {
+      const send = await serve([rateLimit({ policies: policies(algorithm), store })]);
+      const headers = (user: string) => ({ 'x-app': 'a1', 'x-user': user });
+      expect(await statuses(() => send(headers('u0')), 3), algorithm).toEqual([200, 200, 429]);
+      for (let i = 0; i < 4; i++) await burst(() => send({ 'x-user': `u${randomUUID()}` }), 50);
+      expect((await send(headers('u0'))).status, algorithm).toBe(429);
+    }
+  });
+
+  it('a period shortened mid-window ends the window sooner', async () => {
+    const limit = rateLimit({
+      name: 'tenant',
+      key: byApp,
+      limit: 1,
+      algorithm: window,
+      store: memoryStore(),
+      period: (request) => (limitHeader(request) === 'fast' ? 1000 : 3_600_000),
+    });
+    const send = await serve([limit]);
+    expect((await send({ 'x-app': 'a1' })).status).toBe(200);
+    const denied = await send({ 'x-app': 'a1', 'x-limit': 'fast' });
+    expect(denied.headers.get('ratelimit-policy')).toBe('"tenant";q=1;w=1');
+    expect(Number(denied.headers.get('retry-after'))).toBeLessThanOrEqual(1);
+  });
+
+  it('a request another policy denied opens no window', async () => {
+    let now = 1_800_000_000_000;
+    const limit = rateLimit({
+      store: memoryStore({ now: () => now }),
+      policies: [
+        { name: 'app', key: byApp, limit: 1, period: '1h', algorithm: window },
+        { name: 'user', key: byUser, limit: 5, period: '10s', algorithm: window },
+      ],
+    });
+    const send = await serve([limit]);
+    expect((await send({ 'x-app': 'a1', 'x-user': 'spare' })).status).toBe(200);
+    expect((await send({ 'x-app': 'a1', 'x-user': 'u1' })).status).toBe(429);
+    now += 9_000;
+    const first = await send({ 'x-app': 'a2', 'x-user': 'u1' });
+    expect(first.headers.get('ratelimit')).toContain('"user";r=4;t=10');
   });
 });

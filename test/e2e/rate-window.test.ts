@@ -13,6 +13,7 @@ import { type RedisServer, startRedis } from '../helpers/redis.js';
 // on the memory store (its clock moved by the test) and on a real redis-server shared by two instances.
 const catalog = defineErrors({});
 const byApp = byHeader('x-app');
+const byPlan = byHeader('x-plan');
 const quiet = { error: () => undefined };
 
 let redis: RedisServer;
@@ -28,17 +29,30 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** A node:http app whose every route runs `guards`; a path under /fail answers 500 after `delay` ms. */
-async function serve(delay: number, ...guards: Guard[]): Promise<(path?: string) => Promise<Response>> {
+/**
+ * A node:http app whose every route runs `guards`; a path under /fail answers 500 once `held` settles (at
+ * once without it).
+ */
+async function serve(held: Promise<void> | undefined, ...guards: Guard[]) {
   const errors = createNodeErrors({ catalog, onError: false });
-  const handler = guard(...guards)((req, res) => {
+  const handler = guard(...guards)(async (req, res) => {
     const failed = req.url?.startsWith('/fail') === true;
-    setTimeout(() => sendJson(res, failed ? 500 : 200, { ok: !failed }), failed ? delay : 0);
+    if (failed) await held;
+    sendJson(res, failed ? 500 : 200, { ok: !failed });
   });
   const server = createServer(errors(handler));
   servers.push(server);
   const url = await listen(server);
   return (path = '/') => fetch(url + path, { headers: { 'x-app': 'a1' } });
+}
+
+/** A promise the test settles when it chooses. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
 }
 
 async function statuses(send: () => Promise<Response>, count: number): Promise<number[]> {
@@ -52,7 +66,7 @@ describe('a fixed-window policy on the memory store', () => {
     let now = 1_800_000_000_000;
     const store = memoryStore({ now: () => now });
     const send = await serve(
-      0,
+      undefined,
       rateLimit({ name: 'sdk', key: byApp, limit: 3, period: '1m', algorithm: 'fixed-window', store }),
     );
     const first = await send();
@@ -80,8 +94,11 @@ describe('a fixed-window policy on the memory store', () => {
     let now = 1_800_000_000_000;
     const store = memoryStore({ now: () => now });
     const policy = { key: byApp, limit: 10, period: '1m' } as const;
-    const window = await serve(0, rateLimit({ ...policy, name: 'w', algorithm: 'fixed-window', store }));
-    const gcra = await serve(0, rateLimit({ ...policy, name: 'g', store }));
+    const window = await serve(
+      undefined,
+      rateLimit({ ...policy, name: 'w', algorithm: 'fixed-window', store }),
+    );
+    const gcra = await serve(undefined, rateLimit({ ...policy, name: 'g', store }));
     const admittedIn = async (send: () => Promise<Response>) => {
       const start = now;
       let admitted = 0;
@@ -95,27 +112,31 @@ describe('a fixed-window policy on the memory store', () => {
   });
 
   it('never gives a unit of an ended window to the next one', async () => {
-    const store = memoryStore();
+    let now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
     const limit = rateLimit({
       name: 'fw',
       key: byApp,
       limit: 2,
-      period: 1000,
+      period: '1m',
       algorithm: 'fixed-window',
       count: 'succeeded',
       store,
     });
-    const send = await serve(1500, limit);
-    // Admitted in a first window of 1 s, answered 500 at 1.5 s, within the next window (1.2 s to 2.2 s).
+    const held = gate();
+    const send = await serve(held.opened, limit);
+    // Admitted in a first window, answered 500 only once the next window has started and been spent.
     const failing = send('/fail');
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    const opening = await send('/ok');
-    expect(opening.headers.get('ratelimit')).toMatch(/^"fw";r=1;t=/);
+    for (let i = 0; i < 200 && (await limit.get('a1'))[0]!.remaining !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    now += 60_000;
+    expect(await statuses(() => send('/ok'), 3)).toEqual([200, 200, 429]);
+    held.open();
     expect((await failing).status).toBe(500);
-    const next = await send('/ok');
-    expect(next.status).toBe(200);
-    expect(next.headers.get('ratelimit')).toMatch(/^"fw";r=0;t=/);
     expect((await send('/ok')).status).toBe(429);
+    now += 60_000;
+    expect((await send('/ok')).headers.get('ratelimit')).toBe('"fw";r=1;t=60');
   });
 
   it('gives a unit back when its response fails within the window', async () => {
@@ -129,61 +150,106 @@ describe('a fixed-window policy on the memory store', () => {
       count: 'succeeded',
       store,
     });
-    const send = await serve(0, limit);
+    const send = await serve(undefined, limit);
     expect(await statuses(() => send('/fail'), 4)).toEqual([500, 500, 500, 500]);
     expect(await statuses(() => send('/ok'), 3)).toEqual([200, 200, 429]);
   });
 
-  it('reads and resets a key without starting a window', async () => {
-    const store = memoryStore();
+  it('reads and resets a key without starting a window, whatever limit it was spent under', async () => {
+    let now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
     const limit = rateLimit({
       name: 'fw',
       key: byApp,
-      limit: 2,
+      // A plan's limit, from a header for the test: 5, or 2 once lowered.
+      limit: (request) => (byPlan(request) === 'small' ? 2 : 5),
       period: '1h',
       algorithm: 'fixed-window',
       store,
     });
-    expect(await limit.get('a1')).toEqual([{ policy: 'fw', limit: 2, remaining: 2, reset: 0, banned: 0 }]);
+    const big = { request: { url: '/', headers: {} } };
+    expect(await limit.get('a1', big)).toEqual([
+      { policy: 'fw', limit: 5, remaining: 5, reset: 0, banned: 0 },
+    ]);
+    await limit.reset('unknown', big);
     expect(store.size().window).toBe(0);
-    const send = await serve(0, limit);
-    expect(await statuses(send, 3)).toEqual([200, 200, 429]);
-    const [spent] = await limit.get('a1');
-    expect(spent).toMatchObject({ remaining: 0 });
-    expect(spent!.reset).toBeGreaterThan(3_590_000);
-    await limit.reset('a1');
-    expect(await statuses(send, 3)).toEqual([200, 200, 429]);
+    const send = await serve(undefined, limit);
+    expect(await statuses(send, 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    now += 600_000;
+    const [spent] = await limit.get('a1', big);
+    expect(spent).toEqual({ policy: 'fw', limit: 5, remaining: 0, reset: 3_000_000, banned: 0 });
+    // Lowered to 2, then reset: the five spent under the old limit are forgotten, and the window with them.
+    await limit.reset('a1', { request: { url: '/', headers: { 'x-plan': 'small' } } });
+    expect(store.size().window).toBe(0);
+    expect(await statuses(send, 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await limit.get('a1', big))[0]!.reset).toBe(3_600_000);
   });
 
-  it('works with several policies, one per algorithm, and reports both', async () => {
-    const store = memoryStore();
-    const send = await serve(
-      0,
-      rateLimit({
-        policies: [
-          { name: 'minute', key: byApp, limit: 2, period: '1m', algorithm: 'fixed-window' },
-          { name: 'burst', key: byApp, limit: 100, period: '1m' },
-        ],
-        store,
-      }),
-    );
+  it('works with several policies, one per algorithm: a denial by one costs the others nothing', async () => {
+    const now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
+    const limit = rateLimit({
+      policies: [
+        { name: 'minute', key: byApp, limit: 2, period: '1m', algorithm: 'fixed-window' },
+        { name: 'burst', key: byApp, limit: 100, period: '1m' },
+      ],
+      store,
+    });
+    const send = await serve(undefined, limit);
     const ok = await send();
     expect(ok.headers.get('ratelimit')).toBe('"minute";r=1;t=60, "burst";r=99;t=1');
     await send();
     const denied = await send();
     expect(denied.status).toBe(429);
+    expect(denied.headers.get('ratelimit')).toBe('"minute";r=0;t=60, "burst";r=97;t=2');
     expect((await denied.json()).details).toEqual({ policies: ['minute'] });
-    // The GCRA policy gave back what it took for the denied request.
-    const [, burst] = await (await import('faultline/guards'))
-      .rateLimit({
-        policies: [
-          { name: 'minute', key: byApp, limit: 2, period: '1m', algorithm: 'fixed-window' },
-          { name: 'burst', key: byApp, limit: 100, period: '1m' },
-        ],
-        store,
-      })
-      .get('a1');
+    const [minute, burst] = await limit.get('a1');
+    expect(minute).toMatchObject({ policy: 'minute', remaining: 0, reset: 60_000 });
     expect(burst).toMatchObject({ policy: 'burst', remaining: 98 });
+  });
+
+  it('does not start a window for a request another policy denied', async () => {
+    let now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
+    const byUser = byHeader('x-user');
+    const limit = rateLimit({
+      policies: [
+        { name: 'app', key: byApp, limit: 1, period: '1h', algorithm: 'fixed-window' },
+        { name: 'user', key: byUser, limit: 5, period: '10s', algorithm: 'fixed-window' },
+      ],
+      store,
+    });
+    await limit.check({
+      request: { url: '/', headers: { 'x-app': 'a1', 'x-user': 'first' } },
+      headers: new Map(),
+      onFinish: () => undefined,
+      body: () => undefined,
+      capture: () => undefined,
+    });
+    const context = (app: string) => ({
+      request: { url: '/', headers: { 'x-app': app, 'x-user': 'u1' } },
+      headers: new Map<string, string>(),
+      onFinish: () => undefined,
+      body: () => undefined,
+      capture: () => undefined,
+    });
+    expect(await limit.check(context('a1'))).toBeDefined();
+    now += 9_000;
+    const admitted = context('a2');
+    expect(await limit.check(admitted)).toBeUndefined();
+    expect(admitted.headers.get('ratelimit')).toBe('"app";r=0;t=3600, "user";r=4;t=10');
+  });
+
+  it('takes a period that is not a whole number of milliseconds, and refuses one of centuries', async () => {
+    const now = 1_800_000_000_000;
+    const store = memoryStore({ now: () => now });
+    const limit = rateLimit({ key: byApp, limit: 1, period: 1500.5, algorithm: 'fixed-window', store });
+    const send = await serve(undefined, limit);
+    expect(await statuses(send, 2)).toEqual([200, 429]);
+    expect((await limit.get('a1'))[0]!.reset).toBe(1501);
+    expect(() => rateLimit({ key: byApp, limit: 1, period: 1e21, algorithm: 'fixed-window', store })).toThrow(
+      /at most/,
+    );
   });
 });
 
@@ -210,7 +276,7 @@ describe('a fixed-window policy is checked when it is defined', () => {
       algorithm: 'fixed-window',
       store: windowOnly,
     });
-    const send = await serve(0, limit);
+    const send = await serve(undefined, limit);
     expect(await statuses(send, 2)).toEqual([200, 429]);
     const base = { key: byApp, limit: 1, period: '1m', store: windowOnly } as const;
     expect(() => rateLimit({ ...base, algorithm: 'fixed-window', ban: { after: 2, for: '1m' } })).toThrow(
@@ -240,34 +306,45 @@ describe('a fixed-window policy on Redis', () => {
         algorithm: 'fixed-window',
         store: redisStore({ send: redisSend(client), prefix }),
       });
-    const a = await serve(0, make());
-    const b = await serve(0, make());
+    const a = await serve(undefined, make());
+    const b = await serve(undefined, make());
     expect([(await a()).status, (await b()).status, (await a()).status]).toEqual([200, 200, 200]);
     const denied = await b();
     expect(denied.status).toBe(429);
     const wait = Number(denied.headers.get('retry-after'));
-    expect(wait).toBeGreaterThan(50);
+    // To the end of the minute: GCRA would ask for 20 s at most (one unit per 20 s).
+    expect(wait).toBeGreaterThan(20);
     expect(wait).toBeLessThanOrEqual(60);
     expect((await a()).status).toBe(429);
+  });
+
+  it('takes a period that is not a whole number of milliseconds, as the memory store does', async () => {
+    const store = redisStore({ send: redisSend(client), prefix: `window-${randomUUID()}:` });
+    const limit = rateLimit({ key: byApp, limit: 1, period: 1500.5, algorithm: 'fixed-window', store });
+    const send = await serve(undefined, limit);
+    expect(await statuses(send, 2)).toEqual([200, 429]);
+    const [state] = await limit.get('a1');
+    expect(Number.isInteger(state!.reset)).toBe(true);
+    expect(state!.reset).toBeLessThanOrEqual(1501);
   });
 
   it('reads a value no decision wrote as no window, and a malformed reply as a store failure', async () => {
     const prefix = `window-${randomUUID()}:`;
     const store = redisStore({ send: redisSend(client), prefix });
     const key = `${prefix}w:{sdk:a1}`;
-    await client.set(key, 'not a number');
+    await client.hset(key, 's', 'not a number', 'u', 'NaN');
     const send = await serve(
-      0,
+      undefined,
       rateLimit({ name: 'sdk', key: byApp, limit: 1, period: '1m', algorithm: 'fixed-window', store }),
     );
     expect((await send()).status).toBe(200);
-    expect(await client.get(key)).toBe('1');
-    expect(await client.pttl(key)).toBeGreaterThan(50_000);
+    expect(await client.hget(key, 'u')).toBe('1');
+    expect(await client.pttl(key)).toBeGreaterThan(0);
     expect((await send()).status).toBe(429);
     // A store whose replies are not the script's: the guard's failure policy (closed) answers 503.
     const broken = redisStore({ send: async () => ['yes', 'many', 'soon', 0], prefix, logger: quiet });
     const failing = await serve(
-      0,
+      undefined,
       rateLimit({
         name: 'sdk',
         key: byApp,

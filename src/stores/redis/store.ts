@@ -10,10 +10,11 @@ import type {
   RateDecision,
   RateInput,
   Store,
+  WindowDecision,
   WindowInput,
 } from '../types.js';
 import { RedisClock } from './clock.js';
-import { hashTagged } from './keys.js';
+import { hashTagged, rateArgs } from './encode.js';
 import { checked, toCount, toFlag, toNumber, toRate, toText } from './replies.js';
 import { luaSources } from './scripts.js';
 import { sha1Hex } from './sha1.js';
@@ -70,18 +71,6 @@ const scripts = {
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
-// A guard passes the same input object on every decision: its arguments are formatted once.
-const formatted = new WeakMap<RateInput, string[]>();
-
-function rateArgs(input: RateInput): string[] {
-  let args = formatted.get(input);
-  if (args === undefined) {
-    args = [String(input.interval), String(input.tolerance), String(input.cost)];
-    formatted.set(input, args);
-  }
-  return args;
 }
 
 /** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
@@ -223,19 +212,27 @@ export function redisStore(options: RedisStoreOptions): Store {
       // A clock past the last edge the guard sent answers a period already over: nothing left to wait.
       return { allowed: toFlag(reply[0]), used: toCount(reply[1]), reset: Math.max(0, toNumber(reply[2])) };
     },
-    async window(
-      key: string,
-      { limit, period, cost }: WindowInput,
-      deadline?: Deadline,
-    ): Promise<QuotaDecision> {
+    async window(key: string, input: WindowInput, deadline?: Deadline): Promise<WindowDecision> {
       const stored = keyOf('w', key);
-      const args = [String(limit), String(period), String(cost)];
-      const reply = await decide('window', stored, args, 4, deadline, (values) =>
+      const { limit, period, cost } = input;
+      const args = (units: number, start?: number) => [
+        String(limit),
+        String(period),
+        String(units),
+        start === undefined ? '' : String(start),
+      ];
+      // An abandoned spend is given back to the window it was spent in, never to a later one.
+      const reply = await decide('window', stored, args(cost, input.start), 5, deadline, (values) =>
         toFlag(values[0]) && cost > 0
-          ? run(scripts.window, stored, ['0', String(limit), String(period), String(-cost)])
+          ? run(scripts.window, stored, ['0', ...args(-cost, toCount(values[3]))])
           : undefined,
       );
-      return { allowed: toFlag(reply[0]), used: toCount(reply[1]), reset: toCount(reply[2]) };
+      return {
+        allowed: toFlag(reply[0]),
+        used: toCount(reply[1]),
+        reset: toCount(reply[2]),
+        start: toCount(reply[3]),
+      };
     },
     async acquire(
       key: string,

@@ -1,3 +1,5 @@
+import type { RateInput } from '../types.js';
+
 // Braces would move the hash tag, `%` starts an escape, and a lone surrogate would be sent as U+FFFD,
 // merging two callers' keys (as `\ud800` and `\udc00` would be): each is escaped, so that keys stay apart.
 const unsafe = /[{}%]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -13,4 +15,16 @@ function escaped(c: string): string {
  */
 export function hashTagged(prefix: string, kind: string, key: string): string {
   return `${prefix}${kind}:{${key.replace(unsafe, escaped)}}`;
+}
+
+// A guard passes the same input object on every decision: its arguments are formatted once.
+const formatted = new WeakMap<RateInput, string[]>();
+
+export function rateArgs(input: RateInput): string[] {
+  let args = formatted.get(input);
+  if (args === undefined) {
+    args = [String(input.interval), String(input.tolerance), String(input.cost)];
+    formatted.set(input, args);
+  }
+  return args;
 }
