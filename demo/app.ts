@@ -123,7 +123,7 @@ export function createDemo(options: DemoOptions): Demo {
           : await readJson(req, { limit: '64kb', schema: commandBody });
       if (session.state === 'ended') throw errors.create('SESSION_ENDED', { sessionId: session.id });
       if (command === 'play' && !body?.urls?.length) throw errors.create('URLS_REQUIRED');
-      session.commands.push({ command, at: new Date().toISOString() });
+      state.record(session, command);
       if (command === 'answer') session.state = 'answered';
       if (command === 'hangup') session.state = 'ended';
       return { session_id: session.id, command, state: session.state };

@@ -145,7 +145,7 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
         }
         if (session.state === 'ended') throw errors.create('SESSION_ENDED', { sessionId: session.id });
         if (message.command === 'play' && !message.urls?.length) throw errors.create('URLS_REQUIRED');
-        session.commands.push({ command: message.command, at: new Date().toISOString() });
+        state.record(session, message.command);
         if (message.command === 'answer') session.state = 'answered';
         if (message.command === 'hangup') session.state = 'ended';
         conn.send({

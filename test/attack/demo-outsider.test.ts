@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDemo } from '../../demo/app.js';
-import type { DemoState } from '../../demo/state.js';
+import { DemoState } from '../../demo/state.js';
 import { refusal, watch } from '../e2e/ws-helpers.js';
 import { close, listen } from '../helpers/http.js';
 import { sendRaw } from '../helpers/raw.js';
@@ -176,6 +176,55 @@ describe('the demo, its bodies', () => {
       expect(answer.status, `${framing}: ${answer.body}`).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ command: 'answer', state: 'answered' });
     }
+  });
+});
+
+describe('the demo, what one app can make it keep', () => {
+  it("keeps an app's latest sessions, rooms and commands only, and never forgets another app's", async () => {
+    const state = new DemoState({ maxSessionsPerApp: 3, maxRoomsPerApp: 2, maxCommands: 4 });
+    const { server, nodeErrors } = createDemo({
+      logger: false,
+      apps: { 'app-a': keyA, 'app-b': keyB },
+      state,
+    });
+    server.on('clientError', nodeErrors.clientError);
+    const base = await listen(server);
+    onTestFinished(() => close(server));
+    const other = JSON.parse((await createSession(base, asB)).body).id as string;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(JSON.parse((await createSession(base, asA)).body).id);
+    expect(state.sessions.size).toBe(4);
+    // The two oldest of app-a are forgotten: a read is the catalog's 404, as for an expired session.
+    expectCatalog(await call(base, `/v1/sessions/${ids[0]}`, { headers: asA }), 404, 'SESSION_NOT_FOUND');
+    expect((await call(base, `/v1/sessions/${ids[4]}`, { headers: asA })).status).toBe(200);
+    expect((await call(base, `/v1/sessions/${other}`, { headers: asB })).status).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      const name = JSON.stringify({ name: `room-${i}` });
+      const made = await call(base, '/v1/conferences', {
+        method: 'POST',
+        headers: { ...asA, ...json },
+        body: name,
+      });
+      expect(made.status).toBe(201);
+    }
+    expect(state.rooms.size).toBe(2);
+    // A forgotten room's name is free again.
+    const again = JSON.stringify({ name: 'room-0' });
+    expect(
+      (await call(base, '/v1/conferences', { method: 'POST', headers: { ...asA, ...json }, body: again }))
+        .status,
+    ).toBe(201);
+    const session = ids[4]!;
+    // Six commands (no media command: those cool down for a second), of which the latest four are kept.
+    for (const command of ['answer', 'transfer', 'answer', 'transfer', 'answer', 'hangup']) {
+      const sent = await call(base, `/v1/sessions/${session}/commands/${command}`, {
+        method: 'POST',
+        headers: { ...asA, 'content-length': '0' },
+      });
+      expect(sent.status, sent.body).toBe(200);
+    }
+    const kept = state.sessions.get(session)!.commands.map((c) => c.command);
+    expect(kept).toEqual(['answer', 'transfer', 'answer', 'hangup']);
   });
 });
 
