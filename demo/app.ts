@@ -32,6 +32,8 @@ export interface DemoOptions {
   state?: DemoState;
   /** Where the guards keep their state. @default memoryStore() */
   store?: Store;
+  /** Open WebSocket connections per app on this instance, over all its sessions. @default 100 */
+  connectionsPerApp?: number;
 }
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
@@ -168,6 +170,7 @@ export function createDemo(options: DemoOptions): Demo {
     guards: guarded.handshake,
     commandGuards: guarded.command,
     ...(options.store ? { store: options.store } : {}),
+    ...(options.connectionsPerApp ? { connectionsPerApp: options.connectionsPerApp } : {}),
   });
   return { server, state, nodeErrors };
 }

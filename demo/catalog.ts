@@ -92,6 +92,16 @@ export const errors = defineErrors(
       // Over the WebSocket the session's socket has nothing left to do: event, then close with 4409.
       ws: { close: 4409 },
     },
+    APP_CONNECTION_LIMIT: {
+      status: 429,
+      id: 3003,
+      group: 'sessions',
+      message: 'Too many open WebSocket connections for this app',
+      details: z.object({ max: z.number() }),
+      cause:
+        'The app already holds the most simultaneous WebSocket connections allowed, over all its sessions.',
+      fix: 'Close connections you no longer use; retry after Retry-After.',
+    },
     ROOM_NOT_FOUND: {
       status: 404,
       id: 4001,

@@ -43,6 +43,8 @@ export interface DemoSocketOptions {
   commandGuards: readonly Guard[];
   /** The store of the connection and message limits (the demo's guards store). @default memoryStore() */
   store?: Store;
+  /** Open connections per app on this instance, over all its sessions. @default 100 */
+  connectionsPerApp?: number;
 }
 
 /** The socket's limits as the reference page shows them (`/docs/errors`), with its example event. */
@@ -90,12 +92,14 @@ function guardRequestOf(raw: IncomingMessage, query: URLSearchParams): GuardRequ
 /**
  * Serves `ws://host/v1/ws?session_id=…&app_id=…&api_key=…` on the demo's HTTP server, with the demo's one
  * catalog: a handshake passes the HTTP API's per-IP limit and key check first, refused handshakes are the
- * REST answers (401, 404, 429 past the per-IP limit or on the eleventh connection of a session), a bad
+ * REST answers (401, 404, 429 past the per-IP limit, on the eleventh connection of a session or the 101st
+ * of an app), a bad
  * message gets an error event and the connection stays open, and a command on an ended session closes
  * with 4409.
  */
 export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<SocketContext> {
   const { state, guards, commandGuards } = options;
+  const maxPerApp = options.connectionsPerApp ?? 100;
   const store = options.store ? { store: options.store } : {};
   const endpoint = createWsErrors<SocketContext>({
     errors: options.errors,
@@ -113,6 +117,17 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       // Another app's session is refused as a missing one: the handshake reveals no other tenant's ids.
       const session = state.sessionOf(appId, sessionId);
       if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
+      // Sessions are the app's to mint, so the 10 per session bound no app: it is also held to its share.
+      let open = 0;
+      for (const conn of endpoint.connections) {
+        if (conn.context.appId === appId && ++open >= maxPerApp) {
+          throw errors.create(
+            'APP_CONNECTION_LIMIT',
+            { max: maxPerApp },
+            { headers: { 'retry-after': '5' } },
+          );
+        }
+      }
       return { key: session.id, context: { sessionId: session.id, appId, ip: credentials.ip } };
     },
     messages: {

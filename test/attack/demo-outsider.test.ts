@@ -528,6 +528,53 @@ describe('the demo WebSocket, from outside', () => {
   });
   afterAll(() => demo.stop());
 
+  it('holds an app to its share of connections, however many sessions it mints (10 per session bound no app)', async () => {
+    const { server, nodeErrors } = createDemo({
+      logger: false,
+      apps: { 'app-a': keyA, 'app-b': keyB },
+      connectionsPerApp: 4,
+    });
+    server.on('clientError', nodeErrors.clientError);
+    const base = await listen(server);
+    const url = base.replace('http:', 'ws:');
+    const opened: ReturnType<typeof watch>[] = [];
+    onTestFinished(async () => {
+      for (const socket of opened) socket.socket.terminate();
+      await close(server);
+    });
+    for (let i = 0; i < 4; i++) {
+      const id = JSON.parse((await createSession(base, asA)).body).id;
+      const socket = watch(`${url}/v1/ws?session_id=${id}&app_id=app-a&api_key=${keyA}`);
+      opened.push(socket);
+      await socket.opened;
+    }
+    const fresh = JSON.parse((await createSession(base, asA)).body).id;
+    const refused = await refusal(`${url}/v1/ws?session_id=${fresh}&app_id=app-a&api_key=${keyA}`);
+    const body = expectCatalog(refused, 429, 'APP_CONNECTION_LIMIT');
+    expect(body.details).toEqual({ max: 4 });
+    expect(refused.headers['retry-after']).toBe('5');
+    // Another app keeps its own share.
+    const theirs = JSON.parse((await createSession(base, asB)).body).id;
+    const other = watch(`${url}/v1/ws?session_id=${theirs}&app_id=app-b&api_key=${keyB}`);
+    opened.push(other);
+    await other.opened;
+    // A closed connection frees its place.
+    const first = opened[0]!;
+    first.socket.close();
+    await first.closed;
+    // The server counts the connection gone once its own side has closed: a bounded wait for that.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 101; i++) {
+      const again = watch(`${url}/v1/ws?session_id=${fresh}&app_id=app-a&api_key=${keyA}`);
+      opened.push(again);
+      status = await again.opened.then(
+        () => 101,
+        () => new Promise<number>((resolve) => setTimeout(() => resolve(429), 20)),
+      );
+    }
+    expect(status).toBe(101);
+  });
+
   it('refuses a handshake without or with a wrong key alike for an existing and an unknown session', async () => {
     const flat = (r: Awaited<ReturnType<typeof refusal>>, id: string) => {
       const body = JSON.parse(r.body.replaceAll(id, '<id>'));
