@@ -950,6 +950,7 @@ describe('seed 000: safe to copy', () => {
     ['localhost', (port: number) => `http://localhost:${port}/`],
     ['[::1]', (port: number) => `http://[::1]:${port}/`],
     ['IPv4-mapped [::ffff:127.0.0.1]', (port: number) => `http://[::ffff:127.0.0.1]:${port}/`],
+    ['IPv4-translated [::ffff:0:7f00:1]', (port: number) => `http://[::ffff:0:7f00:1]:${port}/`],
     ['127.0.0.1 written as one decimal number', (port: number) => `http://2130706433:${port}/`],
     ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
     ['the IPv6 metadata address', () => 'http://[fd00:ec2::254]/latest/meta-data/'],

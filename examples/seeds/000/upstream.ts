@@ -55,9 +55,11 @@ for (const [network, prefix] of [
 // IPv6: unspecified, loopback and IPv4-compatible (::/96), NAT64 prefixes that embed an IPv4 address,
 // discard, IETF assignments (Teredo), documentation, 6to4, unique-local (fd00:ec2::254, the IPv6 metadata
 // address, is in it), link-local, site-local and multicast. IPv4-mapped addresses (::ffff:0:0/96) are
-// matched against the IPv4 ranges above by the BlockList itself.
+// matched against the IPv4 ranges above by the BlockList itself; IPv4-translated ones (::ffff:0:0:0/96,
+// SIIT) are not, and are refused whole, as no public upstream is reached by one.
 for (const [network, prefix] of [
   ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
