@@ -16,6 +16,7 @@ import { Connection } from './connection.js';
 import { clientErrorOf, compileOrigins, requestViewOf } from './handshake.js';
 import { writeHttpAnswer } from './http.js';
 import { type ConnectionLeases, connectionRequest, createConnectionLeases } from './limits.js';
+import { asksForWebSocket, passOn } from './pass-on.js';
 import { wsRoleError } from './roles.js';
 import { compileState } from './state.js';
 import type { Admission, WsConnection, WsErrors, WsErrorsOptions } from './types.js';
@@ -135,6 +136,8 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
   }
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Another protocol (h2c) is not this endpoint's: the request is served as if it asked for no upgrade.
+    if (!asksForWebSocket(request) && passOn(request, socket, head)) return;
     socket.on('error', () => {});
     // Over HTTP in every mode, before authenticate: accepting would open the socket to the foreign page.
     if (originAllowed && !originAllowed(request)) {

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { memoryStore } from 'faultline/stores';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDemo } from '../../demo/app.js';
 import { DemoState } from '../../demo/state.js';
@@ -598,12 +599,26 @@ describe('the demo WebSocket, from outside', () => {
   });
 
   it('spends the per-IP budget on every refused handshake, whatever X-Forwarded-For or the app id claim', async () => {
-    const perIp = async () => remaining((await call(demo.base, '/health')).headers, 'per-ip');
+    // The limits' clock stands still: no unit comes back while the test runs, however slow the machine.
+    const at = Date.now();
+    const { server, nodeErrors } = createDemo({
+      logger: false,
+      apps: { 'app-a': keyA, 'app-b': keyB },
+      store: memoryStore({ now: () => at }),
+    });
+    server.on('clientError', nodeErrors.clientError);
+    const base = await listen(server);
+    onTestFinished(() => close(server));
+    const socketUrl = base.replace('http:', 'ws:');
+    const perIp = async () => remaining((await call(base, '/health')).headers, 'per-ip');
     const before = await perIp();
     for (let i = 0; i < 5; i++) {
-      const answer = await refusal(`${ws}/v1/ws?session_id=${session}&app_id=app-${i}&api_key=${keyA}`, {
-        'x-forwarded-for': `203.0.113.${i}`,
-      });
+      const answer = await refusal(
+        `${socketUrl}/v1/ws?session_id=${session}&app_id=app-${i}&api_key=${keyA}`,
+        {
+          'x-forwarded-for': `203.0.113.${i}`,
+        },
+      );
       expectCatalog(answer, 401);
     }
     expect(await perIp()).toBe(before - 6);
