@@ -8,6 +8,23 @@ export function asksForWebSocket(request: IncomingMessage): boolean {
   return typeof upgrade === 'string' && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(upgrade);
 }
 
+// How many requests each socket has had passed on: node counts `maxRequestsPerSocket` per connection it
+// parses, and each pass-on is a new one to it.
+const passes = new WeakMap<Duplex, number>();
+
+/** node's own listener of new connections on `server`, the one that parses HTTP on them. */
+function httpListenerOf(server: Server, event: string): ((socket: Duplex) => void) | undefined {
+  const found = server.listeners(event).find((listener) => listener.name === 'connectionListener');
+  return found as ((socket: Duplex) => void) | undefined;
+}
+
+/** Calls `then` once no answer is being written on the socket (each queued one finishes in turn). */
+function whenIdle(socket: Duplex, then: () => void): void {
+  const current = (socket as { _httpMessage?: NodeJS.EventEmitter | null })._httpMessage;
+  if (!current) then();
+  else current.once('finish', () => setImmediate(() => whenIdle(socket, then)));
+}
+
 /**
  * Gives a request that asks to upgrade to another protocol (`Upgrade: h2c`, which `curl --http2` sends)
  * back to its HTTP server, as a request without the upgrade. node:http hands every request with an Upgrade
@@ -15,15 +32,38 @@ export function asksForWebSocket(request: IncomingMessage): boolean {
  * WebSocket endpoint would answer such a client with the endpoint's 404; a server without the listener
  * ignores the header and serves the request, as RFC 9110 lets it. The request head is written again from
  * the bytes node parsed (`rawHeaders`), without `Upgrade` and the `upgrade` token of `Connection`, before
- * the bytes that followed it, and the socket becomes a new connection of the server: node parses it again,
- * under its own limits and timeouts, and its body and any later requests follow on the same socket.
+ * the bytes that followed it, and node's HTTP listener takes the socket as a new connection: it parses it
+ * again, under its own limits and timeouts, and the body and later requests follow on the same socket.
+ * The connection is closed instead (after the answers already being written) when the request comes
+ * pipelined behind another, when node kept only part of its headers, or past `maxRequestsPerSocket`.
  * False when the socket has no HTTP server to go back to (it is then the caller's to answer).
  */
 export function passOn(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-  const server = (request.socket as { server?: Server | null }).server;
-  if (!server || socket !== request.socket || socket.destroyed) return false;
-  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
+  const server = (
+    request.socket as {
+      server?: (Server & { maxHeadersCount?: number | null; maxRequestsPerSocket?: number | null }) | null;
+    }
+  ).server;
+  // An HTTPS server serves the HTTP of a connection once its TLS is up: the socket is one already.
+  const event = (socket as { encrypted?: boolean }).encrypted ? 'secureConnection' : 'connection';
+  const listener = server && httpListenerOf(server, event);
+  if (!server || !listener || socket !== request.socket || socket.destroyed) return false;
   const raw = request.rawHeaders;
+  // node keeps at most this many header names and values; past it, the head written again would lose the
+  // framing headers after them (Content-Length), and the body would be read as requests of its own.
+  const kept =
+    typeof server.maxHeadersCount === 'number' && server.maxHeadersCount > 0
+      ? server.maxHeadersCount * 2
+      : 2000;
+  const count = (passes.get(socket) ?? 0) + 1;
+  const most = server.maxRequestsPerSocket ?? 0;
+  const pipelined = Boolean((socket as { _httpMessage?: unknown })._httpMessage);
+  if (pipelined || raw.length >= kept || (most > 0 && count > most)) {
+    whenIdle(socket, () => socket.end());
+    return true;
+  }
+  passes.set(socket, count);
+  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -39,16 +79,9 @@ export function passOn(request: IncomingMessage, socket: Duplex, head: Buffer): 
     }
     lines.push(`${name}: ${value}`);
   }
-  // A request pipelined behind one whose answer is still being written: node would queue the new answer
-  // behind that one, on a connection state it no longer drives. The connection is closed instead, as a
-  // server may close one between pipelined requests: the client sends the rest again on a new one.
-  if ((socket as { _httpMessage?: unknown })._httpMessage) {
-    socket.destroy();
-    return true;
-  }
   const text = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   socket.unshift(head.length === 0 ? text : Buffer.concat([text, head]));
-  // An HTTPS server serves the HTTP of a connection once its TLS is up: the socket is one already.
-  server.emit((socket as { encrypted?: boolean }).encrypted ? 'secureConnection' : 'connection', socket);
+  // node's listener alone: the app's own (a connection counter) saw this socket when it connected.
+  listener.call(server, socket);
   return true;
 }

@@ -1,0 +1,110 @@
+// An outsider's attacks on the pass-on of h2c requests (src/ws/pass-on.ts): the limits and listeners of the
+// server hold across it, and no accepted request's answer is lost.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { defineErrors } from 'faultline';
+import { createNodeErrors, createRouter } from 'faultline/node';
+import { createWsErrors } from 'faultline/ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { close } from '../helpers/http.js';
+
+const H2C = 'Connection: Upgrade\r\nUpgrade: h2c\r\n';
+let server: Server;
+afterEach(() => close(server));
+
+async function app(setup: (s: Server) => void = () => {}) {
+  const served: string[] = [];
+  const errors = createNodeErrors({ catalog: defineErrors({}), onError: false });
+  const router = createRouter()
+    .get('/health', () => ({ ok: true }))
+    .get('/admin', () => {
+      served.push('GET /admin');
+      return { admin: true };
+    })
+    .get('/slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      served.push('GET /slow');
+      return { slow: true };
+    })
+    .post('/echo', async (req) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      served.push(`POST /echo ${JSON.stringify(body)}`);
+      return { body };
+    });
+  server = createServer(errors(router.handle));
+  setup(server);
+  server.on('upgrade', createWsErrors({ errors: errors.handler, path: '/ws' }).upgrade);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { served, port: (server.address() as AddressInfo).port };
+}
+
+async function client(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  let ended = false;
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  socket.on('close', () => (ended = true));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, received: () => text, closed: () => ended };
+}
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('an h2c request passed on keeps the limits node keeps', () => {
+  it('never serves the body of a request with more headers than node keeps as a hidden request', async () => {
+    const { served, port } = await app();
+    const hidden = 'GET /admin HTTP/1.1\r\nHost: x\r\n\r\n';
+    const pad = Array.from({ length: 1100 }, (_, i) => `a:${i % 10}\r\n`).join('');
+    const { socket, received, closed } = await client(port);
+    socket.write(
+      `POST /echo HTTP/1.1\r\nHost: x\r\n${H2C}${pad}Content-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    );
+    // node kept the first 1000 headers only: the head cannot be written again whole, so the connection closes.
+    await until(closed);
+    socket.destroy();
+    expect(closed()).toBe(true);
+    expect(served).toEqual([]);
+    expect(received()).not.toContain('{"admin":true}');
+  });
+
+  it('answers a request still being handled before closing for an h2c request pipelined behind it', async () => {
+    const { served, port } = await app();
+    const { socket, received, closed } = await client(port);
+    socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`);
+    await until(() => closed() || received().includes('{"slow":true}'));
+    await until(() => served.length > 0);
+    socket.destroy();
+    expect(served).toEqual(['GET /slow']);
+    expect(received()).toContain('{"slow":true}');
+  });
+
+  it('keeps maxRequestsPerSocket across h2c requests', async () => {
+    const { port } = await app((s) => {
+      s.maxRequestsPerSocket = 2;
+    });
+    const { socket, received, closed } = await client(port);
+    for (let i = 0; i < 5 && !closed(); i++) {
+      const before = (received().match(/HTTP\/1\.1 \d{3}/g) ?? []).length;
+      socket.write(`GET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`);
+      await until(() => closed() || (received().match(/HTTP\/1\.1 \d{3}/g) ?? []).length > before);
+    }
+    socket.destroy();
+    expect((received().match(/HTTP\/1\.1 200/g) ?? []).length).toBe(2);
+  });
+
+  it("the server's 'connection' listeners see one socket once, however many h2c requests it carries", async () => {
+    const sockets: unknown[] = [];
+    const { port } = await app((s) => s.on('connection', (socket) => sockets.push(socket)));
+    const { socket, received } = await client(port);
+    for (let i = 0; i < 3; i++) {
+      socket.write(`GET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`);
+      await until(() => (received().match(/\{"ok":true\}/g) ?? []).length > i);
+    }
+    socket.destroy();
+    expect(sockets).toHaveLength(1);
+  });
+});
