@@ -116,6 +116,12 @@ export function rateLimit(
   const algorithms = list.map(algorithmOf);
   const needsWindows = algorithms.includes('fixed-window');
   const needsRates = options.ban !== undefined || algorithms.includes('gcra');
+  const banOnly = options.ban !== undefined && !algorithms.includes('gcra');
+  if (banOnly && options.store && typeof (options.store as Partial<RateStore>).rate !== 'function') {
+    throw invalidOption(
+      'rateLimit({ ban }): a ban keeps GCRA state, so its store needs rate() as well as window()',
+    );
+  }
   const store = storeOf(options, 'rateLimit', needsRates ? 'RateStore' : 'WindowStore');
   if (needsWindows && needsRates) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);

@@ -68,7 +68,10 @@ export interface WindowDecision {
   readonly allowed: boolean;
   /** Units used in the running window, this decision included when allowed. */
   readonly used: number;
-  /** Milliseconds until the running window ends; 0 when none runs. */
+  /**
+   * Milliseconds until the running window ends; 0 when none runs, but for a denial, which answers the
+   * whole period when no window runs (a cost above the limit: it never fits).
+   */
   readonly reset: number;
   /** When the running window started, on the store's clock (epoch ms); 0 when none runs. */
   readonly start: number;

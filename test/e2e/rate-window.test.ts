@@ -280,7 +280,7 @@ describe('a fixed-window policy is checked when it is defined', () => {
     expect(await statuses(send, 2)).toEqual([200, 429]);
     const base = { key: byApp, limit: 1, period: '1m', store: windowOnly } as const;
     expect(() => rateLimit({ ...base, algorithm: 'fixed-window', ban: { after: 2, for: '1m' } })).toThrow(
-      /needs a RateStore/,
+      /a ban keeps GCRA state, so its store needs rate\(\)/,
     );
     expect(() =>
       rateLimit({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { memoryStore, redisSend, redisStore } from 'faultline/stores';
 import { describeStore } from 'faultline/stores/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 
 // The suite third-party stores run, over both stores of faultline: the same cases, the same answers.
@@ -63,3 +63,22 @@ describeStore(
     }),
   },
 );
+
+describe('describeStore on a store without a capability it is told to run', () => {
+  it('fails each case of that capability naming the missing methods and the option', async () => {
+    const cases: { name: string; body: () => Promise<void> }[] = [];
+    const memory = memoryStore();
+    const rateOnly = { kind: 'rate-only', rate: memory.rate, close: () => undefined };
+    describeStore(
+      'rate only',
+      () => rateOnly,
+      { describe: (_name, body) => body(), it: (name, body) => cases.push({ name, body }) },
+      { capabilities: ['rate', 'window'] },
+    );
+    const windowCase = cases.find((c) => c.name.includes('anchored'))!;
+    await expect(windowCase.body()).rejects.toThrow(
+      /the store has no window\(\), which the "window" cases need; pass \{ capabilities: \[\.\.\.\] \}/,
+    );
+    memory.close();
+  });
+});

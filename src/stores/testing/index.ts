@@ -1,10 +1,11 @@
-import type {
-  IdempotencyStore,
-  LeaseStore,
-  QuotaStore,
-  RateStore,
-  StoreBase,
-  WindowStore,
+import {
+  capabilityMethods,
+  type IdempotencyStore,
+  type LeaseStore,
+  type QuotaStore,
+  type RateStore,
+  type StoreBase,
+  type WindowStore,
 } from '../types.js';
 import { idempotencyCases } from './idempotency.js';
 import { leaseCases } from './leases.js';
@@ -61,6 +62,13 @@ export type AnyStore = StoreBase &
   Partial<RateStore & QuotaStore & WindowStore & LeaseStore & IdempotencyStore>;
 
 const all: readonly Capability[] = ['rate', 'quota', 'window', 'lease', 'idempotency'];
+const methodsOf: Record<Capability, readonly string[]> = {
+  rate: capabilityMethods.RateStore,
+  quota: capabilityMethods.QuotaStore,
+  window: capabilityMethods.WindowStore,
+  lease: capabilityMethods.LeaseStore,
+  idempotency: capabilityMethods.IdempotencyStore,
+};
 const cases: Record<Capability, readonly Case[]> = {
   rate: rateCases,
   quota: quotaCases,
@@ -103,6 +111,16 @@ export function describeStore<S extends AnyStore>(
           test.it(title, async () => {
             const clock = injected ? settledClock() : realClock();
             const store = await makeStore(clock);
+            const missing = methodsOf[capability].filter(
+              (method) => typeof (store as Record<string, unknown>)[method] !== 'function',
+            );
+            if (missing.length > 0) {
+              await store.close();
+              throw new TypeError(
+                `describeStore: the store has no ${missing.map((m) => `${m}()`).join(', ')}, which the ` +
+                  `"${capability}" cases need; pass { capabilities: [...] } naming only what it has`,
+              );
+            }
             try {
               await run(store as never, clock, footprintOf(store));
             } finally {
