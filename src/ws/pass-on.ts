@@ -59,7 +59,12 @@ export function passOn(request: IncomingMessage, socket: Duplex, head: Buffer): 
   const most = server.maxRequestsPerSocket ?? 0;
   const pipelined = Boolean((socket as { _httpMessage?: unknown })._httpMessage);
   if (pipelined || raw.length >= kept || (most > 0 && count > most)) {
-    whenIdle(socket, () => socket.end());
+    // Closed whole once written, not half: a client that never closes its side holds nothing open.
+    whenIdle(socket, () => {
+      const closing = socket as Duplex & { destroySoon?: () => void };
+      if (typeof closing.destroySoon === 'function') closing.destroySoon();
+      else socket.destroy();
+    });
     return true;
   }
   passes.set(socket, count);

@@ -107,4 +107,24 @@ describe('an h2c request passed on keeps the limits node keeps', () => {
     socket.destroy();
     expect(sockets).toHaveLength(1);
   });
+
+  it('closes the connection whole, even for a client that never closes its own side', async () => {
+    const { port } = await app();
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`);
+    const connections = () =>
+      new Promise<number>((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    let open = 1;
+    for (let i = 0; i < 100 && open > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      open = await connections();
+    }
+    expect(text).toContain('{"slow":true}');
+    expect(open).toBe(0);
+    socket.destroy();
+  });
 });
