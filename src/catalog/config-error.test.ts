@@ -23,4 +23,14 @@ describe('faultline configuration errors', () => {
     expect(error.fix).not.toContain('\n');
     expect(error.docsUrl).toMatch(/config-errors\.md#faultline_duplicate_id$/);
   });
+
+  it('says an invalid option in its own line alone, keeping the generic fix on the error and the page', () => {
+    const error = new FaultlineConfigError(
+      'FAULTLINE_INVALID_OPTION',
+      "quota per must be 'day' or 'month', got 'week'",
+    );
+    expect(error.message).toBe("FAULTLINE_INVALID_OPTION: quota per must be 'day' or 'month', got 'week'");
+    expect(error.fix).toBe(configErrors.FAULTLINE_INVALID_OPTION.fix);
+    expect(error.docsUrl).toMatch(/#faultline_invalid_option$/);
+  });
 });

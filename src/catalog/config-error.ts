@@ -102,7 +102,13 @@ export class FaultlineConfigError extends Error {
 
   constructor(code: ConfigErrorCode, subject: string) {
     const entry = configErrors[code];
-    super(`${code}: ${subject} — ${entry.message} Fix: ${entry.fix}`);
+    // An invalid option's subject already names the option, its value and what it takes: the generic text
+    // after it would bury that line (it stays in `fix` and on the page `docsUrl` names).
+    super(
+      code === 'FAULTLINE_INVALID_OPTION'
+        ? `${code}: ${subject}`
+        : `${code}: ${subject} — ${entry.message} Fix: ${entry.fix}`,
+    );
     this.code = code;
     this.fix = entry.fix;
     this.docsUrl = `${configDocsBase}#${code.toLowerCase()}`;
