@@ -101,6 +101,13 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
   const { state, guards, commandGuards } = options;
   const maxPerApp = options.connectionsPerApp ?? 100;
   const store = options.store ? { store: options.store } : {};
+  const admitting = new Map<string, Set<IncomingMessage>>();
+  const handshakes = new WeakMap<SocketContext, IncomingMessage>();
+  const settle = (appId: string, raw: IncomingMessage) => {
+    const waiting = admitting.get(appId);
+    waiting?.delete(raw);
+    if (waiting?.size === 0) admitting.delete(appId);
+  };
   const endpoint = createWsErrors<SocketContext>({
     errors: options.errors,
     event: demoEvent,
@@ -117,18 +124,25 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       // Another app's session is refused as a missing one: the handshake reveals no other tenant's ids.
       const session = state.sessionOf(appId, sessionId);
       if (!session) throw errors.create('SESSION_NOT_FOUND', { sessionId });
-      // Sessions are the app's to mint, so the 10 per session bound no app: it is also held to its share.
-      let open = 0;
-      for (const conn of endpoint.connections) {
-        if (conn.context.appId === appId && ++open >= maxPerApp) {
-          throw errors.create(
-            'APP_CONNECTION_LIMIT',
-            { max: maxPerApp },
-            { headers: { 'retry-after': '5' } },
-          );
-        }
+      // Sessions are the app's to mint, so the 10 per session bound no app: it is also held to its share,
+      // counting the handshakes admitted and not yet open, or a burst of them would each find room.
+      const waiting = admitting.get(appId) ?? new Set<IncomingMessage>();
+      let open = waiting.size;
+      for (const conn of endpoint.connections) if (conn.context.appId === appId) open++;
+      if (open >= maxPerApp) {
+        throw errors.create('APP_CONNECTION_LIMIT', { max: maxPerApp }, { headers: { 'retry-after': '5' } });
       }
-      return { key: session.id, context: { sessionId: session.id, appId, ip: credentials.ip } };
+      waiting.add(raw);
+      admitting.set(appId, waiting);
+      // Counted until it opens (then among the connections) or its socket closes first (a refused upgrade).
+      raw.socket.once('close', () => settle(appId, raw));
+      const context = { sessionId: session.id, appId, ip: credentials.ip };
+      handshakes.set(context, raw);
+      return { key: session.id, context };
+    },
+    onConnection(conn) {
+      const raw = handshakes.get(conn.context);
+      if (raw) settle(conn.context.appId, raw);
     },
     messages: {
       serverOnly: ['command_ok'],

@@ -576,6 +576,75 @@ describe('the demo WebSocket, from outside', () => {
     expect(status).toBe(101);
   });
 
+  it("holds an app to its share under a burst of handshakes sent at once, and frees a refused one's place", async () => {
+    // A store that answers a few milliseconds later, as Redis does: handshakes then overlap in authenticate.
+    const memory = memoryStore();
+    const later =
+      <A extends unknown[], R>(method: (...args: A) => R) =>
+      (...args: A) =>
+        new Promise<Awaited<R>>((resolve, reject) =>
+          setTimeout(() => Promise.resolve(method.apply(memory, args)).then(resolve, reject), 5),
+        );
+    const slow = {
+      kind: 'slow-memory',
+      rate: later(memory.rate),
+      quota: later(memory.quota),
+      window: later(memory.window),
+      acquire: later(memory.acquire),
+      renew: later(memory.renew),
+      release: later(memory.release),
+      claim: later(memory.claim),
+      complete: later(memory.complete),
+      abandon: later(memory.abandon),
+      close: () => memory.close(),
+    };
+    const { server, nodeErrors } = createDemo({
+      logger: false,
+      apps: { 'app-a': keyA, 'app-b': keyB },
+      connectionsPerApp: 4,
+      store: slow,
+    });
+    server.on('clientError', nodeErrors.clientError);
+    const base = await listen(server);
+    const url = base.replace('http:', 'ws:');
+    const sockets: ReturnType<typeof watch>[] = [];
+    onTestFinished(async () => {
+      for (const socket of sockets) socket.socket.terminate();
+      await close(server);
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(JSON.parse((await createSession(base, asA)).body).id);
+    // Four handshakes on each of five sessions, all at once: twenty, of which four may open.
+    for (let i = 0; i < 20; i++) {
+      sockets.push(watch(`${url}/v1/ws?session_id=${ids[i % 5]}&app_id=app-a&api_key=${keyA}`));
+    }
+    const outcomes = await Promise.all(
+      sockets.map((s) =>
+        s.opened.then(
+          () => 'open',
+          () => 'refused',
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'open')).toHaveLength(4);
+    // The sixteen refused handshakes hold no place: closing one open connection lets exactly one more in.
+    const first = sockets[outcomes.indexOf('open')]!;
+    first.socket.close();
+    await first.closed;
+    let status = 'refused';
+    for (let i = 0; i < 50 && status !== 'open'; i++) {
+      const again = watch(`${url}/v1/ws?session_id=${ids[0]}&app_id=app-a&api_key=${keyA}`);
+      sockets.push(again);
+      status = await again.opened.then(
+        () => 'open',
+        () => new Promise<string>((resolve) => setTimeout(() => resolve('refused'), 20)),
+      );
+    }
+    expect(status).toBe('open');
+    const over = await refusal(`${url}/v1/ws?session_id=${ids[1]}&app_id=app-a&api_key=${keyA}`);
+    expect(over.status).toBe(429);
+  });
+
   it('refuses a handshake without or with a wrong key alike for an existing and an unknown session', async () => {
     const flat = (r: Awaited<ReturnType<typeof refusal>>, id: string) => {
       const body = JSON.parse(r.body.replaceAll(id, '<id>'));
