@@ -8,6 +8,7 @@ import { createNodeErrors, createRouter } from 'faultline/node';
 import { createWsErrors } from 'faultline/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { close } from '../helpers/http.js';
+import { rawClient, until } from '../helpers/raw.js';
 
 const H2C = 'Connection: Upgrade\r\nUpgrade: h2c\r\n';
 let server: Server;
@@ -40,19 +41,7 @@ async function app(setup: (s: Server) => void = () => {}) {
   return { served, port: (server.address() as AddressInfo).port };
 }
 
-async function client(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  let text = '';
-  let ended = false;
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  socket.on('close', () => (ended = true));
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, received: () => text, closed: () => ended };
-}
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+const client = rawClient;
 
 describe('an h2c request passed on keeps the limits node keeps', () => {
   it('never serves the body of a request with more headers than node keeps as a hidden request', async () => {

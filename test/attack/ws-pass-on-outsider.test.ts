@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect, type Socket } from 'node:net';
 import { defineErrors } from 'faultline';
 import { createNodeErrors, createRouter } from 'faultline/node';
 import { createWsErrors } from 'faultline/ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { close } from '../helpers/http.js';
+import { rawClient, until } from '../helpers/raw.js';
 
 // An outsider's look at how a WebSocket endpoint gives a request upgrading to another protocol (h2c)
 // back to node:http: the request the routes see must be the one the client sent, byte for byte apart
@@ -50,25 +50,7 @@ async function app(options: { requestTimeout?: number; headersTimeout?: number }
 }
 
 /** A raw client socket that collects what it receives (latin1) and whether the server closed it. */
-async function client(port: number) {
-  const socket: Socket = connect(port, '127.0.0.1');
-  let text = '';
-  let ended = false;
-  socket.on('data', (chunk: Buffer) => {
-    text += chunk.toString('latin1');
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
-    ended = true;
-  });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, received: () => text, closed: () => ended };
-}
-
-/** Waits, bounded (about 5 s), until `done` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 250 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+const client = rawClient;
 
 const statuses = (text: string) => (text.match(/HTTP\/1\.1 \d{3}/g) ?? []).map((line) => line.slice(9));
 

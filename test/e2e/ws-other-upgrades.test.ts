@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { defineErrors } from 'faultline';
 import { createNodeErrors, createRouter } from 'faultline/node';
 import { createWsErrors } from 'faultline/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { close, listen } from '../helpers/http.js';
-import { sendRaw } from '../helpers/raw.js';
+import { rawClient, sendRaw, until } from '../helpers/raw.js';
 
 // node:http hands every request with an Upgrade header to the `upgrade` listener once there is one. A
 // WebSocket endpoint takes only WebSocket upgrades: a request upgrading to another protocol (h2c, which
@@ -40,25 +40,7 @@ afterAll(() => close(server));
 const h2c =
   'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
 
-/** Opens a raw socket that collects what it receives, and whether it was closed. */
-async function rawSocket(): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
-  const socket = connect(Number(new URL(base).port), '127.0.0.1');
-  let text = '';
-  let ended = false;
-  socket.on('data', (chunk) => {
-    text += chunk;
-  });
-  socket.on('close', () => {
-    ended = true;
-  });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, received: () => text, closed: () => ended };
-}
-
-/** Waits, bounded, until `done` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 250 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+const rawSocket = () => rawClient(Number(new URL(base).port));
 
 describe('a request upgrading to another protocol than WebSocket', () => {
   it('is served by the route of its path, without the upgrade', async () => {

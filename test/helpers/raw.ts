@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /** A response read off a raw socket, with every header lower-cased. */
 export interface RawAnswer {
@@ -101,4 +101,32 @@ export function sendRaw(
     });
     socket.on('close', () => tryParse(true));
   });
+}
+
+/** A raw socket to 127.0.0.1 that keeps what it receives (latin1) and whether it has closed. */
+export interface RawClient {
+  socket: Socket;
+  received(): string;
+  closed(): boolean;
+}
+
+/** Opens a `RawClient` on `port` and waits for the connection. */
+export async function rawClient(port: number): Promise<RawClient> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  let ended = false;
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString('latin1');
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    ended = true;
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, received: () => text, closed: () => ended };
+}
+
+/** Waits until `done` holds, at most 250 times 20 ms apart. */
+export async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
 }
