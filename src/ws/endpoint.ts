@@ -137,7 +137,11 @@ export function createWsErrors<C = unknown>(options: WsErrorsOptions<C> = {}): W
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // Another protocol (h2c) is not this endpoint's: the request is served as if it asked for no upgrade.
-    if (!asksForWebSocket(request) && passOn(request, socket, head)) return;
+    if (
+      !asksForWebSocket(request) &&
+      passOn(request, socket, head, (refusal) => answer(socket, request, refusal))
+    )
+      return;
     socket.on('error', () => {});
     // Over HTTP in every mode, before authenticate: accepting would open the socket to the foreign page.
     if (originAllowed && !originAllowed(request)) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type RoleError, roleError } from '../catalog/role-error.js';
 
 /** Whether the request asks for WebSocket (`Upgrade: websocket`, among other protocols or not). */
 export function asksForWebSocket(request: IncomingMessage): boolean {
@@ -34,11 +35,18 @@ function whenIdle(socket: Duplex, then: () => void): void {
  * the bytes node parsed (`rawHeaders`), without `Upgrade` and the `upgrade` token of `Connection`, before
  * the bytes that followed it, and node's HTTP listener takes the socket as a new connection: it parses it
  * again, under its own limits and timeouts, and the body and later requests follow on the same socket.
- * The connection is closed instead (after the answers already being written) when the request comes
- * pipelined behind another, when node kept only part of its headers, or past `maxRequestsPerSocket`.
- * False when the socket has no HTTP server to go back to (it is then the caller's to answer).
+ * It is not passed on when node kept only part of its headers (`refuse` answers the catalog's 400, as
+ * for a head over the size limit) or past `maxRequestsPerSocket` (its 503, as node answers), each once
+ * the answers already being written are out, or when it comes pipelined behind another (the connection
+ * is then closed after them, for the client to send it again). False when the socket has no HTTP server
+ * to go back to (it is then the caller's to answer).
  */
-export function passOn(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+export function passOn(
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  refuse: (thrown: RoleError) => void,
+): boolean {
   const server = (
     request.socket as {
       server?: (Server & { maxHeadersCount?: number | null; maxRequestsPerSocket?: number | null }) | null;
@@ -58,13 +66,23 @@ export function passOn(request: IncomingMessage, socket: Duplex, head: Buffer): 
   const count = (passes.get(socket) ?? 0) + 1;
   const most = server.maxRequestsPerSocket ?? 0;
   const pipelined = Boolean((socket as { _httpMessage?: unknown })._httpMessage);
-  if (pipelined || raw.length >= kept || (most > 0 && count > most)) {
+  if (pipelined) {
     // Closed whole once written, not half: a client that never closes its side holds nothing open.
     whenIdle(socket, () => {
       const closing = socket as Duplex & { destroySoon?: () => void };
       if (typeof closing.destroySoon === 'function') closing.destroySoon();
       else socket.destroy();
     });
+    return true;
+  }
+  if (raw.length >= kept) {
+    const specific = 'The request header fields are too many.';
+    whenIdle(socket, () => refuse(roleError('badRequest', { specific })));
+    return true;
+  }
+  if (most > 0 && count > most) {
+    const specific = 'The connection has carried as many requests as the server serves on one.';
+    whenIdle(socket, () => refuse(roleError('serviceUnavailable', { specific })));
     return true;
   }
   passes.set(socket, count);

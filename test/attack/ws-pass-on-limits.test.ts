@@ -52,12 +52,17 @@ describe('an h2c request passed on keeps the limits node keeps', () => {
     socket.write(
       `POST /echo HTTP/1.1\r\nHost: x\r\n${H2C}${pad}Content-Length: ${hidden.length}\r\n\r\n${hidden}`,
     );
-    // node kept the first 1000 headers only: the head cannot be written again whole, so the connection closes.
+    // node kept the first 1000 headers only: the head cannot be written again whole. The catalog's 400
+    // answers it, as node's parser refusal of a head over the size limit is answered, and the connection closes.
     await until(closed);
     socket.destroy();
     expect(closed()).toBe(true);
     expect(served).toEqual([]);
     expect(received()).not.toContain('{"admin":true}');
+    expect(received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(received()).toMatch(/\r\nconnection: close\r\n/i);
+    const body = JSON.parse(received().slice(received().indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ status: 400, detail: 'The request header fields are too many.' });
   });
 
   it('answers a request still being handled before closing for an h2c request pipelined behind it', async () => {
@@ -83,6 +88,13 @@ describe('an h2c request passed on keeps the limits node keeps', () => {
     }
     socket.destroy();
     expect((received().match(/HTTP\/1\.1 200/g) ?? []).length).toBe(2);
+    // The third gets the 503 node gives a request past the limit, in the catalog's format, and the
+    // connection closes.
+    expect(closed()).toBe(true);
+    expect(received().match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 503']);
+    expect(received()).toContain(
+      '"detail":"The connection has carried as many requests as the server serves on one."',
+    );
   });
 
   it("the server's 'connection' listeners see one socket once, however many h2c requests it carries", async () => {
