@@ -66,6 +66,10 @@ export function passOn(
   const count = (passes.get(socket) ?? 0) + 1;
   const most = server.maxRequestsPerSocket ?? 0;
   const pipelined = Boolean((socket as { _httpMessage?: unknown })._httpMessage);
+  const refused = pipelined || raw.length >= kept || (most > 0 && count > most);
+  // node let go of the socket for the upgrade, its 'error' listener with it: a peer's reset while the
+  // refusal waits for the answers before it must not be an unhandled 'error' that ends the process.
+  if (refused) socket.on('error', () => {});
   if (pipelined) {
     // Closed whole once written, not half: a client that never closes its side holds nothing open.
     whenIdle(socket, () => {

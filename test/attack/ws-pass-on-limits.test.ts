@@ -109,6 +109,27 @@ describe('an h2c request passed on keeps the limits node keeps', () => {
     expect(sockets).toHaveLength(1);
   });
 
+  it('survives a client that resets while its refused h2c request waits behind an answer', async () => {
+    const { served, port } = await app();
+    const pad = Array.from({ length: 1100 }, (_, i) => `a:${i % 10}\r\n`).join('');
+    for (const refused of [
+      `GET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`,
+      `GET /health HTTP/1.1\r\nHost: x\r\n${H2C}${pad}\r\n`,
+    ]) {
+      const { socket } = await client(port);
+      socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${refused}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // A reset arrives as an 'error' on a socket node has let go of: unheard, it would end the process.
+      socket.resetAndDestroy();
+    }
+    await until(() => served.length === 2);
+    const { socket, received } = await client(port);
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => received().includes('{"ok":true}'));
+    socket.destroy();
+    expect(received()).toContain('{"ok":true}');
+  });
+
   it('closes the connection whole, even for a client that never closes its own side', async () => {
     const { port } = await app();
     const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
