@@ -2,7 +2,8 @@
 // same event, messages per second through the endpoint (parse, type, rate-limit guard, handler) against a raw
 // `ws` echo, and the per-message cost of the rate-limit guard. Cases alternate in interleaved rounds and the
 // medians are compared, because a shared machine drifts between runs.
-// Run alone: node --conditions=faultline-source --import tsx bench/ws.bench.ts
+// Run alone, against the built dist/ as `npm run bench` runs it (the source through tsx pays its helpers per
+// call): npm run build && TSX_TSCONFIG_PATH=bench/tsconfig.dist.json node --import tsx bench/ws.bench.ts
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
