@@ -19,7 +19,7 @@ import {
 import { Agent, Handoff } from './agent.js';
 import { errors, format } from './catalog.js';
 import { Messaging, type MessagingOptions } from './domain.js';
-import { type HttpOptions, httpRoutes } from './http.js';
+import { type HttpOptions, httpRoutes, ipLimit } from './http.js';
 import { type Context, clientEvents, messagingSocket } from './socket.js';
 
 /** Options of seed 001. */
@@ -47,8 +47,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const messaging = new Messaging(clock, options);
   const log = logErrors(options.log);
   const nodeErrors = createNodeErrors({ catalog: errors, format, onError: log });
+  // One per-address budget for HTTP requests and WebSocket handshakes.
+  const perIp = ipLimit(options);
   // A request node cannot parse (a bad request line, headers too large) gets the page's envelope too.
-  const server = createServer(nodeErrors(httpRoutes(messaging, options)))
+  const server = createServer(nodeErrors(httpRoutes(messaging, options, perIp)))
     .on('clientError', nodeErrors.clientError)
     .on('checkContinue', nodeErrors.checkContinue);
   const ws = messagingSocket({
@@ -56,6 +58,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     agent: new Agent(options.agentUrl ?? 'http://127.0.0.1:9'),
     handoff: new Handoff(options.handoffUrl ?? 'http://127.0.0.1:9'),
     handler: nodeErrors.handler,
+    handshakeGuards: [perIp],
     warn: options.log ?? stderrSink,
     messageRate: options.messageRate,
     connectionsPerSession: options.connectionsPerSession,

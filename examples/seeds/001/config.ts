@@ -20,7 +20,8 @@ export const variables = {
   MAX_HISTORY_BYTES: 'bytes of replay history held in memory across all sessions @default 67108864 (64 MiB)',
   SESSION_RATE: 'HTTP requests per minute per session @default 120',
   MESSAGE_RATE: 'WebSocket messages per second per session; more are dropped @default 10',
-  IP_RATE: 'HTTP requests per minute per client address, before authentication @default 600',
+  IP_RATE:
+    'HTTP requests and WebSocket handshakes per minute per client address (one budget), before authentication @default 600',
 } as const;
 
 /** The options of seed 001 from `env`, and where it listens; throws naming a variable it cannot use. */

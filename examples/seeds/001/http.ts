@@ -5,7 +5,7 @@
  * key in `X-Admin-API-Key`.
  */
 import type { IncomingMessage } from 'node:http';
-import { adminKey, byIp, rateLimit } from 'faultline/guards';
+import { adminKey, byIp, type Guard, rateLimit } from 'faultline/guards';
 import { createRouter, guard, type NodeHandler, type RouteHandler, readJson, sendJson } from 'faultline/node';
 import * as z from 'zod';
 import { bearerToken } from '../shared/bearer.js';
@@ -58,9 +58,16 @@ const view = (c: Connector) => ({
   handoff_queue: c.handoff?.queue ?? null,
 });
 
-/** The request handler of seed 001's HTTP API. */
-export function httpRoutes(messaging: Messaging, options: HttpOptions): NodeHandler {
-  const perIp = guard(rateLimit({ name: 'ip', key: byIp, limit: options.ipRate ?? 600, period: '1m' }));
+/**
+ * The per-address limit: one budget per client address, which HTTP requests and WebSocket handshakes both
+ * spend before they are authenticated, so that the socket is no way around it to guess access tokens.
+ */
+export const ipLimit = (options: HttpOptions): Guard =>
+  rateLimit({ name: 'ip', key: byIp, limit: options.ipRate ?? 600, period: '1m' });
+
+/** The request handler of seed 001's HTTP API, behind `perIp` (the guard `ipLimit` makes). */
+export function httpRoutes(messaging: Messaging, options: HttpOptions, perIpLimit: Guard): NodeHandler {
+  const perIp = guard(perIpLimit);
   // A session's own budget is spent only by its authenticated owner, so nobody else can exhaust it by
   // naming the session in a path.
   const perSession = guard(

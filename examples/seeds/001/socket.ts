@@ -5,6 +5,7 @@
  * over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
  */
 import type { ApiError } from 'faultline';
+import { checkMessage, type Guard } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
 import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
@@ -55,6 +56,11 @@ export interface SocketParts {
   agent: Agent;
   handoff: Handoff;
   handler: ErrorHandler;
+  /**
+   * The guards every handshake passes before it is authenticated, the HTTP API's own: the per-address
+   * limit, so that HTTP and WebSocket spend one budget per address.
+   */
+  handshakeGuards: readonly Guard[];
   /** Where the errors answered on a connection are logged. */
   logError: (event: { error: ApiError; conn: Conn | undefined }) => void;
   /** Where warnings go (an invalid cursor). */
@@ -131,6 +137,9 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     event,
     path: '/api/v1/ws',
     async authenticate(request) {
+      // Before anything of the request is read: a refusal is the page's 429 with its Retry-After, over HTTP.
+      const verdict = await checkMessage(parts.handshakeGuards, request);
+      if (!verdict.allowed) throw verdict.error;
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
       const sessionId = query.get('session_id');
       const token = query.get('access_token');
