@@ -24,6 +24,7 @@ const { server, state, nodeErrors } = createDemo({ store, apps: { 'demo-app': de
 server.on('clientError', nodeErrors.clientError);
 // Expect: 100-continue is answered when a route reads the body: a body refused first is never uploaded.
 server.on('checkContinue', nodeErrors.checkContinue);
+server.on('checkExpectation', nodeErrors.checkExpectation);
 // One call session to try the WebSocket with (any session created with POST /v1/sessions works too).
 const session = state.createSession('demo-app', '+15550100', '+15550199');
 // A key made here is printed, once, to try the demo with; a key from the environment stays out of the log

@@ -37,7 +37,8 @@ export function createApp(options: ExampleOptions = {}): Server {
   app.use(handlers.handler);
   return createServer(app)
     .on('clientError', handlers.clientError)
-    .on('checkContinue', handlers.checkContinue);
+    .on('checkContinue', handlers.checkContinue)
+    .on('checkExpectation', handlers.checkExpectation);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -47,7 +47,10 @@ function build(options: ExampleOptions) {
 export function createApp(options: ExampleOptions = {}): Server {
   const { app, handlers } = build(options);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  return server.on('clientError', handlers.clientError).on('checkContinue', handlers.checkContinue);
+  return server
+    .on('clientError', handlers.clientError)
+    .on('checkContinue', handlers.checkContinue)
+    .on('checkExpectation', handlers.checkExpectation);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

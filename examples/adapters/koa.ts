@@ -56,6 +56,7 @@ export function createKoaApp(options: ExampleOptions = {}): {
   app: Koa;
   clientError: KoaErrors['clientError'];
   checkContinue: KoaErrors['checkContinue'];
+  checkExpectation: KoaErrors['checkExpectation'];
 } {
   const handle = createKoaErrors(
     { catalog: errors, correlation: { header: 'x-request-id' }, onError: options.onError },
@@ -95,13 +96,21 @@ export function createKoaApp(options: ExampleOptions = {}): {
       },
     }),
   );
-  return { app, clientError: handle.clientError, checkContinue: handle.checkContinue };
+  return {
+    app,
+    clientError: handle.clientError,
+    checkContinue: handle.checkContinue,
+    checkExpectation: handle.checkExpectation,
+  };
 }
 
 /** The Koa app on a node:http server; requests node's parser refuses get the catalog's 400 too. */
 export function createApp(options: ExampleOptions = {}): Server {
-  const { app, clientError, checkContinue } = createKoaApp(options);
-  return createServer(app.callback()).on('clientError', clientError).on('checkContinue', checkContinue);
+  const { app, clientError, checkContinue, checkExpectation } = createKoaApp(options);
+  return createServer(app.callback())
+    .on('clientError', clientError)
+    .on('checkContinue', checkContinue)
+    .on('checkExpectation', checkExpectation);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

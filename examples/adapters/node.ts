@@ -31,7 +31,8 @@ export function createApp(options: ExampleOptions = {}): Server {
   });
   return createServer(handle(router.handle))
     .on('clientError', handle.clientError)
-    .on('checkContinue', handle.checkContinue);
+    .on('checkContinue', handle.checkContinue)
+    .on('checkExpectation', handle.checkExpectation);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

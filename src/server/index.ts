@@ -3,6 +3,7 @@ export type {
   Adapter,
   AdapterCore,
   CheckContinueListener,
+  CheckExpectationListener,
   ClientErrorListener,
 } from '../adapters/kit/adapter.js';
 export type { LingerOptions } from '../adapters/kit/linger.js';

@@ -221,6 +221,18 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     }
   });
 
+  it("answers an expectation other than 100-continue with the catalog's 417, not node's empty one", async () => {
+    const bare = await everywhere(request('GET', '/users/1', { Expect: '200-ok' }));
+    expect(bare).toMatchObject({ status: 417, code: 'BAD_REQUEST' });
+    // Its body is never read: the answer closes the connection after it, whatever comes behind.
+    const head = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 200-ok\r\nContent-Length: 11\r\n\r\n`;
+    for (const [name, { base }] of servers) {
+      const answer = await sendRaw(base, [head, '{"email":1}GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n']);
+      expect(inspect(answer, false), name).toMatchObject({ status: 417, code: 'BAD_REQUEST' });
+      expect(answer.headers.connection, name).toBe('close');
+    }
+  });
+
   it('reads a body that arrives slowly but never stalls for readTimeout, past readTimeout in all', async () => {
     // Five parts a third of readTimeout apart: the wait is for the next bytes, not for the whole body.
     const parts = ['{"em', 'ail"', ':', '1', '}'];

@@ -96,7 +96,7 @@ export interface AdapterEntry {
   readonly name: AdapterName;
   /** The adapter's conformance example (examples/adapters/<name>.ts), not yet listening. */
   example(options?: ExampleOptions): Promise<Server>;
-  /** An app of `spec` on a node:http server, not yet listening; `clientError` and `checkContinue` are the adapter's. */
+  /** An app of `spec` on a node:http server, not yet listening; `clientError`, `checkContinue` and `checkExpectation` are the adapter's. */
   build(spec: AppSpec): Promise<Server>;
 }
 
@@ -149,7 +149,8 @@ const node: AdapterEntry = {
     }
     return createServer(errors(router.handle))
       .on('clientError', errors.clientError)
-      .on('checkContinue', errors.checkContinue);
+      .on('checkContinue', errors.checkContinue)
+      .on('checkExpectation', errors.checkExpectation);
   },
 };
 
@@ -181,7 +182,10 @@ const expressAdapter: AdapterEntry = {
     }
     app.use(errors.notFound);
     app.use(errors.handler);
-    return createServer(app).on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
+    return createServer(app)
+      .on('clientError', errors.clientError)
+      .on('checkContinue', errors.checkContinue)
+      .on('checkExpectation', errors.checkExpectation);
   },
 };
 
@@ -246,7 +250,10 @@ const hono: AdapterEntry = {
       app.on(route.method, [route.path], ...before, handler);
     }
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-    return server.on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
+    return server
+      .on('clientError', errors.clientError)
+      .on('checkContinue', errors.checkContinue)
+      .on('checkExpectation', errors.checkExpectation);
   },
 };
 
@@ -285,7 +292,8 @@ const koa: AdapterEntry = {
     app.use(koaRoutes(table));
     return createServer(app.callback())
       .on('clientError', errors.clientError)
-      .on('checkContinue', errors.checkContinue);
+      .on('checkContinue', errors.checkContinue)
+      .on('checkExpectation', errors.checkExpectation);
   },
 };
 

@@ -217,7 +217,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.use(faults.notFound);
   app.use(faults.handler);
   const server = createServer(app);
-  server.on('clientError', faults.clientError).on('checkContinue', faults.checkContinue);
+  server
+    .on('clientError', faults.clientError)
+    .on('checkContinue', faults.checkContinue)
+    .on('checkExpectation', faults.checkExpectation);
   return { server, gateway, apps };
 }
 

@@ -99,6 +99,8 @@ function guardTargets(fastify: FastifyInstance, kit: Kit, requestListener: boole
   // `100 Continue` when the body is read, not before the route runs: a body Fastify refuses by its declared
   // length is never uploaded. A listener of the app's own stays.
   if (server.listenerCount('checkContinue') === 0) server.on('checkContinue', kit.checkContinue);
+  // Any other expectation is the catalog's 417, not node's empty one.
+  if (server.listenerCount('checkExpectation') === 0) server.on('checkExpectation', kit.checkExpectation);
 }
 
 // This listener runs before Fastify's, so that a malformed path is the catalog's 400 instead of Fastify's

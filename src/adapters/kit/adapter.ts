@@ -3,21 +3,27 @@ import type { Catalog } from '../../catalog/types.js';
 import { type BodyLimits, type BodyOptions, toBodyLimits } from '../../server/body.js';
 import { type ErrorHandler, type ErrorHandlerOptions, toErrorHandler } from '../../server/handle-error.js';
 import { clientErrorListener } from './client-error.js';
-import { type CheckContinueListener, checkContinueListener } from './continue.js';
+import {
+  type CheckContinueListener,
+  type CheckExpectationListener,
+  checkContinueListener,
+  checkExpectationListener,
+} from './continue.js';
 import { type LingerBounds, type LingerOptions, toLingerBounds } from './linger.js';
 
 /** A `clientError` listener for a node:http server: requests node's parser refuses get the catalog's 400. */
 export type ClientErrorListener = (error: Error, socket: Socket) => void;
 
-export type { CheckContinueListener } from './continue.js';
+export type { CheckContinueListener, CheckExpectationListener } from './continue.js';
 
 /**
  * What every adapter returns, whatever its framework: the catalog that answers, the compiled error
- * handler (`handle`, `normalize`, `render`), and the `clientError` and `checkContinue` listeners for the
- * node:http server under it. `Parts` are the framework's own pieces (middlewares, a plugin, a wrapper), typed per adapter.
+ * handler (`handle`, `normalize`, `render`), and the `clientError`, `checkContinue` and `checkExpectation`
+ * listeners for the node:http server under it. `Parts` are the framework's own pieces (middlewares, a plugin, a wrapper), typed per adapter.
  * @example
  * const errors: Adapter<{ readonly handler: ErrorRequestHandler }> = createExpressErrors({ catalog });
- * server.on('clientError', errors.clientError).on('checkContinue', errors.checkContinue);
+ * server.on('clientError', errors.clientError).on('checkContinue', errors.checkContinue)
+ *   .on('checkExpectation', errors.checkExpectation);
  */
 export type Adapter<Parts extends object = object> = AdapterCore & Parts;
 
@@ -35,6 +41,11 @@ export interface AdapterCore {
    * never uploaded. Without it, node sends `100 Continue` before any route runs.
    */
   readonly checkContinue: CheckContinueListener;
+  /**
+   * A `checkExpectation` listener for the node:http server: an `Expect` other than `100-continue` is the
+   * catalog's 417, where node answers a bare 417 with an empty body.
+   */
+  readonly checkExpectation: CheckExpectationListener;
 }
 
 /** The options every adapter takes besides the error handler's. */
@@ -70,6 +81,7 @@ export function createKit<Raw>(options: ErrorHandlerOptions<Raw> | ErrorHandler,
     bounds,
     clientError: clientErrorListener(errors),
     checkContinue: checkContinueListener(bounds),
+    checkExpectation: checkExpectationListener(errors, bounds),
     limitsOf: (given) => (given ? toBodyLimits(given, limits) : limits),
   };
 }
@@ -81,5 +93,6 @@ export function coreOf(kit: Kit): AdapterCore {
     errors: kit.errors,
     clientError: kit.clientError,
     checkContinue: kit.checkContinue,
+    checkExpectation: kit.checkExpectation,
   };
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ErrorHandler } from '../../server/handle-error.js';
 import { isLingering, type LingerBounds, linger } from './linger.js';
+import { toRequestView } from './node-request.js';
 import { hasUnreadBody } from './read-body.js';
+import { sendError } from './sink.js';
 
 /** A `checkContinue` listener for a node:http server. */
 export type CheckContinueListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -52,4 +55,28 @@ function serverOf(value: unknown): Server | undefined {
   return typeof emitter?.emit === 'function' && typeof emitter.listenerCount === 'function'
     ? (emitter as Server)
     : undefined;
+}
+
+/** A `checkExpectation` listener for a node:http server. */
+export type CheckExpectationListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * A `checkExpectation` listener for a node:http server: a request whose `Expect` is other than
+ * `100-continue` (the one expectation HTTP defines, RFC 9110 §10.1.1) gets 417 in the catalog's format,
+ * under its class's code as any status the catalog has no code for, where node answers a bare 417 with an
+ * empty body. Its body is never read: the connection closes after the answer with a lingering close.
+ */
+export function checkExpectationListener(
+  errors: ErrorHandler,
+  bounds: LingerBounds,
+): CheckExpectationListener {
+  return (req, res) => {
+    const thrown = {
+      status: 417,
+      expose: true,
+      message:
+        'The request carries an expectation the server cannot meet: only "Expect: 100-continue" is supported.',
+    };
+    sendError(errors, thrown, req, res, toRequestView(req), bounds);
+  };
 }

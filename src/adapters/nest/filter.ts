@@ -10,7 +10,7 @@ import {
   type FastifyErrorsPlugin,
   type FastifyRaw,
 } from '../fastify/index.js';
-import type { CheckContinueListener, ClientErrorListener } from '../kit/adapter.js';
+import type { CheckContinueListener, CheckExpectationListener, ClientErrorListener } from '../kit/adapter.js';
 import { nestFastifyPlugin } from './fastify-body.js';
 import { isFastifyReply } from './platform.js';
 import { isUnmatchedRoute, translate } from './translate.js';
@@ -67,6 +67,11 @@ export interface NestErrors {
    * `app.getHttpServer().on('checkContinue', errors.checkContinue)`; the Fastify plugin installs its own.
    */
   readonly checkContinue: CheckContinueListener;
+  /**
+   * The `checkExpectation` listener for the node:http server under Nest on Express: an `Expect` other than
+   * `100-continue` is the catalog's 417. The Fastify plugin installs its own.
+   */
+  readonly checkExpectation: CheckExpectationListener;
 }
 
 /**
@@ -193,5 +198,6 @@ export function createNestErrors(
     fastify,
     clientError: express.clientError,
     checkContinue: express.checkContinue,
+    checkExpectation: express.checkExpectation,
   };
 }
