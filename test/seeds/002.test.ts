@@ -204,7 +204,15 @@ const probes: Record<string, Probe> = {
   },
   AUTH_NO_REFRESH_TOKEN: () => call('POST', '/api/auth/refresh'),
   AUTH_INVALID_REFRESH_TOKEN: () => call('POST', '/api/auth/refresh', { cookie: 'refresh=stale' }),
-  FORBIDDEN: () => call('GET', '/api/flows/flow_1', { token: member.token, tenant: second.tenant }),
+  // A company the caller is not in answers TENANT_NOT_FOUND (no oracle of company ids); 403 is what a
+  // cookie-authenticated POST from another site gets.
+  FORBIDDEN: () =>
+    observe(
+      fetch(`${main.url}/api/api-keys`, {
+        method: 'POST',
+        headers: { cookie: `token=${owner.token}`, origin: 'https://evil.example' },
+      }),
+    ),
   INSUFFICIENT_ROLE: () => call('POST', '/api/api-keys', { token: member.token }),
   NOT_FOUND: () => call('GET', '/api/tours', { token: owner.token }),
   USER_NOT_FOUND: () => call('GET', '/api/users/usr_missing', { token: owner.token, tenant: owner.tenant }),

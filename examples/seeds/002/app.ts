@@ -13,7 +13,7 @@ import { type Clock, type LogSink, logErrors, type Running, stderrSink, systemCl
 import { authRoutes } from './auth.js';
 import { errors, format } from './catalog.js';
 import { Tours, type ToursOptions } from './domain.js';
-import { seedApp } from './http.js';
+import { refuseCrossSite, seedApp } from './http.js';
 import { type Mailer, noMailer } from './mail.js';
 import { tenantRoutes } from './routes.js';
 
@@ -35,6 +35,8 @@ export interface SeedOptions extends ToursOptions {
   authIpRate?: number;
   /** Failed password logins per account before it is locked for a while. @default 10 per 15 minutes */
   loginFailures?: FailedAttemptsOptions;
+  /** Whether the session cookies carry `Secure`; off only for a plain-HTTP host other than localhost. @default true */
+  cookieSecure?: boolean;
 }
 
 export interface Seed {
@@ -59,6 +61,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   app.addHook('onClose', async () => limits.close());
   await app.register(faultline);
   app.get('/api/health', async () => ({ ok: true }));
+  refuseCrossSite(app);
 
   const http = seedApp(app, tours);
   const mailer = options.mailer ?? noMailer;
@@ -70,6 +73,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     log: options.log ?? stderrSink,
     google: options.google,
     authIpRate: options.authIpRate,
+    cookieSecure: options.cookieSecure,
     loginFailures: options.loginFailures,
   });
   tenantRoutes(http, {

@@ -25,6 +25,8 @@ export interface AuthParts {
   log: LogSink;
   google?: GoogleSignInOptions | undefined;
   authIpRate?: number | undefined;
+  /** Whether the session cookies carry `Secure`. @default true */
+  cookieSecure?: boolean | undefined;
   loginFailures?: FailedAttemptsOptions | undefined;
 }
 
@@ -68,9 +70,13 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
     errors.create('RATE_LIMITED', undefined, {
       headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
     });
+  // SameSite=Lax keeps the cookies off cross-site POSTs (the Origin check in http.ts is the second lock);
+  // Secure keeps them off plain HTTP, where any network on the way reads them (browsers count
+  // http://localhost as secure, so development works with it on).
+  const attributes = `HttpOnly; SameSite=Lax${parts.cookieSecure === false ? '' : '; Secure'}`;
   const signedIn = (tokens: { access: string; refresh: string }) => [
-    `token=${tokens.access}; HttpOnly; Path=/`,
-    `refresh=${tokens.refresh}; HttpOnly; Path=/api/auth`,
+    `token=${tokens.access}; ${attributes}; Path=/`,
+    `refresh=${tokens.refresh}; ${attributes}; Path=/api/auth`,
   ];
 
   app.post('/api/auth/register', onAuth, async (request, reply) => {

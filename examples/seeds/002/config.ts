@@ -19,6 +19,10 @@ export const variables = {
   MAIL_URL: 'the mail provider (a JSON POST per mail) @default none: invites answer EXTERNAL_SERVICE_ERROR',
   REDIS_URL: 'keep accepted SDK events in a Redis stream @default in memory',
   SDK_EVENT_BUFFER: 'SDK events held for the pipeline; the oldest go past it @default 100000',
+  SDK_EVENT_BYTES:
+    'bytes of SDK events (as JSON) held for the pipeline, at least 32768; the oldest go past it @default 67108864 (64 MiB)',
+  COOKIE_SECURE:
+    'true or false: whether session cookies carry Secure; false only for plain HTTP on a host other than localhost @default true',
   MAX_TENANTS: 'companies this instance holds; past it registration answers 500 @default 10000',
   SDK_RATE: 'SDK requests per minute per API key @default 600 (the page’s)',
   SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
@@ -27,6 +31,14 @@ export const variables = {
 } as const;
 
 /** The options of seed 002 from `env`, and where it listens; throws naming a variable it cannot use. */
+/** `true` or `false`, else throws naming the variable. */
+function flag(env: Env, name: string): boolean | undefined {
+  const text = env[name]?.trim().toLowerCase();
+  if (text === undefined || text === '') return undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new TypeError(`${name} must be true or false, not "${env[name]}"`);
+}
+
 export function optionsFromEnv(env: Env): SeedOptions & {
   port: number;
   ownerPassword?: string;
@@ -44,6 +56,8 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('mailUrl', httpUrl(env, 'MAIL_URL')),
     ...set('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
     ...set('eventBuffer', count(env, 'SDK_EVENT_BUFFER')),
+    ...set('eventBytes', count(env, 'SDK_EVENT_BYTES')),
+    ...set('cookieSecure', flag(env, 'COOKIE_SECURE')),
     ...set('maxTenants', count(env, 'MAX_TENANTS')),
     ...set('sdkRate', count(env, 'SDK_RATE')),
     ...set('sdkIpRate', count(env, 'SDK_IP_RATE')),

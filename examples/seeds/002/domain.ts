@@ -41,6 +41,8 @@ export interface ApiKey {
 const day = 24 * 60 * 60_000;
 const accessTtl = 15 * 60_000;
 const refreshTtl = 7 * day;
+/** Sessions one account holds at once; a new sign-in past it ends the oldest. */
+const maxSessions = 20;
 const inviteTtl = 7 * day;
 /** An SDK key's lifetime unless asked otherwise, and the longest one may be asked for. */
 export const apiKeyDays = { default: 90, max: 365 };
@@ -52,7 +54,9 @@ export interface ToursOptions {
   maxTenants?: number;
   /** How many SDK events the buffer holds; past it the oldest are evicted. @default 100 000 */
   eventBuffer?: number;
-  /** Where accepted SDK events go. @default an `EventBuffer` of `eventBuffer` events */
+  /** How many bytes of SDK events (as JSON) the buffer holds; past it the oldest are evicted. @default 64 MiB */
+  eventBytes?: number;
+  /** Where accepted SDK events go. @default an `EventBuffer` of `eventBuffer` events and `eventBytes` */
   eventSink?: EventSink;
 }
 
@@ -65,8 +69,13 @@ export class Tours {
   /** Accepted SDK events, until the analytics pipeline drains them. */
   readonly events: EventBuffer;
   readonly #secret = randomBytes(32);
-  readonly #revoked = new Set<string>();
-  readonly #refresh = new Map<string, { user: string; expires: number }>();
+  /**
+   * Live sessions by id: one per sign-in, carried on by its refresh token and named in every access token
+   * it mints. Logout ends one, a password reset all of an account's: their access tokens stop at once.
+   */
+  readonly #sessions = new Map<string, { user: string; refresh: string; expires: number }>();
+  readonly #sessionsOf = new Map<string, Set<string>>();
+  readonly #refresh = new Map<string, string>();
   readonly #resets = new Map<string, { user: string; expires: number }>();
   /** The one reset token each user may hold: a new one replaces it, so resets stay one per user. */
   readonly #resetOf = new Map<string, string>();
@@ -81,7 +90,7 @@ export class Tours {
     options: ToursOptions = {},
   ) {
     this.#maxTenants = options.maxTenants ?? 10_000;
-    this.events = new EventBuffer(options.eventBuffer ?? 100_000);
+    this.events = new EventBuffer(options.eventBuffer ?? 100_000, options.eventBytes);
     this.#sink = options.eventSink ?? this.events;
   }
 
@@ -151,12 +160,18 @@ export class Tours {
     return tenant;
   }
 
-  // Tokens: `base64url(json).signature`, access tokens revocable on logout.
+  // Tokens: access tokens are `base64url(json).signature`, each naming its session; refresh tokens are
+  // random, single-use, and carry their session on.
 
-  issue(user: User): { access: string; refresh: string } {
-    const access = this.#sign({ sub: user.id, exp: this.clock.now() + accessTtl, jti: id('jti') });
+  /** A new session of `user`, or the next tokens of session `sid` (a refresh). */
+  issue(user: User, sid?: string): { access: string; refresh: string } {
+    const now = this.clock.now();
+    const session = sid ?? id('ses');
+    if (sid === undefined) this.#open(user.id, session);
     const refresh = randomBytes(24).toString('base64url');
-    this.#refresh.set(refresh, { user: user.id, expires: this.clock.now() + refreshTtl });
+    this.#sessions.set(session, { user: user.id, refresh, expires: now + refreshTtl });
+    this.#refresh.set(refresh, session);
+    const access = this.#sign({ sub: user.id, sid: session, exp: now + accessTtl, jti: id('jti') });
     return { access, refresh };
   }
 
@@ -165,23 +180,27 @@ export class Tours {
     const [payload, signature] = token.split('.');
     if (!payload || !signature || !safeEqual(signature, this.#mac(payload)))
       throw errors.create('AUTH_INVALID_TOKEN');
-    let claims: { sub: string; exp: number; jti: string };
+    let claims: { sub: string; sid: string; exp: number };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
       throw errors.create('AUTH_INVALID_TOKEN');
     }
     if (claims.exp <= this.clock.now()) throw errors.create('AUTH_INVALID_TOKEN');
-    if (this.#revoked.has(claims.jti)) throw errors.create('AUTH_TOKEN_REVOKED');
+    const session = this.#sessions.get(claims.sid);
+    // Signed by this server, unexpired, but its session was ended (logout, password reset) or has expired.
+    if (!session || session.user !== claims.sub || session.expires <= this.clock.now())
+      throw errors.create('AUTH_TOKEN_REVOKED');
     const user = this.users.get(claims.sub);
     if (!user) throw errors.create('AUTH_INVALID_TOKEN');
     return user;
   }
 
+  /** Ends the session a verified access token belongs to: its access and refresh tokens alike. */
   revoke(token: string): void {
     const [payload] = token.split('.');
     try {
-      this.#revoked.add(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')).jti);
+      this.#end(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')).sid);
     } catch {
       // A token that does not parse was never valid: nothing to revoke.
     }
@@ -189,10 +208,43 @@ export class Tours {
 
   refresh(token: string | undefined): { access: string; refresh: string } {
     if (!token) throw errors.create('AUTH_NO_REFRESH_TOKEN');
-    const entry = this.#refresh.get(token);
+    const sid = this.#refresh.get(token);
     this.#refresh.delete(token);
-    if (!entry || entry.expires <= this.clock.now()) throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
-    return this.issue(this.users.get(entry.user)!);
+    const session = sid === undefined ? undefined : this.#sessions.get(sid);
+    if (!session || session.refresh !== token) throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
+    if (session.expires <= this.clock.now()) {
+      this.#end(sid!);
+      throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
+    }
+    return this.issue(this.users.get(session.user)!, sid);
+  }
+
+  /** Ends every session of `user` (OWASP: after a password reset or change). */
+  endSessions(user: string): void {
+    for (const sid of [...(this.#sessionsOf.get(user) ?? [])]) this.#end(sid);
+  }
+
+  #open(user: string, sid: string): void {
+    const mine = this.#sessionsOf.get(user) ?? new Set<string>();
+    this.#sessionsOf.set(user, mine);
+    // The account's expired sessions go first, then the oldest past the cap: memory stays bounded per account.
+    for (const old of [...mine])
+      if ((this.#sessions.get(old)?.expires ?? 0) <= this.clock.now()) this.#end(old);
+    for (const old of mine) {
+      if (mine.size < maxSessions) break;
+      this.#end(old);
+    }
+    mine.add(sid);
+  }
+
+  #end(sid: string): void {
+    const session = this.#sessions.get(sid);
+    if (!session) return;
+    this.#sessions.delete(sid);
+    this.#refresh.delete(session.refresh);
+    const mine = this.#sessionsOf.get(session.user);
+    mine?.delete(sid);
+    if (mine?.size === 0) this.#sessionsOf.delete(session.user);
   }
 
   // Password resets and invites: single-use tokens sent by mail.
@@ -217,6 +269,9 @@ export class Tours {
     const user = this.users.get(entry.user)!;
     user.salt = randomBytes(16).toString('hex');
     user.passwordHash = hash(password, user.salt);
+    // The reset proves the address: whoever signed in before it (an account pre-registered by someone
+    // else, a stolen session) is signed out everywhere.
+    this.endSessions(user.id);
   }
 
   invite(tenant: Tenant, email: string, role: Role): string {
@@ -256,10 +311,11 @@ export class Tours {
       if (mine.length !== 1) throw errors.create('MISSING_TENANT_ID');
       return { tenant: mine[0]!, role: mine[0]!.members.get(user.id)! };
     }
+    // A company the caller is not a member of is answered as one that does not exist: a 403 would tell
+    // any signed-in user which company ids are real.
     const tenant = this.tenants.get(header);
-    if (!tenant) throw errors.create('TENANT_NOT_FOUND');
-    const role = tenant.members.get(user.id);
-    if (!role) throw errors.create('FORBIDDEN');
+    const role = tenant?.members.get(user.id);
+    if (!tenant || !role) throw errors.create('TENANT_NOT_FOUND');
     return { tenant, role };
   }
 

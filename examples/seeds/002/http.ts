@@ -1,6 +1,7 @@
 /** What the route modules of seed 002 share: the Fastify app and how a request names its caller. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken } from '../shared/bearer.js';
+import { errors } from './catalog.js';
 import type { Role, Tenant, Tours, User } from './domain.js';
 
 export interface SeedApp {
@@ -13,6 +14,30 @@ export interface SeedApp {
   user(request: FastifyRequest): User;
   /** The signed-in user, and the company the request works in (`X-Tenant-ID`, or the user's only one). */
   context(request: FastifyRequest): { caller: User; tenant: Tenant; role: Role };
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses, with 403 FORBIDDEN, a state-changing request that carries the session cookies and an `Origin`
+ * other than this server's own (`null` included): what a page of another site can make a browser send,
+ * SameSite aside (a sibling subdomain is same-site; an old browser ignores the attribute). A request with
+ * no `Origin` is not a browser's cross-site one; a bearer token is no ambient credential and passes.
+ */
+export function refuseCrossSite(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (safeMethods.has(request.method)) return;
+    const origin = request.headers.origin;
+    const cookies = request.headers.cookie;
+    if (origin === undefined || !cookies || !/(?:^|;)\s*(?:token|refresh)=/.test(cookies)) return;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      // `null` (a sandboxed frame, a redirect across sites) or garbage: no origin of this server.
+    }
+    if (host === undefined || host !== request.host) throw errors.create('FORBIDDEN');
+  });
 }
 
 export function seedApp(app: FastifyInstance, tours: Tours): SeedApp {

@@ -10,6 +10,7 @@ import type { Store } from 'faultline/stores';
 import * as z from 'zod';
 import { errors } from './catalog.js';
 import { type ApiKey, apiKeyDays, type Tours } from './domain.js';
+import { maxEventBytes } from './events.js';
 import type { SeedApp } from './http.js';
 import type { Mailer } from './mail.js';
 
@@ -39,11 +40,16 @@ const schemas = {
   events: z.object({
     events: z
       .array(
-        z.object({
-          type: z.enum(eventTypes),
-          userId: z.string().max(200).optional(),
-          properties: z.record(z.string(), z.unknown()).optional(),
-        }),
+        z
+          .object({
+            type: z.enum(eventTypes),
+            userId: z.string().max(200).optional(),
+            properties: z.record(z.string(), z.unknown()).optional(),
+          })
+          // SDK keys are public in web pages: one event may not take the whole body (and the buffer with it).
+          .refine((event) => Buffer.byteLength(JSON.stringify(event)) <= maxEventBytes, {
+            message: `an event may be at most ${maxEventBytes} bytes as JSON`,
+          }),
       )
       .min(1)
       .max(500),
