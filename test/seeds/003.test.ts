@@ -468,6 +468,7 @@ async function inProcess(backend: 'memory' | 'redis', options: SeedOptions = {})
   await configure(gateway.url, adminApiKey, 'app-b', appKeys['app-b']);
   return {
     ...client(() => gateway.url),
+    url: gateway.url,
     async stop() {
       await gateway.close();
       connection?.disconnect();
@@ -524,6 +525,41 @@ describe("seed 003: the page's prose", () => {
       expect(statuses).toEqual([...Array(refused).fill(401), ...Array(15 - refused).fill(429)]);
       // The right key from the same address waits too: the limit is the address's, whatever it sends.
       expect((await gateway.request('POST', '/api/v1/sessions')).status).toBe(429);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('counts every request against the address limit first, one whose headers are refused too', async () => {
+    const gateway = await inProcess('memory', { ipRate: 10 });
+    try {
+      // No X-App-ID, a malformed one (400), two API keys, two admin keys (401): each is refused, and counts.
+      const refusedEarly = [
+        () => gateway.request('GET', '/api/v1/sessions/unknown', { app: null }),
+        () => gateway.request('GET', '/api/v1/sessions/unknown', { app: 'bad id!' }),
+        () =>
+          fetch(`${gateway.url}/api/v1/sessions/unknown`, {
+            headers: [
+              ['x-app-id', 'app-a'],
+              ['x-api-key', 'one'],
+              ['x-api-key', 'two'],
+            ],
+          }),
+        () =>
+          fetch(`${gateway.url}/admin/apps/app-c`, {
+            method: 'POST',
+            headers: [
+              ['x-admin-api-key', 'one'],
+              ['x-admin-api-key', 'two'],
+            ],
+          }),
+      ];
+      const statuses: number[] = [];
+      for (let n = 0; n < 16; n++) statuses.push((await refusedEarly[n % 4]!()).status);
+      const refused = statuses.indexOf(429);
+      expect(refused).toBeGreaterThan(0);
+      expect(statuses.slice(0, refused).every((status) => status === 400 || status === 401)).toBe(true);
+      expect(statuses.slice(refused)).toEqual(Array(16 - refused).fill(429));
     } finally {
       await gateway.stop();
     }

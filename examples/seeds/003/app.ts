@@ -102,9 +102,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
       store,
       onStoreError,
     });
+  // First on the API, before any header is checked: a request refused for its headers counts as well. In a
+  // store outage it gives way: the key lookup after it answers the page's own 500 for that.
+  const apiAddress = guard(perAddress('open'));
   const client = guard(
-    // In a store outage it gives way: the key lookup after it answers the page's own 500 for that.
-    perAddress('open'),
     apiKey({
       keys: async (request) => (await apps.get(appIdOf(request) ?? ''))?.apiKey,
       onStoreError: () => errors.create('API_KEY_LOOKUP_FAILED'),
@@ -147,13 +148,12 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const adminApiKey = options.adminApiKey ?? process.env.ADMIN_API_KEY;
   app.post(
     '/admin/apps/:app_id',
+    // The address limit first, as on the API. The admin key is compared without the store: in an outage
+    // the address limit refuses, never gives way.
+    guard(perAddress(() => internal())),
     // Unconfigured, the admin API answers its 503 whatever key is sent.
     ...(adminApiKey ? [oneKey('x-admin-api-key', 'INVALID_ADMIN_API_KEY')] : []),
-    // The admin key is compared without the store: in an outage the address limit refuses, never gives way.
-    guard(
-      perAddress(() => internal()),
-      adminKey({ key: adminApiKey }),
-    ),
+    guard(adminKey({ key: adminApiKey })),
     faults.json(),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
@@ -165,7 +165,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     },
   );
 
-  app.use('/api/v1', appId, oneKey('x-api-key', 'INVALID_API_KEY'), client);
+  app.use('/api/v1', apiAddress, appId, oneKey('x-api-key', 'INVALID_API_KEY'), client);
   // Calls arrive from the telephony side; this route stands for it and creates the session for the app.
   app.post('/api/v1/sessions', async (req, res) => {
     const session = await gateway.receive(appOf(req));
