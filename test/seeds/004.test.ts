@@ -191,9 +191,13 @@ const activate = (license: string, instanceId: string, access?: 'read' | 'write'
   call('POST', '/licenses/activate', { body: { license, instanceId, ...(access ? { access } : {}) } });
 
 const probes: Record<string, Probe> = {
-  // The page's example: a field another user holds.
+  // The page's example: a field another user holds (told to a platform admin; a user's own email change
+  // answers a taken address as a free one).
   VALIDATION_FAILED: () =>
-    call('PATCH', '/me/email', { token: t.owner, body: { email: 'admin@example.com' } }),
+    call('POST', '/admin/users', {
+      token: t.admin,
+      body: { email: 'owner@example.com', password: password() },
+    }),
   AUTH_EMAIL_NOT_VERIFIED: async () =>
     call('POST', '/auth/google', { body: { id_token: await idToken({ emailVerified: false }) } }),
   AUTH_INVALID_CREDENTIALS: () =>
@@ -774,7 +778,10 @@ describe("seed 004: the page's prose", () => {
   });
 
   it("VALIDATION_FAILED's message is a sentence, in the page's example body with its field errors", async () => {
-    const res = await request('PATCH', '/me/email', { token: t.owner, body: { email: 'admin@example.com' } });
+    const res = await request('POST', '/admin/users', {
+      token: t.admin,
+      body: { email: 'owner@example.com', password: password() },
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
       success: false,

@@ -55,8 +55,16 @@ const emailInUse = () =>
 export class Identity {
   readonly users = new Map<string, User>();
   readonly sessions = new Map<string, Session>();
-  /** Verification links by the hash of their token: the token itself is only in the mail. */
-  readonly #verifications = new Map<string, { user: string; email: string; expires: number }>();
+  /**
+   * Verification links by the hash of their token: the token itself is only in the mail. `change` marks
+   * the confirmation of a new address, which the user gets only once it is redeemed.
+   */
+  readonly #verifications = new Map<
+    string,
+    { user: string; email: string; expires: number; change: boolean }
+  >();
+  /** The one pending address change of each user: the hash of its token, replaced by a newer request. */
+  readonly #changes = new Map<string, string>();
 
   constructor(
     private readonly clock: Clock,
@@ -109,29 +117,63 @@ export class Identity {
     this.#sendVerification(user);
   }
 
-  /** Redeems a mailed verification link: the address it was sent to is now the user's, verified. */
+  /**
+   * Redeems a mailed verification link: the address it was sent to is now the user's, verified. A change's
+   * link moves the user to the new address only if no one else has taken it meanwhile, and tells the old
+   * address.
+   */
   verifyEmail(token: string): User {
     const key = sha(token);
     const pending = this.#verifications.get(key);
     const user = pending && this.users.get(pending.user);
-    if (!pending || !user || pending.expires <= this.clock.now() || user.email !== pending.email)
+    if (
+      !pending ||
+      !user ||
+      pending.expires <= this.clock.now() ||
+      (pending.change ? this.#changes.get(user.id) !== key : user.email !== pending.email)
+    )
       throw errors.create('VALIDATION_FAILED', undefined, {
         fieldErrors: [{ pointer: '/token', detail: 'Invalid or expired' }],
       });
     this.#verifications.delete(key);
+    if (pending.change) {
+      this.#changes.delete(user.id);
+      const holder = this.byEmail(pending.email);
+      // Whoever redeems holds the new address's mailbox: telling them it is taken tells them nothing new.
+      if (holder && holder.id !== user.id) throw emailInUse();
+      const old = user.email;
+      user.email = pending.email;
+      this.mail({
+        to: old,
+        subject: 'Your email address was changed',
+        text: `Your account now signs in with ${pending.email}. If this was not you, contact support.`,
+      });
+    }
     user.verified = true;
     return user;
   }
 
-  /** A new address must be verified again; one another user holds is refused with the page's example. */
-  changeEmail(user: User, email: string): User {
+  /**
+   * Asks to move `user` to `email`: answered alike whether the address is free or taken (no address
+   * oracle), and nothing changes until the token mailed to the new address is redeemed, so an unconfirmed
+   * request never holds an address someone else could sign up with. The holder of a taken address gets a
+   * notice with nothing to redeem.
+   */
+  requestEmailChange(user: User, email: string): void {
     const holder = this.byEmail(email);
-    if (holder && holder.id !== user.id) throw emailInUse();
-    if (holder) return user;
-    user.email = email;
-    user.verified = false;
-    this.#sendVerification(user);
-    return user;
+    if (holder?.id === user.id) return;
+    if (holder) {
+      this.mail({
+        to: holder.email,
+        subject: 'Someone tried to change an account to your address',
+        text: 'Another account asked to use this address, which already has an account. Nothing was changed.',
+      });
+      return;
+    }
+    // One pending change per user: a newer request voids the older link, so requests cannot pile up.
+    const previous = this.#changes.get(user.id);
+    if (previous !== undefined) this.#verifications.delete(previous);
+    this.#changes.set(user.id, this.#sendVerification(user, email, true));
   }
 
   /** A user made by a platform admin, with its role: verified, since the platform vouches for it. */
@@ -140,18 +182,22 @@ export class Identity {
     return this.addUser(email, password, { platformAdmin });
   }
 
-  #sendVerification(user: User): void {
+  /** Mails a verification link to `email` (the user's own address unless `change`); the token's hash. */
+  #sendVerification(user: User, email = user.email, change = false): string {
     const token = randomBytes(24).toString('base64url');
-    this.#verifications.set(sha(token), {
+    const key = sha(token);
+    this.#verifications.set(key, {
       user: user.id,
-      email: user.email,
+      email,
       expires: this.clock.now() + verificationTtl,
+      change,
     });
     this.mail({
-      to: user.email,
+      to: email,
       subject: 'Verify your email address',
       text: `Your verification token: ${token}`,
     });
+    return key;
   }
 
   login(email: string, password: string): Session {

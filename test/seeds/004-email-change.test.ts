@@ -1,0 +1,180 @@
+/**
+ * Seed 004's email change as it ships, in its own process: `PATCH /me/email` answers a taken address and
+ * a free one alike, and the change takes effect only once the token mailed to the new address is
+ * redeemed, so it is neither an address oracle nor a way to hold someone else's address. The mail relay
+ * is a stand-in server of this file.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SeedProcess, startSeed004 } from './004-server.js';
+
+const password = () => randomBytes(12).toString('base64url');
+const passwords = { owner: password(), admin: password() };
+let seed: SeedProcess;
+let relay: Server;
+const mails: { to: string; subject: string; text: string }[] = [];
+let n = 0;
+/** A fresh address on a domain of its own test. */
+const fresh = (name: string) => `${name}-${n++}-${randomBytes(3).toString('hex')}@example.net`;
+
+function request(method: string, path: string, init: { token?: string; body?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${seed.url}${path}`, {
+    method,
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+}
+async function answer(res: Promise<Response>) {
+  const r = await res;
+  const text = await r.text();
+  return { status: r.status, text, body: JSON.parse(text || 'null') as Record<string, any> };
+}
+async function login(email: string, secret: string): Promise<string> {
+  const res = await answer(request('POST', '/auth/login', { body: { email, password: secret } }));
+  expect(res.status, res.text).toBe(200);
+  return res.body.token as string;
+}
+/** A self-signed-up user, not verified: its address, password and session. */
+async function signedUp(name: string) {
+  const email = fresh(name);
+  const secret = password();
+  expect((await request('POST', '/auth/signup', { body: { email, password: secret } })).status).toBe(202);
+  return { email, secret, token: await login(email, secret) };
+}
+/** The mails to `to` whose subject contains `subject`, once at least `count` have come (at most 5 s). */
+async function mailsTo(to: string, subject: string, count = 1) {
+  for (let i = 0; i < 100; i++) {
+    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
+    if (found.length >= count) return found;
+    await sleep(50);
+  }
+  throw new Error(`no mail "${subject}" to ${to}`);
+}
+const tokenIn = (text: string) => /verification token: (\S+)/.exec(text)?.[1];
+const changeEmail = (token: string, email: string) =>
+  answer(request('PATCH', '/me/email', { token, body: { email } }));
+const me = async (token: string) => (await answer(request('GET', '/me', { token }))).body;
+
+beforeAll(async () => {
+  relay = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      mails.push(JSON.parse(body));
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  seed = await startSeed004({
+    OWNER_PASSWORD: passwords.owner,
+    ADMIN_PASSWORD: passwords.admin,
+    MAIL_URL: `http://127.0.0.1:${(relay.address() as { port: number }).port}/mail`,
+    IP_RATE: '100000',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await seed?.stop();
+  relay?.close();
+});
+
+describe('seed 004: PATCH /me/email', () => {
+  it('answers a change to a taken address and to a free one alike: the change is no address oracle', async () => {
+    const { token } = await signedUp('probe');
+    const taken = await changeEmail(token, 'owner@example.com');
+    const admin = await changeEmail(token, 'admin@example.com');
+    const free = await changeEmail(token, fresh('nobody'));
+    expect([taken.status, admin.status, free.status]).toEqual([202, 202, 202]);
+    expect(taken.text).toBe(free.text);
+    expect(admin.text).toBe(free.text);
+    // The holder of a taken address is told, with nothing to redeem.
+    const [notice] = await mailsTo('owner@example.com', 'change');
+    expect(tokenIn(notice!.text)).toBeUndefined();
+    expect((await me(await login('owner@example.com', passwords.owner))).email).toBe('owner@example.com');
+  });
+
+  it('changes the address only once the token mailed to the new address is redeemed', async () => {
+    const { email, secret, token } = await signedUp('mover');
+    const target = fresh('moved');
+    expect((await changeEmail(token, target)).status).toBe(202);
+    // Nothing changed yet: the old address signs in, the new one does not.
+    expect(await me(token)).toMatchObject({ email, verified: false });
+    const early = await answer(request('POST', '/auth/login', { body: { email: target, password: secret } }));
+    expect(early.body).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS' });
+    const [mail] = await mailsTo(target, 'Verify');
+    const confirmed = await answer(
+      request('POST', '/auth/verify-email', { body: { token: tokenIn(mail!.text) } }),
+    );
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(confirmed.body).toMatchObject({ email: target, verified: true });
+    expect(await me(token)).toMatchObject({ email: target, verified: true });
+    await login(target, secret);
+    // The old address is told, and is free again.
+    await mailsTo(email, 'changed');
+    expect((await request('POST', '/auth/signup', { body: { email, password: password() } })).status).toBe(
+      202,
+    );
+    await mailsTo(email, 'Verify', 2);
+  });
+
+  it('never reserves an address by an unconfirmed change: its owner still signs up and keeps it', async () => {
+    const attacker = await signedUp('squatter');
+    const victim = fresh('victim');
+    expect((await changeEmail(attacker.token, victim)).status).toBe(202);
+    const [squat] = await mailsTo(victim, 'Verify');
+    const secret = password();
+    expect(
+      (await request('POST', '/auth/signup', { body: { email: victim, password: secret } })).status,
+    ).toBe(202);
+    // A new account's verification, not "someone tried to sign up with your address".
+    const mailed = await mailsTo(victim, 'Verify', 2);
+    expect(mails.some((m) => m.to === victim && m.subject.includes('tried to sign up'))).toBe(false);
+    const own = await answer(
+      request('POST', '/auth/verify-email', { body: { token: tokenIn(mailed[1]!.text) } }),
+    );
+    expect(own.body).toMatchObject({ email: victim, verified: true });
+    // The change token, redeemed late, does not take the address from its owner.
+    const late = await answer(
+      request('POST', '/auth/verify-email', { body: { token: tokenIn(squat!.text) } }),
+    );
+    expect(late.status).toBe(400);
+    expect(late.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await me(attacker.token)).toMatchObject({ email: attacker.email });
+    expect(await me(await login(victim, secret))).toMatchObject({ email: victim, verified: true });
+  });
+
+  it('keeps one pending change per user: a newer request voids the token of the one before', async () => {
+    const { token } = await signedUp('fickle');
+    const first = fresh('first');
+    const second = fresh('second');
+    expect((await changeEmail(token, first)).status).toBe(202);
+    expect((await changeEmail(token, second)).status).toBe(202);
+    const [a] = await mailsTo(first, 'Verify');
+    const [b] = await mailsTo(second, 'Verify');
+    const stale = await answer(request('POST', '/auth/verify-email', { body: { token: tokenIn(a!.text) } }));
+    expect(stale.body).toMatchObject({ details: { fieldErrors: { token: 'Invalid or expired' } } });
+    const ok = await answer(request('POST', '/auth/verify-email', { body: { token: tokenIn(b!.text) } }));
+    expect(ok.body).toMatchObject({ email: second, verified: true });
+  });
+
+  it('refuses a malformed or oversized address 400 without a change or a mail', async () => {
+    const { token, email } = await signedUp('sloppy');
+    await mailsTo(email, 'Verify');
+    const before = mails.length;
+    for (const bad of ['not-an-address', `${'x'.repeat(300)}@example.net`, 42, null]) {
+      const res = await answer(request('PATCH', '/me/email', { token, body: { email: bad } }));
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    await sleep(100);
+    expect(mails.length).toBe(before);
+    expect(await me(token)).toMatchObject({ email });
+  });
+});
