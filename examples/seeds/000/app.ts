@@ -104,8 +104,8 @@ function correlate(handler: (req: IncomingMessage, res: ServerResponse) => unkno
 
 export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;
-  const auth = new Auth(clock);
   const platform = new Platform(clock, options);
+  const auth = new Auth(clock, platform.limits.users);
   const recordings = options.recordings ?? mkdtempSync(join(tmpdir(), 'seed-000-'));
   const router = routes(platform, auth, {
     recordings: new RecordingStore(recordings),

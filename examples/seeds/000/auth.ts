@@ -7,6 +7,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { bearerToken } from '../shared/bearer.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
+import { defaultLimits, ensureRoom } from './limits.js';
 
 export const roles = ['admin', 'editor', 'viewer', 'external'] as const;
 export type Role = (typeof roles)[number];
@@ -22,11 +23,18 @@ export interface User {
   generation: number;
 }
 
+/** The caller of a request and what it authenticated with. */
+export type Credential =
+  | { readonly user: User; readonly via: 'key' }
+  | { readonly user: User; readonly via: 'token'; readonly expires: number };
+
 /** What a route may ask of its caller. */
 export type Permission = 'read' | 'write' | 'deploy-live' | 'account' | 'realtime';
 
 const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
 const newKey = () => `key_${randomBytes(24).toString('base64url')}`;
+/** The rotated or revoked keys of a user that still answer 403; older ones are forgotten and answer 401. */
+const keptRevokedKeys = 10;
 
 export class Auth {
   readonly #users = new Map<string, User>();
@@ -37,15 +45,27 @@ export class Auth {
   /** The size of `#revokedTokens` at which its expired entries are swept next. */
   #sweepAt = 1024;
   readonly #secret = randomBytes(32);
+  /** Each user's key digests, oldest first: the last is the live one unless revoked. */
+  readonly #digests = new Map<string, string[]>();
+  /** Each account's live user count and its removed users, oldest first. */
+  readonly #members = new Map<string, { live: number; removed: string[] }>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Users of one account; as many removed ones are remembered (their keys answer 401 once forgotten). */
+    private readonly usersPerAccount = defaultLimits.users,
+  ) {}
 
   /** Adds a user with a new API key (or `key`, from configuration); returns the user and the key. */
   addUser(user: Omit<User, 'deleted' | 'generation' | 'id'>, key = newKey()): { user: User; key: string } {
+    const members = this.#members.get(user.account) ?? { live: 0, removed: [] };
+    ensureRoom('users', members.live, 1, this.usersPerAccount);
+    this.#members.set(user.account, members);
+    members.live++;
     const id = `usr_${randomBytes(6).toString('hex')}`;
     const added: User = { ...user, id, deleted: false, generation: 0 };
     this.#users.set(id, added);
-    this.#keys.set(digest(key), { user: id, revoked: false });
+    this.#addKey(id, key);
     return { user: added, key };
   }
 
@@ -57,28 +77,62 @@ export class Auth {
   }
 
   removeUser(user: User): void {
+    if (user.deleted) return;
     user.deleted = true;
     this.revokeKeys(user);
+    const members = this.#members.get(user.account)!;
+    members.live--;
+    members.removed.push(user.id);
+    // A removed user is remembered (its key answers "user not found") until as many are removed after it.
+    if (members.removed.length > this.usersPerAccount) {
+      const forgotten = members.removed.shift()!;
+      for (const gone of this.#digests.get(forgotten) ?? []) this.#keys.delete(gone);
+      this.#digests.delete(forgotten);
+      this.#users.delete(forgotten);
+    }
   }
 
   /** Revokes every key and token of `user`; its old keys answer 403 from now on. */
   revokeKeys(user: User): void {
-    for (const entry of this.#keys.values()) if (entry.user === user.id) entry.revoked = true;
+    for (const key of this.#digests.get(user.id) ?? []) this.#keys.get(key)!.revoked = true;
     user.generation++;
   }
 
   /** Revokes `user`'s keys and tokens and returns its new key. */
   rotateKey(user: User): string {
     this.revokeKeys(user);
-    const key = newKey();
-    this.#keys.set(digest(key), { user: user.id, revoked: false });
+    return this.#addKey(user.id, newKey());
+  }
+
+  /** Records `key` for user `id`, forgetting its oldest revoked key past `keptRevokedKeys`. */
+  #addKey(id: string, key: string): string {
+    const digests = this.#digests.get(id) ?? [];
+    this.#digests.set(id, digests);
+    digests.push(digest(key));
+    this.#keys.set(digests.at(-1)!, { user: id, revoked: false });
+    if (digests.length > keptRevokedKeys + 1) this.#keys.delete(digests.shift()!);
     return key;
   }
 
-  /** A bearer token for the key's user, valid `ttlMs`. */
-  issueToken(user: User, ttlMs: number): string {
-    const payload = `${user.id}.${user.generation}.${this.clock.now() + ttlMs}`;
-    return `${payload}.${this.#sign(payload)}`;
+  /**
+   * A bearer token for the caller, valid `ttlMs`, and when it expires. A token asking for a token gets one
+   * that expires with it at the latest: a leaked token cannot be stretched into a longer one.
+   */
+  issueToken(caller: Credential, ttlMs: number): { token: string; ttlMs: number } {
+    const { user } = caller;
+    const now = this.clock.now();
+    const expires = caller.via === 'token' ? Math.min(now + ttlMs, caller.expires) : now + ttlMs;
+    const payload = `${user.id}.${user.generation}.${expires}`;
+    return { token: `${payload}.${this.#sign(payload)}`, ttlMs: expires - now };
+  }
+
+  /** The caller's user when it holds the API key itself; a bearer token answers the page's 403. */
+  keyHolder(caller: Credential): User {
+    if (caller.via === 'token')
+      throw errors.create('USER_ACCESS_FORBIDDEN', undefined, {
+        reason: 'minting or rotating an API key needs an API key, not a bearer token',
+      });
+    return caller.user;
   }
 
   /**
@@ -102,10 +156,21 @@ export class Auth {
 
   /** The caller of a request, or the page's 401 (or 403 for a revoked key) for why there is none. */
   authenticate(request: { headers: Readonly<Record<string, string | string[] | undefined>> }): User {
+    return this.credential(request).user;
+  }
+
+  /**
+   * The caller of a request and how it proved who it is: its API key, or a bearer token and when that
+   * expires. What a credential may mint depends on it: a token never mints a key or an outliving token.
+   */
+  credential(request: { headers: Readonly<Record<string, string | string[] | undefined>> }): Credential {
     const bearer = request.headers.authorization;
     const token = bearerToken(typeof bearer === 'string' ? bearer : undefined);
     if (token !== undefined) return this.#fromToken(token);
-    const key = request.headers['x-api-key'];
+    return { user: this.#fromKey(request.headers['x-api-key']), via: 'key' };
+  }
+
+  #fromKey(key: string | string[] | undefined): User {
     if (typeof key !== 'string' || key === '') throw errors.create('AUTH_USER_UNAUTHORISED');
     const entry = this.#keys.get(digest(key));
     if (entry === undefined) throw errors.create('AUTH_USER_UNAUTHORISED');
@@ -139,7 +204,7 @@ export class Auth {
     return user;
   }
 
-  #fromToken(token: string): User {
+  #fromToken(token: string): Credential {
     const parts = token.split('.');
     // Exactly the four parts a token is made of: a suffix is another token, never the same one.
     if (parts.length !== 4) throw errors.create('AUTH_USER_INVALID_TOKEN');
@@ -152,7 +217,7 @@ export class Auth {
       throw errors.create('AUTH_USER_INVALID_TOKEN');
     const user = this.#live(id);
     if (Number(generation) !== user.generation) throw errors.create('AUTH_USER_INVALID_TOKEN');
-    return user;
+    return { user, via: 'token', expires: Number(expires) };
   }
 
   #sign(payload: string): string {

@@ -3,6 +3,7 @@
  * the page's value by default and can be shortened, so that a test reaches it in seconds.
  */
 import type { SeedOptions } from './app.js';
+import type { Limits } from './limits.js';
 
 /** The environment variables seed 000 reads, with what each sets. */
 export const variables = {
@@ -18,9 +19,25 @@ export const variables = {
   SEED_000_RATE_PER_KEY: 'requests per minute per API key or token @default 600',
   SEED_000_RATE_PER_IP: 'requests per minute per client address, before authentication @default 600',
   SEED_000_RECORDINGS_DIR: 'the folder recordings are kept in @default a new temporary folder',
+  SEED_000_MAX_PER_PROJECT:
+    'rows of each collection of a project (conversations, chats, drafts, deployments, flows, functions, topics, connectors, phone numbers, variants, SMS templates, test cases) @default 1000',
+  SEED_000_MAX_RECORDING_BYTES:
+    'the bytes of all recordings of one project together @default 104857600 (100 MiB)',
+  SEED_000_MAX_PROJECTS: 'projects of one account @default 20',
+  SEED_000_MAX_USERS: 'users of one account @default 50',
+  SEED_000_MAX_ACCOUNTS: 'accounts the operator’s account (demo) may create through the API @default 20',
   SEED_000_DRAIN_GRACE_MS:
     'after SIGTERM, how long requests are answered 503 before the server closes @default 5000',
 } as const;
+
+/** The variable that sets each limit (defaults in `limits.ts`). */
+const limitVariables: Record<keyof Limits, keyof typeof variables> = {
+  perProject: 'SEED_000_MAX_PER_PROJECT',
+  recordingBytes: 'SEED_000_MAX_RECORDING_BYTES',
+  projects: 'SEED_000_MAX_PROJECTS',
+  users: 'SEED_000_MAX_USERS',
+  accounts: 'SEED_000_MAX_ACCOUNTS',
+};
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -70,5 +87,10 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number; drainGra
     ...set('rate', count(env, 'SEED_000_RATE_PER_KEY')),
     ...set('ipRate', count(env, 'SEED_000_RATE_PER_IP')),
     ...set('recordings', env.SEED_000_RECORDINGS_DIR || undefined),
+    limits: Object.fromEntries(
+      Object.entries(limitVariables)
+        .map(([limit, name]) => [limit, count(env, name)])
+        .filter(([, value]) => value !== undefined),
+    ),
   };
 }

@@ -6,6 +6,7 @@ import { errors } from './catalog.js';
 import { csvTable } from './csv.js';
 import { agentReply } from './domain.js';
 import { schemaProblems, valueProblems } from './json-schema.js';
+import { ensureRoom } from './limits.js';
 import {
   type Draft,
   type Environment,
@@ -23,6 +24,7 @@ const e164 = /^\+[1-9]\d{6,14}$/;
 export function addTopic(project: Project, name: string, content: string): { name: string } {
   if (project.topics.has(name)) throw errors.create('KNOWLEDGE_BASE_TOPIC_ALREADY_EXISTS');
   checkRichText(project, content);
+  ensureRoom('topics', project.topics.size, 1, project.limits.perProject);
   project.topics.set(name, { name, content });
   return { name };
 }
@@ -35,27 +37,81 @@ export function importTopics(project: Project, csv: string): { imported: number 
   }
   const topic = table.columns.indexOf('topic');
   const content = table.columns.indexOf('content');
+  const rows = new Map<string, string>();
   let imported = 0;
   for (const cells of table.rows) {
     const name = cells[topic]?.trim();
     if (!name) continue;
-    project.topics.set(name, { name, content: cells[content]?.trim() ?? '' });
+    rows.set(name, cells[content]?.trim() ?? '');
     imported++;
   }
+  // All or nothing: an import that would take the project past its topic limit stores none of its rows.
+  let added = 0;
+  for (const name of rows.keys()) if (!project.topics.has(name)) added++;
+  ensureRoom('topics', project.topics.size, added, project.limits.perProject);
+  for (const [name, text] of rows) project.topics.set(name, { name, content: text });
   return { imported };
 }
 
-/** Rich text allows `<b>`, `<i>`, `<a>` balanced, and `{{topic:name}}` references to existing topics. */
-function checkRichText(project: Project, content: string): void {
+/**
+ * Rich text allows `<b>`, `<i>`, `<a>` balanced, and `{{topic:name}}` references to existing topics. Both
+ * are read by one left-to-right scan each that never looks at a character twice: a regex such as
+ * `<([a-z]+)[^>]*>` retries its tail from every `<`, which is quadratic on a body of `<a` without `>`.
+ */
+export function checkRichText(project: Pick<Project, 'topics'>, content: string): void {
+  const invalid = () => errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
   const open: string[] = [];
-  for (const [, closing, tag] of content.matchAll(/<(\/?)([a-z]+)[^>]*>/g)) {
-    if (!['b', 'i', 'a'].includes(tag!)) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-    if (closing === '') open.push(tag!);
-    else if (open.pop() !== tag) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
+  for (const { closing, tag } of tagsOf(content)) {
+    if (tag !== 'b' && tag !== 'i' && tag !== 'a') throw invalid();
+    if (!closing) open.push(tag);
+    else if (open.pop() !== tag) throw invalid();
   }
-  if (open.length > 0) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
-  for (const [, ref] of content.matchAll(/\{\{topic:([^}]*)\}\}/g))
-    if (!project.topics.has(ref!)) throw errors.create('KNOWLEDGE_BASE_RICH_TEXT_INVALID');
+  if (open.length > 0) throw invalid();
+  for (const ref of topicRefsOf(content)) if (!project.topics.has(ref)) throw invalid();
+}
+
+const isLower = (code: number) => code >= 0x61 && code <= 0x7a;
+
+/** The tags `<tag …>` and `</tag …>` of `text`, as `/<(\/?)([a-z]+)[^>]*>/g` finds them, in linear time. */
+export function* tagsOf(text: string): Generator<{ closing: boolean; tag: string }> {
+  let at = 0;
+  for (;;) {
+    const lt = text.indexOf('<', at);
+    if (lt === -1) return;
+    const closing = text[lt + 1] === '/';
+    const from = closing ? lt + 2 : lt + 1;
+    let end = from;
+    while (end < text.length && isLower(text.charCodeAt(end))) end++;
+    if (end === from) {
+      at = lt + 1;
+      continue;
+    }
+    const gt = text.indexOf('>', end);
+    // No `>` after this tag means none after any later `<` either: nothing more is a tag.
+    if (gt === -1) return;
+    yield { closing, tag: text.slice(from, end) };
+    at = gt + 1;
+  }
+}
+
+/** The names of `{{topic:name}}` in `text`, as `/\{\{topic:([^}]*)\}\}/g` finds them, in linear time. */
+export function* topicRefsOf(text: string): Generator<string> {
+  const open = '{{topic:';
+  let at = 0;
+  // The first `}` at or after the current name's start; reused while it is still ahead, so that a run of
+  // `{{topic:` without `}}` scans the text once, not once per opening.
+  let brace = -1;
+  for (;;) {
+    const start = text.indexOf(open, at);
+    if (start === -1) return;
+    const from = start + open.length;
+    if (brace < from) brace = text.indexOf('}', from);
+    if (brace === -1) return;
+    if (text[brace + 1] === '}') {
+      yield text.slice(from, brace);
+      at = brace + 2;
+    } else at = start + 1;
+  }
 }
 
 // Connectors and phone numbers
@@ -79,22 +135,25 @@ function attributeProblem(project: Project, attributes: Record<string, string>):
 }
 
 export function createVariant(project: Project, name: string, attributes: Record<string, string>): Variant {
-  if (project.variants.find((v) => v.name === name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
+  if (project.variantNames.has(name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
   const problem = attributeProblem(project, attributes);
   if (problem) throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, { cause: new Error(problem) });
-  return project.variants.insert({
+  const variant = project.variants.insert({
     id: project.variants.newId(),
     project: project.id,
     name,
     attributes,
     isDefault: project.variants.rows.size === 0,
   });
+  project.variantNames.add(name);
+  return variant;
 }
 
 export function removeVariant(project: Project, id: string): void {
   const variant = project.variants.get(id);
   if (variant.isDefault) throw errors.create('VARIANTS_REMOVE_DEFAULT_ERROR');
   project.variants.delete(id);
+  project.variantNames.delete(variant.name);
 }
 
 /**
@@ -112,7 +171,9 @@ export function importVariants(project: Project, csv: string): { imported: numbe
     throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, {
       cause: new Error('more than 1000 rows'),
     });
-  const names = new Set(project.variants.list().map((v) => v.name));
+  ensureRoom('variants', project.variants.rows.size, table.rows.length, project.limits.perProject);
+  // The names of this import; the project's own are in its index, so no row scans the variants.
+  const names = new Set<string>();
   const rows: { name: string; attributes: Record<string, string> }[] = [];
   table.rows.forEach((cells, index) => {
     const name = cells[table.columns.indexOf('name')]?.trim() ?? '';
@@ -129,7 +190,8 @@ export function importVariants(project: Project, csv: string): { imported: numbe
       throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, {
         cause: new Error(`row ${index + 2}: ${problem}`),
       });
-    if (names.has(name)) throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
+    if (names.has(name) || project.variantNames.has(name))
+      throw errors.create('VARIANTS_DUPLICATE_NAME_ERROR');
     names.add(name);
     rows.push({ name, attributes });
   });
@@ -161,6 +223,8 @@ export function setRealtimeValues(project: Project, environment: string | null, 
 
 /** Adds or replaces a test case. */
 export function addTestCase(project: Project, testCase: TestCase): TestCase {
+  if (!project.testCases.has(testCase.id))
+    ensureRoom('test cases', project.testCases.size, 1, project.limits.perProject);
   project.testCases.set(testCase.id, { ...testCase });
   return testCase;
 }

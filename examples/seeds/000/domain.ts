@@ -6,6 +6,7 @@
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import { deploymentProblems, entryPointName, parseFunction } from './functions.js';
+import { defaultLimits, ensureRoom, type Limits, quotaExceeded } from './limits.js';
 import type { Chat, Conversation, Deployment, Draft, Environment, Flow, Fn, Project } from './model.js';
 import { RunnerUnavailable, runOnRunner } from './runner.js';
 import { Table } from './store.js';
@@ -28,6 +29,16 @@ export interface PlatformOptions {
    * function answers 501. This process never evaluates tenant code. @default none
    */
   runner?: { readonly url: string; readonly timeoutMs: number };
+  /** How much a project and an account may hold. @default `defaultLimits` */
+  limits?: Partial<Limits>;
+}
+
+/** An account, and the account that created it through the API (none for the operator's own). */
+export interface Account {
+  readonly id: string;
+  readonly parent?: string;
+  /** Accounts this one has created. */
+  children: number;
 }
 
 const similar = (a: string, b: string) => {
@@ -46,7 +57,8 @@ export function agentReply(text: string): { reply: string; ended: boolean } {
 }
 
 export class Platform {
-  readonly accounts = new Map<string, { id: string }>();
+  readonly accounts = new Map<string, Account>();
+  readonly limits: Limits;
   /** Each account's projects: a project id is unique within its account only. */
   readonly #projects = new Map<string, Table<Project>>();
   readonly #chatTimeout: number;
@@ -58,21 +70,33 @@ export class Platform {
   ) {
     this.#chatTimeout = options.chatTimeoutMs ?? 10 * 60_000;
     this.#runner = options.runner;
+    this.limits = { ...defaultLimits, ...options.limits };
   }
 
   // Accounts and projects
 
-  createAccount(id: string): { id: string } {
+  /**
+   * Creates account `id`, by the operator (no `parent`) or through the API by an admin of `parent`. Only an
+   * operator's account creates accounts, and only `limits.accounts` of them: an account made through the
+   * API cannot make more, so that no chain of accounts grows without bound.
+   */
+  createAccount(id: string, parent?: string): { id: string } {
+    if (parent !== undefined) {
+      const creator = this.account(parent);
+      if (creator.parent !== undefined) throw errors.create('ACCOUNT_INSUFFICIENT_PERMISSIONS');
+      ensureRoom('accounts', creator.children, 1, this.limits.accounts);
+    }
     if (this.accounts.has(id)) throw errors.create('ACCOUNT_CREATE_EXISTING_ID');
     if (!accountId.test(id) || [...this.accounts.keys()].some((other) => similar(other, id)))
       throw errors.create('ACCOUNT_CREATE_INVALID_ID');
-    const account = { id };
+    const account: Account = parent === undefined ? { id, children: 0 } : { id, parent, children: 0 };
     this.accounts.set(id, account);
+    if (parent !== undefined) this.accounts.get(parent)!.children++;
     this.#projects.set(id, new Table<Project>(() => errors.create('PROJECT_NOT_FOUND')));
-    return account;
+    return { id };
   }
 
-  account(id: string): { id: string } {
+  account(id: string): Account {
     const account = this.accounts.get(id);
     if (!account) throw errors.create('ACCOUNT_NOT_FOUND');
     return account;
@@ -90,24 +114,31 @@ export class Platform {
     const projects = this.#projects.get(account)!;
     if (!projectId.test(id)) throw errors.create('PROJECT_ID_INVALID');
     if (projects.rows.has(id)) throw errors.create('PROJECT_ID_ALREADY_EXISTS');
+    ensureRoom('projects', projects.rows.size, 1, this.limits.projects);
+    const limit = this.limits.perProject;
+    const table = <T extends { id: string }>(notFound: () => Error, prefix: string, what: string) =>
+      new Table<T>(notFound, prefix, limit, () => quotaExceeded(what));
     return projects.insert({
       id,
       account,
-      conversations: new Table(() => errors.create('CONVERSATIONS_NOT_FOUND'), 'conv_'),
-      chats: new Table(() => errors.create('CHAT_DRAFT_NOT_EXIST'), 'chat_'),
-      drafts: new Table(() => errors.create('CHAT_DRAFT_NOT_EXIST'), 'draft_'),
-      deployments: new Table(() => errors.create('DEPLOYMENT_NOT_FOUND'), 'dep_'),
-      flows: new Table(() => errors.create('FLOW_NOT_FOUND'), 'flow_'),
-      functions: new Table(() => errors.create('FUNCTION_NOT_FOUND'), 'fn_'),
+      conversations: table(() => errors.create('CONVERSATIONS_NOT_FOUND'), 'conv_', 'conversations'),
+      chats: table(() => errors.create('CHAT_DRAFT_NOT_EXIST'), 'chat_', 'chats'),
+      drafts: table(() => errors.create('CHAT_DRAFT_NOT_EXIST'), 'draft_', 'drafts'),
+      deployments: table(() => errors.create('DEPLOYMENT_NOT_FOUND'), 'dep_', 'deployments'),
+      flows: table(() => errors.create('FLOW_NOT_FOUND'), 'flow_', 'flows'),
+      functions: table(() => errors.create('FUNCTION_NOT_FOUND'), 'fn_', 'functions'),
       topics: new Map(),
-      connectors: new Table(() => errors.create('CONNECTORS_NOT_FOUND'), 'con_'),
-      phoneNumbers: new Table(() => errors.create('PHONE_NUMBERS_NOT_FOUND')),
+      connectors: table(() => errors.create('CONNECTORS_NOT_FOUND'), 'con_', 'connectors'),
+      phoneNumbers: table(() => errors.create('PHONE_NUMBERS_NOT_FOUND'), '', 'phoneNumbers'),
       // The page has no code of its own for a missing variant: the standard 404.
-      variants: new Table(() => errors.builtin('notFound'), 'var_'),
+      variants: table(() => errors.builtin('notFound'), 'var_', 'variants'),
+      variantNames: new Set(),
       variantAttributes: { language: ['en', 'fr', 'de'], tone: ['formal', 'casual'] },
       realtime: { schema: undefined, values: {} },
-      smsTemplates: new Table(() => errors.create('SMS_TEMPLATE_NOT_FOUND'), 'sms_'),
+      smsTemplates: table(() => errors.create('SMS_TEMPLATE_NOT_FOUND'), 'sms_', 'smsTemplates'),
       testCases: new Map(),
+      limits: this.limits,
+      recordingBytes: 0,
     });
   }
 
@@ -163,6 +194,12 @@ export class Platform {
 
   startChat(project: Project, draftId: string): Chat {
     const draft = this.autoDeploy(project, draftId);
+    // A full project forgets its ended and idled-out chats before it refuses a new one.
+    if (project.chats.rows.size >= project.chats.limit) {
+      const now = this.clock.now();
+      for (const [id, chat] of project.chats.rows)
+        if (chat.ended || now - chat.lastActivity > this.#chatTimeout) project.chats.rows.delete(id);
+    }
     return project.chats.insert({
       id: project.chats.newId(),
       project: project.id,
@@ -248,6 +285,7 @@ export class Platform {
     const flow = project.flows.get(flowId);
     if (reservedFunctionNames.has(name)) throw errors.create('FLOWS_RESERVED_FUNCTION_NAME');
     if (flow.functions.includes(name)) throw errors.create('FLOWS_FUNCTION_NAME_ALREADY_EXISTS');
+    ensureRoom('flow functions', flow.functions.length, 1, project.limits.perProject);
     flow.functions.push(name);
     return flow;
   }

@@ -1,7 +1,7 @@
 /** What every route of the platform API uses: the caller, the caller's project, and bounded bodies. */
 import type { IncomingMessage } from 'node:http';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { Auth, Permission, User } from './auth.js';
+import type { Auth, Credential, Permission, User } from './auth.js';
 import type { errors } from './catalog.js';
 import type { Platform } from './domain.js';
 import { readBody, readCsv } from './http.js';
@@ -30,6 +30,8 @@ export interface Kit {
   readonly options: RouteOptions;
   /** The authenticated caller, holding `permission`. */
   caller(req: IncomingMessage, permission: Permission): User;
+  /** The same caller with what it authenticated with (its API key, or a bearer token and its expiry). */
+  credential(req: IncomingMessage, permission: Permission): Credential;
   /** The caller's project `id`: authentication and permission first, then existence in the caller's account. */
   project(req: IncomingMessage, id: string, permission?: Permission): Project;
   body<S extends StandardSchemaV1>(
@@ -41,16 +43,18 @@ export interface Kit {
 }
 
 export function kit(platform: Platform, auth: Auth, options: RouteOptions): Kit {
-  const caller = (req: IncomingMessage, permission: Permission): User => {
-    const user = auth.authenticate({ headers: req.headers });
-    auth.authorize(user, permission);
-    return user;
+  const credential = (req: IncomingMessage, permission: Permission): Credential => {
+    const found = auth.credential({ headers: req.headers });
+    auth.authorize(found.user, permission);
+    return found;
   };
+  const caller = (req: IncomingMessage, permission: Permission): User => credential(req, permission).user;
   return {
     platform,
     auth,
     options,
     caller,
+    credential,
     project: (req, id, permission = 'read') => platform.project(caller(req, permission).account, id),
     body: (req, schema, code) => readBody(req, schema, code, options.readTimeout),
     csv: (req, unsupported) => readCsv(req, unsupported, options.readTimeout),

@@ -1,4 +1,5 @@
 /** The records of the platform's in-memory state: what a project holds. */
+import type { Limits } from './limits.js';
 import type { Table } from './store.js';
 
 export const environments = ['sandbox', 'pre-release', 'live'] as const;
@@ -11,6 +12,8 @@ export interface Conversation {
   startedAt: number;
   /** The id of its recording in the recording store (made by the store, never taken from a request). */
   recording?: string;
+  /** The size of that recording, in bytes. */
+  recordingBytes?: number;
 }
 export interface Chat {
   id: string;
@@ -84,9 +87,15 @@ export interface Project {
   connectors: Table<Connector>;
   phoneNumbers: Table<PhoneNumber>;
   variants: Table<Variant>;
+  /** The names of its variants: a name is checked for duplicates here, not by a scan of the variants. */
+  variantNames: Set<string>;
   /** The attribute names variants must fill, with their allowed values. */
   variantAttributes: Record<string, readonly string[]>;
   realtime: { schema: Record<string, unknown> | undefined; values: Partial<Record<Environment, unknown>> };
   smsTemplates: Table<{ id: string; body: string }>;
   testCases: Map<string, TestCase>;
+  /** How much it may hold. */
+  readonly limits: Limits;
+  /** The bytes of its recordings, those being stored included. */
+  recordingBytes: number;
 }

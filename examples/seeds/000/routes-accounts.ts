@@ -4,20 +4,24 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Router } from 'faultline/node';
-import type { User } from './auth.js';
+import type { Credential, User } from './auth.js';
 import { errors } from './catalog.js';
 import { created } from './http.js';
 import type { Kit } from './kit.js';
 import { schemas } from './schemas.js';
 
-export function accountRoutes(router: Router, { platform, auth, caller, body }: Kit): Router {
+export function accountRoutes(router: Router, { platform, auth, caller, credential, body }: Kit): Router {
   /** The caller, an admin of `account`: membership first (404), then the role (403). */
-  const admin = (req: IncomingMessage, account: string): User => {
-    const user = caller(req, 'read');
-    if (account !== user.account) throw errors.create('ACCOUNT_NOT_FOUND');
-    auth.authorize(user, 'account');
-    return user;
+  const adminCredential = (req: IncomingMessage, account: string): Credential => {
+    const found = credential(req, 'read');
+    if (account !== found.user.account) throw errors.create('ACCOUNT_NOT_FOUND');
+    auth.authorize(found.user, 'account');
+    return found;
   };
+  const admin = (req: IncomingMessage, account: string): User => adminCredential(req, account).user;
+  /** The same admin, holding its API key: what answers with a new key needs the key, never a token. */
+  const keyAdmin = (req: IncomingMessage, account: string): User =>
+    auth.keyHolder(adminCredential(req, account));
   const shown = (user: User) => ({
     id: user.id,
     account: user.account,
@@ -27,9 +31,11 @@ export function accountRoutes(router: Router, { platform, auth, caller, body }: 
 
   return router
     .post('/v1/auth/tokens', async (req, res) => {
-      const user = caller(req, 'read');
+      const from = credential(req, 'read');
       const { ttlSeconds } = await body(req, schemas.token);
-      created(res, { token: auth.issueToken(user, ttlSeconds * 1000), expiresIn: ttlSeconds });
+      // A token asking for a token gets one that expires with it at the latest.
+      const { token, ttlMs } = auth.issueToken(from, ttlSeconds * 1000);
+      created(res, { token, expiresIn: Math.floor(ttlMs / 1000) });
     })
     .delete('/v1/auth/tokens/current', (req, res) => {
       caller(req, 'read');
@@ -37,13 +43,14 @@ export function accountRoutes(router: Router, { platform, auth, caller, body }: 
       res.writeHead(204).end();
     })
     .post('/v1/auth/keys', (req, res) => {
-      // Rotation: the caller's keys and tokens are revoked, and the new key is shown this once.
-      const user = caller(req, 'read');
+      // Rotation: the caller's keys and tokens are revoked, and the new key is shown this once. Only the
+      // key's holder rotates it: a leaked token must not become a permanent key that locks the owner out.
+      const user = auth.keyHolder(credential(req, 'read'));
       created(res, { key: auth.rotateKey(user) });
     })
     .post('/v1/accounts', async (req, res) => {
-      caller(req, 'account');
-      const account = platform.createAccount((await body(req, schemas.account)).id);
+      const user = auth.keyHolder(credential(req, 'account'));
+      const account = platform.createAccount((await body(req, schemas.account)).id, user.account);
       const first = auth.addUser({ account: account.id, role: 'admin', realtime: true });
       created(res, { id: account.id, admin: { ...shown(first.user), key: first.key } });
     })
@@ -59,7 +66,7 @@ export function accountRoutes(router: Router, { platform, auth, caller, body }: 
       created(res, { id: made.id, account: made.account });
     })
     .post('/v1/accounts/:account/users', async (req, res, { params }) => {
-      const user = admin(req, params.account!);
+      const user = keyAdmin(req, params.account!);
       const input = await body(req, schemas.user);
       const added = auth.addUser({ account: user.account, role: input.role, realtime: input.realtime });
       created(res, { ...shown(added.user), key: added.key });
@@ -70,7 +77,7 @@ export function accountRoutes(router: Router, { platform, auth, caller, body }: 
       res.writeHead(204).end();
     })
     .post('/v1/accounts/:account/users/:user/keys', (req, res, { params }) => {
-      const user = admin(req, params.account!);
+      const user = keyAdmin(req, params.account!);
       created(res, { key: auth.rotateKey(auth.user(user.account, params.user!)) });
     })
     .delete('/v1/accounts/:account/users/:user/keys', (req, res, { params }) => {

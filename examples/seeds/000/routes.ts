@@ -6,6 +6,7 @@ import { listConversations } from './conversations.js';
 import type { Platform } from './domain.js';
 import { created, expectType, readBytes } from './http.js';
 import { kit, type RouteOptions } from './kit.js';
+import { quotaExceeded } from './limits.js';
 import { environments } from './model.js';
 import { isWave } from './recordings.js';
 import { accountRoutes } from './routes-accounts.js';
@@ -48,18 +49,39 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
       return { id, channel, startedAt };
     })
     .put(`${p}/conversations/:id/recording`, async (req, _res, { params }) => {
-      const conversation = project(req, params.project!, 'write').conversations.get(params.id!);
+      const found = project(req, params.project!, 'write');
+      const conversation = found.conversations.get(params.id!);
       expectType(req, 'audio/wav', () =>
         errors.builtin('unsupportedMediaType', undefined, { headers: { accept: 'audio/wav' } }),
       );
+      // The project's recordings share one byte budget; the recording this one replaces is credited back.
+      const room = () =>
+        found.limits.recordingBytes - found.recordingBytes + (conversation.recordingBytes ?? 0);
+      const declared = Number(req.headers['content-length']);
+      if (room() <= 0 || declared > room()) throw quotaExceeded('recording bytes');
       const audio = await readBytes(req, options.recordingLimit, options.readTimeout);
       if (!isWave(audio))
         throw errors.create('CONVERSATIONS_VALIDATION_FAILED', undefined, {
           fieldErrors: [{ pointer: '', detail: 'The body is not a RIFF/WAVE file.' }],
         });
+      if (audio.length > room()) throw quotaExceeded('recording bytes');
+      // Counted before the write, so that concurrent uploads cannot all pass the check.
+      found.recordingBytes += audio.length;
+      let stored: string;
+      try {
+        stored = await options.recordings.put(audio);
+      } catch (cause) {
+        found.recordingBytes -= audio.length;
+        throw cause;
+      }
       const previous = conversation.recording;
-      conversation.recording = await options.recordings.put(audio);
-      if (previous !== undefined) await options.recordings.remove(previous);
+      const previousBytes = conversation.recordingBytes ?? 0;
+      conversation.recording = stored;
+      conversation.recordingBytes = audio.length;
+      if (previous !== undefined) {
+        found.recordingBytes -= previousBytes;
+        await options.recordings.remove(previous);
+      }
       return { id: conversation.id, recording: { bytes: audio.length } };
     })
     .get(`${p}/conversations/:id/recording`, async (req, res, { params }) => {

@@ -1,4 +1,4 @@
-/** A keyed in-memory table whose misses and duplicates raise the codes the caller names. */
+/** A keyed in-memory table, bounded, whose misses and overflows raise the codes the caller names. */
 import { randomUUID } from 'node:crypto';
 
 export class Table<T extends { id: string }> {
@@ -7,6 +7,9 @@ export class Table<T extends { id: string }> {
   constructor(
     private readonly notFound: () => Error,
     private readonly prefix = '',
+    /** The most rows it holds; an insert past it raises `full()`. @default no limit */
+    readonly limit = Number.POSITIVE_INFINITY,
+    private readonly full: () => Error = () => new RangeError('the table is full'),
   ) {}
 
   newId(): string {
@@ -24,7 +27,9 @@ export class Table<T extends { id: string }> {
     return undefined;
   }
 
+  /** Stores `row`, replacing the row of its id; a new row past `limit` raises `full()`. */
   insert(row: T): T {
+    if (this.rows.size >= this.limit && !this.rows.has(row.id)) throw this.full();
     this.rows.set(row.id, row);
     return row;
   }
