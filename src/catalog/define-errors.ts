@@ -129,6 +129,18 @@ function answerOmittedRoles(
   return kept;
 }
 
+/** Whether `details` hold what an entry's schema requires (`required`, undefined when they may be left out). */
+function carriesRequired(details: unknown, required: readonly string[] | undefined): boolean {
+  if (required === undefined) return true;
+  if (details === undefined) return false;
+  if (required.length === 0) return true;
+  return (
+    typeof details === 'object' &&
+    details !== null &&
+    required.every((field) => Object.hasOwn(details, field))
+  );
+}
+
 function stackFor(policy: StackPolicy, status: number): boolean {
   return policy === 'always' || (policy === 'server-errors' && status >= 500);
 }
@@ -242,8 +254,11 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       return make(entries[builtins[role]!]!, details, createOptions, kept.get(role));
     },
     is(value: unknown, code?: string): boolean {
-      if (!(value instanceof ApiError)) return false;
-      return code === undefined ? value.code in entries : value.code === code;
+      if (!(value instanceof ApiError) || (code !== undefined && value.code !== code)) return false;
+      const entry = Object.hasOwn(entries, value.code) ? entries[value.code] : undefined;
+      // It narrows to the code's typed details: an error of the code without them (read by a client from a
+      // body that has none) is not one.
+      return entry !== undefined && carriesRequired(value.details, entry.requiredDetails);
     },
     toJSON: () => {
       const json = catalogJSON(

@@ -278,7 +278,10 @@ export interface Catalog<
   create<Code extends keyof Defs & string>(code: Code, ...args: CreateArgs<Defs[Code]>): ErrorOf<Defs, Code>;
   /** The error this catalog raises for a built-in mechanism (validation, not found, …). */
   builtin(role: BuiltinRole, details?: unknown, options?: CreateOptions): ApiError;
-  /** Narrows a caught value to an error of this catalog, or of one code with its details. */
+  /**
+   * Narrows a caught value to an error of this catalog, or of one code, with its typed details: false for
+   * one without the details its schema requires (a client's, read from a body that carries none).
+   */
   is<Code extends keyof Defs & string>(value: unknown, code: Code): value is ErrorOf<Defs, Code>;
   is(value: unknown): value is CatalogError<Defs>;
   /** The entry of a code, or `undefined` for a code the catalog does not hold. */

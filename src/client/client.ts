@@ -260,9 +260,11 @@ export function createClient<
       return send(prepared).finally(() => release(prepared));
     },
     // An error read from a body in none of the API's formats is no answer of the API: never one of its codes.
+    // The client's own narrowing types details as the wire may leave them (`DetailsSeen`), so an error of
+    // the code is one whether its body carried them or not; the catalog's `is` wants them whole.
     is: (value: unknown, code?: string) =>
       catalog
-        ? !isUnrecognised(value) && (code === undefined ? catalog.is(value) : catalog.is(value, code))
+        ? isApiError(value, code) && !isUnrecognised(value) && catalog.get(value.code) !== undefined
         : isApiError(value, code),
     budget: policy.budget,
   };

@@ -73,6 +73,22 @@ describe('client details at runtime, as the types say', () => {
     expect(api.is(bare, 'PLAN_LIMIT') && bare.details).toBeUndefined();
   });
 
+  it("the catalog's own is() narrows to whole details only: false for an error of the code without them", async () => {
+    const api = createClient({ baseUrl: server.base, catalog: errors, retry: false });
+    const bare = await caught(api, '/problem/no-details');
+    // `errors.is` types `details` as the schema's, required: a client's error read without them is not one.
+    expect(api.is(bare, 'PLAN_LIMIT')).toBe(true);
+    expect(errors.is(bare, 'PLAN_LIMIT')).toBe(false);
+    expect(errors.is(bare)).toBe(false);
+    const whole = await caught(api, '/problem');
+    expect(errors.is(whole, 'PLAN_LIMIT') && whole.details.limit).toBe(3);
+    expect(errors.is(whole)).toBe(true);
+    const templated = await caught(api, '/message/templated');
+    expect(errors.is(templated, 'SESSION_NOT_FOUND') && templated.details.sessionId).toBe('abc');
+    // On the server, an error made by `create` always holds them.
+    expect(errors.is(errors.create('PLAN_LIMIT', { limit: 1 }), 'PLAN_LIMIT')).toBe(true);
+  });
+
   it('with a message-only format, details come back from the message template, else are undefined', async () => {
     const api = createClient({
       baseUrl: server.base,
