@@ -195,7 +195,9 @@ export function parseJsonText(
   poisoning: Poisoning = refusePoisoning,
 ): unknown {
   // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
-  if (text.length > maxDepth && depthExceeds(text, maxDepth)) throw raise('malformedJson');
+  // Valid JSON may nest too deep: its message says which, not that the JSON is malformed.
+  if (text.length > maxDepth && depthExceeds(text, maxDepth))
+    throw roleError('malformedJson', { specific: tooDeep(maxDepth) });
   try {
     // An empty or blank text does not parse either: it is malformed like any other. A text that spells
     // neither key, even with escapes, and has no BOM to strip, is read by JSON.parse alone: the poisoning
@@ -216,6 +218,8 @@ function mayHoldPoison(text: string): boolean {
 }
 
 const forbiddenKey = 'The request body contains a forbidden key (__proto__, or constructor.prototype).';
+const tooDeep = (maxDepth: number) =>
+  `The request body nests arrays and objects more than ${maxDepth} levels deep.`;
 
 /** The value of a JSON body's bytes (see `decodeJson`). */
 export function parseJsonBytes(

@@ -221,6 +221,17 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     }
   });
 
+  it('says of valid JSON nested too deep that it is, not that it is malformed', async () => {
+    const body = `${'['.repeat(300)}${']'.repeat(300)}`;
+    for (const [name, { base }] of servers) {
+      const answer = await sendRaw(base, request('POST', '/echo', json, body));
+      expect(inspect(answer, false), name).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
+      expect(JSON.parse(answer.body).detail, name).toBe(
+        'The request body nests arrays and objects more than 256 levels deep.',
+      );
+    }
+  });
+
   it("answers an expectation other than 100-continue with the catalog's 417, not node's empty one", async () => {
     const bare = await everywhere(request('GET', '/users/1', { Expect: '200-ok' }));
     expect(bare).toMatchObject({ status: 417, code: 'BAD_REQUEST' });
