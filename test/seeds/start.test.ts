@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sendRaw } from '../helpers/raw.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { freePort, type Started, startCommand } from '../helpers/spawn.js';
 
@@ -166,6 +167,11 @@ describe('the seed servers, started as documented', () => {
       const res = await request(url);
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual(body);
+      // An expectation HTTP does not define gets the seed's own envelope, not node's empty 417.
+      const expectation = await sendRaw(url, ['GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n']);
+      expect(expectation.status).toBe(417);
+      expect(expectation.headers['content-type']).toMatch(/json/);
+      expect(JSON.parse(expectation.body)).toBeTypeOf('object');
     },
   );
 

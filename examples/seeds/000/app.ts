@@ -146,7 +146,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
     ),
   )
     .on('clientError', nodeErrors.clientError)
-    .on('checkContinue', nodeErrors.checkContinue);
+    .on('checkContinue', nodeErrors.checkContinue)
+    .on('checkExpectation', nodeErrors.checkExpectation);
   const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000, limiter);
   server.on('upgrade', chat.upgrade);
   return {

@@ -52,7 +52,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
   // A request node cannot parse (a bad request line, headers too large) gets the page's envelope too.
   const server = createServer(nodeErrors(httpRoutes(messaging, options, perIp)))
     .on('clientError', nodeErrors.clientError)
-    .on('checkContinue', nodeErrors.checkContinue);
+    .on('checkContinue', nodeErrors.checkContinue)
+    .on('checkExpectation', nodeErrors.checkExpectation);
   const ws = messagingSocket({
     messaging,
     agent: new Agent(options.agentUrl ?? 'http://127.0.0.1:9'),

@@ -166,7 +166,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
       },
     }),
   );
-  server.on('clientError', faults.clientError).on('checkContinue', faults.checkContinue);
+  server
+    .on('clientError', faults.clientError)
+    .on('checkContinue', faults.checkContinue)
+    .on('checkExpectation', faults.checkExpectation);
   return { server, app, identity, workspaces, calls, widgets, community, support, licensing };
 }
 
