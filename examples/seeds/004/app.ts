@@ -25,6 +25,7 @@ import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
 import { callGuards, ipLimit, type PlanQuota } from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
+import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
 import { publicRoutes } from './public-routes.js';
 import { Support } from './support.js';
@@ -65,6 +66,10 @@ export interface SeedOptions {
   trainingMs?: number;
   /** The sliding idle window of a session. @default 30 minutes */
   idleTimeoutMs?: number;
+  /** How long an unverified registration holds its address; then a sign-up replaces it. @default 24 hours */
+  unverifiedTtlMs?: number;
+  /** How long a mailed password-reset token works. @default 30 minutes */
+  resetTokenTtlMs?: number;
   /** How long a visitor's widget session lasts. @default 1 hour */
   widgetSessionTtlMs?: number;
   /** How long a request body may stall before the answer is 408. @default 10000 ms */
@@ -97,7 +102,14 @@ export function createSeed(options: SeedOptions = {}): Seed {
         )
       : noMail);
   const provider = httpProvider(options.providerUrl ?? 'http://127.0.0.1:9');
-  const identity = new Identity(clock, googleSignIn(options.google), mail, options.idleTimeoutMs);
+  const identity = new Identity(
+    clock,
+    googleSignIn(options.google),
+    mail,
+    options.idleTimeoutMs,
+    options.unverifiedTtlMs,
+  );
+  const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
   const workspaces = new Workspaces();
   // Plivo is a provider workspaces may pick, but its adapter is not wired into this build.
   const calls = new Calls(
@@ -125,6 +137,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     faults,
     ...middlewares(identity, workspaces),
     identity,
+    resets,
     workspaces,
     calls,
     widgets,

@@ -1,11 +1,14 @@
-/** Auth & identity routes: sign-up and its mailed verification, sign-in, refresh, the caller's own account. */
+/**
+ * Auth & identity routes: sign-up and its mailed verification, password reset, sign-in, refresh, the caller's
+ * own account.
+ */
 import { sValidator } from '@hono/standard-validator';
 import type * as z from 'zod';
 import { bearer, type Kit } from './http.js';
 import { userView } from './identity.js';
 import { schemas } from './schemas.js';
 
-export function authRoutes({ app, faults, identity, signedIn }: Kit): void {
+export function authRoutes({ app, faults, identity, resets, signedIn }: Kit): void {
   const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
 
   // Answered alike for a new address and a taken one: the mail says which, to the address's owner.
@@ -17,6 +20,16 @@ export function authRoutes({ app, faults, identity, signedIn }: Kit): void {
   app.post('/auth/verify-email', faults.json(), v(schemas.verifyEmail), (c) =>
     c.json(userView(identity.verifyEmail(c.req.valid('json').token))),
   );
+  // Answered alike for every address: the token goes only to an account's own mailbox.
+  app.post('/auth/forgot-password', faults.json(), v(schemas.forgotPassword), (c) => {
+    resets.request(c.req.valid('json').email);
+    return c.json({ sent: true }, 202);
+  });
+  app.post('/auth/reset-password', faults.json(), v(schemas.resetPassword), (c) => {
+    const { token, password } = c.req.valid('json');
+    resets.reset(token, password);
+    return c.body(null, 204);
+  });
   app.post('/auth/login', faults.json(), v(schemas.login), (c) => {
     const { email, password } = c.req.valid('json');
     return c.json({ token: identity.login(email, password).token });

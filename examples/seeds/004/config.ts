@@ -24,6 +24,9 @@ export const variables = {
   LICENSE_GRACE_MS:
     'the offline grace of a deployed instance whose license is revoked or expired @default 604800000 (7 days)',
   IDLE_TIMEOUT_MS: 'the sliding idle window of a session @default 1800000 (30 minutes)',
+  UNVERIFIED_TTL_MS:
+    'how long an unverified sign-up holds its address; then a sign-up with it replaces it @default 86400000 (24 hours)',
+  RESET_TOKEN_TTL_MS: 'how long a mailed password-reset token works @default 1800000 (30 minutes)',
   WIDGET_SESSION_TTL_MS: 'how long a visitor’s widget session lasts @default 3600000 (1 hour)',
   TRAINING_MS: 'how long an agent training run lasts @default 2000',
   CALL_BURST: 'outbound calls per second per user of a workspace @default 5',
@@ -104,6 +107,8 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('licenseSigningKey', signingKey(env)),
     ...set('licenseGraceMs', count(env, 'LICENSE_GRACE_MS')),
     ...set('idleTimeoutMs', count(env, 'IDLE_TIMEOUT_MS')),
+    ...set('unverifiedTtlMs', count(env, 'UNVERIFIED_TTL_MS')),
+    ...set('resetTokenTtlMs', count(env, 'RESET_TOKEN_TTL_MS')),
     ...set('widgetSessionTtlMs', count(env, 'WIDGET_SESSION_TTL_MS')),
     ...set('trainingMs', count(env, 'TRAINING_MS')),
     ...set('callBurst', count(env, 'CALL_BURST')),

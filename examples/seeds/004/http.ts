@@ -10,6 +10,7 @@ import { errors } from './catalog.js';
 import type { Community } from './community.js';
 import type { Identity, Session, User } from './identity.js';
 import type { Licensing } from './licensing.js';
+import type { PasswordResets } from './password-reset.js';
 import type { Support } from './support.js';
 import type { Widgets } from './widgets.js';
 import type { Workspace, Workspaces } from './workspaces.js';
@@ -24,6 +25,7 @@ export interface Kit {
   readonly admin: MiddlewareHandler<Env>;
   readonly member: MiddlewareHandler<Env>;
   readonly identity: Identity;
+  readonly resets: PasswordResets;
   readonly workspaces: Workspaces;
   readonly calls: Calls;
   readonly widgets: Widgets;

@@ -2,13 +2,14 @@
  * Users, sessions and the auth gates of page 004: sign-up with a mailed verification link, password
  * sign-in, Google sign-in (an ID token verified against the configured keys), a sliding idle window
  * (30 minutes by default), email verification, admin-made users and roles, admin impersonation and its
- * deny-list.
+ * deny-list. A self-made registration holds its address unverified for a bound (24 hours by default); past
+ * it, a sign-up with the address replaces it, so no one can squat an address they cannot read the mail of.
  */
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
-import type { Mailer } from './mail.js';
+import { type Mailer, perRecipientCap } from './mail.js';
 
 export interface User {
   id: string;
@@ -20,6 +21,8 @@ export interface User {
   hash?: string;
   /** The Google account a Google user signs in with. */
   googleSub?: string;
+  /** When a self-made, unverified registration was made: it holds its address for a bound from then. */
+  registeredAt?: number;
 }
 export interface Session {
   token: string;
@@ -31,8 +34,20 @@ export interface Session {
 
 /** The page's IDLE_TIMEOUT. */
 export const idleTimeout = 30 * 60_000;
-/** How long a mailed verification link works. */
+/** How long a mailed link confirming an address change works. */
 const verificationTtl = 24 * 60 * 60_000;
+/** How long an unverified registration holds its address (and its verification link works). */
+export const unverifiedTtl = 24 * 60 * 60_000;
+/** Notices of a sign-up with a taken address: at most this many per account per hour. */
+const noticesPerHour = 3;
+
+/** A duration as a mail states it. */
+export const inWords = (ms: number) =>
+  ms % 3_600_000 === 0
+    ? `${ms / 3_600_000} hour${ms === 3_600_000 ? '' : 's'}`
+    : ms % 60_000 === 0
+      ? `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`
+      : `${ms} ms`;
 
 const hash = (password: string, salt: string) => scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
 const sha = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -45,6 +60,12 @@ export const userView = ({ id, email, verified, platformAdmin, status }: User) =
   platformAdmin,
   status,
 });
+
+/** The field error of a mailed token that is unknown, used, voided or expired. */
+export const invalidToken = () =>
+  errors.create('VALIDATION_FAILED', undefined, {
+    fieldErrors: [{ pointer: '/token', detail: 'Invalid or expired' }],
+  });
 
 /** The field error of an address another user holds: the page's own example. */
 const emailInUse = () =>
@@ -73,7 +94,12 @@ export class Identity {
     private readonly mail: Mailer,
     /** The sliding idle window of a session. */
     private readonly idleMs = idleTimeout,
+    /** How long an unverified registration holds its address. */
+    private readonly unverifiedMs = unverifiedTtl,
   ) {}
+
+  /** Bounds the notices a caller can make the server send one account by signing up with its address. */
+  readonly #notice = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
 
   addUser(email: string, password: string | undefined, init: Partial<User> = {}): User {
     const salt = randomBytes(8).toString('hex');
@@ -98,23 +124,79 @@ export class Identity {
 
   /**
    * Public sign-up: a new address gets an unverified user and a verification link; a taken one gets a
-   * mail saying someone tried. The caller is answered alike either way, in bytes and in time (the hash is the
-   * slow part of both): sign-up is no address oracle.
+   * mail saying someone tried, and how to take the address back if it was not its owner. The caller is
+   * answered alike either way, in bytes and in time (the hash is the slow part of both): sign-up is no
+   * address oracle. An address held only by an unverified registration past its bound is free: the new
+   * registration replaces the old one, whose sessions and links end.
    */
   signUp(email: string, password: string): void {
     const existing = this.byEmail(email);
-    if (existing) {
+    if (existing && this.#lapsed(existing)) this.#remove(existing);
+    else if (existing) {
       // The password is hashed as for a new user, and thrown away: the answer's time tells nothing either.
       hash(password, randomBytes(8).toString('hex'));
-      this.mail({
-        to: existing.email,
-        subject: 'Someone tried to sign up with your address',
-        text: 'You already have an account. If this was you, sign in or reset your password.',
-      });
+      if (this.#notice(existing.id)) this.mail(this.#signUpNotice(existing));
       return;
     }
-    const user = this.addUser(email, password, { verified: false });
+    const user = this.addUser(email, password, { verified: false, registeredAt: this.clock.now() });
     this.#sendVerification(user);
+  }
+
+  #signUpNotice(holder: User) {
+    const reset = 'reset the password with POST /auth/forgot-password';
+    return {
+      to: holder.email,
+      subject: 'Someone tried to sign up with your address',
+      text: holder.verified
+        ? `You already have an account. If this was you, sign in, or ${reset}. If it was not you, ignore this mail: nothing was changed.`
+        : `This address already has an account, never verified: whoever made it chose its password. If it was not you, ${reset}; the reset makes the account yours and ends every session of it. Or ignore this mail: an unverified account lapses ${inWords(this.unverifiedMs)} after it was made, and then the address is free to sign up with.`,
+    };
+  }
+
+  /** Whether `user` is a self-made registration left unverified past its bound. */
+  #lapsed(user: User): boolean {
+    return (
+      !user.verified &&
+      user.registeredAt !== undefined &&
+      user.registeredAt + this.unverifiedMs <= this.clock.now()
+    );
+  }
+
+  /** Forgets `user` and ends everything of it: sessions, verification links, a pending change. */
+  #remove(user: User): void {
+    this.users.delete(user.id);
+    this.endSessions(user.id);
+    this.#forgetLinks(user.id);
+  }
+
+  #forgetLinks(user: string): void {
+    for (const [key, pending] of this.#verifications)
+      if (pending.user === user) this.#verifications.delete(key);
+    this.#changes.delete(user);
+  }
+
+  /** Ends every session of `user`, and every impersonation session it opened (a session is its refresh). */
+  endSessions(user: string): void {
+    for (const [token, session] of this.sessions)
+      if (session.user === user || session.impersonator === user) this.sessions.delete(token);
+  }
+
+  /**
+   * A password reset redeemed: the new password, the address verified (its mailbox is proven), and whoever
+   * else held the account out of it — every session ends, and links and a change asked for before are void.
+   */
+  setPassword(user: User, password: string): void {
+    user.salt = randomBytes(8).toString('hex');
+    user.hash = hash(password, user.salt);
+    user.verified = true;
+    delete user.registeredAt;
+    this.endSessions(user.id);
+    this.#forgetLinks(user.id);
+    this.mail({
+      to: user.email,
+      subject: 'Your password was changed',
+      text: 'The password of your account was reset, and every session of it was signed out. If this was not you, reset it again with POST /auth/forgot-password.',
+    });
   }
 
   /**
@@ -132,9 +214,7 @@ export class Identity {
       pending.expires <= this.clock.now() ||
       (pending.change ? this.#changes.get(user.id) !== key : user.email !== pending.email)
     )
-      throw errors.create('VALIDATION_FAILED', undefined, {
-        fieldErrors: [{ pointer: '/token', detail: 'Invalid or expired' }],
-      });
+      throw invalidToken();
     this.#verifications.delete(key);
     if (pending.change) {
       this.#changes.delete(user.id);
@@ -150,6 +230,7 @@ export class Identity {
       });
     }
     user.verified = true;
+    delete user.registeredAt;
     return user;
   }
 
@@ -189,13 +270,15 @@ export class Identity {
     this.#verifications.set(key, {
       user: user.id,
       email,
-      expires: this.clock.now() + verificationTtl,
+      expires: this.clock.now() + (change ? verificationTtl : this.unverifiedMs),
       change,
     });
     this.mail({
       to: email,
       subject: 'Verify your email address',
-      text: `Your verification token: ${token}`,
+      text: change
+        ? `Your verification token: ${token}\n\nIt moves an account to this address. If this was not you, ignore this mail: nothing changes unless it is redeemed.`
+        : `Your verification token: ${token}\n\nIf it was not you who signed up with this address, do not redeem it: whoever signed up chose the password. Ignore this mail (the registration lapses in ${inWords(this.unverifiedMs)}), or make the account yours with a password reset: POST /auth/forgot-password.`,
     });
     return key;
   }

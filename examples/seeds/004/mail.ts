@@ -33,3 +33,22 @@ export function httpMailer(url: string, onFailure: (cause: unknown) => void): Ma
 
 /** Without a relay: mail is dropped (the server says so at start). */
 export const noMail: Mailer = () => {};
+
+/**
+ * How many mails of one kind an address may be sent per window, so that no caller can make the server mail
+ * someone without bound (the per-IP limit bounds each caller; this bounds each recipient). Keys are user ids,
+ * so the map holds at most one entry per user, and an entry whose window has passed is dropped when read.
+ */
+export function perRecipientCap(now: () => number, limit: number, windowMs: number) {
+  const sent = new Map<string, number[]>();
+  return (key: string): boolean => {
+    const recent = (sent.get(key) ?? []).filter((at) => at > now() - windowMs);
+    if (recent.length >= limit) {
+      sent.set(key, recent);
+      return false;
+    }
+    recent.push(now());
+    sent.set(key, recent);
+    return true;
+  };
+}

@@ -13,6 +13,8 @@ export const schemas = {
   // Auth & identity
   signup: z.object({ email, password }),
   verifyEmail: z.object({ token: z.string().min(1).max(100) }),
+  forgotPassword: z.object({ email }),
+  resetPassword: z.object({ token: z.string().min(1).max(100), password }),
   login: z.object({ email: z.string().max(254), password: z.string().max(200) }),
   google: z.object({ id_token: z.string() }),
   impersonate: z.object({ target: id }),
