@@ -4,41 +4,19 @@
  * redeemed, so it is neither an address oracle nor a way to hold someone else's address. The mail relay
  * is a stand-in server of this file.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SeedProcess, startSeed004 } from './004-server.js';
+import { describe, expect, it } from 'vitest';
+import {
+  freshAddress as fresh,
+  newPassword as password,
+  seedClient,
+  seedWithMail,
+  verificationToken as tokenIn,
+} from './004-server.js';
 
-const password = () => randomBytes(12).toString('base64url');
-const passwords = { owner: password(), admin: password() };
-let seed: SeedProcess;
-let relay: Server;
-const mails: { to: string; subject: string; text: string }[] = [];
-let n = 0;
-/** A fresh address on a domain of its own test. */
-const fresh = (name: string) => `${name}-${n++}-${randomBytes(3).toString('hex')}@example.net`;
-
-function request(method: string, path: string, init: { token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${seed.url}${path}`, {
-    method,
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-}
-async function answer(res: Promise<Response>) {
-  const r = await res;
-  const text = await r.text();
-  return { status: r.status, text, body: JSON.parse(text || 'null') as Record<string, any> };
-}
-async function login(email: string, secret: string): Promise<string> {
-  const res = await answer(request('POST', '/auth/login', { body: { email, password: secret } }));
-  expect(res.status, res.text).toBe(200);
-  return res.body.token as string;
-}
+const setup = seedWithMail();
+const { passwords } = setup;
+const { request, answer, login } = seedClient(() => setup.seed.url);
 /** A self-signed-up user, not verified: its address, password and session. */
 async function signedUp(name: string) {
   const email = fresh(name);
@@ -46,44 +24,10 @@ async function signedUp(name: string) {
   expect((await request('POST', '/auth/signup', { body: { email, password: secret } })).status).toBe(202);
   return { email, secret, token: await login(email, secret) };
 }
-/** The mails to `to` whose subject contains `subject`, once at least `count` have come (at most 5 s). */
-async function mailsTo(to: string, subject: string, count = 1) {
-  for (let i = 0; i < 100; i++) {
-    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
-    if (found.length >= count) return found;
-    await sleep(50);
-  }
-  throw new Error(`no mail "${subject}" to ${to}`);
-}
-const tokenIn = (text: string) => /verification token: (\S+)/.exec(text)?.[1];
+const mailsTo = (to: string, subject: string, count = 1) => setup.relay.to(to, subject, count);
 const changeEmail = (token: string, email: string) =>
   answer(request('PATCH', '/me/email', { token, body: { email } }));
 const me = async (token: string) => (await answer(request('GET', '/me', { token }))).body;
-
-beforeAll(async () => {
-  relay = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      mails.push(JSON.parse(body));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  seed = await startSeed004({
-    OWNER_PASSWORD: passwords.owner,
-    ADMIN_PASSWORD: passwords.admin,
-    MAIL_URL: `http://127.0.0.1:${(relay.address() as { port: number }).port}/mail`,
-    IP_RATE: '100000',
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await seed?.stop();
-  relay?.close();
-});
 
 describe('seed 004: PATCH /me/email', () => {
   it('answers a change to a taken address and to a free one alike: the change is no address oracle', async () => {
@@ -135,7 +79,9 @@ describe('seed 004: PATCH /me/email', () => {
     ).toBe(202);
     // A new account's verification, not "someone tried to sign up with your address".
     const mailed = await mailsTo(victim, 'Verify', 2);
-    expect(mails.some((m) => m.to === victim && m.subject.includes('tried to sign up'))).toBe(false);
+    expect(setup.relay.mails.some((m) => m.to === victim && m.subject.includes('tried to sign up'))).toBe(
+      false,
+    );
     const own = await answer(
       request('POST', '/auth/verify-email', { body: { token: tokenIn(mailed[1]!.text) } }),
     );
@@ -167,14 +113,14 @@ describe('seed 004: PATCH /me/email', () => {
   it('refuses a malformed or oversized address 400 without a change or a mail', async () => {
     const { token, email } = await signedUp('sloppy');
     await mailsTo(email, 'Verify');
-    const before = mails.length;
+    const before = setup.relay.mails.length;
     for (const bad of ['not-an-address', `${'x'.repeat(300)}@example.net`, 42, null]) {
       const res = await answer(request('PATCH', '/me/email', { token, body: { email: bad } }));
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
     }
     await sleep(100);
-    expect(mails.length).toBe(before);
+    expect(setup.relay.mails.length).toBe(before);
     expect(await me(token)).toMatchObject({ email });
   });
 });

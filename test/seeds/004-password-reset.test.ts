@@ -4,68 +4,28 @@
  * the password, verifies the address and ends every session of the account. With it, the owner of an
  * address someone else signed up with (account pre-hijacking) takes the address back.
  */
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MailRelay, type SeedProcess, startMailRelay, startSeed004 } from './004-server.js';
+import { describe, expect, it } from 'vitest';
+import {
+  freshAddress as fresh,
+  invalidTokenAnswer as invalidToken,
+  newPassword as password,
+  seedClient,
+  seedWithMail,
+  verificationToken as verifyToken,
+} from './004-server.js';
 
-const password = () => randomBytes(12).toString('base64url');
-const passwords = { owner: password(), admin: password() };
-let seed: SeedProcess;
-let relay: MailRelay;
-let n = 0;
-const fresh = (name: string) => `${name}-${n++}-${randomBytes(3).toString('hex')}@example.net`;
-
-function request(method: string, path: string, init: { token?: string; body?: unknown; raw?: string } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined || init.raw !== undefined) headers['content-type'] = 'application/json';
-  const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-  return fetch(`${seed.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-}
-async function answer(res: Promise<Response>) {
-  const r = await res;
-  const text = await r.text();
-  return { status: r.status, text, body: JSON.parse(text || 'null') as Record<string, any> };
-}
-const signUp = (email: string, secret: string) =>
-  answer(request('POST', '/auth/signup', { body: { email, password: secret } }));
-const loginAs = (email: string, secret: string) =>
-  answer(request('POST', '/auth/login', { body: { email, password: secret } }));
-async function login(email: string, secret: string): Promise<string> {
-  const res = await loginAs(email, secret);
-  expect(res.status, res.text).toBe(200);
-  return res.body.token as string;
-}
+const setup = seedWithMail();
+const { request, answer, signUp, loginAs, login } = seedClient(() => setup.seed.url);
 const forgot = (email: unknown) => answer(request('POST', '/auth/forgot-password', { body: { email } }));
 const reset = (token: unknown, secret: unknown) =>
   answer(request('POST', '/auth/reset-password', { body: { token, password: secret } }));
-const verifyToken = (text: string) => /verification token: (\S+)/.exec(text)?.[1];
 const resetToken = (text: string) => /reset token: (\S+)/.exec(text)?.[1];
 /** The reset token of the `count`th reset mail to `email`. */
 async function resetMail(email: string, count = 1) {
-  const found = await relay.to(email, 'Reset your password', count);
+  const found = await setup.relay.to(email, 'Reset your password', count);
   return resetToken(found[count - 1]!.text)!;
 }
-const invalidToken = {
-  code: 'VALIDATION_FAILED',
-  details: { fieldErrors: { token: 'Invalid or expired' } },
-};
-
-beforeAll(async () => {
-  relay = await startMailRelay();
-  seed = await startSeed004({
-    OWNER_PASSWORD: passwords.owner,
-    ADMIN_PASSWORD: passwords.admin,
-    MAIL_URL: relay.url,
-    IP_RATE: '100000',
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await seed?.stop();
-  await relay?.close();
-});
 
 describe('seed 004: POST /auth/forgot-password', () => {
   it('answers 202 with the same bytes for a known address and an unknown one, and mails only the known one', async () => {
@@ -78,14 +38,14 @@ describe('seed 004: POST /auth/forgot-password', () => {
     expect([known.status, other.status, owner.status]).toEqual([202, 202, 202]);
     expect(known.text).toBe(other.text);
     expect(owner.text).toBe(other.text);
-    expect(resetToken((await relay.to(email, 'Reset your password'))[0]!.text)).toBeTruthy();
-    await relay.to('owner@example.com', 'Reset your password');
+    expect(resetToken((await setup.relay.to(email, 'Reset your password'))[0]!.text)).toBeTruthy();
+    await setup.relay.to('owner@example.com', 'Reset your password');
     await sleep(100);
-    expect(relay.mails.some((m) => m.to === unknown)).toBe(false);
+    expect(setup.relay.mails.some((m) => m.to === unknown)).toBe(false);
   });
 
   it('refuses a malformed body 400 in the catalog envelope, without a mail', async () => {
-    const before = relay.mails.length;
+    const before = setup.relay.mails.length;
     for (const email of ['not-an-address', `${'x'.repeat(300)}@example.net`, 42, null, ['a@example.net']]) {
       const res = await forgot(email);
       expect(res.status, JSON.stringify(email)).toBe(400);
@@ -95,7 +55,7 @@ describe('seed 004: POST /auth/forgot-password', () => {
     expect(broken.status).toBe(400);
     expect(broken.text).not.toMatch(/at .*\.ts/);
     await sleep(100);
-    expect(relay.mails.length).toBe(before);
+    expect(setup.relay.mails.length).toBe(before);
   });
 
   it('mails an address at most 3 reset tokens an hour, however often it is asked, and answers alike', async () => {
@@ -104,9 +64,9 @@ describe('seed 004: POST /auth/forgot-password', () => {
     const answers = [];
     for (let i = 0; i < 8; i++) answers.push(await forgot(email));
     expect(new Set(answers.map((a) => `${a.status} ${a.text}`)).size).toBe(1);
-    await relay.to(email, 'Reset your password', 3);
+    await setup.relay.to(email, 'Reset your password', 3);
     await sleep(200);
-    expect(relay.mails.filter((m) => m.to === email && m.subject.includes('Reset')).length).toBe(3);
+    expect(setup.relay.mails.filter((m) => m.to === email && m.subject.includes('Reset')).length).toBe(3);
   });
 });
 
@@ -114,15 +74,15 @@ describe('seed 004: what a caller can make the server mail', () => {
   it('sends the holder of a taken address at most 3 sign-up notices an hour, and answers every sign-up alike', async () => {
     const email = fresh('noticed');
     await signUp(email, password());
-    await relay.to(email, 'Verify');
+    await setup.relay.to(email, 'Verify');
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push(await signUp(email, password()));
     expect(new Set(answers.map((a) => `${a.status} ${a.text}`)).size).toBe(1);
-    await relay.to(email, 'tried to sign up', 3);
+    await setup.relay.to(email, 'tried to sign up', 3);
     await sleep(200);
-    expect(relay.mails.filter((m) => m.to === email && m.subject.includes('tried to sign up')).length).toBe(
-      3,
-    );
+    expect(
+      setup.relay.mails.filter((m) => m.to === email && m.subject.includes('tried to sign up')).length,
+    ).toBe(3);
   });
 });
 
@@ -148,7 +108,7 @@ describe('seed 004: POST /auth/reset-password', () => {
       verified: true,
     });
     // The account's holder is told.
-    await relay.to(email, 'password was changed');
+    await setup.relay.to(email, 'password was changed');
   });
 
   it('refuses a token that is unknown, used, or voided by a newer request, with the catalog validation error', async () => {
@@ -198,14 +158,14 @@ describe('seed 004: an address someone else signed up with (account pre-hijackin
     expect(
       (await answer(request('PATCH', '/me/email', { token: squatter, body: { email: theirs } }))).status,
     ).toBe(202);
-    const [change] = await relay.to(theirs, 'Verify');
+    const [change] = await setup.relay.to(theirs, 'Verify');
     // The verification mail of the squatter's sign-up says what to do if it was not you.
-    const [verification] = await relay.to(victim, 'Verify');
+    const [verification] = await setup.relay.to(victim, 'Verify');
     expect(verification!.text).toMatch(/not you/i);
     expect(verification!.text).toContain('/auth/forgot-password');
     // The owner signs up: answered as any sign-up, and mailed how to take the address back.
     expect((await signUp(victim, password())).status).toBe(202);
-    const [notice] = await relay.to(victim, 'tried to sign up');
+    const [notice] = await setup.relay.to(victim, 'tried to sign up');
     expect(notice!.text).toMatch(/not you/i);
     expect(notice!.text).toContain('/auth/forgot-password');
     await forgot(victim);

@@ -3,8 +3,10 @@
  * by environment only. Tests reach it over HTTP, read what it printed (its URL and credentials) and its
  * JSON log lines from stderr, and stop it by its pid. Its mail goes to a small relay of the test's own.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { type SeedProcess, startSeed } from './harness.js';
 
 export type { SeedProcess };
@@ -62,4 +64,95 @@ export async function startMailRelay(): Promise<MailRelay> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A random password, as a user would choose one. */
+export const newPassword = (): string => randomBytes(12).toString('base64url');
+
+let addresses = 0;
+/** A fresh address, never used by another test of the run. */
+export const freshAddress = (name: string): string =>
+  `${name}-${addresses++}-${randomBytes(3).toString('hex')}@example.net`;
+
+/** An answer read whole: its status, its text and its JSON. */
+export interface SeedAnswer {
+  status: number;
+  text: string;
+  body: Record<string, any>;
+}
+
+/** A client of the running seed at `url()`: bearer tokens, JSON bodies, the auth routes. */
+export function seedClient(url: () => string) {
+  const request = (
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; raw?: string } = {},
+  ): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    if (init.body !== undefined || init.raw !== undefined) headers['content-type'] = 'application/json';
+    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    return fetch(`${url()}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  };
+  const answer = async (res: Promise<Response>): Promise<SeedAnswer> => {
+    const r = await res;
+    const text = await r.text();
+    return { status: r.status, text, body: JSON.parse(text || 'null') };
+  };
+  const loginAs = (email: string, secret: string) =>
+    answer(request('POST', '/auth/login', { body: { email, password: secret } }));
+  return {
+    request,
+    answer,
+    loginAs,
+    signUp: (email: string, secret: string) =>
+      answer(request('POST', '/auth/signup', { body: { email, password: secret } })),
+    /** The session token of a password that must sign in. */
+    async login(email: string, secret: string): Promise<string> {
+      const res = await loginAs(email, secret);
+      if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${res.text}`);
+      return res.body.token as string;
+    },
+  };
+}
+
+/** The token of a verification mail's text. */
+export const verificationToken = (text: string): string | undefined =>
+  /verification token: (\S+)/.exec(text)?.[1];
+
+/** The catalog's answer to a bad, used or expired mailed token. */
+export const invalidTokenAnswer = {
+  code: 'VALIDATION_FAILED',
+  details: { fieldErrors: { token: 'Invalid or expired' } },
+};
+
+/** The seed and its mail relay of one test file: `owner` and `admin` are the passwords it starts with. */
+export interface SeedWithMail {
+  seed: SeedProcess;
+  relay: MailRelay;
+  readonly passwords: { readonly owner: string; readonly admin: string };
+}
+
+/**
+ * Registers the hooks of a test file that runs the shipped seed with its mail going to a relay of the
+ * file's own (and a per-IP limit out of the way): started before its tests, both stopped after them.
+ */
+export function seedWithMail(env: Record<string, string> = {}): SeedWithMail {
+  const passwords = { owner: newPassword(), admin: newPassword() };
+  const state = { passwords } as SeedWithMail;
+  beforeAll(async () => {
+    state.relay = await startMailRelay();
+    state.seed = await startSeed004({
+      OWNER_PASSWORD: passwords.owner,
+      ADMIN_PASSWORD: passwords.admin,
+      MAIL_URL: state.relay.url,
+      IP_RATE: '100000',
+      ...env,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await state.seed?.stop();
+    await state.relay?.close();
+  });
+  return state;
 }
