@@ -195,7 +195,8 @@ export function parseJsonText(
   poisoning: Poisoning = refusePoisoning,
 ): unknown {
   // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
-  // Valid JSON may nest too deep: its message says which, not that the JSON is malformed.
+  // Text that opens more brackets than `maxDepth` is refused before it is parsed, valid JSON or not: its
+  // message says so, rather than that it is malformed.
   if (text.length > maxDepth && depthExceeds(text, maxDepth))
     throw roleError('malformedJson', { specific: tooDeep(maxDepth) });
   try {

@@ -110,15 +110,19 @@ describe('an h2c request passed on keeps the limits node keeps', () => {
   });
 
   it('survives a client that resets while its refused h2c request waits behind an answer', async () => {
-    const { served, port } = await app();
+    let upgrades = 0;
+    const { served, port } = await app((s) => s.on('upgrade', () => upgrades++));
     const pad = Array.from({ length: 1100 }, (_, i) => `a:${i % 10}\r\n`).join('');
     for (const refused of [
       `GET /health HTTP/1.1\r\nHost: x\r\n${H2C}\r\n`,
       `GET /health HTTP/1.1\r\nHost: x\r\n${H2C}${pad}\r\n`,
     ]) {
       const { socket } = await client(port);
+      const before = upgrades;
       socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${refused}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The refusal waits behind /slow's answer: the reset comes while it waits.
+      await until(() => upgrades > before);
+      expect(served).not.toContain('GET /slow');
       // A reset arrives as an 'error' on a socket node has let go of: unheard, it would end the process.
       socket.resetAndDestroy();
     }
