@@ -9,7 +9,7 @@
  * this process, reached over HTTP as well.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/002/app.js';
@@ -46,6 +46,29 @@ const codeOf = async (res: Response) => ({
   status: res.status,
   code: ((await res.json().catch(() => ({}))) as { error?: { code: string } }).error?.code,
 });
+/** A cookie-authenticated POST with a `Host` of the test's choosing (fetch sets its own): its status. */
+function rawPost(port: string, headers: { host: string; origin: string }): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'POST',
+        path: '/api/api-keys',
+        headers: { ...headers, cookie: owner.access },
+        timeout: 5000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The `name=value` of a Set-Cookie of `res`. */
 const cookieOf = (res: Response, name: string) =>
   res.headers
@@ -271,6 +294,12 @@ describe('seed 002: cookies and cross-site requests', () => {
       });
       expect(res.status, await res.clone().text()).toBe(201);
     }
+    // A Host that names the default port is the origin without it, as a browser writes that origin.
+    const port = new URL(main.url).port;
+    const viaDefaultPort = await rawPost(port, { host: 'api.example:80', origin: 'http://api.example' });
+    expect(viaDefaultPort).toBe(201);
+    const otherPort = await rawPost(port, { host: 'api.example:8080', origin: 'http://api.example' });
+    expect(otherPort).toBe(403);
     // A bearer token is no ambient credential: a page of another origin cannot send one without CORS.
     const bearer = await request('POST', '/api/api-keys', {
       token: owner.token,

@@ -30,13 +30,16 @@ export function refuseCrossSite(app: FastifyInstance): void {
     const origin = request.headers.origin;
     const cookies = request.headers.cookie;
     if (origin === undefined || !cookies || !/(?:^|;)\s*(?:token|refresh)=/.test(cookies)) return;
-    let host: string | undefined;
+    let same = false;
     try {
-      host = new URL(origin).host;
+      const from = new URL(origin);
+      // Both read by the URL parser under the origin's scheme: `Host: example.com:443` is the origin
+      // `https://example.com`, whose default port the browser leaves out.
+      same = from.host === new URL(`${from.protocol}//${request.host}`).host;
     } catch {
       // `null` (a sandboxed frame, a redirect across sites) or garbage: no origin of this server.
     }
-    if (host === undefined || host !== request.host) throw errors.create('FORBIDDEN');
+    if (!same) throw errors.create('FORBIDDEN');
   });
 }
 
