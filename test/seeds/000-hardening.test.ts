@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tagsOf, topicRefsOf } from '../../examples/seeds/000/content.js';
-import { type SeedProcess, startSeedProcess } from './000-server.js';
+import { type SeedProcess, type SeedRequest, send000, startSeedProcess } from './000-server.js';
 import { secret } from './harness.js';
 
 const admin = `key_${secret()}`;
@@ -18,23 +18,14 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function call(
-  method: string,
-  path: string,
-  init: { key?: string; token?: string; body?: unknown; raw?: string | Buffer; type?: string } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (init.key) headers['x-api-key'] = init.key;
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  let body: string | Blob | undefined;
-  if (init.body !== undefined) {
-    body = JSON.stringify(init.body);
-    headers['content-type'] = 'application/json';
-  } else if (init.raw !== undefined) {
-    body = typeof init.raw === 'string' ? init.raw : new Blob([new Uint8Array(init.raw)]);
-    headers['content-type'] = init.type ?? 'text/csv';
-  }
-  const res = await fetch(`${server.url}${path}`, { method, headers, body });
+async function call(method: string, path: string, init: SeedRequest = {}): Promise<Answer> {
+  // A raw body here is a CSV import unless the test names its type.
+  const res = await send000(
+    server.url,
+    method,
+    path,
+    init.raw === undefined ? init : { type: 'text/csv', ...init },
+  );
   const text = await res.text();
   return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { errors, format } from '../../examples/reference/000.js';
 import { start } from '../../examples/seeds/000/app.js';
-import { type SeedProcess, startSeedProcess } from './000-server.js';
+import { type SeedProcess, type SeedRequest, send000, startSeedProcess } from './000-server.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
 /**
@@ -31,31 +31,13 @@ const keys: Record<string, string> = { admin: newKey() };
 
 const contract = { catalog: errors, format, correlationHeader: 'x-polyai-correlation-id' };
 
-interface CallInit {
-  key?: string;
-  token?: string;
-  body?: unknown;
-  raw?: string | Buffer;
-  type?: string;
-  headers?: Record<string, string>;
+interface CallInit extends SeedRequest {
   /** The server's base URL. @default the conformance server */
   base?: string;
 }
 
 function call(method: string, path: string, init: CallInit = {}): Promise<Observed> {
-  const headers: Record<string, string> = { ...init.headers };
-  if (init.key) headers['x-api-key'] = init.key;
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  let body: string | Blob | undefined;
-  if (init.body !== undefined) {
-    body = JSON.stringify(init.body);
-    headers['content-type'] = 'application/json';
-  }
-  if (init.raw !== undefined) {
-    body = typeof init.raw === 'string' ? init.raw : new Blob([new Uint8Array(init.raw)]);
-    headers['content-type'] = init.type ?? 'text/plain';
-  }
-  return observe(fetch(`${init.base ?? server.url}${path}`, { method, headers, body }));
+  return observe(send000(init.base ?? server.url, method, path, init));
 }
 
 /** A 201 answer's body; fails the test on any other answer. */

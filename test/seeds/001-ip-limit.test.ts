@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type SeedProcess, startSeed } from './harness.js';
+import { connect } from './ws.js';
 
 const rate = 5;
 const adminKey = randomBytes(24).toString('base64url');
@@ -42,35 +42,13 @@ function http(localAddress: string, method: string, path: string, headers: Recor
 }
 
 /** A handshake from `localAddress`: 101 (then closed at once), or the HTTP answer that refused it. */
-function handshake(localAddress: string, query: string) {
-  return new Promise<Answer>((resolve, reject) => {
-    const ws = new WebSocket(`${seed.wsUrl}/api/v1/ws?${query}`, { localAddress });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error('no handshake answer'));
-    }, 5000);
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        ws.terminate();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-    ws.once('open', () => {
-      clearTimeout(timer);
-      ws.close();
-      resolve({ status: 101, headers: {}, body: '' });
-    });
-    ws.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
+async function handshake(localAddress: string, query: string): Promise<Answer> {
+  const answer = await connect(`${seed.wsUrl}/api/v1/ws?${query}`, { localAddress });
+  if (!('kind' in answer)) {
+    answer.ws.close();
+    return { status: 101, headers: {}, body: '' };
+  }
+  return { status: answer.status, headers: Object.fromEntries(answer.headers), body: answer.body };
 }
 
 const guessed = (i: number) => `session_id=${randomUUID()}&access_token=guess${i}.sig`;

@@ -13,10 +13,16 @@ export interface Socket {
   closed(timeoutMs?: number): Promise<number>;
 }
 
-/** Connects; resolves the open socket, or the HTTP answer when the handshake is refused. */
-export function connect(url: string): Promise<Socket | Extract<Observed, { kind: 'http' }>> {
+/**
+ * Connects (from `localAddress`, a loopback address of its own, when given); resolves the open socket, or the
+ * HTTP answer when the handshake is refused.
+ */
+export function connect(
+  url: string,
+  options: { localAddress?: string } = {},
+): Promise<Socket | Extract<Observed, { kind: 'http' }>> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, options);
     const timer = setTimeout(() => reject(new Error(`no handshake answer from ${url}`)), 5000);
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
