@@ -6,6 +6,7 @@ import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './
 import { FaultlineConfigError } from './config-error.js';
 import { requiredDetailsOf } from './json-schema.js';
 import { compileMessage } from './message.js';
+import { holdsRequiredDetails } from './required-details.js';
 import { checkRoles, wsRoles, wsTwins } from './roles.js';
 import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
 import { type RawEntry, standardEntries, standardGroup } from './standard-entries.js';
@@ -129,18 +130,6 @@ function answerOmittedRoles(
   return kept;
 }
 
-/** Whether `details` hold what an entry's schema requires (`required`, undefined when they may be left out). */
-function carriesRequired(details: unknown, required: readonly string[] | undefined): boolean {
-  if (required === undefined) return true;
-  if (details === undefined) return false;
-  if (required.length === 0) return true;
-  return (
-    typeof details === 'object' &&
-    details !== null &&
-    required.every((field) => Object.hasOwn(details, field))
-  );
-}
-
 function stackFor(policy: StackPolicy, status: number): boolean {
   return policy === 'always' || (policy === 'server-errors' && status >= 500);
 }
@@ -258,7 +247,7 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       const entry = Object.hasOwn(entries, value.code) ? entries[value.code] : undefined;
       // It narrows to the code's typed details: an error of the code without them (read by a client from a
       // body that has none) is not one.
-      return entry !== undefined && carriesRequired(value.details, entry.requiredDetails);
+      return entry !== undefined && holdsRequiredDetails(value.details, entry.requiredDetails);
     },
     toJSON: () => {
       const json = catalogJSON(

@@ -1,5 +1,6 @@
 import type { ApiErrorInit } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
+import { holdsRequiredDetails } from '../catalog/required-details.js';
 import { roleOfStatus } from '../catalog/role-tables.js';
 import { standardCodeOfStatus } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
@@ -79,8 +80,7 @@ function detailsOfMembers(entry: CatalogEntry, members: Record<string, unknown>)
     .filter(([name]) => Object.hasOwn(members, name))
     .map(([name, field]) => [field, members[name]] as const);
   const details: Record<string, unknown> = Object.fromEntries(pairs);
-  const whole = (entry.requiredDetails ?? []).every((field) => Object.hasOwn(details, field));
-  return pairs.length > 0 && whole ? details : undefined;
+  return pairs.length > 0 && holdsRequiredDetails(details, entry.requiredDetails) ? details : undefined;
 }
 
 function codeForStatus(status: number, catalog: ReadableCatalog | undefined): string {
