@@ -4,12 +4,10 @@
  * JSON log lines from stderr, and stop it by its pid. Its mail goes to a small relay of the test's own.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll } from 'vitest';
-import { type SeedProcess, startSeed } from './harness.js';
+import { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay, startSeed } from './harness.js';
 
-export type { SeedProcess };
+export { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay };
 
 /**
  * Starts the shipped server with `env` (and nothing of this process's environment that configures seed
@@ -22,48 +20,15 @@ export function startSeed004(env: Record<string, string>): Promise<SeedProcess> 
   });
 }
 
-/** One mail as the seed POSTs it to its relay. */
-export interface RelayedMail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-/** A mail relay on 127.0.0.1 that keeps what it is sent, for `MAIL_URL`. */
-export interface MailRelay {
-  readonly url: string;
-  readonly mails: RelayedMail[];
-  /** The mails to `to` whose subject contains `subject`, once at least `count` have come (at most 5 s). */
-  to(to: string, subject: string, count?: number): Promise<RelayedMail[]>;
-  close(): Promise<void>;
-}
-
-export async function startMailRelay(): Promise<MailRelay> {
-  const mails: RelayedMail[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      mails.push(JSON.parse(body));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mail`,
-    mails,
-    async to(to, subject, count = 1) {
-      for (let i = 0; i < 100; i++) {
-        const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
-        if (found.length >= count) return found;
-        await sleep(50);
-      }
-      throw new Error(`no mail "${subject}" to ${to}`);
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/**
+ * The mails the relay had when the control mail to `to` (its subject containing `subject`) came. Make the
+ * seed send the control mail by the same path as the mails a test asserts on, after them: the seed starts
+ * each delivery in the order it makes the mails, so once the control mail is in, the earlier ones are too,
+ * and "no (more) mail" is a finding rather than a wait that ran out.
+ */
+export async function mailsBefore(relay: MailRelay, to: string, subject: string): Promise<RelayedMail[]> {
+  const [control] = await relay.to(to, subject);
+  return relay.mails.slice(0, relay.mails.indexOf(control!));
 }
 
 /** A random password, as a user would choose one. */

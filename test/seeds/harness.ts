@@ -5,8 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { connect as tcp } from 'node:net';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from 'faultline';
 import { parseErrorParts } from 'faultline/client';
 import type { ErrorFormat } from 'faultline/format';
@@ -269,4 +271,58 @@ export function rawRequest(port: number, raw: string): Promise<string> {
     });
     socket.on('error', () => {});
   });
+}
+
+/** One mail as the seed POSTs it to its relay. */
+export interface RelayedMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** A mail relay on 127.0.0.1 that keeps what it is sent (a seed's `MAIL_URL`), in the order it came. */
+export interface MailRelay {
+  readonly url: string;
+  readonly mails: RelayedMail[];
+  /** The mails to `to` whose subject contains `subject`, once at least `count` have come (at most 5 s). */
+  to(to: string, subject: string, count?: number): Promise<RelayedMail[]>;
+  close(): Promise<void>;
+}
+
+/** Starts a mail relay on a free port of 127.0.0.1; a body that is not JSON is answered 400 and not kept. */
+export async function startMailRelay(): Promise<MailRelay> {
+  const mails: RelayedMail[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      try {
+        mails.push(JSON.parse(body));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mail`,
+    mails,
+    async to(to, subject, count = 1) {
+      for (let i = 0; i < 100; i++) {
+        const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
+        if (found.length >= count) return found;
+        await sleep(50);
+      }
+      throw new Error(`no mail "${subject}" to ${to}`);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
