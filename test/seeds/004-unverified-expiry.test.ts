@@ -1,40 +1,82 @@
 /**
- * Seed 004's bounds on unconfirmed things, as it ships with them shortened: a registration left unverified
- * past `UNVERIFIED_TTL_MS` no longer holds its address (a sign-up replaces it and ends its sessions), and a
- * reset token past `RESET_TOKEN_TTL_MS` is refused.
+ * Seed 004's bounds on unconfirmed things, on a clock the test moves (the seed runs in this process, on a
+ * real socket, its mail going to an array): a registration left unverified past its bound no longer holds
+ * its address (a sign-up replaces it and ends its sessions), lapsed registrations are swept and capped, and
+ * a reset token past its bound is refused. Nothing here waits for a bound to pass: the clock is moved.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start } from '../../examples/seeds/004/app.js';
+import { optionsFromEnv } from '../../examples/seeds/004/config.js';
+import type { Mail } from '../../examples/seeds/004/mail.js';
 import {
   freshAddress as fresh,
   invalidTokenAnswer as invalidToken,
   newPassword as password,
   seedClient,
-  seedWithMail,
   verificationToken as verifyToken,
 } from './004-server.js';
 
-/** Both bounds, shortened so that a test outlives them by waiting `past`. */
-const bound = 400;
-const past = () => sleep(bound * 2);
-const setup = seedWithMail({ UNVERIFIED_TTL_MS: String(bound), RESET_TOKEN_TTL_MS: String(bound) });
-const { passwords } = setup;
-const { request, answer, signUp, loginAs } = seedClient(() => setup.seed.url);
+const hour = 60 * 60_000;
+const resetTtl = 30 * 60_000;
+
+/** A seed on a clock the test moves, whose mails land in `mails` as they are made. */
+function onClock(options: { unverifiedMax?: number } = {}) {
+  const state = {
+    now: Date.UTC(2026, 5, 25, 9),
+    mails: [] as Mail[],
+    running: undefined as unknown as Awaited<ReturnType<typeof start>>,
+  };
+  beforeAll(async () => {
+    state.running = await start(0, {
+      clock: { now: () => state.now },
+      log: () => {},
+      mail: (mail) => state.mails.push(mail),
+      unverifiedTtlMs: hour,
+      idleTimeoutMs: 10 * hour,
+      resetTokenTtlMs: resetTtl,
+      ...options,
+    });
+  });
+  afterAll(() => state.running?.close());
+  return state;
+}
+
+/** The mails to `to` whose subject contains `subject`, once `count` have been made (at most 5 s). */
+async function mailed(mails: Mail[], to: string, subject: string, count = 1): Promise<Mail[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
+    if (found.length >= count) return found;
+    await sleep(50);
+  }
+  throw new Error(`no mail "${subject}" to ${to}`);
+}
 
 describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
-  it('frees its address: a sign-up replaces it, ends its sessions, and its verification link is refused', async () => {
+  const clock = onClock();
+  const { request, answer, signUp, loginAs } = seedClient(() => clock.running.url);
+
+  it('holds its address until the bound, then frees it: a sign-up replaces it, ends its sessions, and its link is refused', async () => {
     const email = fresh('lapsed');
     const squat = password();
+    const madeAt = clock.now;
     expect((await signUp(email, squat)).status).toBe(202);
     const session = (await loginAs(email, squat)).body.token as string;
-    const [stale] = await setup.relay.to(email, 'Verify');
-    await past();
+    const [stale] = await mailed(clock.mails, email, 'Verify');
+    expect(stale!.text).toContain('lapses in 1 hour');
+    // Just before the bound the address is still held: the owner who signs up is told, the session works.
+    clock.now = madeAt + hour - 1;
+    expect((await signUp(email, password())).status).toBe(202);
+    await mailed(clock.mails, email, 'tried to sign up');
+    expect((await answer(request('GET', '/me', { token: session }))).status).toBe(200);
+    expect(clock.mails.filter((m) => m.to === email && m.subject.includes('Verify'))).toHaveLength(1);
+    // At the bound it lapses.
+    clock.now = madeAt + hour;
     const secret = password();
     expect((await signUp(email, secret)).status).toBe(202);
-    // A new registration's verification, not "someone tried to sign up with your address".
-    const mailed = await setup.relay.to(email, 'Verify', 2);
-    expect(setup.relay.mails.some((m) => m.to === email && m.subject.includes('tried to sign up'))).toBe(
-      false,
+    const mails = await mailed(clock.mails, email, 'Verify', 2);
+    expect(clock.mails.filter((m) => m.to === email && m.subject.includes('tried to sign up'))).toHaveLength(
+      1,
     );
     expect((await answer(request('GET', '/me', { token: session }))).status).toBe(401);
     expect((await loginAs(email, squat)).body).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS' });
@@ -44,35 +86,131 @@ describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
     expect(late.status).toBe(400);
     expect(late.body).toMatchObject(invalidToken);
     const own = await answer(
-      request('POST', '/auth/verify-email', { body: { token: verifyToken(mailed[1]!.text) } }),
+      request('POST', '/auth/verify-email', { body: { token: verifyToken(mails[1]!.text) } }),
     );
     expect(own.body).toMatchObject({ email, verified: true });
     expect((await loginAs(email, secret)).status).toBe(200);
   });
 
   it('never frees a verified address, however old: its holder is told instead', async () => {
-    await past();
+    const { identity } = clock.running.seed;
+    const secret = password();
+    identity.addUser('owner@example.com', secret);
+    clock.now += 100 * hour;
     expect((await signUp('owner@example.com', password())).status).toBe(202);
-    await setup.relay.to('owner@example.com', 'tried to sign up');
-    expect((await loginAs('owner@example.com', passwords.owner)).status).toBe(200);
+    await mailed(clock.mails, 'owner@example.com', 'tried to sign up');
+    expect((await loginAs('owner@example.com', secret)).status).toBe(200);
+  });
+
+  it('forgets lapsed registrations of distinct addresses: many sign-ups past the bound leave one held', async () => {
+    const { identity } = clock.running.seed;
+    clock.now += 2 * hour;
+    const users = identity.users.size;
+    const early = await signUp(fresh('many'), password());
+    expect(early.status).toBe(202);
+    for (let i = 0; i < 199; i++) expect((await signUp(fresh('many'), password())).status).toBe(202);
+    expect(identity.users.size).toBe(users + 200);
+    clock.now += hour;
+    expect((await signUp(fresh('after'), password())).status).toBe(202);
+    expect(identity.users.size).toBe(users + 1);
+    expect(identity.unverifiedCount).toBe(1);
+  });
+
+  it('answers 202 with the same bytes for a known address and an unknown one even when the account’s mail fails: the lookup runs after the answer', async () => {
+    const failing = await start(0, {
+      log: () => {},
+      mail: (mail) => {
+        if (mail.subject.includes('Reset')) throw new Error('relay refused');
+      },
+    });
+    try {
+      const { identity } = failing.seed;
+      const known = fresh('known');
+      identity.addUser(known, password());
+      const client = seedClient(() => failing.url);
+      const forgot = (email: string) =>
+        client.answer(client.request('POST', '/auth/forgot-password', { body: { email } }));
+      const a = await forgot(known);
+      const b = await forgot(fresh('unknown'));
+      expect([a.status, b.status]).toEqual([202, 202]);
+      expect(a.text).toBe(b.text);
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
+describe('seed 004: UNVERIFIED_MAX', () => {
+  const clock = onClock({ unverifiedMax: 3 });
+  const { signUp, answer, request } = seedClient(() => clock.running.url);
+
+  it('holds at most UNVERIFIED_MAX registrations: past it every sign-up, taken address or free, answers 429 alike', async () => {
+    const first = fresh('held');
+    const madeAt = clock.now;
+    expect((await signUp(first, password())).status).toBe(202);
+    clock.now += 10 * 60_000;
+    for (const email of [fresh('held'), fresh('held')])
+      expect((await signUp(email, password())).status).toBe(202);
+    const mailsBefore = clock.mails.length;
+    const fresher = await answer(
+      request('POST', '/auth/signup', { body: { email: fresh('full'), password: password() } }),
+    );
+    const taken = await signUp(first, password());
+    for (const res of [fresher, taken]) {
+      expect(res.status).toBe(429);
+      expect(res.body).toMatchObject({ code: 'RATE_LIMITED' });
+    }
+    const strip = (text: string) => text.replace(/"(correlationId|instance|requestId)":"[^"]*"/g, '');
+    expect(strip(taken.text)).toBe(strip(fresher.text));
+    const retry = await request('POST', '/auth/signup', {
+      body: { email: fresh('full'), password: password() },
+    });
+    expect(Number(retry.headers.get('retry-after'))).toBe(50 * 60);
+    await retry.body?.cancel();
+    expect(clock.mails.length).toBe(mailsBefore);
+    expect(clock.running.seed.identity.unverifiedCount).toBe(3);
+    // The oldest lapses: one place is free again.
+    clock.now = madeAt + hour;
+    expect((await signUp(fresh('again'), password())).status).toBe(202);
+    expect((await signUp(fresh('again'), password())).status).toBe(429);
+  });
+
+  it('reads UNVERIFIED_MAX from the environment, and refuses a value that is not a positive integer', () => {
+    expect(optionsFromEnv({ UNVERIFIED_MAX: '3' }).unverifiedMax).toBe(3);
+    expect(optionsFromEnv({}).unverifiedMax).toBeUndefined();
+    for (const bad of ['0', '-1', '1.5', 'many', '1e400'])
+      expect(() => optionsFromEnv({ UNVERIFIED_MAX: bad }), bad).toThrow(/UNVERIFIED_MAX/);
   });
 });
 
 describe('seed 004: a reset token past RESET_TOKEN_TTL_MS', () => {
-  it('is refused with the catalog validation error, and the password stays', async () => {
+  const clock = onClock();
+  const { request, answer, signUp, loginAs } = seedClient(() => clock.running.url);
+  const forgot = (email: string) => answer(request('POST', '/auth/forgot-password', { body: { email } }));
+  const reset = (mail: Mail, secret: string) =>
+    answer(
+      request('POST', '/auth/reset-password', {
+        body: { token: /reset token: (\S+)/.exec(mail.text)?.[1], password: secret },
+      }),
+    );
+
+  it('works until the bound, then is refused with the catalog validation error, and the password stays', async () => {
     const email = fresh('slow');
     const secret = password();
     await signUp(email, secret);
-    expect((await answer(request('POST', '/auth/forgot-password', { body: { email } }))).status).toBe(202);
-    const [mail] = await setup.relay.to(email, 'Reset your password');
-    await past();
-    const res = await answer(
-      request('POST', '/auth/reset-password', {
-        body: { token: /reset token: (\S+)/.exec(mail!.text)?.[1], password: password() },
-      }),
-    );
+    expect((await forgot(email)).status).toBe(202);
+    const [first] = await mailed(clock.mails, email, 'Reset your password');
+    clock.now += resetTtl;
+    const res = await reset(first!, password());
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject(invalidToken);
     expect((await loginAs(email, secret)).status).toBe(200);
+    // A newer token, redeemed just before its bound, works.
+    expect((await forgot(email)).status).toBe(202);
+    const mails = await mailed(clock.mails, email, 'Reset your password', 2);
+    clock.now += resetTtl - 1;
+    const newer = password();
+    expect((await reset(mails[1]!, newer)).status).toBe(204);
+    expect((await loginAs(email, newer)).status).toBe(200);
   });
 });

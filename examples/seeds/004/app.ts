@@ -68,6 +68,11 @@ export interface SeedOptions {
   idleTimeoutMs?: number;
   /** How long an unverified registration holds its address; then a sign-up replaces it. @default 24 hours */
   unverifiedTtlMs?: number;
+  /**
+   * The most unverified registrations held at once; past it, every sign-up answers 429 (taken address or
+   * not) until the oldest lapses or one is verified. @default 10000
+   */
+  unverifiedMax?: number;
   /** How long a mailed password-reset token works. @default 30 minutes */
   resetTokenTtlMs?: number;
   /** How long a visitor's widget session lasts. @default 1 hour */
@@ -108,6 +113,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     mail,
     options.idleTimeoutMs,
     options.unverifiedTtlMs,
+    options.unverifiedMax,
   );
   const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
   const workspaces = new Workspaces();

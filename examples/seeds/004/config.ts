@@ -26,6 +26,8 @@ export const variables = {
   IDLE_TIMEOUT_MS: 'the sliding idle window of a session @default 1800000 (30 minutes)',
   UNVERIFIED_TTL_MS:
     'how long an unverified sign-up holds its address; then a sign-up with it replaces it @default 86400000 (24 hours)',
+  UNVERIFIED_MAX:
+    'the most unverified sign-ups held at once; past it every sign-up answers 429 until one lapses or is verified @default 10000',
   RESET_TOKEN_TTL_MS: 'how long a mailed password-reset token works @default 1800000 (30 minutes)',
   WIDGET_SESSION_TTL_MS: 'how long a visitor’s widget session lasts @default 3600000 (1 hour)',
   TRAINING_MS: 'how long an agent training run lasts @default 2000',
@@ -108,6 +110,7 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('licenseGraceMs', count(env, 'LICENSE_GRACE_MS')),
     ...set('idleTimeoutMs', count(env, 'IDLE_TIMEOUT_MS')),
     ...set('unverifiedTtlMs', count(env, 'UNVERIFIED_TTL_MS')),
+    ...set('unverifiedMax', count(env, 'UNVERIFIED_MAX')),
     ...set('resetTokenTtlMs', count(env, 'RESET_TOKEN_TTL_MS')),
     ...set('widgetSessionTtlMs', count(env, 'WIDGET_SESSION_TTL_MS')),
     ...set('trainingMs', count(env, 'TRAINING_MS')),

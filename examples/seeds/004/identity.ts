@@ -4,6 +4,8 @@
  * (30 minutes by default), email verification, admin-made users and roles, admin impersonation and its
  * deny-list. A self-made registration holds its address unverified for a bound (24 hours by default); past
  * it, a sign-up with the address replaces it, so no one can squat an address they cannot read the mail of.
+ * Lapsed registrations and expired links are swept oldest first, and at most a bound of registrations
+ * (10 000 by default) wait for verification at once, so sign-ups with made-up addresses cannot grow memory.
  */
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
@@ -38,6 +40,8 @@ export const idleTimeout = 30 * 60_000;
 const verificationTtl = 24 * 60 * 60_000;
 /** How long an unverified registration holds its address (and its verification link works). */
 export const unverifiedTtl = 24 * 60 * 60_000;
+/** The most unverified registrations held at once: the page's UNVERIFIED_MAX. */
+export const unverifiedMax = 10_000;
 /** Notices of a sign-up with a taken address: at most this many per account per hour. */
 const noticesPerHour = 3;
 
@@ -84,8 +88,15 @@ export class Identity {
     string,
     { user: string; email: string; expires: number; change: boolean }
   >();
-  /** The one pending address change of each user: the hash of its token, replaced by a newer request. */
+  /**
+   * The one pending address change of each user: the hash of its token, replaced by a newer request. Oldest
+   * request first: every change link lives as long, so they expire in this order.
+   */
   readonly #changes = new Map<string, string>();
+  /** The sign-up verification link of each unverified registration: the hash of its token. */
+  readonly #signUpLinks = new Map<string, string>();
+  /** Unverified self-made registrations, user id to when it was made, oldest first: they lapse in this order. */
+  readonly #pending = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -96,7 +107,15 @@ export class Identity {
     private readonly idleMs = idleTimeout,
     /** How long an unverified registration holds its address. */
     private readonly unverifiedMs = unverifiedTtl,
+    /** The most unverified registrations held at once; past it, sign-up answers 429. */
+    private readonly pendingMax = unverifiedMax,
   ) {}
+
+  /** How many unverified registrations hold an address now (lapsed ones are swept first). */
+  get unverifiedCount(): number {
+    this.#sweep();
+    return this.#pending.size;
+  }
 
   /** Bounds the notices a caller can make the server send one account by signing up with its address. */
   readonly #notice = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
@@ -127,9 +146,20 @@ export class Identity {
    * mail saying someone tried, and how to take the address back if it was not its owner. The caller is
    * answered alike either way, in bytes and in time (the hash is the slow part of both): sign-up is no
    * address oracle. An address held only by an unverified registration past its bound is free: the new
-   * registration replaces the old one, whose sessions and links end.
+   * registration replaces the old one, whose sessions and links end. With `pendingMax` registrations
+   * waiting for verification, every sign-up is refused alike (429, before the address is looked at) until
+   * the oldest lapses or is verified.
    */
   signUp(email: string, password: string): void {
+    this.#sweep();
+    const oldest = this.#pending.values().next();
+    if (!oldest.done && this.#pending.size >= this.pendingMax) {
+      const wait = Math.max(1, Math.ceil((oldest.value + this.unverifiedMs - this.clock.now()) / 1000));
+      throw errors.create('RATE_LIMITED', undefined, {
+        reason: 'unverified-registrations-full',
+        headers: { 'retry-after': String(wait) },
+      });
+    }
     const existing = this.byEmail(email);
     if (existing && this.#lapsed(existing)) this.#remove(existing);
     else if (existing) {
@@ -139,7 +169,38 @@ export class Identity {
       return;
     }
     const user = this.addUser(email, password, { verified: false, registeredAt: this.clock.now() });
-    this.#sendVerification(user);
+    this.#pending.set(user.id, user.registeredAt!);
+    this.#signUpLinks.set(user.id, this.#sendVerification(user));
+  }
+
+  /**
+   * Forgets the registrations past their bound and the change links past theirs, from the oldest, stopping
+   * at the first that still holds: the work is the entries that lapsed, never a scan of every user.
+   */
+  #sweep(): void {
+    const now = this.clock.now();
+    for (const [id, at] of this.#pending) {
+      if (at + this.unverifiedMs > now) break;
+      const user = this.users.get(id);
+      if (user && this.#lapsed(user)) this.#remove(user);
+      else this.#pending.delete(id);
+    }
+    for (const [user, key] of this.#changes) {
+      const link = this.#verifications.get(key);
+      if (link && link.expires > now) break;
+      this.#verifications.delete(key);
+      this.#changes.delete(user);
+    }
+  }
+
+  /** `user` is verified: its registration no longer lapses, and its sign-up link is spent. */
+  #verified(user: User): void {
+    user.verified = true;
+    delete user.registeredAt;
+    this.#pending.delete(user.id);
+    const link = this.#signUpLinks.get(user.id);
+    if (link !== undefined) this.#verifications.delete(link);
+    this.#signUpLinks.delete(user.id);
   }
 
   #signUpNotice(holder: User) {
@@ -165,14 +226,18 @@ export class Identity {
   /** Forgets `user` and ends everything of it: sessions, verification links, a pending change. */
   #remove(user: User): void {
     this.users.delete(user.id);
+    this.#pending.delete(user.id);
     this.endSessions(user.id);
     this.#forgetLinks(user.id);
   }
 
+  /** Voids the sign-up link and the pending change of `user`: each user has at most one of each. */
   #forgetLinks(user: string): void {
-    for (const [key, pending] of this.#verifications)
-      if (pending.user === user) this.#verifications.delete(key);
-    this.#changes.delete(user);
+    for (const links of [this.#signUpLinks, this.#changes]) {
+      const key = links.get(user);
+      if (key !== undefined) this.#verifications.delete(key);
+      links.delete(user);
+    }
   }
 
   /** Ends every session of `user`, and every impersonation session it opened (a session is its refresh). */
@@ -188,8 +253,7 @@ export class Identity {
   setPassword(user: User, password: string): void {
     user.salt = randomBytes(8).toString('hex');
     user.hash = hash(password, user.salt);
-    user.verified = true;
-    delete user.registeredAt;
+    this.#verified(user);
     this.endSessions(user.id);
     this.#forgetLinks(user.id);
     this.mail({
@@ -229,8 +293,7 @@ export class Identity {
         text: `Your account now signs in with ${pending.email}. If this was not you, contact support.`,
       });
     }
-    user.verified = true;
-    delete user.registeredAt;
+    this.#verified(user);
     return user;
   }
 
@@ -251,9 +314,12 @@ export class Identity {
       });
       return;
     }
-    // One pending change per user: a newer request voids the older link, so requests cannot pile up.
+    // One pending change per user: a newer request voids the older link, so requests cannot pile up. The
+    // entry moves to the end (delete, then set), so that #changes stays in the order its links expire.
+    this.#sweep();
     const previous = this.#changes.get(user.id);
     if (previous !== undefined) this.#verifications.delete(previous);
+    this.#changes.delete(user.id);
     this.#changes.set(user.id, this.#sendVerification(user, email, true));
   }
 

@@ -36,19 +36,33 @@ export const noMail: Mailer = () => {};
 
 /**
  * How many mails of one kind an address may be sent per window, so that no caller can make the server mail
- * someone without bound (the per-IP limit bounds each caller; this bounds each recipient). Keys are user ids,
- * so the map holds at most one entry per user, and an entry whose window has passed is dropped when read.
+ * someone without bound (the per-IP limit bounds each caller; this bounds each recipient): at most `limit`
+ * in any `windowMs`. Keys are user ids. Memory is bounded twice: a key whose last mail is older than the
+ * window is deleted (keys are kept in the order of their last mail, and each call drops such keys from the
+ * front), and past `maxKeys` recipients mailed within one window the one mailed longest ago is forgotten,
+ * which lets it be mailed again early.
  */
-export function perRecipientCap(now: () => number, limit: number, windowMs: number) {
+export function perRecipientCap(now: () => number, limit: number, windowMs: number, maxKeys = 100_000) {
+  /** Send times of each key, oldest first; the keys in the order of their last send. */
   const sent = new Map<string, number[]>();
-  return (key: string): boolean => {
-    const recent = (sent.get(key) ?? []).filter((at) => at > now() - windowMs);
+  const cap = (key: string): boolean => {
+    const since = now() - windowMs;
+    for (const [old, times] of sent) {
+      if (times[times.length - 1]! > since) break;
+      sent.delete(old);
+    }
+    const recent = (sent.get(key) ?? []).filter((at) => at > since);
     if (recent.length >= limit) {
+      // Its last send is unchanged, and so is its place.
       sent.set(key, recent);
       return false;
     }
     recent.push(now());
+    sent.delete(key);
     sent.set(key, recent);
+    if (sent.size > maxKeys) sent.delete(sent.keys().next().value!);
     return true;
   };
+  /** How many recipients the cap holds now: for tests. */
+  return Object.assign(cap, { size: () => sent.size });
 }

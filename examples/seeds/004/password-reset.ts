@@ -28,19 +28,35 @@ export class PasswordResets {
     private readonly identity: Identity,
     private readonly mail: Mailer,
     private readonly ttlMs = resetTtl,
+    /** Where a failure of the work done after the answer goes. @default one JSON line on stderr */
+    private readonly onFailure: (cause: unknown) => void = (cause) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: 'error', event: 'password-reset-failed', cause: String(cause) })}\n`,
+      ),
   ) {}
 
   /**
    * Mails a reset token to the account of `email`, if there is one and it has not had its mails for the
-   * hour. The caller learns nothing: every address takes the same steps up to the mail (which is sent in
-   * the background), and the route answers alike.
+   * hour. The caller learns nothing: what runs before the route answers is the same for every address (a
+   * sweep of expired tokens, and scheduling the rest); looking the address up, the token and the mail run
+   * after the answer (`setImmediate`), and a failure there is logged through `onFailure`, never answered.
    */
   request(email: string): void {
     this.#sweep();
-    const token = randomBytes(24).toString('base64url');
-    const key = sha(token);
+    setImmediate(() => {
+      try {
+        this.#send(email);
+      } catch (cause) {
+        this.onFailure(cause);
+      }
+    });
+  }
+
+  #send(email: string): void {
     const user = this.identity.byEmail(email);
     if (!user || !this.#cap(user.id)) return;
+    const token = randomBytes(24).toString('base64url');
+    const key = sha(token);
     const previous = this.#live.get(user.id);
     if (previous !== undefined) this.#tokens.delete(previous);
     this.#live.set(user.id, key);
