@@ -27,7 +27,7 @@ export const variables = {
   UNVERIFIED_TTL_MS:
     'how long an unverified sign-up holds its address; then a sign-up with it replaces it @default 86400000 (24 hours)',
   UNVERIFIED_MAX:
-    'the most unverified sign-ups held at once; past it every sign-up answers 429 until one lapses or is verified @default 10000',
+    'the most unverified sign-ups held at once; past it the one that has waited longest is forgotten @default 10000',
   RESET_TOKEN_TTL_MS: 'how long a mailed password-reset token works @default 1800000 (30 minutes)',
   WIDGET_SESSION_TTL_MS: 'how long a visitor’s widget session lasts @default 3600000 (1 hour)',
   TRAINING_MS: 'how long an agent training run lasts @default 2000',

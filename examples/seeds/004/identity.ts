@@ -152,14 +152,6 @@ export class Identity {
    */
   signUp(email: string, password: string): void {
     this.#sweep();
-    const oldest = this.#pending.values().next();
-    if (!oldest.done && this.#pending.size >= this.pendingMax) {
-      const wait = Math.max(1, Math.ceil((oldest.value + this.unverifiedMs - this.clock.now()) / 1000));
-      throw errors.create('RATE_LIMITED', undefined, {
-        reason: 'unverified-registrations-full',
-        headers: { 'retry-after': String(wait) },
-      });
-    }
     const existing = this.byEmail(email);
     if (existing && this.#lapsed(existing)) this.#remove(existing);
     else if (existing) {
@@ -168,6 +160,9 @@ export class Identity {
       if (this.#notice(existing.id)) this.mail(this.#signUpNotice(existing));
       return;
     }
+    // Full: the registration that has waited longest gives way (its link no longer works; a sign-up again
+    // makes another). Refusing every sign-up instead would let one flood close sign-up for everyone.
+    if (this.#pending.size >= this.pendingMax) this.#evictOldest();
     const user = this.addUser(email, password, { verified: false, registeredAt: this.clock.now() });
     this.#pending.set(user.id, user.registeredAt!);
     this.#signUpLinks.set(user.id, this.#sendVerification(user));
@@ -191,6 +186,15 @@ export class Identity {
       this.#verifications.delete(key);
       this.#changes.delete(user);
     }
+  }
+
+  /** Forgets the registration that has waited longest for its link. */
+  #evictOldest(): void {
+    const oldest = this.#pending.keys().next();
+    if (oldest.done) return;
+    const user = this.users.get(oldest.value);
+    if (user && !user.verified) this.#remove(user);
+    else this.#pending.delete(oldest.value);
   }
 
   /** `user` is verified: its registration no longer lapses, and its sign-up link is spent. */
