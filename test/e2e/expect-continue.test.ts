@@ -8,6 +8,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { defineErrors } from 'faultline';
 import { createNodeErrors, createRouter, readJson } from 'faultline/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rawClient, until } from '../helpers/raw.js';
 
 const catalog = defineErrors({});
 const servers: Server[] = [];
@@ -68,6 +69,22 @@ describe('checkContinue', () => {
     expect(errors).toEqual([]);
     expect(seen).toBe(1);
     expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  });
+
+  it('keeps the connection of a request that asks for a 100 and announces no body', async () => {
+    const port = await listen((server, handle) => server.on('checkContinue', handle.checkContinue));
+    const client = await rawClient(port);
+    const accepted = 'POST /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n';
+    client.socket.write(`POST /accepted HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n${accepted}`);
+    await until(() => client.closed() || (client.received().match(/HTTP\/1\.1 202/g) ?? []).length === 2);
+    client.socket.destroy();
+    // Nothing to upload: its 100 at once, as node sends it, and both answered on one connection.
+    expect(client.received().match(/HTTP\/1\.1 \d{3}/g)).toEqual([
+      'HTTP/1.1 100',
+      'HTTP/1.1 202',
+      'HTTP/1.1 202',
+    ]);
+    expect(client.received()).not.toMatch(/connection: close/i);
   });
 
   it('lets a client that sent its body without waiting read an answer that never read it: no reset', async () => {

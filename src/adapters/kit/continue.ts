@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { announcesBody } from '../../server/body.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import { isLingering, type LingerBounds, linger } from './linger.js';
 import { toRequestView } from './node-request.js';
@@ -24,11 +25,20 @@ type Consumed = { _read?: (this: IncomingMessage, size: number) => void };
 export function checkContinueListener(bounds: LingerBounds): CheckContinueListener {
   return function checkContinue(this: unknown, req, res) {
     const request = req as unknown as Consumed;
-    let continued = false;
+    // A request that announces no body has nothing to upload: its 100 goes at once, as node's own listener
+    // sends it, and node keeps the connection (it closes after an answer to one still owed its 100).
+    let continued = !announcesBody(toRequestView(req));
+    if (continued) res.writeContinue();
     // The stream asks for bytes on its first read (a 'data' listener, resume, read): the body is wanted now.
     request._read = function firstRead(this: IncomingMessage, size: number) {
       delete request._read;
-      if (!res.headersSent && !res.writableEnded && !hasUnreadBody(req) && !isLingering(req.socket)) {
+      if (
+        !continued &&
+        !res.headersSent &&
+        !res.writableEnded &&
+        !hasUnreadBody(req) &&
+        !isLingering(req.socket)
+      ) {
         continued = true;
         res.writeContinue();
       }

@@ -57,6 +57,12 @@ export function toLingerBounds(options: LingerOptions = {}): LingerBounds {
 
 const lingering = Symbol.for('faultline.lingering');
 
+// node's `parser.onIncoming` for a request not to be served: its body flows and is discarded (0: read it).
+const dropRequest = (incoming: IncomingMessage): number => {
+  incoming.resume();
+  return 0;
+};
+
 /** True when a lingering close is under way on the socket: it discards what arrives, within its bounds. */
 export function isLingering(socket: Socket): boolean {
   return (socket as Socket & { [lingering]?: true })[lingering] === true;
@@ -74,6 +80,11 @@ export function linger(req: IncomingMessage, bounds: LingerBounds): void {
   // An injected request (Fastify's `inject`, light-my-request) has a stand-in socket with nothing to linger on.
   if (!socket || typeof socket.destroy !== 'function' || socket.destroyed || socket[lingering]) return;
   socket[lingering] = true;
+  // node's parser dispatches every request buffered behind this one, whatever its answer says; with the
+  // connection closing, none could be answered, and a client that sent one again would have it run twice.
+  // From here node reads such requests (their bodies discarded) but no longer hands them to the app.
+  const parser = (socket as { parser?: { onIncoming?: unknown } | null }).parser;
+  if (parser && typeof parser.onIncoming === 'function') parser.onIncoming = dropRequest;
   let bytes = 0;
   let idle: ReturnType<typeof setTimeout> | undefined;
   const close = () => {
