@@ -243,11 +243,16 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       return make(entries[builtins[role]!]!, details, createOptions, kept.get(role));
     },
     is(value: unknown, code?: string): boolean {
-      if (!(value instanceof ApiError) || (code !== undefined && value.code !== code)) return false;
-      const entry = Object.hasOwn(entries, value.code) ? entries[value.code] : undefined;
-      // It narrows to the code's typed details: an error of the code without them (read by a client from a
-      // body that has none) is not one.
-      return entry !== undefined && holdsRequiredDetails(value.details, entry.requiredDetails);
+      // A caught value may be anything, a Proxy or getters that throw among them: `is` answers, never throws.
+      try {
+        if (!(value instanceof ApiError) || (code !== undefined && value.code !== code)) return false;
+        const entry = typeof value.code === 'string' ? entries[value.code] : undefined;
+        // It narrows to the code's typed details: an error of the code without them (read by a client from a
+        // body that has none) is not one.
+        return entry !== undefined && holdsRequiredDetails(value.details, entry.requiredDetails);
+      } catch {
+        return false;
+      }
     },
     toJSON: () => {
       const json = catalogJSON(

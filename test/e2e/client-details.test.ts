@@ -89,6 +89,31 @@ describe('client details at runtime, as the types say', () => {
     expect(errors.is(errors.create('PLAN_LIMIT', { limit: 1 }), 'PLAN_LIMIT')).toBe(true);
   });
 
+  it("the catalog's is() answers false for a hostile value, never throws", () => {
+    const real = errors.create('PLAN_LIMIT', { limit: 1 });
+    const boom = () => {
+      throw new Error('trap');
+    };
+    const hostile: unknown[] = [
+      new Proxy(real, {
+        get: (target, key) => (key === 'code' || key === 'details' ? boom() : Reflect.get(target, key)),
+      }),
+      Object.defineProperty(errors.create('PLAN_LIMIT', { limit: 1 }), 'details', { get: boom }),
+      Object.defineProperty(errors.create('PLAN_LIMIT', { limit: 1 }), 'code', { get: boom }),
+      Object.assign(errors.create('PLAN_LIMIT', { limit: 1 }), {
+        details: new Proxy({}, { getOwnPropertyDescriptor: boom }),
+      }),
+      Object.assign(errors.create('PLAN_LIMIT', { limit: 1 }), { code: { toString: boom } }),
+      Object.assign(errors.create('PLAN_LIMIT', { limit: 1 }), { code: '__proto__' }),
+    ];
+    for (const value of hostile) {
+      expect(() => errors.is(value)).not.toThrow();
+      expect(() => errors.is(value, 'PLAN_LIMIT')).not.toThrow();
+      expect(errors.is(value)).toBe(false);
+    }
+    expect(errors.is(real, 'PLAN_LIMIT')).toBe(true);
+  });
+
   it('with a message-only format, details come back from the message template, else are undefined', async () => {
     const api = createClient({
       baseUrl: server.base,
