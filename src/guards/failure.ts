@@ -7,6 +7,7 @@ import {
   type Awaitable,
   capabilityMethods,
   type Deadline,
+  missingMethods,
   type Store,
   type StoreBase,
 } from '../stores/types.js';
@@ -24,21 +25,24 @@ export type Capability = keyof typeof capabilityMethods;
  * The store a guard uses: its own, or one memory store shared by the process. A store lacking a method
  * of the capability the guard needs is refused here, when the guard is created, not on its first request.
  */
-export function storeOf<S extends StoreBase>(options: StoreOptions<S>, guard: string, needs: Capability): S {
+export function storeOf<S extends StoreBase>(
+  options: StoreOptions<S>,
+  guard: string,
+  needs: Capability,
+  why?: string,
+): S {
   const store = options.store;
   if (store === undefined || store === null) {
     shared ??= memoryStore();
     return shared as unknown as S;
   }
-  const missing = capabilityMethods[needs].filter(
-    (method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function',
-  );
+  const missing = missingMethods(store, needs);
   if (typeof store !== 'object' || missing.length > 0) {
     const lacking =
       typeof store !== 'object' ? 'is not an object' : `lacks ${missing.map((m) => `${m}()`).join(', ')}`;
     throw new FaultlineConfigError(
       'FAULTLINE_INVALID_OPTION',
-      `${guard}({ store }): the store ${lacking}; ${guard} needs a ${needs} (${capabilityMethods[needs].join(', ')})`,
+      `${guard}({ store }): the store ${lacking}; ${guard} needs a ${needs} (${capabilityMethods[needs].join(', ')})${why ? `: ${why}` : ''}`,
     );
   }
   return store;

@@ -117,12 +117,8 @@ export function rateLimit(
   const needsWindows = algorithms.includes('fixed-window');
   const needsRates = options.ban !== undefined || algorithms.includes('gcra');
   const banOnly = options.ban !== undefined && !algorithms.includes('gcra');
-  if (banOnly && options.store && typeof (options.store as Partial<RateStore>).rate !== 'function') {
-    throw invalidOption(
-      'rateLimit({ ban }): a ban keeps GCRA state, so its store needs rate() as well as window()',
-    );
-  }
-  const store = storeOf(options, 'rateLimit', needsRates ? 'RateStore' : 'WindowStore');
+  const why = banOnly ? 'a ban keeps GCRA state, so its store needs rate() as well as window()' : undefined;
+  const store = storeOf(options, 'rateLimit', needsRates ? 'RateStore' : 'WindowStore', why);
   if (needsWindows && needsRates) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.

@@ -209,5 +209,12 @@ export const capabilityMethods = {
   IdempotencyStore: ['claim', 'complete', 'abandon'],
 } as const;
 
+/** The methods of `capability` that `store` lacks (none for a store that has them all). */
+export function missingMethods(store: unknown, capability: keyof typeof capabilityMethods): string[] {
+  return capabilityMethods[capability].filter(
+    (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+}
+
 /** A store of every capability, as `memoryStore` and `redisStore` are: any guard takes it. */
 export type Store = RateStore & QuotaStore & WindowStore & LeaseStore & IdempotencyStore;

@@ -1,7 +1,8 @@
 import {
-  capabilityMethods,
+  type capabilityMethods,
   type IdempotencyStore,
   type LeaseStore,
+  missingMethods,
   type QuotaStore,
   type RateStore,
   type StoreBase,
@@ -62,12 +63,13 @@ export type AnyStore = StoreBase &
   Partial<RateStore & QuotaStore & WindowStore & LeaseStore & IdempotencyStore>;
 
 const all: readonly Capability[] = ['rate', 'quota', 'window', 'lease', 'idempotency'];
-const methodsOf: Record<Capability, readonly string[]> = {
-  rate: capabilityMethods.RateStore,
-  quota: capabilityMethods.QuotaStore,
-  window: capabilityMethods.WindowStore,
-  lease: capabilityMethods.LeaseStore,
-  idempotency: capabilityMethods.IdempotencyStore,
+// The store capability each group of cases exercises.
+const capabilityOf: Record<Capability, keyof typeof capabilityMethods> = {
+  rate: 'RateStore',
+  quota: 'QuotaStore',
+  window: 'WindowStore',
+  lease: 'LeaseStore',
+  idempotency: 'IdempotencyStore',
 };
 const cases: Record<Capability, readonly Case[]> = {
   rate: rateCases,
@@ -111,9 +113,7 @@ export function describeStore<S extends AnyStore>(
           test.it(title, async () => {
             const clock = injected ? settledClock() : realClock();
             const store = await makeStore(clock);
-            const missing = methodsOf[capability].filter(
-              (method) => typeof (store as Record<string, unknown>)[method] !== 'function',
-            );
+            const missing = missingMethods(store, capabilityOf[capability]);
             if (missing.length > 0) {
               await store.close();
               throw new TypeError(
