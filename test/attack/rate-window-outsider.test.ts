@@ -103,6 +103,17 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tri
 const redisOn = (prefix: string, send: RedisSend = redisSend(client)) =>
   redisStore({ send, prefix, logger: quiet });
 
+/** A fixed window of an hour per app whose limit is the request's `x-limit` (else `fallback`). */
+const tenantLimit = (store: Parameters<typeof rateLimit>[0]['store'], fallback: number) =>
+  rateLimit({
+    name: 'tenant',
+    key: byApp,
+    limit: (request) => Number(limitHeader(request) ?? fallback),
+    period: '1h',
+    algorithm: window,
+    store,
+  });
+
 describe('a fixed window never admits more than its limit in one window', () => {
   it('admits exactly the limit of 100 requests sent at once on the memory store', async () => {
     const store = memoryStore();
@@ -374,14 +385,7 @@ describe('reading, resetting and banning a fixed window', () => {
 
   it('keeps what a raised limit allows within the running window', async () => {
     const store = memoryStore();
-    const limit = rateLimit({
-      name: 'tenant',
-      key: byApp,
-      limit: (request) => Number(limitHeader(request) ?? 2),
-      period: '1h',
-      algorithm: window,
-      store,
-    });
+    const limit = tenantLimit(store, 2);
     const send = await serve([limit]);
     expect(await statuses(() => send({ 'x-app': 'a1', 'x-limit': '2' }), 3)).toEqual([200, 200, 429]);
     expect(await statuses(() => send({ 'x-app': 'a1', 'x-limit': '4' }), 3)).toEqual([200, 200, 429]);
@@ -529,14 +533,7 @@ describe('the state of a window policy', () => {
     'reset(key) on %s forgets a window spent under a higher limit',
     async (kind) => {
       const store = kind === 'memory' ? memoryStore() : redisOn(`rw-${randomUUID()}:`);
-      const limit = rateLimit({
-        name: 'tenant',
-        key: byApp,
-        limit: (request) => Number(limitHeader(request) ?? 5),
-        period: '1h',
-        algorithm: window,
-        store,
-      });
+      const limit = tenantLimit(store, 5);
       const send = await serve([limit]);
       expect(await statuses(() => send({ 'x-app': 'a1', 'x-limit': '5' }), 5)).toEqual([
         200, 200, 200, 200, 200,
