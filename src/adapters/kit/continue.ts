@@ -74,7 +74,8 @@ export type CheckExpectationListener = (req: IncomingMessage, res: ServerRespons
  * A `checkExpectation` listener for a node:http server: a request whose `Expect` is other than
  * `100-continue` (the one expectation HTTP defines, RFC 9110 §10.1.1) gets 417 in the catalog's format,
  * under its class's code as any status the catalog has no code for, where node answers a bare 417 with an
- * empty body. Its body is never read: the connection closes after the answer with a lingering close.
+ * empty body. A body it announces is never read: the connection then closes after the answer with a
+ * lingering close; one without a body keeps its connection.
  */
 export function checkExpectationListener(
   errors: ErrorHandler,
