@@ -9,18 +9,19 @@
  * this process, reached over HTTP as well.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/002/app.js';
 import { optionsFromEnv } from '../../examples/seeds/002/config.js';
 import type { Mail } from '../../examples/seeds/002/mail.js';
-import { type SeedProcess, startSeed } from './harness.js';
+import { type MailRelay, type SeedProcess, startMailRelay, startSeed } from './harness.js';
 
 const ownerPassword = randomBytes(12).toString('base64url');
 let main: SeedProcess;
-let mailServer: Server;
-const mails: Mail[] = [];
+let relay: MailRelay;
+/** What the seed mailed, in order: seed 002 posts its own mail shape (a template and its values). */
+const mails = (): Mail[] => (relay?.mails ?? []) as unknown as Mail[];
 
 interface Init {
   token?: string;
@@ -90,7 +91,9 @@ async function login(email: string, password: string, base = main.url) {
 /** The newest mail of `template` to `to`, waiting (bounded) for the provider to receive it. */
 async function mailTo(to: string, template: Mail['template'], after: number): Promise<Mail> {
   for (let i = 0; i < 100; i++) {
-    const found = mails.slice(after).findLast((mail) => mail.to === to && mail.template === template);
+    const found = mails()
+      .slice(after)
+      .findLast((mail) => mail.to === to && mail.template === template);
     if (found) return found;
     await sleep(20);
   }
@@ -102,20 +105,10 @@ let seq = 0;
 const unique = (what: string) => `${what}${Date.now()}-${++seq}`;
 
 beforeAll(async () => {
-  mailServer = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk) => {
-      raw += chunk;
-    });
-    req.on('end', () => {
-      mails.push(JSON.parse(raw) as Mail);
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((r) => mailServer.listen(0, '127.0.0.1', r));
+  relay = await startMailRelay();
   main = await startSeed('002', {
     OWNER_PASSWORD: ownerPassword,
-    MAIL_URL: `http://127.0.0.1:${(mailServer.address() as { port: number }).port}/mail`,
+    MAIL_URL: relay.url,
     AUTH_IP_RATE: '100000',
   });
   const signedIn = await login('owner@example.com', ownerPassword);
@@ -125,7 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await main?.stop();
-  mailServer?.close();
+  await relay?.close();
 });
 
 describe('seed 002: sessions end with logout and with a password reset', () => {
@@ -164,14 +157,14 @@ describe('seed 002: sessions end with logout and with a password reset', () => {
     const loggedOut = await login(victim, 'attacker-pw-1');
     expect((await request('POST', '/api/auth/logout', { token: loggedOut.token })).status).toBe(204);
     // The victim cannot register, so resets the password through the mail, and signs in.
-    const before = mails.length;
+    const before = mails().length;
     expect((await request('POST', '/api/auth/forgot', { body: { email: victim } })).status).toBe(202);
     const { token } = await mailTo(victim, 'password-reset', before);
     const reset = await request('POST', '/api/auth/reset', { body: { token, password: 'victim-pw-123' } });
     expect(reset.status).toBe(204);
     const mine = await login(victim, 'victim-pw-123');
     // The owner invites the victim as admin; the victim accepts.
-    const invited = mails.length;
+    const invited = mails().length;
     const sent = await request('POST', '/api/invites', {
       token: owner.token,
       tenant: owner.tenant,
