@@ -69,4 +69,31 @@ describe('createRouter', () => {
     expect((await send('GET', '//limited')).status).toBe(404);
     expect(runs).toBe(2);
   });
+
+  it("answers a handler's synchronous throw through the wrapper, and rethrows it to a wrapper of the user's", async () => {
+    const catalog = defineErrors({});
+    const router = createRouter().get('/limited', () => {
+      throw catalog.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '7' } });
+    });
+    const send = await serve(router);
+    for (let i = 0; i < 3; i++) {
+      const answered = await send('GET', '/limited');
+      expect(answered.status).toBe(429);
+      expect(JSON.parse(answered.body)).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    }
+    // Without the wrapper, the router's own `handle` lets the throw reach its caller.
+    const caught: unknown[] = [];
+    const server = createServer((req, res) => {
+      try {
+        router.handle(req, res);
+      } catch (thrown) {
+        caught.push(thrown);
+        res.writeHead(503).end();
+      }
+    });
+    servers.push(server);
+    const url = await listen(server);
+    expect((await fetch(`${url}/limited`)).status).toBe(503);
+    expect(catalog.is(caught[0], 'RATE_LIMITED')).toBe(true);
+  });
 });

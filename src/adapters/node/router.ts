@@ -157,7 +157,17 @@ export function createRouter(): Router {
     fail: RouteFailure | undefined,
   ) => {
     (req as unknown as Record<symbol, Readonly<Record<string, string>>>)[paramsKey] = params;
-    const result = handler(req, res, new Context(params, target));
+    let result: unknown;
+    try {
+      result = handler(req, res, new Context(params, target));
+    } catch (thrown) {
+      // Answered here, not unwound through the router to the wrapper: V8 optimizes a function once calls
+      // to it return, so a router that every request of a throwing route leaves by a throw would run
+      // interpreted for good.
+      if (fail === undefined) throw thrown;
+      fail(thrown, req, res);
+      return undefined;
+    }
     if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
       const sent = (value: unknown) => {
         if (value !== undefined && !res.headersSent) sendJson(res, 200, value);
