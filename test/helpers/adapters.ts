@@ -124,12 +124,17 @@ const node: AdapterEntry = {
         });
         res.end(text);
       };
-      const run = (req: IncomingMessage, res: ServerResponse, context: RouteContext, body: unknown) => {
-        for (const [name, value] of before) res.setHeader(name, value);
+      // One frame between the router and the route, as a handler written by hand has: a route that throws
+      // on every request leaves each frame by a throw, and V8 optimizes a function only once it returns.
+      const run = (req: IncomingMessage, res: ServerResponse, context: RouteContext, body?: unknown) => {
+        for (let i = 0; i < before.length; i++) res.setHeader(before[i]![0], before[i]![1]);
         // The URL is parsed on first use only (`context.url`), as a real handler would leave it.
-        const query = (name: string) => context.url.searchParams.get(name) ?? undefined;
-        const header = (name: string) => req.headers[name];
-        const reply = route.handle({ params: context.params, body, query, header });
+        const reply = route.handle({
+          params: context.params,
+          body,
+          query: (name) => context.url.searchParams.get(name) ?? undefined,
+          header: (name) => req.headers[name],
+        });
         return reply instanceof Promise
           ? reply.then((settled) => respond(res, settled))
           : respond(res, reply);
@@ -142,8 +147,7 @@ const node: AdapterEntry = {
               const raw = limits ? await readJson(req, limits) : undefined;
               await run(req, res, context, route.schema ? await validate(route.schema, raw) : raw);
             }
-          : (req: IncomingMessage, res: ServerResponse, context: RouteContext) =>
-              run(req, res, context, undefined);
+          : run;
       const guarded = route.guards ? nodeGuard(...route.guards)(handler) : handler;
       router.on(route.method, route.path, guarded);
     }
