@@ -89,6 +89,35 @@ export const rateCases: readonly Case[] = [
     },
   },
   {
+    title: 'counts a whole burst down exactly on epoch timestamps, whatever the fraction of the interval',
+    async run(store: RateStore) {
+      // On epoch milliseconds a double keeps about 2e-4 ms: sums of a fractional interval must not drift.
+      for (const [limit, period] of [
+        [3, 2000],
+        [7, 1000],
+        [6, 1000],
+        [9, 1000],
+        [11, 3000],
+        [13, 60_000],
+      ] as const) {
+        const shape = { interval: period / limit, tolerance: period, cost: 1 };
+        const key = `burst-${limit}-${period}`;
+        const seen: number[] = [];
+        for (let i = 0; i < limit; i++) {
+          const decision = await store.rate(key, shape);
+          assert.ok(decision.allowed, `unit ${i + 1} of ${limit} per ${period} ms is admitted`);
+          seen.push(decision.remaining);
+        }
+        assert.deepEqual(
+          seen,
+          Array.from({ length: limit }, (_, i) => limit - 1 - i),
+          `${limit} per ${period} ms`,
+        );
+        assert.equal((await store.rate(key, shape)).allowed, false, `unit ${limit + 1} is denied`);
+      }
+    },
+  },
+  {
     title: 'a refund gives one unit back and answers the time until the whole burst is back',
     async run(store: RateStore, clock: Clock) {
       const since = clock.now();
