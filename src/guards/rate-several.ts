@@ -5,7 +5,7 @@ import { quietly } from './per-request.js';
 import { addRateFields, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import type { Compiled } from './rate-policy.js';
-import { refundOf, type Shape, weigh } from './rate-shape.js';
+import { afterRefund, refundOf, type Shape, weigh } from './rate-shape.js';
 import type { GuardContext, GuardRequest } from './types.js';
 
 /** What the check of several policies shares with the guard. */
@@ -68,9 +68,11 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
       if (decision === admitted) continue;
       const policy = used[i]!;
       const shape = shapes?.[i] ?? policy.fixed!;
-      const t = seconds(decision.allowed ? decision.reset : decision.retryAfterMs);
+      // On a denial, an admitting policy's units are given back below: it shows what it holds after that.
+      const shownAs = denied && decision.allowed ? afterRefund(shape, decision) : decision;
+      const t = seconds(decision.allowed ? shownAs.reset : decision.retryAfterMs);
       policyField += policyField === '' ? shape.policyField : `, ${shape.policyField}`;
-      const item = `${policy.label};r=${decision.remaining};t=${t}`;
+      const item = `${policy.label};r=${shownAs.remaining};t=${t}`;
       rateField += rateField === '' ? item : `, ${item}`;
       if (
         (denied

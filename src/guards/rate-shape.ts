@@ -41,6 +41,19 @@ export function refundOf(shape: Shape, decision: RateDecision): PolicyInput {
   return start === undefined ? shape.refund : { ...(shape.refund as WindowInput), start };
 }
 
+/**
+ * What a policy's admission reads as once its units are given back (another policy denied the request):
+ * the units it took are left again, and GCRA's reset moves back by their time; a window's reset stays.
+ */
+export function afterRefund(shape: Shape, decision: RateDecision): { remaining: number; reset: number } {
+  const { cost } = shape.input;
+  const remaining = Math.min(shape.limit, decision.remaining + cost);
+  if ((decision as Partial<WindowRateDecision>).start !== undefined)
+    return { remaining, reset: decision.reset };
+  const reset = Math.max(0, decision.reset - (shape.input as RateInput).interval * cost);
+  return { remaining, reset };
+}
+
 function fromWindow(limit: number, decision: WindowDecision): WindowRateDecision {
   const { allowed, used, reset, start } = decision;
   // A denial shows no units left, as GCRA's does, though a smaller request might still fit.

@@ -191,6 +191,8 @@ describe('rateLimit cost', () => {
     // 2 units left: an export (4) is denied and spends nothing, a plain request (1) passes.
     const denied = await api.get('/export', headers);
     expect(denied.status).toBe(429);
+    // per-user admitted the export, then took its units back: it shows what it holds after that.
+    expect(denied.headers.get('ratelimit')).toBe('"per-app";r=0;t=720, "per-user";r=92;t=288');
     const plain = await api.get('/items', headers);
     expect(plain.headers.get('ratelimit')).toBe('"per-app";r=1;t=3240, "per-user";r=91;t=324');
   });
