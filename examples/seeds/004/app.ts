@@ -23,7 +23,7 @@ import { Community } from './community.js';
 import { type Env, type Kit, middlewares } from './http.js';
 import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
-import { callGuards, ipLimit, type PlanQuota } from './limits.js';
+import { callGuards, forumLimit, ipLimit, type PlanQuota, ticketLimit } from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
 import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
@@ -31,7 +31,7 @@ import { publicRoutes } from './public-routes.js';
 import { Support } from './support.js';
 import { Widgets } from './widgets.js';
 import { workspaceRoutes } from './workspace-routes.js';
-import { Workspaces } from './workspaces.js';
+import { defaultCaps, Workspaces } from './workspaces.js';
 
 /** Options of seed 004. */
 export interface SeedOptions {
@@ -62,6 +62,19 @@ export interface SeedOptions {
   google?: GoogleSignInOptions;
   /** Requests per minute per client address, before authentication. @default 600 */
   ipRate?: number;
+  /** Support tickets opened per hour per client address (they need no account). @default 20 */
+  ticketRate?: number;
+  /** Forum threads and replies per hour per user. @default 60 */
+  forumWritesPerHour?: number;
+  /** The replies a forum thread holds; past it, a reply answers QUOTA_EXCEEDED. @default 1000 */
+  forumRepliesMax?: number;
+  /** The workspaces a user owns; past it, a new one answers QUOTA_EXCEEDED. @default 50 */
+  workspacesMax?: number;
+  /**
+   * The contacts, numbers, agents, Do-Not-Call entries and widgets a workspace holds, each; past it, a new
+   * one answers QUOTA_EXCEEDED. @default 1000
+   */
+  workspaceItemsMax?: number;
   /** How long an agent training run lasts. @default 2000 ms */
   trainingMs?: number;
   /** The sliding idle window of a session. @default 30 minutes */
@@ -116,7 +129,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
     options.unverifiedMax,
   );
   const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
-  const workspaces = new Workspaces();
+  const workspaces = new Workspaces({
+    perUser: options.workspacesMax ?? defaultCaps.perUser,
+    items: options.workspaceItemsMax ?? defaultCaps.items,
+  });
   // Plivo is a provider workspaces may pick, but its adapter is not wired into this build.
   const calls = new Calls(
     workspaces,
@@ -126,7 +142,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     ]),
   );
   const widgets = new Widgets(clock, options.widgetSessionTtlMs);
-  const community = new Community();
+  const community = new Community(options.forumRepliesMax);
   const support = new Support(now, options.draftService, mail);
   const licensing = new Licensing(now, options.licenseSigningKey, options.licenseGraceMs);
   const faults = createHonoErrors(
@@ -171,7 +187,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
     ),
   });
   adminRoutes(kit);
-  publicRoutes(kit);
+  publicRoutes(kit, {
+    ticketLimit: ticketLimit(options.ticketRate ?? 20, limitStore),
+    forumLimit: forumLimit(identity, options.forumWritesPerHour ?? 60, limitStore),
+  });
 
   // `@hono/node-server` answers a request it cannot make a URL of (HTTP/1.0 without Host, the `*` target,
   // a Host with userinfo or a space) with a bare 400 and no body unless it is given an error handler.

@@ -1,6 +1,7 @@
 /**
  * The community forum (public reads; bans gate writes and only writes; reactions from a fixed catalog) and
- * the CMS page manager.
+ * the CMS page manager. A thread holds a bounded number of replies and is read a page of replies at a time,
+ * so that no answer grows with the thread.
  */
 import { randomBytes } from 'node:crypto';
 import { errors } from './catalog.js';
@@ -24,19 +25,43 @@ export interface Thread {
   reactions: Map<string, Set<string>>;
 }
 
-/** What anyone may read of a thread: public content, banned readers included. */
-const threadView = (thread: Thread) => ({
-  id: thread.id,
-  title: thread.title,
-  author: thread.author,
-  replies: thread.replies,
-  reactions: Object.fromEntries([...thread.reactions].map(([emoji, who]) => [emoji, who.size])),
-});
+/** The replies a thread holds by default: past it, a reply is refused. */
+export const repliesMax = 1000;
+/** Replies in one page of a thread read: by default, and at most. */
+export const replyPage = { size: 50, max: 100 } as const;
+
+/** A window of a thread's replies: `offset` is the index of the first one. */
+export interface ReplyWindow {
+  offset: number;
+  limit: number;
+}
+
+/**
+ * What anyone may read of a thread, banned readers included: one page of its replies, and the offset of the
+ * next page (`null` after the last).
+ */
+const threadView = (thread: Thread, { offset, limit }: ReplyWindow) => {
+  const replies = thread.replies.slice(offset, offset + limit);
+  const next = offset + replies.length;
+  return {
+    id: thread.id,
+    title: thread.title,
+    author: thread.author,
+    reactions: Object.fromEntries([...thread.reactions].map(([emoji, who]) => [emoji, who.size])),
+    replyCount: thread.replies.length,
+    offset,
+    replies,
+    nextOffset: next < thread.replies.length ? next : null,
+  };
+};
 
 export class Community {
   readonly banned = new Set<string>();
   readonly threads = new Map<string, Thread>();
   readonly pages = new Map<string, Page>();
+
+  /** @param maxReplies the replies a thread holds; past it, `QUOTA_EXCEEDED` (the per-resource quota). */
+  constructor(private readonly maxReplies = repliesMax) {}
 
   // The forum: reads are public; a ban (`ForumBanGuard`) gates every write, and only writes.
 
@@ -63,8 +88,8 @@ export class Community {
     return [...this.threads.values()].slice(-100).map(({ id, title }) => ({ id, title }));
   }
 
-  read(id: string) {
-    return threadView(this.#thread(id));
+  read(id: string, window: ReplyWindow = { offset: 0, limit: replyPage.size }) {
+    return threadView(this.#thread(id), window);
   }
 
   post(user: string, title: string) {
@@ -83,8 +108,10 @@ export class Community {
   reply(user: string, threadId: string, text: string) {
     this.#write(user);
     const thread = this.#thread(threadId);
+    if (thread.replies.length >= this.maxReplies) throw errors.create('QUOTA_EXCEEDED');
     thread.replies.push({ author: user, text });
-    return threadView(thread);
+    // The new reply alone: its index is where a reader's page finds it.
+    return { thread: thread.id, index: thread.replies.length - 1, author: user, text };
   }
 
   react(user: string, threadId: string, emoji: string) {

@@ -37,6 +37,12 @@ export const variables = {
   CALL_QUOTA_ACTIVE_DAY: 'outbound calls per day of a workspace on a paid plan @default 5000',
   CALL_QUOTA_ACTIVE_MONTH: 'outbound calls per month of a workspace on a paid plan @default 100000',
   IP_RATE: 'requests per minute per client address, before authentication @default 600',
+  TICKET_RATE: 'support tickets opened per hour per client address @default 20',
+  FORUM_WRITES_PER_HOUR: 'forum threads and replies per hour per user @default 60',
+  FORUM_REPLIES_MAX: 'the replies a forum thread holds; past it, QUOTA_EXCEEDED @default 1000',
+  WORKSPACES_MAX: 'the workspaces a user owns; past it, QUOTA_EXCEEDED @default 50',
+  WORKSPACE_ITEMS_MAX:
+    'the contacts, numbers, agents, Do-Not-Call entries and widgets a workspace holds, each; past it, QUOTA_EXCEEDED @default 1000',
   READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
   GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
   GOOGLE_JWKS_URL: 'the JWKS URL Google ID tokens are checked against',
@@ -116,6 +122,11 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('trainingMs', count(env, 'TRAINING_MS')),
     ...set('callBurst', count(env, 'CALL_BURST')),
     ...set('ipRate', count(env, 'IP_RATE')),
+    ...set('ticketRate', count(env, 'TICKET_RATE')),
+    ...set('forumWritesPerHour', count(env, 'FORUM_WRITES_PER_HOUR')),
+    ...set('forumRepliesMax', count(env, 'FORUM_REPLIES_MAX')),
+    ...set('workspacesMax', count(env, 'WORKSPACES_MAX')),
+    ...set('workspaceItemsMax', count(env, 'WORKSPACE_ITEMS_MAX')),
     ...set('readTimeoutMs', count(env, 'READ_TIMEOUT_MS')),
   };
 }

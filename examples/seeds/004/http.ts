@@ -1,7 +1,8 @@
 /**
- * What the routes of seed 004 share: the request context, the domains, and the three gates every route
- * passes in this order — signed in, then (admin routes) a platform admin, or (workspace routes) a verified
- * member of the URL's workspace. Whether a workspace exists is told to signed-in callers only.
+ * What the routes of seed 004 share: the request context, the domains, and the gates every route passes in
+ * this order — signed in, then (admin routes) a platform admin, (forum writes) a verified user, or
+ * (workspace routes) a verified member of the URL's workspace. Whether a workspace exists is told to
+ * signed-in callers only.
  */
 import type { HonoErrors } from 'faultline/hono';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
@@ -23,6 +24,7 @@ export interface Kit {
   readonly faults: HonoErrors;
   readonly signedIn: MiddlewareHandler<Env>;
   readonly admin: MiddlewareHandler<Env>;
+  readonly verified: MiddlewareHandler<Env>;
   readonly member: MiddlewareHandler<Env>;
   readonly identity: Identity;
   readonly resets: PasswordResets;
@@ -53,13 +55,18 @@ export function middlewares(identity: Identity, workspaces: Workspaces) {
     if (!c.get('user').platformAdmin) throw errors.create('RESOURCE_FORBIDDEN');
     await next();
   };
-  // Workspace-scoped endpoints: verified users only (`VerifiedUserGuard`), members of the URL's workspace.
+  // Runs after `signedIn`: verified users only (`VerifiedUserGuard`).
+  const verified: MiddlewareHandler<Env> = async (c, next) => {
+    identity.requireVerified(c.get('user'));
+    await next();
+  };
+  // Workspace-scoped endpoints: verified users only, members of the URL's workspace.
   const member: MiddlewareHandler<Env> = async (c, next) => {
     identity.requireVerified(c.get('user'));
     c.set('workspace', workspaces.forMember(c.req.param('ws') ?? '', c.get('user').id));
     await next();
   };
-  return { signedIn, admin, member };
+  return { signedIn, admin, verified, member };
 }
 
 /**

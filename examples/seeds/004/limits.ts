@@ -1,6 +1,7 @@
 /**
- * The limits of seed 004: a per-IP rate limit in front of authentication, and on outbound calls a burst
- * limit per signed-in user of a workspace, the plan's quotas per day and per month, and `Idempotency-Key`.
+ * The limits of seed 004: a per-IP rate limit in front of authentication, per-IP ticket creation, forum
+ * writes per user, and on outbound calls a burst limit per signed-in user of a workspace, the plan's quotas
+ * per day and per month, and `Idempotency-Key`.
  */
 import { byIp, type GuardRequest, idempotency, quota, rateLimit } from 'faultline/guards';
 import { guard } from 'faultline/hono';
@@ -15,6 +16,40 @@ import type { Workspaces } from './workspaces.js';
  */
 export function ipLimit(perMinute: number, store: Store) {
   return guard(rateLimit({ name: 'ip', key: byIp, limit: perMinute, period: '1m', store, headers: false }));
+}
+
+/**
+ * Anonymous ticket creation, per client address, in a fixed window of an hour: nothing else stands between
+ * an address and the support desk's storage. Its denial is `RATE_LIMITED` with `Retry-After`.
+ */
+export function ticketLimit(perHour: number, store: Store) {
+  return guard(
+    rateLimit({
+      name: 'tickets',
+      key: byIp,
+      limit: perHour,
+      period: '1h',
+      algorithm: 'fixed-window',
+      store,
+    }),
+  );
+}
+
+/**
+ * Forum threads and replies, per signed-in user, in a fixed window of an hour; it runs after the session is
+ * read, so the key is the session's user however the header is spelled.
+ */
+export function forumLimit(identity: Identity, perHour: number, store: Store) {
+  return guard(
+    rateLimit({
+      name: 'forum-writes',
+      key: (request) => identity.principalOf(tokenOf(request)),
+      limit: perHour,
+      period: '1h',
+      algorithm: 'fixed-window',
+      store,
+    }),
+  );
 }
 
 /**

@@ -1,25 +1,46 @@
 /**
- * Routes outside workspaces: the forum (reads are public, writes need a session), widgets on the visitor's
- * side, published pages, the support desk's public side, and license activation by deployed instances.
+ * Routes outside workspaces: the forum (reads are public, writes need a verified user), widgets on the
+ * visitor's side, published pages, the support desk's public side, and license activation by deployed
+ * instances.
  */
 import { sValidator } from '@hono/standard-validator';
+import type { MiddlewareHandler } from 'hono';
 import type * as z from 'zod';
-import { bearer, type Kit, param } from './http.js';
+import { bearer, type Env, type Kit, param } from './http.js';
 import { schemas } from './schemas.js';
 
-export function publicRoutes({ app, faults, community, widgets, support, licensing, signedIn }: Kit): void {
-  const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
+export interface PublicRouteOptions {
+  /** The per-address limit of anonymous ticket creation. */
+  ticketLimit: MiddlewareHandler<Env>;
+  /** The per-user limit of forum threads and replies. */
+  forumLimit: MiddlewareHandler<Env>;
+}
 
-  // Community forum: anyone reads, banned users included; a ban refuses every write.
+export function publicRoutes(kit: Kit, options: PublicRouteOptions): void {
+  const { app, faults, community, widgets, support, licensing, signedIn, verified } = kit;
+  const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
+  // The page gates workspaces on a verified address and says nothing of the forum. An unverified sign-up
+  // costs no mailbox, so forum writes need a verified address too.
+  const writer = [signedIn, verified] as const;
+
+  // Community forum: anyone reads, banned users included; a ban refuses every write. A thread is read a page
+  // of replies at a time (`?offset=&limit=`), so that no answer grows with the thread.
   app.get('/forum/threads', (c) => c.json(community.list()));
-  app.get('/forum/threads/:id', (c) => c.json(community.read(param(c, 'id'))));
-  app.post('/forum/threads', signedIn, faults.json(), v(schemas.thread), (c) =>
+  app.get('/forum/threads/:id', sValidator('query', schemas.replyPage, faults.validationHook), (c) =>
+    c.json(community.read(param(c, 'id'), c.req.valid('query'))),
+  );
+  app.post('/forum/threads', ...writer, options.forumLimit, faults.json(), v(schemas.thread), (c) =>
     c.json(community.post(c.get('user').id, c.req.valid('json').title), 201),
   );
-  app.post('/forum/threads/:id/replies', signedIn, faults.json(), v(schemas.reply), (c) =>
-    c.json(community.reply(c.get('user').id, param(c, 'id'), c.req.valid('json').text), 201),
+  app.post(
+    '/forum/threads/:id/replies',
+    ...writer,
+    options.forumLimit,
+    faults.json(),
+    v(schemas.reply),
+    (c) => c.json(community.reply(c.get('user').id, param(c, 'id'), c.req.valid('json').text), 201),
   );
-  app.post('/forum/threads/:id/reactions', signedIn, faults.json(), v(schemas.reaction), (c) =>
+  app.post('/forum/threads/:id/reactions', ...writer, faults.json(), v(schemas.reaction), (c) =>
     c.json(community.react(c.get('user').id, param(c, 'id'), c.req.valid('json').emoji)),
   );
 
@@ -37,7 +58,7 @@ export function publicRoutes({ app, faults, community, widgets, support, licensi
   );
 
   // Help & Support, public side: no answer tells an unknown ticket from a wrong token.
-  app.post('/support/tickets', faults.json(), v(schemas.ticket), (c) => {
+  app.post('/support/tickets', options.ticketLimit, faults.json(), v(schemas.ticket), (c) => {
     const { email, subject } = c.req.valid('json');
     return c.json(support.open(email, subject), 201);
   });

@@ -1,6 +1,7 @@
 /** The request bodies of seed 004, as zod schemas: a body that fails one answers VALIDATION_FAILED. */
 import * as z from 'zod';
 import { countryCodes } from './calls.js';
+import { replyPage } from './community.js';
 import { entitlementNames, providerIds } from './workspaces.js';
 
 const email = z.email().max(254);
@@ -50,6 +51,11 @@ export const schemas = {
   // Forum, widgets, pages
   thread: z.object({ title: z.string().min(1).max(200) }),
   reply: z.object({ text: z.string().min(1).max(5000) }),
+  // A page of a thread's replies, from the query string.
+  replyPage: z.object({
+    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    limit: z.coerce.number().int().min(1).max(replyPage.max).default(replyPage.size),
+  }),
   reaction: z.object({ emoji: z.string().min(1).max(16) }),
   widgetSession: z.object({ visitorId: z.string().min(1).max(100) }),
   widgetMessage: z.object({ text: z.string().min(1).max(2000) }),

@@ -39,6 +39,13 @@ export class Widgets {
     return created;
   }
 
+  /** How many widgets `workspace` holds, archived ones included (they keep their inbox). */
+  count(workspace: Workspace): number {
+    let count = 0;
+    for (const widget of this.all.values()) if (widget.workspace === workspace) count++;
+    return count;
+  }
+
   /** A widget of `workspace`, for its members: another workspace's answers as unknown. */
   of(workspace: Workspace, id: string): Widget {
     const widget = this.all.get(id);

@@ -1,7 +1,8 @@
 /**
  * Workspace routes: creating one, its telephony settings (provider, numbers, agents, Do-Not-Call list,
  * destination countries), contacts, calls and listeners, branding and widgets. Every route under
- * `/workspaces/:ws` is for signed-in, verified members of that workspace.
+ * `/workspaces/:ws` is for signed-in, verified members of that workspace. What a workspace holds is capped
+ * (`WorkspaceCaps`), as are the workspaces a user owns.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { errors } from './catalog.js';
 import { type Env, type Kit, param, readBytes } from './http.js';
 import { schemas } from './schemas.js';
 import { Widgets } from './widgets.js';
-import { workspaceView } from './workspaces.js';
+import { requireRoom, workspaceView } from './workspaces.js';
 
 export interface WorkspaceRouteOptions {
   /** Where call recordings are written. */
@@ -59,7 +60,7 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
     return c.json(agent, 201);
   });
   app.post(`${ws}/dnc`, faults.json(), v(schemas.dnc), (c) => {
-    c.get('workspace').dnc.add(c.req.valid('json').number);
+    workspaces.addDnc(c.get('workspace'), c.req.valid('json').number);
     return c.json({ number: c.req.valid('json').number }, 201);
   });
   // The one-click "Enable <country>" button of DESTINATION_COUNTRY_NOT_ENABLED.
@@ -74,9 +75,7 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
 
   // Contacts
   app.post(`${ws}/contacts`, faults.json(), v(schemas.contact), (c) => {
-    const workspace = c.get('workspace');
-    const contact = { id: `ct_${workspace.contacts.size + 1}`, name: c.req.valid('json').name, version: 1 };
-    workspace.contacts.set(contact.id, contact);
+    const contact = workspaces.addContact(c.get('workspace'), c.req.valid('json').name);
     return c.json(contact, 201, { etag: `"${contact.version}"` });
   });
   app.patch(`${ws}/contacts/:id`, faults.json(), v(schemas.contact), (c) => {
@@ -143,8 +142,10 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
   });
   app.post(`${ws}/widgets`, faults.json(), v(schemas.widget), (c) => {
     const { origins, ...caps } = c.req.valid('json');
+    const workspace = c.get('workspace');
+    requireRoom(widgets.count(workspace), workspaces.caps.items);
     const widget = widgets.add({
-      workspace: c.get('workspace'),
+      workspace,
       status: 'active',
       origins: [...new Set(origins.map((origin) => new URL(origin).origin))],
       ...caps,

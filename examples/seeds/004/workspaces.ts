@@ -55,6 +55,21 @@ export const providerIds = ['twilio', 'telnyx', 'plivo'] as const;
 /** Features a plan may include. */
 export const entitlementNames = ['branding', 'enterprise_analytics'] as const;
 
+/** How many of each a workspace or a user may hold; past a cap, `QUOTA_EXCEEDED` (the per-resource quota). */
+export interface WorkspaceCaps {
+  /** Workspaces a user owns. */
+  perUser: number;
+  /** Contacts, numbers, agents, Do-Not-Call entries and widgets a workspace holds, each. */
+  items: number;
+}
+
+export const defaultCaps: WorkspaceCaps = { perUser: 50, items: 1000 };
+
+/** Refuses a new item of a collection that already holds `cap`. */
+export function requireRoom(size: number, cap: number): void {
+  if (size >= cap) throw errors.create('QUOTA_EXCEEDED');
+}
+
 /** What a member sees of a workspace: never the provider credential. */
 export function workspaceView(workspace: Workspace) {
   return {
@@ -93,7 +108,13 @@ function resume(item: Lifecycle, by: SuspendedBy, workspace: Workspace): void {
 export class Workspaces {
   readonly all = new Map<string, Workspace>();
 
+  constructor(readonly caps: WorkspaceCaps = defaultCaps) {}
+
   create(owner: string, init: Partial<Workspace> = {}): Workspace {
+    requireRoom(
+      this.of(owner).filter((workspace) => workspace.members.get(owner) === 'owner').length,
+      this.caps.perUser,
+    );
     const workspace: Workspace = {
       id: `ws_${randomBytes(4).toString('hex')}`,
       name: 'Workspace',
@@ -190,6 +211,7 @@ export class Workspaces {
   addNumber(workspace: Workspace, number: string): { number: string } & Lifecycle {
     this.requireActive(workspace);
     if (workspace.numbers.has(number)) throw errors.create('RESOURCE_CONFLICT');
+    requireRoom(workspace.numbers.size, this.caps.items);
     const item: Lifecycle = { status: 'active' };
     workspace.numbers.set(number, item);
     return { number, ...item };
@@ -197,6 +219,7 @@ export class Workspaces {
 
   addAgent(workspace: Workspace, name: string, voice: string | undefined): Agent {
     this.requireActive(workspace);
+    requireRoom(workspace.agents.size, this.caps.items);
     const agent: Agent = {
       id: `agt_${workspace.agents.size + 1}`,
       name,
@@ -209,7 +232,20 @@ export class Workspaces {
     return agent;
   }
 
+  /** A number on the Do-Not-Call list; one already there takes no room. */
+  addDnc(workspace: Workspace, number: string): void {
+    if (!workspace.dnc.has(number)) requireRoom(workspace.dnc.size, this.caps.items);
+    workspace.dnc.add(number);
+  }
+
   // Contacts: optimistic concurrency with versions (If-Match).
+
+  addContact(workspace: Workspace, name: string) {
+    requireRoom(workspace.contacts.size, this.caps.items);
+    const contact = { id: `ct_${workspace.contacts.size + 1}`, name, version: 1 };
+    workspace.contacts.set(contact.id, contact);
+    return contact;
+  }
 
   updateContact(workspace: Workspace, id: string, name: string, ifMatch: string | undefined) {
     const contact = workspace.contacts.get(id);
