@@ -82,8 +82,8 @@ export interface SeedOptions {
   /** How long an unverified registration holds its address; then a sign-up replaces it. @default 24 hours */
   unverifiedTtlMs?: number;
   /**
-   * The most unverified registrations held at once; past it, every sign-up answers 429 (taken address or
-   * not) until the oldest lapses or one is verified. @default 10000
+   * The most unverified registrations held at once; past it, a sign-up makes room by forgetting the one that
+   * has waited longest (sign-up is never refused for it). @default 10000
    */
   unverifiedMax?: number;
   /** How long a mailed password-reset token works. @default 30 minutes */
