@@ -3,9 +3,42 @@
  * by environment only. Tests reach it over HTTP and WebSocket, read its JSON log lines from stderr,
  * and stop it by its pid.
  */
+import { rmSync } from 'node:fs';
+import { type Seed, type SeedOptions, start } from '../../examples/seeds/000/app.js';
 import { type SeedProcess, startSeed } from './harness.js';
 
 export type { SeedProcess };
+
+/** Seed 000 in this process: reached over HTTP like the shipped one, with its domain in reach of the test. */
+export interface LocalSeed {
+  readonly url: string;
+  /** The key of the demo account's admin. */
+  readonly key: string;
+  readonly seed: Seed;
+  /** Closes the server and removes its recordings folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts seed 000 in this process on a free port with the data `server.ts` makes at start (account `demo`,
+ * project `support-bot`, its admin), no log and no rate limit unless `options` set them.
+ */
+export async function startSeedInProcess(options: SeedOptions = {}): Promise<LocalSeed> {
+  const running = await start(0, { log: () => {}, rate: 1_000_000, ipRate: 1_000_000, ...options });
+  const { seed } = running;
+  seed.platform.createAccount('demo');
+  seed.platform.createProject('demo', 'support-bot');
+  const { key } = seed.auth.addUser({ account: 'demo', role: 'admin', realtime: true });
+  return {
+    url: running.url,
+    key,
+    seed,
+    close: async () => {
+      await running.close();
+      rmSync(seed.recordings, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Starts the shipped server with `env` on a free port; rejects if it does not listen within 30 s. */
 export function startSeedProcess(env: Record<string, string>): Promise<SeedProcess> {

@@ -16,7 +16,7 @@ export interface User {
   readonly id: string;
   readonly account: string;
   readonly role: Role;
-  /** May read and write the real-time configuration. */
+  /** May write the real-time configuration, when its role writes at all (a viewer never does). */
   readonly realtime: boolean;
   deleted: boolean;
   /** Bumped by each rotation or revocation: tokens of an older generation are revoked. */
@@ -185,8 +185,9 @@ export class Auth {
   /** Raises the page's 403 when `user` lacks `permission`. */
   authorize(user: User, permission: Permission): void {
     if (permission === 'read') return;
+    // The real-time flag grants the configuration to a role that writes; it makes no viewer a writer.
     if (permission === 'realtime') {
-      if (!user.realtime) throw errors.create('REAL_TIME_CONFIG_FORBIDDEN_ACCESS');
+      if (!user.realtime || user.role === 'viewer') throw errors.create('REAL_TIME_CONFIG_FORBIDDEN_ACCESS');
       return;
     }
     if (permission === 'account') {

@@ -175,13 +175,16 @@ export function importVariants(project: Project, csv: string): { imported: numbe
   // The names of this import; the project's own are in its index, so no row scans the variants.
   const names = new Set<string>();
   const rows: { name: string; attributes: Record<string, string> }[] = [];
+  const nameColumn = table.columns.indexOf('name');
   table.rows.forEach((cells, index) => {
-    const name = cells[table.columns.indexOf('name')]?.trim() ?? '';
+    const name = cells[nameColumn]?.trim() ?? '';
     const attributes: Record<string, string> = {};
-    table.columns.forEach((column, i) => {
-      const value = cells[i]?.trim() ?? '';
-      if (column !== 'name' && value !== '') attributes[column] = value;
-    });
+    // A row reads its own cells only: a short row under a wide header costs its length, not the header's.
+    const width = Math.min(cells.length, table.columns.length);
+    for (let i = 0; i < width; i++) {
+      const value = cells[i]!.trim();
+      if (i !== nameColumn && value !== '') attributes[table.columns[i]!] = value;
+    }
     const problem =
       name === '' || name.length > 100
         ? 'a variant needs a name of 1 to 100 characters'

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
-import { deploymentProblems, entryPointName, parseFunction } from './functions.js';
+import { entryPointName, type Parsed, parsedProblems, parseFunction } from './functions.js';
 import { defaultLimits, ensureRoom, type Limits, quotaExceeded } from './limits.js';
 import type { Chat, Conversation, Deployment, Draft, Environment, Flow, Fn, Project } from './model.js';
 import { RunnerUnavailable, runOnRunner } from './runner.js';
@@ -63,6 +63,13 @@ export class Platform {
   readonly #projects = new Map<string, Table<Project>>();
   readonly #chatTimeout: number;
   readonly #runner: PlatformOptions['runner'];
+  /**
+   * What keeps each function from deploying, from its one parse. Keyed by the function's record, so that
+   * the cache holds no more than the projects' capped function tables, and checked against its code, so
+   * that another version of the source is parsed again: a chat, test run or deployment naming a 64 kB
+   * function would otherwise parse it on every request.
+   */
+  readonly #problems = new WeakMap<Fn, { readonly code: string; readonly problems: readonly string[] }>();
 
   constructor(
     private readonly clock: Clock,
@@ -162,13 +169,24 @@ export class Platform {
 
   // Chats: a chat runs a draft, deployed on the fly to the sandbox.
 
+  /** A draft of `functions`, each named once: a function named again would only be checked again. */
   createDraft(project: Project, functions: readonly string[]): Draft {
-    for (const id of functions) project.functions.get(id);
+    const unique = [...new Set(functions)];
+    for (const id of unique) project.functions.get(id);
     return project.drafts.insert({
       id: project.drafts.newId(),
       project: project.id,
-      functions: [...functions],
+      functions: unique,
     });
+  }
+
+  /** What keeps a function from deploying, parsed once per version of its source. */
+  #functionProblems(fn: Fn, parsed?: Parsed): readonly string[] {
+    const known = this.#problems.get(fn);
+    if (known?.code === fn.code) return known.problems;
+    const problems = parsedProblems(parsed ?? parseFunction(fn.code));
+    this.#problems.set(fn, { code: fn.code, problems });
+    return problems;
   }
 
   /** What keeps a draft from deploying: the problems of each of its functions. */
@@ -176,7 +194,7 @@ export class Platform {
     const problems: string[] = [];
     for (const fnId of draft.functions) {
       const fn = project.functions.get(fnId);
-      for (const problem of deploymentProblems(fn.code)) problems.push(`function ${fn.name}: ${problem}`);
+      for (const problem of this.#functionProblems(fn)) problems.push(`function ${fn.name}: ${problem}`);
     }
     return problems;
   }
@@ -184,22 +202,30 @@ export class Platform {
   /** Checks `draftId` deploys to the sandbox, as a chat does before it starts. */
   autoDeploy(project: Project, draftId: string): Draft {
     const draft = project.drafts.get(draftId);
+    this.#ensureDeploys(project, draft);
+    return draft;
+  }
+
+  #ensureDeploys(project: Project, draft: Draft): void {
     const problems = this.draftProblems(project, draft);
     if (problems.length > 0)
       throw errors.create('CHAT_DRAFT_DEPLOYMENT_FAILED', undefined, {
         cause: new Error(problems.join('; ')),
       });
-    return draft;
   }
 
+  /** Starts a chat of `draftId`: the draft must exist, the chat fit in the project, then the draft deploy. */
   startChat(project: Project, draftId: string): Chat {
-    const draft = this.autoDeploy(project, draftId);
-    // A full project forgets its ended and idled-out chats before it refuses a new one.
+    const draft = project.drafts.get(draftId);
+    // A full project forgets its ended and idled-out chats before it refuses a new one, and refuses before
+    // the draft's functions are checked: a refusal costs no parse.
     if (project.chats.rows.size >= project.chats.limit) {
       const now = this.clock.now();
       for (const [id, chat] of project.chats.rows)
         if (chat.ended || now - chat.lastActivity > this.#chatTimeout) project.chats.rows.delete(id);
     }
+    project.chats.ensureRoom();
+    this.#ensureDeploys(project, draft);
     return project.chats.insert({
       id: project.chats.newId(),
       project: project.id,
@@ -293,15 +319,20 @@ export class Platform {
   createFunction(project: Project, name: string, code: string): Fn {
     if (reservedFunctionNames.has(name)) throw errors.create('FUNCTIONS_RESERVED_NAME');
     if (project.functions.find((f) => f.name === name)) throw errors.create('FUNCTION_NAME_ALREADY_EXISTS');
+    // A full project refuses before the parse, which is the costly part of a new function.
+    project.functions.ensureRoom();
     const parsed = parseFunction(code);
     if (!parsed.ok)
       throw errors.create('FUNCTION_FAILED_TO_PARSE', undefined, { cause: new Error(parsed.error) });
-    return project.functions.insert({ id: project.functions.newId(), project: project.id, name, code });
+    const fn = project.functions.insert({ id: project.functions.newId(), project: project.id, name, code });
+    // The parse just made answers the function's first deployment check too.
+    this.#functionProblems(fn, parsed);
+    return fn;
   }
 
   checkFunction(project: Project, id: string): { deployable: true } {
     const fn = project.functions.get(id);
-    const problems = deploymentProblems(fn.code);
+    const problems = this.#functionProblems(fn);
     if (problems.length > 0)
       throw errors.create('FUNCTIONS_DEPLOYMENT_HAS_ERRORS', undefined, {
         cause: new Error(problems.join('; ')),

@@ -67,9 +67,8 @@ function parameterOf(pattern: Node, index: number): Parameter {
 // Names the function runtime does not provide; a reference to one fails on the runner, so it fails here.
 const unavailable = new Set(['require', 'process', 'module', 'exports']);
 
-/** What stops `code` from deploying: a syntax error, no `main`, or reaching for the host process. */
-export function deploymentProblems(code: string): string[] {
-  const parsed = parseFunction(code);
+/** What stops a parsed function from deploying: a syntax error, no `main`, or reaching for the host process. */
+export function parsedProblems(parsed: Parsed): string[] {
   if (!parsed.ok) return [parsed.error];
   const problems: string[] = [];
   if (parsed.entryPoint === undefined)

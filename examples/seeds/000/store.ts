@@ -27,9 +27,14 @@ export class Table<T extends { id: string }> {
     return undefined;
   }
 
+  /** Raises `full()` when a new row would not fit: a caller checks it before work a refusal would waste. */
+  ensureRoom(): void {
+    if (this.rows.size >= this.limit) throw this.full();
+  }
+
   /** Stores `row`, replacing the row of its id; a new row past `limit` raises `full()`. */
   insert(row: T): T {
-    if (this.rows.size >= this.limit && !this.rows.has(row.id)) throw this.full();
+    if (!this.rows.has(row.id)) this.ensureRoom();
     this.rows.set(row.id, row);
     return row;
   }
