@@ -6,7 +6,7 @@ import { checkCollapse, checkEntry, checkPlaceholders, membersOfEntry } from './
 import { FaultlineConfigError } from './config-error.js';
 import { requiredDetailsOf } from './json-schema.js';
 import { compileMessage } from './message.js';
-import { holdsRequiredDetails } from './required-details.js';
+import { detailsFit } from './required-details.js';
 import { checkRoles, wsRoles, wsTwins } from './roles.js';
 import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
 import { type RawEntry, standardEntries, standardGroup } from './standard-entries.js';
@@ -247,9 +247,9 @@ function buildCatalog(raw: Map<string, RawEntry>, options: Options): Catalog {
       try {
         if (!(value instanceof ApiError) || (code !== undefined && value.code !== code)) return false;
         const entry = typeof value.code === 'string' ? entries[value.code] : undefined;
-        // It narrows to the code's typed details: an error of the code without them (read by a client from a
-        // body that has none) is not one.
-        return entry !== undefined && holdsRequiredDetails(value.details, entry.requiredDetails);
+        // It narrows to the code's typed details: an error of the code without them, or with details its
+        // schema refuses (read by a client from a body that has none, or others), is not one.
+        return entry !== undefined && detailsFit(value.details, entry);
       } catch {
         return false;
       }

@@ -1,5 +1,6 @@
 import { isApiError } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
+import { detailsFit } from '../catalog/required-details.js';
 import type { ErrorFormat } from '../format/types.js';
 import { linkSignals } from './abort.js';
 import { isUnrecognised, parseErrorResponse } from './parse-response.js';
@@ -261,11 +262,14 @@ export function createClient<
     },
     // An error read from a body in none of the API's formats is no answer of the API: never one of its codes.
     // The client's own narrowing types details as the wire may leave them (`DetailsSeen`), so an error of
-    // the code is one whether its body carried them or not; the catalog's `is` wants them whole.
-    is: (value: unknown, code?: string) =>
-      catalog
-        ? isApiError(value, code) && !isUnrecognised(value) && catalog.get(value.code) !== undefined
-        : isApiError(value, code),
+    // the code is one whether its body carried them or not, but not with details the code does not promise
+    // (where the catalog has its schema, details the schema refuses); the catalog's `is` wants them whole.
+    is: (value: unknown, code?: string) => {
+      if (!catalog) return isApiError(value, code);
+      if (!isApiError(value, code) || isUnrecognised(value)) return false;
+      const entry = catalog.get(value.code);
+      return entry !== undefined && (value.details === undefined || detailsFit(value.details, entry));
+    },
     budget: policy.budget,
   };
   return client as unknown as Client<C, F>;

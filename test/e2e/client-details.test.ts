@@ -33,6 +33,19 @@ const bodies: Record<string, { status: number; body: object }> = {
       detail: 'Plan limit reached',
     },
   },
+  '/problem/wrong-details': {
+    status: 402,
+    body: {
+      type: 'urn:problem-type:PLAN_LIMIT',
+      status: 402,
+      code: 'PLAN_LIMIT',
+      details: { limit: 'three' },
+    },
+  },
+  '/problem/listed-details': {
+    status: 404,
+    body: { status: 404, code: 'SESSION_NOT_FOUND', details: { sessionId: ['a', 'b'] } },
+  },
   '/problem/templated': {
     status: 404,
     body: { type: 'about:blank', status: 404, title: 'Not Found', detail: 'Session abc not found' },
@@ -156,6 +169,27 @@ describe('client details at runtime, as the types say', () => {
       const other = await caught(api, path);
       expect(api.is(other)).toBe(false);
       expect(other).toMatchObject({ status: 402, details: undefined });
+    }
+  });
+
+  it("never narrows an answer whose details its code's schema refuses, on the client or the catalog", async () => {
+    for (const formats of [undefined, [commonFormats.problemJson]]) {
+      const api = createClient({
+        baseUrl: server.base,
+        catalog: errors,
+        retry: false,
+        ...(formats && { formats }),
+      });
+      const wrong = await caught(api, '/problem/wrong-details');
+      expect(api.is(wrong)).toBe(false);
+      expect(errors.is(wrong, 'PLAN_LIMIT')).toBe(false);
+      expect(wrong).toMatchObject({ status: 402, code: 'PLAN_LIMIT' });
+      const listed = await caught(api, '/problem/listed-details');
+      expect(api.is(listed, 'SESSION_NOT_FOUND')).toBe(false);
+      expect(errors.is(listed, 'SESSION_NOT_FOUND')).toBe(false);
+      // Details of the schema's shape are narrowed as before.
+      const right = await caught(api, '/problem');
+      expect(api.is(right, 'PLAN_LIMIT') && errors.is(right, 'PLAN_LIMIT') && right.details.limit).toBe(3);
     }
   });
 });
