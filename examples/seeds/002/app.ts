@@ -29,6 +29,12 @@ export interface SeedOptions extends ToursOptions {
   sdkRate?: number;
   /** SDK requests per minute per client address, before the key is looked up. @default 6000 */
   sdkIpRate?: number;
+  /** Requests per minute per signed-in account on the company routes (all but `/api/sdk/*`). @default 300 */
+  accountRate?: number;
+  /** Invites per company per UTC day. @default 100 */
+  invitesPerDay?: number;
+  /** AI suggestions per company per UTC day. @default 200 */
+  suggestionsPerDay?: number;
   /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
   google?: GoogleSignInOptions;
   /** Requests per minute per client address on every `/api/auth/*` route. @default 30 */
@@ -83,6 +89,9 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     aiProvider: options.aiProvider ?? 'https://ai.invalid/v1/complete',
     sdkRate: options.sdkRate ?? 600,
     sdkIpRate: options.sdkIpRate ?? 6000,
+    accountRate: options.accountRate ?? 300,
+    invitesPerDay: options.invitesPerDay ?? 100,
+    suggestionsPerDay: options.suggestionsPerDay ?? 200,
   });
   return { app, tours };
 }

@@ -28,6 +28,14 @@ export const variables = {
   SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
   AUTH_IP_RATE: 'requests per minute per client address on /api/auth/* @default 30',
   LOGIN_FAILURES: 'failed password logins per account in 15 minutes before it is locked @default 10',
+  ACCOUNT_RATE:
+    'requests per minute per signed-in account on the company routes (all but /api/sdk/*) @default 300',
+  INVITES_PER_DAY: 'invites (each a mail) per company per UTC day @default 100',
+  AI_SUGGESTIONS_PER_DAY: 'AI suggestions (each a call to the provider) per company per UTC day @default 200',
+  MAX_FLOWS: 'flows one company holds @default 1000',
+  MAX_AUDIENCES: 'audiences one company holds @default 200',
+  MAX_PENDING_INVITES:
+    'invites of one company waiting to be accepted (each lapses after 7 days) @default 100',
 } as const;
 
 /** The options of seed 002 from `env`, and where it listens; throws naming a variable it cannot use. */
@@ -62,6 +70,12 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('sdkRate', count(env, 'SDK_RATE')),
     ...set('sdkIpRate', count(env, 'SDK_IP_RATE')),
     ...set('authIpRate', count(env, 'AUTH_IP_RATE')),
+    ...set('accountRate', count(env, 'ACCOUNT_RATE')),
+    ...set('invitesPerDay', count(env, 'INVITES_PER_DAY')),
+    ...set('suggestionsPerDay', count(env, 'AI_SUGGESTIONS_PER_DAY')),
+    ...set('maxFlows', count(env, 'MAX_FLOWS')),
+    ...set('maxAudiences', count(env, 'MAX_AUDIENCES')),
+    ...set('maxPendingInvites', count(env, 'MAX_PENDING_INVITES')),
     ...(failures === undefined ? {} : { loginFailures: { limit: failures } }),
   };
 }

@@ -4,6 +4,7 @@
  * references audiences, SDK API keys and the event buffer they feed.
  */
 import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { RoleError } from 'faultline';
 import type { GoogleIdentity } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
@@ -24,10 +25,21 @@ export interface Tenant {
   id: string;
   name: string;
   members: Map<string, Role>;
-  audiences: Map<string, { id: string; name: string }>;
-  flows: Map<string, { id: string; title: string; audienceId?: string }>;
+  audiences: Map<string, Audience>;
+  flows: Map<string, Flow>;
   /** The company's SDK keys by id; the key itself is shown once, at creation, and kept only hashed. */
   apiKeys: Map<string, ApiKey>;
+}
+
+export interface Audience {
+  id: string;
+  name: string;
+}
+/** A product tour, shown to one audience of its company when it names one. */
+export interface Flow {
+  id: string;
+  title: string;
+  audienceId?: string | undefined;
 }
 
 export interface ApiKey {
@@ -58,6 +70,12 @@ export interface ToursOptions {
   eventBytes?: number;
   /** Where accepted SDK events go. @default an `EventBuffer` of `eventBuffer` events and `eventBytes` */
   eventSink?: EventSink;
+  /** Flows one company holds; past it a new one answers 429 RATE_LIMITED. @default 1000 */
+  maxFlows?: number;
+  /** Audiences one company holds; past it a new one answers 429 RATE_LIMITED. @default 200 */
+  maxAudiences?: number;
+  /** Invites of one company waiting to be accepted; past it a new one answers 429 RATE_LIMITED. @default 100 */
+  maxPendingInvites?: number;
 }
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -72,17 +90,21 @@ export class Tours {
   /**
    * Live sessions by id: one per sign-in, carried on by its refresh token and named in every access token
    * it mints. Logout ends one, a password reset all of an account's: their access tokens stop at once.
+   * `generation` counts the session's refreshes: only the refresh token of the current one is live.
    */
-  readonly #sessions = new Map<string, { user: string; refresh: string; expires: number }>();
+  readonly #sessions = new Map<string, { user: string; generation: number; expires: number }>();
   readonly #sessionsOf = new Map<string, Set<string>>();
-  readonly #refresh = new Map<string, string>();
   readonly #resets = new Map<string, { user: string; expires: number }>();
   /** The one reset token each user may hold: a new one replaces it, so resets stay one per user. */
   readonly #resetOf = new Map<string, string>();
+  /** Pending invites by token, oldest first: all live as long, so this is also the order they expire in. */
   readonly #invites = new Map<string, { tenant: string; email: string; role: Role; expires: number }>();
+  /** The pending invites of each company, oldest first, to count them against the company's cap. */
+  readonly #invitesOf = new Map<string, Set<string>>();
   /** SDK keys by the hash of the key: a lookup never walks the companies. */
   readonly #keys = new Map<string, { tenant: string; id: string }>();
   readonly #maxTenants: number;
+  readonly #caps: { flows: number; audiences: number; invites: number };
   readonly #sink: EventSink;
 
   constructor(
@@ -90,6 +112,11 @@ export class Tours {
     options: ToursOptions = {},
   ) {
     this.#maxTenants = options.maxTenants ?? 10_000;
+    this.#caps = {
+      flows: options.maxFlows ?? 1000,
+      audiences: options.maxAudiences ?? 200,
+      invites: options.maxPendingInvites ?? 100,
+    };
     this.events = new EventBuffer(options.eventBuffer ?? 100_000, options.eventBytes);
     this.#sink = options.eventSink ?? this.events;
   }
@@ -161,16 +188,17 @@ export class Tours {
   }
 
   // Tokens: access tokens are `base64url(json).signature`, each naming its session; refresh tokens are
-  // random, single-use, and carry their session on.
+  // `session.generation.signature`, single-use, and carry their session on. A refresh token names its
+  // session even once rotated, so that its reuse can end that session without a record of old tokens.
 
   /** A new session of `user`, or the next tokens of session `sid` (a refresh). */
   issue(user: User, sid?: string): { access: string; refresh: string } {
     const now = this.clock.now();
     const session = sid ?? id('ses');
     if (sid === undefined) this.#open(user.id, session);
-    const refresh = randomBytes(24).toString('base64url');
-    this.#sessions.set(session, { user: user.id, refresh, expires: now + refreshTtl });
-    this.#refresh.set(refresh, session);
+    const generation = sid === undefined ? 0 : this.#sessions.get(sid)!.generation + 1;
+    this.#sessions.set(session, { user: user.id, generation, expires: now + refreshTtl });
+    const refresh = `${session}.${generation}.${this.#mac(refreshClaim(session, String(generation)))}`;
     const access = this.#sign({ sub: user.id, sid: session, exp: now + accessTtl, jti: id('jti') });
     return { access, refresh };
   }
@@ -208,15 +236,26 @@ export class Tours {
 
   refresh(token: string | undefined): { access: string; refresh: string } {
     if (!token) throw errors.create('AUTH_NO_REFRESH_TOKEN');
-    const sid = this.#refresh.get(token);
-    this.#refresh.delete(token);
-    const session = sid === undefined ? undefined : this.#sessions.get(sid);
-    if (!session || session.refresh !== token) throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
-    if (session.expires <= this.clock.now()) {
-      this.#end(sid!);
+    const presented = this.#readRefresh(token);
+    const session = presented && this.#sessions.get(presented.sid);
+    if (!presented || !session) throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
+    // A token this server issued for the session, but not its current one, was already used: whoever
+    // holds the current one (the owner or a thief) is not the only holder. The session ends for both
+    // (refresh token rotation, OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+    if (presented.generation !== session.generation || session.expires <= this.clock.now()) {
+      this.#end(presented.sid);
       throw errors.create('AUTH_INVALID_REFRESH_TOKEN');
     }
-    return this.issue(this.users.get(session.user)!, sid);
+    return this.issue(this.users.get(session.user)!, presented.sid);
+  }
+
+  /** The session and generation a refresh token signed by this server names; undefined for any other. */
+  #readRefresh(token: string): { sid: string; generation: number } | undefined {
+    const [sid, generation, signature, ...rest] = token.split('.');
+    if (!sid || !generation || !signature || rest.length > 0 || !/^\d{1,9}$/.test(generation))
+      return undefined;
+    if (!safeEqual(signature, this.#mac(refreshClaim(sid, generation)))) return undefined;
+    return { sid, generation: Number(generation) };
   }
 
   /** Ends every session of `user` (OWASP: after a password reset or change). */
@@ -241,7 +280,6 @@ export class Tours {
     const session = this.#sessions.get(sid);
     if (!session) return;
     this.#sessions.delete(sid);
-    this.#refresh.delete(session.refresh);
     const mine = this.#sessionsOf.get(session.user);
     mine?.delete(sid);
     if (mine?.size === 0) this.#sessionsOf.delete(session.user);
@@ -274,7 +312,14 @@ export class Tours {
     this.endSessions(user.id);
   }
 
+  /** A new invite of `tenant`; past the company's cap of pending invites, 429 until its oldest lapses. */
   invite(tenant: Tenant, email: string, role: Role): string {
+    this.#sweepInvites();
+    const pending = this.#invitesOf.get(tenant.id) ?? new Set<string>();
+    if (pending.size >= this.#caps.invites) {
+      const oldest = this.#invites.get(pending.values().next().value!)!;
+      throw full('max-pending-invites', oldest.expires - this.clock.now());
+    }
     const token = randomBytes(24).toString('base64url');
     this.#invites.set(token, {
       tenant: tenant.id,
@@ -282,25 +327,44 @@ export class Tours {
       role,
       expires: this.clock.now() + inviteTtl,
     });
+    this.#invitesOf.set(tenant.id, pending.add(token));
     return token;
   }
 
   /** Withdraws an invite whose mail could not be sent. */
   withdraw(token: string): void {
-    this.#invites.delete(token);
+    this.#dropInvite(token);
   }
 
   accept(user: User, token: string): Tenant {
+    this.#sweepInvites();
     const invite = this.#invites.get(token);
-    if (invite && invite.expires <= this.clock.now()) this.#invites.delete(token);
     if (!invite || invite.expires <= this.clock.now() || invite.email !== user.email.toLowerCase())
       throw errors.create('INVALID_INVITE_TOKEN');
     const tenant = this.tenants.get(invite.tenant);
     if (!tenant) throw errors.create('TENANT_NOT_FOUND');
     if (tenant.members.has(user.id)) throw errors.create('MEMBER_EXISTS');
-    this.#invites.delete(token);
+    this.#dropInvite(token);
     tenant.members.set(user.id, invite.role);
     return tenant;
+  }
+
+  /** Forgets the invites that have lapsed: the oldest come first, so the walk stops at the first live one. */
+  #sweepInvites(): void {
+    const now = this.clock.now();
+    for (const [token, invite] of this.#invites) {
+      if (invite.expires > now) break;
+      this.#dropInvite(token);
+    }
+  }
+
+  #dropInvite(token: string): void {
+    const invite = this.#invites.get(token);
+    if (!invite) return;
+    this.#invites.delete(token);
+    const pending = this.#invitesOf.get(invite.tenant);
+    pending?.delete(token);
+    if (pending?.size === 0) this.#invitesOf.delete(invite.tenant);
   }
 
   // Company context: the `X-Tenant-ID` header, or the user's only company.
@@ -328,6 +392,24 @@ export class Tours {
     const user = this.users.get(userId);
     if (!role || !user) throw errors.create('USER_NOT_FOUND');
     return { id: user.id, email: user.email, role };
+  }
+
+  /** A new audience of `tenant`; past the company's cap, 429. */
+  addAudience(tenant: Tenant, name: string): Audience {
+    if (tenant.audiences.size >= this.#caps.audiences) throw full('max-audiences');
+    const audience = { id: id('aud'), name };
+    tenant.audiences.set(audience.id, audience);
+    return audience;
+  }
+
+  /** A new flow of `tenant`, for `audienceId` when given (an audience of that company); past the cap, 429. */
+  addFlow(tenant: Tenant, input: Omit<Flow, 'id'>): Flow {
+    if (input.audienceId !== undefined && !tenant.audiences.has(input.audienceId))
+      throw errors.create('CONTENT_NOT_FOUND');
+    if (tenant.flows.size >= this.#caps.flows) throw full('max-flows');
+    const flow = { id: id('flow'), ...input };
+    tenant.flows.set(flow.id, flow);
+    return flow;
   }
 
   deleteAudience(tenant: Tenant, audienceId: string): void {
@@ -407,6 +489,23 @@ export class Tours {
 
 function hash(password: string, salt: string): string {
   return scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
+}
+
+/**
+ * A company's collection is full: 429 RATE_LIMITED, the page's one answer for "too many", naming its
+ * policy in `details.policies` as the rate limits' answers do (both raise the catalog's `rateLimited`
+ * role). `Retry-After` only when waiting frees room (a pending invite lapses); a flow or an audience makes
+ * room only by being deleted.
+ */
+function full(policy: string, freedInMs?: number): RoleError {
+  const headers =
+    freedInMs === undefined ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(freedInMs / 1000))) };
+  return new RoleError('rateLimited', { details: { policies: [policy] }, headers });
+}
+
+/** What a refresh token's signature covers; the prefix keeps it apart from access tokens (base64url has no `:`). */
+function refreshClaim(sid: string, generation: string): string {
+  return `refresh:${sid}.${generation}`;
 }
 
 function safeEqual(a: string, b: string): boolean {

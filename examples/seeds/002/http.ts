@@ -1,5 +1,7 @@
 /** What the route modules of seed 002 share: the Fastify app and how a request names its caller. */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GuardRequest } from 'faultline/guards';
 import { bearerToken } from '../shared/bearer.js';
 import { errors } from './catalog.js';
 import type { Role, Tenant, Tours, User } from './domain.js';
@@ -14,7 +16,14 @@ export interface SeedApp {
   user(request: FastifyRequest): User;
   /** The signed-in user, and the company the request works in (`X-Tenant-ID`, or the user's only one). */
   context(request: FastifyRequest): { caller: User; tenant: Tenant; role: Role };
+  /** For a limit's key: the signed-in user's id, or undefined where the route answers 401 anyway. */
+  accountOf(view: GuardRequest): string | undefined;
+  /** For a limit's key: the id of the company the request works in, or undefined where the route refuses it. */
+  companyOf(view: GuardRequest): string | undefined;
 }
+
+/** What naming the caller reads of a request: its headers, on a Fastify request and on a guard's view alike. */
+type Headed = Pick<FastifyRequest, 'headers'>;
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -44,7 +53,7 @@ export function refuseCrossSite(app: FastifyInstance): void {
 }
 
 export function seedApp(app: FastifyInstance, tours: Tours): SeedApp {
-  const cookie = (request: FastifyRequest, name: string) => {
+  const cookie = (request: Headed, name: string) => {
     const header = request.headers.cookie;
     if (!header) return undefined;
     for (const part of header.split(';')) {
@@ -59,12 +68,24 @@ export function seedApp(app: FastifyInstance, tours: Tours): SeedApp {
     }
     return undefined;
   };
-  const bearer = (request: FastifyRequest) => bearerToken(request.headers.authorization);
-  const user = (request: FastifyRequest) => tours.verify(cookie(request, 'token') ?? bearer(request));
-  const context = (request: FastifyRequest) => {
+  const bearer = (request: Headed) => bearerToken(request.headers.authorization);
+  const user = (request: Headed) => tours.verify(cookie(request, 'token') ?? bearer(request));
+  const context = (request: Headed) => {
     const caller = user(request);
     const header = request.headers['x-tenant-id'];
     return { caller, ...tours.tenantOf(caller, typeof header === 'string' ? header : undefined) };
   };
-  return { app, cookie, bearer, user, context };
+  // A guard on Fastify sees the request's own header object. A caller the route would refuse gets no key:
+  // the limit skips it, and the route answers it as it would without the limit.
+  const headed = (view: GuardRequest): Headed => ({ headers: (view.headers ?? {}) as IncomingHttpHeaders });
+  const orNone = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch {
+      return undefined;
+    }
+  };
+  const accountOf = (view: GuardRequest) => orNone(() => user(headed(view)).id);
+  const companyOf = (view: GuardRequest) => orNone(() => context(headed(view)).tenant.id);
+  return { app, cookie, bearer, user, context, accountOf, companyOf };
 }

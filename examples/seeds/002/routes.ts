@@ -1,10 +1,11 @@
 /**
  * The routes of seed 002 that work inside a company: invites, members, audiences, flows, SDK API keys,
- * the AI suggestion, and the SDK's event intake (600 requests per minute per API key).
+ * the AI suggestion, and the SDK's event intake (600 requests per minute per API key). Every route but
+ * the SDK's spends from its signed-in account's budget per minute; invites and AI suggestions also from
+ * their company's budget per day.
  */
-import { randomBytes } from 'node:crypto';
 import { guard } from 'faultline/fastify';
-import { byHeader, byIp, rateLimit } from 'faultline/guards';
+import { byHeader, byIp, quota, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import type { Store } from 'faultline/stores';
 import * as z from 'zod';
@@ -25,6 +26,12 @@ export interface RouteParts {
   sdkRate: number;
   /** SDK requests per minute per client address, before the key is looked up. */
   sdkIpRate: number;
+  /** Requests per minute per signed-in account on the company routes. */
+  accountRate: number;
+  /** Invites (each a mail) per company per UTC day. */
+  invitesPerDay: number;
+  /** AI suggestions (each a paid call to the provider) per company per UTC day. */
+  suggestionsPerDay: number;
 }
 
 const eventTypes = ['page_view', 'tour_started', 'tour_completed', 'step_viewed', 'survey_answered'] as const;
@@ -55,13 +62,44 @@ const schemas = {
       .max(500),
   }),
 };
-const newId = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
 
 export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
   const { app, user, context } = http;
   const { tours } = parts;
+  // Keyed on who signed in and the company they work in, never on an address header a caller can vary.
+  // A fixed window: its `Retry-After` is the moment the minute's budget is whole again. Admitted answers
+  // carry no `RateLimit` fields: a count that changes from one answer to the next would tell apart the
+  // answers for a foreign company and an unknown one, which must be the same bytes (a 429 carries them).
+  const perAccount = rateLimit({
+    name: 'account',
+    key: http.accountOf,
+    limit: parts.accountRate,
+    period: '1m',
+    algorithm: 'fixed-window',
+    headers: false,
+    store: parts.limits,
+  });
+  const perDay = (name: string, limit: number, count: 'all' | 'succeeded') =>
+    quota({
+      name,
+      key: http.companyOf,
+      limit,
+      per: 'day',
+      count,
+      error: errors.entries.RATE_LIMITED,
+      store: parts.limits,
+    });
+  const limited = { onRequest: guard(perAccount) };
+  // An invite refused (a member's, a full company's) or whose mail failed gives its unit back: the budget
+  // counts mails handed over. Every suggestion admitted counts: the provider may bill a failed call too.
+  const inviting = {
+    onRequest: guard(perAccount, perDay('invites-per-day', parts.invitesPerDay, 'succeeded')),
+  };
+  const suggesting = {
+    onRequest: guard(perAccount, perDay('suggestions-per-day', parts.suggestionsPerDay, 'all')),
+  };
 
-  app.post('/api/invites', async (request, reply) => {
+  app.post('/api/invites', inviting, async (request, reply) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
     const input = await validate(schemas.invite, request.body);
@@ -75,38 +113,32 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
     }
     return reply.code(202).send({ invited: input.email });
   });
-  app.post('/api/invites/accept', async (request) => {
+  app.post('/api/invites/accept', limited, async (request) => {
     const caller = user(request);
     const { token } = await validate(schemas.accept, request.body);
     return { tenantId: tours.accept(caller, token).id };
   });
-  app.get<{ Params: { id: string } }>('/api/users/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/users/:id', limited, async (request) => {
     const { tenant } = context(request);
     return tours.member(tenant, request.params.id);
   });
-  app.post('/api/audiences', async (request, reply) => {
+  app.post('/api/audiences', limited, async (request, reply) => {
     const { tenant } = context(request);
     const { name } = await validate(schemas.audience, request.body);
-    const audience = { id: newId('aud'), name };
-    tenant.audiences.set(audience.id, audience);
-    return reply.code(201).send(audience);
+    return reply.code(201).send(tours.addAudience(tenant, name));
   });
-  app.delete<{ Params: { id: string } }>('/api/audiences/:id', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/audiences/:id', limited, async (request, reply) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
     tours.deleteAudience(tenant, request.params.id);
     return reply.code(204).send();
   });
-  app.post('/api/flows', async (request, reply) => {
+  app.post('/api/flows', limited, async (request, reply) => {
     const { tenant } = context(request);
     const input = await validate(schemas.flow, request.body);
-    if (input.audienceId !== undefined && !tenant.audiences.has(input.audienceId))
-      throw errors.create('CONTENT_NOT_FOUND');
-    const flow = { id: newId('flow'), ...input };
-    tenant.flows.set(flow.id, flow);
-    return reply.code(201).send(flow);
+    return reply.code(201).send(tours.addFlow(tenant, input));
   });
-  app.get<{ Params: { id: string } }>('/api/flows/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/flows/:id', limited, async (request) => {
     const flow = context(request).tenant.flows.get(request.params.id);
     if (!flow) throw errors.create('CONTENT_NOT_FOUND');
     return flow;
@@ -118,26 +150,26 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
     createdAt: new Date(k.createdAt).toISOString(),
     expiresAt: new Date(k.expiresAt).toISOString(),
   });
-  app.post('/api/api-keys', async (request, reply) => {
+  app.post('/api/api-keys', limited, async (request, reply) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
     const { expiresInDays } = await validate(schemas.apiKey, request.body ?? {});
     const made = tours.createApiKey(tenant, expiresInDays);
     return reply.code(201).send({ key: made.key, ...keyView(made) });
   });
-  app.get('/api/api-keys', async (request) => {
+  app.get('/api/api-keys', limited, async (request) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
     return { keys: [...tenant.apiKeys.values()].map(keyView) };
   });
-  app.delete<{ Params: { id: string } }>('/api/api-keys/:id', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/api-keys/:id', limited, async (request, reply) => {
     const { tenant, role } = context(request);
     tours.requireAdmin(role);
     tours.revokeApiKey(tenant, request.params.id);
     return reply.code(204).send();
   });
 
-  app.post('/api/ai/suggest', async (request) => {
+  app.post('/api/ai/suggest', suggesting, async (request) => {
     context(request);
     const { prompt } = await validate(schemas.suggest, request.body);
     let answer: Response;

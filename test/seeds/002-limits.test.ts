@@ -1,0 +1,405 @@
+/**
+ * Seed 002 against what a signed-in company could make without bound, and a refresh token used twice:
+ * - flows, audiences and pending invites are capped per company; invites and AI suggestions are counted
+ *   per company per day; every company route is limited per signed-in account (all 429 RATE_LIMITED);
+ * - an already-rotated refresh token, presented again, ends its whole session.
+ * Each seed runs in this process on a clock of the test's, and is reached over HTTP on 127.0.0.1.
+ */
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SeedOptions, start } from '../../examples/seeds/002/app.js';
+import { optionsFromEnv } from '../../examples/seeds/002/config.js';
+import type { Mail } from '../../examples/seeds/002/mail.js';
+
+const password = 'long enough pw';
+const day = 86_400_000;
+
+interface Init {
+  token?: string;
+  cookie?: string;
+  tenant?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+interface Answer {
+  status: number;
+  code: string | undefined;
+  policies: string[] | undefined;
+  retryAfter: string | null;
+}
+
+/** A seed on a clock the test moves, mailing into `sent`, with room for the sign-ins of a test. */
+async function seedOn(options: SeedOptions = {}) {
+  let at = Date.UTC(2026, 0, 1, 12);
+  const sent: Mail[] = [];
+  const running = await start(0, {
+    clock: { now: () => at },
+    log: () => {},
+    mailer: { send: async (mail) => void sent.push(mail) },
+    authIpRate: 10_000,
+    ...options,
+  });
+  const send = (method: string, path: string, init: Init = {}) =>
+    fetch(`${running.url}${path}`, {
+      method,
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.cookie ? { cookie: init.cookie } : {}),
+        ...(init.tenant ? { 'x-tenant-id': init.tenant } : {}),
+        ...init.headers,
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+  /** The answer's status, code, `details.policies` and `Retry-After`. */
+  const answer = async (res: Response): Promise<Answer> => {
+    const body = (await res.json().catch(() => ({}))) as {
+      error?: { code?: string; details?: { policies?: string[] } };
+    };
+    return {
+      status: res.status,
+      code: body.error?.code,
+      policies: body.error?.details?.policies,
+      retryAfter: res.headers.get('retry-after'),
+    };
+  };
+  const call = async (method: string, path: string, init: Init = {}) =>
+    answer(await send(method, path, init));
+  /** Signs in: the bearer token and the refresh cookie. */
+  const signIn = async (email: string) => {
+    const res = await send('POST', '/api/auth/login', { body: { email, password } });
+    expect(res.status).toBe(200);
+    const refresh = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .find((c) => c.startsWith('refresh='))!;
+    return { token: ((await res.json()) as { token: string }).token, refresh };
+  };
+  const signUp = async (email: string, company: string) => {
+    const reg = await send('POST', '/api/auth/register', { body: { email, password, company } });
+    expect(reg.status).toBe(201);
+    const { tenantId } = (await reg.json()) as { tenantId: string };
+    return { ...(await signIn(email)), tenant: tenantId };
+  };
+  return {
+    running,
+    send,
+    call,
+    signIn,
+    signUp,
+    sent,
+    advance: (ms: number) => {
+      at += ms;
+    },
+  };
+}
+type Seed = Awaited<ReturnType<typeof seedOn>>;
+
+/** Runs `body` against a seed of `options`, closed afterwards. */
+async function withSeed(options: SeedOptions, body: (seed: Seed) => Promise<void>): Promise<void> {
+  const seed = await seedOn(options);
+  try {
+    await body(seed);
+  } finally {
+    await seed.running.close();
+  }
+}
+
+/** The statuses of `count` calls of `make`, one after another. */
+async function statuses(count: number, make: (i: number) => Promise<Response>): Promise<number[]> {
+  const seen: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await make(i);
+    seen.push(res.status);
+    await res.body?.cancel();
+  }
+  return seen;
+}
+
+describe('seed 002: a company holds a bounded number of flows, audiences and pending invites', () => {
+  it('answers the flow past MAX_FLOWS with 429 RATE_LIMITED naming max-flows, without Retry-After, and stores nothing', async () => {
+    await withSeed({ maxFlows: 3 }, async ({ send, call, signUp }) => {
+      const a = await signUp('a@example.com', 'A Co');
+      const flow = (i: number) =>
+        send('POST', '/api/flows', { token: a.token, body: { title: `Tour ${i}` } });
+      expect(await statuses(3, flow)).toEqual([201, 201, 201]);
+      expect(await call('POST', '/api/flows', { token: a.token, body: { title: 'One too many' } })).toEqual({
+        status: 429,
+        code: 'RATE_LIMITED',
+        policies: ['max-flows'],
+        retryAfter: null,
+      });
+      expect(await call('GET', '/api/flows/flow_none', { token: a.token })).toMatchObject({ status: 404 });
+      // Another company has its own room.
+      const b = await signUp('b@example.com', 'B Co');
+      expect((await send('POST', '/api/flows', { token: b.token, body: { title: 'Tour' } })).status).toBe(
+        201,
+      );
+    });
+  });
+
+  it('answers the audience past MAX_AUDIENCES with 429 RATE_LIMITED naming max-audiences; deleting one makes room', async () => {
+    await withSeed({ maxAudiences: 2 }, async ({ send, call, signUp }) => {
+      const a = await signUp('a@example.com', 'A Co');
+      const audience = (name: string) => send('POST', '/api/audiences', { token: a.token, body: { name } });
+      const first = (await (await audience('trial')).json()) as { id: string };
+      expect((await audience('paid')).status).toBe(201);
+      expect(await call('POST', '/api/audiences', { token: a.token, body: { name: 'churned' } })).toEqual({
+        status: 429,
+        code: 'RATE_LIMITED',
+        policies: ['max-audiences'],
+        retryAfter: null,
+      });
+      expect((await send('DELETE', `/api/audiences/${first.id}`, { token: a.token })).status).toBe(204);
+      expect((await audience('churned')).status).toBe(201);
+    });
+  });
+
+  it('answers the invite past MAX_PENDING_INVITES with 429 naming max-pending-invites and Retry-After until the oldest lapses, and mails nothing', async () => {
+    await withSeed({ maxPendingInvites: 3 }, async ({ send, call, signUp, signIn, sent, advance }) => {
+      let { token } = await signUp('a@example.com', 'A Co');
+      const invite = (i: number) =>
+        send('POST', '/api/invites', { token, body: { email: `someone+${i}@victim.example` } });
+      expect(await statuses(1, invite)).toEqual([202]);
+      advance(60 * 60_000);
+      ({ token } = await signIn('a@example.com'));
+      expect(await statuses(2, (i) => invite(i + 1))).toEqual([202, 202]);
+      const refused = await call('POST', '/api/invites', {
+        token,
+        body: { email: 'someone+3@victim.example' },
+      });
+      // The oldest invite was sent an hour ago: it lapses 7 days after that.
+      expect(refused).toEqual({
+        status: 429,
+        code: 'RATE_LIMITED',
+        policies: ['max-pending-invites'],
+        retryAfter: String((7 * day - 60 * 60_000) / 1000),
+      });
+      expect(sent.map((m) => m.to)).toEqual([0, 1, 2].map((i) => `someone+${i}@victim.example`));
+    });
+  });
+
+  it('frees a pending invite when it is accepted, and forgets one that lapsed unused', async () => {
+    await withSeed({ maxPendingInvites: 2 }, async ({ send, signUp, signIn, sent, advance }) => {
+      let { token } = await signUp('a@example.com', 'A Co');
+      const guest = await signUp('guest@example.com', 'Guest Co');
+      const invite = (email: string) => send('POST', '/api/invites', { token, body: { email } });
+      expect((await invite('guest@example.com')).status).toBe(202);
+      expect((await invite('other@example.com')).status).toBe(202);
+      expect((await invite('third@example.com')).status).toBe(429);
+      const accepted = await send('POST', '/api/invites/accept', {
+        token: guest.token,
+        body: { token: sent[0]!.token },
+      });
+      expect(accepted.status).toBe(200);
+      expect((await invite('third@example.com')).status).toBe(202);
+      expect((await invite('fourth@example.com')).status).toBe(429);
+      // Both pending invites lapse unused: the company's room comes back whole.
+      advance(7 * day + 1);
+      ({ token } = await signIn('a@example.com'));
+      const again = await statuses(2, (i) => invite(`later${i}@example.com`));
+      expect(again).toEqual([202, 202]);
+    });
+  });
+});
+
+describe('seed 002: invites and AI suggestions are counted per company per day', () => {
+  // The quota guard reads the calendar off the system clock: these seeds run on it.
+  const systemClock = { now: () => Date.now() };
+  /** Seconds from now to the next UTC midnight, as `Retry-After` counts them (rounded up). */
+  const toMidnight = () => Math.ceil((new Date().setUTCHours(24, 0, 0, 0) - Date.now()) / 1000);
+
+  it('answers the invite past INVITES_PER_DAY with 429 RATE_LIMITED naming invites-per-day, until the next UTC day', async () => {
+    await withSeed({ invitesPerDay: 3, clock: systemClock }, async ({ send, call, signUp, sent }) => {
+      const a = await signUp('a@example.com', 'A Co');
+      const invite = (i: number) =>
+        send('POST', '/api/invites', { token: a.token, body: { email: `someone+${i}@victim.example` } });
+      expect(await statuses(3, invite)).toEqual([202, 202, 202]);
+      const refused = await call('POST', '/api/invites', {
+        token: a.token,
+        body: { email: 'someone+3@victim.example' },
+      });
+      expect(refused).toMatchObject({ status: 429, code: 'RATE_LIMITED', policies: ['invites-per-day'] });
+      expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
+      expect(sent).toHaveLength(3);
+      // Another company has a day of its own.
+      const b = await signUp('b@example.com', 'B Co');
+      const other = await send('POST', '/api/invites', { token: b.token, body: { email: 'x@example.com' } });
+      expect(other.status).toBe(202);
+    });
+  });
+
+  it('counts only invites that were mailed: a refused one spends nothing of the day', async () => {
+    await withSeed({ invitesPerDay: 2, clock: systemClock }, async ({ send, signUp }) => {
+      const a = await signUp('a@example.com', 'A Co');
+      const bad = await statuses(3, () =>
+        send('POST', '/api/invites', { token: a.token, body: { email: 'not an address' } }),
+      );
+      expect(bad).toEqual([400, 400, 400]);
+      const good = await statuses(2, (i) =>
+        send('POST', '/api/invites', { token: a.token, body: { email: `g${i}@example.com` } }),
+      );
+      expect(good).toEqual([202, 202]);
+    });
+  });
+
+  describe('AI suggestions', () => {
+    let provider: Server;
+    let calls = 0;
+    beforeAll(async () => {
+      provider = createServer((req, res) => {
+        calls++;
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Welcome aboard"}');
+      });
+      await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise<void>((resolve) => provider.close(() => resolve())));
+
+    it('answers the suggestion past AI_SUGGESTIONS_PER_DAY with 429 RATE_LIMITED naming suggestions-per-day, and calls the provider no more', async () => {
+      const aiProvider = `http://127.0.0.1:${(provider.address() as { port: number }).port}/v1/complete`;
+      await withSeed(
+        { suggestionsPerDay: 2, aiProvider, clock: systemClock },
+        async ({ send, call, signUp }) => {
+          const a = await signUp('a@example.com', 'A Co');
+          const before = calls;
+          const suggest = () =>
+            send('POST', '/api/ai/suggest', { token: a.token, body: { prompt: 'Step one' } });
+          expect(await statuses(2, suggest)).toEqual([200, 200]);
+          const refused = await call('POST', '/api/ai/suggest', {
+            token: a.token,
+            body: { prompt: 'Step two' },
+          });
+          expect(refused).toMatchObject({
+            status: 429,
+            code: 'RATE_LIMITED',
+            policies: ['suggestions-per-day'],
+          });
+          expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
+          expect(calls - before).toBe(2);
+          // A company of its own is a budget of its own.
+          const b = await signUp('b@example.com', 'B Co');
+          expect(
+            (await send('POST', '/api/ai/suggest', { token: b.token, body: { prompt: 'Hi' } })).status,
+          ).toBe(200);
+        },
+      );
+    });
+  });
+});
+
+describe('seed 002: every company route is limited per signed-in account', () => {
+  it('answers past ACCOUNT_RATE with 429 RATE_LIMITED naming account and Retry-After, whatever address header the caller sends', async () => {
+    await withSeed({ accountRate: 5 }, async ({ send, call, signUp, advance }) => {
+      const a = await signUp('a@example.com', 'A Co');
+      const spoofed = (i: number) => ({
+        'x-forwarded-for': `203.0.113.${i}`,
+        'x-real-ip': `198.51.100.${i}`,
+      });
+      const routes = [
+        () => send('POST', '/api/flows', { token: a.token, body: { title: 'Tour' } }),
+        () => send('GET', '/api/flows/flow_none', { token: a.token }),
+        () => send('POST', '/api/audiences', { token: a.token, body: { name: 'trial' } }),
+        () => send('GET', '/api/api-keys', { token: a.token }),
+        () => send('GET', `/api/users/nobody`, { token: a.token }),
+      ];
+      expect(await statuses(5, (i) => routes[i]!())).toEqual([201, 404, 201, 200, 404]);
+      for (const [i, path] of ['/api/flows', '/api/audiences', '/api/invites'].entries()) {
+        const refused = await call('POST', path, {
+          token: a.token,
+          headers: spoofed(i),
+          body: { title: 'Tour', name: 'x', email: 'x@example.com' },
+        });
+        expect(refused, path).toEqual({
+          status: 429,
+          code: 'RATE_LIMITED',
+          policies: ['account'],
+          retryAfter: '60',
+        });
+      }
+      // Another account has its own budget; a caller that is not signed in is answered 401, as ever.
+      const b = await signUp('b@example.com', 'B Co');
+      expect((await send('POST', '/api/flows', { token: b.token, body: { title: 'Tour' } })).status).toBe(
+        201,
+      );
+      expect(await call('POST', '/api/flows', { body: { title: 'Tour' } })).toMatchObject({
+        status: 401,
+        code: 'AUTH_NO_TOKEN',
+      });
+      advance(60_000);
+      expect((await routes[0]!()).status).toBe(201);
+    });
+  });
+
+  it('reads the limits and caps from the environment', () => {
+    const env = {
+      ACCOUNT_RATE: '120',
+      INVITES_PER_DAY: '20',
+      AI_SUGGESTIONS_PER_DAY: '50',
+      MAX_FLOWS: '500',
+      MAX_AUDIENCES: '40',
+      MAX_PENDING_INVITES: '30',
+    };
+    expect(optionsFromEnv(env)).toMatchObject({
+      accountRate: 120,
+      invitesPerDay: 20,
+      suggestionsPerDay: 50,
+      maxFlows: 500,
+      maxAudiences: 40,
+      maxPendingInvites: 30,
+    });
+    expect(() => optionsFromEnv({ MAX_FLOWS: '0' })).toThrow(/MAX_FLOWS/);
+  });
+});
+
+describe('seed 002: a refresh token used twice ends its session', () => {
+  it('ends the session when a rotated refresh token comes back: the thief refreshed first, and neither holder goes on', async () => {
+    await withSeed({}, async ({ send, call, signUp, signIn }) => {
+      const owner = await signUp('a@example.com', 'A Co');
+      const other = await signIn('a@example.com');
+      // The thief, holding a copy of the owner's refresh cookie, refreshes first.
+      const thief = await send('POST', '/api/auth/refresh', { cookie: owner.refresh });
+      expect(thief.status).toBe(200);
+      const thiefAccess = ((await thief.json()) as { token: string }).token;
+      const thiefRefresh = thief.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0]!)
+        .find((c) => c.startsWith('refresh='))!;
+      expect(await call('GET', '/api/me', { token: thiefAccess })).toMatchObject({ status: 200 });
+      // The owner's refresh presents the rotated token: refused, and the session ends for both.
+      expect(await call('POST', '/api/auth/refresh', { cookie: owner.refresh })).toMatchObject({
+        status: 401,
+        code: 'AUTH_INVALID_REFRESH_TOKEN',
+      });
+      expect(await call('POST', '/api/auth/refresh', { cookie: thiefRefresh })).toMatchObject({
+        status: 401,
+        code: 'AUTH_INVALID_REFRESH_TOKEN',
+      });
+      for (const token of [thiefAccess, owner.token])
+        expect(await call('GET', '/api/me', { token })).toMatchObject({
+          status: 401,
+          code: 'AUTH_TOKEN_REVOKED',
+        });
+      // The account's other session goes on, and the owner signs in again.
+      expect(await call('GET', '/api/me', { token: other.token })).toMatchObject({ status: 200 });
+      expect((await send('POST', '/api/auth/refresh', { cookie: other.refresh })).status).toBe(200);
+    });
+  });
+
+  it('leaves the session alive when a refresh token is merely forged: only one this server issued ends it', async () => {
+    await withSeed({}, async ({ send, call, signUp }) => {
+      const owner = await signUp('a@example.com', 'A Co');
+      const [sid] = decodeURIComponent(owner.refresh.slice('refresh='.length)).split('.');
+      for (const forged of [`${sid}.0.forged`, `${sid}.1.forged`, `${sid}.00.x`, 'stale'])
+        expect(
+          await call('POST', '/api/auth/refresh', { cookie: `refresh=${forged}` }),
+          forged,
+        ).toMatchObject({
+          status: 401,
+          code: 'AUTH_INVALID_REFRESH_TOKEN',
+        });
+      expect(await call('GET', '/api/me', { token: owner.token })).toMatchObject({ status: 200 });
+      expect((await send('POST', '/api/auth/refresh', { cookie: owner.refresh })).status).toBe(200);
+    });
+  });
+});
