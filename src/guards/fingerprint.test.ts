@@ -15,7 +15,6 @@ const pinned: [string, string, unknown, string][] = [
     new TextEncoder().encode('{"z":1,"a":2}'),
     'LbhU9HBJnQdiAHPB_KMjXujwiic0qEWV4AiVg9OUS08',
   ],
-  ['POST', '/bytes', new Uint8Array([0xff, 0x00, 0x61]), 'xaG6pOKQGpJkSVE3EIWZNhyPXYGXWjduacWEzEpcV2s'],
 ];
 
 describe('fingerprintOf', () => {
@@ -44,9 +43,49 @@ describe('fingerprintOf', () => {
     expect(new Set(prints).size).toBe(4);
   });
 
-  it('refuses a body nested past 64 levels with a RangeError, never a stack overflow', async () => {
+  it('hashes bytes that are not UTF-8 as bytes: ff 01 and fe 01 differ', async () => {
+    const [ff, fe] = await Promise.all([
+      fingerprintOf('POST', '/p', new Uint8Array([0xff, 1])),
+      fingerprintOf('POST', '/p', new Uint8Array([0xfe, 1])),
+    ]);
+    expect(ff).not.toBe(fe);
+  });
+
+  it('hashes UTF-8 bytes that are not JSON as their text', async () => {
+    const text = 'plain text ✓';
+    expect(await fingerprintOf('PATCH', '/o/1', new TextEncoder().encode(text))).toBe(
+      await fingerprintOf('PATCH', '/o/1', text),
+    );
+  });
+
+  it('differs by query', async () => {
+    const prints = await Promise.all([
+      fingerprintOf('POST', '/p?amount=100', { a: 1 }),
+      fingerprintOf('POST', '/p?amount=999', { a: 1 }),
+      fingerprintOf('POST', '/p', { a: 1 }),
+    ]);
+    expect(new Set(prints).size).toBe(3);
+  });
+
+  it('tells a number JSON cannot spell (1e400, parsed to Infinity) from null', async () => {
+    const prints = await Promise.all(
+      ['{"amount":1e400}', '{"amount":-1e400}', '{"amount":null}'].map((text) =>
+        fingerprintOf('POST', '/p', text),
+      ),
+    );
+    expect(new Set(prints).size).toBe(3);
+  });
+
+  it('fingerprints a parsed body at any depth a reader accepts (100 000 levels), without a stack overflow', async () => {
     let deep: unknown = 1;
-    for (let i = 0; i < 100; i++) deep = [deep];
-    await expect(async () => fingerprintOf('POST', '/p', deep)).rejects.toThrow(RangeError);
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const text = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    expect(await fingerprintOf('POST', '/p', deep)).toBe(await fingerprintOf('POST', '/p', text));
+  });
+
+  it('refuses a body with a cycle (one set by hand) with a TypeError', async () => {
+    const looped: Record<string, unknown> = {};
+    looped.self = looped;
+    await expect(async () => fingerprintOf('POST', '/p', looped)).rejects.toThrow(TypeError);
   });
 });

@@ -1,48 +1,114 @@
-import { sha256, toBase64Url } from './web-crypto.js';
+import { toBase64Url } from './web-crypto.js';
 
-const maxDepth = 64;
+const encoder = new TextEncoder();
+// Fatal: bytes that are not UTF-8 are hashed as bytes, never as the U+FFFD that would make `ff` and `fe` one.
+const strict = new TextDecoder('utf-8', { fatal: true });
 
-function canonical(value: unknown, depth: number): string {
-  if (depth > maxDepth) throw new RangeError('body nested too deeply to fingerprint');
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonical(item, depth + 1)).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item !== undefined) parts.push(`${JSON.stringify(key)}:${canonical(item, depth + 1)}`);
-  }
-  return `{${parts.join(',')}}`;
+// A number JSON cannot spell: a body's `1e400` parses to Infinity, which JSON.stringify would make `null`.
+function scalar(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? 'null';
 }
 
-/** The text a body is fingerprinted by: its canonical JSON when it is JSON, else its text. */
-function textOf(body: unknown): string {
-  if (body === undefined || body === null) return '';
-  // isView, not instanceof Uint8Array: bytes from another realm (a runtime's stream) are bytes too.
-  if (ArrayBuffer.isView(body)) {
-    // Bytes that are JSON fingerprint like the parsed body would; others by their UTF-8 text, as before.
-    const text = new TextDecoder().decode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    return jsonCanonical(text) ?? text;
-  }
-  if (typeof body === 'string') return jsonCanonical(body) ?? body;
-  return canonical(body, 0);
+interface Open {
+  readonly node: object;
+  // Undefined for an array.
+  readonly keys: string[] | undefined;
+  next: number;
 }
 
 /**
- * The fingerprint of a request payload: SHA-256 over the method, the path, and the body (its bytes, its
- * text, or the canonical JSON of a parsed body, so that key order and spacing do not matter), in
- * base64url. Asynchronous, as Web Crypto is; the value is the one earlier versions stored.
+ * Canonical JSON (sorted keys, no spacing) of a parsed body, at any depth the body's reader accepted: an
+ * explicit stack, not recursion, so that no nesting overflows the call stack. A cycle (a value set by hand,
+ * never a parsed one) is a TypeError, as JSON.stringify makes it.
  */
-export async function fingerprintOf(method: string, path: string, body: unknown): Promise<string> {
-  return toBase64Url(await sha256(`${method} ${path}\n${textOf(body)}`));
+function canonical(root: unknown): string {
+  const out: string[] = [];
+  const open: Open[] = [];
+  const ancestors = new Set<object>();
+  const enter = (value: unknown) => {
+    if (value === null || typeof value !== 'object') return void out.push(scalar(value));
+    if (ancestors.has(value)) throw new TypeError('body has a cycle');
+    ancestors.add(value);
+    if (Array.isArray(value)) {
+      out.push('[');
+      open.push({ node: value, keys: undefined, next: 0 });
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    out.push('{');
+    open.push({
+      node: value,
+      keys: Object.keys(value)
+        .filter((k) => record[k] !== undefined)
+        .sort(),
+      next: 0,
+    });
+  };
+  enter(root);
+  while (open.length > 0) {
+    const frame = open[open.length - 1]!;
+    const { node, keys } = frame;
+    if (frame.next === (keys ?? (node as unknown[])).length) {
+      out.push(keys ? '}' : ']');
+      open.pop();
+      ancestors.delete(node);
+      continue;
+    }
+    const index = frame.next++;
+    if (index > 0) out.push(',');
+    if (keys === undefined) enter((node as unknown[])[index]);
+    else {
+      out.push(`${JSON.stringify(keys[index])}:`);
+      enter((node as Record<string, unknown>)[keys[index]!]);
+    }
+  }
+  return out.join('');
+}
+
+/** What a body is fingerprinted by: the canonical JSON of a JSON body, else its text, else its bytes. */
+function contentOf(body: unknown): string | Uint8Array {
+  if (body === undefined || body === null) return '';
+  // isView, not instanceof Uint8Array: bytes from another realm (a runtime's stream) are bytes too.
+  if (ArrayBuffer.isView(body)) {
+    const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    // Bytes that are JSON fingerprint like the parsed body would; UTF-8 text hashes as the same bytes.
+    let text: string;
+    try {
+      text = strict.decode(bytes);
+    } catch {
+      return bytes;
+    }
+    return jsonCanonical(text) ?? bytes;
+  }
+  if (typeof body === 'string') return jsonCanonical(body) ?? body;
+  return canonical(body);
+}
+
+/**
+ * The fingerprint of a request payload: SHA-256 over the method, the target (path and query), and the
+ * body (its bytes, its text, or the canonical JSON of a parsed body, so that key order and spacing do not
+ * matter), in base64url. Asynchronous, as Web Crypto is; the value is the one earlier versions stored for
+ * a target without a query and a body of JSON or UTF-8 text.
+ */
+export async function fingerprintOf(method: string, target: string, body: unknown): Promise<string> {
+  const content = contentOf(body);
+  const head = encoder.encode(`${method} ${target}\n`);
+  const tail = typeof content === 'string' ? encoder.encode(content) : content;
+  const all = new Uint8Array(head.byteLength + tail.byteLength);
+  all.set(head);
+  all.set(tail, head.byteLength);
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
 }
 
 function jsonCanonical(text: string): string | undefined {
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return undefined;
+  let value: unknown;
   try {
-    return canonical(JSON.parse(text), 0);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return canonical(value);
 }

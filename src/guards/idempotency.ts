@@ -1,5 +1,5 @@
 import { invalidOption } from '../catalog/config-error.js';
-import { pathOf } from '../server/request.js';
+import { targetOf } from '../server/request.js';
 import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -64,7 +64,8 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
   keep?: (status: number) => boolean;
   /**
    * The payload fingerprint.
-   * @default SHA-256 of the method, the path and the body (canonical JSON when the body is JSON)
+   * @default SHA-256 of the method, the path and query, and the body (canonical JSON when the body is JSON,
+   * else its text, else its bytes)
    */
   fingerprint?: (request: GuardRequest, body: unknown) => string | Promise<string>;
 }
@@ -72,6 +73,17 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
 // What is not kept: a failure (5xx), a wait (408, 409, 429), or a request refused as it was sent.
 const notKept = new Set([400, 408, 409, 413, 415, 422, 429]);
 const keepByDefault = (status: number) => status < 500 && !notKept.has(status);
+
+/**
+ * The path and query the fingerprint covers: a query is a payload too (`?amount=100`), as Stripe compares
+ * every parameter. An empty query is none, so that a target without one keeps the fingerprint stored before.
+ */
+function queryTargetOf(url: string | undefined): string {
+  const target = (url === undefined ? undefined : targetOf(url)) ?? '/';
+  const hash = target.indexOf('#');
+  const bare = hash === -1 ? target : target.slice(0, hash);
+  return bare.endsWith('?') ? bare.slice(0, -1) : bare;
+}
 
 // RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare tokens are accepted too.
 const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
@@ -166,7 +178,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
     try {
       fingerprint = await (options.fingerprint
         ? options.fingerprint(request, body)
-        : fingerprintOf(method, pathOf(request.url) ?? '/', body));
+        : fingerprintOf(method, queryTargetOf(request.url), body));
     } catch {
       throw raise('badRequest');
     }
