@@ -30,6 +30,12 @@ export interface NodeGuardContext extends GuardContext {
    * settles what `capture` waits for, as the written answer would have. `undefined` for a failure.
    */
   unsent(status: number | undefined, body?: Uint8Array): void;
+  /**
+   * The answer as it passed the guard (Koa's `ctx.body` after the route), kept instead of what reached the
+   * socket when both have one status: a layer between the guard and the socket (koa-compress) codes the
+   * body on its way out, and codes the replay again, for the retry's own `Accept-Encoding`.
+   */
+  made(status: number, headers: Record<string, unknown>, body: Uint8Array): void;
 }
 
 /** Builds the guard context of one node request; `body` yields the payload for fingerprints. */
@@ -40,6 +46,7 @@ export function nodeContext(
 ): NodeGuardContext {
   const headers = new Map<string, string>();
   let settleUnsent: ((status: number | undefined, body?: Uint8Array) => void) | undefined;
+  let made: CapturedResponse | undefined;
   let listeners: ((status: number | undefined) => void)[] | undefined;
 
   function onFinish(listener: (status: number | undefined) => void): void {
@@ -68,7 +75,10 @@ export function nodeContext(
     const chunks: Uint8Array[] = [];
     let size = 0;
     let overflow = false;
-    let explicit: Record<string, unknown> = {};
+    // The headers as the answer passes the guard, taken when it writes its head: a layer between the guard
+    // and the socket (Express `compression()`) sets its own in that head (Content-Encoding) over a body the
+    // guard never sees coded, and sets them again, for the retry, on the replay the guard sends.
+    let headed: Record<string, unknown> | undefined;
     const take = (chunk: unknown, encoding: unknown) => {
       const bytes = toBytes(chunk, encoding);
       if (!bytes || overflow) return;
@@ -78,12 +88,7 @@ export function nodeContext(
     };
     const writeHead = res.writeHead;
     res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-      const last = args[args.length - 1];
-      if (last && typeof last === 'object') {
-        // Lower case, as `getHeaders()` names them: a `Content-Type` given here replaces, never doubles, one set before.
-        const given = Array.isArray(last) ? pairsOfFlat(last as string[]) : Object.entries(last as object);
-        explicit = Object.fromEntries(given.map(([name, value]) => [String(name).toLowerCase(), value]));
-      }
+      headed ??= { ...res.getHeaders(), ...explicitOf(args[args.length - 1]) };
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as typeof res.writeHead;
     const write = res.write;
@@ -100,8 +105,14 @@ export function nodeContext(
     const deliver = (status: number | undefined) => {
       if (delivered) return;
       delivered = true;
-      if (status === undefined || overflow) return listener(undefined);
-      const all = { ...res.getHeaders(), ...explicit };
+      if (status === undefined) return listener(undefined);
+      if (made?.status === status) {
+        const { headers: madeHeaders, body } = made;
+        return listener(body.byteLength > maxBytes ? undefined : { status, headers: madeHeaders, body });
+      }
+      if (overflow) return listener(undefined);
+      // No head written through the guard (a client gone before it): the headers as they stand.
+      const all = headed ?? res.getHeaders();
       const body = new Uint8Array(size);
       let offset = 0;
       for (const chunk of chunks) {
@@ -144,7 +155,18 @@ export function nodeContext(
     unsent(status, bytes) {
       settleUnsent?.(status, bytes);
     },
+    made(status, madeHeaders, body) {
+      made = { status, headers: headerPairs(madeHeaders), body };
+    },
   };
+}
+
+// The headers given to `writeHead`, lower case as `getHeaders()` names them: a `Content-Type` given there
+// replaces, never doubles, one set before.
+function explicitOf(last: unknown): Record<string, unknown> {
+  if (!last || typeof last !== 'object') return {};
+  const given = Array.isArray(last) ? pairsOfFlat(last as string[]) : Object.entries(last as object);
+  return Object.fromEntries(given.map(([name, value]) => [String(name).toLowerCase(), value]));
 }
 
 function pairsOfFlat(flat: string[]): [string, string][] {

@@ -1,8 +1,9 @@
 /**
  * An idempotency guard mounted before the body reader: it must never fingerprint "no body", which would
  * replay one request's answer to another request with the same key and a different body. Express and Koa
- * read and keep the bytes themselves (the route's reader then reads them), as node and Hono do; Fastify's
- * `onRequest` runs before any parser, where the guard refuses to guess (the catalog's 500, logged).
+ * read and keep the bytes of a JSON body themselves (the route's reader then reads them), as node and Hono
+ * do; a body of another type that no parser has read, and Fastify's `onRequest`, which runs before any
+ * parser, are where the guard refuses to guess (the catalog's 500, logged).
  */
 import type { Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -102,15 +103,36 @@ describe.each([
 });
 
 describe('an idempotency guard before the parser of a body that is not JSON', () => {
-  it('leaves the body to its parser: the handler still gets the form', async () => {
-    const base = await serve(expressApp(express.urlencoded({ extended: false })));
-    const answer = await fetch(`${base}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k-1' },
-      body: 'amount=1',
-    });
-    expect(answer.status).toBe(201);
-    expect(await answer.json()).toEqual({ got: { amount: '1' } });
+  it('refuses to fingerprint a form no parser has read: a logged 500, never a replay of another form', async () => {
+    const logged = vi.fn();
+    const errors = createExpressErrors({ logger: { error: logged } });
+    const app = express();
+    app.use(
+      expressGuard(idempotency({ store: memoryStore(), tenant: () => 'app-1' })),
+      express.urlencoded({ extended: false }),
+    );
+    app.post('/orders', (req, res) => void res.status(201).json({ got: req.body }));
+    app.use(errors.handler);
+    const base = await serve(app.listen(0, '127.0.0.1'));
+    const form = (body: string, key?: string) =>
+      fetch(`${base}/orders`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(key && { 'idempotency-key': key }),
+        },
+        body,
+      });
+    for (const body of ['amount=1&to=alice', 'amount=99999&to=mallory']) {
+      const answer = await form(body, 'k-1');
+      expect(answer.status).toBe(500);
+      expect((await answer.json()).code).toBe('INTERNAL_ERROR');
+    }
+    expect(JSON.stringify(logged.mock.calls)).toContain('FAULTLINE_BODY_NOT_PARSED');
+    // Without a key the guard reads nothing: the parser and the route run as before.
+    const unkeyed = await form('amount=1');
+    expect(unkeyed.status).toBe(201);
+    expect(await unkeyed.json()).toEqual({ got: { amount: '1' } });
   });
 });
 

@@ -1,14 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
-import { toBodyLimits } from '../../server/body.js';
-import { parsedOrKeptBody } from '../kit/read-body.js';
+import type { GuardRequest } from '../../guards/types.js';
+import { type GuardArguments, guardArguments, guardLimits, parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
-
-// Read when no parser ran before the guard: at most the default limit of `json()` (1 MiB), which the
-// route's reader then applies its own limit to.
-const limits = toBodyLimits();
 
 /**
  * The route's parameters as the guards see them: Express 5 gives a wildcard (`/*path`) as an array of
@@ -30,21 +25,34 @@ function paramsOf(req: Request): GuardRequest['params'] {
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
  * answers it), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
- * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself (at most
- * 1 MiB) and sets `req.body`, which `errors.json()` and `express.json()` then leave as it is. Mount it after
- * the parser of any other type. As route middleware
+ * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself and sets
+ * `req.body`, which `errors.json()` and `express.json()` then leave as it is. It reads under `json()`'s
+ * defaults (1 MiB, 10 s for the next bytes) or the options given first (`guard({ body: { readTimeout: 500 } },
+ * ...guards)`: give the route's). Mount it after the parser of any other type: a body of another type that
+ * no parser has read is refused as `FAULTLINE_BODY_NOT_PARSED` (500, logged), and one of a type that the
+ * parsers before it skipped is refused 415. As route middleware
  * (`app.get('/items/:id', guard(...), handler)`) the guards see `req.params` as `request.params`;
  * mounted with `app.use`, no route has matched yet and they see none.
  * @example
  * app.post('/orders', errors.json(), guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
-export function guard(...guards: Guard[]): RequestHandler {
+export function guard(...args: GuardArguments): RequestHandler {
+  const { guards, options } = guardArguments(args);
+  const limits = guardLimits(options);
   return (req: Request, res: Response, next) => {
     const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
     const context = nodeContext(view, res, () =>
-      parsedOrKeptBody(req, view, req.body, limits, (value) => {
-        req.body = value;
-      }),
+      // body-parser defines `req.body` (undefined for a type it skips) once it has run.
+      parsedOrKeptBody(
+        req,
+        view,
+        req.body,
+        limits,
+        (value) => {
+          req.body = value;
+        },
+        'body' in req,
+      ),
     );
     const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
       if (result === undefined) {

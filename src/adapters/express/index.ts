@@ -4,4 +4,5 @@ export {
   type ExpressErrorsOptions,
   type ExpressRaw,
 } from './create-express-errors.js';
+export type { GuardOptions } from '../kit/read-body.js';
 export { guard } from './guard.js';

@@ -2,8 +2,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { isApiError } from '../../catalog/api-error.js';
 import { RoleError } from '../../catalog/role-error.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { CapturedResponse, Guard, GuardContext, GuardRequest } from '../../guards/types.js';
-import { concatBytes, toBodyLimits } from '../../server/body.js';
+import type { CapturedResponse, GuardContext, GuardRequest } from '../../guards/types.js';
+import { type BodyLimits, concatBytes, toBodyLimits } from '../../server/body.js';
+import { type GuardArguments, guardArguments, guardLimits } from '../kit/read-body.js';
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
@@ -80,22 +81,32 @@ function guardView(c: Context, settings: HonoSettings): GuardRequest {
  * Guards as one Hono middleware: a denial throws the catalog error (answered by `createHonoErrors`'s
  * `onError`), admitted responses carry the guards' headers, replays are sent as stored. The guards see
  * the client address and body limits of the `createHonoErrors` layer installed before the route (its
- * `ip` and `trustProxy`); the idempotency fingerprint reads at most the layer's body limit, and the
+ * `ip` and `trustProxy`); the idempotency fingerprint reads the body under the layer's body limits, or
+ * the options given first (`guard({ body: { readTimeout: 500 } }, ...guards)`: give the route's), and the
  * route's own reader (`json()`) applies its limit to those bytes again. As route middleware
  * (`app.post('/items/:id', guard(...), handler)`) the guards see `c.req.param()` as `request.params`.
  * @example
  * app.post('/orders', guard(rateLimit({ key: byIp, limit: 10, period: '1m' })), createOrder);
  */
-export function guard(...guards: Guard[]): MiddlewareHandler {
+export function guard(...args: GuardArguments): MiddlewareHandler {
+  const { guards, options } = guardArguments(args);
+  // Options given: over the layer's limits, known only per request (one layer in practice: the last kept).
+  let layer: [BodyLimits, BodyLimits] | undefined;
+  const limitsOver = (base: BodyLimits) => {
+    if (options.body === undefined) return base;
+    if (layer?.[0] !== base) layer = [base, guardLimits(options, base)];
+    return layer[1];
+  };
   return async (c, next) => {
     const finish: ((status: number | undefined) => void)[] = [];
     const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
     const settings = settingsOf(c) ?? fallback;
+    const limits = limitsOver(settings.limits);
     const context: GuardContext = {
       request: guardView(c, settings),
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
-      body: () => fingerprintBody(c, settings.limits),
+      body: () => fingerprintBody(c, limits),
       capture: (listener, maxBytes) => captures.push([listener, maxBytes]),
     };
     let status: number | undefined;

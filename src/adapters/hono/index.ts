@@ -5,4 +5,5 @@ export {
   type HonoErrorsOptions,
   type HonoRaw,
 } from './create-hono-errors.js';
+export type { GuardOptions } from '../kit/read-body.js';
 export { guard } from './guard.js';

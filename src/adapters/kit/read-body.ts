@@ -1,19 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import { isApiError } from '../../catalog/api-error.js';
 import { FaultlineConfigError } from '../../catalog/config-error.js';
-import { RoleError } from '../../catalog/role-error.js';
+import { RoleError, raise } from '../../catalog/role-error.js';
 
 // The error a request was destroyed with, when it is one to answer (a framing failure's 400).
 const answerable = (error: unknown): error is Error => isApiError(error) || error instanceof RoleError;
 
+import type { Guard } from '../../guards/types.js';
 import {
   announcesBody,
   type BodyLimits,
+  type BodyOptions,
   bodyAborted,
   bodyTooLarge,
   concatBytes,
   parseJsonBytes,
   readTimedOut,
+  toBodyLimits,
 } from '../../server/body.js';
 import { isJsonContentType, refuseContentCoding } from '../../server/content-type.js';
 import { headerOf, type RequestView } from '../../server/request.js';
@@ -120,8 +123,10 @@ export function keepBytes(req: IncomingMessage, bytes: Uint8Array): Uint8Array {
  * mounted before the body reader) is read here by faultline's reader, under `limits`, and its value is put
  * where the parser would put it (`assign`): a later parser finds the request read (body-parser) or its body
  * set (`@koa/bodyparser`) and leaves it, and faultline's reader reads the kept bytes. A body of another type
- * is its parser's to read: it is fingerprinted as that parser leaves it, so put the guard after it. A JSON
- * body in a content coding is refused (415), as faultline's reader refuses it.
+ * is its parser's to read: it is fingerprinted as that parser leaves it, never as no body. One that no
+ * parser has read is a configuration error (`FAULTLINE_BODY_NOT_PARSED`), and one that a parser before the
+ * guard left alone (`parserRan`: the app parses no such type) is refused 415, as a route reader refuses a
+ * type it does not take. A JSON body in a content coding is refused (415), as faultline's reader refuses it.
  */
 export function parsedOrKeptBody(
   req: IncomingMessage,
@@ -129,6 +134,7 @@ export function parsedOrKeptBody(
   parsed: unknown,
   limits: BodyLimits,
   assign: (value: unknown) => void,
+  parserRan: boolean,
 ): unknown {
   if (parsed !== undefined || !announcesBody(view)) return parsed;
   const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
@@ -139,7 +145,16 @@ export function parsedOrKeptBody(
       'the body was read by a parser that left no value on the request',
     );
   }
-  if (!isJsonContentType(headerOf(view.headers, 'content-type'))) return parsed;
+  // Read here, a form or raw body would leave its parser (body-parser, koa's) a consumed stream; taken as
+  // no body, it would replay one payload's answer to another with the same key.
+  if (!isJsonContentType(headerOf(view.headers, 'content-type'))) {
+    // The client's error, not the app's: no 500 (and no log line) for any type a client picks to send.
+    if (parserRan) throw raise('unsupportedMediaType');
+    throw new FaultlineConfigError(
+      'FAULTLINE_BODY_NOT_PARSED',
+      'an idempotency guard ran before the parser of a body that is not JSON: mount it after that parser',
+    );
+  }
   // Read here, a coded body is refused as the route's reader refuses it; a parser that decodes is after us.
   refuseContentCoding(view.headers);
   return readAndKeepBody(req, limits).then((bytes) => {
@@ -147,4 +162,30 @@ export function parsedOrKeptBody(
     assign(value);
     return value;
   });
+}
+
+/** Options of an adapter's `guard(options, ...guards)`. */
+export interface GuardOptions {
+  /**
+   * The limits of the guard's own read of a body (the idempotency fingerprint, before the route's reader):
+   * give the route's, so that a stalled or large body is answered (408, 413) as the route answers it.
+   * @default the adapter's defaults: `{ limit: '1mb', maxDepth: 256, readTimeout: 10000 }`
+   */
+  body?: BodyOptions;
+}
+
+/** The arguments of an adapter's `guard`: guards, or options then guards. */
+export type GuardArguments = [options: GuardOptions, ...guards: Guard[]] | Guard[];
+
+/** The guards and the options of `guard`'s arguments; only the first may be options (it has no `check`). */
+export function guardArguments(args: GuardArguments): { guards: Guard[]; options: GuardOptions } {
+  const [first, ...rest] = args;
+  if (first !== undefined && typeof (first as Partial<Guard>).check !== 'function')
+    return { guards: rest as Guard[], options: first as GuardOptions };
+  return { guards: args as Guard[], options: {} };
+}
+
+/** The limits of a guard's own body read: its options over `base` (the adapter's defaults). */
+export function guardLimits(options: GuardOptions, base?: BodyLimits): BodyLimits {
+  return options.body === undefined ? (base ?? toBodyLimits()) : toBodyLimits(options.body, base);
 }

@@ -1,25 +1,26 @@
 import type { Middleware } from 'koa';
 import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
-import { toBodyLimits } from '../../server/body.js';
-import { parsedOrKeptBody } from '../kit/read-body.js';
+import type { GuardRequest } from '../../guards/types.js';
+import { type GuardArguments, guardArguments, guardLimits, parsedOrKeptBody } from '../kit/read-body.js';
 import { toRequestView } from './request.js';
-
-// Read when no `json()` ran before the guard: at most its default limit (1 MiB), which the route's
-// reader then applies its own limit to.
-const limits = toBodyLimits();
 
 /**
  * Guards as one Koa middleware: a denial throws the catalog error (answered by `createKoaErrors`'s
  * middleware), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
- * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads a JSON body itself (at
- * most 1 MiB) and sets `ctx.request.body`. Mount it after the parser of any other type. The guards see a
+ * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads a JSON body itself and
+ * sets `ctx.request.body`, under `json()`'s defaults (1 MiB, 10 s for the next bytes) or the options given
+ * first (`guard({ body: { readTimeout: 500 } }, ...guards)`: give the route's). Mount it after the parser
+ * of any other type: a body of another type that no parser has read is refused as
+ * `FAULTLINE_BODY_NOT_PARSED` (500, logged), and one of a type that the parsers before it skipped is
+ * refused 415. The guards see a
  * router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
  * @example
  * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m' })));
  */
-export function guard(...guards: Guard[]): Middleware {
+export function guard(...args: GuardArguments): Middleware {
+  const { guards, options } = guardArguments(args);
+  const limits = guardLimits(options);
   return async (ctx, next) => {
     const params = (ctx as { params?: unknown }).params;
     const view: GuardRequest = {
@@ -27,9 +28,17 @@ export function guard(...guards: Guard[]): Middleware {
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
     const context = nodeContext(view, ctx.res, () =>
-      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
-        ctx.request.body = value;
-      }),
+      // `ctx.request.body` defined, even as undefined: a parser before the guard has run.
+      parsedOrKeptBody(
+        ctx.req,
+        view,
+        ctx.request.body,
+        limits,
+        (value) => {
+          ctx.request.body = value;
+        },
+        'body' in ctx.request,
+      ),
     );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
@@ -58,22 +67,32 @@ export function guard(...guards: Guard[]): Middleware {
     }
     const res = ctx.res;
     // Koa writes nothing for a client that hung up: the answer it made still settles an idempotent request.
-    if (!ctx.writable && !res.writableEnded) context.unsent(ctx.status, bytesOf(ctx.body));
+    if (!ctx.writable && !res.writableEnded) {
+      // A stream it would have sent is not known whole: that settles as a failure, freeing the key.
+      const bytes = bytesOf(ctx.body);
+      context.unsent(bytes === undefined ? undefined : ctx.status, bytes);
+    } else if (!res.writableEnded && ctx.respond !== false && ctx.body !== undefined && ctx.body !== null) {
+      // Kept as it passed the guard: a middleware before the guard (koa-compress) codes it again for each
+      // retry. Koa writes a body of its own for none (`Not Found`), which the socket's copy holds.
+      const made = bytesOf(ctx.body);
+      if (made !== undefined) context.made(ctx.status, ctx.response.headers, made);
+    }
     // A body stream that fails (or is cut) after this returned ends in a closed, unended response: no
     // answer was made, and the idempotency key is freed at once instead of locked until its lockTtl.
-    else if (!res.writableEnded)
+    if (ctx.writable && !res.writableEnded)
       res.once('close', () => {
         if (!res.writableEnded) context.unsent(undefined);
       });
   };
 }
 
-// The bytes Koa would have sent for a body: a buffer or text as it is, an object as JSON; a stream is not
-// kept (undefined settles as a failure, freeing an idempotency key).
+// The bytes Koa sends for a body, as its `respond` makes them: a Buffer or text as it is, anything else but
+// a stream as JSON; undefined for a stream (node's, a Web one, a Blob, a Response).
 function bytesOf(body: unknown): Uint8Array | undefined {
   if (body === undefined || body === null) return new Uint8Array(0);
-  if (body instanceof Uint8Array) return body;
+  if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof Blob || body instanceof ReadableStream || body instanceof Response) return undefined;
   if (typeof (body as { pipe?: unknown }).pipe === 'function') return undefined;
   try {
     return new TextEncoder().encode(JSON.stringify(body));

@@ -1,23 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
-import type { Guard, GuardRequest } from '../../guards/types.js';
-import { toBodyLimits } from '../../server/body.js';
+import type { GuardRequest } from '../../guards/types.js';
 import { toRequestView } from '../kit/node-request.js';
-import { readAndKeepBody } from '../kit/read-body.js';
+import { type GuardArguments, guardArguments, guardLimits, readAndKeepBody } from '../kit/read-body.js';
 import { routeParamsOf } from './router.js';
-
-// The fingerprint is read before the route says its limit: at most the default of `readJson` (1 MiB),
-// and `readJson` applies the route's own limit to the kept bytes (413 whichever read first).
-const limits = toBodyLimits();
 
 /**
  * Wraps a node:http handler in guards: a denial rejects with the catalog error (answered by
  * `createNodeErrors`), admitted responses carry the guards' headers, replays are sent as stored.
  * `byIp` keys on the client that the layer's `trustProxy` names, when the layer's wrapper runs first
  * (as below), else on the socket's address.
- * The idempotency fingerprint reads at most 1 MiB of the body (a declared length over it is refused at
- * once); the route's `readJson` applies its own limit to those bytes again.
+ * The idempotency fingerprint reads the body before the route says its limits: under `readJson`'s defaults
+ * (1 MiB, 10 s for the next bytes; a declared length over the limit is refused at once), or the options
+ * given first (`guard({ body: { limit: '64kb', readTimeout: 500 } }, ...guards)`: give the route's). The
+ * route's `readJson` applies its own limit to those bytes again.
  * Wrapping a route handler of `createRouter`, the guards see the route's parameters (`request.params`);
  * wrapping the whole router, they run before routing and see none.
  * @example
@@ -27,10 +24,12 @@ const limits = toBodyLimits();
  * router.post('/rooms/:id/join', guard(join)(joinRoom));
  */
 export function guard(
-  ...guards: Guard[]
+  ...args: GuardArguments
 ): <Rest extends unknown[]>(
   handler: (req: IncomingMessage, res: ServerResponse, ...rest: Rest) => unknown,
 ) => (req: IncomingMessage, res: ServerResponse, ...rest: Rest) => unknown {
+  const { guards, options } = guardArguments(args);
+  const limits = guardLimits(options);
   return (handler) =>
     (req, res, ...rest) => {
       const params = routeParamsOf(req);
