@@ -37,8 +37,10 @@ export function detailsFit(details: unknown, entry: DetailsContract): boolean {
     const result = schema['~standard'].validate(details) as Partial<PromiseLike<unknown>> & {
       issues?: unknown;
     };
+    if (result.then === undefined) return !result.issues;
     // A promise is never awaited here: its failure must not surface as an unhandled rejection.
-    return result.then ? (result.then(undefined, () => {}), true) : !result.issues;
+    result.then(undefined, () => {});
+    return true;
   } catch {
     return false;
   }

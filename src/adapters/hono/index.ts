@@ -1,3 +1,4 @@
+export type { GuardOptions } from '../kit/read-body.js';
 export type { IpSource } from './client-ip.js';
 export {
   createHonoErrors,
@@ -5,5 +6,4 @@ export {
   type HonoErrorsOptions,
   type HonoRaw,
 } from './create-hono-errors.js';
-export type { GuardOptions } from '../kit/read-body.js';
 export { guard } from './guard.js';

@@ -1,3 +1,4 @@
+export type { GuardOptions } from '../kit/read-body.js';
 export {
   createNodeErrors,
   type NodeErrors,
@@ -5,7 +6,6 @@ export {
   type NodeHandler,
   type NodeRaw,
 } from './create-node-errors.js';
-export type { GuardOptions } from '../kit/read-body.js';
 export { guard } from './guard.js';
 export { type ReadJsonOptions, readJson } from './read-json.js';
 export { createRouter, type RouteContext, type RouteHandler, type Router, sendJson } from './router.js';
