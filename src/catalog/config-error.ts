@@ -78,7 +78,7 @@ export const configErrors = {
   FAULTLINE_BODY_NOT_PARSED: {
     message:
       'A guard that fingerprints the body (idempotency) ran where the request announces a body that no parser has read yet.',
-    fix: 'Run the guard after the body parser: on Fastify as a `preHandler` hook, not `onRequest`. Before the parser, the Express and Koa guards read a JSON body themselves; put them after the parser of any other type (a type that parsers before the guard all skip is refused 415: an error of the client).',
+    fix: 'Run the guard after the body parser: on Fastify as a `preHandler` hook, not `onRequest`. Before the parser, the Express and Koa guards read a JSON body themselves and refuse a keyed body of any other type 415: put them after the parser of such types.',
   },
   FAULTLINE_INVALID_OPTION: {
     message:

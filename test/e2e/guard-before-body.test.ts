@@ -2,8 +2,8 @@
  * An idempotency guard mounted before the body reader: it must never fingerprint "no body", which would
  * replay one request's answer to another request with the same key and a different body. Express and Koa
  * read and keep the bytes of a JSON body themselves (the route's reader then reads them), as node and Hono
- * do; a body of another type that no parser has read, and Fastify's `onRequest`, which runs before any
- * parser, are where the guard refuses to guess (the catalog's 500, logged).
+ * do; a keyed body of another type that no parser has read is refused 415, and Fastify's `onRequest`,
+ * which runs before any parser, is where the guard refuses to guess (the catalog's 500, logged).
  */
 import type { Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -103,7 +103,7 @@ describe.each([
 });
 
 describe('an idempotency guard before the parser of a body that is not JSON', () => {
-  it('refuses to fingerprint a form no parser has read: a logged 500, never a replay of another form', async () => {
+  it('refuses a keyed form no parser has read (415, nothing logged), never replaying another form', async () => {
     const logged = vi.fn();
     const errors = createExpressErrors({ logger: { error: logged } });
     const app = express();
@@ -125,10 +125,10 @@ describe('an idempotency guard before the parser of a body that is not JSON', ()
       });
     for (const body of ['amount=1&to=alice', 'amount=99999&to=mallory']) {
       const answer = await form(body, 'k-1');
-      expect(answer.status).toBe(500);
-      expect((await answer.json()).code).toBe('INTERNAL_ERROR');
+      expect(answer.status).toBe(415);
+      expect((await answer.json()).code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
-    expect(JSON.stringify(logged.mock.calls)).toContain('FAULTLINE_BODY_NOT_PARSED');
+    expect(logged).not.toHaveBeenCalled();
     // Without a key the guard reads nothing: the parser and the route run as before.
     const unkeyed = await form('amount=1');
     expect(unkeyed.status).toBe(201);

@@ -28,9 +28,8 @@ function paramsOf(req: Request): GuardRequest['params'] {
  * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself and sets
  * `req.body`, which `errors.json()` and `express.json()` then leave as it is. It reads under `json()`'s
  * defaults (1 MiB, 10 s for the next bytes) or the options given first (`guard({ body: { readTimeout: 500 } },
- * ...guards)`: give the route's). Mount it after the parser of any other type: a body of another type that
- * no parser has read is refused as `FAULTLINE_BODY_NOT_PARSED` (500, logged), and one of a type that the
- * parsers before it skipped is refused 415. As route middleware
+ * ...guards)`: give the route's). Mount it after the parser of any other type: with a key, a body of another
+ * type that no parser has read before it is refused 415, never fingerprinted as no body. As route middleware
  * (`app.get('/items/:id', guard(...), handler)`) the guards see `req.params` as `request.params`;
  * mounted with `app.use`, no route has matched yet and they see none.
  * @example
@@ -42,17 +41,9 @@ export function guard(...args: GuardArguments): RequestHandler {
   return (req: Request, res: Response, next) => {
     const view: GuardRequest = { ...toRequestView(req), params: paramsOf(req) };
     const context = nodeContext(view, res, () =>
-      // body-parser defines `req.body` (undefined for a type it skips) once it has run.
-      parsedOrKeptBody(
-        req,
-        view,
-        req.body,
-        limits,
-        (value) => {
-          req.body = value;
-        },
-        'body' in req,
-      ),
+      parsedOrKeptBody(req, view, req.body, limits, (value) => {
+        req.body = value;
+      }),
     );
     const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
       if (result === undefined) {

@@ -124,9 +124,10 @@ export function keepBytes(req: IncomingMessage, bytes: Uint8Array): Uint8Array {
  * where the parser would put it (`assign`): a later parser finds the request read (body-parser) or its body
  * set (`@koa/bodyparser`) and leaves it, and faultline's reader reads the kept bytes. A body of another type
  * is its parser's to read: it is fingerprinted as that parser leaves it, never as no body. One that no
- * parser has read is a configuration error (`FAULTLINE_BODY_NOT_PARSED`), and one that a parser before the
- * guard left alone (`parserRan`: the app parses no such type) is refused 415, as a route reader refuses a
- * type it does not take. A JSON body in a content coding is refused (415), as faultline's reader refuses it.
+ * parser has read before the guard is refused 415 with `Accept: application/json`, as faultline's reader
+ * refuses a type it does not take: the guard cannot tell a parser that will come after it from none, and
+ * a client chooses the type it sends, so this is never a 500 or a log line. A JSON body in a content
+ * coding is refused (415), as faultline's reader refuses it.
  */
 export function parsedOrKeptBody(
   req: IncomingMessage,
@@ -134,7 +135,6 @@ export function parsedOrKeptBody(
   parsed: unknown,
   limits: BodyLimits,
   assign: (value: unknown) => void,
-  parserRan: boolean,
 ): unknown {
   if (parsed !== undefined || !announcesBody(view)) return parsed;
   const kept = (req as unknown as Record<symbol, Uint8Array | undefined>)[bodyBytes];
@@ -147,14 +147,8 @@ export function parsedOrKeptBody(
   }
   // Read here, a form or raw body would leave its parser (body-parser, koa's) a consumed stream; taken as
   // no body, it would replay one payload's answer to another with the same key.
-  if (!isJsonContentType(headerOf(view.headers, 'content-type'))) {
-    // The client's error, not the app's: no 500 (and no log line) for any type a client picks to send.
-    if (parserRan) throw raise('unsupportedMediaType');
-    throw new FaultlineConfigError(
-      'FAULTLINE_BODY_NOT_PARSED',
-      'an idempotency guard ran before the parser of a body that is not JSON: mount it after that parser',
-    );
-  }
+  if (!isJsonContentType(headerOf(view.headers, 'content-type')))
+    throw raise('unsupportedMediaType', undefined, { accept: 'application/json' });
   // Read here, a coded body is refused as the route's reader refuses it; a parser that decodes is after us.
   refuseContentCoding(view.headers);
   return readAndKeepBody(req, limits).then((bytes) => {

@@ -11,10 +11,8 @@ import { toRequestView } from './request.js';
  * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads a JSON body itself and
  * sets `ctx.request.body`, under `json()`'s defaults (1 MiB, 10 s for the next bytes) or the options given
  * first (`guard({ body: { readTimeout: 500 } }, ...guards)`: give the route's). Mount it after the parser
- * of any other type: a body of another type that no parser has read is refused as
- * `FAULTLINE_BODY_NOT_PARSED` (500, logged), and one of a type that the parsers before it skipped is
- * refused 415. The guards see a
- * router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
+ * of any other type: with a key, a body of another type that no parser has read before it is refused 415,
+ * never fingerprinted as no body. The guards see a router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
  * @example
  * app.use(guard(rateLimit({ key: byIp, limit: 100, period: '1m' })));
  */
@@ -28,17 +26,9 @@ export function guard(...args: GuardArguments): Middleware {
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
     const context = nodeContext(view, ctx.res, () =>
-      // `ctx.request.body` defined, even as undefined: a parser before the guard has run.
-      parsedOrKeptBody(
-        ctx.req,
-        view,
-        ctx.request.body,
-        limits,
-        (value) => {
-          ctx.request.body = value;
-        },
-        'body' in ctx.request,
-      ),
+      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
+        ctx.request.body = value;
+      }),
     );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
