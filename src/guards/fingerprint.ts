@@ -67,12 +67,13 @@ function canonical(root: unknown): string {
 }
 
 /** What a body is fingerprinted by: the canonical JSON of a JSON body, else its text, else its bytes. */
-function contentOf(body: unknown): string | Uint8Array {
+function contentOf(body: unknown, json: boolean): string | Uint8Array {
   if (body === undefined || body === null) return '';
   // isView, not instanceof Uint8Array: bytes from another realm (a runtime's stream) are bytes too.
   if (ArrayBuffer.isView(body)) {
     const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    // Bytes that are JSON fingerprint like the parsed body would; UTF-8 text hashes as the same bytes.
+    if (!json) return bytes;
+    // Bytes of a JSON body fingerprint like the parsed body would; UTF-8 text hashes as the same bytes.
     let text: string;
     try {
       text = strict.decode(bytes);
@@ -81,18 +82,24 @@ function contentOf(body: unknown): string | Uint8Array {
     }
     return jsonCanonical(text) ?? bytes;
   }
-  if (typeof body === 'string') return jsonCanonical(body) ?? body;
+  // Text of another type is what its route reads: `[1.0]` and `[1]` are two payloads there.
+  if (typeof body === 'string') return json ? (jsonCanonical(body) ?? body) : body;
   return canonical(body);
 }
 
 /**
  * The fingerprint of a request payload: SHA-256 over the method, the target (path and query), and the
- * body (its bytes, its text, or the canonical JSON of a parsed body, so that key order and spacing do not
- * matter), in base64url. Asynchronous, as Web Crypto is; the value is the one earlier versions stored for
- * a target without a query and a body of JSON or UTF-8 text.
+ * body (its bytes, its text, or the canonical JSON of a parsed body or of the text or bytes of a `json`
+ * one, so that key order and spacing do not matter), in base64url. Asynchronous, as Web Crypto is; the
+ * value is the one earlier versions stored for a target without a query and a body of JSON.
  */
-export async function fingerprintOf(method: string, target: string, body: unknown): Promise<string> {
-  const content = contentOf(body);
+export async function fingerprintOf(
+  method: string,
+  target: string,
+  body: unknown,
+  json = true,
+): Promise<string> {
+  const content = contentOf(body, json);
   const head = encoder.encode(`${method} ${target}\n`);
   const tail = typeof content === 'string' ? encoder.encode(content) : content;
   const all = new Uint8Array(head.byteLength + tail.byteLength);

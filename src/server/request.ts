@@ -42,8 +42,11 @@ export function targetOf(url: string): string | undefined {
   if (url.startsWith('/')) return url;
   const scheme = url.indexOf('://');
   if (scheme === -1) return undefined;
-  const slash = url.indexOf('/', scheme + 3);
-  return slash === -1 ? '/' : url.slice(slash);
+  // The authority ends at the first `/`, `?` or `#`; with no path, the target is `/` and what follows it.
+  const rest = url.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  if (end === -1) return '/';
+  return rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`;
 }
 
 /** The path of a request target, without its query. */
