@@ -3,73 +3,66 @@ import type { BoundedMap } from './bounded-map.js';
 import type { RateDecision, RateInput } from './types.js';
 
 /**
- * A key's theoretical arrival time in whole microseconds, in an object so that a decision updates it in
- * place: no second lookup to write it back, and no number boxed anew per decision.
+ * A key's theoretical arrival time, as whole milliseconds and the fraction of one: an epoch timestamp
+ * (about 1.8e12 ms) in one double keeps only about 2e-4 ms, so sums of a fractional interval (2000 ms / 3,
+ * or 1.14 µs a byte) would drift and a burst read a unit short or long. The decision works on the
+ * difference from now, which is small and exact. In an object so that a decision updates it in place.
  */
 export interface Tat {
-  us: number;
+  whole: number;
+  part: number;
 }
 
-export const tatOf = (tat: Tat) => tat.us / 1000;
+export const tatOf = (tat: Tat) => tat.whole + tat.part;
 
-/** Milliseconds as whole microseconds. */
-export const toMicros = (ms: number) => Math.round(ms * 1000);
+// What is left of float rounding in a decision's small differences: a nanosecond is no time to a limit.
+const slack = 1e-6;
+const up = (ms: number) => Math.max(0, Math.ceil(ms - slack));
 
-/**
- * GCRA's emission interval in whole microseconds, rounded down so that a burst of `tolerance / interval`
- * units fits whole (at most a microsecond per unit faster); never 0 for a positive interval.
- */
-export function intervalMicros(interval: number): number {
-  return interval > 0 ? Math.max(1, Math.floor(interval * 1000 + 1e-6)) : 0;
+/** Sets `tat` to `ms` past `now` (split as `whole` + `part`). */
+function place(tat: Tat, whole: number, part: number, ms: number): Tat {
+  const sum = part + ms;
+  const carry = Math.floor(sum);
+  tat.whole = whole + carry;
+  tat.part = sum - carry;
+  return tat;
 }
 
 /**
- * One GCRA decision. The arithmetic is on whole microseconds: on epoch timestamps (about 1.7e12 ms) a
- * double keeps only about 2e-4 ms, so sums of a fractional interval (2000 ms / 3) drift and a burst read
- * one unit short; integers below 2^53 add exactly. The Redis script computes the same way.
+ * One GCRA decision at `at` (epoch ms). The Redis script decides the same way, on the same split time, so
+ * that both stores answer alike.
  */
 export function gcra(rates: BoundedMap<Tat>, key: string, at: number, input: RateInput): RateDecision {
-  const { cost } = input;
-  const interval = intervalMicros(input.interval);
-  const tolerance = toMicros(input.tolerance);
-  const now = toMicros(at);
+  const { interval, tolerance, cost } = input;
+  const whole = Math.floor(at);
+  const part = at - whole;
   // A decision of no units, or a zero-interval refund, only reads: it never creates, rewrites, moves or
   // drops an entry, so that a monitor reading attacker-chosen keys allocates nothing.
   const reads = cost === 0 || (cost < 0 && interval === 0);
   // An expired TAT reads as "now" and is overwritten in place: no delete and re-insert per decision.
   const entry = reads ? rates.peek(key, at) : rates.get(key, Number.NEGATIVE_INFINITY);
-  const tat = entry === undefined || entry.us < now ? now : entry.us;
-  const next = tat + interval * cost;
+  // How far the TAT is ahead of now, never behind it.
+  const held = entry === undefined ? 0 : Math.max(0, entry.whole - whole + (entry.part - part));
+  const ahead = held + interval * cost;
   if (cost < 0) {
     if (!reads) {
-      if (next <= now) rates.delete(key);
-      else if (entry !== undefined) entry.us = next;
-      else rates.set(key, { us: next });
+      if (ahead <= slack) rates.delete(key);
+      else if (entry !== undefined) place(entry, whole, part, ahead);
+      else rates.set(key, place({ whole: 0, part: 0 }, whole, part, ahead));
     }
-    return {
-      allowed: true,
-      remaining: 0,
-      retryAfterMs: 0,
-      reset: Math.max(0, Math.ceil((next - now) / 1000)),
-    };
+    return { allowed: true, remaining: 0, retryAfterMs: 0, reset: up(ahead) };
   }
   // Durations are whole milliseconds, rounded up, as the Redis script answers them.
-  const over = next - now - tolerance;
-  if (over > 0)
-    return {
-      allowed: false,
-      remaining: 0,
-      retryAfterMs: Math.ceil(over / 1000),
-      reset: Math.ceil((tat - now) / 1000),
-    };
+  const over = ahead - tolerance;
+  if (over > slack) return { allowed: false, remaining: 0, retryAfterMs: up(over), reset: up(held) };
   if (!reads) {
-    if (entry !== undefined) entry.us = next;
-    else rates.set(key, { us: next });
+    if (entry !== undefined) place(entry, whole, part, ahead);
+    else rates.set(key, place({ whole: 0, part: 0 }, whole, part, ahead));
   }
   return {
     allowed: true,
-    remaining: Math.floor((tolerance - (next - now)) / interval),
+    remaining: Math.floor((tolerance - ahead + slack) / interval),
     retryAfterMs: 0,
-    reset: Math.ceil((next - now) / 1000),
+    reset: up(ahead),
   };
 }

@@ -118,6 +118,28 @@ export const rateCases: readonly Case[] = [
     },
   },
   {
+    title: 'holds a burst to its size exactly when a unit lasts a microsecond or less (a byte budget)',
+    async run(store: RateStore, clock: Clock) {
+      // 1.14 µs a unit (50 MiB a minute with one unit a byte), 0.1 µs and 3 ns: one decision each, so that
+      // no time passes within it, whatever the clock.
+      for (const interval of [60_000 / 52_428_800, 0.0001, 0.000003]) {
+        const shape = { interval, tolerance: 1000 * interval, cost: 1000 };
+        const whole = await store.rate(`whole-${interval}`, shape);
+        assert.ok(whole.allowed, `a burst of exactly 1000 units of ${interval} ms is admitted`);
+        assert.equal(whole.remaining, 0, `nothing is left after 1000 units of ${interval} ms`);
+        const over = await store.rate(`over-${interval}`, { ...shape, cost: 1001 });
+        assert.equal(over.allowed, false, `1001 units of ${interval} ms do not fit a burst of 1000`);
+        const half = await store.rate(`half-${interval}`, { ...shape, cost: 500 });
+        assert.equal(half.remaining, 500, `500 units of ${interval} ms are left of 1000`);
+        if (clock.injected) {
+          // No time passes on an injected clock: the next 500 fit, one more does not.
+          assert.equal((await store.rate(`half-${interval}`, { ...shape, cost: 500 })).allowed, true);
+          assert.equal((await store.rate(`half-${interval}`, { ...shape, cost: 1 })).allowed, false);
+        }
+      }
+    },
+  },
+  {
     title: 'a refund gives one unit back and answers the time until the whole burst is back',
     async run(store: RateStore, clock: Clock) {
       const since = clock.now();
