@@ -2,10 +2,13 @@
  * Seed 002 against what a signed-in company could make without bound, and a refresh token used twice:
  * - flows, audiences and pending invites are capped per company; invites and AI suggestions are counted
  *   per company per day; every company route is limited per signed-in account (all 429 RATE_LIMITED);
+ * - a client address registers a bounded number of companies a day, and its invites and AI suggestions
+ *   are counted per day whatever the company: many companies from one address multiply nothing;
  * - an already-rotated refresh token, presented again, ends its whole session.
- * Each seed runs in this process on a clock of the test's, and is reached over HTTP on 127.0.0.1.
+ * Each seed runs in this process on a clock of the test's, and is reached over HTTP on 127.0.0.1 (or
+ * another loopback address, for a second client).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeedOptions, start } from '../../examples/seeds/002/app.js';
 import { optionsFromEnv } from '../../examples/seeds/002/config.js';
@@ -20,12 +23,34 @@ interface Init {
   tenant?: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** The loopback address the request comes from. @default 127.0.0.1 */
+  from?: string | undefined;
 }
 interface Answer {
   status: number;
   code: string | undefined;
   policies: string[] | undefined;
   retryAfter: string | null;
+}
+
+/** A request from `localAddress`, answered as `fetch` answers it. */
+function fetchFrom(localAddress: string, url: string, init: RequestInit): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const headers = init.headers as Record<string, string>;
+    const req = request(url, { method: init.method, headers, localAddress, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(res.headers))
+          for (const one of [value ?? []].flat()) answer.append(name, one);
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: answer }));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end(init.body as string | undefined);
+  });
 }
 
 /** A seed on a clock the test moves, mailing into `sent`, with room for the sign-ins of a test. */
@@ -39,8 +64,8 @@ async function seedOn(options: SeedOptions = {}) {
     authIpRate: 10_000,
     ...options,
   });
-  const send = (method: string, path: string, init: Init = {}) =>
-    fetch(`${running.url}${path}`, {
+  const send = (method: string, path: string, init: Init = {}) => {
+    const request: RequestInit = {
       method,
       headers: {
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -50,7 +75,10 @@ async function seedOn(options: SeedOptions = {}) {
         ...init.headers,
       },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
+    };
+    const url = `${running.url}${path}`;
+    return init.from === undefined ? fetch(url, request) : fetchFrom(init.from, url, request);
+  };
   /** The answer's status, code, `details.policies` and `Retry-After`. */
   const answer = async (res: Response): Promise<Answer> => {
     const body = (await res.json().catch(() => ({}))) as {
@@ -75,8 +103,8 @@ async function seedOn(options: SeedOptions = {}) {
       .find((c) => c.startsWith('refresh='))!;
     return { token: ((await res.json()) as { token: string }).token, refresh };
   };
-  const signUp = async (email: string, company: string) => {
-    const reg = await send('POST', '/api/auth/register', { body: { email, password, company } });
+  const signUp = async (email: string, company: string, from?: string) => {
+    const reg = await send('POST', '/api/auth/register', { body: { email, password, company }, from });
     expect(reg.status).toBe(201);
     const { tenantId } = (await reg.json()) as { tenantId: string };
     return { ...(await signIn(email)), tenant: tenantId };
@@ -349,6 +377,178 @@ describe('seed 002: every company route is limited per signed-in account', () =>
       maxPendingInvites: 30,
     });
     expect(() => optionsFromEnv({ MAX_FLOWS: '0' })).toThrow(/MAX_FLOWS/);
+  });
+});
+
+describe('seed 002: many companies from one client address multiply nothing', () => {
+  // The quota guard reads the calendar off the system clock: these seeds run on it.
+  const systemClock = { now: () => Date.now() };
+  const toMidnight = () => Math.ceil((new Date().setUTCHours(24, 0, 0, 0) - Date.now()) / 1000);
+  const spoofed = { 'x-forwarded-for': '203.0.113.9', 'x-real-ip': '198.51.100.9' };
+
+  it('answers the registration past IP_REGISTRATIONS_PER_DAY with 429 RATE_LIMITED naming ip-registrations-per-day, until the next UTC day, whatever address header the caller sends', async () => {
+    await withSeed({ ipRegistrationsPerDay: 2, clock: systemClock }, async ({ send, call, signUp }) => {
+      const register = (email: string, company: string, init: Init = {}) =>
+        call('POST', '/api/auth/register', { body: { email, password, company }, ...init });
+      await signUp('a@example.com', 'A Co');
+      // A registration refused (a taken address, an invalid body) makes no company and counts nothing.
+      expect(await register('a@example.com', 'Other Co')).toMatchObject({
+        status: 409,
+        code: 'EMAIL_EXISTS',
+      });
+      expect(await register('not an address', 'Other Co')).toMatchObject({ status: 400 });
+      await signUp('b@example.com', 'B Co');
+      const refused = await register('c@example.com', 'C Co', { headers: spoofed });
+      expect(refused).toMatchObject({
+        status: 429,
+        code: 'RATE_LIMITED',
+        policies: ['ip-registrations-per-day'],
+      });
+      expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
+      // Nothing was stored: the address is free, and it signs in nowhere.
+      expect(
+        await call('POST', '/api/auth/login', { body: { email: 'c@example.com', password } }),
+      ).toMatchObject({ status: 401, code: 'AUTH_INVALID_CREDENTIALS' });
+      // Another client address has a day of its own.
+      await signUp('c@example.com', 'C Co', '127.0.0.2');
+      expect((await send('GET', '/api/health')).status).toBe(200);
+    });
+  });
+
+  it('lets one client address register 3 companies a day at the defaults', async () => {
+    await withSeed({ clock: systemClock }, async ({ call, signUp }) => {
+      for (let i = 0; i < 3; i++) await signUp(`owner${i}@attacker.example`, `Spam ${i}`);
+      const fourth = await call('POST', '/api/auth/register', {
+        body: { email: 'owner3@attacker.example', password, company: 'Spam 3' },
+      });
+      expect(fourth).toMatchObject({ status: 429, policies: ['ip-registrations-per-day'] });
+    });
+  });
+
+  it('gives a registration refused by a full instance (MAX_TENANTS) its unit back: REGISTRATION_FAILED, not 429', async () => {
+    await withSeed(
+      { maxTenants: 1, ipRegistrationsPerDay: 2, clock: systemClock },
+      async ({ call, signUp }) => {
+        await signUp('a@example.com', 'A Co');
+        for (let i = 0; i < 3; i++)
+          expect(
+            await call('POST', '/api/auth/register', {
+              body: { email: `full${i}@example.com`, password, company: `Full ${i}` },
+            }),
+          ).toMatchObject({ status: 500, code: 'REGISTRATION_FAILED' });
+      },
+    );
+  });
+
+  it('answers the invite past IP_INVITES_PER_DAY with 429 RATE_LIMITED naming ip-invites-per-day, whatever the company and address header', async () => {
+    await withSeed(
+      { invitesPerDay: 3, ipInvitesPerDay: 4, clock: systemClock },
+      async ({ send, call, signUp, sent }) => {
+        const a = await signUp('a@example.com', 'A Co');
+        const b = await signUp('b@example.com', 'B Co');
+        const invite = (token: string | undefined, email: string, from?: string) =>
+          call('POST', '/api/invites', { token, body: { email }, headers: spoofed, from });
+        for (let i = 0; i < 3; i++)
+          expect(await invite(a.token, `a${i}@victim.example`)).toMatchObject({ status: 202 });
+        // A request the route refuses anyway (no token, a foreign company) spends nothing of the address's day.
+        expect(await invite(undefined, 'x@victim.example')).toMatchObject({ status: 401 });
+        const foreign = await send('POST', '/api/invites', {
+          token: b.token,
+          tenant: a.tenant,
+          body: { email: 'x@victim.example' },
+        });
+        expect(foreign.status).toBe(404);
+        expect(await invite(b.token, 'b0@victim.example')).toMatchObject({ status: 202 });
+        const refused = await invite(b.token, 'b1@victim.example');
+        expect(refused).toMatchObject({
+          status: 429,
+          code: 'RATE_LIMITED',
+          policies: ['ip-invites-per-day'],
+        });
+        expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
+        expect(sent).toHaveLength(4);
+        // The company's own day is not spent by the refusal: from another address, B goes on.
+        expect(await invite(b.token, 'b1@victim.example', '127.0.0.2')).toMatchObject({ status: 202 });
+        expect(sent.map((m) => m.to)).not.toContain('x@victim.example');
+      },
+    );
+  });
+
+  it('sends at most 200 invite mails a day from one client address at the defaults, however many companies it registers', async () => {
+    await withSeed({ clock: systemClock }, async ({ send, signUp, sent }) => {
+      const seen: number[] = [];
+      for (let c = 0; c < 3; c++) {
+        const { token } = await signUp(`owner${c}@attacker.example`, `Spam ${c}`);
+        seen.push(
+          ...(await statuses(100, (i) =>
+            send('POST', '/api/invites', { token, body: { email: `victim${c}-${i}@elsewhere.example` } }),
+          )),
+        );
+      }
+      expect(sent).toHaveLength(200);
+      expect(seen.filter((status) => status === 202)).toHaveLength(200);
+      expect(seen.filter((status) => status === 429)).toHaveLength(100);
+    });
+  });
+
+  describe('AI suggestions', () => {
+    let provider: Server;
+    let calls = 0;
+    beforeAll(async () => {
+      provider = createServer((req, res) => {
+        calls++;
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Welcome aboard"}');
+      });
+      await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise<void>((resolve) => provider.close(() => resolve())));
+
+    it('answers the suggestion past IP_AI_SUGGESTIONS_PER_DAY with 429 RATE_LIMITED naming ip-suggestions-per-day, whatever the company, and calls the provider no more', async () => {
+      const aiProvider = `http://127.0.0.1:${(provider.address() as { port: number }).port}/v1/complete`;
+      await withSeed(
+        { suggestionsPerDay: 2, ipSuggestionsPerDay: 3, aiProvider, clock: systemClock },
+        async ({ call, signUp }) => {
+          const a = await signUp('a@example.com', 'A Co');
+          const b = await signUp('b@example.com', 'B Co');
+          const before = calls;
+          const suggest = (token: string, from?: string) =>
+            call('POST', '/api/ai/suggest', { token, body: { prompt: 'Step one' }, headers: spoofed, from });
+          // A request the route refuses anyway (no token, a foreign company) spends nothing of the address's day.
+          const stranger = await call('POST', '/api/ai/suggest', { body: { prompt: 'Step one' } });
+          expect(stranger).toMatchObject({ status: 401 });
+          const foreign = await call('POST', '/api/ai/suggest', {
+            token: b.token,
+            tenant: a.tenant,
+            body: { prompt: 'Step one' },
+          });
+          expect(foreign).toMatchObject({ status: 404, code: 'TENANT_NOT_FOUND' });
+          for (const token of [a.token, a.token, b.token])
+            expect(await suggest(token)).toMatchObject({ status: 200 });
+          const refused = await suggest(b.token);
+          expect(refused).toMatchObject({
+            status: 429,
+            code: 'RATE_LIMITED',
+            policies: ['ip-suggestions-per-day'],
+          });
+          expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
+          expect(calls - before).toBe(3);
+          // Another client address has a day of its own.
+          const c = await signUp('c@example.com', 'C Co', '127.0.0.2');
+          expect(await suggest(c.token, '127.0.0.2')).toMatchObject({ status: 200 });
+        },
+      );
+    });
+  });
+
+  it('reads the per-address limits from the environment', () => {
+    const env = { IP_REGISTRATIONS_PER_DAY: '5', IP_INVITES_PER_DAY: '50', IP_AI_SUGGESTIONS_PER_DAY: '60' };
+    expect(optionsFromEnv(env)).toMatchObject({
+      ipRegistrationsPerDay: 5,
+      ipInvitesPerDay: 50,
+      ipSuggestionsPerDay: 60,
+    });
+    expect(() => optionsFromEnv({ IP_REGISTRATIONS_PER_DAY: '0' })).toThrow(/IP_REGISTRATIONS_PER_DAY/);
   });
 });
 

@@ -35,6 +35,12 @@ export interface SeedOptions extends ToursOptions {
   invitesPerDay?: number;
   /** AI suggestions per company per UTC day. @default 200 */
   suggestionsPerDay?: number;
+  /** Companies registered per client address per UTC day. @default 3 */
+  ipRegistrationsPerDay?: number;
+  /** Invites per client address per UTC day, whatever the company. @default 200 */
+  ipInvitesPerDay?: number;
+  /** AI suggestions per client address per UTC day, whatever the company. @default 400 */
+  ipSuggestionsPerDay?: number;
   /** Google sign-in: the OAuth client id and the keys ID tokens are checked against. @default off */
   google?: GoogleSignInOptions;
   /** Requests per minute per client address on every `/api/auth/*` route. @default 30 */
@@ -79,6 +85,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     log: options.log ?? stderrSink,
     google: options.google,
     authIpRate: options.authIpRate,
+    ipRegistrationsPerDay: options.ipRegistrationsPerDay ?? 3,
     cookieSecure: options.cookieSecure,
     loginFailures: options.loginFailures,
   });
@@ -92,6 +99,8 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     accountRate: options.accountRate ?? 300,
     invitesPerDay: options.invitesPerDay ?? 100,
     suggestionsPerDay: options.suggestionsPerDay ?? 200,
+    ipInvitesPerDay: options.ipInvitesPerDay ?? 200,
+    ipSuggestionsPerDay: options.ipSuggestionsPerDay ?? 400,
   });
   return { app, tours };
 }

@@ -1,10 +1,11 @@
 /**
  * The sign-in routes of seed 002 under `/api/auth`, and `GET /api/me`. Every `/api/auth/*` route spends
  * from a per-address budget before any check; a password login also spends from its account's budget of
- * failed attempts, and a reset mail from its address's budget of mails.
+ * failed attempts, a reset mail from its address's budget of mails, and a registration from its client
+ * address's budget of companies per day.
  */
 import { guard } from 'faultline/fastify';
-import { byIp, rateLimit } from 'faultline/guards';
+import { byIp, quota, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import type { Store } from 'faultline/stores';
 import * as z from 'zod';
@@ -25,6 +26,8 @@ export interface AuthParts {
   log: LogSink;
   google?: GoogleSignInOptions | undefined;
   authIpRate?: number | undefined;
+  /** Companies registered per client address per UTC day. */
+  ipRegistrationsPerDay: number;
   /** Whether the session cookies carry `Secure`. @default true */
   cookieSecure?: boolean | undefined;
   loginFailures?: FailedAttemptsOptions | undefined;
@@ -52,14 +55,29 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
   const { tours, clock } = parts;
   // Sign-in is limited twice, in front of any check: per client address on every auth route (a spray of
   // guesses at many accounts), and per account on failed passwords (many addresses guessing at one).
-  const onAuth = {
+  const authIp = rateLimit({
+    name: 'auth-ip',
+    key: byIp,
+    limit: parts.authIpRate ?? 30,
+    period: '1m',
+    algorithm: 'fixed-window',
+    store: parts.limits,
+  });
+  const onAuth = { onRequest: guard(authIp) };
+  // Registering asks for no proof of the address, and every limit of the company routes is counted per
+  // account or per company: without a budget of companies per client address (the socket's, never a
+  // forwarded header), one address would multiply them all, and fill MAX_TENANTS for everyone. Only a
+  // company made counts: a refused registration (a taken address or name) gives its unit back.
+  const registering = {
     onRequest: guard(
-      rateLimit({
-        name: 'auth-ip',
+      authIp,
+      quota({
+        name: 'ip-registrations-per-day',
         key: byIp,
-        limit: parts.authIpRate ?? 30,
-        period: '1m',
-        algorithm: 'fixed-window',
+        limit: parts.ipRegistrationsPerDay,
+        per: 'day',
+        count: 'succeeded',
+        error: errors.entries.RATE_LIMITED,
         store: parts.limits,
       }),
     ),
@@ -79,7 +97,7 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
     `refresh=${tokens.refresh}; ${attributes}; Path=/api/auth`,
   ];
 
-  app.post('/api/auth/register', onAuth, async (request, reply) => {
+  app.post('/api/auth/register', registering, async (request, reply) => {
     const input = await validate(schemas.register, request.body);
     const { user: created, tenant } = tours.register(input.email, input.password, input.company);
     return reply.code(201).send({ userId: created.id, tenantId: tenant.id });

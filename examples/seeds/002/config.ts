@@ -23,7 +23,8 @@ export const variables = {
     'bytes of SDK events (as JSON) held for the pipeline, at least 32768; the oldest go past it @default 67108864 (64 MiB)',
   COOKIE_SECURE:
     'true or false: whether session cookies carry Secure; false only for plain HTTP on a host other than localhost @default true',
-  MAX_TENANTS: 'companies this instance holds; past it registration answers 500 @default 10000',
+  MAX_TENANTS:
+    'companies this instance holds; past it registration answers the page’s 500 REGISTRATION_FAILED @default 10000',
   SDK_RATE: 'SDK requests per minute per API key @default 600 (the page’s)',
   SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
   AUTH_IP_RATE: 'requests per minute per client address on /api/auth/* @default 30',
@@ -32,13 +33,17 @@ export const variables = {
     'requests per minute per signed-in account on the company routes (all but /api/sdk/*) @default 300',
   INVITES_PER_DAY: 'invites (each a mail) per company per UTC day @default 100',
   AI_SUGGESTIONS_PER_DAY: 'AI suggestions (each a call to the provider) per company per UTC day @default 200',
+  IP_REGISTRATIONS_PER_DAY: 'companies registered per client address per UTC day @default 3',
+  IP_INVITES_PER_DAY:
+    'invites (each a mail) per client address per UTC day, whatever the company @default 200',
+  IP_AI_SUGGESTIONS_PER_DAY:
+    'AI suggestions (each a call to the provider) per client address per UTC day, whatever the company @default 400',
   MAX_FLOWS: 'flows one company holds @default 1000',
   MAX_AUDIENCES: 'audiences one company holds @default 200',
   MAX_PENDING_INVITES:
     'invites of one company waiting to be accepted (each lapses after 7 days) @default 100',
 } as const;
 
-/** The options of seed 002 from `env`, and where it listens; throws naming a variable it cannot use. */
 /** `true` or `false`, else throws naming the variable. */
 function flag(env: Env, name: string): boolean | undefined {
   const text = env[name]?.trim().toLowerCase();
@@ -47,6 +52,7 @@ function flag(env: Env, name: string): boolean | undefined {
   throw new TypeError(`${name} must be true or false, not "${env[name]}"`);
 }
 
+/** The options of seed 002 from `env`, and where it listens; throws naming a variable it cannot use. */
 export function optionsFromEnv(env: Env): SeedOptions & {
   port: number;
   ownerPassword?: string;
@@ -73,6 +79,9 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('accountRate', count(env, 'ACCOUNT_RATE')),
     ...set('invitesPerDay', count(env, 'INVITES_PER_DAY')),
     ...set('suggestionsPerDay', count(env, 'AI_SUGGESTIONS_PER_DAY')),
+    ...set('ipRegistrationsPerDay', count(env, 'IP_REGISTRATIONS_PER_DAY')),
+    ...set('ipInvitesPerDay', count(env, 'IP_INVITES_PER_DAY')),
+    ...set('ipSuggestionsPerDay', count(env, 'IP_AI_SUGGESTIONS_PER_DAY')),
     ...set('maxFlows', count(env, 'MAX_FLOWS')),
     ...set('maxAudiences', count(env, 'MAX_AUDIENCES')),
     ...set('maxPendingInvites', count(env, 'MAX_PENDING_INVITES')),

@@ -2,10 +2,11 @@
  * The routes of seed 002 that work inside a company: invites, members, audiences, flows, SDK API keys,
  * the AI suggestion, and the SDK's event intake (600 requests per minute per API key). Every route but
  * the SDK's spends from its signed-in account's budget per minute; invites and AI suggestions also from
- * their company's budget per day.
+ * their company's budget per day, and from their client address's: registration asks for no proof of the
+ * address, so companies are cheap to make, and a budget per company alone grows with each one made.
  */
 import { guard } from 'faultline/fastify';
-import { byHeader, byIp, quota, rateLimit } from 'faultline/guards';
+import { byHeader, byIp, type KeyOf, quota, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
 import type { Store } from 'faultline/stores';
 import * as z from 'zod';
@@ -32,6 +33,10 @@ export interface RouteParts {
   invitesPerDay: number;
   /** AI suggestions (each a paid call to the provider) per company per UTC day. */
   suggestionsPerDay: number;
+  /** Invites per client address per UTC day, whatever the company. */
+  ipInvitesPerDay: number;
+  /** AI suggestions per client address per UTC day, whatever the company. */
+  ipSuggestionsPerDay: number;
 }
 
 const eventTypes = ['page_view', 'tour_started', 'tour_completed', 'step_viewed', 'survey_answered'] as const;
@@ -79,10 +84,10 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
     headers: false,
     store: parts.limits,
   });
-  const perDay = (name: string, limit: number, count: 'all' | 'succeeded') =>
+  const perDay = (name: string, key: KeyOf, limit: number, count: 'all' | 'succeeded') =>
     quota({
       name,
-      key: http.companyOf,
+      key,
       limit,
       per: 'day',
       count,
@@ -90,13 +95,29 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
       store: parts.limits,
     });
   const limited = { onRequest: guard(perAccount) };
+  // The client address (the socket's, never a forwarded header) of a request the route goes on with: one
+  // it refuses (not signed in, a foreign company) spends nothing, and is answered as without the limit.
+  const addressOf: KeyOf = (view) => (http.companyOf(view) === undefined ? undefined : byIp(view));
   // An invite refused (a member's, a full company's) or whose mail failed gives its unit back: the budget
   // counts mails handed over. Every suggestion admitted counts: the provider may bill a failed call too.
+  // Each is counted per company and per client address: one address that registers many companies still
+  // sends at most its own day's mails and paid calls. The company's day comes first: a suggestion the
+  // address's day refuses still spends its company's unit (a quota counting all keeps it), which only a
+  // member of that company can cause; the other way round, a company's spent day would let its members
+  // spend the day of everyone behind their address.
   const inviting = {
-    onRequest: guard(perAccount, perDay('invites-per-day', parts.invitesPerDay, 'succeeded')),
+    onRequest: guard(
+      perAccount,
+      perDay('invites-per-day', http.companyOf, parts.invitesPerDay, 'succeeded'),
+      perDay('ip-invites-per-day', addressOf, parts.ipInvitesPerDay, 'succeeded'),
+    ),
   };
   const suggesting = {
-    onRequest: guard(perAccount, perDay('suggestions-per-day', parts.suggestionsPerDay, 'all')),
+    onRequest: guard(
+      perAccount,
+      perDay('suggestions-per-day', http.companyOf, parts.suggestionsPerDay, 'all'),
+      perDay('ip-suggestions-per-day', addressOf, parts.ipSuggestionsPerDay, 'all'),
+    ),
   };
 
   app.post('/api/invites', inviting, async (request, reply) => {
