@@ -135,6 +135,12 @@ export function rateLimit(
   const code = errorCodeOf(options, 'rateLimit', ['policies']);
   const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost, code));
 
+  // The last denial of the one policy, by its shape and wait: a flood of denials within one second, over
+  // any number of keys, answers with the same descriptor instead of building headers for each.
+  let deniedShape: Shape | undefined;
+  let deniedWait = -1;
+  let denial: RoleError | undefined;
+
   // One policy (the common case): no arrays, no closures per request.
   function concludeOne(
     context: GuardContext,
@@ -151,14 +157,17 @@ export function rateLimit(
         notify(onDenied, context.request, denial);
       }
       // The denial is returned, not thrown: unwinding a throw costs more than the rest of the decision.
-      if (trio) {
-        return policy.deny(trioOf(trio, shape.limit, shape.window, 0, wait, { 'retry-after': String(wait) }));
-      }
-      return policy.deny({
-        'retry-after': String(wait),
-        'ratelimit-policy': shape.policyField,
-        ratelimit: `${policy.label};r=0;t=${wait}`,
-      });
+      if (wait === deniedWait && shape === deniedShape) return denial;
+      denial = trio
+        ? policy.deny(trioOf(trio, shape.limit, shape.window, 0, wait, { 'retry-after': String(wait) }))
+        : policy.deny({
+            'retry-after': String(wait),
+            'ratelimit-policy': shape.policyField,
+            ratelimit: `${policy.label};r=0;t=${wait}`,
+          });
+      deniedShape = shape;
+      deniedWait = wait;
+      return denial;
     }
     if (counting !== undefined) {
       // No deadline: a refund that runs late still gives the units back (to the window they were spent in).
