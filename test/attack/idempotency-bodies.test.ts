@@ -49,6 +49,17 @@ function send(url: string, key: string, type: string, body: string | Uint8Array)
   });
 }
 
+/** POSTs of one JSON body under one fresh key, each asking for a content coding. */
+function keyedPost(base: string) {
+  const key = randomUUID();
+  return (encoding: string) =>
+    fetch(`${base}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'accept-encoding': encoding },
+      body: '{"a":1}',
+    });
+}
+
 /** A POST /orders route behind an idempotency guard that counts its runs and answers 201 with its run. */
 function ordersRoute(runs: { count: number }, json: boolean): RouteSpec {
   return {
@@ -165,13 +176,7 @@ describe('express', () => {
     app.post('/orders', (_req, res) => void res.status(201).json({ run: ++runs, items }));
     app.use(errors.handler);
     const base = await serve(createServer(app));
-    const key = randomUUID();
-    const post = (encoding: string) =>
-      fetch(`${base}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key, 'accept-encoding': encoding },
-        body: '{"a":1}',
-      });
+    const post = keyedPost(base);
     const first = await post('gzip');
     expect(first.headers.get('content-encoding')).toBe('gzip');
     const expected = await first.json();
@@ -309,13 +314,7 @@ describe('koa', () => {
       ctx.body = { run: ++runs };
     });
     const base = await serve(createServer(app.callback()));
-    const key = randomUUID();
-    const post = (encoding: string) =>
-      fetch(`${base}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key, 'accept-encoding': encoding },
-        body: '{"a":1}',
-      });
+    const post = keyedPost(base);
     const first = await post('gzip');
     expect(first.headers.get('content-encoding')).toBe('gzip');
     expect(await first.json()).toEqual({ run: 1 });

@@ -133,6 +133,25 @@ async function withSeed(options: SeedOptions, body: (seed: Seed) => Promise<void
   }
 }
 
+/** A stand-in AI provider for one describe block: it counts its calls and always suggests a line. */
+function fakeProvider() {
+  let server: Server;
+  let calls = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      calls++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Welcome aboard"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return {
+    url: () => `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/complete`,
+    calls: () => calls,
+  };
+}
+
 /** The statuses of `count` calls of `make`, one after another. */
 async function statuses(count: number, make: (i: number) => Promise<Response>): Promise<number[]> {
   const seen: number[] = [];
@@ -272,25 +291,15 @@ describe('seed 002: invites and AI suggestions are counted per company per day',
   });
 
   describe('AI suggestions', () => {
-    let provider: Server;
-    let calls = 0;
-    beforeAll(async () => {
-      provider = createServer((req, res) => {
-        calls++;
-        req.resume();
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Welcome aboard"}');
-      });
-      await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    });
-    afterAll(() => new Promise<void>((resolve) => provider.close(() => resolve())));
+    const provider = fakeProvider();
 
     it('answers the suggestion past AI_SUGGESTIONS_PER_DAY with 429 RATE_LIMITED naming suggestions-per-day, and calls the provider no more', async () => {
-      const aiProvider = `http://127.0.0.1:${(provider.address() as { port: number }).port}/v1/complete`;
+      const aiProvider = provider.url();
       await withSeed(
         { suggestionsPerDay: 2, aiProvider, clock: systemClock },
         async ({ send, call, signUp }) => {
           const a = await signUp('a@example.com', 'A Co');
-          const before = calls;
+          const before = provider.calls();
           const suggest = () =>
             send('POST', '/api/ai/suggest', { token: a.token, body: { prompt: 'Step one' } });
           expect(await statuses(2, suggest)).toEqual([200, 200]);
@@ -304,7 +313,7 @@ describe('seed 002: invites and AI suggestions are counted per company per day',
             policies: ['suggestions-per-day'],
           });
           expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
-          expect(calls - before).toBe(2);
+          expect(provider.calls() - before).toBe(2);
           // A company of its own is a budget of its own.
           const b = await signUp('b@example.com', 'B Co');
           expect(
@@ -492,26 +501,16 @@ describe('seed 002: many companies from one client address multiply nothing', ()
   });
 
   describe('AI suggestions', () => {
-    let provider: Server;
-    let calls = 0;
-    beforeAll(async () => {
-      provider = createServer((req, res) => {
-        calls++;
-        req.resume();
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Welcome aboard"}');
-      });
-      await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    });
-    afterAll(() => new Promise<void>((resolve) => provider.close(() => resolve())));
+    const provider = fakeProvider();
 
     it('answers the suggestion past IP_AI_SUGGESTIONS_PER_DAY with 429 RATE_LIMITED naming ip-suggestions-per-day, whatever the company, and calls the provider no more', async () => {
-      const aiProvider = `http://127.0.0.1:${(provider.address() as { port: number }).port}/v1/complete`;
+      const aiProvider = provider.url();
       await withSeed(
         { suggestionsPerDay: 2, ipSuggestionsPerDay: 3, aiProvider, clock: systemClock },
         async ({ call, signUp }) => {
           const a = await signUp('a@example.com', 'A Co');
           const b = await signUp('b@example.com', 'B Co');
-          const before = calls;
+          const before = provider.calls();
           const suggest = (token: string, from?: string) =>
             call('POST', '/api/ai/suggest', { token, body: { prompt: 'Step one' }, headers: spoofed, from });
           // A request the route refuses anyway (no token, a foreign company) spends nothing of the address's day.
@@ -532,7 +531,7 @@ describe('seed 002: many companies from one client address multiply nothing', ()
             policies: ['ip-suggestions-per-day'],
           });
           expect(Math.abs(Number(refused.retryAfter) - toMidnight())).toBeLessThanOrEqual(2);
-          expect(calls - before).toBe(3);
+          expect(provider.calls() - before).toBe(3);
           // Another client address has a day of its own.
           const c = await signUp('c@example.com', 'C Co', '127.0.0.2');
           expect(await suggest(c.token, '127.0.0.2')).toMatchObject({ status: 200 });
