@@ -1,8 +1,6 @@
 import { toBase64Url } from './web-crypto.js';
 
 const encoder = new TextEncoder();
-// Fatal: bytes that are not UTF-8 are hashed as bytes, never as the U+FFFD that would make `ff` and `fe` one.
-const strict = new TextDecoder('utf-8', { fatal: true });
 
 // A number JSON cannot spell: a body's `1e400` parses to Infinity, which JSON.stringify would make `null`.
 function scalar(value: unknown): string {
@@ -66,56 +64,32 @@ function canonical(root: unknown): string {
   return out.join('');
 }
 
-/** What a body is fingerprinted by: the canonical JSON of a JSON body, else its text, else its bytes. */
-function contentOf(body: unknown, json: boolean): string | Uint8Array {
+/**
+ * What a body is fingerprinted by: the canonical JSON of a parsed body, else its text or bytes as they came.
+ * Text and bytes are what their route reads (a raw or text parser, a signature check): `[1.0]` and `[1]`,
+ * or one key twice, are two payloads there. A guard that reads a JSON body's bytes itself parses them first
+ * (`valueOfRead`), as its route's reader will.
+ */
+function contentOf(body: unknown): string | Uint8Array {
   if (body === undefined || body === null) return '';
   // isView, not instanceof Uint8Array: bytes from another realm (a runtime's stream) are bytes too.
-  if (ArrayBuffer.isView(body)) {
-    const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    if (!json) return bytes;
-    // Bytes of a JSON body fingerprint like the parsed body would; UTF-8 text hashes as the same bytes.
-    let text: string;
-    try {
-      text = strict.decode(bytes);
-    } catch {
-      return bytes;
-    }
-    return jsonCanonical(text) ?? bytes;
-  }
-  // Text of another type is what its route reads: `[1.0]` and `[1]` are two payloads there.
-  if (typeof body === 'string') return json ? (jsonCanonical(body) ?? body) : body;
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'string') return body;
   return canonical(body);
 }
 
 /**
  * The fingerprint of a request payload: SHA-256 over the method, the target (path and query), and the
- * body (its bytes, its text, or the canonical JSON of a parsed body or of the text or bytes of a `json`
- * one, so that key order and spacing do not matter), in base64url. Asynchronous, as Web Crypto is; the
- * value is the one earlier versions stored for a target without a query and a body of JSON.
+ * body (the canonical JSON of a parsed body, so that key order and spacing do not matter, else its text or
+ * bytes), in base64url. Asynchronous, as Web Crypto is; the value is the one earlier versions stored for a
+ * target without a query and a parsed body.
  */
-export async function fingerprintOf(
-  method: string,
-  target: string,
-  body: unknown,
-  json = true,
-): Promise<string> {
-  const content = contentOf(body, json);
+export async function fingerprintOf(method: string, target: string, body: unknown): Promise<string> {
+  const content = contentOf(body);
   const head = encoder.encode(`${method} ${target}\n`);
   const tail = typeof content === 'string' ? encoder.encode(content) : content;
   const all = new Uint8Array(head.byteLength + tail.byteLength);
   all.set(head);
   all.set(tail, head.byteLength);
   return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
-}
-
-function jsonCanonical(text: string): string | undefined {
-  const first = text.trimStart()[0];
-  if (first !== '{' && first !== '[') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return canonical(value);
 }

@@ -1,6 +1,5 @@
 import { invalidOption } from '../catalog/config-error.js';
-import { isJsonContentType } from '../server/content-type.js';
-import { headerOf, targetOf } from '../server/request.js';
+import { targetOf } from '../server/request.js';
 import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
@@ -179,13 +178,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
     try {
       fingerprint = await (options.fingerprint
         ? options.fingerprint(request, body)
-        : fingerprintOf(
-            method,
-            queryTargetOf(request.url),
-            body,
-            // Text and bytes of another type are fingerprinted as they came, as their route reads them.
-            isJsonContentType(headerOf(request.headers, 'content-type')),
-          ));
+        : fingerprintOf(method, queryTargetOf(request.url), body));
     } catch {
       throw raise('badRequest');
     }

@@ -189,6 +189,25 @@ describe('express', () => {
     expect(runs).toBe(1);
   });
 
+  it('fingerprints JSON that express.raw() kept as bytes as it came: a signed webhook reads those bytes', async () => {
+    const errors = createExpressErrors({ logger: false });
+    const app = express();
+    app.use(express.raw({ type: 'application/json' }), expressGuard(idempotent()));
+    let runs = 0;
+    app.post('/orders', (_req, res) => void res.status(201).json({ run: ++runs }));
+    app.use(errors.handler);
+    const base = await serve(createServer(app));
+    for (const [first, second] of [
+      ['{"a":1,"sig":"x"}', '{"sig":"x","a":1}'],
+      ['{"amount":10000000000000001}', '{"amount":10000000000000000}'],
+    ]) {
+      const key = randomUUID();
+      expect((await send(`${base}/orders`, key, 'application/json', first!)).status).toBe(201);
+      expect((await send(`${base}/orders`, key, 'application/json', second!)).status).toBe(422);
+    }
+    expect(runs).toBe(2);
+  });
+
   it('fingerprints the text express.text() parsed as it came, not as the JSON it spells', async () => {
     const errors = createExpressErrors({ logger: false });
     const app = express();

@@ -4,7 +4,7 @@ import { RoleError } from '../../catalog/role-error.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { CapturedResponse, GuardContext, GuardRequest } from '../../guards/types.js';
 import { type BodyLimits, concatBytes, toBodyLimits } from '../../server/body.js';
-import { type GuardArguments, guardArguments, guardLimits } from '../kit/read-body.js';
+import { type GuardArguments, guardArguments, guardLimits, valueOfRead } from '../kit/read-body.js';
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
@@ -102,11 +102,15 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
     const captures: [(response: CapturedResponse | undefined) => void, number][] = [];
     const settings = settingsOf(c) ?? fallback;
     const limits = limitsOver(settings.limits);
+    const request = guardView(c, settings);
     const context: GuardContext = {
-      request: guardView(c, settings),
+      request,
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
-      body: () => fingerprintBody(c, limits),
+      body: () =>
+        fingerprintBody(c, limits).then((read) =>
+          valueOfRead(read as Uint8Array | string | undefined, request.headers, limits.maxDepth),
+        ),
       capture: (listener, maxBytes) => captures.push([listener, maxBytes]),
     };
     let status: number | undefined;

@@ -15,11 +15,12 @@ import {
   bodyTooLarge,
   concatBytes,
   parseJsonBytes,
+  parseJsonText,
   readTimedOut,
   toBodyLimits,
 } from '../../server/body.js';
 import { isJsonContentType, refuseContentCoding } from '../../server/content-type.js';
-import { headerOf, type RequestView } from '../../server/request.js';
+import { type HeadersLike, headerOf, type RequestView } from '../../server/request.js';
 import { RawHeaders } from './node-request.js';
 
 // Marks a request whose body was left unread, so that the answer closes the connection after a linger.
@@ -156,6 +157,24 @@ export function parsedOrKeptBody(
     assign(value);
     return value;
   });
+}
+
+/**
+ * What a guard that read a body's bytes itself (node, Hono) fingerprints: a JSON body's value, as the
+ * route's reader will parse it (key order and spacing aside), and any other body, or JSON that does not
+ * parse (the route refuses it), as the bytes or text it came as.
+ */
+export function valueOfRead(
+  read: Uint8Array | string | undefined,
+  headers: HeadersLike | undefined,
+  maxDepth: number,
+): unknown {
+  if (read === undefined || !isJsonContentType(headerOf(headers, 'content-type'))) return read;
+  try {
+    return typeof read === 'string' ? parseJsonText(read, maxDepth) : parseJsonBytes(read, maxDepth);
+  } catch {
+    return read;
+  }
 }
 
 /** Options of an adapter's `guard(options, ...guards)`. */

@@ -3,7 +3,13 @@ import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { GuardRequest } from '../../guards/types.js';
 import { toRequestView } from '../kit/node-request.js';
-import { type GuardArguments, guardArguments, guardLimits, readAndKeepBody } from '../kit/read-body.js';
+import {
+  type GuardArguments,
+  guardArguments,
+  guardLimits,
+  readAndKeepBody,
+  valueOfRead,
+} from '../kit/read-body.js';
 import { routeParamsOf } from './router.js';
 
 /**
@@ -34,7 +40,9 @@ export function guard(
     (req, res, ...rest) => {
       const params = routeParamsOf(req);
       const view: GuardRequest = params ? { ...toRequestView(req), params } : toRequestView(req);
-      const context = nodeContext(view, res, () => readAndKeepBody(req, limits));
+      const context = nodeContext(view, res, () =>
+        readAndKeepBody(req, limits).then((bytes) => valueOfRead(bytes, view.headers, limits.maxDepth)),
+      );
       const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
         if (result === undefined) {
           context.apply();
