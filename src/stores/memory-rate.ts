@@ -17,7 +17,8 @@ export const tatOf = (tat: Tat) => tat.whole + tat.part;
 
 // What is left of float rounding in a decision's small differences: a nanosecond is no time to a limit.
 const slack = 1e-6;
-const up = (ms: number) => Math.max(0, Math.ceil(ms - slack));
+// Whole ms, rounded up, never below 0 nor past what a reply can carry exactly (a huge cost's wait).
+const up = (ms: number) => Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.ceil(ms - slack)));
 
 /** Sets `tat` to `ms` past `now` (split as `whole` + `part`). */
 function place(tat: Tat, whole: number, part: number, ms: number): Tat {
@@ -34,6 +35,9 @@ function place(tat: Tat, whole: number, part: number, ms: number): Tat {
  */
 export function gcra(rates: BoundedMap<Tat>, key: string, at: number, input: RateInput): RateDecision {
   const { interval, tolerance, cost } = input;
+  // NaN or an infinity would be stored and break the key for good: no decision, as the Redis script.
+  if (!Number.isFinite(interval) || !Number.isFinite(tolerance) || !Number.isFinite(cost))
+    throw new RangeError('rate: interval, tolerance and cost must be finite numbers');
   const whole = Math.floor(at);
   const part = at - whole;
   // A decision of no units, or a zero-interval refund, only reads: it never creates, rewrites, moves or
@@ -61,7 +65,7 @@ export function gcra(rates: BoundedMap<Tat>, key: string, at: number, input: Rat
   }
   return {
     allowed: true,
-    remaining: Math.floor((tolerance - ahead + slack) / interval),
+    remaining: Math.min(Number.MAX_SAFE_INTEGER, Math.floor((tolerance - ahead + slack) / interval)),
     retryAfterMs: 0,
     reset: up(ahead),
   };

@@ -140,6 +140,25 @@ export const rateCases: readonly Case[] = [
     },
   },
   {
+    title: 'holds a period of ages and answers a wait past 2^53 ms; refuses input that is not finite',
+    async run(store: RateStore) {
+      const ages = { interval: 5e15, tolerance: 5e15, cost: 1 };
+      assert.equal((await store.rate('ages', ages)).allowed, true);
+      assert.equal((await store.rate('ages', ages)).allowed, false, 'a unit of 5e15 ms is still held');
+      const huge = await store.rate('huge', { interval: 1000, tolerance: 10_000, cost: 1e13 });
+      assert.equal(huge.allowed, false, 'a cost far past the burst is denied');
+      assert.ok(Number.isSafeInteger(huge.retryAfterMs), 'its wait is a whole number a reply can carry');
+      for (const input of [
+        { ...rate, interval: Number.NaN },
+        { ...rate, tolerance: Number.POSITIVE_INFINITY },
+        { ...rate, cost: Number.NEGATIVE_INFINITY },
+      ]) {
+        await rejects(() => store.rate('odd', input), `rate with ${JSON.stringify(input)} (not finite)`);
+      }
+      assert.equal(await remainingOf(store, 'odd'), 2, 'the refused input left the key as it was');
+    },
+  },
+  {
     title: 'a refund gives one unit back and answers the time until the whole burst is back',
     async run(store: RateStore, clock: Clock) {
       const since = clock.now();

@@ -21,19 +21,29 @@ if deadline > 0 and now > deadline then return {'late', whole} end
 local interval = tonumber(ARGV[2])
 local tolerance = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
+-- NaN or an infinity would be stored and break the key for good: no decision, as the memory store.
+for _, x in ipairs({interval, tolerance, cost}) do
+  if x == nil or x ~= x or x == math.huge or x == -math.huge then
+    return redis.error_reply('rate: interval, tolerance and cost must be finite numbers')
+  end
+end
 local reads = cost == 0 or (cost < 0 and interval == 0)
 -- What is left of float rounding in these small differences: a nanosecond is no time to a limit.
 local slack = 1e-6
-local function up(ms) return math.max(0, math.ceil(ms - slack)) end
+-- Whole ms, rounded up, never below 0 nor past what a reply can carry exactly (a huge cost's wait).
+local function up(ms) return math.min(9007199254740991, math.max(0, math.ceil(ms - slack))) end
+-- A key lives as long as its TAT, up to what Redis takes as an expiry (a period of ages is held that long).
+local function life(ms) return math.min(100000000000000, math.max(1, up(ms))) end
 -- How far the stored TAT is ahead of now, never behind it. A value no decision writes (inf, nan, text)
 -- is read as an empty key, not as a wait without end.
 local held = 0
 local stored = redis.call('GET', KEYS[1])
 if stored then
   local w, f = string.match(stored, '^(%d+)%.?(%d*)$')
-  if w and #w <= 15 then
+  -- Digits past a double's range read as no TAT, as inf does.
+  if w and #w <= 300 and tonumber(w) ~= math.huge then
     local fraction = 0
-    if f ~= '' then fraction = tonumber('0.' .. f) end
+    if f ~= '' then fraction = tonumber('0.' .. string.sub(f, 1, 15)) end
     held = math.max(0, (tonumber(w) - whole) + (fraction - part))
   end
 end
@@ -44,14 +54,15 @@ local function tat()
   local carry = math.floor(sum)
   local nanos = math.floor((sum - carry) * 1e9 + 0.5)
   if nanos >= 1e9 then carry, nanos = carry + 1, 0 end
-  return string.format('%d.%09d', whole + carry, nanos)
+  -- A TAT ages ahead (a period of ages) is held at year 287,000: %d takes no number past 2^63.
+  return string.format('%d.%09d', math.min(whole + carry, 9000000000000000), nanos)
 end
 if cost < 0 then
   if reads then
   elseif ahead <= slack then
     redis.call('DEL', KEYS[1])
   else
-    redis.call('SET', KEYS[1], tat(), 'PX', math.max(1, up(ahead)))
+    redis.call('SET', KEYS[1], tat(), 'PX', life(ahead))
   end
   return {1, 0, 0, up(ahead), whole}
 end
@@ -60,6 +71,6 @@ if over > slack then
   return {0, 0, up(over), up(held), whole}
 end
 if not reads then
-  redis.call('SET', KEYS[1], tat(), 'PX', math.max(1, up(ahead)))
+  redis.call('SET', KEYS[1], tat(), 'PX', life(ahead))
 end
-return {1, math.floor((tolerance - ahead + slack) / interval), 0, up(ahead), whole}
+return {1, math.min(9007199254740991, math.floor((tolerance - ahead + slack) / interval)), 0, up(ahead), whole}
