@@ -34,6 +34,8 @@ export interface SeedOptions extends MessagingOptions, HttpOptions {
   messageRate?: number;
   /** Simultaneous WebSocket connections per session. @default 10 */
   connectionsPerSession?: number;
+  /** Simultaneous WebSocket connections per connector on this instance. @default 200 */
+  connectionsPerConnector?: number;
 }
 
 export interface Seed {
@@ -63,6 +65,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     warn: options.log ?? stderrSink,
     messageRate: options.messageRate,
     connectionsPerSession: options.connectionsPerSession,
+    connectionsPerConnector: options.connectionsPerConnector,
     logError: ({ error, conn }) =>
       log({
         error,

@@ -20,6 +20,8 @@ export const variables = {
   MAX_HISTORY_BYTES: 'bytes of replay history held in memory across all sessions @default 67108864 (64 MiB)',
   SESSION_RATE: 'HTTP requests per minute per session @default 120',
   MESSAGE_RATE: 'WebSocket messages per second per session; more are dropped @default 10',
+  WS_CONNECTIONS_PER_CONNECTOR:
+    'WebSocket connections open at once per connector on this instance, over all its sessions @default 200',
   IP_RATE:
     'HTTP requests and WebSocket handshakes per minute per client address (one budget), before authentication @default 600',
 } as const;
@@ -42,6 +44,7 @@ export function optionsFromEnv(
     ...set('maxHistoryBytes', count(env, 'MAX_HISTORY_BYTES')),
     ...set('sessionRate', count(env, 'SESSION_RATE')),
     ...set('messageRate', count(env, 'MESSAGE_RATE')),
+    ...set('connectionsPerConnector', count(env, 'WS_CONNECTIONS_PER_CONNECTOR')),
     ...set('ipRate', count(env, 'IP_RATE')),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The WebSocket of seed 001 at `/api/v1/ws`: an invalid event is answered with an
  * `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` and the connection stays open;
- * terminal errors are followed by `EVENT_TYPE_SESSION_END`. At most 10 connections per session; messages
- * over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
+ * terminal errors are followed by `EVENT_TYPE_SESSION_END`. At most 10 connections per session and 200
+ * per connector (the page's `WS_CONNECTION_LIMIT_EXCEEDED`); messages over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
  */
 import type { ApiError } from 'faultline';
 import { checkMessage, type Guard } from 'faultline/guards';
@@ -46,6 +46,8 @@ const schemas = {
 /** What a connection carries: its session, and the events after its cursor, sent once it opens. */
 export interface Context {
   session: string;
+  /** The connector whose session this is: its connections are counted against its share. */
+  connector: string;
   backlog: readonly CursorEvent[];
 }
 type Conn = WsConnection<Context>;
@@ -69,10 +71,24 @@ export interface SocketParts {
   messageRate?: number | undefined;
   /** Simultaneous WebSocket connections per session. @default 10 */
   connectionsPerSession?: number | undefined;
+  /**
+   * Simultaneous WebSocket connections per connector on this instance, over all its sessions: sessions are
+   * the connector's to mint, so the per-session bound alone bounds no connector. @default 200
+   */
+  connectionsPerConnector?: number | undefined;
 }
 
 export function messagingSocket(parts: SocketParts): WsErrors<Context> {
   const { messaging, agent, handoff } = parts;
+  const maxPerConnector = parts.connectionsPerConnector ?? 200;
+  // Handshakes admitted and not yet open, per connector: counted too, or a burst of them would each find room.
+  const admitting = new Map<string, Set<object>>();
+  const settle = (connector: string, handshake: object) => {
+    const waiting = admitting.get(connector);
+    waiting?.delete(handshake);
+    if (waiting?.size === 0) admitting.delete(connector);
+  };
+  const handshakes = new WeakMap<Context, object>();
   const notAllowed = (type: string) => () => {
     throw errors.create('EVENT_TYPE_NOT_ALLOWED', { eventType: type });
   };
@@ -136,7 +152,7 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     errors: parts.handler,
     event,
     path: '/api/v1/ws',
-    async authenticate(request) {
+    async authenticate(request, raw) {
       // Before anything of the request is read: a refusal is the page's 429 with its Retry-After, over HTTP.
       const verdict = await checkMessage(parts.handshakeGuards, request);
       if (!verdict.allowed) throw verdict.error;
@@ -166,9 +182,22 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
       }
       // Read before the socket opens, so that the replay goes out before any new event of the session.
       const backlog = await messaging.replay(sessionId, cursor);
-      return { key: sessionId, context: { session: sessionId, backlog } };
+      // The connector's share of this instance's sockets, counted after authentication: the page's 429.
+      const waiting = admitting.get(connector.id) ?? new Set<object>();
+      let open = waiting.size;
+      for (const conn of ws.connections) if (conn.context.connector === connector.id) open++;
+      if (open >= maxPerConnector) throw errors.create('WS_CONNECTION_LIMIT_EXCEEDED');
+      waiting.add(raw);
+      admitting.set(connector.id, waiting);
+      // Counted until it opens (then among the connections) or its socket closes first (a refused upgrade).
+      raw.socket.once('close', () => settle(connector.id, raw));
+      const context: Context = { session: sessionId, connector: connector.id, backlog };
+      handshakes.set(context, raw);
+      return { key: sessionId, context };
     },
     onConnection(conn) {
+      const handshake = handshakes.get(conn.context);
+      if (handshake) settle(conn.context.connector, handshake);
       for (const event of conn.context.backlog) conn.send(event);
       conn.context.backlog = [];
     },
