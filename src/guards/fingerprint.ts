@@ -1,4 +1,4 @@
-import { toBase64Url } from './web-crypto.js';
+import { sha256, toBase64Url } from './web-crypto.js';
 
 const encoder = new TextEncoder();
 
@@ -91,5 +91,5 @@ export async function fingerprintOf(method: string, target: string, body: unknow
   const all = new Uint8Array(head.byteLength + tail.byteLength);
   all.set(head);
   all.set(tail, head.byteLength);
-  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
+  return toBase64Url(await sha256(all));
 }

@@ -3,9 +3,10 @@
 
 const encoder = new TextEncoder();
 
-/** SHA-256 of the UTF-8 bytes of `text`, by `crypto.subtle`, in a promise of this realm. */
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+/** SHA-256 of `data` (a text's UTF-8 bytes), by `crypto.subtle`, in a promise of this realm. */
+export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
 /**
