@@ -363,6 +363,8 @@ beforeAll(async () => {
       SESSION_IDLE_MS: String(idleMs),
       MAX_SESSIONS: '4',
       MAX_HISTORY_BYTES: '20000',
+      // The budget across all sessions is what this server tests, not a connector's share of it.
+      HISTORY_BYTES_PER_CONNECTOR: '20000',
       MESSAGE_RATE: '1000',
     }),
     startSeed('001', { ...common, REDIS_URL: redis.url }),

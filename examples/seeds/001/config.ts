@@ -17,7 +17,11 @@ export const variables = {
   SESSION_IDLE_MS: 'how long a session lives without activity @default 600000 (the page’s ~10 minutes)',
   REDIS_URL: 'keep sessions and their replay history in Redis @default in memory',
   MAX_SESSIONS: 'sessions held in memory at once; past it a new one answers 500 @default 10000',
+  SESSIONS_PER_CONNECTOR:
+    'live sessions per connector, in memory or Redis; past it a new one answers 429 with Retry-After @default 1000',
   MAX_HISTORY_BYTES: 'bytes of replay history held in memory across all sessions @default 67108864 (64 MiB)',
+  HISTORY_BYTES_PER_CONNECTOR:
+    "bytes of replay history held in memory across one connector's sessions @default an eighth of MAX_HISTORY_BYTES",
   SESSION_RATE: 'HTTP requests per minute per session @default 120',
   MESSAGE_RATE: 'WebSocket messages per second per session; more are dropped @default 10',
   WS_CONNECTIONS_PER_CONNECTOR:
@@ -41,7 +45,9 @@ export function optionsFromEnv(
     ...set('sessionIdleMs', count(env, 'SESSION_IDLE_MS')),
     ...set('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
     ...set('maxSessions', count(env, 'MAX_SESSIONS')),
+    ...set('maxSessionsPerOwner', count(env, 'SESSIONS_PER_CONNECTOR')),
     ...set('maxHistoryBytes', count(env, 'MAX_HISTORY_BYTES')),
+    ...set('maxHistoryBytesPerOwner', count(env, 'HISTORY_BYTES_PER_CONNECTOR')),
     ...set('sessionRate', count(env, 'SESSION_RATE')),
     ...set('messageRate', count(env, 'MESSAGE_RATE')),
     ...set('connectionsPerConnector', count(env, 'WS_CONNECTIONS_PER_CONNECTOR')),

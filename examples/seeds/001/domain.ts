@@ -8,6 +8,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import {
+  type Created,
   type CursorEvent,
   type MemorySessionsOptions,
   memorySessions,
@@ -62,9 +63,13 @@ export class Messaging {
     this.#store =
       options.sessions ??
       memorySessions({
-        ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
-        ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
-        ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
+        ...definedOf(options, [
+          'maxSessions',
+          'maxSessionsPerOwner',
+          'historyLimit',
+          'maxHistoryBytes',
+          'maxHistoryBytesPerOwner',
+        ]),
         now: () => clock.now(),
       });
   }
@@ -164,17 +169,21 @@ export class Messaging {
       conversation: { state: 'none' },
       handoff: undefined,
     };
-    let stored: boolean;
+    let made: Created;
     try {
-      stored = await this.#store.create(record.id, JSON.stringify(record), this.#idleMs);
+      made = await this.#store.create(record.id, connector.id, JSON.stringify(record), this.#idleMs);
     } catch (cause) {
       throw errors.create('SESSION_CREATION_FAILED', undefined, { cause });
     }
-    if (!stored)
-      throw errors.create('SESSION_CREATION_FAILED', undefined, {
-        cause: new RangeError('session store full'),
+    if (made.created) return record;
+    // A connector at its share is told when one of its sessions frees a place: the page's 429.
+    if (made.full === 'owner')
+      throw errors.create('SESSION_RATE_LIMITED', undefined, {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(made.retryInMs / 1000))) },
       });
-    return record;
+    throw errors.create('SESSION_CREATION_FAILED', undefined, {
+      cause: new RangeError('session store full'),
+    });
   }
 
   /**
@@ -210,18 +219,22 @@ export class Messaging {
   }
 
   /** Ends a session: its record and its history go; a reconnect is refused as "session not found". */
-  async end(id: string): Promise<void> {
+  async end(id: string, connector: string): Promise<void> {
     try {
-      await this.#store.delete(id);
+      await this.#store.delete(id, connector);
     } catch (cause) {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
   }
 
   /** Numbers `event` with the session's next cursor and keeps it for replay; undefined once the session is gone. */
-  async record(id: string, event: Record<string, unknown>): Promise<CursorEvent | undefined> {
+  async record(
+    id: string,
+    connector: string,
+    event: Record<string, unknown>,
+  ): Promise<CursorEvent | undefined> {
     try {
-      return await this.#store.append(id, event, this.#idleMs);
+      return await this.#store.append(id, connector, event, this.#idleMs);
     } catch (cause) {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
@@ -245,7 +258,7 @@ export class Messaging {
   /** Stores `record` and gives the session its idle time again. */
   async save(record: SessionRecord): Promise<void> {
     try {
-      await this.#store.put(record.id, JSON.stringify(record), this.#idleMs);
+      await this.#store.put(record.id, record.connector, JSON.stringify(record), this.#idleMs);
     } catch (cause) {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
@@ -260,6 +273,16 @@ export class Messaging {
       throw errors.create('SESSION_RETRIEVAL_FAILED', undefined, { cause });
     }
   }
+}
+
+/** The options among `names` that are set, so that an unset one keeps the store's default. */
+function definedOf<T extends object, K extends keyof T>(
+  options: T,
+  names: readonly K[],
+): Partial<Pick<T, K>> {
+  return Object.fromEntries(
+    names.filter((n) => options[n] !== undefined).map((n) => [n, options[n]]),
+  ) as Partial<Pick<T, K>>;
 }
 
 function safeEqual(a: string, b: string): boolean {

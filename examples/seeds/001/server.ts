@@ -10,7 +10,7 @@ import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { start } from './app.js';
 import { optionsFromEnv } from './config.js';
-import { redisSessions } from './sessions.js';
+import { redisSessions } from './redis-sessions.js';
 
 const { port, redisUrl, demoToken, ...options } = optionsFromEnv(process.env);
 const redis = redisUrl
@@ -25,7 +25,15 @@ const adminKey = options.adminKey ?? randomBytes(24).toString('base64url');
 const { url, seed } = await start(port, {
   ...options,
   adminKey,
-  ...(redis ? { sessions: redisSessions(redisSend(redis)) } : {}),
+  ...(redis
+    ? {
+        sessions: redisSessions(redisSend(redis), {
+          ...(options.maxSessionsPerOwner === undefined
+            ? {}
+            : { maxSessionsPerOwner: options.maxSessionsPerOwner }),
+        }),
+      }
+    : {}),
 });
 const { connector, token } = seed.messaging.addConnector({
   host: 'example.com',

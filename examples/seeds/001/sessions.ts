@@ -1,31 +1,45 @@
 /**
  * Where seed 001 keeps its sessions: each session's record (serialized, as a shared store holds it) and its
  * replay history (the events a reconnect resumes after a cursor). A session expires `ttl` ms after its
- * last write, in either store.
+ * last write, in either store, and belongs to an owner (its connector).
  *
- * In memory, the bound is stated: at most `maxSessions` sessions (expired and ended ones are dropped
- * first; past it a new session is refused), at most `historyLimit` events per session, and at most
- * `maxHistoryBytes` of history across all sessions (past it the sessions idle longest lose their oldest
- * events first). In Redis (`REDIS_URL`), every key expires with its session and a history is trimmed to
- * `historyLimit` events; the instance's `maxmemory` bounds the rest.
+ * Sessions are the owner's to mint, so each owner has its share: at most `maxSessionsPerOwner` live
+ * sessions, or one connector would take every slot and the others get the page's 500. In memory the rest
+ * of the bound is stated too: at most `maxSessions` sessions in all (expired and ended ones are dropped
+ * first), at most `historyLimit` events per session, at most `maxHistoryBytesPerOwner` of history per
+ * owner and `maxHistoryBytes` in all (past either, the sessions written longest ago lose their oldest
+ * events first: an owner's own before anyone else's). In Redis (`redis-sessions.ts`), every key expires
+ * with its session and a history is trimmed to `historyLimit` events; the instance's `maxmemory` bounds
+ * the rest.
  */
-import type { RedisSend } from 'faultline/stores';
 
 /** A conversation event as sent to the client, numbered by its cursor. */
 export type CursorEvent = Record<string, unknown> & { cursor: number };
 
+/** What `create` did: stored the session, or refused it because the store or the owner's share is full. */
+export type Created =
+  | { created: true }
+  | { created: false; full: 'store' }
+  /** The owner holds its share; its session that expires first does so in `retryInMs`. */
+  | { created: false; full: 'owner'; retryInMs: number };
+
 /** A session store; every method rejects when the store cannot be reached. */
 export interface SessionStore {
-  /** Stores a new session for `ttl` ms; false when the store holds all it may. */
-  create(id: string, record: string, ttl: number): Promise<boolean>;
+  /** Stores a new session of `owner` for `ttl` ms, within the store's bounds. */
+  create(id: string, owner: string, record: string, ttl: number): Promise<Created>;
   /** The stored record, or undefined when there is none or it expired. */
   get(id: string): Promise<string | undefined>;
   /** Replaces the record of a live session and gives it `ttl` ms more; an expired one stays gone. */
-  put(id: string, record: string, ttl: number): Promise<void>;
+  put(id: string, owner: string, record: string, ttl: number): Promise<void>;
   /** Removes the session and its history. */
-  delete(id: string): Promise<void>;
+  delete(id: string, owner: string): Promise<void>;
   /** Numbers `event` with the session's next cursor and keeps it; undefined when the session is gone. */
-  append(id: string, event: Record<string, unknown>, ttl: number): Promise<CursorEvent | undefined>;
+  append(
+    id: string,
+    owner: string,
+    event: Record<string, unknown>,
+    ttl: number,
+  ): Promise<CursorEvent | undefined>;
   /** The kept events after `cursor`, oldest first. */
   replay(id: string, cursor: number): Promise<CursorEvent[]>;
 }
@@ -34,18 +48,30 @@ export interface SessionStore {
 export interface MemorySessionsOptions {
   /** Sessions held at once. @default 10 000 */
   maxSessions?: number;
+  /** Live sessions per owner. @default 1 000 */
+  maxSessionsPerOwner?: number;
   /** Events kept per session. @default 500 */
   historyLimit?: number;
   /** Bytes (of the events' JSON) kept across all sessions. @default 67 108 864 (64 MiB) */
   maxHistoryBytes?: number;
+  /** Bytes of history kept across one owner's sessions. @default an eighth of `maxHistoryBytes` */
+  maxHistoryBytesPerOwner?: number;
   now?: () => number;
 }
 
 interface Entry {
+  owner: Owner;
   record: string;
   expires: number;
   last: number;
   events: { event: CursorEvent; bytes: number }[];
+}
+
+/** An owner's live sessions in order of last write (so the first expires first), and their history bytes. */
+interface Owner {
+  name: string;
+  sessions: Map<string, Entry>;
+  bytes: number;
 }
 
 /** What the memory store holds now, for operators and tests. */
@@ -55,15 +81,18 @@ export interface MemorySessionsStats {
   historyBytes: number;
 }
 
-/** Sessions in a Map of this process, in order of last write: the oldest write comes first. */
+/** Sessions in Maps of this process, in order of last write: the oldest write comes first. */
 export function memorySessions(
   options: MemorySessionsOptions = {},
 ): SessionStore & { stats(): MemorySessionsStats } {
   const maxSessions = options.maxSessions ?? 10_000;
+  const perOwner = options.maxSessionsPerOwner ?? 1000;
   const historyLimit = options.historyLimit ?? 500;
   const maxHistoryBytes = options.maxHistoryBytes ?? 64 * 1024 * 1024;
+  const ownerHistoryBytes = options.maxHistoryBytesPerOwner ?? Math.floor(maxHistoryBytes / 8);
   const now = options.now ?? Date.now;
   const sessions = new Map<string, Entry>();
+  const owners = new Map<string, Owner>();
   let historyBytes = 0;
   let events = 0;
 
@@ -71,11 +100,16 @@ export function memorySessions(
     sessions.delete(id);
     for (const kept of entry.events) historyBytes -= kept.bytes;
     events -= entry.events.length;
+    const { owner } = entry;
+    owner.sessions.delete(id);
+    for (const kept of entry.events) owner.bytes -= kept.bytes;
+    if (owner.sessions.size === 0) owners.delete(owner.name);
   };
   const shift = (entry: Entry) => {
     const oldest = entry.events.shift();
     if (oldest) {
       historyBytes -= oldest.bytes;
+      entry.owner.bytes -= oldest.bytes;
       events--;
     }
   };
@@ -87,11 +121,13 @@ export function memorySessions(
     }
     return entry;
   };
-  // Re-inserting keeps the Map in order of last write, so expired sessions are found at its head.
+  // Re-inserting keeps both Maps in order of last write, so expired sessions are found at their heads.
   const refresh = (id: string, entry: Entry, ttl: number) => {
     entry.expires = now() + ttl;
     sessions.delete(id);
     sessions.set(id, entry);
+    entry.owner.sessions.delete(id);
+    entry.owner.sessions.set(id, entry);
   };
   const sweep = () => {
     const at = now();
@@ -100,18 +136,33 @@ export function memorySessions(
       drop(id, entry);
     }
   };
+  // Past a budget, the sessions written longest ago give up their oldest events first.
+  const trim = (written: Iterable<Entry>, over: () => boolean) => {
+    for (const entry of written) {
+      if (!over()) break;
+      while (entry.events.length > 0 && over()) shift(entry);
+    }
+  };
 
   return {
-    async create(id, record, ttl) {
+    async create(id, name, record, ttl) {
       sweep();
-      if (sessions.size >= maxSessions) return false;
-      sessions.set(id, { record, expires: now() + ttl, last: 0, events: [] });
-      return true;
+      const owner = owners.get(name) ?? { name, sessions: new Map(), bytes: 0 };
+      if (owner.sessions.size >= perOwner) {
+        const first = owner.sessions.values().next().value as Entry;
+        return { created: false, full: 'owner', retryInMs: Math.max(0, first.expires - now()) };
+      }
+      if (sessions.size >= maxSessions) return { created: false, full: 'store' };
+      const entry: Entry = { owner, record, expires: now() + ttl, last: 0, events: [] };
+      sessions.set(id, entry);
+      owner.sessions.set(id, entry);
+      owners.set(name, owner);
+      return { created: true };
     },
     async get(id) {
       return live(id)?.record;
     },
-    async put(id, record, ttl) {
+    async put(id, _owner, record, ttl) {
       const entry = live(id);
       if (!entry) return;
       entry.record = record;
@@ -121,96 +172,25 @@ export function memorySessions(
       const entry = sessions.get(id);
       if (entry) drop(id, entry);
     },
-    async append(id, event, ttl) {
+    async append(id, _owner, event, ttl) {
       const entry = live(id);
       if (!entry) return undefined;
       const numbered = { ...event, cursor: ++entry.last };
       const bytes = Buffer.byteLength(JSON.stringify(numbered));
       entry.events.push({ event: numbered, bytes });
       historyBytes += bytes;
+      entry.owner.bytes += bytes;
       events++;
       if (entry.events.length > historyLimit) shift(entry);
       refresh(id, entry, ttl);
-      // Past the total, the sessions written longest ago give up their oldest events first.
-      for (const other of sessions.values()) {
-        if (historyBytes <= maxHistoryBytes) break;
-        while (other.events.length > 0 && historyBytes > maxHistoryBytes) shift(other);
-      }
+      const { owner } = entry;
+      trim(owner.sessions.values(), () => owner.bytes > ownerHistoryBytes);
+      trim(sessions.values(), () => historyBytes > maxHistoryBytes);
       return numbered;
     },
     async replay(id, cursor) {
       return (live(id)?.events ?? []).filter((kept) => kept.event.cursor > cursor).map((kept) => kept.event);
     },
     stats: () => ({ sessions: sessions.size, events, historyBytes }),
-  };
-}
-
-// One step, so that an event is never kept for a session that ended or expired meanwhile: the cursor and
-// the history live only as long as the record does.
-const appendScript = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local cursor = redis.call('INCR', KEYS[3])
-redis.call('RPUSH', KEYS[2], cursor .. ' ' .. ARGV[1])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return cursor
-`;
-
-/** Sessions in Redis under `prefix`; a session's keys share a hash tag, so one script can touch them all. */
-export function redisSessions(send: RedisSend, prefix = 'messaging:', historyLimit = 500): SessionStore {
-  const keys = (id: string) => {
-    const tag = `${prefix}{${id}}`;
-    return { record: `${tag}:record`, history: `${tag}:history`, cursor: `${tag}:cursor` };
-  };
-  return {
-    async create(id, record, ttl) {
-      const { record: key } = keys(id);
-      return (await send(['SET', key, record, 'PX', String(ttl), 'NX'], key)) === 'OK';
-    },
-    async get(id) {
-      const { record: key } = keys(id);
-      const reply = await send(['GET', key], key);
-      return typeof reply === 'string' ? reply : undefined;
-    },
-    async put(id, record, ttl) {
-      const { record: key } = keys(id);
-      await send(['SET', key, record, 'PX', String(ttl), 'XX'], key);
-    },
-    async delete(id) {
-      const k = keys(id);
-      await send(['DEL', k.record, k.history, k.cursor], k.record);
-    },
-    async append(id, event, ttl) {
-      const k = keys(id);
-      const cursor = await send(
-        [
-          'EVAL',
-          appendScript,
-          '3',
-          k.record,
-          k.history,
-          k.cursor,
-          JSON.stringify(event),
-          String(historyLimit),
-          String(ttl),
-        ],
-        k.record,
-      );
-      return typeof cursor === 'number' ? { ...event, cursor } : undefined;
-    },
-    async replay(id, cursor) {
-      const { history: key } = keys(id);
-      const reply = await send(['LRANGE', key, '0', '-1'], key);
-      const kept: CursorEvent[] = [];
-      for (const line of Array.isArray(reply) ? reply : []) {
-        const text = String(line);
-        const space = text.indexOf(' ');
-        const at = Number(text.slice(0, space));
-        if (at > cursor) kept.push({ ...(JSON.parse(text.slice(space + 1)) as object), cursor: at });
-      }
-      return kept;
-    },
   };
 }

@@ -99,12 +99,12 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
   // Conversation events carry a cursor and are kept, so that a reconnect can resume after the last seen;
   // one produced after its session ended is neither kept nor sent.
   const emit = async (conn: Conn, event: Record<string, unknown>) => {
-    const numbered = await messaging.record(conn.context.session, event);
+    const numbered = await messaging.record(conn.context.session, conn.context.connector, event);
     if (numbered) conn.send(numbered);
   };
   on.EVENT_TYPE_END_SESSION = async (_message, conn) => {
     const id = conn.context.session;
-    await messaging.end(id);
+    await messaging.end(id, conn.context.connector);
     // Every socket of the session ends with it, not only the one that asked.
     for (const other of ws.connections)
       if (other.context.session === id) {
@@ -124,7 +124,7 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     const session = await messaging.session(conn.context.session);
     messaging.connectorOf(session);
     // The client's own message is part of the history a reconnect replays.
-    await messaging.record(session.id, {
+    await messaging.record(session.id, session.connector, {
       type: 'EVENT_TYPE_USER_MESSAGE',
       ...(message.id === undefined ? {} : { id: message.id }),
       text: message.text,
