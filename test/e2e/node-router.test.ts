@@ -97,3 +97,40 @@ describe('createRouter', () => {
     expect(catalog.is(caught[0], 'RATE_LIMITED')).toBe(true);
   });
 });
+
+describe('createRouter: request targets', () => {
+  /** One raw request on its own connection: the status line and body of its answer. */
+  async function raw(port: number, head: string) {
+    const { connect } = await import('node:net');
+    return new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(`${head}\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+  }
+
+  it('routes the absolute form by its path and query (RFC 9112 §3.2.2), and answers * and the authority form 404', async () => {
+    const errors = createNodeErrors({ catalog: defineErrors({}), onError: false });
+    const router = createRouter()
+      .get('/items/:id', (_req, _res, { params, url }) => ({ id: params.id, q: url.searchParams.get('q') }))
+      .get('/', (_req, _res, { url }) => ({ root: true, q: url.searchParams.get('q') }));
+    const server = createServer(errors(router.handle));
+    servers.push(server);
+    const port = Number(new URL(await listen(server)).port);
+    const host = `Host: 127.0.0.1:${port}`;
+    const item = await raw(port, `GET http://127.0.0.1:${port}/items/7?q=a HTTP/1.1\r\n${host}`);
+    expect(item).toMatch(/^HTTP\/1\.1 200/);
+    expect(JSON.parse(item.slice(item.indexOf('\r\n\r\n') + 4))).toEqual({ id: '7', q: 'a' });
+    // No path: the target is `/` and the query that follows the authority.
+    const root = await raw(port, `GET http://127.0.0.1:${port}?q=b HTTP/1.1\r\n${host}`);
+    expect(JSON.parse(root.slice(root.indexOf('\r\n\r\n') + 4))).toEqual({ root: true, q: 'b' });
+    expect(await raw(port, `OPTIONS * HTTP/1.1\r\n${host}`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(port, `GET 127.0.0.1:${port} HTTP/1.1\r\n${host}`)).toMatch(/^HTTP\/1\.1 (400|404)/);
+  });
+});

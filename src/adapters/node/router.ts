@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RoleError } from '../../catalog/role-error.js';
+import { targetOf } from '../../server/request.js';
 import { resolveUnmatched, toUnmatchedPath, type UnmatchedPath } from '../../server/routing.js';
 import { takesMethod } from '../kit/methods.js';
 
@@ -178,13 +179,16 @@ export function createRouter(): Router {
     return undefined;
   };
   const dispatch: DirectRoute = (req, res, fail) => {
-    const target = req.url ?? '/';
+    const given = req.url ?? '/';
+    // The absolute form (`POST http://host/path`), which RFC 9112 §3.2.2 has every server accept, routes
+    // by its path; `*` and the authority form match no route.
+    const target = given.charCodeAt(0) === 47 ? given : (targetOf(given) ?? given);
     let end = target.indexOf('?');
     const hash = target.indexOf('#');
     if (hash !== -1 && (end === -1 || hash < end)) end = hash;
     const path = end === -1 ? target : target.slice(0, end);
-    const given = req.method ?? 'GET';
-    const method = given === 'GET' || given === 'POST' ? given : given.toUpperCase();
+    const verb = req.method ?? 'GET';
+    const method = verb === 'GET' || verb === 'POST' ? verb : verb.toUpperCase();
     const miss = misses.get(path);
     if (miss !== undefined && !takesMethod(miss.methods, method))
       return unmatchedAnswer(req, res, method, miss.answer, fail);
