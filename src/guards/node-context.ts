@@ -91,9 +91,12 @@ export function nodeContext(
       headed ??= { ...res.getHeaders(), ...explicitOf(args[args.length - 1]) };
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as typeof res.writeHead;
+    // Set while `end` runs: a response whose `end(chunk)` writes the chunk through `write` (light-my-request's,
+    // under Fastify's `inject()`) would otherwise have it taken twice.
+    let ending = false;
     const write = res.write;
     res.write = function (this: ServerResponse, chunk: Chunk, encoding?: unknown, callback?: Callback) {
-      take(chunk, encoding);
+      if (!ending) take(chunk, encoding);
       return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
     } as typeof res.write;
     // The handler's answer is known when it ends the response, even after its client hung up: a request
@@ -125,7 +128,13 @@ export function nodeContext(
     res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
       take(chunk, encoding);
       ended = true;
-      const result = (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+      ending = true;
+      let result: ServerResponse;
+      try {
+        result = (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+      } finally {
+        ending = false;
+      }
       if (hungUp) deliver(this.statusCode);
       return result;
     } as typeof res.end;
