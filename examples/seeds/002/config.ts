@@ -25,6 +25,8 @@ export const variables = {
     'true or false: whether session cookies carry Secure; false only for plain HTTP on a host other than localhost @default true',
   MAX_TENANTS:
     'companies this instance holds; past it registration answers the page’s 500 REGISTRATION_FAILED @default 10000',
+  MAX_USERS:
+    'accounts this instance holds, by password or Google; past it a new one answers the page’s 500 REGISTRATION_FAILED @default 100000',
   SDK_RATE: 'SDK requests per minute per API key @default 600 (the page’s)',
   SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
   AUTH_IP_RATE: 'requests per minute per client address on /api/auth/* @default 30',
@@ -42,6 +44,7 @@ export const variables = {
   MAX_AUDIENCES: 'audiences one company holds @default 200',
   MAX_PENDING_INVITES:
     'invites of one company waiting to be accepted (each lapses after 7 days) @default 100',
+  MAX_API_KEYS: 'SDK keys one company holds, revoked and expired ones not counted @default 100',
 } as const;
 
 /** `true` or `false`, else throws naming the variable. */
@@ -73,6 +76,7 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('eventBytes', count(env, 'SDK_EVENT_BYTES')),
     ...set('cookieSecure', flag(env, 'COOKIE_SECURE')),
     ...set('maxTenants', count(env, 'MAX_TENANTS')),
+    ...set('maxUsers', count(env, 'MAX_USERS')),
     ...set('sdkRate', count(env, 'SDK_RATE')),
     ...set('sdkIpRate', count(env, 'SDK_IP_RATE')),
     ...set('authIpRate', count(env, 'AUTH_IP_RATE')),
@@ -85,6 +89,7 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('maxFlows', count(env, 'MAX_FLOWS')),
     ...set('maxAudiences', count(env, 'MAX_AUDIENCES')),
     ...set('maxPendingInvites', count(env, 'MAX_PENDING_INVITES')),
+    ...set('maxApiKeys', count(env, 'MAX_API_KEYS')),
     ...(failures === undefined ? {} : { loginFailures: { limit: failures } }),
   };
 }

@@ -27,7 +27,10 @@ export interface Tenant {
   members: Map<string, Role>;
   audiences: Map<string, Audience>;
   flows: Map<string, Flow>;
-  /** The company's SDK keys by id; the key itself is shown once, at creation, and kept only hashed. */
+  /**
+   * The company's SDK keys by id (an expired one until the company makes its next key); the key itself is
+   * shown once, at creation, and kept only hashed.
+   */
   apiKeys: Map<string, ApiKey>;
 }
 
@@ -64,6 +67,8 @@ const digest = (key: string) => createHash('sha256').update(key).digest('base64u
 export interface ToursOptions {
   /** How many companies this instance holds; registration past it fails. @default 10 000 */
   maxTenants?: number;
+  /** Accounts this instance holds, by password or Google; making one past it fails. @default 100 000 */
+  maxUsers?: number;
   /** How many SDK events the buffer holds; past it the oldest are evicted. @default 100 000 */
   eventBuffer?: number;
   /** How many bytes of SDK events (as JSON) the buffer holds; past it the oldest are evicted. @default 64 MiB */
@@ -76,6 +81,8 @@ export interface ToursOptions {
   maxAudiences?: number;
   /** Invites of one company waiting to be accepted; past it a new one answers 429 RATE_LIMITED. @default 100 */
   maxPendingInvites?: number;
+  /** Unexpired SDK keys one company holds; past it a new one answers 429 RATE_LIMITED. @default 100 */
+  maxApiKeys?: number;
 }
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -103,19 +110,29 @@ export class Tours {
   readonly #invitesOf = new Map<string, Set<string>>();
   /** SDK keys by the hash of the key: a lookup never walks the companies. */
   readonly #keys = new Map<string, { tenant: string; id: string }>();
-  readonly #maxTenants: number;
-  readonly #caps: { flows: number; audiences: number; invites: number };
+  /** The hash each key record is found under in `#keys`: revoking or forgetting a key walks nothing. */
+  readonly #hashOf = new WeakMap<ApiKey, string>();
+  readonly #caps: {
+    tenants: number;
+    users: number;
+    flows: number;
+    audiences: number;
+    invites: number;
+    apiKeys: number;
+  };
   readonly #sink: EventSink;
 
   constructor(
     private readonly clock: Clock,
     options: ToursOptions = {},
   ) {
-    this.#maxTenants = options.maxTenants ?? 10_000;
     this.#caps = {
+      tenants: options.maxTenants ?? 10_000,
+      users: options.maxUsers ?? 100_000,
       flows: options.maxFlows ?? 1000,
       audiences: options.maxAudiences ?? 200,
       invites: options.maxPendingInvites ?? 100,
+      apiKeys: options.maxApiKeys ?? 100,
     };
     this.events = new EventBuffer(options.eventBuffer ?? 100_000, options.eventBytes);
     this.#sink = options.eventSink ?? this.events;
@@ -127,11 +144,11 @@ export class Tours {
     if (this.byEmail.has(email.toLowerCase())) throw errors.create('EMAIL_EXISTS');
     if ([...this.tenants.values()].some((t) => t.name.toLowerCase() === company.toLowerCase()))
       throw errors.create('TENANT_EXISTS');
-    // Both rows or neither: a tenant that cannot be stored leaves no orphan user behind.
-    if (this.tenants.size >= this.#maxTenants)
-      throw errors.create('REGISTRATION_FAILED', undefined, {
-        cause: new RangeError(`tenant store full (${this.#maxTenants})`),
-      });
+    // Both rows or neither: a company that cannot be stored leaves no orphan user behind (and `#addUser`
+    // refuses before storing anything). A full instance is the page's registration that cannot be
+    // completed, logged as an error: the operator has a limit to raise.
+    if (this.tenants.size >= this.#caps.tenants)
+      throw instanceFull(`tenant store full (${this.#caps.tenants})`);
     const salt = randomBytes(16).toString('hex');
     const user = this.#addUser({
       id: id('usr'),
@@ -421,24 +438,44 @@ export class Tours {
 
   // SDK: API keys and the event buffer.
 
-  /** A new SDK key of `tenant`, valid for `days`: the key is returned this once. */
+  /**
+   * A new SDK key of `tenant`, valid for `days`: the key is returned this once. The company's expired keys
+   * are forgotten first; past its cap of unexpired ones, 429 until the soonest of them expires.
+   */
   createApiKey(tenant: Tenant, days = apiKeyDays.default): { key: string } & ApiKey {
+    const now = this.clock.now();
+    for (const record of tenant.apiKeys.values()) if (record.expiresAt <= now) this.#dropKey(tenant, record);
+    if (tenant.apiKeys.size >= this.#caps.apiKeys) {
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const record of tenant.apiKeys.values()) soonest = Math.min(soonest, record.expiresAt);
+      throw full('max-api-keys', soonest - now);
+    }
     const key = `pk_${randomBytes(18).toString('hex')}`;
     const record: ApiKey = {
       id: id('key'),
       prefix: key.slice(0, 7),
-      createdAt: this.clock.now(),
-      expiresAt: this.clock.now() + days * day,
+      createdAt: now,
+      expiresAt: now + days * day,
     };
+    const keyHash = digest(key);
     tenant.apiKeys.set(record.id, record);
-    this.#keys.set(digest(key), { tenant: tenant.id, id: record.id });
+    this.#keys.set(keyHash, { tenant: tenant.id, id: record.id });
+    this.#hashOf.set(record, keyHash);
     return { key, ...record };
   }
 
   /** Revokes a key of `tenant`; another company's key id is answered as one that does not exist. */
   revokeApiKey(tenant: Tenant, keyId: string): void {
-    if (!tenant.apiKeys.delete(keyId)) throw errors.create('NOT_FOUND');
-    for (const [hash, entry] of this.#keys) if (entry.id === keyId) this.#keys.delete(hash);
+    const record = tenant.apiKeys.get(keyId);
+    if (!record) throw errors.create('NOT_FOUND');
+    this.#dropKey(tenant, record);
+  }
+
+  /** Forgets a key: it stops authenticating at once, and nothing of it is kept. */
+  #dropKey(tenant: Tenant, record: ApiKey): void {
+    tenant.apiKeys.delete(record.id);
+    const keyHash = this.#hashOf.get(record);
+    if (keyHash !== undefined) this.#keys.delete(keyHash);
   }
 
   /** The id of a live SDK key, for keying its limit; the key itself otherwise (it is refused next). */
@@ -471,7 +508,9 @@ export class Tours {
     return mine;
   }
 
+  /** Stores a new account; past the instance's cap, the page's REGISTRATION_FAILED. */
   #addUser(user: User): User {
+    if (this.users.size >= this.#caps.users) throw instanceFull(`user store full (${this.#caps.users})`);
     this.users.set(user.id, user);
     this.byEmail.set(user.email.toLowerCase(), user.id);
     return user;
@@ -491,11 +530,16 @@ function hash(password: string, salt: string): string {
   return scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
 }
 
+/** The instance holds all the companies or accounts it may: the page's 500 REGISTRATION_FAILED. */
+function instanceFull(reason: string) {
+  return errors.create('REGISTRATION_FAILED', undefined, { cause: new RangeError(reason) });
+}
+
 /**
  * A company's collection is full: 429 RATE_LIMITED, the page's one answer for "too many", naming its
  * policy in `details.policies` as the rate limits' answers do (both raise the catalog's `rateLimited`
- * role). `Retry-After` only when waiting frees room (a pending invite lapses); a flow or an audience makes
- * room only by being deleted.
+ * role). `Retry-After` only when waiting frees room (a pending invite lapses, an SDK key expires); a flow
+ * or an audience makes room only by being deleted.
  */
 function full(policy: string, freedInMs?: number): RoleError {
   const headers =
