@@ -1,4 +1,4 @@
-import { ApiError } from '../catalog/api-error.js';
+import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import type { ReadableCatalog } from '../catalog/readable.js';
 import { standardInFlightCode } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
@@ -100,9 +100,8 @@ export function readErrorText(
   // An empty body (a HEAD request, a bodiless answer) says nothing either way: the status speaks for the API.
   // A body in a format the API does not speak (a proxy's, a gateway's) is none of its answers, so that the
   // details its formats promise are never promised of it; the common formats still read what it says.
-  const detected = bestFit(body, own);
-  const read = (answer: boolean) =>
-    readErrorInit(body, {
+  const read = (answer: boolean, from: unknown = body) =>
+    readErrorInit(from, {
       status,
       // The catalog fills in only what the API itself answered.
       catalog: answer ? catalog : undefined,
@@ -111,19 +110,29 @@ export function readErrorText(
       // Without the standard reason phrases, which a client need not ship: the server's own, when it sent one.
       reason: (code) => statusText || `HTTP ${code}`,
     });
-  let recognised = complete && (rawBody === '' || detected !== undefined);
-  let init = read(recognised);
-  // Nor is a body in a format that carries details which names a code whose details are required and
-  // holds none: a client that declares such formats types those details as present.
-  if (
-    declared &&
-    detected &&
-    init.details === undefined &&
-    catalog?.get(init.code)?.requiredDetails &&
-    carriesDetails(detected.format.spec)
-  ) {
+  let recognised: boolean;
+  let init: ApiErrorInit;
+  try {
+    const detected = bestFit(body, own);
+    recognised = complete && (rawBody === '' || detected !== undefined);
+    init = read(recognised);
+    // Nor is a body in a format that carries details which names a code whose details are required and
+    // holds none: a client that declares such formats types those details as present.
+    if (
+      declared &&
+      detected &&
+      init.details === undefined &&
+      catalog?.get(init.code)?.requiredDetails &&
+      carriesDetails(detected.format.spec)
+    ) {
+      recognised = false;
+      init = read(false);
+    }
+  } catch {
+    // A body no reader can walk (a member nested past the stack, a schema that throws) is no answer of the
+    // API: its status speaks, and it is never taken for a network failure to retry.
     recognised = false;
-    init = read(false);
+    init = read(false, undefined);
   }
   const wait = serverWait(
     status,

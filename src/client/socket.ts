@@ -104,22 +104,31 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
         return;
       }
     }
-    if (event.match(parsed) > 0) {
-      const fields = event.parse(parsed) as Record<string, unknown> | undefined;
-      const init = errorInitFromBody(parsed, { formats: [event], ...(catalog ? { catalog } : {}) });
-      if (catalog && fields?.code === undefined && typeof fields?.message === 'string') {
-        fromTemplate(init, catalog, fields.message, fields.status);
-      }
-      const wait = typeof fields?.retryAfter === 'number' ? fields.retryAfter : undefined;
-      // An in-session event's wait is advice about one message; it becomes the reconnect's wait only if
-      // the close that follows names its code (faultline's connection-scope error: the event, then the close).
-      announced = { code: init.code, wait };
-      const error = new ApiError({ ...init, retryAfter: wait }, { stack: false });
-      if (fields?.replyTo !== undefined) (error as { replyTo?: unknown }).replyTo = fields.replyTo;
-      emit('error', error);
-      return;
+    let error: ApiError | undefined;
+    try {
+      error = errorOf(parsed);
+    } catch {
+      // An event no reader can walk (nested past the stack) is none of the error events: a message as sent.
     }
-    emit('message', parsed);
+    if (error) emit('error', error);
+    else emit('message', parsed);
+  }
+
+  /** The error an event stands for, or undefined when it is not an error event. */
+  function errorOf(parsed: unknown): ApiError | undefined {
+    if (event.match(parsed) <= 0) return undefined;
+    const fields = event.parse(parsed) as Record<string, unknown> | undefined;
+    const init = errorInitFromBody(parsed, { formats: [event], ...(catalog ? { catalog } : {}) });
+    if (catalog && fields?.code === undefined && typeof fields?.message === 'string') {
+      fromTemplate(init, catalog, fields.message, fields.status);
+    }
+    const wait = typeof fields?.retryAfter === 'number' ? fields.retryAfter : undefined;
+    // An in-session event's wait is advice about one message; it becomes the reconnect's wait only if
+    // the close that follows names its code (faultline's connection-scope error: the event, then the close).
+    announced = { code: init.code, wait };
+    const error = new ApiError({ ...init, retryAfter: wait }, { stack: false });
+    if (fields?.replyTo !== undefined) (error as { replyTo?: unknown }).replyTo = fields.replyTo;
+    return error;
   }
 
   function open(): void {

@@ -19,6 +19,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A path given as segments (`['items', 0]`), or undefined when a segment is not a name or an index. */
+function dotPathOf(segments: unknown[]): string | undefined {
+  // `join` would stringify a nested array by recursing into it, as deep as a hostile body nests it.
+  return segments.every((s) => typeof s === 'string' || typeof s === 'number')
+    ? segments.join('.')
+    : undefined;
+}
+
 /** Field errors of a body member in one style, or `invalid` when the member is not in that style. */
 export function readFieldErrors(value: unknown, style: FieldErrorStyle): FieldError[] | typeof invalid {
   const map = style === 'map';
@@ -31,7 +39,7 @@ export function readFieldErrors(value: unknown, style: FieldErrorStyle): FieldEr
       : isRecord(item)
         ? style === 'pointer'
           ? [item.pointer ?? '', item.detail]
-          : [Array.isArray(item.path) ? item.path.join('.') : item.path, item.message]
+          : [Array.isArray(item.path) ? dotPathOf(item.path) : item.path, item.message]
         : [];
     if (map && Array.isArray(detail)) detail = detail[0];
     if (typeof path !== 'string' || typeof detail !== 'string') return invalid;

@@ -24,6 +24,23 @@ function readField(ref: Declared, value: unknown, out: ParsedError, readers: Rea
 }
 
 /**
+ * Whether a body's value is the JSON value `literal` (the declaration's, small and trusted): walked along the
+ * literal, so that a hostile value nested past the stack costs the literal's depth, never its own.
+ */
+function sameJson(value: unknown, literal: unknown): boolean {
+  if (typeof literal !== 'object' || literal === null) return value === literal;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) !== Array.isArray(literal))
+    return false;
+  const keys = Object.keys(literal);
+  if (Object.keys(value).length !== keys.length) return false;
+  return keys.every(
+    (key) =>
+      Object.hasOwn(value, key) &&
+      sameJson((value as Record<string, unknown>)[key], (literal as Record<string, unknown>)[key]),
+  );
+}
+
+/**
  * Walks a body along a declaration (checked where it was made, walked as the data it is), reading its
  * fields with `readers`; returns how many members it recognised, or -1 when it does not fit.
  */
@@ -31,7 +48,7 @@ export function parseNode(node: unknown, value: unknown, out: ParsedError, reade
   // A literal: a JSON value, or `{ $literal: ... }`; an absent member never equals one.
   if (!isRecord(node) || '$literal' in node) {
     const literal = isRecord(node) ? node.$literal : node;
-    return JSON.stringify(value) === JSON.stringify(literal) ? 2 : -1;
+    return sameJson(value, literal) ? 2 : -1;
   }
   if (value === undefined) return 0;
   if ('$field' in node) return readField(node, value, out, readers) ? 1 : -1;
