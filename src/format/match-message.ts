@@ -10,34 +10,54 @@ export interface MessageMatch {
 
 interface Pattern {
   readonly entry: CatalogEntry;
-  readonly regex: RegExp;
+  /** The fixed texts around the placeholders: one more than there are placeholders. */
+  readonly texts: readonly string[];
   readonly paths: readonly string[];
   /** Characters of fixed text: the most specific template wins when several match. */
   readonly fixed: number;
 }
 
 const placeholder = /\{([A-Za-z_$][\w$]*(?:\.[\w$]+)*)\}/g;
-const special = /[.*+?^${}()|[\]\\]/g;
 const matchers = new WeakMap<ReadableCatalog, (message: string) => MessageMatch | undefined>();
 
 function patternOf(entry: CatalogEntry): Pattern | undefined {
   const paths = entry.template.placeholders;
   if (paths.length === 0) return undefined;
-  let source = '^';
-  let fixed = 0;
+  const texts: string[] = [];
   let last = 0;
   for (const found of entry.message.matchAll(placeholder)) {
-    const text = entry.message.slice(last, found.index);
-    source += `${text.replace(special, '\\$&')}([\\s\\S]+?)`;
-    fixed += text.length;
+    texts.push(entry.message.slice(last, found.index));
     last = found.index + found[0].length;
   }
-  const tail = entry.message.slice(last);
-  source += `${tail.replace(special, '\\$&')}$`;
-  fixed += tail.length;
+  texts.push(entry.message.slice(last));
+  const fixed = texts.reduce((sum, text) => sum + text.length, 0);
   // A template that is all placeholders would match any text: it cannot identify a code.
   if (fixed === 0) return undefined;
-  return { entry, regex: new RegExp(source), paths, fixed };
+  return { entry, texts, paths, fixed };
+}
+
+/**
+ * The placeholders' values when `message` is an instance of the template, each the shortest non-empty text
+ * after which the rest still matches (what a lazy regex would capture), found in one pass: each fixed text
+ * is looked for once, at its first place after the last, since a later place leaves the rest less room. A
+ * regex of several lazy groups backtracks, quadratic in a hostile message that repeats the fixed texts.
+ */
+function valuesOf(texts: readonly string[], message: string): string[] | undefined {
+  const head = texts[0]!;
+  const tail = texts[texts.length - 1]!;
+  const end = message.length - tail.length;
+  if (!message.startsWith(head) || !message.endsWith(tail) || end < head.length) return undefined;
+  const values: string[] = [];
+  let at = head.length;
+  for (let i = 1; i < texts.length - 1; i++) {
+    const found = message.indexOf(texts[i]!, at + 1);
+    if (found === -1 || found + texts[i]!.length > end) return undefined;
+    values.push(message.slice(at, found));
+    at = found + texts[i]!.length;
+  }
+  if (end <= at) return undefined;
+  values.push(message.slice(at, end));
+  return values;
 }
 
 function assign(details: Record<string, unknown>, path: string, value: string): void {
@@ -63,10 +83,10 @@ function compile(catalog: ReadableCatalog): (message: string) => MessageMatch | 
     const exact = catalog.byMessage(message);
     if (exact) return { entry: exact, details: undefined };
     for (const pattern of patterns) {
-      const found = pattern.regex.exec(message);
-      if (found === null) continue;
+      const values = valuesOf(pattern.texts, message);
+      if (values === undefined) continue;
       const details: Record<string, unknown> = Object.create(null);
-      for (let i = 0; i < pattern.paths.length; i++) assign(details, pattern.paths[i]!, found[i + 1]!);
+      for (let i = 0; i < pattern.paths.length; i++) assign(details, pattern.paths[i]!, values[i]!);
       return { entry: pattern.entry, details: { ...details } };
     }
     return undefined;
