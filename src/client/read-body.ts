@@ -1,3 +1,5 @@
+import { timerDelay } from './retry.js';
+
 /** A body read as text, and whether it is all of it (not cut at the limit, by the timeout or by an error). */
 export interface BodyText {
   readonly text: string;
@@ -16,7 +18,7 @@ export async function readBodyText(response: Response, limit: number, timeoutMs:
   const timer = setTimeout(() => {
     timedOut = true;
     stop();
-  }, timeoutMs);
+  }, timerDelay(timeoutMs));
   // Decoded as it streams: a character split between chunks is joined, one cut at the limit becomes U+FFFD.
   const decoder = new TextDecoder();
   let text = '';

@@ -36,8 +36,25 @@ export function parseRetryAfter(
   return Number.isNaN(wait) ? undefined : Math.max(0, wait);
 }
 
-// A string of a Structured Field (RFC 9651 §3.3.3): it holds nothing read here, so it is blanked first.
-const string = /"(?:[^"\\]|\\.)*"/g;
+/**
+ * The field with each String (RFC 9651 §3.3.3) blanked to a token: a string holds nothing read here. An
+ * unterminated one leaves its quote, which no list accepts. One pass: a pattern for strings, tried at every
+ * quote of `"\"\"…` unterminated, would scan to the end from each.
+ */
+function blankStrings(field: string): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const open = field.indexOf('"', from);
+    if (open === -1) return out + field.slice(from);
+    let at = open + 1;
+    while (at < field.length && field[at] !== '"') at += field[at] === '\\' ? 2 : 1;
+    if (at >= field.length) return out + field.slice(from);
+    out += `${field.slice(from, open)}s`;
+    from = at + 1;
+  }
+}
+
 // A list (§3.1) once its strings are blanked: members, each an item then its parameters (§3.1.2).
 const list =
   /^[ \t]*[^"; ,\t]+(?:;[ \t]*[a-z*][a-z0-9_.*-]*(?:=[^"; ,\t]+)?)*[ \t]*(?:,[ \t]*[^"; ,\t]+(?:;[ \t]*[a-z*][a-z0-9_.*-]*(?:=[^"; ,\t]+)?)*[ \t]*)*$/;
@@ -50,7 +67,7 @@ const parameter = /;[ \t]*([a-z*][a-z0-9_.*-]*)(?:=([^"; ,\t]+))?/g;
  */
 function usedUpWait(field: string): number | undefined {
   // A blanked string is a token: its , ; and = split nothing, and an unterminated one leaves a quote.
-  const bare = field.replace(string, 's');
+  const bare = blankStrings(field);
   if (!list.test(bare)) return undefined;
   let wait: number | undefined;
   for (const member of bare.split(',')) {
