@@ -74,6 +74,16 @@ function serverWait(status: number, headers: Headers, code: string, inFlight: st
 }
 
 /**
+ * The response's headers an error carries, without the cookies the server set: an error is logged and
+ * serialized whole, and a session cookie in a log is a session handed to whoever reads it.
+ */
+function kept(headers: Headers): Record<string, string> {
+  const all = Object.fromEntries(headers);
+  delete all['set-cookie'];
+  return all;
+}
+
+/**
  * The ApiError of an error response whose body was read as text (at most the body limit): the one reading
  * of `parseErrorResponse` and of the hooks for other clients. An error that neither its body nor its entry
  * names a message for takes the response's reason phrase, else `HTTP <status>`. A body read only in part (cut
@@ -145,7 +155,7 @@ export function readErrorText(
   const error = new ApiError(
     {
       ...init,
-      headers: Object.fromEntries(headers),
+      headers: kept(headers),
       // A header's wait wins; a body (or event) may carry one too.
       retryAfter: wait === undefined ? init.retryAfter : wait / 1000,
       attempts: options.attempts,

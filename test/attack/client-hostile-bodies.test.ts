@@ -147,3 +147,19 @@ describe('a RateLimit field of strings', () => {
     expect(await waitOf('"open;r=0;t=5')).toBeUndefined();
   });
 });
+
+describe('what an error keeps of the response', () => {
+  it('keeps no cookie the server set: an error is logged and serialized whole', async () => {
+    const error = await parseErrorParts({
+      status: 401,
+      headers: [
+        ['set-cookie', 'session=secret-token; HttpOnly'],
+        ['www-authenticate', 'Bearer'],
+      ],
+      body: '',
+    });
+    expect(error.headers['www-authenticate']).toBe('Bearer');
+    expect(error.headers['set-cookie']).toBeUndefined();
+    expect(JSON.stringify(error)).not.toContain('secret-token');
+  });
+});
