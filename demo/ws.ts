@@ -51,7 +51,7 @@ export interface DemoSocketOptions {
 export const socketDocs: WsDocsOptions = {
   path: '/v1/ws',
   event: demoEvent,
-  rate: { limit: 20, window: 1000, over: 'drop' },
+  rate: { limit: 20, window: 1000, over: 'drop', closeAfter: 100 },
   connections: 10,
   heartbeat: 30_000,
   idleTimeout: 600_000,
@@ -187,7 +187,8 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
     },
     limits: {
       connections: { max: 10, ...store },
-      rate: { limit: 20, window: 1000, over: 'drop', ...store },
+      // A flood is closed, not read and dropped for as long as its sender keeps it up.
+      rate: { ...socketDocs.rate!, ...store },
       idleTimeout: 600_000,
     },
   });

@@ -14,6 +14,15 @@ describe('the WebSocket limits table', () => {
     );
   });
 
+  it('shows when a message rate closes a connection that keeps over it', () => {
+    const page = renderMarkdown(catalog, {
+      websocket: { rate: { limit: 20, window: 1000, over: 'drop', closeAfter: 100 } },
+    });
+    expect(page).toContain(
+      '| Message rate per session | 20 per 1 s; over it messages are dropped; after 100 in a row the connection closes |',
+    );
+  });
+
   it('says when every message is answered', () => {
     const page = renderMarkdown(catalog, { websocket: { errorEvents: 'off' } });
     expect(page).toContain('| Error events per connection | every message is answered |');

@@ -16,7 +16,7 @@ export interface WsDocsOptions {
   /** Hard limit in bytes (`maxPayload`: closes with 1009). */
   maxPayload?: number;
   /** Messages per window per key, and what happens over it. */
-  rate?: { limit: number; window?: number; over?: 'drop' | 'event' | 'close' };
+  rate?: { limit: number; window?: number; over?: 'drop' | 'event' | 'close'; closeAfter?: number };
   /**
    * The error-event budget per connection (`limits.errorEvents`), shown as given; pass it when the
    * endpoint has no message rate, since the budget then bounds every answer.
@@ -144,10 +144,12 @@ export function websocketTables(catalog: Catalog<any>, options?: WsDocsOptions):
     if (options.maxPayload)
       limits.push(['Hard message size', `${options.maxPayload} bytes (larger: closes with 1009)`]);
     if (options.rate) {
-      const over = options.rate.over ?? 'drop';
+      const { over = 'drop', closeAfter } = options.rate;
+      const escalation =
+        over !== 'close' && closeAfter ? `; after ${closeAfter} in a row the connection closes` : '';
       limits.push([
         'Message rate per session',
-        `${options.rate.limit} per ${ms(options.rate.window ?? 1000)}; over it messages are ${over === 'drop' ? 'dropped' : over === 'event' ? 'answered with an error event' : 'refused and the connection closes'}`,
+        `${options.rate.limit} per ${ms(options.rate.window ?? 1000)}; over it messages are ${over === 'drop' ? 'dropped' : over === 'event' ? 'answered with an error event' : 'refused and the connection closes'}${escalation}`,
       ]);
     }
     if (options.errorEvents === 'off')

@@ -134,4 +134,26 @@ describe('the demo WebSocket (npm start)', () => {
     expect(await client.closed).toEqual({ code: 4409, reason: 'SESSION_ENDED' });
     expect(client.order).toEqual(['message', 'message', 'close:4409']);
   });
+  it('closes a socket that keeps sending over its rate, after 100 dropped in a row', async () => {
+    const url = new URL(socketUrl);
+    const key = url.searchParams.get('api_key')!;
+    const made = await fetch(`http://127.0.0.1:${port}/v1/sessions`, {
+      method: 'POST',
+      headers: {
+        'x-app-id': url.searchParams.get('app_id')!,
+        'x-api-key': key,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ from: 'a', to: 'b' }),
+    });
+    expect(made.status).toBe(201);
+    url.searchParams.set('session_id', ((await made.json()) as { id: string }).id);
+    const client = watch(url.toString());
+    await client.opened;
+    // A burst far over 20 a second: the first are answered, the rest dropped until the 100th in a row.
+    for (let i = 0; i < 1000; i++) send(client, { type: 'command', id: `f${i}`, command: 'mute' });
+    expect(await client.closed).toEqual({ code: 4429, reason: 'MESSAGE_RATE_LIMITED' });
+    // The server still answers others.
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  });
 });
