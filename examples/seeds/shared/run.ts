@@ -81,16 +81,29 @@ export function redactUrl(url: string | undefined): string | undefined {
   return `${url.slice(0, query)}?${params.join('&')}`;
 }
 
-/** An `onError` hook that writes one log line per answered error; credentials in the URL are redacted. */
+/** The longest request target a log line keeps: what a client sends must not set the size of a line. */
+export const maxLoggedUrl = 512;
+
+/** A redacted `url` cut to `maxLoggedUrl` characters: cut after redaction, a credential is masked whole. */
+function clipUrl(url: string | undefined): string | undefined {
+  return url === undefined || url.length <= maxLoggedUrl ? url : `${url.slice(0, maxLoggedUrl)}…`;
+}
+
+/**
+ * An `onError` hook that writes one log line per answered error; credentials in the URL are redacted, and
+ * the URL is cut to `maxLoggedUrl` characters. A 429 is not logged: it answers a flood, and a line per
+ * refused request would let the flood write the log.
+ */
 export function logErrors(sink: LogSink = stderrSink): (event: ErrorEvent) => void {
   return ({ error, thrown, correlationId, request }) => {
+    if (error.status === 429) return;
     const line: LogLine = {
       level: error.status >= 500 ? 'error' : 'warn',
       code: error.code,
       status: error.status,
       correlationId,
       method: request.method,
-      url: redactUrl(request.url),
+      url: clipUrl(redactUrl(request.url)),
       ...(error.reason === undefined ? {} : { reason: error.reason }),
       ...(error.status >= 500 && thrown !== error ? { thrown: describe(thrown) } : {}),
     };
