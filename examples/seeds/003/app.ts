@@ -7,6 +7,7 @@
  * are bounded per app, and an idle session ends (`CallBounds`).
  */
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import express, { type Request, type RequestHandler } from 'express';
 import { createExpressErrors, guard } from 'faultline/express';
 import {
@@ -26,7 +27,7 @@ import { type LogSink, listen, logErrors, type Running } from '../shared/run.js'
 import { type AppStore, memoryApps, redisApps } from './apps.js';
 import { type CallBounds, memoryCalls, redisCalls } from './calls.js';
 import { errors, format } from './catalog.js';
-import { type CommandBody, checkCommand, commands, Gateway, isCommand } from './domain.js';
+import { type CommandBody, checkCommand, commands, Gateway, isCommand, isMintedId } from './domain.js';
 
 /** Options of seed 003. */
 export interface SeedOptions {
@@ -48,13 +49,27 @@ export interface SeedOptions {
 /** An app's requests per minute when its configuration names none. */
 const defaultAppRate = 600;
 const appIdFormat = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A key a request can present in a header as it was set: visible ASCII without a comma. A comma makes two
+ * keys, a header loses its outer spaces, and other scripts arrive as UTF-8 bytes the server reads back as
+ * Latin-1; an inner space is refused too, for one plain rule.
+ */
+export const presentableKey = /^[\x21-\x2b\x2d-\x7e]+$/;
 /** `POST /admin/apps/:app_id`: the app's key, and its requests per minute (600 when omitted). */
 const appConfigBody = z.strictObject({
-  api_key: z.string().min(16).max(256),
+  api_key: z.string().min(16).max(256).regex(presentableKey),
   rate_limit: z.number().int().min(1).max(1_000_000).optional(),
 });
+// A lone surrogate is no character: stored as UTF-8 it becomes U+FFFD, and two names would be one.
+const loneSurrogate = /\p{Cs}/u;
 /** `POST /api/v1/conferences`: the room's name, unique per app (256 characters at most: it is kept). */
-const conferenceBody = z.object({ name: z.string().min(1).max(256) });
+const conferenceBody = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((name) => !loneSurrogate.test(name)),
+});
 const appIdOf = byHeader('x-app-id');
 
 /**
@@ -191,6 +206,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
     // so the next command never races that give-back.
     (req, _res, next) => {
       checkCommand(commandOf(req), bodyOf(req), gateway.options);
+      // An id the gateway never mints names no session, and spends no cooldown.
+      if (!isMintedId(String(req.params.uuid))) throw errors.create('SESSION_NOT_FOUND');
       next();
     },
     commandCooldown,
@@ -220,7 +237,12 @@ export function createSeed(options: SeedOptions = {}): Seed {
   server
     .on('clientError', faults.clientError)
     .on('checkContinue', faults.checkContinue)
-    .on('checkExpectation', faults.checkExpectation);
+    .on('checkExpectation', faults.checkExpectation)
+    // node gives a CONNECT to 'connect' listeners only, and without one closes the socket without a word:
+    // the gateway is no proxy, so CONNECT gets the catalog's 400 that any other method node refuses gets.
+    .on('connect', (_req, socket) =>
+      faults.clientError(new Error('CONNECT is not served'), socket as Socket),
+    );
   return { server, gateway, apps };
 }
 

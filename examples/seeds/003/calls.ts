@@ -1,7 +1,7 @@
 /**
- * Where the gateway keeps its calls: sessions (call legs) and conference rooms with their members and the
- * per-app name index. In memory by default; in Redis with `REDIS_URL`, so that every gateway instance
- * sees the same sessions and rooms and a conference name is taken once across all of them.
+ * Where the gateway keeps its calls: sessions (call legs) and conference rooms with their members and
+ * their names, unique per app. In memory by default; in Redis with `REDIS_URL`, so that every gateway
+ * instance sees the same sessions and rooms and a conference name is taken once across all of them.
  */
 import type { RedisSend } from 'faultline/stores';
 
@@ -20,9 +20,20 @@ export interface Room {
   readonly name: string;
 }
 
+/** A session change's outcome: the session as written, or why nothing was. */
+export type Updated = Session | 'gone' | 'contended';
+
 export interface CallStore {
   getSession(uuid: string): Promise<Session | undefined>;
+  /** Stores a new session. */
   putSession(session: Session): Promise<void>;
+  /**
+   * Applies `change` to the session as stored and writes it, unless another write came first: then
+   * applies it again to what that one wrote, `updateAttempts` times at most ('contended' past them).
+   * 'gone' when the session has ended or expired: a change never brings it back. When `change` throws,
+   * nothing is written.
+   */
+  updateSession(uuid: string, change: (session: Session) => Promise<void> | void): Promise<Updated>;
   deleteSession(session: Session): Promise<void>;
   getRoom(id: string): Promise<Room | undefined>;
   /** Stores `room` unless its app has a room of that name: then the existing room's id. */
@@ -42,6 +53,9 @@ export interface CallBounds {
   /** Conference rooms per app; a new one past it destroys the app's oldest. @default 1000 */
   maxRoomsPerApp?: number;
 }
+
+/** How many times a session change is applied again when other writes keep coming first. */
+const updateAttempts = 8;
 
 export const defaultBounds = {
   idleTimeout: 60 * 60 * 1000,
@@ -95,15 +109,18 @@ export function memoryCalls(bounds: CallBounds = {}, now: () => number = Date.no
       drop(uuid);
     }
   };
-  return {
+  const live = (uuid: string) => {
+    const held = sessions.get(uuid);
+    if (held && expired(held.touched)) {
+      drop(uuid);
+      return undefined;
+    }
+    return held;
+  };
+  const store: CallStore = {
     getSession: async (uuid) => {
-      const held = sessions.get(uuid);
-      if (!held) return undefined;
-      if (expired(held.touched)) {
-        drop(uuid);
-        return undefined;
-      }
-      return structuredClone(held.session);
+      const held = live(uuid);
+      return held && structuredClone(held.session);
     },
     putSession: async (session) => {
       sweep();
@@ -122,6 +139,22 @@ export function memoryCalls(bounds: CallBounds = {}, now: () => number = Date.no
       sessions.set(session.uuid, { session: structuredClone(session), touched: now() });
       app.delete(session.uuid);
       app.set(session.uuid, true);
+    },
+    updateSession: async (uuid, change) => {
+      for (let attempt = 0; attempt < updateAttempts; attempt++) {
+        const held = live(uuid);
+        if (!held) return 'gone';
+        const session = structuredClone(held.session);
+        await change(session);
+        // Every write stores a new entry: another one here is a write made while `change` ran.
+        const current = sessions.get(uuid);
+        if (!current) return 'gone';
+        if (current === held) {
+          await store.putSession(session);
+          return session;
+        }
+      }
+      return 'contended';
     },
     deleteSession: async (session) => {
       drop(session.uuid);
@@ -161,16 +194,45 @@ export function memoryCalls(bounds: CallBounds = {}, now: () => number = Date.no
       rooms.get(roomId)?.members.delete(uuid);
     },
   };
+  return store;
 }
 
 /** How long Redis keeps a room nobody touches: a day, as no call lasts longer. */
-const ttlSeconds = String(24 * 60 * 60);
+const roomTtlSeconds = 24 * 60 * 60;
+/** How many times a name is claimed again when the room holding it is found gone. */
+const claimAttempts = 3;
+
+// Writes a session's JSON only while it is still the one the change was applied to. 1: written; 0: the
+// session is gone (a hung-up call stays ended); -1: another command wrote it meanwhile.
+const swapScript = `
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+if stored ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+// Gives a room name to room ARGV[1] when it is free, or held by ARGV[2], a room found gone. Otherwise
+// answers the id of the room that holds it, and changes nothing.
+const claimNameScript = `
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[2] then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return ''
+`;
+
+// Frees a room's name, unless it names another room by now.
+const releaseNameScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 /**
- * Calls in Redis under `prefix`: a JSON string per session and room, a set of members, a name hash. A
- * session expires with its idle timeout (Redis drops it), and each app's sessions are indexed in a sorted
- * set by last use, so that past `maxSessionsPerApp` the least recently used are ended; its rooms are
- * indexed by creation, so that past `maxRoomsPerApp` the oldest is destroyed.
+ * Calls in Redis under `prefix`: a JSON string per session and room, a set of members, a key per room
+ * name. A session expires with its idle timeout (Redis drops it), and each app's sessions are indexed in a
+ * sorted set by last use, so that past `maxSessionsPerApp` the least recently used are ended; its rooms are
+ * indexed by creation, so that past `maxRoomsPerApp` the oldest is destroyed. A room and its name expire
+ * after a day; a name whose room is gone is free.
  */
 export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBounds = {}): CallStore {
   const idleTimeout = bounds.idleTimeout ?? defaultBounds.idleTimeout;
@@ -181,9 +243,43 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
   const appSessionsKey = (app: string) => `${prefix}calls:${app}`;
   const roomKey = (id: string) => `${prefix}room:${id}`;
   const membersKey = (id: string) => `${prefix}room:${id}:members`;
-  const namesKey = (app: string) => `${prefix}rooms:${app}`;
+  // An app id has no colon: what follows the app's is the name, whatever it holds.
+  const nameKey = (room: Room) => `${prefix}room-name:${room.app}:${room.name}`;
   const json = <T>(reply: unknown): T | undefined =>
     typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
+  /** Gives `room` its name: undefined, or the id of the live room that holds it. */
+  const claimName = async (room: Room): Promise<string | undefined> => {
+    const key = nameKey(room);
+    let gone = '';
+    for (let attempt = 0; attempt < claimAttempts; attempt++) {
+      const held = await send(
+        ['EVAL', claimNameScript, '1', key, room.id, gone, String(roomTtlSeconds)],
+        key,
+      );
+      if (held === '') return undefined;
+      if (await store.getRoom(String(held))) return String(held);
+      gone = String(held);
+    }
+    return gone;
+  };
+  /** Indexes a new room by age; past the app's bound, its oldest rooms are destroyed. */
+  const indexRoom = async (room: Room) => {
+    const index = appRoomsKey(room.app);
+    const now = Date.now();
+    await send(['ZADD', index, String(now), room.id], index);
+    // Rooms past their day are gone from Redis: their ids leave the index.
+    await send(['ZREMRANGEBYSCORE', index, '-inf', `(${now - roomTtlSeconds * 1000}`], index);
+    await send(['EXPIRE', index, String(roomTtlSeconds)], index);
+    const held = Number(await send(['ZCARD', index], index));
+    if (held > maxRooms) {
+      const popped = await send(['ZPOPMIN', index, String(held - maxRooms)], index);
+      const ids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
+      for (const id of ids) {
+        const oldest = await store.getRoom(id);
+        if (oldest) await store.deleteRoom(oldest);
+      }
+    }
+  };
   const store: CallStore = {
     async getSession(uuid) {
       return json<Session>(await send(['GET', sessionKey(uuid)], sessionKey(uuid)));
@@ -203,6 +299,27 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       }
       await send(['PEXPIRE', index, String(idleTimeout)], index);
     },
+    async updateSession(uuid, change) {
+      const key = sessionKey(uuid);
+      for (let attempt = 0; attempt < updateAttempts; attempt++) {
+        const read = await send(['GET', key], key);
+        if (typeof read !== 'string') return 'gone';
+        const session = JSON.parse(read) as Session;
+        await change(session);
+        const written = Number(
+          await send(['EVAL', swapScript, '1', key, read, JSON.stringify(session), String(idleTimeout)], key),
+        );
+        if (written === 0) return 'gone';
+        if (written === 1) {
+          // A use: the session moves to the end of its app's order, unless it has left it meanwhile.
+          const index = appSessionsKey(session.app);
+          await send(['ZADD', index, 'XX', String(Date.now()), uuid], index);
+          await send(['PEXPIRE', index, String(idleTimeout)], index);
+          return session;
+        }
+      }
+      return 'contended';
+    },
     async deleteSession(session) {
       await send(['DEL', sessionKey(session.uuid)], sessionKey(session.uuid));
       await send(['ZREM', appSessionsKey(session.app), session.uuid], appSessionsKey(session.app));
@@ -211,39 +328,29 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       return json<Room>(await send(['GET', roomKey(id)], roomKey(id)));
     },
     async claimRoom(room) {
-      const names = namesKey(room.app);
-      // HSETNX is the one atomic step: of two instances asked for one name at once, one wins.
-      if ((await send(['HSETNX', names, room.name, room.id], names)) !== 1) {
-        const taken = await send(['HGET', names, room.name], names);
-        return { taken: String(taken) };
-      }
+      const key = roomKey(room.id);
+      // The room first, then its name: a name never names a room still being made, so a name whose room
+      // is gone is free (the room's day is over, or it is being stopped).
+      await send(['SET', key, JSON.stringify(room), 'EX', String(roomTtlSeconds)], key);
+      let taken: string | undefined;
       try {
-        await send(['SET', roomKey(room.id), JSON.stringify(room), 'EX', ttlSeconds], roomKey(room.id));
+        taken = await claimName(room);
       } catch (error) {
-        await send(['HDEL', names, room.name], names).catch(() => {});
+        await send(['DEL', key], key).catch(() => {});
         throw error;
       }
-      const index = appRoomsKey(room.app);
-      await send(['ZADD', index, String(Date.now()), room.id], index);
-      await send(['EXPIRE', index, ttlSeconds], index);
-      const held = Number(await send(['ZCARD', index], index));
-      if (held > maxRooms) {
-        const popped = await send(['ZPOPMIN', index, String(held - maxRooms)], index);
-        const ids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
-        for (const id of ids) {
-          const oldest = await store.getRoom(id);
-          if (oldest) await store.deleteRoom(oldest);
-        }
+      if (taken !== undefined) {
+        await send(['DEL', key], key);
+        return { taken };
       }
+      await indexRoom(room);
       return undefined;
     },
     async deleteRoom(room) {
       await send(['DEL', roomKey(room.id)], roomKey(room.id));
       await send(['DEL', membersKey(room.id)], membersKey(room.id));
       await send(['ZREM', appRoomsKey(room.app), room.id], appRoomsKey(room.app));
-      const names = namesKey(room.app);
-      if ((await send(['HGET', names, room.name], names)) === room.id)
-        await send(['HDEL', names, room.name], names);
+      await send(['EVAL', releaseNameScript, '1', nameKey(room), room.id], nameKey(room));
     },
     async members(roomId) {
       const reply = await send(['SMEMBERS', membersKey(roomId)], membersKey(roomId));
@@ -258,7 +365,7 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
     },
     async addMember(roomId, uuid) {
       await send(['SADD', membersKey(roomId), uuid], membersKey(roomId));
-      await send(['EXPIRE', membersKey(roomId), ttlSeconds], membersKey(roomId));
+      await send(['EXPIRE', membersKey(roomId), String(roomTtlSeconds)], membersKey(roomId));
     },
     async removeMember(roomId, uuid) {
       await send(['SREM', membersKey(roomId), uuid], membersKey(roomId));

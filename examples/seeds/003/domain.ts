@@ -29,6 +29,19 @@ export const isCommand = (path: string): path is Command => Object.hasOwn(comman
 
 const commandUid = /^[\w.-]{1,128}$/;
 const httpUrl = /^https?:\/\/\S+$/;
+/**
+ * A playlist's bounds. A session keeps its playlist while it plays, so that a 64 KiB body of tiny URLs
+ * would hold far more than 64 KiB per session: a prompt list is a few files, and 2048 characters hold a
+ * signed URL.
+ */
+export const maxUrls = 10;
+export const maxUrlLength = 2048;
+// The ids the gateway mints (`randomUUID`). Any other id names nothing, and is refused before it reaches
+// the store, where it would be part of a key.
+const mintedId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** True when `id` has the shape of a session or room id the gateway mints. */
+export const isMintedId = (id: string): boolean => mintedId.test(id);
 
 export interface CommandBody {
   command_uid?: unknown;
@@ -39,8 +52,8 @@ export interface CommandBody {
 
 /**
  * The refusals of a command that depend on nothing but the request: an unknown command, a malformed
- * `command_uid`, missing `urls`, recording switched off. They are checked before the command group's
- * cooldown, so a refused command does not start it.
+ * `command_uid`, missing `urls` (or more of them, or longer, than a playlist holds), recording switched
+ * off. They are checked before the command group's cooldown, so a refused command does not start it.
  */
 export function checkCommand(command: string, body: CommandBody, options: { recording: boolean }): Command {
   if (!isCommand(command)) throw errors.create('INVALID_COMMAND');
@@ -54,7 +67,8 @@ export function checkCommand(command: string, body: CommandBody, options: { reco
     if (
       !Array.isArray(urls) ||
       urls.length === 0 ||
-      !urls.every((u) => typeof u === 'string' && httpUrl.test(u))
+      urls.length > maxUrls ||
+      !urls.every((u) => typeof u === 'string' && u.length <= maxUrlLength && httpUrl.test(u))
     )
       throw errors.create('URLS_REQUIRED');
   }
@@ -85,16 +99,15 @@ export class Gateway {
   }
 
   async session(app: string, uuid: string): Promise<Session> {
-    const session = await this.calls.getSession(uuid);
+    const session = isMintedId(uuid) ? await this.calls.getSession(uuid) : undefined;
     if (!session) throw errors.create('SESSION_NOT_FOUND');
     if (session.app !== app) throw errors.create('SESSION_FORBIDDEN');
-    // A room destroyed past its app's bound leaves its members in no room.
-    if (session.room !== undefined && !(await this.calls.getRoom(session.room))) session.room = undefined;
+    await this.leaveDestroyedRoom(session);
     return session;
   }
 
   async room(app: string, id: string): Promise<Room & { members: string[] }> {
-    const room = await this.calls.getRoom(id);
+    const room = isMintedId(id) ? await this.calls.getRoom(id) : undefined;
     if (!room) throw errors.create('ROOM_NOT_FOUND');
     if (room.app !== app) throw errors.create('ROOM_FORBIDDEN');
     return { ...room, members: await this.calls.members(room.id) };
@@ -110,11 +123,10 @@ export class Gateway {
   async stopRoom(app: string, id: string): Promise<void> {
     const room = await this.room(app, id);
     for (const uuid of room.members) {
-      const session = await this.calls.getSession(uuid);
-      if (session?.room === room.id) {
-        session.room = undefined;
-        await this.calls.putSession(session);
-      }
+      // A member hung up meanwhile stays ended; one left behind by a contended write leaves on its next read.
+      await this.calls.updateSession(uuid, (session) => {
+        if (session.room === room.id) session.room = undefined;
+      });
     }
     await this.calls.deleteRoom(room);
   }
@@ -126,15 +138,35 @@ export class Gateway {
     body: CommandBody,
   ): Promise<{ session: string; command: Command; state: Session['state'] | 'ended' }> {
     const session = await this.session(app, uuid);
+    if (command === 'hangup') {
+      // An ended call is gone: later commands on it answer "Session not found".
+      if (session.room !== undefined) await this.calls.removeMember(session.room, session.uuid);
+      await this.calls.deleteSession(session);
+      return { session: session.uuid, command, state: 'ended' };
+    }
+    // The command is applied to the session as it is stored when written: one sent at the same time as
+    // another is applied after it, never over it, and never to a call hung up meanwhile.
+    const updated = await this.calls.updateSession(uuid, (current) =>
+      this.apply(app, current, command, body),
+    );
+    if (updated === 'gone') throw errors.create('SESSION_NOT_FOUND');
+    // Commands kept coming in on this session faster than one could be written: it waits, as for a cooldown.
+    if (updated === 'contended') throw errors.create('COMMAND_RATE_LIMITED');
+    return { session: uuid, command, state: updated.state };
+  }
+
+  /** Changes `session` as `command` asks; what is refused throws, and nothing is written. */
+  private async apply(
+    app: string,
+    session: Session,
+    command: Exclude<Command, 'hangup'>,
+    body: CommandBody,
+  ): Promise<void> {
+    await this.leaveDestroyedRoom(session);
     switch (command) {
       case 'answer':
         session.state = 'answered';
         break;
-      case 'hangup':
-        // An ended call is gone: later commands on it answer "Session not found".
-        if (session.room !== undefined) await this.calls.removeMember(session.room, session.uuid);
-        await this.calls.deleteSession(session);
-        return { session: session.uuid, command, state: 'ended' };
       case 'playback/start':
       case 'play_and_get_digits':
         session.playing = (body.urls ?? body.prompt_files) as string[];
@@ -164,7 +196,10 @@ export class Gateway {
         session.room = undefined;
         break;
     }
-    await this.calls.putSession(session);
-    return { session: session.uuid, command, state: session.state };
+  }
+
+  /** A room destroyed past its app's bound (or stopped) leaves its members in no room. */
+  private async leaveDestroyedRoom(session: Session): Promise<void> {
+    if (session.room !== undefined && !(await this.calls.getRoom(session.room))) session.room = undefined;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * `PORT=3003 npx tsx examples/seeds/003/server.ts` — seed 003 on Express, configured by environment only:
  *
- * - `ADMIN_API_KEY`: the admin key (16 characters or more). Unset, one is made at start and printed; set
- *   empty, the admin API is not configured and its routes answer 503 "Admin API not configured".
- * - `DEMO_API_KEY`: the key of the seeded app `demo-app` (made and printed when unset).
+ * - `ADMIN_API_KEY`: the admin key (16 characters or more: visible ASCII, no comma or space). Unset, one is
+ *   made at start and printed; set empty, the admin API is not configured and its routes answer 503 "Admin
+ *   API not configured".
+ * - `DEMO_API_KEY`: the key of the seeded app `demo-app` (made and printed when unset; as the admin key).
  * - `REDIS_URL=redis://127.0.0.1:6379`: apps, limits, sessions and rooms live in Redis (memory otherwise).
  * - `RECORDING_ENABLED=1`: the recording service is on (off by default: record commands answer 503).
  * - `COMMAND_COOLDOWN_MS` (1000), `IP_RATE_LIMIT` per minute (1200), `SESSION_IDLE_TIMEOUT_MS` (3 600 000)
@@ -14,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { redisSend } from 'faultline/stores';
 import { Redis } from 'ioredis';
-import { start } from './app.js';
+import { presentableKey, start } from './app.js';
 
 function fail(message: string): never {
   console.error(`seed 003: ${message}`);
@@ -30,11 +31,13 @@ function positive(name: string, fallback: number): number {
   return Number(raw);
 }
 
-/** A key from the environment (16 characters or more), or one made now. */
+/** A key from the environment (16 characters or more, that a header can carry), or one made now. */
 function keyFrom(name: string): { key: string; made: boolean } {
   const given = process.env[name];
   if (given === undefined) return { key: randomBytes(16).toString('hex'), made: true };
   if (given !== '' && given.length < 16) fail(`${name} must be 16 characters or more`);
+  if (given !== '' && !presentableKey.test(given))
+    fail(`${name} must be visible ASCII characters without a comma or space: no request could present it`);
   return { key: given, made: false };
 }
 
