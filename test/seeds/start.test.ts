@@ -160,7 +160,7 @@ describe('the seed servers, started as documented', () => {
   });
 
   it.each(cases)(
-    'seed %s starts with npx tsx on PORT and answers a documented error',
+    'seed %s starts with npx tsx on PORT, answers a documented error, Expect and CONNECT',
     { timeout: 90_000 },
     async (seed, request, status, body) => {
       const url = await run(seed, envOf[seed]);
@@ -172,6 +172,12 @@ describe('the seed servers, started as documented', () => {
       expect(expectation.status).toBe(417);
       expect(expectation.headers['content-type']).toMatch(/json/);
       expect(JSON.parse(expectation.body)).toBeTypeOf('object');
+      // A seed is no proxy: CONNECT gets the seed's own 400, not a socket closed without a word.
+      const tunnel = await sendRaw(url, [
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      ]);
+      expect(tunnel.status).toBe(400);
+      expect(JSON.parse(tunnel.body)).toBeTypeOf('object');
     },
   );
 

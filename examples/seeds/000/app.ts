@@ -12,7 +12,15 @@ import { createNodeErrors, guard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
 import { bearerToken } from '../shared/bearer.js';
-import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
+import {
+  type Clock,
+  type LogSink,
+  listen,
+  logErrors,
+  type Running,
+  refuseConnect,
+  systemClock,
+} from '../shared/run.js';
 import { Auth } from './auth.js';
 import { errors, settings } from './catalog.js';
 import { type ChatContext, chatSocket } from './chat-socket.js';
@@ -148,6 +156,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     .on('clientError', nodeErrors.clientError)
     .on('checkContinue', nodeErrors.checkContinue)
     .on('checkExpectation', nodeErrors.checkExpectation);
+  refuseConnect(server, nodeErrors.clientError);
   const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000, limiter);
   server.on('upgrade', chat.upgrade);
   return {

@@ -13,6 +13,7 @@ import {
   listen,
   logErrors,
   type Running,
+  refuseConnect,
   stderrSink,
   systemClock,
 } from '../shared/run.js';
@@ -56,6 +57,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     .on('clientError', nodeErrors.clientError)
     .on('checkContinue', nodeErrors.checkContinue)
     .on('checkExpectation', nodeErrors.checkExpectation);
+  refuseConnect(server, nodeErrors.clientError);
   const ws = messagingSocket({
     messaging,
     agent: new Agent(options.agentUrl ?? 'http://127.0.0.1:9'),

@@ -9,7 +9,15 @@ import { createFastifyErrors } from 'faultline/fastify';
 import { memoryStore } from 'faultline/stores';
 import type { FailedAttemptsOptions } from '../shared/failed-attempts.js';
 import type { GoogleSignInOptions } from '../shared/google-id-token.js';
-import { type Clock, type LogSink, logErrors, type Running, stderrSink, systemClock } from '../shared/run.js';
+import {
+  type Clock,
+  type LogSink,
+  logErrors,
+  type Running,
+  refuseConnect,
+  stderrSink,
+  systemClock,
+} from '../shared/run.js';
 import { authRoutes } from './auth.js';
 import { errors, format } from './catalog.js';
 import { Tours, type ToursOptions } from './domain.js';
@@ -72,6 +80,7 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
   const limits = memoryStore({ now: () => clock.now() });
   app.addHook('onClose', async () => limits.close());
   await app.register(faultline);
+  refuseConnect(app.server, faultline.clientError);
   app.get('/api/health', async () => ({ ok: true }));
   refuseCrossSite(app);
 

@@ -7,7 +7,6 @@
  * are bounded per app, and an idle session ends (`CallBounds`).
  */
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import express, { type Request, type RequestHandler } from 'express';
 import { createExpressErrors, guard } from 'faultline/express';
 import {
@@ -23,7 +22,7 @@ import {
 import { validate } from 'faultline/server';
 import { memoryStore, type RedisSend, redisStore } from 'faultline/stores';
 import * as z from 'zod';
-import { type LogSink, listen, logErrors, type Running } from '../shared/run.js';
+import { type LogSink, listen, logErrors, type Running, refuseConnect } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
 import { type CallBounds, memoryCalls, redisCalls } from './calls.js';
 import { errors, format } from './catalog.js';
@@ -237,12 +236,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
   server
     .on('clientError', faults.clientError)
     .on('checkContinue', faults.checkContinue)
-    .on('checkExpectation', faults.checkExpectation)
-    // node gives a CONNECT to 'connect' listeners only, and without one closes the socket without a word:
-    // the gateway is no proxy, so CONNECT gets the catalog's 400 that any other method node refuses gets.
-    .on('connect', (_req, socket) =>
-      faults.clientError(new Error('CONNECT is not served'), socket as Socket),
-    );
+    .on('checkExpectation', faults.checkExpectation);
+  refuseConnect(server, faults.clientError);
   return { server, gateway, apps };
 }
 

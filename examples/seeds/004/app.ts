@@ -14,7 +14,15 @@ import { createHonoErrors } from 'faultline/hono';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
-import { type Clock, type LogSink, listen, logErrors, type Running, systemClock } from '../shared/run.js';
+import {
+  type Clock,
+  type LogSink,
+  listen,
+  logErrors,
+  type Running,
+  refuseConnect,
+  systemClock,
+} from '../shared/run.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { Calls } from './calls.js';
@@ -208,6 +216,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     .on('clientError', faults.clientError)
     .on('checkContinue', faults.checkContinue)
     .on('checkExpectation', faults.checkExpectation);
+  refuseConnect(server, faults.clientError);
   return { server, app, identity, workspaces, calls, widgets, community, support, licensing };
 }
 

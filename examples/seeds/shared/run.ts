@@ -1,8 +1,21 @@
 /** What every seed server shares: listening on 127.0.0.1 and a JSON-lines log of the errors it answers. */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ErrorEvent } from 'faultline/server';
+
+/**
+ * Answers CONNECT through `clientError`, the catalog's 400: node hands a CONNECT to 'connect' listeners only
+ * and, with none, closes the socket without a word. A seed is no proxy.
+ */
+export function refuseConnect<S extends Server>(
+  server: S,
+  clientError: (error: Error, socket: Socket) => void,
+): S {
+  return server.on('connect', (_req, socket) =>
+    clientError(new Error('CONNECT is not served'), socket as Socket),
+  ) as S;
+}
 
 /** A running seed: its base URL and how to stop it. */
 export interface Running {
