@@ -2,7 +2,8 @@
  * An idempotent Fastify route behind `@fastify/compress`: the replay is the answer as the route made it, and
  * the compression plugin codes it again for the retry's own `Accept-Encoding`, as `compression()` and
  * koa-compress do on Express and Koa, whichever of the two plugins is registered first. Where the answer is
- * coded before any hook of faultline's sees it, the replay is the coded answer under its own head.
+ * coded before any hook of faultline's sees it (a stream, a route registered before the plugin), the replay is
+ * the coded answer under its own head.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, request } from 'node:http';
@@ -124,7 +125,7 @@ function decoded({ headers, bytes }: Answer): unknown {
   return JSON.parse((coding === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8'));
 }
 
-describe.each<Layout>(['compress first', 'faultline first', 'compress in a scope made before faultline'])(
+describe.each<Layout>(['compress first', 'faultline first'])(
   'guard(idempotency) with @fastify/compress registered %s',
   (layout) => {
     it.each([
@@ -163,6 +164,8 @@ describe('guard(idempotency) where the answer is kept as coded', () => {
       'a gzip onSend hook of its own before faultline',
       false,
     ],
+    // The plugin gives its hook to the routes registered after it: register it first.
+    ['a route registered before the faultline plugin', 'compress in a scope made before faultline', false],
   ])(
     'replays %s under its own Content-Encoding: never coded bytes as identity',
     async (_case, layout, stream) => {

@@ -20,7 +20,7 @@ import { readJsonBody } from '../kit/read-json.js';
 import { read } from '../kit/safe.js';
 import { closeAfter, keptOnError } from '../kit/sink.js';
 import { decorate } from './decorators.js';
-import { keepMade } from './made.js';
+import { keepOnRoute } from './made.js';
 import { type FastifyRaw, toAnswerView, toRequestView } from './request.js';
 import { translate } from './translate.js';
 import { validatorCompiler } from './validator.js';
@@ -189,9 +189,9 @@ export function createFastifyErrors(
   // Requests whose JSON body the reader read whole before refusing it (malformed, too deep, poisoned).
   const readWhole = new WeakSet<FastifyRequest>();
   const plugin = (fastify: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
-    // First of the shared onSend hooks when the plugin is registered first: an idempotency guard keeps the
-    // answer as the route made it, before a compression layer codes it.
-    fastify.addHook('onSend', keepMade);
+    // A route guarded by an idempotency guard keeps its answer as the route made it, before a compression
+    // layer codes it: an onSend hook of that route's only, since one shared hook costs every answer.
+    fastify.addHook('onRoute', keepOnRoute);
     fastify.setErrorHandler((error, request, reply) => {
       if (readWhole.has(request)) {
         // Fastify sets `Connection: close` after any parser error, for a body it may have left unread; one

@@ -4,7 +4,7 @@ import { nodeContext } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { Denial, Guard, GuardRequest, Replay } from '../../guards/types.js';
 import { announcesBody } from '../../server/body.js';
-import { keepingMade } from './made.js';
+import { keepingMade, keepsAnswers, markKeeping } from './made.js';
 import { toRequestView } from './request.js';
 
 /** A Fastify hook in callback style: `done()` goes on, `done(error)` answers the error. */
@@ -68,22 +68,21 @@ function parsedBody(view: GuardRequest, body: unknown): unknown {
  * Guards as one Fastify hook, for `onRequest` or `preHandler` (use `preHandler` when it holds
  * `idempotency`: the fingerprint reads the parsed body). A denial goes to the hook's `done(error)`
  * (answered by `createFastifyErrors`), admitted replies carry the guards' headers, replays are sent as
- * stored. A kept answer is the route's payload as the plugin's `onSend` hook sees it, before
- * `@fastify/compress` codes it, in either order of registration: the replay is coded again for the retry's
- * own `Accept-Encoding`. The guards see the route's parameters (`request.params`) as `request.params`. The
+ * stored. On a route registered after the plugin with this hook in its own options, a kept answer is the
+ * route's payload as it enters `onSend`, before `@fastify/compress` codes it, in either order of the two: the
+ * replay is coded again for the retry's own `Accept-Encoding`. The guards see the route's parameters (`request.params`) as `request.params`. The
  * hook is in callback style: a denial is handed over without a thrown error or a rejected promise, each of
  * which costs V8 more than the rest of the decision.
  * @example
  * app.post('/orders', { preHandler: guard(idempotency({ tenant: byApiKey })) }, createOrder);
  */
 export function guard(...guards: Guard[]): FastifyGuardHook {
-  return (request, reply, done) => {
+  const keeps = keepsAnswers(guards);
+  const hook: FastifyGuardHook = (request, reply, done) => {
     const params = request.params as GuardRequest['params'];
     const view: GuardRequest = { ...toRequestView(request), params };
-    const context = keepingMade(
-      reply,
-      nodeContext(view, reply.raw, () => parsedBody(view, request.body)),
-    );
+    const made = nodeContext(view, reply.raw, () => parsedBody(view, request.body));
+    const context = keeps ? keepingMade(reply, made) : made;
     const settle = (result: Replay | Denial | undefined) => {
       let next: Denial | undefined | null;
       try {
@@ -105,4 +104,5 @@ export function guard(...guards: Guard[]): FastifyGuardHook {
     if (outcome instanceof Promise) outcome.then(settle, (error: unknown) => done(error as Error));
     else settle(outcome);
   };
+  return keeps ? markKeeping(hook) : hook;
 }
