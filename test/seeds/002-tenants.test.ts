@@ -3,95 +3,12 @@
  * - a full instance of accounts (MAX_USERS; MAX_TENANTS is in 002-limits.test.ts) refuses a new one, by
  *   password or Google, with the page's 500 REGISTRATION_FAILED before anything is stored;
  * - a company holds at most MAX_API_KEYS SDK keys; revoked and expired ones do not count.
- * Each seed runs in this process on a clock of the test's, and is reached over HTTP on 127.0.0.1.
+ * Each seed runs in this process on a clock of the test's (`002-harness.ts`).
  */
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { type SeedOptions, start } from '../../examples/seeds/002/app.js';
 import { optionsFromEnv } from '../../examples/seeds/002/config.js';
-import type { LogLine } from '../../examples/seeds/shared/run.js';
-
-const password = 'long enough pw';
-const day = 86_400_000;
-
-interface Init {
-  token?: string;
-  /** An SDK key, sent as `X-API-Key`. */
-  key?: string;
-  body?: unknown;
-}
-
-/** A seed on a clock the test moves, logging into `logged`. */
-async function seedOn(options: SeedOptions) {
-  let at = Date.UTC(2026, 0, 1, 12);
-  const logged: LogLine[] = [];
-  const running = await start(0, {
-    clock: { now: () => at },
-    log: (line) => void logged.push(line),
-    authIpRate: 10_000,
-    ...options,
-  });
-  const send = (method: string, path: string, init: Init = {}) =>
-    fetch(`${running.url}${path}`, {
-      method,
-      headers: {
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-        ...(init.key ? { 'x-api-key': init.key } : {}),
-      },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-  /** The answer's status, code, `details.policies` and `Retry-After`. */
-  const call = async (method: string, path: string, init: Init = {}) => {
-    const res = await send(method, path, init);
-    const answer = (await res.json().catch(() => ({}))) as {
-      error?: { code?: string; details?: { policies?: string[] } };
-    };
-    return {
-      status: res.status,
-      code: answer.error?.code,
-      policies: answer.error?.details?.policies,
-      retryAfter: res.headers.get('retry-after'),
-    };
-  };
-  const register = (email: string, company: string) =>
-    call('POST', '/api/auth/register', { body: { email, password, company } });
-  /** Signs in by password: the bearer token. */
-  const signIn = async (email: string) => {
-    const res = await send('POST', '/api/auth/login', { body: { email, password } });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { token: string }).token;
-  };
-  /** Registers a company and signs its owner in: the bearer token. */
-  const signUp = async (email: string, company: string) => {
-    expect(await register(email, company)).toMatchObject({ status: 201 });
-    return signIn(email);
-  };
-  return {
-    running,
-    send,
-    call,
-    register,
-    signIn,
-    signUp,
-    logged,
-    now: () => at,
-    advance: (ms: number) => {
-      at += ms;
-    },
-  };
-}
-type Seed = Awaited<ReturnType<typeof seedOn>>;
-
-/** Runs `body` against a seed of `options`, closed afterwards. */
-async function withSeed(options: SeedOptions, body: (seed: Seed) => Promise<void>): Promise<void> {
-  const seed = await seedOn(options);
-  try {
-    await body(seed);
-  } finally {
-    await seed.running.close();
-  }
-}
+import { day, password, type Seed, withSeed } from './002-harness.js';
 
 describe('seed 002: a full instance of accounts', () => {
   const failed = { status: 500, code: 'REGISTRATION_FAILED', policies: undefined, retryAfter: null };
@@ -157,7 +74,7 @@ describe('seed 002: a company holds a bounded number of SDK keys', () => {
 
   it('answers the key past MAX_API_KEYS with 429 naming max-api-keys and Retry-After to the soonest expiry, storing nothing', async () => {
     await withSeed({ maxApiKeys: 2 }, async (seed) => {
-      const token = await seed.signUp('a@example.com', 'A Co');
+      const { token } = await seed.signUp('a@example.com', 'A Co');
       await mint(seed, token, 30);
       await mint(seed, token, 10);
       const before = await listed(seed, token);
@@ -170,13 +87,13 @@ describe('seed 002: a company holds a bounded number of SDK keys', () => {
       expect(await listed(seed, token)).toEqual(before);
       // Another company has its own room.
       const other = await seed.signUp('b@example.com', 'B Co');
-      await mint(seed, other, 90);
+      await mint(seed, other.token, 90);
     });
   });
 
   it('makes room for a key once one is revoked, and the revoked key stays refused', async () => {
     await withSeed({ maxApiKeys: 2 }, async (seed) => {
-      const token = await seed.signUp('a@example.com', 'A Co');
+      const { token } = await seed.signUp('a@example.com', 'A Co');
       const first = await mint(seed, token, 90);
       await mint(seed, token, 90);
       expect(await seed.call('POST', '/api/api-keys', { token })).toMatchObject({ status: 429 });
@@ -186,23 +103,28 @@ describe('seed 002: a company holds a bounded number of SDK keys', () => {
       expect(ids).not.toContain(first.id);
       expect(ids).toContain(third.id);
       const events = { events: [{ type: 'page_view' }] };
-      expect(await seed.call('POST', '/api/sdk/events', { key: first.key, body: events })).toMatchObject({
+      expect(
+        await seed.call('POST', '/api/sdk/events', { headers: { 'x-api-key': first.key }, body: events }),
+      ).toMatchObject({
         status: 401,
         code: 'AUTH_FAILED',
       });
-      expect((await seed.send('POST', '/api/sdk/events', { key: third.key, body: events })).status).toBe(202);
+      expect(
+        (await seed.send('POST', '/api/sdk/events', { headers: { 'x-api-key': third.key }, body: events }))
+          .status,
+      ).toBe(202);
       expect(await seed.call('POST', '/api/api-keys', { token })).toMatchObject({ status: 429 });
     });
   });
 
   it('forgets expired keys: they count for nothing once their lifetime is over', async () => {
     await withSeed({ maxApiKeys: 2 }, async (seed) => {
-      let token = await seed.signUp('a@example.com', 'A Co');
+      let { token } = await seed.signUp('a@example.com', 'A Co');
       const short = await mint(seed, token, 1);
       await mint(seed, token, 90);
       expect(await seed.call('POST', '/api/api-keys', { token })).toMatchObject({ status: 429 });
       seed.advance(day);
-      token = await seed.signIn('a@example.com');
+      ({ token } = await seed.signIn('a@example.com'));
       const fresh = await mint(seed, token, 90);
       const ids = await listed(seed, token);
       expect(ids).not.toContain(short.id);

@@ -5,14 +5,11 @@
  * Each runs in process over HTTP, on memory and (where the state is Redis's) on a real redis-server.
  */
 import { randomBytes } from 'node:crypto';
-import { redisSend } from 'faultline/stores';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeedOptions, start } from '../../examples/seeds/003/app.js';
 import { maxUrlLength, maxUrls } from '../../examples/seeds/003/domain.js';
 import { type LogLine, maxLoggedUrl } from '../../examples/seeds/shared/run.js';
-import { type RedisServer, startRedis } from '../helpers/redis.js';
-import { runGateway } from './003-server.js';
+import { backendOf, runGateway } from './003-server.js';
 import { rawRequest } from './harness.js';
 
 const newKey = () => randomBytes(24).toString('base64url');
@@ -20,21 +17,15 @@ const adminApiKey = newKey();
 const appKey = newKey();
 
 /** An in-process gateway with app `app-a`, on memory or on a fresh Redis, logging into `log`. */
-async function gatewayOn(backend: 'memory' | 'redis', options: SeedOptions = {}) {
-  let redis: RedisServer | undefined;
-  let connection: Redis | undefined;
-  if (backend === 'redis') {
-    redis = await startRedis();
-    connection = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    await new Promise((resolve) => connection!.once('ready', resolve));
-  }
+async function gatewayOn(kind: 'memory' | 'redis', options: SeedOptions = {}) {
+  const backend = await backendOf(kind);
   const log: LogLine[] = [];
   const running = await start(0, {
     adminApiKey,
     commandCooldown: 10,
     log: (line) => void log.push(line),
     ...options,
-    ...(connection ? { redis: redisSend(connection) } : {}),
+    ...backend.options,
   });
   const admin = (app: string, body: unknown) =>
     fetch(`${running.url}/admin/apps/${app}`, {
@@ -72,7 +63,7 @@ async function gatewayOn(backend: 'memory' | 'redis', options: SeedOptions = {})
     url: running.url,
     port: running.port,
     log,
-    redis: connection,
+    redis: backend.redis,
     admin,
     call,
     session,
@@ -80,8 +71,7 @@ async function gatewayOn(backend: 'memory' | 'redis', options: SeedOptions = {})
     command,
     async stop() {
       await running.close();
-      connection?.disconnect();
-      await redis?.stop();
+      await backend.stop();
     },
   };
 }

@@ -5,7 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { type RedisSend, redisSend } from 'faultline/stores';
+import { Redis } from 'ioredis';
 import type { LogLine } from '../../examples/seeds/shared/run.js';
+import { startRedis } from '../helpers/redis.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -109,4 +112,29 @@ export function startGateway(env: Record<string, string> = {}): Promise<GatewayP
       });
     });
   });
+}
+
+/** Where an in-process gateway keeps its state: nothing (memory), or a fresh redis-server and a client of it. */
+export interface Backend {
+  /** The seed's `redis` option, when on Redis. */
+  readonly options: { redis?: RedisSend };
+  /** The client, for a test that reads or changes the state itself. */
+  readonly redis: Redis | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts what an in-process gateway on `kind` needs. */
+export async function backendOf(kind: 'memory' | 'redis'): Promise<Backend> {
+  if (kind === 'memory') return { options: {}, redis: undefined, stop: async () => {} };
+  const server = await startRedis();
+  const connection = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  await new Promise((ready) => connection.once('ready', ready));
+  return {
+    options: { redis: redisSend(connection) },
+    redis: connection,
+    async stop() {
+      connection.disconnect();
+      await server.stop();
+    },
+  };
 }

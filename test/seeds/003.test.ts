@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, format } from '../../examples/reference/003.js';
 import { type SeedOptions, start } from '../../examples/seeds/003/app.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
-import { type GatewayProcess, runGateway, startGateway } from './003-server.js';
+import { backendOf, type GatewayProcess, runGateway, startGateway } from './003-server.js';
 import { expectRow, type Observed, observe, type Probe, rowsOf, summary } from './harness.js';
 
 const contract = { catalog: errors, format, correlationHeader: 'x-request-id' };
@@ -450,20 +450,9 @@ type InProcess = Awaited<ReturnType<typeof start>>;
 const adminApiKey = newKey();
 
 /** An in-process gateway with `app-a` and `app-b` configured, on memory or on a fresh Redis. */
-async function inProcess(backend: 'memory' | 'redis', options: SeedOptions = {}) {
-  let redis: RedisServer | undefined;
-  let connection: Redis | undefined;
-  if (backend === 'redis') {
-    redis = await startRedis();
-    connection = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    await new Promise((resolve) => connection!.once('ready', resolve));
-  }
-  const gateway: InProcess = await start(0, {
-    adminApiKey,
-    log: () => {},
-    ...options,
-    ...(connection ? { redis: redisSend(connection) } : {}),
-  });
+async function inProcess(kind: 'memory' | 'redis', options: SeedOptions = {}) {
+  const backend = await backendOf(kind);
+  const gateway: InProcess = await start(0, { adminApiKey, log: () => {}, ...options, ...backend.options });
   await configure(gateway.url, adminApiKey, 'app-a', appKeys['app-a']);
   await configure(gateway.url, adminApiKey, 'app-b', appKeys['app-b']);
   return {
@@ -471,8 +460,7 @@ async function inProcess(backend: 'memory' | 'redis', options: SeedOptions = {})
     url: gateway.url,
     async stop() {
       await gateway.close();
-      connection?.disconnect();
-      await redis?.stop();
+      await backend.stop();
     },
   };
 }
