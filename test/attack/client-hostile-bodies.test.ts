@@ -12,19 +12,11 @@ import { commonFormats } from 'faultline/format';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import * as z from 'zod';
-import { rejection } from '../helpers/http.js';
+import { close, listen, rejection } from '../helpers/http.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
+  await Promise.all(servers.splice(0).map(close));
 });
 
 /** Nested arrays `depth` deep: JSON.parse reads them, a recursive walk runs out of stack. */
@@ -47,8 +39,7 @@ async function answering(status: number, body: string): Promise<{ url: string; h
     res.end(body);
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+  return { url: await listen(server), hits: () => hits };
 }
 
 describe('a body nested past the stack where a reader walks it', () => {
