@@ -9,7 +9,7 @@ import type { GuardRequest } from '../guards/types.js';
 import { fieldErrorsOf } from '../server/normalize.js';
 import type { RequestView } from '../server/request.js';
 import { asPromise } from '../server/thenable.js';
-import { letGo, safeClose } from './close.js';
+import { safeClose } from './close.js';
 import { budgetHolds, ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
 import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
@@ -194,11 +194,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
         ? this.roleError('messageRateLimited')
         : this.toError(verdict.error);
     if (this.state.over === 'close' || this.violations >= this.state.closeAfter) {
-      this.failWith(error, context);
-      // A peer over the rate may have megabytes of frames on their way: reading them only to drop them
-      // would hold the loop, so nothing more is read, and a peer that cannot answer the close is let go.
-      this.socket.pause();
-      letGo(this.socket);
+      this.failFlooding(error, context);
       return false;
     }
     this.drop({ reason: 'rate', key: this.key, type, retryAfterMs: wait });

@@ -3,7 +3,7 @@ import type { ApiError } from '../catalog/api-error.js';
 import { closeCodeOfRole, wsBehaviourOf } from '../catalog/ws-codes.js';
 import type { WsRole } from '../catalog/ws-types.js';
 import { quiet } from '../server/thenable.js';
-import { safeClose, safeTerminate } from './close.js';
+import { letGo, safeClose, safeTerminate } from './close.js';
 import { type EventContext, eventView } from './events.js';
 import type { DropInfo } from './limits.js';
 import { entryOf, wsRoleError } from './roles.js';
@@ -108,6 +108,17 @@ export abstract class Outbound {
         (error.status >= 500 ? 1011 : 4000 + error.status),
       error.code,
     );
+  }
+
+  /**
+   * `failWith` for a peer over its rate, which may have megabytes of frames on their way: reading them only
+   * to drop them would hold the loop, so nothing more is read, and a peer that cannot answer the close (it
+   * is not read) is let go.
+   */
+  protected failFlooding(error: ApiError, context: EventContext): void {
+    this.failWith(error, context);
+    this.socket.pause();
+    letGo(this.socket);
   }
 
   protected roleError(role: WsRole, details?: unknown, specific?: string): ApiError {
