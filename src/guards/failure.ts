@@ -167,6 +167,9 @@ export function compileFailure(
         (error: unknown) => {
           clearTimeout(timer);
           if (settled) return;
+          // The store may have applied what it failed to answer: its undos run (a lease given back, a
+          // claim abandoned, by their own ids), so that the answer without it leaves nothing behind.
+          open?.abandon();
           try {
             resolve(fail(error, request));
           } catch (denied) {

@@ -149,10 +149,10 @@ describe('redisStore scripts', () => {
     const stats = String(await client.info('commandstats'));
     const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     // The first decision met NOSCRIPT (a failed EVALSHA) and ran by EVAL; the next four by EVALSHA alone.
-    // The cache was empty, so the eight other scripts were loaded then, once, and never again.
+    // The cache was empty, so the nine other scripts were loaded then, once, and never again.
     expect(calls('eval')).toBe(1);
     expect(calls('evalsha')).toBe(5);
-    expect(calls('script\\|load')).toBe(8);
+    expect(calls('script\\|load')).toBe(9);
     client.disconnect();
   });
 

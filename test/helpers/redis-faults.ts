@@ -26,3 +26,51 @@ export async function whileFrozen<T>(server: RedisServer, during: () => Promise<
     thaw(server);
   }
 }
+
+/** A TCP proxy to a redis-server that can hold replies back and drop every connection. */
+export interface ReplyProxy {
+  readonly port: number;
+  /** Replies are held this long (ms) before they go on; commands pass at once. */
+  holdReplies: number;
+  /** Drops every connection: the replies held are lost, as in a network blip or a proxy's reset. */
+  drop(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a proxy to `server` on a free port of 127.0.0.1. */
+export async function replyProxy(server: RedisServer): Promise<ReplyProxy> {
+  const { createServer, connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(server.port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      const wait = state.holdReplies;
+      if (wait <= 0) client.write(chunk);
+      else setTimeout(() => client.destroyed || client.write(chunk), wait);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const state: ReplyProxy = {
+    port: (proxy.address() as import('node:net').AddressInfo).port,
+    holdReplies: 0,
+    drop() {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        state.drop();
+        proxy.close(() => resolve());
+      }),
+  };
+  return state;
+}

@@ -15,9 +15,9 @@ import type {
 } from '../types.js';
 import { RedisClock } from './clock.js';
 import { hashTagged, rateArgs } from './encode.js';
+import { decisionIds, persistently, unpackReply } from './once.js';
 import { checked, toCount, toFlag, toNumber, toRate, toText } from './replies.js';
-import { luaSources } from './scripts.js';
-import { sha1Hex } from './sha1.js';
+import { isNoScript, type Script, scripts } from './script-table.js';
 
 /**
  * Sends one raw Redis command and resolves with its reply. `key` is the command's key, for cluster
@@ -48,31 +48,6 @@ export interface RedisStoreOptions {
   logger?: StoreLogger;
 }
 
-interface Script {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: sha1Hex(source) };
-}
-
-const scripts = {
-  rate: script(luaSources.rate),
-  quota: script(luaSources.quota),
-  window: script(luaSources.window),
-  acquire: script(luaSources.acquire),
-  renew: script(luaSources.renew),
-  release: script(luaSources.release),
-  claim: script(luaSources.claim),
-  complete: script(luaSources.complete),
-  abandon: script(luaSources.abandon),
-};
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
 /** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
 class LateDecisionError extends Error {
   override readonly name = 'LateDecisionError';
@@ -84,6 +59,7 @@ class ClockSkewError extends Error {
 }
 
 const ignore = () => undefined;
+const spends = new Set(['rate', 'quota', 'window']);
 
 /**
  * Creates a store on Redis, Valkey or Redis Cluster: every decision is one Lua script in one round trip
@@ -108,6 +84,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     throw invalidOption(`redisStore: maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
   }
   const clock = new RedisClock();
+  const nextId = decisionIds();
 
   const keyOf = (kind: string, key: string): string => hashTagged(prefix, kind, key);
 
@@ -130,12 +107,20 @@ export function redisStore(options: RedisStoreOptions): Store {
   }
 
   // Promise chains rather than async functions: one decision costs as few microtask hops as it can.
-  function run(which: Script, key: string, args: string[]): Promise<unknown> {
-    return send(['EVALSHA', which.sha, '1', key, ...args], key).catch((error: unknown) => {
+  function run(which: Script, key: string, args: string[], keys: string[] = [key]): Promise<unknown> {
+    const count = String(keys.length);
+    return send(['EVALSHA', which.sha, count, ...keys, ...args], key).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
       reload(which, key);
-      return send(['EVAL', which.source, '1', key, ...args], key);
+      return send(['EVAL', which.source, count, ...keys, ...args], key);
     });
+  }
+
+  // A spend whose reply never came: cancelled, and given back if it was applied (`once.ts`).
+  function cancel(key: string, replyKey: string, undo: (values: unknown[]) => Promise<unknown> | undefined) {
+    persistently(() => run(scripts.cancel, key, [], [replyKey]))
+      .then((kept) => (typeof kept === 'string' ? undo(unpackReply(kept)) : undefined))
+      .catch(ignore);
   }
 
   /**
@@ -152,7 +137,11 @@ export function redisStore(options: RedisStoreOptions): Store {
     again = false,
   ): Promise<unknown[]> {
     const sentAt = Date.now();
-    return run(scripts[name], key, [clock.arg(deadline), ...args]).then((reply) => {
+    // A spend under a deadline is decided once (`once.ts`); a lease or a claim is by its own id already.
+    const replyKey = deadline && spends.has(name) ? `${key}:once:${nextId()}` : undefined;
+    const sent = run(scripts[name], key, [clock.arg(deadline), ...args], replyKey ? [key, replyKey] : [key]);
+    if (replyKey) sent.catch(() => cancel(key, replyKey, undo));
+    return sent.then((reply) => {
       const values = checked(reply, length, name);
       if (values[0] === 'skew') {
         throw new ClockSkewError(
@@ -243,7 +232,9 @@ export function redisStore(options: RedisStoreOptions): Store {
     ): Promise<LeaseDecision> {
       const stored = keyOf('c', key);
       // Released as soon as the guard gives up, not when the late reply comes: a retry finds the slot free.
-      deadline?.onAbandon?.(() => void run(scripts.release, stored, [lease]).catch(ignore));
+      deadline?.onAbandon?.(
+        () => void persistently(() => run(scripts.release, stored, [lease])).catch(ignore),
+      );
       const reply = await decide(
         'acquire',
         stored,
@@ -258,7 +249,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return toFlag(await run(scripts.renew, keyOf('c', key), [lease, String(ttl)]));
     },
     async release(key: string, lease: string): Promise<void> {
-      toFlag(await run(scripts.release, keyOf('c', key), [lease]));
+      toFlag(await persistently(() => run(scripts.release, keyOf('c', key), [lease])));
     },
     async claim(
       key: string,
@@ -270,7 +261,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       const stored = keyOf('i', key);
       const args = [fingerprint, token, String(lock)];
       // Abandoned (by its token) as soon as the guard gives up: a retry finds the key free, not in flight.
-      deadline?.onAbandon?.(() => void abandon(stored, token).catch(ignore));
+      deadline?.onAbandon?.(() => void persistently(() => abandon(stored, token)).catch(ignore));
       // A reply is {state, now} or {state, value, now}: its length is checked by its state.
       const reply = await decide('claim', stored, args, 0, deadline, (values) =>
         values[0] === 'claimed' ? abandon(stored, token) : undefined,
@@ -283,11 +274,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async complete(key: string, token: string, response: string, ttl: number): Promise<void> {
       // An answer over the cap is not kept: the claim is released, so that a retry executes.
-      if (utf8Length(response) > maxRecordBytes) toFlag(await abandon(keyOf('i', key), token));
-      else toFlag(await run(scripts.complete, keyOf('i', key), [token, response, String(ttl)]));
+      const stored = keyOf('i', key);
+      if (utf8Length(response) > maxRecordBytes) toFlag(await persistently(() => abandon(stored, token)));
+      else toFlag(await persistently(() => run(scripts.complete, stored, [token, response, String(ttl)])));
     },
     async abandon(key: string, token: string): Promise<void> {
-      toFlag(await abandon(keyOf('i', key), token));
+      toFlag(await persistently(() => abandon(keyOf('i', key), token)));
     },
     // The client is the caller's: it is closed by whoever created it.
     close: ignore,

@@ -1,0 +1,127 @@
+/**
+ * A connection to Redis that drops after Redis ran a decision and before its reply came back (a network
+ * blip, a proxy's reset, CLIENT KILL). ioredis sends what was left unanswered again on reconnect; with that
+ * off, the command fails instead. Either way the request is decided once: a resend gets the reply it was
+ * given (no second spend, no cooldown or claim refused by its own ghost), and a request answered 503 leaves
+ * nothing behind (no budget spent, no lease held, no key locked), as README's "What a store outage does"
+ * says. Real redis-server, a TCP proxy that holds replies and drops the connection, a node:http app.
+ */
+import { createServer, type Server } from 'node:http';
+import { concurrency, cooldown, type Guard, idempotency, quota, rateLimit } from 'faultline/guards';
+import { createNodeErrors, guard } from 'faultline/node';
+import { redisSend, redisStore } from 'faultline/stores';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { type ReplyProxy, replyProxy } from '../helpers/redis-faults.js';
+
+let redis: RedisServer;
+const servers: Server[] = [];
+const clients: Redis[] = [];
+const proxies: ReplyProxy[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await Promise.all([...servers.map(close), ...proxies.map((p) => p.close())]);
+  await redis?.stop();
+});
+
+const who = (r: { url?: string | undefined }) =>
+  new URL(r.url ?? '/', 'http://x').searchParams.get('who') ?? undefined;
+
+/** An app whose routes each run one guard on a store reached through a proxy, with `options` for ioredis. */
+async function app(options: RedisOptions) {
+  const proxy = await replyProxy(redis);
+  proxies.push(proxy);
+  const client = new Redis(proxy.port, '127.0.0.1', options);
+  clients.push(client);
+  await new Promise((ready) => client.once('ready', ready));
+  const prefix = `drop-${Math.random().toString(36).slice(2)}:`;
+  const store = redisStore({
+    send: redisSend(client),
+    prefix,
+    logger: { error: () => {}, info: () => {} },
+  });
+  const guards: Record<string, Guard> = {
+    '/rate': rateLimit({ key: who, limit: 5, period: '1m', store, storeTimeout: 1000 }),
+    '/quota': quota({ key: who, limit: 5, per: 'day', store, storeTimeout: 1000 }),
+    '/cooldown': cooldown({ key: who, group: 'g', interval: '1m', store, storeTimeout: 1000 }),
+    '/lease': concurrency({ key: who, limit: 1, store, storeTimeout: 1000 }),
+    '/once': idempotency({ tenant: () => 't', store, storeTimeout: 1000, lockTtl: '1m' }),
+  };
+  const errors = createNodeErrors({ onError: false });
+  const server = createServer(
+    errors((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      return guard(guards[path]!)((_q, r) => {
+        r.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      })(req, res);
+    }),
+  );
+  servers.push(server);
+  const base = await listen(server);
+  const call = async (path: string, key = 'k') => {
+    const res = await fetch(`${base}${path}?who=${key}`, {
+      method: path === '/once' ? 'POST' : 'GET',
+      headers: path === '/once' ? { 'idempotency-key': `"${key}"`, 'content-type': 'application/json' } : {},
+      ...(path === '/once' ? { body: '{"a":1}' } : {}),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, ratelimit: res.headers.get('ratelimit') };
+  };
+  /** Every route called at once while the replies are held, then the connection dropped under them. */
+  const dropped = async () => {
+    for (const path of Object.keys(guards)) await call(path, 'warm'); // the scripts are loaded
+    proxy.holdReplies = 300;
+    const answers = Promise.all(Object.keys(guards).map((path) => call(path)));
+    // Long enough for Redis to have run every decision, well within the replies' hold.
+    await new Promise((resume) => setTimeout(resume, 150));
+    proxy.drop();
+    proxy.holdReplies = 0;
+    return Object.fromEntries((await answers).map((answer, i) => [Object.keys(guards)[i]!, answer]));
+  };
+  /** The quota's count of the key `k`, read from Redis directly. */
+  const used = async () => {
+    const admin = new Redis(redis.port, '127.0.0.1');
+    try {
+      return Number((await admin.hget(`${prefix}q:{5-per-day:k}`, 'u')) ?? 0);
+    } finally {
+      admin.disconnect();
+    }
+  };
+  return { call, dropped, used };
+}
+
+describe('a connection to Redis dropped with the replies of decisions it ran', { timeout: 60_000 }, () => {
+  it('decides each request once when ioredis sends the commands again', async () => {
+    const { call, dropped } = await app({});
+    const first = await dropped();
+    for (const answer of Object.values(first)) expect(answer.status).toBe(200);
+    expect(first['/rate']!.ratelimit).toMatch(/;r=4;/);
+    expect(first['/quota']!.ratelimit).toMatch(/;r=4;/);
+    // The key's claim was its own: the retry replays, never a 409 locked by the first request's ghost.
+    expect((await call('/once')).status).toBe(200);
+    expect((await call('/rate')).ratelimit).toMatch(/;r=3;/);
+  });
+
+  it.each([
+    ['without the resend', { autoResendUnfulfilledCommands: false }],
+    ['without the offline queue', { maxRetriesPerRequest: 0, enableOfflineQueue: false }],
+  ])('leaves nothing behind a request answered 503 (%s)', async (_name, options) => {
+    const { call, dropped, used } = await app(options);
+    const first = await dropped();
+    expect(Object.values(first).map((answer) => answer.status)).toEqual([503, 503, 503, 503, 503]);
+    // What the decisions applied is given back once the connection is up again (bounded wait).
+    for (let i = 0; i < 100 && (await used()) > 0; i++)
+      await new Promise((resume) => setTimeout(resume, 100));
+    expect(await used()).toBe(0);
+    expect((await call('/quota')).ratelimit).toMatch(/;r=4;/);
+    expect((await call('/cooldown')).status).toBe(200);
+    expect((await call('/lease')).status).toBe(200);
+    expect((await call('/once')).status).toBe(200);
+  });
+});
