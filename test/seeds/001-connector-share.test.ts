@@ -19,6 +19,9 @@ const demoToken = `ct_${randomBytes(16).toString('hex')}`;
 let redis: RedisServer;
 let memory: SeedProcess;
 let onRedis: SeedProcess;
+/** Seeds whose sessions keep at most 3000 bytes of history each. */
+let smallMemory: SeedProcess;
+let smallRedis: SeedProcess;
 
 const json = async (res: Response) => ({ status: res.status, headers: res.headers, body: await res.text() });
 
@@ -67,14 +70,16 @@ beforeAll(async () => {
     SESSION_IDLE_MS: String(idleMs),
     MESSAGE_RATE: '1000',
   };
-  [memory, onRedis] = await Promise.all([
+  [memory, onRedis, smallMemory, smallRedis] = await Promise.all([
     startSeed('001', { ...common, HISTORY_BYTES_PER_CONNECTOR: '8000', MAX_HISTORY_BYTES: '100000' }),
     startSeed('001', { ...common, REDIS_URL: redis.url }),
+    startSeed('001', { ...common, HISTORY_BYTES_PER_SESSION: '3000' }),
+    startSeed('001', { ...common, HISTORY_BYTES_PER_SESSION: '3000', REDIS_URL: redis.url }),
   ]);
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all([memory?.stop(), onRedis?.stop()]);
+  await Promise.all([memory?.stop(), onRedis?.stop(), smallMemory?.stop(), smallRedis?.stop()]);
   await redis?.stop();
 });
 
@@ -175,5 +180,44 @@ describe('seed 001 in memory: HISTORY_BYTES_PER_CONNECTOR', () => {
     // Its older session gave up its events first, and what is left of the newer one is its newest events.
     expect(await replayed(loud, older)).toEqual([]);
     expect(newest).toEqual(Array.from({ length: newest.length }, (_, i) => 10 - newest.length + i + 1));
+  });
+});
+
+describe.each([
+  ['memory', () => smallMemory],
+  ['Redis', () => smallRedis],
+])('seed 001 on %s: HISTORY_BYTES_PER_SESSION', (_name, seedOf) => {
+  it("keeps a session's newest events within its bytes, its oldest going first", {
+    timeout: 30_000,
+  }, async () => {
+    const seed = seedOf();
+    const access = await accessToken(seed, await connector(seed, 'chatty.example'));
+    const { id, socket } = await open(seed, access);
+    // About 1 KiB per event: 10 of them against 3000 bytes.
+    for (let i = 0; i < 10; i++) socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', text: 'z'.repeat(1000) });
+    for (let i = 0; i < 10; i++) await socket.next((m) => m.type === 'EVENT_TYPE_SYSTEM_MESSAGE');
+    socket.ws.close();
+    const again = await connect(`${seed.wsUrl}/api/v1/ws?session_id=${id}&access_token=${access}`);
+    if ('kind' in again) throw new Error(`refused: ${again.status}`);
+    const cursors: number[] = [];
+    try {
+      for (let i = 0; i < 20; i++) cursors.push((await again.next(undefined, 300)).cursor);
+    } catch {
+      // No more events within 300 ms: the replay is complete.
+    }
+    again.ws.close();
+    expect(cursors.length).toBeGreaterThan(0);
+    expect(cursors.length).toBeLessThan(4);
+    expect(cursors).toEqual(Array.from({ length: cursors.length }, (_, i) => 10 - cursors.length + i + 1));
+  });
+
+  it('refuses a message id longer than 256 characters as an invalid event', { timeout: 30_000 }, async () => {
+    const seed = seedOf();
+    const access = await accessToken(seed, await connector(seed, 'ids.example'));
+    const { socket } = await open(seed, access);
+    socket.send({ type: 'EVENT_TYPE_USER_MESSAGE', id: 'i'.repeat(257), text: 'hi' });
+    const refused = await socket.next((m) => m.type === 'EVENT_TYPE_SYSTEM_MESSAGE');
+    expect(refused.system_message.message).toBe('Unknown event type or invalid message format');
+    socket.ws.close();
   });
 });

@@ -19,6 +19,8 @@ export const variables = {
   MAX_SESSIONS: 'sessions held in memory at once; past it a new one answers 500 @default 10000',
   SESSIONS_PER_CONNECTOR:
     'live sessions per connector, in memory or Redis; past it a new one answers 429 with Retry-After @default 1000',
+  HISTORY_BYTES_PER_SESSION:
+    'bytes of replay history kept per session, in memory or Redis; past it the oldest events go @default 262144 (256 KiB)',
   MAX_HISTORY_BYTES: 'bytes of replay history held in memory across all sessions @default 67108864 (64 MiB)',
   HISTORY_BYTES_PER_CONNECTOR:
     "bytes of replay history held in memory across one connector's sessions @default an eighth of MAX_HISTORY_BYTES",
@@ -46,6 +48,7 @@ export function optionsFromEnv(
     ...set('redisUrl', url(env, 'REDIS_URL', ['redis:', 'rediss:'])),
     ...set('maxSessions', count(env, 'MAX_SESSIONS')),
     ...set('maxSessionsPerOwner', count(env, 'SESSIONS_PER_CONNECTOR')),
+    ...set('maxHistoryBytesPerSession', count(env, 'HISTORY_BYTES_PER_SESSION')),
     ...set('maxHistoryBytes', count(env, 'MAX_HISTORY_BYTES')),
     ...set('maxHistoryBytesPerOwner', count(env, 'HISTORY_BYTES_PER_CONNECTOR')),
     ...set('sessionRate', count(env, 'SESSION_RATE')),

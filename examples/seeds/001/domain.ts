@@ -67,6 +67,7 @@ export class Messaging {
           'maxSessions',
           'maxSessionsPerOwner',
           'historyLimit',
+          'maxHistoryBytesPerSession',
           'maxHistoryBytes',
           'maxHistoryBytesPerOwner',
         ]),

@@ -1,7 +1,8 @@
 /**
- * Seed 001's sessions in Redis (`REDIS_URL`): a session's record, history and cursor share a hash tag, so
- * that one script can touch them all; each owner's live sessions are a sorted set by expiry under the
- * owner's own tag, which bounds its share on any number of instances. Times are Redis's own clock, so that
+ * Seed 001's sessions in Redis (`REDIS_URL`): a session's record, history, cursor and history size share a
+ * hash tag, so that one script can touch them all; each owner's live sessions are a sorted set by expiry
+ * under the owner's own tag, which every instance counts against (an owner is one connector id: this seed's
+ * connectors are made per process, so two instances count two owners for what an admin set up twice). Times are Redis's own clock, so that
  * instances whose clocks differ agree on when a session expires.
  */
 import type { RedisSend } from 'faultline/stores';
@@ -13,20 +14,27 @@ export interface RedisSessionsOptions {
   prefix?: string;
   /** Events kept per session. @default 500 */
   historyLimit?: number;
+  /** Bytes (of the events' JSON) kept per session; past it its oldest events go. @default 262 144 (256 KiB) */
+  maxHistoryBytesPerSession?: number;
   /** Live sessions per owner. @default 1 000 */
   maxSessionsPerOwner?: number;
 }
 
-// One step, so that an event is never kept for a session that ended or expired meanwhile: the cursor and
-// the history live only as long as the record does.
+// One step, so that an event is never kept for a session that ended or expired meanwhile: the cursor, the
+// history and its size in bytes (KEYS[4]) live only as long as the record does. Past the count or the bytes,
+// the oldest events go; the newest stays whatever its size.
 const appendScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local cursor = redis.call('INCR', KEYS[3])
-redis.call('RPUSH', KEYS[2], cursor .. ' ' .. ARGV[1])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
+local line = cursor .. ' ' .. ARGV[1]
+local count = redis.call('RPUSH', KEYS[2], line)
+local bytes = redis.call('INCRBY', KEYS[4], #line)
+while count > 1 and (count > tonumber(ARGV[2]) or bytes > tonumber(ARGV[4])) do
+  local oldest = redis.call('LPOP', KEYS[2])
+  count = count - 1
+  bytes = redis.call('DECRBY', KEYS[4], #oldest)
+end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 return cursor
 `;
 
@@ -56,10 +64,16 @@ return 1
 export function redisSessions(send: RedisSend, options: RedisSessionsOptions = {}): SessionStore {
   const prefix = options.prefix ?? 'messaging:';
   const historyLimit = options.historyLimit ?? 500;
+  const sessionHistoryBytes = options.maxHistoryBytesPerSession ?? 256 * 1024;
   const perOwner = options.maxSessionsPerOwner ?? 1000;
   const keys = (id: string) => {
     const tag = `${prefix}{${id}}`;
-    return { record: `${tag}:record`, history: `${tag}:history`, cursor: `${tag}:cursor` };
+    return {
+      record: `${tag}:record`,
+      history: `${tag}:history`,
+      cursor: `${tag}:cursor`,
+      bytes: `${tag}:bytes`,
+    };
   };
   const share = (owner: string) => `${prefix}owner:{${owner}}:sessions`;
   const touch = async (id: string, owner: string, ttl: number) => {
@@ -91,7 +105,7 @@ export function redisSessions(send: RedisSend, options: RedisSessionsOptions = {
     },
     async delete(id, owner) {
       const k = keys(id);
-      await send(['DEL', k.record, k.history, k.cursor], k.record);
+      await send(['DEL', k.record, k.history, k.cursor, k.bytes], k.record);
       const owned = share(owner);
       await send(['ZREM', owned, id], owned);
     },
@@ -101,13 +115,15 @@ export function redisSessions(send: RedisSend, options: RedisSessionsOptions = {
         [
           'EVAL',
           appendScript,
-          '3',
+          '4',
           k.record,
           k.history,
           k.cursor,
+          k.bytes,
           JSON.stringify(event),
           String(historyLimit),
           String(ttl),
+          String(sessionHistoryBytes),
         ],
         k.record,
       );

@@ -31,6 +31,9 @@ const { url, seed } = await start(port, {
           ...(options.maxSessionsPerOwner === undefined
             ? {}
             : { maxSessionsPerOwner: options.maxSessionsPerOwner }),
+          ...(options.maxHistoryBytesPerSession === undefined
+            ? {}
+            : { maxHistoryBytesPerSession: options.maxHistoryBytesPerSession }),
         }),
       }
     : {}),

@@ -4,13 +4,13 @@
  * last write, in either store, and belongs to an owner (its connector).
  *
  * Sessions are the owner's to mint, so each owner has its share: at most `maxSessionsPerOwner` live
- * sessions, or one connector would take every slot and the others get the page's 500. In memory the rest
- * of the bound is stated too: at most `maxSessions` sessions in all (expired and ended ones are dropped
- * first), at most `historyLimit` events per session, at most `maxHistoryBytesPerOwner` of history per
- * owner and `maxHistoryBytes` in all (past either, the sessions written longest ago lose their oldest
- * events first: an owner's own before anyone else's). In Redis (`redis-sessions.ts`), every key expires
- * with its session and a history is trimmed to `historyLimit` events; the instance's `maxmemory` bounds
- * the rest.
+ * sessions, or one connector would take every slot and the others get the page's 500. In either store a
+ * history keeps at most `historyLimit` events and `maxHistoryBytesPerSession` bytes, its oldest going
+ * first, so an owner holds at most its sessions times that. In memory the rest of the bound is stated
+ * too: at most `maxSessions` sessions in all (expired and ended ones are dropped first), at most
+ * `maxHistoryBytesPerOwner` of history per owner and `maxHistoryBytes` in all (past either, the sessions
+ * written longest ago lose their oldest events first: an owner's own before anyone else's). In Redis
+ * (`redis-sessions.ts`), every key expires with its session; the instance's `maxmemory` bounds the rest.
  */
 
 /** A conversation event as sent to the client, numbered by its cursor. */
@@ -52,6 +52,8 @@ export interface MemorySessionsOptions {
   maxSessionsPerOwner?: number;
   /** Events kept per session. @default 500 */
   historyLimit?: number;
+  /** Bytes (of the events' JSON) kept per session; past it its oldest events go. @default 262 144 (256 KiB) */
+  maxHistoryBytesPerSession?: number;
   /** Bytes (of the events' JSON) kept across all sessions. @default 67 108 864 (64 MiB) */
   maxHistoryBytes?: number;
   /** Bytes of history kept across one owner's sessions. @default an eighth of `maxHistoryBytes` */
@@ -65,6 +67,8 @@ interface Entry {
   expires: number;
   last: number;
   events: { event: CursorEvent; bytes: number }[];
+  /** Bytes of `events`. */
+  bytes: number;
 }
 
 /** An owner's live sessions in order of last write (so the first expires first), and their history bytes. */
@@ -88,6 +92,7 @@ export function memorySessions(
   const maxSessions = options.maxSessions ?? 10_000;
   const perOwner = options.maxSessionsPerOwner ?? 1000;
   const historyLimit = options.historyLimit ?? 500;
+  const sessionHistoryBytes = options.maxHistoryBytesPerSession ?? 256 * 1024;
   const maxHistoryBytes = options.maxHistoryBytes ?? 64 * 1024 * 1024;
   const ownerHistoryBytes = options.maxHistoryBytesPerOwner ?? Math.floor(maxHistoryBytes / 8);
   const now = options.now ?? Date.now;
@@ -109,6 +114,7 @@ export function memorySessions(
     const oldest = entry.events.shift();
     if (oldest) {
       historyBytes -= oldest.bytes;
+      entry.bytes -= oldest.bytes;
       entry.owner.bytes -= oldest.bytes;
       events--;
     }
@@ -153,7 +159,7 @@ export function memorySessions(
         return { created: false, full: 'owner', retryInMs: Math.max(0, first.expires - now()) };
       }
       if (sessions.size >= maxSessions) return { created: false, full: 'store' };
-      const entry: Entry = { owner, record, expires: now() + ttl, last: 0, events: [] };
+      const entry: Entry = { owner, record, expires: now() + ttl, last: 0, events: [], bytes: 0 };
       sessions.set(id, entry);
       owner.sessions.set(id, entry);
       owners.set(name, owner);
@@ -179,9 +185,15 @@ export function memorySessions(
       const bytes = Buffer.byteLength(JSON.stringify(numbered));
       entry.events.push({ event: numbered, bytes });
       historyBytes += bytes;
+      entry.bytes += bytes;
       entry.owner.bytes += bytes;
       events++;
-      if (entry.events.length > historyLimit) shift(entry);
+      // The newest event stays whatever its size: it was sent, and a reconnect resumes after it.
+      while (
+        entry.events.length > historyLimit ||
+        (entry.bytes > sessionHistoryBytes && entry.events.length > 1)
+      )
+        shift(entry);
       refresh(id, entry, ttl);
       const { owner } = entry;
       trim(owner.sessions.values(), () => owner.bytes > ownerHistoryBytes);

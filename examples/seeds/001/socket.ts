@@ -35,7 +35,8 @@ const schemas = {
   // An event its schema refuses is the page's invalid event: `INVALID_EVENT` claims `messageInvalid`.
   EVENT_TYPE_USER_MESSAGE: z.object({
     type: z.string(),
-    id: z.string().optional(),
+    // Kept in the history with the message: bounded as its text is.
+    id: z.string().max(256).optional(),
     text: z.string().min(1).max(4000),
     metadata,
   }),
