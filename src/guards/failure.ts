@@ -105,6 +105,30 @@ class StoreTimeoutError extends Error {
 }
 
 /**
+ * `value`, or a rejection with a `StoreTimeoutError` once `timeout` ms pass without it: reading or resetting
+ * a key's state (`rateLimit`'s `get` and `reset`) waits on a hung store no longer than a decision does.
+ */
+export function within<T>(value: Awaitable<T>, timeout: number): Promise<T> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreTimeoutError(`store did not answer within ${timeout} ms`)),
+      timeout,
+    );
+    value.then(
+      (settled) => {
+        clearTimeout(timer);
+        resolve(settled);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
  * Wraps store calls in the guard's failure policy and timeout: a failure or a timeout never escapes as a
  * crash or an unhandled rejection; it becomes an admission or the policy's error, whose `cause` is the
  * failure. A decision the guard stopped waiting for is abandoned, so that the store undoes it. The first

@@ -233,5 +233,5 @@ export function rateLimit(
     throw invalidOption('rateLimit skip must be a function');
   }
   const guard = { kind: 'rateLimit', check: options.skip ? skipping(options.skip, lookup, check) : check };
-  return withState(guard, policies, banStore, options.ban);
+  return withState(guard, policies, banStore, options.ban, options.storeTimeout ?? 1000);
 }

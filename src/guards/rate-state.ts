@@ -1,6 +1,6 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { RateStore } from '../stores/types.js';
-import { admitted } from './failure.js';
+import { admitted, within } from './failure.js';
 import { banKeys, banResets, type RateBan } from './rate-ban.js';
 import type { Compiled } from './rate-policy.js';
 import type { Shape } from './rate-shape.js';
@@ -75,6 +75,7 @@ export function withState(
   policies: readonly Compiled[],
   store: RateStore,
   ban: RateBan | undefined,
+  timeout: number,
 ): RateLimitGuard {
   const resets = ban === undefined ? undefined : banResets(ban);
   const read = { interval: 0, tolerance: 0, cost: -1 };
@@ -87,8 +88,10 @@ export function withState(
         const shape = await shapeOf(policy, options?.request);
         // A decision of no units only reads (RateStore.rate): it answers what a request would find, and the
         // store writes nothing, so that reading unknown keys (a monitor, an admin endpoint) creates none.
-        const now = await policy.rate(key, { ...shape.input, cost: 0 });
-        const left = resets ? (await store.rate(banKeys(policy.name, key).ban, read)).reset : 0;
+        const now = await within(policy.rate(key, { ...shape.input, cost: 0 }), timeout);
+        const left = resets
+          ? (await within(store.rate(banKeys(policy.name, key).ban, read), timeout)).reset
+          : 0;
         states.push({
           policy: policy.name,
           limit: shape.limit,
@@ -102,11 +105,11 @@ export function withState(
     async reset(key, options) {
       checkKey(key);
       for (const policy of chosen(policies, options)) {
-        await policy.rate(key, (await shapeOf(policy, options?.request)).clear);
+        await within(policy.rate(key, (await shapeOf(policy, options?.request)).clear), timeout);
         if (resets) {
           const keys = banKeys(policy.name, key);
-          await store.rate(keys.ban, resets.ban);
-          await store.rate(keys.strikes, resets.strikes);
+          await within(store.rate(keys.ban, resets.ban), timeout);
+          await within(store.rate(keys.strikes, resets.strikes), timeout);
         }
       }
     },
