@@ -16,7 +16,7 @@ export { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay };
 export function startSeed004(env: Record<string, string>): Promise<SeedProcess> {
   return startSeed('004', env, {
     isolate:
-      /^(OWNER_|ADMIN_|PROVIDER_|DRAFT_|MAIL_|RECORDINGS_|LICENSE_|IDLE_|WIDGET_|TRAINING_|CALL_|IP_RATE|GOOGLE_|UNVERIFIED_|RESET_|TICKET_|FORUM_|WORKSPACE)/,
+      /^(OWNER_|ADMIN_|PROVIDER_|DRAFT_|MAIL_|RECORDINGS_|LICENSE_|IDLE_|WIDGET_|TRAINING_|CALL_|IP_RATE|GOOGLE_|UNVERIFIED_|RESET_|TICKET_|FORUM_|WORKSPACE|SESSIONS_)/,
   });
 }
 

@@ -94,6 +94,11 @@ export interface SeedOptions {
    * has waited longest (sign-up is never refused for it). @default 10000
    */
   unverifiedMax?: number;
+  /**
+   * The sessions an account holds at once; past it, a new one ends the one used least recently (an
+   * impersonation session counts for the admin and for the user alike). @default 20
+   */
+  sessionsMax?: number;
   /** How long a mailed password-reset token works. @default 30 minutes */
   resetTokenTtlMs?: number;
   /** How long a visitor's widget session lasts. @default 1 hour */
@@ -135,6 +140,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     options.idleTimeoutMs,
     options.unverifiedTtlMs,
     options.unverifiedMax,
+    options.sessionsMax,
   );
   const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
   const workspaces = new Workspaces({

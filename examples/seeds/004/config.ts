@@ -28,6 +28,8 @@ export const variables = {
     'how long an unverified sign-up holds its address; then a sign-up with it replaces it @default 86400000 (24 hours)',
   UNVERIFIED_MAX:
     'the most unverified sign-ups held at once; past it the one that has waited longest is forgotten @default 10000',
+  SESSIONS_MAX:
+    'the sessions an account holds at once; a sign-in past it ends the one used least recently @default 20',
   RESET_TOKEN_TTL_MS: 'how long a mailed password-reset token works @default 1800000 (30 minutes)',
   WIDGET_SESSION_TTL_MS: 'how long a visitor’s widget session lasts @default 3600000 (1 hour)',
   TRAINING_MS: 'how long an agent training run lasts @default 2000',
@@ -117,6 +119,7 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('idleTimeoutMs', count(env, 'IDLE_TIMEOUT_MS')),
     ...set('unverifiedTtlMs', count(env, 'UNVERIFIED_TTL_MS')),
     ...set('unverifiedMax', count(env, 'UNVERIFIED_MAX')),
+    ...set('sessionsMax', count(env, 'SESSIONS_MAX')),
     ...set('resetTokenTtlMs', count(env, 'RESET_TOKEN_TTL_MS')),
     ...set('widgetSessionTtlMs', count(env, 'WIDGET_SESSION_TTL_MS')),
     ...set('trainingMs', count(env, 'TRAINING_MS')),

@@ -6,6 +6,8 @@
  * it, a sign-up with the address replaces it, so no one can squat an address they cannot read the mail of.
  * Lapsed registrations and expired links are swept oldest first, and at most a bound of registrations
  * (10 000 by default) wait for verification at once, so sign-ups with made-up addresses cannot grow memory.
+ * An account holds a bound of sessions (20 by default): a sign-in ends its idle ones, then past the bound the
+ * one used least recently, so sign-ins cannot pile up sessions either.
  */
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
@@ -42,6 +44,8 @@ const verificationTtl = 24 * 60 * 60_000;
 export const unverifiedTtl = 24 * 60 * 60_000;
 /** The most unverified registrations held at once: the page's UNVERIFIED_MAX. */
 export const unverifiedMax = 10_000;
+/** The most sessions an account holds at once: the default of SESSIONS_MAX. */
+const sessionsPerAccount = 20;
 /** Notices of a sign-up with a taken address: at most this many per account per hour. */
 const noticesPerHour = 3;
 
@@ -77,9 +81,19 @@ const emailInUse = () =>
     fieldErrors: [{ pointer: '/email', detail: 'Already in use' }],
   });
 
+/** The accounts a session is a session of: its user, and the admin who opened it to impersonate them. */
+const accountsOf = ({ user, impersonator }: Session) =>
+  impersonator === undefined ? [user] : [user, impersonator];
+
 export class Identity {
   readonly users = new Map<string, User>();
-  readonly sessions = new Map<string, Session>();
+  /** Sessions by token. */
+  readonly #sessions = new Map<string, Session>();
+  /**
+   * The tokens of each account's sessions, used least recently first: ending an account's sessions, and
+   * making room for a new one, touch these and never another account's.
+   */
+  readonly #sessionsOf = new Map<string, Set<string>>();
   /**
    * Verification links by the hash of their token: the token itself is only in the mail. `change` marks
    * the confirmation of a new address, which the user gets only once it is redeemed.
@@ -109,6 +123,8 @@ export class Identity {
     private readonly unverifiedMs = unverifiedTtl,
     /** The most unverified registrations held at once; past it, sign-up answers 429. */
     private readonly pendingMax = unverifiedMax,
+    /** The most sessions an account holds at once; a new one past it ends the one used least recently. */
+    private readonly sessionsMax = sessionsPerAccount,
   ) {}
 
   /** How many unverified registrations hold an address now (lapsed ones are swept first). */
@@ -246,8 +262,7 @@ export class Identity {
 
   /** Ends every session of `user`, and every impersonation session it opened (a session is its refresh). */
   endSessions(user: string): void {
-    for (const [token, session] of this.sessions)
-      if (session.user === user || session.impersonator === user) this.sessions.delete(token);
+    for (const token of this.#sessionsOf.get(user) ?? []) this.#end(token);
   }
 
   /**
@@ -389,25 +404,32 @@ export class Identity {
 
   /** The user a bearer token is a session of, without sliding its window: for keys of limits. */
   principalOf(token: string | undefined): string | undefined {
-    return token ? this.sessions.get(token)?.user : undefined;
+    return token ? this.#sessions.get(token)?.user : undefined;
   }
 
   /** The session of a bearer token, its idle window slid forward. */
   session(token: string | undefined): { session: Session; user: User } {
-    const session = token ? this.sessions.get(token) : undefined;
+    const session = token ? this.#sessions.get(token) : undefined;
     if (!session) throw errors.builtin('unauthorized');
-    if (this.clock.now() - session.lastActivity > this.idleMs) {
-      this.sessions.delete(session.token);
+    if (this.#idle(session)) {
+      this.#end(session.token);
       throw errors.create('AUTH_SESSION_IDLE_EXPIRED');
     }
     session.lastActivity = this.clock.now();
+    // To the end of its accounts' lists: they stay in the order of last use, so the cap ends the session used
+    // least recently rather than one in use, and the idle ones lead.
+    for (const account of accountsOf(session)) {
+      const mine = this.#sessionsOf.get(account)!;
+      mine.delete(session.token);
+      mine.add(session.token);
+    }
     return { session, user: this.users.get(session.user)! };
   }
 
   /** The refresh endpoint: a new token for a session still inside its idle window. */
   refresh(token: string | undefined): Session {
     const { session } = this.session(token);
-    this.sessions.delete(session.token);
+    this.#end(session.token);
     return this.#open(session.user, session.impersonator);
   }
 
@@ -428,6 +450,12 @@ export class Identity {
     return this.#open(target.id, admin.id);
   }
 
+  /** Whether `session` has been idle past the window: it no longer works. */
+  #idle(session: Session): boolean {
+    return this.clock.now() - session.lastActivity > this.idleMs;
+  }
+
+  /** A new session of `user`, opened by `impersonator` if any, after each of its accounts made room for it. */
   #open(user: string, impersonator?: string): Session {
     const session: Session = {
       token: randomBytes(24).toString('base64url'),
@@ -435,7 +463,40 @@ export class Identity {
       lastActivity: this.clock.now(),
       ...(impersonator === undefined ? {} : { impersonator }),
     };
-    this.sessions.set(session.token, session);
+    const accounts = accountsOf(session);
+    for (const account of accounts) this.#makeRoom(account);
+    this.#sessions.set(session.token, session);
+    for (const account of accounts)
+      this.#sessionsOf.set(account, (this.#sessionsOf.get(account) ?? new Set<string>()).add(session.token));
     return session;
+  }
+
+  /**
+   * Ends the idle sessions of `account`, then its least recently used while it holds `sessionsMax`: at most
+   * its own sessions are looked at, and the list is in the order of last use, so the idle ones lead it.
+   */
+  #makeRoom(account: string): void {
+    const mine = this.#sessionsOf.get(account);
+    if (!mine) return;
+    for (const token of mine) {
+      if (!this.#idle(this.#sessions.get(token)!)) break;
+      this.#end(token);
+    }
+    for (const token of mine) {
+      if (mine.size < this.sessionsMax) break;
+      this.#end(token);
+    }
+  }
+
+  /** Ends the session of `token`, in the lists of each of its accounts too. */
+  #end(token: string): void {
+    const session = this.#sessions.get(token);
+    if (!session) return;
+    this.#sessions.delete(token);
+    for (const account of accountsOf(session)) {
+      const mine = this.#sessionsOf.get(account);
+      mine?.delete(token);
+      if (mine?.size === 0) this.#sessionsOf.delete(account);
+    }
   }
 }
