@@ -74,7 +74,15 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
         // The lease expires after its TTL if the store cannot hear the release.
       }
     };
-    const timer = setInterval(() => swallow(() => store.renew(key, id, ttl)), Math.max(10, ttl / 3));
+    // A lease the store lost while its holder still runs (Redis restarted without its data, or frozen past
+    // the ttl) is taken again whatever the count: the holder is there, and newcomers must find it counted.
+    const again = (renewed: boolean) =>
+      renewed || released ? undefined : store.acquire(key, id, Number.MAX_SAFE_INTEGER, ttl);
+    const renew = () => {
+      const renewed = store.renew(key, id, ttl);
+      return renewed instanceof Promise ? renewed.then(again) : again(renewed);
+    };
+    const timer = setInterval(() => swallow(renew), Math.max(10, ttl / 3));
     timer.unref();
     return {
       release() {

@@ -125,3 +125,43 @@ describe('a connection to Redis dropped with the replies of decisions it ran', {
     expect((await call('/once')).status).toBe(200);
   });
 });
+
+describe('a lease Redis lost while its holder still runs', { timeout: 60_000 }, () => {
+  it('is taken again at its next renewal, so that a newcomer is still refused', async () => {
+    const client = new Redis(redis.port, '127.0.0.1');
+    clients.push(client);
+    const prefix = `lost-${Math.random().toString(36).slice(2)}:`;
+    const store = redisStore({
+      send: redisSend(client),
+      prefix,
+      logger: { error: () => {}, info: () => {} },
+    });
+    let finish: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const lease = guard(concurrency({ key: () => 'k', limit: 1, ttl: '600ms', store }));
+    const server = createServer(
+      createNodeErrors({ onError: false })(
+        lease(async (_req, res) => {
+          await held;
+          res.writeHead(200).end('done');
+        }),
+      ),
+    );
+    servers.push(server);
+    const base = await listen(server);
+    const first = fetch(base);
+    const count = () => client.zcard(`${prefix}c:{concurrency:k}`);
+    for (let i = 0; i < 100 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await count()).toBe(1);
+    // Redis loses its data (a restart without persistence): the holder is still running.
+    await client.del(`${prefix}c:{concurrency:k}`);
+    for (let i = 0; i < 100 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await count()).toBe(1);
+    expect((await fetch(base)).status).toBe(429);
+    finish();
+    expect((await first).status).toBe(200);
+    expect((await fetch(base)).status).toBe(200);
+  });
+});
