@@ -60,6 +60,30 @@ describe('redisStore on a 3-node Redis Cluster', { timeout: 60_000 }, () => {
     expect(new Set(slots).size).toBe(1);
   });
 
+  it('decides under a deadline, as guards do, keeping each reply in the slot of its key (the empty key too)', async () => {
+    const store = redisStore({ send: redisSend(ioredis), prefix: 'once:' });
+    const deadline = () => ({ at: Date.now() + 5000, abandoned: false });
+    for (const key of ['', '{odd}caller', 'plain']) {
+      expect((await store.rate(key, { interval: 1000, tolerance: 1000, cost: 1 }, deadline())).allowed).toBe(
+        true,
+      );
+      const bounds = [Date.now() - 1000, Date.now() + 60_000];
+      expect((await store.quota(key, { limit: 5, cost: 1, bounds }, deadline())).allowed).toBe(true);
+      expect((await store.window(key, { limit: 5, period: 60_000, cost: 1 }, deadline())).allowed).toBe(true);
+    }
+    const keys: string[] = [];
+    for (const node of ioredis.nodes('master')) keys.push(...(await node.keys('once:*')));
+    const kept = keys.filter((key) => key.includes(':once:'));
+    expect(kept.length).toBeGreaterThan(0);
+    for (const key of kept) {
+      const [slot, own] = await Promise.all([
+        ioredis.cluster('KEYSLOT', key),
+        ioredis.cluster('KEYSLOT', key.slice(0, key.indexOf('}:once:') + 1)),
+      ]);
+      expect(slot).toBe(own);
+    }
+  });
+
   it('runs every decision through a node-redis cluster', async () => {
     await exercise(redisStore({ send: redisSend(nodeRedis), prefix: 'nr:' }), 'nr');
   });

@@ -165,3 +165,36 @@ describe('a lease Redis lost while its holder still runs', { timeout: 60_000 }, 
     expect((await fetch(base)).status).toBe(200);
   });
 });
+
+describe('a give-back whose own reply is lost', { timeout: 60_000 }, () => {
+  it('is applied once when ioredis sends it again', async () => {
+    const proxy = await replyProxy(redis);
+    proxies.push(proxy);
+    const client = new Redis(proxy.port, '127.0.0.1');
+    clients.push(client);
+    await new Promise((ready) => client.once('ready', ready));
+    const prefix = `undo-${Math.random().toString(36).slice(2)}:`;
+    const store = redisStore({ send: redisSend(client), prefix });
+    const bounds = [Date.now() - 1000, Date.now() + 3_600_000];
+    const spend = { limit: 10, cost: 1, bounds };
+    for (let i = 0; i < 3; i++) await store.quota('k', spend);
+    // A decision the guard gives up on before its reply comes: the store gives it back when the reply does.
+    proxy.holdReplies = 300;
+    const deadline = { at: Date.now() + 5000, abandoned: false };
+    const late = store.quota('k', spend, deadline);
+    deadline.abandoned = true;
+    await late;
+    // The give-back has run in Redis; its reply is held. The connection drops, and ioredis sends it again.
+    await new Promise((resume) => setTimeout(resume, 150));
+    proxy.drop();
+    proxy.holdReplies = 0;
+    const admin = new Redis(redis.port, '127.0.0.1');
+    clients.push(admin);
+    const used = async () => Number(await admin.hget(`${prefix}q:{k}`, 'u'));
+    // Bounded wait for the resend after the reconnect.
+    for (let i = 0; i < 30 && (await used()) !== 3; i++)
+      await new Promise((resume) => setTimeout(resume, 100));
+    await new Promise((resume) => setTimeout(resume, 500));
+    expect(await used()).toBe(3);
+  });
+});

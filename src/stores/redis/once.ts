@@ -60,7 +60,8 @@ local function decide()
 ${source}
 end
 local reply = decide()
-if KEYS[2] and type(reply) == 'table' and reply[1] ~= nil and reply[1] ~= 'late' then
+-- Only what wrote is kept: a denial changed nothing, and deciding it again is as if it came once.
+if KEYS[2] and type(reply) == 'table' and reply[1] == 1 then
   local keep = tonumber(ARGV[1]) - tonumber(reply[#reply]) + ${keepMs}
   redis.call('SET', KEYS[2], pack(reply), 'PX', math.max(1, math.floor(keep)))
 end

@@ -54,3 +54,13 @@ export function toFlag(value: unknown): boolean {
 export function toText(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
+
+/** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
+export class LateDecisionError extends Error {
+  override readonly name = 'LateDecisionError';
+}
+
+/** Why a quota decision failed: this process's clock and Redis's disagree by more than a period. */
+export class ClockSkewError extends Error {
+  override readonly name = 'ClockSkewError';
+}

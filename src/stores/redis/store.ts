@@ -16,7 +16,16 @@ import type {
 import { RedisClock } from './clock.js';
 import { hashTagged, rateArgs } from './encode.js';
 import { decisionIds, persistently, unpackReply } from './once.js';
-import { checked, toCount, toFlag, toNumber, toRate, toText } from './replies.js';
+import {
+  ClockSkewError,
+  checked,
+  LateDecisionError,
+  toCount,
+  toFlag,
+  toNumber,
+  toRate,
+  toText,
+} from './replies.js';
 import { isNoScript, type Script, scripts } from './script-table.js';
 
 /**
@@ -48,18 +57,10 @@ export interface RedisStoreOptions {
   logger?: StoreLogger;
 }
 
-/** Why a decision failed: it reached Redis past its deadline, and changed nothing. */
-class LateDecisionError extends Error {
-  override readonly name = 'LateDecisionError';
-}
-
-/** Why a quota decision failed: this process's clock and Redis's disagree by more than a period. */
-class ClockSkewError extends Error {
-  override readonly name = 'ClockSkewError';
-}
-
 const ignore = () => undefined;
 const spends = new Set(['rate', 'quota', 'window']);
+// How long a give-back may take to reach Redis, its retries included (`once.ts`), before it changes nothing.
+const giveBackMs = 8000;
 
 /**
  * Creates a store on Redis, Valkey or Redis Cluster: every decision is one Lua script in one round trip
@@ -116,6 +117,18 @@ export function redisStore(options: RedisStoreOptions): Store {
     });
   }
 
+  // Where a decision on `key` keeps its reply; none for an empty tag (`{}`), which a cluster hashes whole.
+  function replyKeyOf(key: string): string | undefined {
+    return key.endsWith('{}') ? undefined : `${key}:once:${nextId()}`;
+  }
+
+  // A give-back is decided once too, and sent again while it fails: never applied twice, rarely lost.
+  function giveBack(name: 'rate' | 'quota' | 'window', key: string, args: string[]): Promise<unknown> {
+    const replyKey = replyKeyOf(key);
+    const until = clock.arg({ at: Date.now() + giveBackMs, abandoned: false });
+    return persistently(() => run(scripts[name], key, [until, ...args], replyKey ? [key, replyKey] : [key]));
+  }
+
   // A spend whose reply never came: cancelled, and given back if it was applied (`once.ts`).
   function cancel(key: string, replyKey: string, undo: (values: unknown[]) => Promise<unknown> | undefined) {
     persistently(() => run(scripts.cancel, key, [], [replyKey]))
@@ -138,7 +151,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   ): Promise<unknown[]> {
     const sentAt = Date.now();
     // A spend under a deadline is decided once (`once.ts`); a lease or a claim is by its own id already.
-    const replyKey = deadline && spends.has(name) ? `${key}:once:${nextId()}` : undefined;
+    const replyKey = deadline && spends.has(name) ? replyKeyOf(key) : undefined;
     const sent = run(scripts[name], key, [clock.arg(deadline), ...args], replyKey ? [key, replyKey] : [key]);
     if (replyKey) sent.catch(() => cancel(key, replyKey, undo));
     return sent.then((reply) => {
@@ -176,7 +189,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       // A decision of no units, or a zero-interval refund, only reads: the script writes nothing for it.
       return decide('rate', stored, rateArgs(input), 5, deadline, (values) =>
         toFlag(values[0]) && input.cost > 0
-          ? run(scripts.rate, stored, ['0', ...rateArgs({ ...input, cost: -input.cost })])
+          ? giveBack('rate', stored, rateArgs({ ...input, cost: -input.cost }))
           : undefined,
       ).then(toRate);
     },
@@ -195,7 +208,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         deadline,
         (values) =>
           toFlag(values[0]) && cost > 0
-            ? run(scripts.quota, stored, ['0', String(limit), String(-cost), ...edges])
+            ? giveBack('quota', stored, [String(limit), String(-cost), ...edges])
             : undefined,
       );
       // A clock past the last edge the guard sent answers a period already over: nothing left to wait.
@@ -213,7 +226,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       // An abandoned spend is given back to the window it was spent in, never to a later one.
       const reply = await decide('window', stored, args(cost, input.start), 5, deadline, (values) =>
         toFlag(values[0]) && cost > 0
-          ? run(scripts.window, stored, ['0', ...args(-cost, toCount(values[3]))])
+          ? giveBack('window', stored, args(-cost, toCount(values[3])))
           : undefined,
       );
       return {
