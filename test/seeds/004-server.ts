@@ -4,7 +4,10 @@
  * JSON log lines from stderr, and stop it by its pid. Its mail goes to a small relay of the test's own.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll } from 'vitest';
+import { type SeedOptions, start } from '../../examples/seeds/004/app.js';
+import type { Mail } from '../../examples/seeds/004/mail.js';
 import { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay, startSeed } from './harness.js';
 
 export { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay };
@@ -120,4 +123,36 @@ export function seedWithMail(env: Record<string, string> = {}): SeedWithMail {
     await state.relay?.close();
   });
   return state;
+}
+
+/**
+ * Seed 004 in this process for one describe block, on a clock the test moves (`state.now`), its mail going
+ * to `state.mails` as it is made; `options` over the test's own defaults.
+ */
+export function onClock(options: SeedOptions = {}) {
+  const state = {
+    now: Date.UTC(2026, 5, 25, 9),
+    mails: [] as Mail[],
+    running: undefined as unknown as Awaited<ReturnType<typeof start>>,
+  };
+  beforeAll(async () => {
+    state.running = await start(0, {
+      clock: { now: () => state.now },
+      log: () => {},
+      mail: (mail) => state.mails.push(mail),
+      ...options,
+    });
+  });
+  afterAll(() => state.running?.close());
+  return state;
+}
+
+/** The mails to `to` whose subject contains `subject`, once `count` have been made (at most 5 s). */
+export async function mailed(mails: Mail[], to: string, subject: string, count = 1): Promise<Mail[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
+    if (found.length >= count) return found;
+    await sleep(50);
+  }
+  throw new Error(`no mail "${subject}" to ${to}`);
 }

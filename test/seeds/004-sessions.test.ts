@@ -1,38 +1,19 @@
-/**
- * Seed 004's sessions, on a clock the test moves (the seed runs in this process, on a real socket, its mail
- * going to an array): an account holds at most SESSIONS_MAX sessions, a sign-in ends the account's idle
- * ones, and ending one account's sessions (a password reset) leaves every other account's working. Nothing
- * here waits for the idle window to pass: the clock is moved.
- */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SeedOptions, start } from '../../examples/seeds/004/app.js';
+import { describe, expect, it } from 'vitest';
+import type { SeedOptions } from '../../examples/seeds/004/app.js';
 import { optionsFromEnv } from '../../examples/seeds/004/config.js';
-import type { Mail } from '../../examples/seeds/004/mail.js';
-import { freshAddress as fresh, newPassword as password, seedClient } from './004-server.js';
+import {
+  freshAddress as fresh,
+  mailed,
+  onClock as onClockOf,
+  newPassword as password,
+  seedClient,
+} from './004-server.js';
 
 const idle = 30 * 60_000;
 
-/** A seed on a clock the test moves, whose mails land in `mails` as they are made. */
-function onClock(options: SeedOptions = {}) {
-  const state = {
-    now: Date.UTC(2026, 5, 25, 9),
-    mails: [] as Mail[],
-    running: undefined as unknown as Awaited<ReturnType<typeof start>>,
-  };
-  beforeAll(async () => {
-    state.running = await start(0, {
-      clock: { now: () => state.now },
-      log: () => {},
-      mail: (mail) => state.mails.push(mail),
-      idleTimeoutMs: idle,
-      ipRate: 100_000,
-      ...options,
-    });
-  });
-  afterAll(() => state.running?.close());
-  return state;
-}
+/** A seed on a clock the test moves, as this file's tests need it. */
+const onClock = (options: SeedOptions = {}) =>
+  onClockOf({ idleTimeoutMs: idle, ipRate: 100_000, ...options });
 
 /** A client of the seed of `clock`, with `GET /me` and `POST /auth/refresh` of a token. */
 function client(clock: ReturnType<typeof onClock>) {
@@ -121,16 +102,6 @@ describe('seed 004: idle sessions', () => {
     });
   });
 });
-
-/** The mails to `to` whose subject contains `subject`, once `count` have been made (at most 5 s). */
-async function mailed(mails: Mail[], to: string, subject: string, count = 1): Promise<Mail[]> {
-  for (let i = 0; i < 100; i++) {
-    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
-    if (found.length >= count) return found;
-    await sleep(50);
-  }
-  throw new Error(`no mail "${subject}" to ${to}`);
-}
 
 describe('seed 004: ending one account’s sessions', () => {
   const clock = onClock();

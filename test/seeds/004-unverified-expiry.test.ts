@@ -1,17 +1,12 @@
-/**
- * Seed 004's bounds on unconfirmed things, on a clock the test moves (the seed runs in this process, on a
- * real socket, its mail going to an array): a registration left unverified past its bound no longer holds
- * its address (a sign-up replaces it and ends its sessions), lapsed registrations are swept and capped, and
- * a reset token past its bound is refused. Nothing here waits for a bound to pass: the clock is moved.
- */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/004/app.js';
 import { optionsFromEnv } from '../../examples/seeds/004/config.js';
 import type { Mail } from '../../examples/seeds/004/mail.js';
 import {
   freshAddress as fresh,
   invalidTokenAnswer as invalidToken,
+  mailed,
+  onClock as onClockOf,
   newPassword as password,
   seedClient,
   verificationToken as verifyToken,
@@ -20,37 +15,9 @@ import {
 const hour = 60 * 60_000;
 const resetTtl = 30 * 60_000;
 
-/** A seed on a clock the test moves, whose mails land in `mails` as they are made. */
-function onClock(options: { unverifiedMax?: number } = {}) {
-  const state = {
-    now: Date.UTC(2026, 5, 25, 9),
-    mails: [] as Mail[],
-    running: undefined as unknown as Awaited<ReturnType<typeof start>>,
-  };
-  beforeAll(async () => {
-    state.running = await start(0, {
-      clock: { now: () => state.now },
-      log: () => {},
-      mail: (mail) => state.mails.push(mail),
-      unverifiedTtlMs: hour,
-      idleTimeoutMs: 10 * hour,
-      resetTokenTtlMs: resetTtl,
-      ...options,
-    });
-  });
-  afterAll(() => state.running?.close());
-  return state;
-}
-
-/** The mails to `to` whose subject contains `subject`, once `count` have been made (at most 5 s). */
-async function mailed(mails: Mail[], to: string, subject: string, count = 1): Promise<Mail[]> {
-  for (let i = 0; i < 100; i++) {
-    const found = mails.filter((m) => m.to === to && m.subject.includes(subject));
-    if (found.length >= count) return found;
-    await sleep(50);
-  }
-  throw new Error(`no mail "${subject}" to ${to}`);
-}
+/** A seed on a clock the test moves, as this file's tests need it. */
+const onClock = (options: { unverifiedMax?: number } = {}) =>
+  onClockOf({ unverifiedTtlMs: hour, idleTimeoutMs: 10 * hour, resetTokenTtlMs: resetTtl, ...options });
 
 describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
   const clock = onClock();
