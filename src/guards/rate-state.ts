@@ -36,13 +36,13 @@ export interface RateLimitGuard extends Guard {
   /**
    * Each policy's state for `key` (the value its `key` function gives, e.g. an app id), read from the
    * store without spending or writing (an unknown key creates no state): for a support tool or an
-   * account page. A store failure rejects.
+   * account page. A store failure, or no answer within `storeTimeout`, rejects.
    * @example const [perApp] = await limit.get('app_123');
    */
   get(key: string, options?: RateKeyOptions): Promise<RateLimitState[]>;
   /**
    * Forgets `key` under each policy, and its ban: its next request has the whole burst, or starts a new
-   * window (an operator lifting a limit, a test resetting state). A store failure rejects.
+   * window (an operator lifting a limit, a test resetting state). A store failure, or no answer within `storeTimeout`, rejects.
    */
   reset(key: string, options?: RateKeyOptions): Promise<void>;
 }
