@@ -42,7 +42,8 @@ export interface RateLimitGuard extends Guard {
   get(key: string, options?: RateKeyOptions): Promise<RateLimitState[]>;
   /**
    * Forgets `key` under each policy, and its ban: its next request has the whole burst, or starts a new
-   * window (an operator lifting a limit, a test resetting state). A store failure, or no answer within `storeTimeout`, rejects.
+   * window (an operator lifting a limit, a test resetting state). A store failure, or no answer within
+   * `storeTimeout`, rejects.
    */
   reset(key: string, options?: RateKeyOptions): Promise<void>;
 }
