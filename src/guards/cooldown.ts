@@ -4,7 +4,7 @@ import type { RateDecision, RateInput, RateStore } from '../stores/types.js';
 import { toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
-import { durationOf, quietly, refundOnFailure, valueFor } from './per-request.js';
+import { durationOf, refundOnFailure, valueFor } from './per-request.js';
 import { seconds } from './raise.js';
 import type {
   Count,
@@ -86,7 +86,7 @@ export function cooldown(options: CooldownOptions): Guard {
           // A cooldown already over needs nothing back; giving it back then would shorten a later one.
           if (Date.now() - started >= input.interval) return;
           const refund = { interval: input.interval, tolerance: input.tolerance, cost: -1 };
-          quietly(() => decide(context.request, () => store.rate(storeKey, refund)));
+          decide.giveBack(context.request, () => store.rate(storeKey, refund));
         });
       }
       return undefined;

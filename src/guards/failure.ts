@@ -11,6 +11,7 @@ import {
   type Store,
   type StoreBase,
 } from '../stores/types.js';
+import { quietly } from './per-request.js';
 import type { GuardRequest, StoreOptions } from './types.js';
 
 /** The store decision did not answer and the failure policy admits the request. */
@@ -97,6 +98,10 @@ export interface Decide {
   deadline(): OpenDeadline | undefined;
   /** Notes a decision the store answered synchronously (a recovery, after an outage). */
   answered(): void;
+  /** While the store is shut (it answered nothing for a whole timeout), the failure to give at once. */
+  refused(request: GuardRequest): unknown;
+  /** Sends a give-back (a refund): like a decision, but sent even while the store is shut. */
+  giveBack(request: GuardRequest, call: () => Awaitable<unknown>): void;
 }
 
 /** Why a decision failed: the store took longer than the guard's `storeTimeout`. */
@@ -142,6 +147,9 @@ export function compileFailure(
   const timeout = options.storeTimeout ?? 1000;
   const retryAfter = String(options.storeRetryAfter ?? 5);
   const outage = outageOf(store);
+  const shutError = new StoreTimeoutError(
+    `store answered nothing within ${timeout} ms; its decisions fail at once until it answers again`,
+  );
   // A store whose decisions all answer synchronously cannot answer late: no deadline to carry.
   const timed = store?.synchronous !== true;
 
@@ -169,12 +177,14 @@ export function compileFailure(
     request: GuardRequest,
     open?: OpenDeadline,
   ): Promise<T | typeof admitted> {
+    const since = outage.heard;
     return new Promise<T | typeof admitted>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
         // The store undoes what this decision applies from now on: the answer is given without it.
         open?.abandon();
+        outage.silent(since, request, shutError);
         try {
           resolve(fail(new StoreTimeoutError(`store did not answer within ${timeout} ms`), request));
         } catch (error) {
@@ -185,12 +195,14 @@ export function compileFailure(
         (value) => {
           clearTimeout(timer);
           if (settled) return;
+          outage.heardFrom();
           if (outage.down) outage.answered();
           resolve(value);
         },
         (error: unknown) => {
           clearTimeout(timer);
           if (settled) return;
+          outage.heardFrom();
           // The store may have applied what it failed to answer: its undos run (a lease given back, a
           // claim abandoned, by their own ids), so that the answer without it leaves nothing behind.
           open?.abandon();
@@ -204,23 +216,40 @@ export function compileFailure(
     });
   }
 
+  const refused = (request: GuardRequest) => (outage.down ? outage.refusal(timeout, request) : undefined);
+
   const decide = <T>(
     request: GuardRequest,
     call: (deadline: Deadline | undefined) => Awaitable<T>,
   ): Awaitable<T | typeof admitted> => {
+    const shut = refused(request);
+    return shut === undefined ? send(request, call) : fail(shut, request);
+  };
+
+  function send<T>(
+    request: GuardRequest,
+    call: (deadline: Deadline | undefined) => Awaitable<T>,
+  ): Awaitable<T | typeof admitted> {
     const open = deadline();
     let pending: Awaitable<T>;
     try {
       pending = call(open);
     } catch (error) {
+      outage.heardFrom();
       return fail(error, request);
     }
     if (pending instanceof Promise) return settle(pending, request, open);
-    if (outage.down) outage.answered();
+    answered();
     return pending;
-  };
-  const answered = () => {
-    if (outage.down) outage.answered();
-  };
-  return Object.assign(decide, { fail, settle, deadline, answered });
+  }
+
+  // A give-back makes no request wait, and a shut store must not lose it: it goes out whatever the state.
+  const giveBack = (request: GuardRequest, call: () => Awaitable<unknown>) =>
+    quietly(() => send(request, call));
+  function answered(): void {
+    if (!outage.down) return;
+    outage.heardFrom();
+    outage.answered();
+  }
+  return Object.assign(decide, { fail, settle, deadline, answered, refused, giveBack });
 }

@@ -5,7 +5,7 @@ import { checkTimeZone, type Period, periodEdges } from './calendar.js';
 import { toCount } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
-import { countOf, quietly, refundOnFailure, valueFor } from './per-request.js';
+import { countOf, refundOnFailure, valueFor } from './per-request.js';
 import { addRateFields, seconds, sfString } from './raise.js';
 import type { Count, Guard, GuardContext, KeyOf, PerRequest, StoreOptions } from './types.js';
 
@@ -121,7 +121,7 @@ export function quota(options: QuotaOptions): Guard {
           // A unit of a period that has ended is not given back to the next one.
           if (Date.now() >= bounds[2]!) return;
           const refund = { limit, cost: -1, bounds };
-          quietly(() => decide(context.request, () => store.quota(storeKey, refund)));
+          decide.giveBack(context.request, () => store.quota(storeKey, refund));
         });
       }
       if (headers) {

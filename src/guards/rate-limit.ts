@@ -3,7 +3,6 @@ import type { RoleError } from '../catalog/role-error.js';
 import type { RateDecision, RateStore, WindowStore } from '../stores/types.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
-import { quietly } from './per-request.js';
 import { addRateFields, seconds } from './raise.js';
 import { banning, type RateBan } from './rate-ban.js';
 import {
@@ -172,9 +171,7 @@ export function rateLimit(
     if (counting !== undefined) {
       // No deadline: a refund that runs late still gives the units back (to the window they were spent in).
       const refund = refundOf(shape, decision);
-      refundUnless(context, counting, () =>
-        quietly(() => decide(context.request, () => policy.rate(key, refund))),
-      );
+      refundUnless(context, counting, () => decide.giveBack(context.request, () => policy.rate(key, refund)));
     }
     if (headers) {
       const rate = `${policy.remainingPrefix}${decision.remaining};t=${seconds(decision.reset)}`;
@@ -188,6 +185,9 @@ export function rateLimit(
 
   function decideOne(context: GuardContext, policy: Compiled, key: string, given: Shape) {
     const shape = costFn === undefined ? given : weigh(given, costFn(context.request));
+    const shut = decide.refused(context.request);
+    if (shut !== undefined)
+      return concludeOne(context, policy, key, shape, decide.fail(shut, context.request));
     const deadline = decide.deadline();
     let decision: RateDecision | typeof admitted | Promise<RateDecision>;
     try {

@@ -1,7 +1,6 @@
 import { type RoleError, roleError } from '../catalog/role-error.js';
 import type { RateDecision } from '../stores/types.js';
 import { admitted, type Decide } from './failure.js';
-import { quietly } from './per-request.js';
 import { addRateFields, seconds } from './raise.js';
 import { notify, type RateDenial, refundUnless, setTrio, trioOf } from './rate-options.js';
 import type { Compiled } from './rate-policy.js';
@@ -135,7 +134,7 @@ export function checkSeveral({ policies, decide, headers, trio, costFn, onDenied
   ): void {
     // No deadline: a refund that runs late still gives the unit back (to the window it was spent in).
     const input = refundOf(shape, decision);
-    quietly(() => decide(request, () => policy.rate(key, input)));
+    decide.giveBack(request, () => policy.rate(key, input));
   }
 
   const toRefused = (error: unknown) => new Refused(error);

@@ -5,10 +5,27 @@ import type { StoreBase } from './types.js';
 // (one shard of a cluster down) stays one outage, not two log lines per request.
 const quiet = 1000;
 
-/** The health of one store as its guards see it: one log line when it goes down, one when it is back. */
+/**
+ * The health of one store as its guards see it: one log line when it goes down, one when it is back.
+ *
+ * It is also a circuit breaker, so that a frozen store costs a request one failure, not one wait per
+ * guard, and commands stop piling up in its client's queue. A decision that times out while the store
+ * answered nothing since it was sent (no decision of any guard on it, on time) shuts the store: from then
+ * on one decision at a time is sent, as a probe, and the others fail at once by their guard's policy until
+ * the store answers one (it is open again) or the probe's own deadline passes (the next decision probes).
+ * A store that answers some calls (one shard of a cluster down, a slow key) never shuts: each of its
+ * answers opens it.
+ */
 export class Outage {
   /** True from the first failure until a success after a quiet second. */
   down = false;
+  /** Answers (values or errors) the store gave on time; a decision notes it when it is sent. */
+  heard = 0;
+  #shut = false;
+  #probeUntil = 0;
+  #shutCause: unknown;
+  // Requests that waited a whole timeout for the shut store: their next decisions on it fail at once.
+  #waited = new WeakSet<object>();
   #since = 0;
   #last = 0;
   #failures = 0;
@@ -29,6 +46,42 @@ export class Outage {
     this.down = true;
     this.#since = now;
     logStoreOutage(this.#logger, { store: this.#store, cause });
+  }
+
+  /** The store answered a decision on time, with a value or an error: it is not frozen. */
+  heardFrom(): void {
+    this.heard++;
+    if (this.#shut) {
+      this.#shut = false;
+      this.#probeUntil = 0;
+      this.#waited = new WeakSet();
+    }
+  }
+
+  /**
+   * A decision of `request` sent when `heard` was `since` timed out: if the store answered nothing in the
+   * meantime, it is shut, and the decisions it refuses fail with `cause`.
+   */
+  silent(since: number, request: object, cause: unknown): void {
+    if (this.heard !== since) return;
+    this.#waited.add(request);
+    if (this.#shut) return;
+    this.#shut = true;
+    this.#probeUntil = 0;
+    this.#shutCause = cause;
+  }
+
+  /**
+   * The failure a decision of `request` gets at once while the store is shut and a probe is out (or the
+   * request already waited for it), or undefined if it may be sent: the first caller with no probe out
+   * is the probe, for its `timeout`. A request waits for a frozen store once, however many guards it has.
+   */
+  refusal(timeout: number, request: object): unknown {
+    if (!this.#shut) return undefined;
+    const now = Date.now();
+    if (now < this.#probeUntil || this.#waited.has(request)) return this.#shutCause;
+    this.#probeUntil = now + timeout;
+    return undefined;
   }
 
   /** A decision succeeded; callers check `down` first, so that a healthy store costs one field read. */
