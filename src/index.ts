@@ -15,6 +15,7 @@ export {
   type CodeOf,
   type ConfigErrorCode,
   type CreateOptions,
+  type DefinedCatalog,
   type Definitions,
   type DetailsOf,
   defineErrors,

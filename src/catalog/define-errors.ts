@@ -29,6 +29,18 @@ import { checkCloseConflicts, resolveCloseCodes } from './ws-codes.js';
 type Options = CatalogOptions<Renames, readonly StandardCode[]>;
 
 /**
+ * The catalog `defineErrors` returns for entries `E`, renames `R` and omitted codes `O`. It is a named
+ * interface so that a project emitting declarations can export its catalog
+ * (`export const errors = defineErrors(...)`): its inferred type names `DefinedCatalog`, a public type, not
+ * the internal module the codes of the built-in mechanisms are computed in.
+ */
+export interface DefinedCatalog<E extends Definitions, R extends Renames, O extends readonly StandardCode[]>
+  extends Catalog<
+    CatalogDefinitions<E, R, O>,
+    BuiltinCodes<E, R, O[number], keyof CatalogDefinitions<E, R, O> & string>
+  > {}
+
+/**
  * Defines an API's error catalog on top of the standard one, and checks it: a wrong catalog fails here,
  * naming the code, never at request time.
  * @example
@@ -40,13 +52,7 @@ export function defineErrors<
   const E extends Definitions,
   const R extends Renames = {},
   const O extends readonly StandardCode[] = [],
->(
-  entries: E & CheckedMembers<E>,
-  options: CatalogOptions<R, O> = {},
-): Catalog<
-  CatalogDefinitions<E, R, O>,
-  BuiltinCodes<E, R, O[number], keyof CatalogDefinitions<E, R, O> & string>
-> {
+>(entries: E & CheckedMembers<E>, options: CatalogOptions<R, O> = {}): DefinedCatalog<E, R, O> {
   // Roles the API's entries claim: their standard codes may be omitted, the API's own answering for them.
   const claimed = new Set<string>();
   for (const definition of Object.values(entries as Record<string, RawEntry>)) {
@@ -73,10 +79,7 @@ export function defineErrors<
     const own = [...(base?.roles ?? []), ...claimed.filter((role) => !base?.roles?.includes(role))];
     raw.set(code, base ? { ...base, ...definition, roles: own } : { ...definition, roles: own });
   }
-  return buildCatalog(raw, options as Options) as unknown as Catalog<
-    CatalogDefinitions<E, R, O>,
-    BuiltinCodes<E, R, O[number], keyof CatalogDefinitions<E, R, O> & string>
-  >;
+  return buildCatalog(raw, options as Options) as unknown as DefinedCatalog<E, R, O>;
 }
 
 function groupsOf(options: Options): GroupInfo[] | undefined {

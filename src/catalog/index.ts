@@ -9,7 +9,7 @@ export {
   isApiError,
 } from './api-error.js';
 export { type ConfigErrorCode, FaultlineConfigError } from './config-error.js';
-export { defineErrors } from './define-errors.js';
+export { type DefinedCatalog, defineErrors } from './define-errors.js';
 export { RoleError, type RoleErrorInit, raise } from './role-error.js';
 export type { BuiltinRole, StandardCode } from './standard.js';
 export { standardErrors } from './standard-errors.js';
