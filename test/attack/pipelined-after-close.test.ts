@@ -2,8 +2,13 @@
 // expectation refused) is never served: its answer could never be written, and a client that sends it again
 // would have it run twice. node's parser dispatches every request it has buffered, whatever the answer
 // before it said; nginx serves none after a lingering close.
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { defineErrors } from 'faultline';
+import { createExpressErrors, guard as expressGuard } from 'faultline/express';
+import type { Guard } from 'faultline/guards';
+import { createNodeErrors, guard as nodeGuard, readJson, sendJson } from 'faultline/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdapterName, adapters } from '../helpers/adapters.js';
 import { close } from '../helpers/http.js';
@@ -73,6 +78,72 @@ describe('a request pipelined behind an answer that closes the connection', () =
       await until(() => (client.received().match(/HTTP\/1\.1 \d{3}/g) ?? []).length === 2);
       client.socket.destroy();
       expect(served, name).toEqual([`${name} POST /transfer`]);
+    }
+  });
+});
+
+// A guard that awaits (a Redis store, Web Crypto): node dispatches the request pipelined behind before
+// the first one's answer is decided. The first body has then arrived whole: it is discarded and the
+// connection kept, so the second is answered. Before, the 415 closed the connection after the second
+// request had run, and its answer never reached the client.
+const awaiting: Guard = { kind: 'awaiting', check: () => new Promise((resolve) => setTimeout(resolve, 20)) };
+
+function raceApps(): [string, Server][] {
+  const ran: string[] = served;
+  const node = createNodeErrors({ catalog: defineErrors({}), onError: false });
+  const nodeServer = createServer(
+    node(
+      nodeGuard(awaiting)(async (req, res) => {
+        if (req.url === '/transfer') {
+          ran.push('node POST /transfer');
+          sendJson(res, 200, { moved: true });
+          return;
+        }
+        sendJson(res, 200, await readJson(req));
+      }),
+    ),
+  );
+  const errors = createExpressErrors({ catalog: defineErrors({}), onError: false });
+  const app = express();
+  app.post('/transfer', expressGuard(awaiting), (_req, res) => {
+    ran.push('express POST /transfer');
+    res.json({ moved: true });
+  });
+  app.post('/echo', expressGuard(awaiting), errors.json(), (req, res) => {
+    res.json(req.body);
+  });
+  app.use(errors.notFound);
+  app.use(errors.handler);
+  return [
+    ['node', nodeServer],
+    ['express', createServer(app)],
+  ];
+}
+
+describe('a request pipelined behind an answer decided after a guard awaited', () => {
+  it.each([
+    ['an unsupported media type (415)', 'text/plain', '{"name":"room-1","x":"xx"}'],
+    ['malformed JSON (400)', 'application/json', '{"name":'],
+  ])('is served and answered, behind %s whose body arrived whole', async (_name, type, body) => {
+    for (const [name, server] of raceApps()) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        served.length = 0;
+        const client = await rawClient((server.address() as AddressInfo).port);
+        client.socket.write(
+          `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n${body}${behind}`,
+        );
+        await until(
+          () => (client.received().match(/HTTP\/1\.1 \d{3}/g) ?? []).length === 2 || client.closed(),
+        );
+        const statuses = client.received().match(/HTTP\/1\.1 (\d{3})/g);
+        client.socket.destroy();
+        // Before: one answer on the wire (the refusal, with Connection: close), and the transfer had run.
+        expect(statuses, name).toEqual([`HTTP/1.1 ${type === 'text/plain' ? 415 : 400}`, 'HTTP/1.1 200']);
+        expect(served, name).toEqual([`${name} POST /transfer`]);
+      } finally {
+        await close(server);
+      }
     }
   });
 });

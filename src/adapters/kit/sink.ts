@@ -10,13 +10,19 @@ import { hasUnreadBody } from './read-body.js';
 const defaultLinger = toLingerBounds();
 
 /**
- * Whether the answer to `req` must close the connection: a body left unread (refused early, timed out,
- * or never sent as announced). `complete` is checked only when a body was announced: for a bodiless
- * request the parser sets it after the request listener returns, and closing every such connection
- * halves keep-alive throughput.
+ * Whether the answer to `req` must close the connection: a body still arriving that no one will read
+ * (refused early, timed out, or never sent as announced). A body that has arrived whole is discarded
+ * instead, and the connection kept: node has already handed the requests pipelined behind it to the app
+ * (while a guard awaited, say), so closing would run them without their answers reaching the client, and
+ * a client that sent them again would have them run twice. `complete` is read only when a body was
+ * announced: for a bodiless request the parser sets it after the request listener returns.
  */
 export function mustClose(req: IncomingMessage, view: RequestView): boolean {
-  return hasUnreadBody(req) || (!req.complete && announcesBody(view));
+  if (!hasUnreadBody(req) && !announcesBody(view)) return false;
+  if (!req.complete) return true;
+  // Arrived whole and unread: its bytes are in memory (node stops reading past the stream's buffer).
+  req.resume();
+  return false;
 }
 
 /**
