@@ -14,17 +14,47 @@ export function isJsonContentType(header: string | null | undefined): boolean {
 }
 
 /**
- * Refuses a body sent in a content coding (`Content-Encoding` other than `identity`): 415 with
- * `Accept-Encoding: identity`, as RFC 9110 §15.5.16 says. faultline decodes none: read as it came, a
- * gzip body would be "malformed", and a coding named over plain bytes would be taken for them.
+ * Every value of a list header: its lines joined with ", ", as RFC 9110 §5.3 lets a recipient combine them.
+ * A reader of the first line alone would take `identity` then `gzip` on two lines for plain bytes.
+ */
+function listOf(headers: HeadersLike | undefined, name: string): string | undefined {
+  const lines = (headers as { lines?: unknown } | undefined)?.lines;
+  if (typeof lines === 'function') {
+    const all = (lines as (name: string) => string[]).call(headers, name);
+    return all.length === 0 ? undefined : all.join(', ');
+  }
+  if (headers === undefined || typeof (headers as { get?: unknown }).get === 'function') {
+    return headerOf(headers, name);
+  }
+  const value = (headers as Record<string, string | readonly string[] | undefined>)[name];
+  return typeof value === 'string' || value === undefined ? value : value.join(', ');
+}
+
+/** Whether a list header names a coding other than those `allowed` (lower case). */
+function namesOther(list: string | undefined, allowed: readonly string[]): boolean {
+  if (list === undefined) return false;
+  for (const part of list.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name !== '' && !allowed.includes(name)) return true;
+  }
+  return false;
+}
+
+/**
+ * Refuses a body sent in a content coding (`Content-Encoding` other than `identity`, on any of its lines):
+ * 415 with `Accept-Encoding: identity`, as RFC 9110 §15.5.16 says. faultline decodes none: read as it
+ * came, a gzip body would be "malformed", and a coding named over plain bytes would be taken for them. A
+ * transfer coding other than `chunked` (`Transfer-Encoding: gzip, chunked`, which node's parser lets
+ * through) is refused 501, as RFC 9112 §6.1 says and nginx does: its bytes are not the body either.
  */
 export function refuseContentCoding(headers: HeadersLike | undefined): void {
-  const coding = headerOf(headers, 'content-encoding');
-  if (coding === undefined) return;
-  const name = coding.trim().toLowerCase();
-  if (name === '' || name === 'identity') return;
-  throw roleError('unsupportedMediaType', {
-    headers: { 'accept-encoding': 'identity' },
-    specific: 'The request content encoding is not supported.',
-  });
+  if (namesOther(listOf(headers, 'content-encoding'), ['identity'])) {
+    throw roleError('unsupportedMediaType', {
+      headers: { 'accept-encoding': 'identity' },
+      specific: 'The request content encoding is not supported.',
+    });
+  }
+  if (namesOther(listOf(headers, 'transfer-encoding'), ['chunked'])) {
+    throw roleError('notImplemented', { specific: 'The request transfer coding is not supported.' });
+  }
 }

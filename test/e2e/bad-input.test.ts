@@ -41,6 +41,7 @@ const catalogCodes = new Set([
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'INTERNAL_ERROR',
+  'NOT_IMPLEMENTED',
   'SESSION_NOT_FOUND',
 ]);
 // A stack frame, a file path, a native error name, a framework's code or the examples' secret.
@@ -148,6 +149,28 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     const seen = await everywhere(request('POST', '/echo', headers, body));
     expect(seen).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(seen.headers['accept-encoding']).toBe('identity');
+  });
+
+  // A proxy that joins the lines reads gzip; a reader of the first line alone took the bytes for plain JSON.
+  it('answers 415 for a coding on the second Content-Encoding line', async () => {
+    const body = gzipSync('{"email":"a@b.c"}');
+    const seen = await everywhere([
+      `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      body,
+    ]);
+    expect(seen).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  // node's parser lets `gzip, chunked` through and hands over the gzip bytes: RFC 9112 §6.1 and nginx say 501.
+  it('answers 501 for a transfer coding other than chunked', async () => {
+    const body = gzipSync('{"email":"a@b.c"}');
+    const seen = await everywhere([
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n',
+      `${body.length.toString(16)}\r\n`,
+      body,
+      '\r\n0\r\n\r\n',
+    ]);
+    expect(seen).toMatchObject({ status: 501, code: 'NOT_IMPLEMENTED' });
   });
 
   // Fastify's router refuses a type it has no parser for even without a body; every adapter answers alike.
