@@ -223,3 +223,34 @@ describe('a JSON body read twice (an app-wide reader, then a route’s stricter 
     }
   });
 });
+
+// A head that stalls past the server's headersTimeout is node's ERR_HTTP_REQUEST_TIMEOUT: the answer is
+// the catalog's 408, as node's own and nginx's are, not "malformed" (before: 400 BAD_REQUEST).
+it('answers a head that stalls past headersTimeout 408 REQUEST_TIMEOUT in the catalog format', async () => {
+  const handle = createNodeErrors({ onError: false });
+  const slow = createServer(
+    { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 },
+    handle((_req, res) => sendJson(res, 200, { ok: true })),
+  ).on('clientError', handle.clientError);
+  const base = await listen(slow);
+  try {
+    const { connect } = await import('node:net');
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(received).toContain('"code":"REQUEST_TIMEOUT"');
+  } finally {
+    await close(slow);
+  }
+});

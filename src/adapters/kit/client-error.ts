@@ -69,12 +69,19 @@ export function clientErrorListener(
 ): (error: Error & { code?: string }, socket: Socket) => void {
   const answer = (socket: Socket, cause: Error & { code?: string }) => {
     // A head over node's limit (node's own answer is 431) is the catalog's bad request, with the status the
-    // catalog documents for it, as nginx answers 400 "Request Header Or Cookie Too Large".
-    const specific =
-      cause.code === 'HPE_HEADER_OVERFLOW'
-        ? 'The request header fields are too large.'
-        : 'The request is malformed.';
-    const thrown = roleError('badRequest', { specific, cause });
+    // catalog documents for it, as nginx answers 400 "Request Header Or Cookie Too Large". A head that
+    // stalls past the server's `headersTimeout` or `requestTimeout` is a timeout (408, as node and nginx
+    // answer it), not a malformed request.
+    const thrown =
+      cause.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? roleError('requestTimeout', { cause })
+        : roleError('badRequest', {
+            specific:
+              cause.code === 'HPE_HEADER_OVERFLOW'
+                ? 'The request header fields are too large.'
+                : 'The request is malformed.',
+            cause,
+          });
     const { status, headers, body } = errors.handle(thrown, {});
     // A socket handed over by 'connect' or 'upgrade' has no 'error' listener of node's: a peer's reset
     // must not become an unhandled 'error' that ends the process.
