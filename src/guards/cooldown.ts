@@ -51,7 +51,7 @@ export interface CooldownOptions extends StoreOptions<RateStore> {
  * back when the call's response fails (as express-rate-limit's `skipFailedRequests`), so it may sit
  * before the route's validation: a refused command does not make the caller wait.
  * @example
- * const commands = cooldown({ key: byHeader('x-app-id'), group: (r) => groupOf(r.url), interval: '2s' });
+ * const commands = cooldown({ key: byHeader('x-app-id'), group: 'orders', interval: '2s' });
  */
 export function cooldown(options: CooldownOptions): Guard {
   const fixed =

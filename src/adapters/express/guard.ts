@@ -25,8 +25,9 @@ function paramsOf(req: Request): GuardRequest['params'] {
 /**
  * Guards as one Express middleware: a denial goes to `next(error)` (the faultline error middleware
  * answers it), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
- * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself and sets
- * `req.body`, which `errors.json()` and `express.json()` then leave as it is. It reads under `json()`'s
+ * fingerprint reads `req.body`; mounted before the body parser, the guard reads a JSON body itself, sets
+ * `req.body` and puts the bytes back unread: `errors.json()` and `express.json()` then read them under
+ * their own limit, `verify` and `strict`, as with no guard before them. It reads under `json()`'s
  * defaults (1 MiB, 10 s for the next bytes) or the options given first (`guard({ body: { readTimeout: 500 } },
  * ...guards)`: give the route's). Mount it after the parser of any other type: with a key, a body of another
  * type that no parser has read before it is refused 415, never fingerprinted as no body. As route middleware

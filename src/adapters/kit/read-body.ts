@@ -22,6 +22,7 @@ import {
 import { isJsonContentType, refuseContentCoding } from '../../server/content-type.js';
 import { type HeadersLike, headerOf, type RequestView } from '../../server/request.js';
 import { RawHeaders } from './node-request.js';
+import { readAndPutBack } from './put-back.js';
 
 // Marks a request whose body was left unread, so that the answer closes the connection after a linger.
 const unread = Symbol.for('faultline.unreadBody');
@@ -97,7 +98,8 @@ export function readNodeBody(
 /**
  * Reads a body for a reader that runs before the route's (the idempotency fingerprint) and keeps the
  * bytes for it: at most `limits.limit`, a declared length over it refused before any byte is read. The
- * route's reader then finds the bytes and applies its own limit to them.
+ * route's reader then finds the bytes and applies its own limit to them, and any other reader (a
+ * framework's parser) reads them from the stream, where they are put back unread.
  */
 export function readAndKeepBody(
   req: IncomingMessage,
@@ -109,7 +111,10 @@ export function readAndKeepBody(
     markUnread(req);
     return Promise.reject(bodyTooLarge());
   }
-  return readNodeBody(req, limits).then((bytes) => keepBytes(req, bytes));
+  if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
+  if (req.destroyed) return Promise.reject(answerable(req.errored) ? req.errored : bodyAborted());
+  const aborted = (error: unknown) => (answerable(error) ? error : bodyAborted());
+  return readAndPutBack(req, limits, markUnread, aborted).then((bytes) => keepBytes(req, bytes));
 }
 
 /** Keeps the bytes read of `req`'s body on it, for a later reader to hold to its own limit; returns them. */
@@ -121,9 +126,9 @@ export function keepBytes(req: IncomingMessage, bytes: Uint8Array): Uint8Array {
 /**
  * The body an idempotency fingerprint reads where a framework's parser leaves it on the request (Express
  * `req.body`, Koa `ctx.request.body`): the parsed value. A JSON body that no parser has read yet (a guard
- * mounted before the body reader) is read here by faultline's reader, under `limits`, and its value is put
- * where the parser would put it (`assign`): a later parser finds the request read (body-parser) or its body
- * set (`@koa/bodyparser`) and leaves it, and faultline's reader reads the kept bytes. A body of another type
+ * mounted before the body reader) is read here by faultline's reader, under `limits`, its value given to
+ * `assign`, and its bytes put back on the stream unread: a later parser (body-parser, `@koa/bodyparser`)
+ * reads them under its own limit and checks, and faultline's reader reads the kept bytes. A body of another type
  * is its parser's to read: it is fingerprinted as that parser leaves it, never as no body. One that no
  * parser has read before the guard is refused 415 with `Accept: application/json`, as faultline's reader
  * refuses a type it does not take: the guard cannot tell a parser that will come after it from none, and

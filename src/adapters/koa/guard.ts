@@ -9,7 +9,7 @@ import { toRequestView } from './request.js';
  * Guards as one Koa middleware: a denial throws the catalog error (answered by `createKoaErrors`'s
  * middleware), admitted responses carry the guards' headers, replays are sent as stored. The idempotency
  * fingerprint reads `ctx.request.body`; mounted before `json()`, the guard reads a JSON body itself and
- * sets `ctx.request.body`, under `json()`'s defaults (1 MiB, 10 s for the next bytes) or the options given
+ * puts its bytes back for the parser after it, under `json()`'s defaults (1 MiB, 10 s for the next bytes) or the options given
  * first (`guard({ body: { readTimeout: 500 } }, ...guards)`: give the route's). Mount it after the parser
  * of any other type: with a key, a body of another type that no parser has read before it is refused 415,
  * never fingerprinted as no body. The guards see a router's `ctx.params` as `request.params`, and Koa's `ctx.ip` as the client.
@@ -25,10 +25,10 @@ export function guard(...args: GuardArguments): Middleware {
       ...toRequestView(ctx),
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
+    // The body read here is put back unread and `ctx.request.body` left unset: a parser after the guard
+    // (`json()`, `@koa/bodyparser`) reads it under its own limits, as it would with no guard before it.
     const context = nodeContext(view, ctx.res, () =>
-      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
-        ctx.request.body = value;
-      }),
+      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, () => undefined),
     );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;

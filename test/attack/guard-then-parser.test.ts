@@ -1,0 +1,86 @@
+/**
+ * An idempotency guard mounted before a framework's own body parser (the README's order: guards before
+ * the body reader) reads the body for its fingerprint. It must leave the parser's checks in force: its
+ * `limit`, its `verify` hook (a webhook's signature check) and `strict`. Before, the guard consumed the
+ * stream, body-parser took the request for already parsed and skipped them all, so adding an
+ * Idempotency-Key turned off a signature check.
+ */
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import express from 'express';
+import { createExpressErrors, guard } from 'faultline/express';
+import { idempotency } from 'faultline/guards';
+import { memoryStore } from 'faultline/stores';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { close, listen } from '../helpers/http.js';
+
+let server: Server;
+let url: string;
+let received: unknown[] = [];
+
+beforeAll(async () => {
+  const errors = createExpressErrors({ onError: false });
+  const app = express();
+  app.post(
+    '/webhook',
+    guard(idempotency({ store: memoryStore(), tenant: () => 'shop' })),
+    express.json({
+      limit: '1kb',
+      strict: true,
+      verify: (req) => {
+        if (req.headers['x-signature'] !== 'valid') {
+          throw Object.assign(new Error('bad signature'), { status: 403, expose: true });
+        }
+      },
+    }),
+    (req, res) => {
+      received.push(req.body);
+      res.status(201).json({ accepted: true });
+    },
+  );
+  app.use(errors.notFound, errors.handler);
+  server = createServer(app);
+  url = `${await listen(server)}/webhook`;
+});
+afterAll(async () => {
+  await close(server);
+});
+
+async function send(body: string, headers: Record<string, string>): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+it.each([
+  ['a forged signature', '{"a":1}', { 'x-signature': 'forged' }, 403],
+  [
+    'a body over the parser limit of 1 KiB',
+    JSON.stringify({ a: 'x'.repeat(4096) }),
+    { 'x-signature': 'valid' },
+    413,
+  ],
+  ['a non-object under strict', '"just a string"', { 'x-signature': 'valid' }, 400],
+])(
+  'refuses %s with or without an Idempotency-Key, as the parser does',
+  async (_name, body, headers, status) => {
+    received = [];
+    expect(await send(body, headers)).toBe(status);
+    expect(await send(body, { ...headers, 'idempotency-key': `"k-${status}"` })).toBe(status);
+    expect(received).toEqual([]);
+  },
+);
+
+it('hands the parser the same bytes the guard fingerprinted, and replays a retry', async () => {
+  received = [];
+  const headers = { 'x-signature': 'valid', 'idempotency-key': '"order-1"' };
+  expect(await send('{"item":"book"}', headers)).toBe(201);
+  expect(await send('{"item":"book"}', headers)).toBe(201);
+  expect(received).toEqual([{ item: 'book' }]);
+  expect(await send('{"item":"pen"}', headers)).toBe(422);
+});
