@@ -35,7 +35,7 @@ export function createApp(options: ExampleOptions = {}): Server {
   });
   app.use(handlers.notFound);
   app.use(handlers.handler);
-  return createServer(app)
+  return createServer(handlers.serve(app))
     .on('clientError', handlers.clientError)
     .on('checkContinue', handlers.checkContinue)
     .on('checkExpectation', handlers.checkExpectation);

@@ -114,6 +114,12 @@ function decodes(path: string): boolean {
  */
 export function checkTarget(url: string | undefined): void {
   if (url === undefined) return;
+  // An absolute-form target (RFC 9112 §3.2.2) whose authority does not parse (`http://[::1`) is the
+  // client's malformed request: each framework would answer it another way (a 404 for `/`, its own
+  // HTML 404, a bodiless 400, a 500 from a URL getter that throws).
+  if (url.charCodeAt(0) !== 47 && url !== '*' && !URL.canParse(url)) {
+    throw roleError('badRequest', { specific: 'The request target is malformed.' });
+  }
   const end = url.indexOf('?');
   const path = end === -1 ? url : url.slice(0, end);
   if (path.includes('%') && (badEscape.test(path) || !decodes(path))) {

@@ -151,6 +151,21 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     expect(seen.headers['accept-encoding']).toBe('identity');
   });
 
+  // An absolute-form target whose authority does not parse. Before: node 404 (read as `/`), Express its
+  // final handler's HTML 404 (its router skips every middleware), Koa 500 (`ctx.path` throws).
+  // @hono/node-server answers it itself, a bodiless 400, before the app runs.
+  it('answers an absolute-form target that does not parse 400 in the catalog format', async () => {
+    const chunks = ['GET http://[::1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'];
+    const seen: Record<string, Seen> = {};
+    for (const [name, { base }] of servers) {
+      const answer = await sendRaw(base, chunks, {});
+      if (name === 'hono') expect(answer.status, name).toBe(400);
+      else seen[name] = inspect(answer, false);
+    }
+    for (const [name, answer] of Object.entries(seen)) expect(answer, name).toEqual(seen.node);
+    expect(seen.node).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+  });
+
   // A proxy that joins the lines reads gzip; a reader of the first line alone took the bytes for plain JSON.
   it('answers 415 for a coding on the second Content-Encoding line', async () => {
     const body = gzipSync('{"email":"a@b.c"}');

@@ -194,6 +194,17 @@ for (const backend of ['memory', 'redis'] as const) {
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(answer).toContain('"success":false');
     });
+
+    // Express's router cannot parse it and skips every middleware: its final handler answered HTML 404.
+    it('answers a target no router can parse in the page JSON format', async () => {
+      const answer = await rawRequest(
+        gateway.port,
+        'GET http://[::1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('"success":false');
+      expect(answer).not.toContain('<pre>');
+    });
   });
 }
 

@@ -232,7 +232,8 @@ export function createSeed(options: SeedOptions = {}): Seed {
 
   app.use(faults.notFound);
   app.use(faults.handler);
-  const server = createServer(app);
+  // serve: a target Express's router cannot parse would get its HTML 404, not the page's JSON.
+  const server = createServer(faults.serve(app));
   server
     .on('clientError', faults.clientError)
     .on('checkContinue', faults.checkContinue)

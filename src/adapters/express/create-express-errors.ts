@@ -1,5 +1,6 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { RoleError } from '../../catalog/role-error.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { RoleError, roleError } from '../../catalog/role-error.js';
 import type { BodyOptions } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { checkTarget, resolveUnmatched } from '../../server/routing.js';
@@ -38,7 +39,21 @@ export interface ExpressParts {
   readonly notFound: RequestHandler;
   /** The error middleware: answers anything thrown or passed to `next(err)`; register it last. */
   readonly handler: ErrorRequestHandler;
+  /**
+   * The server's request listener for `app` (`createServer(errors.serve(app))`): what Express's own final
+   * handler would answer in HTML gets the catalog's answer. That is a request target its router cannot
+   * parse (`GET http://[::1`), which skips every middleware, `checkPath` and `notFound` included, and an
+   * error or a miss after the last middleware.
+   */
+  serve(app: ExpressApp): (req: IncomingMessage, res: ServerResponse) => void;
 }
+
+/** An Express app as a request listener that takes a final handler (`app(req, res, done)`). */
+export type ExpressApp = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  done?: (error?: unknown) => void,
+) => unknown;
 
 /** The Express error layer: a JSON body reader, the not-found middleware and the error middleware. */
 export type ExpressErrors = Adapter<ExpressParts>;
@@ -59,8 +74,9 @@ export function createExpressErrors(
 ): ExpressErrors {
   const kit = createKit(options, expressOptions);
   const { errors, bounds } = kit;
-  return {
-    ...coreOf(kit),
+  const answer = (error: unknown, req: Request, res: Response) =>
+    sendError(errors, translate(error), req, res, toAnswerView(req, res), bounds);
+  const parts: ExpressParts = {
     json(bodyOptions) {
       const limits = kit.limitsOf(bodyOptions);
       return (req, _res, next) => {
@@ -91,8 +107,22 @@ export function createExpressErrors(
       else res.writeHead(answer.status, answer.headers).end();
     },
     // Express recognises error middleware by its four parameters: `next` must stay in the signature.
-    handler: (error, req, res, _next) => {
-      sendError(errors, translate(error), req, res, toAnswerView(req, res), bounds);
+    handler: (error, req, res, _next) => answer(error, req, res),
+    serve: (app) => (req, res) => {
+      // Called by Express in place of its final handler, once it has made `req` and `res` its own.
+      app(req, res, (error) => {
+        const request = req as Request;
+        const response = res as Response;
+        const refuse = (thrown: unknown) => answer(thrown, request, response);
+        if (error) return refuse(error);
+        try {
+          parts.notFound(request, response, refuse);
+        } catch {
+          // A target Express cannot parse (its `req.path` throws) is the client's malformed request.
+          refuse(roleError('badRequest', { specific: 'The request target is malformed.' }));
+        }
+      });
     },
   };
+  return { ...coreOf(kit), ...parts };
 }

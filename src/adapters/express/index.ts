@@ -1,6 +1,7 @@
 export type { GuardOptions } from '../kit/read-body.js';
 export {
   createExpressErrors,
+  type ExpressApp,
   type ExpressErrors,
   type ExpressErrorsOptions,
   type ExpressRaw,
