@@ -6,21 +6,51 @@ import { randomBytes } from 'node:crypto';
 import { errors } from './catalog.js';
 import type { Call, Workspace, Workspaces } from './workspaces.js';
 
-/** Emergency and system numbers no outbound call may reach. */
-const hardBlock = new Set(['+1911', '+112', '+44999', '+44112']);
-/** Dialling prefixes to ISO-3166 alpha-2, longest first. */
-const prefixes: [string, string][] = [
-  ['+44', 'GB'],
-  ['+33', 'FR'],
-  ['+49', 'DE'],
-  ['+61', 'AU'],
-  ['+1', 'US'],
-];
+/**
+ * The numbering plans of the countries a workspace may enable: calling code, country, the digits of a full
+ * national number, and the emergency numbers no outbound call may reach. Sources: ITU-T E.161.1 (112 and
+ * 911) and each regulator's numbering plan: FCC (911), Ofcom (999), ARCEP (15 SAMU, 17 police, 18 fire,
+ * 114 for the deaf, 115, 119, 191, 196, 197), Bundesnetzagentur (110), ACMA (000, 106 text relay).
+ * Longest calling code first.
+ */
+const plans = [
+  { code: '+44', country: 'GB', digits: 10, emergency: ['999', '112'] },
+  {
+    code: '+33',
+    country: 'FR',
+    digits: 9,
+    emergency: ['15', '17', '18', '112', '114', '115', '119', '191', '196', '197'],
+  },
+  // German numbers vary in length, up to 11 digits; none begins with 110 or 112.
+  { code: '+49', country: 'DE', digits: 11, emergency: ['110', '112'] },
+  { code: '+61', country: 'AU', digits: 9, emergency: ['000', '112', '106'] },
+  // The North American plan, Canada's too.
+  { code: '+1', country: 'US', digits: 10, emergency: ['911', '112'] },
+] as const;
 /** The countries a workspace may enable for outbound calls. */
 export const countryCodes = ['US', 'GB', 'FR', 'DE', 'AU'] as const;
 
+const planOf = (number: string) => plans.find((plan) => number.startsWith(plan.code));
+
 export function countryOf(number: string): string {
-  return prefixes.find(([prefix]) => number.startsWith(prefix))?.[1] ?? 'ZZ';
+  return planOf(number)?.country ?? 'ZZ';
+}
+
+/**
+ * Whether dialling `number` may reach an emergency number. It is `+` and digits (the call schema refuses
+ * spaces, dashes and extension marks); its national part is read as a provider may read it: as written,
+ * and without the trunk zeros a caller put after the calling code (+44 0999 is 999). Past an emergency
+ * number the rest is an extension, since a switch routes the emergency number once its digits are in
+ * (+1 911 0); only a full-length national number is another subscriber's, even where it begins with one
+ * (+33 155 55 12 34, a Paris number, begins with 15).
+ */
+function reachesEmergency(number: string): boolean {
+  const plan = planOf(number);
+  if (!plan) return false;
+  const national = number.slice(plan.code.length);
+  return [national, national.replace(/^0+/, '')].some(
+    (digits) => digits.length < plan.digits && plan.emergency.some((short) => digits.startsWith(short)),
+  );
 }
 
 /** A telephony adapter: places the call through its provider. */
@@ -46,7 +76,7 @@ export class Calls {
     if (number.status === 'suspended') throw errors.create('NUMBER_SUSPENDED');
     if (this.workspaces.agent(workspace, input.agent).status === 'suspended')
       throw errors.create('AGENT_SUSPENDED');
-    if (hardBlock.has(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'hard_block' });
+    if (reachesEmergency(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'hard_block' });
     if (workspace.dnc.has(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'dnc' });
     const country = countryOf(input.to);
     if (!workspace.countries.has(country))
