@@ -5,6 +5,7 @@
  * their company's budget per day, and from their client address's: registration asks for no proof of the
  * address, so companies are cheap to make, and a budget per company alone grows with each one made.
  */
+import type { FastifyRequest } from 'fastify';
 import { guard } from 'faultline/fastify';
 import { byHeader, byIp, type KeyOf, quota, rateLimit } from 'faultline/guards';
 import { validate } from 'faultline/server';
@@ -94,7 +95,12 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
       error: errors.entries.RATE_LIMITED,
       store: parts.limits,
     });
-  const limited = { onRequest: guard(perAccount) };
+  // Before the body is read, and before any limit: a caller without a valid session is answered 401, never
+  // a parse, size or media-type error its body would have earned had the route read it first.
+  const signedIn = async (request: FastifyRequest) => {
+    user(request);
+  };
+  const limited = { onRequest: [signedIn, guard(perAccount)] };
   // The client address (the socket's, never a forwarded header) of a request the route goes on with: one
   // it refuses (not signed in, a foreign company) spends nothing, and is answered as without the limit.
   const addressOf: KeyOf = (view) => (http.companyOf(view) === undefined ? undefined : byIp(view));
@@ -106,18 +112,24 @@ export function tenantRoutes(http: SeedApp, parts: RouteParts): void {
   // member of that company can cause; the other way round, a company's spent day would let its members
   // spend the day of everyone behind their address.
   const inviting = {
-    onRequest: guard(
-      perAccount,
-      perDay('invites-per-day', http.companyOf, parts.invitesPerDay, 'succeeded'),
-      perDay('ip-invites-per-day', addressOf, parts.ipInvitesPerDay, 'succeeded'),
-    ),
+    onRequest: [
+      signedIn,
+      guard(
+        perAccount,
+        perDay('invites-per-day', http.companyOf, parts.invitesPerDay, 'succeeded'),
+        perDay('ip-invites-per-day', addressOf, parts.ipInvitesPerDay, 'succeeded'),
+      ),
+    ],
   };
   const suggesting = {
-    onRequest: guard(
-      perAccount,
-      perDay('suggestions-per-day', http.companyOf, parts.suggestionsPerDay, 'all'),
-      perDay('ip-suggestions-per-day', addressOf, parts.ipSuggestionsPerDay, 'all'),
-    ),
+    onRequest: [
+      signedIn,
+      guard(
+        perAccount,
+        perDay('suggestions-per-day', http.companyOf, parts.suggestionsPerDay, 'all'),
+        perDay('ip-suggestions-per-day', addressOf, parts.ipSuggestionsPerDay, 'all'),
+      ),
+    ],
   };
 
   app.post('/api/invites', inviting, async (request, reply) => {
