@@ -18,16 +18,14 @@ export function isJsonContentType(header: string | null | undefined): boolean {
  * A reader of the first line alone would take `identity` then `gzip` on two lines for plain bytes.
  */
 function listOf(headers: HeadersLike | undefined, name: string): string | undefined {
-  const lines = (headers as { lines?: unknown } | undefined)?.lines;
-  if (typeof lines === 'function') {
-    const all = (lines as (name: string) => string[]).call(headers, name);
-    return all.length === 0 ? undefined : all.join(', ');
-  }
-  if (headers === undefined || typeof (headers as { get?: unknown }).get === 'function') {
-    return headerOf(headers, name);
-  }
+  // The common case, no such header, costs one scan and no allocation.
+  const first = headerOf(headers, name);
+  if (first === undefined) return undefined;
+  const lines = (headers as { lines?: unknown }).lines;
+  if (typeof lines === 'function')
+    return (lines as (name: string) => string[]).call(headers, name).join(', ');
   const value = (headers as Record<string, string | readonly string[] | undefined>)[name];
-  return typeof value === 'string' || value === undefined ? value : value.join(', ');
+  return Array.isArray(value) ? value.join(', ') : first;
 }
 
 /** Whether a list header names a coding other than those `allowed` (lower case). */
