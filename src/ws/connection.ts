@@ -277,7 +277,7 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
     const error = this.toError(thrown);
     const entry = entryOf(this.state.catalog, error.code);
     if (entry && wsBehaviourOf(entry).closesOnRaise) this.failWith(error, context, thrown);
-    else if (!this.budget || !budgetHolds(this.state, context.event) || this.budget.take())
+    else if (!this.budget || !budgetHolds(this.state, context.event, error.status) || this.budget.take())
       this.sendError(error, context, thrown);
     else this.overBudget(error);
   }

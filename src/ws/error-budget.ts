@@ -40,14 +40,13 @@ function invalid(name: string, value: unknown, expected: string): never {
 }
 
 /**
- * The settings of `limits.errorEvents`: the defaults when the endpoint has no message rate and the option
- * is unset (the rate bounds events otherwise), none when it is `'off'`.
+ * The settings of `limits.errorEvents`: the defaults when the option is unset, none when it is `'off'`.
+ * Under a message rate with the option unset, it holds for what the rate does not bound (`budgetHolds`).
  */
 export function compileErrorBudget(
   options: ErrorEventOptions | 'off' | undefined,
-  hasRate: boolean,
 ): ErrorBudgetSettings | undefined {
-  if (options === 'off' || (options === undefined && hasRate)) return undefined;
+  if (options === 'off') return undefined;
   const { rate = 10, burst = 20, closeAfter = 100 } = options ?? {};
   if (!(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
     invalid('rate', rate, 'a finite number of events per second above 0');
@@ -100,8 +99,11 @@ export function budgetHolds(
     readonly typeField: string;
   },
   event: unknown,
+  status: number,
 ): boolean {
-  if (!state.budgetExemptOnly) return true;
+  // A server failure's event is budgeted whatever the rate: the rate admits every message while its own
+  // store fails (it fails open), and a handler's store that fails answers each one.
+  if (!state.budgetExemptOnly || status >= 500) return true;
   const type = (event as Record<string, unknown> | undefined)?.[state.typeField];
   return typeof type === 'string' && state.exempt.has(type);
 }

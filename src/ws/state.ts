@@ -25,9 +25,9 @@ export interface EndpointState {
   readonly over: OverRateAction;
   readonly closeAfter: number;
   readonly exempt: ReadonlySet<string>;
-  /** The budget of error events per connection; undefined when the rate bounds them or it is off. */
+  /** The budget of error events per connection; undefined when it is off. */
   readonly errorBudget: ErrorBudgetSettings | undefined;
-  /** The budget holds only for messages of exempt types: the rate bounds the events of every other. */
+  /** The budget holds only for exempt types and server failures: the rate bounds the events of the rest. */
   readonly budgetExemptOnly: boolean;
   /** The soft bound of a send buffer: application messages stop here. */
   readonly maxBuffered: number;
@@ -67,8 +67,9 @@ export function compileState<C>(options: WsErrorsOptions<C>, handler: ErrorHandl
     over: rate?.over ?? 'drop',
     closeAfter: rate?.closeAfter ?? Number.POSITIVE_INFINITY,
     exempt: new Set(rate?.exempt ?? []),
-    // The rate bounds the events of the messages it counts; those of types it never counts keep a budget.
-    errorBudget: compileErrorBudget(limits.errorEvents, rate !== undefined && !rate.exempt?.length),
+    // The rate bounds the events of the messages it counts; those of types it never counts, and server
+    // failures (the rate fails open while its store does), keep a budget.
+    errorBudget: compileErrorBudget(limits.errorEvents),
     budgetExemptOnly: rate !== undefined && limits.errorEvents === undefined,
     maxBuffered,
     hardBuffered: 2 * maxBuffered,

@@ -100,7 +100,9 @@ export interface WsLimits {
    * messages is closed with 1008. It bounds what a flood of bad frames gets back by time, not by the
    * flood (5 000 two-byte frames: 20 events, not 5 000). `conn.notify` is not counted. `'off'` answers
    * every message, bounded only by `backpressure`.
-   * @default { rate: 10, burst: 20, closeAfter: 100 } without `rate`; none with it (the rate bounds events)
+   * With a `rate`, it holds only for the types the rate exempts and for server failures (5xx): the rate
+   * bounds the rest, and admits every message while its own store fails.
+   * @default { rate: 10, burst: 20, closeAfter: 100 }
    */
   errorEvents?: ErrorEventOptions | 'off';
   /**

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RoleError } from 'faultline';
 import { concurrency, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
@@ -475,5 +476,42 @@ describe('graceful shutdown', () => {
     await c.opened;
     await b.endpoint.close({ restart: true, timeout: 500 });
     expect(await c.closed).toEqual({ code: 1012, reason: 'SERVICE_RESTART' });
+  });
+});
+
+describe('error events of server failures under a message rate', () => {
+  // The rate's store fails, so the rate admits every message (it fails open), and the handler's own
+  // store fails too: each message is answered a 503 event. Before, nothing bounded them: 2 000 messages,
+  // 2 000 events. Server failures now keep the error-event budget (10 a second, a burst of 20) under a rate.
+  it('keeps the default error-event budget for 5xx events when the rate admits everything', async () => {
+    const failing = {
+      ...memoryStore(),
+      kind: 'failing',
+      rate: () => {
+        throw new Error('store down');
+      },
+    };
+    const { url } = await endpoint({
+      errors: { catalog, logger: false, onError: false },
+      limits: { rate: { limit: 5, window: 60_000, store: failing } },
+      on: {
+        m: () => {
+          throw new RoleError('storeUnavailable');
+        },
+        p: (_m, conn) => conn.send({ type: 'pong' }),
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    for (let i = 0; i < 2000; i++) client.socket.send(JSON.stringify({ type: 'm' }));
+    client.socket.send(JSON.stringify({ type: 'p' }));
+    let events = 0;
+    for (let i = 0; i < 2001; i++) {
+      const message = await client.next();
+      if (message.type === 'pong') break;
+      events++;
+    }
+    expect(events).toBeGreaterThan(0);
+    expect(events).toBeLessThan(200);
   });
 });
