@@ -224,25 +224,25 @@ describe('seed 000 drafts and functions', () => {
     expect(counts.parses - before).toBe(1);
   });
 
-  it('refuses a chat in a full project with QUOTA_EXCEEDED before its draft is checked', async () => {
+  it('refuses a chat in a full project with its limit before its draft is checked', async () => {
     const P = await newProject('chat-cap');
     const fn = await created(`${P}/functions`, { name: 'no-entry', code: 'const answer = 42;' });
     const broken = await created(`${P}/drafts`, { functions: [fn.id] });
     const empty = await created(`${P}/drafts`, {});
     for (let i = 0; i < perProject; i++) await created(`${P}/chats`, { draftId: empty.id });
-    expectCode(await call('POST', `${P}/chats`, { draftId: broken.id }), 429, 'QUOTA_EXCEEDED');
+    const refused = await call('POST', `${P}/chats`, { draftId: broken.id });
+    expectCode(refused, 403, 'FORBIDDEN');
+    expect(refused.body.error).toBe("The project's chats are at their limit of 3.");
   });
 
-  it('refuses a function in a full project with QUOTA_EXCEEDED before parsing it', async () => {
+  it('refuses a function in a full project with its limit before parsing it', async () => {
     const P = await newProject('fn-cap');
     for (let i = 0; i < perProject; i++)
       await created(`${P}/functions`, { name: `f${i}`, code: 'function main() {}' });
     const before = counts.parses;
-    expectCode(
-      await call('POST', `${P}/functions`, { name: 'bad', code: 'function main( {' }),
-      429,
-      'QUOTA_EXCEEDED',
-    );
+    const refused = await call('POST', `${P}/functions`, { name: 'bad', code: 'function main( {' });
+    expectCode(refused, 403, 'FORBIDDEN');
+    expect(refused.body.error).toBe("The project's functions are at their limit of 3.");
     expect(counts.parses).toBe(before);
   });
 });

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tagsOf, topicRefsOf } from '../../examples/seeds/000/content.js';
+import { referencePage } from '../fixtures/reference/index.js';
 import { type SeedProcess, type SeedRequest, send000, startSeedProcess } from './000-server.js';
 import { secret } from './harness.js';
 
@@ -15,6 +16,7 @@ let server: SeedProcess;
 
 interface Answer {
   status: number;
+  headers: Headers;
   body: Record<string, unknown>;
 }
 
@@ -27,15 +29,24 @@ async function call(method: string, path: string, init: SeedRequest = {}): Promi
     init.raw === undefined ? init : { type: 'text/csv', ...init },
   );
   const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+  };
 }
 
 const post = (path: string, body: unknown, key = admin) => call('POST', path, { key, body });
 
-/** Asserts the page's 429 `QUOTA_EXCEEDED`, without a `Retry-After` promise of the limit clearing. */
-function expectQuota(answer: Answer): void {
-  expect(answer.status, JSON.stringify(answer.body)).toBe(429);
-  expect(answer.body.error_code).toBe('QUOTA_EXCEEDED');
+/**
+ * Asserts the answer to a request past a limit: the page's 403 in its six-field body, naming the limit in
+ * `detail`, and no `Retry-After`, since waiting never clears a limit.
+ */
+function expectLimit(answer: Answer, detail: string): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(403);
+  expect(answer.body).toMatchObject({ success: false, error_code: 'FORBIDDEN', error: detail, data: null });
+  expect(answer.body.error_message).toBe(detail);
+  expect(answer.headers.has('retry-after')).toBe(false);
 }
 
 const wav = (bytes: number) => {
@@ -129,9 +140,10 @@ describe('seed 000 limits per project and account', () => {
   it('refuses a sixth topic and a CSV import that would pass the limit, storing none of its rows', async () => {
     for (let n = 0; n < 5; n++)
       expect((await post(`${P}/knowledge-base/topics`, { name: `t${n}`, content: 'x' })).status).toBe(201);
-    expectQuota(await post(`${P}/knowledge-base/topics`, { name: 't5', content: 'x' }));
+    const topicsFull = "The project's knowledge-base topics are at their limit of 5.";
+    expectLimit(await post(`${P}/knowledge-base/topics`, { name: 't5', content: 'x' }), topicsFull);
     const importing = (csv: string) => call('POST', `${P}/knowledge-base/import`, { key: admin, raw: csv });
-    expectQuota(await importing('topic,content\nt0,new\nt9,new\n'));
+    expectLimit(await importing('topic,content\nt0,new\nt9,new\n'), topicsFull);
     // Replacing topics the project has takes no room.
     expect(await importing('topic,content\nt0,new\nt1,new\n')).toMatchObject({ status: 200 });
   });
@@ -143,11 +155,17 @@ describe('seed 000 limits per project and account', () => {
     expect(await importing('name,language\nv0,en\nv1,fr\nv2,de\n')).toMatchObject({ status: 200 });
     const duplicate = await importing('name\nv9\nv1\n');
     expect(duplicate.body.error_code).toBe('VARIANTS_DUPLICATE_NAME_ERROR');
-    expectQuota(await importing('name\nv3\nv4\nv5\n'));
+    expectLimit(
+      await importing('name\nv3\nv4\nv5\n'),
+      "The project's variants would pass their limit of 5: the project has 3 and the request adds 3.",
+    );
     const made = await post(`${project}/variants`, { name: 'v3' });
     expect(made.status).toBe(201);
     expect((await post(`${project}/variants`, { name: 'v4' })).status).toBe(201);
-    expectQuota(await post(`${project}/variants`, { name: 'v5' }));
+    expectLimit(
+      await post(`${project}/variants`, { name: 'v5' }),
+      "The project's variants are at their limit of 5.",
+    );
     expect((await post(`${project}/variants`, { name: 'v3' })).body.error_code).toBe(
       'VARIANTS_DUPLICATE_NAME_ERROR',
     );
@@ -159,23 +177,24 @@ describe('seed 000 limits per project and account', () => {
 
   it('caps conversations, functions, flows, a flow’s functions, connectors, SMS templates, drafts and test cases', async () => {
     const code = 'function main() { return 1; }';
-    const collections: [string, (n: number) => unknown][] = [
-      ['conversations', () => ({ channel: 'chat' })],
-      ['functions', (n) => ({ name: `fn${n}`, code })],
-      ['flows', (n) => ({ name: `flow${n}` })],
-      ['connectors', (n) => ({ name: `c${n}`, url: `https://example.com/${n}` })],
-      ['sms-templates', () => ({ body: 'hello' })],
-      ['drafts', () => ({})],
-      ['test-cases', (n) => ({ id: `case${n}`, say: 'hi', expect: 'hi' })],
+    // Each collection's path, its name in the limit's message, and its n-th row.
+    const collections: [string, string, (n: number) => unknown][] = [
+      ['conversations', 'conversations', () => ({ channel: 'chat' })],
+      ['functions', 'functions', (n) => ({ name: `fn${n}`, code })],
+      ['flows', 'flows', (n) => ({ name: `flow${n}` })],
+      ['connectors', 'connectors', (n) => ({ name: `c${n}`, url: `https://example.com/${n}` })],
+      ['sms-templates', 'SMS templates', () => ({ body: 'hello' })],
+      ['drafts', 'drafts', () => ({})],
+      ['test-cases', 'test cases', (n) => ({ id: `case${n}`, say: 'hi', expect: 'hi' })],
     ];
-    for (const [path, body] of collections) {
+    for (const [path, name, body] of collections) {
       for (let n = 0; n < 5; n++) expect((await post(`${P}/${path}`, body(n))).status, path).toBe(201);
-      expectQuota(await post(`${P}/${path}`, body(5)));
+      expectLimit(await post(`${P}/${path}`, body(5)), `The project's ${name} are at their limit of 5.`);
     }
     // A test case replaced by its id takes no room.
     expect((await post(`${P}/test-cases`, { id: 'case0', say: 'hi', expect: 'x' })).status).toBe(201);
     const flow = await post(`${P}/flows`, { name: 'with-functions' });
-    expectQuota(flow);
+    expectLimit(flow, "The project's flows are at their limit of 5.");
     const flows = await post('/v1/accounts/demo/projects', { id: 'flows' });
     expect(flows.status).toBe(201);
     const made = await post('/v1/projects/flows/flows', { name: 'f' });
@@ -183,7 +202,10 @@ describe('seed 000 limits per project and account', () => {
       expect(
         (await post(`/v1/projects/flows/flows/${made.body.id}/functions`, { name: `f${n}` })).status,
       ).toBe(201);
-    expectQuota(await post(`/v1/projects/flows/flows/${made.body.id}/functions`, { name: 'f5' }));
+    expectLimit(
+      await post(`/v1/projects/flows/flows/${made.body.id}/functions`, { name: 'f5' }),
+      "The flow's functions are at their limit of 5.",
+    );
   });
 
   it('keeps a project’s recordings within its byte budget, crediting back a replaced recording', async () => {
@@ -198,23 +220,27 @@ describe('seed 000 limits per project and account', () => {
         type: 'audio/wav',
       });
     expect((await put(first, 2000)).status).toBe(200);
-    expectQuota(await put(second, 1500));
+    const budgetFull = "The project's recordings would pass their limit of 3000 bytes.";
+    expectLimit(await put(second, 1500), budgetFull);
     expect((await put(first, 2500)).status).toBe(200);
     expect((await put(second, 500)).status).toBe(200);
-    expectQuota(await put(second, 600));
+    expectLimit(await put(second, 600), budgetFull);
   });
 
   it('caps an account’s projects and users; removing a user makes room', async () => {
     // support-bot, rich-text, variants and flows fill the four places.
     const projects = await post('/v1/accounts/demo/projects', { id: 'one-more' });
-    expectQuota(projects);
+    expectLimit(projects, "The account's projects are at their limit of 4.");
     const users: string[] = [];
     for (let n = 0; n < 2; n++) {
       const user = await post('/v1/accounts/demo/users', { role: 'viewer' });
       expect(user.status).toBe(201);
       users.push(user.body.id as string);
     }
-    expectQuota(await post('/v1/accounts/demo/users', { role: 'viewer' }));
+    expectLimit(
+      await post('/v1/accounts/demo/users', { role: 'viewer' }),
+      "The account's users are at their limit of 3.",
+    );
     expect((await call('DELETE', `/v1/accounts/demo/users/${users[0]}`, { key: admin })).status).toBe(204);
     expect((await post('/v1/accounts/demo/users', { role: 'viewer' })).status).toBe(201);
     // Room for the tests below.
@@ -224,10 +250,27 @@ describe('seed 000 limits per project and account', () => {
   it('lets only the operator’s account create accounts, up to its limit', async () => {
     const made = await post('/v1/accounts', { id: 'tenantone' });
     expect(made.status).toBe(201);
-    expectQuota(await post('/v1/accounts', { id: 'tenanttwo' }));
+    expectLimit(
+      await post('/v1/accounts', { id: 'tenanttwo' }),
+      "The account's created accounts are at their limit of 1.",
+    );
     const child = await post('/v1/accounts', { id: 'tenantsub' }, (made.body.admin as { key: string }).key);
     expect(child.status).toBe(403);
     expect(child.body.error_code).toBe('ACCOUNT_INSUFFICIENT_PERMISSIONS');
+  });
+
+  it('answers a full collection with a status of the page’s table, never its 429, and names the limit', async () => {
+    const page = referencePage('000');
+    const table = page.rows.filter((row) => row.group === 'Standard HTTP status codes');
+    const refused = await post('/v1/accounts/demo/projects', { id: 'past-the-limit' });
+    const row = table.find((candidate) => candidate.status === refused.status);
+    expect(row, `${refused.status} is not in the page's status table`).toMatchObject({ title: 'Forbidden' });
+    expect(refused.status).not.toBe(429);
+    // The page's six-field body, `error_id` the correlation id of the page's header.
+    expect(Object.keys(refused.body).sort()).toEqual(Object.keys(page.example as object).sort());
+    expect(refused.body.error_id).toBe(refused.headers.get('x-polyai-correlation-id'));
+    expect(refused.body.error).toBe("The account's projects are at their limit of 4.");
+    expect(refused.headers.has('retry-after')).toBe(false);
   });
 });
 

@@ -59,7 +59,7 @@ export class Auth {
   /** Adds a user with a new API key (or `key`, from configuration); returns the user and the key. */
   addUser(user: Omit<User, 'deleted' | 'generation' | 'id'>, key = newKey()): { user: User; key: string } {
     const members = this.#members.get(user.account) ?? { live: 0, removed: [] };
-    ensureRoom('users', members.live, 1, this.usersPerAccount);
+    ensureRoom('account', 'users', members.live, 1, this.usersPerAccount);
     this.#members.set(user.account, members);
     members.live++;
     const id = `usr_${randomBytes(6).toString('hex')}`;

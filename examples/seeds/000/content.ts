@@ -24,7 +24,7 @@ const e164 = /^\+[1-9]\d{6,14}$/;
 export function addTopic(project: Project, name: string, content: string): { name: string } {
   if (project.topics.has(name)) throw errors.create('KNOWLEDGE_BASE_TOPIC_ALREADY_EXISTS');
   checkRichText(project, content);
-  ensureRoom('topics', project.topics.size, 1, project.limits.perProject);
+  ensureRoom('project', 'knowledge-base topics', project.topics.size, 1, project.limits.perProject);
   project.topics.set(name, { name, content });
   return { name };
 }
@@ -48,7 +48,7 @@ export function importTopics(project: Project, csv: string): { imported: number 
   // All or nothing: an import that would take the project past its topic limit stores none of its rows.
   let added = 0;
   for (const name of rows.keys()) if (!project.topics.has(name)) added++;
-  ensureRoom('topics', project.topics.size, added, project.limits.perProject);
+  ensureRoom('project', 'knowledge-base topics', project.topics.size, added, project.limits.perProject);
   for (const [name, text] of rows) project.topics.set(name, { name, content: text });
   return { imported };
 }
@@ -171,7 +171,7 @@ export function importVariants(project: Project, csv: string): { imported: numbe
     throw errors.create('VARIANTS_BAD_ATTRIBUTES_ERROR', undefined, {
       cause: new Error('more than 1000 rows'),
     });
-  ensureRoom('variants', project.variants.rows.size, table.rows.length, project.limits.perProject);
+  ensureRoom('project', 'variants', project.variants.rows.size, table.rows.length, project.limits.perProject);
   // The names of this import; the project's own are in its index, so no row scans the variants.
   const names = new Set<string>();
   const rows: { name: string; attributes: Record<string, string> }[] = [];
@@ -227,7 +227,7 @@ export function setRealtimeValues(project: Project, environment: string | null, 
 /** Adds or replaces a test case. */
 export function addTestCase(project: Project, testCase: TestCase): TestCase {
   if (!project.testCases.has(testCase.id))
-    ensureRoom('test cases', project.testCases.size, 1, project.limits.perProject);
+    ensureRoom('project', 'test cases', project.testCases.size, 1, project.limits.perProject);
   project.testCases.set(testCase.id, { ...testCase });
   return testCase;
 }

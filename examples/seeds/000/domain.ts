@@ -6,7 +6,7 @@
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import { entryPointName, type Parsed, parsedProblems, parseFunction } from './functions.js';
-import { defaultLimits, ensureRoom, type Limits, quotaExceeded } from './limits.js';
+import { collectionFull, defaultLimits, ensureRoom, type Limits } from './limits.js';
 import type { Chat, Conversation, Deployment, Draft, Environment, Flow, Fn, Project } from './model.js';
 import { RunnerUnavailable, runOnRunner } from './runner.js';
 import { Table } from './store.js';
@@ -91,7 +91,7 @@ export class Platform {
     if (parent !== undefined) {
       const creator = this.account(parent);
       if (creator.parent !== undefined) throw errors.create('ACCOUNT_INSUFFICIENT_PERMISSIONS');
-      ensureRoom('accounts', creator.children, 1, this.limits.accounts);
+      ensureRoom('account', 'created accounts', creator.children, 1, this.limits.accounts);
     }
     if (this.accounts.has(id)) throw errors.create('ACCOUNT_CREATE_EXISTING_ID');
     if (!accountId.test(id) || [...this.accounts.keys()].some((other) => similar(other, id)))
@@ -121,10 +121,10 @@ export class Platform {
     const projects = this.#projects.get(account)!;
     if (!projectId.test(id)) throw errors.create('PROJECT_ID_INVALID');
     if (projects.rows.has(id)) throw errors.create('PROJECT_ID_ALREADY_EXISTS');
-    ensureRoom('projects', projects.rows.size, 1, this.limits.projects);
+    ensureRoom('account', 'projects', projects.rows.size, 1, this.limits.projects);
     const limit = this.limits.perProject;
     const table = <T extends { id: string }>(notFound: () => Error, prefix: string, what: string) =>
-      new Table<T>(notFound, prefix, limit, () => quotaExceeded(what));
+      new Table<T>(notFound, prefix, limit, () => collectionFull('project', what, limit));
     return projects.insert({
       id,
       account,
@@ -136,13 +136,13 @@ export class Platform {
       functions: table(() => errors.create('FUNCTION_NOT_FOUND'), 'fn_', 'functions'),
       topics: new Map(),
       connectors: table(() => errors.create('CONNECTORS_NOT_FOUND'), 'con_', 'connectors'),
-      phoneNumbers: table(() => errors.create('PHONE_NUMBERS_NOT_FOUND'), '', 'phoneNumbers'),
+      phoneNumbers: table(() => errors.create('PHONE_NUMBERS_NOT_FOUND'), '', 'phone numbers'),
       // The page has no code of its own for a missing variant: the standard 404.
       variants: table(() => errors.builtin('notFound'), 'var_', 'variants'),
       variantNames: new Set(),
       variantAttributes: { language: ['en', 'fr', 'de'], tone: ['formal', 'casual'] },
       realtime: { schema: undefined, values: {} },
-      smsTemplates: table(() => errors.create('SMS_TEMPLATE_NOT_FOUND'), 'sms_', 'smsTemplates'),
+      smsTemplates: table(() => errors.create('SMS_TEMPLATE_NOT_FOUND'), 'sms_', 'SMS templates'),
       testCases: new Map(),
       limits: this.limits,
       recordingBytes: 0,
@@ -311,7 +311,7 @@ export class Platform {
     const flow = project.flows.get(flowId);
     if (reservedFunctionNames.has(name)) throw errors.create('FLOWS_RESERVED_FUNCTION_NAME');
     if (flow.functions.includes(name)) throw errors.create('FLOWS_FUNCTION_NAME_ALREADY_EXISTS');
-    ensureRoom('flow functions', flow.functions.length, 1, project.limits.perProject);
+    ensureRoom('flow', 'functions', flow.functions.length, 1, project.limits.perProject);
     flow.functions.push(name);
     return flow;
   }

@@ -1,8 +1,9 @@
 /**
  * How much one project and one account may hold. Every collection a caller can grow has a cap, so that
- * one key cannot grow the process (or the recordings folder) without bound; a request past a cap is the
- * page's `QUOTA_EXCEEDED` (429): unlike a rate limit it does not clear with time, only with deletion or a
- * raised limit, so it carries no `Retry-After`.
+ * one key cannot grow the process (or the recordings folder) without bound. A request past a cap is the
+ * page's 403 ("You do not have permission for the requested action") in the standard `FORBIDDEN` code,
+ * its message naming the cap: not the page's 429, which is a rate limit that clears "after the period
+ * indicated in the response headers", while a cap clears only by deleting or by a raised limit.
  */
 import { errors } from './catalog.js';
 
@@ -31,11 +32,21 @@ export const defaultLimits: Limits = {
   accounts: 20,
 };
 
-/** The page's 429 for a full collection; which one stays in the log. */
-export const quotaExceeded = (what: string) =>
-  errors.builtin('quotaExceeded', undefined, { cause: new Error(`the limit of ${what} is reached`) });
+/** The answer to a request past a cap, `cap` saying which. */
+export const limitReached = (cap: string) => errors.builtin('forbidden', undefined, { message: cap });
 
-/** Refuses adding `adding` rows to a collection of `size` rows capped at `limit`. */
-export function ensureRoom(what: string, size: number, adding: number, limit: number): void {
-  if (size + adding > limit) throw quotaExceeded(what);
+/** The answer to one more row of a full collection: `The account's projects are at their limit of 20.` */
+export const collectionFull = (holder: string, what: string, limit: number) =>
+  limitReached(`The ${holder}'s ${what} are at their limit of ${limit}.`);
+
+/**
+ * Refuses adding `adding` rows to the collection `what` of `holder` (`account`, `project`, `flow`), which
+ * has `size` rows and may have `limit`.
+ */
+export function ensureRoom(holder: string, what: string, size: number, adding: number, limit: number): void {
+  if (size + adding <= limit) return;
+  if (size >= limit) throw collectionFull(holder, what, limit);
+  throw limitReached(
+    `The ${holder}'s ${what} would pass their limit of ${limit}: the ${holder} has ${size} and the request adds ${adding}.`,
+  );
 }

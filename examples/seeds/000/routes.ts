@@ -6,7 +6,7 @@ import { listConversations } from './conversations.js';
 import type { Platform } from './domain.js';
 import { created, expectType, readBytes } from './http.js';
 import { kit, type RouteOptions } from './kit.js';
-import { quotaExceeded } from './limits.js';
+import { limitReached } from './limits.js';
 import { environments } from './model.js';
 import { isWave } from './recordings.js';
 import { accountRoutes } from './routes-accounts.js';
@@ -57,14 +57,18 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
       // The project's recordings share one byte budget; the recording this one replaces is credited back.
       const room = () =>
         found.limits.recordingBytes - found.recordingBytes + (conversation.recordingBytes ?? 0);
+      const budgetFull = () =>
+        limitReached(
+          `The project's recordings would pass their limit of ${found.limits.recordingBytes} bytes.`,
+        );
       const declared = Number(req.headers['content-length']);
-      if (room() <= 0 || declared > room()) throw quotaExceeded('recording bytes');
+      if (room() <= 0 || declared > room()) throw budgetFull();
       const audio = await readBytes(req, options.recordingLimit, options.readTimeout);
       if (!isWave(audio))
         throw errors.create('CONVERSATIONS_VALIDATION_FAILED', undefined, {
           fieldErrors: [{ pointer: '', detail: 'The body is not a RIFF/WAVE file.' }],
         });
-      if (audio.length > room()) throw quotaExceeded('recording bytes');
+      if (audio.length > room()) throw budgetFull();
       // Counted before the write, so that concurrent uploads cannot all pass the check.
       found.recordingBytes += audio.length;
       let stored: string;
