@@ -126,7 +126,9 @@ export function httpRoutes(messaging: Messaging, options: HttpOptions, perIpLimi
       // Authenticate first: whether a session exists is told only to the connector that owns it.
       const connector = caller(req);
       const session = await messaging.sessionOf(connector, params.id!);
-      if (!session) throw errors.create('SESSION_STATE_NOT_FOUND');
+      // The page's HTTP 404 reads "Session not found"; "Error: Session not found" is its WebSocket
+      // session-state event, "session not found" its handshake answer.
+      if (!session) throw errors.create('NOT_FOUND', undefined, { message: 'Session not found' });
       return perSession(() => ({
         session_id: session.id,
         conversation: session.conversation.state,
