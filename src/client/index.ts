@@ -1,3 +1,5 @@
+// ApiError is what every client error is: `instanceof ApiError` narrows one without importing the root.
+export { ApiError } from '../catalog/api-error.js';
 // RetryBudget stays public: `retry.budget` takes an instance, the one way to share a budget between clients.
 export { RetryBudget, type RetryBudgetOptions } from './budget.js';
 export { clientCatalog, clientCatalogJSON } from './catalog.js';
