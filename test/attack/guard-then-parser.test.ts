@@ -84,3 +84,41 @@ it('hands the parser the same bytes the guard fingerprinted, and replays a retry
   expect(received).toEqual([{ item: 'book' }]);
   expect(await send('{"item":"pen"}', headers)).toBe(422);
 });
+
+// A middleware that taps the stream before the guard (a logger of raw bodies) must see each byte once:
+// bytes put back would reach it a second time. Such a stream is read through, and its value kept.
+it('reads a stream someone taps through, once, and keeps the value for the route', async () => {
+  const errors = createExpressErrors({ onError: false });
+  const app = express();
+  let tapped = 0;
+  app.post(
+    '/tapped',
+    (req, _res, next) => {
+      req.on('data', (chunk: Buffer) => {
+        tapped += chunk.length;
+      });
+      next();
+    },
+    guard(idempotency({ store: memoryStore(), tenant: () => 'shop' })),
+    express.json(),
+    (req, res) => {
+      res.status(201).json(req.body);
+    },
+  );
+  app.use(errors.notFound, errors.handler);
+  const tappedServer = createServer(app);
+  const base = await listen(tappedServer);
+  try {
+    const res = await fetch(`${base}/tapped`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': '"t-1"' },
+      body: '{"item":"book"}',
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ item: 'book' });
+    expect(tapped).toBe('{"item":"book"}'.length);
+  } finally {
+    await close(tappedServer);
+  }
+});

@@ -113,6 +113,9 @@ export function readAndKeepBody(
   }
   if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
   if (req.destroyed) return Promise.reject(answerable(req.errored) ? req.errored : bodyAborted());
+  // A stream someone already taps ('data' listeners, a logger's) would get bytes put back a second time:
+  // it is read through, as they read it, and no later parser can read it again.
+  if (req.listenerCount('data') > 0) return readNodeBody(req, limits).then((bytes) => keepBytes(req, bytes));
   const aborted = (error: unknown) => (answerable(error) ? error : bodyAborted());
   return readAndPutBack(req, limits, markUnread, aborted).then((bytes) => keepBytes(req, bytes));
 }
@@ -126,9 +129,11 @@ export function keepBytes(req: IncomingMessage, bytes: Uint8Array): Uint8Array {
 /**
  * The body an idempotency fingerprint reads where a framework's parser leaves it on the request (Express
  * `req.body`, Koa `ctx.request.body`): the parsed value. A JSON body that no parser has read yet (a guard
- * mounted before the body reader) is read here by faultline's reader, under `limits`, its value given to
- * `assign`, and its bytes put back on the stream unread: a later parser (body-parser, `@koa/bodyparser`)
- * reads them under its own limit and checks, and faultline's reader reads the kept bytes. A body of another type
+ * mounted before the body reader) is read here by faultline's reader, under `limits`, and its bytes put
+ * back on the stream unread: a later parser (body-parser, `@koa/bodyparser`) reads them under its own limit
+ * and checks, and faultline's reader reads the kept bytes. A stream someone else taps is read through
+ * instead, and its value given to `assign`, where a parser finds it set (or the request read) and leaves
+ * it. A body of another type
  * is its parser's to read: it is fingerprinted as that parser leaves it, never as no body. One that no
  * parser has read before the guard is refused 415 with `Accept: application/json`, as faultline's reader
  * refuses a type it does not take: the guard cannot tell a parser that will come after it from none, and
@@ -159,7 +164,8 @@ export function parsedOrKeptBody(
   refuseContentCoding(view.headers);
   return readAndKeepBody(req, limits).then((bytes) => {
     const value = parseJsonBytes(bytes, limits.maxDepth);
-    assign(value);
+    // Put back, the bytes are the next parser's to read; read through, no parser can read them again.
+    if (req.readableEnded) assign(value);
     return value;
   });
 }

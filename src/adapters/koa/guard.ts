@@ -25,10 +25,12 @@ export function guard(...args: GuardArguments): Middleware {
       ...toRequestView(ctx),
       params: typeof params === 'object' && params !== null ? (params as GuardRequest['params']) : undefined,
     };
-    // The body read here is put back unread and `ctx.request.body` left unset: a parser after the guard
+    // A body read here is put back unread and `ctx.request.body` left unset: a parser after the guard
     // (`json()`, `@koa/bodyparser`) reads it under its own limits, as it would with no guard before it.
     const context = nodeContext(view, ctx.res, () =>
-      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, () => undefined),
+      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
+        ctx.request.body = value;
+      }),
     );
     const outcome = runGuards(guards, context);
     const result = outcome instanceof Promise ? await outcome : outcome;
