@@ -65,7 +65,7 @@ export function cooldown(options: CooldownOptions): Guard {
   const code = errorCodeOf(options, 'cooldown', ['group']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
-  const lookup = compileFailure(options, undefined);
+  const lookup = compileFailure(options, 'lookup');
   const fixedInput = fixed === undefined ? undefined : { interval: fixed, tolerance: fixed, cost: 1 };
 
   function run(context: GuardContext, key: string, group: string, input: RateInput) {

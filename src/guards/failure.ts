@@ -139,19 +139,19 @@ export function within<T>(value: Awaitable<T>, timeout: number): Promise<T> {
  * failure. A decision the guard stopped waiting for is abandoned, so that the store undoes it. The first
  * failure of an outage and the recovery are logged once per store (the store's `logger`, else stderr).
  */
-export function compileFailure(
-  options: StoreOptions<StoreBase>,
-  store: StoreBase | undefined = options.store,
-): Decide {
+export function compileFailure(options: StoreOptions<StoreBase>, store: StoreBase | 'lookup'): Decide {
   const policy = options.onStoreError ?? 'closed';
   const timeout = options.storeTimeout ?? 1000;
   const retryAfter = String(options.storeRetryAfter ?? 5);
-  const outage = outageOf(store);
+  // A lookup (the app's own function of the request) is no store: its outage is its own, and it never
+  // shuts. One key's slow lookup would otherwise shut it for every caller.
+  const lookup = store === 'lookup';
+  const outage = outageOf(lookup ? undefined : store);
   const shutError = new StoreTimeoutError(
     `store answered nothing within ${timeout} ms; its decisions fail at once until it answers again`,
   );
   // A store whose decisions all answer synchronously cannot answer late: no deadline to carry.
-  const timed = store?.synchronous !== true;
+  const timed = !lookup && store.synchronous !== true;
 
   function fail(error: unknown, request: GuardRequest): typeof admitted {
     outage.failed(error);
@@ -184,7 +184,7 @@ export function compileFailure(
         settled = true;
         // The store undoes what this decision applies from now on: the answer is given without it.
         open?.abandon();
-        outage.silent(since, request, shutError);
+        if (!lookup) outage.silent(since, request, shutError);
         try {
           resolve(fail(new StoreTimeoutError(`store did not answer within ${timeout} ms`), request));
         } catch (error) {

@@ -94,7 +94,7 @@ export function apiKey(options: ApiKeyOptions): Guard {
       "apiKey onStoreError 'open' would admit any key while the lookup fails: use 'closed' or a function",
     );
   }
-  const decide = compileFailure(options);
+  const decide = compileFailure(options, 'lookup');
   const invalid = () => raise('apiKeyInvalid', undefined, undefined, options.messages?.invalid);
 
   // A wrong key is a denial returned, not thrown: a flood of guessed keys costs no rejection each.

@@ -80,7 +80,7 @@ export function quota(options: QuotaOptions): Guard {
   const code = errorCodeOf(options, 'quota', ['policies']);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
-  const lookup = compileFailure(options, undefined);
+  const lookup = compileFailure(options, 'lookup');
   const headers = options.headers ?? true;
   const label = sfString(name);
   const what = `quota "${name}": limit(request)`;

@@ -121,7 +121,7 @@ export function rateLimit(
   if (needsWindows && needsRates) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
-  const lookup = compileFailure(options, undefined);
+  const lookup = compileFailure(options, 'lookup');
   const format = formatOf(options.headers);
   const headers = format === 'draft-10';
   // The trio formats build their own fields; the draft's are built on the fast path.

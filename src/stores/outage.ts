@@ -24,8 +24,10 @@ export class Outage {
   #shut = false;
   #probeUntil = 0;
   #shutCause: unknown;
-  // Requests that waited a whole timeout for the shut store: their next decisions on it fail at once.
-  #waited = new WeakSet<object>();
+  // When each request last waited a whole timeout for the shut store: its next decisions on it within
+  // that timeout (the later guards of its chain) fail at once. A WebSocket connection checks each of its
+  // messages with one request: past the timeout, it may probe again.
+  #waited = new WeakMap<object, number>();
   #since = 0;
   #last = 0;
   #failures = 0;
@@ -54,7 +56,7 @@ export class Outage {
     if (this.#shut) {
       this.#shut = false;
       this.#probeUntil = 0;
-      this.#waited = new WeakSet();
+      this.#waited = new WeakMap();
     }
   }
 
@@ -64,7 +66,7 @@ export class Outage {
    */
   silent(since: number, request: object, cause: unknown): void {
     if (this.heard !== since) return;
-    this.#waited.add(request);
+    this.#waited.set(request, Date.now());
     if (this.#shut) return;
     this.#shut = true;
     this.#probeUntil = 0;
@@ -73,13 +75,15 @@ export class Outage {
 
   /**
    * The failure a decision of `request` gets at once while the store is shut and a probe is out (or the
-   * request already waited for it), or undefined if it may be sent: the first caller with no probe out
-   * is the probe, for its `timeout`. A request waits for a frozen store once, however many guards it has.
+   * request waited for it less than `timeout` ago), or undefined if it may be sent: the first caller with
+   * no probe out is the probe, for its `timeout`. A request waits for a frozen store once, however many
+   * guards it has.
    */
   refusal(timeout: number, request: object): unknown {
     if (!this.#shut) return undefined;
     const now = Date.now();
-    if (now < this.#probeUntil || this.#waited.has(request)) return this.#shutCause;
+    const waited = this.#waited.get(request);
+    if (now < this.#probeUntil || (waited !== undefined && now - waited < timeout)) return this.#shutCause;
     this.#probeUntil = now + timeout;
     return undefined;
   }

@@ -7,9 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { byHeader, concurrency, type Guard, quota, rateLimit } from 'faultline/guards';
+import {
+  apiKey,
+  byHeader,
+  concurrency,
+  type Guard,
+  type GuardRequest,
+  quota,
+  rateLimit,
+} from 'faultline/guards';
 import { createNodeErrors, guard, sendJson } from 'faultline/node';
-import { redisSend, redisStore, type Store } from 'faultline/stores';
+import { memoryStore, redisSend, redisStore, type Store } from 'faultline/stores';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
@@ -163,4 +171,72 @@ it('a store that answers other keys while one key hangs is never shut: every dec
   const before = sent;
   expect(await Promise.all([hit('hung'), hit('fine-a'), hit('fine-b')])).toEqual([503, 200, 200]);
   expect(sent - before).toBe(3);
+});
+
+it("one caller's slow lookup never shuts the others out: a lookup is no store", {
+  timeout: 30_000,
+}, async () => {
+  let asked = 0;
+  const appOf = byHeader('x-app-id');
+  // The keys of the app the request names: an unknown app's row takes longer than the guard waits.
+  const keysOf = async (request: GuardRequest) => {
+    asked++;
+    const app = appOf(request);
+    if (app === 'slow') await new Promise((resolve) => setTimeout(resolve, 5000));
+    return app === 'good' ? ['secret'] : undefined;
+  };
+  const app = await serve([apiKey({ keys: keysOf, storeTimeout: 200 })]);
+  const hit = async (key: string) => {
+    const res = await fetch(app.url, {
+      headers: { 'x-app-id': key, 'x-api-key': 'secret' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  // The slow key's lookup times out with nothing answered meanwhile.
+  expect(await hit('slow')).toBe(503);
+  // Another slow lookup is out while a known key comes: before, the breaker held the known key to that
+  // probe and answered it 503.
+  const before = asked;
+  const slow = hit('slow');
+  for (let i = 0; i < 100 && asked === before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(await hit('good')).toBe(200);
+  expect(await slow).toBe(503);
+});
+
+it('a request checked again and again (a WebSocket connection) probes the store once its wait is over', {
+  timeout: 30_000,
+}, async () => {
+  let frozen = true;
+  const memory = memoryStore();
+  const store: Store = {
+    ...memory,
+    kind: 'flaky',
+    rate: (key, input) => (frozen ? new Promise(() => {}) : Promise.resolve(memory.rate(key, input))),
+  };
+  const limit = rateLimit({ key: () => 'conn', limit: 100, period: '1h', store, storeTimeout: 100 });
+  // One request view for every message of a connection, as the WebSocket layer checks them.
+  const context = {
+    request: { method: 'GET', url: '/', headers: {} },
+    headers: new Map<string, string>(),
+    onFinish: () => undefined,
+    body: () => undefined,
+    capture: () => undefined,
+  };
+  const status = async () => {
+    try {
+      await limit.check(context);
+      return 'admitted';
+    } catch (error) {
+      return (error as { role?: string }).role ?? 'thrown';
+    }
+  };
+  expect(await status()).toBe('storeUnavailable');
+  frozen = false;
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Before: the connection had waited once, so it was never let probe, and the store stayed shut for it.
+  expect(await status()).toBe('admitted');
+  const [state] = await limit.get('conn');
+  expect(state?.remaining).toBe(99);
 });
