@@ -59,7 +59,7 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
    * request refused as sent (400, 413, 415, 422: its body or parameters failed, nothing ran) is not kept,
    * as Stripe keeps no result for a request that failed validation: the corrected request runs under the
    * same key, and the same one sent again is refused again.
-   * @default status < 500 and not 400, 408, 409, 413, 415, 422 or 429
+   * @default status < 500 and not 400, 408, 409, 413, 415, 422, 429 or 499
    */
   keep?: (status: number) => boolean;
   /**
@@ -70,8 +70,9 @@ export interface IdempotencyOptions extends StoreOptions<IdempotencyStore> {
   fingerprint?: (request: GuardRequest, body: unknown) => string | Promise<string>;
 }
 
-// What is not kept: a failure (5xx), a wait (408, 409, 429), or a request refused as it was sent.
-const notKept = new Set([400, 408, 409, 413, 415, 422, 429]);
+// What is not kept: a failure (5xx), a wait (408, 409, 429), a request refused as it was sent, or the
+// answer to a client that closed first (499, nginx's and Koa's), which a retry must run again.
+const notKept = new Set([400, 408, 409, 413, 415, 422, 429, 499]);
 const keepByDefault = (status: number) => status < 500 && !notKept.has(status);
 
 /**

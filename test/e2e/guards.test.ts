@@ -40,6 +40,8 @@ async function serve(guards: Guard[], delay = 0): Promise<string> {
         const body = req.method === 'POST' ? await readJson(req) : undefined;
         if (delay) await new Promise((r) => setTimeout(r, delay));
         if (req.url === '/fail') throw new Error('boom');
+        // What Koa and nginx write for a client that closed first.
+        if (req.url === '/closed') return sendJson(res, 499, { closed: true });
         res.setHeader('x-handler', 'yes');
         sendJson(res, req.method === 'POST' ? 201 : 200, { ok: true, executed, body });
       }),
@@ -301,6 +303,14 @@ describe('idempotency', () => {
     expect(failed.status).toBe(500);
     const retried = await post(`${url}/fail`, 'k-5', {});
     expect(retried.status).toBe(500);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('frees the key after a 499 (the client closed first) so that the retry executes', async () => {
+    const url = await serve([idempotency({ tenant, store })]);
+    expect((await post(`${url}/closed`, 'k-499', {})).status).toBe(499);
+    const retried = await post(`${url}/closed`, 'k-499', {});
+    expect(retried.status).toBe(499);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
   });
 
