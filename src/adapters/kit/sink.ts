@@ -20,8 +20,8 @@ const defaultLinger = toLingerBounds();
 export function mustClose(req: IncomingMessage, view: RequestView): boolean {
   if (!hasUnreadBody(req) && !announcesBody(view)) return false;
   if (!req.complete) return true;
-  // Arrived whole and unread: its bytes are in memory (node stops reading past the stream's buffer).
-  req.resume();
+  // Arrived whole: what no reader took is in memory (node stops reading past the stream's buffer).
+  if (!req.readableEnded) req.resume();
   return false;
 }
 
