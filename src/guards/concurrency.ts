@@ -38,11 +38,6 @@ export interface Lease {
   release(): void;
 }
 
-/** A lease as the guard holds it: it can also stop renewing, and then expires at its ttl. */
-interface Held extends Lease {
-  expire(): void;
-}
-
 /** A concurrency guard, also usable outside HTTP (WebSocket connections). */
 export interface ConcurrencyGuard extends Guard {
   /**
@@ -69,7 +64,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const code = errorCodeOf(options, 'concurrency', ['limit']);
   const decide = compileFailure(options, store);
 
-  function hold(key: string, id: string): Held {
+  function hold(key: string, id: string): Lease {
     let released = false;
     const swallow = (run: () => unknown) => {
       try {
@@ -96,13 +91,10 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
         clearInterval(timer);
         swallow(() => store.release(key, id));
       },
-      expire() {
-        clearInterval(timer);
-      },
     };
   }
 
-  function take(request: GuardRequest): Promise<Held | undefined> | Held | undefined {
+  function take(request: GuardRequest): Promise<Lease | undefined> | Lease | undefined {
     const key = options.key(request);
     if (key === undefined) return undefined;
     const storeKey = `${name}:${key}`;
@@ -129,19 +121,8 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
     },
     check(context) {
       const taken = take(context.request);
-      const attach = (lease: Held | undefined) => {
-        if (lease === undefined) return undefined;
-        if (context.onEnded === undefined) {
-          context.onFinish(() => lease.release());
-          return undefined;
-        }
-        // A client that hangs up does not end the handler: its slot is held until the app is done, so that
-        // hanging up never runs more handlers at once than the limit. Past the hang-up it is no longer
-        // renewed: a handler that never ends its response frees the slot at the ttl.
-        context.onEnded(() => lease.release());
-        context.onFinish((status) => {
-          if (status === undefined) lease.expire();
-        });
+      const attach = (lease: Lease | undefined) => {
+        if (lease) context.onFinish(() => lease.release());
         return undefined;
       };
       return taken instanceof Promise ? taken.then(attach) : attach(taken);

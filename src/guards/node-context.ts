@@ -71,33 +71,6 @@ export function nodeContext(
     listeners.push(listener);
   }
 
-  let ended: (() => void)[] | undefined;
-  const endAll = () => {
-    const all = ended;
-    ended = [];
-    if (all) for (const each of all) each();
-  };
-
-  // The app is done when the response finishes, or, once the client left, when the app ends the response
-  // (node emits nothing then; `end` is wrapped only after a hang-up) or, on Koa, when its middleware returns.
-  function onEnded(listener: () => void): void {
-    if (ended === undefined) {
-      ended = [];
-      onFinish((status) => {
-        if (status !== undefined || res.writableEnded) return endAll();
-        const end = res.end;
-        res.end = function (this: ServerResponse, ...args: unknown[]) {
-          try {
-            return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-          } finally {
-            endAll();
-          }
-        } as typeof res.end;
-      });
-    }
-    ended.push(listener);
-  }
-
   function capture(listener: (response: CapturedResponse | undefined) => void, maxBytes: number): void {
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -180,7 +153,6 @@ export function nodeContext(
     request,
     headers,
     onFinish,
-    onEnded,
     body,
     capture,
     apply(set) {
@@ -191,7 +163,6 @@ export function nodeContext(
     },
     unsent(status, bytes) {
       settleUnsent?.(status, bytes);
-      if (ended !== undefined) endAll();
     },
     made(status, madeHeaders, body) {
       made = { status, headers: headerPairs(madeHeaders), body };

@@ -31,11 +31,6 @@ export interface GuardContext {
   readonly headers: Map<string, string>;
   /** Called once when the response is sent (with its status) or the connection closes first (undefined). */
   onFinish(listener: (status: number | undefined) => void): void;
-  /**
-   * Called once when the app is done with the request: its response finished, or, after the client left,
-   * the app ended its response. Optional: without it, a guard takes `onFinish` for it.
-   */
-  onEnded?(listener: () => void): void;
   /** The request payload, for fingerprints: bytes, text, or the parsed body; undefined when there is none. */
   body(): unknown;
   /** Asks for the response as sent; undefined when it was not captured whole (aborted, too large). */
