@@ -52,7 +52,10 @@ export function refuseContentCoding(headers: HeadersLike | undefined): void {
       specific: 'The request content encoding is not supported.',
     });
   }
-  if (namesOther(listOf(headers, 'transfer-encoding'), ['chunked'])) {
+  // A list that does not end in chunked is framing node's parser refuses (400); one that does and names
+  // another coding before it is framed, in a coding faultline does not decode.
+  const transfer = listOf(headers, 'transfer-encoding');
+  if (transfer !== undefined && /(^|,)\s*chunked\s*$/i.test(transfer) && namesOther(transfer, ['chunked'])) {
     throw roleError('notImplemented', { specific: 'The request transfer coding is not supported.' });
   }
 }
