@@ -4,7 +4,7 @@ import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { seconds } from './raise.js';
-import type { Duration, Guard, GuardRequest, KeyOf, StoreOptions } from './types.js';
+import type { Duration, Guard, GuardContext, GuardRequest, KeyOf, StoreOptions } from './types.js';
 import { randomId } from './web-crypto.js';
 
 /** Options of `concurrency`. */
@@ -49,7 +49,9 @@ export interface ConcurrencyGuard extends Guard {
 
 /**
  * Counts in-flight requests or open connections per key with leases: taken at admission, released when
- * the response finishes or the socket closes (whatever its status), expired after a TTL when their
+ * the response finishes or the socket closes (whatever its status) and, under node's `guard()`, Koa and
+ * Hono, the handler has ended too (a caller who hangs up frees no slot while its handler runs on; one
+ * that never ends holds it for one `ttl` after the response at most), expired after a TTL when their
  * process died.
  * @example
  * const perSession = concurrency({ key: (r) => sessionOf(r), limit: 10 });
@@ -64,7 +66,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const code = errorCodeOf(options, 'concurrency', ['limit']);
   const decide = compileFailure(options, store);
 
-  function hold(key: string, id: string): Lease {
+  function hold(key: string, id: string): HeldLease {
     let released = false;
     const swallow = (run: () => unknown) => {
       try {
@@ -91,10 +93,13 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
         clearInterval(timer);
         swallow(() => store.release(key, id));
       },
+      lapse() {
+        clearInterval(timer);
+      },
     };
   }
 
-  function take(request: GuardRequest): Promise<Lease | undefined> | Lease | undefined {
+  function take(request: GuardRequest): Promise<HeldLease | undefined> | HeldLease | undefined {
     const key = options.key(request);
     if (key === undefined) return undefined;
     const storeKey = `${name}:${key}`;
@@ -121,11 +126,43 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
     },
     check(context) {
       const taken = take(context.request);
-      const attach = (lease: Lease | undefined) => {
-        if (lease) context.onFinish(() => lease.release());
+      const attach = (lease: HeldLease | undefined) => {
+        if (lease) holdFor(context, lease);
         return undefined;
       };
       return taken instanceof Promise ? taken.then(attach) : attach(taken);
     },
   };
+}
+
+/** A lease as the guard holds it: `lapse` stops its renewal, so that the store lets it go after its ttl. */
+interface HeldLease extends Lease {
+  lapse(): void;
+}
+
+/**
+ * Holds a request's lease until its response is over and, where the adapter sees it, its handler has
+ * ended: a client that hangs up does not free the slot of a handler still running. Once the response is
+ * over or its client gone, the lease stops renewing, so that a handler that never ends holds the slot for
+ * one ttl at most.
+ */
+function holdFor(context: GuardContext, lease: HeldLease): void {
+  if (context.watchHandler === undefined) {
+    context.onFinish(() => lease.release());
+    return;
+  }
+  let responded = false;
+  let ended = false;
+  context.onFinish(() => {
+    responded = true;
+    if (ended) lease.release();
+    else lease.lapse();
+  });
+  context.watchHandler(
+    () => {
+      ended = true;
+      if (responded) lease.release();
+    },
+    () => lease.lapse(),
+  );
 }

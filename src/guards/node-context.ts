@@ -36,13 +36,20 @@ export interface NodeGuardContext extends GuardContext {
    * body on its way out, and codes the replay again, for the retry's own `Accept-Encoding`.
    */
   made(status: number, headers: Record<string, unknown>, body: Uint8Array): void;
+  /** Tells `watchHandler`'s listeners that the handler has settled, or will not run; once. */
+  handlerEnded(): void;
 }
 
-/** Builds the guard context of one node request; `body` yields the payload for fingerprints. */
+/**
+ * Builds the guard context of one node request; `body` yields the payload for fingerprints. With
+ * `seesHandler`, the adapter calls `handlerEnded` once the handler has settled (node's `guard()`, Koa), and
+ * the context has `watchHandler`.
+ */
 export function nodeContext(
   request: GuardRequest,
   res: ServerResponse,
   body: () => unknown,
+  seesHandler = false,
 ): NodeGuardContext {
   const headers = new Map<string, string>();
   let settleUnsent: ((status: number | undefined, body?: Uint8Array) => void) | undefined;
@@ -149,12 +156,34 @@ export function nodeContext(
     };
   }
 
+  let ends: (() => void)[] | undefined;
+  const watchHandler = (ended: () => void, left: () => void) => {
+    ends ??= [];
+    ends.push(ended);
+    onFinish((status) => {
+      if (status === undefined) left();
+    });
+  };
+
   return {
     request,
     headers,
     onFinish,
     body,
     capture,
+    watchHandler: seesHandler ? watchHandler : undefined,
+    handlerEnded() {
+      const all = ends;
+      if (all === undefined) return;
+      ends = [];
+      for (const each of all) {
+        try {
+          each();
+        } catch {
+          // A listener's failure must not break the response of others.
+        }
+      }
+    },
     apply(set) {
       for (const [name, value] of headers) {
         if (set) set(name, value);
@@ -199,4 +228,22 @@ export function sendReplay(res: ServerResponse, replay: CapturedResponse): void 
   }
   res.setHeader('content-length', replay.body.byteLength);
   res.end(replay.body);
+}
+
+/** Runs an admitted handler and tells `context` when it has settled, however it ends. */
+export function runHandler<T>(context: NodeGuardContext, run: () => T): T {
+  let result: T;
+  try {
+    result = run();
+  } catch (thrown) {
+    context.handlerEnded();
+    throw thrown;
+  }
+  const then = (result as PromiseLike<unknown> | undefined)?.then;
+  if (typeof then !== 'function') context.handlerEnded();
+  else {
+    const ended = () => context.handlerEnded();
+    then.call(result, ended, ended);
+  }
+  return result;
 }

@@ -35,6 +35,16 @@ export interface GuardContext {
   body(): unknown;
   /** Asks for the response as sent; undefined when it was not captured whole (aborted, too large). */
   capture(listener: (response: CapturedResponse | undefined) => void, maxBytes: number): void;
+  /**
+   * Where the adapter sees the admitted handler run (node's `guard()`, Koa, Hono): `ended` is called once
+   * the handler has settled, or once the guards did not let it run (a denial, a replay), and `left` when
+   * the client hangs up before its answer. A concurrency lease is held until both the handler and the
+   * response are over, so that a caller who hangs up frees no slot while its handler runs on; it stops
+   * renewing when the client leaves, so that a handler that never ends holds it for one `ttl` at most.
+   * Undefined where the adapter cannot see the handler end (Express middleware, Fastify hooks, WebSocket
+   * messages): a lease is given back when the response is over.
+   */
+  watchHandler?(ended: () => void, left: () => void): void;
 }
 
 /** A stored response a guard answers instead of running the handler. */

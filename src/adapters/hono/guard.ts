@@ -103,10 +103,21 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
     const settings = settingsOf(c) ?? fallback;
     const limits = limitsOver(settings.limits);
     const request = guardView(c, settings);
+    // The handler's end is known here, after `next()`: a lease waits for it. Its client gone (the request's
+    // signal, aborted by the runtime on a hang-up), the lease stops renewing.
+    const ends: (() => void)[] = [];
+    const lefts: (() => void)[] = [];
     const context: GuardContext = {
       request,
       headers: new Map(),
       onFinish: (listener) => finish.push(listener),
+      watchHandler(ended, left) {
+        ends.push(ended);
+        const signal = c.req.raw.signal;
+        if (signal.aborted) return left();
+        signal.addEventListener('abort', left, { once: true });
+        lefts.push(left);
+      },
       body: () =>
         fingerprintBody(c, limits).then((read) =>
           valueOfRead(read as Uint8Array | string | undefined, request.headers, limits.maxDepth),
@@ -148,6 +159,8 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
       throw error;
     } finally {
       for (const [listener] of captures) listener(undefined);
+      for (const left of lefts) c.req.raw.signal.removeEventListener('abort', left);
+      for (const ended of ends) ended();
       for (const listener of finish) {
         try {
           listener(status);

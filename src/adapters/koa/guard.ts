@@ -27,14 +27,25 @@ export function guard(...args: GuardArguments): Middleware {
     };
     // A body read here is put back unread and `ctx.request.body` left unset: a parser after the guard
     // (`json()`, `@koa/bodyparser`) reads it under its own limits, as it would with no guard before it.
-    const context = nodeContext(view, ctx.res, () =>
-      parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
-        ctx.request.body = value;
-      }),
+    const context = nodeContext(
+      view,
+      ctx.res,
+      () =>
+        parsedOrKeptBody(ctx.req, view, ctx.request.body, limits, (value) => {
+          ctx.request.body = value;
+        }),
+      true,
     );
-    const outcome = runGuards(guards, context);
-    const result = outcome instanceof Promise ? await outcome : outcome;
+    let result: Awaited<ReturnType<typeof runGuards>>;
+    try {
+      const outcome = runGuards(guards, context);
+      result = outcome instanceof Promise ? await outcome : outcome;
+    } catch (thrown) {
+      context.handlerEnded();
+      throw thrown;
+    }
     if (result !== undefined) {
+      context.handlerEnded();
       // Thrown here, in the middleware's own frame, for the layer's middleware to answer.
       if (isDenial(result)) throw result;
       const { status, headers, body } = result.replay;
@@ -56,6 +67,8 @@ export function guard(...args: GuardArguments): Middleware {
     } catch (error) {
       if (!ctx.writable) context.unsent(undefined);
       throw error;
+    } finally {
+      context.handlerEnded();
     }
     const res = ctx.res;
     // Koa writes nothing for a client that hung up: the answer it made still settles an idempotent request.

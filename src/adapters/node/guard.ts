@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nodeContext, sendReplay } from '../../guards/node-context.js';
+import { nodeContext, runHandler, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { GuardRequest } from '../../guards/types.js';
 import { toRequestView } from '../kit/node-request.js';
@@ -40,19 +40,33 @@ export function guard(
     (req, res, ...rest) => {
       const params = routeParamsOf(req);
       const view: GuardRequest = params ? { ...toRequestView(req), params } : toRequestView(req);
-      const context = nodeContext(view, res, () =>
-        readAndKeepBody(req, limits).then((bytes) => valueOfRead(bytes, view.headers, limits.maxDepth)),
+      const context = nodeContext(
+        view,
+        res,
+        () => readAndKeepBody(req, limits).then((bytes) => valueOfRead(bytes, view.headers, limits.maxDepth)),
+        true,
       );
       const proceed = (result: Awaited<ReturnType<typeof runGuards>>) => {
         if (result === undefined) {
           context.apply();
-          return handler(req, res, ...rest);
+          return runHandler(context, () => handler(req, res, ...rest));
         }
+        context.handlerEnded();
         // A rejection reaches the wrapper of `createNodeErrors` without unwinding a throw through the router.
         if (isDenial(result)) return Promise.reject(result);
         return sendReplay(res, result.replay);
       };
-      const outcome = runGuards(guards, context);
-      return outcome instanceof Promise ? outcome.then(proceed) : proceed(outcome);
+      // A guard's throw or rejection runs no handler either: a lease taken by an earlier guard goes back.
+      const unrun = (thrown: unknown) => {
+        context.handlerEnded();
+        throw thrown;
+      };
+      let outcome: ReturnType<typeof runGuards>;
+      try {
+        outcome = runGuards(guards, context);
+      } catch (thrown) {
+        return unrun(thrown);
+      }
+      return outcome instanceof Promise ? outcome.then(proceed, unrun) : proceed(outcome);
     };
 }
