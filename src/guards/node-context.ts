@@ -55,27 +55,41 @@ export function nodeContext(
   let settleUnsent: ((status: number | undefined, body?: Uint8Array) => void) | undefined;
   let made: CapturedResponse | undefined;
   let listeners: ((status: number | undefined) => void)[] | undefined;
+  // Set once the response is over: its status, or undefined when the connection closed first.
+  let over: { status: number | undefined } | undefined;
+
+  const fire = (status: number | undefined) => {
+    if (over !== undefined) return;
+    over = { status };
+    for (const each of listeners!) call(each, status);
+  };
+
+  function watch(): void {
+    // A response queued behind a pipelined one emits neither 'finish' nor 'close' when its client hangs up
+    // (node 20): the socket's own close tells it. Let go once the response is over, as a keep-alive socket
+    // serves many.
+    const socket = res.req?.socket as ServerResponse['socket'] | undefined;
+    const closed = () => fire(res.writableFinished ? res.statusCode : undefined);
+    const unwatch = socket ? whenClosed(socket, closed) : undefined;
+    res.once('finish', () => {
+      unwatch?.();
+      fire(res.statusCode);
+    });
+    res.once('close', () => {
+      unwatch?.();
+      closed();
+    });
+    // A guard that awaited (a store, an earlier guard) may ask after the response is already over.
+    if (res.writableFinished) fire(res.statusCode);
+    else if (res.destroyed || socket?.destroyed === true) closed();
+  }
 
   function onFinish(listener: (status: number | undefined) => void): void {
+    if (over !== undefined) return call(listener, over.status);
     if (listeners === undefined) {
-      const all: ((status: number | undefined) => void)[] = [];
-      listeners = all;
-      let fired = false;
-      const fire = (status: number | undefined) => {
-        if (fired) return;
-        fired = true;
-        for (const each of all) {
-          try {
-            each(status);
-          } catch {
-            // A listener's failure must not break the response of others.
-          }
-        }
-      };
-      res.once('finish', () => fire(res.statusCode));
-      res.once('close', () => fire(res.writableFinished ? res.statusCode : undefined));
-    }
-    listeners.push(listener);
+      listeners = [listener];
+      watch();
+    } else listeners.push(listener);
   }
 
   function capture(listener: (response: CapturedResponse | undefined) => void, maxBytes: number): void {
@@ -230,20 +244,31 @@ export function sendReplay(res: ServerResponse, replay: CapturedResponse): void 
   res.end(replay.body);
 }
 
-/** Runs an admitted handler and tells `context` when it has settled, however it ends. */
-export function runHandler<T>(context: NodeGuardContext, run: () => T): T {
-  let result: T;
+// The requests of one socket waiting for its close: one listener per socket, however many requests are
+// pipelined on it, so that a client cannot pile listeners on it.
+const closeWaiters = new WeakMap<object, Set<() => void>>();
+
+/** Calls `closed` when `socket` closes; returns what stops waiting. */
+function whenClosed(socket: NonNullable<ServerResponse['socket']>, closed: () => void): () => void {
+  let waiting = closeWaiters.get(socket);
+  if (waiting === undefined) {
+    const all = new Set<() => void>();
+    waiting = all;
+    closeWaiters.set(socket, all);
+    socket.once('close', () => {
+      for (const each of all) each();
+      all.clear();
+    });
+  }
+  const own = waiting;
+  own.add(closed);
+  return () => own.delete(closed);
+}
+
+function call(listener: (status: number | undefined) => void, status: number | undefined): void {
   try {
-    result = run();
-  } catch (thrown) {
-    context.handlerEnded();
-    throw thrown;
+    listener(status);
+  } catch {
+    // A listener's failure must not break the response of others.
   }
-  const then = (result as PromiseLike<unknown> | undefined)?.then;
-  if (typeof then !== 'function') context.handlerEnded();
-  else {
-    const ended = () => context.handlerEnded();
-    then.call(result, ended, ended);
-  }
-  return result;
 }

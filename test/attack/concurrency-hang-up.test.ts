@@ -1,7 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { defineErrors } from 'faultline';
 import { concurrency, type Guard } from 'faultline/guards';
+import { createNodeErrors, createRouter, guard } from 'faultline/node';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapters } from '../helpers/adapters.js';
@@ -28,12 +29,15 @@ async function until(check: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Sends a GET on a fresh socket; resolves with the socket once `ready` holds or an answer arrives. */
-function send(url: string, ready: () => boolean): Promise<Socket> {
+/**
+ * Sends `count` pipelined GETs on a fresh socket; resolves with the socket once `ready` holds or an answer
+ * arrives.
+ */
+function send(url: string, ready: () => boolean, count = 1): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write('GET /work HTTP/1.1\r\nhost: x\r\n\r\n');
+      socket.write('GET /work HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(count));
       until(() => ready() || answered, 'the handler or an answer').then(() => resolve(socket), reject);
     });
     let answered = false;
@@ -151,6 +155,131 @@ describe.each(seeing.map((a) => [a.name, a] as const))('%s', (_name, adapter) =>
       await answer.arrayBuffer();
     }
     expect(seen.started).toBe(0);
+    store.close();
+  });
+});
+
+// On every adapter: the response can be over before the guard takes its lease, or be one that node never
+// finishes or closes (queued behind a pipelined one). Either way the slot comes back.
+describe.each(adapters.map((a) => [a.name, a] as const))('%s', (_name, adapter) => {
+  it('a caller who hangs up while an earlier guard awaits does not leave the slot taken for ever', async () => {
+    const store = memoryStore();
+    let entered = 0;
+    let pass!: () => void;
+    const passing = new Promise<void>((resolve) => {
+      pass = resolve;
+    });
+    // Stands for a store or an auth lookup that answers after the client has gone.
+    const slow: Guard = {
+      kind: 'slow',
+      async check() {
+        entered++;
+        await passing;
+        return undefined;
+      },
+    };
+    const { url, seen } = await workServer(
+      adapter,
+      [slow, concurrency({ store, key: () => 'one', limit: 1, ttl: '1m' })],
+      Promise.resolve(),
+    );
+    const socket = await send(url, () => entered === 1);
+    socket.destroy();
+    await until(() => seen.closed === 1, 'the hang-up');
+    pass();
+    // Before: the lease was taken after the close, renewed for ever, and every later caller got 429.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      const answer = await fetch(`${url}/work`, { signal: AbortSignal.timeout(5_000) });
+      status = answer.status;
+      await answer.arrayBuffer();
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(200);
+    store.close();
+  });
+
+  it('two pipelined requests whose caller hangs up give both slots back', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const store = memoryStore();
+    const { url, seen } = await workServer(
+      adapter,
+      [concurrency({ store, key: () => 'one', limit: 2, ttl: '1m' })],
+      gate,
+    );
+    const socket = await send(url, () => seen.started === 2, 2);
+    socket.destroy();
+    await until(() => seen.closed === 1, 'the hang-up');
+    open();
+    await until(() => seen.running === 0, 'the handlers to end');
+    // Before: the queued response emitted neither 'finish' nor 'close', and its lease stayed: 200 then 429.
+    let statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const answers = await Promise.all(
+        [0, 1].map(() => fetch(`${url}/work`, { signal: AbortSignal.timeout(5_000) })),
+      );
+      statuses = answers.map((answer) => answer.status);
+      await Promise.all(answers.map((answer) => answer.arrayBuffer()));
+      if (statuses.every((status) => status === 200)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(statuses).toEqual([200, 200]);
+    store.close();
+  });
+});
+
+describe('node guard() and what a handler returns', () => {
+  it('a thenable a guarded handler returns is adopted once: a lazy query runs once', async () => {
+    let thens = 0;
+    // A query builder that runs its query on every `then`, as ORMs' do.
+    const query = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test returns
+      then(resolve: (value: unknown) => void) {
+        thens++;
+        resolve({ rows: thens });
+      },
+    };
+    const store = memoryStore();
+    const errors = createNodeErrors({ catalog, logger: false });
+    const router = createRouter().get(
+      '/work',
+      guard(concurrency({ store, key: () => 'one', limit: 1 }))(() => query),
+    );
+    const server = createServer(errors(router.handle));
+    servers.push(server);
+    const url = await listen(server);
+    const answer = await fetch(`${url}/work`, { signal: AbortSignal.timeout(5_000) });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ rows: 1 });
+    expect(thens).toBe(1);
+    store.close();
+  });
+
+  it('a thenable whose then throws frees the slot with its 500', async () => {
+    const store = memoryStore();
+    const errors = createNodeErrors({ catalog, logger: false });
+    const broken = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test returns
+      then() {
+        throw new Error('broken query');
+      },
+    };
+    const router = createRouter().get(
+      '/work',
+      guard(concurrency({ store, key: () => 'one', limit: 1, ttl: '1m' }))(() => broken),
+    );
+    const server = createServer(errors(router.handle));
+    servers.push(server);
+    const url = await listen(server);
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(`${url}/work`, { signal: AbortSignal.timeout(5_000) });
+      // A 429 on the second would mean the first kept its lease.
+      expect(answer.status).toBe(500);
+      await answer.arrayBuffer();
+    }
     store.close();
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nodeContext, runHandler, sendReplay } from '../../guards/node-context.js';
+import { nodeContext, sendReplay } from '../../guards/node-context.js';
 import { isDenial, runGuards } from '../../guards/run.js';
+import { runHandler } from '../../guards/run-handler.js';
 import type { GuardRequest } from '../../guards/types.js';
 import { toRequestView } from '../kit/node-request.js';
 import {
