@@ -53,6 +53,18 @@ function reachesEmergency(number: string): boolean {
   );
 }
 
+/**
+ * The one form a Do-Not-Call entry is kept and matched in, so that no other writing of the number reaches
+ * it: read as `reachesEmergency` reads a number, without the trunk zeros after the calling code (+44 020 is
+ * +44 20) and without the digits past a full-length national number, which a switch does not route on. A
+ * shorter national number keeps its digits: with more it may be another subscriber's.
+ */
+export function canonicalNumber(number: string): string {
+  const plan = planOf(number);
+  if (!plan) return number;
+  return plan.code + number.slice(plan.code.length).replace(/^0+/, '').slice(0, plan.digits);
+}
+
 /** A telephony adapter: places the call through its provider. */
 export interface ProviderAdapter {
   dial(call: Call, credential: string): Promise<void>;
@@ -77,7 +89,7 @@ export class Calls {
     if (this.workspaces.agent(workspace, input.agent).status === 'suspended')
       throw errors.create('AGENT_SUSPENDED');
     if (reachesEmergency(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'hard_block' });
-    if (workspace.dnc.has(input.to)) throw errors.create('CALL_BLOCKED', { reason: 'dnc' });
+    if (workspace.dnc.has(canonicalNumber(input.to))) throw errors.create('CALL_BLOCKED', { reason: 'dnc' });
     const country = countryOf(input.to);
     if (!workspace.countries.has(country))
       throw errors.create('DESTINATION_COUNTRY_NOT_ENABLED', { countryCode: country });

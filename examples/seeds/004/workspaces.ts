@@ -5,6 +5,7 @@
  * an agent can also be suspended on its own, and stays so when its workspace is resumed.
  */
 import { randomBytes } from 'node:crypto';
+import { canonicalNumber } from './calls.js';
 import { errors } from './catalog.js';
 
 export type Plan = 'none' | 'trial' | 'active' | 'canceled';
@@ -40,6 +41,7 @@ export interface Workspace {
   members: Map<string, 'owner' | 'member'>;
   provider: { id: string; credential: string | undefined };
   countries: Set<string>;
+  /** The Do-Not-Call list, each number as `canonicalNumber` writes it. */
   dnc: Set<string>;
   numbers: Map<string, Lifecycle>;
   agents: Map<string, Agent>;
@@ -232,10 +234,11 @@ export class Workspaces {
     return agent;
   }
 
-  /** A number on the Do-Not-Call list; one already there takes no room. */
+  /** A number on the Do-Not-Call list; one already there, in any writing, takes no room. */
   addDnc(workspace: Workspace, number: string): void {
-    if (!workspace.dnc.has(number)) requireRoom(workspace.dnc.size, this.caps.items);
-    workspace.dnc.add(number);
+    const canonical = canonicalNumber(number);
+    if (!workspace.dnc.has(canonical)) requireRoom(workspace.dnc.size, this.caps.items);
+    workspace.dnc.add(canonical);
   }
 
   // Contacts: optimistic concurrency with versions (If-Match).
