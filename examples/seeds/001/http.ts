@@ -45,6 +45,22 @@ const connectorInput = z.strictObject({
   key_id: z.string().min(1).max(64).optional(),
 });
 
+/**
+ * A session store that failed, answered over HTTP (a route or the WebSocket handshake): the page's HTTP
+ * 500, "Server error". Its "Error: Unable to retrieve session" is a session-state event, for an open socket.
+ */
+export async function overHttp<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!errors.is(error, 'SESSION_RETRIEVAL_FAILED')) throw error;
+    throw errors.create('INTERNAL_ERROR', undefined, {
+      cause: error.cause,
+      message: 'Server error — retry with exponential backoff',
+    });
+  }
+}
+
 /** Whether a Content-Type is JSON in UTF-8: `application/json`, with at most a `charset=utf-8`. */
 const isJson = (type: string | undefined) =>
   type !== undefined && /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(type.trim());
@@ -125,7 +141,7 @@ export function httpRoutes(messaging: Messaging, options: HttpOptions, perIpLimi
     .get('/api/v1/sessions/:id', async (req, res, { params }) => {
       // Authenticate first: whether a session exists is told only to the connector that owns it.
       const connector = caller(req);
-      const session = await messaging.sessionOf(connector, params.id!);
+      const session = await overHttp(messaging.sessionOf(connector, params.id!));
       // The page's HTTP 404 reads "Session not found"; "Error: Session not found" is its WebSocket
       // session-state event, "session not found" its handshake answer.
       if (!session) throw errors.create('NOT_FOUND', undefined, { message: 'Session not found' });

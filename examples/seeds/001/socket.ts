@@ -13,6 +13,7 @@ import { type LogSink, redactUrl } from '../shared/run.js';
 import type { Agent, Handoff } from './agent.js';
 import { errors, event } from './catalog.js';
 import type { CursorEvent, Messaging } from './domain.js';
+import { overHttp } from './http.js';
 
 /** The client events a client may send; the server-only ones are answered "not allowed". */
 export const clientEvents = [
@@ -164,7 +165,7 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
       // Authenticate first; a token that does not match the session (another connector's) is the page's 401.
       const connector = messaging.verify(token);
       if (!connector) throw errors.create('WS_AUTHENTICATION_FAILED');
-      const match = await messaging.matchOf(connector, sessionId);
+      const match = await overHttp(messaging.matchOf(connector, sessionId));
       if (match === 'missing') throw errors.create('WS_SESSION_NOT_FOUND');
       if (match === 'foreign') throw errors.create('WS_AUTHENTICATION_FAILED');
       // An invalid cursor does not refuse the connection: it is logged and replays from 0.
@@ -182,7 +183,7 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
         cursor = 0;
       }
       // Read before the socket opens, so that the replay goes out before any new event of the session.
-      const backlog = await messaging.replay(sessionId, cursor);
+      const backlog = await overHttp(messaging.replay(sessionId, cursor));
       // The connector's share of this instance's sockets, counted after authentication: the page's 429.
       const waiting = admitting.get(connector.id) ?? new Set<object>();
       let open = waiting.size;
