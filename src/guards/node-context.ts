@@ -85,8 +85,8 @@ export function nodeContext(
   }
 
   function onFinish(listener: (status: number | undefined) => void): void {
-    if (over !== undefined) return call(listener, over.status);
-    if (listeners === undefined) {
+    if (over !== undefined) call(listener, over.status);
+    else if (listeners === undefined) {
       listeners = [listener];
       watch();
     } else listeners.push(listener);
