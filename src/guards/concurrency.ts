@@ -50,8 +50,8 @@ export interface ConcurrencyGuard extends Guard {
 /**
  * Counts in-flight requests or open connections per key with leases: taken at admission, released when
  * the response finishes or the socket closes (whatever its status) and, under node's `guard()`, Koa and
- * Hono, the handler has ended too (a caller who hangs up frees no slot while its handler runs on; one
- * that never ends holds it for one `ttl` after the response at most), expired after a TTL when their
+ * Hono, the handler has ended too (a caller who hangs up frees no slot while its handler runs on, for one
+ * `ttl` at most: the lease stops renewing once the response is over), expired after a TTL when their
  * process died.
  * @example
  * const perSession = concurrency({ key: (r) => sessionOf(r), limit: 10 });

@@ -8,6 +8,7 @@ import { type GuardArguments, guardArguments, guardLimits, valueOfRead } from '.
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
+import { whenSent } from './sent.js';
 
 const listValued = new Set(['ratelimit', 'ratelimit-policy']);
 
@@ -125,6 +126,7 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
       capture: (listener, maxBytes) => captures.push([listener, maxBytes]),
     };
     let status: number | undefined;
+    let admitted = false;
     try {
       const outcome = runGuards(guards, context);
       const result = outcome instanceof Promise ? await outcome : outcome;
@@ -138,6 +140,7 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
         return new Response(body as Uint8Array<ArrayBuffer>, { status: code, headers: out });
       }
       await next();
+      admitted = true;
       // RateLimit and RateLimit-Policy are lists (RFC 9651): an outer guard adds its policies to an inner
       // guard's instead of replacing them.
       for (const [name, value] of context.headers) {
@@ -160,14 +163,19 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
     } finally {
       for (const [listener] of captures) listener(undefined);
       for (const left of lefts) c.req.raw.signal.removeEventListener('abort', left);
-      for (const ended of ends) ended();
-      for (const listener of finish) {
-        try {
-          listener(status);
-        } catch {
-          // A listener's failure must not change the response.
+      const over = () => {
+        for (const ended of ends) ended();
+        for (const listener of finish) {
+          try {
+            listener(status);
+          } catch {
+            // A listener's failure must not change the response.
+          }
         }
-      }
+      };
+      // A lease is held while the answer streams (SSE, a download), not only while the handler runs.
+      if (admitted && ends.length > 0) whenSent(c, over);
+      else over();
     }
     return undefined;
   };

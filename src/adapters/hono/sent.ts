@@ -1,0 +1,49 @@
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+
+/**
+ * Calls `done` once the response of `c` has gone out, streamed bodies (SSE, a download) included, or its
+ * client has left. On `@hono/node-server` that is its `ServerResponse` finishing or closing. Elsewhere
+ * (Bun, Deno, Workers, `app.request()`), where no such event exists, the body is relayed through a stream
+ * that tells when it ends, fails or is cancelled; a response without a body is out at once.
+ */
+export function whenSent(c: Context, done: () => void): void {
+  let fired = false;
+  const fire = () => {
+    if (fired) return;
+    fired = true;
+    done();
+  };
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing !== undefined && typeof outgoing.once === 'function') {
+    if (outgoing.writableFinished || outgoing.destroyed) fire();
+    else {
+      outgoing.once('finish', fire);
+      outgoing.once('close', fire);
+    }
+    return;
+  }
+  const body = c.res.body;
+  if (body === null) fire();
+  else c.res = new Response(relay(body, fire), c.res);
+}
+
+function relay(source: ReadableStream<Uint8Array>, fire: () => void): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const read = await reader.read();
+        if (!read.done) return controller.enqueue(read.value);
+        controller.close();
+      } catch (error) {
+        controller.error(error);
+      }
+      fire();
+    },
+    cancel(reason) {
+      fire();
+      return reader.cancel(reason);
+    },
+  });
+}
