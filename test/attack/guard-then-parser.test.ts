@@ -12,7 +12,7 @@ import { createExpressErrors, guard } from 'faultline/express';
 import { idempotency } from 'faultline/guards';
 import { memoryStore } from 'faultline/stores';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { close, listen } from '../helpers/http.js';
+import { close, listen, rawRequest } from '../helpers/http.js';
 
 let server: Server;
 let url: string;
@@ -83,6 +83,26 @@ it('hands the parser the same bytes the guard fingerprinted, and replays a retry
   expect(await send('{"item":"book"}', headers)).toBe(201);
   expect(received).toEqual([{ item: 'book' }]);
   expect(await send('{"item":"pen"}', headers)).toBe(422);
+});
+
+// A chunked body of no bytes is no JSON for the guard to refuse, as one with `Content-Length: 0` is not:
+// the route runs. Before, the guard answered 400 MALFORMED_JSON.
+it('lets an empty chunked JSON body reach the route, as an empty body with a length does', async () => {
+  received = [];
+  const headers = {
+    'x-signature': 'valid',
+    'idempotency-key': '"empty-1"',
+    'content-type': 'application/json',
+  };
+  const chunked = await rawRequest(url, [
+    'POST /webhook HTTP/1.1\r\nhost: x\r\nx-signature: valid\r\nidempotency-key: "empty-1"\r\n' +
+      'content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+  ]);
+  expect(chunked?.status).toBe(201);
+  expect(await send('', { ...headers, 'idempotency-key': '"empty-2"' })).toBe(201);
+  // The guard read the chunked stream to its end: with no bytes to put back, body-parser finds it
+  // finished and leaves `req.body` unset, where it sets `{}` for the body of length 0 it reads itself.
+  expect(received).toEqual([undefined, {}]);
 });
 
 // A middleware that taps the stream before the guard (a logger of raw bodies) must see each byte once:

@@ -163,6 +163,9 @@ export function parsedOrKeptBody(
   // Read here, a coded body is refused as the route's reader refuses it; a parser that decodes is after us.
   refuseContentCoding(view.headers);
   return readAndKeepBody(req, limits).then((bytes) => {
+    // No bytes (a chunked body of none) is no body, as a `Content-Length: 0` one is: the parser after the
+    // guard takes it as it takes that one (body-parser's `{}`), and faultline's reader refuses it.
+    if (bytes.length === 0) return undefined;
     const value = parseJsonBytes(bytes, limits.maxDepth);
     // Put back, the bytes are the next parser's to read; read through, no parser can read them again.
     if (req.readableEnded) assign(value);
