@@ -200,7 +200,10 @@ export async function startNestApp(platform: Platform, options: NestAppOptions =
   let app: INestApplication;
   if (platform === 'express') {
     app = await NestFactory.create(AppModule, nestOptions);
-    if (errors) app.use(errors.json({ limit: '100kb' }));
+    if (errors) {
+      app.use(errors.json({ limit: '100kb' }));
+      errors.serve(app);
+    }
   } else {
     // `frameworkErrors`: Fastify's router refuses a malformed path before Nest sees it.
     const adapter = new FastifyAdapter({

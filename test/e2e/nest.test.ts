@@ -140,6 +140,17 @@ describe.each(platforms)('faultline/nest on platform-%s', (platform) => {
       expect(answer.body).not.toContain('Cannot GET');
     });
 
+    // Express's router routes a target it cannot parse nowhere and sends its HTML 404 ("Cannot GET
+    // resource"), past every middleware: `errors.serve(app)` answers it. Fastify's router refuses it
+    // through the `frameworkErrors` given to its adapter. Both are set up on the `createNestErrors` app.
+    it('answers a target that does not parse with the catalog 400', async () => {
+      const target = `GET http://[::1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+      const answer = await send([target], strict);
+      expect(answer.status).toBe(400);
+      expect(problem(answer).code).toBe('BAD_REQUEST');
+      expect(answer.body).not.toContain('Cannot GET');
+    });
+
     it('answers a wrong method with 405 and Allow, and OPTIONS with 204 and Allow', async () => {
       for (const method of ['GET', 'PUT', 'DELETE']) {
         const answer = await send(request(method, '/echo'));

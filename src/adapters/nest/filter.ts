@@ -1,9 +1,16 @@
+import type { Server } from 'node:http';
 import type { ArgumentsHost, ExceptionFilter, LoggerService } from '@nestjs/common';
+import { FaultlineConfigError } from '../../catalog/config-error.js';
 import { RoleError } from '../../catalog/role-error.js';
 import { toErrorHandler } from '../../server/handle-error.js';
 import type { ErrorHandler, ErrorHandlerOptions, ErrorLogger } from '../../server/index.js';
 import { resolveUnmatched } from '../../server/routing.js';
-import { createExpressErrors, type ExpressErrorsOptions, type ExpressRaw } from '../express/index.js';
+import {
+  createExpressErrors,
+  type ExpressApp,
+  type ExpressErrorsOptions,
+  type ExpressRaw,
+} from '../express/index.js';
 import {
   createFastifyErrors,
   type FastifyErrorsOptions,
@@ -72,6 +79,20 @@ export interface NestErrors {
    * `100-continue` is the catalog's 417. The Fastify plugin installs its own.
    */
   readonly checkExpectation: CheckExpectationListener;
+  /**
+   * For Nest on Express: puts the layer in front of Express on the app's node server, so that a request
+   * Express's router routes nowhere (a target it cannot parse, `GET http://[::1`) gets the catalog's 400
+   * instead of Express's HTML 404. Call it after `NestFactory.create` and before `listen`. On another
+   * platform, or a server whose listener is not the app's Express instance, it throws
+   * `FAULTLINE_INVALID_OPTION`.
+   */
+  serve(app: NestHttpApp): void;
+}
+
+/** What `serve` needs of a Nest application: its node server and its platform's instance. */
+export interface NestHttpApp {
+  getHttpServer(): unknown;
+  getHttpAdapter(): { getInstance(): unknown };
 }
 
 /**
@@ -199,5 +220,21 @@ export function createNestErrors(
     clientError: express.clientError,
     checkContinue: express.checkContinue,
     checkExpectation: express.checkExpectation,
+    serve(app) {
+      const server = app.getHttpServer() as Server | undefined;
+      const instance = app.getHttpAdapter().getInstance();
+      if (
+        typeof instance !== 'function' ||
+        typeof server?.listeners !== 'function' ||
+        !server.listeners('request').includes(instance as never)
+      ) {
+        throw new FaultlineConfigError(
+          'FAULTLINE_INVALID_OPTION',
+          'serve(app) is for Nest on @nestjs/platform-express, between NestFactory.create and listen',
+        );
+      }
+      server.removeListener('request', instance as never);
+      server.on('request', express.serve(instance as ExpressApp));
+    },
   };
 }

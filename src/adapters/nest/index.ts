@@ -3,6 +3,7 @@ export {
   FaultlineFilter,
   type NestErrors,
   type NestErrorsOptions,
+  type NestHttpApp,
   type NestRaw,
   nestLogger,
 } from './filter.js';
