@@ -84,6 +84,26 @@ const oneKey =
     next();
   };
 
+/** True when a list header of the request names a coding other than `allowed`, on any of its lines. */
+const namesOther = (req: Request, header: string, allowed: string): boolean =>
+  (req.headersDistinct[header] ?? []).some((line) =>
+    line.split(',').some((coding) => !['', allowed].includes(coding.trim().toLowerCase())),
+  );
+
+/**
+ * A JSON body the gateway cannot parse because it decodes no coding is the page's "Invalid request body",
+ * not a status or a text the page lacks: a transfer coding besides chunked (`gzip, chunked`, which RFC
+ * 9112 §6.1 lets a server refuse with 400 as well as 501), and a content coding (`Content-Encoding: gzip`)
+ * under the JSON type, where the page's 415 would blame a Content-Type the request has right; its
+ * `Accept-Encoding: identity` says what is read (RFC 9110 §12.5.3). A coded body of another type keeps the
+ * page's 415.
+ */
+function refuseCoding(req: Request): void {
+  if (namesOther(req, 'transfer-encoding', 'chunked')) throw errors.create('INVALID_REQUEST_BODY');
+  if (namesOther(req, 'content-encoding', 'identity') && req.is(['json', '+json']))
+    throw errors.create('INVALID_REQUEST_BODY', undefined, { headers: { 'accept-encoding': 'identity' } });
+}
+
 export interface Seed {
   readonly server: Server;
   readonly gateway: Gateway;
@@ -154,6 +174,14 @@ export function createSeed(options: SeedOptions = {}): Seed {
     }),
   );
   const appOf = (req: Request) => req.get('x-app-id')!;
+  /** The JSON reader of a route, under `limit`, after the codings the gateway does not decode. */
+  const jsonBody = (limit: string): RequestHandler => {
+    const read = faults.json({ limit });
+    return (req, res, next) => {
+      refuseCoding(req);
+      read(req, res, next);
+    };
+  };
 
   app.get('/health', (_req, res) => {
     res.json({ success: true });
@@ -168,7 +196,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     // Unconfigured, the admin API answers its 503 whatever key is sent.
     ...(adminApiKey ? [oneKey('x-admin-api-key', 'INVALID_ADMIN_API_KEY')] : []),
     guard(adminKey({ key: adminApiKey })),
-    faults.json(),
+    jsonBody('1mb'),
     async (req, res) => {
       if (!appIdFormat.test(String(req.params.app_id))) throw errors.create('INVALID_APP_ID');
       // Any JSON parses (`null`, a number, an array) and an empty body parses to nothing: check the shape.
@@ -194,7 +222,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     typeof req.body === 'object' && req.body !== null ? (req.body as CommandBody) : {};
   // An empty body is no body, whatever its type: a command that takes none (conference/leave, hangup) comes
   // from clients that set the JSON type on every POST. A command that needs fields then answers their 400.
-  const commandJson = faults.json({ limit: '64kb' });
+  const commandJson = jsonBody('64kb');
   const commandBody: RequestHandler = (req, res, next) =>
     req.headers['content-length'] === '0' ? next() : commandJson(req, res, next);
   app.post(
@@ -215,7 +243,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
       res.json(await gateway.run(appOf(req), String(req.params.uuid), command, bodyOf(req)));
     },
   );
-  app.post('/api/v1/conferences', faults.json({ limit: '1mb' }), async (req, res) => {
+  app.post('/api/v1/conferences', jsonBody('1mb'), async (req, res) => {
     const { name } = await validate(conferenceBody, req.body);
     const room = await gateway.createRoom(appOf(req), name);
     res.status(201).json({ room_id: room.id, name: room.name });
