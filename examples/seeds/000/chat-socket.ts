@@ -6,7 +6,7 @@
  */
 
 import { checkMessage, type Guard } from 'faultline/guards';
-import type { ErrorHandler } from 'faultline/server';
+import { type ErrorHandler, validate } from 'faultline/server';
 import { createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
 import type { Auth } from './auth.js';
@@ -18,6 +18,9 @@ export interface ChatContext {
   readonly project: string;
   readonly chat: string;
 }
+
+/** The handshake's query: the project and the chat it opens, both required. */
+const chatQuery = z.object({ project: z.string().min(1), chat: z.string().min(1) });
 
 export function chatSocket(
   platform: Platform,
@@ -37,8 +40,13 @@ export function chatSocket(
       const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
       auth.authorize(user, 'write');
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
-      const project = platform.project(user.account, query.get('project') ?? '');
-      const chat = platform.openChat(project, query.get('chat') ?? '');
+      // A missing parameter is the page's 400 for query parameters, not a 404 for an id never named.
+      const named = await validate(chatQuery, {
+        project: query.get('project') ?? undefined,
+        chat: query.get('chat') ?? undefined,
+      });
+      const project = platform.project(user.account, named.project);
+      const chat = platform.openChat(project, named.chat);
       return { key: chat.id, context: { account: user.account, project: project.id, chat: chat.id } };
     },
     messages: {
