@@ -178,7 +178,9 @@ export function importVariants(project: Project, csv: string): { imported: numbe
   const nameColumn = table.columns.indexOf('name');
   table.rows.forEach((cells, index) => {
     const name = cells[nameColumn]?.trim() ?? '';
-    const attributes: Record<string, string> = {};
+    // No prototype: a `__proto__` column is then an attribute like any other, refused as unknown, where a
+    // plain object would take it for its prototype and drop it without a word.
+    const attributes: Record<string, string> = Object.create(null);
     // A row reads its own cells only: a short row under a wide header costs its length, not the header's.
     const width = Math.min(cells.length, table.columns.length);
     for (let i = 0; i < width; i++) {
