@@ -69,6 +69,10 @@ export const errors = defineErrors(
       message: 'Error parsing request',
       cause: 'Request body contains invalid JSON.',
       fix: 'Send valid JSON (e.g. `{}` or `{"streaming_enabled": true}`), or omit the optional body.',
+      // The page's HTTP statuses are 400, 401, 404, 429 and 500: a body the server cannot take (too large,
+      // in a content or transfer coding, not JSON, or never finished) is one it could not parse, as is a
+      // request whose head never finished. RFC 9112 allows 400 for an unknown transfer coding.
+      roles: ['bodyTooLarge', 'unsupportedMediaType', 'notImplemented', 'requestTimeout'],
     },
     SESSION_CREATION_FAILED: {
       status: 500,
@@ -229,6 +233,13 @@ export const errors = defineErrors(
       fix: 'Wait for the time given by Retry-After. Over WebSocket, messages past the limit may be dropped.',
       roles: ['messageRateLimited'],
     },
+    // A method a route does not take is, as an unknown route, a resource that does not exist: the page has
+    // no 405. `Allow` still lists the methods the route takes.
+    NOT_FOUND: {
+      status: 404,
+      message: 'The requested resource does not exist.',
+      roles: ['methodNotAllowed'],
+    },
     // Handoff
     HANDOFF_CONNECT_FAILED: {
       status: 502,
@@ -262,6 +273,14 @@ export const errors = defineErrors(
   {
     name: 'Messaging API errors',
     rename: { MALFORMED_JSON: 'REQUEST_PARSE_ERROR', RATE_LIMITED: 'SESSION_RATE_LIMITED' },
+    // Statuses the page has no row for: `REQUEST_PARSE_ERROR` and `NOT_FOUND` answer for their roles.
+    omit: [
+      'METHOD_NOT_ALLOWED',
+      'REQUEST_TIMEOUT',
+      'BODY_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'NOT_IMPLEMENTED',
+    ],
     groups: {
       'access-token': {
         title: 'Access token errors',

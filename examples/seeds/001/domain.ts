@@ -37,6 +37,10 @@ export interface SessionRecord {
 const tokenTtl = 15 * 60_000;
 const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
 
+/** A domain or app namespace, lower case: dot-separated labels of letters, digits and hyphens. */
+export const domainPattern = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
+const isDomain = (host: string) => host.length <= 253 && domainPattern.test(host);
+
 /** Options of the platform. */
 export interface MessagingOptions extends Omit<MemorySessionsOptions, 'now'> {
   /** How long a session lives without activity, in ms. @default 600 000 (the page's ~10 minutes) */
@@ -124,7 +128,9 @@ export class Messaging {
     if (!connector) throw errors.create('CONNECTOR_TOKEN_NOT_FOUND');
     if (!connector.host) throw errors.create('CONNECTOR_HOST_MISSING');
     const wanted = host.toLowerCase();
-    if (wanted !== connector.host && !wanted.endsWith(`.${connector.host}`))
+    // Only a domain name can be the registered one or a subdomain of it: a suffix alone would pass
+    // `evil.org,.example.com` or `.example.com`.
+    if (!isDomain(wanted) || (wanted !== connector.host && !wanted.endsWith(`.${connector.host}`)))
       throw errors.create('CONNECTOR_VALIDATION_FAILED');
     const key = this.keyring.get(connector.keyId);
     if (!key)

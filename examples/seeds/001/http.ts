@@ -10,7 +10,7 @@ import { createRouter, guard, type NodeHandler, type RouteHandler, readJson, sen
 import * as z from 'zod';
 import { bearerToken } from '../shared/bearer.js';
 import { errors } from './catalog.js';
-import type { Connector, Messaging } from './domain.js';
+import { type Connector, domainPattern, type Messaging } from './domain.js';
 
 /** What the routes need from the seed's options. */
 export interface HttpOptions {
@@ -34,7 +34,7 @@ const host = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a domain or app namespace, such as example.com')
+  .regex(domainPattern, 'a domain or app namespace, such as example.com')
   .max(253);
 const connectorInput = z.strictObject({
   /** `null`: no host domain (token requests answer "Connector missing host domain"). */
@@ -130,7 +130,8 @@ export function httpRoutes(messaging: Messaging, options: HttpOptions, perIpLimi
       const hasBody =
         Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
       // The page's statuses are 400, 401, 404, 429 and 500: a body not sent as UTF-8 JSON is one the API
-      // could not parse, not the 415 of the admin routes.
+      // could not parse, as is one too large or in a coding (the catalog's `REQUEST_PARSE_ERROR` answers
+      // for 413, 415 and 501).
       if (hasBody && !isJson(req.headers['content-type'])) throw errors.create('REQUEST_PARSE_ERROR');
       const body = hasBody ? sessionInput.safeParse(await readJson(req, { limit: '16kb' })) : undefined;
       // A body of the wrong shape is, as for the page's server, one it could not parse into its request.
