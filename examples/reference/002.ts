@@ -4,7 +4,7 @@
  * requests per minute per API key on SDK routes.
  */
 import { defineErrors, type ErrorDefinition } from 'faultline';
-import { commonFormats } from 'faultline/format';
+import { commonFormats, type ErrorView } from 'faultline/format';
 
 // The standard catalog: every built-in code, as `defineErrors({})` makes it.
 const standardErrors = defineErrors({});
@@ -253,5 +253,17 @@ export const errors = defineErrors(
   },
 );
 
-/** The page's nested envelope; validation details are `[{ path, message }]`, other details as they are. */
-export const format = commonFormats.nested;
+const nested = commonFormats.nested;
+const isPageCategory = (category: string) => (categories as readonly string[]).includes(category);
+
+/**
+ * The page's nested envelope; validation details are `[{ path, message }]`, other details as they are. An
+ * answer under a status no code of the catalog has (a 417 for an `Expect` other than `100-continue`, under
+ * the 400 class code) takes its category from that status, as faultline derives it; the page's category
+ * for the status is written instead, so that every answer carries one of the seven.
+ */
+export const format: typeof nested = Object.freeze({
+  ...nested,
+  serialize: (view: ErrorView) =>
+    nested.serialize(isPageCategory(view.category) ? view : { ...view, category: pageCategory(view.status) }),
+});
