@@ -375,16 +375,20 @@ export const errors = defineErrors(
         'The platform has no license-signing keypair provisioned (the `license_signing` provider credential is missing). Issuing a license is impossible until an operator seeds the keypair. An issuer wiring/config gap, not a caller error.',
       retryable: false,
     },
+    // A request in a transfer coding the server cannot decode (`gzip, chunked`) is a bad request: RFC 9112
+    // allows 400 there, and the page counts no 501 (nor any code of its own at 501).
+    BAD_REQUEST: { status: 400, message: 'The request is invalid.', roles: ['notImplemented'] },
   },
   {
     name: 'Voice SaaS API errors',
     // Unknown routes answer the API's own generic 404; a malformed Idempotency-Key is a bad request like
     // any other.
     rename: { NOT_FOUND: 'RESOURCE_NOT_FOUND', IDEMPOTENCY_KEY_INVALID: 'BAD_REQUEST' },
-    // Standard codes this API never sends. The page counts 66 codes: its own 57 and the nine built-ins the
-    // API does send (bad request, malformed JSON, unauthenticated, 405, 408, idempotency in flight, 413,
-    // 415, internal). Renaming the generic 402/403/409/412/503 to the page's codes of those statuses would
-    // give them the built-ins' prose, where the page has "No additional description.".
+    // Standard codes this API never sends (`BAD_REQUEST` answers for `NOT_IMPLEMENTED`'s role). The page
+    // counts 66 codes: its own 57 and the nine built-ins the API does send (bad request, malformed JSON,
+    // unauthenticated, 405, 408, idempotency in flight, 413, 415, internal). Renaming the generic
+    // 402/403/409/412/503 to the page's codes of those statuses would give them the built-ins' prose, where
+    // the page has "No additional description.".
     omit: [
       'MISSING_HEADER',
       'INVALID_HEADER',
