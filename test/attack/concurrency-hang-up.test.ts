@@ -48,6 +48,15 @@ function send(url: string, ready: () => boolean, count = 1): Promise<Socket> {
   });
 }
 
+/** A promise the test settles: handlers wait on `gate` until `open()`. */
+function gated(): { gate: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { gate, open };
+}
+
 /** A server of one `/work` route behind `guards`, whose handler waits on `gate`, and counts what it sees. */
 async function workServer(
   adapter: (typeof adapters)[number],
@@ -83,10 +92,7 @@ async function workServer(
 
 describe.each(seeing.map((a) => [a.name, a] as const))('%s', (_name, adapter) => {
   it('eight callers who hang up while their handlers run start two handlers under a limit of two', async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const { gate, open } = gated();
     const store = memoryStore();
     const { url, seen } = await workServer(
       adapter,
@@ -200,10 +206,7 @@ describe.each(adapters.map((a) => [a.name, a] as const))('%s', (_name, adapter) 
   });
 
   it('two pipelined requests whose caller hangs up give both slots back', async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const { gate, open } = gated();
     const store = memoryStore();
     const { url, seen } = await workServer(
       adapter,

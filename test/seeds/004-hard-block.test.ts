@@ -3,10 +3,10 @@
  * of a country a workspace may enable, however the number is written. The seed runs in this process with a
  * stand-in telephony provider that records what it is asked to dial; everything else is over HTTP.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/004/app.js';
-import { newPassword, seedClient } from './004-server.js';
+import { newPassword, seedClient, startDialRecorder } from './004-server.js';
 
 /** The destinations the provider was asked to dial. */
 const dialled: string[] = [];
@@ -34,17 +34,7 @@ async function expectPost(path: string, body: unknown, status = 201) {
 }
 
 beforeAll(async () => {
-  provider = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      dialled.push((JSON.parse(body) as { to: string }).to);
-      res.writeHead(201).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  provider = await startDialRecorder(dialled);
   const { port } = provider.address() as { port: number };
   running = await start(0, {
     providerUrl: `http://127.0.0.1:${port}`,

@@ -4,6 +4,7 @@
  * JSON log lines from stderr, and stop it by its pid. Its mail goes to a small relay of the test's own.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll } from 'vitest';
 import { type SeedOptions, start } from '../../examples/seeds/004/app.js';
@@ -35,6 +36,25 @@ export async function mailsBefore(relay: MailRelay, to: string, subject: string)
 }
 
 /** A random password, as a user would choose one. */
+/**
+ * A stand-in telephony provider on 127.0.0.1 that records in `dialled` each destination it is asked to
+ * dial and answers 201; listening when this resolves.
+ */
+export async function startDialRecorder(dialled: string[]): Promise<Server> {
+  const provider = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      dialled.push((JSON.parse(body) as { to: string }).to);
+      res.writeHead(201).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  return provider;
+}
+
 export const newPassword = (): string => randomBytes(12).toString('base64url');
 
 let addresses = 0;
