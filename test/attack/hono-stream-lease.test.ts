@@ -79,6 +79,37 @@ describe('hono: a lease is held while its answer streams', () => {
     store.close();
   });
 
+  it('without a node server, a HEAD answer gives the lease back at once: Hono drops its body unread', async () => {
+    const { app, store } = streamingApp();
+    for (let i = 0; i < 3; i++) expect((await app.request('/events', { method: 'HEAD' })).status).toBe(200);
+    const after = await app.request('/events');
+    expect(after.status).toBe(200);
+    await after.body!.cancel();
+    store.close();
+  });
+
+  it('without a node server, a body dropped unread holds the lease for one ttl, not for ever', async () => {
+    const store = memoryStore();
+    const errors = createHonoErrors({ catalog, logger: false });
+    const app = new Hono();
+    errors.install(app);
+    app.get('/item', guard(concurrency({ store, key: () => 'one', limit: 1, ttl: 200 })), (c) =>
+      c.json({ item: 1 }),
+    );
+    // The status read, the body never: a runtime that drops such a Response never pulls or cancels it.
+    expect((await app.request('/item')).status).toBe(200);
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const again = await app.request('/item');
+      status = again.status;
+      if (status === 200) await again.arrayBuffer();
+    }
+    // Before: the relay was never pulled, the lease renewed for ever, and every later request got 429.
+    expect(status).toBe(200);
+    store.close();
+  });
+
   it('without a node server (app.request), the lease goes back when the body is read to its end or cancelled', async () => {
     const { app, store } = streamingApp();
     const first = await app.request('/events');

@@ -114,10 +114,10 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
       onFinish: (listener) => finish.push(listener),
       watchHandler(ended, left) {
         ends.push(ended);
-        const signal = c.req.raw.signal;
-        if (signal.aborted) return left();
-        signal.addEventListener('abort', left, { once: true });
         lefts.push(left);
+        const signal = c.req.raw.signal;
+        if (signal.aborted) left();
+        else signal.addEventListener('abort', left, { once: true });
       },
       body: () =>
         fingerprintBody(c, limits).then((read) =>
@@ -163,6 +163,9 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
     } finally {
       for (const [listener] of captures) listener(undefined);
       for (const left of lefts) c.req.raw.signal.removeEventListener('abort', left);
+      const lapse = () => {
+        for (const left of lefts) left();
+      };
       const over = () => {
         for (const ended of ends) ended();
         for (const listener of finish) {
@@ -173,9 +176,10 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
           }
         }
       };
-      // A lease is held while the answer streams (SSE, a download), not only while the handler runs.
-      if (admitted && ends.length > 0) whenSent(c, over);
-      else over();
+      // A lease is held while the answer streams (SSE, a download), not only while the handler runs. A
+      // relayed body may be dropped unread: the lease then stops renewing, and lapses after its ttl.
+      if (!admitted || ends.length === 0) over();
+      else if (whenSent(c, over)) lapse();
     }
     return undefined;
   };

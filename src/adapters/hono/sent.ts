@@ -5,9 +5,11 @@ import type { Context } from 'hono';
  * Calls `done` once the response of `c` has gone out, streamed bodies (SSE, a download) included, or its
  * client has left. On `@hono/node-server` that is its `ServerResponse` finishing or closing. Elsewhere
  * (Bun, Deno, Workers, `app.request()`), where no such event exists, the body is relayed through a stream
- * that tells when it ends, fails or is cancelled; a response without a body is out at once.
+ * that tells when it ends, fails or is cancelled; a response without a body, or to HEAD (whose body Hono
+ * drops unread), is out at once. Returns true when the body is relayed: a runtime may drop it unread, and
+ * only its own ttl then ends what waits for it.
  */
-export function whenSent(c: Context, done: () => void): void {
+export function whenSent(c: Context, done: () => void): boolean {
   let fired = false;
   const fire = () => {
     if (fired) return;
@@ -21,11 +23,15 @@ export function whenSent(c: Context, done: () => void): void {
       outgoing.once('finish', fire);
       outgoing.once('close', fire);
     }
-    return;
+    return false;
   }
   const body = c.res.body;
-  if (body === null) fire();
-  else c.res = new Response(relay(body, fire), c.res);
+  if (body === null || c.req.method === 'HEAD') {
+    fire();
+    return false;
+  }
+  c.res = new Response(relay(body, fire), c.res);
+  return true;
 }
 
 function relay(source: ReadableStream<Uint8Array>, fire: () => void): ReadableStream<Uint8Array> {
