@@ -446,10 +446,14 @@ export const errors = defineErrors(
       message: 'No test cases exist for this project.',
       description: 'No test cases exist for this project.',
     },
+    // A request with an `Expect` other than `100-continue` is a bad request: the page has no 417.
+    BAD_REQUEST: { status: 400, message: 'The request is invalid.', roles: ['expectationFailed'] },
   },
   {
     name: 'Voice agent platform API errors',
     rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' },
+    // `BAD_REQUEST` answers for its role.
+    omit: ['EXPECTATION_FAILED'],
     groups: {
       'authentication-and-authorization': { title: 'Authentication and authorization' },
       conversations: { title: 'Conversations' },

@@ -72,7 +72,13 @@ export const errors = defineErrors(
       // The page's HTTP statuses are 400, 401, 404, 429 and 500: a body the server cannot take (too large,
       // in a content or transfer coding, not JSON, or never finished) is one it could not parse, as is a
       // request whose head never finished. RFC 9112 allows 400 for an unknown transfer coding.
-      roles: ['bodyTooLarge', 'unsupportedMediaType', 'notImplemented', 'requestTimeout'],
+      roles: [
+        'bodyTooLarge',
+        'unsupportedMediaType',
+        'notImplemented',
+        'requestTimeout',
+        'expectationFailed',
+      ],
     },
     SESSION_CREATION_FAILED: {
       status: 500,
@@ -280,6 +286,7 @@ export const errors = defineErrors(
       'BODY_TOO_LARGE',
       'UNSUPPORTED_MEDIA_TYPE',
       'NOT_IMPLEMENTED',
+      'EXPECTATION_FAILED',
     ],
     groups: {
       'access-token': {

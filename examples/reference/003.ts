@@ -192,6 +192,8 @@ export const errors = defineErrors(
       fix: 'Operator configuration issue. Contact the operator to enable the recording service.',
       retryable: false,
     },
+    // A request with an `Expect` other than `100-continue` is a bad request: the page has no 417.
+    BAD_REQUEST: { status: 400, message: 'The request is invalid.', roles: ['expectationFailed'] },
   },
   {
     name: 'Call control gateway errors',
@@ -226,6 +228,7 @@ export const errors = defineErrors(
       'QUOTA_EXCEEDED',
       'CONCURRENCY_LIMITED',
       'NOT_IMPLEMENTED',
+      'EXPECTATION_FAILED',
       'BAD_GATEWAY',
       'SERVICE_UNAVAILABLE',
       'STORE_UNAVAILABLE',

@@ -377,7 +377,11 @@ export const errors = defineErrors(
     },
     // A request in a transfer coding the server cannot decode (`gzip, chunked`) is a bad request: RFC 9112
     // allows 400 there, and the page counts no 501 (nor any code of its own at 501).
-    BAD_REQUEST: { status: 400, message: 'The request is invalid.', roles: ['notImplemented'] },
+    BAD_REQUEST: {
+      status: 400,
+      message: 'The request is invalid.',
+      roles: ['notImplemented', 'expectationFailed'],
+    },
   },
   {
     name: 'Voice SaaS API errors',
@@ -390,6 +394,7 @@ export const errors = defineErrors(
     // 402/403/409/412/503 to the page's codes of those statuses would give them the built-ins' prose, where
     // the page has "No additional description.".
     omit: [
+      'EXPECTATION_FAILED',
       'MISSING_HEADER',
       'INVALID_HEADER',
       'IDEMPOTENCY_KEY_MISSING',

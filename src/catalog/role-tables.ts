@@ -34,6 +34,7 @@ export const roleOfStatus: Readonly<Record<number, BuiltinRole>> = {
   412: 'preconditionFailed',
   413: 'bodyTooLarge',
   415: 'unsupportedMediaType',
+  417: 'expectationFailed',
   422: 'unprocessableEntity',
   429: 'rateLimited',
   500: 'internalError',

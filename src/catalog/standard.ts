@@ -166,6 +166,14 @@ export const standardDefinitions = {
     description: 'The `Content-Type` or its charset is not one this route reads; `Accept` says which are.',
     fix: 'Send the body as `application/json` (UTF-8).',
   },
+  EXPECTATION_FAILED: {
+    status: 417,
+    role: 'expectationFailed',
+    message: 'The request expectation cannot be met.',
+    description:
+      'The request carries an `Expect` other than `100-continue`, the one expectation HTTP defines.',
+    fix: 'Send the request without `Expect`, or with `Expect: 100-continue`.',
+  },
   UNPROCESSABLE_ENTITY: {
     status: 422,
     role: 'unprocessableEntity',

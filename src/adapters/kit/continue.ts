@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { roleError } from '../../catalog/role-error.js';
 import { announcesBody } from '../../server/body.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import { isLingering, type LingerBounds, linger } from './linger.js';
@@ -67,14 +68,19 @@ function serverOf(value: unknown): Server | undefined {
     : undefined;
 }
 
+const expectationFailed = roleError('expectationFailed', {
+  specific:
+    'The request carries an expectation the server cannot meet: only "Expect: 100-continue" is supported.',
+});
+
 /** A `checkExpectation` listener for a node:http server. */
 export type CheckExpectationListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * A `checkExpectation` listener for a node:http server: a request whose `Expect` is other than
- * `100-continue` (the one expectation HTTP defines, RFC 9110 §10.1.1) gets 417 in the catalog's format,
- * under its class's code as any status the catalog has no code for, where node answers a bare 417 with an
- * empty body. A body it announces is never read: the connection then closes after the answer with a
+ * `100-continue` (the one expectation HTTP defines, RFC 9110 §10.1.1) gets the catalog's
+ * `expectationFailed` (417 `EXPECTATION_FAILED` by default), where node answers a bare 417 with an empty
+ * body. A body it announces is never read: the connection then closes after the answer with a
  * lingering close; one without a body keeps its connection.
  */
 export function checkExpectationListener(
@@ -82,12 +88,6 @@ export function checkExpectationListener(
   bounds: LingerBounds,
 ): CheckExpectationListener {
   return (req, res) => {
-    const thrown = {
-      status: 417,
-      expose: true,
-      message:
-        'The request carries an expectation the server cannot meet: only "Expect: 100-continue" is supported.',
-    };
-    sendError(errors, thrown, req, res, toRequestView(req), bounds);
+    sendError(errors, expectationFailed, req, res, toRequestView(req), bounds);
   };
 }
