@@ -48,6 +48,12 @@ export function readFieldErrors(value: unknown, style: FieldErrorStyle): FieldEr
   return errors;
 }
 
+// RFC 9457 §3.1.1: a problem type is a URI reference, relative or absolute, in the web's schemes, `urn:`,
+// `tag:` (RFC 4151) or `about:blank`. Any other scheme, or a control character (a browser drops tabs and
+// newlines, and would read `java\tscript:`), is refused.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is refused
+const unsafeType = /[\u0000-\u001f\u007f]|^\s*(?!(?:https?|urn|tag|about):)[a-z][a-z\d+.-]*:/i;
+
 /** Compilers of the reader of each field, by field name (a reader returns `invalid` for a wrong type). */
 export const fieldReaders = {
   code: () => string,
@@ -67,7 +73,10 @@ export const fieldReaders = {
   // Some APIs number their requests.
   correlationId: () => (value: unknown) =>
     typeof value === 'string' ? value : typeof value === 'number' ? String(value) : invalid,
-  type: () => string,
+  // A problem type is a link a client may render: one in a scheme no problem type uses (`javascript:`,
+  // `data:`) is read as absent, the rest of the answer kept.
+  type: () => (value: unknown) =>
+    typeof value !== 'string' ? invalid : unsafeType.test(value) ? undefined : value,
   title: () => string,
   instance: () => string,
 } as const;

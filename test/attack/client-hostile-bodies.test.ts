@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, defineErrors } from 'faultline';
-import { connectSocket, createClient, parseErrorParts } from 'faultline/client';
+import { connectSocket, createClient, parseErrorParts, parseErrorResponse } from 'faultline/client';
 import { commonFormats } from 'faultline/format';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -152,5 +152,39 @@ describe('what an error keeps of the response', () => {
     expect(error.headers['www-authenticate']).toBe('Bearer');
     expect(error.headers['set-cookie']).toBeUndefined();
     expect(JSON.stringify(error)).not.toContain('secret-token');
+  });
+});
+
+// A problem type is a URI a client may render as a link ("more about this error"): a hostile server's
+// `javascript:` type would run in the page that renders it.
+describe('a problem type in a scheme that runs', () => {
+  const problem = (type: unknown) =>
+    new Response(JSON.stringify({ type, title: 'Not Found', status: 404, detail: 'No such order.' }), {
+      status: 404,
+      headers: { 'content-type': 'application/problem+json' },
+    });
+
+  it.each([
+    'javascript:alert(1)',
+    'JavaScript:alert(1)',
+    ' javascript:alert(1)',
+    'java\tscript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'vbscript:msgbox(1)',
+  ])('reads %j as no type, and keeps the rest of the answer', async (type) => {
+    const error = await parseErrorResponse(problem(type));
+    expect(error.type).toBeUndefined();
+    expect(error.message).toBe('No such order.');
+    expect(error.status).toBe(404);
+  });
+
+  it.each([
+    'https://api.example.com/problems/not-found',
+    'urn:problem-type:NOT_FOUND',
+    'tag:example.com,2026:not-found',
+    '/problems/not-found',
+    'about:blank',
+  ])('keeps %j', async (type) => {
+    expect((await parseErrorResponse(problem(type))).type).toBe(type);
   });
 });
