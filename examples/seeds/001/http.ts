@@ -85,11 +85,12 @@ export const ipLimit = (options: HttpOptions): Guard =>
 export function httpRoutes(messaging: Messaging, options: HttpOptions, perIpLimit: Guard): NodeHandler {
   const perIp = guard(perIpLimit);
   // A session's own budget is spent only by its authenticated owner, so nobody else can exhaust it by
-  // naming the session in a path.
+  // naming the session in a path. Keyed on the route's decoded parameter, the session the lookup found:
+  // the raw path would give `%30c55…`, another spelling of the same id, a budget of its own.
   const perSession = guard(
     rateLimit({
       name: 'session',
-      key: (r) => /\/sessions\/([^/?]+)/.exec(r.url ?? '')?.[1],
+      key: (r) => r.params?.id,
       limit: options.sessionRate ?? 120,
       period: '1m',
     }),
