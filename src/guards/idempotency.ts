@@ -83,7 +83,23 @@ function queryTargetOf(url: string | undefined): string {
   const target = (url === undefined ? undefined : targetOf(url)) ?? '/';
   const hash = target.indexOf('#');
   const bare = hash === -1 ? target : target.slice(0, hash);
-  return bare.endsWith('?') ? bare.slice(0, -1) : bare;
+  return normalEscapes(bare.endsWith('?') ? bare.slice(0, -1) : bare);
+}
+
+const percentEscape = /%([0-9A-Fa-f]{2})/g;
+const unreserved = /^[A-Za-z0-9._~-]$/;
+
+/**
+ * One spelling of each percent-encoding (RFC 3986 §6.2.2): an unreserved character as itself (`%77s_1` is
+ * `ws_1`, the resource a router decodes it to), any other escape in upper case. A retry spelled another
+ * way is then the same request, never a 422 that blames its body. A target without `%` is left as it is.
+ */
+function normalEscapes(target: string): string {
+  if (!target.includes('%')) return target;
+  return target.replace(percentEscape, (_, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16));
+    return unreserved.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
 }
 
 // RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare tokens are accepted too.
