@@ -26,7 +26,7 @@ describe.each(adapters.map((a) => [a.name, a] as const))('%s', (_name, adapter) 
           method: 'POST',
           path: '/w/:ws/orders',
           json: true,
-          guards: [idempotency({ store: memoryStore(), tenant: (r) => r.params?.ws })],
+          guards: [idempotency({ store: memoryStore(), tenant: (r) => r.params?.ws ?? '' })],
           handle: () => {
             runs++;
             return { status: 201, body: { order: runs } };
