@@ -92,7 +92,9 @@ describe('seed 004: forum writes', () => {
     expect(next.body.replies.map((r: { text: string }) => r.text)).toEqual(['c']);
     const whole = await answer(request('GET', `/forum/threads/${id}`));
     expect(whole.body).toMatchObject({ replyCount: 3, nextOffset: null });
-    for (const query of ['limit=101', 'limit=0', 'offset=-1', 'offset=x']) {
+    // A count in decimal digits only: a number coercion read `0x2`, `1e1` and ` 1`, and an empty offset as 0.
+    const loose = ['limit=0x2', 'limit=1e1', 'limit=%201', 'offset=', 'limit=', 'offset=1.0'];
+    for (const query of ['limit=101', 'limit=0', 'offset=-1', 'offset=x', ...loose]) {
       const bad = await answer(request('GET', `/forum/threads/${id}?${query}`));
       expect(bad.status, query).toBe(400);
       expect(bad.body).toMatchObject({ success: false, code: 'VALIDATION_FAILED' });

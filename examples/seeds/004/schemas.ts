@@ -8,6 +8,17 @@ const email = z.email().max(254);
 const password = z.string().min(12).max(200);
 const e164 = z.string().regex(/^\+\d{6,15}$/);
 const destination = z.string().regex(/^\+\d{3,15}$/);
+
+/**
+ * A count in the query string, in decimal digits only: `0x2`, `1e2`, ` 1` and an empty value are refused
+ * alike, where a number coercion would read the first three and take the last for 0.
+ */
+const queryCount = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'Expected a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const id = z.string().min(1).max(100);
 
 export const schemas = {
@@ -53,8 +64,8 @@ export const schemas = {
   reply: z.object({ text: z.string().min(1).max(5000) }),
   // A page of a thread's replies, from the query string.
   replyPage: z.object({
-    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-    limit: z.coerce.number().int().min(1).max(replyPage.max).default(replyPage.size),
+    offset: queryCount(0, Number.MAX_SAFE_INTEGER).default(0),
+    limit: queryCount(1, replyPage.max).default(replyPage.size),
   }),
   reaction: z.object({ emoji: z.string().min(1).max(16) }),
   widgetSession: z.object({ visitorId: z.string().min(1).max(100) }),
