@@ -80,19 +80,32 @@ export interface Seed {
 const correlationHeader = settings.correlation.header;
 
 /**
- * The caller's budget, read as authentication reads the caller: its bearer token (in whatever spelling of the
- * scheme, so that respelling it opens no new budget), else its API key. A header sent twice or holding two
+ * The caller's budget: the user its credential proves, once verified (an API key, or a bearer token whose
+ * signature holds), so that every key and token of one user, however many it mints, spends one budget. A
+ * credential that does not authenticate keys on itself as sent (its bearer token in whatever spelling of
+ * the scheme, else its API key), and is answered 401 or 403 by the route. A header sent twice or holding two
  * values has no budget of its own (the address's still counts), so that authentication answers it the
  * page's 401 rather than `byHeader`'s 400.
  */
-const callerKey = (request: GuardRequest): string | undefined => {
-  try {
-    const token = bearerToken(byHeader('authorization')(request));
-    return token === undefined ? byHeader('x-api-key')(request) : `token:${token}`;
-  } catch {
-    return undefined;
-  }
-};
+const callerKeyOf =
+  (auth: Auth) =>
+  (request: GuardRequest): string | undefined => {
+    try {
+      const headers = {
+        authorization: byHeader('authorization')(request),
+        'x-api-key': byHeader('x-api-key')(request),
+      };
+      return `user:${auth.authenticate({ headers }).id}`;
+    } catch {
+      // Not a caller of this API: keyed on what it sent.
+    }
+    try {
+      const token = bearerToken(byHeader('authorization')(request));
+      return token === undefined ? byHeader('x-api-key')(request) : `token:${token}`;
+    } catch {
+      return undefined;
+    }
+  };
 // The error layer's own choice of id (the caller's when safe to echo, else a new one), made for every response.
 const correlation = createErrorHandler(settings);
 
@@ -127,13 +140,13 @@ export function createSeed(options: SeedOptions = {}): Seed {
   });
   const nodeErrors = createNodeErrors({ ...settings, onError: logErrors(options.log) });
   // One budget per client address in front of authentication (what a caller without a valid key cannot
-  // escape by rotating keys or forging X-Forwarded-For), and one per caller: its API key, or its token.
+  // escape by rotating keys or forging X-Forwarded-For), and one per caller: the user its key or token proves.
   const limiter = rateLimit({
     policies: [
       { name: 'address', key: byIp, limit: options.ipRate ?? 600, period: '1m' },
       {
         name: 'caller',
-        key: callerKey,
+        key: callerKeyOf(auth),
         limit: options.rate ?? 600,
         period: '1m',
       },
