@@ -80,7 +80,7 @@ export function createKit<Raw>(options: ErrorHandlerOptions<Raw> | ErrorHandler,
     limits,
     bounds,
     clientError: clientErrorListener(errors),
-    checkContinue: checkContinueListener(bounds),
+    checkContinue: checkContinueListener(bounds, checkExpectationListener(errors, bounds)),
     checkExpectation: checkExpectationListener(errors, bounds),
     limitsOf: (given) => (given ? toBodyLimits(given, limits) : limits),
   };

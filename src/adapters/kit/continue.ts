@@ -7,6 +7,8 @@ import { toRequestView } from './node-request.js';
 import { hasUnreadBody } from './read-body.js';
 import { sendError } from './sink.js';
 
+const bareContinue = /^[\t ]*100-continue[\t ]*$/i;
+
 /** A `checkContinue` listener for a node:http server. */
 export type CheckContinueListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -21,10 +23,17 @@ type Consumed = { _read?: (this: IncomingMessage, size: number) => void };
  * final, and the connection closes after it with a lingering close, so that a client that sent its body
  * without waiting still reads the answer. Any reader counts (faultline's, body-parser, a Web stream over
  * the request); an answer already sent, or a body left unread, sends no `100` after it. The request is then
- * served by the server's `request` listeners, as any other. It may be called as a method or on its own.
+ * served by the server's `request` listeners, as any other. It may be called as a method or on its own. An
+ * `Expect` that holds more than `100-continue` is one the server cannot meet: `refuse` answers it (417).
  */
-export function checkContinueListener(bounds: LingerBounds): CheckContinueListener {
+export function checkContinueListener(
+  bounds: LingerBounds,
+  refuse: CheckExpectationListener,
+): CheckContinueListener {
   return function checkContinue(this: unknown, req, res) {
+    // node hands over any `Expect` that names 100-continue among others (`foo, 100-continue`,
+    // `100-continue;x=1`): only the bare expectation is one the server can meet (RFC 9110 §10.1.1).
+    if (!bareContinue.test(String(req.headers.expect))) return refuse(req, res);
     const request = req as unknown as Consumed;
     // A request that announces no body has nothing to upload: its 100 goes at once, as node's own listener
     // sends it, and node keeps the connection (it closes after an answer to one still owed its 100).
