@@ -8,7 +8,7 @@ import { type GuardArguments, guardArguments, guardLimits, valueOfRead } from '.
 import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
-import { whenSent } from './sent.js';
+import { streamFailed, whenSent } from './sent.js';
 
 const listValued = new Set(['ratelimit', 'ratelimit-policy']);
 
@@ -151,7 +151,10 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
       // Not awaited: a streamed answer (SSE, a download) reaches its client while the copy is read.
       for (const [listener, maxBytes] of captures)
         captureOf(c.res, maxBytes, c.req.raw.signal)
-          .then(listener, () => listener(undefined))
+          .then(
+            (captured) => listener(streamFailed(c) ? undefined : captured),
+            () => listener(undefined),
+          )
           .catch(() => {});
       captures.length = 0;
     } catch (error) {

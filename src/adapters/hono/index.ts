@@ -7,3 +7,4 @@ export {
   type HonoRaw,
 } from './create-hono-errors.js';
 export { guard } from './guard.js';
+export { failStream } from './sent.js';

@@ -53,3 +53,26 @@ function relay(source: ReadableStream<Uint8Array>, fire: () => void): ReadableSt
     },
   });
 }
+
+// The contexts whose streamed answer failed after its head went out.
+const failedAnswers = new WeakSet<Context>();
+
+/**
+ * Marks the streamed answer of `c` as failed: Hono ends a stream whose callback threw as if it had
+ * completed, and its status is already sent, so an idempotency guard would keep the cut-short answer and
+ * replay it to the retry. Marked, it keeps nothing, and the retry runs again. Call it from the stream's
+ * `onError`.
+ * @example
+ * return streamSSE(c, run, async (error, stream) => {
+ *   failStream(c);
+ *   await stream.writeSSE({ event: 'error', data: 'failed' });
+ * });
+ */
+export function failStream(c: Context): void {
+  failedAnswers.add(c);
+}
+
+/** Whether the streamed answer of `c` was marked failed (`failStream`). */
+export function streamFailed(c: Context): boolean {
+  return failedAnswers.has(c);
+}
