@@ -190,13 +190,7 @@ export function nodeContext(
       const all = ends;
       if (all === undefined) return;
       ends = [];
-      for (const each of all) {
-        try {
-          each();
-        } catch {
-          // A listener's failure must not break the response of others.
-        }
-      }
+      for (const each of all) call(each, undefined);
     },
     apply(set) {
       for (const [name, value] of headers) {

@@ -166,24 +166,27 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
     } finally {
       for (const [listener] of captures) listener(undefined);
       for (const left of lefts) c.req.raw.signal.removeEventListener('abort', left);
-      const lapse = () => {
-        for (const left of lefts) left();
-      };
-      const over = () => {
-        for (const ended of ends) ended();
-        for (const listener of finish) {
-          try {
-            listener(status);
-          } catch {
-            // A listener's failure must not change the response.
-          }
-        }
-      };
       // A lease is held while the answer streams (SSE, a download), not only while the handler runs. A
       // relayed body may be dropped unread: the lease then stops renewing, and lapses after its ttl.
-      if (!admitted || ends.length === 0) over();
-      else if (whenSent(c, over)) lapse();
+      if (!admitted || ends.length === 0) over(ends, finish, status);
+      else if (whenSent(c, () => over(ends, finish, status))) for (const left of lefts) left();
     }
     return undefined;
   };
+}
+
+/** Tells the handler's watchers it has ended, then the finish listeners the response's status. */
+function over(
+  ends: readonly (() => void)[],
+  finish: readonly ((status: number | undefined) => void)[],
+  status: number | undefined,
+): void {
+  for (const ended of ends) ended();
+  for (const listener of finish) {
+    try {
+      listener(status);
+    } catch {
+      // A listener's failure must not change the response.
+    }
+  }
 }

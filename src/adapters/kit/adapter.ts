@@ -74,14 +74,15 @@ export function createKit<Raw>(options: ErrorHandlerOptions<Raw> | ErrorHandler,
   const errors = toErrorHandler(options);
   const limits = toBodyLimits(kit.body);
   const bounds = toLingerBounds(kit.linger);
+  const checkExpectation = checkExpectationListener(errors, bounds);
   return {
     catalog: errors.catalog,
     errors,
     limits,
     bounds,
     clientError: clientErrorListener(errors),
-    checkContinue: checkContinueListener(bounds, checkExpectationListener(errors, bounds)),
-    checkExpectation: checkExpectationListener(errors, bounds),
+    checkContinue: checkContinueListener(bounds, checkExpectation),
+    checkExpectation,
     limitsOf: (given) => (given ? toBodyLimits(given, limits) : limits),
   };
 }

@@ -80,7 +80,7 @@ export interface NestErrors {
    */
   readonly checkExpectation: CheckExpectationListener;
   /**
-   * For Nest on Express: puts the layer in front of Express on the app's node server, so that a request
+   * For Nest on Express: stands in for Express's final handler on the app's node server, so that a request
    * Express's router routes nowhere (a target it cannot parse, `GET http://[::1`) gets the catalog's 400
    * instead of Express's HTML 404. Call it after `NestFactory.create` and before `listen`. On another
    * platform, or a server whose listener is not the app's Express instance, it throws
