@@ -9,7 +9,7 @@ import { compileMessage } from './message.js';
 import { detailsFit } from './required-details.js';
 import { checkRoles, wsRoles, wsTwins } from './roles.js';
 import { type BuiltinRole, roleOfStatus, type StandardCode, standardDefinitions } from './standard.js';
-import { type RawEntry, standardEntries, standardGroup } from './standard-entries.js';
+import { type RawEntry, standardEntries, standardGroup, withRoles } from './standard-entries.js';
 import { categoryOf, reasonPhrase, retryableByDefault } from './status.js';
 import { type ToApiErrorOptions, toApiError } from './to-api-error.js';
 import type {
@@ -72,12 +72,18 @@ export function defineErrors<
     // Only an entry with roles scans the others: without the guard, n entries cost n² steps.
     for (const [other, entry] of claimed.length > 0 ? raw : []) {
       if (other !== code && entry.roles?.some((role) => claimed.includes(role))) {
-        raw.set(other, { ...entry, roles: entry.roles.filter((role) => !claimed.includes(role)) });
+        raw.set(
+          other,
+          withRoles(
+            entry,
+            entry.roles.filter((role) => !claimed.includes(role)),
+          ),
+        );
       }
     }
     const base = raw.get(code);
     const own = [...(base?.roles ?? []), ...claimed.filter((role) => !base?.roles?.includes(role))];
-    raw.set(code, base ? { ...base, ...definition, roles: own } : { ...definition, roles: own });
+    raw.set(code, base ? { ...withRoles(base, own), ...definition } : { ...definition, roles: own });
   }
   return buildCatalog(raw, options as Options) as unknown as DefinedCatalog<E, R, O>;
 }

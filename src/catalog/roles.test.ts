@@ -58,4 +58,38 @@ describe('roles', () => {
     const errors = defineErrors({ X: { status: 429, message: 'x', roles: ['cooldown', 'cooldown'] } });
     expect(errors.get('X')!.roles).toEqual(['cooldown']);
   });
+
+  // The text a standard code carries is faultline's wording of its roles: moving a role rewords it.
+  it('a role claimed onto a renamed built-in rewords its built-in text', () => {
+    const errors = defineErrors(
+      { INVALID: { status: 400, message: 'Invalid.', roles: ['expectationFailed'] } },
+      { rename: { BAD_REQUEST: 'INVALID' } },
+    );
+    const { description, fix } = errors.get('INVALID')!;
+    expect(description).toMatch(/^Raised by two built-in checks\./);
+    expect(description).toContain('`Expect`');
+    expect(fix).toBe(
+      `${standardErrors.get('BAD_REQUEST')!.fix} ${standardErrors.get('EXPECTATION_FAILED')!.fix}`,
+    );
+  });
+
+  it('a role claimed away from a merged built-in leaves the text of those it keeps', () => {
+    const errors = defineErrors(
+      { MINE: { status: 400, message: 'Mine.', roles: ['badRequest'] } },
+      { rename: { MALFORMED_JSON: 'BAD', BAD_REQUEST: 'BAD' } },
+    );
+    expect(errors.get('BAD')!.roles).toEqual(['malformedJson']);
+    expect(errors.get('BAD')!.description).toBe(standardErrors.get('MALFORMED_JSON')!.description);
+    expect(errors.get('BAD')!.fix).toBe(standardErrors.get('MALFORMED_JSON')!.fix);
+  });
+
+  it("keeps an author's text when roles move", () => {
+    const errors = defineErrors(
+      {
+        INVALID: { status: 400, message: 'Invalid.', description: 'Ours.', roles: ['expectationFailed'] },
+      },
+      { rename: { BAD_REQUEST: 'INVALID' } },
+    );
+    expect(errors.get('INVALID')!.description).toBe('Ours.');
+  });
 });

@@ -1,4 +1,4 @@
-import { builtinProse, problemJsonPaths } from './builtin-prose.js';
+import { builtinProse, hasBuiltinProse, problemJsonPaths } from './builtin-prose.js';
 import { FaultlineConfigError } from './config-error.js';
 import { type BuiltinRole, type StandardCode, standardDefinitions } from './standard.js';
 import type { ErrorDefinition } from './types.js';
@@ -27,6 +27,26 @@ export const coreRoles: ReadonlySet<BuiltinRole> = new Set<BuiltinRole>([
   'unsupportedMediaType',
   'internalError',
 ]);
+
+/**
+ * The entry answering for `roles` instead of its own: a description or fix that is faultline's text for
+ * its old roles is reworded for the new ones, so that a claim which moves a role keeps no stale prose;
+ * an author's text is kept as written. An entry left with no HTTP role keeps its text.
+ */
+export function withRoles(entry: RawEntry, roles: readonly BuiltinRole[]): RawEntry {
+  // WebSocket roles have no prose of their own: the HTTP ones word the text.
+  const was = (entry.roles ?? []).filter(hasBuiltinProse);
+  const worded = roles.filter(hasBuiltinProse);
+  if (worded.length === 0 || was.length === 0) return { ...entry, roles };
+  const old = builtinProse(was, problemJsonPaths);
+  const now = builtinProse(worded, problemJsonPaths);
+  return {
+    ...entry,
+    roles,
+    description: entry.description === old.description ? now.description : entry.description,
+    fix: entry.fix === old.fix ? now.fix : entry.fix,
+  };
+}
 
 type StandardDefinition = (typeof standardDefinitions)[StandardCode] & { retryable?: boolean };
 
