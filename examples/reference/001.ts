@@ -116,6 +116,8 @@ export const errors = defineErrors(
       message: 'invalid connection parameters',
       cause: 'Missing `session_id` or `access_token`.',
       fix: 'Include both query parameters in the WebSocket URL.',
+      // A handshake ws itself refuses (no key, a version it does not speak) has invalid parameters too.
+      roles: ['handshakeInvalid'],
     },
     // Invalid events
     INVALID_EVENT: {

@@ -99,6 +99,16 @@ export const wsDefinitions = {
     retryable: false,
     roles: ['upgradeRequired'],
   },
+  HANDSHAKE_INVALID: {
+    status: 400,
+    group: 'websocket',
+    message: 'The WebSocket handshake is malformed.',
+    description:
+      'A handshake header is missing or malformed: `Sec-WebSocket-Key`, `-Version`, `-Protocol` or `-Extensions`.',
+    fix: 'Connect with a WebSocket client that follows RFC 6455.',
+    retryable: false,
+    roles: ['handshakeInvalid'],
+  },
   IDLE_TIMEOUT: {
     status: 408,
     group: 'websocket',

@@ -9,6 +9,7 @@ export type WsRole =
   | 'messageRateLimited'
   | 'connectionLimit'
   | 'upgradeRequired'
+  | 'handshakeInvalid'
   | 'idleTimeout'
   | 'heartbeatTimeout'
   | 'sessionExpired'

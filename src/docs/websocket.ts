@@ -44,7 +44,7 @@ const advice: Record<ReconnectAdvice, string> = {
   immediate: 'Yes, at once',
 };
 
-const handshakeRoles = new Set(['connectionLimit', 'upgradeRequired']);
+const handshakeRoles = new Set(['connectionLimit', 'upgradeRequired', 'handshakeInvalid']);
 
 function isHandshake(entry: CatalogEntry): boolean {
   if (entry.roles.some((r) => handshakeRoles.has(r))) return true;

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
-import { type RoleError, roleError } from '../catalog/role-error.js';
 import { clientAddress, type ProxyTrust } from '../server/client-ip.js';
 import type { ErrorHandler } from '../server/handle-error.js';
 import type { RequestView } from '../server/request.js';
+import { wsRoleError } from './roles.js';
 
 /** The `X-Forwarded-For` lines of a request, in the order received: a proxy may append a line of its own. */
 function forwardedLines(request: IncomingMessage): string[] {
@@ -27,18 +27,19 @@ export function requestViewOf(request: IncomingMessage, trust: ProxyTrust | unde
 }
 
 /**
- * `ws`'s own handshake refusals, by message: the catalog answers them in its envelope, ws's text refining
- * only the standard bad-request message (a catalog's own message wins, as for every mechanism's text).
+ * `ws`'s own handshake refusals, by message: the catalog answers them in its envelope. A malformed
+ * handshake is the `handshakeInvalid` role (its HTTP twin `badRequest` where no entry claims it), ws's
+ * text refining only a message faultline ships (a catalog's own message wins, as for every mechanism's).
  */
-export function clientErrorOf(handler: ErrorHandler, message: string): ApiError | RoleError {
+export function clientErrorOf(handler: ErrorHandler, message: string): ApiError {
   if (message === 'Invalid HTTP method') {
     return handler.catalog.builtin('methodNotAllowed', undefined, { headers: { allow: 'GET' } });
   }
-  if (message.includes('Sec-WebSocket-Version')) {
-    return roleError('badRequest', { specific: message, headers: { 'sec-websocket-version': '13, 8' } });
-  }
   // ws's messages are fixed strings naming the faulty header, never the client's input.
-  return roleError('badRequest', { specific: message });
+  const headers = message.includes('Sec-WebSocket-Version')
+    ? { 'sec-websocket-version': '13, 8' }
+    : undefined;
+  return wsRoleError(handler.catalog, 'handshakeInvalid', undefined, { headers }, message);
 }
 
 /** The pages that may open a socket: a list of origins, or a function of the `Origin` header. */

@@ -220,18 +220,45 @@ describe('handshake heads an outsider writes by hand', () => {
     },
   );
 
-  it("a head ws refuses gets the catalog's own bad-request text, not ws's, when the catalog has one", async () => {
-    const own = defineErrors({ ...wsDefinitions, BAD_REQUEST: { status: 400, message: 'Invalid request.' } });
+  // No key; then a key and a version ws does not speak.
+  const refusedHeads = ['13', '99'].map((version) => {
+    const key = version === '99' ? [`Sec-WebSocket-Key: ${wsKey()}`] : [];
+    return {
+      version,
+      text: `${[...base, ...key, `Sec-WebSocket-Version: ${version}`].join('\r\n')}\r\n\r\n`,
+    };
+  });
+
+  it("a head ws refuses gets the code that claims handshakeInvalid, with the catalog's own text", async () => {
+    const own = defineErrors({
+      ...wsDefinitions,
+      BAD_CONNECTION: { status: 400, message: 'Invalid request.', roles: ['handshakeInvalid'] },
+    });
     const { port } = await serve({ errors: { catalog: own, logger: false }, limits: { heartbeat: false } });
-    // No key; then a key and a version ws does not speak.
-    for (const version of ['13', '99']) {
-      const key = version === '99' ? [`Sec-WebSocket-Key: ${wsKey()}`] : [];
-      const text = [...base, ...key, `Sec-WebSocket-Version: ${version}`].join('\r\n');
-      const answer = await exchange(port, `${text}\r\n\r\n`, { ms: 1_000 });
+    for (const { version, text } of refusedHeads) {
+      const answer = await exchange(port, text, { ms: 1_000 });
       expect(answer.status).toBe(400);
       const body = JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4));
-      expect(body).toMatchObject({ code: 'BAD_REQUEST', detail: 'Invalid request.' });
+      expect(body).toMatchObject({ code: 'BAD_CONNECTION', detail: 'Invalid request.' });
       if (version === '99') expect(answer.text.toLowerCase()).toContain('sec-websocket-version: 13, 8');
+    }
+  });
+
+  it("a head ws refuses gets HANDSHAKE_INVALID, or the bad-request twin, with ws's text naming the header", async () => {
+    const spread = defineErrors({ ...wsDefinitions });
+    const plain = defineErrors({});
+    for (const [catalog, code] of [
+      [spread, 'HANDSHAKE_INVALID'],
+      [plain, 'BAD_REQUEST'],
+    ] as const) {
+      const { port } = await serve({ errors: { catalog, logger: false }, limits: { heartbeat: false } });
+      for (const { version, text } of refusedHeads) {
+        const answer = await exchange(port, text, { ms: 1_000 });
+        expect(answer.status).toBe(400);
+        const body = JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4));
+        const header = version === '99' ? 'Sec-WebSocket-Version' : 'Sec-WebSocket-Key';
+        expect(body).toMatchObject({ code, detail: `Missing or invalid ${header} header` });
+      }
     }
   });
 

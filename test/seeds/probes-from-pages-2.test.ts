@@ -268,6 +268,25 @@ describe('page 001: POST /api/v1/sessions answers a body it cannot use "Error pa
     socket.ws.close();
   });
 
+  // Page 001, "WebSocket connection errors": `invalid connection parameters` | 400, returned as an HTTP error
+  // during the handshake; no other 400 text is on the page for it.
+  it.each([
+    ['no Sec-WebSocket-Key', 'Sec-WebSocket-Version: 13'],
+    [
+      'a version no server speaks',
+      'Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    ],
+  ])('answers a handshake with %s 400 "invalid connection parameters"', async (_, headers) => {
+    const created = await create('{}');
+    const { session_id } = (await created.json()) as { session_id: string };
+    const raw =
+      `GET /api/v1/ws?session_id=${session_id}&access_token=${accessToken} HTTP/1.1\r\nHost: x\r\n` +
+      `Connection: Upgrade\r\nUpgrade: websocket\r\n${headers}\r\n\r\n`;
+    const answer = parseRaw(await rawRequest(seed.port, raw));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: 'invalid connection parameters' });
+  });
+
   it.each(['{}', '{"streaming_enabled":true}'])('still creates a session for %s', async (body) => {
     const res = await create(body);
     expect(res.ok).toBe(true);
