@@ -205,7 +205,8 @@ export function wsBehaviourOf(entry: CatalogEntry): ResolvedWsBehaviour {
   if (closeCodeKind(closeCode) !== 'sendable') closeCode = 1008;
   behaviour = Object.freeze({
     closeCode,
-    closesOnRaise: typeof ws.close === 'number',
+    // A session that ended leaves its connection nothing to carry: it closes after the session-end event.
+    closesOnRaise: typeof ws.close === 'number' || ws.endsSession === true,
     notify: ws.notify ?? true,
     reconnect:
       ws.reconnect ??

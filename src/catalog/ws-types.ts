@@ -34,7 +34,11 @@ export interface WsBehaviour {
   reconnect?: ReconnectAdvice;
   /** Session state survives a reconnect (resume with a cursor). @default false */
   resume?: boolean;
-  /** The error ends the session: a client starts a new one instead of resuming. @default false */
+  /**
+   * The error ends the session: the session-end event follows the error event, the connection closes with
+   * the entry's close code (raised in a message handler too), and a client starts a new session instead of
+   * resuming. The application ends its own record of the session. @default false
+   */
   endsSession?: boolean;
 }
 

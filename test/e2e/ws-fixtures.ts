@@ -19,6 +19,12 @@ export const catalog = defineErrors(
       roles: ['messageMalformed', 'messageTypeUnknown'],
     },
     SESSION_ENDED: { status: 410, message: 'The session has ended.', ws: { close: 4410, endsSession: true } },
+    HANDOFF_FAILED: {
+      status: 500,
+      message: 'The handoff failed.',
+      retryable: false,
+      ws: { endsSession: true },
+    },
     TOKEN_EXPIRED: { status: 401, message: 'The access token expired.' },
     AGENT_BUSY: {
       status: 503,

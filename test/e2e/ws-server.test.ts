@@ -184,6 +184,29 @@ describe('connection-scope errors: tell, then close', () => {
     expect(client.order).toEqual(['message', 'message', 'close:4410']);
   });
 
+  it('closes after the session end of an entry that ends the session, with no close of its own', async () => {
+    let after = 0;
+    const { url } = await endpoint({
+      on: {
+        handoff: () => {
+          throw catalog.create('HANDOFF_FAILED');
+        },
+        ping: () => void after++,
+      },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'handoff' }));
+    client.socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await client.closed).toEqual({ code: 4500, reason: 'HANDOFF_FAILED' });
+    expect(client.messages).toEqual([
+      expect.objectContaining({ type: 'error', error: expect.objectContaining({ code: 'HANDOFF_FAILED' }) }),
+      { type: 'session_end' },
+    ]);
+    // The ended session handles nothing more.
+    expect(after).toBe(0);
+  });
+
   it('derives 4000 + status for conn.fail, and 1011 for an unexpected failure', async () => {
     const { url } = await endpoint({
       on: {
