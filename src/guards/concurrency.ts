@@ -85,7 +85,8 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
       return renewed instanceof Promise ? renewed.then(again) : again(renewed);
     };
     const timer = setInterval(() => swallow(renew), Math.max(10, ttl / 3));
-    timer.unref();
+    // A Web runtime's timer is a number, with no `unref`.
+    timer.unref?.();
     return {
       release() {
         if (released) return;

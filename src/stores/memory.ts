@@ -149,7 +149,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     leases.sweep(at, batch);
     records.sweep(at, batch);
   }, options.sweepInterval ?? 10_000);
-  timer.unref();
+  // A timer that holds no process open; a Web runtime's timer is a number, with no `unref`.
+  timer.unref?.();
 
   function liveLeases(key: string, at: number): Leases | undefined {
     const entry = leases.get(key, at);

@@ -1,5 +1,5 @@
 import { defineErrors } from 'faultline';
-import { apiKey, byHeader, byIp, idempotency, quota, rateLimit } from 'faultline/guards';
+import { apiKey, byHeader, byIp, concurrency, idempotency, quota, rateLimit } from 'faultline/guards';
 import { createHonoErrors, guard } from 'faultline/hono';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
@@ -38,6 +38,7 @@ export function edgeApp(runtime: 'workers' | 'env'): {
     guard(
       apiKey({ keys: ['key-right'] }),
       quota({ key: byHeader('x-api-key'), limit: 100, per: 'day', store }),
+      concurrency({ key: byHeader('x-api-key'), limit: 50, store }),
       idempotency({ tenant: (r) => byHeader('x-api-key')(r) ?? '', store }),
     ),
     errors.json(),

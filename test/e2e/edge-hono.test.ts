@@ -64,6 +64,16 @@ async function edgeAppInVm(): Promise<Make> {
   });
   const sandbox: Record<string, unknown> = {};
   for (const name of webGlobals) sandbox[name] = globalThis[name];
+  // A Web runtime's timer is a number, with no `unref`: node's own timer objects would hide a call to it.
+  const numbered =
+    <A extends unknown[]>(start: (...args: A) => NodeJS.Timeout) =>
+    (...args: A): number => {
+      const timer = start(...args);
+      timer.unref();
+      return Number(timer);
+    };
+  sandbox.setTimeout = numbered(setTimeout as (...args: unknown[]) => NodeJS.Timeout);
+  sandbox.setInterval = numbered(setInterval as (...args: unknown[]) => NodeJS.Timeout);
   const context = vm.createContext(sandbox);
   vm.runInContext(result.outputFiles[0]!.text, context, { filename: 'edge-app.bundle.js' });
   // The realm really is without node: the test would prove nothing if these leaked in.
