@@ -1,10 +1,10 @@
 import { type ApiError, type FieldError, isApiError } from '../catalog/api-error.js';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { RoleError, roleError } from '../catalog/role-error.js';
-import { roleOfStatus, standardDefinitions } from '../catalog/standard.js';
+import { roleHeaders, roleOfStatus, standardDefinitions } from '../catalog/standard.js';
 import { isErrorStatus } from '../catalog/status.js';
 import { toApiError } from '../catalog/to-api-error.js';
-import type { Catalog } from '../catalog/types.js';
+import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
 import { fromRole } from './from-role.js';
 import { isSendableHeader } from './render.js';
@@ -49,6 +49,40 @@ function headersOf(value: unknown): Record<string, string> | undefined {
     if (isSendableHeader(key, text)) headers[key.toLowerCase()] = text;
   }
   return headers;
+}
+
+// Per entry, the headers its answers are documented with: its roles' (`Retry-After`, `RateLimit`) and its own.
+const documented = new WeakMap<CatalogEntry, ReadonlySet<string>>();
+
+function documentedHeaders(entry: CatalogEntry): ReadonlySet<string> {
+  let names = documented.get(entry);
+  if (names === undefined) {
+    const all = [
+      ...entry.roles.flatMap((role) => Object.keys(roleHeaders[role] ?? {})),
+      ...Object.keys(entry.headers),
+    ];
+    names = new Set(all.map((name) => name.toLowerCase()));
+    documented.set(entry, names);
+  }
+  return names;
+}
+
+/**
+ * A received error (read by faultline's client from another API's response) carries that response's
+ * headers and request id: answered by this API, it keeps only the headers its entry documents, never the
+ * upstream's caching, server or internal ones.
+ */
+function asAnswered(received: ApiError, entry: CatalogEntry): ApiError {
+  const keep = documentedHeaders(entry);
+  const headers: Record<string, string> = {};
+  for (const name in received.headers) {
+    if (keep.has(name.toLowerCase())) headers[name] = received.headers[name]!;
+  }
+  const answer = Object.create(received) as { headers: Record<string, string>; correlationId?: string };
+  answer.headers = headers;
+  // The upstream's request id names its request, not this one: the answer takes this request's.
+  answer.correlationId = undefined;
+  return answer as unknown as ApiError;
 }
 
 function statusOf(thrown: unknown): number | undefined {
@@ -104,7 +138,8 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
     }
     if (isApiError(thrown)) {
       const entry = catalog.get(thrown.code);
-      if (entry !== undefined && (thrown.role === undefined || entry.type === thrown.type)) return thrown;
+      if (entry !== undefined && (thrown.role === undefined || entry.type === thrown.type))
+        return thrown.rawBody === undefined ? thrown : asAnswered(thrown, entry);
       // Another catalog's error of a mechanism (the standard one's) is answered by the code that claims
       // its role here, with this catalog's text and docs URL.
       if (thrown.role !== undefined) return fromRole(catalog, asRoleError(thrown));

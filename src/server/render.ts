@@ -9,13 +9,21 @@ import { headerOf, type RequestView } from './request.js';
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // The characters node refuses in a header value.
 const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
+// Headers that frame or encode the message faultline writes, or hold its connection: an error's own would
+// contradict the body it goes with (a `Transfer-Encoding` beside the `Content-Length`, a `Content-Encoding`
+// over plain JSON). `Upgrade` stays: a 426 must send it.
+const framing =
+  /^(?:content-(?:length|encoding|range)|transfer-encoding|connection|keep-alive|proxy-connection|te|trailer)$/i;
 
 /**
- * Whether a header can go on the wire as it is: its name a token, its value free of what node refuses (a
- * CR or LF that would split it, other control characters). The one rule for every header an error carries.
+ * Whether a header can go on the wire as it is: its name a token and not one of the message's framing, its
+ * value free of what node refuses (a CR or LF that would split it, other control characters). The one rule
+ * for every header an error carries.
  */
 export function isSendableHeader(name: string, value: unknown): value is string {
-  return typeof value === 'string' && headerName.test(name) && !unsafeValue.test(value);
+  return (
+    typeof value === 'string' && headerName.test(name) && !framing.test(name) && !unsafeValue.test(value)
+  );
 }
 
 /** An error rendered for the wire: status, lower-case headers and the serialized body. */
