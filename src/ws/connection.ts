@@ -12,7 +12,7 @@ import { asPromise } from '../server/thenable.js';
 import { safeClose } from './close.js';
 import { budgetHolds, ErrorBudget } from './error-budget.js';
 import type { EventContext } from './events.js';
-import { idOf, isRecord, parseMessage, sizeOf, toBuffer } from './inbound.js';
+import { idOf, parseText, sizeOf, toBuffer } from './inbound.js';
 import { Lifetime } from './lifetime.js';
 import { waitOf } from './limits.js';
 import { Outbound } from './outbound.js';
@@ -24,7 +24,9 @@ import type { MessageHandler, WsConnection } from './types.js';
 const json = 0;
 const binary = 1;
 const tooLarge = 2;
-type Kind = typeof json | typeof binary | typeof tooLarge;
+// A text message not parsed yet: the rate is checked first, so a message over it costs no parse.
+const text = 3;
+type Kind = typeof json | typeof binary | typeof tooLarge | typeof text;
 
 // Messages whose verdict a store has not given yet; past this, reading pauses until it answers (TCP
 // backpressure, as `ws` itself applies to a receiver that cannot keep up).
@@ -64,7 +66,6 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   get openedAt(): number {
     return this.lifetime.openedAt;
   }
-
   get lastMessageAt(): number {
     return this.lifetime.lastMessageAt;
   }
@@ -110,16 +111,13 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
       if (this.admit(undefined, data, binary)) this.proceed(undefined, data, binary);
       return;
     }
-    let message: unknown;
-    try {
-      message = parseMessage(data);
-    } catch {
-      if (this.admit(undefined, undefined, json)) this.proceed(undefined, undefined, json);
+    // Exempt types must be known before the rate: only then is a message parsed first.
+    if (state.exempt.size === 0) {
+      if (this.admit(undefined, data, text)) this.proceed(undefined, data, text);
       return;
     }
-    const type = isRecord(message) ? message[state.typeField] : undefined;
-    const known = typeof type === 'string' ? type : undefined;
-    if (this.admit(known, message, json)) this.proceed(known, message, json);
+    const [type, message] = parseText(data, state.typeField);
+    if (this.admit(type, message, json)) this.proceed(type, message, json);
   }
 
   /** The context of an error answering `message`: the message itself and its id. */
@@ -129,7 +127,8 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
 
   /** After the guards: the answer for the kind of message; a JSON one without a type is malformed. */
   private proceed(type: string | undefined, message: unknown, kind: Kind): void {
-    if (kind === tooLarge) this.notifyRole('messageTooLarge', {});
+    if (kind === text) this.proceed(...parseText(message as RawData, this.state.typeField), json);
+    else if (kind === tooLarge) this.notifyRole('messageTooLarge', {});
     else if (kind === binary) {
       const handle = this.state.acceptBinary ? this.state.binary : undefined;
       if (handle) this.call(handle, toBuffer(message as RawData), undefined);
@@ -181,7 +180,9 @@ export class Connection<C> extends Outbound implements WsConnection<C> {
   private decide(verdict: MessageVerdict, type: string | undefined): boolean {
     if (this.closing) return false;
     if (verdict.allowed) {
-      this.violations = 0;
+      // One off the count per message within the rate: a flood that the refills let through in part still
+      // mounts to `closeAfter`, where counting in a row would start it afresh at every refill.
+      this.violations = Math.max(0, this.violations - 1);
       this.quietUntil = 0;
       return true;
     }

@@ -37,3 +37,15 @@ export function idOf(message: unknown, field: string): string | number | undefin
 export function parseMessage(data: RawData): unknown {
   return parseJsonText(toBuffer(data).toString('utf8'), maxDepth);
 }
+
+/** A text message's type and value: both `undefined` for one that is no JSON, the type for one with none. */
+export function parseText(data: RawData, typeField: string): [type: string | undefined, message: unknown] {
+  let message: unknown;
+  try {
+    message = parseMessage(data);
+  } catch {
+    return [undefined, undefined];
+  }
+  const type = isRecord(message) ? message[typeField] : undefined;
+  return [typeof type === 'string' ? type : undefined, message];
+}

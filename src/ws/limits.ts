@@ -20,7 +20,10 @@ export interface DropInfo {
   readonly reason: 'rate' | 'backpressure' | 'errorEvents';
   /** The limiter key (session) or connection id. */
   readonly key: string;
-  /** The message type, when known. */
+  /**
+   * The message type, when known: a message over the rate is dropped unparsed, so its type is known only
+   * where the rate has `exempt` types (which the message must be parsed to tell apart).
+   */
   readonly type?: string | undefined;
   /** Milliseconds until the next message is allowed (rate drops). */
   readonly retryAfterMs?: number;
@@ -54,7 +57,10 @@ export interface MessageRateOptions {
    * @default 'drop'
    */
   over?: OverRateAction;
-  /** Close after this many messages over the rate in a row (escalation); unset: never for `drop`/`event`. */
+  /**
+   * Close once this many messages came over the rate, less one for each within it (escalation): a flood
+   * that the refills let through in part still closes. Unset: never for `drop`/`event`.
+   */
   closeAfter?: number;
   /** Message types never limited (heartbeats, acks, resume). */
   exempt?: readonly string[];

@@ -240,7 +240,28 @@ describe('message rate per session', () => {
     for (let i = 0; i < 3; i++) expect(await client.next()).toEqual({ type: 'ok' });
     await expect(client.next()).rejects.toThrow('no message');
     expect(drops).toHaveLength(2);
-    expect(drops[0]).toMatchObject({ reason: 'rate', key: 's1', type: 'm' });
+    // Dropped before it is parsed: over the rate, a message costs no parse.
+    expect(drops[0]).toMatchObject({ reason: 'rate', key: 's1', type: undefined });
+  });
+
+  it('closes a flood the refills let through in part, where counting in a row never would', async () => {
+    let handled = 0;
+    const { url } = await endpoint({
+      // One message every 40 ms, and a close after 300 over the rate.
+      limits: { rate: { limit: 1, window: 40, burst: 1, closeAfter: 300 } },
+      on: { m: () => void handled++ },
+    });
+    const client = watch(url + q());
+    await client.opened;
+    // Bursts of 200, 80 ms apart: a refill lets one of each through, so none has 300 over the rate in a
+    // row. At most 20 bursts; a server that never closes is closed by the client (1000), and fails.
+    for (let burst = 0; burst < 20 && client.socket.readyState === client.socket.OPEN; burst++) {
+      for (let i = 0; i < 200; i++) client.socket.send(JSON.stringify({ type: 'm' }));
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    }
+    if (client.socket.readyState === client.socket.OPEN) client.socket.close(1000);
+    expect((await client.closed).code).toBe(4429);
+    expect(handled).toBeGreaterThan(0);
   });
 
   it('answers an event with retry_after, shares the budget across sockets of a session, and exempts heartbeats', async () => {
