@@ -40,6 +40,19 @@ export interface NodeGuardContext extends GuardContext {
   handlerEnded(): void;
 }
 
+// Marks a response the error layer cut because its answer had started when the handler failed.
+const cut = Symbol('faultline.cut');
+
+/**
+ * Cuts a response whose answer had started when its handler failed: the connection's end is the only
+ * signal left. Unlike a client's hang-up, it tells the guards the answer failed (an idempotency key is freed
+ * for the retry, as after a 5xx), where a hang-up leaves the outcome to the handler.
+ */
+export function cutAnswer(res: ServerResponse): void {
+  (res as unknown as Record<symbol, boolean>)[cut] = true;
+  res.destroy();
+}
+
 /**
  * Builds the guard context of one node request; `body` yields the payload for fingerprints. With
  * `seesHandler`, the adapter calls `handlerEnded` once the handler has settled (node's `guard()`, Koa), and
@@ -160,6 +173,7 @@ export function nodeContext(
       return result;
     } as typeof res.end;
     onFinish((status) => {
+      if ((res as unknown as Record<symbol, boolean>)[cut]) return deliver(undefined);
       if (status !== undefined || ended) return deliver(status ?? res.statusCode);
       hungUp = true;
     });

@@ -40,6 +40,11 @@ export interface AppRequest {
   query(name: string): string | undefined;
   /** A request header, as the framework reads it (`name` lower case). */
   header(name: string): unknown;
+  /**
+   * The node response a handler may write to by hand, as a streaming handler does (node, Express, Fastify's
+   * `reply.raw`, Koa's `ctx.res` with `ctx.respond = false`); Hono has none.
+   */
+  readonly res?: ServerResponse;
 }
 
 /** What a route handler answers: a JSON body, with a status (200) and headers. */
@@ -134,6 +139,7 @@ const node: AdapterEntry = {
           body,
           query: (name) => context.url.searchParams.get(name) ?? undefined,
           header: (name) => req.headers[name],
+          res,
         });
         return reply instanceof Promise
           ? reply.then((settled) => respond(res, settled))
@@ -177,6 +183,7 @@ const expressAdapter: AdapterEntry = {
           body,
           query: (name) => stringOf(req.query[name]),
           header: (name) => req.headers[name],
+          res,
         });
         res
           .status(statusOf(reply))
@@ -216,6 +223,7 @@ const fastify: AdapterEntry = {
             body: request.body,
             query: (name) => stringOf((request.query as Record<string, unknown>)[name]),
             header: (name) => request.headers[name],
+            res: reply.raw,
           });
           reply.code(statusOf(answer)).headers(answer.headers ?? {});
           return answer.body ?? null;
@@ -286,6 +294,10 @@ const koa: AdapterEntry = {
             body,
             query: (name) => stringOf(ctx.query[name]),
             header: (name) => ctx.req.headers[name],
+            get res() {
+              ctx.respond = false;
+              return ctx.res;
+            },
           });
           ctx.status = statusOf(reply);
           ctx.set(reply.headers ?? {});

@@ -9,6 +9,7 @@ import type {
   FastifyServerOptions,
 } from 'fastify';
 import { RoleError } from '../../catalog/role-error.js';
+import { cutAnswer } from '../../guards/node-context.js';
 import type { BodyLimits, BodyOptions, Poisoning } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { checkTarget, memoUnmatched, resolveUnmatched } from '../../server/routing.js';
@@ -65,6 +66,11 @@ function send(
 ): FastifyReply {
   const view = toAnswerView(request, reply);
   const { status, headers, body } = errors.handle(translate(thrown), view);
+  if (reply.raw.headersSent) {
+    // Too late for an error answer: cutting the connection is the only honest signal left.
+    cutAnswer(reply.raw);
+    return reply;
+  }
   if (!reply.sent) {
     closeAfter(request.raw, view, headers, bounds);
     // Of the headers set before the error (on the reply or its raw response), only the kept ones stay.

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { cutAnswer } from '../../guards/node-context.js';
 import { announcesBody } from '../../server/body.js';
 import type { ErrorHandler } from '../../server/handle-error.js';
 import type { RequestView } from '../../server/request.js';
@@ -102,7 +103,7 @@ export function writeAnswer(
 ): void {
   if (res.headersSent || res.writableEnded || res.destroyed) {
     // Too late for an error answer: cutting the connection is the only honest signal left.
-    res.destroy();
+    cutAnswer(res);
     return;
   }
   dropStaleHeaders(res);

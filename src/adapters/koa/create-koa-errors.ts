@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { roleError } from '../../catalog/role-error.js';
+import { cutAnswer } from '../../guards/node-context.js';
 import type { BodyOptions } from '../../server/body.js';
 import type { ErrorHandler, ErrorHandlerOptions } from '../../server/handle-error.js';
 import { allowOf, checkTarget, notFound } from '../../server/routing.js';
@@ -47,13 +48,14 @@ export type KoaErrors = Adapter<KoaParts>;
 
 function answer({ errors, bounds }: Kit, thrown: unknown, ctx: Context, stale = true): void {
   const res = ctx.res;
+  const view = toAnswerView(ctx);
+  // Handled first, so that a failure after the answer began is logged and reported too.
+  const { status, headers, body } = errors.handle(thrown, view);
   if (res.headersSent || res.writableEnded) {
     // Too late for an error answer: cutting the connection is the only honest signal left.
-    res.destroy();
+    cutAnswer(res);
     return;
   }
-  const view = toAnswerView(ctx);
-  const { status, headers, body } = errors.handle(thrown, view);
   closeAfter(ctx.req, view, headers, bounds);
   if (stale) dropStaleHeaders(res);
   ctx.status = status;
@@ -82,14 +84,14 @@ function catalogOnerror(kit: Kit, ctx: Context): Context['onerror'] {
       } catch {
         // The app's `error` listener threw: out of a stream's callback that would end the process.
       }
-      res.destroy();
+      cutAnswer(res);
       return;
     }
     try {
       answer(kit, thrown, ctx);
       res.end(ctx.method === 'HEAD' ? undefined : ctx.body);
     } catch {
-      res.destroy();
+      cutAnswer(res);
     }
   };
 }
