@@ -11,7 +11,6 @@ import { byHeader, byIp, type GuardRequest, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
-import { bearerToken } from '../shared/bearer.js';
 import {
   type Clock,
   type LogSink,
@@ -39,7 +38,10 @@ export interface SeedOptions extends PlatformOptions {
   recordings?: string;
   /** The largest recording accepted, in bytes. @default 10 MiB */
   recordingLimit?: number;
-  /** Requests per minute per API key or token. @default 600 */
+  /**
+   * Requests per minute per user: its API key and every token it holds share one budget, and a credential
+   * that does not authenticate spends none (only its address's). @default 600
+   */
   rate?: number;
   /**
    * Requests per minute per client address, counted before authentication so that requests without a
@@ -56,7 +58,10 @@ export interface SeedOptions extends PlatformOptions {
   resolve?: Resolve;
   /** How long a connector test may take, redirects included, in ms. @default 2 000 */
   connectorTimeout?: number;
-  /** How long a request body may stall between chunks before 408, in ms. @default 10 000 */
+  /**
+   * How long a request body may stall between chunks, and a request head may take, before 408, in ms.
+   * @default 10 000
+   */
   readTimeout?: number;
   /** WebSocket ping interval; a client that misses a pong is cut off. @default 30 000 */
   heartbeat?: number;
@@ -82,10 +87,10 @@ const correlationHeader = settings.correlation.header;
 /**
  * The caller's budget: the user its credential proves, once verified (an API key, or a bearer token whose
  * signature holds), so that every key and token of one user, however many it mints, spends one budget. A
- * credential that does not authenticate keys on itself as sent (its bearer token in whatever spelling of
- * the scheme, else its API key), and is answered 401 or 403 by the route. A header sent twice or holding two
- * values has no budget of its own (the address's still counts), so that authentication answers it the
- * page's 401 rather than `byHeader`'s 400.
+ * credential that does not authenticate has no budget of its own, only its address's, and is answered 401
+ * or 403 by the route: keyed on what it sent, it could name a verified caller's budget (`x-api-key:
+ * user:<id>`) and spend it. A header sent twice or holding two values has none either, so that
+ * authentication answers it the page's 401 rather than `byHeader`'s 400.
  */
 const callerKeyOf =
   (auth: Auth) =>
@@ -96,12 +101,6 @@ const callerKeyOf =
         'x-api-key': byHeader('x-api-key')(request),
       };
       return `user:${auth.authenticate({ headers }).id}`;
-    } catch {
-      // Not a caller of this API: keyed on what it sent.
-    }
-    try {
-      const token = bearerToken(byHeader('authorization')(request));
-      return token === undefined ? byHeader('x-api-key')(request) : `token:${token}`;
     } catch {
       return undefined;
     }
@@ -123,15 +122,27 @@ function correlate(handler: (req: IncomingMessage, res: ServerResponse) => unkno
   };
 }
 
+/**
+ * A request head gets the time a body may stall: node's own bound (60 s, checked every 30 s) let a head that
+ * never ends hold its connection for about 90 s. `clientError` answers it the page's 408. The whole request
+ * keeps node's 300 s, or more when a stall may last longer (node refuses a head bound past it).
+ */
+const headTimeouts = (readTimeout: number) => ({
+  headersTimeout: readTimeout,
+  requestTimeout: Math.max(readTimeout, 300_000),
+  connectionsCheckingInterval: Math.min(readTimeout, 1000),
+});
+
 export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;
   const platform = new Platform(clock, options);
   const auth = new Auth(clock, platform.limits.users);
   const recordings = options.recordings ?? mkdtempSync(join(tmpdir(), 'seed-000-'));
+  const readTimeout = options.readTimeout ?? 10_000;
   const router = routes(platform, auth, {
     recordings: new RecordingStore(recordings),
     recordingLimit: options.recordingLimit ?? 10 * 1024 * 1024,
-    readTimeout: options.readTimeout ?? 10_000,
+    readTimeout,
     upstream: {
       allow: options.upstreams ?? [],
       timeoutMs: options.connectorTimeout ?? 2000,
@@ -155,6 +166,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   const limited = guard(limiter);
   let draining = false;
   const server = createServer(
+    headTimeouts(readTimeout),
     correlate(
       nodeErrors(
         limited((req, res) => {

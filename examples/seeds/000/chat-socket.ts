@@ -40,11 +40,13 @@ export function chatSocket(
       const user = auth.authenticate({ headers: (request.headers ?? {}) as Record<string, string> });
       auth.authorize(user, 'write');
       const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
-      // A missing parameter is the page's 400 for query parameters, not a 404 for an id never named.
-      const named = await validate(chatQuery, {
-        project: query.get('project') ?? undefined,
-        chat: query.get('chat') ?? undefined,
-      });
+      // A missing parameter is the page's 400 for query parameters, not a 404 for an id never named; so is
+      // one given twice, whose values the schema sees as the list they are rather than the first alone.
+      const param = (name: string) => {
+        const values = query.getAll(name);
+        return values.length > 1 ? values : values[0];
+      };
+      const named = await validate(chatQuery, { project: param('project'), chat: param('chat') });
       const project = platform.project(user.account, named.project);
       const chat = platform.openChat(project, named.chat);
       return { key: chat.id, context: { account: user.account, project: project.id, chat: chat.id } };

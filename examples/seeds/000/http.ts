@@ -1,4 +1,4 @@
-/** Reading request bodies of the platform API: JSON by schema, CSV uploads and audio, each bounded. */
+/** Reading requests of the platform API: bounded bodies (JSON by schema, CSV, audio) and query parameters. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { RoleError } from 'faultline';
@@ -85,6 +85,17 @@ export async function readCsv(
 ): Promise<string> {
   expectType(req, 'text/csv', unsupported);
   return (await readBytes(req, 1024 * 1024, readTimeout)).toString('utf8');
+}
+
+/**
+ * The value of query parameter `name`, `null` when absent. A parameter given twice is refused with
+ * `refusal`, the page's error for that parameter: read as its first value, `?sort=startedAt&sort=zzz`
+ * would answer 200 beside a value the page refuses.
+ */
+export function queryParam(params: URLSearchParams, name: string, refusal: () => Error): string | null {
+  const values = params.getAll(name);
+  if (values.length > 1) throw refusal();
+  return values[0] ?? null;
 }
 
 /** Answers 201 with a JSON body. */

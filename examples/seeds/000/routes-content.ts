@@ -3,7 +3,7 @@
 import type { Router } from 'faultline/node';
 import { errors } from './catalog.js';
 import * as content from './content.js';
-import { created } from './http.js';
+import { created, queryParam } from './http.js';
 import type { Kit } from './kit.js';
 import { schemas } from './schemas.js';
 import { literalRefusal, postUpstream, RefusedUpstream } from './upstream.js';
@@ -90,7 +90,10 @@ export function contentRoutes(router: Router, { platform, project, body, csv, op
     .put(`${p}/real-time-config/values`, async (req, _res, { params, url }) => {
       const found = project(req, params.project!, 'realtime');
       const { values } = await body(req, schemas.rtValues);
-      content.setRealtimeValues(found, url.searchParams.get('environment'), values);
+      const environment = queryParam(url.searchParams, 'environment', () =>
+        errors.create('REAL_TIME_CONFIG_UNKNOWN_CLIENT_ENVIRONMENT'),
+      );
+      content.setRealtimeValues(found, environment, values);
       return { ok: true };
     })
     .post(`${p}/sms-templates`, async (req, res, { params }) => {

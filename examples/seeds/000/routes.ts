@@ -4,7 +4,7 @@ import type { Auth } from './auth.js';
 import { errors } from './catalog.js';
 import { listConversations } from './conversations.js';
 import type { Platform } from './domain.js';
-import { created, expectType, readBytes } from './http.js';
+import { created, expectType, queryParam, readBytes } from './http.js';
 import { kit, type RouteOptions } from './kit.js';
 import { limitReached } from './limits.js';
 import { environments } from './model.js';
@@ -33,8 +33,8 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
       const found = project(req, params.project!);
       const listed = listConversations(
         found.conversations.list(),
-        url.searchParams.get('filter'),
-        url.searchParams.get('sort'),
+        queryParam(url.searchParams, 'filter', () => errors.create('GET_CONVERSATIONS_FILTER_PARSE_ERROR')),
+        queryParam(url.searchParams, 'sort', () => errors.create('GET_CONVERSATIONS_INVALID_SORT_PARAMETER')),
       );
       return { conversations: listed.map(({ id, channel, startedAt }) => ({ id, channel, startedAt })) };
     })
@@ -109,10 +109,12 @@ export function routes(platform: Platform, auth: Auth, options: RouteOptions): R
       return platform.say(found, params.id!, text);
     })
     .post(`${p}/deployments`, async (req, res, { params, url }) => {
-      const environment = url.searchParams.get('environment');
-      const found = project(req, params.project!, environment === 'live' ? 'deploy-live' : 'write');
-      if (!environments.includes(environment as never))
-        throw errors.create('DEPLOYMENTS_INVALID_ENVIRONMENT');
+      // The permission comes before the parameter's check, as authentication does; live's if it is named.
+      const live = url.searchParams.getAll('environment').includes('live');
+      const found = project(req, params.project!, live ? 'deploy-live' : 'write');
+      const invalid = () => errors.create('DEPLOYMENTS_INVALID_ENVIRONMENT');
+      const environment = queryParam(url.searchParams, 'environment', invalid);
+      if (!environments.includes(environment as never)) throw invalid();
       const input = await body(req, schemas.deployment, 'DEPLOYMENTS_VALIDATION_FAILED');
       created(res, platform.deploy(found, environment as never, input.draftId, input.version));
     })
