@@ -1,13 +1,14 @@
 /**
  * The WebSocket of seed 001 at `/api/v1/ws`: an invalid event is answered with an
  * `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` and the connection stays open;
- * terminal errors are followed by `EVENT_TYPE_SESSION_END`. At most 10 connections per session and 200
- * per connector (the page's `WS_CONNECTION_LIMIT_EXCEEDED`); messages over the rate are dropped. A reconnect with `cursor` replays the session's events after it.
+ * terminal errors are followed by `EVENT_TYPE_SESSION_END` and end the session. At most 10 connections per
+ * session and 200 per connector (the page's `WS_CONNECTION_LIMIT_EXCEEDED`); messages over the rate are
+ * dropped. A reconnect with `cursor` replays the session's events after it.
  */
-import type { ApiError } from 'faultline';
+import { ApiError } from 'faultline';
 import { checkMessage, type Guard } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
-import { createWsErrors, type WsConnection, type WsErrors } from 'faultline/ws';
+import { createWsErrors, type WsConnection, type WsErrors, wsBehaviourOf } from 'faultline/ws';
 import * as z from 'zod';
 import { type LogSink, redactUrl } from '../shared/run.js';
 import type { Agent, Handoff } from './agent.js';
@@ -104,16 +105,18 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     const numbered = await messaging.record(conn.context.session, conn.context.connector, event);
     if (numbered) conn.send(numbered);
   };
-  on.EVENT_TYPE_END_SESSION = async (_message, conn) => {
+  // Ends the session: its record and history go, and every socket of it closes after the session end, not
+  // only the one that asked; `raising` is left to the endpoint, which closes it after its error event.
+  const endSession = async (conn: Conn, raising?: Conn) => {
     const id = conn.context.session;
     await messaging.end(id, conn.context.connector);
-    // Every socket of the session ends with it, not only the one that asked.
     for (const other of ws.connections)
-      if (other.context.session === id) {
+      if (other.context.session === id && other !== raising) {
         other.send({ type: 'EVENT_TYPE_SESSION_END' });
         other.close(1000, 'session ended');
       }
   };
+  on.EVENT_TYPE_END_SESSION = (_message, conn) => endSession(conn);
   on.EVENT_TYPE_REQUEST_POLY_AGENT_JOIN = async (_message, conn) => {
     const session = await messaging.session(conn.context.session);
     messaging.connectorOf(session);
@@ -149,6 +152,29 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     await messaging.save(session);
     await emit(conn, { type: 'EVENT_TYPE_HANDOFF_STARTED' });
   };
+
+  // An error whose entry ends the session (`ws.endsSession`) is followed by the session end and a close of
+  // its socket; the session itself ends here, so that it is gone for `GET` and a reconnect as the page says.
+  // A store that cannot delete the record is logged; the client still gets the error that ended the session.
+  const endAfter = (conn: Conn) =>
+    endSession(conn, conn).catch((failure: unknown) =>
+      parts.logError({
+        error:
+          failure instanceof ApiError
+            ? failure
+            : errors.create('INTERNAL_ERROR', undefined, { cause: failure }),
+        conn,
+      }),
+    );
+  for (const [type, handler] of Object.entries(on))
+    on[type] = async (message, conn) => {
+      try {
+        return await handler(message, conn);
+      } catch (error) {
+        if (endsSession(error)) await endAfter(conn);
+        throw error;
+      }
+    };
 
   const ws: WsErrors<Context> = createWsErrors<Context>({
     errors: parts.handler,
@@ -217,4 +243,10 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
     onError: ({ error, conn }) => parts.logError({ error, conn }),
   });
   return ws;
+}
+
+/** Whether `error` is one whose catalog entry ends the session. */
+function endsSession(error: unknown): boolean {
+  const entry = error instanceof ApiError ? errors.get(error.code) : undefined;
+  return entry !== undefined && wsBehaviourOf(entry).endsSession;
 }
