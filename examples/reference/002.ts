@@ -258,9 +258,11 @@ const isPageCategory = (category: string) => (categories as readonly string[]).i
 
 /**
  * The page's nested envelope; validation details are `[{ path, message }]`, other details as they are. An
- * answer under a status no code of the catalog has (a 417 for an `Expect` other than `100-continue`, under
- * the 400 class code) takes its category from that status, as faultline derives it; the page's category
- * for the status is written instead, so that every answer carries one of the seven.
+ * answer under a status no code of the catalog has (an error thrown with a bare 406 or 418, which goes out
+ * under the 400 class code with its own status) takes its category from that status, as faultline derives
+ * it; the page's category for the status is written instead, so that every answer carries one of the
+ * seven. A 417 (an `Expect` other than `100-continue`) has its code, the standard `EXPECTATION_FAILED`,
+ * restated above with VALIDATION.
  */
 export const format: typeof nested = Object.freeze({
   ...nested,

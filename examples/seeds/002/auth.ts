@@ -1,8 +1,8 @@
 /**
  * The sign-in routes of seed 002 under `/api/auth`, and `GET /api/me`. Every `/api/auth/*` route spends
- * from a per-address budget before any check; a password login also spends from its account's budget of
- * failed attempts, a reset mail from its address's budget of mails, and a registration from its client
- * address's budget of companies per day.
+ * from a per-address budget before any check; a password login also spends from the budget of failed
+ * attempts of its account from its client address, a reset mail from its address's budget of mails, and a
+ * registration from its client address's budget of companies per day.
  */
 import { guard } from 'faultline/fastify';
 import { byIp, quota, rateLimit } from 'faultline/guards';
@@ -54,7 +54,8 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
   const { app, cookie, bearer, user } = http;
   const { tours, clock } = parts;
   // Sign-in is limited twice, in front of any check: per client address on every auth route (a spray of
-  // guesses at many accounts), and per account on failed passwords (many addresses guessing at one).
+  // guesses at many accounts), and per account and client address on failed passwords (one address
+  // guessing at one account, which the first alone would let guess at its full rate).
   const authIp = rateLimit({
     name: 'auth-ip',
     key: byIp,
@@ -105,12 +106,14 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
   app.post('/api/auth/login', onAuth, async (request, reply) => {
     const input = await validate(schemas.login, request.body);
     // The account as the lookup finds it: spellings that reach one account spend one budget, and an
-    // address nobody registered is counted as a real one is, so a lock tells nothing of who exists.
-    const account = input.email.toLowerCase();
-    const wait = await failures.take(account);
+    // address nobody registered is counted as a real one is, so a lock tells nothing of who exists. The
+    // budget is the account's from one client address (the socket's, never a forwarded header): keyed on
+    // the account alone, anyone could lock its owner out with wrong passwords (OWASP, account lockout).
+    const attempt = `${byIp({ ip: request.ip })} ${input.email.toLowerCase()}`;
+    const wait = await failures.take(attempt);
     if (wait !== undefined) throw locked(wait);
     const found = tours.login(input.email, input.password);
-    await failures.succeeded(account);
+    await failures.succeeded(attempt);
     const tokens = tours.issue(found);
     return reply.header('set-cookie', signedIn(tokens)).send({ token: tokens.access });
   });

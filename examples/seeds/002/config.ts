@@ -30,7 +30,8 @@ export const variables = {
   SDK_RATE: 'SDK requests per minute per API key @default 600 (the page’s)',
   SDK_IP_RATE: 'SDK requests per minute per client address, before the key is looked up @default 6000',
   AUTH_IP_RATE: 'requests per minute per client address on /api/auth/* @default 30',
-  LOGIN_FAILURES: 'failed password logins per account in 15 minutes before it is locked @default 10',
+  LOGIN_FAILURES:
+    'failed password logins per account from one client address in 15 minutes before that address is locked out of it @default 10',
   ACCOUNT_RATE:
     'requests per minute per signed-in account on the company routes (all but /api/sdk/*) @default 300',
   INVITES_PER_DAY: 'invites (each a mail) per company per UTC day @default 100',

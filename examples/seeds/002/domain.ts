@@ -222,8 +222,9 @@ export class Tours {
 
   verify(token: string | undefined): User {
     if (!token) throw errors.create('AUTH_NO_TOKEN');
-    const [payload, signature] = token.split('.');
-    if (!payload || !signature || !safeEqual(signature, this.#mac(payload)))
+    // Exactly `payload.signature`: a token with anything after its signature is malformed, not this one.
+    const [payload, signature, ...rest] = token.split('.');
+    if (!payload || !signature || rest.length > 0 || !safeEqual(signature, this.#mac(payload)))
       throw errors.create('AUTH_INVALID_TOKEN');
     let claims: { sub: string; sid: string; exp: number };
     try {
