@@ -45,6 +45,13 @@ const newRoom = z.object({ name: z.string().min(1).max(128) });
 const commandBody = z.object({ urls: z.array(mediaUrl).optional(), to: z.string().optional() }).optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
 
+/**
+ * True when the request carries a body (RFC 9112 §6.3): it has a `Transfer-Encoding`, or a `Content-Length`
+ * other than 0.
+ */
+const carriesBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+
 /** The demo: its HTTP server, its state, and its node error layer (whose `clientError` the server wires). */
 export interface Demo {
   server: Server;
@@ -118,11 +125,9 @@ export function createDemo(options: DemoOptions): Demo {
       if (!(commands as readonly string[]).includes(command)) {
         throw errors.create('INVALID_COMMAND', { command, supported: [...commands] });
       }
-      // Command routes take small bodies: 64 KiB, not the 1 MiB of the rest of the API.
-      const body =
-        req.headers['content-length'] === '0'
-          ? undefined
-          : await readJson(req, { limit: '64kb', schema: commandBody });
+      // Command routes take small bodies: 64 KiB, not the 1 MiB of the rest of the API. A request without
+      // a body (`curl -X POST` sends no Content-Length) is read as none, whatever its Content-Type.
+      const body = carriesBody(req) ? await readJson(req, { limit: '64kb', schema: commandBody }) : undefined;
       if (session.state === 'ended') throw errors.create('SESSION_ENDED', { sessionId: session.id });
       if (command === 'play' && !body?.urls?.length) throw errors.create('URLS_REQUIRED');
       state.record(session, command);

@@ -5,6 +5,7 @@ import { createDemo } from '../../demo/app.js';
 import { demoFormat, errors } from '../../demo/catalog.js';
 import { DemoState } from '../../demo/state.js';
 import { close, listen } from '../helpers/http.js';
+import { sendRaw } from '../helpers/raw.js';
 import { freePort, startCommand } from '../helpers/spawn.js';
 
 // The apps' keys, made per run: the demo takes no key written in the repository.
@@ -96,6 +97,24 @@ describe('the demo API', () => {
     expect(other.status).toBe(404);
     expect(other.body.code).toBe('SESSION_NOT_FOUND');
   });
+
+  it.each([
+    ['application/json', 'content-type: application/json\r\n'],
+    ['text/plain', 'content-type: text/plain\r\n'],
+    ['no type', ''],
+  ])(
+    'takes a command sent without a body (no Content-Length, as curl -X POST sends it), with %s',
+    async (_type, head) => {
+      for (const command of ['answer', 'hangup']) {
+        const created = await call('/v1/sessions', { method: 'POST', json: { from: '+100', to: '+200' } });
+        const answer = await sendRaw(base, [
+          `POST /v1/sessions/${created.body.id}/commands/${command} HTTP/1.1\r\nhost: x\r\n` +
+            `x-app-id: demo-app\r\nx-api-key: ${demoKey}\r\n${head}\r\n`,
+        ]);
+        expect({ command, status: answer.status }).toEqual({ command, status: 200 });
+      }
+    },
+  );
 
   it('limits command bodies to 64 KiB while other routes take 1 MiB', async () => {
     const created = await call('/v1/sessions', {

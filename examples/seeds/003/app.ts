@@ -104,6 +104,13 @@ function refuseCoding(req: Request): void {
     throw errors.create('INVALID_REQUEST_BODY', undefined, { headers: { 'accept-encoding': 'identity' } });
 }
 
+/**
+ * True when the request carries a body (RFC 9112 §6.3): it has a `Transfer-Encoding`, or a `Content-Length`
+ * other than 0.
+ */
+const carriesBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+
 export interface Seed {
   readonly server: Server;
   readonly gateway: Gateway;
@@ -218,13 +225,19 @@ export function createSeed(options: SeedOptions = {}): Seed {
     res.json({ uuid, state, muted, room_id: room ?? null });
   });
   const commandOf = (req: Request) => (req.params as unknown as { command: string[] }).command.join('/');
-  const bodyOf = (req: Request): CommandBody =>
-    typeof req.body === 'object' && req.body !== null ? (req.body as CommandBody) : {};
-  // An empty body is no body, whatever its type: a command that takes none (conference/leave, hangup) comes
-  // from clients that set the JSON type on every POST. A command that needs fields then answers their 400.
+  /** The command's fields: none when no body was read, and a body that is not an object is refused. */
+  const bodyOf = (req: Request): CommandBody => {
+    if (req.body === undefined) return {};
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+      throw errors.create('INVALID_REQUEST_BODY');
+    return req.body as CommandBody;
+  };
+  // A request without a body is read as none, whatever its type: a command that takes none
+  // (conference/leave, hangup) comes from clients that set the JSON type on every POST, and from `curl -X
+  // POST`, which sends no Content-Length. A command that needs fields then answers their 400.
   const commandJson = jsonBody('64kb');
   const commandBody: RequestHandler = (req, res, next) =>
-    req.headers['content-length'] === '0' ? next() : commandJson(req, res, next);
+    carriesBody(req) ? commandJson(req, res, next) : next();
   app.post(
     '/api/v1/sessions/:uuid/commands/*command',
     commandBody,

@@ -288,16 +288,23 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       const key = sessionKey(session.uuid);
       const index = appSessionsKey(session.app);
       const now = Date.now();
-      await send(['SET', key, JSON.stringify(session), 'PX', String(idleTimeout)], key);
-      await send(['ZADD', index, String(now), session.uuid], index);
-      await send(['ZREMRANGEBYSCORE', index, '-inf', `(${now - idleTimeout}`], index);
-      const held = Number(await send(['ZCARD', index], index));
-      if (held > maxPerApp) {
-        const popped = await send(['ZPOPMIN', index, String(held - maxPerApp)], index);
-        const uuids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
-        for (const uuid of uuids) await send(['DEL', sessionKey(uuid)], sessionKey(uuid));
+      try {
+        await send(['SET', key, JSON.stringify(session), 'PX', String(idleTimeout)], key);
+        await send(['ZADD', index, String(now), session.uuid], index);
+        await send(['ZREMRANGEBYSCORE', index, '-inf', `(${now - idleTimeout}`], index);
+        const held = Number(await send(['ZCARD', index], index));
+        if (held > maxPerApp) {
+          const popped = await send(['ZPOPMIN', index, String(held - maxPerApp)], index);
+          const uuids = Array.isArray(popped) ? popped.filter((_, i) => i % 2 === 0).map(String) : [];
+          for (const uuid of uuids) await send(['DEL', sessionKey(uuid)], sessionKey(uuid));
+        }
+        await send(['PEXPIRE', index, String(idleTimeout)], index);
+      } catch (error) {
+        // Answered 500, the session was never given to the client: kept, it would count toward the app's
+        // bound (or outside it, unindexed) until its idle timeout.
+        await store.deleteSession(session).catch(() => {});
+        throw error;
       }
-      await send(['PEXPIRE', index, String(idleTimeout)], index);
     },
     async updateSession(uuid, change) {
       const key = sessionKey(uuid);
@@ -332,19 +339,21 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       // The room first, then its name: a name never names a room still being made, so a name whose room
       // is gone is free (the room's day is over, or it is being stopped).
       await send(['SET', key, JSON.stringify(room), 'EX', String(roomTtlSeconds)], key);
-      let taken: string | undefined;
       try {
-        taken = await claimName(room);
+        const taken = await claimName(room);
+        if (taken !== undefined) {
+          await send(['DEL', key], key);
+          return { taken };
+        }
+        await indexRoom(room);
+        return undefined;
       } catch (error) {
-        await send(['DEL', key], key).catch(() => {});
+        // Answered 500, the room was never given to the client: kept, it would hold its name (a retry's
+        // 409 would name it) and count toward the app's bound, or escape it unindexed. The room goes
+        // first, so that its name is free even if releasing the name fails.
+        await store.deleteRoom(room).catch(() => {});
         throw error;
       }
-      if (taken !== undefined) {
-        await send(['DEL', key], key);
-        return { taken };
-      }
-      await indexRoom(room);
-      return undefined;
     },
     async deleteRoom(room) {
       await send(['DEL', roomKey(room.id)], roomKey(room.id));

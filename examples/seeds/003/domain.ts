@@ -52,8 +52,9 @@ export interface CommandBody {
 
 /**
  * The refusals of a command that depend on nothing but the request: an unknown command, a malformed
- * `command_uid`, missing `urls` (or more of them, or longer, than a playlist holds), recording switched
- * off. They are checked before the command group's cooldown, so a refused command does not start it.
+ * `command_uid`, missing `urls` (or more of them, or longer, than a playlist holds), a `conference/join`
+ * without a `room_id` string, recording switched off. They are checked before the command group's
+ * cooldown, so a refused command does not start it.
  */
 export function checkCommand(command: string, body: CommandBody, options: { recording: boolean }): Command {
   if (!isCommand(command)) throw errors.create('INVALID_COMMAND');
@@ -72,6 +73,9 @@ export function checkCommand(command: string, body: CommandBody, options: { reco
     )
       throw errors.create('URLS_REQUIRED');
   }
+  // A join without a room is malformed, as a play without a playlist is; a room_id of no room is 404.
+  if (command === 'conference/join' && typeof body.room_id !== 'string')
+    throw errors.create('INVALID_REQUEST_BODY');
   if ((command === 'record/start' || command === 'record/stop') && !options.recording)
     throw errors.create('RECORDING_NOT_AVAILABLE');
   return command;
@@ -184,7 +188,7 @@ export class Gateway {
         session.muted = command === 'mute';
         break;
       case 'conference/join': {
-        const room = await this.room(app, String(body.room_id ?? ''));
+        const room = await this.room(app, String(body.room_id));
         if (session.room !== undefined && session.room !== room.id)
           throw errors.create('SESSION_IN_OTHER_ROOM');
         session.room = room.id;
