@@ -17,6 +17,9 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 // REDIS_URL=redis://… moves the guards' state to Redis, shared by every instance of the demo.
 const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+redis?.on('error', () => {
+  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
+});
 const store = redis ? redisStore({ send: redisSend(redis), prefix: 'demo:' }) : memoryStore();
 const { server, state, nodeErrors } = createDemo({ store, apps: { 'demo-app': demo.key } });
 // A request node's parser refuses (a bad request line, a bare CR or a control character in a header, a

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemo } from '../../demo/app.js';
@@ -117,6 +120,41 @@ describe('the demo guards', () => {
       client.disconnect();
     } finally {
       started.stop();
+    }
+  });
+
+  it('writes no ioredis "Unhandled error event" to stderr while its Redis is unreachable', async () => {
+    // A Redis that resets every connection: each attempt is a connection error for the demo's client.
+    let attempts = 0;
+    const refuser = createServer((socket) => {
+      attempts++;
+      socket.resetAndDestroy();
+    });
+    await new Promise<void>((done) => refuser.listen(0, '127.0.0.1', done));
+    const { port: redisPort } = refuser.address() as AddressInfo;
+    const child = spawn('npx', ['tsx', 'demo/server.ts'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DEMO_API_KEY: demoKey,
+      },
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      // The client reconnects after each error it emits: by a third attempt, two were emitted (and written).
+      const deadline = Date.now() + 30_000;
+      while (attempts < 3 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+      expect(attempts).toBeGreaterThanOrEqual(3);
+      expect(stderr).not.toContain('Unhandled error event');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      refuser.close();
     }
   });
 });
