@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/004/app.js';
-import { newPassword, seedClient, startDialRecorder } from './004-server.js';
+import { newPassword, seedClient, startDialRecorder, testHashCost } from './004-server.js';
 
 /** The destinations the provider was asked to dial. */
 const dialled: string[] = [];
@@ -23,23 +23,28 @@ async function expectPost(path: string, body: unknown, status = 201) {
   return made.body;
 }
 
-/** A new workspace that can dial from +14155550001 to every country it may enable: its path and agent. */
-async function workspace(): Promise<{ at: string; agent: string }> {
+let workspaces = 0;
+/**
+ * A new workspace that can dial to every country it may enable: its path, agent and number (a number is
+ * one workspace's at a time, so each has its own).
+ */
+async function workspace(): Promise<{ at: string; agent: string; from: string }> {
+  const from = `+1415555${String(1000 + workspaces++)}`;
   const at = `/workspaces/${(await expectPost('/workspaces', { name: 'Calls' })).id}`;
   const provided = await answer(
     request('PUT', `${at}/provider`, { token, body: { id: 'twilio', credential: 'AC-test' } }),
   );
   expect(provided.status, provided.text).toBe(200);
-  await expectPost(`${at}/numbers`, { number: '+14155550001' });
+  await expectPost(`${at}/numbers`, { number: from });
   const agent = (await expectPost(`${at}/agents`, { name: 'Dialler', voice: 'alloy' })).id as string;
   for (const country of ['gb', 'fr', 'de', 'au'])
     await expectPost(`${at}/outbound-destinations/${country}/enable`, {}, 200);
-  return { at, agent };
+  return { at, agent, from };
 }
 
 /** Dials each of `numbers` from `place`, expecting `status` and a body like `body`: what was dialled. */
 async function dialEach(
-  place: { at: string; agent: string },
+  place: { at: string; agent: string; from: string },
   numbers: readonly string[],
   status: number,
   body: object = {},
@@ -47,7 +52,7 @@ async function dialEach(
   const before = dialled.length;
   for (const to of numbers) {
     const answered = await answer(
-      request('POST', `${place.at}/calls`, { token, body: { from: '+14155550001', to, agent: place.agent } }),
+      request('POST', `${place.at}/calls`, { token, body: { from: place.from, to, agent: place.agent } }),
     );
     expect([to, answered.status]).toEqual([to, status]);
     expect(answered.body).toMatchObject(body);
@@ -65,9 +70,10 @@ beforeAll(async () => {
     callQuota: { trial: { day: 1000, month: 1000 }, active: { day: 1000, month: 1000 } },
     // One of each per workspace: a second writing of a listed number must take no room.
     workspaceItemsMax: 1,
+    passwordHashCost: testHashCost,
   });
   const password = newPassword();
-  running.seed.identity.addUser('owner@example.com', password);
+  await running.seed.identity.addUser('owner@example.com', password);
   token = await login('owner@example.com', password);
 });
 

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../../examples/seeds/004/app.js';
-import { newPassword, seedClient, startDialRecorder } from './004-server.js';
+import { newPassword, seedClient, startDialRecorder, testHashCost } from './004-server.js';
 
 /** The destinations the provider was asked to dial. */
 const dialled: string[] = [];
@@ -41,9 +41,10 @@ beforeAll(async () => {
     log: () => {},
     callBurst: 1000,
     callQuota: { trial: { day: 1000, month: 1000 }, active: { day: 1000, month: 1000 } },
+    passwordHashCost: testHashCost,
   });
   const password = newPassword();
-  running.seed.identity.addUser('owner@example.com', password);
+  await running.seed.identity.addUser('owner@example.com', password);
   token = await login('owner@example.com', password);
   const made = await answer(request('POST', '/workspaces', { token, body: { name: 'Calls' } }));
   at = `/workspaces/${made.body.id}`;

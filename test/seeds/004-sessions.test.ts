@@ -109,7 +109,9 @@ describe('seed 004: ending one account’s sessions', () => {
 
   it('a password reset ends the account’s sessions and the impersonations of it, and no other account’s', async () => {
     const adminSecret = password();
-    const admin = clock.running.seed.identity.addUser(fresh('admin'), adminSecret, { platformAdmin: true });
+    const admin = await clock.running.seed.identity.addUser(fresh('admin'), adminSecret, {
+      platformAdmin: true,
+    });
     const adminToken = await login(admin.email, adminSecret);
     const a = await account('reset');
     const b = await account('bystander');

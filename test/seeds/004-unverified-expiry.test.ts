@@ -9,6 +9,7 @@ import {
   onClock as onClockOf,
   newPassword as password,
   seedClient,
+  testHashCost,
   verificationToken as verifyToken,
 } from './004-server.js';
 
@@ -62,7 +63,7 @@ describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
   it('never frees a verified address, however old: its holder is told instead', async () => {
     const { identity } = clock.running.seed;
     const secret = password();
-    identity.addUser('owner@example.com', secret);
+    await identity.addUser('owner@example.com', secret);
     clock.now += 100 * hour;
     expect((await signUp('owner@example.com', password())).status).toBe(202);
     await mailed(clock.mails, 'owner@example.com', 'tried to sign up');
@@ -86,6 +87,7 @@ describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
   it('answers 202 with the same bytes for a known address and an unknown one even when the account’s mail fails: the lookup runs after the answer', async () => {
     const failing = await start(0, {
       log: () => {},
+      passwordHashCost: testHashCost,
       mail: (mail) => {
         if (mail.subject.includes('Reset')) throw new Error('relay refused');
       },
@@ -93,7 +95,7 @@ describe('seed 004: an unverified registration past UNVERIFIED_TTL_MS', () => {
     try {
       const { identity } = failing.seed;
       const known = fresh('known');
-      identity.addUser(known, password());
+      await identity.addUser(known, password());
       const client = seedClient(() => failing.url);
       const forgot = (email: string) =>
         client.answer(client.request('POST', '/auth/forgot-password', { body: { email } }));

@@ -115,23 +115,33 @@ async function mailTo(to: string, subject: string, after = 0): Promise<string> {
 }
 
 const W = () => `/workspaces/${ws}`;
-const dialBody = (to = '+14155550100', extra: object = {}) => ({
-  from: '+14155550001',
-  to,
-  agent: 'agt_1',
-  ...extra,
+const dialBody = (to = '+14155550100', extra: object = {}) => ({ to, agent: 'agt_1', ...extra });
+/** The number of each workspace `workspace()` made: a number is one workspace's at a time. */
+const numbers = new Map<string, string>();
+/** `body` of a call from `workspace`: from its number (the seeded one's, +14155550001), unless it names one. */
+const callFrom = (workspace: string, body: object) => ({
+  from: numbers.get(workspace) ?? '+14155550001',
+  ...body,
 });
 const dial = (workspace: string, body: object, headers: Record<string, string> = {}, base = main.url) =>
-  call('POST', `/workspaces/${workspace}/calls`, { token: t.owner, body, headers, base });
+  call('POST', `/workspaces/${workspace}/calls`, {
+    token: t.owner,
+    body: callFrom(workspace, body),
+    headers,
+    base,
+  });
 
 async function liveCall(): Promise<string> {
-  return (await json<{ id: string }>(request('POST', `${W()}/calls`, { token: t.owner, body: dialBody() })))
-    .id;
+  return (
+    await json<{ id: string }>(
+      request('POST', `${W()}/calls`, { token: t.owner, body: callFrom(ws, dialBody()) }),
+    )
+  ).id;
 }
 
 /**
- * A new workspace of the owner, set up over HTTP as its owner would: a provider credential, the number
- * +14155550001 and an agent agt_1 with a voice; a platform admin puts it on `plan` when given.
+ * A new workspace of the owner, set up over HTTP as its owner would: a provider credential, a number of its
+ * own (in `numbers`) and an agent agt_1 with a voice; a platform admin puts it on `plan` when given.
  */
 async function workspace(plan?: string, base = main.url, token = t.owner, admin = t.admin): Promise<string> {
   const { id } = await json<{ id: string }>(
@@ -142,7 +152,9 @@ async function workspace(plan?: string, base = main.url, token = t.owner, admin 
     request('PUT', `${at}/provider`, { token, body: { id: 'twilio', credential: 'AC-probe' }, base }),
     200,
   );
-  await json(request('POST', `${at}/numbers`, { token, body: { number: '+14155550001' }, base }));
+  const number = `+1415556${String(numbers.size).padStart(4, '0')}`;
+  await json(request('POST', `${at}/numbers`, { token, body: { number }, base }));
+  numbers.set(id, number);
   await json(request('POST', `${at}/agents`, { token, body: { name: 'Probe', voice: 'alloy' }, base }));
   if (plan)
     await json(
@@ -320,7 +332,7 @@ const probes: Record<string, Probe> = {
   },
   NUMBER_SUSPENDED: async () => {
     const at = await workspace();
-    await asAdmin('POST', `/admin/workspaces/${at}/numbers/${encodeURIComponent('+14155550001')}/suspend`);
+    await asAdmin('POST', `/admin/workspaces/${at}/numbers/${encodeURIComponent(numbers.get(at)!)}/suspend`);
     return dial(at, dialBody());
   },
   AGENT_SUSPENDED: async () => {
@@ -377,9 +389,10 @@ const probes: Record<string, Probe> = {
     return widgetStart(id, 'same');
   },
   WIDGET_INSUFFICIENT_CREDIT: async () => {
-    // A new workspace has 10 credits; each visitor session spends one.
+    // A new workspace has 10 credits; each visitor session spends one. The probes' visitors share one client
+    // address, and so one visitor's budget, which must outlast the credit.
     const poor = await workspace();
-    const { id } = await addWidget({}, poor);
+    const { id } = await addWidget({ maxSessionsPerVisitorPerDay: 100 }, poor);
     for (let i = 0; i < 10; i++)
       expect((await widgetStart(id, `v${i}`)) as { status: number }).toMatchObject({ status: 201 });
     return widgetStart(id, 'v10');
@@ -666,7 +679,10 @@ describe("seed 004: the page's prose", () => {
   it('quotas per day and per month: a plan has a daily budget and a monthly cap, each refusing with QUOTA_EXCEEDED', async () => {
     // Main: the daily budget of a trial is 5, its monthly cap the default.
     const trial = await workspace();
-    const first = await request('POST', `/workspaces/${trial}/calls`, { token: t.owner, body: dialBody() });
+    const first = await request('POST', `/workspaces/${trial}/calls`, {
+      token: t.owner,
+      body: callFrom(trial, dialBody()),
+    });
     expect(first.status).toBe(201);
     const policies = first.headers.get('ratelimit-policy') ?? '';
     expect(policies).toContain('"calls-per-day";q=5;w=86400');
@@ -680,7 +696,7 @@ describe("seed 004: the page's prose", () => {
       answers.push(
         await request('POST', `/workspaces/${capped}/calls`, {
           token: owner,
-          body: dialBody(),
+          body: callFrom(capped, dialBody()),
           base: aux.url,
         }),
       );
@@ -699,7 +715,11 @@ describe("seed 004: the page's prose", () => {
     const admin = await login('admin@example.com', passwords.admin, aux.url);
     const at = await workspace(undefined, aux.url, owner, admin);
     const call = await json<{ id: string }>(
-      request('POST', `/workspaces/${at}/calls`, { token: owner, body: dialBody(), base: aux.url }),
+      request('POST', `/workspaces/${at}/calls`, {
+        token: owner,
+        body: callFrom(at, dialBody()),
+        base: aux.url,
+      }),
     );
     const head = `PUT /workspaces/${at}/calls/${call.id}/recording HTTP/1.1\r\nauthorization: Bearer ${owner}\r\ncontent-type: audio/wav`;
     // A declared length, and a chunked body that a reader buffering it whole would wait on without bound.
@@ -751,7 +771,7 @@ describe("seed 004: the page's prose", () => {
     );
     expect(view.status).toBe('suspended');
     expect(view.numbers).toEqual([
-      { number: '+14155550001', status: 'suspended', suspendedBy: 'workspace' },
+      { number: numbers.get(at), status: 'suspended', suspendedBy: 'workspace' },
       { number: '+14155550002', status: 'suspended', suspendedBy: 'admin' },
     ]);
     expect(view.agents).toMatchObject([{ id: 'agt_1', status: 'suspended', suspendedBy: 'workspace' }]);
@@ -767,7 +787,7 @@ describe("seed 004: the page's prose", () => {
       200,
     );
     expect(resumed.numbers).toEqual([
-      { number: '+14155550001', status: 'active' },
+      { number: numbers.get(at), status: 'active' },
       { number: '+14155550002', status: 'suspended', suspendedBy: 'admin' },
     ]);
     expect(resumed.agents).toMatchObject([{ id: 'agt_1', status: 'active' }]);
@@ -1060,12 +1080,12 @@ describe('seed 004: no existence oracle', () => {
     const headers = { 'idempotency-key': 'replay-1' };
     const first = await request('POST', `${W()}/calls`, {
       token: t.owner,
-      body: dialBody('+14155550177'),
+      body: callFrom(ws, dialBody('+14155550177')),
       headers,
     });
     const again = await request('POST', `${W()}/calls`, {
       token: t.owner,
-      body: dialBody('+14155550177'),
+      body: callFrom(ws, dialBody('+14155550177')),
       headers,
     });
     expect(again.status).toBe(first.status);

@@ -17,9 +17,9 @@ export function adminRoutes(kit: Kit): void {
   app.use('/admin/*', signedIn, admin);
 
   // Users and roles
-  app.post('/admin/users', faults.json(), v(schemas.user), (c) => {
+  app.post('/admin/users', faults.json(), v(schemas.user), async (c) => {
     const { email, password, platformAdmin } = c.req.valid('json');
-    return c.json(userView(identity.create(email, password, platformAdmin)), 201);
+    return c.json(userView(await identity.create(email, password, platformAdmin)), 201);
   });
   app.get('/admin/users', (c) => {
     const user = identity.byEmail(c.req.query('email') ?? '');

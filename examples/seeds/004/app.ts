@@ -6,6 +6,7 @@
  * answer is the same for an unknown ref and a wrong token, the log line says which.
  */
 import type { KeyObject } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
 import { callGuards, forumLimit, ipLimit, type PlanQuota, ticketLimit } from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
+import { PasswordHasher } from './password-hash.js';
 import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
 import { publicRoutes } from './public-routes.js';
@@ -53,7 +55,10 @@ export interface SeedOptions {
   mailUrl?: string;
   /** Sends mail; overrides `mailUrl` (tests read the mails here). */
   mail?: Mailer;
-  /** Where call recordings are written. @default a folder under the OS temp dir */
+  /**
+   * Where call recordings are written. @default a new folder under the OS temp dir, made at the first
+   * recording (mode 0700), never a fixed name that another instance, or another local user, made or linked first
+   */
   storage?: string;
   /** Outbound calls per user of a workspace per second (burst). @default 5 */
   callBurst?: number;
@@ -105,6 +110,11 @@ export interface SeedOptions {
   widgetSessionTtlMs?: number;
   /** How long a request body may stall before the answer is 408. @default 10000 ms */
   readTimeoutMs?: number;
+  /**
+   * log2 of scrypt's N for new password hashes (r=8, p=1), from 10 to 20; a stored hash keeps its own
+   * parameters, and is made again at this cost when its account next signs in. @default 17
+   */
+  passwordHashCost?: number;
 }
 
 export interface Seed {
@@ -117,6 +127,22 @@ export interface Seed {
   readonly community: Community;
   readonly support: Support;
   readonly licensing: Licensing;
+}
+
+/**
+ * The recordings folder: `path`, or a new one under the OS temp dir, made when first asked for (an instance
+ * that records nothing leaves nothing behind) and kept; a failure to make it is tried again next time.
+ */
+function recordingsFolder(path: string | undefined): () => Promise<string> {
+  if (path !== undefined) return () => Promise.resolve(path);
+  let made: Promise<string> | undefined;
+  return () => {
+    made ??= mkdtemp(join(tmpdir(), 'seed-004-recordings-')).catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
 }
 
 export function createSeed(options: SeedOptions = {}): Seed {
@@ -141,6 +167,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     options.unverifiedTtlMs,
     options.unverifiedMax,
     options.sessionsMax,
+    new PasswordHasher(options.passwordHashCost),
   );
   const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
   const workspaces = new Workspaces({
@@ -184,7 +211,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   };
   authRoutes(kit);
   workspaceRoutes(kit, {
-    storage: options.storage ?? join(tmpdir(), 'seed-004-recordings'),
+    storage: recordingsFolder(options.storage),
     trainingMs: options.trainingMs ?? 2000,
     readTimeout: options.readTimeoutMs ?? 10_000,
     callGuards: callGuards(

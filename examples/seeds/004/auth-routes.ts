@@ -12,9 +12,9 @@ export function authRoutes({ app, faults, identity, resets, signedIn }: Kit): vo
   const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
 
   // Answered alike for a new address and a taken one: the mail says which, to the address's owner.
-  app.post('/auth/signup', faults.json(), v(schemas.signup), (c) => {
+  app.post('/auth/signup', faults.json(), v(schemas.signup), async (c) => {
     const { email, password } = c.req.valid('json');
-    identity.signUp(email, password);
+    await identity.signUp(email, password);
     return c.json({ sent: true }, 202);
   });
   app.post('/auth/verify-email', faults.json(), v(schemas.verifyEmail), (c) =>
@@ -25,14 +25,14 @@ export function authRoutes({ app, faults, identity, resets, signedIn }: Kit): vo
     resets.request(c.req.valid('json').email);
     return c.json({ sent: true }, 202);
   });
-  app.post('/auth/reset-password', faults.json(), v(schemas.resetPassword), (c) => {
+  app.post('/auth/reset-password', faults.json(), v(schemas.resetPassword), async (c) => {
     const { token, password } = c.req.valid('json');
-    resets.reset(token, password);
+    await resets.reset(token, password);
     return c.body(null, 204);
   });
-  app.post('/auth/login', faults.json(), v(schemas.login), (c) => {
+  app.post('/auth/login', faults.json(), v(schemas.login), async (c) => {
     const { email, password } = c.req.valid('json');
-    return c.json({ token: identity.login(email, password).token });
+    return c.json({ token: (await identity.login(email, password)).token });
   });
   app.post('/auth/google', faults.json(), v(schemas.google), async (c) =>
     c.json({ token: (await identity.google(c.req.valid('json').id_token)).token }),

@@ -7,6 +7,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { googleSignInFromEnv } from '../shared/google-id-token.js';
 import type { SeedOptions } from './app.js';
+import { hashCosts } from './password-hash.js';
 
 /** The environment variables seed 004 reads, with what each sets. */
 export const variables = {
@@ -18,7 +19,8 @@ export const variables = {
   PROVIDER_CREDENTIAL: 'the demo workspace’s provider credential @default none: set it with PUT …/provider',
   DRAFT_SERVICE_URL: 'the AI reply-draft service @default none: drafts answer SUPPORT_DRAFT_UNAVAILABLE',
   MAIL_URL: 'the mail relay mails are POSTed to as JSON { to, subject, text } @default none: no mail is sent',
-  RECORDINGS_DIR: 'the folder call recordings are written to @default a folder under the OS temp dir',
+  RECORDINGS_DIR:
+    'the folder call recordings are written to @default a new folder under the OS temp dir, made at the first recording',
   LICENSE_SIGNING_KEY:
     'the Ed25519 license-signing private key, PEM (PKCS#8) @default none: issuing answers LICENSE_SIGNING_KEY_MISSING',
   LICENSE_GRACE_MS:
@@ -46,6 +48,8 @@ export const variables = {
   WORKSPACE_ITEMS_MAX:
     'the contacts, numbers, agents, Do-Not-Call entries and widgets a workspace holds, each; past it, QUOTA_EXCEEDED @default 1000',
   READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
+  PASSWORD_HASH_COST:
+    'log2 of scrypt’s N for new password hashes (r=8, p=1), 10 to 20; a stored hash keeps its own and is made again at this cost on its next sign-in @default 17',
   GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
   GOOGLE_JWKS_URL: 'the JWKS URL Google ID tokens are checked against',
   GOOGLE_PUBLIC_KEY: 'or one PEM (SPKI) public key they are checked against, instead of GOOGLE_JWKS_URL',
@@ -87,6 +91,13 @@ function signingKey(env: Env): KeyObject | undefined {
   if (key.asymmetricKeyType !== 'ed25519')
     throw new TypeError(`LICENSE_SIGNING_KEY must be an Ed25519 key, not ${key.asymmetricKeyType}`);
   return key;
+}
+
+function hashCost(env: Env): number | undefined {
+  const cost = count(env, 'PASSWORD_HASH_COST');
+  if (cost !== undefined && (cost < hashCosts.min || cost > hashCosts.max))
+    throw new TypeError(`PASSWORD_HASH_COST must be ${hashCosts.min} to ${hashCosts.max}, not "${cost}"`);
+  return cost;
 }
 
 /** The options of seed 004 from `env`; throws on a value it cannot use, naming the variable. */
@@ -131,5 +142,6 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('workspacesMax', count(env, 'WORKSPACES_MAX')),
     ...set('workspaceItemsMax', count(env, 'WORKSPACE_ITEMS_MAX')),
     ...set('readTimeoutMs', count(env, 'READ_TIMEOUT_MS')),
+    ...set('passwordHashCost', hashCost(env)),
   };
 }

@@ -4,6 +4,8 @@
  * (workspace routes) a verified member of the URL's workspace. Whether a workspace exists is told to
  * signed-in callers only.
  */
+import type { HttpBindings } from '@hono/node-server';
+import { byIp } from 'faultline/guards';
 import type { HonoErrors } from 'faultline/hono';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { Calls } from './calls.js';
@@ -16,7 +18,10 @@ import type { Support } from './support.js';
 import type { Widgets } from './widgets.js';
 import type { Workspace, Workspaces } from './workspaces.js';
 
-export type Env = { Variables: { session: Session; user: User; workspace: Workspace } };
+export type Env = {
+  Bindings: HttpBindings;
+  Variables: { session: Session; user: User; workspace: Workspace };
+};
 
 /** The app, its error layer, its gates and its domains, as each group of routes receives them. */
 export interface Kit {
@@ -39,6 +44,13 @@ export interface Kit {
 
 /** The bearer token of a request, whatever the scheme's spelling. */
 export const bearer = (c: Context) => c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
+
+/**
+ * The client address of a request as the per-IP limits key it (`byIp`: an IPv6 client by its /64): the
+ * socket's peer, which the caller cannot choose as it chooses a header or a body field. `byIp` throws for a
+ * request without an address rather than give no key, so there is always one.
+ */
+export const clientOf = (c: Context<Env>): string => byIp({ ip: c.env.incoming.socket.remoteAddress })!;
 
 /** A path parameter that the route declares. */
 export const param = (c: Context, name: string) => String(c.req.param(name));

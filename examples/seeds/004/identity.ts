@@ -9,11 +9,12 @@
  * An account holds a bound of sessions (20 by default): a sign-in ends its idle ones, then past the bound the
  * one used least recently, so sign-ins cannot pile up sessions either.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import { type Mailer, perRecipientCap } from './mail.js';
+import { PasswordHasher } from './password-hash.js';
 
 export interface User {
   id: string;
@@ -21,7 +22,7 @@ export interface User {
   verified: boolean;
   platformAdmin: boolean;
   status: 'active' | 'suspended';
-  salt?: string;
+  /** The password's hash, a PHC string with its own parameters (`password-hash.ts`). */
   hash?: string;
   /** The Google account a Google user signs in with. */
   googleSub?: string;
@@ -57,7 +58,6 @@ export const inWords = (ms: number) =>
       ? `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`
       : `${ms} ms`;
 
-const hash = (password: string, salt: string) => scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
 const sha = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /** What a user may see of a user: never the password hash. */
@@ -125,6 +125,8 @@ export class Identity {
     private readonly pendingMax = unverifiedMax,
     /** The most sessions an account holds at once; a new one past it ends the one used least recently. */
     private readonly sessionsMax = sessionsPerAccount,
+    /** Hashes and verifies passwords. */
+    private readonly passwords = new PasswordHasher(),
   ) {}
 
   /** How many unverified registrations hold an address now (lapsed ones are swept first). */
@@ -136,15 +138,21 @@ export class Identity {
   /** Bounds the notices a caller can make the server send one account by signing up with its address. */
   readonly #notice = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
 
-  addUser(email: string, password: string | undefined, init: Partial<User> = {}): User {
-    const salt = randomBytes(8).toString('hex');
+  /** A user as the operator seeds one (verified, unless `init` says otherwise), with no check of its address. */
+  async addUser(email: string, password: string, init: Partial<User> = {}): Promise<User> {
+    return this.#add(email, await this.passwords.hash(password), init);
+  }
+
+  // Synchronous, with the hash made before: no other request runs between a caller's look-up of the address
+  // and this insertion, so two sign-ups with one address never both find it free.
+  #add(email: string, hash: string | undefined, init: Partial<User>): User {
     const user: User = {
       id: `usr_${randomBytes(5).toString('hex')}`,
       email,
       verified: true,
       platformAdmin: false,
       status: 'active',
-      ...(password === undefined ? {} : { salt, hash: hash(password, salt) }),
+      ...(hash === undefined ? {} : { hash }),
       ...init,
     };
     this.users.set(user.id, user);
@@ -166,20 +174,20 @@ export class Identity {
    * waiting for verification, every sign-up is refused alike (429, before the address is looked at) until
    * the oldest lapses or is verified.
    */
-  signUp(email: string, password: string): void {
+  async signUp(email: string, password: string): Promise<void> {
+    // Hashed before the address is looked at, and thrown away for a taken one: the time tells nothing.
+    const hash = await this.passwords.hash(password);
     this.#sweep();
     const existing = this.byEmail(email);
     if (existing && this.#lapsed(existing)) this.#remove(existing);
     else if (existing) {
-      // The password is hashed as for a new user, and thrown away: the answer's time tells nothing either.
-      hash(password, randomBytes(8).toString('hex'));
       if (this.#notice(existing.id)) this.mail(this.#signUpNotice(existing));
       return;
     }
     // Full: the registration that has waited longest gives way (its link no longer works; a sign-up again
     // makes another). Refusing every sign-up instead would let one flood close sign-up for everyone.
     if (this.#pending.size >= this.pendingMax) this.#evictOldest();
-    const user = this.addUser(email, password, { verified: false, registeredAt: this.clock.now() });
+    const user = this.#add(email, hash, { verified: false, registeredAt: this.clock.now() });
     this.#pending.set(user.id, user.registeredAt!);
     this.#signUpLinks.set(user.id, this.#sendVerification(user));
   }
@@ -269,9 +277,8 @@ export class Identity {
    * A password reset redeemed: the new password, the address verified (its mailbox is proven), and whoever
    * else held the account out of it — every session ends, and links and a change asked for before are void.
    */
-  setPassword(user: User, password: string): void {
-    user.salt = randomBytes(8).toString('hex');
-    user.hash = hash(password, user.salt);
+  async setPassword(user: User, password: string): Promise<void> {
+    user.hash = await this.passwords.hash(password);
     this.#verified(user);
     this.endSessions(user.id);
     this.#forgetLinks(user.id);
@@ -343,9 +350,10 @@ export class Identity {
   }
 
   /** A user made by a platform admin, with its role: verified, since the platform vouches for it. */
-  create(email: string, password: string, platformAdmin: boolean): User {
+  async create(email: string, password: string, platformAdmin: boolean): Promise<User> {
+    const hash = await this.passwords.hash(password);
     if (this.byEmail(email)) throw emailInUse();
-    return this.addUser(email, password, { platformAdmin });
+    return this.#add(email, hash, { platformAdmin });
   }
 
   /** Mails a verification link to `email` (the user's own address unless `change`); the token's hash. */
@@ -368,12 +376,27 @@ export class Identity {
     return key;
   }
 
-  login(email: string, password: string): Session {
+  /**
+   * Password sign-in. An unknown address takes a hash's time too. A hash made at another cost than the
+   * current one is made again at it, so that raising the cost reaches every account that signs in.
+   */
+  async login(email: string, password: string): Promise<Session> {
     const user = this.byEmail(email);
-    const candidate = Buffer.from(hash(password, user?.salt ?? 'decoy'), 'hex');
-    if (!user?.hash || !timingSafeEqual(candidate, Buffer.from(user.hash, 'hex')))
-      throw errors.create('AUTH_INVALID_CREDENTIALS');
+    const stored = user?.hash;
+    const { ok, stale } = await this.passwords.verify(password, stored);
+    // While the hash ran, the account may have been removed or its password reset: the check is void then.
+    if (!user || !ok || !this.#holds(user, stored)) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    if (stale) {
+      const rehashed = await this.passwords.hash(password);
+      if (!this.#holds(user, stored)) throw errors.create('AUTH_INVALID_CREDENTIALS');
+      user.hash = rehashed;
+    }
     return this.#open(user.id);
+  }
+
+  /** Whether `user` is still an account, with the password hash `stored`. */
+  #holds(user: User, stored: string | undefined): boolean {
+    return this.users.get(user.id) === user && user.hash === stored;
   }
 
   /**
@@ -398,7 +421,7 @@ export class Identity {
       throw errors.create('AUTH_INVALID_CREDENTIALS', undefined, {
         reason: existing.googleSub === undefined ? 'password-account' : 'other-google-account',
       });
-    const user = existing ?? this.addUser(email, undefined, { googleSub: sub });
+    const user = existing ?? this.#add(email, undefined, { googleSub: sub });
     return this.#open(user.id);
   }
 

@@ -73,7 +73,7 @@ export class PasswordResets {
    * unknown, used, voided by a newer one, expired, or sent to an address the account no longer has (or an
    * account a newer registration replaced) is the catalog's validation error, as a bad verification link is.
    */
-  reset(token: string, password: string): User {
+  async reset(token: string, password: string): Promise<User> {
     const key = sha(token);
     const pending = this.#tokens.get(key);
     const user = pending && this.identity.users.get(pending.user);
@@ -87,7 +87,7 @@ export class PasswordResets {
       throw invalidToken();
     this.#tokens.delete(key);
     this.#live.delete(user.id);
-    this.identity.setPassword(user, password);
+    await this.identity.setPassword(user, password);
     return user;
   }
 

@@ -6,7 +6,7 @@
 import { sValidator } from '@hono/standard-validator';
 import type { MiddlewareHandler } from 'hono';
 import type * as z from 'zod';
-import { bearer, type Env, type Kit, param } from './http.js';
+import { bearer, clientOf, type Env, type Kit, param } from './http.js';
 import { schemas } from './schemas.js';
 
 export interface PublicRouteOptions {
@@ -44,9 +44,16 @@ export function publicRoutes(kit: Kit, options: PublicRouteOptions): void {
     c.json(community.react(c.get('user').id, param(c, 'id'), c.req.valid('json').emoji)),
   );
 
-  // Widgets (public, visitor side)
+  // Widgets (public, visitor side). The visitor's daily cap counts per client address: the body's
+  // `visitorId` is the visitor's to choose, so it only labels what they write.
   app.post('/widgets/:id/sessions', faults.json(), v(schemas.widgetSession), (c) =>
-    c.json(widgets.start(param(c, 'id'), c.req.header('origin'), c.req.valid('json').visitorId), 201),
+    c.json(
+      widgets.start(param(c, 'id'), c.req.header('origin'), {
+        label: c.req.valid('json').visitorId,
+        client: clientOf(c),
+      }),
+      201,
+    ),
   );
   app.post('/widget-sessions/messages', faults.json(), v(schemas.widgetMessage), (c) =>
     c.json(widgets.message(bearer(c), c.req.valid('json').text)),

@@ -12,8 +12,8 @@ const { port, ...options } = optionsFromEnv(process.env);
 const { url, seed } = await start(port, options);
 const ownerPassword = process.env.OWNER_PASSWORD || randomBytes(12).toString('base64url');
 const adminPassword = process.env.ADMIN_PASSWORD || randomBytes(12).toString('base64url');
-const owner = seed.identity.addUser('owner@example.com', ownerPassword);
-seed.identity.addUser('admin@example.com', adminPassword, { platformAdmin: true });
+const owner = await seed.identity.addUser('owner@example.com', ownerPassword);
+await seed.identity.addUser('admin@example.com', adminPassword, { platformAdmin: true });
 const workspace = seed.workspaces.create(owner.id, {
   name: 'Demo',
   plan: 'active',

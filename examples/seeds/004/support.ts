@@ -165,9 +165,13 @@ export class Support {
     return ticket;
   }
 
+  /**
+   * A ticket of an admin route. An unknown one is the page's code for a ticket lookup; its code for a
+   * reference (`SUPPORT_REFERENCE_NOT_FOUND`) is for departments, categories, agents and SLA policies.
+   */
   #ticket(ref: string): Ticket {
     const ticket = this.tickets.get(ref);
-    if (!ticket) throw errors.create('SUPPORT_REFERENCE_NOT_FOUND');
+    if (!ticket) throw errors.create('SUPPORT_TICKET_NOT_FOUND', undefined, { reason: 'unknown-ref' });
     return ticket;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Embeddable visitor widgets: an origin allowlist, daily caps per widget and per visitor, a credit charge
- * per session, and visitor session tokens that expire.
+ * per session, and visitor session tokens that expire. A visitor, for the cap, is a client address (the
+ * key of the per-IP limits): a visitor id in the request is the caller's to choose, and a new one would open
+ * a new budget. Visitors behind one address (an office, a carrier's NAT) share theirs.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../shared/run.js';
@@ -64,14 +66,22 @@ export class Widgets {
     return widget;
   }
 
-  start(id: string, origin: string | undefined, visitor: string): { token: string } {
+  /**
+   * A visitor's session: `client` is the key the per-visitor cap counts under, `label` the name its
+   * messages carry.
+   */
+  start(
+    id: string,
+    origin: string | undefined,
+    visitor: { label: string; client: string },
+  ): { token: string } {
     const widget = this.#widget(id);
     if (widget.status !== 'active') throw errors.create('WIDGET_NOT_ACTIVE');
     if (origin === undefined || !widget.origins.includes(origin))
       throw errors.create('WIDGET_ORIGIN_NOT_ALLOWED');
     const today = day(this.clock.now());
     const widgetKey = `${widget.id}:${today}`;
-    const visitorKey = `${widget.id}:${visitor}:${today}`;
+    const visitorKey = `${widget.id}:${visitor.client}:${today}`;
     if ((this.#counts.get(widgetKey) ?? 0) >= widget.maxSessionsPerDay)
       throw errors.create('WIDGET_DAILY_LIMIT_REACHED');
     if ((this.#counts.get(visitorKey) ?? 0) >= widget.maxSessionsPerVisitorPerDay)
@@ -82,7 +92,11 @@ export class Widgets {
     this.#counts.set(visitorKey, (this.#counts.get(visitorKey) ?? 0) + 1);
     const token = randomBytes(18).toString('base64url');
     if (this.#sessions.size >= 10_000) this.#purge();
-    this.#sessions.set(token, { widget: widget.id, visitor, expires: this.clock.now() + this.ttlMs });
+    this.#sessions.set(token, {
+      widget: widget.id,
+      visitor: visitor.label,
+      expires: this.clock.now() + this.ttlMs,
+    });
     return { token };
   }
 

@@ -16,8 +16,8 @@ import { Widgets } from './widgets.js';
 import { requireRoom, workspaceView } from './workspaces.js';
 
 export interface WorkspaceRouteOptions {
-  /** Where call recordings are written. */
-  storage: string;
+  /** The folder call recordings are written to, made on first use. */
+  storage: () => Promise<string>;
   /** How long an agent training run lasts. */
   trainingMs: number;
   /** The limits of `POST …/calls`. */
@@ -118,8 +118,9 @@ export function workspaceRoutes(kit: Kit, options: WorkspaceRouteOptions): void 
     if (!call) throw errors.create('RESOURCE_NOT_FOUND');
     const audio = await readBytes(c.req.raw, { limit: 10 * 1024 * 1024, readTimeout: options.readTimeout });
     try {
-      await mkdir(join(options.storage, call.workspace), { recursive: true });
-      await writeFile(join(options.storage, call.workspace, `${call.id}.wav`), audio);
+      const folder = join(await options.storage(), call.workspace);
+      await mkdir(folder, { recursive: true });
+      await writeFile(join(folder, `${call.id}.wav`), audio);
     } catch (cause) {
       throw errors.create('STORAGE_ERROR', undefined, { cause });
     }

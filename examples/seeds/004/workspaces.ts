@@ -109,6 +109,8 @@ function resume(item: Lifecycle, by: SuspendedBy, workspace: Workspace): void {
 
 export class Workspaces {
   readonly all = new Map<string, Workspace>();
+  /** Every number a workspace holds, as `canonicalNumber` writes it: a number is one workspace's at a time. */
+  readonly #heldNumbers = new Set<string>();
 
   constructor(readonly caps: WorkspaceCaps = defaultCaps) {}
 
@@ -210,12 +212,19 @@ export class Workspaces {
 
   // Telephony settings.
 
+  /**
+   * A number the workspace calls from. One another workspace holds, in any writing, is `RESOURCE_CONFLICT`
+   * as one this workspace holds is: else any tenant could call as another's number, and an admin's
+   * suspension of it in one workspace would leave the other copy in use.
+   */
   addNumber(workspace: Workspace, number: string): { number: string } & Lifecycle {
     this.requireActive(workspace);
-    if (workspace.numbers.has(number)) throw errors.create('RESOURCE_CONFLICT');
+    const canonical = canonicalNumber(number);
+    if (this.#heldNumbers.has(canonical)) throw errors.create('RESOURCE_CONFLICT');
     requireRoom(workspace.numbers.size, this.caps.items);
     const item: Lifecycle = { status: 'active' };
     workspace.numbers.set(number, item);
+    this.#heldNumbers.add(canonical);
     return { number, ...item };
   }
 
