@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { renderHtml } from '../docs/html.js';
 import { lintCatalog } from '../docs/lint.js';
@@ -20,11 +21,16 @@ const renderers = { md: renderMarkdown, html: renderHtml, json: renderJson, txt:
 export type DocsFormat = keyof typeof renderers;
 
 function output(text: string, out: string | undefined): void {
-  if (out) writeFileSync(out, text);
-  else process.stdout.write(text);
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  // `--out public/errors.html` in a project that has no `public/` yet: the folder comes with the file.
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
 }
 
-async function loadSnapshot(file: string, exportName?: string): Promise<Snapshot> {
+async function loadSnapshot(file: string, exportName?: string, envelopeName?: string): Promise<Snapshot> {
   if (file.endsWith('.json')) {
     if (!existsSync(file)) throw new CliError(`${file}: no such file`);
     try {
@@ -36,7 +42,9 @@ async function loadSnapshot(file: string, exportName?: string): Promise<Snapshot
       throw new CliError(`${file}: ${(error as Error).message}`);
     }
   }
-  return snapshot((await loadCatalog(file, exportName, false)).catalog);
+  // The lock records the wire format too: the module's, as docs and lint read it.
+  const { catalog, format } = await loadCatalog(file, exportName, envelopeName);
+  return snapshot(catalog, format ? { format } : {});
 }
 
 export interface DocsOptions {
@@ -137,16 +145,19 @@ export async function lint(
   if (report.errors > 0) process.exitCode = 1;
 }
 
-export async function snapshotCommand(module: string, o: { out?: string; export?: string }): Promise<void> {
-  output(terminalJson(snapshot((await loadCatalog(module, o.export, false)).catalog)), o.out);
+export async function snapshotCommand(
+  module: string,
+  o: { out?: string; export?: string; envelope?: string },
+): Promise<void> {
+  output(terminalJson(await loadSnapshot(module, o.export, o.envelope)), o.out);
 }
 
 export async function diff(
   old: string,
   next: string,
-  o: { allowBreaking?: boolean; export?: string; json?: boolean },
+  o: { allowBreaking?: boolean; export?: string; envelope?: string; json?: boolean },
 ): Promise<void> {
-  const changes = diffSnapshots(await loadSnapshot(old), await loadSnapshot(next, o.export));
+  const changes = diffSnapshots(await loadSnapshot(old), await loadSnapshot(next, o.export, o.envelope));
   if (o.json) {
     process.stdout.write(terminalJson(diffReport(changes)));
   } else {

@@ -75,6 +75,7 @@ program
   .argument('<module>', 'a module exporting the catalog')
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--export <name>', 'the export holding the catalog')
+  .option('--envelope <name>', 'the export holding the wire format, when the module exports several')
   .action(async (module, o) => (await commands()).snapshotCommand(module, o));
 
 program
@@ -84,6 +85,7 @@ program
   .argument('<new>', 'a module exporting the catalog, or a newer snapshot (.json)')
   .option('--allow-breaking', 'exit 0 even when a change is breaking')
   .option('--export <name>', 'the export holding the catalog')
+  .option('--envelope <name>', 'the export holding the wire format, when the module exports several')
   .option('--json', 'print the changes as one JSON document')
   .addHelpText('after', diffJson)
   .action(async (old, next, o) => (await commands()).diff(old, next, o));

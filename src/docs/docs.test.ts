@@ -163,7 +163,7 @@ describe('snapshot and diffSnapshots', () => {
       type: 'https://docs.example.com/errors#SESSION_NOT_FOUND',
       title: 'Not Found',
       message: 'Session not found',
-      details: { properties: ['sessionId'], required: ['sessionId'] },
+      details: { properties: ['sessionId'], required: ['sessionId'], types: { sessionId: 'string' } },
     });
     expect(JSON.stringify(snapshot(catalog))).toBe(JSON.stringify(before));
   });

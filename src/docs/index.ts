@@ -9,7 +9,9 @@ export {
   diffSnapshots,
   type Snapshot,
   type SnapshotDiff,
+  type SnapshotOptions,
   snapshot,
+  type WireContract,
 } from './snapshot.js';
 // sampleEvent stays public: the example event the reference page prints for an entry, so that a test can
 // hold the page to what an endpoint really sends.

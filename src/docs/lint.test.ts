@@ -1,9 +1,10 @@
 import { defineErrors } from 'faultline';
 import { type LintFinding, type LintRule, lintCatalog } from 'faultline/docs';
+import { envelope, field } from 'faultline/format';
 
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { flatEnvelope, messageEnvelope } from '../format/common.js';
+import { flatEnvelope, messageEnvelope, nestedEnvelope } from '../format/common.js';
 import { lintRules } from './lint.js';
 
 const described = { description: 'd' };
@@ -65,7 +66,8 @@ describe('lintCatalog', () => {
     expect(only('retryable')).toEqual(['warning RETRY_ME']);
     expect(only('description')).toEqual(['warning UNDESCRIBED']);
     expect(only('placeholder')).toEqual(['warning ROOM_FULL']);
-    expect(only('format')).toEqual(['warning ROOM_FULL']);
+    // The flat format drops field errors too: the validation code's finding.
+    expect(only('format')).toEqual(['warning ROOM_FULL', 'warning VALIDATION_FAILED']);
     expect(only('ambiguous-message')).toEqual(['error ROOM_CLOSED']);
   });
 
@@ -93,7 +95,33 @@ describe('lintCatalog', () => {
       A_FULL: { status: 409, message: 'Not possible', ...described },
       B_FULL: { status: 409, message: 'Not possible', ...described },
     });
-    expect(lintCatalog(shared, { format: flatEnvelope })).toEqual([]);
+    expect(lintCatalog(shared, { format: nestedEnvelope })).toEqual([]);
+  });
+
+  it('warns when the format has no place for field errors: the validation code would drop them', () => {
+    const catalog = defineErrors(
+      { ROOM_FULL: { status: 409, message: 'full', ...described } },
+      { rename: { VALIDATION_FAILED: 'SCHEMA_VALIDATION_FAILED' } },
+    );
+    // The README's envelope: details, but no field errors.
+    const readme = envelope({
+      success: false,
+      code: field.code,
+      error: field.message,
+      details: field.details,
+    });
+    expect(lintCatalog(catalog, { format: readme })).toEqual([
+      {
+        level: 'warning',
+        rule: 'format',
+        code: 'SCHEMA_VALIDATION_FAILED',
+        message:
+          'answers validation failures with field errors, but the envelope format carries no field errors: clients never see them',
+      },
+    ]);
+    // Field errors in an alternative still reach clients.
+    const alternative = envelope({ code: field.code, details: { $first: [field.errors, field.details] } });
+    expect(lintCatalog(catalog, { format: alternative })).toEqual([]);
   });
 
   it('leaves duplicate ids and unknown placeholders to defineErrors, which rejects them', () => {

@@ -21,7 +21,8 @@ export const lintRules = Object.freeze({
   description: 'Every code has a description or a cause for the reference page.',
   placeholder:
     'A message placeholder names a required details field; an optional one may leave `{field}` in the text.',
-  format: 'The wire format carries what the catalog declares: ids and details are not silently dropped.',
+  format:
+    'The wire format carries what the catalog declares: ids, details and field errors are not silently dropped.',
   'ambiguous-message':
     'In a format without codes, no two codes share a message (clients map messages back to codes).',
 } as const);
@@ -82,10 +83,33 @@ function optionalPlaceholder(entry: CatalogEntry): string | undefined {
   return placeholders.find((p) => !required.has(p.split('.')[0]!));
 }
 
+/** Where a format has no place for field errors, the code that answers validation failures loses them. */
+function fieldErrorsFinding(
+  catalog: Catalog<any>,
+  carried: ReadonlySet<ErrorField>,
+  format: ErrorFormat,
+): LintFinding[] {
+  if (carried.has('errors')) return [];
+  // Every catalog holds the validationFailed role (it cannot be omitted), standard code or not.
+  const code: string = catalog.builtins.validationFailed;
+  return [
+    {
+      level: 'warning',
+      rule: 'format',
+      code,
+      message: `answers validation failures with field errors, but the ${format.name} format carries no field errors: clients never see them`,
+    },
+  ];
+}
+
 /** What a format drops of what the catalog declares, and codes its clients cannot tell apart. */
-function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): LintFinding[] {
-  const findings: LintFinding[] = [];
+function formatFindings(
+  catalog: Catalog<any>,
+  entries: readonly CatalogEntry[],
+  format: ErrorFormat,
+): LintFinding[] {
   const carried = new Set(fieldsOf(format.spec).map((p) => p.field));
+  const findings: LintFinding[] = [];
   const declared: Partial<Record<ErrorField, (e: CatalogEntry) => boolean>> = {
     id: (e) => e.id !== undefined,
     // Members carry details to every format: a code whose members are written keeps them.
@@ -102,6 +126,7 @@ function formatFindings(entries: readonly CatalogEntry[], format: ErrorFormat): 
       message: `declares ${field}${holders.length > 1 ? ` (as do ${holders.length - 1} more codes)` : ''}, but the ${format.name} format carries no ${field}: clients never see it`,
     });
   }
+  findings.push(...fieldErrorsFinding(catalog, carried, format));
   for (const e of entries) {
     for (const name of Object.keys(e.members ?? {})) {
       if (!Object.hasOwn(format.spec, name)) continue;
@@ -203,6 +228,6 @@ export function lintCatalog(catalog: Catalog<any>, options: LintOptions = {}): L
       });
     }
   }
-  findings.push(...formatFindings(entries, options.format ?? problemJson));
+  findings.push(...formatFindings(catalog, entries, options.format ?? problemJson));
   return findings;
 }

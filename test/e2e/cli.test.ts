@@ -79,6 +79,19 @@ describe('the faultline CLI', () => {
     expect(stale.stderr).toContain('out of date');
   });
 
+  it('--out creates the folder it names: `--out public/errors.html` in a project without `public/`', () => {
+    const project = mkdtempSync(join(work, 'fresh-'));
+    const page = join(project, 'public/errors.html');
+    expect(cli('docs', 'test/fixtures/catalog.ts', '--format', 'html', '--out', page).code).toBe(0);
+    expect(readFileSync(page, 'utf8')).toContain('SESSION_NOT_FOUND');
+    const spec = join(project, 'api/v1/openapi.yaml');
+    expect(cli('openapi', 'test/fixtures/catalog.ts', '--out', spec).code).toBe(0);
+    expect(parseYaml(readFileSync(spec, 'utf8')).openapi).toMatch(/^3\.1\./);
+    const lock = join(project, 'contract/errors.lock.json');
+    expect(cli('snapshot', 'test/fixtures/catalog.ts', '--out', lock).code).toBe(0);
+    expect(cli('diff', lock, 'test/fixtures/catalog.ts').code).toBe(0);
+  });
+
   it('--check prints a regenerate command that keeps --export and --no-standard, so running it makes the page current', () => {
     const out = join(work, 'b.md');
     const given = ['test/fixtures/two-catalogs.ts', '--export', 'b', '--no-standard', '--out', out];
@@ -126,8 +139,9 @@ describe('the faultline CLI', () => {
     const wrong = cli('openapi', 'test/fixtures/two-formats.ts', '--envelope', 'errors');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('export "errors" is not an error format');
-    // A snapshot writes no wire format: it reads none.
-    expect(cli('snapshot', 'test/fixtures/two-formats.ts').code).toBe(0);
+    // A snapshot locks the wire format: it refuses to pick one of two, as docs does.
+    expect(cli('snapshot', 'test/fixtures/two-formats.ts').code).toBe(2);
+    expect(cli('snapshot', 'test/fixtures/two-formats.ts', '--envelope', 'rest').code).toBe(0);
   });
 
   it('lints: a terse report, exit 1 on errors', () => {
