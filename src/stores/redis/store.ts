@@ -70,8 +70,10 @@ const giveBackMs = 8000;
  * and is undone when it applied but answered after its caller gave up: a request answered 503 spends no
  * budget, holds no lease and locks no idempotency key.
  * @example
- * import Redis from 'ioredis';
- * const redis = new Redis(process.env.REDIS_URL);
+ * import { redisSend, redisStore } from 'faultline/stores';
+ * import { Redis } from 'ioredis'; // the named export: the default one does not construct under nodenext
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+ * redis.on('error', () => {}); // else ioredis prints every failed reconnect; the store logs the outage once
  * const store = redisStore({ send: redisSend(redis), prefix: 'api:' });
  */
 export function redisStore(options: RedisStoreOptions): Store {
