@@ -1,8 +1,11 @@
 import type { CapturedResponse } from './types.js';
 import { fromBase64, toBase64 } from './web-crypto.js';
 
-// Fields a replay must not copy: hop-by-hop, per-response ones, and the limits of the replaying request.
+// Fields a replay must not copy: hop-by-hop, per-response ones, the limits of the replaying request, and
+// cookies: a session set for the first caller is neither kept in the store nor handed to whoever retries
+// with the key (a key shared by a tenant's users would hand one user's session to another).
 const skipped = new Set([
+  'set-cookie',
   'connection',
   'keep-alive',
   'transfer-encoding',
