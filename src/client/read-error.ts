@@ -77,7 +77,7 @@ function serverWait(status: number, headers: Headers, code: string, inFlight: st
  * The response's headers an error carries, without the cookies the server set: an error is logged and
  * serialized whole, and a session cookie in a log is a session handed to whoever reads it.
  */
-function kept(headers: Headers): Record<string, string> {
+export function keptHeaders(headers: Headers): Record<string, string> {
   const all = Object.fromEntries(headers);
   delete all['set-cookie'];
   return all;
@@ -155,7 +155,7 @@ export function readErrorText(
   const error = new ApiError(
     {
       ...init,
-      headers: kept(headers),
+      headers: keptHeaders(headers),
       // A header's wait wins; a body (or event) may carry one too.
       retryAfter: wait === undefined ? init.retryAfter : wait / 1000,
       attempts: options.attempts,

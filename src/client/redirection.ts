@@ -1,3 +1,5 @@
+import { keptHeaders } from './read-error.js';
+
 const brand = Symbol.for('faultline.RedirectionError');
 
 /**
@@ -21,7 +23,8 @@ export class RedirectionError extends Error {
   constructor(response: Pick<Response, 'status' | 'statusText' | 'headers'>, attempts = 1) {
     super(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
     this.status = response.status;
-    this.headers = Object.fromEntries(response.headers);
+    // As an ApiError's: without the cookies it set, since an error is logged and serialized whole.
+    this.headers = keptHeaders(response.headers);
     this.attempts = attempts;
   }
 

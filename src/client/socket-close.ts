@@ -80,7 +80,8 @@ export function classifyClose(code: number, reason: string, catalog?: Catalog<an
   if (catalog) {
     const byReason = reason ? catalog.get(reason) : undefined;
     if (byReason) return fromEntry(byReason, code);
-    const row = catalog.closeCodes.find((c) => c.code === code);
+    // A client catalog (`clientCatalog`) has no close-code table: a plain-JS caller may pass one.
+    const row = catalog.closeCodes?.find((c) => c.code === code);
     if (row) {
       if (code === 1000) return { error: undefined, reconnect: 'stop', resume: row.resume };
       return {

@@ -29,5 +29,6 @@ export function responseOf(res: NodeResponse): Response {
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
   const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
-  return new Response(body, { status, headers });
+  // A status that has no content (204, 205, 304) takes no body: `Response` throws on one.
+  return new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, headers });
 }

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ApiError, defineErrors, wsDefinitions } from 'faultline';
 import {
+  clientCatalog,
+  clientCatalogJSON,
   connectSocket,
   createClient,
   ofetchApiErrors,
@@ -719,6 +721,30 @@ describe('connectSocket against a hostile server', () => {
     expect(unbounded.reconnects).toHaveLength(1);
     expect(unbounded.reconnects[0]).toBeLessThanOrEqual(2 ** 31 - 1);
   });
+
+  it('survives a close with no catalog code when given a client catalog, which has no close-code table', async () => {
+    const server = await hostileSocket((ws) => ws.close(1011));
+    // Only plain JavaScript can pass one (the type asks for a full catalog), as a browser bundle might.
+    const client = connect(server.url, {
+      catalog: clientCatalog(clientCatalogJSON(defineErrors({ ...wsDefinitions }).toJSON())) as never,
+    });
+    const [error, decision] = await client.closed;
+    expect(error).toMatchObject({ status: 500 });
+    // No reconnect in these tests: the close is classified, never thrown out of the client.
+    expect(decision).toBe('stop');
+  });
+
+  for (const status of [204, 205, 304]) {
+    it(`ends on a handshake refused with ${status}, a status that has no body, with its error`, async () => {
+      const url = await rawHandshake((socket) =>
+        socket.end(`HTTP/1.1 ${status} No\r\ncontent-length: 0\r\n\r\n`),
+      );
+      const client = connect(url, { reconnect: { base: 1, cap: 2, maxNeverOpened: 2 } });
+      const [error] = await client.ended;
+      expect(error).toBeInstanceOf(ApiError);
+      expect(client.errors).toContain(error);
+    });
+  }
 
   it('cuts a refused handshake’s 100 MB body at 1 MiB', async () => {
     const url = await rawHandshake((socket) => {

@@ -105,6 +105,19 @@ describe('a 3xx that fetch hands back', () => {
     });
   }
 
+  it('keeps no cookie a 3xx set, as an ApiError keeps none: an error is logged and serialized whole', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(304, { 'set-cookie': 'session=SECRET-SESSION; HttpOnly', etag: '"v1"' });
+      res.end();
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors });
+    const error = await rejection(api.get('/', { headers: { 'if-none-match': '"v1"' } }));
+    expect(error).toBeInstanceOf(RedirectionError);
+    expect(error.headers.etag).toBe('"v1"');
+    expect(error.headers['set-cookie']).toBeUndefined();
+    expect(JSON.stringify(error)).not.toContain('SECRET');
+  });
+
   it('names the attempt that received it: a 304 answering the retry of a 503 is attempt 2', async () => {
     let hits = 0;
     const server = await hostile((_req, res) => {
