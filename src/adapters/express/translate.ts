@@ -7,8 +7,9 @@ const roleOfType: Readonly<Record<string, BuiltinRole>> = {
   'entity.parse.failed': 'malformedJson',
   'entity.too.large': 'bodyTooLarge',
   'parameters.too.many': 'bodyTooLarge',
-  'encoding.unsupported': 'unsupportedMediaType',
   'charset.unsupported': 'unsupportedMediaType',
+  // A `verify` callback's refusal (a webhook signature): its message may name what a forger needs.
+  'entity.verify.failed': 'forbidden',
   'request.aborted': 'badRequest',
   'request.size.invalid': 'badRequest',
   'stream.encoding.set': 'internalError',
@@ -22,11 +23,24 @@ const roleOfType: Readonly<Record<string, BuiltinRole>> = {
 function translateThrown(thrown: unknown): unknown {
   const type = read(thrown, 'type');
   const role = typeof type === 'string' ? roleOfType[type] : undefined;
+  // A content coding body-parser does not inflate is refused as faultline's reader refuses one.
+  if (type === 'encoding.unsupported') {
+    return roleError('unsupportedMediaType', {
+      headers: { 'accept-encoding': 'identity' },
+      specific: 'The request content encoding is not supported.',
+      cause: thrown,
+    });
+  }
   if (role === 'unsupportedMediaType') {
     return roleError(role, {
       headers: { accept: 'application/json' },
       cause: thrown,
     });
+  }
+  // A body zlib could not inflate, which body-parser passes on as an exposed 400 with zlib's own text.
+  const code = read(thrown, 'code');
+  if (type === undefined && typeof code === 'string' && code.startsWith('Z_')) {
+    return roleError('badRequest', { specific: 'The request body could not be decoded.', cause: thrown });
   }
   if (role !== undefined) return roleError(role, { cause: thrown });
   // The router's `decodeURIComponent` of a parameter: a 400 whose message quotes the raw path.
