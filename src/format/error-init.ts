@@ -94,10 +94,12 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
   const value = toBody(body);
   const detected = bestFit(value, formats);
   const parsed = detected?.parsed ?? {};
-  const givenStatus = isErrorStatus(parsed.status)
-    ? parsed.status
-    : isErrorStatus(status)
-      ? status
+  // The response's own status wins over one its body claims (RFC 9457 §3.1.2: `status` is advisory), so
+  // that a code read from a status is the response's: a 400 whose body says 429 is no rate limit.
+  const givenStatus = isErrorStatus(status)
+    ? status
+    : isErrorStatus(parsed.status)
+      ? parsed.status
       : undefined;
   let entry: CatalogEntry | undefined;
   let details: unknown;

@@ -105,6 +105,17 @@ describe('a 3xx that fetch hands back', () => {
     });
   }
 
+  it('reads the code of a body without one from the response status, never from the status the body claims', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', status: 429, title: 'Too many' }));
+    });
+    const api = createClient({ baseUrl: server.url, catalog: errors, retry: false });
+    const error = await rejection(api.get('/'));
+    expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(api.is(error, 'RATE_LIMITED')).toBe(false);
+  });
+
   it('keeps no cookie a 3xx set, as an ApiError keeps none: an error is logged and serialized whole', async () => {
     const server = await hostile((_req, res) => {
       res.writeHead(304, { 'set-cookie': 'session=SECRET-SESSION; HttpOnly', etag: '"v1"' });
