@@ -20,14 +20,20 @@ export { type MailRelay, type RelayedMail, type SeedProcess, startMailRelay };
 export const testHashCost = 10;
 
 /**
+ * The password attempts per minute of the tests' seeds: every test signs in from 127.0.0.1, so the
+ * per-address limit is out of the way unless a test sets its own.
+ */
+export const testPasswordRate = 100_000;
+
+/**
  * Starts the shipped server with `env` (and nothing of this process's environment that configures seed
- * 004) on a free port, its password hashes at `testHashCost` unless `env` says otherwise; rejects if it
- * does not print its URL within 30 s.
+ * 004) on a free port, its password hashes at `testHashCost` and its password attempts at
+ * `testPasswordRate` unless `env` says otherwise; rejects if it does not print its URL within 30 s.
  */
 export function startSeed004(env: Record<string, string>): Promise<SeedProcess> {
   return startSeed(
     '004',
-    { PASSWORD_HASH_COST: String(testHashCost), ...env },
+    { PASSWORD_HASH_COST: String(testHashCost), PASSWORD_RATE: String(testPasswordRate), ...env },
     {
       isolate:
         /^(OWNER_|ADMIN_|PROVIDER_|DRAFT_|MAIL_|RECORDINGS_|LICENSE_|IDLE_|WIDGET_|TRAINING_|CALL_|IP_RATE|GOOGLE_|UNVERIFIED_|RESET_|TICKET_|FORUM_|WORKSPACE|SESSIONS_|PASSWORD_)/,
@@ -172,6 +178,7 @@ export function onClock(options: SeedOptions = {}) {
       log: () => {},
       mail: (mail) => state.mails.push(mail),
       passwordHashCost: testHashCost,
+      passwordRate: testPasswordRate,
       ...options,
     });
   });

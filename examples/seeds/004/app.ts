@@ -32,9 +32,9 @@ import { Community } from './community.js';
 import { type Env, type Kit, middlewares } from './http.js';
 import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
-import { callGuards, forumLimit, ipLimit, type PlanQuota, ticketLimit } from './limits.js';
+import { callGuards, forumLimit, ipLimit, type PlanQuota, passwordLimit, ticketLimit } from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
-import { PasswordHasher } from './password-hash.js';
+import { defaultHashSlots, PasswordHasher } from './password-hash.js';
 import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
 import { publicRoutes } from './public-routes.js';
@@ -115,6 +115,12 @@ export interface SeedOptions {
    * parameters, and is made again at this cost when its account next signs in. @default 17
    */
   passwordHashCost?: number;
+  /** Password attempts (sign-in, sign-up, password reset) per minute per client address. @default 20 */
+  passwordRate?: number;
+  /** Password hashes run at once across the server (each takes a thread of node's pool of 4). @default 2 */
+  passwordHashesMax?: number;
+  /** Password hashes that wait for a running one; past them, a hash answers RATE_LIMITED. @default 8 */
+  passwordHashQueue?: number;
 }
 
 export interface Seed {
@@ -167,7 +173,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
     options.unverifiedTtlMs,
     options.unverifiedMax,
     options.sessionsMax,
-    new PasswordHasher(options.passwordHashCost),
+    new PasswordHasher(options.passwordHashCost, {
+      running: options.passwordHashesMax ?? defaultHashSlots.running,
+      waiting: options.passwordHashQueue ?? defaultHashSlots.waiting,
+    }),
   );
   const resets = new PasswordResets(clock, identity, mail, options.resetTokenTtlMs);
   const workspaces = new Workspaces({
@@ -209,7 +218,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     licensing,
     now,
   };
-  authRoutes(kit);
+  authRoutes(kit, { passwordLimit: passwordLimit(options.passwordRate ?? 20, limitStore) });
   workspaceRoutes(kit, {
     storage: recordingsFolder(options.storage),
     trainingMs: options.trainingMs ?? 2000,

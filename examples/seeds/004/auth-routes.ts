@@ -3,16 +3,26 @@
  * own account.
  */
 import { sValidator } from '@hono/standard-validator';
+import type { MiddlewareHandler } from 'hono';
 import type * as z from 'zod';
-import { bearer, type Kit } from './http.js';
+import { bearer, type Env, type Kit } from './http.js';
 import { userView } from './identity.js';
 import { schemas } from './schemas.js';
 
-export function authRoutes({ app, faults, identity, resets, signedIn }: Kit): void {
+export interface AuthRouteOptions {
+  /** The per-address limit of the routes that hash a password: sign-up, sign-in, password reset. */
+  passwordLimit: MiddlewareHandler<Env>;
+}
+
+export function authRoutes(
+  { app, faults, identity, resets, signedIn }: Kit,
+  options: AuthRouteOptions,
+): void {
   const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
+  const { passwordLimit } = options;
 
   // Answered alike for a new address and a taken one: the mail says which, to the address's owner.
-  app.post('/auth/signup', faults.json(), v(schemas.signup), async (c) => {
+  app.post('/auth/signup', passwordLimit, faults.json(), v(schemas.signup), async (c) => {
     const { email, password } = c.req.valid('json');
     await identity.signUp(email, password);
     return c.json({ sent: true }, 202);
@@ -25,12 +35,12 @@ export function authRoutes({ app, faults, identity, resets, signedIn }: Kit): vo
     resets.request(c.req.valid('json').email);
     return c.json({ sent: true }, 202);
   });
-  app.post('/auth/reset-password', faults.json(), v(schemas.resetPassword), async (c) => {
+  app.post('/auth/reset-password', passwordLimit, faults.json(), v(schemas.resetPassword), async (c) => {
     const { token, password } = c.req.valid('json');
     await resets.reset(token, password);
     return c.body(null, 204);
   });
-  app.post('/auth/login', faults.json(), v(schemas.login), async (c) => {
+  app.post('/auth/login', passwordLimit, faults.json(), v(schemas.login), async (c) => {
     const { email, password } = c.req.valid('json');
     return c.json({ token: (await identity.login(email, password)).token });
   });

@@ -50,6 +50,11 @@ export const variables = {
   READ_TIMEOUT_MS: 'how long a request body may stall before 408 @default 10000',
   PASSWORD_HASH_COST:
     'log2 of scrypt’s N for new password hashes (r=8, p=1), 10 to 20; a stored hash keeps its own and is made again at this cost on its next sign-in @default 17',
+  PASSWORD_RATE:
+    'password attempts (sign-in, sign-up, password reset) per minute per client address; past it, RATE_LIMITED @default 20',
+  PASSWORD_HASHES_MAX: 'password hashes run at once across the server @default 2',
+  PASSWORD_HASH_QUEUE:
+    'password hashes that wait for a running one; past them, a sign-in, sign-up or reset answers RATE_LIMITED @default 8',
   GOOGLE_CLIENT_ID: 'the OAuth client id Google ID tokens must name @default none: Google sign-in is off',
   GOOGLE_JWKS_URL: 'the JWKS URL Google ID tokens are checked against',
   GOOGLE_PUBLIC_KEY: 'or one PEM (SPKI) public key they are checked against, instead of GOOGLE_JWKS_URL',
@@ -143,5 +148,8 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('workspaceItemsMax', count(env, 'WORKSPACE_ITEMS_MAX')),
     ...set('readTimeoutMs', count(env, 'READ_TIMEOUT_MS')),
     ...set('passwordHashCost', hashCost(env)),
+    ...set('passwordRate', count(env, 'PASSWORD_RATE')),
+    ...set('passwordHashesMax', count(env, 'PASSWORD_HASHES_MAX')),
+    ...set('passwordHashQueue', count(env, 'PASSWORD_HASH_QUEUE')),
   };
 }

@@ -273,12 +273,18 @@ export class Identity {
     for (const token of this.#sessionsOf.get(user) ?? []) this.#end(token);
   }
 
+  /** A hash of `password` for `setPassword`, made before the reset token is spent. */
+  hashPassword(password: string): Promise<string> {
+    return this.passwords.hash(password);
+  }
+
   /**
-   * A password reset redeemed: the new password, the address verified (its mailbox is proven), and whoever
-   * else held the account out of it — every session ends, and links and a change asked for before are void.
+   * A password reset redeemed: the new password's hash, the address verified (its mailbox is proven), and
+   * whoever else held the account out of it — every session ends, and links and a change asked for before
+   * are void.
    */
-  async setPassword(user: User, password: string): Promise<void> {
-    user.hash = await this.passwords.hash(password);
+  setPassword(user: User, hash: string): void {
+    user.hash = hash;
     this.#verified(user);
     this.endSessions(user.id);
     this.#forgetLinks(user.id);
@@ -383,14 +389,10 @@ export class Identity {
   async login(email: string, password: string): Promise<Session> {
     const user = this.byEmail(email);
     const stored = user?.hash;
-    const { ok, stale } = await this.passwords.verify(password, stored);
+    const { ok, rehashed } = await this.passwords.verify(password, stored);
     // While the hash ran, the account may have been removed or its password reset: the check is void then.
     if (!user || !ok || !this.#holds(user, stored)) throw errors.create('AUTH_INVALID_CREDENTIALS');
-    if (stale) {
-      const rehashed = await this.passwords.hash(password);
-      if (!this.#holds(user, stored)) throw errors.create('AUTH_INVALID_CREDENTIALS');
-      user.hash = rehashed;
-    }
+    if (rehashed !== undefined) user.hash = rehashed;
     return this.#open(user.id);
   }
 

@@ -1,7 +1,7 @@
 /**
- * The limits of seed 004: a per-IP rate limit in front of authentication, per-IP ticket creation, forum
- * writes per user, and on outbound calls a burst limit per signed-in user of a workspace, the plan's quotas
- * per day and per month, and `Idempotency-Key`.
+ * The limits of seed 004: a per-IP rate limit in front of authentication, per-IP password attempts and
+ * ticket creation, forum writes per user, and on outbound calls a burst limit per signed-in user of a
+ * workspace, the plan's quotas per day and per month, and `Idempotency-Key`.
  */
 import { byIp, type GuardRequest, idempotency, quota, rateLimit } from 'faultline/guards';
 import { guard } from 'faultline/hono';
@@ -16,6 +16,16 @@ import type { Workspaces } from './workspaces.js';
  */
 export function ipLimit(perMinute: number, store: Store) {
   return guard(rateLimit({ name: 'ip', key: byIp, limit: perMinute, period: '1m', store, headers: false }));
+}
+
+/**
+ * Password attempts (sign-in, sign-up, password reset), per client address: each costs a password hash, a
+ * second of a core and 128 MiB at the default cost, so an address gets a human's share of them rather than
+ * the per-IP limit's. Its denial is `RATE_LIMITED` with `Retry-After`, before the body is read and so before
+ * any hash.
+ */
+export function passwordLimit(perMinute: number, store: Store) {
+  return guard(rateLimit({ name: 'passwords', key: byIp, limit: perMinute, period: '1m', store }));
 }
 
 /**

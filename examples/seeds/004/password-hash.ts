@@ -2,9 +2,12 @@
  * Password hashes of seed 004: scrypt with r=8 and p=1, kept as a PHC string that records its own
  * parameters (`$scrypt$ln=17,r=8,p=1$<salt>$<key>`), so that a hash made under another cost still verifies
  * once the setting changes, and is made again at the current cost on its next sign-in. The work runs off the
- * event loop (node's thread pool): a sign-in costs its caller the hash's time, never every other request.
+ * event loop, in node's thread pool (4 threads by default), which file, DNS and other crypto work share: so
+ * that a burst of sign-ins cannot take the pool (nor 128 MiB a hash of memory), a few hashes run at once,
+ * a few more wait for them, and past that a hash is refused with `RATE_LIMITED` and `Retry-After`.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { errors } from './catalog.js';
 
 /** log2 of scrypt's N by default: N=2^17, r=8, p=1 is OWASP's recommendation for scrypt (128 MiB a hash). */
 export const defaultHashCost = 17;
@@ -13,6 +16,11 @@ export const hashCosts = { min: 10, max: 20 } as const;
 const blockSize = 8;
 const parallelism = 1;
 const keyLength = 32;
+/**
+ * Hashes at once and hashes waiting for them, by default: two of the thread pool's four threads, so that two
+ * stay free for everything else, and a queue of about four hashes' time at the default cost.
+ */
+export const defaultHashSlots = { running: 2, waiting: 8 } as const;
 const phc = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
 interface Parameters {
@@ -34,22 +42,65 @@ function derive(password: string, salt: Buffer, { ln, r, p }: Parameters): Promi
   );
 }
 
-/** Hashes passwords at one cost, and verifies hashes made at any. */
+/** How many hashes run at once, and how many may wait for one of them. */
+export interface HashSlots {
+  running: number;
+  waiting: number;
+}
+
+/**
+ * A semaphore with a bounded queue: `run` starts its work when one of `running` slots is free, waits for one
+ * while fewer than `waiting` wait, and refuses at once past that (the caller is told to come back, rather
+ * than held for longer than the queue takes).
+ */
+class Slots {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(private readonly limits: HashSlots) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running < this.limits.running) this.#running++;
+    else if (this.#waiting.length < this.limits.waiting)
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else throw errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } });
+    try {
+      return await work();
+    } finally {
+      // The slot passes to the first waiting hash, if any, so that none overtakes the queue.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
+
+/** Hashes passwords at one cost, and verifies hashes made at any, a bounded number at once. */
 export class PasswordHasher {
   readonly #current: Parameters;
+  readonly #slots: Slots;
   /** The salt of the hash run for an account that has none, so that its answer takes as long. */
   readonly #decoySalt = randomBytes(16);
 
-  constructor(cost = defaultHashCost) {
+  constructor(cost = defaultHashCost, slots: HashSlots = defaultHashSlots) {
     if (!Number.isInteger(cost) || cost < hashCosts.min || cost > hashCosts.max)
       throw new RangeError(
         `the password hash cost must be ${hashCosts.min} to ${hashCosts.max}, not ${cost}`,
       );
+    if (!Number.isSafeInteger(slots.running) || slots.running < 1)
+      throw new RangeError(`the hashes run at once must be a positive integer, not ${slots.running}`);
+    if (!Number.isSafeInteger(slots.waiting) || slots.waiting < 0)
+      throw new RangeError(`the hashes waiting must be a whole number, not ${slots.waiting}`);
     this.#current = { ln: cost, r: blockSize, p: parallelism };
+    this.#slots = new Slots(slots);
   }
 
-  /** A new hash of `password` at the current cost, as a PHC string. */
-  async hash(password: string): Promise<string> {
+  /** A new hash of `password` at the current cost, as a PHC string; `RATE_LIMITED` past the queue. */
+  hash(password: string): Promise<string> {
+    return this.#slots.run(() => this.#hash(password));
+  }
+
+  async #hash(password: string): Promise<string> {
     const salt = randomBytes(16);
     const { ln, r, p } = this.#current;
     return `$scrypt$ln=${ln},r=${r},p=${p}$${base64(salt)}$${base64(await derive(password, salt, this.#current))}`;
@@ -57,21 +108,24 @@ export class PasswordHasher {
 
   /**
    * Whether `password` matches `stored` (a hash of any cost; none, or one unreadable, matches nothing but
-   * takes a hash's time), and whether `stored` was made at another cost than the current one.
+   * takes a hash's time) and, when it matches a hash made at another cost than the current one, a new hash
+   * at the current cost. Both hashes run in one slot: a password found right is never refused halfway.
+   * `RATE_LIMITED` when the queue is full.
    */
-  async verify(password: string, stored: string | undefined): Promise<{ ok: boolean; stale: boolean }> {
-    const parsed = stored === undefined ? null : phc.exec(stored);
-    if (!parsed) {
-      await derive(password, this.#decoySalt, this.#current);
-      return { ok: false, stale: false };
-    }
-    const parameters = { ln: Number(parsed[1]), r: Number(parsed[2]), p: Number(parsed[3]) };
-    const expected = Buffer.from(parsed[5]!, 'base64');
-    const key = await derive(password, Buffer.from(parsed[4]!, 'base64'), parameters);
-    const { ln, r, p } = this.#current;
-    return {
-      ok: key.length === expected.length && timingSafeEqual(key, expected),
-      stale: parameters.ln !== ln || parameters.r !== r || parameters.p !== p,
-    };
+  verify(password: string, stored: string | undefined): Promise<{ ok: boolean; rehashed?: string }> {
+    return this.#slots.run(async () => {
+      const parsed = stored === undefined ? null : phc.exec(stored);
+      if (!parsed) {
+        await derive(password, this.#decoySalt, this.#current);
+        return { ok: false };
+      }
+      const parameters = { ln: Number(parsed[1]), r: Number(parsed[2]), p: Number(parsed[3]) };
+      const expected = Buffer.from(parsed[5]!, 'base64');
+      const key = await derive(password, Buffer.from(parsed[4]!, 'base64'), parameters);
+      if (key.length !== expected.length || !timingSafeEqual(key, expected)) return { ok: false };
+      const { ln, r, p } = this.#current;
+      const stale = parameters.ln !== ln || parameters.r !== r || parameters.p !== p;
+      return stale ? { ok: true, rehashed: await this.#hash(password) } : { ok: true };
+    });
   }
 }

@@ -75,6 +75,19 @@ export class PasswordResets {
    */
   async reset(token: string, password: string): Promise<User> {
     const key = sha(token);
+    this.#redeemable(key);
+    // Hashed before the token is spent, so that a hash refused while the server is busy leaves it working;
+    // looked at again after, since the hash gives other requests time to use or void it.
+    const hash = await this.identity.hashPassword(password);
+    const user = this.#redeemable(key);
+    this.#tokens.delete(key);
+    this.#live.delete(user.id);
+    this.identity.setPassword(user, hash);
+    return user;
+  }
+
+  /** The account the token `key` resets, or the validation error when it is no longer good. */
+  #redeemable(key: string): User {
     const pending = this.#tokens.get(key);
     const user = pending && this.identity.users.get(pending.user);
     if (
@@ -85,9 +98,6 @@ export class PasswordResets {
       this.#live.get(user.id) !== key
     )
       throw invalidToken();
-    this.#tokens.delete(key);
-    this.#live.delete(user.id);
-    await this.identity.setPassword(user, password);
     return user;
   }
 
