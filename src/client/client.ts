@@ -51,7 +51,7 @@ export function createClient<
   const catalog = options.catalog as ReadableCatalog<any> | undefined;
   const policy = resolvePolicy(options.retry);
   const defaultHeaders = toRecord(options.headers);
-  const bodyLimit = options.bodyLimit ?? Number.POSITIVE_INFINITY;
+  const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
   // Fetch's 'error' would reject with a TypeError, retried as a network error: 'manual' hands the 3xx back.
   const redirect = options.redirect === 'error' ? { redirect: 'manual' as const } : {};
   defaultHeaders.accept ??= 'application/json, application/problem+json';

@@ -162,9 +162,10 @@ export interface ClientOptions<
   correlationHeaders?: readonly string[];
   /**
    * The most bytes of a 2xx body read: past it the read stops and the request rejects with a `RangeError`,
-   * the body unparsed (an endless or inflated body of a broken or hostile server). `fetch` and ky read any
-   * size, as this does by default.
-   * @default Infinity
+   * the body unparsed (an endless or inflated body of a broken or hostile server, which would otherwise
+   * take the process's memory before any timeout fired). `fetch` and ky read any size; give `Infinity` for
+   * that, or read a large body through `api.fetch()` as a stream.
+   * @default 67108864 (64 MiB)
    */
   bodyLimit?: number;
   /** @default 1048576 */

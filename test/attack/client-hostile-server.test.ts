@@ -280,6 +280,26 @@ describe('2xx bodies a server never finishes', () => {
     expect(error.name).toBe('TimeoutError');
   });
 
+  it('stops an endless 2xx body at the default bodyLimit with a RangeError, never taking the memory', async () => {
+    let sent = 0;
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      // Endless as far as the client can tell: at most 100 MiB, written as the client reads.
+      const pump = () => {
+        while (sent < 100 && !res.destroyed) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const error = await rejection(createClient({ baseUrl: server.url, retry: false }).get('/'));
+    expect(error).toBeInstanceOf(RangeError);
+    expect(sent).toBeLessThan(100);
+  });
+
   it('rejects a 2xx JSON body that is no JSON with an Error', async () => {
     const server = await hostile((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
