@@ -4,8 +4,8 @@
  * `?environment=sandbox&environment=bogus` deployed to sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type LocalSeed, send000, startSeedInProcess } from './000-server.js';
+import { connect } from './ws.js';
 
 const P = '/v1/projects/support-bot';
 let local: LocalSeed;
@@ -26,32 +26,6 @@ async function newDraft(): Promise<string> {
   const made = await call('POST', `${P}/drafts`, {});
   expect(made.status).toBe(201);
   return made.body.id as string;
-}
-
-/** What the chat handshake at `query` observes: 101 when it opens, else the status it is refused with. */
-function handshake(query: string): Promise<{ status: number; body?: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${local.url.replace('http', 'ws')}/v1/chat${query}`, {
-      headers: { 'x-api-key': local.key },
-    });
-    const timer = setTimeout(() => reject(new Error('no answer to the handshake within 5 s')), 5000);
-    ws.on('open', () => {
-      clearTimeout(timer);
-      ws.close();
-      resolve({ status: 101 });
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
-      });
-    });
-    ws.on('error', () => {});
-  });
 }
 
 describe('seed 000 repeated query parameters', () => {
@@ -97,8 +71,14 @@ describe('seed 000 repeated query parameters', () => {
     const chat = await call('POST', `${P}/chats`, { draftId: await newDraft() });
     expect(chat.status).toBe(201);
     const id = chat.body.id as string;
-    expect(await handshake(`?project=support-bot&chat=${id}`)).toEqual({ status: 101 });
-    const refused = await handshake(`?project=support-bot&chat=${id}&chat=${id}`);
-    expect(refused).toMatchObject({ status: 400, body: { error_code: 'SCHEMA_VALIDATION_FAILED' } });
+    const chatUrl = `${local.url.replace('http', 'ws')}/v1/chat?project=support-bot&chat=${id}`;
+    const headers = { 'x-api-key': local.key };
+    const opened = await connect(chatUrl, { headers });
+    if ('kind' in opened) throw new Error(`handshake refused: ${opened.status} ${opened.body}`);
+    opened.ws.close();
+    const refused = await connect(`${chatUrl}&chat=${id}`, { headers });
+    if (!('kind' in refused)) throw new Error('a chat named twice was opened');
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ error_code: 'SCHEMA_VALIDATION_FAILED' });
   });
 });

@@ -14,12 +14,12 @@ export interface Socket {
 }
 
 /**
- * Connects (from `localAddress`, a loopback address of its own, when given); resolves the open socket, or the
- * HTTP answer when the handshake is refused.
+ * Connects (from `localAddress`, a loopback address of its own, when given, with `headers`); resolves the
+ * open socket, or the HTTP answer when the handshake is refused.
  */
 export function connect(
   url: string,
-  options: { localAddress?: string } = {},
+  options: { localAddress?: string; headers?: Record<string, string> } = {},
 ): Promise<Socket | Extract<Observed, { kind: 'http' }>> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
