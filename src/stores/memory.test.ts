@@ -8,6 +8,29 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 describe('memoryStore', { timeout: 60_000 }, () => {
+  // Cloudflare refuses a timer at a Worker's global scope, where a store is made once for every request.
+  it('sets no timer when it is made: its sweep starts with its first decision', () => {
+    const setInterval = globalThis.setInterval;
+    let timers = 0;
+    globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+      timers++;
+      return setInterval(...args);
+    }) as typeof setInterval;
+    try {
+      const store = memoryStore();
+      expect(timers).toBe(0);
+      const input = { interval: 30_000, tolerance: 30_000, cost: 1 };
+      store.rate('k', input);
+      store.rate('k', input);
+      expect(timers).toBe(1);
+      store.close();
+      store.rate('k', input);
+      expect(timers).toBe(1);
+    } finally {
+      globalThis.setInterval = setInterval;
+    }
+  });
+
   it('keeps 1 000 000 distinct keys under 64 MB of heap (default 100 000 keys per kind)', () => {
     const store = memoryStore();
     const input = { interval: 60, tolerance: 60_000, cost: 1 };

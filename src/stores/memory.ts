@@ -123,7 +123,15 @@ function positive(value: number, name: string): number {
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const max = options.maxKeys ?? 100_000;
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  // The sweep starts with the first decision, not when the store is made: a Worker may make its store at
+  // global scope, where Cloudflare refuses a timer.
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  const now = () => {
+    if (timer === undefined && !closed) startSweep();
+    return clock();
+  };
   const batch = options.sweepBatch ?? 10_000;
   const rates = new BoundedMap<Tat>(max, tatOf, now);
   // One map per namespace (policy): each holds at most maxKeys, like the shared one.
@@ -139,8 +147,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     maxRecordBytes: positive(options.maxRecordBytes ?? 2_097_152, 'maxRecordBytes'),
   });
 
-  const timer = setInterval(() => {
-    const at = now();
+  function startSweep(): void {
+    timer = setInterval(sweep, options.sweepInterval ?? 10_000);
+    // A timer that holds no process open; a Web runtime's timer is a number, with no `unref`.
+    timer.unref?.();
+  }
+
+  function sweep(): void {
+    const at = clock();
     rates.sweep(at, batch);
     for (const space of spaces.values()) space.sweep(at, batch);
     quotas.sweep(at, batch);
@@ -148,9 +162,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     for (const space of windowSpaces.values()) space.sweep(at, batch);
     leases.sweep(at, batch);
     records.sweep(at, batch);
-  }, options.sweepInterval ?? 10_000);
-  // A timer that holds no process open; a Web runtime's timer is a number, with no `unref`.
-  timer.unref?.();
+  }
 
   function liveLeases(key: string, at: number): Leases | undefined {
     const entry = leases.get(key, at);
@@ -257,7 +269,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       idempotency: records.size,
       idempotencyBytes: records.bytes,
     }),
-    close: () => clearInterval(timer),
+    close: () => {
+      closed = true;
+      clearInterval(timer);
+    },
   };
   // Not enumerable: a wrapper that spreads this store (`{ ...memory, rate }`) keeps its own `rate`, as
   // guards then call it instead of these synchronous shortcuts.
