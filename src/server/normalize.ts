@@ -51,38 +51,63 @@ function headersOf(value: unknown): Record<string, string> | undefined {
   return headers;
 }
 
-// Per entry, the headers its answers are documented with: its roles' (`Retry-After`, `RateLimit`) and its own.
+// The headers an error status's protocol gives meaning (RFC 9110: `Allow` of a 405, the challenge of a 401,
+// what a 415 or 426 accepts), kept on any error; caching, framing and a server's own are not among them.
+const protocolHeaders: ReadonlySet<string> = new Set([
+  'allow',
+  'www-authenticate',
+  'proxy-authenticate',
+  'accept',
+  'accept-encoding',
+  'accept-patch',
+  'accept-post',
+  'retry-after',
+  'upgrade',
+  'sec-websocket-version',
+]);
+
+// Per entry, the headers its answers are documented with: its roles' (`RateLimit`), its own, the protocol's.
 const documented = new WeakMap<CatalogEntry, ReadonlySet<string>>();
 
-function documentedHeaders(entry: CatalogEntry): ReadonlySet<string> {
+function documentedHeaders(entry: CatalogEntry | undefined): ReadonlySet<string> {
+  if (entry === undefined) return protocolHeaders;
   let names = documented.get(entry);
   if (names === undefined) {
     const all = [
       ...entry.roles.flatMap((role) => Object.keys(roleHeaders[role] ?? {})),
       ...Object.keys(entry.headers),
     ];
-    names = new Set(all.map((name) => name.toLowerCase()));
+    names = new Set([...protocolHeaders, ...all.map((name) => name.toLowerCase())]);
     documented.set(entry, names);
   }
   return names;
 }
 
 /**
- * A received error (read by faultline's client from another API's response) carries that response's
- * headers and request id: answered by this API, it keeps only the headers its entry documents, never the
- * upstream's caching, server or internal ones.
+ * The headers a received error (read by faultline's client from another API's response, which carries
+ * that response's headers) keeps when this API answers it as `entry`: those the entry documents, never the
+ * upstream's caching, server or internal ones. Another error's headers are its own.
  */
-function asAnswered(received: ApiError, entry: CatalogEntry): ApiError {
+function headersToAnswer(error: ApiError, entry: CatalogEntry | undefined): Readonly<Record<string, string>> {
+  if (error.rawBody === undefined) return error.headers;
   const keep = documentedHeaders(entry);
   const headers: Record<string, string> = {};
-  for (const name in received.headers) {
-    if (keep.has(name.toLowerCase())) headers[name] = received.headers[name]!;
+  for (const name in error.headers) {
+    if (keep.has(name.toLowerCase())) headers[name] = error.headers[name]!;
   }
-  const answer = Object.create(received) as { headers: Record<string, string>; correlationId?: string };
-  answer.headers = headers;
-  // The upstream's request id names its request, not this one: the answer takes this request's.
-  answer.correlationId = undefined;
-  return answer as unknown as ApiError;
+  return headers;
+}
+
+/**
+ * A received error answered by this API under its own code: its documented headers only, and without the
+ * upstream's request id, which names that request, not this one. Defined, not assigned: a frozen error's
+ * read-only members would refuse an assignment on an object over it.
+ */
+function asAnswered(received: ApiError, entry: CatalogEntry): ApiError {
+  return Object.create(received, {
+    headers: { value: headersToAnswer(received, entry), enumerable: true, writable: true },
+    correlationId: { value: undefined, enumerable: true, writable: true },
+  }) as ApiError;
 }
 
 function statusOf(thrown: unknown): number | undefined {
@@ -107,11 +132,11 @@ export function isUnexpected(thrown: unknown, error: ApiError, catalog: Catalog<
 
 // An ApiError of another catalog that stands for a role: its facts, under the role, with its message only
 // when it was not the standard text of its code (someone chose it).
-function asRoleError(error: ApiError): RoleError {
+function asRoleError(error: ApiError, catalog: Catalog<any>): RoleError {
   const standard = (standardDefinitions as Record<string, { message: string } | undefined>)[error.code];
   return roleError(error.role!, {
     details: error.details,
-    headers: error.headers,
+    headers: headersToAnswer(error, catalog.get(catalog.builtins[error.role!])),
     fieldErrors: error.fieldErrors,
     message: standard !== undefined && standard.message === error.message ? undefined : error.message,
     cause: error,
@@ -142,7 +167,7 @@ export function normalizeError(thrown: unknown, catalog: Catalog<any>): ApiError
         return thrown.rawBody === undefined ? thrown : asAnswered(thrown, entry);
       // Another catalog's error of a mechanism (the standard one's) is answered by the code that claims
       // its role here, with this catalog's text and docs URL.
-      if (thrown.role !== undefined) return fromRole(catalog, asRoleError(thrown));
+      if (thrown.role !== undefined) return fromRole(catalog, asRoleError(thrown, catalog));
       // An error of another catalog is not this API's contract: a generic 500, never its own text.
       return catalog.builtin('internalError', undefined, { cause: thrown });
     }

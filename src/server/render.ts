@@ -155,7 +155,8 @@ export function createRenderer(parts: RendererParts): Renderer {
       // node response would refuse (a CR or LF that splits it, a name that is no token) is dropped.
       for (const name in own) {
         const value = own[name];
-        if (isSendableHeader(name, value)) headers[name] = value;
+        // Lower case, as every name faultline sets: `Content-Type` would go out beside `content-type`.
+        if (isSendableHeader(name, value)) headers[name.toLowerCase()] = value;
       }
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;

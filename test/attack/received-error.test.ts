@@ -26,14 +26,16 @@ const upstreamHeaders = {
 function upstream(): Server {
   return createServer((req, res) => {
     const limited = req.url === '/limited';
-    const status = limited ? 429 : 404;
-    const code = limited ? 'RATE_LIMITED' : 'NOT_FOUND';
+    const refused = req.url === '/method';
+    const status = limited ? 429 : refused ? 405 : 404;
+    const code = limited ? 'RATE_LIMITED' : refused ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND';
     const body = gzipSync(
       JSON.stringify({ status, code, title: 'x', detail: 'upstream says', id: 'up-123' }),
     );
     res.writeHead(status, {
       ...upstreamHeaders,
       ...(limited ? { 'retry-after': '7', ratelimit: '"default";r=0;t=7' } : {}),
+      ...(refused ? { allow: 'GET, HEAD' } : {}),
     });
     // Two writes and no length: a chunked answer.
     res.write(body.subarray(0, 5));
@@ -95,6 +97,72 @@ describe.each(adapters.map((a) => [a.name, a] as const))(
   },
 );
 
+describe.each(adapters.map((a) => [a.name, a] as const))(
+  'a received error, however read, on %s',
+  (_name, adapter) => {
+    let base = '';
+    beforeAll(async () => {
+      const api = createClient({ baseUrl: upstreamUrl, retry: false });
+      // A client given a catalog reads the upstream's errors under their roles; a docs URL other than this
+      // API's sends them through the role's code here.
+      const typed = createClient({
+        baseUrl: upstreamUrl,
+        retry: false,
+        catalog: defineErrors({}, { docsUrl: 'https://upstream.example/errors#{code}' }),
+      });
+      const server = await adapter.build({
+        options: { catalog, logger: false },
+        routes: [
+          { method: 'GET', path: '/typed', handle: async () => ({ body: await typed.get('/limited') }) },
+          {
+            method: 'GET',
+            path: '/frozen',
+            async handle() {
+              try {
+                return { body: await api.get('/limited') };
+              } catch (error) {
+                throw Object.freeze(error);
+              }
+            },
+          },
+          { method: 'GET', path: '/method', handle: async () => ({ body: await api.get('/method') }) },
+        ],
+      });
+      servers.push(server);
+      base = await listen(server);
+    });
+
+    const get = async (path: string) => {
+      const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(5_000) });
+      return { response, body: await response.json() };
+    };
+
+    it('keeps to the documented headers when a client with a catalog read it under its role', async () => {
+      const { response, body } = await get('/typed');
+      expect(response.status).toBe(429);
+      expect(body).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(response.headers.get('retry-after')).toBe('7');
+      for (const name of ['cache-control', 'etag', 'x-internal-host']) {
+        expect({ name, value: response.headers.get(name) }).toEqual({ name, value: null });
+      }
+    });
+
+    it('answers a frozen received error as itself, not as a 500', async () => {
+      const { response, body } = await get('/frozen');
+      expect(response.status).toBe(429);
+      expect(body).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(response.headers.get('x-internal-host')).toBeNull();
+    });
+
+    it('keeps the Allow of a 405, which its protocol requires', async () => {
+      const { response, body } = await get('/method');
+      expect(response.status).toBe(405);
+      expect(body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+      expect(response.headers.get('allow')).toBe('GET, HEAD');
+    });
+  },
+);
+
 describe('headers an error is given', () => {
   it('never frame the answer: Content-Length, Transfer-Encoding and Connection stay the server’s', async () => {
     const server = await adapters[0]!.build({
@@ -110,6 +178,9 @@ describe('headers an error is given', () => {
                 'transfer-encoding': 'chunked',
                 connection: 'close',
                 'x-kept': 'y',
+                // Another spelling of faultline's own: never sent beside them.
+                'Content-Type': 'text/html',
+                'X-Request-Id': 'spoof',
               },
             });
           },
@@ -123,5 +194,7 @@ describe('headers an error is given', () => {
     expect(JSON.parse(text)).toMatchObject({ code: 'CONFLICT' });
     expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
     expect(response.headers.get('x-kept')).toBe('y');
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(response.headers.get('x-request-id')).not.toMatch(/spoof/);
   });
 });
