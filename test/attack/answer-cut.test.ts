@@ -1,4 +1,5 @@
 import { request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { defineErrors } from 'faultline';
 import { idempotency } from 'faultline/guards';
 import { memoryStore } from 'faultline/stores';
@@ -80,6 +81,73 @@ describe.each(writers.map((a) => [a.name, a] as const))(
       expect(runs).toBe(2);
       expect(logged).toHaveLength(2);
       expect(logged[0]).toMatchObject({ status: 500 });
+    });
+  },
+);
+
+// The other side of the same line: a client that resets its connection while its handler runs has not
+// made the answer fail. Koa hands that reset to its error path, which must leave the key in flight.
+describe.each(writers.map((a) => [a.name, a] as const))(
+  'a client reset mid-handler on %s',
+  (_name, adapter) => {
+    let base = '';
+    let runs = 0;
+    let entered: () => void = () => {};
+    let closed: () => void = () => {};
+    let release: () => void = () => {};
+    beforeAll(async () => {
+      const server = await adapter.build({
+        options: { catalog, logger: false },
+        routes: [
+          {
+            method: 'POST',
+            path: '/orders',
+            json: true,
+            guards: [idempotency({ store: memoryStore(), tenant: () => 't', lockTtl: '1m' })],
+            async handle({ res }) {
+              runs++;
+              res!.once('close', () => closed());
+              entered();
+              await new Promise<void>((resolve) => {
+                release = resolve;
+              });
+              return { status: 201, body: { order: runs } };
+            },
+          },
+        ],
+      });
+      servers.push(server);
+      base = await listen(server);
+    });
+
+    it('keeps the key in flight: the retry gets 409, and the handler runs once', async () => {
+      const started = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const gone = new Promise<void>((resolve) => {
+        closed = resolve;
+      });
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      const body = '{"item":1}';
+      socket.write(
+        `POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: reset-1\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      await started;
+      socket.resetAndDestroy();
+      await gone;
+      const retry = await fetch(`${base}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'reset-1' },
+        body,
+        signal: AbortSignal.timeout(5_000),
+      });
+      await retry.arrayBuffer();
+      expect(retry.status).toBe(409);
+      release();
+      expect(runs).toBe(1);
     });
   },
 );

@@ -84,7 +84,10 @@ function catalogOnerror(kit: Kit, ctx: Context): Context['onerror'] {
       } catch {
         // The app's `error` listener threw: out of a stream's callback that would end the process.
       }
-      cutAnswer(res);
+      // A socket that can no longer be written is the client gone (Koa hands its reset here): a hang-up,
+      // whose outcome the handler still settles. One that can is an answer that failed as it went out.
+      if (ctx.writable) cutAnswer(res);
+      else res.destroy();
       return;
     }
     try {
