@@ -63,8 +63,16 @@ export abstract class Outbound {
     }
   }
 
-  /** Sends an error event and keeps the connection open; a closing connection only reports it. */
+  /**
+   * Sends an error event and keeps the connection open; a closing connection only reports it. An error
+   * that ends the session closes it, as wherever it is raised: the session has nothing left to carry.
+   */
   sendError(error: ApiError, context: EventContext, thrown: unknown = error): void {
+    const entry = entryOf(this.state.catalog, error.code);
+    if (entry && wsBehaviourOf(entry).endsSession) {
+      this.failWith(error, context, thrown);
+      return;
+    }
     this.report(error, thrown);
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.state.hardBuffered) {
@@ -101,6 +109,8 @@ export abstract class Outbound {
     const entry = entryOf(this.state.catalog, error.code);
     const behaviour = entry ? wsBehaviourOf(entry) : undefined;
     if (open && behaviour?.notify !== false) this.writeEvent(error, context);
+    // Told or not, a client learns that its session ended.
+    else if (open && behaviour?.endsSession) this.write(this.state.sessionEnd);
     // The reason carries the code; the event carries everything else.
     safeClose(
       this.socket,

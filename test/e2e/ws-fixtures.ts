@@ -25,6 +25,7 @@ export const catalog = defineErrors(
       retryable: false,
       ws: { endsSession: true },
     },
+    SESSION_GONE: { status: 410, message: 'Gone.', ws: { endsSession: true, notify: false } },
     TOKEN_EXPIRED: { status: 401, message: 'The access token expired.' },
     AGENT_BUSY: {
       status: 503,

@@ -207,6 +207,27 @@ describe('connection-scope errors: tell, then close', () => {
     expect(after).toBe(0);
   });
 
+  it('ends the session however it is raised: through notify, and with notify: false', async () => {
+    const { url } = await endpoint({
+      on: {
+        told: (_m, conn) => conn.notify(catalog.create('HANDOFF_FAILED')),
+        untold: () => {
+          throw catalog.create('SESSION_GONE');
+        },
+      },
+    });
+    const a = watch(url + q());
+    await a.opened;
+    a.socket.send(JSON.stringify({ type: 'told' }));
+    expect(await a.closed).toEqual({ code: 4500, reason: 'HANDOFF_FAILED' });
+    expect(a.messages[1]).toEqual({ type: 'session_end' });
+    const b = watch(url + q());
+    await b.opened;
+    b.socket.send(JSON.stringify({ type: 'untold' }));
+    expect(await b.closed).toEqual({ code: 4410, reason: 'SESSION_GONE' });
+    expect(b.messages).toEqual([{ type: 'session_end' }]);
+  });
+
   it('derives 4000 + status for conn.fail, and 1011 for an unexpected failure', async () => {
     const { url } = await endpoint({
       on: {
