@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { defineErrors } from 'faultline';
 import { idempotency } from 'faultline/guards';
-import { memoryStore } from 'faultline/stores';
+import { type IdempotencyStore, memoryStore } from 'faultline/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../helpers/adapters.js';
 import { close, listen } from '../helpers/http.js';
@@ -60,5 +60,49 @@ describe.each(adapters.map((a) => [a.name, a] as const))('a replay on %s', (_nam
     expect(replay.headers.get('x-cart')).toBe('1');
     expect(replay.headers.getSetCookie()).toEqual([]);
     expect(carts).toBe(1);
+  });
+});
+
+describe('a replay of an answer kept before cookies were dropped', () => {
+  it('leaves the cookie out as it replays', async () => {
+    const memory = memoryStore();
+    // A record as an earlier version kept it: with the Set-Cookie of the first answer.
+    const store: IdempotencyStore = {
+      kind: 'memory',
+      claim: (...args) => memory.claim(...args),
+      abandon: (...args) => memory.abandon(...args),
+      close: () => memory.close(),
+      complete(key, token, response, ttl) {
+        const kept = JSON.parse(response) as { h: [string, string][] };
+        kept.h.push(['set-cookie', 'cart_session=old-secret']);
+        return memory.complete(key, token, JSON.stringify(kept), ttl);
+      },
+    };
+    const server = await adapters[0]!.build({
+      options: { catalog, logger: false },
+      routes: [
+        {
+          method: 'POST',
+          path: '/carts',
+          json: true,
+          guards: [idempotency({ store, tenant: () => 'app-1' })],
+          handle: () => ({ status: 201, body: { cart: 1 } }),
+        },
+      ],
+    });
+    servers.push(server);
+    const base = await listen(server);
+    const post = () =>
+      fetch(`${base}/carts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'old-1' },
+        body: '{"item":1}',
+        signal: AbortSignal.timeout(5_000),
+      });
+    await (await post()).arrayBuffer();
+    const replay = await post();
+    await replay.arrayBuffer();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.getSetCookie()).toEqual([]);
   });
 });
