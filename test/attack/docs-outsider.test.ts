@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { launchChromium } from '../helpers/chromium.js';
+import { runCli } from '../helpers/spawn.js';
 
 // Catalog text comes from many hands (translators, other teams, a CMS): every string of an entry is
 // written here by an attacker, and every renderer must keep it text.
@@ -239,14 +239,7 @@ describe('JSON forms with hostile catalog text', () => {
   });
 });
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ['dist/cli/index.js', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = runCli;
 
 describe('the CLI with hostile paths, options and catalog text', () => {
   it('writes a module path with terminal escapes out in its error', () => {

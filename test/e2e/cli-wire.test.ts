@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/spawn.js';
 
 // `faultline snapshot` + `faultline diff` as a CI job runs them, over the wire format the module exports.
 
@@ -32,14 +32,7 @@ function release(name: string, change: { orderId?: string; docsUrl?: string; for
   return file;
 }
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ['dist/cli/index.js', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = runCli;
 
 describe('faultline diff over the wire format', () => {
   const lock = join(work, 'errors.lock.json');

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -63,3 +63,12 @@ export async function startCommand(
     throw error;
   }
 }
+
+/** Runs node with `args` from the repository root, as a user would (the built CLI: `dist/cli/index.js`). */
+export function runNode(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the built `faultline` CLI with `args` from the repository root. */
+export const runCli = (...args: string[]) => runNode('dist/cli/index.js', ...args);
