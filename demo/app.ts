@@ -7,7 +7,7 @@ import type { ErrorEvent, ErrorLogger } from 'faultline/server';
 import { memoryStore, type Store } from 'faultline/stores';
 import * as z from 'zod';
 import { demoFormat, demoMessages, errors } from './catalog.js';
-import { demoGuards, mediaUrl } from './guards.js';
+import { demoGuards, maxUrls, mediaUrl } from './guards.js';
 import { assertKey } from './keys.js';
 import { DemoState } from './state.js';
 import { attachWebSocket, socketDocs } from './ws.js';
@@ -42,7 +42,9 @@ const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
 const party = z.string().min(1).max(128);
 const newSession = z.object({ from: party, to: party });
 const newRoom = z.object({ name: z.string().min(1).max(128) });
-const commandBody = z.object({ urls: z.array(mediaUrl).optional(), to: z.string().optional() }).optional();
+const commandBody = z
+  .object({ urls: z.array(mediaUrl).max(maxUrls).optional(), to: z.string().optional() })
+  .optional();
 const apiPath = /^\/v1(?:[/?#]|$)/;
 
 /**

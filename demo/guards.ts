@@ -23,6 +23,9 @@ const appIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export const mediaUrl = z.url({ protocol: /^https?$/ });
 
+/** The media URLs one play command takes, over HTTP or on the socket: zod stops at the count first. */
+export const maxUrls = 16;
+
 // byHeader refuses a header sent twice (400 INVALID_HEADER): guards and handlers read one and the same value.
 /** The app id of a request, as the guards checked it. */
 export const appIdOf = byHeader('X-App-ID');

@@ -1,13 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { WsDocsOptions } from 'faultline/docs';
 import { envelope, field } from 'faultline/format';
-import { checkMessage, type Guard, type GuardRequest } from 'faultline/guards';
+import { checkMessage, type Guard, type GuardRequest, type KeyOf, rateLimit } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
-import type { Store } from 'faultline/stores';
-import { createWsErrors, type WsErrors } from 'faultline/ws';
+import { memoryStore, type Store } from 'faultline/stores';
+import { bySession, createWsErrors, type WsErrors } from 'faultline/ws';
 import * as z from 'zod';
 import { errors } from './catalog.js';
-import { appIdOf, mediaUrl } from './guards.js';
+import { appIdOf, maxUrls, mediaUrl } from './guards.js';
 import type { DemoState } from './state.js';
 
 /**
@@ -51,6 +51,8 @@ export interface DemoSocketOptions {
 export const socketDocs: WsDocsOptions = {
   path: '/v1/ws',
   event: demoEvent,
+  // A command is a few hundred bytes; a play of the most URLs it takes, at 1 KiB each, still fits.
+  maxBytes: 16 * 1024,
   rate: { limit: 20, window: 1000, over: 'drop', closeAfter: 100 },
   connections: 10,
   heartbeat: 30_000,
@@ -58,6 +60,16 @@ export const socketDocs: WsDocsOptions = {
 };
 
 const commands = ['answer', 'hangup', 'play', 'record', 'transfer'] as const;
+
+/**
+ * The messages all sockets of one app may send, the HTTP API's per-app rate (600 a minute): sessions are
+ * the app's to mint, so the per-session rate alone bounds no app's share of the validation work.
+ */
+const appMessageRate = { limit: 600, period: '1m' } as const;
+
+// A connection's key is `<app>:<session>` (app ids have no colon), so that its app is read from the key.
+const keyOf = (appId: string, sessionId: string) => `${appId}:${sessionId}`;
+const appOfConnection: KeyOf = (request) => bySession(request)?.split(':', 1)[0];
 
 /** What a connection knows of its handshake: its session, the app that proved its key, and its address. */
 interface SocketContext {
@@ -100,7 +112,13 @@ function guardRequestOf(raw: IncomingMessage, query: URLSearchParams): GuardRequ
 export function attachWebSocket(server: Server, options: DemoSocketOptions): WsErrors<SocketContext> {
   const { state, guards, commandGuards } = options;
   const maxPerApp = options.connectionsPerApp ?? 100;
-  const store = options.store ? { store: options.store } : {};
+  const store = options.store ?? memoryStore();
+  // Every message spends its session's rate and its app's, before it is parsed or validated.
+  const { limit, window, ...over } = socketDocs.rate!;
+  const messageRate = [
+    rateLimit({ name: 'ws-session', key: bySession, limit, period: window!, ...quiet(store) }),
+    rateLimit({ name: 'ws-app', key: appOfConnection, ...appMessageRate, ...quiet(store) }),
+  ];
   const admitting = new Map<string, Set<IncomingMessage>>();
   const handshakes = new WeakMap<SocketContext, IncomingMessage>();
   const settle = (appId: string, raw: IncomingMessage) => {
@@ -138,7 +156,7 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       raw.socket.once('close', () => settle(appId, raw));
       const context = { sessionId: session.id, appId, ip: credentials.ip };
       handshakes.set(context, raw);
-      return { key: session.id, context };
+      return { key: keyOf(appId, session.id), context };
     },
     onConnection(conn) {
       const raw = handshakes.get(conn.context);
@@ -151,9 +169,10 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
           type: z.literal('command'),
           id: z.string().optional(),
           command: z.string().min(1),
-          urls: z.array(mediaUrl).optional(),
+          urls: z.array(mediaUrl).max(maxUrls).optional(),
         }),
       },
+      maxBytes: socketDocs.maxBytes!,
     },
     on: {
       async command(message: { id?: string; command: string; urls?: string[] }, conn) {
@@ -186,9 +205,9 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
       },
     },
     limits: {
-      connections: { max: 10, ...store },
+      connections: { max: 10, store },
       // A flood is closed, not read and dropped for as long as its sender keeps it up.
-      rate: { ...socketDocs.rate!, ...store },
+      rate: { guard: messageRate, ...over },
       idleTimeout: 600_000,
     },
   });
@@ -197,4 +216,9 @@ export function attachWebSocket(server: Server, options: DemoSocketOptions): WsE
     void endpoint.close({ timeout: 1000 });
   });
   return endpoint;
+}
+
+/** A message rate's settings: no headers on a socket, and a store that fails lets messages through. */
+function quiet(store: Store) {
+  return { store, headers: false, onStoreError: 'open' } as const;
 }
