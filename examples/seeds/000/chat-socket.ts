@@ -66,7 +66,13 @@ export function chatSocket(
       },
     },
     // The rate of the HTTP chat route (600 a minute), per chat: the socket is no way around it. The first
-    // message over it gets the page's 429 as an error event; the rest of that wait are dropped.
-    limits: { heartbeat, connections: { max: 5 }, rate: { limit: 10, window: 1000, over: 'event' } },
+    // message over it gets the page's 429 as an error event; the rest of that wait are dropped, and a
+    // socket whose messages over it come to 100 more than those within it is closed (4429), so that a
+    // flood is not read for as long as its sender keeps it up.
+    limits: {
+      heartbeat,
+      connections: { max: 5 },
+      rate: { limit: 10, window: 1000, over: 'event', closeAfter: 100 },
+    },
   });
 }
