@@ -25,7 +25,8 @@ export const variables = {
   HISTORY_BYTES_PER_CONNECTOR:
     "bytes of replay history held in memory across one connector's sessions @default an eighth of MAX_HISTORY_BYTES",
   SESSION_RATE: 'HTTP requests per minute per session @default 120',
-  MESSAGE_RATE: 'WebSocket messages per second per session; more are dropped @default 10',
+  MESSAGE_RATE:
+    "WebSocket messages per second per session (a connector's sockets together: 20 times as many); more are dropped, and a socket that sends 100 more than it may is closed @default 10",
   WS_CONNECTIONS_PER_CONNECTOR:
     'WebSocket connections open at once per connector on this instance, over all its sessions @default 200',
   IP_RATE:

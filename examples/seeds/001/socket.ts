@@ -2,13 +2,15 @@
  * The WebSocket of seed 001 at `/api/v1/ws`: an invalid event is answered with an
  * `EVENT_TYPE_SYSTEM_MESSAGE` at level `SYSTEM_MESSAGE_LEVEL_ERROR` and the connection stays open;
  * terminal errors are followed by `EVENT_TYPE_SESSION_END` and end the session. At most 10 connections per
- * session and 200 per connector (the page's `WS_CONNECTION_LIMIT_EXCEEDED`); messages over the rate are
- * dropped. A reconnect with `cursor` replays the session's events after it.
+ * session and 200 per connector (the page's `WS_CONNECTION_LIMIT_EXCEEDED`); messages over the rate of
+ * the session, or of its connector, are dropped, and a socket that keeps sending over it is closed. A
+ * reconnect with `cursor` replays the session's events after it.
  */
 import { ApiError } from 'faultline';
-import { checkMessage, type Guard } from 'faultline/guards';
+import { checkMessage, type Guard, type KeyOf, rateLimit } from 'faultline/guards';
 import type { ErrorHandler } from 'faultline/server';
-import { createWsErrors, type WsConnection, type WsErrors, wsBehaviourOf } from 'faultline/ws';
+import { memoryStore } from 'faultline/stores';
+import { bySession, createWsErrors, type WsConnection, type WsErrors, wsBehaviourOf } from 'faultline/ws';
 import * as z from 'zod';
 import { type LogSink, redactUrl } from '../shared/run.js';
 import type { Agent, Handoff } from './agent.js';
@@ -32,7 +34,29 @@ const serverEvents = [
   'EVENT_TYPE_SESSION_END',
 ] as const;
 
-const metadata = z.object({ custom: z.record(z.string(), z.unknown()).optional() }).optional();
+/**
+ * The keys `metadata.custom` may carry, counted before any is validated: it is echoed back with each error
+ * and agent message, and a record of thousands of keys would cost its validation on every message.
+ */
+const maxCustomKeys = 32;
+const custom = z
+  .custom(
+    (value) => typeof value !== 'object' || value === null || Object.keys(value).length <= maxCustomKeys,
+  )
+  .pipe(z.record(z.string(), z.unknown()));
+const metadata = z.object({ custom: custom.optional() }).optional();
+
+/**
+ * The largest client event: a text of 4000 characters, each escaped as `\uXXXX` (24 000 bytes), and its
+ * metadata. The library's 64 KiB default would take twice that.
+ */
+const maxEventBytes = 32 * 1024;
+
+/** Sessions' worth of messages a connector's sockets may send together: 200 a second at the default rate. */
+const connectorSessions = 20;
+
+/** Over the rate, messages are dropped; a socket that sends this many more than it may is closed. */
+const closeAfter = 100;
 const schemas = {
   // An event its schema refuses is the page's invalid event: `INVALID_EVENT` claims `messageInvalid`.
   EVENT_TYPE_USER_MESSAGE: z.object({
@@ -70,7 +94,10 @@ export interface SocketParts {
   logError: (event: { error: ApiError; conn: Conn | undefined }) => void;
   /** Where warnings go (an invalid cursor). */
   warn: LogSink;
-  /** WebSocket messages per second per session; more are dropped. @default 10 */
+  /**
+   * WebSocket messages per second per session; more are dropped. A connector's sockets may send 20 times
+   * as many together. @default 10
+   */
   messageRate?: number | undefined;
   /** Simultaneous WebSocket connections per session. @default 10 */
   connectionsPerSession?: number | undefined;
@@ -221,7 +248,7 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
       raw.socket.once('close', () => settle(connector.id, raw));
       const context: Context = { session: sessionId, connector: connector.id, backlog };
       handshakes.set(context, raw);
-      return { key: sessionId, context };
+      return { key: keyOf(connector.id, sessionId), context };
     },
     onConnection(conn) {
       const handshake = handshakes.get(conn.context);
@@ -233,16 +260,35 @@ export function messagingSocket(parts: SocketParts): WsErrors<Context> {
       typeField: 'type',
       idField: 'id',
       schemas,
+      maxBytes: maxEventBytes,
       sessionEnd: { type: 'EVENT_TYPE_SESSION_END' },
     },
     on,
     limits: {
       connections: { max: parts.connectionsPerSession ?? 10 },
-      rate: { limit: parts.messageRate ?? 10, window: 1000, over: 'drop' },
+      rate: { guard: messageRates(parts.messageRate ?? 10), over: 'drop', closeAfter },
     },
     onError: ({ error, conn }) => parts.logError({ error, conn }),
   });
   return ws;
+}
+
+// A connection's key is `<connector>:<session>` (connector ids have no colon): the connector is read from it.
+const keyOf = (connector: string, session: string) => `${connector}:${session}`;
+const connectorOf: KeyOf = (request) => bySession(request)?.split(':', 1)[0];
+
+/**
+ * The rates every message spends before it is parsed: its session's, as the page says, and its
+ * connector's, since sessions are the connector's to mint and the per-session rate alone bounds no
+ * connector's share of the work.
+ */
+function messageRates(perSession: number): Guard[] {
+  // No headers on a socket; a store that fails lets messages through.
+  const common = { store: memoryStore(), headers: false, onStoreError: 'open', period: 1000 } as const;
+  return [
+    rateLimit({ ...common, name: 'ws-session', key: bySession, limit: perSession }),
+    rateLimit({ ...common, name: 'ws-connector', key: connectorOf, limit: perSession * connectorSessions }),
+  ];
 }
 
 /** Whether `error` is one whose catalog entry ends the session. */
