@@ -12,8 +12,17 @@ const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
 // Headers that frame or encode the message faultline writes, or hold its connection: an error's own would
 // contradict the body it goes with (a `Transfer-Encoding` beside the `Content-Length`, a `Content-Encoding`
 // over plain JSON). `Upgrade` stays: a 426 must send it.
-const framing =
-  /^(?:content-(?:length|encoding|range)|transfer-encoding|connection|keep-alive|proxy-connection|te|trailer)$/i;
+const framing: ReadonlySet<string> = new Set([
+  'content-length',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+]);
 
 /**
  * Whether a header can go on the wire as it is: its name a token and not one of the message's framing, its
@@ -22,7 +31,10 @@ const framing =
  */
 export function isSendableHeader(name: string, value: unknown): value is string {
   return (
-    typeof value === 'string' && headerName.test(name) && !framing.test(name) && !unsafeValue.test(value)
+    typeof value === 'string' &&
+    headerName.test(name) &&
+    !framing.has(name.toLowerCase()) &&
+    !unsafeValue.test(value)
   );
 }
 
@@ -156,7 +168,8 @@ export function createRenderer(parts: RendererParts): Renderer {
       for (const name in own) {
         const value = own[name];
         // Lower case, as every name faultline sets: `Content-Type` would go out beside `content-type`.
-        if (isSendableHeader(name, value)) headers[name.toLowerCase()] = value;
+        const lower = name.toLowerCase();
+        if (isSendableHeader(lower, value)) headers[lower] = value;
       }
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
