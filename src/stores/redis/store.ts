@@ -66,15 +66,13 @@ const giveBackMs = 8000;
  * Creates a store on Redis, Valkey or Redis Cluster: every decision is one Lua script in one round trip
  * (`EVALSHA`, reloaded by `EVAL` on `NOSCRIPT` only), timed by the Redis clock (`TIME`), on a key whose
  * hash tag holds the caller's key so that cluster slots spread by caller. A decision given a deadline
- * changes nothing when it reaches Redis past it (a command queued behind a stalled server runs late),
- * and is undone when it applied but answered after its caller gave up: a request answered 503 spends no
- * budget, holds no lease and locks no idempotency key.
+ * changes nothing when it reaches Redis past it (a command queued behind a stalled server runs late), and
+ * is undone when it applied but answered after its caller gave up: a 503 spends, holds and locks nothing.
  * @example
- * import { redisSend, redisStore } from 'faultline/stores';
  * import { Redis } from 'ioredis'; // the named export: the default one does not construct under nodenext
  * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * redis.on('error', () => {}); // else ioredis prints every failed reconnect; the store logs the outage once
- * const store = redisStore({ send: redisSend(redis), prefix: 'api:' });
+ * const store = redisStore({ send: redisSend(redis), prefix: 'api:' }); // both from faultline/stores
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { send } = options;
