@@ -178,7 +178,7 @@ function rawRequest(port: number, head: string): Promise<string> {
 }
 
 describe('an idempotent replay on Fastify', () => {
-  it('sends every line of a header the first answer sent twice, and no header twice that a hook set before', async () => {
+  it('sends every line of a header the first answer sent twice (its cookies aside), and no header twice that a hook set before', async () => {
     const { guard } = await import('faultline/fastify');
     const { idempotency } = await import('faultline/guards');
     const { memoryStore } = await import('faultline/stores');
@@ -210,8 +210,10 @@ describe('an idempotent replay on Fastify', () => {
       const replay = await send();
       expect(runs).toBe(1);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(replay.headers.getSetCookie()).toEqual(first.headers.getSetCookie());
-      expect(replay.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      expect(first.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      // A session set for the first caller is never handed to whoever retries with the key.
+      expect(replay.headers.getSetCookie()).toEqual([]);
+      expect(replay.headers.get('link')).toBe('</a>; rel="next", </b>; rel="prev"');
       expect(replay.headers.get('link')).toBe(first.headers.get('link'));
       expect(replay.headers.get('access-control-allow-origin')).toBe('https://app.example');
       expect(await replay.json()).toEqual(await first.json());
