@@ -3,48 +3,19 @@
  * connection staying open, 429 on the eleventh connection of a session, a close code, and handshake
  * refusals that are the REST answers of the same catalog.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/spawn.js';
-import { refusal, type Seen, watch } from './ws-helpers.js';
+import { refusal, type Seen, type StartedDemo, startDemo, watch } from './ws-helpers.js';
 
-const root = resolve(import.meta.dirname, '../..');
-let child: ChildProcess;
+let demo: StartedDemo;
 let socketUrl = '';
 let port = 0;
 
 beforeAll(async () => {
-  port = await freePort();
-  // Without DEMO_API_KEY, the demo makes its key at start and prints it in the socket URL.
-  const { DEMO_API_KEY: _unset, ...env } = process.env;
-  child = spawn('npx', ['tsx', 'demo/server.ts'], {
-    cwd: root,
-    env: { ...env, PORT: String(port) },
-    detached: true,
-  });
-  socketUrl = await new Promise<string>((done, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`no socket URL within 30 s: ${out}`)), 30_000);
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const found = /socket:\s+(ws:\/\/\S+)/.exec(out);
-      if (found) {
-        clearTimeout(timer);
-        done(found[1]!);
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`demo exited with ${code}: ${out}`)));
-  });
+  demo = await startDemo();
+  ({ socketUrl, port } = demo);
 }, 40_000);
 
-afterAll(() => {
-  try {
-    process.kill(-child.pid!, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
-});
+afterAll(() => demo?.stop());
 
 const send = (client: Seen, message: unknown) =>
   client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));

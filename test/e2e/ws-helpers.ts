@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { createWsErrors, type WsErrors, type WsErrorsOptions } from 'faultline/ws';
 import WebSocket from 'ws';
+import { freePort } from '../helpers/spawn.js';
 
 export interface Served<C = unknown> {
   url: string;
@@ -132,3 +135,48 @@ export function refusal(url: string, headers: Record<string, string> = {}) {
 
 export const upgradeHead = (path: string, extra = '') =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+
+/** `npm start`'s demo, started as a user starts it, and the socket URL it prints. */
+export interface StartedDemo {
+  readonly port: number;
+  readonly socketUrl: string;
+  stop(): void;
+}
+
+/**
+ * Starts `demo/server.ts` on a free port without `DEMO_API_KEY`, so that it makes its key at start and prints
+ * it in the socket URL; resolves once it has (at most 30 s).
+ */
+export async function startDemo(): Promise<StartedDemo> {
+  const port = await freePort();
+  const { DEMO_API_KEY: _unset, ...env } = process.env;
+  const child = spawn('npx', ['tsx', 'demo/server.ts'], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    env: { ...env, PORT: String(port) },
+    detached: true,
+  });
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  };
+  const socketUrl = await new Promise<string>((done, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`no socket URL within 30 s: ${out}`)), 30_000);
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const found = /socket:\s+(ws:\/\/\S+)/.exec(out);
+      if (found) {
+        clearTimeout(timer);
+        done(found[1]!);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`demo exited with ${code}: ${out}`)));
+  }).catch((error: unknown) => {
+    stop();
+    throw error;
+  });
+  return { port, socketUrl, stop };
+}
