@@ -8,7 +8,6 @@ import {
   capabilityMethods,
   type Deadline,
   missingMethods,
-  type Store,
   type StoreBase,
 } from '../stores/types.js';
 import { quietly } from './per-request.js';
@@ -17,14 +16,13 @@ import type { GuardRequest, StoreOptions } from './types.js';
 /** The store decision did not answer and the failure policy admits the request. */
 export const admitted: unique symbol = Symbol('admitted');
 
-let shared: Store | undefined;
-
 /** A capability a guard needs of its store. */
 export type Capability = keyof typeof capabilityMethods;
 
 /**
- * The store a guard uses: its own, or one memory store shared by the process. A store lacking a method
- * of the capability the guard needs is refused here, when the guard is created, not on its first request.
+ * The store a guard uses: the one it was given, or a memory store of its own (as express-rate-limit gives
+ * each limiter), so that two guards without a store never spend one count. A store lacking a method of the
+ * capability the guard needs is refused here, when the guard is created, not on its first request.
  */
 export function storeOf<S extends StoreBase>(
   options: StoreOptions<S>,
@@ -33,10 +31,7 @@ export function storeOf<S extends StoreBase>(
   why?: string,
 ): S {
   const store = options.store;
-  if (store === undefined || store === null) {
-    shared ??= memoryStore();
-    return shared as unknown as S;
-  }
+  if (store === undefined || store === null) return memoryStore() as unknown as S;
   const missing = missingMethods(store, needs);
   if (typeof store !== 'object' || missing.length > 0) {
     const lacking =

@@ -1,6 +1,7 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
 import type { RateDecision, RateStore, WindowStore } from '../stores/types.js';
+import { claimName } from './claims.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { addRateFields, seconds } from './raise.js';
@@ -118,7 +119,7 @@ export function rateLimit(
   const banOnly = options.ban !== undefined && !algorithms.includes('gcra');
   const why = banOnly ? 'a ban keeps GCRA state, so its store needs rate() as well as window()' : undefined;
   const store = storeOf(options, 'rateLimit', needsRates ? 'RateStore' : 'WindowStore', why);
-  if (needsWindows && needsRates) storeOf(options, 'rateLimit', 'WindowStore');
+  if (needsWindows && needsRates && options.store != null) storeOf(options, 'rateLimit', 'WindowStore');
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, 'lookup');
@@ -133,6 +134,11 @@ export function rateLimit(
   const fixedCost = typeof cost === 'number' ? cost : 1;
   const code = errorCodeOf(options, 'rateLimit', ['policies']);
   const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost, code));
+  // Claimed once every policy is valid: a definition refused halfway leaves no name taken.
+  policies.forEach((policy, index) => {
+    const space = algorithms[index] === 'fixed-window' ? 'window' : 'rate';
+    claimName(store, space, policy.name, list[index]!.name !== undefined, 'rateLimit');
+  });
 
   // The last denial of the one policy, by its shape and wait: a flood of denials within one second, over
   // any number of keys, answers with the same descriptor instead of building headers for each.

@@ -21,6 +21,7 @@ it("rejects get and reset of a hung store after storeTimeout, with the timeout's
 
 it('reads and resets the ban of a banning policy within the same bound', async () => {
   const limit = rateLimit({
+    name: 'banning',
     key: () => 'k',
     limit: 5,
     period: '1m',

@@ -16,13 +16,15 @@ const errors = createKoaErrors({ catalog, onError: (event) => events.push(event)
 
 function build(proxy = false) {
   const app = new Koa({ proxy });
+  // Made once with the app, as a guard must be: one made per request would start from nothing each time.
+  const limited = guard(rateLimit({ key: byIp, limit: 1, period: '1m' }));
   app.use(errors.middleware);
   app.use(async (ctx, next) => {
     if (ctx.path === '/full') throw catalog.create('ROOM_FULL');
     if (ctx.path === '/koa-throw') ctx.throw(403, 'not yours');
     if (ctx.path === '/object') throw { not: 'an error' };
     if (ctx.path === '/secret') throw new Error('koa secret');
-    if (ctx.path === '/limited') return guard(rateLimit({ key: byIp, limit: 1, period: '1m' }))(ctx, next);
+    if (ctx.path === '/limited') return limited(ctx, next);
     if (ctx.path === '/json' && ctx.method === 'POST') {
       return errors.json()(ctx, async () => {
         ctx.body = { got: (ctx.request as { body?: unknown }).body };
