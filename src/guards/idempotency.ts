@@ -1,13 +1,21 @@
 import { invalidOption } from '../catalog/config-error.js';
 import { targetOf } from '../server/request.js';
-import type { ClaimDecision, IdempotencyStore } from '../stores/types.js';
+import type { Awaitable, ClaimDecision, IdempotencyStore } from '../stores/types.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { fingerprintOf } from './fingerprint.js';
 import { singleHeader } from './header.js';
 import { raise, seconds } from './raise.js';
 import { decodeResponse, encodeResponse } from './replay.js';
-import type { Duration, Guard, GuardContext, GuardRequest, Replay, StoreOptions } from './types.js';
+import type {
+  CapturedResponse,
+  Duration,
+  Guard,
+  GuardContext,
+  GuardRequest,
+  Replay,
+  StoreOptions,
+} from './types.js';
 import { randomId } from './web-crypto.js';
 
 /** Options of `idempotency`. */
@@ -79,6 +87,27 @@ const keepByDefault = (status: number) => status < 500 && !notKept.has(status);
  * The path and query the fingerprint covers: a query is a payload too (`?amount=100`), as Stripe compares
  * every parameter. An empty query is none, so that a target without one keeps the fingerprint stored before.
  */
+/** A claim decision whose stored answer has been read. */
+type ReadDecision =
+  | Exclude<ClaimDecision, { state: 'done' }>
+  | { readonly state: 'done'; readonly stored: CapturedResponse };
+
+/**
+ * Reads the answer a `done` decision holds. One that is not an answer (altered in the store, or written by
+ * another program) throws within the store's call: a store failure, answered by the guard's failure policy
+ * (503 by default), never a 422 that blames the client's body nor a header node refuses (a 500).
+ */
+function readDecision(decision: ClaimDecision): ReadDecision {
+  if (decision.state !== 'done') return decision;
+  const stored = decodeResponse(decision.response);
+  if (stored === undefined) throw new TypeError('idempotency store: the stored answer is malformed');
+  return { state: 'done', stored };
+}
+
+function readable(decision: Awaitable<ClaimDecision>): Awaitable<ReadDecision> {
+  return decision instanceof Promise ? decision.then(readDecision) : readDecision(decision);
+}
+
 function queryTargetOf(url: string | undefined): string {
   const target = (url === undefined ? undefined : targetOf(url)) ?? '/';
   const hash = target.indexOf('#');
@@ -163,7 +192,7 @@ export function idempotency(options: IdempotencyOptions): Guard {
     context: GuardContext,
     key: string,
     token: string,
-    decision: ClaimDecision | typeof admitted,
+    decision: ReadDecision | typeof admitted,
   ): Replay | undefined {
     if (decision === admitted) return undefined;
     switch (decision.state) {
@@ -177,13 +206,13 @@ export function idempotency(options: IdempotencyOptions): Guard {
         });
       case 'mismatch':
         throw raise('idempotencyKeyReused');
-      default: {
-        const stored = decodeResponse(decision.response);
-        if (!stored) throw raise('idempotencyKeyReused');
+      default:
         return {
-          replay: { ...stored, headers: [...stored.headers, ['idempotent-replayed', 'true']] },
+          replay: {
+            ...decision.stored,
+            headers: [...decision.stored.headers, ['idempotent-replayed', 'true']],
+          },
         };
-      }
     }
   }
 
@@ -202,7 +231,9 @@ export function idempotency(options: IdempotencyOptions): Guard {
     const tenant = options.tenant(request);
     const scoped = `${tenant.length}:${tenant}:${key}`;
     const token = randomId();
-    const decision = decide(request, (deadline) => store.claim(scoped, fingerprint, token, lock, deadline));
+    const decision = decide(request, (deadline) =>
+      readable(store.claim(scoped, fingerprint, token, lock, deadline)),
+    );
     return decision instanceof Promise
       ? decision.then((d) => conclude(context, scoped, token, d))
       : conclude(context, scoped, token, decision);

@@ -27,17 +27,31 @@ export function encodeResponse(response: CapturedResponse): string {
   });
 }
 
-/** The response a store kept, or undefined when the text is not one. */
+// A header name as a capture writes it (a token, lower case), and what node refuses in a value.
+const lowerToken = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The response a store kept, or undefined when the text is not one: a status a final answer can have,
+ * header lines a response can carry (names lower case, values node would send), a base64 body. A record
+ * altered in the store is refused whole, never half sent.
+ */
 export function decodeResponse(text: string): CapturedResponse | undefined {
   try {
-    const data = JSON.parse(text) as { s: number; h: [string, string][]; b: string };
-    if (!Number.isInteger(data.s) || !Array.isArray(data.h) || typeof data.b !== 'string') return undefined;
-    // Filtered again: an answer kept before a field joined the list (a cookie) is replayed without it too.
-    return {
-      status: data.s,
-      headers: data.h.filter(([name]) => !skipped.has(name)),
-      body: fromBase64(data.b),
-    };
+    const data = JSON.parse(text) as { s: unknown; h: unknown; b: unknown };
+    const { s: status, h: lines, b: body } = data;
+    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) return undefined;
+    if (!Array.isArray(lines) || typeof body !== 'string') return undefined;
+    const headers: [string, string][] = [];
+    for (const line of lines as unknown[]) {
+      if (!Array.isArray(line) || line.length !== 2) return undefined;
+      const [name, value] = line as [unknown, unknown];
+      if (typeof name !== 'string' || !lowerToken.test(name)) return undefined;
+      if (typeof value !== 'string' || unsafeValue.test(value)) return undefined;
+      // Filtered again: an answer kept before a field joined the list (a cookie) is replayed without it too.
+      if (!skipped.has(name)) headers.push([name, value]);
+    }
+    return { status: status as number, headers, body: fromBase64(body) };
   } catch {
     return undefined;
   }
