@@ -39,13 +39,17 @@ export interface PlainAnswer {
 /** What a path that matched no route takes: its `Allow` value, or `undefined` for an unknown path. */
 export interface UnmatchedPath {
   readonly allow: string | undefined;
+  /** The methods of `allow`, upper case. */
+  readonly methods?: ReadonlySet<string>;
 }
 
 const unknownPath: UnmatchedPath = { allow: undefined };
 
 /** The unmatched-path record of the methods a path's routes take. */
 export function toUnmatchedPath(methods: readonly string[]): UnmatchedPath {
-  return methods.length === 0 ? unknownPath : { allow: allowOf(methods) };
+  if (methods.length === 0) return unknownPath;
+  const allow = allowOf(methods);
+  return { allow, methods: new Set(allow.split(', ')) };
 }
 
 /**
@@ -58,8 +62,11 @@ export function toUnmatchedPath(methods: readonly string[]): UnmatchedPath {
 export function resolveUnmatched(method: string | undefined, path: UnmatchedPath): PlainAnswer | RoleError {
   const allow = path.allow;
   if (allow === undefined) return notFound();
-  if (method === 'OPTIONS' || (method !== undefined && method.toUpperCase() === 'OPTIONS'))
-    return { status: 204, headers: { allow } };
+  const upper = method?.toUpperCase();
+  if (upper === 'OPTIONS') return { status: 204, headers: { allow } };
+  // A route of this very method took the request and passed it on (Express's `next()`, Hono's
+  // `await next()`): nothing answered it, which is a 404, not a 405 whose `Allow` names the method used.
+  if (upper !== undefined && path.methods?.has(upper) === true) return notFound();
   return wrongMethod.withHeaders({ allow });
 }
 
