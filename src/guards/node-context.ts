@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { listValued } from './list-fields.js';
 import type { CapturedResponse, GuardContext, GuardRequest } from './types.js';
 
 type Chunk = string | Uint8Array;
@@ -24,7 +25,12 @@ function headerPairs(headers: Record<string, unknown>): [string, string][] {
 /** The guard context over a node `ServerResponse` (node, Express, Fastify's raw response). */
 export interface NodeGuardContext extends GuardContext {
   /** Writes the admitted response's headers (`set` defaults to `res.setHeader`). */
-  apply(set?: (name: string, value: string) => void): void;
+  /**
+   * Writes the guards' headers on the admitted response (`set` defaults to `res.setHeader`). `RateLimit` and
+   * `RateLimit-Policy` are lists (RFC 9651): a chain of guards after another adds its policies to what the
+   * first wrote (read with `get`, by default `res.getHeader`) instead of replacing them.
+   */
+  apply(set?: (name: string, value: string) => void, get?: (name: string) => unknown): void;
   /**
    * The answer a framework made but will not write, its client having hung up (Koa skips `res.end`):
    * settles what `capture` waits for, as the written answer would have. `undefined` for a failure.
@@ -206,10 +212,12 @@ export function nodeContext(
       ends = [];
       for (const each of all) call(each, undefined);
     },
-    apply(set) {
+    apply(set, get) {
       for (const [name, value] of headers) {
-        if (set) set(name, value);
-        else res.setHeader(name, value);
+        const written = listValued.has(name) ? listOf(get ? get(name) : res.getHeader(name)) : '';
+        const combined = written === '' ? value : `${written}, ${value}`;
+        if (set) set(name, combined);
+        else res.setHeader(name, combined);
       }
     },
     unsent(status, bytes) {
@@ -219,6 +227,12 @@ export function nodeContext(
       made = { status, headers: headerPairs(madeHeaders), body };
     },
   };
+}
+
+// A list field as written on a response: one line, several, or none ('').
+function listOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? value.filter((v) => typeof v === 'string' && v !== '').join(', ') : '';
 }
 
 // The headers given to `writeHead`, lower case as `getHeaders()` names them: a `Content-Type` given there

@@ -24,7 +24,10 @@ function conclude(
   context: ReturnType<typeof nodeContext>,
 ): Denial | undefined | null {
   if (result === undefined) {
-    context.apply((name, value) => reply.header(name, value));
+    context.apply(
+      (name, value) => reply.header(name, value),
+      (name) => reply.getHeader(name),
+    );
     return undefined;
   }
   if (isDenial(result)) return result;

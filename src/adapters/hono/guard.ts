@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiError } from '../../catalog/api-error.js';
 import { RoleError } from '../../catalog/role-error.js';
+import { listValued } from '../../guards/list-fields.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { CapturedResponse, GuardContext, GuardRequest } from '../../guards/types.js';
 import { type BodyLimits, concatBytes, toBodyLimits } from '../../server/body.js';
@@ -9,8 +10,6 @@ import { clientIpResolver } from './client-ip.js';
 import { fingerprintBody } from './read-body.js';
 import { type HonoSettings, settingsOf, toRequestView } from './request.js';
 import { streamFailed, whenSent } from './sent.js';
-
-const listValued = new Set(['ratelimit', 'ratelimit-policy']);
 
 // Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted, and
 // the default body limits.

@@ -61,7 +61,10 @@ export function guard(...args: GuardArguments): Middleware {
       ctx.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       return;
     }
-    context.apply((name, value) => ctx.set(name, value));
+    context.apply(
+      (name, value) => ctx.set(name, value),
+      (name) => ctx.response.get(name),
+    );
     try {
       await next();
     } catch (error) {
