@@ -5,6 +5,7 @@ import {
   type Case,
   type Clock,
   countsDown,
+  lookalikeKeys,
   pastDeadline,
   rejects,
   settle,
@@ -14,6 +15,18 @@ const lock = 60_000;
 const ttl = 60_000;
 
 export const idempotencyCases: readonly Case[] = [
+  {
+    title: 'keys that differ only in case, past a long shared start or by an accent are distinct claims',
+    async run(store: IdempotencyStore) {
+      for (const key of lookalikeKeys) {
+        assert.deepEqual(
+          await store.claim(key, 'fp', `t-${key}`, lock),
+          { state: 'claimed' },
+          `claim ${key}`,
+        );
+      }
+    },
+  },
   {
     title: 'the first claim wins; a second one is in flight, with the time left on the lock',
     async run(store: IdempotencyStore, clock: Clock) {

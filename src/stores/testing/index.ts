@@ -50,10 +50,16 @@ export interface DescribeStoreOptions<S = AnyStore> {
   /**
    * What the store holds or has written, read before and after the reads that must change nothing (a
    * decision of no units, a zero-interval refund), and compared with `deepEqual`: e.g. a memory store's
-   * `size()`, or a Redis server's `DBSIZE` and change counter (`rdb_changes_since_last_save`).
+   * `size()`, or a Redis store's live keys under its prefix and the server's change counter
+   * (`rdb_changes_since_last_save`). Not `DBSIZE`: a read that meets a key past its expiry deletes it, which
+   * moves DBSIZE while the store wrote nothing; `SCAN` skips expired keys.
    * @default the store's own `size()` when it has one, else nothing: those cases then check answers only
    * @example
-   * footprint: async () => [await redis.dbsize(), /rdb_changes_since_last_save:(\d+)/.exec(await redis.info())?.[1]]
+   * // a fresh prefix per store (makeStore), its keys read with SCAN MATCH `${prefix}*` until the cursor is 0
+   * footprint: async (store) => ({
+   *   keys: (await scanAll(prefixOf(store))).sort(),
+   *   changes: /rdb_changes_since_last_save:(\d+)/.exec(await redis.info('persistence'))?.[1],
+   * })
    */
   footprint?: (store: S) => unknown;
 }

@@ -5,6 +5,7 @@ import {
   type Case,
   type Clock,
   countsDown,
+  lookalikeKeys,
   pastDeadline,
   rejects,
   settle,
@@ -13,6 +14,14 @@ import {
 const ttl = 60_000;
 
 export const leaseCases: readonly Case[] = [
+  {
+    title: 'keys that differ only in case, past a long shared start or by an accent hold their own leases',
+    async run(store: LeaseStore) {
+      for (const key of lookalikeKeys) {
+        assert.equal((await store.acquire(key, 'a', 1, ttl)).acquired, true, `lease of ${key}`);
+      }
+    },
+  },
   {
     title: 'grants up to the limit, then refuses with the time until the oldest lease expires',
     async run(store: LeaseStore, clock: Clock) {

@@ -5,6 +5,7 @@ import {
   type Case,
   type Clock,
   countsDown,
+  lookalikeKeys,
   pastDeadline,
   rejects,
   settle,
@@ -19,6 +20,15 @@ function periods(clock: Clock, firstEndsIn = hour): number[] {
 }
 
 export const quotaCases: readonly Case[] = [
+  {
+    title: 'keys that differ only in case, past a long shared start or by an accent count apart',
+    async run(store: QuotaStore, clock: Clock) {
+      const input = { limit: 1, cost: 1, bounds: periods(clock) };
+      for (const key of lookalikeKeys) {
+        assert.equal((await store.quota(key, input)).used, 1, `quota of ${key}`);
+      }
+    },
+  },
   {
     title: 'counts up to the limit, then denies; a denial uses nothing; reset is the end of the period',
     async run(store: QuotaStore, clock: Clock) {

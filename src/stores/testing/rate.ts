@@ -6,6 +6,7 @@ import {
   type Clock,
   countsDown,
   type Footprint,
+  lookalikeKeys,
   pastDeadline,
   rejects,
   settle,
@@ -32,6 +33,18 @@ async function remainingOf(store: RateStore, key: string): Promise<number> {
 }
 
 export const rateCases: readonly Case[] = [
+  {
+    title: 'keys that differ only in case, past a long shared start or by an accent have their own burst',
+    async run(store: RateStore) {
+      for (const key of lookalikeKeys) {
+        assert.deepEqual(
+          (await spend(store, key, 3)).map((d) => d.allowed),
+          [true, true, true],
+          `the burst of ${key}`,
+        );
+      }
+    },
+  },
   {
     title: 'admits a burst, then denies with the time until the next unit; a denial uses nothing',
     async run(store: RateStore, clock: Clock) {

@@ -99,4 +99,18 @@ export async function settle(call: () => Awaitable<unknown>): Promise<void> {
   }
 }
 
+/**
+ * Keys a guard makes that a store must keep apart: a tenant in two cases (a case-blind collation merges
+ * them), two that differ only past their 200th character (a column of 64 or 191 characters cuts them), and
+ * two that differ in one accented character (a collation that folds accents).
+ */
+export const lookalikeKeys: readonly string[] = [
+  '4:ACME:order-1',
+  '4:acme:order-1',
+  `${'t'.repeat(240)}:a`,
+  `${'t'.repeat(240)}:b`,
+  'caf\u00e9:k',
+  'cafe:k',
+];
+
 export { assert };

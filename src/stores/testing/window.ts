@@ -6,6 +6,7 @@ import {
   type Clock,
   countsDown,
   type Footprint,
+  lookalikeKeys,
   pastDeadline,
   rejects,
   settle,
@@ -14,6 +15,18 @@ import {
 const minute = 60_000;
 
 export const windowCases: readonly Case[] = [
+  {
+    title: 'keys that differ only in case, past a long shared start or by an accent count apart',
+    async run(store: WindowStore) {
+      for (const key of lookalikeKeys) {
+        assert.equal(
+          (await store.window(key, { limit: 1, period: minute, cost: 1 })).used,
+          1,
+          `window of ${key}`,
+        );
+      }
+    },
+  },
   {
     title:
       'the first unit starts the window; up to the limit, then denied until it ends; a denial uses nothing',
