@@ -11,6 +11,7 @@ import { byHeader, byIp, type GuardRequest, rateLimit } from 'faultline/guards';
 import { createNodeErrors, guard } from 'faultline/node';
 import { createErrorHandler } from 'faultline/server';
 import type { WsErrors } from 'faultline/ws';
+import { headTimeouts } from '../shared/head-timeouts.js';
 import {
   type Clock,
   type LogSink,
@@ -121,17 +122,6 @@ function correlate(handler: (req: IncomingMessage, res: ServerResponse) => unkno
     return handler(req, res);
   };
 }
-
-/**
- * A request head gets the time a body may stall: node's own bound (60 s, checked every 30 s) let a head that
- * never ends hold its connection for about 90 s. `clientError` answers it the page's 408. The whole request
- * keeps node's 300 s, or more when a stall may last longer (node refuses a head bound past it).
- */
-const headTimeouts = (readTimeout: number) => ({
-  headersTimeout: readTimeout,
-  requestTimeout: Math.max(readTimeout, 300_000),
-  connectionsCheckingInterval: Math.min(readTimeout, 1000),
-});
 
 export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;

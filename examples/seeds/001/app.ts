@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { createNodeErrors } from 'faultline/node';
 import type { WsErrors } from 'faultline/ws';
+import { headTimeouts } from '../shared/head-timeouts.js';
 import {
   type Clock,
   type LogSink,
@@ -53,7 +54,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   // One per-address budget for HTTP requests and WebSocket handshakes.
   const perIp = ipLimit(options);
   // A request node cannot parse (a bad request line, headers too large) gets the page's envelope too.
-  const server = createServer(nodeErrors(httpRoutes(messaging, options, perIp)))
+  const server = createServer(headTimeouts(), nodeErrors(httpRoutes(messaging, options, perIp)))
     .on('clientError', nodeErrors.clientError)
     .on('checkContinue', nodeErrors.checkContinue)
     .on('checkExpectation', nodeErrors.checkExpectation);

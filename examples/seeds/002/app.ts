@@ -9,6 +9,7 @@ import { createFastifyErrors } from 'faultline/fastify';
 import { memoryStore } from 'faultline/stores';
 import type { FailedAttemptsOptions } from '../shared/failed-attempts.js';
 import type { GoogleSignInOptions } from '../shared/google-id-token.js';
+import { headTimeouts } from '../shared/head-timeouts.js';
 import {
   type Clock,
   type LogSink,
@@ -75,6 +76,8 @@ export async function createSeed(options: SeedOptions = {}): Promise<Seed> {
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
     frameworkErrors: faultline.frameworkErrors,
+    // A head sent a byte at a time gets 10 s (node's own bound let it hold a connection about 90 s).
+    http: headTimeouts(),
   });
   // This instance's own limit state: two seeds in one process (as in tests) never share counters.
   const limits = memoryStore({ now: () => clock.now() });

@@ -22,6 +22,7 @@ import {
 import { validate } from 'faultline/server';
 import { memoryStore, type RedisSend, redisStore } from 'faultline/stores';
 import * as z from 'zod';
+import { headTimeouts } from '../shared/head-timeouts.js';
 import { type LogSink, listen, logErrors, type Running, refuseConnect } from '../shared/run.js';
 import { type AppStore, memoryApps, redisApps } from './apps.js';
 import { type CallBounds, memoryCalls, redisCalls } from './calls.js';
@@ -274,7 +275,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.use(faults.notFound);
   app.use(faults.handler);
   // serve: a target Express's router cannot parse would get its HTML 404, not the page's JSON.
-  const server = createServer(faults.serve(app));
+  const server = createServer(headTimeouts(), faults.serve(app));
   server
     .on('clientError', faults.clientError)
     .on('checkContinue', faults.checkContinue)

@@ -15,6 +15,7 @@ import { createHonoErrors } from 'faultline/hono';
 import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
+import { headTimeouts } from '../shared/head-timeouts.js';
 import {
   type Clock,
   type LogSink,
@@ -245,6 +246,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
   // `@hono/node-server` answers a request it cannot make a URL of (HTTP/1.0 without Host, the `*` target,
   // a Host with userinfo or a space) with a bare 400 and no body unless it is given an error handler.
   const server = createServer(
+    headTimeouts(options.readTimeoutMs),
     getRequestListener(app.fetch, {
       errorHandler: (error) => {
         const thrown =
