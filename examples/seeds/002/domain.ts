@@ -183,7 +183,11 @@ export class Tours {
 
   login(email: string, password: string): User {
     const user = this.users.get(this.byEmail.get(email.toLowerCase()) ?? '');
-    if (!user) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    if (!user) {
+      // An unknown address costs the hash a known one does: the answer's time tells no one who has an account.
+      hash(password, decoySalt);
+      throw errors.create('AUTH_INVALID_CREDENTIALS');
+    }
     if (user.provider !== 'password') throw errors.create('AUTH_PROVIDER_MISMATCH');
     const given = Buffer.from(hash(password, user.salt!), 'hex');
     if (!timingSafeEqual(given, Buffer.from(user.passwordHash!, 'hex')))
@@ -526,6 +530,8 @@ export class Tours {
     return createHmac('sha256', this.#secret).update(payload).digest('base64url');
   }
 }
+
+const decoySalt = randomBytes(16).toString('hex');
 
 function hash(password: string, salt: string): string {
   return scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
