@@ -229,9 +229,9 @@ describe('seed 002: cookies and cross-site requests', () => {
     expect(optionsFromEnv({ COOKIE_SECURE: 'false' }).cookieSecure).toBe(false);
     expect(optionsFromEnv({}).cookieSecure).toBeUndefined();
     expect(() => optionsFromEnv({ COOKIE_SECURE: 'sometimes' })).toThrow(/COOKIE_SECURE/);
-    const running = await start(0, { cookieSecure: false, log: () => {} });
+    const running = await start(0, { passwordHashCost: 10, cookieSecure: false, log: () => {} });
     try {
-      running.seed.tours.register('plain@example.com', 'long enough pw', 'Plain Co');
+      await running.seed.tours.register('plain@example.com', 'long enough pw', 'Plain Co');
       const res = await request(
         'POST',
         '/api/auth/login',
@@ -343,9 +343,9 @@ describe('seed 002: SDK events are bounded in bytes', () => {
   const sized = (bytes: number) => ({ type: 'page_view', properties: { text: 'v'.repeat(bytes - 60) } });
 
   it('refuses an event larger than 32 KiB with 400 VALIDATION_ERROR naming it, and keeps none of the batch', async () => {
-    const running = await start(0, { log: () => {} });
+    const running = await start(0, { passwordHashCost: 10, log: () => {} });
     try {
-      const { tenant } = running.seed.tours.register('sdk@example.com', 'long enough pw', 'Sdk Co');
+      const { tenant } = await running.seed.tours.register('sdk@example.com', 'long enough pw', 'Sdk Co');
       const { key } = running.seed.tours.createApiKey(tenant);
       const res = await page(key, [sized(100), sized(40 * 1024)], running.url);
       const body = (await res.json()) as { error: { code: string; details: { path: string }[] } };
@@ -361,9 +361,9 @@ describe('seed 002: SDK events are bounded in bytes', () => {
 
   it('holds at most SDK_EVENT_BYTES of events: past it the oldest are dropped and counted, never a 500', async () => {
     const budget = 256 * 1024;
-    const running = await start(0, { eventBytes: budget, log: () => {} });
+    const running = await start(0, { passwordHashCost: 10, eventBytes: budget, log: () => {} });
     try {
-      const { tenant } = running.seed.tours.register('sdk@example.com', 'long enough pw', 'Sdk Co');
+      const { tenant } = await running.seed.tours.register('sdk@example.com', 'long enough pw', 'Sdk Co');
       const { key } = running.seed.tours.createApiKey(tenant);
       const statuses: number[] = [];
       // 40 requests of 30 events of 1 KiB: about 1.2 MiB offered to a 256 KiB budget.
@@ -394,6 +394,45 @@ describe('seed 002: SDK events are bounded in bytes', () => {
   it('refuses an SDK_EVENT_BYTES smaller than one event may be, at start', () => {
     expect(optionsFromEnv({ SDK_EVENT_BYTES: '1048576' }).eventBytes).toBe(1048576);
     expect(() => optionsFromEnv({ SDK_EVENT_BYTES: 'lots' })).toThrow(/SDK_EVENT_BYTES/);
-    return expect(start(0, { eventBytes: 1000 })).rejects.toThrow(/event buffer/);
+    return expect(start(0, { passwordHashCost: 10, eventBytes: 1000 })).rejects.toThrow(/event buffer/);
+  });
+});
+
+describe('seed 002: password hashes', () => {
+  it('hashes at scrypt N=2^17 by default, in a string that records its cost, and reads PASSWORD_HASH_COST', async () => {
+    expect(optionsFromEnv({ PASSWORD_HASH_COST: '12' }).passwordHashCost).toBe(12);
+    expect(() => optionsFromEnv({ PASSWORD_HASH_COST: '9' })).toThrow(/PASSWORD_HASH_COST/);
+    expect(() => optionsFromEnv({ PASSWORD_HASH_COST: '21' })).toThrow(/PASSWORD_HASH_COST/);
+    const running = await start(0, { log: () => {} });
+    try {
+      const { user } = await running.seed.tours.register('strong@example.com', 'long enough pw', 'Strong Co');
+      expect(user.passwordHash).toMatch(/^\$scrypt\$ln=17,r=8,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
+      expect(JSON.stringify(user)).not.toContain('long enough pw');
+    } finally {
+      await running.close();
+    }
+  }, 30_000);
+
+  it('makes an older hash again at the current cost on its next sign-in', async () => {
+    const old = await start(0, { passwordHashCost: 10, log: () => {} });
+    const { user } = await old.seed.tours.register('older@example.com', 'long enough pw', 'Older Co');
+    await old.close();
+    expect(user.passwordHash).toMatch(/^\$scrypt\$ln=10,/);
+    const running = await start(0, { passwordHashCost: 11, log: () => {} });
+    try {
+      running.seed.tours.users.set(user.id, user);
+      running.seed.tours.byEmail.set(user.email, user.id);
+      await expect(running.seed.tours.login('older@example.com', 'wrong password')).rejects.toMatchObject({
+        code: 'AUTH_INVALID_CREDENTIALS',
+      });
+      expect(user.passwordHash).toMatch(/^\$scrypt\$ln=10,/);
+      expect((await running.seed.tours.login('older@example.com', 'long enough pw')).id).toBe(user.id);
+      expect(user.passwordHash).toMatch(/^\$scrypt\$ln=11,/);
+      await expect(running.seed.tours.login('nobody@example.com', 'long enough pw')).rejects.toMatchObject({
+        code: 'AUTH_INVALID_CREDENTIALS',
+      });
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -53,6 +53,7 @@ export async function seedOn(options: SeedOptions = {}) {
   const sent: Mail[] = [];
   const logged: LogLine[] = [];
   const running = await start(0, {
+    passwordHashCost: 10,
     clock: { now: () => at },
     log: (line) => void logged.push(line),
     mailer: { send: async (mail) => void sent.push(mail) },

@@ -470,9 +470,14 @@ describe('seed 002: safe to copy', () => {
     /** A seed on a clock the test moves, with two password accounts. */
     async function guarded(options: { authIpRate?: number; loginFailures?: { limit: number } }) {
       let at = Date.UTC(2026, 0, 1);
-      const running = await start(0, { clock: { now: () => at }, log: () => {}, ...options });
-      running.seed.tours.register('victim@example.com', 'the right password', 'Victim Co');
-      running.seed.tours.register('bystander@example.com', 'the right password', 'Bystander Co');
+      const running = await start(0, {
+        passwordHashCost: 10,
+        clock: { now: () => at },
+        log: () => {},
+        ...options,
+      });
+      await running.seed.tours.register('victim@example.com', 'the right password', 'Victim Co');
+      await running.seed.tours.register('bystander@example.com', 'the right password', 'Bystander Co');
       const attempt = async (email: string, secret: string) => {
         const res = await fetch(`${running.url}/api/auth/login`, {
           method: 'POST',
@@ -569,9 +574,9 @@ describe('seed 002: safe to copy', () => {
   it('answers a password reset request alike for any address, sends at most 3 reset mails an hour to one, and keeps none in memory', async () => {
     const sent: Mail[] = [];
     const mailer: Mailer = { send: async (mail) => void sent.push(mail) };
-    const running = await start(0, { log: () => {}, mailer, authIpRate: 1000 });
+    const running = await start(0, { passwordHashCost: 10, log: () => {}, mailer, authIpRate: 1000 });
     try {
-      running.seed.tours.register('target@example.com', 'the right password', 'Target Co');
+      await running.seed.tours.register('target@example.com', 'the right password', 'Target Co');
       const forgot = async (email: string) => {
         const res = await fetch(`${running.url}/api/auth/forgot`, {
           method: 'POST',
@@ -699,7 +704,7 @@ describe('seed 002: safe to copy', () => {
   });
 
   it('answers the provider error EXTERNAL_SERVICE_ERROR when no Google key is configured, even to a well-signed token', async () => {
-    const bare = await start(0, { log: () => {} });
+    const bare = await start(0, { passwordHashCost: 10, log: () => {} });
     try {
       for (const body of [{ email: 'owner@example.com' }, { idToken: await idToken() }])
         expect(answer(await google(body, bare.url))).toEqual({
@@ -721,8 +726,8 @@ describe('seed 002: safe to copy', () => {
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/certs`;
-    const viaJwks = await start(0, { log: () => {}, google: { clientId, jwksUrl } });
-    const down = await start(0, { log: () => {}, google: { clientId, jwksUrl } });
+    const viaJwks = await start(0, { passwordHashCost: 10, log: () => {}, google: { clientId, jwksUrl } });
+    const down = await start(0, { passwordHashCost: 10, log: () => {}, google: { clientId, jwksUrl } });
     try {
       expect(
         answer(await google({ idToken: await idToken({ email: 'jwks@example.com' }) }, viaJwks.url)).status,
@@ -743,7 +748,7 @@ describe('seed 002: safe to copy', () => {
   });
 
   it('limits SDK requests per IP before the key is looked up: rotating made-up keys ends in 429', async () => {
-    const small = await start(0, { log: () => {}, sdkIpRate: 10 });
+    const small = await start(0, { passwordHashCost: 10, log: () => {}, sdkIpRate: 10 });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 15; i++) {
@@ -768,6 +773,7 @@ describe("seed 002: the page's prose, on a moved clock", () => {
     let at = Date.UTC(2026, 0, 1);
     const sent: Mail[] = [];
     const running = await start(0, {
+      passwordHashCost: 10,
       clock: { now: () => at },
       log: () => {},
       mailer: { send: async (mail) => void sent.push(mail) },
@@ -897,7 +903,7 @@ describe("seed 002: the page's prose, on a moved clock", () => {
   });
 
   it('answers an invite whose mail cannot be sent with 500 EXTERNAL_SERVICE_ERROR (no MAIL_URL: mail is off)', async () => {
-    const running = await start(0, { log: () => {} });
+    const running = await start(0, { passwordHashCost: 10, log: () => {} });
     try {
       const reg = await fetch(`${running.url}/api/auth/register`, {
         method: 'POST',

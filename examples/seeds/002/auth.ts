@@ -100,7 +100,7 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
 
   app.post('/api/auth/register', registering, async (request, reply) => {
     const input = await validate(schemas.register, request.body);
-    const { user: created, tenant } = tours.register(input.email, input.password, input.company);
+    const { user: created, tenant } = await tours.register(input.email, input.password, input.company);
     return reply.code(201).send({ userId: created.id, tenantId: tenant.id });
   });
   app.post('/api/auth/login', onAuth, async (request, reply) => {
@@ -112,7 +112,7 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
     const attempt = `${byIp({ ip: request.ip })} ${input.email.toLowerCase()}`;
     const wait = await failures.take(attempt);
     if (wait !== undefined) throw locked(wait);
-    const found = tours.login(input.email, input.password);
+    const found = await tours.login(input.email, input.password);
     await failures.succeeded(attempt);
     const tokens = tours.issue(found);
     return reply.header('set-cookie', signedIn(tokens)).send({ token: tokens.access });
@@ -178,7 +178,7 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
   });
   app.post('/api/auth/reset', onAuth, async (request, reply) => {
     const input = await validate(schemas.reset, request.body);
-    tours.reset(input.token, input.password);
+    await tours.reset(input.token, input.password);
     return reply.code(204).send();
   });
 

@@ -4,6 +4,7 @@
  */
 import { count, type Env, httpUrl, port, secret, url } from '../shared/env.js';
 import { googleSignInFromEnv } from '../shared/google-id-token.js';
+import { hashCostFromEnv } from '../shared/password-hash.js';
 import type { SeedOptions } from './app.js';
 
 /** The environment variables seed 002 reads, with what each sets. */
@@ -46,6 +47,8 @@ export const variables = {
   MAX_PENDING_INVITES:
     'invites of one company waiting to be accepted (each lapses after 7 days) @default 100',
   MAX_API_KEYS: 'SDK keys one company holds, revoked and expired ones not counted @default 100',
+  PASSWORD_HASH_COST:
+    'log2 of scrypt’s N for new password hashes (r=8, p=1), 10 to 20; a stored hash keeps its own and is made again at this cost on its next sign-in @default 17',
 } as const;
 
 /** `true` or `false`, else throws naming the variable. */
@@ -88,6 +91,7 @@ export function optionsFromEnv(env: Env): SeedOptions & {
     ...set('ipInvitesPerDay', count(env, 'IP_INVITES_PER_DAY')),
     ...set('ipSuggestionsPerDay', count(env, 'IP_AI_SUGGESTIONS_PER_DAY')),
     ...set('maxFlows', count(env, 'MAX_FLOWS')),
+    ...set('passwordHashCost', hashCostFromEnv(env)),
     ...set('maxAudiences', count(env, 'MAX_AUDIENCES')),
     ...set('maxPendingInvites', count(env, 'MAX_PENDING_INVITES')),
     ...set('maxApiKeys', count(env, 'MAX_API_KEYS')),

@@ -3,9 +3,10 @@
  * members and roles, invites, password resets, signed access and refresh tokens, content (flows) that
  * references audiences, SDK API keys and the event buffer they feed.
  */
-import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RoleError } from 'faultline';
 import type { GoogleIdentity } from '../shared/google-id-token.js';
+import { type HashSlots, PasswordHasher } from '../shared/password-hash.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import { EventBuffer, type EventSink } from './events.js';
@@ -18,8 +19,8 @@ export interface User {
   provider: 'password' | 'google';
   /** The Google account id of a Google user. */
   googleSub?: string;
+  /** A PHC string that records its own cost (`../shared/password-hash.ts`). */
   passwordHash?: string;
-  salt?: string;
 }
 export interface Tenant {
   id: string;
@@ -83,6 +84,10 @@ export interface ToursOptions {
   maxPendingInvites?: number;
   /** Unexpired SDK keys one company holds; past it a new one answers 429 RATE_LIMITED. @default 100 */
   maxApiKeys?: number;
+  /** log2 of scrypt's N for new password hashes (10 to 20). @default 17, OWASP's setting */
+  passwordHashCost?: number;
+  /** Password hashes run at once, and waiting; past both, a sign-in answers 429 RATE_LIMITED. @default 2 and 8 */
+  passwordHashes?: HashSlots;
 }
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -121,6 +126,7 @@ export class Tours {
     apiKeys: number;
   };
   readonly #sink: EventSink;
+  readonly #passwords: PasswordHasher;
 
   constructor(
     private readonly clock: Clock,
@@ -134,31 +140,37 @@ export class Tours {
       invites: options.maxPendingInvites ?? 100,
       apiKeys: options.maxApiKeys ?? 100,
     };
+    this.#passwords = new PasswordHasher(
+      () => errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } }),
+      options.passwordHashCost,
+      options.passwordHashes,
+    );
     this.events = new EventBuffer(options.eventBuffer ?? 100_000, options.eventBytes);
     this.#sink = options.eventSink ?? this.events;
   }
 
   // Registration and sign-in
 
-  register(email: string, password: string, company: string): { user: User; tenant: Tenant } {
-    if (this.byEmail.has(email.toLowerCase())) throw errors.create('EMAIL_EXISTS');
-    if ([...this.tenants.values()].some((t) => t.name.toLowerCase() === company.toLowerCase()))
-      throw errors.create('TENANT_EXISTS');
+  async register(email: string, password: string, company: string): Promise<{ user: User; tenant: Tenant }> {
+    this.#canRegister(email, company);
+    // The hash is awaited before anything is stored, and the checks run again after it: another
+    // registration of the address or the company may have landed meanwhile.
+    const passwordHash = await this.#passwords.hash(password);
+    this.#canRegister(email, company);
     // Both rows or neither: a company that cannot be stored leaves no orphan user behind (and `#addUser`
     // refuses before storing anything). A full instance is the page's registration that cannot be
     // completed, logged as an error: the operator has a limit to raise.
     if (this.tenants.size >= this.#caps.tenants)
       throw instanceFull(`tenant store full (${this.#caps.tenants})`);
-    const salt = randomBytes(16).toString('hex');
-    const user = this.#addUser({
-      id: id('usr'),
-      email,
-      provider: 'password',
-      salt,
-      passwordHash: hash(password, salt),
-    });
+    const user = this.#addUser({ id: id('usr'), email, provider: 'password', passwordHash });
     const tenant = this.createTenant(company, user.id);
     return { user, tenant };
+  }
+
+  #canRegister(email: string, company: string): void {
+    if (this.byEmail.has(email.toLowerCase())) throw errors.create('EMAIL_EXISTS');
+    if ([...this.tenants.values()].some((t) => t.name.toLowerCase() === company.toLowerCase()))
+      throw errors.create('TENANT_EXISTS');
   }
 
   /**
@@ -181,17 +193,17 @@ export class Tours {
     return existing;
   }
 
-  login(email: string, password: string): User {
+  async login(email: string, password: string): Promise<User> {
     const user = this.users.get(this.byEmail.get(email.toLowerCase()) ?? '');
-    if (!user) {
-      // An unknown address costs the hash a known one does: the answer's time tells no one who has an account.
-      hash(password, decoySalt);
-      throw errors.create('AUTH_INVALID_CREDENTIALS');
-    }
+    // An unknown address (or a Google account) costs the hash a known one does: the answer's time tells no
+    // one who has an account.
+    const stored = user?.provider === 'password' ? user.passwordHash : undefined;
+    const { ok, rehashed } = await this.#passwords.verify(password, stored);
+    if (!user) throw errors.create('AUTH_INVALID_CREDENTIALS');
     if (user.provider !== 'password') throw errors.create('AUTH_PROVIDER_MISMATCH');
-    const given = Buffer.from(hash(password, user.salt!), 'hex');
-    if (!timingSafeEqual(given, Buffer.from(user.passwordHash!, 'hex')))
-      throw errors.create('AUTH_INVALID_CREDENTIALS');
+    if (!ok) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    // A hash made at an older cost is made again at the current one, unless the password changed meanwhile.
+    if (rehashed !== undefined && user.passwordHash === stored) user.passwordHash = rehashed;
     return user;
   }
 
@@ -321,14 +333,14 @@ export class Tours {
     return { token, to: this.users.get(user)!.email };
   }
 
-  reset(token: string, password: string): void {
+  async reset(token: string, password: string): Promise<void> {
     const entry = this.#resets.get(token);
     this.#resets.delete(token);
     if (entry && this.#resetOf.get(entry.user) === token) this.#resetOf.delete(entry.user);
     if (!entry || entry.expires <= this.clock.now()) throw errors.create('INVALID_RESET_TOKEN');
     const user = this.users.get(entry.user)!;
-    user.salt = randomBytes(16).toString('hex');
-    user.passwordHash = hash(password, user.salt);
+    // The token is spent before the hash is awaited: it is used once, however many requests carry it.
+    user.passwordHash = await this.#passwords.hash(password);
     // The reset proves the address: whoever signed in before it (an account pre-registered by someone
     // else, a stolen session) is signed out everywhere.
     this.endSessions(user.id);
@@ -529,12 +541,6 @@ export class Tours {
   #mac(payload: string): string {
     return createHmac('sha256', this.#secret).update(payload).digest('base64url');
   }
-}
-
-const decoySalt = randomBytes(16).toString('hex');
-
-function hash(password: string, salt: string): string {
-  return scryptSync(password, salt, 32, { N: 1024 }).toString('hex');
 }
 
 /** The instance holds all the companies or accounts it may: the page's 500 REGISTRATION_FAILED. */

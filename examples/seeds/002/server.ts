@@ -29,7 +29,7 @@ const { url, seed } = await start(port, {
     : {}),
 });
 const password = ownerPassword ?? randomBytes(12).toString('base64url');
-const { tenant } = seed.tours.register('owner@example.com', password, 'Example Co');
+const { tenant } = await seed.tours.register('owner@example.com', password, 'Example Co');
 const { key } = seed.tours.createApiKey(tenant);
 const off = (what: string, variables: string) => `  ${what} is off: set ${variables}`;
 // One write, so that whoever waits for the URL also has the credentials.

@@ -16,6 +16,7 @@ import { memoryStore } from 'faultline/stores';
 import { Hono } from 'hono';
 import { type GoogleSignInOptions, googleSignIn } from '../shared/google-id-token.js';
 import { headTimeouts } from '../shared/head-timeouts.js';
+import { defaultHashSlots, PasswordHasher } from '../shared/password-hash.js';
 import {
   type Clock,
   type LogSink,
@@ -35,7 +36,6 @@ import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
 import { callGuards, forumLimit, ipLimit, type PlanQuota, passwordLimit, ticketLimit } from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
-import { defaultHashSlots, PasswordHasher } from './password-hash.js';
 import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
 import { publicRoutes } from './public-routes.js';
@@ -152,6 +152,9 @@ function recordingsFolder(path: string | undefined): () => Promise<string> {
   };
 }
 
+// A sign-in past the hashes queued: the page's 429, to come back in a second.
+const busyHashing = () => errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } });
+
 export function createSeed(options: SeedOptions = {}): Seed {
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
@@ -174,7 +177,7 @@ export function createSeed(options: SeedOptions = {}): Seed {
     options.unverifiedTtlMs,
     options.unverifiedMax,
     options.sessionsMax,
-    new PasswordHasher(options.passwordHashCost, {
+    new PasswordHasher(busyHashing, options.passwordHashCost, {
       running: options.passwordHashesMax ?? defaultHashSlots.running,
       waiting: options.passwordHashQueue ?? defaultHashSlots.waiting,
     }),

@@ -6,8 +6,8 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { googleSignInFromEnv } from '../shared/google-id-token.js';
+import { hashCostFromEnv } from '../shared/password-hash.js';
 import type { SeedOptions } from './app.js';
-import { hashCosts } from './password-hash.js';
 
 /** The environment variables seed 004 reads, with what each sets. */
 export const variables = {
@@ -98,13 +98,6 @@ function signingKey(env: Env): KeyObject | undefined {
   return key;
 }
 
-function hashCost(env: Env): number | undefined {
-  const cost = count(env, 'PASSWORD_HASH_COST');
-  if (cost !== undefined && (cost < hashCosts.min || cost > hashCosts.max))
-    throw new TypeError(`PASSWORD_HASH_COST must be ${hashCosts.min} to ${hashCosts.max}, not "${cost}"`);
-  return cost;
-}
-
 /** The options of seed 004 from `env`; throws on a value it cannot use, naming the variable. */
 export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
   const port = env.PORT === undefined || env.PORT === '' ? 3004 : Number(env.PORT);
@@ -147,7 +140,7 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('workspacesMax', count(env, 'WORKSPACES_MAX')),
     ...set('workspaceItemsMax', count(env, 'WORKSPACE_ITEMS_MAX')),
     ...set('readTimeoutMs', count(env, 'READ_TIMEOUT_MS')),
-    ...set('passwordHashCost', hashCost(env)),
+    ...set('passwordHashCost', hashCostFromEnv(env)),
     ...set('passwordRate', count(env, 'PASSWORD_RATE')),
     ...set('passwordHashesMax', count(env, 'PASSWORD_HASHES_MAX')),
     ...set('passwordHashQueue', count(env, 'PASSWORD_HASH_QUEUE')),

@@ -11,10 +11,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { GoogleSignIn } from '../shared/google-id-token.js';
+import { PasswordHasher } from '../shared/password-hash.js';
 import type { Clock } from '../shared/run.js';
 import { errors } from './catalog.js';
 import { type Mailer, perRecipientCap } from './mail.js';
-import { PasswordHasher } from './password-hash.js';
 
 export interface User {
   id: string;
@@ -22,7 +22,7 @@ export interface User {
   verified: boolean;
   platformAdmin: boolean;
   status: 'active' | 'suspended';
-  /** The password's hash, a PHC string with its own parameters (`password-hash.ts`). */
+  /** The password's hash, a PHC string with its own parameters (`../shared/password-hash.ts`). */
   hash?: string;
   /** The Google account a Google user signs in with. */
   googleSub?: string;
@@ -126,7 +126,9 @@ export class Identity {
     /** The most sessions an account holds at once; a new one past it ends the one used least recently. */
     private readonly sessionsMax = sessionsPerAccount,
     /** Hashes and verifies passwords. */
-    private readonly passwords = new PasswordHasher(),
+    private readonly passwords = new PasswordHasher(() =>
+      errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } }),
+    ),
   ) {}
 
   /** How many unverified registrations hold an address now (lapsed ones are swept first). */

@@ -1,13 +1,14 @@
 /**
- * Password hashes of seed 004: scrypt with r=8 and p=1, kept as a PHC string that records its own
+ * Password hashes of the seeds (002, 004): scrypt with r=8 and p=1, kept as a PHC string that records its own
  * parameters (`$scrypt$ln=17,r=8,p=1$<salt>$<key>`), so that a hash made under another cost still verifies
  * once the setting changes, and is made again at the current cost on its next sign-in. The work runs off the
  * event loop, in node's thread pool (4 threads by default), which file, DNS and other crypto work share: so
  * that a burst of sign-ins cannot take the pool (nor 128 MiB a hash of memory), a few hashes run at once,
- * a few more wait for them, and past that a hash is refused with `RATE_LIMITED` and `Retry-After`.
+ * a few more wait for them, and past that a hash is refused with the seed's own error (its page's 429 with
+ * `Retry-After`).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { errors } from './catalog.js';
+import { count, type Env } from './env.js';
 
 /** log2 of scrypt's N by default: N=2^17, r=8, p=1 is OWASP's recommendation for scrypt (128 MiB a hash). */
 export const defaultHashCost = 17;
@@ -57,13 +58,16 @@ class Slots {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(private readonly limits: HashSlots) {}
+  constructor(
+    private readonly limits: HashSlots,
+    private readonly busy: () => unknown,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#running < this.limits.running) this.#running++;
     else if (this.#waiting.length < this.limits.waiting)
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else throw errors.create('RATE_LIMITED', undefined, { headers: { 'retry-after': '1' } });
+    else throw this.busy();
     try {
       return await work();
     } finally {
@@ -82,7 +86,10 @@ export class PasswordHasher {
   /** The salt of the hash run for an account that has none, so that its answer takes as long. */
   readonly #decoySalt = randomBytes(16);
 
-  constructor(cost = defaultHashCost, slots: HashSlots = defaultHashSlots) {
+  /**
+   * @param busy what a hash past the queue throws: the seed's 429 with `Retry-After`
+   */
+  constructor(busy: () => unknown, cost = defaultHashCost, slots: HashSlots = defaultHashSlots) {
     if (!Number.isInteger(cost) || cost < hashCosts.min || cost > hashCosts.max)
       throw new RangeError(
         `the password hash cost must be ${hashCosts.min} to ${hashCosts.max}, not ${cost}`,
@@ -92,10 +99,10 @@ export class PasswordHasher {
     if (!Number.isSafeInteger(slots.waiting) || slots.waiting < 0)
       throw new RangeError(`the hashes waiting must be a whole number, not ${slots.waiting}`);
     this.#current = { ln: cost, r: blockSize, p: parallelism };
-    this.#slots = new Slots(slots);
+    this.#slots = new Slots(slots, busy);
   }
 
-  /** A new hash of `password` at the current cost, as a PHC string; `RATE_LIMITED` past the queue. */
+  /** A new hash of `password` at the current cost, as a PHC string; `busy()` past the queue. */
   hash(password: string): Promise<string> {
     return this.#slots.run(() => this.#hash(password));
   }
@@ -110,7 +117,7 @@ export class PasswordHasher {
    * Whether `password` matches `stored` (a hash of any cost; none, or one unreadable, matches nothing but
    * takes a hash's time) and, when it matches a hash made at another cost than the current one, a new hash
    * at the current cost. Both hashes run in one slot: a password found right is never refused halfway.
-   * `RATE_LIMITED` when the queue is full.
+   * `busy()` when the queue is full.
    */
   verify(password: string, stored: string | undefined): Promise<{ ok: boolean; rehashed?: string }> {
     return this.#slots.run(async () => {
@@ -128,4 +135,12 @@ export class PasswordHasher {
       return stale ? { ok: true, rehashed: await this.#hash(password) } : { ok: true };
     });
   }
+}
+
+/** `PASSWORD_HASH_COST` of `env`, refused (naming the variable) outside the costs a setting may choose. */
+export function hashCostFromEnv(env: Env): number | undefined {
+  const cost = count(env, 'PASSWORD_HASH_COST');
+  if (cost !== undefined && (cost < hashCosts.min || cost > hashCosts.max))
+    throw new TypeError(`PASSWORD_HASH_COST must be ${hashCosts.min} to ${hashCosts.max}, not "${cost}"`);
+  return cost;
 }
