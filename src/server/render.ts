@@ -171,6 +171,9 @@ export function createRenderer(parts: RendererParts): Renderer {
         const lower = name.toLowerCase();
         if (isSendableHeader(lower, value)) headers[lower] = value;
       }
+      // RFC 9110 §7.8: a sender of Upgrade (a 426's) names it in Connection too, which an error's own
+      // headers may not set (it frames the message).
+      if (headers.upgrade !== undefined) headers.connection = 'upgrade';
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
       headers[correlation.responseHeader] = correlationId;

@@ -77,6 +77,7 @@ describe('handshake errors', () => {
     const answer = served.endpoint.errors.handle(error, { url: '/' });
     expect(answer.status).toBe(426);
     expect(answer.headers.upgrade).toBe('websocket');
+    expect(answer.headers.connection).toBe('upgrade');
   });
 
   it('accepts, tells and closes in close mode', async () => {
