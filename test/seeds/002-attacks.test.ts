@@ -436,3 +436,49 @@ describe('seed 002: password hashes', () => {
     }
   });
 });
+
+describe('seed 002: a password reset and the hash queue', () => {
+  it('keeps the token of a reset refused while the hashes are queued, for its retry', async () => {
+    const running = await start(0, {
+      passwordHashCost: 10,
+      passwordHashes: { running: 1, waiting: 0 },
+      log: () => {},
+    });
+    try {
+      const { tours } = running.seed;
+      await tours.register('queued@example.com', 'long enough pw', 'Queued Co');
+      const { token } = tours.forgot('queued@example.com')!;
+      // One sign-in holds the only slot: the reset is refused 429, and its token is not spent.
+      const signIn = tours.login('queued@example.com', 'long enough pw');
+      await expect(tours.reset(token, 'a new long password')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+      await signIn;
+      await tours.reset(token, 'a new long password');
+      // Spent now: a second use is refused.
+      await expect(tours.reset(token, 'another password!')).rejects.toMatchObject({
+        code: 'INVALID_RESET_TOKEN',
+      });
+      expect((await tours.login('queued@example.com', 'a new long password')).email).toBe(
+        'queued@example.com',
+      );
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses a sign-in whose password a reset replaced while its hash ran', async () => {
+    const running = await start(0, { passwordHashCost: 10, log: () => {} });
+    try {
+      const { tours } = running.seed;
+      const { user } = await tours.register('raced@example.com', 'long enough pw', 'Raced Co');
+      const replaced = (await tours.register('other@example.com', 'a new long password', 'Other Co')).user
+        .passwordHash;
+      const signIn = tours.login('raced@example.com', 'long enough pw');
+      // What a reset does once its hash is made, while the sign-in's hash still runs (it runs off the
+      // event loop: its check comes after this line, whichever order the pool finishes in).
+      user.passwordHash = replaced;
+      await expect(signIn).rejects.toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS' });
+    } finally {
+      await running.close();
+    }
+  });
+});

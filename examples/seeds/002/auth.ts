@@ -113,8 +113,9 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
     const wait = await failures.take(attempt);
     if (wait !== undefined) throw locked(wait);
     const found = await tours.login(input.email, input.password);
-    await failures.succeeded(attempt);
+    // Issued at once after the check: a password reset cannot land between them and miss this session.
     const tokens = tours.issue(found);
+    await failures.succeeded(attempt);
     return reply.header('set-cookie', signedIn(tokens)).send({ token: tokens.access });
   });
   // Google sign-in trusts only an ID token verified against the configured keys; unconfigured, it is off.

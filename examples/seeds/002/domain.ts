@@ -201,9 +201,11 @@ export class Tours {
     const { ok, rehashed } = await this.#passwords.verify(password, stored);
     if (!user) throw errors.create('AUTH_INVALID_CREDENTIALS');
     if (user.provider !== 'password') throw errors.create('AUTH_PROVIDER_MISMATCH');
-    if (!ok) throw errors.create('AUTH_INVALID_CREDENTIALS');
-    // A hash made at an older cost is made again at the current one, unless the password changed meanwhile.
-    if (rehashed !== undefined && user.passwordHash === stored) user.passwordHash = rehashed;
+    // A password reset while the hash ran has ended every session and made the checked one stale: a
+    // session issued now, for the old password, would outlive the reset.
+    if (!ok || user.passwordHash !== stored) throw errors.create('AUTH_INVALID_CREDENTIALS');
+    // A hash made at an older cost is made again at the current one.
+    if (rehashed !== undefined) user.passwordHash = rehashed;
     return user;
   }
 
@@ -334,16 +336,32 @@ export class Tours {
   }
 
   async reset(token: string, password: string): Promise<void> {
-    const entry = this.#resets.get(token);
+    this.#resetEntry(token);
+    // The token is spent once the new hash is made, not before: a reset refused while the hashes are
+    // queued (429) keeps its token for the retry. The token is read again then: of two requests that
+    // carry it, the first to finish its hash spends it and the other is refused.
+    const passwordHash = await this.#passwords.hash(password);
+    const entry = this.#resetEntry(token);
     this.#resets.delete(token);
-    if (entry && this.#resetOf.get(entry.user) === token) this.#resetOf.delete(entry.user);
-    if (!entry || entry.expires <= this.clock.now()) throw errors.create('INVALID_RESET_TOKEN');
+    if (this.#resetOf.get(entry.user) === token) this.#resetOf.delete(entry.user);
     const user = this.users.get(entry.user)!;
-    // The token is spent before the hash is awaited: it is used once, however many requests carry it.
-    user.passwordHash = await this.#passwords.hash(password);
+    user.passwordHash = passwordHash;
     // The reset proves the address: whoever signed in before it (an account pre-registered by someone
     // else, a stolen session) is signed out everywhere.
     this.endSessions(user.id);
+  }
+
+  /** The live entry of a reset token; an unknown or lapsed one is the page's INVALID_RESET_TOKEN. */
+  #resetEntry(token: string): { user: string; expires: number } {
+    const entry = this.#resets.get(token);
+    if (!entry || entry.expires <= this.clock.now()) {
+      if (entry) {
+        this.#resets.delete(token);
+        if (this.#resetOf.get(entry.user) === token) this.#resetOf.delete(entry.user);
+      }
+      throw errors.create('INVALID_RESET_TOKEN');
+    }
+    return entry;
   }
 
   /** A new invite of `tenant`; past the company's cap of pending invites, 429 until its oldest lapses. */
