@@ -262,8 +262,12 @@ export function sendReplay(res: ServerResponse, replay: CapturedResponse): void 
     if (current === undefined) res.setHeader(name, value);
     else res.setHeader(name, [...(Array.isArray(current) ? current : [String(current)]), value]);
   }
-  res.setHeader('content-length', replay.body.byteLength);
-  res.end(replay.body);
+  // A 204 or 304 states no length (RFC 9110 §8.6), and sends no body.
+  if (replay.status === 204 || replay.status === 304) res.end();
+  else {
+    res.setHeader('content-length', replay.body.byteLength);
+    res.end(replay.body);
+  }
 }
 
 // The requests of one socket waiting for its close: one listener per socket, however many requests are

@@ -9,6 +9,7 @@ const skipped = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',
+  'trailer',
   'content-length',
   'date',
   'ratelimit',

@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { defineErrors } from 'faultline';
 import { idempotency } from 'faultline/guards';
+import { createHonoErrors, guard as honoGuard } from 'faultline/hono';
 import { createNodeErrors, guard, sendJson } from 'faultline/node';
 import type { IdempotencyStore } from 'faultline/stores';
+import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../helpers/http.js';
+import { sendRaw } from '../helpers/raw.js';
 
 // A store answers `done` with the record it kept; a record altered in the store (or written by another
 // program under the prefix) is the store's fault. It was replayed as far as it went: a header node refuses
@@ -90,5 +93,40 @@ describe('idempotency: a kept answer altered in the store', () => {
     expect(response.headers.get('idempotent-replayed')).toBe('true');
     expect(await response.json()).toEqual({ ok: true });
     expect(runs()).toBe(0);
+  });
+});
+
+describe('idempotency: kept answers of every shape replay as HTTP allows', () => {
+  it('a kept 204 replays with no Content-Length and no body; a Trailer line is not replayed', async () => {
+    const noContent = await serve(storeKeeping(record(204, [['x-note', 'kept']], '')));
+    const answer = await sendRaw(noContent.url, [
+      'POST / HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k1\r\nContent-Length: 0\r\n\r\n',
+    ]);
+    expect(answer.status).toBe(204);
+    expect(answer.headers['content-length']).toBeUndefined();
+    expect(answer.headers['x-note']).toBe('kept');
+    const trailed = await serve(storeKeeping(record(200, [['trailer', 'x-checksum']])));
+    const replayed = await fetch(trailed.url, { method: 'POST', headers: { 'idempotency-key': 'k1' } });
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get('trailer')).toBeNull();
+    expect(await replayed.json()).toEqual({ ok: true });
+  });
+
+  it('Hono on a Web runtime replays a kept 204, 205 and 304 without a body', async () => {
+    for (const status of [204, 205, 304]) {
+      const errors = createHonoErrors({ catalog, logger: false });
+      const app = new Hono();
+      errors.install(app);
+      app.post(
+        '/',
+        honoGuard(idempotency({ tenant: () => 't', store: storeKeeping(record(status, [], '')) })),
+        (c) => c.json({ ran: true }, 201),
+      );
+      const response = await app.fetch(
+        new Request('http://x/', { method: 'POST', headers: { 'idempotency-key': 'k1' } }),
+      );
+      expect(response.status).toBe(status);
+      expect(response.body).toBeNull();
+    }
   });
 });

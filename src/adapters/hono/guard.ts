@@ -15,6 +15,34 @@ import { streamFailed, whenSent } from './sent.js';
 // the default body limits.
 const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined), limits: toBodyLimits() };
 
+/** Whether an answer of `status` has no body (RFC 9110 §6.4.1). */
+function bodiless(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
+}
+
+// RateLimit and RateLimit-Policy are lists (RFC 9651): an outer guard adds its policies to an inner guard's
+// instead of replacing them.
+function writeFields(res: Response, fields: ReadonlyMap<string, string>): void {
+  for (const [name, value] of fields) {
+    if (listValued.has(name) && res.headers.has(name)) res.headers.append(name, value);
+    else res.headers.set(name, value);
+  }
+}
+
+/**
+ * Writes the guards' fields on the route's response. One the route passed on as it came (an upstream's
+ * `fetch()`) has immutable headers, which refuse the first write: it is copied, then written.
+ */
+function writeGuardFields(c: Context, fields: ReadonlyMap<string, string>): void {
+  if (fields.size === 0) return;
+  try {
+    writeFields(c.res, fields);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    writeFields(c.res, fields);
+  }
+}
+
 /**
  * The response as sent, read from a clone a chunk at a time: past `maxBytes` the clone is let go (a large
  * or endless stream is never held whole), and the response itself is sent meanwhile. When the client
@@ -136,16 +164,13 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
         status = code;
         const out = new Headers();
         for (const [name, value] of headers) out.append(name, value);
-        return new Response(body as Uint8Array<ArrayBuffer>, { status: code, headers: out });
+        // A 204, 205 or 304 has no body: a Web runtime refuses a Response that gives one, even empty.
+        const content = bodiless(code) ? null : (body as Uint8Array<ArrayBuffer>);
+        return new Response(content, { status: code, headers: out });
       }
       await next();
       admitted = true;
-      // RateLimit and RateLimit-Policy are lists (RFC 9651): an outer guard adds its policies to an inner
-      // guard's instead of replacing them.
-      for (const [name, value] of context.headers) {
-        if (listValued.has(name) && c.res.headers.has(name)) c.res.headers.append(name, value);
-        else c.res.headers.set(name, value);
-      }
+      writeGuardFields(c, context.headers);
       status = c.res.status;
       // Not awaited: a streamed answer (SSE, a download) reaches its client while the copy is read.
       for (const [listener, maxBytes] of captures)
