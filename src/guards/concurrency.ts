@@ -1,6 +1,6 @@
 import { roleError } from '../catalog/role-error.js';
 import type { LeaseDecision, LeaseStore } from '../stores/types.js';
-import { claimName } from './claims.js';
+import { claimNames } from './claims.js';
 import { toCount, toMs } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
@@ -65,7 +65,7 @@ export function concurrency(options: ConcurrencyOptions): ConcurrencyGuard {
   const name = options.name ?? 'concurrency';
   const store = storeOf(options, 'concurrency', 'LeaseStore');
   const code = errorCodeOf(options, 'concurrency', ['limit']);
-  claimName(store, 'lease', name, options.name !== undefined, 'concurrency');
+  claimNames(store, 'concurrency', [{ space: 'lease', name, explicit: options.name !== undefined }]);
   const decide = compileFailure(options, store);
 
   function hold(key: string, id: string): HeldLease {

@@ -2,7 +2,7 @@ import { invalidOption } from '../catalog/config-error.js';
 import { roleError } from '../catalog/role-error.js';
 import type { QuotaDecision, QuotaStore } from '../stores/types.js';
 import { checkTimeZone, type Period, periodEdges } from './calendar.js';
-import { claimName } from './claims.js';
+import { claimNames } from './claims.js';
 import { toCount } from './duration.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
@@ -79,7 +79,7 @@ export function quota(options: QuotaOptions): Guard {
   const name = options.name ?? `${fixed}-per-${options.per}`;
   const store = storeOf(options, 'quota', 'QuotaStore');
   const code = errorCodeOf(options, 'quota', ['policies']);
-  claimName(store, 'quota', name, options.name !== undefined, 'quota');
+  claimNames(store, 'quota', [{ space: 'quota', name, explicit: options.name !== undefined }]);
   const decide = compileFailure(options, store);
   // An async limit is a lookup of the application's: its failures are not the store's outage.
   const lookup = compileFailure(options, 'lookup');

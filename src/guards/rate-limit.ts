@@ -1,7 +1,7 @@
 import { invalidOption } from '../catalog/config-error.js';
 import type { RoleError } from '../catalog/role-error.js';
 import type { RateDecision, RateStore, WindowStore } from '../stores/types.js';
-import { claimName } from './claims.js';
+import { claimNames, type NameClaim } from './claims.js';
 import { admitted, compileFailure, storeOf } from './failure.js';
 import { errorCodeOf, type GuardError } from './guard-error.js';
 import { addRateFields, seconds } from './raise.js';
@@ -135,10 +135,17 @@ export function rateLimit(
   const code = errorCodeOf(options, 'rateLimit', ['policies']);
   const policies = list.map((policy, index) => compile(policy, index, names, store, lookup, fixedCost, code));
   // Claimed once every policy is valid: a definition refused halfway leaves no name taken.
-  policies.forEach((policy, index) => {
-    const space = algorithms[index] === 'fixed-window' ? 'window' : 'rate';
-    claimName(store, space, policy.name, list[index]!.name !== undefined, 'rateLimit');
-  });
+  claimNames(
+    store,
+    'rateLimit',
+    policies.flatMap((policy, index): NameClaim[] => {
+      const space = algorithms[index] === 'fixed-window' ? 'window' : 'rate';
+      const explicit = list[index]!.name !== undefined;
+      const own: NameClaim = { space, name: policy.name, explicit };
+      // A ban keeps its state under the policy's name whatever the policy's algorithm.
+      return options.ban === undefined ? [own] : [own, { space: 'ban', name: policy.name, explicit }];
+    }),
+  );
 
   // The last denial of the one policy, by its shape and wait: a flood of denials within one second, over
   // any number of keys, answers with the same descriptor instead of building headers for each.

@@ -132,6 +132,27 @@ describe('on a store shared by guards, names that would meet are refused when th
     );
   });
 
+  it('bans of a fixed-window and a GCRA policy under one made-up name are refused: they share ban keys', () => {
+    const store = memoryStore();
+    rateLimit({
+      key: byIp,
+      limit: 3,
+      period: '1m',
+      algorithm: 'fixed-window',
+      ban: { after: 2, for: '10m' },
+      store,
+    });
+    expect(
+      configErrorOf(() =>
+        rateLimit({ key: byHeader('x-user'), limit: 3, period: '1m', ban: { after: 2, for: '10m' }, store }),
+      )?.code,
+    ).toBe('FAULTLINE_INVALID_OPTION');
+    // Without a ban, the two algorithms keep their counts apart.
+    expect(
+      configErrorOf(() => rateLimit({ key: byHeader('x-user'), limit: 3, period: '1m', store })),
+    ).toBeUndefined();
+  });
+
   it('a definition refused halfway takes no name', () => {
     const store = memoryStore();
     const refused = configErrorOf(() =>
