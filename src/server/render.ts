@@ -38,6 +38,12 @@ export function isSendableHeader(name: string, value: unknown): value is string 
   );
 }
 
+// Whether the request's own Connection names `close`.
+function asksToClose(request: RequestView): boolean {
+  const connection = headerOf(request.headers, 'connection');
+  return typeof connection === 'string' && /(?:^|[\s,])close(?:$|[\s,])/i.test(connection);
+}
+
 /** An error rendered for the wire: status, lower-case headers and the serialized body. */
 export interface RenderedError {
   readonly status: number;
@@ -172,8 +178,9 @@ export function createRenderer(parts: RendererParts): Renderer {
         if (isSendableHeader(lower, value)) headers[lower] = value;
       }
       // RFC 9110 §7.8: a sender of Upgrade (a 426's) names it in Connection too, which an error's own
-      // headers may not set (it frames the message).
-      if (headers.upgrade !== undefined) headers.connection = 'upgrade';
+      // headers may not set (it frames the message). A client that asked to close still has it closed.
+      if (headers.upgrade !== undefined)
+        headers.connection = asksToClose(request) ? 'upgrade, close' : 'upgrade';
       // The format's media type and the correlation id are faultline's; an error's headers never replace them.
       headers['content-type'] = format.contentType;
       headers[correlation.responseHeader] = correlationId;

@@ -66,7 +66,8 @@ export function resolveUnmatched(method: string | undefined, path: UnmatchedPath
   if (upper === 'OPTIONS') return { status: 204, headers: { allow } };
   // A route of this very method took the request and passed it on (Express's `next()`, Hono's
   // `await next()`): nothing answered it, which is a 404, not a 405 whose `Allow` names the method used.
-  if (upper !== undefined && path.methods?.has(upper) === true) return notFound();
+  // Methods are case-sensitive (RFC 9110 §9.1): `patch` is not PATCH, and no route took it.
+  if (method !== undefined && path.methods?.has(method) === true) return notFound();
   return wrongMethod.withHeaders({ allow });
 }
 

@@ -71,3 +71,14 @@ describe.each([
     expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 });
+
+it('Hono: a method in lower case matches no route of its upper-case name: 405, not a route that passed on', async () => {
+  const errors = createHonoErrors({ catalog, logger: false });
+  const app = new Hono();
+  errors.install(app);
+  app.patch('/items', (c) => c.json({}));
+  // Fetch upper-cases only the methods it standardises; PATCH is not one of them.
+  const lower = await app.fetch(new Request('http://x/items', { method: 'patch' }));
+  expect(lower.status).toBe(405);
+  expect(lower.headers.get('allow')).toBe('PATCH, OPTIONS');
+});

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { defineErrors, wsDefinitions } from 'faultline';
 import { createNodeErrors, createRouter } from 'faultline/node';
 import { createWsErrors } from 'faultline/ws';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../helpers/http.js';
 
 // A plain HTTP request to a WebSocket endpoint, as the README wires it: the catalog's 426 with
@@ -18,13 +19,16 @@ const router = createRouter().get('/chat', () => {
   throw chat.upgradeRequired();
 });
 const server: Server = createServer(http(router.handle)).on('upgrade', chat.upgrade);
+let url = '';
+beforeAll(async () => {
+  url = await listen(server);
+});
 afterAll(async () => {
   chat.server.close();
   await close(server);
 });
 
 it('answers a plain GET to the endpoint 426 with Upgrade and Connection: upgrade, and keeps the connection', async () => {
-  const url = await listen(server);
   const answer = await rawRequest(url, ['GET /chat HTTP/1.1\r\nHost: x\r\n\r\n']);
   expect(answer?.status).toBe(426);
   expect(answer?.headers.upgrade).toBe('websocket');
@@ -32,4 +36,31 @@ it('answers a plain GET to the endpoint 426 with Upgrade and Connection: upgrade
   expect(JSON.parse(answer!.body)).toMatchObject({ code: 'UPGRADE_REQUIRED', status: 426 });
   const again = await fetch(`${url}/chat`);
   expect(again.status).toBe(426);
+});
+
+/** The bytes the server sends before it closes the connection; rejects after 3 s with the socket open. */
+function untilClosed(url: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`still open after 3 s: ${received}`));
+    }, 3000);
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', (data) => {
+      received += data.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}
+
+it('closes after the 426 when the client asked to close', async () => {
+  const received = await untilClosed(url, 'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  expect(received).toMatch(/^HTTP\/1\.1 426 /);
+  expect(received.toLowerCase()).toContain('\r\nconnection: upgrade, close\r\n');
 });
