@@ -4,6 +4,7 @@ import type {
   Hono,
   ErrorHandler as HonoErrorHandler,
   MiddlewareHandler,
+  Next,
   NotFoundHandler,
 } from 'hono';
 import { RoleError, roleError } from '../../catalog/role-error.js';
@@ -18,7 +19,7 @@ import { markUnread } from '../kit/read-body.js';
 import { read } from '../kit/safe.js';
 import { closeAfter, dropStaleHeaders, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
-import { hasRoute } from './internals.js';
+import { aloneOnPath, hasRoute } from './internals.js';
 import { cachedBytes, copyOf, readNodeRequest, readStream } from './read-body.js';
 import {
   type HonoRaw,
@@ -206,15 +207,22 @@ export function createHonoErrors(
       // installed (a parent and its `app.route()` sub-app) says 405 from its own routes.
       app.notFound(notFoundOf(unmatchedOf(() => app)));
     },
-    middleware: async (c, next) => {
+    // Synchronous until it calls `next`: alone on the path (no route matched), it returns nothing and Hono
+    // answers with the not-found handler at once, without a promise or a turn of the microtask queue, as
+    // an app without the layer answers a miss. Hono runs a sole handler's plain return (`hono-base`).
+    middleware: ((c: Context, next: Next) => {
       keepSettings(c, settings);
       try {
         checkTarget(honoTarget(c));
-        await next();
       } catch (thrown) {
         c.res = respond(thrown, c);
+        return c.res;
       }
-    },
+      if (aloneOnPath(c)) return undefined;
+      return next().then(undefined, (thrown: unknown) => {
+        c.res = respond(thrown, c);
+      });
+    }) as unknown as MiddlewareHandler,
     onError: (error, c) => respond(error, c),
     notFound: notFoundOf(unmatchedOf(() => installed)),
     json(bodyOptions) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { hasRoute } from './internals.js';
+import { aloneOnPath, hasRoute } from './internals.js';
 
 // Hono's export map holds no `./package.json`: the installed copy's manifest is read from disk.
 const manifest = new URL('../../../node_modules/hono/package.json', import.meta.url);
@@ -26,5 +26,20 @@ describe('the Hono router internals the adapter reads', () => {
     const app = new Hono().route('/v1', api);
     expect(hasRoute(app, 'PUT', '/v1/things')).toBe(true);
     expect(hasRoute(app, 'GET', '/v1/things')).toBe(false);
+  });
+
+  it('tells a handler matched alone from one with routes or other middleware after it', async () => {
+    const seen: Record<string, boolean> = {};
+    const app = new Hono();
+    app.use(async (c, next) => {
+      seen[c.req.path] = aloneOnPath(c);
+      await next();
+    });
+    app.get('/items', (c) => c.text('ok'));
+    app.use('/logged/*', async (_c, next) => next());
+    await app.request('/items');
+    await app.request('/nowhere');
+    await app.request('/logged/x');
+    expect(seen).toEqual({ '/items': false, '/nowhere': true, '/logged/x': false });
   });
 });

@@ -1,9 +1,11 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 
 // The one place the Hono adapter reads Hono's private shapes: Hono 4 has no public API that says which
 // methods a path's routes take (for 405's `Allow`). `app.router.match` is public, but what it returns —
 // `[[handler, routerRoute], params][]`, each route's `method` in the second slot — is the app's own
-// bookkeeping. `internals.test.ts` pins it on the installed Hono 4.x.
+// bookkeeping. Nor one that says whether a request matched anything but one handler, which
+// `c.req.matchedRoutes` tells from Hono 4.0 on (deprecated for `hono/route`, which 4.2 lacks).
+// `internals.test.ts` pins both on the installed Hono 4.x.
 
 interface RouteEntry {
   readonly method: string;
@@ -19,4 +21,16 @@ export function hasRoute(app: Hono<any, any, any>, method: string, path: string)
     const route = (entry as [unknown, RouteEntry] | undefined)?.[1];
     return route !== undefined && route.method === method;
   });
+}
+
+/**
+ * Whether the handler running is the only one the request matched: no route and no other middleware, so
+ * that Hono answers with its not-found handler once it returns nothing. False when Hono cannot tell.
+ */
+export function aloneOnPath(c: Context): boolean {
+  try {
+    return (c.req as unknown as { matchedRoutes: readonly unknown[] }).matchedRoutes.length === 1;
+  } catch {
+    return false;
+  }
 }
