@@ -1,7 +1,7 @@
 import { invalidOption } from '../catalog/config-error.js';
 
 /** The part of a store a guard's state lives in: each is its own key space on every store. */
-export type Space = 'rate' | 'window' | 'quota' | 'lease' | 'ban';
+export type Space = 'rate' | 'window' | 'quota' | 'lease' | 'ban' | 'ws-rate' | 'ws-connections';
 
 interface Claim {
   /** Whether the author named it: two guards named alike share their state on purpose. */
@@ -27,7 +27,12 @@ export interface NameClaim {
  *   on different things would spend one count;
  * - a name that begins another's with `:` (`api` and `api:v2`): `api:` + `v2:victim` is `api:v2:` + `victim`.
  */
-export function claimNames(store: object, guard: string, wanted: readonly NameClaim[]): void {
+export function claimNames(
+  store: object,
+  guard: string,
+  wanted: readonly NameClaim[],
+  option = 'name',
+): void {
   let names = claims.get(store);
   if (names === undefined) {
     names = new Map();
@@ -38,7 +43,7 @@ export function claimNames(store: object, guard: string, wanted: readonly NameCl
     if (held !== undefined) {
       if (explicit && held.explicit) continue;
       throw invalidOption(
-        `${guard}: another guard keeps its state under "${name}" on this store; give each its own name (the name option) so that their counts stay apart, or the same name to both to share one`,
+        `${guard}: another guard keeps its state under "${name}" on this store; give each its own ${option} so that their counts stay apart, or the same ${option} to both to share one`,
       );
     }
     for (const other of names.keys()) {

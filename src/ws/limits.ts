@@ -1,6 +1,7 @@
 import { type ApiError, isApiError } from '../catalog/api-error.js';
 import { invalidOption } from '../catalog/config-error.js';
 import { RoleError } from '../catalog/role-error.js';
+import { claimNames } from '../guards/claims.js';
 import { type ConcurrencyGuard, concurrency, type Lease } from '../guards/concurrency.js';
 import { checkMessage, type MessageVerdict } from '../guards/message.js';
 import { rateLimit } from '../guards/rate-limit.js';
@@ -128,6 +129,17 @@ export function connectionRequest(view: GuardRequest, session: string): GuardReq
   return request;
 }
 
+/**
+ * Two endpoints whose limits keep their state on one store under the default prefix would share a
+ * session's budget and its connection slots: the second is refused when it is made, unless the author
+ * gave both the same `prefix` on purpose.
+ */
+function claimPrefix(store: object, limit: string, prefix: string | undefined): void {
+  const space = limit === 'limits.rate' ? 'ws-rate' : 'ws-connections';
+  const name = prefix ?? limit;
+  claimNames(store, limit, [{ space, name, explicit: prefix !== undefined }], 'prefix');
+}
+
 function nameOf(prefix: string): string {
   return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
 }
@@ -150,6 +162,8 @@ export function createMessageLimiter(options: MessageRateOptions): MessageLimite
     guards = Array.isArray(options.guard) ? options.guard : [options.guard as Guard];
   } else {
     if (options.limit === undefined) throw invalidOption('limits.rate needs a limit or a guard');
+    const store = options.store ?? memoryStore();
+    claimPrefix(store, 'limits.rate', options.prefix);
     guards = [
       rateLimit({
         name: nameOf(options.prefix ?? 'fl:ws:rate:'),
@@ -159,7 +173,7 @@ export function createMessageLimiter(options: MessageRateOptions): MessageLimite
         burst: options.burst ?? options.limit,
         headers: false,
         onStoreError: 'open',
-        store: options.store ?? memoryStore(),
+        store,
       }),
     ];
   }
@@ -179,12 +193,14 @@ export function createConnectionLeases(options: ConnectionLimitOptions, heartbea
   let guard = options.guard;
   if (guard === undefined) {
     if (options.max === undefined) throw invalidOption('limits.connections needs max or a guard');
+    const store = options.store ?? memoryStore();
+    claimPrefix(store, 'limits.connections', options.prefix);
     guard = concurrency({
       name: nameOf(options.prefix ?? 'fl:ws:conn:'),
       key: bySession,
       limit: options.max,
       ttl: options.ttl ?? Math.max(30_000, 3 * heartbeat),
-      store: options.store ?? memoryStore(),
+      store,
     });
   }
   const leases = guard;

@@ -103,10 +103,14 @@ describe('ws: Retry-After of a connection limit shared on Redis', () => {
   });
 
   it('the holder on another instance: this one cannot see its deadlines and answers the lease’s expiry', async () => {
-    const store = redisStore({ send: redisSend(client), prefix: `t${randomUUID().slice(0, 8)}:` });
-    const limits = { idleTimeout: 5_000, connections: { max: 1, ttl: 30_000, store } };
-    const a = await endpoint(limits);
-    const b = await endpoint(limits);
+    // Two instances: each its own store object on the one Redis, as two processes have.
+    const prefix = `t${randomUUID().slice(0, 8)}:`;
+    const limitsOf = () => ({
+      idleTimeout: 5_000,
+      connections: { max: 1, ttl: 30_000, store: redisStore({ send: redisSend(client), prefix }) },
+    });
+    const a = await endpoint(limitsOf());
+    const b = await endpoint(limitsOf());
     await holder(a.url);
     // On the holder's instance, its idle deadline; on the other, the lease (renewed every 10 s, so 20–30 s).
     expect(await retryAfter(a.url)).toBeLessThanOrEqual(5);
