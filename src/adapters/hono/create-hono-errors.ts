@@ -19,7 +19,7 @@ import { markUnread } from '../kit/read-body.js';
 import { read } from '../kit/safe.js';
 import { closeAfter, dropStaleHeaders, keptOnError } from '../kit/sink.js';
 import { clientIpResolver, type IpSource } from './client-ip.js';
-import { aloneOnPath, hasRoute } from './internals.js';
+import { aloneOnPath, answersAfterSoleHandler, hasRoute } from './internals.js';
 import { cachedBytes, copyOf, readNodeRequest, readStream } from './read-body.js';
 import {
   type HonoRaw,
@@ -138,6 +138,8 @@ export function createHonoErrors(
   const clientIp = clientIpResolver(honoOptions.ip, honoOptions.trustProxy);
   const settings: HonoSettings = { clientIp, limits: base };
   let installed: Hono<any, any, any> | undefined;
+  // Whether the middleware may leave a miss to Hono by returning nothing (`install` probes its Hono).
+  let answersAlone = false;
   // One router lookup per path and method set; a route added to the app makes it start over.
   const unmatchedOf = (app: () => Hono<any, any, any> | undefined) =>
     memoUnmatched(
@@ -201,6 +203,7 @@ export function createHonoErrors(
     ...coreOf(kit),
     install(app) {
       installed = app;
+      answersAlone = answersAfterSoleHandler(app);
       app.use(layer.middleware);
       app.onError(layer.onError);
       // Hono answers a miss with the not-found handler of the app that serves the request: each app
@@ -218,7 +221,7 @@ export function createHonoErrors(
         c.res = respond(thrown, c);
         return c.res;
       }
-      if (aloneOnPath(c)) return undefined;
+      if (answersAlone && aloneOnPath(c)) return undefined;
       return next().then(undefined, (thrown: unknown) => {
         c.res = respond(thrown, c);
       });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { aloneOnPath, hasRoute } from './internals.js';
+import { aloneOnPath, answersAfterSoleHandler, hasRoute } from './internals.js';
 
 // Hono's export map holds no `./package.json`: the installed copy's manifest is read from disk.
 const manifest = new URL('../../../node_modules/hono/package.json', import.meta.url);
@@ -41,5 +41,10 @@ describe('the Hono router internals the adapter reads', () => {
     await app.request('/nowhere');
     await app.request('/logged/x');
     expect(seen).toEqual({ '/items': false, '/nowhere': true, '/logged/x': false });
+  });
+
+  it(`answers a miss with the not-found handler when the sole handler returns nothing, on Hono ${honoVersion}`, () => {
+    // Hono 4.2 answered nothing there: the layer then calls next() as before (peer-floors.test.ts runs it).
+    expect(answersAfterSoleHandler(new Hono())).toBe(true);
   });
 });

@@ -34,3 +34,29 @@ export function aloneOnPath(c: Context): boolean {
     return false;
   }
 }
+
+const soleHandlerAnswered = new WeakMap<object, boolean>();
+
+/**
+ * Whether the app's Hono answers with its not-found handler when the only handler a request matched
+ * returns nothing, at once (Hono 4.13 does; 4.2 answers nothing). Probed once per Hono class, on an app of
+ * its own that holds no code of the user's.
+ */
+export function answersAfterSoleHandler(app: Hono<any, any, any>): boolean {
+  const Hono = app.constructor as new () => Hono<any, any, any>;
+  let answers = soleHandlerAnswered.get(Hono);
+  if (answers === undefined) {
+    answers = false;
+    try {
+      const probe = new Hono();
+      probe.use(() => undefined as unknown as Promise<void>);
+      probe.notFound(() => new Response(null, { status: 299 }));
+      const answer: unknown = probe.fetch(new Request('http://probe/'));
+      answers = answer instanceof Response && answer.status === 299;
+    } catch {
+      answers = false;
+    }
+    soleHandlerAnswered.set(Hono, answers);
+  }
+  return answers;
+}
