@@ -120,3 +120,11 @@ export function categoryOf(status: number): Category {
 export function retryableByDefault(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);
 }
+
+/**
+ * Whether an answer of this status has no content (RFC 9110 §15.3.5, §15.3.6, §15.4.5): a body sent with
+ * it would be read as the start of the next answer, and a Web `Response` refuses one.
+ */
+export function hasNoContent(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
+}

@@ -1,3 +1,4 @@
+import { hasNoContent } from '../catalog/status.js';
 import { isJsonMediaType } from '../format/media-type.js';
 import { timerDelay } from './retry.js';
 import type { RequestOptions } from './types.js';
@@ -87,7 +88,7 @@ export async function parseSuccess(
   timeout: number | false,
   limit: number,
 ): Promise<unknown> {
-  if (response.status === 204 || response.status === 205 || response.status === 304) {
+  if (hasNoContent(response.status)) {
     await response.body?.cancel();
     return undefined;
   }

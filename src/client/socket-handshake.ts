@@ -1,3 +1,4 @@
+import { hasNoContent } from '../catalog/status.js';
 // `ws` (Node) lets a client read a refused handshake; browsers never do (they report 1006).
 export interface NodeHandshake {
   on?(
@@ -29,6 +30,5 @@ export function responseOf(res: NodeResponse): Response {
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
   const status = res.statusCode && res.statusCode >= 200 && res.statusCode <= 599 ? res.statusCode : 502;
-  // A status that has no content (204, 205, 304) takes no body: `Response` throws on one.
-  return new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, headers });
+  return new Response(hasNoContent(status) ? null : body, { status, headers });
 }

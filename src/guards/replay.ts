@@ -1,3 +1,4 @@
+import { headerToken, isSafeHeaderValue } from '../server/header-grammar.js';
 import type { CapturedResponse } from './types.js';
 import { fromBase64, toBase64 } from './web-crypto.js';
 
@@ -28,10 +29,6 @@ export function encodeResponse(response: CapturedResponse): string {
   });
 }
 
-// A header name as a capture writes it (a token, lower case), and what node refuses in a value.
-const lowerToken = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * The response a store kept, or undefined when the text is not one: a status a final answer can have,
  * header lines a response can carry (names lower case, values node would send), a base64 body. A record
@@ -47,8 +44,10 @@ export function decodeResponse(text: string): CapturedResponse | undefined {
     for (const line of lines as unknown[]) {
       if (!Array.isArray(line) || line.length !== 2) return undefined;
       const [name, value] = line as [unknown, unknown];
-      if (typeof name !== 'string' || !lowerToken.test(name)) return undefined;
-      if (typeof value !== 'string' || unsafeValue.test(value)) return undefined;
+      // A capture writes names lower case.
+      if (typeof name !== 'string' || !headerToken.test(name) || name !== name.toLowerCase())
+        return undefined;
+      if (typeof value !== 'string' || !isSafeHeaderValue(value)) return undefined;
       // Filtered again: an answer kept before a field joined the list (a cookie) is replayed without it too.
       if (!skipped.has(name)) headers.push([name, value]);
     }

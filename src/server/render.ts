@@ -3,12 +3,10 @@ import { categoryOf, retryableByDefault } from '../catalog/status.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import type { ErrorFormat, ErrorView } from '../format/types.js';
 import type { Correlation } from './correlation.js';
+import { headerToken, isSafeHeaderValue } from './header-grammar.js';
 import type { Localizer } from './locale.js';
 import { headerOf, type RequestView } from './request.js';
 
-const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// The characters node refuses in a header value.
-const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
 // Headers that frame or encode the message faultline writes, or hold its connection: an error's own would
 // contradict the body it goes with (a `Transfer-Encoding` beside the `Content-Length`, a `Content-Encoding`
 // over plain JSON). `Upgrade` stays: a 426 must send it.
@@ -32,9 +30,9 @@ const framing: ReadonlySet<string> = new Set([
 export function isSendableHeader(name: string, value: unknown): value is string {
   return (
     typeof value === 'string' &&
-    headerName.test(name) &&
+    headerToken.test(name) &&
     !framing.has(name.toLowerCase()) &&
-    !unsafeValue.test(value)
+    isSafeHeaderValue(value)
   );
 }
 

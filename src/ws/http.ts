@@ -1,9 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { reasonPhrase } from '../catalog/status.js';
-
-const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not hold control characters
-const unsafeValue = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+import { headerToken, isSafeHeaderValue } from '../server/header-grammar.js';
 
 /**
  * Writes a whole HTTP/1.1 answer on an upgrade socket (there is no `ServerResponse` on `'upgrade'`), then
@@ -21,7 +18,7 @@ export function writeHttpAnswer(
     const value = headers[name];
     const lower = name.toLowerCase();
     if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue;
-    if (typeof value !== 'string' || !token.test(name) || unsafeValue.test(value)) continue;
+    if (typeof value !== 'string' || !headerToken.test(name) || !isSafeHeaderValue(value)) continue;
     head += `${name}: ${value}\r\n`;
   }
   head += `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isApiError } from '../../catalog/api-error.js';
 import { RoleError } from '../../catalog/role-error.js';
+import { hasNoContent } from '../../catalog/status.js';
 import { listValued } from '../../guards/list-fields.js';
 import { isDenial, runGuards } from '../../guards/run.js';
 import type { CapturedResponse, GuardContext, GuardRequest } from '../../guards/types.js';
@@ -14,11 +15,6 @@ import { streamFailed, whenSent } from './sent.js';
 // Without `createHonoErrors`'s middleware before it: the runtime's peer address, no proxy trusted, and
 // the default body limits.
 const fallback: HonoSettings = { clientIp: clientIpResolver(undefined, undefined), limits: toBodyLimits() };
-
-/** Whether an answer of `status` has no body (RFC 9110 §6.4.1). */
-function bodiless(status: number): boolean {
-  return status === 204 || status === 205 || status === 304;
-}
 
 // RateLimit and RateLimit-Policy are lists (RFC 9651): an outer guard adds its policies to an inner guard's
 // instead of replacing them.
@@ -165,7 +161,7 @@ export function guard(...args: GuardArguments): MiddlewareHandler {
         const out = new Headers();
         for (const [name, value] of headers) out.append(name, value);
         // A 204, 205 or 304 has no body: a Web runtime refuses a Response that gives one, even empty.
-        const content = bodiless(code) ? null : (body as Uint8Array<ArrayBuffer>);
+        const content = hasNoContent(code) ? null : (body as Uint8Array<ArrayBuffer>);
         return new Response(content, { status: code, headers: out });
       }
       await next();
