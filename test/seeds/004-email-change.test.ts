@@ -125,4 +125,40 @@ describe('seed 004: PATCH /me/email', () => {
     expect((await changeEmail(token, control)).status).toBe(202);
     expect((await mailsBefore(setup.relay, control, 'Verify')).slice(before)).toEqual([]);
   });
+  it('voids a pending link when a newer request names a taken address: the link tells nothing', async () => {
+    const { token } = await signedUp('prober');
+    const mine = fresh('mine');
+    expect((await changeEmail(token, mine)).status).toBe(202);
+    const [link] = await mailsTo(mine, 'Verify');
+    expect((await changeEmail(token, 'admin@example.com')).status).toBe(202);
+    const stale = await answer(
+      request('POST', '/auth/verify-email', { body: { token: tokenIn(link!.text) } }),
+    );
+    expect(stale.status).toBe(400);
+    expect(stale.body).toMatchObject({ details: { fieldErrors: { token: 'Invalid or expired' } } });
+  });
+
+  it('caps changes per user per hour, free and taken addresses alike, and the notices a holder gets', async () => {
+    const holder = await signedUp('holder');
+    const caller = await signedUp('mailer');
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await changeEmail(caller.token, holder.email)).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 202]);
+    const denied = await request('PATCH', '/me/email', {
+      token: caller.token,
+      body: { email: holder.email },
+    });
+    expect(denied.status).toBe(429);
+    expect(Number(denied.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await denied.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    // A free address is counted on the same budget: the answer does not say which kind was asked.
+    expect((await changeEmail(caller.token, fresh('free'))).status).toBe(429);
+    // Another user's budget is its own; its mail is the control that the capped notices came before.
+    const control = await signedUp('control');
+    const ctl = fresh('ctl');
+    expect((await changeEmail(control.token, ctl)).status).toBe(202);
+    const before = await mailsBefore(setup.relay, ctl, 'Verify');
+    const notices = before.filter((m) => m.to === holder.email && m.subject.includes('change'));
+    expect(notices).toHaveLength(3);
+  });
 });

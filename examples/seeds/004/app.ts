@@ -34,7 +34,15 @@ import { Community } from './community.js';
 import { type Env, type Kit, middlewares } from './http.js';
 import { Identity } from './identity.js';
 import { Licensing } from './licensing.js';
-import { callGuards, forumLimit, ipLimit, type PlanQuota, passwordLimit, ticketLimit } from './limits.js';
+import {
+  callGuards,
+  emailChangeLimit,
+  forumLimit,
+  ipLimit,
+  type PlanQuota,
+  passwordLimit,
+  ticketLimit,
+} from './limits.js';
 import { httpMailer, type Mailer, noMail } from './mail.js';
 import { PasswordResets } from './password-reset.js';
 import { httpProvider } from './provider.js';
@@ -78,6 +86,8 @@ export interface SeedOptions {
   ipRate?: number;
   /** Support tickets opened per hour per client address (they need no account). @default 20 */
   ticketRate?: number;
+  /** Address changes (`PATCH /me/email`) per hour per user; past it, RATE_LIMITED. @default 5 */
+  emailChangesPerHour?: number;
   /** Forum threads and replies per hour per user. @default 60 */
   forumWritesPerHour?: number;
   /** The replies a forum thread holds; past it, a reply answers QUOTA_EXCEEDED. @default 1000 */
@@ -222,7 +232,10 @@ export function createSeed(options: SeedOptions = {}): Seed {
     licensing,
     now,
   };
-  authRoutes(kit, { passwordLimit: passwordLimit(options.passwordRate ?? 20, limitStore) });
+  authRoutes(kit, {
+    passwordLimit: passwordLimit(options.passwordRate ?? 20, limitStore),
+    emailChangeLimit: emailChangeLimit(identity, options.emailChangesPerHour ?? 5, limitStore),
+  });
   workspaceRoutes(kit, {
     storage: recordingsFolder(options.storage),
     trainingMs: options.trainingMs ?? 2000,

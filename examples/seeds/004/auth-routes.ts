@@ -12,6 +12,8 @@ import { schemas } from './schemas.js';
 export interface AuthRouteOptions {
   /** The per-address limit of the routes that hash a password: sign-up, sign-in, password reset. */
   passwordLimit: MiddlewareHandler<Env>;
+  /** The per-user limit of address changes, each of which sends a mail. */
+  emailChangeLimit: MiddlewareHandler<Env>;
 }
 
 export function authRoutes(
@@ -19,7 +21,7 @@ export function authRoutes(
   options: AuthRouteOptions,
 ): void {
   const v = <S extends z.ZodType>(schema: S) => sValidator('json', schema, faults.validationHook);
-  const { passwordLimit } = options;
+  const { passwordLimit, emailChangeLimit } = options;
 
   // Answered alike for a new address and a taken one: the mail says which, to the address's owner.
   app.post('/auth/signup', passwordLimit, faults.json(), v(schemas.signup), async (c) => {
@@ -51,7 +53,7 @@ export function authRoutes(
 
   app.get('/me', signedIn, (c) => c.json(userView(c.get('user'))));
   // Answered alike for a free address and a taken one; the change waits for the link mailed to it.
-  app.patch('/me/email', signedIn, faults.json(), v(schemas.email), (c) => {
+  app.patch('/me/email', signedIn, emailChangeLimit, faults.json(), v(schemas.email), (c) => {
     identity.denyImpersonation(c.get('session'));
     identity.requestEmailChange(c.get('user'), c.req.valid('json').email);
     return c.json({ sent: true }, 202);

@@ -42,6 +42,8 @@ export const variables = {
   CALL_QUOTA_ACTIVE_MONTH: 'outbound calls per month of a workspace on a paid plan @default 100000',
   IP_RATE: 'requests per minute per client address, before authentication @default 600',
   TICKET_RATE: 'support tickets opened per hour per client address @default 20',
+  EMAIL_CHANGES_PER_HOUR:
+    'address changes (PATCH /me/email) per hour per user; past it, RATE_LIMITED @default 5',
   FORUM_WRITES_PER_HOUR: 'forum threads and replies per hour per user @default 60',
   FORUM_REPLIES_MAX: 'the replies a forum thread holds; past it, QUOTA_EXCEEDED @default 1000',
   WORKSPACES_MAX: 'the workspaces a user owns; past it, QUOTA_EXCEEDED @default 50',
@@ -135,6 +137,7 @@ export function optionsFromEnv(env: Env): SeedOptions & { port: number } {
     ...set('callBurst', count(env, 'CALL_BURST')),
     ...set('ipRate', count(env, 'IP_RATE')),
     ...set('ticketRate', count(env, 'TICKET_RATE')),
+    ...set('emailChangesPerHour', count(env, 'EMAIL_CHANGES_PER_HOUR')),
     ...set('forumWritesPerHour', count(env, 'FORUM_WRITES_PER_HOUR')),
     ...set('forumRepliesMax', count(env, 'FORUM_REPLIES_MAX')),
     ...set('workspacesMax', count(env, 'WORKSPACES_MAX')),

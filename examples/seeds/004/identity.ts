@@ -335,25 +335,27 @@ export class Identity {
    * Asks to move `user` to `email`: answered alike whether the address is free or taken (no address
    * oracle), and nothing changes until the token mailed to the new address is redeemed, so an unconfirmed
    * request never holds an address someone else could sign up with. The holder of a taken address gets a
-   * notice with nothing to redeem.
+   * notice with nothing to redeem, within the cap it shares with sign-up notices.
    */
   requestEmailChange(user: User, email: string): void {
     const holder = this.byEmail(email);
     if (holder?.id === user.id) return;
-    if (holder) {
-      this.mail({
-        to: holder.email,
-        subject: 'Someone tried to change an account to your address',
-        text: 'Another account asked to use this address, which already has an account. Nothing was changed.',
-      });
-      return;
-    }
-    // One pending change per user: a newer request voids the older link, so requests cannot pile up. The
-    // entry moves to the end (delete, then set), so that #changes stays in the order its links expire.
+    // One pending change per user: any newer request voids the older link, to a free address or a taken
+    // one alike (a link that outlived a request for a taken address would tell the requester it was taken).
     this.#sweep();
     const previous = this.#changes.get(user.id);
     if (previous !== undefined) this.#verifications.delete(previous);
     this.#changes.delete(user.id);
+    if (holder) {
+      if (this.#notice(holder.id))
+        this.mail({
+          to: holder.email,
+          subject: 'Someone tried to change an account to your address',
+          text: 'Another account asked to use this address, which already has an account. Nothing was changed.',
+        });
+      return;
+    }
+    // The entry goes to the end, so that #changes stays in the order its links expire.
     this.#changes.set(user.id, this.#sendVerification(user, email, true));
   }
 

@@ -63,6 +63,24 @@ export function forumLimit(identity: Identity, perHour: number, store: Store) {
 }
 
 /**
+ * Address changes, per signed-in user, in a fixed window of an hour: each mails a link to an address the
+ * caller names, or a notice to its holder. Counted alike for a free address and a taken one, so the denial
+ * tells nothing about either.
+ */
+export function emailChangeLimit(identity: Identity, perHour: number, store: Store) {
+  return guard(
+    rateLimit({
+      name: 'email-changes',
+      key: (request) => identity.principalOf(tokenOf(request)),
+      limit: perHour,
+      period: '1h',
+      algorithm: 'fixed-window',
+      store,
+    }),
+  );
+}
+
+/**
  * The workspace of `/workspaces/:ws/…`: the URL's, which the member gate before these guards has checked
  * the caller belongs to.
  */
