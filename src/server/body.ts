@@ -201,8 +201,10 @@ export function parseJsonText(
     throw roleError('malformedJson', { specific: tooDeep(maxDepth) });
   try {
     // An empty or blank text does not parse either: it is malformed like any other. A text that spells
-    // neither key, even with escapes, and has no BOM to strip, is read by JSON.parse alone: the poisoning
-    // scan costs two more passes over it.
+    // neither key, even with escapes, is read by JSON.parse alone: the poisoning scan costs two more passes
+    // over it. A BOM left in the text (a second one, after the decoder took the first) is malformed, as
+    // JSON.parse and so every framework's own parser hold it: secure-json-parse would strip it.
+    if (text.charCodeAt(0) === 0xfeff) throw new SyntaxError('A byte order mark is not JSON');
     if (mayHoldPoison(text)) return parsePoisonSafe(text, null, poisoning);
     return JSON.parse(text);
   } catch (error) {
@@ -212,10 +214,9 @@ export function parseJsonText(
 }
 
 // A JSON key spells a letter only as itself or as a `\u` escape: every spelling of `__proto__`, and of the
-// `prototype` a poisoning `constructor` key must hold, has `proto` or `\u` in it. A leading BOM is
-// secure-json-parse's to strip.
+// `prototype` a poisoning `constructor` key must hold, has `proto` or `\u` in it.
 function mayHoldPoison(text: string): boolean {
-  return text.charCodeAt(0) === 0xfeff || text.includes('\\u') || text.includes('proto');
+  return text.includes('\\u') || text.includes('proto');
 }
 
 const forbiddenKey = 'The request body contains a forbidden key (__proto__, or constructor.prototype).';

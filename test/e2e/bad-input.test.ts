@@ -128,6 +128,15 @@ describe('every adapter answers bad input the same way, in the catalog', () => {
     expect((await everywhere(request('POST', '/echo', json, body))).status).toBe(200);
   });
 
+  it("refuses two BOMs before the JSON 400, as the frameworks' own parsers read them", async () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const body = Uint8Array.from([...bom, ...bom, ...Buffer.from('{"email":"a@b.c", "__proto__x":1}')]);
+    expect(await everywhere(request('POST', '/echo', json, body))).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_JSON',
+    });
+  });
+
   it.each([
     ['text/plain', 'text/plain'],
     ['a charset other than UTF-8', 'application/json; charset=latin1'],
