@@ -6,6 +6,7 @@ import { standardCodeOfStatus } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
 import type { CatalogEntry } from '../catalog/types.js';
 import { bodyFields, entryFields, isRecord } from './field-readers.js';
+import { maxErrorDepth, nestsDeeperThan } from './json-depth.js';
 import type { FormatReader } from './read-format.js';
 import type { ParsedError } from './types.js';
 
@@ -22,9 +23,13 @@ export interface ReadBodyOptions {
   reason: (status: number) => string;
 }
 
-/** A body as parsed JSON: text is parsed (`undefined` when it is no JSON), anything else taken as parsed. */
+/**
+ * A body as parsed JSON: text is parsed (`undefined` when it is no JSON, or nests deeper than a server's
+ * reader allows: an error is logged and serialized whole), anything else taken as parsed.
+ */
 export function toBody(body: unknown): unknown {
   if (typeof body !== 'string') return body;
+  if (nestsDeeperThan(body, maxErrorDepth)) return undefined;
   try {
     return JSON.parse(body);
   } catch {
@@ -117,7 +122,6 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
   for (const key of bodyFields) init[key] = parsed[key];
   init.status = finalStatus;
   init.code ??= codeForStatus(finalStatus, catalog);
-  init.message = parsed.message ?? parsed.title ?? entry?.message ?? reason(finalStatus);
   init.correlationId ??= correlationId;
   if (init.details === undefined && details !== undefined) init.details = details;
   const members = detected && membersOfBody(value, detected.format, entry);
@@ -125,6 +129,9 @@ export function readErrorInit(body: unknown, options: ReadBodyOptions): ApiError
     init.members = members;
     if (init.details === undefined && entry !== undefined) init.details = detailsOfMembers(entry, members);
   }
+  // An entry's message is a template: filled from the details, as the server fills it.
+  init.message =
+    parsed.message ?? parsed.title ?? entry?.template.render(init.details) ?? reason(finalStatus);
   if (entry?.role !== undefined) init.role = entry.role;
   return init as unknown as ApiErrorInit;
 }

@@ -1,6 +1,7 @@
 import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { raise, roleError } from '../catalog/role-error.js';
+import { nestsDeeperThan } from '../format/json-depth.js';
 import { isJsonContentType, refuseContentCoding } from './content-type.js';
 import { headerOf, type RequestView } from './request.js';
 import { parseSize } from './size.js';
@@ -112,25 +113,6 @@ export function bodyAborted(): Error {
   return roleError('badRequest', { specific: 'The request was aborted.' });
 }
 
-function depthExceeds(text: string, maxDepth: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) {
-      inString = true;
-    } else if (c === 91 || c === 123) {
-      if (++depth > maxDepth) return true;
-    } else if (c === 93 || c === 125) {
-      depth--;
-    }
-  }
-  return false;
-}
-
 // Strict: a byte sequence that is not UTF-8 is malformed JSON, never U+FFFD in the data. A leading BOM
 // is ignored, as RFC 8259 allows.
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -194,11 +176,9 @@ export function parseJsonText(
   maxDepth: number,
   poisoning: Poisoning = refusePoisoning,
 ): unknown {
-  // Nesting past `maxDepth` takes more than `maxDepth` opening brackets: a shorter text cannot have it.
   // Text that opens more brackets than `maxDepth` is refused before it is parsed, valid JSON or not: its
   // message says so, rather than that it is malformed.
-  if (text.length > maxDepth && depthExceeds(text, maxDepth))
-    throw roleError('malformedJson', { specific: tooDeep(maxDepth) });
+  if (nestsDeeperThan(text, maxDepth)) throw roleError('malformedJson', { specific: tooDeep(maxDepth) });
   try {
     // An empty or blank text does not parse either: it is malformed like any other. A text that spells
     // neither key, even with escapes, is read by JSON.parse alone: the poisoning scan costs two more passes

@@ -98,6 +98,64 @@ describe('a body nested past the stack where a reader walks it', () => {
   });
 });
 
+describe('an error whose details nest past what a server reads', () => {
+  /** An object `depth` levels deep, under 1 MiB: JSON.parse reads it, JSON.stringify runs out of stack. */
+  const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+  it('reads it as a body of its status alone, so that the error serializes and logs', async () => {
+    const body = `{"code":"FIELD_INVALID","status":400,"details":${deepObject(150_000)}}`;
+    const server = await answering(400, body);
+    const api = createClient({ baseUrl: server.url, catalog });
+    const error = await rejection(api.get('/x'));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(400);
+    expect(error.details).toBeUndefined();
+    expect(() => JSON.stringify(error)).not.toThrow();
+  });
+
+  it('reads details 256 levels deep, as deep as a server reads a body', async () => {
+    const body = `{"code":"FIELD_INVALID","status":400,"details":${deepObject(255)}}`;
+    const error = await parseErrorParts({ status: 400, headers: {}, body }, { catalog });
+    expect(error.code).toBe('FIELD_INVALID');
+    expect(error.details).toBeDefined();
+  });
+
+  it("emits a socket's deep error event as its text, never an ApiError", async () => {
+    const http = createServer();
+    servers.push(http);
+    const wss = new WebSocketServer({ noServer: true });
+    const deepEvent = `{"type":"error","error":{"code":"FIELD_INVALID","message":"m","details":${deepObject(5_000)}}}`;
+    http.on('upgrade', (request, socket, head) =>
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        ws.send(deepEvent);
+        ws.send(JSON.stringify({ type: 'error', error: { code: 'FIELD_INVALID', message: 'm' } }));
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const socket = connectSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, {
+      WebSocket,
+      catalog,
+      reconnect: false,
+    });
+    const messages: unknown[] = [];
+    socket.on('message', (message) => messages.push(message));
+    const error = await new Promise<ApiError>((resolve) => socket.on('error', resolve));
+    expect(error.details).toBeUndefined();
+    expect(messages).toEqual([deepEvent]);
+    socket.close();
+    wss.close();
+  });
+});
+
+describe('a catalog message a body leaves to the client', () => {
+  it('fills the template from the details the body carries, as the server does', async () => {
+    const body = '{"code":"FIELD_INVALID","status":400,"details":{"field":"email","resource":"user"}}';
+    const error = await parseErrorParts({ status: 400, headers: {}, body }, { catalog });
+    expect(error.message).toBe('Field email of user is invalid');
+    expect(error.message).toBe(catalog.create('FIELD_INVALID', { field: 'email', resource: 'user' }).message);
+  });
+});
+
 describe('a message matched back to a template', () => {
   const read = (message: string) =>
     parseErrorParts(
