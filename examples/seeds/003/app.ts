@@ -242,13 +242,15 @@ export function createSeed(options: SeedOptions = {}): Seed {
   app.post(
     '/api/v1/sessions/:uuid/commands/*command',
     commandBody,
-    // What the request alone decides is refused before the cooldown. The cooldown also gives its spend back
-    // when the command then fails (409, 404), once that answer is sent; a 400 is refused before it spends,
-    // so the next command never races that give-back.
-    (req, _res, next) => {
-      checkCommand(commandOf(req), bodyOf(req), gateway.options);
+    // What the request and the session as stored decide is refused before the cooldown. The cooldown also
+    // gives its spend back when the command then fails (a 409 or 404 of a session changed meanwhile), once
+    // that answer is sent; a 400 is refused before it spends, so the next command never races that give-back.
+    async (req, _res, next) => {
+      const command = checkCommand(commandOf(req), bodyOf(req), gateway.options);
       // An id the gateway never mints names no session, and spends no cooldown.
-      if (!isMintedId(String(req.params.uuid))) throw errors.create('SESSION_NOT_FOUND');
+      const uuid = String(req.params.uuid);
+      if (!isMintedId(uuid)) throw errors.create('SESSION_NOT_FOUND');
+      await gateway.refuseByState(appOf(req), uuid, command);
       next();
     },
     commandCooldown,

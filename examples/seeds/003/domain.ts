@@ -135,6 +135,18 @@ export class Gateway {
     await this.calls.deleteRoom(room);
   }
 
+  /**
+   * The refusals of a command that the session as stored decides before it runs: no such session, another
+   * app's, a mute state already as asked. They come before the group's cooldown, as the request's own do: a
+   * client that sends one mute twice is told it is already muted (the page's idempotency guard), not to wait.
+   * `run` checks again as it writes.
+   */
+  async refuseByState(app: string, uuid: string, command: Command): Promise<void> {
+    const session = await this.session(app, uuid);
+    if ((command === 'mute' || command === 'unmute') && session.muted === (command === 'mute'))
+      throw errors.create('MUTE_STATE_UNCHANGED');
+  }
+
   async run(
     app: string,
     uuid: string,
