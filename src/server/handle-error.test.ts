@@ -146,6 +146,28 @@ describe('an error handler', () => {
     expect(limited.headers['retry-after']).toBe('7');
   });
 
+  it("answers with the catalog's message when an http error's message is only its status's name", () => {
+    const named = defineErrors(
+      {
+        LOGIN_REQUIRED: { status: 401, message: 'Please log in.', roles: ['unauthorized'] },
+        TOO_BIG: { status: 413, message: 'Uploads stop at 1 MB.', roles: ['bodyTooLarge'] },
+        BAD_INPUT: { status: 422, message: 'Check the fields.', roles: ['unprocessableEntity'] },
+      },
+      {},
+    );
+    const handle = createErrorHandler({ catalog: named, logger: false });
+    const detail = (thrown: unknown) => JSON.parse(handle.handle(thrown, request).body).detail;
+    // http-errors and Boom write the status's name, by RFC 9110 or an earlier RFC, when given no message.
+    expect(detail(createHttpError(401))).toBe('Please log in.');
+    expect(detail(createHttpError(413))).toBe('Uploads stop at 1 MB.');
+    expect(detail(createHttpError(422))).toBe('Check the fields.');
+    expect(detail(Boom.unauthorized())).toBe('Please log in.');
+    expect(detail(Boom.entityTooLarge())).toBe('Uploads stop at 1 MB.');
+    expect(detail(Boom.badData())).toBe('Check the fields.');
+    // A message of the thrower's own still wins.
+    expect(detail(createHttpError(401, 'Your session expired'))).toBe('Your session expired');
+  });
+
   it('never exposes the message of a 5xx http error', () => {
     const { status, body } = answer(createHttpError(503, 'redis at 10.0.0.5 is down'));
     expect(status).toBe(503);

@@ -2,7 +2,7 @@ import { type ApiError, type FieldError, isApiError } from '../catalog/api-error
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { RoleError, roleError } from '../catalog/role-error.js';
 import { roleHeaders, roleOfStatus, standardDefinitions } from '../catalog/standard.js';
-import { isErrorStatus } from '../catalog/status.js';
+import { isErrorStatus, isStatusName } from '../catalog/status.js';
 import { toApiError } from '../catalog/to-api-error.js';
 import type { Catalog, CatalogEntry } from '../catalog/types.js';
 import { toPointer } from '../format/json.js';
@@ -186,10 +186,12 @@ function fromHttpError(thrown: unknown, status: number, catalog: Catalog<any>): 
   const role = roleOfStatus[status];
   const isBoom = read(thrown, 'isBoom') === true;
   const headers = headersOf(isBoom ? read(read(thrown, 'output'), 'headers') : read(thrown, 'headers'));
-  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx).
+  // A 4xx message is meant for the client when its library says so (http-errors `expose`, Boom 4xx), and
+  // when it is more than the status's name, which the library writes when given none (`ctx.throw(401)`):
+  // the catalog's own message says more.
   const exposed = status < 500 && (isBoom || read(thrown, 'expose') === true);
   const text = exposed ? read(thrown, 'message') : undefined;
-  const message = typeof text === 'string' && text !== '' ? text : undefined;
+  const message = typeof text === 'string' && text !== '' && !isStatusName(status, text) ? text : undefined;
   const options = { cause: thrown, headers, message };
   if (role !== undefined && catalog.entries[catalog.builtins[role]]!.status === status) {
     return catalog.builtin(role, undefined, options);

@@ -22,6 +22,7 @@ function build(proxy = false) {
   app.use(async (ctx, next) => {
     if (ctx.path === '/full') throw catalog.create('ROOM_FULL');
     if (ctx.path === '/koa-throw') ctx.throw(403, 'not yours');
+    if (ctx.path === '/koa-throw-bare') ctx.throw(403);
     if (ctx.path === '/object') throw { not: 'an error' };
     if (ctx.path === '/secret') throw new Error('koa secret');
     if (ctx.path === '/limited') return limited(ctx, next);
@@ -89,6 +90,15 @@ describe('faultline/koa', () => {
     const response = await fetch(`${base}/koa-throw`);
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ code: 'FORBIDDEN', detail: 'not yours' });
+  });
+
+  it("answers a bare ctx.throw with the catalog's message, not the status's name Koa writes", async () => {
+    const response = await fetch(`${base}/koa-throw-bare`);
+    expect(response.status).toBe(403);
+    const body = await response.json();
+    expect(body).toMatchObject({ code: 'FORBIDDEN' });
+    expect(body.detail).toBe(catalog.create('FORBIDDEN').message);
+    expect(body.detail).not.toBe('Forbidden');
   });
 
   it('answers a thrown non-Error and an Error as the internal error, without its message', async () => {

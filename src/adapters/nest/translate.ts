@@ -1,4 +1,4 @@
-import { statusText } from '../../catalog/status.js';
+import { isStatusName } from '../../catalog/status.js';
 import { read, safely } from '../kit/safe.js';
 import { issuesOfMessages, NestValidationError } from './validation.js';
 
@@ -55,8 +55,7 @@ function exposedMessage(exception: unknown, status: number): string | undefined 
   const response = call(exception, 'getResponse');
   const message = typeof response === 'string' ? response : read(response, 'message');
   if (typeof message !== 'string' || message === '' || message.length > 1000) return undefined;
-  const defaults = [statusText[status], `${statusText[status]} Exception`, 'Http Exception'];
-  return defaults.includes(message) ? undefined : message;
+  return isStatusName(status, message) ? undefined : message;
 }
 
 /**
