@@ -57,13 +57,27 @@ export interface DocsOptions {
   standard: boolean;
 }
 
+/**
+ * The date a page says it was generated on, so that a check compares only what the catalog shapes: the
+ * `generated YYYY-MM-DD` line of a page, or the top-level `date` of the JSON model.
+ */
+function pageDate(text: string, format: DocsFormat): string | undefined {
+  if (format !== 'json') return /generated (\d{4}-\d{2}-\d{2})/.exec(text)?.[1];
+  try {
+    const date: unknown = JSON.parse(text)?.date;
+    return typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function docs(module: string, o: DocsOptions): Promise<void> {
   const { catalog, format } = await loadCatalog(module, o.export, o.envelope);
   let date = o.date;
   if (o.check) {
     if (!o.out) throw new CliError('--check needs --out FILE: the file to compare with');
     if (!existsSync(o.out)) throw new CliError(`${o.out}: missing; generate it without --check`, 1);
-    date ??= /generated (\d{4}-\d{2}-\d{2})/.exec(readFileSync(o.out, 'utf8'))?.[1];
+    date ??= pageDate(readFileSync(o.out, 'utf8'), o.format);
   }
   const rendered = renderers[o.format](catalog, {
     ...(format ? { format } : {}),

@@ -69,6 +69,25 @@ describe('the faultline CLI', () => {
     expect(stale.stderr).toContain('out of date');
   });
 
+  it.each([
+    ['md', 'errors-dated.md', /generated \d{4}-\d{2}-\d{2}/, 'generated 2020-01-02'],
+    ['html', 'errors-dated.html', /generated \d{4}-\d{2}-\d{2}/, 'generated 2020-01-02'],
+    ['txt', 'errors-dated.txt', /generated \d{4}-\d{2}-\d{2}/, 'generated 2020-01-02'],
+    ['json', 'errors-dated.json', /"date": "\d{4}-\d{2}-\d{2}"/, '"date": "2020-01-02"'],
+  ])(
+    '--check of a %s page generated on an earlier day compares the catalog, not the date',
+    (format, name, was, earlier) => {
+      const out = join(work, name);
+      expect(cli('docs', 'test/fixtures/catalog.ts', '--format', format, '--out', out).code).toBe(0);
+      const page = readFileSync(out, 'utf8');
+      expect(page).toMatch(was);
+      writeFileSync(out, page.replace(was, earlier));
+      expect(cli('docs', 'test/fixtures/catalog.ts', '--format', format, '--out', out, '--check').code).toBe(
+        0,
+      );
+    },
+  );
+
   it('--out creates the folder it names: `--out public/errors.html` in a project without `public/`', () => {
     const project = mkdtempSync(join(work, 'fresh-'));
     const page = join(project, 'public/errors.html');
