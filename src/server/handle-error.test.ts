@@ -353,6 +353,16 @@ describe('formats and responses', () => {
     expect(strict.handle(new ApiError({ code: 'CONFLICT', status: 409, message: 'taken' })).status).toBe(409);
     expect(lines).toHaveLength(1);
   });
+  it('logs an unexpected 5xx with the status it was answered, not always 500', () => {
+    const messages: unknown[] = [];
+    const logging = createErrorHandler({
+      catalog,
+      logger: { error: (_record, message) => messages.push(message) },
+    });
+    expect(logging.handle(createHttpError(503, 'pool exhausted'), request).status).toBe(503);
+    expect(logging.handle(new Error('disk on fire'), request).status).toBe(500);
+    expect(messages).toEqual(['unexpected error answered 503', 'unexpected error answered 500']);
+  });
 });
 
 describe('render', () => {

@@ -34,8 +34,9 @@ export function logUnexpected(logger: ErrorLogger | undefined, error: ApiError, 
       message: isObject ? text(read(thrown, 'message')) : text(thrown),
       stack: isObject ? text(read(thrown, 'stack')) : undefined,
     };
-    if (logger) logger.error({ ...record, err: thrown }, 'unexpected error answered 500');
-    else console.error(JSON.stringify({ level: 'error', msg: 'unexpected error answered 500', ...record }));
+    const msg = `unexpected error answered ${error.status}`;
+    if (logger) logger.error({ ...record, err: thrown }, msg);
+    else console.error(JSON.stringify({ level: 'error', msg, ...record }));
   } catch {
     // Logging must never change the answer.
   }

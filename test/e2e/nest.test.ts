@@ -262,6 +262,25 @@ describe.each(platforms)('faultline/nest on platform-%s', (platform) => {
       }
     });
 
+    it('hands a 5xx HttpException to onError as thrown, its message and stack, and never sends them', async () => {
+      const events: ErrorEvent[] = [];
+      const app = await startNestApp(platform, { handler: { onError: (event) => events.push(event) } });
+      let text: string;
+      try {
+        const answer = await send(request('GET', '/nest-500'), app);
+        expect(answer.status).toBe(500);
+        text = JSON.stringify(problem(answer));
+      } finally {
+        await app.app.close();
+      }
+      expect(text).not.toContain('db-password-123');
+      expect(events).toHaveLength(1);
+      const thrown = events[0]!.thrown as Error;
+      expect(thrown.constructor.name).toBe('InternalServerErrorException');
+      expect(thrown.message).toBe('db-password-123');
+      expect(thrown.stack).toContain('nest-app');
+    });
+
     it('keeps a status the catalog has no code for under the generic code of its class', async () => {
       const answer = await send(request('GET', '/teapot'));
       expect(answer.status).toBe(418);

@@ -82,6 +82,9 @@ function translateThrown(thrown: unknown): unknown {
     const issues = issuesOfMessages(read(call(thrown, 'getResponse'), 'message'));
     if (issues) return new NestValidationError(issues, thrown);
   }
+  // A 5xx keeps no message, so the core answers the exception itself by its `status`: `onError` and the
+  // log then get the controller's exception, its message and stack, not a wrapper of it.
+  if (status >= 500 && read(thrown, 'status') === status) return thrown;
   return new NestHttpError(status, exposedMessage(thrown, status), thrown);
 }
 
