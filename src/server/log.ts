@@ -64,7 +64,10 @@ export function logStoreOutage(logger: StoreLogger | undefined, { store, cause }
   }
 }
 
-/** Logs the end of a store outage: how many decisions failed, and for how long (ms). */
+/**
+ * Logs the end of a store outage: how many decisions failed, and for how long (ms: from the first failure
+ * to the first answer after the last one).
+ */
 export function logStoreRecovery(
   logger: StoreLogger | undefined,
   record: { readonly store: string; readonly failures: number; readonly downMs: number },

@@ -30,6 +30,8 @@ export class Outage {
   #waited = new WeakMap<object, number>();
   #since = 0;
   #last = 0;
+  // The first answer since the last failure: where the outage ended, once a quiet second confirms it.
+  #back = 0;
   #failures = 0;
   readonly #store: string;
   readonly #logger: StoreLogger | undefined;
@@ -92,12 +94,13 @@ export class Outage {
   answered(): void {
     if (!this.down) return;
     const now = Date.now();
+    if (this.#back <= this.#last) this.#back = now;
     if (now - this.#last < quiet) return;
     this.down = false;
     logStoreRecovery(this.#logger, {
       store: this.#store,
       failures: this.#failures,
-      downMs: this.#last - this.#since,
+      downMs: this.#back - this.#since,
     });
     this.#failures = 0;
   }

@@ -234,6 +234,10 @@ describe('stores under faults: a refused request leaves nothing behind', { timeo
 
     // The recovery is logged once the store answers again, past a quiet second without failures.
     await drained();
+    const refusedBy = Date.now();
+    // Nothing asks the store for a second: the outage lasts until its first answer, not its last failure.
+    await new Promise((r) => setTimeout(r, 1000));
+    const askedAgain = Date.now();
     for (let attempt = 0; attempt < 40 && !logger.lines.some((l) => l.level === 'info'); attempt++) {
       expect(await statuses([hit(`${app.url}/`)])).toEqual([200]);
       await new Promise((r) => setTimeout(r, 100));
@@ -241,6 +245,8 @@ describe('stores under faults: a refused request leaves nothing behind', { timeo
     const up = logger.lines.filter((line) => line.level === 'info');
     expect(up).toHaveLength(1);
     expect(up[0]!.record).toMatchObject({ store: 'redis', failures: 10 });
+    // The first failure came before `refusedBy`, the first answer after `askedAgain`.
+    expect(up[0]!.record.downMs).toBeGreaterThanOrEqual(askedAgain - refusedBy);
     expect(logger.lines).toHaveLength(2);
   });
 
