@@ -161,4 +161,38 @@ describe('seed 004: PATCH /me/email', () => {
     const notices = before.filter((m) => m.to === holder.email && m.subject.includes('change'));
     expect(notices).toHaveLength(3);
   });
+  it('mails one free address at most 3 change links an hour, whoever asks, and answers alike past it', async () => {
+    const target = fresh('flooded');
+    for (let i = 0; i < 4; i++) {
+      const { token } = await signedUp(`flooder${i}`);
+      expect((await changeEmail(token, target)).status).toBe(202);
+    }
+    const ctl = fresh('ctl-links');
+    const { token } = await signedUp('ctl-links-user');
+    expect((await changeEmail(token, ctl)).status).toBe(202);
+    const before = await mailsBefore(setup.relay, ctl, 'Verify');
+    expect(before.filter((m) => m.to === target)).toHaveLength(3);
+  });
+
+  it("spends the hour's budget only on requests that may mail: a refused body spends none", async () => {
+    const { token } = await signedUp('careless');
+    for (let i = 0; i < 6; i++) {
+      const bad = await answer(request('PATCH', '/me/email', { token, body: { email: 'not-an-address' } }));
+      expect(bad.status).toBe(400);
+    }
+    expect((await changeEmail(token, fresh('careful'))).status).toBe(202);
+  });
+
+  it('voids a pending link when the user asks for its own address back', async () => {
+    const { email, token } = await signedUp('undecided');
+    const elsewhere = fresh('elsewhere');
+    expect((await changeEmail(token, elsewhere)).status).toBe(202);
+    const [link] = await mailsTo(elsewhere, 'Verify');
+    expect((await changeEmail(token, email)).status).toBe(202);
+    const stale = await answer(
+      request('POST', '/auth/verify-email', { body: { token: tokenIn(link!.text) } }),
+    );
+    expect(stale.status).toBe(400);
+    expect(await me(token)).toMatchObject({ email });
+  });
 });

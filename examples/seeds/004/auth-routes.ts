@@ -53,9 +53,22 @@ export function authRoutes(
 
   app.get('/me', signedIn, (c) => c.json(userView(c.get('user'))));
   // Answered alike for a free address and a taken one; the change waits for the link mailed to it.
-  app.patch('/me/email', signedIn, emailChangeLimit, faults.json(), v(schemas.email), (c) => {
+  // The per-user budget counts only requests that may mail: after the body is read and checked, and after an
+  // impersonation session (which may not change the address) is refused.
+  const notImpersonating: MiddlewareHandler<Env> = async (c, next) => {
     identity.denyImpersonation(c.get('session'));
-    identity.requestEmailChange(c.get('user'), c.req.valid('json').email);
-    return c.json({ sent: true }, 202);
-  });
+    await next();
+  };
+  app.patch(
+    '/me/email',
+    signedIn,
+    faults.json(),
+    v(schemas.email),
+    notImpersonating,
+    emailChangeLimit,
+    (c) => {
+      identity.requestEmailChange(c.get('user'), c.req.valid('json').email);
+      return c.json({ sent: true }, 202);
+    },
+  );
 }

@@ -139,6 +139,11 @@ export class Identity {
 
   /** Bounds the notices a caller can make the server send one account by signing up with its address. */
   readonly #notice = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
+  /**
+   * Bounds the change links mailed to one address nobody holds, whoever asks: each user's own budget is
+   * small, but many cheap sign-ups could otherwise flood one mailbox. Keyed by the address as it is looked up.
+   */
+  readonly #changeLinks = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
 
   /** A user as the operator seeds one (verified, unless `init` says otherwise), with no check of its address. */
   async addUser(email: string, password: string, init: Partial<User> = {}): Promise<User> {
@@ -335,17 +340,19 @@ export class Identity {
    * Asks to move `user` to `email`: answered alike whether the address is free or taken (no address
    * oracle), and nothing changes until the token mailed to the new address is redeemed, so an unconfirmed
    * request never holds an address someone else could sign up with. The holder of a taken address gets a
-   * notice with nothing to redeem, within the cap it shares with sign-up notices.
+   * notice with nothing to redeem, within the cap it shares with sign-up notices; a free address gets at
+   * most 3 links an hour, whoever asks.
    */
   requestEmailChange(user: User, email: string): void {
     const holder = this.byEmail(email);
-    if (holder?.id === user.id) return;
-    // One pending change per user: any newer request voids the older link, to a free address or a taken
-    // one alike (a link that outlived a request for a taken address would tell the requester it was taken).
+    // One pending change per user: any newer request voids the older link, to a free address, a taken one
+    // or the user's own (a link that outlived a request for a taken address would tell the requester it
+    // was taken).
     this.#sweep();
     const previous = this.#changes.get(user.id);
     if (previous !== undefined) this.#verifications.delete(previous);
     this.#changes.delete(user.id);
+    if (holder?.id === user.id) return;
     if (holder) {
       if (this.#notice(holder.id))
         this.mail({
@@ -355,6 +362,8 @@ export class Identity {
         });
       return;
     }
+    // Past the address's cap no link is made: the answer stays the same, and the mailbox is left alone.
+    if (!this.#changeLinks(email.toLowerCase())) return;
     // The entry goes to the end, so that #changes stays in the order its links expire.
     this.#changes.set(user.id, this.#sendVerification(user, email, true));
   }
