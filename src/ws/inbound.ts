@@ -35,7 +35,9 @@ export function idOf(message: unknown, field: string): string | number | undefin
  * `ws` has checked the UTF-8 of a text frame already: no second, strict decoding.
  */
 export function parseMessage(data: RawData): unknown {
-  return parseJsonText(toBuffer(data).toString('utf8'), maxDepth);
+  const text = toBuffer(data).toString('utf8');
+  // One leading BOM is dropped, as the HTTP readers' decoder drops it; a second is malformed there and here.
+  return parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, maxDepth);
 }
 
 /** A text message's type and value: both `undefined` for one that is no JSON, the type for one with none. */

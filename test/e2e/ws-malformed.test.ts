@@ -48,3 +48,13 @@ describe('a message that is JSON but no typed object', () => {
     );
   });
 });
+
+describe('a message after a byte-order mark', () => {
+  it('reads the JSON after one BOM, as the HTTP readers do, and refuses a second as malformed', async () => {
+    const seen = await answers(defineErrors({ ...wsDefinitions }), [
+      '\uFEFF{"type":"nope"}',
+      '\uFEFF\uFEFF{"type":"nope"}',
+    ]);
+    expect(seen.map((event) => event.code)).toEqual(['MESSAGE_TYPE_UNKNOWN', 'MESSAGE_MALFORMED']);
+  });
+});
