@@ -131,9 +131,11 @@ function normalEscapes(target: string): string {
   });
 }
 
-// RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare tokens are accepted too.
+// RFC 8941 sf-string: printable ASCII in quotes, `\` escaping only `"` and `\`. Bare values are accepted too,
+// as Stripe's clients send them, without a comma: a proxy joins two key lines with one (`a, b` or `a,b`),
+// and that is two keys, never one.
 const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
-const bare = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const bare = /^[\x21\x23-\x2b\x2d-\x5b\x5d-\x7e]+$/;
 
 /**
  * The key of an `Idempotency-Key` field value (an RFC 8941 string, or a bare token), or undefined when it is

@@ -218,6 +218,15 @@ describe.each(adapters.map(([name]) => name))('duplicated identity headers on %s
     expect(executed).toBe(before);
   });
 
+  it('Idempotency-Key of two bare keys joined with a comma on one line (as a proxy joins two lines): 400, no key claimed', async () => {
+    const before = executed;
+    for (const joined of ['k-1,k-2', 'k-1, k-2']) {
+      const { status, body } = await senders.get(adapter)!('/order', [['Idempotency-Key', joined]]);
+      expect({ status, code: body?.code }).toEqual({ status: 400, code: 'IDEMPOTENCY_KEY_INVALID' });
+    }
+    expect(executed).toBe(before);
+  });
+
   it('one line of each header still passes, and guard and handler read the same value', async () => {
     const { status, body } = await senders.get(adapter)!('/app', [
       ['X-App-ID', 'victim-app'],
