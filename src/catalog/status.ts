@@ -64,28 +64,32 @@ export const statusText: Readonly<Record<number, string>> = {
 };
 
 // Reason phrases of earlier RFCs that libraries still send as an error's default message (http-errors, Boom,
-// node's STATUS_CODES): RFC 7231 and RFC 2616 names of statuses RFC 9110 renamed.
+// node's STATUS_CODES): RFC 7231 and RFC 2616 names of statuses RFC 9110 renamed, 418 of RFC 2324, and the
+// short name of Nest's `MisdirectedException`.
 const formerText: Readonly<Record<number, readonly string[]>> = {
   408: ['request time-out'],
   413: ['payload too large', 'request entity too large'],
   414: ['request-uri too long', 'request-uri too large'],
   416: ['requested range not satisfiable'],
+  418: ["i'm a teapot"],
+  421: ['misdirected'],
   422: ['unprocessable entity'],
   504: ['gateway time-out'],
 };
 
 /**
  * Whether `message` is only the name of `status`, as a library writes it when it was given no message of its
- * own: http-errors' and Boom's reason phrase (the RFC 9110 one or an earlier RFC's), or Nest's
- * `Not Found Exception` and `Http Exception`. Such a message says nothing the catalog's own does not.
+ * own: http-errors' and Boom's reason phrase (the RFC 9110 one or an earlier RFC's, in any case), or
+ * Nest's `Not Found Exception` and `Http Exception`. Such a message says nothing the catalog's own does not.
  */
 export function isStatusName(status: number, message: string): boolean {
   const name = message.toLowerCase().replace(/ exception$/, '');
-  return (
-    name === statusText[status]?.toLowerCase() ||
-    name === 'http' ||
-    (formerText[status]?.includes(name) ?? false)
-  );
+  if (name === 'http' || formerText[status]?.includes(name)) return true;
+  const own = statusText[status];
+  // A status with no name of its own: http-errors writes its class's name, Boom `Unknown`.
+  if (own === undefined)
+    return name === 'unknown' || name === (status < 500 ? 'bad request' : 'internal server error');
+  return name === own.toLowerCase();
 }
 
 /** True for an integer status an error response may carry (400–599). */
