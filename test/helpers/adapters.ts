@@ -21,7 +21,7 @@ import {
   readJson,
 } from 'faultline/node';
 import { type ErrorHandlerOptions, validate } from 'faultline/server';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import Koa, { type Middleware } from 'koa';
 import type { ExampleOptions } from '../../examples/adapters/catalog.js';
@@ -257,18 +257,27 @@ const hono: AdapterEntry = {
       const before: MiddlewareHandler[] = [];
       if (json) before.push(errors.json(json));
       if (route.guards) before.push(honoGuard(...route.guards));
-      const handler: MiddlewareHandler = async (c) => {
-        const raw = json ? await c.req.json() : undefined;
-        const body = route.schema ? await validate(route.schema, raw) : raw;
+      const respond = (c: Context, reply: Reply) =>
+        c.json(reply.body ?? null, statusOf(reply) as 200, reply.headers as Record<string, string>);
+      const run = (c: Context, body?: unknown) => {
         for (const [name, value] of Object.entries(route.headersBeforeThrow ?? {})) c.header(name, value);
-        const reply = await route.handle({
+        const reply = route.handle({
           params: c.req.param() as Record<string, string>,
           body,
           query: (name) => c.req.query(name),
           header: (name) => c.req.header(name),
         });
-        return c.json(reply.body ?? null, statusOf(reply) as 200, reply.headers as Record<string, string>);
+        return reply instanceof Promise ? reply.then((settled) => respond(c, settled)) : respond(c, reply);
       };
+      // A route that reads no body is synchronous, as one written by hand is: Hono answers its throw in
+      // the same turn, without a rejected promise. One that reads a body awaits it.
+      const handler: Handler =
+        json || route.schema
+          ? async (c) => {
+              const raw = json ? await c.req.json() : undefined;
+              return run(c, route.schema ? await validate(route.schema, raw) : raw);
+            }
+          : (c) => run(c);
       app.on(route.method, [route.path], ...before, handler);
     }
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
