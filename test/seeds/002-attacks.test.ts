@@ -465,6 +465,43 @@ describe('seed 002: a password reset and the hash queue', () => {
     }
   });
 
+  it('spends no failed attempt on a sign-in the full hash queue refused: following its Retry-After never locks', async () => {
+    // A cost whose hash holds the only slot long enough for the refused sign-ins below to arrive during it.
+    const running = await start(0, {
+      passwordHashCost: 15,
+      passwordHashes: { running: 1, waiting: 0 },
+      loginFailures: { limit: 2 },
+      log: () => {},
+    });
+    try {
+      const { tours } = running.seed;
+      await tours.register('busy@example.com', 'long enough pw', 'Busy Co');
+      const login = () =>
+        request(
+          'POST',
+          '/api/auth/login',
+          { body: { email: 'busy@example.com', password: 'long enough pw' } },
+          running.url,
+        );
+      let busy = 0;
+      for (let round = 0; round < 20 && busy < 3; round++) {
+        const holder = tours.login('busy@example.com', 'long enough pw');
+        const answers = await Promise.all([login(), login(), login()]);
+        for (const res of answers) {
+          if (res.status !== 429) continue;
+          expect(res.headers.get('retry-after')).toBe('1');
+          busy++;
+        }
+        await holder;
+      }
+      // More refusals than the failure budget holds: before, the right password then answered a lockout.
+      expect(busy).toBeGreaterThanOrEqual(3);
+      expect((await login()).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('refuses a sign-in whose password a reset replaced while its hash ran', async () => {
     const running = await start(0, { passwordHashCost: 10, log: () => {} });
     try {

@@ -112,10 +112,18 @@ export function authRoutes(http: SeedApp, parts: AuthParts): void {
     const attempt = `${byIp({ ip: request.ip })} ${input.email.toLowerCase()}`;
     const wait = await failures.take(attempt);
     if (wait !== undefined) throw locked(wait);
-    const found = await tours.login(input.email, input.password);
+    let found: Awaited<ReturnType<Tours['login']>>;
+    try {
+      found = await tours.login(input.email, input.password);
+    } catch (error) {
+      // Refused by the full hash queue (its RATE_LIMITED, `Retry-After: 1`), no password was checked: a
+      // client that follows the Retry-After must not lock its own account out.
+      if (errors.is(error, 'RATE_LIMITED')) await failures.giveBack(attempt);
+      throw error;
+    }
     // Issued at once after the check: a password reset cannot land between them and miss this session.
     const tokens = tours.issue(found);
-    await failures.succeeded(attempt);
+    await failures.giveBack(attempt);
     return reply.header('set-cookie', signedIn(tokens)).send({ token: tokens.access });
   });
   // Google sign-in trusts only an ID token verified against the configured keys; unconfigured, it is off.

@@ -2,7 +2,8 @@
  * Failed sign-in attempts per account, as GCRA over a faultline store: `limit` failures per `period`, the
  * burst refilled one unit every `period / limit`. An attempt spends its unit before the password is
  * checked, so that concurrent guesses are refused unchecked past the limit and a refusal says nothing of
- * whether a guess was right; a sign-in that succeeds gives its unit back.
+ * whether a guess was right; a sign-in that succeeds gives its unit back, and so does one refused before its
+ * password was checked (a full hash queue).
  */
 import type { Store } from 'faultline/stores';
 
@@ -18,8 +19,8 @@ export interface FailedAttemptsOptions {
 export interface FailedAttempts {
   /** Spends one attempt of `account`: `undefined` when it may be checked, else the ms until one may. */
   take(account: string): Promise<number | undefined>;
-  /** Gives back the attempt of a sign-in that succeeded. */
-  succeeded(account: string): Promise<void>;
+  /** Gives back an attempt that was no failure: a sign-in that succeeded, or one refused before its check. */
+  giveBack(account: string): Promise<void>;
 }
 
 /** Failed attempts kept in `store` under `prefix` + the account. */
@@ -39,7 +40,7 @@ export function failedAttempts(
       const decision = await store.rate(prefix + account, input(1));
       return decision.allowed ? undefined : decision.retryAfterMs;
     },
-    async succeeded(account) {
+    async giveBack(account) {
       await store.rate(prefix + account, input(-1));
     },
   };
