@@ -7,20 +7,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { redisSend } from 'faultline/stores';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../shared/redis-client.js';
 import { start } from './app.js';
 import { optionsFromEnv } from './config.js';
 import { redisSessions } from './redis-sessions.js';
 
 const { port, redisUrl, demoToken, ...options } = optionsFromEnv(process.env);
 const redis = redisUrl
-  ? // Commands fail fast while Redis is down, and the session routes answer the page's 500s.
-    new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  ? // Bounded: a Redis down or frozen costs a request its 500, never a hang.
+    await connectRedis(redisUrl)
   : undefined;
-redis?.on('error', () => {
-  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
-});
-if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const adminKey = options.adminKey ?? randomBytes(24).toString('base64url');
 const { url, seed } = await start(port, {
   ...options,

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { redisSend } from 'faultline/stores';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../shared/redis-client.js';
 import { start } from './app.js';
 import { optionsFromEnv } from './config.js';
 import { redisEvents } from './events.js';
@@ -14,13 +14,9 @@ import { httpMailer } from './mail.js';
 
 const { port, ownerPassword, mailUrl, redisUrl, ...options } = optionsFromEnv(process.env);
 const redis = redisUrl
-  ? // Commands fail fast while Redis is down: SDK events are answered 500 then, never queued in memory.
-    new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  ? // Bounded: a Redis down or frozen costs a request its 500, never a hang.
+    await connectRedis(redisUrl)
   : undefined;
-redis?.on('error', () => {
-  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
-});
-if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const { url, seed } = await start(port, {
   ...options,
   ...(mailUrl ? { mailer: httpMailer(mailUrl) } : {}),

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { redisSend } from 'faultline/stores';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../shared/redis-client.js';
 import { presentableKey, start } from './app.js';
 
 function fail(message: string): never {
@@ -57,17 +57,9 @@ const options = {
 };
 
 const redis = process.env.REDIS_URL
-  ? // A bounded offline queue: while Redis is down, commands fail fast and the gateway answers its 500.
-    new Redis(process.env.REDIS_URL, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      lazyConnect: false,
-    })
+  ? // Bounded: a Redis down or frozen costs a request the gateway's 500, never a hang.
+    await connectRedis(process.env.REDIS_URL)
   : undefined;
-redis?.on('error', () => {
-  // Connection errors surface as failed commands, answered per request; the client reconnects by itself.
-});
-if (redis && redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const { url, seed } = await start(Number(process.env.PORT ?? 3003), {
   ...options,
   ...(redis ? { redis: redisSend(redis) } : {}),
