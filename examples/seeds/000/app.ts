@@ -66,6 +66,8 @@ export interface SeedOptions extends PlatformOptions {
   readTimeout?: number;
   /** WebSocket ping interval; a client that misses a pong is cut off. @default 30 000 */
   heartbeat?: number;
+  /** The chat sockets one account holds open at once, over all its chats; past it, 429. @default 50 */
+  chatSocketsPerAccount?: number;
 }
 
 /** The methods the API knows; any other is answered 501 (RFC 9110 §15.6.2). */
@@ -172,7 +174,14 @@ export function createSeed(options: SeedOptions = {}): Seed {
     .on('checkContinue', nodeErrors.checkContinue)
     .on('checkExpectation', nodeErrors.checkExpectation);
   refuseConnect(server, nodeErrors.clientError);
-  const chat = chatSocket(platform, auth, nodeErrors.handler, options.heartbeat ?? 30_000, limiter);
+  const chat = chatSocket(
+    platform,
+    auth,
+    nodeErrors.handler,
+    options.heartbeat ?? 30_000,
+    limiter,
+    options.chatSocketsPerAccount,
+  );
   server.on('upgrade', chat.upgrade);
   return {
     server,

@@ -19,6 +19,8 @@ export const variables = {
   SEED_000_READ_TIMEOUT_MS:
     'how long a request body may stall, and a request head may take, before 408 @default 10000',
   SEED_000_HEARTBEAT_MS: 'the chat WebSocket ping interval; a missed pong cuts the client off @default 30000',
+  SEED_000_CHAT_SOCKETS_PER_ACCOUNT:
+    'the chat WebSockets one account holds open at once, over all its chats; past it, 429 @default 50',
   SEED_000_RATE_PER_KEY:
     'requests per minute per user, its API key and tokens together; a credential that does not authenticate spends only its address’s @default 600',
   SEED_000_RATE_PER_IP: 'requests per minute per client address, before authentication @default 600',
@@ -93,6 +95,7 @@ export function optionsFromEnv(
     ...set('chatTimeoutMs', count(env, 'SEED_000_CHAT_TIMEOUT_MS')),
     ...set('readTimeout', count(env, 'SEED_000_READ_TIMEOUT_MS')),
     ...set('heartbeat', count(env, 'SEED_000_HEARTBEAT_MS')),
+    ...set('chatSocketsPerAccount', count(env, 'SEED_000_CHAT_SOCKETS_PER_ACCOUNT')),
     ...set('rate', count(env, 'SEED_000_RATE_PER_KEY')),
     ...set('ipRate', count(env, 'SEED_000_RATE_PER_IP')),
     ...set('recordings', env.SEED_000_RECORDINGS_DIR || undefined),
