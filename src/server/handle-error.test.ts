@@ -164,6 +164,11 @@ describe('an error handler', () => {
     expect(detail(Boom.unauthorized())).toBe('Please log in.');
     expect(detail(Boom.entityTooLarge())).toBe('Uploads stop at 1 MB.');
     expect(detail(Boom.badData())).toBe('Check the fields.');
+    // Statuses without a role: the generic 400's message, not the library's name of the status.
+    const generic = named.builtin('badRequest').message;
+    expect(detail(createHttpError(418))).toBe(generic);
+    expect(detail(Boom.teapot())).toBe(generic);
+    expect(detail(createHttpError(499))).toBe(generic);
     // A message of the thrower's own still wins.
     expect(detail(createHttpError(401, 'Your session expired'))).toBe('Your session expired');
   });
