@@ -1,7 +1,7 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { errorInitFromBody } from '../format/detect.js';
-import { maxErrorDepth, nestsDeeperThan } from '../format/json-depth.js';
+import { defaultMaxDepth, nestsDeeperThan } from '../format/json-depth.js';
 import { matchMessage } from '../format/match-message.js';
 import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
@@ -99,7 +99,7 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
     let parsed: unknown = data;
     if (typeof data === 'string') {
       // An event nested deeper than an error is read stays its text: an ApiError of it would be logged whole.
-      if (nestsDeeperThan(data, maxErrorDepth)) {
+      if (nestsDeeperThan(data, defaultMaxDepth)) {
         emit('message', data);
         return;
       }

@@ -6,7 +6,7 @@ import { standardCodeOfStatus } from '../catalog/standard-codes.js';
 import { isErrorStatus } from '../catalog/status.js';
 import type { CatalogEntry } from '../catalog/types.js';
 import { bodyFields, entryFields, isRecord } from './field-readers.js';
-import { maxErrorDepth, nestsDeeperThan } from './json-depth.js';
+import { defaultMaxDepth, nestsDeeperThan } from './json-depth.js';
 import type { FormatReader } from './read-format.js';
 import type { ParsedError } from './types.js';
 
@@ -29,7 +29,7 @@ export interface ReadBodyOptions {
  */
 export function toBody(body: unknown): unknown {
   if (typeof body !== 'string') return body;
-  if (nestsDeeperThan(body, maxErrorDepth)) return undefined;
+  if (nestsDeeperThan(body, defaultMaxDepth)) return undefined;
   try {
     return JSON.parse(body);
   } catch {

@@ -1,5 +1,5 @@
-/** As deep as a server's reader lets a request body nest, and so as deep as a client reads an error. */
-export const maxErrorDepth = 256;
+/** How deep a server's reader lets a request body nest by default (`maxDepth`), and so how deep a client reads an error. */
+export const defaultMaxDepth = 256;
 
 /**
  * Whether a JSON text nests arrays and objects more than `maxDepth` levels deep, read without parsing it:

@@ -1,7 +1,7 @@
 import { parse as parsePoisonSafe } from 'secure-json-parse';
 import { FaultlineConfigError } from '../catalog/config-error.js';
 import { raise, roleError } from '../catalog/role-error.js';
-import { nestsDeeperThan } from '../format/json-depth.js';
+import { defaultMaxDepth, nestsDeeperThan } from '../format/json-depth.js';
 import { isJsonContentType, refuseContentCoding } from './content-type.js';
 import { headerOf, type RequestView } from './request.js';
 import { parseSize } from './size.js';
@@ -35,7 +35,7 @@ export interface BodyLimits {
   readonly readTimeout: number;
 }
 
-const defaults: BodyLimits = { limit: 1024 * 1024, maxDepth: 256, readTimeout: 10_000 };
+const defaults: BodyLimits = { limit: 1024 * 1024, maxDepth: defaultMaxDepth, readTimeout: 10_000 };
 
 // Node's timers take at most 2^31 − 1 ms; a longer wait would fire at once.
 const maxTimer = 2_147_483_647;

@@ -113,7 +113,7 @@ describe('an error whose details nest past what a server reads', () => {
     expect(() => JSON.stringify(error)).not.toThrow();
   });
 
-  it('reads details 256 levels deep, as deep as a server reads a body', async () => {
+  it('reads a body 256 levels deep (its details 255), as deep as a server reads one', async () => {
     const body = `{"code":"FIELD_INVALID","status":400,"details":${deepObject(255)}}`;
     const error = await parseErrorParts({ status: 400, headers: {}, body }, { catalog });
     expect(error.code).toBe('FIELD_INVALID');
