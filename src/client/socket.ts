@@ -1,7 +1,6 @@
 import { ApiError, type ApiErrorInit } from '../catalog/api-error.js';
 import type { Catalog } from '../catalog/types.js';
 import { errorInitFromBody } from '../format/detect.js';
-import { defaultMaxDepth, nestsDeeperThan } from '../format/json-depth.js';
 import { matchMessage } from '../format/match-message.js';
 import type { ErrorFormat } from '../format/types.js';
 import { wsEvent } from '../ws/event-format.js';
@@ -9,6 +8,7 @@ import { parseErrorResponse } from './parse-response.js';
 import { timerDelay } from './retry.js';
 import { type CloseDecision, classifyClose } from './socket-close.js';
 import { type NodeHandshake, responseOf } from './socket-handshake.js';
+import { readMessage } from './socket-message.js';
 import type { SocketClient, SocketEvents, SocketOptions, WebSocketLike } from './socket-types.js';
 
 type Listeners = { [E in keyof SocketEvents]: Set<SocketEvents[E]> };
@@ -96,19 +96,10 @@ export function connectSocket(url: string | (() => string), options: SocketOptio
   }
 
   function onMessage(data: unknown): void {
-    let parsed: unknown = data;
-    if (typeof data === 'string') {
-      // An event nested deeper than an error is read stays its text: an ApiError of it would be logged whole.
-      if (nestsDeeperThan(data, defaultMaxDepth)) {
-        emit('message', data);
-        return;
-      }
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        emit('message', data);
-        return;
-      }
+    const { value: parsed, json } = readMessage(data);
+    if (!json) {
+      emit('message', parsed);
+      return;
     }
     let error: ApiError | undefined;
     try {
