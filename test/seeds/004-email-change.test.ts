@@ -4,6 +4,8 @@
  * redeemed, so it is neither an address oracle nor a way to hold someone else's address. The mail relay
  * is a stand-in server of this file.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   freshAddress as fresh,
@@ -194,5 +196,34 @@ describe('seed 004: PATCH /me/email', () => {
     );
     expect(stale.status).toBe(400);
     expect(await me(token)).toMatchObject({ email });
+  });
+  it('refuses a change whose session ended while its body was read in: it acts for no one', async () => {
+    const { token } = await signedUp('trickle');
+    const target = fresh('trickled');
+    const body = JSON.stringify({ email: target });
+    const socket = connect(Number(new URL(setup.seed.url).port), '127.0.0.1');
+    const answer = new Promise<string>((resolve, reject) => {
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    await once(socket, 'connect');
+    socket.write(
+      `PATCH /me/email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
+    );
+    // The head is read and the session checked; a refresh now ends that session before the body is whole.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refreshed = await request('POST', '/auth/refresh', { token });
+    expect(refreshed.status).toBe(200);
+    socket.end(body.slice(5));
+    expect(await answer).toMatch(/^HTTP\/1\.1 401 /);
+    const ctl = fresh('ctl-trickle');
+    const { token: other } = await signedUp('ctl-trickle-user');
+    expect((await changeEmail(other, ctl)).status).toBe(202);
+    expect((await mailsBefore(setup.relay, ctl, 'Verify')).some((m) => m.to === target)).toBe(false);
   });
 });

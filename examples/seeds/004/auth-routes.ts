@@ -54,21 +54,15 @@ export function authRoutes(
   app.get('/me', signedIn, (c) => c.json(userView(c.get('user'))));
   // Answered alike for a free address and a taken one; the change waits for the link mailed to it.
   // The per-user budget counts only requests that may mail: after the body is read and checked, and after an
-  // impersonation session (which may not change the address) is refused.
-  const notImpersonating: MiddlewareHandler<Env> = async (c, next) => {
-    identity.denyImpersonation(c.get('session'));
+  // impersonation session (which may not change the address) is refused. The session is read again once the
+  // body is in: one ended meanwhile (a refresh sent while the body trickled in) acts for no one, and would
+  // leave the budget without a key.
+  const stillSignedIn: MiddlewareHandler<Env> = async (c, next) => {
+    identity.denyImpersonation(identity.session(bearer(c)).session);
     await next();
   };
-  app.patch(
-    '/me/email',
-    signedIn,
-    faults.json(),
-    v(schemas.email),
-    notImpersonating,
-    emailChangeLimit,
-    (c) => {
-      identity.requestEmailChange(c.get('user'), c.req.valid('json').email);
-      return c.json({ sent: true }, 202);
-    },
-  );
+  app.patch('/me/email', signedIn, faults.json(), v(schemas.email), stillSignedIn, emailChangeLimit, (c) => {
+    identity.requestEmailChange(c.get('user'), c.req.valid('json').email);
+    return c.json({ sent: true }, 202);
+  });
 }

@@ -71,7 +71,8 @@ export function emailChangeLimit(identity: Identity, perHour: number, store: Sto
   return guard(
     rateLimit({
       name: 'email-changes',
-      key: (request) => identity.principalOf(tokenOf(request)),
+      // A token with no session here shares one budget, never none (the route refuses it before this runs).
+      key: (request) => identity.principalOf(tokenOf(request)) ?? 'no-session',
       limit: perHour,
       period: '1h',
       algorithm: 'fixed-window',
