@@ -10,7 +10,7 @@ import { type LocalSeed, send000, startSeedInProcess } from './000-server.js';
 let local: LocalSeed;
 
 beforeAll(async () => {
-  local = await startSeedInProcess({ chatSocketsPerAccount: 2 });
+  local = await startSeedInProcess({ chatSocketsPerAccount: 2, heartbeat: 200 });
 });
 afterAll(() => local?.close());
 
@@ -75,6 +75,17 @@ describe('seed 000 chat socket, past its handshake', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ success: false, data: null });
     expect(events.some((event) => event.type === 'reply')).toBe(false);
+  });
+
+  it("ends a removed user's idle socket at the next heartbeat, so that it holds no place", async () => {
+    const { user, key } = local.seed.auth.addUser({ account: 'demo', role: 'admin', realtime: true });
+    const ws = await open(await chatUrl(), key);
+    if (typeof ws === 'number') throw new Error(`handshake refused ${ws}`);
+    const closed = untilClosed(ws);
+    local.seed.auth.removeUser(user);
+    const { events, code } = await closed;
+    expect(code).toBe(4401);
+    expect(events).toHaveLength(1);
   });
 
   it('refuses a handshake 429 past the sockets one account holds over all its chats', async () => {

@@ -3,8 +3,8 @@
  * the agent's reply; an error while handling one is an error event in the page's envelope and the
  * connection stays open; "goodbye" ends the chat with a normal closure (1000). A client that stops
  * answering pings is cut off (it observes 1006). A credential that stops signing in (a key revoked, a token
- * expired, a user removed) or a chat that times out ends the socket at its next message, with the error's
- * event and close code; an account holds at most `socketsPerAccount` sockets at once.
+ * expired, a user removed) or a chat that times out ends the socket at its next message or heartbeat, with
+ * the error's event and close code; an account holds at most `socketsPerAccount` sockets at once.
  */
 
 import { checkMessage, type Guard } from 'faultline/guards';
@@ -39,12 +39,18 @@ export function chatSocket(
   // chats as it could open.
   const open = new Map<string, number>();
   const tooMany = () => errors.builtin('rateLimited', undefined, { headers: { 'retry-after': '60' } });
-  /** The handshake's credential, checked again: a key revoked, a token expired or a user removed since. */
-  const stillAllowed = (conn: WsConnection<ChatContext>) => {
+  /**
+   * What the handshake checked, checked again: its credential (a key revoked, a token expired or a user
+   * removed since) and its chat (ended or timed out since); the chat's project.
+   */
+  const stillOpen = (conn: WsConnection<ChatContext>) => {
     const user = auth.authenticate({ headers: conn.request.headers as Record<string, string> });
     auth.authorize(user, 'write');
+    const project = platform.project(conn.context.account, conn.context.project);
+    platform.openChat(project, conn.context.chat);
+    return project;
   };
-  return createWsErrors<ChatContext>({
+  const endpoint = createWsErrors<ChatContext>({
     errors: handler,
     event: format,
     path: '/v1/chat',
@@ -88,9 +94,7 @@ export function chatSocket(
         try {
           // What the handshake checked holds for every message: a credential that no longer signs in ends
           // the socket, as it ends HTTP access, and so does a chat that ended or timed out meanwhile.
-          stillAllowed(conn);
-          project = platform.project(conn.context.account, conn.context.project);
-          platform.openChat(project, conn.context.chat);
+          project = stillOpen(conn);
         } catch (error) {
           conn.fail(error);
           return;
@@ -110,4 +114,18 @@ export function chatSocket(
       rate: { limit: 10, window: 1000, over: 'event', closeAfter: 100 },
     },
   });
+  // A socket that sends nothing is checked too, at each heartbeat: a removed user's idle sockets would
+  // otherwise stay open for as long as their client answers pings, and hold the account's places.
+  const sweep = setInterval(() => {
+    for (const conn of endpoint.connections) {
+      try {
+        stillOpen(conn);
+      } catch (error) {
+        conn.fail(error);
+      }
+    }
+  }, heartbeat);
+  sweep.unref();
+  endpoint.server.once('close', () => clearInterval(sweep));
+  return endpoint;
 }
