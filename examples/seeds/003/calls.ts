@@ -327,9 +327,13 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       }
       return 'contended';
     },
+    // Every command of a clean-up is sent at once, in order: one that times out (a frozen Redis) does not keep
+    // the next from being sent, and all of them run once Redis answers again.
     async deleteSession(session) {
-      await send(['DEL', sessionKey(session.uuid)], sessionKey(session.uuid));
-      await send(['ZREM', appSessionsKey(session.app), session.uuid], appSessionsKey(session.app));
+      await Promise.all([
+        send(['DEL', sessionKey(session.uuid)], sessionKey(session.uuid)),
+        send(['ZREM', appSessionsKey(session.app), session.uuid], appSessionsKey(session.app)),
+      ]);
     },
     async getRoom(id) {
       return json<Room>(await send(['GET', roomKey(id)], roomKey(id)));
@@ -338,8 +342,9 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       const key = roomKey(room.id);
       // The room first, then its name: a name never names a room still being made, so a name whose room
       // is gone is free (the room's day is over, or it is being stopped).
-      await send(['SET', key, JSON.stringify(room), 'EX', String(roomTtlSeconds)], key);
       try {
+        // Inside: a write that timed out may still land, and is then cleaned up like the rest.
+        await send(['SET', key, JSON.stringify(room), 'EX', String(roomTtlSeconds)], key);
         const taken = await claimName(room);
         if (taken !== undefined) {
           await send(['DEL', key], key);
@@ -356,10 +361,12 @@ export function redisCalls(send: RedisSend, prefix = 'gateway:', bounds: CallBou
       }
     },
     async deleteRoom(room) {
-      await send(['DEL', roomKey(room.id)], roomKey(room.id));
-      await send(['DEL', membersKey(room.id)], membersKey(room.id));
-      await send(['ZREM', appRoomsKey(room.app), room.id], appRoomsKey(room.app));
-      await send(['EVAL', releaseNameScript, '1', nameKey(room), room.id], nameKey(room));
+      await Promise.all([
+        send(['DEL', roomKey(room.id)], roomKey(room.id)),
+        send(['DEL', membersKey(room.id)], membersKey(room.id)),
+        send(['ZREM', appRoomsKey(room.app), room.id], appRoomsKey(room.app)),
+        send(['EVAL', releaseNameScript, '1', nameKey(room), room.id], nameKey(room)),
+      ]);
     },
     async members(roomId) {
       const reply = await send(['SMEMBERS', membersKey(roomId)], membersKey(roomId));
