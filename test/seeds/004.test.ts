@@ -604,6 +604,23 @@ describe('seed 004: the voice SaaS on Hono, every row over HTTP from the shipped
 });
 
 describe("seed 004: the page's prose", () => {
+  it('refuses a licence whose parts are not strict base64url LICENSE_INVALID, though they decode alike', async () => {
+    const { license } = await issue({ days: 30 });
+    const [payload, signature] = license.split('.') as [string, string];
+    const standard = (part: string) => Buffer.from(part, 'base64url').toString('base64');
+    for (const altered of [
+      `${payload.slice(0, 4)}!${payload.slice(4)}.${signature}`,
+      `${payload}.${signature.slice(0, 4)}*${signature.slice(4)}`,
+      `${payload}.${signature}==`,
+      `${standard(payload)}.${standard(signature)}`,
+    ]) {
+      const answer = await activate(altered, 'i-b64');
+      expect(answer, altered).toMatchObject({ status: 400 });
+      expect(JSON.stringify(answer), altered).toContain('LICENSE_INVALID');
+    }
+    expect(await activate(license, 'i-b64')).toMatchObject({ status: 200 });
+  });
+
   it('a banned user still reads public forum content: the ban refuses threads, replies and reactions only', async () => {
     const secret = password();
     const { id: banned } = await json<{ id: string }>(

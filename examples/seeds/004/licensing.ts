@@ -7,6 +7,8 @@
 import { createPublicKey, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { errors } from './catalog.js';
 
+const base64url = /^[A-Za-z0-9_-]+$/;
+
 export interface LicenseClaims {
   id: string;
   customer: string;
@@ -111,12 +113,15 @@ export class Licensing {
 
   #verify(license: string): LicenseClaims {
     const parts = license.split('.');
-    if (parts.length !== 2 || !parts[0] || !parts[1] || !this.#publicKey)
+    // Each part strict base64url (RFC 4648 §5, unpadded): node's decoder skips what it cannot read, so a
+    // token with other characters in it would decode to the bytes of a valid one (the page: bad base64 is
+    // LICENSE_INVALID).
+    if (parts.length !== 2 || !parts.every((part) => base64url.test(part)) || !this.#publicKey)
       throw errors.create('LICENSE_INVALID');
-    const bytes = Buffer.from(parts[0], 'base64url');
+    const bytes = Buffer.from(parts[0]!, 'base64url');
     let valid = false;
     try {
-      valid = verify(null, bytes, this.#publicKey, Buffer.from(parts[1], 'base64url'));
+      valid = verify(null, bytes, this.#publicKey, Buffer.from(parts[1]!, 'base64url'));
     } catch {
       valid = false;
     }
