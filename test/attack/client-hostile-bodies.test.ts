@@ -42,6 +42,35 @@ async function answering(status: number, body: string): Promise<{ url: string; h
   return { url: await listen(server), hits: () => hits };
 }
 
+/**
+ * A socket client of a server that sends `frames`, then a plain FIELD_INVALID error event: the messages it
+ * emitted before that event, and the event's error. The last event arriving as an error shows that the
+ * socket's listener survived the frames before it.
+ */
+async function afterFrames(...frames: string[]): Promise<{ messages: unknown[]; error: ApiError }> {
+  const http = createServer();
+  servers.push(http);
+  const wss = new WebSocketServer({ noServer: true });
+  http.on('upgrade', (request, socket, head) =>
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      for (const frame of frames) ws.send(frame);
+      ws.send(JSON.stringify({ type: 'error', error: { code: 'FIELD_INVALID', message: 'm' } }));
+    }),
+  );
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const socket = connectSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, {
+    WebSocket,
+    catalog,
+    reconnect: false,
+  });
+  const messages: unknown[] = [];
+  socket.on('message', (message) => messages.push(message));
+  const error = await new Promise<ApiError>((resolve) => socket.on('error', resolve));
+  socket.close();
+  wss.close();
+  return { messages, error };
+}
+
 describe('a body nested past the stack where a reader walks it', () => {
   it('reads a deep member of a literal (`success`) as an unrecognised body of its status', async () => {
     const error = await parseErrorParts(
@@ -72,29 +101,11 @@ describe('a body nested past the stack where a reader walks it', () => {
   });
 
   it("emits a socket's deep event as a message, never an uncaught exception", async () => {
-    const http = createServer();
-    servers.push(http);
-    const wss = new WebSocketServer({ noServer: true });
-    http.on('upgrade', (request, socket, head) =>
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        ws.send(`{"type":${deep(20_000)},"error":{"code":"X","message":"m"}}`);
-        ws.send(JSON.stringify({ type: 'error', error: { code: 'FIELD_INVALID', message: 'm' } }));
-      }),
+    const { messages, error } = await afterFrames(
+      `{"type":${deep(20_000)},"error":{"code":"X","message":"m"}}`,
     );
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const socket = connectSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, {
-      WebSocket,
-      catalog,
-      reconnect: false,
-    });
-    const messages: unknown[] = [];
-    socket.on('message', (message) => messages.push(message));
-    // The event after the deep one still arrives as an error: the socket's listener survived.
-    const error = await new Promise<ApiError>((resolve) => socket.on('error', resolve));
     expect(error.code).toBe('FIELD_INVALID');
     expect(messages).toHaveLength(1);
-    socket.close();
-    wss.close();
   });
 });
 
@@ -121,29 +132,10 @@ describe('an error whose details nest past what a server reads', () => {
   });
 
   it("emits a socket's deep error event as its text, never an ApiError", async () => {
-    const http = createServer();
-    servers.push(http);
-    const wss = new WebSocketServer({ noServer: true });
     const deepEvent = `{"type":"error","error":{"code":"FIELD_INVALID","message":"m","details":${deepObject(5_000)}}}`;
-    http.on('upgrade', (request, socket, head) =>
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        ws.send(deepEvent);
-        ws.send(JSON.stringify({ type: 'error', error: { code: 'FIELD_INVALID', message: 'm' } }));
-      }),
-    );
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const socket = connectSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, {
-      WebSocket,
-      catalog,
-      reconnect: false,
-    });
-    const messages: unknown[] = [];
-    socket.on('message', (message) => messages.push(message));
-    const error = await new Promise<ApiError>((resolve) => socket.on('error', resolve));
+    const { messages, error } = await afterFrames(deepEvent);
     expect(error.details).toBeUndefined();
     expect(messages).toEqual([deepEvent]);
-    socket.close();
-    wss.close();
   });
 });
 
