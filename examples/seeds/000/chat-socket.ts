@@ -39,17 +39,13 @@ export function chatSocket(
   // chats as it could open.
   const open = new Map<string, number>();
   const tooMany = () => errors.builtin('rateLimited', undefined, { headers: { 'retry-after': '60' } });
-  /**
-   * What the handshake checked, checked again: its credential (a key revoked, a token expired or a user
-   * removed since) and its chat (ended or timed out since); the chat's project.
-   */
-  const stillOpen = (conn: WsConnection<ChatContext>) => {
+  /** The handshake's credential, checked again: a key revoked, a token expired or a user removed since. */
+  const stillSignedIn = (conn: WsConnection<ChatContext>) => {
     const user = auth.authenticate({ headers: conn.request.headers as Record<string, string> });
     auth.authorize(user, 'write');
-    const project = platform.project(conn.context.account, conn.context.project);
-    platform.openChat(project, conn.context.chat);
-    return project;
   };
+  const projectOf = (conn: WsConnection<ChatContext>) =>
+    platform.project(conn.context.account, conn.context.project);
   const endpoint = createWsErrors<ChatContext>({
     errors: handler,
     event: format,
@@ -90,16 +86,18 @@ export function chatSocket(
     },
     on: {
       message: (message: { text: string }, conn) => {
-        let project: ReturnType<Platform['project']>;
+        let said: ReturnType<Platform['say']>;
         try {
           // What the handshake checked holds for every message: a credential that no longer signs in ends
-          // the socket, as it ends HTTP access, and so does a chat that ended or timed out meanwhile.
-          project = stillOpen(conn);
+          // the socket, as it ends HTTP access, and so does a chat that ended or timed out meanwhile (`say`
+          // refuses it).
+          stillSignedIn(conn);
+          said = platform.say(projectOf(conn), conn.context.chat, message.text);
         } catch (error) {
           conn.fail(error);
           return;
         }
-        const { reply, ended } = platform.say(project, conn.context.chat, message.text);
+        const { reply, ended } = said;
         conn.send({ type: 'reply', text: reply });
         if (ended) conn.close(1000, 'conversation ended');
       },
@@ -119,7 +117,8 @@ export function chatSocket(
   const sweep = setInterval(() => {
     for (const conn of endpoint.connections) {
       try {
-        stillOpen(conn);
+        stillSignedIn(conn);
+        platform.openChat(projectOf(conn), conn.context.chat);
       } catch (error) {
         conn.fail(error);
       }

@@ -49,6 +49,8 @@ export const unverifiedMax = 10_000;
 const sessionsPerAccount = 20;
 /** Notices of a sign-up with a taken address: at most this many per account per hour. */
 const noticesPerHour = 3;
+/** Change links mailed to one address nobody holds: at most this many per hour, whoever asks. */
+const changeLinksPerHour = 3;
 
 /** A duration as a mail states it. */
 export const inWords = (ms: number) =>
@@ -143,7 +145,7 @@ export class Identity {
    * Bounds the change links mailed to one address nobody holds, whoever asks: each user's own budget is
    * small, but many cheap sign-ups could otherwise flood one mailbox. Keyed by the address as it is looked up.
    */
-  readonly #changeLinks = perRecipientCap(() => this.clock.now(), noticesPerHour, 60 * 60_000);
+  readonly #changeLinks = perRecipientCap(() => this.clock.now(), changeLinksPerHour, 60 * 60_000);
 
   /** A user as the operator seeds one (verified, unless `init` says otherwise), with no check of its address. */
   async addUser(email: string, password: string, init: Partial<User> = {}): Promise<User> {
@@ -341,7 +343,7 @@ export class Identity {
    * oracle), and nothing changes until the token mailed to the new address is redeemed, so an unconfirmed
    * request never holds an address someone else could sign up with. The holder of a taken address gets a
    * notice with nothing to redeem, within the cap it shares with sign-up notices; a free address gets at
-   * most 3 links an hour, whoever asks.
+   * most `changeLinksPerHour` links, whoever asks.
    */
   requestEmailChange(user: User, email: string): void {
     const holder = this.byEmail(email);
